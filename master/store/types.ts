@@ -1,0 +1,63 @@
+/**
+ * The store contract (etcd-like): get, list by prefix, create / update / delete with optimistic
+ * concurrency on `modRevision`, and watch from a revision. Every write bumps one global revision.
+ * Implementations: SQLite (embedded default, sqlite.ts). One contract suite (test/store/) runs
+ * against every implementation.
+ */
+
+/** A stored value with its revisions. */
+export interface StoreEntry<T = unknown> {
+  key: string;
+  value: T;
+  /** The global revision of the write that created the key. */
+  createRevision: number;
+  /** The global revision of the last write to the key; the optimistic-concurrency token. */
+  modRevision: number;
+}
+
+/** A change seen by a watcher. `prevValue` is the value before the change (undefined on create). */
+export interface WatchEvent<T = unknown> {
+  type: 'put' | 'delete';
+  key: string;
+  /** The new value (put) or the deleted value (delete). */
+  value: T;
+  prevValue?: T;
+  /** The global revision of this change. */
+  revision: number;
+  /** True on the put that created the key. */
+  created?: boolean;
+}
+
+/** A running watch; `close` stops delivery. */
+export interface Watch {
+  close(): void;
+}
+
+/** The key/value store behind the control plane. Values are JSON-serialisable. */
+export interface Store {
+  /** One key, or undefined. */
+  get<T = unknown>(key: string): Promise<StoreEntry<T> | undefined>;
+  /** Every key under a prefix, ordered by key, with the store revision the list was read at. */
+  list<T = unknown>(prefix: string): Promise<{ entries: StoreEntry<T>[]; revision: number }>;
+  /** Creates a key; throws SkiffError SKIFF_ERR_ALREADY_EXISTS if it exists. */
+  create<T = unknown>(key: string, value: T): Promise<StoreEntry<T>>;
+  /**
+   * Replaces a key's value. With `expectedModRevision`, throws SKIFF_ERR_CONFLICT unless the key's
+   * modRevision is exactly that. Throws SKIFF_ERR_NOT_FOUND if the key does not exist.
+   */
+  update<T = unknown>(key: string, value: T, expectedModRevision?: number): Promise<StoreEntry<T>>;
+  /** Deletes a key and returns its last entry; SKIFF_ERR_NOT_FOUND / SKIFF_ERR_CONFLICT as update. */
+  delete<T = unknown>(key: string, expectedModRevision?: number): Promise<StoreEntry<T>>;
+  /**
+   * Delivers, in revision order, every change under `prefix` with revision > `fromRevision`
+   * (history first, then live). `fromRevision` undefined: only changes from now on.
+   * Throws SKIFF_ERR_CONFLICT ("compacted") when history before `fromRevision` is gone.
+   */
+  watch<T = unknown>(prefix: string, fromRevision: number | undefined, onEvent: (e: WatchEvent<T>) => void): Watch;
+  /** The current global revision. */
+  revision(): Promise<number>;
+  /** Forgets change history at or below `revision` (values stay). */
+  compact(revision: number): Promise<void>;
+  /** Closes the store; an acknowledged write is on disk before its promise resolved. */
+  close(): Promise<void>;
+}

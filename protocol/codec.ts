@@ -1,0 +1,46 @@
+/**
+ * The wire codec. Payloads are msgpack; a payload whose first byte is `{` or `[` is read as JSON so that
+ * plain MQTT clients (mosquitto_pub) can talk to the API, and a reply goes back in the codec of the request.
+ */
+import { Packr } from 'msgpackr';
+import { SkiffError } from './errors.js';
+
+// useRecords: false keeps the output plain msgpack that any msgpack library reads.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+
+/** Which codec a payload used. */
+export type Codec = 'msgpack' | 'json';
+
+/** Encodes a value in the given codec (msgpack by default). */
+export function encode(value: unknown, codec: Codec = 'msgpack'): Buffer {
+  return codec === 'json' ? Buffer.from(JSON.stringify(value)) : packr.pack(value);
+}
+
+/** Detects the codec of a payload: JSON when it starts (after white space) with `{` or `[`. */
+export function detectCodec(payload: Uint8Array): Codec {
+  for (const b of payload) {
+    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+    return b === 0x7b || b === 0x5b ? 'json' : 'msgpack';
+  }
+  return 'msgpack';
+}
+
+/** Decodes a payload; throws SKIFF_ERR_BAD_REQUEST on bytes that are neither msgpack nor JSON. */
+export function decode<T = unknown>(payload: Uint8Array): { value: T; codec: Codec } {
+  if (payload.length === 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'empty payload');
+  const codec = detectCodec(payload);
+  try {
+    const value = codec === 'json' ? JSON.parse(Buffer.from(payload).toString('utf8')) : packr.unpack(payload);
+    return { value: value as T, codec };
+  } catch (err) {
+    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `payload is not valid ${codec}: ${(err as Error).message}`);
+  }
+}
+
+/** Decodes a payload that must be an object (a map); throws SKIFF_ERR_BAD_REQUEST otherwise. */
+export function decodeObject<T extends object = Record<string, unknown>>(payload: Uint8Array): { value: T; codec: Codec } {
+  const d = decode<T>(payload);
+  if (d.value === null || typeof d.value !== 'object' || Array.isArray(d.value))
+    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `payload must be a map, got ${Array.isArray(d.value) ? 'an array' : typeof d.value}`);
+  return d;
+}

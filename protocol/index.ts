@@ -1,0 +1,12 @@
+/** protocol/: what master, agent and CLI agree on. This is the folder's one public entry. */
+export * from './errors.js';
+export * from './topics.js';
+export * from './codec.js';
+export * from './quantity.js';
+export * from './types.js';
+export * from './messages.js';
+export * from './selector.js';
+export * from './kinds.js';
+export * from './manifest.js';
+export { Checker, isObject } from './check.js';
+export { runtimeClasses } from './resources/podspec.js';

@@ -1,0 +1,85 @@
+/**
+ * The registry of resource kinds Skiff serves: names as kubectl takes them (singular, plural, short),
+ * apiVersion, scope, and each kind's validation and defaults. Controllers and the CLI look kinds up
+ * here and nowhere else.
+ */
+import type { Checker } from './check.js';
+import { SkiffError } from './errors.js';
+import { checkConfigMap, checkNamespace, checkNode, checkSecret, checkService, defaultConfigMap, defaultSecret, defaultService } from './resources/core.js';
+import { checkPodSpec, defaultPodSpec } from './resources/podspec.js';
+import { checkDeployment, checkReplicaSet, defaultDeployment, defaultReplicaSet } from './resources/workloads.js';
+import type { KObject } from './types.js';
+
+/** What Skiff knows about one kind. */
+export interface KindInfo {
+  kind: string;
+  apiVersion: string;
+  plural: string;
+  singular: string;
+  short: readonly string[];
+  namespaced: boolean;
+  /** Names must be DNS labels (not subdomains): namespaces, services. */
+  labelName?: boolean;
+  /** Checks the kind-specific fields (metadata is checked for every kind). */
+  check(c: Checker, o: Record<string, any>): void;
+  /** Fills defaults in place, after a successful check. */
+  defaults(o: any): void;
+}
+
+const none = () => {};
+
+/** Every kind, by its Kind name. */
+export const kinds = {
+  Namespace: { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', singular: 'namespace', short: ['ns'], namespaced: false, labelName: true, check: checkNamespace, defaults: none },
+  Node: { kind: 'Node', apiVersion: 'v1', plural: 'nodes', singular: 'node', short: ['no'], namespaced: false, check: checkNode, defaults: none },
+  Pod: {
+    kind: 'Pod', apiVersion: 'v1', plural: 'pods', singular: 'pod', short: ['po'], namespaced: true,
+    check: (c: Checker, o: Record<string, any>) => checkPodSpec(c, o.spec, 'spec'),
+    defaults: (o: any) => defaultPodSpec(o.spec),
+  },
+  ReplicaSet: { kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', singular: 'replicaset', short: ['rs'], namespaced: true, check: checkReplicaSet, defaults: defaultReplicaSet },
+  Deployment: { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', singular: 'deployment', short: ['deploy'], namespaced: true, check: checkDeployment, defaults: defaultDeployment },
+  Service: { kind: 'Service', apiVersion: 'v1', plural: 'services', singular: 'service', short: ['svc'], namespaced: true, labelName: true, check: checkService, defaults: defaultService },
+  ConfigMap: { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', singular: 'configmap', short: ['cm'], namespaced: true, check: checkConfigMap, defaults: defaultConfigMap },
+  Secret: { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', singular: 'secret', short: [], namespaced: true, check: checkSecret, defaults: defaultSecret },
+} satisfies Record<string, KindInfo>;
+
+/** A kind name Skiff serves. */
+export type KindName = keyof typeof kinds;
+
+const byName = new Map<string, KindInfo>();
+for (const k of Object.values(kinds) as KindInfo[]) for (const n of [k.kind.toLowerCase(), k.plural, k.singular, ...k.short]) byName.set(n, k);
+
+/** Looks a kind up by any name kubectl accepts (Deployment, deployments, deploy, deployment.apps); undefined if unknown. */
+export function findKind(name: string): KindInfo | undefined {
+  const n = name.toLowerCase().replace(/\.(apps|v1|core)(\/v1)?$/, '');
+  return byName.get(n);
+}
+
+/** Looks a kind up or throws SKIFF_ERR_UNKNOWN_KIND listing the kinds there are. */
+export function kindOf(name: string): KindInfo {
+  const k = findKind(name);
+  if (!k) throw new SkiffError('SKIFF_ERR_UNKNOWN_KIND', `unknown kind "${name}": Skiff serves ${Object.keys(kinds).join(', ')}`);
+  return k;
+}
+
+/** Registers another kind (workload controllers that live in later modules add theirs). */
+export function registerKind(info: KindInfo): void {
+  (kinds as Record<string, KindInfo>)[info.kind] = info;
+  for (const n of [info.kind.toLowerCase(), info.plural, info.singular, ...info.short]) byName.set(n, info);
+}
+
+/** The store key of an object: `/registry/{plural}/{namespace}/{name}` or `/registry/{plural}/{name}`. */
+export function objectKey(kind: KindInfo, namespace: string | undefined, name: string): string {
+  return kind.namespaced ? `/registry/${kind.plural}/${namespace ?? 'default'}/${name}` : `/registry/${kind.plural}/${name}`;
+}
+
+/** The store prefix of a kind, optionally within one namespace. */
+export function kindPrefix(kind: KindInfo, namespace?: string): string {
+  return kind.namespaced && namespace ? `/registry/${kind.plural}/${namespace}/` : `/registry/${kind.plural}/`;
+}
+
+/** `Kind/name` or `Kind/namespace/name`, for messages. */
+export function describeRef(o: Pick<KObject, 'kind' | 'metadata'>): string {
+  return `${o.kind}/${o.metadata?.name ?? '?'}`;
+}

@@ -1,0 +1,186 @@
+/**
+ * Payloads on the topic tree (see topics.ts). Master, agent and CLI agree on these shapes and on nothing
+ * else. All are msgpack on the wire unless a plain MQTT client sent JSON.
+ */
+import type { WireError } from './errors.js';
+import type { Condition, KObject, NodeAddress, NodeResources, Pod, PodStatus, StringMap, Taint } from './types.js';
+
+/** Facts an agent reads off its board. */
+export interface NodeFacts {
+  hostname: string;
+  /** Kubernetes arch names: amd64, arm64, arm. */
+  arch: string;
+  /** linux, darwin, ... */
+  os: string;
+  kernel: string;
+  osImage?: string;
+  cpus: number;
+  memoryBytes: number;
+  agentVersion: string;
+  nodeVersion: string;
+}
+
+/** `nodes/{node}/status`, retained. The Will is `{node, online: false}`. */
+export interface NodeStatusMessage {
+  node: string;
+  online: boolean;
+  /** ms since epoch at the agent. */
+  ts?: number;
+  facts?: NodeFacts;
+  capacity?: NodeResources;
+  allocatable?: NodeResources;
+  labels?: StringMap;
+  taints?: Taint[];
+  addresses?: NodeAddress[];
+  /** Drivers available on the node: process, container, wasi. */
+  runtimes?: string[];
+  /** Agent-side conditions (MemoryPressure, DiskPressure, CgroupLimits, ...). */
+  conditions?: Condition[];
+}
+
+/** `nodes/{node}/lease`: a heartbeat, every 2 s by default. */
+export interface LeaseMessage {
+  ts: number;
+  /** The desired generation the agent has applied. */
+  generation?: number;
+}
+
+/** `nodes/{node}/desired`, retained: the full desired pod set of a node (level-triggered). */
+export interface DesiredMessage {
+  /** Rises with every change; an agent ignores a message older than the one it has. */
+  generation: number;
+  /** Pods with metadata and spec (status is the agent's to report). */
+  pods: Pod[];
+  /** ConfigMaps and Secrets the pods reference, by `namespace/name`, so a pod can start offline. */
+  configMaps?: Record<string, KObject>;
+  secrets?: Record<string, KObject>;
+  /** Services in the pods' namespaces for `{NAME}_SERVICE_HOST/PORT` env vars. */
+  services?: Record<string, { host: string; ports: { name?: string; port: number; protocol: string }[] }>;
+}
+
+/** One pod's status as reported by its agent. */
+export interface PodReport {
+  namespace: string;
+  name: string;
+  uid: string;
+  status: PodStatus;
+}
+
+/** `nodes/{node}/pods`: batched pod status changes; `full` when it lists every pod the agent runs. */
+export interface PodsMessage {
+  pods: PodReport[];
+  full?: boolean;
+  /** uids the agent has stopped and forgotten (deleted pods), so the master can finish deletions. */
+  gone?: string[];
+  /** The desired generation these reports answer to. */
+  generation?: number;
+}
+
+/** `nodes/{node}/metrics`. */
+export interface MetricsMessage {
+  ts: number;
+  node: { cpuMilli: number; memoryBytes: number };
+  pods: { namespace: string; name: string; uid: string; cpuMilli: number; memoryBytes: number }[];
+}
+
+/** `join/{node}/req`, sent with username = node name and password = the join token. */
+export interface JoinRequest {
+  facts: NodeFacts;
+  labels?: StringMap;
+}
+
+/** `join/{node}/res`. */
+export type JoinResponse = { ok: true; node: string; credential: string } | { ok: false; error: WireError };
+
+/** `nodes/{node}/rpc/{id}/req`: master → agent. */
+export interface RpcRequest {
+  id: string;
+  method: 'logs' | 'exec' | 'describe' | 'cancel';
+  params: Record<string, unknown>;
+}
+
+/** `nodes/{node}/rpc/{id}/res`: one answer, or a stream of `chunk`s ending with `done`. */
+export interface RpcResponse {
+  id: string;
+  ok: boolean;
+  result?: unknown;
+  error?: WireError;
+  /** A piece of a streamed answer (log lines, exec output). */
+  chunk?: string;
+  /** Last message of a stream. */
+  done?: boolean;
+}
+
+/** The API verbs of `api/{clientId}/req`. */
+export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'top' | 'exec' | 'version';
+
+/** `api/{clientId}/req`. Params by verb:
+ * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one
+ * - get: `{kind, name, namespace?}` → the object
+ * - list: `{kind, namespace?, allNamespaces?, labelSelector?}` → `{kind: 'List', items}`
+ * - delete: `{kind, name, namespace?, cascade?: 'background' | 'orphan'}`
+ * - scale: `{kind, name, namespace?, replicas}`
+ * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?}` → text, or chunks when follow
+ * - watch: `{kind, namespace?, allNamespaces?, labelSelector?}` → a stream of `{event: {type, object}}`
+ * - cancel: `{ref}` ends the stream of request `ref`
+ * - describe: `{kind, name, namespace?}` → `{object, events}`
+ */
+export interface ApiRequest {
+  id: string;
+  verb: ApiVerb;
+  [param: string]: unknown;
+}
+
+/** `api/{clientId}/res`. Streams send several messages with the same id; the last has `done: true`. */
+export interface ApiResponse {
+  id: string;
+  ok: boolean;
+  result?: unknown;
+  error?: WireError;
+  /** A streamed piece: a watch event or log text. */
+  event?: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KObject };
+  chunk?: string;
+  done?: boolean;
+}
+
+/** The outcome of one object in an apply. */
+export interface ApplyResult {
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** created | configured | unchanged | failed */
+  action: 'created' | 'configured' | 'unchanged' | 'failed';
+  error?: WireError;
+}
+
+/** `skiff/v1/events`: cluster events, including every apply's outcome. */
+export interface EventMessage {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  involvedObject?: { kind: string; namespace?: string; name: string; uid?: string };
+  /** The apply outcome, for reason Applied / ApplyFailed. */
+  results?: ApplyResult[];
+  error?: WireError;
+  /** Where the event came from: the MQTT client id for an apply, or the controller. */
+  source?: string;
+  ts: number;
+}
+
+/** `services/{ns}/{name}`, retained: the ready endpoints of a service. */
+export interface ServiceMessage {
+  namespace: string;
+  name: string;
+  type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  sessionAffinity: 'None' | 'ClientIP';
+  annotations?: StringMap;
+  ports: { name?: string; port: number; protocol: 'TCP' | 'UDP'; targetPort: number | string; nodePort?: number }[];
+  endpoints: {
+    address: string;
+    node: string;
+    pod: string;
+    ready: boolean;
+    /** Resolved target port per service port name ('' for an unnamed port). */
+    ports: Record<string, number>;
+  }[];
+}

@@ -1,0 +1,96 @@
+/**
+ * The MQTT topic tree (see docs/protocol.md). Every topic is built and parsed here and nowhere else.
+ * `{node}` is the node name and also the agent's MQTT username.
+ */
+
+/** The root of every Skiff topic. */
+export const ROOT = 'skiff/v1';
+
+/** Topic builders. */
+export const topics = {
+  /** agent → master, QoS 1, retained; the Will publishes `{online: false}`. */
+  nodeStatus: (node: string) => `${ROOT}/nodes/${node}/status`,
+  /** agent → master, QoS 0: heartbeat. */
+  nodeLease: (node: string) => `${ROOT}/nodes/${node}/lease`,
+  /** master → agent, QoS 1, retained: the whole desired pod set with a generation. */
+  nodeDesired: (node: string) => `${ROOT}/nodes/${node}/desired`,
+  /** agent → master, QoS 1: batched pod status changes. */
+  nodePods: (node: string) => `${ROOT}/nodes/${node}/pods`,
+  /** agent → master, QoS 0: cpu/memory samples. */
+  nodeMetrics: (node: string) => `${ROOT}/nodes/${node}/metrics`,
+  /** master → agent, QoS 1: an on-demand call (logs, exec, describe). */
+  nodeRpcReq: (node: string, id: string) => `${ROOT}/nodes/${node}/rpc/${id}/req`,
+  /** agent → master, QoS 1: the answer (or a stream of chunks) to an RPC. */
+  nodeRpcRes: (node: string, id: string) => `${ROOT}/nodes/${node}/rpc/${id}/res`,
+  /** joining agent → master: `{facts}`, authenticated with the join token as password. */
+  joinReq: (node: string) => `${ROOT}/join/${node}/req`,
+  /** master → joining agent: `{ok, credential}`. */
+  joinRes: (node: string) => `${ROOT}/join/${node}/res`,
+  /** master → agents, QoS 1, retained: a service's ready endpoints (empty retained = deleted). */
+  service: (namespace: string, name: string) => `${ROOT}/services/${namespace}/${name}`,
+  /** client → master: API request `{id, verb, ...}`. */
+  apiReq: (clientId: string) => `${ROOT}/api/${clientId}/req`,
+  /** master → client: API response `{id, ok, result | error}`. */
+  apiRes: (clientId: string) => `${ROOT}/api/${clientId}/res`,
+  /** client → master: a manifest as UTF-8 YAML or JSON (several documents allowed). */
+  apply: `${ROOT}/apply`,
+  /** master → watchers, QoS 0: cluster events (apply outcomes among them). */
+  events: `${ROOT}/events`,
+} as const;
+
+/** Wildcard subscriptions the master makes. */
+export const masterSubscriptions = [
+  `${ROOT}/nodes/+/status`,
+  `${ROOT}/nodes/+/lease`,
+  `${ROOT}/nodes/+/pods`,
+  `${ROOT}/nodes/+/metrics`,
+  `${ROOT}/nodes/+/rpc/+/res`,
+  `${ROOT}/join/+/req`,
+  `${ROOT}/api/+/req`,
+  `${ROOT}/apply`,
+] as const;
+
+/** A parsed Skiff topic. */
+export type ParsedTopic =
+  | { type: 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics'; node: string }
+  | { type: 'nodeRpcReq' | 'nodeRpcRes'; node: string; id: string }
+  | { type: 'joinReq' | 'joinRes'; node: string }
+  | { type: 'service'; namespace: string; name: string }
+  | { type: 'apiReq' | 'apiRes'; clientId: string }
+  | { type: 'apply' }
+  | { type: 'events' };
+
+const nodeLeaves = { status: 'nodeStatus', lease: 'nodeLease', desired: 'nodeDesired', pods: 'nodePods', metrics: 'nodeMetrics' } as const;
+
+/** Parses a topic of the tree; undefined for anything else. */
+export function parseTopic(topic: string): ParsedTopic | undefined {
+  if (!topic.startsWith(ROOT + '/')) return undefined;
+  const p = topic.slice(ROOT.length + 1).split('/');
+  if (p.some((s) => s.length === 0)) return undefined;
+  switch (p[0]) {
+    case 'nodes':
+      if (p.length === 3 && p[2] in nodeLeaves) return { type: nodeLeaves[p[2] as keyof typeof nodeLeaves], node: p[1] };
+      if (p.length === 5 && p[2] === 'rpc' && (p[4] === 'req' || p[4] === 'res'))
+        return { type: p[4] === 'req' ? 'nodeRpcReq' : 'nodeRpcRes', node: p[1], id: p[3] };
+      return undefined;
+    case 'join':
+      if (p.length === 3 && (p[2] === 'req' || p[2] === 'res')) return { type: p[2] === 'req' ? 'joinReq' : 'joinRes', node: p[1] };
+      return undefined;
+    case 'services':
+      return p.length === 3 ? { type: 'service', namespace: p[1], name: p[2] } : undefined;
+    case 'api':
+      if (p.length === 3 && (p[2] === 'req' || p[2] === 'res')) return { type: p[2] === 'req' ? 'apiReq' : 'apiRes', clientId: p[1] };
+      return undefined;
+    case 'apply':
+      return p.length === 1 ? { type: 'apply' } : undefined;
+    case 'events':
+      return p.length === 1 ? { type: 'events' } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** True when `s` can be one level of a topic: no wildcards, no separators, not empty. */
+export function isTopicLevel(s: string): boolean {
+  return s.length > 0 && s.length <= 253 && !/[+#/\u0000]/.test(s);
+}

@@ -1,0 +1,366 @@
+/**
+ * Kubernetes-shaped object types for the kinds Skiff serves. Field names and meanings follow the
+ * Kubernetes API (core/v1, apps/v1); Skiff-only additions are marked.
+ */
+
+/** Key/value string map (labels, annotations, nodeSelector, ConfigMap data). */
+export type StringMap = Record<string, string>;
+
+/** A reference from a dependent to its owner (garbage collection, cascading delete). */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** metadata of every object. */
+export interface ObjectMeta {
+  name: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: StringMap;
+  annotations?: StringMap;
+  ownerReferences?: OwnerReference[];
+}
+
+/** Any object: apiVersion, kind, metadata and the kind's own fields. */
+export interface KObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec?: any;
+  status?: any;
+  [field: string]: unknown;
+}
+
+/** A label selector requirement. */
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+/** matchLabels AND matchExpressions. */
+export interface LabelSelector {
+  matchLabels?: StringMap;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+/** A condition, as in every Kubernetes status. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  lastHeartbeatTime?: string;
+  lastUpdateTime?: string;
+}
+
+export interface EnvVarSource {
+  fieldRef?: { fieldPath: string; apiVersion?: string };
+  resourceFieldRef?: { resource: string; containerName?: string; divisor?: string | number };
+  configMapKeyRef?: { name: string; key: string; optional?: boolean };
+  secretKeyRef?: { name: string; key: string; optional?: boolean };
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: EnvVarSource;
+}
+
+export interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name: string; optional?: boolean };
+  secretRef?: { name: string; optional?: boolean };
+}
+
+export interface ContainerPort {
+  name?: string;
+  /** 0 or absent on a process pod: the agent picks a free port and passes it as PORT / PORT_<NAME>. */
+  containerPort?: number;
+  hostPort?: number;
+  protocol?: 'TCP' | 'UDP';
+}
+
+export interface ResourceRequirements {
+  requests?: { cpu?: string | number; memory?: string | number; 'ephemeral-storage'?: string | number };
+  limits?: { cpu?: string | number; memory?: string | number; 'ephemeral-storage'?: string | number };
+}
+
+export interface Probe {
+  exec?: { command: string[] };
+  httpGet?: { path?: string; port: number | string; host?: string; scheme?: 'HTTP' | 'HTTPS'; httpHeaders?: { name: string; value: string }[] };
+  tcpSocket?: { port: number | string; host?: string };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+}
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  ports?: ContainerPort[];
+  resources?: ResourceRequirements;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  volumeMounts?: VolumeMount[];
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Equal' | 'Exists';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  timeAdded?: string;
+}
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+  values?: string[];
+}
+
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+}
+
+export interface Affinity {
+  nodeAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] };
+    preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTerm }[];
+  };
+  podAntiAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: { labelSelector?: LabelSelector; topologyKey: string }[];
+    preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; podAffinityTerm: { labelSelector?: LabelSelector; topologyKey: string } }[];
+  };
+}
+
+export interface TopologySpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
+  labelSelector?: LabelSelector;
+}
+
+export interface Volume {
+  name: string;
+  emptyDir?: Record<string, unknown>;
+  hostPath?: { path: string; type?: string };
+  configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean };
+  secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean };
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  nodeName?: string;
+  nodeSelector?: StringMap;
+  affinity?: Affinity;
+  tolerations?: Toleration[];
+  topologySpreadConstraints?: TopologySpreadConstraint[];
+  /** process | container | wasi (see DESIGN.md); absent: container when image is set, process otherwise. */
+  runtimeClassName?: string;
+  volumes?: Volume[];
+  terminationGracePeriodSeconds?: number;
+  hostname?: string;
+}
+
+export interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: { exitCode: number; signal?: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string };
+}
+
+export interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  state: ContainerState;
+  lastState?: ContainerState;
+  image?: string;
+}
+
+/** Skiff addition: a port the agent actually bound for a process pod (containerPort 0 → a free port). */
+export interface PodPortStatus {
+  containerName: string;
+  name?: string;
+  port: number;
+  protocol: 'TCP' | 'UDP';
+}
+
+export interface PodStatus {
+  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  conditions?: Condition[];
+  containerStatuses?: ContainerStatus[];
+  hostIP?: string;
+  podIP?: string;
+  startTime?: string;
+  reason?: string;
+  message?: string;
+  /** Skiff addition: the ports bound on the node. */
+  ports?: PodPortStatus[];
+}
+
+export interface Pod extends KObject {
+  kind: 'Pod';
+  spec: PodSpec;
+  status?: PodStatus;
+}
+
+export interface PodTemplateSpec {
+  metadata?: Partial<ObjectMeta>;
+  spec: PodSpec;
+}
+
+export interface ReplicaSetSpec {
+  replicas?: number;
+  minReadySeconds?: number;
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+}
+
+export interface ReplicaSet extends KObject {
+  kind: 'ReplicaSet';
+  spec: ReplicaSetSpec;
+  status?: { replicas: number; readyReplicas?: number; availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration?: number };
+}
+
+export interface DeploymentStrategy {
+  type?: 'RollingUpdate' | 'Recreate';
+  rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
+}
+
+export interface DeploymentSpec {
+  replicas?: number;
+  selector: LabelSelector;
+  template: PodTemplateSpec;
+  strategy?: DeploymentStrategy;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  progressDeadlineSeconds?: number;
+  paused?: boolean;
+}
+
+export interface Deployment extends KObject {
+  kind: 'Deployment';
+  spec: DeploymentSpec;
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    unavailableReplicas?: number;
+    conditions?: Condition[];
+  };
+}
+
+export interface ServicePort {
+  name?: string;
+  protocol?: 'TCP' | 'UDP';
+  port: number;
+  targetPort?: number | string;
+  nodePort?: number;
+}
+
+export interface Service extends KObject {
+  kind: 'Service';
+  spec: {
+    selector?: StringMap;
+    ports: ServicePort[];
+    type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+    sessionAffinity?: 'None' | 'ClientIP';
+    clusterIP?: string;
+  };
+}
+
+export interface ConfigMap extends KObject {
+  kind: 'ConfigMap';
+  data?: StringMap;
+  binaryData?: StringMap;
+  immutable?: boolean;
+}
+
+export interface Secret extends KObject {
+  kind: 'Secret';
+  type?: string;
+  /** base64-encoded values, as in Kubernetes. */
+  data?: StringMap;
+  /** plain values; folded into `data` on write, as in Kubernetes. */
+  stringData?: StringMap;
+  immutable?: boolean;
+}
+
+export interface NodeAddress {
+  type: 'InternalIP' | 'ExternalIP' | 'Hostname';
+  address: string;
+}
+
+export interface NodeResources {
+  cpu: string;
+  memory: string;
+  pods: string;
+  'ephemeral-storage'?: string;
+}
+
+export interface Node extends KObject {
+  kind: 'Node';
+  spec: { unschedulable?: boolean; taints?: Taint[] };
+  status?: {
+    capacity?: NodeResources;
+    allocatable?: NodeResources;
+    conditions?: Condition[];
+    addresses?: NodeAddress[];
+    nodeInfo?: {
+      architecture: string;
+      operatingSystem: string;
+      kernelVersion?: string;
+      osImage?: string;
+      kubeletVersion?: string;
+      /** Skiff addition: which drivers the agent has (process, container, wasi). */
+      runtimes?: string[];
+      nodeVersion?: string;
+    };
+    images?: { names: string[]; sizeBytes?: number }[];
+  };
+}
+
+export interface Namespace extends KObject {
+  kind: 'Namespace';
+  spec?: { finalizers?: string[] };
+  status?: { phase: 'Active' | 'Terminating' };
+}
