@@ -1,0 +1,245 @@
+/**
+ * The embedded store: one SQLite file (better-sqlite3, WAL, synchronous=FULL). Every write is one
+ * IMMEDIATE transaction that bumps the global revision, writes the key and appends to the change
+ * log; watchers are told after the commit. Tables and settings: README.md and schema.ts.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { SkiffError } from '../../protocol/errors.js';
+import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.js';
+import { prepareDatabase, prepareStatements, type Statements } from './schema.js';
+import type { Store, StoreEntry, Watch, WatchEvent } from './types.js';
+import { type Change, type WatchErrorHandler, WatchHub } from './watch-hub.js';
+
+/** Settings of a SQLite store; all optional. */
+export interface SqliteStoreOptions {
+  /** Change history kept for watches, in revisions; older history is compacted as writes go. Default 10,000; Infinity keeps all. */
+  retainRevisions?: number;
+  /** Receives whatever a watch callback throws. Default: console.error. */
+  onWatchError?: WatchErrorHandler;
+}
+
+/** What the connection actually runs with, for start-up logs and tests. */
+export interface SqliteStoreSettings {
+  path: string;
+  journalMode: string;
+  /** 2 = FULL (https://www.sqlite.org/pragma.html#pragma_synchronous). */
+  synchronous: number;
+  retainRevisions: number;
+}
+
+/** Default change history kept for watches (revisions). */
+export const defaultRetainRevisions = 10_000;
+
+interface KvRow {
+  key: string;
+  value: string;
+  create_revision: number;
+  mod_revision: number;
+}
+
+interface ChangeRow {
+  revision: number;
+  key: string;
+  type: 'put' | 'delete';
+  value: string | null;
+  prev_value: string | null;
+}
+
+/** Opens (creating if needed) a SQLite store; `':memory:'` gives a throw-away one. */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  return SqliteStore.open(path, options);
+}
+
+/** The SQLite implementation of Store. */
+export class SqliteStore implements Store {
+  /** Opens (creating if needed) the store at `path`, creating missing parent directories. */
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const retain = options.retainRevisions ?? defaultRetainRevisions;
+    if (retain !== Infinity && (!Number.isSafeInteger(retain) || retain < 0)) {
+      throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: retainRevisions: must be an integer ≥ 0 or Infinity, got ${retain}`);
+    }
+    const isMemory = path === ':memory:';
+    if (!isMemory) mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      prepareDatabase(db, isMemory);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteStore(db, retain, options.onWatchError ?? ((err) => console.error('store: a watch callback threw:', err)));
+  }
+
+  private readonly hub: WatchHub;
+  private readonly sql: Statements;
+  private readonly writeTx: Database.Transaction<SqliteStore['writeRows']>;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly retainRevisions: number,
+    onWatchError: WatchErrorHandler,
+  ) {
+    this.hub = new WatchHub(onWatchError);
+    this.sql = prepareStatements(db);
+    this.writeTx = db.transaction(this.writeRows.bind(this));
+  }
+
+  async get<T = unknown>(key: string): Promise<StoreEntry<T> | undefined> {
+    this.checkOpen();
+    checkKey(key);
+    const row = this.sql.get.get(key) as KvRow | undefined;
+    return row && toEntry<T>(row);
+  }
+
+  async list<T = unknown>(prefix: string): Promise<{ entries: StoreEntry<T>[]; revision: number }> {
+    this.checkOpen();
+    checkPrefix(prefix);
+    // One read transaction, so the revision matches the rows even if another connection writes.
+    return this.db.transaction(() => {
+      const end = prefixEnd(prefix);
+      const rows = (end === undefined ? this.sql.listFrom.all(prefix) : this.sql.listRange.all(prefix, end)) as KvRow[];
+      return { entries: rows.map((r) => toEntry<T>(r)), revision: this.meta('revision') };
+    }).deferred();
+  }
+
+  async create<T = unknown>(key: string, value: T): Promise<StoreEntry<T>> {
+    this.checkOpen();
+    checkKey(key);
+    const text = toJson(key, value);
+    const { revision } = this.write(key, text, (cur) => {
+      if (cur) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `store: ${key}: already exists (modRevision ${cur.mod_revision})`);
+    });
+    return { key, value: JSON.parse(text) as T, createRevision: revision, modRevision: revision };
+  }
+
+  async update<T = unknown>(key: string, value: T, expectedModRevision?: number): Promise<StoreEntry<T>> {
+    this.checkOpen();
+    checkKey(key);
+    checkRevision(expectedModRevision, 'expectedModRevision');
+    const text = toJson(key, value);
+    const { cur, revision } = this.write(key, text, (cur) => checkExpected(key, cur, expectedModRevision));
+    return { key, value: JSON.parse(text) as T, createRevision: cur!.create_revision, modRevision: revision };
+  }
+
+  async delete<T = unknown>(key: string, expectedModRevision?: number): Promise<StoreEntry<T>> {
+    this.checkOpen();
+    checkKey(key);
+    checkRevision(expectedModRevision, 'expectedModRevision');
+    const { cur } = this.write(key, null, (cur) => checkExpected(key, cur, expectedModRevision));
+    return toEntry<T>(cur!);
+  }
+
+  watch<T = unknown>(prefix: string, fromRevision: number | undefined, onEvent: (e: WatchEvent<T>) => void): Watch {
+    this.checkOpen();
+    checkPrefix(prefix);
+    checkRevision(fromRevision, 'fromRevision');
+    if (typeof onEvent !== 'function') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'store: watch: onEvent must be a function');
+    const deliver = onEvent as (e: WatchEvent<unknown>) => void;
+    // Synchronous from here to hub.add: no commit can slip in between the history read and the
+    // point from which the watcher takes live changes.
+    const revision = this.meta('revision');
+    if (fromRevision === undefined) return this.hub.add(prefix, revision, [], deliver);
+    const compacted = this.meta('compacted');
+    if (fromRevision < compacted) {
+      throw new SkiffError(
+        'SKIFF_ERR_CONFLICT',
+        `store: watch ${JSON.stringify(prefix)} from revision ${fromRevision}: history up to revision ${compacted} was compacted; list again and watch from the list's revision`,
+      );
+    }
+    const end = prefixEnd(prefix);
+    const rows = (end === undefined ? this.sql.historyFrom.all(fromRevision, prefix) : this.sql.historyRange.all(fromRevision, prefix, end)) as ChangeRow[];
+    return this.hub.add(prefix, Math.max(fromRevision, revision), rows.map(toChange), deliver);
+  }
+
+  async revision(): Promise<number> {
+    this.checkOpen();
+    return this.meta('revision');
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.checkOpen();
+    checkRevision(revision, 'revision');
+    this.db.transaction(() => {
+      const current = this.meta('revision');
+      if (revision > current) {
+        throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: compact: revision ${revision} is in the future (current ${current})`);
+      }
+      this.forgetThrough(revision);
+    }).immediate();
+  }
+
+  async close(): Promise<void> {
+    this.hub.closeAll();
+    if (this.db.open) this.db.close();
+  }
+
+  /** The settings the connection runs with. */
+  settings(): SqliteStoreSettings {
+    this.checkOpen();
+    return {
+      path: this.db.name,
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      retainRevisions: this.retainRevisions,
+    };
+  }
+
+  // One write: check against the current row, bump the revision, write the key, log the change,
+  // compact old history — all in one IMMEDIATE transaction; watchers hear of it after the commit.
+  private write(key: string, text: string | null, check: (cur: KvRow | undefined) => void): { cur: KvRow | undefined; revision: number } {
+    const result = this.writeTx.immediate(key, text, check);
+    this.hub.publish({ revision: result.revision, key, type: text === null ? 'delete' : 'put', value: text, prevValue: result.cur?.value ?? null });
+    return result;
+  }
+
+  // The body of the write transaction (see write).
+  private writeRows(key: string, text: string | null, check: (cur: KvRow | undefined) => void): { cur: KvRow | undefined; revision: number } {
+    const cur = this.sql.get.get(key) as KvRow | undefined;
+    check(cur);
+    const revision = this.meta('revision') + 1;
+    this.sql.setMeta.run(revision, 'revision');
+    if (text === null) this.sql.remove.run(key);
+    else this.sql.put.run(key, text, cur?.create_revision ?? revision, revision);
+    this.sql.logChange.run(revision, key, text === null ? 'delete' : 'put', text, cur?.value ?? null);
+    this.autoCompact(revision);
+    return { cur, revision };
+  }
+
+  // Compacts in steps of a tenth of the retained history, so most writes skip the DELETE.
+  private autoCompact(revision: number): void {
+    if (this.retainRevisions === Infinity) return;
+    const step = Math.max(1, Math.floor(this.retainRevisions / 10));
+    if (revision - this.meta('compacted') >= this.retainRevisions + step) this.forgetThrough(revision - this.retainRevisions);
+  }
+
+  private forgetThrough(revision: number): void {
+    if (revision <= this.meta('compacted')) return;
+    this.sql.forget.run(revision);
+    this.sql.setMeta.run(revision, 'compacted');
+  }
+
+  private meta(name: 'revision' | 'compacted'): number {
+    return this.sql.meta.get(name) as number;
+  }
+
+  private checkOpen(): void {
+    if (!this.db.open) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${this.db.name}: closed`);
+  }
+}
+
+function checkExpected(key: string, cur: KvRow | undefined, expected: number | undefined): void {
+  if (!cur) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `store: ${key}: not found`);
+  if (expected !== undefined && cur.mod_revision !== expected) {
+    throw new SkiffError('SKIFF_ERR_CONFLICT', `store: ${key}: modRevision is ${cur.mod_revision}, expected ${expected}`);
+  }
+}
+
+function toEntry<T>(row: KvRow): StoreEntry<T> {
+  return { key: row.key, value: JSON.parse(row.value) as T, createRevision: row.create_revision, modRevision: row.mod_revision };
+}
+
+function toChange(row: ChangeRow): Change {
+  return { revision: row.revision, key: row.key, type: row.type, value: row.value, prevValue: row.prev_value };
+}
