@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The `skiff` executable: `master` runs the control plane, `up` the quickstart, everything else the
+// CLI (dist/cli/main.js, built by `npm run build`). Process streams and Ctrl-C are wired here only.
+const argv = process.argv.slice(2);
+
+async function load(path) {
+  try {
+    return await import(path);
+  } catch (err) {
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(path.replace('../', ''))) {
+      process.stderr.write(`error: ${path.replace('../', '')} is missing: build Skiff first with "npm run build"\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+function processIO() {
+  const abort = new AbortController();
+  process.on('SIGINT', () => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+    // Streams end on the abort; a command still waiting on a single answer is not kept alive for it.
+    setTimeout(() => process.exit(130), 1000).unref();
+  });
+  // `skiff get pods | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  return {
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    readStdin: async () => {
+      const chunks = [];
+      for await (const c of process.stdin) chunks.push(c);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    env: process.env,
+    signal: abort.signal,
+  };
+}
+
+if (argv[0] === 'master') {
+  const { main } = await load('../dist/master/main.js');
+  await main(argv.slice(1));
+} else if (argv[0] === 'up') {
+  const { main } = await load('../dist/cli/up.js');
+  process.exitCode = await main(argv.slice(1), processIO());
+} else {
+  const { main } = await load('../dist/cli/main.js');
+  process.exitCode = await main(argv, processIO());
+}

@@ -1,0 +1,162 @@
+/**
+ * The CLI's side of the request/response API (DESIGN.md "Wire protocol"): one MQTT 3.1.1 connection
+ * with a unique client id, requests on `api/{clientId}/req`, answers on `api/{clientId}/res` matched
+ * by id. Streams (watch, logs -f) answer several times with one id, the last with `done: true`.
+ */
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { decodeObject, encode, SkiffError, topics, type ApiResponse } from '../protocol/index.js';
+import type { Api, Connection } from './types.js';
+
+type Pending = { onMessage(res: ApiResponse): void; onLost(err: SkiffError): void };
+
+/** Connects to the master and returns the API; rejects with a one-line SkiffError when it cannot. */
+export async function connectApi(conn: Connection): Promise<Api> {
+  const clientId = `skiff-cli-${randomBytes(6).toString('hex')}`;
+  const client = mqtt.connect(conn.server, {
+    // The master's embedded aedes speaks MQTT 3.1.1 only.
+    protocolVersion: 4,
+    clientId,
+    username: conn.user,
+    password: conn.token ?? '',
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: conn.timeoutMs,
+  });
+  await waitConnected(client, conn);
+  const pending = new Map<string, Pending>();
+  client.on('message', (_topic, payload) => {
+    let res: ApiResponse;
+    try {
+      res = decodeObject<ApiResponse>(payload).value;
+    } catch {
+      return; // not ours to answer; a malformed response has no id to match
+    }
+    pending.get(String(res.id))?.onMessage(res);
+  });
+  client.on('close', () => {
+    const err = new SkiffError('SKIFF_ERR_UNAVAILABLE', `lost the connection to the master at ${conn.server}`);
+    for (const p of [...pending.values()]) p.onLost(err);
+  });
+  try {
+    await client.subscribeAsync(topics.apiRes(clientId), { qos: 1 });
+  } catch (err) {
+    client.end(true);
+    throw new SkiffError('SKIFF_ERR_FORBIDDEN', `the master at ${conn.server} refused user "${conn.user}" the API response topic: ${(err as Error).message}`);
+  }
+  return new MqttApi(client, clientId, conn, pending);
+}
+
+function waitConnected(client: MqttClient, conn: Connection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: SkiffError) => {
+      clearTimeout(timer);
+      client.removeAllListeners('connect');
+      client.end(true);
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(timeoutError(conn)), conn.timeoutMs);
+    client.once('connect', () => {
+      clearTimeout(timer);
+      client.removeAllListeners('error');
+      resolve();
+    });
+    client.once('error', (err) => fail(connectError(err, conn)));
+    client.once('close', () => fail(new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot connect to the master at ${conn.server}: the connection was closed`)));
+  });
+}
+
+/** The timeout error, worded for a person: which server, how long. */
+export function timeoutError(conn: Connection): SkiffError {
+  return new SkiffError('SKIFF_ERR_TIMEOUT', `no answer from the master at ${conn.server} within ${formatSeconds(conn.timeoutMs)}`);
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** One line for a failed connect: refused, unknown host, bad credentials. */
+function connectError(err: Error & { code?: string | number }, conn: Connection): SkiffError {
+  const at = `the master at ${conn.server}`;
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot connect to ${at}: connection refused (is it running? "skiff master" or "skiff up" starts one)`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot connect to ${at}: unknown host`);
+    // CONNACK return codes [MQTT-3.2.2-3]: 4 bad user name or password, 5 not authorized.
+    case 4:
+    case 5: {
+      const hint = conn.token ? '' : ' (no token given: use --token, SKIFF_TOKEN or a config file)';
+      return new SkiffError('SKIFF_ERR_UNAUTHORIZED', `${at} refused the credentials of user "${conn.user}"${hint}`);
+    }
+    default:
+      return new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot connect to ${at}: ${err.message}`);
+  }
+}
+
+class MqttApi implements Api {
+  private seq = 0;
+  constructor(
+    private readonly client: MqttClient,
+    private readonly clientId: string,
+    private readonly conn: Connection,
+    private readonly pending: Map<string, Pending>,
+  ) {}
+
+  private nextId(): string {
+    return `${Date.now().toString(36)}-${++this.seq}`;
+  }
+
+  private send(id: string, verb: string, params: Record<string, unknown>): Promise<unknown> {
+    return this.client.publishAsync(topics.apiReq(this.clientId), encode({ ...params, id, verb }), { qos: 1 });
+  }
+
+  request<T>(verb: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.nextId();
+    return new Promise<T>((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        fn();
+      };
+      const timer = setTimeout(() => finish(() => reject(timeoutError(this.conn))), this.conn.timeoutMs);
+      this.pending.set(id, {
+        onMessage: (res) => finish(() => (res.ok ? resolve(res.result as T) : reject(SkiffError.fromWire(res.error!)))),
+        onLost: (err) => finish(() => reject(err)),
+      });
+      this.send(id, verb, params).catch((err: Error) => finish(() => reject(new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))));
+    });
+  }
+
+  stream(verb: string, params: Record<string, unknown>, onMessage: (res: ApiResponse) => void, signal?: AbortSignal): Promise<void> {
+    const id = this.nextId();
+    return new Promise<void>((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        this.pending.delete(id);
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const onAbort = () => {
+        finish(resolve);
+        // Best effort: tell the master to stop streaming; the connection closes right after anyway.
+        this.send(this.nextId(), 'cancel', { ref: id }).catch(() => {});
+      };
+      if (signal?.aborted) return resolve();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        onMessage: (res) => {
+          if (!res.ok) return finish(() => reject(SkiffError.fromWire(res.error!)));
+          onMessage(res);
+          if (res.done) finish(resolve);
+        },
+        onLost: (err) => finish(() => reject(err)),
+      });
+      this.send(id, verb, params).catch((err: Error) => finish(() => reject(new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync();
+  }
+}

@@ -1,0 +1,73 @@
+/** `skiff describe pod`: the kubectl layout (Name … Containers, Conditions, Volumes, Events). */
+import type { Container, ContainerState, ContainerStatus, KObject } from '../../protocol/index.js';
+import { podStatus } from '../format/pod-status.js';
+import { DescribeWriter, formatTime } from './writer.js';
+
+/** Writes the pod's fields; the caller appends Events. */
+export function describePod(w: DescribeWriter, pod: KObject): void {
+  const st = pod.status ?? {};
+  const spec = pod.spec ?? {};
+  w.field(0, 'Name', pod.metadata.name).field(0, 'Namespace', pod.metadata.namespace);
+  if (spec.runtimeClassName) w.field(0, 'Runtime Class Name', spec.runtimeClassName);
+  w.field(0, 'Node', spec.nodeName ? `${spec.nodeName}${st.hostIP ? '/' + st.hostIP : ''}` : '<none>');
+  w.field(0, 'Start Time', formatTime(st.startTime));
+  w.map(0, 'Labels', pod.metadata.labels).map(0, 'Annotations', pod.metadata.annotations);
+  if (pod.metadata.deletionTimestamp) w.field(0, 'Status', `Terminating (lasts since ${formatTime(pod.metadata.deletionTimestamp)})`);
+  else w.field(0, 'Status', podStatus(pod));
+  if (st.reason) w.field(0, 'Reason', st.reason);
+  if (st.message) w.field(0, 'Message', st.message);
+  w.field(0, 'IP', st.podIP);
+  const owner = (pod.metadata.ownerReferences ?? []).find((o) => o.controller);
+  if (owner) w.field(0, 'Controlled By', `${owner.kind}/${owner.name}`);
+  w.section(0, 'Containers');
+  const statuses: ContainerStatus[] = st.containerStatuses ?? [];
+  for (const c of (spec.containers ?? []) as Container[]) describeContainer(w, c, statuses.find((s) => s.name === c.name), st.ports);
+  const conditions: { type: string; status: string }[] = st.conditions ?? [];
+  w.table(0, 'Conditions', ['Type', 'Status'], conditions.map((c) => [c.type, c.status]));
+  const volumes: { name: string }[] = spec.volumes ?? [];
+  if (volumes.length) w.list(0, 'Volumes', volumes.map((v) => v.name));
+  w.map(0, 'Node-Selectors', spec.nodeSelector);
+  w.list(0, 'Tolerations', (spec.tolerations ?? []).map((t: { key?: string; operator?: string; value?: string; effect?: string }) => `${t.key ?? ''}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? ':' + t.effect : ''}`));
+}
+
+function describeContainer(w: DescribeWriter, c: Container, s: ContainerStatus | undefined, bound?: { containerName: string; name?: string; port: number; protocol: string }[]): void {
+  w.section(1, c.name);
+  if (c.image) w.field(2, 'Image', c.image);
+  if (c.command?.length) w.section(2, 'Command').text(3, c.command.join('\n      '));
+  if (c.args?.length) w.section(2, 'Args').text(3, c.args.join('\n      '));
+  const ports = (c.ports ?? []).map((p) => {
+    // Skiff: a process pod's port 0 is picked by the agent and reported in status.ports.
+    const actual = bound?.find((b) => b.containerName === c.name && (b.name ?? '') === (p.name ?? ''))?.port;
+    const n = p.containerPort ? p.containerPort : actual ? `${actual} (picked by the agent)` : '<auto>';
+    return `${n}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`;
+  });
+  w.list(2, ports.length > 1 ? 'Ports' : 'Port', ports);
+  if (s) {
+    stateLines(w, 'State', s.state);
+    if (s.lastState && Object.keys(s.lastState).length) stateLines(w, 'Last State', s.lastState);
+    w.field(2, 'Ready', s.ready ? 'True' : 'False').field(2, 'Restart Count', s.restartCount ?? 0);
+  } else w.field(2, 'State', 'Waiting').field(2, 'Ready', 'False').field(2, 'Restart Count', 0);
+  const req = c.resources?.requests;
+  const lim = c.resources?.limits;
+  if (lim) w.map(2, 'Limits', Object.fromEntries(Object.entries(lim).map(([k, v]) => [k, String(v)])));
+  if (req) w.map(2, 'Requests', Object.fromEntries(Object.entries(req).map(([k, v]) => [k, String(v)])));
+  w.list(2, 'Environment', (c.env ?? []).map((e) => `${e.name}:  ${e.value ?? (e.valueFrom ? '<set from a reference>' : '')}`));
+}
+
+/** `State: Running / Started: …` or `Waiting / Reason: …` or `Terminated / Reason, Exit Code, …`. */
+function stateLines(w: DescribeWriter, key: string, state: ContainerState | undefined): void {
+  if (state?.running) {
+    w.field(2, key, 'Running').field(3, 'Started', formatTime(state.running.startedAt));
+  } else if (state?.terminated) {
+    const t = state.terminated;
+    w.field(2, key, 'Terminated').field(3, 'Reason', t.reason ?? (t.exitCode === 0 ? 'Completed' : 'Error'));
+    if (t.message) w.field(3, 'Message', t.message);
+    w.field(3, 'Exit Code', t.exitCode);
+    if (t.signal) w.field(3, 'Signal', t.signal);
+    w.field(3, 'Started', formatTime(t.startedAt)).field(3, 'Finished', formatTime(t.finishedAt));
+  } else {
+    w.field(2, key, 'Waiting');
+    if (state?.waiting?.reason) w.field(3, 'Reason', state.waiting.reason);
+    if (state?.waiting?.message) w.field(3, 'Message', state.waiting.message);
+  }
+}

@@ -1,0 +1,55 @@
+/** `skiff describe deployment|replicaset`: replicas, strategy, pod template, conditions. */
+import { formatSelector, type Container, type KObject } from '../../protocol/index.js';
+import { DescribeWriter, formatTime } from './writer.js';
+
+function header(w: DescribeWriter, o: KObject): void {
+  w.field(0, 'Name', o.metadata.name).field(0, 'Namespace', o.metadata.namespace);
+  w.field(0, 'CreationTimestamp', formatTime(o.metadata.creationTimestamp));
+  w.map(0, 'Labels', o.metadata.labels).map(0, 'Annotations', o.metadata.annotations);
+  w.field(0, 'Selector', formatSelector(o.spec?.selector));
+}
+
+/** A Deployment: `Replicas: 2 desired | 2 updated | 2 total | 2 available | 0 unavailable`. */
+export function describeDeployment(w: DescribeWriter, o: KObject): void {
+  const s = o.status ?? {};
+  header(w, o);
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  w.field(0, 'Replicas', `${o.spec?.replicas ?? 1} desired | ${n(s.updatedReplicas)} updated | ${n(s.replicas)} total | ${n(s.availableReplicas)} available | ${n(s.unavailableReplicas)} unavailable`);
+  const strategy = o.spec?.strategy ?? {};
+  w.field(0, 'StrategyType', strategy.type ?? 'RollingUpdate');
+  w.field(0, 'MinReadySeconds', o.spec?.minReadySeconds ?? 0);
+  if ((strategy.type ?? 'RollingUpdate') === 'RollingUpdate') {
+    const ru = strategy.rollingUpdate ?? {};
+    w.field(0, 'RollingUpdateStrategy', `${ru.maxUnavailable ?? '25%'} max unavailable, ${ru.maxSurge ?? '25%'} max surge`);
+  }
+  if (o.spec?.paused) w.field(0, 'Paused', 'True');
+  podTemplate(w, o);
+  const conditions: { type: string; status: string; reason?: string }[] = s.conditions ?? [];
+  w.table(0, 'Conditions', ['Type', 'Status', 'Reason'], conditions.map((c) => [c.type, c.status, c.reason ?? '']));
+}
+
+/** A ReplicaSet: `Replicas: 2 current / 2 desired` and who controls it. */
+export function describeReplicaSet(w: DescribeWriter, o: KObject): void {
+  const s = o.status ?? {};
+  header(w, o);
+  const owner = (o.metadata.ownerReferences ?? []).find((r) => r.controller);
+  if (owner) w.field(0, 'Controlled By', `${owner.kind}/${owner.name}`);
+  w.field(0, 'Replicas', `${s.replicas ?? 0} current / ${o.spec?.replicas ?? 1} desired`);
+  w.field(0, 'Pods Status', `${s.readyReplicas ?? 0} Ready / ${s.availableReplicas ?? 0} Available`);
+  podTemplate(w, o);
+}
+
+function podTemplate(w: DescribeWriter, o: KObject): void {
+  const t = o.spec?.template ?? {};
+  w.section(0, 'Pod Template');
+  w.map(1, 'Labels', t.metadata?.labels);
+  if (t.spec?.runtimeClassName) w.field(1, 'Runtime Class', t.spec.runtimeClassName);
+  w.section(1, 'Containers');
+  for (const c of (t.spec?.containers ?? []) as Container[]) {
+    w.section(2, c.name);
+    if (c.image) w.field(3, 'Image', c.image);
+    if (c.command?.length) w.field(3, 'Command', c.command.map((a) => (a.length > 60 ? a.slice(0, 57) + '...' : a)).join(' '));
+    w.list(3, 'Port', (c.ports ?? []).map((p) => `${p.containerPort || '<auto>'}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`));
+    w.list(3, 'Environment', (c.env ?? []).map((e) => `${e.name}:  ${e.value ?? '<set from a reference>'}`));
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The table columns of `skiff get`, per kind, as kubectl prints them. One printer per kind in a
+ * registry; kinds without one get NAME AGE.
+ */
+import { formatSelector, type KObject } from '../../protocol/index.js';
+import { age } from './age.js';
+import { podReady, podRestarts, podStatus } from './pod-status.js';
+
+/** Columns of one kind: the normal set, and the extra columns `-o wide` appends. */
+interface Printer {
+  headers: string[];
+  row(o: KObject, now: number): string[];
+  wideHeaders?: string[];
+  wideRow?(o: KObject): string[];
+}
+
+const none = '<none>';
+const num = (n: unknown) => String(typeof n === 'number' ? n : 0);
+const orNone = (s: unknown) => (typeof s === 'string' && s !== '' ? s : none);
+const created = (o: KObject, now: number) => age(o.metadata.creationTimestamp, now);
+
+/** CONTAINERS IMAGES SELECTOR of a workload's pod template (deployments, replica sets). */
+const workloadWide = {
+  wideHeaders: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+  wideRow: (o: KObject) => {
+    const cs: { name: string; image?: string }[] = o.spec?.template?.spec?.containers ?? [];
+    return [orNone(cs.map((c) => c.name).join(',')), orNone(cs.map((c) => c.image ?? '').filter(Boolean).join(',')), orNone(formatSelector(o.spec?.selector))];
+  },
+};
+
+const printers: Record<string, Printer> = {
+  Pod: {
+    headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
+    row: (o, now) => [o.metadata.name, podReady(o), podStatus(o), podRestarts(o, now), created(o, now)],
+    wideHeaders: ['IP', 'NODE'],
+    wideRow: (o) => [orNone(o.status?.podIP), orNone(o.spec?.nodeName)],
+  },
+  Deployment: {
+    headers: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
+    row: (o, now) => [o.metadata.name, `${num(o.status?.readyReplicas)}/${num(o.spec?.replicas ?? 1)}`, num(o.status?.updatedReplicas), num(o.status?.availableReplicas), created(o, now)],
+    ...workloadWide,
+  },
+  ReplicaSet: {
+    headers: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'],
+    row: (o, now) => [o.metadata.name, num(o.spec?.replicas ?? 1), num(o.status?.replicas), num(o.status?.readyReplicas), created(o, now)],
+    ...workloadWide,
+  },
+  Service: {
+    headers: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
+    row: (o, now) => [o.metadata.name, o.spec?.type ?? 'ClusterIP', orNone(o.spec?.clusterIP), externalIP(o), servicePorts(o), created(o, now)],
+    wideHeaders: ['SELECTOR'],
+    wideRow: (o) => [orNone(formatSelector(o.spec?.selector))],
+  },
+  Node: {
+    headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
+    row: (o, now) => [o.metadata.name, nodeStatus(o), nodeRoles(o), created(o, now), orNone(o.status?.nodeInfo?.kubeletVersion)],
+    wideHeaders: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'ARCH'],
+    wideRow: (o) => {
+      const info = o.status?.nodeInfo ?? {};
+      const ip = (o.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
+      return [orNone(ip), orNone(info.osImage), orNone(info.kernelVersion), orNone(info.architecture)];
+    },
+  },
+  ConfigMap: {
+    headers: ['NAME', 'DATA', 'AGE'],
+    row: (o, now) => [o.metadata.name, String(keys(o.data) + keys(o.binaryData)), created(o, now)],
+  },
+  Secret: {
+    headers: ['NAME', 'TYPE', 'DATA', 'AGE'],
+    row: (o, now) => [o.metadata.name, String(o.type ?? 'Opaque'), String(keys(o.data)), created(o, now)],
+  },
+  Namespace: {
+    headers: ['NAME', 'STATUS', 'AGE'],
+    row: (o, now) => [o.metadata.name, o.status?.phase ?? 'Active', created(o, now)],
+  },
+};
+
+const generic: Printer = { headers: ['NAME', 'AGE'], row: (o, now) => [o.metadata.name, created(o, now)] };
+
+function keys(m: unknown): number {
+  return m && typeof m === 'object' ? Object.keys(m).length : 0;
+}
+
+/** PORT(S): `80/TCP`, `80:30080/TCP` with a node port, comma-separated. */
+function servicePorts(o: KObject): string {
+  const ports: { port: number; nodePort?: number; protocol?: string }[] = o.spec?.ports ?? [];
+  return orNone(ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(','));
+}
+
+/** EXTERNAL-IP: the load balancer's ingress, `<pending>` until it has one, `<none>` for other types. */
+function externalIP(o: KObject): string {
+  if (o.spec?.type !== 'LoadBalancer') return none;
+  const ingress: { ip?: string; hostname?: string }[] = o.status?.loadBalancer?.ingress ?? [];
+  return ingress.length ? ingress.map((i) => i.ip ?? i.hostname).join(',') : '<pending>';
+}
+
+/** STATUS of a node: its Ready condition (Ready, NotReady, Unknown), `,SchedulingDisabled` when cordoned. */
+export function nodeStatus(o: KObject): string {
+  const ready = (o.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+  const s = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  return o.spec?.unschedulable ? `${s},SchedulingDisabled` : s;
+}
+
+/** ROLES from `node-role.kubernetes.io/<role>` labels and `kubernetes.io/role`, as kubectl finds them. */
+function nodeRoles(o: KObject): string {
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries(o.metadata.labels ?? {})) {
+    if (k.startsWith('node-role.kubernetes.io/') && k.length > 24) roles.add(k.slice(24));
+    else if (k === 'kubernetes.io/role' && v) roles.add(v);
+  }
+  return roles.size ? [...roles].sort().join(',') : none;
+}
+
+/** Options of a table. */
+export interface TableOptions {
+  wide?: boolean;
+  /** `-A`: a NAMESPACE column first. */
+  withNamespace?: boolean;
+}
+
+/** The headers and row function for a kind (its canonical Kind name). */
+export function columnsFor(kind: string, opts: TableOptions = {}): { headers: string[]; row(o: KObject, now: number): string[] } {
+  const p = printers[kind] ?? generic;
+  const headers = [...(opts.withNamespace ? ['NAMESPACE'] : []), ...p.headers, ...(opts.wide && p.wideHeaders ? p.wideHeaders : [])];
+  return {
+    headers,
+    row: (o, now) => [
+      ...(opts.withNamespace ? [o.metadata.namespace ?? ''] : []),
+      ...p.row(o, now),
+      ...(opts.wide && p.wideRow ? p.wideRow(o) : []),
+    ],
+  };
+}

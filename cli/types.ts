@@ -1,0 +1,48 @@
+/** Small interfaces shared by the CLI's commands. */
+import type { ApiResponse } from '../protocol/index.js';
+
+/** Where a command reads and writes: process streams in `bin/skiff.js`, buffers in tests. */
+export interface CliIO {
+  /** Writes to standard output (no newline added). */
+  stdout(text: string): void;
+  /** Writes to standard error (no newline added). */
+  stderr(text: string): void;
+  /** Reads all of standard input (for `apply -f -`). */
+  readStdin(): Promise<string>;
+  /** Environment variables (SKIFF_SERVER, SKIFF_TOKEN, SKIFF_CONFIG, HOME). */
+  env: Record<string, string | undefined>;
+  /** Aborted on Ctrl-C: ends `get -w` and `logs -f` cleanly. */
+  signal?: AbortSignal;
+  /** Clock in ms since epoch, for AGE columns (tests pin it). */
+  now?(): number;
+}
+
+/** The request/response API as commands see it. */
+export interface Api {
+  /** Sends one request and resolves with its `result`; rejects with a SkiffError. */
+  request<T = unknown>(verb: string, params?: Record<string, unknown>): Promise<T>;
+  /**
+   * Sends a streaming request (watch, logs -f) and calls `onMessage` for every response until one has
+   * `done: true` or `signal` aborts (a `cancel` is then sent).
+   */
+  stream(verb: string, params: Record<string, unknown>, onMessage: (res: ApiResponse) => void, signal?: AbortSignal): Promise<void>;
+  /** Closes the connection. */
+  close(): Promise<void>;
+}
+
+/** Where to reach the master and as whom. */
+export interface Connection {
+  server: string;
+  user: string;
+  token?: string;
+  /** How long to wait for the connection and for each answer, ms. */
+  timeoutMs: number;
+}
+
+/** What every command receives. */
+export interface CommandContext {
+  io: CliIO;
+  /** Opens the API connection lazily, so `--help` and local errors never touch the network. */
+  api(): Promise<Api>;
+  now(): number;
+}
