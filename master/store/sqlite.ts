@@ -75,6 +75,7 @@ export class SqliteStore implements Store {
   private readonly hub: WatchHub;
   private readonly sql: Statements;
   private readonly writeTx: Database.Transaction<SqliteStore['writeRows']>;
+  private readonly listTx: Database.Transaction<(prefix: string) => { rows: KvRow[]; revision: number }>;
 
   private constructor(
     private readonly db: Database.Database,
@@ -84,6 +85,12 @@ export class SqliteStore implements Store {
     this.hub = new WatchHub(onWatchError);
     this.sql = prepareStatements(db);
     this.writeTx = db.transaction(this.writeRows.bind(this));
+    // One read transaction, so the revision matches the rows even if another connection writes.
+    this.listTx = db.transaction((prefix: string) => {
+      const end = prefixEnd(prefix);
+      const rows = (end === undefined ? this.sql.listFrom.all(prefix) : this.sql.listRange.all(prefix, end)) as KvRow[];
+      return { rows, revision: this.meta('revision') };
+    });
   }
 
   async get<T = unknown>(key: string): Promise<StoreEntry<T> | undefined> {
@@ -96,12 +103,8 @@ export class SqliteStore implements Store {
   async list<T = unknown>(prefix: string): Promise<{ entries: StoreEntry<T>[]; revision: number }> {
     this.checkOpen();
     checkPrefix(prefix);
-    // One read transaction, so the revision matches the rows even if another connection writes.
-    return this.db.transaction(() => {
-      const end = prefixEnd(prefix);
-      const rows = (end === undefined ? this.sql.listFrom.all(prefix) : this.sql.listRange.all(prefix, end)) as KvRow[];
-      return { entries: rows.map((r) => toEntry<T>(r)), revision: this.meta('revision') };
-    }).deferred();
+    const { rows, revision } = this.listTx.deferred(prefix);
+    return { entries: rows.map((r) => toEntry<T>(r)), revision };
   }
 
   async create<T = unknown>(key: string, value: T): Promise<StoreEntry<T>> {

@@ -315,11 +315,13 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
     });
 
     describe('closed store', () => {
-      it('rejects reads and writes after close with SKIFF_ERR_UNAVAILABLE', async () => {
+      it('rejects reads, writes and watches after close with SKIFF_ERR_UNAVAILABLE', async () => {
         const s = await open();
         await s.close();
         await expectCode(s.get('/k'), 'SKIFF_ERR_UNAVAILABLE');
         await expectCode(s.create('/k', 1), 'SKIFF_ERR_UNAVAILABLE');
+        await expectCode(s.list('/'), 'SKIFF_ERR_UNAVAILABLE');
+        expect(() => s.watch('/', undefined, () => {})).toThrowError(expect.objectContaining({ code: 'SKIFF_ERR_UNAVAILABLE' }));
         await s.close(); // closing twice is fine
       });
     });

@@ -91,9 +91,10 @@ function runAndKill(path: string, killAfter: number): Promise<{ count: number; k
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let count = 0;
+  let outOfOrder: string | undefined;
   createInterface({ input: child.stdout }).on('line', (line) => {
     if (!line.startsWith('ack ')) return;
-    expect(Number(line.slice(4))).toBe(count);
+    if (Number(line.slice(4)) !== count) outOfOrder ??= `expected "ack ${count}", got "${line}"`;
     count++;
     if (count === killAfter) child.kill('SIGKILL');
   });
@@ -106,7 +107,8 @@ function runAndKill(path: string, killAfter: number): Promise<{ count: number; k
     // 'close' fires after stdout is drained, so acks still in the pipe when the kill landed are counted.
     child.on('close', (_code, signal) => {
       clearTimeout(deadline);
-      resolve({ count, killedBy: signal });
+      if (outOfOrder) reject(new Error(`crash child: acks out of order: ${outOfOrder}`));
+      else resolve({ count, killedBy: signal });
     });
   });
 }
