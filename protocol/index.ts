@@ -10,3 +10,5 @@ export * from './kinds.js';
 export * from './manifest.js';
 export { Checker, isObject } from './check.js';
 export { runtimeClasses } from './resources/podspec.js';
+export * from './duration.js';
+export * from './version.js';

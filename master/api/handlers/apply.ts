@@ -1,0 +1,42 @@
+/** `apply`: YAML/JSON text or objects; every document is applied on its own and gets its own result. */
+import { Checker, SkiffError, kindOf, parseManifests, subjectOf, toWireError, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
+import type { Objects } from '../../objects.js';
+import { badRequest } from '../params.js';
+import type { ApiContext } from '../types.js';
+
+/** Applies documents in order; one bad document does not stop the others (as kubectl apply). */
+export async function applyDocuments(objects: Objects, docs: unknown[], namespace = 'default'): Promise<ApplyResult[]> {
+  const results: ApplyResult[] = [];
+  // Namespaces first, so a file that creates a namespace and objects in it works in one go.
+  const ordered = [...docs].sort((a, b) => Number((b as any)?.kind === 'Namespace') - Number((a as any)?.kind === 'Namespace'));
+  for (const doc of ordered) {
+    const [kind, name] = subjectOf(doc).split('/');
+    try {
+      const { object, action } = await objects.apply(doc, namespace);
+      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action });
+    } catch (err) {
+      results.push({ kind, name, namespace: (doc as any)?.metadata?.namespace, action: 'failed', error: toWireError(err) });
+    }
+  }
+  return results;
+}
+
+/** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`. */
+export async function apply(ctx: ApiContext, req: ApiRequest): Promise<{ results: ApplyResult[] }> {
+  const c = new Checker('request apply');
+  if (req.manifest === undefined && req.objects === undefined) c.fail('manifest', 'is required (or objects)');
+  c.string(req.manifest, 'manifest');
+  c.array(req.objects, 'objects');
+  c.string(req.namespace, 'namespace');
+  badRequest(c);
+  const docs = typeof req.manifest === 'string' ? parseManifests(req.manifest) : (req.objects as unknown[]);
+  if (docs.length === 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'request apply: nothing to apply');
+  return { results: await applyDocuments(ctx.objects, docs, (req.namespace as string) || 'default') };
+}
+
+/** Names the group of a kind as kubectl prints it (`deployment.apps`). */
+export function qualifiedKind(kind: string): string {
+  const info = kindOf(kind);
+  const group = info.apiVersion.includes('/') ? '.' + info.apiVersion.split('/')[0] : '';
+  return info.singular + group;
+}

@@ -1,0 +1,84 @@
+/** The object verbs: get, list, delete, scale, describe, cordon/uncordon. */
+import { Checker, parseSelector, matchesRequirements, SkiffError, type ApiRequest, type KObject, type Node, type Pod } from '../../../protocol/index.js';
+import { notFound } from '../../objects.js';
+import { badRequest, target } from '../params.js';
+import type { ApiContext } from '../types.js';
+
+/** `get {kind, name, namespace?}` → the object. */
+export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
+  const { kind, name, namespace } = target(req, true);
+  return ctx.objects.mustGet(kind.kind, namespace, name);
+}
+
+/** `list {kind, namespace?, allNamespaces?, labelSelector?}` → `{kind: 'List', items}`. */
+export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersion: 'v1'; kind: 'List'; items: KObject[]; metadata: { resourceVersion: string } }> {
+  const { kind, namespace } = target(req, false);
+  const c = new Checker('request list');
+  c.string(req.labelSelector, 'labelSelector');
+  c.bool(req.allNamespaces, 'allNamespaces');
+  badRequest(c);
+  const reqs = typeof req.labelSelector === 'string' ? parseSelector(req.labelSelector) : [];
+  const { items, revision } = await ctx.objects.list(kind.kind, req.allNamespaces ? undefined : namespace);
+  return { apiVersion: 'v1', kind: 'List', items: items.filter((o) => matchesRequirements(reqs, o.metadata.labels)), metadata: { resourceVersion: String(revision) } };
+}
+
+/** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
+export async function del(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
+  const { kind, name, namespace } = target(req, true);
+  const c = new Checker('request delete');
+  c.oneOf(req.cascade, 'cascade', ['background', 'foreground', 'orphan']);
+  c.bool(req.force, 'force');
+  badRequest(c);
+  const obj = await ctx.objects.mustGet(kind.kind, namespace, name);
+  if (req.cascade === 'orphan')
+    for (const dk of ['ReplicaSet', 'Pod'])
+      for (const d of ctx.informers.list(dk, namespace))
+        if (d.metadata.ownerReferences?.some((r) => r.uid === obj.metadata.uid))
+          await ctx.objects.mutate(dk, d.metadata.namespace, d.metadata.name, (cur) => {
+            cur.metadata.ownerReferences = cur.metadata.ownerReferences?.filter((r) => r.uid !== obj.metadata.uid);
+            if (cur.metadata.ownerReferences?.length === 0) delete cur.metadata.ownerReferences;
+            return cur;
+          });
+  const deleted = await ctx.objects.delete(kind.kind, namespace, name, { force: req.force === true });
+  if (kind.kind === 'Node') await ctx.credentials.revokeNode(name);
+  return deleted;
+}
+
+/** `scale {kind, name, namespace?, replicas}` for Deployments and ReplicaSets. */
+export async function scale(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
+  const { kind, name, namespace } = target(req, true);
+  const c = new Checker('request scale');
+  c.int(req.replicas, 'replicas', 0, 100_000, true);
+  badRequest(c);
+  if (kind.kind !== 'Deployment' && kind.kind !== 'ReplicaSet')
+    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${kind.plural} cannot be scaled: only deployments and replicasets have replicas`);
+  const res = await ctx.objects.mutate(kind.kind, namespace, name, (o) => {
+    o.spec.replicas = req.replicas as number;
+    return o;
+  });
+  if (!res) throw notFound(kind, namespace, name);
+  return res;
+}
+
+/** `describe {kind, name, namespace?}` → `{object, events, pods?}` (pods for nodes and workloads). */
+export async function describe(ctx: ApiContext, req: ApiRequest): Promise<{ object: KObject; events: unknown[]; pods?: Pod[] }> {
+  const { kind, name, namespace } = target(req, true);
+  const object = await ctx.objects.mustGet(kind.kind, namespace, name);
+  const events = ctx.events.of(kind.kind, namespace, name);
+  if (kind.kind === 'Node') return { object, events, pods: ctx.informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === name) };
+  return { object, events };
+}
+
+/** `cordon` / `uncordon {name}`: sets spec.unschedulable of a node. */
+export function cordon(unschedulable: boolean) {
+  return async (ctx: ApiContext, req: ApiRequest): Promise<KObject> => {
+    const { name } = target({ ...req, kind: 'Node' }, true);
+    const res = await ctx.objects.mutate<Node>('Node', undefined, name, (n) => {
+      n.spec = { ...(n.spec ?? {}), unschedulable };
+      if (!unschedulable) delete n.spec.unschedulable;
+      return n;
+    });
+    if (!res) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `nodes "${name}" not found`);
+    return res;
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The MQTT API: `api/{clientId}/req` → `api/{clientId}/res` with `{id, ok, result | error}` (in the
+ * codec of the request, so plain JSON clients work), and manifests published on `skiff/v1/apply`
+ * with the outcome on `skiff/v1/events`. Verbs are a registry map; one handler per verb.
+ */
+import { Checker, SkiffError, decodeObject, encode, parseManifests, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
+import type { Identity } from '../broker/acl.js';
+import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
+import { cordon, del, describe, get, list, scale } from './handlers/objects.js';
+import { logs, watch } from './handlers/streams.js';
+import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
+
+/** Every verb the API serves. */
+const handlers: Partial<Record<ApiVerb, Handler>> = {
+  apply,
+  get,
+  list,
+  delete: del,
+  scale,
+  describe,
+  watch,
+  logs,
+  cordon: cordon(true),
+  uncordon: cordon(false),
+  version: async (ctx) => ({ version: ctx.version }),
+};
+
+/** A stream in progress. */
+interface Stream {
+  clientId: string;
+  cleanups: (() => void)[];
+}
+
+/** The request/response API over the broker. */
+export class ApiServer {
+  private readonly streams = new Map<string, Stream>();
+  /** Requests answered, by outcome (for /metrics). */
+  readonly counters = { ok: 0, error: 0 };
+
+  constructor(
+    private readonly ctx: ApiContext,
+    private readonly publish: (topic: string, payload: Buffer) => Promise<void>,
+  ) {}
+
+  /** A message on `api/{clientId}/req`. Malformed payloads get an error answer when they carry an id. */
+  async onRequest(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
+    let codec: Codec = 'msgpack';
+    let id = '';
+    try {
+      const d = decodeObject<ApiRequest>(payload);
+      codec = d.codec;
+      const req = d.value;
+      const c = new Checker('request');
+      c.string(req.id, 'id', true);
+      c.string(req.verb, 'verb', true);
+      try {
+        c.throwIfAny();
+      } catch (err) {
+        throw new SkiffError('SKIFF_ERR_BAD_REQUEST', (err as Error).message);
+      }
+      id = req.id;
+      if (req.verb === 'cancel') return this.cancel(clientId, String(req.ref ?? ''), id, codec);
+      const handler = handlers[req.verb];
+      if (!handler) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request: verb: unknown verb "${req.verb}"; verbs: ${[...Object.keys(handlers), 'cancel'].join(', ')}`);
+      if (identity.role !== 'admin') throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${identity.role} ${identity.name} may not use the API`);
+      const call = this.makeCall(clientId, identity, id, codec);
+      const result = await handler(this.ctx, req, call);
+      if (result === STREAMING) return;
+      this.counters.ok++;
+      await this.respond(clientId, { id, ok: true, result }, codec);
+    } catch (err) {
+      this.counters.error++;
+      if (!(err instanceof SkiffError)) console.error(`api: ${clientId} request ${id || '?'} failed: ${(err as Error).stack ?? err}`);
+      if (!id) console.warn(`api: dropped a malformed request from ${clientId}: ${(err as Error).message}`);
+      await this.respond(clientId, { id, ok: false, error: toWireError(err) }, codec).catch(() => undefined);
+    }
+  }
+
+  /** A manifest published on `skiff/v1/apply`: apply it and report on `skiff/v1/events`. */
+  async onApply(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
+    const source = `${identity.name} (${clientId})`;
+    try {
+      if (identity.role !== 'admin') throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${identity.role} ${identity.name} may not apply manifests`);
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+      const results = await applyDocuments(this.ctx.objects, parseManifests(text, 'skiff/v1/apply'));
+      const failed = results.filter((r) => r.action === 'failed');
+      const summary = results.map((r) => `${qualifiedKindSafe(r.kind)}/${r.name} ${r.action === 'failed' ? `failed: ${r.error?.message}` : r.action}`).join('; ');
+      this.ctx.events.emit({ type: failed.length ? 'Warning' : 'Normal', reason: failed.length ? 'ApplyFailed' : 'Applied', message: summary, results, source });
+    } catch (err) {
+      const error = toWireError(err instanceof TypeError ? new SkiffError('SKIFF_ERR_PARSE', 'skiff/v1/apply: payload is not UTF-8 text') : err);
+      console.warn(`api: apply from ${source} failed: ${error.message}`);
+      this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source });
+    }
+  }
+
+  /** A client disconnected: end its streams. */
+  clientGone(clientId: string): void {
+    for (const [key, s] of this.streams) if (s.clientId === clientId) this.endStream(key);
+  }
+
+  /** Ends every stream (shutdown). */
+  close(): void {
+    for (const key of [...this.streams.keys()]) this.endStream(key);
+  }
+
+  private makeCall(clientId: string, identity: Identity, id: string, codec: Codec): ApiCall {
+    const key = `${clientId}\u0000${id}`;
+    const stream: Stream = { clientId, cleanups: [] };
+    let ended = false;
+    return {
+      identity,
+      clientId,
+      send: (part) => {
+        if (ended) return;
+        this.streams.set(key, stream);
+        void this.respond(clientId, { id, ok: true, ...part }, codec).catch(() => undefined);
+      },
+      onEnd: (fn) => {
+        this.streams.set(key, stream);
+        stream.cleanups.push(fn);
+      },
+      end: (error?: unknown) => {
+        if (ended) return;
+        ended = true;
+        this.endStream(key);
+        const res: ApiResponse = error ? { id, ok: false, error: toWireError(error), done: true } : { id, ok: true, done: true };
+        void this.respond(clientId, res, codec).catch(() => undefined);
+      },
+    };
+  }
+
+  private async cancel(clientId: string, ref: string, id: string, codec: Codec): Promise<void> {
+    const key = `${clientId}\u0000${ref}`;
+    const known = this.streams.has(key);
+    this.endStream(key);
+    if (known) await this.respond(clientId, { id: ref, ok: true, done: true }, codec);
+    await this.respond(clientId, { id, ok: true, result: { cancelled: known } }, codec);
+  }
+
+  private endStream(key: string): void {
+    const s = this.streams.get(key);
+    if (!s) return;
+    this.streams.delete(key);
+    for (const fn of s.cleanups) {
+      try {
+        fn();
+      } catch {
+        // cleanup is best effort
+      }
+    }
+  }
+
+  private respond(clientId: string, res: ApiResponse, codec: Codec): Promise<void> {
+    return this.publish(topics.apiRes(clientId), encode(res, codec));
+  }
+}
+
+function qualifiedKindSafe(kind: string): string {
+  try {
+    return qualifiedKind(kind);
+  } catch {
+    return kind;
+  }
+}

@@ -1,0 +1,36 @@
+/** The API's moving parts: what handlers get, and the call they answer. */
+import type { ApiRequest, ApiResponse } from '../../protocol/index.js';
+import type { Identity } from '../broker/acl.js';
+import type { Credentials } from '../credentials.js';
+import type { EventRecorder } from '../events.js';
+import type { Informers } from '../informer.js';
+import type { AgentRpc } from '../nodes/rpc.js';
+import type { Objects } from '../objects.js';
+
+/** Dependencies of the API handlers. */
+export interface ApiContext {
+  objects: Objects;
+  informers: Informers;
+  events: EventRecorder;
+  rpc: AgentRpc;
+  credentials: Credentials;
+  version: string;
+}
+
+/** One request being answered. */
+export interface ApiCall {
+  identity: Identity;
+  clientId: string;
+  /** Sends a streamed piece (watch event, log chunk). */
+  send(part: Omit<ApiResponse, 'id' | 'ok'>): void;
+  /** Registers cleanup for when the stream is cancelled or the client goes away. */
+  onEnd(fn: () => void): void;
+  /** Ends a stream with `done: true` (or an error). */
+  end(error?: unknown): void;
+}
+
+/** Returned by a streaming handler: the server sends no final answer; the handler calls `end`. */
+export const STREAMING = Symbol('streaming');
+
+/** A verb's handler: returns the result, or STREAMING. Throws SkiffError for bad requests. */
+export type Handler = (ctx: ApiContext, req: ApiRequest, call: ApiCall) => Promise<unknown>;

@@ -1,0 +1,64 @@
+/**
+ * Who may connect and what each identity may publish and subscribe to (DESIGN.md, "ACL"). Pure
+ * functions over an Identity, so the rules read as a table and are unit-tested without a broker.
+ */
+import { ROOT, isTopicLevel } from '../../protocol/index.js';
+
+/** An authenticated MQTT identity. */
+export type Identity =
+  | { role: 'admin'; name: 'admin' }
+  | { role: 'node'; name: string }
+  | { role: 'joiner'; name: string };
+
+/** May this identity publish `topic` (with the retain flag as given)? */
+export function mayPublish(id: Identity, clientId: string, topic: string, retain: boolean): boolean {
+  switch (id.role) {
+    case 'node': {
+      const base = `${ROOT}/nodes/${id.name}/`;
+      if (!topic.startsWith(base)) return false;
+      const rest = topic.slice(base.length).split('/');
+      // Only the node's status is retained (it carries the Will); everything else is a live message.
+      if (rest.length === 1 && rest[0] === 'status') return true;
+      if (retain) return false;
+      if (rest.length === 1) return ['lease', 'pods', 'metrics'].includes(rest[0]);
+      return rest.length === 3 && rest[0] === 'rpc' && isTopicLevel(rest[1]) && rest[2] === 'res';
+    }
+    case 'joiner':
+      return !retain && topic === `${ROOT}/join/${id.name}/req`;
+    case 'admin':
+      return !retain && (topic === `${ROOT}/apply` || topic === `${ROOT}/api/${clientId}/req`);
+  }
+}
+
+/** Splits an MQTT filter into levels. */
+function levels(filter: string): string[] {
+  return filter.split('/');
+}
+
+/** True when every topic matched by `filter` lies within `allowed` (an exact filter or `prefix/#`). */
+function within(filter: string, allowed: string): boolean {
+  const f = levels(filter);
+  const a = levels(allowed);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === '#') return true;
+    if (i >= f.length) return false;
+    if (f[i] === '#') return false; // the filter reaches wider than the allowed level
+    if (a[i] === '+') continue;
+    if (f[i] !== a[i]) return false; // includes a '+' where the allowed level is fixed
+  }
+  return f.length === a.length;
+}
+
+/** May this identity subscribe to `filter`? */
+export function maySubscribe(id: Identity, clientId: string, filter: string): boolean {
+  switch (id.role) {
+    case 'node':
+      return [`${ROOT}/nodes/${id.name}/desired`, `${ROOT}/nodes/${id.name}/rpc/+/req`, `${ROOT}/services/#`].some((a) => within(filter, a));
+    case 'joiner':
+      return within(filter, `${ROOT}/join/${id.name}/res`);
+    case 'admin':
+      // The administrator can read every object anyway, so it may watch the whole tree
+      // (`mosquitto_sub -t 'skiff/v1/#'` for debugging).
+      return within(filter, `${ROOT}/#`);
+  }
+}

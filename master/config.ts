@@ -1,0 +1,59 @@
+/**
+ * The master's configuration: defaults and rules in one place, checked once at start-up, then frozen.
+ * Defaults beside Kubernetes' (see docs/): the node monitor grace is 10 s (Kubernetes: 40–50 s) and
+ * the eviction toleration 30 s (Kubernetes: 300 s), because an edge cluster is small, its boards
+ * fail outright more often than they pause, and a greenhouse wants its pods back in seconds.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Checker } from '../protocol/index.js';
+
+/** Everything the master can be told. */
+export interface MasterConfig {
+  /** Where the store, tokens and client config live. */
+  dataDir: string;
+  /** MQTT listener (TCP). 0 picks a free port (tests). */
+  mqttPort: number;
+  mqttHost: string;
+  /** HTTP listener for /healthz and /metrics; 0 picks a free port; -1 disables it. */
+  httpPort: number;
+  httpHost: string;
+  /** A node without a lease for this long turns Ready=Unknown. 10 s. */
+  nodeMonitorGraceMs: number;
+  /** Pods on an unreachable node are evicted after this long (their default toleration). 30 s. */
+  podEvictionTimeoutMs: number;
+  /** The scheduling engine: the WebAssembly build, or the TS reference twin. */
+  engine: 'wasm' | 'reference';
+  /** Print start-up banner and progress. */
+  quiet: boolean;
+}
+
+/** The default data dir: ~/.skiff/master. */
+export const defaultDataDir = join(homedir(), '.skiff', 'master');
+
+/** Defaults. */
+export const defaults: Readonly<MasterConfig> = Object.freeze({
+  dataDir: defaultDataDir,
+  mqttPort: 1883,
+  mqttHost: '0.0.0.0',
+  httpPort: 8080,
+  httpHost: '0.0.0.0',
+  nodeMonitorGraceMs: 10_000,
+  podEvictionTimeoutMs: 30_000,
+  engine: 'wasm',
+  quiet: false,
+});
+
+/** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
+export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfig> {
+  const cfg: MasterConfig = { ...defaults, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
+  const c = new Checker('master config');
+  c.string(cfg.dataDir, 'dataDir', true);
+  c.int(cfg.mqttPort, 'mqttPort', 0, 65535, true);
+  c.int(cfg.httpPort, 'httpPort', -1, 65535, true);
+  c.int(cfg.nodeMonitorGraceMs, 'nodeMonitorGraceMs', 100, 3_600_000, true);
+  c.int(cfg.podEvictionTimeoutMs, 'podEvictionTimeoutMs', 0, 86_400_000, true);
+  c.oneOf(cfg.engine, 'engine', ['wasm', 'reference'], true);
+  c.throwIfAny();
+  return Object.freeze(cfg);
+}

@@ -1,0 +1,57 @@
+/** Small facts about pods and owners that several controllers share. */
+import type { KObject, OwnerReference, Pod } from '../../protocol/index.js';
+
+/** The controlling owner reference, if any. */
+export function controllerOf(o: KObject): OwnerReference | undefined {
+  return o.metadata.ownerReferences?.find((r) => r.controller);
+}
+
+/** An owner reference that makes `owner` the controller of a dependent. */
+export function controllerRef(owner: KObject): OwnerReference {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+/** Being deleted (graceful deletion in progress). */
+export function isTerminating(o: KObject): boolean {
+  return !!o.metadata.deletionTimestamp;
+}
+
+/** Finished: Succeeded or Failed. */
+export function isFinished(p: Pod): boolean {
+  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+}
+
+/** Counts toward a controller's replicas: not terminating, not finished. */
+export function isActive(p: Pod): boolean {
+  return !isTerminating(p) && !isFinished(p);
+}
+
+/** The pod's Ready condition is True. */
+export function isReady(p: Pod): boolean {
+  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Ready for at least minReadySeconds at `now` (Kubernetes' "available"). */
+export function isAvailable(p: Pod, minReadySeconds: number, now = Date.now()): boolean {
+  const c = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+  if (!c) return false;
+  if (minReadySeconds <= 0 || !c.lastTransitionTime) return true;
+  return Date.parse(c.lastTransitionTime) + minReadySeconds * 1000 <= now;
+}
+
+/**
+ * Orders pods for scale-down, most deletable first, as Kubernetes' ActivePods ranking:
+ * unassigned < assigned; Pending < Unknown < Running; not ready < ready; more restarts first; newer first.
+ */
+export function deletionOrder(a: Pod, b: Pod): number {
+  const assigned = (p: Pod) => (p.spec.nodeName ? 1 : 0);
+  const phase = (p: Pod) => ({ Pending: 0, Unknown: 1, Running: 2 })[p.status?.phase as 'Pending'] ?? 0;
+  const restarts = (p: Pod) => (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  return (
+    assigned(a) - assigned(b) ||
+    phase(a) - phase(b) ||
+    Number(isReady(a)) - Number(isReady(b)) ||
+    restarts(b) - restarts(a) ||
+    Date.parse(b.metadata.creationTimestamp ?? '') - Date.parse(a.metadata.creationTimestamp ?? '')
+  );
+}

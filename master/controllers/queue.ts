@@ -1,0 +1,89 @@
+/**
+ * A work queue for level-triggered controllers: handlers `add(key)`; one worker loop per queue calls
+ * `sync(key)`; a key is never synced twice at once, a key added while it syncs is synced again after,
+ * and a failing sync is requeued with exponential back-off (5 ms doubling to 30 s), as client-go's
+ * rate-limited queue does.
+ */
+
+/** Back-off bounds for failed syncs. */
+const baseDelayMs = 5;
+const maxDelayMs = 30_000;
+
+/** A de-duplicating, per-key-serialised work queue with retries. */
+export class WorkQueue {
+  private readonly queued = new Set<string>();
+  private readonly active = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private running = 0;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly sync: (key: string) => Promise<void>,
+    private readonly concurrency = 4,
+  ) {}
+
+  /** Queues a key (no-op if already queued; re-run after if it is syncing now). */
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    this.queued.add(key);
+    queueMicrotask(() => this.pump());
+  }
+
+  /** Queues a key after a delay (used for time-based conditions such as minReadySeconds). */
+  addAfter(key: string, delayMs: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.add(key);
+    }, delayMs);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  /** Stops the queue: no new work starts; pending timers are cleared. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Resolves when nothing is queued or running (tests and orderly shutdown). */
+  idle(): Promise<void> {
+    if (this.queued.size === 0 && this.running === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.concurrency && this.queued.size > 0) {
+      const key = this.queued.values().next().value as string;
+      this.queued.delete(key);
+      this.active.add(key);
+      this.running++;
+      this.sync(key)
+        .then(
+          () => this.failures.delete(key),
+          (err) => {
+            const n = (this.failures.get(key) ?? 0) + 1;
+            this.failures.set(key, n);
+            const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
+            if (n <= 3 || n % 10 === 0) console.error(`${this.name}: sync ${key} failed (attempt ${n}, retry in ${delay} ms): ${(err as Error)?.message ?? err}`);
+            this.addAfter(key, delay);
+          },
+        )
+        .finally(() => {
+          this.active.delete(key);
+          this.running--;
+          if (this.dirty.delete(key)) this.add(key);
+          this.pump();
+          if (this.queued.size === 0 && this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
+        });
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Credentials: the admin token and the join token (files in the data dir, created on first start,
+ * mode 0600), and per-node credentials issued at join. Node credentials are 256-bit random secrets,
+ * so a SHA-256 digest is enough to store them (a slow KDF only matters for guessable passwords) and
+ * checking one costs microseconds even in a reconnect storm.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { SkiffError } from '../protocol/index.js';
+import type { Store } from './store/types.js';
+
+/** Store prefix of node credentials (outside /registry/: never listed by the API). */
+const nodePrefix = '/skiff/credentials/nodes/';
+
+/** A fresh random secret, URL-safe. */
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function digest(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** Constant-time string equality. */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Reads a secret file, creating it with a new secret (mode 0600, atomically) if absent. */
+export function loadOrCreateSecret(path: string): string {
+  if (existsSync(path)) {
+    const s = readFileSync(path, 'utf8').trim();
+    if (s.length >= 16) return s;
+  }
+  const s = newSecret();
+  writeFileSync(path + '.tmp', s + '\n', { mode: 0o600 });
+  renameSync(path + '.tmp', path);
+  return s;
+}
+
+/** Admin, join and node credentials. */
+export class Credentials {
+  readonly adminToken: string;
+  readonly joinToken: string;
+  private readonly nodeDigests = new Map<string, string>();
+
+  constructor(
+    private readonly store: Store,
+    dataDir: string,
+  ) {
+    this.adminToken = loadOrCreateSecret(join(dataDir, 'admin.token'));
+    this.joinToken = loadOrCreateSecret(join(dataDir, 'join.token'));
+  }
+
+  /** Loads node credential digests into memory. Called once at start. */
+  async load(): Promise<void> {
+    const { entries } = await this.store.list<{ digest: string }>(nodePrefix);
+    for (const e of entries) this.nodeDigests.set(e.key.slice(nodePrefix.length), e.value.digest);
+  }
+
+  /** True when `password` is the node's credential. */
+  verifyNode(node: string, password: string): boolean {
+    const d = this.nodeDigests.get(node);
+    return d !== undefined && safeEqual(d, digest(password));
+  }
+
+  /** True when a credential was issued for the node. */
+  hasNode(node: string): boolean {
+    return this.nodeDigests.has(node);
+  }
+
+  /**
+   * Issues a node credential. A name that already has one is refused unless `replace` (the node object
+   * was deleted, or the operator allows re-joining), so a join token alone cannot take over a node.
+   */
+  async issueNode(node: string, replace: boolean): Promise<string> {
+    if (this.nodeDigests.has(node) && !replace)
+      throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `node "${node}" has already joined; delete it first (skiff delete node ${node}) or join under another --name`);
+    const secret = newSecret();
+    const key = nodePrefix + node;
+    const value = { digest: digest(secret), issuedAt: new Date().toISOString() };
+    const existing = await this.store.get(key);
+    if (existing) await this.store.update(key, value);
+    else await this.store.create(key, value);
+    this.nodeDigests.set(node, value.digest);
+    return secret;
+  }
+
+  /** Revokes a node's credential (the node was deleted). */
+  async revokeNode(node: string): Promise<void> {
+    this.nodeDigests.delete(node);
+    try {
+      await this.store.delete(nodePrefix + node);
+    } catch (err) {
+      if (!(err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND')) throw err;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * `skiff master`: parses flags, starts the master, prints where things are, stops cleanly on
+ * SIGINT/SIGTERM. `main(argv)` is called by bin/skiff.js with the arguments after `master`.
+ */
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SkiffError, parseDuration } from '../protocol/index.js';
+import { defaultDataDir, type MasterConfig } from './config.js';
+import { startMaster } from './index.js';
+
+const usage = `Usage: skiff master [flags]
+
+Runs the Skiff control plane: an MQTT broker, the store, the scheduler and the controllers.
+
+Flags:
+  --data-dir DIR              store, tokens and client config (default ${defaultDataDir})
+  --mqtt-port PORT            MQTT listener (default 1883)
+  --http-port PORT            HTTP /healthz and /metrics (default 8080; -1 disables)
+  --bind ADDRESS              address to listen on (default 0.0.0.0)
+  --node-monitor-grace DUR    a node without heartbeat for DUR turns NotReady (default 10s)
+  --pod-eviction-timeout DUR  pods on an unreachable node move after DUR (default 30s)
+  --engine wasm|reference     scheduling engine (default wasm)
+  -h, --help                  this help
+`;
+
+function fail(message: string): never {
+  throw new SkiffError('SKIFF_ERR_BAD_REQUEST', message);
+}
+
+function port(flag: string, v: string | undefined, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > 65535) fail(`--${flag}: must be a port number from ${min} to 65535, got "${v}"`);
+  return n;
+}
+
+function duration(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined) fail(`--${flag}: must be a duration such as 500ms, 10s or 5m, got "${v}"`);
+  return ms;
+}
+
+/** Parses `skiff master` flags into a partial config. */
+export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        'data-dir': { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        'http-port': { type: 'string' },
+        bind: { type: 'string' },
+        'node-monitor-grace': { type: 'string' },
+        'pod-eviction-timeout': { type: 'string' },
+        engine: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    });
+  } catch (err) {
+    fail(`skiff master: ${(err as Error).message}`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (v.engine !== undefined && v.engine !== 'wasm' && v.engine !== 'reference') fail(`--engine: must be wasm or reference, got "${v.engine}"`);
+  return {
+    dataDir: v['data-dir'],
+    mqttPort: port('mqtt-port', v['mqtt-port']),
+    httpPort: v['http-port'] === '-1' ? -1 : port('http-port', v['http-port']),
+    mqttHost: v.bind,
+    httpHost: v.bind,
+    nodeMonitorGraceMs: duration('node-monitor-grace', v['node-monitor-grace']),
+    podEvictionTimeoutMs: duration('pod-eviction-timeout', v['pod-eviction-timeout']),
+    engine: v.engine as MasterConfig['engine'] | undefined,
+  };
+}
+
+/** Entry of `skiff master`. Resolves when the master has stopped; exits 1 on bad flags. */
+export async function main(argv: string[]): Promise<void> {
+  let opts: ReturnType<typeof parseMasterArgs>;
+  try {
+    opts = parseMasterArgs(argv);
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n\n${usage}`);
+    process.exitCode = 1;
+    return;
+  }
+  if (opts === 'help') {
+    process.stdout.write(usage);
+    return;
+  }
+  let master;
+  try {
+    master = await startMaster(opts);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const hint = e.code === 'EADDRINUSE' ? ' (is another master running? pick another port with --mqtt-port / --http-port)' : '';
+    process.stderr.write(`error: ${e.message}${hint}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const dir = master.config.dataDir;
+  // With the default data dir, make the CLI find the master without flags.
+  const userConfig = join(homedir(), '.skiff', 'config.json');
+  if (dir === defaultDataDir && !existsSync(userConfig)) {
+    mkdirSync(join(homedir(), '.skiff'), { recursive: true, mode: 0o700 });
+    copyFileSync(join(dir, 'config.json'), userConfig);
+  }
+  console.log(`
+  admin token   ${join(dir, 'admin.token')}
+  client config ${join(dir, 'config.json')}   (skiff --config ${join(dir, 'config.json')} get nodes)
+  join a board  skiff-agent join --master mqtt://<this-host>:${master.mqttPort} --token $(cat ${join(dir, 'join.token')})
+`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      console.log('skiff master: stopping');
+      master.stop().then(resolve, (err) => {
+        console.error(`skiff master: stop failed: ${err.message}`);
+        resolve();
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

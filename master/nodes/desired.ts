@@ -1,0 +1,123 @@
+/**
+ * The per-node desired sets: for every node, the pods bound to it (metadata and spec only) plus the
+ * ConfigMaps and Secrets they reference, published retained on `nodes/{node}/desired` whenever that
+ * set changes. The generation is the store revision at publish time, so it rises across master
+ * restarts and an agent can ignore anything older than what it has.
+ */
+import { encode, topics, type DesiredMessage, type KObject, type Node, type Pod } from '../../protocol/index.js';
+import type { ControllerContext } from '../controllers/types.js';
+import { isFinished, isTerminating } from '../controllers/pods.js';
+
+/** Changes are gathered this long before publishing (a scale-up of 20 pods is one message). */
+const debounceMs = 20;
+
+/** The parts of a pod an agent needs. */
+function forAgent(p: Pod): Pod {
+  const { resourceVersion: _rv, generation: _g, ...metadata } = p.metadata;
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: p.spec };
+}
+
+/** ConfigMap and Secret names a pod reads (env, envFrom, volumes). */
+function references(p: Pod): { configMaps: string[]; secrets: string[] } {
+  const cms = new Set<string>();
+  const secrets = new Set<string>();
+  for (const c of p.spec.containers) {
+    for (const e of c.env ?? []) {
+      if (e.valueFrom?.configMapKeyRef) cms.add(e.valueFrom.configMapKeyRef.name);
+      if (e.valueFrom?.secretKeyRef) secrets.add(e.valueFrom.secretKeyRef.name);
+    }
+    for (const e of c.envFrom ?? []) {
+      if (e.configMapRef) cms.add(e.configMapRef.name);
+      if (e.secretRef) secrets.add(e.secretRef.name);
+    }
+  }
+  for (const v of p.spec.volumes ?? []) {
+    if (v.configMap) cms.add(v.configMap.name);
+    if (v.secret) secrets.add(v.secret.secretName);
+  }
+  return { configMaps: [...cms], secrets: [...secrets] };
+}
+
+/** Publishes desired sets; `publish` is the broker's. */
+export class DesiredPublisher {
+  private readonly dirty = new Set<string>();
+  private readonly last = new Map<string, string>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly publish: (topic: string, payload: Buffer, retain: boolean) => Promise<void>,
+  ) {}
+
+  /** Wires cache handlers and publishes every node's set once (the broker's retained store is new). */
+  start(): void {
+    const { informers } = this.ctx;
+    informers.on('Pod', (p, old) => {
+      for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
+    });
+    informers.on('Node', (n, old) => this.mark((n ?? old)!.metadata.name));
+    for (const kind of ['ConfigMap', 'Secret'])
+      informers.on(kind, (o, old) => {
+        const ns = (o ?? old)!.metadata.namespace;
+        for (const p of informers.list<Pod>('Pod', ns)) if (p.spec.nodeName) this.mark(p.spec.nodeName);
+      });
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Marks a node's set for publishing soon. */
+  mark(node: string): void {
+    this.dirty.add(node);
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), debounceMs);
+  }
+
+  /** Publishes every dirty node's set now. */
+  async flush(): Promise<void> {
+    this.timer = undefined;
+    const nodes = [...this.dirty];
+    this.dirty.clear();
+    await Promise.all(nodes.map((n) => this.publishNode(n).catch((err) => console.error(`desired: publishing ${n} failed: ${err.message}`))));
+  }
+
+  /** The desired set of a node as it stands in the cache. */
+  desiredOf(node: string): Omit<DesiredMessage, 'generation'> {
+    const { informers } = this.ctx;
+    const pods = informers
+      .list<Pod>('Pod')
+      .filter((p) => p.spec.nodeName === node && !isTerminating(p) && !isFinished(p))
+      .sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
+    const configMaps: Record<string, KObject> = {};
+    const secrets: Record<string, KObject> = {};
+    for (const p of pods) {
+      const ns = p.metadata.namespace!;
+      const refs = references(p);
+      for (const name of refs.configMaps) {
+        const o = informers.get('ConfigMap', ns, name);
+        if (o) configMaps[`${ns}/${name}`] = o;
+      }
+      for (const name of refs.secrets) {
+        const o = informers.get('Secret', ns, name);
+        if (o) secrets[`${ns}/${name}`] = o;
+      }
+    }
+    return { pods: pods.map(forAgent), configMaps, secrets };
+  }
+
+  private async publishNode(node: string): Promise<void> {
+    const { informers } = this.ctx;
+    const n = informers.get<Node>('Node', undefined, node);
+    if (!n) {
+      // A deleted node: an empty set, so its agent stops everything if it is still running.
+      if (this.last.delete(node)) await this.publish(topics.nodeDesired(node), encode({ generation: informers.revision, pods: [] } satisfies DesiredMessage), true);
+      return;
+    }
+    const body = this.desiredOf(node);
+    const fingerprint = JSON.stringify(body);
+    if (this.last.get(node) === fingerprint) return;
+    this.last.set(node, fingerprint);
+    const msg: DesiredMessage = { generation: informers.revision, ...body };
+    await this.publish(topics.nodeDesired(node), encode(msg), true);
+  }
+}

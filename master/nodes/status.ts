@@ -1,0 +1,136 @@
+/**
+ * Node status from agents: the retained `status` message creates or refreshes the Node object
+ * (capacity, allocatable, addresses, nodeInfo, well-known labels, Ready=True); the Will
+ * (`online: false`) and missing leases (after `nodeMonitorGraceMs`) turn Ready to Unknown.
+ * Eviction and taints on unreachable nodes are the node lifecycle controller's job.
+ */
+import { type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
+import type { ControllerContext } from '../controllers/types.js';
+
+/** Labels every node carries, as Kubernetes sets them. */
+function wellKnownLabels(m: NodeStatusMessage): Record<string, string> {
+  return {
+    'kubernetes.io/arch': m.facts?.arch ?? 'unknown',
+    'kubernetes.io/os': m.facts?.os ?? 'linux',
+    'kubernetes.io/hostname': m.node,
+    'node.skiff.io/agent-version': (m.facts?.agentVersion ?? 'unknown').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63),
+  };
+}
+
+/** Sets (or replaces) one condition, keeping lastTransitionTime when the status does not change. */
+export function setCondition(conditions: Condition[] | undefined, c: Condition): Condition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((x) => x.type === c.type);
+  const prev = i >= 0 ? list[i] : undefined;
+  const now = new Date().toISOString();
+  const next = { ...c, lastHeartbeatTime: now, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now };
+  if (i >= 0) list[i] = next;
+  else list.push(next);
+  return list;
+}
+
+/** The Ready condition's status of a node. */
+export function readyStatus(n: Node | undefined): Condition['status'] | undefined {
+  return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+}
+
+/** Tracks node status and leases. */
+export class NodeStatusTracker {
+  /** node → ms of the last lease or status seen. */
+  private readonly lastSeen = new Map<string, number>();
+  private readonly startedAt = Date.now();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly nodeMonitorGraceMs: number,
+  ) {}
+
+  /** Starts the lease check (every second). */
+  start(): void {
+    this.timer = setInterval(() => void this.checkLeases().catch((err) => console.error(`nodes: lease check failed: ${err.message}`)), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** When the node was last heard from (ms since epoch), if ever since the master started. */
+  lastHeard(node: string): number | undefined {
+    return this.lastSeen.get(node);
+  }
+
+  /** A status message (retained; the Will says online: false). */
+  async onStatus(node: string, m: NodeStatusMessage): Promise<void> {
+    const { objects, events } = this.ctx;
+    if (m.online === false) {
+      this.lastSeen.delete(node);
+      await this.markUnknown(node, 'NodeStatusUnknown', 'Agent went offline (MQTT Will or clean disconnect).');
+      return;
+    }
+    this.lastSeen.set(node, Date.now());
+    const ready: Condition = { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' };
+    const status = (cur: Node | undefined): Node['status'] => ({
+      ...(cur?.status ?? {}),
+      capacity: m.capacity ?? cur?.status?.capacity,
+      allocatable: m.allocatable ?? m.capacity ?? cur?.status?.allocatable,
+      addresses: m.addresses ?? cur?.status?.addresses,
+      nodeInfo: {
+        architecture: m.facts?.arch ?? 'unknown',
+        operatingSystem: m.facts?.os ?? 'linux',
+        kernelVersion: m.facts?.kernel,
+        osImage: m.facts?.osImage,
+        kubeletVersion: `skiff-agent/${m.facts?.agentVersion ?? 'unknown'}`,
+        runtimes: m.runtimes ?? ['process'],
+        nodeVersion: m.facts?.nodeVersion,
+      },
+      conditions: [...(m.conditions ?? []).filter((c) => c.type !== 'Ready'), ready].reduce<Condition[]>((acc, c) => setCondition(acc, c), cur?.status?.conditions ?? []),
+    });
+    const labels = { ...(m.labels ?? {}), ...wellKnownLabels(m) };
+    const updated = await objects.mutate<Node>('Node', undefined, node, (cur) => {
+      cur.metadata.labels = { ...(cur.metadata.labels ?? {}), ...labels };
+      // Taints the agent declares (--taints) join the ones set through the API.
+      const taints = [...(cur.spec?.taints ?? [])];
+      for (const t of m.taints ?? []) if (!taints.some((x) => x.key === t.key && x.effect === t.effect)) taints.push(t);
+      cur.spec = { ...(cur.spec ?? {}), ...(taints.length ? { taints } : {}) };
+      cur.status = status(cur);
+      return cur;
+    });
+    if (!updated) {
+      await objects.create<Node>({ apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels }, spec: m.taints?.length ? { taints: m.taints } : {}, status: status(undefined) });
+      events.object('Node', undefined, node, 'Normal', 'RegisteredNode', `Node ${node} registered`);
+    }
+  }
+
+  /** A lease (heartbeat). Cheap: memory only, unless the node was not Ready. */
+  async onLease(node: string, _m: LeaseMessage): Promise<void> {
+    this.lastSeen.set(node, Date.now());
+    const n = this.ctx.informers.get<Node>('Node', undefined, node);
+    if (n && readyStatus(n) !== 'True' && n.status?.capacity) {
+      await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+        cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' }) };
+        return cur;
+      });
+    }
+  }
+
+  /** Marks nodes whose lease is older than the grace period as Ready=Unknown. */
+  async checkLeases(now = Date.now()): Promise<void> {
+    for (const n of this.ctx.informers.list<Node>('Node')) {
+      if (readyStatus(n) !== 'True') continue;
+      const seen = this.lastSeen.get(n.metadata.name) ?? this.startedAt;
+      if (now - seen > this.nodeMonitorGraceMs) await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (no lease for ${Math.round((now - seen) / 1000)}s).`);
+    }
+  }
+
+  private async markUnknown(node: string, reason: string, message: string): Promise<void> {
+    const before = readyStatus(this.ctx.informers.get<Node>('Node', undefined, node));
+    await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+      if (readyStatus(cur) === 'Unknown') return undefined;
+      cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'Unknown', reason, message }) };
+      return cur;
+    });
+    if (before === 'True') this.ctx.events.object('Node', undefined, node, 'Normal', 'NodeNotReady', `Node ${node} status is now: NodeNotReady (${message})`);
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The object layer (the API server's role): typed objects on top of the Store. It owns server-side
+ * metadata (uid, resourceVersion = the store's modRevision, generation, creationTimestamp), apply
+ * semantics (created / configured / unchanged), optimistic-concurrency retries, and graceful pod
+ * deletion. Everything that writes objects goes through here.
+ */
+import { randomUUID, randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { SkiffError, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
+import type { Store, StoreEntry } from './store/types.js';
+
+/** Fields of metadata that the server owns and apply never takes from the user. */
+const serverMeta = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp'] as const;
+
+/** How many times a read-modify-write is retried on a resourceVersion conflict. */
+const conflictRetries = 20;
+
+/** Stamps the store revision into the object's resourceVersion. */
+function withVersion<T extends KObject>(e: StoreEntry<T>): T {
+  e.value.metadata.resourceVersion = String(e.modRevision);
+  return e.value;
+}
+
+/** A random lowercase suffix as Kubernetes' generateName uses (5 characters). */
+export function randomSuffix(n = 5): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  const bytes = randomBytes(n);
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** The part of an object apply compares: everything but status and server-owned metadata. */
+function userPart(o: KObject): unknown {
+  const { status: _s, metadata, ...rest } = o;
+  const m: Record<string, unknown> = { ...metadata };
+  for (const f of serverMeta) delete m[f];
+  return { ...rest, metadata: m };
+}
+
+/** Typed object access over the store. */
+export class Objects {
+  constructor(readonly store: Store) {}
+
+  /** The store key of an object. */
+  key(kind: string | KindInfo, namespace: string | undefined, name: string): string {
+    return objectKey(typeof kind === 'string' ? kindOf(kind) : kind, namespace, name);
+  }
+
+  /** One object, or undefined. */
+  async get<T extends KObject = KObject>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
+    const e = await this.store.get<T>(this.key(kind, namespace, name));
+    return e ? withVersion(e) : undefined;
+  }
+
+  /** One object, or SKIFF_ERR_NOT_FOUND with the kubectl wording. */
+  async mustGet<T extends KObject = KObject>(kind: string, namespace: string | undefined, name: string): Promise<T> {
+    const o = await this.get<T>(kind, namespace, name);
+    if (!o) throw notFound(kindOf(kind), namespace, name);
+    return o;
+  }
+
+  /** Every object of a kind (in one namespace, or all). */
+  async list<T extends KObject = KObject>(kind: string, namespace?: string): Promise<{ items: T[]; revision: number }> {
+    const info = kindOf(kind);
+    const { entries, revision } = await this.store.list<T>(kindPrefix(info, namespace));
+    return { items: entries.map(withVersion), revision };
+  }
+
+  /** Creates an object, filling server metadata. `generateName` gets a random suffix. */
+  async create<T extends KObject>(obj: T): Promise<T> {
+    const info = kindOf(obj.kind);
+    const o = structuredClone(obj);
+    if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
+    o.metadata.uid = randomUUID();
+    o.metadata.creationTimestamp = new Date().toISOString();
+    o.metadata.generation = 1;
+    delete o.metadata.resourceVersion;
+    delete o.metadata.deletionTimestamp;
+    if (info.namespaced) await this.requireNamespace(o.metadata.namespace ?? 'default');
+    try {
+      return withVersion(await this.store.create(this.key(info, o.metadata.namespace, o.metadata.name), o));
+    } catch (err) {
+      if (err instanceof SkiffError && err.code === 'SKIFF_ERR_ALREADY_EXISTS')
+        throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${info.plural} "${o.metadata.name}" already exists`);
+      throw err;
+    }
+  }
+
+  /**
+   * Read-modify-write with retries on conflict. `fn` gets a fresh copy and returns the new object,
+   * or undefined to leave it unchanged. Bumps generation when the spec changes. Returns the result
+   * (or the unchanged object); undefined when the object does not exist.
+   */
+  async mutate<T extends KObject>(kind: string, namespace: string | undefined, name: string, fn: (o: T) => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
+    const key = this.key(kind, namespace, name);
+    for (let i = 0; i < conflictRetries; i++) {
+      const e = await this.store.get<T>(key);
+      if (!e) return undefined;
+      const before = e.value;
+      const next = await fn(structuredClone(before));
+      if (next === undefined || isDeepStrictEqual(next, before)) return withVersion(e);
+      next.metadata.resourceVersion = undefined;
+      if (!isDeepStrictEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
+      try {
+        return withVersion(await this.store.update(key, next, e.modRevision));
+      } catch (err) {
+        if (err instanceof SkiffError && err.code === 'SKIFF_ERR_CONFLICT') continue;
+        if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') return undefined;
+        throw err;
+      }
+    }
+    throw new SkiffError('SKIFF_ERR_CONFLICT', `${kind}/${name}: too many concurrent writers, try again`);
+  }
+
+  /** Updates an object as a whole; with metadata.resourceVersion set, fails on conflict. */
+  async update<T extends KObject>(obj: T): Promise<T> {
+    const info = kindOf(obj.kind);
+    const expected = obj.metadata.resourceVersion ? Number(obj.metadata.resourceVersion) : undefined;
+    const key = this.key(info, obj.metadata.namespace, obj.metadata.name);
+    const e = await this.store.get<T>(key);
+    if (!e) throw notFound(info, obj.metadata.namespace, obj.metadata.name);
+    const next = structuredClone(obj);
+    for (const f of ['uid', 'creationTimestamp'] as const) (next.metadata as any)[f] = e.value.metadata[f];
+    next.metadata.generation = isDeepStrictEqual(next.spec, e.value.spec) ? e.value.metadata.generation : (e.value.metadata.generation ?? 1) + 1;
+    delete next.metadata.resourceVersion;
+    return withVersion(await this.store.update(key, next, expected ?? e.modRevision));
+  }
+
+  /**
+   * Applies a user's object: validates and defaults it, creates it or replaces its user-owned part
+   * (spec, data, labels, annotations, ...) keeping status and server metadata.
+   */
+  async apply(raw: unknown, defaultNamespace = 'default'): Promise<{ object: KObject; action: ApplyResult['action'] }> {
+    const obj = normalizeObject(raw, defaultNamespace);
+    const info = kindOf(obj.kind);
+    const existing = await this.get(info.kind, obj.metadata.namespace, obj.metadata.name);
+    if (!existing) return { object: await this.create(obj), action: 'created' };
+    let action: ApplyResult['action'] = 'unchanged';
+    const object = await this.mutate(info.kind, obj.metadata.namespace, obj.metadata.name, (cur) => {
+      const next: KObject = { ...structuredClone(obj), status: cur.status };
+      if (next.status === undefined) delete next.status;
+      for (const f of serverMeta) (next.metadata as any)[f] = cur.metadata[f];
+      if (cur.metadata.ownerReferences && !obj.metadata.ownerReferences) next.metadata.ownerReferences = cur.metadata.ownerReferences;
+      if (info.kind === 'Node') next.metadata.labels = { ...cur.metadata.labels, ...obj.metadata.labels };
+      if (isDeepStrictEqual(userPart(next), userPart(cur))) return undefined;
+      action = 'configured';
+      return next;
+    });
+    if (!object) return this.apply(raw, defaultNamespace); // deleted in between: create it
+    return { object, action };
+  }
+
+  /**
+   * Deletes an object. Pods bound to a node are deleted gracefully: deletionTimestamp is set and the
+   * agent's report that the pod is gone finishes the deletion (see finishPodDeletion). Returns the
+   * object as deleted or as marked.
+   */
+  async delete(kind: string, namespace: string | undefined, name: string, opts: { force?: boolean } = {}): Promise<KObject> {
+    const info = kindOf(kind);
+    if (info.kind === 'Pod' && !opts.force) {
+      const marked = await this.mutate<KObject>('Pod', namespace, name, (p) => {
+        if (!p.spec?.nodeName || p.metadata.deletionTimestamp) return undefined;
+        p.metadata.deletionTimestamp = new Date().toISOString();
+        return p;
+      });
+      if (!marked) throw notFound(info, namespace, name);
+      if (marked.spec?.nodeName) return marked;
+    }
+    try {
+      return withVersion(await this.store.delete<KObject>(this.key(info, namespace, name)));
+    } catch (err) {
+      if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') throw notFound(info, namespace, name);
+      throw err;
+    }
+  }
+
+  /** Removes a pod object for good once its agent reported it stopped (or its node is gone). */
+  async finishPodDeletion(namespace: string, name: string, uid?: string): Promise<void> {
+    const key = this.key('Pod', namespace, name);
+    const e = await this.store.get<KObject>(key);
+    if (!e || (uid && e.value.metadata.uid !== uid)) return;
+    try {
+      await this.store.delete(key, e.modRevision);
+    } catch (err) {
+      if (!(err instanceof SkiffError) || (err.code !== 'SKIFF_ERR_NOT_FOUND' && err.code !== 'SKIFF_ERR_CONFLICT')) throw err;
+    }
+  }
+
+  private async requireNamespace(ns: string): Promise<void> {
+    const n = await this.get('Namespace', undefined, ns);
+    if (!n) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `namespaces "${ns}" not found`);
+    if (n.metadata.deletionTimestamp) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `namespace "${ns}" is being terminated`);
+  }
+}
+
+/** The kubectl wording of a missing object: `deployments.apps "web" not found`. */
+export function notFound(info: KindInfo, namespace: string | undefined, name: string): SkiffError {
+  const group = info.apiVersion.includes('/') ? '.' + info.apiVersion.split('/')[0] : '';
+  const where = info.namespaced ? ` in namespace "${namespace ?? 'default'}"` : '';
+  return new SkiffError('SKIFF_ERR_NOT_FOUND', `${info.plural}${group} "${name}" not found${where}`);
+}

@@ -1,0 +1,69 @@
+/** Converts Kubernetes-shaped Pods and Nodes into the engine's integer records (core-wasm/types.ts). */
+import { bytes, cpuMilli, type Node, type Pod, type Taint } from '../../protocol/index.js';
+import type { EngineNode, EnginePod } from '../../core-wasm/types.js';
+
+/** The taint Kubernetes puts on a node that is not Ready (scheduling side). */
+export const notReadyTaint: Taint = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
+
+/** True when the node's Ready condition is True. */
+export function nodeReady(n: Node): boolean {
+  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** The engine's view of a node: allocatable in integer units, labels, taints (plus not-ready), runtimes. */
+export function engineNode(n: Node): EngineNode {
+  const a = n.status?.allocatable;
+  const taints = [...(n.spec?.taints ?? [])];
+  if (!nodeReady(n)) taints.push(notReadyTaint);
+  return {
+    name: n.metadata.name,
+    allocatable: {
+      cpuMilli: cpuMilli(a?.cpu) ?? 0,
+      memoryBytes: bytes(a?.memory) ?? 0,
+      pods: Number(a?.pods ?? 0) || 0,
+      ephemeralBytes: bytes(a?.['ephemeral-storage']) ?? 0,
+    },
+    labels: { ...(n.metadata.labels ?? {}) },
+    taints: taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
+    unschedulable: !!n.spec?.unschedulable,
+    runtimes: n.status?.nodeInfo?.runtimes ?? ['process'],
+    images: (n.status?.images ?? []).flatMap((i) => i.names),
+  };
+}
+
+/** The driver a pod needs: spec.runtimeClassName, else container when an image is set, else process. */
+export function podRuntime(p: Pod): string {
+  return p.spec.runtimeClassName ?? (p.spec.containers.some((c) => c.image) ? 'container' : 'process');
+}
+
+/** The engine's view of a pod: summed requests, selectors, affinity, tolerations, host ports, spread. */
+export function enginePod(p: Pod): EnginePod {
+  let cpu = 0;
+  let mem = 0;
+  let eph = 0;
+  for (const c of p.spec.containers) {
+    const r = c.resources?.requests ?? {};
+    // Kubernetes defaults requests to limits when only limits are given.
+    const l = c.resources?.limits ?? {};
+    cpu += cpuMilli(r.cpu ?? l.cpu) ?? 0;
+    mem += bytes(r.memory ?? l.memory) ?? 0;
+    eph += bytes(r['ephemeral-storage'] ?? l['ephemeral-storage']) ?? 0;
+  }
+  const na = p.spec.affinity?.nodeAffinity;
+  const ns = p.metadata.namespace ?? 'default';
+  return {
+    key: `${ns}/${p.metadata.name}`,
+    namespace: ns,
+    labels: { ...(p.metadata.labels ?? {}) },
+    requests: { cpuMilli: cpu, memoryBytes: mem, ephemeralBytes: eph },
+    nodeSelector: p.spec.nodeSelector,
+    requiredNodeTerms: na?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((t) => t.matchExpressions ?? []),
+    preferredNodeTerms: na?.preferredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ weight: t.weight, requirements: t.preference.matchExpressions ?? [] })),
+    tolerations: p.spec.tolerations?.map((t) => ({ key: t.key, operator: t.operator, value: t.value, effect: t.effect })),
+    hostPorts: p.spec.containers.flatMap((c) => (c.ports ?? []).filter((x) => x.hostPort).map((x) => ({ port: x.hostPort!, protocol: x.protocol ?? 'TCP' }))),
+    antiAffinity: p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ selector: t.labelSelector ?? {}, topologyKey: t.topologyKey })),
+    topologySpread: p.spec.topologySpreadConstraints?.map((t) => ({ maxSkew: t.maxSkew, topologyKey: t.topologyKey, whenUnsatisfiable: t.whenUnsatisfiable, selector: t.labelSelector ?? {} })),
+    runtime: podRuntime(p),
+    images: p.spec.containers.map((c) => c.image).filter((i): i is string => !!i),
+  };
+}

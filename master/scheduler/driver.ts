@@ -1,0 +1,177 @@
+/**
+ * The scheduler driver: keeps the engine's node table and bound pods in step with the cache, and
+ * places pending pods in batches (one engine call per batch). A placed pod gets spec.nodeName and
+ * PodScheduled=True; a pod that fits nowhere gets PodScheduled=False with the engine's explanation
+ * (`0/3 nodes are available: ...`) and is retried when the cluster changes.
+ */
+import type { Engine, Placement } from '../../core-wasm/types.js';
+import type { Node, Pod } from '../../protocol/index.js';
+import type { ControllerContext, Controller } from '../controllers/types.js';
+import { isFinished, isTerminating } from '../controllers/pods.js';
+import { enginePod, engineNode } from './convert.js';
+
+/** Unschedulable pods are retried at least this often even without cluster changes. */
+const retryMs = 5000;
+
+/** Starts the scheduler on an engine. */
+export function startScheduler(ctx: ControllerContext, engine: Engine): Controller & { flush(): Promise<void> } {
+  const { informers, objects, events } = ctx;
+  /** podKey → node the engine has it bound to. */
+  const bound = new Map<string, string>();
+  const pending = new Set<string>();
+  const unschedulable = new Set<string>();
+  let scheduled: Promise<void> | undefined;
+  let stopped = false;
+
+  const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
+
+  function kick(): void {
+    if (stopped || scheduled) return;
+    scheduled = new Promise<void>((resolve) => setImmediate(() => runBatch().finally(() => {
+      scheduled = undefined;
+      resolve();
+      if (pending.size > 0) kick();
+    })));
+  }
+
+  function retryUnschedulable(): void {
+    for (const k of unschedulable) pending.add(k);
+    unschedulable.clear();
+    if (pending.size > 0) kick();
+  }
+
+  informers.on('Node', (n, old) => {
+    if (n) {
+      const isNew = !engine.nodeNames().includes(n.metadata.name);
+      engine.upsertNode(engineNode(n as Node));
+      // Pods bound to a node the engine did not know yet (master restart, node re-created) count now.
+      if (isNew)
+        for (const p of informers.list<Pod>('Pod'))
+          if (p.spec.nodeName === n.metadata.name && !isFinished(p) && !bound.has(podKey(p))) {
+            engine.bindPod(n.metadata.name, enginePod(p));
+            bound.set(podKey(p), n.metadata.name);
+          }
+    } else if (old) {
+      engine.removeNode(old.metadata.name);
+      for (const [k, node] of bound) if (node === old.metadata.name) bound.delete(k);
+    }
+    retryUnschedulable();
+  });
+
+  informers.on('Pod', (obj, old) => {
+    const p = obj as Pod | undefined;
+    const o = old as Pod | undefined;
+    const key = podKey((p ?? o)!);
+    const gone = !p || isFinished(p) || (isTerminating(p) && !p.spec.nodeName);
+    if (gone) {
+      pending.delete(key);
+      unschedulable.delete(key);
+      const node = bound.get(key);
+      if (node) {
+        engine.unbindPod(node, key);
+        bound.delete(key);
+        retryUnschedulable(); // freed capacity
+      }
+      return;
+    }
+    if (p.spec.nodeName) {
+      pending.delete(key);
+      unschedulable.delete(key);
+      if (bound.get(key) === p.spec.nodeName) return;
+      if (bound.has(key)) engine.unbindPod(bound.get(key)!, key);
+      if (engine.nodeNames().includes(p.spec.nodeName)) {
+        engine.bindPod(p.spec.nodeName, enginePod(p));
+        bound.set(key, p.spec.nodeName);
+      }
+      return;
+    }
+    if (!isTerminating(p) && !unschedulable.has(key)) {
+      pending.add(key);
+      kick();
+    }
+  });
+
+  const retryTimer = setInterval(retryUnschedulable, retryMs);
+  retryTimer.unref();
+
+  async function runBatch(): Promise<void> {
+    const keys = [...pending];
+    pending.clear();
+    const pods = keys
+      .map((k) => {
+        const [ns, name] = k.split('/');
+        return informers.get<Pod>('Pod', ns, name);
+      })
+      .filter((p): p is Pod => !!p && !p.spec.nodeName && !isTerminating(p))
+      // FIFO: older pods first, as the kube-scheduler's active queue orders by creation.
+      .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+    if (pods.length === 0) return;
+    let placements: Placement[];
+    try {
+      placements = engine.schedule(pods.map(enginePod));
+    } catch (err) {
+      console.error(`scheduler: engine failed: ${(err as Error).message}`);
+      for (const p of pods) unschedulable.add(podKey(p));
+      return;
+    }
+    await Promise.all(placements.map((pl, i) => (pl.node ? bind(pods[i], pl) : markUnschedulable(pods[i], pl))));
+  }
+
+  async function bind(p: Pod, pl: Placement): Promise<void> {
+    const key = podKey(p);
+    bound.set(key, pl.node!);
+    const now = new Date().toISOString();
+    const res = await objects
+      .mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+        if (cur.metadata.uid !== p.metadata.uid || cur.spec.nodeName || cur.metadata.deletionTimestamp) return undefined;
+        cur.spec.nodeName = pl.node!;
+        cur.status = { ...(cur.status ?? {}), phase: cur.status?.phase ?? 'Pending' };
+        cur.status.conditions = [...(cur.status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastTransitionTime: now }];
+        return cur;
+      })
+      .catch((err) => {
+        console.error(`scheduler: binding ${key} failed: ${(err as Error).message}`);
+        return undefined;
+      });
+    if (!res || res.spec.nodeName !== pl.node) {
+      engine.unbindPod(pl.node!, key);
+      bound.delete(key);
+      if (res && !res.spec.nodeName) pending.add(key);
+      return;
+    }
+    events.object('Pod', p.metadata.namespace, p.metadata.name, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${pl.node}`);
+  }
+
+  async function markUnschedulable(p: Pod, pl: Placement): Promise<void> {
+    unschedulable.add(podKey(p));
+    const prev = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (prev?.status === 'False' && prev.message === pl.message) return;
+    events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'FailedScheduling', pl.message);
+    await objects
+      .mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+        if (cur.metadata.uid !== p.metadata.uid || cur.spec.nodeName) return undefined;
+        cur.status = { ...(cur.status ?? {}), phase: 'Pending' };
+        cur.status.conditions = [
+          ...(cur.status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'),
+          { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: pl.message, lastTransitionTime: new Date().toISOString() },
+        ];
+        return cur;
+      })
+      .catch(() => undefined);
+  }
+
+  return {
+    name: 'scheduler',
+    async idle() {
+      while (scheduled) await scheduled;
+    },
+    flush: async () => {
+      kick();
+      while (scheduled) await scheduled;
+    },
+    stop() {
+      stopped = true;
+      clearInterval(retryTimer);
+    },
+  };
+}
