@@ -1,0 +1,280 @@
+/**
+ * The agent, wired: reap leftovers → load the cached desired set and start its pods (offline autonomy) →
+ * join if there is no credential → connect; on every connect: status, subscriptions, a full pods report.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { decodeObject, encode } from '../protocol/codec.js';
+import type { DesiredMessage, LeaseMessage, NodeStatusMessage, PodReport } from '../protocol/messages.js';
+import { bytes, cpuMilli } from '../protocol/quantity.js';
+import { parseTopic, topics } from '../protocol/topics.js';
+import { layout, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
+import { checkDesired, loadDesired, saveDesired } from './desired.js';
+import { drivers, runtimeNames } from './drivers/registry.js';
+import { allocatableOf, onlineStatus, readFacts } from './facts.js';
+import { deleteCredential, join, loadCredential, saveCredential } from './join.js';
+import { scoped, type Logger } from './log.js';
+import { MetricsSampler } from './metrics.js';
+import type { RestartEvent } from './pods/container.js';
+import { PodManager } from './pods/manager.js';
+import { PodReporter } from './reporter.js';
+import { RpcServer } from './rpc/server.js';
+import { Session } from './session.js';
+
+/** What `stop` takes. */
+export interface StopOptions {
+  /** Stop the pods' processes too (default true). false leaves them running; the next agent run reaps them. */
+  stopPods?: boolean;
+}
+
+/**
+ * A running agent. Events: `connected`, `disconnected`, `joined` (node name), `authRefused` (message),
+ * `desired` (generation applied), `podStatus` (PodReport, on each change), `podGone` (uid),
+ * `restart` ({uid, container, restartCount, latencyMs, delayMs}).
+ */
+export class Agent extends EventEmitter {
+  readonly name: string;
+  readonly dataDir: string;
+  /** The desired generation applied (from the cache or the master); -1 when none. */
+  generation = -1;
+  private readonly cfg: AgentConfig;
+  private readonly paths: Layout;
+  private readonly log: Logger;
+  private readonly pods: PodManager;
+  private readonly reporter: PodReporter;
+  private readonly rpc: RpcServer;
+  private readonly session: Session;
+  private readonly metrics: MetricsSampler;
+  private timers: NodeJS.Timeout[] = [];
+  private desiredQueue: Promise<void> = Promise.resolve();
+  private fellBack = false;
+  private stopped = false;
+
+  constructor(options: AgentOptions) {
+    super();
+    this.cfg = resolveOptions(options);
+    this.name = this.cfg.name;
+    this.dataDir = this.cfg.dataDir;
+    this.paths = layout(this.cfg.dataDir);
+    this.log = this.cfg.logger;
+    const alloc = allocatableOf(readFacts());
+    this.pods = new PodManager(
+      {
+        nodeName: this.name,
+        hostIP: this.cfg.address,
+        allocatable: { cpuMilli: cpuMilli(alloc.cpu) ?? 0, memoryBytes: bytes(alloc.memory) ?? 0 },
+        crashLoop: this.cfg.crashLoop,
+        podsDir: this.paths.pods,
+        logsDir: this.paths.logs,
+        onChange: (uid) => this.podChanged(uid),
+        onRestart: (uid, e) => this.podRestarted(uid, e),
+      },
+      (uid) => {
+        this.reporter.stopped(uid);
+        this.emit('podGone', uid);
+      },
+      scoped(this.log, 'pods'),
+    );
+    this.reporter = new PodReporter(
+      this.cfg.reportDebounceMs,
+      (uid) => this.reportOf(uid),
+      () => this.pods.reports(),
+      () => (this.generation >= 0 ? this.generation : undefined),
+      (m) => this.session.publish(topics.nodePods(this.name), encode(m), 1),
+    );
+    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'));
+    this.session = new Session({
+      url: this.cfg.master,
+      clientId: `skiff-agent-${this.name}`,
+      username: this.name,
+      keepaliveSeconds: this.cfg.keepaliveSeconds,
+      will: { topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false } satisfies NodeStatusMessage) },
+      reconnect: this.cfg.reconnect,
+      log: scoped(this.log, 'mqtt'),
+    });
+    this.metrics = new MetricsSampler(this.pods);
+  }
+
+  /** True while connected to the master. */
+  get connected(): boolean {
+    return this.session.connected;
+  }
+
+  /** Every pod's current report. */
+  podReports(): PodReport[] {
+    return this.pods.reports();
+  }
+
+  /** One pod's current report by uid. */
+  reportOf(uid: string): PodReport | undefined {
+    const r = this.pods.get(uid);
+    return r && { namespace: r.namespace, name: r.name, uid, status: r.status() };
+  }
+
+  /** Starts: see the file comment for the order. Rejects when the join fails; nothing keeps running then. */
+  async start(): Promise<void> {
+    await fs.promises.mkdir(this.paths.pods, { recursive: true, mode: 0o700 });
+    await fs.promises.mkdir(this.paths.logs, { recursive: true });
+    for (const d of Object.values(drivers)) await d.reapLeftovers(this.paths.pods, this.cfg.leftoverGraceMs, scoped(this.log, 'reap'));
+    await this.startFromCache();
+    let credential = await loadCredential(this.paths.credential);
+    if (!credential) {
+      if (!this.cfg.token) throw new Error(`no credential in ${this.paths.credential} and no join token: run skiff-agent join with --token JOIN_TOKEN`);
+      try {
+        credential = await this.join(this.cfg.token);
+      } catch (err) {
+        await this.stop({ stopPods: true });
+        throw err;
+      }
+    }
+    this.wireSession();
+    this.session.start(credential);
+    this.timers.push(setInterval(() => this.lease(), this.cfg.leaseIntervalMs));
+    this.timers.push(setInterval(() => this.sampleMetrics(), this.cfg.metricsIntervalMs));
+    this.metrics.sample(); // the first sample is the baseline for cpu rates
+  }
+
+  private async startFromCache(): Promise<void> {
+    try {
+      const cached = await loadDesired(this.paths.desired);
+      if (!cached) return;
+      this.log.info(`starting ${cached.pods.length} pod(s) of cached generation ${cached.generation} before the master is reachable`);
+      this.generation = cached.generation;
+      this.pods.apply(cached);
+    } catch (err) {
+      this.log.error(`desired cache unreadable, ignored: ${(err as Error).message}`);
+    }
+  }
+
+  private async join(token: string): Promise<string> {
+    this.log.info(`joining ${this.cfg.master} as node "${this.name}"`);
+    const credential = await join(this.cfg, token);
+    await saveCredential(this.paths.credential, credential);
+    this.log.info(`joined; credential stored in ${this.paths.credential}`);
+    this.emit('joined', this.name);
+    return credential;
+  }
+
+  private wireSession(): void {
+    this.session.on('connect', () => void this.onConnect());
+    this.session.on('offline', () => {
+      this.log.warn(`lost the connection to ${this.cfg.master}; pods keep running, reconnecting`);
+      this.emit('disconnected');
+    });
+    this.session.on('message', (topic: string, payload: Buffer) => this.onMessage(topic, payload));
+    this.session.on('authRefused', (message: string) => void this.onAuthRefused(message));
+  }
+
+  private async onConnect(): Promise<void> {
+    try {
+      const status = onlineStatus(this.cfg, runtimeNames);
+      this.session.publish(topics.nodeStatus(this.name), encode(status), 1, true);
+      await this.session.subscribe([topics.nodeDesired(this.name), `${topics.nodeRpcReq(this.name, '+')}`]);
+      this.reporter.full();
+      this.lease();
+      this.emit('connected');
+    } catch (err) {
+      this.log.warn(`after connect: ${(err as Error).message}`);
+    }
+  }
+
+  private async onAuthRefused(message: string): Promise<void> {
+    if (this.cfg.token && !this.fellBack) {
+      this.fellBack = true;
+      this.log.warn(`the master refused this node's credential (${message}): the node may have been deleted; joining again with the join token`);
+      try {
+        await deleteCredential(this.paths.credential);
+        this.session.restart(await this.join(this.cfg.token));
+      } catch (err) {
+        this.log.error(`re-join failed: ${(err as Error).message}`);
+      }
+      return;
+    }
+    this.log.error(
+      `the master refused this node's credential (${message}). The node may have been deleted from the cluster: ` +
+        `to join again, delete ${this.paths.credential} and run skiff-agent join with --token JOIN_TOKEN. Pods keep running; retrying.`,
+    );
+    this.emit('authRefused', message);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const t = parseTopic(topic);
+    if (t?.type === 'nodeDesired' && t.node === this.name) this.onDesired(payload);
+    else if (t?.type === 'nodeRpcReq' && t.node === this.name) this.rpc.handle(t.id, payload);
+    else this.log.debug(`ignored a message on ${topic}`);
+  }
+
+  private onDesired(payload: Buffer): void {
+    if (payload.length === 0) {
+      this.log.debug('desired: empty retained message: no desired set yet');
+      return;
+    }
+    let desired: DesiredMessage;
+    try {
+      const checked = checkDesired(decodeObject(payload).value);
+      if (!checked.ok) throw new Error(checked.error);
+      desired = checked.desired;
+    } catch (err) {
+      this.log.warn(`desired: dropped a payload of ${payload.length} bytes: ${(err as Error).message}`);
+      return;
+    }
+    // One at a time, in arrival order: the cache write of generation n finishes before n+1 is looked at.
+    this.desiredQueue = this.desiredQueue.then(() => this.applyDesired(desired)).catch((err) => this.log.error(`desired: ${(err as Error).message}`));
+  }
+
+  private async applyDesired(desired: DesiredMessage): Promise<void> {
+    if (this.stopped) return;
+    if (desired.generation < this.generation) {
+      this.log.info(`desired: ignored generation ${desired.generation}, older than the applied ${this.generation}`);
+      return;
+    }
+    await saveDesired(this.paths.desired, desired);
+    this.generation = desired.generation;
+    this.pods.apply(desired);
+    this.emit('desired', desired.generation);
+  }
+
+  private podChanged(uid: string): void {
+    this.reporter.changed(uid);
+    const r = this.reportOf(uid);
+    if (r) this.emit('podStatus', r);
+  }
+
+  private podRestarted(uid: string, e: RestartEvent): void {
+    this.log.info(`pod ${uid}: container ${e.container} restarted (restartCount ${e.restartCount}, ${e.delayMs ? `after ${e.delayMs} ms back-off` : `${e.latencyMs} ms after its exit`})`);
+    this.emit('restart', { uid, ...e });
+  }
+
+  private lease(): void {
+    const m: LeaseMessage = { ts: Date.now(), ...(this.generation >= 0 ? { generation: this.generation } : {}) };
+    this.session.publish(topics.nodeLease(this.name), encode(m), 0);
+  }
+
+  private sampleMetrics(): void {
+    try {
+      this.session.publish(topics.nodeMetrics(this.name), encode(this.metrics.sample()), 0);
+    } catch (err) {
+      this.log.warn(`metrics: ${(err as Error).message}`);
+    }
+  }
+
+  /** Stops the agent: marks the node offline, disconnects, and stops the pods unless `stopPods: false`. */
+  async stop(opts: StopOptions = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.rpc.close();
+    this.reporter.close();
+    await this.desiredQueue;
+    await this.pods.shutdown(opts.stopPods ?? true);
+    await this.session.stop({ topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) });
+    this.removeAllListeners('restart');
+  }
+}
+
+/** Starts an agent (see Agent.start); resolves once pods from the cache are starting and the session is up or retrying. */
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const agent = new Agent(options);
+  await agent.start();
+  return agent;
+}

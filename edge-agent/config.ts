@@ -1,0 +1,155 @@
+/**
+ * The agent's options: defaults and rules in one place, checked once at start-up, then frozen.
+ * Durations carry their unit in the name (`leaseIntervalMs`).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { SkiffError } from '../protocol/errors.js';
+import { isTopicLevel } from '../protocol/topics.js';
+import type { StringMap } from '../protocol/types.js';
+import { consoleLogger, type Logger } from './log.js';
+
+/** What `startAgent` takes. Only `master` is required (and `token` on the first join). */
+export interface AgentOptions {
+  /** `mqtt://HOST:PORT` of the master's broker. */
+  master: string;
+  /** The join token; needed only while the node has no credential yet. */
+  token?: string;
+  /** Node name; default: the hostname, lowercased and made DNS-safe. */
+  name?: string;
+  /** Default `~/.skiff/agent`. */
+  dataDir?: string;
+  labels?: StringMap;
+  /** The node's InternalIP; default the first non-internal IPv4, else 127.0.0.1. */
+  address?: string;
+  /** Lease heartbeat period; default 2000 (2 s). */
+  leaseIntervalMs?: number;
+  /** Metrics sample period; default 10000 (10 s). */
+  metricsIntervalMs?: number;
+  /** MQTT keep-alive; default 10 s. */
+  keepaliveSeconds?: number;
+  /** How long a join waits for the master's answer; default 30000 (30 s). */
+  joinTimeoutMs?: number;
+  /** Pod status changes within this window go out as one message; default 50 ms. */
+  reportDebounceMs?: number;
+  /** Reconnect back-off: first delay and cap, each ±50% jitter; default 500 ms doubling to 30 s. */
+  reconnect?: { initialMs?: number; maxMs?: number };
+  /** CrashLoopBackOff: the first restart is immediate, then initialMs doubling to maxMs; reset after resetAfterMs of running. */
+  crashLoop?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  /** How long a leftover process from a previous run gets after SIGTERM before SIGKILL; default 2000 ms. */
+  leftoverGraceMs?: number;
+  logger?: Logger;
+}
+
+/** Options after defaults and checks; frozen. */
+export interface AgentConfig {
+  readonly master: string;
+  readonly token?: string;
+  readonly name: string;
+  readonly dataDir: string;
+  readonly labels: Readonly<StringMap>;
+  readonly address: string;
+  readonly leaseIntervalMs: number;
+  readonly metricsIntervalMs: number;
+  readonly keepaliveSeconds: number;
+  readonly joinTimeoutMs: number;
+  readonly reportDebounceMs: number;
+  readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
+  readonly crashLoop: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
+  readonly leftoverGraceMs: number;
+  readonly logger: Logger;
+}
+
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const labelKey = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** Turns a hostname into a DNS-1123 subdomain: `My_Pi.local` → `my-pi.local`. */
+export function dnsSafeName(hostname: string): string {
+  const n = hostname
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 253)
+    .replace(/[-.]+$/, '');
+  return n || 'node';
+}
+
+/** The first non-internal IPv4 address, else 127.0.0.1. */
+export function defaultAddress(): string {
+  for (const list of Object.values(os.networkInterfaces()))
+    for (const a of list ?? []) if ((a.family === 'IPv4' || (a.family as unknown) === 4) && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+/** Parses `2s`, `500ms`, `1m`, `1h` or a bare number of seconds into milliseconds; undefined if malformed. */
+export function parseDurationMs(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function fail(field: string, rule: string, got?: unknown): never {
+  throw new SkiffError('SKIFF_ERR_VALIDATION', `${field}: ${rule}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`, [{ field, rule }]);
+}
+
+function positive(v: number | undefined, field: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(field, 'must be a positive number', v);
+  return v;
+}
+
+/** Applies defaults and checks every option; throws SKIFF_ERR_VALIDATION naming the option. */
+export function resolveOptions(o: AgentOptions): AgentConfig {
+  if (typeof o.master !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(o.master)) fail('master', 'must be a URL like mqtt://HOST:PORT', o.master);
+  if (o.token !== undefined && (typeof o.token !== 'string' || o.token.length === 0)) fail('token', 'must be a non-empty string');
+  const name = o.name ?? dnsSafeName(os.hostname());
+  if (!dnsSubdomain.test(name) || name.length > 253 || !isTopicLevel(name)) fail('name', 'must be a DNS subdomain (lowercase letters, digits, "-" and ".")', name);
+  const labels = { ...(o.labels ?? {}) };
+  for (const [k, v] of Object.entries(labels)) {
+    if (!labelKey.test(k)) fail(`labels.${k}`, 'key must be a Kubernetes label key', k);
+    if (typeof v !== 'string' || v.length > 63 || !labelValue.test(v)) fail(`labels.${k}`, 'value must be a Kubernetes label value', v);
+  }
+  const address = o.address ?? defaultAddress();
+  if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(address) && !address.includes(':')) fail('address', 'must be an IP address', address);
+  const crash = o.crashLoop ?? {};
+  const reconnect = o.reconnect ?? {};
+  const cfg: AgentConfig = {
+    master: o.master,
+    token: o.token,
+    name,
+    dataDir: path.resolve(o.dataDir ?? path.join(os.homedir(), '.skiff', 'agent')),
+    labels: Object.freeze(labels),
+    address,
+    leaseIntervalMs: positive(o.leaseIntervalMs, 'leaseIntervalMs', 2000),
+    metricsIntervalMs: positive(o.metricsIntervalMs, 'metricsIntervalMs', 10_000),
+    keepaliveSeconds: positive(o.keepaliveSeconds, 'keepaliveSeconds', 10),
+    joinTimeoutMs: positive(o.joinTimeoutMs, 'joinTimeoutMs', 30_000),
+    reportDebounceMs: positive(o.reportDebounceMs, 'reportDebounceMs', 50),
+    reconnect: Object.freeze({ initialMs: positive(reconnect.initialMs, 'reconnect.initialMs', 500), maxMs: positive(reconnect.maxMs, 'reconnect.maxMs', 30_000) }),
+    crashLoop: Object.freeze({
+      initialMs: positive(crash.initialMs, 'crashLoop.initialMs', 10_000),
+      maxMs: positive(crash.maxMs, 'crashLoop.maxMs', 300_000),
+      resetAfterMs: positive(crash.resetAfterMs, 'crashLoop.resetAfterMs', 600_000),
+    }),
+    leftoverGraceMs: positive(o.leftoverGraceMs, 'leftoverGraceMs', 2000),
+    logger: o.logger ?? consoleLogger(),
+  };
+  return Object.freeze(cfg);
+}
+
+/** Where things live under the data dir. */
+export function layout(dataDir: string) {
+  return {
+    credential: path.join(dataDir, 'credential'),
+    desired: path.join(dataDir, 'desired.msgpack'),
+    /** DATA/pods/<uid>/: pid files and per-pod state. */
+    pods: path.join(dataDir, 'pods'),
+    /** DATA/logs/<namespace>_<pod>_<uid>/<container>/<restartCount>.log, the kubelet's /var/log/pods layout. */
+    logs: path.join(dataDir, 'logs'),
+  };
+}
+
+/** The paths of one data dir. */
+export type Layout = ReturnType<typeof layout>;

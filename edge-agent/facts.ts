@@ -1,0 +1,93 @@
+/**
+ * What the agent reads off its board: facts, capacity, allocatable, addresses, node conditions.
+ *
+ * Allocatable = capacity minus a reserve for the OS and the agent itself (Kubernetes' system-reserved):
+ * cpu 100m (at most half a core's worth on tiny boards), memory 5% of RAM but at least 64 Mi and at most 512 Mi.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import type { NodeFacts, NodeStatusMessage } from '../protocol/messages.js';
+import type { Condition, NodeResources } from '../protocol/types.js';
+import { formatCpu } from '../protocol/quantity.js';
+import type { AgentConfig } from './config.js';
+import { AGENT_VERSION } from './version.js';
+
+const archNames: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const MAX_PODS = 110; // the kubelet's default --max-pods
+const CPU_RESERVE_MILLI = 100;
+const MEM_RESERVE_MIN = 64 * 2 ** 20;
+const MEM_RESERVE_MAX = 512 * 2 ** 20;
+
+/** Reads `PRETTY_NAME` from /etc/os-release when there is one. */
+function osImage(): string | undefined {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'));
+    return m?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The board's facts. */
+export function readFacts(): NodeFacts {
+  return {
+    hostname: os.hostname(),
+    arch: archNames[process.arch] ?? process.arch,
+    os: process.platform,
+    kernel: os.release(),
+    osImage: osImage(),
+    cpus: Math.max(1, os.cpus().length),
+    memoryBytes: os.totalmem(),
+    agentVersion: AGENT_VERSION,
+    nodeVersion: process.version,
+  };
+}
+
+/** Capacity in Kubernetes quantities: `{cpu: "4", memory: "3906252Ki", pods: "110"}`. */
+export function capacityOf(f: NodeFacts): NodeResources {
+  return { cpu: String(f.cpus), memory: `${Math.floor(f.memoryBytes / 1024)}Ki`, pods: String(MAX_PODS) };
+}
+
+/** Capacity minus the system reserve documented at the top of this file. */
+export function allocatableOf(f: NodeFacts): NodeResources {
+  const cpuMilli = f.cpus * 1000 - Math.min(CPU_RESERVE_MILLI, f.cpus * 500);
+  const memReserve = Math.min(MEM_RESERVE_MAX, Math.max(MEM_RESERVE_MIN, Math.floor(f.memoryBytes * 0.05)));
+  return { cpu: formatCpu(cpuMilli), memory: `${Math.floor(Math.max(0, f.memoryBytes - memReserve) / 1024)}Ki`, pods: String(MAX_PODS) };
+}
+
+/** Agent-side node conditions. MemoryPressure is True below 5% available memory. */
+export function nodeConditions(now = new Date()): Condition[] {
+  const t = now.toISOString();
+  const avail = os.freemem() / os.totalmem();
+  return [
+    { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status', lastHeartbeatTime: t },
+    { type: 'MemoryPressure', status: avail < 0.05 ? 'True' : 'False', reason: avail < 0.05 ? 'AgentHasMemoryPressure' : 'AgentHasSufficientMemory', lastHeartbeatTime: t },
+    // The process driver does not enforce cpu/memory limits yet (cgroups come with the container driver).
+    { type: 'ResourceLimits', status: 'False', reason: 'NotEnforced', message: 'process pods run without cgroup limits', lastHeartbeatTime: t },
+  ];
+}
+
+/** The retained `nodes/{node}/status` message of an online agent. */
+export function onlineStatus(cfg: AgentConfig, runtimes: string[]): NodeStatusMessage {
+  const facts = readFacts();
+  return {
+    node: cfg.name,
+    online: true,
+    ts: Date.now(),
+    facts,
+    capacity: capacityOf(facts),
+    allocatable: allocatableOf(facts),
+    labels: {
+      'kubernetes.io/hostname': cfg.name,
+      'kubernetes.io/arch': facts.arch,
+      'kubernetes.io/os': facts.os,
+      ...cfg.labels,
+    },
+    addresses: [
+      { type: 'InternalIP', address: cfg.address },
+      { type: 'Hostname', address: facts.hostname },
+    ],
+    runtimes,
+    conditions: nodeConditions(),
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * One container of a pod: starts attempts through its driver and restarts them by the pod's restartPolicy
+ * with CrashLoopBackOff between restarts. It knows nothing of MQTT: it calls `onChange` and the pod reports.
+ */
+import type { ContainerState } from '../../protocol/types.js';
+import type { ContainerHandle, Driver, ExitInfo, LaunchSpec } from '../drivers/types.js';
+import { CrashBackoff, type BackoffConfig } from './backoff.js';
+
+/** A restart that happened, for tests and logs: how long from the exit to the new process. */
+export interface RestartEvent {
+  container: string;
+  restartCount: number;
+  /** ms from the observed exit to the new attempt's process existing. */
+  latencyMs: number;
+  /** The back-off waited (0 for an immediate restart). */
+  delayMs: number;
+}
+
+/** What a container runner needs from its pod. */
+export interface ContainerDeps {
+  driver: Driver;
+  restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  backoff: BackoffConfig;
+  /** Builds the launch of attempt `restartCount` (its log file depends on it). */
+  launch(restartCount: number): LaunchSpec;
+  onChange(): void;
+  onRestart(e: RestartEvent): void;
+  /** `namespace/name`, for messages. */
+  podRef: string;
+}
+
+/** Kubernetes' rule: Always restarts every exit, OnFailure only a non-zero one, Never none. */
+export function shouldRestart(policy: ContainerDeps['restartPolicy'], exitCode: number): boolean {
+  return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+}
+
+/** Runs one container's attempts. */
+export class ContainerRunner {
+  restartCount = 0;
+  state: ContainerState = { waiting: { reason: 'ContainerCreating' } };
+  lastState?: ContainerState;
+  /** True once it will never run again (ended and the policy says no restart). */
+  finished = false;
+  private handle?: ContainerHandle;
+  private timer?: NodeJS.Timeout;
+  private halted = false;
+  private graceMs = 0;
+  private current: Promise<void> = Promise.resolve();
+  private readonly backoff: CrashBackoff;
+
+  constructor(
+    readonly name: string,
+    private readonly deps: ContainerDeps,
+  ) {
+    this.backoff = new CrashBackoff(deps.backoff);
+  }
+
+  /** The pid of the running attempt, if one is running. */
+  get pid(): number | undefined {
+    return this.state.running ? this.handle?.pid : undefined;
+  }
+
+  /** Resolves when the running attempt ends (at once when none is running). */
+  attemptEnded(): Promise<ExitInfo | undefined> {
+    return this.state.running && this.handle ? this.handle.exited : Promise.resolve(undefined);
+  }
+
+  /** Starts the first attempt. */
+  start(): void {
+    this.current = this.attempt(undefined, 0);
+  }
+
+  private async attempt(exitedAt: number | undefined, delayMs: number): Promise<void> {
+    if (this.halted) return;
+    const handle = await this.deps.driver.start(this.deps.launch(this.restartCount));
+    this.handle = handle;
+    if (this.halted) {
+      await handle.stop(this.graceMs);
+      return;
+    }
+    if (handle.pid !== undefined) {
+      this.state = { running: { startedAt: handle.startedAt.toISOString() } };
+      if (exitedAt !== undefined) this.deps.onRestart({ container: this.name, restartCount: this.restartCount, latencyMs: Date.now() - exitedAt - delayMs, delayMs });
+      this.deps.onChange();
+    }
+    const exit = await handle.exited;
+    const terminated: ContainerState = {
+      terminated: { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}), reason: exit.reason, ...(exit.message ? { message: exit.message } : {}), startedAt: handle.startedAt.toISOString(), finishedAt: exit.finishedAt.toISOString() },
+    };
+    if (this.halted || !shouldRestart(this.deps.restartPolicy, exit.exitCode)) {
+      this.state = terminated;
+      this.finished = !this.halted;
+      this.deps.onChange();
+      return;
+    }
+    this.lastState = terminated;
+    const delay = this.backoff.next(exit.finishedAt.getTime() - handle.startedAt.getTime());
+    const endedAt = Date.now();
+    if (delay === 0) {
+      this.restartCount++;
+      return this.attempt(endedAt, 0);
+    }
+    this.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container=${this.name} pod=${this.deps.podRef}` } };
+    this.deps.onChange();
+    await new Promise<void>((resolve) => {
+      this.timer = setTimeout(resolve, delay);
+      this.wake = resolve;
+    });
+    if (this.halted) return;
+    this.restartCount++;
+    return this.attempt(endedAt, delay);
+  }
+
+  private wake?: () => void;
+
+  /** Stops it for good: SIGTERM, SIGKILL after graceMs; no more restarts. */
+  async stop(graceMs: number): Promise<void> {
+    this.halted = true;
+    this.graceMs = graceMs;
+    clearTimeout(this.timer);
+    this.wake?.();
+    if (this.handle) await this.handle.stop(graceMs);
+    await this.current;
+  }
+
+  /** Stops managing it without touching the process (agent stop with stopPods: false); the next run reaps it. */
+  detach(): void {
+    this.halted = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * One pod on this node. Its lifecycle is wired in `run` and nowhere else: prepare → start → probe → report.
+ *   prepare: pick the driver, bind ports, resolve env and argv, lay out log files (a failure leaves the pod
+ *            Pending with the reason, and is retried when a new desired set arrives);
+ *   start:   one ContainerRunner per container (restarts and back-off live there);
+ *   probe:   one Prober per container decides readiness;
+ *   report:  every change calls `onChange`, and the agent batches the reports.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DesiredMessage } from '../../protocol/messages.js';
+import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
+import { driverFor, runtimeClassOf, runtimeNames } from '../drivers/registry.js';
+import type { Driver } from '../drivers/types.js';
+import { writeFileAtomic } from '../fsutil.js';
+import type { BackoffConfig } from './backoff.js';
+import { ContainerRunner, type RestartEvent } from './container.js';
+import { resolveArgv, resolveEnv } from './env.js';
+import { bindPorts } from './ports.js';
+import { proberFor, type Prober } from './probe.js';
+import { ConditionClock, podConditions, podPhase, type ContainerView } from './status.js';
+
+/** What every pod shares: the node's identity and where files go. */
+export interface PodContext {
+  nodeName: string;
+  hostIP: string;
+  allocatable: { cpuMilli: number; memoryBytes: number };
+  crashLoop: BackoffConfig;
+  /** DATA/pods */
+  podsDir: string;
+  /** DATA/logs */
+  logsDir: string;
+  onChange(uid: string): void;
+  onRestart(uid: string, e: RestartEvent): void;
+}
+
+/** The result of prepare: what start needs. */
+interface Plan {
+  driver: Driver;
+  launches: { name: string; argv: string[]; env: Record<string, string>; workingDir?: string }[];
+}
+
+/** Kubernetes' default terminationGracePeriodSeconds. */
+const DEFAULT_GRACE_S = 30;
+
+/** The pod's log directory: `<namespace>_<name>_<uid>`, the kubelet's /var/log/pods layout. */
+export function podLogDir(logsDir: string, pod: Pod): string {
+  return path.join(logsDir, `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${pod.metadata.uid}`);
+}
+
+/** Runs one pod. */
+export class PodRunner {
+  readonly uid: string;
+  containers: ContainerRunner[] = [];
+  private probers: Prober[] = [];
+  private ports: PodPortStatus[] = [];
+  private prepared = false;
+  private preparing = false;
+  private blocked?: { reason: string; message: string };
+  private readonly startTime = new Date().toISOString();
+  private readonly clock = new ConditionClock();
+
+  constructor(
+    readonly pod: Pod,
+    private readonly ctx: PodContext,
+  ) {
+    this.uid = pod.metadata.uid as string;
+  }
+
+  get namespace(): string {
+    return this.pod.metadata.namespace ?? 'default';
+  }
+
+  get name(): string {
+    return this.pod.metadata.name;
+  }
+
+  /** The lifecycle: prepare → start → probe → report. */
+  async run(desired: DesiredMessage): Promise<void> {
+    if (this.prepared || this.preparing) return;
+    this.preparing = true;
+    const plan = await this.prepare(desired).finally(() => (this.preparing = false));
+    if (plan && !this.stopped) {
+      this.start(plan);
+      this.probe();
+    }
+    this.report();
+  }
+
+  /** A new desired set: retries a prepare that failed (a ConfigMap may have arrived). Running pods keep running. */
+  update(desired: DesiredMessage): void {
+    if (!this.prepared && this.blocked) void this.run(desired);
+  }
+
+  private async prepare(desired: DesiredMessage): Promise<Plan | undefined> {
+    const rc = runtimeClassOf(this.pod);
+    const driver = driverFor(rc);
+    if (!driver) return this.block('RuntimeNotAvailable', `runtime "${rc}" is not available on node ${this.ctx.nodeName} (it has: ${runtimeNames.join(', ')})`);
+    if (this.pod.spec.initContainers?.length) return this.block('InitContainersNotSupported', 'skiff-agent does not run initContainers yet');
+    const stateFile = path.join(this.ctx.podsDir, this.uid, 'state.json');
+    try {
+      await fs.promises.mkdir(path.dirname(stateFile), { recursive: true });
+      const previous = readPorts(stateFile);
+      this.ports = await bindPorts(this.pod, previous);
+      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports }));
+      const launches = this.pod.spec.containers.map((c) => {
+        const env = resolveEnv(c, { pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: this.ports, allocatable: this.ctx.allocatable });
+        return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir };
+      });
+      this.blocked = undefined;
+      this.prepared = true;
+      return { driver, launches };
+    } catch (err) {
+      return this.block('CreateContainerConfigError', (err as Error).message);
+    }
+  }
+
+  private block(reason: string, message: string): undefined {
+    this.blocked = { reason, message };
+    return undefined;
+  }
+
+  private start(plan: Plan): void {
+    const logDir = podLogDir(this.ctx.logsDir, this.pod);
+    const podRef = `${this.namespace}/${this.name}`;
+    this.containers = plan.launches.map(
+      (l) =>
+        new ContainerRunner(l.name, {
+          driver: plan.driver,
+          restartPolicy: this.pod.spec.restartPolicy ?? 'Always',
+          backoff: this.ctx.crashLoop,
+          podRef,
+          launch: (restartCount) => ({
+            podUid: this.uid, namespace: this.namespace, podName: this.name, containerName: l.name,
+            argv: l.argv, env: l.env, workingDir: l.workingDir,
+            logFile: path.join(logDir, l.name, `${restartCount}.log`),
+            stateDir: path.join(this.ctx.podsDir, this.uid),
+          }),
+          onChange: () => this.report(),
+          onRestart: (e) => this.ctx.onRestart(this.uid, e),
+        }),
+    );
+    for (const c of this.containers) c.start();
+  }
+
+  private probe(): void {
+    this.probers = this.pod.spec.containers.map((c) => proberFor(c, () => this.report()));
+  }
+
+  private report(): void {
+    this.ctx.onChange(this.uid);
+  }
+
+  private stopped = false;
+
+  /** Stops every container (SIGTERM, SIGKILL after the pod's terminationGracePeriodSeconds). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const p of this.probers) p.stop();
+    const graceMs = (this.pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S) * 1000;
+    await Promise.all(this.containers.map((c) => c.stop(graceMs)));
+  }
+
+  /** Leaves the processes running and stops managing them. */
+  detach(): void {
+    this.stopped = true;
+    for (const p of this.probers) p.stop();
+    for (const c of this.containers) c.detach();
+  }
+
+  /** The pod's status now. */
+  status(): PodStatus {
+    const views: ContainerView[] = this.prepared
+      ? this.containers.map((c, i) => {
+          const ready = this.probers[i]?.ready(c) ?? false;
+          return {
+            finished: c.finished,
+            status: { name: c.name, ready, started: c.state.running !== undefined, restartCount: c.restartCount, state: c.state, ...(c.lastState ? { lastState: c.lastState } : {}) },
+          };
+        })
+      : this.pod.spec.containers.map((c) => ({
+          finished: false,
+          status: { name: c.name, ready: false, started: false, restartCount: 0, state: { waiting: this.blocked ?? { reason: 'ContainerCreating' } } },
+        }));
+    const phase = podPhase(views, this.prepared);
+    return {
+      phase,
+      conditions: podConditions(this.clock, views, this.prepared, phase),
+      containerStatuses: views.map((v) => v.status),
+      hostIP: this.ctx.hostIP,
+      podIP: this.ctx.hostIP,
+      startTime: this.startTime,
+      ...(this.blocked ? { reason: this.blocked.reason, message: this.blocked.message } : {}),
+      ...(this.ports.length ? { ports: this.ports } : {}),
+    };
+  }
+}
+
+function readPorts(stateFile: string): PodPortStatus[] {
+  try {
+    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ports?: PodPortStatus[] };
+    return Array.isArray(s.ports) ? s.ports : [];
+  } catch {
+    return [];
+  }
+}

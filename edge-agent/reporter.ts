@@ -1,0 +1,70 @@
+/**
+ * Pod status reports on `nodes/{node}/pods`: changes within the debounce window (≈ 50 ms) go out as one
+ * PodsMessage. While offline nothing is queued except `gone` uids: on reconnect the agent sends a full report.
+ */
+import type { PodReport, PodsMessage } from '../protocol/messages.js';
+
+/** Batches pod reports. */
+export class PodReporter {
+  private readonly dirty = new Set<string>();
+  private readonly gone = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly debounceMs: number,
+    /** The report of one pod, undefined when it no longer exists. */
+    private readonly reportOf: (uid: string) => PodReport | undefined,
+    private readonly all: () => PodReport[],
+    private readonly generation: () => number | undefined,
+    /** Publishes; false when offline (nothing was sent). */
+    private readonly publish: (m: PodsMessage) => boolean,
+  ) {}
+
+  /** A pod's status may have changed. */
+  changed(uid: string): void {
+    this.dirty.add(uid);
+    this.schedule();
+  }
+
+  /** A pod has stopped and been forgotten. */
+  stopped(uid: string): void {
+    this.dirty.delete(uid);
+    this.gone.add(uid);
+    this.schedule();
+  }
+
+  /** Sends every pod now (`full: true`), with any pending `gone`. */
+  full(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dirty.clear();
+    this.send({ pods: this.all(), full: true });
+  }
+
+  /** Stops sending. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => this.flush(), this.debounceMs);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const pods = [...this.dirty].map((u) => this.reportOf(u)).filter((r): r is PodReport => r !== undefined);
+    this.dirty.clear();
+    if (pods.length || this.gone.size) this.send({ pods });
+  }
+
+  private send(m: PodsMessage): void {
+    if (this.closed) return;
+    const gone = [...this.gone];
+    const generation = this.generation();
+    const msg: PodsMessage = { ...m, ...(gone.length ? { gone } : {}), ...(generation !== undefined ? { generation } : {}) };
+    if (this.publish(msg)) this.gone.clear();
+  }
+}

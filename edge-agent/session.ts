@@ -1,0 +1,157 @@
+/**
+ * The agent's MQTT session: MQTT 3.1.1 (the master's aedes speaks nothing else), a Will that marks the node
+ * offline, and reconnects with jittered exponential back-off (initialMs doubling to maxMs, ±50%), each
+ * attempt a fresh client so a new password (after a re-join) takes effect.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from './log.js';
+
+/** How the session connects. */
+export interface SessionOptions {
+  url: string;
+  clientId: string;
+  username: string;
+  keepaliveSeconds: number;
+  will: { topic: string; payload: Buffer };
+  reconnect: { initialMs: number; maxMs: number };
+  log: Logger;
+}
+
+/** CONNACK return codes 4 and 5 of MQTT 3.1.1 [MQTT-3.2.2-3]: the broker refused who we are. */
+const AUTH_REFUSED = new Set([4, 5]);
+
+/** The next reconnect delay: initial × 2^attempt capped at max, then ±50% jitter so a fleet does not reconnect in step. */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
+  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (0.5 + random()));
+}
+
+/**
+ * Events: `connect` (client) on every (re)connect, `offline` when a connection ends, `authRefused`
+ * (message) when the broker refuses the credentials, `message` (topic, payload).
+ */
+export class Session extends EventEmitter {
+  private client?: MqttClient;
+  private timer?: NodeJS.Timeout;
+  private attempt = 0;
+  private stopped = false;
+  private password = '';
+
+  constructor(private readonly o: SessionOptions) {
+    super();
+  }
+
+  /** True while connected. */
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  /** Starts connecting with `password`; reconnects until `stop`. */
+  start(password: string): void {
+    this.password = password;
+    this.stopped = false;
+    this.open();
+  }
+
+  /** Replaces the password and reconnects at once. */
+  restart(password: string): void {
+    this.password = password;
+    clearTimeout(this.timer);
+    this.drop();
+    this.attempt = 0;
+    this.open();
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const opts: IClientOptions = {
+      clientId: this.o.clientId,
+      username: this.o.username,
+      password: this.password,
+      protocolVersion: 4,
+      keepalive: this.o.keepaliveSeconds,
+      clean: true,
+      reconnectPeriod: 0, // this class reconnects, with jitter
+      connectTimeout: 10_000,
+      will: { topic: this.o.will.topic, payload: this.o.will.payload, qos: 1, retain: true },
+    };
+    const client = connect(this.o.url, opts);
+    this.client = client;
+    let up = false;
+    client.on('connect', () => {
+      up = true;
+      this.attempt = 0;
+      this.o.log.info(`connected to ${this.o.url} as ${this.o.username}`);
+      this.emit('connect', client);
+    });
+    client.on('message', (topic, payload) => this.emit('message', topic, payload));
+    client.on('error', (err: Error & { code?: number | string }) => {
+      if (typeof err.code === 'number' && AUTH_REFUSED.has(err.code)) {
+        this.emit('authRefused', err.message);
+      } else this.o.log.debug(`mqtt: ${err.message}`);
+    });
+    client.on('close', () => {
+      if (client !== this.client) return;
+      client.removeAllListeners('close');
+      client.end(true);
+      if (up) this.emit('offline');
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempt++, this.o.reconnect.initialMs, this.o.reconnect.maxMs);
+    this.o.log.debug(`reconnecting in ${delay} ms`);
+    this.timer = setTimeout(() => this.open(), delay);
+  }
+
+  private drop(): void {
+    const c = this.client;
+    this.client = undefined;
+    if (c) {
+      c.removeAllListeners();
+      c.on('error', () => {});
+      c.end(true);
+    }
+  }
+
+  /** Publishes when connected; false (and nothing queued) when offline. */
+  publish(topic: string, payload: Buffer, qos: 0 | 1, retain = false): boolean {
+    const c = this.client;
+    if (!c?.connected) return false;
+    c.publish(topic, payload, { qos, retain }, (err) => {
+      if (err) this.o.log.debug(`publish ${topic}: ${err.message}`);
+    });
+    return true;
+  }
+
+  /** Subscribes on the current connection. */
+  async subscribe(topics: string[]): Promise<void> {
+    const c = this.client;
+    if (!c) throw new Error('not connected');
+    const granted = await c.subscribeAsync(topics, { qos: 1 });
+    const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+    if (refused.length) throw new Error(`the broker refused the subscription to ${refused.join(', ')}`);
+  }
+
+  /** Disconnects for good: publishes `last` first (the offline status), then sends DISCONNECT. */
+  async stop(last?: { topic: string; payload: Buffer }): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const c = this.client;
+    if (!c) return;
+    if (c.connected && last) await c.publishAsync(last.topic, last.payload, { qos: 1, retain: true }).catch(() => undefined);
+    c.removeAllListeners('close');
+    // A clean DISCONNECT, so the broker does not publish the Will; forced after 1 s on a dead link.
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => c.end(true, {}, () => resolve()), 1000);
+      c.end(false, {}, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    this.client = undefined;
+  }
+}
