@@ -91,6 +91,8 @@ function connectError(err: Error & { code?: string | number }, conn: Connection)
       return new SkiffError('SKIFF_ERR_UNAUTHORIZED', `${at} refused the credentials of user "${conn.user}"${hint}`);
     }
     default:
+      // mqtt.js gives up with "connack timeout" when the server takes TCP but never answers MQTT.
+      if (/connack timeout/i.test(err.message)) return timeoutError(conn);
       return new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot connect to ${at}: ${err.message}`);
   }
 }

@@ -10,7 +10,7 @@ export function describePod(w: DescribeWriter, pod: KObject): void {
   w.field(0, 'Name', pod.metadata.name).field(0, 'Namespace', pod.metadata.namespace);
   if (spec.runtimeClassName) w.field(0, 'Runtime Class Name', spec.runtimeClassName);
   w.field(0, 'Node', spec.nodeName ? `${spec.nodeName}${st.hostIP ? '/' + st.hostIP : ''}` : '<none>');
-  w.field(0, 'Start Time', formatTime(st.startTime));
+  if (st.startTime) w.field(0, 'Start Time', formatTime(st.startTime));
   w.map(0, 'Labels', pod.metadata.labels).map(0, 'Annotations', pod.metadata.annotations);
   if (pod.metadata.deletionTimestamp) w.field(0, 'Status', `Terminating (lasts since ${formatTime(pod.metadata.deletionTimestamp)})`);
   else w.field(0, 'Status', podStatus(pod));
@@ -64,7 +64,8 @@ function stateLines(w: DescribeWriter, key: string, state: ContainerState | unde
     if (t.message) w.field(3, 'Message', t.message);
     w.field(3, 'Exit Code', t.exitCode);
     if (t.signal) w.field(3, 'Signal', t.signal);
-    w.field(3, 'Started', formatTime(t.startedAt)).field(3, 'Finished', formatTime(t.finishedAt));
+    if (t.startedAt) w.field(3, 'Started', formatTime(t.startedAt));
+    if (t.finishedAt) w.field(3, 'Finished', formatTime(t.finishedAt));
   } else {
     w.field(2, key, 'Waiting');
     if (state?.waiting?.reason) w.field(3, 'Reason', state.waiting.reason);

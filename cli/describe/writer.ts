@@ -47,7 +47,8 @@ export class DescribeWriter {
     if (rows.length === 0) return raw ? this.text(indent, key) : this.field(indent, key, '<none>');
     if (raw) this.text(indent, key);
     else this.section(indent, key);
-    const all = [headers, headers.map((h) => '-'.repeat(h.length)), ...rows];
+    // kubectl underlines with at least four dashes (`Age` gets `----`).
+    const all = [headers, headers.map((h) => '-'.repeat(Math.max(4, h.length))), ...rows];
     const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
     const pad = ' '.repeat((indent + 1) * 2);
     for (const r of all) this.lines.push({ indent: -1, value: pad + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 2))).join('').trimEnd() });
@@ -60,26 +61,26 @@ export class DescribeWriter {
     return this;
   }
 
-  /** The rendered text; values line up within each run of keyed lines at one indentation. */
+  /**
+   * The rendered text. Like kubectl's tabwriter, values line up across each run of consecutive
+   * `Key: value` lines, whatever their indentation; a heading or table line ends the run.
+   */
   render(): string {
     const out: string[] = [];
+    const inRun = (l: Line) => l.key !== undefined && l.value !== '';
     let i = 0;
     while (i < this.lines.length) {
       const l = this.lines[i];
-      if (l.key === undefined) {
-        out.push(l.value);
+      if (!inRun(l)) {
+        out.push(l.key === undefined ? l.value : `${' '.repeat(l.indent * 2)}${l.key}:`);
         i++;
         continue;
       }
       let j = i;
-      while (j < this.lines.length && this.lines[j].key !== undefined && this.lines[j].indent === l.indent) j++;
-      const block = this.lines.slice(i, j);
-      const width = Math.max(...block.filter((b) => b.value !== '').map((b) => (b.key ? b.key.length + 1 : 0)), 0) + 2;
-      for (const b of block) {
-        const pad = ' '.repeat(b.indent * 2);
-        if (b.value === '') out.push(`${pad}${b.key}:`);
-        else out.push(`${pad}${(b.key ? b.key + ':' : '').padEnd(width)}${b.value}`);
-      }
+      while (j < this.lines.length && inRun(this.lines[j])) j++;
+      const block = this.lines.slice(i, j).map((b) => ({ head: ' '.repeat(b.indent * 2) + (b.key ? b.key + ':' : ''), value: b.value }));
+      const width = Math.max(...block.map((b) => b.head.length)) + 2;
+      for (const b of block) out.push(b.head.padEnd(width) + b.value);
       i = j;
     }
     return out.map((l) => l + '\n').join('');
