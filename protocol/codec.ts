@@ -40,7 +40,9 @@ export function decode<T = unknown>(payload: Uint8Array): { value: T; codec: Cod
 /** Decodes a payload that must be an object (a map); throws SKIFF_ERR_BAD_REQUEST otherwise. */
 export function decodeObject<T extends object = Record<string, unknown>>(payload: Uint8Array): { value: T; codec: Codec } {
   const d = decode<T>(payload);
-  if (d.value === null || typeof d.value !== 'object' || Array.isArray(d.value))
+  const proto = d.value !== null && typeof d.value === 'object' ? Object.getPrototypeOf(d.value) : undefined;
+  // Only plain maps: msgpackr decodes some reserved bytes (0xc1) to objects of its own classes.
+  if (proto !== Object.prototype && proto !== null)
     throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `payload must be a map, got ${Array.isArray(d.value) ? 'an array' : typeof d.value}`);
   return d;
 }

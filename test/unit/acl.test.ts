@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { mayPublish, maySubscribe, type Identity } from '../../master/broker/acl.js';
+
+const node: Identity = { role: 'node', name: 'pi-1' };
+const joiner: Identity = { role: 'joiner', name: 'pi-9' };
+const admin: Identity = { role: 'admin', name: 'admin' };
+
+describe('publish ACL', () => {
+  it.each([
+    [node, 'skiff/v1/nodes/pi-1/status', true, true],
+    [node, 'skiff/v1/nodes/pi-1/lease', false, true],
+    [node, 'skiff/v1/nodes/pi-1/lease', true, false],
+    [node, 'skiff/v1/nodes/pi-1/pods', false, true],
+    [node, 'skiff/v1/nodes/pi-1/rpc/abc/res', false, true],
+    [node, 'skiff/v1/nodes/pi-1/rpc/abc/req', false, false],
+    [node, 'skiff/v1/nodes/pi-1/desired', false, false],
+    [node, 'skiff/v1/nodes/pi-2/status', false, false],
+    [node, 'skiff/v1/apply', false, false],
+    [node, 'skiff/v1/services/default/web', false, false],
+    [joiner, 'skiff/v1/join/pi-9/req', false, true],
+    [joiner, 'skiff/v1/join/pi-1/req', false, false],
+    [joiner, 'skiff/v1/nodes/pi-9/status', false, false],
+    [admin, 'skiff/v1/apply', false, true],
+    [admin, 'skiff/v1/apply', true, false],
+    [admin, 'skiff/v1/api/cli-1/req', false, true],
+    [admin, 'skiff/v1/api/other/req', false, false],
+    [admin, 'skiff/v1/nodes/pi-1/desired', false, false],
+  ] as const)('%o publishes %s (retain %s): %s', (id, topic, retain, allowed) => {
+    expect(mayPublish(id, 'cli-1', topic, retain)).toBe(allowed);
+  });
+});
+
+describe('subscribe ACL', () => {
+  it.each([
+    [node, 'skiff/v1/nodes/pi-1/desired', true],
+    [node, 'skiff/v1/nodes/pi-1/rpc/+/req', true],
+    [node, 'skiff/v1/services/#', true],
+    [node, 'skiff/v1/services/default/web', true],
+    [node, 'skiff/v1/nodes/pi-2/desired', false],
+    [node, 'skiff/v1/nodes/+/desired', false],
+    [node, 'skiff/v1/#', false],
+    [node, '#', false],
+    [node, 'skiff/v1/api/+/res', false],
+    [joiner, 'skiff/v1/join/pi-9/res', true],
+    [joiner, 'skiff/v1/join/+/res', false],
+    [admin, 'skiff/v1/#', true],
+    [admin, 'skiff/v1/events', true],
+    [admin, '#', false],
+    [admin, '$SYS/#', false],
+  ] as const)('%o subscribes %s: %s', (id, filter, allowed) => {
+    expect(maySubscribe(id, 'cli-1', filter)).toBe(allowed);
+  });
+});

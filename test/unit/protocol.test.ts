@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { bytes, cpuMilli, decode, decodeObject, encode, formatBytes, formatCpu, matchesRequirements, parseDuration, parseSelector, parseTopic, topics, SkiffError } from '../../protocol/index.js';
+
+describe('topics', () => {
+  it('parses what it builds', () => {
+    expect(parseTopic(topics.nodeStatus('pi-1'))).toEqual({ type: 'nodeStatus', node: 'pi-1' });
+    expect(parseTopic(topics.nodeRpcRes('pi-1', 'abc'))).toEqual({ type: 'nodeRpcRes', node: 'pi-1', id: 'abc' });
+    expect(parseTopic(topics.apiReq('cli-1'))).toEqual({ type: 'apiReq', clientId: 'cli-1' });
+    expect(parseTopic(topics.service('default', 'web'))).toEqual({ type: 'service', namespace: 'default', name: 'web' });
+    expect(parseTopic(topics.apply)).toEqual({ type: 'apply' });
+    expect(parseTopic(topics.joinReq('pi-2'))).toEqual({ type: 'joinReq', node: 'pi-2' });
+  });
+  it.each(['skiff/v1/nodes/pi/unknown', 'skiff/v1/nodes//status', 'other/v1/apply', 'skiff/v1/api/x', 'skiff/v1/apply/extra', 'skiff/v2/apply'])('rejects %s', (t) => {
+    expect(parseTopic(t)).toBeUndefined();
+  });
+});
+
+describe('codec', () => {
+  it('round-trips msgpack and detects JSON from plain clients', () => {
+    const v = { id: '1', verb: 'get', n: 3, nested: { a: [1, 2] } };
+    expect(decode(encode(v)).value).toEqual(v);
+    expect(decode(encode(v)).codec).toBe('msgpack');
+    expect(decode(Buffer.from(' {"id":"1"}'))).toEqual({ value: { id: '1' }, codec: 'json' });
+    expect(encode(v, 'json').toString()).toBe(JSON.stringify(v));
+  });
+  it('turns garbage into a bad-request error, never a crash', () => {
+    for (const junk of [Buffer.from([0xd9, 0x10, 0x41]), Buffer.from([5, 6]), Buffer.from('{not json'), Buffer.alloc(0)]) {
+      expect(() => decode(junk)).toThrow(SkiffError);
+    }
+    expect(() => decodeObject(encode([1, 2]))).toThrow(/must be a map/);
+    expect(() => decodeObject(encode('str'))).toThrow(/must be a map/);
+    expect(() => decodeObject(Buffer.from([0xc1]))).toThrow(/must be a map/);
+  });
+});
+
+describe('quantities', () => {
+  it.each([
+    ['100m', 100],
+    ['0.5', 500],
+    [2, 2000],
+    ['1.5', 1500],
+    ['1m', 1],
+  ])('cpu %s', (q, milli) => expect(cpuMilli(q)).toBe(milli));
+  it.each([
+    ['128Mi', 128 * 2 ** 20],
+    ['1G', 1e9],
+    ['1e3', 1000],
+    ['512k', 512000],
+    [1024, 1024],
+  ])('memory %s', (q, b) => expect(bytes(q)).toBe(b));
+  it('refuses non-quantities', () => {
+    for (const q of ['lots', '1 Gi', '-1', '', null, {}]) expect(bytes(q)).toBeUndefined();
+  });
+  it('formats like kubectl', () => {
+    expect(formatCpu(250)).toBe('250m');
+    expect(formatCpu(2000)).toBe('2');
+    expect(formatBytes(128 * 2 ** 20)).toBe('128Mi');
+  });
+});
+
+describe('selectors', () => {
+  const labels = { app: 'web', env: 'prod', tier: 'front' };
+  it.each([
+    ['app=web', true],
+    ['app==web,env=prod', true],
+    ['app!=web', false],
+    ['env in (prod, qa)', true],
+    ['env notin (prod)', false],
+    ['tier', true],
+    ['!canary', true],
+    ['!tier', false],
+    ['', true],
+  ])('%s → %s', (s, expected) => expect(matchesRequirements(parseSelector(s), labels)).toBe(expected));
+  it('names a bad term', () => {
+    expect(() => parseSelector('app=web,=x')).toThrow(/"=x"/);
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['500ms', 500],
+    ['10s', 10_000],
+    ['1m30s', 90_000],
+    ['2', 2000],
+    ['1h', 3_600_000],
+  ])('%s', (s, ms) => expect(parseDuration(s)).toBe(ms));
+  it('refuses junk', () => expect(parseDuration('ten seconds')).toBeUndefined());
+});
