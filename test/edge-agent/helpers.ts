@@ -18,11 +18,11 @@ import type { Logger } from '../../edge-agent/index.js';
 export const JOIN_TOKEN = 'join-token-123';
 const ADMIN_PASSWORD = 'admin-secret';
 
-/** Waits until `fn` returns a truthy value; polls every 10 ms and also when `emitter` emits `event`. */
-export async function until<T>(fn: () => T | undefined | false | null, what: string, timeoutMs = 10_000): Promise<T> {
+/** Waits until `fn` returns (or resolves to) a truthy value, checking every 10 ms; fails after the deadline. */
+export async function until<T>(fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
