@@ -15,13 +15,14 @@ async function load(path) {
   }
 }
 
-function processIO() {
+// graceMs: how long after Ctrl-C the process may take to wind down (`up` stops its children).
+function processIO(graceMs = 1000) {
   const abort = new AbortController();
   process.on('SIGINT', () => {
     if (abort.signal.aborted) process.exit(130);
     abort.abort();
     // Streams end on the abort; a command still waiting on a single answer is not kept alive for it.
-    setTimeout(() => process.exit(130), 1000).unref();
+    setTimeout(() => process.exit(130), graceMs).unref();
   });
   // `skiff get pods | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err) => {
@@ -46,7 +47,7 @@ if (argv[0] === 'master') {
   await main(argv.slice(1));
 } else if (argv[0] === 'up') {
   const { main } = await load('../dist/cli/up.js');
-  process.exitCode = await main(argv.slice(1), processIO());
+  process.exitCode = await main(argv.slice(1), processIO(20_000));
 } else {
   const { main } = await load('../dist/cli/main.js');
   process.exitCode = await main(argv, processIO());

@@ -1,0 +1,205 @@
+/**
+ * `skiff up`: the README quickstart. Starts a master and one local agent as child processes (it never
+ * imports master/ or edge-agent/: they are separate programs), applies examples/hello.yaml, waits for
+ * its pods and prints what to try next; then keeps running, the children's output going to
+ * DIR/master.log and DIR/agent.log, until Ctrl-C stops both.
+ *
+ * Pipeline: master → API answers → agent → node Ready → apply → pods Running → wait for Ctrl-C → stop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { SkiffError, type ApplyResult, type KObject } from '../protocol/index.js';
+import { intFlag, parseVerbArgs, str } from './args.js';
+import { connectApi } from './client.js';
+import { defaultConfigPath, readConfig } from './config.js';
+import { nodeStatus } from './format/columns.js';
+import { resourceType } from './format/output.js';
+import { podStatus } from './format/pod-status.js';
+import { packageRoot } from './version.js';
+import type { Api, CliIO } from './types.js';
+
+const usage = `Usage:
+  skiff up [--data-dir DIR] [--mqtt-port 1883] [--http-port 8080]
+
+Starts a master and one local agent, applies examples/hello.yaml and waits for its pods.
+Logs go to DIR/master.log and DIR/agent.log; Ctrl-C stops everything.
+
+Flags:
+  --data-dir DIR           where the master and the agent keep their state (default ~/.skiff/up)
+  --mqtt-port PORT         the master's MQTT port (default 1883)
+  --http-port PORT         the master's HTTP port (default 8080)
+`;
+
+/** Deadlines of the quickstart's waits, ms. */
+const deadlines = { files: 30_000, api: 30_000, node: 60_000, pods: 120_000, stop: 10_000 };
+const pollMs = 300;
+
+/** Runs the quickstart; resolves with the exit code once Ctrl-C (io.signal) stopped it. */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const children: { name: string; child: ChildProcess }[] = [];
+  let api: Api | undefined;
+  try {
+    const { values, positionals } = parseVerbArgs('up', argv, { 'data-dir': { type: 'string' }, 'mqtt-port': { type: 'string' }, 'http-port': { type: 'string' } });
+    if (values.help) {
+      io.stdout(usage);
+      return 0;
+    }
+    if (positionals.length) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff up: unexpected argument "${positionals[0]}"`);
+    const dir = resolve(str(values, 'data-dir') ?? join(io.env.HOME || homedir(), '.skiff', 'up'));
+    const mqttPort = intFlag(values, 'mqtt-port') ?? 1883;
+    const httpPort = intFlag(values, 'http-port') ?? 8080;
+    const root = packageRoot();
+    const say = (s: string) => io.stdout(s + '\n');
+    mkdirSync(dir, { recursive: true });
+
+    say('starting master…');
+    const masterDir = join(dir, 'master');
+    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], join(dir, 'master.log'));
+    const [joinToken, config] = await until(io, master, deadlines.files, 'the master to write its tokens', () => {
+      const files = [join(masterDir, 'join.token'), join(masterDir, 'config.json')];
+      return files.every(existsSync) ? [readFileSync(files[0], 'utf8').trim(), readConfig(files[1], true)] : undefined;
+    });
+
+    say('waiting for the API…');
+    const server = `mqtt://127.0.0.1:${mqttPort}`;
+    api = await until(io, master, deadlines.api, `the API at ${server}`, async () => {
+      try {
+        const a = await connectApi({ server, user: config.user ?? 'admin', token: config.token, timeoutMs: 2000 });
+        await a.request('list', { kind: 'Node' });
+        return a;
+      } catch (err) {
+        if (err instanceof SkiffError && (err.code === 'SKIFF_ERR_UNAVAILABLE' || err.code === 'SKIFF_ERR_TIMEOUT')) return undefined;
+        throw err;
+      }
+    });
+
+    const node = nodeName();
+    say(`starting agent (node ${node})…`);
+    const agent = start(children, 'agent', join(root, 'bin', 'skiff-agent.js'), ['join', '--master', server, '--token', joinToken, '--name', node, '--data-dir', join(dir, 'agent'), '--address', '127.0.0.1'], join(dir, 'agent.log'));
+    say(`waiting for node ${node} to be Ready…`);
+    await until(io, [master, agent], deadlines.node, `node ${node} to be Ready`, async () => {
+      const nodes = await api!.request<{ items?: KObject[] }>('list', { kind: 'Node' });
+      return (nodes?.items ?? []).some((n) => n.metadata.name === node && nodeStatus(n).startsWith('Ready')) || undefined;
+    });
+
+    say('applying examples/hello.yaml…');
+    const manifest = readFileSync(join(root, 'examples', 'hello.yaml'), 'utf8');
+    const applied = await api.request<ApplyResult[] | { results?: ApplyResult[] }>('apply', { manifest, namespace: 'default' });
+    for (const r of Array.isArray(applied) ? applied : (applied?.results ?? [])) {
+      if (r.error) throw new SkiffError(r.error.code, r.error.message);
+      say(`  ${resourceType(r.kind)}/${r.name} ${r.action}`);
+    }
+
+    say('waiting for the hello pods to be Running…');
+    const pods = await until(io, [master, agent], deadlines.pods, 'the hello pods to be Running', async () => {
+      const list = await api!.request<{ items?: KObject[] }>('list', { kind: 'Pod', namespace: 'default', labelSelector: 'app=hello' });
+      const items = list?.items ?? [];
+      return items.length >= 2 && items.every((p) => podStatus(p) === 'Running') ? items : undefined;
+    });
+    await api.close();
+    api = undefined;
+
+    io.stdout(nextSteps({ dir, masterDir, mqttPort, node, pods, root, token: config.token ?? '', wroteConfig: installConfig(io, join(masterDir, 'config.json')) }));
+    const ended = await Promise.race([aborted(io.signal), ...children.map((c) => exited(c.child).then(() => c))]);
+    if (ended !== 'aborted') {
+      io.stderr(`error: the ${ended.name} exited; see ${join(dir, `${ended.name}.log`)}\n`);
+      return 1;
+    }
+    say('stopping…');
+    return 0;
+  } catch (err) {
+    if (!(err instanceof SkiffError)) throw err;
+    io.stderr(`error: ${err.message}\n`);
+    return 1;
+  } finally {
+    await api?.close().catch(() => {});
+    // The agent first, so its pods stop while the master can still hear about it.
+    for (const { child } of children.reverse()) await stop(child);
+  }
+}
+
+/** Spawns `node SCRIPT ARGS` with stdout and stderr appended to a log file. */
+function start(children: { name: string; child: ChildProcess }[], name: string, script: string, args: string[], log: string): ChildProcess {
+  mkdirSync(dirname(log), { recursive: true });
+  const fd = openSync(log, 'a');
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', fd, fd] });
+  children.push({ name, child });
+  child.on('error', () => {}); // reported through `exited`
+  Object.assign(child, { skiffName: name, skiffLog: log });
+  return child;
+}
+
+/** Polls `check` until it returns a value; fails when a child exits, on Ctrl-C, or at the deadline. */
+async function until<T>(io: CliIO, watch: ChildProcess | ChildProcess[], timeoutMs: number, what: string, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (const c of [watch].flat()) {
+    const { skiffName, skiffLog } = c as ChildProcess & { skiffName: string; skiffLog: string };
+    if (c.exitCode !== null || c.signalCode !== null) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `the ${skiffName} exited (${c.exitCode ?? c.signalCode}) while waiting for ${what}; see ${skiffLog}:\n${tail(skiffLog)}`);
+  }
+  if (io.signal?.aborted) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', 'interrupted');
+  const v = await check();
+  if (v !== undefined) return v;
+  if (Date.now() > deadline) throw new SkiffError('SKIFF_ERR_TIMEOUT', `gave up waiting for ${what} after ${timeoutMs / 1000}s`);
+  await new Promise((r) => setTimeout(r, pollMs));
+  return until(io, watch, deadline - Date.now(), what, check);
+}
+
+function tail(log: string, lines = 10): string {
+  try {
+    return readFileSync(log, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => '  | ' + l).join('\n');
+  } catch {
+    return '  (no log)';
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+}
+
+function aborted(signal: AbortSignal | undefined): Promise<'aborted'> {
+  return new Promise((r) => (signal?.aborted ? r('aborted') : signal?.addEventListener('abort', () => r('aborted'), { once: true })));
+}
+
+/** SIGTERM, then SIGKILL after the grace period. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), deadlines.stop);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+/** The node name: this host's name as a DNS label, or `local`. */
+export function nodeName(h = hostname()): string {
+  const n = h.toLowerCase().split('.')[0].replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return n || 'local';
+}
+
+/** Copies the master's client config to ~/.skiff/config.json when there is none, so plain `skiff` works. */
+function installConfig(io: CliIO, from: string): string | undefined {
+  const to = defaultConfigPath(io.env);
+  if (existsSync(to)) return undefined;
+  mkdirSync(dirname(to), { recursive: true });
+  writeFileSync(to, readFileSync(from), { mode: 0o600 });
+  return to;
+}
+
+function nextSteps(o: { dir: string; masterDir: string; mqttPort: number; node: string; pods: KObject[]; root: string; token: string; wroteConfig?: string }): string {
+  const cfg = o.wroteConfig ? `The client config was written to ${o.wroteConfig}.` : `To use this cluster: export SKIFF_CONFIG=${join(o.masterDir, 'config.json')}`;
+  const pod = o.pods[0]?.metadata.name ?? 'POD';
+  return `
+Skiff is up: a master on mqtt://127.0.0.1:${o.mqttPort} and node ${o.node}, running examples/hello.yaml.
+${cfg}
+
+Try:
+  skiff get pods -o wide
+  skiff describe service hello
+  skiff logs ${pod}
+  skiff scale deployment/hello --replicas 3
+  mosquitto_pub -h 127.0.0.1 -p ${o.mqttPort} -u admin -P ${o.token} -t skiff/v1/apply -f ${join(o.root, 'examples', 'hello.yaml')}
+
+Logs: ${join(o.dir, 'master.log')}, ${join(o.dir, 'agent.log')}. Ctrl-C stops the master and the agent.
+`;
+}
