@@ -1,0 +1,85 @@
+/** An in-process cluster for integration tests: a master on an ephemeral port and agents over real TCP. */
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { startMaster, type Master } from '../../master/index.js';
+import { startAgent, type Agent } from '../../edge-agent/index.js';
+import { connectApi } from '../../cli/client.js';
+import type { Api } from '../../cli/types.js';
+import type { KObject, Node, Pod } from '../../protocol/index.js';
+import { eventually, tempDir } from './wait.js';
+
+/** A silent logger for agents (their logs would drown the test output). */
+export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** A running test cluster. */
+export interface TestCluster {
+  master: Master;
+  agents: Agent[];
+  api: Api;
+  dir: string;
+  /** Adds an agent named `name`. */
+  addAgent(name: string, labels?: Record<string, string>): Promise<Agent>;
+  pods(selector?: string): Promise<Pod[]>;
+  nodes(): Promise<Node[]>;
+  apply(manifest: string): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** Starts a master and `agentNames.length` agents; waits until every node is Ready. */
+export async function startCluster(agentNames: string[], masterOptions: Parameters<typeof startMaster>[0] = {}): Promise<TestCluster> {
+  const dir = await tempDir('skiff-cluster-');
+  const master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, ...masterOptions });
+  const api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 10_000 });
+  const agents: Agent[] = [];
+  const list = async <T extends KObject>(kind: string, labelSelector?: string) =>
+    ((await api.request<{ items: T[] }>('list', { kind, allNamespaces: true, ...(labelSelector ? { labelSelector } : {}) })).items);
+  const cluster: TestCluster = {
+    master,
+    agents,
+    api,
+    dir,
+    async addAgent(name, labels) {
+      const agent = await startAgent({
+        master: master.url,
+        token: master.joinToken,
+        name,
+        dataDir: join(dir, name),
+        address: '127.0.0.1',
+        labels,
+        leaseIntervalMs: 500,
+        logger: quietLogger,
+      });
+      agents.push(agent);
+      await eventually(async () => (await list<Node>('Node')).find((n) => n.metadata.name === name && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), `node ${name} Ready`);
+      return agent;
+    },
+    pods: (selector) => list<Pod>('Pod', selector),
+    nodes: () => list<Node>('Node'),
+    apply: (manifest) => api.request('apply', { manifest }),
+    async stop() {
+      await api.close().catch(() => undefined);
+      await Promise.all(agents.map((a) => a.stop({ stopPods: true }).catch(() => undefined)));
+      await master.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  for (const name of agentNames) await cluster.addAgent(name);
+  return cluster;
+}
+
+/** True when a pod is Running with every container ready. */
+export function isRunningReady(p: Pod): boolean {
+  return p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready) && (p.status.containerStatuses?.length ?? 0) > 0;
+}
+
+/** Is the process alive? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export { eventually };
