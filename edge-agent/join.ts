@@ -49,7 +49,7 @@ export async function join(cfg: AgentConfig, token: string): Promise<string> {
   try {
     return await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new SkiffError('SKIFF_ERR_TIMEOUT', `join: no answer from the master at ${cfg.master} within ${Math.round(cfg.joinTimeoutMs / 1000)} s (${client.connected ? 'connected, but nothing answered the join request' : 'could not connect'})`)),
+        () => reject(new SkiffError('SKIFF_ERR_TIMEOUT', `join: no answer from the master at ${cfg.master} within ${cfg.joinTimeoutMs >= 1000 ? `${Math.round(cfg.joinTimeoutMs / 1000)} s` : `${cfg.joinTimeoutMs} ms`} (${client.connected ? 'connected, but nothing answered the join request' : 'could not connect'})`)),
         cfg.joinTimeoutMs,
       );
       const fail = (e: Error) => {

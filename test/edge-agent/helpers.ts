@@ -148,6 +148,11 @@ export class FakeMaster extends EventEmitter {
     return id;
   }
 
+  /** Drops one client's connection from the broker side. */
+  kick(clientId: string): void {
+    (this.broker as unknown as { clients: Record<string, { close(): void }> }).clients[clientId]?.close();
+  }
+
   /** Closes the broker (agents see the master go away). */
   async close(): Promise<void> {
     await this.client?.endAsync(true).catch(() => undefined);

@@ -1,0 +1,107 @@
+/** Offline autonomy and no-pod-runs-twice: the desired-set cache, restarts with the master away, leftover processes. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAgent, type Agent } from '../../edge-agent/index.js';
+import { decode } from '../../protocol/codec.js';
+import { FakeMaster, JOIN_TOKEN, alive, memoryLogger, podWith, readText, sh, tempDir, until } from './helpers.js';
+
+describe('edge agent: offline autonomy and leftovers', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const track = (a: Agent) => {
+    cleanups.push(() => a.stop());
+    return a;
+  };
+
+  /** A master, an agent running one pod that writes its pid to DATA/pid; returns them. */
+  async function runningPod(node: string) {
+    const master = await new FakeMaster().start();
+    cleanups.push(() => master.close());
+    const dataDir = tempDir();
+    const pidFile = path.join(dataDir, 'pid');
+    const agent = track(await startAgent({ master: master.url, token: JOIN_TOKEN, name: node, dataDir, address: '127.0.0.1', logger: memoryLogger() }));
+    await until(() => agent.connected, 'connected');
+    const pod = podWith('keeper', sh(`echo $$ > ${pidFile}; exec sleep 1000`));
+    await master.desire(node, { generation: 4, pods: [pod] });
+    const pid = Number(await until(() => readText(pidFile), 'pod pid'));
+    await until(() => agent.generation === 4, 'generation applied');
+    return { master, agent, dataDir, pidFile, pid, pod };
+  }
+
+  it('caches the desired set atomically and restarts its pods from the cache with the master down', async () => {
+    const { master, agent, dataDir, pidFile, pid, pod } = await runningPod('pi-off');
+    const cached = decode<any>(fs.readFileSync(path.join(dataDir, 'desired.msgpack'))).value;
+    expect(cached.generation).toBe(4);
+    expect(cached.pods[0].metadata.uid).toBe(pod.metadata.uid);
+    expect(fs.readdirSync(dataDir).filter((f) => f.includes('.tmp'))).toEqual([]);
+
+    await agent.stop({ stopPods: true });
+    expect(alive(pid)).toBe(false);
+    const port = master.port;
+    const creds = new Map(master.credentials);
+    await master.close();
+    fs.rmSync(pidFile);
+
+    // The board reboots while the master is away: the pod comes back from the cache alone.
+    const logger = memoryLogger();
+    const again = track(await startAgent({ master: `mqtt://127.0.0.1:${port}`, name: 'pi-off', dataDir, address: '127.0.0.1', logger, reconnect: { initialMs: 50, maxMs: 200 } }));
+    const pid2 = Number(await until(() => readText(pidFile), 'pod restarted from the cache'));
+    expect(pid2).not.toBe(pid);
+    expect(alive(pid2)).toBe(true);
+    expect(again.connected).toBe(false);
+    expect(again.generation).toBe(4);
+    expect(again.podReports()[0]).toMatchObject({ uid: pod.metadata.uid, status: { phase: 'Running' } });
+
+    // The master comes back on the same port: the agent reconnects with its credential and reports in full.
+    const back = new FakeMaster();
+    for (const [k, v] of creds) back.credentials.set(k, v);
+    await back.start(port);
+    cleanups.push(() => back.close());
+    await until(() => again.connected, 'reconnected with the credential', 15_000);
+    const full = await until(() => back.podsMessages.find((m) => m.full), 'a full pods report');
+    expect(full.pods.map((p) => p.uid)).toEqual([pod.metadata.uid]);
+    expect(full.generation).toBe(4);
+    expect(back.auths.filter((a) => a.clientId.startsWith('skiff-join-'))).toEqual([]);
+  });
+
+  it('ignores a desired set older than the one applied', async () => {
+    const { master, agent, pid, pod } = await runningPod('pi-old');
+    const seen: number[] = [];
+    agent.on('desired', (g: number) => seen.push(g));
+    // Generation 3 would delete the pod; generation 5 (sent after it, same publisher, QoS 1: in order) keeps it.
+    await master.desire('pi-old', { generation: 3, pods: [] });
+    await master.desire('pi-old', { generation: 5, pods: [pod] });
+    await until(() => seen.includes(5), 'generation 5 applied');
+    expect(seen).toEqual([5]);
+    expect(alive(pid)).toBe(true);
+    expect(master.gone.has(pod.metadata.uid!)).toBe(false);
+  });
+
+  it('kills leftover processes of a previous run (matching start time only) before starting pods again', async () => {
+    const { agent, dataDir, pidFile, pid, pod } = await runningPod('pi-left');
+    // The agent dies without stopping its pods (crash, kill -9, upgrade).
+    await agent.stop({ stopPods: false });
+    expect(alive(pid)).toBe(true);
+    // A pid file pointing at an unrelated process whose start time does not match (a recycled pid): never killed.
+    const bystander = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    cleanups.push(() => void bystander.kill('SIGKILL'));
+    const fakeDir = path.join(dataDir, 'pods', 'uid-recycled');
+    fs.mkdirSync(fakeDir, { recursive: true });
+    fs.writeFileSync(path.join(fakeDir, 'main.pid'), JSON.stringify({ pid: bystander.pid, startTime: 1, argv: ['sleep'] }));
+    fs.rmSync(pidFile);
+
+    const logger = memoryLogger();
+    const again = track(await startAgent({ master: 'mqtt://127.0.0.1:1', name: 'pi-left', dataDir, address: '127.0.0.1', logger }));
+    // startAgent resolves after the reap: the old process is gone before the new one starts.
+    expect(alive(pid)).toBe(false);
+    expect(alive(bystander.pid!)).toBe(true);
+    const pid2 = Number(await until(() => readText(pidFile), 'pod started again'));
+    expect(pid2).not.toBe(pid);
+    expect(again.podReports().map((r) => r.uid)).toEqual([pod.metadata.uid]);
+    expect(logger.lines.some((l) => l.includes(`leftover process ${pid}`))).toBe(true);
+  });
+});
