@@ -9,7 +9,7 @@ import { readFile, writeFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, Pod } from '../../protocol/index.js';
-import { alive, isRunningReady } from '../helpers/cluster.js';
+import { alive, isRunningReady, testEngine } from '../helpers/cluster.js';
 import { freePort, requireBuild, skiff, startProcess, stopProcess, agentBin, skiffBin } from '../helpers/procs.js';
 import { eventually, tempDir } from '../helpers/wait.js';
 
@@ -29,7 +29,7 @@ describe('e2e: real master, agents and CLI processes', () => {
     requireBuild();
     dir = await tempDir('skiff-e2e-');
     const port = await freePort();
-    master = startProcess([skiffBin, 'master', '--data-dir', join(dir, 'master'), '--mqtt-port', String(port), '--http-port', '-1', '--bind', '127.0.0.1'], join(dir, 'master.log'));
+    master = startProcess([skiffBin, 'master', '--data-dir', join(dir, 'master'), '--mqtt-port', String(port), '--http-port', '-1', '--bind', '127.0.0.1', '--engine', testEngine], join(dir, 'master.log'));
     const cfg = join(dir, 'master', 'config.json');
     await eventually(() => existsSync(cfg), 'master config.json');
     env = { SKIFF_CONFIG: cfg };

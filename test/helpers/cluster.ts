@@ -8,6 +8,9 @@ import type { Api } from '../../cli/types.js';
 import type { KObject, Node, Pod } from '../../protocol/index.js';
 import { eventually, tempDir } from './wait.js';
 
+/** The engine the in-process masters use: SKIFF_TEST_ENGINE=reference runs the suite on the TS twin. */
+export const testEngine = (process.env.SKIFF_TEST_ENGINE === 'reference' ? 'reference' : 'wasm') as 'wasm' | 'reference';
+
 /** A silent logger for agents (their logs would drown the test output). */
 export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -28,7 +31,7 @@ export interface TestCluster {
 /** Starts a master and `agentNames.length` agents; waits until every node is Ready. */
 export async function startCluster(agentNames: string[], masterOptions: Parameters<typeof startMaster>[0] = {}): Promise<TestCluster> {
   const dir = await tempDir('skiff-cluster-');
-  const master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, ...masterOptions });
+  const master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, ...masterOptions });
   const api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 10_000 });
   const agents: Agent[] = [];
   const list = async <T extends KObject>(kind: string, labelSelector?: string) =>

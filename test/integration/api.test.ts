@@ -14,6 +14,7 @@ import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import { decode, encode, topics, type EventMessage, type JoinResponse } from '../../protocol/index.js';
 import { eventually, tempDir } from '../helpers/wait.js';
+import { testEngine } from '../helpers/cluster.js';
 
 const run = promisify(execFile);
 
@@ -40,7 +41,7 @@ describe('master MQTT surface', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: 0, mqttHost: '127.0.0.1', httpHost: '127.0.0.1', quiet: true });
+    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: 0, mqttHost: '127.0.0.1', httpHost: '127.0.0.1', quiet: true, engine: testEngine });
     api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 5000 });
     watcher = await connect(master, 'admin', master.adminToken);
     await watcher.subscribeAsync(topics.events);
