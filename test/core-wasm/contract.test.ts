@@ -30,8 +30,9 @@ describe.each(impls)('engine contract (%s)', (impl) => {
     const e = await engineWith(impl, [nodeWith({ name: 'a', cpu: '4', memory: '8Gi' }), nodeWith({ name: 'b', cpu: '4', memory: '8Gi' })]);
     e.bindPod('a', podWith({ cpu: '2', memory: '4Gi' }));
     const out = e.schedule([podWith({ cpu: '1', memory: '1Gi' }), podWith({ cpu: '1', memory: '1Gi' }), podWith({ cpu: '1', memory: '1Gi' })]);
-    // b is emptier; after two pods on b (2 cpu, 2Gi used) a (2 cpu, 4Gi) is still fuller, so b again.
-    expect(out.map((p) => p.node)).toEqual(['b', 'b', 'b']);
+    // b is emptier twice; for the third, a scores (25+37)/2 + 93 = 124 and b (25+62)/2 + 81 = 124:
+    // a tie, which goes to the lower slot, a.
+    expect(out.map((p) => p.node)).toEqual(['b', 'b', 'a']);
     // least_allocated: b after the first pod: cpu (4000-1000)*100/4000 = 75, mem (8-1)*100/8 = 87 → (75+87)/2 = 81.
     // balanced: fractions .25 and .125 → std .0625 → 93. taint: no PreferNoSchedule anywhere → 100 × 3.
     expect(out[0].score).toBe(81 + 93 + 300);

@@ -1,0 +1,162 @@
+// Batch placement, the pipeline in one place: prepare spread → filter + score → (soft spread) →
+// normalise + pick (ties to the lowest slot) → bind, or diagnose the first failing filter per node.
+import { ld, ldf, st, stf } from './memory';
+import {
+  H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_BASE,
+  H_S_OK, H_S_SPREAD, H_S_TAINT, H_SREQ, H_TOTALS, H_W_AFF, H_W_SPREAD, H_W_TAINT, O_NODE,
+  O_REASONS, O_SCORE, OUT_WORDS, P_CPU, P_EPH, P_INC, P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
+} from './layout';
+import { firstFailure, hdr, section } from './filters';
+import { baseScore, normalize, preferredAffinity, preferredTaints } from './scores';
+import { prepareSpread, scoreSpread, softConstraints } from './spread';
+
+/** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass. */
+let maxAff: i32 = 0;
+let maxTaint: i32 = 0;
+
+/** Adds (sign 1) or removes (sign -1) a pod on node slot `node`: requests, host ports, counters. */
+export function bindPod(t: i32, pod: i32, node: i32, sign: i32): void {
+  const n = hdr(t, H_CAP);
+  const req = hdr(t, H_REQ);
+  const sreq = hdr(t, H_SREQ);
+  stf(req + node * 8, ldf(req + node * 8) + <f64>sign * ldf(pod + P_CPU * 4));
+  stf(req + (n + node) * 8, ldf(req + (n + node) * 8) + <f64>sign * ldf(pod + P_MEM * 4));
+  stf(req + (2 * n + node) * 8, ldf(req + (2 * n + node) * 8) + <f64>sign * ldf(pod + P_EPH * 4));
+  stf(req + (3 * n + node) * 8, ldf(req + (3 * n + node) * 8) + <f64>sign);
+  stf(sreq + node * 8, ldf(sreq + node * 8) + <f64>sign * ldf(pod + P_SCPU * 4));
+  stf(sreq + (n + node) * 8, ldf(sreq + (n + node) * 8) + <f64>sign * ldf(pod + P_SMEM * 4));
+  const ports = section(pod, P_PORTS);
+  for (let k = 0; k < ld(ports); k++) {
+    const p = hdr(t, H_PORTS) + (ld(ports + 4 + k * 8) * n + node) * 4;
+    const mask = ld(ports + 8 + k * 8);
+    st(p, sign > 0 ? ld(p) | mask : ld(p) & ~mask);
+  }
+  const inc = section(pod, P_INC);
+  const d = hdr(t, H_DOMAIN_CAP);
+  for (let k = 0; k < ld(inc); k++) {
+    const c = ld(inc + 4 + k * 4);
+    const p = hdr(t, H_COUNTS) + (c * n + node) * 4;
+    st(p, ld(p) + sign);
+    const dom = ld(hdr(t, H_DOMAINS) + (ld(hdr(t, H_COUNTER_KEY) + c * 4) * n + node) * 4);
+    if (dom >= 0) {
+      const q = hdr(t, H_TOTALS) + (c * d + dom) * 4;
+      st(q, ld(q) + sign);
+    }
+  }
+}
+
+/** Filters every node and scores the feasible ones into the scratch columns; returns how many fit. */
+export function filterAndScore(t: i32, pod: i32): i32 {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const base = hdr(t, H_S_BASE);
+  const aff = hdr(t, H_S_AFF);
+  const taint = hdr(t, H_S_TAINT);
+  let feasible = 0;
+  maxAff = 0;
+  maxTaint = 0;
+  for (let i = 0; i < count; i++) {
+    if (firstFailure(t, pod, i) != 0) {
+      st(ok + i * 4, 0);
+      continue;
+    }
+    feasible++;
+    st(ok + i * 4, 1);
+    st(base + i * 4, baseScore(t, pod, i));
+    const a = preferredAffinity(t, pod, i);
+    st(aff + i * 4, a);
+    if (a > maxAff) maxAff = a;
+    const tt = preferredTaints(t, pod, i);
+    st(taint + i * 4, tt);
+    if (tt > maxTaint) maxTaint = tt;
+  }
+  return feasible;
+}
+
+/** Counts, for a pod no node accepts, the first failing filter of every node into out[O_REASONS]. */
+export function diagnose(t: i32, pod: i32, out: i32): void {
+  const count = hdr(t, H_COUNT);
+  for (let i = 0; i < count; i++) {
+    const r = firstFailure(t, pod, i);
+    if (r > 0) st(out + (O_REASONS + r) * 4, ld(out + (O_REASONS + r) * 4) + 1);
+  }
+}
+
+/** Normalises the scratch scores, adds the weighted plugins and returns the best feasible slot. */
+export function selectBest(t: i32, pod: i32, out: i32): i32 {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const spread = hdr(t, H_S_SPREAD);
+  const soft: bool = softConstraints(pod) > 0;
+  if (soft) scoreSpread(t, pod);
+  // podtopologyspread/scoring.go NormalizeScore: min/max over scored nodes, 100 * (max + min - s) / max.
+  let minSpread = 0x7fffffff;
+  let maxSpread = 0;
+  if (soft) {
+    for (let i = 0; i < count; i++) {
+      if (ld(ok + i * 4) == 0) continue;
+      const s = ld(spread + i * 4);
+      if (s < 0) continue;
+      if (s < minSpread) minSpread = s;
+      if (s > maxSpread) maxSpread = s;
+    }
+  }
+  const wAff = hdr(t, H_W_AFF);
+  const wTaint = hdr(t, H_W_TAINT);
+  const wSpread = hdr(t, H_W_SPREAD);
+  let best = -1;
+  let bestScore = -1;
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) == 0) continue;
+    let total = ld(hdr(t, H_S_BASE) + i * 4);
+    total += wAff * normalize(ld(hdr(t, H_S_AFF) + i * 4), maxAff, 0);
+    total += wTaint * normalize(ld(hdr(t, H_S_TAINT) + i * 4), maxTaint, 1);
+    if (soft) {
+      const s = ld(spread + i * 4);
+      let norm = 0;
+      if (s >= 0) norm = maxSpread == 0 ? 100 : (100 * (maxSpread + minSpread - s)) / maxSpread;
+      total += wSpread * norm;
+    }
+    if (total > bestScore) {
+      bestScore = total;
+      best = i;
+    }
+  }
+  st(out + O_SCORE * 4, bestScore);
+  return best;
+}
+
+/** Places one pod: writes its slot (or -1), score and reasons to out; returns the slot. */
+export function placeOne(t: i32, pod: i32, out: i32): i32 {
+  for (let k = 0; k < OUT_WORDS; k++) st(out + k * 4, 0);
+  if (ld(section(pod, P_SPREAD)) > 0) prepareSpread(t, pod);
+  if (filterAndScore(t, pod) == 0) {
+    diagnose(t, pod, out);
+    st(out + O_NODE * 4, -1);
+    return -1;
+  }
+  const best = selectBest(t, pod, out);
+  st(out + O_NODE * 4, best);
+  return best;
+}
+
+/**
+ * Places `count` pod records starting at `pods`, in order, binding each placed pod before the
+ * next; writes OUT_WORDS per pod at `out`. Returns the number placed. Called once per schedule().
+ */
+export function placeBatch(t: i32, pods: i32, count: i32, out: i32): i32 {
+  let placed = 0;
+  let p = pods;
+  let o = out;
+  for (let k = 0; k < count; k++) {
+    const node = placeOne(t, p, o);
+    if (node >= 0) {
+      bindPod(t, p, node, 1);
+      placed++;
+    }
+    p += ld(p + P_LEN * 4) * 4;
+    o += OUT_WORDS * 4;
+  }
+  return placed;
+}
+

@@ -1,0 +1,180 @@
+// Filters: does node i accept the pod? One function per filter, and `firstFailure` runs them in
+// the fixed order of kube-scheduler's default plugins (NodeUnschedulable, [Skiff runtime],
+// TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread, InterPodAffinity):
+// a rejected node is reported with the first filter it failed.
+import { ld, ldf } from './memory.js';
+import {
+  H_CAP, H_DOMAIN_CAP, H_DOMAINS, H_FLAGS, H_LABELS, H_PORTS, H_REQ, H_ALLOC, H_RUNTIMES,
+  H_S_DSUM, H_S_MIN, H_TAINT_WORDS, H_TAINTS, H_TOTALS, F_PRESENT, F_UNSCHEDULABLE, OP_ANY, P_ANTI,
+  P_CPU, P_EPH, P_FLAGS, P_MEM, P_PORTS, P_REQUIRED, P_RUNTIME, P_SPREAD, P_TAINTS, PF_TOLERATES_UNSCHEDULABLE,
+  R_AFFINITY, R_ANTI, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, R_PORTS, R_RUNTIME, R_SPREAD, R_TAINT,
+  R_UNSCHEDULABLE, SPREAD_WORDS,
+} from './layout.js';
+
+/** The header word h of table t (a column pointer or a size). */
+export function hdr(t: number, h: number): number {
+  return ld(t + h * 4);
+}
+
+/** Byte address of a pod record section (P_REQUIRED, P_PORTS, ...). */
+export function section(pod: number, field: number): number {
+  return pod + ld(pod + field * 4) * 4;
+}
+
+/** One requirement at p: [op, nPairs, (word, mask)*]: In/Exists hit some label bit, NotIn/DoesNotExist none. */
+export function matchRequirement(t: number, p: number, i: number): boolean {
+  const n = hdr(t, H_CAP);
+  const labels = hdr(t, H_LABELS);
+  const pairs = ld(p + 4);
+  let hit = false;
+  for (let k = 0; k < pairs; k++) {
+    const w = ld(p + 8 + k * 8);
+    if ((ld(labels + (w * n + i) * 4) & ld(p + 12 + k * 8)) !== 0) {
+      hit = true;
+      break;
+    }
+  }
+  return ld(p) === OP_ANY ? hit : !hit;
+}
+
+/** Words taken by the requirement at p. */
+export function requirementWords(p: number): number {
+  return 2 + 2 * ld(p + 4);
+}
+
+/** A node selector term at p: [nReqs, req*], the AND of its requirements. */
+export function matchTerm(t: number, p: number, i: number): boolean {
+  const n = ld(p);
+  let q = p + 4;
+  for (let k = 0; k < n; k++) {
+    if (!matchRequirement(t, q, i)) return false;
+    q += requirementWords(q) * 4;
+  }
+  return true;
+}
+
+/** Words taken by the term at p. */
+export function termWords(p: number): number {
+  const n = ld(p);
+  let w = 1;
+  for (let k = 0; k < n; k++) w += requirementWords(p + w * 4);
+  return w;
+}
+
+/** nodeSelector AND required node affinity (already merged by the host): OR of terms; -1 terms = none. */
+export function matchRequired(t: number, pod: number, i: number): boolean {
+  const p = section(pod, P_REQUIRED);
+  const n = ld(p);
+  if (n < 0) return true;
+  let q = p + 4;
+  for (let k = 0; k < n; k++) {
+    if (matchTerm(t, q, i)) return true;
+    q += termWords(q) * 4;
+  }
+  return false;
+}
+
+/** The node has a NoSchedule/NoExecute taint the pod does not tolerate (taint_toleration.go Filter). */
+export function untoleratedTaint(t: number, pod: number, i: number): boolean {
+  const n = hdr(t, H_CAP);
+  const words = hdr(t, H_TAINT_WORDS);
+  const taints = hdr(t, H_TAINTS);
+  const mask = section(pod, P_TAINTS);
+  for (let w = 0; w < words; w++) {
+    if ((ld(taints + (w * n + i) * 4) & ld(mask + w * 4)) !== 0) return true;
+  }
+  return false;
+}
+
+/** A host port (port, protocol) the pod wants is already bound on the node (node_ports.go). */
+export function portConflict(t: number, pod: number, i: number): boolean {
+  const n = hdr(t, H_CAP);
+  const ports = hdr(t, H_PORTS);
+  const p = section(pod, P_PORTS);
+  const pairs = ld(p);
+  for (let k = 0; k < pairs; k++) {
+    if ((ld(ports + (ld(p + 4 + k * 8) * n + i) * 4) & ld(p + 8 + k * 8)) !== 0) return true;
+  }
+  return false;
+}
+
+/** NodeResourcesFit (fit.go fitsRequest): pods count first, then cpu, memory, ephemeral; 0 when it fits. */
+export function fitReason(t: number, pod: number, i: number): number {
+  const n = hdr(t, H_CAP);
+  const alloc = hdr(t, H_ALLOC);
+  const req = hdr(t, H_REQ);
+  if (ldf(req + (3 * n + i) * 8) + 1 > ldf(alloc + (3 * n + i) * 8)) return R_PODS;
+  // A zero request always fits, even on an overcommitted node ("podRequest.MilliCPU > 0 && ...").
+  const cpu = ldf(pod + P_CPU * 4);
+  if (cpu > 0 && cpu > ldf(alloc + i * 8) - ldf(req + i * 8)) return R_CPU;
+  const memory = ldf(pod + P_MEM * 4);
+  if (memory > 0 && memory > ldf(alloc + (n + i) * 8) - ldf(req + (n + i) * 8)) return R_MEMORY;
+  const eph = ldf(pod + P_EPH * 4);
+  if (eph > 0 && eph > ldf(alloc + (2 * n + i) * 8) - ldf(req + (2 * n + i) * 8)) return R_EPHEMERAL;
+  return 0;
+}
+
+/** The node carries the topology key of every spread constraint of the group (hard = 1, soft = 0). */
+export function hasSpreadKeys(t: number, pod: number, i: number, hard: number): boolean {
+  const n = hdr(t, H_CAP);
+  const domains = hdr(t, H_DOMAINS);
+  const s = section(pod, P_SPREAD);
+  const count = ld(s);
+  for (let j = 0; j < count; j++) {
+    const c = s + 4 + j * SPREAD_WORDS * 4;
+    if (ld(c + 12) === hard && ld(domains + (ld(c + 4) * n + i) * 4) < 0) return false;
+  }
+  return true;
+}
+
+/** PodTopologySpread DoNotSchedule (filtering.go): matchNum + selfMatch - minMatch > maxSkew, or no key. */
+export function spreadViolated(t: number, pod: number, i: number): boolean {
+  const n = hdr(t, H_CAP);
+  const d = hdr(t, H_DOMAIN_CAP);
+  const domains = hdr(t, H_DOMAINS);
+  const dsum = hdr(t, H_S_DSUM);
+  const mins = hdr(t, H_S_MIN);
+  const s = section(pod, P_SPREAD);
+  const count = ld(s);
+  for (let j = 0; j < count; j++) {
+    const c = s + 4 + j * SPREAD_WORDS * 4;
+    if (ld(c + 12) === 0) continue;
+    const dom = ld(domains + (ld(c + 4) * n + i) * 4);
+    if (dom < 0) return true;
+    let match = ld(dsum + (j * d + dom) * 4);
+    if (match < 0) match = 0;
+    if (match + ld(c + 16) - ld(mins + j * 4) > ld(c + 8)) return true;
+  }
+  return false;
+}
+
+/** Required pod anti-affinity, the pod's own terms and existing pods' terms that match it (interpod_affinity filtering.go). */
+export function antiAffinityViolated(t: number, pod: number, i: number): boolean {
+  const n = hdr(t, H_CAP);
+  const d = hdr(t, H_DOMAIN_CAP);
+  const domains = hdr(t, H_DOMAINS);
+  const totals = hdr(t, H_TOTALS);
+  const a = section(pod, P_ANTI);
+  const count = ld(a);
+  for (let k = 0; k < count; k++) {
+    const dom = ld(domains + (ld(a + 8 + k * 8) * n + i) * 4);
+    if (dom >= 0 && ld(totals + (ld(a + 4 + k * 8) * d + dom) * 4) > 0) return true;
+  }
+  return false;
+}
+
+/** The first filter node i fails for the pod (a reason code), 0 when it passes all, -1 for an empty slot. */
+export function firstFailure(t: number, pod: number, i: number): number {
+  const flags = ld(hdr(t, H_FLAGS) + i * 4);
+  if ((flags & F_PRESENT) === 0) return -1;
+  if ((flags & F_UNSCHEDULABLE) !== 0 && (ld(pod + P_FLAGS * 4) & PF_TOLERATES_UNSCHEDULABLE) === 0) return R_UNSCHEDULABLE;
+  if ((ld(hdr(t, H_RUNTIMES) + i * 4) & ld(pod + P_RUNTIME * 4)) === 0) return R_RUNTIME;
+  if (untoleratedTaint(t, pod, i)) return R_TAINT;
+  if (!matchRequired(t, pod, i)) return R_AFFINITY;
+  if (portConflict(t, pod, i)) return R_PORTS;
+  const fit = fitReason(t, pod, i);
+  if (fit !== 0) return fit;
+  if (spreadViolated(t, pod, i)) return R_SPREAD;
+  if (antiAffinityViolated(t, pod, i)) return R_ANTI;
+  return 0;
+}

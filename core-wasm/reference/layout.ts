@@ -1,0 +1,96 @@
+// The memory layout shared by the host (core-wasm/*.ts), the wasm kernel (assembly/) and the
+// reference kernel (reference/). This file is valid AssemblyScript and TypeScript and is kept
+// byte-identical in assembly/ and reference/ (a test checks it). All numbers are i32 word
+// indices or small codes; pointers are byte addresses in linear memory.
+
+// ---- Table header: i32 words at the table pointer -------------------------------------------
+export const H_CAP = 0; // node capacity N (a multiple of 4): every node column holds N values
+export const H_COUNT = 1; // node slots in use (highest slot + 1)
+export const H_STRATEGY = 2; // 0 LeastAllocated, 1 MostAllocated
+export const H_W_RES = 3; // score weights: NodeResourcesFit
+export const H_W_BAL = 4; // NodeResourcesBalancedAllocation
+export const H_W_AFF = 5; // NodeAffinity (preferred terms)
+export const H_W_TAINT = 6; // TaintToleration (PreferNoSchedule)
+export const H_W_SPREAD = 7; // PodTopologySpread (ScheduleAnyway)
+export const H_W_IMAGE = 8; // ImageLocality
+export const H_FLAGS = 9; // i32[N]: F_PRESENT | F_UNSCHEDULABLE
+export const H_RUNTIMES = 10; // i32[N]: bitset of runtime ids
+export const H_ALLOC = 11; // f64[4][N]: allocatable cpu (milli), memory, ephemeral (bytes), pods
+export const H_REQ = 12; // f64[4][N]: requested, same order
+export const H_SREQ = 13; // f64[2][N]: non-zero requested cpu, memory (for the resource scores)
+export const H_LABELS = 14; // i32[LW][N]: label bitsets, word-major (word w of node i at w*N+i)
+export const H_LABEL_WORDS = 15;
+export const H_TAINTS = 16; // i32[TW][N]: taint bitsets
+export const H_TAINT_WORDS = 17;
+export const H_IMAGES = 18; // i32[IW][N]: image bitsets
+export const H_IMAGE_WORDS = 19;
+export const H_PORTS = 20; // i32[PW][N]: host-port bitsets
+export const H_PORT_WORDS = 21;
+export const H_DOMAINS = 22; // i32[K][N]: topology domain id of node i for key k, or -1
+export const H_DOMAIN_CAP = 23; // D: domain ids per key are < D
+export const H_COUNTS = 24; // i32[C][N]: bound pods on node i matching counter c
+export const H_TOTALS = 25; // i32[C][D]: the same summed per topology domain of the counter's key
+export const H_COUNTER_KEY = 26; // i32[C]: topology key of each counter
+export const H_LOG = 27; // f64[N+2]: LOG[n] = ln(n + 2), written by the host so both kernels agree
+export const H_S_OK = 28; // scratch i32[N]: 1 when node i passed every filter for the current pod
+export const H_S_BASE = 29; // scratch i32[N]: weighted resource + balanced + image score
+export const H_S_AFF = 30; // scratch i32[N]: raw preferred node affinity
+export const H_S_TAINT = 31; // scratch i32[N]: raw count of untolerated PreferNoSchedule taints
+export const H_S_SPREAD = 32; // scratch i32[N]: raw soft topology spread score, -1 = ignored
+export const H_S_DSUM = 33; // scratch i32[MAX_SPREAD][D]: matching pods per domain, -1 = no eligible node
+export const H_S_SEEN = 34; // scratch i32[MAX_SPREAD][D]: domain has a feasible node
+export const H_S_MIN = 35; // scratch i32[2][MAX_SPREAD]: min matching pods over eligible domains, then soft domain counts
+export const HEADER_WORDS = 36;
+
+export const F_PRESENT = 1;
+export const F_UNSCHEDULABLE = 2;
+export const MAX_SPREAD = 8; // topology spread constraints per pod
+
+// ---- Pod record: i32 words, 8-byte aligned; f64 fields take two words -------------------------
+export const P_LEN = 0; // record length in words (even)
+export const P_FLAGS = 1; // PF_* bits
+export const P_CPU = 2; // f64 request: cpu milli
+export const P_MEM = 4; // f64 request: memory bytes
+export const P_EPH = 6; // f64 request: ephemeral bytes
+export const P_SCPU = 8; // f64 non-zero cpu request (100m when 0), for scores
+export const P_SMEM = 10; // f64 non-zero memory request (200 MiB when 0), for scores
+export const P_RUNTIME = 12; // bit of the runtime id the pod needs (0: no node has it)
+export const P_TAINTS = 13; // word offset of: untolerated hard taint mask[TW], untolerated PreferNoSchedule mask[TW]
+export const P_REQUIRED = 14; // offset of: nTerms (-1: none), terms; term = nReqs, reqs; req = op, nPairs, (word, mask)*
+export const P_PREFERRED = 15; // offset of: nTerms, (weight, term)*
+export const P_PORTS = 16; // offset of: nPairs, (word, mask)*
+export const P_IMAGES = 17; // offset of: nImages, (word, mask, scaled size KiB)*
+export const P_SPREAD = 18; // offset of: n, (counter, key, maxSkew, hard, selfMatch)*
+export const P_ANTI = 19; // offset of: n, (counter, key)*: reject domains where the counter is > 0
+export const P_INC = 20; // offset of: n, counter*: counters the pod increments when bound
+export const P_IMAGE_MAX = 21; // ImageLocality max threshold (KiB) = 1000 MiB × containers
+export const P_FIXED = 22;
+
+export const PF_TOLERATES_UNSCHEDULABLE = 1;
+export const OP_ANY = 0; // requirement holds when some (word, mask) pair hits
+export const OP_NONE = 1; // requirement holds when no pair hits
+export const SPREAD_WORDS = 5;
+
+// ---- Placement output: i32 words per pod ------------------------------------------------------
+export const O_NODE = 0; // chosen node slot or -1
+export const O_SCORE = 1; // total score
+export const O_REASONS = 2; // i32[NUM_REASONS]: nodes rejected per reason (index = reason code)
+export const OUT_WORDS = 14;
+
+// Reason codes, in filter order (the first failing filter is a node's reason).
+export const R_UNSCHEDULABLE = 1;
+export const R_RUNTIME = 2;
+export const R_TAINT = 3;
+export const R_AFFINITY = 4;
+export const R_PORTS = 5;
+export const R_PODS = 6;
+export const R_CPU = 7;
+export const R_MEMORY = 8;
+export const R_EPHEMERAL = 9;
+export const R_SPREAD = 10;
+export const R_ANTI = 11;
+export const NUM_REASONS = 12;
+
+// ---- Image locality (imagelocality/image_locality.go), in KiB ---------------------------------
+export const IMG_MIN_KIB = 23 * 1024; // minThreshold 23 MB
+export const IMG_MAX_KIB = 1000 * 1024; // maxContainerThreshold 1000 MB per container

@@ -1,0 +1,129 @@
+// Scores: the per-node formulas of kube-scheduler's default score plugins, each on the integer
+// 0–100 scale (framework.MaxNodeScore). Division of non-negative integers is written
+// Math.floor(a / b), which equals Go's int64 division for every a < 2^53.
+import { ld, ldf, popcnt32 } from './memory.js';
+import {
+  H_ALLOC, H_CAP, H_IMAGES, H_REQ, H_SREQ, H_STRATEGY, H_TAINT_WORDS, H_TAINTS, H_W_BAL, H_W_IMAGE, H_W_RES,
+  IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED, P_SCPU, P_SMEM, P_TAINTS,
+} from './layout.js';
+import { hdr, matchTerm, section, termWords } from './filters.js';
+
+/** noderesources/least_allocated.go leastRequestedScore: ((capacity - requested) * 100) / capacity. */
+export function leastRequested(requested: number, capacity: number): number {
+  if (capacity === 0) return 0;
+  if (requested > capacity) return 0;
+  return Math.floor(((capacity - requested) * 100) / capacity);
+}
+
+/** noderesources/most_allocated.go mostRequestedScore: (min(requested, capacity) * 100) / capacity. */
+export function mostRequested(requested: number, capacity: number): number {
+  if (capacity === 0) return 0;
+  if (requested > capacity) requested = capacity;
+  return Math.floor((requested * 100) / capacity);
+}
+
+/**
+ * noderesources/balanced_allocation.go balancedResourceScorer for cpu and memory:
+ * fraction = min(requested / allocatable, 1); std = |fcpu - fmem| / 2; int64((1 - std) * 100).
+ * A resource with allocatable 0 is skipped, and one fraction alone gives std = 0.
+ */
+export function balancedAllocation(cpuReq: number, cpuCap: number, memReq: number, memCap: number): number {
+  if (cpuCap === 0 || memCap === 0) return 100;
+  let fc = cpuReq / cpuCap;
+  if (fc > 1) fc = 1;
+  let fm = memReq / memCap;
+  if (fm > 1) fm = 1;
+  const std = Math.abs((fc - fm) / 2);
+  return Math.floor((1 - std) * 100);
+}
+
+/** imagelocality/image_locality.go calculatePriority: 100 * (clamp(sum) - min) / (max - min). */
+export function imageScore(sumKib: number, maxKib: number): number {
+  if (sumKib < IMG_MIN_KIB) sumKib = IMG_MIN_KIB;
+  else if (sumKib > maxKib) sumKib = maxKib;
+  return Math.floor((100 * (sumKib - IMG_MIN_KIB)) / (maxKib - IMG_MIN_KIB));
+}
+
+/** helper/normalize_score.go DefaultNormalizeScore for one node: 100 * raw / max, reversed on request. */
+export function normalize(raw: number, max: number, reverse: number): number {
+  if (max === 0) return reverse !== 0 ? 100 : 0;
+  const s = Math.floor((100 * raw) / max);
+  return reverse !== 0 ? 100 - s : s;
+}
+
+/**
+ * NodeResourcesFit score (resource_allocation.go): cpu and memory with weight 1 each, from the
+ * non-zero requests (a pod without requests counts as 100m / 200 MiB), (cpu + mem) / 2.
+ */
+export function resourceScore(t: number, pod: number, i: number): number {
+  const n = hdr(t, H_CAP);
+  const alloc = hdr(t, H_ALLOC);
+  const sreq = hdr(t, H_SREQ);
+  const cpuReq = ldf(sreq + i * 8) + ldf(pod + P_SCPU * 4);
+  const memReq = ldf(sreq + (n + i) * 8) + ldf(pod + P_SMEM * 4);
+  const cpuCap = ldf(alloc + i * 8);
+  const memCap = ldf(alloc + (n + i) * 8);
+  if (hdr(t, H_STRATEGY) === 1) return Math.floor((mostRequested(cpuReq, cpuCap) + mostRequested(memReq, memCap)) / 2);
+  return Math.floor((leastRequested(cpuReq, cpuCap) + leastRequested(memReq, memCap)) / 2);
+}
+
+/** NodeResourcesBalancedAllocation on the actual requests (useRequested: true). */
+export function balancedScore(t: number, pod: number, i: number): number {
+  const n = hdr(t, H_CAP);
+  const alloc = hdr(t, H_ALLOC);
+  const req = hdr(t, H_REQ);
+  return balancedAllocation(
+    ldf(req + i * 8) + ldf(pod + P_CPU * 4),
+    ldf(alloc + i * 8),
+    ldf(req + (n + i) * 8) + ldf(pod + P_MEM * 4),
+    ldf(alloc + (n + i) * 8),
+  );
+}
+
+/** ImageLocality: sum of the scaled sizes of the pod's images present on the node. */
+export function imageLocality(t: number, pod: number, i: number): number {
+  const p = section(pod, P_IMAGES);
+  const count = ld(p);
+  if (count === 0) return 0;
+  const n = hdr(t, H_CAP);
+  const images = hdr(t, H_IMAGES);
+  let sum = 0;
+  for (let k = 0; k < count; k++) {
+    const q = p + 4 + k * 12;
+    if ((ld(images + (ld(q) * n + i) * 4) & ld(q + 4)) !== 0) sum += ld(q + 8);
+  }
+  return imageScore(sum, ld(pod + P_IMAGE_MAX * 4));
+}
+
+/** The weighted, already normalised part of a node's score: resources, balance, image locality. */
+export function baseScore(t: number, pod: number, i: number): number {
+  return (
+    hdr(t, H_W_RES) * resourceScore(t, pod, i) +
+    hdr(t, H_W_BAL) * balancedScore(t, pod, i) +
+    hdr(t, H_W_IMAGE) * imageLocality(t, pod, i)
+  );
+}
+
+/** NodeAffinity score (node_affinity.go): sum of the weights of the preferred terms the node matches. */
+export function preferredAffinity(t: number, pod: number, i: number): number {
+  const p = section(pod, P_PREFERRED);
+  const count = ld(p);
+  let q = p + 4;
+  let sum = 0;
+  for (let k = 0; k < count; k++) {
+    if (matchTerm(t, q + 4, i)) sum += ld(q);
+    q += 4 + termWords(q + 4) * 4;
+  }
+  return sum;
+}
+
+/** TaintToleration score (taint_toleration.go): count of PreferNoSchedule taints the pod does not tolerate. */
+export function preferredTaints(t: number, pod: number, i: number): number {
+  const n = hdr(t, H_CAP);
+  const words = hdr(t, H_TAINT_WORDS);
+  const taints = hdr(t, H_TAINTS);
+  const mask = section(pod, P_TAINTS) + words * 4;
+  let count = 0;
+  for (let w = 0; w < words; w++) count += popcnt32(ld(taints + (w * n + i) * 4) & ld(mask + w * 4));
+  return count;
+}

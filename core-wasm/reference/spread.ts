@@ -1,0 +1,104 @@
+// PodTopologySpread bookkeeping per pod: matching pods per topology domain over the eligible nodes
+// (those that pass the pod's node affinity and carry the constraint group's keys: the defaults
+// nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore), and the soft-constraint score.
+import { ld, ldf, st } from './memory.js';
+import {
+  F_PRESENT, H_CAP, H_COUNT, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_FLAGS, H_LOG, H_S_DSUM, H_S_MIN, H_S_OK,
+  H_S_SEEN, H_S_SPREAD, MAX_SPREAD, P_SPREAD, SPREAD_WORDS,
+} from './layout.js';
+import { hasSpreadKeys, hdr, matchRequired, section } from './filters.js';
+
+/** Fills DSUM[j][domain] (-1 where no eligible node) and MIN[j] for every constraint j of the pod. */
+export function prepareSpread(t: number, pod: number): void {
+  const n = hdr(t, H_CAP);
+  const d = hdr(t, H_DOMAIN_CAP);
+  const count = hdr(t, H_COUNT);
+  const flags = hdr(t, H_FLAGS);
+  const dsum = hdr(t, H_S_DSUM);
+  const s = section(pod, P_SPREAD);
+  const constraints = ld(s);
+  for (let j = 0; j < constraints; j++) {
+    const c = s + 4 + j * SPREAD_WORDS * 4;
+    const row = dsum + j * d * 4;
+    for (let k = 0; k < d; k++) st(row + k * 4, -1);
+    const domains = hdr(t, H_DOMAINS) + ld(c + 4) * n * 4;
+    const counts = hdr(t, H_COUNTS) + ld(c) * n * 4;
+    const hard = ld(c + 12);
+    for (let i = 0; i < count; i++) {
+      if ((ld(flags + i * 4) & F_PRESENT) === 0) continue;
+      if (!hasSpreadKeys(t, pod, i, hard) || !matchRequired(t, pod, i)) continue;
+      const p = row + ld(domains + i * 4) * 4;
+      const v = ld(p);
+      st(p, (v < 0 ? 0 : v) + ld(counts + i * 4));
+    }
+    let min = 0x7fffffff;
+    for (let k = 0; k < d; k++) {
+      const v = ld(row + k * 4);
+      if (v >= 0 && v < min) min = v;
+    }
+    st(hdr(t, H_S_MIN) + j * 4, min);
+  }
+}
+
+/** Number of ScheduleAnyway constraints of the pod. */
+export function softConstraints(pod: number): number {
+  const s = section(pod, P_SPREAD);
+  const constraints = ld(s);
+  let soft = 0;
+  for (let j = 0; j < constraints; j++) if (ld(s + 4 + j * SPREAD_WORDS * 4 + 12) === 0) soft++;
+  return soft;
+}
+
+/**
+ * Raw soft spread score of every feasible node into S_SPREAD (-1 for nodes missing a key, which
+ * score 0), as podtopologyspread/scoring.go: round(Σ cnt × ln(domains + 2) + maxSkew − 1), where
+ * domains counts the distinct domains among feasible nodes.
+ */
+export function scoreSpread(t: number, pod: number): void {
+  const n = hdr(t, H_CAP);
+  const d = hdr(t, H_DOMAIN_CAP);
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const out = hdr(t, H_S_SPREAD);
+  const seen = hdr(t, H_S_SEEN);
+  const dsum = hdr(t, H_S_DSUM);
+  const s = section(pod, P_SPREAD);
+  const constraints = ld(s);
+  for (let j = 0; j < constraints; j++) {
+    const row = seen + j * d * 4;
+    for (let k = 0; k < d; k++) st(row + k * 4, 0);
+  }
+  // Domain sizes among feasible nodes that carry every soft key: SIZE[j] follows MIN[MAX_SPREAD].
+  const sizes = hdr(t, H_S_MIN) + MAX_SPREAD * 4;
+  for (let j = 0; j < constraints; j++) st(sizes + j * 4, 0);
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) === 0) continue;
+    if (!hasSpreadKeys(t, pod, i, 0)) {
+      st(out + i * 4, -1);
+      continue;
+    }
+    st(out + i * 4, 0);
+    for (let j = 0; j < constraints; j++) {
+      const c = s + 4 + j * SPREAD_WORDS * 4;
+      if (ld(c + 12) !== 0) continue;
+      const p = seen + (j * d + ld(hdr(t, H_DOMAINS) + (ld(c + 4) * n + i) * 4)) * 4;
+      if (ld(p) === 0) {
+        st(p, 1);
+        st(sizes + j * 4, ld(sizes + j * 4) + 1);
+      }
+    }
+  }
+  const logs = hdr(t, H_LOG);
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) === 0 || ld(out + i * 4) < 0) continue;
+    let score = 0;
+    for (let j = 0; j < constraints; j++) {
+      const c = s + 4 + j * SPREAD_WORDS * 4;
+      if (ld(c + 12) !== 0) continue;
+      let cnt = ld(dsum + (j * d + ld(hdr(t, H_DOMAINS) + (ld(c + 4) * n + i) * 4)) * 4);
+      if (cnt < 0) cnt = 0;
+      score += cnt * ldf(logs + ld(sizes + j * 4) * 8) + (ld(c + 8) - 1);
+    }
+    st(out + i * 4, Math.floor(score + 0.5));
+  }
+}
