@@ -17,7 +17,7 @@ Runs the Skiff control plane: an MQTT broker, the store, the scheduler and the c
 Flags:
   --data-dir DIR              store, tokens and client config (default ${defaultDataDir})
   --mqtt-port PORT            MQTT listener (default 1883)
-  --http-port PORT            HTTP /healthz and /metrics (default 8080; -1 disables)
+  --http-port PORT            HTTP /healthz and /metrics (default 8080; --http-port=-1 disables)
   --bind ADDRESS              address to listen on (default 0.0.0.0)
   --node-monitor-grace DUR    a node without heartbeat for DUR turns NotReady (default 10s)
   --pod-eviction-timeout DUR  pods on an unreachable node move after DUR (default 30s)
