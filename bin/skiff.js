@@ -18,12 +18,15 @@ async function load(path) {
 // graceMs: how long after Ctrl-C the process may take to wind down (`up` stops its children).
 function processIO(graceMs = 1000) {
   const abort = new AbortController();
-  process.on('SIGINT', () => {
-    if (abort.signal.aborted) process.exit(130);
+  // Ctrl-C and SIGTERM (systemd, `timeout`) both wind down: `up` must stop its children first.
+  const onSignal = (code) => () => {
+    if (abort.signal.aborted) process.exit(code);
     abort.abort();
     // Streams end on the abort; a command still waiting on a single answer is not kept alive for it.
-    setTimeout(() => process.exit(130), graceMs).unref();
-  });
+    setTimeout(() => process.exit(code), graceMs).unref();
+  };
+  process.on('SIGINT', onSignal(130));
+  process.on('SIGTERM', onSignal(143));
   // `skiff get pods | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err) => {
     if (err.code === 'EPIPE') process.exit(0);

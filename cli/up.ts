@@ -148,7 +148,7 @@ async function until<T>(io: CliIO, watch: ChildProcess | ChildProcess[], timeout
 
 function tail(log: string, lines = 10): string {
   try {
-    return readFileSync(log, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => '  | ' + l).join('\n');
+    return readFileSync(log, 'utf8').split('\n').filter((l) => l.trim()).slice(-lines).map((l) => '  | ' + l).join('\n');
   } catch {
     return '  (no log)';
   }

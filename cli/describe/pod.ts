@@ -33,13 +33,16 @@ export function describePod(w: DescribeWriter, pod: KObject): void {
 function describeContainer(w: DescribeWriter, c: Container, s: ContainerStatus | undefined, bound?: { containerName: string; name?: string; port: number; protocol: string }[]): void {
   w.section(1, c.name);
   if (c.image) w.field(2, 'Image', c.image);
-  if (c.command?.length) w.section(2, 'Command').text(3, c.command.join('\n      '));
-  if (c.args?.length) w.section(2, 'Args').text(3, c.args.join('\n      '));
+  // One argument a line, as kubectl; a multi-line argument (an inline script) keeps its lines, indented.
+  const argLines = (a: string[]) => a.flatMap((x) => x.replace(/\n$/, '').split('\n')).join('\n      ');
+  if (c.command?.length) w.section(2, 'Command').text(3, argLines(c.command));
+  if (c.args?.length) w.section(2, 'Args').text(3, argLines(c.args));
   const ports = (c.ports ?? []).map((p) => {
     // Skiff: a process pod's port 0 is picked by the agent and reported in status.ports.
     const actual = bound?.find((b) => b.containerName === c.name && (b.name ?? '') === (p.name ?? ''))?.port;
-    const n = p.containerPort ? p.containerPort : actual ? `${actual} (picked by the agent)` : '<auto>';
-    return `${n}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`;
+    const n = p.containerPort ? p.containerPort : (actual ?? '<auto>');
+    const notes = [p.name, !p.containerPort && actual ? 'picked by the agent' : undefined].filter(Boolean).join(', ');
+    return `${n}/${p.protocol ?? 'TCP'}${notes ? ` (${notes})` : ''}`;
   });
   w.list(2, ports.length > 1 ? 'Ports' : 'Port', ports);
   if (s) {

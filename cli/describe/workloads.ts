@@ -48,7 +48,8 @@ function podTemplate(w: DescribeWriter, o: KObject): void {
   for (const c of (t.spec?.containers ?? []) as Container[]) {
     w.section(2, c.name);
     if (c.image) w.field(3, 'Image', c.image);
-    if (c.command?.length) w.field(3, 'Command', c.command.map((a) => (a.length > 60 ? a.slice(0, 57) + '...' : a)).join(' '));
+    // An inline script would swamp the layout: one line, shortened.
+    if (c.command?.length) w.field(3, 'Command', c.command.map((a) => a.replace(/\s+/g, ' ').trim()).map((a) => (a.length > 60 ? a.slice(0, 57) + '...' : a)).join(' '));
     w.list(3, 'Port', (c.ports ?? []).map((p) => `${p.containerPort || '<auto>'}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`));
     w.list(3, 'Environment', (c.env ?? []).map((e) => `${e.name}:  ${e.value ?? '<set from a reference>'}`));
   }
