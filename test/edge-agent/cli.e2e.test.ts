@@ -1,0 +1,96 @@
+/**
+ * The real `skiff-agent` command in its own process: the agent and protocol are compiled into a temp dir
+ * laid out like the package (bin/ + dist/), so the launcher runs exactly as installed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeMaster, JOIN_TOKEN, alive, podWith, readText, sh, tempDir, until } from './helpers.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Compiles edge-agent/main.ts (and what it imports) into DIR/dist and copies the launcher to DIR/bin. */
+function buildPackage(): string {
+  const dir = tempDir('skiff-agent-pkg-');
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: path.join(repo, 'tsconfig.json'), compilerOptions: { outDir: path.join(dir, 'dist'), rootDir: repo, sourceMap: false, typeRoots: [path.join(repo, 'node_modules/@types')] }, files: [path.join(repo, 'edge-agent/main.ts')], include: [] }));
+  execFileSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(dir, 'tsconfig.json')], { stdio: 'pipe' });
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.copyFileSync(path.join(repo, 'bin/skiff-agent.js'), path.join(dir, 'bin/skiff-agent.js'));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
+
+interface Run {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+}
+
+describe('skiff-agent CLI (e2e)', () => {
+  let pkg: string;
+  beforeAll(() => {
+    pkg = buildPackage();
+  }, 120_000);
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  });
+
+  const run = (args: string[]): Run => {
+    const child = spawn(process.execPath, [path.join(pkg, 'bin/skiff-agent.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, out: () => out, err: () => err, exit };
+  };
+
+  it('--help prints usage; bad flags exit 1 naming the flag', async () => {
+    const help = run(['--help']);
+    expect(await help.exit).toBe(0);
+    expect(help.out()).toContain('skiff-agent join --master mqtt://HOST:PORT');
+    const bad = run(['join', '--master', 'mqtt://127.0.0.1:1', '--lease-interval', 'often']);
+    expect(await bad.exit).toBe(1);
+    expect(bad.err()).toContain('--lease-interval must be a duration');
+    const badAddr = run(['join', '--master', 'mqtt://127.0.0.1:1', '--address', 'not-an-ip', '--token', 't']);
+    expect(await badAddr.exit).toBe(1);
+    expect(badAddr.err()).toContain('--address');
+  });
+
+  it('joins, runs a pod, and on SIGTERM stops its pods, marks the node offline and exits 0', async () => {
+    const master = await new FakeMaster().start();
+    try {
+      const dataDir = tempDir();
+      const agent = run(['join', '--master', master.url, '--token', JOIN_TOKEN, '--name', 'cli-pi', '--data-dir', dataDir, '--address', '127.0.0.1', '--labels', 'zone=a']);
+      await until(() => master.statuses.some((s) => s.node === 'cli-pi' && s.online === true), 'the CLI agent online', 20_000);
+      const pidFile = path.join(dataDir, 'pid');
+      await master.desire('cli-pi', { generation: 1, pods: [podWith('cli-pod', sh(`echo $$ > ${pidFile}; exec sleep 1000`))] });
+      const pid = Number(await until(() => readText(pidFile), 'the pod pid'));
+      expect(alive(pid)).toBe(true);
+      agent.child.kill('SIGTERM');
+      expect(await agent.exit).toBe(0);
+      expect(alive(pid)).toBe(false);
+      expect(master.statuses.at(-1)).toMatchObject({ node: 'cli-pi', online: false });
+    } finally {
+      await master.close();
+    }
+  }, 30_000);
+
+  it('a rejected join prints the master message and exits 1', async () => {
+    const master = await new FakeMaster().start();
+    try {
+      master.joinAnswer = () => ({ ok: false, error: { code: 'SKIFF_ERR_JOIN_REJECTED', message: 'join token expired' } });
+      const r = run(['join', '--master', master.url, '--token', JOIN_TOKEN, '--name', 'cli-no', '--data-dir', tempDir()]);
+      expect(await r.exit).toBe(1);
+      expect(r.err()).toContain('join token expired');
+    } finally {
+      await master.close();
+    }
+  }, 30_000);
+});
