@@ -13,6 +13,7 @@ import { Broker, type Inbound } from './broker/index.js';
 import { resolveConfig, type MasterConfig } from './config.js';
 import { startDeploymentController } from './controllers/deployment/sync.js';
 import { startGarbageCollector } from './controllers/gc.js';
+import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
 import { Credentials } from './credentials.js';
@@ -93,7 +94,12 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
   const api: ApiServer = new ApiServer({ objects, informers, events, rpc, credentials, version: skiffVersion() }, (t, p) => publish(t, p));
   const tracker = new NodeStatusTracker(ctx, config.nodeMonitorGraceMs);
   const desired = new DesiredPublisher(ctx, publish);
-  const controllers: Controller[] = [startGarbageCollector(ctx), startReplicaSetController(ctx), startDeploymentController(ctx)];
+  const controllers: Controller[] = [
+    startGarbageCollector(ctx),
+    startReplicaSetController(ctx),
+    startDeploymentController(ctx),
+    startNodeLifecycleController(ctx, { podEvictionTimeoutMs: config.podEvictionTimeoutMs }),
+  ];
   const scheduler = startScheduler(ctx, engine);
   controllers.push(scheduler);
   desired.start();

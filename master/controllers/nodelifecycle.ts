@@ -1,0 +1,122 @@
+/**
+ * Node lifecycle (Kubernetes' node lifecycle controller and taint manager, at edge speed):
+ * - a node whose Ready condition is not True gets the `node.skiff.io/unreachable:NoExecute` taint
+ *   (with timeAdded), removed again when it is Ready;
+ * - pods on a node with NoExecute taints they do not tolerate are evicted at once; pods tolerating
+ *   with `tolerationSeconds` are evicted when that runs out. Every pod tolerates the unreachable taint
+ *   for `podEvictionTimeoutMs` (30 s) unless it says otherwise — Kubernetes' DefaultTolerationSeconds
+ *   admission does the same with 300 s;
+ * - an evicted pod on an unreachable node is removed at once (its agent cannot confirm; when it comes
+ *   back its desired set no longer has the pod and it stops it), so the ReplicaSet replaces it;
+ * - a terminating pod on a node that is not Ready is removed after its grace period.
+ */
+import type { Node, Pod, Taint, Toleration } from '../../protocol/index.js';
+import { isFinished } from './pods.js';
+import type { Controller, ControllerContext } from './types.js';
+
+/** The taint of a node that stopped reporting. */
+export const unreachableTaint = 'node.skiff.io/unreachable';
+
+/** How often the controller looks at nodes and pods (taint times are in seconds). */
+const tickMs = 500;
+
+function ready(n: Node): boolean {
+  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Does a toleration match a taint (core/v1 semantics)? */
+export function tolerates(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.operator === 'Exists') return !t.key || t.key === taint.key;
+  return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
+}
+
+/**
+ * When a pod must leave a node with these NoExecute taints: 0 = now, Infinity = never, else ms since
+ * epoch. The default toleration for the unreachable taint applies when the pod has none of its own.
+ */
+export function evictionTime(pod: Pod, taints: Taint[], defaultTolerationMs: number): number {
+  let at = Infinity;
+  for (const taint of taints) {
+    if (taint.effect !== 'NoExecute') continue;
+    const since = taint.timeAdded ? Date.parse(taint.timeAdded) : Date.now();
+    const own = (pod.spec.tolerations ?? []).filter((t) => tolerates(t, taint));
+    if (own.length === 0) {
+      if (taint.key !== unreachableTaint) return 0;
+      at = Math.min(at, since + defaultTolerationMs);
+      continue;
+    }
+    // The shortest tolerationSeconds among matching tolerations wins; none means forever.
+    const secs = own.map((t) => t.tolerationSeconds).filter((s): s is number => s !== undefined);
+    if (secs.length > 0) at = Math.min(at, since + Math.max(0, Math.min(...secs)) * 1000);
+  }
+  return at;
+}
+
+/** Starts the node lifecycle controller. */
+export function startNodeLifecycleController(ctx: ControllerContext, opts: { podEvictionTimeoutMs: number }): Controller {
+  const { informers, objects, events } = ctx;
+  let busy: Promise<void> | undefined;
+
+  async function tick(): Promise<void> {
+    const now = Date.now();
+    for (const n of informers.list<Node>('Node')) {
+      const name = n.metadata.name;
+      const tainted = n.spec?.taints?.some((t) => t.key === unreachableTaint) ?? false;
+      if (!ready(n) && !tainted) {
+        await objects.mutate<Node>('Node', undefined, name, (cur) => {
+          if (ready(cur) || cur.spec?.taints?.some((t) => t.key === unreachableTaint)) return undefined;
+          cur.spec = { ...(cur.spec ?? {}), taints: [...(cur.spec?.taints ?? []), { key: unreachableTaint, effect: 'NoExecute', timeAdded: new Date().toISOString() }] };
+          return cur;
+        });
+        events.object('Node', undefined, name, 'Warning', 'NodeUnreachable', `Node ${name} is unreachable: tainted ${unreachableTaint}:NoExecute`);
+      } else if (ready(n) && tainted) {
+        await objects.mutate<Node>('Node', undefined, name, (cur) => {
+          if (!ready(cur)) return undefined;
+          const taints = (cur.spec?.taints ?? []).filter((t) => t.key !== unreachableTaint);
+          cur.spec = { ...(cur.spec ?? {}), taints };
+          if (taints.length === 0) delete cur.spec.taints;
+          return cur;
+        });
+        events.object('Node', undefined, name, 'Normal', 'NodeReachable', `Node ${name} is Ready again`);
+      }
+    }
+    const nodes = new Map(informers.list<Node>('Node').map((n) => [n.metadata.name, n]));
+    for (const p of informers.list<Pod>('Pod')) {
+      if (!p.spec.nodeName || isFinished(p)) continue;
+      const node = nodes.get(p.spec.nodeName);
+      if (!node) {
+        // The node object is gone (deleted): nothing will ever run or confirm this pod there.
+        await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+        continue;
+      }
+      if (p.metadata.deletionTimestamp) {
+        const grace = (p.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+        if (!ready(node) && Date.parse(p.metadata.deletionTimestamp) + grace <= now)
+          await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+        continue;
+      }
+      const at = evictionTime(p, node.spec?.taints ?? [], opts.podEvictionTimeoutMs);
+      if (at > now) continue;
+      events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'TaintManagerEviction', `Evicting pod ${p.metadata.namespace}/${p.metadata.name} from ${node.metadata.name}`);
+      if (ready(node)) await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch(() => undefined);
+      else await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+    }
+  }
+
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = tick()
+      .catch((err) => console.error(`node-lifecycle: ${(err as Error).message}`))
+      .finally(() => (busy = undefined));
+  }, tickMs);
+  timer.unref();
+
+  return {
+    name: 'node-lifecycle',
+    idle: async () => {
+      await busy;
+    },
+    stop: () => clearInterval(timer),
+  };
+}

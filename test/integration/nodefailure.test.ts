@@ -1,0 +1,85 @@
+/**
+ * Node failure with short timings: a dead agent's node turns Ready=Unknown after the grace period,
+ * gets the unreachable NoExecute taint, and its pods are evicted after the toleration and replaced on
+ * the healthy node. When the agent comes back, the taint goes and nothing runs twice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Node, Pod } from '../../protocol/index.js';
+import { eventually, isRunningReady, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { evictionTime, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
+
+const deployment = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: keeper}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: keeper}}
+  template:
+    metadata: {labels: {app: keeper}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: k, command: [node, -e, "setInterval(() => {}, 1000)"]}]
+`;
+
+describe('eviction time', () => {
+  const pod = (tolerations?: Pod['spec']['tolerations']) => ({ spec: { containers: [], tolerations } }) as unknown as Pod;
+  const added = new Date(1_000_000).toISOString();
+  const taint = { key: unreachableTaint, effect: 'NoExecute' as const, timeAdded: added };
+  it.each([
+    ['default toleration', undefined, 1_000_000 + 30_000],
+    ['own tolerationSeconds', [{ key: unreachableTaint, operator: 'Exists' as const, effect: 'NoExecute' as const, tolerationSeconds: 5 }], 1_000_000 + 5_000],
+    ['tolerates forever', [{ operator: 'Exists' as const }], Infinity],
+  ])('%s', (_what, tolerations, at) => expect(evictionTime(pod(tolerations), [taint], 30_000)).toBe(at));
+  it('an untolerated NoExecute taint evicts at once', () => {
+    expect(evictionTime(pod(), [{ key: 'gpu', effect: 'NoExecute', timeAdded: added }], 30_000)).toBe(0);
+  });
+  it('NoSchedule does not evict', () => {
+    expect(evictionTime(pod(), [{ key: 'gpu', effect: 'NoSchedule', timeAdded: added }], 30_000)).toBe(Infinity);
+  });
+});
+
+describe('a dead node', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster(['alive', 'doomed'], { nodeMonitorGraceMs: 1500, podEvictionTimeoutMs: 1000 });
+  }, 60_000);
+  afterAll(async () => c?.stop());
+
+  it('has its pods evicted and replaced elsewhere; comes back clean', async () => {
+    await c.apply(deployment);
+    const pods = await eventually(async () => {
+      const ps = await c.pods('app=keeper');
+      return ps.length === 4 && ps.every(isRunningReady) && ps;
+    }, '4 running pods');
+    const onDoomed = pods.filter((p) => p.spec.nodeName === 'doomed').map((p) => p.metadata.name);
+    expect(onDoomed.length).toBeGreaterThan(0);
+
+    const doomed = c.agents.find((a) => a.name === 'doomed')!;
+    const t0 = Date.now();
+    await doomed.stop({ stopPods: true });
+    await eventually(async () => {
+      const n = (await c.nodes()).find((x) => x.metadata.name === 'doomed');
+      return n?.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'Unknown' && n.spec?.taints?.some((t) => t.key === unreachableTaint);
+    }, 'doomed NotReady and tainted', 10_000);
+    const after = await eventually(async () => {
+      const ps = await c.pods('app=keeper');
+      return ps.length === 4 && ps.every((p) => p.spec.nodeName === 'alive' && isRunningReady(p)) && ps;
+    }, 'all 4 pods running on the healthy node', 20_000);
+    const took = Date.now() - t0;
+    // grace 1.5 s + toleration 1 s + scheduling and start: well under 10 s.
+    expect(took).toBeLessThan(10_000);
+    expect(after.map((p) => p.metadata.name)).not.toEqual(expect.arrayContaining(onDoomed));
+
+    // The board comes back: Ready again, untainted, and it runs none of the evicted pods.
+    const back = await c.addAgent('doomed');
+    await eventually(async () => {
+      const n = (await c.nodes()).find((x) => x.metadata.name === 'doomed') as Node;
+      return !n.spec?.taints?.some((t) => t.key === unreachableTaint);
+    }, 'taint removed');
+    expect(back.name).toBe('doomed');
+    const final = await c.pods('app=keeper');
+    expect(final).toHaveLength(4);
+    expect(final.every((p) => p.spec.nodeName === 'alive')).toBe(true);
+  }, 60_000);
+});
