@@ -29,7 +29,8 @@ export interface Kernel extends KernelExports {
 
 /** The names of the kernel functions, in one list (the export-parity test checks both twins against it). */
 export const kernelFunctions = [
-  'heapBase', 'placeBatch', 'bindPod',
+  'heapBase', 'placeBatch', 'bindPod', 'maglevBuild', 'maglevPick', 'maglevPickBatch', 'swrrPick',
+  'swrrPickBatch', 'lcPick', 'lcPickBatch', 'p2cPick', 'p2cPickBatch',
 ] as const satisfies readonly (keyof KernelExports)[];
 
 let compiled: Promise<WasmModule> | undefined;

@@ -144,3 +144,44 @@ export interface Engine {
   /** Names of the nodes in the table. */
   nodeNames(): string[];
 }
+
+/** Load-balancing algorithms of the agent's service proxy. */
+export type BalancerAlgorithm = 'maglev' | 'round-robin' | 'least-connections' | 'power-of-two';
+
+/** A service endpoint as the balancer sees it. */
+export interface BalancerEndpoint {
+  /** Stable identity, e.g. `10.0.0.7:8080`; Maglev hashes it. */
+  id: string;
+  /** Integer 0..65535, default 1; 0 keeps the endpoint but never picks it. */
+  weight?: number;
+}
+
+/** Balancer options. */
+export interface BalancerOptions {
+  impl: 'wasm' | 'reference';
+  algorithm: BalancerAlgorithm;
+  /** Maglev lookup table size, a prime larger than the endpoint count (default 65537). */
+  tableSize?: number;
+  /** power-of-two: seed of the xorshift32 generator (default 1). */
+  seed?: number;
+}
+
+/** An endpoint picker; one per service. Picks return an index into `endpoints`, or -1 when none is available. */
+export interface Balancer {
+  readonly impl: 'wasm' | 'reference';
+  readonly algorithm: BalancerAlgorithm;
+  /** The endpoints in pick-index order (Maglev: sorted by id, so the table does not depend on input order). */
+  readonly endpoints: readonly BalancerEndpoint[];
+  /** Replaces the endpoint set and rebuilds the table; active connection counts follow endpoint ids. Called on endpoint changes. */
+  setEndpoints(endpoints: BalancerEndpoint[]): void;
+  /** One pick. Maglev: by client key (string, or a u32 from `hashKey`); least-connections and power-of-two acquire a connection. */
+  pick(key?: string | number): number;
+  /** `pick` for many keys (Maglev) or `count` picks (the others) in one kernel call. */
+  pickBatch(keysOrCount: readonly string[] | Uint32Array | number): Int32Array;
+  /** Ends a connection acquired by a pick (least-connections, power-of-two; a no-op otherwise). */
+  release(index: number): void;
+  /** Active connections of endpoint `index` (least-connections, power-of-two). */
+  active(index: number): number;
+  /** The u32 hash Maglev uses for a client key. */
+  hashKey(key: string): number;
+}

@@ -9,3 +9,12 @@ export function heapBase(): i32 {
 
 /** placeBatch: called once per Engine.schedule() call (one batch). bindPod: once per bind/unbind from the master. */
 export { bindPod, placeBatch } from './place';
+
+/** Maglev: maglevBuild once per endpoint change; maglevPick once per new connection; maglevPickBatch once per batch. */
+export { maglevBuild, maglevPick, maglevPickBatch } from './maglev';
+/** Smooth weighted round robin: swrrPick once per new connection; swrrPickBatch once per batch. */
+export { swrrPick, swrrPickBatch } from './roundrobin';
+/** Weighted least connections: lcPick once per new connection (acquires); lcPickBatch once per batch. */
+export { lcPick, lcPickBatch } from './leastconn';
+/** Power of two choices: p2cPick once per new connection (acquires); p2cPickBatch once per batch. */
+export { p2cPick, p2cPickBatch } from './p2c';

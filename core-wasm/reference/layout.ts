@@ -94,3 +94,16 @@ export const NUM_REASONS = 12;
 // ---- Image locality (imagelocality/image_locality.go), in KiB ---------------------------------
 export const IMG_MIN_KIB = 23 * 1024; // minThreshold 23 MB
 export const IMG_MAX_KIB = 1000 * 1024; // maxContainerThreshold 1000 MB per container
+
+// ---- Load balancer region: i32 words at the balancer pointer ----------------------------------
+export const L_COUNT = 0; // number of endpoints N
+export const L_SIZE = 1; // Maglev lookup table size M (a prime)
+export const L_WEIGHTS = 2; // i32[N] endpoint weights (0 = never picked)
+export const L_STATE = 3; // i32[N]: smooth RR current weights, or active connections (least-conn, p2c)
+export const L_TABLE = 4; // i32[M]: Maglev slot → endpoint
+export const L_OFFSETS = 5; // i32[N]: Maglev permutation offset, h1(name) mod M
+export const L_SKIPS = 6; // i32[N]: Maglev permutation skip, h2(name) mod (M - 1) + 1
+export const L_NEXT = 7; // i32[N]: Maglev build scratch: next table position per endpoint
+export const L_RNG = 8; // xorshift32 state for power-of-two choices (never 0)
+export const L_TOTAL = 9; // smooth RR: sum of weights
+export const LB_WORDS = 10;
