@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import path from 'node:path';
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage, LeaseMessage, NodeStatusMessage, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
@@ -12,6 +13,7 @@ import { layout, resolveOptions, type AgentConfig, type AgentOptions, type Layou
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
 import { drivers, runtimeNames } from './drivers/registry.js';
 import { allocatableOf, onlineStatus, readFacts } from './facts.js';
+import { remove } from './fsutil.js';
 import { deleteCredential, join, loadCredential, saveCredential } from './join.js';
 import { scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
@@ -113,6 +115,8 @@ export class Agent extends EventEmitter {
 
   /** Starts: see the file comment for the order. Rejects when the join fails; nothing keeps running then. */
   async start(): Promise<void> {
+    // 0700: the cache holds Secrets and the pid files hold resolved command lines.
+    await fs.promises.mkdir(this.cfg.dataDir, { recursive: true, mode: 0o700 });
     await fs.promises.mkdir(this.paths.pods, { recursive: true, mode: 0o700 });
     await fs.promises.mkdir(this.paths.logs, { recursive: true });
     for (const d of Object.values(drivers)) await d.reapLeftovers(this.paths.pods, this.cfg.leftoverGraceMs, scoped(this.log, 'reap'));
@@ -137,6 +141,7 @@ export class Agent extends EventEmitter {
   private async startFromCache(): Promise<void> {
     try {
       const cached = await loadDesired(this.paths.desired);
+      await collectGarbage(this.paths, new Set((cached?.pods ?? []).map((p) => p.metadata.uid as string)));
       if (!cached) return;
       this.log.info(`starting ${cached.pods.length} pod(s) of cached generation ${cached.generation} before the master is reachable`);
       this.generation = cached.generation;
@@ -182,11 +187,13 @@ export class Agent extends EventEmitter {
     if (this.cfg.token && !this.fellBack) {
       this.fellBack = true;
       this.log.warn(`the master refused this node's credential (${message}): the node may have been deleted; joining again with the join token`);
+      this.session.pause();
       try {
         await deleteCredential(this.paths.credential);
         this.session.restart(await this.join(this.cfg.token));
       } catch (err) {
-        this.log.error(`re-join failed: ${(err as Error).message}`);
+        this.log.error(`re-join failed: ${(err as Error).message}; run skiff-agent join with a valid --token`);
+        this.emit('authRefused', message);
       }
       return;
     }
@@ -268,7 +275,15 @@ export class Agent extends EventEmitter {
     await this.desiredQueue;
     await this.pods.shutdown(opts.stopPods ?? true);
     await this.session.stop({ topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) });
-    this.removeAllListeners('restart');
+  }
+}
+
+/** Removes pod state and log dirs of pods that are not in the desired set (deleted while the agent was down). */
+async function collectGarbage(paths: Layout, keep: Set<string>): Promise<void> {
+  for (const uid of await fs.promises.readdir(paths.pods).catch(() => [] as string[])) if (!keep.has(uid)) await remove(path.join(paths.pods, uid));
+  for (const dir of await fs.promises.readdir(paths.logs).catch(() => [] as string[])) {
+    const uid = dir.split('_').slice(2).join('_');
+    if (!keep.has(uid)) await remove(path.join(paths.logs, dir));
   }
 }
 

@@ -54,9 +54,17 @@ export class Session extends EventEmitter {
     this.open();
   }
 
+  /** Disconnects and stops reconnecting until `restart` (while the agent re-joins). */
+  pause(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.drop();
+  }
+
   /** Replaces the password and reconnects at once. */
   restart(password: string): void {
     this.password = password;
+    this.stopped = false;
     clearTimeout(this.timer);
     this.drop();
     this.attempt = 0;

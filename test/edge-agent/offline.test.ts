@@ -99,6 +99,7 @@ describe('edge agent: offline autonomy and leftovers', () => {
     // startAgent resolves after the reap: the old process is gone before the new one starts.
     expect(alive(pid)).toBe(false);
     expect(alive(bystander.pid!)).toBe(true);
+    expect(fs.existsSync(fakeDir)).toBe(false); // pod dirs of pods no longer desired are collected
     const pid2 = Number(await until(() => readText(pidFile), 'pod started again'));
     expect(pid2).not.toBe(pid);
     expect(again.podReports().map((r) => r.uid)).toEqual([pod.metadata.uid]);
