@@ -6,7 +6,7 @@
 import { Checker, SkiffError, decodeObject, encode, parseManifests, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
-import { cordon, del, describe, get, list, scale } from './handlers/objects.js';
+import { cordon, del, describe, drain, get, list, scale } from './handlers/objects.js';
 import { logs, watch } from './handlers/streams.js';
 import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
 
@@ -22,6 +22,7 @@ const handlers: Partial<Record<ApiVerb, Handler>> = {
   logs,
   cordon: cordon(true),
   uncordon: cordon(false),
+  drain,
   version: async (ctx) => ({ version: ctx.version }),
 };
 

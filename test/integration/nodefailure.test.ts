@@ -83,3 +83,34 @@ describe('a dead node', () => {
     expect(final.every((p) => p.spec.nodeName === 'alive')).toBe(true);
   }, 60_000);
 });
+
+describe('cordon, uncordon and drain through the CLI', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster(['n1', 'n2']);
+  }, 60_000);
+  afterAll(async () => c?.stop());
+
+  it('drain moves pods off a node and keeps new ones away until uncordon', async () => {
+    const { main } = await import('../../cli/main.js');
+    const out: string[] = [];
+    const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void out.push(s), readStdin: async () => '', env: {} };
+    const cli = (...args: string[]) => main(['--server', c.master.url, '--token', c.master.adminToken, ...args], io);
+    await c.apply(deployment.replace('replicas: 4', 'replicas: 2'));
+    await eventually(async () => (await c.pods('app=keeper')).filter(isRunningReady).length === 2, '2 running');
+    expect(await cli('drain', 'n1')).toBe(0);
+    expect(out.join('')).toContain('node/n1 drained');
+    const moved = await eventually(async () => {
+      const ps = await c.pods('app=keeper');
+      return ps.length === 2 && ps.every((p) => p.spec.nodeName === 'n2' && isRunningReady(p)) && ps;
+    }, 'pods moved to n2');
+    expect(moved).toHaveLength(2);
+    const n1 = (await c.nodes()).find((n) => n.metadata.name === 'n1')!;
+    expect(n1.spec?.unschedulable).toBe(true);
+    expect(await cli('uncordon', 'n1')).toBe(0);
+    const n1b = (await c.nodes()).find((n) => n.metadata.name === 'n1')!;
+    expect(n1b.spec?.unschedulable).toBeUndefined();
+    expect(await cli('cordon', 'nope')).toBe(1);
+    expect(out.join('')).toContain('nodes "nope" not found');
+  }, 60_000);
+});

@@ -82,3 +82,26 @@ export function cordon(unschedulable: boolean) {
     return res;
   };
 }
+
+/**
+ * `drain {name}`: cordons the node and evicts its pods (graceful deletion), except DaemonSet pods,
+ * which belong on every node (kubectl drain --ignore-daemonsets), and finished pods. Controllers
+ * recreate the evicted pods elsewhere. Returns the evicted pods' names.
+ */
+export async function drain(ctx: ApiContext, req: ApiRequest): Promise<{ evicted: string[]; skipped: string[] }> {
+  await cordon(true)(ctx, req);
+  const evicted: string[] = [];
+  const skipped: string[] = [];
+  for (const p of ctx.informers.list<Pod>('Pod')) {
+    if (p.spec.nodeName !== req.name || p.metadata.deletionTimestamp) continue;
+    const key = `${p.metadata.namespace}/${p.metadata.name}`;
+    if (p.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'DaemonSet') || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') {
+      skipped.push(key);
+      continue;
+    }
+    await ctx.objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch(() => undefined);
+    ctx.events.object('Pod', p.metadata.namespace, p.metadata.name, 'Normal', 'Evicted', `Evicted by drain of node ${req.name}`);
+    evicted.push(key);
+  }
+  return { evicted, skipped };
+}
