@@ -30,7 +30,7 @@ export function internPod(table: NodeTable, pod: EnginePod): void {
 
 /** The counter id for (kind, namespace, selector, topology key), interned. */
 function counter(table: NodeTable, kind: 'sel' | 'anti', namespace: string, selector: EngineLabelSelector, topologyKey: string): number {
-  const k = table.topoKeys.intern(topologyKey);
+  const k = table.internTopoKey(topologyKey);
   const term = table.antiTermKey(namespace, selector, topologyKey);
   const id = table.counters.intern(`${kind}\n${namespace}\n${topologyKey}\n${selectorKey(selector)}`);
   if (id === table.counterInfo.length) table.counterInfo.push({ kind, namespace, selector, key: k, term });

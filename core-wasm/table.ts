@@ -196,6 +196,14 @@ export class NodeTable {
     this.syncedCounters = this.counters.size;
   }
 
+  /** The id of a topology key; a new key interns every node's domain for it (so capacity checks see them). */
+  internTopoKey(key: string): number {
+    const known = this.topoKeys.size;
+    const k = this.topoKeys.intern(key);
+    if (k === known) for (const node of this.slots) if (node) this.domainOf(node, k);
+    return k;
+  }
+
   /** The domain id of a node for topology key k (interning its value), or -1. */
   domainOf(node: EngineNode, k: number): number {
     const v = node.labels[this.topoKeys.values[k]];

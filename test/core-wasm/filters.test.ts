@@ -89,6 +89,14 @@ describe.each(impls)('filters (%s)', (impl) => {
     expect(z.schedule([web('z1', 'zone'), web('z2', 'zone'), web('z3', 'zone')]).map((p) => p.node)).toEqual(['a', 'c', null]);
   });
 
+  it('anti-affinity by hostname spreads one per node over many nodes (domain tables grow)', async () => {
+    const e = await engineWith(impl, Array.from({ length: 40 }, (_, i) => nodeWith({ name: `h${i}` })));
+    const term = { selector: { matchLabels: { app: 'one' } }, topologyKey: 'kubernetes.io/hostname' };
+    const out = e.schedule(Array.from({ length: 41 }, () => podWith({ labels: { app: 'one' }, antiAffinity: [term] })));
+    expect(new Set(out.slice(0, 40).map((p) => p.node)).size).toBe(40);
+    expect(out[40].reasons).toEqual({ PodAntiAffinity: 40 });
+  });
+
   it('anti-affinity follows unbinding', async () => {
     const e = await engineWith(impl, [nodeWith({ name: 'a' })]);
     const term = { selector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname' };
