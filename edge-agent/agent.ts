@@ -50,6 +50,7 @@ export class Agent extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private desiredQueue: Promise<void> = Promise.resolve();
   private fellBack = false;
+  private subscribed = false;
   private stopped = false;
 
   constructor(options: AgentOptions) {
@@ -97,9 +98,9 @@ export class Agent extends EventEmitter {
     this.metrics = new MetricsSampler(this.pods);
   }
 
-  /** True while connected to the master. */
+  /** True while connected to the master and subscribed to the node's topics. */
   get connected(): boolean {
-    return this.session.connected;
+    return this.subscribed && this.session.connected;
   }
 
   /** Every pod's current report. */
@@ -163,6 +164,7 @@ export class Agent extends EventEmitter {
   private wireSession(): void {
     this.session.on('connect', () => void this.onConnect());
     this.session.on('offline', () => {
+      this.subscribed = false;
       this.log.warn(`lost the connection to ${this.cfg.master}; pods keep running, reconnecting`);
       this.emit('disconnected');
     });
@@ -171,16 +173,15 @@ export class Agent extends EventEmitter {
   }
 
   private async onConnect(): Promise<void> {
-    try {
-      const status = onlineStatus(this.cfg, runtimeNames);
-      this.session.publish(topics.nodeStatus(this.name), encode(status), 1, true);
-      await this.session.subscribe([topics.nodeDesired(this.name), `${topics.nodeRpcReq(this.name, '+')}`]);
-      this.reporter.full();
-      this.lease();
-      this.emit('connected');
-    } catch (err) {
-      this.log.warn(`after connect: ${(err as Error).message}`);
-    }
+    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames)), 1, true);
+    // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
+    await Promise.all(
+      [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+')].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
+    );
+    this.reporter.full();
+    this.lease();
+    this.subscribed = this.session.connected;
+    if (this.subscribed) this.emit('connected');
   }
 
   private async onAuthRefused(message: string): Promise<void> {

@@ -44,7 +44,8 @@ describe('edge agent: pod lifecycle', () => {
     expect(lines.map((l) => l[0]).slice(0, 3)).toEqual(['start', 'end', 'start']);
     const e2eMs = (Number(lines[2][1]) - Number(lines[1][1])) / 1e6;
     console.log(`first-restart latency end to end (last output → first output of the restart): ${e2eMs.toFixed(1)} ms`);
-    expect(e2eMs).toBeLessThan(250);
+    // Looser than the agent-side 250 ms target: this also counts sh start-up and two `date` forks on a loaded 2-core runner.
+    expect(e2eMs).toBeLessThan(400);
 
     // The second exit waits in CrashLoopBackOff, with the last termination recorded.
     const waiting = await until(() => {
