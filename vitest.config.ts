@@ -8,5 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // e2e tests start real processes and ports; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
