@@ -23,7 +23,7 @@ const handlers: Partial<Record<ApiVerb, Handler>> = {
   cordon: cordon(true),
   uncordon: cordon(false),
   drain,
-  version: async (ctx) => ({ version: ctx.version }),
+  version: async (ctx) => ({ version: 'v' + ctx.version }),
 };
 
 /** A stream in progress. */
