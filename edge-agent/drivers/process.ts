@@ -45,8 +45,9 @@ function pidFilePath(spec: LaunchSpec): string {
 /** Starts one attempt. */
 async function start(spec: LaunchSpec): Promise<ContainerHandle> {
   const startedAt = new Date();
-  await fs.promises.mkdir(path.dirname(spec.logFile), { recursive: true });
-  await fs.promises.mkdir(spec.stateDir, { recursive: true });
+  // Synchronous on purpose: a restart should not queue behind other work in libuv's thread pool.
+  fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
+  fs.mkdirSync(spec.stateDir, { recursive: true });
   const out = fs.openSync(spec.logFile, 'a');
   let child;
   try {
