@@ -8,6 +8,10 @@ import { SkiffError } from './errors.js';
 import { checkConfigMap, checkNamespace, checkNode, checkSecret, checkService, defaultConfigMap, defaultSecret, defaultService } from './resources/core.js';
 import { checkPodSpec, defaultPodSpec } from './resources/podspec.js';
 import { checkDeployment, checkReplicaSet, defaultDeployment, defaultReplicaSet } from './resources/workloads.js';
+import { checkDaemonSet, defaultDaemonSet } from './resources/daemonset.js';
+import { checkJob, defaultJob } from './resources/job.js';
+import { checkCronJob, defaultCronJob } from './resources/cronjob.js';
+import { checkHpa, defaultHpa } from './resources/hpa.js';
 import type { KObject } from './types.js';
 
 /** What Skiff knows about one kind. */
@@ -39,6 +43,13 @@ export const kinds = {
   },
   ReplicaSet: { kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', singular: 'replicaset', short: ['rs'], namespaced: true, check: checkReplicaSet, defaults: defaultReplicaSet },
   Deployment: { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', singular: 'deployment', short: ['deploy'], namespaced: true, check: checkDeployment, defaults: defaultDeployment },
+  DaemonSet: { kind: 'DaemonSet', apiVersion: 'apps/v1', plural: 'daemonsets', singular: 'daemonset', short: ['ds'], namespaced: true, check: checkDaemonSet, defaults: defaultDaemonSet },
+  Job: { kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', singular: 'job', short: [], namespaced: true, check: checkJob, defaults: defaultJob },
+  CronJob: { kind: 'CronJob', apiVersion: 'batch/v1', plural: 'cronjobs', singular: 'cronjob', short: ['cj'], namespaced: true, check: checkCronJob, defaults: defaultCronJob },
+  HorizontalPodAutoscaler: {
+    kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', short: ['hpa'], namespaced: true,
+    check: checkHpa, defaults: defaultHpa,
+  },
   Service: { kind: 'Service', apiVersion: 'v1', plural: 'services', singular: 'service', short: ['svc'], namespaced: true, labelName: true, check: checkService, defaults: defaultService },
   ConfigMap: { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', singular: 'configmap', short: ['cm'], namespaced: true, check: checkConfigMap, defaults: defaultConfigMap },
   Secret: { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', singular: 'secret', short: [], namespaced: true, check: checkSecret, defaults: defaultSecret },
@@ -52,7 +63,7 @@ for (const k of Object.values(kinds) as KindInfo[]) for (const n of [k.kind.toLo
 
 /** Looks a kind up by any name kubectl accepts (Deployment, deployments, deploy, deployment.apps); undefined if unknown. */
 export function findKind(name: string): KindInfo | undefined {
-  const n = name.toLowerCase().replace(/\.(apps|v1|core)(\/v1)?$/, '');
+  const n = name.toLowerCase().replace(/\.(apps|v1|core|batch|autoscaling)(\/v[12])?$/, '');
   return byName.get(n);
 }
 
