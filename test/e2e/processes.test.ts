@@ -83,7 +83,7 @@ spec:
       return l.items.length === 4 && l.items.every(isRunningReady) && l.items;
     }, '4 running pods', 30_000, 200);
     expect(new Set(pods.map((p) => p.spec.nodeName))).toEqual(new Set(['e2e-a', 'e2e-b']));
-    const pids = await Promise.all(pods.map((p) => eventually(() => existsSync(join(dir, `${p.metadata.name}.pid`)) && pidOf(p.metadata.name), 'pid file')));
+    const pids = await Promise.all(pods.map((p) => eventually(async () => existsSync(join(dir, `${p.metadata.name}.pid`)) && (await pidOf(p.metadata.name)), 'pid file')));
     expect(pids.every(alive)).toBe(true);
 
     const logs = await skiff(['logs', pods[0].metadata.name], env);
