@@ -1,6 +1,6 @@
 // Seeded random clusters and pods for the parity property test and the benchmark: every filter
 // and score has something to do (labels, taints, runtimes, images, ports, spread, anti-affinity).
-import type { EngineNode, EnginePod, EngineNodeRequirement, EngineTaint } from '../../core-wasm/index.js';
+import type { EngineNode, EnginePod, EngineNodeRequirement, EngineTaint } from '../core-wasm/index.js';
 
 /** mulberry32: a small seeded generator. */
 export function rng(seed: number): () => number {
@@ -83,4 +83,49 @@ export function randomPod(r: () => number, i: number, apps = 6): EnginePod {
   }
   if (r() < 0.5) pod.images = images.filter(() => r() < 0.3);
   return pod;
+}
+
+/**
+ * The benchmark's workload: 20 Deployment-like templates of `pods / 20` replicas each, in
+ * creation order; every filter and score has work: selectors and affinity, tolerations, host
+ * ports, hostname anti-affinity, zone spread (hard and soft), runtimes, images.
+ */
+export function benchPods(count: number): EnginePod[] {
+  const r = rng(7);
+  const templates = Array.from({ length: 20 }, (_, t) => {
+    const pod = randomPod(r, t, 20);
+    const app = `app${t}`;
+    const sel = { matchLabels: { app } };
+    pod.labels = { app, tier: t % 2 ? 'web' : 'db' };
+    pod.runtime = t % 5 === 4 ? 'container' : 'process';
+    pod.requests = { cpuMilli: 50 + 10 * t, memoryBytes: (32 + 8 * t) * 1024 * 1024, ephemeralBytes: t % 3 === 0 ? 1024 ** 3 : 0 };
+    pod.tolerations = [{ key: 'edge', operator: 'Exists' }, { key: 'old', operator: 'Exists', effect: 'PreferNoSchedule' }];
+    pod.nodeSelector = undefined;
+    pod.requiredNodeTerms = t % 4 === 0 ? [[{ key: 'arch', operator: 'DoesNotExist' }]] : [[{ key: 'zone', operator: 'NotIn', values: ['z3'] }], [{ key: 'cores', operator: 'Gt', values: ['2'] }]];
+    pod.preferredNodeTerms = [{ weight: 20 + t, requirements: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }];
+    pod.hostPorts = t === 7 ? [{ port: 9100, protocol: 'TCP' }] : undefined;
+    pod.antiAffinity = t % 5 === 1 ? [{ selector: sel, topologyKey: 'kubernetes.io/hostname' }] : undefined;
+    pod.topologySpread = [
+      { maxSkew: 5, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', selector: sel },
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', selector: sel },
+    ];
+    pod.images = [`app:${1 + (t % 2)}`];
+    return pod;
+  });
+  const per = Math.ceil(count / templates.length);
+  return Array.from({ length: count }, (_, i) => {
+    const tpl = templates[Math.floor(i / per)];
+    return { ...tpl, key: `${tpl.namespace}/${tpl.labels.app}-${i}` };
+  });
+}
+
+/** The benchmark's nodes: roomy edge boxes, so 10,000 pods fit on 5,000 nodes with every filter on. */
+export function benchNodes(count: number): EngineNode[] {
+  const r = rng(11);
+  return Array.from({ length: count }, (_, i) => {
+    const n = randomNode(r, i);
+    n.allocatable = { cpuMilli: 4000 + 1000 * (i % 5), memoryBytes: (8 + (i % 4) * 8) * 1024 ** 3, pods: 110, ephemeralBytes: 100 * 1024 ** 3 };
+    n.unschedulable = i % 50 === 0;
+    return n;
+  });
 }

@@ -45,8 +45,11 @@ export function tolerated(tolerations: EngineToleration[] | undefined, taint: En
 
 /** metav1 LabelSelector semantics: matchLabels AND matchExpressions; an empty selector matches everything. */
 export function selectorMatches(sel: EngineLabelSelector, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
+  const ml = sel.matchLabels;
+  if (ml) for (const k in ml) if (labels[k] !== ml[k]) return false;
+  const exprs = sel.matchExpressions;
+  if (!exprs) return true;
+  for (const e of exprs) {
     const has = Object.prototype.hasOwnProperty.call(labels, e.key);
     const values = e.values ?? [];
     switch (e.operator) {
@@ -67,8 +70,16 @@ export function selectorMatches(sel: EngineLabelSelector, labels: Record<string,
   return true;
 }
 
-/** A canonical string for a selector (sorted), so equal selectors share one counter. */
+const selectorKeys = new WeakMap<EngineLabelSelector, string>();
+
+/** A canonical string for a selector (sorted), so equal selectors share one counter; memoised per object. */
 export function selectorKey(sel: EngineLabelSelector): string {
+  let key = selectorKeys.get(sel);
+  if (key === undefined) selectorKeys.set(sel, (key = computeSelectorKey(sel)));
+  return key;
+}
+
+function computeSelectorKey(sel: EngineLabelSelector): string {
   const labels = Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const exprs = (sel.matchExpressions ?? [])
     .map((e) => [e.key, e.operator, [...(e.values ?? [])].sort()] as const)

@@ -1,7 +1,7 @@
 // Pod records: a pod's requests, selectors, tolerations, ports, images, spread and anti-affinity
 // turned into the integer record the kernels read (assembly/layout.ts P_*), against the table's
 // dictionaries. Interning (ports, topology keys, counters) happens first for a whole batch.
-import { selectorKey, selectorMatches, tolerated } from './dictionary.js';
+import { selectorMatches, tolerated } from './dictionary.js';
 import {
   H_TAINT_WORDS, IMG_MAX_KIB, MAX_SPREAD, OP_ANY, OP_NONE, P_ANTI, P_CPU, P_EPH, P_FIXED, P_FLAGS, P_IMAGE_MAX, P_IMAGES, P_INC,
   P_LEN, P_MEM, P_PORTS, P_PREFERRED, P_REQUIRED, P_RUNTIME, P_SCPU, P_SMEM, P_SPREAD, P_TAINTS,
@@ -32,7 +32,7 @@ export function internPod(table: NodeTable, pod: EnginePod): void {
 function counter(table: NodeTable, kind: 'sel' | 'anti', namespace: string, selector: EngineLabelSelector, topologyKey: string): number {
   const k = table.internTopoKey(topologyKey);
   const term = table.antiTermKey(namespace, selector, topologyKey);
-  const id = table.counters.intern(`${kind}\n${namespace}\n${topologyKey}\n${selectorKey(selector)}`);
+  const id = table.counters.intern(`${kind}\n${term}`);
   if (id === table.counterInfo.length) table.counterInfo.push({ kind, namespace, selector, key: k, term });
   return id;
 }
@@ -128,8 +128,6 @@ export function encodePod(table: NodeTable, pod: EnginePod): PodRecord {
   const pref: number[] = [pod.preferredNodeTerms?.length ?? 0];
   for (const p of pod.preferredNodeTerms ?? []) pref.push(p.weight, ...term(table, p.requirements));
   section(P_PREFERRED, pref);
-  const ports = pairs((pod.hostPorts ?? []).map((hp) => table.ports.get(`${hp.protocol}/${hp.port}`)));
-  section(P_PORTS, [ports.length / 2, ...ports]);
   const images: number[] = [];
   const total = table.live;
   for (const img of pod.images ?? []) {
@@ -147,17 +145,22 @@ export function encodePod(table: NodeTable, pod: EnginePod): PodRecord {
     spread.push(id, table.counterInfo[id].key, c.maxSkew, c.whenUnsatisfiable === 'DoNotSchedule' ? 1 : 0, self);
   }
   section(P_SPREAD, spread);
+  // Everything above depends only on the pod's spec and the node table (the kernels cache on it).
+  const ports = pairs((pod.hostPorts ?? []).map((hp) => table.ports.get(`${hp.protocol}/${hp.port}`)));
+  section(P_PORTS, [ports.length / 2, ...ports]);
   const anti: number[] = [];
   for (const a of pod.antiAffinity ?? []) {
     const id = counter(table, 'sel', pod.namespace, a.selector, a.topologyKey);
     anti.push(id, table.counterInfo[id].key);
   }
   const inc: number[] = [];
+  const terms = table.podTerms(pod);
   for (let c = 0; c < table.counters.size; c++) {
     const info = table.counterInfo[c];
+    if (info.namespace !== pod.namespace) continue;
     // Existing pods' anti-affinity terms that select this pod keep it out of their domains.
-    if (info.kind === 'anti' && info.namespace === pod.namespace && selectorMatches(info.selector, pod.labels)) anti.push(c, info.key);
-    if (table.counterMatches(c, pod)) inc.push(c);
+    if (info.kind === 'anti' && selectorMatches(info.selector, pod.labels)) anti.push(c, info.key);
+    if (table.counterMatches(c, pod, terms)) inc.push(c);
   }
   section(P_ANTI, [anti.length / 2, ...anti]);
   section(P_INC, [inc.length, ...inc]);

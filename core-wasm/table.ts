@@ -1,12 +1,13 @@
 // The host side of the node table: dictionaries, the memory layout (struct-of-arrays columns,
 // assembly/layout.ts), and incremental writes of one node. The kernels read what this writes.
-import { Dictionary, selectorMatches } from './dictionary.js';
+import { Dictionary, selectorKey, selectorMatches } from './dictionary.js';
 import type { Kernel } from './kernel.js';
 import {
   F_PRESENT, F_UNSCHEDULABLE, H_ALLOC, H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_FLAGS,
   H_IMAGE_WORDS, H_IMAGES, H_LABEL_WORDS, H_LABELS, H_LOG, H_PORT_WORDS, H_PORTS, H_REQ, H_RUNTIMES, H_S_AFF,
   H_S_BASE, H_S_DSUM, H_S_MIN, H_S_OK, H_S_SEEN, H_S_SPREAD, H_S_TAINT, H_SREQ, H_STRATEGY, H_TAINT_WORDS,
   H_TAINTS, H_TOTALS, H_W_AFF, H_W_BAL, H_W_IMAGE, H_W_RES, H_W_SPREAD, H_W_TAINT, HEADER_WORDS, MAX_SPREAD,
+  H_S_FIT, H_S_IMG, H_S_KEYS, H_S_STATIC, H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID,
 } from './reference/layout.js';
 import type { EngineLabelSelector, EngineNode, EnginePod, EngineTaint, ScoreWeights } from './types.js';
 
@@ -27,6 +28,8 @@ interface Caps {
 }
 
 const PAGE = 65536;
+/** Room for one pod's static record words (the per-shape cache key); larger pods are simply not cached. */
+const SHAPE_WORDS = 4096;
 const align = (x: number, a: number): number => Math.ceil(x / a) * a;
 const grow = (need: number, cur: number, min: number): number => {
   let c = Math.max(cur, min);
@@ -142,7 +145,8 @@ export class NodeTable {
       [H_DOMAINS, c.k * n * 4], [H_COUNTS, c.c * n * 4], [H_TOTALS, c.c * c.d * 4], [H_COUNTER_KEY, c.c * 4],
       [H_LOG, (Math.max(n, c.d) + 2) * 8], [H_S_OK, n * 4], [H_S_BASE, n * 4], [H_S_AFF, n * 4],
       [H_S_TAINT, n * 4], [H_S_SPREAD, n * 4], [H_S_DSUM, MAX_SPREAD * c.d * 4], [H_S_SEEN, MAX_SPREAD * c.d * 4],
-      [H_S_MIN, 2 * MAX_SPREAD * 4],
+      [H_S_MIN, 2 * MAX_SPREAD * 4], [H_S_STATIC, n * 4], [H_S_IMG, n * 4], [H_S_KEYS, n * 4], [H_S_FIT, n * 4],
+      [H_SHAPE, SHAPE_WORDS * 4],
     ];
     const at = cols.map(([h, bytes]) => [h, take(bytes)] as const);
     this.end = align(p, 64);
@@ -162,6 +166,7 @@ export class NodeTable {
     hw(H_W_TAINT, w.taintToleration); hw(H_W_SPREAD, w.topologySpread); hw(H_W_IMAGE, w.imageLocality);
     hw(H_LABEL_WORDS, c.lw); hw(H_TAINT_WORDS, c.tw); hw(H_IMAGE_WORDS, c.iw); hw(H_PORT_WORDS, c.pw);
     hw(H_DOMAIN_CAP, c.d);
+    hw(H_SHAPE_CAP, SHAPE_WORDS);
     i32.fill(-1, this.h(H_DOMAINS) >> 2, (this.h(H_DOMAINS) >> 2) + c.k * n);
     // ln(n + 2) computed here, once, so both kernels read the same f64 (podtopologyspread topologyNormalizingWeight).
     const log = this.h(H_LOG) >> 3;
@@ -212,16 +217,23 @@ export class NodeTable {
     return this.domains[k].intern(v);
   }
 
-  /** Does pod count in counter c? */
-  counterMatches(c: number, pod: EnginePod): boolean {
+  /** Does pod count in counter c? `terms`: the pod's own anti-affinity term keys (see podTerms). */
+  counterMatches(c: number, pod: EnginePod, terms = this.podTerms(pod)): boolean {
     const info = this.counterInfo[c];
-    if (info.kind === 'sel') return pod.namespace === info.namespace && selectorMatches(info.selector, pod.labels);
-    return (pod.antiAffinity ?? []).some((a) => this.antiTermKey(pod.namespace, a.selector, a.topologyKey) === info.term);
+    if (pod.namespace !== info.namespace) return false;
+    if (info.kind === 'sel') return selectorMatches(info.selector, pod.labels);
+    return terms !== undefined && terms.has(info.term);
+  }
+
+  /** The canonical keys of a pod's anti-affinity terms, or undefined without any. */
+  podTerms(pod: EnginePod): Set<string> | undefined {
+    if (!pod.antiAffinity?.length) return undefined;
+    return new Set(pod.antiAffinity.map((a) => this.antiTermKey(pod.namespace, a.selector, a.topologyKey)));
   }
 
   /** Canonical key of an anti-affinity term. */
   antiTermKey(namespace: string, selector: EngineLabelSelector, topologyKey: string): string {
-    return JSON.stringify([namespace, topologyKey, selector.matchLabels ?? {}, selector.matchExpressions ?? []]);
+    return `${namespace}\n${topologyKey}\n${selectorKey(selector)}`;
   }
 
   /** counts[c][slot] += delta and the domain total with it. */
@@ -257,6 +269,7 @@ export class NodeTable {
    * the table: its domain changes move the per-domain counter totals.
    */
   writeNode(s: number, old: EngineNode | undefined): void {
+    this.invalidateShape();
     const node = this.slots[s]!;
     const n = this.caps.n;
     const i32 = this.i32;
@@ -309,6 +322,7 @@ export class NodeTable {
 
   /** Empties slot s: counts leave their domain totals, every column goes back to zero. */
   clearSlot(s: number): void {
+    this.invalidateShape();
     const n = this.caps.n;
     const i32 = this.i32;
     const f64 = this.f64;
@@ -332,7 +346,13 @@ export class NodeTable {
 
   /** Publishes the slot count to the kernels. */
   setCount(): void {
+    this.invalidateShape();
     this.i32[(this.t >> 2) + H_COUNT] = this.slots.length;
+  }
+
+  /** Node data changed: the kernels' static columns (cached per pod shape) are stale. */
+  invalidateShape(): void {
+    this.i32[(this.t >> 2) + H_SHAPE_VALID] = 0;
   }
 
   /** Number of nodes in the table. */

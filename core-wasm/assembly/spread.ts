@@ -3,17 +3,17 @@
 // nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore), and the soft-constraint score.
 import { ld, ldf, st } from './memory';
 import {
-  F_PRESENT, H_CAP, H_COUNT, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_FLAGS, H_LOG, H_S_DSUM, H_S_MIN, H_S_OK,
-  H_S_SEEN, H_S_SPREAD, MAX_SPREAD, P_SPREAD, SPREAD_WORDS,
+  H_CAP, H_COUNT, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_LOG, H_S_DSUM, H_S_KEYS, H_S_MIN, H_S_OK, H_S_SEEN,
+  H_S_SPREAD, K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, MAX_SPREAD, P_SPREAD, SPREAD_WORDS,
 } from './layout';
-import { hasSpreadKeys, hdr, matchRequired, section } from './filters';
+import { hdr, section } from './filters';
 
 /** Fills DSUM[j][domain] (-1 where no eligible node) and MIN[j] for every constraint j of the pod. */
 export function prepareSpread(t: i32, pod: i32): void {
   const n = hdr(t, H_CAP);
   const d = hdr(t, H_DOMAIN_CAP);
   const count = hdr(t, H_COUNT);
-  const flags = hdr(t, H_FLAGS);
+  const keys = hdr(t, H_S_KEYS);
   const dsum = hdr(t, H_S_DSUM);
   const s = section(pod, P_SPREAD);
   const constraints = ld(s);
@@ -25,8 +25,8 @@ export function prepareSpread(t: i32, pod: i32): void {
     const counts = hdr(t, H_COUNTS) + ld(c) * n * 4;
     const hard = ld(c + 12);
     for (let i = 0; i < count; i++) {
-      if ((ld(flags + i * 4) & F_PRESENT) == 0) continue;
-      if (!hasSpreadKeys(t, pod, i, hard) || !matchRequired(t, pod, i)) continue;
+      const k = ld(keys + i * 4);
+      if ((k & K_AFFINITY) == 0 || (k & (hard != 0 ? K_HARD_KEYS : K_SOFT_KEYS)) == 0) continue;
       const p = row + ld(domains + i * 4) * 4;
       const v = ld(p);
       st(p, (v < 0 ? 0 : v) + ld(counts + i * 4));
@@ -73,7 +73,7 @@ export function scoreSpread(t: i32, pod: i32): void {
   for (let j = 0; j < constraints; j++) st(sizes + j * 4, 0);
   for (let i = 0; i < count; i++) {
     if (ld(ok + i * 4) == 0) continue;
-    if (!hasSpreadKeys(t, pod, i, 0)) {
+    if ((ld(hdr(t, H_S_KEYS) + i * 4) & K_SOFT_KEYS) == 0) {
       st(out + i * 4, -1);
       continue;
     }

@@ -4,11 +4,10 @@
 // a rejected node is reported with the first filter it failed.
 import { ld, ldf } from './memory.js';
 import {
-  H_CAP, H_DOMAIN_CAP, H_DOMAINS, H_FLAGS, H_LABELS, H_PORTS, H_REQ, H_ALLOC, H_RUNTIMES,
-  H_S_DSUM, H_S_MIN, H_TAINT_WORDS, H_TAINTS, H_TOTALS, F_PRESENT, F_UNSCHEDULABLE, OP_ANY, P_ANTI,
-  P_CPU, P_EPH, P_FLAGS, P_MEM, P_PORTS, P_REQUIRED, P_RUNTIME, P_SPREAD, P_TAINTS, PF_TOLERATES_UNSCHEDULABLE,
-  R_AFFINITY, R_ANTI, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, R_PORTS, R_RUNTIME, R_SPREAD, R_TAINT,
-  R_UNSCHEDULABLE, SPREAD_WORDS,
+  H_CAP, H_DOMAIN_CAP, H_DOMAINS, H_LABELS, H_PORTS, H_REQ, H_ALLOC,
+  H_S_DSUM, H_S_MIN, H_S_STATIC, H_TAINT_WORDS, H_TAINTS, H_TOTALS, OP_ANY, P_ANTI, P_CPU, P_EPH, P_MEM,
+  P_PORTS, P_REQUIRED, P_SPREAD, P_TAINTS, R_ANTI, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, R_PORTS, R_SPREAD,
+  SPREAD_WORDS,
 } from './layout.js';
 
 /** The header word h of table t (a column pointer or a size). */
@@ -163,14 +162,11 @@ export function antiAffinityViolated(t: number, pod: number, i: number): boolean
   return false;
 }
 
-/** The first filter node i fails for the pod (a reason code), 0 when it passes all, -1 for an empty slot. */
+/** The first filter node i fails for the pod (a reason code), 0 when it passes all, -1 for an empty slot. Needs prepareStatic. */
 export function firstFailure(t: number, pod: number, i: number): number {
-  const flags = ld(hdr(t, H_FLAGS) + i * 4);
-  if ((flags & F_PRESENT) === 0) return -1;
-  if ((flags & F_UNSCHEDULABLE) !== 0 && (ld(pod + P_FLAGS * 4) & PF_TOLERATES_UNSCHEDULABLE) === 0) return R_UNSCHEDULABLE;
-  if ((ld(hdr(t, H_RUNTIMES) + i * 4) & ld(pod + P_RUNTIME * 4)) === 0) return R_RUNTIME;
-  if (untoleratedTaint(t, pod, i)) return R_TAINT;
-  if (!matchRequired(t, pod, i)) return R_AFFINITY;
+  // Unschedulable, runtime, taints and affinity: static, from S_STATIC (static.ts prepareStatic).
+  const s = ld(hdr(t, H_S_STATIC) + i * 4);
+  if (s !== 0) return s;
   if (portConflict(t, pod, i)) return R_PORTS;
   const fit = fitReason(t, pod, i);
   if (fit !== 0) return fit;

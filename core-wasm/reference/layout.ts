@@ -33,14 +33,25 @@ export const H_TOTALS = 25; // i32[C][D]: the same summed per topology domain of
 export const H_COUNTER_KEY = 26; // i32[C]: topology key of each counter
 export const H_LOG = 27; // f64[N+2]: LOG[n] = ln(n + 2), written by the host so both kernels agree
 export const H_S_OK = 28; // scratch i32[N]: 1 when node i passed every filter for the current pod
-export const H_S_BASE = 29; // scratch i32[N]: weighted resource + balanced + image score
+export const H_S_BASE = 29; // scratch i32[N]: weighted resource + balanced allocation score
 export const H_S_AFF = 30; // scratch i32[N]: raw preferred node affinity
 export const H_S_TAINT = 31; // scratch i32[N]: raw count of untolerated PreferNoSchedule taints
 export const H_S_SPREAD = 32; // scratch i32[N]: raw soft topology spread score, -1 = ignored
 export const H_S_DSUM = 33; // scratch i32[MAX_SPREAD][D]: matching pods per domain, -1 = no eligible node
 export const H_S_SEEN = 34; // scratch i32[MAX_SPREAD][D]: domain has a feasible node
 export const H_S_MIN = 35; // scratch i32[2][MAX_SPREAD]: min matching pods over eligible domains, then soft domain counts
-export const HEADER_WORDS = 36;
+export const H_S_STATIC = 36; // scratch i32[N]: first failing static filter (unschedulable, runtime, taint, affinity), 0, or -1 (empty slot)
+export const H_S_IMG = 37; // scratch i32[N]: weighted image locality score
+export const H_S_KEYS = 38; // scratch i32[N]: K_* bits
+export const H_S_FIT = 39; // scratch i32[N]: NodeResourcesFit reason or 0
+export const H_SHAPE = 40; // scratch i32[SHAPE_CAP]: the static words of the pod the static columns are for
+export const H_SHAPE_CAP = 41;
+export const H_SHAPE_VALID = 42; // 1 while the static columns match H_SHAPE; the host clears it on any node change
+export const HEADER_WORDS = 44;
+
+export const K_HARD_KEYS = 1; // node has the keys of every DoNotSchedule constraint
+export const K_SOFT_KEYS = 2; // node has the keys of every ScheduleAnyway constraint
+export const K_AFFINITY = 4; // node matches nodeSelector and required node affinity
 
 export const F_PRESENT = 1;
 export const F_UNSCHEDULABLE = 2;
@@ -58,7 +69,7 @@ export const P_RUNTIME = 12; // bit of the runtime id the pod needs (0: no node 
 export const P_TAINTS = 13; // word offset of: untolerated hard taint mask[TW], untolerated PreferNoSchedule mask[TW]
 export const P_REQUIRED = 14; // offset of: nTerms (-1: none), terms; term = nReqs, reqs; req = op, nPairs, (word, mask)*
 export const P_PREFERRED = 15; // offset of: nTerms, (weight, term)*
-export const P_PORTS = 16; // offset of: nPairs, (word, mask)*
+export const P_PORTS = 16; // offset of: nPairs, (word, mask)*; sections before it depend only on the pod's spec
 export const P_IMAGES = 17; // offset of: nImages, (word, mask, scaled size KiB)*
 export const P_SPREAD = 18; // offset of: n, (counter, key, maxSkew, hard, selfMatch)*
 export const P_ANTI = 19; // offset of: n, (counter, key)*: reject domains where the counter is > 0

@@ -1,14 +1,16 @@
-// Batch placement, the pipeline in one place: prepare spread → filter + score → (soft spread) →
-// normalise + pick (ties to the lowest slot) → bind, or diagnose the first failing filter per node.
+// Batch placement, the pipeline in one place: static filters and scores (cached per pod shape) →
+// spread counts → resource pass → filter → (soft spread) → normalise + pick (ties to the lowest
+// slot) → bind; or, when nothing fits, diagnose the first failing filter per node.
 import { ld, ldf, st, stf } from './memory.js';
 import {
   H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_BASE,
-  H_S_OK, H_S_SPREAD, H_S_TAINT, H_SREQ, H_TOTALS, H_W_AFF, H_W_SPREAD, H_W_TAINT, O_NODE,
+  H_S_FIT, H_S_IMG, H_S_OK, H_S_SPREAD, H_S_STATIC, H_S_TAINT, P_ANTI, H_SREQ, H_TOTALS, H_W_AFF, H_W_SPREAD, H_W_TAINT, O_NODE,
   O_REASONS, O_SCORE, OUT_WORDS, P_CPU, P_EPH, P_INC, P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
 } from './layout.js';
-import { firstFailure, hdr, section } from './filters.js';
-import { baseScore, normalize, preferredAffinity, preferredTaints } from './scores.js';
+import { antiAffinityViolated, firstFailure, hdr, portConflict, section, spreadViolated } from './filters.js';
+import { normalize, resourcePass } from './scores.js';
 import { prepareSpread, scoreSpread, softConstraints } from './spread.js';
+import { prepareStatic, sameShape } from './static.js';
 
 /** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass. */
 const pass = { maxAff: 0, maxTaint: 0 };
@@ -44,29 +46,34 @@ export function bindPod(t: number, pod: number, node: number, sign: number): voi
   }
 }
 
-/** Filters every node and scores the feasible ones into the scratch columns; returns how many fit. */
+/** Combines the static and resource columns with the per-node dynamic filters into S_OK; returns how many fit. */
 export function filterAndScore(t: number, pod: number): number {
   const count = hdr(t, H_COUNT);
   const ok = hdr(t, H_S_OK);
-  const base = hdr(t, H_S_BASE);
+  const stat = hdr(t, H_S_STATIC);
+  const fit = hdr(t, H_S_FIT);
   const aff = hdr(t, H_S_AFF);
   const taint = hdr(t, H_S_TAINT);
+  const ports = ld(section(pod, P_PORTS)) > 0;
+  const spread = ld(section(pod, P_SPREAD)) > 0;
+  const anti = ld(section(pod, P_ANTI)) > 0;
   let feasible = 0;
   pass.maxAff = 0;
   pass.maxTaint = 0;
   for (let i = 0; i < count; i++) {
-    if (firstFailure(t, pod, i) !== 0) {
+    let fits = ld(stat + i * 4) === 0 && ld(fit + i * 4) === 0;
+    if (fits && ports && portConflict(t, pod, i)) fits = false;
+    if (fits && spread && spreadViolated(t, pod, i)) fits = false;
+    if (fits && anti && antiAffinityViolated(t, pod, i)) fits = false;
+    if (!fits) {
       st(ok + i * 4, 0);
       continue;
     }
     feasible++;
     st(ok + i * 4, 1);
-    st(base + i * 4, baseScore(t, pod, i));
-    const a = preferredAffinity(t, pod, i);
-    st(aff + i * 4, a);
+    const a = ld(aff + i * 4);
     if (a > pass.maxAff) pass.maxAff = a;
-    const tt = preferredTaints(t, pod, i);
-    st(taint + i * 4, tt);
+    const tt = ld(taint + i * 4);
     if (tt > pass.maxTaint) pass.maxTaint = tt;
   }
   return feasible;
@@ -107,7 +114,7 @@ export function selectBest(t: number, pod: number, out: number): number {
   let bestScore = -1;
   for (let i = 0; i < count; i++) {
     if (ld(ok + i * 4) === 0) continue;
-    let total = ld(hdr(t, H_S_BASE) + i * 4);
+    let total = ld(hdr(t, H_S_BASE) + i * 4) + ld(hdr(t, H_S_IMG) + i * 4);
     total += wAff * normalize(ld(hdr(t, H_S_AFF) + i * 4), pass.maxAff, 0);
     total += wTaint * normalize(ld(hdr(t, H_S_TAINT) + i * 4), pass.maxTaint, 1);
     if (soft) {
@@ -128,7 +135,9 @@ export function selectBest(t: number, pod: number, out: number): number {
 /** Places one pod: writes its slot (or -1), score and reasons to out; returns the slot. */
 export function placeOne(t: number, pod: number, out: number): number {
   for (let k = 0; k < OUT_WORDS; k++) st(out + k * 4, 0);
+  if (!sameShape(t, pod)) prepareStatic(t, pod);
   if (ld(section(pod, P_SPREAD)) > 0) prepareSpread(t, pod);
+  resourcePass(t, pod);
   if (filterAndScore(t, pod) === 0) {
     diagnose(t, pod, out);
     st(out + O_NODE * 4, -1);

@@ -1,12 +1,13 @@
 // Scores: the per-node formulas of kube-scheduler's default score plugins, each on the integer
 // 0–100 scale (framework.MaxNodeScore). Division of non-negative integers is written
 // Math.floor(a / b), which equals Go's int64 division for every a < 2^53.
-import { ld, ldf, popcnt32 } from './memory.js';
+import { ld, ldf, popcnt32, st } from './memory.js';
 import {
-  H_ALLOC, H_CAP, H_IMAGES, H_REQ, H_SREQ, H_STRATEGY, H_TAINT_WORDS, H_TAINTS, H_W_BAL, H_W_IMAGE, H_W_RES,
+  H_ALLOC, H_CAP, H_COUNT, H_IMAGES, H_REQ, H_S_BASE, H_S_FIT, H_SREQ, H_STRATEGY, H_TAINT_WORDS, H_TAINTS,
+  H_W_BAL, H_W_RES,
   IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED, P_SCPU, P_SMEM, P_TAINTS,
 } from './layout.js';
-import { hdr, matchTerm, section, termWords } from './filters.js';
+import { fitReason, hdr, matchTerm, section, termWords } from './filters.js';
 
 /** noderesources/least_allocated.go leastRequestedScore: ((capacity - requested) * 100) / capacity. */
 export function leastRequested(requested: number, capacity: number): number {
@@ -95,13 +96,20 @@ export function imageLocality(t: number, pod: number, i: number): number {
   return imageScore(sum, ld(pod + P_IMAGE_MAX * 4));
 }
 
-/** The weighted, already normalised part of a node's score: resources, balance, image locality. */
-export function baseScore(t: number, pod: number, i: number): number {
-  return (
-    hdr(t, H_W_RES) * resourceScore(t, pod, i) +
-    hdr(t, H_W_BAL) * balancedScore(t, pod, i) +
-    hdr(t, H_W_IMAGE) * imageLocality(t, pod, i)
-  );
+/**
+ * The resource pass, every node: S_FIT = NodeResourcesFit reason (0 = fits) and S_BASE = weighted
+ * NodeResourcesFit + BalancedAllocation scores. The wasm twin does two nodes per step (f64x2).
+ */
+export function resourcePass(t: number, pod: number): void {
+  const count = hdr(t, H_COUNT);
+  const fit = hdr(t, H_S_FIT);
+  const base = hdr(t, H_S_BASE);
+  const wRes = hdr(t, H_W_RES);
+  const wBal = hdr(t, H_W_BAL);
+  for (let i = 0; i < count; i++) {
+    st(fit + i * 4, fitReason(t, pod, i));
+    st(base + i * 4, wRes * resourceScore(t, pod, i) + wBal * balancedScore(t, pod, i));
+  }
 }
 
 /** NodeAffinity score (node_affinity.go): sum of the weights of the preferred terms the node matches. */

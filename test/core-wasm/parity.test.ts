@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createBalancer, createEngine, type BalancerAlgorithm, type Engine, type Placement } from '../../core-wasm/index.js';
-import { randomNode, randomPod, rng } from './random-cluster.js';
+import { randomNode, randomPod, rng } from '../../bench/engine-cluster.js';
 
 /** Runs one random scenario on an engine: nodes, bindings, batches, node changes, more batches. */
 function scenario(e: Engine, seed: number, nodes: number, pods: number): Placement[] {

@@ -1,0 +1,98 @@
+// npm run bench:engine [-- --json] [-- --nodes N --pods P]
+// Places P pods onto N nodes (every filter and score on) with the wasm engine and its reference
+// twin side by side, times Maglev builds and measures Maglev disruption. Prints a table; with
+// --json, one JSON object on the last line. A benchmark, not a test: it asserts nothing but parity.
+import { performance } from 'node:perf_hooks';
+import { createBalancer, createEngine, type Engine, type EngineNode, type EnginePod, type Placement } from '../core-wasm/index.js';
+import { benchNodes, benchPods } from './engine-cluster.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const json = args.includes('--json');
+const NODES = flag('nodes', 5000);
+const PODS = flag('pods', 10000);
+const BATCH = flag('batch', 1000);
+
+/** Places all pods in batches; returns placements and seconds spent in schedule(). */
+async function place(impl: 'wasm' | 'reference', nodes: EngineNode[], pods: EnginePod[]): Promise<{ out: Placement[]; seconds: number }> {
+  const e: Engine = await createEngine({ impl, maxNodes: nodes.length });
+  for (const n of nodes) e.upsertNode(n);
+  e.schedule(pods.slice(0, 1).map((p) => ({ ...p, key: `warm/${p.key}` })));
+  const out: Placement[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < pods.length; i += BATCH) out.push(...e.schedule(pods.slice(i, i + BATCH)));
+  return { out, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Median of `runs` timings of fn, in ms. */
+function median(runs: number, fn: () => void): number {
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  return t.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+async function maglev(impl: 'wasm' | 'reference'): Promise<{ buildMs: number; disruption: number; pickNs: number }> {
+  const b = await createBalancer({ impl, algorithm: 'maglev', tableSize: 65537 });
+  const thousand = Array.from({ length: 1000 }, (_, i) => ({ id: `10.1.${i >> 8}.${i & 255}:8080` }));
+  const buildMs = median(9, () => b.setEndpoints(thousand));
+  const hundred = thousand.slice(0, 100);
+  b.setEndpoints(hundred);
+  // Every table slot is an equal share of the key space: hash h lands on slot h mod M.
+  const slots = Uint32Array.from({ length: 65537 }, (_, i) => i);
+  const before = [...b.pickBatch(slots)].map((i) => b.endpoints[i].id);
+  const gone = hundred[42].id;
+  b.setEndpoints(hundred.filter((e) => e.id !== gone));
+  const after = [...b.pickBatch(slots)].map((i) => b.endpoints[i].id);
+  let moved = 0;
+  before.forEach((id, k) => {
+    if (id !== gone && after[k] !== id) moved++;
+  });
+  const keys = Array.from({ length: 100000 }, (_, i) => `192.168.${(i >> 8) & 255}.${i & 255}:${i % 60000}`);
+  const hashes = keys.map((k) => b.hashKey(k));
+  const t0 = performance.now();
+  let sink = 0;
+  for (const h of hashes) sink += b.pick(h);
+  const pickNs = ((performance.now() - t0) * 1e6) / hashes.length + (sink < 0 ? 1 : 0);
+  return { buildMs, disruption: moved / slots.length, pickNs };
+}
+
+const nodes = benchNodes(NODES);
+const pods = benchPods(PODS);
+const w = await place('wasm', nodes, pods);
+const ref = await place('reference', nodes, pods);
+const identical = JSON.stringify(w.out) === JSON.stringify(ref.out);
+const placed = w.out.filter((p) => p.node).length;
+const mw = await maglev('wasm');
+const mr = await maglev('reference');
+const result = {
+  nodes: NODES,
+  pods: PODS,
+  batch: BATCH,
+  placed,
+  identical,
+  wasmSeconds: +w.seconds.toFixed(3),
+  referenceSeconds: +ref.seconds.toFixed(3),
+  wasmPlacementsPerSec: Math.round(PODS / w.seconds),
+  referencePlacementsPerSec: Math.round(PODS / ref.seconds),
+  ratio: +(ref.seconds / w.seconds).toFixed(2),
+  maglevBuildMs: +mw.buildMs.toFixed(3),
+  maglevBuildMsReference: +mr.buildMs.toFixed(3),
+  maglevDisruption: +mw.disruption.toFixed(5),
+  maglevPickNs: +mw.pickNs.toFixed(1),
+  node: process.version,
+};
+console.log(`engine: ${NODES} nodes, ${PODS} pods in batches of ${BATCH}, every filter and score on (${placed} placed, wasm = reference: ${identical})`);
+console.log('| measure | wasm | reference | ratio |');
+console.log('| --- | ---: | ---: | ---: |');
+console.log(`| placements/s | ${result.wasmPlacementsPerSec} | ${result.referencePlacementsPerSec} | ${result.ratio}× |`);
+console.log(`| Maglev build, 65537 slots × 1000 backends (ms) | ${result.maglevBuildMs} | ${result.maglevBuildMsReference} | ${(mr.buildMs / mw.buildMs).toFixed(2)}× |`);
+console.log(`| Maglev pick (ns, incl. call) | ${result.maglevPickNs} | ${mr.pickNs.toFixed(1)} | |`);
+console.log(`| Maglev disruption, 1 of 100 removed (beyond its share) | ${(mw.disruption * 100).toFixed(3)}% | ${(mr.disruption * 100).toFixed(3)}% | |`);
+if (json) console.log(JSON.stringify(result));
