@@ -22,6 +22,10 @@ export interface MasterConfig {
   nodeMonitorGraceMs: number;
   /** Pods on an unreachable node are evicted after this long (their default toleration). 30 s. */
   podEvictionTimeoutMs: number;
+  /** First retry delay of a Job after a pod failure, doubled per failure up to 6 min. 10 s, as Kubernetes. */
+  jobBackoffBaseMs: number;
+  /** How often each HorizontalPodAutoscaler is evaluated. 15 s, as Kubernetes' --horizontal-pod-autoscaler-sync-period. */
+  hpaSyncPeriodMs: number;
   /** The scheduling engine: the WebAssembly build, or the TS reference twin. */
   engine: 'wasm' | 'reference';
   /** Print start-up banner and progress. */
@@ -40,6 +44,8 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   httpHost: '0.0.0.0',
   nodeMonitorGraceMs: 10_000,
   podEvictionTimeoutMs: 30_000,
+  jobBackoffBaseMs: 10_000,
+  hpaSyncPeriodMs: 15_000,
   engine: 'wasm',
   quiet: false,
 });
@@ -53,6 +59,8 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.int(cfg.httpPort, 'httpPort', -1, 65535, true);
   c.int(cfg.nodeMonitorGraceMs, 'nodeMonitorGraceMs', 100, 3_600_000, true);
   c.int(cfg.podEvictionTimeoutMs, 'podEvictionTimeoutMs', 0, 86_400_000, true);
+  c.int(cfg.jobBackoffBaseMs, 'jobBackoffBaseMs', 0, 3_600_000, true);
+  c.int(cfg.hpaSyncPeriodMs, 'hpaSyncPeriodMs', 100, 3_600_000, true);
   c.oneOf(cfg.engine, 'engine', ['wasm', 'reference'], true);
   c.throwIfAny();
   return Object.freeze(cfg);

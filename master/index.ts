@@ -13,6 +13,7 @@ import { Broker, type Inbound } from './broker/index.js';
 import { resolveConfig, type MasterConfig } from './config.js';
 import { startDeploymentController } from './controllers/deployment/sync.js';
 import { startGarbageCollector } from './controllers/gc.js';
+import { startJobController } from './controllers/job/sync.js';
 import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
@@ -99,6 +100,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
     startReplicaSetController(ctx),
     startDeploymentController(ctx),
     startNodeLifecycleController(ctx, { podEvictionTimeoutMs: config.podEvictionTimeoutMs }),
+    startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
   ];
   const scheduler = startScheduler(ctx, engine);
   controllers.push(scheduler);

@@ -158,12 +158,13 @@ export class Objects {
     const info = kindOf(kind);
     if (info.kind === 'Pod' && !opts.force) {
       const marked = await this.mutate<KObject>('Pod', namespace, name, (p) => {
-        if (!p.spec?.nodeName || p.metadata.deletionTimestamp) return undefined;
+        if (!p.spec?.nodeName || p.metadata.deletionTimestamp || podFinished(p)) return undefined;
         p.metadata.deletionTimestamp = new Date().toISOString();
         return p;
       });
       if (!marked) throw notFound(info, namespace, name);
-      if (marked.spec?.nodeName) return marked;
+      // A finished pod has nothing left to stop (and is no longer in its node's desired set): remove it now.
+      if (marked.spec?.nodeName && !podFinished(marked)) return marked;
     }
     try {
       return withVersion(await this.store.delete<KObject>(this.key(info, namespace, name)));
@@ -190,6 +191,11 @@ export class Objects {
     if (!n) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `namespaces "${ns}" not found`);
     if (n.metadata.deletionTimestamp) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `namespace "${ns}" is being terminated`);
   }
+}
+
+/** A pod that ran to the end (Succeeded or Failed): its agent already dropped it. */
+function podFinished(p: KObject): boolean {
+  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 }
 
 /** The kubectl wording of a missing object: `deployments.apps "web" not found`. */

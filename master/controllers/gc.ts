@@ -8,7 +8,7 @@ import { WorkQueue } from './queue.js';
 import type { Controller, ControllerContext } from './types.js';
 
 /** Kinds that can be dependents (have ownerReferences). */
-const dependentKinds = ['Pod', 'ReplicaSet'];
+const dependentKinds = ['Pod', 'ReplicaSet', 'Job'];
 
 /** Starts the garbage collector. */
 export function startGarbageCollector(ctx: ControllerContext): Controller {

@@ -1,0 +1,171 @@
+/**
+ * The Job controller (batch/v1): runs pods from the template until `completions` succeed, at most
+ * `parallelism` at once; replaces failed pods after a doubling back-off until `backoffLimit`; fails the
+ * Job at `activeDeadlineSeconds`; keeps status (active, ready, succeeded, failed, startTime,
+ * completionTime, conditions Complete/Failed) and deletes a finished Job after ttlSecondsAfterFinished
+ * (Kubernetes' TTL-after-finished controller; the garbage collector then removes its pods).
+ */
+import type { Condition, Job, Pod } from '../../../protocol/index.js';
+import { cacheKey } from '../../informer.js';
+import { WorkQueue } from '../queue.js';
+import { controllerOf, controllerRef, deletionOrder, isActive, isReady, isTerminating } from '../pods.js';
+import type { Controller, ControllerContext } from '../types.js';
+import { backoffDelay, deadlineAt, failureOf, finishedCondition, isComplete, lastFailureTime, wantActive, type JobCounts } from './rules.js';
+
+/** Options of the Job controller. */
+export interface JobControllerOptions {
+  /** First retry delay after a pod failure, doubled per failure (Kubernetes: 10 s). */
+  backoffBaseMs: number;
+}
+
+/** At most this many pod creations per sync (Kubernetes' burstReplicas). */
+const burst = 500;
+
+/** Labels Kubernetes puts on a Job's pods. */
+export function jobPodLabels(job: Job): Record<string, string> {
+  return {
+    'batch.kubernetes.io/controller-uid': job.metadata.uid!,
+    'batch.kubernetes.io/job-name': job.metadata.name,
+    'controller-uid': job.metadata.uid!,
+    'job-name': job.metadata.name,
+  };
+}
+
+/** The pod a Job creates from its template. */
+export function podFromJob(job: Job): Pod {
+  const t = job.spec.template;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: '',
+      generateName: `${job.metadata.name}-`,
+      namespace: job.metadata.namespace,
+      labels: { ...(t.metadata?.labels ?? {}), ...jobPodLabels(job) },
+      ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+      ownerReferences: [controllerRef(job)],
+    },
+    spec: structuredClone(t.spec),
+    status: { phase: 'Pending' },
+  };
+}
+
+/** Starts the Job controller. */
+export function startJobController(ctx: ControllerContext, opts: JobControllerOptions = { backoffBaseMs: 10_000 }): Controller {
+  const { informers, objects, events } = ctx;
+  const queue = new WorkQueue('job', sync);
+
+  informers.on('Job', (j, old) => {
+    const o = j ?? old!;
+    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
+  });
+  informers.on('Pod', (p, old) => {
+    const pod = p ?? old!;
+    const ref = controllerOf(pod);
+    if (ref?.kind === 'Job') queue.add(cacheKey(pod.metadata.namespace, ref.name));
+  });
+
+  async function sync(key: string): Promise<void> {
+    const [ns, name] = key.split('/');
+    const job = informers.get<Job>('Job', ns, name);
+    if (!job || isTerminating(job)) return;
+    const now = Date.now();
+    if (finishedCondition(job)) return expireIfDue(job, now);
+
+    const pods = informers.list<Pod>('Pod', ns).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+    const active = pods.filter(isActive);
+    const failedPods = pods.filter((p) => p.status?.phase === 'Failed');
+    // Counts never go down: a user deleting finished pods must not buy the Job more attempts.
+    const counts: JobCounts = {
+      active: active.length,
+      succeeded: Math.max(job.status?.succeeded ?? 0, pods.filter((p) => p.status?.phase === 'Succeeded').length),
+      failed: Math.max(job.status?.failed ?? 0, failedPods.length),
+    };
+    const started = job.status?.startTime ? job : { ...job, status: { ...job.status, startTime: new Date(now).toISOString() } };
+
+    const failure = failureOf(started, counts, active, now);
+    const complete = !failure && isComplete(job, counts);
+    let lastRevision = 0;
+    if (failure || complete) {
+      // A finished Job leaves nothing running (Kubernetes deletes the active pods of a failed or complete Job).
+      lastRevision = await deletePods(job, active, failure ? `Job failed: ${failure.reason}` : 'Job completed');
+      counts.active = 0;
+      events.object('Job', ns, name, failure ? 'Warning' : 'Normal', failure ? failure.reason : 'Completed', failure ? failure.message : 'Job completed');
+    } else {
+      const want = wantActive(job, counts);
+      if (active.length < want) {
+        const wait = retryWait(counts.failed, failedPods, now);
+        if (wait > 0) queue.addAfter(key, wait);
+        else lastRevision = await createPods(job, Math.min(want - active.length, burst));
+      } else if (active.length > want) lastRevision = await deletePods(job, [...active].sort(deletionOrder).slice(0, active.length - want), 'parallelism lowered');
+      const deadline = deadlineAt(started);
+      if (deadline !== undefined) queue.addAfter(key, Math.max(0, deadline - now) + 10);
+    }
+    if (lastRevision) await informers.waitForRevision(lastRevision);
+    await writeStatus(job, started.status!.startTime!, counts, pods, failure, complete, now);
+  }
+
+  /** How long to wait before replacing failed pods (0 = now), from the last failure's time. */
+  function retryWait(failed: number, failedPods: Pod[], now: number): number {
+    if (failed === 0) return 0;
+    const last = lastFailureTime(failedPods);
+    if (last === undefined) return 0;
+    return Math.max(0, last + backoffDelay(failed, opts.backoffBaseMs) - now);
+  }
+
+  async function createPods(job: Job, n: number): Promise<number> {
+    const created = await Promise.all(Array.from({ length: n }, () => objects.create(podFromJob(job))));
+    for (const p of created) events.object('Job', job.metadata.namespace, job.metadata.name, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}`);
+    return Math.max(0, ...created.map((p) => Number(p.metadata.resourceVersion)));
+  }
+
+  async function deletePods(job: Job, pods: Pod[], why: string): Promise<number> {
+    let rev = 0;
+    for (const p of pods) {
+      const d = await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch((err) => {
+        if (err?.code === 'SKIFF_ERR_NOT_FOUND') return undefined;
+        throw err;
+      });
+      if (d) rev = Math.max(rev, Number(d.metadata.resourceVersion));
+      events.object('Job', job.metadata.namespace, job.metadata.name, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name} (${why})`);
+    }
+    return rev;
+  }
+
+  async function writeStatus(job: Job, startTime: string, counts: JobCounts, pods: Pod[], failure: { reason: string; message: string } | undefined, complete: boolean, now: number): Promise<void> {
+    const at = new Date(now).toISOString();
+    const conditions: Condition[] = [...(job.status?.conditions ?? [])];
+    if (failure) conditions.push({ type: 'Failed', status: 'True', reason: failure.reason, message: failure.message, lastProbeTime: at, lastTransitionTime: at } as Condition);
+    if (complete) conditions.push({ type: 'Complete', status: 'True', lastProbeTime: at, lastTransitionTime: at } as Condition);
+    const status: NonNullable<Job['status']> = {
+      ...(job.status ?? {}),
+      startTime,
+      active: counts.active,
+      ready: counts.active === 0 ? 0 : pods.filter((p) => isActive(p) && isReady(p)).length,
+      succeeded: counts.succeeded,
+      failed: counts.failed,
+      ...(conditions.length ? { conditions } : {}),
+      ...(complete ? { completionTime: at } : {}),
+    };
+    await objects.mutate<Job>('Job', job.metadata.namespace, job.metadata.name, (cur) => {
+      if (cur.metadata.uid !== job.metadata.uid || finishedCondition(cur)) return undefined;
+      cur.status = status;
+      return cur;
+    });
+  }
+
+  /** ttlSecondsAfterFinished: delete the Job (its pods follow by cascade) once the time has passed. */
+  async function expireIfDue(job: Job, now: number): Promise<void> {
+    const ttl = job.spec.ttlSecondsAfterFinished;
+    if (ttl === undefined) return;
+    const finished = Date.parse(job.status?.completionTime ?? finishedCondition(job)?.lastTransitionTime ?? '');
+    const due = (Number.isFinite(finished) ? finished : now) + ttl * 1000;
+    if (now < due) return queue.addAfter(cacheKey(job.metadata.namespace, job.metadata.name), due - now + 10);
+    events.object('Job', job.metadata.namespace, job.metadata.name, 'Normal', 'Expired', `Job finished more than ${ttl}s ago (ttlSecondsAfterFinished)`);
+    await objects.delete('Job', job.metadata.namespace, job.metadata.name).catch((err) => {
+      if (err?.code !== 'SKIFF_ERR_NOT_FOUND') throw err;
+    });
+  }
+
+  return { name: 'job', idle: () => queue.idle(), stop: () => queue.stop() };
+}
