@@ -159,6 +159,9 @@ class MqttApi implements Api {
   }
 
   async close(): Promise<void> {
+    // Acks for messages still arriving (a watch being cancelled) may be written after the broker has
+    // closed the socket on our DISCONNECT: that EPIPE is expected, not an error to crash on.
+    this.client.on('error', () => {});
     await this.client.endAsync();
   }
 }

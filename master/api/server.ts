@@ -7,6 +7,7 @@ import { Checker, SkiffError, decodeObject, encode, parseManifests, toWireError,
 import type { Identity } from '../broker/acl.js';
 import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
 import { cordon, del, describe, drain, get, list, scale } from './handlers/objects.js';
+import { rollout } from './handlers/rollout.js';
 import { logs, watch } from './handlers/streams.js';
 import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
 
@@ -23,6 +24,7 @@ const handlers: Partial<Record<ApiVerb, Handler>> = {
   cordon: cordon(true),
   uncordon: cordon(false),
   drain,
+  rollout,
   version: async (ctx) => ({ version: 'v' + ctx.version }),
 };
 
