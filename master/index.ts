@@ -14,6 +14,7 @@ import { resolveConfig, type MasterConfig } from './config.js';
 import { startDeploymentController } from './controllers/deployment/sync.js';
 import { startGarbageCollector } from './controllers/gc.js';
 import { startJobController } from './controllers/job/sync.js';
+import { startDaemonSetController } from './controllers/daemonset/sync.js';
 import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
@@ -101,6 +102,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
     startDeploymentController(ctx),
     startNodeLifecycleController(ctx, { podEvictionTimeoutMs: config.podEvictionTimeoutMs }),
     startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
+    startDaemonSetController(ctx),
   ];
   const scheduler = startScheduler(ctx, engine);
   controllers.push(scheduler);
