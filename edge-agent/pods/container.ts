@@ -47,6 +47,8 @@ export class ContainerRunner {
   private graceMs = 0;
   private current: Promise<void> = Promise.resolve();
   private readonly backoff: CrashBackoff;
+  /** Why the agent killed the running attempt (a failed probe), for its terminated state. */
+  private killMessage?: string;
 
   constructor(
     readonly name: string,
@@ -84,8 +86,10 @@ export class ContainerRunner {
       this.deps.onChange();
     }
     const exit = await handle.exited;
+    const message = this.killMessage ?? exit.message;
+    this.killMessage = undefined;
     const terminated: ContainerState = {
-      terminated: { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}), reason: exit.reason, ...(exit.message ? { message: exit.message } : {}), startedAt: handle.startedAt.toISOString(), finishedAt: exit.finishedAt.toISOString() },
+      terminated: { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}), reason: exit.reason, ...(message ? { message } : {}), startedAt: handle.startedAt.toISOString(), finishedAt: exit.finishedAt.toISOString() },
     };
     if (this.halted || !shouldRestart(this.deps.restartPolicy, exit.exitCode)) {
       this.state = terminated;
@@ -112,6 +116,16 @@ export class ContainerRunner {
   }
 
   private wake?: () => void;
+
+  /**
+   * Kills the running attempt (SIGTERM, SIGKILL after graceMs) without halting the runner: kubelet's answer
+   * to a failed liveness or startup probe. The restart policy and back-off then decide what follows.
+   */
+  kill(message: string, graceMs: number): void {
+    if (!this.state.running || !this.handle || this.halted) return;
+    this.killMessage = message;
+    void this.handle.stop(graceMs);
+  }
 
   /** Stops it for good: SIGTERM, SIGKILL after graceMs; no more restarts. */
   async stop(graceMs: number): Promise<void> {

@@ -82,7 +82,7 @@ export class PodRunner {
     const plan = await this.prepare(desired).finally(() => (this.preparing = false));
     if (plan && !this.stopped) {
       this.start(plan);
-      this.probe();
+      this.probe(plan);
     }
     this.report();
   }
@@ -124,7 +124,7 @@ export class PodRunner {
     const logDir = podLogDir(this.ctx.logsDir, this.pod);
     const podRef = `${this.namespace}/${this.name}`;
     this.containers = plan.launches.map(
-      (l) =>
+      (l, i) =>
         new ContainerRunner(l.name, {
           driver: plan.driver,
           restartPolicy: this.pod.spec.restartPolicy ?? 'Always',
@@ -136,15 +136,26 @@ export class PodRunner {
             logFile: path.join(logDir, l.name, `${restartCount}.log`),
             stateDir: path.join(this.ctx.podsDir, this.uid),
           }),
-          onChange: () => this.report(),
+          onChange: () => {
+            this.probers[i]?.sync();
+            this.report();
+          },
           onRestart: (e) => this.ctx.onRestart(this.uid, e),
         }),
     );
     for (const c of this.containers) c.start();
   }
 
-  private probe(): void {
-    this.probers = this.pod.spec.containers.map((c) => proberFor(c, () => this.report()));
+  private probe(plan: Plan): void {
+    const graceMs = (this.pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S) * 1000;
+    this.probers = this.pod.spec.containers.map((c, i) => {
+      const runner = this.containers[i];
+      const l = plan.launches[i];
+      // Probes reach the process over loopback: process pods share the host network.
+      const target = { containerName: c.name, host: '127.0.0.1', ports: this.ports, env: l.env, workingDir: l.workingDir };
+      return proberFor(c, { container: runner, target, kill: (m) => runner.kill(m, graceMs), onChange: () => this.report() });
+    });
+    for (const p of this.probers) p.sync();
   }
 
   private report(): void {
@@ -172,10 +183,10 @@ export class PodRunner {
   status(): PodStatus {
     const views: ContainerView[] = this.prepared
       ? this.containers.map((c, i) => {
-          const ready = this.probers[i]?.ready(c) ?? false;
+          const ready = this.probers[i]?.ready() ?? false;
           return {
             finished: c.finished,
-            status: { name: c.name, ready, started: c.state.running !== undefined, restartCount: c.restartCount, state: c.state, ...(c.lastState ? { lastState: c.lastState } : {}) },
+            status: { name: c.name, ready, started: this.probers[i]?.started() ?? false, restartCount: c.restartCount, state: c.state, ...(c.lastState ? { lastState: c.lastState } : {}) },
           };
         })
       : this.pod.spec.containers.map((c) => ({

@@ -1,20 +1,30 @@
 /**
- * The probe step of the pod lifecycle. Until liveness/readiness/startup probes land, a container is ready
- * while it runs: Kubernetes' rule for a container without a readinessProbe. A real prober plugs in here
- * (`proberFor` returns one per container) and calls `onChange` when its verdict flips.
+ * The probe step of the pod lifecycle. A container without probes is ready and started while it runs
+ * (Kubernetes' rule without readinessProbe/startupProbe); one with probes gets a ContainerProber
+ * (edge-agent/probes/), which follows its attempts, kills it on a failing liveness/startup verdict and
+ * decides readiness.
  */
 import type { Container } from '../../protocol/types.js';
-import type { ContainerRunner } from './container.js';
+import { ContainerProber, type ProberDeps } from '../probes/prober.js';
 
 /** Decides one container's readiness. */
 export interface Prober {
-  ready(c: ContainerRunner): boolean;
+  /** containerStatuses[].ready */
+  ready(): boolean;
+  /** containerStatuses[].started */
+  started(): boolean;
+  /** Called on every change of the container's state. */
+  sync(): void;
   stop(): void;
 }
 
-const runningIsReady: Prober = { ready: (c) => c.state.running !== undefined, stop: () => {} };
+function runningIsReady(deps: ProberDeps): Prober {
+  const running = () => deps.container.state.running !== undefined;
+  return { ready: running, started: running, sync: () => {}, stop: () => {} };
+}
 
-/** The prober of a container (probes fields are read here once they are supported). */
-export function proberFor(_container: Container, _onChange: () => void): Prober {
-  return runningIsReady;
+/** The prober of a container. */
+export function proberFor(container: Container, deps: ProberDeps): Prober {
+  const probed = container.livenessProbe || container.readinessProbe || container.startupProbe;
+  return probed ? new ContainerProber(container, deps) : runningIsReady(deps);
 }
