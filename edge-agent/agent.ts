@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeObject, encode } from '../protocol/codec.js';
-import type { DesiredMessage, LeaseMessage, NodeStatusMessage, PodReport } from '../protocol/messages.js';
+import type { DesiredMessage, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { layout, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
@@ -19,6 +19,7 @@ import { scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
+import { ServiceProxy } from './proxy/proxy.js';
 import { PodReporter } from './reporter.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
@@ -47,11 +48,15 @@ export class Agent extends EventEmitter {
   private readonly rpc: RpcServer;
   private readonly session: Session;
   private readonly metrics: MetricsSampler;
+  /** The service proxy (kube-proxy's role); undefined with `proxy: false`. */
+  readonly proxy?: ServiceProxy;
   private timers: NodeJS.Timeout[] = [];
   private desiredQueue: Promise<void> = Promise.resolve();
   private fellBack = false;
   private subscribed = false;
   private stopped = false;
+  /** What happened since the connection was lost (or since a start from the cache), reported on reconnect. */
+  private offline?: { since: number; startedFromCache: number; restarts: Map<string, number> };
 
   constructor(options: AgentOptions) {
     super();
@@ -96,6 +101,7 @@ export class Agent extends EventEmitter {
       log: scoped(this.log, 'mqtt'),
     });
     this.metrics = new MetricsSampler(this.pods);
+    if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
   }
 
   /** True while connected to the master and subscribed to the node's topics. */
@@ -147,6 +153,7 @@ export class Agent extends EventEmitter {
       this.log.info(`starting ${cached.pods.length} pod(s) of cached generation ${cached.generation} before the master is reachable`);
       this.generation = cached.generation;
       this.pods.apply(cached);
+      if (cached.pods.length) this.offline = { since: Date.now(), startedFromCache: cached.pods.length, restarts: new Map() };
     } catch (err) {
       this.log.error(`desired cache unreadable, ignored: ${(err as Error).message}`);
     }
@@ -165,6 +172,7 @@ export class Agent extends EventEmitter {
     this.session.on('connect', () => void this.onConnect());
     this.session.on('offline', () => {
       this.subscribed = false;
+      this.offline ??= { since: Date.now(), startedFromCache: 0, restarts: new Map() };
       this.log.warn(`lost the connection to ${this.cfg.master}; pods keep running, reconnecting`);
       this.emit('disconnected');
     });
@@ -175,10 +183,14 @@ export class Agent extends EventEmitter {
   private async onConnect(): Promise<void> {
     this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames)), 1, true);
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
+    this.proxy?.beginResync();
+    const serviceTopics = this.proxy ? [topics.service('+', '+')] : [];
     await Promise.all(
-      [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+')].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
+      [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+'), ...serviceTopics].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
     );
-    this.reporter.full();
+    // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
+    if (this.proxy) this.timers.push(setTimeout(() => void this.proxy?.endResync(), 2000).unref());
+    if (this.reporter.full(this.offlineReport())) this.offline = undefined;
     this.lease();
     this.subscribed = this.session.connected;
     if (this.subscribed) this.emit('connected');
@@ -209,6 +221,7 @@ export class Agent extends EventEmitter {
     const t = parseTopic(topic);
     if (t?.type === 'nodeDesired' && t.node === this.name) this.onDesired(payload);
     else if (t?.type === 'nodeRpcReq' && t.node === this.name) this.rpc.handle(t.id, payload);
+    else if (t?.type === 'service' && this.proxy) void this.proxy.handle(t.namespace, t.name, payload);
     else this.log.debug(`ignored a message on ${topic}`);
   }
 
@@ -248,7 +261,19 @@ export class Agent extends EventEmitter {
     if (r) this.emit('podStatus', r);
   }
 
+  private offlineReport(): OfflineReport | undefined {
+    const o = this.offline;
+    if (!o) return undefined;
+    const restarts = [...o.restarts].flatMap(([uid, count]) => {
+      const r = this.pods.get(uid);
+      return r ? [{ namespace: r.namespace, name: r.name, uid, count }] : [];
+    });
+    this.log.info(`back after ${((Date.now() - o.since) / 1000).toFixed(1)} s offline: ${restarts.reduce((n, r) => n + r.count, 0)} container restart(s), ${o.startedFromCache} pod(s) started from the cache`);
+    return { forMs: Date.now() - o.since, startedFromCache: o.startedFromCache, restarts };
+  }
+
   private podRestarted(uid: string, e: RestartEvent): void {
+    if (this.offline && !this.connected) this.offline.restarts.set(uid, (this.offline.restarts.get(uid) ?? 0) + 1);
     this.log.info(`pod ${uid}: container ${e.container} restarted (restartCount ${e.restartCount}, ${e.delayMs ? `after ${e.delayMs} ms back-off` : `${e.latencyMs} ms after its exit`})`);
     this.emit('restart', { uid, ...e });
   }
@@ -274,6 +299,7 @@ export class Agent extends EventEmitter {
     this.rpc.close();
     this.reporter.close();
     await this.desiredQueue;
+    await this.proxy?.close();
     await this.pods.shutdown(opts.stopPods ?? true);
     await this.session.stop({ topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) });
   }

@@ -8,6 +8,7 @@ import { SkiffError } from '../protocol/errors.js';
 import { isTopicLevel } from '../protocol/topics.js';
 import type { StringMap } from '../protocol/types.js';
 import { consoleLogger, type Logger } from './log.js';
+import type { ProxyOptions } from './proxy/options.js';
 
 /** What `startAgent` takes. Only `master` is required (and `token` on the first join). */
 export interface AgentOptions {
@@ -38,6 +39,8 @@ export interface AgentOptions {
   crashLoop?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
   /** How long a leftover process from a previous run gets after SIGTERM before SIGKILL; default 2000 ms. */
   leftoverGraceMs?: number;
+  /** The service proxy's options (edge-agent/proxy/options.ts); false runs no proxy. */
+  proxy?: ProxyOptions | false;
   logger?: Logger;
 }
 

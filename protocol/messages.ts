@@ -74,6 +74,18 @@ export interface PodsMessage {
   gone?: string[];
   /** The desired generation these reports answer to. */
   generation?: number;
+  /** With the first full report after a reconnect: what the agent did while it had no master. */
+  offline?: OfflineReport;
+}
+
+/** What an agent did while it could not reach the master (sent once, when it is back). */
+export interface OfflineReport {
+  /** ms without a connection: since it was lost, or since the agent started from its cache. */
+  forMs: number;
+  /** Pods started from the on-disk desired cache before the master was reachable (after a reboot). */
+  startedFromCache: number;
+  /** Container restarts while offline, per pod (their restartCount in the full report already counts them). */
+  restarts: { namespace: string; name: string; uid: string; count: number }[];
 }
 
 /** `nodes/{node}/metrics`. */
@@ -173,6 +185,8 @@ export interface ServiceMessage {
   name: string;
   type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
   sessionAffinity: 'None' | 'ClientIP';
+  /** The service's virtual address in 127.0.0.0/8 (every agent's proxy listens on it), or 'None' (headless). */
+  clusterIP?: string;
   annotations?: StringMap;
   ports: { name?: string; port: number; protocol: 'TCP' | 'UDP'; targetPort: number | string; nodePort?: number }[];
   endpoints: {
@@ -182,5 +196,7 @@ export interface ServiceMessage {
     ready: boolean;
     /** Resolved target port per service port name ('' for an unnamed port). */
     ports: Record<string, number>;
+    /** Balancer weight 0..65535 from the pod's `service.skiff.io/weight` annotation; default 1. */
+    weight?: number;
   }[];
 }
