@@ -66,7 +66,7 @@ export class KernelBalancer implements Balancer {
   }
 
   private get i32(): Int32Array {
-    if (this.kernel.memory.buffer !== this.buf) {
+    if (this.buf.byteLength === 0) {
       this.buf = this.kernel.memory.buffer;
       this.i32v = new Int32Array(this.buf);
     }

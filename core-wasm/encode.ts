@@ -105,8 +105,26 @@ export interface PodRecord {
   f64: [cpu: number, mem: number, eph: number, scpu: number, smem: number];
 }
 
-/** Encodes a pod against the table's current dictionaries. */
+/**
+ * Encodes a pod against the table's current dictionaries. Replicas of one template encode to the
+ * same words, so the words are memoised by the pod's spec (everything but key and requests) until
+ * a dictionary changes (table.epoch).
+ */
 export function encodePod(table: NodeTable, pod: EnginePod): PodRecord {
+  const r = pod.requests;
+  const f64: PodRecord['f64'] = [r.cpuMilli, r.memoryBytes, r.ephemeralBytes, r.cpuMilli || DEFAULT_MILLI_CPU, r.memoryBytes || DEFAULT_MEMORY];
+  const spec = JSON.stringify([
+    pod.namespace, pod.labels, pod.runtime, pod.nodeSelector, pod.requiredNodeTerms, pod.preferredNodeTerms,
+    pod.tolerations, pod.hostPorts, pod.antiAffinity, pod.topologySpread, pod.images,
+  ]);
+  const memo = table.memo();
+  let words = memo.get(spec);
+  if (!words) memo.set(spec, (words = encodeWords(table, pod)));
+  return { words, f64 };
+}
+
+/** The i32 words of a pod's record (the f64 request words left 0). */
+function encodeWords(table: NodeTable, pod: EnginePod): number[] {
   const w: number[] = new Array(P_FIXED).fill(0);
   const tolerations = pod.tolerations;
   w[P_FLAGS] = tolerated(tolerations, UNSCHEDULABLE_TAINT) ? PF_TOLERATES_UNSCHEDULABLE : 0;
@@ -166,11 +184,7 @@ export function encodePod(table: NodeTable, pod: EnginePod): PodRecord {
   section(P_INC, [inc.length, ...inc]);
   if (w.length % 2) w.push(0);
   w[P_LEN] = w.length;
-  const r = pod.requests;
-  return {
-    words: w,
-    f64: [r.cpuMilli, r.memoryBytes, r.ephemeralBytes, r.cpuMilli || DEFAULT_MILLI_CPU, r.memoryBytes || DEFAULT_MEMORY],
-  };
+  return w;
 }
 
 /** Writes a record at byte address p (8-aligned); returns the address after it. */

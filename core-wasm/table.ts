@@ -7,7 +7,7 @@ import {
   H_IMAGE_WORDS, H_IMAGES, H_LABEL_WORDS, H_LABELS, H_LOG, H_PORT_WORDS, H_PORTS, H_REQ, H_RUNTIMES, H_S_AFF,
   H_S_BASE, H_S_DSUM, H_S_MIN, H_S_OK, H_S_SEEN, H_S_SPREAD, H_S_TAINT, H_SREQ, H_STRATEGY, H_TAINT_WORDS,
   H_TAINTS, H_TOTALS, H_W_AFF, H_W_BAL, H_W_IMAGE, H_W_RES, H_W_SPREAD, H_W_TAINT, HEADER_WORDS, MAX_SPREAD,
-  H_S_FIT, H_S_IMG, H_S_KEYS, H_S_STATIC, H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID,
+  H_S_FIT, H_S_IMG, H_S_KEYS, H_S_STATIC, H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_KEY_DOMAINS, H_S_SPREADF,
 } from './reference/layout.js';
 import type { EngineLabelSelector, EngineNode, EnginePod, EngineTaint, ScoreWeights } from './types.js';
 
@@ -63,6 +63,9 @@ export class NodeTable {
   end = 0;
   private caps: Caps = { n: 0, lw: 0, tw: 0, iw: 0, pw: 0, k: 0, d: 0, c: 0 };
   private syncedKeys = 0;
+  /** Pod record words by spec, valid while no dictionary changes (see encode.ts encodePod). */
+  private memoWords = new Map<string, number[]>();
+  private memoSizes = '';
   private syncedCounters = 0;
   private buf: ArrayBuffer = new ArrayBuffer(0);
   private i32v = new Int32Array(0);
@@ -79,13 +82,14 @@ export class NodeTable {
 
   /** An i32 view of kernel memory (renewed after growth). */
   get i32(): Int32Array {
-    if (this.kernel.memory.buffer !== this.buf) this.views();
+    // Growing linear memory detaches the old buffer (byteLength 0): then take new views.
+    if (this.buf.byteLength === 0) this.views();
     return this.i32v;
   }
 
   /** An f64 view of kernel memory. */
   get f64(): Float64Array {
-    if (this.kernel.memory.buffer !== this.buf) this.views();
+    if (this.buf.byteLength === 0) this.views();
     return this.f64v;
   }
 
@@ -105,6 +109,19 @@ export class NodeTable {
     const have = this.kernel.memory.buffer.byteLength;
     if (end > have) this.kernel.memory.grow(Math.ceil((end - have) / PAGE));
   }
+
+  /** The record memo, emptied whenever a node or dictionary changed since it was filled. */
+  memo(): Map<string, number[]> {
+    const sizes = `${this.nodeEpoch},${this.counters.size},${this.ports.size},${this.topoKeys.size},${this.caps.tw}`;
+    if (sizes !== this.memoSizes || this.memoWords.size > 10_000) {
+      this.memoWords = new Map();
+      this.memoSizes = sizes;
+    }
+    return this.memoWords;
+  }
+
+  /** Bumped on every node write or removal (labels, taints, images and counts feed pod records). */
+  nodeEpoch = 0;
 
   /** True when some dictionary outgrew its column capacity. */
   needsRelayout(): boolean {
@@ -127,9 +144,9 @@ export class NodeTable {
       tw: words(this.taints.size, o.tw),
       iw: words(this.images.size, o.iw),
       pw: words(this.ports.size, o.pw),
-      k: grow(this.topoKeys.size, o.k, 2),
+      k: grow(this.topoKeys.size, o.k, 8),
       d: grow(Math.max(0, ...this.domains.map((d) => d.size)), o.d, 4),
-      c: grow(this.counters.size, o.c, 4),
+      c: grow(this.counters.size, o.c, 64),
     };
     this.caps = c;
     let p = align(this.kernel.heapBase(), 64);
@@ -146,7 +163,7 @@ export class NodeTable {
       [H_LOG, (Math.max(n, c.d) + 2) * 8], [H_S_OK, n * 4], [H_S_BASE, n * 4], [H_S_AFF, n * 4],
       [H_S_TAINT, n * 4], [H_S_SPREAD, n * 4], [H_S_DSUM, MAX_SPREAD * c.d * 4], [H_S_SEEN, MAX_SPREAD * c.d * 4],
       [H_S_MIN, 2 * MAX_SPREAD * 4], [H_S_STATIC, n * 4], [H_S_IMG, n * 4], [H_S_KEYS, n * 4], [H_S_FIT, n * 4],
-      [H_SHAPE, SHAPE_WORDS * 4],
+      [H_SHAPE, SHAPE_WORDS * 4], [H_KEY_DOMAINS, c.k * 4], [H_S_SPREADF, n * 8],
     ];
     const at = cols.map(([h, bytes]) => [h, take(bytes)] as const);
     this.end = align(p, 64);
@@ -214,7 +231,10 @@ export class NodeTable {
     const v = node.labels[this.topoKeys.values[k]];
     if (v === undefined) return -1;
     while (this.domains.length <= k) this.domains.push(new Dictionary());
-    return this.domains[k].intern(v);
+    const d = this.domains[k].intern(v);
+    // Publish the key's domain count (ids < D are guaranteed by needsRelayout before kernels run).
+    if (this.t !== 0 && k < this.caps.k && d < this.caps.d) this.i32[(this.h(H_KEY_DOMAINS) >> 2) + k] = this.domains[k].size;
+    return d;
   }
 
   /** Does pod count in counter c? `terms`: the pod's own anti-affinity term keys (see podTerms). */
@@ -270,6 +290,7 @@ export class NodeTable {
    */
   writeNode(s: number, old: EngineNode | undefined): void {
     this.invalidateShape();
+    this.nodeEpoch++;
     const node = this.slots[s]!;
     const n = this.caps.n;
     const i32 = this.i32;
@@ -323,6 +344,7 @@ export class NodeTable {
   /** Empties slot s: counts leave their domain totals, every column goes back to zero. */
   clearSlot(s: number): void {
     this.invalidateShape();
+    this.nodeEpoch++;
     const n = this.caps.n;
     const i32 = this.i32;
     const f64 = this.f64;

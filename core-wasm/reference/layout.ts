@@ -47,7 +47,9 @@ export const H_S_FIT = 39; // scratch i32[N]: NodeResourcesFit reason or 0
 export const H_SHAPE = 40; // scratch i32[SHAPE_CAP]: the static words of the pod the static columns are for
 export const H_SHAPE_CAP = 41;
 export const H_SHAPE_VALID = 42; // 1 while the static columns match H_SHAPE; the host clears it on any node change
-export const HEADER_WORDS = 44;
+export const H_KEY_DOMAINS = 43; // i32[K]: domain ids in use per topology key (≤ D)
+export const H_S_SPREADF = 44; // scratch f64[N]: soft spread score being summed
+export const HEADER_WORDS = 46;
 
 export const K_HARD_KEYS = 1; // node has the keys of every DoNotSchedule constraint
 export const K_SOFT_KEYS = 2; // node has the keys of every ScheduleAnyway constraint

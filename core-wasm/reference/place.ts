@@ -7,9 +7,9 @@ import {
   H_S_FIT, H_S_IMG, H_S_OK, H_S_SPREAD, H_S_STATIC, H_S_TAINT, P_ANTI, H_SREQ, H_TOTALS, H_W_AFF, H_W_SPREAD, H_W_TAINT, O_NODE,
   O_REASONS, O_SCORE, OUT_WORDS, P_CPU, P_EPH, P_INC, P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
 } from './layout.js';
-import { antiAffinityViolated, firstFailure, hdr, portConflict, section, spreadViolated } from './filters.js';
+import { antiAffinityViolated, firstFailure, hdr, portConflict, section } from './filters.js';
 import { normalize, resourcePass } from './scores.js';
-import { prepareSpread, scoreSpread, softConstraints } from './spread.js';
+import { prepareSpread, scoreSpread, softConstraints, spreadPass } from './spread.js';
 import { prepareStatic, sameShape } from './static.js';
 
 /** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass. */
@@ -57,26 +57,32 @@ export function filterAndScore(t: number, pod: number): number {
   const ports = ld(section(pod, P_PORTS)) > 0;
   const spread = ld(section(pod, P_SPREAD)) > 0;
   const anti = ld(section(pod, P_ANTI)) > 0;
+  combineStaticAndFit(t);
+  // The dynamic filters, one pass each over the nodes still in (same results as firstFailure's order).
+  for (let i = 0; i < count; i++) if (ports && ld(ok + i * 4) !== 0 && portConflict(t, pod, i)) st(ok + i * 4, 0);
+  if (spread) spreadPass(t, pod);
+  for (let i = 0; i < count; i++) if (anti && ld(ok + i * 4) !== 0 && antiAffinityViolated(t, pod, i)) st(ok + i * 4, 0);
   let feasible = 0;
   pass.maxAff = 0;
   pass.maxTaint = 0;
   for (let i = 0; i < count; i++) {
-    let fits = ld(stat + i * 4) === 0 && ld(fit + i * 4) === 0;
-    if (fits && ports && portConflict(t, pod, i)) fits = false;
-    if (fits && spread && spreadViolated(t, pod, i)) fits = false;
-    if (fits && anti && antiAffinityViolated(t, pod, i)) fits = false;
-    if (!fits) {
-      st(ok + i * 4, 0);
-      continue;
-    }
+    if (ld(ok + i * 4) === 0) continue;
     feasible++;
-    st(ok + i * 4, 1);
     const a = ld(aff + i * 4);
     if (a > pass.maxAff) pass.maxAff = a;
     const tt = ld(taint + i * 4);
     if (tt > pass.maxTaint) pass.maxTaint = tt;
   }
   return feasible;
+}
+
+/** S_OK = 1 where the static filters and NodeResourcesFit pass (the wasm twin does four nodes per step). */
+export function combineStaticAndFit(t: number): void {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const stat = hdr(t, H_S_STATIC);
+  const fit = hdr(t, H_S_FIT);
+  for (let i = 0; i < count; i++) st(ok + i * 4, (ld(stat + i * 4) | ld(fit + i * 4)) === 0 ? 1 : 0);
 }
 
 /** Counts, for a pod no node accepts, the first failing filter of every node into out[O_REASONS]. */
@@ -92,6 +98,10 @@ export function diagnose(t: number, pod: number, out: number): void {
 export function selectBest(t: number, pod: number, out: number): number {
   const count = hdr(t, H_COUNT);
   const ok = hdr(t, H_S_OK);
+  const base = hdr(t, H_S_BASE);
+  const img = hdr(t, H_S_IMG);
+  const aff = hdr(t, H_S_AFF);
+  const taint = hdr(t, H_S_TAINT);
   const spread = hdr(t, H_S_SPREAD);
   const soft = softConstraints(pod) > 0;
   if (soft) scoreSpread(t, pod);
@@ -112,16 +122,34 @@ export function selectBest(t: number, pod: number, out: number): number {
   const wSpread = hdr(t, H_W_SPREAD);
   let best = -1;
   let bestScore = -1;
+  // Raw values repeat across nodes (0, or one preference weight): remember the last division.
+  let affRaw = 0;
+  let affNorm = normalize(0, pass.maxAff, 0);
+  let taintRaw = 0;
+  let taintNorm = normalize(0, pass.maxTaint, 1);
+  let spreadRaw = -1;
+  let spreadNorm = 0;
   for (let i = 0; i < count; i++) {
     if (ld(ok + i * 4) === 0) continue;
-    let total = ld(hdr(t, H_S_BASE) + i * 4) + ld(hdr(t, H_S_IMG) + i * 4);
-    total += wAff * normalize(ld(hdr(t, H_S_AFF) + i * 4), pass.maxAff, 0);
-    total += wTaint * normalize(ld(hdr(t, H_S_TAINT) + i * 4), pass.maxTaint, 1);
+    let total = ld(base + i * 4) + ld(img + i * 4);
+    const a = ld(aff + i * 4);
+    if (a !== affRaw) {
+      affRaw = a;
+      affNorm = normalize(a, pass.maxAff, 0);
+    }
+    const tt = ld(taint + i * 4);
+    if (tt !== taintRaw) {
+      taintRaw = tt;
+      taintNorm = normalize(tt, pass.maxTaint, 1);
+    }
+    total += wAff * affNorm + wTaint * taintNorm;
     if (soft) {
       const s = ld(spread + i * 4);
-      let norm = 0;
-      if (s >= 0) norm = maxSpread === 0 ? 100 : Math.floor((100 * (maxSpread + minSpread - s)) / maxSpread);
-      total += wSpread * norm;
+      if (s !== spreadRaw) {
+        spreadRaw = s;
+        spreadNorm = s < 0 ? 0 : maxSpread === 0 ? 100 : Math.floor((100 * (maxSpread + minSpread - s)) / maxSpread);
+      }
+      total += wSpread * spreadNorm;
     }
     if (total > bestScore) {
       bestScore = total;
