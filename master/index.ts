@@ -15,6 +15,7 @@ import { startDeploymentController } from './controllers/deployment/sync.js';
 import { startGarbageCollector } from './controllers/gc.js';
 import { startJobController } from './controllers/job/sync.js';
 import { startDaemonSetController } from './controllers/daemonset/sync.js';
+import { startCronJobController } from './controllers/cronjob/sync.js';
 import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
@@ -103,6 +104,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
     startNodeLifecycleController(ctx, { podEvictionTimeoutMs: config.podEvictionTimeoutMs }),
     startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
     startDaemonSetController(ctx),
+    startCronJobController(ctx),
   ];
   const scheduler = startScheduler(ctx, engine);
   controllers.push(scheduler);
