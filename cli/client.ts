@@ -24,6 +24,8 @@ export async function connectApi(conn: Connection): Promise<Api> {
     connectTimeout: conn.timeoutMs,
   });
   await waitConnected(client, conn);
+  // Errors after the connect (ECONNRESET when the master dies) end in 'close', which fails what is pending.
+  client.on('error', () => {});
   const pending = new Map<string, Pending>();
   client.on('message', (_topic, payload) => {
     let res: ApiResponse;

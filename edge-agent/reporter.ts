@@ -2,7 +2,7 @@
  * Pod status reports on `nodes/{node}/pods`: changes within the debounce window (≈ 50 ms) go out as one
  * PodsMessage. While offline nothing is queued except `gone` uids: on reconnect the agent sends a full report.
  */
-import type { PodReport, PodsMessage } from '../protocol/messages.js';
+import type { OfflineReport, PodReport, PodsMessage } from '../protocol/messages.js';
 
 /** Batches pod reports. */
 export class PodReporter {
@@ -34,12 +34,12 @@ export class PodReporter {
     this.schedule();
   }
 
-  /** Sends every pod now (`full: true`), with any pending `gone`. */
-  full(): void {
+  /** Sends every pod now (`full: true`), with any pending `gone` and the offline report, if any. Returns whether it went out. */
+  full(offline?: OfflineReport): boolean {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.dirty.clear();
-    this.send({ pods: this.all(), full: true });
+    return this.send({ pods: this.all(), full: true, ...(offline ? { offline } : {}) });
   }
 
   /** Stops sending. */
@@ -60,11 +60,13 @@ export class PodReporter {
     if (pods.length || this.gone.size) this.send({ pods });
   }
 
-  private send(m: PodsMessage): void {
-    if (this.closed) return;
+  private send(m: PodsMessage): boolean {
+    if (this.closed) return false;
     const gone = [...this.gone];
     const generation = this.generation();
     const msg: PodsMessage = { ...m, ...(gone.length ? { gone } : {}), ...(generation !== undefined ? { generation } : {}) };
-    if (this.publish(msg)) this.gone.clear();
+    if (!this.publish(msg)) return false;
+    this.gone.clear();
+    return true;
   }
 }

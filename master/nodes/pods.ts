@@ -4,7 +4,7 @@
  * `gone` uids finish graceful deletions.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Pod, PodReport, PodsMessage } from '../../protocol/index.js';
+import type { OfflineReport, Pod, PodReport, PodsMessage } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
 
 /** Merges an agent's status into the stored pod, keeping the scheduler's PodScheduled condition. */
@@ -14,10 +14,22 @@ function mergeStatus(cur: Pod, r: PodReport): Pod['status'] {
   return { ...r.status, conditions: scheduled ? [scheduled, ...conditions] : conditions };
 }
 
+/** Records an agent's offline report as events: one on the node, one per pod that restarted meanwhile. */
+function recordOffline(ctx: ControllerContext, node: string, o: OfflineReport): void {
+  if (typeof o.forMs !== 'number' || !Array.isArray(o.restarts)) return;
+  const restarts = o.restarts.filter((r) => r && typeof r.name === 'string' && typeof r.namespace === 'string' && Number.isInteger(r.count));
+  const total = restarts.reduce((n, r) => n + r.count, 0);
+  const which = restarts.slice(0, 5).map((r) => `${r.namespace}/${r.name} ×${r.count}`).join(', ');
+  const cached = Number.isInteger(o.startedFromCache) && o.startedFromCache > 0 ? `; started ${o.startedFromCache} pod(s) from its cache` : '';
+  ctx.events.object('Node', undefined, node, total ? 'Warning' : 'Normal', 'AgentReconnected', `Node ${node} was disconnected for ${(o.forMs / 1000).toFixed(1)} s; meanwhile ${total} container restart(s)${which ? ` (${which})` : ''}${cached}`);
+  for (const r of restarts) ctx.events.object('Pod', r.namespace, r.name, 'Warning', 'RestartedWhileOffline', `${r.count} container restart(s) while node ${node} could not reach the master`);
+}
+
 /** Applies one `pods` message from `node`. */
 export async function onPodsReport(ctx: ControllerContext, node: string, m: PodsMessage): Promise<void> {
   const { informers, objects } = ctx;
   if (!Array.isArray(m.pods)) throw new Error('pods: must be a list');
+  if (m.offline && typeof m.offline === 'object') recordOffline(ctx, node, m.offline);
   await Promise.all(
     m.pods.map(async (r) => {
       if (!r || typeof r.namespace !== 'string' || typeof r.name !== 'string' || typeof r.status !== 'object' || r.status === null) return;

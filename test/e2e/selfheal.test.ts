@@ -96,10 +96,12 @@ describe('e2e: self-healing with real processes', () => {
     expect(readyOf(node)).toBe('Unknown');
     expect(node?.spec?.taints?.map((t) => `${t.key}:${t.effect}`)).toContain('node.skiff.io/unreachable:NoExecute');
 
-    // The board comes back (its pid files point at dead processes): Ready, and nothing of phoenix runs twice.
+    // The board comes back: it starts its cached pods before it reaches the master (offline autonomy), then
+    // converges on the master's desired set, which no longer has them: nothing of phoenix runs twice.
     bootAgent(victim);
     await waitFor(async () => (await readyNodes()).length === 2 && !(await listNodes(api!)).some((n) => n.spec?.taints?.length), 'the board Ready and untainted again', 20_000, 100);
-    expect(processesWith(`${marker}-phoenix`)).toHaveLength(4);
+    await waitFor(() => processesWith(`${marker}-phoenix`).length === 4, 'converged: exactly 4 phoenix processes', 10_000);
+    expect(recordedPids(agentDir(victim)).size).toBe(0);
     await api!.request('delete', { kind: 'Deployment', namespace: 'default', name: 'phoenix' });
     await waitFor(() => processesWith(`${marker}-phoenix`).length === 0, 'phoenix processes gone', 20_000);
   }, 90_000);
@@ -141,6 +143,12 @@ describe('e2e: self-healing with real processes', () => {
     expect(back.filter((p) => p.spec.nodeName === board).map((p) => p.metadata.uid).sort()).toEqual([...mine].sort());
     for (const [u, pid] of restarted) expect(recordedPids(agentDir(board)).get(u)).toEqual([pid]);
     expect(processesWith(`${marker}-cached`)).toHaveLength(2);
+    // The board reports what it did without a master: an event on its node.
+    const ev = await waitFor(async () => {
+      const d = await api!.request<{ events?: { reason: string; message: string }[] }>('describe', { kind: 'Node', name: board });
+      return d.events?.find((e) => e.reason === 'AgentReconnected');
+    }, 'an AgentReconnected event', 10_000, 100);
+    expect(ev.message).toContain(`started ${mine.length} pod(s) from its cache`);
     await api!.request('delete', { kind: 'Deployment', namespace: 'default', name: 'cached' });
     await waitFor(() => processesWith(`${marker}-cached`).length === 0, 'cached processes gone', 20_000);
   }, 90_000);
