@@ -83,7 +83,12 @@ export function combineStaticAndFit(t: i32): void {
   const ok = hdr(t, H_S_OK);
   const stat = hdr(t, H_S_STATIC);
   const fit = hdr(t, H_S_FIT);
-  for (let i = 0; i < count; i++) st(ok + i * 4, (ld(stat + i * 4) | ld(fit + i * 4)) == 0 ? 1 : 0);
+  const zero = i32x4.splat(0);
+  const one = i32x4.splat(1);
+  for (let i = 0; i < count; i += 4) {
+    const bad = v128.or(v128.load(stat + i * 4), v128.load(fit + i * 4));
+    v128.store(ok + i * 4, v128.and(i32x4.eq(bad, zero), one));
+  }
 }
 
 /** Counts, for a pod no node accepts, the first failing filter of every node into out[O_REASONS]. */

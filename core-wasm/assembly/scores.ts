@@ -1,13 +1,13 @@
 // Scores: the per-node formulas of kube-scheduler's default score plugins, each on the integer
 // 0–100 scale (framework.MaxNodeScore). Integer division is i32 division; f64 steps are the
 // same IEEE operations as in reference/, so both give identical results.
-import { ld, ldf, popcnt32, st } from './memory';
+import { ld, ldf, popcnt32 } from './memory';
 import {
   H_ALLOC, H_CAP, H_COUNT, H_IMAGES, H_REQ, H_S_BASE, H_S_FIT, H_SREQ, H_STRATEGY, H_TAINT_WORDS, H_TAINTS,
-  H_W_BAL, H_W_RES,
+  H_W_BAL, H_W_RES, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, P_EPH,
   IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED, P_SCPU, P_SMEM, P_TAINTS,
 } from './layout';
-import { fitReason, hdr, matchTerm, section, termWords } from './filters';
+import { hdr, matchTerm, section, termWords } from './filters';
 
 /** noderesources/least_allocated.go leastRequestedScore: ((capacity - requested) * 100) / capacity. */
 export function leastRequested(requested: f64, capacity: f64): i32 {
@@ -98,17 +98,82 @@ export function imageLocality(t: i32, pod: i32, i: i32): i32 {
 
 /**
  * The resource pass, every node: S_FIT = NodeResourcesFit reason (0 = fits) and S_BASE = weighted
- * NodeResourcesFit + BalancedAllocation scores. The wasm twin does two nodes per step (f64x2).
+ * NodeResourcesFit + BalancedAllocation scores, two nodes per step in f64x2 lanes. Every lane
+ * does the IEEE operations of fitReason, leastRequested/mostRequested and balancedAllocation
+ * (the reference twin calls those per node), so the results are identical. Called once per pod.
  */
 export function resourcePass(t: i32, pod: i32): void {
+  const n = hdr(t, H_CAP);
   const count = hdr(t, H_COUNT);
   const fit = hdr(t, H_S_FIT);
   const base = hdr(t, H_S_BASE);
-  const wRes = hdr(t, H_W_RES);
-  const wBal = hdr(t, H_W_BAL);
-  for (let i = 0; i < count; i++) {
-    st(fit + i * 4, fitReason(t, pod, i));
-    st(base + i * 4, wRes * resourceScore(t, pod, i) + wBal * balancedScore(t, pod, i));
+  const alloc = hdr(t, H_ALLOC);
+  const req = hdr(t, H_REQ);
+  const sreq = hdr(t, H_SREQ);
+  const most = hdr(t, H_STRATEGY) == 1;
+  const wRes = f64x2.splat(<f64>hdr(t, H_W_RES));
+  const wBal = f64x2.splat(<f64>hdr(t, H_W_BAL));
+  const cpu = ldf(pod + P_CPU * 4);
+  const mem = ldf(pod + P_MEM * 4);
+  const eph = ldf(pod + P_EPH * 4);
+  const vCpu = f64x2.splat(cpu);
+  const vMem = f64x2.splat(mem);
+  const vEph = f64x2.splat(eph);
+  const vScpu = f64x2.splat(ldf(pod + P_SCPU * 4));
+  const vSmem = f64x2.splat(ldf(pod + P_SMEM * 4));
+  // A zero request always fits: its lanes' masks are forced off.
+  const cpuOn = i64x2.splat(cpu > 0 ? -1 : 0);
+  const memOn = i64x2.splat(mem > 0 ? -1 : 0);
+  const ephOn = i64x2.splat(eph > 0 ? -1 : 0);
+  const zero = f64x2.splat(0);
+  const one = f64x2.splat(1);
+  const two = f64x2.splat(2);
+  const hundred = f64x2.splat(100);
+  for (let i = 0; i < count; i += 2) {
+    const aCpu = v128.load(alloc + i * 8);
+    const aMem = v128.load(alloc + (n + i) * 8);
+    const aEph = v128.load(alloc + (2 * n + i) * 8);
+    const aPods = v128.load(alloc + (3 * n + i) * 8);
+    const rCpu = v128.load(req + i * 8);
+    const rMem = v128.load(req + (n + i) * 8);
+    const rEph = v128.load(req + (2 * n + i) * 8);
+    const rPods = v128.load(req + (3 * n + i) * 8);
+    // fitReason: pods, then cpu, memory, ephemeral; the first failing wins.
+    const mPods = f64x2.gt(f64x2.add(rPods, one), aPods);
+    const mCpu = v128.and(cpuOn, f64x2.gt(vCpu, f64x2.sub(aCpu, rCpu)));
+    const mMem = v128.and(memOn, f64x2.gt(vMem, f64x2.sub(aMem, rMem)));
+    const mEph = v128.and(ephOn, f64x2.gt(vEph, f64x2.sub(aEph, rEph)));
+    let reason = v128.bitselect(i64x2.splat(R_EPHEMERAL), i64x2.splat(0), mEph);
+    reason = v128.bitselect(i64x2.splat(R_MEMORY), reason, mMem);
+    reason = v128.bitselect(i64x2.splat(R_CPU), reason, mCpu);
+    reason = v128.bitselect(i64x2.splat(R_PODS), reason, mPods);
+    store<i32>(fit + i * 4, <i32>i64x2.extract_lane(reason, 0));
+    store<i32>(fit + i * 4 + 4, <i32>i64x2.extract_lane(reason, 1));
+    // NodeResourcesFit score on the non-zero requests.
+    const sCpu = f64x2.add(v128.load(sreq + i * 8), vScpu);
+    const sMem = f64x2.add(v128.load(sreq + (n + i) * 8), vSmem);
+    let cpuScore: v128;
+    let memScore: v128;
+    if (most) {
+      cpuScore = f64x2.floor(f64x2.div(f64x2.mul(f64x2.min(sCpu, aCpu), hundred), aCpu));
+      memScore = f64x2.floor(f64x2.div(f64x2.mul(f64x2.min(sMem, aMem), hundred), aMem));
+      cpuScore = v128.bitselect(zero, cpuScore, f64x2.eq(aCpu, zero));
+      memScore = v128.bitselect(zero, memScore, f64x2.eq(aMem, zero));
+    } else {
+      cpuScore = f64x2.floor(f64x2.div(f64x2.mul(f64x2.sub(aCpu, sCpu), hundred), aCpu));
+      memScore = f64x2.floor(f64x2.div(f64x2.mul(f64x2.sub(aMem, sMem), hundred), aMem));
+      cpuScore = v128.bitselect(zero, cpuScore, v128.or(f64x2.eq(aCpu, zero), f64x2.gt(sCpu, aCpu)));
+      memScore = v128.bitselect(zero, memScore, v128.or(f64x2.eq(aMem, zero), f64x2.gt(sMem, aMem)));
+    }
+    const res = f64x2.floor(f64x2.div(f64x2.add(cpuScore, memScore), two));
+    // BalancedAllocation on the actual requests.
+    const fc = f64x2.min(f64x2.div(f64x2.add(rCpu, vCpu), aCpu), one);
+    const fm = f64x2.min(f64x2.div(f64x2.add(rMem, vMem), aMem), one);
+    const std = f64x2.abs(f64x2.div(f64x2.sub(fc, fm), two));
+    let bal = f64x2.floor(f64x2.mul(f64x2.sub(one, std), hundred));
+    bal = v128.bitselect(hundred, bal, v128.or(f64x2.eq(aCpu, zero), f64x2.eq(aMem, zero)));
+    const total = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(wRes, res), f64x2.mul(wBal, bal)));
+    store<i64>(base + i * 4, i64x2.extract_lane(total, 0));
   }
 }
 
