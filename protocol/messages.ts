@@ -136,6 +136,8 @@ export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | '
  * - watch: `{kind, namespace?, allNamespaces?, labelSelector?}` → a stream of `{event: {type, object}}`
  * - cancel: `{ref}` ends the stream of request `ref`
  * - describe: `{kind, name, namespace?}` → `{object, events}`
+ * - rollout: `{action: 'status' | 'history' | 'undo' | 'restart' | 'pause' | 'resume', kind: 'Deployment', name, namespace?, toRevision?, revision?}`
+ *   (status → `{message, done, failed?}`; history → `{revisions}`; the others → `{message}`)
  */
 export interface ApiRequest {
   id: string;
