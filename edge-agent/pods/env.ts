@@ -19,6 +19,8 @@ export interface EnvContext {
   ports: PodPortStatus[];
   /** Node allocatable, for resourceFieldRef on a container without limits: cpu millicores, memory bytes. */
   allocatable: { cpuMilli: number; memoryBytes: number };
+  /** Agent-defined variables of this container (SKIFF_VOLUME_<NAME>), set before envFrom and env so `$(...)` sees them. */
+  extra?: Record<string, string>;
 }
 
 const inherited = ['PATH', 'LANG', 'TZ'];
@@ -103,6 +105,7 @@ export function resolveEnv(c: Container, ctx: EnvContext): Record<string, string
   const own = ctx.ports.filter((p) => p.containerName === c.name);
   if (own[0]) env.PORT = String(own[0].port);
   for (const p of own) if (p.name) env[`PORT_${envSuffix(p.name)}`] = String(p.port);
+  Object.assign(env, ctx.extra);
 
   for (const src of c.envFrom ?? []) {
     const isCm = src.configMapRef !== undefined;

@@ -1,9 +1,9 @@
 /**
  * One pod on this node. Its lifecycle is wired in `run` and nowhere else: prepare → start → probe → report.
- *   prepare: pick the driver, bind ports, resolve env and argv, lay out log files (a failure leaves the pod
+ *   prepare: pick the driver, bind ports, make volumes, resolve env and argv, lay out log files (a failure leaves the pod
  *            Pending with the reason, and is retried when a new desired set arrives);
  *   start:   one ContainerRunner per container (restarts and back-off live there);
- *   probe:   one Prober per container decides readiness;
+ *   probe:   one Prober per container decides readiness and started, and kills on a failed liveness/startup probe;
  *   report:  every change calls `onChange`, and the agent batches the reports.
  */
 import fs from 'node:fs';
@@ -17,6 +17,7 @@ import type { BackoffConfig } from './backoff.js';
 import { ContainerRunner, type RestartEvent } from './container.js';
 import { resolveArgv, resolveEnv } from './env.js';
 import { bindPorts } from './ports.js';
+import { PodVolumes } from '../volumes/podvolumes.js';
 import { proberFor, type Prober } from './probe.js';
 import { ConditionClock, podConditions, podPhase, type ContainerView } from './status.js';
 
@@ -54,6 +55,7 @@ export class PodRunner {
   containers: ContainerRunner[] = [];
   private probers: Prober[] = [];
   private ports: PodPortStatus[] = [];
+  private volumes?: PodVolumes;
   private prepared = false;
   private preparing = false;
   private blocked?: { reason: string; message: string };
@@ -87,9 +89,13 @@ export class PodRunner {
     this.report();
   }
 
-  /** A new desired set: retries a prepare that failed (a ConfigMap may have arrived). Running pods keep running. */
+  /**
+   * A new desired set: retries a prepare that failed (a ConfigMap may have arrived); a running pod keeps
+   * running, its configMap/secret volume files follow the new content (its env does not, as in Kubernetes).
+   */
   update(desired: DesiredMessage): void {
     if (!this.prepared && this.blocked) void this.run(desired);
+    else if (this.prepared && !this.stopped) void this.volumes?.refresh(desired);
   }
 
   private async prepare(desired: DesiredMessage): Promise<Plan | undefined> {
@@ -103,8 +109,11 @@ export class PodRunner {
       const previous = readPorts(stateFile);
       this.ports = await bindPorts(this.pod, previous);
       await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports }));
+      const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'));
+      await volumes.setup(desired);
+      this.volumes = volumes;
       const launches = this.pod.spec.containers.map((c) => {
-        const env = resolveEnv(c, { pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: this.ports, allocatable: this.ctx.allocatable });
+        const env = resolveEnv(c, { pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: this.ports, allocatable: this.ctx.allocatable, extra: volumes.envFor(c) });
         return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir };
       });
       this.blocked = undefined;
@@ -170,6 +179,7 @@ export class PodRunner {
     for (const p of this.probers) p.stop();
     const graceMs = (this.pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S) * 1000;
     await Promise.all(this.containers.map((c) => c.stop(graceMs)));
+    await this.volumes?.cleanup();
   }
 
   /** Leaves the processes running and stops managing them. */

@@ -1,0 +1,81 @@
+/**
+ * A pod's volumes on this node, under DATA/pods/<uid>/volumes/<name>/ (deleted with the pod, like an
+ * emptyDir; kept across container restarts and agent restarts):
+ *   emptyDir   an empty directory (medium: Memory is not honoured: it is disk-backed);
+ *   hostPath   the host path itself, checked against its type;
+ *   configMap, secret   projected files, rewritten atomically when a new desired set brings new content
+ *              (env vars, by contrast, keep their values until the container restarts, as in Kubernetes).
+ * `setup` throws for a missing non-optional source; the pod then waits with CreateContainerConfigError.
+ */
+import path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import type { DesiredMessage } from '../../protocol/messages.js';
+import type { Container, Pod, Volume } from '../../protocol/types.js';
+import { writeProjected } from './atomic.js';
+import { prepareHostPath } from './hostpath.js';
+import { createLinks, mountEnv, mountLinks, removeLinks, type MountLink } from './mounts.js';
+import { fingerprint, projectedFiles } from './sources.js';
+
+type Sources = Pick<DesiredMessage, 'configMaps' | 'secrets'>;
+
+/** The volumes of one pod. */
+export class PodVolumes {
+  private readonly written = new Map<string, string>();
+  private readonly hostPaths = new Map<string, string>();
+  private links: MountLink[] = [];
+  /** Refreshes run one after another (two desired sets in a row must not interleave their writes). */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pod: Pod,
+    /** DATA/pods/<uid>/volumes */
+    private readonly root: string,
+  ) {}
+
+  /** The directory a volume's files are in. */
+  dirOf(name: string): string {
+    return this.hostPaths.get(name) ?? path.join(this.root, name);
+  }
+
+  /** Creates every volume and the containers' mount links; throws naming the volume when one cannot be made. */
+  async setup(desired: Sources): Promise<void> {
+    for (const v of this.pod.spec.volumes ?? []) await this.prepare(v, desired);
+    this.links = this.pod.spec.containers.flatMap((c) => mountLinks(c, (n) => this.dirOf(n)));
+    await createLinks(this.links);
+  }
+
+  /** The SKIFF_VOLUME_<NAME> env vars of a container. */
+  envFor(c: Container): Record<string, string> {
+    return mountEnv(c, (n) => this.dirOf(n));
+  }
+
+  /** Brings configMap/secret volumes up to date with a new desired set; a missing source keeps the old files. */
+  refresh(desired: Sources): Promise<void> {
+    const run = async () => {
+      for (const v of this.pod.spec.volumes ?? [])
+        if (v.configMap || v.secret) await this.project(v, desired).catch(() => undefined); // kubelet too keeps the last content when a source goes missing
+    };
+    this.queue = this.queue.then(run, run);
+    return this.queue;
+  }
+
+  /** Removes the mount links (the volume directories go with DATA/pods/<uid>). */
+  async cleanup(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    await removeLinks(this.links);
+  }
+
+  private async prepare(v: Volume, desired: Sources): Promise<void> {
+    if (v.hostPath) this.hostPaths.set(v.name, await prepareHostPath(v.name, v.hostPath.path, v.hostPath.type ?? ''));
+    else if (v.configMap || v.secret) await this.project(v, desired);
+    else await fsp.mkdir(path.join(this.root, v.name), { recursive: true, mode: 0o755 }); // emptyDir
+  }
+
+  private async project(v: Volume, desired: Sources): Promise<void> {
+    const files = projectedFiles(v, this.pod.metadata.namespace ?? 'default', desired) ?? [];
+    const fp = fingerprint(files);
+    if (this.written.get(v.name) === fp) return;
+    await writeProjected(path.join(this.root, v.name), files);
+    this.written.set(v.name, fp);
+  }
+}
