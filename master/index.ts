@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { createEngine } from '../core-wasm/index.js';
 import type { Engine } from '../core-wasm/types.js';
-import { decodeObject, parseTopic, skiffVersion, type LeaseMessage, type NodeStatusMessage, type PodsMessage, type RpcResponse } from '../protocol/index.js';
+import { decodeObject, parseTopic, skiffVersion, type LeaseMessage, type MetricsMessage, type NodeStatusMessage, type PodsMessage, type RpcResponse } from '../protocol/index.js';
 import { ApiServer } from './api/server.js';
 import { Broker, type Inbound } from './broker/index.js';
 import { resolveConfig, type MasterConfig } from './config.js';
@@ -16,6 +16,8 @@ import { startGarbageCollector } from './controllers/gc.js';
 import { startJobController } from './controllers/job/sync.js';
 import { startDaemonSetController } from './controllers/daemonset/sync.js';
 import { startCronJobController } from './controllers/cronjob/sync.js';
+import { startHpaController } from './controllers/hpa/sync.js';
+import { MetricsStore } from './metrics.js';
 import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
@@ -47,6 +49,8 @@ export interface Master {
   readonly objects: Objects;
   readonly informers: Informers;
   readonly engine: Engine;
+  /** Latest pod/node samples and external metric values (top, autoscaling). */
+  readonly metrics: MetricsStore;
   /** Resolves when controllers and the scheduler have no queued work. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -97,6 +101,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
   const api: ApiServer = new ApiServer({ objects, informers, events, rpc, credentials, version: skiffVersion() }, (t, p) => publish(t, p));
   const tracker = new NodeStatusTracker(ctx, config.nodeMonitorGraceMs);
   const desired = new DesiredPublisher(ctx, publish);
+  const metrics = new MetricsStore();
   const controllers: Controller[] = [
     startGarbageCollector(ctx),
     startReplicaSetController(ctx),
@@ -105,6 +110,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
     startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
     startDaemonSetController(ctx),
     startCronJobController(ctx),
+    startHpaController(ctx, { metrics, syncPeriodMs: config.hpaSyncPeriodMs }),
   ];
   const scheduler = startScheduler(ctx, engine);
   controllers.push(scheduler);
@@ -143,7 +149,15 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
         }
         return;
       case 'nodeMetrics':
-        return; // consumed by the metrics pipeline (top, autoscaling)
+        try {
+          metrics.onNodeMetrics(t.node, decoded<MetricsMessage>());
+        } catch (err) {
+          console.warn(`master: bad metrics from ${t.node}: ${(err as Error).message}`);
+        }
+        return;
+      case 'metric':
+        if (!metrics.onExternal(t.name, m.payload)) console.warn(`master: ${m.topic}: not a number, ignored`);
+        return;
     }
   };
   for (const m of early.splice(0)) route(m);
@@ -175,6 +189,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
     objects,
     informers,
     engine,
+    metrics,
     async idle() {
       for (let i = 0; i < 3; i++) {
         await desired.flush();

@@ -36,6 +36,8 @@ export const topics = {
   apply: `${ROOT}/apply`,
   /** master → watchers, QoS 0: cluster events (apply outcomes among them). */
   events: `${ROOT}/events`,
+  /** client → master: one number (UTF-8 text or JSON `{value}`), an external metric for autoscaling. */
+  metric: (name: string) => `${ROOT}/metrics/${name}`,
 } as const;
 
 /** Wildcard subscriptions the master makes. */
@@ -58,7 +60,8 @@ export type ParsedTopic =
   | { type: 'service'; namespace: string; name: string }
   | { type: 'apiReq' | 'apiRes'; clientId: string }
   | { type: 'apply' }
-  | { type: 'events' };
+  | { type: 'events' }
+  | { type: 'metric'; name: string };
 
 const nodeLeaves = { status: 'nodeStatus', lease: 'nodeLease', desired: 'nodeDesired', pods: 'nodePods', metrics: 'nodeMetrics' } as const;
 
@@ -85,6 +88,8 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
       return p.length === 1 ? { type: 'apply' } : undefined;
     case 'events':
       return p.length === 1 ? { type: 'events' } : undefined;
+    case 'metrics':
+      return p.length >= 2 ? { type: 'metric', name: p.slice(1).join('/') } : undefined;
     default:
       return undefined;
   }

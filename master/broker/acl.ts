@@ -26,6 +26,8 @@ export function mayPublish(id: Identity, clientId: string, topic: string, retain
     case 'joiner':
       return !retain && topic === `${ROOT}/join/${id.name}/req`;
     case 'admin':
+      // External metrics for autoscaling (skiff/v1/metrics/NAME) may be retained: sensors often publish that way.
+      if (topic.startsWith(`${ROOT}/metrics/`) && topic.length > ROOT.length + 9) return true;
       return !retain && (topic === `${ROOT}/apply` || topic === `${ROOT}/api/${clientId}/req`);
   }
 }

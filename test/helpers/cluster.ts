@@ -29,7 +29,12 @@ export interface TestCluster {
 }
 
 /** Starts a master and `agentNames.length` agents; waits until every node is Ready. */
-export async function startCluster(agentNames: string[], masterOptions: Parameters<typeof startMaster>[0] = {}): Promise<TestCluster> {
+export async function startCluster(
+  agentNames: string[],
+  masterOptions: Parameters<typeof startMaster>[0] = {},
+  /** Extra agent options for every agent (e.g. a short metricsIntervalMs for autoscaling tests). */
+  agentOptions: { metricsIntervalMs?: number } = {},
+): Promise<TestCluster> {
   const dir = await tempDir('skiff-cluster-');
   const master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, ...masterOptions });
   const api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 10_000 });
@@ -51,6 +56,7 @@ export async function startCluster(agentNames: string[], masterOptions: Paramete
         labels,
         leaseIntervalMs: 500,
         logger: quietLogger,
+        ...agentOptions,
       });
       agents.push(agent);
       await eventually(async () => (await list<Node>('Node')).find((n) => n.metadata.name === name && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), `node ${name} Ready`);

@@ -25,6 +25,11 @@ describe('publish ACL', () => {
     [admin, 'skiff/v1/api/cli-1/req', false, true],
     [admin, 'skiff/v1/api/other/req', false, false],
     [admin, 'skiff/v1/nodes/pi-1/desired', false, false],
+    [admin, 'skiff/v1/metrics/queue-depth', false, true],
+    [admin, 'skiff/v1/metrics/greenhouse/backlog', true, true],
+    [admin, 'skiff/v1/metrics/', false, false],
+    [node, 'skiff/v1/metrics/queue-depth', false, false],
+    [joiner, 'skiff/v1/metrics/queue-depth', false, false],
   ] as const)('%o publishes %s (retain %s): %s', (id, topic, retain, allowed) => {
     expect(mayPublish(id, 'cli-1', topic, retain)).toBe(allowed);
   });

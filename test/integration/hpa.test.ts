@@ -1,0 +1,106 @@
+/**
+ * HorizontalPodAutoscaler over a real in-process cluster: real CPU burners measured by the agent scale
+ * a Deployment up to maxReplicas, and it scales back down only after the scale-down stabilization
+ * window; an external metric published on MQTT (a queue depth) drives another Deployment.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import type { Deployment, HorizontalPodAutoscaler } from '../../protocol/index.js';
+import { eventually, startCluster, type TestCluster } from '../helpers/cluster.js';
+
+const deployment = (name: string, command: string, cpu = '') => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        command: ${command}
+${cpu ? `        resources: {requests: {cpu: ${cpu}}}` : ''}
+`;
+
+const hpa = (name: string, min: number, max: number, downWindow: number, metrics: string) => `
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: ${name}}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: ${name}}
+  minReplicas: ${min}
+  maxReplicas: ${max}
+  behavior: {scaleDown: {stabilizationWindowSeconds: ${downWindow}}}
+  metrics:
+${metrics}
+`;
+
+/** Records every replica count the Deployment's spec takes, with when. */
+function watchReplicas(c: TestCluster, name: string) {
+  const changes: { at: number; replicas: number }[] = [];
+  c.master.informers.on('Deployment', (d) => {
+    if (d?.metadata.name !== name) return;
+    const r = (d as Deployment).spec.replicas ?? 1;
+    if (changes[changes.length - 1]?.replicas !== r) changes.push({ at: Date.now(), replicas: r });
+  });
+  return changes;
+}
+
+const replicas = async (c: TestCluster, name: string) => (await c.api.request<Deployment>('get', { kind: 'Deployment', name, namespace: 'default' })).spec.replicas;
+
+describe('HorizontalPodAutoscaler', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster(['hpa-a'], { hpaSyncPeriodMs: 250 }, { metricsIntervalMs: 250 });
+  }, 60_000);
+  afterAll(async () => c?.stop());
+
+  it('scales up under CPU load and down only after the stabilization window', async () => {
+    const stopFile = join(c.dir, 'stop-burning');
+    // Burns a core until the stop file appears, then idles.
+    const burner = `[node, -e, "const fs = require('fs'); for (;;) { if (fs.existsSync(process.argv[1])) break; } setInterval(() => {}, 1000)", "${stopFile}"]`;
+    const changes = watchReplicas(c, 'burn');
+    await c.apply(deployment('burn', burner, '100m'));
+    await c.apply(hpa('burn', 1, 2, 3, '  - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}'));
+    await eventually(async () => (await replicas(c, 'burn')) === 2, 'burn scaled to maxReplicas 2', 20_000);
+    const status = await eventually(async () => {
+      const h = await c.api.request<HorizontalPodAutoscaler>('get', { kind: 'HorizontalPodAutoscaler', name: 'burn', namespace: 'default' });
+      return h.status?.lastScaleTime && h;
+    }, 'hpa status written');
+    expect((status.status!.currentMetrics![0] as any).resource.current.averageUtilization).toBeGreaterThan(100);
+    expect(status.status!.conditions?.find((x) => x.type === 'ScalingActive')?.status).toBe('True');
+
+    const stoppedAt = Date.now();
+    await writeFile(stopFile, '');
+    await eventually(async () => (await replicas(c, 'burn')) === 1, 'burn scaled back to 1', 20_000);
+    const down = changes.find((x) => x.at >= stoppedAt && x.replicas === 1)!;
+    // Recommendations of 2 kept coming until the idle samples arrived, so 1 may win only 3 s after that.
+    expect(down.at - stoppedAt).toBeGreaterThanOrEqual(3000);
+    expect(Math.max(...changes.map((x) => x.replicas))).toBe(2);
+    expect(changes.map((x) => x.replicas)).toEqual([1, 2, 1]);
+  }, 60_000);
+
+  it('scales on an external metric published over MQTT (a queue depth)', async () => {
+    const changes = watchReplicas(c, 'worker');
+    await c.apply(deployment('worker', `[sleep, '600']`));
+    await c.apply(hpa('worker', 1, 5, 1, '  - {type: External, external: {metric: {name: plant/queue-depth}, target: {type: AverageValue, averageValue: "10"}}}'));
+    const client = await mqtt.connectAsync(c.master.url, { username: 'admin', password: c.master.adminToken, protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      await client.publishAsync('skiff/v1/metrics/plant/queue-depth', '35', { qos: 1 });
+      await eventually(async () => (await replicas(c, 'worker')) === 4, 'worker scaled to ceil(35 / 10) = 4');
+      await client.publishAsync('skiff/v1/metrics/plant/queue-depth', JSON.stringify({ value: 500 }), { qos: 1 });
+      await eventually(async () => (await replicas(c, 'worker')) === 5, 'worker capped at maxReplicas 5');
+      await client.publishAsync('skiff/v1/metrics/plant/queue-depth', 'not a number', { qos: 1 });
+      await client.publishAsync('skiff/v1/metrics/plant/queue-depth', '3', { qos: 1 });
+      await eventually(async () => (await replicas(c, 'worker')) === 1, 'worker back to minReplicas 1', 10_000);
+    } finally {
+      await client.endAsync();
+    }
+    expect(changes.map((x) => x.replicas)).toEqual([1, 4, 5, 1]);
+  }, 40_000);
+});
