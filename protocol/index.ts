@@ -12,6 +12,7 @@ export { Checker, isObject } from './check.js';
 export { runtimeClasses } from './resources/podspec.js';
 export type { DaemonSet } from './resources/daemonset.js';
 export type { Job } from './resources/job.js';
+export type { Endpoints, EndpointAddress, EndpointPort, EndpointSubset } from './resources/endpoints.js';
 export { isTimeZone, type CronJob } from './resources/cronjob.js';
 export { scalableKinds, type HorizontalPodAutoscaler, type MetricSpec, type MetricTarget } from './resources/hpa.js';
 export * from './duration.js';

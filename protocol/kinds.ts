@@ -12,6 +12,7 @@ import { checkDaemonSet, defaultDaemonSet } from './resources/daemonset.js';
 import { checkJob, defaultJob } from './resources/job.js';
 import { checkCronJob, defaultCronJob } from './resources/cronjob.js';
 import { checkHpa, defaultHpa } from './resources/hpa.js';
+import { checkEndpoints } from './resources/endpoints.js';
 import type { KObject } from './types.js';
 
 /** What Skiff knows about one kind. */
@@ -51,6 +52,7 @@ export const kinds = {
     check: checkHpa, defaults: defaultHpa,
   },
   Service: { kind: 'Service', apiVersion: 'v1', plural: 'services', singular: 'service', short: ['svc'], namespaced: true, labelName: true, check: checkService, defaults: defaultService },
+  Endpoints: { kind: 'Endpoints', apiVersion: 'v1', plural: 'endpoints', singular: 'endpoints', short: ['ep'], namespaced: true, check: checkEndpoints, defaults: none },
   ConfigMap: { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', singular: 'configmap', short: ['cm'], namespaced: true, check: checkConfigMap, defaults: defaultConfigMap },
   Secret: { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', singular: 'secret', short: [], namespaced: true, check: checkSecret, defaults: defaultSecret },
 } satisfies Record<string, KindInfo>;

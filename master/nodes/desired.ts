@@ -4,7 +4,7 @@
  * set changes. The generation is the store revision at publish time, so it rises across master
  * restarts and an agent can ignore anything older than what it has.
  */
-import { encode, topics, type DesiredMessage, type KObject, type Node, type Pod } from '../../protocol/index.js';
+import { encode, topics, type DesiredMessage, type KObject, type Node, type Pod, type Service } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 
@@ -56,7 +56,7 @@ export class DesiredPublisher {
       for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
     });
     informers.on('Node', (n, old) => this.mark((n ?? old)!.metadata.name));
-    for (const kind of ['ConfigMap', 'Secret'])
+    for (const kind of ['ConfigMap', 'Secret', 'Service'])
       informers.on(kind, (o, old) => {
         const ns = (o ?? old)!.metadata.namespace;
         for (const p of informers.list<Pod>('Pod', ns)) if (p.spec.nodeName) this.mark(p.spec.nodeName);
@@ -102,7 +102,13 @@ export class DesiredPublisher {
         if (o) secrets[`${ns}/${name}`] = o;
       }
     }
-    return { pods: pods.map(forAgent), configMaps, secrets };
+    // {NAME}_SERVICE_HOST/PORT for the services of the pods' namespaces (Kubernetes: not for headless ones).
+    const services: NonNullable<DesiredMessage['services']> = {};
+    for (const ns of new Set(pods.map((p) => p.metadata.namespace!)))
+      for (const s of informers.list<Service>('Service', ns))
+        if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
+          services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP' })) };
+    return { pods: pods.map(forAgent), configMaps, secrets, services };
   }
 
   private async publishNode(node: string): Promise<void> {
