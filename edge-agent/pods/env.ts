@@ -68,16 +68,26 @@ function fieldRef(path: string, ctx: EnvContext): string {
   throw new SkiffError('SKIFF_ERR_VALIDATION', `unsupported fieldRef ${path}`);
 }
 
-function resourceFieldRef(ref: { resource: string; divisor?: string | number }, c: Container, ctx: EnvContext): string {
-  const [kind, res] = ref.resource.split('.') as ['requests' | 'limits', string];
-  const set = c.resources?.[kind] as Record<string, string | number> | undefined;
+/**
+ * Downward API resourceFieldRef (Kubernetes `ExtractContainerResourceValue`): the container's request or
+ * limit divided by `divisor` and rounded up (cpu divisor default 1 core, so 250m reads 1; `divisor: 1m` reads
+ * 250). A request left out defaults to the limit (API defaulting); a limit left out reads the node's
+ * allocatable, as kubelet does. `containerName` picks another container of the pod.
+ */
+function resourceFieldRef(ref: { resource: string; containerName?: string; divisor?: string | number }, c: Container, ctx: EnvContext): string {
+  const target = ref.containerName ? ctx.pod.spec.containers.find((x) => x.name === ref.containerName) : c;
+  if (!target) throw new SkiffError('SKIFF_ERR_VALIDATION', `resourceFieldRef: no container "${ref.containerName}" in the pod`);
+  const [kind, res] = ref.resource.split('.') as ['requests' | 'limits', 'cpu' | 'memory' | 'ephemeral-storage'];
+  const limit = target.resources?.limits?.[res];
+  const value = kind === 'limits' ? limit : (target.resources?.requests?.[res] ?? limit);
+  const node = kind === 'limits' ? (res === 'cpu' ? ctx.allocatable.cpuMilli : res === 'memory' ? ctx.allocatable.memoryBytes : 0) : 0;
   if (res === 'cpu') {
-    const milli = cpuMilli(set?.cpu ?? c.resources?.limits?.cpu) ?? (kind === 'limits' ? ctx.allocatable.cpuMilli : 0);
-    const div = cpuMilli(ref.divisor ?? 1) || 1000;
+    const milli = value === undefined ? node : (cpuMilli(value) ?? 0);
+    const div = ref.divisor === undefined ? 1000 : cpuMilli(ref.divisor) || 1000;
     return String(Math.ceil(milli / div));
   }
-  const b = bytes(set?.[res]) ?? (kind === 'limits' && res === 'memory' ? ctx.allocatable.memoryBytes : 0);
-  return String(Math.ceil(b / (bytes(ref.divisor ?? 1) || 1)));
+  const b = value === undefined ? node : (bytes(value) ?? 0);
+  return String(Math.ceil(b / ((ref.divisor === undefined ? 1 : bytes(ref.divisor)) || 1)));
 }
 
 /** Service variables for the services of the pod's namespace: `{NAME}_SERVICE_HOST`, `{NAME}_SERVICE_PORT[_{PORT}]`. */
