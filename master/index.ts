@@ -12,6 +12,7 @@ import { ApiServer } from './api/server.js';
 import { Broker, type Inbound } from './broker/index.js';
 import { resolveConfig, type MasterConfig } from './config.js';
 import { startDeploymentController } from './controllers/deployment/sync.js';
+import { startEndpointsController } from './controllers/endpoints.js';
 import { startGarbageCollector } from './controllers/gc.js';
 import { startJobController } from './controllers/job/sync.js';
 import { startDaemonSetController } from './controllers/daemonset/sync.js';
@@ -32,6 +33,7 @@ import { onPodsReport } from './nodes/pods.js';
 import { AgentRpc } from './nodes/rpc.js';
 import { NodeStatusTracker } from './nodes/status.js';
 import { Objects } from './objects.js';
+import { ServiceAdmission } from './services/allocate.js';
 import { startScheduler } from './scheduler/driver.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
@@ -77,6 +79,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
   const credentials = new Credentials(store, config.dataDir);
   await credentials.load();
   const objects = new Objects(store);
+  objects.addAdmission(new ServiceAdmission(objects));
   if (!(await objects.get('Namespace', undefined, 'default')))
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
   const informers = new Informers(store);
@@ -108,6 +111,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
     startReplicaSetController(ctx),
     startDeploymentController(ctx),
     startNodeLifecycleController(ctx, { podEvictionTimeoutMs: config.podEvictionTimeoutMs }),
+    startEndpointsController(ctx, publish),
     startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
     startDaemonSetController(ctx),
     startCronJobController(ctx),

@@ -36,9 +36,25 @@ function userPart(o: KObject): unknown {
   return { ...rest, metadata: m };
 }
 
+/** A per-kind step of apply that fills server-allocated fields (Services: master/services/allocate.ts). */
+export interface Admission {
+  readonly kind: string;
+  /** Runs an admission and its write after every earlier one, so allocations never collide. */
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+  /** The object to write; throws SKIFF_ERR_VALIDATION naming the field. */
+  admit(next: KObject, current: KObject | undefined): Promise<KObject>;
+}
+
 /** Typed object access over the store. */
 export class Objects {
+  private readonly admissions = new Map<string, Admission>();
+
   constructor(readonly store: Store) {}
+
+  /** Adds the admission step of a kind (master/index.ts wires them). */
+  addAdmission(a: Admission): void {
+    this.admissions.set(a.kind, a);
+  }
 
   /** The store key of an object. */
   key(kind: string | KindInfo, namespace: string | undefined, name: string): string {
@@ -131,21 +147,27 @@ export class Objects {
    */
   async apply(raw: unknown, defaultNamespace = 'default'): Promise<{ object: KObject; action: ApplyResult['action'] }> {
     const obj = normalizeObject(raw, defaultNamespace);
+    const admission = this.admissions.get(kindOf(obj.kind).kind);
+    return admission ? admission.serial(() => this.applyNormalized(obj, admission)) : this.applyNormalized(obj);
+  }
+
+  private async applyNormalized(obj: KObject, admission?: Admission): Promise<{ object: KObject; action: ApplyResult['action'] }> {
     const info = kindOf(obj.kind);
     const existing = await this.get(info.kind, obj.metadata.namespace, obj.metadata.name);
-    if (!existing) return { object: await this.create(obj), action: 'created' };
+    if (!existing) return { object: await this.create(admission ? await admission.admit(obj, undefined) : obj), action: 'created' };
     let action: ApplyResult['action'] = 'unchanged';
-    const object = await this.mutate(info.kind, obj.metadata.namespace, obj.metadata.name, (cur) => {
-      const next: KObject = { ...structuredClone(obj), status: cur.status };
+    const object = await this.mutate(info.kind, obj.metadata.namespace, obj.metadata.name, async (cur) => {
+      let next: KObject = { ...structuredClone(obj), status: cur.status };
       if (next.status === undefined) delete next.status;
       for (const f of serverMeta) (next.metadata as any)[f] = cur.metadata[f];
       if (cur.metadata.ownerReferences && !obj.metadata.ownerReferences) next.metadata.ownerReferences = cur.metadata.ownerReferences;
       if (info.kind === 'Node') next.metadata.labels = { ...cur.metadata.labels, ...obj.metadata.labels };
+      if (admission) next = await admission.admit(next, cur);
       if (isDeepStrictEqual(userPart(next), userPart(cur))) return undefined;
       action = 'configured';
       return next;
     });
-    if (!object) return this.apply(raw, defaultNamespace); // deleted in between: create it
+    if (!object) return this.applyNormalized(obj, admission); // deleted in between: create it
     return { object, action };
   }
 
