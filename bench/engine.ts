@@ -2,6 +2,7 @@
 // Places P pods onto N nodes (every filter and score on) with the wasm engine and its reference
 // twin side by side, times Maglev builds and measures Maglev disruption. Prints a table; with
 // --json, one JSON object on the last line. A benchmark, not a test: it asserts nothing but parity.
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createBalancer, createEngine, type Engine, type EngineNode, type EnginePod, type Placement } from '../core-wasm/index.js';
 import { benchNodes, benchPods } from './engine-cluster.js';
@@ -21,8 +22,8 @@ const BATCH = flag('batch', 1000);
  * see the same machine load (this is a shared 2-core box). Each engine first schedules and unbinds
  * one pod per template, so dictionaries and columns are sized before timing.
  */
-async function placeBoth(nodes: EngineNode[], pods: EnginePod[]): Promise<Record<'wasm' | 'reference', { out: Placement[]; seconds: number }>> {
-  const run = { wasm: { out: [] as Placement[], seconds: 0 }, reference: { out: [] as Placement[], seconds: 0 } };
+async function placeBoth(nodes: EngineNode[], pods: EnginePod[]): Promise<Record<'wasm' | 'reference', { out: Placement[]; seconds: number; cpuSeconds: number }>> {
+  const run = { wasm: { out: [] as Placement[], seconds: 0, cpuSeconds: 0 }, reference: { out: [] as Placement[], seconds: 0, cpuSeconds: 0 } };
   const engines: Record<'wasm' | 'reference', Engine> = {
     wasm: await createEngine({ impl: 'wasm', maxNodes: nodes.length }),
     reference: await createEngine({ impl: 'reference', maxNodes: nodes.length }),
@@ -37,9 +38,12 @@ async function placeBoth(nodes: EngineNode[], pods: EnginePod[]): Promise<Record
     const batch = pods.slice(i, i + BATCH);
     const order: ('wasm' | 'reference')[] = k % 2 ? ['reference', 'wasm'] : ['wasm', 'reference'];
     for (const impl of order) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const out = engines[impl].schedule(batch);
       run[impl].seconds += (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0);
+      run[impl].cpuSeconds += (c.user + c.system) / 1e6;
       run[impl].out.push(...out);
     }
   }
@@ -102,16 +106,22 @@ const result = {
   wasmPlacementsPerSec: Math.round(PODS / w.seconds),
   referencePlacementsPerSec: Math.round(PODS / ref.seconds),
   ratio: +(ref.seconds / w.seconds).toFixed(2),
+  // The same per CPU second of this process: steadier than wall time when the box is shared.
+  wasmPlacementsPerCpuSec: Math.round(PODS / w.cpuSeconds),
+  referencePlacementsPerCpuSec: Math.round(PODS / ref.cpuSeconds),
+  cpuRatio: +(ref.cpuSeconds / w.cpuSeconds).toFixed(2),
+  loadAverage: +os.loadavg()[0].toFixed(2),
   maglevBuildMs: +mw.buildMs.toFixed(3),
   maglevBuildMsReference: +mr.buildMs.toFixed(3),
   maglevDisruption: +mw.disruption.toFixed(5),
   maglevPickNs: +mw.pickNs.toFixed(1),
   node: process.version,
 };
-console.log(`engine: ${NODES} nodes, ${PODS} pods in batches of ${BATCH}, every filter and score on (${placed} placed, wasm = reference: ${identical})`);
+console.log(`engine: ${NODES} nodes, ${PODS} pods in batches of ${BATCH}, every filter and score on (${placed} placed, wasm = reference: ${identical}; load average ${result.loadAverage})`);
 console.log('| measure | wasm | reference | ratio |');
 console.log('| --- | ---: | ---: | ---: |');
-console.log(`| placements/s | ${result.wasmPlacementsPerSec} | ${result.referencePlacementsPerSec} | ${result.ratio}× |`);
+console.log(`| placements/s (wall) | ${result.wasmPlacementsPerSec} | ${result.referencePlacementsPerSec} | ${result.ratio}× |`);
+console.log(`| placements per CPU second | ${result.wasmPlacementsPerCpuSec} | ${result.referencePlacementsPerCpuSec} | ${result.cpuRatio}× |`);
 console.log(`| Maglev build, 65537 slots × 1000 backends (ms) | ${result.maglevBuildMs} | ${result.maglevBuildMsReference} | ${(mr.buildMs / mw.buildMs).toFixed(2)}× |`);
 console.log(`| Maglev pick (ns, incl. call) | ${result.maglevPickNs} | ${mr.pickNs.toFixed(1)} | |`);
 console.log(`| Maglev disruption, 1 of 100 removed (beyond its share) | ${(mw.disruption * 100).toFixed(3)}% | ${(mr.disruption * 100).toFixed(3)}% | |`);
