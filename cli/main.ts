@@ -7,6 +7,7 @@ import { SkiffError } from '../protocol/index.js';
 import { globalOptions, globalUsage, parseVerbArgs, str, type Command, type Values } from './args.js';
 import { connectApi } from './client.js';
 import { apply } from './commands/apply.js';
+import { autoscale } from './commands/autoscale.js';
 import { del } from './commands/delete.js';
 import { describe } from './commands/describe.js';
 import { get } from './commands/get.js';
@@ -19,7 +20,7 @@ import { resolveConnection } from './config.js';
 import type { Api, CliIO, CommandContext } from './types.js';
 
 /** Every verb this module serves. `master` and `up` are dispatched by bin/skiff.js before main. */
-export const commands = { apply, get, describe, delete: del, logs, scale, rollout, cordon, uncordon, drain, version } satisfies Record<string, Command>;
+export const commands = { apply, autoscale, get, describe, delete: del, logs, scale, rollout, cordon, uncordon, drain, version } satisfies Record<string, Command>;
 
 /** A verb of the CLI. */
 export type Verb = keyof typeof commands;

@@ -5,6 +5,7 @@
 import { formatSelector, type KObject } from '../../protocol/index.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
+import { workloadPrinters } from './workload-columns.js';
 
 /** Columns of one kind: the normal set, and the extra columns `-o wide` appends. */
 interface Printer {
@@ -29,6 +30,7 @@ const workloadWide = {
 };
 
 const printers: Record<string, Printer> = {
+  ...workloadPrinters,
   Pod: {
     headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
     row: (o, now) => [o.metadata.name, podReady(o), podStatus(o), podRestarts(o, now), created(o, now)],

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { Deployment, HorizontalPodAutoscaler } from '../../protocol/index.js';
+import { main } from '../../cli/main.js';
 import { eventually, startCluster, type TestCluster } from '../helpers/cluster.js';
 
 const deployment = (name: string, command: string, cpu = '') => `
@@ -49,6 +50,15 @@ function watchReplicas(c: TestCluster, name: string) {
     if (changes[changes.length - 1]?.replicas !== r) changes.push({ at: Date.now(), replicas: r });
   });
   return changes;
+}
+
+/** Runs the CLI in-process against the test master. */
+async function cli(c: TestCluster, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), readStdin: async () => '', env: {} };
+  const code = await main(['--server', c.master.url, '--token', c.master.adminToken, ...args], io);
+  return { code, stdout, stderr };
 }
 
 const replicas = async (c: TestCluster, name: string) => (await c.api.request<Deployment>('get', { kind: 'Deployment', name, namespace: 'default' })).spec.replicas;
@@ -103,4 +113,32 @@ describe('HorizontalPodAutoscaler', () => {
     }
     expect(changes.map((x) => x.replicas)).toEqual([1, 4, 5, 1]);
   }, 40_000);
+
+  it('skiff autoscale creates an HPA; skiff get prints hpa, jobs, cronjobs and daemonsets columns', async () => {
+    await c.apply(deployment('api', `[sleep, '600']`, '50m'));
+    const made = await cli(c, 'autoscale', 'deployment/api', '--min', '2', '--max', '4', '--cpu-percent', '60');
+    expect(made).toMatchObject({ code: 0, stdout: 'horizontalpodautoscaler.autoscaling/api autoscaled\n' });
+    const hpaObj = await c.api.request<HorizontalPodAutoscaler>('get', { kind: 'HorizontalPodAutoscaler', name: 'api', namespace: 'default' });
+    expect(hpaObj.spec).toMatchObject({ minReplicas: 2, maxReplicas: 4, scaleTargetRef: { kind: 'Deployment', name: 'api' } });
+    await eventually(async () => (await replicas(c, 'api')) === 2, 'api raised to minReplicas 2');
+    const table = await cli(c, 'get', 'hpa', 'api');
+    expect(table.stdout.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']);
+    expect(table.stdout).toMatch(/api\s+Deployment\/api\s+cpu: (<unknown>|\d+%)\/60%\s+2\s+4\s+\d/);
+    expect((await cli(c, 'autoscale', 'deployment/api')).stderr).toContain('--max is required');
+    expect((await cli(c, 'autoscale', 'deployment/api', '--min', '5', '--max', '2')).stderr).toContain('spec.maxReplicas: must be ≥ spec.minReplicas (5)');
+    for (const [kind, header] of [
+      ['jobs', ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE']],
+      ['cronjobs', ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE']],
+      ['ds', ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE']],
+    ] as const) {
+      await c.apply(kind === 'jobs' ? JOB : kind === 'cronjobs' ? CRON : DS);
+      const out = await cli(c, 'get', kind);
+      expect(out.stdout.split('\n')[0].split(/\s{2,}/)).toEqual(header);
+    }
+  }, 30_000);
 });
+
+const tmpl = (policy: string) => `{metadata: {labels: {app: cols}}, spec: {restartPolicy: ${policy}, containers: [{name: m, command: ['true']}]}}`;
+const JOB = `{apiVersion: batch/v1, kind: Job, metadata: {name: cols}, spec: {template: ${tmpl('Never')}}}`;
+const CRON = `{apiVersion: batch/v1, kind: CronJob, metadata: {name: cols}, spec: {schedule: '0 3 * * *', timeZone: Europe/Berlin, jobTemplate: {spec: {template: ${tmpl('Never')}}}}}`;
+const DS = `{apiVersion: apps/v1, kind: DaemonSet, metadata: {name: cols}, spec: {selector: {matchLabels: {app: cols}}, template: ${tmpl('Always')}}}`;
