@@ -53,6 +53,10 @@ const printers: Record<string, Printer> = {
     wideHeaders: ['SELECTOR'],
     wideRow: (o) => [orNone(formatSelector(o.spec?.selector))],
   },
+  Endpoints: {
+    headers: ['NAME', 'ENDPOINTS', 'AGE'],
+    row: (o, now) => [o.metadata.name, endpointList(o), created(o, now)],
+  },
   Node: {
     headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
     row: (o, now) => [o.metadata.name, nodeStatus(o), nodeRoles(o), created(o, now), orNone(o.status?.nodeInfo?.kubeletVersion)],
@@ -87,6 +91,15 @@ function keys(m: unknown): number {
 function servicePorts(o: KObject): string {
   const ports: { port: number; nodePort?: number; protocol?: string }[] = o.spec?.ports ?? [];
   return orNone(ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(','));
+}
+
+/** ENDPOINTS as kubectl prints them: ready `ip:port` pairs, the first three, then `+ N more...`. */
+function endpointList(o: KObject): string {
+  const all: string[] = [];
+  const subsets = (o.subsets ?? []) as { addresses?: { ip: string }[]; ports?: { port: number }[] }[];
+  for (const s of subsets) for (const a of s.addresses ?? []) for (const p of s.ports ?? []) all.push(`${a.ip}:${p.port}`);
+  if (all.length === 0) return none;
+  return all.length > 3 ? `${all.slice(0, 3).join(',')} + ${all.length - 3} more...` : all.join(',');
 }
 
 /** EXTERNAL-IP: the load balancer's ingress, `<pending>` until it has one, `<none>` for other types. */
