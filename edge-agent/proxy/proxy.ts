@@ -40,6 +40,8 @@ export class ServiceProxy {
   private readonly services = new Map<string, Entry>();
   private readonly fronts = new Map<string, { front: Front; owner: string }>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
+  /** Listeners whose bind failure was already logged as a warning (retries log at debug). */
+  private readonly bindWarned = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -157,10 +159,14 @@ export class ServiceProxy {
     try {
       await front.listen();
       this.fronts.set(spec.key, { front, owner });
+      this.bindWarned.delete(spec.key);
       this.log.debug(`service ${owner}: listening on ${spec.key}`);
     } catch (err) {
       await front.close().catch(() => undefined);
-      this.log.warn(`service ${owner}: cannot listen on ${spec.key} (${(err as Error).message}); retrying in ${this.cfg.bindRetryMs} ms`);
+      const line = `service ${owner}: cannot listen on ${spec.key} (${(err as Error).message}); retrying every ${this.cfg.bindRetryMs} ms`;
+      if (this.bindWarned.has(spec.key)) this.log.debug(line);
+      else this.log.warn(line);
+      this.bindWarned.add(spec.key);
       this.retryLater(owner);
     }
   }
