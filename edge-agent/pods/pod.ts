@@ -110,8 +110,8 @@ export class PodRunner {
       this.ports = await bindPorts(this.pod, previous);
       await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports }));
       const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'));
+      this.volumes = volumes; // before setup, so stop() removes the links of a half-done setup too
       await volumes.setup(desired);
-      this.volumes = volumes;
       const launches = this.pod.spec.containers.map((c) => {
         const env = resolveEnv(c, { pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: this.ports, allocatable: this.ctx.allocatable, extra: volumes.envFor(c) });
         return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir };
