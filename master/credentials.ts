@@ -12,6 +12,18 @@ import type { Store } from './store/types.js';
 
 /** Store prefix of node credentials (outside /registry/: never listed by the API). */
 const nodePrefix = '/skiff/credentials/nodes/';
+/** Store prefix of user tokens. */
+const tokenPrefix = '/skiff/credentials/tokens/';
+
+/** What a user token may do: read (view), change workloads (edit), or everything incl. tokens (admin). */
+export type Access = 'view' | 'edit' | 'admin';
+
+/** A user token as listed (never with its secret). */
+export interface TokenInfo {
+  name: string;
+  access: Access;
+  createdAt: string;
+}
 
 /** A fresh random secret, URL-safe. */
 export function newSecret(): string {
@@ -46,6 +58,7 @@ export class Credentials {
   readonly adminToken: string;
   readonly joinToken: string;
   private readonly nodeDigests = new Map<string, string>();
+  private readonly tokens = new Map<string, TokenInfo & { digest: string }>();
 
   constructor(
     private readonly store: Store,
@@ -59,6 +72,36 @@ export class Credentials {
   async load(): Promise<void> {
     const { entries } = await this.store.list<{ digest: string }>(nodePrefix);
     for (const e of entries) this.nodeDigests.set(e.key.slice(nodePrefix.length), e.value.digest);
+    const tokens = await this.store.list<TokenInfo & { digest: string }>(tokenPrefix);
+    for (const e of tokens.entries) this.tokens.set(e.value.name, e.value);
+  }
+
+  /** The access of a user token, when `password` is its secret. */
+  verifyToken(name: string, password: string): Access | undefined {
+    const t = this.tokens.get(name);
+    return t && safeEqual(t.digest, digest(password)) ? t.access : undefined;
+  }
+
+  /** Creates a user token and returns its secret (shown once, stored only as a digest). */
+  async createToken(name: string, access: Access): Promise<string> {
+    if (name === 'admin' || this.tokens.has(name)) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `tokens "${name}" already exists`);
+    if (this.nodeDigests.has(name)) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `"${name}" is the name of a node; MQTT user names must be unique`);
+    const secret = newSecret();
+    const t = { name, access, createdAt: new Date().toISOString(), digest: digest(secret) };
+    await this.store.create(tokenPrefix + name, t);
+    this.tokens.set(name, t);
+    return secret;
+  }
+
+  /** Lists user tokens (names, access, creation time). */
+  listTokens(): TokenInfo[] {
+    return [...this.tokens.values()].map(({ name, access, createdAt }) => ({ name, access, createdAt })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Revokes a user token; SKIFF_ERR_NOT_FOUND when there is none of that name. */
+  async revokeToken(name: string): Promise<void> {
+    if (!this.tokens.delete(name)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `tokens "${name}" not found`);
+    await this.store.delete(tokenPrefix + name).catch(() => undefined);
   }
 
   /** True when `password` is the node's credential. */

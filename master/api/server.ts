@@ -5,6 +5,8 @@
  */
 import { Checker, SkiffError, decodeObject, encode, parseManifests, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
+import { authorizeVerb } from './access.js';
+import { token } from './handlers/token.js';
 import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
 import { cordon, del, describe, drain, get, list, scale } from './handlers/objects.js';
 import { rollout } from './handlers/rollout.js';
@@ -25,6 +27,7 @@ const handlers: Partial<Record<ApiVerb, Handler>> = {
   uncordon: cordon(false),
   drain,
   rollout,
+  token,
   version: async (ctx) => ({ version: 'v' + ctx.version }),
 };
 
@@ -65,7 +68,7 @@ export class ApiServer {
       if (req.verb === 'cancel') return this.cancel(clientId, String(req.ref ?? ''), id, codec);
       const handler = handlers[req.verb];
       if (!handler) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request: verb: unknown verb "${req.verb}"; verbs: ${[...Object.keys(handlers), 'cancel'].join(', ')}`);
-      if (identity.role !== 'admin') throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${identity.role} ${identity.name} may not use the API`);
+      authorizeVerb(identity, req.verb);
       const call = this.makeCall(clientId, identity, id, codec);
       const result = await handler(this.ctx, req, call);
       if (result === STREAMING) return;
@@ -83,7 +86,7 @@ export class ApiServer {
   async onApply(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
     const source = `${identity.name} (${clientId})`;
     try {
-      if (identity.role !== 'admin') throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${identity.role} ${identity.name} may not apply manifests`);
+      authorizeVerb(identity, 'apply');
       const text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
       const results = await applyDocuments(this.ctx.objects, parseManifests(text, 'skiff/v1/apply'));
       const failed = results.filter((r) => r.action === 'failed');

@@ -15,6 +15,8 @@ export interface ApiContext {
   rpc: AgentRpc;
   credentials: Credentials;
   version: string;
+  /** Disconnects the MQTT clients whose identity matches (revoked tokens, deleted nodes). */
+  kick?: (match: (id: Identity) => boolean) => number;
 }
 
 /** One request being answered. */

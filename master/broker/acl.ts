@@ -8,7 +8,9 @@ import { ROOT, isTopicLevel } from '../../protocol/index.js';
 export type Identity =
   | { role: 'admin'; name: 'admin' }
   | { role: 'node'; name: string }
-  | { role: 'joiner'; name: string };
+  | { role: 'joiner'; name: string }
+  /** A person or program with a token from `skiff token create` (view, edit or admin access). */
+  | { role: 'user'; name: string; access: 'view' | 'edit' | 'admin' };
 
 /** May this identity publish `topic` (with the retain flag as given)? */
 export function mayPublish(id: Identity, clientId: string, topic: string, retain: boolean): boolean {
@@ -29,6 +31,9 @@ export function mayPublish(id: Identity, clientId: string, topic: string, retain
       // External metrics for autoscaling (skiff/v1/metrics/NAME) may be retained: sensors often publish that way.
       if (topic.startsWith(`${ROOT}/metrics/`) && topic.length > ROOT.length + 9) return true;
       return !retain && (topic === `${ROOT}/apply` || topic === `${ROOT}/api/${clientId}/req`);
+    case 'user':
+      if (id.access === 'view') return !retain && topic === `${ROOT}/api/${clientId}/req`;
+      return mayPublish({ role: 'admin', name: 'admin' }, clientId, topic, retain);
   }
 }
 
@@ -62,5 +67,9 @@ export function maySubscribe(id: Identity, clientId: string, filter: string): bo
       // The administrator can read every object anyway, so it may watch the whole tree
       // (`mosquitto_sub -t 'skiff/v1/#'` for debugging).
       return within(filter, `${ROOT}/#`);
+    case 'user':
+      if (id.access === 'admin') return within(filter, `${ROOT}/#`);
+      // Others see their own answers, the event stream and service endpoints — not other clients' answers.
+      return [`${ROOT}/api/${clientId}/res`, `${ROOT}/events`, `${ROOT}/services/#`].some((a) => within(filter, a));
   }
 }

@@ -56,8 +56,10 @@ export class Broker {
       authenticate(client: SkiffClient, username, password, done) {
         const user = username ?? '';
         const pw = password ? password.toString('utf8') : '';
+        let access: ReturnType<Credentials['verifyToken']>;
         if (user === 'admin' && safeEqual(pw, credentials.adminToken)) client.skiff = { role: 'admin', name: 'admin' };
         else if (nodeName.test(user) && credentials.verifyNode(user, pw)) client.skiff = { role: 'node', name: user };
+        else if (nodeName.test(user) && (access = credentials.verifyToken(user, pw))) client.skiff = { role: 'user', name: user, access };
         else if (nodeName.test(user) && user !== 'admin' && safeEqual(pw, credentials.joinToken)) client.skiff = { role: 'joiner', name: user };
         else return done(authError() as any, false);
         done(null, true);
@@ -106,6 +108,18 @@ export class Broker {
         err ? reject(err) : resolve(),
       ),
     );
+  }
+
+  /** Disconnects every client whose identity matches (a revoked token, a deleted node). */
+  kick(match: (id: Identity) => boolean): number {
+    let n = 0;
+    for (const c of Object.values((this.aedes as unknown as { clients: Record<string, SkiffClient> }).clients)) {
+      if (c.skiff && match(c.skiff)) {
+        c.close();
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Number of connected clients. */

@@ -56,3 +56,27 @@ describe('subscribe ACL', () => {
     expect(maySubscribe(id, 'cli-1', filter)).toBe(allowed);
   });
 });
+
+describe('user tokens', () => {
+  const viewer: Identity = { role: 'user', name: 'grafana', access: 'view' };
+  const editor: Identity = { role: 'user', name: 'ci', access: 'edit' };
+  const tokenAdmin: Identity = { role: 'user', name: 'ops', access: 'admin' };
+  it.each([
+    [viewer, 'skiff/v1/api/cli-1/req', true],
+    [viewer, 'skiff/v1/apply', false],
+    [viewer, 'skiff/v1/metrics/queue', false],
+    [editor, 'skiff/v1/apply', true],
+    [editor, 'skiff/v1/api/other/req', false],
+    [tokenAdmin, 'skiff/v1/apply', true],
+    [editor, 'skiff/v1/nodes/pi-1/status', false],
+  ] as const)('%o publishes %s: %s', (id, topic, allowed) => expect(mayPublish(id, 'cli-1', topic, false)).toBe(allowed));
+  it.each([
+    [viewer, 'skiff/v1/api/cli-1/res', true],
+    [viewer, 'skiff/v1/api/+/res', false],
+    [viewer, 'skiff/v1/events', true],
+    [viewer, 'skiff/v1/services/#', true],
+    [viewer, 'skiff/v1/#', false],
+    [editor, 'skiff/v1/nodes/+/desired', false],
+    [tokenAdmin, 'skiff/v1/#', true],
+  ] as const)('%o subscribes %s: %s', (id, filter, allowed) => expect(maySubscribe(id, 'cli-1', filter)).toBe(allowed));
+});

@@ -40,7 +40,10 @@ export async function del(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
             return cur;
           });
   const deleted = await ctx.objects.delete(kind.kind, namespace, name, { force: req.force === true });
-  if (kind.kind === 'Node') await ctx.credentials.revokeNode(name);
+  if (kind.kind === 'Node') {
+    await ctx.credentials.revokeNode(name);
+    ctx.kick?.((id) => (id.role === 'node' || id.role === 'joiner') && id.name === name);
+  }
   return deleted;
 }
 
