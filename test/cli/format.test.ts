@@ -136,7 +136,8 @@ describe('get tables', () => {
     expect(table('ConfigMap', [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('settings'), data: { a: '1', b: '2' }, binaryData: { c: 'AA==' } }])).toBe('NAME       DATA   AGE\nsettings   3      10m\n');
     expect(table('Secret', [{ apiVersion: 'v1', kind: 'Secret', metadata: meta('creds'), type: 'Opaque', data: { user: 'YQ==' } }])).toBe('NAME    TYPE     DATA   AGE\ncreds   Opaque   1      10m\n');
     expect(table('Namespace', [{ apiVersion: 'v1', kind: 'Namespace', metadata: meta('shop'), status: { phase: 'Terminating' } }])).toBe('NAME   STATUS        AGE\nshop   Terminating   10m\n');
-    expect(table('CronJob', [{ apiVersion: 'batch/v1', kind: 'CronJob', metadata: meta('nightly') }])).toBe('NAME      AGE\nnightly   10m\n');
+    // A kind with no printer of its own falls back to NAME AGE.
+    expect(table('Gadget', [{ apiVersion: 'example.com/v1', kind: 'Gadget', metadata: meta('nightly') }])).toBe('NAME      AGE\nnightly   10m\n');
   });
 
   it('a table keeps its widths for later rows (get -w)', () => {
