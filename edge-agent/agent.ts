@@ -15,11 +15,14 @@ import { drivers, runtimeNames } from './drivers/registry.js';
 import { allocatableOf, onlineStatus, readFacts } from './facts.js';
 import { remove } from './fsutil.js';
 import { deleteCredential, join, loadCredential, saveCredential } from './join.js';
-import { scoped, type Logger } from './log.js';
+import { consoleLogger, scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
 import { ServiceProxy } from './proxy/proxy.js';
+import { ServiceAnnouncer } from './discovery/announcer.js';
+import { findMaster } from './discovery/master.js';
+import { nodeHostName } from '../protocol/mdns.js';
 import { PodReporter } from './reporter.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
@@ -50,6 +53,8 @@ export class Agent extends EventEmitter {
   private readonly metrics: MetricsSampler;
   /** The service proxy (kube-proxy's role); undefined with `proxy: false`. */
   readonly proxy?: ServiceProxy;
+  /** Announces this node's share of the Services on the LAN (mDNS); undefined with `mdns: false` or a loopback address. */
+  readonly announcer?: ServiceAnnouncer;
   private timers: NodeJS.Timeout[] = [];
   private desiredQueue: Promise<void> = Promise.resolve();
   private fellBack = false;
@@ -102,6 +107,7 @@ export class Agent extends EventEmitter {
     });
     this.metrics = new MetricsSampler(this.pods);
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
+    if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));
   }
 
   /** True while connected to the master and subscribed to the node's topics. */
@@ -184,12 +190,13 @@ export class Agent extends EventEmitter {
     this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames)), 1, true);
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
     this.proxy?.beginResync();
-    const serviceTopics = this.proxy ? [topics.service('+', '+')] : [];
+    this.announcer?.beginResync();
+    const serviceTopics = this.proxy || this.announcer ? [topics.service('+', '+')] : [];
     await Promise.all(
       [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+'), ...serviceTopics].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
-    if (this.proxy) this.timers.push(setTimeout(() => void this.proxy?.endResync(), 2000).unref());
+    if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync()]), 2000).unref());
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
     this.lease();
     this.subscribed = this.session.connected;
@@ -221,7 +228,10 @@ export class Agent extends EventEmitter {
     const t = parseTopic(topic);
     if (t?.type === 'nodeDesired' && t.node === this.name) this.onDesired(payload);
     else if (t?.type === 'nodeRpcReq' && t.node === this.name) this.rpc.handle(t.id, payload);
-    else if (t?.type === 'service' && this.proxy) void this.proxy.handle(t.namespace, t.name, payload);
+    else if (t?.type === 'service' && (this.proxy || this.announcer)) {
+      void this.proxy?.handle(t.namespace, t.name, payload);
+      void this.announcer?.handle(t.namespace, t.name, payload);
+    }
     else this.log.debug(`ignored a message on ${topic}`);
   }
 
@@ -299,6 +309,7 @@ export class Agent extends EventEmitter {
     this.rpc.close();
     this.reporter.close();
     await this.desiredQueue;
+    await this.announcer?.close(); // goodbyes first: browsers forget this node's instances before its NodePorts close
     await this.proxy?.close();
     await this.pods.shutdown(opts.stopPods ?? true);
     await this.session.stop({ topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) });
@@ -316,6 +327,11 @@ async function collectGarbage(paths: Layout, keep: Set<string>): Promise<void> {
 
 /** Starts an agent (see Agent.start); resolves once pods from the cache are starting and the session is up or retrying. */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
+  if (options.master === undefined) {
+    const url = await findMaster({ timeoutMs: options.discoveryTimeoutMs, interfaceAddress: options.address });
+    (options.logger ?? consoleLogger()).info(`found the master on the LAN by mDNS: ${url}`);
+    options = { ...options, master: url };
+  }
   const agent = new Agent(options);
   await agent.start();
   return agent;

@@ -10,10 +10,14 @@ import type { StringMap } from '../protocol/types.js';
 import { consoleLogger, type Logger } from './log.js';
 import type { ProxyOptions } from './proxy/options.js';
 
-/** What `startAgent` takes. Only `master` is required (and `token` on the first join). */
+/** What `startAgent` takes. Only `master` is required (and `token` on the first join); without it `startAgent` finds the master by mDNS. */
 export interface AgentOptions {
-  /** `mqtt://HOST:PORT` of the master's broker. */
-  master: string;
+  /** `mqtt://HOST:PORT` of the master's broker; `startAgent` browses the LAN (`_skiff-master._tcp`) when it is missing. */
+  master?: string;
+  /** How long `startAgent` browses for a master when `master` is missing; default 10000 (10 s). */
+  discoveryTimeoutMs?: number;
+  /** Announce this node's share of the NodePort/LoadBalancer Services by mDNS (default true; off when `address` is loopback). */
+  mdns?: boolean;
   /** The join token; needed only while the node has no credential yet. */
   token?: string;
   /** Node name; default: the hostname, lowercased and made DNS-safe. */
@@ -47,6 +51,8 @@ export interface AgentOptions {
 /** Options after defaults and checks; frozen. */
 export interface AgentConfig {
   readonly master: string;
+  /** Announce Services on the LAN: `mdns` and a non-loopback `address`. */
+  readonly mdns: boolean;
   readonly token?: string;
   readonly name: string;
   readonly dataDir: string;
@@ -106,6 +112,7 @@ function positive(v: number | undefined, field: string, dflt: number): number {
 /** Applies defaults and checks every option; throws SKIFF_ERR_VALIDATION naming the option. */
 export function resolveOptions(o: AgentOptions): AgentConfig {
   if (typeof o.master !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(o.master)) fail('master', 'must be a URL like mqtt://HOST:PORT', o.master);
+  if (o.mdns !== undefined && typeof o.mdns !== 'boolean') fail('mdns', 'must be true or false', o.mdns);
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token.length === 0)) fail('token', 'must be a non-empty string');
   const name = o.name ?? dnsSafeName(os.hostname());
   if (!dnsSubdomain.test(name) || name.length > 253 || !isTopicLevel(name)) fail('name', 'must be a DNS subdomain (lowercase letters, digits, "-" and ".")', name);
@@ -119,7 +126,8 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
   const crash = o.crashLoop ?? {};
   const reconnect = o.reconnect ?? {};
   const cfg: AgentConfig = {
-    master: o.master,
+    master: o.master!,
+    mdns: o.mdns !== false && !/^127\./.test(address) && address !== '::1',
     token: o.token,
     name,
     dataDir: path.resolve(o.dataDir ?? path.join(os.homedir(), '.skiff', 'agent')),

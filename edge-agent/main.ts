@@ -1,7 +1,8 @@
 /**
  * The `skiff-agent` command:
- *   skiff-agent join --master mqtt://HOST:PORT --token JOIN_TOKEN [--name NAME] [--data-dir DIR]
- *                    [--labels k=v,...] [--address IP] [--lease-interval 2s]
+ *   skiff-agent join [--master mqtt://HOST:PORT] --token JOIN_TOKEN [--name NAME] [--data-dir DIR]
+ *                    [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
+ * Without --master the master is found on the LAN by mDNS (`_skiff-master._tcp`).
  * Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 on bad arguments or a failed join.
  */
 import { SkiffError } from '../protocol/errors.js';
@@ -13,10 +14,12 @@ import { AGENT_VERSION } from './version.js';
 export const usage = `skiff-agent ${AGENT_VERSION}: runs Skiff pods on this board
 
 Usage:
-  skiff-agent join --master mqtt://HOST:PORT [--token JOIN_TOKEN] [options]
+  skiff-agent join [--master mqtt://HOST:PORT] [--token JOIN_TOKEN] [options]
 
 Options:
-  --master URL           the master's MQTT address (required), e.g. mqtt://192.168.1.10:1883
+  --master URL           the master's MQTT address, e.g. mqtt://192.168.1.10:1883
+                         (default: find the master on the LAN by mDNS, _skiff-master._tcp)
+  --discovery-timeout DUR  how long to look for the master on the LAN without --master (default 10s)
   --token TOKEN          the join token (needed on the first join, or after the node was deleted)
   --name NAME            node name (default: the hostname, lowercased and DNS-safe)
   --data-dir DIR         where the credential, desired-set cache, pid files and logs live (default ~/.skiff/agent)
@@ -29,7 +32,7 @@ Options:
 /** A command-line mistake: printed with the usage hint, exit 1. */
 export class UsageError extends Error {}
 
-const valued = ['--master', '--token', '--name', '--data-dir', '--labels', '--address', '--lease-interval'] as const;
+const valued = ['--master', '--token', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout'] as const;
 
 /** Parses `join ...` arguments into agent options; throws UsageError naming the flag. `help` when --help. */
 export function parseArgs(argv: string[]): { help: true } | { help: false; options: AgentOptions } {
@@ -52,9 +55,9 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; optio
     }
     v[flag as (typeof valued)[number]] = value;
   }
-  if (!v['--master']) throw new UsageError('--master is required (e.g. --master mqtt://192.168.1.10:1883)');
-  if (!/^mqtts?:\/\/[^/\s:]+(:\d+)?\/?$/.test(v['--master'])) throw new UsageError(`--master must look like mqtt://HOST:PORT, got "${v['--master']}"`);
-  const options: AgentOptions = { master: v['--master'] };
+  if (v['--master'] !== undefined && !/^mqtts?:\/\/[^/\s:]+(:\d+)?\/?$/.test(v['--master'])) throw new UsageError(`--master must look like mqtt://HOST:PORT, got "${v['--master']}"`);
+  // Without --master, startAgent browses the LAN for one (mDNS).
+  const options: AgentOptions = v['--master'] !== undefined ? { master: v['--master'] } : {};
   if (v['--token'] !== undefined) options.token = v['--token'];
   if (v['--name'] !== undefined) options.name = v['--name'];
   if (v['--data-dir'] !== undefined) options.dataDir = v['--data-dir'];
@@ -71,6 +74,11 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; optio
     const ms = parseDurationMs(v['--lease-interval']);
     if (!ms) throw new UsageError(`--lease-interval must be a duration like 2s or 500ms, got "${v['--lease-interval']}"`);
     options.leaseIntervalMs = ms;
+  }
+  if (v['--discovery-timeout'] !== undefined) {
+    const ms = parseDurationMs(v['--discovery-timeout']);
+    if (!ms) throw new UsageError(`--discovery-timeout must be a duration like 10s or 500ms, got "${v['--discovery-timeout']}"`);
+    options.discoveryTimeoutMs = ms;
   }
   return { help: false, options };
 }

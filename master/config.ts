@@ -30,6 +30,8 @@ export interface MasterConfig {
   engine: 'wasm' | 'reference';
   /** Print start-up banner and progress. */
   quiet: boolean;
+  /** Announce the MQTT listener on the LAN as `_skiff-master._tcp` (mDNS), unless bound to loopback. `--no-mdns` turns it off. */
+  mdns: boolean;
 }
 
 /** The default data dir: ~/.skiff/master. */
@@ -48,6 +50,7 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   hpaSyncPeriodMs: 15_000,
   engine: 'wasm',
   quiet: false,
+  mdns: true,
 });
 
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
@@ -62,6 +65,7 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.int(cfg.jobBackoffBaseMs, 'jobBackoffBaseMs', 0, 3_600_000, true);
   c.int(cfg.hpaSyncPeriodMs, 'hpaSyncPeriodMs', 100, 3_600_000, true);
   c.oneOf(cfg.engine, 'engine', ['wasm', 'reference'], true);
+  if (typeof cfg.mdns !== 'boolean') c.fail('mdns', 'must be true or false', cfg.mdns);
   c.throwIfAny();
   return Object.freeze(cfg);
 }

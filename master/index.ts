@@ -24,6 +24,7 @@ import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
 import { Credentials } from './credentials.js';
+import { announceMaster } from './discovery/announce.js';
 import { EventRecorder } from './events.js';
 import { startHttp } from './http.js';
 import { Informers } from './informer.js';
@@ -183,6 +184,8 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
   renameSync(join(config.dataDir, 'config.json.tmp'), join(config.dataDir, 'config.json'));
   log(`skiff master: MQTT on ${config.mqttHost}:${broker.port}${http ? `, HTTP on ${config.httpHost}:${http.port}` : ''}, data in ${config.dataDir}`);
 
+  // After the broker listens: an agent that finds the master connects at once.
+  const mdns = config.mdns ? announceMaster({ mqttPort: broker.port, bind: config.mqttHost, version: skiffVersion() }, (m) => console.warn(`master: ${m}`)) : undefined;
   let stopped = false;
   return {
     config,
@@ -211,6 +214,7 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
       api.close();
       await new Promise<void>((r) => (http ? http.server.close(() => r()) : r()));
       http?.server.closeAllConnections?.();
+      await mdns?.stop();
       await broker.close();
       informers.stop();
       await store.close();

@@ -22,6 +22,7 @@ Flags:
   --node-monitor-grace DUR    a node without heartbeat for DUR turns NotReady (default 10s)
   --pod-eviction-timeout DUR  pods on an unreachable node move after DUR (default 30s)
   --engine wasm|reference     scheduling engine (default wasm)
+  --no-mdns                   do not announce this master on the LAN (_skiff-master._tcp, for agents joining without --master)
   -h, --help                  this help
 `;
 
@@ -57,6 +58,7 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'node-monitor-grace': { type: 'string' },
         'pod-eviction-timeout': { type: 'string' },
         engine: { type: 'string' },
+        'no-mdns': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -76,6 +78,7 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     nodeMonitorGraceMs: duration('node-monitor-grace', v['node-monitor-grace']),
     podEvictionTimeoutMs: duration('pod-eviction-timeout', v['pod-eviction-timeout']),
     engine: v.engine as MasterConfig['engine'] | undefined,
+    mdns: v['no-mdns'] ? false : undefined,
   };
 }
 

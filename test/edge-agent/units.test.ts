@@ -37,7 +37,7 @@ describe('parseArgs', () => {
     expect(parseArgs(['--help'])).toEqual({ help: true });
   });
   it.each([
-    [['join'], '--master is required'],
+    [['join', '--discovery-timeout', 'soon'], '--discovery-timeout must be a duration'], // no --master: found by mDNS (test/unit/discovery.test.ts)
     [['join', '--master', 'http://x'], '--master must look like mqtt://HOST:PORT'],
     [['join', '--master', 'mqtt://x:1', '--token'], '--token needs a value'],
     [['join', '--master', 'mqtt://x:1', '--colour', 'red'], 'unknown flag --colour'],
@@ -52,8 +52,8 @@ describe('parseArgs', () => {
     try {
       expect(await main(['join', '--master', 'mqtt://127.0.0.1:1', '--name', 'Not_Valid'])).toBe(1);
       expect(String(err.mock.calls.at(-1)?.[0])).toMatch(/^skiff-agent: --name: name: must be a DNS subdomain/);
-      expect(await main(['join'])).toBe(1);
-      expect(String(err.mock.calls.at(-1)?.[0])).toContain('--master is required');
+      expect(await main(['join', '--discovery-timeout', '0s'])).toBe(1);
+      expect(String(err.mock.calls.at(-1)?.[0])).toContain('--discovery-timeout must be a duration');
     } finally {
       err.mockRestore();
     }
