@@ -7,7 +7,7 @@ import {
   H_IMAGE_WORDS, H_IMAGES, H_LABEL_WORDS, H_LABELS, H_LOG, H_PORT_WORDS, H_PORTS, H_REQ, H_RUNTIMES, H_S_AFF,
   H_S_BASE, H_S_DSUM, H_S_MIN, H_S_OK, H_S_SEEN, H_S_SPREAD, H_S_TAINT, H_SREQ, H_STRATEGY, H_TAINT_WORDS,
   H_TAINTS, H_TOTALS, H_W_AFF, H_W_BAL, H_W_IMAGE, H_W_RES, H_W_SPREAD, H_W_TAINT, HEADER_WORDS, MAX_SPREAD,
-  H_S_FIT, H_S_IMG, H_S_KEYS, H_S_STATIC, H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_KEY_DOMAINS, H_S_SPREADF,
+  H_S_FIT, H_S_IMG, H_S_KEYS, H_S_STATIC, H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_KEY_DOMAINS, H_S_SSCORE, H_S_BUCKET, BUCKET_CAP,
 } from './reference/layout.js';
 import type { EngineLabelSelector, EngineNode, EnginePod, EngineTaint, ScoreWeights } from './types.js';
 
@@ -162,8 +162,9 @@ export class NodeTable {
       [H_DOMAINS, c.k * n * 4], [H_COUNTS, c.c * n * 4], [H_TOTALS, c.c * c.d * 4], [H_COUNTER_KEY, c.c * 4],
       [H_LOG, (Math.max(n, c.d) + 2) * 8], [H_S_OK, n * 4], [H_S_BASE, n * 4], [H_S_AFF, n * 4],
       [H_S_TAINT, n * 4], [H_S_SPREAD, n * 4], [H_S_DSUM, MAX_SPREAD * c.d * 4], [H_S_SEEN, MAX_SPREAD * c.d * 4],
-      [H_S_MIN, 2 * MAX_SPREAD * 4], [H_S_STATIC, n * 4], [H_S_IMG, n * 4], [H_S_KEYS, n * 4], [H_S_FIT, n * 4],
-      [H_SHAPE, SHAPE_WORDS * 4], [H_KEY_DOMAINS, c.k * 4], [H_S_SPREADF, n * 8],
+      [H_S_MIN, 4 * MAX_SPREAD * 4], [H_S_STATIC, n * 4], [H_S_IMG, n * 4], [H_S_KEYS, n * 4], [H_S_FIT, n * 4],
+      [H_SHAPE, SHAPE_WORDS * 4], [H_KEY_DOMAINS, c.k * 4], [H_S_SSCORE, n * 4],
+      [H_S_BUCKET, 2 * BUCKET_CAP * 4],
     ];
     const at = cols.map(([h, bytes]) => [h, take(bytes)] as const);
     this.end = align(p, 64);

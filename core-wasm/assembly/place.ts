@@ -1,20 +1,23 @@
 // Batch placement, the pipeline in one place: static filters and scores (cached per pod shape) →
-// spread counts → resource pass → filter → (soft spread) → normalise + pick (ties to the lowest
-// slot) → bind; or, when nothing fits, diagnose the first failing filter per node.
+// spread tables → resource pass → filter → normalise + pick (ties to the lowest slot) → bind; or,
+// when nothing fits, diagnose the first failing filter per node. A replica of the pod before it
+// (same record) reuses every column and updates only what the previous bind changed.
 import { ld, ldf, st, stf } from './memory';
 import {
-  H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_BASE,
-  H_S_FIT, H_S_IMG, H_S_OK, H_S_SPREAD, H_S_STATIC, H_S_TAINT, P_ANTI, H_SREQ, H_TOTALS, H_W_AFF, H_W_SPREAD, H_W_TAINT, O_NODE,
-  O_REASONS, O_SCORE, OUT_WORDS, P_CPU, P_EPH, P_INC, P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
+  H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_FIT, H_S_KEYS, H_S_OK,
+  H_S_STATIC, H_S_TAINT, H_SREQ, H_TOTALS, K_SOFT_KEYS, O_NODE, O_REASONS, OUT_WORDS, P_ANTI, P_CPU, P_EPH, P_INC,
+  P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
 } from './layout';
 import { antiAffinityViolated, firstFailure, hdr, portConflict, section } from './filters';
-import { normalize, resourcePass } from './scores';
-import { prepareSpread, scoreSpread, softConstraints, spreadPass } from './spread';
+import { refreshNode, resourcePass, staticScores } from './scores';
+import { bestPlain, bestSpread } from './select';
+import { bumpSpread, constraintAt, overLimit, prepareSpread, softConstraints, softSizes } from './spread';
 import { prepareStatic, sameShape } from './static';
 
-/** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass. */
+/** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass, and feasible nodes with the soft keys. */
 let maxAff: i32 = 0;
 let maxTaint: i32 = 0;
+let scored: i32 = 0;
 
 /** Adds (sign 1) or removes (sign -1) a pod on node slot `node`: requests, host ports, counters. */
 export function bindPod(t: i32, pod: i32, node: i32, sign: i32): void {
@@ -47,32 +50,72 @@ export function bindPod(t: i32, pod: i32, node: i32, sign: i32): void {
   }
 }
 
-/** Combines the static and resource columns with the per-node dynamic filters into S_OK; returns how many fit. */
+/**
+ * S_OK for the pod: the static and resource columns, then the per-node dynamic filters in one
+ * fused pass (host ports, DoNotSchedule spread, anti-affinity: a node is out if any fails, so the
+ * order does not matter here; diagnose reports the first). Returns how many nodes fit.
+ */
 export function filterAndScore(t: i32, pod: i32): i32 {
+  combineStaticAndFit(t);
+  dynamicFilters(t, pod);
+  return feasibleStats(t);
+}
+
+/** Clears S_OK where a host port is taken, a hard spread domain is full or an anti-affinity term is hit. */
+export function dynamicFilters(t: i32, pod: i32): void {
+  const ports: bool = ld(section(pod, P_PORTS)) > 0;
+  const hard: bool = hardConstraints(pod) > 0;
+  const anti: bool = ld(section(pod, P_ANTI)) > 0;
+  if (!ports && !hard && !anti) return;
   const count = hdr(t, H_COUNT);
   const ok = hdr(t, H_S_OK);
-  const stat = hdr(t, H_S_STATIC);
-  const fit = hdr(t, H_S_FIT);
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) == 0) continue;
+    if ((ports && portConflict(t, pod, i)) || (hard && overLimit(t, pod, i)) || (anti && antiAffinityViolated(t, pod, i))) st(ok + i * 4, 0);
+  }
+}
+
+/** Number of DoNotSchedule constraints of the pod. */
+export function hardConstraints(pod: i32): i32 {
+  const constraints = ld(section(pod, P_SPREAD));
+  let hard = 0;
+  for (let j = 0; j < constraints; j++) if (ld(constraintAt(pod, j) + 12) != 0) hard++;
+  return hard;
+}
+
+/** Feasible nodes; sets the maxima of raw preferred affinity and PreferNoSchedule counts and how many feasible nodes carry the soft keys (four nodes per step). */
+export function feasibleStats(t: i32): i32 {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
   const aff = hdr(t, H_S_AFF);
   const taint = hdr(t, H_S_TAINT);
-  const ports: bool = ld(section(pod, P_PORTS)) > 0;
-  const spread: bool = ld(section(pod, P_SPREAD)) > 0;
-  const anti: bool = ld(section(pod, P_ANTI)) > 0;
-  combineStaticAndFit(t);
-  // The dynamic filters, one pass each over the nodes still in (same results as firstFailure's order).
-  for (let i = 0; i < count; i++) if (ports && ld(ok + i * 4) != 0 && portConflict(t, pod, i)) st(ok + i * 4, 0);
-  if (spread) spreadPass(t, pod);
-  for (let i = 0; i < count; i++) if (anti && ld(ok + i * 4) != 0 && antiAffinityViolated(t, pod, i)) st(ok + i * 4, 0);
-  let feasible = 0;
-  maxAff = 0;
-  maxTaint = 0;
-  for (let i = 0; i < count; i++) {
+  const keys = hdr(t, H_S_KEYS);
+  const zero = i32x4.splat(0);
+  const softBit = i32x4.splat(K_SOFT_KEYS);
+  let vf = zero;
+  let va = zero;
+  let vt = zero;
+  let vs = zero;
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const m = i32x4.ne(v128.load(ok + i * 4), zero);
+    vf = i32x4.sub(vf, m);
+    va = i32x4.max_s(va, v128.and(v128.load(aff + i * 4), m));
+    vt = i32x4.max_s(vt, v128.and(v128.load(taint + i * 4), m));
+    vs = i32x4.sub(vs, v128.and(m, i32x4.ne(v128.and(v128.load(keys + i * 4), softBit), zero)));
+  }
+  let feasible = i32x4.extract_lane(vf, 0) + i32x4.extract_lane(vf, 1) + i32x4.extract_lane(vf, 2) + i32x4.extract_lane(vf, 3);
+  scored = i32x4.extract_lane(vs, 0) + i32x4.extract_lane(vs, 1) + i32x4.extract_lane(vs, 2) + i32x4.extract_lane(vs, 3);
+  maxAff = max(max(i32x4.extract_lane(va, 0), i32x4.extract_lane(va, 1)), max(i32x4.extract_lane(va, 2), i32x4.extract_lane(va, 3)));
+  maxTaint = max(max(i32x4.extract_lane(vt, 0), i32x4.extract_lane(vt, 1)), max(i32x4.extract_lane(vt, 2), i32x4.extract_lane(vt, 3)));
+  for (; i < count; i++) {
     if (ld(ok + i * 4) == 0) continue;
     feasible++;
     const a = ld(aff + i * 4);
     if (a > maxAff) maxAff = a;
     const tt = ld(taint + i * 4);
     if (tt > maxTaint) maxTaint = tt;
+    if ((ld(keys + i * 4) & K_SOFT_KEYS) != 0) scored++;
   }
   return feasible;
 }
@@ -102,76 +145,15 @@ export function diagnose(t: i32, pod: i32, out: i32): void {
 
 /** Normalises the scratch scores, adds the weighted plugins and returns the best feasible slot. */
 export function selectBest(t: i32, pod: i32, out: i32): i32 {
-  const count = hdr(t, H_COUNT);
-  const ok = hdr(t, H_S_OK);
-  const base = hdr(t, H_S_BASE);
-  const img = hdr(t, H_S_IMG);
-  const aff = hdr(t, H_S_AFF);
-  const taint = hdr(t, H_S_TAINT);
-  const spread = hdr(t, H_S_SPREAD);
-  const soft: bool = softConstraints(pod) > 0;
-  if (soft) scoreSpread(t, pod);
-  // podtopologyspread/scoring.go NormalizeScore: min/max over scored nodes, 100 * (max + min - s) / max.
-  let minSpread = 0x7fffffff;
-  let maxSpread = 0;
-  if (soft) {
-    for (let i = 0; i < count; i++) {
-      if (ld(ok + i * 4) == 0) continue;
-      const s = ld(spread + i * 4);
-      if (s < 0) continue;
-      if (s < minSpread) minSpread = s;
-      if (s > maxSpread) maxSpread = s;
-    }
-  }
-  const wAff = hdr(t, H_W_AFF);
-  const wTaint = hdr(t, H_W_TAINT);
-  const wSpread = hdr(t, H_W_SPREAD);
-  let best = -1;
-  let bestScore = -1;
-  // Raw values repeat across nodes (0, or one preference weight): remember the last division.
-  let affRaw = 0;
-  let affNorm = normalize(0, maxAff, 0);
-  let taintRaw = 0;
-  let taintNorm = normalize(0, maxTaint, 1);
-  let spreadRaw = -1;
-  let spreadNorm = 0;
-  for (let i = 0; i < count; i++) {
-    if (ld(ok + i * 4) == 0) continue;
-    let total = ld(base + i * 4) + ld(img + i * 4);
-    const a = ld(aff + i * 4);
-    if (a != affRaw) {
-      affRaw = a;
-      affNorm = normalize(a, maxAff, 0);
-    }
-    const tt = ld(taint + i * 4);
-    if (tt != taintRaw) {
-      taintRaw = tt;
-      taintNorm = normalize(tt, maxTaint, 1);
-    }
-    total += wAff * affNorm + wTaint * taintNorm;
-    if (soft) {
-      const s = ld(spread + i * 4);
-      if (s != spreadRaw) {
-        spreadRaw = s;
-        spreadNorm = s < 0 ? 0 : maxSpread == 0 ? 100 : (100 * (maxSpread + minSpread - s)) / maxSpread;
-      }
-      total += wSpread * spreadNorm;
-    }
-    if (total > bestScore) {
-      bestScore = total;
-      best = i;
-    }
-  }
-  st(out + O_SCORE * 4, bestScore);
-  return best;
+  staticScores(t, maxAff, maxTaint);
+  if (softConstraints(pod) == 0) return bestPlain(t, out);
+  softSizes(t, pod, scored);
+  return bestSpread(t, pod, out);
 }
 
-/** Places one pod: writes its slot (or -1), score and reasons to out; returns the slot. */
-export function placeOne(t: i32, pod: i32, out: i32): i32 {
+/** Places one pod whose scratch columns are ready: writes its slot (or -1), score and reasons to out. */
+export function decide(t: i32, pod: i32, out: i32): i32 {
   for (let k = 0; k < OUT_WORDS; k++) st(out + k * 4, 0);
-  if (!sameShape(t, pod)) prepareStatic(t, pod);
-  if (ld(section(pod, P_SPREAD)) > 0) prepareSpread(t, pod);
-  resourcePass(t, pod);
   if (filterAndScore(t, pod) == 0) {
     diagnose(t, pod, out);
     st(out + O_NODE * 4, -1);
@@ -182,23 +164,62 @@ export function placeOne(t: i32, pod: i32, out: i32): i32 {
   return best;
 }
 
+/** Places one pod from scratch: static columns (unless cached for its shape), spread tables, resource  */
+export function placeOne(t: i32, pod: i32, out: i32): i32 {
+  if (!sameShape(t, pod)) prepareStatic(t, pod);
+  if (ld(section(pod, P_SPREAD)) > 0) prepareSpread(t, pod);
+  resourcePass(t, pod);
+  return decide(t, pod, out);
+}
+
+/**
+ * Places a replica: the same record as the pod before it, which was bound to `node`. Only that
+ * node's columns and its domains' counts changed, so only they are updated (identical results
+ * to placeOne, without its passes over every node).
+ */
+export function placeReplica(t: i32, pod: i32, out: i32, node: i32): i32 {
+  refreshNode(t, pod, node);
+  bumpSpread(t, pod, node);
+  return decide(t, pod, out);
+}
+
+/** True when the records at a and b have the same words (replicas of a template, requests included). */
+export function sameRecord(a: i32, b: i32): bool {
+  const len = ld(a + P_LEN * 4);
+  if (ld(b + P_LEN * 4) != len) return false;
+  for (let k = 1; k < len; k++) if (ld(a + k * 4) != ld(b + k * 4)) return false;
+  return true;
+}
+
 /**
  * Places `count` pod records starting at `pods`, in order, binding each placed pod before the
  * next; writes OUT_WORDS per pod at `out`. Returns the number placed. Called once per schedule().
+ * A replica of the previous record takes the incremental path; one that the previous identical
+ * pod could not be placed gets the same answer (nothing changed in between).
  */
 export function placeBatch(t: i32, pods: i32, count: i32, out: i32): i32 {
   let placed = 0;
   let p = pods;
   let o = out;
+  let prev = -1;
+  let prevNode = -1;
   for (let k = 0; k < count; k++) {
-    const node = placeOne(t, p, o);
+    let node: i32;
+    if (prev >= 0 && sameRecord(prev, p)) {
+      if (prevNode >= 0) node = placeReplica(t, p, o, prevNode);
+      else {
+        for (let w = 0; w < OUT_WORDS; w++) st(o + w * 4, ld(o - OUT_WORDS * 4 + w * 4));
+        node = -1;
+      }
+    } else node = placeOne(t, p, o);
     if (node >= 0) {
       bindPod(t, p, node, 1);
       placed++;
     }
+    prev = p;
+    prevNode = node;
     p += ld(p + P_LEN * 4) * 4;
     o += OUT_WORDS * 4;
   }
   return placed;
 }
-

@@ -1,13 +1,13 @@
 // Scores: the per-node formulas of kube-scheduler's default score plugins, each on the integer
 // 0–100 scale (framework.MaxNodeScore). Integer division is i32 division; f64 steps are the
 // same IEEE operations as in reference/, so both give identical results.
-import { ld, ldf, popcnt32 } from './memory';
+import { ld, ldf, popcnt32, st } from './memory';
 import {
   H_ALLOC, H_CAP, H_COUNT, H_IMAGES, H_REQ, H_S_BASE, H_S_FIT, H_SREQ, H_STRATEGY, H_TAINT_WORDS, H_TAINTS,
-  H_W_BAL, H_W_RES, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, P_EPH,
+  H_S_AFF, H_S_IMG, H_S_SSCORE, H_S_TAINT, H_SS_AFF, H_SS_TAINT, H_W_AFF, H_W_TAINT, H_W_BAL, H_W_RES, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, P_EPH,
   IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED, P_SCPU, P_SMEM, P_TAINTS,
 } from './layout';
-import { hdr, matchTerm, section, termWords } from './filters';
+import { fitReason, hdr, matchTerm, section, termWords } from './filters';
 
 /** noderesources/least_allocated.go leastRequestedScore: ((capacity - requested) * 100) / capacity. */
 export function leastRequested(requested: f64, capacity: f64): i32 {
@@ -175,6 +175,48 @@ export function resourcePass(t: i32, pod: i32): void {
     const total = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(wRes, res), f64x2.mul(wBal, bal)));
     store<i64>(base + i * 4, i64x2.extract_lane(total, 0));
   }
+}
+
+/** After a bind on node i: its S_FIT and S_BASE for the same pod (the wasm twin's lanes do the same operations). */
+export function refreshNode(t: i32, pod: i32, i: i32): void {
+  st(hdr(t, H_S_FIT) + i * 4, fitReason(t, pod, i));
+  st(hdr(t, H_S_BASE) + i * 4, hdr(t, H_W_RES) * resourceScore(t, pod, i) + hdr(t, H_W_BAL) * balancedScore(t, pod, i));
+}
+
+/**
+ * S_SSCORE = image locality + weighted normalised NodeAffinity and TaintToleration scores
+ * (DefaultNormalizeScore over the feasible nodes' maxima). Recomputed only when the maxima or the
+ * pod shape change: replicas of a template share it.
+ */
+export function staticScores(t: i32, maxAff: i32, maxTaint: i32): void {
+  if (hdr(t, H_SS_AFF) == maxAff && hdr(t, H_SS_TAINT) == maxTaint) return;
+  const count = hdr(t, H_COUNT);
+  const aff = hdr(t, H_S_AFF);
+  const taint = hdr(t, H_S_TAINT);
+  const img = hdr(t, H_S_IMG);
+  const out = hdr(t, H_S_SSCORE);
+  const wAff = hdr(t, H_W_AFF);
+  const wTaint = hdr(t, H_W_TAINT);
+  // Raw values repeat across nodes (0, or one preference weight): remember the last division.
+  let affRaw = 0;
+  let affNorm = normalize(0, maxAff, 0);
+  let taintRaw = 0;
+  let taintNorm = normalize(0, maxTaint, 1);
+  for (let i = 0; i < count; i++) {
+    const a = ld(aff + i * 4);
+    if (a != affRaw) {
+      affRaw = a;
+      affNorm = normalize(a, maxAff, 0);
+    }
+    const tt = ld(taint + i * 4);
+    if (tt != taintRaw) {
+      taintRaw = tt;
+      taintNorm = normalize(tt, maxTaint, 1);
+    }
+    st(out + i * 4, ld(img + i * 4) + wAff * affNorm + wTaint * taintNorm);
+  }
+  st(t + H_SS_AFF * 4, maxAff);
+  st(t + H_SS_TAINT * 4, maxTaint);
 }
 
 /** NodeAffinity score (node_affinity.go): sum of the weights of the preferred terms the node matches. */

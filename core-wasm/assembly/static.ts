@@ -4,11 +4,12 @@
 import { ld, st } from './memory';
 import {
   F_PRESENT, F_UNSCHEDULABLE, H_COUNT, H_FLAGS, H_RUNTIMES, H_S_AFF, H_S_IMG, H_S_KEYS, H_S_STATIC, H_S_TAINT,
-  H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_W_IMAGE, K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, P_ANTI, P_FLAGS, P_IMAGE_MAX, P_INC,
+  H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_SS_AFF, H_W_IMAGE, K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, P_ANTI, P_FLAGS, P_IMAGE_MAX, P_INC,
   P_PORTS, P_RUNTIME, P_TAINTS, PF_TOLERATES_UNSCHEDULABLE, R_AFFINITY, R_RUNTIME, R_TAINT, R_UNSCHEDULABLE,
 } from './layout';
 import { hasSpreadKeys, hdr, matchRequired, untoleratedTaint } from './filters';
 import { imageLocality, preferredAffinity, preferredTaints } from './scores';
+import { prepareUnique } from './spread';
 
 /** Number of static words of a pod record: fixed words P_FLAGS..P_IMAGE_MAX and the spec sections. */
 export function shapeWords(pod: i32): i32 {
@@ -54,7 +55,7 @@ export function staticReason(t: i32, pod: i32, i: i32, affinity: bool): i32 {
   return 0;
 }
 
-/** Fills S_STATIC, S_KEYS, S_AFF, S_TAINT and S_IMG for every node. Called when the pod's shape changes. */
+/** Fills S_STATIC, S_KEYS, S_AFF, S_TAINT, S_IMG and the spread keys' UNIQUE flags; marks S_SSCORE stale. Called when the pod's shape changes. */
 export function prepareStatic(t: i32, pod: i32): void {
   const count = hdr(t, H_COUNT);
   const wImage = hdr(t, H_W_IMAGE);
@@ -74,5 +75,7 @@ export function prepareStatic(t: i32, pod: i32): void {
     st(hdr(t, H_S_TAINT) + i * 4, preferredTaints(t, pod, i));
     st(hdr(t, H_S_IMG) + i * 4, wImage * imageLocality(t, pod, i));
   }
+  prepareUnique(t, pod);
+  st(t + H_SS_AFF * 4, -1);
   rememberShape(t, pod);
 }

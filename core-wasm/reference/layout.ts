@@ -39,7 +39,7 @@ export const H_S_TAINT = 31; // scratch i32[N]: raw count of untolerated PreferN
 export const H_S_SPREAD = 32; // scratch i32[N]: raw soft topology spread score, -1 = ignored
 export const H_S_DSUM = 33; // scratch i32[MAX_SPREAD][D]: matching pods per domain, -1 = no eligible node
 export const H_S_SEEN = 34; // scratch i32[MAX_SPREAD][D]: domain has a feasible node
-export const H_S_MIN = 35; // scratch i32[2][MAX_SPREAD]: min matching pods over eligible domains, then soft domain counts
+export const H_S_MIN = 35; // scratch i32[4][MAX_SPREAD]: per constraint MIN (min matching pods over eligible domains), SIZE (soft: feasible domains), UNIQUE (1: no two nodes share a domain of the key), LIMIT (hard: largest count a domain may have)
 export const H_S_STATIC = 36; // scratch i32[N]: first failing static filter (unschedulable, runtime, taint, affinity), 0, or -1 (empty slot)
 export const H_S_IMG = 37; // scratch i32[N]: weighted image locality score
 export const H_S_KEYS = 38; // scratch i32[N]: K_* bits
@@ -48,8 +48,13 @@ export const H_SHAPE = 40; // scratch i32[SHAPE_CAP]: the static words of the po
 export const H_SHAPE_CAP = 41;
 export const H_SHAPE_VALID = 42; // 1 while the static columns match H_SHAPE; the host clears it on any node change
 export const H_KEY_DOMAINS = 43; // i32[K]: domain ids in use per topology key (≤ D)
-export const H_S_SPREADF = 44; // scratch f64[N]: soft spread score being summed
-export const HEADER_WORDS = 46;
+export const H_S_SSCORE = 44; // scratch i32[N]: image locality + weighted normalised preferred affinity and taint scores
+export const H_SS_AFF = 45; // the maxAff S_SSCORE was normalised with, -1 = stale (prepareStatic clears it)
+export const H_SS_TAINT = 46; // the maxTaint S_SSCORE was normalised with
+export const H_S_BUCKET = 47; // scratch i32[2][BUCKET_CAP]: per raw soft spread score, best static+resource score + 1 (0 = empty) and its slot
+export const HEADER_WORDS = 48;
+export const BUCKET_CAP = 4096; // raw soft spread scores at or above this use the two-pass selection
+
 
 export const K_HARD_KEYS = 1; // node has the keys of every DoNotSchedule constraint
 export const K_SOFT_KEYS = 2; // node has the keys of every ScheduleAnyway constraint
@@ -58,6 +63,9 @@ export const K_AFFINITY = 4; // node matches nodeSelector and required node affi
 export const F_PRESENT = 1;
 export const F_UNSCHEDULABLE = 2;
 export const MAX_SPREAD = 8; // topology spread constraints per pod
+export const S_SIZE = MAX_SPREAD; // word offsets of the rows of H_S_MIN
+export const S_UNIQUE = 2 * MAX_SPREAD;
+export const S_LIMIT = 3 * MAX_SPREAD;
 
 // ---- Pod record: i32 words, 8-byte aligned; f64 fields take two words -------------------------
 export const P_LEN = 0; // record length in words (even)

@@ -1,19 +1,21 @@
 // Batch placement, the pipeline in one place: static filters and scores (cached per pod shape) →
-// spread counts → resource pass → filter → (soft spread) → normalise + pick (ties to the lowest
-// slot) → bind; or, when nothing fits, diagnose the first failing filter per node.
+// spread tables → resource pass → filter → normalise + pick (ties to the lowest slot) → bind; or,
+// when nothing fits, diagnose the first failing filter per node. A replica of the pod before it
+// (same record) reuses every column and updates only what the previous bind changed.
 import { ld, ldf, st, stf } from './memory.js';
 import {
-  H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_BASE,
-  H_S_FIT, H_S_IMG, H_S_OK, H_S_SPREAD, H_S_STATIC, H_S_TAINT, P_ANTI, H_SREQ, H_TOTALS, H_W_AFF, H_W_SPREAD, H_W_TAINT, O_NODE,
-  O_REASONS, O_SCORE, OUT_WORDS, P_CPU, P_EPH, P_INC, P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
+  H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_FIT, H_S_KEYS, H_S_OK,
+  H_S_STATIC, H_S_TAINT, H_SREQ, H_TOTALS, K_SOFT_KEYS, O_NODE, O_REASONS, OUT_WORDS, P_ANTI, P_CPU, P_EPH, P_INC,
+  P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
 } from './layout.js';
 import { antiAffinityViolated, firstFailure, hdr, portConflict, section } from './filters.js';
-import { normalize, resourcePass } from './scores.js';
-import { prepareSpread, scoreSpread, softConstraints, spreadPass } from './spread.js';
+import { refreshNode, resourcePass, staticScores } from './scores.js';
+import { bestPlain, bestSpread } from './select.js';
+import { bumpSpread, constraintAt, overLimit, prepareSpread, softConstraints, softSizes } from './spread.js';
 import { prepareStatic, sameShape } from './static.js';
 
-/** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass. */
-const pass = { maxAff: 0, maxTaint: 0 };
+/** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass, and feasible nodes with the soft keys. */
+const pass = { maxAff: 0, maxTaint: 0, scored: 0 };
 
 /** Adds (sign 1) or removes (sign -1) a pod on node slot `node`: requests, host ports, counters. */
 export function bindPod(t: number, pod: number, node: number, sign: number): void {
@@ -46,25 +48,50 @@ export function bindPod(t: number, pod: number, node: number, sign: number): voi
   }
 }
 
-/** Combines the static and resource columns with the per-node dynamic filters into S_OK; returns how many fit. */
+/**
+ * S_OK for the pod: the static and resource columns, then the per-node dynamic filters in one
+ * fused pass (host ports, DoNotSchedule spread, anti-affinity: a node is out if any fails, so the
+ * order does not matter here; diagnose reports the first). Returns how many nodes fit.
+ */
 export function filterAndScore(t: number, pod: number): number {
+  combineStaticAndFit(t);
+  dynamicFilters(t, pod);
+  return feasibleStats(t);
+}
+
+/** Clears S_OK where a host port is taken, a hard spread domain is full or an anti-affinity term is hit. */
+export function dynamicFilters(t: number, pod: number): void {
+  const ports = ld(section(pod, P_PORTS)) > 0;
+  const hard = hardConstraints(pod) > 0;
+  const anti = ld(section(pod, P_ANTI)) > 0;
+  if (!ports && !hard && !anti) return;
   const count = hdr(t, H_COUNT);
   const ok = hdr(t, H_S_OK);
-  const stat = hdr(t, H_S_STATIC);
-  const fit = hdr(t, H_S_FIT);
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) === 0) continue;
+    if ((ports && portConflict(t, pod, i)) || (hard && overLimit(t, pod, i)) || (anti && antiAffinityViolated(t, pod, i))) st(ok + i * 4, 0);
+  }
+}
+
+/** Number of DoNotSchedule constraints of the pod. */
+export function hardConstraints(pod: number): number {
+  const constraints = ld(section(pod, P_SPREAD));
+  let hard = 0;
+  for (let j = 0; j < constraints; j++) if (ld(constraintAt(pod, j) + 12) !== 0) hard++;
+  return hard;
+}
+
+/** Feasible nodes; sets the maxima of raw preferred affinity and PreferNoSchedule counts and how many feasible nodes carry the soft keys. */
+export function feasibleStats(t: number): number {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
   const aff = hdr(t, H_S_AFF);
   const taint = hdr(t, H_S_TAINT);
-  const ports = ld(section(pod, P_PORTS)) > 0;
-  const spread = ld(section(pod, P_SPREAD)) > 0;
-  const anti = ld(section(pod, P_ANTI)) > 0;
-  combineStaticAndFit(t);
-  // The dynamic filters, one pass each over the nodes still in (same results as firstFailure's order).
-  for (let i = 0; i < count; i++) if (ports && ld(ok + i * 4) !== 0 && portConflict(t, pod, i)) st(ok + i * 4, 0);
-  if (spread) spreadPass(t, pod);
-  for (let i = 0; i < count; i++) if (anti && ld(ok + i * 4) !== 0 && antiAffinityViolated(t, pod, i)) st(ok + i * 4, 0);
+  const keys = hdr(t, H_S_KEYS);
   let feasible = 0;
   pass.maxAff = 0;
   pass.maxTaint = 0;
+  pass.scored = 0;
   for (let i = 0; i < count; i++) {
     if (ld(ok + i * 4) === 0) continue;
     feasible++;
@@ -72,6 +99,7 @@ export function filterAndScore(t: number, pod: number): number {
     if (a > pass.maxAff) pass.maxAff = a;
     const tt = ld(taint + i * 4);
     if (tt > pass.maxTaint) pass.maxTaint = tt;
+    if ((ld(keys + i * 4) & K_SOFT_KEYS) !== 0) pass.scored++;
   }
   return feasible;
 }
@@ -96,76 +124,15 @@ export function diagnose(t: number, pod: number, out: number): void {
 
 /** Normalises the scratch scores, adds the weighted plugins and returns the best feasible slot. */
 export function selectBest(t: number, pod: number, out: number): number {
-  const count = hdr(t, H_COUNT);
-  const ok = hdr(t, H_S_OK);
-  const base = hdr(t, H_S_BASE);
-  const img = hdr(t, H_S_IMG);
-  const aff = hdr(t, H_S_AFF);
-  const taint = hdr(t, H_S_TAINT);
-  const spread = hdr(t, H_S_SPREAD);
-  const soft = softConstraints(pod) > 0;
-  if (soft) scoreSpread(t, pod);
-  // podtopologyspread/scoring.go NormalizeScore: min/max over scored nodes, 100 * (max + min - s) / max.
-  let minSpread = 0x7fffffff;
-  let maxSpread = 0;
-  if (soft) {
-    for (let i = 0; i < count; i++) {
-      if (ld(ok + i * 4) === 0) continue;
-      const s = ld(spread + i * 4);
-      if (s < 0) continue;
-      if (s < minSpread) minSpread = s;
-      if (s > maxSpread) maxSpread = s;
-    }
-  }
-  const wAff = hdr(t, H_W_AFF);
-  const wTaint = hdr(t, H_W_TAINT);
-  const wSpread = hdr(t, H_W_SPREAD);
-  let best = -1;
-  let bestScore = -1;
-  // Raw values repeat across nodes (0, or one preference weight): remember the last division.
-  let affRaw = 0;
-  let affNorm = normalize(0, pass.maxAff, 0);
-  let taintRaw = 0;
-  let taintNorm = normalize(0, pass.maxTaint, 1);
-  let spreadRaw = -1;
-  let spreadNorm = 0;
-  for (let i = 0; i < count; i++) {
-    if (ld(ok + i * 4) === 0) continue;
-    let total = ld(base + i * 4) + ld(img + i * 4);
-    const a = ld(aff + i * 4);
-    if (a !== affRaw) {
-      affRaw = a;
-      affNorm = normalize(a, pass.maxAff, 0);
-    }
-    const tt = ld(taint + i * 4);
-    if (tt !== taintRaw) {
-      taintRaw = tt;
-      taintNorm = normalize(tt, pass.maxTaint, 1);
-    }
-    total += wAff * affNorm + wTaint * taintNorm;
-    if (soft) {
-      const s = ld(spread + i * 4);
-      if (s !== spreadRaw) {
-        spreadRaw = s;
-        spreadNorm = s < 0 ? 0 : maxSpread === 0 ? 100 : Math.floor((100 * (maxSpread + minSpread - s)) / maxSpread);
-      }
-      total += wSpread * spreadNorm;
-    }
-    if (total > bestScore) {
-      bestScore = total;
-      best = i;
-    }
-  }
-  st(out + O_SCORE * 4, bestScore);
-  return best;
+  staticScores(t, pass.maxAff, pass.maxTaint);
+  if (softConstraints(pod) === 0) return bestPlain(t, out);
+  softSizes(t, pod, pass.scored);
+  return bestSpread(t, pod, out);
 }
 
-/** Places one pod: writes its slot (or -1), score and reasons to out; returns the slot. */
-export function placeOne(t: number, pod: number, out: number): number {
+/** Places one pod whose scratch columns are ready: writes its slot (or -1), score and reasons to out. */
+export function decide(t: number, pod: number, out: number): number {
   for (let k = 0; k < OUT_WORDS; k++) st(out + k * 4, 0);
-  if (!sameShape(t, pod)) prepareStatic(t, pod);
-  if (ld(section(pod, P_SPREAD)) > 0) prepareSpread(t, pod);
-  resourcePass(t, pod);
   if (filterAndScore(t, pod) === 0) {
     diagnose(t, pod, out);
     st(out + O_NODE * 4, -1);
@@ -176,23 +143,62 @@ export function placeOne(t: number, pod: number, out: number): number {
   return best;
 }
 
+/** Places one pod from scratch: static columns (unless cached for its shape), spread tables, resource pass. */
+export function placeOne(t: number, pod: number, out: number): number {
+  if (!sameShape(t, pod)) prepareStatic(t, pod);
+  if (ld(section(pod, P_SPREAD)) > 0) prepareSpread(t, pod);
+  resourcePass(t, pod);
+  return decide(t, pod, out);
+}
+
+/**
+ * Places a replica: the same record as the pod before it, which was bound to `node`. Only that
+ * node's columns and its domains' counts changed, so only they are updated (identical results
+ * to placeOne, without its passes over every node).
+ */
+export function placeReplica(t: number, pod: number, out: number, node: number): number {
+  refreshNode(t, pod, node);
+  bumpSpread(t, pod, node);
+  return decide(t, pod, out);
+}
+
+/** True when the records at a and b have the same words (replicas of a template, requests included). */
+export function sameRecord(a: number, b: number): boolean {
+  const len = ld(a + P_LEN * 4);
+  if (ld(b + P_LEN * 4) !== len) return false;
+  for (let k = 1; k < len; k++) if (ld(a + k * 4) !== ld(b + k * 4)) return false;
+  return true;
+}
+
 /**
  * Places `count` pod records starting at `pods`, in order, binding each placed pod before the
  * next; writes OUT_WORDS per pod at `out`. Returns the number placed. Called once per schedule().
+ * A replica of the previous record takes the incremental path; one that the previous identical
+ * pod could not be placed gets the same answer (nothing changed in between).
  */
 export function placeBatch(t: number, pods: number, count: number, out: number): number {
   let placed = 0;
   let p = pods;
   let o = out;
+  let prev = -1;
+  let prevNode = -1;
   for (let k = 0; k < count; k++) {
-    const node = placeOne(t, p, o);
+    let node: number;
+    if (prev >= 0 && sameRecord(prev, p)) {
+      if (prevNode >= 0) node = placeReplica(t, p, o, prevNode);
+      else {
+        for (let w = 0; w < OUT_WORDS; w++) st(o + w * 4, ld(o - OUT_WORDS * 4 + w * 4));
+        node = -1;
+      }
+    } else node = placeOne(t, p, o);
     if (node >= 0) {
       bindPod(t, p, node, 1);
       placed++;
     }
+    prev = p;
+    prevNode = node;
     p += ld(p + P_LEN * 4) * 4;
     o += OUT_WORDS * 4;
   }
   return placed;
 }
-

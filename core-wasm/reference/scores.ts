@@ -4,7 +4,7 @@
 import { ld, ldf, popcnt32, st } from './memory.js';
 import {
   H_ALLOC, H_CAP, H_COUNT, H_IMAGES, H_REQ, H_S_BASE, H_S_FIT, H_SREQ, H_STRATEGY, H_TAINT_WORDS, H_TAINTS,
-  H_W_BAL, H_W_RES,
+  H_S_AFF, H_S_IMG, H_S_SSCORE, H_S_TAINT, H_SS_AFF, H_SS_TAINT, H_W_AFF, H_W_BAL, H_W_RES, H_W_TAINT,
   IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED, P_SCPU, P_SMEM, P_TAINTS,
 } from './layout.js';
 import { fitReason, hdr, matchTerm, section, termWords } from './filters.js';
@@ -110,6 +110,48 @@ export function resourcePass(t: number, pod: number): void {
     st(fit + i * 4, fitReason(t, pod, i));
     st(base + i * 4, wRes * resourceScore(t, pod, i) + wBal * balancedScore(t, pod, i));
   }
+}
+
+/** After a bind on node i: its S_FIT and S_BASE for the same pod (the wasm twin's lanes do the same operations). */
+export function refreshNode(t: number, pod: number, i: number): void {
+  st(hdr(t, H_S_FIT) + i * 4, fitReason(t, pod, i));
+  st(hdr(t, H_S_BASE) + i * 4, hdr(t, H_W_RES) * resourceScore(t, pod, i) + hdr(t, H_W_BAL) * balancedScore(t, pod, i));
+}
+
+/**
+ * S_SSCORE = image locality + weighted normalised NodeAffinity and TaintToleration scores
+ * (DefaultNormalizeScore over the feasible nodes' maxima). Recomputed only when the maxima or the
+ * pod shape change: replicas of a template share it.
+ */
+export function staticScores(t: number, maxAff: number, maxTaint: number): void {
+  if (hdr(t, H_SS_AFF) === maxAff && hdr(t, H_SS_TAINT) === maxTaint) return;
+  const count = hdr(t, H_COUNT);
+  const aff = hdr(t, H_S_AFF);
+  const taint = hdr(t, H_S_TAINT);
+  const img = hdr(t, H_S_IMG);
+  const out = hdr(t, H_S_SSCORE);
+  const wAff = hdr(t, H_W_AFF);
+  const wTaint = hdr(t, H_W_TAINT);
+  // Raw values repeat across nodes (0, or one preference weight): remember the last division.
+  let affRaw = 0;
+  let affNorm = normalize(0, maxAff, 0);
+  let taintRaw = 0;
+  let taintNorm = normalize(0, maxTaint, 1);
+  for (let i = 0; i < count; i++) {
+    const a = ld(aff + i * 4);
+    if (a !== affRaw) {
+      affRaw = a;
+      affNorm = normalize(a, maxAff, 0);
+    }
+    const tt = ld(taint + i * 4);
+    if (tt !== taintRaw) {
+      taintRaw = tt;
+      taintNorm = normalize(tt, maxTaint, 1);
+    }
+    st(out + i * 4, ld(img + i * 4) + wAff * affNorm + wTaint * taintNorm);
+  }
+  st(t + H_SS_AFF * 4, maxAff);
+  st(t + H_SS_TAINT * 4, maxTaint);
 }
 
 /** NodeAffinity score (node_affinity.go): sum of the weights of the preferred terms the node matches. */
