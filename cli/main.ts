@@ -14,6 +14,7 @@ import { get } from './commands/get.js';
 import { logs } from './commands/logs.js';
 import { cordon, drain, uncordon } from './commands/node.js';
 import { token } from './commands/token.js';
+import { top } from './commands/top.js';
 import { rollout } from './commands/rollout.js';
 import { scale } from './commands/scale.js';
 import { version } from './commands/version.js';
@@ -21,7 +22,7 @@ import { resolveConnection } from './config.js';
 import type { Api, CliIO, CommandContext } from './types.js';
 
 /** Every verb this module serves. `master` and `up` are dispatched by bin/skiff.js before main. */
-export const commands = { apply, autoscale, get, describe, delete: del, logs, scale, rollout, cordon, uncordon, drain, token, version } satisfies Record<string, Command>;
+export const commands = { apply, autoscale, get, describe, delete: del, logs, scale, rollout, cordon, uncordon, drain, token, top, version } satisfies Record<string, Command>;
 
 /** A verb of the CLI. */
 export type Verb = keyof typeof commands;

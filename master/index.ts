@@ -103,10 +103,10 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
   events.attach((topic, payload) => void broker.publish(topic, payload, { qos: 0 }).catch(() => undefined));
 
   const rpc = new AgentRpc((t, p) => publish(t, p));
-  const api: ApiServer = new ApiServer({ objects, informers, events, rpc, credentials, version: skiffVersion(), kick: (m) => broker.kick(m) }, (t, p) => publish(t, p));
+  const metrics = new MetricsStore();
+  const api: ApiServer = new ApiServer({ objects, informers, events, rpc, credentials, metrics, version: skiffVersion(), kick: (m) => broker.kick(m) }, (t, p) => publish(t, p));
   const tracker = new NodeStatusTracker(ctx, config.nodeMonitorGraceMs);
   const desired = new DesiredPublisher(ctx, publish);
-  const metrics = new MetricsStore();
   const controllers: Controller[] = [
     startGarbageCollector(ctx),
     startReplicaSetController(ctx),

@@ -7,6 +7,7 @@ import { Checker, SkiffError, decodeObject, encode, parseManifests, toWireError,
 import type { Identity } from '../broker/acl.js';
 import { authorizeVerb } from './access.js';
 import { token } from './handlers/token.js';
+import { top } from './handlers/top.js';
 import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
 import { cordon, del, describe, drain, get, list, scale } from './handlers/objects.js';
 import { rollout } from './handlers/rollout.js';
@@ -28,6 +29,7 @@ const handlers: Partial<Record<ApiVerb, Handler>> = {
   drain,
   rollout,
   token,
+  top,
   version: async (ctx) => ({ version: 'v' + ctx.version }),
 };
 

@@ -4,6 +4,7 @@ import type { Identity } from '../broker/acl.js';
 import type { Credentials } from '../credentials.js';
 import type { EventRecorder } from '../events.js';
 import type { Informers } from '../informer.js';
+import type { MetricsStore } from '../metrics.js';
 import type { AgentRpc } from '../nodes/rpc.js';
 import type { Objects } from '../objects.js';
 
@@ -14,6 +15,8 @@ export interface ApiContext {
   events: EventRecorder;
   rpc: AgentRpc;
   credentials: Credentials;
+  /** Latest cpu/memory samples from the agents (top). */
+  metrics: MetricsStore;
   version: string;
   /** Disconnects the MQTT clients whose identity matches (revoked tokens, deleted nodes). */
   kick?: (match: (id: Identity) => boolean) => number;
