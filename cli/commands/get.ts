@@ -37,6 +37,8 @@ Flags:
     watch: { type: 'boolean', short: 'w' },
   },
   async run(ctx, values, positionals) {
+    const several = positionals[0]?.includes(',') && !positionals[0].includes('/') ? positionals[0].split(',') : undefined;
+    if (several) return getSeveral(ctx, values, several, positionals.slice(1));
     const { kind, names } = parseTarget('get', positionals);
     const output = (str(values, 'output') ?? '') as Output;
     if (!outputs.includes(output)) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `--output: must be one of wide, yaml, json, name; got "${output}"`);
@@ -72,6 +74,36 @@ Flags:
     return failed ? 1 : 0;
   },
 };
+
+/**
+ * `skiff get deploy,svc`: one table per kind, a blank line between (as kubectl), or one List for
+ * -o json|yaml. Names and --watch need a single kind.
+ */
+async function getSeveral(ctx: CommandContext, values: Parameters<Command['run']>[1], kinds: string[], names: string[]): Promise<number> {
+  if (names.length > 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'skiff get: names need a single kind (e.g. "skiff get deploy web")');
+  if (values.watch) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'skiff get: --watch needs a single kind');
+  const infos = kinds.map((k) => parseTarget('get', [k]).kind);
+  const output = str(values, 'output') ?? '';
+  if (output === 'json' || output === 'yaml') {
+    const api = await ctx.api();
+    const items: KObject[] = [];
+    for (const kind of infos) {
+      const all = values['all-namespaces'] === true && kind.namespaced;
+      const scope = all ? { allNamespaces: true } : namespaceParam(kind, values);
+      const selector = str(values, 'selector');
+      const list = await api.request<{ items?: KObject[] }>('list', { kind: kind.kind, ...scope, ...(selector ? { labelSelector: selector } : {}) });
+      items.push(...(list?.items ?? []).map((o) => withTypeMeta(o, kind.kind)));
+    }
+    ctx.io.stdout(output === 'json' ? toJson(asList(items)) : toYaml(asList(items)));
+    return 0;
+  }
+  let code = 0;
+  for (const [i, kind] of infos.entries()) {
+    if (i > 0) ctx.io.stdout('\n');
+    code = Math.max(code, await get.run(ctx, values, [kind.plural]));
+  }
+  return code;
+}
 
 function noResources(kind: KindInfo, scope: { namespace?: string }): string {
   return kind.namespaced && scope.namespace ? `No resources found in ${scope.namespace} namespace.\n` : 'No resources found\n';
