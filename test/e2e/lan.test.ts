@@ -5,10 +5,10 @@
  * master by mDNS). A client on agent a reaches a service whose pods run on both agents through a's local
  * proxy, round-robin; a killed backend costs no failed request; avahi on the client sees the service
  * (`_skiff._tcp` and `_http._tcp`, resolved to the announcing node and the NodePort) and loses it once the
- * service is deleted (goodbye). Needs root, iproute2, avahi-daemon, avahi-utils, dbus: fails naming them.
+ * service is deleted (goodbye); with no master on the LAN, join without --master exits 1 saying so. Needs root, iproute2, avahi-daemon, avahi-utils, dbus: fails naming them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Api } from '../../cli/types.js';
@@ -62,6 +62,7 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
   let relay: Awaited<ReturnType<typeof relayInto>> | undefined;
   let api: Api | undefined;
   const procs: ChildProcess[] = [];
+  let lonely: { status: number | null; stderr: string } | undefined;
 
   beforeAll(async () => {
     requireBuild();
@@ -70,6 +71,8 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
     lan = makeLan(['master', 'a', 'b', 'client']);
     const h = lan.hosts;
     avahi = await startAvahi(h.client.ns, dir);
+    // Before any master exists: joining without --master must give up with a clear message.
+    lonely = spawnSync(lan.exec(h.client.ns)[0], [...lan.exec(h.client.ns).slice(1), process.execPath, agentBin, 'join', '--token', 'x', '--name', 'lonely', '--data-dir', join(dir, 'lonely'), '--address', h.client.address, '--discovery-timeout', '1s'], { encoding: 'utf8', timeout: 20_000 });
     procs.push(spawnNode([skiffBin, 'master', '--data-dir', join(dir, 'master'), '--mqtt-port', '1883', '--http-port=-1', '--bind', '0.0.0.0', '--engine', testEngine], join(dir, 'master.log'), lan.exec(h.master.ns)));
     const { token, joinToken } = await waitFor(() => adminOf(join(dir, 'master')), 'the master config', 20_000, 100);
     relay = await relayInto(h.master.ns, 1883, dir);
@@ -87,6 +90,12 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
     await avahi?.stop();
     lan?.destroy();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('without a master on the LAN, join without --master exits 1 saying so', () => {
+    expect(lonely?.status).toBe(1);
+    expect(lonely?.stderr).toContain('no Skiff master answered on the LAN within 1 s (browsed _skiff-master._tcp by mDNS');
+    expect(lonely?.stderr).toContain('--master mqtt://HOST:1883');
   });
 
   it('the master is seen on the LAN, and an agent joins with no --master', async () => {
