@@ -76,19 +76,7 @@ export async function startCluster(
   return cluster;
 }
 
-/** True when a pod is Running with every container ready. */
-export function isRunningReady(p: Pod): boolean {
-  return p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready) && (p.status.containerStatuses?.length ?? 0) > 0;
-}
-
-/** Is the process alive? */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** True when a pod is Running with every container ready; is a process alive (zombies count as dead). */
+export { runningReady as isRunningReady, alive } from '../../bench/cluster-selfheal.js';
 
 export { eventually };

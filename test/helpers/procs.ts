@@ -39,14 +39,7 @@ export function startProcess(args: string[], logFile: string, env: Record<string
 }
 
 /** Stops a process with SIGTERM (SIGKILL after `graceMs`) and waits for it. */
-export async function stopProcess(child: ChildProcess | undefined, graceMs = 5000): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(t);
-}
+export { stopProc as stopProcess } from '../../bench/cluster-selfheal.js';
 
 const execFileP = promisify(execFile);
 
