@@ -78,15 +78,22 @@ export class DesiredPublisher {
     this.timer = undefined;
     const nodes = [...this.dirty];
     this.dirty.clear();
-    await Promise.all(nodes.map((n) => this.publishNode(n).catch((err) => console.error(`desired: publishing ${n} failed: ${err.message}`))));
+    // One pass over the pods for all dirty nodes (a master restart marks every node): O(pods), not O(nodes × pods).
+    const byNode = new Map<string, Pod[]>();
+    for (const p of this.ctx.informers.list<Pod>('Pod')) {
+      if (!p.spec.nodeName) continue;
+      const list = byNode.get(p.spec.nodeName);
+      if (list) list.push(p);
+      else byNode.set(p.spec.nodeName, [p]);
+    }
+    await Promise.all(nodes.map((n) => this.publishNode(n, byNode.get(n) ?? []).catch((err) => console.error(`desired: publishing ${n} failed: ${err.message}`))));
   }
 
-  /** The desired set of a node as it stands in the cache. */
-  desiredOf(node: string): Omit<DesiredMessage, 'generation'> {
+  /** The desired set of a node as it stands in the cache; `bound` is the pods bound to it, if already at hand. */
+  desiredOf(node: string, bound?: Pod[]): Omit<DesiredMessage, 'generation'> {
     const { informers } = this.ctx;
-    const pods = informers
-      .list<Pod>('Pod')
-      .filter((p) => p.spec.nodeName === node && !isTerminating(p) && !isFinished(p))
+    const pods = (bound ?? informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === node))
+      .filter((p) => !isTerminating(p) && !isFinished(p))
       .sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
     const configMaps: Record<string, KObject> = {};
     const secrets: Record<string, KObject> = {};
@@ -111,7 +118,7 @@ export class DesiredPublisher {
     return { pods: pods.map(forAgent), configMaps, secrets, services };
   }
 
-  private async publishNode(node: string): Promise<void> {
+  private async publishNode(node: string, bound: Pod[]): Promise<void> {
     const { informers } = this.ctx;
     const n = informers.get<Node>('Node', undefined, node);
     if (!n) {
@@ -119,7 +126,7 @@ export class DesiredPublisher {
       if (this.last.delete(node)) await this.publish(topics.nodeDesired(node), encode({ generation: informers.revision, pods: [] } satisfies DesiredMessage), true);
       return;
     }
-    const body = this.desiredOf(node);
+    const body = this.desiredOf(node, bound);
     const fingerprint = JSON.stringify(body);
     if (this.last.get(node) === fingerprint) return;
     this.last.set(node, fingerprint);

@@ -17,12 +17,25 @@ function wellKnownLabels(m: NodeStatusMessage): Record<string, string> {
   };
 }
 
-/** Sets (or replaces) one condition, keeping lastTransitionTime when the status does not change. */
-export function setCondition(conditions: Condition[] | undefined, c: Condition): Condition[] {
+/**
+ * How often an unchanged condition's lastHeartbeatTime is refreshed: Kubernetes' kubelet posts an unchanged
+ * NodeStatus every 5 minutes (nodeStatusReportFrequency) and proves liveness with its Lease in between.
+ * Skiff's lease lives in the master's memory, so an unchanged status (every reconnect) writes nothing.
+ */
+export const HEARTBEAT_REFRESH_MS = 5 * 60_000;
+
+/**
+ * Sets (or replaces) one condition, keeping lastTransitionTime when the status does not change. An unchanged
+ * condition (status, reason, message) whose lastHeartbeatTime is younger than `refreshMs` is returned as it
+ * was, so the caller's write becomes a no-op (objects.mutate skips deep-equal objects).
+ */
+export function setCondition(conditions: Condition[] | undefined, c: Condition, nowMs = Date.now(), refreshMs = 0): Condition[] {
   const list = [...(conditions ?? [])];
   const i = list.findIndex((x) => x.type === c.type);
   const prev = i >= 0 ? list[i] : undefined;
-  const now = new Date().toISOString();
+  const beat = prev?.lastHeartbeatTime ? Date.parse(prev.lastHeartbeatTime) : NaN;
+  if (prev && prev.status === c.status && prev.reason === c.reason && prev.message === c.message && nowMs - beat < refreshMs) return list;
+  const now = new Date(nowMs).toISOString();
   const next = { ...c, lastHeartbeatTime: now, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now };
   if (i >= 0) list[i] = next;
   else list.push(next);
@@ -44,6 +57,8 @@ export class NodeStatusTracker {
   constructor(
     private readonly ctx: ControllerContext,
     private readonly nodeMonitorGraceMs: number,
+    /** An unchanged condition's lastHeartbeatTime is refreshed at most this often (status or lease). */
+    private readonly heartbeatRefreshMs = HEARTBEAT_REFRESH_MS,
   ) {}
 
   /** Starts the lease check (every second). */
@@ -69,7 +84,8 @@ export class NodeStatusTracker {
       await this.markUnknown(node, 'NodeStatusUnknown', 'Agent went offline (MQTT Will or clean disconnect).');
       return;
     }
-    this.lastSeen.set(node, Date.now());
+    const now = Date.now();
+    this.lastSeen.set(node, now);
     const ready: Condition = { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' };
     const status = (cur: Node | undefined): Node['status'] => ({
       ...(cur?.status ?? {}),
@@ -85,7 +101,7 @@ export class NodeStatusTracker {
         runtimes: m.runtimes ?? ['process'],
         nodeVersion: m.facts?.nodeVersion,
       },
-      conditions: [...(m.conditions ?? []).filter((c) => c.type !== 'Ready'), ready].reduce<Condition[]>((acc, c) => setCondition(acc, c), cur?.status?.conditions ?? []),
+      conditions: [...(m.conditions ?? []).filter((c) => c.type !== 'Ready'), ready].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
     });
     const labels = { ...(m.labels ?? {}), ...wellKnownLabels(m) };
     const updated = await objects.mutate<Node>('Node', undefined, node, (cur) => {
@@ -103,13 +119,20 @@ export class NodeStatusTracker {
     }
   }
 
-  /** A lease (heartbeat). Cheap: memory only, unless the node was not Ready. */
+  /**
+   * A lease (heartbeat). Cheap: memory only, unless the node was not Ready or its Ready heartbeat is older
+   * than the refresh period (one write per node per `heartbeatRefreshMs`, as the kubelet's periodic status).
+   */
   async onLease(node: string, _m: LeaseMessage): Promise<void> {
-    this.lastSeen.set(node, Date.now());
+    const now = Date.now();
+    this.lastSeen.set(node, now);
     const n = this.ctx.informers.get<Node>('Node', undefined, node);
-    if (n && readyStatus(n) !== 'True' && n.status?.capacity) {
+    if (!n?.status?.capacity) return;
+    const ready = n.status.conditions?.find((c) => c.type === 'Ready');
+    const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.heartbeatRefreshMs;
+    if (ready?.status !== 'True' || stale) {
       await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
-        cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' }) };
+        cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' }, now, this.heartbeatRefreshMs) };
         return cur;
       });
     }

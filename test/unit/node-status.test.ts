@@ -1,0 +1,87 @@
+/**
+ * Node status on the master: an unchanged status (every agent reconnect) costs no store write; lastHeartbeatTime
+ * is refreshed at most every heartbeatRefreshMs (by a status or a lease), as the kubelet's periodic NodeStatus.
+ */
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMaster, type Master } from '../../master/index.js';
+import { EventRecorder } from '../../master/events.js';
+import { NodeStatusTracker, setCondition } from '../../master/nodes/status.js';
+import { resolveOptions } from '../../edge-agent/config.js';
+import { onlineStatus } from '../../edge-agent/facts.js';
+import type { Condition, Node } from '../../protocol/index.js';
+import { testEngine, quietLogger } from '../helpers/cluster.js';
+import { tempDir } from '../helpers/wait.js';
+
+const ready: Condition = { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' };
+
+describe('setCondition', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const first = setCondition(undefined, ready, t0, 60_000);
+
+  it('keeps an unchanged condition as it is within the refresh period', () => {
+    const again = setCondition(first, { ...ready, lastHeartbeatTime: new Date(t0 + 59_000).toISOString() }, t0 + 59_000, 60_000);
+    expect(again).toEqual(first);
+    expect(again[0].lastHeartbeatTime).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('refreshes the heartbeat of an unchanged condition once the period has passed, keeping its transition time', () => {
+    const later = setCondition(first, ready, t0 + 60_000, 60_000);
+    expect(later[0].lastHeartbeatTime).toBe('2026-01-01T00:01:00.000Z');
+    expect(later[0].lastTransitionTime).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('writes a changed status or reason at once, with a new transition time only when the status changed', () => {
+    const unknown = setCondition(first, { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown' }, t0 + 1000, 60_000);
+    expect(unknown[0]).toMatchObject({ status: 'Unknown', lastHeartbeatTime: '2026-01-01T00:00:01.000Z', lastTransitionTime: '2026-01-01T00:00:01.000Z' });
+    const reason = setCondition(first, { ...ready, reason: 'Other' }, t0 + 2000, 60_000);
+    expect(reason[0]).toMatchObject({ reason: 'Other', lastHeartbeatTime: '2026-01-01T00:00:02.000Z', lastTransitionTime: '2026-01-01T00:00:00.000Z' });
+  });
+});
+
+describe('NodeStatusTracker against a real store', () => {
+  let master: Master;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir('skiff-node-status-');
+    master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, nodeMonitorGraceMs: 3_600_000 }); // the master's own tracker leaves these nodes alone
+  });
+  afterAll(async () => {
+    await master.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ctx = () => ({ objects: master.objects, informers: master.informers, events: new EventRecorder() });
+  const statusOf = (name: string) => onlineStatus(resolveOptions({ master: 'mqtt://127.0.0.1:1', name, dataDir: join(dir, name), address: '127.0.0.1', logger: quietLogger }), ['process']);
+  const revisionOf = async (name: string) => (await master.objects.get<Node>('Node', undefined, name))?.metadata.resourceVersion;
+
+  it('an unchanged status (a reconnect) writes nothing; a changed one does', async () => {
+    const tracker = new NodeStatusTracker(ctx(), 10_000);
+    await tracker.onStatus('quiet-1', statusOf('quiet-1'));
+    const rv = await revisionOf('quiet-1');
+    expect(rv).toBeDefined();
+    for (let i = 0; i < 5; i++) await tracker.onStatus('quiet-1', statusOf('quiet-1'));
+    await tracker.onLease('quiet-1', { ts: Date.now() });
+    expect(await revisionOf('quiet-1')).toBe(rv);
+    await tracker.onStatus('quiet-1', { ...statusOf('quiet-1'), labels: { zone: 'greenhouse' } });
+    expect(Number(await revisionOf('quiet-1'))).toBeGreaterThan(Number(rv));
+  });
+
+  it('a lease refreshes a stale heartbeat (one write), then writes nothing until the period passes again', async () => {
+    const tracker = new NodeStatusTracker(ctx(), 10_000, 300);
+    await tracker.onStatus('quiet-2', statusOf('quiet-2'));
+    const n0 = (await master.objects.get<Node>('Node', undefined, 'quiet-2'))!;
+    const beat0 = n0.status!.conditions!.find((c) => c.type === 'Ready')!.lastHeartbeatTime!;
+    await tracker.onLease('quiet-2', { ts: Date.now() });
+    expect(await revisionOf('quiet-2')).toBe(n0.metadata.resourceVersion);
+    await new Promise((r) => setTimeout(r, 350)); // the refresh period itself is what is tested
+    await tracker.onLease('quiet-2', { ts: Date.now() });
+    const n1 = (await master.objects.get<Node>('Node', undefined, 'quiet-2'))!;
+    const r1 = n1.status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(Date.parse(r1.lastHeartbeatTime!)).toBeGreaterThan(Date.parse(beat0));
+    expect(r1.lastTransitionTime).toBe(n0.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime);
+    await tracker.onLease('quiet-2', { ts: Date.now() });
+    expect(await revisionOf('quiet-2')).toBe(n1.metadata.resourceVersion);
+  });
+});
