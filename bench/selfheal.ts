@@ -7,7 +7,7 @@
  *   (c) N simulated agents reconnecting after a master (broker) restart: time until all are back, and the
  *       master's API latency meanwhile.
  * Run: `npm run bench:selfheal` (builds first). Env: SELFHEAL_TRIALS (10), SELFHEAL_DEFAULT_TRIALS (3),
- * SELFHEAL_AGENTS (500), SELFHEAL_STORM_TRIALS (10). Real processes on loopback only.
+ * SELFHEAL_AGENTS (500), SELFHEAL_STORM_TRIALS (10), SELFHEAL_ONLY=storm (the storm alone). Real processes on loopback only.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,6 +25,8 @@ const TRIALS = env('SELFHEAL_TRIALS', 10);
 const DEFAULT_TRIALS = env('SELFHEAL_DEFAULT_TRIALS', 3);
 const AGENTS = env('SELFHEAL_AGENTS', 500);
 const STORM_TRIALS = env('SELFHEAL_STORM_TRIALS', 10);
+/** SELFHEAL_ONLY=storm runs the reconnect storm alone (the part that the master and back-off changes move). */
+const ONLY = process.env.SELFHEAL_ONLY;
 const root = mkdtempSync(join(tmpdir(), 'skiff-bench-selfheal-'));
 
 /** p-th percentile (nearest rank). */
@@ -205,14 +207,15 @@ function row(label: string, xs: number[]): string {
 
 if (!existsSync(join(process.cwd(), 'dist', 'master', 'main.js'))) throw new Error('run "npm run build" first (npm run bench:selfheal does)');
 try {
-  const short = await nodeDeath('2s', '2s', TRIALS);
-  const restart = await firstRestart(Math.max(10, TRIALS));
+  const all = ONLY !== 'storm';
+  const short = all ? await nodeDeath('2s', '2s', TRIALS) : [];
+  const restart = all ? await firstRestart(Math.max(10, TRIALS)) : [];
   const s = await storm(AGENTS, STORM_TRIALS);
-  const defaults = DEFAULT_TRIALS > 0 ? await nodeDeath('10s', '30s', DEFAULT_TRIALS) : [];
+  const defaults = all && DEFAULT_TRIALS > 0 ? await nodeDeath('10s', '30s', DEFAULT_TRIALS) : [];
   console.log(`\n${'measure (ms)'.padEnd(58)} ${'n'.padStart(5)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)}`);
-  console.log(row('node death → replacements Running (grace 2 s, toleration 2 s)', short));
+  if (short.length) console.log(row('node death → replacements Running (grace 2 s, toleration 2 s)', short));
   if (defaults.length) console.log(row('node death → replacements Running (defaults 10 s / 30 s)', defaults));
-  console.log(row('first restart of a crashed process (exit → next start)', restart));
+  if (restart.length) console.log(row('first restart of a crashed process (exit → next start)', restart));
   console.log(row(`${AGENTS} agents back after a master kill -9 (from the kill)`, s.allBackMs));
   console.log(row(`${AGENTS} agents back after a master kill -9 (from API up)`, s.sinceListenMs));
   console.log(row(`API list Node latency during the reconnect storm`, s.apiMs));
@@ -221,9 +224,9 @@ try {
   console.log(
     JSON.stringify({
       bench: 'selfheal',
-      nodeDeathShortMs: stat(short),
+      ...(short.length ? { nodeDeathShortMs: stat(short) } : {}),
       ...(defaults.length ? { nodeDeathDefaultsMs: stat(defaults) } : {}),
-      firstRestartMs: { ...stat(restart), p50: Number(pct(restart, 50).toFixed(1)), p99: Number(pct(restart, 99).toFixed(1)) },
+      ...(restart.length ? { firstRestartMs: { ...stat(restart), p50: Number(pct(restart, 50).toFixed(1)), p99: Number(pct(restart, 99).toFixed(1)) } } : {}),
       storm: { agents: AGENTS, allBackFromKillMs: stat(s.allBackMs), allBackFromApiUpMs: stat(s.sinceListenMs), apiLatencyMs: stat(s.apiMs), apiFailures: s.apiFailures },
     }),
   );

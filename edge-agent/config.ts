@@ -37,7 +37,9 @@ export interface AgentOptions {
   joinTimeoutMs?: number;
   /** Pod status changes within this window go out as one message; default 50 ms. */
   reportDebounceMs?: number;
-  /** Reconnect back-off: first delay and cap, each ±50% jitter; default 500 ms doubling to 30 s. */
+  /** At start, how long an agent with a cached desired set waits for the master's before it starts the cached pods; default 3000 (3 s), 0 starts them at once. */
+  cacheWaitMs?: number;
+  /** Reconnect back-off, full jitter: uniform in [0, min(maxMs, initialMs × 2^attempt)]; default 500 ms doubling to a 5 s cap. */
   reconnect?: { initialMs?: number; maxMs?: number };
   /** CrashLoopBackOff: the first restart is immediate, then initialMs doubling to maxMs; reset after resetAfterMs of running. */
   crashLoop?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
@@ -63,6 +65,7 @@ export interface AgentConfig {
   readonly keepaliveSeconds: number;
   readonly joinTimeoutMs: number;
   readonly reportDebounceMs: number;
+  readonly cacheWaitMs: number;
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
   readonly crashLoop: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
   readonly leftoverGraceMs: number;
@@ -109,6 +112,12 @@ function positive(v: number | undefined, field: string, dflt: number): number {
   return v;
 }
 
+function nonNegative(v: number | undefined, field: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(field, 'must be a number ≥ 0', v);
+  return v;
+}
+
 /** Applies defaults and checks every option; throws SKIFF_ERR_VALIDATION naming the option. */
 export function resolveOptions(o: AgentOptions): AgentConfig {
   if (typeof o.master !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(o.master)) fail('master', 'must be a URL like mqtt://HOST:PORT', o.master);
@@ -138,7 +147,8 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
     keepaliveSeconds: positive(o.keepaliveSeconds, 'keepaliveSeconds', 10),
     joinTimeoutMs: positive(o.joinTimeoutMs, 'joinTimeoutMs', 30_000),
     reportDebounceMs: positive(o.reportDebounceMs, 'reportDebounceMs', 50),
-    reconnect: Object.freeze({ initialMs: positive(reconnect.initialMs, 'reconnect.initialMs', 500), maxMs: positive(reconnect.maxMs, 'reconnect.maxMs', 30_000) }),
+    cacheWaitMs: nonNegative(o.cacheWaitMs, 'cacheWaitMs', 3000),
+    reconnect: Object.freeze({ initialMs: positive(reconnect.initialMs, 'reconnect.initialMs', 500), maxMs: positive(reconnect.maxMs, 'reconnect.maxMs', 5_000) }),
     crashLoop: Object.freeze({
       initialMs: positive(crash.initialMs, 'crashLoop.initialMs', 10_000),
       maxMs: positive(crash.maxMs, 'crashLoop.maxMs', 300_000),

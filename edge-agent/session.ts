@@ -1,7 +1,7 @@
 /**
  * The agent's MQTT session: MQTT 3.1.1 (the master's aedes speaks nothing else), a Will that marks the node
- * offline, and reconnects with jittered exponential back-off (initialMs doubling to maxMs, ±50%), each
- * attempt a fresh client so a new password (after a re-join) takes effect.
+ * offline, and reconnects with "full jitter" exponential back-off (a uniform delay in [0, min(maxMs,
+ * initialMs × 2^attempt)]), each attempt a fresh client so a new password (after a re-join) takes effect.
  */
 import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
@@ -21,10 +21,16 @@ export interface SessionOptions {
 /** CONNACK return codes 4 and 5 of MQTT 3.1.1 [MQTT-3.2.2-3]: the broker refused who we are. */
 const AUTH_REFUSED = new Set([4, 5]);
 
-/** The next reconnect delay: initial × 2^attempt capped at max, then ±50% jitter so a fleet does not reconnect in step. */
+/**
+ * The next reconnect delay, "full jitter" (Brooker, "Exponential Backoff and Jitter", AWS 2015): uniform in
+ * [0, min(max, initial × 2^attempt)]. A fleet that lost its master spreads its retries over the whole window
+ * (no two agents in step), and once the master is back an agent waits cap/3 on average and the cap at most;
+ * the ±50 % jitter it replaces waited 0.54 × cap on average and 1.5 × cap at most. docs/self-healing.md has
+ * the storm figures behind the default cap (5 s).
+ */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(base * (0.5 + random()));
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling * random());
 }
 
 /**
