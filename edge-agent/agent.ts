@@ -1,6 +1,7 @@
 /**
- * The agent, wired: reap leftovers → load the cached desired set and start its pods (offline autonomy) →
- * join if there is no credential → connect; on every connect: status, subscriptions, a full pods report.
+ * The agent, wired: reap leftovers → load the cached desired set → join if there is no credential → connect
+ * → the master's desired set if it arrives within `cacheWaitMs`, else the cached one (offline autonomy); on
+ * every connect: status, subscriptions, a full pods report.
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -133,7 +134,7 @@ export class Agent extends EventEmitter {
     await fs.promises.mkdir(this.paths.pods, { recursive: true, mode: 0o700 });
     await fs.promises.mkdir(this.paths.logs, { recursive: true });
     for (const d of Object.values(drivers)) await d.reapLeftovers(this.paths.pods, this.cfg.leftoverGraceMs, scoped(this.log, 'reap'));
-    await this.startFromCache();
+    const cached = await this.loadCache();
     let credential = await loadCredential(this.paths.credential);
     if (!credential) {
       if (!this.cfg.token) throw new Error(`no credential in ${this.paths.credential} and no join token: run skiff-agent join with --token JOIN_TOKEN`);
@@ -149,20 +150,51 @@ export class Agent extends EventEmitter {
     this.timers.push(setInterval(() => this.lease(), this.cfg.leaseIntervalMs));
     this.timers.push(setInterval(() => this.sampleMetrics(), this.cfg.metricsIntervalMs));
     this.metrics.sample(); // the first sample is the baseline for cpu rates
+    if (cached) await this.startFromCache(cached);
   }
 
-  private async startFromCache(): Promise<void> {
+  /** Reads the cached desired set and collects the state of pods it no longer holds. */
+  private async loadCache(): Promise<DesiredMessage | undefined> {
     try {
       const cached = await loadDesired(this.paths.desired);
       await collectGarbage(this.paths, new Set((cached?.pods ?? []).map((p) => p.metadata.uid as string)));
-      if (!cached) return;
-      this.log.info(`starting ${cached.pods.length} pod(s) of cached generation ${cached.generation} before the master is reachable`);
+      return cached;
+    } catch (err) {
+      this.log.error(`desired cache unreadable, ignored: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Connect first, then the cache: the master's desired set wins if it arrives within `cacheWaitMs`, so a
+   * board that comes back never starts pods that were evicted and replaced while it was away; otherwise the
+   * cached pods start (offline autonomy), and a later desired set converges them as usual.
+   */
+  private async startFromCache(cached: DesiredMessage): Promise<void> {
+    const fromMaster = await new Promise<boolean>((resolve) => {
+      const arrived = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.off('desired', arrived);
+        resolve(false);
+      }, this.cfg.cacheWaitMs);
+      this.once('desired', arrived);
+    });
+    if (fromMaster) {
+      this.log.info(`the master's desired set arrived within ${this.cfg.cacheWaitMs} ms; cached generation ${cached.generation} not used`);
+      return;
+    }
+    // Through the desired queue, so a set from the master that is being applied right now is not undone.
+    this.desiredQueue = this.desiredQueue.then(() => {
+      if (this.stopped || this.generation >= 0) return;
+      this.log.info(`starting ${cached.pods.length} pod(s) of cached generation ${cached.generation}: no desired set from the master within ${this.cfg.cacheWaitMs} ms`);
       this.generation = cached.generation;
       this.pods.apply(cached);
       if (cached.pods.length) this.offline = { since: Date.now(), startedFromCache: cached.pods.length, restarts: new Map() };
-    } catch (err) {
-      this.log.error(`desired cache unreadable, ignored: ${(err as Error).message}`);
-    }
+    });
+    await this.desiredQueue;
   }
 
   private async join(token: string): Promise<string> {
@@ -325,7 +357,7 @@ async function collectGarbage(paths: Layout, keep: Set<string>): Promise<void> {
   }
 }
 
-/** Starts an agent (see Agent.start); resolves once pods from the cache are starting and the session is up or retrying. */
+/** Starts an agent (see Agent.start); resolves once the master's or the cached desired set is applied (or there is none) and the session is up or retrying. */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   if (options.master === undefined) {
     const url = await findMaster({ timeoutMs: options.discoveryTimeoutMs, interfaceAddress: options.address });

@@ -27,6 +27,8 @@ export interface ContainerDeps {
   onRestart(e: RestartEvent): void;
   /** `namespace/name`, for messages. */
   podRef: string;
+  /** restartCount of the first attempt (carried over from the previous agent run); default 0. */
+  firstRestartCount?: number;
 }
 
 /** Kubernetes' rule: Always restarts every exit, OnFailure only a non-zero one, Never none. */
@@ -55,6 +57,7 @@ export class ContainerRunner {
     private readonly deps: ContainerDeps,
   ) {
     this.backoff = new CrashBackoff(deps.backoff);
+    this.restartCount = deps.firstRestartCount ?? 0;
   }
 
   /** The pid of the running attempt, if one is running. */

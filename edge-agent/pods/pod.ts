@@ -61,6 +61,9 @@ export class PodRunner {
   private blocked?: { reason: string; message: string };
   private readonly startTime = new Date().toISOString();
   private readonly clock = new ConditionClock();
+  /** Each container's restartCount at this run's first attempt: one more than the last run's (see initialCounts). */
+  private firstCounts?: Record<string, number>;
+  private stateWrite: Promise<void> = Promise.resolve();
 
   constructor(
     readonly pod: Pod,
@@ -106,9 +109,11 @@ export class PodRunner {
     const stateFile = path.join(this.ctx.podsDir, this.uid, 'state.json');
     try {
       await fs.promises.mkdir(path.dirname(stateFile), { recursive: true });
-      const previous = readPorts(stateFile);
-      this.ports = await bindPorts(this.pod, previous);
-      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports }));
+      const previous = readState(stateFile);
+      this.ports = await bindPorts(this.pod, previous.ports);
+      this.firstCounts ??= initialCounts(this.pod, previous.restarts);
+      // The previous counts stay until a container starts (a pod that never starts does not count up).
+      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts }));
       const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'));
       this.volumes = volumes; // before setup, so stop() removes the links of a half-done setup too
       await volumes.setup(desired);
@@ -149,9 +154,14 @@ export class PodRunner {
             this.probers[i]?.sync();
             this.report();
           },
-          onRestart: (e) => this.ctx.onRestart(this.uid, e),
+          onRestart: (e) => {
+            this.saveCounts();
+            this.ctx.onRestart(this.uid, e);
+          },
+          firstRestartCount: this.firstCounts?.[l.name] ?? 0,
         }),
     );
+    this.saveCounts();
     for (const c of this.containers) c.start();
   }
 
@@ -165,6 +175,14 @@ export class PodRunner {
       return proberFor(c, { container: runner, target, kill: (m) => runner.kill(m, graceMs), onChange: () => this.report() });
     });
     for (const p of this.probers) p.sync();
+  }
+
+  /** Persists the restart counts beside the ports (DATA/pods/<uid>/state.json), one write at a time, the latest last. */
+  private saveCounts(): void {
+    const file = path.join(this.ctx.podsDir, this.uid, 'state.json');
+    this.stateWrite = this.stateWrite
+      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])) })))
+      .catch(() => undefined); // the pod's dir is gone: the pod was deleted meanwhile
   }
 
   private report(): void {
@@ -217,11 +235,27 @@ export class PodRunner {
   }
 }
 
-function readPorts(stateFile: string): PodPortStatus[] {
+/** The pod's state from a previous run: its host ports and each container's last restartCount. */
+function readState(stateFile: string): { ports: PodPortStatus[]; restarts: Record<string, number> } {
   try {
-    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ports?: PodPortStatus[] };
-    return Array.isArray(s.ports) ? s.ports : [];
+    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ports?: PodPortStatus[]; restarts?: Record<string, number> };
+    const restarts = s.restarts && typeof s.restarts === 'object' ? s.restarts : {};
+    return { ports: Array.isArray(s.ports) ? s.ports : [], restarts };
   } catch {
-    return [];
+    return { ports: [], restarts: {} };
   }
+}
+
+/**
+ * restartCount survives an agent restart, as Kubernetes' does through the runtime's records. A container that
+ * ran under the previous agent run was stopped (or reaped) and starts again: that is a restart, counted as
+ * after a node reboot (and its log goes to a new `<restartCount>.log`).
+ */
+function initialCounts(pod: Pod, previous: Record<string, number>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const c of pod.spec.containers) {
+    const n = previous[c.name];
+    counts[c.name] = typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n + 1 : 0;
+  }
+  return counts;
 }

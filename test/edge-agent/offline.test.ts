@@ -68,6 +68,45 @@ describe('edge agent: offline autonomy and leftovers', () => {
     expect(back.auths.filter((a) => a.clientId.startsWith('skiff-join-'))).toEqual([]);
   });
 
+  it('a board that comes back with the master reachable runs the master set, never a cached pod evicted meanwhile', async () => {
+    const { master, agent, dataDir, pidFile, pod } = await runningPod('pi-back');
+    await agent.stop({ stopPods: true });
+    fs.rmSync(pidFile);
+    // While the board was away its pod was evicted (and replaced elsewhere); the master gave it another one.
+    const newFile = path.join(dataDir, 'newcomer');
+    const newcomer = podWith('newcomer', sh(`echo $$ > ${newFile}; exec sleep 1000`));
+    await master.desire('pi-back', { generation: 6, pods: [newcomer] });
+    const seen = master.podsMessages.length;
+    const logger = memoryLogger();
+    const again = track(await startAgent({ master: master.url, name: 'pi-back', dataDir, address: '127.0.0.1', logger }));
+    expect(again.generation).toBe(6); // startAgent resolves once the master's set is applied
+    await until(() => readText(newFile), 'the new pod running');
+    expect(fs.existsSync(pidFile)).toBe(false); // the cached pod never started, not even for a moment
+    expect(master.podsMessages.slice(seen).flatMap((m) => m.pods.map((p) => p.uid))).not.toContain(pod.metadata.uid);
+    expect(logger.lines.some((l) => l.includes('cached generation 4 not used'))).toBe(true);
+  });
+
+  it('keeps counting restartCount across an agent restart', async () => {
+    const master = await new FakeMaster().start();
+    cleanups.push(() => master.close());
+    const dataDir = tempDir();
+    const tally = path.join(dataDir, 'tally');
+    const opts = { master: master.url, token: JOIN_TOKEN, name: 'pi-count', dataDir, address: '127.0.0.1', logger: memoryLogger(), crashLoop: { initialMs: 50, maxMs: 100 } };
+    const agent = track(await startAgent(opts));
+    await until(() => agent.connected, 'connected');
+    // Crashes twice (one immediate restart, one after back-off), then stays up.
+    const pod = podWith('crashy', sh(`echo x >> ${tally}; [ $(wc -l < ${tally}) -ge 3 ] || exit 1; exec sleep 1000`));
+    await master.desire('pi-count', { generation: 1, pods: [pod] });
+    const count = (a: Agent) => a.podReports()[0]?.status.containerStatuses?.[0];
+    await until(() => count(agent)?.restartCount === 2 && count(agent)?.state.running, 'two restarts, then running');
+    await agent.stop({ stopPods: true });
+    const again = track(await startAgent(opts));
+    // The stop and start is one more restart of the container (as after a node reboot in Kubernetes), not a reset.
+    await until(() => count(again)?.state.running, 'running again');
+    expect(count(again)?.restartCount).toBe(3);
+    await until(() => master.podsMessages.some((m) => m.pods.some((p) => p.status.containerStatuses?.[0]?.restartCount === 3)), 'the master told');
+  });
+
   it('ignores a desired set older than the one applied', async () => {
     const { master, agent, pid, pod } = await runningPod('pi-old');
     const seen: number[] = [];
