@@ -162,7 +162,7 @@ export class NodeTable {
       [H_DOMAINS, c.k * n * 4], [H_COUNTS, c.c * n * 4], [H_TOTALS, c.c * c.d * 4], [H_COUNTER_KEY, c.c * 4],
       [H_LOG, (Math.max(n, c.d) + 2) * 8], [H_S_OK, n * 4], [H_S_BASE, n * 4], [H_S_AFF, n * 4],
       [H_S_TAINT, n * 4], [H_S_SPREAD, n * 4], [H_S_DSUM, MAX_SPREAD * c.d * 4], [H_S_SEEN, MAX_SPREAD * c.d * 4],
-      [H_S_MIN, 4 * MAX_SPREAD * 4], [H_S_STATIC, n * 4], [H_S_IMG, n * 4], [H_S_KEYS, n * 4], [H_S_FIT, n * 4],
+      [H_S_MIN, 5 * MAX_SPREAD * 4], [H_S_STATIC, n * 4], [H_S_IMG, n * 4], [H_S_KEYS, n * 4], [H_S_FIT, n * 4],
       [H_SHAPE, SHAPE_WORDS * 4], [H_KEY_DOMAINS, c.k * 4], [H_S_SSCORE, n * 4],
       [H_S_BUCKET, 2 * BUCKET_CAP * 4],
     ];

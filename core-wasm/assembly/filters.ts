@@ -2,9 +2,9 @@
 // the fixed order of kube-scheduler's default plugins (NodeUnschedulable, [Skiff runtime],
 // TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread, InterPodAffinity):
 // a rejected node is reported with the first filter it failed.
-import { ld, ldf } from './memory';
+import { ld, ldf, st } from './memory';
 import {
-  H_CAP, H_DOMAIN_CAP, H_DOMAINS, H_LABELS, H_PORTS, H_REQ, H_ALLOC,
+  H_CAP, H_COUNT, H_KEY_DOMAINS, H_S_OK, H_DOMAIN_CAP, S_TABLE, H_DOMAINS, H_LABELS, H_PORTS, H_REQ, H_ALLOC,
   H_S_DSUM, H_S_MIN, H_S_STATIC, H_TAINT_WORDS, H_TAINTS, H_TOTALS, OP_ANY, P_ANTI, P_CPU, P_EPH, P_MEM,
   P_PORTS, P_REQUIRED, P_SPREAD, P_TAINTS, R_ANTI, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, R_PORTS, R_SPREAD,
   SPREAD_WORDS,
@@ -95,6 +95,38 @@ export function portConflict(t: i32, pod: i32, i: i32): bool {
     if ((ld(ports + (ld(p + 4 + k * 8) * n + i) * 4) & ld(p + 8 + k * 8)) != 0) return true;
   }
   return false;
+}
+
+/**
+ * Required anti-affinity term k of the pod as one pass over the nodes still in: a domain holding a
+ * matching pod is out. Keys with at most 16 domains use a byte table, four nodes per step.
+ */
+export function antiPass(t: i32, pod: i32, k: i32): void {
+  const n = hdr(t, H_CAP);
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const a = section(pod, P_ANTI) + 4 + k * 8;
+  const domains = hdr(t, H_DOMAINS) + ld(a + 4) * n * 4;
+  const totals = hdr(t, H_TOTALS) + ld(a) * hdr(t, H_DOMAIN_CAP) * 4;
+  const used = ld(hdr(t, H_KEY_DOMAINS) + ld(a + 4) * 4);
+  if (used <= 16) {
+    const table = hdr(t, H_S_MIN) + S_TABLE * 4;
+    v128.store(table, i32x4.splat(0));
+    for (let d = 0; d < used; d++) store<u8>(table + d, ld(totals + d * 4) > 0 ? 1 : 0);
+    const bytes = v128.load(table);
+    const low = i32x4.splat(0xff);
+    // Lanes without the key (-1) index past the table: swizzle gives 0 (not rejected).
+    for (let i = 0; i < count; i += 4) {
+      const bad = v128.and(i8x16.swizzle(bytes, v128.load(domains + i * 4)), low);
+      v128.store(ok + i * 4, v128.andnot(v128.load(ok + i * 4), bad));
+    }
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) == 0) continue;
+    const dom = ld(domains + i * 4);
+    if (dom >= 0 && ld(totals + dom * 4) > 0) st(ok + i * 4, 0);
+  }
 }
 
 /** NodeResourcesFit (fit.go fitsRequest): pods count first, then cpu, memory, ephemeral; 0 when it fits. */

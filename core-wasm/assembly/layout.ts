@@ -39,7 +39,7 @@ export const H_S_TAINT = 31; // scratch i32[N]: raw count of untolerated PreferN
 export const H_S_SPREAD = 32; // scratch i32[N]: raw soft topology spread score, -1 = ignored
 export const H_S_DSUM = 33; // scratch i32[MAX_SPREAD][D]: matching pods per domain, -1 = no eligible node
 export const H_S_SEEN = 34; // scratch i32[MAX_SPREAD][D]: domain has a feasible node
-export const H_S_MIN = 35; // scratch i32[4][MAX_SPREAD]: per constraint MIN (min matching pods over eligible domains), SIZE (soft: feasible domains), UNIQUE (1: no two nodes share a domain of the key), LIMIT (hard: largest count a domain may have)
+export const H_S_MIN = 35; // scratch i32[5][MAX_SPREAD]: per constraint MIN (min matching pods over eligible domains), SIZE (soft: feasible domains), UNIQUE (1: no two nodes share a domain of the key), LIMIT (hard: largest count a domain may have)
 export const H_S_STATIC = 36; // scratch i32[N]: first failing static filter (unschedulable, runtime, taint, affinity), 0, or -1 (empty slot)
 export const H_S_IMG = 37; // scratch i32[N]: weighted image locality score
 export const H_S_KEYS = 38; // scratch i32[N]: K_* bits
@@ -66,6 +66,7 @@ export const MAX_SPREAD = 8; // topology spread constraints per pod
 export const S_SIZE = MAX_SPREAD; // word offsets of the rows of H_S_MIN
 export const S_UNIQUE = 2 * MAX_SPREAD;
 export const S_LIMIT = 3 * MAX_SPREAD;
+export const S_TABLE = 4 * MAX_SPREAD; // 16 bytes: a per-domain flag table for keys with at most 16 domains
 
 // ---- Pod record: i32 words, 8-byte aligned; f64 fields take two words -------------------------
 export const P_LEN = 0; // record length in words (even)

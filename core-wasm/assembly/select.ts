@@ -4,12 +4,13 @@
 // per raw spread value, the best S_BASE + S_SSCORE and its slot (raw values are few: counts × a
 // constant weight); the winner is then picked among those buckets — the same argmax without a
 // second pass over the nodes.
-import { ld, st } from './memory';
+import { ld as ld, ldf, st } from './memory';
 import {
-  BUCKET_CAP, H_COUNT, H_S_BASE, H_S_BUCKET, H_S_KEYS, H_S_OK, H_S_SPREAD, H_S_SSCORE, H_W_SPREAD, K_SOFT_KEYS, O_SCORE,
+  BUCKET_CAP, H_CAP, H_COUNT, H_COUNTS, H_LOG, H_S_BASE, H_S_BUCKET, H_S_KEYS, H_S_OK, H_S_SPREAD, H_S_SSCORE, H_W_SPREAD,
+  H_S_MIN, K_SOFT_KEYS, O_SCORE, S_SIZE, S_TABLE,
 } from './layout';
 import { hdr } from './filters';
-import { spreadRaw } from './spread';
+import { constraintAt, spreadRaw, spreadWord } from './spread';
 
 /** podtopologyspread/scoring.go NormalizeScore for a raw score s ≥ 0: 100 × (max + min − s) / max. */
 export function spreadNorm(s: i32, min: i32, max: i32): i32 {
@@ -104,6 +105,116 @@ export function bestSpread(t: i32, pod: i32, out: i32): i32 {
   if (overflow) return bestTwoPass(t, out, min, max);
   st(out + O_SCORE * 4, bestScore);
   return best;
+}
+
+/** Raw soft spread score for a node whose domain holds `cnt` matching pods, one soft constraint (spreadRaw's operations). */
+export function oneRaw(cnt: i32, weight: f64, skew: i32): i32 {
+  let acc: f64 = 0;
+  acc = acc + (<f64>cnt * weight + <f64>skew);
+  return <i32>Math.floor(acc + 0.5);
+}
+
+/**
+ * Argmax with one soft constraint on a key with one node per domain (kubernetes.io/hostname):
+ * a node's raw score is a monotone function of its own counter, so the min and max raw scores
+ * come from the counter's range over the scored nodes and the spread plugin's normalised score is a
+ * table over that range (in the bucket slots). Two passes; the wasm twin does four nodes per step.
+ */
+export function bestOneSoft(t: i32, pod: i32, out: i32, j: i32): i32 {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const keys = hdr(t, H_S_KEYS);
+  const c = constraintAt(pod, j);
+  const counts = hdr(t, H_COUNTS) + ld(c) * hdr(t, H_CAP) * 4;
+  const zero = i32x4.splat(0);
+  const softBit = i32x4.splat(K_SOFT_KEYS);
+  let vlo = i32x4.splat(0x7fffffff);
+  let vhi = i32x4.splat(-1);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const m = v128.and(i32x4.ne(v128.load(ok + i * 4), zero), i32x4.ne(v128.and(v128.load(keys + i * 4), softBit), zero));
+    const cnt = v128.load(counts + i * 4);
+    vlo = i32x4.min_s(vlo, v128.bitselect(cnt, i32x4.splat(0x7fffffff), m));
+    vhi = i32x4.max_s(vhi, v128.bitselect(cnt, i32x4.splat(-1), m));
+  }
+  let lo = min(min(i32x4.extract_lane(vlo, 0), i32x4.extract_lane(vlo, 1)), min(i32x4.extract_lane(vlo, 2), i32x4.extract_lane(vlo, 3)));
+  let hi = max(max(i32x4.extract_lane(vhi, 0), i32x4.extract_lane(vhi, 1)), max(i32x4.extract_lane(vhi, 2), i32x4.extract_lane(vhi, 3)));
+  for (; i < count; i++) {
+    if (ld(ok + i * 4) == 0 || (ld(keys + i * 4) & K_SOFT_KEYS) == 0) continue;
+    const cnt = ld(counts + i * 4);
+    if (cnt < lo) lo = cnt;
+    if (cnt > hi) hi = cnt;
+  }
+  if (hi < 0 || hi - lo >= BUCKET_CAP) return bestSpread(t, pod, out);
+  const table = hdr(t, H_S_BUCKET) + BUCKET_CAP * 4;
+  const weight = ldf(hdr(t, H_LOG) + ld(spreadWord(t, S_SIZE, j)) * 8);
+  const skew = ld(c + 8) - 1;
+  const min = oneRaw(lo, weight, skew);
+  const max = oneRaw(hi, weight, skew);
+  const wSpread = hdr(t, H_W_SPREAD);
+  for (let k = 0; k <= hi - lo; k++) st(table + k * 4, wSpread * spreadNorm(oneRaw(lo + k, weight, skew), min, max));
+  return bestCounted(t, out, counts, lo, hi);
+}
+
+/** The argmax pass of bestOneSoft: S_BASE + S_SSCORE + the table entry of the node's counter (0 without the soft keys); counters lie in [lo, hi] (the wasm twin uses byte tables when hi − lo < 16). */
+export function bestCounted(t: i32, out: i32, counts: i32, lo: i32, hi: i32): i32 {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const base = hdr(t, H_S_BASE);
+  const ss = hdr(t, H_S_SSCORE);
+  const keys = hdr(t, H_S_KEYS);
+  const table = hdr(t, H_S_BUCKET) + BUCKET_CAP * 4;
+  let bestScore = -1;
+  let i = 0;
+  if (hi - lo < 16) {
+    // The table's low and high bytes as two swizzle tables (entries ≤ 100 × weight < 65536).
+    const bytes = hdr(t, H_S_MIN) + S_TABLE * 4;
+    v128.store(bytes, i32x4.splat(0));
+    v128.store(bytes + 16, i32x4.splat(0));
+    for (let k = 0; k <= hi - lo; k++) {
+      store<u8>(bytes + k, ld(table + k * 4) & 0xff);
+      store<u8>(bytes + 16 + k, ld(table + k * 4) >> 8);
+    }
+    const lowTable = v128.load(bytes);
+    const highTable = v128.load(bytes + 16);
+    const zero = i32x4.splat(0);
+    const none = i32x4.splat(-1);
+    const low = i32x4.splat(0xff);
+    const softBit = i32x4.splat(K_SOFT_KEYS);
+    const vlo = i32x4.splat(lo);
+    let vmax = none;
+    for (; i + 4 <= count; i += 4) {
+      const idx = i32x4.sub(v128.load(counts + i * 4), vlo);
+      const g = v128.or(v128.and(i8x16.swizzle(lowTable, idx), low), i32x4.shl(v128.and(i8x16.swizzle(highTable, idx), low), 8));
+      const soft = i32x4.ne(v128.and(v128.load(keys + i * 4), softBit), zero);
+      const total = i32x4.add(i32x4.add(v128.load(base + i * 4), v128.load(ss + i * 4)), v128.and(g, soft));
+      vmax = i32x4.max_s(vmax, v128.bitselect(total, none, i32x4.ne(v128.load(ok + i * 4), zero)));
+    }
+    bestScore = max(max(i32x4.extract_lane(vmax, 0), i32x4.extract_lane(vmax, 1)), max(i32x4.extract_lane(vmax, 2), i32x4.extract_lane(vmax, 3)));
+  }
+  // The rest (all of it for wide counter ranges) in scalar, then the first slot with the best total.
+  for (; i < count; i++) {
+    if (ld(ok + i * 4) == 0) continue;
+    const total = countedTotal(t, i, counts, lo, table);
+    if (total > bestScore) bestScore = total;
+  }
+  let best = -1;
+  for (let k = 0; k < count; k++) {
+    if (ld(ok + k * 4) != 0 && countedTotal(t, k, counts, lo, table) == bestScore) {
+      best = k;
+      break;
+    }
+  }
+  st(out + O_SCORE * 4, bestScore);
+  return best;
+}
+
+/** Total score of node i in bestCounted. */
+// @ts-ignore: decorator
+@inline function countedTotal(t: i32, i: i32, counts: i32, lo: i32, table: i32): i32 {
+  let total = ld(hdr(t, H_S_BASE) + i * 4) + ld(hdr(t, H_S_SSCORE) + i * 4);
+  if ((ld(hdr(t, H_S_KEYS) + i * 4) & K_SOFT_KEYS) != 0) total += ld(table + (ld(counts + i * 4) - lo) * 4);
+  return total;
 }
 
 /** The plain second pass over the nodes, for raw spread scores beyond the buckets. */

@@ -6,7 +6,7 @@
 import { ld, ldf, st } from './memory';
 import {
   H_CAP, H_COUNT, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_KEY_DOMAINS, H_LOG, H_S_DSUM, H_S_KEYS, H_S_MIN, H_S_OK, H_S_SEEN,
-  K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, P_INC, P_SPREAD, S_LIMIT, S_SIZE, S_UNIQUE, SPREAD_WORDS,
+  K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, P_INC, P_SPREAD, S_LIMIT, S_SIZE, S_TABLE, S_UNIQUE, SPREAD_WORDS,
 } from './layout';
 import { hdr, section } from './filters';
 
@@ -118,6 +118,13 @@ export function bumpSpread(t: i32, pod: i32, node: i32): void {
   }
 }
 
+/** Index of the pod's first ScheduleAnyway constraint, or -1. */
+export function firstSoft(pod: i32): i32 {
+  const constraints = ld(section(pod, P_SPREAD));
+  for (let j = 0; j < constraints; j++) if (ld(constraintAt(pod, j) + 12) == 0) return j;
+  return -1;
+}
+
 /** Number of ScheduleAnyway constraints of the pod. */
 export function softConstraints(pod: i32): i32 {
   const constraints = ld(section(pod, P_SPREAD));
@@ -186,19 +193,39 @@ export function spreadRaw(t: i32, pod: i32, i: i32): i32 {
   return <i32>Math.floor(acc + 0.5);
 }
 
-/** DoNotSchedule for node i against LIMIT: a missing key or a domain already at the limit (filtering.go). */
-export function overLimit(t: i32, pod: i32, i: i32): bool {
+/**
+ * DoNotSchedule constraint j as one pass over the nodes still in: a node without the key, or whose
+ * domain already holds LIMIT matching pods, is out (filtering.go). Keys with at most 16 domains
+ * (zones) are looked up four nodes at a time in a byte table (i8x16.swizzle).
+ */
+export function hardPass(t: i32, pod: i32, j: i32): void {
   const n = hdr(t, H_CAP);
-  const d = hdr(t, H_DOMAIN_CAP);
-  const constraints = ld(section(pod, P_SPREAD));
-  for (let j = 0; j < constraints; j++) {
-    const c = constraintAt(pod, j);
-    if (ld(c + 12) == 0) continue;
-    const dom = ld(hdr(t, H_DOMAINS) + (ld(c + 4) * n + i) * 4);
-    if (dom < 0) return true;
-    let match = ld(hdr(t, H_S_DSUM) + (j * d + dom) * 4);
-    if (match < 0) match = 0;
-    if (match > ld(spreadWord(t, S_LIMIT, j))) return true;
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const c = constraintAt(pod, j);
+  const domains = hdr(t, H_DOMAINS) + ld(c + 4) * n * 4;
+  const row = hdr(t, H_S_DSUM) + j * hdr(t, H_DOMAIN_CAP) * 4;
+  const limit = ld(spreadWord(t, S_LIMIT, j));
+  const used = ld(hdr(t, H_KEY_DOMAINS) + ld(c + 4) * 4);
+  if (used <= 16) {
+    const table = spreadWord(t, S_TABLE, 0);
+    v128.store(table, i32x4.splat(0));
+    for (let d = 0; d < used; d++) store<u8>(table + d, max(ld(row + d * 4), 0) > limit ? 1 : 0);
+    const bytes = v128.load(table);
+    const low = i32x4.splat(0xff);
+    const one = i32x4.splat(1);
+    const zero = i32x4.splat(0);
+    for (let i = 0; i < count; i += 4) {
+      const dom = v128.load(domains + i * 4);
+      // Lanes without the key (-1) index past the table: swizzle gives 0, the lt test gives 1.
+      const bad = v128.or(v128.and(i8x16.swizzle(bytes, dom), low), v128.and(i32x4.lt_s(dom, zero), one));
+      v128.store(ok + i * 4, v128.andnot(v128.load(ok + i * 4), bad));
+    }
+    return;
   }
-  return false;
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) == 0) continue;
+    const dom = ld(domains + i * 4);
+    if (dom < 0 || max(ld(row + dom * 4), 0) > limit) st(ok + i * 4, 0);
+  }
 }

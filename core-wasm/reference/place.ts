@@ -8,10 +8,10 @@ import {
   H_S_STATIC, H_S_TAINT, H_SREQ, H_TOTALS, K_SOFT_KEYS, O_NODE, O_REASONS, OUT_WORDS, P_ANTI, P_CPU, P_EPH, P_INC,
   P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
 } from './layout.js';
-import { antiAffinityViolated, firstFailure, hdr, portConflict, section } from './filters.js';
+import { antiPass, firstFailure, hdr, portConflict, section } from './filters.js';
 import { refreshNode, resourcePass, staticScores } from './scores.js';
-import { bestPlain, bestSpread } from './select.js';
-import { bumpSpread, constraintAt, overLimit, prepareSpread, softConstraints, softSizes } from './spread.js';
+import { bestOneSoft, bestPlain, bestSpread } from './select.js';
+import { bumpSpread, constraintAt, firstSoft, hardPass, prepareSpread, softConstraints, softSizes, tableless } from './spread.js';
 import { prepareStatic, sameShape } from './static.js';
 
 /** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass, and feasible nodes with the soft keys. */
@@ -59,18 +59,17 @@ export function filterAndScore(t: number, pod: number): number {
   return feasibleStats(t);
 }
 
-/** Clears S_OK where a host port is taken, a hard spread domain is full or an anti-affinity term is hit. */
+/** Clears S_OK where a host port is taken, a hard spread domain is full or an anti-affinity term is hit: one pass per term. */
 export function dynamicFilters(t: number, pod: number): void {
-  const ports = ld(section(pod, P_PORTS)) > 0;
-  const hard = hardConstraints(pod) > 0;
-  const anti = ld(section(pod, P_ANTI)) > 0;
-  if (!ports && !hard && !anti) return;
   const count = hdr(t, H_COUNT);
   const ok = hdr(t, H_S_OK);
-  for (let i = 0; i < count; i++) {
-    if (ld(ok + i * 4) === 0) continue;
-    if ((ports && portConflict(t, pod, i)) || (hard && overLimit(t, pod, i)) || (anti && antiAffinityViolated(t, pod, i))) st(ok + i * 4, 0);
+  if (ld(section(pod, P_PORTS)) > 0) {
+    for (let i = 0; i < count; i++) if (ld(ok + i * 4) !== 0 && portConflict(t, pod, i)) st(ok + i * 4, 0);
   }
+  const constraints = ld(section(pod, P_SPREAD));
+  for (let j = 0; j < constraints; j++) if (ld(constraintAt(pod, j) + 12) !== 0) hardPass(t, pod, j);
+  const terms = ld(section(pod, P_ANTI));
+  for (let k = 0; k < terms; k++) antiPass(t, pod, k);
 }
 
 /** Number of DoNotSchedule constraints of the pod. */
@@ -125,8 +124,11 @@ export function diagnose(t: number, pod: number, out: number): void {
 /** Normalises the scratch scores, adds the weighted plugins and returns the best feasible slot. */
 export function selectBest(t: number, pod: number, out: number): number {
   staticScores(t, pass.maxAff, pass.maxTaint);
-  if (softConstraints(pod) === 0) return bestPlain(t, out);
+  const soft = softConstraints(pod);
+  if (soft === 0) return bestPlain(t, out);
   softSizes(t, pod, pass.scored);
+  const j = firstSoft(pod);
+  if (soft === 1 && tableless(t, constraintAt(pod, j), j)) return bestOneSoft(t, pod, out, j);
   return bestSpread(t, pod, out);
 }
 

@@ -4,12 +4,13 @@
 // per raw spread value, the best S_BASE + S_SSCORE and its slot (raw values are few: counts × a
 // constant weight); the winner is then picked among those buckets — the same argmax without a
 // second pass over the nodes.
-import { ld, st } from './memory.js';
+import { ld as ld, ldf, st } from './memory.js';
 import {
-  BUCKET_CAP, H_COUNT, H_S_BASE, H_S_BUCKET, H_S_KEYS, H_S_OK, H_S_SPREAD, H_S_SSCORE, H_W_SPREAD, K_SOFT_KEYS, O_SCORE,
+  BUCKET_CAP, H_CAP, H_COUNT, H_COUNTS, H_LOG, H_S_BASE, H_S_BUCKET, H_S_KEYS, H_S_OK, H_S_SPREAD, H_S_SSCORE, H_W_SPREAD,
+  K_SOFT_KEYS, O_SCORE, S_SIZE,
 } from './layout.js';
 import { hdr } from './filters.js';
-import { spreadRaw } from './spread.js';
+import { constraintAt, spreadRaw, spreadWord } from './spread.js';
 
 /** podtopologyspread/scoring.go NormalizeScore for a raw score s ≥ 0: 100 × (max + min − s) / max. */
 export function spreadNorm(s: number, min: number, max: number): number {
@@ -90,6 +91,67 @@ export function bestSpread(t: number, pod: number, out: number): number {
     }
   }
   if (overflow) return bestTwoPass(t, out, min, max);
+  st(out + O_SCORE * 4, bestScore);
+  return best;
+}
+
+/** Raw soft spread score for a node whose domain holds `cnt` matching pods, one soft constraint (spreadRaw's operations). */
+export function oneRaw(cnt: number, weight: number, skew: number): number {
+  let acc = 0;
+  acc = acc + (cnt * weight + skew);
+  return Math.floor(acc + 0.5);
+}
+
+/**
+ * Argmax with one soft constraint on a key with one node per domain (kubernetes.io/hostname):
+ * a node's raw score is a monotone function of its own counter, so the min and max raw scores
+ * come from the counter's range over the scored nodes and the spread plugin's normalised score is a
+ * table over that range (in the bucket slots). Two passes; the wasm twin does four nodes per step.
+ */
+export function bestOneSoft(t: number, pod: number, out: number, j: number): number {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const keys = hdr(t, H_S_KEYS);
+  const c = constraintAt(pod, j);
+  const counts = hdr(t, H_COUNTS) + ld(c) * hdr(t, H_CAP) * 4;
+  let lo = 0x7fffffff;
+  let hi = -1;
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) === 0 || (ld(keys + i * 4) & K_SOFT_KEYS) === 0) continue;
+    const cnt = ld(counts + i * 4);
+    if (cnt < lo) lo = cnt;
+    if (cnt > hi) hi = cnt;
+  }
+  if (hi < 0 || hi - lo >= BUCKET_CAP) return bestSpread(t, pod, out);
+  const table = hdr(t, H_S_BUCKET) + BUCKET_CAP * 4;
+  const weight = ldf(hdr(t, H_LOG) + ld(spreadWord(t, S_SIZE, j)) * 8);
+  const skew = ld(c + 8) - 1;
+  const min = oneRaw(lo, weight, skew);
+  const max = oneRaw(hi, weight, skew);
+  const wSpread = hdr(t, H_W_SPREAD);
+  for (let k = 0; k <= hi - lo; k++) st(table + k * 4, wSpread * spreadNorm(oneRaw(lo + k, weight, skew), min, max));
+  return bestCounted(t, out, counts, lo, hi);
+}
+
+/** The argmax pass of bestOneSoft: S_BASE + S_SSCORE + the table entry of the node's counter (0 without the soft keys); counters lie in [lo, hi] (the wasm twin uses byte tables when hi − lo < 16). */
+export function bestCounted(t: number, out: number, counts: number, lo: number, hi: number): number {
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const base = hdr(t, H_S_BASE);
+  const ss = hdr(t, H_S_SSCORE);
+  const keys = hdr(t, H_S_KEYS);
+  const table = hdr(t, H_S_BUCKET) + BUCKET_CAP * 4;
+  let best = -1;
+  let bestScore = -1;
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) === 0) continue;
+    let total = ld(base + i * 4) + ld(ss + i * 4);
+    if ((ld(keys + i * 4) & K_SOFT_KEYS) !== 0) total += ld(table + (ld(counts + i * 4) - lo) * 4);
+    if (total > bestScore) {
+      bestScore = total;
+      best = i;
+    }
+  }
   st(out + O_SCORE * 4, bestScore);
   return best;
 }

@@ -118,6 +118,13 @@ export function bumpSpread(t: number, pod: number, node: number): void {
   }
 }
 
+/** Index of the pod's first ScheduleAnyway constraint, or -1. */
+export function firstSoft(pod: number): number {
+  const constraints = ld(section(pod, P_SPREAD));
+  for (let j = 0; j < constraints; j++) if (ld(constraintAt(pod, j) + 12) === 0) return j;
+  return -1;
+}
+
 /** Number of ScheduleAnyway constraints of the pod. */
 export function softConstraints(pod: number): number {
   const constraints = ld(section(pod, P_SPREAD));
@@ -186,19 +193,22 @@ export function spreadRaw(t: number, pod: number, i: number): number {
   return Math.floor(acc + 0.5);
 }
 
-/** DoNotSchedule for node i against LIMIT: a missing key or a domain already at the limit (filtering.go). */
-export function overLimit(t: number, pod: number, i: number): boolean {
+/**
+ * DoNotSchedule constraint j as one pass over the nodes still in: a node without the key, or whose
+ * domain already holds LIMIT matching pods, is out (filtering.go). The wasm twin looks keys with
+ * at most 16 domains up four nodes at a time in a byte table (i8x16.swizzle).
+ */
+export function hardPass(t: number, pod: number, j: number): void {
   const n = hdr(t, H_CAP);
-  const d = hdr(t, H_DOMAIN_CAP);
-  const constraints = ld(section(pod, P_SPREAD));
-  for (let j = 0; j < constraints; j++) {
-    const c = constraintAt(pod, j);
-    if (ld(c + 12) === 0) continue;
-    const dom = ld(hdr(t, H_DOMAINS) + (ld(c + 4) * n + i) * 4);
-    if (dom < 0) return true;
-    let match = ld(hdr(t, H_S_DSUM) + (j * d + dom) * 4);
-    if (match < 0) match = 0;
-    if (match > ld(spreadWord(t, S_LIMIT, j))) return true;
+  const count = hdr(t, H_COUNT);
+  const ok = hdr(t, H_S_OK);
+  const c = constraintAt(pod, j);
+  const domains = hdr(t, H_DOMAINS) + ld(c + 4) * n * 4;
+  const row = hdr(t, H_S_DSUM) + j * hdr(t, H_DOMAIN_CAP) * 4;
+  const limit = ld(spreadWord(t, S_LIMIT, j));
+  for (let i = 0; i < count; i++) {
+    if (ld(ok + i * 4) === 0) continue;
+    const dom = ld(domains + i * 4);
+    if (dom < 0 || Math.max(ld(row + dom * 4), 0) > limit) st(ok + i * 4, 0);
   }
-  return false;
 }
