@@ -1,7 +1,9 @@
 /**
  * Self-healing with real processes (issue 5): a real `skiff master` and two `skiff-agent` processes.
  * - A board dies (the agent and its pod processes SIGKILLed together, see bench/cluster-selfheal.ts):
- *   its pods run on the other node within grace + toleration + a few seconds.
+ *   its pods run on the other node within grace + toleration + a few seconds. When it comes back (master
+ *   reachable) it takes the master's desired set before its cache: the evicted pods never run again, not
+ *   even for a moment (the pod count never exceeds the replicas).
  * - A board reboots while the master is down: the agent brings its pods back from its cache (new pids)
  *   before the master returns, and converges when it does.
  * - The master is SIGKILLed during a burst of applies: every acknowledged object is there after the
@@ -10,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Api } from '../../cli/types.js';
 import {
@@ -96,11 +99,24 @@ describe('e2e: self-healing with real processes', () => {
     expect(readyOf(node)).toBe('Unknown');
     expect(node?.spec?.taints?.map((t) => `${t.key}:${t.effect}`)).toContain('node.skiff.io/unreachable:NoExecute');
 
-    // The board comes back: it starts its cached pods before it reaches the master (offline autonomy), then
-    // converges on the master's desired set, which no longer has them: nothing of phoenix runs twice.
+    // The board comes back with the master reachable: it asks the master before its cache (cacheWaitMs), gets a
+    // desired set without the evicted pods and never starts them: phoenix never runs more than its 4 replicas.
+    let most = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        most = Math.max(most, processesWith(`${marker}-phoenix`).length);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     bootAgent(victim);
     await waitFor(async () => (await readyNodes()).length === 2 && !(await listNodes(api!)).some((n) => n.spec?.taints?.length), 'the board Ready and untainted again', 20_000, 100);
+    // The agent has chosen the master's set over its cache (after this it never starts the cached pods).
+    await waitFor(() => readFileSync(join(dir, `${victim}.log`), 'utf8').includes('not used'), 'the board preferring the master to its cache', 10_000);
     await waitFor(() => processesWith(`${marker}-phoenix`).length === 4, 'converged: exactly 4 phoenix processes', 10_000);
+    watching = false;
+    await watcher;
+    expect(most).toBe(4);
     expect(recordedPids(agentDir(victim)).size).toBe(0);
     await api!.request('delete', { kind: 'Deployment', namespace: 'default', name: 'phoenix' });
     await waitFor(() => processesWith(`${marker}-phoenix`).length === 0, 'phoenix processes gone', 20_000);
@@ -125,7 +141,7 @@ describe('e2e: self-healing with real processes', () => {
     await killBoard(agents.get(board)!, agentDir(board));
     await waitFor(() => [...before.values()].every((pid) => !alive(pid)), 'the board\'s pod processes dead', 5000);
 
-    // The board boots with no master reachable: the cached pods start again, with new pids.
+    // The board boots with no master reachable: after cacheWaitMs (3 s) the cached pods start again, with new pids.
     bootAgent(board);
     const restarted = await waitFor(() => {
       const m = recordedPids(agentDir(board));
