@@ -1,0 +1,76 @@
+// Replicas of a template take the kernels' incremental path: only the node the previous replica
+// was bound to, and its topology domains, are updated; soft spread on a hostname-like key is scored
+// from the node's own counter. That must give exactly what placing each pod from scratch gives
+// (one pod per schedule() call always takes the full path), in both twins.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createEngine, type EnginePod, type EngineOptions, type Placement } from '../../core-wasm/index.js';
+import { benchNodes, benchPods, randomNode, randomPod, rng } from '../../bench/engine-cluster.js';
+
+const spreadKinds = ['none', 'host-soft', 'host-hard', 'zone-soft', 'both-soft'] as const;
+
+/** `templates` random templates, `reps` replicas each, with an extra spread constraint of one kind per template. */
+function replicaPods(seed: number, templates: number, reps: number): EnginePod[] {
+  const r = rng(seed);
+  const pods: EnginePod[] = [];
+  for (let t = 0; t < templates; t++) {
+    const tpl = randomPod(r, t, 3);
+    const sel = { matchLabels: { app: tpl.labels.app } };
+    const host = 'kubernetes.io/hostname';
+    const kind = spreadKinds[Math.floor(r() * spreadKinds.length)];
+    const extra: EnginePod['topologySpread'] = {
+      'none': [],
+      'host-soft': [{ maxSkew: 1, topologyKey: host, whenUnsatisfiable: 'ScheduleAnyway', selector: sel }],
+      'host-hard': [{ maxSkew: 1 + Math.floor(r() * 2), topologyKey: host, whenUnsatisfiable: 'DoNotSchedule', selector: sel }],
+      'zone-soft': [{ maxSkew: 2, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway', selector: sel }],
+      'both-soft': [
+        { maxSkew: 1, topologyKey: host, whenUnsatisfiable: 'ScheduleAnyway', selector: sel },
+        { maxSkew: 3, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway', selector: sel },
+      ],
+    }[kind];
+    tpl.topologySpread = [...(tpl.topologySpread ?? []), ...extra];
+    for (let i = 0; i < reps; i++) pods.push({ ...tpl, key: `${tpl.namespace}/t${t}-${i}` });
+  }
+  return pods;
+}
+
+/** Places pods on a fresh engine over `nodes`, all in one batch or one pod per call. */
+async function place(impl: 'wasm' | 'reference', opts: Partial<EngineOptions>, seed: number, nodes: number, pods: EnginePod[], oneByOne: boolean): Promise<Placement[]> {
+  const e = await createEngine({ impl, maxNodes: 4, ...opts });
+  const r = rng(seed ^ 0x5eed);
+  for (let i = 0; i < nodes; i++) e.upsertNode(randomNode(r, i));
+  return oneByOne ? pods.flatMap((p) => e.schedule([p])) : e.schedule(pods);
+}
+
+describe('replica path: a batch of replicas = the same pods one call at a time = the other twin', () => {
+  it('agrees on random templates and clusters (fast-check)', async () => {
+    let unplaced = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 30 }), fc.boolean(), async (seed, nodes, templates, reps, most) => {
+        const opts = { resourceStrategy: most ? ('MostAllocated' as const) : ('LeastAllocated' as const) };
+        const pods = replicaPods(seed, templates, reps);
+        const batch = await place('wasm', opts, seed, nodes, pods, false);
+        expect(batch).toEqual(await place('wasm', opts, seed, nodes, pods, true));
+        expect(batch).toEqual(await place('reference', opts, seed, nodes, pods, false));
+        unplaced += batch.filter((p) => !p.node).length;
+      }),
+      { numRuns: 60 },
+    );
+    // The runs must include replicas that find no node (the copied-answer path).
+    expect(unplaced).toBeGreaterThan(0);
+  });
+
+  it('places the benchmark workload identically in one batch and pod by pod (300 nodes, 600 pods)', async () => {
+    for (const impl of ['wasm', 'reference'] as const) {
+      const run = async (oneByOne: boolean) => {
+        const e = await createEngine({ impl, maxNodes: 300 });
+        for (const n of benchNodes(300)) e.upsertNode(n);
+        const pods = benchPods(600);
+        return oneByOne ? pods.flatMap((p) => e.schedule([p])) : e.schedule(pods);
+      };
+      const batch = await run(false);
+      expect(batch.every((p) => p.node)).toBe(true);
+      expect(batch).toEqual(await run(true));
+    }
+  });
+});
