@@ -7,6 +7,7 @@
  */
 import { Bonjour, type Service } from 'bonjour-service';
 import type { Logger } from '../log.js';
+import { LABEL_DOT, installLabelDots } from './dns-names.js';
 import type { Announcement } from './records.js';
 
 /** Where this host's announcements point. */
@@ -26,10 +27,11 @@ export interface Published {
 
 /** Publishes `a` on the LAN under `host`. Socket errors are logged, never thrown. */
 export function publish(a: Announcement, host: HostRecord, log: Logger): Published {
+  installLabelDots();
   const bonjour = new Bonjour(mdnsSocket(host.interfaceAddress), (err: Error) => log.warn(`mdns ${a.name}._${a.type}._tcp: ${err.message}`));
   // probe: false — the one-announcer rule makes this node the instance's owner; bonjour-service's probe would
   // stop the instance for good if the previous announcer's goodbye were still on its way.
-  const service: Service = bonjour.publish({ name: a.name, type: a.type, protocol: 'tcp', port: a.port, host: host.host, txt: a.txt, disableIPv6: true, probe: false });
+  const service: Service = bonjour.publish({ name: a.name.replaceAll('.', LABEL_DOT), type: a.type, protocol: 'tcp', port: a.port, host: host.host, txt: a.txt, disableIPv6: true, probe: false });
   let stopping: Promise<void> | undefined;
   return {
     announcement: a,

@@ -22,12 +22,12 @@ export interface Announcement {
 }
 
 /**
- * The instance name of a Service: `<name>.<namespace>` as the design asks, written `<name>-<namespace>`
- * because neither pure-JS mDNS library can put a dot inside a DNS label (bonjour-service replaces it with
- * a dash; dns-packet and ciao split the label there, which avahi rejects). TXT carries both parts exactly.
+ * The instance name of a Service: `<name>.<namespace>`, one DNS label with a dot in it (RFC 6763 §4.3;
+ * avahi shows it as `web\.shop`). publisher.ts gets the dot onto the wire (see dns-names.ts). TXT
+ * carries both parts too, so clients never need to split the instance name.
  */
 export function instanceName(namespace: string, name: string): string {
-  return `${name}-${namespace}`;
+  return `${name}.${namespace}`;
 }
 
 /** The node that announces this Service: the first, by name, of the nodes with a ready endpoint; undefined if none. */

@@ -137,10 +137,10 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
     const h = lan!.hosts;
     const nodeAddresses = [h.a.address, h.b.address];
     const seen = await waitFor(() => {
-      const skiff = avahi!.browse('_skiff._tcp').filter((r) => r.name === 'echo-default');
-      const http = avahi!.browse('_http._tcp').filter((r) => r.name === 'echo-default');
+      const skiff = avahi!.browse('_skiff._tcp').filter((r) => r.name === 'echo.default');
+      const http = avahi!.browse('_http._tcp').filter((r) => r.name === 'echo.default');
       return skiff.length > 0 && http.length > 0 && { skiff, http };
-    }, '_skiff._tcp and _http._tcp instances "echo-default" on the client', 20_000, 300);
+    }, '_skiff._tcp and _http._tcp instances "echo.default" on the client', 20_000, 300);
     for (const r of [...seen.skiff, ...seen.http]) {
       expect(nodeAddresses).toContain(r.address);
       expect(r.port).toBe(30080);
@@ -155,6 +155,6 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
 
     await api!.request('delete', { kind: 'Service', namespace: 'default', name: 'echo' });
     // Well under the 120 s record lifetime: the goodbye removes it.
-    await waitFor(() => avahi!.browse('_skiff._tcp', 2000).every((r) => r.name !== 'echo-default') && avahi!.browse('_http._tcp', 2000).every((r) => r.name !== 'echo-default'), 'echo-default gone from the client', 10_000, 300);
+    await waitFor(() => avahi!.browse('_skiff._tcp', 2000).every((r) => r.name !== 'echo.default') && avahi!.browse('_http._tcp', 2000).every((r) => r.name !== 'echo.default'), 'echo.default gone from the client', 10_000, 300);
   }, 60_000);
 });

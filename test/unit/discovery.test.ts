@@ -34,13 +34,13 @@ describe('discovery records', () => {
   });
 
   it.each([
-    ['the announcer of a NodePort service', svc(), 'pi-a', ['skiff/web-default:30080', 'http/web-default:30080']],
+    ['the announcer of a NodePort service', svc(), 'pi-a', ['skiff/web.default:30080', 'http/web.default:30080']],
     ['another node', svc(), 'pi-b', []],
     ['a ClusterIP service (its address is loopback on each node)', svc({ type: 'ClusterIP' }), 'pi-a', []],
-    ['a LoadBalancer service', svc({ type: 'LoadBalancer' }), 'pi-a', ['skiff/web-default:30080', 'http/web-default:30080']],
+    ['a LoadBalancer service', svc({ type: 'LoadBalancer' }), 'pi-a', ['skiff/web.default:30080', 'http/web.default:30080']],
     ['an opted-out service', svc({ annotations: { 'skiff.io/mdns': 'false' } }), 'pi-a', []],
     ['a service without ready endpoints', svc({ endpoints: [ep('pi-a', false)] }), 'pi-a', []],
-    ['a port not named http', svc({}, [{ name: 'mqtt', port: 1883, protocol: 'TCP', targetPort: 1883, nodePort: 31883 }]), 'pi-a', ['skiff/web-default:31883']],
+    ['a port not named http', svc({}, [{ name: 'mqtt', port: 1883, protocol: 'TCP', targetPort: 1883, nodePort: 31883 }]), 'pi-a', ['skiff/web.default:31883']],
     ['a UDP-only service', svc({}, [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53, nodePort: 30053 }]), 'pi-a', []],
     ['a port without a nodePort yet', svc({}, [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 80 }]), 'pi-a', []],
   ])('%s', (_what, msg, node, want) => {
@@ -55,12 +55,12 @@ describe('discovery records', () => {
       ]),
       'pi-a',
     );
-    expect(skiff).toEqual({ type: 'skiff', name: 'web-default', port: 30090, txt: { namespace: 'default', name: 'web', port: '9090', ports: 'metrics=9090/30090,http=80/30080' } });
-    expect(http).toEqual({ type: 'http', name: 'web-default', port: 30080, txt: { namespace: 'default', name: 'web', port: '80', path: '/' } });
+    expect(skiff).toEqual({ type: 'skiff', name: 'web.default', port: 30090, txt: { namespace: 'default', name: 'web', port: '9090', ports: 'metrics=9090/30090,http=80/30080' } });
+    expect(http).toEqual({ type: 'http', name: 'web.default', port: 30080, txt: { namespace: 'default', name: 'web', port: '80', path: '/' } });
   });
 
   it('names instances and hosts the way the wire allows', () => {
-    expect(instanceName('shop', 'web')).toBe('web-shop');
+    expect(instanceName('shop', 'web')).toBe('web.shop');
     expect(nodeHostName('pi-a')).toBe('skiff-pi-a.local');
     expect(nodeHostName('pi.lan')).toBe('skiff-pi-lan.local');
   });
@@ -83,7 +83,7 @@ describe('ServiceAnnouncer', () => {
   it('publishes, keeps unchanged instances, re-publishes a changed one and withdraws on delete', async () => {
     const h = harness('pi-a');
     await h.send(svc());
-    expect([...h.live].sort()).toEqual(['http/web-default@skiff-pi-a.local:30080', 'skiff/web-default@skiff-pi-a.local:30080']);
+    expect([...h.live].sort()).toEqual(['http/web.default@skiff-pi-a.local:30080', 'skiff/web.default@skiff-pi-a.local:30080']);
     await h.send(svc());
     expect(h.log).toHaveLength(2);
     await h.send(svc({}, [{ name: 'http', port: 81, protocol: 'TCP', targetPort: 8080, nodePort: 30080 }]));
@@ -103,7 +103,7 @@ describe('ServiceAnnouncer', () => {
     const moved = svc({ endpoints: [ep('pi-b'), ep('pi-a', false)] });
     for (const x of [a, b]) await x.send(moved);
     expect(a.live.size).toBe(0);
-    expect(b.announcer.instances()).toEqual(['http/web-default', 'skiff/web-default']);
+    expect(b.announcer.instances()).toEqual(['http/web.default', 'skiff/web.default']);
   });
 
   it('withdraws services deleted while disconnected (resync) and everything on close; ignores garbage', async () => {
@@ -140,5 +140,27 @@ describe('joining without --master', () => {
     expect(announceable('0.0.0.0')).toBe(true);
     expect(announceable('10.1.2.3')).toBe(true);
     expect(announceable('127.0.0.1')).toBe(false);
+  });
+});
+
+describe('dots inside instance labels (RFC 6763 §4.3)', () => {
+  it('go on the wire as one label and come back the same', async () => {
+    const { createRequire } = await import('node:module');
+    const { LABEL_DOT, installLabelDots } = await import('../../edge-agent/discovery/dns-names.js');
+    installLabelDots();
+    const req = createRequire(createRequire(createRequire(import.meta.url).resolve('bonjour-service')).resolve('multicast-dns'));
+    const packet = req('dns-packet');
+    const fqdn = `echo${LABEL_DOT}default._skiff._tcp.local`;
+    const wire: Buffer = packet.encode({ type: 'response', answers: [{ type: 'PTR', name: '_skiff._tcp.local', data: fqdn }] });
+    // The instance is one 12-byte label `echo.default`, followed by `_skiff`.
+    const at = wire.indexOf(Buffer.from('echo.default'));
+    expect(at).toBeGreaterThan(0);
+    expect(wire[at - 1]).toBe(12);
+    expect(wire.subarray(at + 12, at + 19).toString('latin1')).toBe('\u0006_skiff');
+    const back = packet.decode(wire);
+    expect(back.answers[0].data).toBe(fqdn);
+    // Plain names are untouched.
+    const plain: Buffer = packet.encode({ type: 'query', questions: [{ type: 'PTR', name: '_http._tcp.local' }] });
+    expect(packet.decode(plain).questions[0].name).toBe('_http._tcp.local');
   });
 });
