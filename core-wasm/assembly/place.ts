@@ -74,14 +74,6 @@ export function dynamicFilters(t: i32, pod: i32): void {
   for (let k = 0; k < terms; k++) antiPass(t, pod, k);
 }
 
-/** Number of DoNotSchedule constraints of the pod. */
-export function hardConstraints(pod: i32): i32 {
-  const constraints = ld(section(pod, P_SPREAD));
-  let hard = 0;
-  for (let j = 0; j < constraints; j++) if (ld(constraintAt(pod, j) + 12) != 0) hard++;
-  return hard;
-}
-
 /** Feasible nodes; sets the maxima of raw preferred affinity and PreferNoSchedule counts and how many feasible nodes carry the soft keys (four nodes per step). */
 export function feasibleStats(t: i32): i32 {
   const count = hdr(t, H_COUNT);

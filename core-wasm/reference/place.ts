@@ -72,14 +72,6 @@ export function dynamicFilters(t: number, pod: number): void {
   for (let k = 0; k < terms; k++) antiPass(t, pod, k);
 }
 
-/** Number of DoNotSchedule constraints of the pod. */
-export function hardConstraints(pod: number): number {
-  const constraints = ld(section(pod, P_SPREAD));
-  let hard = 0;
-  for (let j = 0; j < constraints; j++) if (ld(constraintAt(pod, j) + 12) !== 0) hard++;
-  return hard;
-}
-
 /** Feasible nodes; sets the maxima of raw preferred affinity and PreferNoSchedule counts and how many feasible nodes carry the soft keys. */
 export function feasibleStats(t: number): number {
   const count = hdr(t, H_COUNT);
