@@ -21,6 +21,7 @@ import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
 import { ServiceProxy } from './proxy/proxy.js';
+import { ServiceCache } from './services-cache.js';
 import { ServiceAnnouncer } from './discovery/announcer.js';
 import { findMaster } from './discovery/master.js';
 import { nodeHostName } from '../protocol/mdns.js';
@@ -54,6 +55,8 @@ export class Agent extends EventEmitter {
   private readonly metrics: MetricsSampler;
   /** The service proxy (kube-proxy's role); undefined with `proxy: false`. */
   readonly proxy?: ServiceProxy;
+  /** The retained service messages on disk, for the proxy after an offline reboot. */
+  private readonly serviceCache: ServiceCache;
   /** Announces this node's share of the Services on the LAN (mDNS); undefined with `mdns: false` or a loopback address. */
   readonly announcer?: ServiceAnnouncer;
   private timers: NodeJS.Timeout[] = [];
@@ -108,6 +111,7 @@ export class Agent extends EventEmitter {
     });
     this.metrics = new MetricsSampler(this.pods);
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
+    this.serviceCache = new ServiceCache(this.paths.services, scoped(this.log, 'services'));
     if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));
   }
 
@@ -135,6 +139,8 @@ export class Agent extends EventEmitter {
     await fs.promises.mkdir(this.paths.logs, { recursive: true });
     for (const d of Object.values(drivers)) await d.reapLeftovers(this.paths.pods, this.cfg.leftoverGraceMs, scoped(this.log, 'reap'));
     const cached = await this.loadCache();
+    // Services as last known: a board rebooted offline proxies them again; a reconnect corrects them.
+    if (this.proxy) for (const [ns, name, payload] of await this.serviceCache.load()) void this.proxy.handle(ns, name, payload);
     let credential = await loadCredential(this.paths.credential);
     if (!credential) {
       if (!this.cfg.token) throw new Error(`no credential in ${this.paths.credential} and no join token: run skiff-agent join with --token JOIN_TOKEN`);
@@ -223,12 +229,13 @@ export class Agent extends EventEmitter {
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
     this.proxy?.beginResync();
     this.announcer?.beginResync();
+    this.serviceCache.beginResync();
     const serviceTopics = this.proxy || this.announcer ? [topics.service('+', '+')] : [];
     await Promise.all(
       [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+'), ...serviceTopics].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
-    if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync()]), 2000).unref());
+    if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
     this.lease();
     this.subscribed = this.session.connected;
@@ -263,6 +270,7 @@ export class Agent extends EventEmitter {
     else if (t?.type === 'service' && (this.proxy || this.announcer)) {
       void this.proxy?.handle(t.namespace, t.name, payload);
       void this.announcer?.handle(t.namespace, t.name, payload);
+      this.serviceCache.set(t.namespace, t.name, payload);
     }
     else this.log.debug(`ignored a message on ${topic}`);
   }
@@ -343,6 +351,7 @@ export class Agent extends EventEmitter {
     await this.desiredQueue;
     await this.announcer?.close(); // goodbyes first: browsers forget this node's instances before its NodePorts close
     await this.proxy?.close();
+    await this.serviceCache.flush();
     await this.pods.shutdown(opts.stopPods ?? true);
     await this.session.stop({ topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) });
   }

@@ -165,6 +165,7 @@ export function layout(dataDir: string) {
   return {
     credential: path.join(dataDir, 'credential'),
     desired: path.join(dataDir, 'desired.msgpack'),
+    services: path.join(dataDir, 'services.msgpack'),
     /** DATA/pods/<uid>/: pid files and per-pod state. */
     pods: path.join(dataDir, 'pods'),
     /** DATA/logs/<namespace>_<pod>_<uid>/<container>/<restartCount>.log, the kubelet's /var/log/pods layout. */
