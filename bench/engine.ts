@@ -1,7 +1,10 @@
-// npm run bench:engine [-- --json] [-- --nodes N --pods P]
+// npm run bench:engine [-- --json] [-- --nodes N --pods P --batch B --runs R]
 // Places P pods onto N nodes (every filter and score on) with the wasm engine and its reference
-// twin side by side, times Maglev builds and measures Maglev disruption. Prints a table; with
-// --json, one JSON object on the last line. A benchmark, not a test: it asserts nothing but parity.
+// twin side by side, R times (medians reported), times Maglev builds and measures Maglev
+// disruption. Prints a table and the issue's targets; with --json, one JSON object on the last
+// line. Rates are judged per CPU second (process.cpuUsage around each timed batch): this box is
+// shared with other test suites, so wall-clock rates swing with the load. A benchmark, not a
+// test: it asserts nothing but parity.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createBalancer, createEngine, type Engine, type EngineNode, type EnginePod, type Placement } from '../core-wasm/index.js';
@@ -16,15 +19,39 @@ const json = args.includes('--json');
 const NODES = flag('nodes', 5000);
 const PODS = flag('pods', 10000);
 const BATCH = flag('batch', 1000);
+const RUNS = flag('runs', 3);
+
+type Impl = 'wasm' | 'reference';
+/** One engine's totals over a run: wall and CPU seconds of schedule(), CPU seconds inside the kernel call. */
+interface Run { out: Placement[]; seconds: number; cpuSeconds: number; kernelCpuSeconds: number }
+
+/** CPU seconds (user + system, every thread of this process) since `from`. */
+const cpuSince = (from: NodeJS.CpuUsage): number => {
+  const c = process.cpuUsage(from);
+  return (c.user + c.system) / 1e6;
+};
+
+/** Wraps the engine's kernel call to add its CPU time to `run` (a benchmark's look inside HostEngine). */
+function meterKernel(engine: Engine, run: Run): void {
+  const kernel = (engine as unknown as { kernel: { placeBatch: (...a: number[]) => number } }).kernel;
+  const place = kernel.placeBatch;
+  kernel.placeBatch = (...a: number[]) => {
+    const c0 = process.cpuUsage();
+    const r = place(...a);
+    run.kernelCpuSeconds += cpuSince(c0);
+    return r;
+  };
+}
 
 /**
  * Places all pods in batches on a wasm and a reference engine, alternating batch by batch so both
  * see the same machine load (this is a shared 2-core box). Each engine first schedules and unbinds
  * one pod per template, so dictionaries and columns are sized before timing.
  */
-async function placeBoth(nodes: EngineNode[], pods: EnginePod[]): Promise<Record<'wasm' | 'reference', { out: Placement[]; seconds: number; cpuSeconds: number }>> {
-  const run = { wasm: { out: [] as Placement[], seconds: 0, cpuSeconds: 0 }, reference: { out: [] as Placement[], seconds: 0, cpuSeconds: 0 } };
-  const engines: Record<'wasm' | 'reference', Engine> = {
+async function placeBoth(nodes: EngineNode[], pods: EnginePod[]): Promise<Record<Impl, Run>> {
+  const fresh = (): Run => ({ out: [], seconds: 0, cpuSeconds: 0, kernelCpuSeconds: 0 });
+  const run: Record<Impl, Run> = { wasm: fresh(), reference: fresh() };
+  const engines: Record<Impl, Engine> = {
     wasm: await createEngine({ impl: 'wasm', maxNodes: nodes.length }),
     reference: await createEngine({ impl: 'reference', maxNodes: nodes.length }),
   };
@@ -34,16 +61,17 @@ async function placeBoth(nodes: EngineNode[], pods: EnginePod[]): Promise<Record
     for (const n of nodes) e.upsertNode(n);
     for (const pl of e.schedule(warm)) if (pl.node) e.unbindPod(pl.node, pl.pod);
   }
+  meterKernel(engines.wasm, run.wasm);
+  meterKernel(engines.reference, run.reference);
   for (let i = 0, k = 0; i < pods.length; i += BATCH, k++) {
     const batch = pods.slice(i, i + BATCH);
-    const order: ('wasm' | 'reference')[] = k % 2 ? ['reference', 'wasm'] : ['wasm', 'reference'];
+    const order: Impl[] = k % 2 ? ['reference', 'wasm'] : ['wasm', 'reference'];
     for (const impl of order) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       const out = engines[impl].schedule(batch);
       run[impl].seconds += (performance.now() - t0) / 1000;
-      const c = process.cpuUsage(c0);
-      run[impl].cpuSeconds += (c.user + c.system) / 1e6;
+      run[impl].cpuSeconds += cpuSince(c0);
       run[impl].out.push(...out);
     }
   }
@@ -79,8 +107,9 @@ async function maglev(impl: 'wasm' | 'reference'): Promise<{ buildMs: number; di
   });
   const keys = Array.from({ length: 100000 }, (_, i) => `192.168.${(i >> 8) & 255}.${i & 255}:${i % 60000}`);
   const hashes = keys.map((k) => b.hashKey(k));
-  const t0 = performance.now();
   let sink = 0;
+  for (const h of hashes) sink += b.pick(h); // warm-up: let V8 optimise the call path first
+  const t0 = performance.now();
   for (const h of hashes) sink += b.pick(h);
   const pickNs = ((performance.now() - t0) * 1e6) / hashes.length + (sink < 0 ? 1 : 0);
   return { buildMs, disruption: moved / slots.length, pickNs };
@@ -88,28 +117,36 @@ async function maglev(impl: 'wasm' | 'reference'): Promise<{ buildMs: number; di
 
 const nodes = benchNodes(NODES);
 const pods = benchPods(PODS);
-const both = await placeBoth(nodes, pods);
-const w = both.wasm;
-const ref = both.reference;
-const identical = JSON.stringify(w.out) === JSON.stringify(ref.out);
-const placed = w.out.filter((p) => p.node).length;
+const runs: Record<Impl, Run>[] = [];
+for (let r = 0; r < RUNS; r++) runs.push(await placeBoth(nodes, pods));
+const med = (f: (r: Record<Impl, Run>) => number): number => {
+  const xs = runs.map(f).sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)];
+};
+const first = JSON.stringify(runs[0].wasm.out);
+const identical = runs.every((r) => JSON.stringify(r.wasm.out) === first && JSON.stringify(r.reference.out) === first);
+const placed = runs[0].wasm.out.filter((p) => p.node).length;
 const mw = await maglev('wasm');
 const mr = await maglev('reference');
 const result = {
   nodes: NODES,
   pods: PODS,
   batch: BATCH,
+  runs: RUNS,
   placed,
   identical,
-  wasmSeconds: +w.seconds.toFixed(3),
-  referenceSeconds: +ref.seconds.toFixed(3),
-  wasmPlacementsPerSec: Math.round(PODS / w.seconds),
-  referencePlacementsPerSec: Math.round(PODS / ref.seconds),
-  ratio: +(ref.seconds / w.seconds).toFixed(2),
-  // The same per CPU second of this process: steadier than wall time when the box is shared.
-  wasmPlacementsPerCpuSec: Math.round(PODS / w.cpuSeconds),
-  referencePlacementsPerCpuSec: Math.round(PODS / ref.cpuSeconds),
-  cpuRatio: +(ref.cpuSeconds / w.cpuSeconds).toFixed(2),
+  wasmPlacementsPerSec: Math.round(med((r) => PODS / r.wasm.seconds)),
+  referencePlacementsPerSec: Math.round(med((r) => PODS / r.reference.seconds)),
+  ratio: +med((r) => r.reference.seconds / r.wasm.seconds).toFixed(2),
+  // The same per CPU second of this process (every thread: GC and wasm tier-up count): what the targets are judged by.
+  wasmPlacementsPerCpuSec: Math.round(med((r) => PODS / r.wasm.cpuSeconds)),
+  referencePlacementsPerCpuSec: Math.round(med((r) => PODS / r.reference.cpuSeconds)),
+  cpuRatio: +med((r) => r.reference.cpuSeconds / r.wasm.cpuSeconds).toFixed(2),
+  // Where a placement's CPU time goes: inside the kernel call vs the host (validation, encoding, Placement objects).
+  wasmKernelUsPerPod: +med((r) => (r.wasm.kernelCpuSeconds * 1e6) / PODS).toFixed(1),
+  wasmHostUsPerPod: +med((r) => ((r.wasm.cpuSeconds - r.wasm.kernelCpuSeconds) * 1e6) / PODS).toFixed(1),
+  referenceKernelUsPerPod: +med((r) => (r.reference.kernelCpuSeconds * 1e6) / PODS).toFixed(1),
+  referenceHostUsPerPod: +med((r) => ((r.reference.cpuSeconds - r.reference.kernelCpuSeconds) * 1e6) / PODS).toFixed(1),
   loadAverage: +os.loadavg()[0].toFixed(2),
   maglevBuildMs: +mw.buildMs.toFixed(3),
   maglevBuildMsReference: +mr.buildMs.toFixed(3),
@@ -117,12 +154,18 @@ const result = {
   maglevPickNs: +mw.pickNs.toFixed(1),
   node: process.version,
 };
-console.log(`engine: ${NODES} nodes, ${PODS} pods in batches of ${BATCH}, every filter and score on (${placed} placed, wasm = reference: ${identical}; load average ${result.loadAverage})`);
+const r = result;
+const yes = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+console.log(`engine: ${NODES} nodes, ${PODS} pods in batches of ${BATCH}, every filter and score on, median of ${RUNS} runs (${placed} placed, wasm = reference in every run: ${identical}; load average ${r.loadAverage})`);
+console.log('Judged by CPU time (process.cpuUsage around each timed batch); wall-clock rates depend on what else this shared box runs.');
 console.log('| measure | wasm | reference | ratio |');
 console.log('| --- | ---: | ---: | ---: |');
-console.log(`| placements/s (wall) | ${result.wasmPlacementsPerSec} | ${result.referencePlacementsPerSec} | ${result.ratio}× |`);
-console.log(`| placements per CPU second | ${result.wasmPlacementsPerCpuSec} | ${result.referencePlacementsPerCpuSec} | ${result.cpuRatio}× |`);
-console.log(`| Maglev build, 65537 slots × 1000 backends (ms) | ${result.maglevBuildMs} | ${result.maglevBuildMsReference} | ${(mr.buildMs / mw.buildMs).toFixed(2)}× |`);
-console.log(`| Maglev pick (ns, incl. call) | ${result.maglevPickNs} | ${mr.pickNs.toFixed(1)} | |`);
+console.log(`| placements per CPU second | ${r.wasmPlacementsPerCpuSec} | ${r.referencePlacementsPerCpuSec} | ${r.cpuRatio}× |`);
+console.log(`| placements/s (wall) | ${r.wasmPlacementsPerSec} | ${r.referencePlacementsPerSec} | ${r.ratio}× |`);
+console.log(`| CPU µs per pod: kernel + host | ${r.wasmKernelUsPerPod} + ${r.wasmHostUsPerPod} | ${r.referenceKernelUsPerPod} + ${r.referenceHostUsPerPod} | |`);
+console.log(`| Maglev build, 65537 slots × 1000 backends (ms) | ${r.maglevBuildMs} | ${r.maglevBuildMsReference} | ${(mr.buildMs / mw.buildMs).toFixed(2)}× |`);
+console.log(`| Maglev pick (ns, incl. call) | ${r.maglevPickNs} | ${mr.pickNs.toFixed(1)} | |`);
 console.log(`| Maglev disruption, 1 of 100 removed (beyond its share) | ${(mw.disruption * 100).toFixed(3)}% | ${(mr.disruption * 100).toFixed(3)}% | |`);
+console.log(`targets: wasm ≥ 20,000 placements per CPU second: ${yes(r.wasmPlacementsPerCpuSec >= 20000)}; wasm ≥ 3× reference (CPU): ${yes(r.cpuRatio >= 3)}; ` +
+  `Maglev build < 5 ms: ${yes(r.maglevBuildMs < 5)}; disruption < 2 %: ${yes(r.maglevDisruption < 0.02)}`);
 if (json) console.log(JSON.stringify(result));
