@@ -1,7 +1,7 @@
 // The Engine over a kernel: keeps the node table in kernel memory in step with node and pod
 // updates, encodes batches, calls the kernel once per batch and turns its output into Placements.
 import { tolerated } from './dictionary.js';
-import { encodePod, internPod, validatePod, writeRecord } from './encode.js';
+import { encodePod, internPod, type PodRecord, validatePod, writeRecord } from './encode.js';
 import { explain, reasonCodes } from './explain.js';
 import type { Kernel } from './kernel.js';
 import { NUM_REASONS, O_NODE, O_REASONS, O_SCORE, OUT_WORDS } from './reference/layout.js';
@@ -30,6 +30,19 @@ export function checkOptions(opts: EngineOptions): { strategy: number; weights: 
   const maxNodes = opts.maxNodes ?? 64;
   if (!Number.isInteger(maxNodes) || maxNodes < 1) throw new Error(`EngineOptions: maxNodes: must be an integer ≥ 1, got ${JSON.stringify(maxNodes)}`);
   return { strategy: opts.resourceStrategy === 'MostAllocated' ? 1 : 0, weights, maxNodes };
+}
+
+/**
+ * True when pod b's spec is pod a's by reference and its requests are equal: b encodes to a's
+ * record (everything encodePod reads but the key). Only valid within one synchronous call.
+ */
+export function sameSpec(a: EnginePod, b: EnginePod): boolean {
+  const r = a.requests;
+  const q = b.requests;
+  if (r.cpuMilli !== q.cpuMilli || r.memoryBytes !== q.memoryBytes || r.ephemeralBytes !== q.ephemeralBytes) return false;
+  return a.namespace === b.namespace && a.labels === b.labels && a.runtime === b.runtime && a.nodeSelector === b.nodeSelector &&
+    a.requiredNodeTerms === b.requiredNodeTerms && a.preferredNodeTerms === b.preferredNodeTerms && a.tolerations === b.tolerations &&
+    a.hostPorts === b.hostPorts && a.antiAffinity === b.antiAffinity && a.topologySpread === b.topologySpread && a.images === b.images;
 }
 
 /** Checks a node before anything changes. */
@@ -125,9 +138,12 @@ export class HostEngine implements Engine {
     if (pods.length === 0) return [];
     const tb = this.table;
     for (const pod of pods) this.forget(pod.key);
-    for (const pod of pods) internPod(tb, pod);
+    // Replicas spread from one template share its objects: within this call they intern and encode alike.
+    const same = pods.map((pod, k) => k > 0 && sameSpec(pods[k - 1], pod));
+    pods.forEach((pod, k) => same[k] || internPod(tb, pod));
     this.sync();
-    const records = pods.map((pod) => encodePod(tb, pod));
+    const records: PodRecord[] = [];
+    pods.forEach((pod, k) => records.push(same[k] ? records[k - 1] : encodePod(tb, pod)));
     const bytes = records.reduce((s, r) => s + r.words.length * 4, 0);
     const out = tb.end + bytes;
     tb.ensureMemory(out + pods.length * OUT_WORDS * 4);

@@ -38,13 +38,19 @@ export function bestPlain(t: i32, out: i32): i32 {
     const total = ld(base + i * 4) + ld(ss + i * 4);
     if (total > bestScore) bestScore = total;
   }
+  // The first slot holding the best total: four lanes compared per step, bitmask → lowest lane.
+  const want = i32x4.splat(bestScore);
   let best = -1;
-  for (let k = 0; k < count; k++) {
-    if (ld(ok + k * 4) != 0 && ld(base + k * 4) + ld(ss + k * 4) == bestScore) {
-      best = k;
+  let k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const total = i32x4.add(v128.load(base + k * 4), v128.load(ss + k * 4));
+    const hit = v128.and(i32x4.eq(total, want), i32x4.ne(v128.load(ok + k * 4), zero));
+    if (v128.any_true(hit)) {
+      best = k + ctz(i32x4.bitmask(hit));
       break;
     }
   }
+  for (; best < 0 && k < count; k++) if (ld(ok + k * 4) != 0 && ld(base + k * 4) + ld(ss + k * 4) == bestScore) best = k;
   st(out + O_SCORE * 4, bestScore);
   return best;
 }
@@ -160,12 +166,9 @@ export function bestOneSoft(t: i32, pod: i32, out: i32, j: i32): i32 {
 export function bestCounted(t: i32, out: i32, counts: i32, lo: i32, hi: i32): i32 {
   const count = hdr(t, H_COUNT);
   const ok = hdr(t, H_S_OK);
-  const base = hdr(t, H_S_BASE);
-  const ss = hdr(t, H_S_SSCORE);
-  const keys = hdr(t, H_S_KEYS);
   const table = hdr(t, H_S_BUCKET) + BUCKET_CAP * 4;
   let bestScore = -1;
-  let i = 0;
+  let best = -1;
   if (hi - lo < 16) {
     // The table's low and high bytes as two swizzle tables (entries ≤ 100 × weight < 65536).
     const bytes = hdr(t, H_S_MIN) + S_TABLE * 4;
@@ -179,34 +182,50 @@ export function bestCounted(t: i32, out: i32, counts: i32, lo: i32, hi: i32): i3
     const highTable = v128.load(bytes + 16);
     const zero = i32x4.splat(0);
     const none = i32x4.splat(-1);
-    const low = i32x4.splat(0xff);
-    const softBit = i32x4.splat(K_SOFT_KEYS);
     const vlo = i32x4.splat(lo);
+    const full = count & ~3;
+    const base = hdr(t, H_S_BASE);
+    const ss = hdr(t, H_S_SSCORE);
+    const keys = hdr(t, H_S_KEYS);
     let vmax = none;
-    for (; i + 4 <= count; i += 4) {
-      const idx = i32x4.sub(v128.load(counts + i * 4), vlo);
-      const g = v128.or(v128.and(i8x16.swizzle(lowTable, idx), low), i32x4.shl(v128.and(i8x16.swizzle(highTable, idx), low), 8));
-      const soft = i32x4.ne(v128.and(v128.load(keys + i * 4), softBit), zero);
-      const total = i32x4.add(i32x4.add(v128.load(base + i * 4), v128.load(ss + i * 4)), v128.and(g, soft));
+    for (let i = 0; i < full; i += 4) {
+      const total = countedLanes(i, base, ss, keys, counts, vlo, lowTable, highTable);
       vmax = i32x4.max_s(vmax, v128.bitselect(total, none, i32x4.ne(v128.load(ok + i * 4), zero)));
     }
     bestScore = max(max(i32x4.extract_lane(vmax, 0), i32x4.extract_lane(vmax, 1)), max(i32x4.extract_lane(vmax, 2), i32x4.extract_lane(vmax, 3)));
-  }
-  // The rest (all of it for wide counter ranges) in scalar, then the first slot with the best total.
-  for (; i < count; i++) {
-    if (ld(ok + i * 4) == 0) continue;
-    const total = countedTotal(t, i, counts, lo, table);
-    if (total > bestScore) bestScore = total;
-  }
-  let best = -1;
-  for (let k = 0; k < count; k++) {
-    if (ld(ok + k * 4) != 0 && countedTotal(t, k, counts, lo, table) == bestScore) {
-      best = k;
-      break;
+    for (let i = full; i < count; i++) if (ld(ok + i * 4) != 0) bestScore = max(bestScore, countedTotal(t, i, counts, lo, table));
+    // The first slot holding the best total: bitmask → lowest lane.
+    const want = i32x4.splat(bestScore);
+    for (let i = 0; i < full; i += 4) {
+      const hit = v128.and(i32x4.eq(countedLanes(i, base, ss, keys, counts, vlo, lowTable, highTable), want), i32x4.ne(v128.load(ok + i * 4), zero));
+      if (v128.any_true(hit)) {
+        best = i + ctz(i32x4.bitmask(hit));
+        break;
+      }
+    }
+    for (let i = full; best < 0 && i < count; i++) if (ld(ok + i * 4) != 0 && countedTotal(t, i, counts, lo, table) == bestScore) best = i;
+  } else {
+    for (let i = 0; i < count; i++) {
+      if (ld(ok + i * 4) == 0) continue;
+      const total = countedTotal(t, i, counts, lo, table);
+      if (total > bestScore) {
+        bestScore = total;
+        best = i;
+      }
     }
   }
   st(out + O_SCORE * 4, bestScore);
   return best;
+}
+
+/** Totals of nodes i..i+3 in bestCounted: the table entry looked up by swizzle in its low and high byte tables. */
+// @ts-ignore: decorator
+@inline function countedLanes(i: i32, base: i32, ss: i32, keys: i32, counts: i32, vlo: v128, lowTable: v128, highTable: v128): v128 {
+  const low = i32x4.splat(0xff);
+  const idx = i32x4.sub(v128.load(counts + i * 4), vlo);
+  const g = v128.or(v128.and(i8x16.swizzle(lowTable, idx), low), i32x4.shl(v128.and(i8x16.swizzle(highTable, idx), low), 8));
+  const soft = i32x4.ne(v128.and(v128.load(keys + i * 4), i32x4.splat(K_SOFT_KEYS)), i32x4.splat(0));
+  return i32x4.add(i32x4.add(v128.load(base + i * 4), v128.load(ss + i * 4)), v128.and(g, soft));
 }
 
 /** Total score of node i in bestCounted. */
