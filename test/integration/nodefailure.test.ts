@@ -103,7 +103,7 @@ describe('cordon, uncordon and drain through the CLI', () => {
     const moved = await eventually(async () => {
       const ps = await c.pods('app=keeper');
       return ps.length === 2 && ps.every((p) => p.spec.nodeName === 'n2' && isRunningReady(p)) && ps;
-    }, 'pods moved to n2');
+    }, 'pods moved to n2', 30_000);
     expect(moved).toHaveLength(2);
     const n1 = (await c.nodes()).find((n) => n.metadata.name === 'n1')!;
     expect(n1.spec?.unschedulable).toBe(true);
