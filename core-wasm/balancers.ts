@@ -124,7 +124,13 @@ export class KernelBalancer implements Balancer {
       i32[(cols.k >> 2) + i] = (hash32(e.id, 0x9e3779b9) % (this.size - 1)) + 1;
     });
     i32[h + L_TOTAL] = total;
-    this.endpoints = Object.freeze(list.map((e) => Object.freeze({ ...e })));
+    // Frozen copies, so callers cannot change what picks index; an unchanged endpoint keeps its copy.
+    const kept = new Map(this.endpoints.map((e) => [e.id, e] as const));
+    this.endpoints = Object.freeze(list.map((e) => {
+      const k = kept.get(e.id);
+      if (k && k.weight === e.weight) return k;
+      return Object.freeze(e.weight === undefined ? { id: e.id } : { id: e.id, weight: e.weight });
+    }));
     if (maglev) this.kernel.maglevBuild(lb);
   }
 
