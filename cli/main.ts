@@ -10,6 +10,7 @@ import { apply } from './commands/apply.js';
 import { autoscale } from './commands/autoscale.js';
 import { del } from './commands/delete.js';
 import { describe } from './commands/describe.js';
+import { exec } from './commands/exec.js';
 import { get } from './commands/get.js';
 import { logs } from './commands/logs.js';
 import { cordon, drain, uncordon } from './commands/node.js';
@@ -22,7 +23,7 @@ import { resolveConnection } from './config.js';
 import type { Api, CliIO, CommandContext } from './types.js';
 
 /** Every verb this module serves. `master` and `up` are dispatched by bin/skiff.js before main. */
-export const commands = { apply, autoscale, get, describe, delete: del, logs, scale, rollout, cordon, uncordon, drain, token, top, version } satisfies Record<string, Command>;
+export const commands = { apply, autoscale, get, describe, delete: del, logs, exec, scale, rollout, cordon, uncordon, drain, token, top, version } satisfies Record<string, Command>;
 
 /** A verb of the CLI. */
 export type Verb = keyof typeof commands;

@@ -119,6 +119,8 @@ export interface RpcResponse {
   error?: WireError;
   /** A piece of a streamed answer (log lines, exec output). */
   chunk?: string;
+  /** Which output of an `exec` the chunk is (absent for logs). */
+  stream?: 'stdout' | 'stderr';
   /** Last message of a stream. */
   done?: boolean;
 }
@@ -134,6 +136,8 @@ export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | '
  * - scale: `{kind, name, namespace?, replicas}`
  * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?}` → text, or chunks when follow
  * - watch: `{kind, namespace?, allNamespaces?, labelSelector?}` → a stream of `{event: {type, object}}`
+ * - exec: `{name, namespace?, container?, command: string[], timeoutSeconds?}` → chunks `{chunk, stream: 'stdout' | 'stderr'}`,
+ *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it)
  * - cancel: `{ref}` ends the stream of request `ref`
  * - describe: `{kind, name, namespace?}` → `{object, events}`
  * - rollout: `{action: 'status' | 'history' | 'undo' | 'restart' | 'pause' | 'resume', kind: 'Deployment', name, namespace?, toRevision?, revision?}`
@@ -154,6 +158,8 @@ export interface ApiResponse {
   /** A streamed piece: a watch event or log text. */
   event?: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KObject };
   chunk?: string;
+  /** Which output of an `exec` the chunk is (absent for logs). */
+  stream?: 'stdout' | 'stderr';
   done?: boolean;
 }
 

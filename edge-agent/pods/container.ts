@@ -65,6 +65,11 @@ export class ContainerRunner {
     return this.state.running ? this.handle?.pid : undefined;
   }
 
+  /** The launch of the current attempt (argv, env, workingDir): `exec` runs beside it with the same env and directory. */
+  currentLaunch(): LaunchSpec {
+    return this.deps.launch(this.restartCount);
+  }
+
   /** Resolves when the running attempt ends (at once when none is running). */
   attemptEnded(): Promise<ExitInfo | undefined> {
     return this.state.running && this.handle ? this.handle.exited : Promise.resolve(undefined);

@@ -8,6 +8,7 @@ import { SkiffError, toWireError } from '../../protocol/errors.js';
 import type { RpcRequest, RpcResponse } from '../../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { serveLogs, type Follower, type LogsContext } from './logs.js';
+import { serveExec } from './exec.js';
 
 type Reply = (r: Omit<RpcResponse, 'id'>) => void;
 type Method = (server: RpcServer, id: string, params: Record<string, unknown>, reply: Reply) => void;
@@ -17,6 +18,7 @@ const methods: Partial<Record<RpcRequest['method'], Method>> = {
     const f = serveLogs(s.ctx, params, reply);
     if (f) s.followers.set(id, f);
   },
+  exec: (s, id, params, reply) => s.followers.set(id, serveExec(s.ctx.pods, params, reply)),
   cancel: (s, _id, params, reply) => {
     const ref = params.ref;
     if (typeof ref !== 'string') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'params.ref: required');

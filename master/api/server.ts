@@ -12,6 +12,7 @@ import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
 import { cordon, del, describe, drain, get, list, scale } from './handlers/objects.js';
 import { rollout } from './handlers/rollout.js';
 import { logs, watch } from './handlers/streams.js';
+import { exec } from './handlers/exec.js';
 import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
 
 /** Every verb the API serves. */
@@ -24,6 +25,7 @@ const handlers: Partial<Record<ApiVerb, Handler>> = {
   describe,
   watch,
   logs,
+  exec,
   cordon: cordon(true),
   uncordon: cordon(false),
   drain,

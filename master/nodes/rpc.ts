@@ -10,7 +10,7 @@ interface Call {
   node: string;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  onChunk?: (chunk: string) => void;
+  onChunk?: (chunk: string, res: RpcResponse) => void;
   /** Absent for streams without a deadline. */
   timer?: NodeJS.Timeout;
 }
@@ -23,7 +23,7 @@ export class AgentRpc {
 
   /** Calls `method` on `node`. With `onChunk`, a streamed answer is delivered piece by piece. */
   /** `timeoutMs` 0: no deadline (follow streams). */
-  call(node: string, method: RpcRequest['method'], params: Record<string, unknown>, opts: { timeoutMs?: number; onChunk?: (chunk: string) => void } = {}): { id: string; done: Promise<unknown> } {
+  call(node: string, method: RpcRequest['method'], params: Record<string, unknown>, opts: { timeoutMs?: number; onChunk?: (chunk: string, res: RpcResponse) => void } = {}): { id: string; done: Promise<unknown> } {
     const id = randomBytes(8).toString('hex');
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const done = new Promise<unknown>((resolve, reject) => {
@@ -50,7 +50,7 @@ export class AgentRpc {
     if (!c || c.node !== node) return;
     if (!m.ok) return this.fail(m.id, SkiffError.fromWire(m.error ?? { code: 'SKIFF_ERR_INTERNAL', message: 'agent error' }));
     if (m.chunk !== undefined) {
-      c.onChunk?.(m.chunk);
+      c.onChunk?.(m.chunk, m); // the whole message too: exec chunks say which stream they are
       c.timer?.refresh(); // a live stream stays open as long as chunks come
       if (!m.done) return;
     }
