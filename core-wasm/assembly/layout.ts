@@ -46,13 +46,24 @@ export const H_S_KEYS = 38; // scratch i32[N]: K_* bits
 export const H_S_FIT = 39; // scratch i32[N]: NodeResourcesFit reason or 0
 export const H_SHAPE = 40; // scratch i32[SHAPE_CAP]: the static words of the pod the static columns are for
 export const H_SHAPE_CAP = 41;
-export const H_SHAPE_VALID = 42; // 1 while the static columns match H_SHAPE; the host clears it on any node change
+export const H_SHAPE_VALID = 42; // the host clears it on any node change: the kernel then drops every static-cache entry and sets it
 export const H_KEY_DOMAINS = 43; // i32[K]: domain ids in use per topology key (≤ D)
 export const H_S_SSCORE = 44; // scratch i32[N]: image locality + weighted normalised preferred affinity and taint scores
 export const H_SS_AFF = 45; // the maxAff S_SSCORE was normalised with, -1 = stale (prepareStatic clears it)
 export const H_SS_TAINT = 46; // the maxTaint S_SSCORE was normalised with
 export const H_S_BUCKET = 47; // scratch i32[2][BUCKET_CAP]: per raw soft spread score, best static+resource score + 1 (0 = empty) and its slot
-export const HEADER_WORDS = 48;
+export const H_SLOTS = 48; // i32[SLOT_COUNT][SLOT_WORDS]: the static-column cache, one entry per pod shape (static.ts sameShape)
+export const H_SLOT_CUR = 49; // the entry whose columns H_S_STATIC, H_S_KEYS, H_S_AFF, H_S_TAINT, H_S_IMG, H_S_SSCORE and H_SHAPE point at
+export const H_CLOCK = 50; // use counter for least-recently-used replacement of entries
+export const HEADER_WORDS = 52;
+export const SLOT_COUNT = 32; // pod shapes whose static columns are kept (interleaved templates)
+export const SL_VALID = 0; // entry words: 1 while its columns hold its shape's static filters and scores
+export const SL_USED = 1; // H_CLOCK at its last use
+export const SL_COLS = 2; // 6 column pointers, in the order of H_S_STATIC, H_S_KEYS, H_S_AFF, H_S_TAINT, H_S_IMG, H_S_SSCORE
+export const SL_SHAPE = 8; // pointer to its shape words (H_SHAPE)
+export const SL_SS = 9; // its H_SS_AFF, H_SS_TAINT
+export const SL_UNIQUE = 11; // its UNIQUE row (MAX_SPREAD words)
+export const SLOT_WORDS = 20;
 export const BUCKET_CAP = 4096; // raw soft spread scores at or above this use the two-pass selection
 
 

@@ -1,10 +1,12 @@
 // Static filters and scores: what depends only on the pod's spec and the nodes' labels, taints,
 // runtimes and images (not on bound pods). Computed in one pass into scratch columns and reused
-// while consecutive pods have the same static record words (replicas of one template).
+// per pod shape (the static record words) in a small least-recently-used cache of column sets, so
+// interleaved templates keep theirs.
 import { ld, st } from './memory.js';
 import {
   F_PRESENT, F_UNSCHEDULABLE, H_COUNT, H_FLAGS, H_RUNTIMES, H_S_AFF, H_S_IMG, H_S_KEYS, H_S_STATIC, H_S_TAINT,
-  H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_SS_AFF, H_W_IMAGE, K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, P_ANTI, P_FLAGS, P_IMAGE_MAX, P_INC,
+  H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_SS_AFF, H_CLOCK, H_S_MIN, H_S_SSCORE, H_SLOT_CUR, H_SLOTS, H_SS_TAINT,
+  MAX_SPREAD, S_UNIQUE, SL_COLS, SL_SHAPE, SL_SS, SL_UNIQUE, SL_USED, SL_VALID, SLOT_COUNT, SLOT_WORDS, H_W_IMAGE, K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, P_ANTI, P_FLAGS, P_IMAGE_MAX, P_INC,
   P_PORTS, P_RUNTIME, P_TAINTS, PF_TOLERATES_UNSCHEDULABLE, R_AFFINITY, R_RUNTIME, R_TAINT, R_UNSCHEDULABLE,
 } from './layout.js';
 import { hasSpreadKeys, hdr, matchRequired, untoleratedTaint } from './filters.js';
@@ -22,27 +24,93 @@ export function shapeWord(pod: number, k: number): number {
   return ld(pod + (ld(pod + P_TAINTS * 4) + k - P_IMAGE_MAX - 1) * 4);
 }
 
-/** True when the static columns were computed for a pod with the same static words. */
-export function sameShape(t: number, pod: number): boolean {
-  if (hdr(t, H_SHAPE_VALID) === 0) return false;
-  const shape = hdr(t, H_SHAPE);
+/** True when the shape words at `shape` are the pod's static words. */
+export function shapeMatches(shape: number, pod: number): boolean {
   const n = shapeWords(pod);
   if (ld(shape) !== n) return false;
   for (let k = 0; k < n; k++) if (ld(shape + 4 + k * 4) !== shapeWord(pod, k)) return false;
   return true;
 }
 
-/** Records the pod's static words as the ones the static columns hold (if they fit the scratch). */
+/** Byte address of static-cache entry e. */
+export function slotAt(t: number, e: number): number {
+  return hdr(t, H_SLOTS) + e * SLOT_WORDS * 4;
+}
+
+/** The header word of column k of a static-cache entry (layout.ts SL_COLS order). */
+export function slotHeader(k: number): number {
+  return k === 0 ? H_S_STATIC : k === 1 ? H_S_KEYS : k === 2 ? H_S_AFF : k === 3 ? H_S_TAINT : k === 4 ? H_S_IMG : H_S_SSCORE;
+}
+
+/** Makes cache entry e current: the header points at its columns; normalisation maxima and UNIQUE flags travel with it. */
+export function selectSlot(t: number, e: number): void {
+  const cur = hdr(t, H_SLOT_CUR);
+  if (cur === e) return;
+  const unique = hdr(t, H_S_MIN) + S_UNIQUE * 4;
+  const from = slotAt(t, cur);
+  st(from + SL_SS * 4, hdr(t, H_SS_AFF));
+  st(from + (SL_SS + 1) * 4, hdr(t, H_SS_TAINT));
+  for (let j = 0; j < MAX_SPREAD; j++) st(from + (SL_UNIQUE + j) * 4, ld(unique + j * 4));
+  const to = slotAt(t, e);
+  for (let k = 0; k < 6; k++) st(t + slotHeader(k) * 4, ld(to + (SL_COLS + k) * 4));
+  st(t + H_SHAPE * 4, ld(to + SL_SHAPE * 4));
+  st(t + H_SS_AFF * 4, ld(to + SL_SS * 4));
+  st(t + H_SS_TAINT * 4, ld(to + (SL_SS + 1) * 4));
+  for (let j = 0; j < MAX_SPREAD; j++) st(unique + j * 4, ld(to + (SL_UNIQUE + j) * 4));
+  st(t + H_SLOT_CUR * 4, e);
+}
+
+/**
+ * True when some cache entry holds the static columns of a pod with the same static words: it
+ * becomes current. Otherwise the least recently used (or an empty) entry becomes current, emptied,
+ * for prepareStatic to fill. A node change (H_SHAPE_VALID cleared by the host) empties them all.
+ */
+export function sameShape(t: number, pod: number): boolean {
+  if (hdr(t, H_SHAPE_VALID) === 0) {
+    for (let e = 0; e < SLOT_COUNT; e++) st(slotAt(t, e) + SL_VALID * 4, 0);
+    st(t + H_SHAPE_VALID * 4, 1);
+  }
+  const clock = hdr(t, H_CLOCK) + 1;
+  st(t + H_CLOCK * 4, clock);
+  let victim = 0;
+  let oldest = 0x7fffffff;
+  for (let e = 0; e < SLOT_COUNT; e++) {
+    const entry = slotAt(t, e);
+    if (ld(entry + SL_VALID * 4) === 0) {
+      if (oldest >= 0) {
+        victim = e;
+        oldest = -1;
+      }
+      continue;
+    }
+    if (shapeMatches(ld(entry + SL_SHAPE * 4), pod)) {
+      selectSlot(t, e);
+      st(entry + SL_USED * 4, clock);
+      return true;
+    }
+    if (ld(entry + SL_USED * 4) < oldest) {
+      oldest = ld(entry + SL_USED * 4);
+      victim = e;
+    }
+  }
+  selectSlot(t, victim);
+  st(slotAt(t, victim) + SL_VALID * 4, 0);
+  st(slotAt(t, victim) + SL_USED * 4, clock);
+  return false;
+}
+
+/** Records the pod's static words as the ones the current entry's columns hold (if they fit its shape words). */
 export function rememberShape(t: number, pod: number): void {
   const n = shapeWords(pod);
+  const entry = slotAt(t, hdr(t, H_SLOT_CUR));
   if (n + 1 > hdr(t, H_SHAPE_CAP)) {
-    st(t + H_SHAPE_VALID * 4, 0);
+    st(entry + SL_VALID * 4, 0);
     return;
   }
   const shape = hdr(t, H_SHAPE);
   st(shape, n);
   for (let k = 0; k < n; k++) st(shape + 4 + k * 4, shapeWord(pod, k));
-  st(t + H_SHAPE_VALID * 4, 1);
+  st(entry + SL_VALID * 4, 1);
 }
 
 /** The first failing static filter of a present node (NodeUnschedulable, runtime, TaintToleration, NodeAffinity), or 0. */

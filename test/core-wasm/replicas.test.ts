@@ -1,7 +1,9 @@
 // Replicas of a template take the kernels' incremental path: only the node the previous replica
 // was bound to, and its topology domains, are updated; soft spread on a hostname-like key is scored
 // from the node's own counter. That must give exactly what placing each pod from scratch gives
-// (one pod per schedule() call always takes the full path), in both twins.
+// (one pod per schedule() call always takes the full path), in both twins. Static columns are also
+// cached per pod shape (an LRU of 32 column sets), so interleaved templates are checked against
+// placing each pod after a no-op node update, which empties that cache.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type EnginePod, type EngineOptions, type Placement } from '../../core-wasm/index.js';
@@ -34,12 +36,43 @@ function replicaPods(seed: number, templates: number, reps: number): EnginePod[]
   return pods;
 }
 
-/** Places pods on a fresh engine over `nodes`, all in one batch or one pod per call. */
-async function place(impl: 'wasm' | 'reference', opts: Partial<EngineOptions>, seed: number, nodes: number, pods: EnginePod[], oneByOne: boolean): Promise<Placement[]> {
+/**
+ * Places pods on a fresh engine over `nodes`: all in one batch, or one pod per call (`cold`: after
+ * re-sending a node unchanged, which empties the static cache). Halfway, one node changes its
+ * zone, taints and cordon (cached static columns must be dropped).
+ */
+async function place(impl: 'wasm' | 'reference', opts: Partial<EngineOptions>, seed: number, nodes: number, pods: EnginePod[], oneByOne: boolean, cold = false): Promise<Placement[]> {
   const e = await createEngine({ impl, maxNodes: 4, ...opts });
   const r = rng(seed ^ 0x5eed);
-  for (let i = 0; i < nodes; i++) e.upsertNode(randomNode(r, i));
-  return oneByOne ? pods.flatMap((p) => e.schedule([p])) : e.schedule(pods);
+  const list = Array.from({ length: nodes }, (_, i) => randomNode(r, i));
+  for (const n of list) e.upsertNode(n);
+  const half = Math.floor(pods.length / 2);
+  const change = (): void => {
+    const n = list[list.length - 1];
+    list[list.length - 1] = { ...n, labels: { ...n.labels, zone: 'z7' }, taints: n.taints.length ? [] : [{ key: 'gpu', value: 'true', effect: 'NoSchedule' }], unschedulable: !n.unschedulable };
+    e.upsertNode(list[list.length - 1]);
+  };
+  if (!oneByOne) {
+    const out = e.schedule(pods.slice(0, half));
+    change();
+    return [...out, ...e.schedule(pods.slice(half))];
+  }
+  return pods.flatMap((p, k) => {
+    if (k === half) change();
+    if (cold) e.upsertNode(list[0]);
+    return e.schedule([p]);
+  });
+}
+
+/** The pods in a seeded random order: no template's replicas stay together. */
+function shuffled(pods: EnginePod[], seed: number): EnginePod[] {
+  const r = rng(seed);
+  const out = [...pods];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
 
 describe('replica path: a batch of replicas = the same pods one call at a time = the other twin', () => {
@@ -58,6 +91,18 @@ describe('replica path: a batch of replicas = the same pods one call at a time =
     );
     // The runs must include replicas that find no node (the copied-answer path).
     expect(unplaced).toBeGreaterThan(0);
+  });
+
+  it('interleaved templates (more than the 32 cached shapes) = each pod placed with the cache emptied = the other twin (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 45 }), async (seed, nodes, templates) => {
+        const pods = shuffled(replicaPods(seed, templates, 3), seed);
+        const batch = await place('wasm', {}, seed, nodes, pods, false);
+        expect(batch).toEqual(await place('wasm', {}, seed, nodes, pods, true, true));
+        expect(batch).toEqual(await place('reference', {}, seed, nodes, pods, false));
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('places the benchmark workload identically in one batch and pod by pod (300 nodes, 600 pods)', async () => {
