@@ -97,7 +97,11 @@ spec:
       r.code = await main(['--server', c.master.url, '--token', c.master.adminToken, 'exec', 'box', '--', 'sh', '-c', 'sleep 1000 & echo $$ $!; wait'], io);
       return r;
     })();
-    const pids = (await eventually(() => /^(\d+) (\d+)\n/.exec(printed), 'the shell and sleep pids', 10_000)).slice(1).map(Number);
+    // An exec that fails early ends `run`: its outcome is then the failure, not a wait for pids that never come.
+    const early = run.then((r) => ({ ended: r }));
+    const seen = await Promise.race([eventually(() => /^(\d+) (\d+)\n/.exec(printed), 'the shell and sleep pids', 10_000), early]);
+    if ('ended' in seen) throw new Error(`exec ended before the cancel: ${JSON.stringify(seen.ended)}`);
+    const pids = seen.slice(1).map(Number);
     expect(pids.every(alive)).toBe(true);
     ac.abort();
     expect((await run).code).toBe(130);
