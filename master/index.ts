@@ -140,7 +140,12 @@ export async function startMaster(options: Partial<MasterConfig> = {}): Promise<
         serial(`join/${t.node}`, () => onJoinRequest(ctx, credentials, publish, t.node, m.payload));
         return;
       case 'nodeStatus':
-        serial(`node/${t.node}`, () => tracker.onStatus(t.node, decoded<NodeStatusMessage>()));
+        serial(`node/${t.node}`, async () => {
+          const status = decoded<NodeStatusMessage>();
+          // The Will (or a clean stop): calls waiting on that agent fail now, not at their deadline.
+          if (status.online === false) rpc.nodeGone(t.node);
+          await tracker.onStatus(t.node, status);
+        });
         return;
       case 'nodeLease':
         serial(`node/${t.node}`, () => tracker.onLease(t.node, decoded<LeaseMessage>()));

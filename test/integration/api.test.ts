@@ -83,6 +83,34 @@ describe('master MQTT surface', () => {
     await expect(connect(master, 'pi-2', res.credential)).rejects.toThrow(/Bad username or password/i);
   });
 
+  it('fails a call to an agent at once when its Will arrives, not at the deadline', async () => {
+    const joiner = await connect(master, 'pi-3', master.joinToken, 'skiff-join-pi-3');
+    await joiner.subscribeAsync(topics.joinRes('pi-3'));
+    const answer = new Promise<JoinResponse>((r) => joiner.once('message', (_t, p) => r(decode<JoinResponse>(p).value)));
+    joiner.publish(topics.joinReq('pi-3'), encode({ facts: { arch: 'arm64', hostname: 'pi-3', os: 'linux', kernel: '6', cpus: 1, memoryBytes: 1e9, agentVersion: '0', nodeVersion: '18' } }));
+    const res = await answer;
+    joiner.end(true);
+    if (!res.ok) throw new Error(res.error.message);
+    // A bare client playing the agent: it hears the RPC and never answers, then its link dies.
+    const agent = mqtt.connect(master.url, {
+      protocolVersion: 4, username: 'pi-3', password: res.credential, reconnectPeriod: 0,
+      will: { topic: topics.nodeStatus('pi-3'), payload: encode({ node: 'pi-3', online: false }), qos: 1, retain: true },
+    });
+    await new Promise((r) => agent.once('connect', r));
+    await agent.subscribeAsync(topics.nodeRpcReq('pi-3', '+'));
+    const asked = new Promise<void>((r) => agent.once('message', () => r()));
+    await api.request('apply', { manifest: 'apiVersion: v1\nkind: Pod\nmetadata: {name: ghost}\nspec: {nodeName: pi-3, containers: [{name: g, command: [sleep, "9"]}]}\n' });
+    const t0 = Date.now();
+    const outcome = api.request('logs', { name: 'ghost' }).then(() => undefined, (err) => err);
+    await asked;
+    (agent as unknown as { stream: { destroy(): void } }).stream.destroy(); // no DISCONNECT: the broker sends the Will
+    const err = await outcome;
+    expect(err).toMatchObject({ code: 'SKIFF_ERR_UNAVAILABLE', message: 'node pi-3 went offline' });
+    expect(Date.now() - t0).toBeLessThan(4000);
+    agent.end(true);
+    await api.request('delete', { kind: 'Pod', name: 'ghost', force: true });
+  });
+
   it('serves apply, get, list, scale and delete', async () => {
     const manifest = `
 apiVersion: v1
