@@ -7,7 +7,7 @@ import {
   H_IMAGE_WORDS, H_IMAGES, H_LABEL_WORDS, H_LABELS, H_LOG, H_PORT_WORDS, H_PORTS, H_REQ, H_RUNTIMES, H_S_AFF,
   H_S_BASE, H_S_DSUM, H_S_MIN, H_S_OK, H_S_SEEN, H_S_SPREAD, H_S_TAINT, H_SREQ, H_STRATEGY, H_TAINT_WORDS,
   H_TAINTS, H_TOTALS, H_W_AFF, H_W_BAL, H_W_IMAGE, H_W_RES, H_W_SPREAD, H_W_TAINT, HEADER_WORDS, MAX_SPREAD,
-  H_S_FIT, H_S_IMG, H_S_KEYS, H_S_STATIC, H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_KEY_DOMAINS, H_S_SSCORE, H_S_BUCKET, BUCKET_CAP, H_SLOTS, SLOT_COUNT, SLOT_WORDS, SL_COLS,
+  H_S_FIT, H_S_IMG, H_S_KEYS, H_S_STATIC, H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_KEY_DOMAINS, H_S_SSCORE, H_S_BUCKET, BUCKET_CAP, H_SLOTS, SLOT_COUNT, SLOT_WORDS, SL_COLS, H_BINDLOG, BINDLOG_CAP,
 } from './reference/layout.js';
 import type { EngineLabelSelector, EngineNode, EnginePod, EngineTaint, ScoreWeights } from './types.js';
 
@@ -28,8 +28,8 @@ interface Caps {
 }
 
 const PAGE = 65536;
-/** The header words of the columns each static-cache entry holds (layout.ts SL_COLS order). */
-const SLOT_HEADERS = [H_S_STATIC, H_S_KEYS, H_S_AFF, H_S_TAINT, H_S_IMG, H_S_SSCORE];
+/** The header words of the columns each cache entry holds (layout.ts SL_COLS order). */
+const SLOT_HEADERS = [H_S_STATIC, H_S_KEYS, H_S_AFF, H_S_TAINT, H_S_IMG, H_S_SSCORE, H_S_FIT, H_S_BASE];
 /** Room for one pod's static record words (the per-shape cache key); larger pods are simply not cached. */
 const SHAPE_WORDS = 4096;
 const align = (x: number, a: number): number => Math.ceil(x / a) * a;
@@ -162,14 +162,14 @@ export class NodeTable {
       [H_FLAGS, n * 4], [H_RUNTIMES, n * 4], [H_ALLOC, 4 * n * 8], [H_REQ, 4 * n * 8], [H_SREQ, 2 * n * 8],
       [H_LABELS, c.lw * n * 4], [H_TAINTS, c.tw * n * 4], [H_IMAGES, c.iw * n * 4], [H_PORTS, c.pw * n * 4],
       [H_DOMAINS, c.k * n * 4], [H_COUNTS, c.c * n * 4], [H_TOTALS, c.c * c.d * 4], [H_COUNTER_KEY, c.c * 4],
-      [H_LOG, (Math.max(n, c.d) + 2) * 8], [H_S_OK, n * 4], [H_S_BASE, n * 4],
+      [H_LOG, (Math.max(n, c.d) + 2) * 8], [H_S_OK, n * 4],
       [H_S_SPREAD, n * 4], [H_S_DSUM, MAX_SPREAD * c.d * 4], [H_S_SEEN, MAX_SPREAD * c.d * 4],
-      [H_S_MIN, 5 * MAX_SPREAD * 4], [H_S_FIT, n * 4],
+      [H_S_MIN, 5 * MAX_SPREAD * 4], [H_BINDLOG, BINDLOG_CAP * 4],
       [H_KEY_DOMAINS, c.k * 4],
       [H_S_BUCKET, 2 * BUCKET_CAP * 4],
     ];
     const at = cols.map(([h, bytes]) => [h, take(bytes)] as const);
-    // The static-column cache: SLOT_COUNT entries of six columns and shape words (static.ts sameShape).
+    // The per-shape column cache: SLOT_COUNT entries of SLOT_COLS columns and shape words (static.ts sameShape).
     const slotTable = take(SLOT_COUNT * SLOT_WORDS * 4);
     const slotCols = Array.from({ length: SLOT_COUNT }, () => [...SLOT_HEADERS.map(() => take(n * 4)), take(SHAPE_WORDS * 4)]);
     this.end = align(p, 64);

@@ -52,18 +52,25 @@ export const H_S_SSCORE = 44; // scratch i32[N]: image locality + weighted norma
 export const H_SS_AFF = 45; // the maxAff S_SSCORE was normalised with, -1 = stale (prepareStatic clears it)
 export const H_SS_TAINT = 46; // the maxTaint S_SSCORE was normalised with
 export const H_S_BUCKET = 47; // scratch i32[2][BUCKET_CAP]: per raw soft spread score, best static+resource score + 1 (0 = empty) and its slot
-export const H_SLOTS = 48; // i32[SLOT_COUNT][SLOT_WORDS]: the static-column cache, one entry per pod shape (static.ts sameShape)
-export const H_SLOT_CUR = 49; // the entry whose columns H_S_STATIC, H_S_KEYS, H_S_AFF, H_S_TAINT, H_S_IMG, H_S_SSCORE and H_SHAPE point at
+export const H_SLOTS = 48; // i32[SLOT_COUNT][SLOT_WORDS]: the per-shape column cache, one entry per pod shape (static.ts sameShape)
+export const H_SLOT_CUR = 49; // the entry whose columns H_S_STATIC, H_S_KEYS, H_S_AFF, H_S_TAINT, H_S_IMG, H_S_SSCORE, H_S_FIT, H_S_BASE and H_SHAPE point at
 export const H_CLOCK = 50; // use counter for least-recently-used replacement of entries
-export const HEADER_WORDS = 52;
-export const SLOT_COUNT = 32; // pod shapes whose static columns are kept (interleaved templates)
-export const SL_VALID = 0; // entry words: 1 while its columns hold its shape's static filters and scores
+export const H_BINDLOG = 51; // i32[BINDLOG_CAP]: the node slot of every bind and unbind, a ring (scores.ts syncResources)
+export const H_BINDS = 52; // binds and unbinds so far (the ring's write position)
+export const HEADER_WORDS = 54;
+export const BINDLOG_CAP = 4096; // a power of two
+export const SLOT_COUNT = 32; // pod shapes whose columns are kept (interleaved templates)
+export const SLOT_COLS = 8; // columns per entry
+export const SL_VALID = 0; // entry words: 1 while its static columns hold its shape's static filters and scores
 export const SL_USED = 1; // H_CLOCK at its last use
-export const SL_COLS = 2; // 6 column pointers, in the order of H_S_STATIC, H_S_KEYS, H_S_AFF, H_S_TAINT, H_S_IMG, H_S_SSCORE
-export const SL_SHAPE = 8; // pointer to its shape words (H_SHAPE)
-export const SL_SS = 9; // its H_SS_AFF, H_SS_TAINT
-export const SL_UNIQUE = 11; // its UNIQUE row (MAX_SPREAD words)
-export const SLOT_WORDS = 20;
+export const SL_COLS = 2; // SLOT_COLS column pointers, in the order of H_S_STATIC, H_S_KEYS, H_S_AFF, H_S_TAINT, H_S_IMG, H_S_SSCORE, H_S_FIT, H_S_BASE
+export const SL_SHAPE = 10; // pointer to its shape words (H_SHAPE)
+export const SL_SS = 11; // its H_SS_AFF, H_SS_TAINT
+export const SL_UNIQUE = 13; // its UNIQUE row (MAX_SPREAD words)
+export const SL_RVALID = 21; // 1 while S_FIT and S_BASE hold NodeResourcesFit for the requests in SL_REQ as of bind SL_SYNC
+export const SL_SYNC = 22; // H_BINDS when S_FIT and S_BASE were last brought up to date
+export const SL_REQ = 23; // the pod record's request words P_CPU..P_SMEM (10 words) the resource columns are for
+export const SLOT_WORDS = 34;
 export const BUCKET_CAP = 4096; // raw soft spread scores at or above this use the two-pass selection
 
 

@@ -6,7 +6,7 @@ import { ld, st } from './memory';
 import {
   F_PRESENT, F_UNSCHEDULABLE, H_COUNT, H_FLAGS, H_RUNTIMES, H_S_AFF, H_S_IMG, H_S_KEYS, H_S_STATIC, H_S_TAINT,
   H_SHAPE, H_SHAPE_CAP, H_SHAPE_VALID, H_SS_AFF, H_CLOCK, H_S_MIN, H_S_SSCORE, H_SLOT_CUR, H_SLOTS, H_SS_TAINT,
-  MAX_SPREAD, S_UNIQUE, SL_COLS, SL_SHAPE, SL_SS, SL_UNIQUE, SL_USED, SL_VALID, SLOT_COUNT, SLOT_WORDS, H_W_IMAGE, K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, P_ANTI, P_FLAGS, P_IMAGE_MAX, P_INC,
+  MAX_SPREAD, S_UNIQUE, SL_COLS, SL_SHAPE, SL_SS, SL_UNIQUE, SL_USED, SL_VALID, SLOT_COUNT, SLOT_WORDS, H_S_BASE, H_S_FIT, SL_RVALID, SLOT_COLS, H_W_IMAGE, K_AFFINITY, K_HARD_KEYS, K_SOFT_KEYS, P_ANTI, P_FLAGS, P_IMAGE_MAX, P_INC,
   P_PORTS, P_RUNTIME, P_TAINTS, PF_TOLERATES_UNSCHEDULABLE, R_AFFINITY, R_RUNTIME, R_TAINT, R_UNSCHEDULABLE,
 } from './layout';
 import { hasSpreadKeys, hdr, matchRequired, untoleratedTaint } from './filters';
@@ -37,12 +37,13 @@ export function slotAt(t: i32, e: i32): i32 {
   return hdr(t, H_SLOTS) + e * SLOT_WORDS * 4;
 }
 
-/** The header word of column k of a static-cache entry (layout.ts SL_COLS order). */
+/** The header word of column k of a cache entry (layout.ts SL_COLS order). */
 export function slotHeader(k: i32): i32 {
-  return k == 0 ? H_S_STATIC : k == 1 ? H_S_KEYS : k == 2 ? H_S_AFF : k == 3 ? H_S_TAINT : k == 4 ? H_S_IMG : H_S_SSCORE;
+  if (k < 4) return k == 0 ? H_S_STATIC : k == 1 ? H_S_KEYS : k == 2 ? H_S_AFF : H_S_TAINT;
+  return k == 4 ? H_S_IMG : k == 5 ? H_S_SSCORE : k == 6 ? H_S_FIT : H_S_BASE;
 }
 
-/** Makes cache entry e current: the header points at its columns; normalisation maxima and UNIQUE flags travel with it. */
+/** Makes cache entry e current: the header points at its columns (static and resource); normalisation maxima and UNIQUE flags travel with it. */
 export function selectSlot(t: i32, e: i32): void {
   const cur = hdr(t, H_SLOT_CUR);
   if (cur == e) return;
@@ -52,7 +53,7 @@ export function selectSlot(t: i32, e: i32): void {
   st(from + (SL_SS + 1) * 4, hdr(t, H_SS_TAINT));
   for (let j = 0; j < MAX_SPREAD; j++) st(from + (SL_UNIQUE + j) * 4, ld(unique + j * 4));
   const to = slotAt(t, e);
-  for (let k = 0; k < 6; k++) st(t + slotHeader(k) * 4, ld(to + (SL_COLS + k) * 4));
+  for (let k = 0; k < SLOT_COLS; k++) st(t + slotHeader(k) * 4, ld(to + (SL_COLS + k) * 4));
   st(t + H_SHAPE * 4, ld(to + SL_SHAPE * 4));
   st(t + H_SS_AFF * 4, ld(to + SL_SS * 4));
   st(t + H_SS_TAINT * 4, ld(to + (SL_SS + 1) * 4));
@@ -63,7 +64,7 @@ export function selectSlot(t: i32, e: i32): void {
 /**
  * True when some cache entry holds the static columns of a pod with the same static words: it
  * becomes current. Otherwise the least recently used (or an empty) entry becomes current, emptied,
- * for prepareStatic to fill. A node change (H_SHAPE_VALID cleared by the host) empties them all.
+ * for prepareStatic and syncResources to fill. A node change (H_SHAPE_VALID cleared by the host) empties them all.
  */
 export function sameShape(t: i32, pod: i32): bool {
   if (hdr(t, H_SHAPE_VALID) == 0) {
@@ -95,6 +96,7 @@ export function sameShape(t: i32, pod: i32): bool {
   }
   selectSlot(t, victim);
   st(slotAt(t, victim) + SL_VALID * 4, 0);
+  st(slotAt(t, victim) + SL_RVALID * 4, 0);
   st(slotAt(t, victim) + SL_USED * 4, clock);
   return false;
 }

@@ -4,12 +4,12 @@
 // (same record) reuses every column and updates only what the previous bind changed.
 import { ld, ldf, st, stf } from './memory.js';
 import {
-  H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_FIT, H_S_KEYS, H_S_OK,
+  BINDLOG_CAP, H_BINDLOG, H_BINDS, H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_FIT, H_S_KEYS, H_S_OK,
   H_S_STATIC, H_S_TAINT, H_SREQ, H_TOTALS, K_SOFT_KEYS, O_NODE, O_REASONS, OUT_WORDS, P_ANTI, P_CPU, P_EPH, P_INC,
   P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
 } from './layout.js';
 import { antiPass, firstFailure, hdr, portConflict, section } from './filters.js';
-import { refreshNode, resourcePass, staticScores } from './scores.js';
+import { staticScores, syncResources } from './scores.js';
 import { bestOneSoft, bestPlain, bestSpread } from './select.js';
 import { bumpSpread, constraintAt, firstSoft, hardPass, prepareSpread, softConstraints, softSizes, tableless } from './spread.js';
 import { prepareStatic, sameShape } from './static.js';
@@ -28,6 +28,10 @@ export function bindPod(t: number, pod: number, node: number, sign: number): voi
   stf(req + (3 * n + node) * 8, ldf(req + (3 * n + node) * 8) + sign);
   stf(sreq + node * 8, ldf(sreq + node * 8) + sign * ldf(pod + P_SCPU * 4));
   stf(sreq + (n + node) * 8, ldf(sreq + (n + node) * 8) + sign * ldf(pod + P_SMEM * 4));
+  // The bind log lets cached resource columns catch up (scores.ts syncResources).
+  const binds = hdr(t, H_BINDS);
+  st(hdr(t, H_BINDLOG) + (binds & (BINDLOG_CAP - 1)) * 4, node);
+  st(t + H_BINDS * 4, binds + 1);
   const ports = section(pod, P_PORTS);
   for (let k = 0; k < ld(ports); k++) {
     const p = hdr(t, H_PORTS) + (ld(ports + 4 + k * 8) * n + node) * 4;
@@ -137,11 +141,11 @@ export function decide(t: number, pod: number, out: number): number {
   return best;
 }
 
-/** Places one pod from scratch: static columns (unless cached for its shape), spread tables, resource pass. */
+/** Places one pod from scratch: static columns (unless cached for its shape), spread tables, resource columns (caught up when cached). */
 export function placeOne(t: number, pod: number, out: number): number {
   if (!sameShape(t, pod)) prepareStatic(t, pod);
   if (ld(section(pod, P_SPREAD)) > 0) prepareSpread(t, pod);
-  resourcePass(t, pod);
+  syncResources(t, pod);
   return decide(t, pod, out);
 }
 
@@ -151,7 +155,7 @@ export function placeOne(t: number, pod: number, out: number): number {
  * to placeOne, without its passes over every node).
  */
 export function placeReplica(t: number, pod: number, out: number, node: number): number {
-  refreshNode(t, pod, node);
+  syncResources(t, pod);
   bumpSpread(t, pod, node);
   return decide(t, pod, out);
 }

@@ -4,6 +4,7 @@
 import { ld, ldf, popcnt32, st } from './memory.js';
 import {
   H_ALLOC, H_CAP, H_COUNT, H_IMAGES, H_REQ, H_S_BASE, H_S_FIT, H_SREQ, H_STRATEGY, H_TAINT_WORDS, H_TAINTS,
+  BINDLOG_CAP, H_BINDLOG, H_BINDS, H_SLOT_CUR, H_SLOTS, SL_REQ, SL_RVALID, SL_SYNC, SLOT_WORDS,
   H_S_AFF, H_S_IMG, H_S_SSCORE, H_S_TAINT, H_SS_AFF, H_SS_TAINT, H_W_AFF, H_W_BAL, H_W_RES, H_W_TAINT,
   IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED, P_SCPU, P_SMEM, P_TAINTS,
 } from './layout.js';
@@ -110,6 +111,30 @@ export function resourcePass(t: number, pod: number): void {
     st(fit + i * 4, fitReason(t, pod, i));
     st(base + i * 4, wRes * resourceScore(t, pod, i) + wBal * balancedScore(t, pod, i));
   }
+}
+
+/**
+ * Brings the current cache entry's S_FIT and S_BASE up to date for the pod: with the same request
+ * words and at most BINDLOG_CAP binds since its last sync, only the logged nodes are recomputed
+ * (refreshNode: a replica after its predecessor's bind, or a template met again after others);
+ * otherwise the full resource pass.
+ */
+export function syncResources(t: number, pod: number): void {
+  const entry = hdr(t, H_SLOTS) + hdr(t, H_SLOT_CUR) * SLOT_WORDS * 4;
+  const binds = hdr(t, H_BINDS);
+  const sync = ld(entry + SL_SYNC * 4);
+  const behind = (binds - sync) | 0;
+  let same: boolean = ld(entry + SL_RVALID * 4) !== 0 && behind >= 0 && behind <= BINDLOG_CAP;
+  for (let k = 0; k < 10 && same; k++) if (ld(entry + (SL_REQ + k) * 4) !== ld(pod + (P_CPU + k) * 4)) same = false;
+  if (same) {
+    const log = hdr(t, H_BINDLOG);
+    for (let b = 0; b < behind; b++) refreshNode(t, pod, ld(log + ((sync + b) & (BINDLOG_CAP - 1)) * 4));
+  } else {
+    resourcePass(t, pod);
+    for (let k = 0; k < 10; k++) st(entry + (SL_REQ + k) * 4, ld(pod + (P_CPU + k) * 4));
+    st(entry + SL_RVALID * 4, 1);
+  }
+  st(entry + SL_SYNC * 4, binds);
 }
 
 /** After a bind on node i: its S_FIT and S_BASE for the same pod (the wasm twin's lanes do the same operations). */

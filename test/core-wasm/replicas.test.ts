@@ -1,9 +1,10 @@
 // Replicas of a template take the kernels' incremental path: only the node the previous replica
 // was bound to, and its topology domains, are updated; soft spread on a hostname-like key is scored
 // from the node's own counter. That must give exactly what placing each pod from scratch gives
-// (one pod per schedule() call always takes the full path), in both twins. Static columns are also
-// cached per pod shape (an LRU of 32 column sets), so interleaved templates are checked against
-// placing each pod after a no-op node update, which empties that cache.
+// (one pod per schedule() call always takes the full path), in both twins. Static and resource
+// columns are also cached per pod shape (an LRU of 32 column sets, resource columns caught up from
+// a bind log), so interleaved templates are checked against placing each pod after a no-op node
+// update, which empties that cache.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type EnginePod, type EngineOptions, type Placement } from '../../core-wasm/index.js';
@@ -32,6 +33,9 @@ function replicaPods(seed: number, templates: number, reps: number): EnginePod[]
     }[kind];
     tpl.topologySpread = [...(tpl.topologySpread ?? []), ...extra];
     for (let i = 0; i < reps; i++) pods.push({ ...tpl, key: `${tpl.namespace}/t${t}-${i}` });
+    // A rollout that only changes requests: the same shape with other resource columns.
+    const requests = { ...tpl.requests, cpuMilli: tpl.requests.cpuMilli + 100 };
+    if (r() < 0.3) for (let i = 0; i < reps; i++) pods.push({ ...tpl, requests, key: `${tpl.namespace}/t${t}b-${i}` });
   }
   return pods;
 }
