@@ -138,12 +138,18 @@ export class HostEngine implements Engine {
     if (pods.length === 0) return [];
     const tb = this.table;
     for (const pod of pods) this.forget(pod.key);
-    // Replicas spread from one template share its objects: within this call they intern and encode alike.
-    const same = pods.map((pod, k) => k > 0 && sameSpec(pods[k - 1], pod));
-    pods.forEach((pod, k) => same[k] || internPod(tb, pod));
+    // Replicas spread from one template share its objects: within this call they intern and encode
+    // alike, so each pod is matched (by its labels object, then sameSpec) to an earlier twin, or -1.
+    const lastWith = new Map<object, number>();
+    const twin = pods.map((pod, k) => {
+      const j = lastWith.get(pod.labels);
+      lastWith.set(pod.labels, k);
+      return j !== undefined && sameSpec(pods[j], pod) ? j : -1;
+    });
+    pods.forEach((pod, k) => twin[k] >= 0 || internPod(tb, pod));
     this.sync();
     const records: PodRecord[] = [];
-    pods.forEach((pod, k) => records.push(same[k] ? records[k - 1] : encodePod(tb, pod)));
+    pods.forEach((pod, k) => records.push(twin[k] >= 0 ? records[twin[k]] : encodePod(tb, pod)));
     const bytes = records.reduce((s, r) => s + r.words.length * 4, 0);
     const out = tb.end + bytes;
     tb.ensureMemory(out + pods.length * OUT_WORDS * 4);
