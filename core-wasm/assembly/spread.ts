@@ -82,7 +82,12 @@ export function prepareSpread(t: i32, pod: i32): void {
     const domains = hdr(t, H_DOMAINS) + ld(c + 4) * n * 4;
     const counts = hdr(t, H_COUNTS) + ld(c) * n * 4;
     const group = ld(c + 12) != 0 ? K_HARD_KEYS : K_SOFT_KEYS;
-    for (let i = 0; i < count; i++) {
+    let i = 0;
+    if (used <= 16) {
+      domainSums(keys, domains, counts, row, used, group, count & ~3);
+      i = count & ~3;
+    }
+    for (; i < count; i++) {
       const k = ld(keys + i * 4);
       if ((k & K_AFFINITY) == 0 || (k & group) == 0) continue;
       const p = row + ld(domains + i * 4) * 4;
@@ -90,6 +95,32 @@ export function prepareSpread(t: i32, pod: i32): void {
       st(p, (v < 0 ? 0 : v) + ld(counts + i * 4));
     }
     storeMin(t, c, j);
+  }
+}
+
+/**
+ * prepareSpread's table for nodes [0, end) of a key with at most 16 domains (zones): per domain, the
+ * matching pods of its eligible nodes summed four lanes at a time (-1 stays where none is eligible).
+ */
+// @ts-ignore: decorator
+@inline function domainSums(keys: i32, domains: i32, counts: i32, row: i32, used: i32, group: i32, end: i32): void {
+  const zero = i32x4.splat(0);
+  const aff = i32x4.splat(K_AFFINITY);
+  const grp = i32x4.splat(group);
+  for (let d = 0; d < used; d++) {
+    const vd = i32x4.splat(d);
+    let sum = zero;
+    let seen = zero;
+    for (let i = 0; i < end; i += 4) {
+      const k = v128.load(keys + i * 4);
+      const eligible = v128.and(i32x4.ne(v128.and(k, aff), zero), i32x4.ne(v128.and(k, grp), zero));
+      const m = v128.and(eligible, i32x4.eq(v128.load(domains + i * 4), vd));
+      sum = i32x4.add(sum, v128.and(v128.load(counts + i * 4), m));
+      seen = v128.or(seen, m);
+    }
+    if (v128.any_true(seen)) {
+      st(row + d * 4, i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3));
+    }
   }
 }
 
