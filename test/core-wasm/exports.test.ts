@@ -8,7 +8,9 @@ const dir = (d: string) => new URL(`../../core-wasm/${d}/`, import.meta.url);
 
 describe('core-wasm twins', () => {
   it('wasm and reference export the same functions', async () => {
-    const wasm = WebAssembly.Module.exports((await wasmModule()) as WebAssembly.Module)
+    // The WebAssembly global is not in lib ES2022's types; Node has it.
+    const { WebAssembly: wa } = globalThis as unknown as { WebAssembly: { Module: { exports(m: unknown): { kind: string; name: string }[] } } };
+    const wasm = wa.Module.exports(await wasmModule())
       .filter((e) => e.kind === 'function')
       .map((e) => e.name)
       .sort();

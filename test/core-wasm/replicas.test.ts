@@ -21,7 +21,7 @@ function replicaPods(seed: number, templates: number, reps: number): EnginePod[]
     const sel = { matchLabels: { app: tpl.labels.app } };
     const host = 'kubernetes.io/hostname';
     const kind = spreadKinds[Math.floor(r() * spreadKinds.length)];
-    const extra: EnginePod['topologySpread'] = {
+    const table: Record<string, NonNullable<EnginePod['topologySpread']>> = {
       'none': [],
       'host-soft': [{ maxSkew: 1, topologyKey: host, whenUnsatisfiable: 'ScheduleAnyway', selector: sel }],
       'host-hard': [{ maxSkew: 1 + Math.floor(r() * 2), topologyKey: host, whenUnsatisfiable: 'DoNotSchedule', selector: sel }],
@@ -30,7 +30,8 @@ function replicaPods(seed: number, templates: number, reps: number): EnginePod[]
         { maxSkew: 1, topologyKey: host, whenUnsatisfiable: 'ScheduleAnyway', selector: sel },
         { maxSkew: 3, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway', selector: sel },
       ],
-    }[kind];
+    };
+    const extra = table[kind];
     tpl.topologySpread = [...(tpl.topologySpread ?? []), ...extra];
     for (let i = 0; i < reps; i++) pods.push({ ...tpl, key: `${tpl.namespace}/t${t}-${i}` });
     // A rollout that only changes requests: the same shape with other resource columns.
