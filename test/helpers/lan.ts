@@ -11,7 +11,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireNetns } from './netns.js';
+import { deleteNamespaces, requireNetns } from './netns.js';
 
 /** One host on the LAN. */
 export interface LanHost {
@@ -57,13 +57,7 @@ export function makeLan(names: string[]): Lan {
     hosts: {},
     exec: (ns) => ['ip', 'netns', 'exec', ns],
     destroy() {
-      for (const ns of made.splice(0).reverse()) {
-        try {
-          ip('netns', 'del', ns);
-        } catch {
-          // already gone
-        }
-      }
+      deleteNamespaces(made);
     },
   };
   try {

@@ -50,6 +50,17 @@ export function requireNetns(): void {
   }
 }
 
+/** Deletes the namespaces a helper made, newest first (empties the list; ones already gone are fine). */
+export function deleteNamespaces(made: string[]): void {
+  for (const ns of made.splice(0).reverse()) {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** Makes a hub namespace and `count` host namespaces, each linked to the hub by its own /30-ish subnet. */
 export function makeNetLab(count: number): NetLab {
   const run = `${process.pid % 100000}${randomInt(100, 999)}`;
@@ -67,13 +78,7 @@ export function makeNetLab(count: number): NetLab {
       ip('-n', h.ns, 'link', 'set', h.dev, 'up');
     },
     destroy() {
-      for (const ns of made.splice(0).reverse()) {
-        try {
-          ip('netns', 'del', ns);
-        } catch {
-          // already gone
-        }
-      }
+      deleteNamespaces(made);
     },
   };
   try {

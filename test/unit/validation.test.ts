@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/validation.js';
 import { SkiffError, normalizeObject, parseManifests } from '../../protocol/index.js';
 
 /** Tiny builders. */
@@ -15,14 +16,6 @@ const deployment = (spec: Record<string, unknown>, name = 'web') => ({
 });
 const pod = (spec: Record<string, unknown>, meta: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', ...meta }, spec });
 
-function errorOf(raw: unknown): SkiffError {
-  try {
-    normalizeObject(raw);
-  } catch (err) {
-    return err as SkiffError;
-  }
-  throw new Error('expected a validation error');
-}
 
 describe('validation names the object, field and rule', () => {
   const cases: [string, unknown, string, string][] = [

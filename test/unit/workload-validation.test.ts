@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SkiffError, findKind, normalizeObject } from '../../protocol/index.js';
+import { errorOf } from '../helpers/validation.js';
+import { findKind, normalizeObject } from '../../protocol/index.js';
 
 /** Tiny builders. */
 const podTemplate = (spec: Record<string, unknown> = {}, labels: Record<string, string> = { app: 'x' }) => ({
@@ -25,14 +26,6 @@ const hpa = (spec: Record<string, unknown> = {}) => ({
 const cpu = (target: Record<string, unknown>) => ({ type: 'Resource', resource: { name: 'cpu', target } });
 const external = (name: string, target: Record<string, unknown>) => ({ type: 'External', external: { metric: { name }, target } });
 
-function errorOf(raw: unknown): SkiffError {
-  try {
-    normalizeObject(raw);
-  } catch (err) {
-    return err as SkiffError;
-  }
-  throw new Error('expected a validation error');
-}
 
 describe('DaemonSet, Job, CronJob and HPA validation names the field and rule', () => {
   const cases: [string, unknown, string, string][] = [
