@@ -17,3 +17,4 @@ export { isTimeZone, type CronJob } from './resources/cronjob.js';
 export { scalableKinds, type HorizontalPodAutoscaler, type MetricSpec, type MetricTarget } from './resources/hpa.js';
 export * from './duration.js';
 export * from './version.js';
+export * from './log.js';
