@@ -6,7 +6,8 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Checker } from '../protocol/index.js';
+import { Checker, logLevels, type LogLevel } from '../protocol/index.js';
+import type { LogFormat } from './log.js';
 
 /** Everything the master can be told. */
 export interface MasterConfig {
@@ -28,7 +29,11 @@ export interface MasterConfig {
   hpaSyncPeriodMs: number;
   /** The scheduling engine: the WebAssembly build, or the TS reference twin. */
   engine: 'wasm' | 'reference';
-  /** Print start-up banner and progress. */
+  /** Log lines as text (the agent's shape) or JSON (`--log-format`). On stderr. */
+  logFormat: LogFormat;
+  /** The least severe level logged (`--log-level`). */
+  logLevel: LogLevel;
+  /** Tests: log errors only, whatever `logLevel` says. */
   quiet: boolean;
   /** Announce the MQTT listener on the LAN as `_skiff-master._tcp` (mDNS), unless bound to loopback. `--no-mdns` turns it off. */
   mdns: boolean;
@@ -49,6 +54,8 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   jobBackoffBaseMs: 10_000,
   hpaSyncPeriodMs: 15_000,
   engine: 'wasm',
+  logFormat: 'text',
+  logLevel: 'info',
   quiet: false,
   mdns: true,
 });
@@ -65,6 +72,8 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.int(cfg.jobBackoffBaseMs, 'jobBackoffBaseMs', 0, 3_600_000, true);
   c.int(cfg.hpaSyncPeriodMs, 'hpaSyncPeriodMs', 100, 3_600_000, true);
   c.oneOf(cfg.engine, 'engine', ['wasm', 'reference'], true);
+  c.oneOf(cfg.logFormat, 'logFormat', ['text', 'json'], true);
+  c.oneOf(cfg.logLevel, 'logLevel', logLevels, true);
   if (typeof cfg.mdns !== 'boolean') c.fail('mdns', 'must be true or false', cfg.mdns);
   c.throwIfAny();
   return Object.freeze(cfg);

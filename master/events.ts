@@ -2,8 +2,13 @@
  * Cluster events: published on `skiff/v1/events` (QoS 0) for watchers and kept in a bounded ring per
  * involved object for `skiff describe`. Events are not stored durably (Kubernetes keeps them for an
  * hour; an edge master keeps the last few per object in memory).
+ *
+ * Every event about an object is also a log line (Warning → warn, Normal → info), as Kubernetes'
+ * event broadcaster logs what it records: joins, Ready/NotReady, evictions, FailedScheduling with the
+ * engine's explanation all reach the log from the one place that words them. Apply outcomes (no
+ * involved object) are logged by the API, which knows who asked.
  */
-import { encode, topics, type EventMessage } from '../protocol/index.js';
+import { encode, topics, type EventMessage, type Logger } from '../protocol/index.js';
 
 /** Events kept per object, and objects tracked. */
 const perObject = 20;
@@ -17,6 +22,8 @@ export class EventRecorder {
   private readonly byObject = new Map<string, EventMessage[]>();
   private sink?: EventSink;
 
+  constructor(private readonly log: Logger) {}
+
   /** Connects the recorder to the broker once it runs. */
   attach(sink: EventSink): void {
     this.sink = sink;
@@ -26,7 +33,11 @@ export class EventRecorder {
   emit(e: Omit<EventMessage, 'ts'> & { ts?: number }): void {
     const ev: EventMessage = { ...e, ts: e.ts ?? Date.now() };
     if (ev.involvedObject) {
-      const k = refKey(ev.involvedObject.kind, ev.involvedObject.namespace, ev.involvedObject.name);
+      const { kind, namespace, name } = ev.involvedObject;
+      const k = refKey(kind, namespace, name);
+      const fields = { reason: ev.reason, object: namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}` };
+      if (ev.type === 'Warning') this.log.warn(ev.message, fields);
+      else this.log.info(ev.message, fields);
       const list = this.byObject.get(k) ?? [];
       list.push(ev);
       if (list.length > perObject) list.shift();

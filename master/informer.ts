@@ -3,7 +3,7 @@
  * kind (client-go's SharedInformer at edge scale). Controllers read from here and write through
  * Objects; handlers only queue keys.
  */
-import { kinds, type KObject } from '../protocol/index.js';
+import { kinds, type KObject, type Logger } from '../protocol/index.js';
 import type { Store, Watch, WatchEvent } from './store/types.js';
 
 /** A change handler: `old` undefined on add, `obj` undefined on delete. */
@@ -36,7 +36,10 @@ export class Informers {
   /** The store revision the cache reflects. */
   revision = 0;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
 
   /** Lists everything and starts watching; resolves when the cache is filled. */
   async start(): Promise<void> {
@@ -127,7 +130,7 @@ export class Informers {
       try {
         h(obj, old);
       } catch (err) {
-        console.error(`informer: ${kind} handler failed: ${(err as Error).message}`);
+        this.log.error('handler failed', { kind, err });
       }
     }
     this.releaseWaiters(ev.revision);

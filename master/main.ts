@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SkiffError, parseDuration } from '../protocol/index.js';
+import { SkiffError, logLevels, parseDuration } from '../protocol/index.js';
 import { defaultDataDir, type MasterConfig } from './config.js';
 import { startMaster } from './index.js';
 
@@ -22,6 +22,8 @@ Flags:
   --node-monitor-grace DUR    a node without heartbeat for DUR turns NotReady (default 10s)
   --pod-eviction-timeout DUR  pods on an unreachable node move after DUR (default 30s)
   --engine wasm|reference     scheduling engine (default wasm)
+  --log-format text|json      log lines on stderr as text or JSON (default text)
+  --log-level LEVEL           debug, info, warn or error (default info)
   --no-mdns                   do not announce this master on the LAN (_skiff-master._tcp, for agents joining without --master)
   -h, --help                  this help
 `;
@@ -35,6 +37,11 @@ function port(flag: string, v: string | undefined, min = 0): number | undefined 
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > 65535) fail(`--${flag}: must be a port number from ${min} to 65535, got "${v}"`);
   return n;
+}
+
+function oneOf<T extends string>(flag: string, v: string | undefined, values: readonly T[]): T | undefined {
+  if (v !== undefined && !(values as readonly string[]).includes(v)) fail(`--${flag}: must be one of ${values.join(', ')}, got "${v}"`);
+  return v as T | undefined;
 }
 
 function duration(flag: string, v: string | undefined): number | undefined {
@@ -58,6 +65,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'node-monitor-grace': { type: 'string' },
         'pod-eviction-timeout': { type: 'string' },
         engine: { type: 'string' },
+        'log-format': { type: 'string' },
+        'log-level': { type: 'string' },
         'no-mdns': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -69,6 +78,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
   const v = parsed.values;
   if (v.help) return 'help';
   if (v.engine !== undefined && v.engine !== 'wasm' && v.engine !== 'reference') fail(`--engine: must be wasm or reference, got "${v.engine}"`);
+  const logFormat = oneOf('log-format', v['log-format'], ['text', 'json'] as const);
+  const logLevel = oneOf('log-level', v['log-level'], logLevels);
   return {
     dataDir: v['data-dir'],
     mqttPort: port('mqtt-port', v['mqtt-port']),
@@ -78,6 +89,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     nodeMonitorGraceMs: duration('node-monitor-grace', v['node-monitor-grace']),
     podEvictionTimeoutMs: duration('pod-eviction-timeout', v['pod-eviction-timeout']),
     engine: v.engine as MasterConfig['engine'] | undefined,
+    logFormat,
+    logLevel,
     mdns: v['no-mdns'] ? false : undefined,
   };
 }
@@ -113,19 +126,18 @@ export async function main(argv: string[]): Promise<void> {
     mkdirSync(join(homedir(), '.skiff'), { recursive: true, mode: 0o700 });
     copyFileSync(join(dir, 'config.json'), userConfig);
   }
-  console.log(`
+  process.stdout.write(`
   admin token   ${join(dir, 'admin.token')}
   client config ${join(dir, 'config.json')}   (skiff --config ${join(dir, 'config.json')} get nodes)
   join a board  skiff-agent join --master mqtt://<this-host>:${master.mqttPort} --token $(cat ${join(dir, 'join.token')})
+
 `);
   await new Promise<void>((resolve) => {
-    const stop = () => {
-      console.log('skiff master: stopping');
-      master.stop().then(resolve, (err) => {
-        console.error(`skiff master: stop failed: ${err.message}`);
-        resolve();
-      });
-    };
+    // The master logs stopping/stopped; a failure to stop is logged by the step that failed.
+    const stop = () => void master.stop().then(resolve, (err) => {
+      master.log.error('stop failed', { err });
+      resolve();
+    });
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -6,6 +6,7 @@
 import { Checker, SkiffError, decodeObject, encode, parseManifests, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 import { authorizeVerb } from './access.js';
+import { logApplied, logError, logRequest, who } from './audit.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
 import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
@@ -56,10 +57,11 @@ export class ApiServer {
   async onRequest(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
     let codec: Codec = 'msgpack';
     let id = '';
+    let req: ApiRequest | undefined;
     try {
       const d = decodeObject<ApiRequest>(payload);
       codec = d.codec;
-      const req = d.value;
+      req = d.value;
       const c = new Checker('request');
       c.string(req.id, 'id', true);
       c.string(req.verb, 'verb', true);
@@ -75,13 +77,13 @@ export class ApiServer {
       authorizeVerb(identity, req.verb);
       const call = this.makeCall(clientId, identity, id, codec);
       const result = await handler(this.ctx, req, call);
+      logRequest(this.ctx.log, who(identity, clientId), req, { result });
       if (result === STREAMING) return;
       this.counters.ok++;
       await this.respond(clientId, { id, ok: true, result }, codec);
     } catch (err) {
       this.counters.error++;
-      if (!(err instanceof SkiffError)) console.error(`api: ${clientId} request ${id || '?'} failed: ${(err as Error).stack ?? err}`);
-      if (!id) console.warn(`api: dropped a malformed request from ${clientId}: ${(err as Error).message}`);
+      logRequest(this.ctx.log, who(identity, clientId), id && req ? req : { verb: 'malformed request' }, { error: err });
       await this.respond(clientId, { id, ok: false, error: toWireError(err) }, codec).catch(() => undefined);
     }
   }
@@ -93,12 +95,14 @@ export class ApiServer {
       authorizeVerb(identity, 'apply');
       const text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
       const results = await applyDocuments(this.ctx.objects, parseManifests(text, 'skiff/v1/apply'));
+      logApplied(this.ctx.log, who(identity, clientId), results);
       const failed = results.filter((r) => r.action === 'failed');
       const summary = results.map((r) => `${qualifiedKindSafe(r.kind)}/${r.name} ${r.action === 'failed' ? `failed: ${r.error?.message}` : r.action}`).join('; ');
       this.ctx.events.emit({ type: failed.length ? 'Warning' : 'Normal', reason: failed.length ? 'ApplyFailed' : 'Applied', message: summary, results, source });
     } catch (err) {
-      const error = toWireError(err instanceof TypeError ? new SkiffError('SKIFF_ERR_PARSE', 'skiff/v1/apply: payload is not UTF-8 text') : err);
-      console.warn(`api: apply from ${source} failed: ${error.message}`);
+      const cause = err instanceof TypeError ? new SkiffError('SKIFF_ERR_PARSE', 'skiff/v1/apply: payload is not UTF-8 text') : err;
+      const error = toWireError(cause);
+      logError(this.ctx.log, 'apply', who(identity, clientId), cause);
       this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source });
     }
   }

@@ -1,5 +1,5 @@
 /** The API's moving parts: what handlers get, and the call they answer. */
-import type { ApiRequest, ApiResponse } from '../../protocol/index.js';
+import type { ApiRequest, ApiResponse, Logger } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 import type { Credentials } from '../credentials.js';
 import type { EventRecorder } from '../events.js';
@@ -18,6 +18,8 @@ export interface ApiContext {
   /** Latest cpu/memory samples from the agents (top). */
   metrics: MetricsStore;
   version: string;
+  /** The master's logger: who asked for what (audit.ts). */
+  log: Logger;
   /** Disconnects the MQTT clients whose identity matches (revoked tokens, deleted nodes). */
   kick?: (match: (id: Identity) => boolean) => number;
 }

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server, type AddressInfo } from 'node:net';
 import { Aedes, type Client } from 'aedes';
+import type { Logger } from '../../protocol/index.js';
 import type { Credentials } from '../credentials.js';
 import { safeEqual } from '../credentials.js';
 import { mayPublish, maySubscribe, type Identity } from './acl.js';
@@ -22,6 +23,7 @@ export interface BrokerOptions {
   port: number;
   host: string;
   credentials: Credentials;
+  log: Logger;
   onMessage: (m: Inbound) => void;
   onClientGone?: (clientId: string, identity: Identity) => void;
 }
@@ -69,13 +71,13 @@ export class Broker {
         const id = client.skiff;
         if (id && mayPublish(id, client.id, packet.topic, packet.retain)) return cb(null);
         // Refusing a publish closes the client's connection in aedes; log once so the operator can see why.
-        console.warn(`broker: refused publish by ${id?.role ?? '?'} ${id?.name ?? '?'} (client ${client.id}) to ${packet.topic}${packet.retain ? ' (retained)' : ''}`);
+        opts.log.warn('refused a publish', { role: id?.role, user: id?.name, client: client.id, topic: packet.topic, retain: packet.retain || undefined });
         cb(new Error('not authorized'));
       },
       authorizeSubscribe(client: SkiffClient, sub, cb) {
         const id = client.skiff;
         if (id && maySubscribe(id, client.id, sub.topic)) return cb(null, sub);
-        console.warn(`broker: refused subscription of ${id?.role ?? '?'} ${id?.name ?? '?'} to ${sub.topic}`);
+        opts.log.warn('refused a subscription', { role: id?.role, user: id?.name, client: client.id, topic: sub.topic });
         cb(null, null); // SUBACK 128 for this filter; the connection stays up
       },
     });
@@ -85,7 +87,7 @@ export class Broker {
       try {
         opts.onMessage({ topic: packet.topic, payload, clientId: client.id, identity: client.skiff });
       } catch (err) {
-        console.error(`broker: handler for ${packet.topic} failed: ${(err as Error).message}`);
+        opts.log.error('message handler failed', { topic: packet.topic, err });
       }
     });
     aedes.on('clientDisconnect', (client: SkiffClient) => {

@@ -18,7 +18,7 @@ export type Publish = (topic: string, payload: Buffer, retain: boolean) => Promi
 /** Starts the endpoints controller. */
 export function startEndpointsController(ctx: ControllerContext, publish: Publish): Controller {
   const { informers, objects } = ctx;
-  const queue = new WorkQueue('endpoints', sync);
+  const queue = new WorkQueue('endpoints', sync, ctx.log);
   /** What was last published per service key, so an unchanged set is not sent again. */
   const published = new Map<string, string>();
 

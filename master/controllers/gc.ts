@@ -14,7 +14,7 @@ const dependentKinds = ['Pod', 'ReplicaSet', 'Job'];
 export function startGarbageCollector(ctx: ControllerContext): Controller {
   const { informers, objects } = ctx;
   // Keys are `kind|namespace|name` of dependents whose owner may be gone.
-  const queue = new WorkQueue('gc', sync);
+  const queue = new WorkQueue('gc', sync, ctx.log);
 
   const ownerExists = (uid: string) => informers.hasUid(uid);
 

@@ -18,7 +18,7 @@ const recheckMs = 250;
 /** Starts the namespace controller. */
 export function startNamespaceController(ctx: ControllerContext): Controller {
   const { informers, objects } = ctx;
-  const queue = new WorkQueue('namespace', sync);
+  const queue = new WorkQueue('namespace', sync, ctx.log);
   informers.on('Namespace', (n) => {
     if (n && isTerminating(n)) queue.add(n.metadata.name);
   });

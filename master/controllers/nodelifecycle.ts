@@ -107,7 +107,7 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
   const timer = setInterval(() => {
     if (busy) return;
     busy = tick()
-      .catch((err) => console.error(`node-lifecycle: ${(err as Error).message}`))
+      .catch((err) => ctx.log.error('tick failed', { component: 'node-lifecycle', err }))
       .finally(() => (busy = undefined));
   }, tickMs);
   timer.unref();

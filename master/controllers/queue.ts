@@ -5,6 +5,8 @@
  * rate-limited queue does.
  */
 
+import type { Logger } from '../../protocol/index.js';
+
 /** Back-off bounds for failed syncs. */
 const baseDelayMs = 5;
 const maxDelayMs = 30_000;
@@ -23,6 +25,7 @@ export class WorkQueue {
   constructor(
     readonly name: string,
     private readonly sync: (key: string) => Promise<void>,
+    private readonly log: Logger,
     private readonly concurrency = 4,
   ) {}
 
@@ -73,7 +76,7 @@ export class WorkQueue {
             const n = (this.failures.get(key) ?? 0) + 1;
             this.failures.set(key, n);
             const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
-            if (n <= 3 || n % 10 === 0) console.error(`${this.name}: sync ${key} failed (attempt ${n}, retry in ${delay} ms): ${(err as Error)?.message ?? err}`);
+            if (n <= 3 || n % 10 === 0) this.log.warn('sync failed', { component: this.name, key, attempt: n, retryMs: delay, err });
             this.addAfter(key, delay);
           },
         )

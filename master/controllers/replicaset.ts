@@ -33,7 +33,7 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
 /** Starts the ReplicaSet controller. */
 export function startReplicaSetController(ctx: ControllerContext): Controller {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('replicaset', sync);
+  const queue = new WorkQueue('replicaset', sync, ctx.log);
 
   informers.on('ReplicaSet', (rs, old) => {
     const o = rs ?? old!;

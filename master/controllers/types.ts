@@ -1,4 +1,5 @@
-/** What every controller gets: typed writes, the shared cache, and the event recorder. */
+/** What every controller gets: typed writes, the shared cache, the event recorder and the logger. */
+import type { Logger } from '../../protocol/index.js';
 import type { EventRecorder } from '../events.js';
 import type { Informers } from '../informer.js';
 import type { Objects } from '../objects.js';
@@ -8,6 +9,8 @@ export interface ControllerContext {
   objects: Objects;
   informers: Informers;
   events: EventRecorder;
+  /** The master's logger (one, made at start-up). */
+  log: Logger;
 }
 
 /** A running controller. */

@@ -86,7 +86,7 @@ export class DesiredPublisher {
       if (list) list.push(p);
       else byNode.set(p.spec.nodeName, [p]);
     }
-    await Promise.all(nodes.map((n) => this.publishNode(n, byNode.get(n) ?? []).catch((err) => console.error(`desired: publishing ${n} failed: ${err.message}`))));
+    await Promise.all(nodes.map((n) => this.publishNode(n, byNode.get(n) ?? []).catch((err) => this.ctx.log.error('publishing a desired set failed', { node: n, err }))));
   }
 
   /** The desired set of a node as it stands in the cache; `bound` is the pods bound to it, if already at hand. */

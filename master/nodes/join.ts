@@ -31,7 +31,7 @@ export async function onJoinRequest(
     ctx.events.object('Node', undefined, node, 'Normal', 'Joined', `Node ${node} joined (${value.facts.arch}, ${value.facts.hostname})`);
     res = { ok: true, node, credential };
   } catch (err) {
-    console.warn(`join: ${node} refused: ${(err as Error).message}`);
+    ctx.log.warn('join refused', { node, err });
     res = { ok: false, error: toWireError(err) };
   }
   await publish(topics.joinRes(node), encode(res));

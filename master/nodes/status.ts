@@ -63,7 +63,7 @@ export class NodeStatusTracker {
 
   /** Starts the lease check (every second). */
   start(): void {
-    this.timer = setInterval(() => void this.checkLeases().catch((err) => console.error(`nodes: lease check failed: ${err.message}`)), 1000);
+    this.timer = setInterval(() => void this.checkLeases().catch((err) => this.ctx.log.error('lease check failed', { err })), 1000);
     this.timer.unref();
   }
 
@@ -104,7 +104,9 @@ export class NodeStatusTracker {
       conditions: [...(m.conditions ?? []).filter((c) => c.type !== 'Ready'), ready].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
     });
     const labels = { ...(m.labels ?? {}), ...wellKnownLabels(m) };
+    let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
     const updated = await objects.mutate<Node>('Node', undefined, node, (cur) => {
+      was = readyStatus(cur);
       cur.metadata.labels = { ...(cur.metadata.labels ?? {}), ...labels };
       // Taints the agent declares (--taints) join the ones set through the API.
       const taints = [...(cur.spec?.taints ?? [])];
@@ -117,6 +119,12 @@ export class NodeStatusTracker {
       await objects.create<Node>({ apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels }, spec: m.taints?.length ? { taints: m.taints } : {}, status: status(undefined) });
       events.object('Node', undefined, node, 'Normal', 'RegisteredNode', `Node ${node} registered`);
     }
+    if (was !== 'True') this.nodeReady(node);
+  }
+
+  /** The Ready transition's event (and so its log line), as the kubelet records it. */
+  private nodeReady(node: string): void {
+    this.ctx.events.object('Node', undefined, node, 'Normal', 'NodeReady', `Node ${node} status is now: NodeReady`);
   }
 
   /**
@@ -131,10 +139,13 @@ export class NodeStatusTracker {
     const ready = n.status.conditions?.find((c) => c.type === 'Ready');
     const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.heartbeatRefreshMs;
     if (ready?.status !== 'True' || stale) {
+      let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
       await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+        was = readyStatus(cur);
         cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' }, now, this.heartbeatRefreshMs) };
         return cur;
       });
+      if (was !== 'True') this.nodeReady(node);
     }
   }
 

@@ -110,7 +110,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
     try {
       placements = engine.schedule(pods.map(enginePod));
     } catch (err) {
-      console.error(`scheduler: engine failed: ${(err as Error).message}`);
+      ctx.log.error('engine failed', { component: 'scheduler', pods: pods.length, err });
       for (const p of pods) unschedulable.add(podKey(p));
       return;
     }
@@ -130,7 +130,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
         return cur;
       })
       .catch((err) => {
-        console.error(`scheduler: binding ${key} failed: ${(err as Error).message}`);
+        ctx.log.error('binding failed', { component: 'scheduler', pod: key, node: pl.node, err });
         return undefined;
       });
     if (!res || res.spec.nodeName !== pl.node) {

@@ -16,7 +16,7 @@ import { type Change, type WatchErrorHandler, WatchHub } from './watch-hub.js';
 export interface SqliteStoreOptions {
   /** Change history kept for watches, in revisions; older history is compacted as writes go. Default 10,000; Infinity keeps all. */
   retainRevisions?: number;
-  /** Receives whatever a watch callback throws. Default: console.error. */
+  /** Receives whatever a watch callback throws. Default: a process warning (the master passes its logger). */
   onWatchError?: WatchErrorHandler;
 }
 
@@ -69,7 +69,7 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
-    return new SqliteStore(db, retain, options.onWatchError ?? ((err) => console.error('store: a watch callback threw:', err)));
+    return new SqliteStore(db, retain, options.onWatchError ?? ((err) => process.emitWarning(`store: a watch callback threw: ${(err as Error)?.stack ?? err}`)));
   }
 
   private readonly hub: WatchHub;

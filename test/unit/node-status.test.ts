@@ -10,7 +10,7 @@ import { EventRecorder } from '../../master/events.js';
 import { NodeStatusTracker, setCondition } from '../../master/nodes/status.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { onlineStatus } from '../../edge-agent/facts.js';
-import type { Condition, Node } from '../../protocol/index.js';
+import { silentLogger, type Condition, type Node } from '../../protocol/index.js';
 import { testEngine, quietLogger } from '../helpers/cluster.js';
 import { tempDir } from '../helpers/wait.js';
 
@@ -52,7 +52,7 @@ describe('NodeStatusTracker against a real store', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const ctx = () => ({ objects: master.objects, informers: master.informers, events: new EventRecorder() });
+  const ctx = () => ({ objects: master.objects, informers: master.informers, events: new EventRecorder(silentLogger), log: silentLogger });
   const statusOf = (name: string) => onlineStatus(resolveOptions({ master: 'mqtt://127.0.0.1:1', name, dataDir: join(dir, name), address: '127.0.0.1', logger: quietLogger }), ['process']);
   const revisionOf = async (name: string) => (await master.objects.get<Node>('Node', undefined, name))?.metadata.resourceVersion;
 

@@ -48,7 +48,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
   const tickers = new Map<string, Ticker>();
   /** Scheduled times that fired and wait for their sync, per CronJob key. */
   const due = new Map<string, Date[]>();
-  const queue = new WorkQueue('cronjob', sync);
+  const queue = new WorkQueue('cronjob', sync, ctx.log);
   let stopped = false;
 
   informers.on('CronJob', (cj, old) => queue.add(cacheKey((cj ?? old)!.metadata.namespace, (cj ?? old)!.metadata.name)));

@@ -54,7 +54,7 @@ function nodeShape(n: Node | undefined): string {
 /** Starts the DaemonSet controller. */
 export function startDaemonSetController(ctx: ControllerContext): Controller {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('daemonset', sync);
+  const queue = new WorkQueue('daemonset', sync, ctx.log);
   const all = () => informers.list<DaemonSet>('DaemonSet').forEach((ds) => queue.add(cacheKey(ds.metadata.namespace, ds.metadata.name)));
 
   informers.on('DaemonSet', (ds, old) => {

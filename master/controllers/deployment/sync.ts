@@ -26,7 +26,7 @@ const strategies = { RollingUpdate: rolloutRolling, Recreate: rolloutRecreate };
 /** Starts the Deployment controller. */
 export function startDeploymentController(ctx: ControllerContext): Controller {
   const { informers } = ctx;
-  const queue = new WorkQueue('deployment', sync);
+  const queue = new WorkQueue('deployment', sync, ctx.log);
 
   informers.on('Deployment', (d, old) => {
     const o = d ?? old!;

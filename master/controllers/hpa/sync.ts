@@ -36,7 +36,7 @@ function podRequest(p: Pod, resource: 'cpu' | 'memory'): number | undefined {
 export function startHpaController(ctx: ControllerContext, opts: HpaControllerOptions): Controller {
   const { informers, objects, events } = ctx;
   const history = new Map<string, Recommendation[]>();
-  const queue = new WorkQueue('hpa', sync);
+  const queue = new WorkQueue('hpa', sync, ctx.log);
   const all = () => informers.list<HorizontalPodAutoscaler>('HorizontalPodAutoscaler').forEach((h) => queue.add(cacheKey(h.metadata.namespace, h.metadata.name)));
   informers.on('HorizontalPodAutoscaler', (h, old) => {
     const o = (h ?? old)!;

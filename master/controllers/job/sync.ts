@@ -53,7 +53,7 @@ export function podFromJob(job: Job): Pod {
 /** Starts the Job controller. */
 export function startJobController(ctx: ControllerContext, opts: JobControllerOptions = { backoffBaseMs: 10_000 }): Controller {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('job', sync);
+  const queue = new WorkQueue('job', sync, ctx.log);
 
   informers.on('Job', (j, old) => {
     const o = j ?? old!;

@@ -1,0 +1,151 @@
+/**
+ * The topic router: which part of the master handles each kind of message clients publish, in one
+ * table keyed by the parsed topic's type (as aedes' `handlers/index.js` and `api/server.ts` for verbs).
+ * The broker has already authenticated the publisher and checked the topic against its ACL.
+ * A node's messages are handled one after another, in arrival order (a status before the lease after it).
+ */
+import { decodeObject, parseTopic, type LeaseMessage, type Logger, type MetricsMessage, type NodeStatusMessage, type ParsedTopic, type PodsMessage, type RpcResponse } from '../protocol/index.js';
+import type { ApiServer } from './api/server.js';
+import type { Identity } from './broker/acl.js';
+import type { Inbound } from './broker/index.js';
+import type { MetricsStore } from './metrics.js';
+import type { AgentRpc } from './nodes/rpc.js';
+import type { NodeStatusTracker } from './nodes/status.js';
+
+/** The parts messages are handed to. */
+export interface RouteTargets {
+  api: ApiServer;
+  rpc: AgentRpc;
+  tracker: NodeStatusTracker;
+  metrics: MetricsStore;
+  /** A join request from `node` (nodes/join.ts). */
+  join(node: string, payload: Buffer): Promise<void>;
+  /** A pod status report from `node` (nodes/pods.ts). */
+  pods(node: string, m: PodsMessage): Promise<void>;
+  log: Logger;
+}
+
+/** Runs `fn` after the earlier functions queued under the same key. */
+type Serial = (key: string, fn: () => Promise<void>) => void;
+
+type TopicType = ParsedTopic['type'];
+/** The parsed topic of type T (members of ParsedTopic share one shape across several types). */
+type TopicOf<T extends TopicType> = ParsedTopic extends infer P ? (P extends { type: infer U } ? (T extends U ? P : never) : never) : never;
+type Route = (t: ParsedTopic, m: Inbound, to: RouteTargets, serial: Serial) => void;
+
+/** One table entry, its handler typed by the topic it gets. */
+function route<T extends TopicType>(type: T, fn: (t: TopicOf<T>, m: Inbound, to: RouteTargets, serial: Serial) => void): [TopicType, Route] {
+  return [type, fn as Route];
+}
+
+/** The payload as an object (msgpack or JSON); throws on anything else. */
+const decoded = <T extends object>(m: Inbound) => decodeObject<T>(m.payload).value;
+
+/** Every topic clients publish that the master handles. The others (its own publishes) are ignored. */
+const routes = new Map<TopicType, Route>([
+  route('apiReq', (_t, m, to) => void to.api.onRequest(m.clientId, m.identity, m.payload)),
+  route('apply', (_t, m, to) => void to.api.onApply(m.clientId, m.identity, m.payload)),
+  route('joinReq', (t, m, to, serial) => serial(`join/${t.node}`, () => to.join(t.node, m.payload))),
+  route('nodeStatus', (t, m, to, serial) =>
+    serial(`node/${t.node}`, async () => {
+      const status = decoded<NodeStatusMessage>(m);
+      // The Will (or a clean stop): calls waiting on that agent fail now, not at their deadline.
+      if (status.online === false) to.rpc.nodeGone(t.node);
+      await to.tracker.onStatus(t.node, status);
+    }),
+  ),
+  route('nodeLease', (t, m, to, serial) => serial(`node/${t.node}`, () => to.tracker.onLease(t.node, decoded<LeaseMessage>(m)))),
+  route('nodePods', (t, m, to, serial) => serial(`node/${t.node}`, () => to.pods(t.node, decoded<PodsMessage>(m)))),
+  route('nodeRpcRes', (t, m, to) => guarded(to.log, 'bad rpc answer', t.node, () => to.rpc.onResponse(t.node, decoded<RpcResponse>(m)))),
+  route('nodeMetrics', (t, m, to) => guarded(to.log, 'bad metrics', t.node, () => to.metrics.onNodeMetrics(t.node, decoded<MetricsMessage>(m)))),
+  route('metric', (t, m, to) => {
+    if (!to.metrics.onExternal(t.name, m.payload)) to.log.warn('external metric is not a number, ignored', { topic: m.topic });
+  }),
+]);
+
+function guarded(log: Logger, what: string, node: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.warn(what, { node, err });
+  }
+}
+
+function serialiser(log: Logger): Serial {
+  const chains = new Map<string, Promise<void>>();
+  return (key, fn) => {
+    const next = (chains.get(key) ?? Promise.resolve()).then(fn).catch((err) => log.warn('message handling failed', { key, err }));
+    chains.set(key, next);
+    void next.finally(() => chains.get(key) === next && chains.delete(key));
+  };
+}
+
+/** What the broker tells the master. */
+export interface Router {
+  message(m: Inbound): void;
+  clientGone(clientId: string, identity: Identity): void;
+}
+
+/** The router over `to`. */
+export function createRouter(to: RouteTargets): Router {
+  const serial = serialiser(to.log);
+  return {
+    message(m) {
+      const t = parseTopic(m.topic);
+      const handle = t && routes.get(t.type);
+      if (!handle) return to.log.debug('no route for a message, ignored', { topic: m.topic, client: m.clientId });
+      handle(t, m, to, serial);
+    },
+    clientGone(clientId, identity) {
+      to.api.clientGone(clientId);
+      if (identity.role === 'node') to.log.info('node disconnected', { node: identity.name, client: clientId });
+      else to.log.debug('client disconnected', { client: clientId, user: identity.name, role: identity.role });
+    },
+  };
+}
+
+/** Messages older than this many are dropped while start-up is still wiring (a reconnect storm must not grow memory). */
+const inboxLimit = 10_000;
+
+/**
+ * Holds what the broker delivers until the router is ready (the broker listens before the
+ * controllers it feeds exist), then passes everything straight through; nothing after `close`.
+ */
+export class Inbox implements Router {
+  private router?: Router;
+  private waiting: ((r: Router) => void)[] = [];
+  private closed = false;
+  private dropped = 0;
+
+  constructor(private readonly log: Logger) {}
+
+  message(m: Inbound): void {
+    this.deliver((r) => r.message(m));
+  }
+
+  clientGone(clientId: string, identity: Identity): void {
+    this.deliver((r) => r.clientGone(clientId, identity));
+  }
+
+  /** Starts routing, first what waited. */
+  open(router: Router): void {
+    if (this.closed) return;
+    this.router = router;
+    for (const fn of this.waiting.splice(0)) fn(router);
+    if (this.dropped) this.log.warn('messages dropped during start-up', { dropped: this.dropped });
+  }
+
+  /** Stops routing (shutdown): later messages are dropped. */
+  close(): void {
+    this.closed = true;
+    this.router = undefined;
+    this.waiting = [];
+  }
+
+  private deliver(fn: (r: Router) => void): void {
+    if (this.closed) return;
+    if (this.router) return fn(this.router);
+    if (this.waiting.length < inboxLimit) this.waiting.push(fn);
+    else this.dropped++;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The master's start-up steps, in the order `startMaster` (index.ts) runs them. Each acquires one
+ * thing and registers its release on the Teardown at once, so a later failure or a stop undoes it.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { createEngine } from '../core-wasm/index.js';
+import type { Engine } from '../core-wasm/types.js';
+import { skiffVersion, withFields, type Logger } from '../protocol/index.js';
+import { ApiServer } from './api/server.js';
+import { Broker } from './broker/index.js';
+import type { MasterConfig } from './config.js';
+import { startCronJobController } from './controllers/cronjob/sync.js';
+import { startDaemonSetController } from './controllers/daemonset/sync.js';
+import { startDeploymentController } from './controllers/deployment/sync.js';
+import { startEndpointsController } from './controllers/endpoints.js';
+import { startGarbageCollector } from './controllers/gc.js';
+import { startHpaController } from './controllers/hpa/sync.js';
+import { startJobController } from './controllers/job/sync.js';
+import { startNamespaceController } from './controllers/namespace.js';
+import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
+import { startReplicaSetController } from './controllers/replicaset.js';
+import type { Controller, ControllerContext } from './controllers/types.js';
+import { Credentials } from './credentials.js';
+import { announceMaster } from './discovery/announce.js';
+import { EventRecorder } from './events.js';
+import { startHttp } from './http.js';
+import { Informers } from './informer.js';
+import { MetricsStore } from './metrics.js';
+import { DesiredPublisher } from './nodes/desired.js';
+import { onJoinRequest } from './nodes/join.js';
+import { onPodsReport } from './nodes/pods.js';
+import { AgentRpc } from './nodes/rpc.js';
+import { NodeStatusTracker } from './nodes/status.js';
+import { Objects } from './objects.js';
+import { createRouter, Inbox } from './router.js';
+import { startScheduler } from './scheduler/driver.js';
+import { ServiceAdmission } from './services/allocate.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+import type { Teardown } from './teardown.js';
+
+/** Publishes from the master: QoS 1, retained or not. */
+export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Promise<void>;
+
+/** The data dir and the store in it. */
+export async function openStore(config: MasterConfig, log: Logger, down: Teardown): Promise<Store> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const storeLog = withFields(log, { component: 'store' });
+  const store = await openSqliteStore(join(config.dataDir, 'skiff.db'), { onWatchError: (err, event) => storeLog.error('a watch callback threw', { key: event.key, err }) });
+  down.add('store', () => store.close());
+  return store;
+}
+
+/** The admin and join tokens (created on first start) and node credentials. */
+export async function loadCredentials(store: Store, config: MasterConfig): Promise<Credentials> {
+  const credentials = new Credentials(store, config.dataDir);
+  await credentials.load();
+  return credentials;
+}
+
+/** Objects (with admission), the default namespace, the informers' cache and the event recorder. */
+export async function openCache(store: Store, log: Logger, down: Teardown): Promise<ControllerContext> {
+  const objects = new Objects(store);
+  objects.addAdmission(new ServiceAdmission(objects));
+  if (!(await objects.get('Namespace', undefined, 'default')))
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
+  const informers = new Informers(store, withFields(log, { component: 'informer' }));
+  await informers.start();
+  down.add('informers', () => informers.stop());
+  return { objects, informers, events: new EventRecorder(withFields(log, { component: 'events' })), log };
+}
+
+/** The scheduling engine (WebAssembly or its TS twin). */
+export function loadEngine(config: MasterConfig): Promise<Engine> {
+  return createEngine({ impl: config.engine });
+}
+
+/** The MQTT broker, listening; what it receives waits in the inbox until routing starts. */
+export async function startBroker(config: MasterConfig, credentials: Credentials, ctx: ControllerContext, down: Teardown): Promise<{ broker: Broker; inbox: Inbox; publish: Publish }> {
+  const inbox = new Inbox(ctx.log);
+  const broker = await Broker.start({
+    port: config.mqttPort,
+    host: config.mqttHost,
+    credentials,
+    log: withFields(ctx.log, { component: 'broker' }),
+    onMessage: (m) => inbox.message(m),
+    onClientGone: (clientId, identity) => inbox.clientGone(clientId, identity),
+  });
+  down.add('broker', () => broker.close());
+  ctx.events.attach((topic, payload) => void broker.publish(topic, payload, { qos: 0 }).catch(() => undefined));
+  const publish: Publish = (topic, payload, retain = false) => broker.publish(topic, payload, { qos: 1, retain });
+  return { broker, inbox, publish };
+}
+
+/** The request/response API and the master → agent calls it makes. */
+export function startApi(ctx: ControllerContext, credentials: Credentials, broker: Broker, publish: Publish, down: Teardown): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
+  const rpc = new AgentRpc((t, p) => publish(t, p));
+  const metrics = new MetricsStore();
+  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker) };
+  const api = new ApiServer(deps, (t, p) => publish(t, p));
+  down.add('api', () => api.close());
+  return { api, rpc, metrics };
+}
+
+/**
+ * Takes the lead. One master today, so it leads from the start; with several (etcd), this is where
+ * the election waits and where losing the lease stops the controllers.
+ */
+export function lead(log: Logger): void {
+  log.info('leading', { identity: hostname() });
+}
+
+/** The parts that act on the cluster: controllers, the scheduler, node tracking and desired sets. */
+export function startControllers(
+  ctx: ControllerContext,
+  config: MasterConfig,
+  engine: Engine,
+  deps: { publish: Publish; metrics: MetricsStore },
+  down: Teardown,
+): { controllers: Controller[]; tracker: NodeStatusTracker; desired: DesiredPublisher } {
+  const { publish, metrics } = deps;
+  const tracker = new NodeStatusTracker({ ...ctx, log: withFields(ctx.log, { component: 'nodes' }) }, config.nodeMonitorGraceMs);
+  const desired = new DesiredPublisher({ ...ctx, log: withFields(ctx.log, { component: 'desired' }) }, publish);
+  const controllers: Controller[] = [];
+  down.add('controllers', () => {
+    for (const c of controllers) c.stop();
+    tracker.stop();
+    desired.stop();
+  });
+  controllers.push(
+    startGarbageCollector(ctx),
+    startReplicaSetController(ctx),
+    startDeploymentController(ctx),
+    startNodeLifecycleController(ctx, { podEvictionTimeoutMs: config.podEvictionTimeoutMs }),
+    startEndpointsController(ctx, publish),
+    startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
+    startDaemonSetController(ctx),
+    startCronJobController(ctx),
+    startHpaController(ctx, { metrics, syncPeriodMs: config.hpaSyncPeriodMs }),
+    startNamespaceController(ctx),
+    startScheduler(ctx, engine),
+  );
+  desired.start();
+  tracker.start();
+  return { controllers, tracker, desired };
+}
+
+/** Routes what the broker received (and what waited) to the API, the node handlers and the metrics. */
+export function startRouting(
+  ctx: ControllerContext,
+  inbox: Inbox,
+  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: NodeStatusTracker; credentials: Credentials; publish: Publish },
+  down: Teardown,
+): void {
+  const { api, rpc, metrics, tracker, credentials, publish } = parts;
+  const nodesLog = withFields(ctx.log, { component: 'nodes' });
+  const nodeCtx = { ...ctx, log: nodesLog };
+  inbox.open(
+    createRouter({
+      api,
+      rpc,
+      tracker,
+      metrics,
+      join: (node, payload) => onJoinRequest(nodeCtx, credentials, publish, node, payload),
+      pods: (node, m) => onPodsReport(nodeCtx, node, m),
+      log: withFields(ctx.log, { component: 'router' }),
+    }),
+  );
+  down.add('routing', () => inbox.close());
+}
+
+/** /healthz, /readyz and /metrics; none with `--http-port -1`. */
+export async function serveHttp(
+  config: MasterConfig,
+  src: Parameters<typeof startHttp>[2],
+  down: Teardown,
+): Promise<{ server: Server; port: number } | undefined> {
+  if (config.httpPort < 0) return undefined;
+  const http = await startHttp(config.httpPort, config.httpHost, src);
+  down.add('http', async () => {
+    const closed = new Promise<void>((r) => http.server.close(() => r()));
+    http.server.closeAllConnections();
+    await closed;
+  });
+  return http;
+}
+
+/** DATA_DIR/config.json: the server URL and admin token for the CLI (written atomically, 0600). */
+export function writeClientConfig(config: MasterConfig, url: string, credentials: Credentials): void {
+  const clientConfig = JSON.stringify({ server: url, user: 'admin', token: credentials.adminToken }, null, 2) + '\n';
+  writeFileSync(join(config.dataDir, 'config.json.tmp'), clientConfig, { mode: 0o600 });
+  renameSync(join(config.dataDir, 'config.json.tmp'), join(config.dataDir, 'config.json'));
+}
+
+/** Announces the MQTT listener on the LAN (mDNS), after it listens: an agent that finds it connects at once. */
+export function announce(config: MasterConfig, mqttPort: number, log: Logger, down: Teardown): void {
+  if (!config.mdns) return;
+  const mdnsLog = withFields(log, { component: 'mdns' });
+  const mdns = announceMaster({ mqttPort, bind: config.mqttHost, version: skiffVersion() }, (m) => mdnsLog.warn(m));
+  if (mdns) down.add('mdns', () => mdns.stop());
+}
