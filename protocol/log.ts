@@ -35,12 +35,11 @@ export function withFields(log: Logger, fields: LogFields): Logger {
   };
 }
 
-/** Printed as `key=value`, quoted as JSON when it holds spaces, quotes or `=` (logfmt's rule). */
+/** `key=value`: a string quoted as JSON when it holds spaces, quotes or `=` (logfmt's rule); an error as its message; anything else as JSON. */
 function fieldValue(v: unknown): string {
-  if (v instanceof Error) v = v.message;
-  else if (typeof v === 'object' && v !== null && typeof (v as { message?: unknown }).message === 'string') v = (v as { message: string }).message;
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-  return s === '' || /[\s"=]/.test(s) ? JSON.stringify(s) : s;
+  if (typeof v === 'object' && v !== null && typeof (v as { message?: unknown }).message === 'string') v = (v as { message: string }).message;
+  if (typeof v !== 'string') return JSON.stringify(v) ?? String(v);
+  return v === '' || /[\s"=]/.test(v) ? JSON.stringify(v) : v;
 }
 
 /**

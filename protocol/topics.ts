@@ -63,7 +63,14 @@ export type ParsedTopic =
   | { type: 'events' }
   | { type: 'metric'; name: string };
 
-const nodeLeaves = { status: 'nodeStatus', lease: 'nodeLease', desired: 'nodeDesired', pods: 'nodePods', metrics: 'nodeMetrics' } as const;
+/** The last level of a node topic → its type (a Map: a topic level is the client's string, never a property name). */
+const nodeLeaves = new Map<string, 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics'>([
+  ['status', 'nodeStatus'],
+  ['lease', 'nodeLease'],
+  ['desired', 'nodeDesired'],
+  ['pods', 'nodePods'],
+  ['metrics', 'nodeMetrics'],
+]);
 
 /** Parses a topic of the tree; undefined for anything else. */
 export function parseTopic(topic: string): ParsedTopic | undefined {
@@ -72,7 +79,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (p.some((s) => s.length === 0)) return undefined;
   switch (p[0]) {
     case 'nodes':
-      if (p.length === 3 && p[2] in nodeLeaves) return { type: nodeLeaves[p[2] as keyof typeof nodeLeaves], node: p[1] };
+      if (p.length === 3 && nodeLeaves.has(p[2])) return { type: nodeLeaves.get(p[2])!, node: p[1] };
       if (p.length === 5 && p[2] === 'rpc' && (p[4] === 'req' || p[4] === 'res'))
         return { type: p[4] === 'req' ? 'nodeRpcReq' : 'nodeRpcRes', node: p[1], id: p[3] };
       return undefined;

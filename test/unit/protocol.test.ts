@@ -10,7 +10,7 @@ describe('topics', () => {
     expect(parseTopic(topics.apply)).toEqual({ type: 'apply' });
     expect(parseTopic(topics.joinReq('pi-2'))).toEqual({ type: 'joinReq', node: 'pi-2' });
   });
-  it.each(['skiff/v1/nodes/pi/unknown', 'skiff/v1/nodes//status', 'other/v1/apply', 'skiff/v1/api/x', 'skiff/v1/apply/extra', 'skiff/v2/apply'])('rejects %s', (t) => {
+  it.each(['skiff/v1/nodes/pi/unknown', 'skiff/v1/nodes/pi/constructor', 'skiff/v1/nodes/pi/__proto__', 'skiff/v1/nodes/pi/toString', 'skiff/v1/nodes//status', 'other/v1/apply', 'skiff/v1/api/x', 'skiff/v1/apply/extra', 'skiff/v2/apply'])('rejects %s', (t) => {
     expect(parseTopic(t)).toBeUndefined();
   });
 });
