@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SkiffError } from '../protocol/index.js';
+import { SkiffError, durationFlag } from '../protocol/index.js';
 import type { Connection } from './types.js';
 
 /** Defaults: a master on this machine, the admin user, answers within 10 s. */
@@ -56,14 +56,6 @@ export function readConfig(path: string, explicit: boolean): ClientConfig {
   return c as ClientConfig;
 }
 
-/** Parses a duration such as `10s`, `500ms`, `2m` or a bare number of seconds, to ms. */
-export function parseDuration(s: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${flag}: must be a duration such as 10s, 500ms or 2m, got "${s}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
-  return Math.round(Number(m[1]) * unit);
-}
-
 /** Resolves flags, environment and config file into one connection. */
 export function resolveConnection(flags: ConnectionFlags, env: Record<string, string | undefined>): Connection {
   const explicit = flags.config ?? env.SKIFF_CONFIG;
@@ -75,6 +67,6 @@ export function resolveConnection(flags: ConnectionFlags, env: Record<string, st
     server,
     user: flags.user ?? env.SKIFF_USER ?? file.user ?? defaults.user,
     token: flags.token ?? env.SKIFF_TOKEN ?? file.token,
-    timeoutMs: flags['request-timeout'] !== undefined ? parseDuration(flags['request-timeout'], '--request-timeout') : defaults.timeoutMs,
+    timeoutMs: flags['request-timeout'] !== undefined ? durationFlag('--request-timeout', flags['request-timeout']) : defaults.timeoutMs,
   };
 }

@@ -94,14 +94,6 @@ export function defaultAddress(): string {
   return '127.0.0.1';
 }
 
-/** Parses `2s`, `500ms`, `1m`, `1h` or a bare number of seconds into milliseconds; undefined if malformed. */
-export function parseDurationMs(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
-}
-
 function fail(field: string, rule: string, got?: unknown): never {
   throw new SkiffError('SKIFF_ERR_VALIDATION', `${field}: ${rule}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`, [{ field, rule }]);
 }

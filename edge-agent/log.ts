@@ -3,9 +3,9 @@
  * same line shape as the master's text logs (protocol/log.ts). No pino here: the agent must start
  * fast on a Pi and run on Node 18 (see docs/operations.md, "Logs").
  */
-import { formatLogLine, logLevels, type LogLevel, type Logger } from '../protocol/index.js';
+import { formatLogLine, logLevels, type LogLevel, type Logger } from '../protocol/log.js';
 
-export type { Logger } from '../protocol/index.js';
+export type { Logger } from '../protocol/log.js';
 
 const rank = (l: LogLevel) => logLevels.indexOf(l);
 const isLevel = (s: string | undefined): s is LogLevel => (logLevels as readonly string[]).includes(s ?? '');

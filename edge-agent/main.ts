@@ -6,7 +6,8 @@
  * Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 on bad arguments or a failed join.
  */
 import { SkiffError } from '../protocol/errors.js';
-import { parseDurationMs, type AgentOptions } from './config.js';
+import { parseDuration } from '../protocol/duration.js';
+import { type AgentOptions } from './config.js';
 import { startAgent } from './agent.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -71,12 +72,12 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; optio
     }
   }
   if (v['--lease-interval'] !== undefined) {
-    const ms = parseDurationMs(v['--lease-interval']);
+    const ms = parseDuration(v['--lease-interval']);
     if (!ms) throw new UsageError(`--lease-interval must be a duration like 2s or 500ms, got "${v['--lease-interval']}"`);
     options.leaseIntervalMs = ms;
   }
   if (v['--discovery-timeout'] !== undefined) {
-    const ms = parseDurationMs(v['--discovery-timeout']);
+    const ms = parseDuration(v['--discovery-timeout']);
     if (!ms) throw new UsageError(`--discovery-timeout must be a duration like 10s or 500ms, got "${v['--discovery-timeout']}"`);
     options.discoveryTimeoutMs = ms;
   }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SkiffError, logLevels, parseDuration } from '../protocol/index.js';
+import { SkiffError, durationFlag, logLevels } from '../protocol/index.js';
 import { defaultDataDir, type MasterConfig } from './config.js';
 import { startMaster } from './index.js';
 
@@ -45,10 +45,7 @@ function oneOf<T extends string>(flag: string, v: string | undefined, values: re
 }
 
 function duration(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const ms = parseDuration(v);
-  if (ms === undefined) fail(`--${flag}: must be a duration such as 500ms, 10s or 5m, got "${v}"`);
-  return ms;
+  return v === undefined ? undefined : durationFlag(`--${flag}`, v);
 }
 
 /** Parses `skiff master` flags into a partial config. */

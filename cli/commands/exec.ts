@@ -1,7 +1,6 @@
 /** `skiff exec POD [-c CONTAINER] [--timeout DUR] -- CMD [ARGS...]`: non-interactive, like `kubectl exec` without -i/-t. */
-import { SkiffError } from '../../protocol/index.js';
+import { SkiffError, durationFlag } from '../../protocol/index.js';
 import { namespaceOption, str, type Command } from '../args.js';
-import { parseDuration } from '../config.js';
 import { defaultNamespace } from '../target.js';
 
 /** What the exec stream ends with: the command's exit code (and the signal that ended it, if one did). */
@@ -39,7 +38,7 @@ Flags:
     if (!target) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'skiff exec: a pod name is required, e.g. "skiff exec web-7d9c-x2x1 -- ls"');
     if (command.length === 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'skiff exec: a command is required after --, e.g. "skiff exec POD -- ls"');
     const timeout = str(values, 'timeout');
-    const timeoutMs = timeout !== undefined ? parseDuration(timeout, '--timeout') : undefined;
+    const timeoutMs = timeout !== undefined ? durationFlag('--timeout', timeout) : undefined;
     if (timeoutMs !== undefined && timeoutMs <= 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `--timeout: must be longer than 0, got "${timeout}"`);
     const container = str(values, 'container');
     const params = {

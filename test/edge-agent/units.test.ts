@@ -1,6 +1,6 @@
 /** Pure pieces of the agent, table-driven: back-off, CLI parsing, /proc parsing, log tails, names, desired checks. */
 import { describe, expect, it, vi } from 'vitest';
-import { dnsSafeName, parseDurationMs } from '../../edge-agent/config.js';
+import { dnsSafeName } from '../../edge-agent/config.js';
 import { checkDesired } from '../../edge-agent/desired.js';
 import { allocatableOf, capacityOf } from '../../edge-agent/facts.js';
 import { main, parseArgs } from '../../edge-agent/main.js';
@@ -65,9 +65,6 @@ describe('small parsers', () => {
   it.each([
     ['My_Pi.Local', 'my-pi.local'], ['--x--', 'x'], ['ÄÖ', 'node'], ['raspberrypi', 'raspberrypi'],
   ])('dnsSafeName(%s) = %s', (h, want) => expect(dnsSafeName(h)).toBe(want));
-  it.each([
-    ['2s', 2000], ['500ms', 500], ['1m', 60_000], ['3', 3000], ['1.5s', 1500], ['x', undefined], ['-1s', undefined],
-  ])('parseDurationMs(%s) = %s', (s, want) => expect(parseDurationMs(s)).toBe(want));
   it.each([
     ['a\nb\nc\n', 2, 'b\nc\n'], ['a\nb\nc', 1, 'c'], ['a\n', 5, 'a\n'], ['a\nb\n', 0, ''], ['x', undefined, 'x'],
   ])('tail(%j, %s)', (text, n, want) => expect(tail(text, n)).toBe(want));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytes, cpuMilli, decode, decodeObject, encode, formatBytes, formatCpu, matchesRequirements, parseDuration, parseSelector, parseTopic, topics, SkiffError } from '../../protocol/index.js';
+import { bytes, cpuMilli, decode, decodeObject, encode, formatBytes, formatCpu, matchesRequirements, parseDuration, durationFlag, parseSelector, parseTopic, topics, SkiffError } from '../../protocol/index.js';
 
 describe('topics', () => {
   it('parses what it builds', () => {
@@ -76,13 +76,41 @@ describe('selectors', () => {
   });
 });
 
-describe('durations', () => {
+describe('durations (Go time.ParseDuration grammar; a bare number is seconds)', () => {
   it.each([
     ['500ms', 500],
     ['10s', 10_000],
     ['1m30s', 90_000],
+    ['1h30m', 5_400_000],
+    ['2h45m30.5s', 9_930_500],
+    ['1.5s', 1500],
+    ['1.1s', 1100],
+    ['.5s', 500],
+    ['1.s', 1000],
+    ['1.5h', 5_400_000],
+    ['300us', 0.3],
+    ['300µs', 0.3],
+    ['300μs', 0.3],
+    ['1500ns', 0.0015],
+    ['1ms500us', 1.5],
+    ['0s', 0],
+    ['0', 0],
     ['2', 2000],
+    ['2.5', 2500],
+    [' 10s ', 10_000],
+    ['+5s', 5000],
     ['1h', 3_600_000],
-  ])('%s', (s, ms) => expect(parseDuration(s)).toBe(ms));
-  it('refuses junk', () => expect(parseDuration('ten seconds')).toBeUndefined());
+  ])('%s → %s ms', (s, ms) => expect(parseDuration(s)).toBe(ms));
+  it.each(['ten seconds', '', 's', '.s', '1x', '1 s', '-1s', '1s-', '1h30', '1S', '1e3s', 'NaNs', '1sm', '1d', '9'.repeat(400) + 's'])('refuses %j', (s) =>
+    expect(parseDuration(s)).toBeUndefined(),
+  );
+  it('numbers are seconds', () => {
+    expect(parseDuration(1.5)).toBe(1500);
+    expect(parseDuration(-1)).toBeUndefined();
+    expect(parseDuration(Infinity)).toBeUndefined();
+  });
+  it('durationFlag names the flag and the rule', () => {
+    expect(durationFlag('--timeout', '1h30m')).toBe(5_400_000);
+    expect(() => durationFlag('--timeout', '90 s')).toThrow('--timeout: must be a duration such as 500ms, 10s or 1h30m, got "90 s"');
+  });
 });
