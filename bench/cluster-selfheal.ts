@@ -159,10 +159,8 @@ export async function listNodes(api: Api): Promise<Node[]> {
   return (await api.request<{ items: Node[] }>('list', { kind: 'Node' })).items;
 }
 
-/** The Ready condition's status of a node. */
-export function readyOf(n: Node | undefined): string | undefined {
-  return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-}
+/** The Ready condition's status of a node (protocol's one definition, under the name the benches and e2e tests use). */
+export { readyStatus as readyOf } from '../protocol/index.js';
 
 /** Running with every container ready. */
 export function runningReady(p: Pod): boolean {

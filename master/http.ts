@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Pod, Node } from '../protocol/index.js';
+import { isReady, type Pod, type Node } from '../protocol/index.js';
 import type { Informers } from './informer.js';
 
 /** Figures the metrics endpoint reads. */
@@ -21,7 +21,7 @@ export function renderMetrics(src: MetricsSource): string {
   const nodes = src.informers.list<Node>('Node');
   const phases = new Map<string, number>();
   for (const p of pods) phases.set(p.status?.phase ?? 'Pending', (phases.get(p.status?.phase ?? 'Pending') ?? 0) + 1);
-  const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  const ready = nodes.filter(isReady).length;
   const api = src.apiCounters();
   const lines = [
     '# HELP skiff_nodes Nodes by readiness.',

@@ -18,3 +18,4 @@ export { scalableKinds, type HorizontalPodAutoscaler, type MetricSpec, type Metr
 export * from './duration.js';
 export * from './version.js';
 export * from './log.js';
+export * from './conditions.js';

@@ -2,7 +2,7 @@
  * The table columns of `skiff get`, per kind, as kubectl prints them. One printer per kind in a
  * registry; kinds without one get NAME AGE.
  */
-import { formatSelector, type KObject } from '../../protocol/index.js';
+import { formatSelector, readyStatus, type KObject } from '../../protocol/index.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
 import { workloadPrinters } from './workload-columns.js';
@@ -111,8 +111,8 @@ function externalIP(o: KObject): string {
 
 /** STATUS of a node: its Ready condition (Ready, NotReady, Unknown), `,SchedulingDisabled` when cordoned. */
 export function nodeStatus(o: KObject): string {
-  const ready = (o.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
-  const s = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  const ready = readyStatus(o);
+  const s = ready === 'True' ? 'Ready' : ready === 'False' ? 'NotReady' : 'Unknown';
   return o.spec?.unschedulable ? `${s},SchedulingDisabled` : s;
 }
 

@@ -1,5 +1,5 @@
 /** The pod columns kubectl derives rather than reads: STATUS, READY, RESTARTS (printPod in kubectl). */
-import type { ContainerStatus, KObject } from '../../protocol/index.js';
+import { isReady, type ContainerStatus, type KObject } from '../../protocol/index.js';
 import { age } from './age.js';
 
 /**
@@ -20,14 +20,9 @@ export function podStatus(pod: KObject): string {
     else if (statuses[i].ready && s.running) hasRunning = true;
   }
   // A pod whose last container completed but another still runs is Running (or NotReady), as in kubectl.
-  if (reason === 'Completed' && hasRunning) reason = isPodReady(pod) ? 'Running' : 'NotReady';
+  if (reason === 'Completed' && hasRunning) reason = isReady(pod) ? 'Running' : 'NotReady';
   if (pod.metadata.deletionTimestamp) reason = st.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
   return reason;
-}
-
-/** True when the pod's Ready condition is True. */
-export function isPodReady(pod: KObject): boolean {
-  return (pod.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
 }
 
 /** READY: running-and-ready containers / containers in the spec. */

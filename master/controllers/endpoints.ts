@@ -6,7 +6,7 @@
  * fresh broker's retained store is filled again.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { encode, matchesSelector, topics, type Endpoints, type EndpointSubset, type Node, type Pod, type Service } from '../../protocol/index.js';
+import { encode, matchesSelector, readyStatus, topics, type Endpoints, type EndpointSubset, type Node, type Pod, type Service } from '../../protocol/index.js';
 import { cacheKey } from '../informer.js';
 import { endpointsOf, hasSelector, messageFromEndpoints } from '../services/endpoints.js';
 import { WorkQueue } from './queue.js';
@@ -34,7 +34,7 @@ export function startEndpointsController(ctx: ControllerContext, publish: Publis
   // A node's readiness or address changes the endpoints of every service with a pod there.
   informers.on('Node', (n, old) => {
     const name = (n ?? old)!.metadata.name;
-    const nodeFacts = (x: typeof n) => JSON.stringify([x?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status, x?.status?.addresses]);
+    const nodeFacts = (x: typeof n) => JSON.stringify([readyStatus(x), x?.status?.addresses]);
     if (n && old && nodeFacts(n) === nodeFacts(old)) return;
     for (const p of informers.list<Pod>('Pod')) if (p.spec.nodeName === name) for (const s of servicesSelecting(p)) queue.add(cacheKey(s.metadata.namespace, s.metadata.name));
   });

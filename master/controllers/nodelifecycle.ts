@@ -10,7 +10,7 @@
  *   back its desired set no longer has the pod and it stops it), so the ReplicaSet replaces it;
  * - a terminating pod on a node that is not Ready is removed after its grace period.
  */
-import type { Node, Pod, Taint, Toleration } from '../../protocol/index.js';
+import { isReady, type Node, type Pod, type Taint, type Toleration } from '../../protocol/index.js';
 import { isFinished } from './pods.js';
 import type { Controller, ControllerContext } from './types.js';
 
@@ -19,10 +19,6 @@ export const unreachableTaint = 'node.skiff.io/unreachable';
 
 /** How often the controller looks at nodes and pods (taint times are in seconds). */
 const tickMs = 500;
-
-function ready(n: Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
 
 /** Does a toleration match a taint (core/v1 semantics)? */
 export function tolerates(t: Toleration, taint: Taint): boolean {
@@ -63,16 +59,16 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
     for (const n of informers.list<Node>('Node')) {
       const name = n.metadata.name;
       const tainted = n.spec?.taints?.some((t) => t.key === unreachableTaint) ?? false;
-      if (!ready(n) && !tainted) {
+      if (!isReady(n) && !tainted) {
         await objects.mutate<Node>('Node', undefined, name, (cur) => {
-          if (ready(cur) || cur.spec?.taints?.some((t) => t.key === unreachableTaint)) return undefined;
+          if (isReady(cur) || cur.spec?.taints?.some((t) => t.key === unreachableTaint)) return undefined;
           cur.spec = { ...(cur.spec ?? {}), taints: [...(cur.spec?.taints ?? []), { key: unreachableTaint, effect: 'NoExecute', timeAdded: new Date().toISOString() }] };
           return cur;
         });
         events.object('Node', undefined, name, 'Warning', 'NodeUnreachable', `Node ${name} is unreachable: tainted ${unreachableTaint}:NoExecute`);
-      } else if (ready(n) && tainted) {
+      } else if (isReady(n) && tainted) {
         await objects.mutate<Node>('Node', undefined, name, (cur) => {
-          if (!ready(cur)) return undefined;
+          if (!isReady(cur)) return undefined;
           const taints = (cur.spec?.taints ?? []).filter((t) => t.key !== unreachableTaint);
           cur.spec = { ...(cur.spec ?? {}), taints };
           if (taints.length === 0) delete cur.spec.taints;
@@ -92,14 +88,14 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
       }
       if (p.metadata.deletionTimestamp) {
         const grace = (p.spec.terminationGracePeriodSeconds ?? 30) * 1000;
-        if (!ready(node) && Date.parse(p.metadata.deletionTimestamp) + grace <= now)
+        if (!isReady(node) && Date.parse(p.metadata.deletionTimestamp) + grace <= now)
           await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
         continue;
       }
       const at = evictionTime(p, node.spec?.taints ?? [], opts.podEvictionTimeoutMs);
       if (at > now) continue;
       events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'TaintManagerEviction', `Evicting pod ${p.metadata.namespace}/${p.metadata.name} from ${node.metadata.name}`);
-      if (ready(node)) await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch(() => undefined);
+      if (isReady(node)) await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch(() => undefined);
       else await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
     }
   }

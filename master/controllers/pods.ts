@@ -1,5 +1,5 @@
 /** Small facts about pods and owners that several controllers share. */
-import type { KObject, OwnerReference, Pod } from '../../protocol/index.js';
+import { isReady, readyCondition, type KObject, type OwnerReference, type Pod } from '../../protocol/index.js';
 
 /** The controlling owner reference, if any. */
 export function controllerOf(o: KObject): OwnerReference | undefined {
@@ -26,15 +26,10 @@ export function isActive(p: Pod): boolean {
   return !isTerminating(p) && !isFinished(p);
 }
 
-/** The pod's Ready condition is True. */
-export function isReady(p: Pod): boolean {
-  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
 /** Ready for at least minReadySeconds at `now` (Kubernetes' "available"). */
 export function isAvailable(p: Pod, minReadySeconds: number, now = Date.now()): boolean {
-  const c = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
-  if (!c) return false;
+  const c = readyCondition(p);
+  if (c?.status !== 'True') return false;
   if (minReadySeconds <= 0 || !c.lastTransitionTime) return true;
   return Date.parse(c.lastTransitionTime) + minReadySeconds * 1000 <= now;
 }

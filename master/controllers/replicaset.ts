@@ -2,10 +2,10 @@
  * The ReplicaSet controller: keeps `spec.replicas` active pods matching the selector, adopting orphans
  * and creating or deleting pods; keeps status (replicas, ready, available, observedGeneration).
  */
-import { matchesSelector, type KObject, type Pod, type ReplicaSet } from '../../protocol/index.js';
+import { isReady, matchesSelector, type KObject, type Pod, type ReplicaSet } from '../../protocol/index.js';
 import { cacheKey } from '../informer.js';
 import { WorkQueue } from './queue.js';
-import { controllerOf, controllerRef, deletionOrder, isActive, isAvailable, isReady, isTerminating } from './pods.js';
+import { controllerOf, controllerRef, deletionOrder, isActive, isAvailable, isTerminating } from './pods.js';
 import type { Controller, ControllerContext } from './types.js';
 
 /** At most this many pod creations or deletions per sync (Kubernetes' burstReplicas). */

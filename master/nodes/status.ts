@@ -4,7 +4,7 @@
  * (`online: false`) and missing leases (after `nodeMonitorGraceMs`) turn Ready to Unknown.
  * Eviction and taints on unreachable nodes are the node lifecycle controller's job.
  */
-import { type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
+import { readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
 
 /** Labels every node carries, as Kubernetes sets them. */
@@ -42,10 +42,8 @@ export function setCondition(conditions: Condition[] | undefined, c: Condition, 
   return list;
 }
 
-/** The Ready condition's status of a node. */
-export function readyStatus(n: Node | undefined): Condition['status'] | undefined {
-  return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-}
+/** The Ready condition of a node whose agent reports (status or lease). */
+const agentReady: Condition = { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' };
 
 /** Tracks node status and leases. */
 export class NodeStatusTracker {
@@ -86,7 +84,6 @@ export class NodeStatusTracker {
     }
     const now = Date.now();
     this.lastSeen.set(node, now);
-    const ready: Condition = { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' };
     const status = (cur: Node | undefined): Node['status'] => ({
       ...(cur?.status ?? {}),
       capacity: m.capacity ?? cur?.status?.capacity,
@@ -101,7 +98,7 @@ export class NodeStatusTracker {
         runtimes: m.runtimes ?? ['process'],
         nodeVersion: m.facts?.nodeVersion,
       },
-      conditions: [...(m.conditions ?? []).filter((c) => c.type !== 'Ready'), ready].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
+      conditions: [...(m.conditions ?? []).filter((c) => c.type !== agentReady.type), agentReady].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
     });
     const labels = { ...(m.labels ?? {}), ...wellKnownLabels(m) };
     let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
@@ -136,13 +133,13 @@ export class NodeStatusTracker {
     this.lastSeen.set(node, now);
     const n = this.ctx.informers.get<Node>('Node', undefined, node);
     if (!n?.status?.capacity) return;
-    const ready = n.status.conditions?.find((c) => c.type === 'Ready');
+    const ready = readyCondition(n);
     const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.heartbeatRefreshMs;
     if (ready?.status !== 'True' || stale) {
       let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
       await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
         was = readyStatus(cur);
-        cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' }, now, this.heartbeatRefreshMs) };
+        cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, agentReady, now, this.heartbeatRefreshMs) };
         return cur;
       });
       if (was !== 'True') this.nodeReady(node);

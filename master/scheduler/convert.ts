@@ -1,20 +1,15 @@
 /** Converts Kubernetes-shaped Pods and Nodes into the engine's integer records (core-wasm/types.ts). */
-import { bytes, cpuMilli, type Node, type Pod, type Taint } from '../../protocol/index.js';
+import { bytes, cpuMilli, isReady, type Node, type Pod, type Taint } from '../../protocol/index.js';
 import type { EngineNode, EnginePod } from '../../core-wasm/types.js';
 
 /** The taint Kubernetes puts on a node that is not Ready (scheduling side). */
 export const notReadyTaint: Taint = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
 
-/** True when the node's Ready condition is True. */
-export function nodeReady(n: Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
 /** The engine's view of a node: allocatable in integer units, labels, taints (plus not-ready), runtimes. */
 export function engineNode(n: Node): EngineNode {
   const a = n.status?.allocatable;
   const taints = [...(n.spec?.taints ?? [])];
-  if (!nodeReady(n)) taints.push(notReadyTaint);
+  if (!isReady(n)) taints.push(notReadyTaint);
   return {
     name: n.metadata.name,
     allocatable: {

@@ -5,7 +5,7 @@
  * controller rule plus the node check its node lifecycle controller achieves by marking pods NotReady.
  * The address is the node's (process pods share the host network); the port is the pod's target port.
  */
-import { matchesSelector, type EndpointAddress, type Endpoints, type EndpointSubset, type Node, type Pod, type Service, type ServiceMessage, type ServicePort } from '../../protocol/index.js';
+import { isReady, matchesSelector, type EndpointAddress, type Endpoints, type EndpointSubset, type Node, type Pod, type Service, type ServiceMessage, type ServicePort } from '../../protocol/index.js';
 
 /** The pod annotation that sets an endpoint's balancer weight (0..65535, default 1). */
 export const weightAnnotation = 'service.skiff.io/weight';
@@ -28,9 +28,6 @@ export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined
     }
   return undefined;
 }
-
-const condTrue = (o: { status?: { conditions?: { type: string; status: string }[] } } | undefined) =>
-  o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** The address of a pod's node: its InternalIP, else what the pod reports. */
 function addressOf(pod: Pod, node: Node | undefined): string | undefined {
@@ -60,7 +57,7 @@ export function endpointsOf(svc: Service, pods: Pod[], nodeOf: (name: string) =>
       if (n) ports[sp.name ?? ''] = n;
     }
     if (Object.keys(ports).length === 0) continue;
-    const ready = condTrue(pod) && condTrue(node) && pod.status?.phase === 'Running';
+    const ready = isReady(pod) && isReady(node) && pod.status?.phase === 'Running';
     const weight = weightOf(pod);
     if (ready) message.endpoints.push({ address, node: pod.spec.nodeName!, pod: pod.metadata.name, ready: true, ports, ...(weight !== undefined ? { weight } : {}) });
     // Endpoints: addresses with the same resolved ports share a subset, as Kubernetes' repacking does.

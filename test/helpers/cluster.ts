@@ -5,7 +5,7 @@ import { startMaster, type Master } from '../../master/index.js';
 import { startAgent, type Agent } from '../../edge-agent/index.js';
 import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
-import type { KObject, Node, Pod } from '../../protocol/index.js';
+import { isReady, type KObject, type Node, type Pod } from '../../protocol/index.js';
 import { eventually, tempDir } from './wait.js';
 
 /** The engine the in-process masters use: SKIFF_TEST_ENGINE=reference runs the suite on the TS twin. */
@@ -59,7 +59,7 @@ export async function startCluster(
         ...agentOptions,
       });
       agents.push(agent);
-      await eventually(async () => (await list<Node>('Node')).find((n) => n.metadata.name === name && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), `node ${name} Ready`);
+      await eventually(async () => (await list<Node>('Node')).find((n) => n.metadata.name === name && isReady(n)), `node ${name} Ready`);
       return agent;
     },
     pods: (selector) => list<Pod>('Pod', selector),

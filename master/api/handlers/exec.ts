@@ -3,8 +3,7 @@
  * its output as `{chunk, stream}`, then `{result: {exitCode}}`, then `done`. Non-interactive (no stdin, no
  * TTY). The client's cancel (or its disconnect) cancels the RPC, and the agent kills the command.
  */
-import { Checker, SkiffError, type ApiRequest, type Node, type Pod } from '../../../protocol/index.js';
-import { readyStatus } from '../../nodes/status.js';
+import { Checker, SkiffError, readyStatus, type ApiRequest, type Node, type Pod } from '../../../protocol/index.js';
 import { badRequest, target } from '../params.js';
 import { STREAMING, type ApiCall, type ApiContext } from '../types.js';
 

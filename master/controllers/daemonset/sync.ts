@@ -5,10 +5,9 @@
  * Template changes roll out node by node within maxUnavailable (RollingUpdate) or wait for the user to
  * delete pods (OnDelete). Status: desired/current/misscheduled/ready/available/updated counts.
  */
-import type { DaemonSet, Node, Pod } from '../../../protocol/index.js';
+import { readyStatus, type DaemonSet, type Node, type Pod } from '../../../protocol/index.js';
 import { cacheKey } from '../../informer.js';
 import { templateHash } from '../deployment/hash.js';
-import { readyStatus } from '../../nodes/status.js';
 import { WorkQueue } from '../queue.js';
 import { controllerOf, controllerRef, isActive, isAvailable, isFinished, isTerminating } from '../pods.js';
 import type { Controller, ControllerContext } from '../types.js';

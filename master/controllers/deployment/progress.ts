@@ -4,8 +4,8 @@
  * the progress deadline, and the `rollout status` reading of a Deployment (kubectl's
  * DeploymentStatusViewer).
  */
-import type { Condition, Deployment } from '../../../protocol/index.js';
-import { isAvailable, isReady } from '../pods.js';
+import { isReady, readyCondition, type Condition, type Deployment } from '../../../protocol/index.js';
+import { isAvailable } from '../pods.js';
 import type { ControllerContext } from '../types.js';
 import { conditionOf, reasons, withCondition } from './conditions.js';
 import { allReplicaSets, fenceposts, podsOf, replicaCount, specReplicas, type RolloutState } from './state.js';
@@ -107,8 +107,8 @@ function scheduleFollowUps(s: RolloutState, st: Status, requeue: Requeue, now: n
   const minReady = d.spec.minReadySeconds ?? 0;
   if (minReady <= 0) return;
   for (const p of allReplicaSets(s).flatMap((rs) => podsOf(s, rs))) {
-    const ready = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
-    if (!ready || isAvailable(p, minReady, now)) continue;
+    const ready = readyCondition(p);
+    if (ready?.status !== 'True' || isAvailable(p, minReady, now)) continue;
     requeue(Math.max(0, Date.parse(ready.lastTransitionTime ?? '') + minReady * 1000 - now) + 50);
   }
 }

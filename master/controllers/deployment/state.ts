@@ -2,8 +2,8 @@
  * What one Deployment sync looks at, and the pure arithmetic of a rollout: the surge and
  * unavailability fenceposts (Kubernetes' deployment/util ResolveFenceposts) and replica counts.
  */
-import type { Deployment, Pod, ReplicaSet } from '../../../protocol/index.js';
-import { controllerOf, isActive, isAvailable, isReady } from '../pods.js';
+import { isReady, type Deployment, type Pod, type ReplicaSet } from '../../../protocol/index.js';
+import { controllerOf, isActive, isAvailable } from '../pods.js';
 
 /** The annotation carrying a ReplicaSet's revision number (as Kubernetes). */
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';

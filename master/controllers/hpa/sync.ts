@@ -4,11 +4,11 @@
  * proposes a replica count per metric (replicas.ts), takes the largest, stabilizes it over the
  * behaviour windows, clamps it to min/max and writes the target's spec.replicas.
  */
-import { cpuMilli, bytes, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type KObject, type MetricSpec, type Pod } from '../../../protocol/index.js';
+import { cpuMilli, bytes, isReady, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type KObject, type MetricSpec, type Pod } from '../../../protocol/index.js';
 import { cacheKey } from '../../informer.js';
 import type { MetricsStore } from '../../metrics.js';
 import { WorkQueue } from '../queue.js';
-import { isActive, isReady, isTerminating } from '../pods.js';
+import { isActive, isTerminating } from '../pods.js';
 import type { Controller, ControllerContext } from '../types.js';
 import { externalReplicas, resourceReplicas, stabilize, type Proposal, type Recommendation } from './replicas.js';
 

@@ -5,10 +5,10 @@
  * completionTime, conditions Complete/Failed) and deletes a finished Job after ttlSecondsAfterFinished
  * (Kubernetes' TTL-after-finished controller; the garbage collector then removes its pods).
  */
-import type { Condition, Job, Pod } from '../../../protocol/index.js';
+import { isReady, type Condition, type Job, type Pod } from '../../../protocol/index.js';
 import { cacheKey } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
-import { controllerOf, controllerRef, deletionOrder, isActive, isReady, isTerminating } from '../pods.js';
+import { controllerOf, controllerRef, deletionOrder, isActive, isTerminating } from '../pods.js';
 import type { Controller, ControllerContext } from '../types.js';
 import { backoffDelay, deadlineAt, failureOf, finishedCondition, isComplete, lastFailureTime, wantActive, type JobCounts } from './rules.js';
 

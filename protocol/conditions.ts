@@ -1,0 +1,31 @@
+/**
+ * Status conditions: finding one by type, and "is it Ready" — the one definition the master, the
+ * agent, the CLI and the benches use (a second copy drifts: one checked `some`, another `find`).
+ */
+import type { Condition } from './types.js';
+
+/** Anything whose status carries conditions: a Pod, a Node, any object read from the API. */
+export interface HasConditions {
+  status?: { conditions?: readonly Condition[] };
+}
+
+/** The condition of `type`, if the object has one (the first, should a client have sent two). */
+export function conditionOf(o: HasConditions | undefined, type: string): Condition | undefined {
+  const list: unknown = o?.status?.conditions;
+  return Array.isArray(list) ? (list as Condition[]).find((c) => c?.type === type) : undefined;
+}
+
+/** The Ready condition of a Pod or Node. */
+export function readyCondition(o: HasConditions | undefined): Condition | undefined {
+  return conditionOf(o, 'Ready');
+}
+
+/** The Ready condition's status: True, False, Unknown, or undefined when there is none yet. */
+export function readyStatus(o: HasConditions | undefined): Condition['status'] | undefined {
+  return readyCondition(o)?.status;
+}
+
+/** True when the Ready condition is True (Kubernetes' IsPodReady / IsNodeReady). */
+export function isReady(o: HasConditions | undefined): boolean {
+  return readyStatus(o) === 'True';
+}
