@@ -4,11 +4,12 @@
  */
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage } from '../protocol/messages.js';
+import { defaultPodSpec } from '../protocol/resources/podspec.js';
 import { writeFileAtomic, readIfExists } from './fsutil.js';
 
 const isMap = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Checks a decoded payload is a DesiredMessage the agent can act on; returns the first problem, or the message. */
+/** Checks a decoded payload is a DesiredMessage the agent can act on and fills its pods' defaults; returns the first problem, or the message. */
 export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } | { ok: false; error: string } {
   const bad = (error: string) => ({ ok: false as const, error });
   if (!isMap(v)) return bad('not a map');
@@ -35,6 +36,9 @@ export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } 
     if (p.spec.restartPolicy !== undefined && !['Always', 'OnFailure', 'Never'].includes(p.spec.restartPolicy)) return bad(`${f}.spec.restartPolicy: must be Always, OnFailure or Never`);
   }
   for (const k of ['configMaps', 'secrets', 'services'] as const) if (v[k] !== undefined && !isMap(v[k])) return bad(`${k}: must be a map`);
+  // The Pod kind's defaults (restartPolicy, grace period, port protocol), once here: a set from an older
+  // master, or this agent's cache written before a default existed, runs as if defaulted.
+  for (const p of v.pods as DesiredMessage['pods']) defaultPodSpec(p.spec);
   return { ok: true, desired: v as DesiredMessage };
 }
 

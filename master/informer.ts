@@ -3,7 +3,7 @@
  * kind (client-go's SharedInformer at edge scale). Controllers read from here and write through
  * Objects; handlers only queue keys.
  */
-import { kinds, type KObject, type Logger } from '../protocol/index.js';
+import { applyDefaults, kinds, type KObject, type Logger } from '../protocol/index.js';
 import type { Store, Watch, WatchEvent } from './store/types.js';
 
 /** A change handler: `old` undefined on add, `obj` undefined on delete. */
@@ -47,7 +47,7 @@ export class Informers {
     for (const e of entries) {
       const kind = kindOfKey(e.key);
       if (!kind) continue;
-      e.value.metadata.resourceVersion = String(e.modRevision);
+      applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
       this.bucket(kind).set(cacheKey(e.value.metadata.namespace, e.value.metadata.name), e.value);
       if (e.value.metadata.uid) this.uids.add(e.value.metadata.uid);
     }
@@ -118,7 +118,7 @@ export class Informers {
     const old = b.get(k);
     let obj: KObject | undefined;
     if (ev.type === 'put') {
-      obj = ev.value;
+      obj = applyDefaults(ev.value);
       obj.metadata.resourceVersion = String(ev.revision);
       b.set(k, obj);
       if (obj.metadata.uid) this.uids.add(obj.metadata.uid);

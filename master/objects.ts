@@ -6,7 +6,7 @@
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { SkiffError, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
+import { SkiffError, applyDefaults, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
 import type { Store, StoreEntry } from './store/types.js';
 
 /** Fields of metadata that the server owns and apply never takes from the user. */
@@ -17,7 +17,7 @@ const conflictRetries = 20;
 
 /** Stamps the store revision into the object's resourceVersion. */
 function withVersion<T extends KObject>(e: StoreEntry<T>): T {
-  e.value.metadata.resourceVersion = String(e.modRevision);
+  applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
   return e.value;
 }
 
@@ -84,7 +84,7 @@ export class Objects {
   /** Creates an object, filling server metadata. `generateName` gets a random suffix. */
   async create<T extends KObject>(obj: T): Promise<T> {
     const info = kindOf(obj.kind);
-    const o = structuredClone(obj);
+    const o = applyDefaults(structuredClone(obj));
     if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = new Date().toISOString();
@@ -111,7 +111,7 @@ export class Objects {
     for (let i = 0; i < conflictRetries; i++) {
       const e = await this.store.get<T>(key);
       if (!e) return undefined;
-      const before = e.value;
+      const before = applyDefaults(e.value);
       const next = await fn(structuredClone(before));
       if (next === undefined || isDeepStrictEqual(next, before)) return withVersion(e);
       next.metadata.resourceVersion = undefined;
@@ -134,7 +134,7 @@ export class Objects {
     const key = this.key(info, obj.metadata.namespace, obj.metadata.name);
     const e = await this.store.get<T>(key);
     if (!e) throw notFound(info, obj.metadata.namespace, obj.metadata.name);
-    const next = structuredClone(obj);
+    const next = applyDefaults(structuredClone(obj));
     for (const f of ['uid', 'creationTimestamp'] as const) (next.metadata as any)[f] = e.value.metadata[f];
     next.metadata.generation = isDeepStrictEqual(next.spec, e.value.spec) ? e.value.metadata.generation : (e.value.metadata.generation ?? 1) + 1;
     delete next.metadata.resourceVersion;

@@ -12,7 +12,7 @@ import { checkDaemonSet, defaultDaemonSet } from './resources/daemonset.js';
 import { checkJob, defaultJob } from './resources/job.js';
 import { checkCronJob, defaultCronJob } from './resources/cronjob.js';
 import { checkHpa, defaultHpa } from './resources/hpa.js';
-import { checkEndpoints } from './resources/endpoints.js';
+import { checkEndpoints, defaultEndpoints } from './resources/endpoints.js';
 import type { KObject } from './types.js';
 
 /** What Skiff knows about one kind. */
@@ -52,7 +52,7 @@ export const kinds = {
     check: checkHpa, defaults: defaultHpa,
   },
   Service: { kind: 'Service', apiVersion: 'v1', plural: 'services', singular: 'service', short: ['svc'], namespaced: true, labelName: true, check: checkService, defaults: defaultService },
-  Endpoints: { kind: 'Endpoints', apiVersion: 'v1', plural: 'endpoints', singular: 'endpoints', short: ['ep'], namespaced: true, check: checkEndpoints, defaults: none },
+  Endpoints: { kind: 'Endpoints', apiVersion: 'v1', plural: 'endpoints', singular: 'endpoints', short: ['ep'], namespaced: true, check: checkEndpoints, defaults: defaultEndpoints },
   ConfigMap: { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', singular: 'configmap', short: ['cm'], namespaced: true, check: checkConfigMap, defaults: defaultConfigMap },
   Secret: { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', singular: 'secret', short: [], namespaced: true, check: checkSecret, defaults: defaultSecret },
 } satisfies Record<string, KindInfo>;
@@ -95,4 +95,22 @@ export function kindPrefix(kind: KindInfo, namespace?: string): string {
 /** `Kind/name` or `Kind/namespace/name`, for messages. */
 export function describeRef(o: Pick<KObject, 'kind' | 'metadata'>): string {
   return `${o.kind}/${o.metadata?.name ?? '?'}`;
+}
+
+/**
+ * Fills an object's defaults (its kind's `defaults` above) in place and returns it. Idempotent. Applied
+ * wherever an object enters or leaves the store — admission, the master's own creates, every read
+ * (cache, API) — and where the agent takes in a desired set, so an object stored before a default
+ * existed reads as if defaulted (Kubernetes defaults on decode the same way), and the code that uses
+ * an object never restates a default.
+ */
+export function applyDefaults<T extends KObject>(o: T): T {
+  const info = typeof o?.kind === 'string' ? findKind(o.kind) : undefined;
+  if (!info || info.kind !== o.kind) return o;
+  try {
+    info.defaults(o);
+  } catch {
+    // A stored object that no longer has its kind's shape (written before a rule existed) is served as stored.
+  }
+  return o;
 }

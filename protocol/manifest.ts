@@ -7,7 +7,7 @@
 import { parseAllDocuments } from 'yaml';
 import { Checker, isObject } from './check.js';
 import { SkiffError } from './errors.js';
-import { findKind, kinds } from './kinds.js';
+import { applyDefaults, findKind, kinds } from './kinds.js';
 import { checkMetadata } from './resources/metadata.js';
 import type { KObject } from './types.js';
 
@@ -67,6 +67,6 @@ export function normalizeObject(raw: unknown, defaultNamespace = 'default'): KOb
   c.throwIfAny();
   if (info.namespaced) o.metadata.namespace = o.metadata.namespace || defaultNamespace;
   else delete o.metadata.namespace;
-  info.defaults(o);
-  return o as KObject;
+  return applyDefaults(o as KObject);
 }
+

@@ -41,9 +41,6 @@ interface Plan {
   launches: { name: string; argv: string[]; env: Record<string, string>; workingDir?: string }[];
 }
 
-/** Kubernetes' default terminationGracePeriodSeconds. */
-const DEFAULT_GRACE_S = 30;
-
 /** The pod's log directory: `<namespace>_<name>_<uid>`, the kubelet's /var/log/pods layout. */
 export function podLogDir(logsDir: string, pod: Pod): string {
   return path.join(logsDir, `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${pod.metadata.uid}`);
@@ -141,7 +138,7 @@ export class PodRunner {
       (l, i) =>
         new ContainerRunner(l.name, {
           driver: plan.driver,
-          restartPolicy: this.pod.spec.restartPolicy ?? 'Always',
+          restartPolicy: this.pod.spec.restartPolicy!,
           backoff: this.ctx.crashLoop,
           podRef,
           launch: (restartCount) => ({
@@ -166,7 +163,7 @@ export class PodRunner {
   }
 
   private probe(plan: Plan): void {
-    const graceMs = (this.pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S) * 1000;
+    const graceMs = this.pod.spec.terminationGracePeriodSeconds! * 1000;
     this.probers = this.pod.spec.containers.map((c, i) => {
       const runner = this.containers[i];
       const l = plan.launches[i];
@@ -195,7 +192,7 @@ export class PodRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const p of this.probers) p.stop();
-    const graceMs = (this.pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S) * 1000;
+    const graceMs = this.pod.spec.terminationGracePeriodSeconds! * 1000;
     await Promise.all(this.containers.map((c) => c.stop(graceMs)));
     await this.volumes?.cleanup();
   }

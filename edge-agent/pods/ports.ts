@@ -35,7 +35,7 @@ export async function bindPorts(pod: Pod, previous: PodPortStatus[] = []): Promi
   const out: PodPortStatus[] = [];
   for (const c of pod.spec.containers)
     for (const p of c.ports ?? []) {
-      const protocol = p.protocol ?? 'TCP';
+      const protocol = p.protocol!;
       let port = p.containerPort ?? 0;
       if (!port) {
         // Same uid, same spec: the previous run's list has the same order.

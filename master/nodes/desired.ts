@@ -114,7 +114,7 @@ export class DesiredPublisher {
     for (const ns of new Set(pods.map((p) => p.metadata.namespace!)))
       for (const s of informers.list<Service>('Service', ns))
         if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
-          services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP' })) };
+          services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
     return { pods: pods.map(forAgent), configMaps, secrets, services };
   }
 

@@ -55,7 +55,7 @@ export function enginePod(p: Pod): EnginePod {
     requiredNodeTerms: na?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((t) => t.matchExpressions ?? []),
     preferredNodeTerms: na?.preferredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ weight: t.weight, requirements: t.preference.matchExpressions ?? [] })),
     tolerations: p.spec.tolerations?.map((t) => ({ key: t.key, operator: t.operator, value: t.value, effect: t.effect })),
-    hostPorts: p.spec.containers.flatMap((c) => (c.ports ?? []).filter((x) => x.hostPort).map((x) => ({ port: x.hostPort!, protocol: x.protocol ?? 'TCP' }))),
+    hostPorts: p.spec.containers.flatMap((c) => (c.ports ?? []).filter((x) => x.hostPort).map((x) => ({ port: x.hostPort!, protocol: x.protocol! }))),
     antiAffinity: p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ selector: t.labelSelector ?? {}, topologyKey: t.topologyKey })),
     topologySpread: p.spec.topologySpreadConstraints?.map((t) => ({ maxSkew: t.maxSkew, topologyKey: t.topologyKey, whenUnsatisfiable: t.whenUnsatisfiable, selector: t.labelSelector ?? {} })),
     runtime: podRuntime(p),

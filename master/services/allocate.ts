@@ -65,9 +65,9 @@ function clusterIPFor(next: Service, current: Service | undefined, others: Servi
 function assignNodePorts(next: Service, current: Service | undefined, others: Service[]): void {
   if (!hasNodePorts(next)) return;
   const taken = new Set<string>();
-  for (const o of others) if (hasNodePorts(o)) for (const p of o.spec.ports) if (p.nodePort) taken.add(`${p.protocol ?? 'TCP'}/${p.nodePort}`);
+  for (const o of others) if (hasNodePorts(o)) for (const p of o.spec.ports) if (p.nodePort) taken.add(`${p.protocol}/${p.nodePort}`);
   const mine = new Set<string>();
-  const keyOf = (p: { protocol?: string }, n: number) => `${p.protocol ?? 'TCP'}/${n}`;
+  const keyOf = (p: { protocol?: string }, n: number) => `${p.protocol}/${n}`;
   next.spec.ports.forEach((p, i) => {
     if (p.nodePort === undefined) return;
     const f = `spec.ports[${i}].nodePort`;
@@ -80,7 +80,7 @@ function assignNodePorts(next: Service, current: Service | undefined, others: Se
   for (const p of next.spec.ports) {
     if (p.nodePort !== undefined) continue;
     // Kubernetes keeps an allocated nodePort when the port (same name or number, same protocol) stays.
-    const old = kept.find((o) => o.nodePort && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && (o.name ?? '') === (p.name ?? '') && (p.name || o.port === p.port));
+    const old = kept.find((o) => o.nodePort && o.protocol === p.protocol && (o.name ?? '') === (p.name ?? '') && (p.name || o.port === p.port));
     if (old?.nodePort && !mine.has(keyOf(p, old.nodePort))) p.nodePort = old.nodePort;
     else {
       const span = nodePortRange.max - nodePortRange.min + 1;

@@ -16,12 +16,12 @@ export const weightAnnotation = 'service.skiff.io/weight';
  * (containerPort 0 on a process pod) comes from the pod's `status.ports`.
  */
 export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
-  const target = sp.targetPort ?? sp.port;
+  const target = sp.targetPort!;
   if (typeof target === 'number') return target;
-  const protocol = sp.protocol ?? 'TCP';
+  const protocol = sp.protocol;
   for (const c of pod.spec.containers)
     for (const p of c.ports ?? []) {
-      if (p.name !== target || (p.protocol ?? 'TCP') !== protocol) continue;
+      if (p.name !== target || p.protocol !== protocol) continue;
       if (p.containerPort) return p.containerPort;
       const bound = pod.status?.ports?.find((s) => s.containerName === c.name && s.name === target && s.protocol === protocol);
       return bound?.port || undefined;
@@ -61,7 +61,7 @@ export function endpointsOf(svc: Service, pods: Pod[], nodeOf: (name: string) =>
     const weight = weightOf(pod);
     if (ready) message.endpoints.push({ address, node: pod.spec.nodeName!, pod: pod.metadata.name, ready: true, ports, ...(weight !== undefined ? { weight } : {}) });
     // Endpoints: addresses with the same resolved ports share a subset, as Kubernetes' repacking does.
-    const epPorts = svc.spec.ports.filter((sp) => ports[sp.name ?? '']).map((sp) => ({ ...(sp.name ? { name: sp.name } : {}), port: ports[sp.name ?? ''], protocol: sp.protocol ?? 'TCP' }));
+    const epPorts = svc.spec.ports.filter((sp) => ports[sp.name ?? '']).map((sp) => ({ ...(sp.name ? { name: sp.name } : {}), port: ports[sp.name ?? ''], protocol: sp.protocol }));
     const gk = JSON.stringify(epPorts);
     const subset = groups.get(gk) ?? { ports: epPorts };
     groups.set(gk, subset);
@@ -79,7 +79,7 @@ export function messageFromEndpoints(svc: Service, ep: Endpoints | undefined): S
     for (const a of s.addresses ?? []) {
       const ports: Record<string, number> = {};
       for (const sp of svc.spec.ports) {
-        const p = (s.ports ?? []).find((x) => (x.name ?? '') === (sp.name ?? '') && (x.protocol ?? 'TCP') === (sp.protocol ?? 'TCP'));
+        const p = (s.ports ?? []).find((x) => (x.name ?? '') === (sp.name ?? '') && x.protocol === sp.protocol);
         if (p) ports[sp.name ?? ''] = p.port;
       }
       if (Object.keys(ports).length) message.endpoints.push({ address: a.ip, node: a.nodeName ?? '', pod: a.targetRef?.name ?? '', ready: true, ports });
@@ -91,11 +91,11 @@ function baseMessage(svc: Service): ServiceMessage {
   return {
     namespace: svc.metadata.namespace ?? 'default',
     name: svc.metadata.name,
-    type: svc.spec.type ?? 'ClusterIP',
-    sessionAffinity: svc.spec.sessionAffinity ?? 'None',
+    type: svc.spec.type!,
+    sessionAffinity: svc.spec.sessionAffinity!,
     ...(svc.spec.clusterIP ? { clusterIP: svc.spec.clusterIP } : {}),
     ...(svc.metadata.annotations ? { annotations: svc.metadata.annotations } : {}),
-    ports: svc.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
+    ports: svc.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol!, targetPort: p.targetPort!, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
     endpoints: [],
   };
 }

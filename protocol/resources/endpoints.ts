@@ -34,6 +34,11 @@ export interface Endpoints extends KObject {
   subsets?: EndpointSubset[];
 }
 
+/** Endpoints defaults, as core/v1: a port's protocol is TCP. */
+export function defaultEndpoints(o: Endpoints): void {
+  for (const s of o.subsets ?? []) for (const p of s.ports ?? []) p.protocol ??= 'TCP';
+}
+
 /** Checks subsets: IP addresses, ports 1–65535, TCP/UDP. */
 export function checkEndpoints(c: Checker, o: Record<string, any>): void {
   if (!c.array(o.subsets, 'subsets')) return;

@@ -1,13 +1,14 @@
 /** Service allocation (clusterIP, nodePort) and target port resolution, table-driven with tiny builders. */
 import { describe, expect, it } from 'vitest';
-import type { Node, Pod, Service } from '../../protocol/index.js';
+import { applyDefaults, type Node, type Pod, type Service } from '../../protocol/index.js';
 import { allocateService } from '../../master/services/allocate.js';
 import { endpointsOf, resolveTargetPort } from '../../master/services/endpoints.js';
 
-const svcWith = (name: string, spec: Partial<Service['spec']> = {}, ns = 'default'): Service => ({
+/** Builders give objects as stored: defaulted (the master defaults every object it stores or reads). */
+const svcWith = (name: string, spec: Partial<Service['spec']> = {}, ns = 'default'): Service => applyDefaults({
   apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { ports: [{ port: 80, protocol: 'TCP' }], ...spec },
 });
-const podWith = (ports: { name?: string; containerPort?: number; protocol?: 'TCP' | 'UDP' }[], bound: { name?: string; port: number; protocol?: 'TCP' | 'UDP' }[] = [], extra: Partial<Pod> = {}): Pod => ({
+const podWith = (ports: { name?: string; containerPort?: number; protocol?: 'TCP' | 'UDP' }[], bound: { name?: string; port: number; protocol?: 'TCP' | 'UDP' }[] = [], extra: Partial<Pod> = {}): Pod => applyDefaults({
   apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', labels: { app: 'x' } },
   spec: { nodeName: 'n1', containers: [{ name: 'c', ports }] },
   status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], ports: bound.map((b) => ({ containerName: 'c', protocol: 'TCP', ...b })) },
@@ -64,7 +65,8 @@ describe('nodePort allocation', () => {
 });
 
 describe('target port resolution', () => {
-  const sp = (targetPort: number | string | undefined, protocol: 'TCP' | 'UDP' = 'TCP') => ({ port: 80, targetPort, protocol });
+  // A service port as stored: defaulted (no targetPort: the port itself, as core/v1).
+  const sp = (targetPort: number | string | undefined, protocol: 'TCP' | 'UDP' = 'TCP') => svcWith('s', { ports: [{ port: 80, targetPort, protocol }] }).spec.ports[0];
   it.each([
     ['a number is used as is', sp(8080), podWith([]), 8080],
     ['no targetPort: the service port', sp(undefined), podWith([]), 80],
