@@ -104,7 +104,7 @@ export function createRouter(to: RouteTargets): Router {
   };
 }
 
-/** Messages older than this many are dropped while start-up is still wiring (a reconnect storm must not grow memory). */
+/** At most this many deliveries wait while start-up is still wiring; later ones are dropped (a reconnect storm must not grow memory). */
 const inboxLimit = 10_000;
 
 /**
