@@ -135,7 +135,8 @@ export async function main(argv: string[]): Promise<void> {
       master.log.error('stop failed', { err });
       resolve();
     });
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // A second signal waits for the first stop (stop is idempotent) instead of killing the master mid-way.
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }

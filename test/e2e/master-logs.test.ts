@@ -1,7 +1,7 @@
 /**
  * `skiff master --log-format json` as a real process: every stderr line is one JSON object with
  * level, time and msg; a join, a refused join, an apply refusal (who, what, the rule) and start/stop
- * reach the log; stdout keeps the banner.
+ * reach the log; stdout keeps the banner; a second SIGTERM does not cut the stop short.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -87,8 +87,11 @@ describe('e2e: master logs as JSON', () => {
     expect(refused.err).toMatch(/spec\.replicas: must be an integer/);
   });
 
-  it('every line is JSON with level, ISO time and msg; stopping logs stopping then stopped', async () => {
-    await stopProcess(master);
+  it('every line is JSON with level, ISO time and msg; two SIGTERMs stop it once, cleanly', async () => {
+    const exited = new Promise<void>((r) => master.once('exit', () => r()));
+    master.kill('SIGTERM');
+    master.kill('SIGTERM'); // a second signal waits for the first stop
+    await exited;
     expect(master.exitCode).toBe(0);
     const all = lines();
     for (const l of all) {
@@ -97,7 +100,9 @@ describe('e2e: master logs as JSON', () => {
       expect(typeof l.msg).toBe('string');
     }
     const msgs = all.map((l) => l.msg);
+    expect(msgs.filter((m) => m === 'stopping')).toHaveLength(1);
     expect(msgs.indexOf('stopped')).toBeGreaterThan(msgs.indexOf('stopping'));
     expect(msgs.at(-1)).toBe('stopped');
+    expect(msgs).toContain('stopped store');
   });
 });
