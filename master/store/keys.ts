@@ -8,13 +8,17 @@ import { SkiffError } from '../../protocol/errors.js';
 /** Longest key accepted, in UTF-16 code units (etcd's default request limit is far larger; keys here are paths). */
 export const maxKeyLength = 1024;
 
-/** Throws SKIFF_ERR_BAD_REQUEST unless `key` is a non-empty, well-formed string without NUL. */
+/** Throws SKIFF_ERR_BAD_REQUEST unless `key` is a path: starts with `/`, well-formed, without NUL. */
 export function checkKey(key: unknown, field = 'key'): asserts key is string {
   checkPrefix(key, field);
   if (key === '') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: ${field}: must not be empty`);
 }
 
-/** Throws SKIFF_ERR_BAD_REQUEST unless `prefix` is a well-formed string without NUL (empty means everything). */
+/**
+ * Throws SKIFF_ERR_BAD_REQUEST unless `prefix` is empty (everything) or a path starting with `/`,
+ * well-formed, without NUL. Keys are paths so that a store can live under a root in a shared
+ * keyspace (etcd: `/skiff` + key) without one root's range reaching into another's.
+ */
 export function checkPrefix(prefix: unknown, field = 'prefix'): asserts prefix is string {
   if (typeof prefix !== 'string') {
     throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: ${field}: must be a string, got ${typeof prefix}`);
@@ -25,6 +29,9 @@ export function checkPrefix(prefix: unknown, field = 'prefix'): asserts prefix i
   // A lone surrogate has no UTF-8 form, so SQLite would store U+FFFD and two keys could collide.
   if (!isWellFormed(prefix) || prefix.includes('\0')) {
     throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: ${field}: must be well-formed Unicode without NUL, got ${JSON.stringify(prefix)}`);
+  }
+  if (prefix !== '' && !prefix.startsWith('/')) {
+    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: ${field}: must start with "/", got ${JSON.stringify(prefix.slice(0, 40))}`);
   }
 }
 

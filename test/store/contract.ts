@@ -3,6 +3,10 @@
  * runs it with `runStoreContract(name, open, reopen?)`. `open` must give a fresh, empty store each
  * call; `reopen`, when the implementation is durable, opens again the storage behind a store that
  * was closed.
+ *
+ * Revisions are asserted relative to the revision a fresh store starts at (`base`): SQLite starts
+ * at 0, etcd at its own global revision (which other roots sharing that etcd also move). What every
+ * store promises is that its own writes, with nothing else writing, take base+1, base+2, ...
  */
 import { describe, expect, it } from 'vitest';
 import type { Store, WatchEvent } from '../../master/store/types.js';
@@ -11,11 +15,13 @@ import { codePointOrder, expectCode, watchInto } from './helpers.js';
 
 /** Runs the contract suite against one Store implementation. */
 export function runStoreContract(name: string, open: () => Promise<Store>, reopen?: (closed: Store) => Promise<Store>): void {
-  // Opens a store for one test and closes it afterwards, whatever happens.
-  async function withStore(fn: (s: Store) => Promise<void>): Promise<void> {
+  // Opens a store for one test and closes it afterwards, whatever happens. `r(n)` is the revision of
+  // the store's n-th write (n = 0: the revision it started at).
+  async function withStore(fn: (s: Store, r: (n: number) => number) => Promise<void>): Promise<void> {
     const s = await open();
     try {
-      await fn(s);
+      const base = await s.revision();
+      await fn(s, (n) => base + n);
     } finally {
       await s.close();
     }
@@ -24,23 +30,23 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
   describe(`Store contract: ${name}`, () => {
     describe('create / get / update / delete', () => {
       it('a create is readable, an update keeps createRevision and moves modRevision, a delete returns the last entry', () =>
-        withStore(async (s) => {
-          expect(await s.revision()).toBe(0);
+        withStore(async (s, r) => {
+          expect(await s.revision()).toBe(r(0));
           const created = await s.create('/pods/a', { phase: 'Pending' });
-          expect(created).toEqual({ key: '/pods/a', value: { phase: 'Pending' }, createRevision: 1, modRevision: 1 });
+          expect(created).toEqual({ key: '/pods/a', value: { phase: 'Pending' }, createRevision: r(1), modRevision: r(1) });
           expect(await s.get('/pods/a')).toEqual(created);
 
-          const updated = await s.update('/pods/a', { phase: 'Running' }, 1);
-          expect(updated).toEqual({ key: '/pods/a', value: { phase: 'Running' }, createRevision: 1, modRevision: 2 });
+          const updated = await s.update('/pods/a', { phase: 'Running' }, r(1));
+          expect(updated).toEqual({ key: '/pods/a', value: { phase: 'Running' }, createRevision: r(1), modRevision: r(2) });
           expect(await s.get('/pods/a')).toEqual(updated);
 
-          const deleted = await s.delete('/pods/a', 2);
+          const deleted = await s.delete('/pods/a', r(2));
           expect(deleted).toEqual(updated);
           expect(await s.get('/pods/a')).toBeUndefined();
-          expect(await s.revision()).toBe(3);
+          expect(await s.revision()).toBe(r(3));
 
           const again = await s.create('/pods/a', { phase: 'Pending' });
-          expect(again.createRevision).toBe(4);
+          expect(again.createRevision).toBe(r(4));
         }));
 
       it('get of a missing key is undefined', () =>
@@ -49,9 +55,9 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         }));
 
       it('update and delete without an expected revision always apply', () =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           await s.create('/k', 1);
-          expect((await s.update('/k', 2)).modRevision).toBe(2);
+          expect((await s.update('/k', 2)).modRevision).toBe(r(2));
           expect((await s.delete('/k')).value).toBe(2);
         }));
 
@@ -81,33 +87,36 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
     });
 
     describe('errors', () => {
-      const cases: { name: string; run: (s: Store) => Promise<unknown>; code: SkiffError['code'] }[] = [
+      const cases: { name: string; run: (s: Store, r: (n: number) => number) => Promise<unknown>; code: SkiffError['code'] }[] = [
         { name: 'create of an existing key', run: (s) => s.create('/exists', 'x'), code: 'SKIFF_ERR_ALREADY_EXISTS' },
         { name: 'update of a missing key', run: (s) => s.update('/missing', 'x'), code: 'SKIFF_ERR_NOT_FOUND' },
         { name: 'update of a missing key with an expected revision', run: (s) => s.update('/missing', 'x', 1), code: 'SKIFF_ERR_NOT_FOUND' },
-        { name: 'update with a stale modRevision', run: (s) => s.update('/exists', 'x', 0), code: 'SKIFF_ERR_CONFLICT' },
-        { name: 'update with a future modRevision', run: (s) => s.update('/exists', 'x', 99), code: 'SKIFF_ERR_CONFLICT' },
+        { name: 'update with a stale modRevision', run: (s, r) => s.update('/exists', 'x', r(0)), code: 'SKIFF_ERR_CONFLICT' },
+        { name: 'update with modRevision 0', run: (s) => s.update('/exists', 'x', 0), code: 'SKIFF_ERR_CONFLICT' },
+        { name: 'update with a future modRevision', run: (s, r) => s.update('/exists', 'x', r(99)), code: 'SKIFF_ERR_CONFLICT' },
         { name: 'delete of a missing key', run: (s) => s.delete('/missing'), code: 'SKIFF_ERR_NOT_FOUND' },
-        { name: 'delete with a stale modRevision', run: (s) => s.delete('/exists', 0), code: 'SKIFF_ERR_CONFLICT' },
+        { name: 'delete with a stale modRevision', run: (s, r) => s.delete('/exists', r(0)), code: 'SKIFF_ERR_CONFLICT' },
         { name: 'an empty key', run: (s) => s.create('', 'x'), code: 'SKIFF_ERR_BAD_REQUEST' },
+        { name: 'a key that is not a path', run: (s) => s.create('exists', 'x'), code: 'SKIFF_ERR_BAD_REQUEST' },
+        { name: 'a list prefix that is not a path', run: (s) => s.list('ex'), code: 'SKIFF_ERR_BAD_REQUEST' },
         { name: 'a value with no JSON form', run: (s) => s.create('/u', undefined), code: 'SKIFF_ERR_BAD_REQUEST' },
         { name: 'a BigInt value', run: (s) => s.create('/b', { n: 1n }), code: 'SKIFF_ERR_BAD_REQUEST' },
         { name: 'a negative expected revision', run: (s) => s.update('/exists', 'x', -1), code: 'SKIFF_ERR_BAD_REQUEST' },
-        { name: 'compaction beyond the current revision', run: (s) => s.compact(5), code: 'SKIFF_ERR_BAD_REQUEST' },
+        { name: 'compaction beyond the current revision', run: (s, r) => s.compact(r(5)), code: 'SKIFF_ERR_BAD_REQUEST' },
       ];
       it.each(cases)('$name → $code, and nothing changes', ({ run, code }) =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           await s.create('/exists', 'original');
-          await expectCode(run(s), code);
-          expect(await s.revision()).toBe(1);
-          expect(await s.get('/exists')).toEqual({ key: '/exists', value: 'original', createRevision: 1, modRevision: 1 });
+          await expectCode(run(s, r), code);
+          expect(await s.revision()).toBe(r(1));
+          expect(await s.get('/exists')).toEqual({ key: '/exists', value: 'original', createRevision: r(1), modRevision: r(1) });
           expect((await s.list('')).entries).toHaveLength(1);
         }));
     });
 
     describe('revisions', () => {
       it('every write bumps one global revision, strictly increasing across keys', () =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           const seen: number[] = [];
           for (const key of ['/a', '/b', '/c']) seen.push((await s.create(key, 0)).modRevision);
           seen.push((await s.update('/a', 1)).modRevision);
@@ -115,8 +124,8 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
           seen.push(await s.revision());
           seen.push((await s.update('/c', 1)).modRevision);
           // The delete returns the key's last entry (revision 2); the store is at 5 after it.
-          expect(seen).toEqual([1, 2, 3, 4, 2, 5, 6]);
-          expect((await s.get('/a'))).toMatchObject({ createRevision: 1, modRevision: 4 });
+          expect(seen).toEqual([1, 2, 3, 4, 2, 5, 6].map(r));
+          expect((await s.get('/a'))).toMatchObject({ createRevision: r(1), modRevision: r(4) });
         }));
     });
 
@@ -134,12 +143,12 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         ['/z', []],
       ];
       it.each(cases)('list(%j) returns exactly its keys, ordered by code point', (prefix, expected) =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           for (const k of keys) await s.create(k, k);
           const { entries, revision } = await s.list(prefix);
           expect(entries.map((e) => e.key)).toEqual(expected);
           expect(entries.every((e) => e.value === e.key)).toBe(true);
-          expect(revision).toBe(keys.length);
+          expect(revision).toBe(r(keys.length));
         }));
 
       it('the empty prefix lists every key in code-point order', () =>
@@ -149,11 +158,11 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         }));
 
       it('list returns the revision it read at, also for an empty result', () =>
-        withStore(async (s) => {
-          expect(await s.list('/x')).toEqual({ entries: [], revision: 0 });
+        withStore(async (s, r) => {
+          expect(await s.list('/x')).toEqual({ entries: [], revision: r(0) });
           await s.create('/y', 1);
           await s.delete('/y');
-          expect(await s.list('/x')).toEqual({ entries: [], revision: 2 });
+          expect(await s.list('/x')).toEqual({ entries: [], revision: r(2) });
         }));
     });
 
@@ -169,34 +178,34 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         }));
 
       it('from now: put (created), put (prevValue), delete (old value) — nothing from before', () =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           await s.create('/before', 0);
           const w = watchInto(s, '/', undefined);
           await s.create('/k', { v: 1 });
           await s.update('/k', { v: 2 });
           await s.delete('/k');
           expect(await w.until(3)).toEqual<WatchEvent[]>([
-            { type: 'put', key: '/k', value: { v: 1 }, revision: 2, created: true },
-            { type: 'put', key: '/k', value: { v: 2 }, prevValue: { v: 1 }, revision: 3 },
-            { type: 'delete', key: '/k', value: { v: 2 }, prevValue: { v: 2 }, revision: 4 },
+            { type: 'put', key: '/k', value: { v: 1 }, revision: r(2), created: true },
+            { type: 'put', key: '/k', value: { v: 2 }, prevValue: { v: 1 }, revision: r(3) },
+            { type: 'delete', key: '/k', value: { v: 2 }, prevValue: { v: 2 }, revision: r(4) },
           ]);
           w.watch.close();
         }));
 
       it('from a past revision: replays history after it in order, then live changes', () =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           await s.create('/a', 1); // 1
           await s.create('/b', 1); // 2
           await s.update('/a', 2); // 3
           await s.delete('/b'); //    4
-          const w = watchInto(s, '/', 1);
+          const w = watchInto(s, '/', r(1));
           await s.create('/c', 1); // 5
           const events = await w.until(4);
           expect(events.map((e) => [e.type, e.key, e.revision])).toEqual([
-            ['put', '/b', 2],
-            ['put', '/a', 3],
-            ['delete', '/b', 4],
-            ['put', '/c', 5],
+            ['put', '/b', r(2)],
+            ['put', '/a', r(3)],
+            ['delete', '/b', r(4)],
+            ['put', '/c', r(5)],
           ]);
           expect(events[1]!.prevValue).toBe(1);
           expect(events[2]!.value).toBe(1);
@@ -213,11 +222,11 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         }));
 
       it('on a prefix sees only that prefix, in history and live', () =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           await s.create('/a/bc', 'neighbour');
           await s.create('/a/b/1', 'mine');
           await s.create('/a/b_', 'neighbour');
-          const w = watchInto(s, '/a/b/', 0);
+          const w = watchInto(s, '/a/b/', r(0));
           await s.create('/a/b', 'neighbour');
           await s.create('/a/c', 'neighbour');
           await s.create('/a/b/2', 'mine');
@@ -227,11 +236,11 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         }));
 
       it('delivers a burst of parallel writes once each, in revision order', () =>
-        withStore(async (s) => {
-          const w = watchInto(s, '/burst/', 0);
+        withStore(async (s, r) => {
+          const w = watchInto(s, '/burst/', r(0));
           await Promise.all(Array.from({ length: 200 }, (_, i) => s.create(`/burst/${i}`, i)));
           const revisions = (await w.until(200)).map((e) => e.revision);
-          expect(revisions).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+          expect(revisions).toEqual(Array.from({ length: 200 }, (_, i) => r(i + 1)));
           w.watch.close();
         }));
 
@@ -281,17 +290,17 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
 
     describe('compaction', () => {
       it('a watch from before the compacted revision fails with CONFLICT "compacted"; from it, it replays the rest', () =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           for (let i = 1; i <= 5; i++) await s.create(`/k${i}`, i);
-          await s.compact(3);
-          expect(() => s.watch('/', 2, () => {})).toThrowError(expect.objectContaining({ code: 'SKIFF_ERR_CONFLICT', message: expect.stringContaining('compacted') }));
-          const w = watchInto(s, '/', 3);
-          expect((await w.until(2)).map((e) => e.revision)).toEqual([4, 5]);
+          await s.compact(r(3));
+          expect(() => s.watch('/', r(2), () => {})).toThrowError(expect.objectContaining({ code: 'SKIFF_ERR_CONFLICT', message: expect.stringContaining('compacted') }));
+          const w = watchInto(s, '/', r(3));
+          expect((await w.until(2)).map((e) => e.revision)).toEqual([r(4), r(5)]);
           w.watch.close();
           // Values stay; compacting an older revision again is a no-op.
           expect((await s.list('')).entries).toHaveLength(5);
-          await s.compact(1);
-          expect(() => s.watch('/', 2, () => {})).toThrowError(/compacted/);
+          await s.compact(r(1));
+          expect(() => s.watch('/', r(2), () => {})).toThrowError(/compacted/);
         }));
     });
 
@@ -307,10 +316,10 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         }));
 
       it('N parallel creates of one key: exactly one wins', () =>
-        withStore(async (s) => {
+        withStore(async (s, r) => {
           const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => s.create('/once', i)));
-          expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-          expect(await s.revision()).toBe(1);
+          expect(results.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+          expect(await s.revision()).toBe(r(1));
         }));
     });
 
@@ -329,25 +338,27 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
     describe.skipIf(!reopen)('persistence', () => {
       it('close + reopen keeps keys, revisions, history and the compaction mark', async () => {
         const first = await open();
+        const base = await first.revision();
+        const r = (n: number) => base + n;
         await first.create('/p/a', { n: 1 }); // 1
         await first.create('/p/b', { n: 1 }); // 2
         await first.update('/p/a', { n: 2 }); // 3
         await first.delete('/p/b'); //          4
-        await first.compact(1);
+        await first.compact(r(1));
         await first.close();
 
         const s = await reopen!(first);
         try {
-          expect(await s.revision()).toBe(4);
-          expect(await s.list('/p/')).toEqual({ entries: [{ key: '/p/a', value: { n: 2 }, createRevision: 1, modRevision: 3 }], revision: 4 });
-          expect((await s.create('/p/c', 1)).modRevision).toBe(5);
-          expect(() => s.watch('/p/', 0, () => {})).toThrowError(/compacted/);
-          const w = watchInto(s, '/p/', 1);
+          expect(await s.revision()).toBe(r(4));
+          expect(await s.list('/p/')).toEqual({ entries: [{ key: '/p/a', value: { n: 2 }, createRevision: r(1), modRevision: r(3) }], revision: r(4) });
+          expect((await s.create('/p/c', 1)).modRevision).toBe(r(5));
+          expect(() => s.watch('/p/', r(0), () => {})).toThrowError(/compacted/);
+          const w = watchInto(s, '/p/', r(1));
           expect((await w.until(4)).map((e) => [e.type, e.key, e.revision])).toEqual([
-            ['put', '/p/b', 2],
-            ['put', '/p/a', 3],
-            ['delete', '/p/b', 4],
-            ['put', '/p/c', 5],
+            ['put', '/p/b', r(2)],
+            ['put', '/p/a', r(3)],
+            ['delete', '/p/b', r(4)],
+            ['put', '/p/c', r(5)],
           ]);
           w.watch.close();
         } finally {

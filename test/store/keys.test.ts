@@ -24,9 +24,10 @@ describe('checkKey', () => {
   const bad: [string, unknown, RegExp][] = [
     ['empty', '', /must not be empty/],
     ['not a string', 42, /must be a string/],
-    ['lone surrogate', 'a\ud800', /well-formed/],
-    ['NUL', 'a\0b', /without NUL/],
-    ['too long', 'x'.repeat(1025), /at most 1024/],
+    ['lone surrogate', '/a\ud800', /well-formed/],
+    ['NUL', '/a\0b', /without NUL/],
+    ['too long', '/' + 'x'.repeat(1024), /at most 1024/],
+    ['not a path', 'pods/a', /must start with "\/"/],
   ];
   it.each(bad)('refuses a key that is %s', (_, key, message) => {
     expect(() => checkKey(key)).toThrowError(expect.objectContaining({ code: 'SKIFF_ERR_BAD_REQUEST', message: expect.stringMatching(message) }));
