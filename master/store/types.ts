@@ -1,9 +1,10 @@
 /**
  * The store contract (etcd-like): get, list by prefix, create / update / delete with optimistic
  * concurrency on `modRevision`, and watch from a revision. Every write bumps one global revision.
- * Implementations: SQLite (embedded default, sqlite.ts). One contract suite (test/store/) runs
- * against every implementation.
+ * Implementations: SQLite (embedded default, sqlite.ts) and etcd v3 (etcd.ts). One contract suite
+ * (test/store/contract.ts) runs against both.
  */
+import type { SkiffError } from '../../protocol/errors.js';
 
 /** A stored value with its revisions. */
 export interface StoreEntry<T = unknown> {
@@ -52,8 +53,11 @@ export interface Store {
    * Delivers, in revision order, every change under `prefix` with revision > `fromRevision`
    * (history first, then live). `fromRevision` undefined: only changes from now on.
    * Throws SKIFF_ERR_CONFLICT ("compacted") when history before `fromRevision` is gone.
+   * `onError` is called at most once, when the watch stops by itself: on etcd, when its resume
+   * point was compacted while it reconnected (SKIFF_ERR_CONFLICT "compacted": list again) or etcd
+   * cancelled it (SKIFF_ERR_UNAVAILABLE). Nothing is delivered after it. SQLite never calls it.
    */
-  watch<T = unknown>(prefix: string, fromRevision: number | undefined, onEvent: (e: WatchEvent<T>) => void): Watch;
+  watch<T = unknown>(prefix: string, fromRevision: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch;
   /** The current global revision. */
   revision(): Promise<number>;
   /** Forgets change history at or below `revision` (values stay). */
