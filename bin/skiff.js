@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `skiff` executable: `master` runs the control plane, `up` the quickstart, everything else the
+// The `skiff` executable: `master` runs the control plane, `up` the quickstart, `migrate`/`restore`
+// (and `backup` with a store flag) the offline state tools, everything else the
 // CLI (dist/cli/main.js, built by `npm run build`). Process streams and Ctrl-C are wired here only.
 const argv = process.argv.slice(2);
 
@@ -48,6 +49,10 @@ function processIO(graceMs = 1000) {
 if (argv[0] === 'master') {
   const { main } = await load('../dist/master/main.js');
   await main(argv.slice(1));
+} else if (argv[0] === 'migrate' || argv[0] === 'restore' || (argv[0] === 'backup' && argv.some((a) => /^--(data-dir|store)(=|$)/.test(a)))) {
+  // The offline state tools open a store themselves; `skiff backup FILE` alone asks the master.
+  const { main } = await load('../dist/master/state-tools.js');
+  process.exitCode = await main(argv, processIO());
 } else if (argv[0] === 'up') {
   const { main } = await load('../dist/cli/up.js');
   process.exitCode = await main(argv.slice(1), processIO(20_000));

@@ -8,6 +8,7 @@ import { globalOptions, globalUsage, parseVerbArgs, str, type Command, type Valu
 import { connectApi } from './client.js';
 import { apply } from './commands/apply.js';
 import { autoscale } from './commands/autoscale.js';
+import { backup } from './commands/backup.js';
 import { del } from './commands/delete.js';
 import { describe } from './commands/describe.js';
 import { exec } from './commands/exec.js';
@@ -23,7 +24,7 @@ import { resolveConnection } from './config.js';
 import type { Api, CliIO, CommandContext } from './types.js';
 
 /** Every verb this module serves. `master` and `up` are dispatched by bin/skiff.js before main. */
-export const commands = { apply, autoscale, get, describe, delete: del, logs, exec, scale, rollout, cordon, uncordon, drain, token, top, version } satisfies Record<string, Command>;
+export const commands = { apply, autoscale, get, describe, delete: del, logs, exec, scale, rollout, cordon, uncordon, drain, token, top, backup, version } satisfies Record<string, Command>;
 
 /** A verb of the CLI. */
 export type Verb = keyof typeof commands;
@@ -31,6 +32,8 @@ export type Verb = keyof typeof commands;
 const elsewhere: Record<string, string> = {
   master: 'start the control plane (bin/skiff.js runs it)',
   up: 'a master, a local agent and an example app: the quickstart (bin/skiff.js runs it)',
+  restore: 'load a backup into an empty store (offline; see "skiff restore --help")',
+  migrate: 'copy the state from one store to another, e.g. SQLite to etcd (offline)',
 };
 
 /** Runs the CLI; resolves with the process exit code (0 success, 1 error). */

@@ -6,8 +6,10 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Checker, logLevels, type LogLevel } from '../protocol/index.js';
+import cron from 'node-cron';
+import { Checker, SkiffError, logLevels, type LogLevel } from '../protocol/index.js';
 import type { LogFormat } from './log.js';
+import { parseStoreUrl, type EtcdFlags } from './store/location.js';
 
 /** Everything the master can be told. */
 export interface MasterConfig {
@@ -37,6 +39,16 @@ export interface MasterConfig {
   quiet: boolean;
   /** Announce the MQTT listener on the LAN as `_skiff-master._tcp` (mDNS), unless bound to loopback. `--no-mdns` turns it off. */
   mdns: boolean;
+  /** Where the state lives: '' = SQLite in the data dir; `sqlite:DIR`; `etcd://H:P,.../ROOT` or `etcds://` (master/store/location.ts). */
+  store: string;
+  /** etcd TLS and auth (--etcd-cafile, --etcd-certfile, --etcd-keyfile, --etcd-username, --etcd-password). */
+  etcd: EtcdFlags;
+  /** A cron expression for scheduled backups ('' = none), e.g. "0 3 * * *". */
+  backupSchedule: string;
+  /** Where scheduled backups go; '' = DATA_DIR/backups. */
+  backupDir: string;
+  /** How many scheduled backups to keep. 7. */
+  backupKeep: number;
 }
 
 /** The default data dir: ~/.skiff/master. */
@@ -58,6 +70,11 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   logLevel: 'info',
   quiet: false,
   mdns: true,
+  store: '',
+  etcd: {},
+  backupSchedule: '',
+  backupDir: '',
+  backupKeep: 7,
 });
 
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
@@ -75,6 +92,19 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.oneOf(cfg.logFormat, 'logFormat', ['text', 'json'], true);
   c.oneOf(cfg.logLevel, 'logLevel', logLevels, true);
   if (typeof cfg.mdns !== 'boolean') c.fail('mdns', 'must be true or false', cfg.mdns);
+  c.string(cfg.store, 'store');
+  if (cfg.store !== '') {
+    try {
+      parseStoreUrl(cfg.store, cfg.etcd);
+    } catch (err) {
+      if (!(err instanceof SkiffError)) throw err;
+      c.fail('store', err.message.replace(/^--store: /, ''));
+    }
+  } else if (Object.values(cfg.etcd).some((v) => v !== undefined)) c.fail('etcd', 'the --etcd-* flags need --store etcds://... or etcd://...', undefined);
+  c.string(cfg.backupSchedule, 'backupSchedule');
+  if (cfg.backupSchedule !== '' && !cron.validate(cfg.backupSchedule)) c.fail('backupSchedule', 'must be a cron expression such as "0 3 * * *"', cfg.backupSchedule);
+  c.string(cfg.backupDir, 'backupDir');
+  c.int(cfg.backupKeep, 'backupKeep', 1, 100_000, true);
   c.throwIfAny();
   return Object.freeze(cfg);
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SkiffError, durationFlag, logLevels } from '../protocol/index.js';
 import { defaultDataDir, type MasterConfig } from './config.js';
+import { etcdFlags, parseStoreUrl } from './store/location.js';
 import { startMaster } from './index.js';
 
 const usage = `Usage: skiff master [flags]
@@ -25,6 +26,17 @@ Flags:
   --log-format text|json      log lines on stderr as text or JSON (default text)
   --log-level LEVEL           debug, info, warn or error (default info)
   --no-mdns                   do not announce this master on the LAN (_skiff-master._tcp, for agents joining without --master)
+  --store URL                 where the state lives (default: SQLite in the data dir):
+                                sqlite:DIR, etcd://HOST:PORT,HOST:PORT[/ROOT], etcds://... (TLS);
+                                ROOT (default /skiff) lets several clusters share one etcd
+  --etcd-cafile FILE          CA of the etcd servers' certificates (etcds://)
+  --etcd-certfile FILE        client certificate for etcd (with --etcd-keyfile)
+  --etcd-keyfile FILE         its private key
+  --etcd-username NAME        etcd user (or etcd://NAME:PASSWORD@HOST...)
+  --etcd-password PASSWORD    its password
+  --backup-schedule CRON      take a backup on this schedule, e.g. "0 3 * * *" (docs/state.md)
+  --backup-dir DIR            where scheduled backups go (default DATA_DIR/backups)
+  --backup-keep N             keep the newest N scheduled backups (default 7)
   -h, --help                  this help
 `;
 
@@ -65,6 +77,15 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
         'no-mdns': { type: 'boolean' },
+        store: { type: 'string' },
+        'etcd-cafile': { type: 'string' },
+        'etcd-certfile': { type: 'string' },
+        'etcd-keyfile': { type: 'string' },
+        'etcd-username': { type: 'string' },
+        'etcd-password': { type: 'string' },
+        'backup-schedule': { type: 'string' },
+        'backup-dir': { type: 'string' },
+        'backup-keep': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -77,6 +98,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
   if (v.engine !== undefined && v.engine !== 'wasm' && v.engine !== 'reference') fail(`--engine: must be wasm or reference, got "${v.engine}"`);
   const logFormat = oneOf('log-format', v['log-format'], ['text', 'json'] as const);
   const logLevel = oneOf('log-level', v['log-level'], logLevels);
+  // Checked here too, so a bad URL is reported against the flag before anything starts.
+  if (v.store !== undefined) parseStoreUrl(v.store, etcdFlags(v) ?? {});
   return {
     dataDir: v['data-dir'],
     mqttPort: port('mqtt-port', v['mqtt-port']),
@@ -89,7 +112,19 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     logFormat,
     logLevel,
     mdns: v['no-mdns'] ? false : undefined,
+    store: v.store,
+    etcd: etcdFlags(v),
+    backupSchedule: v['backup-schedule'],
+    backupDir: v['backup-dir'],
+    backupKeep: count('backup-keep', v['backup-keep']),
   };
+}
+
+function count(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1) fail(`--${flag}: must be a whole number ≥ 1, got "${v}"`);
+  return n;
 }
 
 /** Entry of `skiff master`. Resolves when the master has stopped; exits 1 on bad flags. */

@@ -38,18 +38,18 @@ import { Objects } from './objects.js';
 import { createRouter, Inbox } from './router.js';
 import { startScheduler } from './scheduler/driver.js';
 import { ServiceAdmission } from './services/allocate.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openMasterStore } from './store/open.js';
 import type { Store } from './store/types.js';
 import type { Teardown } from './teardown.js';
 
 /** Publishes from the master: QoS 1, retained or not. */
 export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Promise<void>;
 
-/** The data dir and the store in it. */
+/** The data dir, and the store (`--store`; default SQLite in the data dir) with its scheduled backups. */
 export async function openStore(config: MasterConfig, log: Logger, down: Teardown): Promise<Store> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const storeLog = withFields(log, { component: 'store' });
-  const store = await openSqliteStore(join(config.dataDir, 'skiff.db'), { onWatchError: (err, event) => storeLog.error('a watch callback threw', { key: event.key, err }) });
+  const store = await openMasterStore(config, storeLog, (err, event) => storeLog.error('a watch callback threw', { key: event.key, err }));
   down.add('store', () => store.close());
   return store;
 }

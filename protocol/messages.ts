@@ -126,7 +126,7 @@ export interface RpcResponse {
 }
 
 /** The API verbs of `api/{clientId}/req`. */
-export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'top' | 'exec' | 'version';
+export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'top' | 'exec' | 'version' | 'backup';
 
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one
@@ -142,6 +142,8 @@ export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | '
  * - describe: `{kind, name, namespace?}` → `{object, events}`
  * - rollout: `{action: 'status' | 'history' | 'undo' | 'restart' | 'pause' | 'resume', kind: 'Deployment', name, namespace?, toRevision?, revision?}`
  *   (status → `{message, done, failed?}`; history → `{revisions}`; the others → `{message}`)
+ * - backup (admin): `{}` → chunks `{chunk}` (base64 of a backup file's bytes, in order), then
+ *   `{result: {revision, keys, bytes}}`, then `done` (the file format: docs/state.md)
  */
 export interface ApiRequest {
   id: string;

@@ -10,6 +10,7 @@ import { logApplied, logError, logRequest, who } from './audit.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
 import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
+import { backup } from './handlers/backup.js';
 import { cordon, del, describe, drain, get, list, scale } from './handlers/objects.js';
 import { rollout } from './handlers/rollout.js';
 import { logs, watch } from './handlers/streams.js';
@@ -33,6 +34,7 @@ const handlers: Partial<Record<ApiVerb, Handler>> = {
   rollout,
   token,
   top,
+  backup,
   version: async (ctx) => ({ version: 'v' + ctx.version }),
 };
 

@@ -11,6 +11,7 @@
  */
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import { SkiffError } from '../../protocol/errors.js';
+import type { Logger } from '../../protocol/log.js';
 import type { Watch, WatchEvent } from './types.js';
 import type { RootKeys } from './etcd-client.js';
 import type { WatchErrorHandler } from './watch-hub.js';
@@ -22,6 +23,8 @@ export interface EtcdWatchContext {
   /** store revision = etcd revision + offset. */
   offset: number;
   onWatchError: WatchErrorHandler;
+  /** Reports a watch that stopped when its owner gave no onError. */
+  log: Logger;
   /** Tells the store which etcd revisions it has seen (for "watch from now"). */
   seen(etcdRevision: number): void;
   /** Explains a cancelled watch: CONFLICT "compacted" when its resume point is gone, UNAVAILABLE otherwise. */
@@ -101,7 +104,7 @@ export class EtcdWatch implements Watch {
     this.watcher = undefined;
     const error = await this.ctx.explainCancel(this.prefix, this.cursor + 1, err).catch((e: unknown) => new SkiffError('SKIFF_ERR_UNAVAILABLE', String(e)));
     if (this.onError) this.onError(error);
-    else console.error(`store: watch ${JSON.stringify(this.prefix)} stopped: ${error.message}`);
+    else this.ctx.log.error('a store watch stopped', { prefix: this.prefix, err: error });
   }
 }
 

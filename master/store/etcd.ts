@@ -13,12 +13,14 @@
  */
 import type { Etcd3, ICompare, IRequestOp, ITxnResponse } from 'etcd3';
 import { SkiffError } from '../../protocol/errors.js';
+import { silentLogger, type Logger } from '../../protocol/log.js';
 import { etcdClient, isCompactedError, rawEntry, RootKeys, storeError, type EtcdConnectOptions, type RawEntry } from './etcd-client.js';
 import { loadMeta, oldestReadableRevision, type RootMeta } from './etcd-meta.js';
 import { EtcdWatch } from './etcd-watch.js';
 import { checkKey, checkPrefix, checkRevision, toJson } from './keys.js';
 import type { EtcdLocation } from './location.js';
-import type { Store, StoreEntry, Watch, WatchEvent } from './types.js';
+import { restoreEtcd } from './etcd-restore.js';
+import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, Watch, WatchEvent } from './types.js';
 import type { WatchErrorHandler } from './watch-hub.js';
 
 /** Settings of an etcd store; all optional. */
@@ -29,8 +31,10 @@ export interface EtcdStoreOptions extends EtcdConnectOptions {
   compactIntervalMs?: number;
   /** Keys per range page of a list. Default 500. */
   pageSize?: number;
-  /** Receives whatever a watch callback throws. Default: console.error. */
+  /** Receives whatever a watch callback throws. Default: a process warning (the master passes its logger). */
   onWatchError?: WatchErrorHandler;
+  /** Where failed compactions and stopped watches without an onError are reported. Default: nowhere. */
+  log?: Logger;
 }
 
 /** Opens the store under `loc.root` in the etcd cluster at `loc.hosts`, creating the root record if needed. */
@@ -52,7 +56,8 @@ export async function openEtcdStore(loc: EtcdLocation, options: EtcdStoreOptions
 }
 
 /** The etcd implementation of Store. */
-export class EtcdStore implements Store {
+export class EtcdStore implements SnapshotStore {
+  readonly kind = 'etcd';
   private closed = false;
   private readonly watches = new Set<Watch>();
   private readonly offset: number;
@@ -62,6 +67,7 @@ export class EtcdStore implements Store {
   private lastSeen: number;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onWatchError: WatchErrorHandler;
+  private readonly log: Logger;
 
   /** @internal use openEtcdStore */
   constructor(
@@ -78,7 +84,8 @@ export class EtcdStore implements Store {
     this.offset = meta.revisionOffset;
     this.lastSeen = etcdRevision;
     this.floor = Math.max(meta.restoredRevision, oldestReadable > 0 ? oldestReadable + this.offset : 0);
-    this.onWatchError = options.onWatchError ?? ((err) => console.error('store: a watch callback threw:', err));
+    this.onWatchError = options.onWatchError ?? ((err) => process.emitWarning(`store: a watch callback threw: ${(err as Error)?.stack ?? err}`));
+    this.log = options.log ?? silentLogger;
     if (options.retainRevisions !== Infinity) {
       this.timer = setInterval(() => void this.autoCompact(), options.compactIntervalMs ?? 60_000);
       this.timer.unref();
@@ -160,6 +167,7 @@ export class EtcdStore implements Store {
       keys: this.keys,
       offset: this.offset,
       onWatchError: this.onWatchError,
+      log: this.log,
       seen: (rev: number) => (this.lastSeen = Math.max(this.lastSeen, rev)),
       explainCancel: (p: string, resumeAt: number, err: unknown) => this.explainCancel(p, resumeAt, err),
     };
@@ -194,6 +202,27 @@ export class EtcdStore implements Store {
       });
     }
     this.floor = Math.max(this.floor, revision);
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const { raw, revision } = await this.listRaw('');
+    return { revision, entries: raw };
+  }
+
+  async count(): Promise<number> {
+    this.checkOpen();
+    const { start, end } = this.keys.range('');
+    return Number((await this.call(() => this.client.kv.range({ key: start, range_end: end, count_only: true }))).count);
+  }
+
+  /** Loads a snapshot (etcd-restore.ts), then closes this store: its revision offset is no longer the root's. */
+  async restore(snapshot: Snapshot, options?: RestoreOptions): Promise<{ revision: number }> {
+    this.checkOpen();
+    try {
+      return await this.call(() => restoreEtcd(this.client, this.keys, snapshot, options));
+    } finally {
+      await this.close();
+    }
   }
 
   async close(): Promise<void> {
@@ -281,7 +310,7 @@ export class EtcdStore implements Store {
       const target = (await this.revision()) - this.options.retainRevisions;
       if (target > this.floor) await this.compact(target);
     } catch (err) {
-      if (!this.closed) console.warn(`store: compaction of ${this.keys.root}: ${(err as Error).message}`);
+      if (!this.closed) this.log.warn('compaction failed; the next interval tries again', { root: this.keys.root, err });
     }
   }
 

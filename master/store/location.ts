@@ -53,6 +53,13 @@ export interface EtcdFlags {
   password?: string;
 }
 
+/** The --etcd-* flags of parsed command-line values (undefined when none is given). */
+export function etcdFlags(v: Record<string, unknown>): EtcdFlags | undefined {
+  const str = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  const flags: EtcdFlags = { caFile: str('etcd-cafile'), certFile: str('etcd-certfile'), keyFile: str('etcd-keyfile'), username: str('etcd-username'), password: str('etcd-password') };
+  return Object.values(flags).some((x) => x !== undefined) ? flags : undefined;
+}
+
 /** The SQLite location of a data dir. */
 export function sqliteAt(dir: string): SqliteLocation {
   return { kind: 'sqlite', dir, path: join(dir, sqliteFileName) };

@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
 import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.js';
 import { prepareDatabase, prepareStatements, type Statements } from './schema.js';
-import type { Store, StoreEntry, Watch, WatchEvent } from './types.js';
+import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
+import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, Watch, WatchEvent } from './types.js';
 import { type Change, type WatchErrorHandler, WatchHub } from './watch-hub.js';
 
 /** Settings of a SQLite store; all optional. */
@@ -53,7 +54,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 }
 
 /** The SQLite implementation of Store. */
-export class SqliteStore implements Store {
+export class SqliteStore implements SnapshotStore {
+  readonly kind = 'sqlite';
+
   /** Opens (creating if needed) the store at `path`, creating missing parent directories. */
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const retain = options.retainRevisions ?? defaultRetainRevisions;
@@ -171,6 +174,21 @@ export class SqliteStore implements Store {
       }
       this.forgetThrough(revision);
     }).immediate();
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    this.checkOpen();
+    return readSnapshot(this.db, this.sql);
+  }
+
+  async count(): Promise<number> {
+    this.checkOpen();
+    return countKeys(this.db);
+  }
+
+  async restore(snapshot: Snapshot, options?: RestoreOptions): Promise<{ revision: number }> {
+    this.checkOpen();
+    return loadSnapshot(this.db, this.sql, snapshot, options);
   }
 
   async close(): Promise<void> {

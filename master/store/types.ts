@@ -65,3 +65,47 @@ export interface Store {
   /** Closes the store; an acknowledged write is on disk before its promise resolved. */
   close(): Promise<void>;
 }
+
+/** One key of a snapshot, its value still as the JSON text the store keeps. */
+export interface SnapshotEntry {
+  key: string;
+  text: string;
+  createRevision: number;
+  modRevision: number;
+}
+
+/** Every key of a store, read at one revision. */
+export interface Snapshot {
+  /** The store revision the keys were read at. */
+  revision: number;
+  /** Ordered by key. */
+  entries: SnapshotEntry[];
+}
+
+/** How a snapshot is loaded into a store. */
+export interface RestoreOptions {
+  /** Replace whatever the store holds (default: refuse a store that has keys). */
+  force?: boolean;
+  /** Leave the store this many revisions past the snapshot's (as etcdutl snapshot restore --bump-revision). Default 0. */
+  bumpRevision?: number;
+  /** Called as keys are written. */
+  onProgress?: (written: number, total: number) => void;
+}
+
+/** A store that can be read whole at one revision and loaded from such a read (backup, restore, migrate). */
+export interface SnapshotStore extends Store {
+  /** Which implementation: recorded in backup files. */
+  readonly kind: 'sqlite' | 'etcd';
+  /** Every key with its JSON text and revisions, at one revision. */
+  snapshot(): Promise<Snapshot>;
+  /** How many keys the store holds. */
+  count(): Promise<number>;
+  /**
+   * Loads a snapshot: the same keys and values, the store left at the snapshot's revision (+ bump),
+   * history before that refused as compacted. Throws SKIFF_ERR_CONFLICT when the store has keys,
+   * unless `force`. SQLite keeps every key's revisions; etcd cannot set revisions, so each key gets
+   * a new one ≥ its old one and ≤ the snapshot's (docs/state.md). Reopen the store afterwards (etcd
+   * closes it: its revision offset changed).
+   */
+  restore(snapshot: Snapshot, options?: RestoreOptions): Promise<{ revision: number }>;
+}

@@ -1,0 +1,94 @@
+/**
+ * Opening a store from where it lives: the master's (`openMasterStore(config, log)`: `--store`,
+ * default SQLite in the data dir, with its scheduled backups) and the offline tools' (`openStoreAt`).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SkiffError } from '../../protocol/errors.js';
+import type { Logger } from '../../protocol/log.js';
+import type { MasterConfig } from '../config.js';
+import { scheduleBackups, type BackupSchedule } from './backup-schedule.js';
+import { openEtcdStore, type EtcdStoreOptions } from './etcd.js';
+import { describeLocation, parseStoreUrl, sqliteAt, type StoreLocation } from './location.js';
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
+import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, Watch, WatchEvent } from './types.js';
+import type { WatchErrorHandler } from './watch-hub.js';
+
+/** Options of openStoreAt. */
+export interface OpenOptions {
+  /** Refuse a SQLite data dir without a store file instead of creating one (backup and migrate sources). */
+  mustExist?: boolean;
+  sqlite?: SqliteStoreOptions;
+  etcd?: EtcdStoreOptions;
+}
+
+/** Where a master's store is: `--store`, or SQLite in its data dir. */
+export function storeLocation(config: Pick<MasterConfig, 'store' | 'dataDir' | 'etcd'>): StoreLocation {
+  return config.store === '' ? sqliteAt(config.dataDir) : parseStoreUrl(config.store, config.etcd);
+}
+
+/** Opens the store at a location. */
+export async function openStoreAt(loc: StoreLocation, options: OpenOptions = {}): Promise<SnapshotStore> {
+  if (loc.kind === 'etcd') return openEtcdStore(loc, options.etcd);
+  if (options.mustExist && !existsSync(loc.path)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `store: no store at ${loc.path} (is ${loc.dir} a Skiff data dir?)`);
+  return openSqliteStore(loc.path, options.sqlite);
+}
+
+/** The store a master runs on, with its scheduled backups (which stop when it closes). `log` is the store's logger. */
+export async function openMasterStore(config: Readonly<MasterConfig>, log: Logger, onWatchError: WatchErrorHandler): Promise<SnapshotStore> {
+  const loc = storeLocation(config);
+  const store = await openStoreAt(loc, { sqlite: { onWatchError }, etcd: { onWatchError, log } });
+  log.info('store opened', { store: describeLocation(loc), revision: await store.revision() });
+  if (config.backupSchedule === '') return store;
+  const dir = config.backupDir || join(config.dataDir, 'backups');
+  return new WithBackups(store, scheduleBackups(store, { schedule: config.backupSchedule, dir, keep: config.backupKeep, source: describeLocation(loc), log }));
+}
+
+/** A store whose close also stops its backup schedule. */
+class WithBackups implements SnapshotStore {
+  constructor(
+    private readonly inner: SnapshotStore,
+    readonly backups: BackupSchedule,
+  ) {}
+
+  get kind() {
+    return this.inner.kind;
+  }
+  get<T>(key: string): Promise<StoreEntry<T> | undefined> {
+    return this.inner.get<T>(key);
+  }
+  list<T>(prefix: string) {
+    return this.inner.list<T>(prefix);
+  }
+  create<T>(key: string, value: T) {
+    return this.inner.create<T>(key, value);
+  }
+  update<T>(key: string, value: T, expected?: number) {
+    return this.inner.update<T>(key, value, expected);
+  }
+  delete<T>(key: string, expected?: number) {
+    return this.inner.delete<T>(key, expected);
+  }
+  watch<T>(prefix: string, from: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch {
+    return this.inner.watch<T>(prefix, from, onEvent, onError);
+  }
+  revision() {
+    return this.inner.revision();
+  }
+  compact(revision: number) {
+    return this.inner.compact(revision);
+  }
+  snapshot(): Promise<Snapshot> {
+    return this.inner.snapshot();
+  }
+  count() {
+    return this.inner.count();
+  }
+  restore(snapshot: Snapshot, options?: RestoreOptions) {
+    return this.inner.restore(snapshot, options);
+  }
+  async close(): Promise<void> {
+    await this.backups.stop();
+    await this.inner.close();
+  }
+}

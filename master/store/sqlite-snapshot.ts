@@ -1,0 +1,57 @@
+/**
+ * Whole-store reads and loads of the SQLite store (backup, restore, migrate). A snapshot is one
+ * read transaction, so its rows and its revision agree even while the master writes through
+ * another connection (WAL readers see one commit point). A restore is one IMMEDIATE transaction:
+ * rows with their original revisions, the revision counter set to the snapshot's (+ bump), and the
+ * compaction mark set there too, so a watch from before the restore is told to list again.
+ */
+import type Database from 'better-sqlite3';
+import { SkiffError } from '../../protocol/errors.js';
+import type { Statements } from './schema.js';
+import type { RestoreOptions, Snapshot, SnapshotEntry } from './types.js';
+
+interface Row {
+  key: string;
+  value: string;
+  create_revision: number;
+  mod_revision: number;
+}
+
+/** Reads every key and the revision in one transaction. */
+export function readSnapshot(db: Database.Database, sql: Statements): Snapshot {
+  return db.transaction(() => {
+    const rows = sql.listFrom.all('') as Row[];
+    const revision = sql.meta.get('revision') as number;
+    return { revision, entries: rows.map(toEntry) };
+  }).deferred();
+}
+
+/** The number of keys. */
+export function countKeys(db: Database.Database): number {
+  return db.prepare('SELECT count(*) FROM kv').pluck().get() as number;
+}
+
+/** Loads a snapshot in one transaction; refuses a store with keys unless `force`. */
+export function loadSnapshot(db: Database.Database, sql: Statements, snapshot: Snapshot, options: RestoreOptions = {}): { revision: number } {
+  const target = snapshot.revision + (options.bumpRevision ?? 0);
+  const total = snapshot.entries.length;
+  db.transaction(() => {
+    const existing = countKeys(db);
+    if (existing > 0 && !options.force) {
+      throw new SkiffError('SKIFF_ERR_CONFLICT', `store: ${db.name}: holds ${existing} keys; restore into an empty store, or pass --force to replace them`);
+    }
+    db.exec('DELETE FROM kv; DELETE FROM changes;');
+    snapshot.entries.forEach((e, i) => {
+      sql.put.run(e.key, e.text, e.createRevision, e.modRevision);
+      if ((i + 1) % 1000 === 0) options.onProgress?.(i + 1, total);
+    });
+    sql.setMeta.run(target, 'revision');
+    sql.setMeta.run(target, 'compacted');
+  }).immediate();
+  options.onProgress?.(total, total);
+  return { revision: target };
+}
+
+function toEntry(r: Row): SnapshotEntry {
+  return { key: r.key, text: r.value, createRevision: r.create_revision, modRevision: r.mod_revision };
+}
