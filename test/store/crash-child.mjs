@@ -1,9 +1,13 @@
-// Child process of the crash test: opens the store at argv[2] (the real TypeScript source, through
-// register-ts.mjs) and writes as fast as it can, printing "ack <i>" only after create(i) resolved.
-// The parent kills it with SIGKILL mid-burst and checks that every acknowledged key survived.
+// Child process of the crash tests: opens the store at argv[2] (a SQLite file path, or a store URL
+// such as etcd://127.0.0.1:P/root) from the real TypeScript source, through register-ts.mjs, and
+// writes as fast as it can, printing "ack <i>" only after create(i) resolved. The parent kills it
+// with SIGKILL mid-burst and checks that every acknowledged key survived.
+import { openStoreAt } from '../../master/store/open.ts';
+import { parseStoreUrl } from '../../master/store/location.ts';
 import { openSqliteStore } from '../../master/store/sqlite.ts';
 
-const store = await openSqliteStore(process.argv[2]);
+const where = process.argv[2];
+const store = /^(sqlite|etcds?):/.test(where) ? await openStoreAt(parseStoreUrl(where)) : await openSqliteStore(where);
 process.stdout.write('ready\n');
 const pad = 'x'.repeat(256);
 for (let i = 0; ; i++) {

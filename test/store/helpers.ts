@@ -1,4 +1,8 @@
-/** Small helpers for the store tests: wait for watch events with a deadline, check error codes. */
+/** Small helpers for the store tests: wait for watch events with a deadline, check error codes, crash a writer. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Store, Watch, WatchEvent } from '../../master/store/types.js';
 import type { ErrorCode } from '../../protocol/errors.js';
@@ -54,4 +58,36 @@ export function codePointOrder(a: string, b: string): number {
   const y = Array.from(b, (c) => c.codePointAt(0)!);
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   return x.length - y.length;
+}
+
+/**
+ * Spawns crash-child.mjs on a store (`where`: a SQLite file or a store URL), SIGKILLs it after
+ * `killAfter` acknowledged writes, and counts every ack it printed.
+ */
+export function runAndKill(where: string, killAfter: number): Promise<{ count: number; killedBy: NodeJS.Signals | null }> {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const child = spawn(process.execPath, ['--import', join(here, 'register-ts.mjs'), join(here, 'crash-child.mjs'), where], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let count = 0;
+  let outOfOrder: string | undefined;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (!line.startsWith('ack ')) return;
+    if (Number(line.slice(4)) !== count) outOfOrder ??= `expected "ack ${count}", got "${line}"`;
+    count++;
+    if (count === killAfter) child.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`crash child: no ${killAfter} acks within 15 s (got ${count})`));
+    }, 15_000);
+    child.on('error', reject);
+    // 'close' fires after stdout is drained, so acks still in the pipe when the kill landed are counted.
+    child.on('close', (_code, signal) => {
+      clearTimeout(deadline);
+      if (outOfOrder) reject(new Error(`crash child: acks out of order: ${outOfOrder}`));
+      else resolve({ count, killedBy: signal });
+    });
+  });
 }

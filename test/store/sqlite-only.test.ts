@@ -1,15 +1,12 @@
 /** SQLite-only behaviour: durability settings, auto-compaction, schema guard, and surviving kill -9. */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../master/store/sqlite.js';
 import type { WatchEvent } from '../../master/store/types.js';
-import { expectCode, watchInto } from './helpers.js';
+import { expectCode, runAndKill, watchInto } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-store-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,32 +80,3 @@ describe('SQLite store', () => {
     await s.close();
   }, 20_000);
 });
-
-// Spawns crash-child.mjs, SIGKILLs it after `killAfter` acks, and counts every ack it printed.
-function runAndKill(path: string, killAfter: number): Promise<{ count: number; killedBy: NodeJS.Signals | null }> {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const child = spawn(process.execPath, ['--import', join(here, 'register-ts.mjs'), join(here, 'crash-child.mjs'), path], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let count = 0;
-  let outOfOrder: string | undefined;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    if (!line.startsWith('ack ')) return;
-    if (Number(line.slice(4)) !== count) outOfOrder ??= `expected "ack ${count}", got "${line}"`;
-    count++;
-    if (count === killAfter) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`crash child: no ${killAfter} acks within 15 s (got ${count})`));
-    }, 15_000);
-    child.on('error', reject);
-    // 'close' fires after stdout is drained, so acks still in the pipe when the kill landed are counted.
-    child.on('close', (_code, signal) => {
-      clearTimeout(deadline);
-      if (outOfOrder) reject(new Error(`crash child: acks out of order: ${outOfOrder}`));
-      else resolve({ count, killedBy: signal });
-    });
-  });
-}
