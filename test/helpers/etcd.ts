@@ -13,8 +13,13 @@ import { eventually } from './wait.js';
 /** Where Debian puts the etcd server. */
 export const etcdBin = process.env.SKIFF_ETCD_BIN ?? '/usr/bin/etcd';
 
-/** True when an etcd server binary is installed (CI installs etcd-server; see .ci/run). */
+/**
+ * True when an etcd server binary is installed. Without it the etcd tests are skipped on a
+ * developer's machine; on CI (CI=true), whose .ci/run installs etcd-server, a missing binary is an
+ * error rather than a silent skip.
+ */
 export const haveEtcd = existsSync(etcdBin);
+if (!haveEtcd && process.env.CI) throw new Error(`${etcdBin} is missing on CI: .ci/run must install etcd-server`);
 
 /** One running etcd member. */
 export interface EtcdMember {
