@@ -3,8 +3,8 @@
  * kind (client-go's SharedInformer at edge scale). Controllers read from here and write through
  * Objects; handlers only queue keys.
  */
-import { applyDefaults, kinds, type KObject, type Logger } from '../protocol/index.js';
-import type { Store, Watch, WatchEvent } from './store/types.js';
+import { applyDefaults, kinds, type KObject, type Logger, type SkiffError } from '../protocol/index.js';
+import type { Store, StoreEntry, Watch, WatchEvent } from './store/types.js';
 
 /** A change handler: `old` undefined on add, `obj` undefined on delete. */
 export type ChangeHandler = (obj: KObject | undefined, old: KObject | undefined) => void;
@@ -33,6 +33,7 @@ export class Informers {
   private readonly uids = new Set<string>();
   private watch?: Watch;
   private revisionWaiters: { revision: number; resolve: () => void }[] = [];
+  private stopped = false;
   /** The store revision the cache reflects. */
   revision = 0;
 
@@ -52,7 +53,45 @@ export class Informers {
       if (e.value.metadata.uid) this.uids.add(e.value.metadata.uid);
     }
     this.revision = revision;
-    this.watch = this.store.watch<KObject>('/registry/', revision, (ev) => this.onEvent(ev));
+    this.watchFrom(revision);
+  }
+
+  // A watch that stops by itself (etcd: its resume point was compacted while it was cut off) is
+  // replaced by a fresh list and a watch from that list's revision, as client-go's reflector does on 410.
+  private watchFrom(revision: number): void {
+    this.watch = this.store.watch<KObject>('/registry/', revision, (ev) => this.onEvent(ev), (err) => void this.relist(err));
+  }
+
+  private async relist(err: SkiffError): Promise<void> {
+    this.log.warn('the store watch stopped; listing again', { err });
+    for (let delayMs = 100; !this.stopped; delayMs = Math.min(delayMs * 2, 5000)) {
+      try {
+        const { entries, revision } = await this.store.list<KObject>('/registry/');
+        if (this.stopped) return;
+        this.replace(entries);
+        this.revision = revision;
+        this.watchFrom(revision);
+        return this.releaseWaiters(revision);
+      } catch (e) {
+        this.log.warn('list failed; retrying', { err: e, delayMs });
+        await new Promise((r) => setTimeout(r, delayMs).unref());
+      }
+    }
+  }
+
+  // Brings the cache to a fresh list, telling handlers of every add, change and delete it implies.
+  private replace(entries: StoreEntry<KObject>[]): void {
+    const seen = new Set<string>();
+    for (const e of entries) {
+      const kind = kindOfKey(e.key);
+      if (!kind) continue;
+      applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
+      const k = cacheKey(e.value.metadata.namespace, e.value.metadata.name);
+      seen.add(`${kind}\u0000${k}`);
+      const old = this.bucket(kind).get(k);
+      if (old?.metadata.resourceVersion !== e.value.metadata.resourceVersion) this.apply(kind, k, e.value, old);
+    }
+    for (const [kind, b] of this.cache) for (const [k, old] of [...b]) if (!seen.has(`${kind}\u0000${k}`)) this.apply(kind, k, undefined, old);
   }
 
   /** Resolves once the cache reflects store revision `revision` (a controller's own write). */
@@ -71,6 +110,7 @@ export class Informers {
 
   /** Stops watching. */
   stop(): void {
+    this.stopped = true;
     this.watch?.close();
   }
 
@@ -113,18 +153,21 @@ export class Informers {
     this.revision = ev.revision;
     const kind = kindOfKey(ev.key);
     if (!kind) return this.releaseWaiters(ev.revision);
-    const b = this.bucket(kind);
     const k = cacheKey(ev.value.metadata.namespace, ev.value.metadata.name);
-    const old = b.get(k);
-    let obj: KObject | undefined;
-    if (ev.type === 'put') {
-      obj = applyDefaults(ev.value);
-      obj.metadata.resourceVersion = String(ev.revision);
+    if (ev.type === 'put') applyDefaults(ev.value).metadata.resourceVersion = String(ev.revision);
+    this.apply(kind, k, ev.type === 'put' ? ev.value : undefined, this.bucket(kind).get(k), ev.value);
+    this.releaseWaiters(ev.revision);
+  }
+
+  // One change to the cache (obj undefined: deleted, `gone` the deleted value), then the kind's handlers.
+  private apply(kind: string, k: string, obj: KObject | undefined, old: KObject | undefined, gone = old): void {
+    const b = this.bucket(kind);
+    if (obj) {
       b.set(k, obj);
       if (obj.metadata.uid) this.uids.add(obj.metadata.uid);
     } else {
       b.delete(k);
-      if (ev.value.metadata.uid) this.uids.delete(ev.value.metadata.uid);
+      if (gone?.metadata.uid) this.uids.delete(gone.metadata.uid);
     }
     for (const h of this.handlers.get(kind) ?? []) {
       try {
@@ -133,7 +176,6 @@ export class Informers {
         this.log.error('handler failed', { kind, err });
       }
     }
-    this.releaseWaiters(ev.revision);
   }
 
   private releaseWaiters(revision: number): void {
