@@ -185,6 +185,7 @@ export class EtcdStore implements SnapshotStore {
   async revision(): Promise<number> {
     this.checkOpen();
     const res = await this.call(() => this.client.kv.range({ key: this.keys.meta, count_only: true }));
+    this.lastSeen = Math.max(this.lastSeen, Number(res.header.revision));
     return Number(res.header.revision) + this.offset;
   }
 
