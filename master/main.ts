@@ -149,7 +149,7 @@ export async function main(argv: string[]): Promise<void> {
     const hint = e.code === 'EADDRINUSE' ? ' (is another master running? pick another port with --mqtt-port / --http-port)' : '';
     process.stderr.write(`error: ${e.message}${hint}\n`);
     process.exitCode = 1;
-    // A start that failed half-way may leave a connection open (the etcd client): do not hang on it.
+    // A start that failed half-way may leave a handle open (seen: a busy --mqtt-port, with either store): do not hang on it.
     setTimeout(() => process.exit(1), 200).unref();
     return;
   }
