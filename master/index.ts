@@ -13,6 +13,8 @@ import type { MetricsStore } from './metrics.js';
 import type { Objects } from './objects.js';
 import { announce, lead, loadCredentials, loadEngine, openCache, openStore, serveHttp, startApi, startBroker, startControllers, startRouting, writeClientConfig } from './steps.js';
 import type { Store } from './store/types.js';
+import { describeLocation } from './store/location.js';
+import { storeLocation } from './store/open.js';
 import { Teardown } from './teardown.js';
 
 /** A running master. */
@@ -67,7 +69,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
     const url = `mqtt://127.0.0.1:${broker.port}`;
     writeClientConfig(config, url, credentials);
     announce(config, broker.port, log, down);
-    log.info('started', { version: skiffVersion(), mqtt: `${config.mqttHost}:${broker.port}`, http: http ? `${config.httpHost}:${http.port}` : 'off', dataDir: config.dataDir, engine: engine.impl });
+    log.info('started', { version: skiffVersion(), mqtt: `${config.mqttHost}:${broker.port}`, http: http ? `${config.httpHost}:${http.port}` : 'off', dataDir: config.dataDir, store: describeLocation(storeLocation(config)), engine: engine.impl });
     return {
       config,
       mqttPort: broker.port,

@@ -38,7 +38,6 @@ export async function openStoreAt(loc: StoreLocation, options: OpenOptions = {})
 export async function openMasterStore(config: Readonly<MasterConfig>, log: Logger, onWatchError: WatchErrorHandler): Promise<SnapshotStore> {
   const loc = storeLocation(config);
   const store = await openStoreAt(loc, { sqlite: { onWatchError }, etcd: { onWatchError, log } });
-  log.info('store opened', { store: describeLocation(loc), revision: await store.revision() });
   if (config.backupSchedule === '') return store;
   const dir = config.backupDir || join(config.dataDir, 'backups');
   return new WithBackups(store, scheduleBackups(store, { schedule: config.backupSchedule, dir, keep: config.backupKeep, source: describeLocation(loc), log }));
