@@ -1,6 +1,6 @@
 // Interning: the host turns strings (labels, taints, images, ports, runtimes, topology values,
 // pod selectors) into small integer ids and bit positions once, so the kernels see only numbers.
-import type { EngineLabelSelector, EngineTaint, EngineToleration } from './types.js';
+import type { EngineLabelSelector } from './types.js';
 
 /** Strings to dense ids, in order of first sight. */
 export class Dictionary {
@@ -28,19 +28,6 @@ export class Dictionary {
   get size(): number {
     return this.values.length;
   }
-}
-
-/** core/v1 ToleratesTaint: effect and key must match when given; Exists ignores the value. */
-export function tolerates(t: EngineToleration, taint: EngineTaint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (t.operator === 'Exists') return true;
-  return (t.value ?? '') === (taint.value ?? '');
-}
-
-/** True when some toleration tolerates the taint. */
-export function tolerated(tolerations: EngineToleration[] | undefined, taint: EngineTaint): boolean {
-  return !!tolerations && tolerations.some((t) => tolerates(t, taint));
 }
 
 /** metav1 LabelSelector semantics: matchLabels AND matchExpressions; an empty selector matches everything. */

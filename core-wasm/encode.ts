@@ -1,7 +1,8 @@
 // Pod records: a pod's requests, selectors, tolerations, ports, images, spread and anti-affinity
 // turned into the integer record the kernels read (assembly/layout.ts P_*), against the table's
 // dictionaries. Interning (ports, topology keys, counters) happens first for a whole batch.
-import { selectorMatches, tolerated } from './dictionary.js';
+import { selectorMatches } from './dictionary.js';
+import { tolerated } from './toleration.js';
 import {
   H_TAINT_WORDS, IMG_MAX_KIB, MAX_SPREAD, OP_ANY, OP_NONE, P_ANTI, P_CPU, P_EPH, P_FIXED, P_FLAGS, P_IMAGE_MAX, P_IMAGES, P_INC,
   P_LEN, P_MEM, P_PORTS, P_PREFERRED, P_REQUIRED, P_RUNTIME, P_SCPU, P_SMEM, P_SPREAD, P_TAINTS,

@@ -1,6 +1,6 @@
 // The Engine over a kernel: keeps the node table in kernel memory in step with node and pod
 // updates, encodes batches, calls the kernel once per batch and turns its output into Placements.
-import { tolerated } from './dictionary.js';
+import { tolerated } from './toleration.js';
 import { encodePod, internPod, type PodRecord, validatePod, writeRecord } from './encode.js';
 import { explain, reasonCodes } from './explain.js';
 import type { Kernel } from './kernel.js';

@@ -1,6 +1,6 @@
 // Placement messages as kube-scheduler prints them (framework FitError.Error):
 // `0/5 nodes are available: 3 Insufficient memory, 2 node(s) had untolerated taint {gpu: NoSchedule}.`
-import { tolerated } from './dictionary.js';
+import { tolerated } from './toleration.js';
 import {
   R_AFFINITY, R_ANTI, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, R_PORTS, R_RUNTIME, R_SPREAD, R_TAINT, R_UNSCHEDULABLE,
 } from './reference/layout.js';

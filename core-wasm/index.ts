@@ -10,6 +10,7 @@ import type { Balancer, BalancerOptions, Engine, EngineOptions } from './types.j
 export type * from './types.js';
 export { DEFAULT_WEIGHTS } from './engine.js';
 export { DEFAULT_MAGLEV_SIZE, hash32 } from './balancers.js';
+export { tolerated, tolerates } from './toleration.js';
 
 /** Creates a scheduling engine; async because the wasm module is compiled and instantiated (once per process, then per engine). */
 export async function createEngine(opts: EngineOptions): Promise<Engine> {

@@ -10,7 +10,8 @@
  *   back its desired set no longer has the pod and it stops it), so the ReplicaSet replaces it;
  * - a terminating pod on a node that is not Ready is removed after its grace period.
  */
-import { isReady, type Node, type Pod, type Taint, type Toleration } from '../../protocol/index.js';
+import { tolerates } from '../../core-wasm/index.js';
+import { isReady, type Node, type Pod, type Taint } from '../../protocol/index.js';
 import { isFinished } from './pods.js';
 import type { Controller, ControllerContext } from './types.js';
 
@@ -19,13 +20,6 @@ export const unreachableTaint = 'node.skiff.io/unreachable';
 
 /** How often the controller looks at nodes and pods (taint times are in seconds). */
 const tickMs = 500;
-
-/** Does a toleration match a taint (core/v1 semantics)? */
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.operator === 'Exists') return !t.key || t.key === taint.key;
-  return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-}
 
 /**
  * When a pod must leave a node with these NoExecute taints: 0 = now, Infinity = never, else ms since

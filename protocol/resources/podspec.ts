@@ -168,6 +168,10 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
       c.oneOf(t.effect, `${p}.effect`, effects);
       c.int(t.tolerationSeconds, `${p}.tolerationSeconds`, 0);
       if (t.operator === 'Exists' && t.value) c.fail(`${p}.value`, 'must be empty when operator is Exists', t.value);
+      // core/v1 validateTolerations: an empty key means "every key", which only Exists may say
+      // (an empty key with Equal would read differently to different matchers).
+      if (!t.key && t.operator !== 'Exists') c.fail(`${p}.operator`, 'must be Exists when key is empty', t.operator ?? 'Equal');
+      if (t.tolerationSeconds != null && t.effect !== 'NoExecute') c.fail(`${p}.effect`, 'must be NoExecute when tolerationSeconds is set', t.effect ?? '');
     });
   if (c.object(spec.affinity, `${f}.affinity`) && c.object(spec.affinity.nodeAffinity, `${f}.affinity.nodeAffinity`)) {
     const na = spec.affinity.nodeAffinity;

@@ -5,7 +5,8 @@
  * scheduler, so a pod that does not fit stays Pending with the engine's explanation.
  */
 import type { DaemonSet, Node, NodeSelectorRequirement, Pod, Toleration } from '../../../protocol/index.js';
-import { tolerates, unreachableTaint } from '../nodelifecycle.js';
+import { tolerates } from '../../../core-wasm/index.js';
+import { unreachableTaint } from '../nodelifecycle.js';
 
 /** The node label the daemon pods' affinity names (the master sets it to the node name on every node). */
 export const hostnameLabel = 'kubernetes.io/hostname';
