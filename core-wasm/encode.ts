@@ -4,7 +4,7 @@
 import { selectorMatches } from './dictionary.js';
 import { tolerated } from './toleration.js';
 import {
-  H_TAINT_WORDS, IMG_MAX_KIB, MAX_SPREAD, OP_ANY, OP_NONE, P_ANTI, P_CPU, P_EPH, P_FIXED, P_FLAGS, P_IMAGE_MAX, P_IMAGES, P_INC,
+  IMG_MAX_KIB, MAX_SPREAD, OP_ANY, OP_NONE, P_ANTI, P_CPU, P_EPH, P_FIXED, P_FLAGS, P_IMAGE_MAX, P_IMAGES, P_INC,
   P_LEN, P_MEM, P_PORTS, P_PREFERRED, P_REQUIRED, P_RUNTIME, P_SCPU, P_SMEM, P_SPREAD, P_TAINTS,
   PF_TOLERATES_UNSCHEDULABLE,
 } from './reference/layout.js';
@@ -22,20 +22,11 @@ const UNSCHEDULABLE_TAINT = { key: 'node.kubernetes.io/unschedulable', effect: '
 /** Interns what a pod brings that nodes do not: host ports, topology keys, counters. */
 export function internPod(table: NodeTable, pod: EnginePod): void {
   for (const hp of pod.hostPorts ?? []) table.ports.intern(`${hp.protocol}/${hp.port}`);
-  for (const c of pod.topologySpread ?? []) counter(table, 'sel', pod.namespace, c.selector, c.topologyKey);
+  for (const c of pod.topologySpread ?? []) table.internCounter('sel', pod.namespace, c.selector, c.topologyKey);
   for (const a of pod.antiAffinity ?? []) {
-    counter(table, 'sel', pod.namespace, a.selector, a.topologyKey);
-    counter(table, 'anti', pod.namespace, a.selector, a.topologyKey);
+    table.internCounter('sel', pod.namespace, a.selector, a.topologyKey);
+    table.internCounter('anti', pod.namespace, a.selector, a.topologyKey);
   }
-}
-
-/** The counter id for (kind, namespace, selector, topology key), interned. */
-function counter(table: NodeTable, kind: 'sel' | 'anti', namespace: string, selector: EngineLabelSelector, topologyKey: string): number {
-  const k = table.internTopoKey(topologyKey);
-  const term = table.antiTermKey(namespace, selector, topologyKey);
-  const id = table.counters.intern(`${kind}\n${term}`);
-  if (id === table.counterInfo.length) table.counterInfo.push({ kind, namespace, selector, key: k, term });
-  return id;
 }
 
 /** (word, mask) pairs for a set of bit ids, merged per word and sorted. */
@@ -69,7 +60,7 @@ function requirement(table: NodeTable, r: EngineNodeRequirement): number[] {
       const limit = r.values?.length === 1 && /^-?\d+$/.test(r.values[0]) ? Number(r.values[0]) : NaN;
       ids = [];
       if (!Number.isNaN(limit)) {
-        for (const v of table.labelValues.get(r.key) ?? []) {
+        for (const v of table.valuesOfLabel.get(r.key) ?? []) {
           if (!/^-?\d+$/.test(v)) continue;
           if (r.operator === 'Gt' ? Number(v) > limit : Number(v) < limit) ids.push(pair(v));
         }
@@ -109,7 +100,7 @@ export interface PodRecord {
 /**
  * Encodes a pod against the table's current dictionaries. Replicas of one template encode to the
  * same words, so the words are memoised by the pod's spec (everything but key and requests) until
- * a dictionary changes (table.epoch).
+ * a node or dictionary changes (NodeTable.memo).
  */
 export function encodePod(table: NodeTable, pod: EnginePod): PodRecord {
   const r = pod.requests;
@@ -136,9 +127,9 @@ function encodeWords(table: NodeTable, pod: EnginePod): number[] {
     for (const x of words) w.push(x);
   };
   // Untolerated taints: NoSchedule/NoExecute (filter), then PreferNoSchedule (score).
-  const tw = table.h(H_TAINT_WORDS);
+  const tw = table.columns.capacity.taintWords;
   const masks = new Array(2 * tw).fill(0);
-  table.taintList.forEach((taint, id) => {
+  table.taintsById.forEach((taint, id) => {
     if (tolerated(tolerations, taint)) return;
     masks[(taint.effect === 'PreferNoSchedule' ? tw : 0) + (id >> 5)] |= 1 << (id & 31);
   });
@@ -148,18 +139,18 @@ function encodeWords(table: NodeTable, pod: EnginePod): number[] {
   for (const p of pod.preferredNodeTerms ?? []) pref.push(p.weight, ...term(table, p.requirements));
   section(P_PREFERRED, pref);
   const images: number[] = [];
-  const total = table.live;
+  const total = table.nodeCount;
   for (const img of pod.images ?? []) {
     const id = table.images.get(img);
     if (id < 0 || total === 0) continue;
     // image_locality.go scaledImageScore: size × (nodes with the image / all nodes).
-    images.push(id >> 5, 1 << (id & 31), Math.trunc(NOMINAL_IMAGE_KIB * (table.imageNodes[id] / total)));
+    images.push(id >> 5, 1 << (id & 31), Math.trunc(NOMINAL_IMAGE_KIB * (table.nodesWithImage(id) / total)));
   }
   section(P_IMAGES, [images.length / 3, ...images]);
   w[P_IMAGE_MAX] = IMG_MAX_KIB * Math.max(1, pod.images?.length ?? 0);
   const spread: number[] = [pod.topologySpread?.length ?? 0];
   for (const c of pod.topologySpread ?? []) {
-    const id = counter(table, 'sel', pod.namespace, c.selector, c.topologyKey);
+    const id = table.internCounter('sel', pod.namespace, c.selector, c.topologyKey);
     const self = selectorMatches(c.selector, pod.labels) ? 1 : 0;
     spread.push(id, table.counterInfo[id].key, c.maxSkew, c.whenUnsatisfiable === 'DoNotSchedule' ? 1 : 0, self);
   }
@@ -169,7 +160,7 @@ function encodeWords(table: NodeTable, pod: EnginePod): number[] {
   section(P_PORTS, [ports.length / 2, ...ports]);
   const anti: number[] = [];
   for (const a of pod.antiAffinity ?? []) {
-    const id = counter(table, 'sel', pod.namespace, a.selector, a.topologyKey);
+    const id = table.internCounter('sel', pod.namespace, a.selector, a.topologyKey);
     anti.push(id, table.counterInfo[id].key);
   }
   const inc: number[] = [];
@@ -190,8 +181,8 @@ function encodeWords(table: NodeTable, pod: EnginePod): number[] {
 
 /** Writes a record at byte address p (8-aligned); returns the address after it. */
 export function writeRecord(table: NodeTable, p: number, rec: PodRecord): number {
-  table.i32.set(rec.words, p >> 2);
-  const f = table.f64;
+  table.columns.i32.set(rec.words, p >> 2);
+  const f = table.columns.f64;
   const base = p >> 3;
   f[base + (P_CPU >> 1)] = rec.f64[0];
   f[base + (P_MEM >> 1)] = rec.f64[1];

@@ -5,7 +5,7 @@
 import { ld, ldf, st, stf } from './memory';
 import {
   BINDLOG_CAP, H_BINDLOG, H_BINDS, H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_FIT, H_S_KEYS, H_S_OK,
-  H_S_STATIC, H_S_TAINT, H_SREQ, H_TOTALS, K_SOFT_KEYS, O_NODE, O_REASONS, OUT_WORDS, P_ANTI, P_CPU, P_EPH, P_INC,
+  H_S_STATIC, H_S_TAINT, H_SREQ, H_TOTALS, H_PASS_MAX_AFF, H_PASS_MAX_TAINT, H_PASS_SCORED, K_SOFT_KEYS, O_NODE, O_REASONS, OUT_WORDS, P_ANTI, P_CPU, P_EPH, P_INC,
   P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
 } from './layout';
 import { antiPass, firstFailure, hdr, portConflict, section } from './filters';
@@ -13,11 +13,6 @@ import { staticScores, syncResources } from './scores';
 import { bestOneSoft, bestPlain, bestSpread } from './select';
 import { bumpSpread, constraintAt, firstSoft, hardPass, prepareSpread, softConstraints, softSizes, tableless } from './spread';
 import { prepareStatic, sameShape } from './static';
-
-/** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass, and feasible nodes with the soft keys. */
-let maxAff: i32 = 0;
-let maxTaint: i32 = 0;
-let scored: i32 = 0;
 
 /** Adds (sign 1) or removes (sign -1) a pod on node slot `node`: requests, host ports, counters. */
 export function bindPod(t: i32, pod: i32, node: i32, sign: i32): void {
@@ -78,7 +73,10 @@ export function dynamicFilters(t: i32, pod: i32): void {
   for (let k = 0; k < terms; k++) antiPass(t, pod, k);
 }
 
-/** Feasible nodes; sets the maxima of raw preferred affinity and PreferNoSchedule counts and how many feasible nodes carry the soft keys (four nodes per step). */
+/**
+ * Feasible nodes; writes the pass's maxima of raw preferred affinity and PreferNoSchedule counts
+ * and how many feasible nodes carry the soft keys to H_PASS_* (four nodes per step).
+ */
 export function feasibleStats(t: i32): i32 {
   const count = hdr(t, H_COUNT);
   const ok = hdr(t, H_S_OK);
@@ -100,9 +98,9 @@ export function feasibleStats(t: i32): i32 {
     vs = i32x4.sub(vs, v128.and(m, i32x4.ne(v128.and(v128.load(keys + i * 4), softBit), zero)));
   }
   let feasible = i32x4.extract_lane(vf, 0) + i32x4.extract_lane(vf, 1) + i32x4.extract_lane(vf, 2) + i32x4.extract_lane(vf, 3);
-  scored = i32x4.extract_lane(vs, 0) + i32x4.extract_lane(vs, 1) + i32x4.extract_lane(vs, 2) + i32x4.extract_lane(vs, 3);
-  maxAff = max(max(i32x4.extract_lane(va, 0), i32x4.extract_lane(va, 1)), max(i32x4.extract_lane(va, 2), i32x4.extract_lane(va, 3)));
-  maxTaint = max(max(i32x4.extract_lane(vt, 0), i32x4.extract_lane(vt, 1)), max(i32x4.extract_lane(vt, 2), i32x4.extract_lane(vt, 3)));
+  let scored = i32x4.extract_lane(vs, 0) + i32x4.extract_lane(vs, 1) + i32x4.extract_lane(vs, 2) + i32x4.extract_lane(vs, 3);
+  let maxAff = max(max(i32x4.extract_lane(va, 0), i32x4.extract_lane(va, 1)), max(i32x4.extract_lane(va, 2), i32x4.extract_lane(va, 3)));
+  let maxTaint = max(max(i32x4.extract_lane(vt, 0), i32x4.extract_lane(vt, 1)), max(i32x4.extract_lane(vt, 2), i32x4.extract_lane(vt, 3)));
   for (; i < count; i++) {
     if (ld(ok + i * 4) == 0) continue;
     feasible++;
@@ -112,6 +110,9 @@ export function feasibleStats(t: i32): i32 {
     if (tt > maxTaint) maxTaint = tt;
     if ((ld(keys + i * 4) & K_SOFT_KEYS) != 0) scored++;
   }
+  st(t + H_PASS_MAX_AFF * 4, maxAff);
+  st(t + H_PASS_MAX_TAINT * 4, maxTaint);
+  st(t + H_PASS_SCORED * 4, scored);
   return feasible;
 }
 
@@ -138,8 +139,11 @@ export function diagnose(t: i32, pod: i32, out: i32): void {
   }
 }
 
-/** Normalises the scratch scores, adds the weighted plugins and returns the best feasible slot. */
-export function selectBest(t: i32, pod: i32, out: i32): i32 {
+/**
+ * Normalises the scratch scores, adds the weighted plugins and returns the best feasible slot.
+ * maxAff, maxTaint, scored: what the filter pass found (feasibleStats).
+ */
+export function selectBest(t: i32, pod: i32, out: i32, maxAff: i32, maxTaint: i32, scored: i32): i32 {
   staticScores(t, maxAff, maxTaint);
   const soft = softConstraints(pod);
   if (soft == 0) return bestPlain(t, out);
@@ -157,7 +161,7 @@ export function decide(t: i32, pod: i32, out: i32): i32 {
     st(out + O_NODE * 4, -1);
     return -1;
   }
-  const best = selectBest(t, pod, out);
+  const best = selectBest(t, pod, out, hdr(t, H_PASS_MAX_AFF), hdr(t, H_PASS_MAX_TAINT), hdr(t, H_PASS_SCORED));
   st(out + O_NODE * 4, best);
   return best;
 }

@@ -5,7 +5,7 @@
 import { ld, ldf, st, stf } from './memory.js';
 import {
   BINDLOG_CAP, H_BINDLOG, H_BINDS, H_CAP, H_COUNT, H_COUNTER_KEY, H_COUNTS, H_DOMAIN_CAP, H_DOMAINS, H_PORTS, H_REQ, H_S_AFF, H_S_FIT, H_S_KEYS, H_S_OK,
-  H_S_STATIC, H_S_TAINT, H_SREQ, H_TOTALS, K_SOFT_KEYS, O_NODE, O_REASONS, OUT_WORDS, P_ANTI, P_CPU, P_EPH, P_INC,
+  H_S_STATIC, H_S_TAINT, H_SREQ, H_TOTALS, H_PASS_MAX_AFF, H_PASS_MAX_TAINT, H_PASS_SCORED, K_SOFT_KEYS, O_NODE, O_REASONS, OUT_WORDS, P_ANTI, P_CPU, P_EPH, P_INC,
   P_LEN, P_MEM, P_PORTS, P_SCPU, P_SMEM, P_SPREAD,
 } from './layout.js';
 import { antiPass, firstFailure, hdr, portConflict, section } from './filters.js';
@@ -13,9 +13,6 @@ import { staticScores, syncResources } from './scores.js';
 import { bestOneSoft, bestPlain, bestSpread } from './select.js';
 import { bumpSpread, constraintAt, firstSoft, hardPass, prepareSpread, softConstraints, softSizes, tableless } from './spread.js';
 import { prepareStatic, sameShape } from './static.js';
-
-/** Largest raw preferred-affinity and untolerated-PreferNoSchedule counts of the last filter pass, and feasible nodes with the soft keys. */
-const pass = { maxAff: 0, maxTaint: 0, scored: 0 };
 
 /** Adds (sign 1) or removes (sign -1) a pod on node slot `node`: requests, host ports, counters. */
 export function bindPod(t: number, pod: number, node: number, sign: number): void {
@@ -76,7 +73,10 @@ export function dynamicFilters(t: number, pod: number): void {
   for (let k = 0; k < terms; k++) antiPass(t, pod, k);
 }
 
-/** Feasible nodes; sets the maxima of raw preferred affinity and PreferNoSchedule counts and how many feasible nodes carry the soft keys. */
+/**
+ * Feasible nodes; writes the pass's maxima of raw preferred affinity and PreferNoSchedule counts
+ * and how many feasible nodes carry the soft keys to H_PASS_*.
+ */
 export function feasibleStats(t: number): number {
   const count = hdr(t, H_COUNT);
   const ok = hdr(t, H_S_OK);
@@ -84,18 +84,21 @@ export function feasibleStats(t: number): number {
   const taint = hdr(t, H_S_TAINT);
   const keys = hdr(t, H_S_KEYS);
   let feasible = 0;
-  pass.maxAff = 0;
-  pass.maxTaint = 0;
-  pass.scored = 0;
+  let maxAff = 0;
+  let maxTaint = 0;
+  let scored = 0;
   for (let i = 0; i < count; i++) {
     if (ld(ok + i * 4) === 0) continue;
     feasible++;
     const a = ld(aff + i * 4);
-    if (a > pass.maxAff) pass.maxAff = a;
+    if (a > maxAff) maxAff = a;
     const tt = ld(taint + i * 4);
-    if (tt > pass.maxTaint) pass.maxTaint = tt;
-    if ((ld(keys + i * 4) & K_SOFT_KEYS) !== 0) pass.scored++;
+    if (tt > maxTaint) maxTaint = tt;
+    if ((ld(keys + i * 4) & K_SOFT_KEYS) !== 0) scored++;
   }
+  st(t + H_PASS_MAX_AFF * 4, maxAff);
+  st(t + H_PASS_MAX_TAINT * 4, maxTaint);
+  st(t + H_PASS_SCORED * 4, scored);
   return feasible;
 }
 
@@ -117,12 +120,15 @@ export function diagnose(t: number, pod: number, out: number): void {
   }
 }
 
-/** Normalises the scratch scores, adds the weighted plugins and returns the best feasible slot. */
-export function selectBest(t: number, pod: number, out: number): number {
-  staticScores(t, pass.maxAff, pass.maxTaint);
+/**
+ * Normalises the scratch scores, adds the weighted plugins and returns the best feasible slot.
+ * maxAff, maxTaint, scored: what the filter pass found (feasibleStats).
+ */
+export function selectBest(t: number, pod: number, out: number, maxAff: number, maxTaint: number, scored: number): number {
+  staticScores(t, maxAff, maxTaint);
   const soft = softConstraints(pod);
   if (soft === 0) return bestPlain(t, out);
-  softSizes(t, pod, pass.scored);
+  softSizes(t, pod, scored);
   const j = firstSoft(pod);
   if (soft === 1 && tableless(t, constraintAt(pod, j), j)) return bestOneSoft(t, pod, out, j);
   return bestSpread(t, pod, out);
@@ -136,7 +142,7 @@ export function decide(t: number, pod: number, out: number): number {
     st(out + O_NODE * 4, -1);
     return -1;
   }
-  const best = selectBest(t, pod, out);
+  const best = selectBest(t, pod, out, hdr(t, H_PASS_MAX_AFF), hdr(t, H_PASS_MAX_TAINT), hdr(t, H_PASS_SCORED));
   st(out + O_NODE * 4, best);
   return best;
 }
