@@ -5,32 +5,16 @@ import { encodePod, internPod, type PodRecord, validatePod, writeRecord } from '
 import { explain, reasonCodes } from './explain.js';
 import type { Kernel } from './kernel.js';
 import { NUM_REASONS, O_NODE, O_REASONS, O_SCORE, OUT_WORDS } from './reference/layout.js';
-import type { Scoring } from './scoring.js';
+import { checkScoring, type Scoring } from './scoring.js';
 import { NodeTable } from './table.js';
-import type { Engine, EngineNode, EngineOptions, EnginePod, Placement, ReasonCode, ScoreWeights } from './types.js';
-
-/** kube-scheduler's default score plugin weights (apis/config/v1/default_plugins.go). */
-export const DEFAULT_WEIGHTS: Readonly<ScoreWeights> = Object.freeze({
-  resources: 1,
-  balancedAllocation: 1,
-  nodeAffinity: 2,
-  taintToleration: 3,
-  topologySpread: 2,
-  imageLocality: 1,
-});
+import type { Engine, EngineNode, EngineOptions, EnginePod, Placement, ReasonCode } from './types.js';
 
 /** Checks options once; throws naming the field. */
 export function checkOptions(opts: EngineOptions): { scoring: Scoring; maxNodes: number } {
-  if (opts.resourceStrategy !== undefined && opts.resourceStrategy !== 'LeastAllocated' && opts.resourceStrategy !== 'MostAllocated') {
-    throw new Error(`EngineOptions: resourceStrategy: must be LeastAllocated or MostAllocated, got ${JSON.stringify(opts.resourceStrategy)}`);
-  }
-  const weights = { ...DEFAULT_WEIGHTS, ...(opts.weights ?? {}) };
-  for (const [k, v] of Object.entries(weights)) {
-    if (!Number.isInteger(v) || v < 0 || v > 100) throw new Error(`EngineOptions: weights.${k}: must be an integer in 0..100, got ${JSON.stringify(v)}`);
-  }
+  const scoring = checkScoring(opts);
   const maxNodes = opts.maxNodes ?? 64;
   if (!Number.isInteger(maxNodes) || maxNodes < 1) throw new Error(`EngineOptions: maxNodes: must be an integer ≥ 1, got ${JSON.stringify(maxNodes)}`);
-  return { scoring: { strategy: opts.resourceStrategy === 'MostAllocated' ? 1 : 0, weights, bytes: 0 }, maxNodes };
+  return { scoring, maxNodes };
 }
 
 /**

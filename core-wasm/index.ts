@@ -8,7 +8,7 @@ import { loadKernel } from './kernel.js';
 import type { Balancer, BalancerOptions, Engine, EngineOptions } from './types.js';
 
 export type * from './types.js';
-export { DEFAULT_WEIGHTS } from './engine.js';
+export { DEFAULT_RESOURCE_WEIGHTS, DEFAULT_WEIGHTS } from './scoring.js';
 export { DEFAULT_MAGLEV_SIZE, hash32 } from './balancers.js';
 export { tolerated, tolerates } from './toleration.js';
 

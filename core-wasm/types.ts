@@ -118,11 +118,31 @@ export interface ScoreWeights {
   imageLocality: number;
 }
 
+/** NodeResourcesFit scoring strategies (KubeSchedulerConfiguration scoringStrategy.type). */
+export type ResourceStrategy = 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio';
+
+/** NodeResourcesFit score weight per resource (scoringStrategy.resources), integers 0–100; 0 leaves a resource out. */
+export interface ResourceWeights {
+  cpu: number;
+  memory: number;
+  ephemeralStorage: number;
+}
+
+/** A point of the RequestedToCapacityRatio shape: utilization 0–100 (%), score 0–10. */
+export interface UtilizationShapePoint {
+  utilization: number;
+  score: number;
+}
+
 /** Engine options. */
 export interface EngineOptions {
   impl: 'wasm' | 'reference';
-  /** LeastAllocated spreads (default); MostAllocated bin-packs. */
-  resourceStrategy?: 'LeastAllocated' | 'MostAllocated';
+  /** LeastAllocated spreads (default); MostAllocated bin-packs; RequestedToCapacityRatio follows `shape`. */
+  resourceStrategy?: ResourceStrategy;
+  /** Default cpu 1, memory 1, ephemeralStorage 0 (kube-scheduler's defaults). */
+  resourceWeights?: Partial<ResourceWeights>;
+  /** RequestedToCapacityRatio only (and required there): utilization strictly increasing. */
+  shape?: UtilizationShapePoint[];
   weights?: Partial<ScoreWeights>;
   /** Initial node capacity of the table; it grows as needed. */
   maxNodes?: number;

@@ -7,6 +7,7 @@ import {
   BINDLOG_CAP, H_BINDLOG, H_BINDS, H_SLOT_CUR, H_SLOTS, SL_REQ, SL_RVALID, SL_SYNC, SLOT_WORDS,
   H_S_AFF, H_S_IMG, H_S_SSCORE, H_S_TAINT, H_SS_AFF, H_SS_TAINT, H_W_AFF, H_W_TAINT, H_W_BAL, H_W_RES, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, P_EPH,
   IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED, P_SCPU, P_SMEM, P_TAINTS,
+  H_RTC_POINTS, H_RTC_SHAPE, H_RW_CPU, H_RW_EPH, H_RW_MEM, ST_MOST_ALLOCATED, ST_REQUESTED_TO_CAPACITY,
 } from './layout';
 import { fitReason, hdr, matchTerm, section, termWords } from './filters';
 
@@ -54,19 +55,75 @@ export function normalize(raw: i32, max: i32, reverse: i32): i32 {
 }
 
 /**
- * NodeResourcesFit score (resource_allocation.go): cpu and memory with weight 1 each, from the
- * non-zero requests (a pod without requests counts as 100m / 200 MiB), (cpu + mem) / 2.
+ * helper/shape_score.go BuildBrokenLinearFunction over the RequestedToCapacityRatio shape, at
+ * utilization p (0–100): the first point's score up to its utilization, linear between points
+ * (i32 division truncates toward zero, as Go's int64 division), the last point's score after it.
+ * Scores are stored × 10 (MaxNodeScore / MaxCustomPriorityScore).
+ */
+export function shapeScore(t: i32, p: i32): i32 {
+  const points = hdr(t, H_RTC_POINTS);
+  const shape = hdr(t, H_RTC_SHAPE);
+  for (let k = 0; k < points; k++) {
+    const u = ld(shape + k * 8);
+    if (p > u) continue;
+    const s = ld(shape + k * 8 + 4);
+    if (k == 0) return s;
+    const pu = ld(shape + (k - 1) * 8);
+    const ps = ld(shape + (k - 1) * 8 + 4);
+    return ps + ((s - ps) * (p - pu)) / (u - pu);
+  }
+  return ld(shape + (points - 1) * 8 + 4);
+}
+
+/** requested_to_capacity_ratio.go resourceScoringFunction: the shape at requested × 100 / capacity, or at 100 when over capacity or capacity is 0. */
+export function requestedToCapacity(t: i32, requested: f64, capacity: f64): i32 {
+  if (capacity == 0 || requested > capacity) return shapeScore(t, 100);
+  return shapeScore(t, <i32>Math.floor((requested * 100) / capacity));
+}
+
+/** One resource's NodeResourcesFit score under strategy ST_*. */
+export function strategyScore(t: i32, strategy: i32, requested: f64, capacity: f64): i32 {
+  if (strategy == ST_MOST_ALLOCATED) return mostRequested(requested, capacity);
+  if (strategy == ST_REQUESTED_TO_CAPACITY) return requestedToCapacity(t, requested, capacity);
+  return leastRequested(requested, capacity);
+}
+
+/**
+ * NodeResourcesFit score (resource_allocation.go with least_allocated.go, most_allocated.go or
+ * requested_to_capacity_ratio.go): Σ weight × score / Σ weight over the resources that have a
+ * weight and allocatable ≠ 0 — cpu and memory on the non-zero requests (a pod without requests
+ * counts as 100m / 200 MiB), ephemeral storage on the actual ones. Integer division, except
+ * RequestedToCapacityRatio: it counts only scores > 0 and rounds to nearest, math.Round(ns / ws),
+ * which for non-negative integers is floor((2 ns + ws) / (2 ws)).
  */
 export function resourceScore(t: i32, pod: i32, i: i32): i32 {
   const n = hdr(t, H_CAP);
   const alloc = hdr(t, H_ALLOC);
   const sreq = hdr(t, H_SREQ);
-  const cpuReq = ldf(sreq + i * 8) + ldf(pod + P_SCPU * 4);
-  const memReq = ldf(sreq + (n + i) * 8) + ldf(pod + P_SMEM * 4);
+  const strategy = hdr(t, H_STRATEGY);
+  const rtc = strategy == ST_REQUESTED_TO_CAPACITY;
+  let ns = 0;
+  let ws = 0;
   const cpuCap = ldf(alloc + i * 8);
+  const wCpu = hdr(t, H_RW_CPU);
+  if (wCpu > 0 && cpuCap != 0) {
+    const s = strategyScore(t, strategy, ldf(sreq + i * 8) + ldf(pod + P_SCPU * 4), cpuCap);
+    if (!rtc || s > 0) { ns += wCpu * s; ws += wCpu; }
+  }
   const memCap = ldf(alloc + (n + i) * 8);
-  if (hdr(t, H_STRATEGY) == 1) return (mostRequested(cpuReq, cpuCap) + mostRequested(memReq, memCap)) / 2;
-  return (leastRequested(cpuReq, cpuCap) + leastRequested(memReq, memCap)) / 2;
+  const wMem = hdr(t, H_RW_MEM);
+  if (wMem > 0 && memCap != 0) {
+    const s = strategyScore(t, strategy, ldf(sreq + (n + i) * 8) + ldf(pod + P_SMEM * 4), memCap);
+    if (!rtc || s > 0) { ns += wMem * s; ws += wMem; }
+  }
+  const ephCap = ldf(alloc + (2 * n + i) * 8);
+  const wEph = hdr(t, H_RW_EPH);
+  if (wEph > 0 && ephCap != 0) {
+    const s = strategyScore(t, strategy, ldf(hdr(t, H_REQ) + (2 * n + i) * 8) + ldf(pod + P_EPH * 4), ephCap);
+    if (!rtc || s > 0) { ns += wEph * s; ws += wEph; }
+  }
+  if (ws == 0) return 0;
+  return rtc ? (2 * ns + ws) / (2 * ws) : ns / ws;
 }
 
 /** NodeResourcesBalancedAllocation on the actual requests (useRequested: true). */
@@ -100,8 +157,10 @@ export function imageLocality(t: i32, pod: i32, i: i32): i32 {
 /**
  * The resource pass, every node: S_FIT = NodeResourcesFit reason (0 = fits) and S_BASE = weighted
  * NodeResourcesFit + BalancedAllocation scores, two nodes per step in f64x2 lanes. Every lane
- * does the IEEE operations of fitReason, leastRequested/mostRequested and balancedAllocation
- * (the reference twin calls those per node), so the results are identical. Called once per pod.
+ * does the IEEE operations of fitReason, resourceScore (Least/MostAllocated) and
+ * balancedAllocation (the reference twin calls those per node), so the results are identical;
+ * RequestedToCapacityRatio's broken-linear shape takes the scalar resourceScore per lane.
+ * Called once per pod shape and batch (replicas catch up through syncResources).
  */
 export function resourcePass(t: i32, pod: i32): void {
   const n = hdr(t, H_CAP);
@@ -111,7 +170,7 @@ export function resourcePass(t: i32, pod: i32): void {
   const alloc = hdr(t, H_ALLOC);
   const req = hdr(t, H_REQ);
   const sreq = hdr(t, H_SREQ);
-  const most = hdr(t, H_STRATEGY) == 1;
+  const strategy = hdr(t, H_STRATEGY);
   const wRes = f64x2.splat(<f64>hdr(t, H_W_RES));
   const wBal = f64x2.splat(<f64>hdr(t, H_W_BAL));
   const cpu = ldf(pod + P_CPU * 4);
@@ -120,8 +179,6 @@ export function resourcePass(t: i32, pod: i32): void {
   const vCpu = f64x2.splat(cpu);
   const vMem = f64x2.splat(mem);
   const vEph = f64x2.splat(eph);
-  const vScpu = f64x2.splat(ldf(pod + P_SCPU * 4));
-  const vSmem = f64x2.splat(ldf(pod + P_SMEM * 4));
   // A zero request always fits: its lanes' masks are forced off.
   const cpuOn = i64x2.splat(cpu > 0 ? -1 : 0);
   const memOn = i64x2.splat(mem > 0 ? -1 : 0);
@@ -150,23 +207,12 @@ export function resourcePass(t: i32, pod: i32): void {
     reason = v128.bitselect(i64x2.splat(R_PODS), reason, mPods);
     store<i32>(fit + i * 4, <i32>i64x2.extract_lane(reason, 0));
     store<i32>(fit + i * 4 + 4, <i32>i64x2.extract_lane(reason, 1));
-    // NodeResourcesFit score on the non-zero requests.
-    const sCpu = f64x2.add(v128.load(sreq + i * 8), vScpu);
-    const sMem = f64x2.add(v128.load(sreq + (n + i) * 8), vSmem);
-    let cpuScore: v128;
-    let memScore: v128;
-    if (most) {
-      cpuScore = f64x2.floor(f64x2.div(f64x2.mul(f64x2.min(sCpu, aCpu), hundred), aCpu));
-      memScore = f64x2.floor(f64x2.div(f64x2.mul(f64x2.min(sMem, aMem), hundred), aMem));
-      cpuScore = v128.bitselect(zero, cpuScore, f64x2.eq(aCpu, zero));
-      memScore = v128.bitselect(zero, memScore, f64x2.eq(aMem, zero));
+    let res: v128;
+    if (strategy == ST_REQUESTED_TO_CAPACITY) {
+      res = f64x2.replace_lane(f64x2.splat(<f64>resourceScore(t, pod, i)), 1, <f64>resourceScore(t, pod, i + 1));
     } else {
-      cpuScore = f64x2.floor(f64x2.div(f64x2.mul(f64x2.sub(aCpu, sCpu), hundred), aCpu));
-      memScore = f64x2.floor(f64x2.div(f64x2.mul(f64x2.sub(aMem, sMem), hundred), aMem));
-      cpuScore = v128.bitselect(zero, cpuScore, v128.or(f64x2.eq(aCpu, zero), f64x2.gt(sCpu, aCpu)));
-      memScore = v128.bitselect(zero, memScore, v128.or(f64x2.eq(aMem, zero), f64x2.gt(sMem, aMem)));
+      res = weightedResources(t, pod, strategy, aCpu, aMem, aEph, v128.load(sreq + i * 8), v128.load(sreq + (n + i) * 8), f64x2.add(rEph, vEph));
     }
-    const res = f64x2.floor(f64x2.div(f64x2.add(cpuScore, memScore), two));
     // BalancedAllocation on the actual requests.
     const fc = f64x2.min(f64x2.div(f64x2.add(rCpu, vCpu), aCpu), one);
     const fm = f64x2.min(f64x2.div(f64x2.add(rMem, vMem), aMem), one);
@@ -176,6 +222,36 @@ export function resourcePass(t: i32, pod: i32): void {
     const total = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(wRes, res), f64x2.mul(wBal, bal)));
     store<i64>(base + i * 4, i64x2.extract_lane(total, 0));
   }
+}
+
+/** One resource's Least- or MostAllocated score in two lanes, 0 where allocatable is 0 (leastRequested/mostRequested). */
+@inline function laneScore(most: bool, requested: v128, capacity: v128): v128 {
+  const zero = f64x2.splat(0);
+  const hundred = f64x2.splat(100);
+  if (most) {
+    const s = f64x2.floor(f64x2.div(f64x2.mul(f64x2.min(requested, capacity), hundred), capacity));
+    return v128.bitselect(zero, s, f64x2.eq(capacity, zero));
+  }
+  const s = f64x2.floor(f64x2.div(f64x2.mul(f64x2.sub(capacity, requested), hundred), capacity));
+  return v128.bitselect(zero, s, v128.or(f64x2.eq(capacity, zero), f64x2.gt(requested, capacity)));
+}
+
+/**
+ * resourceScore's Least/MostAllocated branch in two lanes: floor(Σ w × score / Σ w) over the
+ * resources with a weight and allocatable ≠ 0 (0 when none). sCpu, sMem: the nodes' non-zero
+ * requests (the pod's are added here); eph: the ephemeral requests with the pod's.
+ */
+@inline function weightedResources(t: i32, pod: i32, strategy: i32, aCpu: v128, aMem: v128, aEph: v128, sCpu: v128, sMem: v128, eph: v128): v128 {
+  const zero = f64x2.splat(0);
+  const most = strategy == ST_MOST_ALLOCATED;
+  const wCpu = v128.bitselect(f64x2.splat(<f64>hdr(t, H_RW_CPU)), zero, f64x2.ne(aCpu, zero));
+  const wMem = v128.bitselect(f64x2.splat(<f64>hdr(t, H_RW_MEM)), zero, f64x2.ne(aMem, zero));
+  const wEph = v128.bitselect(f64x2.splat(<f64>hdr(t, H_RW_EPH)), zero, f64x2.ne(aEph, zero));
+  let ns = f64x2.mul(wCpu, laneScore(most, f64x2.add(sCpu, f64x2.splat(ldf(pod + P_SCPU * 4))), aCpu));
+  ns = f64x2.add(ns, f64x2.mul(wMem, laneScore(most, f64x2.add(sMem, f64x2.splat(ldf(pod + P_SMEM * 4))), aMem)));
+  ns = f64x2.add(ns, f64x2.mul(wEph, laneScore(most, eph, aEph)));
+  const ws = f64x2.add(f64x2.add(wCpu, wMem), wEph);
+  return v128.bitselect(zero, f64x2.floor(f64x2.div(ns, ws)), f64x2.eq(ws, zero));
 }
 
 /**

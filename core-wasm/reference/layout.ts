@@ -6,7 +6,7 @@
 // ---- Table header: i32 words at the table pointer -------------------------------------------
 export const H_CAP = 0; // node capacity N (a multiple of 4): every node column holds N values
 export const H_COUNT = 1; // node slots in use (highest slot + 1)
-export const H_STRATEGY = 2; // 0 LeastAllocated, 1 MostAllocated
+export const H_STRATEGY = 2; // ST_*: the NodeResourcesFit scoring strategy
 export const H_W_RES = 3; // score weights: NodeResourcesFit
 export const H_W_BAL = 4; // NodeResourcesBalancedAllocation
 export const H_W_AFF = 5; // NodeAffinity (preferred terms)
@@ -60,7 +60,12 @@ export const H_BINDS = 52; // binds and unbinds so far (the ring's write positio
 export const H_PASS_MAX_AFF = 53; // the last filter pass (place.ts feasibleStats): largest raw preferred affinity of a feasible node
 export const H_PASS_MAX_TAINT = 54; // its largest raw count of untolerated PreferNoSchedule taints
 export const H_PASS_SCORED = 55; // its feasible nodes carrying the keys of every ScheduleAnyway constraint
-export const HEADER_WORDS = 56;
+export const H_RW_CPU = 56; // NodeResourcesFit score weight per resource (scoringStrategy.resources; 0 = not scored): cpu
+export const H_RW_MEM = 57; // memory
+export const H_RW_EPH = 58; // ephemeral storage
+export const H_RTC_POINTS = 59; // RequestedToCapacityRatio: number of shape points (≥ 1 with that strategy)
+export const H_RTC_SHAPE = 60; // i32[points][2]: (utilization 0–100, score 0–100) per point, utilization increasing
+export const HEADER_WORDS = 62;
 export const BINDLOG_CAP = 4096; // a power of two
 export const SLOT_COUNT = 32; // pod shapes whose columns are kept (interleaved templates)
 export const SLOT_COLS = 8; // columns per entry
@@ -80,6 +85,10 @@ export const BUCKET_CAP = 4096; // raw soft spread scores at or above this use t
 export const K_HARD_KEYS = 1; // node has the keys of every DoNotSchedule constraint
 export const K_SOFT_KEYS = 2; // node has the keys of every ScheduleAnyway constraint
 export const K_AFFINITY = 4; // node matches nodeSelector and required node affinity
+
+export const ST_LEAST_ALLOCATED = 0; // H_STRATEGY values
+export const ST_MOST_ALLOCATED = 1;
+export const ST_REQUESTED_TO_CAPACITY = 2;
 
 export const F_PRESENT = 1;
 export const F_UNSCHEDULABLE = 2;

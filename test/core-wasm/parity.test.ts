@@ -2,7 +2,7 @@
 // messages, and balancer picks, on random clusters and endpoint sets (fast-check).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createBalancer, createEngine, type BalancerAlgorithm, type Engine, type Placement } from '../../core-wasm/index.js';
+import { createBalancer, createEngine, type BalancerAlgorithm, type Engine, type EngineOptions, type Placement, type ResourceStrategy } from '../../core-wasm/index.js';
 import { randomNode, randomPod, rng } from '../../bench/engine-cluster.js';
 
 /** Runs one random scenario on an engine: nodes, bindings, batches, node changes, more batches. */
@@ -31,16 +31,28 @@ function scenario(e: Engine, seed: number, nodes: number, pods: number): Placeme
   return out;
 }
 
+/** Random scoring settings: every strategy, random resource weights, random RequestedToCapacityRatio shapes. */
+const scoring: fc.Arbitrary<Partial<EngineOptions>> = fc.record({
+  strategy: fc.constantFrom('LeastAllocated', 'MostAllocated', 'RequestedToCapacityRatio') as fc.Arbitrary<ResourceStrategy>,
+  utilizations: fc.uniqueArray(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 5 }),
+  scores: fc.array(fc.integer({ min: 0, max: 10 }), { minLength: 5, maxLength: 5 }),
+  resourceWeights: fc.option(fc.record({ cpu: fc.integer({ min: 0, max: 100 }), memory: fc.integer({ min: 0, max: 100 }), ephemeralStorage: fc.integer({ min: 0, max: 100 }) }), { nil: undefined }),
+}).map(({ strategy, utilizations, scores, resourceWeights }) => ({
+  resourceStrategy: strategy,
+  resourceWeights,
+  shape: strategy === 'RequestedToCapacityRatio' ? [...utilizations].sort((a, b) => a - b).map((utilization, k) => ({ utilization, score: scores[k] })) : undefined,
+}));
+
 describe('engine parity: wasm = reference', () => {
-  it('agrees on random clusters (fast-check)', async () => {
+  it('agrees on random clusters and scoring settings (fast-check)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 80 }), fc.boolean(), async (seed, nodes, pods, most) => {
-        const opts = { resourceStrategy: most ? ('MostAllocated' as const) : ('LeastAllocated' as const), maxNodes: 4 };
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 80 }), scoring, async (seed, nodes, pods, settings) => {
+        const opts = { ...settings, maxNodes: 4 };
         const w = scenario(await createEngine({ impl: 'wasm', ...opts }), seed, nodes, pods);
         const ref = scenario(await createEngine({ impl: 'reference', ...opts }), seed, nodes, pods);
         expect(w).toEqual(ref);
       }),
-      { numRuns: 60 },
+      { numRuns: 90 },
     );
   });
 
