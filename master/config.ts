@@ -10,6 +10,7 @@ import cron from 'node-cron';
 import { Checker, SkiffError, logLevels, type LogLevel } from '../protocol/index.js';
 import type { LogFormat } from './log.js';
 import { parseStoreUrl, type EtcdFlags } from './store/location.js';
+import { defaultSchedulerSettings, loadSchedulerConfig, type SchedulerSettings } from './scheduler/config.js';
 
 /** Everything the master can be told. */
 export interface MasterConfig {
@@ -49,6 +50,10 @@ export interface MasterConfig {
   backupDir: string;
   /** How many scheduled backups to keep. 7. */
   backupKeep: number;
+  /** `--scheduler-config FILE`: a KubeSchedulerConfiguration (docs/scheduler.md), read and checked by resolveConfig. */
+  schedulerConfig?: string;
+  /** The scheduler's scoring settings: from `schedulerConfig` when given, else kube-scheduler's defaults. */
+  scheduler: Readonly<SchedulerSettings>;
 }
 
 /** The default data dir: ~/.skiff/master. */
@@ -75,6 +80,7 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   backupSchedule: '',
   backupDir: '',
   backupKeep: 7,
+  scheduler: defaultSchedulerSettings,
 });
 
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
@@ -105,6 +111,8 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   if (cfg.backupSchedule !== '' && !cron.validate(cfg.backupSchedule)) c.fail('backupSchedule', 'must be a cron expression such as "0 3 * * *"', cfg.backupSchedule);
   c.string(cfg.backupDir, 'backupDir');
   c.int(cfg.backupKeep, 'backupKeep', 1, 100_000, true);
+  c.string(cfg.schedulerConfig, 'schedulerConfig');
   c.throwIfAny();
+  if (cfg.schedulerConfig !== undefined) cfg.scheduler = loadSchedulerConfig(cfg.schedulerConfig);
   return Object.freeze(cfg);
 }

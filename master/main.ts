@@ -25,6 +25,9 @@ Flags:
   --engine wasm|reference     scheduling engine (default wasm)
   --log-format text|json      log lines on stderr as text or JSON (default text)
   --log-level LEVEL           debug, info, warn or error (default info)
+  --scheduler-config FILE     a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1): NodeResourcesFit
+                              scoringStrategy (LeastAllocated, MostAllocated, RequestedToCapacityRatio) and
+                              score plugin weights; see docs/scheduler.md
   --no-mdns                   do not announce this master on the LAN (_skiff-master._tcp, for agents joining without --master)
   --store URL                 where the state lives (default: SQLite in the data dir):
                                 sqlite:DIR, etcd://HOST:PORT,HOST:PORT[/ROOT], etcds://... (TLS);
@@ -76,6 +79,7 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         engine: { type: 'string' },
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
+        'scheduler-config': { type: 'string' },
         'no-mdns': { type: 'boolean' },
         store: { type: 'string' },
         'etcd-cafile': { type: 'string' },
@@ -111,6 +115,7 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     engine: v.engine as MasterConfig['engine'] | undefined,
     logFormat,
     logLevel,
+    schedulerConfig: v['scheduler-config'],
     mdns: v['no-mdns'] ? false : undefined,
     store: v.store,
     etcd: etcdFlags(v),

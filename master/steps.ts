@@ -75,7 +75,7 @@ export async function openCache(store: Store, log: Logger, down: Teardown): Prom
 
 /** The scheduling engine (WebAssembly or its TS twin). */
 export function loadEngine(config: MasterConfig): Promise<Engine> {
-  return createEngine({ impl: config.engine });
+  return createEngine({ impl: config.engine, ...config.scheduler });
 }
 
 /** The MQTT broker, listening; what it receives waits in the inbox until routing starts. */
