@@ -1,6 +1,9 @@
 /** Converts Kubernetes-shaped Pods and Nodes into the engine's integer records (core-wasm/types.ts). */
-import { bytes, cpuMilli, isReady, type Node, type Pod, type Taint } from '../../protocol/index.js';
+import { bytes, cpuMilli, isReady, type LabelSelector, type Node, type Pod, type Taint } from '../../protocol/index.js';
 import type { EngineNode, EnginePod } from '../../core-wasm/types.js';
+
+/** A selector no pod matches (labels.Nothing()): `In` over no values never holds. */
+export const matchesNothing: Readonly<LabelSelector> = Object.freeze({ matchExpressions: [{ key: 'skiff.io/no-selector', operator: 'In', values: [] }] });
 
 /** The taint Kubernetes puts on a node that is not Ready (scheduling side). */
 export const notReadyTaint: Taint = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
@@ -56,8 +59,12 @@ export function enginePod(p: Pod): EnginePod {
     preferredNodeTerms: na?.preferredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ weight: t.weight, requirements: t.preference.matchExpressions ?? [] })),
     tolerations: p.spec.tolerations?.map((t) => ({ key: t.key, operator: t.operator, value: t.value, effect: t.effect })),
     hostPorts: p.spec.containers.flatMap((c) => (c.ports ?? []).filter((x) => x.hostPort).map((x) => ({ port: x.hostPort!, protocol: x.protocol! }))),
-    antiAffinity: p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ selector: t.labelSelector ?? {}, topologyKey: t.topologyKey })),
-    topologySpread: p.spec.topologySpreadConstraints?.map((t) => ({ maxSkew: t.maxSkew, topologyKey: t.topologyKey, whenUnsatisfiable: t.whenUnsatisfiable, selector: t.labelSelector ?? {} })),
+    // A term without labelSelector matches no pods (core/v1 PodAffinityTerm): it constrains nothing.
+    antiAffinity: p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+      ?.filter((t) => t.labelSelector)
+      .map((t) => ({ selector: t.labelSelector!, topologyKey: t.topologyKey })),
+    // A constraint without labelSelector counts no pods, yet still needs its key on the node (DoNotSchedule).
+    topologySpread: p.spec.topologySpreadConstraints?.map((t) => ({ maxSkew: t.maxSkew, topologyKey: t.topologyKey, whenUnsatisfiable: t.whenUnsatisfiable, selector: t.labelSelector ?? matchesNothing })),
     runtime: podRuntime(p),
     images: p.spec.containers.map((c) => c.image).filter((i): i is string => !!i),
   };
