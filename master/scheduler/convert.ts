@@ -3,7 +3,7 @@ import { bytes, cpuMilli, isReady, type LabelSelector, type Node, type Pod, type
 import type { EngineNode, EnginePod } from '../../core-wasm/types.js';
 
 /** A selector no pod matches (labels.Nothing()): `In` over no values never holds. */
-export const matchesNothing: Readonly<LabelSelector> = Object.freeze({ matchExpressions: [{ key: 'skiff.io/no-selector', operator: 'In', values: [] }] });
+export const matchesNothing: LabelSelector = { matchExpressions: [{ key: 'skiff.io/no-selector', operator: 'In', values: [] }] };
 
 /** The taint Kubernetes puts on a node that is not Ready (scheduling side). */
 export const notReadyTaint: Taint = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
