@@ -92,7 +92,7 @@ describe('enginePod', () => {
     const { createEngine } = await import('../../core-wasm/index.js');
     const e = await createEngine({ impl: 'reference' });
     const node = (name: string, zone: string, unschedulable: boolean) =>
-      engineNode({ ...nodeWith({ labels: { zone }, spec: { unschedulable }, status: { allocatable: { pods: '10' } } }), metadata: { name, labels: { zone } } } as Node);
+      engineNode({ ...nodeWith({ labels: { zone }, spec: { unschedulable }, status: { allocatable: { cpu: '1', memory: '1Gi', pods: '10' } } }), metadata: { name, labels: { zone } } } as Node);
     // z2's only node is cordoned: it still counts as a domain with 0 pods, so counting pods would refuse the second one.
     e.upsertNode(node('a', 'z1', false));
     e.upsertNode(node('b', 'z2', true));
