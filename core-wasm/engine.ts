@@ -17,17 +17,34 @@ export function checkOptions(opts: EngineOptions): { scoring: Scoring; maxNodes:
   return { scoring, maxNodes };
 }
 
+/** Deep equality of JSON-like values (plain objects, arrays, primitives); the same object is equal at once. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
 /**
- * True when pod b's spec is pod a's by reference and its requests are equal: b encodes to a's
- * record (everything encodePod reads but the key). Only valid within one synchronous call.
+ * True when pod b encodes to pod a's record (everything encodePod reads but the key): the same
+ * requests and equal spec fields — the very objects for replicas spread from one template, equal
+ * copies for the master's pods (each decoded on its own). Only valid within one synchronous call.
  */
 export function sameSpec(a: EnginePod, b: EnginePod): boolean {
   const r = a.requests;
   const q = b.requests;
   if (r.cpuMilli !== q.cpuMilli || r.memoryBytes !== q.memoryBytes || r.ephemeralBytes !== q.ephemeralBytes) return false;
-  return a.namespace === b.namespace && a.labels === b.labels && a.runtime === b.runtime && a.nodeSelector === b.nodeSelector &&
-    a.requiredNodeTerms === b.requiredNodeTerms && a.preferredNodeTerms === b.preferredNodeTerms && a.tolerations === b.tolerations &&
-    a.hostPorts === b.hostPorts && a.antiAffinity === b.antiAffinity && a.topologySpread === b.topologySpread && a.images === b.images;
+  return a.namespace === b.namespace && a.runtime === b.runtime && sameValue(a.labels, b.labels) && sameValue(a.nodeSelector, b.nodeSelector) &&
+    sameValue(a.requiredNodeTerms, b.requiredNodeTerms) && sameValue(a.preferredNodeTerms, b.preferredNodeTerms) && sameValue(a.tolerations, b.tolerations) &&
+    sameValue(a.hostPorts, b.hostPorts) && sameValue(a.antiAffinity, b.antiAffinity) && sameValue(a.topologySpread, b.topologySpread) && sameValue(a.images, b.images);
 }
 
 /** Checks a node before anything changes. */
@@ -85,12 +102,18 @@ export class HostEngine implements Engine {
     if (pods.length === 0) return [];
     const tb = this.table;
     for (const pod of pods) tb.unbind(pod.key);
-    // Replicas spread from one template share its objects: within this call they intern and encode
-    // alike, so each pod is matched (by its labels object, then sameSpec) to an earlier twin, or -1.
-    const lastWith = new Map<object, number>();
+    // Replicas of one template intern and encode alike within this call, so each pod is matched to
+    // the last earlier pod with the same labels (the same object when spread from one template, else
+    // equal text, as for the master's pods), then sameSpec; -1 when it has no twin.
+    const lastWith = new Map<unknown, number>();
     const twin = pods.map((pod, k) => {
-      const j = lastWith.get(pod.labels);
+      let j = lastWith.get(pod.labels);
       lastWith.set(pod.labels, k);
+      if (j === undefined) {
+        const text = `${pod.namespace}\n${JSON.stringify(pod.labels)}`;
+        j = lastWith.get(text);
+        lastWith.set(text, k);
+      }
       return j !== undefined && sameSpec(pods[j], pod) ? j : -1;
     });
     pods.forEach((pod, k) => twin[k] >= 0 || internPod(tb, pod));

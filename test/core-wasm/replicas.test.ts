@@ -90,6 +90,8 @@ describe('replica path: a batch of replicas = the same pods one call at a time =
         const batch = await place('wasm', opts, seed, nodes, pods, false);
         expect(batch).toEqual(await place('wasm', opts, seed, nodes, pods, true));
         expect(batch).toEqual(await place('reference', opts, seed, nodes, pods, false));
+        // The master's pods: equal copies, no object shared (twins are found by equal labels and spec).
+        expect(await place('wasm', opts, seed, nodes, structuredClone(pods), false)).toEqual(batch);
         unplaced += batch.filter((p) => !p.node).length;
       }),
       { numRuns: 60 },
@@ -105,6 +107,7 @@ describe('replica path: a batch of replicas = the same pods one call at a time =
         const batch = await place('wasm', {}, seed, nodes, pods, false);
         expect(batch).toEqual(await place('wasm', {}, seed, nodes, pods, true, true));
         expect(batch).toEqual(await place('reference', {}, seed, nodes, pods, false));
+        expect(await place('reference', {}, seed, nodes, structuredClone(pods), false)).toEqual(batch);
       }),
       { numRuns: 25 },
     );
