@@ -1,44 +1,16 @@
-// Scores: the per-node formulas of kube-scheduler's default score plugins, each on the integer
-// 0–100 scale (framework.MaxNodeScore). Integer division is i32 division; f64 steps are the
-// same IEEE operations as in reference/, so both give identical results.
+// Scores: the per-node score passes and the formulas of the other default score plugins, each on the
+// integer 0–100 scale (framework.MaxNodeScore); NodeResourcesFit and BalancedAllocation are in resources.ts.
+// Integer division is i32 division; f64 steps are the same IEEE operations as in reference/.
 import { ld, ldf, popcnt32, st } from './memory';
 import {
   H_ALLOC, H_CAP, H_COUNT, H_IMAGES, H_REQ, H_S_BASE, H_S_FIT, H_SREQ, H_STRATEGY, H_TAINT_WORDS, H_TAINTS,
-  BINDLOG_CAP, H_BINDLOG, H_BINDS, H_SLOT_CUR, H_SLOTS, SL_REQ, SL_RVALID, SL_SYNC, SLOT_WORDS,
-  H_S_AFF, H_S_IMG, H_S_SSCORE, H_S_TAINT, H_SS_AFF, H_SS_TAINT, H_W_AFF, H_W_TAINT, H_W_BAL, H_W_RES, R_CPU, R_EPHEMERAL, R_MEMORY, R_PODS, P_EPH,
-  IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED, P_SCPU, P_SMEM, P_TAINTS,
-  H_RTC_POINTS, H_RTC_SHAPE, H_RW_CPU, H_RW_EPH, H_RW_MEM, ST_MOST_ALLOCATED, ST_REQUESTED_TO_CAPACITY,
+  BINDLOG_CAP, H_BINDLOG, H_BINDS, H_SLOT_CUR, H_SLOTS, SL_REQ, SL_RVALID, SL_SYNC, SLOT_WORDS, H_S_AFF,
+  H_S_IMG, H_S_SSCORE, H_S_TAINT, H_SS_AFF, H_SS_TAINT, H_W_AFF, H_W_TAINT, H_W_BAL, H_W_RES, R_CPU,
+  R_EPHEMERAL, R_MEMORY, R_PODS, P_EPH, IMG_MIN_KIB, P_CPU, P_IMAGE_MAX, P_IMAGES, P_MEM, P_PREFERRED,
+  P_SCPU, P_SMEM, P_TAINTS, H_RW_CPU, H_RW_EPH, H_RW_MEM, ST_MOST_ALLOCATED, ST_REQUESTED_TO_CAPACITY,
 } from './layout';
 import { fitReason, hdr, matchTerm, section, termWords } from './filters';
-
-/** noderesources/least_allocated.go leastRequestedScore: ((capacity - requested) * 100) / capacity. */
-export function leastRequested(requested: f64, capacity: f64): i32 {
-  if (capacity == 0) return 0;
-  if (requested > capacity) return 0;
-  return <i32>Math.floor(((capacity - requested) * 100) / capacity);
-}
-
-/** noderesources/most_allocated.go mostRequestedScore: (min(requested, capacity) * 100) / capacity. */
-export function mostRequested(requested: f64, capacity: f64): i32 {
-  if (capacity == 0) return 0;
-  if (requested > capacity) requested = capacity;
-  return <i32>Math.floor((requested * 100) / capacity);
-}
-
-/**
- * noderesources/balanced_allocation.go balancedResourceScorer for cpu and memory:
- * fraction = min(requested / allocatable, 1); std = |fcpu - fmem| / 2; int64((1 - std) * 100).
- * A resource with allocatable 0 is skipped, and one fraction alone gives std = 0.
- */
-export function balancedAllocation(cpuReq: f64, cpuCap: f64, memReq: f64, memCap: f64): i32 {
-  if (cpuCap == 0 || memCap == 0) return 100;
-  let fc = cpuReq / cpuCap;
-  if (fc > 1) fc = 1;
-  let fm = memReq / memCap;
-  if (fm > 1) fm = 1;
-  const std = Math.abs((fc - fm) / 2);
-  return <i32>Math.floor((1 - std) * 100);
-}
+import { balancedScore, resourceScore } from './resources';
 
 /** imagelocality/image_locality.go calculatePriority: 100 * (clamp(sum) - min) / (max - min). */
 export function imageScore(sumKib: i32, maxKib: i32): i32 {
@@ -52,91 +24,6 @@ export function normalize(raw: i32, max: i32, reverse: i32): i32 {
   if (max == 0) return reverse != 0 ? 100 : 0;
   const s = (100 * raw) / max;
   return reverse != 0 ? 100 - s : s;
-}
-
-/**
- * helper/shape_score.go BuildBrokenLinearFunction over the RequestedToCapacityRatio shape, at
- * utilization p (0–100): the first point's score up to its utilization, linear between points
- * (i32 division truncates toward zero, as Go's int64 division), the last point's score after it.
- * Scores are stored × 10 (MaxNodeScore / MaxCustomPriorityScore).
- */
-export function shapeScore(t: i32, p: i32): i32 {
-  const points = hdr(t, H_RTC_POINTS);
-  const shape = hdr(t, H_RTC_SHAPE);
-  for (let k = 0; k < points; k++) {
-    const u = ld(shape + k * 8);
-    if (p > u) continue;
-    const s = ld(shape + k * 8 + 4);
-    if (k == 0) return s;
-    const pu = ld(shape + (k - 1) * 8);
-    const ps = ld(shape + (k - 1) * 8 + 4);
-    return ps + ((s - ps) * (p - pu)) / (u - pu);
-  }
-  return ld(shape + (points - 1) * 8 + 4);
-}
-
-/** requested_to_capacity_ratio.go resourceScoringFunction: the shape at requested × 100 / capacity, or at 100 when over capacity or capacity is 0. */
-export function requestedToCapacity(t: i32, requested: f64, capacity: f64): i32 {
-  if (capacity == 0 || requested > capacity) return shapeScore(t, 100);
-  return shapeScore(t, <i32>Math.floor((requested * 100) / capacity));
-}
-
-/** One resource's NodeResourcesFit score under strategy ST_*. */
-export function strategyScore(t: i32, strategy: i32, requested: f64, capacity: f64): i32 {
-  if (strategy == ST_MOST_ALLOCATED) return mostRequested(requested, capacity);
-  if (strategy == ST_REQUESTED_TO_CAPACITY) return requestedToCapacity(t, requested, capacity);
-  return leastRequested(requested, capacity);
-}
-
-/**
- * NodeResourcesFit score (resource_allocation.go with least_allocated.go, most_allocated.go or
- * requested_to_capacity_ratio.go): Σ weight × score / Σ weight over the resources that have a
- * weight and allocatable ≠ 0 — cpu and memory on the non-zero requests (a pod without requests
- * counts as 100m / 200 MiB), ephemeral storage on the actual ones. Integer division, except
- * RequestedToCapacityRatio: it counts only scores > 0 and rounds to nearest, math.Round(ns / ws),
- * which for non-negative integers is floor((2 ns + ws) / (2 ws)).
- */
-export function resourceScore(t: i32, pod: i32, i: i32): i32 {
-  const n = hdr(t, H_CAP);
-  const alloc = hdr(t, H_ALLOC);
-  const sreq = hdr(t, H_SREQ);
-  const strategy = hdr(t, H_STRATEGY);
-  const rtc = strategy == ST_REQUESTED_TO_CAPACITY;
-  let ns = 0;
-  let ws = 0;
-  const cpuCap = ldf(alloc + i * 8);
-  const wCpu = hdr(t, H_RW_CPU);
-  if (wCpu > 0 && cpuCap != 0) {
-    const s = strategyScore(t, strategy, ldf(sreq + i * 8) + ldf(pod + P_SCPU * 4), cpuCap);
-    if (!rtc || s > 0) { ns += wCpu * s; ws += wCpu; }
-  }
-  const memCap = ldf(alloc + (n + i) * 8);
-  const wMem = hdr(t, H_RW_MEM);
-  if (wMem > 0 && memCap != 0) {
-    const s = strategyScore(t, strategy, ldf(sreq + (n + i) * 8) + ldf(pod + P_SMEM * 4), memCap);
-    if (!rtc || s > 0) { ns += wMem * s; ws += wMem; }
-  }
-  const ephCap = ldf(alloc + (2 * n + i) * 8);
-  const wEph = hdr(t, H_RW_EPH);
-  if (wEph > 0 && ephCap != 0) {
-    const s = strategyScore(t, strategy, ldf(hdr(t, H_REQ) + (2 * n + i) * 8) + ldf(pod + P_EPH * 4), ephCap);
-    if (!rtc || s > 0) { ns += wEph * s; ws += wEph; }
-  }
-  if (ws == 0) return 0;
-  return rtc ? (2 * ns + ws) / (2 * ws) : ns / ws;
-}
-
-/** NodeResourcesBalancedAllocation on the actual requests (useRequested: true). */
-export function balancedScore(t: i32, pod: i32, i: i32): i32 {
-  const n = hdr(t, H_CAP);
-  const alloc = hdr(t, H_ALLOC);
-  const req = hdr(t, H_REQ);
-  return balancedAllocation(
-    ldf(req + i * 8) + ldf(pod + P_CPU * 4),
-    ldf(alloc + i * 8),
-    ldf(req + (n + i) * 8) + ldf(pod + P_MEM * 4),
-    ldf(alloc + (n + i) * 8),
-  );
 }
 
 /** ImageLocality: sum of the scaled sizes of the pod's images present on the node. */
