@@ -47,6 +47,8 @@ export interface MasterProcOptions {
   eviction?: string;
   engine?: 'wasm' | 'reference';
   prefix?: Prefix;
+  /** `--join-rate`: the storm bench joins hundreds of simulated boards from one address. */
+  joinRate?: number;
 }
 
 /** Starts `skiff master`; resolves once its config.json exists (written after the listeners are up on first start). */
@@ -54,6 +56,7 @@ export function startMasterProc(o: MasterProcOptions, logFile: string): ChildPro
   const args = [skiffBin, 'master', '--data-dir', o.dataDir, '--mqtt-port', String(o.mqttPort), '--http-port=-1', '--bind', o.bind ?? '127.0.0.1', '--engine', o.engine ?? 'wasm'];
   if (o.grace) args.push('--node-monitor-grace', o.grace);
   if (o.eviction) args.push('--pod-eviction-timeout', o.eviction);
+  if (o.joinRate) args.push('--join-rate', String(o.joinRate));
   return spawnNode(args, logFile, o.prefix);
 }
 

@@ -62,7 +62,8 @@ interface Cluster {
 
 async function bootMaster(dir: string, port: number, grace?: string, eviction?: string): Promise<Cluster> {
   mkdirSync(dir, { recursive: true });
-  const master = startMasterProc({ dataDir: join(dir, 'master'), mqttPort: port, grace, eviction }, join(dir, 'master.log'));
+  // The storm joins hundreds of simulated boards from one address: lift the per-source join rate.
+  const master = startMasterProc({ dataDir: join(dir, 'master'), mqttPort: port, grace, eviction, joinRate: 100_000 }, join(dir, 'master.log'));
   let token = '';
   let joinToken = '';
   const api = await waitFor(async () => {

@@ -57,7 +57,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     say('starting master…');
     const masterDir = join(dir, 'master');
     const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], join(dir, 'master.log'));
-    const [joinToken, config] = await until(io, master, deadlines.files, 'the master to write its tokens', () => {
+    const [, config] = await until(io, master, deadlines.files, 'the master to write its tokens', () => {
       const files = [join(masterDir, 'join.token'), join(masterDir, 'config.json')];
       return files.every(existsSync) ? [readFileSync(files[0], 'utf8').trim(), readConfig(files[1], true)] : undefined;
     });
@@ -77,7 +77,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
     const node = nodeName();
     say(`starting agent (node ${node})…`);
-    const agent = start(children, 'agent', join(root, 'bin', 'skiff-agent.js'), ['join', '--master', server, '--token', joinToken, '--name', node, '--data-dir', join(dir, 'agent'), '--address', '127.0.0.1'], join(dir, 'agent.log'));
+    const agent = start(children, 'agent', join(root, 'bin', 'skiff-agent.js'), ['join', '--master', server, '--token-file', join(masterDir, 'join.token'), '--name', node, '--data-dir', join(dir, 'agent'), '--address', '127.0.0.1'], join(dir, 'agent.log'));
     say(`waiting for node ${node} to be Ready…`);
     await until(io, [master, agent], deadlines.node, `node ${node} to be Ready`, async () => {
       const nodes = await api!.request<{ items?: KObject[] }>('list', { kind: 'Node' });

@@ -10,12 +10,12 @@ import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
 import { parseTopic, topics } from '../protocol/topics.js';
-import { layout, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
+import { layout, resolveDataDir, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
 import { drivers, runtimeNames } from './drivers/registry.js';
 import { allocatableOf, onlineStatus, readFacts } from './facts.js';
 import { remove } from './fsutil.js';
-import { deleteCredential, join, loadCredential, saveCredential } from './join.js';
+import { deleteCredential, join, loadCredential, readTokenFile, saveCredential } from './join.js';
 import { consoleLogger, scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
@@ -23,7 +23,7 @@ import { PodManager } from './pods/manager.js';
 import { ServiceProxy } from './proxy/proxy.js';
 import { ServiceCache } from './services-cache.js';
 import { ServiceAnnouncer } from './discovery/announcer.js';
-import { findMaster } from './discovery/master.js';
+import { chooseMaster, saveStoredMaster } from './discovery/choice.js';
 import { nodeHostName } from '../protocol/mdns.js';
 import { PodReporter } from './reporter.js';
 import { RpcServer } from './rpc/server.js';
@@ -57,11 +57,15 @@ export class Agent extends EventEmitter {
   readonly proxy?: ServiceProxy;
   /** The retained service messages on disk, for the proxy after an offline reboot. */
   private readonly serviceCache: ServiceCache;
+  /** The mDNS instance name of a master found on the LAN (kept in DATA/master.json with its URL). */
+  discoveredAs?: string;
   /** Announces this node's share of the Services on the LAN (mDNS); undefined with `mdns: false` or a loopback address. */
   readonly announcer?: ServiceAnnouncer;
   private timers: NodeJS.Timeout[] = [];
   private desiredQueue: Promise<void> = Promise.resolve();
   private fellBack = false;
+  /** The join token given as a value (--token, SKIFF_JOIN_TOKEN); dropped once the credential is stored. */
+  private joinToken?: string;
   private subscribed = false;
   private stopped = false;
   /** What happened since the connection was lost (or since a start from the cache), reported on reconnect. */
@@ -70,6 +74,7 @@ export class Agent extends EventEmitter {
   constructor(options: AgentOptions) {
     super();
     this.cfg = resolveOptions(options);
+    this.joinToken = options.token;
     this.name = this.cfg.name;
     this.dataDir = this.cfg.dataDir;
     this.paths = layout(this.cfg.dataDir);
@@ -143,9 +148,10 @@ export class Agent extends EventEmitter {
     if (this.proxy) for (const [ns, name, payload] of await this.serviceCache.load()) void this.proxy.handle(ns, name, payload);
     let credential = await loadCredential(this.paths.credential);
     if (!credential) {
-      if (!this.cfg.token) throw new Error(`no credential in ${this.paths.credential} and no join token: run skiff-agent join with --token JOIN_TOKEN`);
       try {
-        credential = await this.join(this.cfg.token);
+        const token = await this.token();
+        if (!token) throw new Error(`no credential in ${this.paths.credential} and no join token: run skiff-agent join with --token-file FILE (or SKIFF_JOIN_TOKEN)`);
+        credential = await this.join(token);
       } catch (err) {
         await this.stop({ stopPods: true });
         throw err;
@@ -203,10 +209,19 @@ export class Agent extends EventEmitter {
     await this.desiredQueue;
   }
 
+  /** The join token: the value given (until the credential is stored), else the token file's content now. */
+  private async token(): Promise<string | undefined> {
+    if (this.joinToken) return this.joinToken;
+    return this.cfg.tokenFile ? readTokenFile(this.cfg.tokenFile) : undefined;
+  }
+
   private async join(token: string): Promise<string> {
     this.log.info(`joining ${this.cfg.master} as node "${this.name}"`);
-    const credential = await join(this.cfg, token);
+    const credential = await join(this.cfg, token, this.cfg.discovered);
     await saveCredential(this.paths.credential, credential);
+    // The token is not needed while the credential works: drop the reference (a --token-file is read again on a re-join).
+    this.joinToken = undefined;
+    if (this.cfg.discovered) await saveStoredMaster(this.paths.master, { url: this.cfg.master, ...(this.discoveredAs ? { instance: this.discoveredAs } : {}) });
     this.log.info(`joined; credential stored in ${this.paths.credential}`);
     this.emit('joined', this.name);
     return credential;
@@ -243,13 +258,14 @@ export class Agent extends EventEmitter {
   }
 
   private async onAuthRefused(message: string): Promise<void> {
-    if (this.cfg.token && !this.fellBack) {
+    const token = this.fellBack ? undefined : await this.token().catch(() => undefined);
+    if (token) {
       this.fellBack = true;
       this.log.warn(`the master refused this node's credential (${message}): the node may have been deleted; joining again with the join token`);
       this.session.pause();
       try {
         await deleteCredential(this.paths.credential);
-        this.session.restart(await this.join(this.cfg.token));
+        this.session.restart(await this.join(token));
       } catch (err) {
         this.log.error(`re-join failed: ${(err as Error).message}; run skiff-agent join with a valid --token`);
         this.emit('authRefused', message);
@@ -258,7 +274,7 @@ export class Agent extends EventEmitter {
     }
     this.log.error(
       `the master refused this node's credential (${message}). The node may have been deleted from the cluster: ` +
-        `to join again, delete ${this.paths.credential} and run skiff-agent join with --token JOIN_TOKEN. Pods keep running; retrying.`,
+        `to join again, delete ${this.paths.credential} and run skiff-agent join with --token-file FILE (a --token-file is read again by itself; a token given as a value is forgotten once joined). Pods keep running; retrying.`,
     );
     this.emit('authRefused', message);
   }
@@ -368,12 +384,15 @@ async function collectGarbage(paths: Layout, keep: Set<string>): Promise<void> {
 
 /** Starts an agent (see Agent.start); resolves once the master's or the cached desired set is applied (or there is none) and the session is up or retrying. */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
+  let instance: string | undefined;
   if (options.master === undefined) {
-    const url = await findMaster({ timeoutMs: options.discoveryTimeoutMs, interfaceAddress: options.address });
-    (options.logger ?? consoleLogger()).info(`found the master on the LAN by mDNS: ${url}`);
-    options = { ...options, master: url };
+    const storedFile = layout(resolveDataDir(options.dataDir)).master;
+    const found = await chooseMaster({ storedFile, timeoutMs: options.discoveryTimeoutMs, interfaceAddress: options.address }, options.logger ?? consoleLogger());
+    options = { ...options, master: found.url, discovered: true };
+    instance = found.instance;
   }
   const agent = new Agent(options);
+  agent.discoveredAs = instance;
   await agent.start();
   return agent;
 }

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { SkiffError } from '../protocol/errors.js';
+import { nodeLabelRefusal } from '../protocol/node-labels.js';
 import { isTopicLevel } from '../protocol/topics.js';
 import type { StringMap } from '../protocol/types.js';
 import { consoleLogger, type Logger } from './log.js';
@@ -18,8 +19,12 @@ export interface AgentOptions {
   discoveryTimeoutMs?: number;
   /** Announce this node's share of the NodePort/LoadBalancer Services by mDNS (default true; off when `address` is loopback). */
   mdns?: boolean;
-  /** The join token; needed only while the node has no credential yet. */
+  /** The join token; needed only while the node has no credential yet. Dropped from memory once the credential is stored. */
   token?: string;
+  /** A file holding the join token (read when needed, never kept in memory): what `--token-file` gives. */
+  tokenFile?: string;
+  /** The master was found by mDNS (set by startAgent): the join then asks the master to check the address dialled. */
+  discovered?: boolean;
   /** Node name; default: the hostname, lowercased and made DNS-safe. */
   name?: string;
   /** Default `~/.skiff/agent`. */
@@ -55,7 +60,9 @@ export interface AgentConfig {
   readonly master: string;
   /** Announce Services on the LAN: `mdns` and a non-loopback `address`. */
   readonly mdns: boolean;
-  readonly token?: string;
+  /** Absolute path of the join token file, if any (the token itself is not part of the config). */
+  readonly tokenFile?: string;
+  readonly discovered: boolean;
   readonly name: string;
   readonly dataDir: string;
   readonly labels: Readonly<StringMap>;
@@ -115,12 +122,15 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
   if (typeof o.master !== 'string' || !/^mqtts?:\/\/[^/\s]+/.test(o.master)) fail('master', 'must be a URL like mqtt://HOST:PORT', o.master);
   if (o.mdns !== undefined && typeof o.mdns !== 'boolean') fail('mdns', 'must be true or false', o.mdns);
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token.length === 0)) fail('token', 'must be a non-empty string');
+  if (o.tokenFile !== undefined && (typeof o.tokenFile !== 'string' || o.tokenFile.length === 0)) fail('tokenFile', 'must be a file path');
   const name = o.name ?? dnsSafeName(os.hostname());
   if (!dnsSubdomain.test(name) || name.length > 253 || !isTopicLevel(name)) fail('name', 'must be a DNS subdomain (lowercase letters, digits, "-" and ".")', name);
   const labels = { ...(o.labels ?? {}) };
   for (const [k, v] of Object.entries(labels)) {
     if (!labelKey.test(k)) fail(`labels.${k}`, 'key must be a Kubernetes label key', k);
     if (typeof v !== 'string' || v.length > 63 || !labelValue.test(v)) fail(`labels.${k}`, 'value must be a Kubernetes label value', v);
+    const refused = nodeLabelRefusal(name, k, v);
+    if (refused) fail(`labels.${k}`, refused, v);
   }
   const address = o.address ?? defaultAddress();
   if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(address) && !address.includes(':')) fail('address', 'must be an IP address', address);
@@ -129,9 +139,10 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
   const cfg: AgentConfig = {
     master: o.master!,
     mdns: o.mdns !== false && !/^127\./.test(address) && address !== '::1',
-    token: o.token,
+    ...(o.tokenFile !== undefined ? { tokenFile: path.resolve(o.tokenFile) } : {}),
+    discovered: o.discovered === true,
     name,
-    dataDir: path.resolve(o.dataDir ?? path.join(os.homedir(), '.skiff', 'agent')),
+    dataDir: resolveDataDir(o.dataDir),
     labels: Object.freeze(labels),
     address,
     leaseIntervalMs: positive(o.leaseIntervalMs, 'leaseIntervalMs', 2000),
@@ -152,10 +163,17 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
   return Object.freeze(cfg);
 }
 
+/** The data dir of the options: `dataDir`, default ~/.skiff/agent, made absolute. */
+export function resolveDataDir(dataDir: string | undefined): string {
+  return path.resolve(dataDir ?? path.join(os.homedir(), '.skiff', 'agent'));
+}
+
 /** Where things live under the data dir. */
 export function layout(dataDir: string) {
   return {
     credential: path.join(dataDir, 'credential'),
+    /** The master this node joined when it was found by mDNS: later starts use it instead of browsing again. */
+    master: path.join(dataDir, 'master.json'),
     desired: path.join(dataDir, 'desired.msgpack'),
     services: path.join(dataDir, 'services.msgpack'),
     /** DATA/pods/<uid>/: pid files and per-pod state. */

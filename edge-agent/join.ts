@@ -1,12 +1,15 @@
 /**
- * Joining: the first time, the agent connects with the join token as password (client id
- * `skiff-join-<node>`), asks on `join/<node>/req` and gets a node credential on `join/<node>/res`,
- * which it keeps in DATA/credential (mode 0600). Later runs connect with the credential.
+ * Joining (docs/protocol.md "Joining"): the first time, the agent runs the exchange of protocol/join.ts with the
+ * master — it connects with the join token's connect key (never the token), the master proves it knows the
+ * token, then the agent proves it too and gets its node credential sealed to a key only it holds. The
+ * credential is kept in DATA/credential (mode 0600); later runs connect with it.
  */
+import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import { decodeObject, encode } from '../protocol/codec.js';
 import { SkiffError } from '../protocol/errors.js';
-import type { JoinRequest, JoinResponse } from '../protocol/messages.js';
+import { agentProof, connectKey, ephemeralKey, masterProof, newJoinSession, newNonce, open, proofMatches, transcriptOf, type EphemeralKey } from '../protocol/join.js';
+import type { JoinChallenge, JoinHello, JoinResult } from '../protocol/messages.js';
 import { topics } from '../protocol/topics.js';
 import type { AgentConfig } from './config.js';
 import { readFacts } from './facts.js';
@@ -29,62 +32,155 @@ export async function deleteCredential(file: string): Promise<void> {
   await remove(file);
 }
 
+/** `host:port` of an MQTT URL, the port defaulted by scheme (what the master checks for a discovered master). */
+export function dialledOf(url: string): string {
+  const u = new URL(url);
+  const port = u.port || (u.protocol === 'mqtts:' ? '8883' : '1883');
+  return `${u.hostname}:${port}`;
+}
+
+/** One exchange on one session: hello → challenge → proof → result. */
+class Exchange {
+  readonly session = newJoinSession();
+  private readonly key: EphemeralKey = ephemeralKey();
+  private readonly hello: Buffer;
+  private transcript?: Buffer;
+
+  constructor(
+    private readonly token: string,
+    h: Omit<JoinHello, 'step' | 'nonce' | 'key'>,
+  ) {
+    this.hello = encode({ step: 'hello', ...h, nonce: newNonce(), key: this.key.publicKey } satisfies JoinHello);
+  }
+
+  /** The first message. */
+  helloBytes(): Buffer {
+    return this.hello;
+  }
+
+  /** Checks the master's proof; returns our proof, or throws when the master does not know the token. */
+  answer(c: JoinChallenge, master: string): Buffer {
+    if (this.transcript) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `join: the master at ${master} sent a second challenge`);
+    const transcript = transcriptOf(this.hello, String(c.nonce));
+    if (!proofMatches(masterProof(this.token, transcript), c.proof))
+      throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the master at ${master} could not prove it knows the join token; nothing more was sent to it (a rogue master on the LAN, or another cluster's master)`);
+    this.transcript = transcript;
+    return encode({ step: 'proof', proof: agentProof(this.token, transcript) });
+  }
+
+  /** Opens the sealed credential of a successful result. */
+  credential(r: Extract<JoinResult, { ok: true }>): string {
+    if (!this.transcript) throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', 'join: a credential came before the master proved it knows the join token; refused');
+    try {
+      return open(r, this.key, this.transcript);
+    } catch (err) {
+      throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the credential was not sealed to this agent's key (${(err as Error).message})`);
+    }
+  }
+}
+
 /**
- * Joins the cluster with the join token and returns the credential. Throws SKIFF_ERR_UNAUTHORIZED when the
- * broker refuses the token, SKIFF_ERR_JOIN_REJECTED (or the master's code) on `{ok: false}`, and
- * SKIFF_ERR_TIMEOUT when no answer arrives within joinTimeoutMs (retrying the connection meanwhile).
+ * Joins the cluster with the join token and returns the credential. `discovered` says the master was found by
+ * mDNS (the master then checks that the agent dialled it directly). Throws SKIFF_ERR_UNAUTHORIZED when the broker
+ * refuses the token or the master cannot prove it knows it, SKIFF_ERR_JOIN_REJECTED (or the master's code) on a
+ * refusal, and SKIFF_ERR_TIMEOUT when no answer arrives within joinTimeoutMs (retrying meanwhile, and after a
+ * rate limit's retryAfterMs).
  */
-export async function join(cfg: AgentConfig, token: string): Promise<string> {
+export async function join(cfg: AgentConfig, token: string, discovered = false): Promise<string> {
   const node = cfg.name;
+  const deadline = Date.now() + cfg.joinTimeoutMs;
   const client: MqttClient = connect(cfg.master, {
-    clientId: `skiff-join-${node}`,
+    clientId: `skiff-join-${randomBytes(8).toString('hex')}`,
     username: node,
-    password: token,
+    password: connectKey(token),
     protocolVersion: 4,
     clean: true,
     keepalive: cfg.keepaliveSeconds,
     reconnectPeriod: 1000,
     connectTimeout: Math.min(10_000, cfg.joinTimeoutMs),
   });
+  let ex: Exchange | undefined;
+  let retry: NodeJS.Timeout | undefined;
   try {
     return await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new SkiffError('SKIFF_ERR_TIMEOUT', `join: no answer from the master at ${cfg.master} within ${cfg.joinTimeoutMs >= 1000 ? `${Math.round(cfg.joinTimeoutMs / 1000)} s` : `${cfg.joinTimeoutMs} ms`} (${client.connected ? 'connected, but nothing answered the join request' : 'could not connect'})`)),
         cfg.joinTimeoutMs,
       );
-      const fail = (e: Error) => {
+      const done = (err: Error | undefined, credential?: string) => {
         clearTimeout(timer);
-        reject(e);
+        if (err) reject(err);
+        else resolve(credential!);
+      };
+      const begin = () => {
+        ex = new Exchange(token, { node, dialled: dialledOf(cfg.master), discovered, facts: readFacts(), ...(Object.keys(cfg.labels).length ? { labels: { ...cfg.labels } } : {}) });
+        const e = ex;
+        client
+          .subscribeAsync(topics.joinRes(e.session), { qos: 1 })
+          .then(() => client.publishAsync(topics.joinReq(e.session), e.helloBytes(), { qos: 1 }))
+          .catch((err: Error) => cfg.logger.warn(`join: ${err.message}; retrying on reconnect`));
       };
       client.on('error', (err: Error & { code?: number | string }) => {
-        if (err.code === 4 || err.code === 5) fail(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the master at ${cfg.master} refused the join token for node "${node}" (${err.message})`));
+        if (err.code === 4 || err.code === 5) done(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the master at ${cfg.master} refused the join token for node "${node}" (${err.message})`));
       });
+      // Every (re)connect starts a fresh exchange: a session does not outlive its connection.
+      client.on('connect', begin);
       client.on('message', (topic, payload) => {
-        if (topic !== topics.joinRes(node)) return;
-        let res: JoinResponse;
+        if (!ex || topic !== topics.joinRes(ex.session)) return;
         try {
-          res = decodeObject<JoinResponse>(payload).value;
+          const step = onAnswer(ex, payload, cfg, (proof) => void client.publishAsync(topics.joinReq(ex!.session), proof, { qos: 1 }).catch(() => undefined));
+          if (step.credential) done(undefined, step.credential);
+          else if (step.retryAfterMs !== undefined) {
+            if (Date.now() + step.retryAfterMs >= deadline) done(step.error);
+            else retry = setTimeout(begin, step.retryAfterMs);
+          }
         } catch (err) {
-          cfg.logger.warn(`join: dropped an undecodable answer: ${(err as Error).message}`);
-          return;
+          done(err as Error);
         }
-        if (res.ok === true && typeof res.credential === 'string' && res.credential) {
-          clearTimeout(timer);
-          resolve(res.credential);
-        } else if (res.ok === false) {
-          const e = SkiffError.fromWire(res.error);
-          fail(new SkiffError(e.code === 'SKIFF_ERR_INTERNAL' && !res.error ? 'SKIFF_ERR_JOIN_REJECTED' : e.code, `join rejected: ${e.message}`, e.details));
-        } else cfg.logger.warn('join: dropped an answer without ok/credential');
-      });
-      client.on('connect', () => {
-        const req: JoinRequest = { facts: readFacts(), ...(Object.keys(cfg.labels).length ? { labels: { ...cfg.labels } } : {}) };
-        client
-          .subscribeAsync(topics.joinRes(node), { qos: 1 })
-          .then(() => client.publishAsync(topics.joinReq(node), encode(req), { qos: 1 }))
-          .catch((err: Error) => cfg.logger.warn(`join: ${err.message}; retrying on reconnect`));
       });
     });
   } finally {
+    clearTimeout(retry);
     await client.endAsync(true).catch(() => undefined);
   }
+}
+
+/** What one answer means: a credential, a wait before trying again, or nothing yet. Throws on a final refusal. */
+function onAnswer(ex: Exchange, payload: Buffer, cfg: AgentConfig, sendProof: (p: Buffer) => void): { credential?: string; retryAfterMs?: number; error?: SkiffError } {
+  let res: JoinChallenge | JoinResult;
+  try {
+    res = decodeObject<JoinChallenge | JoinResult>(payload).value;
+  } catch (err) {
+    cfg.logger.warn(`join: dropped an undecodable answer: ${(err as Error).message}`);
+    return {};
+  }
+  if (res.step === 'challenge') {
+    sendProof(ex.answer(res, cfg.master));
+    return {};
+  }
+  if (res.step !== 'result') {
+    cfg.logger.warn('join: dropped an answer that is neither a challenge nor a result');
+    return {};
+  }
+  if (res.ok === true) return { credential: ex.credential(res) };
+  const e = SkiffError.fromWire(res.error);
+  const error = new SkiffError(e.code === 'SKIFF_ERR_INTERNAL' && !res.error ? 'SKIFF_ERR_JOIN_REJECTED' : e.code, `join rejected: ${e.message}`, e.details);
+  if (typeof res.retryAfterMs === 'number' && res.retryAfterMs >= 0) {
+    cfg.logger.warn(`join: ${e.message}; retrying in ${Math.ceil(res.retryAfterMs / 1000)} s`);
+    return { retryAfterMs: res.retryAfterMs, error };
+  }
+  throw error;
+}
+
+/** Reads the join token from a file (`--token-file`), each time it is needed; a clear error when it cannot. */
+export async function readTokenFile(file: string): Promise<string> {
+  let b: Buffer | undefined;
+  try {
+    b = await readIfExists(file);
+  } catch (err) {
+    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `--token-file ${file}: ${(err as Error).message}`);
+  }
+  const token = b?.toString('utf8').trim();
+  if (!token) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `--token-file ${file}: ${b ? 'is empty' : 'does not exist'}`);
+  return token;
 }

@@ -1,6 +1,6 @@
 /**
  * The `skiff-agent` command:
- *   skiff-agent join [--master mqtt://HOST:PORT] --token JOIN_TOKEN [--name NAME] [--data-dir DIR]
+ *   skiff-agent join [--master mqtt://HOST:PORT] [--token-file FILE | --token JOIN_TOKEN] [--name NAME] [--data-dir DIR]
  *                    [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
  * Without --master the master is found on the LAN by mDNS (`_skiff-master._tcp`).
  * Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), 1 on bad arguments or a failed join.
@@ -15,13 +15,15 @@ import { AGENT_VERSION } from './version.js';
 export const usage = `skiff-agent ${AGENT_VERSION}: runs Skiff pods on this board
 
 Usage:
-  skiff-agent join [--master mqtt://HOST:PORT] [--token JOIN_TOKEN] [options]
+  skiff-agent join [--master mqtt://HOST:PORT] [--token-file FILE | --token JOIN_TOKEN] [options]
 
 Options:
   --master URL           the master's MQTT address, e.g. mqtt://192.168.1.10:1883
                          (default: find the master on the LAN by mDNS, _skiff-master._tcp)
   --discovery-timeout DUR  how long to look for the master on the LAN without --master (default 10s)
-  --token TOKEN          the join token (needed on the first join, or after the node was deleted)
+  --token-file FILE      a file holding the join token (needed on the first join, or after the node was
+                         deleted); read when needed, never kept in memory. Or set SKIFF_JOIN_TOKEN.
+  --token TOKEN          the join token on the command line (visible in ps to every user: prefer --token-file)
   --name NAME            node name (default: the hostname, lowercased and DNS-safe)
   --data-dir DIR         where the credential, desired-set cache, pid files and logs live (default ~/.skiff/agent)
   --labels k=v,...       node labels
@@ -33,10 +35,13 @@ Options:
 /** A command-line mistake: printed with the usage hint, exit 1. */
 export class UsageError extends Error {}
 
-const valued = ['--master', '--token', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout'] as const;
+const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout'] as const;
 
-/** Parses `join ...` arguments into agent options; throws UsageError naming the flag. `help` when --help. */
-export function parseArgs(argv: string[]): { help: true } | { help: false; options: AgentOptions } {
+/**
+ * Parses `join ...` arguments into agent options; throws UsageError naming the flag. `help` when --help. The join
+ * token comes from --token-file, --token or `env.SKIFF_JOIN_TOKEN` (at most one of them).
+ */
+export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): { help: true } | { help: false; options: AgentOptions } {
   if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) return { help: true };
   const [cmd, ...rest] = argv;
   if (cmd !== 'join') throw new UsageError(`unknown command "${cmd}" (expected: join)`);
@@ -59,7 +64,11 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; optio
   if (v['--master'] !== undefined && !/^mqtts?:\/\/[^/\s:]+(:\d+)?\/?$/.test(v['--master'])) throw new UsageError(`--master must look like mqtt://HOST:PORT, got "${v['--master']}"`);
   // Without --master, startAgent browses the LAN for one (mDNS).
   const options: AgentOptions = v['--master'] !== undefined ? { master: v['--master'] } : {};
+  const sources = [v['--token'] !== undefined && '--token', v['--token-file'] !== undefined && '--token-file', env.SKIFF_JOIN_TOKEN && 'SKIFF_JOIN_TOKEN'].filter(Boolean);
+  if (sources.length > 1) throw new UsageError(`give the join token one way, not ${sources.join(' and ')}`);
   if (v['--token'] !== undefined) options.token = v['--token'];
+  if (v['--token-file'] !== undefined) options.tokenFile = v['--token-file'];
+  if (env.SKIFF_JOIN_TOKEN) options.token = env.SKIFF_JOIN_TOKEN;
   if (v['--name'] !== undefined) options.name = v['--name'];
   if (v['--data-dir'] !== undefined) options.dataDir = v['--data-dir'];
   if (v['--address'] !== undefined) options.address = v['--address'];
@@ -85,13 +94,15 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; optio
 }
 
 /** The flag behind each option, so an option error names the flag the user typed. */
-const flagOf: Record<string, string> = { master: '--master', token: '--token', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval' };
+const flagOf: Record<string, string> = { master: '--master', token: '--token', tokenFile: '--token-file', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval' };
 
 /** Runs the command; resolves with the exit code once the agent has stopped. */
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs(argv);
+    parsed = parseArgs(argv, process.env);
+    // Pods must not inherit the join token, and nothing later needs the variable.
+    delete process.env.SKIFF_JOIN_TOKEN;
   } catch (err) {
     process.stderr.write(`skiff-agent: ${(err as Error).message}\nRun skiff-agent --help for usage.\n`);
     return 1;
@@ -100,6 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  if (argv.includes('--token') || argv.some((a) => a.startsWith('--token='))) process.stderr.write('skiff-agent: warning: --token is visible to every user in ps for as long as the agent runs; prefer --token-file FILE or SKIFF_JOIN_TOKEN\n');
   let agent;
   try {
     agent = await startAgent(parsed.options);

@@ -11,6 +11,7 @@ import { Checker, SkiffError, logLevels, type LogLevel } from '../protocol/index
 import type { LogFormat } from './log.js';
 import { parseStoreUrl, type EtcdFlags } from './store/location.js';
 import { defaultSchedulerSettings, loadSchedulerConfig, type SchedulerSettings } from './scheduler/config.js';
+import type { Rate } from './ratelimit.js';
 
 /** Everything the master can be told. */
 export interface MasterConfig {
@@ -54,6 +55,10 @@ export interface MasterConfig {
   schedulerConfig?: string;
   /** The scheduler's scoring settings: from `schedulerConfig` when given, else kube-scheduler's defaults. */
   scheduler: Readonly<SchedulerSettings>;
+  /** Joins accepted from one source address: bursts of 30, then 30 a minute (`--join-rate`). */
+  joinRatePerSource: Rate;
+  /** Joins accepted in all, whatever the source: bursts of 300, then 300 a minute. */
+  joinRate: Rate;
 }
 
 /** The default data dir: ~/.skiff/master. */
@@ -81,6 +86,8 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   backupDir: '',
   backupKeep: 7,
   scheduler: defaultSchedulerSettings,
+  joinRatePerSource: Object.freeze({ burst: 30, perMinute: 30 }),
+  joinRate: Object.freeze({ burst: 300, perMinute: 300 }),
 });
 
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
@@ -112,6 +119,11 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.string(cfg.backupDir, 'backupDir');
   c.int(cfg.backupKeep, 'backupKeep', 1, 100_000, true);
   c.string(cfg.schedulerConfig, 'schedulerConfig');
+  for (const k of ['joinRatePerSource', 'joinRate'] as const)
+    if (c.object(cfg[k], k, true)) {
+      c.int(cfg[k].burst, `${k}.burst`, 1, 1_000_000, true);
+      c.int(cfg[k].perMinute, `${k}.perMinute`, 0, 60_000_000, true);
+    }
   c.throwIfAny();
   if (cfg.schedulerConfig !== undefined) cfg.scheduler = loadSchedulerConfig(cfg.schedulerConfig);
   return Object.freeze(cfg);

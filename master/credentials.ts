@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../protocol/index.js';
+import { connectKey } from '../protocol/join.js';
 import type { Store } from './store/types.js';
 
 /** Store prefix of node credentials (outside /registry/: never listed by the API). */
@@ -41,6 +42,12 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Writes a secret file atomically, mode 0600. */
+function writeSecret(path: string, secret: string): void {
+  writeFileSync(path + '.tmp', secret + '\n', { mode: 0o600 });
+  renameSync(path + '.tmp', path);
+}
+
 /** Reads a secret file, creating it with a new secret (mode 0600, atomically) if absent. */
 export function loadOrCreateSecret(path: string): string {
   if (existsSync(path)) {
@@ -48,16 +55,22 @@ export function loadOrCreateSecret(path: string): string {
     if (s.length >= 16) return s;
   }
   const s = newSecret();
-  writeFileSync(path + '.tmp', s + '\n', { mode: 0o600 });
-  renameSync(path + '.tmp', path);
+  writeSecret(path, s);
   return s;
+}
+
+/** A node credential as listed (never with its secret). */
+export interface NodeCredentialInfo {
+  node: string;
+  issuedAt: string;
 }
 
 /** Admin, join and node credentials. */
 export class Credentials {
   readonly adminToken: string;
-  readonly joinToken: string;
-  private readonly nodeDigests = new Map<string, string>();
+  private joinSecret: { token: string; connectKey: string };
+  private readonly joinTokenFile: string;
+  private readonly nodeDigests = new Map<string, { digest: string; issuedAt: string }>();
   private readonly tokens = new Map<string, TokenInfo & { digest: string }>();
 
   constructor(
@@ -65,13 +78,36 @@ export class Credentials {
     dataDir: string,
   ) {
     this.adminToken = loadOrCreateSecret(join(dataDir, 'admin.token'));
-    this.joinToken = loadOrCreateSecret(join(dataDir, 'join.token'));
+    this.joinTokenFile = join(dataDir, 'join.token');
+    const token = loadOrCreateSecret(this.joinTokenFile);
+    this.joinSecret = { token, connectKey: connectKey(token) };
+  }
+
+  /** The join token (DATA/join.token). */
+  get joinToken(): string {
+    return this.joinSecret.token;
+  }
+
+  /** The MQTT password a joiner connects with: an HMAC of the join token (protocol/join.ts), never the token. */
+  get joinConnectKey(): string {
+    return this.joinSecret.connectKey;
+  }
+
+  /**
+   * Replaces the join token (file and memory) and returns the new one. Node credentials already issued stay
+   * valid, revoked ones stay revoked (they are gone from the store): rotation only changes who can join next.
+   */
+  rotateJoinToken(): string {
+    const token = newSecret();
+    writeSecret(this.joinTokenFile, token);
+    this.joinSecret = { token, connectKey: connectKey(token) };
+    return token;
   }
 
   /** Loads node credential digests into memory. Called once at start. */
   async load(): Promise<void> {
-    const { entries } = await this.store.list<{ digest: string }>(nodePrefix);
-    for (const e of entries) this.nodeDigests.set(e.key.slice(nodePrefix.length), e.value.digest);
+    const { entries } = await this.store.list<{ digest: string; issuedAt: string }>(nodePrefix);
+    for (const e of entries) this.nodeDigests.set(e.key.slice(nodePrefix.length), { digest: e.value.digest, issuedAt: e.value.issuedAt });
     const tokens = await this.store.list<TokenInfo & { digest: string }>(tokenPrefix);
     for (const e of tokens.entries) this.tokens.set(e.value.name, e.value);
   }
@@ -107,7 +143,7 @@ export class Credentials {
   /** True when `password` is the node's credential. */
   verifyNode(node: string, password: string): boolean {
     const d = this.nodeDigests.get(node);
-    return d !== undefined && safeEqual(d, digest(password));
+    return d !== undefined && safeEqual(d.digest, digest(password));
   }
 
   /** True when a credential was issued for the node. */
@@ -120,6 +156,7 @@ export class Credentials {
    * was deleted, or the operator allows re-joining), so a join token alone cannot take over a node.
    */
   async issueNode(node: string, replace: boolean): Promise<string> {
+    if (this.tokens.has(node)) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `"${node}" is the name of a user token; MQTT user names must be unique, join under another --name`);
     if (this.nodeDigests.has(node) && !replace)
       throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `node "${node}" has already joined; delete it first (skiff delete node ${node}) or join under another --name`);
     const secret = newSecret();
@@ -128,8 +165,13 @@ export class Credentials {
     const existing = await this.store.get(key);
     if (existing) await this.store.update(key, value);
     else await this.store.create(key, value);
-    this.nodeDigests.set(node, value.digest);
+    this.nodeDigests.set(node, value);
     return secret;
+  }
+
+  /** Every node credential issued and not revoked (`skiff token list --nodes`). */
+  listNodes(): NodeCredentialInfo[] {
+    return [...this.nodeDigests].map(([node, d]) => ({ node, issuedAt: d.issuedAt })).sort((a, b) => a.node.localeCompare(b.node));
   }
 
   /** Revokes a node's credential (the node was deleted). */

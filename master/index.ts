@@ -25,6 +25,7 @@ export interface Master {
   /** `mqtt://127.0.0.1:PORT` */
   readonly url: string;
   readonly adminToken: string;
+  /** The join token now (`skiff token rotate-join` replaces it). */
   readonly joinToken: string;
   readonly store: Store;
   readonly objects: Objects;
@@ -60,11 +61,11 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
     const credentials = await loadCredentials(store, config);
     const ctx = await openCache(store, log, down);
     const engine = await loadEngine(config);
-    const { broker, inbox, publish } = await startBroker(config, credentials, ctx, down);
+    const { broker, inbox, publish, joins } = await startBroker(config, credentials, ctx, down);
     const { api, rpc, metrics } = startApi(ctx, credentials, broker, publish, down);
     lead(log);
     const { controllers, tracker, desired } = startControllers(ctx, config, engine, { publish, metrics }, down);
-    startRouting(ctx, inbox, { api, rpc, metrics, tracker, credentials, publish }, down);
+    startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, publish }, down);
     const http = await serveHttp(config, { informers: ctx.informers, mqttClients: () => broker.clients, apiCounters: () => api.counters, storeRevision: () => ctx.informers.revision }, down);
     const url = `mqtt://127.0.0.1:${broker.port}`;
     writeClientConfig(config, url, credentials);
@@ -76,7 +77,9 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
       httpPort: http?.port,
       url,
       adminToken: credentials.adminToken,
-      joinToken: credentials.joinToken,
+      get joinToken() {
+        return credentials.joinToken;
+      },
       store,
       objects: ctx.objects,
       informers: ctx.informers,

@@ -40,6 +40,8 @@ Flags:
   --backup-schedule CRON      take a backup on this schedule, e.g. "0 3 * * *" (docs/state.md)
   --backup-dir DIR            where scheduled backups go (default DATA_DIR/backups)
   --backup-keep N             keep the newest N scheduled backups (default 7)
+  --join-rate N               joins accepted per minute from one address, in bursts of up to N (default 30;
+                              the whole cluster accepts 10 × N)
   -h, --help                  this help
 `;
 
@@ -61,6 +63,14 @@ function oneOf<T extends string>(flag: string, v: string | undefined, values: re
 
 function duration(flag: string, v: string | undefined): number | undefined {
   return v === undefined ? undefined : durationFlag(`--${flag}`, v);
+}
+
+/** `--join-rate N`: N a minute from one address (bursts of N), 10 × N in all. */
+function joinRate(v: string | undefined): Pick<MasterConfig, 'joinRatePerSource' | 'joinRate'> | {} {
+  if (v === undefined) return {};
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) fail(`--join-rate: must be a whole number of joins a minute from 1 to 100000, got "${v}"`);
+  return { joinRatePerSource: { burst: n, perMinute: n }, joinRate: { burst: 10 * n, perMinute: 10 * n } };
 }
 
 /** Parses `skiff master` flags into a partial config. */
@@ -90,6 +100,7 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'backup-schedule': { type: 'string' },
         'backup-dir': { type: 'string' },
         'backup-keep': { type: 'string' },
+        'join-rate': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -122,6 +133,7 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     backupSchedule: v['backup-schedule'],
     backupDir: v['backup-dir'],
     backupKeep: count('backup-keep', v['backup-keep']),
+    ...joinRate(v['join-rate']),
   };
 }
 

@@ -9,6 +9,7 @@ import type { ApiServer } from './api/server.js';
 import type { Identity } from './broker/acl.js';
 import type { Inbound } from './broker/index.js';
 import type { MetricsStore } from './metrics.js';
+import type { JoinService } from './nodes/join.js';
 import type { AgentRpc } from './nodes/rpc.js';
 import type { NodeStatusTracker } from './nodes/status.js';
 
@@ -18,8 +19,8 @@ export interface RouteTargets {
   rpc: AgentRpc;
   tracker: NodeStatusTracker;
   metrics: MetricsStore;
-  /** A join request from `node` (nodes/join.ts). */
-  join(node: string, payload: Buffer): Promise<void>;
+  /** The join exchanges (nodes/join.ts). */
+  joins: Pick<JoinService, 'onMessage' | 'clientGone'>;
   /** A pod status report from `node` (nodes/pods.ts). */
   pods(node: string, m: PodsMessage): Promise<void>;
   log: Logger;
@@ -45,7 +46,7 @@ const decoded = <T extends object>(m: Inbound) => decodeObject<T>(m.payload).val
 const routes = new Map<TopicType, Route>([
   route('apiReq', (_t, m, to) => void to.api.onRequest(m.clientId, m.identity, m.payload)),
   route('apply', (_t, m, to) => void to.api.onApply(m.clientId, m.identity, m.payload)),
-  route('joinReq', (t, m, to, serial) => serial(`join/${t.node}`, () => to.join(t.node, m.payload))),
+  route('joinReq', (t, m, to, serial) => serial(`join/${t.session}`, () => to.joins.onMessage({ session: t.session, ...m }))),
   route('nodeStatus', (t, m, to, serial) =>
     serial(`node/${t.node}`, async () => {
       const status = decoded<NodeStatusMessage>(m);
@@ -98,6 +99,7 @@ export function createRouter(to: RouteTargets): Router {
     },
     clientGone(clientId, identity) {
       to.api.clientGone(clientId);
+      to.joins.clientGone(clientId);
       if (identity.role === 'node') to.log.info('node disconnected', { node: identity.name, client: clientId });
       else to.log.debug('client disconnected', { client: clientId, user: identity.name, role: identity.role });
     },

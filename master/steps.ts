@@ -30,7 +30,7 @@ import { startHttp } from './http.js';
 import { Informers } from './informer.js';
 import { MetricsStore } from './metrics.js';
 import { DesiredPublisher } from './nodes/desired.js';
-import { onJoinRequest } from './nodes/join.js';
+import { JoinService, ownAddress, revokeOrphanCredentials } from './nodes/join.js';
 import { onPodsReport } from './nodes/pods.js';
 import { AgentRpc } from './nodes/rpc.js';
 import { NodeStatusTracker } from './nodes/status.js';
@@ -78,8 +78,12 @@ export function loadEngine(config: MasterConfig): Promise<Engine> {
   return createEngine({ impl: config.engine, ...config.scheduler });
 }
 
-/** The MQTT broker, listening; what it receives waits in the inbox until routing starts. */
-export async function startBroker(config: MasterConfig, credentials: Credentials, ctx: ControllerContext, down: Teardown): Promise<{ broker: Broker; inbox: Inbox; publish: Publish }> {
+/**
+ * The MQTT broker, listening; what it receives waits in the inbox until routing starts. Before it listens, node
+ * credentials without a Node are revoked (every credential must be visible); the join service answers joins.
+ */
+export async function startBroker(config: MasterConfig, credentials: Credentials, ctx: ControllerContext, down: Teardown): Promise<{ broker: Broker; inbox: Inbox; publish: Publish; joins: JoinService }> {
+  await revokeOrphanCredentials(credentials, ctx.informers, withFields(ctx.log, { component: 'nodes' }));
   const inbox = new Inbox(ctx.log);
   const broker = await Broker.start({
     port: config.mqttPort,
@@ -92,14 +96,19 @@ export async function startBroker(config: MasterConfig, credentials: Credentials
   down.add('broker', () => broker.close());
   ctx.events.attach((topic, payload) => void broker.publish(topic, payload, { qos: 0 }).catch(() => undefined));
   const publish: Publish = (topic, payload, retain = false) => broker.publish(topic, payload, { qos: 1, retain });
-  return { broker, inbox, publish };
+  const joins = new JoinService({ ...ctx, log: withFields(ctx.log, { component: 'nodes' }) }, credentials, (t, p) => publish(t, p), {
+    perSource: config.joinRatePerSource,
+    overall: config.joinRate,
+    isOwnAddress: ownAddress(config.mqttHost, () => broker.port),
+  });
+  return { broker, inbox, publish, joins };
 }
 
 /** The request/response API and the master → agent calls it makes. */
 export function startApi(ctx: ControllerContext, credentials: Credentials, broker: Broker, publish: Publish, down: Teardown): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
   const rpc = new AgentRpc((t, p) => publish(t, p));
   const metrics = new MetricsStore();
-  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker) };
+  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker) };
   const api = new ApiServer(deps, (t, p) => publish(t, p));
   down.add('api', () => api.close());
   return { api, rpc, metrics };
@@ -152,10 +161,10 @@ export function startControllers(
 export function startRouting(
   ctx: ControllerContext,
   inbox: Inbox,
-  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: NodeStatusTracker; credentials: Credentials; publish: Publish },
+  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: NodeStatusTracker; joins: JoinService; publish: Publish },
   down: Teardown,
 ): void {
-  const { api, rpc, metrics, tracker, credentials, publish } = parts;
+  const { api, rpc, metrics, tracker, joins } = parts;
   const nodesLog = withFields(ctx.log, { component: 'nodes' });
   const nodeCtx = { ...ctx, log: nodesLog };
   inbox.open(
@@ -164,7 +173,7 @@ export function startRouting(
       rpc,
       tracker,
       metrics,
-      join: (node, payload) => onJoinRequest(nodeCtx, credentials, publish, node, payload),
+      joins,
       pods: (node, m) => onPodsReport(nodeCtx, node, m),
       log: withFields(ctx.log, { component: 'router' }),
     }),

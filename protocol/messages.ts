@@ -95,14 +95,43 @@ export interface MetricsMessage {
   pods: { namespace: string; name: string; uid: string; cpuMilli: number; memoryBytes: number }[];
 }
 
-/** `join/{node}/req`, sent with username = node name and password = the join token. */
-export interface JoinRequest {
+/**
+ * `join/{session}/req`, first step: who joins and how to answer (protocol/join.ts). Sent with username = node
+ * name and password = connectKey(join token). Nothing in it is secret.
+ */
+export interface JoinHello {
+  step: 'hello';
+  node: string;
+  /** The joiner's 256-bit nonce (base64url). */
+  nonce: string;
+  /** The joiner's ephemeral X25519 public key (raw, base64url): the credential is sealed to it. */
+  key: string;
+  /** `host:port` the joiner dialled; checked by the master when `discovered` (a relay at another address is refused). */
+  dialled: string;
+  /** True when the joiner found the master by mDNS rather than being told its address. */
+  discovered: boolean;
   facts: NodeFacts;
+  /** Labels the operator gave at join (--labels); the NodeRestriction rule applies (docs/protocol.md). */
   labels?: StringMap;
 }
 
-/** `join/{node}/res`. */
-export type JoinResponse = { ok: true; node: string; credential: string } | { ok: false; error: WireError };
+/** `join/{session}/res`: the master's nonce and its proof that it knows the join token. */
+export interface JoinChallenge {
+  step: 'challenge';
+  nonce: string;
+  proof: string;
+}
+
+/** `join/{session}/req`, second step: the joiner's proof that it knows the join token. */
+export interface JoinProof {
+  step: 'proof';
+  proof: string;
+}
+
+/** `join/{session}/res`, last: the credential sealed to the joiner's key, or why not (`retryAfterMs` when rate-limited). */
+export type JoinResult =
+  | { step: 'result'; ok: true; node: string; key: string; iv: string; sealed: string }
+  | { step: 'result'; ok: false; error: WireError; retryAfterMs?: number };
 
 /** `nodes/{node}/rpc/{id}/req`: master → agent. */
 export interface RpcRequest {

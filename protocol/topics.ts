@@ -22,10 +22,10 @@ export const topics = {
   nodeRpcReq: (node: string, id: string) => `${ROOT}/nodes/${node}/rpc/${id}/req`,
   /** agent → master, QoS 1: the answer (or a stream of chunks) to an RPC. */
   nodeRpcRes: (node: string, id: string) => `${ROOT}/nodes/${node}/rpc/${id}/res`,
-  /** joining agent → master: `{facts}`, authenticated with the join token as password. */
-  joinReq: (node: string) => `${ROOT}/join/${node}/req`,
-  /** master → joining agent: `{ok, credential}`. */
-  joinRes: (node: string) => `${ROOT}/join/${node}/res`,
+  /** joining agent → master: the steps of the join exchange (protocol/join.ts); `session` is a random id the joiner chose. */
+  joinReq: (session: string) => `${ROOT}/join/${session}/req`,
+  /** master → joining agent: the challenge, then the result (the credential sealed to the joiner's key). */
+  joinRes: (session: string) => `${ROOT}/join/${session}/res`,
   /** master → agents, QoS 1, retained: a service's ready endpoints (empty retained = deleted). */
   service: (namespace: string, name: string) => `${ROOT}/services/${namespace}/${name}`,
   /** client → master: API request `{id, verb, ...}`. */
@@ -56,7 +56,7 @@ export const masterSubscriptions = [
 export type ParsedTopic =
   | { type: 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics'; node: string }
   | { type: 'nodeRpcReq' | 'nodeRpcRes'; node: string; id: string }
-  | { type: 'joinReq' | 'joinRes'; node: string }
+  | { type: 'joinReq' | 'joinRes'; session: string }
   | { type: 'service'; namespace: string; name: string }
   | { type: 'apiReq' | 'apiRes'; clientId: string }
   | { type: 'apply' }
@@ -84,7 +84,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
         return { type: p[4] === 'req' ? 'nodeRpcReq' : 'nodeRpcRes', node: p[1], id: p[3] };
       return undefined;
     case 'join':
-      if (p.length === 3 && (p[2] === 'req' || p[2] === 'res')) return { type: p[2] === 'req' ? 'joinReq' : 'joinRes', node: p[1] };
+      if (p.length === 3 && (p[2] === 'req' || p[2] === 'res')) return { type: p[2] === 'req' ? 'joinReq' : 'joinRes', session: p[1] };
       return undefined;
     case 'services':
       return p.length === 3 ? { type: 'service', namespace: p[1], name: p[2] } : undefined;
@@ -105,4 +105,17 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
 /** True when `s` can be one level of a topic: no wildcards, no separators, not empty. */
 export function isTopicLevel(s: string): boolean {
   return s.length > 0 && s.length <= 253 && !/[+#/\u0000]/.test(s);
+}
+
+/**
+ * The MQTT client ids the broker accepts (docs/protocol.md "Client ids"): 1–128 ASCII letters, digits, "_", "-",
+ * "." and ":". A client id names the API answer topic (`api/{clientId}/res`), so it must be one plain topic
+ * level: no "/", "+", "#", NUL or anything else a broker or a shell could read as structure. An empty id (what
+ * mosquitto_pub/_sub send without -i) is not matched here: the broker assigns one when the session is clean.
+ */
+export const CLIENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** True when `s` is an acceptable MQTT client id (see CLIENT_ID). */
+export function isClientId(s: unknown): s is string {
+  return typeof s === 'string' && CLIENT_ID.test(s);
 }

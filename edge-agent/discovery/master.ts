@@ -28,30 +28,42 @@ export function masterUrlOf(s: Pick<Service, 'addresses' | 'port' | 'referer' | 
   return `${scheme}://${addr}:${s.port}`;
 }
 
-/** Finds a master on the LAN; rejects with SKIFF_ERR_TIMEOUT naming `--master` when none answers in time. */
-export function findMaster(o: FindMasterOptions = {}): Promise<string> {
+/** A master found on the LAN. */
+export interface FoundMaster {
+  /** `mqtt://ADDRESS:PORT` */
+  url: string;
+  /** The DNS-SD instance name it announced (`Skiff master on HOST`). */
+  instance: string;
+}
+
+/**
+ * Finds a master on the LAN; rejects with SKIFF_ERR_TIMEOUT naming `--master` when none answers in time. The
+ * first answer wins: nothing on the LAN is trusted for it — the join exchange makes the master prove it knows
+ * the join token before the agent sends anything secret (edge-agent/join.ts).
+ */
+export function findMaster(o: FindMasterOptions = {}): Promise<FoundMaster> {
   const timeoutMs = o.timeoutMs ?? 10_000;
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<FoundMaster>((resolve, reject) => {
     let settled = false;
     const bonjour = new Bonjour(mdnsSocket(o.interfaceAddress), (err: Error) => finish(undefined, err));
     const browser = bonjour.find({ type: mdnsTypes.master, protocol: 'tcp' });
     const requery = setInterval(() => browser.update(), o.requeryMs ?? 1000);
     const timer = setTimeout(() => finish(), timeoutMs);
-    function finish(url?: string, err?: Error): void {
+    function finish(found?: FoundMaster, err?: Error): void {
       if (settled) return;
       settled = true;
       clearInterval(requery);
       clearTimeout(timer);
       browser.stop();
       bonjour.destroy();
-      if (url) return resolve(url);
+      if (found) return resolve(found);
       const where = o.interfaceAddress ? ` on the interface of ${o.interfaceAddress}` : '';
       const why = err ? `mDNS failed: ${err.message}` : `no Skiff master answered on the LAN within ${Math.round(timeoutMs / 100) / 10} s (browsed _${mdnsTypes.master}._tcp by mDNS${where})`;
       reject(new SkiffError('SKIFF_ERR_TIMEOUT', `${why}; is the master running without --no-mdns, on this network? Or pass --master mqtt://HOST:1883`));
     }
     browser.on('up', (s: Service) => {
       const url = masterUrlOf(s);
-      if (url) finish(url);
+      if (url) finish({ url, instance: String(s.name ?? '').slice(0, 255) });
     });
   });
 }

@@ -2,7 +2,7 @@
  * Which verbs each access level may use (RBAC at edge scale: three roles, like Kubernetes' default
  * `view`, `edit` and `admin` ClusterRoles). The `admin` identity (admin.token) has admin access.
  */
-import { SkiffError, type ApiVerb } from '../../protocol/index.js';
+import { SkiffError, kindOf, type ApiVerb } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 
 const view: ReadonlySet<string> = new Set(['get', 'list', 'describe', 'watch', 'logs', 'version', 'cancel', 'top']);
@@ -15,9 +15,32 @@ export function accessOf(id: Identity): 'view' | 'edit' | 'admin' | undefined {
   return undefined;
 }
 
+/**
+ * Kinds only admin access may create, change or delete. Nodes: Kubernetes' `edit` role has no write on nodes,
+ * and here a Node stands for a credential — deleting one revokes it, creating one names a board that never joined.
+ * (Cordon, uncordon and drain stay with edit: they only mark a node unschedulable and move its pods.)
+ */
+const adminOnlyKinds: ReadonlySet<string> = new Set(['Node']);
+
+function who(id: Identity): string {
+  return id.role === 'user' ? `user "${id.name}" (${id.access} access)` : `${id.role} ${id.name}`;
+}
+
 /** Throws SKIFF_ERR_FORBIDDEN unless the identity may use the verb. */
 export function authorizeVerb(id: Identity, verb: ApiVerb | string): void {
   const access = accessOf(id);
   const ok = access === 'admin' || (access === 'edit' && edit.has(verb)) || (access === 'view' && view.has(verb));
-  if (!ok) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${id.role === 'user' ? `user "${id.name}" (${access} access)` : `${id.role} ${id.name}`} may not ${verb}`);
+  if (!ok) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${who(id)} may not ${verb}`);
+}
+
+/** Throws SKIFF_ERR_FORBIDDEN unless the identity may write (apply, delete) objects of `kind` (any spelling kindOf knows). */
+export function authorizeWrite(id: Identity, verb: 'apply' | 'delete', kind: string): void {
+  let canonical = kind;
+  try {
+    canonical = kindOf(kind).kind;
+  } catch {
+    return; // an unknown kind fails later with its own error
+  }
+  if (adminOnlyKinds.has(canonical) && accessOf(id) !== 'admin')
+    throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${who(id)} may not ${verb} ${kindOf(canonical).plural}: only admin access may create, change or delete them`);
 }

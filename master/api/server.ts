@@ -5,6 +5,7 @@
  */
 import { Checker, SkiffError, decodeObject, encode, parseManifests, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
+import { sameIdentity } from '../broker/client-ids.js';
 import { authorizeVerb } from './access.js';
 import { logApplied, logError, logRequest, who } from './audit.js';
 import { token } from './handlers/token.js';
@@ -73,7 +74,7 @@ export class ApiServer {
         throw new SkiffError('SKIFF_ERR_BAD_REQUEST', (err as Error).message);
       }
       id = req.id;
-      if (req.verb === 'cancel') return this.cancel(clientId, String(req.ref ?? ''), id, codec);
+      if (req.verb === 'cancel') return this.cancel(clientId, identity, String(req.ref ?? ''), id, codec);
       const handler = handlers[req.verb];
       if (!handler) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request: verb: unknown verb "${req.verb}"; verbs: ${[...Object.keys(handlers), 'cancel'].join(', ')}`);
       authorizeVerb(identity, req.verb);
@@ -82,11 +83,11 @@ export class ApiServer {
       logRequest(this.ctx.log, who(identity, clientId), req, { result });
       if (result === STREAMING) return;
       this.counters.ok++;
-      await this.respond(clientId, { id, ok: true, result }, codec);
+      await this.respond(clientId, identity, { id, ok: true, result }, codec);
     } catch (err) {
       this.counters.error++;
       logRequest(this.ctx.log, who(identity, clientId), id && req ? req : { verb: 'malformed request' }, { error: err });
-      await this.respond(clientId, { id, ok: false, error: toWireError(err) }, codec).catch(() => undefined);
+      await this.respond(clientId, identity, { id, ok: false, error: toWireError(err) }, codec).catch(() => undefined);
     }
   }
 
@@ -96,7 +97,7 @@ export class ApiServer {
     try {
       authorizeVerb(identity, 'apply');
       const text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
-      const results = await applyDocuments(this.ctx.objects, parseManifests(text, 'skiff/v1/apply'));
+      const results = await applyDocuments(this.ctx.objects, identity, parseManifests(text, 'skiff/v1/apply'));
       logApplied(this.ctx.log, who(identity, clientId), results);
       const failed = results.filter((r) => r.action === 'failed');
       const summary = results.map((r) => `${qualifiedKindSafe(r.kind)}/${r.name} ${r.action === 'failed' ? `failed: ${r.error?.message}` : r.action}`).join('; ');
@@ -129,7 +130,7 @@ export class ApiServer {
       send: (part) => {
         if (ended) return;
         this.streams.set(key, stream);
-        void this.respond(clientId, { id, ok: true, ...part }, codec).catch(() => undefined);
+        void this.respond(clientId, identity, { id, ok: true, ...part }, codec).catch(() => undefined);
       },
       onEnd: (fn) => {
         this.streams.set(key, stream);
@@ -140,17 +141,17 @@ export class ApiServer {
         ended = true;
         this.endStream(key);
         const res: ApiResponse = error ? { id, ok: false, error: toWireError(error), done: true } : { id, ok: true, done: true };
-        void this.respond(clientId, res, codec).catch(() => undefined);
+        void this.respond(clientId, identity, res, codec).catch(() => undefined);
       },
     };
   }
 
-  private async cancel(clientId: string, ref: string, id: string, codec: Codec): Promise<void> {
+  private async cancel(clientId: string, identity: Identity, ref: string, id: string, codec: Codec): Promise<void> {
     const key = `${clientId}\u0000${ref}`;
     const known = this.streams.has(key);
     this.endStream(key);
-    if (known) await this.respond(clientId, { id: ref, ok: true, done: true }, codec);
-    await this.respond(clientId, { id, ok: true, result: { cancelled: known } }, codec);
+    if (known) await this.respond(clientId, identity, { id: ref, ok: true, done: true }, codec);
+    await this.respond(clientId, identity, { id, ok: true, result: { cancelled: known } }, codec);
   }
 
   private endStream(key: string): void {
@@ -166,7 +167,13 @@ export class ApiServer {
     }
   }
 
-  private respond(clientId: string, res: ApiResponse, codec: Codec): Promise<void> {
+  /**
+   * Publishes an answer on `api/{clientId}/res` — only while `clientId` is still connected as the identity that
+   * asked: after it is gone another identity may connect with the same id, and must not read the answer.
+   */
+  private async respond(clientId: string, identity: Identity, res: ApiResponse, codec: Codec): Promise<void> {
+    const holder = this.ctx.holderOf ? this.ctx.holderOf(clientId) : identity;
+    if (!sameIdentity(holder, identity)) return;
     return this.publish(topics.apiRes(clientId), encode(res, codec));
   }
 }

@@ -22,6 +22,8 @@ export interface ApiContext {
   log: Logger;
   /** Disconnects the MQTT clients whose identity matches (revoked tokens, deleted nodes). */
   kick?: (match: (id: Identity) => boolean) => number;
+  /** The identity connected with a client id now; answers are published only while it is the one that asked. */
+  holderOf?: (clientId: string) => Identity | undefined;
 }
 
 /** One request being answered. */

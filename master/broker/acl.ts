@@ -2,12 +2,14 @@
  * Who may connect and what each identity may publish and subscribe to (DESIGN.md, "ACL"). Pure
  * functions over an Identity, so the rules read as a table and are unit-tested without a broker.
  */
-import { ROOT, isTopicLevel } from '../../protocol/index.js';
+import { ROOT, isClientId, isTopicLevel, topics } from '../../protocol/index.js';
+import { JOIN_SESSION } from '../../protocol/join.js';
 
 /** An authenticated MQTT identity. */
 export type Identity =
   | { role: 'admin'; name: 'admin' }
   | { role: 'node'; name: string }
+  /** Holds the join token (proved by its connect key): may only run join exchanges for node `name`. */
   | { role: 'joiner'; name: string }
   /** A person or program with a token from `skiff token create` (view, edit or admin access). */
   | { role: 'user'; name: string; access: 'view' | 'edit' | 'admin' };
@@ -26,15 +28,32 @@ export function mayPublish(id: Identity, clientId: string, topic: string, retain
       return rest.length === 3 && rest[0] === 'rpc' && isTopicLevel(rest[1]) && rest[2] === 'res';
     }
     case 'joiner':
-      return !retain && topic === `${ROOT}/join/${id.name}/req`;
+      return !retain && joinSessionOf(topic, 'req') !== undefined;
     case 'admin':
       // External metrics for autoscaling (skiff/v1/metrics/NAME) may be retained: sensors often publish that way.
       if (topic.startsWith(`${ROOT}/metrics/`) && topic.length > ROOT.length + 9) return true;
-      return !retain && (topic === `${ROOT}/apply` || topic === `${ROOT}/api/${clientId}/req`);
+      return !retain && (topic === `${ROOT}/apply` || topic === ownApi(clientId, 'req'));
     case 'user':
-      if (id.access === 'view') return !retain && topic === `${ROOT}/api/${clientId}/req`;
+      if (id.access === 'view') return !retain && topic === ownApi(clientId, 'req');
       return mayPublish({ role: 'admin', name: 'admin' }, clientId, topic, retain);
   }
+}
+
+/**
+ * The client's own API topic. A client id is data: the broker refuses ids that are not one plain topic level
+ * at CONNECT, and this checks again, so an id like `#` can never widen a rule.
+ */
+function ownApi(clientId: string, leaf: 'req' | 'res'): string | undefined {
+  if (!isClientId(clientId)) return undefined;
+  return leaf === 'req' ? topics.apiReq(clientId) : topics.apiRes(clientId);
+}
+
+/** The session of `join/{session}/{leaf}` when `topic` is exactly that with a well-formed session (no wildcard). */
+function joinSessionOf(topic: string, leaf: 'req' | 'res'): string | undefined {
+  const prefix = `${ROOT}/join/`;
+  if (!topic.startsWith(prefix) || !topic.endsWith(`/${leaf}`)) return undefined;
+  const session = topic.slice(prefix.length, topic.length - leaf.length - 1);
+  return JOIN_SESSION.test(session) ? session : undefined;
 }
 
 /** Splits an MQTT filter into levels. */
@@ -62,7 +81,8 @@ export function maySubscribe(id: Identity, clientId: string, filter: string): bo
     case 'node':
       return [`${ROOT}/nodes/${id.name}/desired`, `${ROOT}/nodes/${id.name}/rpc/+/req`, `${ROOT}/services/#`].some((a) => within(filter, a));
     case 'joiner':
-      return within(filter, `${ROOT}/join/${id.name}/res`);
+      // One exact session: the filter `join/+/res` would read every joiner's answers.
+      return joinSessionOf(filter, 'res') !== undefined;
     case 'admin':
       // The administrator can read every object anyway, so it may watch the whole tree
       // (`mosquitto_sub -t 'skiff/v1/#'` for debugging).
@@ -70,6 +90,15 @@ export function maySubscribe(id: Identity, clientId: string, filter: string): bo
     case 'user':
       if (id.access === 'admin') return within(filter, `${ROOT}/#`);
       // Others see their own answers, the event stream and service endpoints — not other clients' answers.
-      return [`${ROOT}/api/${clientId}/res`, `${ROOT}/events`, `${ROOT}/services/#`].some((a) => within(filter, a));
+      return filter === ownApi(clientId, 'res') || [`${ROOT}/events`, `${ROOT}/services/#`].some((a) => within(filter, a));
   }
+}
+
+/**
+ * May the broker deliver a message on `topic` to this identity (aedes' authorizeForward)? The same rule as
+ * subscribing, checked again on every delivery: messages queued for a persistent session, or retained ones,
+ * reach only an identity that could have subscribed to them.
+ */
+export function mayReceive(id: Identity, clientId: string, topic: string): boolean {
+  return !/[+#]/.test(topic) && maySubscribe(id, clientId, topic);
 }

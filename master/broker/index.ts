@@ -2,13 +2,21 @@
  * The embedded MQTT broker: aedes (MQTT 3.1.1) on TCP, with authentication (no anonymous access) and
  * the topic ACL of acl.ts in aedes' authorize hooks. Inbound messages from clients are handed to one
  * `onMessage` callback together with the publisher's identity; the master publishes in-process.
+ *
+ * Before aedes sees a byte, a connection passes PreAuthAdmission (a bound on strangers) and a FrameGuard (a
+ * bound on the length a packet may announce, small until the CONNECT is authenticated); a CONNECT's client
+ * id is checked and may not take over another identity's session (client-ids.ts).
  */
-import { createServer, type Server, type AddressInfo } from 'node:net';
+import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../../protocol/index.js';
 import type { Credentials } from '../credentials.js';
-import { safeEqual } from '../credentials.js';
-import { mayPublish, maySubscribe, type Identity } from './acl.js';
+import { mayPublish, mayReceive, maySubscribe, type Identity } from './acl.js';
+import { PreAuthAdmission } from './admission.js';
+import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './client-ids.js';
+import { guardClient } from './frame-guard.js';
+import { identify } from './identify.js';
+import { maxPacket, maxPayload } from './limits.js';
 
 /** A message a client published, with who sent it. */
 export interface Inbound {
@@ -16,6 +24,8 @@ export interface Inbound {
   payload: Buffer;
   clientId: string;
   identity: Identity;
+  /** The client's source address (rate limits). */
+  address: string;
 }
 
 /** Options of the broker. */
@@ -28,13 +38,11 @@ export interface BrokerOptions {
   onClientGone?: (clientId: string, identity: Identity) => void;
 }
 
-/** Node names are DNS subdomains and so also valid topic levels; `admin` is reserved. */
-const nodeName = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** An aedes client with the identity it authenticated as, and why its CONNECT is refused before authentication. */
+type SkiffClient = Client & { skiff?: Identity; skiffRefusal?: string };
 
-type SkiffClient = Client & { skiff?: Identity };
-
-function authError(): Error & { returnCode: number } {
-  return Object.assign(new Error('bad username or password'), { returnCode: 4 });
+function connackError(returnCode: number, message: string): Error & { returnCode: number } {
+  return Object.assign(new Error(message), { returnCode });
 }
 
 /** The running broker. */
@@ -42,6 +50,9 @@ export class Broker {
   private constructor(
     readonly aedes: Aedes,
     readonly server: Server,
+    /** Client id → the authenticated client that holds it now. */
+    private readonly holders: Map<string, SkiffClient>,
+    readonly admission: PreAuthAdmission,
   ) {}
 
   /** The TCP port the broker listens on. */
@@ -51,43 +62,68 @@ export class Broker {
 
   /** Creates the broker and starts listening. */
   static async start(opts: BrokerOptions): Promise<Broker> {
-    const { credentials } = opts;
+    const { credentials, log } = opts;
+    const holders = new Map<string, SkiffClient>();
+    const admission = new PreAuthAdmission();
+    const who = (c: SkiffClient | null) => ({ role: c?.skiff?.role, user: c?.skiff?.name, client: c?.id });
     const aedes = await Aedes.createBroker({
       // An edge master has few clients; a larger inflight queue absorbs reconnect storms.
       concurrency: 200,
+      // A connection that sends no CONNECT holds a pre-authentication slot for at most this long.
+      connectTimeout: 10_000,
+      preConnect(client: SkiffClient, packet, cb) {
+        client.skiffRefusal = clientIdRefusal(packet.clientId ?? '', packet.clean !== false);
+        cb(null, true); // refused in authenticate, where aedes can answer with a CONNACK code
+      },
       authenticate(client: SkiffClient, username, password, done) {
-        const user = username ?? '';
-        const pw = password ? password.toString('utf8') : '';
-        let access: ReturnType<Credentials['verifyToken']>;
-        if (user === 'admin' && safeEqual(pw, credentials.adminToken)) client.skiff = { role: 'admin', name: 'admin' };
-        else if (nodeName.test(user) && credentials.verifyNode(user, pw)) client.skiff = { role: 'node', name: user };
-        else if (nodeName.test(user) && (access = credentials.verifyToken(user, pw))) client.skiff = { role: 'user', name: user, access };
-        else if (nodeName.test(user) && user !== 'admin' && safeEqual(pw, credentials.joinToken)) client.skiff = { role: 'joiner', name: user };
-        else return done(authError() as any, false);
+        const refuse = (code: number, why: string) => {
+          log.warn('refused a CONNECT', { client: String(client.id).slice(0, 140), user: String(username ?? '').slice(0, 80), reason: why, returnCode: code });
+          done(connackError(code, why) as any, false);
+        };
+        if (client.skiffRefusal) return refuse(CONNACK.IDENTIFIER_REJECTED, client.skiffRefusal);
+        const id = identify(credentials, username, password);
+        if (!id) return done(connackError(CONNACK.BAD_CREDENTIALS, 'bad username or password') as any, false);
+        const holder = holders.get(client.id);
+        const why = reservedIdRefusal(client.id, id) ?? takeoverRefusal(client.id, id, holder && !holder.closed ? holder.skiff : undefined);
+        if (why) return refuse(CONNACK.NOT_AUTHORIZED, why);
+        client.skiff = id;
+        holders.set(client.id, client);
+        client.conn.once('close', () => holders.get(client.id) === client && holders.delete(client.id));
+        admission.release(client.conn as Socket);
         done(null, true);
       },
       authorizePublish(client: SkiffClient | null, packet, cb) {
         if (!client) return cb(null); // the master's own publishes
         const id = client.skiff;
-        if (id && mayPublish(id, client.id, packet.topic, packet.retain)) return cb(null);
+        const size = packet.payload?.length ?? 0;
+        if (id && mayPublish(id, client.id, packet.topic, packet.retain)) {
+          const max = maxPayload(id, packet.topic);
+          if (size <= max) return cb(null);
+          log.warn('refused a publish: payload too large', { ...who(client), topic: packet.topic, bytes: size, limit: max });
+          return cb(new Error('payload too large'));
+        }
         // Refusing a publish closes the client's connection in aedes; log once so the operator can see why.
-        opts.log.warn('refused a publish', { role: id?.role, user: id?.name, client: client.id, topic: packet.topic, retain: packet.retain || undefined });
+        log.warn('refused a publish', { ...who(client), topic: packet.topic, retain: packet.retain || undefined });
         cb(new Error('not authorized'));
       },
       authorizeSubscribe(client: SkiffClient, sub, cb) {
         const id = client.skiff;
         if (id && maySubscribe(id, client.id, sub.topic)) return cb(null, sub);
-        opts.log.warn('refused a subscription', { role: id?.role, user: id?.name, client: client.id, topic: sub.topic });
+        log.warn('refused a subscription', { ...who(client), topic: sub.topic });
         cb(null, null); // SUBACK 128 for this filter; the connection stays up
+      },
+      authorizeForward(client: SkiffClient, packet) {
+        const id = client.skiff;
+        return id && mayReceive(id, client.id, packet.topic) ? packet : null;
       },
     });
     aedes.on('publish', (packet, client: SkiffClient | null) => {
       if (!client?.skiff || packet.topic.startsWith('$SYS')) return;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload as string);
       try {
-        opts.onMessage({ topic: packet.topic, payload, clientId: client.id, identity: client.skiff });
+        opts.onMessage({ topic: packet.topic, payload, clientId: client.id, identity: client.skiff, address: (client.conn as Socket).remoteAddress ?? '' });
       } catch (err) {
-        opts.log.error('message handler failed', { topic: packet.topic, err });
+        log.error('message handler failed', { topic: packet.topic, err });
       }
     });
     aedes.on('clientDisconnect', (client: SkiffClient) => {
@@ -95,12 +131,25 @@ export class Broker {
     });
     aedes.on('clientError', () => {}); // malformed packets close that client only
     aedes.on('connectionError', () => {});
-    const server = createServer(aedes.handle);
+    const server = createServer((socket) => {
+      if (!admission.admit(socket)) {
+        socket.destroy(); // too many unauthenticated connections (from this source)
+        return;
+      }
+      const client: SkiffClient = aedes.handle(socket);
+      guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: socket.remoteAddress }), reason: why }));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => resolve());
     });
-    return new Broker(aedes, server);
+    return new Broker(aedes, server, holders, admission);
+  }
+
+  /** The identity of the client connected with `clientId` now, if any (answers go only to the identity that asked). */
+  holderOf(clientId: string): Identity | undefined {
+    const c = this.holders.get(clientId);
+    return c && !c.closed ? c.skiff : undefined;
   }
 
   /** Publishes from the master (no ACL). Resolves when the broker has taken the message. */
@@ -115,8 +164,8 @@ export class Broker {
   /** Disconnects every client whose identity matches (a revoked token, a deleted node). */
   kick(match: (id: Identity) => boolean): number {
     let n = 0;
-    for (const c of Object.values((this.aedes as unknown as { clients: Record<string, SkiffClient> }).clients)) {
-      if (c.skiff && match(c.skiff)) {
+    for (const c of [...this.holders.values()]) {
+      if (c.skiff && !c.closed && match(c.skiff)) {
         c.close();
         n++;
       }

@@ -1,38 +1,221 @@
 /**
- * Joining: an agent authenticated with the join token asks on `join/{node}/req` and gets its own node
- * credential on `join/{node}/res`. A name that has joined before is refused while its Node object
- * exists, so the join token alone cannot take over a running node.
+ * Joining, the master's side of the exchange in protocol/join.ts (docs/protocol.md "Joining"): hello →
+ * challenge (the master proves it knows the join token) → proof (the joiner proves it) → the node credential,
+ * sealed to the joiner's ephemeral key so only the connection that asked can read it. A session belongs to the
+ * connection that opened it. Joins are rate-limited per source address and in all; a node that joins gets its
+ * Node object at once (Ready=Unknown until its first status), so every credential is visible and revocable.
  */
-import { Checker, SkiffError, decodeObject, encode, toWireError, topics, type JoinRequest, type JoinResponse } from '../../protocol/index.js';
-import type { Credentials } from '../credentials.js';
+import { networkInterfaces } from 'node:os';
+import { Checker, SkiffError, decodeObject, encode, isObject, toWireError, topics, type JoinHello, type JoinResult, type Node } from '../../protocol/index.js';
+import { B64_256, agentProof, masterProof, newNonce, proofMatches, seal, transcriptOf } from '../../protocol/join.js';
+import type { Identity } from '../broker/acl.js';
 import type { ControllerContext } from '../controllers/types.js';
+import type { Credentials } from '../credentials.js';
+import { KeyedBuckets, TokenBucket, type Rate } from '../ratelimit.js';
+import { checkNodeLabels } from './restriction.js';
 
-/** Handles one join request from `node`. */
-export async function onJoinRequest(
-  ctx: ControllerContext,
-  credentials: Credentials,
-  publish: (topic: string, payload: Buffer) => Promise<void>,
-  node: string,
-  payload: Buffer,
-): Promise<void> {
-  let res: JoinResponse;
-  try {
-    const { value } = decodeObject<JoinRequest>(payload);
-    const c = new Checker(`join ${node}`);
-    if (c.object(value.facts, 'facts', true)) {
-      c.string(value.facts.arch, 'facts.arch', true);
-      c.string(value.facts.hostname, 'facts.hostname', true);
-    }
-    c.labels(value.labels, 'labels');
-    c.throwIfAny();
-    if (node === 'admin') throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', 'the node name "admin" is reserved');
-    const exists = !!ctx.informers.get('Node', undefined, node);
-    const credential = await credentials.issueNode(node, !exists);
-    ctx.events.object('Node', undefined, node, 'Normal', 'Joined', `Node ${node} joined (${value.facts.arch}, ${value.facts.hostname})`);
-    res = { ok: true, node, credential };
-  } catch (err) {
-    ctx.log.warn('join refused', { node, err });
-    res = { ok: false, error: toWireError(err) };
+/** How long a joiner has between the challenge and its proof. */
+const SESSION_TTL_MS = 30_000;
+/** Exchanges in progress at most (each holds a hello of ≤ 64 KiB). */
+const MAX_SESSIONS = 1024;
+
+/** What the join service needs besides the cluster. */
+export interface JoinOptions {
+  /** Joins from one source address. */
+  perSource: Rate;
+  /** Joins in all. */
+  overall: Rate;
+  /** True when `host:port` is an address this master's broker listens on (a discovered master must be dialled directly). */
+  isOwnAddress: (dialled: string) => boolean;
+}
+
+/** One message on `join/{session}/req`. */
+export interface JoinMessage {
+  session: string;
+  clientId: string;
+  identity: Identity;
+  address: string;
+  payload: Buffer;
+}
+
+interface Session {
+  clientId: string;
+  hello: JoinHello;
+  transcript: Buffer;
+  expiresAt: number;
+}
+
+/** Runs join exchanges. */
+export class JoinService {
+  private readonly sessions = new Map<string, Session>();
+  private readonly inFlight = new Set<string>();
+  private readonly perSource: KeyedBuckets;
+  private readonly overall: TokenBucket;
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly credentials: Credentials,
+    private readonly publish: (topic: string, payload: Buffer) => Promise<void>,
+    private readonly opts: JoinOptions,
+  ) {
+    this.perSource = new KeyedBuckets(opts.perSource);
+    this.overall = new TokenBucket(opts.overall);
   }
-  await publish(topics.joinRes(node), encode(res));
+
+  /** Handles one message of an exchange. */
+  async onMessage(m: JoinMessage): Promise<void> {
+    if (m.identity.role !== 'joiner') return; // the ACL lets only joiners publish here
+    let value: unknown;
+    try {
+      value = decodeObject(m.payload).value;
+    } catch (err) {
+      return this.ctx.log.warn('join: dropped an undecodable message', { from: m.address, err });
+    }
+    const step = isObject(value) ? value.step : undefined;
+    if (step === 'hello') return this.hello(m, value as unknown as JoinHello);
+    if (step === 'proof') return this.proof(m, (value as { proof?: unknown }).proof);
+    await this.fail(m.session, new SkiffError('SKIFF_ERR_BAD_REQUEST', `join: step: must be hello or proof, got ${JSON.stringify(step)?.slice(0, 40)}`));
+  }
+
+  /** A client went away: its unfinished exchanges go too. */
+  clientGone(clientId: string): void {
+    for (const [k, s] of this.sessions) if (s.clientId === clientId) this.sessions.delete(k);
+  }
+
+  private async hello(m: JoinMessage, hello: JoinHello): Promise<void> {
+    if (this.sessions.has(m.session)) return this.ctx.log.warn('join: ignored a second hello on a session', { from: m.address, client: m.clientId });
+    try {
+      this.checkHello(m, hello);
+      this.limit(m.address);
+      if (hello.discovered && !this.opts.isOwnAddress(hello.dialled))
+        throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `the agent found a master by mDNS at ${hello.dialled}, which is not an address of this master: something between them relays the join, refused`);
+      this.checkName(hello.node);
+      this.sweep();
+      if (this.sessions.size >= MAX_SESSIONS) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', 'too many joins in progress; retry shortly');
+    } catch (err) {
+      return this.fail(m.session, err, typeof hello.node === 'string' ? hello.node.slice(0, 253) : undefined);
+    }
+    const nonce = newNonce();
+    const transcript = transcriptOf(m.payload, nonce);
+    this.sessions.set(m.session, { clientId: m.clientId, hello, transcript, expiresAt: Date.now() + SESSION_TTL_MS });
+    await this.publish(topics.joinRes(m.session), encode({ step: 'challenge', nonce, proof: masterProof(this.credentials.joinToken, transcript) }));
+  }
+
+  private async proof(m: JoinMessage, proof: unknown): Promise<void> {
+    const s = this.sessions.get(m.session);
+    // A session answers only the connection that opened it: anyone else who learnt its id gets nothing.
+    if (!s || s.clientId !== m.clientId) return this.ctx.log.warn(`join: ignored a proof on ${s ? "another connection's" : 'an unknown'} session`, { from: m.address, client: m.clientId });
+    this.sessions.delete(m.session);
+    const node = s.hello.node;
+    let res: JoinResult;
+    try {
+      if (Date.now() > s.expiresAt) throw new SkiffError('SKIFF_ERR_TIMEOUT', 'join: the proof came after the session expired; join again');
+      if (!proofMatches(agentProof(this.credentials.joinToken, s.transcript), proof))
+        throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', 'join: the proof does not match the join token');
+      const credential = await this.admit(s.hello);
+      res = { step: 'result', ok: true, node, ...seal(credential, s.hello.key, s.transcript) };
+      this.ctx.events.object('Node', undefined, node, 'Normal', 'Joined', `Node ${node} joined (${s.hello.facts.arch}, ${s.hello.facts.hostname}) from ${m.address}`);
+    } catch (err) {
+      return this.fail(m.session, err, node);
+    }
+    await this.publish(topics.joinRes(m.session), encode(res));
+  }
+
+  /** Creates the Node (unless an administrator created it first), then issues the credential. */
+  private async admit(hello: JoinHello): Promise<string> {
+    const node = hello.node;
+    if (this.inFlight.has(node)) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `a join of node "${node}" is in progress`);
+    this.inFlight.add(node);
+    try {
+      this.checkName(node);
+      const created = !this.ctx.informers.get('Node', undefined, node);
+      if (created) await this.ctx.objects.create<Node>(joinedNode(hello));
+      try {
+        return await this.credentials.issueNode(node, true);
+      } catch (err) {
+        if (created) await this.ctx.objects.delete('Node', undefined, node, { force: true }).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      this.inFlight.delete(node);
+    }
+  }
+
+  /** A name that has a credential and a Node is taken; a Node an administrator made without a credential may be joined. */
+  private checkName(node: string): void {
+    if (node === 'admin') throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', 'the node name "admin" is reserved');
+    if (this.credentials.hasNode(node) && this.ctx.informers.get('Node', undefined, node))
+      throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `node "${node}" has already joined; delete it first (skiff delete node ${node}) or join under another --name`);
+  }
+
+  private checkHello(m: JoinMessage, h: JoinHello): void {
+    const c = new Checker(`join ${m.identity.name}`);
+    if (c.dnsSubdomain(h.node, 'node', true) && h.node !== m.identity.name) c.fail('node', `must be the MQTT user name "${m.identity.name}"`, h.node);
+    for (const f of ['nonce', 'key'] as const) if (c.string(h[f], f, true) && !B64_256.test(h[f])) c.fail(f, 'must be 32 bytes in base64url', h[f]);
+    if (c.string(h.dialled, 'dialled', true) && h.dialled.length > 300) c.fail('dialled', 'must be at most 300 characters');
+    if (typeof h.discovered !== 'boolean') c.fail('discovered', 'must be true or false', h.discovered);
+    if (c.object(h.facts, 'facts', true)) {
+      for (const f of ['arch', 'hostname'] as const) if (c.string(h.facts[f], `facts.${f}`, true) && h.facts[f].length > 253) c.fail(`facts.${f}`, 'must be at most 253 characters');
+    }
+    checkNodeLabels(c, typeof h.node === 'string' ? h.node : '', h.labels, 'labels');
+    c.throwIfAny();
+  }
+
+  /** Takes a join from the source's bucket and the overall one; throws with the wait when either is empty. */
+  private limit(address: string): void {
+    const wait = this.perSource.take(address) || this.overall.take();
+    if (wait > 0) throw Object.assign(new SkiffError('SKIFF_ERR_UNAVAILABLE', `too many joins${address ? ` (from ${address})` : ''}; retry in ${Math.ceil(wait / 1000)} s`), { retryAfterMs: wait });
+  }
+
+  private sweep(now = Date.now()): void {
+    for (const [k, s] of this.sessions) if (s.expiresAt < now) this.sessions.delete(k);
+  }
+
+  private async fail(session: string, err: unknown, node?: string): Promise<void> {
+    this.ctx.log.warn('join refused', { node, err });
+    const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
+    const res: JoinResult = { step: 'result', ok: false, error: toWireError(err), ...(retryAfterMs ? { retryAfterMs } : {}) };
+    await this.publish(topics.joinRes(session), encode(res));
+  }
+}
+
+/** The Node of a node that joined and has not reported yet (Kubernetes' NodeStatusNeverUpdated). */
+function joinedNode(h: JoinHello): Node {
+  const now = new Date().toISOString();
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: h.node, labels: { ...(h.labels ?? {}), 'kubernetes.io/hostname': h.node } },
+    spec: {},
+    status: {
+      conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Joined; the agent has not posted its status yet.', lastHeartbeatTime: now, lastTransitionTime: now }],
+    },
+  } as Node;
+}
+
+/**
+ * `isOwnAddress` for a broker bound to `bind` and listening on `port()`: the dialled host must be the bound
+ * address, or, when bound to all addresses, one of this host's interface addresses (read at each join: DHCP).
+ */
+export function ownAddress(bind: string, port: () => number): (dialled: string) => boolean {
+  return (dialled) => {
+    const i = dialled.lastIndexOf(':');
+    if (i <= 0 || Number(dialled.slice(i + 1)) !== port()) return false;
+    const host = dialled.slice(0, i).replace(/^\[|\]$/g, '');
+    if (bind !== '0.0.0.0' && bind !== '::') return host === bind;
+    return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === host));
+  };
+}
+
+/**
+ * Revokes node credentials that have no Node object (a node deleted while its revocation failed, or joined
+ * before joins created Nodes): every credential must be visible in `skiff get nodes`. Run at start-up.
+ */
+export async function revokeOrphanCredentials(credentials: Credentials, informers: ControllerContext['informers'], log: ControllerContext['log']): Promise<string[]> {
+  const orphans = credentials.listNodes().filter((c) => !informers.get('Node', undefined, c.node));
+  for (const { node } of orphans) {
+    await credentials.revokeNode(node);
+    log.warn('revoked a node credential without a Node object (the node must join again)', { node });
+  }
+  return orphans.map((o) => o.node);
 }

@@ -6,14 +6,20 @@
  */
 import { readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
+import { checkNodeStatus } from './restriction.js';
+
+/** A fact made into a label value (at most 63 of A–Z a–z 0–9 . _ -). */
+function labelValue(s: string | undefined): string {
+  return (s ?? 'unknown').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'unknown';
+}
 
 /** Labels every node carries, as Kubernetes sets them. */
-function wellKnownLabels(m: NodeStatusMessage): Record<string, string> {
+function wellKnownLabels(node: string, m: NodeStatusMessage): Record<string, string> {
   return {
-    'kubernetes.io/arch': m.facts?.arch ?? 'unknown',
-    'kubernetes.io/os': m.facts?.os ?? 'linux',
-    'kubernetes.io/hostname': m.node,
-    'node.skiff.io/agent-version': (m.facts?.agentVersion ?? 'unknown').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63),
+    'kubernetes.io/arch': labelValue(m.facts?.arch),
+    'kubernetes.io/os': labelValue(m.facts?.os ?? 'linux'),
+    'kubernetes.io/hostname': node,
+    'node.skiff.io/agent-version': labelValue(m.facts?.agentVersion),
   };
 }
 
@@ -74,9 +80,20 @@ export class NodeStatusTracker {
     return this.lastSeen.get(node);
   }
 
-  /** A status message (retained; the Will says online: false). */
-  async onStatus(node: string, m: NodeStatusMessage): Promise<void> {
+  /**
+   * A status message (retained; the Will says online: false). A message that fails validation or sets labels the
+   * node may not set (NodeRestriction, restriction.ts) changes nothing: it is logged and recorded as an event.
+   */
+  async onStatus(node: string, message: unknown): Promise<void> {
     const { objects, events } = this.ctx;
+    let m: NodeStatusMessage;
+    try {
+      m = checkNodeStatus(node, message);
+    } catch (err) {
+      this.ctx.log.warn('refused a status message', { node, err });
+      events.object('Node', undefined, node, 'Warning', 'StatusRefused', (err as Error).message.slice(0, 1024));
+      return;
+    }
     if (m.online === false) {
       this.lastSeen.delete(node);
       await this.markUnknown(node, 'NodeStatusUnknown', 'Agent went offline (MQTT Will or clean disconnect).');
@@ -100,7 +117,7 @@ export class NodeStatusTracker {
       },
       conditions: [...(m.conditions ?? []).filter((c) => c.type !== agentReady.type), agentReady].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
     });
-    const labels = { ...(m.labels ?? {}), ...wellKnownLabels(m) };
+    const labels = { ...(m.labels ?? {}), ...wellKnownLabels(node, m) };
     let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
     const updated = await objects.mutate<Node>('Node', undefined, node, (cur) => {
       was = readyStatus(cur);

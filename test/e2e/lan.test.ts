@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Api } from '../../cli/types.js';
@@ -102,6 +103,10 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
     const masters = avahi!.browse('_skiff-master._tcp');
     expect(masters).toContainEqual(expect.objectContaining({ address: lan!.hosts.master.address, port: 1883, txt: expect.objectContaining({ role: 'master', mqtt: '1883' }) }));
     await waitFor(async () => (await listNodes(api!)).filter((n) => readyOf(n) === 'True').length === 2, 'nodes a and b Ready (b found the master by mDNS)', 25_000, 200);
+    // It says which master it picked, proved that master knows the join token, and keeps its URL for later starts.
+    const log = readFileSync(join(dir, 'b.log'), 'utf8');
+    expect(log).toContain(`picked the master at mqtt://${lan!.hosts.master.address}:1883, mDNS instance "`);
+    expect(JSON.parse(readFileSync(join(dir, 'b', 'master.json'), 'utf8'))).toMatchObject({ url: `mqtt://${lan!.hosts.master.address}:1883` });
   }, 40_000);
 
   it('a client on agent a reaches pods on both agents through the local proxy, round-robin; a killed backend fails no request', async () => {

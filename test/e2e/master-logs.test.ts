@@ -8,7 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { encode, topics, type JoinRequest } from '../../protocol/index.js';
+import { encode, topics } from '../../protocol/index.js';
+import { connectKey, ephemeralKey, newJoinSession, newNonce } from '../../protocol/join.js';
+import { joinAs } from '../helpers/join.js';
 import { testEngine } from '../helpers/cluster.js';
 import { requireBuild, root, skiffBin, stopProcess } from '../helpers/procs.js';
 import { eventually, tempDir } from '../helpers/wait.js';
@@ -63,15 +65,14 @@ describe('e2e: master logs as JSON', () => {
 
   it('logs a join (info) and a refused join (warn, with the rule)', async () => {
     const joinToken = (await readFile(join(dir, 'm', 'join.token'), 'utf8')).trim();
-    const ok = await connect('log-pi', joinToken);
-    const req: JoinRequest = { facts: { hostname: 'log-pi', arch: 'arm64', os: 'linux', kernel: '6', cpus: 4, memoryBytes: 2 ** 30, agentVersion: '0', nodeVersion: 'v18' } };
-    await ok.publishAsync(topics.joinReq('log-pi'), encode(req), { qos: 1 });
+    await joinAs(`mqtt://127.0.0.1:${port}`, joinToken, 'log-pi');
     const joined = await find((l) => l.reason === 'Joined', 'the join line');
     expect(joined).toMatchObject({ level: 'info', object: 'Node/log-pi', component: 'events' });
-    expect(joined.msg).toMatch(/log-pi joined \(arm64, log-pi\)/);
+    expect(joined.msg).toMatch(/log-pi joined \(\w+, [^)]+\) from 127\.0\.0\.1/);
 
-    const bad = await connect('log-bad', joinToken);
-    await bad.publishAsync(topics.joinReq('log-bad'), encode({ facts: { hostname: 7 } }), { qos: 1 });
+    const bad = await connect('log-bad', connectKey(joinToken));
+    const hello = { step: 'hello', node: 'log-bad', nonce: newNonce(), key: ephemeralKey().publicKey, dialled: `127.0.0.1:${port}`, discovered: false, facts: { hostname: 7 } };
+    await bad.publishAsync(topics.joinReq(newJoinSession()), encode(hello), { qos: 1 });
     const refused = await find((l) => l.msg === 'join refused', 'the refused join line');
     expect(refused).toMatchObject({ level: 'warn', node: 'log-bad', component: 'nodes' });
     expect(JSON.stringify(refused.err)).toMatch(/facts\.arch: is required/);

@@ -40,8 +40,8 @@ describe('skiff-agent CLI (e2e)', () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   });
 
-  const run = (args: string[]): Run => {
-    const child = spawn(process.execPath, [path.join(pkg, 'bin/skiff-agent.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (args: string[], env: NodeJS.ProcessEnv = process.env): Run => {
+    const child = spawn(process.execPath, [path.join(pkg, 'bin/skiff-agent.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     children.push(child);
     let out = '';
     let err = '';
@@ -54,7 +54,7 @@ describe('skiff-agent CLI (e2e)', () => {
   it('--help prints usage; bad flags exit 1 naming the flag', async () => {
     const help = run(['--help']);
     expect(await help.exit).toBe(0);
-    expect(help.out()).toContain('skiff-agent join [--master mqtt://HOST:PORT] [--token JOIN_TOKEN]');
+    expect(help.out()).toContain('skiff-agent join [--master mqtt://HOST:PORT] [--token-file FILE | --token JOIN_TOKEN]');
     const bad = run(['join', '--master', 'mqtt://127.0.0.1:1', '--lease-interval', 'often']);
     expect(await bad.exit).toBe(1);
     expect(bad.err()).toContain('--lease-interval must be a duration');
@@ -81,6 +81,40 @@ describe('skiff-agent CLI (e2e)', () => {
       await master.close();
     }
   }, 30_000);
+
+  it('takes the join token from a file or SKIFF_JOIN_TOKEN: not on the command line, not inherited by pods; --token warns', async () => {
+    const master = await new FakeMaster().start();
+    try {
+      const tokenFile = path.join(tempDir(), 'join.token');
+      fs.writeFileSync(tokenFile, JOIN_TOKEN + '\n', { mode: 0o600 });
+      for (const [name, args, env] of [
+        ['tf-pi', ['--token-file', tokenFile], process.env],
+        ['env-pi', [], { ...process.env, SKIFF_JOIN_TOKEN: JOIN_TOKEN }],
+      ] as const) {
+        const dataDir = tempDir();
+        const agent = run(['join', '--master', master.url, ...args, '--name', name, '--data-dir', dataDir, '--address', '127.0.0.1'], env);
+        await until(() => master.statuses.some((s) => s.node === name && s.online === true), `${name} online`, 20_000);
+        expect(fs.readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8')).not.toContain(JOIN_TOKEN);
+        const envFile = path.join(dataDir, 'pod.env');
+        await master.desire(name, { generation: 1, pods: [podWith('env-pod', sh(`env > ${envFile}.tmp; mv ${envFile}.tmp ${envFile}; exec sleep 1000`))] });
+        const podEnv = await until(() => readText(envFile), 'the pod environment');
+        expect(podEnv).toContain('HOSTNAME=env-pod');
+        expect(podEnv).not.toContain(JOIN_TOKEN);
+        expect(agent.err()).not.toContain('warning: --token');
+        agent.child.kill('SIGTERM');
+        expect(await agent.exit).toBe(0);
+      }
+      const withFlag = run(['join', '--master', master.url, '--token', JOIN_TOKEN, '--name', 'flag-pi', '--data-dir', tempDir(), '--address', '127.0.0.1']);
+      await until(() => withFlag.err().includes('warning: --token is visible to every user in ps'), 'the --token warning', 20_000);
+      withFlag.child.kill('SIGTERM');
+      await withFlag.exit;
+      const both = run(['join', '--master', master.url, '--token', JOIN_TOKEN, '--token-file', tokenFile]);
+      expect(await both.exit).toBe(1);
+      expect(both.err()).toContain('give the join token one way, not --token and --token-file');
+    } finally {
+      await master.close();
+    }
+  }, 60_000);
 
   it('a rejected join prints the master message and exits 1', async () => {
     const master = await new FakeMaster().start();

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { Aedes } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { decode, encode } from '../../protocol/codec.js';
-import type { DesiredMessage, PodsMessage, RpcResponse } from '../../protocol/messages.js';
+import { agentProof, connectKey, masterProof, newNonce, proofMatches, seal, transcriptOf } from '../../protocol/join.js';
+import type { DesiredMessage, JoinHello, PodsMessage, RpcResponse } from '../../protocol/messages.js';
 import { parseTopic, topics } from '../../protocol/topics.js';
 import type { Container, Pod, PodStatus } from '../../protocol/types.js';
 import type { Logger } from '../../edge-agent/index.js';
@@ -64,6 +65,8 @@ export class FakeMaster extends EventEmitter {
   readonly leases: Record<string, unknown>[] = [];
   readonly metrics: Record<string, unknown>[] = [];
   readonly rpc = new Map<string, RpcResponse[]>();
+  /** Join exchanges by session: the hello and the transcript. */
+  readonly joins = new Map<string, { hello: JoinHello; transcript: Buffer }>();
   joinAnswer: (node: string) => Record<string, unknown> | undefined = (node) => {
     const credential = `cred-${node}-${Math.random().toString(36).slice(2)}`;
     this.credentials.set(node, credential);
@@ -79,7 +82,7 @@ export class FakeMaster extends EventEmitter {
     this.broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
         const pw = password?.toString();
-        const ok = (username === 'admin' && pw === ADMIN_PASSWORD) || (pw === JOIN_TOKEN && client.id.startsWith('skiff-join-')) || (username !== undefined && this.credentials.get(username) === pw);
+        const ok = (username === 'admin' && pw === ADMIN_PASSWORD) || (pw === connectKey(JOIN_TOKEN) && client.id.startsWith('skiff-join-')) || (username !== undefined && this.credentials.get(username) === pw);
         this.auths.push({ clientId: client.id, username, password: pw, ok });
         if (ok) return done(null, true);
         const err = Object.assign(new Error('bad username or password'), { returnCode: 4 });
@@ -95,13 +98,30 @@ export class FakeMaster extends EventEmitter {
     this.url = `mqtt://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
     this.client = await connectAsync(this.url, { username: 'admin', password: ADMIN_PASSWORD, protocolVersion: 4, clientId: 'test-master', reconnectPeriod: 0 });
     await this.client.subscribeAsync(topics.joinReq('+'), { qos: 1 });
-    this.client.on('message', (topic) => {
+    this.client.on('message', (topic, payload) => {
       const t = parseTopic(topic);
       if (t?.type !== 'joinReq') return;
-      const answer = this.joinAnswer(t.node);
-      if (answer) void this.client.publishAsync(topics.joinRes(t.node), encode(answer), { qos: 1 });
+      const answer = this.onJoin(t.session, payload);
+      if (answer) void this.client.publishAsync(topics.joinRes(t.session), encode(answer), { qos: 1 });
     });
     return this;
+  }
+
+  /** The master's side of the join exchange (protocol/join.ts), answering with `joinAnswer` once the proof checks. */
+  private onJoin(session: string, payload: Buffer): Record<string, unknown> | undefined {
+    const m = decode<{ step: string; proof?: string } & JoinHello>(payload).value;
+    if (m.step === 'hello') {
+      const nonce = newNonce();
+      const transcript = transcriptOf(payload, nonce);
+      this.joins.set(session, { hello: m, transcript });
+      return { step: 'challenge', nonce, proof: masterProof(JOIN_TOKEN, transcript) };
+    }
+    const j = this.joins.get(session);
+    if (!j || !proofMatches(agentProof(JOIN_TOKEN, j.transcript), m.proof)) return { step: 'result', ok: false, error: { code: 'SKIFF_ERR_UNAUTHORIZED', message: 'bad proof' } };
+    const answer = this.joinAnswer(j.hello.node);
+    if (!answer) return undefined;
+    if (answer.ok !== true) return { step: 'result', ...answer };
+    return { step: 'result', ok: true, node: j.hello.node, ...seal(answer.credential as string, j.hello.key, j.transcript) };
   }
 
   get port(): number {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../edge-agent/index.js';
+import { connectKey } from '../../protocol/join.js';
 import { FakeMaster, JOIN_TOKEN, alive, memoryLogger, podWith, readText, sh, tempDir, until } from './helpers.js';
 
 describe('edge agent: join and a first pod', () => {
@@ -23,8 +24,10 @@ describe('edge agent: join and a first pod', () => {
     const stat = fs.statSync(path.join(dataDir, 'credential'));
     expect(stat.mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(dataDir, 'credential'), 'utf8').trim()).toBe(cred);
-    const join = master.auths.find((a) => a.clientId === 'skiff-join-pi-1');
-    expect(join).toMatchObject({ username: 'pi-1', password: JOIN_TOKEN, ok: true });
+    // The join token never goes over the wire: the joiner connects with its connect key (an HMAC of it).
+    const join = master.auths.find((a) => a.clientId.startsWith('skiff-join-'));
+    expect(join).toMatchObject({ username: 'pi-1', password: connectKey(JOIN_TOKEN), ok: true });
+    expect(master.auths.some((a) => a.password === JOIN_TOKEN)).toBe(false);
     const main = master.auths.find((a) => a.clientId === 'skiff-agent-pi-1');
     expect(main).toMatchObject({ username: 'pi-1', password: cred, ok: true });
     const status = master.statuses.at(-1) as any;

@@ -55,10 +55,12 @@ describe('edge agent: bad input and refused credentials', () => {
     expect(agent.generation).toBe(1);
   });
 
-  it('when the broker refuses the stored credential, joins again with the token once', async () => {
+  it('when the broker refuses the stored credential, joins again with the token file once', async () => {
     const node = 'pi-deleted';
     const dataDir = tempDir();
-    const agent = await startAgent({ master: master.url, token: JOIN_TOKEN, name: node, dataDir, address: '127.0.0.1', logger: memoryLogger(), reconnect: { initialMs: 20, maxMs: 100 } });
+    const tokenFile = path.join(tempDir(), 'join.token');
+    fs.writeFileSync(tokenFile, JOIN_TOKEN + '\n', { mode: 0o600 });
+    const agent = await startAgent({ master: master.url, tokenFile, name: node, dataDir, address: '127.0.0.1', logger: memoryLogger(), reconnect: { initialMs: 20, maxMs: 100 } });
     agents.push(agent);
     await until(() => agent.connected, 'connected');
     const first = master.credentials.get(node)!;
@@ -72,6 +74,20 @@ describe('edge agent: bad input and refused credentials', () => {
     expect(second).not.toBe(first);
     expect(fs.readFileSync(path.join(dataDir, 'credential'), 'utf8').trim()).toBe(second);
     expect(master.auths.filter((a) => a.clientId === `skiff-agent-${node}` && !a.ok).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a token given as a value is dropped once the credential is stored: no re-join with it later', async () => {
+    const node = 'pi-value';
+    const logger = memoryLogger();
+    const agent = await startAgent({ master: master.url, token: JOIN_TOKEN, name: node, dataDir: tempDir(), address: '127.0.0.1', logger, reconnect: { initialMs: 20, maxMs: 100 } });
+    agents.push(agent);
+    await until(() => agent.connected, 'connected');
+    master.credentials.delete(node);
+    const refused = new Promise<string>((r) => agent.once('authRefused', r));
+    master.kick(`skiff-agent-${node}`);
+    expect(await refused).toBeTruthy();
+    expect(master.auths.filter((a) => a.clientId.startsWith('skiff-join-') && a.username === node).length).toBe(1);
+    expect(logger.lines.find((l) => l.includes('refused this node'))).toContain('--token');
   });
 
   it('a refused credential without a token is reported clearly and retried (pods keep running)', async () => {

@@ -12,7 +12,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { startMaster, type Master } from '../../master/index.js';
 import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
-import { decode, encode, topics, type EventMessage, type JoinResponse } from '../../protocol/index.js';
+import { decode, encode, topics, type EventMessage } from '../../protocol/index.js';
+import { connectKey } from '../../protocol/join.js';
+import { joinAs } from '../helpers/join.js';
 import { eventually, tempDir } from '../helpers/wait.js';
 import { testEngine } from '../helpers/cluster.js';
 
@@ -61,17 +63,15 @@ describe('master MQTT surface', () => {
   });
 
   it('joins a node with the join token and accepts only its credential afterwards', async () => {
-    const joiner = await connect(master, 'pi-1', master.joinToken, 'skiff-join-pi-1');
-    await joiner.subscribeAsync(topics.joinRes('pi-1'));
-    // A joiner may not read other nodes' answers.
-    await expect(joiner.subscribeAsync(topics.joinRes('pi-2'))).rejects.toThrow();
-    const answer = new Promise<JoinResponse>((r) => joiner.once('message', (_t, p) => r(decode<JoinResponse>(p).value)));
-    joiner.publish(topics.joinReq('pi-1'), encode({ facts: { arch: 'arm64', hostname: 'pi-1', os: 'linux', kernel: '6', cpus: 4, memoryBytes: 1e9, agentVersion: '0', nodeVersion: '18' } }));
-    const res = await answer;
+    // A joiner connects with the token's connect key; it may not read the answers of other join sessions.
+    const joiner = await connect(master, 'pi-1', connectKey(master.joinToken), 'skiff-join-pi-1');
+    await expect(joiner.subscribeAsync('skiff/v1/join/+/res')).rejects.toThrow();
+    await expect(joiner.subscribeAsync('skiff/v1/join/#')).rejects.toThrow();
     joiner.end(true);
-    expect(res.ok).toBe(true);
-    if (!res.ok) return;
-    const node = await connect(master, 'pi-1', res.credential);
+    // The raw token is no longer a password.
+    await expect(connect(master, 'pi-1', master.joinToken)).rejects.toThrow(/Bad username or password/i);
+    const res = { credential: await joinAs(master.url, master.joinToken, 'pi-1') };
+    const node = await connect(master, 'pi-1', res.credential, 'skiff-agent-pi-1');
     // The node may subscribe to its own desired set but not another node's.
     await node.subscribeAsync(topics.nodeDesired('pi-1'));
     await expect(node.subscribeAsync(topics.nodeDesired('pi-2'))).rejects.toThrow();
@@ -84,13 +84,7 @@ describe('master MQTT surface', () => {
   });
 
   it('fails a call to an agent at once when its Will arrives, not at the deadline', async () => {
-    const joiner = await connect(master, 'pi-3', master.joinToken, 'skiff-join-pi-3');
-    await joiner.subscribeAsync(topics.joinRes('pi-3'));
-    const answer = new Promise<JoinResponse>((r) => joiner.once('message', (_t, p) => r(decode<JoinResponse>(p).value)));
-    joiner.publish(topics.joinReq('pi-3'), encode({ facts: { arch: 'arm64', hostname: 'pi-3', os: 'linux', kernel: '6', cpus: 1, memoryBytes: 1e9, agentVersion: '0', nodeVersion: '18' } }));
-    const res = await answer;
-    joiner.end(true);
-    if (!res.ok) throw new Error(res.error.message);
+    const res = { credential: await joinAs(master.url, master.joinToken, 'pi-3') };
     // A bare client playing the agent: it hears the RPC and never answers, then its link dies.
     const agent = mqtt.connect(master.url, {
       protocolVersion: 4, username: 'pi-3', password: res.credential, reconnectPeriod: 0,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mayPublish, maySubscribe, type Identity } from '../../master/broker/acl.js';
+import { mayPublish, mayReceive, maySubscribe, type Identity } from '../../master/broker/acl.js';
+
+const session = 'AbCdEfGhIjKlMnOpQrStUv'; // 22 base64url characters: 128 random bits
 
 const node: Identity = { role: 'node', name: 'pi-1' };
 const joiner: Identity = { role: 'joiner', name: 'pi-9' };
@@ -17,8 +19,10 @@ describe('publish ACL', () => {
     [node, 'skiff/v1/nodes/pi-2/status', false, false],
     [node, 'skiff/v1/apply', false, false],
     [node, 'skiff/v1/services/default/web', false, false],
-    [joiner, 'skiff/v1/join/pi-9/req', false, true],
-    [joiner, 'skiff/v1/join/pi-1/req', false, false],
+    [joiner, `skiff/v1/join/${session}/req`, false, true],
+    [joiner, `skiff/v1/join/${session}/req`, true, false],
+    [joiner, 'skiff/v1/join/pi-9/req', false, false], // too short to be a session: guessable
+    [joiner, `skiff/v1/join/${session}/res`, false, false],
     [joiner, 'skiff/v1/nodes/pi-9/status', false, false],
     [admin, 'skiff/v1/apply', false, true],
     [admin, 'skiff/v1/apply', true, false],
@@ -46,8 +50,11 @@ describe('subscribe ACL', () => {
     [node, 'skiff/v1/#', false],
     [node, '#', false],
     [node, 'skiff/v1/api/+/res', false],
-    [joiner, 'skiff/v1/join/pi-9/res', true],
+    [joiner, `skiff/v1/join/${session}/res`, true],
     [joiner, 'skiff/v1/join/+/res', false],
+    [joiner, 'skiff/v1/join/#', false],
+    [joiner, 'skiff/v1/join/pi-9/res', false],
+    [joiner, `skiff/v1/join/${session}/req`, false],
     [admin, 'skiff/v1/#', true],
     [admin, 'skiff/v1/events', true],
     [admin, '#', false],
@@ -79,4 +86,24 @@ describe('user tokens', () => {
     [editor, 'skiff/v1/nodes/+/desired', false],
     [tokenAdmin, 'skiff/v1/#', true],
   ] as const)('%o subscribes %s: %s', (id, filter, allowed) => expect(maySubscribe(id, 'cli-1', filter)).toBe(allowed));
+});
+
+describe('client ids are data, never topic levels', () => {
+  const viewer: Identity = { role: 'user', name: 'grafana', access: 'view' };
+  // Before issue 9 the rules were built from the id: `#` as a client id made `api/#/res` — every answer.
+  it.each(['#', '+', 'a/b', 'x\u0000', '', 'a'.repeat(129)])('a viewer with client id %j gets no API topic at all', (clientId) => {
+    for (const t of ['skiff/v1/api/#', 'skiff/v1/api/+/res', `skiff/v1/api/${clientId}/res`, 'skiff/v1/api/cli-1/res']) expect(maySubscribe(viewer, clientId, t)).toBe(false);
+    expect(mayPublish(viewer, clientId, `skiff/v1/api/${clientId}/req`, false)).toBe(false);
+    expect(mayPublish(admin, clientId, `skiff/v1/api/${clientId}/req`, false)).toBe(false);
+  });
+
+  it.each([
+    [viewer, 'skiff/v1/api/cli-1/res', true],
+    [viewer, 'skiff/v1/api/cli-2/res', false],
+    [viewer, 'skiff/v1/nodes/pi-1/desired', false],
+    [node, 'skiff/v1/nodes/pi-1/desired', true],
+    [node, 'skiff/v1/nodes/pi-2/desired', false],
+    [joiner, `skiff/v1/join/${session}/res`, true],
+    [admin, '$SYS/broker/new/clients', false],
+  ] as const)('%o receives a message on %s: %s', (id, topic, allowed) => expect(mayReceive(id, 'cli-1', topic)).toBe(allowed));
 });

@@ -8,7 +8,7 @@ describe('topics', () => {
     expect(parseTopic(topics.apiReq('cli-1'))).toEqual({ type: 'apiReq', clientId: 'cli-1' });
     expect(parseTopic(topics.service('default', 'web'))).toEqual({ type: 'service', namespace: 'default', name: 'web' });
     expect(parseTopic(topics.apply)).toEqual({ type: 'apply' });
-    expect(parseTopic(topics.joinReq('pi-2'))).toEqual({ type: 'joinReq', node: 'pi-2' });
+    expect(parseTopic(topics.joinReq('AbCdEfGhIjKlMnOpQrStUv'))).toEqual({ type: 'joinReq', session: 'AbCdEfGhIjKlMnOpQrStUv' });
   });
   it.each(['skiff/v1/nodes/pi/unknown', 'skiff/v1/nodes/pi/constructor', 'skiff/v1/nodes/pi/__proto__', 'skiff/v1/nodes/pi/toString', 'skiff/v1/nodes//status', 'other/v1/apply', 'skiff/v1/api/x', 'skiff/v1/apply/extra', 'skiff/v2/apply'])('rejects %s', (t) => {
     expect(parseTopic(t)).toBeUndefined();

@@ -12,6 +12,7 @@ const msg = (topic: string, payload: unknown, identity: Identity = node): Inboun
   payload: Buffer.isBuffer(payload) ? payload : encode(payload),
   clientId: 'c1',
   identity,
+  address: '127.0.0.1',
 });
 
 /** A logger that keeps its lines. */
@@ -34,7 +35,10 @@ function fakes() {
     rpc: { onResponse: rec('rpc.onResponse'), nodeGone: rec('rpc.nodeGone') },
     tracker: { onStatus: rec('tracker.onStatus'), onLease: rec('tracker.onLease') },
     metrics: { onNodeMetrics: rec('metrics.onNodeMetrics'), onExternal: (name: string, p: Buffer) => (rec('metrics.onExternal')(name), p.toString() !== 'NaN') },
-    join: rec('join'),
+    joins: {
+      onMessage: (m: { session: string; clientId: string; address: string }) => rec('joins.onMessage')(m.session, m.clientId, m.address),
+      clientGone: rec('joins.clientGone'),
+    },
     pods: rec('pods'),
     log,
   } as unknown as RouteTargets;
@@ -47,7 +51,7 @@ describe('router', () => {
   it.each([
     [topics.apiReq('c1'), { id: '1', verb: 'get' }, admin, ['api.onRequest("c1", {"role":"admin","name":"admin"}, buf)']],
     [topics.apply, Buffer.from('kind: X'), admin, ['api.onApply("c1", {"role":"admin","name":"admin"}, buf)']],
-    [topics.joinReq('pi-1'), { facts: {} }, { role: 'joiner', name: 'pi-1' }, ['join("pi-1", buf)']],
+    [topics.joinReq('AbCdEfGhIjKlMnOpQrStUv'), { step: 'hello' }, { role: 'joiner', name: 'pi-1' }, ['joins.onMessage("AbCdEfGhIjKlMnOpQrStUv", "c1", "127.0.0.1")']],
     [topics.nodeStatus('pi-1'), { node: 'pi-1', online: true }, node, ['tracker.onStatus("pi-1", {"node":"pi-1","online":true})']],
     [topics.nodeStatus('pi-1'), { node: 'pi-1', online: false }, node, ['rpc.nodeGone("pi-1")', 'tracker.onStatus("pi-1", {"node":"pi-1","online":false})']],
     [topics.nodeLease('pi-1'), { ts: 1 }, node, ['tracker.onLease("pi-1", {"ts":1})']],
@@ -112,7 +116,7 @@ describe('router', () => {
     const f = fakes();
     f.router.clientGone('agent-pi-1', node);
     f.router.clientGone('cli-1', admin);
-    expect(f.calls).toEqual(['api.clientGone("agent-pi-1")', 'api.clientGone("cli-1")']);
+    expect(f.calls).toEqual(['api.clientGone("agent-pi-1")', 'joins.clientGone("agent-pi-1")', 'api.clientGone("cli-1")', 'joins.clientGone("cli-1")']);
     expect(f.log.lines.map((l) => `${l.level} ${l.msg}`)).toEqual(['info node disconnected', 'debug client disconnected']);
   });
 });

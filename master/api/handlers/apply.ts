@@ -1,17 +1,20 @@
 /** `apply`: YAML/JSON text or objects; every document is applied on its own and gets its own result. */
 import { Checker, SkiffError, kindOf, parseManifests, subjectOf, toWireError, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
+import type { Identity } from '../../broker/acl.js';
 import type { Objects } from '../../objects.js';
+import { authorizeWrite } from '../access.js';
 import { badRequest } from '../params.js';
-import type { ApiContext } from '../types.js';
+import type { ApiCall, ApiContext } from '../types.js';
 
-/** Applies documents in order; one bad document does not stop the others (as kubectl apply). */
-export async function applyDocuments(objects: Objects, docs: unknown[], namespace = 'default'): Promise<ApplyResult[]> {
+/** Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl apply). */
+export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default'): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   // Namespaces first, so a file that creates a namespace and objects in it works in one go.
   const ordered = [...docs].sort((a, b) => Number((b as any)?.kind === 'Namespace') - Number((a as any)?.kind === 'Namespace'));
   for (const doc of ordered) {
     const [kind, name] = subjectOf(doc).split('/');
     try {
+      authorizeWrite(identity, 'apply', kind);
       const { object, action } = await objects.apply(doc, namespace);
       results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action });
     } catch (err) {
@@ -22,7 +25,7 @@ export async function applyDocuments(objects: Objects, docs: unknown[], namespac
 }
 
 /** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`. */
-export async function apply(ctx: ApiContext, req: ApiRequest): Promise<{ results: ApplyResult[] }> {
+export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ results: ApplyResult[] }> {
   const c = new Checker('request apply');
   if (req.manifest === undefined && req.objects === undefined) c.fail('manifest', 'is required (or objects)');
   c.string(req.manifest, 'manifest');
@@ -31,7 +34,7 @@ export async function apply(ctx: ApiContext, req: ApiRequest): Promise<{ results
   badRequest(c);
   const docs = typeof req.manifest === 'string' ? parseManifests(req.manifest) : (req.objects as unknown[]);
   if (docs.length === 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'request apply: nothing to apply');
-  return { results: await applyDocuments(ctx.objects, docs, (req.namespace as string) || 'default') };
+  return { results: await applyDocuments(ctx.objects, call.identity, docs, (req.namespace as string) || 'default') };
 }
 
 /** Names the group of a kind as kubectl prints it (`deployment.apps`). */

@@ -2,7 +2,8 @@
 import { Checker, parseSelector, matchesRequirements, SkiffError, type ApiRequest, type KObject, type Node, type Pod } from '../../../protocol/index.js';
 import { notFound } from '../../objects.js';
 import { badRequest, target } from '../params.js';
-import type { ApiContext } from '../types.js';
+import { authorizeWrite } from '../access.js';
+import type { ApiCall, ApiContext } from '../types.js';
 
 /** `get {kind, name, namespace?}` → the object. */
 export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
@@ -23,8 +24,9 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
 }
 
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
-export async function del(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
+export async function del(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<KObject> {
   const { kind, name, namespace } = target(req, true);
+  authorizeWrite(call.identity, 'delete', kind.kind);
   const c = new Checker('request delete');
   c.oneOf(req.cascade, 'cascade', ['background', 'foreground', 'orphan']);
   c.bool(req.force, 'force');

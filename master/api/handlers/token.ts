@@ -1,14 +1,18 @@
-/** `token {action: 'create' | 'list' | 'revoke', name?, access?}`: user tokens (admin access only). */
-import { Checker, type ApiRequest } from '../../../protocol/index.js';
+/**
+ * `token {action: 'create' | 'list' | 'revoke' | 'rotate-join', name?, access?, nodes?}`: user tokens, node
+ * credentials and the join token (admin access only).
+ */
+import { Checker, readyStatus, type ApiRequest, type Node } from '../../../protocol/index.js';
 import { badRequest } from '../params.js';
 import type { ApiContext } from '../types.js';
 
 /** The token verb. */
 export async function token(ctx: ApiContext, req: ApiRequest): Promise<unknown> {
   const c = new Checker('request token');
-  c.oneOf(req.action, 'action', ['create', 'list', 'revoke'], true);
-  if (req.action !== 'list') c.dnsLabel(req.name, 'name', true);
+  c.oneOf(req.action, 'action', ['create', 'list', 'revoke', 'rotate-join'], true);
+  if (req.action === 'create' || req.action === 'revoke') c.dnsLabel(req.name, 'name', true);
   c.oneOf(req.access, 'access', ['view', 'edit', 'admin']);
+  c.bool(req.nodes, 'nodes');
   if (req.name === 'admin') c.fail('name', 'is reserved for the administrator');
   badRequest(c);
   const name = req.name as string;
@@ -23,7 +27,23 @@ export async function token(ctx: ApiContext, req: ApiRequest): Promise<unknown> 
       // Sessions opened with the token end now, not at their next reconnect.
       ctx.kick?.((id) => id.role === 'user' && id.name === name);
       return { name, revoked: true };
+    case 'rotate-join': {
+      const secret = ctx.credentials.rotateJoinToken();
+      // Exchanges under the old token end now; nodes that joined keep their own credentials.
+      ctx.kick?.((id) => id.role === 'joiner');
+      return { token: secret };
+    }
     default:
+      if (req.nodes === true)
+        return {
+          items: ctx.credentials.listNodes().map((n) => ({ ...n, status: nodeState(ctx.informers.get<Node>('Node', undefined, n.node)) })),
+        };
       return { items: ctx.credentials.listTokens() };
   }
+}
+
+/** How `token list --nodes` shows a credential's Node: Ready, NotReady, or missing (then it is revoked at the next start). */
+function nodeState(n: Node | undefined): string {
+  if (!n) return 'NoNode';
+  return readyStatus(n) === 'True' ? 'Ready' : 'NotReady';
 }
