@@ -99,7 +99,8 @@ describe('answers go only to the identity that asked', () => {
     ['nobody holds it any more', 0, undefined],
   ] as const)('%s: %i answer(s) published', async (_what, published, holder) => {
     const out: string[] = [];
-    const ctx = { holderOf: () => holder, version: '0' } as unknown as ApiContext;
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const ctx = { holderOf: () => holder, version: '0', log: quiet } as unknown as ApiContext;
     const server = new ApiServer(ctx, async (topic) => void out.push(topic));
     await server.onRequest('cli-1', viewer, encode({ id: 'a', verb: 'version' }));
     expect(out).toEqual(published ? [topics.apiRes('cli-1')] : []);
