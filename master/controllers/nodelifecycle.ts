@@ -11,7 +11,8 @@
  * - a terminating pod on a node that is not Ready is removed after its grace period.
  */
 import { tolerates } from '../../core-wasm/index.js';
-import { isReady, type Node, type Pod, type Taint } from '../../protocol/index.js';
+import { isReady, readyCondition, type Node, type Pod, type Taint } from '../../protocol/index.js';
+import { NEVER_UPDATED } from '../nodes/status.js';
 import { isFinished } from './pods.js';
 import type { Controller, ControllerContext } from './types.js';
 
@@ -53,7 +54,9 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
     for (const n of informers.list<Node>('Node')) {
       const name = n.metadata.name;
       const tainted = n.spec?.taints?.some((t) => t.key === unreachableTaint) ?? false;
-      if (!isReady(n) && !tainted) {
+      // A node that joined and never reported was never reachable: nothing to evict, nothing to taint.
+      const neverReported = readyCondition(n)?.reason === NEVER_UPDATED;
+      if (!isReady(n) && !tainted && !neverReported) {
         await objects.mutate<Node>('Node', undefined, name, (cur) => {
           if (isReady(cur) || cur.spec?.taints?.some((t) => t.key === unreachableTaint)) return undefined;
           cur.spec = { ...(cur.spec ?? {}), taints: [...(cur.spec?.taints ?? []), { key: unreachableTaint, effect: 'NoExecute', timeAdded: new Date().toISOString() }] };

@@ -13,6 +13,7 @@ import type { ControllerContext } from '../controllers/types.js';
 import type { Credentials } from '../credentials.js';
 import { KeyedBuckets, TokenBucket, type Rate } from '../ratelimit.js';
 import { checkNodeLabels } from './restriction.js';
+import { NEVER_UPDATED } from './status.js';
 
 /** How long a joiner has between the challenge and its proof. */
 const SESSION_TTL_MS = 30_000;
@@ -38,9 +39,12 @@ export interface JoinMessage {
   payload: Buffer;
 }
 
+/** What a session keeps of its hello: only what the result needs (a hello may carry more, up to 64 KiB). */
+type Kept = Pick<JoinHello, 'node' | 'key' | 'labels'> & { facts: Pick<JoinHello['facts'], 'arch' | 'hostname'> };
+
 interface Session {
   clientId: string;
-  hello: JoinHello;
+  hello: Kept;
   transcript: Buffer;
   expiresAt: number;
 }
@@ -97,7 +101,8 @@ export class JoinService {
     }
     const nonce = newNonce();
     const transcript = transcriptOf(m.payload, nonce);
-    this.sessions.set(m.session, { clientId: m.clientId, hello, transcript, expiresAt: Date.now() + SESSION_TTL_MS });
+    const kept: Kept = { node: hello.node, key: hello.key, facts: { arch: hello.facts.arch, hostname: hello.facts.hostname }, ...(hello.labels ? { labels: hello.labels } : {}) };
+    this.sessions.set(m.session, { clientId: m.clientId, hello: kept, transcript, expiresAt: Date.now() + SESSION_TTL_MS });
     await this.publish(topics.joinRes(m.session), encode({ step: 'challenge', nonce, proof: masterProof(this.credentials.joinToken, transcript) }));
   }
 
@@ -122,7 +127,7 @@ export class JoinService {
   }
 
   /** Creates the Node (unless an administrator created it first), then issues the credential. */
-  private async admit(hello: JoinHello): Promise<string> {
+  private async admit(hello: Kept): Promise<string> {
     const node = hello.node;
     if (this.inFlight.has(node)) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `a join of node "${node}" is in progress`);
     this.inFlight.add(node);
@@ -180,7 +185,7 @@ export class JoinService {
 }
 
 /** The Node of a node that joined and has not reported yet (Kubernetes' NodeStatusNeverUpdated). */
-function joinedNode(h: JoinHello): Node {
+function joinedNode(h: Kept): Node {
   const now = new Date().toISOString();
   return {
     apiVersion: 'v1',
@@ -188,7 +193,7 @@ function joinedNode(h: JoinHello): Node {
     metadata: { name: h.node, labels: { ...(h.labels ?? {}), 'kubernetes.io/hostname': h.node } },
     spec: {},
     status: {
-      conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Joined; the agent has not posted its status yet.', lastHeartbeatTime: now, lastTransitionTime: now }],
+      conditions: [{ type: 'Ready', status: 'Unknown', reason: NEVER_UPDATED, message: 'Joined; the agent has not posted its status yet.', lastHeartbeatTime: now, lastTransitionTime: now }],
     },
   } as Node;
 }

@@ -8,6 +8,13 @@ import { readyCondition, readyStatus, type Condition, type Node, type NodeStatus
 import type { ControllerContext } from '../controllers/types.js';
 import { checkNodeStatus } from './restriction.js';
 
+/**
+ * The Ready reason of a Node that joined and has not posted its status yet (Kubernetes' word for it). Such a
+ * node was never reachable, so it is not tainted unreachable: it has no pods to evict, and the scheduler keeps
+ * pods off it while it is not Ready anyway.
+ */
+export const NEVER_UPDATED = 'NodeStatusNeverUpdated';
+
 /** A fact made into a label value (at most 63 of A–Z a–z 0–9 . _ -). */
 function labelValue(s: string | undefined): string {
   return (s ?? 'unknown').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'unknown';
