@@ -258,16 +258,18 @@ export class Agent extends EventEmitter {
   }
 
   private async onAuthRefused(message: string): Promise<void> {
-    const token = this.fellBack ? undefined : await this.token().catch(() => undefined);
-    if (token) {
+    // Once, and decided before any await: refusals come in bursts (every queued reconnect is refused).
+    if (!this.fellBack && (this.joinToken || this.cfg.tokenFile)) {
       this.fellBack = true;
       this.log.warn(`the master refused this node's credential (${message}): the node may have been deleted; joining again with the join token`);
       this.session.pause();
       try {
+        const token = await this.token();
+        if (!token) throw new Error('no join token');
         await deleteCredential(this.paths.credential);
         this.session.restart(await this.join(token));
       } catch (err) {
-        this.log.error(`re-join failed: ${(err as Error).message}; run skiff-agent join with a valid --token`);
+        this.log.error(`re-join failed: ${(err as Error).message}; run skiff-agent join with a valid --token-file`);
         this.emit('authRefused', message);
       }
       return;
