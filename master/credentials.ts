@@ -26,9 +26,13 @@ export interface TokenInfo {
   createdAt: string;
 }
 
-/** A fresh random secret, URL-safe. */
+/** A fresh random secret (256 bits), URL-safe, never starting with "-". */
 export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
+  // Never starting with "-": `skiff --token -abc…` and `skiff-agent --token -abc…` read that as a flag (1 in 64 tokens).
+  for (;;) {
+    const s = randomBytes(32).toString('base64url');
+    if (s[0] !== '-') return s;
+  }
 }
 
 function digest(secret: string): string {
