@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import cron from 'node-cron';
-import { Checker, SkiffError, logLevels, type LogLevel } from '../protocol/index.js';
+import { Checker, SkiffError, defaultMaxReplicas, logLevels, replicasCeiling, type LogLevel } from '../protocol/index.js';
 import type { LogFormat } from './log.js';
 import { parseStoreUrl, type EtcdFlags } from './store/location.js';
 import { defaultSchedulerSettings, loadSchedulerConfig, type SchedulerSettings } from './scheduler/config.js';
@@ -31,6 +31,11 @@ export interface MasterConfig {
   jobBackoffBaseMs: number;
   /** How often each HorizontalPodAutoscaler is evaluated. 15 s, as Kubernetes' --horizontal-pod-autoscaler-sync-period. */
   hpaSyncPeriodMs: number;
+  /**
+   * The most pods one object may ask for: spec.replicas, a Job's parallelism and completions, an HPA's
+   * maxReplicas, checked at apply and scale. 10,000: an edge master has one event loop and one disk.
+   */
+  maxReplicas: number;
   /** The scheduling engine: the WebAssembly build, or the TS reference twin. */
   engine: 'wasm' | 'reference';
   /** Log lines as text (the agent's shape) or JSON (`--log-format`). On stderr. */
@@ -75,6 +80,7 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   podEvictionTimeoutMs: 30_000,
   jobBackoffBaseMs: 10_000,
   hpaSyncPeriodMs: 15_000,
+  maxReplicas: defaultMaxReplicas,
   engine: 'wasm',
   logFormat: 'text',
   logLevel: 'info',
@@ -101,6 +107,7 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.int(cfg.podEvictionTimeoutMs, 'podEvictionTimeoutMs', 0, 86_400_000, true);
   c.int(cfg.jobBackoffBaseMs, 'jobBackoffBaseMs', 0, 3_600_000, true);
   c.int(cfg.hpaSyncPeriodMs, 'hpaSyncPeriodMs', 100, 3_600_000, true);
+  c.int(cfg.maxReplicas, 'maxReplicas', 1, replicasCeiling, true);
   c.oneOf(cfg.engine, 'engine', ['wasm', 'reference'], true);
   c.oneOf(cfg.logFormat, 'logFormat', ['text', 'json'], true);
   c.oneOf(cfg.logLevel, 'logLevel', logLevels, true);

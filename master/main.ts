@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SkiffError, durationFlag, logLevels } from '../protocol/index.js';
+import { SkiffError, durationFlag, logLevels, replicasCeiling } from '../protocol/index.js';
 import { defaultDataDir, type MasterConfig } from './config.js';
 import { etcdFlags, parseStoreUrl } from './store/location.js';
 import { startMaster } from './index.js';
@@ -22,6 +22,8 @@ Flags:
   --bind ADDRESS              address to listen on (default 0.0.0.0)
   --node-monitor-grace DUR    a node without heartbeat for DUR turns NotReady (default 10s)
   --pod-eviction-timeout DUR  pods on an unreachable node move after DUR (default 30s)
+  --max-replicas N            the most pods one object may ask for: replicas, a Job's parallelism and completions,
+                              an autoscaler's maxReplicas (default 10000)
   --engine wasm|reference     scheduling engine (default wasm)
   --log-format text|json      log lines on stderr as text or JSON (default text)
   --log-level LEVEL           debug, info, warn or error (default info)
@@ -71,6 +73,11 @@ function joinRate(v: string | undefined): Pick<MasterConfig, 'joinRatePerSource'
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 100_000) fail(`--join-rate: must be a whole number of joins a minute from 1 to 100000, got "${v}"`);
   return { joinRatePerSource: { burst: n, perMinute: n }, joinRate: { burst: 10 * n, perMinute: 10 * n } };
+function count(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > replicasCeiling) fail(`--${flag}: must be a whole number from 1 to ${replicasCeiling}, got "${v}"`);
+  return n;
 }
 
 /** Parses `skiff master` flags into a partial config. */
@@ -90,6 +97,7 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
         'scheduler-config': { type: 'string' },
+        'max-replicas': { type: 'string' },
         'no-mdns': { type: 'boolean' },
         store: { type: 'string' },
         'etcd-cafile': { type: 'string' },
@@ -127,6 +135,7 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     logFormat,
     logLevel,
     schedulerConfig: v['scheduler-config'],
+    maxReplicas: count('max-replicas', v['max-replicas']),
     mdns: v['no-mdns'] ? false : undefined,
     store: v.store,
     etcd: etcdFlags(v),

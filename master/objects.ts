@@ -6,7 +6,7 @@
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { SkiffError, applyDefaults, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
+import { Checker, SkiffError, applyDefaults, checkPodCounts, defaultMaxReplicas, kindOf, maxObjectBytes, normalizeObject, objectKey, kindPrefix, showBytes, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
 import type { Store, StoreEntry } from './store/types.js';
 
 /** Fields of metadata that the server owns and apply never takes from the user. */
@@ -14,6 +14,27 @@ const serverMeta = ['uid', 'resourceVersion', 'generation', 'creationTimestamp',
 
 /** How many times a read-modify-write is retried on a resourceVersion conflict. */
 const conflictRetries = 20;
+
+/** How many names a generateName create tries before giving up (Kubernetes' apiserver retries too). */
+const generateNameTries = 8;
+
+/** What the object layer enforces beyond each kind's rules. */
+export interface ObjectsOptions {
+  /** The most pods one object may ask for (spec.replicas, parallelism, ...): the master's --max-replicas. */
+  maxReplicas?: number;
+}
+
+/**
+ * Kubernetes' limit on a stored object (etcd's request size): every write is measured encoded, so
+ * neither a user nor an agent's status report can grow one object past 1.5 MiB.
+ */
+function checkEncodedSize(info: KindInfo, o: KObject): void {
+  const n = Buffer.byteLength(JSON.stringify(o), 'utf8');
+  if (n > maxObjectBytes)
+    throw new SkiffError('SKIFF_ERR_VALIDATION', `${info.kind}/${o.metadata?.name ?? '?'}: object is ${showBytes(n)} encoded; the limit is ${showBytes(maxObjectBytes)}`, [
+      { field: 'metadata', rule: `object must be at most ${showBytes(maxObjectBytes)} encoded` },
+    ]);
+}
 
 /** Stamps the store revision into the object's resourceVersion. */
 function withVersion<T extends KObject>(e: StoreEntry<T>): T {
@@ -48,8 +69,26 @@ export interface Admission {
 /** Typed object access over the store. */
 export class Objects {
   private readonly admissions = new Map<string, Admission>();
+  /** The most pods one object may ask for (see ObjectsOptions). */
+  readonly maxReplicas: number;
 
-  constructor(readonly store: Store) {}
+  constructor(
+    readonly store: Store,
+    options: ObjectsOptions = {},
+  ) {
+    this.maxReplicas = options.maxReplicas ?? defaultMaxReplicas;
+  }
+
+  /**
+   * The pod-count rule for a change that does not come through apply (scale): throws
+   * SKIFF_ERR_VALIDATION naming the field, exactly as apply would.
+   */
+  checkPodCounts(o: KObject): void {
+    const info = kindOf(o.kind);
+    const c = new Checker(`${info.kind}/${o.metadata.name}`);
+    checkPodCounts(c, info.podCounts, o, this.maxReplicas);
+    c.throwIfAny();
+  }
 
   /** Adds the admission step of a kind (master/index.ts wires them). */
   addAdmission(a: Admission): void {
@@ -85,19 +124,23 @@ export class Objects {
   async create<T extends KObject>(obj: T): Promise<T> {
     const info = kindOf(obj.kind);
     const o = applyDefaults(structuredClone(obj));
-    if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
+    const generated = !o.metadata.name && !!o.metadata.generateName;
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = new Date().toISOString();
     o.metadata.generation = 1;
     delete o.metadata.resourceVersion;
     delete o.metadata.deletionTimestamp;
     if (info.namespaced) await this.requireNamespace(o.metadata.namespace ?? 'default');
-    try {
-      return withVersion(await this.store.create(this.key(info, o.metadata.namespace, o.metadata.name), o));
-    } catch (err) {
-      if (err instanceof SkiffError && err.code === 'SKIFF_ERR_ALREADY_EXISTS')
-        throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${info.plural} "${o.metadata.name}" already exists`);
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      // Five random characters collide now and then among thousands of pods: draw again.
+      if (generated) o.metadata.name = o.metadata.generateName + randomSuffix();
+      checkEncodedSize(info, o);
+      try {
+        return withVersion(await this.store.create(this.key(info, o.metadata.namespace, o.metadata.name), o));
+      } catch (err) {
+        if (!(err instanceof SkiffError && err.code === 'SKIFF_ERR_ALREADY_EXISTS')) throw err;
+        if (!generated || attempt >= generateNameTries) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${info.plural} "${o.metadata.name}" already exists`);
+      }
     }
   }
 
@@ -116,6 +159,7 @@ export class Objects {
       if (next === undefined || isDeepStrictEqual(next, before)) return withVersion(e);
       next.metadata.resourceVersion = undefined;
       if (!isDeepStrictEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
+      checkEncodedSize(kindOf(kind), next);
       try {
         return withVersion(await this.store.update(key, next, e.modRevision));
       } catch (err) {
@@ -138,6 +182,7 @@ export class Objects {
     for (const f of ['uid', 'creationTimestamp'] as const) (next.metadata as any)[f] = e.value.metadata[f];
     next.metadata.generation = isDeepStrictEqual(next.spec, e.value.spec) ? e.value.metadata.generation : (e.value.metadata.generation ?? 1) + 1;
     delete next.metadata.resourceVersion;
+    checkEncodedSize(info, next);
     return withVersion(await this.store.update(key, next, expected ?? e.modRevision));
   }
 
@@ -146,7 +191,7 @@ export class Objects {
    * (spec, data, labels, annotations, ...) keeping status and server metadata.
    */
   async apply(raw: unknown, defaultNamespace = 'default'): Promise<{ object: KObject; action: ApplyResult['action'] }> {
-    const obj = normalizeObject(raw, defaultNamespace);
+    const obj = normalizeObject(raw, defaultNamespace, this.maxReplicas);
     const admission = this.admissions.get(kindOf(obj.kind).kind);
     return admission ? admission.serial(() => this.applyNormalized(obj, admission)) : this.applyNormalized(obj);
   }

@@ -34,7 +34,7 @@ import { JoinService, ownAddress, revokeOrphanCredentials } from './nodes/join.j
 import { onPodsReport } from './nodes/pods.js';
 import { AgentRpc } from './nodes/rpc.js';
 import { NodeStatusTracker } from './nodes/status.js';
-import { Objects } from './objects.js';
+import { Objects, type ObjectsOptions } from './objects.js';
 import { createRouter, Inbox } from './router.js';
 import { startScheduler } from './scheduler/driver.js';
 import { ServiceAdmission } from './services/allocate.js';
@@ -61,9 +61,9 @@ export async function loadCredentials(store: Store, config: MasterConfig): Promi
   return credentials;
 }
 
-/** Objects (with admission), the default namespace, the informers' cache and the event recorder. */
-export async function openCache(store: Store, log: Logger, down: Teardown): Promise<ControllerContext> {
-  const objects = new Objects(store);
+/** Objects (with admission and the limits of `options`), the default namespace, the informers' cache and the event recorder. */
+export async function openCache(store: Store, options: ObjectsOptions, log: Logger, down: Teardown): Promise<ControllerContext> {
+  const objects = new Objects(store, options);
   objects.addAdmission(new ServiceAdmission(objects));
   if (!(await objects.get('Namespace', undefined, 'default')))
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });

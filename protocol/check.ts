@@ -23,15 +23,21 @@ export function isObject(v: unknown): v is Record<string, any> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Errors kept per object; beyond them only a count (a map of a million bad keys must not become a million messages). */
+const maxErrors = 50;
+
 /** Collects field errors for one object. */
 export class Checker {
   readonly errors: FieldError[] = [];
+  /** Broken rules beyond maxErrors, counted only. */
+  private more = 0;
 
   constructor(readonly subject: string) {}
 
   /** Records a broken rule at `field`; `got` is shown when given. */
   fail(field: string, rule: string, got?: unknown): false {
-    this.errors.push({ field, rule: arguments.length > 2 ? `${rule}, got ${show(got)}` : rule });
+    if (this.errors.length >= maxErrors) this.more++;
+    else this.errors.push({ field, rule: arguments.length > 2 ? `${rule}, got ${show(got)}` : rule });
     return false;
   }
 
@@ -162,7 +168,7 @@ export class Checker {
   /** Throws one SKIFF_ERR_VALIDATION listing every broken rule, if any. */
   throwIfAny(): void {
     if (this.errors.length === 0) return;
-    const list = this.errors.map((e) => `${e.field}: ${e.rule}`).join('; ');
+    const list = this.errors.map((e) => `${e.field}: ${e.rule}`).join('; ') + (this.more ? `; and ${this.more} more` : '');
     throw new SkiffError('SKIFF_ERR_VALIDATION', `${this.subject}: ${list}`, this.errors);
   }
 }

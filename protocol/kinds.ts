@@ -25,6 +25,8 @@ export interface KindInfo {
   namespaced: boolean;
   /** Names must be DNS labels (not subdomains): namespaces, services. */
   labelName?: boolean;
+  /** Fields that set a number of pods, bounded by the master's --max-replicas (limits.ts checkPodCounts). */
+  podCounts?: readonly string[];
   /** Checks the kind-specific fields (metadata is checked for every kind). */
   check(c: Checker, o: Record<string, any>): void;
   /** Fills defaults in place, after a successful check. */
@@ -42,14 +44,26 @@ export const kinds = {
     check: (c: Checker, o: Record<string, any>) => checkPodSpec(c, o.spec, 'spec'),
     defaults: (o: any) => defaultPodSpec(o.spec),
   },
-  ReplicaSet: { kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', singular: 'replicaset', short: ['rs'], namespaced: true, check: checkReplicaSet, defaults: defaultReplicaSet },
-  Deployment: { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', singular: 'deployment', short: ['deploy'], namespaced: true, check: checkDeployment, defaults: defaultDeployment },
+  ReplicaSet: {
+    kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', singular: 'replicaset', short: ['rs'], namespaced: true,
+    podCounts: ['spec.replicas'], check: checkReplicaSet, defaults: defaultReplicaSet,
+  },
+  Deployment: {
+    kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', singular: 'deployment', short: ['deploy'], namespaced: true,
+    podCounts: ['spec.replicas'], check: checkDeployment, defaults: defaultDeployment,
+  },
   DaemonSet: { kind: 'DaemonSet', apiVersion: 'apps/v1', plural: 'daemonsets', singular: 'daemonset', short: ['ds'], namespaced: true, check: checkDaemonSet, defaults: defaultDaemonSet },
-  Job: { kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', singular: 'job', short: [], namespaced: true, check: checkJob, defaults: defaultJob },
-  CronJob: { kind: 'CronJob', apiVersion: 'batch/v1', plural: 'cronjobs', singular: 'cronjob', short: ['cj'], namespaced: true, check: checkCronJob, defaults: defaultCronJob },
+  Job: {
+    kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', singular: 'job', short: [], namespaced: true,
+    podCounts: ['spec.parallelism', 'spec.completions'], check: checkJob, defaults: defaultJob,
+  },
+  CronJob: {
+    kind: 'CronJob', apiVersion: 'batch/v1', plural: 'cronjobs', singular: 'cronjob', short: ['cj'], namespaced: true,
+    podCounts: ['spec.jobTemplate.spec.parallelism', 'spec.jobTemplate.spec.completions'], check: checkCronJob, defaults: defaultCronJob,
+  },
   HorizontalPodAutoscaler: {
     kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', short: ['hpa'], namespaced: true,
-    check: checkHpa, defaults: defaultHpa,
+    podCounts: ['spec.minReplicas', 'spec.maxReplicas'], check: checkHpa, defaults: defaultHpa,
   },
   Service: { kind: 'Service', apiVersion: 'v1', plural: 'services', singular: 'service', short: ['svc'], namespaced: true, labelName: true, check: checkService, defaults: defaultService },
   Endpoints: { kind: 'Endpoints', apiVersion: 'v1', plural: 'endpoints', singular: 'endpoints', short: ['ep'], namespaced: true, check: checkEndpoints, defaults: defaultEndpoints },

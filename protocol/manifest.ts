@@ -8,13 +8,22 @@ import { parseAllDocuments } from 'yaml';
 import { Checker, isObject } from './check.js';
 import { SkiffError } from './errors.js';
 import { applyDefaults, findKind, kinds } from './kinds.js';
+import { checkPodCounts, maxExpandedBytes, payloadTooLarge, replicasCeiling, showBytes } from './limits.js';
+import { expandedSize } from './yaml-size.js';
 import { checkMetadata } from './resources/metadata.js';
 import type { KObject } from './types.js';
 
-/** Parses YAML or JSON text with one or more documents into objects (not yet validated). */
+/**
+ * Parses YAML or JSON text with one or more documents into objects (not yet validated). Text over
+ * maxRequestBytes is refused before the parser sees it, and a stream whose aliases would expand past
+ * maxExpandedBytes before it is expanded.
+ */
 export function parseManifests(text: string, source = 'manifest'): unknown[] {
+  const tooLarge = payloadTooLarge(source, Buffer.byteLength(text, 'utf8'));
+  if (tooLarge) throw new SkiffError('SKIFF_ERR_PARSE', tooLarge);
   const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   const out: unknown[] = [];
+  let expanded = 0;
   // parseAllDocuments returns an EmptyStream (no documents) for blank text.
   for (const doc of Array.isArray(docs) ? docs : []) {
     if (doc.errors.length > 0) {
@@ -22,6 +31,13 @@ export function parseManifests(text: string, source = 'manifest'): unknown[] {
       const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
       throw new SkiffError('SKIFF_ERR_PARSE', `${source}${where}: ${e.message.split('\n')[0]}`);
     }
+    try {
+      expanded += expandedSize(doc, maxExpandedBytes - expanded);
+    } catch (err) {
+      throw new SkiffError('SKIFF_ERR_PARSE', `${source}: ${(err as Error).message}`);
+    }
+    if (expanded > maxExpandedBytes)
+      throw new SkiffError('SKIFF_ERR_PARSE', `${source}: the YAML aliases expand to more than ${showBytes(maxExpandedBytes)} (anchors and aliases may not amplify a manifest past the request limit)`);
     const v = doc.toJS({ maxAliasCount: 100 });
     if (v === null || v === undefined) continue;
     if (isObject(v) && v.kind === 'List' && Array.isArray(v.items)) out.push(...v.items);
@@ -42,9 +58,10 @@ export function subjectOf(o: unknown): string {
 /**
  * Checks one raw object and returns a normalised copy: apiVersion and kind canonical, namespace filled
  * (`defaultNamespace` for namespaced kinds) and defaults applied. Server-owned metadata (uid,
- * resourceVersion, ...) is left for the master to overwrite.
+ * resourceVersion, ...) is left for the master to overwrite. Pod counts are bounded by `maxReplicas`
+ * (the master passes its --max-replicas; int32 otherwise, as Kubernetes).
  */
-export function normalizeObject(raw: unknown, defaultNamespace = 'default'): KObject {
+export function normalizeObject(raw: unknown, defaultNamespace = 'default', maxReplicas = replicasCeiling): KObject {
   const subject = subjectOf(raw);
   const c = new Checker(subject);
   if (!isObject(raw)) {
@@ -64,6 +81,7 @@ export function normalizeObject(raw: unknown, defaultNamespace = 'default'): KOb
   if (o.apiVersion !== info.apiVersion) c.fail('apiVersion', `must be ${info.apiVersion} for ${info.kind}`, o.apiVersion);
   checkMetadata(c, o.metadata, { namespaced: info.namespaced, labelName: info.labelName });
   info.check(c, o);
+  checkPodCounts(c, info.podCounts, o, maxReplicas);
   c.throwIfAny();
   if (info.namespaced) o.metadata.namespace = o.metadata.namespace || defaultNamespace;
   else delete o.metadata.namespace;

@@ -1,6 +1,7 @@
 /** Validation and defaults of the core/v1 kinds other than Pod: Namespace, Node, Service, ConfigMap, Secret. */
 import type { Checker } from '../check.js';
 import { isObject } from '../check.js';
+import { dataBytes, maxDataBytes, showBytes } from '../limits.js';
 import type { ConfigMap, Secret, Service } from '../types.js';
 
 const effects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
@@ -67,17 +68,25 @@ function checkData(c: Checker, data: unknown, f: string, base64: boolean): void 
   }
 }
 
-/** Checks a ConfigMap: data and binaryData keys. */
+/** Kubernetes' rule: a ConfigMap's or Secret's data, all keys together and decoded, is at most 1 MiB. */
+function checkDataSize(c: Checker, fields: string, maps: { value: unknown; base64: boolean }[]): void {
+  const n = dataBytes(maps);
+  if (n > maxDataBytes) c.fail(fields, `must hold at most ${showBytes(maxDataBytes)} in total, got ${showBytes(n)}`);
+}
+
+/** Checks a ConfigMap: data and binaryData keys, at most 1 MiB together. */
 export function checkConfigMap(c: Checker, o: Record<string, any>): void {
   checkData(c, o.data, 'data', false);
   checkData(c, o.binaryData, 'binaryData', true);
+  checkDataSize(c, 'data', [{ value: o.data, base64: false }, { value: o.binaryData, base64: true }]);
   c.bool(o.immutable, 'immutable');
 }
 
-/** Checks a Secret: data is base64, stringData plain. */
+/** Checks a Secret: data is base64, stringData plain, at most 1 MiB together. */
 export function checkSecret(c: Checker, o: Record<string, any>): void {
   checkData(c, o.data, 'data', true);
   checkData(c, o.stringData, 'stringData', false);
+  checkDataSize(c, 'data', [{ value: o.data, base64: true }, { value: o.stringData, base64: false }]);
   c.string(o.type, 'type');
   c.bool(o.immutable, 'immutable');
 }

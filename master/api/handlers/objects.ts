@@ -53,12 +53,14 @@ export async function del(ctx: ApiContext, req: ApiRequest, call: ApiCall): Prom
 export async function scale(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
   const { kind, name, namespace } = target(req, true);
   const c = new Checker('request scale');
-  c.int(req.replicas, 'replicas', 0, 100_000, true);
+  c.int(req.replicas, 'replicas', 0, Infinity, true);
   badRequest(c);
   if (kind.kind !== 'Deployment' && kind.kind !== 'ReplicaSet')
     throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${kind.plural} cannot be scaled: only deployments and replicasets have replicas`);
   const res = await ctx.objects.mutate(kind.kind, namespace, name, (o) => {
     o.spec.replicas = req.replicas as number;
+    // The same rule as apply (--max-replicas), so scale is no way around it.
+    ctx.objects.checkPodCounts(o);
     return o;
   });
   if (!res) throw notFound(kind, namespace, name);

@@ -1,0 +1,73 @@
+/**
+ * Size and count limits every layer agrees on, at Kubernetes' figures where it has one: a request
+ * body of at most 3 MiB (kube-apiserver's MaxRequestBodyBytes), an object of at most 1.5 MiB encoded
+ * (etcd's --max-request-bytes), ConfigMap and Secret data of at most 1 MiB, and — Skiff's own, since
+ * an edge master has one event loop and one SD card — a configurable bound on how many pods one
+ * object may ask for (`skiff master --max-replicas`).
+ */
+import type { Checker } from './check.js';
+import { isObject } from './check.js';
+
+/** The largest API request or manifest payload read at all: 3 MiB, as kube-apiserver's MaxRequestBodyBytes. */
+export const maxRequestBytes = 3 * 1024 * 1024;
+
+/** The largest object stored, JSON-encoded: 1.5 MiB, as etcd's default --max-request-bytes. */
+export const maxObjectBytes = 1.5 * 1024 * 1024;
+
+/** The most data a ConfigMap or Secret may carry, all keys together: 1 MiB, as Kubernetes. */
+export const maxDataBytes = 1024 * 1024;
+
+/** The largest a manifest may become once its YAML aliases are expanded: the request limit (no amplification). */
+export const maxExpandedBytes = maxRequestBytes;
+
+/** The default of `--max-replicas`: the most pods one object may ask for on an edge cluster. */
+export const defaultMaxReplicas = 10_000;
+
+/** The hard ceiling of `--max-replicas`: Kubernetes' replicas are int32. */
+export const replicasCeiling = 2 ** 31 - 1;
+
+/** A byte count for messages: `1.5 MiB`, `3 MiB`, `52,428,800 bytes`. */
+export function showBytes(n: number): string {
+  for (const [unit, size] of [['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n >= size && (n / size) * 10 === Math.round((n / size) * 10)) return `${n / size} ${unit}`;
+  return `${n.toLocaleString('en')} bytes`;
+}
+
+/** Refuses a payload over `limit` before anything reads it; the message names `what` and both sizes. */
+export function payloadTooLarge(what: string, bytes: number, limit = maxRequestBytes): string | undefined {
+  return bytes > limit ? `${what}: ${showBytes(bytes)} is over the limit of ${showBytes(limit)}` : undefined;
+}
+
+/** Reads a dotted path (`spec.jobTemplate.spec.parallelism`) from a plain object, own properties only. */
+function at(o: unknown, path: string): unknown {
+  let v: unknown = o;
+  for (const k of path.split('.')) {
+    if (!isObject(v) || !Object.hasOwn(v, k)) return undefined;
+    v = v[k];
+  }
+  return v;
+}
+
+/**
+ * The one rule on pod counts (spec.replicas, parallelism, completions, an HPA's maxReplicas — the
+ * fields a kind lists in its `podCounts`): each at most `maxReplicas`. Apply, scale and the HPA all
+ * come through here. Type errors are left to the kind's own check.
+ */
+export function checkPodCounts(c: Checker, fields: readonly string[] | undefined, o: unknown, maxReplicas: number): void {
+  for (const f of fields ?? []) {
+    const v = at(o, f);
+    if (typeof v === 'number' && v > maxReplicas) c.fail(f, `must be at most ${maxReplicas} (the master's --max-replicas)`, v);
+  }
+}
+
+/** The decoded size of a ConfigMap's or Secret's data maps, as Kubernetes counts it (base64 values decoded). */
+export function dataBytes(maps: { value: unknown; base64: boolean }[]): number {
+  let n = 0;
+  for (const { value, base64 } of maps) {
+    if (!isObject(value)) continue;
+    for (const v of Object.values(value)) {
+      if (typeof v !== 'string') continue;
+      n += base64 ? Math.floor((v.replace(/[\s=]/g, '').length * 3) / 4) : Buffer.byteLength(v, 'utf8');
+    }
+  }
+  return n;
+}
