@@ -21,6 +21,17 @@ function kindOfKey(key: string): string | undefined {
   return pluralToKind.get(plural);
 }
 
+/** The owner-index bucket of objects without a controlling owner (no uid is empty). */
+const noController = '';
+
+/** The owner-index buckets an object belongs to: each owner's uid, or noController. */
+function ownerKeys(o: KObject): string[] {
+  const refs = o.metadata.ownerReferences ?? [];
+  const keys = refs.map((r) => r.uid).filter((uid) => typeof uid === 'string' && uid !== '');
+  if (!refs.some((r) => r.controller)) keys.push(noController);
+  return keys;
+}
+
 /** `namespace/name` or `name`. */
 export function cacheKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
@@ -31,6 +42,8 @@ export class Informers {
   private readonly cache = new Map<string, Map<string, KObject>>();
   private readonly handlers = new Map<string, ChangeHandler[]>();
   private readonly uids = new Set<string>();
+  /** kind → owner uid (or `noController`) → cache keys: the owner index (client-go's indexers). */
+  private readonly owners = new Map<string, Map<string, Set<string>>>();
   private watch?: Watch;
   private revisionWaiters: { revision: number; resolve: () => void }[] = [];
   private stopped = false;
@@ -49,7 +62,9 @@ export class Informers {
       const kind = kindOfKey(e.key);
       if (!kind) continue;
       applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
-      this.bucket(kind).set(cacheKey(e.value.metadata.namespace, e.value.metadata.name), e.value);
+      const key = cacheKey(e.value.metadata.namespace, e.value.metadata.name);
+      this.bucket(kind).set(key, e.value);
+      this.index(kind, key, e.value, undefined);
       if (e.value.metadata.uid) this.uids.add(e.value.metadata.uid);
     }
     this.revision = revision;
@@ -137,6 +152,46 @@ export class Informers {
     return this.bucket(kind).get(cacheKey(namespace, name)) as T | undefined;
   }
 
+  /**
+   * Cached objects of a kind with an ownerReference to `ownerUid` (do not mutate them): a controller's
+   * pods, a deleted owner's dependents, in time proportional to their number, not to the cache's.
+   */
+  dependents<T extends KObject = KObject>(kind: string, ownerUid: string): T[] {
+    return this.indexed<T>(kind, ownerUid);
+  }
+
+  /** Cached objects of a kind without a controlling owner (candidates for adoption), optionally in one namespace. */
+  orphans<T extends KObject = KObject>(kind: string, namespace?: string): T[] {
+    const all = this.indexed<T>(kind, noController);
+    return namespace ? all.filter((o) => o.metadata.namespace === namespace) : all;
+  }
+
+  private indexed<T extends KObject>(kind: string, bucketKey: string): T[] {
+    const keys = this.owners.get(kind)?.get(bucketKey);
+    if (!keys) return [];
+    const b = this.bucket(kind);
+    return [...keys].map((k) => b.get(k) as T);
+  }
+
+  /** Moves an object's entries in the owner index from `old` to `obj` (either may be absent). */
+  private index(kind: string, key: string, obj: KObject | undefined, old: KObject | undefined): void {
+    let byOwner = this.owners.get(kind);
+    if (!byOwner) this.owners.set(kind, (byOwner = new Map()));
+    for (const o of [old, obj]) {
+      if (!o) continue;
+      for (const uid of ownerKeys(o)) {
+        let set = byOwner.get(uid);
+        if (o === obj) {
+          if (!set) byOwner.set(uid, (set = new Set()));
+          set.add(key);
+        } else if (set) {
+          set.delete(key);
+          if (set.size === 0) byOwner.delete(uid);
+        }
+      }
+    }
+  }
+
   /** Cached objects of a kind, optionally in one namespace (do not mutate them). */
   list<T extends KObject = KObject>(kind: string, namespace?: string): T[] {
     const all = [...this.bucket(kind).values()] as T[];
@@ -164,9 +219,11 @@ export class Informers {
     const b = this.bucket(kind);
     if (obj) {
       b.set(k, obj);
+      this.index(kind, k, obj, old);
       if (obj.metadata.uid) this.uids.add(obj.metadata.uid);
     } else {
       b.delete(k);
+      this.index(kind, k, undefined, old);
       if (gone?.metadata.uid) this.uids.delete(gone.metadata.uid);
     }
     for (const h of this.handlers.get(kind) ?? []) {

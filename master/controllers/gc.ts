@@ -1,7 +1,10 @@
 /**
  * Garbage collection: when an owner is deleted, its dependents go too (background cascade), as the
  * Kubernetes garbage collector does with ownerReferences; a deleted Namespace takes every object in
- * it. At start it sweeps dependents whose owner vanished while the master was down.
+ * it. At start it sweeps dependents whose owner vanished while the master was down, and a dependent
+ * written after its owner was deleted (a controller's create racing the delete) is collected too.
+ * Dependents are found through the cache's owner index, and each deletion is one sync behind the
+ * queue's time-slice gate: 100,000 pods of a deleted ReplicaSet go a slice at a time.
  */
 import { kinds, type KObject } from '../../protocol/index.js';
 import { WorkQueue } from './queue.js';
@@ -18,22 +21,21 @@ export function startGarbageCollector(ctx: ControllerContext): Controller {
 
   const ownerExists = (uid: string) => informers.hasUid(uid);
 
+  const orphaned = (d: KObject) => !!d.metadata.ownerReferences?.length && d.metadata.ownerReferences.every((r) => !ownerExists(r.uid));
+  const queueDependent = (kind: string, d: KObject) => queue.add(`${kind}|${d.metadata.namespace ?? ''}|${d.metadata.name}`);
+
   for (const kind of Object.keys(kinds)) {
+    // `on` replays the cache as adds: that is the start-up sweep of dependents whose owners went while the master was down.
     informers.on(kind, (obj, old) => {
+      if (obj && dependentKinds.includes(kind) && orphaned(obj)) queueDependent(kind, obj);
       if (obj || !old) return;
       // An owner was deleted: queue every dependent that points at it.
-      for (const dk of dependentKinds)
-        for (const d of informers.list(dk, kinds[kind as keyof typeof kinds].namespaced ? old.metadata.namespace : undefined))
-          if (d.metadata.ownerReferences?.some((r) => r.uid === old.metadata.uid)) queue.add(`${dk}|${d.metadata.namespace}|${d.metadata.name}`);
+      for (const dk of dependentKinds) for (const d of informers.dependents(dk, old.metadata.uid!)) queueDependent(dk, d);
       if (kind === 'Namespace')
         for (const k of Object.values(kinds))
           if (k.namespaced) for (const o of informers.list(k.kind, old.metadata.name)) queue.add(`${k.kind}|${o.metadata.namespace}|${o.metadata.name}|ns`);
     });
   }
-  // Start-up sweep: dependents whose owners are already gone.
-  for (const dk of dependentKinds)
-    for (const d of informers.list(dk))
-      if (d.metadata.ownerReferences?.length && d.metadata.ownerReferences.every((r) => !ownerExists(r.uid))) queue.add(`${dk}|${d.metadata.namespace}|${d.metadata.name}`);
 
   async function sync(key: string): Promise<void> {
     const [kind, ns, name, why] = key.split('|');

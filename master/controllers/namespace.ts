@@ -5,6 +5,7 @@
  * for pods to be confirmed stopped by their agents.
  */
 import { kinds, type KindInfo } from '../../protocol/index.js';
+import { nextSlice } from './batch.js';
 import { WorkQueue } from './queue.js';
 import { isTerminating } from './pods.js';
 import type { Controller, ControllerContext } from './types.js';
@@ -32,6 +33,7 @@ export function startNamespaceController(ctx: ControllerContext): Controller {
       for (const o of informers.list(k.kind, name)) {
         remaining++;
         if (isTerminating(o)) continue;
+        await nextSlice(); // a namespace of 100,000 pods goes a slice at a time
         await objects.delete(k.kind, name, o.metadata.name).catch((err) => {
           if (err?.code !== 'SKIFF_ERR_NOT_FOUND') throw err;
         });

@@ -2,8 +2,10 @@
  * A work queue for level-triggered controllers: handlers `add(key)`; one worker loop per queue calls
  * `sync(key)`; a key is never synced twice at once, a key added while it syncs is synced again after,
  * and a failing sync is requeued with exponential back-off (5 ms doubling to 30 s), as client-go's
- * rate-limited queue does.
+ * rate-limited queue does. Every sync starts behind the time-slice gate (batch.ts), so a queue of
+ * 100,000 keys is worked off a slice at a time while the API keeps answering.
  */
+import { nextSlice } from './batch.js';
 
 import type { Logger } from '../../protocol/index.js';
 
@@ -69,7 +71,8 @@ export class WorkQueue {
       this.queued.delete(key);
       this.active.add(key);
       this.running++;
-      this.sync(key)
+      nextSlice()
+        .then(() => (this.stopped ? undefined : this.sync(key)))
         .then(
           () => this.failures.delete(key),
           (err) => {

@@ -1,15 +1,16 @@
 /**
  * The ReplicaSet controller: keeps `spec.replicas` active pods matching the selector, adopting orphans
- * and creating or deleting pods; keeps status (replicas, ready, available, observedGeneration).
+ * and creating or deleting pods in slow-start batches of at most burstReplicas per sync
+ * (podcontrol.ts); keeps status (replicas, ready, available, observedGeneration). A ReplicaSet stored
+ * above the master's --max-replicas (written before the limit, or the limit lowered since) is kept at
+ * the limit, with a warning event.
  */
 import { isReady, matchesSelector, type KObject, type Pod, type ReplicaSet } from '../../protocol/index.js';
 import { cacheKey } from '../informer.js';
 import { WorkQueue } from './queue.js';
+import { createPods, deletePods, type PodWrites } from './podcontrol.js';
 import { controllerOf, controllerRef, deletionOrder, isActive, isAvailable, isTerminating } from './pods.js';
 import type { Controller, ControllerContext } from './types.js';
-
-/** At most this many pod creations or deletions per sync (Kubernetes' burstReplicas). */
-const burstReplicas = 500;
 
 /** The pod a ReplicaSet creates from its template. */
 export function podFromTemplate(rs: ReplicaSet): Pod {
@@ -50,44 +51,44 @@ export function startReplicaSetController(ctx: ControllerContext): Controller {
     }
   });
 
+  /** ReplicaSets (uid/replicas) already warned about exceeding --max-replicas. */
+  const warned = new Set<string>();
+  const owned = (rs: ReplicaSet) => informers.dependents<Pod>('Pod', rs.metadata.uid!).filter((p) => controllerOf(p)?.uid === rs.metadata.uid);
+
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
     const rs = informers.get<ReplicaSet>('ReplicaSet', ns, name);
     if (!rs || isTerminating(rs)) return;
-    const uid = rs.metadata.uid;
-    let pods = informers.list<Pod>('Pod', ns).filter((p) => controllerOf(p)?.uid === uid);
-    await adoptOrphans(rs, pods);
-    pods = informers.list<Pod>('Pod', ns).filter((p) => controllerOf(p)?.uid === uid);
-    const active = pods.filter(isActive);
-    const want = rs.spec.replicas ?? 1;
-    let lastRevision = 0;
-    if (active.length < want) {
-      const n = Math.min(want - active.length, burstReplicas);
-      const created = await Promise.all(Array.from({ length: n }, () => objects.create(podFromTemplate(rs))));
-      for (const p of created) {
-        lastRevision = Math.max(lastRevision, Number(p.metadata.resourceVersion));
-        events.object('ReplicaSet', ns, name, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}`);
-      }
-    } else if (active.length > want) {
-      const victims = [...active].sort(deletionOrder).slice(0, Math.min(active.length - want, burstReplicas));
-      for (const p of victims) {
-        const d = await objects.delete('Pod', ns, p.metadata.name).catch((err) => {
-          if (err?.code === 'SKIFF_ERR_NOT_FOUND') return undefined;
-          throw err;
-        });
-        if (d) lastRevision = Math.max(lastRevision, Number(d.metadata.resourceVersion));
-        events.object('ReplicaSet', ns, name, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
-      }
-    }
+    const want = wanted(rs);
+    await adoptOrphans(rs, owned(rs), want);
+    const active = owned(rs).filter(isActive);
+    let writes: PodWrites | undefined;
+    if (active.length < want) writes = await createPods(ctx, rs, want - active.length, () => podFromTemplate(rs));
+    else if (active.length > want) writes = await deletePods(ctx, rs, [...active].sort(deletionOrder).slice(0, active.length - want));
     // Expectations: wait until the cache has seen our own writes, so the next sync does not act twice.
-    if (lastRevision) await informers.waitForRevision(lastRevision);
+    if (writes?.revision) await informers.waitForRevision(writes.revision);
     await updateStatus(rs);
+    // The pods written meanwhile queued this key again: the next burst follows after the other keys' turn.
+    if (writes?.error) throw writes.error;
   }
 
-  async function adoptOrphans(rs: ReplicaSet, owned: Pod[]): Promise<void> {
-    if (owned.length >= (rs.spec.replicas ?? 1)) return;
-    for (const p of informers.list<Pod>('Pod', rs.metadata.namespace)) {
-      if (controllerOf(p) || !isActive(p) || !matchesSelector(rs.spec.selector, p.metadata.labels)) continue;
+  /** spec.replicas, held at the master's --max-replicas (with a warning) should the stored object exceed it. */
+  function wanted(rs: ReplicaSet): number {
+    const want = rs.spec.replicas ?? 1;
+    if (want <= objects.maxReplicas) return want;
+    const warning = `${rs.metadata.uid}/${want}`;
+    if (!warned.has(warning)) {
+      warned.add(warning);
+      const msg = `spec.replicas ${want} is above the master's --max-replicas ${objects.maxReplicas}: keeping ${objects.maxReplicas}`;
+      events.object('ReplicaSet', rs.metadata.namespace, rs.metadata.name, 'Warning', 'TooManyReplicas', msg);
+    }
+    return objects.maxReplicas;
+  }
+
+  async function adoptOrphans(rs: ReplicaSet, owned: Pod[], want: number): Promise<void> {
+    if (owned.length >= want) return;
+    for (const p of informers.orphans<Pod>('Pod', rs.metadata.namespace)) {
+      if (!isActive(p) || !matchesSelector(rs.spec.selector, p.metadata.labels)) continue;
       await objects.mutate<KObject>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (controllerOf(cur)) return undefined;
         cur.metadata.ownerReferences = [...(cur.metadata.ownerReferences ?? []), controllerRef(rs)];
@@ -97,7 +98,7 @@ export function startReplicaSetController(ctx: ControllerContext): Controller {
   }
 
   async function updateStatus(rs: ReplicaSet): Promise<void> {
-    const pods = informers.list<Pod>('Pod', rs.metadata.namespace).filter((p) => controllerOf(p)?.uid === rs.metadata.uid && isActive(p));
+    const pods = owned(rs).filter(isActive);
     const minReady = rs.spec.minReadySeconds ?? 0;
     const status = {
       replicas: pods.length,

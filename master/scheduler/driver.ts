@@ -9,9 +9,17 @@ import type { Node, Pod } from '../../protocol/index.js';
 import type { ControllerContext, Controller } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 import { enginePod, engineNode } from './convert.js';
+import { nextSlice } from '../controllers/batch.js';
 
 /** Unschedulable pods are retried at least this often even without cluster changes. */
 const retryMs = 5000;
+
+/**
+ * Pods placed per engine call. A backlog of 100,000 pending pods is placed 500 at a time, each batch
+ * on its own turn of the event loop and each write behind the time-slice gate, so the API answers
+ * while the scheduler works.
+ */
+const maxBatch = 500;
 
 /** Starts the scheduler on an engine. */
 export function startScheduler(ctx: ControllerContext, engine: Engine): Controller & { flush(): Promise<void> } {
@@ -95,8 +103,13 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
   retryTimer.unref();
 
   async function runBatch(): Promise<void> {
-    const keys = [...pending];
-    pending.clear();
+    const keys: string[] = [];
+    // The set keeps insertion order, so the oldest pending pods go first.
+    for (const k of pending) {
+      if (keys.length >= maxBatch) break;
+      keys.push(k);
+    }
+    for (const k of keys) pending.delete(k);
     const pods = keys
       .map((k) => {
         const [ns, name] = k.split('/');
@@ -114,7 +127,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
       for (const p of pods) unschedulable.add(podKey(p));
       return;
     }
-    await Promise.all(placements.map((pl, i) => (pl.node ? bind(pods[i], pl) : markUnschedulable(pods[i], pl))));
+    await Promise.all(placements.map((pl, i) => nextSlice().then(() => (pl.node ? bind(pods[i], pl) : markUnschedulable(pods[i], pl)))));
   }
 
   async function bind(p: Pod, pl: Placement): Promise<void> {

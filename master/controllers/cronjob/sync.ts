@@ -69,7 +69,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
       return;
     }
     const { ticker, fresh } = await ensureTicker(key, cj);
-    const jobs = informers.list<Job>('Job', ns).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
+    const jobs = informers.dependents<Job>('Job', cj.metadata.uid!).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
     let active = jobs.filter((j) => !finishedCondition(j) && !isTerminating(j));
     const runs = due.get(key) ?? [];
     due.delete(key);

@@ -9,6 +9,7 @@ import { readyStatus, type DaemonSet, type Node, type Pod } from '../../../proto
 import { cacheKey } from '../../informer.js';
 import { templateHash } from '../deployment/hash.js';
 import { WorkQueue } from '../queue.js';
+import { createPods, deletePods } from '../podcontrol.js';
 import { controllerOf, controllerRef, isActive, isAvailable, isFinished, isTerminating } from '../pods.js';
 import type { Controller, ControllerContext } from '../types.js';
 import { pinnedTo, shouldRun, targetNode, withDaemonTolerations } from './eligibility.js';
@@ -75,11 +76,12 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
     if (!ds || isTerminating(ds)) return;
     const hash = templateHash(ds.spec.template);
     const nodes = informers.list<Node>('Node');
-    const pods = informers.list<Pod>('Pod', ns).filter((p) => controllerOf(p)?.uid === ds.metadata.uid);
     const byNode = new Map<string, Pod[]>();
-    for (const p of pods) {
+    for (const p of ownedPods(ds)) {
       const n = targetNode(p) ?? '';
-      byNode.set(n, [...(byNode.get(n) ?? []), p]);
+      const here = byNode.get(n);
+      if (here) here.push(p);
+      else byNode.set(n, [p]);
     }
     const eligible = new Set(nodes.filter((n) => shouldRun(ds, n)).map((n) => n.metadata.name));
     const create: string[] = [];
@@ -95,22 +97,18 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
     for (const [node, here] of byNode) if (!eligible.has(node)) remove.push(...here.filter((p) => !isTerminating(p)));
     if (ds.spec.updateStrategy?.type !== 'OnDelete') remove.push(...rollingVictims(ds, eligible, byNode, hash, new Set(remove)));
 
-    let rev = 0;
-    for (const p of remove) {
-      const d = await objects.delete('Pod', ns, p.metadata.name).catch((err) => {
-        if (err?.code === 'SKIFF_ERR_NOT_FOUND') return undefined;
-        throw err;
-      });
-      if (d) rev = Math.max(rev, Number(d.metadata.resourceVersion));
-      events.object('DaemonSet', ns, name, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
-    }
-    for (const node of create) {
-      const p = await objects.create(daemonPod(ds, node, hash));
-      rev = Math.max(rev, Number(p.metadata.resourceVersion));
-      events.object('DaemonSet', ns, name, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name} for node ${node}`);
-    }
+    const deleted = await deletePods(ctx, ds, remove);
+    const created = deleted.error ? undefined : await createPods(ctx, ds, create.length, (i) => daemonPod(ds, create[i], hash), (i) => ` for node ${create[i]}`);
+    const rev = Math.max(deleted.revision, created?.revision ?? 0);
     if (rev) await informers.waitForRevision(rev);
     await writeStatus(ds, eligible, hash);
+    const error = deleted.error ?? created?.error;
+    if (error) throw error;
+  }
+
+  /** The pods a DaemonSet controls (the owner index: proportional to them, not to every pod). */
+  function ownedPods(ds: DaemonSet): Pod[] {
+    return informers.dependents<Pod>('Pod', ds.metadata.uid!).filter((p) => controllerOf(p)?.uid === ds.metadata.uid);
   }
 
   /**
@@ -137,7 +135,7 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
 
   async function writeStatus(ds: DaemonSet, eligible: Set<string>, hash: string): Promise<void> {
     const minReady = ds.spec.minReadySeconds ?? 0;
-    const pods = informers.list<Pod>('Pod', ds.metadata.namespace).filter((p) => controllerOf(p)?.uid === ds.metadata.uid && isActive(p));
+    const pods = ownedPods(ds).filter(isActive);
     const onEligible = pods.filter((p) => eligible.has(targetNode(p) ?? ''));
     const scheduled = new Set(onEligible.filter((p) => p.spec.nodeName).map((p) => p.spec.nodeName!));
     const available = onEligible.filter((p) => isAvailable(p, minReady)).length;

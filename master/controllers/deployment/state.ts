@@ -88,7 +88,9 @@ export function groupPods(pods: Pod[], rss: ReplicaSet[]): Map<string, Pod[]> {
   for (const p of pods) {
     const uid = controllerOf(p)?.uid;
     if (!uid || !uids.has(uid) || !isActive(p)) continue;
-    m.set(uid, [...(m.get(uid) ?? []), p]);
+    const list = m.get(uid);
+    if (list) list.push(p);
+    else m.set(uid, [p]);
   }
   return m;
 }

@@ -66,8 +66,8 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
    */
   async function adoptOrphans(d: Deployment): Promise<boolean> {
     let adopted = false;
-    for (const rs of informers.list<ReplicaSet>('ReplicaSet', d.metadata.namespace)) {
-      if (controllerOf(rs) || isTerminating(rs) || !matchesSelector(d.spec.selector, rs.metadata.labels)) continue;
+    for (const rs of informers.orphans<ReplicaSet>('ReplicaSet', d.metadata.namespace)) {
+      if (isTerminating(rs) || !matchesSelector(d.spec.selector, rs.metadata.labels)) continue;
       const res = await ctx.objects.mutate<ReplicaSet>('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
         if (controllerOf(cur)) return undefined;
         cur.metadata.ownerReferences = [...(cur.metadata.ownerReferences ?? []), controllerRef(d)];
@@ -82,12 +82,11 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
 
   /** The Deployment, its ReplicaSets split into new and old, and their active pods. */
   function gather(d: Deployment): RolloutState {
-    const ns = d.metadata.namespace;
-    const owned = informers.list<ReplicaSet>('ReplicaSet', ns).filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
+    const owned = informers.dependents<ReplicaSet>('ReplicaSet', d.metadata.uid!).filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
     // Oldest first, so the oldest of several equal templates is the new one (FindNewReplicaSet).
     owned.sort((a, b) => Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? ''));
     const newRS = owned.find((rs) => sameTemplate(rs.spec.template, d.spec.template));
-    return { d, newRS, oldRSs: owned.filter((rs) => rs !== newRS), pods: groupPods(informers.list<Pod>('Pod', ns), owned) };
+    return { d, newRS, oldRSs: owned.filter((rs) => rs !== newRS), pods: groupPods(owned.flatMap((rs) => informers.dependents<Pod>('Pod', rs.metadata.uid!)), owned) };
   }
 
   return { name: 'deployment', idle: () => queue.idle(), stop: () => queue.stop() };

@@ -8,6 +8,7 @@
 import { isReady, type Condition, type Job, type Pod } from '../../../protocol/index.js';
 import { cacheKey } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
+import { createPods, deletePods, type PodWrites } from '../podcontrol.js';
 import { controllerOf, controllerRef, deletionOrder, isActive, isTerminating } from '../pods.js';
 import type { Controller, ControllerContext } from '../types.js';
 import { backoffDelay, deadlineAt, failureOf, finishedCondition, isComplete, lastFailureTime, wantActive, type JobCounts } from './rules.js';
@@ -17,9 +18,6 @@ export interface JobControllerOptions {
   /** First retry delay after a pod failure, doubled per failure (Kubernetes: 10 s). */
   backoffBaseMs: number;
 }
-
-/** At most this many pod creations per sync (Kubernetes' burstReplicas). */
-const burst = 500;
 
 /** Labels Kubernetes puts on a Job's pods. */
 export function jobPodLabels(job: Job): Record<string, string> {
@@ -72,7 +70,7 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
     const now = Date.now();
     if (finishedCondition(job)) return expireIfDue(job, now);
 
-    const pods = informers.list<Pod>('Pod', ns).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+    const pods = informers.dependents<Pod>('Pod', job.metadata.uid!).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
     const active = pods.filter(isActive);
     const failedPods = pods.filter((p) => p.status?.phase === 'Failed');
     // Counts never go down: a user deleting finished pods must not buy the Job more attempts.
@@ -85,10 +83,10 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
 
     const failure = failureOf(started, counts, active, now);
     const complete = !failure && isComplete(job, counts);
-    let lastRevision = 0;
+    let writes: PodWrites | undefined;
     if (failure || complete) {
       // A finished Job leaves nothing running (Kubernetes deletes the active pods of a failed or complete Job).
-      lastRevision = await deletePods(job, active, failure ? `Job failed: ${failure.reason}` : 'Job completed');
+      writes = await deletePods(ctx, job, active, ` (${failure ? `Job failed: ${failure.reason}` : 'Job completed'})`);
       counts.active = 0;
       events.object('Job', ns, name, failure ? 'Warning' : 'Normal', failure ? failure.reason : 'Completed', failure ? failure.message : 'Job completed');
     } else {
@@ -96,13 +94,14 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
       if (active.length < want) {
         const wait = retryWait(counts.failed, failedPods, now);
         if (wait > 0) queue.addAfter(key, wait);
-        else lastRevision = await createPods(job, Math.min(want - active.length, burst));
-      } else if (active.length > want) lastRevision = await deletePods(job, [...active].sort(deletionOrder).slice(0, active.length - want), 'parallelism lowered');
+        else writes = await createPods(ctx, job, Math.min(want, objects.maxReplicas) - active.length, () => podFromJob(job));
+      } else if (active.length > want) writes = await deletePods(ctx, job, [...active].sort(deletionOrder).slice(0, active.length - want), ' (parallelism lowered)');
       const deadline = deadlineAt(started);
       if (deadline !== undefined) queue.addAfter(key, Math.max(0, deadline - now) + 10);
     }
-    if (lastRevision) await informers.waitForRevision(lastRevision);
+    if (writes?.revision) await informers.waitForRevision(writes.revision);
     await writeStatus(job, started.status!.startTime!, counts, pods, failure, complete, now);
+    if (writes?.error) throw writes.error;
   }
 
   /** How long to wait before replacing failed pods (0 = now), from the last failure's time. */
@@ -111,25 +110,6 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
     const last = lastFailureTime(failedPods);
     if (last === undefined) return 0;
     return Math.max(0, last + backoffDelay(failed, opts.backoffBaseMs) - now);
-  }
-
-  async function createPods(job: Job, n: number): Promise<number> {
-    const created = await Promise.all(Array.from({ length: n }, () => objects.create(podFromJob(job))));
-    for (const p of created) events.object('Job', job.metadata.namespace, job.metadata.name, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}`);
-    return Math.max(0, ...created.map((p) => Number(p.metadata.resourceVersion)));
-  }
-
-  async function deletePods(job: Job, pods: Pod[], why: string): Promise<number> {
-    let rev = 0;
-    for (const p of pods) {
-      const d = await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch((err) => {
-        if (err?.code === 'SKIFF_ERR_NOT_FOUND') return undefined;
-        throw err;
-      });
-      if (d) rev = Math.max(rev, Number(d.metadata.resourceVersion));
-      events.object('Job', job.metadata.namespace, job.metadata.name, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name} (${why})`);
-    }
-    return rev;
   }
 
   async function writeStatus(job: Job, startTime: string, counts: JobCounts, pods: Pod[], failure: { reason: string; message: string } | undefined, complete: boolean, now: number): Promise<void> {
