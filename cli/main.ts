@@ -3,7 +3,7 @@
  * errors to `error: <message>` and exit code 1. `main` takes argv and an io object and returns the
  * exit code, so tests run it in-process; `bin/skiff.js` wires the process streams.
  */
-import { SkiffError } from '../protocol/index.js';
+import { SkiffError, hasOwn, own } from '../protocol/index.js';
 import { globalOptions, globalUsage, parseVerbArgs, str, type Command, type Values } from './args.js';
 import { connectApi } from './client.js';
 import { apply } from './commands/apply.js';
@@ -50,11 +50,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     const verb = argv[at];
     if (verb === 'help') {
-      io.stdout(argv[at + 1] && argv[at + 1] in commands ? verbHelp(argv[at + 1] as Verb) : globalHelp());
+      io.stdout(argv[at + 1] && hasOwn(commands, argv[at + 1]) ? verbHelp(argv[at + 1] as Verb) : globalHelp());
       return 0;
     }
-    if (!(verb in commands)) {
-      const where = verb in elsewhere ? ' (run it through the skiff executable, bin/skiff.js)' : ' (see "skiff --help")';
+    if (!hasOwn(commands, verb)) {
+      const where = hasOwn(elsewhere, verb) ? ' (run it through the skiff executable, bin/skiff.js)' : ' (see "skiff --help")';
       throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `unknown command "${verb}" for "skiff"${where}`);
     }
     const cmd = commands[verb as Verb];
@@ -85,7 +85,7 @@ function findVerb(argv: string[]): number {
     if (a === '--') return i + 1 < argv.length ? i + 1 : -1;
     if (!a.startsWith('-')) return i;
     const name = a.replace(/^--?/, '');
-    const opt = (globalOptions as Record<string, { type: string }>)[name];
+    const opt = own(globalOptions as Record<string, { type: string }>, name);
     if (opt?.type === 'string') i++; // skip the value of `--server URL`
   }
   return -1;

@@ -54,7 +54,8 @@ export class SkiffError extends Error {
 
   /** Rebuilds an error received on the wire. */
   static fromWire(e: WireError): SkiffError {
-    const code = (e && typeof e.code === 'string' && e.code in ErrorCodes ? e.code : 'SKIFF_ERR_INTERNAL') as ErrorCode;
+    // An own-property test: a code of "constructor" or "toString" is not a Skiff error code.
+    const code = (e && typeof e.code === 'string' && Object.prototype.hasOwnProperty.call(ErrorCodes, e.code) ? e.code : 'SKIFF_ERR_INTERNAL') as ErrorCode;
     return new SkiffError(code, String(e?.message ?? 'unknown error'), e?.details);
   }
 }

@@ -9,6 +9,7 @@ export * from './selector.js';
 export * from './kinds.js';
 export * from './manifest.js';
 export * from './limits.js';
+export * from './own.js';
 export { Checker, isObject } from './check.js';
 export { runtimeClasses } from './resources/podspec.js';
 export type { DaemonSet } from './resources/daemonset.js';

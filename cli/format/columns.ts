@@ -2,7 +2,7 @@
  * The table columns of `skiff get`, per kind, as kubectl prints them. One printer per kind in a
  * registry; kinds without one get NAME AGE.
  */
-import { formatSelector, readyStatus, type KObject } from '../../protocol/index.js';
+import { formatSelector, own, readyStatus, type KObject } from '../../protocol/index.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
 import { workloadPrinters } from './workload-columns.js';
@@ -135,7 +135,7 @@ export interface TableOptions {
 
 /** The headers and row function for a kind (its canonical Kind name). */
 export function columnsFor(kind: string, opts: TableOptions = {}): { headers: string[]; row(o: KObject, now: number): string[] } {
-  const p = printers[kind] ?? generic;
+  const p = own(printers, kind) ?? generic;
   const headers = [...(opts.withNamespace ? ['NAMESPACE'] : []), ...p.headers, ...(opts.wide && p.wideHeaders ? p.wideHeaders : [])];
   return {
     headers,

@@ -5,6 +5,7 @@
  * own environment so bare command names resolve; nothing else of the agent's environment leaks in.
  */
 import { SkiffError } from '../../protocol/errors.js';
+import { hasOwn, own } from '../../protocol/own.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
 import { bytes, cpuMilli } from '../../protocol/quantity.js';
 import type { Container, KObject, Pod, PodPortStatus } from '../../protocol/types.js';
@@ -30,7 +31,7 @@ export const envSuffix = (name: string) => name.toUpperCase().replace(/[^A-Z0-9_
 
 /** Expands `$(NAME)` from `vars`; unknown references stay as written and `$$` becomes `$`, as in Kubernetes. */
 export function expand(s: string, vars: Record<string, string>): string {
-  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => (name === undefined ? '$' : (vars[name] ?? m)));
+  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => (name === undefined ? '$' : (own(vars, name) ?? m)));
 }
 
 function configError(message: string): SkiffError {
@@ -48,7 +49,7 @@ function lookup(kind: 'configmap' | 'secret', obj: KObject | undefined, key: str
     for (const [k, v] of Object.entries((obj.data as Record<string, string>) ?? {})) plain[k] = Buffer.from(String(v), 'base64').toString('utf8');
     Object.assign(plain, (obj.stringData as Record<string, string>) ?? {});
   }
-  return key === undefined ? plain : plain[key];
+  return key === undefined ? plain : own(plain, key);
 }
 
 function fieldRef(path: string, ctx: EnvContext): string {
@@ -62,9 +63,9 @@ function fieldRef(path: string, ctx: EnvContext): string {
     'status.podIP': ctx.hostIP, // process pods share the host network
     'status.hostIP': ctx.hostIP,
   };
-  if (path in fixed) return fixed[path] ?? '';
+  if (hasOwn(fixed, path)) return fixed[path] ?? '';
   const lm = /^metadata\.(labels|annotations)\['([^']+)'\]$/.exec(path);
-  if (lm) return (lm[1] === 'labels' ? m.labels : m.annotations)?.[lm[2]] ?? '';
+  if (lm) return own(lm[1] === 'labels' ? m.labels : m.annotations, lm[2]) ?? '';
   throw new SkiffError('SKIFF_ERR_VALIDATION', `unsupported fieldRef ${path}`);
 }
 
@@ -78,8 +79,8 @@ function resourceFieldRef(ref: { resource: string; containerName?: string; divis
   const target = ref.containerName ? ctx.pod.spec.containers.find((x) => x.name === ref.containerName) : c;
   if (!target) throw new SkiffError('SKIFF_ERR_VALIDATION', `resourceFieldRef: no container "${ref.containerName}" in the pod`);
   const [kind, res] = ref.resource.split('.') as ['requests' | 'limits', 'cpu' | 'memory' | 'ephemeral-storage'];
-  const limit = target.resources?.limits?.[res];
-  const value = kind === 'limits' ? limit : (target.resources?.requests?.[res] ?? limit);
+  const limit = own(target.resources?.limits, res);
+  const value = kind === 'limits' ? limit : (own(target.resources?.requests, res) ?? limit);
   const node = kind === 'limits' ? (res === 'cpu' ? ctx.allocatable.cpuMilli : res === 'memory' ? ctx.allocatable.memoryBytes : 0) : 0;
   if (res === 'cpu') {
     const milli = value === undefined ? node : (cpuMilli(value) ?? 0);

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DesiredMessage } from '../../protocol/messages.js';
+import { own } from '../../protocol/own.js';
 import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
 import { driverFor, runtimeClassOf, runtimeNames } from '../drivers/registry.js';
 import type { Driver } from '../drivers/types.js';
@@ -155,7 +156,7 @@ export class PodRunner {
             this.saveCounts();
             this.ctx.onRestart(this.uid, e);
           },
-          firstRestartCount: this.firstCounts?.[l.name] ?? 0,
+          firstRestartCount: own(this.firstCounts, l.name) ?? 0,
         }),
     );
     this.saveCounts();
@@ -251,7 +252,7 @@ function readState(stateFile: string): { ports: PodPortStatus[]; restarts: Recor
 function initialCounts(pod: Pod, previous: Record<string, number>): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const c of pod.spec.containers) {
-    const n = previous[c.name];
+    const n = own(previous, c.name);
     counts[c.name] = typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n + 1 : 0;
   }
   return counts;

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SkiffError } from '../../protocol/errors.js';
+import { own } from '../../protocol/own.js';
 
 const is: Record<string, (s: fs.Stats) => boolean> = {
   Directory: (s) => s.isDirectory(),
@@ -32,7 +33,7 @@ export async function prepareHostPath(volume: string, p: string, type = ''): Pro
     else if (!stat.isFile()) throw fail('exists and is not a file (type FileOrCreate)');
     return p;
   }
-  const check = is[type];
+  const check = own(is, type);
   if (!check) throw fail(`has an unknown type "${type}"`);
   if (!stat) throw fail(`does not exist (type ${type})`);
   if (!check(stat)) throw fail(`is not a ${type}`);

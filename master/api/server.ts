@@ -3,7 +3,7 @@
  * codec of the request, so plain JSON clients work), and manifests published on `skiff/v1/apply`
  * with the outcome on `skiff/v1/events`. Verbs are a registry map; one handler per verb.
  */
-import { Checker, SkiffError, decodeObject, encode, parseManifests, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
+import { Checker, SkiffError, decodeObject, encode, maxRequestBytes, parseManifests, payloadTooLarge, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 import { sameIdentity } from '../broker/client-ids.js';
 import { authorizeVerb } from './access.js';
@@ -18,26 +18,29 @@ import { logs, watch } from './handlers/streams.js';
 import { exec } from './handlers/exec.js';
 import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
 
-/** Every verb the API serves. */
-const handlers: Partial<Record<ApiVerb, Handler>> = {
-  apply,
-  get,
-  list,
-  delete: del,
-  scale,
-  describe,
-  watch,
-  logs,
-  exec,
-  cordon: cordon(true),
-  uncordon: cordon(false),
-  drain,
-  rollout,
-  token,
-  top,
-  backup,
-  version: async (ctx) => ({ version: 'v' + ctx.version }),
-};
+/**
+ * Every verb the API serves. A Map, not an object: the verb is the client's string, and an object
+ * would also answer `constructor`, `__proto__` or `toString` (protocol/own.ts).
+ */
+const handlers: ReadonlyMap<string, Handler> = new Map<ApiVerb, Handler>([
+  ['apply', apply],
+  ['get', get],
+  ['list', list],
+  ['delete', del],
+  ['scale', scale],
+  ['describe', describe],
+  ['watch', watch],
+  ['logs', logs],
+  ['exec', exec],
+  ['cordon', cordon(true)],
+  ['uncordon', cordon(false)],
+  ['drain', drain],
+  ['rollout', rollout],
+  ['token', token],
+  ['top', top],
+  ['backup', backup],
+  ['version', async (ctx) => ({ version: 'v' + ctx.version })],
+]);
 
 /** A stream in progress. */
 interface Stream {
@@ -62,6 +65,9 @@ export class ApiServer {
     let id = '';
     let req: ApiRequest | undefined;
     try {
+      // Measured before decoding: what is too big is never parsed (the answer has no id to carry).
+      const tooLarge = payloadTooLarge('request', payload.length, maxRequestBytes);
+      if (tooLarge) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', tooLarge);
       const d = decodeObject<ApiRequest>(payload);
       codec = d.codec;
       req = d.value;
@@ -75,8 +81,8 @@ export class ApiServer {
       }
       id = req.id;
       if (req.verb === 'cancel') return this.cancel(clientId, identity, String(req.ref ?? ''), id, codec);
-      const handler = handlers[req.verb];
-      if (!handler) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request: verb: unknown verb "${req.verb}"; verbs: ${[...Object.keys(handlers), 'cancel'].join(', ')}`);
+      const handler = handlers.get(req.verb);
+      if (!handler) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request: verb: unknown verb "${req.verb}"; verbs: ${[...handlers.keys(), 'cancel'].join(', ')}`);
       authorizeVerb(identity, req.verb);
       const call = this.makeCall(clientId, identity, id, codec);
       const result = await handler(this.ctx, req, call);
@@ -96,6 +102,8 @@ export class ApiServer {
     const source = `${identity.name} (${clientId})`;
     try {
       authorizeVerb(identity, 'apply');
+      const tooLarge = payloadTooLarge('skiff/v1/apply', payload.length, maxRequestBytes);
+      if (tooLarge) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', tooLarge);
       const text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
       const results = await applyDocuments(this.ctx.objects, identity, parseManifests(text, 'skiff/v1/apply'));
       logApplied(this.ctx.log, who(identity, clientId), results);

@@ -1,5 +1,5 @@
 /** Small facts about pods and owners that several controllers share. */
-import { isReady, readyCondition, type KObject, type OwnerReference, type Pod } from '../../protocol/index.js';
+import { isReady, own, readyCondition, type KObject, type OwnerReference, type Pod } from '../../protocol/index.js';
 
 /** The controlling owner reference, if any. */
 export function controllerOf(o: KObject): OwnerReference | undefined {
@@ -40,7 +40,7 @@ export function isAvailable(p: Pod, minReadySeconds: number, now = Date.now()): 
  */
 export function deletionOrder(a: Pod, b: Pod): number {
   const assigned = (p: Pod) => (p.spec.nodeName ? 1 : 0);
-  const phase = (p: Pod) => ({ Pending: 0, Unknown: 1, Running: 2 })[p.status?.phase as 'Pending'] ?? 0;
+  const phase = (p: Pod) => own({ Pending: 0, Unknown: 1, Running: 2 }, p.status?.phase ?? '') ?? 0;
   const restarts = (p: Pod) => (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
   return (
     assigned(a) - assigned(b) ||

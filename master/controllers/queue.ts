@@ -6,7 +6,6 @@
  * 100,000 keys is worked off a slice at a time while the API keeps answering.
  */
 import { nextSlice } from './batch.js';
-
 import type { Logger } from '../../protocol/index.js';
 
 /** Back-off bounds for failed syncs. */

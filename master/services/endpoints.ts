@@ -5,7 +5,7 @@
  * controller rule plus the node check its node lifecycle controller achieves by marking pods NotReady.
  * The address is the node's (process pods share the host network); the port is the pod's target port.
  */
-import { isReady, matchesSelector, type EndpointAddress, type Endpoints, type EndpointSubset, type Node, type Pod, type Service, type ServiceMessage, type ServicePort } from '../../protocol/index.js';
+import { isReady, matchesSelector, own, type EndpointAddress, type Endpoints, type EndpointSubset, type Node, type Pod, type Service, type ServiceMessage, type ServicePort } from '../../protocol/index.js';
 
 /** The pod annotation that sets an endpoint's balancer weight (0..65535, default 1). */
 export const weightAnnotation = 'service.skiff.io/weight';
@@ -61,7 +61,8 @@ export function endpointsOf(svc: Service, pods: Pod[], nodeOf: (name: string) =>
     const weight = weightOf(pod);
     if (ready) message.endpoints.push({ address, node: pod.spec.nodeName!, pod: pod.metadata.name, ready: true, ports, ...(weight !== undefined ? { weight } : {}) });
     // Endpoints: addresses with the same resolved ports share a subset, as Kubernetes' repacking does.
-    const epPorts = svc.spec.ports.filter((sp) => ports[sp.name ?? '']).map((sp) => ({ ...(sp.name ? { name: sp.name } : {}), port: ports[sp.name ?? ''], protocol: sp.protocol }));
+    // own(): a port may be named "constructor" (a valid DNS label), which a plain lookup finds on Object.prototype.
+    const epPorts = svc.spec.ports.filter((sp) => own(ports, sp.name ?? '')).map((sp) => ({ ...(sp.name ? { name: sp.name } : {}), port: ports[sp.name ?? ''], protocol: sp.protocol }));
     const gk = JSON.stringify(epPorts);
     const subset = groups.get(gk) ?? { ports: epPorts };
     groups.set(gk, subset);

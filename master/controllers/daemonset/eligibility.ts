@@ -36,7 +36,7 @@ export function withDaemonTolerations(own: Toleration[] | undefined): Toleration
 /** One node-selector requirement against labels (core/v1: In, NotIn, Exists, DoesNotExist, Gt, Lt). */
 function requirementHolds(r: NodeSelectorRequirement, labels: Record<string, string>): boolean {
   const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-  const v = labels[r.key];
+  const v = has ? labels[r.key] : '';
   switch (r.operator) {
     case 'In':
       return has && (r.values ?? []).includes(v);

@@ -7,7 +7,7 @@
  * and writes status and conditions (progress.ts). Rollback is a template change made by the API
  * (rollback.ts); revisions are synced when the new ReplicaSet is found (actions.ts).
  */
-import { matchesSelector, type Deployment, type Pod, type ReplicaSet } from '../../../protocol/index.js';
+import { matchesSelector, own, type Deployment, type Pod, type ReplicaSet } from '../../../protocol/index.js';
 import { cacheKey } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
 import { controllerOf, controllerRef, isTerminating } from '../pods.js';
@@ -57,7 +57,7 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
     await syncPausedCondition(ctx, s);
     if (s.d.spec.paused || isScalingEvent(s)) return syncScaleOnly(ctx, s, requeue);
     const type = s.d.spec.strategy?.type ?? 'RollingUpdate';
-    return strategies[type](ctx, s, requeue);
+    return (own(strategies, type) ?? rolloutRolling)(ctx, s, requeue);
   }
 
   /**
