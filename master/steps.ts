@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { createEngine } from '../core-wasm/index.js';
 import type { Engine } from '../core-wasm/types.js';
-import { skiffVersion, withFields, type Logger } from '../protocol/index.js';
+import { skiffVersion, withFields, type Logger, type Pod } from '../protocol/index.js';
 import { ApiServer } from './api/server.js';
 import { Broker } from './broker/index.js';
 import type { MasterConfig } from './config.js';
@@ -107,7 +107,8 @@ export async function startBroker(config: MasterConfig, credentials: Credentials
 /** The request/response API and the master → agent calls it makes. */
 export function startApi(ctx: ControllerContext, credentials: Credentials, broker: Broker, publish: Publish, down: Teardown): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
   const rpc = new AgentRpc((t, p) => publish(t, p));
-  const metrics = new MetricsStore();
+  // A node's samples are kept only for the pods the cache has bound to it.
+  const metrics = new MetricsStore((ns, name) => ctx.informers.get<Pod>('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
   const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker) };
   const api = new ApiServer(deps, (t, p) => publish(t, p));
   down.add('api', () => api.close());

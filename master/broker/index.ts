@@ -17,6 +17,8 @@ import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './
 import { guardClient } from './frame-guard.js';
 import { identify } from './identify.js';
 import { maxPacket, maxPayload } from './limits.js';
+import { RetainedBudget } from './retained.js';
+import { ROOT } from '../../protocol/index.js';
 
 /** A message a client published, with who sent it. */
 export interface Inbound {
@@ -65,6 +67,7 @@ export class Broker {
     const { credentials, log } = opts;
     const holders = new Map<string, SkiffClient>();
     const admission = new PreAuthAdmission();
+    const retained = new RetainedBudget();
     const who = (c: SkiffClient | null) => ({ role: c?.skiff?.role, user: c?.skiff?.name, client: c?.id });
     const aedes = await Aedes.createBroker({
       // An edge master has few clients; a larger inflight queue absorbs reconnect storms.
@@ -98,9 +101,22 @@ export class Broker {
         const size = packet.payload?.length ?? 0;
         if (id && mayPublish(id, client.id, packet.topic, packet.retain)) {
           const max = maxPayload(id, packet.topic);
-          if (size <= max) return cb(null);
-          log.warn('refused a publish: payload too large', { ...who(client), topic: packet.topic, bytes: size, limit: max });
-          return cb(new Error('payload too large'));
+          if (size > max) {
+            log.warn('refused a publish: payload too large', { ...who(client), topic: packet.topic, bytes: size, limit: max });
+            return cb(new Error('payload too large'));
+          }
+          // aedes lets this hook change the packet: beyond the budget it goes out live, not retained.
+          if (packet.retain && packet.topic.startsWith(`${ROOT}/metrics/`) && !retained.admit(packet.topic, size)) {
+            if (retained.warnDue())
+              log.warn('not retaining an external metric: the retained metrics are at their limit; delivered live only', {
+                ...who(client),
+                topic: packet.topic,
+                retained: retained.usage(),
+                limit: retained.limits(),
+              });
+            packet.retain = false;
+          }
+          return cb(null);
         }
         // Refusing a publish closes the client's connection in aedes; log once so the operator can see why.
         log.warn('refused a publish', { ...who(client), topic: packet.topic, retain: packet.retain || undefined });
