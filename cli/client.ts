@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeObject, encode, SkiffError, topics, type ApiResponse } from '../protocol/index.js';
+import { decodeObject, encode, maxRequestBytes, payloadTooLarge, SkiffError, topics, type ApiResponse } from '../protocol/index.js';
 import type { Api, Connection } from './types.js';
 
 type Pending = { onMessage(res: ApiResponse): void; onLost(err: SkiffError): void };
@@ -113,7 +113,11 @@ class MqttApi implements Api {
   }
 
   private send(id: string, verb: string, params: Record<string, unknown>): Promise<unknown> {
-    return this.client.publishAsync(topics.apiReq(this.clientId), encode({ ...params, id, verb }), { qos: 1 });
+    const payload = encode({ ...params, id, verb });
+    // The master reads no request over its limit (protocol/limits.ts): say so here, with the size.
+    const tooLarge = payloadTooLarge(`${verb} request`, payload.length, maxRequestBytes);
+    if (tooLarge) return Promise.reject(new SkiffError('SKIFF_ERR_BAD_REQUEST', tooLarge));
+    return this.client.publishAsync(topics.apiReq(this.clientId), payload, { qos: 1 });
   }
 
   request<T>(verb: string, params: Record<string, unknown> = {}): Promise<T> {
@@ -129,7 +133,9 @@ class MqttApi implements Api {
         onMessage: (res) => finish(() => (res.ok ? resolve(res.result as T) : reject(SkiffError.fromWire(res.error!)))),
         onLost: (err) => finish(() => reject(err)),
       });
-      this.send(id, verb, params).catch((err: Error) => finish(() => reject(new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))));
+      this.send(id, verb, params).catch((err: Error) =>
+        finish(() => reject(err instanceof SkiffError ? err : new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))),
+      );
     });
   }
 
@@ -156,7 +162,9 @@ class MqttApi implements Api {
         },
         onLost: (err) => finish(() => reject(err)),
       });
-      this.send(id, verb, params).catch((err: Error) => finish(() => reject(new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))));
+      this.send(id, verb, params).catch((err: Error) =>
+        finish(() => reject(err instanceof SkiffError ? err : new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))),
+      );
     });
   }
 
