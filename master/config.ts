@@ -36,6 +36,10 @@ export interface MasterConfig {
    * maxReplicas, checked at apply and scale. 10,000: an edge master has one event loop and one disk.
    */
   maxReplicas: number;
+  /** Creates and updates are refused while the data dir's disk has less free than this, so deletes still fit. 64 MiB. */
+  minFreeBytes: number;
+  /** A reserve file in the data dir, given up when a write fails for lack of space. 8 MiB. */
+  diskReserveBytes: number;
   /** The scheduling engine: the WebAssembly build, or the TS reference twin. */
   engine: 'wasm' | 'reference';
   /** Log lines as text (the agent's shape) or JSON (`--log-format`). On stderr. */
@@ -81,6 +85,8 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   jobBackoffBaseMs: 10_000,
   hpaSyncPeriodMs: 15_000,
   maxReplicas: defaultMaxReplicas,
+  minFreeBytes: 64 * 1024 * 1024,
+  diskReserveBytes: 8 * 1024 * 1024,
   engine: 'wasm',
   logFormat: 'text',
   logLevel: 'info',
@@ -108,6 +114,8 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.int(cfg.jobBackoffBaseMs, 'jobBackoffBaseMs', 0, 3_600_000, true);
   c.int(cfg.hpaSyncPeriodMs, 'hpaSyncPeriodMs', 100, 3_600_000, true);
   c.int(cfg.maxReplicas, 'maxReplicas', 1, replicasCeiling, true);
+  c.int(cfg.minFreeBytes, 'minFreeBytes', 0, Number.MAX_SAFE_INTEGER, true);
+  c.int(cfg.diskReserveBytes, 'diskReserveBytes', 0, Number.MAX_SAFE_INTEGER, true);
   c.oneOf(cfg.engine, 'engine', ['wasm', 'reference'], true);
   c.oneOf(cfg.logFormat, 'logFormat', ['text', 'json'], true);
   c.oneOf(cfg.logLevel, 'logLevel', logLevels, true);

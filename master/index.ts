@@ -57,9 +57,9 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
   const down = new Teardown(log);
   let stopped: Promise<void> | undefined;
   try {
-    const store = await openStore(config, log, down);
+    const { store, disk } = await openStore(config, log, down);
     const credentials = await loadCredentials(store, config);
-    const ctx = await openCache(store, { maxReplicas: config.maxReplicas }, log, down);
+    const ctx = await openCache(store, { maxReplicas: config.maxReplicas, disk }, log, down);
     const engine = await loadEngine(config);
     const { broker, inbox, publish, joins } = await startBroker(config, credentials, ctx, down);
     const { api, rpc, metrics } = startApi(ctx, credentials, broker, publish, down);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SkiffError, durationFlag, logLevels, replicasCeiling } from '../protocol/index.js';
+import { SkiffError, bytes, durationFlag, logLevels } from '../protocol/index.js';
 import { defaultDataDir, type MasterConfig } from './config.js';
 import { etcdFlags, parseStoreUrl } from './store/location.js';
 import { startMaster } from './index.js';
@@ -24,6 +24,9 @@ Flags:
   --pod-eviction-timeout DUR  pods on an unreachable node move after DUR (default 30s)
   --max-replicas N            the most pods one object may ask for: replicas, a Job's parallelism and completions,
                               an autoscaler's maxReplicas (default 10000)
+  --min-free SIZE             refuse creates and updates while the data dir's disk has less free (default 64Mi);
+                              deletes still work, and start-up needs this much
+  --disk-reserve SIZE         a reserve file in the data dir, given up when the disk fills so deletes go through (default 8Mi)
   --engine wasm|reference     scheduling engine (default wasm)
   --log-format text|json      log lines on stderr as text or JSON (default text)
   --log-level LEVEL           debug, info, warn or error (default info)
@@ -73,10 +76,12 @@ function joinRate(v: string | undefined): Pick<MasterConfig, 'joinRatePerSource'
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 100_000) fail(`--join-rate: must be a whole number of joins a minute from 1 to 100000, got "${v}"`);
   return { joinRatePerSource: { burst: n, perMinute: n }, joinRate: { burst: 10 * n, perMinute: 10 * n } };
-function count(flag: string, v: string | undefined): number | undefined {
+}
+
+function size(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > replicasCeiling) fail(`--${flag}: must be a whole number from 1 to ${replicasCeiling}, got "${v}"`);
+  const n = bytes(v);
+  if (n === undefined) fail(`--${flag}: must be a size such as 64Mi, 1Gi or 500M, got "${v}"`);
   return n;
 }
 
@@ -98,6 +103,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'log-level': { type: 'string' },
         'scheduler-config': { type: 'string' },
         'max-replicas': { type: 'string' },
+        'min-free': { type: 'string' },
+        'disk-reserve': { type: 'string' },
         'no-mdns': { type: 'boolean' },
         store: { type: 'string' },
         'etcd-cafile': { type: 'string' },
@@ -136,6 +143,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     logLevel,
     schedulerConfig: v['scheduler-config'],
     maxReplicas: count('max-replicas', v['max-replicas']),
+    minFreeBytes: size('min-free', v['min-free']),
+    diskReserveBytes: size('disk-reserve', v['disk-reserve']),
     mdns: v['no-mdns'] ? false : undefined,
     store: v.store,
     etcd: etcdFlags(v),

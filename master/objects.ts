@@ -6,8 +6,9 @@
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { Checker, SkiffError, applyDefaults, checkPodCounts, defaultMaxReplicas, kindOf, maxObjectBytes, normalizeObject, objectKey, kindPrefix, showBytes, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
+import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
 import type { Store, StoreEntry } from './store/types.js';
+import { isDiskFull } from './disk.js';
 
 /** Fields of metadata that the server owns and apply never takes from the user. */
 const serverMeta = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp'] as const;
@@ -18,22 +19,18 @@ const conflictRetries = 20;
 /** How many names a generateName create tries before giving up (Kubernetes' apiserver retries too). */
 const generateNameTries = 8;
 
+/** The free-space guard of the data dir (disk.ts): growth refused when low, a reserve to give up when full. */
+export interface SpaceGuard {
+  admitGrowth(what: string): void;
+  release(): boolean;
+}
+
 /** What the object layer enforces beyond each kind's rules. */
 export interface ObjectsOptions {
   /** The most pods one object may ask for (spec.replicas, parallelism, ...): the master's --max-replicas. */
   maxReplicas?: number;
-}
-
-/**
- * Kubernetes' limit on a stored object (etcd's request size): every write is measured encoded, so
- * neither a user nor an agent's status report can grow one object past 1.5 MiB.
- */
-function checkEncodedSize(info: KindInfo, o: KObject): void {
-  const n = Buffer.byteLength(JSON.stringify(o), 'utf8');
-  if (n > maxObjectBytes)
-    throw new SkiffError('SKIFF_ERR_VALIDATION', `${info.kind}/${o.metadata?.name ?? '?'}: object is ${showBytes(n)} encoded; the limit is ${showBytes(maxObjectBytes)}`, [
-      { field: 'metadata', rule: `object must be at most ${showBytes(maxObjectBytes)} encoded` },
-    ]);
+  /** Refuses creates and applies on a nearly full disk; without it, nothing is refused for space. */
+  disk?: SpaceGuard;
 }
 
 /** Stamps the store revision into the object's resourceVersion. */
@@ -71,12 +68,28 @@ export class Objects {
   private readonly admissions = new Map<string, Admission>();
   /** The most pods one object may ask for (see ObjectsOptions). */
   readonly maxReplicas: number;
+  private readonly disk?: SpaceGuard;
 
   constructor(
     readonly store: Store,
     options: ObjectsOptions = {},
   ) {
     this.maxReplicas = options.maxReplicas ?? defaultMaxReplicas;
+    this.disk = options.disk;
+  }
+
+  /**
+   * Runs one store write; when it fails because the disk is full, gives up the disk reserve and tries
+   * once more (so a delete frees space), else reports SKIFF_ERR_UNAVAILABLE naming the disk.
+   */
+  private async stored<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      if (this.disk?.release()) return this.stored(write);
+      throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `the store's disk is full (${(err as Error).message}): delete objects or free space on the disk`);
+    }
   }
 
   /**
@@ -131,12 +144,13 @@ export class Objects {
     delete o.metadata.resourceVersion;
     delete o.metadata.deletionTimestamp;
     if (info.namespaced) await this.requireNamespace(o.metadata.namespace ?? 'default');
+    this.disk?.admitGrowth(`${info.kind}/${o.metadata.name || o.metadata.generateName || '?'}`);
     for (let attempt = 1; ; attempt++) {
       // Five random characters collide now and then among thousands of pods: draw again.
       if (generated) o.metadata.name = o.metadata.generateName + randomSuffix();
-      checkEncodedSize(info, o);
+      checkObjectSize(o);
       try {
-        return withVersion(await this.store.create(this.key(info, o.metadata.namespace, o.metadata.name), o));
+        return withVersion(await this.stored(() => this.store.create(this.key(info, o.metadata.namespace, o.metadata.name), o)));
       } catch (err) {
         if (!(err instanceof SkiffError && err.code === 'SKIFF_ERR_ALREADY_EXISTS')) throw err;
         if (!generated || attempt >= generateNameTries) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${info.plural} "${o.metadata.name}" already exists`);
@@ -159,9 +173,9 @@ export class Objects {
       if (next === undefined || isDeepStrictEqual(next, before)) return withVersion(e);
       next.metadata.resourceVersion = undefined;
       if (!isDeepStrictEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
-      checkEncodedSize(kindOf(kind), next);
+      checkObjectSize(next);
       try {
-        return withVersion(await this.store.update(key, next, e.modRevision));
+        return withVersion(await this.stored(() => this.store.update(key, next, e.modRevision)));
       } catch (err) {
         if (err instanceof SkiffError && err.code === 'SKIFF_ERR_CONFLICT') continue;
         if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') return undefined;
@@ -182,8 +196,8 @@ export class Objects {
     for (const f of ['uid', 'creationTimestamp'] as const) (next.metadata as any)[f] = e.value.metadata[f];
     next.metadata.generation = isDeepStrictEqual(next.spec, e.value.spec) ? e.value.metadata.generation : (e.value.metadata.generation ?? 1) + 1;
     delete next.metadata.resourceVersion;
-    checkEncodedSize(info, next);
-    return withVersion(await this.store.update(key, next, expected ?? e.modRevision));
+    checkObjectSize(next);
+    return withVersion(await this.stored(() => this.store.update(key, next, expected ?? e.modRevision)));
   }
 
   /**
@@ -192,6 +206,7 @@ export class Objects {
    */
   async apply(raw: unknown, defaultNamespace = 'default'): Promise<{ object: KObject; action: ApplyResult['action'] }> {
     const obj = normalizeObject(raw, defaultNamespace, this.maxReplicas);
+    this.disk?.admitGrowth(`${obj.kind}/${obj.metadata.name}`);
     const admission = this.admissions.get(kindOf(obj.kind).kind);
     return admission ? admission.serial(() => this.applyNormalized(obj, admission)) : this.applyNormalized(obj);
   }
@@ -235,7 +250,7 @@ export class Objects {
       if (marked.spec?.nodeName && !podFinished(marked)) return marked;
     }
     try {
-      return withVersion(await this.store.delete<KObject>(this.key(info, namespace, name)));
+      return withVersion(await this.stored(() => this.store.delete<KObject>(this.key(info, namespace, name))));
     } catch (err) {
       if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') throw notFound(info, namespace, name);
       throw err;
@@ -248,7 +263,7 @@ export class Objects {
     const e = await this.store.get<KObject>(key);
     if (!e || (uid && e.value.metadata.uid !== uid)) return;
     try {
-      await this.store.delete(key, e.modRevision);
+      await this.stored(() => this.store.delete(key, e.modRevision));
     } catch (err) {
       if (!(err instanceof SkiffError) || (err.code !== 'SKIFF_ERR_NOT_FOUND' && err.code !== 'SKIFF_ERR_CONFLICT')) throw err;
     }
@@ -276,7 +291,7 @@ export class Objects {
     const e = await this.store.get<KObject>(key);
     if (!e || !e.value.metadata.deletionTimestamp) return;
     try {
-      await this.store.delete(key, e.modRevision);
+      await this.stored(() => this.store.delete(key, e.modRevision));
     } catch (err) {
       if (!(err instanceof SkiffError) || (err.code !== 'SKIFF_ERR_NOT_FOUND' && err.code !== 'SKIFF_ERR_CONFLICT')) throw err;
     }

@@ -2,7 +2,7 @@
  * The master's start-up steps, in the order `startMaster` (index.ts) runs them. Each acquires one
  * thing and registers its release on the Teardown at once, so a later failure or a stop undoes it.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -35,23 +35,36 @@ import { onPodsReport } from './nodes/pods.js';
 import { AgentRpc } from './nodes/rpc.js';
 import { NodeStatusTracker } from './nodes/status.js';
 import { Objects, type ObjectsOptions } from './objects.js';
+import { createPrivateFile, securePrivateDir } from './datadir.js';
+import { DiskGuard } from './disk.js';
 import { createRouter, Inbox } from './router.js';
 import { startScheduler } from './scheduler/driver.js';
 import { ServiceAdmission } from './services/allocate.js';
-import { openMasterStore } from './store/open.js';
+import { openMasterStore, storeLocation } from './store/open.js';
 import type { Store } from './store/types.js';
 import type { Teardown } from './teardown.js';
 
 /** Publishes from the master: QoS 1, retained or not. */
 export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Promise<void>;
 
-/** The data dir, and the store (`--store`; default SQLite in the data dir) with its scheduled backups. */
-export async function openStore(config: MasterConfig, log: Logger, down: Teardown): Promise<Store> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+/**
+ * The data dir — private (0700/0600) whatever it was — and the store (`--store`; default SQLite in
+ * the data dir) with its scheduled backups. A SQLite store file is created 0600 before SQLite opens
+ * it, so its -wal and -shm follow, and its disk is watched: room to start, creates refused near full,
+ * a reserve to give up so deletes go through (disk.ts). etcd keeps its own space quota.
+ */
+export async function openStore(config: MasterConfig, log: Logger, down: Teardown): Promise<{ store: Store; disk?: DiskGuard }> {
+  securePrivateDir(config.dataDir);
+  const loc = storeLocation(config);
+  let disk: DiskGuard | undefined;
+  if (loc.kind === 'sqlite') {
+    disk = new DiskGuard({ dir: loc.dir, minFreeBytes: config.minFreeBytes, reserveBytes: config.diskReserveBytes }, withFields(log, { component: 'disk' }));
+    createPrivateFile(loc.path);
+  }
   const storeLog = withFields(log, { component: 'store' });
   const store = await openMasterStore(config, storeLog, (err, event) => storeLog.error('a watch callback threw', { key: event.key, err }));
   down.add('store', () => store.close());
-  return store;
+  return { store, disk };
 }
 
 /** The admin and join tokens (created on first start) and node credentials. */

@@ -7,6 +7,7 @@
  */
 import type { Checker } from './check.js';
 import { isObject } from './check.js';
+import { SkiffError } from './errors.js';
 
 /** The largest API request or manifest payload read at all: 3 MiB, as kube-apiserver's MaxRequestBodyBytes. */
 export const maxRequestBytes = 3 * 1024 * 1024;
@@ -57,6 +58,18 @@ export function checkPodCounts(c: Checker, fields: readonly string[] | undefined
     const v = at(o, f);
     if (typeof v === 'number' && v > maxReplicas) c.fail(f, `must be at most ${maxReplicas} (the master's --max-replicas)`, v);
   }
+}
+
+/**
+ * Kubernetes' limit on a stored object (etcd's request size), measured on the object as written: the
+ * master checks every write, so neither a user nor an agent's status report grows one past 1.5 MiB.
+ * Throws SKIFF_ERR_VALIDATION.
+ */
+export function checkObjectSize(o: { kind?: string; metadata?: { name?: string } }): void {
+  const n = Buffer.byteLength(JSON.stringify(o), 'utf8');
+  if (n <= maxObjectBytes) return;
+  const rule = `must be at most ${showBytes(maxObjectBytes)} encoded`;
+  throw new SkiffError('SKIFF_ERR_VALIDATION', `${o.kind ?? 'object'}/${o.metadata?.name ?? '?'}: the object is ${showBytes(n)} encoded; it ${rule}`, [{ field: 'object', rule }]);
 }
 
 /** The decoded size of a ConfigMap's or Secret's data maps, as Kubernetes counts it (base64 values decoded). */
