@@ -27,10 +27,14 @@ export const defaultMaxReplicas = 10_000;
 /** The hard ceiling of `--max-replicas`: Kubernetes' replicas are int32. */
 export const replicasCeiling = 2 ** 31 - 1;
 
-/** A byte count for messages: `1.5 MiB`, `3 MiB`, `52,428,800 bytes`. */
+/** A byte count for messages: `1.5 MiB` and `3 MiB` when exact, `50.0 MiB` and `1.1 MiB` rounded, `812 bytes`. */
 export function showBytes(n: number): string {
-  for (const [unit, size] of [['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n >= size && (n / size) * 10 === Math.round((n / size) * 10)) return `${n / size} ${unit}`;
-  return `${n.toLocaleString('en')} bytes`;
+  for (const [unit, size] of [['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (n < size) continue;
+    const exact = (n / size) * 10 === Math.round((n / size) * 10);
+    return `${exact ? n / size : (n / size).toFixed(1)} ${unit}`;
+  }
+  return `${n} bytes`;
 }
 
 /** Refuses a payload over `limit` before anything reads it; the message names `what` and both sizes. */
