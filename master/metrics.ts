@@ -52,6 +52,8 @@ export class MetricsStore {
   private readonly external = new Map<string, ExternalSample>();
   private readonly listeners = new Set<(kind: 'pods' | 'external', name: string) => void>();
   private warnedFull = false;
+  /** Refused external values since the last warning, and when that was (one line a minute at most). */
+  private refused = { count: 0, lastWarning: 0 };
 
   /** `lookup` tells which node a pod is bound to; without it no pod sample is kept. */
   constructor(
@@ -82,7 +84,7 @@ export class MetricsStore {
    * is longer than maxMetricPayloadBytes, or is a new name beyond maxExternalMetrics.
    */
   onExternal(name: string, payload: Buffer, now = Date.now()): boolean {
-    if (payload.length > maxMetricPayloadBytes) return false;
+    if (payload.length > maxMetricPayloadBytes) return this.refuse(name, `longer than ${maxMetricPayloadBytes} bytes`, now);
     if (!this.external.has(name) && this.external.size >= maxExternalMetrics) {
       if (!this.warnedFull) this.log.warn('external metrics at their limit: new names are ignored', { limit: maxExternalMetrics, name });
       this.warnedFull = true;
@@ -94,10 +96,10 @@ export class MetricsStore {
       try {
         v = Number(JSON.parse(text)?.value);
       } catch {
-        return false;
+        return this.refuse(name, 'not a number', now);
       }
     }
-    if (!Number.isFinite(v)) return false;
+    if (!Number.isFinite(v)) return this.refuse(name, 'not a number', now);
     this.external.set(name, { value: v, at: now });
     this.emit('external', name);
     return true;
@@ -133,6 +135,16 @@ export class MetricsStore {
   subscribe(fn: (kind: 'pods' | 'external', name: string) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Counts a refused external value and logs one line a minute at most (a publisher in a loop must not flood the log). */
+  private refuse(name: string, why: string, now: number): false {
+    this.refused.count++;
+    if (now - this.refused.lastWarning >= 60_000) {
+      this.log.warn('external metric value ignored', { topic: `skiff/v1/metrics/${name}`, why, ignoredSinceLastWarning: this.refused.count });
+      this.refused = { count: 0, lastWarning: now };
+    }
+    return false;
   }
 
   /** Forgets nodes that have not reported for sampleTtlMs (deleted, or gone quiet). */
