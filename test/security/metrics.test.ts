@@ -43,10 +43,10 @@ spec: {containers: [{name: c, command: [node, -e, "setInterval(() => {}, 1000)"]
 apiVersion: v1
 kind: Pod
 metadata: {name: elsewhere}
-spec: {nodeName: other-node, containers: [{name: c, command: [sleep, '60']}]}
+spec: {nodeSelector: {no: where}, containers: [{name: c, command: [sleep, '60']}]}
 `);
     own = await eventually(async () => (await cluster.pods()).find((p) => p.metadata.name === 'mine' && isRunningReady(p)), 'my pod running');
-    foreign = (await cluster.pods()).find((p) => p.metadata.name === 'elsewhere')!;
+    foreign = await eventually(async () => (await cluster.pods()).find((p) => p.metadata.name === 'elsewhere'), 'the pod that runs nowhere');
   }, 60_000);
   afterAll(async () => cluster?.stop());
 
@@ -58,7 +58,7 @@ spec: {nodeName: other-node, containers: [{name: c, command: [sleep, '60']}]}
     const sample = (p: Pick<Pod, 'metadata'>) => ({ namespace: p.metadata.namespace!, name: p.metadata.name, uid: p.metadata.uid!, cpuMilli: 5, memoryBytes: 1 << 20 });
     for (let batch = 0; batch < 1000; batch++) {
       const pods: MetricsMessage['pods'] = Array.from({ length: 1000 }, (_, i) => ({ namespace: 'default', name: `fake-${batch}-${i}`, uid: `u-${batch}-${i}`, cpuMilli: 1, memoryBytes: 1 }));
-      // Someone else's pod (bound to another node), and the node's own one, in every message.
+      // A pod the node does not run (not bound to it), and the node's own one, in every message.
       pods.unshift(sample(foreign), sample(own));
       await attacker.publishAsync(topics.nodeMetrics(node), encode({ ts: Date.now(), node: { cpuMilli: 10, memoryBytes: 1 << 20 }, pods } satisfies MetricsMessage), { qos: 1 });
     }
