@@ -23,7 +23,7 @@ export function expandedSize(doc: Document, limit: number): number {
     if (open.has(n)) throw new Error('an alias refers to a node that contains it');
     open.add(n);
     let s = overhead;
-    if (isAlias(n)) s += size(n.resolve(doc));
+    if (isAlias(n)) s = size(n.resolve(doc)); // exactly what it stands for
     else if (isScalar(n)) s += String(n.value ?? '').length;
     else if (isPair(n)) s += size(n.key) + size(n.value);
     else if (isMap(n) || isSeq(n))
