@@ -44,7 +44,7 @@ export async function startMasterProcess(dataDir: string, args: string[] = [], l
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const listening = await Promise.race([
-    eventually(() => /MQTT on [^:]+:(\d+), HTTP on [^:]+:(\d+)/.exec(log()), 'the master listening', 60_000, 50),
+    eventually(() => /\bstarted\b.* mqtt=[^:]+:(\d+) http=[^:]+:(\d+)/.exec(log()), 'the master listening', 60_000, 50),
     exited.then((code) => {
       throw new Error(`skiff master exited with ${code} before listening:\n${log()}`);
     }),

@@ -166,7 +166,7 @@ spec:
       status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
     } as unknown as Pod;
     for (const n of ['constructor', 'tostring', 'valueof']) {
-      const svc = { metadata: { name: 's', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ name: n, port: 80, targetPort: 'missing' }, { name: 'web', port: 81, targetPort: 'http' }] } } as unknown as Service;
+      const svc = { metadata: { name: 's', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ name: n, port: 80, targetPort: 'missing', protocol: 'TCP' }, { name: 'web', port: 81, targetPort: 'http', protocol: 'TCP' }] } } as unknown as Service;
       const { subsets } = endpointsOf(svc, [pod], () => node);
       expect(JSON.stringify(subsets)).not.toContain('function');
       expect(subsets[0].ports).toEqual([{ name: 'web', port: 8080, protocol: 'TCP' }]);

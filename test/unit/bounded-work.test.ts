@@ -9,7 +9,7 @@ import { MetricsStore, maxPodsPerNode, sampleTtlMs } from '../../master/metrics.
 import { RetainedBudget } from '../../master/broker/retained.js';
 import { openSqliteStore } from '../../master/store/sqlite.js';
 import { Objects } from '../../master/objects.js';
-import type { KObject, MetricsMessage, Pod } from '../../protocol/index.js';
+import { silentLogger, type KObject, type MetricsMessage, type Pod } from '../../protocol/index.js';
 
 describe('slowStartBatch', () => {
   it('runs batches of 1, 2, 4, ... and starts none after the batch with an error', async () => {
@@ -55,7 +55,7 @@ describe('the informers owner index', () => {
     const store = await openSqliteStore(':memory:');
     const objects = new Objects(store);
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-    const informers = new Informers(store);
+    const informers = new Informers(store, silentLogger);
     await informers.start();
     const pod = (name: string, owner?: string): Pod =>
       ({
