@@ -162,7 +162,7 @@ spec:
     const node = { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }], conditions: [{ type: 'Ready', status: 'True' }] } } as unknown as Node;
     const pod = {
       metadata: { name: 'p', namespace: 'default', uid: 'u', labels: { app: 'web' } },
-      spec: { nodeName: 'n1', containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080 }] }] },
+      spec: { nodeName: 'n1', containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }] },
       status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
     } as unknown as Pod;
     for (const n of ['constructor', 'tostring', 'valueof']) {
