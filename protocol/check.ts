@@ -149,7 +149,7 @@ export class Checker {
   /** A Kubernetes quantity ("500m", "128Mi", 2). */
   quantity(v: unknown, field: string): boolean {
     if (v === undefined || v === null) return false;
-    return parseQuantity(v) !== undefined ? true : this.fail(field, 'must be a finite quantity such as 500m, 2, 128Mi or 1G, at most 8Pi', v);
+    return parseQuantity(v) !== undefined ? true : this.fail(field, 'must be a quantity such as 500m, 2, 128Mi or 1G (finite, at most 8Pi)', v);
   }
 
   /** An int or a percentage string ("25%"): maxSurge, maxUnavailable. */

@@ -121,7 +121,7 @@ describe('size limits', () => {
         manifest: `apiVersion: v1\nkind: Pod\nmetadata: {name: q}\nspec:\n  containers: [{name: c, command: [sleep, '1'], resources: {requests: {memory: ${q}}}}]\n`,
       });
       const error = (res.result as { results: { error?: { message: string } }[] }).results[0].error?.message;
-      expect(error, q).toMatch(/^Pod\/q: spec\.containers\[0\]\.resources\.requests\.memory: must be a finite quantity such as 500m, 2, 128Mi or 1G, at most 8Pi, got /);
+      expect(error, q).toMatch(/^Pod\/q: spec\.containers\[0\]\.resources\.requests\.memory: must be a quantity such as 500m, 2, 128Mi or 1G \(finite, at most 8Pi\), got /);
     }
     expect(await revision()).toBe(rev);
   });
