@@ -3,7 +3,7 @@
  * whole packet before it parses it, so the announced length is checked first (frame-guard.ts): a CONNECT
  * announcing 256 MB is refused after its first bytes, not after the master allocated 256 MB.
  */
-import { parseTopic } from '../../protocol/index.js';
+import { maxRequestBytes, parseTopic } from '../../protocol/index.js';
 import type { Identity } from './acl.js';
 
 const KiB = 1024;
@@ -19,14 +19,15 @@ export const CONTROL_PACKET_BYTES = 64 * KiB;
 const PUBLISH_OVERHEAD_BYTES = 64 * KiB + 4;
 
 /**
- * The largest payload per topic class. Objects are limited to Kubernetes' 1.5 MB by the API, so one apply
- * (a manifest of a few objects) fits in 2 MiB; node reports are bounded by the pods of one board.
+ * The largest payload per topic class. Applies and write requests are what the API reads at all
+ * (protocol/limits.ts maxRequestBytes: 3 MiB, kube-apiserver's request body limit; objects themselves are
+ * limited to 1.5 MiB); node reports are bounded by the pods of one board.
  */
 export const PAYLOAD_LIMITS = Object.freeze({
   /** `skiff/v1/apply` (edit and admin). */
-  apply: 2 * MiB,
+  apply: maxRequestBytes,
   /** `api/{clientId}/req` of an identity that may apply (its requests carry manifests). */
-  apiWrite: 2 * MiB,
+  apiWrite: maxRequestBytes,
   /** `api/{clientId}/req` of a view identity: names, selectors, options. */
   apiRead: 64 * KiB,
   nodeStatus: 256 * KiB,

@@ -15,6 +15,8 @@ import {
   showBytes,
 } from '../../protocol/index.js';
 import { expandedSize } from '../../protocol/yaml-size.js';
+import { decode, silentLogger } from '../../protocol/index.js';
+import { ApiServer } from '../../master/api/server.js';
 import { errorOf } from '../helpers/validation.js';
 
 const MiB = 1024 * 1024;
@@ -143,5 +145,19 @@ describe('field errors are capped', () => {
     expect(e.details).toHaveLength(50);
     expect(e.message).toMatch(/; and 99950 more$/);
     expect(e.message.length).toBeLessThan(10_000);
+  });
+});
+
+describe("the API's own payload check (behind a broker that lets a big payload through)", () => {
+  it('refuses an apply or a request over 3 MiB before decoding it, with the sizes', async () => {
+    const events: { reason: string; message: string }[] = [];
+    const answers: Buffer[] = [];
+    const ctx = { events: { emit: (e: { reason: string; message: string }) => events.push(e) }, log: silentLogger, objects: { apply: () => expect.fail('decoded and applied') } };
+    const api = new ApiServer(ctx as never, async (_topic, payload) => void answers.push(payload));
+    const big = Buffer.alloc(4 * MiB, 0x20);
+    await api.onApply('c', { role: 'admin', name: 'admin' }, big);
+    expect(events).toMatchObject([{ reason: 'ApplyFailed', message: 'skiff/v1/apply: 4 MiB is over the limit of 3 MiB' }]);
+    await api.onRequest('c', { role: 'admin', name: 'admin' }, big);
+    expect(decode<{ ok: boolean; error: { message: string } }>(answers[0]).value).toMatchObject({ ok: false, error: { message: 'request: 4 MiB is over the limit of 3 MiB' } });
   });
 });
