@@ -1,21 +1,21 @@
 /**
- * The agent, wired: reap leftovers → load the cached desired set → join if there is no credential → connect
- * → the master's desired set if it arrives within `cacheWaitMs`, else the cached one (offline autonomy); on
+ * The agent, wired: claim the data dir → load the cached desired set → join if there is no credential →
+ * connect → the master's desired set if it arrives within `cacheWaitMs`, else the cached one (offline
+ * autonomy); the first set applied adopts the pods a previous run left running and reaps the others; on
  * every connect: status, subscriptions, a full pods report.
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import path from 'node:path';
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { layout, resolveDataDir, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
-import { drivers, runtimeNames } from './drivers/registry.js';
+import { runtimeNames } from './drivers/registry.js';
 import { allocatableOf, onlineStatus, readFacts } from './facts.js';
-import { remove } from './fsutil.js';
 import { deleteCredential, join, loadCredential, readTokenFile, saveCredential } from './join.js';
+import { claimDataDir, releaseDataDir } from './lock.js';
 import { consoleLogger, scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
@@ -31,7 +31,11 @@ import { Session } from './session.js';
 
 /** What `stop` takes. */
 export interface StopOptions {
-  /** Stop the pods' processes too (default true). false leaves them running; the next agent run reaps them. */
+  /**
+   * Stop the pods too (default true) and mark the node offline. false is what SIGTERM does (an agent restart or
+   * upgrade, docs/lifecycle.md): the pods keep running, the node is not marked offline (the master notices a
+   * lasting absence through the lease), and the next agent run adopts them.
+   */
   stopPods?: boolean;
 }
 
@@ -68,6 +72,7 @@ export class Agent extends EventEmitter {
   private joinToken?: string;
   private subscribed = false;
   private stopped = false;
+  private claimed = false;
   /** What happened since the connection was lost (or since a start from the cache), reported on reconnect. */
   private offline?: { since: number; startedFromCache: number; restarts: Map<string, number> };
 
@@ -142,7 +147,8 @@ export class Agent extends EventEmitter {
     await fs.promises.mkdir(this.cfg.dataDir, { recursive: true, mode: 0o700 });
     await fs.promises.mkdir(this.paths.pods, { recursive: true, mode: 0o700 });
     await fs.promises.mkdir(this.paths.logs, { recursive: true });
-    for (const d of Object.values(drivers)) await d.reapLeftovers(this.paths.pods, this.cfg.leftoverGraceMs, scoped(this.log, 'reap'));
+    claimDataDir(this.cfg.dataDir);
+    this.claimed = true;
     const cached = await this.loadCache();
     // Services as last known: a board rebooted offline proxies them again; a reconnect corrects them.
     if (this.proxy) for (const [ns, name, payload] of await this.serviceCache.load()) void this.proxy.handle(ns, name, payload);
@@ -165,12 +171,10 @@ export class Agent extends EventEmitter {
     if (cached) await this.startFromCache(cached);
   }
 
-  /** Reads the cached desired set and collects the state of pods it no longer holds. */
+  /** Reads the cached desired set. */
   private async loadCache(): Promise<DesiredMessage | undefined> {
     try {
-      const cached = await loadDesired(this.paths.desired);
-      await collectGarbage(this.paths, new Set((cached?.pods ?? []).map((p) => p.metadata.uid as string)));
-      return cached;
+      return await loadDesired(this.paths.desired);
     } catch (err) {
       this.log.error(`desired cache unreadable, ignored: ${(err as Error).message}`);
       return undefined;
@@ -359,9 +363,18 @@ export class Agent extends EventEmitter {
     }
   }
 
-  /** Stops the agent: marks the node offline, disconnects, and stops the pods unless `stopPods: false`. */
-  async stop(opts: StopOptions = {}): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Stops the agent; idempotent (a second call waits for the first). With `stopPods` (the default) its pods
+   * stop with their grace periods and the node is marked offline; without, see StopOptions.
+   */
+  stop(opts: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(opts.stopPods ?? true);
+    return this.stopping;
+  }
+
+  private stopping?: Promise<void>;
+
+  private async shutdown(stopPods: boolean): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.rpc.close();
@@ -370,17 +383,10 @@ export class Agent extends EventEmitter {
     await this.announcer?.close(); // goodbyes first: browsers forget this node's instances before its NodePorts close
     await this.proxy?.close();
     await this.serviceCache.flush();
-    await this.pods.shutdown(opts.stopPods ?? true);
-    await this.session.stop({ topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) });
-  }
-}
-
-/** Removes pod state and log dirs of pods that are not in the desired set (deleted while the agent was down). */
-async function collectGarbage(paths: Layout, keep: Set<string>): Promise<void> {
-  for (const uid of await fs.promises.readdir(paths.pods).catch(() => [] as string[])) if (!keep.has(uid)) await remove(path.join(paths.pods, uid));
-  for (const dir of await fs.promises.readdir(paths.logs).catch(() => [] as string[])) {
-    const uid = dir.split('_').slice(2).join('_');
-    if (!keep.has(uid)) await remove(path.join(paths.logs, dir));
+    await this.pods.shutdown(stopPods);
+    // A clean DISCONNECT either way, so the broker drops the Will.
+    await this.session.stop(stopPods ? { topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) } : undefined);
+    if (this.claimed) releaseDataDir(this.cfg.dataDir);
   }
 }
 

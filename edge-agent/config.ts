@@ -48,8 +48,6 @@ export interface AgentOptions {
   reconnect?: { initialMs?: number; maxMs?: number };
   /** CrashLoopBackOff: the first restart is immediate, then initialMs doubling to maxMs; reset after resetAfterMs of running. */
   crashLoop?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
-  /** How long a leftover process from a previous run gets after SIGTERM before SIGKILL; default 2000 ms. */
-  leftoverGraceMs?: number;
   /** The service proxy's options (edge-agent/proxy/options.ts); false runs no proxy. */
   proxy?: ProxyOptions | false;
   logger?: Logger;
@@ -75,7 +73,6 @@ export interface AgentConfig {
   readonly cacheWaitMs: number;
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
   readonly crashLoop: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
-  readonly leftoverGraceMs: number;
   readonly logger: Logger;
 }
 
@@ -157,7 +154,6 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
       maxMs: positive(crash.maxMs, 'crashLoop.maxMs', 300_000),
       resetAfterMs: positive(crash.resetAfterMs, 'crashLoop.resetAfterMs', 600_000),
     }),
-    leftoverGraceMs: positive(o.leftoverGraceMs, 'leftoverGraceMs', 2000),
     logger: o.logger ?? consoleLogger(),
   };
   return Object.freeze(cfg);
@@ -176,7 +172,7 @@ export function layout(dataDir: string) {
     master: path.join(dataDir, 'master.json'),
     desired: path.join(dataDir, 'desired.msgpack'),
     services: path.join(dataDir, 'services.msgpack'),
-    /** DATA/pods/<uid>/: pid files and per-pod state. */
+    /** DATA/pods/<uid>/: the drivers' records (pid and exit files) and per-pod state. */
     pods: path.join(dataDir, 'pods'),
     /** DATA/logs/<namespace>_<pod>_<uid>/<container>/<restartCount>.log, the kubelet's /var/log/pods layout. */
     logs: path.join(dataDir, 'logs'),

@@ -1,4 +1,7 @@
-/** Reads Linux /proc: one process's stat line, the process table, the host's cpu and memory counters. */
+/**
+ * Linux processes: /proc (one process's stat line, the process table, the boot id, the host's cpu and memory
+ * counters) and signals to whole process groups.
+ */
 import fs from 'node:fs';
 
 /** The fields of /proc/<pid>/stat the agent uses (proc(5)). */
@@ -56,6 +59,26 @@ export function readAllStats(): ProcStat[] {
     if (s) out.push(s);
   }
   return out;
+}
+
+/** This boot's id (/proc/sys/kernel/random/boot_id): a start time names a process only within one boot. */
+export function bootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Sends a signal to a whole process group; false when the group is gone. */
+export function killGroup(pgid: number | undefined, signal: NodeJS.Signals): boolean {
+  if (pgid === undefined || pgid <= 1) return false;
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True when `pid` is alive and is still the process that started at `startTime` (not a zombie). */

@@ -1,4 +1,18 @@
-/** The driver contract: how the pod lifecycle starts, watches and stops one container, whatever runs it. */
+/**
+ * The driver contract: how the pod lifecycle starts, adopts, waits for and stops one container, whatever runs
+ * it (a host process today; a container engine or a WASI runtime next).
+ *
+ * Containers outlive the agent, as kubelet's do (docs/lifecycle.md): an agent that stops — SIGTERM, an
+ * upgrade, `kill -9` — leaves them running, and the next agent run ADOPTS them instead of starting them again.
+ * So every driver must
+ *   - `start` an attempt detached from the agent (its own process group or container, output to a log file,
+ *     never a pipe to the agent), recording what names it (pid + start time; a container id or labels) and
+ *     where its exit status will be found once it ends;
+ *   - `adopt` what a previous run recorded for a container: still running → a handle on the same process
+ *     (same pid, `exited` resolves when it ends, `stop` works), ended meanwhile → its exit status;
+ *   - `reap` the attempts of pods that are no longer wanted (deleted while no agent ran, or `stop --pods`);
+ *   - stop an attempt with a grace period (SIGTERM, SIGKILL after `graceMs`) and wait for its end.
+ */
 import type { Logger } from '../log.js';
 
 /** Everything a driver needs to start one container attempt; built by the pod's prepare step. */
@@ -14,7 +28,19 @@ export interface LaunchSpec {
   workingDir?: string;
   /** stdout and stderr are appended here. */
   logFile: string;
-  /** DATA/pods/<uid>/: the driver keeps its bookkeeping (pid files) here. */
+  /** DATA/pods/<uid>/: the driver keeps its records (pid files, exit files) here. */
+  stateDir: string;
+  /** The attempt's restartCount: recorded with it, so an adopting run reports the same count. */
+  restartCount: number;
+  /** The pod's terminationGracePeriodSeconds in ms: recorded, so `reap` gives a leftover its own grace. */
+  graceMs: number;
+}
+
+/** Names one container across agent runs. */
+export interface ContainerRef {
+  podUid: string;
+  containerName: string;
+  /** DATA/pods/<uid>/, as in LaunchSpec. */
   stateDir: string;
 }
 
@@ -28,20 +54,36 @@ export interface ExitInfo {
   finishedAt: Date;
 }
 
-/** A started container attempt. */
+/** A started (or adopted) container attempt. */
 export interface ContainerHandle {
   readonly pid?: number;
   readonly startedAt: Date;
-  /** Resolves once the attempt has ended (never rejects). */
+  /** Resolves once the attempt has ended (never rejects): the "wait" of the contract. */
   readonly exited: Promise<ExitInfo>;
   /** SIGTERM, then SIGKILL after graceMs; resolves when it has ended. */
   stop(graceMs: number): Promise<ExitInfo>;
+  /** Stops watching the attempt and leaves it running (the agent stops; its next run adopts it). */
+  release(): void;
 }
+
+/** What a previous agent run left of one container. */
+export type Adoption =
+  /** Nothing recorded: start a first attempt. */
+  | { kind: 'none' }
+  /** Its attempt still runs: follow it, same pid, same restartCount. */
+  | { kind: 'running'; restartCount: number; handle: ContainerHandle }
+  /** Its attempt ended while no agent watched: the restart policy decides, as for any exit. */
+  | { kind: 'exited'; restartCount: number; startedAt: Date; exit: ExitInfo };
 
 /** One way of running containers (process, container, wasi). */
 export interface Driver {
   /** Starts one attempt; a start failure is an attempt that ended with reason StartError, not a throw. */
   start(spec: LaunchSpec): Promise<ContainerHandle>;
-  /** Stops what a previous agent run left behind under `podsDir` (DATA/pods); returns how many it stopped. */
-  reapLeftovers(podsDir: string, graceMs: number, log: Logger): Promise<number>;
+  /** Finds what a previous agent run left of one container (never throws: unreadable records are `none`). */
+  adopt(ref: ContainerRef): Promise<Adoption>;
+  /**
+   * Stops every recorded attempt under `podsDir` (DATA/pods) whose pod uid is not in `keep`, each with the
+   * grace it was started with, and waits for them; returns how many it stopped. Leaves the records in place.
+   */
+  reap(podsDir: string, keep: ReadonlySet<string>, log: Logger): Promise<number>;
 }

@@ -1,9 +1,10 @@
 /**
- * One container of a pod: starts attempts through its driver and restarts them by the pod's restartPolicy
- * with CrashLoopBackOff between restarts. It knows nothing of MQTT: it calls `onChange` and the pod reports.
+ * One container of a pod: starts attempts through its driver (or follows the one a previous agent run left,
+ * see `start`) and restarts them by the pod's restartPolicy with CrashLoopBackOff between restarts. It knows
+ * nothing of MQTT: it calls `onChange` and the pod reports.
  */
 import type { ContainerState } from '../../protocol/types.js';
-import type { ContainerHandle, Driver, ExitInfo, LaunchSpec } from '../drivers/types.js';
+import type { Adoption, ContainerHandle, Driver, ExitInfo, LaunchSpec } from '../drivers/types.js';
 import { CrashBackoff, type BackoffConfig } from './backoff.js';
 
 /** A restart that happened, for tests and logs: how long from the exit to the new process. */
@@ -45,7 +46,10 @@ export class ContainerRunner {
   finished = false;
   private handle?: ContainerHandle;
   private timer?: NodeJS.Timeout;
+  /** No more attempts: stopped, or detached. */
   private halted = false;
+  /** Detached: the running attempt is left alone (the agent stops; its next run adopts it). */
+  private detached = false;
   private graceMs = 0;
   private current: Promise<void> = Promise.resolve();
   private readonly backoff: CrashBackoff;
@@ -75,15 +79,28 @@ export class ContainerRunner {
     return this.state.running && this.handle ? this.handle.exited : Promise.resolve(undefined);
   }
 
-  /** Starts the first attempt. */
-  start(): void {
-    this.current = this.attempt(undefined, 0);
+  /**
+   * Starts: follows the attempt a previous agent run left running (same process, same restartCount), applies
+   * the restart policy to one that ended while no agent watched, or starts the first attempt.
+   */
+  start(adopted: Adoption = { kind: 'none' }): void {
+    if (adopted.kind === 'none') this.current = this.attempt(undefined, 0);
+    else {
+      this.restartCount = adopted.restartCount;
+      this.current = adopted.kind === 'running' ? this.follow(adopted.handle, undefined, 0) : this.afterExit(adopted.exit, adopted.startedAt);
+    }
   }
 
   private async attempt(exitedAt: number | undefined, delayMs: number): Promise<void> {
     if (this.halted) return;
     const handle = await this.deps.driver.start(this.deps.launch(this.restartCount));
+    return this.follow(handle, exitedAt, delayMs);
+  }
+
+  /** Watches one attempt until it ends, then lets the restart policy decide. */
+  private async follow(handle: ContainerHandle, exitedAt: number | undefined, delayMs: number): Promise<void> {
     this.handle = handle;
+    if (this.detached) return handle.release();
     if (this.halted) {
       await handle.stop(this.graceMs);
       return;
@@ -94,10 +111,16 @@ export class ContainerRunner {
       this.deps.onChange();
     }
     const exit = await handle.exited;
+    if (this.detached) return;
+    return this.afterExit(exit, handle.startedAt);
+  }
+
+  /** An attempt ended: terminated for good, or a restart (at once, or after the back-off). */
+  private async afterExit(exit: ExitInfo, startedAt: Date): Promise<void> {
     const message = this.killMessage ?? exit.message;
     this.killMessage = undefined;
     const terminated: ContainerState = {
-      terminated: { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}), reason: exit.reason, ...(message ? { message } : {}), startedAt: handle.startedAt.toISOString(), finishedAt: exit.finishedAt.toISOString() },
+      terminated: { exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}), reason: exit.reason, ...(message ? { message } : {}), startedAt: startedAt.toISOString(), finishedAt: exit.finishedAt.toISOString() },
     };
     if (this.halted || !shouldRestart(this.deps.restartPolicy, exit.exitCode)) {
       this.state = terminated;
@@ -106,7 +129,7 @@ export class ContainerRunner {
       return;
     }
     this.lastState = terminated;
-    const delay = this.backoff.next(exit.finishedAt.getTime() - handle.startedAt.getTime());
+    const delay = this.backoff.next(exit.finishedAt.getTime() - startedAt.getTime());
     const endedAt = Date.now();
     if (delay === 0) {
       this.restartCount++;
@@ -145,10 +168,12 @@ export class ContainerRunner {
     await this.current;
   }
 
-  /** Stops managing it without touching the process (agent stop with stopPods: false); the next run reaps it. */
+  /** Stops managing it without touching the process (agent stop with stopPods: false); the next run adopts it. */
   detach(): void {
     this.halted = true;
+    this.detached = true;
     clearTimeout(this.timer);
     this.wake?.();
+    this.handle?.release();
   }
 }

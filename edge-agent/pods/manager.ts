@@ -1,9 +1,13 @@
 /**
  * Reconciles the desired pod set with what runs, by pod uid: new uids start, missing uids stop (and are
  * reported gone once their processes have ended), known uids keep running untouched (pods are immutable).
+ * The first desired set also settles what a previous agent run left behind: its pods that are still wanted
+ * are adopted by their runners (pods/pod.ts), the others are reaped — stopped, their state and logs removed.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { DesiredMessage, PodReport } from '../../protocol/messages.js';
+import { drivers } from '../drivers/registry.js';
 import { remove } from '../fsutil.js';
 import type { Logger } from '../log.js';
 import { PodRunner, podLogDir, type PodContext } from './pod.js';
@@ -13,6 +17,7 @@ export class PodManager {
   private readonly runners = new Map<string, PodRunner>();
   private readonly stopping = new Map<string, Promise<void>>();
   private latest?: DesiredMessage;
+  private settled = false;
 
   constructor(
     private readonly ctx: PodContext,
@@ -24,6 +29,7 @@ export class PodManager {
   apply(desired: DesiredMessage): void {
     this.latest = desired;
     const want = new Map(desired.pods.map((p) => [p.metadata.uid as string, p]));
+    if (!this.settled) this.reapLeftovers(new Set(want.keys()));
     for (const uid of [...this.runners.keys()]) if (!want.has(uid)) this.remove(uid);
     for (const [uid, pod] of want) {
       const r = this.runners.get(uid);
@@ -54,6 +60,42 @@ export class PodManager {
     this.stopping.set(uid, done);
   }
 
+  /**
+   * Once, with the first desired set: stops the processes of pods a previous agent run left that are not in
+   * it (deleted while no agent ran), then removes their state and log dirs and reports them gone, so the
+   * master can finish a deletion it was waiting on. Until then those uids count as stopping.
+   */
+  private reapLeftovers(keep: Set<string>): void {
+    this.settled = true;
+    const { podsDir, logsDir } = this.ctx;
+    const listed = (dir: string) => {
+      try {
+        return fs.readdirSync(dir);
+      } catch {
+        return [];
+      }
+    };
+    const podDirs = listed(podsDir).filter((uid) => !keep.has(uid));
+    // Log dirs are <namespace>_<name>_<uid>: names never hold "_", so the uid is what follows the second one.
+    const logDirs = listed(logsDir).filter((d) => !keep.has(d.split('_').slice(2).join('_')));
+    if (!podDirs.length && !logDirs.length) return;
+    const done = Promise.all(Object.values(drivers).map((d) => d.reap(podsDir, keep, this.log)))
+      .then((counts) => {
+        const n = counts.reduce((a, b) => a + b, 0);
+        if (n) this.log.info(`stopped ${n} process(es) of pods no longer wanted on this node`);
+      })
+      .then(() => Promise.all([...podDirs.map((uid) => remove(path.join(podsDir, uid))), ...logDirs.map((d) => remove(path.join(logsDir, d)))]))
+      .catch((err) => this.log.error(`reaping leftovers: ${(err as Error).message}`))
+      .then(() => {
+        for (const uid of podDirs) {
+          this.stopping.delete(uid);
+          this.onGone(uid);
+        }
+        if (this.latest && this.latest.pods.some((p) => podDirs.includes(p.metadata.uid as string))) this.apply(this.latest);
+      });
+    for (const uid of podDirs) this.stopping.set(uid, done);
+  }
+
   /** The runner of a pod by namespace and name. */
   find(namespace: string, name: string): PodRunner | undefined {
     for (const r of this.runners.values()) if (r.namespace === namespace && r.name === name) return r;
@@ -75,7 +117,10 @@ export class PodManager {
     return [...this.runners.values()];
   }
 
-  /** Stops every pod, or with `stopPods: false` leaves the processes running for the next agent run to reap. */
+  /**
+   * Stops every pod and waits for them; with `stopPods: false` leaves the processes running, for the next agent
+   * run to adopt (pods being deleted are still stopped, without waiting for them).
+   */
   async shutdown(stopPods: boolean): Promise<void> {
     if (stopPods) await Promise.all([...[...this.runners.values()].map((r) => r.stop()), ...this.stopping.values()]);
     else for (const r of this.runners.values()) r.detach();

@@ -57,9 +57,10 @@ export class PodRunner {
   private prepared = false;
   private preparing = false;
   private blocked?: { reason: string; message: string };
-  private readonly startTime = new Date().toISOString();
+  /** status.startTime: when an agent first took the pod on (kept in state.json across agent restarts). */
+  private startTime = new Date().toISOString();
   private readonly clock = new ConditionClock();
-  /** Each container's restartCount at this run's first attempt: one more than the last run's (see initialCounts). */
+  /** Each container's restartCount at this run's first attempt when nothing can be adopted (see initialCounts). */
   private firstCounts?: Record<string, number>;
   private stateWrite: Promise<void> = Promise.resolve();
 
@@ -84,8 +85,9 @@ export class PodRunner {
     this.preparing = true;
     const plan = await this.prepare(desired).finally(() => (this.preparing = false));
     if (plan && !this.stopped) {
-      this.start(plan);
-      this.probe(plan);
+      this.starting = this.start(plan);
+      await this.starting;
+      if (!this.stopped) this.probe(plan);
     }
     this.report();
   }
@@ -110,8 +112,9 @@ export class PodRunner {
       const previous = readState(stateFile);
       this.ports = await bindPorts(this.pod, previous.ports);
       this.firstCounts ??= initialCounts(this.pod, previous.restarts);
+      if (previous.startTime) this.startTime = previous.startTime;
       // The previous counts stay until a container starts (a pod that never starts does not count up).
-      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts }));
+      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }));
       const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'));
       this.volumes = volumes; // before setup, so stop() removes the links of a half-done setup too
       await volumes.setup(desired);
@@ -132,9 +135,17 @@ export class PodRunner {
     return undefined;
   }
 
-  private start(plan: Plan): void {
+  /** One runner per container, each first adopting what a previous agent run left of it (docs/lifecycle.md). */
+  private async start(plan: Plan): Promise<void> {
     const logDir = podLogDir(this.ctx.logsDir, this.pod);
     const podRef = `${this.namespace}/${this.name}`;
+    const stateDir = path.join(this.ctx.podsDir, this.uid);
+    const graceMs = this.graceMs();
+    const adopted = await Promise.all(plan.launches.map((l) => plan.driver.adopt({ podUid: this.uid, containerName: l.name, stateDir })));
+    if (this.detached) {
+      for (const a of adopted) if (a.kind === 'running') a.handle.release();
+      return;
+    }
     this.containers = plan.launches.map(
       (l, i) =>
         new ContainerRunner(l.name, {
@@ -146,7 +157,7 @@ export class PodRunner {
             podUid: this.uid, namespace: this.namespace, podName: this.name, containerName: l.name,
             argv: l.argv, env: l.env, workingDir: l.workingDir,
             logFile: path.join(logDir, l.name, `${restartCount}.log`),
-            stateDir: path.join(this.ctx.podsDir, this.uid),
+            stateDir, restartCount, graceMs,
           }),
           onChange: () => {
             this.probers[i]?.sync();
@@ -159,12 +170,18 @@ export class PodRunner {
           firstRestartCount: own(this.firstCounts, l.name) ?? 0,
         }),
     );
+    this.containers.forEach((c, i) => c.start(adopted[i]));
     this.saveCounts();
-    for (const c of this.containers) c.start();
+    // A stop that came while adopting: the runners exist now, so stop() reaches the adopted processes.
+  }
+
+  /** The pod's terminationGracePeriodSeconds in ms. */
+  private graceMs(): number {
+    return this.pod.spec.terminationGracePeriodSeconds! * 1000; // defaulted on admission (applyDefaults)
   }
 
   private probe(plan: Plan): void {
-    const graceMs = this.pod.spec.terminationGracePeriodSeconds! * 1000;
+    const graceMs = this.graceMs();
     this.probers = this.pod.spec.containers.map((c, i) => {
       const runner = this.containers[i];
       const l = plan.launches[i];
@@ -179,7 +196,7 @@ export class PodRunner {
   private saveCounts(): void {
     const file = path.join(this.ctx.podsDir, this.uid, 'state.json');
     this.stateWrite = this.stateWrite
-      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])) })))
+      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])), startTime: this.startTime })))
       .catch(() => undefined); // the pod's dir is gone: the pod was deleted meanwhile
   }
 
@@ -188,19 +205,23 @@ export class PodRunner {
   }
 
   private stopped = false;
+  private detached = false;
+  /** The start step while it adopts and starts (stop waits for it, so it reaches every process). */
+  private starting: Promise<void> = Promise.resolve();
 
   /** Stops every container (SIGTERM, SIGKILL after the pod's terminationGracePeriodSeconds). */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.starting;
     for (const p of this.probers) p.stop();
-    const graceMs = this.pod.spec.terminationGracePeriodSeconds! * 1000;
-    await Promise.all(this.containers.map((c) => c.stop(graceMs)));
+    await Promise.all(this.containers.map((c) => c.stop(this.graceMs())));
     await this.volumes?.cleanup();
   }
 
-  /** Leaves the processes running and stops managing them. */
+  /** Leaves the processes running and stops managing them: the next agent run adopts them. */
   detach(): void {
     this.stopped = true;
+    this.detached = true;
     for (const p of this.probers) p.stop();
     for (const c of this.containers) c.detach();
   }
@@ -233,21 +254,23 @@ export class PodRunner {
   }
 }
 
-/** The pod's state from a previous run: its host ports and each container's last restartCount. */
-function readState(stateFile: string): { ports: PodPortStatus[]; restarts: Record<string, number> } {
+/** The pod's state from a previous run: its host ports, each container's last restartCount, its startTime. */
+function readState(stateFile: string): { ports: PodPortStatus[]; restarts: Record<string, number>; startTime?: string } {
   try {
-    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ports?: PodPortStatus[]; restarts?: Record<string, number> };
+    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ports?: PodPortStatus[]; restarts?: Record<string, number>; startTime?: unknown };
     const restarts = s.restarts && typeof s.restarts === 'object' ? s.restarts : {};
-    return { ports: Array.isArray(s.ports) ? s.ports : [], restarts };
+    const startTime = typeof s.startTime === 'string' && !Number.isNaN(Date.parse(s.startTime)) ? s.startTime : undefined;
+    return { ports: Array.isArray(s.ports) ? s.ports : [], restarts, ...(startTime ? { startTime } : {}) };
   } catch {
     return { ports: [], restarts: {} };
   }
 }
 
 /**
- * restartCount survives an agent restart, as Kubernetes' does through the runtime's records. A container that
- * ran under the previous agent run was stopped (or reaped) and starts again: that is a restart, counted as
- * after a node reboot (and its log goes to a new `<restartCount>.log`).
+ * restartCount survives an agent restart, as Kubernetes' does through the runtime's records. Normally the
+ * driver's record of the last attempt gives it (adoption, pods/container.ts `start`); without one, a container
+ * that ran under a previous agent run starts again as a restart, counted as after a node reboot (and its log
+ * goes to a new `<restartCount>.log`).
  */
 function initialCounts(pod: Pod, previous: Record<string, number>): Record<string, number> {
   const counts: Record<string, number> = {};

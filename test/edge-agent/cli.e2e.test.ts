@@ -63,7 +63,7 @@ describe('skiff-agent CLI (e2e)', () => {
     expect(badAddr.err()).toContain('--address');
   });
 
-  it('joins, runs a pod, and on SIGTERM stops its pods, marks the node offline and exits 0', async () => {
+  it('joins, runs a pod; SIGTERM leaves the pod running and exits 0; stop --pods then empties the node', async () => {
     const master = await new FakeMaster().start();
     try {
       const dataDir = tempDir();
@@ -72,11 +72,17 @@ describe('skiff-agent CLI (e2e)', () => {
       const pidFile = path.join(dataDir, 'pid');
       await master.desire('cli-pi', { generation: 1, pods: [podWith('cli-pod', sh(`echo $$ > ${pidFile}; exec sleep 1000`))] });
       const pid = Number(await until(() => readText(pidFile), 'the pod pid'));
-      expect(alive(pid)).toBe(true);
       agent.child.kill('SIGTERM');
+      agent.child.kill('SIGINT'); // a second signal (a terminal's Ctrl-C reaches the whole group) changes nothing
       expect(await agent.exit).toBe(0);
+      expect(agent.err()).toContain('pods keep running');
+      expect(alive(pid)).toBe(true);
+      expect(master.statuses.at(-1)).toMatchObject({ node: 'cli-pi', online: true });
+
+      const stop = run(['stop', '--data-dir', dataDir, '--pods']);
+      expect(await stop.exit).toBe(0);
+      expect(stop.out()).toBe(`no skiff-agent was running with data dir ${dataDir}; stopped 1 pod process(es)\n`);
       expect(alive(pid)).toBe(false);
-      expect(master.statuses.at(-1)).toMatchObject({ node: 'cli-pi', online: false });
     } finally {
       await master.close();
     }

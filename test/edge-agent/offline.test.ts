@@ -1,5 +1,4 @@
-/** Offline autonomy and no-pod-runs-twice: the desired-set cache, restarts with the master away, leftover processes. */
-import { spawn } from 'node:child_process';
+/** Offline autonomy: the desired-set cache, restarts with the master away (adoption of running pods: adoption.test.ts). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { startAgent, type Agent } from '../../edge-agent/index.js';
 import { decode } from '../../protocol/codec.js';
 import { FakeMaster, JOIN_TOKEN, alive, memoryLogger, podWith, readText, sh, tempDir, until } from './helpers.js';
 
-describe('edge agent: offline autonomy and leftovers', () => {
+describe('edge agent: offline autonomy', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
@@ -118,30 +117,5 @@ describe('edge agent: offline autonomy and leftovers', () => {
     expect(seen).toEqual([5]);
     expect(alive(pid)).toBe(true);
     expect(master.gone.has(pod.metadata.uid!)).toBe(false);
-  });
-
-  it('kills leftover processes of a previous run (matching start time only) before starting pods again', async () => {
-    const { agent, dataDir, pidFile, pid, pod } = await runningPod('pi-left');
-    // The agent dies without stopping its pods (crash, kill -9, upgrade).
-    await agent.stop({ stopPods: false });
-    expect(alive(pid)).toBe(true);
-    // A pid file pointing at an unrelated process whose start time does not match (a recycled pid): never killed.
-    const bystander = spawn('sleep', ['1000'], { stdio: 'ignore' });
-    cleanups.push(() => void bystander.kill('SIGKILL'));
-    const fakeDir = path.join(dataDir, 'pods', 'uid-recycled');
-    fs.mkdirSync(fakeDir, { recursive: true });
-    fs.writeFileSync(path.join(fakeDir, 'main.pid'), JSON.stringify({ pid: bystander.pid, startTime: 1, argv: ['sleep'] }));
-    fs.rmSync(pidFile);
-
-    const logger = memoryLogger();
-    const again = track(await startAgent({ master: 'mqtt://127.0.0.1:1', name: 'pi-left', dataDir, address: '127.0.0.1', logger }));
-    // startAgent resolves after the reap: the old process is gone before the new one starts.
-    expect(alive(pid)).toBe(false);
-    expect(alive(bystander.pid!)).toBe(true);
-    expect(fs.existsSync(fakeDir)).toBe(false); // pod dirs of pods no longer desired are collected
-    const pid2 = Number(await until(() => readText(pidFile), 'pod started again'));
-    expect(pid2).not.toBe(pid);
-    expect(again.podReports().map((r) => r.uid)).toEqual([pod.metadata.uid]);
-    expect(logger.lines.some((l) => l.includes(`leftover process ${pid}`))).toBe(true);
   });
 });

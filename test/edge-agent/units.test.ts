@@ -32,10 +32,12 @@ describe('reconnect back-off', () => {
 describe('parseArgs', () => {
   it('reads every flag', () => {
     expect(parseArgs(['join', '--master', 'mqtt://10.0.0.1:1883', '--token', 't', '--name', 'pi-a', '--data-dir', '/d', '--labels', 'zone=a,disk=ssd', '--address', '10.0.0.2', '--lease-interval=500ms'])).toEqual({
-      help: false,
+      cmd: 'join',
       options: { master: 'mqtt://10.0.0.1:1883', token: 't', name: 'pi-a', dataDir: '/d', labels: { zone: 'a', disk: 'ssd' }, address: '10.0.0.2', leaseIntervalMs: 500 },
     });
-    expect(parseArgs(['--help'])).toEqual({ help: true });
+    expect(parseArgs(['--help'])).toEqual({ cmd: 'help' });
+    expect(parseArgs(['stop', '--data-dir', '/d', '--pods', '--timeout=5s'])).toEqual({ cmd: 'stop', dataDir: '/d', pods: true, timeoutMs: 5000 });
+    expect(parseArgs(['stop'])).toMatchObject({ cmd: 'stop', pods: false, timeoutMs: 30_000 });
   });
   it.each([
     [['join', '--discovery-timeout', 'soon'], '--discovery-timeout must be a duration'], // no --master: found by mDNS (test/unit/discovery.test.ts)
@@ -45,6 +47,8 @@ describe('parseArgs', () => {
     [['join', '--master', 'mqtt://x:1', '--labels', 'novalue'], '--labels: "novalue" is not k=v'],
     [['join', '--master', 'mqtt://x:1', '--lease-interval', 'soon'], '--lease-interval must be a duration'],
     [['leave'], 'unknown command "leave"'],
+    [['stop', '--master', 'mqtt://x:1'], 'unknown flag --master'],
+    [['stop', '--timeout', 'later'], '--timeout must be a duration'],
   ])('%j → %s', (argv, msg) => {
     expect(() => parseArgs(argv)).toThrow(msg);
   });
