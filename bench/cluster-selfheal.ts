@@ -84,7 +84,17 @@ export async function stopProc(child: ChildProcess | undefined, graceMs = 5000):
   clearTimeout(t);
 }
 
-/** The pod processes an agent recorded: pod uid → main pids (from DATA/pods/<uid>/<container>.pid). */
+/**
+ * Stops an agent process and every pod it runs, as `skiff-agent stop --pods` does (SIGTERM alone leaves the
+ * pods running for the next agent to adopt), and waits for all of it.
+ */
+export async function stopAgentProc(child: ChildProcess | undefined, dataDir: string): Promise<void> {
+  const stopper = spawn(process.execPath, [agentBin, 'stop', '--pods', '--data-dir', dataDir], { stdio: 'ignore' });
+  await new Promise<void>((r) => stopper.once('exit', () => r()));
+  await stopProc(child); // already gone unless it never got to write its pid file
+}
+
+/** The pod processes an agent recorded: pod uid → process group leaders (the wrappers' pids, from DATA/pods/<uid>/<container>.pid). */
 export function recordedPids(agentDataDir: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
   const pods = join(agentDataDir, 'pods');
@@ -125,14 +135,18 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Processes whose command line contains `marker` (how a test counts copies of a pod it labelled). */
+/**
+ * Processes whose command line contains `marker` (how a test counts copies of a pod it labelled). The
+ * process driver's wrapper shell (`sh -c ... skiff-pod EXITFILE CMD...`) carries the pod's command line too:
+ * it is not a copy of the pod, so it is left out.
+ */
 export function processesWith(marker: string): number[] {
   const pids: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmd.includes(marker) && alive(Number(d)) && !cmd.includes('skiff-agent') && !cmd.includes('vitest')) pids.push(Number(d));
+      if (cmd.includes(marker) && alive(Number(d)) && !cmd.includes('skiff-agent') && !cmd.includes('vitest') && !cmd.includes('\0skiff-pod\0')) pids.push(Number(d));
     } catch {
       // gone meanwhile
     }

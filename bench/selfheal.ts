@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { Api } from '../cli/types.js';
 import {
-  adminOf, apiTo, idleDeployment, kill9, listNodes, listPods, readyOf, recordedPids, runningReady, startAgentProc, startMasterProc, stopProc, waitFor,
+  adminOf, apiTo, idleDeployment, kill9, listNodes, listPods, readyOf, recordedPids, runningReady, startAgentProc, startMasterProc, stopAgentProc, stopProc, waitFor,
 } from './cluster-selfheal.js';
 import { startSimAgents } from './storm-selfheal.js';
 
@@ -115,7 +115,7 @@ async function nodeDeath(grace: string, eviction: string, trials: number): Promi
     }
   } finally {
     await c.api.close().catch(() => undefined);
-    await stopProc(keeper);
+    await stopAgentProc(keeper, join(c.dir, 'keeper'));
     await stopProc(c.master);
   }
   return out;
@@ -155,7 +155,7 @@ spec:
   } finally {
     await c.api.request('delete', { kind: 'Deployment', namespace: 'default', name: 'crash' }).catch(() => undefined);
     await c.api.close().catch(() => undefined);
-    await stopProc(agent);
+    await stopAgentProc(agent, join(c.dir, 'crashy'));
     await stopProc(c.master);
   }
 }

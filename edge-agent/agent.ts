@@ -95,6 +95,7 @@ export class Agent extends EventEmitter {
         logsDir: this.paths.logs,
         onChange: (uid) => this.podChanged(uid),
         onRestart: (uid, e) => this.podRestarted(uid, e),
+        log: scoped(this.log, 'pods'),
       },
       (uid) => {
         this.reporter.stopped(uid);

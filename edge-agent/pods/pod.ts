@@ -14,6 +14,7 @@ import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
 import { driverFor, runtimeClassOf, runtimeNames } from '../drivers/registry.js';
 import type { Driver } from '../drivers/types.js';
 import { writeFileAtomic } from '../fsutil.js';
+import type { Logger } from '../log.js';
 import type { BackoffConfig } from './backoff.js';
 import { ContainerRunner, type RestartEvent } from './container.js';
 import { resolveArgv, resolveEnv } from './env.js';
@@ -34,6 +35,7 @@ export interface PodContext {
   logsDir: string;
   onChange(uid: string): void;
   onRestart(uid: string, e: RestartEvent): void;
+  log: Logger;
 }
 
 /** The result of prepare: what start needs. */
@@ -146,6 +148,11 @@ export class PodRunner {
       for (const a of adopted) if (a.kind === 'running') a.handle.release();
       return;
     }
+    adopted.forEach((a, i) => {
+      const c = `pod ${podRef}: container ${plan.launches[i].name}`;
+      if (a.kind === 'running') this.ctx.log.info(`${c}: adopted its running process ${a.handle.pid} (restartCount ${a.restartCount})`);
+      else if (a.kind === 'exited') this.ctx.log.info(`${c}: ended with exit code ${a.exit.exitCode} while no agent ran`);
+    });
     this.containers = plan.launches.map(
       (l, i) =>
         new ContainerRunner(l.name, {

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Api } from '../../cli/types.js';
-import { adminOf, apiTo, listNodes, listPods, readyOf, runningReady, spawnNode, stopProc, waitFor } from '../../bench/cluster-selfheal.js';
+import { adminOf, apiTo, listNodes, listPods, readyOf, runningReady, spawnNode, stopAgentProc, stopProc, waitFor } from '../../bench/cluster-selfheal.js';
 import { testEngine } from '../helpers/cluster.js';
 import { makeLan, requireLanTools, startAvahi, type Avahi, type Lan } from '../helpers/lan.js';
 import { relayInto } from '../helpers/netns.js';
@@ -63,6 +63,7 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
   let relay: Awaited<ReturnType<typeof relayInto>> | undefined;
   let api: Api | undefined;
   const procs: ChildProcess[] = [];
+  const agents = new Map<string, ChildProcess>();
   let lonely: { status: number | null; stderr: string } | undefined;
 
   beforeAll(async () => {
@@ -80,12 +81,13 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
     api = await waitFor(() => apiTo(`mqtt://127.0.0.1:${relay!.port}`, token, 3000), 'the master API through the relay', 10_000, 100);
     const agent = (name: string, extra: string[]) =>
       spawnNode([agentBin, 'join', ...extra, '--token', joinToken, '--name', name, '--data-dir', join(dir, name), '--address', h[name].address, '--lease-interval', '500ms'], join(dir, `${name}.log`), lan!.exec(h[name].ns));
-    procs.push(agent('a', ['--master', `mqtt://${h.master.address}:1883`]));
-    procs.push(agent('b', ['--discovery-timeout', '15s'])); // no --master: found on the LAN by mDNS
+    agents.set('a', agent('a', ['--master', `mqtt://${h.master.address}:1883`]));
+    agents.set('b', agent('b', ['--discovery-timeout', '15s'])); // no --master: found on the LAN by mDNS
   }, 60_000);
 
   afterAll(async () => {
     await api?.close().catch(() => undefined);
+    for (const [name, p] of agents) await stopAgentProc(p, join(dir, name));
     for (const p of procs.reverse()) await stopProc(p);
     await relay?.close();
     await avahi?.stop();

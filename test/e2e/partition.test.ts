@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Api } from '../../cli/types.js';
 import type { EventMessage } from '../../protocol/index.js';
 import {
-  adminOf, alive, apiTo, idleDeployment, listNodes, listPods, processesWith, readyOf, recordedPids, runningReady, startAgentProc, startMasterProc, stopProc, waitFor,
+  adminOf, alive, apiTo, idleDeployment, listNodes, listPods, processesWith, readyOf, recordedPids, runningReady, startAgentProc, startMasterProc, stopAgentProc, stopProc, waitFor,
 } from '../../bench/cluster-selfheal.js';
 import { testEngine } from '../helpers/cluster.js';
 import { makeNetLab, relayInto, requireNetns, type NetLab } from '../helpers/netns.js';
@@ -47,7 +47,7 @@ describe('e2e: a partitioned agent (network namespaces)', () => {
 
   afterAll(async () => {
     await api?.close().catch(() => undefined);
-    await Promise.all(agents.map((a) => stopProc(a)));
+    await Promise.all(agents.map((a, i) => stopAgentProc(a, join(dir, names[i]))));
     await stopProc(master);
     await relay?.close();
     for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Node, Pod } from '../../protocol/index.js';
 import { alive, isRunningReady, testEngine } from '../helpers/cluster.js';
 import { freePort, requireBuild, skiff, startProcess, stopProcess, agentBin, skiffBin } from '../helpers/procs.js';
+import { stopAgentProc } from '../../bench/cluster-selfheal.js';
 import { eventually, tempDir } from '../helpers/wait.js';
 
 describe('e2e: real master, agents and CLI processes', () => {
@@ -45,7 +46,7 @@ describe('e2e: real master, agents and CLI processes', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(agents.map((a) => stopProcess(a)));
+    await Promise.all(agents.map((a, i) => stopAgentProc(a, join(dir, ['e2e-a', 'e2e-b'][i]))));
     await stopProcess(master);
     if (dir) await rm(dir, { recursive: true, force: true });
   });

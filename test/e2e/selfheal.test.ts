@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Api } from '../../cli/types.js';
 import {
   adminOf, alive, apiTo, idleDeployment, kill9, killBoard, listNodes, listPods, processesWith, readyOf, recordedPids, runningReady,
-  startAgentProc, startMasterProc, stopProc, waitFor,
+  startAgentProc, startMasterProc, stopAgentProc, stopProc, waitFor,
 } from '../../bench/cluster-selfheal.js';
 import { testEngine } from '../helpers/cluster.js';
 import { freePort, requireBuild } from '../helpers/procs.js';
@@ -62,7 +62,7 @@ describe('e2e: self-healing with real processes', () => {
 
   afterAll(async () => {
     await api?.close().catch(() => undefined);
-    await Promise.all([...agents.values()].map((a) => stopProc(a)));
+    await Promise.all([...agents.entries()].map(([name, a]) => stopAgentProc(a, agentDir(name))));
     await stopProc(master);
     // Whatever a killed board left behind (nothing, if the tests passed).
     for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
