@@ -16,15 +16,20 @@ async function load(path) {
   }
 }
 
-// graceMs: how long after Ctrl-C the process may take to wind down (`up` stops its children).
-function processIO(graceMs = 1000) {
+// After Ctrl-C (or SIGTERM) a command winds down through io.signal. A plain command gets `graceMs` to do so,
+// and a second Ctrl-C exits at once. `skiff up` (`waitForStop`) is never cut short: it stops the agent, its
+// pods and the master and waits for them (each step has its own deadline), so further signals only say so.
+function processIO(graceMs = 1000, waitForStop = false) {
   const abort = new AbortController();
-  // Ctrl-C and SIGTERM (systemd, `timeout`) both wind down: `up` must stop its children first.
   const onSignal = (code) => () => {
-    if (abort.signal.aborted) process.exit(code);
+    if (abort.signal.aborted) {
+      if (!waitForStop) process.exit(code);
+      process.stderr.write('still stopping: waiting for the agent, its pods and the master to end\n');
+      return;
+    }
     abort.abort();
     // Streams end on the abort; a command still waiting on a single answer is not kept alive for it.
-    setTimeout(() => process.exit(code), graceMs).unref();
+    if (!waitForStop) setTimeout(() => process.exit(code), graceMs).unref();
   };
   process.on('SIGINT', onSignal(130));
   process.on('SIGTERM', onSignal(143));
@@ -55,7 +60,7 @@ if (argv[0] === 'master') {
   process.exitCode = await main(argv, processIO());
 } else if (argv[0] === 'up') {
   const { main } = await load('../dist/cli/up.js');
-  process.exitCode = await main(argv.slice(1), processIO(20_000));
+  process.exitCode = await main(argv.slice(1), processIO(0, true));
 } else {
   const { main } = await load('../dist/cli/main.js');
   process.exitCode = await main(argv, processIO());

@@ -2,9 +2,14 @@
  * `skiff up`: the README quickstart. Starts a master and one local agent as child processes (it never
  * imports master/ or edge-agent/: they are separate programs), applies examples/hello.yaml, waits for
  * its pods and prints what to try next; then keeps running, the children's output going to
- * DIR/master.log and DIR/agent.log, until Ctrl-C stops both.
+ * DIR/master.log and DIR/agent.log, until Ctrl-C stops everything it started.
  *
  * Pipeline: master → API answers → agent → node Ready → apply → pods Running → wait for Ctrl-C → stop.
+ *
+ * Stopping (docs/lifecycle.md): an agent leaves its pods running when it stops, so `up` stops the agent,
+ * then its pods (`skiff-agent stop --pods`, each pod with its grace period), then the master, and waits for
+ * each. The children run in process groups of their own: a terminal's Ctrl-C reaches `up` alone, which
+ * does this once, in this order (bin/skiff.js keeps further Ctrl-Cs from cutting it short).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +29,8 @@ const usage = `Usage:
   skiff up [--data-dir DIR] [--mqtt-port 1883] [--http-port 8080]
 
 Starts a master and one local agent, applies examples/hello.yaml and waits for its pods.
-Logs go to DIR/master.log and DIR/agent.log; Ctrl-C stops everything.
+Logs go to DIR/master.log and DIR/agent.log; Ctrl-C stops everything it started
+(the agent, its pods, the master) and waits for them.
 
 Flags:
   --data-dir DIR           where the master and the agent keep their state (default ~/.skiff/up)
@@ -40,6 +46,7 @@ const pollMs = 300;
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const children: { name: string; child: ChildProcess }[] = [];
   let api: Api | undefined;
+  let agentDir: string | undefined;
   try {
     const { values, positionals } = parseVerbArgs('up', argv, { 'data-dir': { type: 'string' }, 'mqtt-port': { type: 'string' }, 'http-port': { type: 'string' } });
     if (values.help) {
@@ -77,7 +84,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
     const node = nodeName();
     say(`starting agent (node ${node})…`);
-    const agent = start(children, 'agent', join(root, 'bin', 'skiff-agent.js'), ['join', '--master', server, '--token-file', join(masterDir, 'join.token'), '--name', node, '--data-dir', join(dir, 'agent'), '--address', '127.0.0.1'], join(dir, 'agent.log'));
+    agentDir = join(dir, 'agent');
+    const agent = start(children, 'agent', join(root, 'bin', 'skiff-agent.js'), ['join', '--master', server, '--token-file', join(masterDir, 'join.token'), '--name', node, '--data-dir', agentDir, '--address', '127.0.0.1'], join(dir, 'agent.log'));
     say(`waiting for node ${node} to be Ready…`);
     await until(io, [master, agent], deadlines.node, `node ${node} to be Ready`, async () => {
       const nodes = await api!.request<{ items?: KObject[] }>('list', { kind: 'Node' });
@@ -115,16 +123,32 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return 1;
   } finally {
     await api?.close().catch(() => {});
-    // The agent first, so its pods stop while the master can still hear about it.
-    for (const { child } of children.reverse()) await stop(child);
+    await stopAll(children, agentDir);
   }
+}
+
+/**
+ * Stops what `up` started, each step waited for: the agent (it leaves its pods running), then every pod it
+ * recorded (`skiff-agent stop --pods`, which also covers pods of an agent that died), then the master.
+ */
+async function stopAll(children: { name: string; child: ChildProcess }[], agentDir: string | undefined): Promise<void> {
+  const agent = children.find((c) => c.name === 'agent');
+  if (agent) await stop(agent.child);
+  if (agentDir) {
+    const log = (agent?.child as (ChildProcess & { skiffLog?: string }) | undefined)?.skiffLog;
+    const fd = log ? openSync(log, 'a') : 'ignore';
+    // detached like the others: another Ctrl-C must not reach it.
+    await exited(spawn(process.execPath, [join(packageRoot(), 'bin', 'skiff-agent.js'), 'stop', '--pods', '--data-dir', agentDir], { stdio: ['ignore', fd, fd], detached: true }));
+  }
+  for (const c of children) if (c !== agent) await stop(c.child);
 }
 
 /** Spawns `node SCRIPT ARGS` with stdout and stderr appended to a log file. */
 function start(children: { name: string; child: ChildProcess }[], name: string, script: string, args: string[], log: string): ChildProcess {
   mkdirSync(dirname(log), { recursive: true });
   const fd = openSync(log, 'a');
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', fd, fd] });
+  // detached: a process group of its own, so a terminal's Ctrl-C reaches `up` only, which stops it in order.
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', fd, fd], detached: true });
   children.push({ name, child });
   child.on('error', () => {}); // reported through `exited`
   Object.assign(child, { skiffName: name, skiffLog: log });
@@ -134,16 +158,17 @@ function start(children: { name: string; child: ChildProcess }[], name: string, 
 /** Polls `check` until it returns a value; fails when a child exits, on Ctrl-C, or at the deadline. */
 async function until<T>(io: CliIO, watch: ChildProcess | ChildProcess[], timeoutMs: number, what: string, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (const c of [watch].flat()) {
-    const { skiffName, skiffLog } = c as ChildProcess & { skiffName: string; skiffLog: string };
-    if (c.exitCode !== null || c.signalCode !== null) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `the ${skiffName} exited (${c.exitCode ?? c.signalCode}) while waiting for ${what}; see ${skiffLog}:\n${tail(skiffLog)}`);
+  for (;;) {
+    for (const c of [watch].flat()) {
+      const { skiffName, skiffLog } = c as ChildProcess & { skiffName: string; skiffLog: string };
+      if (c.exitCode !== null || c.signalCode !== null) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `the ${skiffName} exited (${c.exitCode ?? c.signalCode}) while waiting for ${what}; see ${skiffLog}:\n${tail(skiffLog)}`);
+    }
+    if (io.signal?.aborted) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', 'interrupted');
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new SkiffError('SKIFF_ERR_TIMEOUT', `gave up waiting for ${what} after ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, pollMs));
   }
-  if (io.signal?.aborted) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', 'interrupted');
-  const v = await check();
-  if (v !== undefined) return v;
-  if (Date.now() > deadline) throw new SkiffError('SKIFF_ERR_TIMEOUT', `gave up waiting for ${what} after ${timeoutMs / 1000}s`);
-  await new Promise((r) => setTimeout(r, pollMs));
-  return until(io, watch, deadline - Date.now(), what, check);
 }
 
 function tail(log: string, lines = 10): string {
@@ -200,6 +225,6 @@ Try:
   skiff scale deployment/hello --replicas 3
   mosquitto_pub -h 127.0.0.1 -p ${o.mqttPort} -u admin -P ${o.token} -t skiff/v1/apply -f ${join(o.root, 'examples', 'hello.yaml')}
 
-Logs: ${join(o.dir, 'master.log')}, ${join(o.dir, 'agent.log')}. Ctrl-C stops the master and the agent.
+Logs: ${join(o.dir, 'master.log')}, ${join(o.dir, 'agent.log')}. Ctrl-C stops the master, the agent and its pods.
 `;
 }

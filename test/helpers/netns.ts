@@ -110,6 +110,23 @@ export function makeNetLab(count: number): NetLab {
 }
 
 /**
+ * A host alone: a namespace with nothing but its loopback up, for a program that takes fixed ports or
+ * announces itself by mDNS (`skiff up`): nothing it does reaches the machine's network or collides with it.
+ */
+export function makeLonelyHost(): { ns: string; exec: string[]; destroy(): void } {
+  const ns = `skiso${process.pid % 10000}${randomInt(100, 999)}`;
+  const made = [ns];
+  ip('netns', 'add', ns);
+  try {
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+  } catch (err) {
+    deleteNamespaces(made);
+    throw err;
+  }
+  return { ns, exec: ['ip', 'netns', 'exec', ns], destroy: () => deleteNamespaces(made) };
+}
+
+/**
  * Makes `port` on 127.0.0.1 inside namespace `ns` reachable from the test process: a relay inside the
  * namespace listens on a Unix socket (the filesystem is shared, the network is not) and a local TCP
  * listener on an ephemeral loopback port forwards to it. Traffic stays on loopback and the socket file.
