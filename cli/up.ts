@@ -12,7 +12,7 @@
  * does this once, in this order (bin/skiff.js keeps further Ctrl-Cs from cutting it short).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SkiffError, type ApplyResult, type KObject } from '../protocol/index.js';
@@ -63,6 +63,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
     say('starting master…');
     const masterDir = join(dir, 'master');
+    // The master writes config.json once it listens: a stale one from an earlier run must not count.
+    rmSync(join(masterDir, 'config.json'), { force: true });
     const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], join(dir, 'master.log'));
     const [, config] = await until(io, master, deadlines.files, 'the master to write its tokens', () => {
       const files = [join(masterDir, 'join.token'), join(masterDir, 'config.json')];

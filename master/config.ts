@@ -109,6 +109,7 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.string(cfg.dataDir, 'dataDir', true);
   c.int(cfg.mqttPort, 'mqttPort', 0, 65535, true);
   c.int(cfg.httpPort, 'httpPort', -1, 65535, true);
+  if (cfg.httpPort > 0 && cfg.httpPort === cfg.mqttPort) c.fail('httpPort', 'must differ from mqttPort', cfg.httpPort);
   c.int(cfg.nodeMonitorGraceMs, 'nodeMonitorGraceMs', 100, 3_600_000, true);
   c.int(cfg.podEvictionTimeoutMs, 'podEvictionTimeoutMs', 0, 86_400_000, true);
   c.int(cfg.jobBackoffBaseMs, 'jobBackoffBaseMs', 0, 3_600_000, true);

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SkiffError, bytes, durationFlag, logLevels } from '../protocol/index.js';
-import { defaultDataDir, type MasterConfig } from './config.js';
+import { defaultDataDir, resolveConfig, type MasterConfig } from './config.js';
 import { etcdFlags, parseStoreUrl } from './store/location.js';
 import { startMaster } from './index.js';
 
@@ -162,6 +162,21 @@ function count(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/**
+ * A port another program holds, said the way the user fixes it: `MQTT port 1883 is in use (--mqtt-port to
+ * choose another)`; undefined for any other error.
+ */
+export function busyPort(err: NodeJS.ErrnoException & { port?: number }, opts: Partial<MasterConfig>): string | undefined {
+  if (err.code !== 'EADDRINUSE') return undefined;
+  const c = resolveConfig(opts); // it passed once already: startMaster resolved the same options
+  const listeners = [
+    { name: 'MQTT', port: c.mqttPort, flag: '--mqtt-port' },
+    { name: 'HTTP', port: c.httpPort, flag: '--http-port' },
+  ];
+  const l = listeners.find((x) => x.port > 0 && x.port === err.port);
+  return l ? `${l.name} port ${l.port} is in use (${l.flag} to choose another)` : `port ${err.port ?? '?'} is in use (${err.message})`;
+}
+
 /** Entry of `skiff master`. Resolves when the master has stopped; exits 1 on bad flags. */
 export async function main(argv: string[]): Promise<void> {
   let opts: ReturnType<typeof parseMasterArgs>;
@@ -180,9 +195,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     master = await startMaster(opts);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const hint = e.code === 'EADDRINUSE' ? ' (is another master running? pick another port with --mqtt-port / --http-port)' : '';
-    process.stderr.write(`error: ${e.message}${hint}\n`);
+    // startMaster has released what it took: nothing keeps the process alive, it exits 1 now.
+    process.stderr.write(`error: ${busyPort(err as NodeJS.ErrnoException, opts) ?? (err as Error).message}\n`);
     process.exitCode = 1;
     // A start that failed half-way may leave a handle open (seen: a busy --mqtt-port, with either store): do not hang on it.
     setTimeout(() => process.exit(1), 200).unref();

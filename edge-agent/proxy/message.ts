@@ -52,17 +52,19 @@ export interface ListenSpec {
   host: string;
   port: number;
   portName: string;
+  /** What the listener is, for messages: the service's clusterIP port or its NodePort. */
+  role: 'clusterIP' | 'nodePort';
 }
 
 /** Where a service is served: clusterIP:port (unless headless or disabled), and nodePort on each node-port address. */
 export function listenersOf(msg: ServiceMessage, cfg: ProxyConfig): ListenSpec[] {
   const out: ListenSpec[] = [];
-  const add = (protocol: 'TCP' | 'UDP', host: string, port: number, portName: string) => out.push({ key: `${protocol}/${host}:${port}`, protocol, host, port, portName });
+  const add = (protocol: 'TCP' | 'UDP', host: string, port: number, portName: string, role: ListenSpec['role']) => out.push({ key: `${protocol}/${host}:${port}`, protocol, host, port, portName, role });
   const clusterIP = msg.clusterIP && net.isIP(msg.clusterIP) ? msg.clusterIP : undefined;
   for (const p of msg.ports) {
-    if (clusterIP && cfg.clusterIPs) add(p.protocol, clusterIP, p.port, portKey(p));
+    if (clusterIP && cfg.clusterIPs) add(p.protocol, clusterIP, p.port, portKey(p), 'clusterIP');
     if (p.nodePort && (msg.type === 'NodePort' || msg.type === 'LoadBalancer'))
-      for (const a of cfg.nodePortAddresses) add(p.protocol, a, p.nodePort, portKey(p));
+      for (const a of cfg.nodePortAddresses) add(p.protocol, a, p.nodePort, portKey(p), 'nodePort');
   }
   return out;
 }

@@ -163,7 +163,7 @@ export class ServiceProxy {
       this.log.debug(`service ${owner}: listening on ${spec.key}`);
     } catch (err) {
       await front.close().catch(() => undefined);
-      const line = `service ${owner}: cannot listen on ${spec.key} (${(err as Error).message}); retrying every ${this.cfg.bindRetryMs} ms`;
+      const line = `service ${owner}: ${bindFailure(spec, err as NodeJS.ErrnoException)}; retrying every ${this.cfg.bindRetryMs / 1000} s`;
       if (this.bindWarned.has(spec.key)) this.log.debug(line);
       else this.log.warn(line);
       this.bindWarned.add(spec.key);
@@ -180,4 +180,15 @@ export class ServiceProxy {
     t.unref();
     this.retries.set(owner, t);
   }
+}
+
+/**
+ * Why a listener could not bind, as the operator can act on it. kube-proxy keeps serving the other services
+ * when one port is taken, and so does the agent: it retries, and the message names the port and its holder's kind.
+ */
+export function bindFailure(spec: ListenSpec, err: NodeJS.ErrnoException): string {
+  const what = spec.role === 'nodePort' ? `NodePort ${spec.port}/${spec.protocol} on ${spec.host}` : `port ${spec.port}/${spec.protocol} on clusterIP ${spec.host}`;
+  if (err.code === 'EADDRINUSE') return `${what} is in use by another program on this node (free it, or give the service another ${spec.role === 'nodePort' ? 'spec.ports[].nodePort' : 'port'})`;
+  if (err.code === 'EACCES') return `${what}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)`;
+  return `cannot listen on ${what}: ${err.message}`;
 }

@@ -24,7 +24,6 @@ export class TcpFront {
     private readonly log: Logger,
   ) {
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (c) => this.accept(c));
-    this.server.on('error', (err) => this.log.warn(`${host}:${port}/TCP: ${err.message}`));
   }
 
   /** Binds; rejects with the listen error (EADDRINUSE, EACCES). */
@@ -34,6 +33,8 @@ export class TcpFront {
       this.server.once('error', onError);
       this.server.listen({ host: this.host, port: this.port, exclusive: true }, () => {
         this.server.off('error', onError);
+        // A listen error is the caller's to report (proxy.ts words it and retries); later ones are logged here.
+        this.server.on('error', (err) => this.log.warn(`${this.host}:${this.port}/TCP: ${err.message}`));
         resolve();
       });
     });

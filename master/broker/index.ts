@@ -155,10 +155,16 @@ export class Broker {
       const client: SkiffClient = aedes.handle(socket);
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: socket.remoteAddress }), reason: why }));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(opts.port, opts.host, () => resolve());
+      });
+    } catch (err) {
+      // A busy port: the broker's timers must not keep a master that failed to start alive.
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw err;
+    }
     return new Broker(aedes, server, holders, admission);
   }
 

@@ -2,6 +2,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -15,6 +16,18 @@ export const agentBin = join(root, 'bin', 'skiff-agent.js');
 export function requireBuild(): void {
   if (!existsSync(join(root, 'dist', 'master', 'main.js')) || !existsSync(join(root, 'dist', 'edge-agent', 'main.js')))
     throw new Error('dist/ is missing: run "npm run build" (npm test does it first)');
+}
+
+/** A free UDP port (tests never take fixed ports: 5353 is avahi's, 8080 a quickstart master's). */
+export function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** A free TCP port on loopback. */

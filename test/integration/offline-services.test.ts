@@ -9,8 +9,9 @@ import { startAgent, type Agent } from '../../edge-agent/index.js';
 import type { Service } from '../../protocol/index.js';
 import { eventually, isRunningReady, quietLogger, startCluster, testEngine, type TestCluster } from '../helpers/cluster.js';
 import { whoServes } from '../edge-agent/proxy-helpers.js';
+import { freePort } from '../helpers/procs.js';
 
-const app = `
+const app = (port: number) => `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: greeter}
@@ -32,7 +33,7 @@ kind: Service
 metadata: {name: greeter}
 spec:
   selector: {app: greeter}
-  ports: [{port: 7070, targetPort: tcp}]
+  ports: [{port: ${port}, targetPort: tcp}]
 `;
 
 describe('services survive an offline reboot', () => {
@@ -44,6 +45,7 @@ describe('services survive an offline reboot', () => {
   });
 
   it('a board rebooted with the master down still proxies its service', async () => {
+    const port = await freePort(); // a service port nobody else holds
     c = await startCluster([], {});
     const boot = () =>
       startAgent({
@@ -52,10 +54,10 @@ describe('services survive an offline reboot', () => {
         proxy: { clusterIPs: true, nodePortAddresses: ['127.0.0.4'], balancerImpl: testEngine },
       });
     agent = await boot();
-    await c.apply(app);
+    await c.apply(app(port));
     const svc = await eventually(async () => ((await c.api.request('get', { kind: 'Service', name: 'greeter' })) as Service).spec.clusterIP, 'a clusterIP');
     await eventually(async () => (await c.pods('app=greeter')).filter(isRunningReady).length === 2, 'two ready pods');
-    const ask = () => whoServes(svc, 7070);
+    const ask = () => whoServes(svc, port);
     const before = await eventually(() => ask().catch(() => ''), 'the service answers through the proxy');
     expect(before).toMatch(/^greeter-/);
 

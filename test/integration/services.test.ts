@@ -13,6 +13,7 @@ import { startAgent, type Agent } from '../../edge-agent/index.js';
 import type { Endpoints, Pod, Service } from '../../protocol/index.js';
 import { eventually, isRunningReady, quietLogger, startCluster, testEngine, type TestCluster } from '../helpers/cluster.js';
 import { connect, spread, whoServes } from '../edge-agent/proxy-helpers.js';
+import { freePort } from '../helpers/procs.js';
 
 const server = `const net=require('net'),fs=require('fs'),path=require('path');const dir=process.argv[1];const me=process.env.HOSTNAME;
 fs.writeFileSync(path.join(dir,me+'.env'),JSON.stringify(process.env));fs.writeFileSync(path.join(dir,me+'.pid'),String(process.pid));
@@ -33,14 +34,15 @@ spec:
     ports: [{name: tcp, containerPort: 0}]
 `;
 
-const services = `
+/** The two services; their ports are free ones (a fixed 8080 would meet a quickstart master's HTTP on 0.0.0.0). */
+const services = (echoPort: number, stickyPort: number) => `
 apiVersion: v1
 kind: Service
 metadata: {name: echo}
 spec:
   type: NodePort
   selector: {app: echo}
-  ports: [{port: 8080, targetPort: tcp}]
+  ports: [{port: ${echoPort}, targetPort: tcp}]
 ---
 apiVersion: v1
 kind: Service
@@ -48,7 +50,7 @@ metadata: {name: sticky}
 spec:
   sessionAffinity: ClientIP
   selector: {app: echo}
-  ports: [{name: main, port: 9090, targetPort: tcp}]
+  ports: [{name: main, port: ${stickyPort}, targetPort: tcp}]
 `;
 
 describe('services: endpoints in the master, a proxy on every agent', () => {
@@ -68,12 +70,16 @@ describe('services: endpoints in the master, a proxy on every agent', () => {
   const pid = async (name: string) => Number(await readFile(join(c.dir, `${name}.pid`), 'utf8'));
   const stats = (key: string) => a.proxy!.stats()[key];
 
+  let echoPort = 0;
+  let stickyPort = 0;
+
   beforeAll(async () => {
+    [echoPort, stickyPort] = [await freePort(), await freePort()];
     c = await startCluster([], { nodeMonitorGraceMs: 2000 });
     a = await addAgent('a', '127.0.0.2', true);
     await addAgent('b', '127.0.0.3', false);
     await eventually(async () => (await c.nodes()).filter((n) => n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length === 2, 'two Ready nodes');
-    await c.apply(services);
+    await c.apply(services(echoPort, stickyPort));
     // Pods after the services: service env vars are set when a container starts, as in Kubernetes.
     await c.apply([pod('echo-a1', 'a', c.dir), pod('echo-a2', 'a', c.dir), pod('echo-b1', 'b', c.dir), pod('echo-b2', 'b', c.dir)].join('---\n'));
     const pods = await eventually(async () => {
@@ -98,7 +104,7 @@ describe('services: endpoints in the master, a proxy on every agent', () => {
     expect(svc.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
     expect(svc.spec.ports[0].nodePort).toBeLessThanOrEqual(32767);
     // Re-applying the manifest (no clusterIP in it) keeps the allocation.
-    const again = (await c.apply(services)) as { results: { action: string }[] };
+    const again = (await c.apply(services(echoPort, stickyPort))) as { results: { action: string }[] };
     expect(again.results.map((r) => r.action)).toEqual(['unchanged', 'unchanged']);
     const ep = await c.api.request<Endpoints>('get', { kind: 'Endpoints', name: 'echo' });
     const ips = ep.subsets!.flatMap((s) => s.addresses ?? []).map((x) => `${x.ip}/${x.targetRef?.name}`).sort();
@@ -106,13 +112,13 @@ describe('services: endpoints in the master, a proxy on every agent', () => {
   });
 
   it('round robin from the host through clusterIP:port reaches every pod on both nodes equally', async () => {
-    expect(await spread(svc.spec.clusterIP!, 8080, 40)).toEqual({ 'echo-a1': 10, 'echo-a2': 10, 'echo-b1': 10, 'echo-b2': 10 });
+    expect(await spread(svc.spec.clusterIP!, echoPort, 40)).toEqual({ 'echo-a1': 10, 'echo-a2': 10, 'echo-b1': 10, 'echo-b2': 10 });
   });
 
   it('ClientIP affinity keeps each client on one pod', async () => {
     const seen = new Set<string>();
     for (let i = 1; i <= 8; i++) {
-      const counts = await spread(sticky.spec.clusterIP!, 9090, 4, `127.0.8.${i}`);
+      const counts = await spread(sticky.spec.clusterIP!, stickyPort, 4, `127.0.8.${i}`);
       expect(Object.keys(counts)).toHaveLength(1);
       seen.add(Object.keys(counts)[0]);
     }
@@ -127,20 +133,20 @@ describe('services: endpoints in the master, a proxy on every agent', () => {
   it('pods get {NAME}_SERVICE_HOST/PORT for the services of their namespace', async () => {
     const env = JSON.parse(await readFile(join(c.dir, 'echo-b1.env'), 'utf8'));
     expect(env.ECHO_SERVICE_HOST).toBe(svc.spec.clusterIP);
-    expect(env.ECHO_SERVICE_PORT).toBe('8080');
+    expect(env.ECHO_SERVICE_PORT).toBe(String(echoPort));
     expect(env.STICKY_SERVICE_HOST).toBe(sticky.spec.clusterIP);
-    expect(env.STICKY_SERVICE_PORT_MAIN).toBe('9090');
+    expect(env.STICKY_SERVICE_PORT_MAIN).toBe(String(stickyPort));
   });
 
   it('a terminating pod gets no new connections; an open connection to it keeps flowing until closed', async () => {
     const open = [];
-    for (let i = 0; i < 4; i++) open.push(await connect(svc.spec.clusterIP!, 8080));
+    for (let i = 0; i < 4; i++) open.push(await connect(svc.spec.clusterIP!, echoPort));
     const toVictim = open.find((x) => x.backend === 'echo-a1')!;
     expect(toVictim).toBeDefined();
     // Deletion is graceful: the pod ignores SIGTERM and keeps serving for its 30 s grace period.
     await c.api.request('delete', { kind: 'Pod', name: 'echo-a1' });
     await eventually(() => stats('default/echo').ports[''].endpoints.length === 3, 'echo-a1 removed from the proxy');
-    const counts = await spread(svc.spec.clusterIP!, 8080, 30);
+    const counts = await spread(svc.spec.clusterIP!, echoPort, 30);
     expect(counts['echo-a1']).toBeUndefined();
     expect(counts).toEqual({ 'echo-a2': 10, 'echo-b1': 10, 'echo-b2': 10 });
     expect(await toVictim.echo('draining')).toBe('draining');
@@ -152,7 +158,7 @@ describe('services: endpoints in the master, a proxy on every agent', () => {
     const b = c.agents.find((x) => x.name === 'b')!;
     await b.stop({ stopPods: false }); // its pods keep running and listening, but the node is gone
     await eventually(() => stats('default/echo').ports[''].endpoints.length === 1, 'only echo-a2 left');
-    expect(await spread(svc.spec.clusterIP!, 8080, 10)).toEqual({ 'echo-a2': 10 });
+    expect(await spread(svc.spec.clusterIP!, echoPort, 10)).toEqual({ 'echo-a2': 10 });
     const ep = await c.api.request<Endpoints>('get', { kind: 'Endpoints', name: 'echo' });
     expect(ep.subsets!.flatMap((s) => s.notReadyAddresses ?? []).map((x) => x.targetRef?.name).sort()).toEqual(['echo-b1', 'echo-b2']);
   });
@@ -160,7 +166,7 @@ describe('services: endpoints in the master, a proxy on every agent', () => {
   it('deleting the service clears its retained message and closes its listener', async () => {
     await c.api.request('delete', { kind: 'Service', name: 'sticky' });
     await eventually(() => stats('default/sticky') === undefined, 'sticky gone from the proxy');
-    await expect(connect(sticky.spec.clusterIP!, 9090)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(connect(sticky.spec.clusterIP!, stickyPort)).rejects.toThrow(/ECONNREFUSED/);
     await eventually(async () => (await c.api.request<{ items: Pod[] }>('list', { kind: 'Endpoints' })).items.every((e) => e.metadata.name !== 'sticky'), 'sticky Endpoints deleted');
   });
 });
