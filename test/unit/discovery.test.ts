@@ -74,7 +74,7 @@ describe('ServiceAnnouncer', () => {
       const id = `${a.type}/${a.name}@${host.host}:${a.port}`;
       live.add(id);
       log.push(`+${id}`);
-      return { announcement: a, stop: async () => void (live.delete(id), log.push(`-${id}`)) };
+      return { announcement: a, announced: Promise.resolve(a.name), stop: async () => void (live.delete(id), log.push(`-${id}`)) };
     };
     const announcer = new ServiceAnnouncer(node, { host: nodeHostName(node) }, quiet, fake);
     return { announcer, live, log, send: (m: ServiceMessage | undefined) => announcer.handle('default', 'web', m ? encode(m) : Buffer.alloc(0)) };
@@ -125,7 +125,7 @@ describe('ServiceAnnouncer', () => {
 describe('joining without --master', () => {
   it('parses join without --master (the agent browses for one), with a discovery timeout', () => {
     const r = parseArgs(['join', '--token', 't', '--discovery-timeout', '3s']);
-    expect(r).toEqual({ help: false, options: { token: 't', discoveryTimeoutMs: 3000 } });
+    expect(r).toEqual({ cmd: 'join', options: { token: 't', discoveryTimeoutMs: 3000 } });
     expect(() => parseArgs(['join', '--discovery-timeout', 'soon'])).toThrow(/--discovery-timeout must be a duration/);
     expect(() => parseArgs(['join', '--master', 'http://x'])).toThrow(/--master must look like mqtt:\/\/HOST:PORT/);
   });
