@@ -20,6 +20,7 @@ import { consoleLogger, scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
+import type { BalancerEngine } from './proxy/balancer.js';
 import { ServiceProxy } from './proxy/proxy.js';
 import { ServiceCache } from './services-cache.js';
 import { ServiceAnnouncer } from './discovery/announcer.js';
@@ -63,6 +64,8 @@ export class Agent extends EventEmitter {
   private readonly serviceCache: ServiceCache;
   /** The mDNS instance name of a master found on the LAN (kept in DATA/master.json with its URL). */
   discoveredAs?: string;
+  /** The balancer engine the proxy runs, once loaded (start); undefined without a proxy. */
+  balancer?: BalancerEngine;
   /** Announces this node's share of the Services on the LAN (mDNS); undefined with `mdns: false` or a loopback address. */
   readonly announcer?: ServiceAnnouncer;
   private timers: NodeJS.Timeout[] = [];
@@ -164,6 +167,8 @@ export class Agent extends EventEmitter {
         throw err;
       }
     }
+    // Before the first status: it says which balancer engine the proxy runs.
+    this.balancer = await this.proxy?.engine;
     this.wireSession();
     this.session.start(credential);
     this.timers.push(setInterval(() => this.lease(), this.cfg.leaseIntervalMs));
@@ -245,7 +250,7 @@ export class Agent extends EventEmitter {
   }
 
   private async onConnect(): Promise<void> {
-    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames)), 1, true);
+    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames, this.balancer)), 1, true);
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
     this.proxy?.beginResync();
     this.announcer?.beginResync();
@@ -358,7 +363,7 @@ export class Agent extends EventEmitter {
 
   private sampleMetrics(): void {
     try {
-      this.session.publish(topics.nodeMetrics(this.name), encode(this.metrics.sample()), 0);
+      this.session.publish(topics.nodeMetrics(this.name), encode({ ...this.metrics.sample(), ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), 0);
     } catch (err) {
       this.log.warn(`metrics: ${(err as Error).message}`);
     }

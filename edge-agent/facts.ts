@@ -9,7 +9,9 @@ import os from 'node:os';
 import type { NodeFacts, NodeStatusMessage } from '../protocol/messages.js';
 import type { Condition, NodeResources } from '../protocol/types.js';
 import { formatCpu } from '../protocol/quantity.js';
+import { wasmBalancerCondition } from '../protocol/conditions.js';
 import type { AgentConfig } from './config.js';
+import type { BalancerEngine } from './proxy/balancer.js';
 import { AGENT_VERSION } from './version.js';
 
 const archNames: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -55,8 +57,15 @@ export function allocatableOf(f: NodeFacts): NodeResources {
   return { cpu: formatCpu(cpuMilli), memory: `${Math.floor(Math.max(0, f.memoryBytes - memReserve) / 1024)}Ki`, pods: String(MAX_PODS) };
 }
 
-/** Agent-side node conditions. MemoryPressure is True below 5% available memory. */
-export function nodeConditions(now = new Date()): Condition[] {
+/** WasmBalancer: True when the proxy's balancers run in WebAssembly; False, with the reason, when they run the TS twin. */
+export function balancerCondition(engine: BalancerEngine, t: string): Condition {
+  return engine.impl === 'wasm'
+    ? { type: wasmBalancerCondition, status: 'True', reason: 'WasmLoaded', message: 'service proxy balancers run in WebAssembly', lastHeartbeatTime: t }
+    : { type: wasmBalancerCondition, status: 'False', reason: 'ReferenceBalancers', message: `${engine.reason ?? 'not wasm'}; the proxy runs the TypeScript reference balancers (same picks, slower)`, lastHeartbeatTime: t };
+}
+
+/** Agent-side node conditions. MemoryPressure is True below 5% available memory; WasmBalancer when there is a proxy. */
+export function nodeConditions(now = new Date(), balancer?: BalancerEngine): Condition[] {
   const t = now.toISOString();
   const avail = os.freemem() / os.totalmem();
   return [
@@ -64,11 +73,12 @@ export function nodeConditions(now = new Date()): Condition[] {
     { type: 'MemoryPressure', status: avail < 0.05 ? 'True' : 'False', reason: avail < 0.05 ? 'AgentHasMemoryPressure' : 'AgentHasSufficientMemory', lastHeartbeatTime: t },
     // The process driver does not enforce cpu/memory limits yet (cgroups come with the container driver).
     { type: 'ResourceLimits', status: 'False', reason: 'NotEnforced', message: 'process pods run without cgroup limits', lastHeartbeatTime: t },
+    ...(balancer ? [balancerCondition(balancer, t)] : []),
   ];
 }
 
 /** The retained `nodes/{node}/status` message of an online agent. */
-export function onlineStatus(cfg: AgentConfig, runtimes: string[]): NodeStatusMessage {
+export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: BalancerEngine): NodeStatusMessage {
   const facts = readFacts();
   return {
     node: cfg.name,
@@ -88,6 +98,6 @@ export function onlineStatus(cfg: AgentConfig, runtimes: string[]): NodeStatusMe
       { type: 'Hostname', address: facts.hostname },
     ],
     runtimes,
-    conditions: nodeConditions(),
+    conditions: nodeConditions(new Date(), balancer),
   };
 }

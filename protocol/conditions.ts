@@ -29,3 +29,12 @@ export function readyStatus(o: HasConditions | undefined): Condition['status'] |
 export function isReady(o: HasConditions | undefined): boolean {
   return readyStatus(o) === 'True';
 }
+
+/** The agent's node condition for its service proxy's balancers: True = WebAssembly, False = the TS twin (its message says why). */
+export const wasmBalancerCondition = 'WasmBalancer';
+
+/** Which balancer engine a node's proxy runs, from its WasmBalancer condition: wasm, reference, or undefined (no proxy, or an older agent). */
+export function balancerEngineOf(node: HasConditions | undefined): 'wasm' | 'reference' | undefined {
+  const c = conditionOf(node, wasmBalancerCondition);
+  return c?.status === 'True' ? 'wasm' : c?.status === 'False' ? 'reference' : undefined;
+}

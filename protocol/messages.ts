@@ -91,6 +91,8 @@ export interface OfflineReport {
 /** `nodes/{node}/metrics`. */
 export interface MetricsMessage {
   ts: number;
+  /** Which balancer implementation the agent's service proxy runs (absent without a proxy); the node condition WasmBalancer says why when it is not wasm. */
+  balancer?: 'wasm' | 'reference';
   node: { cpuMilli: number; memoryBytes: number };
   pods: { namespace: string; name: string; uid: string; cpuMilli: number; memoryBytes: number }[];
 }

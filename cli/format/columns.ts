@@ -2,7 +2,7 @@
  * The table columns of `skiff get`, per kind, as kubectl prints them. One printer per kind in a
  * registry; kinds without one get NAME AGE.
  */
-import { formatSelector, own, readyStatus, type KObject } from '../../protocol/index.js';
+import { balancerEngineOf, formatSelector, own, readyStatus, type KObject } from '../../protocol/index.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
 import { workloadPrinters } from './workload-columns.js';
@@ -60,11 +60,11 @@ const printers: Record<string, Printer> = {
   Node: {
     headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
     row: (o, now) => [o.metadata.name, nodeStatus(o), nodeRoles(o), created(o, now), orNone(o.status?.nodeInfo?.kubeletVersion)],
-    wideHeaders: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'ARCH'],
+    wideHeaders: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'ARCH', 'BALANCER'],
     wideRow: (o) => {
       const info = o.status?.nodeInfo ?? {};
       const ip = (o.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
-      return [orNone(ip), orNone(info.osImage), orNone(info.kernelVersion), orNone(info.architecture)];
+      return [orNone(ip), orNone(info.osImage), orNone(info.kernelVersion), orNone(info.architecture), orNone(balancerEngineOf(o))];
     },
   },
   ConfigMap: {

@@ -6,7 +6,7 @@
  */
 import type { Balancer, BalancerAlgorithm } from '../../core-wasm/types.js';
 import type { Logger } from '../log.js';
-import { makeBalancer } from './balancer.js';
+import { makeBalancer, type BalancerEngine } from './balancer.js';
 import type { ProxyConfig } from './options.js';
 
 /** One endpoint of a service port. */
@@ -44,6 +44,8 @@ export class BackendPool {
     readonly protocol: 'TCP' | 'UDP',
     private readonly cfg: ProxyConfig,
     private readonly log: Logger,
+    /** The balancer engine, loaded once per proxy. */
+    private readonly engine: Promise<BalancerEngine>,
   ) {}
 
   /** The algorithm in use (undefined before the first update). */
@@ -66,7 +68,7 @@ export class BackendPool {
   /** Replaces the endpoint set (and the balancer when the algorithm changes); removed endpoints drain. */
   async update(algorithm: BalancerAlgorithm, backends: Backend[]): Promise<void> {
     if (this.balancer?.algorithm !== algorithm) {
-      const b = await makeBalancer(algorithm, this.cfg.balancerImpl, this.log);
+      const b = await makeBalancer(algorithm, await this.engine);
       // Holds counted on the old balancer must not be released on the new one.
       for (const set of this.holds.values()) for (const h of set) h.counted = false;
       this.balancer = b;

@@ -32,17 +32,31 @@ export function algorithmFor(msg: Pick<ServiceMessage, 'sessionAffinity' | 'anno
   return { algorithm: 'round-robin', warning: `annotation ${lbAnnotation}: must be one of ${Object.keys(byAnnotation).join(', ')}, got ${JSON.stringify(asked)}; using round-robin` };
 }
 
-let wasmBroken = false;
+/** Which implementation the proxy's balancers run, decided once per agent and reported in its node status and metrics. */
+export interface BalancerEngine {
+  impl: 'wasm' | 'reference';
+  /** Why it is not wasm: the load error, or the configuration that asked for the reference. */
+  reason?: string;
+}
 
-/** Creates a balancer; if the wasm kernel fails to load on this board, logs once and uses the TS twin (same results). */
-export async function makeBalancer(algorithm: BalancerAlgorithm, impl: 'wasm' | 'reference', log: Logger): Promise<Balancer> {
-  const opts = { algorithm, tableSize: maglevTableSize };
-  if (impl === 'reference' || wasmBroken) return createBalancer({ ...opts, impl: 'reference' });
+/**
+ * Loads the balancer engine once: wasm unless the configuration asks for the TS twin or the wasm kernel
+ * fails to load on this board, in which case the twin runs (same picks, slower) and the reason is kept —
+ * a fallback is reported (node condition WasmBalancer, metrics), never silent.
+ */
+export async function loadBalancerEngine(wanted: 'wasm' | 'reference', log: Logger): Promise<BalancerEngine> {
+  if (wanted === 'reference') return { impl: 'reference', reason: 'proxy.balancerImpl is reference' };
   try {
-    return await createBalancer({ ...opts, impl: 'wasm' });
+    await createBalancer({ algorithm: 'round-robin', impl: 'wasm' });
+    return { impl: 'wasm' };
   } catch (err) {
-    wasmBroken = true;
-    log.warn(`the wasm load balancer failed to load (${(err as Error).message}); using the reference implementation`);
-    return createBalancer({ ...opts, impl: 'reference' });
+    const reason = `the wasm load balancer failed to load: ${(err as Error).message}`;
+    log.warn(`${reason}; the proxy runs the TypeScript reference balancers (same picks, slower)`);
+    return { impl: 'reference', reason };
   }
+}
+
+/** Creates a balancer on the engine chosen by loadBalancerEngine. */
+export function makeBalancer(algorithm: BalancerAlgorithm, engine: BalancerEngine): Promise<Balancer> {
+  return createBalancer({ algorithm, tableSize: maglevTableSize, impl: engine.impl });
 }

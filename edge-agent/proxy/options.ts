@@ -24,7 +24,7 @@ export interface ProxyOptions {
   connectTimeoutMs?: number;
   /** A listener that could not bind (port in use, no permission) is retried this often; default 5000 (5 s). */
   bindRetryMs?: number;
-  /** The balancer implementation; default 'wasm' (falls back to 'reference' if the wasm fails to load). */
+  /** The balancer implementation; default 'wasm' (falls back to 'reference', reported, if the wasm fails to load). */
   balancerImpl?: 'wasm' | 'reference';
 }
 

@@ -8,7 +8,7 @@ import { decodeObject } from '../../protocol/codec.js';
 import type { ServiceMessage } from '../../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { BackendPool } from './backends.js';
-import { algorithmFor } from './balancer.js';
+import { algorithmFor, loadBalancerEngine, type BalancerEngine } from './balancer.js';
 import { backendsOf, checkServiceMessage, listenersOf, portKey, type ListenSpec } from './message.js';
 import { resolveProxyOptions, type ProxyConfig, type ProxyOptions } from './options.js';
 import { TcpFront } from './tcp.js';
@@ -45,8 +45,12 @@ export class ServiceProxy {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
+  /** The balancer engine every pool uses, loaded once (node status and metrics report it). */
+  readonly engine: Promise<BalancerEngine>;
+
   constructor(options: ProxyOptions, private readonly log: Logger) {
     this.cfg = resolveProxyOptions(options);
+    this.engine = loadBalancerEngine(this.cfg.balancerImpl, log);
   }
 
   /** A message on `services/{namespace}/{name}`: an empty payload deletes the service. Never throws. */
@@ -121,7 +125,7 @@ export class ServiceProxy {
     for (const p of msg.ports) {
       const name = portKey(p);
       let pool = entry.pools.get(name);
-      if (!pool) entry.pools.set(name, (pool = new BackendPool(p.protocol, this.cfg, this.log)));
+      if (!pool) entry.pools.set(name, (pool = new BackendPool(p.protocol, this.cfg, this.log, this.engine)));
       await pool.update(algorithm, backendsOf(msg, name));
     }
     await this.syncFronts(key);

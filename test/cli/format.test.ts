@@ -113,7 +113,7 @@ describe('get tables', () => {
       apiVersion: 'v1', kind: 'Node', metadata: { name, creationTimestamp: ago(20 * 86400), ...extra },
       spec: { unschedulable },
       status: {
-        conditions: [{ type: 'Ready', status: ready }],
+        conditions: [{ type: 'Ready', status: ready }, { type: 'WasmBalancer', status: 'True' }],
         addresses: [{ type: 'InternalIP', address: '192.168.1.20' }],
         nodeInfo: { architecture: 'arm64', operatingSystem: 'linux', kernelVersion: '6.6.31+rpt-rpi-v8', osImage: 'Debian GNU/Linux 12 (bookworm)', kubeletVersion: 'v0.1.0' },
       },
@@ -126,8 +126,8 @@ describe('get tables', () => {
         'pi-3   Unknown                       <none>   20d   v0.1.0\n',
     );
     expect(table('Node', [nodes[0]], { wide: true })).toBe(
-      'NAME   STATUS   ROLES   AGE   VERSION   INTERNAL-IP    OS-IMAGE                         KERNEL-VERSION      ARCH\n' +
-        'pi-1   Ready    edge    20d   v0.1.0    192.168.1.20   Debian GNU/Linux 12 (bookworm)   6.6.31+rpt-rpi-v8   arm64\n',
+      'NAME   STATUS   ROLES   AGE   VERSION   INTERNAL-IP    OS-IMAGE                         KERNEL-VERSION      ARCH    BALANCER\n' +
+        'pi-1   Ready    edge    20d   v0.1.0    192.168.1.20   Debian GNU/Linux 12 (bookworm)   6.6.31+rpt-rpi-v8   arm64   wasm\n',
     );
   });
 

@@ -1,4 +1,4 @@
-/** Leases, metrics, the node status with its Will, and the graceful offline status. */
+/** Leases, metrics, the node status with its Will and its balancer engine, and the graceful offline status. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../edge-agent/index.js';
 import type { MetricsMessage } from '../../protocol/messages.js';
@@ -42,6 +42,15 @@ describe('edge agent: leases, metrics, status', () => {
     master.kick(`skiff-agent-${node}`);
     await until(() => master.statuses.slice(n).some((s) => s.online === false), 'the Will (online: false)');
     await until(() => master.statuses.slice(n).some((s) => s.online === true) && agent.connected, 'back online after reconnecting');
+  });
+
+  it('reports the balancer engine: the WasmBalancer condition is True and the metrics say wasm', async () => {
+    // The default proxy asks for wasm: a silent fallback to the TS twin would fail here.
+    expect(agent.balancer).toEqual({ impl: 'wasm' });
+    const status = master.statuses.at(-1) as any;
+    expect(status.conditions.find((c: any) => c.type === 'WasmBalancer')).toMatchObject({ status: 'True', reason: 'WasmLoaded' });
+    const m = await until(() => master.metrics.at(-1) as MetricsMessage | undefined, 'a metrics message');
+    expect(m.balancer).toBe('wasm');
   });
 
   it('a graceful stop publishes online: false itself', async () => {

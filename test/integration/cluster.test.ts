@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Pod, ReplicaSet } from '../../protocol/index.js';
+import { balancerEngineOf, type Pod, type ReplicaSet } from '../../protocol/index.js';
 import { alive, eventually, isRunningReady, startCluster, type TestCluster } from '../helpers/cluster.js';
 
 const app = (replicas: number, dir: string) => `
@@ -42,6 +42,8 @@ describe('walking skeleton: master + two agents in one process', () => {
       expect(Number(n.status?.capacity?.cpu)).toBeGreaterThan(0);
       expect(n.status?.allocatable?.memory).toMatch(/^\d+(Ki|Mi|Gi)?$/);
       expect(n.status?.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
+      // The agents' proxies run the wasm balancers (the default), and the node says so.
+      expect(balancerEngineOf(n)).toBe('wasm');
     }
   });
 
