@@ -7,7 +7,7 @@
  * lets a later agent run adopt the attempt: that run is not its parent and cannot waitpid it, so the exit
  * status waits in the exit file, and the agent notices the end by watching /proc and the state dir.
  * `<container>.pid` names the wrapper by pid, /proc start time and boot id (a recycled pid is never touched).
- * One `sh` per container (≈ 0.5 MB RSS with dash), no node process.
+ * One `sh` per container (dash: 1.7 MB RSS, ~0.1 MB of it its own), no node process. docs/lifecycle.md has the whole story.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
