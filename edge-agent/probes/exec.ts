@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ProbeCheck, ProbeOutcome, ProbeTarget } from './types.js';
+import { killGroup } from '../procfs.js';
 
 const maxOutput = 10 * 1024;
 
@@ -21,7 +22,7 @@ export function execCheck(command: string[], target: ProbeTarget): ProbeCheck {
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       // A timed-out command is killed with everything it forked (it runs in its own process group).
-      const kill = () => child.pid !== undefined && tryKill(-child.pid);
+      const kill = () => killGroup(child.pid, 'SIGKILL');
       signal.addEventListener('abort', kill, { once: true });
       child.once('error', (err) => {
         signal.removeEventListener('abort', kill);
@@ -34,12 +35,4 @@ export function execCheck(command: string[], target: ProbeTarget): ProbeCheck {
         resolve({ ok: false, message: `command ${JSON.stringify(command.join(' '))} ${how}${out.trim() ? `: ${out.trim()}` : ''}` });
       });
     });
-}
-
-function tryKill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
 }

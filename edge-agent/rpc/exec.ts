@@ -15,6 +15,7 @@ import type { RpcResponse } from '../../protocol/messages.js';
 import { runtimeClassOf } from '../drivers/registry.js';
 import type { PodManager } from '../pods/manager.js';
 import type { Follower } from './logs.js';
+import { killGroup } from '../procfs.js';
 
 /** The deadline of a command without `timeoutSeconds`: 5 min. */
 export const DEFAULT_EXEC_TIMEOUT_S = 300;
@@ -88,17 +89,6 @@ function resolveLaunch(pods: PodManager, p: ExecParams): ExecLaunch {
 function isDir(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Sends a signal to a whole process group; false when the group is gone. */
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
   } catch {
     return false;
   }
