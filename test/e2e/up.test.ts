@@ -110,8 +110,10 @@ describe('e2e: skiff up, then Ctrl-C', () => {
 
   /** Nothing `up` started is left: by pid, by command line, by port. */
   function expectNothingLeft(before: { pids: number[]; ports: number[] }): void {
-    expect(before.pids.filter(alive)).toEqual([]);
-    expect(pidsMentioning(dir)).toEqual([]);
+    // On a failure, the logs of what up started (the stopper's lines are in agent.log) say which step failed.
+    const logs = () => ['master.log', 'agent.log'].map((f) => `--- ${f}\n${existsSync(join(dir, 'up', f)) ? readFileSync(join(dir, 'up', f), 'utf8').slice(-4000) : ''}`).join('\n');
+    expect(before.pids.filter(alive), logs()).toEqual([]);
+    expect(pidsMentioning(dir), logs()).toEqual([]);
     for (const port of before.ports) expect(listening(port)).toBe('ECONNREFUSED');
   }
 
