@@ -139,8 +139,15 @@ async function stopAll(children: { name: string; child: ChildProcess }[], agentD
   if (agentDir) {
     const log = (agent?.child as (ChildProcess & { skiffLog?: string }) | undefined)?.skiffLog;
     const fd = log ? openSync(log, 'a') : 'ignore';
-    // detached like the others: another Ctrl-C must not reach it.
-    await exited(spawn(process.execPath, [join(packageRoot(), 'bin', 'skiff-agent.js'), 'stop', '--pods', '--data-dir', agentDir], { stdio: ['ignore', fd, fd], detached: true }));
+    // detached like the others, so a later Ctrl-C does not reach it. A Ctrl-C that lands between the fork and
+    // the child's setsid still does (the signal is pending in the child and kills it before exec; seen under
+    // load): a stopper ended by a signal is run again.
+    for (let tries = 0; tries < 5; tries++) {
+      const stopper = spawn(process.execPath, [join(packageRoot(), 'bin', 'skiff-agent.js'), 'stop', '--pods', '--data-dir', agentDir], { stdio: ['ignore', fd, fd], detached: true });
+      stopper.on('error', () => {});
+      await exited(stopper);
+      if (stopper.signalCode === null) break;
+    }
   }
   for (const c of children) if (c !== agent) await stop(c.child);
 }
