@@ -12,15 +12,31 @@ import type { LogFormat } from './log.js';
 import { parseStoreUrl, type EtcdFlags } from './store/location.js';
 import { defaultSchedulerSettings, loadSchedulerConfig, type SchedulerSettings } from './scheduler/config.js';
 import type { Rate } from './ratelimit.js';
+import { isSan } from './tls/server.js';
 
 /** Everything the master can be told. */
 export interface MasterConfig {
   /** Where the store, tokens and client config live. */
   dataDir: string;
-  /** MQTT listener (TCP). 0 picks a free port (tests). */
+  /**
+   * Plain MQTT listener (TCP), on loopback only unless `insecureListen` (docs/security.md). 0 picks a free port
+   * (tests); -1 disables it.
+   */
   mqttPort: number;
+  /** The address the LAN-facing listeners (MQTT over TLS, HTTPS; plain MQTT with `insecureListen`) bind (`--bind`). */
   mqttHost: string;
-  /** HTTP listener for /healthz and /metrics; 0 picks a free port; -1 disables it. */
+  /**
+   * MQTT over TLS (`--mqtts-port`): 8883; 0 picks a free port; -1 disables it. Unset while `mqttPort` is 0 (an
+   * embedded or test master), it is 0 too, so two such masters never collide on 8883.
+   */
+  mqttsPort: number;
+  /** `--insecure-listen`: the plain MQTT port listens on `mqttHost` too, not only on loopback (logged as a warning). */
+  insecureListen: boolean;
+  /** `--tls-san`: more names or addresses for the server certificate. */
+  tlsSans: string[];
+  /** Lifetime of the node certificates the CA signs (`--node-cert-lifetime`); agents renew at 2/3 of it. 1 year. */
+  nodeCertLifetimeMs: number;
+  /** HTTPS listener for /healthz and /metrics (TLS with the server certificate); 0 picks a free port; -1 disables it. */
   httpPort: number;
   httpHost: string;
   /** A node without a lease for this long turns Ready=Unknown. 10 s. */
@@ -70,6 +86,12 @@ export interface MasterConfig {
   joinRate: Rate;
 }
 
+/** The address the plain MQTT port listens on: loopback, unless `insecureListen` puts it on `mqttHost`. */
+export function plainMqttHost(cfg: Pick<MasterConfig, 'mqttHost' | 'insecureListen'>): string {
+  if (cfg.insecureListen) return cfg.mqttHost;
+  return cfg.mqttHost.includes(':') ? '::1' : '127.0.0.1';
+}
+
 /** The default data dir: ~/.skiff/master. */
 export const defaultDataDir = join(homedir(), '.skiff', 'master');
 
@@ -78,6 +100,10 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   dataDir: defaultDataDir,
   mqttPort: 1883,
   mqttHost: '0.0.0.0',
+  mqttsPort: 8883,
+  insecureListen: false,
+  tlsSans: Object.freeze([]) as unknown as string[],
+  nodeCertLifetimeMs: 365 * 86_400_000,
   httpPort: 8080,
   httpHost: '0.0.0.0',
   nodeMonitorGraceMs: 10_000,
@@ -105,9 +131,16 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
 export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfig> {
   const cfg: MasterConfig = { ...defaults, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
+  if (opts.mqttsPort === undefined && cfg.mqttPort === 0) cfg.mqttsPort = 0;
   const c = new Checker('master config');
   c.string(cfg.dataDir, 'dataDir', true);
-  c.int(cfg.mqttPort, 'mqttPort', 0, 65535, true);
+  c.int(cfg.mqttPort, 'mqttPort', -1, 65535, true);
+  c.int(cfg.mqttsPort, 'mqttsPort', -1, 65535, true);
+  if (cfg.mqttPort < 0 && cfg.mqttsPort < 0) c.fail('mqttsPort', 'the plain and the TLS MQTT port cannot both be off (-1)', cfg.mqttsPort);
+  if (typeof cfg.insecureListen !== 'boolean') c.fail('insecureListen', 'must be true or false', cfg.insecureListen);
+  if (!Array.isArray(cfg.tlsSans)) c.fail('tlsSans', 'must be a list of DNS names or IP addresses', cfg.tlsSans);
+  else for (const [i, san] of cfg.tlsSans.entries()) if (typeof san !== 'string' || !isSan(san)) c.fail(`tlsSans[${i}]`, 'must be a DNS name or an IP address', san);
+  c.int(cfg.nodeCertLifetimeMs, 'nodeCertLifetimeMs', 5_000, 10 * 365 * 86_400_000, true);
   c.int(cfg.httpPort, 'httpPort', -1, 65535, true);
   if (cfg.httpPort > 0 && cfg.httpPort === cfg.mqttPort) c.fail('httpPort', 'must differ from mqttPort', cfg.httpPort);
   c.int(cfg.nodeMonitorGraceMs, 'nodeMonitorGraceMs', 100, 3_600_000, true);
