@@ -1,14 +1,16 @@
 /**
- * Credentials: the admin token and the join token (files in the data dir, created on first start,
- * mode 0600), and per-node credentials issued at join. Node credentials are 256-bit random secrets,
+ * Credentials: the admin token (a file in the data dir, created on first start, mode 0600), the join tokens
+ * (join-tokens.ts), and per-node credentials issued at join. Node credentials are 256-bit random secrets,
  * so a SHA-256 digest is enough to store them (a slow KDF only matters for guessable passwords) and
- * checking one costs microseconds even in a reconnect storm.
+ * checking one costs microseconds even in a reconnect storm. Each node record also lists the serials of the
+ * node certificates signed for it (the current one and the one it replaced): a certificate is honoured only
+ * while its serial is listed, so deleting the node locks its certificate out too (docs/security.md).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../protocol/index.js';
-import { connectKey } from '../protocol/join.js';
+import { JoinTokens } from './join-tokens.js';
 import type { Store } from './store/types.js';
 
 /** Store prefix of node credentials (outside /registry/: never listed by the API). */
@@ -69,49 +71,52 @@ export interface NodeCredentialInfo {
   issuedAt: string;
 }
 
+/** A node's record in the store: its credential's digest and its certificates' serials, newest first. */
+interface NodeRecord {
+  digest: string;
+  issuedAt: string;
+  certs?: string[];
+}
+
+/** Certificate serials kept per node: the current one and the one it replaced (in use until the agent reconnects). */
+const KEPT_SERIALS = 2;
+
 /** Admin, join and node credentials. */
 export class Credentials {
   readonly adminToken: string;
-  private joinSecret: { token: string; connectKey: string };
-  private readonly joinTokenFile: string;
-  private readonly nodeDigests = new Map<string, { digest: string; issuedAt: string }>();
+  /** The bootstrap join token and those made with `skiff token create --join`. */
+  readonly joinTokens: JoinTokens;
+  private readonly nodeDigests = new Map<string, NodeRecord>();
   private readonly tokens = new Map<string, TokenInfo & { digest: string }>();
 
+  /** `caHash` is the cluster CA's fingerprint, which every join token carries. */
   constructor(
     private readonly store: Store,
     dataDir: string,
+    caHash: string,
   ) {
     this.adminToken = loadOrCreateSecret(join(dataDir, 'admin.token'));
-    this.joinTokenFile = join(dataDir, 'join.token');
-    const token = loadOrCreateSecret(this.joinTokenFile);
-    this.joinSecret = { token, connectKey: connectKey(token) };
+    this.joinTokens = new JoinTokens(store, join(dataDir, 'join.token'), caHash, newSecret);
   }
 
-  /** The join token (DATA/join.token). */
+  /** The bootstrap join token as an operator copies it (DATA/join.token): `skiff1:sha256:<CA hash>::<secret>`. */
   get joinToken(): string {
-    return this.joinSecret.token;
-  }
-
-  /** The MQTT password a joiner connects with: an HMAC of the join token (protocol/join.ts), never the token. */
-  get joinConnectKey(): string {
-    return this.joinSecret.connectKey;
+    return this.joinTokens.bootstrapToken;
   }
 
   /**
-   * Replaces the join token (file and memory) and returns the new one. Node credentials already issued stay
-   * valid, revoked ones stay revoked (they are gone from the store): rotation only changes who can join next.
+   * Replaces the bootstrap join token (file and memory) and returns the new one. Node credentials already issued
+   * stay valid, revoked ones stay revoked (they are gone from the store): rotation only changes who can join next.
    */
   rotateJoinToken(): string {
-    const token = newSecret();
-    writeSecret(this.joinTokenFile, token);
-    this.joinSecret = { token, connectKey: connectKey(token) };
-    return token;
+    return this.joinTokens.rotateBootstrap();
   }
 
-  /** Loads node credential digests into memory. Called once at start. */
+  /** Loads node credential digests and join tokens into memory. Called once at start. */
   async load(): Promise<void> {
-    const { entries } = await this.store.list<{ digest: string; issuedAt: string }>(nodePrefix);
-    for (const e of entries) this.nodeDigests.set(e.key.slice(nodePrefix.length), { digest: e.value.digest, issuedAt: e.value.issuedAt });
+    await this.joinTokens.load();
+    const { entries } = await this.store.list<NodeRecord>(nodePrefix);
+    for (const e of entries) this.nodeDigests.set(e.key.slice(nodePrefix.length), { digest: e.value.digest, issuedAt: e.value.issuedAt, ...(e.value.certs ? { certs: e.value.certs } : {}) });
     const tokens = await this.store.list<TokenInfo & { digest: string }>(tokenPrefix);
     for (const e of tokens.entries) this.tokens.set(e.value.name, e.value);
   }
@@ -156,21 +161,40 @@ export class Credentials {
   }
 
   /**
-   * Issues a node credential. A name that already has one is refused unless `replace` (the node object
-   * was deleted, or the operator allows re-joining), so a join token alone cannot take over a node.
+   * Issues a node credential (with the serial of the certificate signed at join, if any). A name that already has
+   * one is refused unless `replace` (the node object was deleted, or the operator allows re-joining), so a join
+   * token alone cannot take over a node. A new credential forgets the old one's certificates.
    */
-  async issueNode(node: string, replace: boolean): Promise<string> {
+  async issueNode(node: string, replace: boolean, certSerial?: string): Promise<string> {
     if (this.tokens.has(node)) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `"${node}" is the name of a user token; MQTT user names must be unique, join under another --name`);
     if (this.nodeDigests.has(node) && !replace)
       throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `node "${node}" has already joined; delete it first (skiff delete node ${node}) or join under another --name`);
     const secret = newSecret();
     const key = nodePrefix + node;
-    const value = { digest: digest(secret), issuedAt: new Date().toISOString() };
+    const value: NodeRecord = { digest: digest(secret), issuedAt: new Date().toISOString(), ...(certSerial ? { certs: [certSerial.toUpperCase()] } : {}) };
     const existing = await this.store.get(key);
     if (existing) await this.store.update(key, value);
     else await this.store.create(key, value);
     this.nodeDigests.set(node, value);
     return secret;
+  }
+
+  /** True when a certificate with this serial was signed for the node and the node is not revoked. */
+  verifyNodeCert(node: string, serial: string): boolean {
+    return this.nodeDigests.get(node)?.certs?.includes(serial.toUpperCase()) === true;
+  }
+
+  /**
+   * Records a certificate signed for the node (at join or renewal); the one before it stays valid until the next
+   * renewal, so the agent can reconnect with the new one at its pace. SKIFF_ERR_NOT_FOUND for a revoked node.
+   */
+  async addNodeCert(node: string, serial: string): Promise<void> {
+    const key = nodePrefix + node;
+    const entry = await this.store.get<NodeRecord>(key);
+    if (!entry || !this.nodeDigests.has(node)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `node "${node}" has no credential (deleted?)`);
+    const value: NodeRecord = { ...entry.value, certs: [serial.toUpperCase(), ...(entry.value.certs ?? [])].slice(0, KEPT_SERIALS) };
+    await this.store.update(key, value, entry.modRevision);
+    this.nodeDigests.set(node, value);
   }
 
   /** Every node credential issued and not revoked (`skiff token list --nodes`). */

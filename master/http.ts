@@ -1,8 +1,9 @@
 /**
- * The master's HTTP endpoint: `/healthz`, `/readyz` and Prometheus `/metrics`. Read-only and
- * unauthenticated on purpose (no object data), like the kube-apiserver's health endpoints.
+ * The master's HTTPS endpoint: `/healthz`, `/readyz` and Prometheus `/metrics`. Read-only and
+ * unauthenticated on purpose (no object data), like the kube-apiserver's health endpoints; served over TLS with
+ * the master's server certificate (as the kube-apiserver serves only HTTPS): `curl --cacert DATA/tls/ca.crt`.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isReady, type Pod, type Node } from '../protocol/index.js';
 import type { Informers } from './informer.js';
@@ -46,8 +47,8 @@ export function renderMetrics(src: MetricsSource): string {
 }
 
 /** Starts the HTTP server. */
-export async function startHttp(port: number, host: string, src: MetricsSource): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
+export async function startHttp(port: number, host: string, src: MetricsSource, tls: { key: string; cert: string }): Promise<{ server: Server; port: number }> {
+  const server = createServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
       res.writeHead(405).end();

@@ -6,12 +6,12 @@
  */
 import type { Engine } from '../core-wasm/types.js';
 import { skiffVersion, type Logger } from '../protocol/index.js';
-import { resolveConfig, type MasterConfig } from './config.js';
+import { plainMqttHost, resolveConfig, type MasterConfig } from './config.js';
 import type { Informers } from './informer.js';
 import { createLogger } from './log.js';
 import type { MetricsStore } from './metrics.js';
 import type { Objects } from './objects.js';
-import { announce, lead, loadCredentials, loadEngine, openCache, openStore, serveHttp, startApi, startBroker, startControllers, startRouting, writeClientConfig } from './steps.js';
+import { announce, lead, loadCredentials, loadEngine, loadTls, openCache, openStore, serveHttp, startApi, startBroker, startControllers, startRouting, writeClientConfig } from './steps.js';
 import type { Store } from './store/types.js';
 import { describeLocation } from './store/location.js';
 import { storeLocation } from './store/open.js';
@@ -20,12 +20,22 @@ import { Teardown } from './teardown.js';
 /** A running master. */
 export interface Master {
   readonly config: Readonly<MasterConfig>;
+  /** The plain MQTT port (loopback unless --insecure-listen); -1 when off. */
   readonly mqttPort: number;
+  /** The MQTT-over-TLS port; -1 when off. */
+  readonly mqttsPort: number;
+  /** The HTTPS port, if serving. */
   readonly httpPort: number | undefined;
-  /** `mqtt://127.0.0.1:PORT` */
+  /** `mqtt://127.0.0.1:PORT`: the plain port on loopback (in-process tests and local tools). */
   readonly url: string;
+  /** `mqtts://127.0.0.1:PORT`: the TLS port on loopback (the server certificate names 127.0.0.1); '' when off. */
+  readonly tlsUrl: string;
+  /** The cluster CA certificate (PEM) clients verify the master with. */
+  readonly caPem: string;
+  /** `sha256:<hex>`: the CA fingerprint join tokens pin. */
+  readonly caHash: string;
   readonly adminToken: string;
-  /** The join token now (`skiff token rotate-join` replaces it). */
+  /** The bootstrap join token now, `skiff1:sha256:<CA hash>::<secret>` (`skiff token rotate-join` replaces it). */
   readonly joinToken: string;
   readonly store: Store;
   readonly objects: Objects;
@@ -58,24 +68,40 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
   let stopped: Promise<void> | undefined;
   try {
     const { store, disk } = await openStore(config, log, down);
-    const credentials = await loadCredentials(store, config);
+    const tls = await loadTls(config, log, down);
+    const credentials = await loadCredentials(store, config, tls);
     const ctx = await openCache(store, { maxReplicas: config.maxReplicas, disk }, log, down);
     const engine = await loadEngine(config);
-    const { broker, inbox, publish, joins } = await startBroker(config, credentials, ctx, down);
+    const { broker, inbox, publish, joins, certs } = await startBroker(config, credentials, tls, ctx, down);
     const { api, rpc, metrics } = startApi(ctx, credentials, broker, publish, down);
     lead(log);
     const { controllers, tracker, desired } = startControllers(ctx, config, engine, { publish, metrics }, down);
-    startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, publish }, down);
-    const http = await serveHttp(config, { informers: ctx.informers, mqttClients: () => broker.clients, apiCounters: () => api.counters, storeRevision: () => ctx.informers.revision }, down);
-    const url = `mqtt://127.0.0.1:${broker.port}`;
-    writeClientConfig(config, url, credentials);
-    announce(config, broker.port, log, down);
-    log.info('started', { version: skiffVersion(), mqtt: `${config.mqttHost}:${broker.port}`, http: http ? `${config.httpHost}:${http.port}` : 'off', dataDir: config.dataDir, store: describeLocation(storeLocation(config)), engine: engine.impl });
+    startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, certs, publish }, down);
+    const http = await serveHttp(config, { informers: ctx.informers, mqttClients: () => broker.clients, apiCounters: () => api.counters, storeRevision: () => ctx.informers.revision }, tls, down);
+    const loopback = plainMqttHost({ mqttHost: config.mqttHost, insecureListen: false }).replace(/^::1$/, '[::1]');
+    const url = broker.port >= 0 ? `mqtt://${loopback}:${broker.port}` : '';
+    const tlsUrl = broker.tlsPort >= 0 ? `mqtts://${loopback}:${broker.tlsPort}` : '';
+    writeClientConfig(config, tlsUrl || url, credentials, tls);
+    announce(config, broker, log, down);
+    log.info('started', {
+      version: skiffVersion(),
+      mqtts: broker.tlsPort >= 0 ? `${config.mqttHost}:${broker.tlsPort}` : 'off',
+      mqtt: broker.port >= 0 ? `${plainMqttHost(config)}:${broker.port}` : 'off',
+      https: http ? `${config.httpHost}:${http.port}` : 'off',
+      ca: tls.ca.hash,
+      dataDir: config.dataDir,
+      store: describeLocation(storeLocation(config)),
+      engine: engine.impl,
+    });
     return {
       config,
       mqttPort: broker.port,
+      mqttsPort: broker.tlsPort,
       httpPort: http?.port,
       url,
+      tlsUrl,
+      caPem: tls.ca.certPem,
+      caHash: tls.ca.hash,
       adminToken: credentials.adminToken,
       get joinToken() {
         return credentials.joinToken;

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { SkiffError, bytes, durationFlag, logLevels } from '../protocol/index.js';
 import { defaultDataDir, resolveConfig, type MasterConfig } from './config.js';
 import { etcdFlags, parseStoreUrl } from './store/location.js';
+import { isSan } from './tls/server.js';
 import { startMaster } from './index.js';
 
 const usage = `Usage: skiff master [flags]
@@ -16,10 +17,15 @@ const usage = `Usage: skiff master [flags]
 Runs the Skiff control plane: an MQTT broker, the store, the scheduler and the controllers.
 
 Flags:
-  --data-dir DIR              store, tokens and client config (default ${defaultDataDir})
-  --mqtt-port PORT            MQTT listener (default 1883)
-  --http-port PORT            HTTP /healthz and /metrics (default 8080; --http-port=-1 disables)
-  --bind ADDRESS              address to listen on (default 0.0.0.0)
+  --data-dir DIR              store, tokens, the cluster CA (DIR/tls) and client config (default ${defaultDataDir})
+  --mqtts-port PORT           MQTT over TLS, what agents and clients on the LAN use (default 8883; -1 disables)
+  --mqtt-port PORT            plain MQTT, on loopback only (default 1883; -1 disables)
+  --insecure-listen           plain MQTT on --bind too, not only on loopback: passwords cross the LAN in clear text
+  --http-port PORT            HTTPS /healthz and /metrics (default 8080; --http-port=-1 disables)
+  --bind ADDRESS              address the TLS listeners listen on (default 0.0.0.0)
+  --tls-san NAME[,NAME...]    more DNS names or IP addresses for the server certificate (repeatable);
+                              it always names the hostname, localhost, 127.0.0.1 and the addresses listened on
+  --node-cert-lifetime DUR    lifetime of node certificates; agents renew at 2/3 of it (default 8760h = 1 year)
   --node-monitor-grace DUR    a node without heartbeat for DUR turns NotReady (default 10s)
   --pod-eviction-timeout DUR  pods on an unreachable node move after DUR (default 30s)
   --max-replicas N            the most pods one object may ask for: replicas, a Job's parallelism and completions,
@@ -94,6 +100,10 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
       options: {
         'data-dir': { type: 'string' },
         'mqtt-port': { type: 'string' },
+        'mqtts-port': { type: 'string' },
+        'insecure-listen': { type: 'boolean' },
+        'tls-san': { type: 'string', multiple: true },
+        'node-cert-lifetime': { type: 'string' },
         'http-port': { type: 'string' },
         bind: { type: 'string' },
         'node-monitor-grace': { type: 'string' },
@@ -132,7 +142,11 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
   if (v.store !== undefined) parseStoreUrl(v.store, etcdFlags(v) ?? {});
   return {
     dataDir: v['data-dir'],
-    mqttPort: port('mqtt-port', v['mqtt-port']),
+    mqttPort: v['mqtt-port'] === '-1' ? -1 : port('mqtt-port', v['mqtt-port']),
+    mqttsPort: v['mqtts-port'] === '-1' ? -1 : port('mqtts-port', v['mqtts-port']),
+    insecureListen: v['insecure-listen'] ? true : undefined,
+    tlsSans: tlsSans(v['tls-san']),
+    nodeCertLifetimeMs: duration('node-cert-lifetime', v['node-cert-lifetime']),
     httpPort: v['http-port'] === '-1' ? -1 : port('http-port', v['http-port']),
     mqttHost: v.bind,
     httpHost: v.bind,
@@ -155,6 +169,14 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
   };
 }
 
+/** `--tls-san a,b --tls-san c`: each a DNS name or an IP address. */
+function tlsSans(v: string[] | undefined): string[] | undefined {
+  if (!v) return undefined;
+  const sans = v.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const s of sans) if (!isSan(s)) fail(`--tls-san: must be DNS names or IP addresses, got "${s}"`);
+  return sans;
+}
+
 function count(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -170,6 +192,7 @@ export function busyPort(err: NodeJS.ErrnoException & { port?: number }, opts: P
   if (err.code !== 'EADDRINUSE') return undefined;
   const c = resolveConfig(opts); // it passed once already: startMaster resolved the same options
   const listeners = [
+    { name: 'MQTT over TLS', port: c.mqttsPort, flag: '--mqtts-port' },
     { name: 'MQTT', port: c.mqttPort, flag: '--mqtt-port' },
     { name: 'HTTP', port: c.httpPort, flag: '--http-port' },
   ];
@@ -209,10 +232,13 @@ export async function main(argv: string[]): Promise<void> {
     mkdirSync(join(homedir(), '.skiff'), { recursive: true, mode: 0o700 });
     copyFileSync(join(dir, 'config.json'), userConfig);
   }
+  const joinUrl = master.mqttsPort >= 0 ? `mqtts://<this-host>:${master.mqttsPort}` : `mqtt://<this-host>:${master.mqttPort}`;
   process.stdout.write(`
   admin token   ${join(dir, 'admin.token')}
   client config ${join(dir, 'config.json')}   (skiff --config ${join(dir, 'config.json')} get nodes)
-  join a board  skiff-agent join --master mqtt://<this-host>:${master.mqttPort} --token $(cat ${join(dir, 'join.token')})
+  cluster CA    ${join(dir, 'tls', 'ca.crt')}   ${master.caHash}
+  join a board  copy ${join(dir, 'join.token')} to the board (it pins this CA), then:
+                skiff-agent join --master ${joinUrl} --token-file /etc/skiff/join.token
 
 `);
   await new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@ import type { ApiServer } from './api/server.js';
 import type { Identity } from './broker/acl.js';
 import type { Inbound } from './broker/index.js';
 import type { MetricsStore } from './metrics.js';
+import type { NodeCertService } from './nodes/certs.js';
 import type { JoinService } from './nodes/join.js';
 import type { AgentRpc } from './nodes/rpc.js';
 import type { NodeStatusTracker } from './nodes/status.js';
@@ -21,6 +22,8 @@ export interface RouteTargets {
   metrics: MetricsStore;
   /** The join exchanges (nodes/join.ts). */
   joins: Pick<JoinService, 'onMessage' | 'clientGone'>;
+  /** Node certificate renewals (nodes/certs.ts). */
+  certs: Pick<NodeCertService, 'onRequest'>;
   /** A pod status report from `node` (nodes/pods.ts). */
   pods(node: string, m: PodsMessage): Promise<void>;
   log: Logger;
@@ -57,6 +60,7 @@ const routes = new Map<TopicType, Route>([
   ),
   route('nodeLease', (t, m, to, serial) => serial(`node/${t.node}`, () => to.tracker.onLease(t.node, decoded<LeaseMessage>(m)))),
   route('nodePods', (t, m, to, serial) => serial(`node/${t.node}`, () => to.pods(t.node, decoded<PodsMessage>(m)))),
+  route('nodeCsr', (t, m, to, serial) => serial(`csr/${t.node}`, () => to.certs.onRequest(t.node, m.payload))),
   route('nodeRpcRes', (t, m, to) => guarded(to.log, 'bad rpc answer', t.node, () => to.rpc.onResponse(t.node, decoded<RpcResponse>(m)))),
   route('nodeMetrics', (t, m, to) => guarded(to.log, 'bad metrics', t.node, () => to.metrics.onNodeMetrics(t.node, decoded<MetricsMessage>(m)))),
   route('metric', (t, m, to) => {

@@ -11,7 +11,7 @@ import type { Engine } from '../core-wasm/types.js';
 import { skiffVersion, withFields, type Logger, type Pod } from '../protocol/index.js';
 import { ApiServer } from './api/server.js';
 import { Broker } from './broker/index.js';
-import type { MasterConfig } from './config.js';
+import { plainMqttHost, type MasterConfig } from './config.js';
 import { startCronJobController } from './controllers/cronjob/sync.js';
 import { startDaemonSetController } from './controllers/daemonset/sync.js';
 import { startDeploymentController } from './controllers/deployment/sync.js';
@@ -30,6 +30,7 @@ import { startHttp } from './http.js';
 import { Informers } from './informer.js';
 import { MetricsStore } from './metrics.js';
 import { DesiredPublisher } from './nodes/desired.js';
+import { NodeCertService } from './nodes/certs.js';
 import { JoinService, ownAddress, revokeOrphanCredentials } from './nodes/join.js';
 import { onPodsReport } from './nodes/pods.js';
 import { AgentRpc } from './nodes/rpc.js';
@@ -43,6 +44,7 @@ import { ServiceAdmission } from './services/allocate.js';
 import { openMasterStore, storeLocation } from './store/open.js';
 import type { Store } from './store/types.js';
 import type { Teardown } from './teardown.js';
+import { MasterTls } from './tls/server.js';
 
 /** Publishes from the master: QoS 1, retained or not. */
 export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Promise<void>;
@@ -67,9 +69,16 @@ export async function openStore(config: MasterConfig, log: Logger, down: Teardow
   return { store, disk };
 }
 
-/** The admin and join tokens (created on first start) and node credentials. */
-export async function loadCredentials(store: Store, config: MasterConfig): Promise<Credentials> {
-  const credentials = new Credentials(store, config.dataDir);
+/** The cluster CA and the server certificate (made on first start, renewed while running; docs/security.md). */
+export async function loadTls(config: MasterConfig, log: Logger, down: Teardown): Promise<MasterTls> {
+  const tls = await MasterTls.start({ dataDir: config.dataDir, bind: config.mqttHost, extraSans: config.tlsSans, nodeCertLifetimeMs: config.nodeCertLifetimeMs }, withFields(log, { component: 'tls' }));
+  down.add('tls', () => tls.stop());
+  return tls;
+}
+
+/** The admin and join tokens (created on first start; join tokens carry the CA's hash) and node credentials. */
+export async function loadCredentials(store: Store, config: MasterConfig, tls: MasterTls): Promise<Credentials> {
+  const credentials = new Credentials(store, config.dataDir, tls.ca.hash);
   await credentials.load();
   return credentials;
 }
@@ -92,29 +101,46 @@ export function loadEngine(config: MasterConfig): Promise<Engine> {
 }
 
 /**
- * The MQTT broker, listening; what it receives waits in the inbox until routing starts. Before it listens, node
- * credentials without a Node are revoked (every credential must be visible); the join service answers joins.
+ * The MQTT broker, listening — plain MQTT on loopback (on the LAN only with --insecure-listen, and then with a
+ * warning), MQTT over TLS on the bind address; what it receives waits in the inbox until routing starts. Before
+ * it listens, node credentials without a Node are revoked (every credential must be visible); the join service
+ * answers joins, the certificate service renewals.
  */
-export async function startBroker(config: MasterConfig, credentials: Credentials, ctx: ControllerContext, down: Teardown): Promise<{ broker: Broker; inbox: Inbox; publish: Publish; joins: JoinService }> {
+export async function startBroker(
+  config: MasterConfig,
+  credentials: Credentials,
+  tls: MasterTls,
+  ctx: ControllerContext,
+  down: Teardown,
+): Promise<{ broker: Broker; inbox: Inbox; publish: Publish; joins: JoinService; certs: NodeCertService }> {
   await revokeOrphanCredentials(credentials, ctx.informers, withFields(ctx.log, { component: 'nodes' }));
   const inbox = new Inbox(ctx.log);
+  const brokerLog = withFields(ctx.log, { component: 'broker' });
+  const plainHost = plainMqttHost(config);
+  if (config.insecureListen && config.mqttPort >= 0)
+    brokerLog.warn('--insecure-listen: plain MQTT is open beyond loopback; passwords and tokens cross the network in clear text', { bind: plainHost, port: config.mqttPort });
+  const { key, cert } = tls.serverContext;
   const broker = await Broker.start({
     port: config.mqttPort,
-    host: config.mqttHost,
+    host: plainHost,
+    ...(config.mqttsPort >= 0 ? { tls: { port: config.mqttsPort, host: config.mqttHost, key, cert, ca: tls.ca.certPem } } : {}),
     credentials,
-    log: withFields(ctx.log, { component: 'broker' }),
+    log: brokerLog,
     onMessage: (m) => inbox.message(m),
     onClientGone: (clientId, identity) => inbox.clientGone(clientId, identity),
   });
   down.add('broker', () => broker.close());
+  tls.onRenew((c) => broker.setServerCert(c.key, c.cert));
   ctx.events.attach((topic, payload) => void broker.publish(topic, payload, { qos: 0 }).catch(() => undefined));
   const publish: Publish = (topic, payload, retain = false) => broker.publish(topic, payload, { qos: 1, retain });
   const joins = new JoinService({ ...ctx, log: withFields(ctx.log, { component: 'nodes' }) }, credentials, (t, p) => publish(t, p), {
     perSource: config.joinRatePerSource,
     overall: config.joinRate,
-    isOwnAddress: ownAddress(config.mqttHost, () => broker.port),
+    isOwnAddress: ownAddress(config.mqttHost, () => broker.tlsPort, () => (config.insecureListen ? broker.port : -1)),
+    tls,
   });
-  return { broker, inbox, publish, joins };
+  const certs = new NodeCertService(tls, credentials, (t, p) => publish(t, p), withFields(ctx.log, { component: 'nodes' }));
+  return { broker, inbox, publish, joins, certs };
 }
 
 /** The request/response API and the master → agent calls it makes. */
@@ -175,10 +201,10 @@ export function startControllers(
 export function startRouting(
   ctx: ControllerContext,
   inbox: Inbox,
-  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: NodeStatusTracker; joins: JoinService; publish: Publish },
+  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: NodeStatusTracker; joins: JoinService; certs: NodeCertService; publish: Publish },
   down: Teardown,
 ): void {
-  const { api, rpc, metrics, tracker, joins } = parts;
+  const { api, rpc, metrics, tracker, joins, certs } = parts;
   const nodesLog = withFields(ctx.log, { component: 'nodes' });
   const nodeCtx = { ...ctx, log: nodesLog };
   inbox.open(
@@ -188,6 +214,7 @@ export function startRouting(
       tracker,
       metrics,
       joins,
+      certs,
       pods: (node, m) => onPodsReport(nodeCtx, node, m),
       log: withFields(ctx.log, { component: 'router' }),
     }),
@@ -195,14 +222,16 @@ export function startRouting(
   down.add('routing', () => inbox.close());
 }
 
-/** /healthz, /readyz and /metrics; none with `--http-port -1`. */
+/** /healthz, /readyz and /metrics over HTTPS (the server certificate, renewed in place); none with `--http-port -1`. */
 export async function serveHttp(
   config: MasterConfig,
   src: Parameters<typeof startHttp>[2],
+  tls: MasterTls,
   down: Teardown,
 ): Promise<{ server: Server; port: number } | undefined> {
   if (config.httpPort < 0) return undefined;
-  const http = await startHttp(config.httpPort, config.httpHost, src);
+  const http = await startHttp(config.httpPort, config.httpHost, src, tls.serverContext);
+  tls.onRenew((c) => http.server.setSecureContext(c));
   down.add('http', async () => {
     const closed = new Promise<void>((r) => http.server.close(() => r()));
     http.server.closeAllConnections();
@@ -211,17 +240,27 @@ export async function serveHttp(
   return http;
 }
 
-/** DATA_DIR/config.json: the server URL and admin token for the CLI (written atomically, 0600). */
-export function writeClientConfig(config: MasterConfig, url: string, credentials: Credentials): void {
-  const clientConfig = JSON.stringify({ server: url, user: 'admin', token: credentials.adminToken }, null, 2) + '\n';
+/**
+ * DATA_DIR/config.json: the server URL, admin token and the cluster CA (`certificate-authority-data`, base64 PEM
+ * as in a kubeconfig) for the CLI, written atomically, 0600. The URL is the TLS port on loopback when there is
+ * one (the CLI then checks the master's certificate against the CA); to use the file elsewhere, put the
+ * master's name or address in `server` — the certificate names them (add others with --tls-san).
+ */
+export function writeClientConfig(config: MasterConfig, url: string, credentials: Credentials, tls: MasterTls): void {
+  const clientConfig = JSON.stringify({ server: url, user: 'admin', token: credentials.adminToken, 'certificate-authority-data': Buffer.from(tls.ca.certPem).toString('base64') }, null, 2) + '\n';
   writeFileSync(join(config.dataDir, 'config.json.tmp'), clientConfig, { mode: 0o600 });
   renameSync(join(config.dataDir, 'config.json.tmp'), join(config.dataDir, 'config.json'));
 }
 
-/** Announces the MQTT listener on the LAN (mDNS), after it listens: an agent that finds it connects at once. */
-export function announce(config: MasterConfig, mqttPort: number, log: Logger, down: Teardown): void {
+/**
+ * Announces the MQTT listener on the LAN (mDNS), after it listens: an agent that finds it connects at once. The
+ * TLS port when there is one (TXT tls=true); the plain one only when it is on the LAN (--insecure-listen).
+ */
+export function announce(config: MasterConfig, broker: Pick<Broker, 'port' | 'tlsPort'>, log: Logger, down: Teardown): void {
   if (!config.mdns) return;
+  const tls = broker.tlsPort >= 0;
+  if (!tls && !config.insecureListen) return;
   const mdnsLog = withFields(log, { component: 'mdns' });
-  const mdns = announceMaster({ mqttPort, bind: config.mqttHost, version: skiffVersion() }, (m) => mdnsLog.warn(m));
+  const mdns = announceMaster({ mqttPort: tls ? broker.tlsPort : broker.port, tls, bind: config.mqttHost, version: skiffVersion() }, (m) => mdnsLog.warn(m));
   if (mdns) down.add('mdns', () => mdns.stop());
 }

@@ -7,11 +7,12 @@
  * 3. challenge (master → joiner): the master's nonce and `HMAC(token, "master" ‖ transcript)`. The joiner
  *    checks it before it sends anything that depends on the token beyond step 1.
  * 4. proof (joiner → master): `HMAC(token, "agent" ‖ transcript)`.
- * 5. result (master → joiner): the node credential sealed to the joiner's ephemeral key (X25519 + HKDF +
+ * 5. result (master → joiner): the node credential and certificate sealed to the joiner's ephemeral key (X25519 + HKDF +
  *    AES-256-GCM), so only the connection that asked can read it.
  * The transcript is a hash of the exact hello bytes and the master's nonce, so either side's proof covers
  * everything the joiner said (its key and the address it dialled included).
  */
+import type { JoinGrant } from './messages.js';
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** A join session id: 128 to 384 random bits in base64url, chosen by the joiner; it names the topics of one exchange. */
@@ -107,4 +108,16 @@ export function open(s: Sealed, own: EphemeralKey, transcript: Buffer): string {
   decipher.setAAD(transcript);
   decipher.setAuthTag(body.subarray(body.length - 16));
   return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+}
+
+/** Seals what a successful join grants (the credential and the node certificate) to the joiner's key. */
+export function sealGrant(grant: JoinGrant, joinerPublic: string, transcript: Buffer): Sealed {
+  return seal(JSON.stringify(grant), joinerPublic, transcript);
+}
+
+/** Opens what `sealGrant` made; throws when it was not sealed to `own` over this transcript, or is not a grant. */
+export function openGrant(s: Sealed, own: EphemeralKey, transcript: Buffer): JoinGrant {
+  const g = JSON.parse(open(s, own, transcript)) as Partial<JoinGrant>;
+  if (typeof g?.credential !== 'string' || (g.cert !== undefined && typeof g.cert !== 'string')) throw new Error('the sealed grant is not {credential, cert?}');
+  return { credential: g.credential, ...(g.cert ? { cert: g.cert } : {}) };
 }

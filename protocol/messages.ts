@@ -115,7 +115,27 @@ export interface JoinHello {
   facts: NodeFacts;
   /** Labels the operator gave at join (--labels); the NodeRestriction rule applies (docs/protocol.md). */
   labels?: StringMap;
+  /** A PKCS#10 request (PEM, CN = node) for the node's client certificate, signed by the cluster CA at join. */
+  csr?: string;
 }
+
+/** What the master seals to the joiner in a successful result: the node credential and its certificate. */
+export interface JoinGrant {
+  credential: string;
+  /** The node certificate (PEM) signed for the hello's CSR. */
+  cert?: string;
+}
+
+/** `nodes/{node}/csr`: agent → master, a request for the node's next certificate (renewal, docs/security.md). */
+export interface CertRequest {
+  /** Echoed in the answer. */
+  id: string;
+  /** PKCS#10, PEM, CN = node. */
+  csr: string;
+}
+
+/** `nodes/{node}/cert`: master → agent, the answer to a CertRequest. */
+export type CertResponse = { id: string; ok: true; cert: string } | { id: string; ok: false; error: WireError };
 
 /** `join/{session}/res`: the master's nonce and its proof that it knows the join token. */
 export interface JoinChallenge {
@@ -157,7 +177,7 @@ export interface RpcResponse {
 }
 
 /** The API verbs of `api/{clientId}/req`. */
-export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'top' | 'exec' | 'version' | 'backup';
+export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'jointoken' | 'top' | 'exec' | 'version' | 'backup';
 
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one
@@ -173,6 +193,8 @@ export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | '
  * - describe: `{kind, name, namespace?}` → `{object, events}`
  * - rollout: `{action: 'status' | 'history' | 'undo' | 'restart' | 'pause' | 'resume', kind: 'Deployment', name, namespace?, toRevision?, revision?}`
  *   (status → `{message, done, failed?}`; history → `{revisions}`; the others → `{message}`)
+ * - jointoken (admin): `{action: 'create', name?, ttlSeconds?, uses?}` → `{name, token, expiresAt?}`; `{action: 'list'}` →
+ *   `{items}`; `{action: 'revoke', name}` (docs/security.md "Join tokens")
  * - backup (admin): `{}` → chunks `{chunk}` (base64 of a backup file's bytes, in order), then
  *   `{result: {revision, keys, bytes}}`, then `done` (the file format: docs/state.md)
  */

@@ -22,6 +22,10 @@ export const topics = {
   nodeRpcReq: (node: string, id: string) => `${ROOT}/nodes/${node}/rpc/${id}/req`,
   /** agent → master, QoS 1: the answer (or a stream of chunks) to an RPC. */
   nodeRpcRes: (node: string, id: string) => `${ROOT}/nodes/${node}/rpc/${id}/res`,
+  /** agent → master, QoS 1: a certificate signing request for the node's next certificate (renewal). */
+  nodeCsr: (node: string) => `${ROOT}/nodes/${node}/csr`,
+  /** master → agent, QoS 1: the certificate signed for that request, or why not. */
+  nodeCert: (node: string) => `${ROOT}/nodes/${node}/cert`,
   /** joining agent → master: the steps of the join exchange (protocol/join.ts); `session` is a random id the joiner chose. */
   joinReq: (session: string) => `${ROOT}/join/${session}/req`,
   /** master → joining agent: the challenge, then the result (the credential sealed to the joiner's key). */
@@ -47,6 +51,7 @@ export const masterSubscriptions = [
   `${ROOT}/nodes/+/pods`,
   `${ROOT}/nodes/+/metrics`,
   `${ROOT}/nodes/+/rpc/+/res`,
+  `${ROOT}/nodes/+/csr`,
   `${ROOT}/join/+/req`,
   `${ROOT}/api/+/req`,
   `${ROOT}/apply`,
@@ -54,7 +59,7 @@ export const masterSubscriptions = [
 
 /** A parsed Skiff topic. */
 export type ParsedTopic =
-  | { type: 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics'; node: string }
+  | { type: 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics' | 'nodeCsr' | 'nodeCert'; node: string }
   | { type: 'nodeRpcReq' | 'nodeRpcRes'; node: string; id: string }
   | { type: 'joinReq' | 'joinRes'; session: string }
   | { type: 'service'; namespace: string; name: string }
@@ -64,7 +69,9 @@ export type ParsedTopic =
   | { type: 'metric'; name: string };
 
 /** The last level of a node topic → its type (a Map: a topic level is the client's string, never a property name). */
-const nodeLeaves = new Map<string, 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics'>([
+const nodeLeaves = new Map<string, 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics' | 'nodeCsr' | 'nodeCert'>([
+  ['csr', 'nodeCsr'],
+  ['cert', 'nodeCert'],
   ['status', 'nodeStatus'],
   ['lease', 'nodeLease'],
   ['desired', 'nodeDesired'],

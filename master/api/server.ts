@@ -8,6 +8,7 @@ import type { Identity } from '../broker/acl.js';
 import { sameIdentity } from '../broker/client-ids.js';
 import { authorizeVerb } from './access.js';
 import { logApplied, logError, logRequest, who } from './audit.js';
+import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
 import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
@@ -37,6 +38,7 @@ const handlers: ReadonlyMap<string, Handler> = new Map<ApiVerb, Handler>([
   ['drain', drain],
   ['rollout', rollout],
   ['token', token],
+  ['jointoken', jointoken],
   ['top', top],
   ['backup', backup],
   ['version', async (ctx) => ({ version: 'v' + ctx.version })],

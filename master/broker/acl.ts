@@ -9,8 +9,8 @@ import { JOIN_SESSION } from '../../protocol/join.js';
 export type Identity =
   | { role: 'admin'; name: 'admin' }
   | { role: 'node'; name: string }
-  /** Holds the join token (proved by its connect key): may only run join exchanges for node `name`. */
-  | { role: 'joiner'; name: string }
+  /** Holds a join token (proved by its connect key; `token` names which): may only run join exchanges for node `name`. */
+  | { role: 'joiner'; name: string; token: string }
   /** A person or program with a token from `skiff token create` (view, edit or admin access). */
   | { role: 'user'; name: string; access: 'view' | 'edit' | 'admin' };
 
@@ -24,7 +24,7 @@ export function mayPublish(id: Identity, clientId: string, topic: string, retain
       // Only the node's status is retained (it carries the Will); everything else is a live message.
       if (rest.length === 1 && rest[0] === 'status') return true;
       if (retain) return false;
-      if (rest.length === 1) return ['lease', 'pods', 'metrics'].includes(rest[0]);
+      if (rest.length === 1) return ['lease', 'pods', 'metrics', 'csr'].includes(rest[0]);
       return rest.length === 3 && rest[0] === 'rpc' && isTopicLevel(rest[1]) && rest[2] === 'res';
     }
     case 'joiner':
@@ -79,7 +79,7 @@ function within(filter: string, allowed: string): boolean {
 export function maySubscribe(id: Identity, clientId: string, filter: string): boolean {
   switch (id.role) {
     case 'node':
-      return [`${ROOT}/nodes/${id.name}/desired`, `${ROOT}/nodes/${id.name}/rpc/+/req`, `${ROOT}/services/#`].some((a) => within(filter, a));
+      return [`${ROOT}/nodes/${id.name}/desired`, `${ROOT}/nodes/${id.name}/cert`, `${ROOT}/nodes/${id.name}/rpc/+/req`, `${ROOT}/services/#`].some((a) => within(filter, a));
     case 'joiner':
       // One exact session: the filter `join/+/res` would read every joiner's answers.
       return joinSessionOf(filter, 'res') !== undefined;

@@ -1,13 +1,17 @@
 /**
- * The embedded MQTT broker: aedes (MQTT 3.1.1) on TCP, with authentication (no anonymous access) and
- * the topic ACL of acl.ts in aedes' authorize hooks. Inbound messages from clients are handed to one
- * `onMessage` callback together with the publisher's identity; the master publishes in-process.
+ * The embedded MQTT broker: aedes (MQTT 3.1.1) on two listeners — plain TCP (loopback unless
+ * `--insecure-listen`) and TLS (8883, the cluster's server certificate; nodes present their client
+ * certificates, docs/security.md) — with authentication (no anonymous access) and the topic ACL of acl.ts in
+ * aedes' authorize hooks. Inbound messages from clients are handed to one `onMessage` callback together with
+ * the publisher's identity; the master publishes in-process.
  *
- * Before aedes sees a byte, a connection passes PreAuthAdmission (a bound on strangers) and a FrameGuard (a
- * bound on the length a packet may announce, small until the CONNECT is authenticated); a CONNECT's client
- * id is checked and may not take over another identity's session (client-ids.ts).
+ * Before aedes sees a byte, a connection passes PreAuthAdmission (a bound on strangers, counted from the TCP
+ * accept, so TLS handshakes count too) and a FrameGuard (a bound on the length a packet may announce, small
+ * until the CONNECT is authenticated); a CONNECT's client id is checked and may not take over another
+ * identity's session (client-ids.ts).
  */
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../../protocol/index.js';
 import type { Credentials } from '../credentials.js';
@@ -15,7 +19,7 @@ import { mayPublish, mayReceive, maySubscribe, type Identity } from './acl.js';
 import { PreAuthAdmission } from './admission.js';
 import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './client-ids.js';
 import { guardClient } from './frame-guard.js';
-import { identify } from './identify.js';
+import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
 import { maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
 import { ROOT } from '../../protocol/index.js';
@@ -30,18 +34,60 @@ export interface Inbound {
   address: string;
 }
 
-/** Options of the broker. */
-export interface BrokerOptions {
+/** The TLS listener's settings. */
+export interface BrokerTls {
   port: number;
   host: string;
+  /** The server key and certificate chain. */
+  key: string;
+  cert: string;
+  /** The cluster CA (PEM): node certificates are verified against it. */
+  ca: string;
+}
+
+/** How long a TLS handshake may take before the connection is closed (it holds a pre-authentication slot). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Options of the broker. */
+export interface BrokerOptions {
+  /** The plain listener; port -1 = none. */
+  port: number;
+  host: string;
+  /** The TLS listener, if any. */
+  tls?: BrokerTls;
   credentials: Credentials;
   log: Logger;
   onMessage: (m: Inbound) => void;
   onClientGone?: (clientId: string, identity: Identity) => void;
 }
 
-/** An aedes client with the identity it authenticated as, and why its CONNECT is refused before authentication. */
-type SkiffClient = Client & { skiff?: Identity; skiffRefusal?: string };
+/**
+ * An aedes client with the identity it authenticated as, why its CONNECT is refused before authentication, and
+ * the TCP socket its pre-authentication slot is counted on (under TLS, not the socket aedes reads).
+ */
+type SkiffClient = Client & { skiff?: Identity; skiffRefusal?: string; skiffRaw?: Socket };
+
+/** What a TLS client's certificate says (the broker requests one from every client; only nodes need one). */
+function peerCert(socket: TLSSocket): PeerCert | undefined {
+  const c = socket.getPeerCertificate();
+  if (!c || Object.keys(c).length === 0) return undefined;
+  const o = c.subject?.O;
+  const cn = c.subject?.CN;
+  return {
+    authorized: socket.authorized,
+    ...(socket.authorizationError ? { error: String(socket.authorizationError) } : {}),
+    ...(typeof cn === 'string' ? { cn } : {}),
+    orgs: Array.isArray(o) ? o : o ? [o] : [],
+    serial: c.serialNumber,
+    usages: (c as { ext_key_usage?: string[] }).ext_key_usage ?? [],
+  };
+}
+
+/** How `conn` is connected. */
+function transportOf(conn: unknown): Transport {
+  const s = conn as Partial<TLSSocket>;
+  return s.encrypted ? { tls: true, cert: peerCert(s as TLSSocket) } : { tls: false };
+}
 
 function connackError(returnCode: number, message: string): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode });
@@ -51,16 +97,31 @@ function connackError(returnCode: number, message: string): Error & { returnCode
 export class Broker {
   private constructor(
     readonly aedes: Aedes,
-    readonly server: Server,
+    /** The plain listener, if any. */
+    readonly server: Server | undefined,
+    /** The TLS listener, if any. */
+    readonly tlsServer: TlsServer | undefined,
     /** Client id → the authenticated client that holds it now. */
     private readonly holders: Map<string, SkiffClient>,
     readonly admission: PreAuthAdmission,
   ) {}
 
-  /** The TCP port the broker listens on. */
+  /** The plain port, or -1 when there is no plain listener. */
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.server ? (this.server.address() as AddressInfo).port : -1;
   }
+
+  /** The TLS port, or -1 when there is no TLS listener. */
+  get tlsPort(): number {
+    return this.tlsServer ? (this.tlsServer.address() as AddressInfo).port : -1;
+  }
+
+  /** Serves a new server key and certificate to new TLS connections (a renewed server certificate). */
+  setServerCert(key: string, cert: string): void {
+    this.tlsServer?.setSecureContext({ ...this.tlsOptions, key, cert });
+  }
+
+  private tlsOptions: { ca?: string } = {};
 
   /** Creates the broker and starts listening. */
   static async start(opts: BrokerOptions): Promise<Broker> {
@@ -87,12 +148,12 @@ export class Broker {
         const id = identify(credentials, username, password);
         if (!id) return done(connackError(CONNACK.BAD_CREDENTIALS, 'bad username or password') as any, false);
         const holder = holders.get(client.id);
-        const why = reservedIdRefusal(client.id, id) ?? takeoverRefusal(client.id, id, holder && !holder.closed ? holder.skiff : undefined);
+        const why = certRefusal(credentials, id, transportOf(client.conn)) ?? reservedIdRefusal(client.id, id) ?? takeoverRefusal(client.id, id, holder && !holder.closed ? holder.skiff : undefined);
         if (why) return refuse(CONNACK.NOT_AUTHORIZED, why);
         client.skiff = id;
         holders.set(client.id, client);
         client.conn.once('close', () => holders.get(client.id) === client && holders.delete(client.id));
-        admission.release(client.conn as Socket);
+        admission.release(client.skiffRaw ?? (client.conn as Socket));
         done(null, true);
       },
       authorizePublish(client: SkiffClient | null, packet, cb) {
@@ -147,25 +208,36 @@ export class Broker {
     });
     aedes.on('clientError', () => {}); // malformed packets close that client only
     aedes.on('connectionError', () => {});
-    const server = createServer((socket) => {
-      if (!admission.admit(socket)) {
-        socket.destroy(); // too many unauthenticated connections (from this source)
-        return;
-      }
+    const serve = (socket: Socket, raw: Socket) => {
       const client: SkiffClient = aedes.handle(socket);
+      client.skiffRaw = raw;
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: socket.remoteAddress }), reason: why }));
-    });
+    };
+    const admit = (socket: Socket) => {
+      if (admission.admit(socket)) return true;
+      socket.destroy(); // too many unauthenticated connections (from this source)
+      return false;
+    };
+    let server: Server | undefined;
+    let tlsServer: TlsServer | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(opts.port, opts.host, () => resolve());
-      });
+      if (opts.port >= 0) {
+        server = createServer((socket) => admit(socket) && serve(socket, socket));
+        await listen(server, opts.port, opts.host);
+      }
+      if (opts.tls) {
+        tlsServer = tlsListener(opts.tls, admit, serve);
+        await listen(tlsServer, opts.tls.port, opts.tls.host);
+      }
     } catch (err) {
-      // A busy port: the broker's timers must not keep a master that failed to start alive.
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      server?.close();
+      tlsServer?.close();
+      await new Promise<void>((r) => aedes.close(() => r()));
       throw err;
     }
-    return new Broker(aedes, server, holders, admission);
+    const broker = new Broker(aedes, server, tlsServer, holders, admission);
+    if (opts.tls) broker.tlsOptions = { ca: opts.tls.ca };
+    return broker;
   }
 
   /** The identity of the client connected with `clientId` now, if any (answers go only to the identity that asked). */
@@ -200,10 +272,46 @@ export class Broker {
     return this.aedes.connectedClients;
   }
 
-  /** Closes the listener and every client. */
+  /** Closes the listeners and every client. */
   async close(): Promise<void> {
-    const listening = new Promise<void>((r) => this.server.close(() => r()));
+    const listening = [this.server, this.tlsServer].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined));
     await new Promise<void>((r) => this.aedes.close(() => r()));
-    await listening;
+    await Promise.all(listening);
   }
+}
+
+function listen(server: Server | TlsServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The TLS listener. Every client is asked for a certificate (nodes must give theirs; users and joiners have none)
+ * and chains are checked against the cluster CA, but an unverified one is not refused here: authenticate decides,
+ * with a log line naming the reason. The pre-authentication slot is taken on the TCP socket at accept, before
+ * the handshake, and found again for the TLS socket by its peer address.
+ */
+function tlsListener(t: BrokerTls, admit: (raw: Socket) => boolean, serve: (socket: Socket, raw: Socket) => void): TlsServer {
+  const handshaking = new Map<string, Socket>();
+  const peer = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
+  const server = createTlsServer({ key: t.key, cert: t.cert, ca: t.ca, requestCert: true, rejectUnauthorized: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, minVersion: 'TLSv1.2' });
+  server.on('connection', (raw: Socket) => {
+    if (!admit(raw)) return;
+    const k = peer(raw);
+    handshaking.set(k, raw);
+    raw.once('close', () => handshaking.get(k) === raw && handshaking.delete(k));
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const k = peer(socket);
+    const raw = handshaking.get(k);
+    handshaking.delete(k);
+    serve(socket, raw ?? socket);
+  });
+  server.on('tlsClientError', () => {}); // a failed handshake closes that connection only
+  return server;
 }

@@ -37,6 +37,8 @@ export const PAYLOAD_LIMITS = Object.freeze({
   /** Exec and logs answers come in chunks of ≤ 64 KiB of text. */
   nodeRpcRes: 1 * MiB,
   joinReq: 64 * KiB,
+  /** A certificate signing request (PEM, ~450 bytes for P-256). */
+  nodeCsr: 8 * KiB,
   /** `skiff/v1/metrics/NAME`: one number. */
   metric: 4 * KiB,
 });
@@ -61,6 +63,8 @@ export function maxPayload(id: Identity, topic: string): number {
       return PAYLOAD_LIMITS.nodeRpcRes;
     case 'joinReq':
       return PAYLOAD_LIMITS.joinReq;
+    case 'nodeCsr':
+      return PAYLOAD_LIMITS.nodeCsr;
     case 'metric':
       return PAYLOAD_LIMITS.metric;
     default:

@@ -1,7 +1,7 @@
 /**
  * The master announces its MQTT listener on the LAN as `_skiff-master._tcp` (a type of its own, so an agent
  * looking for a master asks only for masters, and a `_skiff._tcp` browse lists only Services), TXT
- * `role=master`, `version`, `mqtt=PORT`. `skiff-agent join` without `--master` browses for it. The name is
+ * `role=master`, `version`, `mqtt=PORT`, and `tls=true` when that port is MQTT over TLS (the default). `skiff-agent join` without `--master` browses for it. The name is
  * probed first and renamed on a conflict (`Skiff master on pi (2)`: a second master on the host, RFC 6762 §9,
  * protocol/mdns-probe.ts). Stopping sends the goodbye (TTL 0) so agents and browsers forget a stopped master
  * at once.
@@ -15,6 +15,8 @@ import { claimInstanceName, socketOf, type ProbeTiming } from '../../protocol/md
 export interface MasterAnnouncement {
   /** The MQTT port agents connect to. */
   mqttPort: number;
+  /** That port speaks TLS (TXT `tls=true`: agents dial mqtts://). */
+  tls: boolean;
   /** The address the broker is bound to; a specific IPv4 also picks the interface the multicast uses. */
   bind: string;
   version: string;
@@ -60,7 +62,7 @@ export function announceMaster(a: MasterAnnouncement, warn: (msg: string) => voi
       if (abort.signal.aborted) return undefined;
       if (name !== base) warn(`mdns: "${base}" is taken on this network; announcing this master as "${name}"`);
       // probe: false — claimed above; bonjour-service's own probe would stop for good on a conflict.
-      service = bonjour.publish({ name, type: mdnsTypes.master, protocol: 'tcp', port: a.mqttPort, host, txt: { role: 'master', version: a.version, mqtt: String(a.mqttPort) }, disableIPv6: true, probe: false });
+      service = bonjour.publish({ name, type: mdnsTypes.master, protocol: 'tcp', port: a.mqttPort, host, txt: { role: 'master', version: a.version, mqtt: String(a.mqttPort), ...(a.tls ? { tls: 'true' } : {}) }, disableIPv6: true, probe: false });
       return name;
     },
     (err: Error) => {

@@ -1,17 +1,21 @@
 /**
  * Joining, the master's side of the exchange in protocol/join.ts (docs/protocol.md "Joining"): hello →
- * challenge (the master proves it knows the join token) → proof (the joiner proves it) → the node credential,
- * sealed to the joiner's ephemeral key so only the connection that asked can read it. A session belongs to the
- * connection that opened it. Joins are rate-limited per source address and in all; a node that joins gets its
+ * challenge (the master proves it knows the join token) → proof (the joiner proves it) → the node credential
+ * and the node certificate signed for the hello's CSR, sealed to the joiner's ephemeral key so only the
+ * connection that asked can read them. A session belongs to the connection that opened it, and to the join
+ * token that connection logged in with; an expired, used-up or revoked token is refused with a sentence
+ * saying which (docs/security.md "Join tokens"), and each join takes one of its uses. Joins are rate-limited per source address and in all; a node that joins gets its
  * Node object at once (Ready=Unknown until its first status), so every credential is visible and revocable.
  */
 import { networkInterfaces } from 'node:os';
 import { Checker, SkiffError, decodeObject, encode, isObject, toWireError, topics, type JoinHello, type JoinResult, type Node } from '../../protocol/index.js';
-import { B64_256, agentProof, masterProof, newNonce, proofMatches, seal, transcriptOf } from '../../protocol/join.js';
+import { B64_256, agentProof, masterProof, newNonce, proofMatches, sealGrant, transcriptOf } from '../../protocol/join.js';
 import type { Identity } from '../broker/acl.js';
 import type { ControllerContext } from '../controllers/types.js';
 import type { Credentials } from '../credentials.js';
 import { KeyedBuckets, TokenBucket, type Rate } from '../ratelimit.js';
+import { MAX_CSR_BYTES } from '../tls/certs.js';
+import type { MasterTls } from '../tls/server.js';
 import { checkNodeLabels } from './restriction.js';
 import { NEVER_UPDATED } from './status.js';
 
@@ -28,6 +32,8 @@ export interface JoinOptions {
   overall: Rate;
   /** True when `host:port` is an address this master's broker listens on (a discovered master must be dialled directly). */
   isOwnAddress: (dialled: string) => boolean;
+  /** Signs the CSR a hello carries. */
+  tls: Pick<MasterTls, 'signNode'>;
 }
 
 /** One message on `join/{session}/req`. */
@@ -40,10 +46,12 @@ export interface JoinMessage {
 }
 
 /** What a session keeps of its hello: only what the result needs (a hello may carry more, up to 64 KiB). */
-type Kept = Pick<JoinHello, 'node' | 'key' | 'labels'> & { facts: Pick<JoinHello['facts'], 'arch' | 'hostname'> };
+type Kept = Pick<JoinHello, 'node' | 'key' | 'labels' | 'csr'> & { facts: Pick<JoinHello['facts'], 'arch' | 'hostname'> };
 
 interface Session {
   clientId: string;
+  /** The join token the connection logged in with. */
+  token: string;
   hello: Kept;
   transcript: Buffer;
   expiresAt: number;
@@ -88,7 +96,11 @@ export class JoinService {
 
   private async hello(m: JoinMessage, hello: JoinHello): Promise<void> {
     if (this.sessions.has(m.session)) return this.ctx.log.warn('join: ignored a second hello on a session', { from: m.address, client: m.clientId });
+    const token = m.identity.role === 'joiner' ? m.identity.token : '';
+    const secret = this.credentials.joinTokens.secretOf(token);
     try {
+      const stale = this.credentials.joinTokens.refusal(token);
+      if (stale || secret === undefined) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `${stale ?? 'the join token was revoked'}; ask the cluster's administrator for a new one (skiff token create --join)`);
       this.checkHello(m, hello);
       this.limit(m.address);
       if (hello.discovered && !this.opts.isOwnAddress(hello.dialled))
@@ -101,9 +113,9 @@ export class JoinService {
     }
     const nonce = newNonce();
     const transcript = transcriptOf(m.payload, nonce);
-    const kept: Kept = { node: hello.node, key: hello.key, facts: { arch: hello.facts.arch, hostname: hello.facts.hostname }, ...(hello.labels ? { labels: hello.labels } : {}) };
-    this.sessions.set(m.session, { clientId: m.clientId, hello: kept, transcript, expiresAt: Date.now() + SESSION_TTL_MS });
-    await this.publish(topics.joinRes(m.session), encode({ step: 'challenge', nonce, proof: masterProof(this.credentials.joinToken, transcript) }));
+    const kept: Kept = { node: hello.node, key: hello.key, facts: { arch: hello.facts.arch, hostname: hello.facts.hostname }, ...(hello.labels ? { labels: hello.labels } : {}), ...(hello.csr ? { csr: hello.csr } : {}) };
+    this.sessions.set(m.session, { clientId: m.clientId, token, hello: kept, transcript, expiresAt: Date.now() + SESSION_TTL_MS });
+    await this.publish(topics.joinRes(m.session), encode({ step: 'challenge', nonce, proof: masterProof(secret!, transcript) }));
   }
 
   private async proof(m: JoinMessage, proof: unknown): Promise<void> {
@@ -115,10 +127,11 @@ export class JoinService {
     let res: JoinResult;
     try {
       if (Date.now() > s.expiresAt) throw new SkiffError('SKIFF_ERR_TIMEOUT', 'join: the proof came after the session expired; join again');
-      if (!proofMatches(agentProof(this.credentials.joinToken, s.transcript), proof))
-        throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', 'join: the proof does not match the join token');
-      const credential = await this.admit(s.hello);
-      res = { step: 'result', ok: true, node, ...seal(credential, s.hello.key, s.transcript) };
+      const secret = this.credentials.joinTokens.secretOf(s.token);
+      if (secret === undefined) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `the join token "${s.token}" was revoked or rotated during the join`);
+      if (!proofMatches(agentProof(secret, s.transcript), proof)) throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', 'join: the proof does not match the join token');
+      const grant = await this.admit(s.hello, s.token);
+      res = { step: 'result', ok: true, node, ...sealGrant(grant, s.hello.key, s.transcript) };
       this.ctx.events.object('Node', undefined, node, 'Normal', 'Joined', `Node ${node} joined (${s.hello.facts.arch}, ${s.hello.facts.hostname}) from ${m.address}`);
     } catch (err) {
       return this.fail(m.session, err, node);
@@ -126,17 +139,23 @@ export class JoinService {
     await this.publish(topics.joinRes(m.session), encode(res));
   }
 
-  /** Creates the Node (unless an administrator created it first), then issues the credential. */
-  private async admit(hello: Kept): Promise<string> {
+  /**
+   * Signs the node certificate (a bad CSR refuses the join before anything is written), takes one use of the join
+   * token, creates the Node (unless an administrator created it first), then issues the credential.
+   */
+  private async admit(hello: Kept, token: string): Promise<{ credential: string; cert?: string }> {
     const node = hello.node;
     if (this.inFlight.has(node)) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `a join of node "${node}" is in progress`);
     this.inFlight.add(node);
     try {
       this.checkName(node);
+      const signed = hello.csr !== undefined ? await this.opts.tls.signNode(node, hello.csr) : undefined;
+      await this.credentials.joinTokens.use(token);
       const created = !this.ctx.informers.get('Node', undefined, node);
       if (created) await this.ctx.objects.create<Node>(joinedNode(hello));
       try {
-        return await this.credentials.issueNode(node, true);
+        const credential = await this.credentials.issueNode(node, true, signed?.serial);
+        return { credential, ...(signed ? { cert: signed.certPem } : {}) };
       } catch (err) {
         if (created) await this.ctx.objects.delete('Node', undefined, node, { force: true }).catch(() => undefined);
         throw err;
@@ -162,6 +181,7 @@ export class JoinService {
     if (c.object(h.facts, 'facts', true)) {
       for (const f of ['arch', 'hostname'] as const) if (c.string(h.facts[f], `facts.${f}`, true) && h.facts[f].length > 253) c.fail(`facts.${f}`, 'must be at most 253 characters');
     }
+    if (h.csr !== undefined && (typeof h.csr !== 'string' || h.csr.length > MAX_CSR_BYTES)) c.fail('csr', `must be a PEM certificate signing request of at most ${MAX_CSR_BYTES} bytes`);
     checkNodeLabels(c, typeof h.node === 'string' ? h.node : '', h.labels, 'labels');
     c.throwIfAny();
   }
@@ -199,13 +219,15 @@ function joinedNode(h: Kept): Node {
 }
 
 /**
- * `isOwnAddress` for a broker bound to `bind` and listening on `port()`: the dialled host must be the bound
- * address, or, when bound to all addresses, one of this host's interface addresses (read at each join: DHCP).
+ * `isOwnAddress` for a broker bound to `bind` and listening on the ports `ports()` return (TLS, and plain when it
+ * is on the LAN; -1 = none): the dialled host must be the bound address, or, when bound to all addresses, one of
+ * this host's interface addresses (read at each join: DHCP).
  */
-export function ownAddress(bind: string, port: () => number): (dialled: string) => boolean {
+export function ownAddress(bind: string, ...ports: (() => number)[]): (dialled: string) => boolean {
   return (dialled) => {
     const i = dialled.lastIndexOf(':');
-    if (i <= 0 || Number(dialled.slice(i + 1)) !== port()) return false;
+    const port = Number(dialled.slice(i + 1));
+    if (i <= 0 || !ports.some((p) => p() === port && port >= 0)) return false;
     const host = dialled.slice(0, i).replace(/^\[|\]$/g, '');
     if (bind !== '0.0.0.0' && bind !== '::') return host === bind;
     return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === host));

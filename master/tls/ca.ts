@@ -4,6 +4,8 @@
  * certificate and the nodes' client certificates. Ten years, as kubeadm's CA.
  */
 import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+
+type CryptoKey = webcrypto.CryptoKey;
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';

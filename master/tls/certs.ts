@@ -3,6 +3,7 @@
  * dial) and nodes' client certificates from their CSRs (CN = node name, O = skiff:nodes, clientAuth only — so a
  * node's certificate can never pass for the master's: agents and the CLI require serverAuth).
  */
+import type { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { SkiffError } from '../../protocol/index.js';
 import { NODE_ORG, newKeyPair, privateKeyPem, x509 } from '../../protocol/x509.js';
@@ -54,7 +55,7 @@ export async function signNodeCsr(ca: ClusterCa, node: string, csrPem: unknown, 
   } catch (err) {
     throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `csr: not a PKCS#10 request (${(err as Error).message.slice(0, 120)})`);
   }
-  const alg = csr.publicKey.algorithm as EcKeyAlgorithm;
+  const alg = csr.publicKey.algorithm as webcrypto.EcKeyAlgorithm;
   if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `csr: the key must be ECDSA P-256, got ${alg.name} ${alg.namedCurve ?? ''}`.trim());
   if (!(await csr.verify().catch(() => false))) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'csr: its signature does not verify with its own key');
   const cn = csr.subjectName.getField('CN');

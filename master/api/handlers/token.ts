@@ -3,6 +3,7 @@
  * credentials and the join token (admin access only).
  */
 import { Checker, readyStatus, type ApiRequest, type Node } from '../../../protocol/index.js';
+import { BOOTSTRAP } from '../../join-tokens.js';
 import { badRequest } from '../params.js';
 import type { ApiContext } from '../types.js';
 
@@ -30,7 +31,7 @@ export async function token(ctx: ApiContext, req: ApiRequest): Promise<unknown> 
     case 'rotate-join': {
       const secret = ctx.credentials.rotateJoinToken();
       // Exchanges under the old token end now; nodes that joined keep their own credentials.
-      ctx.kick?.((id) => id.role === 'joiner');
+      ctx.kick?.((id) => id.role === 'joiner' && id.token === BOOTSTRAP);
       return { token: secret };
     }
     default:
