@@ -40,7 +40,7 @@ export async function startSimAgents(o: { url: string; joinToken: string; count:
 async function startOne(url: string, token: string, name: string, dataDir: string): Promise<SimAgent> {
   mkdirSync(dataDir, { recursive: true });
   const cfg = resolveOptions({ master: url, token, name, dataDir, address: '127.0.0.1', logger: quiet });
-  const credential = await join(cfg, token);
+  const { credential } = await join(cfg, token);
   const session = new Session({
     url,
     clientId: `skiff-agent-${name}`,

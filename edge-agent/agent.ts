@@ -1,8 +1,9 @@
 /**
  * The agent, wired: claim the data dir → load the cached desired set → join if there is no credential →
- * connect → the master's desired set if it arrives within `cacheWaitMs`, else the cached one (offline
- * autonomy); the first set applied adopts the pods a previous run left running and reaps the others; on
- * every connect: status, subscriptions, a full pods report.
+ * connect (over mqtts:// with the pinned CA and the node certificate) → the master's desired set if it arrives
+ * within `cacheWaitMs`, else the cached one (offline autonomy); the first set applied adopts the pods a previous
+ * run left running and reaps the others; on every connect: status, subscriptions, a full pods report; the node
+ * certificate renewed at 2/3 of its life (certs.ts).
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -14,8 +15,10 @@ import { layout, resolveDataDir, resolveOptions, type AgentConfig, type AgentOpt
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
 import { runtimeNames } from './drivers/registry.js';
 import { allocatableOf, onlineStatus, readFacts } from './facts.js';
+import { CertRenewer } from './certs.js';
 import { deleteCredential, join, loadCredential, readTokenFile, saveCredential } from './join.js';
 import { claimDataDir, releaseDataDir } from './lock.js';
+import { loadNodeTls, saveNodeTls, type NodeTls } from './tls.js';
 import { consoleLogger, scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
@@ -43,7 +46,7 @@ export interface StopOptions {
 /**
  * A running agent. Events: `connected`, `disconnected`, `joined` (node name), `authRefused` (message),
  * `desired` (generation applied), `podStatus` (PodReport, on each change), `podGone` (uid),
- * `restart` ({uid, container, restartCount, latencyMs, delayMs}).
+ * `restart` ({uid, container, restartCount, latencyMs, delayMs}), `certRenewed` ({serial, validTo}).
  */
 export class Agent extends EventEmitter {
   readonly name: string;
@@ -58,6 +61,7 @@ export class Agent extends EventEmitter {
   private readonly rpc: RpcServer;
   private readonly session: Session;
   private readonly metrics: MetricsSampler;
+  private readonly renewer: CertRenewer;
   /** The service proxy (kube-proxy's role); undefined with `proxy: false`. */
   readonly proxy?: ServiceProxy;
   /** The retained service messages on disk, for the proxy after an offline reboot. */
@@ -124,6 +128,17 @@ export class Agent extends EventEmitter {
       log: scoped(this.log, 'mqtt'),
     });
     this.metrics = new MetricsSampler(this.pods);
+    this.renewer = new CertRenewer({
+      node: this.name,
+      files: this.paths.tls,
+      publish: (topic, payload) => this.session.publish(topic, payload, 1),
+      renewed: (tls, cert) => {
+        this.session.setTls(tls);
+        this.session.reconnect();
+        this.emit('certRenewed', { serial: cert.serialNumber, validTo: cert.validTo });
+      },
+      log: scoped(this.log, 'certs'),
+    });
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
     this.serviceCache = new ServiceCache(this.paths.services, scoped(this.log, 'services'));
     if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));
@@ -166,6 +181,12 @@ export class Agent extends EventEmitter {
         await this.stop({ stopPods: true });
         throw err;
       }
+    }
+    try {
+      await this.useTls();
+    } catch (err) {
+      await this.stop({ stopPods: true });
+      throw err;
     }
     // Before the first status: it says which balancer engine the proxy runs.
     this.balancer = await this.proxy?.engine;
@@ -225,9 +246,21 @@ export class Agent extends EventEmitter {
     return this.cfg.tokenFile ? readTokenFile(this.cfg.tokenFile) : undefined;
   }
 
+  /** Loads the CA, key and certificate for the session (mqtts:// only) and schedules the certificate's renewal. */
+  private async useTls(): Promise<void> {
+    if (!this.cfg.master.startsWith('mqtts:')) return;
+    const t = await loadNodeTls(this.paths.tls);
+    if (!t.ca || !t.key || !t.cert)
+      throw new Error(`${this.cfg.master} is TLS but this node has no ${!t.ca ? 'cluster CA' : 'node certificate'} in ${this.dataDir} (it joined over plain MQTT, or before TLS): delete ${this.paths.credential} and join again with the join token`);
+    const tls: NodeTls = { ca: t.ca, key: t.key, cert: t.cert };
+    this.session.setTls(tls);
+    this.renewer.arm(tls);
+  }
+
   private async join(token: string): Promise<string> {
     this.log.info(`joining ${this.cfg.master} as node "${this.name}"`);
-    const credential = await join(this.cfg, token, this.cfg.discovered);
+    const { credential, tls } = await join(this.cfg, token, this.cfg.discovered);
+    if (tls) await saveNodeTls(this.paths.tls, tls);
     await saveCredential(this.paths.credential, credential);
     // The token is not needed while the credential works: drop the reference (a --token-file is read again on a re-join).
     this.joinToken = undefined;
@@ -257,12 +290,13 @@ export class Agent extends EventEmitter {
     this.serviceCache.beginResync();
     const serviceTopics = this.proxy || this.announcer ? [topics.service('+', '+')] : [];
     await Promise.all(
-      [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+'), ...serviceTopics].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
+      [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+'), topics.nodeCert(this.name), ...serviceTopics].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
     if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
     this.lease();
+    this.renewer.connected();
     this.subscribed = this.session.connected;
     if (this.subscribed) this.emit('connected');
   }
@@ -277,7 +311,9 @@ export class Agent extends EventEmitter {
         const token = await this.token();
         if (!token) throw new Error('no join token');
         await deleteCredential(this.paths.credential);
-        this.session.restart(await this.join(token));
+        const credential = await this.join(token);
+        await this.useTls();
+        this.session.restart(credential);
       } catch (err) {
         this.log.error(`re-join failed: ${(err as Error).message}; run skiff-agent join with a valid --token-file`);
         this.emit('authRefused', message);
@@ -295,6 +331,7 @@ export class Agent extends EventEmitter {
     const t = parseTopic(topic);
     if (t?.type === 'nodeDesired' && t.node === this.name) this.onDesired(payload);
     else if (t?.type === 'nodeRpcReq' && t.node === this.name) this.rpc.handle(t.id, payload);
+    else if (t?.type === 'nodeCert' && t.node === this.name) void this.renewer.onAnswer(payload);
     else if (t?.type === 'service' && (this.proxy || this.announcer)) {
       void this.proxy?.handle(t.namespace, t.name, payload);
       void this.announcer?.handle(t.namespace, t.name, payload);
@@ -383,6 +420,7 @@ export class Agent extends EventEmitter {
   private async shutdown(stopPods: boolean): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.renewer.stop();
     this.rpc.close();
     this.reporter.close();
     await this.desiredQueue;

@@ -168,6 +168,8 @@ export function resolveDataDir(dataDir: string | undefined): string {
 export function layout(dataDir: string) {
   return {
     credential: path.join(dataDir, 'credential'),
+    /** The cluster CA pinned at join, the node's key (0600) and certificate (docs/security.md). */
+    tls: { ca: path.join(dataDir, 'ca.crt'), key: path.join(dataDir, 'node.key'), cert: path.join(dataDir, 'node.crt') },
     /** The master this node joined when it was found by mDNS: later starts use it instead of browsing again. */
     master: path.join(dataDir, 'master.json'),
     desired: path.join(dataDir, 'desired.msgpack'),

@@ -1,19 +1,25 @@
 /**
  * Joining (docs/protocol.md "Joining"): the first time, the agent runs the exchange of protocol/join.ts with the
  * master — it connects with the join token's connect key (never the token), the master proves it knows the
- * token, then the agent proves it too and gets its node credential sealed to a key only it holds. The
- * credential is kept in DATA/credential (mode 0600); later runs connect with it.
+ * token, then the agent proves it too and gets its node credential — and the node certificate signed for the
+ * CSR in its hello — sealed to a key only it holds. The credential is kept in DATA/credential (mode 0600); later
+ * runs connect with it. Over mqtts:// the agent first pins the cluster CA from the join token (tls.ts) and
+ * refuses a master whose certificate does not chain to it, having sent nothing but the TLS handshake.
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import { decodeObject, encode } from '../protocol/codec.js';
 import { SkiffError } from '../protocol/errors.js';
-import { agentProof, connectKey, ephemeralKey, masterProof, newJoinSession, newNonce, open, proofMatches, transcriptOf, type EphemeralKey } from '../protocol/join.js';
-import type { JoinChallenge, JoinHello, JoinResult } from '../protocol/messages.js';
+import { agentProof, connectKey, ephemeralKey, masterProof, newJoinSession, newNonce, openGrant, proofMatches, transcriptOf, type EphemeralKey } from '../protocol/join.js';
+import { parseJoinToken } from '../protocol/join-token.js';
+import { tlsFailure } from '../protocol/tls.js';
+import { nodeKeyAndCsr } from '../protocol/x509.js';
+import type { JoinChallenge, JoinGrant, JoinHello, JoinResult } from '../protocol/messages.js';
 import { topics } from '../protocol/topics.js';
 import type { AgentConfig } from './config.js';
 import { readFacts } from './facts.js';
 import { readIfExists, remove, writeFileAtomic } from './fsutil.js';
+import { checkNodeCert, mqttTlsOptions, pinnedCa, type NodeTls } from './tls.js';
 
 /** The stored credential, or undefined. */
 export async function loadCredential(file: string): Promise<string | undefined> {
@@ -68,31 +74,56 @@ class Exchange {
     return encode({ step: 'proof', proof: agentProof(this.token, transcript) });
   }
 
-  /** Opens the sealed credential of a successful result. */
-  credential(r: Extract<JoinResult, { ok: true }>): string {
+  /** Opens the sealed credential (and node certificate) of a successful result. */
+  grant(r: Extract<JoinResult, { ok: true }>): JoinGrant {
     if (!this.transcript) throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', 'join: a credential came before the master proved it knows the join token; refused');
     try {
-      return open(r, this.key, this.transcript);
+      return openGrant(r, this.key, this.transcript);
     } catch (err) {
       throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the credential was not sealed to this agent's key (${(err as Error).message})`);
     }
   }
 }
 
+/** What a join gives: the node credential, and over TLS the CA pinned and the node's key and certificate. */
+export interface Joined {
+  credential: string;
+  tls?: Partial<NodeTls>;
+}
+
 /**
- * Joins the cluster with the join token and returns the credential. `discovered` says the master was found by
- * mDNS (the master then checks that the agent dialled it directly). Throws SKIFF_ERR_UNAUTHORIZED when the broker
- * refuses the token or the master cannot prove it knows it, SKIFF_ERR_JOIN_REJECTED (or the master's code) on a
- * refusal, and SKIFF_ERR_TIMEOUT when no answer arrives within joinTimeoutMs (retrying meanwhile, and after a
- * rate limit's retryAfterMs).
+ * The CA to trust for a join: pinned from the token over mqtts:// (refusing a token without a CA hash there);
+ * none over plain mqtt:// (loopback or --insecure-listen: nothing to check, the sealed exchange still protects
+ * the credential).
  */
-export async function join(cfg: AgentConfig, token: string, discovered = false): Promise<string> {
+async function trustFor(cfg: AgentConfig, caHash: string | undefined): Promise<string | undefined> {
+  if (!cfg.master.startsWith('mqtts:')) {
+    if (caHash) cfg.logger.warn(`join: ${cfg.master} is plain MQTT: the CA pinned in the join token cannot be checked there (use mqtts:// on a LAN)`);
+    return undefined;
+  }
+  if (!caHash) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `join: the join token carries no CA hash, so the master at ${cfg.master} cannot be checked; use the whole token (skiff1:sha256:…::…) from the master's DATA/join.token or "skiff token create --join"`);
+  return pinnedCa(cfg.master, caHash, Math.min(10_000, cfg.joinTimeoutMs));
+}
+
+/**
+ * Joins the cluster with the join token and returns the credential (and the node's TLS files). `discovered` says
+ * the master was found by mDNS (the master then checks that the agent dialled it directly). Throws
+ * SKIFF_ERR_UNAUTHORIZED when the master's certificate does not chain to the pinned CA, the broker refuses the
+ * token or the master cannot prove it knows it, SKIFF_ERR_JOIN_REJECTED (or the master's code) on a refusal —
+ * an expired or used-up token among them —, and SKIFF_ERR_TIMEOUT when no answer arrives within joinTimeoutMs
+ * (retrying meanwhile, and after a rate limit's retryAfterMs).
+ */
+export async function join(cfg: AgentConfig, token: string, discovered = false): Promise<Joined> {
   const node = cfg.name;
+  const { secret, caHash } = parseJoinToken(token);
+  const ca = await trustFor(cfg, caHash);
+  const { keyPem, csrPem } = await nodeKeyAndCsr(node);
   const deadline = Date.now() + cfg.joinTimeoutMs;
   const client: MqttClient = connect(cfg.master, {
+    ...(ca ? mqttTlsOptions({ ca }) : {}),
     clientId: `skiff-join-${randomBytes(8).toString('hex')}`,
     username: node,
-    password: connectKey(token),
+    password: connectKey(secret),
     protocolVersion: 4,
     clean: true,
     keepalive: cfg.keepaliveSeconds,
@@ -102,18 +133,18 @@ export async function join(cfg: AgentConfig, token: string, discovered = false):
   let ex: Exchange | undefined;
   let retry: NodeJS.Timeout | undefined;
   try {
-    return await new Promise<string>((resolve, reject) => {
+    const grant = await new Promise<JoinGrant>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new SkiffError('SKIFF_ERR_TIMEOUT', `join: no answer from the master at ${cfg.master} within ${cfg.joinTimeoutMs >= 1000 ? `${Math.round(cfg.joinTimeoutMs / 1000)} s` : `${cfg.joinTimeoutMs} ms`} (${client.connected ? 'connected, but nothing answered the join request' : 'could not connect'})`)),
         cfg.joinTimeoutMs,
       );
-      const done = (err: Error | undefined, credential?: string) => {
+      const done = (err: Error | undefined, g?: JoinGrant) => {
         clearTimeout(timer);
         if (err) reject(err);
-        else resolve(credential!);
+        else resolve(g!);
       };
       const begin = () => {
-        ex = new Exchange(token, { node, dialled: dialledOf(cfg.master), discovered, facts: readFacts(), ...(Object.keys(cfg.labels).length ? { labels: { ...cfg.labels } } : {}) });
+        ex = new Exchange(secret, { node, dialled: dialledOf(cfg.master), discovered, facts: readFacts(), csr: csrPem, ...(Object.keys(cfg.labels).length ? { labels: { ...cfg.labels } } : {}) });
         const e = ex;
         client
           .subscribeAsync(topics.joinRes(e.session), { qos: 1 })
@@ -121,7 +152,9 @@ export async function join(cfg: AgentConfig, token: string, discovered = false):
           .catch((err: Error) => cfg.logger.warn(`join: ${err.message}; retrying on reconnect`));
       };
       client.on('error', (err: Error & { code?: number | string }) => {
-        if (err.code === 4 || err.code === 5) done(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the master at ${cfg.master} refused the join token for node "${node}" (${err.message})`));
+        if (err.code === 4 || err.code === 5) return done(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the master at ${cfg.master} refused the join token for node "${node}" (${err.message})`));
+        const tls = tlsFailure(err, dialledOf(cfg.master), 'the cluster CA pinned in the join token');
+        if (tls) done(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: ${tls}`));
       });
       // Every (re)connect starts a fresh exchange: a session does not outlive its connection.
       client.on('connect', begin);
@@ -129,7 +162,7 @@ export async function join(cfg: AgentConfig, token: string, discovered = false):
         if (!ex || topic !== topics.joinRes(ex.session)) return;
         try {
           const step = onAnswer(ex, payload, cfg, (proof) => void client.publishAsync(topics.joinReq(ex!.session), proof, { qos: 1 }).catch(() => undefined));
-          if (step.credential) done(undefined, step.credential);
+          if (step.grant) done(undefined, step.grant);
           else if (step.retryAfterMs !== undefined) {
             if (Date.now() + step.retryAfterMs >= deadline) done(step.error);
             else retry = setTimeout(begin, step.retryAfterMs);
@@ -139,6 +172,9 @@ export async function join(cfg: AgentConfig, token: string, discovered = false):
         }
       });
     });
+    if (!grant.cert) return { credential: grant.credential, ...(ca ? { tls: { ca } } : {}) };
+    checkNodeCert(grant.cert, keyPem, node, ca);
+    return { credential: grant.credential, tls: { ...(ca ? { ca } : {}), key: keyPem, cert: grant.cert } };
   } finally {
     clearTimeout(retry);
     await client.endAsync(true).catch(() => undefined);
@@ -146,7 +182,7 @@ export async function join(cfg: AgentConfig, token: string, discovered = false):
 }
 
 /** What one answer means: a credential, a wait before trying again, or nothing yet. Throws on a final refusal. */
-function onAnswer(ex: Exchange, payload: Buffer, cfg: AgentConfig, sendProof: (p: Buffer) => void): { credential?: string; retryAfterMs?: number; error?: SkiffError } {
+function onAnswer(ex: Exchange, payload: Buffer, cfg: AgentConfig, sendProof: (p: Buffer) => void): { grant?: JoinGrant; retryAfterMs?: number; error?: SkiffError } {
   let res: JoinChallenge | JoinResult;
   try {
     res = decodeObject<JoinChallenge | JoinResult>(payload).value;
@@ -162,7 +198,7 @@ function onAnswer(ex: Exchange, payload: Buffer, cfg: AgentConfig, sendProof: (p
     cfg.logger.warn('join: dropped an answer that is neither a challenge nor a result');
     return {};
   }
-  if (res.ok === true) return { credential: ex.credential(res) };
+  if (res.ok === true) return { grant: ex.grant(res) };
   const e = SkiffError.fromWire(res.error);
   const error = new SkiffError(e.code === 'SKIFF_ERR_INTERNAL' && !res.error ? 'SKIFF_ERR_JOIN_REJECTED' : e.code, `join rejected: ${e.message}`, e.details);
   if (typeof res.retryAfterMs === 'number' && res.retryAfterMs >= 0) {

@@ -1,11 +1,15 @@
 /**
  * The agent's MQTT session: MQTT 3.1.1 (the master's aedes speaks nothing else), a Will that marks the node
  * offline, and reconnects with "full jitter" exponential back-off (a uniform delay in [0, min(maxMs,
- * initialMs × 2^attempt)]), each attempt a fresh client so a new password (after a re-join) takes effect.
+ * initialMs × 2^attempt)]), each attempt a fresh client so a new password (after a re-join) or a new
+ * certificate (after a renewal) takes effect. Over mqtts:// it verifies the master against the cluster CA and
+ * presents the node certificate (tls.ts).
  */
 import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { tlsFailure } from '../protocol/tls.js';
 import type { Logger } from './log.js';
+import { mqttTlsOptions, type NodeTls } from './tls.js';
 
 /** How the session connects. */
 export interface SessionOptions {
@@ -43,6 +47,9 @@ export class Session extends EventEmitter {
   private attempt = 0;
   private stopped = false;
   private password = '';
+  private tls?: NodeTls;
+  /** The last TLS failure logged, so a master that keeps failing the same way is not logged at every retry. */
+  private lastTlsFailure = '';
 
   constructor(private readonly o: SessionOptions) {
     super();
@@ -67,6 +74,16 @@ export class Session extends EventEmitter {
     this.drop();
   }
 
+  /** The TLS material of the next connections (mqtts:// only). */
+  setTls(tls: NodeTls | undefined): void {
+    this.tls = tls;
+  }
+
+  /** Reconnects at once with the current password and TLS material (a renewed certificate). */
+  reconnect(): void {
+    if (!this.stopped) this.restart(this.password);
+  }
+
   /** Replaces the password and reconnects at once. */
   restart(password: string): void {
     this.password = password;
@@ -80,6 +97,7 @@ export class Session extends EventEmitter {
   private open(): void {
     if (this.stopped) return;
     const opts: IClientOptions = {
+      ...(this.tls && this.o.url.startsWith('mqtts:') ? mqttTlsOptions(this.tls) : {}),
       clientId: this.o.clientId,
       username: this.o.username,
       password: this.password,
@@ -95,14 +113,19 @@ export class Session extends EventEmitter {
     let up = false;
     client.on('connect', () => {
       up = true;
+      this.lastTlsFailure = '';
       this.attempt = 0;
       this.o.log.info(`connected to ${this.o.url} as ${this.o.username}`);
       this.emit('connect', client);
     });
     client.on('message', (topic, payload) => this.emit('message', topic, payload));
     client.on('error', (err: Error & { code?: number | string }) => {
+      const tls = tlsFailure(err, this.o.url, 'the cluster CA this node pinned at join');
       if (typeof err.code === 'number' && AUTH_REFUSED.has(err.code)) {
         this.emit('authRefused', err.message);
+      } else if (tls && tls !== this.lastTlsFailure) {
+        this.lastTlsFailure = tls;
+        this.o.log.error(`${tls}; retrying`);
       } else this.o.log.debug(`mqtt: ${err.message}`);
     });
     client.on('close', () => {

@@ -136,7 +136,7 @@ export async function startBroker(
   const joins = new JoinService({ ...ctx, log: withFields(ctx.log, { component: 'nodes' }) }, credentials, (t, p) => publish(t, p), {
     perSource: config.joinRatePerSource,
     overall: config.joinRate,
-    isOwnAddress: ownAddress(config.mqttHost, () => broker.tlsPort, () => (config.insecureListen ? broker.port : -1)),
+    isOwnAddress: ownAddress(config.mqttHost, () => broker.tlsPort, () => broker.port),
     tls,
   });
   const certs = new NodeCertService(tls, credentials, (t, p) => publish(t, p), withFields(ctx.log, { component: 'nodes' }));

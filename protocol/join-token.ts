@@ -47,3 +47,8 @@ export function parseJoinToken(token: string): JoinToken {
   if (!SECRET.test(secret)) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'join token: the secret after "::" must be 16–128 base64url characters');
   return { caHash, secret };
 }
+
+/** The secret of a join token (full or bare): what the exchange's HMACs are keyed with. */
+export function joinSecret(token: string): string {
+  return parseJoinToken(token).secret;
+}

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { encode, topics } from '../../protocol/index.js';
 import { connectKey, ephemeralKey, newJoinSession, newNonce } from '../../protocol/join.js';
+import { joinSecret } from '../../protocol/join-token.js';
 import { joinAs } from '../helpers/join.js';
 import { testEngine } from '../helpers/cluster.js';
 import { requireBuild, root, skiffBin, stopProcess } from '../helpers/procs.js';
@@ -70,7 +71,7 @@ describe('e2e: master logs as JSON', () => {
     expect(joined).toMatchObject({ level: 'info', object: 'Node/log-pi', component: 'events' });
     expect(joined.msg).toMatch(/log-pi joined \(\w+, [^)]+\) from 127\.0\.0\.1/);
 
-    const bad = await connect('log-bad', connectKey(joinToken));
+    const bad = await connect('log-bad', connectKey(joinSecret(joinToken)));
     const hello = { step: 'hello', node: 'log-bad', nonce: newNonce(), key: ephemeralKey().publicKey, dialled: `127.0.0.1:${port}`, discovered: false, facts: { hostname: 7 } };
     await bad.publishAsync(topics.joinReq(newJoinSession()), encode(hello), { qos: 1 });
     const refused = await find((l) => l.msg === 'join refused', 'the refused join line');

@@ -10,13 +10,13 @@ import path from 'node:path';
 import { Aedes } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { decode, encode } from '../../protocol/codec.js';
-import { agentProof, connectKey, masterProof, newNonce, proofMatches, seal, transcriptOf } from '../../protocol/join.js';
+import { agentProof, connectKey, masterProof, newNonce, proofMatches, sealGrant, transcriptOf } from '../../protocol/join.js';
 import type { DesiredMessage, JoinHello, PodsMessage, RpcResponse } from '../../protocol/messages.js';
 import { parseTopic, topics } from '../../protocol/topics.js';
 import type { Container, Pod, PodStatus } from '../../protocol/types.js';
 import type { Logger } from '../../edge-agent/index.js';
 
-export const JOIN_TOKEN = 'join-token-123';
+export const JOIN_TOKEN = 'join-token-1234567890';
 const ADMIN_PASSWORD = 'admin-secret';
 
 /** Waits until `fn` returns (or resolves to) a truthy value, checking every 10 ms; fails after the deadline. */
@@ -121,7 +121,7 @@ export class FakeMaster extends EventEmitter {
     const answer = this.joinAnswer(j.hello.node);
     if (!answer) return undefined;
     if (answer.ok !== true) return { step: 'result', ...answer };
-    return { step: 'result', ok: true, node: j.hello.node, ...seal(answer.credential as string, j.hello.key, j.transcript) };
+    return { step: 'result', ok: true, node: j.hello.node, ...sealGrant({ credential: answer.credential as string }, j.hello.key, j.transcript) };
   }
 
   get port(): number {

@@ -8,5 +8,5 @@ const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 /** Runs the join exchange as node `name` against `master` with `token`; `extra` adds agent options (labels, discovered, joinTimeoutMs). */
 export async function joinAs(master: string, token: string, name: string, extra: Partial<AgentOptions> = {}): Promise<string> {
   const cfg = resolveOptions({ master, name, dataDir: tmpdir(), address: '127.0.0.1', logger: quiet, joinTimeoutMs: 10_000, ...extra });
-  return join(cfg, token, cfg.discovered);
+  return (await join(cfg, token, cfg.discovered)).credential;
 }

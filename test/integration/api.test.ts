@@ -14,6 +14,8 @@ import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import { decode, encode, topics, type EventMessage } from '../../protocol/index.js';
 import { connectKey } from '../../protocol/join.js';
+import { joinSecret } from '../../protocol/join-token.js';
+import { httpsGet } from '../helpers/https.js';
 import { joinAs } from '../helpers/join.js';
 import { eventually, tempDir } from '../helpers/wait.js';
 import { testEngine } from '../helpers/cluster.js';
@@ -64,7 +66,7 @@ describe('master MQTT surface', () => {
 
   it('joins a node with the join token and accepts only its credential afterwards', async () => {
     // A joiner connects with the token's connect key; it may not read the answers of other join sessions.
-    const joiner = await connect(master, 'pi-1', connectKey(master.joinToken), 'skiff-join-pi-1');
+    const joiner = await connect(master, 'pi-1', connectKey(joinSecret(master.joinToken)), 'skiff-join-pi-1');
     await expect(joiner.subscribeAsync('skiff/v1/join/+/res')).rejects.toThrow();
     await expect(joiner.subscribeAsync('skiff/v1/join/#')).rejects.toThrow();
     joiner.end(true);
@@ -198,10 +200,11 @@ spec:
     expect(after).toEqual(before);
   });
 
-  it('serves health and metrics over HTTP', async () => {
-    const health = await fetch(`http://127.0.0.1:${master.httpPort}/healthz`);
-    expect(await health.text()).toBe('ok\n');
-    const metrics = await (await fetch(`http://127.0.0.1:${master.httpPort}/metrics`)).text();
+  it('serves health and metrics over HTTPS, with a certificate the cluster CA signed', async () => {
+    const health = await httpsGet(`https://127.0.0.1:${master.httpPort}/healthz`, master.caPem);
+    expect(health.body).toBe('ok\n');
+    await expect(httpsGet(`https://127.0.0.1:${master.httpPort}/healthz`, '')).rejects.toThrow(/self[- ]signed|unable to verify|issuer/i);
+    const metrics = (await httpsGet(`https://127.0.0.1:${master.httpPort}/metrics`, master.caPem)).body;
     expect(metrics).toMatch(/^skiff_mqtt_clients \d+$/m);
     expect(metrics).toMatch(/^skiff_api_requests_total\{outcome="ok"\} [1-9]\d*$/m);
   });

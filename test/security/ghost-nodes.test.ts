@@ -14,6 +14,7 @@ import type { Api } from '../../cli/types.js';
 import { startMaster, type Master } from '../../master/index.js';
 import { KeyedBuckets, TokenBucket } from '../../master/ratelimit.js';
 import { connectKey } from '../../protocol/join.js';
+import { joinSecret } from '../../protocol/join-token.js';
 import type { Node } from '../../protocol/index.js';
 import { testEngine } from '../helpers/cluster.js';
 import { joinAs } from '../helpers/join.js';
@@ -69,10 +70,10 @@ describe('every node credential has a visible, revocable Node (issue 9, item 5)'
     const rotated = await cli('token', 'rotate-join');
     expect(rotated.code).toBe(0);
     const newToken = rotated.out.trim();
-    expect(newToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(newToken).toMatch(/^skiff1:sha256:[0-9a-f]{64}::[A-Za-z0-9_-]{43}$/);
     expect(newToken).not.toBe(oldToken);
     expect(master.joinToken).toBe(newToken);
-    expect(await canLogin(master, 'anyone', connectKey(oldToken))).toBe(false);
+    expect(await canLogin(master, 'anyone', connectKey(joinSecret(oldToken)))).toBe(false);
     await expect(joinAs(master.url, oldToken, 'ghost-3', { joinTimeoutMs: 3000 })).rejects.toMatchObject({ code: 'SKIFF_ERR_UNAUTHORIZED' });
     expect(await canLogin(master, 'ghost-2', ghost)).toBe(false); // revoked stays revoked
     expect(await canLogin(master, 'kept-1', kept)).toBe(true); // joined nodes keep working

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMaster, type Master } from '../../master/index.js';
 import { decode, encode, topics } from '../../protocol/index.js';
 import { connectKey, ephemeralKey, newNonce, open, transcriptOf } from '../../protocol/join.js';
+import { joinSecret } from '../../protocol/join-token.js';
 import { testEngine } from '../helpers/cluster.js';
 import { joinAs } from '../helpers/join.js';
 import { eventually, tempDir } from '../helpers/wait.js';
@@ -41,7 +42,7 @@ describe('a join answer reaches only the connection that asked (issue 9, item 6)
   });
 
   it("the old attack: a join-token holder subscribing to the node's answer topic gets nothing", async () => {
-    const eve = await connect(master.url, 'eve', connectKey(master.joinToken), 'eve-1');
+    const eve = await connect(master.url, 'eve', connectKey(joinSecret(master.joinToken)), 'eve-1');
     for (const filter of ['skiff/v1/join/victim/res', 'skiff/v1/join/+/res', 'skiff/v1/join/#', 'skiff/v1/#', '#']) await expect(eve.subscribeAsync(filter)).rejects.toThrow();
     const got: Buffer[] = [];
     eve.on('message', (_t, p) => got.push(p));
@@ -51,7 +52,7 @@ describe('a join answer reaches only the connection that asked (issue 9, item 6)
   });
 
   it('an attacker who learns the session id gets only what is sealed to the victim, and cannot steer the session', async () => {
-    const eve = await connect(master.url, 'eve', connectKey(master.joinToken), 'eve-2');
+    const eve = await connect(master.url, 'eve', connectKey(joinSecret(master.joinToken)), 'eve-2');
     const received: { topic: string; payload: Buffer }[] = [];
     eve.on('message', (topic, payload) => received.push({ topic, payload: Buffer.from(payload) }));
     let hello: IPublishPacket | undefined;

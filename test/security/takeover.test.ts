@@ -7,6 +7,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKey } from '../../protocol/join.js';
+import { joinSecret } from '../../protocol/join-token.js';
 import type { Node } from '../../protocol/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { rawConnect } from './helpers.js';
@@ -34,7 +35,7 @@ describe('a client id belongs to one identity (issue 9, item 7)', () => {
     const port = c.master.mqttPort;
     for (let i = 0; i < 10; i++) {
       expect(await rawConnect(port, { clientId: 'skiff-agent-n1', username: 'viewer', password: viewSecret })).toBe(5);
-      expect(await rawConnect(port, { clientId: 'skiff-agent-n1', username: 'n1', password: connectKey(c.master.joinToken) })).toBe(5);
+      expect(await rawConnect(port, { clientId: 'skiff-agent-n1', username: 'n1', password: connectKey(joinSecret(c.master.joinToken)) })).toBe(5);
       expect(await rawConnect(port, { clientId: 'skiff-agent-n1', username: 'admin', password: c.master.adminToken })).toBe(5);
     }
     expect(drops).toBe(0);

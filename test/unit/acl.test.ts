@@ -4,7 +4,7 @@ import { mayPublish, mayReceive, maySubscribe, type Identity } from '../../maste
 const session = 'AbCdEfGhIjKlMnOpQrStUv'; // 22 base64url characters: 128 random bits
 
 const node: Identity = { role: 'node', name: 'pi-1' };
-const joiner: Identity = { role: 'joiner', name: 'pi-9' };
+const joiner: Identity = { role: 'joiner', name: 'pi-9', token: 'bootstrap' };
 const admin: Identity = { role: 'admin', name: 'admin' };
 
 describe('publish ACL', () => {
