@@ -29,16 +29,20 @@ export const globalOptions = {
   token: { type: 'string' },
   user: { type: 'string' },
   config: { type: 'string' },
+  'certificate-authority': { type: 'string' },
   'request-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies Options;
 
 /** Help text of the global flags, appended to every usage. */
 export const globalUsage = `Global flags:
-  --server URL             the master, e.g. mqtt://HOST:1883 (or SKIFF_SERVER, or the config file)
+  --server URL             the master, e.g. mqtts://HOST:8883 (or SKIFF_SERVER, or the config file)
   --token TOKEN            the API token (or SKIFF_TOKEN, or the config file)
   --user NAME              the MQTT user name: admin (default) or a token's name
-  --config FILE            client config JSON {server, user, token} (or SKIFF_CONFIG; default ~/.skiff/config.json)
+  --config FILE            client config JSON {server, user, token, certificate-authority-data}
+                           (or SKIFF_CONFIG; default ~/.skiff/config.json)
+  --certificate-authority FILE  the cluster CA (PEM, e.g. DATA/tls/ca.crt) to check an mqtts:// master against
+                           (or SKIFF_CA_FILE; default: the config file's certificate-authority-data)
   --request-timeout DUR    how long to wait for the master (default 10s)
   -h, --help               show help
 `;

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodeObject, encode, maxRequestBytes, payloadTooLarge, SkiffError, topics, type ApiResponse } from '../protocol/index.js';
+import { checkMasterIdentity, tlsFailure } from '../protocol/tls.js';
 import type { Api, Connection } from './types.js';
 
 type Pending = { onMessage(res: ApiResponse): void; onLost(err: SkiffError): void };
@@ -14,6 +15,9 @@ type Pending = { onMessage(res: ApiResponse): void; onLost(err: SkiffError): voi
 export async function connectApi(conn: Connection): Promise<Api> {
   const clientId = `skiff-cli-${randomBytes(6).toString('hex')}`;
   const client = mqtt.connect(conn.server, {
+    // Over TLS the master is checked against the cluster CA (when given): chain, name, serverAuth.
+    ...(conn.ca !== undefined ? { ca: conn.ca, checkServerIdentity: checkMasterIdentity } : {}),
+    rejectUnauthorized: true,
     // The master's embedded aedes speaks MQTT 3.1.1 only.
     protocolVersion: 4,
     clientId,
@@ -92,10 +96,13 @@ function connectError(err: Error & { code?: string | number }, conn: Connection)
       const hint = conn.token ? '' : ' (no token given: use --token, SKIFF_TOKEN or a config file)';
       return new SkiffError('SKIFF_ERR_UNAUTHORIZED', `${at} refused the credentials of user "${conn.user}"${hint}`);
     }
-    default:
+    default: {
+      const tls = tlsFailure(err, conn.server, conn.ca !== undefined ? 'the cluster CA in the client config (certificate-authority-data or --certificate-authority)' : 'a CA this machine trusts (no cluster CA given: certificate-authority-data in the client config, or --certificate-authority FILE)');
+      if (tls) return new SkiffError('SKIFF_ERR_UNAUTHORIZED', tls);
       // mqtt.js gives up with "connack timeout" when the server takes TCP but never answers MQTT.
       if (/connack timeout/i.test(err.message)) return timeoutError(conn);
       return new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot connect to ${at}: ${err.message}`);
+    }
   }
 }
 

@@ -92,7 +92,14 @@ function findVerb(argv: string[]): number {
 }
 
 function connectionFlags(values: Values) {
-  return { server: str(values, 'server'), token: str(values, 'token'), user: str(values, 'user'), config: str(values, 'config'), 'request-timeout': str(values, 'request-timeout') };
+  return {
+    server: str(values, 'server'),
+    token: str(values, 'token'),
+    user: str(values, 'user'),
+    config: str(values, 'config'),
+    'certificate-authority': str(values, 'certificate-authority'),
+    'request-timeout': str(values, 'request-timeout'),
+  };
 }
 
 /** `skiff --help`. */

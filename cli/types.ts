@@ -35,6 +35,8 @@ export interface Connection {
   server: string;
   user: string;
   token?: string;
+  /** The cluster CA (PEM) an mqtts:// master must present a certificate of; without it the system's CAs. */
+  ca?: string;
   /** How long to wait for the connection and for each answer, ms. */
   timeoutMs: number;
 }

@@ -1,12 +1,14 @@
 /**
  * `skiff token create NAME [--access view|edit|admin] | list [--nodes] | revoke NAME | rotate-join`: user tokens
- * for people and programs, the node credentials issued at join, and the join token.
+ * for people and programs, the node credentials issued at join, and the join token; with `--join`, join tokens
+ * with an expiry and a use count (join-token.ts).
  */
 import { SkiffError } from '../../protocol/index.js';
 import type { Command } from '../args.js';
 import type { CommandContext } from '../types.js';
 import { age } from '../format/age.js';
 import { renderTable } from '../format/table.js';
+import { createJoinToken, listJoinTokens, revokeJoinToken } from './join-token.js';
 
 const accesses = ['view', 'edit', 'admin'];
 const actions = ['create', 'list', 'revoke', 'rotate-join'];
@@ -19,18 +21,25 @@ export const token: Command = {
   skiff token list                                     user tokens
   skiff token list --nodes                             node credentials issued at join, with their Node's state
   skiff token revoke NAME                              ends the token's sessions at once
-  skiff token rotate-join                              a new join token (printed once, written to DATA/join.token)
+  skiff token rotate-join                              a new bootstrap join token (printed once, written to DATA/join.token)
+  skiff token create --join [NAME] [--ttl 24h] [--uses N]   a join token that expires (default 24h; --ttl 0 never)
+                                                       and joins at most N nodes; printed once
+  skiff token list --join                              join tokens: TTL left, uses, state (valid, expired, used up)
+  skiff token revoke --join NAME                       a join token joins nothing more
 
 Access: view reads (get, describe, logs, watch); edit also changes workloads (apply, delete, scale,
 rollout, drain) and publishes autoscaling metrics; admin may do everything, tokens and nodes included.
 Use a token with: skiff --user NAME --token TOKEN ..., or any MQTT client (user NAME, password TOKEN).
 Every node credential has a Node: skiff delete node NAME revokes it. Rotating the join token leaves
-joined nodes as they are and stops the old token from joining new ones.
+joined nodes as they are and stops the old token from joining new ones. Join tokens carry the cluster
+CA's hash (skiff1:sha256:<hash>::<secret>): agents pin it and refuse a master it does not match.
 `,
-  options: { access: { type: 'string' }, nodes: { type: 'boolean' } },
+  options: { access: { type: 'string' }, nodes: { type: 'boolean' }, join: { type: 'boolean' }, ttl: { type: 'string' }, uses: { type: 'string' } },
   async run(ctx, values, positionals) {
     const [action, name, ...rest] = positionals;
     if (!actions.includes(action ?? '')) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token: expected create, list, revoke or rotate-join, got ${action ? `"${action}"` : 'nothing'}`);
+    if (values.join) return joinTokens(ctx, values, action!, name, rest);
+    if (values.ttl !== undefined || values.uses !== undefined) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token ${action}: --ttl and --uses go with --join`);
     const named = action === 'create' || action === 'revoke';
     if (named && !name) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token ${action}: a token name is required`);
     const extra = named ? rest[0] : name;
@@ -58,6 +67,20 @@ joined nodes as they are and stops the old token from joining new ones.
     return 0;
   },
 };
+
+/** `token ... --join`: join tokens. */
+function joinTokens(ctx: CommandContext, values: Parameters<Command['run']>[1], action: string, name: string | undefined, rest: string[]): Promise<number> {
+  if (values.access !== undefined || values.nodes) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token ${action} --join: --access and --nodes are for user tokens`);
+  const extra = action === 'list' ? name : rest[0];
+  if (extra !== undefined) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token ${action} --join: unexpected argument "${extra}"`);
+  if (action === 'create') return createJoinToken(ctx, values, name);
+  if (action === 'list') return listJoinTokens(ctx);
+  if (action === 'revoke') {
+    if (!name) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'skiff token revoke --join: a join token name is required (skiff token list --join)');
+    return revokeJoinToken(ctx, name);
+  }
+  throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token ${action}: --join goes with create, list or revoke`);
+}
 
 async function listTokens(ctx: CommandContext): Promise<number> {
   const { items } = await (await ctx.api()).request<{ items: { name: string; access: string; createdAt: string }[] }>('token', { action: 'list' });

@@ -2,7 +2,7 @@
  * `token {action: 'create' | 'list' | 'revoke' | 'rotate-join', name?, access?, nodes?}`: user tokens, node
  * credentials and the join token (admin access only).
  */
-import { Checker, readyStatus, type ApiRequest, type Node } from '../../../protocol/index.js';
+import { Checker, SkiffError, readyStatus, type ApiRequest, type Node } from '../../../protocol/index.js';
 import { BOOTSTRAP } from '../../join-tokens.js';
 import { badRequest } from '../params.js';
 import type { ApiContext } from '../types.js';
@@ -24,6 +24,8 @@ export async function token(ctx: ApiContext, req: ApiRequest): Promise<unknown> 
       return { name, access, token: secret };
     }
     case 'revoke':
+      if (!ctx.credentials.listTokens().some((t) => t.name === name) && ctx.credentials.joinTokens.secretOf(name) !== undefined)
+        throw new SkiffError('SKIFF_ERR_NOT_FOUND', `tokens "${name}" not found; "${name}" is a join token: skiff token revoke --join ${name}`);
       await ctx.credentials.revokeToken(name);
       // Sessions opened with the token end now, not at their next reconnect.
       ctx.kick?.((id) => id.role === 'user' && id.name === name);
