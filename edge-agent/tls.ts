@@ -51,7 +51,10 @@ export function pinnedCa(url: string, caHash: string, timeoutMs: number): Promis
     const timer = setTimeout(() => finish(new SkiffError('SKIFF_ERR_TIMEOUT', `no TLS answer from the master at ${at} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     function finish(err: Error | undefined, ca?: string): void {
       clearTimeout(timer);
-      socket.destroy();
+      // A polite close (the handshake's last flight, then close_notify), so the master sees a finished handshake
+      // and an end without data rather than a reset; destroyed anyway if it lingers.
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
       if (err) reject(err);
       else resolve(ca!);
     }
