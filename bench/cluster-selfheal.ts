@@ -42,6 +42,8 @@ export function spawnNode(args: string[], logFile: string, prefix: Prefix = []):
 export interface MasterProcOptions {
   dataDir: string;
   mqttPort: number;
+  /** MQTT over TLS; default 0 (a free port: these runs use the plain loopback port unless they say so). */
+  mqttsPort?: number;
   bind?: string;
   grace?: string;
   eviction?: string;
@@ -49,14 +51,17 @@ export interface MasterProcOptions {
   prefix?: Prefix;
   /** `--join-rate`: the storm bench joins hundreds of simulated boards from one address. */
   joinRate?: number;
+  /** More flags. */
+  extra?: string[];
 }
 
 /** Starts `skiff master`; resolves once its config.json exists (written after the listeners are up on first start). */
 export function startMasterProc(o: MasterProcOptions, logFile: string): ChildProcess {
-  const args = [skiffBin, 'master', '--data-dir', o.dataDir, '--mqtt-port', String(o.mqttPort), '--http-port=-1', '--bind', o.bind ?? '127.0.0.1', '--engine', o.engine ?? 'wasm'];
+  const args = [skiffBin, 'master', '--data-dir', o.dataDir, '--mqtt-port', String(o.mqttPort), '--mqtts-port', String(o.mqttsPort ?? 0), '--http-port=-1', '--bind', o.bind ?? '127.0.0.1', '--engine', o.engine ?? 'wasm'];
   if (o.grace) args.push('--node-monitor-grace', o.grace);
   if (o.eviction) args.push('--pod-eviction-timeout', o.eviction);
   if (o.joinRate) args.push('--join-rate', String(o.joinRate));
+  if (o.extra) args.push(...o.extra);
   return spawnNode(args, logFile, o.prefix);
 }
 

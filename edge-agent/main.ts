@@ -1,6 +1,6 @@
 /**
  * The `skiff-agent` command:
- *   skiff-agent join [--master mqtt://HOST:PORT] [--token-file FILE | --token JOIN_TOKEN] [--name NAME] [--data-dir DIR]
+ *   skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN] [--name NAME] [--data-dir DIR]
  *                    [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
  *   skiff-agent stop [--data-dir DIR] [--pods] [--timeout 30s]
  * Without --master the master is found on the LAN by mDNS (`_skiff-master._tcp`). SIGTERM/SIGINT stop the
@@ -19,11 +19,12 @@ import { AGENT_VERSION } from './version.js';
 export const usage = `skiff-agent ${AGENT_VERSION}: runs Skiff pods on this board
 
 Usage:
-  skiff-agent join [--master mqtt://HOST:PORT] [--token-file FILE | --token JOIN_TOKEN] [options]
+  skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN] [options]
   skiff-agent stop [--data-dir DIR] [--pods] [--timeout DUR]
 
 join options:
-  --master URL           the master's MQTT address, e.g. mqtt://192.168.1.10:1883
+  --master URL           the master's MQTT-over-TLS address, e.g. mqtts://192.168.1.10:8883 (the join token
+                         pins its CA); mqtt://127.0.0.1:1883 for a master on this machine
                          (default: find the master on the LAN by mDNS, _skiff-master._tcp)
   --discovery-timeout DUR  how long to look for the master on the LAN without --master (default 10s)
   --token-file FILE      a file holding the join token (needed on the first join, or after the node was

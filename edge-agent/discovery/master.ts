@@ -59,7 +59,7 @@ export function findMaster(o: FindMasterOptions = {}): Promise<FoundMaster> {
       if (found) return resolve(found);
       const where = o.interfaceAddress ? ` on the interface of ${o.interfaceAddress}` : '';
       const why = err ? `mDNS failed: ${err.message}` : `no Skiff master answered on the LAN within ${Math.round(timeoutMs / 100) / 10} s (browsed _${mdnsTypes.master}._tcp by mDNS${where})`;
-      reject(new SkiffError('SKIFF_ERR_TIMEOUT', `${why}; is the master running without --no-mdns, on this network? Or pass --master mqtt://HOST:1883`));
+      reject(new SkiffError('SKIFF_ERR_TIMEOUT', `${why}; is the master running without --no-mdns, on this network? Or pass --master mqtts://HOST:8883`));
     }
     browser.on('up', (s: Service) => {
       const url = masterUrlOf(s);

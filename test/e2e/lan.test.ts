@@ -81,7 +81,7 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
     api = await waitFor(() => apiTo(`mqtt://127.0.0.1:${relay!.port}`, token, 3000), 'the master API through the relay', 10_000, 100);
     const agent = (name: string, extra: string[]) =>
       spawnNode([agentBin, 'join', ...extra, '--token', joinToken, '--name', name, '--data-dir', join(dir, name), '--address', h[name].address, '--lease-interval', '500ms'], join(dir, `${name}.log`), lan!.exec(h[name].ns));
-    agents.set('a', agent('a', ['--master', `mqtt://${h.master.address}:1883`]));
+    agents.set('a', agent('a', ['--master', `mqtts://${h.master.address}:8883`]));
     agents.set('b', agent('b', ['--discovery-timeout', '15s'])); // no --master: found on the LAN by mDNS
   }, 60_000);
 
@@ -98,17 +98,17 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
   it('without a master on the LAN, join without --master exits 1 saying so', () => {
     expect(lonely?.status).toBe(1);
     expect(lonely?.stderr).toContain('no Skiff master answered on the LAN within 1 s (browsed _skiff-master._tcp by mDNS');
-    expect(lonely?.stderr).toContain('--master mqtt://HOST:1883');
+    expect(lonely?.stderr).toContain('--master mqtts://HOST:8883');
   });
 
   it('the master is seen on the LAN, and an agent joins with no --master', async () => {
     const masters = avahi!.browse('_skiff-master._tcp');
-    expect(masters).toContainEqual(expect.objectContaining({ address: lan!.hosts.master.address, port: 1883, txt: expect.objectContaining({ role: 'master', mqtt: '1883' }) }));
+    expect(masters).toContainEqual(expect.objectContaining({ address: lan!.hosts.master.address, port: 8883, txt: expect.objectContaining({ role: 'master', mqtt: '8883', tls: 'true' }) }));
     await waitFor(async () => (await listNodes(api!)).filter((n) => readyOf(n) === 'True').length === 2, 'nodes a and b Ready (b found the master by mDNS)', 25_000, 200);
     // It says which master it picked, proved that master knows the join token, and keeps its URL for later starts.
     const log = readFileSync(join(dir, 'b.log'), 'utf8');
-    expect(log).toContain(`picked the master at mqtt://${lan!.hosts.master.address}:1883, mDNS instance "`);
-    expect(JSON.parse(readFileSync(join(dir, 'b', 'master.json'), 'utf8'))).toMatchObject({ url: `mqtt://${lan!.hosts.master.address}:1883` });
+    expect(log).toContain(`picked the master at mqtts://${lan!.hosts.master.address}:8883, mDNS instance "`);
+    expect(JSON.parse(readFileSync(join(dir, 'b', 'master.json'), 'utf8'))).toMatchObject({ url: `mqtts://${lan!.hosts.master.address}:8883` });
   }, 40_000);
 
   it('a client on agent a reaches pods on both agents through the local proxy, round-robin; a killed backend fails no request', async () => {

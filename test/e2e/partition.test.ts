@@ -35,12 +35,12 @@ describe('e2e: a partitioned agent (network namespaces)', () => {
     requireNetns();
     dir = await tempDir('skiff-partition-');
     lab = makeNetLab(2);
-    master = startMasterProc({ dataDir: join(dir, 'master'), mqttPort: 1883, bind: '0.0.0.0', grace: '2s', eviction: '2s', engine: testEngine, prefix: lab.exec(lab.hub) }, join(dir, 'master.log'));
+    master = startMasterProc({ dataDir: join(dir, 'master'), mqttPort: 1883, mqttsPort: 8883, bind: '0.0.0.0', grace: '2s', eviction: '2s', engine: testEngine, prefix: lab.exec(lab.hub) }, join(dir, 'master.log'));
     const { token, joinToken } = await waitFor(() => adminOf(join(dir, 'master')), 'the master config', 20_000, 100);
     relay = await relayInto(lab.hub, 1883, dir);
     api = await waitFor(() => apiTo(`mqtt://127.0.0.1:${relay!.port}`, token, 3000), 'the master API through the relay', 10_000, 100);
     lab.hosts.forEach((h, i) =>
-      agents.push(startAgentProc({ master: `mqtt://${h.masterAddress}:1883`, token: joinToken, name: names[i], dataDir: join(dir, names[i]), address: h.address, prefix: lab!.exec(h.ns) }, join(dir, `${names[i]}.log`))),
+      agents.push(startAgentProc({ master: `mqtts://${h.masterAddress}:8883`, token: joinToken, name: names[i], dataDir: join(dir, names[i]), address: h.address, prefix: lab!.exec(h.ns) }, join(dir, `${names[i]}.log`))),
     );
     await waitFor(async () => (await listNodes(api!)).filter((n) => readyOf(n) === 'True').length === 2, 'two Ready nodes across namespaces', 20_000, 100);
   }, 60_000);
