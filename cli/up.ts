@@ -26,7 +26,7 @@ import { packageRoot } from './version.js';
 import type { Api, CliIO } from './types.js';
 
 const usage = `Usage:
-  skiff up [--data-dir DIR] [--mqtt-port 1883] [--http-port 8080]
+  skiff up [--data-dir DIR] [--mqtts-port 8883] [--mqtt-port 1883] [--http-port 8080]
 
 Starts a master and one local agent, applies examples/hello.yaml and waits for its pods.
 Logs go to DIR/master.log and DIR/agent.log; Ctrl-C stops everything it started
@@ -34,8 +34,9 @@ Logs go to DIR/master.log and DIR/agent.log; Ctrl-C stops everything it started
 
 Flags:
   --data-dir DIR           where the master and the agent keep their state (default ~/.skiff/up)
-  --mqtt-port PORT         the master's MQTT port (default 1883)
-  --http-port PORT         the master's HTTP port (default 8080)
+  --mqtts-port PORT        the master's MQTT-over-TLS port, which the agent joins (default 8883)
+  --mqtt-port PORT         the master's plain MQTT port, on loopback (default 1883)
+  --http-port PORT         the master's HTTPS port (default 8080)
 `;
 
 /** Deadlines of the quickstart's waits, ms. */
@@ -48,7 +49,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   let api: Api | undefined;
   let agentDir: string | undefined;
   try {
-    const { values, positionals } = parseVerbArgs('up', argv, { 'data-dir': { type: 'string' }, 'mqtt-port': { type: 'string' }, 'http-port': { type: 'string' } });
+    const { values, positionals } = parseVerbArgs('up', argv, { 'data-dir': { type: 'string' }, 'mqtts-port': { type: 'string' }, 'mqtt-port': { type: 'string' }, 'http-port': { type: 'string' } });
     if (values.help) {
       io.stdout(usage);
       return 0;
@@ -56,6 +57,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (positionals.length) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff up: unexpected argument "${positionals[0]}"`);
     const dir = resolve(str(values, 'data-dir') ?? join(io.env.HOME || homedir(), '.skiff', 'up'));
     const mqttPort = intFlag(values, 'mqtt-port') ?? 1883;
+    const mqttsPort = intFlag(values, 'mqtts-port') ?? 8883;
     const httpPort = intFlag(values, 'http-port') ?? 8080;
     const root = packageRoot();
     const say = (s: string) => io.stdout(s + '\n');
@@ -65,17 +67,19 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const masterDir = join(dir, 'master');
     // The master writes config.json once it listens: a stale one from an earlier run must not count.
     rmSync(join(masterDir, 'config.json'), { force: true });
-    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], join(dir, 'master.log'));
+    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtts-port', String(mqttsPort), '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], join(dir, 'master.log'));
     const [, config] = await until(io, master, deadlines.files, 'the master to write its tokens', () => {
       const files = [join(masterDir, 'join.token'), join(masterDir, 'config.json')];
       return files.every(existsSync) ? [readFileSync(files[0], 'utf8').trim(), readConfig(files[1], true)] : undefined;
     });
 
     say('waiting for the API…');
-    const server = `mqtt://127.0.0.1:${mqttPort}`;
+    // Over TLS, as any client: the master's certificate checked against the CA in the config it wrote.
+    const server = `mqtts://127.0.0.1:${mqttsPort}`;
+    const ca = config['certificate-authority-data'] ? Buffer.from(config['certificate-authority-data'], 'base64').toString('utf8') : undefined;
     api = await until(io, master, deadlines.api, `the API at ${server}`, async () => {
       try {
-        const a = await connectApi({ server, user: config.user ?? 'admin', token: config.token, timeoutMs: 2000 });
+        const a = await connectApi({ server, user: config.user ?? 'admin', token: config.token, ...(ca ? { ca } : {}), timeoutMs: 2000 });
         await a.request('list', { kind: 'Node' });
         return a;
       } catch (err) {
@@ -111,7 +115,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     await api.close();
     api = undefined;
 
-    io.stdout(nextSteps({ dir, masterDir, mqttPort, node, pods, root, token: config.token ?? '', wroteConfig: installConfig(io, join(masterDir, 'config.json')) }));
+    io.stdout(nextSteps({ dir, masterDir, mqttPort, mqttsPort, node, pods, root, token: config.token ?? '', wroteConfig: installConfig(io, join(masterDir, 'config.json')) }));
     const ended = await Promise.race([aborted(io.signal), ...children.map((c) => exited(c.child).then(() => c))]);
     if (ended !== 'aborted') {
       io.stderr(`error: the ${ended.name} exited; see ${join(dir, `${ended.name}.log`)}\n`);
@@ -220,11 +224,11 @@ function installConfig(io: CliIO, from: string): string | undefined {
   return to;
 }
 
-function nextSteps(o: { dir: string; masterDir: string; mqttPort: number; node: string; pods: KObject[]; root: string; token: string; wroteConfig?: string }): string {
+function nextSteps(o: { dir: string; masterDir: string; mqttPort: number; mqttsPort: number; node: string; pods: KObject[]; root: string; token: string; wroteConfig?: string }): string {
   const cfg = o.wroteConfig ? `The client config was written to ${o.wroteConfig}.` : `To use this cluster: export SKIFF_CONFIG=${join(o.masterDir, 'config.json')}`;
   const pod = o.pods[0]?.metadata.name ?? 'POD';
   return `
-Skiff is up: a master on mqtt://127.0.0.1:${o.mqttPort} and node ${o.node}, running examples/hello.yaml.
+Skiff is up: a master on mqtts://127.0.0.1:${o.mqttsPort} (plain MQTT on 127.0.0.1:${o.mqttPort}) and node ${o.node}, running examples/hello.yaml.
 ${cfg}
 
 Try:

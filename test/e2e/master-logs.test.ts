@@ -59,7 +59,7 @@ describe('e2e: master logs as JSON', () => {
     const started = all.findIndex((l) => l.msg === 'started');
     expect(leading).toBeGreaterThanOrEqual(0);
     expect(started).toBeGreaterThan(leading);
-    expect(all[started]).toMatchObject({ level: 'info', http: 'off', engine: testEngine });
+    expect(all[started]).toMatchObject({ level: 'info', https: 'off', mqtt: expect.stringMatching(/^127\.0\.0\.1:\d+$/), mqtts: expect.stringMatching(/^127\.0\.0\.1:\d+$/), ca: expect.stringMatching(/^sha256:/), engine: testEngine });
     await eventually(() => stdout.includes('join a board'), 'the banner on stdout');
     expect(stdout).not.toMatch(/"level"/);
   });
