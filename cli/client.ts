@@ -28,6 +28,8 @@ export async function connectApi(conn: Connection): Promise<Api> {
     connectTimeout: conn.timeoutMs,
   });
   await waitConnected(client, conn);
+  // Requests are small writes: without this, one waits on the previous one's delayed ACK (Nagle, ~40 ms).
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   // Errors after the connect (ECONNRESET when the master dies) end in 'close', which fails what is pending.
   client.on('error', () => {});
   const pending = new Map<string, Pending>();

@@ -112,6 +112,8 @@ export class Session extends EventEmitter {
     this.client = client;
     let up = false;
     client.on('connect', () => {
+      // Small writes (acks, reports) must not wait on the broker's delayed ACK (Nagle, ~40 ms).
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       up = true;
       this.lastTlsFailure = '';
       this.attempt = 0;

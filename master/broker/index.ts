@@ -209,6 +209,9 @@ export class Broker {
     aedes.on('clientError', () => {}); // malformed packets close that client only
     aedes.on('connectionError', () => {});
     const serve = (socket: Socket, raw: Socket) => {
+      // aedes answers a PUBLISH with a PUBACK and the forwarded message as two small writes: with Nagle on, the
+      // second waits for the peer's delayed ACK (~40 ms on Linux) — every request/response round trip paid it.
+      raw.setNoDelay(true);
       const client: SkiffClient = aedes.handle(socket);
       client.skiffRaw = raw;
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: socket.remoteAddress }), reason: why }));
