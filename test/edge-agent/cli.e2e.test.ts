@@ -54,7 +54,7 @@ describe('skiff-agent CLI (e2e)', () => {
   it('--help prints usage; bad flags exit 1 naming the flag', async () => {
     const help = run(['--help']);
     expect(await help.exit).toBe(0);
-    expect(help.out()).toContain('skiff-agent join [--master mqtt://HOST:PORT] [--token-file FILE | --token JOIN_TOKEN]');
+    expect(help.out()).toContain('skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN]');
     const bad = run(['join', '--master', 'mqtt://127.0.0.1:1', '--lease-interval', 'often']);
     expect(await bad.exit).toBe(1);
     expect(bad.err()).toContain('--lease-interval must be a duration');

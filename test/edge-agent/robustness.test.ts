@@ -106,7 +106,7 @@ describe('edge agent: bad input and refused credentials', () => {
   it('join: {ok: false} rejects with the master message; a bad token and silence are clear errors', async () => {
     master.joinAnswer = () => ({ ok: false, error: { code: 'SKIFF_ERR_JOIN_REJECTED', message: 'node name pi-x is taken' } });
     await expect(startAgent({ master: master.url, token: JOIN_TOKEN, name: 'pi-x', dataDir: tempDir(), logger: memoryLogger() })).rejects.toThrow('node name pi-x is taken');
-    await expect(startAgent({ master: master.url, token: 'wrong', name: 'pi-y', dataDir: tempDir(), logger: memoryLogger() })).rejects.toThrow(/refused the join token/);
+    await expect(startAgent({ master: master.url, token: 'wrong-token-0123456789', name: 'pi-y', dataDir: tempDir(), logger: memoryLogger() })).rejects.toThrow(/refused the join token/);
     master.joinAnswer = () => undefined;
     await expect(startAgent({ master: master.url, token: JOIN_TOKEN, name: 'pi-z', dataDir: tempDir(), logger: memoryLogger(), joinTimeoutMs: 300 })).rejects.toThrow(/no answer .* within/);
   });

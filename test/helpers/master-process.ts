@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { httpsGet } from './https.js';
 import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import { testEngine } from './cluster.js';
@@ -44,7 +45,7 @@ export async function startMasterProcess(dataDir: string, args: string[] = [], l
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const listening = await Promise.race([
-    eventually(() => /\bstarted\b.* mqtt=[^:]+:(\d+) http=[^:]+:(\d+)/.exec(log()), 'the master listening', 60_000, 50),
+    eventually(() => /\bstarted\b.* mqtt=[^:]+:(\d+) https=[^:]+:(\d+)/.exec(log()), 'the master listening', 60_000, 50),
     exited.then((code) => {
       throw new Error(`skiff master exited with ${code} before listening:\n${log()}`);
     }),
@@ -73,9 +74,12 @@ export async function startMasterProcess(dataDir: string, args: string[] = [], l
     async http(path, timeoutMs = 5000) {
       const t0 = performance.now();
       try {
-        const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
-        const text = await res.text();
-        return { status: res.status, ms: performance.now() - t0, text };
+        // HTTPS with the cluster CA, as `curl --cacert DATA/tls/ca.crt` (docs/security.md).
+        const res = await Promise.race([
+          httpsGet(`https://127.0.0.1:${httpPort}${path}`, readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8')),
+          new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+        ]);
+        return { status: res.status, ms: performance.now() - t0, text: res.body };
       } catch {
         return { status: 0, ms: performance.now() - t0, text: '' };
       }

@@ -35,7 +35,9 @@ describe('the data dir is private', () => {
       const files = readdirSync(data);
       expect(files).toEqual(expect.arrayContaining(['skiff.db', 'skiff.db-wal', 'skiff.db-shm', 'admin.token', 'join.token', 'config.json']));
       expect(mode(data).toString(8)).toBe('700');
-      expect(Object.fromEntries(files.map((f) => [f, mode(join(data, f)).toString(8)]))).toEqual(Object.fromEntries(files.map((f) => [f, '600'])));
+      // Files 0600, directories (tls/: the cluster CA) 0700.
+      const want = (f: string) => (statSync(join(data, f)).isDirectory() ? '700' : '600');
+      expect(Object.fromEntries(files.map((f) => [f, mode(join(data, f)).toString(8)]))).toEqual(Object.fromEntries(files.map((f) => [f, want(f)])));
       await master.stop();
     } finally {
       process.umask(old);
