@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import path from 'node:path';
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
@@ -30,6 +31,8 @@ import { ServiceAnnouncer } from './discovery/announcer.js';
 import { chooseMaster, saveStoredMaster } from './discovery/choice.js';
 import { nodeHostName } from '../protocol/mdns.js';
 import { PodReporter } from './reporter.js';
+import { LogKeeper } from './logs/keeper.js';
+import { podLogDir } from './pods/pod.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
 
@@ -62,6 +65,8 @@ export class Agent extends EventEmitter {
   private readonly session: Session;
   private readonly metrics: MetricsSampler;
   private readonly renewer: CertRenewer;
+  /** Dates and bounds the running containers' logs. */
+  private readonly logKeeper: LogKeeper;
   /** The service proxy (kube-proxy's role); undefined with `proxy: false`. */
   readonly proxy?: ServiceProxy;
   /** The retained service messages on disk, for the proxy after an offline reboot. */
@@ -139,6 +144,11 @@ export class Agent extends EventEmitter {
       },
       log: scoped(this.log, 'certs'),
     });
+    this.logKeeper = new LogKeeper(
+      () => this.pods.all().flatMap((r) => r.containers.filter((c) => c.state.running).map((c) => ({ dir: path.join(podLogDir(this.paths.logs, r.pod), c.name), attempt: c.restartCount }))),
+      { maxBytes: this.cfg.containerLogMaxBytes, sampleMs: this.cfg.logSampleMs },
+      scoped(this.log, 'logs'),
+    );
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
     this.serviceCache = new ServiceCache(this.paths.services, scoped(this.log, 'services'));
     if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));
@@ -195,6 +205,7 @@ export class Agent extends EventEmitter {
     this.timers.push(setInterval(() => this.lease(), this.cfg.leaseIntervalMs));
     this.timers.push(setInterval(() => this.sampleMetrics(), this.cfg.metricsIntervalMs));
     this.metrics.sample(); // the first sample is the baseline for cpu rates
+    this.logKeeper.start();
     if (cached) await this.startFromCache(cached);
   }
 
@@ -421,6 +432,7 @@ export class Agent extends EventEmitter {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.renewer.stop();
+    this.logKeeper.stop();
     this.rpc.close();
     this.reporter.close();
     await this.desiredQueue;

@@ -50,6 +50,10 @@ export interface AgentOptions {
   crashLoop?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
   /** The service proxy's options (edge-agent/proxy/options.ts); false runs no proxy. */
   proxy?: ProxyOptions | false;
+  /** A container's log is rotated past this size (edge-agent/logs/keeper.ts); default 10 MiB, the kubelet's containerLogMaxSize. */
+  containerLogMaxBytes?: number;
+  /** How often running containers' log sizes are sampled to date their lines; default 1000 (1 s). */
+  logSampleMs?: number;
   logger?: Logger;
 }
 
@@ -73,6 +77,8 @@ export interface AgentConfig {
   readonly cacheWaitMs: number;
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
   readonly crashLoop: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
+  readonly containerLogMaxBytes: number;
+  readonly logSampleMs: number;
   readonly logger: Logger;
 }
 
@@ -154,6 +160,8 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
       maxMs: positive(crash.maxMs, 'crashLoop.maxMs', 300_000),
       resetAfterMs: positive(crash.resetAfterMs, 'crashLoop.resetAfterMs', 600_000),
     }),
+    containerLogMaxBytes: positive(o.containerLogMaxBytes, 'containerLogMaxBytes', 10 << 20),
+    logSampleMs: positive(o.logSampleMs, 'logSampleMs', 1000),
     logger: o.logger ?? consoleLogger(),
   };
   return Object.freeze(cfg);

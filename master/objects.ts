@@ -63,6 +63,37 @@ export interface Admission {
   admit(next: KObject, current: KObject | undefined): Promise<KObject>;
 }
 
+/** How `apply` stores: for real or as a dry run, and whether an existing object is an error. */
+export interface ApplyOptions {
+  /** Validate, default and admit, but store nothing (kubectl --dry-run=server). */
+  dryRun?: boolean;
+  /** Fail with SKIFF_ERR_ALREADY_EXISTS when the object exists (kubectl create). */
+  create?: boolean;
+  /** A precondition: the object exists at this resourceVersion, else SKIFF_ERR_CONFLICT (patch, edit). */
+  resourceVersion?: string;
+  /**
+   * The object is a whole one (a patch applied to the stored object), not a user's manifest: Node labels
+   * are taken as given instead of merged over the agent's.
+   */
+  whole?: boolean;
+}
+
+/** Equal but for resourceVersion (which a read stamps in and a stored value lacks). */
+function sameContent(a: KObject, b: KObject): boolean {
+  const strip = (o: KObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '' } });
+  return isDeepStrictEqual(strip(a), strip(b));
+}
+
+/** The generation an update gives: one more when the spec changes (Kubernetes' rule). */
+function generationAfter(cur: KObject, next: KObject): number | undefined {
+  return isDeepStrictEqual(next.spec, cur.spec) ? cur.metadata.generation : (cur.metadata.generation ?? 1) + 1;
+}
+
+/** `deployments.apps`: a kind's plural with its group, as Kubernetes names it in messages. */
+export function qualifiedPlural(info: KindInfo): string {
+  return info.plural + (info.apiVersion.includes('/') ? '.' + info.apiVersion.split('/')[0] : '');
+}
+
 /** Typed object access over the store. */
 export class Objects {
   private readonly admissions = new Map<string, Admission>();
@@ -202,33 +233,70 @@ export class Objects {
 
   /**
    * Applies a user's object: validates and defaults it, creates it or replaces its user-owned part
-   * (spec, data, labels, annotations, ...) keeping status and server metadata.
+   * (spec, data, labels, annotations, ...) keeping status and server metadata. With `dryRun` the same
+   * happens up to the write, which is left out: the object returned is what would be stored. With
+   * `create` an existing object is an error (kubectl create).
    */
-  async apply(raw: unknown, defaultNamespace = 'default'): Promise<{ object: KObject; action: ApplyResult['action'] }> {
+  async apply(raw: unknown, defaultNamespace = 'default', opts: ApplyOptions = {}): Promise<{ object: KObject; action: ApplyResult['action'] }> {
     const obj = normalizeObject(raw, defaultNamespace, this.maxReplicas);
-    this.disk?.admitGrowth(`${obj.kind}/${obj.metadata.name}`);
+    // A dry run stores nothing, so a full disk does not stand in its way.
+    if (!opts.dryRun) this.disk?.admitGrowth(`${obj.kind}/${obj.metadata.name}`);
     const admission = this.admissions.get(kindOf(obj.kind).kind);
-    return admission ? admission.serial(() => this.applyNormalized(obj, admission)) : this.applyNormalized(obj);
+    return admission ? admission.serial(() => this.applyNormalized(obj, opts, admission)) : this.applyNormalized(obj, opts);
   }
 
-  private async applyNormalized(obj: KObject, admission?: Admission): Promise<{ object: KObject; action: ApplyResult['action'] }> {
+  private async applyNormalized(obj: KObject, opts: ApplyOptions, admission?: Admission): Promise<{ object: KObject; action: ApplyResult['action'] }> {
     const info = kindOf(obj.kind);
     const existing = await this.get(info.kind, obj.metadata.namespace, obj.metadata.name);
-    if (!existing) return { object: await this.create(admission ? await admission.admit(obj, undefined) : obj), action: 'created' };
+    if (existing && opts.create) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${qualifiedPlural(info)} "${obj.metadata.name}" already exists`);
+    if (opts.resourceVersion !== undefined && existing?.metadata.resourceVersion !== opts.resourceVersion) {
+      if (!existing) throw notFound(info, obj.metadata.namespace, obj.metadata.name);
+      throw modified(info, obj.metadata.name);
+    }
+    if (!existing) {
+      const admitted = admission ? await admission.admit(obj, undefined) : obj;
+      return { object: opts.dryRun ? await this.dryRunCreate(admitted) : await this.create(admitted), action: 'created' };
+    }
+    if (opts.dryRun) {
+      const next = await this.merged(obj, existing, opts, admission);
+      if (!next) return { object: existing, action: 'unchanged' };
+      checkObjectSize(next);
+      return { object: { ...next, metadata: { ...next.metadata, resourceVersion: existing.metadata.resourceVersion, generation: generationAfter(existing, next) } }, action: 'configured' };
+    }
     let action: ApplyResult['action'] = 'unchanged';
     const object = await this.mutate(info.kind, obj.metadata.namespace, obj.metadata.name, async (cur) => {
-      let next: KObject = { ...structuredClone(obj), status: cur.status };
-      if (next.status === undefined) delete next.status;
-      for (const f of serverMeta) (next.metadata as any)[f] = cur.metadata[f];
-      if (cur.metadata.ownerReferences && !obj.metadata.ownerReferences) next.metadata.ownerReferences = cur.metadata.ownerReferences;
-      if (info.kind === 'Node') next.metadata.labels = { ...cur.metadata.labels, ...obj.metadata.labels };
-      if (admission) next = await admission.admit(next, cur);
-      if (isDeepStrictEqual(userPart(next), userPart(cur))) return undefined;
-      action = 'configured';
+      // The precondition held when read; a write since then (mutate re-reads) breaks it.
+      if (opts.resourceVersion !== undefined && !sameContent(cur, existing)) throw modified(info, obj.metadata.name);
+      const next = await this.merged(obj, cur, opts, admission);
+      if (next) action = 'configured';
       return next;
     });
-    if (!object) return this.applyNormalized(obj, admission); // deleted in between: create it
+    if (!object) return this.applyNormalized(obj, opts, admission); // deleted in between: create it
     return { object, action };
+  }
+
+  /** The user's object over the current one (status and server metadata kept); undefined when nothing the user owns changes. */
+  private async merged(obj: KObject, cur: KObject, opts: ApplyOptions, admission?: Admission): Promise<KObject | undefined> {
+    let next: KObject = { ...structuredClone(obj), status: cur.status };
+    if (next.status === undefined) delete next.status;
+    for (const f of serverMeta) (next.metadata as any)[f] = cur.metadata[f];
+    if (cur.metadata.ownerReferences && !obj.metadata.ownerReferences) next.metadata.ownerReferences = cur.metadata.ownerReferences;
+    if (obj.kind === 'Node' && !opts.whole) next.metadata.labels = { ...cur.metadata.labels, ...obj.metadata.labels };
+    if (admission) next = await admission.admit(next, cur);
+    return isDeepStrictEqual(userPart(next), userPart(cur)) ? undefined : next;
+  }
+
+  /** What `create` would store, without storing it (a dry run): the server metadata filled, no resourceVersion. */
+  private async dryRunCreate(obj: KObject): Promise<KObject> {
+    const info = kindOf(obj.kind);
+    if (info.namespaced) await this.requireNamespace(obj.metadata.namespace ?? 'default');
+    const o = applyDefaults(structuredClone(obj));
+    if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
+    Object.assign(o.metadata, { uid: randomUUID(), creationTimestamp: new Date().toISOString(), generation: 1 });
+    delete o.metadata.resourceVersion;
+    delete o.metadata.deletionTimestamp;
+    checkObjectSize(o);
+    return o;
   }
 
   /**
@@ -307,6 +375,11 @@ export class Objects {
 /** A pod that ran to the end (Succeeded or Failed): its agent already dropped it. */
 function podFinished(p: KObject): boolean {
   return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+}
+
+/** The kubectl wording of a lost optimistic-concurrency race. */
+export function modified(info: KindInfo, name: string): SkiffError {
+  return new SkiffError('SKIFF_ERR_CONFLICT', `Operation cannot be fulfilled on ${qualifiedPlural(info)} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
 }
 
 /** The kubectl wording of a missing object: `deployments.apps "web" not found`. */

@@ -14,6 +14,7 @@ import { Broker } from './broker/index.js';
 import { plainMqttHost, type MasterConfig } from './config.js';
 import { startCronJobController } from './controllers/cronjob/sync.js';
 import { startDaemonSetController } from './controllers/daemonset/sync.js';
+import { startHistoryController } from './controllers/history.js';
 import { startDeploymentController } from './controllers/deployment/sync.js';
 import { startEndpointsController } from './controllers/endpoints.js';
 import { startGarbageCollector } from './controllers/gc.js';
@@ -187,6 +188,7 @@ export function startControllers(
     startEndpointsController(ctx, publish),
     startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
     startDaemonSetController(ctx),
+    startHistoryController(ctx),
     startCronJobController(ctx),
     startHpaController(ctx, { metrics, syncPeriodMs: config.hpaSyncPeriodMs }),
     startNamespaceController(ctx),

@@ -13,6 +13,7 @@ import { checkJob, defaultJob } from './resources/job.js';
 import { checkCronJob, defaultCronJob } from './resources/cronjob.js';
 import { checkHpa, defaultHpa } from './resources/hpa.js';
 import { checkEndpoints, defaultEndpoints } from './resources/endpoints.js';
+import { checkControllerRevision } from './resources/controllerrevision.js';
 import type { KObject } from './types.js';
 
 /** What Skiff knows about one kind. */
@@ -69,6 +70,10 @@ export const kinds = {
   Endpoints: { kind: 'Endpoints', apiVersion: 'v1', plural: 'endpoints', singular: 'endpoints', short: ['ep'], namespaced: true, check: checkEndpoints, defaults: defaultEndpoints },
   ConfigMap: { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', singular: 'configmap', short: ['cm'], namespaced: true, check: checkConfigMap, defaults: defaultConfigMap },
   Secret: { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', singular: 'secret', short: [], namespaced: true, check: checkSecret, defaults: defaultSecret },
+  ControllerRevision: {
+    kind: 'ControllerRevision', apiVersion: 'apps/v1', plural: 'controllerrevisions', singular: 'controllerrevision', short: [], namespaced: true,
+    check: checkControllerRevision, defaults: none,
+  },
 } satisfies Record<string, KindInfo>;
 
 /** A kind name Skiff serves. */

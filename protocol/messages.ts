@@ -56,6 +56,11 @@ export interface DesiredMessage {
   secrets?: Record<string, KObject>;
   /** Services in the pods' namespaces for `{NAME}_SERVICE_HOST/PORT` env vars. */
   services?: Record<string, { host: string; ports: { name?: string; port: number; protocol: string }[] }>;
+  /**
+   * uids of this node's pods that ran to the end (Succeeded or Failed) and still exist as objects: the
+   * agent keeps their logs, and removes a pod's logs once its uid is in neither list.
+   */
+  keepLogs?: string[];
 }
 
 /** One pod's status as reported by its agent. */
@@ -158,7 +163,8 @@ export type JoinResult =
 /** `nodes/{node}/rpc/{id}/req`: master → agent. */
 export interface RpcRequest {
   id: string;
-  method: 'logs' | 'exec' | 'describe' | 'cancel';
+  /** `input` carries a StreamPiece (`params: {ref, ...piece}`) into the open stream `ref` (port-forward, cp). */
+  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input';
   params: Record<string, unknown>;
 }
 
@@ -174,19 +180,58 @@ export interface RpcResponse {
   stream?: 'stdout' | 'stderr';
   /** Last message of a stream. */
   done?: boolean;
+  /** Pieces of a two-way stream (port-forward, cp): see StreamPiece. */
+  data?: Uint8Array;
+  ack?: number;
+  fin?: boolean;
+  entry?: CopyEntry;
+}
+
+/**
+ * One message of a two-way byte stream between the CLI and an agent, relayed by the master (port-forward,
+ * cp). Flow control is by credit (protocol/flow.ts): a sender keeps at most a window of unacknowledged
+ * bytes in flight and the receiver acknowledges what it has written out, so every hop holds a bounded amount.
+ */
+export interface StreamPiece {
+  /** Bytes (at most a chunk, flow.ts). */
+  data?: Uint8Array;
+  /** The sender of this piece has written out this many more bytes it received. */
+  ack?: number;
+  /** The sender has no more data (a TCP half-close, or the end of a copy). */
+  fin?: boolean;
+  /** cp: the file or directory the following data belongs to. */
+  entry?: CopyEntry;
+}
+
+/** cp: one file or directory of a copy, relative to the copy's root; a file's data follows it. */
+export interface CopyEntry {
+  path: string;
+  type: 'file' | 'dir';
+  /** Permission bits (0o644, ...). */
+  mode: number;
+  /** A file's size in bytes. */
+  size?: number;
 }
 
 /** The API verbs of `api/{clientId}/req`. */
-export type ApiVerb = 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'jointoken' | 'top' | 'exec' | 'version' | 'backup';
+export type ApiVerb =
+  | 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'jointoken' | 'top' | 'exec' | 'version' | 'backup'
+  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i';
 
 /** `api/{clientId}/req`. Params by verb:
- * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one
+ * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one;
+ *   `dryRun?: true` (validated, defaulted and admitted, nothing stored; the results carry `object`); `create?: true` (fail if it exists, kubectl create)
  * - get: `{kind, name, namespace?}` → the object
- * - list: `{kind, namespace?, allNamespaces?, labelSelector?}` → `{kind: 'List', items}`
+ * - list: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}`
+ * - patch: `{kind, name, namespace?, patch: object (JSON merge patch, RFC 7386), dryRun?}` → the object; a `metadata.resourceVersion` in the patch is a precondition
+ * - portforward: `{name, namespace?, port: number | string}` → a stream of StreamPieces both ways (send yours with `input`)
+ * - cp: `{name, namespace?, container?, path, direction: 'from' | 'to'}` → a stream of StreamPieces (entries and data) both ways
+ * - input: `{ref, ...StreamPiece}`: a piece into the portforward or cp stream `ref` of this client; no answer
+ * - can-i: `{action (a kubectl verb: get, list, create, ...), kind, namespace?, subresource?}` → `{allowed, reason}`
  * - delete: `{kind, name, namespace?, cascade?: 'background' | 'orphan'}`
  * - scale: `{kind, name, namespace?, replicas}`
  * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?}` → text, or chunks when follow
- * - watch: `{kind, namespace?, allNamespaces?, labelSelector?}` → a stream of `{event: {type, object}}`
+ * - watch: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → a stream of `{event: {type, object}}`
  * - exec: `{name, namespace?, container?, command: string[], timeoutSeconds?}` → chunks `{chunk, stream: 'stdout' | 'stderr'}`,
  *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it)
  * - cancel: `{ref}` ends the stream of request `ref`
@@ -216,6 +261,11 @@ export interface ApiResponse {
   /** Which output of an `exec` the chunk is (absent for logs). */
   stream?: 'stdout' | 'stderr';
   done?: boolean;
+  /** Pieces of a two-way stream (portforward, cp): see StreamPiece. */
+  data?: Uint8Array;
+  ack?: number;
+  fin?: boolean;
+  entry?: CopyEntry;
 }
 
 /** The outcome of one object in an apply. */
@@ -226,6 +276,8 @@ export interface ApplyResult {
   /** created | configured | unchanged | failed */
   action: 'created' | 'configured' | 'unchanged' | 'failed';
   error?: WireError;
+  /** With `dryRun`: the object as it would be stored. */
+  object?: KObject;
 }
 
 /** `skiff/v1/events`: cluster events, including every apply's outcome. */

@@ -2,7 +2,9 @@
  * Reconciles the desired pod set with what runs, by pod uid: new uids start, missing uids stop (and are
  * reported gone once their processes have ended), known uids keep running untouched (pods are immutable).
  * The first desired set also settles what a previous agent run left behind: its pods that are still wanted
- * are adopted by their runners (pods/pod.ts), the others are reaped — stopped, their state and logs removed.
+ * are adopted by their runners (pods/pod.ts), the others are reaped — stopped and their state removed.
+ * Logs go by one rule (logs/retention.ts): a pod's log directory stays while the pod is wanted, running or
+ * stopping here, or listed in the desired set's `keepLogs` (it ran to the end and still exists).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +12,8 @@ import type { DesiredMessage, PodReport } from '../../protocol/messages.js';
 import { drivers } from '../drivers/registry.js';
 import { remove } from '../fsutil.js';
 import type { Logger } from '../log.js';
-import { PodRunner, podLogDir, type PodContext } from './pod.js';
+import { logsKeptBy, sweepLogs } from '../logs/retention.js';
+import { PodRunner, type PodContext } from './pod.js';
 
 /** Runs the node's pods. */
 export class PodManager {
@@ -18,6 +21,7 @@ export class PodManager {
   private readonly stopping = new Map<string, Promise<void>>();
   private latest?: DesiredMessage;
   private settled = false;
+  private sweeping: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: PodContext,
@@ -41,6 +45,20 @@ export class PodManager {
         void runner.run(desired).catch((err) => this.log.error(`pod ${runner.namespace}/${runner.name}: ${(err as Error).stack ?? err}`));
       }
     }
+    this.sweepLogs();
+  }
+
+  /**
+   * Removes the logs of pods that are neither wanted, kept (finished pods that still exist: logs/retention.ts),
+   * running nor stopping here. One sweep at a time.
+   */
+  private sweepLogs(): void {
+    this.sweeping = this.sweeping
+      .then(() => sweepLogs(this.ctx.logsDir, new Set([...logsKeptBy(this.latest), ...this.runners.keys(), ...this.stopping.keys()])))
+      .then(
+        () => undefined,
+        (err) => this.log.error(`removing logs of deleted pods: ${(err as Error).message}`),
+      );
   }
 
   private remove(uid: string): void {
@@ -49,11 +67,13 @@ export class PodManager {
     this.log.info(`stopping pod ${r.namespace}/${r.name} (${uid})`);
     const done = r
       .stop()
-      .then(() => Promise.all([remove(path.join(this.ctx.podsDir, uid)), remove(podLogDir(this.ctx.logsDir, r.pod))]))
+      .then(() => remove(path.join(this.ctx.podsDir, uid)))
       .catch((err) => this.log.error(`stopping pod ${uid}: ${(err as Error).message}`))
       .then(() => {
         this.stopping.delete(uid);
         this.onGone(uid);
+        // Its logs stay while the pod object exists (a finished pod); the sweep decides.
+        this.sweepLogs();
         // Desired again while it was stopping (a rare flap): start it afresh.
         if (this.latest?.pods.some((p) => p.metadata.uid === uid)) this.apply(this.latest);
       });
@@ -62,35 +82,34 @@ export class PodManager {
 
   /**
    * Once, with the first desired set: stops the processes of pods a previous agent run left that are not in
-   * it (deleted while no agent ran), then removes their state and log dirs and reports them gone, so the
-   * master can finish a deletion it was waiting on. Until then those uids count as stopping.
+   * it (deleted while no agent ran), then removes their state and reports them gone, so the master can
+   * finish a deletion it was waiting on; their logs go by the sweep's rule. Until then those uids count as
+   * stopping.
    */
   private reapLeftovers(keep: Set<string>): void {
     this.settled = true;
-    const { podsDir, logsDir } = this.ctx;
-    const listed = (dir: string) => {
-      try {
-        return fs.readdirSync(dir);
-      } catch {
-        return [];
-      }
-    };
-    const podDirs = listed(podsDir).filter((uid) => !keep.has(uid));
-    // Log dirs are <namespace>_<name>_<uid>: names never hold "_", so the uid is what follows the second one.
-    const logDirs = listed(logsDir).filter((d) => !keep.has(d.split('_').slice(2).join('_')));
-    if (!podDirs.length && !logDirs.length) return;
+    const { podsDir } = this.ctx;
+    let listed: string[] = [];
+    try {
+      listed = fs.readdirSync(podsDir);
+    } catch {
+      // no pods dir yet
+    }
+    const podDirs = listed.filter((uid) => !keep.has(uid));
+    if (!podDirs.length) return;
     const done = Promise.all(Object.values(drivers).map((d) => d.reap(podsDir, keep, this.log)))
       .then((counts) => {
         const n = counts.reduce((a, b) => a + b, 0);
         if (n) this.log.info(`stopped ${n} process(es) of pods no longer wanted on this node`);
       })
-      .then(() => Promise.all([...podDirs.map((uid) => remove(path.join(podsDir, uid))), ...logDirs.map((d) => remove(path.join(logsDir, d)))]))
+      .then(() => Promise.all(podDirs.map((uid) => remove(path.join(podsDir, uid)))))
       .catch((err) => this.log.error(`reaping leftovers: ${(err as Error).message}`))
       .then(() => {
         for (const uid of podDirs) {
           this.stopping.delete(uid);
           this.onGone(uid);
         }
+        this.sweepLogs();
         if (this.latest && this.latest.pods.some((p) => podDirs.includes(p.metadata.uid as string))) this.apply(this.latest);
       });
     for (const uid of podDirs) this.stopping.set(uid, done);

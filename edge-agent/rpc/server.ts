@@ -9,6 +9,8 @@ import type { RpcRequest, RpcResponse } from '../../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { serveLogs, type Follower, type LogsContext } from './logs.js';
 import { serveExec } from './exec.js';
+import { servePortForward } from './portforward.js';
+import { serveCopy } from './cp.js';
 
 type Reply = (r: Omit<RpcResponse, 'id'>) => void;
 type Method = (server: RpcServer, id: string, params: Record<string, unknown>, reply: Reply) => void;
@@ -19,6 +21,10 @@ const methods: Partial<Record<RpcRequest['method'], Method>> = {
     if (f) s.followers.set(id, f);
   },
   exec: (s, id, params, reply) => s.followers.set(id, serveExec(s.ctx.pods, params, reply)),
+  portForward: (s, id, params, reply) => s.followers.set(id, servePortForward(s.ctx.pods, params, reply)),
+  cp: (s, id, params, reply) => s.followers.set(id, serveCopy(s.ctx.pods, params, reply)),
+  // A piece for an open two-way stream; none is answered (a piece for a stream that ended is dropped).
+  input: (s, _id, params) => void s.followers.get(String(params.ref))?.input?.(params),
   cancel: (s, _id, params, reply) => {
     const ref = params.ref;
     if (typeof ref !== 'string') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'params.ref: required');

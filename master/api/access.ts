@@ -5,8 +5,10 @@
 import { SkiffError, kindOf, type ApiVerb } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 
-const view: ReadonlySet<string> = new Set(['get', 'list', 'describe', 'watch', 'logs', 'version', 'cancel', 'top']);
-const edit: ReadonlySet<string> = new Set([...view, 'apply', 'delete', 'scale', 'rollout', 'cordon', 'uncordon', 'drain', 'exec']);
+const view: ReadonlySet<string> = new Set(['get', 'list', 'describe', 'watch', 'logs', 'version', 'cancel', 'top', 'can-i']);
+// port-forward and cp open streams into pods, as exec does (Kubernetes' edit role has pods/portforward and pods/exec);
+// `input` feeds a stream the same client opened, so it needs what opening it needed.
+const edit: ReadonlySet<string> = new Set([...view, 'apply', 'delete', 'scale', 'rollout', 'cordon', 'uncordon', 'drain', 'exec', 'patch', 'portforward', 'cp', 'input']);
 
 /** The access level of an identity on the API (agents and joiners have none). */
 export function accessOf(id: Identity): 'view' | 'edit' | 'admin' | undefined {
@@ -26,21 +28,30 @@ function who(id: Identity): string {
   return id.role === 'user' ? `user "${id.name}" (${id.access} access)` : `${id.role} ${id.name}`;
 }
 
-/** Throws SKIFF_ERR_FORBIDDEN unless the identity may use the verb. */
-export function authorizeVerb(id: Identity, verb: ApiVerb | string): void {
+/** True when the identity may use the verb (the rule `authorizeVerb` enforces and `skiff auth can-i` reports). */
+export function mayUse(id: Identity, verb: ApiVerb | string): boolean {
   const access = accessOf(id);
-  const ok = access === 'admin' || (access === 'edit' && edit.has(verb)) || (access === 'view' && view.has(verb));
-  if (!ok) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${who(id)} may not ${verb}`);
+  return access === 'admin' || (access === 'edit' && edit.has(verb)) || (access === 'view' && view.has(verb));
 }
 
-/** Throws SKIFF_ERR_FORBIDDEN unless the identity may write (apply, delete) objects of `kind` (any spelling kindOf knows). */
-export function authorizeWrite(id: Identity, verb: 'apply' | 'delete', kind: string): void {
+/** True when the identity may write (apply, patch, delete) objects of the kind: the rule `authorizeWrite` enforces. */
+export function mayWrite(id: Identity, kind: string): boolean {
   let canonical = kind;
   try {
     canonical = kindOf(kind).kind;
   } catch {
-    return; // an unknown kind fails later with its own error
+    return true; // an unknown kind fails later with its own error
   }
-  if (adminOnlyKinds.has(canonical) && accessOf(id) !== 'admin')
-    throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${who(id)} may not ${verb} ${kindOf(canonical).plural}: only admin access may create, change or delete them`);
+  return !adminOnlyKinds.has(canonical) || accessOf(id) === 'admin';
+}
+
+/** Throws SKIFF_ERR_FORBIDDEN unless the identity may use the verb. */
+export function authorizeVerb(id: Identity, verb: ApiVerb | string): void {
+  if (!mayUse(id, verb)) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${who(id)} may not ${verb}`);
+}
+
+/** Throws SKIFF_ERR_FORBIDDEN unless the identity may write (apply, patch, delete) objects of `kind` (any spelling kindOf knows). */
+export function authorizeWrite(id: Identity, verb: 'apply' | 'patch' | 'delete', kind: string): void {
+  if (!mayWrite(id, kind))
+    throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${who(id)} may not ${verb} ${kindOf(kind).plural}: only admin access may create, change or delete them`);
 }

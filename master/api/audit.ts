@@ -7,7 +7,7 @@ import { SkiffError, type ApiVerb, type ApplyResult, type Logger } from '../../p
 import type { Identity } from '../broker/acl.js';
 
 /** Verbs that change nothing: logged at debug. */
-const reads: ReadonlySet<string> = new Set<ApiVerb>(['get', 'list', 'describe', 'watch', 'logs', 'top', 'version']);
+const reads: ReadonlySet<string> = new Set<ApiVerb>(['get', 'list', 'describe', 'watch', 'logs', 'top', 'version', 'can-i']);
 
 /** Client-chosen text, cut short: a log line stays a line. */
 function clip(v: unknown): string | undefined {
@@ -26,16 +26,19 @@ export function logRequest(log: Logger, by: ReturnType<typeof who>, req: Record<
   const verb = clip(req.verb) ?? '?';
   const target = { kind: clip(req.kind), namespace: clip(req.namespace), name: clip(req.name) };
   if (outcome.error !== undefined) return logError(log, verb, { ...by, ...target }, outcome.error);
-  if (verb === 'apply') return logApplied(log, by, (outcome.result as { results?: ApplyResult[] } | undefined)?.results ?? []);
+  if (verb === 'apply') return logApplied(log, by, (outcome.result as { results?: ApplyResult[] } | undefined)?.results ?? [], req.dryRun === true);
+  // The pieces of an open port-forward or cp stream: its opening was logged; one line per piece would drown the log.
+  if (verb === 'input') return log.debug(verb, { ...by, ref: clip(req.ref) });
   if (reads.has(verb)) log.debug(verb, { ...by, ...target });
   else log.info(verb, { ...by, ...target });
 }
 
 /** Each document of an apply: applied (info) or refused (warn, with the rule it broke). */
-export function logApplied(log: Logger, by: ReturnType<typeof who>, results: ApplyResult[]): void {
+export function logApplied(log: Logger, by: ReturnType<typeof who>, results: ApplyResult[], dryRun = false): void {
   for (const r of results) {
     const object = clip(r.namespace ? `${r.kind}/${r.namespace}/${r.name}` : `${r.kind}/${r.name}`);
     if (r.action === 'failed') log.warn('apply refused', { ...by, object, code: r.error?.code, err: r.error?.message });
+    else if (dryRun) log.debug(`apply (dry run): ${r.action}`, { ...by, object });
     else log.info(`apply: ${r.action}`, { ...by, object });
   }
 }

@@ -17,6 +17,9 @@ import { cordon, del, describe, drain, get, list, scale } from './handlers/objec
 import { rollout } from './handlers/rollout.js';
 import { logs, watch } from './handlers/streams.js';
 import { exec } from './handlers/exec.js';
+import { patch } from './handlers/patch.js';
+import { canI } from './handlers/can-i.js';
+import { cp, input, portforward } from './handlers/channel.js';
 import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
 
 /**
@@ -42,6 +45,11 @@ const handlers: ReadonlyMap<string, Handler> = new Map<ApiVerb, Handler>([
   ['top', top],
   ['backup', backup],
   ['version', async (ctx) => ({ version: 'v' + ctx.version })],
+  ['patch', patch],
+  ['portforward', portforward],
+  ['cp', cp],
+  ['input', input],
+  ['can-i', canI],
 ]);
 
 /** A stream in progress. */

@@ -92,9 +92,10 @@ export class DesiredPublisher {
   /** The desired set of a node as it stands in the cache; `bound` is the pods bound to it, if already at hand. */
   desiredOf(node: string, bound?: Pod[]): Omit<DesiredMessage, 'generation'> {
     const { informers } = this.ctx;
-    const pods = (bound ?? informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === node))
-      .filter((p) => !isTerminating(p) && !isFinished(p))
-      .sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
+    const all = bound ?? informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === node);
+    const pods = all.filter((p) => !isTerminating(p) && !isFinished(p)).sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
+    // Pods that ran to the end keep their logs on the node until the pod object is deleted (kubectl logs of a Completed Job's pod).
+    const keepLogs = all.filter((p) => isFinished(p)).map((p) => p.metadata.uid!).sort();
     const configMaps: Record<string, KObject> = {};
     const secrets: Record<string, KObject> = {};
     for (const p of pods) {
@@ -115,7 +116,7 @@ export class DesiredPublisher {
       for (const s of informers.list<Service>('Service', ns))
         if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
           services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
-    return { pods: pods.map(forAgent), configMaps, secrets, services };
+    return { pods: pods.map(forAgent), configMaps, secrets, services, ...(keepLogs.length ? { keepLogs } : {}) };
   }
 
   private async publishNode(node: string, bound: Pod[]): Promise<void> {

@@ -11,9 +11,14 @@ interface Call {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   onChunk?: (chunk: string, res: RpcResponse) => void;
+  /** Pieces of a two-way stream (port-forward, cp): data, ack, fin, entry. */
+  onPiece?: (res: RpcResponse) => void;
   /** Absent for streams without a deadline. */
   timer?: NodeJS.Timeout;
 }
+
+/** A two-way stream's piece, as opposed to a log or exec chunk or the final answer. */
+const isPiece = (m: RpcResponse) => m.data !== undefined || m.ack !== undefined || m.fin !== undefined || m.entry !== undefined;
 
 /** RPC client of the master. */
 export class AgentRpc {
@@ -23,17 +28,30 @@ export class AgentRpc {
 
   /** Calls `method` on `node`. With `onChunk`, a streamed answer is delivered piece by piece. */
   /** `timeoutMs` 0: no deadline (follow streams). */
-  call(node: string, method: RpcRequest['method'], params: Record<string, unknown>, opts: { timeoutMs?: number; onChunk?: (chunk: string, res: RpcResponse) => void } = {}): { id: string; done: Promise<unknown> } {
+  /** With `onPiece` the deadline is for the first answer only: a two-way stream may then stay quiet as long as it likes. */
+  call(
+    node: string,
+    method: RpcRequest['method'],
+    params: Record<string, unknown>,
+    opts: { timeoutMs?: number; onChunk?: (chunk: string, res: RpcResponse) => void; onPiece?: (res: RpcResponse) => void } = {},
+  ): { id: string; done: Promise<unknown> } {
     const id = randomBytes(8).toString('hex');
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const done = new Promise<unknown>((resolve, reject) => {
       const timer =
         timeoutMs > 0 ? setTimeout(() => this.fail(id, new SkiffError('SKIFF_ERR_TIMEOUT', `node ${node} did not answer ${method} within ${timeoutMs / 1000}s`)), timeoutMs) : undefined;
-      this.calls.set(id, { node, resolve, reject, onChunk: opts.onChunk, timer });
+      this.calls.set(id, { node, resolve, reject, onChunk: opts.onChunk, onPiece: opts.onPiece, timer });
     });
     const req: RpcRequest = { id, method, params };
     this.publish(topics.nodeRpcReq(node, id), encode(req)).catch((err) => this.fail(id, err));
     return { id, done };
+  }
+
+  /** Sends a piece into an open two-way stream (on the stream's own topic, so pieces arrive in order). */
+  input(id: string, piece: object): void {
+    const c = this.calls.get(id);
+    if (!c) return;
+    this.publish(topics.nodeRpcReq(c.node, id), encode({ id, method: 'input', params: { ...piece, ref: id } } satisfies RpcRequest)).catch(() => undefined);
   }
 
   /** Ends a streamed call (the agent is told to stop). */
@@ -49,6 +67,12 @@ export class AgentRpc {
     const c = this.calls.get(m.id);
     if (!c || c.node !== node) return;
     if (!m.ok) return this.fail(m.id, SkiffError.fromWire(m.error ?? { code: 'SKIFF_ERR_INTERNAL', message: 'agent error' }));
+    if (c.onPiece && isPiece(m)) {
+      clearTimeout(c.timer);
+      c.timer = undefined;
+      c.onPiece(m);
+      if (!m.done) return;
+    }
     if (m.chunk !== undefined) {
       c.onChunk?.(m.chunk, m); // the whole message too: exec chunks say which stream they are
       c.timer?.refresh(); // a live stream stays open as long as chunks come

@@ -1,13 +1,13 @@
 /** `apply`: YAML/JSON text or objects; every document is applied on its own and gets its own result. */
 import { Checker, SkiffError, kindOf, parseManifests, subjectOf, toWireError, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
 import type { Identity } from '../../broker/acl.js';
-import type { Objects } from '../../objects.js';
+import type { ApplyOptions, Objects } from '../../objects.js';
 import { authorizeWrite } from '../access.js';
 import { badRequest } from '../params.js';
 import type { ApiCall, ApiContext } from '../types.js';
 
 /** Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl apply). */
-export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default'): Promise<ApplyResult[]> {
+export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyOptions = {}): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   // Namespaces first, so a file that creates a namespace and objects in it works in one go.
   const ordered = [...docs].sort((a, b) => Number((b as any)?.kind === 'Namespace') - Number((a as any)?.kind === 'Namespace'));
@@ -15,8 +15,8 @@ export async function applyDocuments(objects: Objects, identity: Identity, docs:
     const [kind, name] = subjectOf(doc).split('/');
     try {
       authorizeWrite(identity, 'apply', kind);
-      const { object, action } = await objects.apply(doc, namespace);
-      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action });
+      const { object, action } = await objects.apply(doc, namespace, opts);
+      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, ...(opts.dryRun ? { object } : {}) });
     } catch (err) {
       results.push({ kind, name, namespace: (doc as any)?.metadata?.namespace, action: 'failed', error: toWireError(err) });
     }
@@ -24,17 +24,20 @@ export async function applyDocuments(objects: Objects, identity: Identity, docs:
   return results;
 }
 
-/** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`. */
+/** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`, `dryRun`, `create`. */
 export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ results: ApplyResult[] }> {
   const c = new Checker('request apply');
   if (req.manifest === undefined && req.objects === undefined) c.fail('manifest', 'is required (or objects)');
   c.string(req.manifest, 'manifest');
   c.array(req.objects, 'objects');
   c.string(req.namespace, 'namespace');
+  c.bool(req.dryRun, 'dryRun');
+  c.bool(req.create, 'create');
   badRequest(c);
   const docs = typeof req.manifest === 'string' ? parseManifests(req.manifest) : (req.objects as unknown[]);
   if (docs.length === 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'request apply: nothing to apply');
-  return { results: await applyDocuments(ctx.objects, call.identity, docs, (req.namespace as string) || 'default') };
+  const opts = { dryRun: req.dryRun === true, create: req.create === true };
+  return { results: await applyDocuments(ctx.objects, call.identity, docs, (req.namespace as string) || 'default', opts) };
 }
 
 /** Names the group of a kind as kubectl prints it (`deployment.apps`). */

@@ -1,7 +1,7 @@
 /** The object verbs: get, list, delete, scale, describe, cordon/uncordon. */
-import { Checker, parseSelector, matchesRequirements, SkiffError, type ApiRequest, type KObject, type Node, type Pod } from '../../../protocol/index.js';
+import { Checker, SkiffError, type ApiRequest, type KObject, type Node, type Pod } from '../../../protocol/index.js';
 import { notFound } from '../../objects.js';
-import { badRequest, target } from '../params.js';
+import { badRequest, selection, target } from '../params.js';
 import { authorizeWrite } from '../access.js';
 import type { ApiCall, ApiContext } from '../types.js';
 
@@ -11,16 +11,15 @@ export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
   return ctx.objects.mustGet(kind.kind, namespace, name);
 }
 
-/** `list {kind, namespace?, allNamespaces?, labelSelector?}` → `{kind: 'List', items}`. */
+/** `list {kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}`. */
 export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersion: 'v1'; kind: 'List'; items: KObject[]; metadata: { resourceVersion: string } }> {
   const { kind, namespace } = target(req, false);
   const c = new Checker('request list');
-  c.string(req.labelSelector, 'labelSelector');
   c.bool(req.allNamespaces, 'allNamespaces');
   badRequest(c);
-  const reqs = typeof req.labelSelector === 'string' ? parseSelector(req.labelSelector) : [];
+  const selected = selection(req, kind);
   const { items, revision } = await ctx.objects.list(kind.kind, req.allNamespaces ? undefined : namespace);
-  return { apiVersion: 'v1', kind: 'List', items: items.filter((o) => matchesRequirements(reqs, o.metadata.labels)), metadata: { resourceVersion: String(revision) } };
+  return { apiVersion: 'v1', kind: 'List', items: items.filter(selected), metadata: { resourceVersion: String(revision) } };
 }
 
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */

@@ -1,7 +1,8 @@
 /**
- * `rollout {action, kind: 'Deployment', name, namespace?, toRevision?, revision?}`: the server side of
+ * `rollout {action, kind, name, namespace?, toRevision?, revision?}`: the server side of
  * `skiff rollout status|history|undo|restart|pause|resume` (kubectl's rollout subcommands). Each
- * action reads or changes the Deployment only; the Deployment controller does the rolling.
+ * action reads or changes the workload only; its controller does the rolling. Deployments are here;
+ * the kinds with ControllerRevision history (DaemonSets) in rollout-revisions.ts.
  */
 import { Checker, SkiffError, kindOf, type ApiRequest, type Deployment, type ReplicaSet } from '../../../protocol/index.js';
 import { history, planRollback, type Revision } from '../../controllers/deployment/rollback.js';
@@ -9,6 +10,8 @@ import { rolloutStatus, type RolloutStatus } from '../../controllers/deployment/
 import { changeCauseAnnotation } from '../../controllers/deployment/state.js';
 import { notFound } from '../../objects.js';
 import { badRequest, target } from '../params.js';
+import { historyKinds } from '../../controllers/history.js';
+import { revisionedRollout } from './rollout-revisions.js';
 import type { ApiContext } from '../types.js';
 
 /** The actions of the rollout verb. */
@@ -26,7 +29,9 @@ export async function rollout(ctx: ApiContext, req: ApiRequest): Promise<unknown
   c.int(req.toRevision, 'toRevision', 0);
   c.int(req.revision, 'revision', 1);
   badRequest(c);
-  if (kind.kind !== 'Deployment') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request rollout: kind: ${kind.plural} have no rollouts; only deployments do`);
+  if (historyKinds.includes(kind.kind)) return revisionedRollout(ctx, kind.kind, namespace, name, req as unknown as Parameters<typeof revisionedRollout>[4]);
+  if (kind.kind !== 'Deployment')
+    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request rollout: kind: ${kind.plural} have no rollouts; only ${['deployments', ...historyKinds.map((k) => kindOf(k).plural)].join(', ')} do`);
   const d = await ctx.objects.mustGet<Deployment>('Deployment', namespace, name);
   const rss = () => ctx.informers.list<ReplicaSet>('ReplicaSet', namespace);
   switch (req.action as Action) {

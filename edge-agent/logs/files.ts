@@ -1,0 +1,59 @@
+/**
+ * Where a container's logs live: `DATA/logs/<namespace>_<pod>_<uid>/<container>/` (the kubelet's
+ * /var/log/pods layout) holds, per attempt n (its restartCount), `n.log` — the process writes it itself,
+ * so it keeps logging while the agent is down —, `n.1.log` (the part rotated out when `n.log` grew past
+ * its bound), and `n.idx` / `n.1.idx`, the timeline that dates its lines (timeline.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The files of one attempt. */
+export interface AttemptFiles {
+  log: string;
+  rotated: string;
+  idx: string;
+  rotatedIdx: string;
+}
+
+/** The files of attempt `n` in a container's log directory. */
+export function attemptFiles(containerDir: string, n: number): AttemptFiles {
+  return { log: path.join(containerDir, `${n}.log`), rotated: path.join(containerDir, `${n}.1.log`), idx: path.join(containerDir, `${n}.idx`), rotatedIdx: path.join(containerDir, `${n}.1.idx`) };
+}
+
+/** The attempts with a log in a container's directory, in order (empty when there is none). */
+export function attemptsIn(containerDir: string): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(containerDir);
+  } catch {
+    return [];
+  }
+  const ns = new Set<number>();
+  for (const f of names) {
+    const m = /^(\d+)\.(?:1\.)?log$/.exec(f);
+    if (m) ns.add(Number(m[1]));
+  }
+  return [...ns].sort((a, b) => a - b);
+}
+
+/** The uid a pod log directory's name ends with (`<namespace>_<pod>_<uid>`: names never hold "_"). */
+export function uidOfLogDir(dir: string): string {
+  return dir.split('_').slice(2).join('_');
+}
+
+/** The log directory of a pod that is no longer running here, by namespace, name and uid; undefined when there is none. */
+export function findPodLogDir(logsDir: string, namespace: string, name: string, uid: string | undefined): string | undefined {
+  if (uid !== undefined) {
+    if (/[/\\]|^\.\.?$/.test(uid)) return undefined;
+    const d = path.join(logsDir, `${namespace}_${name}_${uid}`);
+    return fs.existsSync(d) ? d : undefined;
+  }
+  // No uid: the newest directory of that namespace and name.
+  let best: { dir: string; mtime: number } | undefined;
+  for (const d of fs.readdirSync(logsDir, { withFileTypes: true })) {
+    if (!d.isDirectory() || !d.name.startsWith(`${namespace}_${name}_`)) continue;
+    const mtime = fs.statSync(path.join(logsDir, d.name)).mtimeMs;
+    if (!best || mtime > best.mtime) best = { dir: path.join(logsDir, d.name), mtime };
+  }
+  return best?.dir;
+}

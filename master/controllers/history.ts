@@ -1,0 +1,84 @@
+/**
+ * Revision history of the workloads that keep it in ControllerRevisions — DaemonSets, and StatefulSets
+ * when they are served (add the kind to `historyKinds`). Kubernetes' DaemonSet controller does this in
+ * its sync (constructHistory): the revision whose template matches the owner's is the current one; a new
+ * template gets a new revision numbered one above the highest; a template that matches an older revision
+ * (a rollback) moves that revision to the top; beyond `spec.revisionHistoryLimit` the oldest go. The
+ * revision is named `<owner>-<template hash>`, the hash the owner's pods carry in `controller-revision-hash`.
+ */
+import type { ControllerRevision, KObject, PodTemplateSpec } from '../../protocol/index.js';
+import { cacheKey } from '../informer.js';
+import { templateHash } from './deployment/hash.js';
+import { changeCauseAnnotation } from './deployment/state.js';
+import { controllerOf, controllerRef, isTerminating } from './pods.js';
+import { WorkQueue } from './queue.js';
+import type { Controller, ControllerContext } from './types.js';
+
+/** The kinds whose history lives in ControllerRevisions. */
+export const historyKinds: readonly string[] = ['DaemonSet'];
+
+/** A workload with a pod template and a history limit. */
+type Owner = KObject & { spec: { template: PodTemplateSpec; revisionHistoryLimit?: number } };
+
+/** The ControllerRevisions an owner controls, oldest revision first. */
+export function revisionsOf(owner: KObject, all: ControllerRevision[]): ControllerRevision[] {
+  return all.filter((r) => controllerOf(r)?.uid === owner.metadata.uid).sort((a, b) => a.revision - b.revision);
+}
+
+/** Starts the history controller. */
+export function startHistoryController(ctx: ControllerContext): Controller {
+  const { informers, objects } = ctx;
+  const queue = new WorkQueue('history', sync, ctx.log);
+  for (const kind of historyKinds)
+    informers.on(kind, (o, old) => {
+      const x = (o ?? old)!;
+      queue.add(`${kind}|${cacheKey(x.metadata.namespace, x.metadata.name)}`);
+    });
+  informers.on('ControllerRevision', (o, old) => {
+    const ref = controllerOf((o ?? old)!);
+    if (ref && historyKinds.includes(ref.kind)) queue.add(`${ref.kind}|${cacheKey((o ?? old)!.metadata.namespace, ref.name)}`);
+  });
+
+  async function sync(key: string): Promise<void> {
+    const [kind, nsName] = key.split('|');
+    const [ns, name] = nsName.split('/');
+    const owner = informers.get<Owner>(kind, ns, name);
+    if (!owner || isTerminating(owner)) return;
+    const revs = revisionsOf(owner, informers.list<ControllerRevision>('ControllerRevision', ns));
+    const hash = templateHash(owner.spec.template);
+    const top = revs.at(-1)?.revision ?? 0;
+    const current = revs.find((r) => r.metadata.name === `${name}-${hash}`);
+    const cause = owner.metadata.annotations?.[changeCauseAnnotation];
+    if (!current) await objects.create(newRevision(owner, hash, top + 1, cause));
+    else if (current.revision < top)
+      await objects.mutate<ControllerRevision>('ControllerRevision', ns, current.metadata.name, (r) => {
+        r.revision = top + 1;
+        if (cause !== undefined) r.metadata.annotations = { ...(r.metadata.annotations ?? {}), [changeCauseAnnotation]: cause };
+        return r;
+      });
+    const old = revs.filter((r) => r !== current);
+    const excess = old.length - (owner.spec.revisionHistoryLimit ?? 10);
+    for (const r of old.slice(0, Math.max(0, excess)))
+      await objects.delete('ControllerRevision', ns, r.metadata.name).catch((err) => {
+        if (err?.code !== 'SKIFF_ERR_NOT_FOUND') throw err;
+      });
+  }
+
+  return { name: 'history', idle: () => queue.idle(), stop: () => queue.stop() };
+}
+
+function newRevision(owner: Owner, hash: string, revision: number, cause: string | undefined): ControllerRevision {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: {
+      name: `${owner.metadata.name}-${hash}`,
+      namespace: owner.metadata.namespace,
+      labels: { ...(owner.spec.template.metadata?.labels ?? {}), 'controller-revision-hash': hash },
+      ...(cause !== undefined ? { annotations: { [changeCauseAnnotation]: cause } } : {}),
+      ownerReferences: [controllerRef(owner)],
+    },
+    data: { spec: { template: structuredClone(owner.spec.template) } },
+    revision,
+  };
+}
