@@ -19,6 +19,8 @@ export interface Command {
   /** The text of `skiff <verb> --help`, from `Usage:` on. */
   usage: string;
   options: Options;
+  /** False for a verb whose --namespace is not the namespace it works in (config set-context): no context default. */
+  contextNamespace?: false;
   /** Runs the verb; resolves with the exit code. */
   run(ctx: CommandContext, values: Values, positionals: string[]): Promise<number>;
 }
@@ -30,6 +32,7 @@ export const globalOptions = {
   user: { type: 'string' },
   config: { type: 'string' },
   'certificate-authority': { type: 'string' },
+  context: { type: 'string' },
   'request-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies Options;
@@ -39,10 +42,11 @@ export const globalUsage = `Global flags:
   --server URL             the master, e.g. mqtts://HOST:8883 (or SKIFF_SERVER, or the config file)
   --token TOKEN            the API token (or SKIFF_TOKEN, or the config file)
   --user NAME              the MQTT user name: admin (default) or a token's name
-  --config FILE            client config JSON {server, user, token, certificate-authority-data}
-                           (or SKIFF_CONFIG; default ~/.skiff/config.json)
+  --config FILE            the client config file (or SKIFF_CONFIG, a colon-separated list merged as KUBECONFIG;
+                           default ~/.skiff/config.json); see "skiff config --help"
+  --context NAME           the context of the client config to use (default: its current-context)
   --certificate-authority FILE  the cluster CA (PEM, e.g. DATA/tls/ca.crt) to check an mqtts:// master against
-                           (or SKIFF_CA_FILE; default: the config file's certificate-authority-data)
+                           (or SKIFF_CA_FILE; default: the context's cluster's certificate-authority-data)
   --request-timeout DUR    how long to wait for the master (default 10s)
   -h, --help               show help
 `;

@@ -20,11 +20,12 @@ import { top } from './commands/top.js';
 import { rollout } from './commands/rollout.js';
 import { scale } from './commands/scale.js';
 import { version } from './commands/version.js';
-import { resolveConnection } from './config.js';
+import { config } from './commands/config.js';
+import { resolveConnection, selectedContext } from './config.js';
 import type { Api, CliIO, CommandContext } from './types.js';
 
 /** Every verb this module serves. `master` and `up` are dispatched by bin/skiff.js before main. */
-export const commands = { apply, autoscale, get, describe, delete: del, logs, exec, scale, rollout, cordon, uncordon, drain, token, top, backup, version } satisfies Record<string, Command>;
+export const commands = { apply, autoscale, get, describe, delete: del, logs, exec, scale, rollout, cordon, uncordon, drain, token, top, backup, version, config } satisfies Record<string, Command>;
 
 /** A verb of the CLI. */
 export type Verb = keyof typeof commands;
@@ -63,6 +64,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stdout(verbHelp(verb as Verb));
       return 0;
     }
+    // A namespaced verb without -n (and without -A) works in the context's namespace, as kubectl does.
+    if ('namespace' in cmd.options && cmd.contextNamespace !== false && values.namespace === undefined && values['all-namespaces'] !== true) {
+      const ns = selectedContext(connectionFlags(values), io.env).namespace;
+      if (ns) values.namespace = ns;
+    }
     const ctx: CommandContext = {
       io,
       now: () => (io.now ? io.now() : Date.now()),
@@ -97,6 +103,7 @@ function connectionFlags(values: Values) {
     token: str(values, 'token'),
     user: str(values, 'user'),
     config: str(values, 'config'),
+    context: str(values, 'context'),
     'certificate-authority': str(values, 'certificate-authority'),
     'request-timeout': str(values, 'request-timeout'),
   };

@@ -12,13 +12,13 @@
  * does this once, in this order (bin/skiff.js keeps further Ctrl-Cs from cutting it short).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { SkiffError, type ApplyResult, type KObject } from '../protocol/index.js';
+import { SkiffError, configChain, mergeContextInto, type ApplyResult, type KObject } from '../protocol/index.js';
 import { intFlag, parseVerbArgs, str } from './args.js';
 import { connectApi } from './client.js';
-import { defaultConfigPath, readConfig } from './config.js';
+import { readConfig, type ClientConfig } from './config.js';
 import { nodeStatus } from './format/columns.js';
 import { resourceType } from './format/output.js';
 import { podStatus } from './format/pod-status.js';
@@ -115,7 +115,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     await api.close();
     api = undefined;
 
-    io.stdout(nextSteps({ dir, masterDir, mqttPort, mqttsPort, node, pods, root, token: config.token ?? '', wroteConfig: installConfig(io, join(masterDir, 'config.json')) }));
+    io.stdout(nextSteps({ dir, masterDir, mqttPort, mqttsPort, node, pods, root, token: config.token ?? '', wroteConfig: installConfig(io, config, server) }));
     const ended = await Promise.race([aborted(io.signal), ...children.map((c) => exited(c.child).then(() => c))]);
     if (ended !== 'aborted') {
       io.stderr(`error: the ${ended.name} exited; see ${join(dir, `${ended.name}.log`)}\n`);
@@ -215,17 +215,23 @@ export function nodeName(h = hostname()): string {
   return n || 'local';
 }
 
-/** Copies the master's client config to ~/.skiff/config.json when there is none, so plain `skiff` works. */
-function installConfig(io: CliIO, from: string): string | undefined {
-  const to = defaultConfigPath(io.env);
-  if (existsSync(to)) return undefined;
-  mkdirSync(dirname(to), { recursive: true });
-  writeFileSync(to, readFileSync(from), { mode: 0o600 });
-  return to;
+/** The context `skiff up` adds to the user's client config. */
+export const upContext = 'skiff-up';
+
+/**
+ * Adds (or refreshes) the context `skiff-up` in the user's client config (SKIFF_CONFIG's files or
+ * ~/.skiff/config.json) and makes it current, so plain `skiff` talks to this cluster; every other
+ * context stays (protocol/client-config-file.ts). Returns the file written.
+ */
+function installConfig(io: CliIO, config: ClientConfig, server: string): string | undefined {
+  const caData = config['certificate-authority-data'];
+  return mergeContextInto(configChain(undefined, io.env), { name: upContext, server, username: config.user ?? 'admin', token: config.token ?? '', ...(caData ? { caData } : {}) });
 }
 
 function nextSteps(o: { dir: string; masterDir: string; mqttPort: number; mqttsPort: number; node: string; pods: KObject[]; root: string; token: string; wroteConfig?: string }): string {
-  const cfg = o.wroteConfig ? `The client config was written to ${o.wroteConfig}.` : `To use this cluster: export SKIFF_CONFIG=${join(o.masterDir, 'config.json')}`;
+  const cfg = o.wroteConfig
+    ? `Its context "${upContext}" is now the current one in ${o.wroteConfig} (skiff config get-contexts).`
+    : `To use this cluster: export SKIFF_CONFIG=${join(o.masterDir, 'config.json')}`;
   const pod = o.pods[0]?.metadata.name ?? 'POD';
   return `
 Skiff is up: a master on mqtts://127.0.0.1:${o.mqttsPort} (plain MQTT on 127.0.0.1:${o.mqttPort}) and node ${o.node}, running examples/hello.yaml.

@@ -2,11 +2,9 @@
  * `skiff master`: parses flags, starts the master, prints where things are, stops cleanly on
  * SIGINT/SIGTERM. `main(argv)` is called by bin/skiff.js with the arguments after `master`.
  */
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SkiffError, bytes, durationFlag, logLevels } from '../protocol/index.js';
+import { SkiffError, bytes, configChain, durationFlag, logLevels, mergeContextInto, readConfigFile, resolveContext } from '../protocol/index.js';
 import { defaultDataDir, resolveConfig, type MasterConfig } from './config.js';
 import { etcdFlags, parseStoreUrl } from './store/location.js';
 import { isSan } from './tls/server.js';
@@ -226,16 +224,14 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const dir = master.config.dataDir;
-  // With the default data dir, make the CLI find the master without flags.
-  const userConfig = join(homedir(), '.skiff', 'config.json');
-  if (dir === defaultDataDir && !existsSync(userConfig)) {
-    mkdirSync(join(homedir(), '.skiff'), { recursive: true, mode: 0o700 });
-    copyFileSync(join(dir, 'config.json'), userConfig);
-  }
+  const defaultData = dir === defaultDataDir;
+  // With the default data dir, make the CLI find the master without flags: its context joins the user's client config.
+  const userConfig = defaultData ? installContext(dir) : undefined;
   const joinUrl = master.mqttsPort >= 0 ? `mqtts://<this-host>:${master.mqttsPort}` : `mqtt://<this-host>:${master.mqttPort}`;
   process.stdout.write(`
   admin token   ${join(dir, 'admin.token')}
-  client config ${join(dir, 'config.json')}   (skiff --config ${join(dir, 'config.json')} get nodes)
+  client config ${join(dir, 'config.json')}   (skiff --config ${join(dir, 'config.json')} get nodes)${userConfig ? `
+  context       "skiff" in ${userConfig}` : ''}
   cluster CA    ${join(dir, 'tls', 'ca.crt')}   ${master.caHash}
   join a board  copy ${join(dir, 'join.token')} to the board (it pins this CA), then:
                 skiff-agent join --master ${joinUrl} --token-file /etc/skiff/join.token
@@ -251,4 +247,19 @@ export async function main(argv: string[]): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/**
+ * Adds (or refreshes) the context `skiff` — this master's URL and admin token — in the user's client
+ * config (SKIFF_CONFIG's files or ~/.skiff/config.json) and makes it current, keeping every other context
+ * (protocol/client-config-file.ts); returns the file written, or undefined when that failed (logged).
+ */
+function installContext(dir: string): string | undefined {
+  try {
+    const c = resolveContext(readConfigFile(join(dir, 'config.json'), true)!);
+    return mergeContextInto(configChain(undefined, process.env), { name: 'skiff', server: c.server!, username: c.username ?? 'admin', token: c.token ?? '', ...(c.caData ? { caData: c.caData } : {}) });
+  } catch (err) {
+    process.stderr.write(`warning: could not add the context "skiff" to the client config: ${(err as Error).message}\n`);
+    return undefined;
+  }
 }

@@ -17,10 +17,16 @@ import { parse } from 'yaml';
 import { isObject } from './check.js';
 import { SkiffError } from './errors.js';
 
-/** A named cluster. */
+/** A named cluster: the master's URL, and the CA an mqtts:// master must present a certificate of. */
 export interface NamedCluster {
   name: string;
-  cluster: { server: string };
+  cluster: {
+    server: string;
+    /** The cluster CA, base64 of its PEM (kubeconfig's field). */
+    'certificate-authority-data'?: string;
+    /** The cluster CA as a PEM file. */
+    'certificate-authority'?: string;
+  };
 }
 
 /** A named user: the MQTT user name (`admin` or a token's name) and its token. */
@@ -101,18 +107,26 @@ function checkEntry(s: Stanza, e: Record<string, any>, f: string, bad: (field: s
     if (typeof x !== 'string') throw bad(`${f}.${key}.${field}`, 'must be a string');
     return x;
   };
-  if (s === 'clusters') return { name: e.name, cluster: { server: str('server', true)! } };
+  if (s === 'clusters')
+    return { name: e.name, cluster: dropUndefined({ server: str('server', true)!, 'certificate-authority-data': caData(str('certificate-authority-data'), `${f}.cluster`, bad), 'certificate-authority': str('certificate-authority') }) };
   if (s === 'users') return { name: e.name, user: dropUndefined({ username: str('username'), token: str('token') }) };
   return { name: e.name, context: dropUndefined({ cluster: str('cluster', true)!, user: str('user'), namespace: str('namespace') }) };
 }
 
-/** `{server, user, token}` → one cluster, user and context named `default`. */
+/** A CA given as data must be base64 of a PEM certificate (checked when read, named by its field). */
+function caData(v: string | undefined, at: string, bad: (field: string, rule: string) => SkiffError): string | undefined {
+  if (v !== undefined && !Buffer.from(v, 'base64').toString('utf8').includes('-----BEGIN CERTIFICATE-----'))
+    throw bad(`${at ? at + '.' : ''}certificate-authority-data`, 'must be base64 of a PEM certificate');
+  return v;
+}
+
+/** `{server, user, token, certificate-authority-data}` → one cluster, user and context named `default`. */
 function fromLegacy(v: Record<string, any>, bad: (field: string, rule: string) => SkiffError): ClientConfigFile {
-  for (const f of ['server', 'user', 'token'] as const) if (v[f] !== undefined && typeof v[f] !== 'string') throw bad(f, 'must be a string');
+  for (const f of ['server', 'user', 'token', 'certificate-authority-data'] as const) if (v[f] !== undefined && typeof v[f] !== 'string') throw bad(f, 'must be a string');
   const out = emptyConfig();
   if (v.server === undefined && v.user === undefined && v.token === undefined) return out;
   const n = legacyContextName;
-  if (v.server !== undefined) out.clusters.push({ name: n, cluster: { server: v.server } });
+  if (v.server !== undefined) out.clusters.push({ name: n, cluster: dropUndefined({ server: v.server, 'certificate-authority-data': caData(v['certificate-authority-data'], '', bad) }) });
   out.users.push({ name: n, user: dropUndefined({ username: v.user, token: v.token }) });
   out.contexts.push({ name: n, context: { cluster: v.server !== undefined ? n : '', user: n } });
   out['current-context'] = n;
@@ -157,6 +171,9 @@ export function mergeConfigs(files: { path: string; config: ClientConfigFile }[]
 export interface ResolvedContext {
   name?: string;
   server?: string;
+  /** The cluster CA: base64 of its PEM, or a PEM file. */
+  caData?: string;
+  caFile?: string;
   username?: string;
   token?: string;
   namespace?: string;
@@ -173,13 +190,23 @@ export function resolveContext(config: ClientConfigFile, name?: string): Resolve
   }
   const cluster = config.clusters.find((c) => c.name === ctx.context.cluster);
   const user = ctx.context.user !== undefined ? config.users.find((u) => u.name === ctx.context.user) : undefined;
-  return dropUndefined({ name: ctxName, server: cluster?.cluster.server, username: user?.user.username, token: user?.user.token, namespace: ctx.context.namespace });
+  return dropUndefined({
+    name: ctxName,
+    server: cluster?.cluster.server,
+    caData: cluster?.cluster['certificate-authority-data'],
+    caFile: cluster?.cluster['certificate-authority'],
+    username: user?.user.username,
+    token: user?.user.token,
+    namespace: ctx.context.namespace,
+  });
 }
 
 /** A context with its own cluster and user of the same name, as `skiff master` and `skiff up` write it. */
 export interface ContextEntry {
   name: string;
   server: string;
+  /** The cluster CA, base64 of its PEM. */
+  caData?: string;
   username: string;
   token: string;
   namespace?: string;
@@ -193,7 +220,7 @@ export function upsertContext(c: ClientConfigFile, e: ContextEntry): ClientConfi
     if (i >= 0) list[i] = item;
     else list.push(item);
   };
-  put(out.clusters, { name: e.name, cluster: { server: e.server } });
+  put(out.clusters, { name: e.name, cluster: { server: e.server, ...(e.caData ? { 'certificate-authority-data': e.caData } : {}) } });
   put(out.users, { name: e.name, user: { username: e.username, token: e.token } });
   const old = out.contexts.find((x) => x.name === e.name);
   put(out.contexts, { name: e.name, context: dropUndefined({ cluster: e.name, user: e.name, namespace: e.namespace ?? old?.context.namespace }) });

@@ -85,9 +85,12 @@ describe('get', () => {
     expect(master.requests).toHaveLength(0);
   });
 
-  it('a bad output format names the flag', async () => {
+  it('a bad output format gets kubectl\'s message, listing the formats', async () => {
     const r = await runCli(['get', 'pods', '-o', 'table'], { env });
-    expect(r).toMatchObject({ code: 1, stderr: 'error: --output: must be one of wide, yaml, json, name; got "table"\n' });
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: 'error: unable to match a printer suitable for the output format "table", allowed formats are: custom-columns, custom-columns-file, json, jsonpath, jsonpath-file, name, wide, yaml\n',
+    });
   });
 
   it('an API error is printed as sent, exit 1', async () => {

@@ -29,11 +29,11 @@ describe('skiff get with several kinds', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('prints one table per kind, separated by a blank line', async () => {
+  it('prints one table per kind, separated by a blank line, names as kind/name (as kubectl)', async () => {
     expect(await cli('get', 'deploy,svc')).toBe(0);
     const [deploys, services] = out.split('\n\n');
-    expect(deploys).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/0\s/);
-    expect(services).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\nweb\s+ClusterIP\s/);
+    expect(deploys).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\ndeployment\.apps\/web\s+0\/0\s/);
+    expect(services).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\nservice\/web\s+ClusterIP\s/);
   });
 
   it('returns one List for -o json', async () => {
