@@ -21,11 +21,22 @@ import { rollout } from './commands/rollout.js';
 import { scale } from './commands/scale.js';
 import { version } from './commands/version.js';
 import { config } from './commands/config.js';
+import { diff } from './commands/diff.js';
+import { edit } from './commands/edit.js';
+import { annotate, label } from './commands/label.js';
+import { taint } from './commands/taint.js';
+import { create } from './commands/create.js';
+import { run } from './commands/run.js';
+import { expose } from './commands/expose.js';
+import { set } from './commands/set.js';
 import { resolveConnection, selectedContext } from './config.js';
 import type { Api, CliIO, CommandContext } from './types.js';
 
 /** Every verb this module serves. `master` and `up` are dispatched by bin/skiff.js before main. */
-export const commands = { apply, autoscale, get, describe, delete: del, logs, exec, scale, rollout, cordon, uncordon, drain, token, top, backup, version, config } satisfies Record<string, Command>;
+export const commands = {
+  apply, create, get, describe, edit, diff, delete: del, label, annotate, set, logs, exec, run, expose, scale, autoscale, rollout,
+  cordon, uncordon, drain, taint, top, token, backup, config, version,
+} satisfies Record<string, Command>;
 
 /** A verb of the CLI. */
 export type Verb = keyof typeof commands;

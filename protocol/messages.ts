@@ -220,7 +220,8 @@ export type ApiVerb =
 
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one;
- *   `dryRun?: true` (validated, defaulted and admitted, nothing stored; the results carry `object`); `create?: true` (fail if it exists, kubectl create)
+ *   `dryRun?: true` (validated, defaulted and admitted, nothing stored; the results carry `object`); `create?: true` (fail if it exists, kubectl create);
+ *   `echo?: true` (the results carry the stored `object`)
  * - get: `{kind, name, namespace?}` → the object
  * - list: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}`
  * - patch: `{kind, name, namespace?, patch: object (JSON merge patch, RFC 7386), dryRun?}` → the object; a `metadata.resourceVersion` in the patch is a precondition
@@ -230,7 +231,7 @@ export type ApiVerb =
  * - can-i: `{action (a kubectl verb: get, list, create, ...), kind, namespace?, subresource?}` → `{allowed, reason}`
  * - delete: `{kind, name, namespace?, cascade?: 'background' | 'orphan'}`
  * - scale: `{kind, name, namespace?, replicas}`
- * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?}` → text, or chunks when follow
+ * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?, sinceSeconds?, sinceTime?, timestamps?}` → text, or chunks when follow
  * - watch: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → a stream of `{event: {type, object}}`
  * - exec: `{name, namespace?, container?, command: string[], timeoutSeconds?}` → chunks `{chunk, stream: 'stdout' | 'stderr'}`,
  *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it)
@@ -276,7 +277,7 @@ export interface ApplyResult {
   /** created | configured | unchanged | failed */
   action: 'created' | 'configured' | 'unchanged' | 'failed';
   error?: WireError;
-  /** With `dryRun`: the object as it would be stored. */
+  /** With `dryRun` or `echo`: the object as stored (or as it would be). */
   object?: KObject;
 }
 

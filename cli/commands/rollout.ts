@@ -1,6 +1,6 @@
 /**
- * `skiff rollout status|history|undo|restart|pause|resume deployment/NAME`, as kubectl's rollout
- * subcommands. `status` follows the Deployment live (watch events, plus a 1 s poll in case an event
+ * `skiff rollout status|history|undo|restart|pause|resume deployment/NAME` (and daemonset/NAME; pause and
+ * resume are for deployments only), as kubectl's rollout subcommands. `status` follows the object live (watch events, plus a 1 s poll in case an event
  * raced the watch's start) until the rollout is done (exit 0), its progress deadline passed
  * (exit 1) or --timeout ran out (exit 1).
  */
@@ -11,6 +11,8 @@ import { namespaceParam, parseTarget } from '../target.js';
 import type { Api, CommandContext } from '../types.js';
 
 const actions = ['status', 'history', 'undo', 'restart', 'pause', 'resume'] as const;
+/** The kinds with rollouts (StatefulSets once the master serves them: the server side is ready). */
+const rolloutKinds = ['Deployment', 'DaemonSet', 'StatefulSet'];
 type Action = (typeof actions)[number];
 
 /** What the master answers to `rollout {action: 'status'}`. */
@@ -31,14 +33,16 @@ type Target = { kind: string; name: string; namespace?: string };
 
 /** The rollout verb. */
 export const rollout: Command = {
-  summary: 'manage the rollout of a deployment: status, history, undo, restart, pause, resume',
+  summary: 'manage the rollout of a deployment or daemon set: status, history, undo, restart, pause, resume',
   usage: `Usage:
-  skiff rollout status deployment/NAME [--timeout DUR]      follow the rollout until it is done
-  skiff rollout history deployment/NAME [--revision N]      list revisions (or show one's pod template)
-  skiff rollout undo deployment/NAME [--to-revision N]      go back to the previous (or the given) revision
-  skiff rollout restart deployment/NAME                     replace every pod, one rolling step at a time
-  skiff rollout pause deployment/NAME                       stop rolling; template changes wait
-  skiff rollout resume deployment/NAME                      roll again
+  skiff rollout status TYPE/NAME [--timeout DUR]      follow the rollout until it is done
+  skiff rollout history TYPE/NAME [--revision N]      list revisions (or show one's pod template)
+  skiff rollout undo TYPE/NAME [--to-revision N]      go back to the previous (or the given) revision
+  skiff rollout restart TYPE/NAME                     replace every pod, one rolling step at a time
+  skiff rollout pause deployment/NAME                 stop rolling; template changes wait
+  skiff rollout resume deployment/NAME                roll again
+
+TYPE is deployment or daemonset (a daemon set's history is kept in ControllerRevisions).
 
 Flags:
   -n, --namespace NS       the namespace (default "default")
@@ -52,8 +56,8 @@ Flags:
     if (!action) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff rollout: an action is required: ${actions.join(', ')} (see "skiff rollout --help")`);
     if (!(actions as readonly string[]).includes(action)) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff rollout: unknown action "${action}"; actions: ${actions.join(', ')}`);
     const { kind, names } = parseTarget(`rollout ${action}`, positionals.slice(1));
-    if (kind.kind !== 'Deployment') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff rollout ${action}: ${kind.plural} have no rollouts; only deployments do`);
-    if (names.length !== 1) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff rollout ${action}: exactly one deployment name is required, e.g. "skiff rollout ${action} deployment/web"`);
+    if (!rolloutKinds.includes(kind.kind)) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff rollout ${action}: ${kind.plural} have no rollouts; only deployments, daemonsets and statefulsets do`);
+    if (names.length !== 1) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff rollout ${action}: exactly one name is required, e.g. "skiff rollout ${action} deployment/web"`);
     const t: Target = { kind: kind.kind, name: names[0], ...namespaceParam(kind, values) };
     const api = await ctx.api();
     return run[action as Action](ctx, api, t, kind, values);

@@ -7,7 +7,7 @@ import { badRequest } from '../params.js';
 import type { ApiCall, ApiContext } from '../types.js';
 
 /** Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl apply). */
-export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyOptions = {}): Promise<ApplyResult[]> {
+export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyOptions = {}, echo = false): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   // Namespaces first, so a file that creates a namespace and objects in it works in one go.
   const ordered = [...docs].sort((a, b) => Number((b as any)?.kind === 'Namespace') - Number((a as any)?.kind === 'Namespace'));
@@ -16,7 +16,7 @@ export async function applyDocuments(objects: Objects, identity: Identity, docs:
     try {
       authorizeWrite(identity, 'apply', kind);
       const { object, action } = await objects.apply(doc, namespace, opts);
-      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, ...(opts.dryRun ? { object } : {}) });
+      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, ...(opts.dryRun || echo ? { object } : {}) });
     } catch (err) {
       results.push({ kind, name, namespace: (doc as any)?.metadata?.namespace, action: 'failed', error: toWireError(err) });
     }
@@ -24,7 +24,7 @@ export async function applyDocuments(objects: Objects, identity: Identity, docs:
   return results;
 }
 
-/** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`, `dryRun`, `create`. */
+/** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`, `dryRun`, `create`, `echo` (results carry the objects). */
 export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ results: ApplyResult[] }> {
   const c = new Checker('request apply');
   if (req.manifest === undefined && req.objects === undefined) c.fail('manifest', 'is required (or objects)');
@@ -33,11 +33,12 @@ export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
   c.string(req.namespace, 'namespace');
   c.bool(req.dryRun, 'dryRun');
   c.bool(req.create, 'create');
+  c.bool(req.echo, 'echo');
   badRequest(c);
   const docs = typeof req.manifest === 'string' ? parseManifests(req.manifest) : (req.objects as unknown[]);
   if (docs.length === 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'request apply: nothing to apply');
   const opts = { dryRun: req.dryRun === true, create: req.create === true };
-  return { results: await applyDocuments(ctx.objects, call.identity, docs, (req.namespace as string) || 'default', opts) };
+  return { results: await applyDocuments(ctx.objects, call.identity, docs, (req.namespace as string) || 'default', opts, req.echo === true) };
 }
 
 /** Names the group of a kind as kubectl prints it (`deployment.apps`). */

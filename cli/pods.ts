@@ -1,0 +1,38 @@
+/**
+ * The pods behind `TYPE/NAME` (logs, port-forward, wait): a workload's or Service's selector, its pods,
+ * and kubectl's preference when one pod must be picked (podutils ByLogging: scheduled before not,
+ * running before pending, ready before not, older first).
+ */
+import { SkiffError, formatSelector, isReady, kindOf, type KObject, type Pod } from '../protocol/index.js';
+import { resourceType } from './format/output.js';
+import type { Api } from './types.js';
+
+/** The label selector of an object that selects pods, as kubectl's string form. */
+export function selectorOf(o: KObject): string {
+  const sel = o.kind === 'Service' ? o.spec?.selector : o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.selector : o.spec?.selector;
+  const s = sel ? formatSelector(sel) : '';
+  if (!s) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${resourceType(o.kind)}/${o.metadata.name} has no pod selector`);
+  return s;
+}
+
+const phaseRank: Record<string, number> = { Running: 0, Pending: 1, Succeeded: 2, Failed: 2, Unknown: 3 };
+
+/** kubectl's order for picking a pod: scheduled, running, ready, then the oldest. */
+export function byLogging(a: Pod, b: Pod): number {
+  const scheduled = Number(!a.spec.nodeName) - Number(!b.spec.nodeName);
+  if (scheduled) return scheduled;
+  const phase = (phaseRank[a.status?.phase ?? 'Unknown'] ?? 3) - (phaseRank[b.status?.phase ?? 'Unknown'] ?? 3);
+  if (phase) return phase;
+  const ready = Number(!isReady(a)) - Number(!isReady(b));
+  if (ready) return ready;
+  return (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
+}
+
+/** The pods a `TYPE/NAME` stands for (a pod stands for itself), in kubectl's preference order. */
+export async function podsOf(api: Api, type: string, name: string, namespace: string): Promise<Pod[]> {
+  const kind = kindOf(type);
+  if (kind.kind === 'Pod') return [await api.request<Pod>('get', { kind: 'Pod', name, namespace })];
+  const o = await api.request<KObject>('get', { kind: kind.kind, name, namespace });
+  const list = await api.request<{ items?: Pod[] }>('list', { kind: 'Pod', namespace, labelSelector: selectorOf(o) });
+  return (list.items ?? []).sort(byLogging);
+}
