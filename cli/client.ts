@@ -148,8 +148,9 @@ class MqttApi implements Api {
     });
   }
 
-  stream(verb: string, params: Record<string, unknown>, onMessage: (res: ApiResponse) => void, signal?: AbortSignal): Promise<void> {
+  stream(verb: string, params: Record<string, unknown>, onMessage: (res: ApiResponse) => void, signal?: AbortSignal, onOpen?: (id: string) => void): Promise<void> {
     const id = this.nextId();
+    onOpen?.(id);
     return new Promise<void>((resolve, reject) => {
       const finish = (fn: () => void) => {
         this.pending.delete(id);
@@ -175,6 +176,11 @@ class MqttApi implements Api {
         finish(() => reject(err instanceof SkiffError ? err : new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))),
       );
     });
+  }
+
+  notify(verb: string, params: Record<string, unknown>): void {
+    // QoS 1 on the one request topic: pieces arrive in the order sent, after the request that opened the stream.
+    this.send(this.nextId(), verb, params).catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -29,14 +29,28 @@ import { create } from './commands/create.js';
 import { run } from './commands/run.js';
 import { expose } from './commands/expose.js';
 import { set } from './commands/set.js';
+import { portForward } from './commands/port-forward.js';
+import { cp } from './commands/cp.js';
+import { wait } from './commands/wait.js';
+import { explain } from './commands/explain.js';
+import { apiResources } from './commands/api-resources.js';
+import { clusterInfo } from './commands/cluster-info.js';
+import { auth } from './commands/auth.js';
+import { completionCommand } from './commands/completion.js';
 import { resolveConnection, selectedContext } from './config.js';
 import type { Api, CliIO, CommandContext } from './types.js';
 
 /** Every verb this module serves. `master` and `up` are dispatched by bin/skiff.js before main. */
 export const commands = {
-  apply, create, get, describe, edit, diff, delete: del, label, annotate, set, logs, exec, run, expose, scale, autoscale, rollout,
-  cordon, uncordon, drain, taint, top, token, backup, config, version,
+  apply, create, get, describe, edit, diff, delete: del, label, annotate, set, logs, exec, cp, 'port-forward': portForward, run, expose, wait,
+  scale, autoscale, rollout, cordon, uncordon, drain, taint, top, explain, 'api-resources': apiResources, 'cluster-info': clusterInfo, auth,
+  token, backup, config, completion: completionCommand((): string[] => [...verbNames(), ...Object.keys(elsewhere)].sort()), version,
 } satisfies Record<string, Command>;
+
+/** The verbs' names (a function: the completion verb lists them, and is one of them). */
+function verbNames(): string[] {
+  return Object.keys(commands);
+}
 
 /** A verb of the CLI. */
 export type Verb = keyof typeof commands;
@@ -84,6 +98,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io,
       now: () => (io.now ? io.now() : Date.now()),
       api: async () => (api ??= await connectApi(resolveConnection(connectionFlags(values), io.env))),
+      connection: () => resolveConnection(connectionFlags(values), io.env),
     };
     return await cmd.run(ctx, values, positionals);
   } catch (err) {

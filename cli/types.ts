@@ -25,7 +25,9 @@ export interface Api {
    * Sends a streaming request (watch, logs -f) and calls `onMessage` for every response until one has
    * `done: true` or `signal` aborts (a `cancel` is then sent).
    */
-  stream(verb: string, params: Record<string, unknown>, onMessage: (res: ApiResponse) => void, signal?: AbortSignal): Promise<void>;
+  stream(verb: string, params: Record<string, unknown>, onMessage: (res: ApiResponse) => void, signal?: AbortSignal, onOpen?: (id: string) => void): Promise<void>;
+  /** Sends a request that gets no answer (a piece into an open stream: `input`). */
+  notify(verb: string, params: Record<string, unknown>): void;
   /** Closes the connection. */
   close(): Promise<void>;
 }
@@ -46,5 +48,7 @@ export interface CommandContext {
   io: CliIO;
   /** Opens the API connection lazily, so `--help` and local errors never touch the network. */
   api(): Promise<Api>;
+  /** Where and as whom the API connects (flags, environment, context), resolved without connecting. */
+  connection(): Connection;
   now(): number;
 }

@@ -18,6 +18,24 @@ function show(v: unknown): string {
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }
 
+/** Where field paths are recorded while `recordCheckedFields` runs (explain's drift test); undefined otherwise. */
+let sink: Set<string> | undefined;
+
+/**
+ * Runs `fn` and returns every field path a Checker looked at meanwhile: the proof, in
+ * test/unit/explain.test.ts, that validation checks no field `skiff explain` does not describe.
+ */
+export function recordCheckedFields<T>(fn: () => T): { result: T; fields: Set<string> } {
+  const outer = sink;
+  sink = new Set();
+  try {
+    const result = fn();
+    return { result, fields: sink };
+  } finally {
+    sink = outer;
+  }
+}
+
 /** Plain-object test (not null, not an array). */
 export function isObject(v: unknown): v is Record<string, any> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -36,6 +54,7 @@ export class Checker {
 
   /** Records a broken rule at `field`; `got` is shown when given. */
   fail(field: string, rule: string, got?: unknown): false {
+    sink?.add(field);
     if (this.errors.length >= maxErrors) this.more++;
     else this.errors.push({ field, rule: arguments.length > 2 ? `${rule}, got ${show(got)}` : rule });
     return false;
@@ -43,23 +62,27 @@ export class Checker {
 
   /** A required value is present. */
   required(v: unknown, field: string): boolean {
+    sink?.add(field);
     return v === undefined || v === null ? this.fail(field, 'is required') : true;
   }
 
   /** A map (object); absent is fine unless required. */
   object(v: unknown, field: string, required = false): v is Record<string, any> {
+    sink?.add(field);
     if (v === undefined || v === null) return required ? this.fail(field, 'is required') : false;
     return isObject(v) ? true : this.fail(field, 'must be a map', v);
   }
 
   /** An array; absent is fine unless required. */
   array(v: unknown, field: string, required = false): v is unknown[] {
+    sink?.add(field);
     if (v === undefined || v === null) return required ? this.fail(field, 'is required') : false;
     return Array.isArray(v) ? true : this.fail(field, 'must be a list', v);
   }
 
   /** A string; absent is fine unless required. */
   string(v: unknown, field: string, required = false): v is string {
+    sink?.add(field);
     if (v === undefined || v === null) return required ? this.fail(field, 'is required') : false;
     return typeof v === 'string' ? true : this.fail(field, 'must be a string', v);
   }
@@ -74,6 +97,7 @@ export class Checker {
 
   /** An integer within [min, max]. */
   int(v: unknown, field: string, min = -Infinity, max = Infinity, required = false): v is number {
+    sink?.add(field);
     if (v === undefined || v === null) return required ? this.fail(field, 'is required') : false;
     if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return true;
     const rule =
@@ -83,12 +107,14 @@ export class Checker {
 
   /** A boolean. */
   bool(v: unknown, field: string): v is boolean {
+    sink?.add(field);
     if (v === undefined || v === null) return false;
     return typeof v === 'boolean' ? true : this.fail(field, 'must be true or false', v);
   }
 
   /** One of a fixed set of strings. */
   oneOf<T extends string>(v: unknown, field: string, values: readonly T[], required = false): v is T {
+    sink?.add(field);
     if (v === undefined || v === null) return required ? this.fail(field, 'is required') : false;
     return values.includes(v as T) ? true : this.fail(field, `must be one of ${values.join(', ')}`, v);
   }
@@ -148,12 +174,14 @@ export class Checker {
 
   /** A Kubernetes quantity ("500m", "128Mi", 2). */
   quantity(v: unknown, field: string): boolean {
+    sink?.add(field);
     if (v === undefined || v === null) return false;
     return parseQuantity(v) !== undefined ? true : this.fail(field, 'must be a quantity such as 500m, 2, 128Mi or 1G (finite, at most 8Pi)', v);
   }
 
   /** An int or a percentage string ("25%"): maxSurge, maxUnavailable. */
   intOrPercent(v: unknown, field: string): boolean {
+    sink?.add(field);
     if (v === undefined || v === null) return false;
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return true;
     if (typeof v === 'string' && /^[0-9]+%$/.test(v)) return true;

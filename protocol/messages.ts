@@ -279,6 +279,8 @@ export interface ApplyResult {
   error?: WireError;
   /** With `dryRun` or `echo`: the object as stored (or as it would be). */
   object?: KObject;
+  /** Things worth saying that did not stop the apply: `unknown field "spec.replicsa"` (protocol/explain). */
+  warnings?: string[];
 }
 
 /** `skiff/v1/events`: cluster events, including every apply's outcome. */

@@ -97,6 +97,7 @@ Flags:
           ctx.io.stderr(`error: ${r.error?.message ?? `${r.kind}/${r.name}: failed`}\n`);
           continue;
         }
+        for (const w of r.warnings ?? []) ctx.io.stderr(`Warning: ${w}\n`);
         applied.push(r);
         if (spec && r.object) new ObjectPrinter((t) => ctx.io.stdout(t), spec, r.kind).printAll([r.object], false, ctx.now());
         else ctx.io.stdout(`${resourceType(r.kind)}/${r.name} ${r.action}${dryRunSuffix(dryRun)}\n`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KObject } from '../../protocol/index.js';
-import { ago, podWith, runCli, startFakeMaster, type FakeMaster } from './helpers.js';
+import { ago, podWith, runCli, startFakeMaster, type FakeMaster, type Reply } from './helpers.js';
 
 let master: FakeMaster;
 let env: Record<string, string>;
@@ -136,7 +136,7 @@ describe('get', () => {
 });
 
 describe('apply', () => {
-  it('parses locally, sends the text and prints one line per object', async () => {
+  it('parses locally, sends the objects marked with the last-applied annotation and prints one line per object', async () => {
     const file = join(dir, 'app.yaml');
     writeFileSync(file, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n');
     master.handle(() => ({
@@ -148,7 +148,9 @@ describe('apply', () => {
     }));
     const r = await runCli(['apply', '-f', file, '-n', 'shop'], { env });
     expect(r).toEqual({ code: 0, stderr: '', stdout: 'deployment.apps/web created\nservice/web unchanged\nconfigmap/cfg configured\n' });
-    expect(master.requests[0]).toMatchObject({ verb: 'apply', namespace: 'shop', manifest: expect.stringContaining('kind: Deployment') });
+    expect(master.requests[0]).toMatchObject({ verb: 'apply', namespace: 'shop', objects: [{ kind: 'Deployment', metadata: { name: 'web' } }, { kind: 'Service' }] });
+    const marked = (master.requests[0].objects as { metadata: { annotations: Record<string, string> } }[])[0].metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
+    expect(JSON.parse(marked)).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } });
   });
 
   it('a failed object prints its error and exits 1; the others still print', async () => {
@@ -170,7 +172,7 @@ describe('apply', () => {
     writeFileSync(join(d, 'b.json'), '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"}}');
     writeFileSync(join(d, 'a.yml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n');
     writeFileSync(join(d, 'notes.txt'), 'not a manifest: [');
-    master.handle((req) => ({ result: [{ kind: 'ConfigMap', name: String(req.manifest).includes('"b"') ? 'b' : 'a', action: 'created' }] }));
+    master.handle((req) => ({ result: [{ kind: 'ConfigMap', name: (req.objects as { metadata: { name: string } }[])[0].metadata.name, action: 'created' }] }));
     const r = await runCli(['apply', '-f', d], { env });
     expect(r.stdout).toBe('configmap/a created\nconfigmap/b created\n');
   });
@@ -230,22 +232,25 @@ describe('delete, scale, logs, describe, version', () => {
     expect(bad).toMatchObject({ code: 1, stderr: 'error: --replicas: must be an integer ≥ 0, got "three"\n' });
   });
 
+  // logs reads the pod first (its containers, as kubectl does), then asks for the logs.
+  const pod = (res: Reply) => (req: { verb: string }) => (req.verb === 'get' ? { result: podWith('web-1', { node: 'pi-1' }) } : res);
+
   it('logs prints the text; --tail, -c and --previous are sent', async () => {
-    master.handle(() => ({ result: 'listening on 40123\nGET /\n' }));
+    master.handle(pod({ result: 'listening on 40123\nGET /\n' }));
     const r = await runCli(['logs', 'web-1', '-c', 'web', '--tail', '20', '--previous'], { env });
     expect(r).toEqual({ code: 0, stderr: '', stdout: 'listening on 40123\nGET /\n' });
-    expect(master.requests[0]).toMatchObject({ verb: 'logs', name: 'web-1', namespace: 'default', container: 'web', tailLines: 20, previous: true });
+    expect(master.requests[1]).toMatchObject({ verb: 'logs', name: 'web-1', namespace: 'default', container: 'web', tailLines: 20, previous: true });
   });
 
   it('logs -f streams chunks until done', async () => {
-    master.handle(() => [{ chunk: 'line 1\n' }, { chunk: 'line 2\n' }, { chunk: 'line 3\n', done: true }]);
+    master.handle(pod([{ chunk: 'line 1\n' }, { chunk: 'line 2\n' }, { chunk: 'line 3\n', done: true }]));
     const r = await runCli(['logs', '-f', 'pod/web-1'], { env });
     expect(r).toEqual({ code: 0, stderr: '', stdout: 'line 1\nline 2\nline 3\n' });
-    expect(master.requests[0]).toMatchObject({ verb: 'logs', name: 'web-1', follow: true });
+    expect(master.requests[1]).toMatchObject({ verb: 'logs', name: 'web-1', follow: true });
   });
 
   it('logs -f reports an error that arrives mid-stream', async () => {
-    master.handle(() => [{ chunk: 'line 1\n' }, { ok: false, error: { code: 'SKIFF_ERR_UNAVAILABLE', message: 'node pi-1 is not reachable' } }]);
+    master.handle(pod([{ chunk: 'line 1\n' }, { ok: false, error: { code: 'SKIFF_ERR_UNAVAILABLE', message: 'node pi-1 is not reachable' } }]));
     const r = await runCli(['logs', '-f', 'web-1'], { env });
     expect(r).toEqual({ code: 1, stdout: 'line 1\n', stderr: 'error: node pi-1 is not reachable\n' });
   });

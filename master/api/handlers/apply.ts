@@ -1,5 +1,5 @@
 /** `apply`: YAML/JSON text or objects; every document is applied on its own and gets its own result. */
-import { Checker, SkiffError, kindOf, parseManifests, subjectOf, toWireError, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
+import { Checker, SkiffError, kindOf, parseManifests, subjectOf, toWireError, unknownFields, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
 import type { Identity } from '../../broker/acl.js';
 import type { ApplyOptions, Objects } from '../../objects.js';
 import { authorizeWrite } from '../access.js';
@@ -16,7 +16,9 @@ export async function applyDocuments(objects: Objects, identity: Identity, docs:
     try {
       authorizeWrite(identity, 'apply', kind);
       const { object, action } = await objects.apply(doc, namespace, opts);
-      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, ...(opts.dryRun || echo ? { object } : {}) });
+      // Fields no kind describes are kept out of nothing but are likely typos: said, as kubectl's warn mode does.
+      const unknown = unknownFields(object.kind, doc).map((f) => `unknown field "${f}"`);
+      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, ...(opts.dryRun || echo ? { object } : {}), ...(unknown.length ? { warnings: unknown } : {}) });
     } catch (err) {
       results.push({ kind, name, namespace: (doc as any)?.metadata?.namespace, action: 'failed', error: toWireError(err) });
     }
