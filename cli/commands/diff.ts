@@ -67,12 +67,22 @@ function fileName(o: KObject): string {
   return [...o.apiVersion.split('/'), o.kind, ...(o.metadata.namespace ? [o.metadata.namespace] : []), o.metadata.name].join('.');
 }
 
-/** What both sides leave out: status, managedFields, resourceVersion. */
+/** What both sides leave out: status, managedFields, resourceVersion; keys sorted, as kubectl's YAML has them. */
 function comparable(o: KObject | undefined): string {
   if (!o) return '';
   const { status: _status, ...rest } = o;
   const { managedFields: _m, resourceVersion: _rv, ...metadata } = rest.metadata as KObject['metadata'] & { managedFields?: unknown };
-  return toYaml({ ...rest, metadata });
+  return toYaml(sorted({ ...rest, metadata }));
+}
+
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+  );
 }
 
 async function pairOf(api: Api, doc: KObject, namespace: string): Promise<Pair> {
