@@ -35,5 +35,6 @@ export function toJson(v: unknown): string {
 
 /** YAML as kubectl prints it: block style, sequences not indented under their key. */
 export function toYaml(v: unknown): string {
-  return stringify(v, { indentSeq: false, lineWidth: 0 });
+  // No anchors and aliases for objects that occur twice (a selector sharing the template's labels): kubectl never prints them.
+  return stringify(v, { indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false });
 }
