@@ -7,12 +7,10 @@ import { SkiffError, formatSelector, isReady, kindOf, type KObject, type Pod } f
 import { resourceType } from './format/output.js';
 import type { Api } from './types.js';
 
-/** The label selector of an object that selects pods, as kubectl's string form. */
-export function selectorOf(o: KObject): string {
-  const sel = o.kind === 'Service' ? o.spec?.selector : o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.selector : o.spec?.selector;
-  const s = sel ? formatSelector(sel) : '';
-  if (!s) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${resourceType(o.kind)}/${o.metadata.name} has no pod selector`);
-  return s;
+/** The label selector of an object that selects pods, as kubectl's string form; undefined when it has none (a Job selects by owner). */
+export function selectorOf(o: KObject): string | undefined {
+  const sel = o.kind === 'Service' ? o.spec?.selector : o.spec?.selector;
+  return (sel ? formatSelector(sel) : '') || undefined;
 }
 
 const phaseRank: Record<string, number> = { Running: 0, Pending: 1, Succeeded: 2, Failed: 2, Unknown: 3 };
@@ -33,6 +31,10 @@ export async function podsOf(api: Api, type: string, name: string, namespace: st
   const kind = kindOf(type);
   if (kind.kind === 'Pod') return [await api.request<Pod>('get', { kind: 'Pod', name, namespace })];
   const o = await api.request<KObject>('get', { kind: kind.kind, name, namespace });
-  const list = await api.request<{ items?: Pod[] }>('list', { kind: 'Pod', namespace, labelSelector: selectorOf(o) });
-  return (list.items ?? []).sort(byLogging);
+  const selector = selectorOf(o);
+  // Skiff's Jobs select their pods by owner, not by a generated label (protocol/resources/job.ts).
+  if (!selector && kind.kind !== 'Job') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${resourceType(o.kind)}/${o.metadata.name} has no pod selector`);
+  const list = await api.request<{ items?: Pod[] }>('list', { kind: 'Pod', namespace, ...(selector ? { labelSelector: selector } : {}) });
+  const pods = selector ? (list.items ?? []) : (list.items ?? []).filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && r.uid === o.metadata.uid));
+  return pods.sort(byLogging);
 }
