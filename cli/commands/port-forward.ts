@@ -29,7 +29,7 @@ export function parseMappings(args: string[]): Mapping[] {
     const [localText, remoteText] = colon < 0 ? [a, a] : [a.slice(0, colon), a.slice(colon + 1)];
     const port = (s: string) => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : undefined);
     const remote = port(remoteText) ?? (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(remoteText) && !/^\d+$/.test(remoteText) ? remoteText : undefined);
-    const local = localText === '' ? 0 : port(localText);
+    const local = localText === '' || localText === '0' ? 0 : port(localText);
     if (remote === undefined || local === undefined) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `invalid port mapping "${a}": must be [LOCAL_PORT:]REMOTE_PORT, ports 1-65535 (or a port name remotely)`);
     if (typeof remote === 'string' && !a.includes(':')) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `invalid port mapping "${a}": a named port needs a local port, e.g. 8080:${remote}`);
     return { local, remote, shown: String(remote) };
