@@ -10,7 +10,7 @@ import type { Command } from '../args.js';
 function wrap(text: string, indent: string, width = 80): string {
   const lines: string[] = [];
   let cur = '';
-  for (const word of text.split(/\s+/)) {
+  for (const word of text.split(/\s+/).filter(Boolean)) {
     if (cur && indent.length + cur.length + 1 + word.length > width) {
       lines.push(indent + cur);
       cur = word;
