@@ -4,22 +4,18 @@
  * pod's as pod-paths.ts defines them, and nothing outside them is read or written. Like `cp -r` (and
  * kubectl cp): the source's own name is the first component of every entry; a destination that is an
  * existing directory receives it under that name, any other destination is the copy itself. A copy is
- * bounded (maxCopyBytes, maxCopyEntries) and flows under the credit of protocol/flow.ts.
+ * bounded (protocol/copy.ts) and flows under the credit of protocol/flow.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { SkiffError, toWireError } from '../../protocol/errors.js';
 import { Acker, Credit, chunkBytes, windowBytes } from '../../protocol/flow.js';
+import { checkCopyEntry, maxCopyBytes, maxCopyEntries } from '../../protocol/copy.js';
 import type { CopyEntry, RpcResponse } from '../../protocol/messages.js';
 import { runtimeClassOf } from '../drivers/registry.js';
 import type { PodManager } from '../pods/manager.js';
 import type { Follower } from './logs.js';
 import { hostPathOf, rootsOf, staysInside, type PodRoots } from './pod-paths.js';
-
-/** The most bytes one copy moves: 64 MiB (an edge board's disk and link are small). */
-export const maxCopyBytes = 64 << 20;
-/** The most files and directories one copy holds: 10,000. */
-export const maxCopyEntries = 10_000;
 
 type Send = (r: Omit<RpcResponse, 'id'>) => void;
 
@@ -145,7 +141,7 @@ function receiveFiles(roots: PodRoots, host: string, send: Send): Follower {
     send({ ...r, done: true });
   };
   const onEntry = (e: unknown) => {
-    const entry = checkEntry(e);
+    const entry = checkCopyEntry(e);
     if (++entries > maxCopyEntries) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `more than ${maxCopyEntries} files and directories: copy less at a time`);
     if (left > 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'an entry came before the previous file was complete');
     close();
@@ -186,17 +182,4 @@ function receiveFiles(roots: PodRoots, host: string, send: Send): Follower {
       }
     },
   };
-}
-
-/** An entry from the client: a relative path without `..`, a type, a mode and (files) a size. */
-function checkEntry(e: unknown): CopyEntry {
-  const x = e as Record<string, unknown>;
-  const bad = (rule: string) => new SkiffError('SKIFF_ERR_BAD_REQUEST', `entry: ${rule}`);
-  if (x === null || typeof x !== 'object') throw bad('must be a map');
-  if (typeof x.path !== 'string' || x.path === '' || x.path.startsWith('/') || x.path.includes('\0') || x.path.split('/').some((c) => c === '..' || c === '' || c === '.'))
-    throw bad(`path: must be a relative path without "..", got ${JSON.stringify(x.path)}`);
-  if (x.type !== 'file' && x.type !== 'dir') throw bad('type: must be file or dir');
-  if (!Number.isInteger(x.mode)) throw bad('mode: must be an integer');
-  if (x.type === 'file' && (!Number.isSafeInteger(x.size) || (x.size as number) < 0)) throw bad('size: must be an integer ≥ 0');
-  return { path: x.path, type: x.type, mode: x.mode as number, ...(x.type === 'file' ? { size: x.size as number } : {}) };
 }
