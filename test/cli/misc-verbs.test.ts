@@ -82,6 +82,12 @@ describe('wait, explain, api-resources, cluster-info, auth, completion, version'
     expect(await cli(['auth', 'can-i', 'create', 'deployments', '-n', 'shop'])).toEqual({ code: 0, stdout: 'yes\n', stderr: '' });
     // What can-i says is what the request meets.
     expect(await viewer(['label', 'nodes', 'pi-1', 'x=y'])).toMatchObject({ code: 1, stderr: expect.stringContaining('may not patch') });
+    // Edit access changes workloads, not nodes (only admin access writes Nodes).
+    const { token: t2 } = await c.api.request<{ token: string }>('token', { action: 'create', name: 'editor', access: 'edit' });
+    const editor = (args: string[]) => cli(args, { bare: true, env: { SKIFF_SERVER: c.master.url, SKIFF_USER: 'editor', SKIFF_TOKEN: t2 } });
+    expect(await editor(['auth', 'can-i', 'patch', 'deployments'])).toEqual({ code: 0, stdout: 'yes\n', stderr: '' });
+    expect(await editor(['auth', 'can-i', 'patch', 'nodes'])).toEqual({ code: 1, stdout: 'no\n', stderr: '' });
+    expect(await editor(['taint', 'nodes', 'pi-1', 'a=b:NoSchedule'])).toMatchObject({ code: 1, stderr: 'error: user "editor" (edit access) may not patch nodes: only admin access may create, change or delete them\n' });
   });
 
   it('completion prints scripts bash accepts, listing verbs and kinds', async () => {

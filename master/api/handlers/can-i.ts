@@ -6,7 +6,7 @@
  * checked for existence only.
  */
 import { Checker, SkiffError, findKind, type ApiRequest } from '../../../protocol/index.js';
-import { accessOf, mayUse } from '../access.js';
+import { accessOf, mayUse, mayWrite } from '../access.js';
 import { badRequest } from '../params.js';
 import type { ApiCall, ApiContext } from '../types.js';
 
@@ -47,5 +47,8 @@ export async function canI(_ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
   const access = accessOf(call.identity) ?? 'none';
   if (!needed || needed.some((v) => v === undefined)) return { allowed: false, reason: `Skiff has no ${sub !== undefined ? `subresource "${sub}"` : `verb "${action}"`}` };
   const missing = (needed as string[]).filter((v) => !mayUse(call.identity, v));
-  return missing.length ? { allowed: false, reason: `${access} access may not ${missing.join(', ')}` } : { allowed: true, reason: `${access} access` };
+  if (missing.length) return { allowed: false, reason: `${access} access may not ${missing.join(', ')}` };
+  const writes = (needed as string[]).some((v) => v === 'apply' || v === 'patch' || v === 'delete');
+  if (writes && kind && !mayWrite(call.identity, kind.kind)) return { allowed: false, reason: `only admin access may change ${kind.plural}` };
+  return { allowed: true, reason: `${access} access` };
 }
