@@ -5,7 +5,7 @@
 import { SkiffError, findKind, kindOf, type ApiResponse, type KindInfo, type KObject } from '../../protocol/index.js';
 import { namespaceOption, str, strs, type Command, type Values } from '../args.js';
 import { asList, toJson, toYaml, withTypeMeta } from '../format/output.js';
-import { executeJsonPath } from '../format/jsonpath.js';
+import { executeJsonPath } from '../format/jsonpath-eval.js';
 import { ObjectPrinter, parseOutput, type OutputSpec, type TableLook } from '../format/printer.js';
 import { sortByPath } from '../format/sort.js';
 import { namespaceParam, parseTarget } from '../target.js';

@@ -6,7 +6,8 @@
  */
 import { SkiffError, parseDuration, type KindInfo, type KObject } from '../../protocol/index.js';
 import { namespaceOption, str, type Command, type Values } from '../args.js';
-import { evalPath, relaxedPath, text } from '../format/jsonpath.js';
+import { evalPath, text } from '../format/jsonpath-eval.js';
+import { relaxedPath } from '../format/jsonpath.js';
 import { resourceName } from '../format/output.js';
 import { namespaceParam, parseTarget } from '../target.js';
 import type { Api, CommandContext } from '../types.js';

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { SkiffError, type KObject } from '../../protocol/index.js';
-import { evalPath, relaxedPath, text } from './jsonpath.js';
+import { evalPath, text } from './jsonpath-eval.js';
+import { relaxedPath } from './jsonpath.js';
 
 /** One column: its header and path. */
 export interface CustomColumn {

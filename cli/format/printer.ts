@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { SkiffError, type KObject } from '../../protocol/index.js';
 import { columnsFor } from './columns.js';
 import { customRow, parseCustomColumns, readCustomColumnsFile, type CustomColumn } from './custom-columns.js';
-import { executeJsonPath, parseJsonPath, type JsonPath } from './jsonpath.js';
+import { executeJsonPath } from './jsonpath-eval.js';
+import { parseJsonPath, type JsonPath } from './jsonpath.js';
 import { asList, resourceName, toJson, toYaml, withTypeMeta } from './output.js';
 import { Table } from './table.js';
 

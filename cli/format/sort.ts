@@ -4,7 +4,8 @@
  * server's order.
  */
 import { parseQuantity, type KObject } from '../../protocol/index.js';
-import { evalPath, relaxedPath, text } from './jsonpath.js';
+import { evalPath, text } from './jsonpath-eval.js';
+import { relaxedPath } from './jsonpath.js';
 
 type Key = { rank: 0 } | { rank: 1; n: number } | { rank: 2; s: string };
 

@@ -1,7 +1,8 @@
 /** Table tests of the output parsers: kubectl's JSONPath dialect, custom columns, --sort-by, -o. */
 import { describe, expect, it } from 'vitest';
 import { customRow, parseCustomColumns } from '../../cli/format/custom-columns.js';
-import { executeJsonPath, parseJsonPath } from '../../cli/format/jsonpath.js';
+import { executeJsonPath } from '../../cli/format/jsonpath-eval.js';
+import { parseJsonPath } from '../../cli/format/jsonpath.js';
 import { parseOutput } from '../../cli/format/printer.js';
 import { sortByPath } from '../../cli/format/sort.js';
 import type { KObject } from '../../protocol/index.js';
