@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxStreamsPerClient } from '../../master/api/handlers/channel.js';
 import { eventually, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { cliFor, type CliOptions, type CliRun } from './cluster-cli.js';
 
@@ -101,6 +102,24 @@ describe('skiff port-forward over MQTT', () => {
     const f = await forward(['svc/web', '0:80']);
     expect((await request(f.port, '/via-service')).body.toString()).toBe('hello from web on pi-2 /via-service');
     expect((await f.stop()).stdout).toMatch(/^Forwarding from 127\.0\.0\.1:\d+ -> 80\n/);
+  });
+
+  it('a client may hold at most 64 open streams; closing one makes room', async () => {
+    const stop = new AbortController();
+    const opened: Promise<void>[] = [];
+    let ready = 0;
+    for (let i = 0; i < maxStreamsPerClient; i++)
+      opened.push(c.api.stream('portforward', { name: 'web', namespace: 'default', port: 'http' }, (res) => res.ack === 0 && ready++, stop.signal).catch(() => undefined));
+    await eventually(() => ready === maxStreamsPerClient, 'every stream open');
+    await expect(c.api.request('portforward', { name: 'web', namespace: 'default', port: 'http' })).rejects.toThrow('too many open port-forward and cp streams (64 per client)');
+    stop.abort();
+    await Promise.all(opened);
+    const again = new AbortController();
+    let up = false;
+    const one = c.api.stream('portforward', { name: 'web', namespace: 'default', port: 'http' }, (res) => void (up ||= res.ack === 0), again.signal);
+    await eventually(() => up, 'a new stream once the others closed');
+    again.abort();
+    await one;
   });
 
   it('a refused connection is reported and the forward goes on; bad arguments exit 1', async () => {
