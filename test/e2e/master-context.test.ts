@@ -1,7 +1,7 @@
 /**
  * A real `skiff master` process with its default data dir adds its context "skiff" to the user's client
- * config, keeping the contexts already there (it used to copy its config only when there was none), and
- * plain `skiff` then talks to it.
+ * config — its mqtts:// URL and the cluster CA — keeping the contexts already there (it used to copy its
+ * config only when there was none), and plain `skiff` then talks to it over TLS.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,13 +24,17 @@ describe('skiff master merges its context into the user config', () => {
     const mine = { apiVersion: 'v1', kind: 'Config', 'current-context': 'mine', clusters: [{ name: 'mine', cluster: { server: 'mqtt://10.0.0.9:1883' } }], users: [{ name: 'mine', user: { token: 't' } }], contexts: [{ name: 'mine', context: { cluster: 'mine', user: 'mine' } }] };
     writeFileSync(config, JSON.stringify(mine));
     const port = await freePort();
-    master = startProcess([skiffBin, 'master', '--mqtt-port', String(port), '--http-port=-1', '--no-mdns'], join(home, 'master.log'), { HOME: home });
+    const tlsPort = await freePort();
+    master = startProcess([skiffBin, 'master', '--mqtt-port', String(port), '--mqtts-port', String(tlsPort), '--http-port=-1', '--no-mdns'], join(home, 'master.log'), { HOME: home });
     const written = await eventually(() => {
       const c = JSON.parse(readFileSync(config, 'utf8'));
       return c['current-context'] === 'skiff' ? c : undefined;
     }, 'the context written', 30_000);
     expect(written.contexts.map((c: { name: string }) => c.name)).toEqual(['mine', 'skiff']);
-    expect(written.clusters.find((c: { name: string }) => c.name === 'skiff').cluster.server).toBe(`mqtt://127.0.0.1:${port}`);
+    // Over TLS, with the cluster CA in the context: plain `skiff` below checks the master's certificate with it.
+    const cluster = written.clusters.find((c: { name: string }) => c.name === 'skiff').cluster;
+    expect(cluster.server).toBe(`mqtts://127.0.0.1:${tlsPort}`);
+    expect(Buffer.from(cluster['certificate-authority-data'], 'base64').toString()).toContain('-----BEGIN CERTIFICATE-----');
     const env = { HOME: home, SKIFF_CONFIG: '', SKIFF_SERVER: '', SKIFF_TOKEN: '' };
     const r = await eventually(async () => {
       const x = await skiff(['get', 'ns', 'default', '-o', 'name'], env);

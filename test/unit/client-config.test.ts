@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configChain, destinationOf, loadConfigChain, mergeConfigs, mergeContextInto, parseClientConfig, resolveContext, upsertContext, type ClientConfigFile } from '../../protocol/index.js';
 
+const stringifyConfig = (o: object) => JSON.stringify({ apiVersion: 'v1', kind: 'Config', ...o });
 const cfg = (o: Partial<ClientConfigFile>): ClientConfigFile => ({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], ...o });
 const ctx = (name: string, cluster = name, namespace?: string) => ({ name, context: { cluster, user: name, ...(namespace ? { namespace } : {}) } });
 const cluster = (name: string, server: string) => ({ name, cluster: { server } });
@@ -20,6 +21,18 @@ describe('parsing', () => {
     const c = parseClientConfig('{"server": "mqtt://m:1883", "user": "admin", "token": "s3cret"}', 'old.json');
     expect(c['current-context']).toBe('default');
     expect(resolveContext(c)).toEqual({ name: 'default', server: 'mqtt://m:1883', username: 'admin', token: 's3cret' });
+  });
+
+  it('carries the cluster CA: the old file\'s certificate-authority-data, a cluster\'s data or file', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const data = Buffer.from(pem).toString('base64');
+    expect(resolveContext(parseClientConfig(JSON.stringify({ server: 'mqtts://m:8883', token: 't', 'certificate-authority-data': data }), 'old.json')).caData).toBe(data);
+    const c = parseClientConfig(stringifyConfig({ 'current-context': 'a', clusters: [{ name: 'a', cluster: { server: 'mqtts://m:8883', 'certificate-authority': '/etc/skiff/ca.crt' } }], contexts: [ctx('a')] }), 'f');
+    expect(resolveContext(c)).toMatchObject({ server: 'mqtts://m:8883', caFile: '/etc/skiff/ca.crt' });
+    expect(() => parseClientConfig(JSON.stringify({ server: 'mqtts://m', 'certificate-authority-data': 'bm90IGEgY2VydA==' }), 'old.json')).toThrow('config file old.json: certificate-authority-data: must be base64 of a PEM certificate');
+    expect(() => parseClientConfig(stringifyConfig({ clusters: [{ name: 'a', cluster: { server: 'mqtts://m', 'certificate-authority-data': 'eA==' } }] }), 'f')).toThrow('clusters[0].cluster.certificate-authority-data: must be base64 of a PEM certificate');
+    const up = upsertContext(cfg({}), { name: 'skiff', server: 'mqtts://127.0.0.1:8883', username: 'admin', token: 't', caData: data });
+    expect(resolveContext(up).caData).toBe(data);
   });
 
   it.each([
