@@ -108,6 +108,7 @@ export class Agent extends EventEmitter {
         onChange: (uid) => this.podChanged(uid),
         onRestart: (uid, e) => this.podRestarted(uid, e),
         log: scoped(this.log, 'pods'),
+        onEvent: (e) => this.reporter.event(e),
       },
       (uid) => {
         this.reporter.stopped(uid);

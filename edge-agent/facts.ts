@@ -30,6 +30,22 @@ function osImage(): string | undefined {
   }
 }
 
+/**
+ * The board's model: the device tree's `model` (every Raspberry Pi and most ARM boards:
+ * `Raspberry Pi 4 Model B Rev 1.4`), else the PC's DMI product name; undefined when neither is readable.
+ */
+export function boardModel(): string | undefined {
+  for (const f of ['/proc/device-tree/model', '/sys/firmware/devicetree/base/model', '/sys/class/dmi/id/product_name']) {
+    try {
+      const m = fs.readFileSync(f, 'utf8').replace(/\u0000/g, '').trim();
+      if (m) return m.slice(0, 128);
+    } catch {
+      // not this kind of board
+    }
+  }
+  return undefined;
+}
+
 /** The board's facts. */
 export function readFacts(): NodeFacts {
   return {
@@ -42,6 +58,7 @@ export function readFacts(): NodeFacts {
     memoryBytes: os.totalmem(),
     agentVersion: AGENT_VERSION,
     nodeVersion: process.version,
+    boardModel: boardModel(),
   };
 }
 

@@ -1,9 +1,10 @@
 /**
- * Samples for `nodes/{node}/metrics`: node cpu (millicores busy since the last sample) and memory in use, and
- * per pod the cpu and resident memory of its process trees (every descendant of each container's process,
- * and anything left in its process group), read from /proc.
+ * Samples for `nodes/{node}/metrics`: node cpu (millicores busy since the last sample, and busy seconds
+ * since boot) and memory in use, and per pod and per container the cpu and resident memory of their
+ * process trees (every descendant of each container's process, and anything left in its process group),
+ * read from /proc. Cumulative cpu seconds are what Prometheus' `*_cpu_usage_seconds_total` counters need.
  */
-import type { MetricsMessage } from '../protocol/messages.js';
+import type { ContainerSample, MetricsMessage } from '../protocol/messages.js';
 import type { PodManager } from './pods/manager.js';
 import { CLOCK_TICKS_PER_S, PAGE_BYTES, readAllStats, readHostCpu, readHostMemoryUsed, type ProcStat } from './procfs.js';
 import os from 'node:os';
@@ -45,6 +46,8 @@ export class MetricsSampler {
     const pods: MetricsMessage['pods'] = [];
     const seen = new Set<string>();
     for (const r of this.pods.all()) {
+      const containers: ContainerSample[] = [];
+      for (const c of r.containers) if (c.pid !== undefined) containers.push({ name: c.name, ...usage(treeOf(stats, [c.pid])) });
       const roots = r.containers.map((c) => c.pid).filter((p): p is number => p !== undefined);
       const tree = treeOf(stats, roots);
       const ticks = tree.reduce((a, s) => a + s.cpuTicks, 0);
@@ -52,10 +55,16 @@ export class MetricsSampler {
       const cpuMilli = prev !== undefined && dtS > 0 && ticks >= prev ? Math.round(((ticks - prev) / CLOCK_TICKS_PER_S / dtS) * 1000) : 0;
       this.lastPod.set(r.uid, ticks);
       seen.add(r.uid);
-      pods.push({ namespace: r.namespace, name: r.name, uid: r.uid, cpuMilli, memoryBytes: tree.reduce((a, s) => a + s.rssPages * PAGE_BYTES, 0) });
+      pods.push({ namespace: r.namespace, name: r.name, uid: r.uid, cpuMilli, ...usage(tree), containers });
     }
     for (const uid of this.lastPod.keys()) if (!seen.has(uid)) this.lastPod.delete(uid);
     this.lastTs = now;
-    return { ts: now, node: { cpuMilli: nodeCpu, memoryBytes: readHostMemoryUsed() ?? os.totalmem() - os.freemem() }, pods };
+    const node = { cpuMilli: nodeCpu, memoryBytes: readHostMemoryUsed() ?? os.totalmem() - os.freemem(), ...(host ? { cpuSeconds: host.busy / CLOCK_TICKS_PER_S } : {}) };
+    return { ts: now, node, pods };
   }
+}
+
+/** Cumulative cpu seconds and resident bytes of a process tree. */
+function usage(tree: ProcStat[]): { cpuSeconds: number; memoryBytes: number } {
+  return { cpuSeconds: tree.reduce((a, s) => a + s.cpuTicks, 0) / CLOCK_TICKS_PER_S, memoryBytes: tree.reduce((a, s) => a + s.rssPages * PAGE_BYTES, 0) };
 }

@@ -1,13 +1,16 @@
 /**
  * Pod status reports on `nodes/{node}/pods`: changes within the debounce window (≈ 50 ms) go out as one
- * PodsMessage. While offline nothing is queued except `gone` uids: on reconnect the agent sends a full report.
+ * PodsMessage, with the pod events observed meanwhile. While offline nothing is queued except `gone` uids
+ * and the (bounded, folded) events: on reconnect the agent sends a full report carrying them.
  */
 import type { OfflineReport, PodReport, PodsMessage } from '../protocol/messages.js';
+import { PodEventBuffer, type PodEvent } from './pods/events.js';
 
 /** Batches pod reports. */
 export class PodReporter {
   private readonly dirty = new Set<string>();
   private readonly gone = new Set<string>();
+  private readonly events = new PodEventBuffer();
   private timer?: NodeJS.Timeout;
   private closed = false;
 
@@ -24,6 +27,13 @@ export class PodReporter {
   /** A pod's status may have changed. */
   changed(uid: string): void {
     this.dirty.add(uid);
+    this.schedule();
+  }
+
+  /** Something happened to a pod (kubelet's events): it rides on the next report. */
+  event(e: PodEvent): void {
+    if (this.closed) return;
+    this.events.add(e);
     this.schedule();
   }
 
@@ -57,16 +67,18 @@ export class PodReporter {
     this.timer = undefined;
     const pods = [...this.dirty].map((u) => this.reportOf(u)).filter((r): r is PodReport => r !== undefined);
     this.dirty.clear();
-    if (pods.length || this.gone.size) this.send({ pods });
+    if (pods.length || this.gone.size || this.events.size) this.send({ pods });
   }
 
   private send(m: PodsMessage): boolean {
     if (this.closed) return false;
     const gone = [...this.gone];
+    const events = this.events.peek();
     const generation = this.generation();
-    const msg: PodsMessage = { ...m, ...(gone.length ? { gone } : {}), ...(generation !== undefined ? { generation } : {}) };
+    const msg: PodsMessage = { ...m, ...(gone.length ? { gone } : {}), ...(events.length ? { events } : {}), ...(generation !== undefined ? { generation } : {}) };
     if (!this.publish(msg)) return false;
     this.gone.clear();
+    this.events.clear();
     return true;
   }
 }

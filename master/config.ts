@@ -84,6 +84,12 @@ export interface MasterConfig {
   joinRatePerSource: Rate;
   /** Joins accepted in all, whatever the source: bursts of 300, then 300 a minute. */
   joinRate: Rate;
+  /** How long an event is kept after it was last seen (`--event-ttl`). 1 h, as kube-apiserver's --event-ttl. */
+  eventTtlMs: number;
+  /** At most this many events are kept in memory; the least recently seen go first. 10,000. */
+  maxEvents: number;
+  /** Serve the dashboard at `/` of the HTTP port (`--no-dashboard` turns it off; /metrics and /healthz stay). */
+  dashboard: boolean;
 }
 
 /** The address the plain MQTT port listens on: loopback, unless `insecureListen` puts it on `mqttHost`. */
@@ -126,6 +132,9 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   scheduler: defaultSchedulerSettings,
   joinRatePerSource: Object.freeze({ burst: 30, perMinute: 30 }),
   joinRate: Object.freeze({ burst: 300, perMinute: 300 }),
+  eventTtlMs: 3_600_000,
+  maxEvents: 10_000,
+  dashboard: true,
 });
 
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
@@ -173,6 +182,9 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
       c.int(cfg[k].burst, `${k}.burst`, 1, 1_000_000, true);
       c.int(cfg[k].perMinute, `${k}.perMinute`, 0, 60_000_000, true);
     }
+  c.int(cfg.eventTtlMs, 'eventTtlMs', 1000, 30 * 86_400_000, true);
+  c.int(cfg.maxEvents, 'maxEvents', 10, 1_000_000, true);
+  if (typeof cfg.dashboard !== 'boolean') c.fail('dashboard', 'must be true or false', cfg.dashboard);
   c.throwIfAny();
   if (cfg.schedulerConfig !== undefined) cfg.scheduler = loadSchedulerConfig(cfg.schedulerConfig);
   return Object.freeze(cfg);

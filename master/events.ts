@@ -1,68 +1,112 @@
 /**
- * Cluster events: published on `skiff/v1/events` (QoS 0) for watchers and kept in a bounded ring per
- * involved object for `skiff describe`. Events are not stored durably (Kubernetes keeps them for an
- * hour; an edge master keeps the last few per object in memory).
+ * Cluster events. An event about an object becomes a core/v1 Event in the EventStore (events/store.ts:
+ * in memory, correlated, bounded, expiring after --event-ttl), served by the API like an object
+ * (`skiff get events`, the Events of `skiff describe`, the dashboard); every event, apply outcomes
+ * included, is also published on `skiff/v1/events` (QoS 0) for MQTT watchers.
  *
- * Every event about an object is also a log line (Warning → warn, Normal → info), as Kubernetes'
- * event broadcaster logs what it records: joins, Ready/NotReady, evictions, FailedScheduling with the
- * engine's explanation all reach the log from the one place that words them. Apply outcomes (no
- * involved object) are logged by the API, which knows who asked.
+ * A new event about an object is also a log line (Warning → warn, Normal → info), as Kubernetes' event
+ * broadcaster logs what it records: joins, Ready/NotReady, evictions, FailedScheduling with the
+ * engine's explanation all reach the log from the one place that words them. Repeats only raise the
+ * event's count (no line), and lines beyond a budget are summed up, so a storm cannot fill the log
+ * (on a board, journald's disk) either. Apply outcomes (no involved object) are logged by the API,
+ * which knows who asked.
  */
-import { encode, topics, type EventMessage, type Logger } from '../protocol/index.js';
-
-/** Events kept per object, and objects tracked. */
-const perObject = 20;
-const maxObjects = 5000;
+import { encode, topics, type Event, type EventMessage, type EventSource, type Logger, type ObjectReference } from '../protocol/index.js';
+import type { EventInput } from './events/correlate.js';
+import { EventStore, type Recorded } from './events/store.js';
 
 /** Where events go: the broker's publish. */
 export type EventSink = (topic: string, payload: Buffer) => void;
 
-/** Records and publishes events. */
-export class EventRecorder {
-  private readonly byObject = new Map<string, EventMessage[]>();
-  private sink?: EventSink;
+/** Events kept per involved object. */
+const perObject = 100;
+/** Log lines for new events: a burst of this many, refilled at `logPerSecond`. */
+const logBurst = 100;
+const logPerSecond = 20;
 
-  constructor(private readonly log: Logger) {}
+/** Bounds and lifetime of the kept events (MasterConfig eventTtlMs, maxEvents). */
+export interface EventRecorderOptions {
+  ttlMs?: number;
+  maxEvents?: number;
+  /** Told of every recorded occurrence (the Prometheus counters). */
+  onRecorded?: (type: Event['type'], reason: string, count: number) => void;
+}
+
+/** Records, keeps and publishes events. */
+export class EventRecorder {
+  /** The kept Event objects. */
+  readonly store: EventStore;
+  private sink?: EventSink;
+  private tokens = logBurst;
+  private refilledAt = Date.now();
+  private suppressed = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly opts: EventRecorderOptions = {},
+  ) {
+    this.store = new EventStore({ ttlMs: opts.ttlMs ?? 3_600_000, maxEvents: opts.maxEvents ?? 10_000, maxPerObject: perObject });
+  }
 
   /** Connects the recorder to the broker once it runs. */
   attach(sink: EventSink): void {
     this.sink = sink;
   }
 
-  /** Records one event. */
-  emit(e: Omit<EventMessage, 'ts'> & { ts?: number }): void {
+  /** Records one event: kept (when it is about an object), logged when new, and published. */
+  emit(e: Omit<EventMessage, 'ts'> & { ts?: number }, source?: EventSource): void {
     const ev: EventMessage = { ...e, ts: e.ts ?? Date.now() };
-    if (ev.involvedObject) {
-      const { kind, namespace, name } = ev.involvedObject;
-      const k = refKey(kind, namespace, name);
-      const fields = { reason: ev.reason, object: namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}` };
-      if (ev.type === 'Warning') this.log.warn(ev.message, fields);
-      else this.log.info(ev.message, fields);
-      const list = this.byObject.get(k) ?? [];
-      list.push(ev);
-      if (list.length > perObject) list.shift();
-      this.byObject.delete(k);
-      this.byObject.set(k, list);
-      if (this.byObject.size > maxObjects) this.byObject.delete(this.byObject.keys().next().value as string);
+    if (ev.involvedObject) this.keep({ involvedObject: ev.involvedObject, type: ev.type, reason: ev.reason, message: ev.message, source: source ?? { component: ev.source ?? 'skiff-master' } });
+    this.publish(ev);
+  }
+
+  /** A shorthand for an event about an object, reported by the master. */
+  object(kind: string, namespace: string | undefined, name: string, type: EventMessage['type'], reason: string, message: string): void {
+    this.emit({ type, reason, message, involvedObject: { kind, namespace, name }, source: 'skiff-master' });
+  }
+
+  /** An event reported by an agent (or another component): `count` occurrences folded into one input. */
+  report(input: EventInput): void {
+    const r = this.keep(input);
+    const { kind, namespace, name, uid } = input.involvedObject;
+    this.publish({ type: input.type, reason: input.reason, message: r.event.message, involvedObject: { kind, namespace, name, uid }, source: input.source.host ?? input.source.component, ts: Date.now() });
+  }
+
+  /** The kept events of an object, oldest first (describe). */
+  of(kind: string, namespace: string | undefined, name: string): Event[] {
+    return this.store.of(kind, namespace, name);
+  }
+
+  private keep(input: EventInput): Recorded {
+    const r = this.store.record(input);
+    this.opts.onRecorded?.(input.type, input.reason, Math.max(1, Math.floor(input.count ?? 1)));
+    if (r.created) this.logNew(r.event.involvedObject, input.type, input.reason, r.event.message);
+    return r;
+  }
+
+  private logNew(ref: ObjectReference, type: Event['type'], reason: string, message: string): void {
+    const now = Date.now();
+    this.tokens = Math.min(logBurst, this.tokens + ((now - this.refilledAt) / 1000) * logPerSecond);
+    this.refilledAt = now;
+    if (this.tokens < 1) {
+      this.suppressed++;
+      return;
     }
+    this.tokens--;
+    if (this.suppressed > 0) {
+      this.log.warn('event log lines suppressed (an event storm); the events are kept: skiff get events -A', { suppressed: this.suppressed });
+      this.suppressed = 0;
+    }
+    const fields = { reason, object: ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}` };
+    if (type === 'Warning') this.log.warn(message, fields);
+    else this.log.info(message, fields);
+  }
+
+  private publish(ev: EventMessage): void {
     try {
       this.sink?.(topics.events, encode(ev));
     } catch {
       // the broker is closing; events are best effort
     }
   }
-
-  /** A shorthand for an event about an object. */
-  object(kind: string, namespace: string | undefined, name: string, type: EventMessage['type'], reason: string, message: string): void {
-    this.emit({ type, reason, message, involvedObject: { kind, namespace, name }, source: 'skiff-master' });
-  }
-
-  /** The recent events of an object, oldest first. */
-  of(kind: string, namespace: string | undefined, name: string): EventMessage[] {
-    return this.byObject.get(refKey(kind, namespace, name)) ?? [];
-  }
-}
-
-function refKey(kind: string, namespace: string | undefined, name: string): string {
-  return `${kind}/${namespace ?? ''}/${name}`;
 }

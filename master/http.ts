@@ -1,72 +1,81 @@
 /**
- * The master's HTTPS endpoint: `/healthz`, `/readyz` and Prometheus `/metrics`. Read-only and
- * unauthenticated on purpose (no object data), like the kube-apiserver's health endpoints; served over TLS with
- * the master's server certificate (as the kube-apiserver serves only HTTPS): `curl --cacert DATA/tls/ca.crt`.
+ * The master's HTTPS port: `/healthz` and `/readyz`, Prometheus `/metrics`, the dashboard at `/` with its
+ * assets, and MQTT over WebSocket at `/mqtt` (the dashboard's live connection, authenticated by the
+ * broker like any MQTT client). Served over TLS with the master's server certificate (as the
+ * kube-apiserver serves only HTTPS): `curl --cacert DATA/tls/ca.crt`.
+ *
+ * `/metrics` is unauthenticated on purpose, like the kube-apiserver's health endpoints and the kubelet's
+ * read-only port: Prometheus scrapes without a token, and what it exposes is counts, latencies and the
+ * names and labels needed to tell series apart (nodes, namespaces, pods, containers, controllers) — no
+ * object data, no env, no Secret, no event message (docs/observability.md). Bind the HTTP port to a
+ * private interface (`--bind`) where even names must not be seen.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { isReady, type Pod, type Node } from '../protocol/index.js';
-import type { Informers } from './informer.js';
+import type { Broker } from './broker/index.js';
+import { serveMqttOverWebSocket, type MqttWebSocket } from './broker/websocket.js';
+import { securityHeaders, type DashboardFiles } from './dashboard/server.js';
+import type { Telemetry } from './telemetry/registry.js';
 
-/** Figures the metrics endpoint reads. */
-export interface MetricsSource {
-  informers: Informers;
-  mqttClients(): number;
-  apiCounters(): { ok: number; error: number };
-  storeRevision(): number;
+/** What the HTTP port serves. */
+export interface HttpParts {
+  telemetry: Telemetry;
+  /** MQTT over WebSocket at /mqtt into this broker. */
+  broker: Broker;
+  /** The dashboard's files; absent with --no-dashboard or when it was not built. */
+  dashboard?: DashboardFiles;
 }
 
-/** Renders Prometheus text exposition. */
-export function renderMetrics(src: MetricsSource): string {
-  const pods = src.informers.list<Pod>('Pod');
-  const nodes = src.informers.list<Node>('Node');
-  const phases = new Map<string, number>();
-  for (const p of pods) phases.set(p.status?.phase ?? 'Pending', (phases.get(p.status?.phase ?? 'Pending') ?? 0) + 1);
-  const ready = nodes.filter(isReady).length;
-  const api = src.apiCounters();
-  const lines = [
-    '# HELP skiff_nodes Nodes by readiness.',
-    '# TYPE skiff_nodes gauge',
-    `skiff_nodes{ready="true"} ${ready}`,
-    `skiff_nodes{ready="false"} ${nodes.length - ready}`,
-    '# HELP skiff_pods Pods by phase.',
-    '# TYPE skiff_pods gauge',
-    ...[...phases].map(([ph, n]) => `skiff_pods{phase="${ph}"} ${n}`),
-    '# HELP skiff_mqtt_clients Connected MQTT clients.',
-    '# TYPE skiff_mqtt_clients gauge',
-    `skiff_mqtt_clients ${src.mqttClients()}`,
-    '# HELP skiff_api_requests_total API requests answered.',
-    '# TYPE skiff_api_requests_total counter',
-    `skiff_api_requests_total{outcome="ok"} ${api.ok}`,
-    `skiff_api_requests_total{outcome="error"} ${api.error}`,
-    '# HELP skiff_store_revision The store revision.',
-    '# TYPE skiff_store_revision gauge',
-    `skiff_store_revision ${src.storeRevision()}`,
-  ];
-  return lines.join('\n') + '\n';
+/** A running HTTP endpoint. */
+export interface HttpEndpoint {
+  server: Server;
+  port: number;
+  websocket: MqttWebSocket;
+  /** Closes the WebSockets, then the server. */
+  close(): Promise<void>;
+}
+
+function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(body);
+}
+
+async function handle(parts: HttpParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+  if (path === '/healthz' || path === '/readyz') return text(res, 200, 'ok\n');
+  if (path === '/metrics') {
+    const body = await parts.telemetry.scrape();
+    res.writeHead(200, { 'content-type': parts.telemetry.contentType }).end(body);
+    return;
+  }
+  if (parts.dashboard?.serve(req, res, path)) return;
+  if (path === '/' && !parts.dashboard) return text(res, 404, 'the dashboard is off (--no-dashboard) or was not built (npm run build)\n');
+  text(res, 404, 'not found\n', parts.dashboard ? securityHeaders(req.headers.host) : {});
 }
 
 /** Starts the HTTP server. */
-export async function startHttp(port: number, host: string, src: MetricsSource, tls: { key: string; cert: string }): Promise<{ server: Server; port: number }> {
+export async function startHttp(port: number, host: string, parts: HttpParts, tls: { key: string; cert: string }): Promise<HttpEndpoint> {
   const server = createServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') {
-      res.writeHead(405).end();
-      return;
-    }
-    if (path === '/healthz' || path === '/readyz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      return;
-    }
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(src));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    handle(parts, req, res).catch((err: Error) => {
+      if (!res.headersSent) text(res, 500, `error: ${err.message}\n`);
+      else res.destroy();
+    });
   });
+  const websocket = serveMqttOverWebSocket(server, parts.broker);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  return { server, port: (server.address() as AddressInfo).port };
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    websocket,
+    async close() {
+      websocket.close();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
 }

@@ -16,6 +16,7 @@ import type { Store } from './store/types.js';
 import { describeLocation } from './store/location.js';
 import { storeLocation } from './store/open.js';
 import { Teardown } from './teardown.js';
+import { Telemetry } from './telemetry/registry.js';
 
 /** A running master. */
 export interface Master {
@@ -45,6 +46,8 @@ export interface Master {
   readonly metrics: MetricsStore;
   /** The master's logger. */
   readonly log: Logger;
+  /** The master's Prometheus metrics (served at /metrics). */
+  readonly telemetry: Telemetry;
   /** Resolves when controllers and the scheduler have no queued work. */
   idle(): Promise<void>;
   /** Stops everything, in the reverse order of start. Idempotent: later calls wait for the first. */
@@ -67,21 +70,22 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
   const down = new Teardown(log);
   let stopped: Promise<void> | undefined;
   try {
-    const { store, disk } = await openStore(config, log, down);
+    const telemetry = new Telemetry();
+    const { store, disk } = await openStore(config, log, down, telemetry);
     const tls = await loadTls(config, log, down);
     const credentials = await loadCredentials(store, config, tls);
-    const ctx = await openCache(store, { maxReplicas: config.maxReplicas, disk }, log, down);
+    const ctx = await openCache(store, { maxReplicas: config.maxReplicas, disk }, log, down, config, telemetry);
     const engine = await loadEngine(config);
     const { broker, inbox, publish, joins, certs } = await startBroker(config, credentials, tls, ctx, down);
     const { api, rpc, metrics } = startApi(ctx, credentials, broker, publish, down);
     lead(log);
     const { controllers, tracker, desired } = startControllers(ctx, config, engine, { publish, metrics }, down);
     startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, certs, publish }, down);
-    const http = await serveHttp(config, { informers: ctx.informers, mqttClients: () => broker.clients, apiCounters: () => api.counters, storeRevision: () => ctx.informers.revision }, tls, down);
+    const http = await serveHttp(config, { telemetry, broker, informers: ctx.informers, metrics, engine }, tls, log, down);
     const loopback = plainMqttHost({ mqttHost: config.mqttHost, insecureListen: false }).replace(/^::1$/, '[::1]');
     const url = broker.port >= 0 ? `mqtt://${loopback}:${broker.port}` : '';
     const tlsUrl = broker.tlsPort >= 0 ? `mqtts://${loopback}:${broker.tlsPort}` : '';
-    writeClientConfig(config, tlsUrl || url, credentials, tls);
+    writeClientConfig(config, tlsUrl || url, credentials, tls, http?.port);
     announce(config, broker, log, down);
     log.info('started', {
       version: skiffVersion(),
@@ -112,6 +116,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
       engine,
       metrics,
       log,
+      telemetry,
       async idle() {
         for (let i = 0; i < 3; i++) {
           await desired.flush();

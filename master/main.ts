@@ -19,7 +19,10 @@ Flags:
   --mqtts-port PORT           MQTT over TLS, what agents and clients on the LAN use (default 8883; -1 disables)
   --mqtt-port PORT            plain MQTT, on loopback only (default 1883; -1 disables)
   --insecure-listen           plain MQTT on --bind too, not only on loopback: passwords cross the LAN in clear text
-  --http-port PORT            HTTPS /healthz and /metrics (default 8080; --http-port=-1 disables)
+  --http-port PORT            HTTPS: the dashboard at /, /metrics, /healthz, MQTT over WebSocket at /mqtt
+                              (default 8080; --http-port=-1 disables)
+  --no-dashboard              do not serve the dashboard (/metrics, /healthz and /mqtt stay)
+  --event-ttl DUR             how long an event is kept after it was last seen (default 1h)
   --bind ADDRESS              address the TLS listeners listen on (default 0.0.0.0)
   --tls-san NAME[,NAME...]    more DNS names or IP addresses for the server certificate (repeatable);
                               it always names the hostname, localhost, 127.0.0.1 and the addresses listened on
@@ -114,6 +117,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'min-free': { type: 'string' },
         'disk-reserve': { type: 'string' },
         'no-mdns': { type: 'boolean' },
+        'no-dashboard': { type: 'boolean' },
+        'event-ttl': { type: 'string' },
         store: { type: 'string' },
         'etcd-cafile': { type: 'string' },
         'etcd-certfile': { type: 'string' },
@@ -158,6 +163,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     minFreeBytes: size('min-free', v['min-free']),
     diskReserveBytes: size('disk-reserve', v['disk-reserve']),
     mdns: v['no-mdns'] ? false : undefined,
+    dashboard: v['no-dashboard'] ? false : undefined,
+    eventTtlMs: duration('event-ttl', v['event-ttl']),
     store: v.store,
     etcd: etcdFlags(v),
     backupSchedule: v['backup-schedule'],
@@ -234,7 +241,8 @@ export async function main(argv: string[]): Promise<void> {
   context       "skiff" in ${userConfig}` : ''}
   cluster CA    ${join(dir, 'tls', 'ca.crt')}   ${master.caHash}
   join a board  copy ${join(dir, 'join.token')} to the board (it pins this CA), then:
-                skiff-agent join --master ${joinUrl} --token-file /etc/skiff/join.token
+                skiff-agent join --master ${joinUrl} --token-file /etc/skiff/join.token${master.httpPort !== undefined && master.config.dashboard ? `
+  dashboard     https://<this-host>:${master.httpPort}/   (skiff --config ${join(dir, 'config.json')} dashboard prints a link that logs in)` : ''}
 
 `);
   await new Promise<void>((resolve) => {

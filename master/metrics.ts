@@ -9,14 +9,43 @@
  * samples (at most maxPodsPerNode), a node silent for sampleTtlMs is forgotten, and at most
  * maxExternalMetrics external names are kept, each value at most maxMetricPayloadBytes long.
  */
-import { silentLogger, type Logger, type MetricsMessage, type Pod } from '../protocol/index.js';
+import { silentLogger, type ContainerSample, type Logger, type MetricsMessage, type Pod } from '../protocol/index.js';
+import { NodeHistory } from './telemetry/history.js';
 
-/** One pod's sample. */
+/** One pod's (or node's) sample. */
 export interface PodSample {
   cpuMilli: number;
   memoryBytes: number;
   /** When the master received it (ms since epoch; agents' clocks may be off). */
   at: number;
+  /** Cumulative cpu seconds (a counter), when the agent reports it (Prometheus). */
+  cpuSeconds?: number;
+  /** Per container, when the agent reports it (Prometheus' container_* series). */
+  containers?: ContainerSample[];
+}
+
+/** A node's sample, with which balancer implementation its agent runs. */
+export interface NodeSample extends PodSample {
+  balancer?: 'wasm' | 'reference';
+}
+
+/** At most this many containers of one pod are kept from a sample (a pod has a handful). */
+const maxContainers = 32;
+
+function finite(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+/** The well-formed container samples of a pod's entry (names are checked against the pod spec by whoever exports them). */
+function containersOf(v: unknown): ContainerSample[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out: ContainerSample[] = [];
+  for (const c of v.slice(0, maxContainers)) {
+    const cpu = finite(c?.cpuSeconds);
+    const mem = finite(c?.memoryBytes);
+    if (typeof c?.name === 'string' && c.name.length <= 63 && cpu !== undefined && mem !== undefined) out.push({ name: c.name, cpuSeconds: cpu, memoryBytes: mem });
+  }
+  return out;
 }
 
 /** An external metric's latest value. */
@@ -41,7 +70,7 @@ export const maxMetricPayloadBytes = 256;
 export type PodLookup = (namespace: string, name: string) => Pod | undefined;
 
 interface NodeSamples {
-  node?: PodSample;
+  node?: NodeSample;
   pods: Map<string, PodSample & { uid: string }>;
   at: number;
 }
@@ -49,6 +78,8 @@ interface NodeSamples {
 /** Latest samples, in memory. */
 export class MetricsStore {
   private readonly byNode = new Map<string, NodeSamples>();
+  /** The last hour of every node's cpu and memory (the dashboard's charts). */
+  readonly history = new NodeHistory();
   private readonly external = new Map<string, ExternalSample>();
   private readonly listeners = new Set<(kind: 'pods' | 'external', name: string) => void>();
   private warnedFull = false;
@@ -65,14 +96,17 @@ export class MetricsStore {
   onNodeMetrics(node: string, m: MetricsMessage, now = Date.now()): void {
     this.expire(now);
     const entry: NodeSamples = { pods: new Map(), at: now };
-    if (m?.node && Number.isFinite(m.node.cpuMilli) && Number.isFinite(m.node.memoryBytes))
-      entry.node = { cpuMilli: m.node.cpuMilli, memoryBytes: m.node.memoryBytes, at: now };
+    if (m?.node && Number.isFinite(m.node.cpuMilli) && Number.isFinite(m.node.memoryBytes)) {
+      const balancer = m.balancer === 'wasm' || m.balancer === 'reference' ? m.balancer : undefined;
+      entry.node = { cpuMilli: m.node.cpuMilli, memoryBytes: m.node.memoryBytes, at: now, cpuSeconds: finite(m.node.cpuSeconds), balancer };
+      this.history.record(node, now, m.node.cpuMilli, m.node.memoryBytes);
+    }
     const pods = Array.isArray(m?.pods) ? m.pods.slice(0, maxPodsPerNode) : [];
     for (const p of pods) {
       if (typeof p?.namespace !== 'string' || typeof p.name !== 'string' || !Number.isFinite(p.cpuMilli)) continue;
       const bound = this.lookup(p.namespace, p.name);
       if (!bound || bound.spec.nodeName !== node || bound.metadata.uid !== p.uid) continue;
-      entry.pods.set(`${p.namespace}/${p.name}`, { uid: p.uid, cpuMilli: p.cpuMilli, memoryBytes: Number(p.memoryBytes) || 0, at: now });
+      entry.pods.set(`${p.namespace}/${p.name}`, { uid: p.uid, cpuMilli: p.cpuMilli, memoryBytes: Number(p.memoryBytes) || 0, at: now, cpuSeconds: finite(p.cpuSeconds), containers: containersOf(p.containers) });
     }
     this.byNode.set(node, entry);
     this.emit('pods', node);
@@ -114,7 +148,7 @@ export class MetricsStore {
   }
 
   /** The latest fresh sample of a node. */
-  node(name: string, now = Date.now()): PodSample | undefined {
+  node(name: string, now = Date.now()): NodeSample | undefined {
     const s = this.byNode.get(name)?.node;
     return s && now - s.at <= sampleTtlMs ? s : undefined;
   }

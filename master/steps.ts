@@ -5,7 +5,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { createEngine } from '../core-wasm/index.js';
 import type { Engine } from '../core-wasm/types.js';
 import { skiffVersion, withFields, type Logger, type Pod } from '../protocol/index.js';
@@ -26,8 +25,9 @@ import { startReplicaSetController } from './controllers/replicaset.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
 import { Credentials } from './credentials.js';
 import { announceMaster } from './discovery/announce.js';
+import { findPublicDir, DashboardFiles } from './dashboard/server.js';
 import { EventRecorder } from './events.js';
-import { startHttp } from './http.js';
+import { startHttp, type HttpEndpoint } from './http.js';
 import { Informers } from './informer.js';
 import { MetricsStore } from './metrics.js';
 import { DesiredPublisher } from './nodes/desired.js';
@@ -44,6 +44,11 @@ import { startScheduler } from './scheduler/driver.js';
 import { ServiceAdmission } from './services/allocate.js';
 import { openMasterStore, storeLocation } from './store/open.js';
 import type { Store } from './store/types.js';
+import { brokerObservers } from './telemetry/broker.js';
+import type { Telemetry } from './telemetry/registry.js';
+import { registerResourceMetrics } from './telemetry/resources.js';
+import { withTelemetry } from './telemetry/scope.js';
+import { instrumentStore } from './telemetry/store.js';
 import type { Teardown } from './teardown.js';
 import { MasterTls } from './tls/server.js';
 
@@ -54,9 +59,10 @@ export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Prom
  * The data dir — private (0700/0600) whatever it was — and the store (`--store`; default SQLite in
  * the data dir) with its scheduled backups. A SQLite store file is created 0600 before SQLite opens
  * it, so its -wal and -shm follow, and its disk is watched: room to start, creates refused near full,
- * a reserve to give up so deletes go through (disk.ts). etcd keeps its own space quota.
+ * a reserve to give up so deletes go through (disk.ts). etcd keeps its own space quota. Its writes
+ * are timed into `telemetry`.
  */
-export async function openStore(config: MasterConfig, log: Logger, down: Teardown): Promise<{ store: Store; disk?: DiskGuard }> {
+export async function openStore(config: MasterConfig, log: Logger, down: Teardown, telemetry: Telemetry): Promise<{ store: Store; disk?: DiskGuard }> {
   securePrivateDir(config.dataDir);
   const loc = storeLocation(config);
   let disk: DiskGuard | undefined;
@@ -67,7 +73,7 @@ export async function openStore(config: MasterConfig, log: Logger, down: Teardow
   const storeLog = withFields(log, { component: 'store' });
   const store = await openMasterStore(config, storeLog, (err, event) => storeLog.error('a watch callback threw', { key: event.key, err }));
   down.add('store', () => store.close());
-  return { store, disk };
+  return { store: instrumentStore(store, telemetry, store.kind), disk };
 }
 
 /** The cluster CA and the server certificate (made on first start, renewed while running; docs/security.md). */
@@ -84,8 +90,11 @@ export async function loadCredentials(store: Store, config: MasterConfig, tls: M
   return credentials;
 }
 
-/** Objects (with admission and the limits of `options`), the default namespace, the informers' cache and the event recorder. */
-export async function openCache(store: Store, options: ObjectsOptions, log: Logger, down: Teardown): Promise<ControllerContext> {
+/**
+ * Objects (with admission and the limits of `options`), the default namespace, the informers' cache and
+ * the event recorder (events kept --event-ttl, counted into `telemetry`).
+ */
+export async function openCache(store: Store, options: ObjectsOptions, log: Logger, down: Teardown, config: MasterConfig, telemetry: Telemetry): Promise<ControllerContext> {
   const objects = new Objects(store, options);
   objects.addAdmission(new ServiceAdmission(objects));
   if (!(await objects.get('Namespace', undefined, 'default')))
@@ -93,7 +102,12 @@ export async function openCache(store: Store, options: ObjectsOptions, log: Logg
   const informers = new Informers(store, withFields(log, { component: 'informer' }));
   await informers.start();
   down.add('informers', () => informers.stop());
-  return { objects, informers, events: new EventRecorder(withFields(log, { component: 'events' })), log };
+  const events = new EventRecorder(withFields(log, { component: 'events' }), {
+    ttlMs: config.eventTtlMs,
+    maxEvents: config.maxEvents,
+    onRecorded: (type, reason, count) => telemetry.events.inc({ type, reason }, count),
+  });
+  return { objects, informers, events, log, telemetry };
 }
 
 /** The scheduling engine (WebAssembly or its TS twin). */
@@ -129,6 +143,7 @@ export async function startBroker(
     log: brokerLog,
     onMessage: (m) => inbox.message(m),
     onClientGone: (clientId, identity) => inbox.clientGone(clientId, identity),
+    ...(ctx.telemetry ? brokerObservers(ctx.telemetry) : {}),
   });
   down.add('broker', () => broker.close());
   tls.onRenew((c) => broker.setServerCert(c.key, c.cert));
@@ -180,7 +195,8 @@ export function startControllers(
     tracker.stop();
     desired.stop();
   });
-  controllers.push(
+  // Within the master's telemetry scope: each controller's work queue reports its depth and sync latency.
+  withTelemetry(ctx.telemetry, () => controllers.push(
     startGarbageCollector(ctx),
     startReplicaSetController(ctx),
     startDeploymentController(ctx),
@@ -193,7 +209,7 @@ export function startControllers(
     startHpaController(ctx, { metrics, syncPeriodMs: config.hpaSyncPeriodMs }),
     startNamespaceController(ctx),
     startScheduler(ctx, engine),
-  );
+  ));
   desired.start();
   tracker.start();
   return { controllers, tracker, desired };
@@ -224,32 +240,44 @@ export function startRouting(
   down.add('routing', () => inbox.close());
 }
 
-/** /healthz, /readyz and /metrics over HTTPS (the server certificate, renewed in place); none with `--http-port -1`. */
+/**
+ * The HTTPS port (the server certificate, renewed in place): /healthz, /readyz, /metrics (with the
+ * cluster's resource metrics), the dashboard and MQTT over WebSocket; none with `--http-port -1`. The
+ * dashboard is left out with `--no-dashboard`, or (with a warning) when `npm run build` has not built it.
+ */
 export async function serveHttp(
   config: MasterConfig,
-  src: Parameters<typeof startHttp>[2],
+  parts: { telemetry: Telemetry; broker: Broker; informers: Informers; metrics: MetricsStore; engine: Engine },
   tls: MasterTls,
+  log: Logger,
   down: Teardown,
-): Promise<{ server: Server; port: number } | undefined> {
+): Promise<HttpEndpoint | undefined> {
   if (config.httpPort < 0) return undefined;
-  const http = await startHttp(config.httpPort, config.httpHost, src, tls.serverContext);
+  const { telemetry, broker } = parts;
+  registerResourceMetrics(telemetry, { informers: parts.informers, metrics: parts.metrics, clientsByRole: () => broker.clientsByRole(), engine: parts.engine.impl });
+  let dashboard: DashboardFiles | undefined;
+  if (config.dashboard) {
+    const dir = findPublicDir();
+    if (dir) dashboard = new DashboardFiles(dir);
+    else log.warn('the dashboard was not built (npm run build): / answers 404; /metrics and /mqtt work');
+  }
+  const http = await startHttp(config.httpPort, config.httpHost, { telemetry, broker, dashboard }, tls.serverContext);
   tls.onRenew((c) => http.server.setSecureContext(c));
-  down.add('http', async () => {
-    const closed = new Promise<void>((r) => http.server.close(() => r()));
-    http.server.closeAllConnections();
-    await closed;
-  });
+  down.add('http', () => http.close());
   return http;
 }
 
 /**
  * DATA_DIR/config.json: the server URL, admin token and the cluster CA (`certificate-authority-data`, base64 PEM
- * as in a kubeconfig) for the CLI, written atomically, 0600. The URL is the TLS port on loopback when there is
- * one (the CLI then checks the master's certificate against the CA); to use the file elsewhere, put the
- * master's name or address in `server` — the certificate names them (add others with --tls-san).
+ * as in a kubeconfig) for the CLI, written atomically, 0600, and the dashboard's address for `skiff dashboard`.
+ * The URL is the TLS port on loopback when there is one (the CLI then checks the master's certificate against
+ * the CA); to use the file elsewhere, put the master's name or address in `server` — the certificate names
+ * them (add others with --tls-san).
  */
-export function writeClientConfig(config: MasterConfig, url: string, credentials: Credentials, tls: MasterTls): void {
-  const clientConfig = JSON.stringify({ server: url, user: 'admin', token: credentials.adminToken, 'certificate-authority-data': Buffer.from(tls.ca.certPem).toString('base64') }, null, 2) + '\n';
+export function writeClientConfig(config: MasterConfig, url: string, credentials: Credentials, tls: MasterTls, httpPort?: number): void {
+  const host = url.replace(/^mqtts?:\/\//, '').replace(/:\d+$/, '');
+  const dashboard = httpPort !== undefined && config.dashboard ? { dashboard: `https://${host}:${httpPort}/` } : {};
+  const clientConfig = JSON.stringify({ server: url, user: 'admin', token: credentials.adminToken, 'certificate-authority-data': Buffer.from(tls.ca.certPem).toString('base64'), ...dashboard }, null, 2) + '\n';
   writeFileSync(join(config.dataDir, 'config.json.tmp'), clientConfig, { mode: 0o600 });
   renameSync(join(config.dataDir, 'config.json.tmp'), join(config.dataDir, 'config.json'));
 }

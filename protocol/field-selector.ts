@@ -1,8 +1,9 @@
 /**
  * Field selectors (`--field-selector`), as the Kubernetes API server serves them: `=`, `==` and `!=`
  * terms joined by commas, every term must hold. Only the fields the API server indexes for each kind
- * are selectable — `metadata.name` and `metadata.namespace` for every kind, and for pods
- * `spec.nodeName` and `status.phase` — anything else is refused with the API server's words,
+ * are selectable — `metadata.name` and `metadata.namespace` for every kind, for pods
+ * `spec.nodeName` and `status.phase`, for events their involvedObject, reason, type, source and
+ * reportingComponent (`involvedObject.name=web-1,type=Warning`) — anything else is refused with the API server's words,
  * `field label not supported: spec.foo`. A missing field compares as the empty string, as there.
  */
 import { SkiffError } from './errors.js';
@@ -16,11 +17,19 @@ export interface FieldRequirement {
 }
 
 /** How each selectable field is read from an object; the kinds it applies to (undefined: every kind). */
-const fields: ReadonlyMap<string, { kinds?: readonly string[]; read(o: KObject): unknown }> = new Map([
+type Field = { kinds?: readonly string[]; read(o: KObject): unknown };
+const fields: ReadonlyMap<string, Field> = new Map<string, Field>([
   ['metadata.name', { read: (o: KObject) => o.metadata?.name }],
   ['metadata.namespace', { read: (o: KObject) => o.metadata?.namespace }],
   ['spec.nodeName', { kinds: ['Pod'], read: (o: KObject) => o.spec?.nodeName }],
   ['status.phase', { kinds: ['Pod'], read: (o: KObject) => o.status?.phase }],
+  ...(['kind', 'namespace', 'name', 'uid', 'apiVersion', 'fieldPath'] as const).map(
+    (f): [string, Field] => [`involvedObject.${f}`, { kinds: ['Event'], read: (o: KObject) => (o.involvedObject as Record<string, unknown> | undefined)?.[f] }],
+  ),
+  ['reason', { kinds: ['Event'], read: (o: KObject) => o.reason }],
+  ['type', { kinds: ['Event'], read: (o: KObject) => o.type }],
+  ['source', { kinds: ['Event'], read: (o: KObject) => (o.source as { component?: string } | undefined)?.component }],
+  ['reportingComponent', { kinds: ['Event'], read: (o: KObject) => o.reportingComponent }],
 ]);
 
 /** The fields selectable on a kind (for messages and docs). */

@@ -30,3 +30,5 @@ export * from './client-config-file.js';
 export * from './copy.js';
 export { fieldAt, kindDoc, unknownFields } from './explain/fields.js';
 export type { FieldDoc, KindDoc } from './explain/types.js';
+export * from './event.js';
+export * from './display.js';

@@ -36,6 +36,11 @@ export interface KindInfo {
 
 const none = () => {};
 
+/** Events are records of what happened, written by Skiff itself: an apply of one is refused. */
+function refuseEvent(c: Checker): void {
+  c.fail('kind', 'events are recorded by the master and the agents; they cannot be applied');
+}
+
 /** Every kind, by its Kind name. */
 export const kinds = {
   Namespace: { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', singular: 'namespace', short: ['ns'], namespaced: false, labelName: true, check: checkNamespace, defaults: none },
@@ -74,6 +79,8 @@ export const kinds = {
     kind: 'ControllerRevision', apiVersion: 'apps/v1', plural: 'controllerrevisions', singular: 'controllerrevision', short: [], namespaced: true,
     check: checkControllerRevision, defaults: none,
   },
+  /** Recorded by the master and its agents, kept in the master's memory for --event-ttl (docs/observability.md); never applied. */
+  Event: { kind: 'Event', apiVersion: 'v1', plural: 'events', singular: 'event', short: ['ev'], namespaced: true, check: refuseEvent, defaults: none },
 } satisfies Record<string, KindInfo>;
 
 /** A kind name Skiff serves. */

@@ -18,6 +18,8 @@ export interface NodeFacts {
   memoryBytes: number;
   agentVersion: string;
   nodeVersion: string;
+  /** The board's model (`Raspberry Pi 4 Model B Rev 1.4`, from the device tree; DMI product name on PCs), when known. */
+  boardModel?: string;
 }
 
 /** `nodes/{node}/status`, retained. The Will is `{node, online: false}`. */
@@ -81,6 +83,26 @@ export interface PodsMessage {
   generation?: number;
   /** With the first full report after a reconnect: what the agent did while it had no master. */
   offline?: OfflineReport;
+  /** Events the agent observed about its pods since the last report (kubelet's events), repeats folded into `count`. */
+  events?: PodEventReport[];
+}
+
+/**
+ * One event an agent observed about one of its pods: a container started, a probe failed, a back-off.
+ * `reason` is one of protocol/event.ts `agentEventReasons`; times are the agent's clock (ms since epoch).
+ */
+export interface PodEventReport {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** The container, when the event is about one. */
+  container?: string;
+  reason: string;
+  message: string;
+  /** How many times it happened since the last report (≥ 1). */
+  count: number;
+  firstTs: number;
+  lastTs: number;
 }
 
 /** What an agent did while it could not reach the master (sent once, when it is back). */
@@ -93,13 +115,20 @@ export interface OfflineReport {
   restarts: { namespace: string; name: string; uid: string; count: number }[];
 }
 
-/** `nodes/{node}/metrics`. */
+/** `nodes/{node}/metrics`. cpuMilli is the rate since the previous sample; cpuSeconds are cumulative counters (Prometheus). */
 export interface MetricsMessage {
   ts: number;
   /** Which balancer implementation the agent's service proxy runs (absent without a proxy); the node condition WasmBalancer says why when it is not wasm. */
   balancer?: 'wasm' | 'reference';
-  node: { cpuMilli: number; memoryBytes: number };
-  pods: { namespace: string; name: string; uid: string; cpuMilli: number; memoryBytes: number }[];
+  node: { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
+  pods: { namespace: string; name: string; uid: string; cpuMilli: number; memoryBytes: number; cpuSeconds?: number; containers?: ContainerSample[] }[];
+}
+
+/** One container's usage: cpu seconds used by its running process tree (a counter; it restarts at 0 with the container) and its resident memory. */
+export interface ContainerSample {
+  name: string;
+  cpuSeconds: number;
+  memoryBytes: number;
 }
 
 /**
@@ -216,14 +245,14 @@ export interface CopyEntry {
 /** The API verbs of `api/{clientId}/req`. */
 export type ApiVerb =
   | 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'jointoken' | 'top' | 'exec' | 'version' | 'backup'
-  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i';
+  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami';
 
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one;
  *   `dryRun?: true` (validated, defaulted and admitted, nothing stored; the results carry `object`); `create?: true` (fail if it exists, kubectl create);
  *   `echo?: true` (the results carry the stored `object`)
  * - get: `{kind, name, namespace?}` → the object
- * - list: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}`
+ * - list: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}` (Events sorted by lastTimestamp)
  * - patch: `{kind, name, namespace?, patch: object (JSON merge patch, RFC 7386), dryRun?}` → the object; a `metadata.resourceVersion` in the patch is a precondition
  * - portforward: `{name, namespace?, port: number | string}` → a stream of StreamPieces both ways (send yours with `input`)
  * - cp: `{name, namespace?, container?, path, direction: 'from' | 'to'}` → a stream of StreamPieces (entries and data) both ways
@@ -236,6 +265,10 @@ export type ApiVerb =
  * - exec: `{name, namespace?, container?, command: string[], timeoutSeconds?}` → chunks `{chunk, stream: 'stdout' | 'stderr'}`,
  *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it)
  * - cancel: `{ref}` ends the stream of request `ref`
+ * - top: `{kind: 'Node' | 'Pod', namespace?, allNamespaces?, history?}` → `{items}`; with `history` (nodes) each item
+ *   carries the last hour of samples `{t, cpuMilli, memoryBytes}` (the dashboard's charts)
+ * - whoami: `{}` → `{name, role, access, verbs}`: who the caller is and which verbs it may use (the dashboard hides
+ *   what it may not do)
  * - describe: `{kind, name, namespace?}` → `{object, events}`
  * - rollout: `{action: 'status' | 'history' | 'undo' | 'restart' | 'pause' | 'resume', kind: 'Deployment', name, namespace?, toRevision?, revision?}`
  *   (status → `{message, done, failed?}`; history → `{revisions}`; the others → `{message}`)

@@ -354,6 +354,8 @@ export interface Node extends KObject {
       /** Skiff addition: which drivers the agent has (process, container, wasi). */
       runtimes?: string[];
       nodeVersion?: string;
+      /** Skiff addition: the board's model (`Raspberry Pi 4 Model B Rev 1.4`), when the agent could read it. */
+      boardModel?: string;
     };
     images?: { names: string[]; sizeBytes?: number }[];
   };

@@ -3,6 +3,7 @@
  * see `start`) and restarts them by the pod's restartPolicy with CrashLoopBackOff between restarts. It knows
  * nothing of MQTT: it calls `onChange` and the pod reports.
  */
+import type { AgentEventReason } from '../../protocol/event.js';
 import type { ContainerState } from '../../protocol/types.js';
 import type { Adoption, ContainerHandle, Driver, ExitInfo, LaunchSpec } from '../drivers/types.js';
 import { CrashBackoff, type BackoffConfig } from './backoff.js';
@@ -26,6 +27,8 @@ export interface ContainerDeps {
   launch(restartCount: number): LaunchSpec;
   onChange(): void;
   onRestart(e: RestartEvent): void;
+  /** Something kubelet would record as an event happened (Started, BackOff, Killing, Failed). */
+  onEvent?(reason: AgentEventReason, message: string): void;
   /** `namespace/name`, for messages. */
   podRef: string;
   /** restartCount of the first attempt (carried over from the previous agent run); default 0. */
@@ -106,6 +109,7 @@ export class ContainerRunner {
       return;
     }
     if (handle.pid !== undefined) {
+      this.deps.onEvent?.('Started', `Started container ${this.name}`);
       this.state = { running: { startedAt: handle.startedAt.toISOString() } };
       if (exitedAt !== undefined) this.deps.onRestart({ container: this.name, restartCount: this.restartCount, latencyMs: Date.now() - exitedAt - delayMs, delayMs });
       this.deps.onChange();
@@ -117,6 +121,7 @@ export class ContainerRunner {
 
   /** An attempt ended: terminated for good, or a restart (at once, or after the back-off). */
   private async afterExit(exit: ExitInfo, startedAt: Date): Promise<void> {
+    if (exit.reason === 'StartError') this.deps.onEvent?.('Failed', `Error: ${exit.message ?? 'the container could not start'}`);
     const message = this.killMessage ?? exit.message;
     this.killMessage = undefined;
     const terminated: ContainerState = {
@@ -136,6 +141,7 @@ export class ContainerRunner {
       return this.attempt(endedAt, 0);
     }
     this.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container=${this.name} pod=${this.deps.podRef}` } };
+    this.deps.onEvent?.('BackOff', `Back-off restarting failed container ${this.name} in pod ${this.deps.podRef}`);
     this.deps.onChange();
     await new Promise<void>((resolve) => {
       this.timer = setTimeout(resolve, delay);
@@ -152,8 +158,9 @@ export class ContainerRunner {
    * Kills the running attempt (SIGTERM, SIGKILL after graceMs) without halting the runner: kubelet's answer
    * to a failed liveness or startup probe. The restart policy and back-off then decide what follows.
    */
-  kill(message: string, graceMs: number): void {
+  kill(message: string, graceMs: number, event = `Stopping container ${this.name}`): void {
     if (!this.state.running || !this.handle || this.halted) return;
+    this.deps.onEvent?.('Killing', event);
     this.killMessage = message;
     void this.handle.stop(graceMs);
   }
@@ -164,6 +171,7 @@ export class ContainerRunner {
     this.graceMs = graceMs;
     clearTimeout(this.timer);
     this.wake?.();
+    if (this.state.running) this.deps.onEvent?.('Killing', `Stopping container ${this.name}`);
     if (this.handle) await this.handle.stop(graceMs);
     await this.current;
   }

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AgentEventReason } from '../../protocol/event.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
 import { own } from '../../protocol/own.js';
 import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
@@ -17,6 +18,7 @@ import { writeFileAtomic } from '../fsutil.js';
 import type { Logger } from '../log.js';
 import type { BackoffConfig } from './backoff.js';
 import { ContainerRunner, type RestartEvent } from './container.js';
+import type { PodEvent } from './events.js';
 import { resolveArgv, resolveEnv } from './env.js';
 import { bindPorts } from './ports.js';
 import { PodVolumes } from '../volumes/podvolumes.js';
@@ -36,6 +38,8 @@ export interface PodContext {
   onChange(uid: string): void;
   onRestart(uid: string, e: RestartEvent): void;
   log: Logger;
+  /** An event about the pod (kubelet's: Started, BackOff, Killing, Unhealthy, Failed), for the next report. */
+  onEvent?(e: PodEvent): void;
 }
 
 /** The result of prepare: what start needs. */
@@ -133,6 +137,8 @@ export class PodRunner {
   }
 
   private block(reason: string, message: string): undefined {
+    // kubelet records a configuration error as a Failed event; a runtime the node lacks is the scheduler's to explain.
+    if (reason === 'CreateContainerConfigError' && this.blocked?.message !== message) this.event('Failed', `Error: ${message}`);
     this.blocked = { reason, message };
     return undefined;
   }
@@ -174,6 +180,7 @@ export class PodRunner {
             this.saveCounts();
             this.ctx.onRestart(this.uid, e);
           },
+          onEvent: (reason, message) => this.event(reason, message, l.name),
           firstRestartCount: own(this.firstCounts, l.name) ?? 0,
         }),
     );
@@ -194,7 +201,7 @@ export class PodRunner {
       const l = plan.launches[i];
       // Probes reach the process over loopback: process pods share the host network.
       const target = { containerName: c.name, host: '127.0.0.1', ports: this.ports, env: l.env, workingDir: l.workingDir };
-      return proberFor(c, { container: runner, target, kill: (m) => runner.kill(m, graceMs), onChange: () => this.report() });
+      return proberFor(c, { container: runner, target, kill: (m, e) => runner.kill(m, graceMs, e), onChange: () => this.report(), onEvent: (reason, message) => this.event(reason, message, c.name) });
     });
     for (const p of this.probers) p.sync();
   }
@@ -209,6 +216,10 @@ export class PodRunner {
 
   private report(): void {
     this.ctx.onChange(this.uid);
+  }
+
+  private event(reason: AgentEventReason, message: string, container?: string): void {
+    this.ctx.onEvent?.({ namespace: this.namespace, name: this.name, uid: this.uid, ...(container ? { container } : {}), reason, message });
   }
 
   private stopped = false;

@@ -4,6 +4,7 @@
  * readiness; a failing startup or liveness verdict kills the attempt (the restart policy and CrashLoopBackOff
  * then apply, as in Kubernetes); readiness only changes what the pod reports. One timer per probe.
  */
+import type { AgentEventReason } from '../../protocol/event.js';
 import type { Container, ContainerState, Probe } from '../../protocol/types.js';
 import { checkFor } from './handlers.js';
 import { settingsOf } from './settings.js';
@@ -20,10 +21,12 @@ export interface ProbedContainer {
 export interface ProberDeps {
   container: ProbedContainer;
   target: ProbeTarget;
-  /** Kills the running attempt; `message` ends up in lastState.terminated.message. */
-  kill(message: string): void;
+  /** Kills the running attempt; `message` ends up in lastState.terminated.message, `event` is the Killing event's text. */
+  kill(message: string, event?: string): void;
   /** A verdict the pod reports (ready, started) changed. */
   onChange(): void;
+  /** A probe check failed (Unhealthy), as kubelet records it. */
+  onEvent?(reason: AgentEventReason, message: string): void;
 }
 
 const label: Record<ProbeKind, string> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
@@ -37,7 +40,7 @@ export class ContainerProber {
   private startupDone = false;
 
   constructor(
-    spec: Container,
+    private readonly spec: Container,
     private readonly deps: ProberDeps,
     /** Builds a probe's check; tests pass scripted checks here. */
     makeCheck: (kind: ProbeKind, p: Probe) => ProbeCheck = (_, p) => checkFor(p, deps.target),
@@ -48,7 +51,10 @@ export class ContainerProber {
       ['readiness', spec.readinessProbe, false],
     ];
     for (const [kind, p, initial] of probes)
-      if (p) this.workers[kind] = new ProbeWorker(settingsOf(kind, p), makeCheck(kind, p), initial, kind !== 'readiness', (ok, m) => this.verdict(kind, ok, m));
+      if (p)
+        this.workers[kind] = new ProbeWorker(settingsOf(kind, p), makeCheck(kind, p), initial, kind !== 'readiness', (ok, m) => this.verdict(kind, ok, m), (m) =>
+          this.deps.onEvent?.('Unhealthy', `${label[kind]} probe failed: ${m ?? 'unknown reason'}`),
+        );
   }
 
   /** Follows the container: call on every change of its state (level-triggered, cheap when nothing changed). */
@@ -98,7 +104,7 @@ export class ContainerProber {
       this.startupDone = true;
       this.startMain();
     } else if (kind !== 'readiness' && !ok) {
-      this.deps.kill(`${label[kind]} probe failed: ${message ?? 'unknown reason'}; container restarted by the probe`);
+      this.deps.kill(`${label[kind]} probe failed: ${message ?? 'unknown reason'}; container restarted by the probe`, `Container ${this.spec.name} failed ${kind} probe, will be restarted`);
     }
     this.deps.onChange();
   }

@@ -47,6 +47,8 @@ export class ProbeWorker {
     /** Liveness and startup: after a failing verdict the container is killed, so stop checking until the next attempt. */
     private readonly holdOnFailure: boolean,
     private readonly onVerdict: (ok: boolean, message?: string) => void,
+    /** Every failed check (kubelet records each as an Unhealthy event), before thresholds apply. */
+    private readonly onFailure?: (message?: string) => void,
   ) {
     this.verdict = initial;
   }
@@ -85,7 +87,10 @@ export class ProbeWorker {
       this.lastOk = o.ok;
       this.run = 1;
     }
-    if (!o.ok) this.lastMessage = o.message;
+    if (!o.ok) {
+      this.lastMessage = o.message;
+      this.onFailure?.(o.message);
+    }
     const threshold = o.ok ? this.settings.successThreshold : this.settings.failureThreshold;
     if (this.run < threshold) return false;
     const flipped = this.verdict !== o.ok;

@@ -5,7 +5,7 @@
 import { SkiffError, kindOf, type ApiVerb } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 
-const view: ReadonlySet<string> = new Set(['get', 'list', 'describe', 'watch', 'logs', 'version', 'cancel', 'top', 'can-i']);
+const view: ReadonlySet<string> = new Set(['get', 'list', 'describe', 'watch', 'logs', 'version', 'cancel', 'top', 'can-i', 'whoami']);
 // port-forward and cp open streams into pods, as exec does (Kubernetes' edit role has pods/portforward and pods/exec);
 // `input` feeds a stream the same client opened, so it needs what opening it needed.
 const edit: ReadonlySet<string> = new Set([...view, 'apply', 'delete', 'scale', 'rollout', 'cordon', 'uncordon', 'drain', 'exec', 'patch', 'portforward', 'cp', 'input']);
@@ -54,4 +54,9 @@ export function authorizeVerb(id: Identity, verb: ApiVerb | string): void {
 export function authorizeWrite(id: Identity, verb: 'apply' | 'patch' | 'delete', kind: string): void {
   if (!mayWrite(id, kind))
     throw new SkiffError('SKIFF_ERR_FORBIDDEN', `${who(id)} may not ${verb} ${kindOf(kind).plural}: only admin access may create, change or delete them`);
+}
+
+/** Who the caller is and which of `verbs` it may use: the `whoami` verb (the dashboard shows only what the token may do). */
+export function whoami(id: Identity, verbs: readonly string[]): { name: string; role: Identity['role']; access?: 'view' | 'edit' | 'admin'; verbs: string[] } {
+  return { name: id.name, role: id.role, access: accessOf(id), verbs: verbs.filter((v) => mayUse(id, v)) };
 }

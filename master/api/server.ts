@@ -6,7 +6,8 @@
 import { Checker, SkiffError, decodeObject, encode, maxRequestBytes, parseManifests, payloadTooLarge, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 import { sameIdentity } from '../broker/client-ids.js';
-import { authorizeVerb } from './access.js';
+import { codeLabel } from '../telemetry/registry.js';
+import { authorizeVerb, whoami } from './access.js';
 import { logApplied, logError, logRequest, who } from './audit.js';
 import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
@@ -50,6 +51,7 @@ const handlers: ReadonlyMap<string, Handler> = new Map<ApiVerb, Handler>([
   ['cp', cp],
   ['input', input],
   ['can-i', canI],
+  ['whoami', async (_ctx, _req, call) => whoami(call.identity, [...handlers.keys(), 'cancel'])],
 ]);
 
 /** A stream in progress. */
@@ -74,6 +76,7 @@ export class ApiServer {
     let codec: Codec = 'msgpack';
     let id = '';
     let req: ApiRequest | undefined;
+    const began = performance.now();
     try {
       // Measured before decoding: what is too big is never parsed (the answer has no id to carry).
       const tooLarge = payloadTooLarge('request', payload.length, maxRequestBytes);
@@ -97,11 +100,13 @@ export class ApiServer {
       const call = this.makeCall(clientId, identity, id, codec);
       const result = await handler(this.ctx, req, call);
       logRequest(this.ctx.log, who(identity, clientId), req, { result });
+      this.observe(req.verb, 'ok', began);
       if (result === STREAMING) return;
       this.counters.ok++;
       await this.respond(clientId, identity, { id, ok: true, result }, codec);
     } catch (err) {
       this.counters.error++;
+      this.observe(req && typeof req.verb === 'string' ? req.verb : 'malformed', codeLabel(toWireError(err)), began);
       logRequest(this.ctx.log, who(identity, clientId), id && req ? req : { verb: 'malformed request' }, { error: err });
       await this.respond(clientId, identity, { id, ok: false, error: toWireError(err) }, codec).catch(() => undefined);
     }
@@ -126,6 +131,15 @@ export class ApiServer {
       logError(this.ctx.log, 'apply', who(identity, clientId), cause);
       this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source });
     }
+  }
+
+  /** Counts an answered request (a verb outside the table counts as `unknown`, so labels stay bounded). */
+  private observe(verb: string, outcome: string, began: number): void {
+    const t = this.ctx.telemetry;
+    if (!t) return;
+    const v = verb === 'cancel' || verb === 'malformed' || handlers.has(verb) ? verb : 'unknown';
+    t.apiRequests.inc({ verb: v, outcome });
+    t.apiDuration.observe({ verb: v }, (performance.now() - began) / 1000);
   }
 
   /** A client disconnected: end its streams. */

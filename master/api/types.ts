@@ -7,6 +7,7 @@ import type { Informers } from '../informer.js';
 import type { MetricsStore } from '../metrics.js';
 import type { AgentRpc } from '../nodes/rpc.js';
 import type { Objects } from '../objects.js';
+import type { Telemetry } from '../telemetry/registry.js';
 
 /** Dependencies of the API handlers. */
 export interface ApiContext {
@@ -20,6 +21,8 @@ export interface ApiContext {
   version: string;
   /** The master's logger: who asked for what (audit.ts). */
   log: Logger;
+  /** The master's Prometheus metrics (requests by verb and outcome, latency); absent in unit tests. */
+  telemetry?: Telemetry;
   /** Disconnects the MQTT clients whose identity matches (revoked tokens, deleted nodes). */
   kick?: (match: (id: Identity) => boolean) => number;
   /** The identity connected with a client id now; answers are published only while it is the one that asked. */

@@ -8,9 +8,13 @@
  * Before aedes sees a byte, a connection passes PreAuthAdmission (a bound on strangers, counted from the TCP
  * accept, so TLS handshakes count too) and a FrameGuard (a bound on the length a packet may announce, small
  * until the CONNECT is authenticated); a CONNECT's client id is checked and may not take over another
- * identity's session (client-ids.ts).
+ * identity's session (client-ids.ts). Every connection — plain TCP, TLS, or a WebSocket on the HTTPS port (the
+ * dashboard, websocket.ts) — is served by the same `serve` after the same `admit`, so all pass the same
+ * admission, guards, authentication and ACL.
  */
+import type { IncomingMessage } from 'node:http';
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../../protocol/index.js';
@@ -59,6 +63,10 @@ export interface BrokerOptions {
   log: Logger;
   onMessage: (m: Inbound) => void;
   onClientGone?: (clientId: string, identity: Identity) => void;
+  /** Told of every message the broker delivers to a client (one per subscriber): the sent-bytes metrics. */
+  onDeliver?: (topic: string, bytes: number) => void;
+  /** Told of every message a client publishes (after the ACL): the received-bytes metrics. */
+  onReceive?: (topic: string, bytes: number) => void;
 }
 
 /**
@@ -104,7 +112,25 @@ export class Broker {
     /** Client id → the authenticated client that holds it now. */
     private readonly holders: Map<string, SkiffClient>,
     readonly admission: PreAuthAdmission,
+    /** Admission, then `serve`: the path of every connection. */
+    private readonly admitAndServe: (conn: Duplex, raw: Socket, req?: IncomingMessage) => void,
   ) {}
+
+  /**
+   * Serves a connection that arrived elsewhere — a WebSocket on the HTTPS port (websocket.ts): `conn` is its
+   * byte stream, `raw` the TCP socket under it, `req` the upgrade request. The same admission, frame guard,
+   * authentication and ACL as the MQTT listeners.
+   */
+  accept(conn: Duplex, raw: Socket, req?: IncomingMessage): void {
+    this.admitAndServe(conn, raw, req);
+  }
+
+  /** Connected clients by role (admin, node, user, joiner): the broker's client gauge. */
+  clientsByRole(): Map<Identity['role'], number> {
+    const n = new Map<Identity['role'], number>();
+    for (const c of this.holders.values()) if (c.skiff && !c.closed) n.set(c.skiff.role, (n.get(c.skiff.role) ?? 0) + 1);
+    return n;
+  }
 
   /** The plain port, or -1 when there is no plain listener. */
   get port(): number {
@@ -191,14 +217,17 @@ export class Broker {
       },
       authorizeForward(client: SkiffClient, packet) {
         const id = client.skiff;
-        return id && mayReceive(id, client.id, packet.topic) ? packet : null;
+        if (!id || !mayReceive(id, client.id, packet.topic)) return null;
+        opts.onDeliver?.(packet.topic, packet.payload?.length ?? 0);
+        return packet;
       },
     });
     aedes.on('publish', (packet, client: SkiffClient | null) => {
       if (!client?.skiff || packet.topic.startsWith('$SYS')) return;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload as string);
+      opts.onReceive?.(packet.topic, payload.length);
       try {
-        opts.onMessage({ topic: packet.topic, payload, clientId: client.id, identity: client.skiff, address: (client.conn as Socket).remoteAddress ?? '' });
+        opts.onMessage({ topic: packet.topic, payload, clientId: client.id, identity: client.skiff, address: (client.skiffRaw ?? (client.conn as Socket)).remoteAddress ?? '' });
       } catch (err) {
         log.error('message handler failed', { topic: packet.topic, err });
       }
@@ -208,13 +237,15 @@ export class Broker {
     });
     aedes.on('clientError', () => {}); // malformed packets close that client only
     aedes.on('connectionError', () => {});
-    const serve = (socket: Socket, raw: Socket) => {
+    // `conn` is what aedes reads and writes (the socket, a TLS socket over it, or a WebSocket's stream over it);
+    // `raw` the TCP socket underneath, on which admission counts; `req` a WebSocket's upgrade request.
+    const serve = (conn: Duplex, raw: Socket, req?: IncomingMessage) => {
       // aedes answers a PUBLISH with a PUBACK and the forwarded message as two small writes: with Nagle on, the
       // second waits for the peer's delayed ACK (~40 ms on Linux) — every request/response round trip paid it.
       raw.setNoDelay(true);
-      const client: SkiffClient = aedes.handle(socket);
+      const client: SkiffClient = aedes.handle(conn, req as any);
       client.skiffRaw = raw;
-      guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: socket.remoteAddress }), reason: why }));
+      guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: raw.remoteAddress }), reason: why }));
     };
     const admit = (socket: Socket) => {
       if (admission.admit(socket)) return true;
@@ -238,7 +269,10 @@ export class Broker {
       await new Promise<void>((r) => aedes.close(() => r()));
       throw err;
     }
-    const broker = new Broker(aedes, server, tlsServer, holders, admission);
+    const broker = new Broker(aedes, server, tlsServer, holders, admission, (conn, raw, req) => {
+      if (admit(raw)) serve(conn, raw, req);
+      else conn.destroy();
+    });
     if (opts.tls) broker.tlsOptions = { ca: opts.tls.ca };
     return broker;
   }
@@ -299,7 +333,7 @@ function listen(server: Server | TlsServer, port: number, host: string): Promise
  * with a log line naming the reason. The pre-authentication slot is taken on the TCP socket at accept, before
  * the handshake, and found again for the TLS socket by its peer address.
  */
-function tlsListener(t: BrokerTls, admit: (raw: Socket) => boolean, serve: (socket: Socket, raw: Socket) => void): TlsServer {
+function tlsListener(t: BrokerTls, admit: (raw: Socket) => boolean, serve: (socket: Duplex, raw: Socket) => void): TlsServer {
   const handshaking = new Map<string, Socket>();
   const peer = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
   const server = createTlsServer({ key: t.key, cert: t.cert, ca: t.ca, requestCert: true, rejectUnauthorized: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, minVersion: 'TLSv1.2' });

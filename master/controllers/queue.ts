@@ -7,6 +7,8 @@
  */
 import { nextSlice } from './batch.js';
 import type { Logger } from '../../protocol/index.js';
+import type { QueueMetrics } from '../telemetry/registry.js';
+import { queueMetricsFor } from '../telemetry/scope.js';
 
 /** Back-off bounds for failed syncs. */
 const baseDelayMs = 5;
@@ -22,13 +24,17 @@ export class WorkQueue {
   private running = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  /** client-go's workqueue metrics, when the queue was made inside a master's telemetry scope. */
+  private readonly metrics: QueueMetrics | undefined;
 
   constructor(
     readonly name: string,
     private readonly sync: (key: string) => Promise<void>,
     private readonly log: Logger,
     private readonly concurrency = 4,
-  ) {}
+  ) {
+    this.metrics = queueMetricsFor(name);
+  }
 
   /** Queues a key (no-op if already queued; re-run after if it is syncing now). */
   add(key: string): void {
@@ -37,7 +43,10 @@ export class WorkQueue {
       this.dirty.add(key);
       return;
     }
-    this.queued.add(key);
+    if (!this.queued.has(key)) {
+      this.queued.add(key);
+      this.metrics?.added(key, this.queued.size);
+    }
     queueMicrotask(() => this.pump());
   }
 
@@ -68,13 +77,19 @@ export class WorkQueue {
     while (!this.stopped && this.running < this.concurrency && this.queued.size > 0) {
       const key = this.queued.values().next().value as string;
       this.queued.delete(key);
+      this.metrics?.started(key, this.queued.size);
       this.active.add(key);
       this.running++;
+      let began = 0;
       nextSlice()
-        .then(() => (this.stopped ? undefined : this.sync(key)))
+        .then(() => {
+          began = performance.now();
+          return this.stopped ? undefined : this.sync(key);
+        })
         .then(
           () => this.failures.delete(key),
           (err) => {
+            this.metrics?.retried();
             const n = (this.failures.get(key) ?? 0) + 1;
             this.failures.set(key, n);
             const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
@@ -83,6 +98,7 @@ export class WorkQueue {
           },
         )
         .finally(() => {
+          if (began) this.metrics?.done((performance.now() - began) / 1000);
           this.active.delete(key);
           this.running--;
           if (this.dirty.delete(key)) this.add(key);

@@ -3,6 +3,7 @@ import type { Logger } from '../../protocol/index.js';
 import type { EventRecorder } from '../events.js';
 import type { Informers } from '../informer.js';
 import type { Objects } from '../objects.js';
+import type { Telemetry } from '../telemetry/registry.js';
 
 /** Dependencies of a controller. */
 export interface ControllerContext {
@@ -11,6 +12,8 @@ export interface ControllerContext {
   events: EventRecorder;
   /** The master's logger (one, made at start-up). */
   log: Logger;
+  /** The master's Prometheus metrics; absent in tests that build a context of their own. */
+  telemetry?: Telemetry;
 }
 
 /** A running controller. */

@@ -1,11 +1,12 @@
 /**
  * Pod status reports from agents (`nodes/{node}/pods`): an agent may report only pods bound to its own
- * node; each report replaces the pod's status (the master keeps its PodScheduled condition), and
- * `gone` uids finish graceful deletions.
+ * node; each report replaces the pod's status (the master keeps its PodScheduled condition), `gone` uids
+ * finish graceful deletions, and the events it observed become Pod events (pod-events.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { OfflineReport, Pod, PodReport, PodsMessage } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
+import { recordPodEvents } from './pod-events.js';
 
 /** Merges an agent's status into the stored pod, keeping the scheduler's PodScheduled condition. */
 function mergeStatus(cur: Pod, r: PodReport): Pod['status'] {
@@ -30,6 +31,7 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
   const { informers, objects } = ctx;
   if (!Array.isArray(m.pods)) throw new Error('pods: must be a list');
   if (m.offline && typeof m.offline === 'object') recordOffline(ctx, node, m.offline);
+  if (m.events !== undefined) recordPodEvents(ctx, node, m.events);
   await Promise.all(
     m.pods.map(async (r) => {
       if (!r || typeof r.namespace !== 'string' || typeof r.name !== 'string' || typeof r.status !== 'object' || r.status === null) return;

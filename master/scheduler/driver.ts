@@ -23,7 +23,7 @@ const maxBatch = 500;
 
 /** Starts the scheduler on an engine. */
 export function startScheduler(ctx: ControllerContext, engine: Engine): Controller & { flush(): Promise<void> } {
-  const { informers, objects, events } = ctx;
+  const { informers, objects, events, telemetry } = ctx;
   /** podKey → node the engine has it bound to. */
   const bound = new Map<string, string>();
   const pending = new Set<string>();
@@ -33,7 +33,14 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
 
   const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
 
+  /** kube-scheduler's pending_pods gauge: queued for the next batch, or waiting for the cluster to change. */
+  function gauge(): void {
+    telemetry?.pendingPods.set({ queue: 'active' }, pending.size);
+    telemetry?.pendingPods.set({ queue: 'unschedulable' }, unschedulable.size);
+  }
+
   function kick(): void {
+    gauge();
     if (stopped || scheduled) return;
     scheduled = new Promise<void>((resolve) => setImmediate(() => runBatch().finally(() => {
       scheduled = undefined;
@@ -118,16 +125,21 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
       .filter((p): p is Pod => !!p && !p.spec.nodeName && !isTerminating(p))
       // FIFO: older pods first, as the kube-scheduler's active queue orders by creation.
       .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
-    if (pods.length === 0) return;
+    if (pods.length === 0) return gauge();
     let placements: Placement[];
+    const began = performance.now();
     try {
       placements = engine.schedule(pods.map(enginePod));
     } catch (err) {
       ctx.log.error('engine failed', { component: 'scheduler', pods: pods.length, err });
       for (const p of pods) unschedulable.add(podKey(p));
-      return;
+      telemetry?.scheduleAttempts.inc({ result: 'error' }, pods.length);
+      return gauge();
+    } finally {
+      telemetry?.scheduleBatch.observe((performance.now() - began) / 1000);
     }
     await Promise.all(placements.map((pl, i) => nextSlice().then(() => (pl.node ? bind(pods[i], pl) : markUnschedulable(pods[i], pl)))));
+    gauge();
   }
 
   async function bind(p: Pod, pl: Placement): Promise<void> {
@@ -150,16 +162,22 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
       engine.unbindPod(pl.node!, key);
       bound.delete(key);
       if (res && !res.spec.nodeName) pending.add(key);
+      telemetry?.scheduleAttempts.inc({ result: 'error' });
       return;
     }
+    telemetry?.scheduleAttempts.inc({ result: 'scheduled' });
+    const created = Date.parse(p.metadata.creationTimestamp ?? '');
+    if (!Number.isNaN(created)) telemetry?.podSchedulingDuration.observe(Math.max(0, Date.now() - created) / 1000);
     events.object('Pod', p.metadata.namespace, p.metadata.name, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${pl.node}`);
   }
 
   async function markUnschedulable(p: Pod, pl: Placement): Promise<void> {
     unschedulable.add(podKey(p));
+    telemetry?.scheduleAttempts.inc({ result: 'unschedulable' });
+    // Every attempt is an occurrence (kube-scheduler's events count them: `x12 over 1m`); the event store folds repeats.
+    events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'FailedScheduling', pl.message);
     const prev = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (prev?.status === 'False' && prev.message === pl.message) return;
-    events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'FailedScheduling', pl.message);
     await objects
       .mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (cur.metadata.uid !== p.metadata.uid || cur.spec.nodeName) return undefined;

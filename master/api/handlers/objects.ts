@@ -4,10 +4,12 @@ import { notFound } from '../../objects.js';
 import { badRequest, selection, target } from '../params.js';
 import { authorizeWrite } from '../access.js';
 import type { ApiCall, ApiContext } from '../types.js';
+import { getEvent, listEvents } from './events.js';
 
 /** `get {kind, name, namespace?}` → the object. */
 export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
   const { kind, name, namespace } = target(req, true);
+  if (kind.kind === 'Event') return getEvent(ctx, namespace!, name);
   return ctx.objects.mustGet(kind.kind, namespace, name);
 }
 
@@ -18,7 +20,9 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
   c.bool(req.allNamespaces, 'allNamespaces');
   badRequest(c);
   const selected = selection(req, kind);
-  const { items, revision } = await ctx.objects.list(kind.kind, req.allNamespaces ? undefined : namespace);
+  const scope = req.allNamespaces ? undefined : namespace;
+  if (kind.kind === 'Event') return listEvents(ctx, scope, selected);
+  const { items, revision } = await ctx.objects.list(kind.kind, scope);
   return { apiVersion: 'v1', kind: 'List', items: items.filter(selected), metadata: { resourceVersion: String(revision) } };
 }
 
@@ -69,7 +73,7 @@ export async function scale(ctx: ApiContext, req: ApiRequest): Promise<KObject> 
 /** `describe {kind, name, namespace?}` → `{object, events, pods?}` (pods for nodes and workloads). */
 export async function describe(ctx: ApiContext, req: ApiRequest): Promise<{ object: KObject; events: unknown[]; pods?: Pod[] }> {
   const { kind, name, namespace } = target(req, true);
-  const object = await ctx.objects.mustGet(kind.kind, namespace, name);
+  const object = kind.kind === 'Event' ? getEvent(ctx, namespace!, name) : await ctx.objects.mustGet(kind.kind, namespace, name);
   const events = ctx.events.of(kind.kind, namespace, name);
   if (kind.kind === 'Node') return { object, events, pods: ctx.informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === name) };
   return { object, events };

@@ -3,12 +3,14 @@ import { Checker, SkiffError, type ApiRequest, type KObject, type Pod } from '..
 import type { ChangeHandler } from '../../informer.js';
 import { badRequest, selection, target } from '../params.js';
 import { STREAMING, type ApiCall, type ApiContext } from '../types.js';
+import { watchEvents } from './events.js';
 
 /** `watch {kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}`: the current objects as ADDED, then every change. */
 export async function watch(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<typeof STREAMING> {
   const { kind, namespace } = target(req, false);
   const selected = selection(req, kind);
   const all = req.allNamespaces === true || !kind.namespaced;
+  if (kind.kind === 'Event') return watchEvents(ctx, all ? undefined : namespace, selected, call);
   const wanted = (o: KObject) => (all || o.metadata.namespace === namespace) && selected(o);
   const handler: ChangeHandler = (obj, old) => {
     const o = obj ?? old!;

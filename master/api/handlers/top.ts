@@ -1,6 +1,7 @@
 /**
- * `top {kind: 'Node' | 'Pod', namespace?, allNamespaces?}`: the latest cpu and memory samples the
- * agents sent (Kubernetes' metrics-server role), with node usage as a share of allocatable.
+ * `top {kind: 'Node' | 'Pod', namespace?, allNamespaces?, history?}`: the latest cpu and memory samples the
+ * agents sent (Kubernetes' metrics-server role), with node usage as a share of allocatable; `history`
+ * adds each node's last hour (the dashboard's charts).
  */
 import { Checker, bytes, cpuMilli, kindOf, type ApiRequest, type Node, type Pod } from '../../../protocol/index.js';
 import { badRequest } from '../params.js';
@@ -14,6 +15,8 @@ export interface TopRow {
   memoryBytes: number;
   cpuPercent?: number;
   memoryPercent?: number;
+  /** With `history` (nodes): the last hour's samples, oldest first (15 s apart at most). */
+  history?: { t: number; cpuMilli: number; memoryBytes: number }[];
 }
 
 /** The top verb. Objects without a recent sample are left out (as `kubectl top`). */
@@ -21,6 +24,7 @@ export async function top(ctx: ApiContext, req: ApiRequest): Promise<{ items: To
   const c = new Checker('request top');
   c.string(req.kind, 'kind', true);
   c.string(req.namespace, 'namespace');
+  c.bool(req.history, 'history');
   badRequest(c);
   const kind = kindOf(req.kind as string).kind;
   if (kind !== 'Node' && kind !== 'Pod') c.fail('kind', 'must be nodes or pods', req.kind);
@@ -38,6 +42,7 @@ export async function top(ctx: ApiContext, req: ApiRequest): Promise<{ items: To
         memoryBytes: s.memoryBytes,
         cpuPercent: cpu ? Math.round((s.cpuMilli * 100) / cpu) : undefined,
         memoryPercent: mem ? Math.round((s.memoryBytes * 100) / mem) : undefined,
+        ...(req.history === true ? { history: ctx.metrics.history.series(n.metadata.name) } : {}),
       });
     }
   } else {

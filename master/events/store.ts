@@ -1,0 +1,190 @@
+/**
+ * The master's events: core/v1 Event objects kept in memory — never in the store, so an event storm
+ * writes nothing to the SD card (docs/observability.md, "Events") — for `ttlMs` after they were last
+ * seen (1 h by default, kube-apiserver's --event-ttl). Bounded: at most `maxEvents` overall and
+ * `maxPerObject` per involved object; the least recently seen go first. Repeats are folded by the
+ * correlator (correlate.ts). Served through the API like objects: list, get, watch, describe.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Event } from '../../protocol/index.js';
+import { Aggregator, objectKey, type EventInput } from './correlate.js';
+
+/** Bounds and lifetime. */
+export interface EventStoreOptions {
+  /** Kept this long after the last occurrence. */
+  ttlMs: number;
+  /** Events kept overall. */
+  maxEvents: number;
+  /** Events kept per involved object. */
+  maxPerObject: number;
+}
+
+/** A change to the kept events, for watchers. */
+export type EventChange = (type: 'ADDED' | 'MODIFIED' | 'DELETED', e: Event) => void;
+
+/** What `record` did. */
+export interface Recorded {
+  event: Event;
+  /** True when the event is new (count 1), false when it folded into one already kept. */
+  created: boolean;
+}
+
+/** Events in memory, keyed by their correlation key; Map order = least recently seen first. */
+export class EventStore {
+  private readonly byKey = new Map<string, Event>();
+  /** involved object → correlation keys of its events, least recently seen first. */
+  private readonly byObject = new Map<string, Set<string>>();
+  /** `namespace/name` → correlation key. */
+  private readonly byName = new Map<string, string>();
+  private readonly watchers = new Set<EventChange>();
+  private readonly aggregator: Aggregator;
+  private version = 0;
+
+  constructor(private readonly opts: EventStoreOptions) {
+    this.aggregator = new Aggregator(opts.maxEvents);
+  }
+
+  /** The version of the latest change (the events' resourceVersion counter). */
+  get resourceVersion(): number {
+    return this.version;
+  }
+
+  /** How many events are kept. */
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Records one occurrence (or `input.count` of them): a new event, or a repeat folded into a kept one. */
+  record(raw: EventInput, nowMs = Date.now()): Recorded {
+    this.expire(nowMs);
+    const { input, key } = this.aggregator.apply(raw, nowMs);
+    const n = Math.max(1, Math.floor(input.count ?? 1));
+    const now = new Date(nowMs).toISOString();
+    const kept = this.byKey.get(key);
+    if (kept) {
+      const event: Event = { ...kept, message: input.message, count: kept.count + n, lastTimestamp: now, metadata: { ...kept.metadata, resourceVersion: String(++this.version) } };
+      this.touch(key, event);
+      this.notify('MODIFIED', event);
+      return { event, created: false };
+    }
+    const event = this.make(input, n, now);
+    this.touch(key, event);
+    this.byName.set(nameKey(event), key);
+    this.notify('ADDED', event);
+    this.bound(objectKey(input.involvedObject));
+    return { event, created: true };
+  }
+
+  /** Events, in one namespace or all, sorted by lastTimestamp (oldest first), as `kubectl get events` shows them. */
+  list(namespace?: string, nowMs = Date.now()): Event[] {
+    this.expire(nowMs);
+    const all = [...this.byKey.values()].filter((e) => namespace === undefined || e.metadata.namespace === namespace);
+    return all.sort(byLastSeen);
+  }
+
+  /** One event by namespace and name. */
+  get(namespace: string, name: string, nowMs = Date.now()): Event | undefined {
+    this.expire(nowMs);
+    const key = this.byName.get(`${namespace}/${name}`);
+    return key === undefined ? undefined : this.byKey.get(key);
+  }
+
+  /** The events of one object, oldest first (the Events section of describe). */
+  of(kind: string, namespace: string | undefined, name: string, nowMs = Date.now()): Event[] {
+    this.expire(nowMs);
+    const keys = this.byObject.get(objectKey({ kind, namespace, name }));
+    return keys ? [...keys].map((k) => this.byKey.get(k)!).sort(byLastSeen) : [];
+  }
+
+  /** Calls `fn` on every change until the returned function is called. */
+  watch(fn: EventChange): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  /** Drops the events last seen more than ttlMs ago. Cheap when nothing expired: the oldest is first. */
+  expire(nowMs = Date.now()): void {
+    const cutoff = nowMs - this.opts.ttlMs;
+    for (const [key, e] of this.byKey) {
+      if (Date.parse(e.lastTimestamp) >= cutoff) break;
+      this.drop(key);
+    }
+  }
+
+  private make(input: EventInput, count: number, now: string): Event {
+    const r = input.involvedObject;
+    this.version++;
+    return {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: {
+        // Kubernetes names events `<object>.<unix nanoseconds in hex>`; the version keeps two in one ms apart.
+        name: `${r.name}.${(BigInt(Date.parse(now)) * 1_000_000n + BigInt(this.version % 1_000_000)).toString(16)}`,
+        namespace: r.namespace ?? 'default',
+        uid: randomUUID(),
+        resourceVersion: String(this.version),
+        creationTimestamp: now,
+      },
+      involvedObject: { ...r },
+      reason: input.reason,
+      message: input.message,
+      type: input.type,
+      count,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { ...input.source },
+      reportingComponent: input.source.component,
+      ...(input.source.host ? { reportingInstance: input.source.host } : {}),
+    };
+  }
+
+  /** Stores the event as the most recently seen, overall and for its object. */
+  private touch(key: string, e: Event): void {
+    this.byKey.delete(key);
+    this.byKey.set(key, e);
+    const ok = objectKey(e.involvedObject);
+    const set = this.byObject.get(ok) ?? new Set<string>();
+    set.delete(key);
+    set.add(key);
+    this.byObject.set(ok, set);
+  }
+
+  /** Enforces the per-object and overall bounds after an insert. */
+  private bound(ok: string): void {
+    const set = this.byObject.get(ok);
+    while (set && set.size > this.opts.maxPerObject) this.drop(set.values().next().value as string);
+    while (this.byKey.size > this.opts.maxEvents) this.drop(this.byKey.keys().next().value as string);
+  }
+
+  private drop(key: string): void {
+    const e = this.byKey.get(key);
+    if (!e) return;
+    this.byKey.delete(key);
+    this.byName.delete(nameKey(e));
+    const ok = objectKey(e.involvedObject);
+    const set = this.byObject.get(ok);
+    set?.delete(key);
+    if (set?.size === 0) this.byObject.delete(ok);
+    this.version++;
+    this.notify('DELETED', { ...e, metadata: { ...e.metadata, resourceVersion: String(this.version) } });
+  }
+
+  private notify(type: 'ADDED' | 'MODIFIED' | 'DELETED', e: Event): void {
+    for (const w of this.watchers) {
+      try {
+        w(type, e);
+      } catch {
+        // a watcher's failure is its own; the others still hear of the change
+      }
+    }
+  }
+}
+
+function nameKey(e: Event): string {
+  return `${e.metadata.namespace}/${e.metadata.name}`;
+}
+
+/** kubectl's order for events: by lastTimestamp, then firstTimestamp, then name. */
+export function byLastSeen(a: Event, b: Event): number {
+  return a.lastTimestamp.localeCompare(b.lastTimestamp) || a.firstTimestamp.localeCompare(b.firstTimestamp) || a.metadata.name.localeCompare(b.metadata.name);
+}

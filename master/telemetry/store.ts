@@ -1,0 +1,42 @@
+/**
+ * Store metrics: every write (create, update, delete) is timed until the store acknowledged it — on
+ * SQLite (synchronous=FULL) that is the commit including the WAL fsync, the figure that tells an
+ * operator how the SD card is doing; on etcd the quorum round trip. The write methods of the store
+ * instance are wrapped in place, so the object stays the one the backup verb reads whole.
+ */
+import { Gauge } from 'prom-client';
+import type { Store } from '../store/types.js';
+import { codeLabel, type Telemetry } from './registry.js';
+
+const ops = ['create', 'update', 'delete'] as const;
+
+/** Times the writes of `store` into `t` and exposes its revision and backend; returns the same store. */
+export function instrumentStore<S extends Store>(store: S, t: Telemetry, backend: string): S {
+  for (const op of ops) {
+    const write = (store[op] as (...a: unknown[]) => Promise<unknown>).bind(store);
+    const timed = async (...args: unknown[]) => {
+      const began = performance.now();
+      let outcome = 'ok';
+      try {
+        return await write(...args);
+      } catch (err) {
+        outcome = codeLabel(err);
+        throw err;
+      } finally {
+        t.storeWriteDuration.observe({ op }, (performance.now() - began) / 1000);
+        t.storeWrites.inc({ op, outcome });
+      }
+    };
+    Object.assign(store, { [op]: timed });
+  }
+  new Gauge({
+    name: 'skiff_store_revision',
+    help: 'The store revision (rises with every write).',
+    registers: [t.registry],
+    async collect() {
+      this.set(await store.revision().catch(() => 0));
+    },
+  });
+  new Gauge({ name: 'skiff_store_info', help: 'The store backend (1 for the one in use): sqlite or etcd.', labelNames: ['backend'], registers: [t.registry] }).set({ backend }, 1);
+  return store;
+}

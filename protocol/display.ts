@@ -1,0 +1,84 @@
+/**
+ * How objects are shown to people, as kubectl shows them: ages (`3m12s`) and the pod columns kubectl
+ * derives rather than reads (STATUS, READY, RESTARTS: printPod in kubectl). One rule for the CLI and the
+ * dashboard, so both say the same thing about a pod.
+ */
+import { isReady } from './conditions.js';
+import type { ContainerStatus, KObject } from './types.js';
+
+/**
+ * Formats a duration in ms like kubectl's AGE column: `45s`, `3m12s`, `15m`, `5h10m`, `12h`, `3d4h`,
+ * `20d`, `2y31d`. Up to 2 s in the future counts as now (clock skew); further is `<invalid>`.
+ */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60 * 2) return `${seconds}s`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes < 10) return withRest(minutes, 'm', seconds % 60, 's');
+  if (minutes < 60 * 3) return `${minutes}m`;
+  const hours = Math.trunc(minutes / 60);
+  if (hours < 8) return withRest(hours, 'h', minutes % 60, 'm');
+  if (hours < 48) return `${hours}h`;
+  const days = Math.trunc(hours / 24);
+  if (hours < 24 * 8) return withRest(days, 'd', hours % 24, 'h');
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.trunc(days / 365);
+  if (hours < 24 * 365 * 8) return withRest(years, 'y', days % 365, 'd');
+  return `${years}y`;
+}
+
+function withRest(big: number, bigUnit: string, rest: number, restUnit: string): string {
+  return rest === 0 ? `${big}${bigUnit}` : `${big}${bigUnit}${rest}${restUnit}`;
+}
+
+/** The AGE of an RFC 3339 timestamp at `now` (ms), or `<unknown>` when there is none. */
+export function age(timestamp: string | number | undefined, now: number): string {
+  if (timestamp === undefined || timestamp === '') return '<unknown>';
+  const t = typeof timestamp === 'number' ? timestamp : Date.parse(timestamp);
+  return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
+}
+
+/**
+ * STATUS as kubectl shows it: the pod's reason, else its phase, overridden by the last container
+ * (in reverse order) with a waiting or terminated reason (CrashLoopBackOff, Completed, Error) or an
+ * exit code; `Terminating` once deletion started.
+ */
+export function podStatus(pod: KObject): string {
+  const st = pod.status ?? {};
+  let reason: string = st.reason || st.phase || 'Pending';
+  let hasRunning = false;
+  const statuses: ContainerStatus[] = st.containerStatuses ?? [];
+  for (let i = statuses.length - 1; i >= 0; i--) {
+    const s = statuses[i].state ?? {};
+    if (s.waiting?.reason) reason = s.waiting.reason;
+    else if (s.terminated?.reason) reason = s.terminated.reason;
+    else if (s.terminated) reason = s.terminated.signal ? `Signal:${s.terminated.signal}` : `ExitCode:${s.terminated.exitCode}`;
+    else if (statuses[i].ready && s.running) hasRunning = true;
+  }
+  // A pod whose last container completed but another still runs is Running (or NotReady), as in kubectl.
+  if (reason === 'Completed' && hasRunning) reason = isReady(pod) ? 'Running' : 'NotReady';
+  if (pod.metadata.deletionTimestamp) reason = st.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  return reason;
+}
+
+/** READY: running-and-ready containers / containers in the spec. */
+export function podReady(pod: KObject): string {
+  const statuses: ContainerStatus[] = pod.status?.containerStatuses ?? [];
+  const ready = statuses.filter((s) => s.ready && s.state?.running).length;
+  const total = pod.spec?.containers?.length ?? statuses.length;
+  return `${ready}/${total}`;
+}
+
+/** RESTARTS: the sum of restart counts, with how long ago the last one was (`3 (2m ago)`) when known. */
+export function podRestarts(pod: KObject, now: number): string {
+  const statuses: ContainerStatus[] = pod.status?.containerStatuses ?? [];
+  const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  let last: number | undefined;
+  for (const s of statuses) {
+    const t = Date.parse(s.lastState?.terminated?.finishedAt ?? '');
+    if (s.restartCount > 0 && !Number.isNaN(t) && (last === undefined || t > last)) last = t;
+  }
+  return restarts > 0 && last !== undefined ? `${restarts} (${age(last, now)} ago)` : String(restarts);
+}
