@@ -32,3 +32,4 @@ export { fieldAt, kindDoc, unknownFields } from './explain/fields.js';
 export type { FieldDoc, KindDoc } from './explain/types.js';
 export * from './event.js';
 export * from './display.js';
+export { lanNames, serviceInstanceName, announcedOnLan } from './mdns.js';

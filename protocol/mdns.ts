@@ -20,3 +20,30 @@ export const mdnsAnnotation = 'skiff.io/mdns';
 export function nodeHostName(node: string): string {
   return `skiff-${node.replace(/\./g, '-')}.local`;
 }
+
+/**
+ * The DNS-SD instance name of a Service: `<name>.<namespace>`, one DNS label with a dot in it (RFC 6763
+ * §4.3; avahi shows it as `web\.shop`).
+ */
+export function serviceInstanceName(namespace: string, name: string): string {
+  return `${name}.${namespace}`;
+}
+
+/** True when a Service of this type is announced on the LAN: NodePort or LoadBalancer (a clusterIP is a loopback address on each node), not opted out. */
+export function announcedOnLan(type: string | undefined, annotations: Record<string, string> | undefined): boolean {
+  if (type !== 'NodePort' && type !== 'LoadBalancer') return false;
+  return annotations?.[mdnsAnnotation] !== 'false';
+}
+
+/**
+ * The names a Service is found by on the LAN while one of its endpoints is ready (docs/services.md,
+ * "Discovery"): `<name>.<namespace>._skiff._tcp.local`, and `..._http._tcp.local` for a TCP port named
+ * `http`. None for a Service that is not announced or has no TCP NodePort.
+ */
+export function lanNames(svc: { namespace: string; name: string; type?: string; annotations?: Record<string, string>; ports: { name?: string; protocol?: string; nodePort?: number }[] }): string[] {
+  if (!announcedOnLan(svc.type, svc.annotations)) return [];
+  const tcp = svc.ports.filter((p) => (p.protocol ?? 'TCP') === 'TCP' && Number.isInteger(p.nodePort) && p.nodePort! > 0);
+  if (tcp.length === 0) return [];
+  const instance = serviceInstanceName(svc.namespace, svc.name);
+  return [`${instance}._${mdnsTypes.service}._tcp.local`, ...(tcp.some((p) => p.name === 'http') ? [`${instance}._${mdnsTypes.http}._tcp.local`] : [])];
+}

@@ -7,7 +7,7 @@
  * just reported ready), and a Service without ready endpoints is announced by nobody — a phone would only
  * get a refused connection. Every agent's proxy listens on the NodePort, so any node is a correct SRV target.
  */
-import { mdnsAnnotation, mdnsTypes } from '../../protocol/mdns.js';
+import { announcedOnLan, mdnsTypes, serviceInstanceName } from '../../protocol/mdns.js';
 import type { ServiceMessage } from '../../protocol/messages.js';
 
 /** One DNS-SD service instance to publish. */
@@ -27,7 +27,7 @@ export interface Announcement {
  * carries both parts too, so clients never need to split the instance name.
  */
 export function instanceName(namespace: string, name: string): string {
-  return `${name}.${namespace}`;
+  return serviceInstanceName(namespace, name);
 }
 
 /** The node that announces this Service: the first, by name, of the nodes with a ready endpoint; undefined if none. */
@@ -38,8 +38,7 @@ export function announcerOf(msg: ServiceMessage): string | undefined {
 
 /** True when the Service is meant for the LAN: NodePort or LoadBalancer (a clusterIP is a loopback address on each node), not opted out. */
 export function reachableFromLan(msg: ServiceMessage): boolean {
-  if (msg.type !== 'NodePort' && msg.type !== 'LoadBalancer') return false;
-  return msg.annotations?.[mdnsAnnotation] !== 'false';
+  return announcedOnLan(msg.type, msg.annotations);
 }
 
 /**
