@@ -48,6 +48,7 @@ function processIO(graceMs = 1000, waitForStop = false) {
     },
     env: process.env,
     signal: abort.signal,
+    isTTY: process.stdout.isTTY === true,
   };
 }
 

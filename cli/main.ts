@@ -9,6 +9,7 @@ import { connectApi } from './client.js';
 import { apply } from './commands/apply.js';
 import { autoscale } from './commands/autoscale.js';
 import { backup } from './commands/backup.js';
+import { dashboard } from './commands/dashboard.js';
 import { del } from './commands/delete.js';
 import { describe } from './commands/describe.js';
 import { exec } from './commands/exec.js';
@@ -44,7 +45,7 @@ import type { Api, CliIO, CommandContext } from './types.js';
 export const commands = {
   apply, create, get, describe, edit, diff, delete: del, label, annotate, set, logs, exec, cp, 'port-forward': portForward, run, expose, wait,
   scale, autoscale, rollout, cordon, uncordon, drain, taint, top, explain, 'api-resources': apiResources, 'cluster-info': clusterInfo, auth,
-  token, backup, config, completion: completionCommand((): string[] => [...verbNames(), ...Object.keys(elsewhere)].sort()), version,
+  token, backup, config, dashboard, completion: completionCommand((): string[] => [...verbNames(), ...Object.keys(elsewhere)].sort()), version,
 } satisfies Record<string, Command>;
 
 /** The verbs' names (a function: the completion verb lists them, and is one of them). */

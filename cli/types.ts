@@ -15,6 +15,8 @@ export interface CliIO {
   signal?: AbortSignal;
   /** Clock in ms since epoch, for AGE columns (tests pin it). */
   now?(): number;
+  /** True when stdout is a terminal: progress gets a live line (cli/progress.ts); false or absent: plain lines only. */
+  isTTY?: boolean;
 }
 
 /** The request/response API as commands see it. */

@@ -33,7 +33,8 @@ Flags:
   -n, --namespace NS        the namespace (default: the context's, else "default")
   -A, --all-namespaces      list across every namespace
   -l, --selector SELECTOR   label selector, e.g. app=web,tier!=db
-  --field-selector F        field selector: metadata.name, metadata.namespace; pods also spec.nodeName, status.phase
+  --field-selector F        field selector: metadata.name, metadata.namespace; pods also spec.nodeName, status.phase;
+                            events involvedObject.name (.kind, .uid, ...), reason, type, source
   -o, --output FORMAT       wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=FILE,
                             custom-columns=HEADER:PATH,..., custom-columns-file=FILE
   --sort-by PATH            sort by a JSONPath, e.g. .metadata.creationTimestamp

@@ -7,6 +7,7 @@
 import { parseDuration, SkiffError, type KindInfo, type PodTemplateSpec } from '../../protocol/index.js';
 import { intFlag, namespaceOption, str, type Command, type Values } from '../args.js';
 import { resourceType, toYaml } from '../format/output.js';
+import { Progress } from '../progress.js';
 import { namespaceParam, parseTarget } from '../target.js';
 import type { Api, CommandContext } from '../types.js';
 
@@ -128,7 +129,7 @@ async function followStatus(ctx: CommandContext, api: Api, t: Target, timeoutMs:
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   ctx.io.signal?.addEventListener('abort', onAbort, { once: true });
-  let last = '';
+  const progress = new Progress(ctx.io);
   let running: Promise<void> | undefined;
   let again = false;
   let settle!: (code: number | Error) => void;
@@ -136,9 +137,11 @@ async function followStatus(ctx: CommandContext, api: Api, t: Target, timeoutMs:
   const check = async (): Promise<void> => {
     const st = await api.request<StatusAnswer>('rollout', { ...t, action: 'status' });
     if (st.failed) return settle(new SkiffError('SKIFF_ERR_TIMEOUT', st.message));
-    if (st.message !== last) ctx.io.stdout(`${st.message}\n`);
-    last = st.message;
-    if (st.done) settle(0);
+    if (st.done) {
+      progress.done(st.message);
+      return settle(0);
+    }
+    progress.update(st.message);
   };
   const trigger = () => {
     if (running) {
@@ -163,6 +166,7 @@ async function followStatus(ctx: CommandContext, api: Api, t: Target, timeoutMs:
   stop.signal.addEventListener('abort', () => settle(1), { once: true });
   trigger();
   const result = await outcome;
+  progress.stop();
   clearInterval(poll);
   if (timer) clearTimeout(timer);
   ctx.io.signal?.removeEventListener('abort', onAbort);

@@ -27,6 +27,7 @@ export function describeNode(w: DescribeWriter, o: KObject, pods: KObject[] | un
   w.field(1, 'OS Image', info.osImage).field(1, 'Kernel Version', info.kernelVersion);
   w.field(1, 'Agent Version', info.kubeletVersion).field(1, 'Node.js Version', info.nodeVersion);
   w.field(1, 'Runtimes', (info.runtimes ?? []).join(', '));
+  if (info.boardModel) w.field(1, 'Board Model', info.boardModel);
   if (!pods) return;
   const running = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   w.table(0, `Non-terminated Pods:  (${running.length} in total)`, ['Namespace', 'Name', 'CPU Requests', 'Memory Requests', 'Status', 'Age'],

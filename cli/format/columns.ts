@@ -5,6 +5,7 @@
 import { balancerEngineOf, formatSelector, own, readyStatus, type KObject } from '../../protocol/index.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
+import { eventPrinters } from './event-columns.js';
 import { workloadPrinters } from './workload-columns.js';
 
 /** Columns of one kind: the normal set, and the extra columns `-o wide` appends. */
@@ -12,7 +13,7 @@ interface Printer {
   headers: string[];
   row(o: KObject, now: number): string[];
   wideHeaders?: string[];
-  wideRow?(o: KObject): string[];
+  wideRow?(o: KObject, now: number): string[];
 }
 
 const none = '<none>';
@@ -31,6 +32,7 @@ const workloadWide = {
 
 const printers: Record<string, Printer> = {
   ...workloadPrinters,
+  ...eventPrinters,
   Pod: {
     headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
     row: (o, now) => [o.metadata.name, podReady(o), podStatus(o), podRestarts(o, now), created(o, now)],
@@ -142,7 +144,7 @@ export function columnsFor(kind: string, opts: TableOptions = {}): { headers: st
     row: (o, now) => [
       ...(opts.withNamespace ? [o.metadata.namespace ?? ''] : []),
       ...p.row(o, now),
-      ...(opts.wide && p.wideRow ? p.wideRow(o) : []),
+      ...(opts.wide && p.wideRow ? p.wideRow(o, now) : []),
     ],
   };
 }

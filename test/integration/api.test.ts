@@ -205,8 +205,8 @@ spec:
     expect(health.body).toBe('ok\n');
     await expect(httpsGet(`https://127.0.0.1:${master.httpPort}/healthz`, '')).rejects.toThrow(/self[- ]signed|unable to verify|issuer/i);
     const metrics = (await httpsGet(`https://127.0.0.1:${master.httpPort}/metrics`, master.caPem)).body;
-    expect(metrics).toMatch(/^skiff_mqtt_clients \d+$/m);
-    expect(metrics).toMatch(/^skiff_api_requests_total\{outcome="ok"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^skiff_broker_clients\{role="admin"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^skiff_api_requests_total\{verb="\w+",outcome="ok"\} [1-9]\d*$/m);
   });
 
   it('works with mosquitto_pub, a plain MQTT client', async () => {
