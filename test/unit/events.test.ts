@@ -1,0 +1,164 @@
+/**
+ * Events as objects, in memory: the correlator (identical repeats raise count; the tenth distinct
+ * message of one reason is combined), the TTL, the per-object and overall bounds, the watch stream,
+ * kubectl's order, field selectors, and the recorder's log budget. All in memory, table by table.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { EventRecorder } from '../../master/events.js';
+import { combinedPrefix, type EventInput } from '../../master/events/correlate.js';
+import { EventStore } from '../../master/events/store.js';
+import { matchesFields, parseFieldSelector, type Event, type Logger } from '../../protocol/index.js';
+
+const t0 = Date.parse('2026-12-01T10:00:00Z');
+
+function input(over: Partial<EventInput> = {}, name = 'web-1'): EventInput {
+  return { involvedObject: { kind: 'Pod', namespace: 'default', name }, type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container', source: { component: 'skiff-agent', host: 'pi-1' }, ...over };
+}
+
+function store(over: Partial<ConstructorParameters<typeof EventStore>[0]> = {}): EventStore {
+  return new EventStore({ ttlMs: 3_600_000, maxEvents: 1000, maxPerObject: 100, ...over });
+}
+
+describe('the event correlator', () => {
+  it('folds an identical event into the kept one: count rises, lastTimestamp moves, firstTimestamp stays', () => {
+    const s = store();
+    const a = s.record(input(), t0);
+    const b = s.record(input(), t0 + 5000);
+    const c = s.record(input({ count: 3 }), t0 + 9000);
+    expect([a.created, b.created, c.created]).toEqual([true, false, false]);
+    expect(s.size).toBe(1);
+    expect(c.event).toMatchObject({ count: 5, firstTimestamp: new Date(t0).toISOString(), lastTimestamp: new Date(t0 + 9000).toISOString(), kind: 'Event', apiVersion: 'v1' });
+    expect(c.event.metadata.name).toBe(a.event.metadata.name);
+    expect(Number(c.event.metadata.resourceVersion)).toBeGreaterThan(Number(a.event.metadata.resourceVersion));
+  });
+
+  it.each([
+    ['another message', { message: 'other' }],
+    ['another reason', { reason: 'Unhealthy' }],
+    ['another type', { type: 'Normal' as const }],
+    ['another source', { source: { component: 'skiff-agent', host: 'pi-2' } }],
+    ['another container', { involvedObject: { kind: 'Pod', namespace: 'default', name: 'web-1', fieldPath: 'spec.containers{b}' } }],
+  ])('keeps an event with %s apart', (_what, over) => {
+    const s = store();
+    s.record(input(), t0);
+    expect(s.record(input(over), t0 + 1).created).toBe(true);
+    expect(s.size).toBe(2);
+  });
+
+  it('combines the tenth distinct message of one reason into one "(combined from similar events)" event', () => {
+    const s = store();
+    for (let i = 0; i < 9; i++) expect(s.record(input({ message: `probe failed: ${i}` }), t0 + i).created).toBe(true);
+    const tenth = s.record(input({ message: 'probe failed: 9' }), t0 + 9);
+    const eleventh = s.record(input({ message: 'probe failed: 10' }), t0 + 10);
+    expect(tenth.created).toBe(true);
+    expect(eleventh.created).toBe(false);
+    expect(eleventh.event).toMatchObject({ count: 2, message: `${combinedPrefix}probe failed: 10` });
+    expect(s.size).toBe(10);
+    // A message seen before is still folded into its own event.
+    expect(s.record(input({ message: 'probe failed: 3' }), t0 + 11).event.count).toBe(2);
+  });
+
+  it('expires events last seen more than ttlMs ago, and a repeat keeps one alive', () => {
+    const s = store({ ttlMs: 60_000 });
+    s.record(input({ message: 'old' }), t0);
+    s.record(input({ message: 'kept' }), t0);
+    s.record(input({ message: 'kept' }), t0 + 50_000);
+    expect(s.list(undefined, t0 + 70_000).map((e) => e.message)).toEqual(['kept']);
+    expect(s.list(undefined, t0 + 111_000)).toEqual([]);
+  });
+
+  it('bounds events per object and overall, dropping the least recently seen', () => {
+    const s = store({ maxPerObject: 3, maxEvents: 5 });
+    for (let i = 0; i < 5; i++) s.record(input({ reason: `R${i}` }, 'a'), t0 + i);
+    expect(s.of('Pod', 'default', 'a', t0 + 10).map((e) => e.reason)).toEqual(['R2', 'R3', 'R4']);
+    for (let i = 0; i < 4; i++) s.record(input({ reason: `R${i}` }, `b${i}`), t0 + 10 + i);
+    expect(s.size).toBe(5);
+    expect(s.list(undefined, t0 + 20).map((e) => `${e.involvedObject.name}/${e.reason}`)).toEqual(['a/R4', 'b0/R0', 'b1/R1', 'b2/R2', 'b3/R3']);
+  });
+
+  it('tells watchers of additions, repeats and removals', () => {
+    const s = store({ maxEvents: 1 });
+    const seen: string[] = [];
+    const stop = s.watch((type, e) => seen.push(`${type} ${e.reason} x${e.count}`));
+    s.record(input(), t0);
+    s.record(input(), t0 + 1);
+    s.record(input({ reason: 'Started', type: 'Normal' }), t0 + 2);
+    stop();
+    s.record(input({ reason: 'Killing' }), t0 + 3);
+    expect(seen).toEqual(['ADDED BackOff x1', 'MODIFIED BackOff x2', 'ADDED Started x1', 'DELETED BackOff x2']);
+  });
+
+  it('lists by lastTimestamp as kubectl sorts events, and finds one by name', () => {
+    const s = store();
+    const first = s.record(input({ reason: 'A' }), t0);
+    s.record(input({ reason: 'B' }), t0 + 1000);
+    s.record(input({ reason: 'A' }), t0 + 2000);
+    expect(s.list(undefined, t0 + 3000).map((e) => e.reason)).toEqual(['B', 'A']);
+    expect(s.get('default', first.event.metadata.name, t0 + 3000)?.count).toBe(2);
+    expect(s.list('other', t0 + 3000)).toEqual([]);
+  });
+});
+
+describe('field selectors', () => {
+  const ev = { kind: 'Event', apiVersion: 'v1', metadata: { name: 'x.1', namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'default' }, type: 'Warning', reason: 'BackOff', source: { component: 'skiff-agent' } } as unknown as Event;
+  it.each([
+    ['involvedObject.name=web-1', true],
+    ['involvedObject.name==web-1,type=Warning', true],
+    ['involvedObject.name!=web-1', false],
+    ['type=Normal', false],
+    ['reason=BackOff,involvedObject.kind=Pod,source=skiff-agent', true],
+    ['metadata.namespace=default', true],
+    ['involvedObject.fieldPath=', true],
+  ])('%s → %s', (sel, want) => {
+    expect(matchesFields('Event', parseFieldSelector('Event', sel), ev)).toBe(want);
+  });
+
+  it.each([
+    ['Event', 'spec.nodeName=x', /"spec.nodeName" is not a field label of Event \(supported: metadata.name, /],
+    ['Pod', 'involvedObject.name=x', /"involvedObject.name" is not a field label of Pod/],
+    ['Event', 'type', /"type": must be PATH=VALUE, PATH==VALUE or PATH!=VALUE/],
+    ['Deployment', 'constructor=x', /"constructor" is not a field label of Deployment/],
+  ])('%s %s is refused naming the term', (kind, sel, msg) => {
+    expect(() => parseFieldSelector(kind, sel)).toThrow(msg);
+  });
+
+  it('pods by node and phase', () => {
+    const pod = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p' }, spec: { nodeName: 'pi-1', containers: [] }, status: { phase: 'Running' } };
+    expect(matchesFields('Pod', parseFieldSelector('Pod', 'spec.nodeName=pi-1,status.phase!=Failed'), pod)).toBe(true);
+    expect(matchesFields('Pod', parseFieldSelector('Pod', 'spec.nodeName=pi-2'), pod)).toBe(false);
+  });
+});
+
+describe('the event recorder', () => {
+  function memoryLog(): Logger & { lines: string[] } {
+    const lines: string[] = [];
+    return { lines, debug() {}, info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`), error: (m: string) => lines.push(`error ${m}`) } as Logger & { lines: string[] };
+  }
+
+  it('logs a new event once, not its repeats, and publishes every occurrence', () => {
+    const log = memoryLog();
+    const published: string[] = [];
+    const r = new EventRecorder(log);
+    r.attach((topic) => published.push(topic));
+    for (let i = 0; i < 3; i++) r.object('Pod', 'default', 'web-1', 'Warning', 'FailedScheduling', '0/1 nodes are available: 1 Insufficient cpu.');
+    expect(log.lines).toEqual(['warn 0/1 nodes are available: 1 Insufficient cpu.']);
+    expect(published).toEqual(['skiff/v1/events', 'skiff/v1/events', 'skiff/v1/events']);
+    expect(r.of('Pod', 'default', 'web-1')).toMatchObject([{ reason: 'FailedScheduling', count: 3, source: { component: 'skiff-master' } }]);
+  });
+
+  it('an event storm keeps every event but sums up the log lines beyond the budget', () => {
+    vi.useFakeTimers({ now: t0 });
+    try {
+      const log = memoryLog();
+      const r = new EventRecorder(log);
+      for (let i = 0; i < 500; i++) r.object('Pod', 'default', `p-${i}`, 'Normal', 'Scheduled', `assigned p-${i}`);
+      expect(r.store.size).toBe(500);
+      expect(log.lines).toHaveLength(100);
+      vi.setSystemTime(t0 + 1000);
+      r.object('Pod', 'default', 'late', 'Normal', 'Scheduled', 'x');
+      expect(log.lines.slice(100)).toEqual(['warn event log lines suppressed (an event storm); the events are kept: skiff get events -A', 'info x']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
