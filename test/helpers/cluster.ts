@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { startMaster, type Master } from '../../master/index.js';
 import { startAgent, type Agent } from '../../edge-agent/index.js';
+import type { AgentOptions } from '../../edge-agent/config.js';
 import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import { isReady, type KObject, type Node, type Pod } from '../../protocol/index.js';
@@ -32,8 +33,8 @@ export interface TestCluster {
 export async function startCluster(
   agentNames: string[],
   masterOptions: Parameters<typeof startMaster>[0] = {},
-  /** Extra agent options for every agent (e.g. a short metricsIntervalMs for autoscaling tests). */
-  agentOptions: { metricsIntervalMs?: number } = {},
+  /** Extra agent options for every agent (e.g. a short metricsIntervalMs for autoscaling tests, a short crashLoop back-off). */
+  agentOptions: Partial<Pick<AgentOptions, 'metricsIntervalMs' | 'crashLoop'>> = {},
 ): Promise<TestCluster> {
   const dir = await tempDir('skiff-cluster-');
   const master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, ...masterOptions });
