@@ -11,8 +11,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from './index.js';
 
 /** The path of the MQTT WebSocket endpoint. */
@@ -44,11 +44,7 @@ export function serveMqttOverWebSocket(http: Server, broker: Broker): MqttWebSoc
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const stream = createWebSocketStream(ws);
-      stream.on('error', () => ws.terminate());
-      broker.accept(stream, socket as Socket, req);
-    });
+    wss.handleUpgrade(req, socket, head, (ws) => broker.accept(streamOf(ws), socket as Socket, req));
   };
   http.on('upgrade', onUpgrade);
   return {
@@ -61,4 +57,41 @@ export function serveMqttOverWebSocket(http: Server, broker: Broker): MqttWebSoc
       wss.close();
     },
   };
+}
+
+/**
+ * A WebSocket as the byte stream aedes reads and writes. Unlike ws' createWebSocketStream, ending it
+ * closes the WebSocket gracefully, after the frames already queued: aedes answers a refused CONNECT
+ * with a CONNACK and closes at once, and the client must still read that CONNACK (code 4 or 5) to
+ * tell a bad token from a network failure. ws terminates a peer that never finishes the close (30 s).
+ */
+function streamOf(ws: WebSocket): Duplex {
+  const stream = new Duplex({
+    read() {},
+    // Straight into ws' own ordered queue, so a close right after a write still sends it; the callback
+    // is awaited only past 1 MiB in flight (back-pressure on a slow browser).
+    write(chunk: Buffer, _encoding, done) {
+      if (ws.readyState !== ws.OPEN) return done();
+      if (ws.bufferedAmount < 1 << 20) {
+        ws.send(chunk, { binary: true });
+        return done();
+      }
+      ws.send(chunk, { binary: true }, (err) => done(err ?? null));
+    },
+    final(done) {
+      ws.close(1000);
+      done();
+    },
+    destroy(err, done) {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000);
+      done(err);
+    },
+  });
+  ws.on('message', (data: Buffer) => stream.push(data));
+  ws.on('close', () => {
+    stream.push(null);
+    stream.destroy();
+  });
+  ws.on('error', () => ws.terminate());
+  return stream;
 }
