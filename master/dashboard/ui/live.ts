@@ -27,7 +27,7 @@ export interface Me {
   verbs: string[];
 }
 
-const usageEveryMs = 15_000;
+const usageEveryMs = 10_000;
 const renderEveryMs = 100;
 
 /** `namespace/name` or `name`. */

@@ -37,5 +37,5 @@ export function Spark(p: SparkProps) {
   useEffect(() => {
     plot.current?.setData([p.xs.map((x) => x / 1000), p.ys]);
   }, [p.xs, p.ys]);
-  return html`<div class="spark" title=${p.label} ref=${box}></div>`;
+  return html`<div class="spark" title=${p.label} data-points=${p.xs.length} ref=${box}></div>`;
 }
