@@ -60,6 +60,7 @@ export class Aggregator {
   /** The input as it should be recorded: itself, or folded into its aggregate (message combined, key = aggregate key). */
   apply(e: EventInput, nowMs: number): { input: EventInput; key: string } {
     const agg = aggregateKey(e);
+    const key = agg + sep + e.message; // eventKey(e), without building the aggregate key twice
     let s = this.seen.get(agg);
     if (!s || nowMs - s.sinceMs > aggregateIntervalMs) s = { messages: new Set(), sinceMs: nowMs };
     this.seen.delete(agg);
@@ -67,7 +68,7 @@ export class Aggregator {
     if (this.seen.size > this.maxKeys) this.seen.delete(this.seen.keys().next().value as string);
     if (s.messages.has(e.message) || s.messages.size < maxSimilar - 1) {
       s.messages.add(e.message);
-      return { input: e, key: eventKey(e) };
+      return { input: e, key };
     }
     // The maxSimilar-th distinct message and every one after it: one combined event per aggregate key.
     return { input: { ...e, message: combinedPrefix + e.message }, key: agg };

@@ -5,7 +5,7 @@
  * `maxPerObject` per involved object; the least recently seen go first. Repeats are folded by the
  * correlator (correlate.ts). Served through the API like objects: list, get, watch, describe.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Event } from '../../protocol/index.js';
 import { Aggregator, objectKey, type EventInput } from './correlate.js';
 
@@ -39,6 +39,9 @@ export class EventStore {
   private readonly watchers = new Set<EventChange>();
   private readonly aggregator: Aggregator;
   private version = 0;
+  /** uids are this store's random prefix and a sequence: unique, without a random draw per event. */
+  private readonly uidPrefix = randomBytes(8).toString('hex');
+  private expiredAt = 0;
 
   constructor(private readonly opts: EventStoreOptions) {
     this.aggregator = new Aggregator(opts.maxEvents);
@@ -102,8 +105,10 @@ export class EventStore {
     return () => this.watchers.delete(fn);
   }
 
-  /** Drops the events last seen more than ttlMs ago. Cheap when nothing expired: the oldest is first. */
+  /** Drops the events last seen more than ttlMs ago (looked at once a second at most; the oldest is first). */
   expire(nowMs = Date.now()): void {
+    if (nowMs - this.expiredAt < 1000 && nowMs >= this.expiredAt) return;
+    this.expiredAt = nowMs;
     const cutoff = nowMs - this.opts.ttlMs;
     for (const [key, e] of this.byKey) {
       if (Date.parse(e.lastTimestamp) >= cutoff) break;
@@ -118,10 +123,10 @@ export class EventStore {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: {
-        // Kubernetes names events `<object>.<unix nanoseconds in hex>`; the version keeps two in one ms apart.
-        name: `${r.name}.${(BigInt(Date.parse(now)) * 1_000_000n + BigInt(this.version % 1_000_000)).toString(16)}`,
+        // Kubernetes names events `<object>.<unix nanoseconds in hex>`; here µs, the version keeps two in one ms apart.
+        name: `${r.name}.${(Date.parse(now) * 1000 + (this.version % 1000)).toString(16)}`,
         namespace: r.namespace ?? 'default',
-        uid: randomUUID(),
+        uid: `${this.uidPrefix}-${this.version.toString(16)}`,
         resourceVersion: String(this.version),
         creationTimestamp: now,
       },

@@ -174,10 +174,11 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
   async function markUnschedulable(p: Pod, pl: Placement): Promise<void> {
     unschedulable.add(podKey(p));
     telemetry?.scheduleAttempts.inc({ result: 'unschedulable' });
-    // Every attempt is an occurrence (kube-scheduler's events count them: `x12 over 1m`); the event store folds repeats.
-    events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'FailedScheduling', pl.message);
     const prev = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    // An event when the reason changes, not on every retry: 50,000 pending pods retried every 5 s would be
+    // 10,000 events a second (kube-scheduler backs off per pod and its recorder drops spam for the same reason).
     if (prev?.status === 'False' && prev.message === pl.message) return;
+    events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'FailedScheduling', pl.message);
     await objects
       .mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (cur.metadata.uid !== p.metadata.uid || cur.spec.nodeName) return undefined;

@@ -67,7 +67,7 @@ describe('events', () => {
   }, 60_000);
   afterAll(async () => c?.stop());
 
-  it('the scheduler reports Scheduled and, on every attempt, FailedScheduling with the reason', async () => {
+  it('the scheduler reports Scheduled, and FailedScheduling with the reason', async () => {
     const scheduled = await eventFor(c, 'calm-', 'Scheduled');
     expect(scheduled).toMatchObject({ type: 'Normal', involvedObject: { kind: 'Pod', namespace: 'default' }, source: { component: 'skiff-master' } });
     expect(scheduled.message).toMatch(/^Successfully assigned default\/calm-\S+ to ev-a$/);
