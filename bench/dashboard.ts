@@ -18,6 +18,7 @@ import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { get as httpsGet } from 'node:https';
 import { connectApi } from '../cli/client.js';
 import type { Api } from '../cli/types.js';
 import { decodeObject, encode } from '../protocol/codec.js';
@@ -54,6 +55,18 @@ async function countingProxy(target: number): Promise<{ port: number; bytes: () 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { port: (server.address() as AddressInfo).port, bytes: () => n, server };
+}
+
+/** GET over HTTPS trusting the cluster CA (the master's server certificate). */
+function fetchText(url: string, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 }
 
 /** Seconds of cpu the process has used (utime + stime, /proc/PID/stat). */
@@ -124,7 +137,7 @@ async function firstLoad(browser: Browser, proxyPort: number, bytes: () => numbe
   await page.setViewport({ width: 1400, height: 900 });
   const before = bytes();
   const t0 = performance.now();
-  await page.goto(`http://127.0.0.1:${proxyPort}/#user=admin&token=${encodeURIComponent(token)}`);
+  await page.goto(`https://127.0.0.1:${proxyPort}/#user=admin&token=${encodeURIComponent(token)}`);
   await page.waitForSelector('#tab-pods', { timeout: 30_000 });
   await page.click('#tab-pods');
   // Page-side conditions as strings: the bench is compiled without the DOM's types.
@@ -163,7 +176,7 @@ async function main(): Promise<void> {
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const dataDir = join(root, 'master');
-  const master: ChildProcess = spawnNode(['bin/skiff.js', 'master', '--data-dir', dataDir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--bind', '127.0.0.1', '--no-mdns', '--log-level', 'warn', '--join-rate', String(NODES * 2)], join(root, 'master.log'));
+  const master: ChildProcess = spawnNode(['bin/skiff.js', 'master', '--data-dir', dataDir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--mqtts-port=-1', '--bind', '127.0.0.1', '--no-mdns', '--log-level', 'warn', '--join-rate', String(NODES * 2)], join(root, 'master.log'));
   const agents: SimAgent[] = [];
   const stops: (() => void)[] = [];
   let browser: Browser | undefined;
@@ -171,10 +184,11 @@ async function main(): Promise<void> {
   try {
     await waitFor(() => { try { return JSON.parse(readFileSync(join(dataDir, 'config.json'), 'utf8')); } catch { return undefined; } }, 'the master', 20_000);
     const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+    const ca = readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8');
     const joinToken = readFileSync(join(dataDir, 'join.token'), 'utf8').trim();
     const url = `mqtt://127.0.0.1:${mqttPort}`;
     api = await connectApi({ server: url, user: 'admin', token: admin, timeoutMs: 30_000 });
-    const base = `http://127.0.0.1:${httpPort}`;
+    const base = `https://127.0.0.1:${httpPort}`;
     const t0 = performance.now();
     agents.push(...(await startSimAgents({ url, joinToken, count: NODES, dir: join(root, 'agents'), prefix: 'node' })));
     for (const a of agents) stops.push(simulatePods(a));
@@ -187,13 +201,13 @@ async function main(): Promise<void> {
     let size = 0;
     for (let i = 0; i < 20; i++) {
       const s = performance.now();
-      size = (await (await fetch(`${base}/metrics`)).text()).length;
+      size = (await fetchText(`${base}/metrics`, ca)).length;
       scrapes.push(performance.now() - s);
     }
     scrapes.sort((a, b) => a - b);
 
     // (a) first loads through the counting proxy.
-    browser = await puppeteer.launch({ executablePath: chromium, headless: 'shell', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'] });
+    browser = await puppeteer.launch({ executablePath: chromium, headless: 'shell', acceptInsecureCerts: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'] });
     const proxy = await countingProxy(httpPort);
     const loads = [];
     for (let i = 0; i < 3; i++) loads.push(await firstLoad(browser, proxy.port, proxy.bytes, admin));
@@ -220,7 +234,7 @@ async function main(): Promise<void> {
 
     // (d) an event storm: every agent reports 50 events about its pods, 10 rounds.
     await new Promise((r) => setTimeout(r, 3000));
-    const writesBefore = storeWrites(await (await fetch(`${base}/metrics`)).text());
+    const writesBefore = storeWrites(await fetchText(`${base}/metrics`, ca));
     const { items: podList } = await api.request<{ items: { metadata: { namespace: string; name: string; uid: string }; spec: { nodeName?: string } }[] }>('list', { kind: 'Pod', allNamespaces: true });
     let occurrences = 0;
     for (let round = 0; round < 10; round++) {
@@ -233,7 +247,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
     await new Promise((r) => setTimeout(r, 2000));
-    const writesAfter = storeWrites(await (await fetch(`${base}/metrics`)).text());
+    const writesAfter = storeWrites(await fetchText(`${base}/metrics`, ca));
     const kept = (await api.request<{ items: unknown[] }>('list', { kind: 'Event', allNamespaces: true })).items.length;
 
     const result = {

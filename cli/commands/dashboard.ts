@@ -3,7 +3,7 @@
  * the user and token ride in the URL's fragment (`#user=admin&token=...`), which a browser never sends
  * to a server, so the token reaches no access log; the page removes it from the address bar at once.
  * The address comes from `--url`, else the client config's `dashboard` (the master writes it), else the
- * server's host on port 8080.
+ * server's host on port 8080 (HTTPS: the browser is shown the cluster CA's certificate, DATA/tls/ca.crt).
  */
 import { spawn } from 'node:child_process';
 import { SkiffError } from '../../protocol/index.js';
@@ -12,7 +12,8 @@ import { defaultConfigPath, readConfig, resolveConnection } from '../config.js';
 
 /** The dashboard's base URL for this connection. */
 export function dashboardBase(explicit: string | undefined, configured: string | undefined, server: string): string {
-  const raw = explicit ?? configured ?? `http://${new URL(server.replace(/^(mqtts?|tcp|ssl|wss?):/, 'http:')).hostname}:8080/`;
+  // The master serves its dashboard over HTTPS (the cluster CA's server certificate) on 8080 by default.
+  const raw = explicit ?? configured ?? `https://${new URL(server.replace(/^(mqtts?|tcp|ssl|wss?):/, 'http:')).hostname}:8080/`;
   let u: URL;
   try {
     u = new URL(raw);
@@ -49,7 +50,7 @@ server. Anyone who sees the link has the token: for a wall screen, create a view
 
 Flags:
   --open         open the link in the desktop's browser instead of printing it
-  --url URL      the dashboard's address (default: from the client config, else http://SERVER-HOST:8080/)
+  --url URL      the dashboard's address (default: from the client config, else https://SERVER-HOST:8080/)
 `,
   options: { open: { type: 'boolean' }, url: { type: 'string' } },
   async run(ctx, values) {

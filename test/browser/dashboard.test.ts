@@ -56,7 +56,7 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
 
   beforeAll(async () => {
     c = await startCluster(['dash-a'], { httpPort: 0, httpHost: '127.0.0.1' }, { metricsIntervalMs: 500 });
-    base = `http://127.0.0.1:${c.master.httpPort}/`;
+    base = `https://127.0.0.1:${c.master.httpPort}/`;
     viewer = (await c.api.request<{ token: string }>('token', { action: 'create', name: 'wall', access: 'view' })).token;
     browser = await launchChromium();
   }, 60_000);
@@ -160,6 +160,7 @@ describe.skipIf(!haveChromium)('the dashboard in headless Chromium', () => {
     expect(buttons.filter((b) => b !== 'logs')).toEqual([]);
     expect(buttons).toContain('logs');
     await page.click('#tab-workloads');
+    await page.waitForSelector('#deployments');
     expect(await page.$$('input.replicas')).toHaveLength(0);
     expect(await page.evaluate(() => [...document.querySelectorAll('main button')].length)).toBe(0);
     await page.close();

@@ -8,6 +8,7 @@ import parse, { type ParsedFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../protocol/index.js';
 import { eventually, isRunningReady, startCluster, testEngine, type TestCluster } from '../helpers/cluster.js';
+import { httpsGet } from '../helpers/https.js';
 
 const manifest = `
 apiVersion: v1
@@ -73,7 +74,7 @@ describe('/metrics', () => {
   let families: Map<string, ParsedFamily>;
   const series = (name: string) => families.get(name)?.metrics ?? [];
   const scrape = async () => {
-    text = await (await fetch(`http://127.0.0.1:${c.master.httpPort}/metrics`)).text();
+    text = (await httpsGet(`https://127.0.0.1:${c.master.httpPort}/metrics`, c.master.caPem)).body;
     families = new Map(parse(text).map((f) => [f.name, f]));
   };
 

@@ -1,5 +1,5 @@
 /**
- * MQTT over WebSocket on the HTTP port (`/mqtt`), with mqtt.js as the browser would use it: the same
+ * MQTT over WebSocket on the HTTPS port (`wss://.../mqtt`), with mqtt.js as the browser would use it: the same
  * authentication (a bad token is refused with CONNACK 4/5), the same ACL (a view token may not publish
  * an apply: its connection is closed), the same verbs and access rules (`whoami`, a refused `scale`),
  * and nothing but `/mqtt` upgrades.
@@ -10,7 +10,7 @@ import { startMaster, type Master } from '../../master/index.js';
 import { tempDir } from '../helpers/wait.js';
 
 async function connectWs(m: Master, user: string, password: string): Promise<MqttClient> {
-  const client = mqtt.connect(`ws://127.0.0.1:${m.httpPort}/mqtt`, { username: user, password, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, clientId: `dash-test-${Math.random().toString(36).slice(2)}` });
+  const client = mqtt.connect(`wss://127.0.0.1:${m.httpPort}/mqtt`, { ca: m.caPem, username: user, password, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, clientId: `dash-test-${Math.random().toString(36).slice(2)}` });
   return new Promise((resolve, reject) => {
     client.once('connect', () => resolve(client));
     client.once('error', (err) => {
@@ -76,7 +76,7 @@ describe('MQTT over WebSocket at /mqtt', () => {
   });
 
   it('upgrades /mqtt only', async () => {
-    const client = mqtt.connect(`ws://127.0.0.1:${master.httpPort}/elsewhere`, { username: 'admin', password: master.adminToken, reconnectPeriod: 0, connectTimeout: 3000 });
+    const client = mqtt.connect(`wss://127.0.0.1:${master.httpPort}/elsewhere`, { ca: master.caPem, username: 'admin', password: master.adminToken, reconnectPeriod: 0, connectTimeout: 3000 });
     await new Promise<void>((resolve) => {
       client.once('error', () => resolve());
       client.once('close', () => resolve());

@@ -73,7 +73,7 @@ describe('skiff get events columns', () => {
 
 describe('skiff dashboard link', () => {
   it.each([
-    [undefined, undefined, 'mqtt://pi.local:1883', 'http://pi.local:8080/'],
+    [undefined, undefined, 'mqtts://pi.local:8883', 'https://pi.local:8080/'],
     [undefined, 'http://127.0.0.1:9090/', 'mqtt://x:1', 'http://127.0.0.1:9090/'],
     ['https://edge.example:8443/', 'http://a:1/', 'mqtt://x:1', 'https://edge.example:8443/'],
   ])('--url %s, config %s, server %s → %s', (url, configured, server, want) => {
