@@ -210,6 +210,23 @@ export const kindDocs: Record<string, KindDoc> = {
       immutable: leaf('boolean', 'If set to true, ensures that data stored in the Secret cannot be updated.'),
     },
   },
+  Event: {
+    description: 'Event is a report of an event somewhere in the cluster, recorded by the master and its agents (kept in memory for --event-ttl, never applied).',
+    fields: {
+      ...typeMeta,
+      metadata: objectMeta,
+      involvedObject: leaf('ObjectReference', 'The object this event is about: kind, namespace, name, uid, apiVersion, fieldPath (spec.containers{NAME} for a container).'),
+      reason: leaf('string', 'A short, machine-understandable string that gives the reason for the transition into the object\'s current status (Scheduled, BackOff, Unhealthy, ...).'),
+      message: leaf('string', 'A human-readable description of the status of this operation.'),
+      type: leaf('string', 'Normal or Warning.'),
+      count: leaf('integer', 'The number of times this event has occurred.'),
+      firstTimestamp: leaf('string', 'The time at which the event was first recorded.'),
+      lastTimestamp: leaf('string', 'The time at which the most recent occurrence of this event was recorded.'),
+      source: leaf('EventSource', 'The component reporting this event: component, and host for an agent.'),
+      reportingComponent: leaf('string', 'Name of the controller that emitted this Event.'),
+      reportingInstance: leaf('string', 'ID of the controller instance (the node, for an agent).'),
+    },
+  },
   ControllerRevision: {
     description: 'ControllerRevision is an immutable snapshot of a workload\'s pod template: the rollout history of DaemonSets.',
     fields: { ...typeMeta, metadata: objectMeta, data: leaf('Object', 'The pod template at this revision ({spec: {template}}).', true), revision: leaf('integer', 'Revision indicates the revision of the state represented by Data.', true) },

@@ -121,7 +121,13 @@ describe('events', () => {
     expect(rows.every((r) => /pod\/sick/.test(r) && /Warning/.test(r))).toBe(true);
     expect(one.stdout.split('\n')[0]).toMatch(/SUBOBJECT\s+SOURCE\s+FIRST SEEN\s+COUNT\s+NAME$/);
     const bad = await cli(c, 'get', 'events', '--field-selector', 'spec.nodeName=x');
-    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/field selector: "spec.nodeName" is not a field label of Event/) });
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/field label not supported: spec.nodeName \(Event supports /) });
+  });
+
+  it('an Event cannot be applied', async () => {
+    const res = (await c.apply('apiVersion: v1\nkind: Event\nmetadata: {name: fake}\ninvolvedObject: {kind: Pod, name: crash}\nreason: Started\nmessage: forged\n')) as { results: { action: string; error?: { message: string } }[] };
+    expect(res.results[0]).toMatchObject({ action: 'failed', error: { message: 'Event/fake: kind: events are recorded by the master and the agents; they cannot be applied' } });
+    expect((await events(c)).some((e) => e.message === 'forged')).toBe(false);
   });
 
   it('skiff describe ends with the object\'s events', async () => {

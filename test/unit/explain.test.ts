@@ -102,6 +102,7 @@ const everyField: Record<string, object> = {
   Endpoints: { apiVersion: 'v1', kind: 'Endpoints', metadata: meta('svc'), subsets: [{ addresses: [{ ip: '10.0.0.1' }], notReadyAddresses: [{ ip: '10.0.0.2' }], ports: [{ name: 'a', port: 80, protocol: 'TCP' }] }] },
   ConfigMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('cm'), data: { k: 'v' }, binaryData: { b: 'AA==' }, immutable: false },
   Secret: { apiVersion: 'v1', kind: 'Secret', metadata: meta('s'), data: { k: 'dg==' }, stringData: { p: 'v' }, type: 'Opaque', immutable: false },
+  Event: { apiVersion: 'v1', kind: 'Event', metadata: meta('e'), involvedObject: { kind: 'Pod', name: 'p' }, reason: 'Started', message: 'Started container c', type: 'Normal' },
   ControllerRevision: { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: meta('r'), data: { spec: {} }, revision: 1 },
 };
 

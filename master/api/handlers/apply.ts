@@ -1,5 +1,5 @@
 /** `apply`: YAML/JSON text or objects; every document is applied on its own and gets its own result. */
-import { Checker, SkiffError, kindOf, parseManifests, subjectOf, toWireError, unknownFields, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
+import { Checker, SkiffError, findKind, kindOf, parseManifests, subjectOf, toWireError, unknownFields, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
 import type { Identity } from '../../broker/acl.js';
 import type { ApplyOptions, Objects } from '../../objects.js';
 import { authorizeWrite } from '../access.js';
@@ -15,6 +15,8 @@ export async function applyDocuments(objects: Objects, identity: Identity, docs:
     const [kind, name] = subjectOf(doc).split('/');
     try {
       authorizeWrite(identity, 'apply', kind);
+      // Events live in the master's memory (master/events/), written by the master and its agents only.
+      if (findKind(kind ?? '')?.kind === 'Event') throw new SkiffError('SKIFF_ERR_VALIDATION', `Event/${name}: kind: events are recorded by the master and the agents; they cannot be applied`);
       const { object, action } = await objects.apply(doc, namespace, opts);
       // Fields no kind describes are kept out of nothing but are likely typos: said, as kubectl's warn mode does.
       const unknown = unknownFields(object.kind, doc).map((f) => `unknown field "${f}"`);
