@@ -67,7 +67,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const masterDir = join(dir, 'master');
     // The master writes config.json once it listens: a stale one from an earlier run must not count.
     rmSync(join(masterDir, 'config.json'), { force: true });
-    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtts-port', String(mqttsPort), '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], join(dir, 'master.log'));
+    // A quickstart on one's own machine: its process pods run as you (docs/security.md, "Pod Security").
+    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtts-port', String(mqttsPort), '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--pod-security-default', 'privileged'], join(dir, 'master.log'));
     const [, config] = await until(io, master, deadlines.files, 'the master to write its tokens', () => {
       const files = [join(masterDir, 'join.token'), join(masterDir, 'config.json')];
       return files.every(existsSync) ? [readFileSync(files[0], 'utf8').trim(), readConfig(files[1], true)] : undefined;

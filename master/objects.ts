@@ -94,12 +94,35 @@ export function qualifiedPlural(info: KindInfo): string {
   return info.plural + (info.apiVersion.includes('/') ? '.' + info.apiVersion.split('/')[0] : '');
 }
 
+/** What a validating admission step says of an object it lets through: warnings for the client, notes for the audit log. */
+export interface AdmissionNotes {
+  warnings?: string[];
+  audit?: string[];
+}
+
+/**
+ * A validating admission step (Pod Security): sees every object created or applied, after defaults and the
+ * mutating admissions, and refuses it by throwing (a SkiffError naming the rule) or lets it through with notes.
+ */
+export interface Validator {
+  validate(next: KObject, current: KObject | undefined): Promise<AdmissionNotes | undefined>;
+}
+
+/** The outcome of one apply: the object, what happened, and what admission noted. */
+export interface Applied {
+  object: KObject;
+  action: ApplyResult['action'];
+  warnings?: string[];
+  auditNotes?: string[];
+}
+
 /** Typed object access over the store. */
 export class Objects {
   private readonly admissions = new Map<string, Admission>();
   /** The most pods one object may ask for (see ObjectsOptions). */
   readonly maxReplicas: number;
   private readonly disk?: SpaceGuard;
+  private readonly validators: Validator[] = [];
 
   constructor(
     readonly store: Store,
@@ -139,6 +162,22 @@ export class Objects {
     this.admissions.set(a.kind, a);
   }
 
+  /** Adds a validating admission step, run on every create and apply after the others. */
+  addValidator(v: Validator): void {
+    this.validators.push(v);
+  }
+
+  /** Runs the validators; throws the first refusal, else gathers their notes. */
+  private async validate(next: KObject, current: KObject | undefined): Promise<AdmissionNotes> {
+    const notes: Required<AdmissionNotes> = { warnings: [], audit: [] };
+    for (const v of this.validators) {
+      const n = await v.validate(next, current);
+      notes.warnings.push(...(n?.warnings ?? []));
+      notes.audit.push(...(n?.audit ?? []));
+    }
+    return notes;
+  }
+
   /** The store key of an object. */
   key(kind: string | KindInfo, namespace: string | undefined, name: string): string {
     return objectKey(typeof kind === 'string' ? kindOf(kind) : kind, namespace, name);
@@ -164,8 +203,17 @@ export class Objects {
     return { items: entries.map(withVersion), revision };
   }
 
-  /** Creates an object, filling server metadata. `generateName` gets a random suffix. */
+  /**
+   * Creates an object, filling server metadata. `generateName` gets a random suffix. The validating admissions
+   * run first (controllers creating pods meet Pod Security as users do).
+   */
   async create<T extends KObject>(obj: T): Promise<T> {
+    await this.validate(obj, undefined);
+    return this.insert(obj);
+  }
+
+  /** Creates an object already admitted. */
+  private async insert<T extends KObject>(obj: T): Promise<T> {
     const info = kindOf(obj.kind);
     const o = applyDefaults(structuredClone(obj));
     const generated = !o.metadata.name && !!o.metadata.generateName;
@@ -237,7 +285,7 @@ export class Objects {
    * happens up to the write, which is left out: the object returned is what would be stored. With
    * `create` an existing object is an error (kubectl create).
    */
-  async apply(raw: unknown, defaultNamespace = 'default', opts: ApplyOptions = {}): Promise<{ object: KObject; action: ApplyResult['action'] }> {
+  async apply(raw: unknown, defaultNamespace = 'default', opts: ApplyOptions = {}): Promise<Applied> {
     const obj = normalizeObject(raw, defaultNamespace, this.maxReplicas);
     // A dry run stores nothing, so a full disk does not stand in its way.
     if (!opts.dryRun) this.disk?.admitGrowth(`${obj.kind}/${obj.metadata.name}`);
@@ -245,7 +293,7 @@ export class Objects {
     return admission ? admission.serial(() => this.applyNormalized(obj, opts, admission)) : this.applyNormalized(obj, opts);
   }
 
-  private async applyNormalized(obj: KObject, opts: ApplyOptions, admission?: Admission): Promise<{ object: KObject; action: ApplyResult['action'] }> {
+  private async applyNormalized(obj: KObject, opts: ApplyOptions, admission?: Admission): Promise<Applied> {
     const info = kindOf(obj.kind);
     const existing = await this.get(info.kind, obj.metadata.namespace, obj.metadata.name);
     if (existing && opts.create) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${qualifiedPlural(info)} "${obj.metadata.name}" already exists`);
@@ -255,24 +303,30 @@ export class Objects {
     }
     if (!existing) {
       const admitted = admission ? await admission.admit(obj, undefined) : obj;
-      return { object: opts.dryRun ? await this.dryRunCreate(admitted) : await this.create(admitted), action: 'created' };
+      const notes = await this.validate(admitted, undefined);
+      return { object: opts.dryRun ? await this.dryRunCreate(admitted) : await this.insert(admitted), action: 'created', ...notesOf(notes) };
     }
     if (opts.dryRun) {
       const next = await this.merged(obj, existing, opts, admission);
       if (!next) return { object: existing, action: 'unchanged' };
       checkObjectSize(next);
-      return { object: { ...next, metadata: { ...next.metadata, resourceVersion: existing.metadata.resourceVersion, generation: generationAfter(existing, next) } }, action: 'configured' };
+      const notes = await this.validate(next, existing);
+      return { object: { ...next, metadata: { ...next.metadata, resourceVersion: existing.metadata.resourceVersion, generation: generationAfter(existing, next) } }, action: 'configured', ...notesOf(notes) };
     }
     let action: ApplyResult['action'] = 'unchanged';
+    let notes: AdmissionNotes = {};
     const object = await this.mutate(info.kind, obj.metadata.namespace, obj.metadata.name, async (cur) => {
       // The precondition held when read; a write since then (mutate re-reads) breaks it.
       if (opts.resourceVersion !== undefined && !sameContent(cur, existing)) throw modified(info, obj.metadata.name);
       const next = await this.merged(obj, cur, opts, admission);
-      if (next) action = 'configured';
+      if (next) {
+        notes = await this.validate(next, cur);
+        action = 'configured';
+      }
       return next;
     });
     if (!object) return this.applyNormalized(obj, opts, admission); // deleted in between: create it
-    return { object, action };
+    return { object, action, ...notesOf(notes) };
   }
 
   /** The user's object over the current one (status and server metadata kept); undefined when nothing the user owns changes. */
@@ -370,6 +424,11 @@ export class Objects {
     if (!n) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `namespaces "${ns}" not found`);
     if (n.metadata.deletionTimestamp) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `namespace "${ns}" is being terminated`);
   }
+}
+
+/** The non-empty parts of admission notes, as an Applied carries them. */
+function notesOf(n: AdmissionNotes): Pick<Applied, 'warnings' | 'auditNotes'> {
+  return { ...(n.warnings?.length ? { warnings: n.warnings } : {}), ...(n.audit?.length ? { auditNotes: n.audit } : {}) };
 }
 
 /** A pod that ran to the end (Succeeded or Failed): its agent already dropped it. */

@@ -47,8 +47,8 @@ const decoded = <T extends object>(m: Inbound) => decodeObject<T>(m.payload).val
 
 /** Every topic clients publish that the master handles. The others (its own publishes) are ignored. */
 const routes = new Map<TopicType, Route>([
-  route('apiReq', (_t, m, to) => void to.api.onRequest(m.clientId, m.identity, m.payload)),
-  route('apply', (_t, m, to) => void to.api.onApply(m.clientId, m.identity, m.payload)),
+  route('apiReq', (_t, m, to) => void to.api.onRequest(m.clientId, m.identity, m.payload, m.address)),
+  route('apply', (_t, m, to) => void to.api.onApply(m.clientId, m.identity, m.payload, m.address)),
   route('joinReq', (t, m, to, serial) => serial(`join/${t.session}`, () => to.joins.onMessage({ session: t.session, ...m }))),
   route('nodeStatus', (t, m, to, serial) =>
     serial(`node/${t.node}`, async () => {

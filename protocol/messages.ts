@@ -245,7 +245,7 @@ export interface CopyEntry {
 /** The API verbs of `api/{clientId}/req`. */
 export type ApiVerb =
   | 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'jointoken' | 'top' | 'exec' | 'version' | 'backup'
-  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami';
+  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami' | 'secrets';
 
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one;
@@ -257,7 +257,6 @@ export type ApiVerb =
  * - portforward: `{name, namespace?, port: number | string}` → a stream of StreamPieces both ways (send yours with `input`)
  * - cp: `{name, namespace?, container?, path, direction: 'from' | 'to'}` → a stream of StreamPieces (entries and data) both ways
  * - input: `{ref, ...StreamPiece}`: a piece into the portforward or cp stream `ref` of this client; no answer
- * - can-i: `{action (a kubectl verb: get, list, create, ...), kind, namespace?, subresource?}` → `{allowed, reason}`
  * - delete: `{kind, name, namespace?, cascade?: 'background' | 'orphan'}`
  * - scale: `{kind, name, namespace?, replicas}`
  * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?, sinceSeconds?, sinceTime?, timestamps?}` → text, or chunks when follow
@@ -274,6 +273,10 @@ export type ApiVerb =
  *   (status → `{message, done, failed?}`; history → `{revisions}`; the others → `{message}`)
  * - jointoken (admin): `{action: 'create', name?, ttlSeconds?, uses?}` → `{name, token, expiresAt?}`; `{action: 'list'}` →
  *   `{items}`; `{action: 'revoke', name}` (docs/security.md "Join tokens")
+ * - can-i: `{action (a kubectl verb — get, list, watch, create, update, patch, delete — or an API verb), kind, namespace?,
+ *   subresource?, as? (a token's name: admin only)}` → `{allowed, reason}`, from the same rule table every request meets
+ * - token (cluster admin): `{action: 'create' | 'list' | 'revoke' | 'rotate-join', name?, access?, namespace?, nodes?}`
+ * - secrets (cluster admin): `{action: 'rotate-key'}` → `{key, secrets}`: a new encryption key, every Secret re-sealed, the old key dropped
  * - backup (admin): `{}` → chunks `{chunk}` (base64 of a backup file's bytes, in order), then
  *   `{result: {revision, keys, bytes}}`, then `done` (the file format: docs/state.md)
  */
@@ -312,7 +315,10 @@ export interface ApplyResult {
   error?: WireError;
   /** With `dryRun` or `echo`: the object as stored (or as it would be). */
   object?: KObject;
-  /** Things worth saying that did not stop the apply: `unknown field "spec.replicsa"` (protocol/explain). */
+  /**
+   * Things worth saying that did not stop the apply: `unknown field "spec.replicsa"` (protocol/explain), Pod Security
+   * `warn` mode findings; printed as kubectl prints `Warning: ...`.
+   */
   warnings?: string[];
 }
 
@@ -327,6 +333,8 @@ export interface EventMessage {
   error?: WireError;
   /** Where the event came from: the MQTT client id for an apply, or the controller. */
   source?: string;
+  /** The namespace it belongs to, when it belongs to one: it is also published on `events/{namespace}`. */
+  namespace?: string;
   ts: number;
 }
 

@@ -115,8 +115,31 @@ export interface VolumeMount {
   subPath?: string;
 }
 
+/** Linux capabilities to add or drop (core/v1 Capabilities). */
+export interface Capabilities {
+  add?: string[];
+  drop?: string[];
+}
+
+/** How a container or pod is confined: the core/v1 SecurityContext fields Pod Security checks. */
+export interface SecurityContext {
+  privileged?: boolean;
+  /** Process pods: the agent runs the process as this user (it must be root to switch). */
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: Capabilities;
+  seccompProfile?: { type: 'RuntimeDefault' | 'Localhost' | 'Unconfined'; localhostProfile?: string };
+  readOnlyRootFilesystem?: boolean;
+}
+
+/** The pod-level security context: the fields that apply to every container unless it overrides them. */
+export type PodSecurityContext = Pick<SecurityContext, 'runAsUser' | 'runAsGroup' | 'runAsNonRoot' | 'seccompProfile'> & { fsGroup?: number };
+
 export interface Container {
   name: string;
+  securityContext?: SecurityContext;
   image?: string;
   command?: string[];
   args?: string[];
@@ -196,6 +219,11 @@ export interface PodSpec {
   volumes?: Volume[];
   terminationGracePeriodSeconds?: number;
   hostname?: string;
+  securityContext?: PodSecurityContext;
+  /** Host namespaces (Pod Security baseline forbids them). A process pod shares the host network whatever this says. */
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
 }
 
 export interface ContainerState {

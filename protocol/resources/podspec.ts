@@ -56,9 +56,37 @@ function checkEnv(c: Checker, env: unknown, f: string): void {
   });
 }
 
+const seccompTypes = ['RuntimeDefault', 'Localhost', 'Unconfined'] as const;
+
+/** A container's or a pod's securityContext (`pod` has no privileged, capabilities, allowPrivilegeEscalation). */
+function checkSecurityContext(c: Checker, sc: unknown, f: string, pod: boolean): void {
+  if (!c.object(sc, f)) return;
+  c.int(sc.runAsUser, `${f}.runAsUser`, 0, 2 ** 31 - 1);
+  c.int(sc.runAsGroup, `${f}.runAsGroup`, 0, 2 ** 31 - 1);
+  c.bool(sc.runAsNonRoot, `${f}.runAsNonRoot`);
+  if (sc.runAsNonRoot === true && sc.runAsUser === 0) c.fail(`${f}.runAsNonRoot`, 'may not be true with runAsUser 0');
+  if (c.object(sc.seccompProfile, `${f}.seccompProfile`)) {
+    c.oneOf(sc.seccompProfile.type, `${f}.seccompProfile.type`, seccompTypes, true);
+    c.string(sc.seccompProfile.localhostProfile, `${f}.seccompProfile.localhostProfile`, sc.seccompProfile.type === 'Localhost');
+  }
+  if (pod) {
+    c.int(sc.fsGroup, `${f}.fsGroup`, 0, 2 ** 31 - 1);
+    return;
+  }
+  c.bool(sc.privileged, `${f}.privileged`);
+  c.bool(sc.allowPrivilegeEscalation, `${f}.allowPrivilegeEscalation`);
+  c.bool(sc.readOnlyRootFilesystem, `${f}.readOnlyRootFilesystem`);
+  if (c.object(sc.capabilities, `${f}.capabilities`)) {
+    c.stringList(sc.capabilities.add, `${f}.capabilities.add`);
+    c.stringList(sc.capabilities.drop, `${f}.capabilities.drop`);
+  }
+  if (sc.privileged === true && sc.allowPrivilegeEscalation === false) c.fail(`${f}.allowPrivilegeEscalation`, 'may not be false with privileged true');
+}
+
 function checkContainer(c: Checker, ct: unknown, f: string, volumeNames: Set<string>): void {
   if (!c.object(ct, f, true)) return;
   c.dnsLabel(ct.name, `${f}.name`, true);
+  checkSecurityContext(c, ct.securityContext, `${f}.securityContext`, false);
   c.string(ct.image, `${f}.image`);
   c.stringList(ct.command, `${f}.command`);
   c.stringList(ct.args, `${f}.args`);
@@ -153,6 +181,8 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
       if (runtime !== 'process' && typeof ct.image !== 'string') c.fail(`${f}.containers[${i}].image`, `is required with runtimeClassName ${runtime}`);
     });
   }
+  checkSecurityContext(c, spec.securityContext, `${f}.securityContext`, true);
+  for (const ns of ['hostNetwork', 'hostPID', 'hostIPC']) c.bool(spec[ns], `${f}.${ns}`);
   c.oneOf(spec.restartPolicy, `${f}.restartPolicy`, restartPolicies);
   c.dnsSubdomain(spec.nodeName, `${f}.nodeName`);
   c.labels(spec.nodeSelector, `${f}.nodeSelector`);

@@ -38,7 +38,7 @@ describe('defaults on every stored object', () => {
     await store.create('/registry/namespaces/default', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', uid: 'ns' }, status: { phase: 'Active' } });
     for (const o of Object.values(bare)) await store.create(objectKey(kindOf(o.kind), 'default', o.metadata.name), o);
     await store.close();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, mqttHost: '127.0.0.1', httpPort: -1, mdns: false, engine: testEngine, logger: silentLogger });
+    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, mqttHost: '127.0.0.1', httpPort: -1, mdns: false, engine: testEngine, logger: silentLogger, podSecurityDefault: 'privileged' });
   });
 
   afterAll(async () => {

