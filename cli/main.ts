@@ -20,6 +20,7 @@ import { token } from './commands/token.js';
 import { top } from './commands/top.js';
 import { rollout } from './commands/rollout.js';
 import { scale } from './commands/scale.js';
+import { secrets } from './commands/secrets.js';
 import { version } from './commands/version.js';
 import { config } from './commands/config.js';
 import { diff } from './commands/diff.js';
@@ -45,7 +46,7 @@ import type { Api, CliIO, CommandContext } from './types.js';
 export const commands = {
   apply, create, get, describe, edit, diff, delete: del, label, annotate, set, logs, exec, cp, 'port-forward': portForward, run, expose, wait,
   scale, autoscale, rollout, cordon, uncordon, drain, taint, top, explain, 'api-resources': apiResources, 'cluster-info': clusterInfo, auth,
-  token, backup, config, dashboard, completion: completionCommand((): string[] => [...verbNames(), ...Object.keys(elsewhere)].sort()), version,
+  token, secrets, backup, config, dashboard, completion: completionCommand((): string[] => [...verbNames(), ...Object.keys(elsewhere)].sort()), version,
 } satisfies Record<string, Command>;
 
 /** The verbs' names (a function: the completion verb lists them, and is one of them). */

@@ -25,6 +25,8 @@ import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
 import type { BalancerEngine } from './proxy/balancer.js';
+import type { PodContext } from './pods/pod.js';
+import { secretBase, sweepSecretDirs } from './volumes/tmpfs.js';
 import { ServiceProxy } from './proxy/proxy.js';
 import { ServiceCache } from './services-cache.js';
 import { ServiceAnnouncer } from './discovery/announcer.js';
@@ -60,6 +62,8 @@ export class Agent extends EventEmitter {
   private readonly paths: Layout;
   private readonly log: Logger;
   private readonly pods: PodManager;
+  /** What every pod shares; `secretBase` is filled at start (volumes/tmpfs.ts). */
+  private readonly podContext: PodContext;
   private readonly reporter: PodReporter;
   private readonly rpc: RpcServer;
   private readonly session: Session;
@@ -97,19 +101,20 @@ export class Agent extends EventEmitter {
     this.paths = layout(this.cfg.dataDir);
     this.log = this.cfg.logger;
     const alloc = allocatableOf(readFacts());
+    this.podContext = {
+      nodeName: this.name,
+      hostIP: this.cfg.address,
+      allocatable: { cpuMilli: cpuMilli(alloc.cpu) ?? 0, memoryBytes: bytes(alloc.memory) ?? 0 },
+      crashLoop: this.cfg.crashLoop,
+      podsDir: this.paths.pods,
+      logsDir: this.paths.logs,
+      onChange: (uid) => this.podChanged(uid),
+      onRestart: (uid, e) => this.podRestarted(uid, e),
+      log: scoped(this.log, 'pods'),
+      onEvent: (e) => this.reporter.event(e),
+    };
     this.pods = new PodManager(
-      {
-        nodeName: this.name,
-        hostIP: this.cfg.address,
-        allocatable: { cpuMilli: cpuMilli(alloc.cpu) ?? 0, memoryBytes: bytes(alloc.memory) ?? 0 },
-        crashLoop: this.cfg.crashLoop,
-        podsDir: this.paths.pods,
-        logsDir: this.paths.logs,
-        onChange: (uid) => this.podChanged(uid),
-        onRestart: (uid, e) => this.podRestarted(uid, e),
-        log: scoped(this.log, 'pods'),
-        onEvent: (e) => this.reporter.event(e),
-      },
+      this.podContext,
       (uid) => {
         this.reporter.stopped(uid);
         this.emit('podGone', uid);
@@ -171,12 +176,25 @@ export class Agent extends EventEmitter {
     return r && { namespace: r.namespace, name: r.name, uid, status: r.status() };
   }
 
+  /**
+   * The data dir and its parts. DATA and DATA/pods are 0711: pods that run as another user (runAsUser) pass through
+   * to their own volumes, nobody lists them; every file the agent keeps there is 0600 (the credential, the cache of
+   * desired pods with their Secrets, pid files with resolved command lines) and the logs dir is 0700. Secret volumes
+   * go to tmpfs when the OS has one.
+   */
+  private async makeDirs(): Promise<void> {
+    for (const [dir, mode] of [[this.cfg.dataDir, 0o711], [this.paths.pods, 0o711], [this.paths.logs, 0o700]] as const) {
+      await fs.promises.mkdir(dir, { recursive: true, mode });
+      await fs.promises.chmod(dir, mode);
+    }
+    const base = secretBase(this.cfg.dataDir);
+    if ('why' in base) this.log.warn(`secret volumes stay on disk under ${this.paths.pods} (0700 directories, 0600 files): ${base.why}`);
+    else this.podContext.secretBase = base.dir;
+  }
+
   /** Starts: see the file comment for the order. Rejects when the join fails; nothing keeps running then. */
   async start(): Promise<void> {
-    // 0700: the cache holds Secrets and the pid files hold resolved command lines.
-    await fs.promises.mkdir(this.cfg.dataDir, { recursive: true, mode: 0o700 });
-    await fs.promises.mkdir(this.paths.pods, { recursive: true, mode: 0o700 });
-    await fs.promises.mkdir(this.paths.logs, { recursive: true });
+    await this.makeDirs();
     claimDataDir(this.cfg.dataDir);
     this.claimed = true;
     const cached = await this.loadCache();
@@ -213,7 +231,9 @@ export class Agent extends EventEmitter {
   /** Reads the cached desired set. */
   private async loadCache(): Promise<DesiredMessage | undefined> {
     try {
-      return await loadDesired(this.paths.desired);
+    await this.makeDirs();
+    claimDataDir(this.cfg.dataDir);
+    this.claimed = true;
     } catch (err) {
       this.log.error(`desired cache unreadable, ignored: ${(err as Error).message}`);
       return undefined;
@@ -440,10 +460,9 @@ export class Agent extends EventEmitter {
     await this.announcer?.close(); // goodbyes first: browsers forget this node's instances before its NodePorts close
     await this.proxy?.close();
     await this.serviceCache.flush();
-    await this.pods.shutdown(stopPods);
-    // A clean DISCONNECT either way, so the broker drops the Will.
-    await this.session.stop(stopPods ? { topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) } : undefined);
-    if (this.claimed) releaseDataDir(this.cfg.dataDir);
+    await this.makeDirs();
+    claimDataDir(this.cfg.dataDir);
+    this.claimed = true;
   }
 }
 

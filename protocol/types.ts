@@ -220,6 +220,8 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   hostname?: string;
   securityContext?: PodSecurityContext;
+  /** Secrets holding registry credentials for the container runtime (sent to the pod's node with its other Secrets). */
+  imagePullSecrets?: { name: string }[];
   /** Host namespaces (Pod Security baseline forbids them). A process pod shares the host network whatever this says. */
   hostNetwork?: boolean;
   hostPID?: boolean;

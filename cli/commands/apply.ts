@@ -92,6 +92,8 @@ Flags:
         continue;
       }
       for (const r of results) {
+        // Admission warnings first, as kubectl prints them (Pod Security `warn` mode).
+        for (const w of r.warnings ?? []) ctx.io.stderr(`Warning: ${w}\n`);
         if (r.action === 'failed' || r.error) {
           failed = true;
           ctx.io.stderr(`error: ${r.error?.message ?? `${r.kind}/${r.name}: failed`}\n`);

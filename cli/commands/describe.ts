@@ -3,6 +3,7 @@ import { SkiffError, type KObject } from '../../protocol/index.js';
 import { namespaceOption, type Command } from '../args.js';
 import { describeNode } from '../describe/node.js';
 import { describePod } from '../describe/pod.js';
+import { describeSecret } from '../describe/secret.js';
 import { describeService } from '../describe/service.js';
 import { describeDeployment, describeReplicaSet } from '../describe/workloads.js';
 import { DescribeWriter, eventsTable, formatTime, type AnyEvent } from '../describe/writer.js';
@@ -14,8 +15,9 @@ import type { Api } from '../types.js';
 interface DescribeResult {
   object: KObject;
   events?: AnyEvent[];
-  /** Optional extras some kinds carry: a service's endpoints. */
+  /** Optional extras some kinds carry: a service's endpoints, a node's pods. */
   endpoints?: unknown[];
+  pods?: KObject[];
 }
 
 /** The describe verb. */
@@ -71,7 +73,11 @@ async function render(api: Api, res: DescribeResult, now: number): Promise<strin
       describeService(w, o, res.endpoints?.map(endpointText));
       break;
     case 'Node':
-      describeNode(w, o, await podsOn(api, o.metadata.name), now);
+      describeNode(w, o, res.pods ?? (await podsOn(api, o.metadata.name)), now);
+      break;
+    case 'Secret':
+      // Sizes, never values (kubectl prints `password:  12 bytes`), whatever access this token has.
+      describeSecret(w, o);
       break;
     default:
       generic(w, o);

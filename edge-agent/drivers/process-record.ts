@@ -35,7 +35,7 @@ export function recordFiles(stateDir: string, container: string): { record: stri
 /** Writes the record (tmp + rename: an agent killed mid-write leaves the old record or the new, never half). */
 export function writeRecord(file: string, r: ProcessRecord): void {
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(r));
+  fs.writeFileSync(tmp, JSON.stringify(r), { mode: 0o600 }); // argv may hold values from Secrets ($(VAR) expansion)
   fs.renameSync(tmp, file);
 }
 

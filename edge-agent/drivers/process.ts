@@ -108,11 +108,17 @@ async function start(spec: LaunchSpec): Promise<ContainerHandle> {
   const exe = findExecutable(spec.argv[0], spec.env, spec.workingDir);
   if ('error' in exe) return startError(exe.error);
   fs.rmSync(files.exit, { force: true }); // the previous attempt's status must not be read as this one's
+  // Running as another user (runAsUser), the wrapper writes its status into a file that user owns (empty until then).
+  if (spec.user) {
+    fs.writeFileSync(files.exit, '', { mode: 0o600 });
+    fs.chownSync(files.exit, spec.user.uid, spec.user.gid);
+  }
   const out = fs.openSync(spec.logFile, 'a');
   const args = ['-c', wrapperScript('PWD' in spec.env), 'skiff-pod', files.exit, exe.path, ...spec.argv.slice(1)];
   let child;
   try {
-    child = spawn('/bin/sh', args, { cwd: spec.workingDir, env: spec.env, detached: true, stdio: ['ignore', out, out] });
+    // With a user: libuv drops the agent's supplementary groups, then sets the group and the user.
+    child = spawn('/bin/sh', args, { cwd: spec.workingDir, env: spec.env, detached: true, stdio: ['ignore', out, out], ...(spec.user ?? {}) });
   } catch (err) {
     return startError((err as Error).message);
   } finally {

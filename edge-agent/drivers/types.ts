@@ -34,6 +34,8 @@ export interface LaunchSpec {
   restartCount: number;
   /** The pod's terminationGracePeriodSeconds in ms: recorded, so `reap` gives a leftover its own grace. */
   graceMs: number;
+  /** The OS user to run as (securityContext.runAsUser); absent: the agent's own. */
+  user?: { uid: number; gid: number };
 }
 
 /** Names one container across agent runs. */

@@ -22,6 +22,8 @@ import type { PodEvent } from './events.js';
 import { resolveArgv, resolveEnv } from './env.js';
 import { bindPorts } from './ports.js';
 import { PodVolumes } from '../volumes/podvolumes.js';
+import { podSecretDir } from '../volumes/tmpfs.js';
+import { agentUser, runAsFor, volumeOwner, type RunAs } from './user.js';
 import { proberFor, type Prober } from './probe.js';
 import { ConditionClock, podConditions, podPhase, type ContainerView } from './status.js';
 
@@ -35,6 +37,8 @@ export interface PodContext {
   podsDir: string;
   /** DATA/logs */
   logsDir: string;
+  /** The tmpfs base of secret volumes (volumes/tmpfs.ts); absent: they stay on disk. */
+  secretBase?: string;
   onChange(uid: string): void;
   onRestart(uid: string, e: RestartEvent): void;
   log: Logger;
@@ -45,7 +49,7 @@ export interface PodContext {
 /** The result of prepare: what start needs. */
 interface Plan {
   driver: Driver;
-  launches: { name: string; argv: string[]; env: Record<string, string>; workingDir?: string }[];
+  launches: { name: string; argv: string[]; env: Record<string, string>; workingDir?: string; user?: RunAs }[];
 }
 
 /** The pod's log directory: `<namespace>_<name>_<uid>`, the kubelet's /var/log/pods layout. */
@@ -112,21 +116,29 @@ export class PodRunner {
     const driver = driverFor(rc);
     if (!driver) return this.block('RuntimeNotAvailable', `runtime "${rc}" is not available on node ${this.ctx.nodeName} (it has: ${runtimeNames.join(', ')})`);
     if (this.pod.spec.initContainers?.length) return this.block('InitContainersNotSupported', 'skiff-agent does not run initContainers yet');
+    const agent = agentUser();
+    const users = this.pod.spec.containers.map((c) => runAsFor(this.pod, c, agent));
+    const refused = users.find((u) => u.refusal);
+    if (refused) return this.block('CreateContainerConfigError', refused.refusal!);
     const stateFile = path.join(this.ctx.podsDir, this.uid, 'state.json');
     try {
-      await fs.promises.mkdir(path.dirname(stateFile), { recursive: true });
+      // 0711: a pod running as another user passes through to its volumes; it cannot list or read the agent's files.
+      await fs.promises.mkdir(path.dirname(stateFile), { recursive: true, mode: 0o711 });
+      await fs.promises.chmod(path.dirname(stateFile), 0o711);
       const previous = readState(stateFile);
       this.ports = await bindPorts(this.pod, previous.ports);
       this.firstCounts ??= initialCounts(this.pod, previous.restarts);
       if (previous.startTime) this.startTime = previous.startTime;
       // The previous counts stay until a container starts (a pod that never starts does not count up).
-      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }));
-      const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'));
+      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }), 0o600);
+      const secretDir = this.ctx.secretBase ? podSecretDir(this.ctx.secretBase, this.uid) : undefined;
+      const owner = volumeOwner(users.map((u) => u.user));
+      const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'), { secretDir, owner });
       this.volumes = volumes; // before setup, so stop() removes the links of a half-done setup too
       await volumes.setup(desired);
-      const launches = this.pod.spec.containers.map((c) => {
+      const launches = this.pod.spec.containers.map((c, i) => {
         const env = resolveEnv(c, { pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: this.ports, allocatable: this.ctx.allocatable, extra: volumes.envFor(c) });
-        return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir };
+        return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir, user: users[i].user };
       });
       this.blocked = undefined;
       this.prepared = true;
@@ -168,7 +180,7 @@ export class PodRunner {
           podRef,
           launch: (restartCount) => ({
             podUid: this.uid, namespace: this.namespace, podName: this.name, containerName: l.name,
-            argv: l.argv, env: l.env, workingDir: l.workingDir,
+            argv: l.argv, env: l.env, workingDir: l.workingDir, user: l.user,
             logFile: path.join(logDir, l.name, `${restartCount}.log`),
             stateDir, restartCount, graceMs,
           }),
@@ -200,7 +212,7 @@ export class PodRunner {
       const runner = this.containers[i];
       const l = plan.launches[i];
       // Probes reach the process over loopback: process pods share the host network.
-      const target = { containerName: c.name, host: '127.0.0.1', ports: this.ports, env: l.env, workingDir: l.workingDir };
+      const target = { containerName: c.name, host: '127.0.0.1', ports: this.ports, env: l.env, workingDir: l.workingDir, user: l.user };
       return proberFor(c, { container: runner, target, kill: (m, e) => runner.kill(m, graceMs, e), onChange: () => this.report(), onEvent: (reason, message) => this.event(reason, message, c.name) });
     });
     for (const p of this.probers) p.sync();
@@ -210,7 +222,7 @@ export class PodRunner {
   private saveCounts(): void {
     const file = path.join(this.ctx.podsDir, this.uid, 'state.json');
     this.stateWrite = this.stateWrite
-      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])), startTime: this.startTime })))
+      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])), startTime: this.startTime }), 0o600))
       .catch(() => undefined); // the pod's dir is gone: the pod was deleted meanwhile
   }
 

@@ -61,6 +61,8 @@ interface ExecLaunch {
   argv: string[];
   env: Record<string, string>;
   workingDir?: string;
+  /** The container's user (runAsUser): exec runs as it, never as the agent when the container does not. */
+  user?: { uid: number; gid: number };
   /** `namespace/name`, container name: for messages. */
   podRef: string;
   container: string;
@@ -83,7 +85,7 @@ function resolveLaunch(pods: PodManager, p: ExecParams): ExecLaunch {
   if (!c || !c.state.running) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `container "${cname}" is not running (pod ${podRef})`);
   const launch = c.currentLaunch();
   if (launch.workingDir && !isDir(launch.workingDir)) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `workingDir "${launch.workingDir}" of container "${cname}" is not a directory`);
-  return { argv: p.command, env: launch.env, workingDir: launch.workingDir, podRef, container: cname };
+  return { argv: p.command, env: launch.env, workingDir: launch.workingDir, user: launch.user, podRef, container: cname };
 }
 
 function isDir(p: string): boolean {
@@ -147,7 +149,7 @@ function pipe(child: ChildProcess, stream: Stream, out: OutputBatcher): void {
 export function serveExec(pods: PodManager, params: Record<string, unknown>, send: Send): Follower {
   const p = checkParams(params);
   const l = resolveLaunch(pods, p);
-  const child = spawn(l.argv[0], l.argv.slice(1), { cwd: l.workingDir, env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(l.argv[0], l.argv.slice(1), { cwd: l.workingDir, env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(l.user ?? {}) });
   const out = new OutputBatcher(send);
   let ended: 'timeout' | 'cancel' | undefined;
   let finished = false;

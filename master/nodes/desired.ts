@@ -17,11 +17,16 @@ function forAgent(p: Pod): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec: p.spec };
 }
 
-/** ConfigMap and Secret names a pod reads (env, envFrom, volumes). */
-function references(p: Pod): { configMaps: string[]; secrets: string[] } {
+/**
+ * The ConfigMaps and Secrets a pod reads, by name in its namespace — env valueFrom, envFrom, volumes (of every
+ * container, init containers too) and imagePullSecrets. This is the Node authorizer's graph: a node is sent these
+ * objects of the pods bound to it and nothing else (no other path gives a node any object: it has no API access,
+ * and its topics carry only its own desired set).
+ */
+export function references(p: Pod): { configMaps: string[]; secrets: string[] } {
   const cms = new Set<string>();
   const secrets = new Set<string>();
-  for (const c of p.spec.containers) {
+  for (const c of [...(p.spec.initContainers ?? []), ...p.spec.containers]) {
     for (const e of c.env ?? []) {
       if (e.valueFrom?.configMapKeyRef) cms.add(e.valueFrom.configMapKeyRef.name);
       if (e.valueFrom?.secretKeyRef) secrets.add(e.valueFrom.secretKeyRef.name);
@@ -35,6 +40,7 @@ function references(p: Pod): { configMaps: string[]; secrets: string[] } {
     if (v.configMap) cms.add(v.configMap.name);
     if (v.secret) secrets.add(v.secret.secretName);
   }
+  for (const s of p.spec.imagePullSecrets ?? []) if (s?.name) secrets.add(s.name);
   return { configMaps: [...cms], secrets: [...secrets] };
 }
 

@@ -183,6 +183,8 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
   }
   checkSecurityContext(c, spec.securityContext, `${f}.securityContext`, true);
   for (const ns of ['hostNetwork', 'hostPID', 'hostIPC']) c.bool(spec[ns], `${f}.${ns}`);
+  if (c.array(spec.imagePullSecrets, `${f}.imagePullSecrets`))
+    spec.imagePullSecrets.forEach((s: unknown, i: number) => c.object(s, `${f}.imagePullSecrets[${i}]`, true) && c.dnsSubdomain(s.name, `${f}.imagePullSecrets[${i}].name`, true));
   c.oneOf(spec.restartPolicy, `${f}.restartPolicy`, restartPolicies);
   c.dnsSubdomain(spec.nodeName, `${f}.nodeName`);
   c.labels(spec.nodeSelector, `${f}.nodeSelector`);
