@@ -99,7 +99,7 @@ export function maySubscribe(id: Identity, clientId: string, filter: string): bo
       if (id.namespace) return isTopicLevel(id.namespace) && [topics.namespaceEvents(id.namespace), `${ROOT}/services/${id.namespace}/#`].some((a) => within(filter, a));
       if (id.access === 'admin') return within(filter, `${ROOT}/#`);
       // Others see their own answers, the event streams and service endpoints — not other clients' answers.
-      return [`${ROOT}/events`, `${ROOT}/events/+`, `${ROOT}/services/#`].some((a) => within(filter, a));
+      return [`${ROOT}/events/#`, `${ROOT}/services/#`].some((a) => within(filter, a));
     }
   }
 }

@@ -111,8 +111,9 @@ export class SealedStore implements SnapshotStore {
    * Seals what is not sealed with the current key: plain Secrets (a store from before sealing) and, after a key
    * rotation, Secrets sealed with an older key. Each is rewritten through the store (optimistic concurrency; a
    * Secret changed meanwhile was sealed by that write). Then the change history is compacted to now, so no older
-   * form remains in it. Throws (naming the key, never a value) when a Secret is sealed with a key the config
-   * lacks: a data dir whose encryption config went missing must not start and seal new Secrets with a new key.
+   * form remains in it. Throws (naming the key, never a value) when a Secret does not open with the config's keys:
+   * a data dir whose encryption config went missing or was replaced must not start and seal new Secrets with a new
+   * key while the old ones are lost.
    */
   async reseal(): Promise<{ resealed: number; total: number }> {
     let resealed = 0;
@@ -121,7 +122,8 @@ export class SealedStore implements SnapshotStore {
     for (let pass = 0; pass < maxPasses; pass++) {
       const { entries } = await this.inner.list<unknown>(secretsPrefix);
       total = entries.length;
-      for (const e of entries) if (isSealed(e.value) && !this.keys.byName(keyNameOf(e.value))) open(this.keys, e.value, e.key);
+      // Every sealed value must open: a config with the right key names but other keys must not start either.
+      for (const e of entries) if (isSealed(e.value)) open(this.keys, e.value, e.key);
       const stale = entries.filter((e) => !isSealed(e.value) || keyNameOf(e.value) !== this.keys.current.name);
       if (stale.length === 0) break;
       for (const e of stale) {
