@@ -30,6 +30,12 @@ const keyName = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The keys of DATA/encryption-config.json; the first one seals. */
 export class SecretKeys {
+  /**
+   * Keys dropped from the file by a rotation, kept in memory only to open what watchers still have in flight (an
+   * update's previous value, sealed with the old key, is delivered after the write). Gone at the next start.
+   */
+  private retired: SealKey[] = [];
+
   private constructor(
     readonly path: string,
     private list: SealKey[],
@@ -49,9 +55,9 @@ export class SecretKeys {
     return this.list[0];
   }
 
-  /** The key of a name, if the configuration has it. */
+  /** The key of a name, if the configuration has it (or had it until a rotation in this process). */
   byName(name: string): SealKey | undefined {
-    return this.list.find((k) => k.name === name);
+    return this.list.find((k) => k.name === name) ?? this.retired.find((k) => k.name === name);
   }
 
   /** The names of every key, the sealing one first. */
@@ -61,7 +67,7 @@ export class SecretKeys {
 
   /** Puts a new random key first (it seals from now on; the others still open) and writes the file. Returns its name. */
   addKey(): string {
-    let n = this.list.length + 1;
+    let n = this.list.length + this.retired.length + 1;
     while (this.byName(`key${n}`)) n++;
     this.list = [{ name: `key${n}`, key: randomBytes(32) }, ...this.list];
     this.write();
@@ -70,10 +76,11 @@ export class SecretKeys {
 
   /** Keeps only the sealing key (every value was re-sealed with it) and writes the file. */
   dropOldKeys(): string[] {
-    const dropped = this.list.slice(1).map((k) => k.name);
+    const dropped = this.list.slice(1);
     this.list = [this.list[0]];
     this.write();
-    return dropped;
+    this.retired.push(...dropped);
+    return dropped.map((k) => k.name);
   }
 
   private write(): void {

@@ -83,9 +83,11 @@ describe('SealedStore', () => {
     await expect(other.reseal()).rejects.toThrow(`${key}: sealed value does not authenticate under key "key1"`);
     await expect(other.get(key)).rejects.toThrow('does not authenticate');
     // A config without that key name at all.
-    other.keys.addKey();
-    other.keys.dropOldKeys();
-    await expect(other.reseal()).rejects.toThrow(`${key}: sealed with key "key1", which`);
+    const renamed = await tempDir('skiff-seal-renamed-');
+    const config = { resources: [{ resources: ['secrets'], providers: [{ aesgcm: { keys: [{ name: 'other', secret: Buffer.alloc(32, 7).toString('base64') }] } }] }] };
+    writeFileSync(join(renamed, encryptionConfigFile), JSON.stringify(config));
+    const third = new SealedStore(inner, SecretKeys.openOrCreate(renamed).keys);
+    await expect(third.reseal()).rejects.toThrow(`${key}: sealed with key "key1", which`);
   });
 });
 

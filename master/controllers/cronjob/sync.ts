@@ -8,7 +8,7 @@
 import type { CronJob, Job, ObjectReference } from './types.js';
 import { cacheKey } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
-import { controllerOf, controllerRef, isTerminating } from '../pods.js';
+import { controllerOf, controllerRef, createDependent, isTerminating } from '../pods.js';
 import type { Controller, ControllerContext } from '../types.js';
 import { finishedCondition } from '../job/rules.js';
 import { hasSeconds, mostRecentMissed, shapeOf, startTicker, stopTicker, type Ticker } from './schedule.js';
@@ -132,7 +132,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
       active = [];
     }
     try {
-      const j = await objects.create(jobFor(cj, at));
+      const j = await createDependent(ctx, cj, jobFor(cj, at));
       events.object('CronJob', ns, name, 'Normal', 'SuccessfulCreate', `Created job ${j.metadata.name}`);
       await informers.waitForRevision(Number(j.metadata.resourceVersion));
       return [...active, j];

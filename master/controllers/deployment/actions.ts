@@ -6,7 +6,7 @@
  * (the role of Kubernetes' expectations).
  */
 import type { Deployment, ReplicaSet } from '../../../protocol/index.js';
-import { controllerRef } from '../pods.js';
+import { controllerRef, createDependent } from '../pods.js';
 import type { ControllerContext } from '../types.js';
 import { templateHash, templateHashLabel } from './hash.js';
 import { setCondition } from './conditions.js';
@@ -98,7 +98,7 @@ export async function syncNewReplicaSet(ctx: ControllerContext, s: RolloutState,
     return;
   }
   if (!create) return;
-  const created = await ctx.objects.create(newReplicaSetFor(d, revision, 0));
+  const created = await createDependent(ctx, d, newReplicaSetFor(d, revision, 0));
   await ctx.informers.waitForRevision(Number(created.metadata.resourceVersion));
   s.newRS = created;
   await setCondition(ctx, s, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${created.metadata.name}"` });
