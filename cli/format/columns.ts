@@ -75,7 +75,8 @@ const printers: Record<string, Printer> = {
   },
   Secret: {
     headers: ['NAME', 'TYPE', 'DATA', 'AGE'],
-    row: (o, now) => [o.metadata.name, String(o.type ?? 'Opaque'), String(keys(o.data)), created(o, now)],
+    // A view token gets `dataBytes` in place of `data` (the keys without their values): count those.
+    row: (o, now) => [o.metadata.name, String(o.type ?? 'Opaque'), String(keys(o.data ?? o.dataBytes)), created(o, now)],
   },
   Namespace: {
     headers: ['NAME', 'STATUS', 'AGE'],
