@@ -41,6 +41,8 @@ interface VerbRule {
   kind?: string;
   /** Acts on the whole cluster (tokens, backups, the encryption key): a namespaced token may not. */
   cluster?: boolean;
+  /** Acts on no object (version, cancel, can-i — whose kind and namespace are what it asks about). */
+  objectless?: boolean;
 }
 
 const read = (kind?: string): VerbRule => ({ level: 'view', write: false, kind });
@@ -55,10 +57,10 @@ const verbs = new Map<string, VerbRule>([
   ['describe', read()],
   ['top', read()],
   ['logs', read('Pod')],
-  ['version', read()],
-  ['cancel', read()],
-  ['can-i', read()],
-  ['whoami', read()],
+  ['version', { ...read(), objectless: true }],
+  ['cancel', { ...read(), objectless: true }],
+  ['can-i', { ...read(), objectless: true }],
+  ['whoami', { ...read(), objectless: true }],
   ['apply', write()],
   ['patch', write()],
   ['delete', write()],
@@ -131,7 +133,7 @@ export function decide(id: Identity, a: Attributes & { action?: unknown }): Deci
   if (rank[access] < rank[rule.level]) return deny(`${who(id)} may not ${a.verb}`);
   const ns = namespaceOf(id);
   if (rule.cluster && ns) return deny(`${who(id)} may not ${a.verb}: it acts on the whole cluster, and this token is confined to namespace "${ns}"`);
-  const info = kindInfo(rule.kind ?? a.kind);
+  const info = rule.objectless ? undefined : kindInfo(rule.kind ?? a.kind);
   if (!info) return allow(access, ns);
   if (rule.write && adminOnlyKinds.has(info.kind) && !nodeMarking.has(a.verb) && (access !== 'admin' || ns))
     return deny(`${who(id)} may not ${a.verb} ${info.plural}: only admin access may create, change or delete them`);
