@@ -208,8 +208,10 @@ export class Objects {
    * run first (controllers creating pods meet Pod Security as users do).
    */
   async create<T extends KObject>(obj: T): Promise<T> {
-    await this.validate(obj, undefined);
-    return this.insert(obj);
+    // The name first, as Kubernetes generates it before admission: a refusal names the pod it refused.
+    const named = !obj.metadata.name && obj.metadata.generateName ? { ...obj, metadata: { ...obj.metadata, name: obj.metadata.generateName + randomSuffix() } } : obj;
+    await this.validate(named, undefined);
+    return this.insert(named);
   }
 
   /** Creates an object already admitted. */
