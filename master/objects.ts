@@ -208,10 +208,11 @@ export class Objects {
    * run first (controllers creating pods meet Pod Security as users do).
    */
   async create<T extends KObject>(obj: T): Promise<T> {
-    // The name first, as Kubernetes generates it before admission: a refusal names the pod it refused.
+    // Kubernetes generates the name before admission, so a refusal names a pod: admission sees a drawn name;
+    // insert draws its own (again on a collision).
     const named = !obj.metadata.name && obj.metadata.generateName ? { ...obj, metadata: { ...obj.metadata, name: obj.metadata.generateName + randomSuffix() } } : obj;
     await this.validate(named, undefined);
-    return this.insert(named);
+    return this.insert(obj);
   }
 
   /** Creates an object already admitted. */

@@ -40,7 +40,7 @@ describe('an attacker with a valid node credential (issue 13)', () => {
   }
   /** Publishes and resolves when the broker has closed the connection (a refused publish). */
   const refusedPublish = async (m: MqttClient, topic: string, payload: Buffer | string) => {
-    const closed = new Promise((r) => m.once('close', r));
+    const closed = new Promise<void>((r) => m.once('close', () => r()));
     m.publish(topic, payload, { qos: 1 });
     await closed;
   };

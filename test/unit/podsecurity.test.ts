@@ -19,8 +19,10 @@ function restrictedSpec(patch: (s: PodSpec) => void = () => {}): PodSpec {
 }
 const sc = (s: PodSpec) => s.containers[0].securityContext!;
 
+type Patch = (s: PodSpec) => unknown;
+
 describe('baseline', () => {
-  it.each([
+  it.each<[string, Patch, string]>([
     ['hostPath', (s: PodSpec) => s.volumes!.push({ name: 'root', hostPath: { path: '/' } }), 'hostPath volumes (volume "root")'],
     ['two hostPaths', (s: PodSpec) => s.volumes!.push({ name: 'a', hostPath: { path: '/a' } }, { name: 'b', hostPath: { path: '/b' } }), 'hostPath volumes (volumes "a", "b")'],
     ['privileged', (s: PodSpec) => (sc(s).privileged = true), 'privileged (container "app" must not set securityContext.privileged=true)'],
@@ -29,7 +31,7 @@ describe('baseline', () => {
     ['NET_ADMIN', (s: PodSpec) => (sc(s).capabilities!.add = ['NET_ADMIN']), 'non-default capabilities (container "app" must not include "NET_ADMIN" in securityContext.capabilities.add)'],
     ['hostPort', (s: PodSpec) => (s.containers[0].ports = [{ containerPort: 80, hostPort: 8080 }]), 'hostPort (container "app" uses hostPort 8080)'],
     ['seccomp Unconfined', (s: PodSpec) => (s.securityContext!.seccompProfile = { type: 'Unconfined' }), 'seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")'],
-  ] as const)('%s', (_what, patch, want) => {
+  ])('%s', (_what, patch, want) => {
     expect(violations(restrictedSpec(), 'baseline')).toEqual([]);
     expect(violations(restrictedSpec(patch), 'baseline')).toEqual([want]);
     expect(violations(restrictedSpec(patch), 'privileged')).toEqual([]);
@@ -84,7 +86,7 @@ describe('process pods', () => {
 });
 
 describe('restricted', () => {
-  it.each([
+  it.each<[string, Patch, string[]]>([
     ['hostPath (also a restricted volume type)', (s: PodSpec) => s.volumes!.push({ name: 'h', hostPath: { path: '/x' } }), ['hostPath volumes (volume "h")', 'restricted volume types (volume "h" uses restricted volume type "hostPath")']],
     ['allowPrivilegeEscalation unset', (s: PodSpec) => delete sc(s).allowPrivilegeEscalation, ['allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)']],
     ['no drop ALL', (s: PodSpec) => (sc(s).capabilities = {}), ['unrestricted capabilities (container "app" must set securityContext.capabilities.drop=["ALL"])']],
@@ -92,7 +94,7 @@ describe('restricted', () => {
     ['runAsNonRoot unset', (s: PodSpec) => delete s.securityContext!.runAsNonRoot, ['runAsNonRoot != true (pod or container "app" must set securityContext.runAsNonRoot=true)']],
     ['runAsUser 0', (s: PodSpec) => (sc(s).runAsUser = 0), ['runAsUser=0 (container "app" must not set runAsUser=0)']],
     ['no seccomp', (s: PodSpec) => delete s.securityContext!.seccompProfile, ['seccompProfile (pod or container "app" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")']],
-  ] as const)('%s', (_what, patch, want) => {
+  ])('%s', (_what, patch, want) => {
     expect(violations(restrictedSpec(), 'restricted')).toEqual([]);
     expect(violations(restrictedSpec(patch), 'restricted')).toEqual(want);
   });
