@@ -22,12 +22,12 @@ function resources(c: Checker, v: unknown, field: string): void {
 }
 
 /** A string of at most `max` characters. */
-function bounded(c: Checker, v: unknown, field: string, max: number, required = false): void {
+export function bounded(c: Checker, v: unknown, field: string, max: number, required = false): void {
   if (c.string(v, field, required) && (v as string).length > max) c.fail(field, `must be at most ${max} characters`, (v as string).length);
 }
 
 /** A list of at most `max` maps, each checked by `each`. */
-function list(c: Checker, v: unknown, field: string, max: number, each: (item: Record<string, unknown>, at: string) => void): void {
+export function list(c: Checker, v: unknown, field: string, max: number, each: (item: Record<string, unknown>, at: string) => void): void {
   if (!c.array(v, field)) return;
   if (v.length > max) c.fail(field, `must have at most ${max} entries`, v.length);
   v.slice(0, max).forEach((item, i) => (c.object(item, `${field}[${i}]`, true) ? each(item as Record<string, unknown>, `${field}[${i}]`) : undefined));

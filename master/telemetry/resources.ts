@@ -16,6 +16,9 @@ import type { Informers } from '../informer.js';
 import type { MetricsStore } from '../metrics.js';
 import type { Telemetry } from './registry.js';
 
+/** The pod phases Kubernetes knows, the only values of the `phase` label. */
+const knownPhases: ReadonlySet<string> = new Set(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']);
+
 /** Series per family at most: a Pi-sized Prometheus stays comfortable. */
 export const maxSeries = { nodes: 1000, pods: 5000, containers: 10_000 } as const;
 
@@ -102,8 +105,9 @@ export function registerResourceMetrics(t: Telemetry, src: ResourceSources): voi
     registers: r,
     collect() {
       this.reset();
-      for (const ph of ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']) this.set({ phase: ph }, 0);
-      for (const p of src.informers.list<Pod>('Pod')) this.inc({ phase: p.status?.phase ?? 'Pending' });
+      for (const ph of knownPhases) this.set({ phase: ph }, 0);
+      // A phase Skiff does not know counts as Unknown: a label value is never an agent's string (docs/security.md).
+      for (const p of src.informers.list<Pod>('Pod')) this.inc({ phase: knownPhases.has(p.status?.phase ?? 'Pending') ? (p.status?.phase ?? 'Pending') : 'Unknown' });
     },
   });
   new Gauge({
