@@ -92,6 +92,8 @@ export class ApiServer {
       const d = decodeObject<ApiRequest>(payload);
       codec = d.codec;
       req = d.value;
+      // The id first: a request broken in any other way still gets its error under its own id.
+      if (typeof req.id === 'string') id = req.id;
       const c = new Checker('request');
       c.string(req.id, 'id', true);
       c.string(req.verb, 'verb', true);
