@@ -84,6 +84,7 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
     if (t?.type === 'nodeRpcReq') setImmediate(() => rpc?.nodeGone(t.node));
   };
   rpc = new AgentRpc(publish);
+  ctx.events.attach((t, p) => void publish(t, p));
   const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name) as never, logs.log);
   const api = new ApiServer({ ...ctx, audit: new Audit(logs.log), sealed: store, rpc, credentials, metrics, version: '0.0.0-fuzz' }, publish);
   down.add('api', () => api.close());
@@ -122,15 +123,15 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
       router.message({ topic, payload, identity, clientId, address: '127.0.0.1' });
     },
     async drain() {
-      // The router's per-node chains start their handler on a later turn: settle until nothing is left.
-      for (let quiet = 0; quiet < 3; ) {
+      // The router's per-node chains start their handler on a later turn, and the store feeds the informers on
+      // later turns too (setImmediate): settle until several turns in a row start nothing new.
+      for (let quiet = 0; quiet < 5; ) {
         await settle();
         if (pending.size) {
           await Promise.allSettled([...pending]);
           quiet = 0;
         } else quiet++;
       }
-      await ctx.informers.waitForRevision(await store.revision());
     },
     async stop() {
       tracker.stop();
