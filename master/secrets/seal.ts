@@ -51,6 +51,6 @@ export function open(keys: SecretKeys, sealed: string, aad: string): Buffer {
     decipher.setAuthTag(body.subarray(body.length - tagBytes));
     return Buffer.concat([decipher.update(body.subarray(nonceBytes, body.length - tagBytes)), decipher.final()]);
   } catch {
-    throw new SkiffError('SKIFF_ERR_INTERNAL', `${aad}: sealed value does not authenticate under key "${name}" (altered, or another key of that name)`);
+    throw new SkiffError('SKIFF_ERR_INTERNAL', `${aad}: sealed value does not authenticate under key "${name}" (another key of that name: copy the encryption config of the data dir this store came from; or the value was altered)`);
   }
 }
