@@ -26,7 +26,7 @@ import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
 import type { BalancerEngine } from './proxy/balancer.js';
 import type { PodContext } from './pods/pod.js';
-import { secretBase, sweepSecretDirs } from './volumes/tmpfs.js';
+import { secretBase } from './volumes/tmpfs.js';
 import { ServiceProxy } from './proxy/proxy.js';
 import { ServiceCache } from './services-cache.js';
 import { ServiceAnnouncer } from './discovery/announcer.js';
@@ -231,9 +231,7 @@ export class Agent extends EventEmitter {
   /** Reads the cached desired set. */
   private async loadCache(): Promise<DesiredMessage | undefined> {
     try {
-    await this.makeDirs();
-    claimDataDir(this.cfg.dataDir);
-    this.claimed = true;
+      return await loadDesired(this.paths.desired);
     } catch (err) {
       this.log.error(`desired cache unreadable, ignored: ${(err as Error).message}`);
       return undefined;
@@ -460,9 +458,12 @@ export class Agent extends EventEmitter {
     await this.announcer?.close(); // goodbyes first: browsers forget this node's instances before its NodePorts close
     await this.proxy?.close();
     await this.serviceCache.flush();
-    await this.makeDirs();
-    claimDataDir(this.cfg.dataDir);
-    this.claimed = true;
+    await this.pods.shutdown(stopPods);
+    // Every pod stopped: nothing of this agent is left in memory-backed storage (its base only when empty).
+    if (stopPods && this.podContext.secretBase) await fs.promises.rmdir(this.podContext.secretBase).catch(() => undefined);
+    // A clean DISCONNECT either way, so the broker drops the Will.
+    await this.session.stop(stopPods ? { topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) } : undefined);
+    if (this.claimed) releaseDataDir(this.cfg.dataDir);
   }
 }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { DesiredMessage, PodReport } from '../../protocol/messages.js';
 import { drivers } from '../drivers/registry.js';
 import { remove } from '../fsutil.js';
+import { sweepSecretDirs } from '../volumes/tmpfs.js';
 import type { Logger } from '../log.js';
 import { logsKeptBy, sweepLogs } from '../logs/retention.js';
 import { PodRunner, type PodContext } from './pod.js';
@@ -88,7 +89,9 @@ export class PodManager {
    */
   private reapLeftovers(keep: Set<string>): void {
     this.settled = true;
-    const { podsDir } = this.ctx;
+    const { podsDir, secretBase } = this.ctx;
+    // Secret volumes in memory of pods no longer wanted (their runners never ran here to clean up).
+    if (secretBase) void sweepSecretDirs(secretBase, (uid) => keep.has(uid)).catch((err) => this.log.error(`sweeping secret volumes: ${(err as Error).message}`));
     let listed: string[] = [];
     try {
       listed = fs.readdirSync(podsDir);

@@ -22,7 +22,8 @@ import { AgentRpc } from '../../master/nodes/rpc.js';
 import { NodeStatusTracker } from '../../master/nodes/status.js';
 import { createRouter, type Router, type RouteTargets } from '../../master/router.js';
 import type { SealedStore } from '../../master/secrets/sealed-store.js';
-import { loadCredentials, openCache, openStore } from '../../master/steps.js';
+import { loadCredentials, loadTls, openCache, openStore } from '../../master/steps.js';
+import { NodeCertService } from '../../master/nodes/certs.js';
 import { Teardown } from '../../master/teardown.js';
 import type { ControllerContext } from '../../master/controllers/types.js';
 import { encode, parseTopic, type Logger } from '../../protocol/index.js';
@@ -68,7 +69,8 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
   const config = resolveConfig({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, quiet: true, mdns: false, podSecurityDefault: 'privileged' });
   const down = new Teardown(logs.log);
   const { store } = await openStore(config, logs.log, down);
-  const credentials = await loadCredentials(store, config);
+  const tls = await loadTls(config, logs.log, down);
+  const credentials = await loadCredentials(store, config, tls);
   const ctx = await openCache(store, { podSecurityDefault: config.podSecurityDefault }, logs.log, down);
   for (const n of ['n1', 'n2']) {
     await credentials.issueNode(n, false);
@@ -89,7 +91,8 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
   const api = new ApiServer({ ...ctx, audit: new Audit(logs.log), sealed: store, rpc, credentials, metrics, version: '0.0.0-fuzz' }, publish);
   down.add('api', () => api.close());
   const tracker = new NodeStatusTracker(ctx, 3_600_000);
-  const joins = new JoinService(ctx, credentials, publish, { perSource: { burst: 1_000_000, perMinute: 1_000_000 }, overall: { burst: 1_000_000, perMinute: 1_000_000 }, isOwnAddress: () => true });
+  const joins = new JoinService(ctx, credentials, publish, { perSource: { burst: 1_000_000, perMinute: 1_000_000 }, overall: { burst: 1_000_000, perMinute: 1_000_000 }, isOwnAddress: () => true, tls });
+  const certs = new NodeCertService(tls, credentials, publish, logs.log);
   const pending = new Set<Promise<unknown>>();
   const track = <A extends unknown[]>(fn: (...a: A) => unknown) => (...a: A) => {
     const p = Promise.resolve().then(() => fn(...a));
@@ -103,6 +106,7 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
     tracker: { onStatus: track(tracker.onStatus.bind(tracker)), onLease: track(tracker.onLease.bind(tracker)) } as never,
     metrics: { onNodeMetrics: track(metrics.onNodeMetrics.bind(metrics)), onExternal: (name: string, p: Buffer) => metrics.onExternal(name, p) } as never,
     joins: { onMessage: track(joins.onMessage.bind(joins)), clientGone: (id: string) => joins.clientGone(id) },
+    certs: { onRequest: track(certs.onRequest.bind(certs)) } as never,
     pods: track((node: string, m) => onPodsReport(ctx, node, m)),
     log: logs.log,
   };

@@ -11,7 +11,7 @@ import { ephemeralKey, newJoinSession, newNonce } from '../../protocol/join.js';
 import { decode, topics, type KObject } from '../../protocol/index.js';
 import { heapAfterGc, payloads, startFuzzMaster, type FuzzMaster } from './harness.js';
 
-const joiner: Identity = { role: 'joiner', name: 'pi-9' };
+const joiner: Identity = { role: 'joiner', name: 'pi-9', token: 'bootstrap' };
 
 describe('fuzzing the join exchange', () => {
   let m: FuzzMaster;
@@ -49,7 +49,7 @@ describe('fuzzing the join exchange', () => {
   it('holds at most 1,024 exchanges however many sessions are opened', async () => {
     const hello = (i: number) => Buffer.from(JSON.stringify({ step: 'hello', node: `pi-${i}`, nonce: newNonce(), key: ephemeralKey().publicKey, dialled: '127.0.0.1:1883', discovered: false, facts: { arch: 'arm64', hostname: `pi-${i}` } }));
     const from = m.published.length;
-    for (let i = 0; i < 1100; i++) m.deliver(topics.joinReq(newJoinSession()), hello(i), { role: 'joiner', name: `pi-${i}` }, `skiff-join-${i}`);
+    for (let i = 0; i < 1100; i++) m.deliver(topics.joinReq(newJoinSession()), hello(i), { role: 'joiner', name: `pi-${i}`, token: 'bootstrap' }, `skiff-join-${i}`);
     await m.drain();
     const answers = m.published.slice(from).map((x) => decode<{ ok?: boolean; error?: { code: string } }>(x.payload).value);
     expect(answers).toHaveLength(1100);

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKey, newJoinSession } from '../../protocol/join.js';
+import { joinSecret } from '../../protocol/join-token.js';
 import { normalizeObject, topics, type KObject, type Pod } from '../../protocol/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/wait.js';
@@ -37,7 +38,7 @@ describe('fuzzing over real MQTT', () => {
       { username: 'n1', password: credential, clientId: 'n1-fuzz', topics: [topics.nodeStatus('n1'), topics.nodeLease('n1'), topics.nodePods('n1'), topics.nodeMetrics('n1'), topics.nodeRpcRes('n1', 'x1')] },
       { username: 'fz-view', password: view, clientId: 'fz-view-1', topics: [topics.apiReq('fz-view-1')] },
       { username: 'fz-edit', password: edit, clientId: 'fz-edit-1', topics: [topics.apiReq('fz-edit-1'), topics.apply, topics.metric('fuzz')] },
-      { username: 'pi-fuzz', password: connectKey(c.master.joinToken), clientId: 'skiff-join-fuzz', topics: [topics.joinReq(newJoinSession())] },
+      { username: 'pi-fuzz', password: connectKey(joinSecret(c.master.joinToken)), clientId: 'skiff-join-fuzz', topics: [topics.joinReq(newJoinSession())] },
     ];
     const valid = { id: 'x', verb: 'get', kind: 'Pod', name: 'canary', step: 'hello', pods: [], node: 'n1', online: true, ts: 1 };
     const samples = fc.sample(fc.tuple(fc.nat(who.length - 1), fc.nat(10), payloads(valid), fc.boolean()), { numRuns: 300, seed: 1313 });
@@ -47,7 +48,10 @@ describe('fuzzing over real MQTT', () => {
       const m = mqtt.connect(c.master.url, { protocolVersion: 4, clientId: w.clientId, username: w.username, password: w.password, reconnectPeriod: 0 });
       m.on('error', () => undefined);
       clients.push(m);
-      await new Promise((r) => m.once('connect', r));
+      await new Promise((resolve, reject) => {
+        m.once('connect', resolve);
+        m.once('close', () => reject(new Error(`${w.username} could not connect`)));
+      });
       connections.set(i, m);
       return m;
     };

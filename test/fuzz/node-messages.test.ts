@@ -1,5 +1,6 @@
 /**
- * Fuzzing what a node publishes, at the router: its status, lease, pod reports, metrics and RPC answers — random
+ * Fuzzing what a node publishes, at the router: its status, lease, pod reports, metrics, RPC answers and certificate
+ * requests — random
  * bytes, anything as msgpack or JSON, and mutations of what a real agent sends — all from node n1. Properties: the
  * master never throws; n2 and its pod are untouched; n1's Node keeps only labels NodeRestriction allows and
  * finite quantities; every stored pod status is one the report check accepts; the metrics store holds samples
@@ -43,6 +44,7 @@ describe('fuzzing what a node publishes', () => {
       [topics.nodePods('n1'), { pods: [{ namespace: 'default', name: 'p1', uid: p1.metadata.uid, status: podStatus }, { namespace: 'default', name: 'p2', uid: p2.metadata.uid, status: podStatus }], full: true, gone: [p2.metadata.uid], offline: { forMs: 1000, startedFromCache: 1, restarts: [{ namespace: 'default', name: 'p1', uid: p1.metadata.uid, count: 2 }] } }],
       [topics.nodeMetrics('n1'), { ts: 1, node: { cpuMilli: 100, memoryBytes: 1e6 }, pods: [{ namespace: 'default', name: 'p1', uid: p1.metadata.uid, cpuMilli: 5, memoryBytes: 1e5 }, { namespace: 'default', name: 'p2', uid: p2.metadata.uid, cpuMilli: 5, memoryBytes: 1e5 }] }],
       [topics.nodeRpcRes('n1', 'abc'), { id: 'abc', ok: true, chunk: 'x', done: true }],
+      [topics.nodeCsr('n1'), { id: 'r1', csr: '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n' }],
     ];
   });
   afterAll(() => m?.stop());
@@ -50,7 +52,7 @@ describe('fuzzing what a node publishes', () => {
   it('never throws, touches nothing of n2, and stores only what passes the node and pod rules', async () => {
     const heap = heapAfterGc();
     const n2Before = (await m.ctx.objects.get<Node>('Node', undefined, 'n2'))!.metadata.resourceVersion;
-    const message = fc.integer({ min: 0, max: 4 }).chain((i) => payloads(templates[i][1]).map((p) => [templates[i][0], p] as const));
+    const message = fc.integer({ min: 0, max: templates.length - 1 }).chain((i) => payloads(templates[i][1]).map((p) => [templates[i][0], p] as const));
     await fc.assert(
       fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 10 }), async (batch) => {
         for (const [topic, payload] of batch) expect(() => m.deliver(topic, payload, n1, 'skiff-agent-n1')).not.toThrow();

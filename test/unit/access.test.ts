@@ -15,7 +15,7 @@ const shopView: Identity = { role: 'user', name: 'shop-ro', access: 'view', name
 const shopEdit: Identity = { role: 'user', name: 'shop-ci', access: 'edit', namespace: 'shop' };
 const shopAdmin: Identity = { role: 'user', name: 'shop-ops', access: 'admin', namespace: 'shop' };
 const node: Identity = { role: 'node', name: 'pi-1' };
-const joiner: Identity = { role: 'joiner', name: 'pi-9' };
+const joiner: Identity = { role: 'joiner', name: 'pi-9', token: 'bootstrap' };
 
 const a = (verb: string, kind?: string, namespace?: string, more: Partial<Attributes> & { action?: string } = {}) => ({ verb, kind, namespace, ...more });
 
