@@ -12,6 +12,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, topics, type Pod } from '../../protocol/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { httpsGet } from '../helpers/https.js';
 import { eventually } from '../helpers/wait.js';
 import { readFileSync } from 'node:fs';
 
@@ -40,12 +41,15 @@ describe('files and ports (issue 13)', () => {
   });
   afterAll(() => c?.stop());
 
-  it("the master's data dir: 0700, and every file in it 0600", () => {
+  it("the master's data dir: 0700, and every file in it 0600 but the public certificates", () => {
     const dir = c.master.config.dataDir;
     expect(mode(dir)).toBe(0o700);
     const files = modes(dir);
-    for (const name of ['admin.token', 'join.token', 'config.json', 'encryption-config.json', 'audit.log', 'skiff.db']) expect(files.map(([p]) => p)).toContain(join(dir, name));
-    for (const [p, m, isDir] of files) expect([p, m]).toEqual([p, isDir ? 0o700 : 0o600]);
+    for (const name of ['admin.token', 'join.token', 'config.json', 'encryption-config.json', 'audit.log', 'skiff.db', 'tls/ca.key']) expect(files.map(([p]) => p)).toContain(join(dir, name));
+    for (const [p, m, isDir] of files) {
+      if (p.endsWith('.crt')) expect([p, m & 0o022]).toEqual([p, 0]); // public certificates: readable, writable by the master only
+      else expect([p, m]).toEqual([p, isDir ? 0o700 : 0o600]);
+    }
   });
 
   it("the agent's data dir: passable only; its own files 0600, its logs 0700", () => {
@@ -60,8 +64,9 @@ describe('files and ports (issue 13)', () => {
   });
 
   it('health and metrics answer without credentials and show no object data, nothing an agent chose', async () => {
-    const base = `http://127.0.0.1:${c.master.httpPort}`;
-    for (const path of ['/healthz', '/readyz']) expect(await (await fetch(base + path)).text()).toBe('ok\n');
+    const base = `https://127.0.0.1:${c.master.httpPort}`;
+    const ca = readFileSync(join(c.master.config.dataDir, 'tls', 'ca.crt'), 'utf8');
+    for (const path of ['/healthz', '/readyz']) expect((await httpsGet(base + path, ca)).body).toBe('ok\n');
     // A node reports a phase of its own invention for its pod: refused (the pod keeps its status), never in the metrics.
     const pod = (await c.pods()).find((p) => p.metadata.name === 'confidential-worker')!;
     const credential = readFileSync(join(c.dir, 'n1', 'credential'), 'utf8').trim();
@@ -74,9 +79,9 @@ describe('files and ports (issue 13)', () => {
     }, 'the forged status refused');
     expect(refused.message).toMatch(/^Pod\/confidential-worker: status report: phase: must be one of Pending, Running, Succeeded, Failed, Unknown, got "Evil/);
     expect((await c.api.request<Pod>('get', { kind: 'Pod', name: pod.metadata.name, namespace: 'secret-project' })).status?.phase).toBe('Running');
-    const res = await fetch(base + '/metrics');
+    const res = await httpsGet(base + '/metrics', ca);
     expect(res.status).toBe(200);
-    const text = await res.text();
+    const text = res.body;
     expect(text).toMatch(/skiff_pods\{phase="Running"\} 1/);
     // Series carry the names that tell them apart (nodes, namespaces, pods: docs/observability.md), never object data:
     // no Secret (not even its name), no env value, nothing an agent chose.
