@@ -61,7 +61,7 @@ describe('e2e: an agent process restarted adopts its pods', () => {
   beforeAll(async () => {
     requireBuild();
     dir = await tempDir('skiff-adopt-');
-    master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, mdns: false });
+    master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, mdns: false, podSecurityDefault: 'privileged' });
     boot();
     await master.objects.create(deployment as never);
   }, 30_000);
