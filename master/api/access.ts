@@ -71,7 +71,7 @@ const verbs = new Map<string, VerbRule>([
   ['portforward', write('Pod')],
   ['cp', write('Pod')],
   // A piece of a port-forward or cp stream this client opened: what opening it needed was checked then.
-  ['input', write()],
+  ['input', { ...write(), objectless: true }],
   ['cordon', write('Node')],
   ['uncordon', write('Node')],
   ['drain', write('Node')],
