@@ -1,8 +1,8 @@
 /**
  * `skiff auth can-i VERB TYPE[/NAME] [--subresource S] [-n NS | -A] [--as TOKEN-NAME] [-q]`, as kubectl: asks the
  * master whether this identity (or, for a cluster-wide admin, the token `--as` names) may do that — the same rule
- * table that guards each request (master/api/access.ts); prints yes or no (the reason on stderr), exit 0 for yes,
- * 1 for no. `skiff auth whoami` prints the identity the client connects as.
+ * table that guards each request (master/api/access.ts); prints yes or no, exit 0 for yes, 1 for no (the API
+ * verb answers the reason too). `skiff auth whoami` prints the identity the client connects as.
  */
 import { SkiffError, findKind } from '../../protocol/index.js';
 import { namespaceOption, str, type Command } from '../args.js';
@@ -68,10 +68,7 @@ Flags:
       ...(values['all-namespaces'] ? { allNamespaces: true } : {}),
       ...(str(values, 'as') ? { as: str(values, 'as') } : {}),
     });
-    if (!values.quiet) {
-      ctx.io.stdout(r.allowed ? 'yes\n' : 'no\n');
-      if (!r.allowed && r.reason) ctx.io.stderr(`${r.reason}\n`);
-    }
+    if (!values.quiet) ctx.io.stdout(r.allowed ? 'yes\n' : 'no\n');
     return r.allowed ? 0 : 1;
   },
 };
