@@ -128,12 +128,20 @@ export async function openCache(
 ): Promise<ControllerContext> {
   const objects = new Objects(store, options);
   objects.addAdmission(new ServiceAdmission(objects));
-  const reads = { namespace: (name: string) => objects.get('Namespace', undefined, name), pods: async (ns: string) => (await objects.list<Pod>('Pod', ns)).items };
+  const informers = new Informers(store, withFields(log, { component: 'informer' }));
+  let started = false;
+  // Pod Security reads the namespace from the cache once it runs (as Kubernetes' admission reads its namespace
+  // lister: a controller creating thousands of pods costs no store read each), else — and for a namespace just
+  // created and not yet cached — from the store.
+  const reads = {
+    namespace: async (name: string) => (started ? informers.get('Namespace', undefined, name) : undefined) ?? objects.get('Namespace', undefined, name),
+    pods: async (ns: string) => (await objects.list<Pod>('Pod', ns)).items,
+  };
   objects.addValidator(new PodSecurityAdmission(reads, options.podSecurityDefault));
   if (!(await objects.get('Namespace', undefined, 'default')))
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
-  const informers = new Informers(store, withFields(log, { component: 'informer' }));
   await informers.start();
+  started = true;
   down.add('informers', () => informers.stop());
   const events = new EventRecorder(withFields(log, { component: 'events' }), {
     ttlMs: config.eventTtlMs,
