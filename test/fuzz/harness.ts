@@ -25,6 +25,7 @@ import type { SealedStore } from '../../master/secrets/sealed-store.js';
 import { loadCredentials, loadTls, openCache, openStore } from '../../master/steps.js';
 import { NodeCertService } from '../../master/nodes/certs.js';
 import { Teardown } from '../../master/teardown.js';
+import { Telemetry } from '../../master/telemetry/registry.js';
 import type { ControllerContext } from '../../master/controllers/types.js';
 import { encode, parseTopic, type Logger } from '../../protocol/index.js';
 import { tempDir } from '../helpers/wait.js';
@@ -68,10 +69,11 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
   const logs = keepingLogger();
   const config = resolveConfig({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, quiet: true, mdns: false, podSecurityDefault: 'privileged' });
   const down = new Teardown(logs.log);
-  const { store } = await openStore(config, logs.log, down);
+  const telemetry = new Telemetry();
+  const { store } = await openStore(config, logs.log, down, telemetry);
   const tls = await loadTls(config, logs.log, down);
   const credentials = await loadCredentials(store, config, tls);
-  const ctx = await openCache(store, { podSecurityDefault: config.podSecurityDefault }, logs.log, down);
+  const ctx = await openCache(store, { podSecurityDefault: config.podSecurityDefault }, logs.log, down, config, telemetry);
   for (const n of ['n1', 'n2']) {
     await credentials.issueNode(n, false);
     await ctx.objects.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: n, labels: { 'kubernetes.io/hostname': n } }, spec: {} });
