@@ -7,6 +7,7 @@
 import { randomUUID, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
+import { isoNow, realClock, type Clock } from './clock.js';
 import type { Store, StoreEntry } from './store/types.js';
 import { isDiskFull } from './disk.js';
 
@@ -31,6 +32,8 @@ export interface ObjectsOptions {
   maxReplicas?: number;
   /** Refuses creates and applies on a nearly full disk; without it, nothing is refused for space. */
   disk?: SpaceGuard;
+  /** Stamps creationTimestamp and deletionTimestamp; the real clock by default (tests pass a fake one). */
+  clock?: Clock;
 }
 
 /** Stamps the store revision into the object's resourceVersion. */
@@ -100,6 +103,8 @@ export class Objects {
   /** The most pods one object may ask for (see ObjectsOptions). */
   readonly maxReplicas: number;
   private readonly disk?: SpaceGuard;
+  /** What creationTimestamp and deletionTimestamp read. */
+  readonly clock: Clock;
 
   constructor(
     readonly store: Store,
@@ -107,6 +112,7 @@ export class Objects {
   ) {
     this.maxReplicas = options.maxReplicas ?? defaultMaxReplicas;
     this.disk = options.disk;
+    this.clock = options.clock ?? realClock;
   }
 
   /**
@@ -170,7 +176,7 @@ export class Objects {
     const o = applyDefaults(structuredClone(obj));
     const generated = !o.metadata.name && !!o.metadata.generateName;
     o.metadata.uid = randomUUID();
-    o.metadata.creationTimestamp = new Date().toISOString();
+    o.metadata.creationTimestamp = isoNow(this.clock);
     o.metadata.generation = 1;
     delete o.metadata.resourceVersion;
     delete o.metadata.deletionTimestamp;
@@ -310,7 +316,7 @@ export class Objects {
     if (info.kind === 'Pod' && !opts.force) {
       const marked = await this.mutate<KObject>('Pod', namespace, name, (p) => {
         if (!p.spec?.nodeName || p.metadata.deletionTimestamp || podFinished(p)) return undefined;
-        p.metadata.deletionTimestamp = new Date().toISOString();
+        p.metadata.deletionTimestamp = isoNow(this.clock);
         return p;
       });
       if (!marked) throw notFound(info, namespace, name);
@@ -345,7 +351,7 @@ export class Objects {
     if (name === 'default') throw new SkiffError('SKIFF_ERR_FORBIDDEN', 'namespaces "default" is forbidden: this namespace may not be deleted');
     const marked = await this.mutate<KObject>('Namespace', undefined, name, (n) => {
       if (n.metadata.deletionTimestamp) return undefined;
-      n.metadata.deletionTimestamp = new Date().toISOString();
+      n.metadata.deletionTimestamp = isoNow(this.clock);
       n.status = { ...(n.status ?? {}), phase: 'Terminating' };
       return n;
     });

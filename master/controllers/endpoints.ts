@@ -7,18 +7,19 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { encode, matchesSelector, readyStatus, topics, type Endpoints, type EndpointSubset, type Node, type Pod, type Service } from '../../protocol/index.js';
+import { realClock } from '../clock.js';
 import { cacheKey } from '../informer.js';
 import { endpointsOf, hasSelector, messageFromEndpoints } from '../services/endpoints.js';
 import { WorkQueue } from './queue.js';
-import type { Controller, ControllerContext } from './types.js';
+import type { ControllerContext, SyncController } from './types.js';
 
 /** How the controller publishes: the broker's, QoS 1. */
 export type Publish = (topic: string, payload: Buffer, retain: boolean) => Promise<void>;
 
 /** Starts the endpoints controller. */
-export function startEndpointsController(ctx: ControllerContext, publish: Publish): Controller {
+export function startEndpointsController(ctx: ControllerContext, publish: Publish): SyncController {
   const { informers, objects } = ctx;
-  const queue = new WorkQueue('endpoints', sync, ctx.log);
+  const queue = new WorkQueue('endpoints', sync, ctx.log, ctx.clock ?? realClock);
   /** What was last published per service key, so an unchanged set is not sent again. */
   const published = new Map<string, string>();
 
@@ -94,7 +95,7 @@ export function startEndpointsController(ctx: ControllerContext, publish: Publis
     });
   }
 
-  return { name: 'endpoints', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'endpoints', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }
 
 /** The label marking Endpoints this controller manages (Kubernetes' `endpointslice.kubernetes.io/managed-by` idea). */

@@ -6,11 +6,12 @@
  * the limit, with a warning event.
  */
 import { isReady, matchesSelector, type KObject, type Pod, type ReplicaSet } from '../../protocol/index.js';
+import { realClock } from '../clock.js';
 import { cacheKey } from '../informer.js';
 import { WorkQueue } from './queue.js';
 import { createPods, deletePods, type PodWrites } from './podcontrol.js';
 import { controllerOf, controllerRef, deletionOrder, isActive, isAvailable, isTerminating } from './pods.js';
-import type { Controller, ControllerContext } from './types.js';
+import type { ControllerContext, SyncController } from './types.js';
 
 /** The pod a ReplicaSet creates from its template. */
 export function podFromTemplate(rs: ReplicaSet): Pod {
@@ -32,9 +33,10 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
 }
 
 /** Starts the ReplicaSet controller. */
-export function startReplicaSetController(ctx: ControllerContext): Controller {
+export function startReplicaSetController(ctx: ControllerContext): SyncController {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('replicaset', sync, ctx.log);
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('replicaset', sync, ctx.log, clock);
 
   informers.on('ReplicaSet', (rs, old) => {
     const o = rs ?? old!;
@@ -104,7 +106,7 @@ export function startReplicaSetController(ctx: ControllerContext): Controller {
       replicas: pods.length,
       fullyLabeledReplicas: pods.filter((p) => matchesSelector(rs.spec.selector, p.metadata.labels)).length,
       readyReplicas: pods.filter(isReady).length,
-      availableReplicas: pods.filter((p) => isAvailable(p, minReady)).length,
+      availableReplicas: pods.filter((p) => isAvailable(p, minReady, clock.now())).length,
       observedGeneration: rs.metadata.generation,
     };
     // A pod becomes available minReadySeconds after Ready: look again then.
@@ -116,5 +118,5 @@ export function startReplicaSetController(ctx: ControllerContext): Controller {
     });
   }
 
-  return { name: 'replicaset', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'replicaset', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

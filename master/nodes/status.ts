@@ -5,6 +5,7 @@
  * Eviction and taints on unreachable nodes are the node lifecycle controller's job.
  */
 import { readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { checkNodeStatus } from './restriction.js';
 
@@ -62,24 +63,27 @@ const agentReady: Condition = { type: 'Ready', status: 'True', reason: 'AgentRea
 export class NodeStatusTracker {
   /** node → ms of the last lease or status seen. */
   private readonly lastSeen = new Map<string, number>();
-  private readonly startedAt = Date.now();
-  private timer?: NodeJS.Timeout;
+  private readonly clock: Clock;
+  private readonly startedAt: number;
+  private timer?: Timer;
 
   constructor(
     private readonly ctx: ControllerContext,
     private readonly nodeMonitorGraceMs: number,
     /** An unchanged condition's lastHeartbeatTime is refreshed at most this often (status or lease). */
     private readonly heartbeatRefreshMs = HEARTBEAT_REFRESH_MS,
-  ) {}
+  ) {
+    this.clock = ctx.clock ?? realClock;
+    this.startedAt = this.clock.now();
+  }
 
   /** Starts the lease check (every second). */
   start(): void {
-    this.timer = setInterval(() => void this.checkLeases().catch((err) => this.ctx.log.error('lease check failed', { err })), 1000);
-    this.timer.unref();
+    this.timer = this.clock.every(1000, () => void this.checkLeases().catch((err) => this.ctx.log.error('lease check failed', { err })));
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
   }
 
   /** When the node was last heard from (ms since epoch), if ever since the master started. */
@@ -106,7 +110,7 @@ export class NodeStatusTracker {
       await this.markUnknown(node, 'NodeStatusUnknown', 'Agent went offline (MQTT Will or clean disconnect).');
       return;
     }
-    const now = Date.now();
+    const now = this.clock.now();
     this.lastSeen.set(node, now);
     const status = (cur: Node | undefined): Node['status'] => ({
       ...(cur?.status ?? {}),
@@ -154,7 +158,7 @@ export class NodeStatusTracker {
    * than the refresh period (one write per node per `heartbeatRefreshMs`, as the kubelet's periodic status).
    */
   async onLease(node: string, _m: LeaseMessage): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     this.lastSeen.set(node, now);
     const n = this.ctx.informers.get<Node>('Node', undefined, node);
     if (!n?.status?.capacity) return;
@@ -172,7 +176,7 @@ export class NodeStatusTracker {
   }
 
   /** Marks nodes whose lease is older than the grace period as Ready=Unknown. */
-  async checkLeases(now = Date.now()): Promise<void> {
+  async checkLeases(now = this.clock.now()): Promise<void> {
     for (const n of this.ctx.informers.list<Node>('Node')) {
       if (readyStatus(n) !== 'True') continue;
       const seen = this.lastSeen.get(n.metadata.name) ?? this.startedAt;
@@ -184,7 +188,7 @@ export class NodeStatusTracker {
     const before = readyStatus(this.ctx.informers.get<Node>('Node', undefined, node));
     await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
       if (readyStatus(cur) === 'Unknown') return undefined;
-      cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'Unknown', reason, message }) };
+      cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'Unknown', reason, message }, this.clock.now()) };
       return cur;
     });
     if (before === 'True') this.ctx.events.object('Node', undefined, node, 'Normal', 'NodeNotReady', `Node ${node} status is now: NodeNotReady (${message})`);

@@ -30,12 +30,12 @@ describe('eviction time', () => {
     ['default toleration', undefined, 1_000_000 + 30_000],
     ['own tolerationSeconds', [{ key: unreachableTaint, operator: 'Exists' as const, effect: 'NoExecute' as const, tolerationSeconds: 5 }], 1_000_000 + 5_000],
     ['tolerates forever', [{ operator: 'Exists' as const }], Infinity],
-  ])('%s', (_what, tolerations, at) => expect(evictionTime(pod(tolerations), [taint], 30_000)).toBe(at));
+  ])('%s', (_what, tolerations, at) => expect(evictionTime(pod(tolerations), [taint], 30_000, 1_000_000)).toBe(at));
   it('an untolerated NoExecute taint evicts at once', () => {
-    expect(evictionTime(pod(), [{ key: 'gpu', effect: 'NoExecute', timeAdded: added }], 30_000)).toBe(0);
+    expect(evictionTime(pod(), [{ key: 'gpu', effect: 'NoExecute', timeAdded: added }], 30_000, 1_000_000)).toBe(0);
   });
   it('NoSchedule does not evict', () => {
-    expect(evictionTime(pod(), [{ key: 'gpu', effect: 'NoSchedule', timeAdded: added }], 30_000)).toBe(Infinity);
+    expect(evictionTime(pod(), [{ key: 'gpu', effect: 'NoSchedule', timeAdded: added }], 30_000, 1_000_000)).toBe(Infinity);
   });
 });
 

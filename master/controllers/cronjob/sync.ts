@@ -6,12 +6,13 @@
  * lastScheduleTime, lastSuccessfulTime.
  */
 import type { CronJob, Job, ObjectReference } from './types.js';
+import { realClock } from '../../clock.js';
 import { cacheKey } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
 import { controllerOf, controllerRef, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { finishedCondition } from '../job/rules.js';
-import { hasSeconds, mostRecentMissed, shapeOf, startTicker, stopTicker, type Ticker } from './schedule.js';
+import { hasSeconds, mostRecentMissed, shapeOf, startTicker, type Ticker } from './schedule.js';
 
 /** The annotation Kubernetes (≥ 1.28) puts on a Job with the time it was scheduled for. */
 export const scheduledTimestampAnnotation = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -43,12 +44,13 @@ const ref = (j: Job): ObjectReference => ({ apiVersion: 'batch/v1', kind: 'Job',
 const finishedAt = (j: Job) => Date.parse(j.status?.completionTime ?? finishedCondition(j)?.lastTransitionTime ?? j.metadata.creationTimestamp ?? '') || 0;
 
 /** Starts the CronJob controller. */
-export function startCronJobController(ctx: ControllerContext): Controller {
+export function startCronJobController(ctx: ControllerContext): SyncController {
   const { informers, objects, events } = ctx;
+  const clock = ctx.clock ?? realClock;
   const tickers = new Map<string, Ticker>();
   /** Scheduled times that fired and wait for their sync, per CronJob key. */
   const due = new Map<string, Date[]>();
-  const queue = new WorkQueue('cronjob', sync, ctx.log);
+  const queue = new WorkQueue('cronjob', sync, ctx.log, clock);
   let stopped = false;
 
   informers.on('CronJob', (cj, old) => queue.add(cacheKey((cj ?? old)!.metadata.namespace, (cj ?? old)!.metadata.name)));
@@ -65,7 +67,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
       due.delete(key);
       const t = tickers.get(key);
       tickers.delete(key);
-      if (t) await stopTicker(t);
+      if (t) await t.stop();
       return;
     }
     const { ticker, fresh } = await ensureTicker(key, cj);
@@ -77,7 +79,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
     if (fresh && runs.length === 0 && last > 0) {
       // A new task (master start, schedule change, resume): catch up a run missed meanwhile. A run that
       // Forbid skipped is not started late (Kubernetes would, when no startingDeadlineSeconds is set).
-      const missed = mostRecentMissed(cj, ticker!, last, Date.now());
+      const missed = mostRecentMissed(cj, ticker!, last, clock.now());
       if (missed) runs.push(missed);
     }
     let scheduled: Date | undefined;
@@ -98,11 +100,11 @@ export function startCronJobController(ctx: ControllerContext): Controller {
     let t = tickers.get(key);
     if (t && (t.shape !== shapeOf(cj) || cj.spec.suspend)) {
       tickers.delete(key);
-      await stopTicker(t);
+      await t.stop();
       t = undefined;
     }
     if (t || cj.spec.suspend) return { ticker: t, fresh: false };
-    t = startTicker(cj, key, (at) => {
+    t = startTicker(cj, key, clock, (at) => {
       due.set(key, [...(due.get(key) ?? []), at]);
       queue.add(key);
     });
@@ -113,7 +115,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
   /** Starts the Job for `at` under the concurrency policy; returns the new active list, or undefined when skipped. */
   async function startRun(cj: CronJob, at: Date, active: Job[]): Promise<Job[] | undefined> {
     const { namespace: ns, name } = cj.metadata;
-    const lateMs = Date.now() - at.getTime();
+    const lateMs = clock.now() - at.getTime();
     if (cj.spec.startingDeadlineSeconds !== undefined && lateMs > cj.spec.startingDeadlineSeconds * 1000) {
       events.object('CronJob', ns, name, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${at.toISOString()} (${Math.round(lateMs / 1000)}s late, startingDeadlineSeconds ${cj.spec.startingDeadlineSeconds})`);
       return undefined;
@@ -169,11 +171,12 @@ export function startCronJobController(ctx: ControllerContext): Controller {
 
   return {
     name: 'cronjob',
+    sync,
     idle: () => queue.idle(),
     stop() {
       stopped = true;
       queue.stop();
-      for (const t of tickers.values()) void stopTicker(t);
+      for (const t of tickers.values()) void t.stop();
       tickers.clear();
     },
   };

@@ -6,12 +6,13 @@
  * delete pods (OnDelete). Status: desired/current/misscheduled/ready/available/updated counts.
  */
 import { readyStatus, type DaemonSet, type Node, type Pod } from '../../../protocol/index.js';
+import { realClock } from '../../clock.js';
 import { cacheKey } from '../../informer.js';
 import { templateHash } from '../deployment/hash.js';
 import { WorkQueue } from '../queue.js';
 import { createPods, deletePods } from '../podcontrol.js';
 import { controllerOf, controllerRef, isActive, isAvailable, isFinished, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { pinnedTo, shouldRun, targetNode, withDaemonTolerations } from './eligibility.js';
 
 /** The label carrying the template hash of a daemon pod (Kubernetes: controller-revision-hash). */
@@ -52,9 +53,10 @@ function nodeShape(n: Node | undefined): string {
 }
 
 /** Starts the DaemonSet controller. */
-export function startDaemonSetController(ctx: ControllerContext): Controller {
+export function startDaemonSetController(ctx: ControllerContext): SyncController {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('daemonset', sync, ctx.log);
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('daemonset', sync, ctx.log, clock);
   const all = () => informers.list<DaemonSet>('DaemonSet').forEach((ds) => queue.add(cacheKey(ds.metadata.namespace, ds.metadata.name)));
 
   informers.on('DaemonSet', (ds, old) => {
@@ -118,15 +120,16 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
    */
   function rollingVictims(ds: DaemonSet, eligible: Set<string>, byNode: Map<string, Pod[]>, hash: string, already: Set<Pod>): Pod[] {
     const minReady = ds.spec.minReadySeconds ?? 0;
+    const now = clock.now();
     const maxUnavailable = scaledValue(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable, eligible.size);
     let unavailable = 0;
     const oldAvailable: Pod[] = [];
     const victims: Pod[] = [];
     for (const node of eligible) {
       const pod = (byNode.get(node) ?? []).find((p) => isActive(p) && !already.has(p));
-      if (!pod || !isAvailable(pod, minReady)) unavailable++;
+      if (!pod || !isAvailable(pod, minReady, now)) unavailable++;
       if (!pod || pod.metadata.labels?.[revisionHashLabel] === hash) continue;
-      if (isAvailable(pod, minReady)) oldAvailable.push(pod);
+      if (isAvailable(pod, minReady, now)) oldAvailable.push(pod);
       else victims.push(pod);
     }
     const budget = Math.max(0, maxUnavailable - unavailable);
@@ -135,15 +138,16 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
 
   async function writeStatus(ds: DaemonSet, eligible: Set<string>, hash: string): Promise<void> {
     const minReady = ds.spec.minReadySeconds ?? 0;
+    const now = clock.now();
     const pods = ownedPods(ds).filter(isActive);
     const onEligible = pods.filter((p) => eligible.has(targetNode(p) ?? ''));
     const scheduled = new Set(onEligible.filter((p) => p.spec.nodeName).map((p) => p.spec.nodeName!));
-    const available = onEligible.filter((p) => isAvailable(p, minReady)).length;
+    const available = onEligible.filter((p) => isAvailable(p, minReady, now)).length;
     const status: NonNullable<DaemonSet['status']> = {
       desiredNumberScheduled: eligible.size,
       currentNumberScheduled: scheduled.size,
       numberMisscheduled: new Set(pods.filter((p) => p.spec.nodeName && !eligible.has(p.spec.nodeName)).map((p) => p.spec.nodeName)).size,
-      numberReady: onEligible.filter((p) => isAvailable(p, 0)).length,
+      numberReady: onEligible.filter((p) => isAvailable(p, 0, now)).length,
       numberAvailable: available,
       numberUnavailable: Math.max(0, eligible.size - available),
       updatedNumberScheduled: onEligible.filter((p) => p.spec.nodeName && p.metadata.labels?.[revisionHashLabel] === hash).length,
@@ -157,5 +161,5 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
     });
   }
 
-  return { name: 'daemonset', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'daemonset', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

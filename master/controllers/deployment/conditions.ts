@@ -41,7 +41,7 @@ export async function setCondition(ctx: ControllerContext, s: RolloutState, c: O
   const res = await ctx.objects.mutate<Deployment>('Deployment', s.d.metadata.namespace, s.d.metadata.name, (cur) => {
     if (cur.metadata.uid !== s.d.metadata.uid) return undefined;
     const before = cur.status?.conditions ?? [];
-    const after = withCondition(before, c);
+    const after = withCondition(before, c, new Date(s.now).toISOString());
     if (after === before) return undefined;
     cur.status = { ...(cur.status ?? {}), conditions: after };
     return cur;

@@ -8,10 +8,11 @@
  * (rollback.ts); revisions are synced when the new ReplicaSet is found (actions.ts).
  */
 import { matchesSelector, own, type Deployment, type Pod, type ReplicaSet } from '../../../protocol/index.js';
+import { realClock } from '../../clock.js';
 import { cacheKey } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
 import { controllerOf, controllerRef, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { syncPausedCondition } from './conditions.js';
 import { sameTemplate } from './hash.js';
 import { syncStatus, type Requeue } from './progress.js';
@@ -24,9 +25,10 @@ import { groupPods, type RolloutState } from './state.js';
 const strategies = { RollingUpdate: rolloutRolling, Recreate: rolloutRecreate };
 
 /** Starts the Deployment controller. */
-export function startDeploymentController(ctx: ControllerContext): Controller {
+export function startDeploymentController(ctx: ControllerContext): SyncController {
   const { informers } = ctx;
-  const queue = new WorkQueue('deployment', sync, ctx.log);
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('deployment', sync, ctx.log, clock);
 
   informers.on('Deployment', (d, old) => {
     const o = d ?? old!;
@@ -86,8 +88,8 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
     // Oldest first, so the oldest of several equal templates is the new one (FindNewReplicaSet).
     owned.sort((a, b) => Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? ''));
     const newRS = owned.find((rs) => sameTemplate(rs.spec.template, d.spec.template));
-    return { d, newRS, oldRSs: owned.filter((rs) => rs !== newRS), pods: groupPods(owned.flatMap((rs) => informers.dependents<Pod>('Pod', rs.metadata.uid!)), owned) };
+    return { d, newRS, oldRSs: owned.filter((rs) => rs !== newRS), pods: groupPods(owned.flatMap((rs) => informers.dependents<Pod>('Pod', rs.metadata.uid!)), owned), now: clock.now() };
   }
 
-  return { name: 'deployment', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'deployment', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

@@ -4,12 +4,13 @@
  * proposes a replica count per metric (replicas.ts), takes the largest, stabilizes it over the
  * behaviour windows, clamps it to min/max and writes the target's spec.replicas.
  */
-import { cpuMilli, bytes, isReady, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type KObject, type MetricSpec, type Pod } from '../../../protocol/index.js';
+import { isReady, cpuMilli, bytes, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type KObject, type MetricSpec, type Pod } from '../../../protocol/index.js';
+import { realClock } from '../../clock.js';
 import { cacheKey } from '../../informer.js';
 import type { MetricsStore } from '../../metrics.js';
 import { WorkQueue } from '../queue.js';
 import { isActive, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { externalReplicas, resourceReplicas, stabilize, type Proposal, type Recommendation } from './replicas.js';
 
 /** Options of the HPA controller. */
@@ -33,23 +34,25 @@ function podRequest(p: Pod, resource: 'cpu' | 'memory'): number | undefined {
 }
 
 /** Starts the HPA controller. */
-export function startHpaController(ctx: ControllerContext, opts: HpaControllerOptions): Controller {
+export function startHpaController(ctx: ControllerContext, opts: HpaControllerOptions): SyncController {
   const { informers, objects, events } = ctx;
+  const clock = ctx.clock ?? realClock;
   const history = new Map<string, Recommendation[]>();
-  const queue = new WorkQueue('hpa', sync, ctx.log);
+  const queue = new WorkQueue('hpa', sync, ctx.log, clock);
   const all = () => informers.list<HorizontalPodAutoscaler>('HorizontalPodAutoscaler').forEach((h) => queue.add(cacheKey(h.metadata.namespace, h.metadata.name)));
   informers.on('HorizontalPodAutoscaler', (h, old) => {
     const o = (h ?? old)!;
     if (!h) history.delete(cacheKey(o.metadata.namespace, o.metadata.name));
     queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
   });
-  const timer = setInterval(all, opts.syncPeriodMs);
-  timer.unref();
+  const timer = clock.every(opts.syncPeriodMs, all);
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
     const hpa = informers.get<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', ns, name);
     if (!hpa || isTerminating(hpa)) return;
+    const now = clock.now();
+    const cond = condition(new Date(now).toISOString());
     const ref = hpa.spec.scaleTargetRef;
     const target = informers.get<KObject>(ref.kind, ns, ref.name);
     if (!target) return writeStatus(hpa, 0, 0, [], [cond('AbleToScale', 'False', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${ref.kind.toLowerCase()}s "${ref.name}" not found`)]);
@@ -57,9 +60,8 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
     if (current === 0)
       return writeStatus(hpa, 0, 0, [], [cond('AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale'), cond('ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero')]);
     const pods = informers.list<Pod>('Pod', ns).filter((p) => isActive(p) && matchesSelector(target.spec?.selector, p.metadata.labels));
-    const measured = (hpa.spec.metrics ?? []).map((m) => measure(m, current, pods));
+    const measured = (hpa.spec.metrics ?? []).map((m) => measure(m, current, pods, now));
     const ok = measured.filter((m): m is { metric: MetricSpec; proposal: Proposal } => 'proposal' in m);
-    const now = Date.now();
     const conditions: Condition[] = [cond('AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale')];
     if (ok.length === 0) {
       const why = measured.map((m) => ('error' in m ? m.error : '')).join('; ');
@@ -88,10 +90,10 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
       const top = ok.reduce((a, b) => (b.proposal.replicas > a.proposal.replicas ? b : a));
       events.object('HorizontalPodAutoscaler', ns, name, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${describeMetric(top.metric)} ${desired > current ? 'above' : 'below'} target`);
     }
-    await writeStatus(hpa, current, desired, measured, conditions, scaled);
+    await writeStatus(hpa, current, desired, measured, conditions, scaled ? now : undefined);
   }
 
-  function measure(m: MetricSpec, current: number, pods: Pod[]): Measured {
+  function measure(m: MetricSpec, current: number, pods: Pod[], now: number): Measured {
     if (m.type === 'External') {
       const s = opts.metrics.externalValue(m.external.metric.name);
       if (!s) return { metric: m, error: `no value yet on external metric "${m.external.metric.name}"` };
@@ -102,7 +104,7 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
     const resource = m.resource.name;
     const usage = pods.map((p) => {
       const request = podRequest(p, resource);
-      const s = opts.metrics.pod(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+      const s = opts.metrics.pod(p.metadata.namespace!, p.metadata.name, p.metadata.uid, now);
       return { request, usage: s ? (resource === 'cpu' ? s.cpuMilli : s.memoryBytes) : undefined, ready: isReady(p) };
     });
     const t = m.resource.target;
@@ -112,7 +114,8 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
     return p ? { metric: m, proposal: p } : { metric: m, error: `no ${resource} metrics returned for the target's pods yet` };
   }
 
-  async function writeStatus(hpa: HorizontalPodAutoscaler, current: number, desired: number, measured: Measured[], conditions: Condition[], scaled = false): Promise<void> {
+  /** Writes status; `scaledAt` (ms) when this sync changed the target's replicas. */
+  async function writeStatus(hpa: HorizontalPodAutoscaler, current: number, desired: number, measured: Measured[], conditions: Condition[], scaledAt?: number): Promise<void> {
     await objects.mutate<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', hpa.metadata.namespace, hpa.metadata.name, (cur) => {
       if (cur.metadata.uid !== hpa.metadata.uid) return undefined;
       const prev = cur.status?.conditions ?? [];
@@ -127,7 +130,7 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
           const p = prev.find((x) => x.type === c.type);
           return p && p.status === c.status ? { ...c, lastTransitionTime: p.lastTransitionTime } : c;
         }),
-        ...(scaled ? { lastScaleTime: new Date().toISOString() } : {}),
+        ...(scaledAt !== undefined ? { lastScaleTime: new Date(scaledAt).toISOString() } : {}),
       };
       return cur;
     });
@@ -136,15 +139,17 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
   return {
     name: 'hpa',
     idle: () => queue.idle(),
+    sync,
     stop() {
-      clearInterval(timer);
+      timer.cancel();
       queue.stop();
     },
   };
 }
 
-function cond(type: string, status: Condition['status'], reason: string, message: string): Condition {
-  return { type, status, reason, message, lastTransitionTime: new Date().toISOString() };
+/** A condition maker stamping `at` as lastTransitionTime (kept by writeStatus while the status stays). */
+function condition(at: string): (type: string, status: Condition['status'], reason: string, message: string) => Condition {
+  return (type, status, reason, message) => ({ type, status, reason, message, lastTransitionTime: at });
 }
 
 function describeMetric(m: MetricSpec): string {

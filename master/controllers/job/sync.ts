@@ -6,11 +6,12 @@
  * (Kubernetes' TTL-after-finished controller; the garbage collector then removes its pods).
  */
 import { isReady, type Condition, type Job, type Pod } from '../../../protocol/index.js';
+import { realClock } from '../../clock.js';
 import { cacheKey } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
 import { createPods, deletePods, type PodWrites } from '../podcontrol.js';
 import { controllerOf, controllerRef, deletionOrder, isActive, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { backoffDelay, deadlineAt, failureOf, finishedCondition, isComplete, lastFailureTime, wantActive, type JobCounts } from './rules.js';
 
 /** Options of the Job controller. */
@@ -49,9 +50,10 @@ export function podFromJob(job: Job): Pod {
 }
 
 /** Starts the Job controller. */
-export function startJobController(ctx: ControllerContext, opts: JobControllerOptions = { backoffBaseMs: 10_000 }): Controller {
+export function startJobController(ctx: ControllerContext, opts: JobControllerOptions = { backoffBaseMs: 10_000 }): SyncController {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('job', sync, ctx.log);
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('job', sync, ctx.log, clock);
 
   informers.on('Job', (j, old) => {
     const o = j ?? old!;
@@ -67,7 +69,7 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
     const [ns, name] = key.split('/');
     const job = informers.get<Job>('Job', ns, name);
     if (!job || isTerminating(job)) return;
-    const now = Date.now();
+    const now = clock.now();
     if (finishedCondition(job)) return expireIfDue(job, now);
 
     const pods = informers.dependents<Pod>('Pod', job.metadata.uid!).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
@@ -147,5 +149,5 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
     });
   }
 
-  return { name: 'job', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'job', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }
