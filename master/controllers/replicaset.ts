@@ -62,7 +62,8 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     const rs = informers.get<ReplicaSet>('ReplicaSet', ns, name);
     if (!rs || isTerminating(rs)) return;
     const want = wanted(rs);
-    await adoptOrphans(rs, owned(rs), want);
+    const claimed = Math.max(await adoptOrphans(rs, owned(rs), want), await releaseMismatched(rs, owned(rs)));
+    if (claimed) await informers.waitForRevision(claimed);
     const active = owned(rs).filter(isActive);
     let writes: PodWrites | undefined;
     if (active.length < want) writes = await createPods(ctx, rs, want - active.length, () => podFromTemplate(rs));
@@ -87,16 +88,40 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     return objects.maxReplicas;
   }
 
-  async function adoptOrphans(rs: ReplicaSet, owned: Pod[], want: number): Promise<void> {
-    if (owned.length >= want) return;
+  /** Takes active orphans the selector matches while short of replicas; returns the last write's revision (0: none). */
+  async function adoptOrphans(rs: ReplicaSet, owned: Pod[], want: number): Promise<number> {
+    if (owned.length >= want) return 0;
+    let rev = 0;
     for (const p of informers.orphans<Pod>('Pod', rs.metadata.namespace)) {
       if (!isActive(p) || !matchesSelector(rs.spec.selector, p.metadata.labels)) continue;
-      await objects.mutate<KObject>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+      const res = await objects.mutate<KObject>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (controllerOf(cur)) return undefined;
         cur.metadata.ownerReferences = [...(cur.metadata.ownerReferences ?? []), controllerRef(rs)];
         return cur;
       });
+      rev = Math.max(rev, Number(res?.metadata.resourceVersion ?? 0));
     }
+    return rev;
+  }
+
+  /**
+   * Lets go of owned pods whose labels no longer match the selector (ClaimPods' release): relabelling a
+   * pod takes it out of the set, and the ReplicaSet replaces it. Returns the last write's revision.
+   */
+  async function releaseMismatched(rs: ReplicaSet, owned: Pod[]): Promise<number> {
+    let rev = 0;
+    for (const p of owned) {
+      if (matchesSelector(rs.spec.selector, p.metadata.labels)) continue;
+      const res = await objects.mutate<KObject>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+        if (controllerOf(cur)?.uid !== rs.metadata.uid || matchesSelector(rs.spec.selector, cur.metadata.labels)) return undefined;
+        const refs = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid);
+        if (refs.length) cur.metadata.ownerReferences = refs;
+        else delete cur.metadata.ownerReferences;
+        return cur;
+      });
+      rev = Math.max(rev, Number(res?.metadata.resourceVersion ?? 0));
+    }
+    return rev;
   }
 
   async function updateStatus(rs: ReplicaSet): Promise<void> {
