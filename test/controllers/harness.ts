@@ -87,6 +87,8 @@ export class Harness {
    */
   async settle(): Promise<void> {
     for (let i = 0; i < maxSettleRounds; i++) {
+      // Let work that a timer or a handler started without a queue (promise chains) reach the store first.
+      await new Promise((r) => setImmediate(r));
       const rev = await this.store.revision();
       await this.informers.waitForRevision(rev);
       await Promise.all(this.controllers.map((c) => c.idle()));
