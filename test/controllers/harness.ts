@@ -6,7 +6,7 @@
  * moves the clock, settling after each timer it fires. No agents and no scheduler: a test plays
  * their part with `bind`, `setPhase` and `setReady`. Every rule test runs in milliseconds.
  */
-import { normalizeObject, type KObject, type Logger, type LogFields, type Pod } from '../../protocol/index.js';
+import { normalizeObject, silentLogger, type KObject, type Logger, type LogFields, type Pod } from '../../protocol/index.js';
 import type { Controller, ControllerContext } from '../../master/controllers/types.js';
 import { EventRecorder } from '../../master/events.js';
 import { Informers } from '../../master/informer.js';
@@ -64,7 +64,8 @@ export class Harness {
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
     const informers = new Informers(store, log);
     await informers.start();
-    return new Harness(log, clock, store, objects, informers, new EventRecorder(log), new MetricsStore());
+    // Events go to the recorder's memory (tests read them there); a Warning event is a result, not a problem.
+    return new Harness(log, clock, store, objects, informers, new EventRecorder(silentLogger), new MetricsStore());
   }
 
   /** What a controller is started with. */
@@ -102,8 +103,9 @@ export class Harness {
     if (lines.length) throw new Error(`controllers logged problems:\n${lines.join('\n')}`);
   }
 
-  /** Moves the fake clock forward, settling after every timer that fires on the way, and at the end. */
+  /** Moves the fake clock forward, settling before, after every timer that fires on the way, and at the end. */
   async advance(ms: number): Promise<void> {
+    await this.settle();
     await this.clock.advance(ms, () => this.settle());
     await this.settle();
   }
