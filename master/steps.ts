@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../core-wasm/index.js';
 import type { Engine } from '../core-wasm/types.js';
-import { skiffVersion, withFields, type Logger, type Pod } from '../protocol/index.js';
+import { skiffVersion, withFields, type Logger } from '../protocol/index.js';
 import { ApiServer } from './api/server.js';
 import { Broker } from './broker/index.js';
 import { plainMqttHost, type MasterConfig } from './config.js';
@@ -163,7 +163,7 @@ export async function startBroker(
 export function startApi(ctx: ControllerContext, credentials: Credentials, broker: Broker, publish: Publish, down: Teardown): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
   const rpc = new AgentRpc((t, p) => publish(t, p));
   // A node's samples are kept only for the pods the cache has bound to it.
-  const metrics = new MetricsStore((ns, name) => ctx.informers.get<Pod>('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
+  const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
   const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker) };
   const api = new ApiServer(deps, (t, p) => publish(t, p));
   down.add('api', () => api.close());

@@ -14,7 +14,7 @@ import { checkCronJob, defaultCronJob } from './resources/cronjob.js';
 import { checkHpa, defaultHpa } from './resources/hpa.js';
 import { checkEndpoints, defaultEndpoints } from './resources/endpoints.js';
 import { checkControllerRevision } from './resources/controllerrevision.js';
-import type { KObject } from './types.js';
+import type { KindMap, KindName, KObject } from './types.js';
 
 /** What Skiff knows about one kind. */
 export interface KindInfo {
@@ -79,10 +79,7 @@ export const kinds = {
   },
   /** Recorded by the master and its agents, kept in the master's memory for --event-ttl (docs/observability.md); never applied. */
   Event: { kind: 'Event', apiVersion: 'v1', plural: 'events', singular: 'event', short: ['ev'], namespaced: true, check: refuseEvent, defaults: none },
-} satisfies Record<string, KindInfo>;
-
-/** A kind name Skiff serves. */
-export type KindName = keyof typeof kinds;
+} satisfies { [K in KindName]: KindInfo };
 
 const byName = new Map<string, KindInfo>();
 for (const k of Object.values(kinds) as KindInfo[]) for (const n of [k.kind.toLowerCase(), k.plural, k.singular, ...k.short]) byName.set(n, k);

@@ -40,7 +40,7 @@ export function startGarbageCollector(ctx: ControllerContext): SyncController {
 
   async function sync(key: string): Promise<void> {
     const [kind, ns, name, why] = key.split('|');
-    const o = informers.get<KObject>(kind, ns || undefined, name);
+    const o = informers.get(kind, ns || undefined, name);
     if (!o) return;
     if (why === 'ns') {
       if (informers.get('Namespace', undefined, ns)) return; // recreated meanwhile

@@ -56,18 +56,18 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
   const clock = ctx.clock ?? realClock;
   const queue = new WorkQueue('node-lifecycle', sync, ctx.log, clock);
 
-  informers.on('Node', (n, old) => queue.add((n ?? old)!.metadata.name));
+  informers.on('Node', (_n, _old, node) => queue.add(node.metadata.name));
   // Every node, and every node name pods are bound to (a deleted node's pods must go too).
   const timer = clock.every(tickMs, () => {
-    for (const n of informers.list<Node>('Node')) queue.add(n.metadata.name);
-    for (const p of informers.list<Pod>('Pod')) if (p.spec.nodeName && !isFinished(p)) queue.add(p.spec.nodeName);
+    for (const n of informers.list('Node')) queue.add(n.metadata.name);
+    for (const p of informers.list('Pod')) if (p.spec.nodeName && !isFinished(p)) queue.add(p.spec.nodeName);
   });
 
   async function sync(name: string): Promise<void> {
-    const node = informers.get<Node>('Node', undefined, name);
+    const node = informers.get('Node', undefined, name);
     if (node) await syncTaint(node);
     const now = clock.now();
-    for (const p of informers.list<Pod>('Pod')) if (p.spec.nodeName === name && !isFinished(p)) await syncPod(p, node, now);
+    for (const p of informers.list('Pod')) if (p.spec.nodeName === name && !isFinished(p)) await syncPod(p, node, now);
   }
 
   /** Taints a node that is not Ready with the unreachable taint; untaints it once Ready. */
@@ -77,14 +77,14 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
     // A node that joined and never reported was never reachable: nothing to evict, nothing to taint.
     const neverReported = readyCondition(n)?.reason === NEVER_UPDATED;
     if (!isReady(n) && !tainted && !neverReported) {
-      await objects.mutate<Node>('Node', undefined, name, (cur) => {
+      await objects.mutate('Node', undefined, name, (cur) => {
         if (isReady(cur) || cur.spec?.taints?.some((t) => t.key === unreachableTaint)) return undefined;
         cur.spec = { ...(cur.spec ?? {}), taints: [...(cur.spec?.taints ?? []), { key: unreachableTaint, effect: 'NoExecute', timeAdded: isoNow(clock) }] };
         return cur;
       });
       events.object('Node', undefined, name, 'Warning', 'NodeUnreachable', `Node ${name} is unreachable: tainted ${unreachableTaint}:NoExecute`);
     } else if (isReady(n) && tainted) {
-      await objects.mutate<Node>('Node', undefined, name, (cur) => {
+      await objects.mutate('Node', undefined, name, (cur) => {
         if (!isReady(cur)) return undefined;
         const taints = (cur.spec?.taints ?? []).filter((t) => t.key !== unreachableTaint);
         cur.spec = { ...(cur.spec ?? {}), taints };

@@ -5,9 +5,9 @@
  * above the master's --max-replicas (written before the limit, or the limit lowered since) is kept at
  * the limit, with a warning event.
  */
-import { isReady, matchesSelector, type KObject, type Pod, type ReplicaSet } from '../../protocol/index.js';
+import { isReady, matchesSelector, type Pod, type ReplicaSet } from '../../protocol/index.js';
 import { realClock } from '../clock.js';
-import { cacheKey } from '../informer.js';
+import { cacheKey, keyOf } from '../informer.js';
 import { WorkQueue } from './queue.js';
 import { createPods, deletePods, type PodWrites } from './podcontrol.js';
 import { controllerOf, controllerRef, deletionOrder, isActive, isAvailable, isTerminating } from './pods.js';
@@ -38,28 +38,25 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
   const clock = ctx.clock ?? realClock;
   const queue = new WorkQueue('replicaset', sync, ctx.log, clock);
 
-  informers.on('ReplicaSet', (rs, old) => {
-    const o = rs ?? old!;
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
-  });
+  informers.on('ReplicaSet', (_rs, _old, rs) => queue.add(keyOf(rs)));
   informers.on('Pod', (p, old) => {
     for (const pod of [p, old]) {
       if (!pod) continue;
       const ref = controllerOf(pod);
       if (ref?.kind === 'ReplicaSet') queue.add(cacheKey(pod.metadata.namespace, ref.name));
       else if (!ref && pod === p)
-        for (const rs of informers.list<ReplicaSet>('ReplicaSet', pod.metadata.namespace))
+        for (const rs of informers.list('ReplicaSet', pod.metadata.namespace))
           if (matchesSelector(rs.spec.selector, pod.metadata.labels)) queue.add(cacheKey(rs.metadata.namespace, rs.metadata.name));
     }
   });
 
   /** ReplicaSets (uid/replicas) already warned about exceeding --max-replicas. */
   const warned = new Set<string>();
-  const owned = (rs: ReplicaSet) => informers.dependents<Pod>('Pod', rs.metadata.uid!).filter((p) => controllerOf(p)?.uid === rs.metadata.uid);
+  const owned = (rs: ReplicaSet) => informers.dependents('Pod', rs.metadata.uid!).filter((p) => controllerOf(p)?.uid === rs.metadata.uid);
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const rs = informers.get<ReplicaSet>('ReplicaSet', ns, name);
+    const rs = informers.get('ReplicaSet', ns, name);
     if (!rs || isTerminating(rs)) return;
     const want = wanted(rs);
     const claimed = Math.max(await adoptOrphans(rs, owned(rs), want), await releaseMismatched(rs, owned(rs)));
@@ -92,9 +89,9 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
   async function adoptOrphans(rs: ReplicaSet, owned: Pod[], want: number): Promise<number> {
     if (owned.length >= want) return 0;
     let rev = 0;
-    for (const p of informers.orphans<Pod>('Pod', rs.metadata.namespace)) {
+    for (const p of informers.orphans('Pod', rs.metadata.namespace)) {
       if (!isActive(p) || !matchesSelector(rs.spec.selector, p.metadata.labels)) continue;
-      const res = await objects.mutate<KObject>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+      const res = await objects.mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (controllerOf(cur)) return undefined;
         cur.metadata.ownerReferences = [...(cur.metadata.ownerReferences ?? []), controllerRef(rs)];
         return cur;
@@ -112,7 +109,7 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     let rev = 0;
     for (const p of owned) {
       if (matchesSelector(rs.spec.selector, p.metadata.labels)) continue;
-      const res = await objects.mutate<KObject>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+      const res = await objects.mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (controllerOf(cur)?.uid !== rs.metadata.uid || matchesSelector(rs.spec.selector, cur.metadata.labels)) return undefined;
         const refs = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid);
         if (refs.length) cur.metadata.ownerReferences = refs;
@@ -136,7 +133,7 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     };
     // A pod becomes available minReadySeconds after Ready: look again then.
     if (minReady > 0 && status.readyReplicas > status.availableReplicas) queue.addAfter(cacheKey(rs.metadata.namespace, rs.metadata.name), 1000);
-    await objects.mutate<ReplicaSet>('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
+    await objects.mutate('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
       if (cur.metadata.uid !== rs.metadata.uid) return undefined;
       cur.status = status;
       return cur;

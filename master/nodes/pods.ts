@@ -35,9 +35,9 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
   await Promise.all(
     m.pods.map(async (r) => {
       if (!r || typeof r.namespace !== 'string' || typeof r.name !== 'string' || typeof r.status !== 'object' || r.status === null) return;
-      const cached = informers.get<Pod>('Pod', r.namespace, r.name);
+      const cached = informers.get('Pod', r.namespace, r.name);
       if (!cached || cached.metadata.uid !== r.uid || cached.spec.nodeName !== node) return;
-      await objects.mutate<Pod>('Pod', r.namespace, r.name, (cur) => {
+      await objects.mutate('Pod', r.namespace, r.name, (cur) => {
         if (cur.metadata.uid !== r.uid || cur.spec.nodeName !== node) return undefined;
         const status = mergeStatus(cur, r);
         if (isDeepStrictEqual(status, cur.status)) return undefined;
@@ -48,7 +48,7 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
   );
   if (Array.isArray(m.gone))
     for (const uid of m.gone) {
-      const p = informers.list<Pod>('Pod').find((x) => x.metadata.uid === uid);
+      const p = informers.list('Pod').find((x) => x.metadata.uid === uid);
       if (p && p.spec.nodeName === node && p.metadata.deletionTimestamp) await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, uid);
     }
 }

@@ -131,7 +131,7 @@ export class NodeStatusTracker {
     });
     const labels = { ...(m.labels ?? {}), ...wellKnownLabels(node, m) };
     let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
-    const updated = await objects.mutate<Node>('Node', undefined, node, (cur) => {
+    const updated = await objects.mutate('Node', undefined, node, (cur) => {
       was = readyStatus(cur);
       cur.metadata.labels = { ...(cur.metadata.labels ?? {}), ...labels };
       // Taints the agent declares (--taints) join the ones set through the API.
@@ -160,13 +160,13 @@ export class NodeStatusTracker {
   async onLease(node: string, _m: LeaseMessage): Promise<void> {
     const now = this.clock.now();
     this.lastSeen.set(node, now);
-    const n = this.ctx.informers.get<Node>('Node', undefined, node);
+    const n = this.ctx.informers.get('Node', undefined, node);
     if (!n?.status?.capacity) return;
     const ready = readyCondition(n);
     const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.heartbeatRefreshMs;
     if (ready?.status !== 'True' || stale) {
       let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
-      await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+      await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
         was = readyStatus(cur);
         cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, agentReady, now, this.heartbeatRefreshMs) };
         return cur;
@@ -177,7 +177,7 @@ export class NodeStatusTracker {
 
   /** Marks nodes whose lease is older than the grace period as Ready=Unknown. */
   async checkLeases(now = this.clock.now()): Promise<void> {
-    for (const n of this.ctx.informers.list<Node>('Node')) {
+    for (const n of this.ctx.informers.list('Node')) {
       if (readyStatus(n) !== 'True') continue;
       const seen = this.lastSeen.get(n.metadata.name) ?? this.startedAt;
       if (now - seen > this.nodeMonitorGraceMs) await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (no lease for ${Math.round((now - seen) / 1000)}s).`);
@@ -185,8 +185,8 @@ export class NodeStatusTracker {
   }
 
   private async markUnknown(node: string, reason: string, message: string): Promise<void> {
-    const before = readyStatus(this.ctx.informers.get<Node>('Node', undefined, node));
-    await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+    const before = readyStatus(this.ctx.informers.get('Node', undefined, node));
+    await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
       if (readyStatus(cur) === 'Unknown') return undefined;
       cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'Unknown', reason, message }, this.clock.now()) };
       return cur;

@@ -29,7 +29,7 @@ export interface ScalingRules {
 export interface HorizontalPodAutoscaler extends KObject {
   kind: 'HorizontalPodAutoscaler';
   spec: {
-    scaleTargetRef: { apiVersion?: string; kind: string; name: string };
+    scaleTargetRef: { apiVersion?: string; kind: ScalableKind; name: string };
     minReplicas?: number;
     maxReplicas: number;
     metrics?: MetricSpec[];
@@ -47,6 +47,9 @@ export interface HorizontalPodAutoscaler extends KObject {
 
 /** Kinds an HPA can scale (they have spec.replicas). */
 export const scalableKinds = ['Deployment', 'ReplicaSet'] as const;
+
+/** A kind an HPA can scale. */
+export type ScalableKind = (typeof scalableKinds)[number];
 
 /** An external metric's name becomes MQTT topic levels: letters, digits, ".", "_", "-", levels split by "/". */
 const metricName = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;

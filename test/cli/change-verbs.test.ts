@@ -13,7 +13,7 @@ import { cliFor, type CliRun } from './cluster-cli.js';
 describe('label, annotate, taint, create, run, expose, set', () => {
   let c: TestCluster;
   let cli: (args: string[]) => Promise<CliRun>;
-  const get = <T extends KObject = KObject>(kind: string, name: string, ns: string | undefined = 'default') => c.master.objects.get<T>(kind, ns, name);
+  const get = <T extends KObject = KObject>(kind: string, name: string, ns: string | undefined = 'default') => c.master.objects.get(kind, ns, name);
 
   beforeAll(async () => {
     c = await startCluster(['pi-1']);

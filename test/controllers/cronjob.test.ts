@@ -5,7 +5,7 @@
  * Jobs finish when it says so.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CronJob, Job } from '../../protocol/index.js';
+import type { Job } from '../../protocol/index.js';
 import { startCronJobController } from '../../master/controllers/cronjob/sync.js';
 import { harness, type Harness } from './harness.js';
 import { cronJobWith } from './builders.js';
@@ -18,13 +18,13 @@ beforeEach(async () => {
 });
 afterEach(() => h.stop());
 
-const cj = (name = 'tick') => h.get<CronJob>('CronJob', 'default', name)!;
-const jobs = () => h.list<Job>('Job', 'default').sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+const cj = (name = 'tick') => h.get('CronJob', 'default', name)!;
+const jobs = () => h.list('Job', 'default').sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 const finished = (j: Job) => j.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 const running = () => jobs().filter((j) => !finished(j));
 /** Plays the Job controller: marks a Job Complete or Failed now. */
 const finish = (j: Job, type: 'Complete' | 'Failed' = 'Complete') =>
-  h.update<Job>('Job', 'default', j.metadata.name, (o) => {
+  h.update('Job', 'default', j.metadata.name, (o) => {
     const at = new Date(h.clock.now()).toISOString();
     o.status = { ...(o.status ?? {}), conditions: [{ type, status: 'True', lastTransitionTime: at }], ...(type === 'Complete' ? { completionTime: at } : {}) };
   });
@@ -69,10 +69,10 @@ describe('CronJob: schedule', () => {
     await start();
     await h.create(cronJobWith());
     await h.advance(minute);
-    await h.update<CronJob>('CronJob', 'default', 'tick', (o) => (o.spec.suspend = true));
+    await h.update('CronJob', 'default', 'tick', (o) => (o.spec.suspend = true));
     await h.advance(3 * minute + 30_000);
     expect(jobs()).toHaveLength(1);
-    await h.update<CronJob>('CronJob', 'default', 'tick', (o) => (o.spec.suspend = false));
+    await h.update('CronJob', 'default', 'tick', (o) => (o.spec.suspend = false));
     expect(jobs().map((j) => j.metadata.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp'])).toEqual([iso(t0 + minute), iso(t0 + 4 * minute)]);
   });
 });
@@ -139,7 +139,7 @@ describe('CronJob: a run missed while the master was down', () => {
   ])('%s', async (_what, startingDeadlineSeconds, started) => {
     const t0 = h.clock.now();
     await h.create(cronJobWith({ startingDeadlineSeconds }));
-    await h.update<CronJob>('CronJob', 'default', 'tick', (o) => (o.status = { lastScheduleTime: iso(t0 - 10 * minute) }));
+    await h.update('CronJob', 'default', 'tick', (o) => (o.status = { lastScheduleTime: iso(t0 - 10 * minute) }));
     await h.clock.advance(45_000);
     await start();
     expect(jobs().map((j) => j.metadata.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp'])).toEqual(started ? [iso(t0)] : []);

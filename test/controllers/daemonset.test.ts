@@ -6,7 +6,7 @@
  * the agents (readiness).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isReady, type DaemonSet, type Node, type NodeSelectorRequirement, type Pod } from '../../protocol/index.js';
+import { isReady, type DaemonSet, type Node, type NodeSelectorRequirement } from '../../protocol/index.js';
 import { shouldRun, targetNode } from '../../master/controllers/daemonset/eligibility.js';
 import { startDaemonSetController } from '../../master/controllers/daemonset/sync.js';
 import { harness, type Harness } from './harness.js';
@@ -46,7 +46,7 @@ beforeEach(async () => {
 });
 afterEach(() => h.stop());
 
-const ds = (name = 'agent') => h.get<DaemonSet>('DaemonSet', 'default', name)!;
+const ds = (name = 'agent') => h.get('DaemonSet', 'default', name)!;
 const active = (app = 'agent') => h.pods({ app }).filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Failed');
 /** Target node of each active daemon pod, sorted. */
 const nodesOf = (app = 'agent') => active(app).map((p) => targetNode(p)).sort();
@@ -88,9 +88,9 @@ describe('DaemonSet: one pod per eligible node', () => {
     await h.run(startDaemonSetController);
     await h.create(dsWith({ nodeSelector: { tier: 'sensor' } }));
     expect(active()).toEqual([]);
-    await h.update<Node>('Node', undefined, 'n2', (n) => (n.metadata.labels = { ...n.metadata.labels, tier: 'sensor' }));
+    await h.update('Node', undefined, 'n2', (n) => (n.metadata.labels = { ...n.metadata.labels, tier: 'sensor' }));
     expect(nodesOf()).toEqual(['n2']);
-    await h.update<Node>('Node', undefined, 'n2', (n) => delete n.metadata.labels?.tier);
+    await h.update('Node', undefined, 'n2', (n) => delete n.metadata.labels?.tier);
     expect(active()).toEqual([]);
   });
 
@@ -98,9 +98,9 @@ describe('DaemonSet: one pod per eligible node', () => {
     await addNodes('n1');
     await h.run(startDaemonSetController);
     await h.create(dsWith());
-    await h.update<Node>('Node', undefined, 'n1', (n) => (n.spec.taints = [{ key: 'maintenance', effect: 'NoSchedule' }]));
+    await h.update('Node', undefined, 'n1', (n) => (n.spec.taints = [{ key: 'maintenance', effect: 'NoSchedule' }]));
     expect(active()).toEqual([]);
-    await h.update<Node>('Node', undefined, 'n1', (n) => delete n.spec.taints);
+    await h.update('Node', undefined, 'n1', (n) => delete n.spec.taints);
     expect(nodesOf()).toEqual(['n1']);
   });
 
@@ -112,7 +112,7 @@ describe('DaemonSet: one pod per eligible node', () => {
     await h.setPhase([first], 'Failed');
     const [second] = active();
     expect(second.metadata.name).not.toBe(first.metadata.name);
-    expect(h.get<Pod>('Pod', 'default', first.metadata.name)).toBeUndefined();
+    expect(h.get('Pod', 'default', first.metadata.name)).toBeUndefined();
     // A stray duplicate aimed at the same node (e.g. created by a previous master) goes, the older one stays.
     const dup = podWith({ name: 'dup', labels: { app: 'agent' }, owner, node: 'n1' });
     await h.clock.advance(1000);
@@ -124,7 +124,7 @@ describe('DaemonSet: one pod per eligible node', () => {
     await addNodes('n1', 'n2', 'n3');
     await h.run(startDaemonSetController);
     await h.create(dsWith({ nodeSelector: { run: 'yes' } }));
-    for (const n of ['n1', 'n2']) await h.update<Node>('Node', undefined, n, (x) => (x.metadata.labels = { ...x.metadata.labels, run: 'yes' }));
+    for (const n of ['n1', 'n2']) await h.update('Node', undefined, n, (x) => (x.metadata.labels = { ...x.metadata.labels, run: 'yes' }));
     await schedule();
     await h.setReady(active().filter((p) => p.spec.nodeName === 'n1'));
     expect(ds().status).toMatchObject({ desiredNumberScheduled: 2, currentNumberScheduled: 2, numberReady: 1, numberAvailable: 1, numberUnavailable: 1, updatedNumberScheduled: 2, numberMisscheduled: 0 });
@@ -153,7 +153,7 @@ describe('DaemonSet: updates', () => {
     await h.create(dsWith({ maxUnavailable }));
     await runAll();
     const seen = watchUnavailable(n);
-    await h.update<DaemonSet>('DaemonSet', 'default', 'agent', (o) => (o.spec.template.spec.containers[0].env = [{ name: 'VERSION', value: 'v2' }]));
+    await h.update('DaemonSet', 'default', 'agent', (o) => (o.spec.template.spec.containers[0].env = [{ name: 'VERSION', value: 'v2' }]));
     const budget = typeof maxUnavailable === 'number' ? maxUnavailable : Math.ceil((n * parseInt(maxUnavailable)) / 100);
     expect(terminating()).toHaveLength(budget);
     await h.confirmStopped(terminating());
@@ -171,7 +171,7 @@ describe('DaemonSet: updates', () => {
     await h.create(dsWith({ maxUnavailable: 1 }));
     await runAll();
     await h.setReady(active().filter((p) => p.spec.nodeName !== 'n1'), false);
-    await h.update<DaemonSet>('DaemonSet', 'default', 'agent', (o) => (o.spec.template.spec.containers[0].env = [{ name: 'VERSION', value: 'v2' }]));
+    await h.update('DaemonSet', 'default', 'agent', (o) => (o.spec.template.spec.containers[0].env = [{ name: 'VERSION', value: 'v2' }]));
     await h.confirmStopped(terminating());
     expect(active().filter((p) => versionOf(p) === 'v2').map((p) => targetNode(p)).sort()).toEqual(['n2', 'n3']);
   });
@@ -181,7 +181,7 @@ describe('DaemonSet: updates', () => {
     await h.run(startDaemonSetController);
     await h.create(dsWith({ onDelete: true }));
     await runAll();
-    await h.update<DaemonSet>('DaemonSet', 'default', 'agent', (o) => (o.spec.template.spec.containers[0].env = [{ name: 'VERSION', value: 'v2' }]));
+    await h.update('DaemonSet', 'default', 'agent', (o) => (o.spec.template.spec.containers[0].env = [{ name: 'VERSION', value: 'v2' }]));
     await h.advance(60_000);
     expect(active().map(versionOf)).toEqual(['v1', 'v1']);
     const onN1 = active().find((p) => p.spec.nodeName === 'n1')!;

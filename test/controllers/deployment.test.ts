@@ -6,7 +6,7 @@
  * progress deadline on the fake clock, and adoption of orphaned ReplicaSets.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isReady, type Deployment, type Pod, type ReplicaSet } from '../../protocol/index.js';
+import { isReady, type ReplicaSet } from '../../protocol/index.js';
 import { startDeploymentController } from '../../master/controllers/deployment/sync.js';
 import { history, planRollback } from '../../master/controllers/deployment/rollback.js';
 import { rolloutStatus } from '../../master/controllers/deployment/progress.js';
@@ -23,19 +23,19 @@ beforeEach(async () => {
 });
 afterEach(() => h.stop());
 
-const deployment = (name = 'web') => h.get<Deployment>('Deployment', 'default', name)!;
+const deployment = (name = 'web') => h.get('Deployment', 'default', name)!;
 const revision = (rs: ReplicaSet) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision']);
 /** The Deployment's ReplicaSets, oldest revision first. */
 const replicaSets = (name = 'web') =>
   h
-    .list<ReplicaSet>('ReplicaSet', 'default')
+    .list('ReplicaSet', 'default')
     .filter((rs) => controllerOf(rs)?.uid === deployment(name).metadata.uid)
     .sort((a, b) => revision(a) - revision(b));
 /** spec.replicas of each ReplicaSet by its template's version. */
 const sizes = (name = 'web') => Object.fromEntries(replicaSets(name).map((rs) => [versionOf(rs.spec.template), rs.spec.replicas]));
 const live = (app = 'web') => h.pods({ app }).filter((p) => !p.metadata.deletionTimestamp);
 const setVersion = (version: string, name = 'web') =>
-  h.update<Deployment>('Deployment', 'default', name, (d) => (d.spec.template.spec.containers[0].env = [{ name: 'VERSION', value: version }]));
+  h.update('Deployment', 'default', name, (d) => (d.spec.template.spec.containers[0].env = [{ name: 'VERSION', value: version }]));
 /** Plays every agent: each live pod not yet ready turns ready; repeats until nothing changes. */
 async function readyAll(app = 'web'): Promise<void> {
   for (let waiting = live(app).filter((p) => !isReady(p)); waiting.length > 0; waiting = live(app).filter((p) => !isReady(p))) await h.setReady(waiting);
@@ -119,7 +119,7 @@ describe('Deployment: rolling update arithmetic (no new pod ever ready)', () => 
     // The new pod is ready: availability 3 = minAvailable, so no healthy old pod may go, but the sick one may.
     await h.setReady(live().filter((p) => versionOf(p) === 'v2'));
     expect(sizes()).toEqual({ v1: 2, v2: 2 });
-    expect(h.get<Pod>('Pod', 'default', sick.metadata.name)).toBeUndefined();
+    expect(h.get('Pod', 'default', sick.metadata.name)).toBeUndefined();
     expect(live().filter((p) => versionOf(p) === 'v1').every(isReady)).toBe(true);
   });
 
@@ -161,19 +161,19 @@ describe('Deployment: scaling', () => {
     expect(sizes()).toEqual({ v1: 4, v2: 1 });
     // 4 → 8: 9 allowed (8 + maxSurge 1), 4 to add; each gets round(size × 9 / 5) - size:
     // old 4 → +3 (7), new 1 → +1 (2), as Kubernetes' getReplicaSetFraction.
-    await h.update<Deployment>('Deployment', 'default', 'web', (d) => (d.spec.replicas = 8));
+    await h.update('Deployment', 'default', 'web', (d) => (d.spec.replicas = 8));
     expect(sizes()).toEqual({ v1: 7, v2: 2 });
   });
 
   it('a paused Deployment still scales, but does not roll a template change', async () => {
     await h.create(deploymentWith({ replicas: 2 }));
     await readyAll();
-    await h.update<Deployment>('Deployment', 'default', 'web', (d) => (d.spec.paused = true));
+    await h.update('Deployment', 'default', 'web', (d) => (d.spec.paused = true));
     expect(condition('Progressing')).toMatchObject({ status: 'Unknown', reason: 'DeploymentPaused' });
     await setVersion('v2');
-    await h.update<Deployment>('Deployment', 'default', 'web', (d) => (d.spec.replicas = 3));
+    await h.update('Deployment', 'default', 'web', (d) => (d.spec.replicas = 3));
     expect(sizes()).toEqual({ v1: 3 });
-    await h.update<Deployment>('Deployment', 'default', 'web', (d) => (d.spec.paused = false));
+    await h.update('Deployment', 'default', 'web', (d) => (d.spec.paused = false));
     await readyAll();
     expect(sizes()).toEqual({ v1: 0, v2: 3 });
     expect(condition('Progressing')).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
@@ -201,16 +201,16 @@ describe('Deployment: revisions', () => {
     const v1 = replicaSets()[0];
     await setVersion('v2');
     await readyAll();
-    const plan = planRollback(deployment(), h.list<ReplicaSet>('ReplicaSet'));
+    const plan = planRollback(deployment(), h.list('ReplicaSet'));
     expect(plan).toMatchObject({ skipped: false, revision: 1 });
-    await h.update<Deployment>('Deployment', 'default', 'web', (d) => plan.skipped || (d.spec.template = plan.template));
+    await h.update('Deployment', 'default', 'web', (d) => plan.skipped || (d.spec.template = plan.template));
     await readyAll();
-    const back = h.get<ReplicaSet>('ReplicaSet', 'default', v1.metadata.name)!;
+    const back = h.get('ReplicaSet', 'default', v1.metadata.name)!;
     expect(back.metadata.uid).toBe(v1.metadata.uid);
     expect(back.metadata.annotations).toMatchObject({ 'deployment.kubernetes.io/revision': '3', 'deployment.kubernetes.io/revision-history': '1' });
     expect(replicaSets()).toHaveLength(2);
     expect(live().map(versionOf)).toEqual(['v1', 'v1']);
-    expect(history(deployment(), h.list<ReplicaSet>('ReplicaSet')).map((r) => r.revision)).toEqual([2, 3]);
+    expect(history(deployment(), h.list('ReplicaSet')).map((r) => r.revision)).toEqual([2, 3]);
   });
 
   it.each<[string, { toRevision?: number; paused?: boolean }, RegExp]>([
@@ -220,13 +220,13 @@ describe('Deployment: revisions', () => {
     await h.create(deploymentWith({ replicas: 1 }));
     await setVersion('v2');
     const d = o.paused ? { ...deployment(), spec: { ...deployment().spec, paused: true } } : deployment();
-    expect(() => planRollback(d, h.list<ReplicaSet>('ReplicaSet'), o.toRevision)).toThrow(error);
+    expect(() => planRollback(d, h.list('ReplicaSet'), o.toRevision)).toThrow(error);
   });
 
   it('rollback to the current template is skipped', async () => {
     await h.create(deploymentWith({ replicas: 1 }));
     await setVersion('v2');
-    expect(planRollback(deployment(), h.list<ReplicaSet>('ReplicaSet'), 2)).toEqual({ skipped: true, revision: 2, message: 'skipped rollback (current template already matches revision 2)' });
+    expect(planRollback(deployment(), h.list('ReplicaSet'), 2)).toEqual({ skipped: true, revision: 2, message: 'skipped rollback (current template already matches revision 2)' });
   });
 });
 
@@ -266,11 +266,11 @@ describe('Deployment: adoption', () => {
     const [rs] = replicaSets();
     const pods = live().map((p) => p.metadata.uid);
     // What --cascade=orphan leaves behind: the ReplicaSet without its owner reference, the Deployment gone.
-    await h.update<ReplicaSet>('ReplicaSet', 'default', rs.metadata.name, (o) => delete o.metadata.ownerReferences);
+    await h.update('ReplicaSet', 'default', rs.metadata.name, (o) => delete o.metadata.ownerReferences);
     await h.delete('Deployment', 'default', 'web');
     await h.create(deploymentWith({ replicas: 2 }));
     expect(replicaSets().map((x) => x.metadata.uid)).toEqual([rs.metadata.uid]);
     expect(live().map((p) => p.metadata.uid).sort()).toEqual(pods.sort());
-    expect(h.list<Pod>('Pod')).toHaveLength(2);
+    expect(h.list('Pod')).toHaveLength(2);
   });
 });

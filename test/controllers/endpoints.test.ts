@@ -6,7 +6,7 @@
  * Deployments behind one Service.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decode, isReady, topics, type Deployment, type Endpoints, type Node, type Pod, type ServiceMessage } from '../../protocol/index.js';
+import { decode, isReady, topics, type Endpoints, type ServiceMessage } from '../../protocol/index.js';
 import { startDeploymentController } from '../../master/controllers/deployment/sync.js';
 import { startEndpointsController } from '../../master/controllers/endpoints.js';
 import { startReplicaSetController } from '../../master/controllers/replicaset.js';
@@ -35,7 +35,7 @@ beforeEach(async () => {
 afterEach(() => h.stop());
 
 const message = (name = 'web') => retained.get(topics.service('default', name));
-const endpoints = (name = 'web') => h.get<Endpoints>('Endpoints', 'default', name);
+const endpoints = (name = 'web') => h.get('Endpoints', 'default', name);
 const ips = (list?: { ip: string; targetRef?: { name: string } }[]) => (list ?? []).map((a) => `${a.targetRef?.name}@${a.ip}`);
 const web = serviceWith({ selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] });
 
@@ -64,7 +64,7 @@ describe('Endpoints: which pods, ready or not', () => {
     expect(message()!.endpoints.map((e) => `${e.pod}@${e.address}:${e.ports.http}`)).toEqual(['a@10.0.0.1:8080', 'b@10.0.0.2:8080']);
     await h.delete('Pod', 'default', 'a');
     expect(message()!.endpoints.map((e) => e.pod)).toEqual(['b']);
-    await h.update<Node>('Node', undefined, 'n2', (n) => (n.status!.conditions = [{ type: 'Ready', status: 'Unknown' }]));
+    await h.update('Node', undefined, 'n2', (n) => (n.status!.conditions = [{ type: 'Ready', status: 'Unknown' }]));
     expect(message()!.endpoints).toEqual([]);
     expect(ips(endpoints()!.subsets![0].notReadyAddresses)).toEqual(['b@10.0.0.2']);
   });
@@ -110,7 +110,7 @@ describe('Endpoints: publishing', () => {
     await h.create(web);
     await h.create(podWith({ name: 'a', node: 'n1', ready: true }));
     const before = sent;
-    await h.update<Pod>('Pod', 'default', 'a', (p) => (p.metadata.annotations = { note: 'unrelated' }));
+    await h.update('Pod', 'default', 'a', (p) => (p.metadata.annotations = { note: 'unrelated' }));
     expect(sent).toBe(before);
     await h.delete('Service', 'default', 'web');
     expect(message()).toBeUndefined();
@@ -147,10 +147,10 @@ describe('Endpoints: a canary behind one Service (two Deployments, one selector)
     };
     await runAll();
     expect(split()).toEqual({ stable: 3, canary: 1 });
-    await h.update<Deployment>('Deployment', 'default', 'web-canary', (d) => (d.spec.replicas = 3));
+    await h.update('Deployment', 'default', 'web-canary', (d) => (d.spec.replicas = 3));
     await runAll();
     expect(split()).toEqual({ stable: 3, canary: 3 });
-    await h.update<Deployment>('Deployment', 'default', 'web-canary', (d) => (d.spec.replicas = 0));
+    await h.update('Deployment', 'default', 'web-canary', (d) => (d.spec.replicas = 0));
     expect(split()).toEqual({ stable: 3, canary: 0 });
   });
 });

@@ -4,7 +4,7 @@
  * was down are found at start, and a removed namespace takes whatever is left in it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Job, KObject, OwnerReference } from '../../protocol/index.js';
+import type { Job, KindName, KObject, OwnerReference } from '../../protocol/index.js';
 import { startGarbageCollector } from '../../master/controllers/gc.js';
 import { controllerRef } from '../../master/controllers/pods.js';
 import { harness, type Harness } from './harness.js';
@@ -16,7 +16,7 @@ beforeEach(async () => {
 });
 afterEach(() => h.stop());
 
-const names = (kind: string) => h.list(kind).map((o) => o.metadata.name).sort();
+const names = (kind: KindName) => h.list(kind).map((o) => o.metadata.name).sort();
 const owned = <T extends KObject>(o: T, ...owners: KObject[]): T => ({ ...o, metadata: { ...o.metadata, ownerReferences: owners.map((x, i): OwnerReference => ({ ...controllerRef(x), controller: i === 0 })) } });
 
 describe('garbage collector', () => {

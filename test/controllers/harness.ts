@@ -6,7 +6,7 @@
  * moves the clock, settling after each timer it fires. No agents and no scheduler: a test plays
  * their part with `bind`, `setPhase` and `setReady`. Every rule test runs in milliseconds.
  */
-import { normalizeObject, silentLogger, type KObject, type Logger, type LogFields, type Pod } from '../../protocol/index.js';
+import { normalizeObject, silentLogger, type KObject, type Logger, type LogFields, type Pod, type KindMap, type KindName } from '../../protocol/index.js';
 import type { Controller, ControllerContext } from '../../master/controllers/types.js';
 import { EventRecorder } from '../../master/events.js';
 import { Informers } from '../../master/informer.js';
@@ -65,7 +65,7 @@ export class Harness {
     const informers = new Informers(store, log);
     await informers.start();
     // Events go to the recorder's memory (tests read them there); a Warning event is a result, not a problem.
-    return new Harness(log, clock, store, objects, informers, new EventRecorder(silentLogger), new MetricsStore());
+    return new Harness(log, clock, store, objects, informers, new EventRecorder(silentLogger), new MetricsStore((ns, name) => informers.get('Pod', ns, name)));
   }
 
   /** What a controller is started with. */
@@ -118,42 +118,43 @@ export class Harness {
   }
 
   /** Read-modify-writes an object and settles; returns the object as written. */
-  async update<T extends KObject>(kind: string, namespace: string | undefined, name: string, fn: (o: T) => void): Promise<T> {
-    const res = await this.objects.mutate<T>(kind, namespace, name, (o) => (fn(o), o));
+  async update<K extends KindName>(kind: K, namespace: string | undefined, name: string, fn: (o: KindMap[K]) => void): Promise<KindMap[K]> {
+    const res = await this.objects.mutate(kind, namespace, name, (o) => (fn(o), o));
     if (!res) throw new Error(`${kind}/${name}: not found`);
     await this.settle();
     return res;
   }
 
   /** Deletes an object (pods bound to a node only get their deletionTimestamp, as in the master) and settles. */
-  async delete(kind: string, namespace: string | undefined, name: string): Promise<void> {
+  async delete(kind: KindName, namespace: string | undefined, name: string): Promise<void> {
     await this.objects.delete(kind, namespace, name);
     await this.settle();
   }
 
   /** Cached objects of a kind. */
-  list<T extends KObject>(kind: string, namespace?: string): T[] {
-    return this.informers.list<T>(kind, namespace);
+  list<K extends KindName>(kind: K, namespace?: string): KindMap[K][] {
+    return this.informers.list(kind, namespace);
   }
 
   /** A cached object. */
-  get<T extends KObject>(kind: string, namespace: string | undefined, name: string): T | undefined {
-    return this.informers.get<T>(kind, namespace, name);
+  get<K extends KindName>(kind: K, namespace: string | undefined, name: string): KindMap[K] | undefined {
+    return this.informers.get(kind, namespace, name);
   }
 
   /** Pods in `default` (or `namespace`), optionally only those whose labels include `labels`. */
   pods(labels: Record<string, string> = {}, namespace = 'default'): Pod[] {
-    return this.list<Pod>('Pod', namespace).filter((p) => Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v));
+    return this.list('Pod', namespace).filter((p) => Object.entries(labels).every(([k, v]) => p.metadata.labels?.[k] === v));
   }
 
-  /** The reasons of the events recorded about an object, oldest first. */
-  reasons(kind: string, namespace: string | undefined, name: string): string[] {
-    return this.events.of(kind, namespace, name).map((e) => e.reason);
+  /** The reasons of the events recorded about an object, oldest first, once per occurrence. */
+  reasons(kind: KindName, namespace: string | undefined, name: string): string[] {
+    // The recorder folds repeats of one event into its count (Kubernetes' correlator): one reason per occurrence.
+    return this.events.of(kind, namespace, name).flatMap((e) => Array<string>(e.count).fill(e.reason));
   }
 
   /** Plays the scheduler: binds pods to a node. */
   async bind(pods: Pod[], node: string): Promise<void> {
-    for (const p of pods) await this.objects.mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => ((cur.spec.nodeName = node), cur));
+    for (const p of pods) await this.objects.mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => ((cur.spec.nodeName = node), cur));
     await this.settle();
   }
 
@@ -161,7 +162,7 @@ export class Harness {
   async setPhase(pods: Pod[], phase: NonNullable<Pod['status']>['phase'], exitCode = phase === 'Failed' ? 1 : 0): Promise<void> {
     const at = new Date(this.clock.now()).toISOString();
     for (const p of pods)
-      await this.objects.mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+      await this.objects.mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         const finished = phase === 'Succeeded' || phase === 'Failed';
         cur.status = { ...(cur.status ?? {}), phase };
         if (finished) {
@@ -177,7 +178,7 @@ export class Harness {
   async setReady(pods: Pod[], ready = true): Promise<void> {
     const at = new Date(this.clock.now()).toISOString();
     for (const p of pods)
-      await this.objects.mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+      await this.objects.mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         const others = (cur.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
         cur.status = { ...(cur.status ?? {}), phase: 'Running', conditions: [...others, { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: at }] };
         return cur;

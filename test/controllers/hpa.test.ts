@@ -5,7 +5,7 @@
  * scale-down window, targets it cannot scale, metrics it cannot read.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Deployment, HorizontalPodAutoscaler, MetricSpec } from '../../protocol/index.js';
+import type { MetricSpec } from '../../protocol/index.js';
 import { externalReplicas, resourceReplicas, stabilize, type PodUsage } from '../../master/controllers/hpa/replicas.js';
 import { startHpaController } from '../../master/controllers/hpa/sync.js';
 import { harness, type Harness } from './harness.js';
@@ -57,8 +57,8 @@ beforeEach(async () => {
 afterEach(() => h.stop());
 
 const cpu50: MetricSpec = { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } };
-const replicas = () => h.get<Deployment>('Deployment', 'default', 'web')!.spec.replicas;
-const hpa = () => h.get<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', 'default', 'web')!;
+const replicas = () => h.get('Deployment', 'default', 'web')!.spec.replicas;
+const hpa = () => h.get('HorizontalPodAutoscaler', 'default', 'web')!;
 const condition = (type: string) => hpa().status?.conditions?.find((c) => c.type === type);
 /** Plays the agents' metrics: every web pod uses `cpuMilli`, sampled at `at` (now). */
 const load = (cpuMilli: number, at = h.clock.now()) =>
@@ -137,7 +137,7 @@ describe('HPA controller', () => {
 
   it.each<[string, () => Promise<unknown>, string, string, string]>([
     ['no target', () => h.delete('Deployment', 'default', 'web'), 'AbleToScale', 'False', 'FailedGetScale'],
-    ['a target scaled to 0', () => h.update<Deployment>('Deployment', 'default', 'web', (d) => (d.spec.replicas = 0)), 'ScalingActive', 'False', 'ScalingDisabled'],
+    ['a target scaled to 0', () => h.update('Deployment', 'default', 'web', (d) => (d.spec.replicas = 0)), 'ScalingActive', 'False', 'ScalingDisabled'],
     ['no samples yet', async () => {}, 'ScalingActive', 'False', 'FailedGetMetrics'],
     ['samples older than a minute', async () => load(150, h.clock.now() - 61_000), 'ScalingActive', 'False', 'FailedGetMetrics'],
   ])('%s: does not scale and says why', async (_what, act, type, status, reason) => {

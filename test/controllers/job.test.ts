@@ -5,7 +5,6 @@
  * agents: pods succeed or fail when it says so.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Job, Pod } from '../../protocol/index.js';
 import { backoffDelay, wantActive } from '../../master/controllers/job/rules.js';
 import { startJobController } from '../../master/controllers/job/sync.js';
 import { harness, type Harness } from './harness.js';
@@ -43,7 +42,7 @@ beforeEach(async () => {
 });
 afterEach(() => h.stop());
 
-const job = (name = 'batch') => h.get<Job>('Job', 'default', name);
+const job = (name = 'batch') => h.get('Job', 'default', name);
 const active = (name = 'batch') => h.pods({ job: name }).filter((p) => !p.metadata.deletionTimestamp && !['Succeeded', 'Failed'].includes(p.status?.phase ?? ''));
 const condition = (type: string, name = 'batch') => job(name)?.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 
@@ -90,9 +89,9 @@ describe('Job: completions and parallelism', () => {
 
   it('lowering parallelism deletes the extra pods; raising it adds pods', async () => {
     await h.create(jobWith({ completions: 10, parallelism: 4 }));
-    await h.update<Job>('Job', 'default', 'batch', (j) => (j.spec.parallelism = 1));
+    await h.update('Job', 'default', 'batch', (j) => (j.spec.parallelism = 1));
     expect(active()).toHaveLength(1);
-    await h.update<Job>('Job', 'default', 'batch', (j) => (j.spec.parallelism = 3));
+    await h.update('Job', 'default', 'batch', (j) => (j.spec.parallelism = 3));
     expect(active()).toHaveLength(3);
   });
 });
@@ -124,7 +123,7 @@ describe('Job: failures', () => {
     await h.create(jobWith({ backoffLimit: limit, restartPolicy: 'OnFailure' }));
     const [p] = active();
     const restart = (n: number) =>
-      h.update<Pod>('Pod', 'default', p.metadata.name, (o) => {
+      h.update('Pod', 'default', p.metadata.name, (o) => {
         o.status = { phase: 'Running', containerStatuses: [{ name: 'main', ready: false, restartCount: n, state: { running: {} } }] };
       });
     if (restarts > 1) {
@@ -133,7 +132,7 @@ describe('Job: failures', () => {
     }
     await restart(restarts);
     expect(condition('Failed')).toMatchObject({ reason: 'BackoffLimitExceeded' });
-    expect(h.get<Pod>('Pod', 'default', p.metadata.name)).toBeUndefined(); // a failed Job leaves nothing running
+    expect(h.get('Pod', 'default', p.metadata.name)).toBeUndefined(); // a failed Job leaves nothing running
   });
 
   it('counts never go down when finished pods are deleted', async () => {

@@ -20,8 +20,8 @@ beforeEach(async () => {
 afterEach(() => h.stop());
 
 const inTeam = <T extends KObject>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: 'team' } });
-const ns = (name = 'team') => h.get<Namespace>('Namespace', undefined, name);
-const everythingIn = (name: string) => Object.values(kinds).filter((k) => k.namespaced).flatMap((k) => h.list(k.kind, name));
+const ns = (name = 'team') => h.get('Namespace', undefined, name);
+const everythingIn = (name: string) => Object.values(kinds).filter((k) => k.namespaced).flatMap((k) => h.informers.list(k.kind, name));
 
 describe('Namespace', () => {
   it('default may not be deleted', async () => {

@@ -6,7 +6,7 @@
  * on a dead node go after their grace period; pods of a deleted node go at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Node, Pod, Taint, Toleration } from '../../protocol/index.js';
+import type { Taint, Toleration } from '../../protocol/index.js';
 import { evictionTime, startNodeLifecycleController, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
 import { NodeStatusTracker } from '../../master/nodes/status.js';
 import { harness, type Harness } from './harness.js';
@@ -39,10 +39,10 @@ beforeEach(async () => {
 });
 afterEach(() => h.stop());
 
-const node = (name = 'n1') => h.get<Node>('Node', undefined, name)!;
+const node = (name = 'n1') => h.get('Node', undefined, name)!;
 const ready = (name = 'n1') => node(name).status?.conditions?.find((c) => c.type === 'Ready')?.status;
 const tainted = (name = 'n1') => node(name).spec.taints?.some((t) => t.key === unreachableTaint) ?? false;
-const pod = (name: string) => h.get<Pod>('Pod', 'default', name);
+const pod = (name: string) => h.get('Pod', 'default', name);
 
 describe('node status: leases and the grace period', () => {
   const graceMs = 40_000;
@@ -85,7 +85,7 @@ describe('node lifecycle: taints and eviction', () => {
   beforeEach(async () => {
     await h.run((ctx) => startNodeLifecycleController(ctx, { podEvictionTimeoutMs: evictionTimeoutMs }));
   });
-  const setReady = (status: 'True' | 'Unknown', name = 'n1') => h.update<Node>('Node', undefined, name, (n) => (n.status!.conditions = [{ type: 'Ready', status }]));
+  const setReady = (status: 'True' | 'Unknown', name = 'n1') => h.update('Node', undefined, name, (n) => (n.status!.conditions = [{ type: 'Ready', status }]));
 
   it('taints a node that is not Ready (with the time), and untaints it once Ready again', async () => {
     await h.create(nodeWith({ name: 'n1' }));
@@ -129,7 +129,7 @@ describe('node lifecycle: taints and eviction', () => {
     await h.create(nodeWith({ name: 'n1' }));
     await h.create(podWith({ name: 'p', node: 'n1', ready: true }));
     await h.create(podWith({ name: 'q', node: 'n1', ready: true, tolerations: [{ key: 'maintenance', operator: 'Exists' }] }));
-    await h.update<Node>('Node', undefined, 'n1', (n) => (n.spec.taints = [{ key: 'maintenance', effect: 'NoExecute' }]));
+    await h.update('Node', undefined, 'n1', (n) => (n.spec.taints = [{ key: 'maintenance', effect: 'NoExecute' }]));
     await h.advance(1_000);
     expect(pod('p')?.metadata.deletionTimestamp).toBeDefined();
     expect(pod('q')?.metadata.deletionTimestamp).toBeUndefined();

@@ -4,7 +4,6 @@
  * longer match, status counts and minReadySeconds on the fake clock.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Pod, ReplicaSet } from '../../protocol/index.js';
 import { startReplicaSetController } from '../../master/controllers/replicaset.js';
 import { controllerOf } from '../../master/controllers/pods.js';
 import { harness, type Harness } from './harness.js';
@@ -16,7 +15,7 @@ beforeEach(async () => {
 });
 afterEach(() => h.stop());
 
-const rs = () => h.get<ReplicaSet>('ReplicaSet', 'default', 'web')!;
+const rs = () => h.get('ReplicaSet', 'default', 'web')!;
 const live = () => h.pods().filter((p) => !p.metadata.deletionTimestamp);
 
 describe('ReplicaSet: scaling', () => {
@@ -41,7 +40,7 @@ describe('ReplicaSet: scaling', () => {
   ])('scales %i → %i replicas: %i pods left', async (from, to, left) => {
     await h.run(startReplicaSetController);
     await h.create(rsWith({ replicas: from }));
-    await h.update<ReplicaSet>('ReplicaSet', 'default', 'web', (o) => (o.spec.replicas = to));
+    await h.update('ReplicaSet', 'default', 'web', (o) => (o.spec.replicas = to));
     expect(live()).toHaveLength(left);
     expect(rs().status?.replicas).toBe(left);
     expect(rs().status?.observedGeneration).toBe(2);
@@ -102,7 +101,7 @@ describe('ReplicaSet: adoption and release', () => {
     await h.create(podWith({ name: 'done', labels: { app: 'web' }, phase: 'Succeeded' }));
     await h.create(rsWith({ replicas: 2 }));
     await h.run(startReplicaSetController);
-    const ownerOf = (name: string) => controllerOf(h.get<Pod>('Pod', 'default', name)!)?.name;
+    const ownerOf = (name: string) => controllerOf(h.get('Pod', 'default', name)!)?.name;
     expect(ownerOf('orphan')).toBe('web');
     expect(ownerOf('foreign')).toBeUndefined();
     expect(ownerOf('owned-elsewhere')).toBe('other');
@@ -115,8 +114,8 @@ describe('ReplicaSet: adoption and release', () => {
     await h.run(startReplicaSetController);
     await h.create(rsWith({ replicas: 2 }));
     const [p] = h.pods();
-    await h.update<Pod>('Pod', 'default', p.metadata.name, (o) => (o.metadata.labels = { app: 'debug' }));
-    const released = h.get<Pod>('Pod', 'default', p.metadata.name)!;
+    await h.update('Pod', 'default', p.metadata.name, (o) => (o.metadata.labels = { app: 'debug' }));
+    const released = h.get('Pod', 'default', p.metadata.name)!;
     expect(controllerOf(released)).toBeUndefined();
     expect(h.pods({ app: 'web' }).filter((x) => controllerOf(x)?.name === 'web')).toHaveLength(2);
   });

@@ -36,7 +36,7 @@ function watchJobs(c: TestCluster, name: string) {
     if (j?.metadata.labels?.cron !== name) return;
     seen.names.add(j.metadata.name);
     if (finished(j as Job)) seen.completed.add(j.metadata.name);
-    const running = c.master.informers.list<Job>('Job').filter((x) => x.metadata.labels?.cron === name && !finished(x));
+    const running = c.master.informers.list('Job').filter((x) => x.metadata.labels?.cron === name && !finished(x));
     seen.maxActive = Math.max(seen.maxActive, running.length);
   });
   return seen;

@@ -31,7 +31,7 @@ function watchPerNode(c: TestCluster, app: string) {
   c.master.informers.on('Pod', (p) => {
     if (p?.metadata.labels?.app !== app) return;
     const perNode = new Map<string, number>();
-    for (const x of c.master.informers.list<Pod>('Pod')) {
+    for (const x of c.master.informers.list('Pod')) {
       if (x.metadata.labels?.app !== app || !active(x)) continue;
       const node = x.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values?.[0] ?? '?';
       perNode.set(node, (perNode.get(node) ?? 0) + 1);

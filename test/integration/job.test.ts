@@ -5,7 +5,7 @@
  * the fake clock in test/controllers/job.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Job, KObject, Pod } from '../../protocol/index.js';
+import type { Job, KObject } from '../../protocol/index.js';
 import { eventually, startCluster, type TestCluster } from '../helpers/cluster.js';
 
 const job = (name: string, spec: string, command: string) => `
@@ -31,7 +31,7 @@ function watchPods(c: TestCluster, jobName: string) {
   c.master.informers.on('Pod', (p) => {
     if (!p || !ofJob(p)) return;
     seen.names.add(p.metadata.name);
-    const active = c.master.informers.list<Pod>('Pod').filter((x) => ofJob(x) && !x.metadata.deletionTimestamp && !['Succeeded', 'Failed'].includes(x.status?.phase ?? ''));
+    const active = c.master.informers.list('Pod').filter((x) => ofJob(x) && !x.metadata.deletionTimestamp && !['Succeeded', 'Failed'].includes(x.status?.phase ?? ''));
     seen.maxActive = Math.max(seen.maxActive, active.length);
   });
   return seen;

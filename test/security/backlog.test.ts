@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { podFromTemplate } from '../../master/controllers/replicaset.js';
 import type { KObject, Pod, ReplicaSet } from '../../protocol/index.js';
-import { eventually } from '../helpers/wait.js';
 import { podCount, startMasterProcess, timed, type MasterProcess } from '../helpers/master-process.js';
 import { seedStore } from './seed.js';
 

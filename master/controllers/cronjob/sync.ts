@@ -7,7 +7,7 @@
  */
 import type { CronJob, Job, ObjectReference } from './types.js';
 import { realClock } from '../../clock.js';
-import { cacheKey } from '../../informer.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
 import { controllerOf, controllerRef, isTerminating } from '../pods.js';
 import type { ControllerContext, SyncController } from '../types.js';
@@ -53,16 +53,15 @@ export function startCronJobController(ctx: ControllerContext): SyncController {
   const queue = new WorkQueue('cronjob', sync, ctx.log, clock);
   let stopped = false;
 
-  informers.on('CronJob', (cj, old) => queue.add(cacheKey((cj ?? old)!.metadata.namespace, (cj ?? old)!.metadata.name)));
-  informers.on('Job', (j, old) => {
-    const o = (j ?? old)!;
+  informers.on('CronJob', (_cj, _old, cj) => queue.add(keyOf(cj)));
+  informers.on('Job', (_j, _old, o) => {
     const r = controllerOf(o);
     if (r?.kind === 'CronJob') queue.add(cacheKey(o.metadata.namespace, r.name));
   });
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const cj = informers.get<CronJob>('CronJob', ns, name);
+    const cj = informers.get('CronJob', ns, name);
     if (!cj || isTerminating(cj) || stopped) {
       due.delete(key);
       const t = tickers.get(key);
@@ -71,7 +70,7 @@ export function startCronJobController(ctx: ControllerContext): SyncController {
       return;
     }
     const { ticker, fresh } = await ensureTicker(key, cj);
-    const jobs = informers.dependents<Job>('Job', cj.metadata.uid!).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
+    const jobs = informers.dependents('Job', cj.metadata.uid!).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
     let active = jobs.filter((j) => !finishedCondition(j) && !isTerminating(j));
     const runs = due.get(key) ?? [];
     due.delete(key);
@@ -156,7 +155,7 @@ export function startCronJobController(ctx: ControllerContext): SyncController {
 
   async function writeStatus(cj: CronJob, active: Job[], jobs: Job[], scheduled: Date | undefined): Promise<void> {
     const succeeded = jobs.filter((j) => finishedCondition(j)?.type === 'Complete').map(finishedAt);
-    await objects.mutate<CronJob>('CronJob', cj.metadata.namespace, cj.metadata.name, (cur) => {
+    await objects.mutate('CronJob', cj.metadata.namespace, cj.metadata.name, (cur) => {
       if (cur.metadata.uid !== cj.metadata.uid) return undefined;
       const s = { ...(cur.status ?? {}) };
       if (active.length) s.active = active.map(ref);

@@ -7,7 +7,7 @@
  */
 import { readyStatus, type DaemonSet, type Node, type Pod } from '../../../protocol/index.js';
 import { realClock } from '../../clock.js';
-import { cacheKey } from '../../informer.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import { templateHash } from '../deployment/hash.js';
 import { WorkQueue } from '../queue.js';
 import { createPods, deletePods } from '../podcontrol.js';
@@ -57,27 +57,23 @@ export function startDaemonSetController(ctx: ControllerContext): SyncController
   const { informers, objects, events } = ctx;
   const clock = ctx.clock ?? realClock;
   const queue = new WorkQueue('daemonset', sync, ctx.log, clock);
-  const all = () => informers.list<DaemonSet>('DaemonSet').forEach((ds) => queue.add(cacheKey(ds.metadata.namespace, ds.metadata.name)));
+  const all = () => informers.list('DaemonSet').forEach((ds) => queue.add(cacheKey(ds.metadata.namespace, ds.metadata.name)));
 
-  informers.on('DaemonSet', (ds, old) => {
-    const o = ds ?? old!;
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
-  });
-  informers.on('Pod', (p, old) => {
-    const pod = p ?? old!;
+  informers.on('DaemonSet', (_ds, _old, ds) => queue.add(keyOf(ds)));
+  informers.on('Pod', (_p, _old, pod) => {
     const ref = controllerOf(pod);
     if (ref?.kind === 'DaemonSet') queue.add(cacheKey(pod.metadata.namespace, ref.name));
   });
   informers.on('Node', (n, old) => {
-    if (nodeShape(n as Node | undefined) !== nodeShape(old as Node | undefined)) all();
+    if (nodeShape(n) !== nodeShape(old)) all();
   });
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const ds = informers.get<DaemonSet>('DaemonSet', ns, name);
+    const ds = informers.get('DaemonSet', ns, name);
     if (!ds || isTerminating(ds)) return;
     const hash = templateHash(ds.spec.template);
-    const nodes = informers.list<Node>('Node');
+    const nodes = informers.list('Node');
     const byNode = new Map<string, Pod[]>();
     for (const p of ownedPods(ds)) {
       const n = targetNode(p) ?? '';
@@ -110,7 +106,7 @@ export function startDaemonSetController(ctx: ControllerContext): SyncController
 
   /** The pods a DaemonSet controls (the owner index: proportional to them, not to every pod). */
   function ownedPods(ds: DaemonSet): Pod[] {
-    return informers.dependents<Pod>('Pod', ds.metadata.uid!).filter((p) => controllerOf(p)?.uid === ds.metadata.uid);
+    return informers.dependents('Pod', ds.metadata.uid!).filter((p) => controllerOf(p)?.uid === ds.metadata.uid);
   }
 
   /**
@@ -154,7 +150,7 @@ export function startDaemonSetController(ctx: ControllerContext): SyncController
       observedGeneration: ds.metadata.generation,
     };
     if (minReady > 0 && status.numberReady > available) queue.addAfter(cacheKey(ds.metadata.namespace, ds.metadata.name), 1000);
-    await objects.mutate<DaemonSet>('DaemonSet', ds.metadata.namespace, ds.metadata.name, (cur) => {
+    await objects.mutate('DaemonSet', ds.metadata.namespace, ds.metadata.name, (cur) => {
       if (cur.metadata.uid !== ds.metadata.uid) return undefined;
       cur.status = { ...(cur.status ?? {}), ...status };
       return cur;

@@ -84,7 +84,7 @@ export async function syncStatus(ctx: ControllerContext, s: RolloutState, requeu
   const now = s.now;
   const st = calculateStatus(s);
   if (checkProgress) st.conditions = progressing(s, st, now);
-  const res = await ctx.objects.mutate<Deployment>('Deployment', s.d.metadata.namespace, s.d.metadata.name, (cur) => {
+  const res = await ctx.objects.mutate('Deployment', s.d.metadata.namespace, s.d.metadata.name, (cur) => {
     if (cur.metadata.uid !== s.d.metadata.uid) return undefined;
     cur.status = st;
     return cur;

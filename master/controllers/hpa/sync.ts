@@ -4,9 +4,9 @@
  * proposes a replica count per metric (replicas.ts), takes the largest, stabilizes it over the
  * behaviour windows, clamps it to min/max and writes the target's spec.replicas.
  */
-import { isReady, cpuMilli, bytes, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type KObject, type MetricSpec, type Pod } from '../../../protocol/index.js';
+import { isReady, cpuMilli, bytes, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type MetricSpec, type Pod } from '../../../protocol/index.js';
 import { realClock } from '../../clock.js';
-import { cacheKey } from '../../informer.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import type { MetricsStore } from '../../metrics.js';
 import { WorkQueue } from '../queue.js';
 import { isActive, isTerminating } from '../pods.js';
@@ -39,27 +39,26 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
   const clock = ctx.clock ?? realClock;
   const history = new Map<string, Recommendation[]>();
   const queue = new WorkQueue('hpa', sync, ctx.log, clock);
-  const all = () => informers.list<HorizontalPodAutoscaler>('HorizontalPodAutoscaler').forEach((h) => queue.add(cacheKey(h.metadata.namespace, h.metadata.name)));
-  informers.on('HorizontalPodAutoscaler', (h, old) => {
-    const o = (h ?? old)!;
-    if (!h) history.delete(cacheKey(o.metadata.namespace, o.metadata.name));
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
+  const all = () => informers.list('HorizontalPodAutoscaler').forEach((h) => queue.add(cacheKey(h.metadata.namespace, h.metadata.name)));
+  informers.on('HorizontalPodAutoscaler', (h, _old, o) => {
+    if (!h) history.delete(keyOf(o));
+    queue.add(keyOf(o));
   });
   const timer = clock.every(opts.syncPeriodMs, all);
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const hpa = informers.get<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', ns, name);
+    const hpa = informers.get('HorizontalPodAutoscaler', ns, name);
     if (!hpa || isTerminating(hpa)) return;
     const now = clock.now();
     const cond = condition(new Date(now).toISOString());
     const ref = hpa.spec.scaleTargetRef;
-    const target = informers.get<KObject>(ref.kind, ns, ref.name);
+    const target = informers.get(ref.kind, ns, ref.name);
     if (!target) return writeStatus(hpa, 0, 0, [], [cond('AbleToScale', 'False', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${ref.kind.toLowerCase()}s "${ref.name}" not found`)]);
-    const current: number = target.spec?.replicas ?? 1;
+    const current = target.spec.replicas ?? 1;
     if (current === 0)
       return writeStatus(hpa, 0, 0, [], [cond('AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale'), cond('ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero')]);
-    const pods = informers.list<Pod>('Pod', ns).filter((p) => isActive(p) && matchesSelector(target.spec?.selector, p.metadata.labels));
+    const pods = informers.list('Pod', ns).filter((p) => isActive(p) && matchesSelector(target.spec.selector, p.metadata.labels));
     const measured = (hpa.spec.metrics ?? []).map((m) => measure(m, current, pods, now));
     const ok = measured.filter((m): m is { metric: MetricSpec; proposal: Proposal } => 'proposal' in m);
     const conditions: Condition[] = [cond('AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale')];
@@ -81,7 +80,7 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
     else conditions.push(cond('ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range'));
     let scaled = false;
     if (desired !== current) {
-      await objects.mutate<KObject>(ref.kind, ns, ref.name, (o) => {
+      await objects.mutate(ref.kind, ns, ref.name, (o) => {
         if (o.metadata.uid !== target.metadata.uid) return undefined;
         o.spec.replicas = desired;
         return o;
@@ -116,7 +115,7 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
 
   /** Writes status; `scaledAt` (ms) when this sync changed the target's replicas. */
   async function writeStatus(hpa: HorizontalPodAutoscaler, current: number, desired: number, measured: Measured[], conditions: Condition[], scaledAt?: number): Promise<void> {
-    await objects.mutate<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', hpa.metadata.namespace, hpa.metadata.name, (cur) => {
+    await objects.mutate('HorizontalPodAutoscaler', hpa.metadata.namespace, hpa.metadata.name, (cur) => {
       if (cur.metadata.uid !== hpa.metadata.uid) return undefined;
       const prev = cur.status?.conditions ?? [];
       cur.status = {

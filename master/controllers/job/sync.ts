@@ -7,7 +7,7 @@
  */
 import { isReady, type Condition, type Job, type Pod } from '../../../protocol/index.js';
 import { realClock } from '../../clock.js';
-import { cacheKey } from '../../informer.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
 import { createPods, deletePods, type PodWrites } from '../podcontrol.js';
 import { controllerOf, controllerRef, deletionOrder, isActive, isTerminating } from '../pods.js';
@@ -55,24 +55,20 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
   const clock = ctx.clock ?? realClock;
   const queue = new WorkQueue('job', sync, ctx.log, clock);
 
-  informers.on('Job', (j, old) => {
-    const o = j ?? old!;
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
-  });
-  informers.on('Pod', (p, old) => {
-    const pod = p ?? old!;
+  informers.on('Job', (_j, _old, job) => queue.add(keyOf(job)));
+  informers.on('Pod', (_p, _old, pod) => {
     const ref = controllerOf(pod);
     if (ref?.kind === 'Job') queue.add(cacheKey(pod.metadata.namespace, ref.name));
   });
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const job = informers.get<Job>('Job', ns, name);
+    const job = informers.get('Job', ns, name);
     if (!job || isTerminating(job)) return;
     const now = clock.now();
     if (finishedCondition(job)) return expireIfDue(job, now);
 
-    const pods = informers.dependents<Pod>('Pod', job.metadata.uid!).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+    const pods = informers.dependents('Pod', job.metadata.uid!).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
     const active = pods.filter(isActive);
     const failedPods = pods.filter((p) => p.status?.phase === 'Failed');
     // Counts never go down: a user deleting finished pods must not buy the Job more attempts.
@@ -129,7 +125,7 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
       ...(conditions.length ? { conditions } : {}),
       ...(complete ? { completionTime: at } : {}),
     };
-    await objects.mutate<Job>('Job', job.metadata.namespace, job.metadata.name, (cur) => {
+    await objects.mutate('Job', job.metadata.namespace, job.metadata.name, (cur) => {
       if (cur.metadata.uid !== job.metadata.uid || finishedCondition(cur)) return undefined;
       cur.status = status;
       return cur;
