@@ -135,3 +135,17 @@ export function applyDefaults<T extends KObject>(o: T): T {
   }
   return o;
 }
+
+/**
+ * True when an object is of `kind`, narrowing it to that kind's type. An object that came through the
+ * master (or through normalizeObject) has its kind's shape, which is what makes the narrowing true.
+ */
+export function isKind<K extends KindName>(o: KObject, kind: K): o is KindMap[K] {
+  return o.kind === kind;
+}
+
+/** The object as its kind's type; SKIFF_ERR_BAD_REQUEST when it is of another kind. */
+export function asKind<K extends KindName>(o: KObject, kind: K): KindMap[K] {
+  if (!isKind(o, kind)) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${describeRef(o)}: expected a ${kind}`);
+  return o;
+}

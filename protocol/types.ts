@@ -48,8 +48,8 @@ export interface KObject {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  spec?: any;
-  status?: any;
+  spec?: unknown;
+  status?: unknown;
   [field: string]: unknown;
 }
 
@@ -318,6 +318,8 @@ export interface Service extends KObject {
     sessionAffinity?: 'None' | 'ClientIP';
     clusterIP?: string;
   };
+  /** A LoadBalancer service's ingress points, once something provides them. */
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
 
 export interface ConfigMap extends KObject {

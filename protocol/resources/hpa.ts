@@ -20,6 +20,11 @@ export type MetricSpec =
   | { type: 'Resource'; resource: { name: 'cpu' | 'memory'; target: MetricTarget } }
   | { type: 'External'; external: { metric: { name: string }; target: MetricTarget } };
 
+/** A metric's current value in status.currentMetrics (autoscaling/v2 MetricStatus, the fields Skiff fills). */
+export type MetricStatus =
+  | { type: 'Resource'; resource: { name: 'cpu' | 'memory'; current: { averageUtilization?: number; averageValue?: string } } }
+  | { type: 'External'; external: { metric: { name: string }; current: { value?: string; averageValue?: string } } };
+
 /** One scaling direction's behaviour (only the stabilization window is honoured). */
 export interface ScalingRules {
   stabilizationWindowSeconds?: number;
@@ -40,7 +45,7 @@ export interface HorizontalPodAutoscaler extends KObject {
     lastScaleTime?: string;
     currentReplicas: number;
     desiredReplicas: number;
-    currentMetrics?: unknown[];
+    currentMetrics?: MetricStatus[];
     conditions?: Condition[];
   };
 }

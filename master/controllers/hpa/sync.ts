@@ -4,7 +4,7 @@
  * proposes a replica count per metric (replicas.ts), takes the largest, stabilizes it over the
  * behaviour windows, clamps it to min/max and writes the target's spec.replicas.
  */
-import { isReady, cpuMilli, bytes, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type MetricSpec, type Pod } from '../../../protocol/index.js';
+import { isReady, cpuMilli, bytes, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type MetricSpec, type Pod, type MetricStatus } from '../../../protocol/index.js';
 import { realClock } from '../../clock.js';
 import { cacheKey, keyOf } from '../../informer.js';
 import type { MetricsStore } from '../../metrics.js';
@@ -20,7 +20,10 @@ export interface HpaControllerOptions {
   syncPeriodMs: number;
 }
 
-type Measured = { metric: MetricSpec; proposal: Proposal } | { metric: MetricSpec; error: string };
+/** A metric with the replica count it proposes, or why it proposes none. */
+type Proposed = { metric: MetricSpec; proposal: Proposal };
+type Measured = Proposed | { metric: MetricSpec; error: string };
+const isProposed = (m: Measured): m is Proposed => 'proposal' in m;
 
 /** A pod's summed request of a resource (requests default to limits, as Kubernetes does). */
 function podRequest(p: Pod, resource: 'cpu' | 'memory'): number | undefined {
@@ -60,7 +63,7 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
       return writeStatus(hpa, 0, 0, [], [cond('AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale'), cond('ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero')]);
     const pods = informers.list('Pod', ns).filter((p) => isActive(p) && matchesSelector(target.spec.selector, p.metadata.labels));
     const measured = (hpa.spec.metrics ?? []).map((m) => measure(m, current, pods, now));
-    const ok = measured.filter((m): m is { metric: MetricSpec; proposal: Proposal } => 'proposal' in m);
+    const ok = measured.filter(isProposed);
     const conditions: Condition[] = [cond('AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale')];
     if (ok.length === 0) {
       const why = measured.map((m) => ('error' in m ? m.error : '')).join('; ');
@@ -123,7 +126,7 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
         observedGeneration: cur.metadata.generation,
         currentReplicas: current,
         desiredReplicas: desired,
-        currentMetrics: measured.filter((m) => 'proposal' in m).map((m) => currentMetric(m as { metric: MetricSpec; proposal: Proposal })),
+        currentMetrics: measured.filter(isProposed).map(currentMetric),
         // Keep lastTransitionTime while a condition's status stays the same.
         conditions: conditions.map((c) => {
           const p = prev.find((x) => x.type === c.type);
@@ -157,7 +160,7 @@ function describeMetric(m: MetricSpec): string {
 }
 
 /** status.currentMetrics entry, autoscaling/v2 shaped. */
-function currentMetric({ metric: m, proposal: p }: { metric: MetricSpec; proposal: Proposal }): unknown {
+function currentMetric({ metric: m, proposal: p }: Proposed): MetricStatus {
   if (m.type === 'External')
     return { type: 'External', external: { metric: { name: m.external.metric.name }, current: m.external.target.type === 'AverageValue' ? { averageValue: String(p.current) } : { value: String(p.current) } } };
   if (m.resource.target.type === 'Utilization') return { type: 'Resource', resource: { name: m.resource.name, current: { averageUtilization: p.current } } };
