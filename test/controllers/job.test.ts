@@ -7,8 +7,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backoffDelay, wantActive } from '../../master/controllers/job/rules.js';
 import { startJobController } from '../../master/controllers/job/sync.js';
+import { countedAnnotation } from '../../master/controllers/job/tracking.js';
 import { harness, type Harness } from './harness.js';
-import { jobWith } from './builders.js';
+import { jobWith, podWith } from './builders.js';
 
 const base = 10_000;
 
@@ -135,14 +136,42 @@ describe('Job: failures', () => {
     expect(h.get('Pod', 'default', p.metadata.name)).toBeUndefined(); // a failed Job leaves nothing running
   });
 
-  it('counts never go down when finished pods are deleted', async () => {
-    await h.create(jobWith({ completions: 3, parallelism: 3, backoffLimit: 5 }));
-    const [ok, bad] = active();
-    await h.setPhase([ok], 'Succeeded');
-    await h.setPhase([bad], 'Failed');
-    await h.delete('Pod', 'default', ok.metadata.name);
-    await h.delete('Pod', 'default', bad.metadata.name);
-    expect(job()!.status).toMatchObject({ succeeded: 1, failed: 1 });
+  it('counts every finished pod once, even after it is deleted: deleting failed pods buys no extra attempts', async () => {
+    await h.create(jobWith({ backoffLimit: 1 }));
+    const [first] = active();
+    await h.setPhase([first], 'Failed');
+    expect(h.get('Pod', 'default', first.metadata.name)?.metadata.annotations?.[countedAnnotation]).toBe('true');
+    await h.delete('Pod', 'default', first.metadata.name);
+    expect(job()!.status).toMatchObject({ failed: 1, uncountedTerminatedPods: {} });
+    await h.advance(base);
+    const [second] = active();
+    await h.setPhase([second], 'Failed');
+    await h.delete('Pod', 'default', second.metadata.name);
+    expect(condition('Failed')).toMatchObject({ reason: 'BackoffLimitExceeded' });
+    expect(job()!.status).toMatchObject({ failed: 2 });
+  });
+
+  it('finishes counting after an interruption without counting a pod twice', async () => {
+    // What a master stopped between the steps leaves: `a` finished and listed as uncounted, but neither
+    // marked nor in the counts; `b` finished after the master stopped. The controller starts on that.
+    const w = await harness();
+    try {
+      const j = await w.create({ ...jobWith({ completions: 3, parallelism: 1 }), status: { startTime: new Date(w.clock.now()).toISOString(), succeeded: 0, uncountedTerminatedPods: {} } });
+      const a = await w.create(podWith({ name: 'a', labels: { job: 'batch' }, owner: j, node: 'n1', phase: 'Succeeded' }));
+      await w.create(podWith({ name: 'b', labels: { job: 'batch' }, owner: j, node: 'n1', phase: 'Succeeded' }));
+      await w.update('Job', 'default', 'batch', (o) => (o.status = { ...o.status, uncountedTerminatedPods: { succeeded: [a.metadata.uid!] } }));
+      await w.run((ctx) => startJobController(ctx, { backoffBaseMs: base }));
+      expect(w.get('Job', 'default', 'batch')!.status).toMatchObject({ succeeded: 2, uncountedTerminatedPods: {} });
+      expect(w.pods({ job: 'batch' }).filter((p) => p.metadata.annotations?.[countedAnnotation]).map((p) => p.metadata.name).sort()).toEqual(['a', 'b']);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a Job whose status predates counting by pod keeps the old rule (counts never below what its pods show)', async () => {
+    await h.create({ ...jobWith({ completions: 5, parallelism: 2 }), status: { startTime: new Date(h.clock.now()).toISOString(), succeeded: 1 } });
+    await h.setPhase(active().slice(0, 1), 'Succeeded');
+    expect(job()!.status).toMatchObject({ succeeded: 1 });
   });
 });
 
