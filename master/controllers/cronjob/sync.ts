@@ -69,7 +69,7 @@ export function startCronJobController(ctx: ControllerContext): SyncController {
       if (t) await t.stop();
       return;
     }
-    const { ticker, fresh } = await ensureTicker(key, cj);
+    const fresh = await ensureTicker(key, cj);
     const jobs = informers.dependents('Job', cj.metadata.uid!).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
     let active = jobs.filter((j) => !finishedCondition(j) && !isTerminating(j));
     const runs = due.get(key) ?? [];
@@ -78,7 +78,7 @@ export function startCronJobController(ctx: ControllerContext): SyncController {
     if (fresh && runs.length === 0 && last > 0) {
       // A new task (master start, schedule change, resume): catch up a run missed meanwhile. A run that
       // Forbid skipped is not started late (Kubernetes would, when no startingDeadlineSeconds is set).
-      const missed = mostRecentMissed(cj, ticker!, last, clock.now());
+      const missed = mostRecentMissed(cj, fresh, last, clock.now());
       if (missed) runs.push(missed);
     }
     let scheduled: Date | undefined;
@@ -95,20 +95,21 @@ export function startCronJobController(ctx: ControllerContext): SyncController {
     await writeStatus(cj, active, jobs, scheduled);
   }
 
-  async function ensureTicker(key: string, cj: CronJob): Promise<{ ticker?: Ticker; fresh: boolean }> {
+  /** Keeps one ticker per CronJob (none while suspended); returns it when it was started just now. */
+  async function ensureTicker(key: string, cj: CronJob): Promise<Ticker | undefined> {
     let t = tickers.get(key);
     if (t && (t.shape !== shapeOf(cj) || cj.spec.suspend)) {
       tickers.delete(key);
       await t.stop();
       t = undefined;
     }
-    if (t || cj.spec.suspend) return { ticker: t, fresh: false };
+    if (t || cj.spec.suspend) return undefined;
     t = startTicker(cj, key, clock, (at) => {
       due.set(key, [...(due.get(key) ?? []), at]);
       queue.add(key);
     });
     tickers.set(key, t);
-    return { ticker: t, fresh: true };
+    return t;
   }
 
   /** Starts the Job for `at` under the concurrency policy; returns the new active list, or undefined when skipped. */
