@@ -6,7 +6,7 @@
  * moves the clock, settling after each timer it fires. No agents and no scheduler: a test plays
  * their part with `bind`, `setPhase` and `setReady`. Every rule test runs in milliseconds.
  */
-import { normalizeObject, silentLogger, type KObject, type Logger, type LogFields, type Pod, type KindMap, type KindName } from '../../protocol/index.js';
+import { normalizeObject, silentLogger, type KindMap, type KindName, type KObject, type Logger, type LogFields, type Pod } from '../../protocol/index.js';
 import type { Controller, ControllerContext } from '../../master/controllers/types.js';
 import { EventRecorder } from '../../master/events.js';
 import { Informers } from '../../master/informer.js';
