@@ -10,6 +10,7 @@ import { startDaemonSetController } from '../../master/controllers/daemonset/syn
 import { startDeploymentController } from '../../master/controllers/deployment/sync.js';
 import { startEndpointsController } from '../../master/controllers/endpoints.js';
 import { startGarbageCollector } from '../../master/controllers/gc.js';
+import { startHistoryController } from '../../master/controllers/history.js';
 import { startHpaController } from '../../master/controllers/hpa/sync.js';
 import { startJobController } from '../../master/controllers/job/sync.js';
 import { startNamespaceController } from '../../master/controllers/namespace.js';
@@ -38,6 +39,7 @@ const cases: [string, (ctx: ControllerContext) => SyncController, () => Promise<
   ['namespace', startNamespaceController, () => h.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }), ['default', 'team']],
   ['hpa', (ctx) => startHpaController(ctx, { metrics: h.metrics, syncPeriodMs: 15_000 }), () => h.create(hpaWith({ max: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }] })), ['default/web']],
   ['gc', startGarbageCollector, async () => {}, ['Pod|default|p']],
+  ['history', startHistoryController, () => h.create(dsWith()), ['DaemonSet|default/agent', 'Deployment|default/web']],
 ];
 
 describe('sync is idempotent', () => {
