@@ -48,12 +48,26 @@ export interface StopOptions {
   stopPods?: boolean;
 }
 
-/**
- * A running agent. Events: `connected`, `disconnected`, `joined` (node name), `authRefused` (message),
- * `desired` (generation applied), `podStatus` (PodReport, on each change), `podGone` (uid),
- * `restart` ({uid, container, restartCount, latencyMs, delayMs}), `certRenewed` ({serial, validTo}).
- */
-export class Agent extends EventEmitter {
+/** The events an Agent emits, with their arguments (`agent.on('desired', (generation) => ...)` is typed). */
+export interface AgentEvents {
+  connected: [];
+  disconnected: [];
+  /** The node name it joined as. */
+  joined: [node: string];
+  /** Why the broker refused its credentials. */
+  authRefused: [message: string];
+  /** The desired generation it applied. */
+  desired: [generation: number];
+  /** A pod's status, on each change. */
+  podStatus: [report: PodReport];
+  podGone: [uid: string];
+  restart: [event: RestartEvent & { uid: string }];
+  /** The node certificate was renewed. */
+  certRenewed: [cert: { serial: string; validTo: string }];
+}
+
+/** A running agent; its events are AgentEvents. */
+export class Agent extends EventEmitter<AgentEvents> {
   readonly name: string;
   readonly dataDir: string;
   /** The desired generation applied (from the cache or the master); -1 when none. */

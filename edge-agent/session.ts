@@ -37,11 +37,19 @@ export function backoffDelay(attempt: number, initialMs: number, maxMs: number, 
   return Math.round(ceiling * random());
 }
 
-/**
- * Events: `connect` (client) on every (re)connect, `offline` when a connection ends, `authRefused`
- * (message) when the broker refuses the credentials, `message` (topic, payload).
- */
-export class Session extends EventEmitter {
+/** The events of a Session, with their arguments. */
+export interface SessionEvents {
+  /** On every (re)connect. */
+  connect: [client: MqttClient];
+  /** When a connection ends. */
+  offline: [];
+  /** When the broker refuses the credentials. */
+  authRefused: [message: string];
+  message: [topic: string, payload: Buffer];
+}
+
+/** An MQTT session that reconnects with back-off; its events are SessionEvents. */
+export class Session extends EventEmitter<SessionEvents> {
   private client?: MqttClient;
   private timer?: NodeJS.Timeout;
   private attempt = 0;

@@ -6,7 +6,8 @@
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KObject, type ApplyResult } from '../protocol/index.js';
+import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KindMap, type KindName, type KObject, type ApplyResult, type Namespace, type Pod } from '../protocol/index.js';
+import { isoNow, realClock, type Clock } from './clock.js';
 import type { Store, StoreEntry } from './store/types.js';
 import { isDiskFull } from './disk.js';
 
@@ -31,6 +32,8 @@ export interface ObjectsOptions {
   maxReplicas?: number;
   /** Refuses creates and applies on a nearly full disk; without it, nothing is refused for space. */
   disk?: SpaceGuard;
+  /** Stamps creationTimestamp and deletionTimestamp; the real clock by default (tests pass a fake one). */
+  clock?: Clock;
 }
 
 /** Stamps the store revision into the object's resourceVersion. */
@@ -123,6 +126,8 @@ export class Objects {
   readonly maxReplicas: number;
   private readonly disk?: SpaceGuard;
   private readonly validators: Validator[] = [];
+  /** What creationTimestamp and deletionTimestamp read. */
+  readonly clock: Clock;
 
   constructor(
     readonly store: Store,
@@ -130,6 +135,7 @@ export class Objects {
   ) {
     this.maxReplicas = options.maxReplicas ?? defaultMaxReplicas;
     this.disk = options.disk;
+    this.clock = options.clock ?? realClock;
   }
 
   /**
@@ -184,22 +190,28 @@ export class Objects {
   }
 
   /** One object, or undefined. */
-  async get<T extends KObject = KObject>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
-    const e = await this.store.get<T>(this.key(kind, namespace, name));
+  get<K extends KindName>(kind: K, namespace: string | undefined, name: string): Promise<KindMap[K] | undefined>;
+  get(kind: string, namespace: string | undefined, name: string): Promise<KObject | undefined>;
+  async get(kind: string, namespace: string | undefined, name: string): Promise<KObject | undefined> {
+    const e = await this.store.get<KObject>(this.key(kind, namespace, name));
     return e ? withVersion(e) : undefined;
   }
 
   /** One object, or SKIFF_ERR_NOT_FOUND with the kubectl wording. */
-  async mustGet<T extends KObject = KObject>(kind: string, namespace: string | undefined, name: string): Promise<T> {
-    const o = await this.get<T>(kind, namespace, name);
+  mustGet<K extends KindName>(kind: K, namespace: string | undefined, name: string): Promise<KindMap[K]>;
+  mustGet(kind: string, namespace: string | undefined, name: string): Promise<KObject>;
+  async mustGet(kind: string, namespace: string | undefined, name: string): Promise<KObject> {
+    const o = await this.get(kind, namespace, name);
     if (!o) throw notFound(kindOf(kind), namespace, name);
     return o;
   }
 
   /** Every object of a kind (in one namespace, or all). */
-  async list<T extends KObject = KObject>(kind: string, namespace?: string): Promise<{ items: T[]; revision: number }> {
+  list<K extends KindName>(kind: K, namespace?: string): Promise<{ items: KindMap[K][]; revision: number }>;
+  list(kind: string, namespace?: string): Promise<{ items: KObject[]; revision: number }>;
+  async list(kind: string, namespace?: string): Promise<{ items: KObject[]; revision: number }> {
     const info = kindOf(kind);
-    const { entries, revision } = await this.store.list<T>(kindPrefix(info, namespace));
+    const { entries, revision } = await this.store.list<KObject>(kindPrefix(info, namespace));
     return { items: entries.map(withVersion), revision };
   }
 
@@ -221,7 +233,7 @@ export class Objects {
     const o = applyDefaults(structuredClone(obj));
     const generated = !o.metadata.name && !!o.metadata.generateName;
     o.metadata.uid = randomUUID();
-    o.metadata.creationTimestamp = new Date().toISOString();
+    o.metadata.creationTimestamp = isoNow(this.clock);
     o.metadata.generation = 1;
     delete o.metadata.resourceVersion;
     delete o.metadata.deletionTimestamp;
@@ -245,10 +257,12 @@ export class Objects {
    * or undefined to leave it unchanged. Bumps generation when the spec changes. Returns the result
    * (or the unchanged object); undefined when the object does not exist.
    */
-  async mutate<T extends KObject>(kind: string, namespace: string | undefined, name: string, fn: (o: T) => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
+  mutate<K extends KindName>(kind: K, namespace: string | undefined, name: string, fn: Mutation<KindMap[K]>): Promise<KindMap[K] | undefined>;
+  mutate(kind: string, namespace: string | undefined, name: string, fn: Mutation<KObject>): Promise<KObject | undefined>;
+  async mutate(kind: string, namespace: string | undefined, name: string, fn: Mutation<KObject>): Promise<KObject | undefined> {
     const key = this.key(kind, namespace, name);
     for (let i = 0; i < conflictRetries; i++) {
-      const e = await this.store.get<T>(key);
+      const e = await this.store.get<KObject>(key);
       if (!e) return undefined;
       const before = applyDefaults(e.value);
       const next = await fn(structuredClone(before));
@@ -361,13 +375,15 @@ export class Objects {
    * agent's report that the pod is gone finishes the deletion (see finishPodDeletion). Returns the
    * object as deleted or as marked.
    */
+  delete<K extends KindName>(kind: K, namespace: string | undefined, name: string, opts?: { force?: boolean }): Promise<KindMap[K]>;
+  delete(kind: string, namespace: string | undefined, name: string, opts?: { force?: boolean }): Promise<KObject>;
   async delete(kind: string, namespace: string | undefined, name: string, opts: { force?: boolean } = {}): Promise<KObject> {
     const info = kindOf(kind);
     if (info.kind === 'Namespace') return this.deleteNamespace(name);
     if (info.kind === 'Pod' && !opts.force) {
-      const marked = await this.mutate<KObject>('Pod', namespace, name, (p) => {
+      const marked = await this.mutate('Pod', namespace, name, (p) => {
         if (!p.spec?.nodeName || p.metadata.deletionTimestamp || podFinished(p)) return undefined;
-        p.metadata.deletionTimestamp = new Date().toISOString();
+        p.metadata.deletionTimestamp = isoNow(this.clock);
         return p;
       });
       if (!marked) throw notFound(info, namespace, name);
@@ -398,11 +414,11 @@ export class Objects {
    * Namespaces go as in Kubernetes: `default` may not be deleted; another turns Terminating
    * (deletionTimestamp, status.phase) and the namespace controller removes it once it is empty.
    */
-  private async deleteNamespace(name: string): Promise<KObject> {
+  private async deleteNamespace(name: string): Promise<Namespace> {
     if (name === 'default') throw new SkiffError('SKIFF_ERR_FORBIDDEN', 'namespaces "default" is forbidden: this namespace may not be deleted');
-    const marked = await this.mutate<KObject>('Namespace', undefined, name, (n) => {
+    const marked = await this.mutate('Namespace', undefined, name, (n) => {
       if (n.metadata.deletionTimestamp) return undefined;
-      n.metadata.deletionTimestamp = new Date().toISOString();
+      n.metadata.deletionTimestamp = isoNow(this.clock);
       n.status = { ...(n.status ?? {}), phase: 'Terminating' };
       return n;
     });
@@ -433,9 +449,11 @@ export class Objects {
 function notesOf(n: AdmissionNotes): Pick<Applied, 'warnings' | 'auditNotes'> {
   return { ...(n.warnings?.length ? { warnings: n.warnings } : {}), ...(n.audit?.length ? { auditNotes: n.audit } : {}) };
 }
+/** A read-modify-write step: the new object, or undefined to leave it unchanged. */
+export type Mutation<T extends KObject> = (o: T) => T | undefined | Promise<T | undefined>;
 
 /** A pod that ran to the end (Succeeded or Failed): its agent already dropped it. */
-function podFinished(p: KObject): boolean {
+function podFinished(p: Pod): boolean {
   return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 }
 

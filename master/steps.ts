@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../core-wasm/index.js';
 import type { Engine } from '../core-wasm/types.js';
-import { skiffVersion, withFields, type Logger, type Pod } from '../protocol/index.js';
+import { skiffVersion, withFields, type Logger } from '../protocol/index.js';
 import { PodSecurityAdmission } from './admission/validator.js';
 import { Audit } from './api/audit.js';
 import { AuditFile } from './api/audit-file.js';
@@ -135,7 +135,7 @@ export async function openCache(
   // created and not yet cached — from the store.
   const reads = {
     namespace: async (name: string) => (started ? informers.get('Namespace', undefined, name) : undefined) ?? objects.get('Namespace', undefined, name),
-    pods: async (ns: string) => (await objects.list<Pod>('Pod', ns)).items,
+    pods: async (ns: string) => (await objects.list('Pod', ns)).items,
   };
   objects.addValidator(new PodSecurityAdmission(reads, options.podSecurityDefault));
   if (!(await objects.get('Namespace', undefined, 'default')))
@@ -209,7 +209,7 @@ export function startApi(
   const { credentials, broker, publish, audit, sealed } = parts;
   const rpc = new AgentRpc((t, p) => publish(t, p));
   // A node's samples are kept only for the pods the cache has bound to it.
-  const metrics = new MetricsStore((ns, name) => ctx.informers.get<Pod>('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
+  const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
   const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), audit, sealed, rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker) };
   const api = new ApiServer(deps, (t, p) => publish(t, p));
   down.add('api', () => api.close());

@@ -4,7 +4,7 @@
  * dashboard, so both say the same thing about a pod.
  */
 import { isReady } from './conditions.js';
-import type { ContainerStatus, KObject } from './types.js';
+import type { Pod } from './types.js';
 
 /**
  * Formats a duration in ms like kubectl's AGE column: `45s`, `3m12s`, `15m`, `5h10m`, `12h`, `3d4h`,
@@ -45,11 +45,11 @@ export function age(timestamp: string | number | undefined, now: number): string
  * (in reverse order) with a waiting or terminated reason (CrashLoopBackOff, Completed, Error) or an
  * exit code; `Terminating` once deletion started.
  */
-export function podStatus(pod: KObject): string {
+export function podStatus(pod: Pod): string {
   const st = pod.status ?? {};
   let reason: string = st.reason || st.phase || 'Pending';
   let hasRunning = false;
-  const statuses: ContainerStatus[] = st.containerStatuses ?? [];
+  const statuses = st.containerStatuses ?? [];
   for (let i = statuses.length - 1; i >= 0; i--) {
     const s = statuses[i].state ?? {};
     if (s.waiting?.reason) reason = s.waiting.reason;
@@ -64,16 +64,16 @@ export function podStatus(pod: KObject): string {
 }
 
 /** READY: running-and-ready containers / containers in the spec. */
-export function podReady(pod: KObject): string {
-  const statuses: ContainerStatus[] = pod.status?.containerStatuses ?? [];
+export function podReady(pod: Pod): string {
+  const statuses = pod.status?.containerStatuses ?? [];
   const ready = statuses.filter((s) => s.ready && s.state?.running).length;
   const total = pod.spec?.containers?.length ?? statuses.length;
   return `${ready}/${total}`;
 }
 
 /** RESTARTS: the sum of restart counts, with how long ago the last one was (`3 (2m ago)`) when known. */
-export function podRestarts(pod: KObject, now: number): string {
-  const statuses: ContainerStatus[] = pod.status?.containerStatuses ?? [];
+export function podRestarts(pod: Pod, now: number): string {
+  const statuses = pod.status?.containerStatuses ?? [];
   const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
   let last: number | undefined;
   for (const s of statuses) {

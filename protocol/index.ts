@@ -17,7 +17,7 @@ export type { ControllerRevision } from './resources/controllerrevision.js';
 export type { Job } from './resources/job.js';
 export type { Endpoints, EndpointAddress, EndpointPort, EndpointSubset } from './resources/endpoints.js';
 export { isTimeZone, type CronJob } from './resources/cronjob.js';
-export { scalableKinds, type HorizontalPodAutoscaler, type MetricSpec, type MetricTarget } from './resources/hpa.js';
+export { scalableKinds, type HorizontalPodAutoscaler, type MetricSpec, type MetricStatus, type MetricTarget, type ScalableKind } from './resources/hpa.js';
 export * from './duration.js';
 export * from './version.js';
 export * from './log.js';

@@ -1,7 +1,15 @@
 /**
  * Kubernetes-shaped object types for the kinds Skiff serves. Field names and meanings follow the
- * Kubernetes API (core/v1, apps/v1); Skiff-only additions are marked.
+ * Kubernetes API (core/v1, apps/v1); Skiff-only additions are marked. `KindMap` ties each kind name to
+ * its type, so code that names a kind (`informers.list('Pod')`) gets that type back.
  */
+import type { ControllerRevision } from './resources/controllerrevision.js';
+import type { CronJob } from './resources/cronjob.js';
+import type { Event } from './event.js';
+import type { DaemonSet } from './resources/daemonset.js';
+import type { Endpoints } from './resources/endpoints.js';
+import type { HorizontalPodAutoscaler } from './resources/hpa.js';
+import type { Job } from './resources/job.js';
 
 /** Key/value string map (labels, annotations, nodeSelector, ConfigMap data). */
 export type StringMap = Record<string, string>;
@@ -31,13 +39,17 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
 }
 
-/** Any object: apiVersion, kind, metadata and the kind's own fields. */
+/**
+ * Any object: apiVersion, kind, metadata and the kind's own fields. `spec` and `status` are each kind's
+ * to type (Pod, Deployment, ... below and in resources/); code that holds an object of unknown kind
+ * narrows it by `kind` (see AnyObject) or checks what it reads.
+ */
 export interface KObject {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  spec?: any;
-  status?: any;
+  spec?: unknown;
+  status?: unknown;
   [field: string]: unknown;
 }
 
@@ -336,6 +348,8 @@ export interface Service extends KObject {
     sessionAffinity?: 'None' | 'ClientIP';
     clusterIP?: string;
   };
+  /** A LoadBalancer service's ingress points, once something provides them. */
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
 
 export interface ConfigMap extends KObject {
@@ -396,3 +410,28 @@ export interface Namespace extends KObject {
   spec?: { finalizers?: string[] };
   status?: { phase: 'Active' | 'Terminating' };
 }
+
+/** Every kind Skiff serves, by name, with its type (protocol/kinds.ts has one registry entry per key). */
+export interface KindMap {
+  Namespace: Namespace;
+  Node: Node;
+  Pod: Pod;
+  ReplicaSet: ReplicaSet;
+  Deployment: Deployment;
+  DaemonSet: DaemonSet;
+  Job: Job;
+  CronJob: CronJob;
+  HorizontalPodAutoscaler: HorizontalPodAutoscaler;
+  Service: Service;
+  Endpoints: Endpoints;
+  ConfigMap: ConfigMap;
+  Secret: Secret;
+  ControllerRevision: ControllerRevision;
+  Event: Event;
+}
+
+/** A kind name Skiff serves. */
+export type KindName = keyof KindMap;
+
+/** An object of any kind Skiff serves; `kind` tells which. */
+export type AnyObject = KindMap[KindName];

@@ -1,5 +1,5 @@
 /** `skiff describe KIND NAME...`: kubectl-like detail of objects with their events. */
-import { SkiffError, type KObject } from '../../protocol/index.js';
+import { SkiffError, type AnyObject, type KObject, type Pod } from '../../protocol/index.js';
 import { namespaceOption, type Command } from '../args.js';
 import { describeNode } from '../describe/node.js';
 import { describePod } from '../describe/pod.js';
@@ -13,11 +13,11 @@ import type { Api } from '../types.js';
 
 /** What the master answers to describe. */
 interface DescribeResult {
-  object: KObject;
+  object: AnyObject;
   events?: AnyEvent[];
   /** Optional extras some kinds carry: a service's endpoints, a node's pods. */
   endpoints?: unknown[];
-  pods?: KObject[];
+  pods?: Pod[];
 }
 
 /** The describe verb. */
@@ -86,9 +86,9 @@ async function render(api: Api, res: DescribeResult, now: number): Promise<strin
 }
 
 /** The pods bound to a node; undefined when the master would not list them (the section is left out). */
-async function podsOn(api: Api, node: string): Promise<KObject[] | undefined> {
+async function podsOn(api: Api, node: string): Promise<Pod[] | undefined> {
   try {
-    const list = await api.request<{ items?: KObject[] }>('list', { kind: 'Pod', allNamespaces: true });
+    const list = await api.request<{ items?: Pod[] }>('list', { kind: 'Pod', allNamespaces: true });
     return (list?.items ?? []).filter((p) => p.spec?.nodeName === node);
   } catch {
     return undefined;

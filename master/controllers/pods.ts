@@ -42,7 +42,7 @@ export function isActive(p: Pod): boolean {
 }
 
 /** Ready for at least minReadySeconds at `now` (Kubernetes' "available"). */
-export function isAvailable(p: Pod, minReadySeconds: number, now = Date.now()): boolean {
+export function isAvailable(p: Pod, minReadySeconds: number, now: number): boolean {
   const c = readyCondition(p);
   if (c?.status !== 'True') return false;
   if (minReadySeconds <= 0 || !c.lastTransitionTime) return true;

@@ -4,7 +4,7 @@
  * set changes. The generation is the store revision at publish time, so it rises across master
  * restarts and an agent can ignore anything older than what it has.
  */
-import { encode, topics, type DesiredMessage, type KObject, type Node, type Pod, type Service } from '../../protocol/index.js';
+import { encode, topics, type DesiredMessage, type KObject, type Pod } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 
@@ -61,11 +61,11 @@ export class DesiredPublisher {
     informers.on('Pod', (p, old) => {
       for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
     });
-    informers.on('Node', (n, old) => this.mark((n ?? old)!.metadata.name));
+    informers.on('Node', (_n, _old, node) => this.mark(node.metadata.name));
     for (const kind of ['ConfigMap', 'Secret', 'Service'])
-      informers.on(kind, (o, old) => {
-        const ns = (o ?? old)!.metadata.namespace;
-        for (const p of informers.list<Pod>('Pod', ns)) if (p.spec.nodeName) this.mark(p.spec.nodeName);
+      informers.on(kind, (_o, _old, o) => {
+        const ns = o.metadata.namespace;
+        for (const p of informers.list('Pod', ns)) if (p.spec.nodeName) this.mark(p.spec.nodeName);
       });
   }
 
@@ -86,7 +86,7 @@ export class DesiredPublisher {
     this.dirty.clear();
     // One pass over the pods for all dirty nodes (a master restart marks every node): O(pods), not O(nodes × pods).
     const byNode = new Map<string, Pod[]>();
-    for (const p of this.ctx.informers.list<Pod>('Pod')) {
+    for (const p of this.ctx.informers.list('Pod')) {
       if (!p.spec.nodeName) continue;
       const list = byNode.get(p.spec.nodeName);
       if (list) list.push(p);
@@ -98,7 +98,7 @@ export class DesiredPublisher {
   /** The desired set of a node as it stands in the cache; `bound` is the pods bound to it, if already at hand. */
   desiredOf(node: string, bound?: Pod[]): Omit<DesiredMessage, 'generation'> {
     const { informers } = this.ctx;
-    const all = bound ?? informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === node);
+    const all = bound ?? informers.list('Pod').filter((p) => p.spec.nodeName === node);
     const pods = all.filter((p) => !isTerminating(p) && !isFinished(p)).sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
     // Pods that ran to the end keep their logs on the node until the pod object is deleted (kubectl logs of a Completed Job's pod).
     const keepLogs = all.filter((p) => isFinished(p)).map((p) => p.metadata.uid!).sort();
@@ -119,7 +119,7 @@ export class DesiredPublisher {
     // {NAME}_SERVICE_HOST/PORT for the services of the pods' namespaces (Kubernetes: not for headless ones).
     const services: NonNullable<DesiredMessage['services']> = {};
     for (const ns of new Set(pods.map((p) => p.metadata.namespace!)))
-      for (const s of informers.list<Service>('Service', ns))
+      for (const s of informers.list('Service', ns))
         if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
           services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
     return { pods: pods.map(forAgent), configMaps, secrets, services, ...(keepLogs.length ? { keepLogs } : {}) };
@@ -127,7 +127,7 @@ export class DesiredPublisher {
 
   private async publishNode(node: string, bound: Pod[]): Promise<void> {
     const { informers } = this.ctx;
-    const n = informers.get<Node>('Node', undefined, node);
+    const n = informers.get('Node', undefined, node);
     if (!n) {
       // A deleted node: an empty set, so its agent stops everything if it is still running.
       if (this.last.delete(node)) await this.publish(topics.nodeDesired(node), encode({ generation: informers.revision, pods: [] } satisfies DesiredMessage), true);

@@ -37,7 +37,7 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
   await Promise.all(
     m.pods.map(async (raw) => {
       if (!raw || typeof raw.namespace !== 'string' || typeof raw.name !== 'string' || typeof raw.status !== 'object' || raw.status === null) return;
-      const cached = informers.get<Pod>('Pod', raw.namespace, raw.name);
+      const cached = informers.get('Pod', raw.namespace, raw.name);
       if (!cached || cached.metadata.uid !== raw.uid || cached.spec.nodeName !== node) return;
       let r: PodReport;
       try {
@@ -47,7 +47,7 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
         ctx.events.object('Pod', raw.namespace, raw.name, 'Warning', 'StatusRefused', (err as Error).message);
         return;
       }
-      await objects.mutate<Pod>('Pod', r.namespace, r.name, (cur) => {
+      await objects.mutate('Pod', r.namespace, r.name, (cur) => {
         if (cur.metadata.uid !== r.uid || cur.spec.nodeName !== node) return undefined;
         const status = mergeStatus(cur, r);
         if (isDeepStrictEqual(status, cur.status)) return undefined;
@@ -59,7 +59,7 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
   if (Array.isArray(m.gone)) {
     // One pass over the node's terminating pods, however many uids a message names (a hostile list costs O(pods)).
     const gone = new Set(m.gone.slice(0, maxReportsPerMessage).filter((u) => typeof u === 'string'));
-    for (const p of informers.list<Pod>('Pod'))
+    for (const p of informers.list('Pod'))
       if (gone.has(p.metadata.uid!) && p.spec.nodeName === node && p.metadata.deletionTimestamp) await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
   }
 }

@@ -5,6 +5,7 @@
  * Eviction and taints on unreachable nodes are the node lifecycle controller's job.
  */
 import { readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { checkNodeStatus } from './restriction.js';
 
@@ -62,24 +63,27 @@ const agentReady: Condition = { type: 'Ready', status: 'True', reason: 'AgentRea
 export class NodeStatusTracker {
   /** node → ms of the last lease or status seen. */
   private readonly lastSeen = new Map<string, number>();
-  private readonly startedAt = Date.now();
-  private timer?: NodeJS.Timeout;
+  private readonly clock: Clock;
+  private readonly startedAt: number;
+  private timer?: Timer;
 
   constructor(
     private readonly ctx: ControllerContext,
     private readonly nodeMonitorGraceMs: number,
     /** An unchanged condition's lastHeartbeatTime is refreshed at most this often (status or lease). */
     private readonly heartbeatRefreshMs = HEARTBEAT_REFRESH_MS,
-  ) {}
+  ) {
+    this.clock = ctx.clock ?? realClock;
+    this.startedAt = this.clock.now();
+  }
 
   /** Starts the lease check (every second). */
   start(): void {
-    this.timer = setInterval(() => void this.checkLeases().catch((err) => this.ctx.log.error('lease check failed', { err })), 1000);
-    this.timer.unref();
+    this.timer = this.clock.every(1000, () => void this.checkLeases().catch((err) => this.ctx.log.error('lease check failed', { err })));
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
   }
 
   /** When the node was last heard from (ms since epoch), if ever since the master started. */
@@ -106,7 +110,7 @@ export class NodeStatusTracker {
       await this.markUnknown(node, 'NodeStatusUnknown', 'Agent went offline (MQTT Will or clean disconnect).');
       return;
     }
-    const now = Date.now();
+    const now = this.clock.now();
     this.lastSeen.set(node, now);
     const status = (cur: Node | undefined): Node['status'] => ({
       ...(cur?.status ?? {}),
@@ -127,7 +131,7 @@ export class NodeStatusTracker {
     });
     const labels = { ...(m.labels ?? {}), ...wellKnownLabels(node, m) };
     let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
-    const updated = await objects.mutate<Node>('Node', undefined, node, (cur) => {
+    const updated = await objects.mutate('Node', undefined, node, (cur) => {
       was = readyStatus(cur);
       cur.metadata.labels = { ...(cur.metadata.labels ?? {}), ...labels };
       // Taints the agent declares (--taints) join the ones set through the API.
@@ -154,15 +158,15 @@ export class NodeStatusTracker {
    * than the refresh period (one write per node per `heartbeatRefreshMs`, as the kubelet's periodic status).
    */
   async onLease(node: string, _m: LeaseMessage): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     this.lastSeen.set(node, now);
-    const n = this.ctx.informers.get<Node>('Node', undefined, node);
+    const n = this.ctx.informers.get('Node', undefined, node);
     if (!n?.status?.capacity) return;
     const ready = readyCondition(n);
     const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.heartbeatRefreshMs;
     if (ready?.status !== 'True' || stale) {
       let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
-      await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+      await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
         was = readyStatus(cur);
         cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, agentReady, now, this.heartbeatRefreshMs) };
         return cur;
@@ -172,8 +176,8 @@ export class NodeStatusTracker {
   }
 
   /** Marks nodes whose lease is older than the grace period as Ready=Unknown. */
-  async checkLeases(now = Date.now()): Promise<void> {
-    for (const n of this.ctx.informers.list<Node>('Node')) {
+  async checkLeases(now = this.clock.now()): Promise<void> {
+    for (const n of this.ctx.informers.list('Node')) {
       if (readyStatus(n) !== 'True') continue;
       const seen = this.lastSeen.get(n.metadata.name) ?? this.startedAt;
       if (now - seen > this.nodeMonitorGraceMs) await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (no lease for ${Math.round((now - seen) / 1000)}s).`);
@@ -181,10 +185,10 @@ export class NodeStatusTracker {
   }
 
   private async markUnknown(node: string, reason: string, message: string): Promise<void> {
-    const before = readyStatus(this.ctx.informers.get<Node>('Node', undefined, node));
-    await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+    const before = readyStatus(this.ctx.informers.get('Node', undefined, node));
+    await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
       if (readyStatus(cur) === 'Unknown') return undefined;
-      cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'Unknown', reason, message }) };
+      cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'Unknown', reason, message }, this.clock.now()) };
       return cur;
     });
     if (before === 'True') this.ctx.events.object('Node', undefined, node, 'Normal', 'NodeNotReady', `Node ${node} status is now: NodeNotReady (${message})`);

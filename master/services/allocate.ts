@@ -124,7 +124,7 @@ export class ServiceAdmission {
 
   /** Fills clusterIP and nodePorts of `next`. */
   async admit(next: KObject, current: KObject | undefined): Promise<KObject> {
-    const { items } = await this.objects.list<Service>('Service');
+    const { items } = await this.objects.list('Service');
     return allocateService(next as Service, current as Service | undefined, items);
   }
 }

@@ -64,7 +64,7 @@ describe('get tables', () => {
   it('pods -o wide -A: NAMESPACE first, IP and NODE last', () => {
     const pods = [podWith('web-1', { namespace: 'shop', node: 'pi-1', ip: '192.168.1.20', age: 60 }), podWith('pending-1', { namespace: 'default', phase: 'Pending', ready: false, waiting: 'ContainerCreating' })];
     pods[1].spec.nodeName = undefined;
-    delete pods[1].status.podIP;
+    delete pods[1].status?.podIP;
     expect(table('Pod', pods, { wide: true, withNamespace: true })).toBe(
       'NAMESPACE   NAME        READY   STATUS              RESTARTS   AGE   IP             NODE\n' +
         'shop        web-1       1/1     Running             0          60s   192.168.1.20   pi-1\n' +

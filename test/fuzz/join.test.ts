@@ -39,7 +39,7 @@ describe('fuzzing the join exchange', () => {
       }),
       { numRuns: 250 },
     );
-    const nodes = (await m.ctx.objects.list<KObject>('Node')).items.map((n) => n.metadata.name);
+    const nodes = (await m.ctx.objects.list('Node')).items.map((n) => n.metadata.name);
     expect(nodes.sort()).toEqual(['n1', 'n2']);
     expect(m.credentials.listNodes().map((n) => n.node)).toEqual(['n1', 'n2']);
     expect(m.published.some((x) => x.topic.startsWith('skiff/v1/join/'))).toBe(true); // it answered (challenges, errors)

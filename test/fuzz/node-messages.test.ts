@@ -51,7 +51,7 @@ describe('fuzzing what a node publishes', () => {
 
   it('never throws, touches nothing of n2, and stores only what passes the node and pod rules', async () => {
     const heap = heapAfterGc();
-    const n2Before = (await m.ctx.objects.get<Node>('Node', undefined, 'n2'))!.metadata.resourceVersion;
+    const n2Before = (await m.ctx.objects.get('Node', undefined, 'n2'))!.metadata.resourceVersion;
     const message = fc.integer({ min: 0, max: templates.length - 1 }).chain((i) => payloads(templates[i][1]).map((p) => [templates[i][0], p] as const));
     await fc.assert(
       fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 10 }), async (batch) => {
@@ -60,15 +60,15 @@ describe('fuzzing what a node publishes', () => {
       }),
       { numRuns: 250 },
     );
-    const n1Node = (await m.ctx.objects.get<Node>('Node', undefined, 'n1'))!;
+    const n1Node = (await m.ctx.objects.get('Node', undefined, 'n1'))!;
     // The master's own labels (facts it derives: arch, os, agent version) are its to set; the rest passed NodeRestriction.
     const masterSet = new Set(['kubernetes.io/arch', 'kubernetes.io/os', 'kubernetes.io/hostname', 'node.skiff.io/agent-version']);
     for (const [k, v] of Object.entries(n1Node.metadata.labels ?? {})) if (!masterSet.has(k)) expect(nodeLabelRefusal('n1', k, v), k).toBeUndefined();
     for (const q of Object.values({ ...n1Node.status?.capacity, ...n1Node.status?.allocatable })) expect(Number.isFinite(parseQuantity(q as string))).toBe(true);
-    expect((await m.ctx.objects.get<Node>('Node', undefined, 'n2'))!.metadata.resourceVersion).toBe(n2Before);
-    const after2 = await m.ctx.objects.get<Pod>('Pod', 'default', 'p2');
+    expect((await m.ctx.objects.get('Node', undefined, 'n2'))!.metadata.resourceVersion).toBe(n2Before);
+    const after2 = await m.ctx.objects.get('Pod', 'default', 'p2');
     expect(after2?.status).toEqual(p2.status);
-    const after1 = (await m.ctx.objects.get<Pod>('Pod', 'default', 'p1'))!;
+    const after1 = (await m.ctx.objects.get('Pod', 'default', 'p1'))!;
     if (after1.status) expect(() => checkPodStatus('p1', { ...after1.status, conditions: after1.status!.conditions?.filter((c) => c.type !== 'PodScheduled') })).not.toThrow();
     expect(m.metrics.size().pods).toBeLessThanOrEqual(1);
     expect(heapAfterGc() - heap).toBeLessThan(40 * 1024 * 1024);

@@ -8,7 +8,7 @@
  * (protocol/flow.ts: the sender keeps one window in flight, the receiver acknowledges what it wrote out),
  * so the master only forwards and holds nothing; it bounds how many streams are open per client and in all.
  */
-import { Checker, SkiffError, chunkBytes, readyStatus, type ApiRequest, type Node, type Pod, type RpcRequest, type RpcResponse, type StreamPiece } from '../../../protocol/index.js';
+import { Checker, SkiffError, chunkBytes, readyStatus, type ApiRequest, type Pod, type RpcRequest, type RpcResponse, type StreamPiece } from '../../../protocol/index.js';
 import { badRequest, target } from '../params.js';
 import { STREAMING, type ApiCall, type ApiContext } from '../types.js';
 
@@ -68,10 +68,10 @@ export async function input(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
 
 /** The pod, if it runs on a Ready node; else what stands in the way, in kubectl's words where it has some. */
 async function runningPod(ctx: ApiContext, namespace: string, name: string, what: string): Promise<Pod> {
-  const pod = await ctx.objects.mustGet<Pod>('Pod', namespace, name);
+  const pod = await ctx.objects.mustGet('Pod', namespace, name);
   const phase = pod.status?.phase ?? 'Pending';
   if (phase !== 'Running' || !pod.spec.nodeName) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `unable to ${what} because pod is not running. Current status=${phase}`);
-  const ready = readyStatus(ctx.informers.get<Node>('Node', undefined, pod.spec.nodeName));
+  const ready = readyStatus(ctx.informers.get('Node', undefined, pod.spec.nodeName));
   if (ready !== 'True') throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `node ${pod.spec.nodeName} of pod "${name}" is not Ready (${ready ?? 'unknown'}): cannot ${what}`);
   return pod;
 }

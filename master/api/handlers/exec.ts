@@ -3,7 +3,7 @@
  * its output as `{chunk, stream}`, then `{result: {exitCode}}`, then `done`. Non-interactive (no stdin, no
  * TTY). The client's cancel (or its disconnect) cancels the RPC, and the agent kills the command.
  */
-import { Checker, SkiffError, readyStatus, type ApiRequest, type Node, type Pod } from '../../../protocol/index.js';
+import { Checker, SkiffError, readyStatus, type ApiRequest } from '../../../protocol/index.js';
 import { badRequest, target } from '../params.js';
 import { STREAMING, type ApiCall, type ApiContext } from '../types.js';
 
@@ -21,7 +21,7 @@ export async function exec(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pro
   if (req.command === undefined || req.command === null) c.fail('command', 'is required');
   c.int(req.timeoutSeconds, 'timeoutSeconds', 1);
   badRequest(c);
-  const pod = await ctx.objects.mustGet<Pod>('Pod', namespace, name);
+  const pod = await ctx.objects.mustGet('Pod', namespace, name);
   const names = pod.spec.containers.map((x) => x.name);
   const container = (req.container as string | undefined) || names[0];
   if (!names.includes(container)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${container}" is not in pod "${name}" (containers: ${names.join(', ')})`);
@@ -31,7 +31,7 @@ export async function exec(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pro
   const node = pod.spec.nodeName;
   if (!node) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `pod "${name}" is not scheduled yet: container "${container}" is not running`);
   // An unreachable agent would leave the call waiting for its whole deadline: refuse it up front.
-  const ready = readyStatus(ctx.informers.get<Node>('Node', undefined, node));
+  const ready = readyStatus(ctx.informers.get('Node', undefined, node));
   if (ready !== 'True') throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `node ${node} of pod "${name}" is not Ready (${ready ?? 'unknown'}): cannot exec`);
   const timeoutSeconds = (req.timeoutSeconds as number | undefined) ?? DEFAULT_TIMEOUT_S;
   const params = { namespace, name, uid: pod.metadata.uid, container, command: req.command, timeoutSeconds };

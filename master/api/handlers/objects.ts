@@ -1,5 +1,5 @@
 /** The object verbs: get, list, delete, scale, describe, cordon/uncordon. */
-import { Checker, SkiffError, type ApiRequest, type KObject, type Node, type Pod } from '../../../protocol/index.js';
+import { Checker, SkiffError, type ApiRequest, type KObject, type Pod } from '../../../protocol/index.js';
 import { notFound } from '../../objects.js';
 import { badRequest, selection, target } from '../params.js';
 import { namespaceOf } from '../access.js';
@@ -76,7 +76,7 @@ export async function describe(ctx: ApiContext, req: ApiRequest, call: ApiCall):
   const events = ctx.events.of(kind.kind, namespace, name);
   // A namespaced token sees the node, and of its pods only those of its own namespace.
   const own = namespaceOf(call.identity);
-  if (kind.kind === 'Node') return { object, events, pods: ctx.informers.list<Pod>('Pod', own).filter((p) => p.spec.nodeName === name) };
+  if (kind.kind === 'Node') return { object, events, pods: ctx.informers.list('Pod', own).filter((p) => p.spec.nodeName === name) };
   return { object, events };
 }
 
@@ -84,7 +84,7 @@ export async function describe(ctx: ApiContext, req: ApiRequest, call: ApiCall):
 export function cordon(unschedulable: boolean) {
   return async (ctx: ApiContext, req: ApiRequest): Promise<KObject> => {
     const { name } = target({ ...req, kind: 'Node' }, true);
-    const res = await ctx.objects.mutate<Node>('Node', undefined, name, (n) => {
+    const res = await ctx.objects.mutate('Node', undefined, name, (n) => {
       n.spec = { ...(n.spec ?? {}), unschedulable };
       if (!unschedulable) delete n.spec.unschedulable;
       return n;
@@ -103,7 +103,7 @@ export async function drain(ctx: ApiContext, req: ApiRequest): Promise<{ evicted
   await cordon(true)(ctx, req);
   const evicted: string[] = [];
   const skipped: string[] = [];
-  for (const p of ctx.informers.list<Pod>('Pod')) {
+  for (const p of ctx.informers.list('Pod')) {
     if (p.spec.nodeName !== req.name || p.metadata.deletionTimestamp) continue;
     const key = `${p.metadata.namespace}/${p.metadata.name}`;
     if (p.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'DaemonSet') || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') {

@@ -4,19 +4,19 @@
  * follows kubectl's status viewers word for word; history and undo read the revisions; restart stamps
  * the template as kubectl does. Pause and resume exist for Deployments only, as in Kubernetes.
  */
-import { SkiffError, kindOf, type ControllerRevision, type DaemonSet, type KObject, type PodTemplateSpec } from '../../../protocol/index.js';
+import { SkiffError, kindOf, type ControllerRevision, type DaemonSet, type KindMap, type PodTemplateSpec } from '../../../protocol/index.js';
 import { sameTemplate } from '../../controllers/deployment/hash.js';
 import { changeCauseAnnotation } from '../../controllers/deployment/state.js';
 import type { RolloutStatus } from '../../controllers/deployment/progress.js';
-import { revisionsOf } from '../../controllers/history.js';
+import { revisionsOf, type HistoryKind, type HistoryOwner } from '../../controllers/history.js';
 import { notFound, qualifiedPlural } from '../../objects.js';
 import type { ApiContext } from '../types.js';
 
-/** A workload with a pod template. */
-type Owner = KObject & { spec: { template: PodTemplateSpec } };
+/** A workload with a pod template and its history in ControllerRevisions. */
+type Owner = HistoryOwner;
 
 /** kubectl's status viewer of each kind (rollout status). */
-const statusViewers: Record<string, (o: any) => RolloutStatus> = {
+const statusViewers: { [K in HistoryKind]?: (o: KindMap[K]) => RolloutStatus } = {
   DaemonSet(ds: DaemonSet): RolloutStatus {
     const name = ds.metadata.name;
     if (ds.spec.updateStrategy?.type !== 'RollingUpdate') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'rollout status is only available for RollingUpdate strategy type');
@@ -32,9 +32,9 @@ const statusViewers: Record<string, (o: any) => RolloutStatus> = {
 };
 
 /** The rollout actions of a ControllerRevision kind. */
-export async function revisionedRollout(ctx: ApiContext, kind: string, namespace: string | undefined, name: string, req: { action: string; toRevision?: number; revision?: number }): Promise<unknown> {
-  const o = await ctx.objects.mustGet<Owner>(kind, namespace, name);
-  const revs = () => revisionsOf(o, ctx.informers.list<ControllerRevision>('ControllerRevision', namespace));
+export async function revisionedRollout(ctx: ApiContext, kind: HistoryKind, namespace: string | undefined, name: string, req: { action: string; toRevision?: number; revision?: number }): Promise<unknown> {
+  const o = await ctx.objects.mustGet(kind, namespace, name);
+  const revs = () => revisionsOf(o, ctx.informers.list('ControllerRevision', namespace));
   switch (req.action) {
     case 'status': {
       const viewer = statusViewers[kind];
@@ -77,7 +77,7 @@ async function undo(ctx: ApiContext, o: Owner, revs: ControllerRevision[], toRev
 
 /** Changes the object it read (not one re-created under the same name meanwhile). */
 async function change(ctx: ApiContext, o: Owner, fn: (cur: Owner) => void): Promise<void> {
-  const res = await ctx.objects.mutate<Owner>(o.kind, o.metadata.namespace, o.metadata.name, (cur) => {
+  const res = await ctx.objects.mutate(o.kind, o.metadata.namespace, o.metadata.name, (cur) => {
     if (cur.metadata.uid !== o.metadata.uid) return undefined;
     fn(cur);
     return cur;

@@ -43,7 +43,7 @@ export async function token(ctx: ApiContext, req: ApiRequest): Promise<unknown> 
     default:
       if (req.nodes === true)
         return {
-          items: ctx.credentials.listNodes().map((n) => ({ ...n, status: nodeState(ctx.informers.get<Node>('Node', undefined, n.node)) })),
+          items: ctx.credentials.listNodes().map((n) => ({ ...n, status: nodeState(ctx.informers.get('Node', undefined, n.node)) })),
         };
       return { items: ctx.credentials.listTokens() };
   }

@@ -30,7 +30,7 @@ export async function scaleReplicaSet(ctx: ControllerContext, s: RolloutState, r
   const from = specReplicas(rs);
   const desired = String(specReplicas(d));
   const max = String(specReplicas(d) + fenceposts(d).maxSurge);
-  const res = await ctx.objects.mutate<ReplicaSet>('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
+  const res = await ctx.objects.mutate('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
     if (cur.metadata.uid !== rs.metadata.uid) return undefined;
     const a = cur.metadata.annotations ?? {};
     if (specReplicas(cur) === replicas && a[desiredReplicasAnnotation] === desired && a[maxReplicasAnnotation] === max) return undefined;
@@ -78,7 +78,7 @@ export async function syncNewReplicaSet(ctx: ControllerContext, s: RolloutState,
   if (s.newRS) {
     const rs = s.newRS;
     const cause = d.metadata.annotations?.[changeCauseAnnotation];
-    const updated = await ctx.objects.mutate<ReplicaSet>('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
+    const updated = await ctx.objects.mutate('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
       if (cur.metadata.uid !== rs.metadata.uid) return undefined;
       const a = { ...(cur.metadata.annotations ?? {}) };
       const old = revisionOf(cur);
