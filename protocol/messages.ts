@@ -36,6 +36,8 @@ export interface NodeStatusMessage {
   addresses?: NodeAddress[];
   /** Drivers available on the node: process, container, wasi. */
   runtimes?: string[];
+  /** The container engine that answered, as `<engine>://<version>` (`podman://4.3.1`, `docker://24.0.7`). */
+  containerRuntime?: string;
   /** Agent-side conditions (MemoryPressure, DiskPressure, CgroupLimits, ...). */
   conditions?: Condition[];
 }

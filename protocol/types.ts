@@ -153,6 +153,8 @@ export interface Container {
   name: string;
   securityContext?: SecurityContext;
   image?: string;
+  /** Always | IfNotPresent | Never; defaulted at admission from the image's tag (protocol/image.ts). */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   command?: string[];
   args?: string[];
   workingDir?: string;
@@ -254,14 +256,23 @@ export interface ContainerStatus {
   state: ContainerState;
   lastState?: ContainerState;
   image?: string;
+  /** The image the runtime ran, by id (`sha256:...`); container pods only. */
+  imageID?: string;
+  /** `<runtime>://<id>` of the running or last attempt (`podman://3f2a...`); container pods only. */
+  containerID?: string;
 }
 
-/** Skiff addition: a port the agent actually bound for a process pod (containerPort 0 → a free port). */
+/**
+ * Skiff addition: a port the agent bound on the node. Process pods: the port itself (containerPort 0 → a free
+ * port). Container pods in their own network namespace: `port` is the node port published for `containerPort`.
+ */
 export interface PodPortStatus {
   containerName: string;
   name?: string;
   port: number;
   protocol: 'TCP' | 'UDP';
+  /** The container's own port that `port` forwards to (container pods with a pod network only). */
+  containerPort?: number;
 }
 
 export interface PodStatus {
@@ -400,6 +411,8 @@ export interface Node extends KObject {
       nodeVersion?: string;
       /** Skiff addition: the board's model (`Raspberry Pi 4 Model B Rev 1.4`), when the agent could read it. */
       boardModel?: string;
+      /** `<engine>://<version>` of the node's container engine (`podman://4.3.1`), kubectl's CONTAINER-RUNTIME. */
+      containerRuntimeVersion?: string;
     };
     images?: { names: string[]; sizeBytes?: number }[];
   };

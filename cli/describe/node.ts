@@ -25,6 +25,7 @@ export function describeNode(w: DescribeWriter, o: Node, pods: Pod[] | undefined
   w.field(1, 'Architecture', info?.architecture).field(1, 'Operating System', info?.operatingSystem);
   w.field(1, 'OS Image', info?.osImage).field(1, 'Kernel Version', info?.kernelVersion);
   w.field(1, 'Agent Version', info?.kubeletVersion).field(1, 'Node.js Version', info?.nodeVersion);
+  w.field(1, 'Container Runtime Version', info?.containerRuntimeVersion ?? '<none>');
   w.field(1, 'Runtimes', (info?.runtimes ?? []).join(', '));
   if (info?.boardModel) w.field(1, 'Board Model', info.boardModel);
   if (!pods) return;

@@ -55,11 +55,12 @@ const printers: Printers = {
   Node: {
     headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
     row: (o, now) => [o.metadata.name, nodeStatus(o), nodeRoles(o), created(o, now), orNone(o.status?.nodeInfo?.kubeletVersion)],
-    wideHeaders: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'ARCH', 'BALANCER'],
+    // kubectl's wide columns (CONTAINER-RUNTIME as `podman://4.3.1`), then Skiff's ARCH and BALANCER.
+    wideHeaders: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME', 'ARCH', 'BALANCER'],
     wideRow: (o) => {
       const info = o.status?.nodeInfo;
       const ip = (o.status?.addresses ?? []).find((a) => a.type === 'InternalIP')?.address;
-      return [orNone(ip), orNone(info?.osImage), orNone(info?.kernelVersion), orNone(info?.architecture), orNone(balancerEngineOf(o))];
+      return [orNone(ip), orNone(info?.osImage), orNone(info?.kernelVersion), orNone(info?.containerRuntimeVersion), orNone(info?.architecture), orNone(balancerEngineOf(o))];
     },
   },
   ConfigMap: {

@@ -3,12 +3,14 @@
  * - `spec.clusterIP`: a free address of 127.77.0.0/16 (every 127/8 address routes to lo on Linux, so a
  *   user-space proxy on each node can listen on it without virtual interfaces); kept across applies and
  *   immutable once set, as Kubernetes' `spec.clusterIP: field is immutable`; `None` makes a headless service.
+ *   127.77.0.10 is never given: its pod-network mirror is the cluster DNS server (protocol/service-ips.ts).
  * - `spec.ports[].nodePort` of NodePort/LoadBalancer services: in 30000–32767 (kube-apiserver's default
  *   --service-node-port-range), unique per protocol across services, kept across applies.
  * Allocation reads every Service and writes in one serialised step per master (`ServiceAdmission`), so
  * two applies never take the same address.
  */
 import { SkiffError, type KObject, type Service } from '../../protocol/index.js';
+import { clusterDnsHost } from '../../protocol/service-ips.js';
 import type { Objects } from '../objects.js';
 
 /** The clusterIP range: 127.77.0.0/16 minus its first and last address. */
@@ -50,13 +52,15 @@ function clusterIPFor(next: Service, current: Service | undefined, others: Servi
     if (n === undefined || n >>> 16 !== clusterIPBase >>> 16 || (n & 0xffff) === 0 || (n & 0xffff) === 0xffff)
       throw invalid(next, 'spec.clusterIP', 'must be "None" or an address in 127.77.0.0/16 (the service range)', asked);
     if (taken.has(asked)) throw invalid(next, 'spec.clusterIP', 'provided IP is already allocated', asked);
+    if ((n & 0xffff) === clusterDnsHost) throw invalid(next, 'spec.clusterIP', 'is reserved: its pod-network mirror is the cluster DNS server (docs/networking.md)', asked);
     return asked;
   }
   const span = clusterIPCount - 2;
   const start = startOf(`${next.metadata.namespace}/${next.metadata.name}`, span);
   for (let k = 0; k < span; k++) {
-    const ip = ipv4((clusterIPBase + 1 + ((start + k) % span)) >>> 0);
-    if (!taken.has(ip)) return ip;
+    const n = clusterIPBase + 1 + ((start + k) % span);
+    const ip = ipv4(n >>> 0);
+    if (!taken.has(ip) && (n & 0xffff) !== clusterDnsHost) return ip;
   }
   throw new SkiffError('SKIFF_ERR_VALIDATION', `Service/${next.metadata.name}: spec.clusterIP: no address left in 127.77.0.0/16`);
 }

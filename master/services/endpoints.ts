@@ -13,16 +13,19 @@ export const weightAnnotation = 'service.skiff.io/weight';
 /**
  * The port on the pod a service port targets, or undefined when the pod has none: a number is used as
  * is; a name is looked up among the containers' ports (protocol must match), and a port the agent picked
- * (containerPort 0 on a process pod) comes from the pod's `status.ports`.
+ * (containerPort 0 on a process pod) comes from the pod's `status.ports`. A container pod in its own network
+ * namespace is reached through the node port its agent published for that container port (`status.ports`
+ * entries with `containerPort`), since other nodes reach it at the node's address.
  */
 export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
   const target = sp.targetPort!;
-  if (typeof target === 'number') return target;
   const protocol = sp.protocol;
+  const published = (port: number) => pod.status?.ports?.find((s) => s.containerPort === port && s.protocol === protocol)?.port ?? port;
+  if (typeof target === 'number') return published(target);
   for (const c of pod.spec.containers)
     for (const p of c.ports ?? []) {
       if (p.name !== target || p.protocol !== protocol) continue;
-      if (p.containerPort) return p.containerPort;
+      if (p.containerPort) return published(p.containerPort);
       const bound = pod.status?.ports?.find((s) => s.containerName === c.name && s.name === target && s.protocol === protocol);
       return bound?.port || undefined;
     }

@@ -2,6 +2,7 @@
 import type { Checker } from '../check.js';
 import { isObject } from '../check.js';
 import type { PodSpec } from '../types.js';
+import { defaultPullPolicy, parseImageRef, pullPolicies } from '../image.js';
 
 /** The drivers a pod can ask for with spec.runtimeClassName. */
 export const runtimeClasses = ['process', 'container', 'wasi'] as const;
@@ -83,11 +84,13 @@ function checkSecurityContext(c: Checker, sc: unknown, f: string, pod: boolean):
   if (sc.privileged === true && sc.allowPrivilegeEscalation === false) c.fail(`${f}.allowPrivilegeEscalation`, 'may not be false with privileged true');
 }
 
-function checkContainer(c: Checker, ct: unknown, f: string, volumeNames: Set<string>): void {
+function checkContainer(c: Checker, ct: unknown, f: string, volumeNames: Set<string>, runtime: string): void {
   if (!c.object(ct, f, true)) return;
   c.dnsLabel(ct.name, `${f}.name`, true);
   checkSecurityContext(c, ct.securityContext, `${f}.securityContext`, false);
-  c.string(ct.image, `${f}.image`);
+  if (c.string(ct.image, `${f}.image`) && runtime === 'container' && !parseImageRef(ct.image))
+    c.fail(`${f}.image`, 'must be an image reference like busybox:1.36, registry:5000/team/app:v2 or app@sha256:<digest>', ct.image);
+  c.oneOf(ct.imagePullPolicy, `${f}.imagePullPolicy`, pullPolicies);
   c.stringList(ct.command, `${f}.command`);
   c.stringList(ct.args, `${f}.args`);
   c.string(ct.workingDir, `${f}.workingDir`);
@@ -148,6 +151,13 @@ function checkNodeSelectorTerm(c: Checker, t: unknown, f: string): void {
   });
 }
 
+/** The runtime class a container runs under (DESIGN.md): runtimeClassName, else container with an image, else process. */
+function runtimeOf(spec: Record<string, unknown>, ct: unknown): string {
+  const rc = spec.runtimeClassName;
+  if (typeof rc === 'string') return rc;
+  return isObject(ct) && typeof ct.image === 'string' ? 'container' : 'process';
+}
+
 /** Checks a pod spec at path `f` (e.g. `spec` or `spec.template.spec`). */
 export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
   if (!c.object(spec, f, true)) return;
@@ -170,13 +180,13 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
     if (spec.containers.length === 0) c.fail(`${f}.containers`, 'must have at least one container');
     const names = new Set<string>();
     spec.containers.forEach((ct: unknown, i: number) => {
-      checkContainer(c, ct, `${f}.containers[${i}]`, volumeNames);
+      checkContainer(c, ct, `${f}.containers[${i}]`, volumeNames, runtimeOf(spec, ct));
       if (isObject(ct) && typeof ct.name === 'string') {
         if (names.has(ct.name)) c.fail(`${f}.containers[${i}].name`, 'must be unique within the pod', ct.name);
         names.add(ct.name);
       }
       if (!isObject(ct)) return;
-      const runtime = spec.runtimeClassName ?? (typeof ct.image === 'string' ? 'container' : 'process');
+      const runtime = runtimeOf(spec, ct);
       if (runtime === 'process' && !Array.isArray(ct.command)) c.fail(`${f}.containers[${i}].command`, 'is required for a process container');
       if (runtime !== 'process' && typeof ct.image !== 'string') c.fail(`${f}.containers[${i}].image`, `is required with runtimeClassName ${runtime}`);
     });
@@ -229,9 +239,15 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
     });
 }
 
-/** Fills Kubernetes defaults into a pod spec (in place): restartPolicy Always, port protocol TCP. */
+/**
+ * Fills Kubernetes defaults into a pod spec (in place): restartPolicy Always, port protocol TCP, and for
+ * containers run by the container runtime the imagePullPolicy their image implies (protocol/image.ts).
+ */
 export function defaultPodSpec(spec: PodSpec, restartPolicy: PodSpec['restartPolicy'] = 'Always'): void {
   spec.restartPolicy ??= restartPolicy;
   spec.terminationGracePeriodSeconds ??= 30;
-  for (const ct of spec.containers) for (const p of ct.ports ?? []) p.protocol ??= 'TCP';
+  for (const ct of spec.containers) {
+    for (const p of ct.ports ?? []) p.protocol ??= 'TCP';
+    if (ct.image && runtimeOf(spec as unknown as Record<string, unknown>, ct) === 'container') ct.imagePullPolicy ??= defaultPullPolicy(ct.image);
+  }
 }
