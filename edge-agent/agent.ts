@@ -14,7 +14,8 @@ import { bytes, cpuMilli } from '../protocol/quantity.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { layout, resolveDataDir, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
-import { runtimeNames } from './drivers/registry.js';
+import { DriverSet } from './drivers/registry.js';
+import { loadContainerDriver } from './drivers/container/load.js';
 import { allocatableOf, onlineStatus, readFacts } from './facts.js';
 import { CertRenewer } from './certs.js';
 import { deleteCredential, join, loadCredential, readTokenFile, saveCredential } from './join.js';
@@ -24,8 +25,9 @@ import { consoleLogger, scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
-import type { BalancerEngine } from './proxy/balancer.js';
 import type { PodContext } from './pods/pod.js';
+import { setupPodNetwork, type PodNetworkSetup } from './net/podnet.js';
+import type { BalancerEngine } from './proxy/balancer.js';
 import { secretBase } from './volumes/tmpfs.js';
 import { ServiceProxy } from './proxy/proxy.js';
 import { ServiceCache } from './services-cache.js';
@@ -76,8 +78,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly paths: Layout;
   private readonly log: Logger;
   private readonly pods: PodManager;
-  /** What every pod shares; `secretBase` is filled at start (volumes/tmpfs.ts). */
+  /** What every pod shares; `secretBase` is filled at start (volumes/tmpfs.ts), its drivers and pod network too (they depend on the board). */
   private readonly podContext: PodContext;
+  /** The container runtime this node advertises (`podman://4.3.1`), once an engine answered. */
+  containerRuntime?: string;
+  /** How container pods get their network (settled in `start`). */
+  podNetwork?: PodNetworkSetup;
   private readonly reporter: PodReporter;
   private readonly rpc: RpcServer;
   private readonly session: Session;
@@ -126,6 +132,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       onRestart: (uid, e) => this.podRestarted(uid, e),
       log: scoped(this.log, 'pods'),
       onEvent: (e) => this.reporter.event(e),
+      drivers: new DriverSet(),
+      pullBackoff: this.cfg.imagePullBackoff,
     };
     this.pods = new PodManager(
       this.podContext,
@@ -211,9 +219,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.makeDirs();
     claimDataDir(this.cfg.dataDir);
     this.claimed = true;
+    await this.setupRuntimes();
     const cached = await this.loadCache();
     // Services as last known: a board rebooted offline proxies them again; a reconnect corrects them.
-    if (this.proxy) for (const [ns, name, payload] of await this.serviceCache.load()) void this.proxy.handle(ns, name, payload);
+    for (const [ns, name, payload] of await this.serviceCache.load()) {
+      void this.proxy?.handle(ns, name, payload);
+      this.podNetwork?.names?.handle(ns, name, payload);
+    }
     let credential = await loadCredential(this.paths.credential);
     if (!credential) {
       try {
@@ -240,6 +252,29 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.metrics.sample(); // the first sample is the baseline for cpu rates
     this.logKeeper.start();
     if (cached) await this.startFromCache(cached);
+  }
+
+  /**
+   * The board-dependent part of the drivers: the container engine, if one answers, and then the pod network
+   * (skiff0 and the cluster DNS for a bridge network). Before any pod or service: both depend on it.
+   */
+  private async setupRuntimes(): Promise<void> {
+    const log = scoped(this.log, 'containers');
+    const c = await loadContainerDriver({ endpoint: this.cfg.containerEndpoint, node: this.name, dataDir: this.cfg.dataDir, log });
+    if (!c.driver) {
+      if (this.cfg.containerEndpoint !== false) log.info(`no container runtime: ${c.reason}`);
+      return;
+    }
+    log.info(`container runtime ${c.runtime} at ${c.info.url}`);
+    this.containerRuntime = c.runtime;
+    this.podContext.drivers = new DriverSet({ container: c.driver });
+    const mode = this.cfg.podNetwork;
+    this.podNetwork =
+      mode === 'bridge' && !this.cfg.podServices
+        ? { network: { mode: 'bridge' } }
+        : await setupPodNetwork({ mode, range: this.cfg.podServiceRange, log: scoped(this.log, 'podnet') });
+    this.podContext.podNetwork = this.podNetwork.network;
+    if (this.podNetwork.network.serviceRange) this.proxy?.servePodServices(this.podNetwork.network.serviceRange);
   }
 
   /** Reads the cached desired set. */
@@ -327,12 +362,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private async onConnect(): Promise<void> {
-    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames, this.balancer)), 1, true);
+    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, this.podContext.drivers.names, this.balancer, this.containerRuntime)), 1, true);
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
     this.proxy?.beginResync();
     this.announcer?.beginResync();
     this.serviceCache.beginResync();
-    const serviceTopics = this.proxy || this.announcer ? [topics.service('+', '+')] : [];
+    const serviceTopics = this.proxy || this.announcer || this.podNetwork?.names ? [topics.service('+', '+')] : [];
     await Promise.all(
       [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+'), topics.nodeCert(this.name), ...serviceTopics].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
     );
@@ -376,7 +411,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (t?.type === 'nodeDesired' && t.node === this.name) this.onDesired(payload);
     else if (t?.type === 'nodeRpcReq' && t.node === this.name) this.rpc.handle(t.id, payload);
     else if (t?.type === 'nodeCert' && t.node === this.name) void this.renewer.onAnswer(payload);
-    else if (t?.type === 'service' && (this.proxy || this.announcer)) {
+    else if (t?.type === 'service' && (this.proxy || this.announcer || this.podNetwork?.names)) {
+      this.podNetwork?.names?.handle(t.namespace, t.name, payload);
       void this.proxy?.handle(t.namespace, t.name, payload);
       void this.announcer?.handle(t.namespace, t.name, payload);
       this.serviceCache.set(t.namespace, t.name, payload);
@@ -475,6 +511,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.pods.shutdown(stopPods);
     // Every pod stopped: nothing of this agent is left in memory-backed storage (its base only when empty).
     if (stopPods && this.podContext.secretBase) await fs.promises.rmdir(this.podContext.secretBase).catch(() => undefined);
+    await this.podNetwork?.dns?.close();
     // A clean DISCONNECT either way, so the broker drops the Will.
     await this.session.stop(stopPods ? { topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) } : undefined);
     if (this.claimed) releaseDataDir(this.cfg.dataDir);

@@ -54,6 +54,22 @@ export interface AgentOptions {
   containerLogMaxBytes?: number;
   /** How often running containers' log sizes are sampled to date their lines; default 1000 (1 s). */
   logSampleMs?: number;
+  /**
+   * The container engine's Docker API endpoint (`unix:///run/podman/podman.sock`, `tcp://host:2375`): the only one
+   * tried. Default: $DOCKER_HOST, then /var/run/docker.sock, then /run/podman/podman.sock. false: no container runtime.
+   */
+  containerEndpoint?: string | false;
+  /** How container pods get a network: auto (default), bridge or host (edge-agent/net/podnet.ts, docs/networking.md). */
+  podNetwork?: 'auto' | 'bridge' | 'host';
+  /**
+   * With a bridge pod network, make skiff0 and serve the cluster DNS (default true). false keeps pods in their own
+   * network namespaces without either: for tests whose engine runs in another network namespace than the agent.
+   */
+  podServices?: boolean;
+  /** The /16 where pods see the services (clusterIP 127.77.a.b → a.b in it); default 10.43.0.0. */
+  podServiceRange?: string;
+  /** Back-off between failed image pulls: initialMs doubling to maxMs; default 10 s to 300 s (kubelet's). */
+  imagePullBackoff?: { initialMs?: number; maxMs?: number };
   logger?: Logger;
 }
 
@@ -79,6 +95,11 @@ export interface AgentConfig {
   readonly crashLoop: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
   readonly containerLogMaxBytes: number;
   readonly logSampleMs: number;
+  readonly containerEndpoint?: string | false;
+  readonly podNetwork: 'auto' | 'bridge' | 'host';
+  readonly podServices: boolean;
+  readonly podServiceRange: string;
+  readonly imagePullBackoff: { readonly initialMs: number; readonly maxMs: number };
   readonly logger: Logger;
 }
 
@@ -138,6 +159,12 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
   const address = o.address ?? defaultAddress();
   if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(address) && !address.includes(':')) fail('address', 'must be an IP address', address);
   const crash = o.crashLoop ?? {};
+  const pull = o.imagePullBackoff ?? {};
+  if (o.containerEndpoint !== undefined && o.containerEndpoint !== false && (typeof o.containerEndpoint !== 'string' || !/^(unix:\/\/\/|\/|tcp:\/\/|http:\/\/)/.test(o.containerEndpoint)))
+    fail('containerEndpoint', 'must be unix:///path/to.sock or tcp://host:port', o.containerEndpoint);
+  if (o.podNetwork !== undefined && !['auto', 'bridge', 'host'].includes(o.podNetwork)) fail('podNetwork', 'must be auto, bridge or host', o.podNetwork);
+  const range = o.podServiceRange ?? '10.43.0.0';
+  if (!/^(\d{1,3})\.(\d{1,3})\.0\.0$/.test(range) || range.split('.').some((x) => Number(x) > 255) || range.startsWith('127.')) fail('podServiceRange', 'must be the start of a /16 outside 127/8, like 10.43.0.0', range);
   const reconnect = o.reconnect ?? {};
   const cfg: AgentConfig = {
     master: o.master!,
@@ -162,6 +189,11 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
     }),
     containerLogMaxBytes: positive(o.containerLogMaxBytes, 'containerLogMaxBytes', 10 << 20),
     logSampleMs: positive(o.logSampleMs, 'logSampleMs', 1000),
+    ...(o.containerEndpoint !== undefined ? { containerEndpoint: o.containerEndpoint } : {}),
+    podNetwork: o.podNetwork ?? 'auto',
+    podServices: o.podServices !== false,
+    podServiceRange: range,
+    imagePullBackoff: Object.freeze({ initialMs: positive(pull.initialMs, 'imagePullBackoff.initialMs', 10_000), maxMs: positive(pull.maxMs, 'imagePullBackoff.maxMs', 300_000) }),
     logger: o.logger ?? consoleLogger(),
   };
   return Object.freeze(cfg);

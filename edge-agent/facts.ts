@@ -94,8 +94,8 @@ export function nodeConditions(now = new Date(), balancer?: BalancerEngine): Con
   ];
 }
 
-/** The retained `nodes/{node}/status` message of an online agent. */
-export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: BalancerEngine): NodeStatusMessage {
+/** The retained `nodes/{node}/status` message of an online agent; `containerRuntime` is the engine that answered (`podman://4.3.1`). */
+export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: BalancerEngine, containerRuntime?: string): NodeStatusMessage {
   const facts = readFacts();
   return {
     node: cfg.name,
@@ -115,6 +115,7 @@ export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: Ba
       { type: 'Hostname', address: facts.hostname },
     ],
     runtimes,
+    ...(containerRuntime ? { containerRuntime } : {}),
     conditions: nodeConditions(new Date(), balancer),
   };
 }

@@ -1,12 +1,18 @@
 /**
  * `skiff-agent stop [--pods]`: stops the agent running on a data dir (SIGTERM; it leaves its pods running,
- * as on any deliberate stop) and waits for it; with `pods`, then stops every pod process it recorded, each
- * with its own grace period, and waits for them too — the node is empty afterwards. Works as well when the
+ * as on any deliberate stop) and waits for it; with `pods`, then stops every pod process it recorded and every
+ * container of its node in the engine it used (DATA/container-runtime.json), each with its own grace period,
+ * and waits for them too — the node is empty afterwards. Works as well when the
  * agent is already gone (killed, crashed). The desired-set cache stays: a later agent start runs the pods
  * again, as after a reboot (`skiff drain` first moves them to other nodes).
  */
 import { layout } from './config.js';
 import { drivers } from './drivers/registry.js';
+import type { Driver } from './drivers/types.js';
+import { ContainerDriver } from './drivers/container/driver.js';
+import { probeEndpoint } from './drivers/container/endpoint.js';
+import { connectEngine } from './drivers/container/engine.js';
+import { recordedEndpoint } from './drivers/container/load.js';
 import { runningAgent } from './lock.js';
 import type { Logger } from './log.js';
 import { isSameProcess } from './procfs.js';
@@ -39,6 +45,18 @@ async function goneWithin(pid: number, startTime: number, ms: number): Promise<b
   return true;
 }
 
+/** The container driver over the engine the agent of `dataDir` used (none when it used none, or it is gone). */
+async function containerDriverOf(dataDir: string, log: Logger): Promise<Driver[]> {
+  const rec = recordedEndpoint(dataDir);
+  if (!rec) return [];
+  const info = await probeEndpoint(rec.endpoint);
+  if ('error' in info) {
+    log.warn(`the container engine the agent used does not answer (${info.error}): its containers are left alone`);
+    return [];
+  }
+  return [new ContainerDriver(await connectEngine(info, rec.node), log)];
+}
+
 /** Stops the agent on `dataDir` (SIGKILL after `timeoutMs`) and, with `pods`, its pods. */
 export async function stopNode(dataDir: string, o: { pods: boolean; timeoutMs: number; log: Logger }): Promise<StopResult> {
   const agent = runningAgent(dataDir);
@@ -56,7 +74,7 @@ export async function stopNode(dataDir: string, o: { pods: boolean; timeoutMs: n
   let pods = 0;
   if (o.pods) {
     const podsDir = layout(dataDir).pods;
-    for (const d of Object.values(drivers)) pods += await d.reap(podsDir, new Set(), o.log);
+    for (const d of [...Object.values(drivers), ...(await containerDriverOf(dataDir, o.log))]) pods += await d.reap(podsDir, new Set(), o.log);
   }
   return { ...(agent ? { agentPid: agent.pid } : {}), killed, pods };
 }

@@ -56,6 +56,8 @@ export const agentEventReasons = {
   Failed: 'Warning',
   /** A pull or a crashed container waits for its back-off (ImagePullBackOff, CrashLoopBackOff). */
   BackOff: 'Warning',
+  /** An image is not on the node and its pull policy is Never (container driver). */
+  ErrImageNeverPull: 'Warning',
   /** A container attempt started. */
   Started: 'Normal',
   /** A container is being stopped: the pod is deleted, or a liveness/startup probe failed. */

@@ -14,6 +14,7 @@
  *   - stop an attempt with a grace period (SIGTERM, SIGKILL after `graceMs`) and wait for its end.
  */
 import type { Logger } from '../log.js';
+import type { OciLaunch, SandboxSpec } from './container/types.js';
 
 /** Everything a driver needs to start one container attempt; built by the pod's prepare step. */
 export interface LaunchSpec {
@@ -36,6 +37,8 @@ export interface LaunchSpec {
   graceMs: number;
   /** The OS user to run as (securityContext.runAsUser); absent: the agent's own. */
   user?: { uid: number; gid: number };
+  /** The container runtime's part (container pods): image, mounts, limits, security, the pod's sandbox. */
+  oci?: OciLaunch;
 }
 
 /** Names one container across agent runs. */
@@ -50,8 +53,8 @@ export interface ContainerRef {
 export interface ExitInfo {
   exitCode: number;
   signal?: number;
-  /** Completed (exit 0), Error, StartError (could not start). */
-  reason: 'Completed' | 'Error' | 'StartError';
+  /** Completed (exit 0), Error, StartError (could not start), OOMKilled (killed at its memory limit). */
+  reason: 'Completed' | 'Error' | 'StartError' | 'OOMKilled';
   message?: string;
   finishedAt: Date;
 }
@@ -77,8 +80,67 @@ export type Adoption =
   /** Its attempt ended while no agent watched: the restart policy decides, as for any exit. */
   | { kind: 'exited'; restartCount: number; startedAt: Date; exit: ExitInfo };
 
+/** Records one pod event (the agent batches them to the master): kubelet's Pulling, Pulled, Failed, BackOff, ... */
+export type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
+/**
+ * What a driver's `prepare` found: ready to start, or a reason the container must wait (ErrImagePull) and the
+ * reason it shows while it waits to try again (ImagePullBackOff), as the kubelet shows them.
+ */
+export type PrepareOutcome = { ok: true } | { ok: false; reason: string; message: string; backOff: { reason: string; message: string } };
+
+/** A running command beside a container (`skiff exec`): output and exit as they come. */
+export interface ExecSession {
+  /** Resolves with the exit code once the command ends (never rejects: a failure to run is an exit code). */
+  readonly exited: Promise<{ exitCode: number }>;
+  /** Input for an interactive session (stdin: true); ignored otherwise. */
+  write(data: Buffer): void;
+  /** Ends stdin (Ctrl-D on the client's side of a pipe). */
+  endInput(): void;
+  /** A TTY's new size. */
+  resize(rows: number, cols: number): void;
+  /** Kills the command (a cancel or a deadline). */
+  kill(): void;
+}
+
+/** How an exec runs: the command, a TTY or not, stdin or not; output goes to `onOutput`. */
+export interface ExecRequest {
+  command: string[];
+  tty: boolean;
+  stdin: boolean;
+  /** Initial TTY size. */
+  rows?: number;
+  cols?: number;
+  onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
+}
+
+/** What a logs request asks of a driver that keeps logs itself. */
+export interface LogsRequest {
+  /** The attempt whose output is wanted (restartCount; the previous one for --previous). */
+  attempt: number;
+  tailLines?: number;
+  follow: boolean;
+  onData(text: string): void;
+}
+
 /** One way of running containers (process, container, wasi). */
 export interface Driver {
+  /**
+   * Before each attempt (optional): what must be in place first — the container driver pulls the image by its
+   * pull policy. A failure keeps the container waiting with `reason` and is retried with back-off.
+   */
+  prepare?(spec: LaunchSpec, event: EventFn, progress: (text: string) => void): Promise<PrepareOutcome>;
+  /**
+   * The pod's sandbox (optional: the container driver's infra container holding its network namespace), made
+   * when the pod is prepared so its address is known before any container starts (status.podIP, env).
+   */
+  podSandbox?(pod: { podUid: string; podName: string; namespace: string; graceMs: number }, spec: SandboxSpec): Promise<{ ip?: string }>;
+  /** After a pod stopped for good (optional): removes what the driver keeps for it (containers, the sandbox). */
+  removePod?(podUid: string): Promise<void>;
+  /** Runs a command beside a running container (optional: drivers whose containers are not host processes). */
+  exec?(ref: ContainerRef, req: ExecRequest): Promise<ExecSession>;
+  /** The output of one attempt when the driver keeps it (optional: else the agent's log files are read). */
+  logs?(ref: ContainerRef, req: LogsRequest): Promise<{ stop(): void; done: Promise<void> }>;
   /** Starts one attempt; a start failure is an attempt that ended with reason StartError, not a throw. */
   start(spec: LaunchSpec): Promise<ContainerHandle>;
   /** Finds what a previous agent run left of one container (never throws: unreadable records are `none`). */

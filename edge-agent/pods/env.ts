@@ -22,6 +22,12 @@ export interface EnvContext {
   allocatable: { cpuMilli: number; memoryBytes: number };
   /** Agent-defined variables of this container (SKIFF_VOLUME_<NAME>), set before envFrom and env so `$(...)` sees them. */
   extra?: Record<string, string>;
+  /** status.podIP when the pod has an address of its own (a container pod's sandbox); default hostIP. */
+  podIP?: string;
+  /** A service's address as this pod reaches it (container pods: the pod-network mirror); default the clusterIP. */
+  serviceHost?: (clusterIP: string) => string;
+  /** Pass on PATH, LANG and TZ from the agent (default true; a container image brings its own). */
+  inherit?: boolean;
 }
 
 const inherited = ['PATH', 'LANG', 'TZ'];
@@ -60,7 +66,7 @@ function fieldRef(path: string, ctx: EnvContext): string {
     'metadata.uid': m.uid,
     'spec.nodeName': ctx.pod.spec.nodeName ?? ctx.nodeName,
     'spec.serviceAccountName': 'default',
-    'status.podIP': ctx.hostIP, // process pods share the host network
+    'status.podIP': ctx.podIP ?? ctx.hostIP, // process pods share the host network
     'status.hostIP': ctx.hostIP,
   };
   if (hasOwn(fixed, path)) return fixed[path] ?? '';
@@ -99,7 +105,7 @@ function serviceVars(ctx: EnvContext): Record<string, string> {
     const [sns, name] = key.split('/');
     if (sns !== ns || !name || !svc || !Array.isArray(svc.ports)) continue;
     const p = envSuffix(name);
-    out[`${p}_SERVICE_HOST`] = String(svc.host);
+    out[`${p}_SERVICE_HOST`] = ctx.serviceHost ? ctx.serviceHost(String(svc.host)) : String(svc.host);
     if (svc.ports[0]) out[`${p}_SERVICE_PORT`] = String(svc.ports[0].port);
     for (const sp of svc.ports) if (sp.name) out[`${p}_SERVICE_PORT_${envSuffix(sp.name)}`] = String(sp.port);
   }
@@ -110,7 +116,7 @@ function serviceVars(ctx: EnvContext): Record<string, string> {
 export function resolveEnv(c: Container, ctx: EnvContext): Record<string, string> {
   const ns = ctx.pod.metadata.namespace ?? 'default';
   const env: Record<string, string> = {};
-  for (const k of inherited) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
+  if (ctx.inherit !== false) for (const k of inherited) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
   Object.assign(env, serviceVars(ctx));
   env.HOSTNAME = ctx.pod.spec.hostname ?? ctx.pod.metadata.name;
   const own = ctx.ports.filter((p) => p.containerName === c.name);

@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DesiredMessage, PodReport } from '../../protocol/messages.js';
-import { drivers } from '../drivers/registry.js';
 import { remove } from '../fsutil.js';
 import { sweepSecretDirs } from '../volumes/tmpfs.js';
 import type { Logger } from '../log.js';
@@ -99,8 +98,10 @@ export class PodManager {
       // no pods dir yet
     }
     const podDirs = listed.filter((uid) => !keep.has(uid));
-    if (!podDirs.length) return;
-    const done = Promise.all(Object.values(drivers).map((d) => d.reap(podsDir, keep, this.log)))
+    // A container engine keeps its own records (labels): its leftovers are looked for even without a pod dir.
+    const engines = this.ctx.drivers.list().filter((d) => d.removePod);
+    if (!podDirs.length && !engines.length) return;
+    const done = Promise.all(this.ctx.drivers.list().map((d) => d.reap(podsDir, keep, this.log)))
       .then((counts) => {
         const n = counts.reduce((a, b) => a + b, 0);
         if (n) this.log.info(`stopped ${n} process(es) of pods no longer wanted on this node`);

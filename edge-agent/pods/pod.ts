@@ -12,7 +12,7 @@ import type { AgentEventReason } from '../../protocol/event.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
 import { own } from '../../protocol/own.js';
 import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
-import { driverFor, runtimeClassOf, runtimeNames } from '../drivers/registry.js';
+import { runtimeClassOf, type DriverSet } from '../drivers/registry.js';
 import type { Driver } from '../drivers/types.js';
 import { writeFileAtomic } from '../fsutil.js';
 import type { Logger } from '../log.js';
@@ -25,6 +25,9 @@ import { PodVolumes } from '../volumes/podvolumes.js';
 import { podSecretDir } from '../volumes/tmpfs.js';
 import { agentUser, runAsFor, volumeOwner, type RunAs } from './user.js';
 import { proberFor, type Prober } from './probe.js';
+import type { PodNetwork } from './oci.js';
+import { prepareOciPod, type PreparedLaunch } from './oci-prepare.js';
+import type { ProbeTarget } from '../probes/types.js';
 import { ConditionClock, podConditions, podPhase, type ContainerView } from './status.js';
 
 /** What every pod shares: the node's identity and where files go. */
@@ -44,12 +47,18 @@ export interface PodContext {
   log: Logger;
   /** An event about the pod (kubelet's: Started, BackOff, Killing, Unhealthy, Failed), for the next report. */
   onEvent?(e: PodEvent): void;
+  /** This agent's drivers (process always; container when an engine answered). */
+  drivers: DriverSet;
+  /** How container pods get a network (pods/oci.ts); default the host's. */
+  podNetwork?: PodNetwork;
+  /** Back-off between failed image pulls; default 10 s doubling to 300 s. */
+  pullBackoff?: { initialMs: number; maxMs: number };
 }
 
 /** The result of prepare: what start needs. */
 interface Plan {
   driver: Driver;
-  launches: { name: string; argv: string[]; env: Record<string, string>; workingDir?: string; user?: RunAs }[];
+  launches: PreparedLaunch[];
 }
 
 /** The pod's log directory: `<namespace>_<name>_<uid>`, the kubelet's /var/log/pods layout. */
@@ -63,6 +72,9 @@ export class PodRunner {
   containers: ContainerRunner[] = [];
   private probers: Prober[] = [];
   private ports: PodPortStatus[] = [];
+  /** The pod's own address (a container pod's sandbox on a bridge network); undefined: the node's. */
+  private podIP?: string;
+  private driver?: Driver;
   private volumes?: PodVolumes;
   private prepared = false;
   private preparing = false;
@@ -113,11 +125,14 @@ export class PodRunner {
 
   private async prepare(desired: DesiredMessage): Promise<Plan | undefined> {
     const rc = runtimeClassOf(this.pod);
-    const driver = driverFor(rc);
-    if (!driver) return this.block('RuntimeNotAvailable', `runtime "${rc}" is not available on node ${this.ctx.nodeName} (it has: ${runtimeNames.join(', ')})`);
+    const driver = this.ctx.drivers.get(rc);
+    if (!driver) return this.block('RuntimeNotAvailable', `runtime "${rc}" is not available on node ${this.ctx.nodeName} (it has: ${this.ctx.drivers.names.join(', ')})`);
+    this.driver = driver;
+    const oci = rc === 'container';
     if (this.pod.spec.initContainers?.length) return this.block('InitContainersNotSupported', 'skiff-agent does not run initContainers yet');
     const agent = agentUser();
-    const users = this.pod.spec.containers.map((c) => runAsFor(this.pod, c, agent));
+    // A container pod's user is the engine's to set (securityContext in its create options): not switched here.
+    const users = oci ? [] : this.pod.spec.containers.map((c) => runAsFor(this.pod, c, agent));
     const refused = users.find((u) => u.refusal);
     if (refused) return this.block('CreateContainerConfigError', refused.refusal!);
     const stateFile = path.join(this.ctx.podsDir, this.uid, 'state.json');
@@ -126,20 +141,31 @@ export class PodRunner {
       await fs.promises.mkdir(path.dirname(stateFile), { recursive: true, mode: 0o711 });
       await fs.promises.chmod(path.dirname(stateFile), 0o711);
       const previous = readState(stateFile);
-      this.ports = await bindPorts(this.pod, previous.ports);
+      if (!oci) this.ports = await bindPorts(this.pod, previous.ports);
       this.firstCounts ??= initialCounts(this.pod, previous.restarts);
       if (previous.startTime) this.startTime = previous.startTime;
       // The previous counts stay until a container starts (a pod that never starts does not count up).
       await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }), 0o600);
       const secretDir = this.ctx.secretBase ? podSecretDir(this.ctx.secretBase, this.uid) : undefined;
       const owner = volumeOwner(users.map((u) => u.user));
-      const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'), { secretDir, owner });
+      // A container sees its volumes bind-mounted: no symlinks under its workingDir (that path is inside the image).
+      const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'), { secretDir, owner, links: !oci });
       this.volumes = volumes; // before setup, so stop() removes the links of a half-done setup too
       await volumes.setup(desired);
-      const launches = this.pod.spec.containers.map((c, i) => {
-        const env = resolveEnv(c, { pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: this.ports, allocatable: this.ctx.allocatable, extra: volumes.envFor(c) });
-        return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir, user: users[i].user };
-      });
+      const envCtx = { nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, allocatable: this.ctx.allocatable };
+      let launches: PreparedLaunch[];
+      if (oci) {
+        const net = this.ctx.podNetwork ?? { mode: 'host' as const };
+        const p = await prepareOciPod({ pod: this.pod, desired, driver, net, previousPorts: previous.ports, volumes, env: envCtx, graceMs: this.graceMs() });
+        this.ports = p.ports;
+        this.podIP = p.podIP;
+        launches = p.launches;
+        await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }), 0o600);
+      } else
+        launches = this.pod.spec.containers.map((c, i) => {
+          const env = resolveEnv(c, { ...envCtx, pod: this.pod, desired, ports: this.ports, extra: volumes.envFor(c) });
+          return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir, user: users[i].user };
+        });
       this.blocked = undefined;
       this.prepared = true;
       return { driver, launches };
@@ -183,7 +209,9 @@ export class PodRunner {
             argv: l.argv, env: l.env, workingDir: l.workingDir, user: l.user,
             logFile: path.join(logDir, l.name, `${restartCount}.log`),
             stateDir, restartCount, graceMs,
+            ...(l.oci ? { oci: l.oci } : {}),
           }),
+          ...(this.ctx.pullBackoff ? { pullBackoff: this.ctx.pullBackoff } : {}),
           onChange: () => {
             this.probers[i]?.sync();
             this.report();
@@ -211,11 +239,27 @@ export class PodRunner {
     this.probers = this.pod.spec.containers.map((c, i) => {
       const runner = this.containers[i];
       const l = plan.launches[i];
-      // Probes reach the process over loopback: process pods share the host network.
-      const target = { containerName: c.name, host: '127.0.0.1', ports: this.ports, env: l.env, workingDir: l.workingDir, user: l.user };
+      const target = this.probeTarget(plan, l, c.name);
       return proberFor(c, { container: runner, target, kill: (m, e) => runner.kill(m, graceMs, e), onChange: () => this.report(), onEvent: (reason, message) => this.event(reason, message, c.name) });
     });
     for (const p of this.probers) p.sync();
+  }
+
+  /**
+   * Where a container's probes go. Process pods share the host network: loopback. A container pod with its own
+   * network is reached at its address and its containers' own ports, and exec probes run inside the container.
+   */
+  private probeTarget(plan: Plan, l: PreparedLaunch, containerName: string): ProbeTarget {
+    const base = { containerName, env: l.env, workingDir: l.workingDir, user: l.user };
+    if (!l.oci) return { ...base, host: '127.0.0.1', ports: this.ports };
+    const stateDir = path.join(this.ctx.podsDir, this.uid);
+    const exec = plan.driver.exec?.bind(plan.driver);
+    return {
+      ...base,
+      host: this.podIP ?? '127.0.0.1',
+      ports: this.ports.map((p) => (p.containerPort ? { ...p, port: p.containerPort } : p)),
+      ...(exec ? { exec: (command: string[], onOutput: (b: Buffer) => void) => exec({ podUid: this.uid, containerName, stateDir }, { command, tty: false, stdin: false, onOutput: (_s, b) => onOutput(b) }) } : {}),
+    };
   }
 
   /** Persists the restart counts beside the ports (DATA/pods/<uid>/state.json), one write at a time, the latest last. */
@@ -245,6 +289,7 @@ export class PodRunner {
     await this.starting;
     for (const p of this.probers) p.stop();
     await Promise.all(this.containers.map((c) => c.stop(this.graceMs())));
+    await this.driver?.removePod?.(this.uid).catch((err) => this.ctx.log.warn(`pod ${this.namespace}/${this.name}: removing its containers: ${(err as Error).message}`));
     await this.volumes?.cleanup();
   }
 
@@ -276,7 +321,7 @@ export class PodRunner {
       conditions: podConditions(this.clock, views, this.prepared, phase),
       containerStatuses: views.map((v) => v.status),
       hostIP: this.ctx.hostIP,
-      podIP: this.ctx.hostIP,
+      podIP: this.podIP ?? this.ctx.hostIP,
       startTime: this.startTime,
       ...(this.blocked ? { reason: this.blocked.reason, message: this.blocked.message } : {}),
       ...(this.ports.length ? { ports: this.ports } : {}),

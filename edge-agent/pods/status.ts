@@ -11,11 +11,13 @@ export interface ContainerView {
 }
 
 /**
- * The pod phase (Kubernetes pod-lifecycle): Pending until every container has been created; Succeeded
- * when all have finished with exit 0; Failed when all have finished and one failed; Running otherwise.
+ * The pod phase (Kubernetes pod-lifecycle): Pending until every container has been created (one still waiting
+ * for its first run — ContainerCreating, ErrImagePull, ImagePullBackOff — keeps it Pending); Succeeded when all
+ * have finished with exit 0; Failed when all have finished and one failed; Running otherwise.
  */
 export function podPhase(views: ContainerView[], prepared: boolean): Phase {
-  if (!prepared || views.some((v) => v.status.state.waiting?.reason === 'ContainerCreating')) return 'Pending';
+  const neverRan = (v: ContainerView) => v.status.state.waiting !== undefined && v.status.restartCount === 0 && !v.status.lastState;
+  if (!prepared || views.some((v) => v.status.state.waiting?.reason === 'ContainerCreating' || neverRan(v))) return 'Pending';
   if (views.length > 0 && views.every((v) => v.finished)) return views.every((v) => v.status.state.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
   return 'Running';
 }

@@ -11,6 +11,7 @@ const maxOutput = 10 * 1024;
 
 /** A check that runs `command`. */
 export function execCheck(command: string[], target: ProbeTarget): ProbeCheck {
+  if (target.exec) return engineExecCheck(command, target.exec);
   return (signal) =>
     new Promise<ProbeOutcome>((resolve) => {
       if (command.length === 0) return resolve({ ok: false, message: 'exec probe has an empty command' });
@@ -35,4 +36,27 @@ export function execCheck(command: string[], target: ProbeTarget): ProbeCheck {
         resolve({ ok: false, message: `command ${JSON.stringify(command.join(' '))} ${how}${out.trim() ? `: ${out.trim()}` : ''}` });
       });
     });
+}
+
+/** The check of a container pod: the command runs inside the container through the engine (kubelet's ExecSync). */
+function engineExecCheck(command: string[], exec: NonNullable<ProbeTarget['exec']>): ProbeCheck {
+  return async (signal) => {
+    if (command.length === 0) return { ok: false, message: 'exec probe has an empty command' };
+    let out = '';
+    const keep = (b: Buffer) => {
+      if (out.length < maxOutput) out += b.toString('utf8').slice(0, maxOutput - out.length);
+    };
+    let session;
+    try {
+      session = await exec(command, keep);
+    } catch (err) {
+      return { ok: false, message: `exec probe: cannot run ${JSON.stringify(command[0])}: ${(err as Error).message}` };
+    }
+    const kill = () => session.kill();
+    signal.addEventListener('abort', kill, { once: true });
+    const { exitCode } = await session.exited;
+    signal.removeEventListener('abort', kill);
+    if (exitCode === 0) return { ok: true };
+    return { ok: false, message: `command ${JSON.stringify(command.join(' '))} exited with ${exitCode}${out.trim() ? `: ${out.trim()}` : ''}` };
+  };
 }

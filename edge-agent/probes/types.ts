@@ -1,5 +1,6 @@
 /** Vocabulary of the probe step: what one check returns, what it may read, and the three kinds of probe. */
 import type { PodPortStatus } from '../../protocol/types.js';
+import type { ExecSession } from '../drivers/types.js';
 
 /** liveness restarts, readiness gates Ready, startup gates the other two (Kubernetes' three probes). */
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
@@ -28,4 +29,6 @@ export interface ProbeTarget {
   workingDir?: string;
   /** The container's user (runAsUser): exec probes run as it. */
   user?: { uid: number; gid: number };
+  /** Runs an exec probe inside the container (container pods: the engine's exec); absent: a host process. */
+  exec?: (command: string[], onOutput: (data: Buffer) => void) => Promise<ExecSession>;
 }

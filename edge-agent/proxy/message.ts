@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import type { ServiceMessage } from '../../protocol/messages.js';
+import { mirrorServiceIP } from '../../protocol/service-ips.js';
 import type { Backend } from './backends.js';
 import type { ProxyConfig } from './options.js';
 
@@ -56,13 +57,19 @@ export interface ListenSpec {
   role: 'clusterIP' | 'nodePort';
 }
 
-/** Where a service is served: clusterIP:port (unless headless or disabled), and nodePort on each node-port address. */
+/**
+ * Where a service is served: clusterIP:port (unless headless or disabled), its pod-network mirror when the agent
+ * has a pod network (`podServiceRange`: 127.77.a.b → 10.43.a.b, docs/networking.md), and nodePort on each
+ * node-port address.
+ */
 export function listenersOf(msg: ServiceMessage, cfg: ProxyConfig): ListenSpec[] {
   const out: ListenSpec[] = [];
   const add = (protocol: 'TCP' | 'UDP', host: string, port: number, portName: string, role: ListenSpec['role']) => out.push({ key: `${protocol}/${host}:${port}`, protocol, host, port, portName, role });
   const clusterIP = msg.clusterIP && net.isIP(msg.clusterIP) ? msg.clusterIP : undefined;
+  const mirror = clusterIP && cfg.podServiceRange ? mirrorServiceIP(clusterIP, cfg.podServiceRange) : undefined;
   for (const p of msg.ports) {
     if (clusterIP && cfg.clusterIPs) add(p.protocol, clusterIP, p.port, portKey(p), 'clusterIP');
+    if (mirror) add(p.protocol, mirror, p.port, portKey(p), 'clusterIP');
     if (p.nodePort && (msg.type === 'NodePort' || msg.type === 'LoadBalancer'))
       for (const a of cfg.nodePortAddresses) add(p.protocol, a, p.nodePort, portKey(p), 'nodePort');
   }

@@ -26,10 +26,15 @@ export interface ProxyOptions {
   bindRetryMs?: number;
   /** The balancer implementation; default 'wasm' (falls back to 'reference', reported, if the wasm fails to load). */
   balancerImpl?: 'wasm' | 'reference';
+  /**
+   * Also listen on each clusterIP's pod-network mirror in this /16 (`10.43.0.0`): set by the agent when it has a
+   * pod network (docs/networking.md); default none.
+   */
+  podServiceRange?: string;
 }
 
 /** Options after defaults and checks. */
-export type ProxyConfig = Readonly<Required<Omit<ProxyOptions, 'nodePortAddresses'>> & { nodePortAddresses: readonly string[] }>;
+export type ProxyConfig = Readonly<Required<Omit<ProxyOptions, 'nodePortAddresses' | 'podServiceRange'>> & { nodePortAddresses: readonly string[]; podServiceRange?: string }>;
 
 function fail(field: string, rule: string, got: unknown): never {
   throw new SkiffError('SKIFF_ERR_VALIDATION', `proxy.${field}: ${rule}, got ${JSON.stringify(got)}`, [{ field: `proxy.${field}`, rule }]);
@@ -48,6 +53,7 @@ export function resolveProxyOptions(o: ProxyOptions = {}): ProxyConfig {
   for (const a of addresses) if (!net.isIP(a)) fail('nodePortAddresses', 'must be a list of IP addresses', a);
   if (o.clusterIPs !== undefined && typeof o.clusterIPs !== 'boolean') fail('clusterIPs', 'must be true or false', o.clusterIPs);
   if (o.balancerImpl !== undefined && o.balancerImpl !== 'wasm' && o.balancerImpl !== 'reference') fail('balancerImpl', "must be 'wasm' or 'reference'", o.balancerImpl);
+  if (o.podServiceRange !== undefined && net.isIPv4(o.podServiceRange) !== true) fail('podServiceRange', 'must be an IPv4 address (the start of a /16)', o.podServiceRange);
   const attempts = nonNegative(o.connectAttempts, 'connectAttempts', 3);
   if (!Number.isInteger(attempts) || attempts < 1) fail('connectAttempts', 'must be an integer ≥ 1', attempts);
   return Object.freeze({
@@ -59,5 +65,6 @@ export function resolveProxyOptions(o: ProxyOptions = {}): ProxyConfig {
     connectTimeoutMs: nonNegative(o.connectTimeoutMs, 'connectTimeoutMs', 2000) || 2000,
     bindRetryMs: nonNegative(o.bindRetryMs, 'bindRetryMs', 5000) || 5000,
     balancerImpl: o.balancerImpl ?? 'wasm',
+    ...(o.podServiceRange ? { podServiceRange: o.podServiceRange } : {}),
   });
 }

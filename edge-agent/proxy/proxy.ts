@@ -36,7 +36,7 @@ export interface ServiceStats {
 
 /** The service proxy of one agent. */
 export class ServiceProxy {
-  readonly cfg: ProxyConfig;
+  cfg: ProxyConfig;
   private readonly services = new Map<string, Entry>();
   private readonly fronts = new Map<string, { front: Front; owner: string }>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
@@ -51,6 +51,14 @@ export class ServiceProxy {
   constructor(options: ProxyOptions, private readonly log: Logger) {
     this.cfg = resolveProxyOptions(options);
     this.engine = loadBalancerEngine(this.cfg.balancerImpl, log);
+  }
+
+  /**
+   * Also serves every clusterIP at its pod-network mirror in `range` (the agent has a bridge pod network,
+   * docs/networking.md). Called at start, before the first service message.
+   */
+  servePodServices(range: string): void {
+    this.cfg = resolveProxyOptions({ ...this.cfg, nodePortAddresses: [...this.cfg.nodePortAddresses], podServiceRange: range });
   }
 
   /** A message on `services/{namespace}/{name}`: an empty payload deletes the service. Never throws. */

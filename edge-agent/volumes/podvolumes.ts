@@ -25,6 +25,8 @@ export interface VolumeOptions {
   secretDir?: string;
   /** The user the pod's containers run as, when not the agent's: it owns the volumes. */
   owner?: { uid: number; gid: number };
+  /** false for container pods, whose volumes are bind-mounted (mounts.ts is for processes). */
+  links?: boolean;
 }
 
 /** Directories a pod's user passes through without reading them. */
@@ -65,6 +67,7 @@ export class PodVolumes {
       await fsp.chmod(dir, passMode);
     }
     for (const v of this.pod.spec.volumes ?? []) await this.prepare(v, desired);
+    if (this.opts.links === false) return;
     this.links = this.pod.spec.containers.flatMap((c) => mountLinks(c, (n) => this.dirOf(n)));
     await createLinks(this.links);
   }

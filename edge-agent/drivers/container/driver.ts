@@ -1,0 +1,169 @@
+/**
+ * The container driver: OCI images through the Docker Engine API (Docker, Podman's API service, balenaEngine),
+ * with dockerode. Its records are the engine's own: every container carries labels naming the node, pod uid,
+ * container and attempt (labels.ts), so a later agent run finds and adopts them with a list call, and the
+ * containers run under the engine (conmon / containerd-shim), not under the agent: an agent that stops or is
+ * killed leaves them running. The pipeline of one attempt:
+ *   prepare  the image, by pull policy (images.ts)
+ *   start    the pod's sandbox (sandbox.ts), leftovers of this container removed, create + start (spec.ts)
+ *   follow   wait → exit code, OOM from the cgroup where the engine does not say (handle.ts, oom.ts)
+ * The previous attempt's container is kept (stopped) for `skiff logs --previous`, as the kubelet keeps one.
+ */
+import type { Logger } from '../../log.js';
+import type { Adoption, ContainerHandle, ContainerRef, Driver, EventFn, ExitInfo, LaunchSpec, PrepareOutcome } from '../types.js';
+import { engineMessage, inspect, listOwn, removeContainer, type Engine } from './engine.js';
+import { execIn } from './exec.js';
+import { exitOf, watchContainer } from './handle.js';
+import { ensureImage, pullRef } from './images.js';
+import { L, readLabels } from './labels.js';
+import { containerLogs } from './logs.js';
+import { ensureSandbox, removePodContainers, type Sandbox, type SandboxOwner } from './sandbox.js';
+import { createOptions } from './spec.js';
+import type { SandboxSpec } from './types.js';
+
+/** A start that failed before the container ran (Kubernetes: StartError, exit code 128). */
+function startError(startedAt: Date, message: string): ContainerHandle {
+  const exited = Promise.resolve<ExitInfo>({ exitCode: 128, reason: 'StartError', message, finishedAt: new Date() });
+  return { startedAt, exited, stop: () => exited, release: () => {} };
+}
+
+/** The container driver over one engine. */
+export class ContainerDriver implements Driver {
+  /** One sandbox creation at a time per pod: two containers starting together must not make two. */
+  private readonly sandboxes = new Map<string, Promise<Sandbox>>();
+
+  constructor(
+    readonly engine: Engine,
+    private readonly log: Logger,
+  ) {}
+
+  prepare(spec: LaunchSpec, event: EventFn, progress: (text: string) => void): Promise<PrepareOutcome> {
+    if (!spec.oci) return Promise.resolve({ ok: false, reason: 'CreateContainerConfigError', message: 'a container pod needs an image', backOff: { reason: 'CreateContainerConfigError', message: 'a container pod needs an image' } });
+    return ensureImage(this.engine, spec.oci, event, progress).catch((err) => {
+      const message = `Failed to pull image "${spec.oci!.image}": ${engineMessage(err)}`;
+      event('Warning', 'Failed', message);
+      return { ok: false, reason: 'ErrImagePull', message, backOff: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.oci!.image}"` } };
+    });
+  }
+
+  podSandbox(pod: SandboxOwner, spec: SandboxSpec): Promise<Sandbox> {
+    return spec.network === 'bridge' ? this.sandbox(pod, spec) : Promise.resolve({ id: '' });
+  }
+
+  /** The pod's running sandbox (made when missing); serialised per pod. */
+  private sandbox(pod: SandboxOwner, spec: SandboxSpec): Promise<Sandbox> {
+    const key = pod.podUid;
+    const prev = this.sandboxes.get(key) ?? Promise.resolve(undefined);
+    const next = prev.catch(() => undefined).then(() => ensureSandbox(this.engine, pod, spec));
+    this.sandboxes.set(key, next);
+    void next.finally(() => this.sandboxes.get(key) === next && this.sandboxes.delete(key)).catch(() => undefined);
+    return next;
+  }
+
+  async start(spec: LaunchSpec): Promise<ContainerHandle> {
+    const startedAt = new Date();
+    const o = spec.oci;
+    if (!o) return startError(startedAt, 'a container pod needs an image');
+    try {
+      const owner = { podUid: spec.podUid, podName: spec.podName, namespace: spec.namespace, graceMs: spec.graceMs };
+      const sandbox = o.sandbox.network === 'bridge' ? await this.sandbox(owner, o.sandbox) : undefined;
+      await this.pruneAttempts(spec);
+      const created = await this.engine.docker.createContainer(createOptions(this.engine, spec, o, pullRef(o.image), sandbox?.id, startedAt));
+      try {
+        await created.start();
+      } catch (err) {
+        return startError(startedAt, engineMessage(err));
+      }
+      const i = await inspect(this.engine, created.id);
+      if (!i?.State?.Running) return { ...startError(startedAt, ''), exited: Promise.resolve(exitOf(i?.State, false)) };
+      return watchContainer(this.engine, created.id, i.State.Pid || undefined, startedAt, !!o.resources.memoryBytes);
+    } catch (err) {
+      return startError(startedAt, engineMessage(err));
+    }
+  }
+
+  /**
+   * Before attempt N: removes this container's other attempts except N−1 (kept stopped for `logs --previous`),
+   * and stops any that still runs — the runner believes none does, so such a one is a leftover (e.g. from an
+   * adoption the engine did not answer), and two of one container must never run.
+   */
+  private async pruneAttempts(spec: LaunchSpec): Promise<void> {
+    const mine = await listOwn(this.engine, { [L.podUid]: spec.podUid, [L.container]: spec.containerName, [L.role]: 'container' });
+    for (const c of mine) {
+      const l = readLabels(c.Labels);
+      if (c.State === 'running' || !l || l.attempt !== spec.restartCount - 1) {
+        if (c.State === 'running') this.log.warn(`pod ${spec.namespace}/${spec.podName}: container ${spec.containerName}: removing a leftover running container ${c.Id.slice(0, 12)} (attempt ${l?.attempt}) before attempt ${spec.restartCount}`);
+        await removeContainer(this.engine, c.Id);
+      }
+    }
+  }
+
+  async adopt(ref: ContainerRef): Promise<Adoption> {
+    let latest: { id: string; attempt: number; startedAt?: Date } | undefined;
+    try {
+      for (const c of await listOwn(this.engine, { [L.podUid]: ref.podUid, [L.container]: ref.containerName, [L.role]: 'container' })) {
+        const l = readLabels(c.Labels);
+        if (l && (!latest || l.attempt > latest.attempt)) latest = { id: c.Id, attempt: l.attempt, startedAt: l.startedAt };
+      }
+      if (!latest) return { kind: 'none' };
+      const i = await inspect(this.engine, latest.id);
+      if (!i) return { kind: 'none' };
+      const startedAt = latest.startedAt ?? new Date(Date.parse(i.State?.StartedAt ?? '') || Date.now());
+      if (!i.State?.Running) return { kind: 'exited', restartCount: latest.attempt, startedAt, exit: exitOf(i.State, false) };
+      const watchOom = (i.HostConfig?.Memory ?? 0) > 0;
+      return { kind: 'running', restartCount: latest.attempt, handle: watchContainer(this.engine, latest.id, i.State.Pid || undefined, startedAt, watchOom) };
+    } catch (err) {
+      this.log.warn(`adopting ${ref.podUid}/${ref.containerName}: the engine did not answer (${engineMessage(err)}); starting afresh`);
+      return { kind: 'none' };
+    }
+  }
+
+  async reap(_podsDir: string, keep: ReadonlySet<string>, log: Logger): Promise<number> {
+    const byPod = new Map<string, { id: string; running: boolean; graceMs: number; role: string; name: string }[]>();
+    for (const c of await listOwn(this.engine)) {
+      const l = readLabels(c.Labels);
+      if (!l || keep.has(l.podUid)) continue;
+      const list = byPod.get(l.podUid) ?? [];
+      list.push({ id: c.Id, running: c.State === 'running', graceMs: l.graceMs, role: l.role, name: `${l.namespace}/${l.podName}` });
+      byPod.set(l.podUid, list);
+    }
+    let stopped = 0;
+    await Promise.all(
+      [...byPod].map(async ([uid, list]) => {
+        const running = list.filter((c) => c.running && c.role === 'container');
+        if (running.length) log.info(`stopping ${running.length} container(s) of pod ${running[0].name}: it is no longer wanted on this node`);
+        await Promise.all(running.map((c) => this.engine.docker.getContainer(c.id).stop({ t: Math.ceil(c.graceMs / 1000) }).catch(() => undefined)));
+        stopped += running.length;
+        await removePodContainers(this.engine, uid);
+      }),
+    );
+    return stopped;
+  }
+
+  removePod(podUid: string): Promise<void> {
+    return removePodContainers(this.engine, podUid);
+  }
+
+  /** The running attempt of a container (for exec and logs), by label. */
+  async containerOf(ref: ContainerRef, attempt?: number): Promise<{ id: string; running: boolean } | undefined> {
+    let best: { id: string; running: boolean; attempt: number } | undefined;
+    for (const c of await listOwn(this.engine, { [L.podUid]: ref.podUid, [L.container]: ref.containerName, [L.role]: 'container' })) {
+      const l = readLabels(c.Labels);
+      if (!l || (attempt !== undefined && l.attempt !== attempt)) continue;
+      if (!best || l.attempt > best.attempt) best = { id: c.Id, running: c.State === 'running', attempt: l.attempt };
+    }
+    return best;
+  }
+
+  exec: Driver['exec'] = async (ref, req) => {
+    const c = await this.containerOf(ref);
+    if (!c?.running) throw new Error(`container "${ref.containerName}" is not running`);
+    return execIn(this.engine, c.id, req);
+  };
+
+  logs: Driver['logs'] = async (ref, req) => {
+    const c = await this.containerOf(ref, req.attempt);
+    if (!c) throw new Error(`no container for attempt ${req.attempt} of "${ref.containerName}" (it was removed)`);
+    return containerLogs(this.engine, c.id, req);
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * `skiff exec` into a container: the engine's exec API (`docker exec`), with or without a TTY. Without one,
+ * stdout and stderr come multiplexed and are split back (logs.ts' Demuxer); with one, the TTY's output is one
+ * raw stream and the client's window size is passed on. The engine has no call to kill an exec, so a cancel or
+ * deadline kills the exec's process from the host by the pid the engine reports.
+ */
+import type { Duplex } from 'node:stream';
+import type { ExecRequest, ExecSession } from '../types.js';
+import { engineMessage, resizeExec, type Engine } from './engine.js';
+import { Demuxer } from './logs.js';
+
+/** Kills a host process that may be gone already. */
+function killPid(pid: number | undefined): void {
+  if (!pid || pid <= 1) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+/**
+ * Sets a new exec's TTY size. Right after the start the engine may not have the session running yet and refuses
+ * the resize; like the docker CLI, try again a few times, 10 ms apart.
+ */
+async function initialSize(e: Engine, execId: string, rows: number, cols: number): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    if (await resizeExec(e, execId, rows, cols).then(() => true, () => false)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Starts `req.command` in container `id`. Rejects when the engine refuses it (an unknown executable, a stopped container). */
+export async function execIn(e: Engine, id: string, req: ExecRequest): Promise<ExecSession> {
+  const exec = await e.docker.getContainer(id).exec({
+    Cmd: req.command,
+    AttachStdout: true,
+    AttachStderr: true,
+    AttachStdin: req.stdin,
+    Tty: req.tty,
+    ...(req.tty ? { Env: ['TERM=xterm'] } : {}),
+  });
+  // ConsoleSize (Docker API 1.42) and h/w (Podman) start the TTY at the client's size; the resize below covers older engines.
+  const size = req.tty && req.rows && req.cols ? { ConsoleSize: [req.rows, req.cols], h: req.rows, w: req.cols } : {};
+  const stream = (await exec.start({ hijack: true, stdin: req.stdin, Tty: req.tty, ...size })) as Duplex;
+  if (req.tty && req.rows && req.cols) await initialSize(e, exec.id, req.rows, req.cols);
+  const demux = new Demuxer((s, p) => req.onOutput(s, Buffer.from(p)));
+  stream.on('data', (b: Buffer) => (req.tty ? req.onOutput('stdout', b) : demux.push(b)));
+  stream.on('error', () => undefined);
+  const exited = new Promise<{ exitCode: number }>((resolve) => {
+    const finish = async () => {
+      try {
+        const info = await exec.inspect();
+        resolve({ exitCode: typeof info.ExitCode === 'number' ? info.ExitCode : 137 });
+      } catch (err) {
+        req.onOutput('stderr', Buffer.from(`exec: ${engineMessage(err)}\n`));
+        resolve({ exitCode: 126 });
+      }
+    };
+    let finished = false;
+    const once = () => {
+      if (finished) return;
+      finished = true;
+      void finish();
+    };
+    stream.once('end', once);
+    stream.once('close', once);
+  });
+  const pid = async () => (await exec.inspect().catch(() => undefined))?.Pid;
+  return {
+    exited,
+    write: (data) => {
+      if (req.stdin) stream.write(data);
+    },
+    endInput: () => {
+      // Half-close: the command sees EOF on stdin; its output keeps flowing.
+      if (req.stdin) stream.end();
+    },
+    resize: (rows, cols) => void resizeExec(e, exec.id, rows, cols).catch(() => undefined),
+    kill: () => void pid().then(killPid),
+  };
+}

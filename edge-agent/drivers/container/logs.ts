@@ -1,0 +1,62 @@
+/**
+ * A container's output, read back from the engine on demand (`skiff logs [-f] [--previous]`). The engine keeps
+ * it (k8s-file under Podman, json-file under Docker, both rotated at 10 MiB): it is written by the engine's
+ * monitor whether or not an agent runs, so nothing is lost while the agent is down or restarting, and nothing
+ * goes through the agent on its way to disk. Without a TTY the engine multiplexes stdout and stderr in frames
+ * (an 8-byte header: stream, 0, 0, 0, big-endian length); `Demuxer` splits them back as they arrive.
+ */
+import type { LogsRequest } from '../types.js';
+import type { Engine } from './engine.js';
+
+/** The most one non-follow answer carries: the last 1 MiB (as the agent's file logs). */
+const MAX_BYTES = 1 << 20;
+
+/** Splits the engine's multiplexed stream into payloads, across chunk boundaries. */
+export class Demuxer {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly onFrame: (stream: 'stdout' | 'stderr', payload: Buffer) => void) {}
+
+  /** Feeds bytes; complete frames are passed on at once, a partial one waits for the rest. */
+  push(chunk: Buffer): void {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (this.pending.length >= 8) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      const kind = this.pending[0];
+      this.onFrame(kind === 2 ? 'stderr' : 'stdout', this.pending.subarray(8, 8 + size));
+      this.pending = this.pending.subarray(8 + size);
+    }
+  }
+}
+
+/** True when the container was created with a TTY (its output is raw, not multiplexed). */
+async function hasTty(e: Engine, id: string): Promise<boolean> {
+  return (await e.docker.getContainer(id).inspect()).Config?.Tty === true;
+}
+
+/** Streams or returns one container's output as text. */
+export async function containerLogs(e: Engine, id: string, req: LogsRequest): Promise<{ stop(): void; done: Promise<void> }> {
+  const tty = await hasTty(e, id);
+  const c = e.docker.getContainer(id);
+  const base = { stdout: true, stderr: true, tail: req.tailLines ?? ('all' as unknown as number) };
+  const decoder = new TextDecoder('utf-8');
+  if (!req.follow) {
+    const buf = (await c.logs({ ...base, follow: false })) as unknown as Buffer;
+    const parts: Buffer[] = [];
+    if (tty) parts.push(buf);
+    else new Demuxer((_s, p) => parts.push(Buffer.from(p))).push(buf);
+    const all = Buffer.concat(parts);
+    req.onData(decoder.decode(all.length > MAX_BYTES ? all.subarray(all.length - MAX_BYTES) : all));
+    return { stop: () => {}, done: Promise.resolve() };
+  }
+  const stream = (await c.logs({ ...base, follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+  const demux = new Demuxer((_s, p) => req.onData(decoder.decode(p, { stream: true })));
+  stream.on('data', (b: Buffer) => (tty ? req.onData(decoder.decode(b, { stream: true })) : demux.push(b)));
+  const done = new Promise<void>((resolve) => {
+    stream.once('end', () => resolve());
+    stream.once('close', () => resolve());
+    stream.once('error', () => resolve());
+  });
+  return { stop: () => stream.destroy(), done };
+}
