@@ -116,9 +116,13 @@ export interface ExecRequest {
 
 /** What a logs request asks of a driver that keeps logs itself. */
 export interface LogsRequest {
-  /** The attempt whose output is wanted (restartCount; the previous one for --previous). */
+  /** The attempt whose output is wanted (restartCount). */
   attempt: number;
   tailLines?: number;
+  /** Only lines written at or after this time (ms since epoch). */
+  sinceMs?: number;
+  /** Each line prefixed with its RFC 3339 time, as `kubectl logs --timestamps`. */
+  timestamps?: boolean;
   follow: boolean;
   onData(text: string): void;
 }

@@ -74,7 +74,8 @@ export class PodRunner {
   private ports: PodPortStatus[] = [];
   /** The pod's own address (a container pod's sandbox on a bridge network); undefined: the node's. */
   private podIP?: string;
-  private driver?: Driver;
+  /** The driver that runs the pod (once prepared): `exec` and `logs` go to it when it has its own. */
+  driver?: Driver;
   private volumes?: PodVolumes;
   private prepared = false;
   private preparing = false;

@@ -14,6 +14,9 @@ import { SkiffError, toWireError } from '../../protocol/errors.js';
 import type { RpcResponse } from '../../protocol/messages.js';
 import { runtimeClassOf } from '../drivers/registry.js';
 import type { PodManager } from '../pods/manager.js';
+import type { PodRunner } from '../pods/pod.js';
+import type { ContainerRunner } from '../pods/container.js';
+import { serveDriverExec } from './exec-driver.js';
 import type { Follower } from './logs.js';
 import { killGroup } from '../procfs.js';
 
@@ -30,7 +33,7 @@ type Send = (r: Omit<RpcResponse, 'id'>) => void;
 type Stream = 'stdout' | 'stderr';
 
 /** Parameters of `exec`, checked. */
-interface ExecParams {
+export interface ExecParams {
   namespace: string;
   name: string;
   container?: string;
@@ -38,7 +41,7 @@ interface ExecParams {
   timeoutSeconds: number;
 }
 
-function checkParams(p: Record<string, unknown>): ExecParams {
+export function checkParams(p: Record<string, unknown>): ExecParams {
   const c = new Checker('exec');
   c.string(p.name, 'params.name', true);
   c.string(p.namespace, 'params.namespace');
@@ -68,8 +71,8 @@ interface ExecLaunch {
   container: string;
 }
 
-/** Finds the running container and its launch (env and workingDir as its process got them); throws what is wrong. */
-function resolveLaunch(pods: PodManager, p: ExecParams): ExecLaunch {
+/** The pod's runner and the running container named in `p`; throws what is wrong. */
+export function findContainer(pods: PodManager, p: Pick<ExecParams, 'namespace' | 'name' | 'container'>): { runner: PodRunner; c: ContainerRunner; cname: string; podRef: string } {
   const runner = pods.find(p.namespace, p.name);
   if (!runner) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `pod "${p.name}" not found in namespace "${p.namespace}" on this node`);
   const podRef = `${p.namespace}/${p.name}`;
@@ -77,12 +80,18 @@ function resolveLaunch(pods: PodManager, p: ExecParams): ExecLaunch {
   const cname = p.container ?? names[0];
   const idx = names.indexOf(cname);
   if (idx < 0) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${cname}" is not valid for pod ${podRef} (it has: ${names.join(', ')})`);
-  // Only the process driver runs here; a container or wasi runtime needs its own exec (docker exec, none for WASI).
-  const rc = runtimeClassOf(runner.pod);
-  if (rc !== 'process') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `exec is not supported for runtime "${rc}" (pod ${podRef}); only process pods`);
   const c = runner.containers[idx];
   // Kubernetes answers exec into a container that is not running with "container not found" / not running.
   if (!c || !c.state.running) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `container "${cname}" is not running (pod ${podRef})`);
+  return { runner, c, cname, podRef };
+}
+
+/** Finds the running container and its launch (env and workingDir as its process got them); throws what is wrong. */
+function resolveLaunch(pods: PodManager, p: ExecParams): ExecLaunch {
+  const { runner, c, cname, podRef } = findContainer(pods, p);
+  // A driver with an exec of its own (containers: the engine's) is served by exec-driver.ts; here: host processes.
+  const rc = runtimeClassOf(runner.pod);
+  if (rc !== 'process') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `exec is not supported for runtime "${rc}" (pod ${podRef})`);
   const launch = c.currentLaunch();
   if (launch.workingDir && !isDir(launch.workingDir)) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `workingDir "${launch.workingDir}" of container "${cname}" is not a directory`);
   return { argv: p.command, env: launch.env, workingDir: launch.workingDir, user: launch.user, podRef, container: cname };
@@ -107,7 +116,7 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
  * Coalesces output into messages in the order it came: consecutive writes to the same stream merge, a
  * switch of stream starts a new message, and everything held goes out within FLUSH_MS.
  */
-class OutputBatcher {
+export class OutputBatcher {
   private segments: { stream: Stream; text: string }[] = [];
   private size = 0;
   private timer?: NodeJS.Timeout;
@@ -148,6 +157,8 @@ function pipe(child: ChildProcess, stream: Stream, out: OutputBatcher): void {
  */
 export function serveExec(pods: PodManager, params: Record<string, unknown>, send: Send): Follower {
   const p = checkParams(params);
+  const driver = pods.find(p.namespace, p.name)?.driver;
+  if (driver?.exec) return serveDriverExec(pods, p, send);
   const l = resolveLaunch(pods, p);
   const child = spawn(l.argv[0], l.argv.slice(1), { cwd: l.workingDir, env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(l.user ?? {}) });
   const out = new OutputBatcher(send);

@@ -21,8 +21,8 @@ export interface TestCluster {
   agents: Agent[];
   api: Api;
   dir: string;
-  /** Adds an agent named `name`. */
-  addAgent(name: string, labels?: Record<string, string>): Promise<Agent>;
+  /** Adds an agent named `name` (`options`: more agent options, e.g. a container endpoint). */
+  addAgent(name: string, labels?: Record<string, string>, options?: Partial<AgentOptions>): Promise<Agent>;
   pods(selector?: string): Promise<Pod[]>;
   nodes(): Promise<Node[]>;
   apply(manifest: string): Promise<unknown>;
@@ -49,7 +49,7 @@ export async function startCluster(
     agents,
     api,
     dir,
-    async addAgent(name, labels) {
+    async addAgent(name, labels, options = {}) {
       const agent = await startAgent({
         master: master.url,
         token: master.joinToken,
@@ -59,7 +59,10 @@ export async function startCluster(
         labels,
         leaseIntervalMs: 500,
         logger: quietLogger,
+        // No container engine unless a test gives one: a developer's Docker must not join in-process tests.
+        containerEndpoint: false,
         ...agentOptions,
+        ...options,
       });
       agents.push(agent);
       await eventually(async () => (await list<Node>('Node')).find((n) => n.metadata.name === name && isReady(n)), `node ${name} Ready`);

@@ -39,7 +39,13 @@ async function hasTty(e: Engine, id: string): Promise<boolean> {
 export async function containerLogs(e: Engine, id: string, req: LogsRequest): Promise<{ stop(): void; done: Promise<void> }> {
   const tty = await hasTty(e, id);
   const c = e.docker.getContainer(id);
-  const base = { stdout: true, stderr: true, tail: req.tailLines ?? ('all' as unknown as number) };
+  const base = {
+    stdout: true,
+    stderr: true,
+    tail: req.tailLines ?? ('all' as unknown as number),
+    ...(req.sinceMs !== undefined ? { since: Math.floor(req.sinceMs / 1000) } : {}),
+    ...(req.timestamps ? { timestamps: true } : {}),
+  };
   const decoder = new TextDecoder('utf-8');
   if (!req.follow) {
     const buf = (await c.logs({ ...base, follow: false })) as unknown as Buffer;

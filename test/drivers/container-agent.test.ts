@@ -1,0 +1,92 @@
+/**
+ * Container pods through an in-process master and agent (the agent's engine: a private Podman in its own
+ * network namespace, pods in their own network namespaces there; no skiff0 here — test/e2e/containers.test.ts
+ * runs the agent inside the namespace for that): statuses as kubectl shows them, image pull policy and
+ * ImagePullBackOff with its events, logs and exec through the API, OOMKilled, the runtime in the node status.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from '../../edge-agent/index.js';
+import type { Node, Pod } from '../../protocol/index.js';
+import { podStatus } from '../../cli/format/pod-status.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { startPodman, type Podman } from '../helpers/podman.js';
+import { eventually } from '../helpers/wait.js';
+
+let pm: Podman;
+let c: TestCluster;
+let agent: Agent;
+
+const pod = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { terminationGracePeriodSeconds: 2, ...spec } });
+const get = async (name: string) => (await c.pods()).find((p) => p.metadata.name === name);
+const statusOf = async (name: string) => {
+  const p = await get(name);
+  return p ? podStatus(p) : undefined;
+};
+
+beforeAll(async () => {
+  pm = await startPodman();
+  c = await startCluster([]);
+  agent = await c.addAgent('cpod', undefined, { containerEndpoint: pm.endpoint, podNetwork: 'bridge', podServices: false, imagePullBackoff: { initialMs: 1000, maxMs: 2000 } });
+}, 90_000);
+
+afterAll(async () => {
+  await c?.stop();
+  await pm?.stop();
+}, 60_000);
+
+describe('container pods in a cluster', () => {
+  it('the node advertises the container runtime and its engine version', async () => {
+    const n = (await c.nodes()).find((x) => x.metadata.name === 'cpod') as Node;
+    expect(n.status?.nodeInfo?.runtimes).toEqual(['process', 'container']);
+    expect(n.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^podman:\/\/4\.\d+\.\d+$/);
+  });
+
+  it('a pod runs its image, with the default pull policy, logs and exec through the API', async () => {
+    await c.apply(pod('hello', { containers: [{ name: 'main', image: pm.images.busybox, command: ['sh', '-c', 'echo started as $(hostname); exec sleep 300'] }] }));
+    await eventually(async () => (await get('hello'))?.status?.phase === 'Running', 'hello Running', 30_000);
+    const p = (await get('hello')) as Pod;
+    expect(p.spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
+    expect(p.status?.podIP).toMatch(/^10\.88\./);
+    await eventually(async () => (await c.api.request<string>('logs', { name: 'hello' })) === 'started as hello\n', 'the log line');
+    const chunks: string[] = [];
+    let res: unknown;
+    await c.api.stream('exec', { name: 'hello', command: ['sh', '-c', 'echo in the container: $(cat /etc/hostname)'] }, (m) => (m.chunk ? chunks.push(m.chunk) : m.result && (res = m.result)));
+    expect(chunks.join('')).toBe('in the container: hello\n');
+    expect(res).toMatchObject({ exitCode: 0 });
+    const describe = await c.api.request<{ events: { reason: string; message: string }[] }>('describe', { kind: 'Pod', name: 'hello' });
+    expect(describe.events.map((e) => `${e.reason}: ${e.message}`)).toContain(`Pulled: Container image "${pm.images.busybox}" already present on machine`);
+  });
+
+  it('an image that cannot be pulled: ErrImagePull, then ImagePullBackOff, with the events kubectl shows', async () => {
+    await c.apply(pod('nopull', { containers: [{ name: 'main', image: '127.0.0.1:9/skiff/nothing:1.0' }] }));
+    await eventually(async () => (await statusOf('nopull')) === 'ErrImagePull', 'ErrImagePull', 20_000);
+    await eventually(async () => (await statusOf('nopull')) === 'ImagePullBackOff', 'ImagePullBackOff', 20_000);
+    const p = (await get('nopull')) as Pod;
+    expect(p.status?.phase).toBe('Pending');
+    const describe = await c.api.request<{ events: { reason: string; message: string }[] }>('describe', { kind: 'Pod', name: 'nopull' });
+    const reasons = describe.events.map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['Pulling', 'Failed', 'BackOff']));
+    expect(describe.events.find((e) => e.reason === 'Failed')?.message).toMatch(/^Failed to pull image "127\.0\.0\.1:9\/skiff\/nothing:1\.0": .*(refused|connect)/);
+  });
+
+  it('Never with an image that is not there: ErrImageNeverPull', async () => {
+    await c.apply(pod('never', { containers: [{ name: 'main', image: 'localhost/not-here:1', imagePullPolicy: 'Never' }] }));
+    await eventually(async () => (await statusOf('never')) === 'ErrImageNeverPull', 'ErrImageNeverPull', 20_000);
+  });
+
+  it('a container over its 32Mi memory limit ends OOMKilled (exit code 137)', async () => {
+    await c.apply(pod('hog', { restartPolicy: 'Never', containers: [{ name: 'main', image: pm.images.busybox, command: ['sh', '-c', 'sleep 0.3; exec dd if=/dev/zero of=/dev/null bs=64M count=1'], resources: { limits: { memory: '32Mi' } } }] }));
+    await eventually(async () => (await get('hog'))?.status?.phase === 'Failed', 'hog Failed', 30_000);
+    const p = (await get('hog')) as Pod;
+    expect(p.status?.containerStatuses?.[0].state.terminated).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
+    expect(podStatus(p)).toBe('OOMKilled');
+  });
+
+  it('a deleted pod takes its containers and sandbox with it', async () => {
+    const uid = (await get('hello'))?.metadata.uid;
+    await c.api.request('delete', { kind: 'Pod', name: 'hello' });
+    await eventually(async () => !(await get('hello')), 'hello gone', 20_000);
+    await eventually(async () => (await pm.cli('ps', '-a', '--filter', `label=io.skiff.pod.uid=${uid}`, '-q')).trim() === '', 'no container of hello left');
+    expect(agent.podReports().some((r) => r.uid === uid)).toBe(false);
+  });
+});
