@@ -3,6 +3,7 @@
  *   skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN] [--name NAME] [--data-dir DIR]
  *                    [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
  *   skiff-agent stop [--data-dir DIR] [--pods] [--timeout 30s]
+ *   skiff-agent image load FILE.tar [--container-endpoint URL] [--data-dir DIR]
  * Without --master the master is found on the LAN by mDNS (`_skiff-master._tcp`). SIGTERM/SIGINT stop the
  * agent and leave its pods running (the next start adopts them); `stop --pods` empties the node.
  * Exit codes: 0 after a graceful stop, 1 on bad arguments or a failed join.
@@ -13,6 +14,7 @@ import { resolveDataDir, type AgentOptions } from './config.js';
 import { startAgent, type Agent } from './agent.js';
 import { consoleLogger } from './log.js';
 import { stopNode } from './stop.js';
+import { loadImageArchive } from './drivers/container/image-load.js';
 import { AGENT_VERSION } from './version.js';
 
 /** The help text. */
@@ -21,6 +23,7 @@ export const usage = `skiff-agent ${AGENT_VERSION}: runs Skiff pods on this boar
 Usage:
   skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN] [options]
   skiff-agent stop [--data-dir DIR] [--pods] [--timeout DUR]
+  skiff-agent image load FILE.tar [--container-endpoint URL] [--data-dir DIR]
 
 join options:
   --master URL           the master's MQTT-over-TLS address, e.g. mqtts://192.168.1.10:8883 (the join token
@@ -35,11 +38,17 @@ join options:
   --labels k=v,...       node labels
   --address IP           the node's InternalIP (default: the first non-internal IPv4 address)
   --lease-interval DUR   heartbeat period, e.g. 2s or 500ms (default 2s)
+  --container-endpoint URL  the container engine's Docker API, e.g. unix:///run/podman/podman.sock (default:
+                         $DOCKER_HOST, /var/run/docker.sock, /run/podman/podman.sock; "none" turns containers off)
+  --pod-network MODE     auto (default), bridge or host: how container pods get their network (docs/networking.md)
 
 stop options (stops the agent running on DIR; its pods keep running unless --pods):
   --data-dir DIR         the agent's data dir (default ~/.skiff/agent)
   --pods                 also stop every pod process, each with its grace period: the node is empty afterwards
   --timeout DUR          how long the agent may take to stop before it is killed (default 30s)
+
+image load (images for boards without a registry: what docker save / podman save write):
+  --container-endpoint URL  the engine to load into (default: the one the agent on --data-dir uses)
 
 SIGTERM or SIGINT stop a running agent and leave its pods running: the next start adopts them.
 
@@ -50,11 +59,19 @@ SIGTERM or SIGINT stop a running agent and leave its pods running: the next star
 export class UsageError extends Error {}
 
 /** A parsed command line. */
-export type Command = { cmd: 'help' } | { cmd: 'join'; options: AgentOptions } | { cmd: 'stop'; dataDir: string; pods: boolean; timeoutMs: number };
+export type Command =
+  | { cmd: 'help' }
+  | { cmd: 'join'; options: AgentOptions }
+  | { cmd: 'stop'; dataDir: string; pods: boolean; timeoutMs: number }
+  | { cmd: 'image-load'; file: string; dataDir: string; endpoint?: string };
 
-const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout'] as const;
+const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout', '--container-endpoint', '--pod-network'] as const;
 type Valued = (typeof valued)[number];
-const flagsOf = { join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout'], stop: ['--data-dir', '--pods', '--timeout'] };
+const flagsOf = {
+  join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--container-endpoint', '--pod-network'],
+  stop: ['--data-dir', '--pods', '--timeout'],
+  image: ['--data-dir', '--container-endpoint'],
+};
 
 /** Reads `--flag value`, `--flag=value` and boolean flags; throws UsageError naming the flag. */
 function readFlags(rest: string[], allowed: string[]): { v: Partial<Record<Valued, string>>; set: Set<string> } {
@@ -94,7 +111,8 @@ function duration(flag: string, value: string | undefined, example: string): num
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): Command {
   if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) return { cmd: 'help' };
   const [cmd, ...rest] = argv;
-  if (cmd !== 'join' && cmd !== 'stop') throw new UsageError(`unknown command "${cmd}" (expected: join or stop)`);
+  if (cmd === 'image') return parseImage(rest);
+  if (cmd !== 'join' && cmd !== 'stop') throw new UsageError(`unknown command "${cmd}" (expected: join, stop or image)`);
   const { v, set } = readFlags(rest, flagsOf[cmd]);
   if (cmd === 'stop') return { cmd, dataDir: resolveDataDir(v['--data-dir']), pods: set.has('--pods'), timeoutMs: duration('--timeout', v['--timeout'], '30s or 1m') ?? 30_000 };
   if (v['--master'] !== undefined && !/^mqtts?:\/\/[^/\s:]+(:\d+)?\/?$/.test(v['--master'])) throw new UsageError(`--master must look like mqtt://HOST:PORT, got "${v['--master']}"`);
@@ -120,11 +138,27 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (lease !== undefined) options.leaseIntervalMs = lease;
   const discovery = duration('--discovery-timeout', v['--discovery-timeout'], '10s or 500ms');
   if (discovery !== undefined) options.discoveryTimeoutMs = discovery;
+  const endpoint = v['--container-endpoint'];
+  if (endpoint !== undefined) options.containerEndpoint = endpoint === 'none' ? false : endpoint;
+  const net = v['--pod-network'];
+  if (net !== undefined) {
+    if (net !== 'auto' && net !== 'bridge' && net !== 'host') throw new UsageError(`--pod-network must be auto, bridge or host, got "${net}"`);
+    options.podNetwork = net;
+  }
   return { cmd, options };
 }
 
+/** `image load FILE.tar [--container-endpoint URL] [--data-dir DIR]`. */
+function parseImage(rest: string[]): Command {
+  const [sub, file, ...flags] = rest;
+  if (sub !== 'load') throw new UsageError(`unknown image command "${sub ?? ''}" (expected: image load FILE.tar)`);
+  if (!file || file.startsWith('--')) throw new UsageError('image load needs a file: skiff-agent image load FILE.tar');
+  const { v } = readFlags(flags, flagsOf.image);
+  return { cmd: 'image-load', file, dataDir: resolveDataDir(v['--data-dir']), ...(v['--container-endpoint'] ? { endpoint: v['--container-endpoint'] } : {}) };
+}
+
 /** The flag behind each option, so an option error names the flag the user typed. */
-const flagOf: Record<string, string> = { master: '--master', token: '--token', tokenFile: '--token-file', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval' };
+const flagOf: Record<string, string> = { master: '--master', token: '--token', tokenFile: '--token-file', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval', containerEndpoint: '--container-endpoint', podNetwork: '--pod-network' };
 
 /** Runs the command; resolves with the exit code once the agent has stopped. */
 export async function main(argv: string[]): Promise<number> {
@@ -142,6 +176,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (parsed.cmd === 'stop') return stop(parsed);
+  if (parsed.cmd === 'image-load') return imageLoad(parsed);
   if (argv.includes('--token') || argv.some((a) => a.startsWith('--token='))) process.stderr.write('skiff-agent: warning: --token is visible to every user in ps for as long as the agent runs; prefer --token-file FILE or SKIFF_JOIN_TOKEN\n');
   return run(parsed.options);
 }
@@ -196,6 +231,18 @@ async function stop(c: Extract<Command, { cmd: 'stop' }>): Promise<number> {
     return 0;
   } catch (err) {
     process.stderr.write(`skiff-agent stop: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** `skiff-agent image load`: see drivers/container/image-load.ts. */
+async function imageLoad(c: Extract<Command, { cmd: 'image-load' }>): Promise<number> {
+  try {
+    const r = await loadImageArchive(c.file, { endpoint: c.endpoint, dataDir: c.dataDir });
+    process.stdout.write(r.images.length ? r.images.map((i) => `Loaded image: ${i}\n`).join('') : `loaded ${c.file} into ${r.engine}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`skiff-agent image load: ${(err as Error).message}\n`);
     return 1;
   }
 }
