@@ -120,7 +120,11 @@ export async function startPodman(o: { ns?: string } = {}): Promise<Podman> {
   const cli = async (...args: string[]) => (await run(nsenter[0], [...nsenter.slice(1), 'podman', ...args], { env, maxBuffer: 16 << 20 })).stdout;
   let service: ChildProcess | undefined;
   const stop = async () => {
-    await cli('rm', '-af', '-t', '0').catch(() => undefined);
+    // Podman 4.3's `rm -a` stops at a sandbox others joined ("has dependent containers"): again until none is left.
+    for (let i = 0; i < 4; i++) {
+      await cli('rm', '-af', '-t', '0').catch(() => undefined);
+      if (!(await cli('ps', '-aq').catch(() => '')).trim()) break;
+    }
     if (service && service.exitCode === null) {
       const gone = new Promise((r) => service!.once('exit', r));
       service.kill('SIGTERM');

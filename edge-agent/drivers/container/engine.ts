@@ -58,7 +58,8 @@ export async function removeContainer(e: Engine, id: string): Promise<void> {
     await e.docker.getContainer(id).remove({ force: true, v: true });
   } catch (err) {
     const s = statusOf(err);
-    if (s !== 404 && s !== 409) throw err; // 409: removal already in progress
+    if (s === 404 || (s === 409 && /in progress/i.test(engineMessage(err)))) return;
+    throw err;
   }
 }
 

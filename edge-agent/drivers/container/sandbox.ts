@@ -88,10 +88,13 @@ function sandboxOptions(e: Engine, o: SandboxOwner, spec: SandboxSpec, image: st
 
 /** The sandbox of a pod, running: the one there is, or a new one (a dead one is removed first). */
 export async function ensureSandbox(e: Engine, o: SandboxOwner, spec: SandboxSpec): Promise<Sandbox> {
-  for (const c of await listOwn(e, { [L.podUid]: o.podUid, [L.role]: 'sandbox' })) {
-    if (c.State === 'running') return { id: c.Id, ip: ipOf(await inspect(e, c.Id)) };
-    await removeContainer(e, c.Id);
-  }
+  const old = await listOwn(e, { [L.podUid]: o.podUid, [L.role]: 'sandbox' });
+  const live = old.find((c) => c.State === 'running');
+  if (live) return { id: live.Id, ip: ipOf(await inspect(e, live.Id)) };
+  // A dead sandbox took the pod's network with it (its ports, its address): its containers go too (the engine
+  // will not remove a sandbox others joined), and they start again in the new one, as the kubelet restarts a
+  // pod whose sandbox died.
+  if (old.length) await removePodContainers(e, o.podUid);
   const image = await ensurePauseImage(e);
   let created;
   try {
