@@ -43,20 +43,26 @@ export class ClusterDnsServer {
   private udp?: dgram.Socket;
   private tcp?: net.Server;
   private inflight = 0;
-  private readonly upstreams: string[];
+  private readonly upstreams: { address: string; port: number }[];
 
   constructor(
     private readonly names: ClusterNames,
     private readonly log: Logger,
-    resolvConf = '/etc/resolv.conf',
+    /** The node's resolvers: /etc/resolv.conf's nameservers (port 53) unless given. */
+    upstreams?: { address: string; port: number }[],
   ) {
     let text = '';
     try {
-      text = fs.readFileSync(resolvConf, 'utf8');
+      if (!upstreams) text = fs.readFileSync('/etc/resolv.conf', 'utf8');
     } catch {
       // no resolv.conf: cluster names only
     }
-    this.upstreams = upstreamsOf(text);
+    this.upstreams = upstreams ?? upstreamsOf(text).map((address) => ({ address, port: 53 }));
+  }
+
+  /** The UDP port it listens on (what `listen` bound, e.g. for port 0). */
+  get port(): number | undefined {
+    return this.udp?.address().port;
   }
 
   /** Listens on `address:port` (UDP and TCP); rejects when either cannot bind. */
@@ -72,7 +78,7 @@ export class ClusterDnsServer {
     const tcp = net.createServer((s) => this.serveTcp(s));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(port, address, () => resolve());
+      tcp.listen(this.port ?? port, address, () => resolve()); // the same port as UDP, also when it was 0
     });
     this.tcp = tcp;
   }
@@ -105,7 +111,7 @@ export class ClusterDnsServer {
     this.inflight++;
     try {
       for (const server of this.upstreams) {
-        const out = await askUdp(server, msg).catch(() => undefined);
+        const out = await askUdp(server.address, server.port, msg).catch(() => undefined);
         if (out) return out;
       }
       return undefined;
@@ -137,7 +143,7 @@ export class ClusterDnsServer {
 }
 
 /** One UDP exchange with an upstream resolver. */
-function askUdp(server: string, msg: Buffer): Promise<Buffer> {
+function askUdp(server: string, port: number, msg: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket(net.isIPv6(server) ? 'udp6' : 'udp4');
     const timer = setTimeout(() => {
@@ -156,6 +162,6 @@ function askUdp(server: string, msg: Buffer): Promise<Buffer> {
       sock.close();
       resolve(m);
     });
-    sock.send(msg, 53, server);
+    sock.send(msg, port, server);
   });
 }

@@ -47,7 +47,9 @@ export async function prepareOciPod(a: {
   env: Omit<EnvContext, 'pod' | 'desired' | 'ports' | 'extra' | 'podIP' | 'serviceHost' | 'inherit'>;
   graceMs: number;
 }): Promise<PreparedOciPod> {
-  const { pod, net } = a;
+  const { pod } = a;
+  // hostNetwork: true puts the pod in the node's network, as Kubernetes does (Pod Security baseline refuses it).
+  const net: PodNetwork = pod.spec.hostNetwork ? { mode: 'host' } : a.net;
   const ports = net.mode === 'bridge' ? await publishPorts(pod, a.previousPorts) : hostPorts(pod);
   const sandbox = sandboxSpec(pod, net, ports);
   const owner = { podUid: pod.metadata.uid as string, podName: pod.metadata.name, namespace: pod.metadata.namespace ?? 'default', graceMs: a.graceMs };

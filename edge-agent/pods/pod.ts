@@ -29,6 +29,7 @@ import type { PodNetwork } from './oci.js';
 import { prepareOciPod, type PreparedLaunch } from './oci-prepare.js';
 import type { ProbeTarget } from '../probes/types.js';
 import { ConditionClock, podConditions, podPhase, type ContainerView } from './status.js';
+import { initialCounts, readState } from './state.js';
 
 /** What every pod shares: the node's identity and where files go. */
 export interface PodContext {
@@ -64,6 +65,12 @@ interface Plan {
 /** The pod's log directory: `<namespace>_<name>_<uid>`, the kubelet's /var/log/pods layout. */
 export function podLogDir(logsDir: string, pod: Pod): string {
   return path.join(logsDir, `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${pod.metadata.uid}`);
+}
+
+/** containerStatuses[].image of a container that has one (kubectl describe shows it). */
+function imageOf(pod: Pod, i: number): { image?: string } {
+  const image = pod.spec.containers[i]?.image;
+  return image ? { image } : {};
 }
 
 /** Runs one pod. */
@@ -309,7 +316,7 @@ export class PodRunner {
           const ready = this.probers[i]?.ready() ?? false;
           return {
             finished: c.finished,
-            status: { name: c.name, ready, started: this.probers[i]?.started() ?? false, restartCount: c.restartCount, state: c.state, ...(c.lastState ? { lastState: c.lastState } : {}) },
+            status: { name: c.name, ready, started: this.probers[i]?.started() ?? false, restartCount: c.restartCount, state: c.state, ...(c.lastState ? { lastState: c.lastState } : {}), ...imageOf(this.pod, i) },
           };
         })
       : this.pod.spec.containers.map((c) => ({
@@ -328,31 +335,4 @@ export class PodRunner {
       ...(this.ports.length ? { ports: this.ports } : {}),
     };
   }
-}
-
-/** The pod's state from a previous run: its host ports, each container's last restartCount, its startTime. */
-function readState(stateFile: string): { ports: PodPortStatus[]; restarts: Record<string, number>; startTime?: string } {
-  try {
-    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ports?: PodPortStatus[]; restarts?: Record<string, number>; startTime?: unknown };
-    const restarts = s.restarts && typeof s.restarts === 'object' ? s.restarts : {};
-    const startTime = typeof s.startTime === 'string' && !Number.isNaN(Date.parse(s.startTime)) ? s.startTime : undefined;
-    return { ports: Array.isArray(s.ports) ? s.ports : [], restarts, ...(startTime ? { startTime } : {}) };
-  } catch {
-    return { ports: [], restarts: {} };
-  }
-}
-
-/**
- * restartCount survives an agent restart, as Kubernetes' does through the runtime's records. Normally the
- * driver's record of the last attempt gives it (adoption, pods/container.ts `start`); without one, a container
- * that ran under a previous agent run starts again as a restart, counted as after a node reboot (and its log
- * goes to a new `<restartCount>.log`).
- */
-function initialCounts(pod: Pod, previous: Record<string, number>): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const c of pod.spec.containers) {
-    const n = own(previous, c.name);
-    counts[c.name] = typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n + 1 : 0;
-  }
-  return counts;
 }

@@ -11,6 +11,11 @@ import { startPodman, type Podman } from '../helpers/podman.js';
 import { quietLogger } from '../helpers/cluster.js';
 import { tempDir } from '../helpers/wait.js';
 import { driverOver, launch } from './container-builders.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { agentBin } from '../helpers/procs.js';
+
+const run = promisify(execFile);
 
 let pm: Podman;
 let driver: ContainerDriver;
@@ -119,6 +124,19 @@ describe('container driver', () => {
     expect(exit.reason).toBe('StartError');
     expect(exit.exitCode).toBe(128);
     expect(exit.message).toMatch(/no such file or directory|not found/);
+  });
+
+  it('skiff-agent image load puts a docker-archive into the engine (boards without a registry)', async () => {
+    const tar = `${dir}/app.tar`;
+    await pm.cli('tag', pm.images.busybox, 'localhost/offline-app:1');
+    await pm.cli('save', '-o', tar, 'localhost/offline-app:1');
+    await pm.cli('rmi', 'localhost/offline-app:1');
+    const r = await run(process.execPath, [agentBin, 'image', 'load', tar, '--container-endpoint', pm.endpoint, '--data-dir', `${dir}/agent`]);
+    expect(r.stdout).toMatch(/Loaded image: localhost\/offline-app:1/);
+    expect(await pm.cli('images', '-q', 'localhost/offline-app:1')).not.toBe('');
+    const bad = await run(process.execPath, [agentBin, 'image', 'load', `${dir}/missing.tar`, '--container-endpoint', pm.endpoint]).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toMatch(/skiff-agent image load: ENOENT.*missing\.tar/);
   });
 
   it('reap stops and removes the pods no longer wanted, and only those of its own node', async () => {

@@ -171,4 +171,10 @@ describe('e2e: container pods on a real agent', () => {
     expect((await running()).sort()).toEqual(before);
     expect(pods('web').every((p) => p.status!.containerStatuses![0].restartCount === 0)).toBe(true);
   });
+
+  it('skiff-agent stop --pods empties the node: no container of it is left in the engine', async () => {
+    await stopAgentProc(agent, join(dir, 'box'));
+    expect(await running()).toEqual([]);
+    expect((await pm.cli('ps', '-a', '--filter', 'label=io.skiff.node=box', '-q')).trim()).toBe('');
+  });
 });

@@ -38,6 +38,9 @@ describe('parseArgs', () => {
     expect(parseArgs(['--help'])).toEqual({ cmd: 'help' });
     expect(parseArgs(['stop', '--data-dir', '/d', '--pods', '--timeout=5s'])).toEqual({ cmd: 'stop', dataDir: '/d', pods: true, timeoutMs: 5000 });
     expect(parseArgs(['stop'])).toMatchObject({ cmd: 'stop', pods: false, timeoutMs: 30_000 });
+    expect(parseArgs(['join', '--master', 'mqtt://x:1', '--container-endpoint', 'unix:///run/podman/podman.sock', '--pod-network', 'host']).options).toMatchObject({ containerEndpoint: 'unix:///run/podman/podman.sock', podNetwork: 'host' });
+    expect(parseArgs(['join', '--master', 'mqtt://x:1', '--container-endpoint=none']).options).toMatchObject({ containerEndpoint: false });
+    expect(parseArgs(['image', 'load', 'app.tar', '--container-endpoint', 'unix:///s.sock', '--data-dir', '/d'])).toEqual({ cmd: 'image-load', file: 'app.tar', dataDir: '/d', endpoint: 'unix:///s.sock' });
   });
   it.each([
     [['join', '--discovery-timeout', 'soon'], '--discovery-timeout must be a duration'], // no --master: found by mDNS (test/unit/discovery.test.ts)
@@ -49,6 +52,10 @@ describe('parseArgs', () => {
     [['leave'], 'unknown command "leave"'],
     [['stop', '--master', 'mqtt://x:1'], 'unknown flag --master'],
     [['stop', '--timeout', 'later'], '--timeout must be a duration'],
+    [['join', '--master', 'mqtt://x:1', '--pod-network', 'overlay'], '--pod-network must be auto, bridge or host'],
+    [['image', 'save'], 'unknown image command "save"'],
+    [['image', 'load'], 'image load needs a file'],
+    [['image', 'load', 'a.tar', '--pods'], 'unknown flag --pods'],
   ])('%j → %s', (argv, msg) => {
     expect(() => parseArgs(argv)).toThrow(msg);
   });
@@ -59,6 +66,8 @@ describe('parseArgs', () => {
       expect(String(err.mock.calls.at(-1)?.[0])).toMatch(/^skiff-agent: --name: name: must be a DNS subdomain/);
       expect(await main(['join', '--discovery-timeout', '0s'])).toBe(1);
       expect(String(err.mock.calls.at(-1)?.[0])).toContain('--discovery-timeout must be a duration');
+      expect(await main(['join', '--master', 'mqtt://127.0.0.1:1', '--container-endpoint', 'ftp://x'])).toBe(1);
+      expect(String(err.mock.calls.at(-1)?.[0])).toMatch(/^skiff-agent: --container-endpoint: containerEndpoint: must be unix:\/\/\/path\/to\.sock or tcp:\/\/host:port/);
     } finally {
       err.mockRestore();
     }

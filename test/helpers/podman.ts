@@ -117,7 +117,7 @@ export async function startPodman(o: { ns?: string } = {}): Promise<Podman> {
   }
   const nsenter = ['nsenter', `--net=/run/netns/${ns}`];
   const env = writeConfig(dir);
-  const cli = async (...args: string[]) => (await run(nsenter[0], [...nsenter.slice(1), 'podman', ...args], { env, maxBuffer: 16 << 20 })).stdout;
+  const cli = async (...args: string[]) => (await run(nsenter[0], [...nsenter.slice(1), 'podman', ...args], { env, cwd: dir, maxBuffer: 16 << 20 })).stdout;
   let service: ChildProcess | undefined;
   const stop = async () => {
     // Podman 4.3's `rm -a` stops at a sandbox others joined ("has dependent containers"): again until none is left.
@@ -143,7 +143,8 @@ export async function startPodman(o: { ns?: string } = {}): Promise<Podman> {
     await cli('import', '--change', 'CMD ["/bin/httpd", "-f", "-p", "80", "-h", "/www"]', tar, 'localhost/httpd:test');
     const socket = path.join(dir, 'api.sock');
     const log = fs.openSync(path.join(dir, 'service.log'), 'a');
-    service = spawn(nsenter[0], [...nsenter.slice(1), 'podman', 'system', 'service', '--time=0', `unix://${socket}`], { env, stdio: ['ignore', log, log] });
+    // cwd: conmon writes an `oom` marker file into its working directory when a container is OOM-killed.
+    service = spawn(nsenter[0], [...nsenter.slice(1), 'podman', 'system', 'service', '--time=0', `unix://${socket}`], { env, cwd: dir, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     await eventually(() => ping(socket), `podman API service on ${socket}`, 20_000, 50);
     return { endpoint: `unix://${socket}`, socket, ns, nsenter, dir, images: { busybox: 'localhost/busybox:test', httpd: 'localhost/httpd:test' }, cli, env, stop };

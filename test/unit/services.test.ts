@@ -54,6 +54,15 @@ describe('nodePort allocation', () => {
     expect(b.spec.ports[0].nodePort).not.toBe(a.spec.ports[0].nodePort);
   });
 
+  it('never gives 127.77.0.10: its pod-network mirror is the cluster DNS server', () => {
+    expect(() => allocateService(svcWith('dns', { clusterIP: '127.77.0.10' }), undefined, [])).toThrow(/Service\/dns: spec\.clusterIP: is reserved/);
+    // A service whose search starts at .10 (FNV-1a of namespace/name mod 65534 = 9, allocate.ts) gets .11.
+    const fnv = (x: string) => [...x].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0, 0x811c9dc5);
+    let i = 0;
+    while (fnv(`default/s${i}`) % 65534 !== 9) i++;
+    expect(allocateService(svcWith(`s${i}`), undefined, []).spec.clusterIP).toBe('127.77.0.11');
+  });
+
   it('checks requested node ports: range, collisions; ClusterIP services get none', () => {
     const a = allocateService(np('a', [{ port: 80, protocol: 'TCP', nodePort: 30080 }]), undefined, []);
     expect(a.spec.ports[0].nodePort).toBe(30080);
@@ -75,6 +84,10 @@ describe('target port resolution', () => {
     ['a name not yet bound: none', sp('http'), podWith([{ name: 'http', containerPort: 0 }]), undefined],
     ['a name with another protocol: none', sp('dns', 'UDP'), podWith([{ name: 'dns', containerPort: 53, protocol: 'TCP' }]), undefined],
     ['an unknown name: none', sp('nope'), podWith([{ name: 'http', containerPort: 9000 }]), undefined],
+    // A container pod with its own network: reached at the node port its agent published for that containerPort.
+    ['a number published by a container pod: the node port', sp(80), podWith([{ containerPort: 80 }], [{ port: 31005, containerPort: 80 } as never]), 31005],
+    ['a name published by a container pod: the node port', sp('http'), podWith([{ name: 'http', containerPort: 80 }], [{ name: 'http', port: 31006, containerPort: 80 } as never]), 31006],
+    ['published for another protocol: the container port', sp(80), podWith([{ containerPort: 80 }], [{ port: 31007, containerPort: 80, protocol: 'UDP' } as never]), 80],
   ])('%s', (_what, port, pod, want) => {
     expect(resolveTargetPort(port, pod)).toBe(want);
   });
