@@ -38,8 +38,8 @@ describe('parseArgs', () => {
     expect(parseArgs(['--help'])).toEqual({ cmd: 'help' });
     expect(parseArgs(['stop', '--data-dir', '/d', '--pods', '--timeout=5s'])).toEqual({ cmd: 'stop', dataDir: '/d', pods: true, timeoutMs: 5000 });
     expect(parseArgs(['stop'])).toMatchObject({ cmd: 'stop', pods: false, timeoutMs: 30_000 });
-    expect(parseArgs(['join', '--master', 'mqtt://x:1', '--container-endpoint', 'unix:///run/podman/podman.sock', '--pod-network', 'host']).options).toMatchObject({ containerEndpoint: 'unix:///run/podman/podman.sock', podNetwork: 'host' });
-    expect(parseArgs(['join', '--master', 'mqtt://x:1', '--container-endpoint=none']).options).toMatchObject({ containerEndpoint: false });
+    expect(parseArgs(['join', '--master', 'mqtt://x:1', '--container-endpoint', 'unix:///run/podman/podman.sock', '--pod-network', 'host'])).toMatchObject({ options: { containerEndpoint: 'unix:///run/podman/podman.sock', podNetwork: 'host' } });
+    expect(parseArgs(['join', '--master', 'mqtt://x:1', '--container-endpoint=none'])).toMatchObject({ options: { containerEndpoint: false } });
     expect(parseArgs(['image', 'load', 'app.tar', '--container-endpoint', 'unix:///s.sock', '--data-dir', '/d'])).toEqual({ cmd: 'image-load', file: 'app.tar', dataDir: '/d', endpoint: 'unix:///s.sock' });
   });
   it.each([
