@@ -101,9 +101,9 @@ describe('the cluster DNS server', () => {
     const a = await ask('web.default.svc.cluster.local');
     expect(a.id).toBe(4242);
     expect(a.answers).toMatchObject([{ type: 'A', name: 'web.default.svc.cluster.local', ttl: 5, data: '10.43.1.2' }]);
-    expect(a.flags & dns.AUTHORITATIVE_ANSWER).toBeTruthy();
+    expect((a.flags ?? 0) & dns.AUTHORITATIVE_ANSWER).toBeTruthy();
     const nx = await ask('web.default.default.svc.cluster.local');
-    expect(nx.rcode).toBe('NXDOMAIN');
+    expect((nx as { rcode?: string }).rcode).toBe('NXDOMAIN');
     const fwd = await ask('example.org');
     expect(fwd.answers).toMatchObject([{ type: 'A', data: '192.0.2.1' }]);
   });
