@@ -47,6 +47,8 @@ export interface ContainerRef {
   containerName: string;
   /** DATA/pods/<uid>/, as in LaunchSpec. */
   stateDir: string;
+  /** The container's log directory (LaunchSpec.logFile's): a driver that keeps output itself archives ended attempts there. */
+  logDir?: string;
 }
 
 /** How one attempt ended, in ContainerStateTerminated's terms. */

@@ -101,6 +101,11 @@ export class PodRunner {
     this.uid = pod.metadata.uid as string;
   }
 
+  /** The pod's own address when it has one (a container pod's sandbox on a bridge network); else undefined. */
+  get podAddress(): string | undefined {
+    return this.podIP;
+  }
+
   get namespace(): string {
     return this.pod.metadata.namespace ?? 'default';
   }
@@ -195,7 +200,7 @@ export class PodRunner {
     const podRef = `${this.namespace}/${this.name}`;
     const stateDir = path.join(this.ctx.podsDir, this.uid);
     const graceMs = this.graceMs();
-    const adopted = await Promise.all(plan.launches.map((l) => plan.driver.adopt({ podUid: this.uid, containerName: l.name, stateDir })));
+    const adopted = await Promise.all(plan.launches.map((l) => plan.driver.adopt({ podUid: this.uid, containerName: l.name, stateDir, logDir: path.join(logDir, l.name) })));
     if (this.detached) {
       for (const a of adopted) if (a.kind === 'running') a.handle.release();
       return;

@@ -16,24 +16,28 @@ import type { Follower } from './logs.js';
 
 type Send = (r: Omit<RpcResponse, 'id'>) => void;
 
-/** The host port a pod's port is reachable at on this node; throws naming what is missing. */
-function targetPort(pods: PodManager, p: Record<string, unknown>): { port: number; ref: string } {
+/**
+ * Where a pod's port is reachable from this node; throws naming what is missing. A process pod: 127.0.0.1 and the
+ * port. A container pod with a network of its own: its address and the container's own port.
+ */
+function targetPort(pods: PodManager, p: Record<string, unknown>): { host: string; port: number; ref: string } {
   const namespace = typeof p.namespace === 'string' && p.namespace ? p.namespace : 'default';
   if (typeof p.name !== 'string' || !p.name) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'params.name: required');
   const ref = `${namespace}/${p.name}`;
   const runner = pods.find(namespace, p.name);
   if (!runner || (typeof p.uid === 'string' && runner.uid !== p.uid)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `pod "${p.name}" not found in namespace "${namespace}" on this node`);
-  if (typeof p.port === 'number' && Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535) return { port: p.port, ref };
+  const host = runner.podAddress ?? '127.0.0.1';
+  if (typeof p.port === 'number' && Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535) return { host, port: p.port, ref };
   if (typeof p.port !== 'string') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'params.port: must be a port number or a port name');
   const named = (runner.status().ports ?? []).find((x) => x.name === p.port && x.protocol === 'TCP');
   if (!named) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `pod ${ref} has no TCP port named "${p.port}"`);
-  return { port: named.port, ref };
+  return { host, port: runner.podAddress && named.containerPort ? named.containerPort : named.port, ref };
 }
 
 /** Opens the connection and serves the stream; returns the Follower that takes the client's pieces. */
 export function servePortForward(pods: PodManager, params: Record<string, unknown>, send: Send): Follower {
-  const { port, ref } = targetPort(pods, params);
-  const sock = net.connect({ host: '127.0.0.1', port });
+  const { host, port, ref } = targetPort(pods, params);
+  const sock = net.connect({ host, port });
   const credit = new Credit(
     () => sock.pause(),
     () => sock.resume(),

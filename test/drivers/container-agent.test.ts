@@ -63,9 +63,12 @@ describe('container pods in a cluster', () => {
     await eventually(async () => (await statusOf('nopull')) === 'ImagePullBackOff', 'ImagePullBackOff', 20_000);
     const p = (await get('nopull')) as Pod;
     expect(p.status?.phase).toBe('Pending');
-    const describe = await c.api.request<{ events: { reason: string; message: string }[] }>('describe', { kind: 'Pod', name: 'nopull' });
-    const reasons = describe.events.map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(['Pulling', 'Failed', 'BackOff']));
+    // Events travel in their own batches (edge-agent/events.ts): they may land a moment after the status.
+    const describe = await eventually(async () => {
+      const d = await c.api.request<{ events: { reason: string; message: string }[] }>('describe', { kind: 'Pod', name: 'nopull' });
+      const reasons = new Set(d.events.map((e) => e.reason));
+      return ['Pulling', 'Failed', 'BackOff'].every((r) => reasons.has(r)) && d;
+    }, 'Pulling, Failed and BackOff events', 10_000);
     expect(describe.events.find((e) => e.reason === 'Failed')?.message).toMatch(/^Failed to pull image "127\.0\.0\.1:9\/skiff\/nothing:1\.0": .*(refused|connect)/);
   });
 
@@ -80,6 +83,19 @@ describe('container pods in a cluster', () => {
     const p = (await get('hog')) as Pod;
     expect(p.status?.containerStatuses?.[0].state.terminated).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
     expect(podStatus(p)).toBe('OOMKilled');
+  });
+
+  it('an ended attempt is archived in the pod log dir: --previous, and the log of a finished pod, read like a process pod\'s', async () => {
+    await c.apply(pod('crash', { containers: [{ name: 'main', image: pm.images.busybox, command: ['sh', '-c', 'echo run $(cat /proc/uptime | cut -d" " -f1); exit 1'] }] }));
+    await eventually(async () => ((await get('crash'))?.status?.containerStatuses?.[0].restartCount ?? 0) >= 1, 'crash restarted', 30_000);
+    const prev = await c.api.request<string>('logs', { name: 'crash', previous: true });
+    expect(prev).toMatch(/^run \d+\.\d+\n$/);
+    const stamped = await c.api.request<string>('logs', { name: 'crash', previous: true, timestamps: true });
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z run /);
+    await c.apply(pod('once', { restartPolicy: 'Never', containers: [{ name: 'main', image: pm.images.busybox, command: ['sh', '-c', 'echo bye'] }] }));
+    await eventually(async () => (await get('once'))?.status?.phase === 'Succeeded', 'once Succeeded', 30_000);
+    await eventually(async () => (await c.api.request<string>('logs', { name: 'once' })) === 'bye\n', 'the finished pod\'s log', 10_000);
+    await c.api.request('delete', { kind: 'Pod', name: 'crash' });
   });
 
   it('a deleted pod takes its containers and sandbox with it', async () => {

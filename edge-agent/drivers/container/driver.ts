@@ -9,6 +9,7 @@
  *   follow   wait → exit code, OOM from the cgroup where the engine does not say (handle.ts, oom.ts)
  * The previous attempt's container is kept (stopped) for `skiff logs --previous`, as the kubelet keeps one.
  */
+import path from 'node:path';
 import type { Logger } from '../../log.js';
 import type { Adoption, ContainerHandle, ContainerRef, Driver, EventFn, ExitInfo, LaunchSpec, PrepareOutcome } from '../types.js';
 import { engineMessage, inspect, listOwn, removeContainer, type Engine } from './engine.js';
@@ -16,7 +17,7 @@ import { execIn } from './exec.js';
 import { exitOf, watchContainer } from './handle.js';
 import { ensureImage, pullRef } from './images.js';
 import { L, readLabels } from './labels.js';
-import { containerLogs } from './logs.js';
+import { archiveLogs, containerLogs } from './logs.js';
 import { ensureSandbox, removePodContainers, type Sandbox, type SandboxOwner } from './sandbox.js';
 import { createOptions } from './spec.js';
 import type { SandboxSpec } from './types.js';
@@ -75,8 +76,12 @@ export class ContainerDriver implements Driver {
         return startError(startedAt, engineMessage(err));
       }
       const i = await inspect(this.engine, created.id);
-      if (!i?.State?.Running) return { ...startError(startedAt, ''), exited: Promise.resolve(exitOf(i?.State, false)) };
-      return watchContainer(this.engine, created.id, i.State.Pid || undefined, startedAt, !!o.resources.memoryBytes);
+      if (!i?.State?.Running) {
+        // Ended before it could be watched (a command that exits at once): its output is archived all the same.
+        await archiveLogs(this.engine, created.id, spec.logFile).catch(() => undefined);
+        return { ...startError(startedAt, ''), exited: Promise.resolve(exitOf(i?.State, false)) };
+      }
+      return watchContainer(this.engine, created.id, i.State.Pid || undefined, startedAt, { watchOom: !!o.resources.memoryBytes, logFile: spec.logFile });
     } catch (err) {
       return startError(startedAt, engineMessage(err));
     }
@@ -109,9 +114,14 @@ export class ContainerDriver implements Driver {
       const i = await inspect(this.engine, latest.id);
       if (!i) return { kind: 'none' };
       const startedAt = latest.startedAt ?? new Date(Date.parse(i.State?.StartedAt ?? '') || Date.now());
-      if (!i.State?.Running) return { kind: 'exited', restartCount: latest.attempt, startedAt, exit: exitOf(i.State, false) };
+      const logFile = ref.logDir ? path.join(ref.logDir, `${latest.attempt}.log`) : undefined;
+      if (!i.State?.Running) {
+        // Ended while no agent watched: archive its output now, as an agent that saw it end would have.
+        if (logFile) await archiveLogs(this.engine, latest.id, logFile).catch(() => undefined);
+        return { kind: 'exited', restartCount: latest.attempt, startedAt, exit: exitOf(i.State, false) };
+      }
       const watchOom = (i.HostConfig?.Memory ?? 0) > 0;
-      return { kind: 'running', restartCount: latest.attempt, handle: watchContainer(this.engine, latest.id, i.State.Pid || undefined, startedAt, watchOom) };
+      return { kind: 'running', restartCount: latest.attempt, handle: watchContainer(this.engine, latest.id, i.State.Pid || undefined, startedAt, { watchOom, logFile }) };
     } catch (err) {
       this.log.warn(`adopting ${ref.podUid}/${ref.containerName}: the engine did not answer (${engineMessage(err)}); starting afresh`);
       return { kind: 'none' };

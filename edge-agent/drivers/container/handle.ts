@@ -7,6 +7,7 @@
 import type { ContainerHandle, ExitInfo } from '../types.js';
 import { engineMessage, inspect, statusOf, type Engine } from './engine.js';
 import { OomWatch } from './oom.js';
+import { archiveLogs } from './logs.js';
 
 /** How often the fallback watch asks when `wait` broke (the engine restarted); 1 s. */
 const POLL_MS = 1000;
@@ -41,10 +42,13 @@ async function waitGone(e: Engine, id: string, signal: AbortSignal): Promise<voi
   }
 }
 
-/** Watches a running container. `pid` is its main process on the host (for metrics and the OOM watch). */
-export function watchContainer(e: Engine, id: string, pid: number | undefined, startedAt: Date, watchOom: boolean): ContainerHandle & { id: string } {
+/**
+ * Watches a running container. `pid` is its main process on the host (for metrics and the OOM watch); when it
+ * ends, its output is archived into `logFile` (logs.ts) before `exited` resolves.
+ */
+export function watchContainer(e: Engine, id: string, pid: number | undefined, startedAt: Date, o: { watchOom: boolean; logFile?: string }): ContainerHandle & { id: string } {
   const ac = new AbortController();
-  const oom = watchOom && pid ? new OomWatch(pid) : undefined;
+  const oom = o.watchOom && pid ? new OomWatch(pid) : undefined;
   let stopMessage: string | undefined;
   const exited = (async (): Promise<ExitInfo> => {
     try {
@@ -56,6 +60,7 @@ export function watchContainer(e: Engine, id: string, pid: number | undefined, s
     const killed = oom?.killed ?? false;
     oom?.stop();
     const info = exitOf(state, killed);
+    if (o.logFile) await archiveLogs(e, id, o.logFile).catch(() => undefined); // gone already: nothing to keep
     return stopMessage && !info.message && info.reason !== 'OOMKilled' ? { ...info, message: stopMessage } : info;
   })();
   let done = false;

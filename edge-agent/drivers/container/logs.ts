@@ -1,10 +1,16 @@
 /**
- * A container's output, read back from the engine on demand (`skiff logs [-f] [--previous]`). The engine keeps
- * it (k8s-file under Podman, json-file under Docker, both rotated at 10 MiB): it is written by the engine's
- * monitor whether or not an agent runs, so nothing is lost while the agent is down or restarting, and nothing
- * goes through the agent on its way to disk. Without a TTY the engine multiplexes stdout and stderr in frames
- * (an 8-byte header: stream, 0, 0, 0, big-endian length); `Demuxer` splits them back as they arrive.
+ * A container's output. While an attempt runs, the engine keeps it (k8s-file under Podman, json-file under Docker,
+ * both rotated at 10 MiB): written by the engine's monitor whether or not an agent runs, so nothing is lost while
+ * the agent is down or restarting, and nothing goes through the agent on its way to disk; `skiff logs [-f]` reads
+ * it back through the API. When the attempt ends, the agent archives it into the attempt's file in the pod's log
+ * directory (`<restartCount>.log`, with its timeline from the engine's own timestamps: logs/timeline.ts), where
+ * `--previous` and the logs of finished pods are read, exactly as for process pods. Without a TTY the engine
+ * multiplexes stdout and stderr in frames (an 8-byte header: stream, 0, 0, 0, big-endian length); `Demuxer`
+ * splits them back as they arrive.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { attemptFiles } from '../../logs/files.js';
 import type { LogsRequest } from '../types.js';
 import type { Engine } from './engine.js';
 
@@ -65,4 +71,39 @@ export async function containerLogs(e: Engine, id: string, req: LogsRequest): Pr
     stream.once('error', () => resolve());
   });
   return { stop: () => stream.destroy(), done };
+}
+
+/** At most this many timeline samples per archived attempt (every k-th line's when there are more). */
+const MAX_SAMPLES = 12_000;
+
+/**
+ * Writes an ended attempt's output into `file` (its `.idx` timeline beside it: one `<size> <ms>` sample per
+ * line, from the engine's timestamps). Replaces what is there: the engine's copy is the whole attempt.
+ */
+export async function archiveLogs(e: Engine, id: string, file: string): Promise<void> {
+  const c = e.docker.getContainer(id);
+  const tty = await hasTty(e, id);
+  const buf = (await c.logs({ stdout: true, stderr: true, timestamps: true, follow: false })) as unknown as Buffer;
+  const parts: Buffer[] = [];
+  if (tty) parts.push(buf);
+  else new Demuxer((_s, p) => parts.push(Buffer.from(p))).push(buf);
+  const text = Buffer.concat(parts).toString('utf8');
+  const out: string[] = [];
+  const samples: string[] = [];
+  let size = 0;
+  for (const line of text.split(/(?<=\n)/)) {
+    const m = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) ?/.exec(line);
+    const body = m ? line.slice(m[0].length) : line;
+    if (!body) continue;
+    out.push(body);
+    size += Buffer.byteLength(body);
+    const ms = m ? Date.parse(m[1]) : NaN;
+    if (!Number.isNaN(ms)) samples.push(`${size} ${ms}\n`);
+  }
+  const step = Math.ceil(samples.length / MAX_SAMPLES) || 1;
+  const kept = samples.filter((_, i) => i % step === step - 1 || i === samples.length - 1);
+  const files = attemptFiles(path.dirname(file), Number(path.basename(file, '.log')));
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await fs.promises.writeFile(file, out.join(''));
+  await fs.promises.writeFile(files.idx, kept.join(''));
 }
