@@ -10,6 +10,7 @@
  * With the host network (`network: host`: an agent without a pod network, docs/networking.md) there is no
  * sandbox: every container uses the node's network, as process pods do.
  */
+import type Docker from 'dockerode';
 import type { ContainerCreateOptions } from 'dockerode';
 import { engineMessage, hasImage, inspect, listOwn, removeContainer, statusOf, type Engine } from './engine.js';
 import { L, labelsFor } from './labels.js';
@@ -95,16 +96,7 @@ export async function ensureSandbox(e: Engine, o: SandboxOwner, spec: SandboxSpe
   // will not remove a sandbox others joined), and they start again in the new one, as the kubelet restarts a
   // pod whose sandbox died.
   if (old.length) await removePodContainers(e, o.podUid);
-  const image = await ensurePauseImage(e);
-  let created;
-  try {
-    created = await e.docker.createContainer(sandboxOptions(e, o, spec, image));
-  } catch (err) {
-    if (statusOf(err) !== 409) throw err;
-    // A leftover of the same name that is not labelled as ours any more: the name is the pod's, take it.
-    await removeContainer(e, sandboxName(o));
-    created = await e.docker.createContainer(sandboxOptions(e, o, spec, image));
-  }
+  const created = await createSandbox(e, o, spec);
   try {
     await created.start();
   } catch (err) {
@@ -112,6 +104,25 @@ export async function ensureSandbox(e: Engine, o: SandboxOwner, spec: SandboxSpe
     throw new Error(`the pod sandbox did not start: ${engineMessage(err)}`);
   }
   return { id: created.id, ip: ipOf(await inspect(e, created.id)) };
+}
+
+/**
+ * Creates the infra container. The pause image was made at agent start; only when the engine says it is missing
+ * (someone removed it) is it made again. A leftover of the same name that is not labelled as ours any more: the
+ * name is the pod's, so it is taken.
+ */
+async function createSandbox(e: Engine, o: SandboxOwner, spec: SandboxSpec): Promise<Docker.Container> {
+  const image = pauseImage();
+  for (let tries = 0; ; tries++) {
+    try {
+      return await e.docker.createContainer(sandboxOptions(e, o, spec, image));
+    } catch (err) {
+      const s = statusOf(err);
+      if (tries > 0 || (s !== 404 && s !== 409)) throw err;
+      if (s === 404) await ensurePauseImage(e);
+      else await removeContainer(e, sandboxName(o));
+    }
+  }
 }
 
 function ipOf(i: Awaited<ReturnType<typeof inspect>>): string | undefined {
