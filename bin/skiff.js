@@ -49,6 +49,15 @@ function processIO(graceMs = 1000, waitForStop = false) {
     env: process.env,
     signal: abort.signal,
     isTTY: process.stdout.isTTY === true,
+    // `exec -i -t`: the terminal itself (cli/types.ts Terminal).
+    terminal: {
+      input: process.stdin,
+      isTTY: process.stdin.isTTY === true,
+      setRaw: (on) => process.stdin.isTTY && process.stdin.setRawMode(on),
+      size: () => (process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
+      onResize: (fn) => (process.stdout.on('resize', fn), () => process.stdout.off('resize', fn)),
+      write: (b) => void process.stdout.write(b),
+    },
   };
 }
 

@@ -17,6 +17,24 @@ export interface CliIO {
   now?(): number;
   /** True when stdout is a terminal: progress gets a live line (cli/progress.ts); false or absent: plain lines only. */
   isTTY?: boolean;
+  /** The user's terminal, for `exec -i -t` (bin/skiff.js: process.stdin/stdout; tests: a fake). */
+  terminal?: Terminal;
+}
+
+/** Raw access to the user's terminal: what an interactive session needs beyond text in and out. */
+export interface Terminal {
+  /** Standard input as it comes (key by key once raw). */
+  input: NodeJS.ReadableStream;
+  /** True when standard input is a terminal (raw mode possible). */
+  isTTY: boolean;
+  /** Raw mode on (keys reach the remote, Ctrl-C included) or off again. */
+  setRaw(on: boolean): void;
+  /** The window's size when standard output is a terminal. */
+  size(): { rows: number; cols: number } | undefined;
+  /** Calls `fn` when the window's size changes; returns the unsubscribe. */
+  onResize(fn: () => void): () => void;
+  /** Bytes to standard output, as they came. */
+  write(b: Uint8Array): void;
 }
 
 /** The request/response API as commands see it. */

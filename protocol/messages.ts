@@ -232,6 +232,8 @@ export interface StreamPiece {
   fin?: boolean;
   /** cp: the file or directory the following data belongs to. */
   entry?: CopyEntry;
+  /** exec with a TTY: the client's terminal has a new size. */
+  resize?: { rows: number; cols: number };
 }
 
 /** cp: one file or directory of a copy, relative to the copy's root; a file's data follows it. */
@@ -264,7 +266,11 @@ export type ApiVerb =
  * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?, sinceSeconds?, sinceTime?, timestamps?}` → text, or chunks when follow
  * - watch: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → a stream of `{event: {type, object}}`
  * - exec: `{name, namespace?, container?, command: string[], timeoutSeconds?}` → chunks `{chunk, stream: 'stdout' | 'stderr'}`,
- *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it)
+ *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it).
+ *   Interactive (`kubectl exec -i -t`): `stdin?: true, tty?: true, rows?, cols?` make it a two-way stream: the client's
+ *   input goes in with `input` (`data`, `fin` for end of input, `resize: {rows, cols}`, `ack`); with a TTY the output
+ *   comes as `data` pieces (one stream, raw bytes, under flow control), without one as chunks as above; then
+ *   `{result: {exitCode}}` and `done`. No deadline unless `timeoutSeconds` is given.
  * - cancel: `{ref}` ends the stream of request `ref`
  * - top: `{kind: 'Node' | 'Pod', namespace?, allNamespaces?, history?}` → `{items}`; with `history` (nodes) each item
  *   carries the last hour of samples `{t, cpuMilli, memoryBytes}` (the dashboard's charts)

@@ -1,7 +1,8 @@
-/** `skiff exec POD [-c CONTAINER] [--timeout DUR] -- CMD [ARGS...]`: non-interactive, like `kubectl exec` without -i/-t. */
+/** `skiff exec [-i] [-t] POD [-c CONTAINER] [--timeout DUR] -- CMD [ARGS...]`: like `kubectl exec`. */
 import { SkiffError, durationFlag } from '../../protocol/index.js';
 import { namespaceOption, str, type Command } from '../args.js';
 import { defaultNamespace } from '../target.js';
+import { interactiveExec } from './exec-interactive.js';
 
 /** What the exec stream ends with: the command's exit code (and the signal that ended it, if one did). */
 interface ExecResult {
@@ -11,19 +12,23 @@ interface ExecResult {
 
 /** The exec verb. */
 export const exec: Command = {
-  summary: 'run a command in a container (no stdin, no TTY)',
+  summary: 'run a command in a container (-i -t: an interactive shell)',
   usage: `Usage:
-  skiff exec POD [-c CONTAINER] [--timeout DUR] [-n NS] -- COMMAND [ARGS...]
+  skiff exec [-i] [-t] POD [-c CONTAINER] [--timeout DUR] [-n NS] -- COMMAND [ARGS...]
 
 Runs COMMAND beside the container's process, with the container's environment and working directory.
-Non-interactive: the command gets no stdin and no terminal (there is no -i / -t). Its stdout and stderr
-are printed as they come, and skiff exits with the command's exit code.
+Its stdout and stderr are printed as they come, and skiff exits with the command's exit code. Without -i
+the command gets no stdin; with -i it reads skiff's; with -t it also gets a terminal the size of yours
+(keys go to it raw, Ctrl-C included, until it exits). -i/-t: container pods.
 
 Examples:
   skiff exec web-7d9c-x2x1 -- ls -l
   skiff exec web-7d9c-x2x1 -c server -- sh -c 'echo $PORT'
+  skiff exec -it web-7d9c-x2x1 -- sh
 
 Flags:
+  -i, --stdin              pass skiff's standard input to the command
+  -t, --tty                give the command a terminal (with -i)
   -c, --container NAME     the container (default: the pod's first container)
   --timeout DUR            kill the command after this long (default 5m)
   -n, --namespace NS       the namespace (default "default")
@@ -32,6 +37,8 @@ Flags:
     ...namespaceOption,
     container: { type: 'string', short: 'c' },
     timeout: { type: 'string' },
+    stdin: { type: 'boolean', short: 'i' },
+    tty: { type: 'boolean', short: 't' },
   },
   async run(ctx, values, positionals) {
     const [target, ...command] = positionals;
@@ -50,7 +57,14 @@ Flags:
     };
     const api = await ctx.api();
     let result: ExecResult | undefined;
-    await api.stream(
+    if (values.stdin === true || values.tty === true) {
+      if (!ctx.io.terminal) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'skiff exec: -i/-t need a terminal or a standard input to read');
+      // kubectl: -t without -i gets a terminal but no input; here -t implies -i, what a shell needs.
+      const tty = values.tty === true && ctx.io.terminal.isTTY;
+      if (values.tty === true && !tty) ctx.io.stderr('Unable to use a TTY - input is not a terminal or the right kind of file\n');
+      result = await interactiveExec(ctx, api, ctx.io.terminal, params, tty);
+    } else
+      await api.stream(
       'exec',
       params,
       (res) => {

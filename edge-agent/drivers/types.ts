@@ -95,8 +95,11 @@ export type PrepareOutcome = { ok: true } | { ok: false; reason: string; message
 export interface ExecSession {
   /** Resolves with the exit code once the command ends (never rejects: a failure to run is an exit code). */
   readonly exited: Promise<{ exitCode: number }>;
-  /** Input for an interactive session (stdin: true); ignored otherwise. */
-  write(data: Buffer): void;
+  /** Input for an interactive session (stdin: true; `written` once it went out); ignored otherwise. */
+  write(data: Buffer, written?: () => void): void;
+  /** Stops reading the command's output (flow control: the client is behind); optional. */
+  pause?(): void;
+  resume?(): void;
   /** Ends stdin (Ctrl-D on the client's side of a pipe). */
   endInput(): void;
   /** A TTY's new size. */

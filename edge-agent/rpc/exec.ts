@@ -38,7 +38,14 @@ export interface ExecParams {
   name: string;
   container?: string;
   command: string[];
+  /** The deadline; 0: none (an interactive session without timeoutSeconds). */
   timeoutSeconds: number;
+  /** Interactive (`exec -i`): the client's input is written to the command's stdin (exec-driver.ts). */
+  stdin: boolean;
+  /** `exec -t`: the command gets a terminal of `rows` × `cols`. */
+  tty: boolean;
+  rows?: number;
+  cols?: number;
 }
 
 export function checkParams(p: Record<string, unknown>): ExecParams {
@@ -49,13 +56,23 @@ export function checkParams(p: Record<string, unknown>): ExecParams {
   if (c.stringList(p.command, 'params.command') && (p.command as string[]).length === 0) c.fail('params.command', 'must name a command');
   if (p.command === undefined || p.command === null) c.fail('params.command', 'is required');
   c.int(p.timeoutSeconds, 'params.timeoutSeconds', 1);
+  c.bool(p.stdin, 'params.stdin');
+  c.bool(p.tty, 'params.tty');
+  c.int(p.rows, 'params.rows', 1, 10_000);
+  c.int(p.cols, 'params.cols', 1, 10_000);
   if (c.errors.length) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', c.errors.map((e) => `${e.field}: ${e.rule}`).join('; '), c.errors);
+  const interactive = p.stdin === true || p.tty === true;
   return {
     namespace: (p.namespace as string) || 'default',
     name: p.name as string,
     container: (p.container as string | undefined) || undefined,
     command: p.command as string[],
-    timeoutSeconds: (p.timeoutSeconds as number | undefined) ?? DEFAULT_EXEC_TIMEOUT_S,
+    // A person at a terminal is not cut off after 5 minutes: an interactive session has a deadline only when asked.
+    timeoutSeconds: (p.timeoutSeconds as number | undefined) ?? (interactive ? 0 : DEFAULT_EXEC_TIMEOUT_S),
+    stdin: p.stdin === true,
+    tty: p.tty === true,
+    ...(typeof p.rows === 'number' ? { rows: p.rows } : {}),
+    ...(typeof p.cols === 'number' ? { cols: p.cols } : {}),
   };
 }
 
@@ -159,6 +176,7 @@ export function serveExec(pods: PodManager, params: Record<string, unknown>, sen
   const p = checkParams(params);
   const driver = pods.find(p.namespace, p.name)?.driver;
   if (driver?.exec) return serveDriverExec(pods, p, send);
+  if (p.stdin || p.tty) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `interactive exec (-i/-t) is not supported for pod ${p.namespace}/${p.name} by this agent: only container pods have it here`);
   const l = resolveLaunch(pods, p);
   const child = spawn(l.argv[0], l.argv.slice(1), { cwd: l.workingDir, env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(l.user ?? {}) });
   const out = new OutputBatcher(send);

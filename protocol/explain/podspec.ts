@@ -70,9 +70,9 @@ function securityContextFields(pod: boolean): Record<string, FieldDoc> {
   return {
     ...common,
     privileged: leaf('boolean', 'Run the container in privileged mode (only at the privileged Pod Security level).'),
-    allowPrivilegeEscalation: leaf('boolean', 'Whether a process can gain more privileges than its parent (restricted asks false).'),
-    readOnlyRootFilesystem: leaf('boolean', 'Whether the container has a read-only root filesystem (not applied to process pods).'),
-    capabilities: node('Capabilities', 'The capabilities to add or drop (checked by Pod Security; not applied to process pods).', {
+    allowPrivilegeEscalation: leaf('boolean', 'Whether a process can gain more privileges than its parent (restricted asks false; runtime container: no_new_privs).'),
+    readOnlyRootFilesystem: leaf('boolean', 'Whether the container has a read-only root filesystem (runtime container; not applied to process pods).'),
+    capabilities: node('Capabilities', 'The capabilities to add or drop (checked by Pod Security; applied to runtime container, not to process pods).', {
       add: leaf('[]string', 'Added capabilities.'),
       drop: leaf('[]string', 'Removed capabilities (restricted asks ALL).'),
     }),
@@ -83,6 +83,7 @@ function securityContextFields(pod: boolean): Record<string, FieldDoc> {
 export const container: Record<string, FieldDoc> = {
   name: leaf('string', 'Name of the container specified as a DNS_LABEL. Each container in a pod must have a unique name.', true),
   image: leaf('string', 'Container image name (runtime container), or a .wasm file or URL (runtime wasi). Omitted for a process container.'),
+  imagePullPolicy: leaf('string', 'Always, IfNotPresent or Never. Defaults to Always for an image tagged :latest or untagged, IfNotPresent otherwise (runtime container).'),
   command: leaf('[]string', 'Entrypoint array. Required for a process container (runtime process): the program run on the node. $(VAR) references are expanded.'),
   args: leaf('[]string', 'Arguments to the entrypoint. $(VAR) references are expanded.'),
   workingDir: leaf('string', "Container's working directory. For a process container, also the root of its files for skiff cp."),
@@ -92,7 +93,7 @@ export const container: Record<string, FieldDoc> = {
     secretRef: refTo('Secret'),
     prefix: leaf('string', 'An optional identifier to prepend to each key.'),
   }),
-  ports: node('[]ContainerPort', 'List of ports to expose from the container. A process container with containerPort 0 gets a free port, passed as PORT (and PORT_<NAME>).', {
+  ports: node('[]ContainerPort', 'List of ports to expose from the container. A process container with containerPort 0 gets a free port, passed as PORT (and PORT_<NAME>); a container pod with its own network gets each published on a node port (status.ports).', {
     name: leaf('string', 'An IANA_SVC_NAME, unique within the pod; services refer to it.'),
     containerPort: leaf('integer', 'Number of port to expose (0: the agent picks a free one for a process container).', true),
     hostPort: leaf('integer', 'Number of port to expose on the host.'),
@@ -138,10 +139,10 @@ export const podSpecFields: Record<string, FieldDoc> = {
   nodeSelector: leaf('map[string]string', "A selector which must be true for the pod to fit on a node: it must match a node's labels."),
   terminationGracePeriodSeconds: leaf('integer', 'Duration in seconds the pod needs to terminate gracefully (SIGTERM, then SIGKILL). Defaults to 30 seconds.'),
   securityContext: node('PodSecurityContext', 'Security attributes of every container unless one overrides them (docs/security.md).', securityContextFields(true)),
-  hostNetwork: leaf('boolean', 'Use the host\'s network namespace (only at the privileged Pod Security level; a process pod shares it by design).'),
-  hostPID: leaf('boolean', 'Use the host\'s pid namespace (only at the privileged Pod Security level).'),
-  hostIPC: leaf('boolean', 'Use the host\'s ipc namespace (only at the privileged Pod Security level).'),
-  imagePullSecrets: node('[]LocalObjectReference', 'Secrets with registry credentials for the container runtime; sent to the pod\'s node with its other Secrets.', {
+  hostNetwork: leaf('boolean', "Use the node's network namespace (only at the privileged Pod Security level; a container pod then binds its containerPorts on the node; a process pod shares it by design)."),
+  hostPID: leaf('boolean', "Use the node's pid namespace (only at the privileged Pod Security level)."),
+  hostIPC: leaf('boolean', "Use the node's ipc namespace (only at the privileged Pod Security level)."),
+  imagePullSecrets: node('[]LocalObjectReference', 'Secrets of type kubernetes.io/dockerconfigjson in the pod\'s namespace with registry credentials for pulling its images (sent to the pod\'s node with its other Secrets).', {
     name: leaf('string', 'Name of the Secret.', true),
   }),
   serviceAccountName: leaf('string', 'Accepted for compatibility; exposed through the downward API only.'),
@@ -214,5 +215,5 @@ export const podStatus: FieldDoc = node('PodStatus', 'Most recently observed sta
   hostIP: leaf('string', 'IP address of the host to which the pod is assigned.'),
   startTime: leaf('string', 'When the pod was acknowledged by its node.'),
   containerStatuses: leaf('[]ContainerStatus', 'The status of each container: name, ready, restartCount, state, lastState.'),
-  ports: leaf('[]PodPortStatus', 'Skiff: the host ports a process pod\'s containers got (containerName, name, port, protocol).'),
+  ports: leaf('[]PodPortStatus', 'Skiff: the node ports a pod\'s containers got (containerName, name, port, protocol; containerPort: the container port a container pod\'s node port forwards to).'),
 });

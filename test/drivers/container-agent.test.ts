@@ -7,7 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../edge-agent/index.js';
 import type { Node, Pod } from '../../protocol/index.js';
+import { PassThrough } from 'node:stream';
 import { podStatus } from '../../cli/format/pod-status.js';
+import { main as cliMain } from '../../cli/main.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { startPodman, type Podman } from '../helpers/podman.js';
 import { eventually } from '../helpers/wait.js';
@@ -55,6 +57,35 @@ describe('container pods in a cluster', () => {
     expect(res).toMatchObject({ exitCode: 0 });
     const describe = await c.api.request<{ events: { reason: string; message: string }[] }>('describe', { kind: 'Pod', name: 'hello' });
     expect(describe.events.map((e) => `${e.reason}: ${e.message}`)).toContain(`Pulled: Container image "${pm.images.busybox}" already present on machine`);
+  });
+
+  it('exec -it: a shell in the container with a terminal of the client\'s size, keys in, bytes out, its exit code', async () => {
+    const input = new PassThrough();
+    const out: Buffer[] = [];
+    let raw = false;
+    const io = {
+      stdout: (t: string) => out.push(Buffer.from(t)),
+      stderr: (t: string) => out.push(Buffer.from(t)),
+      readStdin: async () => '',
+      env: {},
+      terminal: { input, isTTY: true, setRaw: (on: boolean) => void (raw = on), size: () => ({ rows: 33, cols: 101 }), onResize: () => () => {}, write: (b: Uint8Array) => void out.push(Buffer.from(b)) },
+    };
+    input.write('stty size; echo marker-$((6*7)); exit 5\n');
+    const code = await cliMain(['--server', c.master.url, '--token', c.master.adminToken, 'exec', '-it', 'hello', '--', 'sh'], io);
+    const text = Buffer.concat(out).toString();
+    expect(code).toBe(5);
+    expect(text).toContain('33 101\r\n');
+    expect(text).toContain('marker-42\r\n');
+    expect(raw).toBe(false); // restored
+    // -i without a terminal: stdin piped in, output as text, stderr apart.
+    const piped = new PassThrough();
+    const lines: string[] = [];
+    const io2 = { ...io, stdout: (t: string) => lines.push(`out:${t}`), stderr: (t: string) => lines.push(`err:${t}`), terminal: { ...io.terminal, input: piped, isTTY: false } };
+    piped.end('first\nsecond\n');
+    const code2 = await cliMain(['--server', c.master.url, '--token', c.master.adminToken, 'exec', '-i', 'hello', '--', 'sh', '-c', 'cat; echo oops >&2'], io2);
+    expect(code2, lines.join('')).toBe(0);
+    expect(lines.filter((l) => l.startsWith('out:')).map((l) => l.slice(4)).join('')).toBe('first\nsecond\n');
+    expect(lines).toContain('err:oops\n');
   });
 
   it('an image that cannot be pulled: ErrImagePull, then ImagePullBackOff, with the events kubectl shows', async () => {

@@ -69,9 +69,12 @@ export async function execIn(e: Engine, id: string, req: ExecRequest): Promise<E
   const pid = async () => (await exec.inspect().catch(() => undefined))?.Pid;
   return {
     exited,
-    write: (data) => {
-      if (req.stdin) stream.write(data);
+    write: (data, written) => {
+      if (req.stdin) stream.write(data, () => written?.());
+      else written?.();
     },
+    pause: () => stream.pause(),
+    resume: () => stream.resume(),
     endInput: () => {
       // Half-close: the command sees EOF on stdin; its output keeps flowing.
       if (req.stdin) stream.end();
