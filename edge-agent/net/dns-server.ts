@@ -76,6 +76,7 @@ export class ClusterDnsServer {
     });
     this.udp = udp;
     const tcp = net.createServer((s) => this.serveTcp(s));
+    tcp.maxConnections = 256; // each lives at most 10 s idle: a pod cannot hold the server open
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(this.port ?? port, address, () => resolve()); // the same port as UDP, also when it was 0
