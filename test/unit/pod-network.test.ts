@@ -1,7 +1,6 @@
 /**
  * The pod network's pieces without interfaces: service address mirrors, the cluster zone's answers, the DNS
- * server over real UDP and TCP sockets on loopback (forwarding other names to a fake upstream), pod events
- * batching on the agent and their checks on the master.
+ * server over real UDP and TCP sockets on loopback (forwarding other names to a fake upstream).
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -9,10 +8,8 @@ import * as dns from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterNames } from '../../edge-agent/net/cluster-dns.js';
 import { ClusterDnsServer, upstreamsOf } from '../../edge-agent/net/dns-server.js';
-import { MAX_QUEUED, PodEventQueue } from '../../edge-agent/events.js';
-import { PodEventsSink } from '../../master/nodes/pod-events.js';
 import { clusterDnsIP, mirrorServiceIP } from '../../protocol/service-ips.js';
-import { encode, type EventMessage, type Pod, type PodEventsMessage, type ServiceMessage } from '../../protocol/index.js';
+import { encode, type ServiceMessage } from '../../protocol/index.js';
 import { quietLogger } from '../helpers/cluster.js';
 
 const svc = (name: string, clusterIP: string | undefined, endpoints: string[] = []): ServiceMessage => ({
@@ -129,45 +126,5 @@ describe('the cluster DNS server', () => {
   it('ignores garbage without answering or crashing', async () => {
     expect(await server.handle(Buffer.from('not dns'))).toBeUndefined();
     expect((await ask('web.default.svc.cluster.local')).answers?.length).toBe(1);
-  });
-});
-
-describe('pod events', () => {
-  const pod = (name: string, uid = `uid-${name}`) => ({ metadata: { name, namespace: 'default', uid } }) as Pod;
-
-  it('the agent batches them, sends repeats once, keeps at most MAX_QUEUED while offline', () => {
-    const sent: PodEventsMessage[] = [];
-    let online = false;
-    const q = new PodEventQueue((m) => (online ? (sent.push(m), true) : false), 1_000_000);
-    q.add(pod('a'), 'Normal', 'Pulling', 'Pulling image "x"');
-    q.add(pod('a'), 'Normal', 'Pulling', 'Pulling image "x"');
-    for (let i = 0; i < MAX_QUEUED + 10; i++) q.add(pod(`p${i}`), 'Warning', 'Failed', `failed ${i}`);
-    q.flush();
-    expect(sent).toEqual([]);
-    online = true;
-    q.flush();
-    const all = sent.flatMap((m) => m.events);
-    expect(all.length).toBe(MAX_QUEUED);
-    expect(sent.every((m) => m.events.length <= 32)).toBe(true);
-    expect(all[all.length - 1].message).toBe(`failed ${MAX_QUEUED + 9}`);
-    q.close();
-  });
-
-  it('the master records only well-formed events about pods bound to the sending node', () => {
-    const recorded: Omit<EventMessage, 'ts'>[] = [];
-    const pods: Record<string, Pod> = { 'default/mine': { ...pod('mine'), spec: { nodeName: 'n1', containers: [] } } as unknown as Pod, 'default/theirs': { ...pod('theirs'), spec: { nodeName: 'n2', containers: [] } } as unknown as Pod };
-    const ctx = { informers: { get: (_k: string, ns: string, name: string) => pods[`${ns}/${name}`] }, events: { emit: (e: Omit<EventMessage, 'ts'>) => recorded.push(e) }, log: quietLogger } as never;
-    const sink = new PodEventsSink(ctx);
-    const ev = (name: string, extra: Record<string, unknown> = {}) => ({ namespace: 'default', name, uid: `uid-${name}`, type: 'Normal', reason: 'Pulled', message: 'ok', ts: 1, ...extra });
-    sink.onMessage('n1', { events: [ev('mine'), ev('theirs'), ev('mine', { uid: 'other' }), ev('mine', { reason: 'bad reason!' }), ev('mine', { type: 'Fatal' }), ev('mine', { message: 'x'.repeat(5000) }), 'junk'] });
-    expect(recorded.map((e) => [e.involvedObject?.name, e.message.length, e.source])).toEqual([
-      ['mine', 2, 'skiff-agent/n1'],
-      ['mine', 1024, 'skiff-agent/n1'],
-    ]);
-    expect(() => sink.onMessage('n1', { nope: 1 })).toThrow(/events: must be a map/);
-    // A flood: the bucket (burst 60) caps what one node gets recorded.
-    recorded.length = 0;
-    for (let i = 0; i < 10; i++) sink.onMessage('n1', { events: Array.from({ length: 32 }, () => ev('mine')) });
-    expect(recorded.length).toBeLessThanOrEqual(62);
   });
 });
