@@ -16,6 +16,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { deleteNamespaces } from './netns.js';
+import { startRegistry, type Registry } from './registry.js';
 import { eventually, tempDir } from './wait.js';
 
 const run = promisify(execFile);
@@ -35,6 +36,8 @@ export interface Podman {
   dir: string;
   /** The test images: busybox (CMD sh) and httpd (busybox httpd -f -p 80 -h /www, serving "hello from busybox"). */
   images: { busybox: string; httpd: string };
+  /** The private registry (startPodman({registry: true})), with the busybox image pushed as `<host>/skiff/busybox:1`. */
+  registry?: Registry;
   /** Runs the podman CLI against the same storage; resolves with stdout. */
   cli(...args: string[]): Promise<string>;
   /** The environment the podman CLI needs (its config files). */
@@ -49,7 +52,7 @@ export function requirePodman(): void {
     throw new Error(`container tests need root and ${missing.map(([, pkg]) => pkg).join(', ') || 'the packages'} (CI: .ci/run installs podman runc busybox-static)`);
 }
 
-function writeConfig(dir: string): NodeJS.ProcessEnv {
+function writeConfig(dir: string, insecure: string[] = []): NodeJS.ProcessEnv {
   const conf = path.join(dir, 'containers.conf');
   fs.mkdirSync(path.join(dir, 'cni'), { recursive: true });
   fs.writeFileSync(
@@ -74,7 +77,10 @@ function writeConfig(dir: string): NodeJS.ProcessEnv {
   );
   const storage = path.join(dir, 'storage.conf');
   fs.writeFileSync(storage, `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
-  return { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage };
+  // The test registry speaks plain HTTP: the engine must be told (an agent never is: it is the engine's config).
+  const registries = path.join(dir, 'registries.conf');
+  fs.writeFileSync(registries, `unqualified-search-registries = []\n${insecure.map((h) => `[[registry]]\nlocation = "${h}"\ninsecure = true\n`).join('')}`);
+  return { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, CONTAINERS_REGISTRIES_CONF: registries };
 }
 
 /** A busybox rootfs tar: /bin/busybox, applet links, /www/index.html, /etc/passwd and group, empty /tmp. */
@@ -104,8 +110,11 @@ function ping(socket: string): Promise<boolean> {
   });
 }
 
-/** Starts a private Podman in a new network namespace (or `ns` when given) with the test images. */
-export async function startPodman(o: { ns?: string } = {}): Promise<Podman> {
+/**
+ * Starts a private Podman in a new network namespace (or `ns` when given) with the test images; with `registry`,
+ * first a private registry in that namespace (test/helpers/registry.ts) holding the busybox image.
+ */
+export async function startPodman(o: { ns?: string; registry?: boolean } = {}): Promise<Podman> {
   requirePodman();
   const dir = await tempDir('skiff-podman-');
   const made: string[] = [];
@@ -116,7 +125,9 @@ export async function startPodman(o: { ns?: string } = {}): Promise<Podman> {
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   }
   const nsenter = ['nsenter', `--net=/run/netns/${ns}`];
-  const env = writeConfig(dir);
+  let registry: Registry | undefined;
+  if (o.registry) registry = await startRegistry(dir, nsenter);
+  const env = writeConfig(dir, registry ? [registry.host] : []);
   const cli = async (...args: string[]) => (await run(nsenter[0], [...nsenter.slice(1), 'podman', ...args], { env, cwd: dir, maxBuffer: 16 << 20 })).stdout;
   let service: ChildProcess | undefined;
   const stop = async () => {
@@ -134,6 +145,7 @@ export async function startPodman(o: { ns?: string } = {}): Promise<Podman> {
     // Whatever a failed test left mounted under the temp dir (overlay roots, shm): deepest first, lazily.
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(dir + '/'));
     for (const m of mounts.sort((a, b) => b.length - a.length)) await run('umount', ['-l', m]).catch(() => undefined);
+    await registry?.stop();
     deleteNamespaces(made);
     fs.rmSync(dir, { recursive: true, force: true });
   };
@@ -147,7 +159,8 @@ export async function startPodman(o: { ns?: string } = {}): Promise<Podman> {
     service = spawn(nsenter[0], [...nsenter.slice(1), 'podman', 'system', 'service', '--time=0', `unix://${socket}`], { env, cwd: dir, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     await eventually(() => ping(socket), `podman API service on ${socket}`, 20_000, 50);
-    return { endpoint: `unix://${socket}`, socket, ns, nsenter, dir, images: { busybox: 'localhost/busybox:test', httpd: 'localhost/httpd:test' }, cli, env, stop };
+    if (registry) await cli('push', '--tls-verify=false', '--creds', `${registry.user}:${registry.password}`, 'localhost/busybox:test', `${registry.host}/skiff/busybox:1`);
+    return { ...(registry ? { registry } : {}), endpoint: `unix://${socket}`, socket, ns, nsenter, dir, images: { busybox: 'localhost/busybox:test', httpd: 'localhost/httpd:test' }, cli, env, stop };
   } catch (err) {
     await stop();
     throw err;
