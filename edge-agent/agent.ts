@@ -173,8 +173,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       log: scoped(this.log, 'certs'),
     });
     this.logKeeper = new LogKeeper(
-      // Container pods' running attempts log into the engine (archived here when they end): nothing to rotate.
-      () => this.pods.all().flatMap((r) => (r.driver?.logs ? [] : r.containers.filter((c) => c.state.running).map((c) => ({ dir: path.join(podLogDir(this.paths.logs, r.pod), c.name), attempt: c.restartCount })))),
+      () => this.pods.all().flatMap((r) => r.containers.filter((c) => c.state.running).map((c) => ({ dir: path.join(podLogDir(this.paths.logs, r.pod), c.name), attempt: c.restartCount }))),
       { maxBytes: this.cfg.containerLogMaxBytes, sampleMs: this.cfg.logSampleMs },
       scoped(this.log, 'logs'),
     );

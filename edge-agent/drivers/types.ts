@@ -47,7 +47,7 @@ export interface ContainerRef {
   containerName: string;
   /** DATA/pods/<uid>/, as in LaunchSpec. */
   stateDir: string;
-  /** The container's log directory (LaunchSpec.logFile's): a driver that keeps output itself archives ended attempts there. */
+  /** The container's log directory (LaunchSpec.logFile's): an adopted attempt's output goes on into `<restartCount>.log` there. */
   logDir?: string;
 }
 
@@ -119,19 +119,6 @@ export interface ExecRequest {
   onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
 }
 
-/** What a logs request asks of a driver that keeps logs itself. */
-export interface LogsRequest {
-  /** The attempt whose output is wanted (restartCount). */
-  attempt: number;
-  tailLines?: number;
-  /** Only lines written at or after this time (ms since epoch). */
-  sinceMs?: number;
-  /** Each line prefixed with its RFC 3339 time, as `kubectl logs --timestamps`. */
-  timestamps?: boolean;
-  follow: boolean;
-  onData(text: string): void;
-}
-
 /** One way of running containers (process, container, wasi). */
 export interface Driver {
   /**
@@ -148,8 +135,6 @@ export interface Driver {
   removePod?(podUid: string): Promise<void>;
   /** Runs a command beside a running container (optional: drivers whose containers are not host processes). */
   exec?(ref: ContainerRef, req: ExecRequest): Promise<ExecSession>;
-  /** The output of one attempt when the driver keeps it (optional: else the agent's log files are read). */
-  logs?(ref: ContainerRef, req: LogsRequest): Promise<{ stop(): void; done: Promise<void> }>;
   /** Starts one attempt; a start failure is an attempt that ended with reason StartError, not a throw. */
   start(spec: LaunchSpec): Promise<ContainerHandle>;
   /** Finds what a previous agent run left of one container (never throws: unreadable records are `none`). */

@@ -2,7 +2,8 @@
  * Where a container's logs live: `DATA/logs/<namespace>_<pod>_<uid>/<container>/` (the kubelet's
  * /var/log/pods layout) holds, per attempt n (its restartCount), `n.log` — the process writes it itself,
  * so it keeps logging while the agent is down —, `n.1.log` (the part rotated out when `n.log` grew past
- * its bound), and `n.idx` / `n.1.idx`, the timeline that dates its lines (timeline.ts).
+ * its bound), `n.idx` / `n.1.idx`, the timeline that dates its lines (timeline.ts), and for a container pod
+ * `n.log.pos`, how far the agent's copy of the engine's log got.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,11 +14,13 @@ export interface AttemptFiles {
   rotated: string;
   idx: string;
   rotatedIdx: string;
+  /** Where a container pod's log copy stands (drivers/container/logcopy.ts); absent for process pods. */
+  pos: string;
 }
 
 /** The files of attempt `n` in a container's log directory. */
 export function attemptFiles(containerDir: string, n: number): AttemptFiles {
-  return { log: path.join(containerDir, `${n}.log`), rotated: path.join(containerDir, `${n}.1.log`), idx: path.join(containerDir, `${n}.idx`), rotatedIdx: path.join(containerDir, `${n}.1.idx`) };
+  return { log: path.join(containerDir, `${n}.log`), rotated: path.join(containerDir, `${n}.1.log`), idx: path.join(containerDir, `${n}.idx`), rotatedIdx: path.join(containerDir, `${n}.1.idx`), pos: path.join(containerDir, `${n}.log.pos`) };
 }
 
 /** The attempts with a log in a container's directory, in order (empty when there is none). */

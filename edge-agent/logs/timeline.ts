@@ -4,6 +4,8 @@
  * samples each running attempt's file size every second (keeper.ts) and appends `<size> <epoch ms>` to
  * its timeline file whenever it grew. A line is dated by the first sample that saw it whole: an upper
  * bound, at most one sample period late (`--timestamps` and `--since` are that precise; docs/cli.md).
+ * A container pod's copy (drivers/container/logcopy.ts) adds samples of its own, dated by the engine's
+ * per-line timestamps, so its lines are dated to the millisecond.
  * A timeline longer than its bound keeps every other sample (older lines get coarser dates).
  */
 import fs from 'node:fs';
@@ -19,6 +21,12 @@ export const maxTimelineBytes = 256 << 10;
 
 /** Appends one sample; thins the file first when it is past its bound. */
 export function appendSample(file: string, s: Sample): void {
+  appendSamples(file, [s]);
+}
+
+/** Appends samples in one write (a log copy's, dated by the engine); thins the file first when it is past its bound. */
+export function appendSamples(file: string, samples: readonly Sample[]): void {
+  if (!samples.length) return;
   try {
     if (fs.statSync(file).size > maxTimelineBytes) {
       const kept = readTimeline(file).filter((_, i, all) => i % 2 === 1 || i === all.length - 1);
@@ -27,7 +35,7 @@ export function appendSample(file: string, s: Sample): void {
   } catch {
     // no timeline yet
   }
-  fs.appendFileSync(file, line(s));
+  fs.appendFileSync(file, samples.map(line).join(''));
 }
 
 const line = (s: Sample) => `${s.size} ${s.ms}\n`;

@@ -6,8 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SkiffError, toWireError } from '../../protocol/errors.js';
-import type { ContainerRef, Driver } from '../drivers/types.js';
+import { SkiffError } from '../../protocol/errors.js';
 import type { RpcResponse } from '../../protocol/messages.js';
 import type { PodManager } from '../pods/manager.js';
 import { podLogDir } from '../pods/pod.js';
@@ -84,8 +83,6 @@ interface Source {
   attempt: number;
   /** Resolves when the running attempt ends; undefined when it is not running. */
   ended?: Promise<unknown>;
-  /** The running attempt's driver keeps its output itself (a container engine): read it there. */
-  driver?: { driver: Driver; ref: ContainerRef };
 }
 
 /** Finds the log of a running pod's container, or of a finished pod's; throws what is missing. */
@@ -101,10 +98,7 @@ function sourceOf(ctx: LogsContext, p: LogsParams): Source {
     if (!c) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `container "${cname}" in pod ${ref} is waiting to start: ${runner.status().reason ?? 'ContainerCreating'}`);
     const attempt = p.previous ? c.restartCount - 1 : c.restartCount;
     if (attempt < 0) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `previous terminated container "${cname}" in pod ${ref} not found`);
-    const dir = path.join(podLogDir(ctx.logsDir, runner.pod), cname);
-    // A container engine's running attempt: its log is the engine's until the attempt ends and is archived here.
-    const live = !p.previous && c.state.running !== undefined && runner.driver?.logs;
-    return { dir, attempt, ended: p.previous ? undefined : c.attemptEnded(), ...(live ? { driver: { driver: runner.driver!, ref: { podUid: runner.uid, containerName: cname, stateDir: '' } } } : {}) };
+    return { dir: path.join(podLogDir(ctx.logsDir, runner.pod), cname), attempt, ended: p.previous ? undefined : c.attemptEnded() };
   }
   const podDir = findPodLogDir(ctx.logsDir, p.namespace, p.name, p.uid);
   if (!podDir) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `pod "${p.name}" not found in namespace "${p.namespace}" on this node`);
@@ -124,45 +118,12 @@ function sourceOf(ctx: LogsContext, p: LogsParams): Source {
 export function serveLogs(ctx: LogsContext, params: Record<string, unknown>, send: Send): Follower | undefined {
   const p = checkParams(params);
   const src = sourceOf(ctx, p);
-  if (src.driver) return driverLogs(src.driver.driver, src.driver.ref, src.attempt, p, src.ended ?? Promise.resolve(), send);
   const first = readAttempt(src.dir, src.attempt, { tailLines: p.tailLines, sinceMs: p.sinceMs, timestamps: p.timestamps, maxBytes: MAX_BYTES });
   if (!p.follow || !src.ended) {
     send({ ok: true, result: first.text });
     return undefined;
   }
   return follow(attemptFiles(src.dir, src.attempt), first.offset, first.text, src.ended, p.timestamps, send);
-}
-
-/**
- * The running attempt of a container whose engine keeps its output (read back through the engine's API; the
- * agent archives it into the attempt's file when the attempt ends). A follow ends with the attempt.
- */
-function driverLogs(driver: Driver, ref: ContainerRef, attempt: number, p: LogsParams, ended: Promise<unknown>, send: Send): Follower | undefined {
-  let stopped = false;
-  let stream: { stop(): void } | undefined;
-  let text = '';
-  const opts = { ...(p.tailLines !== undefined ? { tailLines: p.tailLines } : {}), ...(p.sinceMs !== undefined ? { sinceMs: p.sinceMs } : {}), timestamps: p.timestamps };
-  const started = driver.logs!(ref, { attempt, follow: p.follow, ...opts, onData: (t) => (p.follow ? sendChunks(t, send) : (text += t)) });
-  const finish = () => {
-    if (stopped) return;
-    stopped = true;
-    stream?.stop();
-    send({ ok: true, done: true });
-  };
-  started.then(
-    (s) => {
-      stream = s;
-      if (stopped) return s.stop();
-      if (!p.follow) return void s.done.then(() => send({ ok: true, result: text.length > MAX_BYTES ? text.slice(text.length - MAX_BYTES) : text }));
-      void s.done.then(finish);
-      void ended.then(() => setTimeout(finish, 500)); // the engine's stream ends by itself; this is a backstop
-    },
-    (err: Error) => {
-      stopped = true;
-      send({ ok: false, error: toWireError(new SkiffError('SKIFF_ERR_NOT_FOUND', `logs of container "${ref.containerName}": ${err.message}`)) });
-    },
-  );
-  return p.follow ? { stop: finish } : undefined;
 }
 
 function sendChunks(text: string, send: Send): void {

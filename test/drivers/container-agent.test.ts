@@ -2,7 +2,8 @@
  * Container pods through an in-process master and agent (the agent's engine: a private Podman in its own
  * network namespace, pods in their own network namespaces there; no skiff0 here — test/e2e/containers.test.ts
  * runs the agent inside the namespace for that): statuses as kubectl shows them, image pull policy and
- * ImagePullBackOff with its events, logs and exec through the API, OOMKilled, the runtime in the node status.
+ * ImagePullBackOff with its events, logs (the engine's copied into the pod's log files) and exec through the API,
+ * OOMKilled, the runtime in the node status.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../edge-agent/index.js';
@@ -116,7 +117,25 @@ describe('container pods in a cluster', () => {
     expect(podStatus(p)).toBe('OOMKilled');
   });
 
-  it('an ended attempt is archived in the pod log dir: --previous, and the log of a finished pod, read like a process pod\'s', async () => {
+  it('logs -f of a running container streams its lines as they come from the engine, and ends when it does', async () => {
+    await c.apply(pod('ticker', { restartPolicy: 'Never', containers: [{ name: 'main', image: pm.images.busybox, command: ['sh', '-c', 'echo a; sleep 1; echo b; sleep 1; echo c'] }] }));
+    await eventually(async () => (await get('ticker'))?.status?.phase === 'Running', 'ticker Running', 30_000);
+    const chunks: string[] = [];
+    let done = false;
+    await c.api.stream('logs', { name: 'ticker', follow: true, timestamps: true }, (m) => {
+      if (m.chunk) chunks.push(m.chunk);
+      if (m.done) done = true;
+    });
+    expect(done).toBe(true);
+    const lines = chunks.join('').split('\n').filter(Boolean);
+    expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual(['a', 'b', 'c']);
+    // Dated by the engine, so b is a second after a, to the millisecond (not to the keeper's one-second samples).
+    const [ta, tb] = lines.map((l) => Date.parse(l.split(' ')[0]));
+    expect(tb - ta).toBeGreaterThanOrEqual(950);
+    expect(tb - ta).toBeLessThan(1500);
+  });
+
+  it('an ended attempt is copied in the pod log dir: --previous, and the log of a finished pod, read like a process pod\'s', async () => {
     await c.apply(pod('crash', { containers: [{ name: 'main', image: pm.images.busybox, command: ['sh', '-c', 'echo run $(cat /proc/uptime | cut -d" " -f1); exit 1'] }] }));
     await eventually(async () => ((await get('crash'))?.status?.containerStatuses?.[0].restartCount ?? 0) >= 1, 'crash restarted', 30_000);
     const prev = await c.api.request<string>('logs', { name: 'crash', previous: true });

@@ -4,6 +4,7 @@
  * cgroup, adoption by label after the agent lets go, limits and securityContext in the engine's config, exec and
  * logs through the API, reaping a pod no longer wanted.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerDriver } from '../../edge-agent/drivers/container/driver.js';
 import { L } from '../../edge-agent/drivers/container/labels.js';
@@ -31,16 +32,13 @@ afterAll(async () => {
   await pm?.stop();
 }, 60_000);
 
-/** The text a container's attempt wrote. */
-async function output(spec: ReturnType<typeof launch>, attempt = spec.restartCount): Promise<string> {
-  let text = '';
-  const r = await driver.logs!({ podUid: spec.podUid, containerName: spec.containerName, stateDir: spec.stateDir }, { attempt, follow: false, onData: (t) => (text += t) });
-  await r.done;
-  return text;
+/** The text a container's attempt wrote, as copied into its log file. */
+async function output(spec: ReturnType<typeof launch>): Promise<string> {
+  return fs.existsSync(spec.logFile) ? fs.readFileSync(spec.logFile, 'utf8') : '';
 }
 
 describe('container driver', () => {
-  it('runs a command to its exit code; its output stays readable in the engine', async () => {
+  it('runs a command to its exit code; its output is in the attempt\'s log file', async () => {
     const spec = launch(dir, { image: pm.images.busybox, script: 'echo out; echo err >&2; exit 3' });
     const h = await driver.start(spec);
     const exit = await h.exited;
@@ -100,6 +98,19 @@ describe('container driver', () => {
     expect(exit.exitCode).toBe(7);
     const after = await driver.adopt({ podUid: spec.podUid, containerName: 'main', stateDir: spec.stateDir });
     expect(after).toMatchObject({ kind: 'exited', restartCount: 4, exit: { exitCode: 7 } });
+  });
+
+  it('its output reaches the log file while it runs; released and adopted, the copy goes on without a line twice', async () => {
+    const spec = launch(dir, { image: pm.images.busybox, script: 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo line $i; sleep 0.01; done; echo end' });
+    const h = await driver.start(spec);
+    await expect.poll(() => output(spec), { timeout: 10_000 }).toMatch(/line 3\n/);
+    h.release();
+    await new Promise((r) => setTimeout(r, 300)); // lines written while no agent follows
+    const a = await driver.adopt({ podUid: spec.podUid, containerName: 'main', stateDir: spec.stateDir, logDir: `${dir}/${spec.podName}/main` });
+    expect(a.kind).toBe('running');
+    if (a.kind === 'running') await a.handle.exited;
+    const lines = (await output(spec)).split('\n').filter(Boolean);
+    expect(lines).toEqual([...Array.from({ length: 400 }, (_, i) => `line ${i + 1}`), 'end']);
   });
 
   it('exec runs beside the container, with and without a TTY', async () => {

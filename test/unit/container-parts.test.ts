@@ -10,7 +10,7 @@ import type { Engine } from '../../edge-agent/drivers/container/engine.js';
 import { exitOf } from '../../edge-agent/drivers/container/handle.js';
 import { labelsFor, readLabels } from '../../edge-agent/drivers/container/labels.js';
 import { Demuxer } from '../../edge-agent/drivers/container/logs.js';
-import { oomCounterFile, readOomKills } from '../../edge-agent/drivers/container/oom.js';
+import { oomCounterFile, oomKillLogged, readOomKills } from '../../edge-agent/drivers/container/oom.js';
 import { pauseArchs, pauseElf } from '../../edge-agent/drivers/container/pause.js';
 import { containerName, createOptions, resourceConfig } from '../../edge-agent/drivers/container/spec.js';
 import { mergedSecurity, publishPorts } from '../../edge-agent/pods/oci.js';
@@ -181,6 +181,23 @@ describe('the OOM counter', () => {
     expect(file).toBe(path.join(cg, 'system.slice', 'c1', 'memory.events'));
     expect(readOomKills(file!)).toBe(1);
     expect(readOomKills(path.join(root, 'nope'))).toBeUndefined();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("and the kernel's log, for a kill the poll missed: a memcg OOM kill naming the container", async () => {
+    const root = await tempDir('skiff-kmsg-');
+    const id = 'c8a76d744a4c9812172c1514fcb89cbdff82a8bb08f63134ffa7adfb0d4e915a';
+    const kmsg = path.join(root, 'kmsg');
+    fs.writeFileSync(kmsg, [
+      '4,2001,11572839686,-;dd invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+      `6,2002,11572840044,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=libpod-${id},mems_allowed=0,oom_memcg=/libpod_parent/libpod-${id},task_memcg=/libpod_parent/libpod-${id},task=dd,pid=7900,uid=0`,
+      ' SUBSYSTEM=memory',
+      '',
+    ].join('\n'));
+    expect(oomKillLogged(id, kmsg)).toBe(true);
+    expect(oomKillLogged('0'.repeat(64), kmsg)).toBe(false);
+    expect(oomKillLogged('not an id', kmsg)).toBe(false);
+    expect(oomKillLogged(id, path.join(root, 'none'))).toBe(false);
     fs.rmSync(root, { recursive: true, force: true });
   });
 });

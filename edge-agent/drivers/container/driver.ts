@@ -6,8 +6,9 @@
  * killed leaves them running. The pipeline of one attempt:
  *   prepare  the image, by pull policy (images.ts)
  *   start    the pod's sandbox (sandbox.ts), leftovers of this container removed, create + start (spec.ts)
- *   follow   wait → exit code, OOM from the cgroup where the engine does not say (handle.ts, oom.ts)
- * The previous attempt's container is kept (stopped) for `skiff logs --previous`, as the kubelet keeps one.
+ *   follow   wait → exit code, OOM from the cgroup where the engine does not say (handle.ts, oom.ts); the output
+ *            copied from the engine's log into the attempt's log file, as a process pod's (logcopy.ts)
+ * The previous attempt's container is kept (stopped), as the kubelet keeps one dead container.
  */
 import path from 'node:path';
 import type { Logger } from '../../log.js';
@@ -17,7 +18,8 @@ import { execIn } from './exec.js';
 import { exitOf, watchContainer } from './handle.js';
 import { ensureImage, pullRef } from './images.js';
 import { L, readLabels } from './labels.js';
-import { archiveLogs, containerLogs } from './logs.js';
+import { LogCopier } from './logcopy.js';
+import { oomKillLogged } from './oom.js';
 import { ensureSandbox, removePodContainers, type Sandbox, type SandboxOwner } from './sandbox.js';
 import { createOptions } from './spec.js';
 import type { SandboxSpec } from './types.js';
@@ -77,8 +79,8 @@ export class ContainerDriver implements Driver {
       }
       const i = await inspect(this.engine, created.id);
       if (!i?.State?.Running) {
-        // Ended before it could be watched (a command that exits at once): its output is archived all the same.
-        await archiveLogs(this.engine, created.id, spec.logFile).catch(() => undefined);
+        // Ended before it could be watched (a command that exits at once): its output is copied all the same.
+        await new LogCopier(this.engine, created.id, spec.logFile).finish().catch(() => undefined);
         return { ...startError(startedAt, ''), exited: Promise.resolve(exitOf(i?.State, false)) };
       }
       return watchContainer(this.engine, created.id, i.State.Pid || undefined, startedAt, { watchOom: !!o.resources.memoryBytes, logFile: spec.logFile });
@@ -88,7 +90,7 @@ export class ContainerDriver implements Driver {
   }
 
   /**
-   * Before attempt N: removes this container's other attempts except N−1 (kept stopped for `logs --previous`),
+   * Before attempt N: removes this container's other attempts except N−1 (kept stopped, as the kubelet does),
    * and stops any that still runs — the runner believes none does, so such a one is a leftover (e.g. from an
    * adoption the engine did not answer), and two of one container must never run.
    */
@@ -116,9 +118,10 @@ export class ContainerDriver implements Driver {
       const startedAt = latest.startedAt ?? new Date(Date.parse(i.State?.StartedAt ?? '') || Date.now());
       const logFile = ref.logDir ? path.join(ref.logDir, `${latest.attempt}.log`) : undefined;
       if (!i.State?.Running) {
-        // Ended while no agent watched: archive its output now, as an agent that saw it end would have.
-        if (logFile) await archiveLogs(this.engine, latest.id, logFile).catch(() => undefined);
-        return { kind: 'exited', restartCount: latest.attempt, startedAt, exit: exitOf(i.State, false) };
+        // Ended while no agent watched: copy the rest of its output now, as an agent that saw it end would have.
+        if (logFile) await new LogCopier(this.engine, latest.id, logFile).finish().catch(() => undefined);
+        const oom = (i.HostConfig?.Memory ?? 0) > 0 && i.State?.ExitCode === 137 && oomKillLogged(latest.id);
+        return { kind: 'exited', restartCount: latest.attempt, startedAt, exit: exitOf(i.State, oom) };
       }
       const watchOom = (i.HostConfig?.Memory ?? 0) > 0;
       return { kind: 'running', restartCount: latest.attempt, handle: watchContainer(this.engine, latest.id, i.State.Pid || undefined, startedAt, { watchOom, logFile }) };
@@ -154,7 +157,7 @@ export class ContainerDriver implements Driver {
     return removePodContainers(this.engine, podUid);
   }
 
-  /** The running attempt of a container (for exec and logs), by label. */
+  /** The latest attempt of a container (for exec), or attempt `attempt`, by label. */
   async containerOf(ref: ContainerRef, attempt?: number): Promise<{ id: string; running: boolean } | undefined> {
     let best: { id: string; running: boolean; attempt: number } | undefined;
     for (const c of await listOwn(this.engine, { [L.podUid]: ref.podUid, [L.container]: ref.containerName, [L.role]: 'container' })) {
@@ -169,11 +172,5 @@ export class ContainerDriver implements Driver {
     const c = await this.containerOf(ref);
     if (!c?.running) throw new Error(`container "${ref.containerName}" is not running`);
     return execIn(this.engine, c.id, req);
-  };
-
-  logs: Driver['logs'] = async (ref, req) => {
-    const c = await this.containerOf(ref, req.attempt);
-    if (!c) throw new Error(`no container for attempt ${req.attempt} of "${ref.containerName}" (it was removed)`);
-    return containerLogs(this.engine, c.id, req);
   };
 }

@@ -6,8 +6,8 @@
  */
 import type { ContainerHandle, ExitInfo } from '../types.js';
 import { engineMessage, inspect, statusOf, type Engine } from './engine.js';
-import { OomWatch } from './oom.js';
-import { archiveLogs } from './logs.js';
+import { OomWatch, oomKillLogged } from './oom.js';
+import { LogCopier } from './logcopy.js';
 
 /** How often the fallback watch asks when `wait` broke (the engine restarted); 1 s. */
 const POLL_MS = 1000;
@@ -43,24 +43,28 @@ async function waitGone(e: Engine, id: string, signal: AbortSignal): Promise<voi
 }
 
 /**
- * Watches a running container. `pid` is its main process on the host (for metrics and the OOM watch); when it
- * ends, its output is archived into `logFile` (logs.ts) before `exited` resolves.
+ * Watches a running container. `pid` is its main process on the host (for metrics and the OOM watch); its
+ * output is copied into `logFile` while it runs and completely before `exited` resolves (logcopy.ts).
  */
 export function watchContainer(e: Engine, id: string, pid: number | undefined, startedAt: Date, o: { watchOom: boolean; logFile?: string }): ContainerHandle & { id: string } {
   const ac = new AbortController();
   const oom = o.watchOom && pid ? new OomWatch(pid) : undefined;
+  const copier = o.logFile ? new LogCopier(e, id, o.logFile) : undefined;
+  void copier?.follow();
   let stopMessage: string | undefined;
   const exited = (async (): Promise<ExitInfo> => {
     try {
       await waitGone(e, id, ac.signal);
     } catch {
+      copier?.close();
       return new Promise<ExitInfo>(() => undefined); // released: the next agent run follows it
     }
     const state = (await inspect(e, id).catch(() => undefined))?.State;
-    const killed = oom?.killed ?? false;
+    // The poll saw it, or (a kill by SIGKILL it may have missed) the kernel logged it.
+    const killed = (oom?.killed ?? false) || (o.watchOom && state?.ExitCode === 137 && oomKillLogged(id));
     oom?.stop();
     const info = exitOf(state, killed);
-    if (o.logFile) await archiveLogs(e, id, o.logFile).catch(() => undefined); // gone already: nothing to keep
+    await copier?.finish().catch(() => undefined); // removed already: what was copied is what there is
     return stopMessage && !info.message && info.reason !== 'OOMKilled' ? { ...info, message: stopMessage } : info;
   })();
   let done = false;
@@ -73,6 +77,7 @@ export function watchContainer(e: Engine, id: string, pid: number | undefined, s
     release() {
       ac.abort();
       oom?.stop();
+      copier?.close();
     },
     async stop(graceMs: number) {
       if (done) return exited;

@@ -7,7 +7,10 @@
  *   cgroup v2:  <cgroup2 mount>/<path>/memory.events               `oom_kill N`
  * every 100 ms (a read of one small file; v2 also wakes on inotify, since memory.events notifies), and the
  * attempt ends `OOMKilled` when the counter rose and the process died of a signal. The path comes from
- * /proc/<pid>/cgroup of the container's main process.
+ * /proc/<pid>/cgroup of the container's main process. A poll is a race the agent can lose on a busy board (the
+ * cgroup may be gone before the next read), so an attempt that died of SIGKILL with no kill seen is also looked
+ * up in the kernel's log (/dev/kmsg, readable by root): every memcg OOM kill is logged there as
+ * `oom-kill:constraint=CONSTRAINT_MEMCG,...,oom_memcg=/.../libpod-<container id>,...`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -101,5 +104,45 @@ export class OomWatch {
   private read(): void {
     const n = this.file ? readOomKills(this.file) : undefined;
     if (n !== undefined && n > this.latest) this.latest = n;
+  }
+}
+
+/** How many kernel log records one look reads at most (the ring buffer is ~1 MiB, records ~100–300 bytes). */
+const MAX_KMSG_RECORDS = 50_000;
+
+/**
+ * True when the kernel's log holds a memcg OOM kill in the cgroup of container `id` (its full id appears in the
+ * cgroup's name under every engine and cgroup manager: `libpod-<id>`, `docker-<id>.scope`). False when it holds
+ * none, or the log cannot be read (not root, no /dev/kmsg).
+ */
+export function oomKillLogged(id: string, kmsg = '/dev/kmsg'): boolean {
+  if (!/^[0-9a-f]{12,64}$/.test(id)) return false;
+  let fd: number;
+  try {
+    fd = fs.openSync(kmsg, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  const buf = Buffer.alloc(8192);
+  try {
+    for (let i = 0; i < MAX_KMSG_RECORDS; i++) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') continue; // a record overwritten while reading: the next one
+        return false; // EAGAIN: the end of the log
+      }
+      if (n <= 0) return false;
+      // A record: `prio,seq,usec,flags;message`, then ` KEY=value` continuation lines.
+      for (const line of buf.toString('latin1', 0, n).split('\n')) {
+        const msg = line.slice(line.indexOf(';') + 1);
+        if (msg.startsWith('oom-kill:') && msg.includes('CONSTRAINT_MEMCG') && msg.includes(id)) return true;
+      }
+    }
+    return false;
+  } finally {
+    fs.closeSync(fd);
   }
 }
