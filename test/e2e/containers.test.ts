@@ -13,7 +13,7 @@ import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { startMaster, type Master } from '../../master/index.js';
-import type { Node, Pod, Service } from '../../protocol/index.js';
+import type { Pod } from '../../protocol/index.js';
 import { kill9, spawnNode, stopAgentProc } from '../../bench/cluster-selfheal.js';
 import { testEngine } from '../helpers/cluster.js';
 import { relayInto } from '../helpers/netns.js';
@@ -79,8 +79,8 @@ describe('e2e: container pods on a real agent', () => {
       agentLog(),
       pm.nsenter,
     ));
-  const pods = (app?: string) => master.informers.list<Pod>('Pod', 'default').filter((p) => !app || p.metadata.labels?.app === app);
-  const pod = (name: string) => master.informers.get<Pod>('Pod', 'default', name);
+  const pods = (app?: string) => master.informers.list('Pod', 'default').filter((p) => !app || p.metadata.labels?.app === app);
+  const pod = (name: string) => master.informers.get('Pod', 'default', name);
   const readyRunning = (p: Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
   const cli = (...args: string[]) => skiff(['--server', master.url, '--token', master.adminToken, ...args]);
   const apply = async (manifest: string) => {
@@ -99,7 +99,7 @@ describe('e2e: container pods on a real agent', () => {
     master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, mdns: false });
     relay = await relayOut(pm.ns, master.mqttPort, dir);
     boot();
-    await eventually(() => master.informers.get<Node>('Node', undefined, 'box')?.status?.nodeInfo?.runtimes?.includes('container'), 'node box with the container runtime', 30_000);
+    await eventually(() => master.informers.get('Node', undefined, 'box')?.status?.nodeInfo?.runtimes?.includes('container'), 'node box with the container runtime', 30_000);
   }, 90_000);
 
   afterAll(async () => {
@@ -123,7 +123,7 @@ describe('e2e: container pods on a real agent', () => {
     const ports = pods('web').map((p) => p.status!.ports![0]);
     expect(ports.every((p) => p.containerPort === 80 && p.port !== 80)).toBe(true);
     expect(new Set(ports.map((p) => p.port)).size).toBe(2); // two pods, both on containerPort 80, each its own node port
-    const nodePort = master.informers.get<Service>('Service', 'default', 'web')!.spec.ports[0].nodePort!;
+    const nodePort = master.informers.get('Service', 'default', 'web')!.spec.ports[0].nodePort!;
     const into = await relayInto(pm.ns, nodePort, dir);
     try {
       await eventually(async () => (await get(into.port).catch(() => '')) === 'hello from a configmap\n', 'the page through the NodePort', 20_000);
@@ -141,7 +141,7 @@ describe('e2e: container pods on a real agent', () => {
       const r = await cli('logs', 'client');
       return r.stdout.endsWith('done\n') && r.stdout;
     }, 'the client fetched the service four ways', 30_000);
-    const mirror = master.informers.get<Service>('Service', 'default', 'web')!.spec.clusterIP!.replace(/^127\.77\./, '10.43.');
+    const mirror = master.informers.get('Service', 'default', 'web')!.spec.clusterIP!.replace(/^127\.77\./, '10.43.');
     expect(logs).toBe(['web', 'web.default', 'web.default.svc.cluster.local', `${mirror}:80`].map((n) => `${n}: hello from a configmap\n`).join('') + 'done\n');
   });
 
