@@ -40,7 +40,7 @@ export class PodVolumes {
   /** Creates every volume and the containers' mount links; throws naming the volume when one cannot be made. */
   async setup(desired: Sources): Promise<void> {
     for (const v of this.pod.spec.volumes ?? []) await this.prepare(v, desired);
-    this.links = this.pod.spec.containers.flatMap((c) => mountLinks(c, (n) => this.dirOf(n)));
+    this.links = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].flatMap((c) => mountLinks(c, (n) => this.dirOf(n)));
     await createLinks(this.links);
   }
 
