@@ -229,7 +229,7 @@ export class Agent extends EventEmitter {
     if (this.cfg.cgroups === false) {
       this.limits = { ok: false, reason: 'Disabled', message: 'resource limits are turned off for this agent: pods run unlimited' };
     } else {
-      const found = detectCgroups({ ...this.cfg.cgroups, name: agentCgroupName(this.cfg.dataDir), ...(this.cfg.podPidsLimit !== undefined ? { podPidsLimit: this.cfg.podPidsLimit } : {}) });
+      const found = detectCgroups({ podsCpuMilli: this.podContext.allocatable.cpuMilli, ...this.cfg.cgroups, name: agentCgroupName(this.cfg.dataDir), ...(this.cfg.podPidsLimit !== undefined ? { podPidsLimit: this.cfg.podPidsLimit } : {}) });
       this.limits = found.ok ? { ok: true, reason: `Cgroup${found.cgroups.version.toUpperCase()}`, message: found.message } : { ok: false, reason: found.reason, message: found.message };
       if (found.ok) this.podContext.cgroups = found.cgroups;
     }

@@ -74,6 +74,12 @@ function read(file: string): string {
 export interface DetectOptions extends TreeOptions {
   mountinfo?: string;
   procCgroups?: string;
+  /**
+   * The node's allocatable cpu in millicores: the pods' subtree gets that share of the cpu (kubelet weighs
+   * /kubepods the same way). Without it the whole subtree would compete as one process against every
+   * process of the host's own, however many pods it holds.
+   */
+  podsCpuMilli?: number;
 }
 
 /** Picks the flavor, or says why there is none. */
@@ -96,6 +102,7 @@ export function detectCgroups(opts: DetectOptions = {}): CgroupSupport {
   try {
     for (const d of dirs) fs.mkdirSync(d, { recursive: true });
     openDown(picked, name);
+    if (opts.podsCpuMilli) for (let rel = name; rel && rel !== '.'; rel = path.dirname(rel)) picked.applyShares(rel, opts.podsCpuMilli);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     return { ok: false, reason: 'CgroupNotWritable', message: `skiff-agent cannot create cgroups (${dirs.join(', ')}: ${why}), so pods run without resource limits: run skiff-agent as root` };

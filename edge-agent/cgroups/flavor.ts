@@ -37,6 +37,8 @@ export interface Flavor {
   applyLimits(rel: string, limits: ContainerLimits): void;
   /** Sets the pod-wide pids limit (pids.max) on the pod's cgroup. */
   applyPodPids(rel: string, pids: number): void;
+  /** Sets the cpu share of a whole subtree (the pods' part of the node, as kubelet weighs /kubepods by allocatable cpu). */
+  applyShares(rel: string, milli: number): void;
   /** OOM kills counted in the cgroup. */
   oomKills(rel: string): number;
   /** Usage of the cgroup, undefined when it is gone. */

@@ -35,6 +35,9 @@ export function v1Flavor(mounts: ReadonlyMap<string, string>): Flavor {
     applyPodPids(rel: string, n: number) {
       if (pids) writeValue(path.join(pids, rel, 'pids.max'), n);
     },
+    applyShares(rel: string, milli: number) {
+      if (cpu) writeValue(path.join(cpu, rel, 'cpu.shares'), milliToShares(milli));
+    },
     oomKills(rel: string) {
       // memory.oom_control has counted oom_kill since Linux 4.13; older kernels only say the limit was hit.
       const file = path.join(memory, rel, 'memory.oom_control');

@@ -39,6 +39,9 @@ export function v2Flavor(root: string, available: readonly string[]): Flavor {
     applyPodPids(rel: string, n: number) {
       if (controllers.includes('pids')) writeValue(at(rel, 'pids.max'), n);
     },
+    applyShares(rel: string, milli: number) {
+      if (controllers.includes('cpu')) writeValue(at(rel, 'cpu.weight'), sharesToWeight(milliToShares(milli)));
+    },
     oomKills: (rel) => readKey(at(rel, 'memory.events'), 'oom_kill') ?? 0,
     usage(rel: string): CgroupUsage | undefined {
       const used = readNumber(at(rel, 'memory.current'));

@@ -97,7 +97,7 @@ describe('limits written on a fake v1 tree (cpu and cpuacct joined, as older Ras
   const mounts = { memory: path.join(tmp, 'v1', 'memory'), cpu: path.join(tmp, 'v1', 'cpu,cpuacct'), pids: path.join(tmp, 'v1', 'pids') };
   for (const m of Object.values(mounts)) fs.mkdirSync(m, { recursive: true });
   const mountinfo = [line(30, mounts.cpu, 'cgroup', 'rw,cpu,cpuacct'), line(31, mounts.memory, 'cgroup', 'rw,memory'), line(32, mounts.pids, 'cgroup', 'rw,pids')].join('\n');
-  const found = detectCgroups({ mountinfo, procCgroups: '', name: 'skiff/agent-y', podPidsLimit: 64 });
+  const found = detectCgroups({ mountinfo, procCgroups: '', name: 'skiff/agent-y', podPidsLimit: 64, podsCpuMilli: 1900 });
 
   it('writes each controller in its own hierarchy and enters all of them', async () => {
     expect(found).toMatchObject({ ok: true, cgroups: { version: 'v1', controllers: ['memory', 'cpu', 'pids'] } });
@@ -110,6 +110,8 @@ describe('limits written on a fake v1 tree (cpu and cpuacct joined, as older Ras
     expect(read(mounts.cpu, 'main/cpu.cfs_period_us')).toBe('100000');
     expect(read(mounts.cpu, 'main/cpu.shares')).toBe('512'); // the request defaults to the limit
     expect(read(mounts.pids, 'pids.max')).toBe('64');
+    // The pods' subtree weighs as the node's allocatable cpu, not as one process among the host's.
+    for (const level of ['skiff', 'skiff/agent-y']) expect(fs.readFileSync(path.join(mounts.cpu, level, 'cpu.shares'), 'utf8')).toBe(String(milliToShares(1900)));
     fs.writeFileSync(path.join(mounts.memory, 'skiff/agent-y/uid-2/main/memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
     expect(found.cgroups.container('uid-2', 'main').oomKills()).toBe(2);
   });
