@@ -14,8 +14,9 @@ import { bytes, cpuMilli } from '../protocol/quantity.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { layout, resolveDataDir, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
-import { runtimeNames } from './drivers/registry.js';
-import { allocatableOf, onlineStatus, readFacts } from './facts.js';
+import { agentCgroupName, detectCgroups } from './cgroups/detect.js';
+import { DriverSet } from './drivers/registry.js';
+import { allocatableOf, onlineStatus, readFacts, type LimitsSupport } from './facts.js';
 import { CertRenewer } from './certs.js';
 import { deleteCredential, join, loadCredential, readTokenFile, saveCredential } from './join.js';
 import { claimDataDir, releaseDataDir } from './lock.js';
@@ -24,8 +25,8 @@ import { consoleLogger, scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
-import type { BalancerEngine } from './proxy/balancer.js';
 import type { PodContext } from './pods/pod.js';
+import type { BalancerEngine } from './proxy/balancer.js';
 import { secretBase } from './volumes/tmpfs.js';
 import { ServiceProxy } from './proxy/proxy.js';
 import { ServiceCache } from './services-cache.js';
@@ -76,7 +77,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly paths: Layout;
   private readonly log: Logger;
   private readonly pods: PodManager;
-  /** What every pod shares; `secretBase` is filled at start (volumes/tmpfs.ts). */
+  /** What every pod shares; `secretBase` and `cgroups` are filled at start (volumes/tmpfs.ts, cgroups/detect.ts). */
   private readonly podContext: PodContext;
   private readonly reporter: PodReporter;
   private readonly rpc: RpcServer;
@@ -93,6 +94,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   discoveredAs?: string;
   /** The balancer engine the proxy runs, once loaded (start); undefined without a proxy. */
   balancer?: BalancerEngine;
+  /** Whether pod limits are enforced here, decided at start (the ResourceLimits node condition). */
+  limits?: LimitsSupport;
+  /** The runtimes this node has (process, wasi, container), made at start. */
+  readonly drivers = new DriverSet();
   /** Announces this node's share of the Services on the LAN (mDNS); undefined with `mdns: false` or a loopback address. */
   readonly announcer?: ServiceAnnouncer;
   private timers: NodeJS.Timeout[] = [];
@@ -116,16 +121,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.log = this.cfg.logger;
     const alloc = allocatableOf(readFacts());
     this.podContext = {
-      nodeName: this.name,
-      hostIP: this.cfg.address,
-      allocatable: { cpuMilli: cpuMilli(alloc.cpu) ?? 0, memoryBytes: bytes(alloc.memory) ?? 0 },
-      crashLoop: this.cfg.crashLoop,
-      podsDir: this.paths.pods,
-      logsDir: this.paths.logs,
-      onChange: (uid) => this.podChanged(uid),
-      onRestart: (uid, e) => this.podRestarted(uid, e),
-      log: scoped(this.log, 'pods'),
-      onEvent: (e) => this.reporter.event(e),
+        nodeName: this.name,
+        hostIP: this.cfg.address,
+        allocatable: { cpuMilli: cpuMilli(alloc.cpu) ?? 0, memoryBytes: bytes(alloc.memory) ?? 0 },
+        crashLoop: this.cfg.crashLoop,
+        drivers: this.drivers,
+        podsDir: this.paths.pods,
+        logsDir: this.paths.logs,
+        onChange: (uid) => this.podChanged(uid),
+        onRestart: (uid, e) => this.podRestarted(uid, e),
+        log: scoped(this.log, 'pods'),
+        onEvent: (e) => this.reporter.event(e),
     };
     this.pods = new PodManager(
       this.podContext,
@@ -142,7 +148,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       () => (this.generation >= 0 ? this.generation : undefined),
       (m) => this.session.publish(topics.nodePods(this.name), encode(m), 1),
     );
-    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'));
+    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs, drivers: this.drivers }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'));
     this.session = new Session({
       url: this.cfg.master,
       clientId: `skiff-agent-${this.name}`,
@@ -165,8 +171,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       log: scoped(this.log, 'certs'),
     });
     this.logKeeper = new LogKeeper(
-      () => this.pods.all().flatMap((r) => r.containers.filter((c) => c.state.running).map((c) => ({ dir: path.join(podLogDir(this.paths.logs, r.pod), c.name), attempt: c.restartCount }))),
-      { maxBytes: this.cfg.containerLogMaxBytes, sampleMs: this.cfg.logSampleMs },
+      () => this.pods.all().flatMap((r) => r.allContainers().filter((c) => c.state.running).map((c) => ({ dir: path.join(podLogDir(this.paths.logs, r.pod), c.name), attempt: c.restartCount }))),
+      { maxBytes: this.cfg.containerLogMaxBytes, maxFiles: this.cfg.containerLogMaxFiles, sampleMs: this.cfg.logSampleMs },
       scoped(this.log, 'logs'),
     );
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
@@ -211,6 +217,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.makeDirs();
     claimDataDir(this.cfg.dataDir);
     this.claimed = true;
+    this.setUpLimits();
+    await this.drivers.load({ dataDir: this.cfg.dataDir, log: scoped(this.log, 'drivers'), ...(this.cfg.wasiNode ? { wasiNode: [...this.cfg.wasiNode] } : {}) });
     const cached = await this.loadCache();
     // Services as last known: a board rebooted offline proxies them again; a reconnect corrects them.
     if (this.proxy) for (const [ns, name, payload] of await this.serviceCache.load()) void this.proxy.handle(ns, name, payload);
@@ -240,6 +248,22 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.metrics.sample(); // the first sample is the baseline for cpu rates
     this.logKeeper.start();
     if (cached) await this.startFromCache(cached);
+  }
+
+  /**
+   * Detects cgroups once: pods get per-container limits in `skiff/agent-<data dir hash>/<uid>/<container>`,
+   * or run unlimited and the node says why (ResourceLimits=False with the fix).
+   */
+  private setUpLimits(): void {
+    if (this.cfg.cgroups === false) {
+      this.limits = { ok: false, reason: 'Disabled', message: 'resource limits are turned off for this agent: pods run unlimited' };
+    } else {
+      const found = detectCgroups({ podsCpuMilli: this.podContext.allocatable.cpuMilli, ...this.cfg.cgroups, name: agentCgroupName(this.cfg.dataDir), ...(this.cfg.podPidsLimit !== undefined ? { podPidsLimit: this.cfg.podPidsLimit } : {}) });
+      this.limits = found.ok ? { ok: true, reason: `Cgroup${found.cgroups.version.toUpperCase()}`, message: found.message } : { ok: false, reason: found.reason, message: found.message };
+      if (found.ok) this.podContext.cgroups = found.cgroups;
+    }
+    if (this.limits.ok) this.log.info(`resource limits: ${this.limits.message}`);
+    else this.log.warn(`resource limits: ${this.limits.message}`);
   }
 
   /** Reads the cached desired set. */
@@ -327,7 +351,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private async onConnect(): Promise<void> {
-    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames, this.balancer)), 1, true);
+    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, this.drivers.names, this.balancer, this.limits)), 1, true);
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
     this.proxy?.beginResync();
     this.announcer?.beginResync();
@@ -408,10 +432,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.log.info(`desired: ignored generation ${desired.generation}, older than the applied ${this.generation}`);
       return;
     }
-    await saveDesired(this.paths.desired, desired);
+    // Pods first, the cache write after: a pod's start does not wait for an fsync. The queue still keeps
+    // generation n's write ahead of n+1's, and a crash before it lands only leaves the previous cache (the
+    // master's set wins over it within cacheWaitMs at the next start anyway).
     this.generation = desired.generation;
     this.pods.apply(desired);
     this.emit('desired', desired.generation);
+    await saveDesired(this.paths.desired, desired);
   }
 
   private podChanged(uid: string): void {
@@ -475,6 +502,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.pods.shutdown(stopPods);
     // Every pod stopped: nothing of this agent is left in memory-backed storage (its base only when empty).
     if (stopPods && this.podContext.secretBase) await fs.promises.rmdir(this.podContext.secretBase).catch(() => undefined);
+    if (stopPods) this.podContext.cgroups?.dispose();
     // A clean DISCONNECT either way, so the broker drops the Will.
     await this.session.stop(stopPods ? { topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) } : undefined);
     if (this.claimed) releaseDataDir(this.cfg.dataDir);

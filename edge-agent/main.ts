@@ -9,6 +9,7 @@
  */
 import { SkiffError } from '../protocol/errors.js';
 import { parseDuration } from '../protocol/duration.js';
+import { bytes } from '../protocol/quantity.js';
 import { resolveDataDir, type AgentOptions } from './config.js';
 import { startAgent, type Agent } from './agent.js';
 import { consoleLogger } from './log.js';
@@ -35,6 +36,12 @@ join options:
   --labels k=v,...       node labels
   --address IP           the node's InternalIP (default: the first non-internal IPv4 address)
   --lease-interval DUR   heartbeat period, e.g. 2s or 500ms (default 2s)
+  --pod-max-pids N       the most processes and threads one pod may have (its cgroup's pids.max; default 4096,
+                         0 = unlimited)
+  --container-log-max-size Q   rotate a container's log past this size, e.g. 10Mi (default 10Mi, as the kubelet)
+  --container-log-max-files N  log files kept per container, the current one included (default 5, at least 2)
+  --wasi-node PATH       the node that runs WASI modules (default: the agent's own node; an agent run under an
+                         emulator or a wrapper names an executable that starts node)
 
 stop options (stops the agent running on DIR; its pods keep running unless --pods):
   --data-dir DIR         the agent's data dir (default ~/.skiff/agent)
@@ -52,9 +59,9 @@ export class UsageError extends Error {}
 /** A parsed command line. */
 export type Command = { cmd: 'help' } | { cmd: 'join'; options: AgentOptions } | { cmd: 'stop'; dataDir: string; pods: boolean; timeoutMs: number };
 
-const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout'] as const;
+const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout', '--pod-max-pids', '--wasi-node', '--container-log-max-size', '--container-log-max-files'] as const;
 type Valued = (typeof valued)[number];
-const flagsOf = { join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout'], stop: ['--data-dir', '--pods', '--timeout'] };
+const flagsOf = { join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--pod-max-pids', '--wasi-node', '--container-log-max-size', '--container-log-max-files'], stop: ['--data-dir', '--pods', '--timeout'] };
 
 /** Reads `--flag value`, `--flag=value` and boolean flags; throws UsageError naming the flag. */
 function readFlags(rest: string[], allowed: string[]): { v: Partial<Record<Valued, string>>; set: Set<string> } {
@@ -120,11 +127,27 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (lease !== undefined) options.leaseIntervalMs = lease;
   const discovery = duration('--discovery-timeout', v['--discovery-timeout'], '10s or 500ms');
   if (discovery !== undefined) options.discoveryTimeoutMs = discovery;
+  if (v['--pod-max-pids'] !== undefined) {
+    if (!/^\d+$/.test(v['--pod-max-pids'])) throw new UsageError(`--pod-max-pids must be an integer ≥ 0, got "${v['--pod-max-pids']}"`);
+    options.podPidsLimit = Number(v['--pod-max-pids']);
+  }
+  if (v['--wasi-node'] !== undefined) options.wasiNode = [v['--wasi-node']];
+  const logSize = v['--container-log-max-size'];
+  if (logSize !== undefined) {
+    const b = bytes(logSize);
+    if (!b || b < 1024) throw new UsageError(`--container-log-max-size must be a size of at least 1Ki, e.g. 10Mi, got "${logSize}"`);
+    options.containerLogMaxBytes = b;
+  }
+  const logFiles = v['--container-log-max-files'];
+  if (logFiles !== undefined) {
+    if (!/^\d+$/.test(logFiles) || Number(logFiles) < 2) throw new UsageError(`--container-log-max-files must be an integer ≥ 2, got "${logFiles}"`);
+    options.containerLogMaxFiles = Number(logFiles);
+  }
   return { cmd, options };
 }
 
 /** The flag behind each option, so an option error names the flag the user typed. */
-const flagOf: Record<string, string> = { master: '--master', token: '--token', tokenFile: '--token-file', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval' };
+const flagOf: Record<string, string> = { master: '--master', token: '--token', tokenFile: '--token-file', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval', podPidsLimit: '--pod-max-pids', wasiNode: '--wasi-node', containerLogMaxBytes: '--container-log-max-size', containerLogMaxFiles: '--container-log-max-files' };
 
 /** Runs the command; resolves with the exit code once the agent has stopped. */
 export async function main(argv: string[]): Promise<number> {

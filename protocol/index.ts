@@ -33,3 +33,4 @@ export type { FieldDoc, KindDoc } from './explain/types.js';
 export * from './event.js';
 export * from './display.js';
 export { lanNames, serviceInstanceName, announcedOnLan } from './mdns.js';
+export * from './qos.js';

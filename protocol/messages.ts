@@ -192,7 +192,7 @@ export type JoinResult =
 /** `nodes/{node}/rpc/{id}/req`: master → agent. */
 export interface RpcRequest {
   id: string;
-  /** `input` carries a StreamPiece (`params: {ref, ...piece}`) into the open stream `ref` (port-forward, cp). */
+  /** `input` carries a StreamPiece (`params: {ref, ...piece}`) into the open stream `ref` (port-forward, cp, an interactive exec). */
   method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input';
   params: Record<string, unknown>;
 }
@@ -209,16 +209,23 @@ export interface RpcResponse {
   stream?: 'stdout' | 'stderr';
   /** Last message of a stream. */
   done?: boolean;
-  /** Pieces of a two-way stream (port-forward, cp): see StreamPiece. */
+  /** Pieces of a two-way stream (port-forward, cp, interactive exec): see StreamPiece. */
   data?: Uint8Array;
   ack?: number;
   fin?: boolean;
   entry?: CopyEntry;
+  resize?: TerminalSize;
+}
+
+/** A terminal's size in characters. */
+export interface TerminalSize {
+  rows: number;
+  cols: number;
 }
 
 /**
  * One message of a two-way byte stream between the CLI and an agent, relayed by the master (port-forward,
- * cp). Flow control is by credit (protocol/flow.ts): a sender keeps at most a window of unacknowledged
+ * cp, an interactive exec). Flow control is by credit (protocol/flow.ts): a sender keeps at most a window of unacknowledged
  * bytes in flight and the receiver acknowledges what it has written out, so every hop holds a bounded amount.
  */
 export interface StreamPiece {
@@ -230,6 +237,10 @@ export interface StreamPiece {
   fin?: boolean;
   /** cp: the file or directory the following data belongs to. */
   entry?: CopyEntry;
+  /** Interactive exec, client → agent: the terminal's new size (the command gets SIGWINCH). */
+  resize?: TerminalSize;
+  /** Interactive exec without a terminal, agent → client: which output `data` is (stdout when absent). */
+  stream?: 'stdout' | 'stderr';
 }
 
 /** cp: one file or directory of a copy, relative to the copy's root; a file's data follows it. */
@@ -256,13 +267,18 @@ export type ApiVerb =
  * - patch: `{kind, name, namespace?, patch: object (JSON merge patch, RFC 7386), dryRun?}` → the object; a `metadata.resourceVersion` in the patch is a precondition
  * - portforward: `{name, namespace?, port: number | string}` → a stream of StreamPieces both ways (send yours with `input`)
  * - cp: `{name, namespace?, container?, path, direction: 'from' | 'to'}` → a stream of StreamPieces (entries and data) both ways
- * - input: `{ref, ...StreamPiece}`: a piece into the portforward or cp stream `ref` of this client; no answer
+ * - input: `{ref, ...StreamPiece}`: a piece into the portforward, cp or interactive exec stream `ref` of this client; no answer
  * - delete: `{kind, name, namespace?, cascade?: 'background' | 'orphan'}`
  * - scale: `{kind, name, namespace?, replicas}`
  * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?, sinceSeconds?, sinceTime?, timestamps?}` → text, or chunks when follow
  * - watch: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → a stream of `{event: {type, object}}`
  * - exec: `{name, namespace?, container?, command: string[], timeoutSeconds?}` → chunks `{chunk, stream: 'stdout' | 'stderr'}`,
- *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it)
+ *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it).
+ *   With `stdin: true` and/or `tty: true` (`rows?`, `cols?`: the terminal's size) it is interactive, a two-way stream
+ *   as portforward's: first `{ack: 0}` (the command runs: send input from now on), then StreamPieces both ways under
+ *   credit — the agent's `data` (with `stream: 'stderr'` for stderr when there is no terminal), the client's `data`
+ *   (stdin; a terminal's Ctrl-C and Ctrl-D are bytes like any other), `resize` and `fin` (stdin closed) through
+ *   `input` —, then `{result: {exitCode}}` and `done`. No deadline unless `timeoutSeconds` is given
  * - cancel: `{ref}` ends the stream of request `ref`
  * - top: `{kind: 'Node' | 'Pod', namespace?, allNamespaces?, history?}` → `{items}`; with `history` (nodes) each item
  *   carries the last hour of samples `{t, cpuMilli, memoryBytes}` (the dashboard's charts)
@@ -298,11 +314,12 @@ export interface ApiResponse {
   /** Which output of an `exec` the chunk is (absent for logs). */
   stream?: 'stdout' | 'stderr';
   done?: boolean;
-  /** Pieces of a two-way stream (portforward, cp): see StreamPiece. */
+  /** Pieces of a two-way stream (portforward, cp, interactive exec): see StreamPiece. */
   data?: Uint8Array;
   ack?: number;
   fin?: boolean;
   entry?: CopyEntry;
+  resize?: TerminalSize;
 }
 
 /** The outcome of one object in an apply. */

@@ -164,6 +164,12 @@ export interface Container {
   readinessProbe?: Probe;
   startupProbe?: Probe;
   volumeMounts?: VolumeMount[];
+  /**
+   * Only on an init container, only `Always`: a sidecar (Kubernetes 1.29 native sidecars). It starts in its
+   * place among the init containers, the next one starts once it has started, it keeps running beside the
+   * app containers, restarts on its own, and is stopped after them.
+   */
+  restartPolicy?: 'Always';
 }
 
 export interface Toleration {
@@ -268,6 +274,10 @@ export interface PodStatus {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   conditions?: Condition[];
   containerStatuses?: ContainerStatus[];
+  /** The init containers' statuses, sidecars included, in spec order. */
+  initContainerStatuses?: ContainerStatus[];
+  /** Kubernetes' QoS class (protocol/qos.ts). */
+  qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
   hostIP?: string;
   podIP?: string;
   startTime?: string;

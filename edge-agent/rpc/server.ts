@@ -11,6 +11,12 @@ import { serveLogs, type Follower, type LogsContext } from './logs.js';
 import { serveExec } from './exec.js';
 import { servePortForward } from './portforward.js';
 import { serveCopy } from './cp.js';
+import type { DriverSet } from '../drivers/registry.js';
+
+/** What the methods read: the pods, their log files, the drivers (exec). */
+export interface RpcContext extends LogsContext {
+  drivers: DriverSet;
+}
 
 type Reply = (r: Omit<RpcResponse, 'id'>) => void;
 type Method = (server: RpcServer, id: string, params: Record<string, unknown>, reply: Reply) => void;
@@ -20,7 +26,7 @@ const methods: Partial<Record<RpcRequest['method'], Method>> = {
     const f = serveLogs(s.ctx, params, reply);
     if (f) s.followers.set(id, f);
   },
-  exec: (s, id, params, reply) => s.followers.set(id, serveExec(s.ctx.pods, params, reply)),
+  exec: (s, id, params, reply) => s.followers.set(id, serveExec(s.ctx.pods, s.ctx.drivers, params, reply)),
   portForward: (s, id, params, reply) => s.followers.set(id, servePortForward(s.ctx.pods, params, reply)),
   cp: (s, id, params, reply) => s.followers.set(id, serveCopy(s.ctx.pods, params, reply)),
   // A piece for an open two-way stream; none is answered (a piece for a stream that ended is dropped).
@@ -41,7 +47,7 @@ export class RpcServer {
   readonly followers = new Map<string, Follower>();
 
   constructor(
-    readonly ctx: LogsContext,
+    readonly ctx: RpcContext,
     private readonly publish: (id: string, payload: Buffer) => void,
     private readonly log: Logger,
   ) {}

@@ -65,7 +65,7 @@ export class PodVolumes {
       await fsp.chmod(dir, passMode);
     }
     for (const v of this.pod.spec.volumes ?? []) await this.prepare(v, desired);
-    this.links = this.pod.spec.containers.flatMap((c) => mountLinks(c, (n) => this.dirOf(n)));
+    this.links = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].flatMap((c) => mountLinks(c, (n) => this.dirOf(n)));
     await createLinks(this.links);
   }
 
