@@ -35,6 +35,8 @@ import { LogKeeper } from './logs/keeper.js';
 import { podLogDir } from './pods/pod.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
+import { UpgradeReceiver } from './upgrade/receiver.js';
+import { readUpgradeState, upgradeCondition, upgradePaths } from './upgrade/state.js';
 
 /** What `stop` takes. */
 export interface StopOptions {
@@ -56,6 +58,10 @@ export class Agent extends EventEmitter {
   readonly dataDir: string;
   /** The desired generation applied (from the cache or the master); -1 when none. */
   generation = -1;
+  /** True once a desired set from the master (not the cache) has been applied. */
+  fromMaster = false;
+  /** The bundle this agent runs from, if any (upgrades replace it). */
+  private readonly bundle?: string;
   private readonly cfg: AgentConfig;
   private readonly paths: Layout;
   private readonly log: Logger;
@@ -123,7 +129,9 @@ export class Agent extends EventEmitter {
       () => (this.generation >= 0 ? this.generation : undefined),
       (m) => this.session.publish(topics.nodePods(this.name), encode(m), 1),
     );
-    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'));
+    this.bundle = options.bundle;
+    const upgrade = new UpgradeReceiver(this.bundle, () => this.emit('restartRequested'), scoped(this.log, 'upgrade'));
+    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'), upgrade);
     this.session = new Session({
       url: this.cfg.master,
       clientId: `skiff-agent-${this.name}`,
@@ -294,8 +302,14 @@ export class Agent extends EventEmitter {
     this.session.on('authRefused', (message: string) => void this.onAuthRefused(message));
   }
 
+  /** Publishes the node status again (retained): after a change the master must see, such as an upgrade's commit. */
+  refreshStatus(): void {
+    const upgraded = this.bundle ? upgradeCondition(readUpgradeState(upgradePaths(this.bundle))) : undefined;
+    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames, this.balancer, upgraded ? [upgraded] : [])), 1, true);
+  }
+
   private async onConnect(): Promise<void> {
-    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames, this.balancer)), 1, true);
+    this.refreshStatus();
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
     this.proxy?.beginResync();
     this.announcer?.beginResync();
@@ -378,6 +392,7 @@ export class Agent extends EventEmitter {
     }
     await saveDesired(this.paths.desired, desired);
     this.generation = desired.generation;
+    this.fromMaster = true;
     this.pods.apply(desired);
     this.emit('desired', desired.generation);
   }

@@ -14,6 +14,9 @@ import { startAgent, type Agent } from './agent.js';
 import { consoleLogger } from './log.js';
 import { stopNode } from './stop.js';
 import { AGENT_VERSION } from './version.js';
+import type { LaunchHost } from './launch.js';
+import { restartProcess } from './upgrade/restart.js';
+import { waitUntilRejoined } from './upgrade/commit.js';
 
 /** The help text. */
 export const usage = `skiff-agent ${AGENT_VERSION}: runs Skiff pods on this board
@@ -126,8 +129,8 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
 /** The flag behind each option, so an option error names the flag the user typed. */
 const flagOf: Record<string, string> = { master: '--master', token: '--token', tokenFile: '--token-file', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval' };
 
-/** Runs the command; resolves with the exit code once the agent has stopped. */
-export async function main(argv: string[]): Promise<number> {
+/** Runs the command; resolves with the exit code once the agent has stopped. `host`: see launch.ts. */
+export async function main(argv: string[], host: LaunchHost = { api: 1 }): Promise<number> {
   let parsed: Command;
   try {
     parsed = parseArgs(argv, process.env);
@@ -143,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (parsed.cmd === 'stop') return stop(parsed);
   if (argv.includes('--token') || argv.some((a) => a.startsWith('--token='))) process.stderr.write('skiff-agent: warning: --token is visible to every user in ps for as long as the agent runs; prefer --token-file FILE or SKIFF_JOIN_TOKEN\n');
-  return run(parsed.options);
+  return run(parsed.options, argv, host);
 }
 
 /**
@@ -152,8 +155,8 @@ export async function main(argv: string[]): Promise<number> {
  * signal during it stops the agent as soon as it is up, and they stay: a second signal (Ctrl-C in a terminal
  * reaches the whole process group, and a parent may forward SIGTERM too) never cuts the stop short.
  */
-async function run(options: AgentOptions): Promise<number> {
-  let signalled: NodeJS.Signals | undefined;
+async function run(options: AgentOptions, argv: string[], host: LaunchHost): Promise<number> {
+  let signalled: NodeJS.Signals | 'upgrade' | undefined;
   let stopNow = () => {};
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled) return void process.stderr.write(`skiff-agent: ${sig}: already stopping\n`);
@@ -165,7 +168,7 @@ async function run(options: AgentOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   let agent: Agent;
   try {
-    agent = await startAgent(options);
+    agent = await startAgent({ ...options, ...(host.bundle ? { bundle: host.bundle } : {}) });
   } catch (err) {
     // Option checks name the option (flags map one-to-one); join failures carry the master's message.
     const field = err instanceof SkiffError && err.code === 'SKIFF_ERR_VALIDATION' ? (err.details?.[0]?.field ?? '').split('.')[0] : '';
@@ -173,12 +176,21 @@ async function run(options: AgentOptions): Promise<number> {
     process.stderr.write(`skiff-agent: ${msg}\n`);
     return 1;
   }
+  // An upgrade received (upgrade/receiver.ts): stop as on SIGTERM, then restart into the bundle (restart.ts).
+  agent.once('restartRequested', () => {
+    if (signalled) return;
+    signalled = 'upgrade';
+    process.stderr.write('skiff-agent: restarting for an upgrade; pods keep running (the next start adopts them)\n');
+    stopNow();
+  });
+  if (host.trial) void waitUntilRejoined(agent, host.trial);
   await new Promise<void>((resolve) => {
     stopNow = resolve;
     if (signalled) resolve();
   });
   try {
     await agent.stop({ stopPods: false });
+    if (signalled === 'upgrade' && host.bundle) return await restartProcess(host.bundle, argv, (l) => process.stderr.write(`skiff-agent: ${l}\n`));
     return 0;
   } catch (err) {
     process.stderr.write(`skiff-agent: stop: ${(err as Error).message}\n`);

@@ -4,7 +4,7 @@
  * It mirrors the broker's retained set: an empty message deletes, and after a reconnect the services no
  * retained message confirmed are dropped, like the proxy's own resync.
  */
-import { decode, encode } from '../protocol/index.js';
+import { decode, encode } from '../protocol/codec.js';
 import { readIfExists, writeFileAtomic } from './fsutil.js';
 import type { Logger } from './log.js';
 

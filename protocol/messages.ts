@@ -20,6 +20,8 @@ export interface NodeFacts {
   nodeVersion: string;
   /** The board's model (`Raspberry Pi 4 Model B Rev 1.4`, from the device tree; DMI product name on PCs), when known. */
   boardModel?: string;
+  /** `v2` (unified), `v1` (v1 or hybrid hierarchies) or `none`. */
+  cgroupVersion?: string;
 }
 
 /** `nodes/{node}/status`, retained. The Will is `{node, online: false}`. */
@@ -193,7 +195,7 @@ export type JoinResult =
 export interface RpcRequest {
   id: string;
   /** `input` carries a StreamPiece (`params: {ref, ...piece}`) into the open stream `ref` (port-forward, cp). */
-  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input';
+  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input' | 'upgrade';
   params: Record<string, unknown>;
 }
 
@@ -245,7 +247,7 @@ export interface CopyEntry {
 /** The API verbs of `api/{clientId}/req`. */
 export type ApiVerb =
   | 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'jointoken' | 'top' | 'exec' | 'version' | 'backup'
-  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami';
+  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami' | 'upgrade';
 
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one;
