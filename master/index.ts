@@ -77,7 +77,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
     const ctx = await openCache(store, { maxReplicas: config.maxReplicas, disk }, log, down, config, telemetry);
     const engine = await loadEngine(config);
     const { broker, inbox, publish, joins, certs } = await startBroker(config, credentials, tls, ctx, down);
-    const { api, rpc, metrics } = startApi(ctx, credentials, broker, publish, down);
+    const { api, rpc, metrics } = startApi(ctx, credentials, broker, publish, down, config.dataDir);
     lead(log);
     const { controllers, tracker, desired } = startControllers(ctx, config, engine, { publish, metrics }, down);
     startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, certs, publish }, down);

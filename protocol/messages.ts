@@ -2,6 +2,7 @@
  * Payloads on the topic tree (see topics.ts). Master, agent and CLI agree on these shapes and on nothing
  * else. All are msgpack on the wire unless a plain MQTT client sent JSON.
  */
+import type { UpgradeProgress } from './upgrade.js';
 import type { WireError } from './errors.js';
 import type { Condition, KObject, NodeAddress, NodeResources, Pod, PodStatus, StringMap, Taint } from './types.js';
 
@@ -294,6 +295,8 @@ export interface ApiResponse {
   /** A streamed piece: a watch event or log text. */
   event?: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KObject };
   chunk?: string;
+  /** A fleet upgrade's progress (verb `upgrade`, protocol/upgrade.ts). */
+  progress?: UpgradeProgress;
   /** Which output of an `exec` the chunk is (absent for logs). */
   stream?: 'stdout' | 'stderr';
   done?: boolean;

@@ -66,7 +66,7 @@ export class UpgradeReceiver {
     if (chunks !== Math.ceil(size / UPGRADE_CHUNK_BYTES)) bad('chunks', `must be ceil(size / ${UPGRADE_CHUNK_BYTES}) = ${Math.ceil(size / UPGRADE_CHUNK_BYTES)}`);
     if (readUpgradeState(upgradePaths(this.bundle!))?.phase === 'trial') throw new SkiffError('SKIFF_ERR_CONFLICT', 'an upgrade is on trial on this node: wait until it is committed or rolled back');
     if (this.download?.sha256 !== p.sha256) this.download = { version: p.version, sha256: p.sha256, size, parts: new Array(chunks).fill(undefined) };
-    this.log.info(`upgrade: receiving skiff-agent ${p.version} (${size} bytes, ${chunks} chunks, sha256 ${p.sha256.slice(0, 12)}…)`);
+    this.log.info(`receiving skiff-agent ${p.version} (${size} bytes, ${chunks} chunks, sha256 ${p.sha256.slice(0, 12)}…)`);
     return { have: this.download.parts.filter(Boolean).length };
   }
 
@@ -101,7 +101,7 @@ export class UpgradeReceiver {
     const paths = upgradePaths(this.bundle!);
     await writeFileAtomic(paths.next, bytes, 0o644);
     await writeUpgradeState(paths, { phase: 'trial', from: AGENT_VERSION, to: version, sha256: digest, attempts: 0, trialMs: trialSeconds * 1000, at: new Date().toISOString() });
-    this.log.info(`upgrade: ${version} written to ${paths.next}; restarting into it (${AGENT_VERSION} stays until ${version} has rejoined, ${trialSeconds}s at most)`);
+    this.log.info(`${version} written to ${paths.next}; restarting into it (${AGENT_VERSION} stays until ${version} has rejoined, ${trialSeconds}s at most)`);
     setTimeout(this.restart, 100); // after this answer is on its way (the stop flushes QoS 1 messages in flight)
     return { restarting: true, from: AGENT_VERSION, to: version };
   }

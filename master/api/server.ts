@@ -21,6 +21,7 @@ import { exec } from './handlers/exec.js';
 import { patch } from './handlers/patch.js';
 import { canI } from './handlers/can-i.js';
 import { cp, input, portforward } from './handlers/channel.js';
+import { upgrade } from './handlers/upgrade.js';
 import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
 
 /**
@@ -45,6 +46,7 @@ const handlers: ReadonlyMap<string, Handler> = new Map<ApiVerb, Handler>([
   ['jointoken', jointoken],
   ['top', top],
   ['backup', backup],
+  ['upgrade', upgrade],
   ['version', async (ctx) => ({ version: 'v' + ctx.version })],
   ['patch', patch],
   ['portforward', portforward],

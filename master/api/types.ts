@@ -8,6 +8,7 @@ import type { MetricsStore } from '../metrics.js';
 import type { AgentRpc } from '../nodes/rpc.js';
 import type { Objects } from '../objects.js';
 import type { Telemetry } from '../telemetry/registry.js';
+import type { BundleStore } from '../upgrade/store.js';
 
 /** Dependencies of the API handlers. */
 export interface ApiContext {
@@ -19,6 +20,8 @@ export interface ApiContext {
   /** Latest cpu/memory samples from the agents (top). */
   metrics: MetricsStore;
   version: string;
+  /** Agent bundles for fleet upgrades (upgrade verb); absent in tests that do not need them. */
+  bundles?: BundleStore;
   /** The master's logger: who asked for what (audit.ts). */
   log: Logger;
   /** The master's Prometheus metrics (requests by verb and outcome, latency); absent in unit tests. */
