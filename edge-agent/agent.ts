@@ -36,6 +36,7 @@ import { podLogDir } from './pods/pod.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
 import { UpgradeReceiver } from './upgrade/receiver.js';
+import { TelemetryPacer } from './telemetry.js';
 import { readUpgradeState, upgradeCondition, upgradePaths } from './upgrade/state.js';
 
 /** What `stop` takes. */
@@ -73,6 +74,8 @@ export class Agent extends EventEmitter {
   private readonly renewer: CertRenewer;
   /** Dates and bounds the running containers' logs. */
   private readonly logKeeper: LogKeeper;
+  /** When to lease and which metrics to send (telemetry.ts). */
+  private readonly pacer: TelemetryPacer;
   /** The service proxy (kube-proxy's role); undefined with `proxy: false`. */
   readonly proxy?: ServiceProxy;
   /** The retained service messages on disk, for the proxy after an offline reboot. */
@@ -158,6 +161,7 @@ export class Agent extends EventEmitter {
       { maxBytes: this.cfg.containerLogMaxBytes, sampleMs: this.cfg.logSampleMs },
       scoped(this.log, 'logs'),
     );
+    this.pacer = new TelemetryPacer(this.cfg.leaseIntervalMs);
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
     this.serviceCache = new ServiceCache(this.paths.services, scoped(this.log, 'services'));
     if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));
@@ -320,8 +324,9 @@ export class Agent extends EventEmitter {
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
     if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
+    this.pacer.reconnected();
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
-    this.lease();
+    this.lease(true);
     this.renewer.connected();
     this.subscribed = this.session.connected;
     if (this.subscribed) this.emit('connected');
@@ -393,11 +398,13 @@ export class Agent extends EventEmitter {
     await saveDesired(this.paths.desired, desired);
     this.generation = desired.generation;
     this.fromMaster = true;
+    this.pacer.changed();
     this.pods.apply(desired);
     this.emit('desired', desired.generation);
   }
 
   private podChanged(uid: string): void {
+    this.pacer.changed();
     this.reporter.changed(uid);
     const r = this.reportOf(uid);
     if (r) this.emit('podStatus', r);
@@ -420,14 +427,18 @@ export class Agent extends EventEmitter {
     this.emit('restart', { uid, ...e });
   }
 
-  private lease(): void {
-    const m: LeaseMessage = { ts: Date.now(), ...(this.generation >= 0 ? { generation: this.generation } : {}) };
+  /** A lease, unless another message proved liveness within the lease period (telemetry.ts). */
+  private lease(force = false): void {
+    this.pacer.published(this.session.lastPublishAt);
+    if (!force && !this.pacer.leaseDue()) return;
+    const m: LeaseMessage = this.generation >= 0 ? { generation: this.generation } : {};
     this.session.publish(topics.nodeLease(this.name), encode(m), 0);
   }
 
   private sampleMetrics(): void {
     try {
-      this.session.publish(topics.nodeMetrics(this.name), encode({ ...this.metrics.sample(), ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), 0);
+      const m = this.pacer.metrics(this.metrics.sample());
+      if (m) this.session.publish(topics.nodeMetrics(this.name), encode({ ...m, ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), 0);
     } catch (err) {
       this.log.warn(`metrics: ${(err as Error).message}`);
     }

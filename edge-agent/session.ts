@@ -50,6 +50,8 @@ export class Session extends EventEmitter {
   private tls?: NodeTls;
   /** The last TLS failure logged, so a master that keeps failing the same way is not logged at every retry. */
   private lastTlsFailure = '';
+  /** When the last message was handed to the connection (ms since epoch): any message proves liveness (telemetry.ts). */
+  lastPublishAt = 0;
 
   constructor(private readonly o: SessionOptions) {
     super();
@@ -160,6 +162,7 @@ export class Session extends EventEmitter {
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain = false): boolean {
     const c = this.client;
     if (!c?.connected) return false;
+    this.lastPublishAt = Date.now();
     c.publish(topic, payload, { qos, retain }, (err) => {
       if (err) this.o.log.debug(`publish ${topic}: ${err.message}`);
     });

@@ -43,9 +43,13 @@ export interface NodeStatusMessage {
   conditions?: Condition[];
 }
 
-/** `nodes/{node}/lease`: a heartbeat, every 2 s by default. */
+/**
+ * `nodes/{node}/lease`: a heartbeat, sent only when the node published nothing else for the lease period (2 s,
+ * 4 s when quiet: edge-agent/telemetry.ts); every message of a node counts as a heartbeat at the master.
+ */
 export interface LeaseMessage {
-  ts: number;
+  /** ms since epoch at the agent (older agents; newer ones leave it out: the master reads the arrival time). */
+  ts?: number;
   /** The desired generation the agent has applied. */
   generation?: number;
 }
@@ -123,7 +127,13 @@ export interface MetricsMessage {
   ts: number;
   /** Which balancer implementation the agent's service proxy runs (absent without a proxy); the node condition WasmBalancer says why when it is not wasm. */
   balancer?: 'wasm' | 'reference';
-  node: { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
+  /**
+   * Only what moved since the last message: the pods listed (and the node sample, when present) replace the
+   * master's; the others keep theirs, and are fresh again. Without `delta` the message is the node's whole word.
+   */
+  delta?: true;
+  /** Absent in a delta whose node sample did not move. */
+  node?: { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
   pods: { namespace: string; name: string; uid: string; cpuMilli: number; memoryBytes: number; cpuSeconds?: number; containers?: ContainerSample[] }[];
 }
 

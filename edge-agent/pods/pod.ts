@@ -14,7 +14,7 @@ import { own } from '../../protocol/own.js';
 import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
 import { driverFor, runtimeClassOf, runtimeNames } from '../drivers/registry.js';
 import type { Driver } from '../drivers/types.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { writeIfChanged } from '../fsutil.js';
 import type { Logger } from '../log.js';
 import type { BackoffConfig } from './backoff.js';
 import { ContainerRunner, type RestartEvent } from './container.js';
@@ -120,7 +120,7 @@ export class PodRunner {
       this.firstCounts ??= initialCounts(this.pod, previous.restarts);
       if (previous.startTime) this.startTime = previous.startTime;
       // The previous counts stay until a container starts (a pod that never starts does not count up).
-      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }));
+      await writeIfChanged(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }));
       const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'));
       this.volumes = volumes; // before setup, so stop() removes the links of a half-done setup too
       await volumes.setup(desired);
@@ -210,7 +210,7 @@ export class PodRunner {
   private saveCounts(): void {
     const file = path.join(this.ctx.podsDir, this.uid, 'state.json');
     this.stateWrite = this.stateWrite
-      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])), startTime: this.startTime })))
+      .then(async () => void (await writeIfChanged(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])), startTime: this.startTime }))))
       .catch(() => undefined); // the pod's dir is gone: the pod was deleted meanwhile
   }
 
