@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
@@ -161,7 +162,7 @@ export class Agent extends EventEmitter {
       { maxBytes: this.cfg.containerLogMaxBytes, sampleMs: this.cfg.logSampleMs },
       scoped(this.log, 'logs'),
     );
-    this.pacer = new TelemetryPacer(this.cfg.leaseIntervalMs);
+    this.pacer = new TelemetryPacer(this.cfg.leaseIntervalMs, os.cpus().length || 1);
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
     this.serviceCache = new ServiceCache(this.paths.services, scoped(this.log, 'services'));
     if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));

@@ -129,6 +129,7 @@ export async function join(cfg: AgentConfig, token: string, discovered = false):
     keepalive: cfg.keepaliveSeconds,
     reconnectPeriod: 1000,
     connectTimeout: Math.min(10_000, cfg.joinTimeoutMs),
+    writeCache: false, // see session.ts: the number cache would stay in memory after the join
   });
   let ex: Exchange | undefined;
   let retry: NodeJS.Timeout | undefined;

@@ -108,6 +108,8 @@ export class Session extends EventEmitter {
       clean: true,
       reconnectPeriod: 0, // this class reconnects, with jitter
       connectTimeout: 10_000,
+      // mqtt-packet's number cache is 65,536 two-byte Buffers: 6 MB of heap, a third of the agent's (docs/edge.md).
+      writeCache: false,
       will: { topic: this.o.will.topic, payload: this.o.will.payload, qos: 1, retain: true },
     };
     const client = connect(this.o.url, opts);

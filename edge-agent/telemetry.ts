@@ -8,7 +8,8 @@
  *   still sees two leases, and one lost lease leaves an 8 s gap.
  * - **Metrics** are sampled every `metricsIntervalMs` (10 s) and sent as deltas: the first message after a
  *   connect, and one every FULL_EVERY_MS, carry every pod; the others only the pods (and the node) whose cpu or
- *   memory moved beyond a threshold, and the master keeps the rest (master/metrics.ts). With nothing to say, an
+ *   memory moved beyond a threshold (the node's at most every NODE_EVERY_MS), and the master keeps the rest
+ *   (master/metrics.ts). With nothing to say, an
  *   empty delta every KEEP_MS keeps the master's samples from expiring (its TTL is 60 s).
  */
 import type { MetricsMessage } from '../protocol/messages.js';
@@ -19,6 +20,8 @@ export const ACTIVE_MS = 30_000;
 export const IDLE_FACTOR = 2;
 /** A full metrics message at least this often (and after every connect). */
 export const FULL_EVERY_MS = 5 * 60_000;
+/** A moving node sample goes at most this often. */
+export const NODE_EVERY_MS = 30_000;
 /** An empty delta at least this often: the master forgets samples older than 60 s. */
 export const KEEP_MS = 45_000;
 
@@ -42,9 +45,14 @@ export class TelemetryPacer {
   private lastChange = 0;
   private lastFull = 0;
   private lastMetrics = 0;
+  private lastNode = 0;
   private sent?: { node: Sample; pods: Map<string, Sample> };
 
-  constructor(private readonly leaseIntervalMs: number) {}
+  constructor(
+    private readonly leaseIntervalMs: number,
+    /** The node's cpu count: how much node cpu counts as a change. */
+    private readonly cpus = 1,
+  ) {}
 
   /** Something changed (connect, desired set, pod report): leases at the full rate for a while. */
   changed(now = Date.now()): void {
@@ -74,12 +82,15 @@ export class TelemetryPacer {
     const full = !this.sent || now - this.lastFull >= FULL_EVERY_MS;
     const last = this.sent;
     const pods = full || !last ? m.pods : m.pods.filter((p) => !last.pods.has(p.uid) || moved(last.pods.get(p.uid)!, p, 10, 1 << 20));
-    const nodeMoved = full || !last || moved(last.node, m.node, 50, 8 << 20);
+    // The node's figures move with everything else on the board (news: a quarter of its cpus, or 64 MiB), and
+    // only `top nodes` reads them: at most one node sample per NODE_EVERY_MS. Pods' figures (the HPA's) go at once.
+    const nodeMoved = full || !last || (now - this.lastNode >= NODE_EVERY_MS && moved(last.node, m.node, 250 * this.cpus, 64 << 20));
     if (!full && !pods.length && !nodeMoved && now - this.lastMetrics < KEEP_MS) return undefined;
     // What the master now holds: the new values of what is sent, the old ones of the rest.
     const kept = new Map(full || !last ? [] : [...last.pods].filter(([uid]) => m.pods.some((p) => p.uid === uid)));
     for (const p of pods) kept.set(p.uid, { cpuMilli: p.cpuMilli, memoryBytes: p.memoryBytes });
     this.sent = { node: nodeMoved || !last ? m.node : last.node, pods: kept };
+    if (nodeMoved) this.lastNode = now;
     this.lastMetrics = now;
     if (full) {
       this.lastFull = now;
