@@ -28,7 +28,7 @@ describe('edge agent: leases, metrics, status', () => {
       return p && p.cpuMilli > 100 && p.memoryBytes > 0 && last;
     }, 'metrics showing the busy pod burning cpu');
     // Deltas leave the node sample out when it did not move: the latest one sent says the node is busy.
-    const sample = (master.metrics as MetricsMessage[]).filter((x) => x.node).at(-1)!.node!;
+    const sample = (master.metrics as unknown as MetricsMessage[]).filter((x) => x.node).at(-1)!.node!;
     expect(sample.memoryBytes).toBeGreaterThan(0);
     expect(sample.cpuMilli).toBeGreaterThan(0);
     const p = m.pods.find((x) => x.uid === busy.metadata.uid)!;
