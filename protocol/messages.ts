@@ -282,6 +282,8 @@ export type ApiVerb =
  *   carries the last hour of samples `{t, cpuMilli, memoryBytes}` (the dashboard's charts)
  * - whoami: `{}` → `{name, role, access, verbs}`: who the caller is and which verbs it may use (the dashboard hides
  *   what it may not do)
+ * - upgrade (admin): `{bundle, nodes? | selector? | all?, maxUnavailable?, timeoutSeconds?, trialSeconds?}` → `{progress}` parts,
+ *   then `{result: {version, sha256, nodes}}`, then `done` (protocol/upgrade.ts, docs/edge.md)
  * - describe: `{kind, name, namespace?}` → `{object, events}`
  * - rollout: `{action: 'status' | 'history' | 'undo' | 'restart' | 'pause' | 'resume', kind: 'Deployment', name, namespace?, toRevision?, revision?}`
  *   (status → `{message, done, failed?}`; history → `{revisions}`; the others → `{message}`)
