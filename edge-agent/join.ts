@@ -13,7 +13,7 @@ import { SkiffError } from '../protocol/errors.js';
 import { agentProof, connectKey, ephemeralKey, masterProof, newJoinSession, newNonce, openGrant, proofMatches, transcriptOf, type EphemeralKey } from '../protocol/join.js';
 import { parseJoinToken } from '../protocol/join-token.js';
 import { tlsFailure } from '../protocol/tls.js';
-import { nodeKeyAndCsr } from '../protocol/x509.js';
+import { nodeKeyAndCsr } from '../protocol/csr.js';
 import type { JoinChallenge, JoinGrant, JoinHello, JoinResult } from '../protocol/messages.js';
 import { topics } from '../protocol/topics.js';
 import type { AgentConfig } from './config.js';

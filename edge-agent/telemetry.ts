@@ -20,12 +20,14 @@ export const ACTIVE_MS = 30_000;
 export const IDLE_FACTOR = 2;
 /** A full metrics message at least this often (and after every connect). */
 export const FULL_EVERY_MS = 5 * 60_000;
+/** Cpu seconds used since the value the master holds that make a sample news (its counter would stall otherwise). */
+export const CPU_SECONDS_NEWS = 1;
 /** A moving node sample goes at most this often. */
 export const NODE_EVERY_MS = 30_000;
 /** An empty delta at least this often: the master forgets samples older than 60 s. */
 export const KEEP_MS = 45_000;
 
-type Sample = { cpuMilli: number; memoryBytes: number };
+type Sample = { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
 /** A whole sample, as MetricsSampler takes it. */
 export type FullSample = MetricsMessage & { node: Sample };
 
@@ -36,7 +38,10 @@ export type FullSample = MetricsMessage & { node: Sample };
 export function moved(a: Sample, b: Sample, cpuFloor: number, memFloor: number): boolean {
   const cpu = Math.abs(a.cpuMilli - b.cpuMilli);
   const mem = Math.abs(a.memoryBytes - b.memoryBytes);
-  return (cpu >= cpuFloor && cpu >= 0.1 * Math.max(a.cpuMilli, b.cpuMilli)) || (mem >= memFloor && mem >= 0.05 * Math.max(a.memoryBytes, b.memoryBytes));
+  // The cumulative cpu counter (Prometheus' *_cpu_usage_seconds_total) must not stall while the cpu rate is steady:
+  // a second of cpu used since the value the master holds is news too. An idle pod never gets there.
+  const used = a.cpuSeconds !== undefined && b.cpuSeconds !== undefined && b.cpuSeconds - a.cpuSeconds >= CPU_SECONDS_NEWS;
+  return used || (cpu >= cpuFloor && cpu >= 0.1 * Math.max(a.cpuMilli, b.cpuMilli)) || (mem >= memFloor && mem >= 0.05 * Math.max(a.memoryBytes, b.memoryBytes));
 }
 
 /** Decides when to lease and what metrics to send; the agent owns the timers and the session. */
@@ -88,7 +93,7 @@ export class TelemetryPacer {
     if (!full && !pods.length && !nodeMoved && now - this.lastMetrics < KEEP_MS) return undefined;
     // What the master now holds: the new values of what is sent, the old ones of the rest.
     const kept = new Map(full || !last ? [] : [...last.pods].filter(([uid]) => m.pods.some((p) => p.uid === uid)));
-    for (const p of pods) kept.set(p.uid, { cpuMilli: p.cpuMilli, memoryBytes: p.memoryBytes });
+    for (const p of pods) kept.set(p.uid, { cpuMilli: p.cpuMilli, memoryBytes: p.memoryBytes, ...(p.cpuSeconds !== undefined ? { cpuSeconds: p.cpuSeconds } : {}) });
     this.sent = { node: nodeMoved || !last ? m.node : last.node, pods: kept };
     if (nodeMoved) this.lastNode = now;
     this.lastMetrics = now;

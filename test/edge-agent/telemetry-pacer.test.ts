@@ -17,6 +17,9 @@ describe('telemetry pacing', () => {
     [{ cpuMilli: 0, memoryBytes: 10 * MiB }, { cpuMilli: 0, memoryBytes: 10.4 * MiB }, false], // under 1 MiB
     [{ cpuMilli: 0, memoryBytes: 100 * MiB }, { cpuMilli: 0, memoryBytes: 104 * MiB }, false], // 4 % < 5 %
     [{ cpuMilli: 0, memoryBytes: 100 * MiB }, { cpuMilli: 0, memoryBytes: 106 * MiB }, true],
+    // A steady 200m: the rate does not move, the cumulative counter does (a second of cpu is news).
+    [{ cpuMilli: 200, memoryBytes: 10 * MiB, cpuSeconds: 100 }, { cpuMilli: 200, memoryBytes: 10 * MiB, cpuSeconds: 100.9 }, false],
+    [{ cpuMilli: 200, memoryBytes: 10 * MiB, cpuSeconds: 100 }, { cpuMilli: 200, memoryBytes: 10 * MiB, cpuSeconds: 101 }, true],
   ])('moved(%o, %o) = %s', (a, b, want) => expect(moved(a, b, 10, MiB)).toBe(want));
 
   it('leases at the configured period while active, at twice it when quiet, and never right after another message', () => {
