@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
@@ -38,6 +39,9 @@ import { LogKeeper } from './logs/keeper.js';
 import { podLogDir } from './pods/pod.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
+import { UpgradeReceiver } from './upgrade/receiver.js';
+import { TelemetryPacer } from './telemetry.js';
+import { readUpgradeState, upgradeCondition, upgradePaths } from './upgrade/state.js';
 
 /** What `stop` takes. */
 export interface StopOptions {
@@ -65,6 +69,8 @@ export interface AgentEvents {
   restart: [event: RestartEvent & { uid: string }];
   /** The node certificate was renewed. */
   certRenewed: [cert: { serial: string; validTo: string }];
+  /** A fleet upgrade staged a new bundle: the process should stop and restart into it (upgrade/receiver.ts). */
+  restartRequested: [];
 }
 
 /** A running agent; its events are AgentEvents. */
@@ -73,6 +79,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly dataDir: string;
   /** The desired generation applied (from the cache or the master); -1 when none. */
   generation = -1;
+  /** True once a desired set from the master (not the cache) has been applied. */
+  fromMaster = false;
+  /** The bundle this agent runs from, if any (upgrades replace it). */
+  private readonly bundle?: string;
   private readonly cfg: AgentConfig;
   private readonly paths: Layout;
   private readonly log: Logger;
@@ -86,6 +96,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly renewer: CertRenewer;
   /** Dates and bounds the running containers' logs. */
   private readonly logKeeper: LogKeeper;
+  /** When to lease and which metrics to send (telemetry.ts). */
+  private readonly pacer: TelemetryPacer;
   /** The service proxy (kube-proxy's role); undefined with `proxy: false`. */
   readonly proxy?: ServiceProxy;
   /** The retained service messages on disk, for the proxy after an offline reboot. */
@@ -148,7 +160,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       () => (this.generation >= 0 ? this.generation : undefined),
       (m) => this.session.publish(topics.nodePods(this.name), encode(m), 1),
     );
-    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs, drivers: this.drivers }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'));
+    this.bundle = options.bundle;
+    const upgrade = new UpgradeReceiver(this.bundle, () => this.emit('restartRequested'), scoped(this.log, 'upgrade'));
+    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs, drivers: this.drivers }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'), upgrade);
     this.session = new Session({
       url: this.cfg.master,
       clientId: `skiff-agent-${this.name}`,
@@ -175,6 +189,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       { maxBytes: this.cfg.containerLogMaxBytes, maxFiles: this.cfg.containerLogMaxFiles, sampleMs: this.cfg.logSampleMs },
       scoped(this.log, 'logs'),
     );
+    this.pacer = new TelemetryPacer(this.cfg.leaseIntervalMs, os.cpus().length || 1);
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
     this.serviceCache = new ServiceCache(this.paths.services, scoped(this.log, 'services'));
     if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));
@@ -350,8 +365,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.session.on('authRefused', (message: string) => void this.onAuthRefused(message));
   }
 
+  /** Publishes the node status again (retained): after a change the master must see, such as an upgrade's commit. */
+  refreshStatus(): void {
+    const upgraded = this.bundle ? upgradeCondition(readUpgradeState(upgradePaths(this.bundle))) : undefined;
+    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, this.drivers.names, this.balancer, this.limits, upgraded ? [upgraded] : [])), 1, true);
+  }
+
   private async onConnect(): Promise<void> {
-    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, this.drivers.names, this.balancer, this.limits)), 1, true);
+    this.refreshStatus();
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
     this.proxy?.beginResync();
     this.announcer?.beginResync();
@@ -362,8 +383,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
     if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
+    this.pacer.reconnected();
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
-    this.lease();
+    this.lease(true);
     this.renewer.connected();
     this.subscribed = this.session.connected;
     if (this.subscribed) this.emit('connected');
@@ -436,12 +458,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     // generation n's write ahead of n+1's, and a crash before it lands only leaves the previous cache (the
     // master's set wins over it within cacheWaitMs at the next start anyway).
     this.generation = desired.generation;
+    this.fromMaster = true;
+    this.pacer.changed();
     this.pods.apply(desired);
     this.emit('desired', desired.generation);
     await saveDesired(this.paths.desired, desired);
   }
 
   private podChanged(uid: string): void {
+    this.pacer.changed();
     this.reporter.changed(uid);
     const r = this.reportOf(uid);
     if (r) this.emit('podStatus', r);
@@ -464,14 +489,18 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.emit('restart', { uid, ...e });
   }
 
-  private lease(): void {
-    const m: LeaseMessage = { ts: Date.now(), ...(this.generation >= 0 ? { generation: this.generation } : {}) };
+  /** A lease, unless another message proved liveness within the lease period (telemetry.ts). */
+  private lease(force = false): void {
+    this.pacer.published(this.session.lastPublishAt);
+    if (!force && !this.pacer.leaseDue()) return;
+    const m: LeaseMessage = this.generation >= 0 ? { generation: this.generation } : {};
     this.session.publish(topics.nodeLease(this.name), encode(m), 0);
   }
 
   private sampleMetrics(): void {
     try {
-      this.session.publish(topics.nodeMetrics(this.name), encode({ ...this.metrics.sample(), ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), 0);
+      const m = this.pacer.metrics(this.metrics.sample());
+      if (m) this.session.publish(topics.nodeMetrics(this.name), encode({ ...m, ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), 0);
     } catch (err) {
       this.log.warn(`metrics: ${(err as Error).message}`);
     }

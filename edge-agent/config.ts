@@ -49,6 +49,8 @@ export interface AgentOptions {
   reconnect?: { initialMs?: number; maxMs?: number };
   /** CrashLoopBackOff: the first restart is immediate, then initialMs doubling to maxMs; reset after resetAfterMs of running. */
   crashLoop?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  /** The bundle file this agent runs from (launch.ts sets it); without one the agent refuses upgrades. */
+  bundle?: string;
   /** The service proxy's options (edge-agent/proxy/options.ts); false runs no proxy. */
   proxy?: ProxyOptions | false;
   /** A container's log is rotated past this size (edge-agent/logs/keeper.ts); default 10 MiB, the kubelet's containerLogMaxSize. */

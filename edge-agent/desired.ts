@@ -5,7 +5,7 @@
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage } from '../protocol/messages.js';
 import { defaultPodSpec } from '../protocol/resources/podspec.js';
-import { writeFileAtomic, readIfExists } from './fsutil.js';
+import { writeIfChanged, readIfExists } from './fsutil.js';
 
 const isMap = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -56,9 +56,9 @@ export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } 
   return { ok: true, desired: v as DesiredMessage };
 }
 
-/** Writes the cache atomically (tmp + fsync + rename). */
+/** Writes the cache atomically (tmp + fsync + rename), unless it holds this very set already (a retained replay). */
 export async function saveDesired(file: string, d: DesiredMessage): Promise<void> {
-  await writeFileAtomic(file, encode(d), 0o600);
+  await writeIfChanged(file, encode(d), 0o600);
 }
 
 /** Loads the cache; undefined when there is none, throws with the reason when it is unreadable. */

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { NodeFacts, NodeStatusMessage } from '../protocol/messages.js';
 import type { Condition, NodeResources } from '../protocol/types.js';
 import { formatCpu } from '../protocol/quantity.js';
@@ -46,7 +47,19 @@ export function boardModel(): string | undefined {
   return undefined;
 }
 
-/** The board's facts. */
+/**
+ * `v2` when /sys/fs/cgroup is the unified hierarchy (it has cgroup.controllers: Raspberry Pi OS Bookworm, current
+ * Debian), `v1` for v1 or hybrid hierarchies (a `memory` controller mounted, or an empty v2 tree under `unified`),
+ * `none` without cgroups.
+ */
+export function cgroupVersion(root = '/'): string {
+  const cg = path.join(root, 'sys/fs/cgroup');
+  if (fs.existsSync(path.join(cg, 'cgroup.controllers'))) return 'v2';
+  if (fs.existsSync(path.join(cg, 'memory')) || fs.existsSync(path.join(cg, 'unified'))) return 'v1';
+  return 'none';
+}
+
+/** The board's facts (read at every status: they are few small files, and a status is sent on connect only). */
 export function readFacts(): NodeFacts {
   return {
     hostname: os.hostname(),
@@ -59,6 +72,7 @@ export function readFacts(): NodeFacts {
     agentVersion: AGENT_VERSION,
     nodeVersion: process.version,
     boardModel: boardModel(),
+    cgroupVersion: cgroupVersion(),
   };
 }
 
@@ -105,8 +119,8 @@ export function nodeConditions(now = new Date(), balancer?: BalancerEngine, limi
   ];
 }
 
-/** The retained `nodes/{node}/status` message of an online agent. */
-export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: BalancerEngine, limits?: LimitsSupport): NodeStatusMessage {
+/** The retained `nodes/{node}/status` message of an online agent; `extra`: further agent conditions (AgentUpgrade). */
+export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: BalancerEngine, limits?: LimitsSupport, extra: Condition[] = []): NodeStatusMessage {
   const facts = readFacts();
   return {
     node: cfg.name,
@@ -126,6 +140,6 @@ export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: Ba
       { type: 'Hostname', address: facts.hostname },
     ],
     runtimes,
-    conditions: nodeConditions(new Date(), balancer, limits),
+    conditions: [...nodeConditions(new Date(), balancer, limits), ...extra],
   };
 }

@@ -5,7 +5,8 @@
  * it), else from /proc (every descendant of each container's process, and anything left in its process
  * group: resident memory). Cumulative cpu seconds are what Prometheus' `*_cpu_usage_seconds_total` counters need.
  */
-import type { ContainerSample, MetricsMessage } from '../protocol/messages.js';
+import type { ContainerSample } from '../protocol/messages.js';
+import type { FullSample } from './telemetry.js';
 import type { PodManager } from './pods/manager.js';
 import { CLOCK_TICKS_PER_S, readHostCpu, readHostMemoryUsed, treeOf } from './procfs.js';
 import os from 'node:os';
@@ -22,14 +23,14 @@ export class MetricsSampler {
   constructor(private readonly pods: PodManager) {}
 
   /** One sample (the first one reports 0 cpu: there is no interval yet). */
-  sample(now = Date.now()): MetricsMessage {
+  sample(now = Date.now()): FullSample {
     const dtS = this.lastTs ? (now - this.lastTs) / 1000 : 0;
     const host = readHostCpu();
     let nodeCpu = 0;
     if (host && this.lastHost && host.total > this.lastHost.total)
       nodeCpu = Math.round(((host.busy - this.lastHost.busy) / (host.total - this.lastHost.total)) * os.cpus().length * 1000);
     this.lastHost = host;
-    const pods: MetricsMessage['pods'] = [];
+    const pods: FullSample['pods'] = [];
     const seen = new Set<string>();
     for (const r of this.pods.all()) {
       const containers: ContainerSample[] = [];

@@ -2,6 +2,7 @@
  * Payloads on the topic tree (see topics.ts). Master, agent and CLI agree on these shapes and on nothing
  * else. All are msgpack on the wire unless a plain MQTT client sent JSON.
  */
+import type { UpgradeProgress } from './upgrade.js';
 import type { WireError } from './errors.js';
 import type { Condition, KObject, NodeAddress, NodeResources, Pod, PodStatus, StringMap, Taint } from './types.js';
 
@@ -20,6 +21,8 @@ export interface NodeFacts {
   nodeVersion: string;
   /** The board's model (`Raspberry Pi 4 Model B Rev 1.4`, from the device tree; DMI product name on PCs), when known. */
   boardModel?: string;
+  /** `v2` (unified), `v1` (v1 or hybrid hierarchies) or `none`. */
+  cgroupVersion?: string;
 }
 
 /** `nodes/{node}/status`, retained. The Will is `{node, online: false}`. */
@@ -40,9 +43,13 @@ export interface NodeStatusMessage {
   conditions?: Condition[];
 }
 
-/** `nodes/{node}/lease`: a heartbeat, every 2 s by default. */
+/**
+ * `nodes/{node}/lease`: a heartbeat, sent only when the node published nothing else for the lease period (2 s,
+ * 4 s when quiet: edge-agent/telemetry.ts); every message of a node counts as a heartbeat at the master.
+ */
 export interface LeaseMessage {
-  ts: number;
+  /** ms since epoch at the agent (older agents; newer ones leave it out: the master reads the arrival time). */
+  ts?: number;
   /** The desired generation the agent has applied. */
   generation?: number;
 }
@@ -120,7 +127,13 @@ export interface MetricsMessage {
   ts: number;
   /** Which balancer implementation the agent's service proxy runs (absent without a proxy); the node condition WasmBalancer says why when it is not wasm. */
   balancer?: 'wasm' | 'reference';
-  node: { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
+  /**
+   * Only what moved since the last message: the pods listed (and the node sample, when present) replace the
+   * master's; the others keep theirs, and are fresh again. Without `delta` the message is the node's whole word.
+   */
+  delta?: true;
+  /** Absent in a delta whose node sample did not move. */
+  node?: { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
   pods: { namespace: string; name: string; uid: string; cpuMilli: number; memoryBytes: number; cpuSeconds?: number; containers?: ContainerSample[] }[];
 }
 
@@ -193,7 +206,7 @@ export type JoinResult =
 export interface RpcRequest {
   id: string;
   /** `input` carries a StreamPiece (`params: {ref, ...piece}`) into the open stream `ref` (port-forward, cp, an interactive exec). */
-  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input';
+  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input' | 'upgrade';
   params: Record<string, unknown>;
 }
 
@@ -256,7 +269,7 @@ export interface CopyEntry {
 /** The API verbs of `api/{clientId}/req`. */
 export type ApiVerb =
   | 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'jointoken' | 'top' | 'exec' | 'version' | 'backup'
-  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami' | 'secrets';
+  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami' | 'secrets' | 'upgrade';
 
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one;
@@ -284,6 +297,8 @@ export type ApiVerb =
  *   carries the last hour of samples `{t, cpuMilli, memoryBytes}` (the dashboard's charts)
  * - whoami: `{}` → `{name, role, access, verbs}`: who the caller is and which verbs it may use (the dashboard hides
  *   what it may not do)
+ * - upgrade (admin): `{bundle, nodes? | selector? | all?, maxUnavailable?, timeoutSeconds?, trialSeconds?}` → `{progress}` parts,
+ *   then `{result: {version, sha256, nodes}}`, then `done` (protocol/upgrade.ts, docs/edge.md)
  * - describe: `{kind, name, namespace?}` → `{object, events}`
  * - rollout: `{action: 'status' | 'history' | 'undo' | 'restart' | 'pause' | 'resume', kind: 'Deployment', name, namespace?, toRevision?, revision?}`
  *   (status → `{message, done, failed?}`; history → `{revisions}`; the others → `{message}`)
@@ -311,6 +326,8 @@ export interface ApiResponse {
   /** A streamed piece: a watch event or log text. */
   event?: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KObject };
   chunk?: string;
+  /** A fleet upgrade's progress (verb `upgrade`, protocol/upgrade.ts). */
+  progress?: UpgradeProgress;
   /** Which output of an `exec` the chunk is (absent for logs). */
   stream?: 'stdout' | 'stderr';
   done?: boolean;

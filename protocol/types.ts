@@ -405,11 +405,18 @@ export interface Node extends KObject {
       kernelVersion?: string;
       osImage?: string;
       kubeletVersion?: string;
+      /** kubectl's CONTAINER-RUNTIME column; here the drivers the agent has, `process,container,wasi`. */
+      containerRuntimeVersion?: string;
       /** Skiff addition: which drivers the agent has (process, container, wasi). */
       runtimes?: string[];
       nodeVersion?: string;
       /** Skiff addition: the board's model (`Raspberry Pi 4 Model B Rev 1.4`), when the agent could read it. */
       boardModel?: string;
+      /** Skiff additions: the agent's version without the `v`, cgroup version (v2, v1, none), cpus, RAM. */
+      agentVersion?: string;
+      cgroupVersion?: string;
+      cpus?: number;
+      memoryBytes?: number;
     };
     images?: { names: string[]; sizeBytes?: number }[];
   };

@@ -22,7 +22,7 @@ import { qosClass } from '../../protocol/qos.js';
 import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
 import type { Cgroups } from '../cgroups/types.js';
 import { runtimeClassOf, type DriverSet } from '../drivers/registry.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { writeIfChanged } from '../fsutil.js';
 import type { Logger } from '../log.js';
 import { PodVolumes } from '../volumes/podvolumes.js';
 import { podSecretDir } from '../volumes/tmpfs.js';
@@ -290,7 +290,8 @@ export class PodRunner {
   private writeState(restarts: Record<string, number>): void {
     const file = path.join(this.ctx.podsDir, this.uid, 'state.json');
     this.stateWrite = this.stateWrite
-      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts, startTime: this.startTime }), 0o600))
+      // Written only when it changed (an SD card is spared a rewrite of the same bytes at every adoption).
+      .then(async () => void (await writeIfChanged(file, JSON.stringify({ ports: this.ports, restarts, startTime: this.startTime }), 0o600)))
       .catch(() => undefined); // the pod's dir is gone: the pod was deleted meanwhile
   }
 

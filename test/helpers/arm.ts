@@ -14,7 +14,7 @@
  * beside it once built). Needs qemu-user-static, apt-get and dpkg-deb (.ci/run installs qemu-user-static).
  * A standalone port of the shared arm.sh, for this repository's tests and benches.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,8 +28,8 @@ export type ArmArch = 'arm64' | 'armhf';
 const qemuOf: Record<ArmArch, string> = { arm64: 'qemu-aarch64-static', armhf: 'qemu-arm-static' };
 /** The emulated core: a Pi 4 (Cortex-A72) for arm64, a Pi 2 (Cortex-A7) for armhf; ARM_QEMU_CPU overrides. */
 const cpuOf = (arch: ArmArch) => process.env.ARM_QEMU_CPU || (arch === 'arm64' ? 'cortex-a72' : 'cortex-a7');
-/** What `process.arch` says on each. */
-const nodeArch: Record<ArmArch, string> = { arm64: 'arm64', armhf: 'arm' };
+/** What `process.arch` (and the kubernetes.io/arch label) says on each. */
+export const nodeArchOf: Record<ArmArch, string> = { arm64: 'arm64', armhf: 'arm' };
 
 /** Where sysroots are cached. */
 export const armCache = () => process.env.SKIFF_ARM_CACHE || path.join(os.tmpdir(), 'skiff-arm-cache');
@@ -131,7 +131,7 @@ async function build(arch: ArmArch, base: string, tmp: string): Promise<string> 
   for (const f of fs.readdirSync(debs).filter((n) => n.endsWith('.deb'))) await run('dpkg-deb', ['-x', path.join(debs, f), tmp]);
   fixLayout(tmp);
   const { stdout: got } = await run(qemuFor(arch), ['-cpu', cpuOf(arch), '-L', tmp, path.join(tmp, 'usr/bin/node'), '-p', 'process.arch+" "+process.version'], { timeout: 120_000 });
-  if (got.split(' ')[0] !== nodeArch[arch]) throw new Error(`arm sysroot: the unpacked node reports "${got.trim()}"`);
+  if (got.split(' ')[0] !== nodeArchOf[arch]) throw new Error(`arm sysroot: the unpacked node reports "${got.trim()}"`);
   return got.trim();
 }
 
@@ -171,4 +171,13 @@ export async function armNodeShim(arch: ArmArch): Promise<string> {
   fs.writeFileSync(tmp, text, { mode: 0o755 });
   fs.renameSync(tmp, file);
   return file;
+}
+
+/** The same command line as armNodeCommand (append the script and its arguments). */
+export const armNode = armNodeCommand;
+
+/** Spawns the emulated node of `arch` with `args` (script first). */
+export async function spawnArmNode(arch: ArmArch, args: string[], opts: SpawnOptions = {}): Promise<ChildProcess> {
+  const [cmd, ...rest] = await armNodeCommand(arch);
+  return spawn(cmd, [...rest, ...args], opts);
 }
