@@ -58,6 +58,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private tls?: NodeTls;
   /** The last TLS failure logged, so a master that keeps failing the same way is not logged at every retry. */
   private lastTlsFailure = '';
+  /** When the last message was handed to the connection (ms since epoch): any message proves liveness (telemetry.ts). */
+  lastPublishAt = 0;
 
   constructor(private readonly o: SessionOptions) {
     super();
@@ -114,6 +116,8 @@ export class Session extends EventEmitter<SessionEvents> {
       clean: true,
       reconnectPeriod: 0, // this class reconnects, with jitter
       connectTimeout: 10_000,
+      // mqtt-packet's number cache is 65,536 two-byte Buffers: 6 MB of heap, a third of the agent's (docs/edge.md).
+      writeCache: false,
       will: { topic: this.o.will.topic, payload: this.o.will.payload, qos: 1, retain: true },
     };
     const client = connect(this.o.url, opts);
@@ -168,6 +172,7 @@ export class Session extends EventEmitter<SessionEvents> {
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain = false): boolean {
     const c = this.client;
     if (!c?.connected) return false;
+    this.lastPublishAt = Date.now();
     c.publish(topic, payload, { qos, retain }, (err) => {
       if (err) this.o.log.debug(`publish ${topic}: ${err.message}`);
     });

@@ -7,12 +7,13 @@
  * again, as after a reboot (`skiff drain` first moves them to other nodes).
  */
 import { layout } from './config.js';
-import { drivers } from './drivers/registry.js';
 import type { Driver } from './drivers/types.js';
 import { ContainerDriver } from './drivers/container/driver.js';
 import { probeEndpoint } from './drivers/container/endpoint.js';
 import { connectEngine } from './drivers/container/engine.js';
 import { recordedEndpoint } from './drivers/container/load.js';
+import { agentCgroupName, detectCgroups } from './cgroups/detect.js';
+import { DriverSet } from './drivers/registry.js';
 import { runningAgent } from './lock.js';
 import type { Logger } from './log.js';
 import { isSameProcess } from './procfs.js';
@@ -74,7 +75,15 @@ export async function stopNode(dataDir: string, o: { pods: boolean; timeoutMs: n
   let pods = 0;
   if (o.pods) {
     const podsDir = layout(dataDir).pods;
-    for (const d of [...Object.values(drivers), ...(await containerDriverOf(dataDir, o.log))]) pods += await d.reap(podsDir, new Set(), o.log);
+    // The container engine: the one the agent recorded, not whatever answers now.
+    const drivers = await new DriverSet().load({ dataDir, log: o.log, containerEndpoint: false });
+    for (const d of [...drivers.all(), ...(await containerDriverOf(dataDir, o.log))]) pods += await d.reap(podsDir, new Set(), o.log);
+    // The pods' cgroups go too (what is still in them is killed first).
+    const found = detectCgroups({ name: agentCgroupName(dataDir) });
+    if (found.ok) {
+      for (const uid of found.cgroups.podUids()) await found.cgroups.removePod(uid);
+      found.cgroups.dispose();
+    }
   }
   return { ...(agent ? { agentPid: agent.pid } : {}), killed, pods };
 }

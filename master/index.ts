@@ -78,7 +78,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
     const audit = openAudit(config, log, down);
     const engine = await loadEngine(config);
     const { broker, inbox, publish, joins, certs } = await startBroker(config, credentials, tls, ctx, down);
-    const { api, rpc, metrics } = startApi(ctx, { credentials, broker, publish, audit, sealed: store }, down);
+    const { api, rpc, metrics } = startApi(ctx, { credentials, broker, publish, audit, sealed: store, dataDir: config.dataDir }, down);
     lead(log);
     const { controllers, tracker, desired } = startControllers(ctx, config, engine, { publish, metrics }, down);
     startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, certs, publish }, down);

@@ -59,10 +59,19 @@ const routes = new Map<TopicType, Route>([
     }),
   ),
   route('nodeLease', (t, m, to, serial) => serial(`node/${t.node}`, () => to.tracker.onLease(t.node, decoded<LeaseMessage>(m)))),
-  route('nodePods', (t, m, to, serial) => serial(`node/${t.node}`, () => to.pods(t.node, decoded<PodsMessage>(m)))),
+  // Every message of a node proves it alive, as a lease does: agents lease only when they have nothing else to send (edge-agent/telemetry.ts).
+  route('nodePods', (t, m, to, serial) =>
+    serial(`node/${t.node}`, async () => {
+      await to.pods(t.node, decoded<PodsMessage>(m));
+      await to.tracker.onLease(t.node, {});
+    }),
+  ),
   route('nodeCsr', (t, m, to, serial) => serial(`csr/${t.node}`, () => to.certs.onRequest(t.node, m.payload))),
   route('nodeRpcRes', (t, m, to) => guarded(to.log, 'bad rpc answer', t.node, () => to.rpc.onResponse(t.node, decoded<RpcResponse>(m)))),
-  route('nodeMetrics', (t, m, to) => guarded(to.log, 'bad metrics', t.node, () => to.metrics.onNodeMetrics(t.node, decoded<MetricsMessage>(m)))),
+  route('nodeMetrics', (t, m, to, serial) => {
+    guarded(to.log, 'bad metrics', t.node, () => to.metrics.onNodeMetrics(t.node, decoded<MetricsMessage>(m)));
+    serial(`node/${t.node}`, () => to.tracker.onLease(t.node, {}));
+  }),
   route('metric', (t, m, to) => {
     to.metrics.onExternal(t.name, m.payload); // it logs what it refuses, once a minute at most
   }),

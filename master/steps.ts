@@ -56,6 +56,7 @@ import { withTelemetry } from './telemetry/scope.js';
 import { instrumentStore } from './telemetry/store.js';
 import type { Teardown } from './teardown.js';
 import { MasterTls } from './tls/server.js';
+import { BundleStore } from './upgrade/store.js';
 
 /** Publishes from the master: QoS 1, retained or not. */
 export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Promise<void>;
@@ -203,14 +204,15 @@ export async function startBroker(
 /** The request/response API and the master → agent calls it makes. */
 export function startApi(
   ctx: ControllerContext,
-  parts: { credentials: Credentials; broker: Broker; publish: Publish; audit: Audit; sealed: SealedStore },
+  parts: { credentials: Credentials; broker: Broker; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
   down: Teardown,
 ): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
-  const { credentials, broker, publish, audit, sealed } = parts;
+  const { credentials, broker, publish, audit, sealed, dataDir } = parts;
   const rpc = new AgentRpc((t, p) => publish(t, p));
   // A node's samples are kept only for the pods the cache has bound to it.
   const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
-  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), audit, sealed, rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker) };
+  const bundles = dataDir ? new BundleStore(dataDir) : undefined;
+  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), audit, sealed, rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker), bundles };
   const api = new ApiServer(deps, (t, p) => publish(t, p));
   down.add('api', () => api.close());
   return { api, rpc, metrics };

@@ -34,3 +34,4 @@ export * from './event.js';
 export * from './display.js';
 export { lanNames, serviceInstanceName, announcedOnLan } from './mdns.js';
 export * from './image.js';
+export * from './qos.js';

@@ -166,6 +166,12 @@ export interface Container {
   readinessProbe?: Probe;
   startupProbe?: Probe;
   volumeMounts?: VolumeMount[];
+  /**
+   * Only on an init container, only `Always`: a sidecar (Kubernetes 1.29 native sidecars). It starts in its
+   * place among the init containers, the next one starts once it has started, it keeps running beside the
+   * app containers, restarts on its own, and is stopped after them.
+   */
+  restartPolicy?: 'Always';
 }
 
 export interface Toleration {
@@ -279,6 +285,10 @@ export interface PodStatus {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   conditions?: Condition[];
   containerStatuses?: ContainerStatus[];
+  /** The init containers' statuses, sidecars included, in spec order. */
+  initContainerStatuses?: ContainerStatus[];
+  /** Kubernetes' QoS class (protocol/qos.ts). */
+  qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
   hostIP?: string;
   podIP?: string;
   startTime?: string;
@@ -406,13 +416,18 @@ export interface Node extends KObject {
       kernelVersion?: string;
       osImage?: string;
       kubeletVersion?: string;
+      /** kubectl's CONTAINER-RUNTIME column: the container engine (`podman://4.3.1`) when the node has one, else the drivers the agent has (`process,wasi`). */
+      containerRuntimeVersion?: string;
       /** Skiff addition: which drivers the agent has (process, container, wasi). */
       runtimes?: string[];
       nodeVersion?: string;
       /** Skiff addition: the board's model (`Raspberry Pi 4 Model B Rev 1.4`), when the agent could read it. */
       boardModel?: string;
-      /** `<engine>://<version>` of the node's container engine (`podman://4.3.1`), kubectl's CONTAINER-RUNTIME. */
-      containerRuntimeVersion?: string;
+      /** Skiff additions: the agent's version without the `v`, cgroup version (v2, v1, none), cpus, RAM. */
+      agentVersion?: string;
+      cgroupVersion?: string;
+      cpus?: number;
+      memoryBytes?: number;
     };
     images?: { names: string[]; sizeBytes?: number }[];
   };

@@ -1,44 +1,49 @@
-/** `skiff exec [-i] [-t] POD [-c CONTAINER] [--timeout DUR] -- CMD [ARGS...]`: like `kubectl exec`. */
+/**
+ * `skiff exec POD [-c CONTAINER] [-i] [-t] [--timeout DUR] -- CMD [ARGS...]`, as `kubectl exec`: without -i/-t
+ * the command's output and exit code; with them an interactive session (exec-interactive.ts).
+ */
 import { SkiffError, durationFlag } from '../../protocol/index.js';
 import { namespaceOption, str, type Command } from '../args.js';
 import { defaultNamespace } from '../target.js';
-import { interactiveExec } from './exec-interactive.js';
+import { execInteractive } from './exec-interactive.js';
 
 /** What the exec stream ends with: the command's exit code (and the signal that ended it, if one did). */
-interface ExecResult {
+export interface ExecResult {
   exitCode?: number;
   signal?: string;
 }
 
 /** The exec verb. */
 export const exec: Command = {
-  summary: 'run a command in a container (-i -t: an interactive shell)',
+  summary: 'run a command in a container (-it: an interactive terminal)',
   usage: `Usage:
-  skiff exec [-i] [-t] POD [-c CONTAINER] [--timeout DUR] [-n NS] -- COMMAND [ARGS...]
+  skiff exec POD [-c CONTAINER] [-i] [-t] [--timeout DUR] [-n NS] -- COMMAND [ARGS...]
 
-Runs COMMAND beside the container's process, with the container's environment and working directory.
-Its stdout and stderr are printed as they come, and skiff exits with the command's exit code. Without -i
-the command gets no stdin; with -i it reads skiff's; with -t it also gets a terminal the size of yours
-(keys go to it raw, Ctrl-C included, until it exits). -i/-t: container pods.
+Runs COMMAND in the container, with the container's environment and working directory (and, for a
+process pod, inside its cgroup). Without -i/-t the command gets no stdin and no terminal; its stdout and
+stderr are printed as they come. With -i your stdin goes to the command; with -t it runs on a terminal
+of your terminal's size, your keys reach it as typed (Ctrl-C, Ctrl-D included) and a resize follows.
+skiff exits with the command's exit code.
 
 Examples:
   skiff exec web-7d9c-x2x1 -- ls -l
   skiff exec web-7d9c-x2x1 -c server -- sh -c 'echo $PORT'
   skiff exec -it web-7d9c-x2x1 -- sh
+  echo 'select 1;' | skiff exec -i db-0 -- sqlite3 /data/app.db
 
 Flags:
-  -i, --stdin              pass skiff's standard input to the command
-  -t, --tty                give the command a terminal (with -i)
   -c, --container NAME     the container (default: the pod's first container)
-  --timeout DUR            kill the command after this long (default 5m)
+  -i, --stdin              pass stdin to the command
+  -t, --tty                run the command on a terminal (needs stdin to be one)
+  --timeout DUR            kill the command after this long (default 5m; none with -i/-t)
   -n, --namespace NS       the namespace (default "default")
 `,
   options: {
     ...namespaceOption,
     container: { type: 'string', short: 'c' },
-    timeout: { type: 'string' },
     stdin: { type: 'boolean', short: 'i' },
     tty: { type: 'boolean', short: 't' },
+    timeout: { type: 'string' },
   },
   async run(ctx, values, positionals) {
     const [target, ...command] = positionals;
@@ -55,16 +60,10 @@ Flags:
       ...(container ? { container } : {}),
       ...(timeoutMs !== undefined ? { timeoutSeconds: Math.ceil(timeoutMs / 1000) } : {}),
     };
+    if (values.stdin === true || values.tty === true) return execInteractive(ctx, params, { stdin: values.stdin === true, tty: values.tty === true });
     const api = await ctx.api();
     let result: ExecResult | undefined;
-    if (values.stdin === true || values.tty === true) {
-      if (!ctx.io.terminal) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'skiff exec: -i/-t need a terminal or a standard input to read');
-      // kubectl: -t without -i gets a terminal but no input; here -t implies -i, what a shell needs.
-      const tty = values.tty === true && ctx.io.terminal.isTTY;
-      if (values.tty === true && !tty) ctx.io.stderr('Unable to use a TTY - input is not a terminal or the right kind of file\n');
-      result = await interactiveExec(ctx, api, ctx.io.terminal, params, tty);
-    } else
-      await api.stream(
+    await api.stream(
       'exec',
       params,
       (res) => {
@@ -76,12 +75,17 @@ Flags:
       },
       ctx.io.signal,
     );
-    // Ctrl-C: the stream was cancelled (and the command killed); 130 is the shell's code for an interrupt.
-    if (!result && ctx.io.signal?.aborted) return 130;
-    if (!result) throw new SkiffError('SKIFF_ERR_INTERNAL', `skiff exec: the stream of pod "${params.name}" ended without an exit code`);
-    const code = typeof result.exitCode === 'number' ? result.exitCode : 1;
-    // kubectl's wording and behaviour: the message on stderr, and the command's code as skiff's own.
-    if (code !== 0) ctx.io.stderr(`command terminated with exit code ${code}\n`);
-    return code;
+    return exitCodeOf(ctx, params.name, result);
   },
 };
+
+/** skiff's exit code from the command's, in kubectl's words when it failed. */
+export function exitCodeOf(ctx: Parameters<Command['run']>[0], pod: string, result: ExecResult | undefined): number {
+  // Ctrl-C: the stream was cancelled (and the command killed); 130 is the shell's code for an interrupt.
+  if (!result && ctx.io.signal?.aborted) return 130;
+  if (!result) throw new SkiffError('SKIFF_ERR_INTERNAL', `skiff exec: the stream of pod "${pod}" ended without an exit code`);
+  const code = typeof result.exitCode === 'number' ? result.exitCode : 1;
+  // kubectl's wording and behaviour: the message on stderr, and the command's code as skiff's own.
+  if (code !== 0) ctx.io.stderr(`command terminated with exit code ${code}\n`);
+  return code;
+}

@@ -20,14 +20,16 @@ export function describeNode(w: DescribeWriter, o: Node, pods: Pod[] | undefined
   for (const a of s.addresses ?? []) w.field(1, a.type, a.address);
   resources(w, 'Capacity', s.capacity);
   resources(w, 'Allocatable', s.allocatable);
-  const info = s.nodeInfo;
+  const info: Partial<NonNullable<NonNullable<Node['status']>['nodeInfo']>> = s.nodeInfo ?? {};
+  // kubectl's System Info fields where Skiff has them (Machine ID, System UUID, Boot ID: not reported), then Skiff's.
   w.section(0, 'System Info');
-  w.field(1, 'Architecture', info?.architecture).field(1, 'Operating System', info?.operatingSystem);
-  w.field(1, 'OS Image', info?.osImage).field(1, 'Kernel Version', info?.kernelVersion);
-  w.field(1, 'Agent Version', info?.kubeletVersion).field(1, 'Node.js Version', info?.nodeVersion);
-  w.field(1, 'Container Runtime Version', info?.containerRuntimeVersion ?? '<none>');
-  w.field(1, 'Runtimes', (info?.runtimes ?? []).join(', '));
-  if (info?.boardModel) w.field(1, 'Board Model', info.boardModel);
+  w.field(1, 'Kernel Version', info.kernelVersion).field(1, 'OS Image', info.osImage);
+  w.field(1, 'Operating System', info.operatingSystem).field(1, 'Architecture', info.architecture);
+  w.field(1, 'Container Runtime Version', info.containerRuntimeVersion ?? (info.runtimes ?? []).join(','));
+  w.field(1, 'Kubelet Version', info.kubeletVersion).field(1, 'Node.js Version', info.nodeVersion);
+  if (info.boardModel) w.field(1, 'Board Model', info.boardModel);
+  if (info.cgroupVersion) w.field(1, 'Cgroup Version', info.cgroupVersion);
+  w.field(1, 'Runtimes', (info.runtimes ?? []).join(', '));
   if (!pods) return;
   const running = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   w.table(0, `Non-terminated Pods:  (${running.length} in total)`, ['Namespace', 'Name', 'CPU Requests', 'Memory Requests', 'Status', 'Age'],

@@ -55,12 +55,13 @@ const printers: Printers = {
   Node: {
     headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
     row: (o, now) => [o.metadata.name, nodeStatus(o), nodeRoles(o), created(o, now), orNone(o.status?.nodeInfo?.kubeletVersion)],
-    // kubectl's wide columns (CONTAINER-RUNTIME as `podman://4.3.1`), then Skiff's ARCH and BALANCER.
+    // kubectl's wide columns (EXTERNAL-IP aside: boards have none), then Skiff's.
     wideHeaders: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME', 'ARCH', 'BALANCER'],
     wideRow: (o) => {
-      const info = o.status?.nodeInfo;
-      const ip = (o.status?.addresses ?? []).find((a) => a.type === 'InternalIP')?.address;
-      return [orNone(ip), orNone(info?.osImage), orNone(info?.kernelVersion), orNone(info?.containerRuntimeVersion), orNone(info?.architecture), orNone(balancerEngineOf(o))];
+      const info: Partial<NonNullable<NonNullable<Node['status']>['nodeInfo']>> = o.status?.nodeInfo ?? {};
+      const ip = (o.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
+      const runtime = info.containerRuntimeVersion ?? (info.runtimes ?? []).join(',');
+      return [orNone(ip), orNone(info.osImage), orNone(info.kernelVersion), orNone(runtime), orNone(info.architecture), orNone(balancerEngineOf(o))];
     },
   },
   ConfigMap: {

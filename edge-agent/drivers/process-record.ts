@@ -22,6 +22,8 @@ export interface ProcessRecord {
   startedAt?: string;
   /** How long a reap waits between SIGTERM and SIGKILL. */
   graceMs?: number;
+  /** The driver that started it (process, wasi); absent in records of older agents: process. */
+  driver?: string;
 }
 
 /** Kubernetes' default terminationGracePeriodSeconds, for records that carry none. */
@@ -58,6 +60,7 @@ export function readRecord(file: string): ProcessRecord | undefined {
     ...(count !== undefined ? { restartCount: count } : {}),
     ...(typeof r.startedAt === 'string' ? { startedAt: r.startedAt } : {}),
     ...(grace !== undefined ? { graceMs: grace } : {}),
+    ...(typeof r.driver === 'string' ? { driver: r.driver } : {}),
   };
 }
 

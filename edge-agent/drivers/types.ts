@@ -1,6 +1,6 @@
 /**
  * The driver contract: how the pod lifecycle starts, adopts, waits for and stops one container, whatever runs
- * it (a host process today; a container engine or a WASI runtime next).
+ * it (a host process, a container engine, a WASI runtime).
  *
  * Containers outlive the agent, as kubelet's do (docs/lifecycle.md): an agent that stops — SIGTERM, an
  * upgrade, `kill -9` — leaves them running, and the next agent run ADOPTS them instead of starting them again.
@@ -11,9 +11,20 @@
  *   - `adopt` what a previous run recorded for a container: still running → a handle on the same process
  *     (same pid, `exited` resolves when it ends, `stop` works), ended meanwhile → its exit status;
  *   - `reap` the attempts of pods that are no longer wanted (deleted while no agent ran, or `stop --pods`);
- *   - stop an attempt with a grace period (SIGTERM, SIGKILL after `graceMs`) and wait for its end.
+ *   - stop an attempt with a grace period (SIGTERM, SIGKILL after `graceMs`) and wait for its end;
+ *   - put the attempt under the container's limits (`spec.cgroup` / `spec.limits`), and say `OOMKilled` when
+ *     the memory limit ended it;
+ *   - report a running attempt's `stats` (cpu, memory);
+ *   - `exec` a command beside (or inside) a running container, with or without a terminal, or refuse clearly.
+ * Logs: an attempt's stdout and stderr go to `spec.logFile` (appended, in order), where `skiff logs`, `--previous`
+ * and log rotation find them, whichever driver wrote them — also while no agent runs.
+ * test/drivers/contract.ts is the suite every driver passes.
  */
+import type { Readable, Writable } from 'node:stream';
+import type { DesiredMessage } from '../../protocol/messages.js';
+import type { CgroupUsage, ContainerCgroup, ContainerLimits } from '../cgroups/types.js';
 import type { Logger } from '../log.js';
+import type { PullPolicy } from '../../protocol/image.js';
 import type { OciLaunch, SandboxSpec } from './container/types.js';
 
 /** Everything a driver needs to start one container attempt; built by the pod's prepare step. */
@@ -37,7 +48,17 @@ export interface LaunchSpec {
   graceMs: number;
   /** The OS user to run as (securityContext.runAsUser); absent: the agent's own. */
   user?: { uid: number; gid: number };
-  /** The container runtime's part (container pods): image, mounts, limits, security, the pod's sandbox. */
+  /** The container's `image` (what the container and wasi drivers run). */
+  image?: string;
+  /** What the driver's `pull` made of `image` on this node (a module file, an image id). */
+  imageRef?: string;
+  /** The container's limits in kernel units (resources.limits, requests.cpu); empty: unlimited. */
+  limits?: ContainerLimits;
+  /** The attempt's cgroup when the node enforces limits: the driver prepares it and starts the attempt inside. */
+  cgroup?: ContainerCgroup;
+  /** The container's volume mounts, resolved to host directories (the wasi driver preopens them). */
+  mounts?: { hostPath: string; mountPath: string; readOnly: boolean }[];
+  /** The container engine's part (container pods): entrypoint and cmd, securityContext, the pod's sandbox. */
   oci?: OciLaunch;
 }
 
@@ -47,7 +68,9 @@ export interface ContainerRef {
   containerName: string;
   /** DATA/pods/<uid>/, as in LaunchSpec. */
   stateDir: string;
-  /** The container's log directory (LaunchSpec.logFile's): an adopted attempt's output goes on into `<restartCount>.log` there. */
+  /** The container's cgroup, as in LaunchSpec: an adopted attempt's OOM kill is read from it. */
+  cgroup?: ContainerCgroup;
+  /** The container's log directory (LaunchSpec.logFile's): a container engine's adopted attempt copies its output on into `<restartCount>.log` there. */
   logDir?: string;
 }
 
@@ -55,7 +78,7 @@ export interface ContainerRef {
 export interface ExitInfo {
   exitCode: number;
   signal?: number;
-  /** Completed (exit 0), Error, StartError (could not start), OOMKilled (killed at its memory limit). */
+  /** Completed (exit 0), Error, StartError (could not start), OOMKilled (its memory limit ended it). */
   reason: 'Completed' | 'Error' | 'StartError' | 'OOMKilled';
   message?: string;
   finishedAt: Date;
@@ -71,6 +94,47 @@ export interface ContainerHandle {
   stop(graceMs: number): Promise<ExitInfo>;
   /** Stops watching the attempt and leaves it running (the agent stops; its next run adopts it). */
   release(): void;
+  /** What the running attempt uses now (its cgroup's counters, else its process tree's); undefined once it ended. */
+  stats(): ContainerStats | undefined;
+}
+
+/** A running container's usage: cumulative cpu time and the memory working set. */
+export type ContainerStats = CgroupUsage;
+
+/** How an exec runs: the command, a terminal or not, stdin or not; output goes to `onOutput` as it comes. */
+export interface ExecRequest {
+  command: string[];
+  /** A terminal (its output is one stream: stdout). */
+  tty: boolean;
+  /** Keep stdin open for `write`; otherwise the command reads /dev/null. */
+  stdin: boolean;
+  /** The terminal's size. */
+  rows?: number;
+  cols?: number;
+  onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
+}
+
+/** Where an exec runs: the container, its running attempt and how that attempt was launched (its env, workingDir, cgroup). */
+export interface ExecTarget extends ContainerRef {
+  handle: ContainerHandle;
+  launch: LaunchSpec;
+}
+
+/** A running exec (`skiff exec`). */
+export interface ExecSession {
+  /** Its exit code once it ended and its output was delivered (128 + signal for a signal death, as Kubernetes reports); never rejects. */
+  readonly exited: Promise<{ exitCode: number; signal?: string }>;
+  /** Input for an interactive session (stdin: true); `done` once the command's side took it (flow control). */
+  write(data: Buffer, done?: () => void): void;
+  /** Ends stdin (the client closed it). */
+  endInput(): void;
+  /** A new terminal size (the command gets SIGWINCH); ignored without a terminal. */
+  resize(rows: number, cols: number): void;
+  /** Stops and starts reading the command's output while the client is behind (bounded buffers). */
+  pause(): void;
+  resume(): void;
+  /** Ends the command and what it started (a cancel or a deadline). */
+  kill(): void;
 }
 
 /** What a previous agent run left of one container. */
@@ -82,59 +146,41 @@ export type Adoption =
   /** Its attempt ended while no agent watched: the restart policy decides, as for any exit. */
   | { kind: 'exited'; restartCount: number; startedAt: Date; exit: ExitInfo };
 
-/** Records one pod event (the agent batches them to the master): kubelet's Pulling, Pulled, Failed, BackOff, ... */
-export type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
-
-/**
- * What a driver's `prepare` found: ready to start, or a reason the container must wait (ErrImagePull) and the
- * reason it shows while it waits to try again (ImagePullBackOff), as the kubelet shows them.
- */
-export type PrepareOutcome = { ok: true } | { ok: false; reason: string; message: string; backOff: { reason: string; message: string } };
-
-/** A running command beside a container (`skiff exec`): output and exit as they come. */
-export interface ExecSession {
-  /** Resolves with the exit code once the command ends (never rejects: a failure to run is an exit code). */
-  readonly exited: Promise<{ exitCode: number }>;
-  /** Input for an interactive session (stdin: true; `written` once it went out); ignored otherwise. */
-  write(data: Buffer, written?: () => void): void;
-  /** Stops reading the command's output (flow control: the client is behind); optional. */
-  pause?(): void;
-  resume?(): void;
-  /** Ends stdin (Ctrl-D on the client's side of a pipe). */
-  endInput(): void;
-  /** A TTY's new size. */
-  resize(rows: number, cols: number): void;
-  /** Kills the command (a cancel or a deadline). */
-  kill(): void;
+/** What a pull may read: the pod's namespace and the desired set's ConfigMaps and Secrets (configmap:// modules, pull secrets). */
+export interface PullContext {
+  namespace: string;
+  desired: Pick<DesiredMessage, 'configMaps' | 'secrets'>;
+  log: Logger;
+  /** The container's imagePullPolicy (container images; absent: the driver's own rule). */
+  pullPolicy?: PullPolicy;
+  /** The pod's imagePullSecrets: names of kubernetes.io/dockerconfigjson Secrets in `desired`. */
+  imagePullSecrets?: string[];
+  /** The kubelet's pull events (Pulling, Pulled, Failed, ErrImageNeverPull), for the pod's report. */
+  event?: EventFn;
+  /** Pull progress as it comes (`12.3 MB / 45.0 MB`). */
+  progress?(text: string): void;
 }
 
-/** How an exec runs: the command, a TTY or not, stdin or not; output goes to `onOutput`. */
-export interface ExecRequest {
-  command: string[];
-  tty: boolean;
-  stdin: boolean;
-  /** Initial TTY size. */
-  rows?: number;
-  cols?: number;
-  onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
+/** Records one pod event (the agent batches them to the master): kubelet's Pulling, Pulled, Failed, ... */
+export type EventFn = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
+/** A pull that failed; `reason` becomes the container's waiting reason (ErrImagePull, CreateContainerConfigError, ...), retried with back-off. */
+export class PullError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** One way of running containers (process, container, wasi). */
 export interface Driver {
   /**
-   * Before each attempt (optional): what must be in place first — the container driver pulls the image by its
-   * pull policy. A failure keeps the container waiting with `reason` and is retried with back-off.
+   * Makes `image` available on this node before a container's first attempt (fetch, check, cache) and returns
+   * the local reference `start` gets as `spec.imageRef`; throws a PullError. Drivers without images have none.
    */
-  prepare?(spec: LaunchSpec, event: EventFn, progress: (text: string) => void): Promise<PrepareOutcome>;
-  /**
-   * The pod's sandbox (optional: the container driver's infra container holding its network namespace), made
-   * when the pod is prepared so its address is known before any container starts (status.podIP, env).
-   */
-  podSandbox?(pod: { podUid: string; podName: string; namespace: string; graceMs: number }, spec: SandboxSpec): Promise<{ ip?: string }>;
-  /** After a pod stopped for good (optional): removes what the driver keeps for it (containers, the sandbox). */
-  removePod?(podUid: string): Promise<void>;
-  /** Runs a command beside a running container (optional: drivers whose containers are not host processes). */
-  exec?(ref: ContainerRef, req: ExecRequest): Promise<ExecSession>;
+  pull?(image: string, ctx: PullContext): Promise<string>;
   /** Starts one attempt; a start failure is an attempt that ended with reason StartError, not a throw. */
   start(spec: LaunchSpec): Promise<ContainerHandle>;
   /** Finds what a previous agent run left of one container (never throws: unreadable records are `none`). */
@@ -144,4 +190,13 @@ export interface Driver {
    * grace it was started with, and waits for them; returns how many it stopped. Leaves the records in place.
    */
   reap(podsDir: string, keep: ReadonlySet<string>, log: Logger): Promise<number>;
+  /** Runs a command in a running container (optional: a WASI module has nothing to run one in); rejects with a SkiffError saying why not. */
+  exec?(target: ExecTarget, req: ExecRequest): Promise<ExecSession>;
+  /**
+   * The pod's sandbox (optional: the container driver's infra container holding its network namespace), made
+   * when the pod is prepared so its address is known before any container starts (status.podIP, env).
+   */
+  podSandbox?(pod: { podUid: string; podName: string; namespace: string; graceMs: number }, spec: SandboxSpec): Promise<{ ip?: string }>;
+  /** After a pod stopped for good (optional): removes what the driver keeps for it (stopped containers, the sandbox). */
+  removePod?(podUid: string): Promise<void>;
 }

@@ -3,9 +3,9 @@
  * see `start`) and restarts them by the pod's restartPolicy with CrashLoopBackOff between restarts. It knows
  * nothing of MQTT: it calls `onChange` and the pod reports.
  */
-import { isAgentEventReason, type AgentEventReason } from '../../protocol/event.js';
+import type { AgentEventReason } from '../../protocol/event.js';
 import type { ContainerState } from '../../protocol/types.js';
-import type { Adoption, ContainerHandle, Driver, EventFn, ExitInfo, LaunchSpec } from '../drivers/types.js';
+import type { Adoption, ContainerHandle, ContainerStats, Driver, ExecTarget, ExitInfo, LaunchSpec } from '../drivers/types.js';
 import { CrashBackoff, type BackoffConfig } from './backoff.js';
 
 /** A restart that happened, for tests and logs: how long from the exit to the new process. */
@@ -33,14 +33,9 @@ export interface ContainerDeps {
   podRef: string;
   /** restartCount of the first attempt (carried over from the previous agent run); default 0. */
   firstRestartCount?: number;
-  /** Back-off between failed prepares (image pulls): initialMs doubling to maxMs; default 10 s to 300 s, as the kubelet's. */
-  pullBackoff?: { initialMs: number; maxMs: number };
+  /** The waiting reason before the first attempt: ContainerCreating, or PodInitializing while init containers run. */
+  waitingReason?: string;
 }
-
-/** How long ErrImagePull shows before ImagePullBackOff takes over (kubelet: until its next sync); 2 s. */
-const ERR_SHOWN_MS = 2000;
-/** Pull progress updates the status at most this often; 1 s. */
-const PROGRESS_EVERY_MS = 1000;
 
 /** Kubernetes' rule: Always restarts every exit, OnFailure only a non-zero one, Never none. */
 export function shouldRestart(policy: ContainerDeps['restartPolicy'], exitCode: number): boolean {
@@ -65,6 +60,9 @@ export class ContainerRunner {
   private readonly backoff: CrashBackoff;
   /** Why the agent killed the running attempt (a failed probe), for its terminated state. */
   private killMessage?: string;
+  private settle!: (exit: ExitInfo | undefined) => void;
+  /** Resolves with the last exit once the container will never run again, or undefined when it was stopped or detached first. */
+  readonly done = new Promise<ExitInfo | undefined>((resolve) => (this.settle = resolve));
 
   constructor(
     readonly name: string,
@@ -72,6 +70,19 @@ export class ContainerRunner {
   ) {
     this.backoff = new CrashBackoff(deps.backoff);
     this.restartCount = deps.firstRestartCount ?? 0;
+    this.state = { waiting: { reason: deps.waitingReason ?? 'ContainerCreating' } };
+  }
+
+  /** Where an exec runs: the running attempt and its launch; undefined when none is running. */
+  execTarget(): ExecTarget | undefined {
+    if (!this.state.running || !this.handle) return undefined;
+    const launch = this.currentLaunch();
+    return { podUid: launch.podUid, containerName: launch.containerName, stateDir: launch.stateDir, ...(launch.cgroup ? { cgroup: launch.cgroup } : {}), handle: this.handle, launch };
+  }
+
+  /** The running attempt's usage (cgroup counters, else its process tree); undefined when none runs. */
+  stats(): ContainerStats | undefined {
+    return this.state.running ? this.handle?.stats() : undefined;
   }
 
   /** The pid of the running attempt, if one is running. */
@@ -103,50 +114,8 @@ export class ContainerRunner {
 
   private async attempt(exitedAt: number | undefined, delayMs: number): Promise<void> {
     if (this.halted) return;
-    const launch = this.deps.launch(this.restartCount);
-    if (this.deps.driver.prepare && !(await this.prepared(launch))) return;
-    const handle = await this.deps.driver.start(launch);
+    const handle = await this.deps.driver.start(this.deps.launch(this.restartCount));
     return this.follow(handle, exitedAt, delayMs);
-  }
-
-  /**
-   * The driver's prepare (the image pull) until it succeeds: a failure shows as its reason (ErrImagePull), then
-   * as the back-off reason (ImagePullBackOff) until the next try, 10 s doubling to 300 s. False once halted.
-   */
-  private async prepared(launch: LaunchSpec): Promise<boolean> {
-    const { initialMs, maxMs } = this.deps.pullBackoff ?? { initialMs: 10_000, maxMs: 300_000 };
-    // The driver names kubelet's reasons (Pulling, Pulled, Failed, BackOff, ErrImageNeverPull); each has its type.
-    const event: EventFn = (_type, reason, message) => (isAgentEventReason(reason) ? this.deps.onEvent?.(reason, message) : undefined);
-    let lastProgress = 0;
-    const progress = (text: string) => {
-      if (!text || Date.now() - lastProgress < PROGRESS_EVERY_MS || !this.state.waiting) return;
-      lastProgress = Date.now();
-      this.state = { waiting: { reason: 'ContainerCreating', message: `pulling image "${launch.oci?.image}": ${text}` } };
-      this.deps.onChange();
-    };
-    for (let n = 0; ; n++) {
-      const out = await this.deps.driver.prepare!(launch, event, progress);
-      if (this.halted) return false;
-      if (out.ok) return true;
-      const delay = Math.min(maxMs, initialMs * 2 ** n);
-      this.state = { waiting: { reason: out.reason, message: out.message } };
-      this.deps.onChange();
-      if (!(await this.pause(Math.min(ERR_SHOWN_MS, delay)))) return false;
-      if (out.backOff.reason !== out.reason) event('Normal', 'BackOff', out.backOff.message);
-      this.state = { waiting: out.backOff };
-      this.deps.onChange();
-      if (!(await this.pause(Math.max(0, delay - ERR_SHOWN_MS)))) return false;
-    }
-  }
-
-  /** Waits `ms` unless stopped meanwhile; false when the runner halted. */
-  private async pause(ms: number): Promise<boolean> {
-    if (ms > 0)
-      await new Promise<void>((resolve) => {
-        this.timer = setTimeout(resolve, ms);
-        this.wake = resolve;
-      });
-    return !this.halted;
   }
 
   /** Watches one attempt until it ends, then lets the restart policy decide. */
@@ -180,6 +149,7 @@ export class ContainerRunner {
       this.state = terminated;
       this.finished = !this.halted;
       this.deps.onChange();
+      this.settle(this.halted ? undefined : exit);
       return;
     }
     this.lastState = terminated;
@@ -217,6 +187,7 @@ export class ContainerRunner {
   /** Stops it for good: SIGTERM, SIGKILL after graceMs; no more restarts. */
   async stop(graceMs: number): Promise<void> {
     this.halted = true;
+    this.settle(undefined);
     this.graceMs = graceMs;
     clearTimeout(this.timer);
     this.wake?.();
@@ -228,6 +199,7 @@ export class ContainerRunner {
   /** Stops managing it without touching the process (agent stop with stopPods: false); the next run adopts it. */
   detach(): void {
     this.halted = true;
+    this.settle(undefined);
     this.detached = true;
     clearTimeout(this.timer);
     this.wake?.();

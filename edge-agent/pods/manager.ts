@@ -67,7 +67,7 @@ export class PodManager {
     this.log.info(`stopping pod ${r.namespace}/${r.name} (${uid})`);
     const done = r
       .stop()
-      .then(() => remove(path.join(this.ctx.podsDir, uid)))
+      .then(() => Promise.all([remove(path.join(this.ctx.podsDir, uid)), this.ctx.cgroups?.removePod(uid)]))
       .catch((err) => this.log.error(`stopping pod ${uid}: ${(err as Error).message}`))
       .then(() => {
         this.stopping.delete(uid);
@@ -98,15 +98,16 @@ export class PodManager {
       // no pods dir yet
     }
     const podDirs = listed.filter((uid) => !keep.has(uid));
+    const cgroupUids = (this.ctx.cgroups?.podUids() ?? []).filter((uid) => !keep.has(uid));
     // A container engine keeps its own records (labels): its leftovers are looked for even without a pod dir.
-    const engines = this.ctx.drivers.list().filter((d) => d.removePod);
-    if (!podDirs.length && !engines.length) return;
-    const done = Promise.all(this.ctx.drivers.list().map((d) => d.reap(podsDir, keep, this.log)))
+    const engines = this.ctx.drivers.all().filter((d) => d.removePod);
+    if (!podDirs.length && !cgroupUids.length && !engines.length) return;
+    const done = Promise.all(this.ctx.drivers.all().map((d) => d.reap(podsDir, keep, this.log)))
       .then((counts) => {
         const n = counts.reduce((a, b) => a + b, 0);
         if (n) this.log.info(`stopped ${n} process(es) of pods no longer wanted on this node`);
       })
-      .then(() => Promise.all(podDirs.map((uid) => remove(path.join(podsDir, uid)))))
+      .then(() => Promise.all([...podDirs.map((uid) => remove(path.join(podsDir, uid))), ...cgroupUids.map((uid) => this.ctx.cgroups?.removePod(uid))]))
       .catch((err) => this.log.error(`reaping leftovers: ${(err as Error).message}`))
       .then(() => {
         for (const uid of podDirs) {
@@ -145,7 +146,7 @@ export class PodManager {
    * run to adopt (pods being deleted are still stopped, without waiting for them).
    */
   async shutdown(stopPods: boolean): Promise<void> {
-    if (stopPods) await Promise.all([...[...this.runners.values()].map((r) => r.stop()), ...this.stopping.values()]);
+    if (stopPods) await Promise.all([...[...this.runners.values()].map((r) => r.stop().then(() => this.ctx.cgroups?.removePod(r.uid))), ...this.stopping.values()]);
     else for (const r of this.runners.values()) r.detach();
     this.runners.clear();
   }

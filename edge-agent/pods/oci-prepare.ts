@@ -1,52 +1,35 @@
 /**
- * Prepare for a container pod (pods/pod.ts calls this where a process pod binds ports and resolves argv):
+ * Prepare for a container pod (pods/pod.ts calls these where a process pod binds ports and its launches are final):
  *   ports    bridge: a node port published per containerPort (kept across agent restarts); host: as declared
  *   sandbox  made now (driver.podSandbox), so the pod's address is known before its containers start
- *   env      as for a process, but the pod's own address (status.podIP), services at their pod-network
+ *   env      as for a process (plan.ts), but the pod's own address (status.podIP), services at their pod-network
  *            address, container ports as the container sees them, nothing inherited from the agent
- *   launch   each container's OciLaunch (oci.ts)
+ *   launch   each container's OciLaunch (oci.ts): entrypoint and cmd, bind mounts, securityContext; no cgroup of
+ *            the agent's (the engine puts the container in its own, under the limits it is given)
  */
-import type { DesiredMessage } from '../../protocol/messages.js';
 import { mirrorServiceIP } from '../../protocol/service-ips.js';
 import type { Pod, PodPortStatus } from '../../protocol/types.js';
 import type { Driver } from '../drivers/types.js';
-import type { OciLaunch } from '../drivers/container/types.js';
-import type { PodVolumes } from '../volumes/podvolumes.js';
-import type { RunAs } from './user.js';
-import { resolveEnv, type EnvContext } from './env.js';
-import { hostPorts, ociLaunch, publishPorts, registryAuths, sandboxSpec, type PodNetwork } from './oci.js';
+import type { SandboxSpec } from '../drivers/container/types.js';
+import type { EnvContext } from './env.js';
+import { bindMounts, hostPorts, ociLaunch, publishPorts, sandboxSpec, type PodNetwork } from './oci.js';
+import type { Launch } from './plan.js';
 
-/** One container's launch as prepare leaves it. */
-export interface PreparedLaunch {
-  name: string;
-  argv: string[];
-  env: Record<string, string>;
-  workingDir?: string;
-  /** The OS user a process container runs as (runAsUser); absent: the agent's own (container pods: the engine's). */
-  user?: RunAs;
-  oci?: OciLaunch;
-}
-
-/** What a container pod's prepare produced. */
-export interface PreparedOciPod {
+/** What a container pod's network step produced. */
+export interface OciNetwork {
   /** status.ports: node ports (with the containerPort each forwards to, bridge). */
   ports: PodPortStatus[];
+  /** The ports as the containers see them (their own containerPorts): PORT and named ports in their env. */
+  inside: PodPortStatus[];
   /** The pod's own address (bridge sandbox); undefined with the host network. */
   podIP?: string;
-  launches: PreparedLaunch[];
+  sandbox: SandboxSpec;
+  /** How env resolution differs for a container (plan.ts PlanContext.env). */
+  env: Pick<EnvContext, 'podIP' | 'serviceHost' | 'inherit'>;
 }
 
-/** Prepares a container pod; throws what keeps it from starting (CreateContainerConfigError). */
-export async function prepareOciPod(a: {
-  pod: Pod;
-  desired: DesiredMessage;
-  driver: Driver;
-  net: PodNetwork;
-  previousPorts: PodPortStatus[];
-  volumes: PodVolumes;
-  env: Omit<EnvContext, 'pod' | 'desired' | 'ports' | 'extra' | 'podIP' | 'serviceHost' | 'inherit'>;
-  graceMs: number;
-}): Promise<PreparedOciPod> {
+/** Ports, sandbox and the pod's address of a container pod; throws what keeps it from starting (CreateContainerConfigError). */
+export async function prepareOciNetwork(a: { pod: Pod; driver: Driver; net: PodNetwork; previousPorts: PodPortStatus[]; graceMs: number }): Promise<OciNetwork> {
   const { pod } = a;
   // hostNetwork: true puts the pod in the node's network, as Kubernetes does (Pod Security baseline refuses it).
   const net: PodNetwork = pod.spec.hostNetwork ? { mode: 'host' } : a.net;
@@ -58,11 +41,17 @@ export async function prepareOciPod(a: {
   const inside = ports.map((p) => (p.containerPort ? { ...p, port: p.containerPort } : p));
   const range = net.mode === 'bridge' ? net.serviceRange : undefined;
   const serviceHost = range ? (ip: string) => mirrorServiceIP(ip, range) ?? ip : undefined;
-  const auths = registryAuths(pod, a.desired.secrets);
-  const launches = pod.spec.containers.map((c) => {
-    const env = resolveEnv(c, { ...a.env, pod, desired: a.desired, ports: inside, podIP: podIP ?? a.env.hostIP, ...(serviceHost ? { serviceHost } : {}), inherit: false });
-    const oci = ociLaunch(pod, c, env, { sandbox, auths, dirOf: (v) => a.volumes.dirOf(v) });
-    return { name: c.name, argv: [...(oci.entrypoint ?? []), ...(oci.cmd ?? [])], env, workingDir: c.workingDir, oci };
-  });
-  return { ports, ...(podIP ? { podIP } : {}), launches };
+  return { ports, inside, ...(podIP ? { podIP } : {}), sandbox, env: { ...(podIP ? { podIP } : {}), ...(serviceHost ? { serviceHost } : {}), inherit: false } };
+}
+
+/** Turns plan.ts' launches into container launches: argv from command/args as the engine runs them, bind mounts, OciLaunch. */
+export function ociLaunches(pod: Pod, launches: Launch[], o: { sandbox: SandboxSpec; dirOf: (volume: string) => string }): void {
+  for (const l of launches) {
+    const oci = ociLaunch(pod, l.container, l.env, { sandbox: o.sandbox });
+    l.oci = oci;
+    l.argv = [...(oci.entrypoint ?? []), ...(oci.cmd ?? [])];
+    l.mounts = bindMounts(pod, l.container, o.dirOf).map((m) => ({ hostPath: m.source, mountPath: m.target, readOnly: m.readOnly }));
+    l.cgroup = undefined;
+    l.user = undefined;
+  }
 }

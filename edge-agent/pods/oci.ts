@@ -7,12 +7,10 @@
  */
 import path from 'node:path';
 import { SkiffError } from '../../protocol/errors.js';
-import { defaultPullPolicy } from '../../protocol/image.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
-import { own } from '../../protocol/own.js';
-import { bytes, cpuMilli } from '../../protocol/quantity.js';
-import type { Container, KObject, Pod, PodPortStatus } from '../../protocol/types.js';
-import type { OciLaunch, OciSecurity, RegistryAuths, SandboxSpec } from '../drivers/container/types.js';
+import type { Container, Pod, PodPortStatus } from '../../protocol/types.js';
+import type { BindMount, OciLaunch, OciSecurity, RegistryAuths, SandboxSpec } from '../drivers/container/types.js';
+import { pullSecretAuths } from '../drivers/container/auths.js';
 import { expand } from './env.js';
 import { freePort } from './ports.js';
 
@@ -80,29 +78,13 @@ export function mergedSecurity(pod: Pod, c: Container): OciSecurity {
   };
 }
 
-/** Registry credentials from the pod's imagePullSecrets (`kubernetes.io/dockerconfigjson` or the older `dockercfg`). */
+/** Registry credentials from the pod's imagePullSecrets (drivers/container/auths.ts). */
 export function registryAuths(pod: Pod, secrets: DesiredMessage['secrets']): RegistryAuths {
-  const ns = pod.metadata.namespace ?? 'default';
-  const out: RegistryAuths = {};
-  for (const ref of pod.spec.imagePullSecrets ?? []) {
-    const s = own(secrets, `${ns}/${ref.name}`) as KObject | undefined;
-    if (!s) continue; // kubelet too pulls without a missing pull secret (and the pull may fail for it)
-    const data = (s.data ?? {}) as Record<string, string>;
-    const raw = own(data, '.dockerconfigjson') ?? own(data, '.dockercfg');
-    if (typeof raw !== 'string') continue;
-    try {
-      const parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as { auths?: RegistryAuths } & RegistryAuths;
-      const auths = parsed && typeof parsed === 'object' && parsed.auths && typeof parsed.auths === 'object' ? parsed.auths : parsed;
-      for (const [k, v] of Object.entries(auths ?? {})) if (v && typeof v === 'object') out[k] = v;
-    } catch {
-      // a malformed secret gives no credentials; the pull says what the registry thinks of that
-    }
-  }
-  return out;
+  return pullSecretAuths(pod.metadata.namespace ?? 'default', (pod.spec.imagePullSecrets ?? []).map((r) => r.name), secrets);
 }
 
 /** The bind mounts of a container: its volumeMounts over the pod's volume dirs (configMap/secret read-only). */
-export function bindMounts(pod: Pod, c: Container, dirOf: (volume: string) => string): OciLaunch['mounts'] {
+export function bindMounts(pod: Pod, c: Container, dirOf: (volume: string) => string): BindMount[] {
   const readOnlyKinds = new Set((pod.spec.volumes ?? []).filter((v) => v.configMap || v.secret).map((v) => v.name));
   return (c.volumeMounts ?? []).map((m) => {
     if (!path.isAbsolute(m.mountPath)) throw new SkiffError('SKIFF_ERR_VALIDATION', `container "${c.name}": volumeMount "${m.name}": mountPath "${m.mountPath}" must be absolute in a container`);
@@ -114,23 +96,12 @@ export function bindMounts(pod: Pod, c: Container, dirOf: (volume: string) => st
 }
 
 /** One container's launch through the engine; `env` is its resolved environment (for `$(VAR)` in command and args). */
-export function ociLaunch(pod: Pod, c: Container, env: Record<string, string>, o: { sandbox: SandboxSpec; auths: RegistryAuths; dirOf: (v: string) => string }): OciLaunch {
+export function ociLaunch(pod: Pod, c: Container, env: Record<string, string>, o: { sandbox: SandboxSpec }): OciLaunch {
   if (!c.image) throw new SkiffError('SKIFF_ERR_VALIDATION', `container "${c.name}": a container pod needs an image`);
-  const lim = c.resources?.limits ?? {};
-  const req = c.resources?.requests ?? {};
-  const memoryBytes = lim.memory !== undefined ? bytes(lim.memory) : undefined;
-  const cpuLimitMilli = lim.cpu !== undefined ? cpuMilli(lim.cpu) : undefined;
-  // Kubernetes defaults a missing request to the limit.
-  const cpuRequestMilli = req.cpu !== undefined ? cpuMilli(req.cpu) : cpuLimitMilli;
   return {
-    image: c.image,
-    pullPolicy: c.imagePullPolicy ?? defaultPullPolicy(c.image),
     ...(c.command ? { entrypoint: c.command.map((a) => expand(String(a), env)) } : {}),
     ...(c.args ? { cmd: c.args.map((a) => expand(String(a), env)) } : {}),
-    mounts: bindMounts(pod, c, o.dirOf),
-    resources: { ...(memoryBytes ? { memoryBytes } : {}), ...(cpuLimitMilli ? { cpuLimitMilli } : {}), ...(cpuRequestMilli ? { cpuRequestMilli } : {}) },
     security: mergedSecurity(pod, c),
-    auths: o.auths,
     sandbox: o.sandbox,
   };
 }

@@ -1,42 +1,57 @@
 /**
- * One pod on this node. Its lifecycle is wired in `run` and nowhere else: prepare → start → probe → report.
- *   prepare: pick the driver, bind ports, make volumes, resolve env and argv, lay out log files (a failure leaves the pod
- *            Pending with the reason, and is retried when a new desired set arrives);
- *   start:   one ContainerRunner per container (restarts and back-off live there);
- *   probe:   one Prober per container decides readiness and started, and kills on a failed liveness/startup probe;
- *   report:  every change calls `onChange`, and the agent batches the reports.
+ * One pod on this node. Its lifecycle is wired in `run` and nowhere else: prepare → start → probe → sequence → report.
+ *   prepare:  pick the driver, bind ports, make volumes, resolve env and argv, pull images (a failure leaves the
+ *             pod Pending with the reason, retried when a new desired set arrives, or after a back-off for a
+ *             failed pull);
+ *   start:    adopt what a previous agent run left of each container; one ContainerRunner per container;
+ *   probe:    one Prober per sidecar and app container decides readiness and started, and kills on a failed
+ *             liveness/startup probe;
+ *   sequence: init containers in order, each to completion (a sidecar only until it has started, then it keeps
+ *             running), then the app containers; sidecars stop once every app container finished for good
+ *             (sequence.ts);
+ *   report:   every change calls `onChange`, and the agent batches the reports.
+ * A pod is a sandbox for process pods too: its containers share its volumes and, as every process pod, the
+ * host's network (localhost) — docs/workloads.md. A container pod's sandbox is the engine's infra container
+ * (its own network namespace and address on a bridge pod network: oci-prepare.ts, docs/containers.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AgentEventReason } from '../../protocol/event.js';
+import { isAgentEventReason, type AgentEventReason } from '../../protocol/event.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
 import { own } from '../../protocol/own.js';
+import { qosClass } from '../../protocol/qos.js';
 import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
+import type { Cgroups } from '../cgroups/types.js';
 import { runtimeClassOf, type DriverSet } from '../drivers/registry.js';
-import type { Driver } from '../drivers/types.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { writeIfChanged } from '../fsutil.js';
 import type { Logger } from '../log.js';
+import { PodVolumes } from '../volumes/podvolumes.js';
+import { podSecretDir } from '../volumes/tmpfs.js';
+import { agentUser, runAsFor, volumeOwner } from './user.js';
 import type { BackoffConfig } from './backoff.js';
 import { ContainerRunner, type RestartEvent } from './container.js';
 import type { PodEvent } from './events.js';
-import { resolveArgv, resolveEnv } from './env.js';
-import { bindPorts } from './ports.js';
-import { PodVolumes } from '../volumes/podvolumes.js';
-import { podSecretDir } from '../volumes/tmpfs.js';
-import { agentUser, runAsFor, volumeOwner, type RunAs } from './user.js';
-import { proberFor, type Prober } from './probe.js';
-import type { PodNetwork } from './oci.js';
-import { prepareOciPod, type PreparedLaunch } from './oci-prepare.js';
+import { launchesOf, type Launch, type Plan } from './plan.js';
 import type { ProbeTarget } from '../probes/types.js';
-import { ConditionClock, podConditions, podPhase, type ContainerView } from './status.js';
+import { ociLaunches, prepareOciNetwork } from './oci-prepare.js';
+import type { PodNetwork } from './oci.js';
+import { bindPorts } from './ports.js';
+import { proberFor, type Prober } from './probe.js';
+import { PullRetry, pullImages } from './pull.js';
+import { runSequence } from './sequence.js';
 import { initialCounts, readState } from './state.js';
+import { ConditionClock, podConditions, podPhase } from './status.js';
+import { podView } from './view.js';
 
-/** What every pod shares: the node's identity and where files go. */
+/** What every pod shares: the node's identity, its drivers and cgroups, and where files go. */
 export interface PodContext {
   nodeName: string;
   hostIP: string;
   allocatable: { cpuMilli: number; memoryBytes: number };
   crashLoop: BackoffConfig;
+  drivers: DriverSet;
+  /** The node's cgroup tree; undefined when limits cannot be enforced here (the node condition says why). */
+  cgroups?: Cgroups;
   /** DATA/pods */
   podsDir: string;
   /** DATA/logs */
@@ -48,18 +63,10 @@ export interface PodContext {
   log: Logger;
   /** An event about the pod (kubelet's: Started, BackOff, Killing, Unhealthy, Failed), for the next report. */
   onEvent?(e: PodEvent): void;
-  /** This agent's drivers (process always; container when an engine answered). */
-  drivers: DriverSet;
-  /** How container pods get a network (pods/oci.ts); default the host's. */
+  /** How container pods get their network (agent.ts settles it at start); absent: the node's (host). */
   podNetwork?: PodNetwork;
-  /** Back-off between failed image pulls; default 10 s doubling to 300 s. */
-  pullBackoff?: { initialMs: number; maxMs: number };
-}
-
-/** The result of prepare: what start needs. */
-interface Plan {
-  driver: Driver;
-  launches: PreparedLaunch[];
+  /** Back-off between failed image pulls; default: crashLoop's. */
+  pullBackoff?: Pick<BackoffConfig, 'initialMs' | 'maxMs'>;
 }
 
 /** The pod's log directory: `<namespace>_<name>_<uid>`, the kubelet's /var/log/pods layout. */
@@ -67,22 +74,19 @@ export function podLogDir(logsDir: string, pod: Pod): string {
   return path.join(logsDir, `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${pod.metadata.uid}`);
 }
 
-/** containerStatuses[].image of a container that has one (kubectl describe shows it). */
-function imageOf(pod: Pod, i: number): { image?: string } {
-  const image = pod.spec.containers[i]?.image;
-  return image ? { image } : {};
-}
-
 /** Runs one pod. */
 export class PodRunner {
   readonly uid: string;
+  /** The app containers' runners, in spec order. */
   containers: ContainerRunner[] = [];
-  private probers: Prober[] = [];
+  /** The init containers' runners (sidecars included), in spec order. */
+  initContainers: ContainerRunner[] = [];
+  readonly probers = new Map<string, Prober>();
   private ports: PodPortStatus[] = [];
   /** The pod's own address (a container pod's sandbox on a bridge network); undefined: the node's. */
   private podIP?: string;
-  /** The driver that runs the pod (once prepared): `exec` and `logs` go to it when it has its own. */
-  driver?: Driver;
+  /** The driver that runs the pod, once prepared (stop asks it to remove what it keeps for the pod). */
+  driver?: Plan['driver'];
   private volumes?: PodVolumes;
   private prepared = false;
   private preparing = false;
@@ -93,12 +97,15 @@ export class PodRunner {
   /** Each container's restartCount at this run's first attempt when nothing can be adopted (see initialCounts). */
   private firstCounts?: Record<string, number>;
   private stateWrite: Promise<void> = Promise.resolve();
+  private readonly pullRetry: PullRetry;
+  private latest?: DesiredMessage;
 
   constructor(
     readonly pod: Pod,
     private readonly ctx: PodContext,
   ) {
     this.uid = pod.metadata.uid as string;
+    this.pullRetry = new PullRetry(ctx.pullBackoff ?? ctx.crashLoop);
   }
 
   /** The pod's own address when it has one (a container pod's sandbox on a bridge network); else undefined. */
@@ -114,15 +121,29 @@ export class PodRunner {
     return this.pod.metadata.name;
   }
 
-  /** The lifecycle: prepare → start → probe → report. */
+  /** Every container's runner, init containers first. */
+  allContainers(): ContainerRunner[] {
+    return [...this.initContainers, ...this.containers];
+  }
+
+  /** A container's runner by name (init or app). */
+  container(name: string): ContainerRunner | undefined {
+    return this.allContainers().find((c) => c.name === name);
+  }
+
+  /** The lifecycle: prepare → start → probe → sequence → report. */
   async run(desired: DesiredMessage): Promise<void> {
+    this.latest = desired;
     if (this.prepared || this.preparing) return;
     this.preparing = true;
     const plan = await this.prepare(desired).finally(() => (this.preparing = false));
     if (plan && !this.stopped) {
       this.starting = this.start(plan);
       await this.starting;
-      if (!this.stopped) this.probe(plan);
+      if (!this.stopped && !this.detached) {
+        this.probe(plan);
+        this.sequence = runSequence(this, plan.launches, this.adopted, this.graceMs()).catch((err) => this.ctx.log.error(`pod ${this.namespace}/${this.name}: ${(err as Error).stack ?? err}`));
+      }
     }
     this.report();
   }
@@ -132,7 +153,8 @@ export class PodRunner {
    * running, its configMap/secret volume files follow the new content (its env does not, as in Kubernetes).
    */
   update(desired: DesiredMessage): void {
-    if (!this.prepared && this.blocked) void this.run(desired);
+    this.latest = desired;
+    if (!this.prepared && this.blocked && !this.pullRetry.waiting) void this.run(desired);
     else if (this.prepared && !this.stopped) void this.volumes?.refresh(desired);
   }
 
@@ -141,149 +163,195 @@ export class PodRunner {
     const driver = this.ctx.drivers.get(rc);
     if (!driver) return this.block('RuntimeNotAvailable', `runtime "${rc}" is not available on node ${this.ctx.nodeName} (it has: ${this.ctx.drivers.names.join(', ')})`);
     this.driver = driver;
+    // A container pod's user is the engine's to set (`User` in its create options): not switched here.
     const oci = rc === 'container';
-    if (this.pod.spec.initContainers?.length) return this.block('InitContainersNotSupported', 'skiff-agent does not run initContainers yet');
     const agent = agentUser();
-    // A container pod's user is the engine's to set (securityContext in its create options): not switched here.
-    const users = oci ? [] : this.pod.spec.containers.map((c) => runAsFor(this.pod, c, agent));
+    const all = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers];
+    const users = all.map((c) => (oci ? {} : runAsFor(this.pod, c, agent)));
     const refused = users.find((u) => u.refusal);
     if (refused) return this.block('CreateContainerConfigError', refused.refusal!);
     const stateFile = path.join(this.ctx.podsDir, this.uid, 'state.json');
+    let launches: Launch[];
     try {
       // 0711: a pod running as another user passes through to its volumes; it cannot list or read the agent's files.
       await fs.promises.mkdir(path.dirname(stateFile), { recursive: true, mode: 0o711 });
       await fs.promises.chmod(path.dirname(stateFile), 0o711);
       const previous = readState(stateFile);
-      if (!oci) this.ports = await bindPorts(this.pod, previous.ports);
-      this.firstCounts ??= initialCounts(this.pod, previous.restarts);
+      const net = oci ? await prepareOciNetwork({ pod: this.pod, driver, net: this.ctx.podNetwork ?? { mode: 'host' }, previousPorts: previous.ports, graceMs: this.graceMs() }) : undefined;
+      this.ports = net ? net.ports : await bindPorts(this.pod, previous.ports);
+      this.podIP = net?.podIP;
+      this.firstCounts ??= initialCounts([...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers], previous.restarts);
       if (previous.startTime) this.startTime = previous.startTime;
       // The previous counts stay until a container starts (a pod that never starts does not count up).
-      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }), 0o600);
+      // Queued, not awaited: the start does not wait for an fsync (the writes stay in order).
+      this.writeState(previous.restarts);
       const secretDir = this.ctx.secretBase ? podSecretDir(this.ctx.secretBase, this.uid) : undefined;
       const owner = volumeOwner(users.map((u) => u.user));
       // A container sees its volumes bind-mounted: no symlinks under its workingDir (that path is inside the image).
       const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'), { secretDir, owner, links: !oci });
       this.volumes = volumes; // before setup, so stop() removes the links of a half-done setup too
       await volumes.setup(desired);
-      const envCtx = { nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, allocatable: this.ctx.allocatable };
-      let launches: PreparedLaunch[];
-      if (oci) {
-        const net = this.ctx.podNetwork ?? { mode: 'host' as const };
-        const p = await prepareOciPod({ pod: this.pod, desired, driver, net, previousPorts: previous.ports, volumes, env: envCtx, graceMs: this.graceMs() });
-        this.ports = p.ports;
-        this.podIP = p.podIP;
-        launches = p.launches;
-        await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }), 0o600);
-      } else
-        launches = this.pod.spec.containers.map((c, i) => {
-          const env = resolveEnv(c, { ...envCtx, pod: this.pod, desired, ports: this.ports, extra: volumes.envFor(c) });
-          return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir, user: users[i].user };
-        });
-      this.blocked = undefined;
-      this.prepared = true;
-      return { driver, launches };
+      launches = launchesOf({
+        pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: net ? net.inside : this.ports, allocatable: this.ctx.allocatable, volumes,
+        cgroups: oci ? undefined : this.ctx.cgroups, users: new Map(all.map((c, i) => [c.name, users[i].user])), ...(net ? { env: net.env, imageCommand: true } : {}),
+      });
+      if (net) ociLaunches(this.pod, launches, { sandbox: net.sandbox, dirOf: (v) => volumes.dirOf(v) });
     } catch (err) {
       return this.block('CreateContainerConfigError', (err as Error).message);
     }
+    if (!(await this.pull(driver, launches, desired))) return undefined;
+    // The engine enforces a container pod's limits itself (HostConfig), cgroups here or not.
+    if (!launches.some((l) => l.oci)) this.warnUnlimited(launches);
+    this.blocked = undefined;
+    this.prepared = true;
+    return { driver, launches };
+  }
+
+  /** Pulls every image (a wasi module, an OCI image); a failed pull blocks the pod and is retried after a back-off. */
+  private async pull(driver: Plan['driver'], launches: Launch[], desired: DesiredMessage): Promise<boolean> {
+    const event = (_type: string, reason: string, message: string, container?: string) => isAgentEventReason(reason) && this.event(reason, message, container);
+    const secrets = (this.pod.spec.imagePullSecrets ?? []).map((s) => s.name);
+    const failed = await pullImages(driver, launches, { namespace: this.namespace, desired, log: this.ctx.log, imagePullSecrets: secrets }, event);
+    if (!failed) {
+      this.pullRetry.reset();
+      return true;
+    }
+    const backOff = this.pullRetry.retried && failed.reason === 'ErrImagePull';
+    // kubelet: ErrImagePull on the failed try, then ImagePullBackOff (a BackOff event) while it waits for the next.
+    if (backOff && failed.image) this.event('BackOff', `Back-off pulling image "${failed.image}"`, failed.container);
+    this.block(backOff ? 'ImagePullBackOff' : failed.reason, failed.message);
+    if (failed.reason === 'ErrImagePull') this.pullRetry.schedule(() => !this.stopped && this.latest && void this.run(this.latest));
+    return false;
+  }
+
+  /** Limits asked for on a node that cannot enforce them: said once per pod (the node condition says why). */
+  private warnUnlimited(launches: Launch[]): void {
+    if (this.ctx.cgroups || !launches.some((l) => l.limits.memoryBytes !== undefined || l.limits.cpuMilli !== undefined)) return;
+    const message = `resources.limits are not enforced on node ${this.ctx.nodeName} (see its ResourceLimits condition): the pod runs unlimited`;
+    this.ctx.log.warn(`pod ${this.namespace}/${this.name}: ${message}`);
+    this.event('LimitsNotEnforced', message);
   }
 
   private block(reason: string, message: string): undefined {
-    // kubelet records a configuration error as a Failed event; a runtime the node lacks is the scheduler's to explain.
-    if (reason === 'CreateContainerConfigError' && this.blocked?.message !== message) this.event('Failed', `Error: ${message}`);
+    // kubelet records a configuration error (and a failed pull) as a Failed event; a runtime the node lacks is the scheduler's to explain.
+    if (reason !== 'RuntimeNotAvailable' && this.blocked?.message !== message) this.event('Failed', `Error: ${message}`);
     this.blocked = { reason, message };
+    this.report();
     return undefined;
   }
 
+  /** What a previous agent run left of each container, by launch index. */
+  private adopted: Awaited<ReturnType<Plan['driver']['adopt']>>[] = [];
+
   /** One runner per container, each first adopting what a previous agent run left of it (docs/lifecycle.md). */
   private async start(plan: Plan): Promise<void> {
-    const logDir = podLogDir(this.ctx.logsDir, this.pod);
-    const podRef = `${this.namespace}/${this.name}`;
     const stateDir = path.join(this.ctx.podsDir, this.uid);
-    const graceMs = this.graceMs();
-    const adopted = await Promise.all(plan.launches.map((l) => plan.driver.adopt({ podUid: this.uid, containerName: l.name, stateDir, logDir: path.join(logDir, l.name) })));
+    const logDir = podLogDir(this.ctx.logsDir, this.pod);
+    this.adopted = await Promise.all(plan.launches.map((l) => plan.driver.adopt({ podUid: this.uid, containerName: l.name, stateDir, cgroup: l.cgroup, logDir: path.join(logDir, l.name) })));
     if (this.detached) {
-      for (const a of adopted) if (a.kind === 'running') a.handle.release();
+      for (const a of this.adopted) if (a.kind === 'running') a.handle.release();
       return;
     }
-    adopted.forEach((a, i) => {
+    const podRef = `${this.namespace}/${this.name}`;
+    this.adopted.forEach((a, i) => {
       const c = `pod ${podRef}: container ${plan.launches[i].name}`;
       if (a.kind === 'running') this.ctx.log.info(`${c}: adopted its running process ${a.handle.pid} (restartCount ${a.restartCount})`);
       else if (a.kind === 'exited') this.ctx.log.info(`${c}: ended with exit code ${a.exit.exitCode} while no agent ran`);
     });
-    this.containers = plan.launches.map(
-      (l, i) =>
-        new ContainerRunner(l.name, {
-          driver: plan.driver,
-          restartPolicy: this.pod.spec.restartPolicy!,
-          backoff: this.ctx.crashLoop,
-          podRef,
-          launch: (restartCount) => ({
-            podUid: this.uid, namespace: this.namespace, podName: this.name, containerName: l.name,
-            argv: l.argv, env: l.env, workingDir: l.workingDir, user: l.user,
-            logFile: path.join(logDir, l.name, `${restartCount}.log`),
-            stateDir, restartCount, graceMs,
-            ...(l.oci ? { oci: l.oci } : {}),
-          }),
-          ...(this.ctx.pullBackoff ? { pullBackoff: this.ctx.pullBackoff } : {}),
-          onChange: () => {
-            this.probers[i]?.sync();
-            this.report();
-          },
-          onRestart: (e) => {
-            this.saveCounts();
-            this.ctx.onRestart(this.uid, e);
-          },
-          onEvent: (reason, message) => this.event(reason, message, l.name),
-          firstRestartCount: own(this.firstCounts, l.name) ?? 0,
-        }),
-    );
-    this.containers.forEach((c, i) => c.start(adopted[i]));
-    this.saveCounts();
+    const hasInit = plan.launches.some((l) => l.role !== 'app');
+    const runners = plan.launches.map((l) => this.runnerFor(plan, l, stateDir, hasInit));
+    this.initContainers = runners.filter((_, i) => plan.launches[i].role !== 'app');
+    this.containers = runners.filter((_, i) => plan.launches[i].role === 'app');
     // A stop that came while adopting: the runners exist now, so stop() reaches the adopted processes.
   }
 
+  private runnerFor(plan: Plan, l: Launch, stateDir: string, hasInit: boolean): ContainerRunner {
+    const logDir = podLogDir(this.ctx.logsDir, this.pod);
+    const graceMs = this.graceMs();
+    const policy = this.pod.spec.restartPolicy!;
+    // Kubernetes: a sidecar always restarts; a regular init container is retried on failure unless the pod's policy is Never.
+    const restartPolicy = l.role === 'sidecar' ? 'Always' : l.role === 'init' ? (policy === 'Never' ? 'Never' : 'OnFailure') : policy;
+    return new ContainerRunner(l.name, {
+      driver: plan.driver,
+      restartPolicy,
+      backoff: this.ctx.crashLoop,
+      podRef: `${this.namespace}/${this.name}`,
+      waitingReason: hasInit ? 'PodInitializing' : 'ContainerCreating',
+      launch: (restartCount) => ({
+        podUid: this.uid, namespace: this.namespace, podName: this.name, containerName: l.name,
+        argv: l.argv, env: l.env, workingDir: l.workingDir, user: l.user,
+        logFile: path.join(logDir, l.name, `${restartCount}.log`),
+        stateDir, restartCount, graceMs,
+        image: l.container.image, imageRef: l.imageRef, limits: l.limits, cgroup: l.cgroup, mounts: l.mounts,
+        ...(l.oci ? { oci: l.oci } : {}),
+      }),
+      onChange: () => {
+        this.probers.get(l.name)?.sync();
+        this.report();
+      },
+      onRestart: (e) => {
+        this.saveCounts();
+        this.ctx.onRestart(this.uid, e);
+      },
+      onEvent: (reason, message) => this.event(reason, message, l.name),
+      firstRestartCount: own(this.firstCounts, l.name) ?? 0,
+    });
+  }
+
   /** The pod's terminationGracePeriodSeconds in ms. */
-  private graceMs(): number {
+  graceMs(): number {
     return this.pod.spec.terminationGracePeriodSeconds! * 1000; // defaulted on admission (applyDefaults)
   }
 
+  /** Probers for sidecars and app containers (regular init containers have no probes). */
   private probe(plan: Plan): void {
     const graceMs = this.graceMs();
-    this.probers = this.pod.spec.containers.map((c, i) => {
-      const runner = this.containers[i];
-      const l = plan.launches[i];
-      const target = this.probeTarget(plan, l, c.name);
-      return proberFor(c, { container: runner, target, kill: (m, e) => runner.kill(m, graceMs, e), onChange: () => this.report(), onEvent: (reason, message) => this.event(reason, message, c.name) });
-    });
-    for (const p of this.probers) p.sync();
+    for (const l of plan.launches) {
+      if (l.role === 'init') continue;
+      const runner = this.container(l.name) as ContainerRunner;
+      const target = this.probeTarget(plan, l, runner);
+      const deps = { container: runner, target, kill: (m: string, e?: string) => runner.kill(m, graceMs, e), onChange: () => this.report(), onEvent: (reason: AgentEventReason, message: string) => this.event(reason, message, l.name) };
+      this.probers.set(l.name, proberFor(l.container, deps));
+    }
+    for (const p of this.probers.values()) p.sync();
   }
 
   /**
    * Where a container's probes go. Process pods share the host network: loopback. A container pod with its own
    * network is reached at its address and its containers' own ports, and exec probes run inside the container.
    */
-  private probeTarget(plan: Plan, l: PreparedLaunch, containerName: string): ProbeTarget {
-    const base = { containerName, env: l.env, workingDir: l.workingDir, user: l.user };
+  private probeTarget(plan: Plan, l: Launch, runner: ContainerRunner): ProbeTarget {
+    const base = { containerName: l.name, env: l.env, workingDir: l.workingDir, user: l.user };
     if (!l.oci) return { ...base, host: '127.0.0.1', ports: this.ports };
-    const stateDir = path.join(this.ctx.podsDir, this.uid);
-    const exec = plan.driver.exec?.bind(plan.driver);
+    const driver = plan.driver;
     return {
       ...base,
       host: this.podIP ?? '127.0.0.1',
       ports: this.ports.map((p) => (p.containerPort ? { ...p, port: p.containerPort } : p)),
-      ...(exec ? { exec: (command: string[], onOutput: (b: Buffer) => void) => exec({ podUid: this.uid, containerName, stateDir }, { command, tty: false, stdin: false, onOutput: (_s, b) => onOutput(b) }) } : {}),
+      exec: async (command, onOutput) => {
+        const target = runner.execTarget();
+        if (!target || !driver.exec) throw new Error(`container "${l.name}" is not running`);
+        return driver.exec(target, { command, tty: false, stdin: false, onOutput: (_s, b) => onOutput(b) });
+      },
     };
   }
 
   /** Persists the restart counts beside the ports (DATA/pods/<uid>/state.json), one write at a time, the latest last. */
-  private saveCounts(): void {
+  saveCounts(): void {
+    this.writeState(Object.fromEntries(this.allContainers().map((c) => [c.name, c.restartCount])));
+  }
+
+  private writeState(restarts: Record<string, number>): void {
     const file = path.join(this.ctx.podsDir, this.uid, 'state.json');
     this.stateWrite = this.stateWrite
-      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])), startTime: this.startTime }), 0o600))
+      // Written only when it changed (an SD card is spared a rewrite of the same bytes at every adoption).
+      .then(async () => void (await writeIfChanged(file, JSON.stringify({ ports: this.ports, restarts, startTime: this.startTime }), 0o600)))
       .catch(() => undefined); // the pod's dir is gone: the pod was deleted meanwhile
   }
 
-  private report(): void {
+  /** Something changed: report it (and let the sequence re-check what it waits for). */
+  report(): void {
+    for (const w of [...this.waiters]) w();
     this.ctx.onChange(this.uid);
   }
 
@@ -291,48 +359,54 @@ export class PodRunner {
     this.ctx.onEvent?.({ namespace: this.namespace, name: this.name, uid: this.uid, ...(container ? { container } : {}), reason, message });
   }
 
+  /** Checks run on every change (sequence.ts waits on them). */
+  readonly waiters = new Set<() => void>();
+
+  /** True once stop or detach began: the sequence starts nothing more. */
+  get halted(): boolean {
+    return this.stopped || this.detached;
+  }
+
   private stopped = false;
   private detached = false;
-  /** The start step while it adopts and starts (stop waits for it, so it reaches every process). */
+  /** The start step while it adopts and creates runners (stop waits for it, so it reaches every process). */
   private starting: Promise<void> = Promise.resolve();
+  private sequence: Promise<void> = Promise.resolve();
 
-  /** Stops every container (SIGTERM, SIGKILL after the pod's terminationGracePeriodSeconds). */
+  /** Stops every container: app containers first, then sidecars in reverse order (SIGTERM, SIGKILL after the grace period). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.pullRetry.reset();
     await this.starting;
-    for (const p of this.probers) p.stop();
+    this.report(); // wakes the sequence so it starts nothing more
+    for (const p of this.probers.values()) p.stop();
     await Promise.all(this.containers.map((c) => c.stop(this.graceMs())));
+    for (const c of [...this.initContainers].reverse()) await c.stop(this.graceMs());
+    await this.sequence;
+    await this.stateWrite; // before the manager removes the pod's dir
     await this.driver?.removePod?.(this.uid).catch((err) => this.ctx.log.warn(`pod ${this.namespace}/${this.name}: removing its containers: ${(err as Error).message}`));
     await this.volumes?.cleanup();
   }
 
   /** Leaves the processes running and stops managing them: the next agent run adopts them. */
   detach(): void {
-    this.stopped = true;
     this.detached = true;
-    for (const p of this.probers) p.stop();
-    for (const c of this.containers) c.detach();
+    this.pullRetry.reset();
+    for (const p of this.probers.values()) p.stop();
+    for (const c of this.allContainers()) c.detach();
+    this.report();
   }
 
   /** The pod's status now. */
   status(): PodStatus {
-    const views: ContainerView[] = this.prepared
-      ? this.containers.map((c, i) => {
-          const ready = this.probers[i]?.ready() ?? false;
-          return {
-            finished: c.finished,
-            status: { name: c.name, ready, started: this.probers[i]?.started() ?? false, restartCount: c.restartCount, state: c.state, ...(c.lastState ? { lastState: c.lastState } : {}), ...imageOf(this.pod, i) },
-          };
-        })
-      : this.pod.spec.containers.map((c) => ({
-          finished: false,
-          status: { name: c.name, ready: false, started: false, restartCount: 0, state: { waiting: this.blocked ?? { reason: 'ContainerCreating' } } },
-        }));
-    const phase = podPhase(views, this.prepared);
+    const v = podView({ pod: this.pod, prepared: this.prepared && this.containers.length > 0, blocked: this.blocked, init: this.initContainers, app: this.containers, probers: this.probers });
+    const phase = podPhase(v);
     return {
       phase,
-      conditions: podConditions(this.clock, views, this.prepared, phase),
-      containerStatuses: views.map((v) => v.status),
+      conditions: podConditions(this.clock, v, phase),
+      ...(v.init.length ? { initContainerStatuses: v.init.map((c) => c.status) } : {}),
+      containerStatuses: v.app.map((c) => c.status),
+      qosClass: qosClass(this.pod.spec),
       hostIP: this.ctx.hostIP,
       podIP: this.podIP ?? this.ctx.hostIP,
       startTime: this.startTime,

@@ -1,13 +1,20 @@
 /**
- * What a pod keeps across agent runs in DATA/pods/<uid>/state.json: its host ports (so its endpoints do not
- * move), each container's last restartCount, its status.startTime.
+ * A pod's own state on this node, DATA/pods/<uid>/state.json: its host ports, each container's last
+ * restartCount and its startTime, kept across agent restarts so none of them change when an agent adopts it.
  */
 import fs from 'node:fs';
 import { own } from '../../protocol/own.js';
-import type { Pod, PodPortStatus } from '../../protocol/types.js';
+import type { Container, PodPortStatus } from '../../protocol/types.js';
 
-/** The pod's state from a previous run: its host ports, each container's last restartCount, its startTime. */
-export function readState(stateFile: string): { ports: PodPortStatus[]; restarts: Record<string, number>; startTime?: string } {
+/** What state.json holds. */
+export interface PodState {
+  ports: PodPortStatus[];
+  restarts: Record<string, number>;
+  startTime?: string;
+}
+
+/** The pod's state from a previous run (empty when there is none or it is unreadable). */
+export function readState(stateFile: string): PodState {
   try {
     const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ports?: PodPortStatus[]; restarts?: Record<string, number>; startTime?: unknown };
     const restarts = s.restarts && typeof s.restarts === 'object' ? s.restarts : {};
@@ -24,9 +31,9 @@ export function readState(stateFile: string): { ports: PodPortStatus[]; restarts
  * that ran under a previous agent run starts again as a restart, counted as after a node reboot (and its log
  * goes to a new `<restartCount>.log`).
  */
-export function initialCounts(pod: Pod, previous: Record<string, number>): Record<string, number> {
+export function initialCounts(containers: Container[], previous: Record<string, number>): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const c of pod.spec.containers) {
+  for (const c of containers) {
     const n = own(previous, c.name);
     counts[c.name] = typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n + 1 : 0;
   }

@@ -11,6 +11,13 @@ import { serveLogs, type Follower, type LogsContext } from './logs.js';
 import { serveExec } from './exec.js';
 import { servePortForward } from './portforward.js';
 import { serveCopy } from './cp.js';
+import type { DriverSet } from '../drivers/registry.js';
+import type { UpgradeReceiver } from '../upgrade/receiver.js';
+
+/** What the methods read: the pods, their log files, the drivers (exec). */
+export interface RpcContext extends LogsContext {
+  drivers: DriverSet;
+}
 
 type Reply = (r: Omit<RpcResponse, 'id'>) => void;
 type Method = (server: RpcServer, id: string, params: Record<string, unknown>, reply: Reply) => void;
@@ -20,11 +27,18 @@ const methods: Partial<Record<RpcRequest['method'], Method>> = {
     const f = serveLogs(s.ctx, params, reply);
     if (f) s.followers.set(id, f);
   },
-  exec: (s, id, params, reply) => s.followers.set(id, serveExec(s.ctx.pods, params, reply)),
+  exec: (s, id, params, reply) => s.followers.set(id, serveExec(s.ctx.pods, s.ctx.drivers, params, reply)),
   portForward: (s, id, params, reply) => s.followers.set(id, servePortForward(s.ctx.pods, params, reply)),
   cp: (s, id, params, reply) => s.followers.set(id, serveCopy(s.ctx.pods, params, reply)),
   // A piece for an open two-way stream; none is answered (a piece for a stream that ended is dropped).
   input: (s, _id, params) => void s.followers.get(String(params.ref))?.input?.(params),
+  upgrade: (s, _id, params, reply) => {
+    if (!s.upgrade) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', 'this agent takes no upgrades');
+    s.upgrade.handle(params).then(
+      (result) => reply({ ok: true, result }),
+      (err) => reply({ ok: false, error: toWireError(err) }),
+    );
+  },
   cancel: (s, _id, params, reply) => {
     const ref = params.ref;
     if (typeof ref !== 'string') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'params.ref: required');
@@ -41,9 +55,11 @@ export class RpcServer {
   readonly followers = new Map<string, Follower>();
 
   constructor(
-    readonly ctx: LogsContext,
+    readonly ctx: RpcContext,
     private readonly publish: (id: string, payload: Buffer) => void,
     private readonly log: Logger,
+    /** The fleet upgrade's receiving end (upgrade/receiver.ts). */
+    readonly upgrade?: UpgradeReceiver,
   ) {}
 
   /** Handles the request published on `rpc/<topicId>/req`. */

@@ -68,7 +68,7 @@ export class PodVolumes {
     }
     for (const v of this.pod.spec.volumes ?? []) await this.prepare(v, desired);
     if (this.opts.links === false) return;
-    this.links = this.pod.spec.containers.flatMap((c) => mountLinks(c, (n) => this.dirOf(n)));
+    this.links = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].flatMap((c) => mountLinks(c, (n) => this.dirOf(n)));
     await createLinks(this.links);
   }
 

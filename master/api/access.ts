@@ -79,6 +79,8 @@ const verbs = new Map<string, VerbRule>([
   ['jointoken', clusterAdmin],
   ['backup', clusterAdmin],
   ['secrets', clusterAdmin],
+  // Fleet upgrades replace the agent on every selected node: the whole cluster's, as Node writes are admin's.
+  ['upgrade', clusterAdmin],
 ]);
 
 /** `rollout status` and `rollout history` only read the Deployment (Kubernetes' view role may run them). */

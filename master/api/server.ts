@@ -23,6 +23,7 @@ import { logs, watch } from './handlers/streams.js';
 import { exec } from './handlers/exec.js';
 import { patch } from './handlers/patch.js';
 import { cp, input, portforward } from './handlers/channel.js';
+import { upgrade } from './handlers/upgrade.js';
 import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
 
 /**
@@ -49,6 +50,7 @@ const handlers: ReadonlyMap<string, Handler> = new Map<ApiVerb, Handler>([
   ['backup', backup],
   ['secrets', secrets],
   ['can-i', canI],
+  ['upgrade', upgrade],
   ['version', async (ctx) => ({ version: 'v' + ctx.version })],
   ['patch', patch],
   ['portforward', portforward],

@@ -9,6 +9,7 @@ import type { AgentRpc } from '../nodes/rpc.js';
 import type { Objects } from '../objects.js';
 import type { Telemetry } from '../telemetry/registry.js';
 import type { SealedStore } from '../secrets/sealed-store.js';
+import type { BundleStore } from '../upgrade/store.js';
 import type { Audit } from './audit.js';
 
 /** Dependencies of the API handlers. */
@@ -21,6 +22,8 @@ export interface ApiContext {
   /** Latest cpu/memory samples from the agents (top). */
   metrics: MetricsStore;
   version: string;
+  /** Agent bundles for fleet upgrades (upgrade verb); absent in tests that do not need them. */
+  bundles?: BundleStore;
   /** The master's logger. */
   log: Logger;
   /** The master's Prometheus metrics (requests by verb and outcome, latency); absent in unit tests. */

@@ -5,10 +5,15 @@
  * restarts and an agent can ignore anything older than what it has.
  */
 import { encode, topics, type DesiredMessage, type KObject, type Pod } from '../../protocol/index.js';
+import { parseModuleImage } from '../../protocol/wasi-image.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 
-/** Changes are gathered this long before publishing (a scale-up of 20 pods is one message). */
+/**
+ * Throttle window: a change after a quiet spell is published on the next tick (a single pod's start does not
+ * wait), changes within this long after a publish are gathered into the next one (a scale-up of 20 pods is a
+ * message or two).
+ */
 const debounceMs = 20;
 
 /** The parts of a pod an agent needs. */
@@ -19,14 +24,16 @@ function forAgent(p: Pod): Pod {
 
 /**
  * The ConfigMaps and Secrets a pod reads, by name in its namespace — env valueFrom, envFrom, volumes (of every
- * container, init containers too) and imagePullSecrets. This is the Node authorizer's graph: a node is sent these
- * objects of the pods bound to it and nothing else (no other path gives a node any object: it has no API access,
- * and its topics carry only its own desired set).
+ * container, init containers too), imagePullSecrets and a WASI module's configmap:// image. This is the Node
+ * authorizer's graph: a node is sent these objects of the pods bound to it and nothing else (no other path gives a
+ * node any object: it has no API access, and its topics carry only its own desired set).
  */
 export function references(p: Pod): { configMaps: string[]; secrets: string[] } {
   const cms = new Set<string>();
   const secrets = new Set<string>();
   for (const c of [...(p.spec.initContainers ?? []), ...p.spec.containers]) {
+    const module = p.spec.runtimeClassName === 'wasi' && c.image ? parseModuleImage(c.image) : undefined;
+    if (module && 'kind' in module && module.kind === 'configmap') cms.add(module.name);
     for (const e of c.env ?? []) {
       if (e.valueFrom?.configMapKeyRef) cms.add(e.valueFrom.configMapKeyRef.name);
       if (e.valueFrom?.secretKeyRef) secrets.add(e.valueFrom.secretKeyRef.name);
@@ -49,6 +56,8 @@ export class DesiredPublisher {
   private readonly dirty = new Set<string>();
   private readonly last = new Map<string, string>();
   private timer?: NodeJS.Timeout;
+  /** When the last flush started (ms since epoch). */
+  private lastFlush = 0;
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -76,12 +85,13 @@ export class DesiredPublisher {
   /** Marks a node's set for publishing soon. */
   mark(node: string): void {
     this.dirty.add(node);
-    if (!this.timer) this.timer = setTimeout(() => void this.flush(), debounceMs);
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), Math.max(0, this.lastFlush + debounceMs - Date.now()));
   }
 
   /** Publishes every dirty node's set now. */
   async flush(): Promise<void> {
     this.timer = undefined;
+    this.lastFlush = Date.now();
     const nodes = [...this.dirty];
     this.dirty.clear();
     // One pass over the pods for all dirty nodes (a master restart marks every node): O(pods), not O(nodes × pods).

@@ -46,7 +46,7 @@ export function checkNodeLabels(c: Checker, node: string, v: unknown, field: str
 
 function facts(c: Checker, f: unknown): void {
   if (!c.object(f, 'facts')) return;
-  for (const [k, max] of [['hostname', 253], ['arch', 32], ['os', 32], ['kernel', 256], ['osImage', 256], ['agentVersion', 64], ['nodeVersion', 64], ['boardModel', 128]] as const) bounded(c, f[k], `facts.${k}`, max);
+  for (const [k, max] of [['hostname', 253], ['arch', 32], ['os', 32], ['kernel', 256], ['osImage', 256], ['agentVersion', 64], ['nodeVersion', 64], ['boardModel', 128], ['cgroupVersion', 16]] as const) bounded(c, f[k], `facts.${k}`, max);
   c.int(f.cpus, 'facts.cpus', 0, 1_000_000);
   if (f.memoryBytes !== undefined && !(typeof f.memoryBytes === 'number' && Number.isFinite(f.memoryBytes) && f.memoryBytes >= 0 && f.memoryBytes <= MAX_QUANTITY))
     c.fail('facts.memoryBytes', 'must be a finite number of bytes ≥ 0', f.memoryBytes);

@@ -28,6 +28,8 @@ function wellKnownLabels(node: string, m: NodeStatusMessage): Record<string, str
     'kubernetes.io/os': labelValue(m.facts?.os ?? 'linux'),
     'kubernetes.io/hostname': node,
     'node.skiff.io/agent-version': labelValue(m.facts?.agentVersion),
+    // The board model: a fact the master turns into a label (skiff.io/ is not the node's to set, NodeRestriction).
+    ...(typeof m.facts?.boardModel === 'string' ? { 'skiff.io/model': labelValue(m.facts.boardModel) } : {}),
   };
 }
 
@@ -122,11 +124,17 @@ export class NodeStatusTracker {
         operatingSystem: m.facts?.os ?? 'linux',
         kernelVersion: m.facts?.kernel,
         osImage: m.facts?.osImage,
-        kubeletVersion: `skiff-agent/${m.facts?.agentVersion ?? 'unknown'}`,
+        // kubectl's VERSION column shows the kubelet's `v1.29.3`; here the agent's `v0.2.0`.
+        kubeletVersion: m.facts?.agentVersion ? `v${m.facts.agentVersion}` : 'unknown',
+        agentVersion: m.facts?.agentVersion,
+        containerRuntimeVersion: (m.runtimes ?? ['process']).join(','),
         runtimes: m.runtimes ?? ['process'],
         nodeVersion: m.facts?.nodeVersion,
         ...(typeof m.facts?.boardModel === 'string' ? { boardModel: m.facts.boardModel.slice(0, 128) } : {}),
         ...(m.containerRuntime ? { containerRuntimeVersion: m.containerRuntime } : {}),
+        ...(m.facts?.cgroupVersion ? { cgroupVersion: m.facts.cgroupVersion } : {}),
+        ...(m.facts?.cpus ? { cpus: m.facts.cpus } : {}),
+        ...(m.facts?.memoryBytes ? { memoryBytes: m.facts.memoryBytes } : {}),
       },
       conditions: [...(m.conditions ?? []).filter((c) => c.type !== agentReady.type), agentReady].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
     });

@@ -3,6 +3,7 @@ import type { Checker } from '../check.js';
 import { isObject } from '../check.js';
 import type { PodSpec } from '../types.js';
 import { defaultPullPolicy, parseImageRef, pullPolicies } from '../image.js';
+import { parseModuleImage } from '../wasi-image.js';
 
 /** The drivers a pod can ask for with spec.runtimeClassName. */
 export const runtimeClasses = ['process', 'container', 'wasi'] as const;
@@ -136,6 +137,35 @@ function checkContainer(c: Checker, ct: unknown, f: string, volumeNames: Set<str
     });
 }
 
+/**
+ * One container of the pod in its place: the container rules, a name unique across init and app containers,
+ * what its runtime needs (a process: command; container or wasi: image, a wasi one a module reference), and
+ * the init container rules: `restartPolicy` is only for init containers and only `Always` (a sidecar); a
+ * regular init container runs to completion, so it has no probes (Kubernetes' validation says the same).
+ */
+function checkPodContainer(c: Checker, spec: Record<string, any>, ct: unknown, f: string, volumeNames: Set<string>, names: Set<string>, init: boolean): void {
+  checkContainer(c, ct, f, volumeNames, runtimeOf(spec, ct));
+  if (!isObject(ct)) return;
+  if (typeof ct.name === 'string') {
+    if (names.has(ct.name)) c.fail(`${f}.name`, 'must be unique within the pod (init and app containers together)', ct.name);
+    names.add(ct.name);
+  }
+  const runtime = runtimeOf(spec, ct);
+  if (runtime === 'process' && !Array.isArray(ct.command)) c.fail(`${f}.command`, 'is required for a process container');
+  if (runtime !== 'process' && typeof ct.image !== 'string') c.fail(`${f}.image`, `is required with runtimeClassName ${runtime}`);
+  if (runtime === 'wasi' && typeof ct.image === 'string') {
+    const m = parseModuleImage(ct.image);
+    if ('error' in m) c.fail(`${f}.image`, m.error, ct.image);
+  }
+  if (ct.restartPolicy !== undefined) {
+    if (!init) c.fail(`${f}.restartPolicy`, 'may only be set on an init container (a sidecar)', ct.restartPolicy);
+    else c.oneOf(ct.restartPolicy, `${f}.restartPolicy`, ['Always']);
+  }
+  if (init && ct.restartPolicy !== 'Always')
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'])
+      if (ct[probe] !== undefined) c.fail(`${f}.${probe}`, 'may not be set on an init container without restartPolicy: Always (it runs to completion)');
+}
+
 function checkNodeSelectorTerm(c: Checker, t: unknown, f: string): void {
   if (!c.object(t, f, true) || !c.array(t.matchExpressions, `${f}.matchExpressions`)) return;
   t.matchExpressions.forEach((e: unknown, i: number) => {
@@ -176,20 +206,12 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
       if (c.object(v.secret, `${p}.secret`)) c.dnsSubdomain(v.secret.secretName, `${p}.secret.secretName`, true);
       if (c.object(v.hostPath, `${p}.hostPath`)) c.string(v.hostPath.path, `${p}.hostPath.path`, true);
     });
+  const names = new Set<string>();
+  if (c.array(spec.initContainers, `${f}.initContainers`))
+    spec.initContainers.forEach((ct: unknown, i: number) => checkPodContainer(c, spec, ct, `${f}.initContainers[${i}]`, volumeNames, names, true));
   if (c.array(spec.containers, `${f}.containers`, true)) {
     if (spec.containers.length === 0) c.fail(`${f}.containers`, 'must have at least one container');
-    const names = new Set<string>();
-    spec.containers.forEach((ct: unknown, i: number) => {
-      checkContainer(c, ct, `${f}.containers[${i}]`, volumeNames, runtimeOf(spec, ct));
-      if (isObject(ct) && typeof ct.name === 'string') {
-        if (names.has(ct.name)) c.fail(`${f}.containers[${i}].name`, 'must be unique within the pod', ct.name);
-        names.add(ct.name);
-      }
-      if (!isObject(ct)) return;
-      const runtime = runtimeOf(spec, ct);
-      if (runtime === 'process' && !Array.isArray(ct.command)) c.fail(`${f}.containers[${i}].command`, 'is required for a process container');
-      if (runtime !== 'process' && typeof ct.image !== 'string') c.fail(`${f}.containers[${i}].image`, `is required with runtimeClassName ${runtime}`);
-    });
+    spec.containers.forEach((ct: unknown, i: number) => checkPodContainer(c, spec, ct, `${f}.containers[${i}]`, volumeNames, names, false));
   }
   checkSecurityContext(c, spec.securityContext, `${f}.securityContext`, true);
   for (const ns of ['hostNetwork', 'hostPID', 'hostIPC']) c.bool(spec[ns], `${f}.${ns}`);
@@ -246,7 +268,7 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
 export function defaultPodSpec(spec: PodSpec, restartPolicy: PodSpec['restartPolicy'] = 'Always'): void {
   spec.restartPolicy ??= restartPolicy;
   spec.terminationGracePeriodSeconds ??= 30;
-  for (const ct of spec.containers) {
+  for (const ct of [...(spec.initContainers ?? []), ...spec.containers]) {
     for (const p of ct.ports ?? []) p.protocol ??= 'TCP';
     if (ct.image && runtimeOf(spec as unknown as Record<string, unknown>, ct) === 'container') ct.imagePullPolicy ??= defaultPullPolicy(ct.image);
   }

@@ -115,7 +115,7 @@ describe('get tables', () => {
       status: {
         conditions: [{ type: 'Ready', status: ready }, { type: 'WasmBalancer', status: 'True' }],
         addresses: [{ type: 'InternalIP', address: '192.168.1.20' }],
-        nodeInfo: { architecture: 'arm64', operatingSystem: 'linux', kernelVersion: '6.6.31+rpt-rpi-v8', osImage: 'Debian GNU/Linux 12 (bookworm)', kubeletVersion: 'v0.1.0', ...(name === 'pi-1' ? { containerRuntimeVersion: 'podman://4.3.1' } : {}) },
+        nodeInfo: { architecture: 'arm64', operatingSystem: 'linux', kernelVersion: '6.6.31+rpt-rpi-v8', osImage: 'Debian GNU/Linux 12 (bookworm)', kubeletVersion: 'v0.1.0', containerRuntimeVersion: 'process,wasi' },
       },
     });
     const nodes = [node('pi-1', 'True', { labels: { 'node-role.kubernetes.io/edge': '' } }), node('pi-2', 'False', {}, true), node('pi-3', 'Unknown')];
@@ -127,7 +127,7 @@ describe('get tables', () => {
     );
     expect(table('Node', [nodes[0]], { wide: true })).toBe(
       'NAME   STATUS   ROLES   AGE   VERSION   INTERNAL-IP    OS-IMAGE                         KERNEL-VERSION      CONTAINER-RUNTIME   ARCH    BALANCER\n' +
-        'pi-1   Ready    edge    20d   v0.1.0    192.168.1.20   Debian GNU/Linux 12 (bookworm)   6.6.31+rpt-rpi-v8   podman://4.3.1      arm64   wasm\n',
+        'pi-1   Ready    edge    20d   v0.1.0    192.168.1.20   Debian GNU/Linux 12 (bookworm)   6.6.31+rpt-rpi-v8   process,wasi        arm64   wasm\n',
     );
     // A node without a container engine: <none>, as kubectl prints an empty column.
     expect(table('Node', [nodes[1]], { wide: true })).toContain('6.6.31+rpt-rpi-v8   <none>              arm64');

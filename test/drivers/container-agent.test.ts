@@ -64,12 +64,21 @@ describe('container pods in a cluster', () => {
     const input = new PassThrough();
     const out: Buffer[] = [];
     let raw = false;
+    const terminal = (inp: PassThrough, isTTY: boolean, onOut: (b: Uint8Array) => void, onErr: (b: Uint8Array) => void) => ({
+      input: inp,
+      isTTY,
+      setRawMode: (on: boolean) => void (raw = on),
+      size: () => ({ rows: 33, cols: 101 }),
+      onResize: () => () => {},
+      write: (b: Uint8Array, done: () => void) => (onOut(b), done()),
+      writeErr: (b: Uint8Array) => onErr(b),
+    });
     const io = {
       stdout: (t: string) => out.push(Buffer.from(t)),
       stderr: (t: string) => out.push(Buffer.from(t)),
       readStdin: async () => '',
       env: {},
-      terminal: { input, isTTY: true, setRaw: (on: boolean) => void (raw = on), size: () => ({ rows: 33, cols: 101 }), onResize: () => () => {}, write: (b: Uint8Array) => void out.push(Buffer.from(b)) },
+      terminal: terminal(input, true, (b) => out.push(Buffer.from(b)), (b) => out.push(Buffer.from(b))),
     };
     input.write('stty size; echo marker-$((6*7)); exit 5\n');
     const code = await cliMain(['--server', c.master.url, '--token', c.master.adminToken, 'exec', '-it', 'hello', '--', 'sh'], io);
@@ -78,10 +87,10 @@ describe('container pods in a cluster', () => {
     expect(text).toContain('33 101\r\n');
     expect(text).toContain('marker-42\r\n');
     expect(raw).toBe(false); // restored
-    // -i without a terminal: stdin piped in, output as text, stderr apart.
+    // -i without a terminal: stdin piped in, output as it comes, stderr apart.
     const piped = new PassThrough();
     const lines: string[] = [];
-    const io2 = { ...io, stdout: (t: string) => lines.push(`out:${t}`), stderr: (t: string) => lines.push(`err:${t}`), terminal: { ...io.terminal, input: piped, isTTY: false } };
+    const io2 = { ...io, terminal: terminal(piped, false, (b) => lines.push(`out:${Buffer.from(b)}`), (b) => lines.push(`err:${Buffer.from(b)}`)) };
     piped.end('first\nsecond\n');
     const code2 = await cliMain(['--server', c.master.url, '--token', c.master.adminToken, 'exec', '-i', 'hello', '--', 'sh', '-c', 'cat; echo oops >&2'], io2);
     expect(code2, lines.join('')).toBe(0);

@@ -4,6 +4,7 @@ import { ContainerDriver } from '../../edge-agent/drivers/container/driver.js';
 import { probeEndpoint } from '../../edge-agent/drivers/container/endpoint.js';
 import { connectEngine } from '../../edge-agent/drivers/container/engine.js';
 import type { OciLaunch } from '../../edge-agent/drivers/container/types.js';
+import type { ContainerLimits } from '../../edge-agent/cgroups/types.js';
 import type { LaunchSpec } from '../../edge-agent/drivers/types.js';
 import { quietLogger } from '../helpers/cluster.js';
 import type { Podman } from '../helpers/podman.js';
@@ -17,8 +18,11 @@ export async function driverOver(pm: Podman, node = 'test-node'): Promise<Contai
 
 let seq = 0;
 
-/** A launch of `image` running `sh -c script` (or the image's own command without one). */
-export function launch(dir: string, o: { image: string; script?: string; pod?: string; container?: string; restartCount?: number; oci?: Partial<OciLaunch>; env?: Record<string, string>; graceMs?: number }): LaunchSpec {
+/** A launch of `image` running `sh -c script` (or the image's own command without one), as pods/plan.ts and oci-prepare.ts make it. */
+export function launch(
+  dir: string,
+  o: { image: string; script?: string; pod?: string; container?: string; restartCount?: number; oci?: Partial<OciLaunch>; env?: Record<string, string>; graceMs?: number; limits?: ContainerLimits; mounts?: LaunchSpec['mounts'] },
+): LaunchSpec {
   const pod = o.pod ?? `pod-${process.pid}-${++seq}`;
   const container = o.container ?? 'main';
   const restartCount = o.restartCount ?? 0;
@@ -33,14 +37,14 @@ export function launch(dir: string, o: { image: string; script?: string; pod?: s
     stateDir: path.join(dir, 'pods', `uid-${pod}`),
     restartCount,
     graceMs: o.graceMs ?? 2000,
+    image: o.image,
+    // The test images are local (`localhost/...:test`): what the driver's pull returns for them.
+    imageRef: o.image,
+    limits: o.limits ?? {},
+    mounts: o.mounts ?? [],
     oci: {
-      image: o.image,
-      pullPolicy: 'IfNotPresent',
       ...(o.script ? { entrypoint: ['sh', '-c', o.script] } : {}),
-      mounts: [],
-      resources: {},
       security: {},
-      auths: {},
       sandbox: { network: 'bridge', hostname: pod, ports: [] },
       ...o.oci,
     },

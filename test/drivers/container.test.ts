@@ -61,7 +61,7 @@ describe('container driver', () => {
   });
 
   it('a container over its 32Mi limit ends OOMKilled with exit code 137 (seen in the cgroup: Podman says false)', async () => {
-    const spec = launch(dir, { image: pm.images.busybox, script: 'sleep 0.5; exec dd if=/dev/zero of=/dev/null bs=64M count=1', oci: { resources: { memoryBytes: 32 * 2 ** 20 } } });
+    const spec = launch(dir, { image: pm.images.busybox, script: 'sleep 0.5; exec dd if=/dev/zero of=/dev/null bs=64M count=1', limits: { memoryBytes: 32 * 2 ** 20 } });
     const exit = await (await driver.start(spec)).exited;
     expect(exit).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
   });
@@ -70,7 +70,8 @@ describe('container driver', () => {
     const spec = launch(dir, {
       image: pm.images.busybox,
       script: 'id -u; id -g; touch /x 2>/dev/null && echo writable || echo read-only; sleep 30',
-      oci: { resources: { memoryBytes: 64 * 2 ** 20, cpuLimitMilli: 500, cpuRequestMilli: 250 }, security: { runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, capDrop: ['ALL'], noNewPrivileges: true } },
+      limits: { memoryBytes: 64 * 2 ** 20, cpuMilli: 500, cpuRequestMilli: 250 },
+      oci: { security: { runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, capDrop: ['ALL'], noNewPrivileges: true } },
     });
     const h = await driver.start(spec);
     const c = (await driver.containerOf({ podUid: spec.podUid, containerName: 'main', stateDir: spec.stateDir }))!;
@@ -116,7 +117,7 @@ describe('container driver', () => {
   it('exec runs beside the container, with and without a TTY', async () => {
     const spec = launch(dir, { image: pm.images.busybox, script: 'sleep 30' });
     const h = await driver.start(spec);
-    const ref = { podUid: spec.podUid, containerName: 'main', stateDir: spec.stateDir };
+    const ref = { podUid: spec.podUid, containerName: 'main', stateDir: spec.stateDir, handle: h, launch: spec };
     const out: string[] = [];
     const plain = await driver.exec!(ref, { command: ['sh', '-c', 'echo hi; echo oops >&2; exit 5'], tty: false, stdin: false, onOutput: (s, b) => out.push(`${s}:${b}`) });
     expect(await plain.exited).toEqual({ exitCode: 5 });

@@ -1,23 +1,29 @@
-/** The driver contract (contract.ts) for the container driver, over a private Podman (test/helpers/podman.ts). */
-import fs from 'node:fs';
+/**
+ * The driver contract (contract.ts) for the container driver, over a private Podman (test/helpers/podman.ts)
+ * and its offline busybox image. Each data dir is a node of its own (the driver's records are the engine's
+ * labels, by node), so a second driver on the same dir is that node's agent restarted.
+ */
 import path from 'node:path';
-import { startPodman } from '../helpers/podman.js';
-import { tempDir } from '../helpers/wait.js';
-import { driverContract } from './contract.js';
-import { driverOver, launch } from './container-builders.js';
+import { afterAll } from 'vitest';
+import { startPodman, type Podman } from '../helpers/podman.js';
+import { runDriverContract } from './contract.js';
+import { driverOver } from './container-builders.js';
 
-driverContract('container', async () => {
-  const pm = await startPodman();
-  const dir = await tempDir('skiff-contract-ctr-');
-  const driver = await driverOver(pm, `contract-${process.pid}`);
-  return {
-    driver,
-    podsDir: path.join(dir, 'pods'),
-    launch: (o) => launch(dir, { image: pm.images.busybox, script: o.script, pod: o.pod, restartCount: o.restartCount, graceMs: o.graceMs }),
-    broken: (pod) => launch(dir, { image: pm.images.busybox, pod, oci: { entrypoint: ['/no/such/binary'] } }),
-    async close() {
-      await pm.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+let podman: Promise<Podman> | undefined;
+const engine = () => (podman ??= startPodman());
+afterAll(async () => {
+  if (podman) await (await podman).stop();
+}, 60_000);
+
+const image = async () => (await engine()).images.busybox;
+
+runDriverContract({
+  name: 'container',
+  make: async (dataDir) => driverOver(await engine(), `contract-${process.pid}-${path.basename(dataDir)}`),
+  exits: async (code) => ({ image: await image(), argv: ['/bin/sh', '-c', `echo "hello from container: GREETING=$GREETING"; echo "a line on stderr" >&2; exit ${code}`] }),
+  // PID 1 of a container gets no default SIGTERM action: the workload honours it itself, as a container's must.
+  ticks: async () => ({ image: await image(), argv: ['/bin/sh', '-c', 'trap "exit 143" TERM; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'] }),
+  ignoresTerm: async () => ({ image: await image(), argv: ['/bin/sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 0.1; done'] }),
+  grows: async () => ({ image: await image(), argv: ['/bin/sh', '-c', 'x=0123456789abcdef; while true; do x="$x$x"; done'] }),
+  exec: 'supported',
 });

@@ -36,8 +36,9 @@ describe('create options', () => {
   it.each([
     [{}, { PidsLimit: 1024 }],
     [{ memoryBytes: 32 * 2 ** 20 }, { PidsLimit: 1024, Memory: 32 * 2 ** 20, MemorySwap: 32 * 2 ** 20 }],
-    [{ cpuLimitMilli: 500 }, { PidsLimit: 1024, CpuPeriod: 100_000, CpuQuota: 50_000 }],
-    [{ cpuLimitMilli: 1 }, { PidsLimit: 1024, CpuPeriod: 100_000, CpuQuota: 1000 }],
+    [{ cpuMilli: 500 }, { PidsLimit: 1024, CpuPeriod: 100_000, CpuQuota: 50_000, CpuShares: 512 }],
+    [{ cpuMilli: 1 }, { PidsLimit: 1024, CpuPeriod: 100_000, CpuQuota: 1000, CpuShares: 2 }],
+    [{ cpuMilli: 500, cpuRequestMilli: 250 }, { PidsLimit: 1024, CpuPeriod: 100_000, CpuQuota: 50_000, CpuShares: 256 }],
     [{ cpuRequestMilli: 250 }, { PidsLimit: 1024, CpuShares: 256 }],
     [{ cpuRequestMilli: 1 }, { PidsLimit: 1024, CpuShares: 2 }],
   ])('resources %j', (r, want) => {
@@ -47,8 +48,9 @@ describe('create options', () => {
   it('command replaces ENTRYPOINT and drops CMD; args alone replace CMD; mounts, security, sandbox, labels', async () => {
     const dir = await tempDir('skiff-spec-');
     const spec = launch(dir, { image: 'img', pod: 'web', container: 'c', restartCount: 2, env: { A: '1' } });
-    spec.oci = { ...spec.oci!, entrypoint: ['/app'], mounts: [{ source: '/v/site', target: '/www', readOnly: true }], security: { runAsUser: 1000, capDrop: ['ALL'], capAdd: ['NET_BIND_SERVICE'], noNewPrivileges: true, readOnlyRootFilesystem: true } };
-    const o = createOptions(engine('podman'), spec, spec.oci, 'img:1', 'sandbox-id', new Date(0));
+    spec.mounts = [{ hostPath: '/v/site', mountPath: '/www', readOnly: true }];
+    spec.oci = { ...spec.oci!, entrypoint: ['/app'], security: { runAsUser: 1000, capDrop: ['ALL'], capAdd: ['NET_BIND_SERVICE'], noNewPrivileges: true, readOnlyRootFilesystem: true } };
+    const o = createOptions(engine('podman'), spec, spec.oci!, 'img:1', 'sandbox-id', new Date(0));
     expect(o).toMatchObject({ name: 'skiff_c_web_default_uid-web_2', Image: 'img:1', Entrypoint: ['/app'], Cmd: [], Env: ['A=1'], User: '1000', Hostname: 'web' });
     expect(o.HostConfig).toMatchObject({
       NetworkMode: 'container:sandbox-id',
@@ -62,7 +64,7 @@ describe('create options', () => {
       LogConfig: { Type: 'k8s-file' },
     });
     expect(o.Labels).toMatchObject({ 'io.skiff.node': 'n1', 'io.skiff.container.attempt': '2', 'io.skiff.role': 'container' });
-    const args = createOptions(engine('docker'), spec, { ...spec.oci, entrypoint: undefined, cmd: ['-v'] }, 'img:1', undefined, new Date(0));
+    const args = createOptions(engine('docker'), spec, { ...spec.oci!, entrypoint: undefined, cmd: ['-v'] }, 'img:1', undefined, new Date(0));
     expect(args).toMatchObject({ Cmd: ['-v'], HostConfig: { NetworkMode: 'host', LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '5' } } } });
     expect(args.Entrypoint).toBeUndefined();
     expect(args.Hostname).toBeUndefined(); // Docker takes it from the sandbox

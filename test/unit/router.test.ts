@@ -55,9 +55,10 @@ describe('router', () => {
     [topics.nodeStatus('pi-1'), { node: 'pi-1', online: true }, node, ['tracker.onStatus("pi-1", {"node":"pi-1","online":true})']],
     [topics.nodeStatus('pi-1'), { node: 'pi-1', online: false }, node, ['rpc.nodeGone("pi-1")', 'tracker.onStatus("pi-1", {"node":"pi-1","online":false})']],
     [topics.nodeLease('pi-1'), { ts: 1 }, node, ['tracker.onLease("pi-1", {"ts":1})']],
-    [topics.nodePods('pi-1'), { pods: [] }, node, ['pods("pi-1", {"pods":[]})']],
+    // Every message of a node is a heartbeat too (edge-agent/telemetry.ts sends leases only when it has nothing else to say).
+    [topics.nodePods('pi-1'), { pods: [] }, node, ['pods("pi-1", {"pods":[]})', 'tracker.onLease("pi-1", {})']],
     [topics.nodeRpcRes('pi-1', 'abc'), { id: 'abc', ok: true }, node, ['rpc.onResponse("pi-1", {"id":"abc","ok":true})']],
-    [topics.nodeMetrics('pi-1'), { ts: 1, pods: [] }, node, ['metrics.onNodeMetrics("pi-1", {"ts":1,"pods":[]})']],
+    [topics.nodeMetrics('pi-1'), { ts: 1, pods: [] }, node, ['metrics.onNodeMetrics("pi-1", {"ts":1,"pods":[]})', 'tracker.onLease("pi-1", {})']],
     [topics.metric('greenhouse-temp'), Buffer.from('21.5'), admin, ['metrics.onExternal("greenhouse-temp")']],
   ] as const)('%s goes to its handler', async (topic, payload, identity, want) => {
     const f = fakes();

@@ -4,30 +4,59 @@
  * container and attempt (labels.ts), so a later agent run finds and adopts them with a list call, and the
  * containers run under the engine (conmon / containerd-shim), not under the agent: an agent that stops or is
  * killed leaves them running. The pipeline of one attempt:
- *   prepare  the image, by pull policy (images.ts)
+ *   pull     the image, by pull policy, with the pod's pull secrets (images.ts; pods/pull.ts retries with back-off)
  *   start    the pod's sandbox (sandbox.ts), leftovers of this container removed, create + start (spec.ts)
  *   follow   wait → exit code, OOM from the cgroup where the engine does not say (handle.ts, oom.ts); the output
  *            copied from the engine's log into the attempt's log file, as a process pod's (logcopy.ts)
  * The previous attempt's container is kept (stopped), as the kubelet keeps one dead container.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { writeIfChanged } from '../../fsutil.js';
 import type { Logger } from '../../log.js';
-import type { Adoption, ContainerHandle, ContainerRef, Driver, EventFn, ExitInfo, LaunchSpec, PrepareOutcome } from '../types.js';
+import { defaultPullPolicy } from '../../../protocol/image.js';
+import type { Adoption, ContainerHandle, ContainerRef, Driver, ExecRequest, ExecSession, ExecTarget, ExitInfo, LaunchSpec, PullContext } from '../types.js';
+import { pullSecretAuths } from './auths.js';
 import { engineMessage, inspect, listOwn, removeContainer, type Engine } from './engine.js';
 import { execIn } from './exec.js';
 import { exitOf, watchContainer } from './handle.js';
-import { ensureImage, pullRef } from './images.js';
+import type { EngineInfo } from './endpoint.js';
+import { ensureImage } from './images.js';
 import { L, readLabels } from './labels.js';
 import { LogCopier } from './logcopy.js';
 import { oomKillLogged } from './oom.js';
 import { ensureSandbox, removePodContainers, type Sandbox, type SandboxOwner } from './sandbox.js';
 import { createOptions } from './spec.js';
-import type { SandboxSpec } from './types.js';
+import type { OciLaunch, SandboxSpec } from './types.js';
 
 /** A start that failed before the container ran (Kubernetes: StartError, exit code 128). */
 function startError(startedAt: Date, message: string): ContainerHandle {
   const exited = Promise.resolve<ExitInfo>({ exitCode: 128, reason: 'StartError', message, finishedAt: new Date() });
-  return { startedAt, exited, stop: () => exited, release: () => {} };
+  return { startedAt, exited, stop: () => exited, release: () => {}, stats: () => undefined };
+}
+
+/** A launch without a container part (the contract suite's): argv as the command, the node's network, no sandbox. */
+function plainLaunch(spec: LaunchSpec): OciLaunch {
+  return { ...(spec.argv.length ? { entrypoint: spec.argv } : {}), security: {}, sandbox: { network: 'host', hostname: spec.podName, ports: [] } };
+}
+
+/** Where the container's record of its log directory is: DATA/pods/<uid>/<container>.logdir (the agent's, not a label anyone could set). */
+const logRecord = (ref: Pick<ContainerRef, 'stateDir' | 'containerName'>) => path.join(ref.stateDir, `${ref.containerName}.logdir`);
+
+/** Records the attempt's log directory, so an adopting driver copies the output on into the same files. */
+async function writeLogRecord(spec: LaunchSpec): Promise<void> {
+  await fs.promises.mkdir(spec.stateDir, { recursive: true, mode: 0o711 });
+  await writeIfChanged(logRecord(spec), path.dirname(spec.logFile), 0o600);
+}
+
+/** The recorded log directory of a container, when there is one. */
+function readLogRecord(ref: ContainerRef): string | undefined {
+  try {
+    const dir = fs.readFileSync(logRecord(ref), 'utf8');
+    return path.isAbsolute(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The container driver over one engine. */
@@ -38,14 +67,23 @@ export class ContainerDriver implements Driver {
   constructor(
     readonly engine: Engine,
     private readonly log: Logger,
+    /** The engine that answered and its version (`podman://4.3.1`, node status CONTAINER-RUNTIME), when known. */
+    readonly found?: { info: EngineInfo; runtime: string },
   ) {}
 
-  prepare(spec: LaunchSpec, event: EventFn, progress: (text: string) => void): Promise<PrepareOutcome> {
-    if (!spec.oci) return Promise.resolve({ ok: false, reason: 'CreateContainerConfigError', message: 'a container pod needs an image', backOff: { reason: 'CreateContainerConfigError', message: 'a container pod needs an image' } });
-    return ensureImage(this.engine, spec.oci, event, progress).catch((err) => {
-      const message = `Failed to pull image "${spec.oci!.image}": ${engineMessage(err)}`;
-      event('Warning', 'Failed', message);
-      return { ok: false, reason: 'ErrImagePull', message, backOff: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.oci!.image}"` } };
+  /** `<engine>://<version>` of the engine (node status), when known. */
+  get runtime(): string | undefined {
+    return this.found?.runtime;
+  }
+
+  /** The image by the container's pull policy (default from the reference, as on admission), with the pod's pull secrets. */
+  pull(image: string, ctx: PullContext): Promise<string> {
+    return ensureImage(this.engine, {
+      image,
+      policy: ctx.pullPolicy ?? defaultPullPolicy(image),
+      auths: pullSecretAuths(ctx.namespace, ctx.imagePullSecrets ?? [], ctx.desired.secrets),
+      event: ctx.event ?? (() => {}),
+      ...(ctx.progress ? { progress: ctx.progress } : {}),
     });
   }
 
@@ -65,13 +103,16 @@ export class ContainerDriver implements Driver {
 
   async start(spec: LaunchSpec): Promise<ContainerHandle> {
     const startedAt = new Date();
-    const o = spec.oci;
-    if (!o) return startError(startedAt, 'a container pod needs an image');
+    if (!spec.image) return startError(startedAt, 'a container pod needs an image');
+    // start runs what pull made available on this node (the contract's imageRef), never a pull of its own.
+    if (!spec.imageRef) return startError(startedAt, `image "${spec.image}" was not pulled on this node`);
+    const o = spec.oci ?? plainLaunch(spec);
     try {
+      await writeLogRecord(spec);
       const owner = { podUid: spec.podUid, podName: spec.podName, namespace: spec.namespace, graceMs: spec.graceMs };
       const sandbox = o.sandbox.network === 'bridge' ? await this.sandbox(owner, o.sandbox) : undefined;
       await this.pruneAttempts(spec);
-      const created = await this.engine.docker.createContainer(createOptions(this.engine, spec, o, pullRef(o.image), sandbox?.id, startedAt));
+      const created = await this.engine.docker.createContainer(createOptions(this.engine, spec, o, spec.imageRef, sandbox?.id, startedAt));
       try {
         await created.start();
       } catch (err) {
@@ -83,7 +124,7 @@ export class ContainerDriver implements Driver {
         await new LogCopier(this.engine, created.id, spec.logFile).finish().catch(() => undefined);
         return { ...startError(startedAt, ''), exited: Promise.resolve(exitOf(i?.State, false)) };
       }
-      return watchContainer(this.engine, created.id, i.State.Pid || undefined, startedAt, { watchOom: !!o.resources.memoryBytes, logFile: spec.logFile });
+      return watchContainer(this.engine, created.id, i.State.Pid || undefined, startedAt, { watchOom: !!spec.limits?.memoryBytes, logFile: spec.logFile });
     } catch (err) {
       return startError(startedAt, engineMessage(err));
     }
@@ -116,7 +157,8 @@ export class ContainerDriver implements Driver {
       const i = await inspect(this.engine, latest.id);
       if (!i) return { kind: 'none' };
       const startedAt = latest.startedAt ?? new Date(Date.parse(i.State?.StartedAt ?? '') || Date.now());
-      const logFile = ref.logDir ? path.join(ref.logDir, `${latest.attempt}.log`) : undefined;
+      const logDir = ref.logDir ?? readLogRecord(ref);
+      const logFile = logDir ? path.join(logDir, `${latest.attempt}.log`) : undefined;
       if (!i.State?.Running) {
         // Ended while no agent watched: copy the rest of its output now, as an agent that saw it end would have.
         if (logFile) await new LogCopier(this.engine, latest.id, logFile).finish().catch(() => undefined);
@@ -168,9 +210,10 @@ export class ContainerDriver implements Driver {
     return best;
   }
 
-  exec: Driver['exec'] = async (ref, req) => {
-    const c = await this.containerOf(ref);
-    if (!c?.running) throw new Error(`container "${ref.containerName}" is not running`);
+  /** A command inside the container's running attempt (the engine's exec: pipes or a TTY, stdin, resize). */
+  async exec(target: ExecTarget, req: ExecRequest): Promise<ExecSession> {
+    const c = await this.containerOf(target);
+    if (!c?.running) throw new Error(`container "${target.containerName}" is not running`);
     return execIn(this.engine, c.id, req);
-  };
+  }
 }

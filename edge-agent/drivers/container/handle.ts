@@ -2,12 +2,14 @@
  * A handle on one running container attempt (started or adopted): `exited` is the engine's `wait`, then an
  * inspect for the exit code, finish time and error, with the OOM watch's verdict where the engine has none;
  * `stop` is the engine's stop (the image's stop signal, SIGKILL after the grace period); `release` stops
- * watching and leaves the container running (the agent stops; its next run adopts it by label).
+ * watching and leaves the container running (the agent stops; its next run adopts it by label); `stats` is the
+ * engine's stats API (stats.ts).
  */
 import type { ContainerHandle, ExitInfo } from '../types.js';
 import { engineMessage, inspect, statusOf, type Engine } from './engine.js';
 import { OomWatch, oomKillLogged } from './oom.js';
 import { LogCopier } from './logcopy.js';
+import { EngineStats } from './stats.js';
 
 /** How often the fallback watch asks when `wait` broke (the engine restarted); 1 s. */
 const POLL_MS = 1000;
@@ -51,6 +53,8 @@ export function watchContainer(e: Engine, id: string, pid: number | undefined, s
   const oom = o.watchOom && pid ? new OomWatch(pid) : undefined;
   const copier = o.logFile ? new LogCopier(e, id, o.logFile) : undefined;
   void copier?.follow();
+  const usage = new EngineStats(e, id);
+  void usage.refresh();
   let stopMessage: string | undefined;
   const exited = (async (): Promise<ExitInfo> => {
     try {
@@ -74,6 +78,7 @@ export function watchContainer(e: Engine, id: string, pid: number | undefined, s
     pid,
     startedAt,
     exited,
+    stats: () => (done ? undefined : usage.read()),
     release() {
       ac.abort();
       oom?.stop();

@@ -2,14 +2,14 @@
  * Images before a container starts, as the kubelet's image manager: the pull policy decides (Never: the image
  * must be there; IfNotPresent: pull when missing; Always: pull every time), a pull reports progress and ends
  * in the kubelet's events — `Pulling`, `Pulled` (with the time taken and the image size), `Failed` — and a
- * failure is `ErrImagePull` (or `ErrImageNeverPull`), which the container runner turns into
- * `ImagePullBackOff` with Kubernetes' back-off (10 s doubling to 300 s). Credentials come from the pod's
- * `kubernetes.io/dockerconfigjson` imagePullSecrets (pods/oci.ts), matched by registry host.
+ * failure is a PullError `ErrImagePull` (or `ErrImageNeverPull`), which the pod's pull step (pods/pull.ts) turns
+ * into `ImagePullBackOff` with Kubernetes' back-off (10 s doubling to 300 s). Credentials come from the pod's
+ * `kubernetes.io/dockerconfigjson` imagePullSecrets (pods/oci.ts registryAuths), matched by registry host.
  */
-import { parseImageRef, registryOf } from '../../../protocol/image.js';
-import type { EventFn, PrepareOutcome } from '../types.js';
+import { parseImageRef, registryOf, type PullPolicy } from '../../../protocol/image.js';
+import { PullError, type EventFn } from '../types.js';
 import { engineMessage, hasImage, type Engine } from './engine.js';
-import type { OciLaunch, RegistryAuths } from './types.js';
+import type { RegistryAuths } from './types.js';
 
 /** The reference as pulled: a tag is added when there is neither tag nor digest (else the engine pulls every tag). */
 export function pullRef(image: string): string {
@@ -76,31 +76,43 @@ async function pull(e: Engine, ref: string, auth: Record<string, string> | undef
   });
 }
 
-/** Makes sure the image of `l` is there, by its pull policy; the events go to `event`. */
-export async function ensureImage(e: Engine, l: OciLaunch, event: EventFn, progress: (text: string) => void = () => {}): Promise<PrepareOutcome> {
-  const ref = pullRef(l.image);
+/** What one pull needs: the image, its pull policy, the registry credentials, where events and progress go. */
+export interface ImageRequest {
+  image: string;
+  policy: PullPolicy;
+  auths: RegistryAuths;
+  event: EventFn;
+  progress?: (text: string) => void;
+}
+
+/**
+ * Makes sure `r.image` is there by its pull policy and returns the reference the engine knows it by; throws a
+ * PullError: ErrImageNeverPull (Never, and it is missing) or ErrImagePull with the engine's reason.
+ */
+export async function ensureImage(e: Engine, r: ImageRequest): Promise<string> {
+  const ref = pullRef(r.image);
   const present = await hasImage(e, ref).catch(() => false);
-  if (l.pullPolicy === 'Never') {
-    if (present) return { ok: true };
-    const message = `Container image "${l.image}" is not present with pull policy of Never`;
-    event('Warning', 'ErrImageNeverPull', message);
-    return { ok: false, reason: 'ErrImageNeverPull', message, backOff: { reason: 'ErrImageNeverPull', message } };
+  if (r.policy === 'Never') {
+    if (present) return ref;
+    const message = `Container image "${r.image}" is not present with pull policy of Never`;
+    r.event('Warning', 'ErrImageNeverPull', message);
+    throw new PullError('ErrImageNeverPull', message);
   }
-  if (l.pullPolicy === 'IfNotPresent' && present) {
-    event('Normal', 'Pulled', `Container image "${l.image}" already present on machine`);
-    return { ok: true };
+  if (r.policy === 'IfNotPresent' && present) {
+    r.event('Normal', 'Pulled', `Container image "${r.image}" already present on machine`);
+    return ref;
   }
-  event('Normal', 'Pulling', `Pulling image "${l.image}"`);
+  r.event('Normal', 'Pulling', `Pulling image "${r.image}"`);
   const t0 = Date.now();
   try {
-    await pull(e, ref, authFor(l.image, l.auths), progress);
+    await pull(e, ref, authFor(r.image, r.auths), r.progress ?? (() => {}));
   } catch (err) {
-    const message = `Failed to pull image "${l.image}": ${engineMessage(err)}`;
-    event('Warning', 'Failed', message);
-    return { ok: false, reason: 'ErrImagePull', message, backOff: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${l.image}"` } };
+    const message = `Failed to pull image "${r.image}": ${engineMessage(err)}`;
+    r.event('Warning', 'Failed', message);
+    throw new PullError('ErrImagePull', message);
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(3);
   const size = await e.docker.getImage(ref).inspect().then((i) => i.Size, () => undefined);
-  event('Normal', 'Pulled', `Successfully pulled image "${l.image}" in ${secs}s (${secs}s including waiting)${size !== undefined ? `. Image size: ${size} bytes.` : ''}`);
-  return { ok: true };
+  r.event('Normal', 'Pulled', `Successfully pulled image "${r.image}" in ${secs}s (${secs}s including waiting)${size !== undefined ? `. Image size: ${size} bytes.` : ''}`);
+  return ref;
 }

@@ -37,7 +37,9 @@ export async function loadContainerDriver(o: { endpoint?: string | false; node: 
   } catch (err) {
     o.log.warn(`cannot record the container endpoint in ${runtimeFile(o.dataDir)}: ${(err as Error).message}`);
   }
-  return { driver: new ContainerDriver(engine, o.log), info: found, runtime: runtimeVersion(found) };
+  const runtime = runtimeVersion(found);
+  o.log.info(`container runtime ${runtime} at ${found.url}`);
+  return { driver: new ContainerDriver(engine, o.log, { info: found, runtime }), info: found, runtime };
 }
 
 /** The engine a data dir's agent used, for `stop --pods`; undefined when it never used one. */

@@ -13,6 +13,7 @@
  * they keep being written while the agent is down and are read back through the API (logs.ts).
  */
 import type { ContainerCreateOptions } from 'dockerode';
+import type { ContainerLimits } from '../../cgroups/types.js';
 import type { LaunchSpec } from '../types.js';
 import type { Engine } from './engine.js';
 import { labelsFor } from './labels.js';
@@ -35,19 +36,21 @@ export function containerName(spec: Pick<LaunchSpec, 'containerName' | 'podName'
   return `skiff_${spec.containerName}_${spec.podName}_${spec.namespace}_${spec.podUid}_${spec.restartCount}`;
 }
 
-/** The CPU and memory part of HostConfig. */
-export function resourceConfig(r: OciLaunch['resources']): Record<string, number> {
+/** The CPU and memory part of HostConfig, from the container's limits in kernel units (plan.ts limitsOf). */
+export function resourceConfig(r: ContainerLimits = {}): Record<string, number> {
   const out: Record<string, number> = { PidsLimit: DEFAULT_PIDS_LIMIT };
   if (r.memoryBytes) {
     out.Memory = r.memoryBytes;
     out.MemorySwap = r.memoryBytes;
   }
-  if (r.cpuLimitMilli) {
+  if (r.cpuMilli) {
     out.CpuPeriod = CFS_PERIOD_US;
     // At least 1 ms of quota per period (the kernel's minimum).
-    out.CpuQuota = Math.max(1000, Math.round((r.cpuLimitMilli * CFS_PERIOD_US) / 1000));
+    out.CpuQuota = Math.max(1000, Math.round((r.cpuMilli * CFS_PERIOD_US) / 1000));
   }
-  if (r.cpuRequestMilli) out.CpuShares = Math.max(2, Math.floor((r.cpuRequestMilli * 1024) / 1000));
+  // Kubernetes defaults a missing cpu request to the limit.
+  const request = r.cpuRequestMilli ?? r.cpuMilli;
+  if (request) out.CpuShares = Math.max(2, Math.floor((request * 1024) / 1000));
   return out;
 }
 
@@ -83,8 +86,8 @@ export function createOptions(e: Engine, spec: LaunchSpec, o: OciLaunch, image: 
       NetworkMode: ns,
       ...(sandboxId ? { IpcMode: ns } : {}),
       // Mounts, not Binds: a path holding ":" would split a `src:dst:ro` string.
-      Mounts: o.mounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
-      ...resourceConfig(o.resources),
+      Mounts: (spec.mounts ?? []).map((m) => ({ Type: 'bind' as const, Source: m.hostPath, Target: m.mountPath, ReadOnly: m.readOnly })),
+      ...resourceConfig(spec.limits),
       ...sec.host,
       LogConfig: logConfig(e),
       RestartPolicy: { Name: 'no' }, // restarts are the agent's (restartPolicy, CrashLoopBackOff)

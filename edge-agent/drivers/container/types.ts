@@ -1,9 +1,8 @@
 /**
- * What the container driver needs beyond a process launch: the image, the container's configuration and the
+ * What the container driver needs beyond a process launch: the container's configuration and the
  * pod's sandbox. Built by the pod's prepare step (pods/oci.ts) from the pod spec; one `SandboxSpec` per pod,
  * carried by every container's launch so whichever starts first makes the sandbox.
  */
-import type { PullPolicy } from '../../../protocol/image.js';
 
 /** A bind mount of a directory the agent prepared (a volume) into the container. */
 export interface BindMount {
@@ -43,19 +42,13 @@ export interface SandboxSpec {
   dns?: { servers: string[]; searches: string[]; options: string[] };
 }
 
-/** One container's launch through the engine. */
+/** One container's launch through the engine, beside LaunchSpec's image, imageRef, limits and mounts. */
 export interface OciLaunch {
-  image: string;
-  pullPolicy: PullPolicy;
   /** Kubernetes `command`, expanded: replaces the image's ENTRYPOINT (and drops its CMD). */
   entrypoint?: string[];
   /** Kubernetes `args`, expanded: replaces the image's CMD. */
   cmd?: string[];
-  mounts: BindMount[];
-  /** limits.memory in bytes; limits.cpu and requests.cpu in millicores. */
-  resources: { memoryBytes?: number; cpuLimitMilli?: number; cpuRequestMilli?: number };
   security: OciSecurity;
-  auths: RegistryAuths;
   sandbox: SandboxSpec;
   /** Allocate a TTY and keep stdin open (container.tty / stdin). */
   tty?: boolean;

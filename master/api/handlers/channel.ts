@@ -3,8 +3,8 @@
  * every party only ever connects out to the broker):
  *   portforward `{name, namespace?, port}`: a TCP connection to the pod's port on its node;
  *   cp `{name, namespace?, container?, path, direction: 'from' | 'to'}`: files out of or into the pod;
- *   input `{ref, data?, ack?, fin?, entry?, resize?}`: a piece from the client into its stream `ref` (also an
- *   interactive exec's: handlers/exec.ts).
+ *   exec with `stdin` or `tty` (exec.ts): a command with a terminal and/or stdin in a pod's container;
+ *   input `{ref, data?, ack?, fin?, entry?, resize?}`: a piece from the client into its stream `ref`.
  * The agent's side answers with pieces the master passes on as they come. Flow control is end to end
  * (protocol/flow.ts: the sender keeps one window in flight, the receiver acknowledges what it wrote out),
  * so the master only forwards and holds nothing; it bounds how many streams are open per client and in all.
@@ -62,9 +62,8 @@ export async function input(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
   c.bool(req.fin, 'fin');
   c.object(req.entry, 'entry');
   if (c.object(req.resize, 'resize')) {
-    const r = req.resize as Record<string, unknown>;
-    c.int(r.rows, 'resize.rows', 1, 10_000, true);
-    c.int(r.cols, 'resize.cols', 1, 10_000, true);
+    c.int(req.resize.rows, 'resize.rows', 1, 10_000, true);
+    c.int(req.resize.cols, 'resize.cols', 1, 10_000, true);
   }
   badRequest(c);
   const s = streamsOf(ctx).get(`${call.clientId}\u0000${req.ref}`);
@@ -73,7 +72,7 @@ export async function input(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
 }
 
 /** The pod, if it runs on a Ready node; else what stands in the way, in kubectl's words where it has some. */
-export async function runningPod(ctx: ApiContext, namespace: string, name: string, what: string): Promise<Pod> {
+async function runningPod(ctx: ApiContext, namespace: string, name: string, what: string): Promise<Pod> {
   const pod = await ctx.objects.mustGet('Pod', namespace, name);
   const phase = pod.status?.phase ?? 'Pending';
   if (phase !== 'Running' || !pod.spec.nodeName) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `unable to ${what} because pod is not running. Current status=${phase}`);
@@ -83,21 +82,17 @@ export async function runningPod(ctx: ApiContext, namespace: string, name: strin
 }
 
 /**
- * Opens the agent's side and passes pieces on until either end finishes; the client's cancel or disconnect ends it.
- * `withResult`: the agent's final answer (an interactive exec's exit code) is passed on before the end.
+ * Opens the agent's side and passes pieces on until either end finishes; the client's cancel or disconnect
+ * ends it. An exec's last answer (its exit code) goes to the client as `{result}` before the end.
  */
-export function relay(ctx: ApiContext, req: ApiRequest, call: ApiCall, pod: Pod, method: RpcRequest['method'], extra: Record<string, unknown>, withResult = false): typeof STREAMING {
+export function relay(ctx: ApiContext, req: ApiRequest, call: ApiCall, pod: Pod, method: RpcRequest['method'], extra: Record<string, unknown>): typeof STREAMING {
   const streams = streamsOf(ctx);
   const mine = [...streams.values()].filter((s) => s.clientId === call.clientId).length;
   if (mine >= maxStreamsPerClient || streams.size >= maxStreams)
     throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `too many open port-forward and cp streams (${mine >= maxStreamsPerClient ? `${maxStreamsPerClient} per client` : `${maxStreams} on the master`}); close some and retry`);
   const key = `${call.clientId}\u0000${req.id}`;
   const params = { namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid, ...extra };
-  const { id, done } = ctx.rpc.call(pod.spec.nodeName!, method, params, {
-    onPiece: (res) => call.send(pieceOf(res)),
-    // An interactive exec without a TTY still sends its output as chunks, stdout and stderr apart.
-    onChunk: (chunk, res) => call.send({ chunk, ...(res.stream ? { stream: res.stream } : {}) }),
-  });
+  const { id, done } = ctx.rpc.call(pod.spec.nodeName!, method, params, { onPiece: (res) => call.send(pieceOf(res)) });
   streams.set(key, { clientId: call.clientId, rpcId: id });
   let over = false;
   call.onEnd(() => {
@@ -107,7 +102,7 @@ export function relay(ctx: ApiContext, req: ApiRequest, call: ApiCall, pod: Pod,
   done.then(
     (result) => {
       over = true;
-      if (withResult && result !== undefined) call.send({ result });
+      if (method === 'exec' && result !== undefined) call.send({ result });
       call.end();
     },
     (err) => ((over = true), call.end(err)),
@@ -122,6 +117,7 @@ function pieceOf(m: StreamPiece | RpcResponse | ApiRequest): StreamPiece {
   if (m.ack !== undefined) p.ack = m.ack as number;
   if (m.fin !== undefined) p.fin = m.fin as boolean;
   if (m.entry !== undefined) p.entry = m.entry as StreamPiece['entry'];
-  if ((m as StreamPiece).resize !== undefined) p.resize = (m as StreamPiece).resize;
+  if (m.resize !== undefined) p.resize = m.resize as StreamPiece['resize'];
+  if (m.stream !== undefined) p.stream = m.stream as StreamPiece['stream'];
   return p;
 }

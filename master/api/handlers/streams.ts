@@ -39,8 +39,8 @@ export async function logs(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pro
   const pod = await ctx.objects.mustGet('Pod', namespace, name);
   const node = pod.spec.nodeName;
   if (!node) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `pod "${name}" is not scheduled yet: no logs`);
-  if (req.container && !pod.spec.containers.some((x) => x.name === req.container))
-    throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${req.container}" is not in pod "${name}" (containers: ${pod.spec.containers.map((x) => x.name).join(', ')})`);
+  const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((x) => x.name);
+  if (req.container && !names.includes(req.container as string)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${req.container}" is not in pod "${name}" (containers: ${names.join(', ')})`);
   const params = {
     namespace,
     name,
