@@ -20,7 +20,8 @@ const image = async () => (await engine()).images.busybox;
 runDriverContract({
   name: 'container',
   make: async (dataDir) => driverOver(await engine(), `contract-${process.pid}-${path.basename(dataDir)}`),
-  exits: async (code) => ({ image: await image(), argv: ['/bin/sh', '-c', `echo "hello from container: GREETING=$GREETING"; echo "a line on stderr" >&2; exit ${code}`] }),
+  // A moment's sleep first: the engine reports a container's pid only while it runs, and the suite checks it.
+  exits: async (code) => ({ image: await image(), argv: ['/bin/sh', '-c', `sleep 0.3; echo "hello from container: GREETING=$GREETING"; echo "a line on stderr" >&2; exit ${code}`] }),
   // PID 1 of a container gets no default SIGTERM action: the workload honours it itself, as a container's must.
   ticks: async () => ({ image: await image(), argv: ['/bin/sh', '-c', 'trap "exit 143" TERM; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'] }),
   ignoresTerm: async () => ({ image: await image(), argv: ['/bin/sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 0.1; done'] }),

@@ -40,23 +40,24 @@ function plainLaunch(spec: LaunchSpec): OciLaunch {
   return { ...(spec.argv.length ? { entrypoint: spec.argv } : {}), security: {}, sandbox: { network: 'host', hostname: spec.podName, ports: [] } };
 }
 
-/** Where the container's record of its log directory is: DATA/pods/<uid>/<container>.logdir (the agent's, not a label anyone could set). */
-const logRecord = (ref: Pick<ContainerRef, 'stateDir' | 'containerName'>) => path.join(ref.stateDir, `${ref.containerName}.logdir`);
+/** Where a container's record of its latest attempt's log file is: DATA/pods/<uid>/<container>.log-file (the agent's own file, not a label anyone with the socket could set). */
+const logRecord = (ref: Pick<ContainerRef, 'stateDir' | 'containerName'>) => path.join(ref.stateDir, `${ref.containerName}.log-file`);
 
-/** Records the attempt's log directory, so an adopting driver copies the output on into the same files. */
+/** Records the attempt's log file, so an adopting driver copies the output on into the same file. */
 async function writeLogRecord(spec: LaunchSpec): Promise<void> {
   await fs.promises.mkdir(spec.stateDir, { recursive: true, mode: 0o711 });
-  await writeIfChanged(logRecord(spec), path.dirname(spec.logFile), 0o600);
+  await writeIfChanged(logRecord(spec), JSON.stringify({ attempt: spec.restartCount, logFile: spec.logFile }), 0o600);
 }
 
-/** The recorded log directory of a container, when there is one. */
-function readLogRecord(ref: ContainerRef): string | undefined {
+/** The log file of attempt `attempt`: as recorded at its start, else `<attempt>.log` in the container's log dir. */
+function logFileOf(ref: ContainerRef, attempt: number): string | undefined {
   try {
-    const dir = fs.readFileSync(logRecord(ref), 'utf8');
-    return path.isAbsolute(dir) ? dir : undefined;
+    const r = JSON.parse(fs.readFileSync(logRecord(ref), 'utf8')) as { attempt?: unknown; logFile?: unknown };
+    if (r.attempt === attempt && typeof r.logFile === 'string' && path.isAbsolute(r.logFile)) return r.logFile;
   } catch {
-    return undefined;
+    // no record (started by an older agent, or the pod's dir is gone)
   }
+  return ref.logDir ? path.join(ref.logDir, `${attempt}.log`) : undefined;
 }
 
 /** The container driver over one engine. */
@@ -157,8 +158,7 @@ export class ContainerDriver implements Driver {
       const i = await inspect(this.engine, latest.id);
       if (!i) return { kind: 'none' };
       const startedAt = latest.startedAt ?? new Date(Date.parse(i.State?.StartedAt ?? '') || Date.now());
-      const logDir = ref.logDir ?? readLogRecord(ref);
-      const logFile = logDir ? path.join(logDir, `${latest.attempt}.log`) : undefined;
+      const logFile = logFileOf(ref, latest.attempt);
       if (!i.State?.Running) {
         // Ended while no agent watched: copy the rest of its output now, as an agent that saw it end would have.
         if (logFile) await new LogCopier(this.engine, latest.id, logFile).finish().catch(() => undefined);
