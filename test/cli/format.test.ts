@@ -129,8 +129,10 @@ describe('get tables', () => {
       'NAME   STATUS   ROLES   AGE   VERSION   INTERNAL-IP    OS-IMAGE                         KERNEL-VERSION      CONTAINER-RUNTIME   ARCH    BALANCER\n' +
         'pi-1   Ready    edge    20d   v0.1.0    192.168.1.20   Debian GNU/Linux 12 (bookworm)   6.6.31+rpt-rpi-v8   process,wasi        arm64   wasm\n',
     );
-    // A node without a container engine: <none>, as kubectl prints an empty column.
-    expect(table('Node', [nodes[1]], { wide: true })).toContain('6.6.31+rpt-rpi-v8   <none>              arm64');
+    // A node with a container engine: the engine and its version, as kubectl prints containerd's.
+    const engine = node('pi-2', 'True');
+    (engine.status as { nodeInfo: Record<string, unknown> }).nodeInfo.containerRuntimeVersion = 'podman://4.3.1';
+    expect(table('Node', [engine], { wide: true })).toContain('6.6.31+rpt-rpi-v8   podman://4.3.1      arm64');
   });
 
   it('configmaps, secrets, namespaces and the NAME AGE fallback', () => {
