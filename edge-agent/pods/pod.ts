@@ -91,6 +91,8 @@ export class PodRunner {
   private prepared = false;
   private preparing = false;
   private blocked?: { reason: string; message: string };
+  /** While an image pull runs: how far it is, as the containers' waiting message (at most once a second). */
+  private pulling?: { reason: string; message: string; at: number };
   /** status.startTime: when an agent first took the pod on (kept in state.json across agent restarts). */
   private startTime = new Date().toISOString();
   private readonly clock = new ConditionClock();
@@ -211,7 +213,12 @@ export class PodRunner {
   private async pull(driver: Plan['driver'], launches: Launch[], desired: DesiredMessage): Promise<boolean> {
     const event = (_type: string, reason: string, message: string, container?: string) => isAgentEventReason(reason) && this.event(reason, message, container);
     const secrets = (this.pod.spec.imagePullSecrets ?? []).map((s) => s.name);
-    const failed = await pullImages(driver, launches, { namespace: this.namespace, desired, log: this.ctx.log, imagePullSecrets: secrets }, event);
+    const progress = (image: string) => (text: string) => {
+      if (!text || (this.pulling && Date.now() - this.pulling.at < 1000)) return;
+      this.pulling = { reason: 'ContainerCreating', message: `pulling image "${image}": ${text}`, at: Date.now() };
+      this.report();
+    };
+    const failed = await pullImages(driver, launches, { namespace: this.namespace, desired, log: this.ctx.log, imagePullSecrets: secrets }, event, progress).finally(() => (this.pulling = undefined));
     if (!failed) {
       this.pullRetry.reset();
       return true;
@@ -399,7 +406,7 @@ export class PodRunner {
 
   /** The pod's status now. */
   status(): PodStatus {
-    const v = podView({ pod: this.pod, prepared: this.prepared && this.containers.length > 0, blocked: this.blocked, init: this.initContainers, app: this.containers, probers: this.probers });
+    const v = podView({ pod: this.pod, prepared: this.prepared && this.containers.length > 0, blocked: this.blocked ?? (this.pulling ? { reason: this.pulling.reason, message: this.pulling.message } : undefined), init: this.initContainers, app: this.containers, probers: this.probers });
     const phase = podPhase(v);
     return {
       phase,

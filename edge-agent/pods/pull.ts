@@ -17,15 +17,22 @@ export interface PullFailure {
 
 /**
  * Pulls every launch's image (setting its imageRef), each by its container's imagePullPolicy; the first failure,
- * or undefined. `event` gets the driver's pull events (Pulling, Pulled, ...) with the container they are about.
+ * or undefined. `event` gets the driver's pull events (Pulling, Pulled, ...) with the container they are about,
+ * `progress` makes each image's progress callback.
  */
-export async function pullImages(driver: Driver, launches: Launch[], ctx: PullContext, event?: (type: 'Normal' | 'Warning', reason: string, message: string, container: string) => void): Promise<PullFailure | undefined> {
+export async function pullImages(
+  driver: Driver,
+  launches: Launch[],
+  ctx: PullContext,
+  event?: (type: 'Normal' | 'Warning', reason: string, message: string, container: string) => void,
+  progress?: (image: string) => (text: string) => void,
+): Promise<PullFailure | undefined> {
   if (!driver.pull) return undefined;
   for (const l of launches) {
     if (!l.container.image) continue;
     const policy = l.container.imagePullPolicy;
     try {
-      l.imageRef = await driver.pull(l.container.image, { ...ctx, ...(policy ? { pullPolicy: policy } : {}), ...(event ? { event: (t, r, m) => event(t, r, m, l.name) } : {}) });
+      l.imageRef = await driver.pull(l.container.image, { ...ctx, ...(policy ? { pullPolicy: policy } : {}), ...(event ? { event: (t, r, m) => event(t, r, m, l.name) } : {}), ...(progress ? { progress: progress(l.container.image) } : {}) });
     } catch (err) {
       return { reason: err instanceof PullError ? err.reason : 'ErrImagePull', message: `container ${l.name}: ${(err as Error).message}`, container: l.name, image: l.container.image };
     }
