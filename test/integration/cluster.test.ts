@@ -67,7 +67,8 @@ describe('walking skeleton: master + two agents in one process', () => {
 
     // Kill one replica's process: the agent restarts it and restartCount rises.
     const victim = pods[0];
-    const pid = Number(await readFile(join(c.dir, `${victim.metadata.name}.pid`), 'utf8'));
+    // Running is reported once the process started: its shell may not have written its pid yet.
+    const pid = Number(await eventually(() => readFile(join(c.dir, `${victim.metadata.name}.pid`), 'utf8').catch(() => ''), `${victim.metadata.name}.pid`));
     process.kill(pid, 'SIGKILL');
     const restarted = await eventually(async () => {
       const p = (await c.api.request<Pod>('get', { kind: 'Pod', name: victim.metadata.name })) as Pod;
