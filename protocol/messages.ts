@@ -70,6 +70,13 @@ export interface DesiredMessage {
    * agent keeps their logs, and removes a pod's logs once its uid is in neither list.
    */
   keepLogs?: string[];
+  /**
+   * uids of this node's pods being deleted (deletionTimestamp set). An agent that does not run one — it never
+   * got the pod (bound and deleted between two sets) or a previous run reaped it — reports it gone at once,
+   * so the deletion finishes; one it runs is stopped (it left `pods`) and reported gone when it has. The
+   * kubelet sees a deletion through its watch the same way.
+   */
+  terminating?: string[];
 }
 
 /** One pod's status as reported by its agent. */
