@@ -44,6 +44,13 @@ export interface NodeStatusMessage {
 }
 
 /**
+ * The longest an agent waits between two connection attempts by default (its back-off cap, full jitter:
+ * edge-agent/session.ts). A master that just started gives a node this much on top of its grace period
+ * before it counts the node's silence: every agent is somewhere in its back-off when the master comes up.
+ */
+export const agentReconnectMaxMs = 5_000;
+
+/**
  * `nodes/{node}/lease`: a heartbeat, sent only when the node published nothing else for the lease period (2 s,
  * 4 s when quiet: edge-agent/telemetry.ts); every message of a node counts as a heartbeat at the master.
  */
