@@ -122,4 +122,12 @@ spec:
     await c.api.request('delete', { kind: 'Pod', name: 'huge' });
     await eventually(async () => (await c.pods()).every((x) => x.metadata.name !== 'huge'), 'huge pod deleted');
   });
+  it('a pod bound and deleted before its agent ever got it is removed, not left terminating on a Ready node', async () => {
+    // Bound and deleted within the desired set's debounce (as a CronJob's Replace or the GC can): node-a's agent never
+    // has it to stop, so only the set's `terminating` list lets it confirm the deletion.
+    const spec = { nodeName: 'node-a', containers: [{ name: 'main', command: ['sleep', '30'] }] };
+    await c.master.objects.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'blink', namespace: 'default' }, spec });
+    await c.master.objects.delete('Pod', 'default', 'blink');
+    await eventually(async () => !(await c.master.objects.get('Pod', 'default', 'blink')), 'the pod removed', 10_000);
+  });
 });
