@@ -48,8 +48,9 @@ export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } 
     if (p.spec.restartPolicy !== undefined && !['Always', 'OnFailure', 'Never'].includes(p.spec.restartPolicy)) return bad(`${f}.spec.restartPolicy: must be Always, OnFailure or Never`);
   }
   for (const k of ['configMaps', 'secrets', 'services'] as const) if (v[k] !== undefined && !isMap(v[k])) return bad(`${k}: must be a map`);
-  if (v.keepLogs !== undefined && (!Array.isArray(v.keepLogs) || v.keepLogs.some((u: unknown) => typeof u !== 'string' || /[/\\]|^\.\.?$/.test(u))))
-    return bad('keepLogs: must be a list of uids without slashes');
+  for (const k of ['keepLogs', 'terminating'] as const)
+    if (v[k] !== undefined && (!Array.isArray(v[k]) || v[k].some((u: unknown) => typeof u !== 'string' || /[/\\]|^\.\.?$/.test(u))))
+      return bad(`${k}: must be a list of uids without slashes`);
   // The Pod kind's defaults (restartPolicy, grace period, port protocol), once here: a set from an older
   // master, or this agent's cache written before a default existed, runs as if defaulted.
   for (const p of v.pods as DesiredMessage['pods']) defaultPodSpec(p.spec);
