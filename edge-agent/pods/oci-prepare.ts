@@ -13,6 +13,8 @@ import type { Driver } from '../drivers/types.js';
 import type { SandboxSpec } from '../drivers/container/types.js';
 import type { EnvContext } from './env.js';
 import { bindMounts, hostPorts, ociLaunch, publishPorts, sandboxSpec, type PodNetwork } from './oci.js';
+import type { ProbeTarget } from '../probes/types.js';
+import type { ContainerRunner } from './container.js';
 import type { Launch } from './plan.js';
 
 /** What a container pod's network step produced. */
@@ -54,4 +56,24 @@ export function ociLaunches(pod: Pod, launches: Launch[], o: { sandbox: SandboxS
     l.cgroup = undefined;
     l.user = undefined;
   }
+}
+
+/**
+ * Where a container pod's probes go: its own address and its containers' own ports (a pod with a network of its
+ * own), and exec probes inside the container through the driver's exec (kubelet's ExecSync).
+ */
+export function ociProbeTarget(
+  base: Omit<ProbeTarget, 'host' | 'ports' | 'exec'>,
+  o: { driver: Driver; runner: ContainerRunner; podIP?: string; ports: PodPortStatus[] },
+): ProbeTarget {
+  return {
+    ...base,
+    host: o.podIP ?? '127.0.0.1',
+    ports: o.ports.map((p) => (p.containerPort ? { ...p, port: p.containerPort } : p)),
+    exec: async (command, onOutput) => {
+      const target = o.runner.execTarget();
+      if (!target || !o.driver.exec) throw new Error(`container "${base.containerName}" is not running`);
+      return o.driver.exec(target, { command, tty: false, stdin: false, onOutput: (_s, b) => onOutput(b) });
+    },
+  };
 }

@@ -33,7 +33,7 @@ import { ContainerRunner, type RestartEvent } from './container.js';
 import type { PodEvent } from './events.js';
 import { launchesOf, type Launch, type Plan } from './plan.js';
 import type { ProbeTarget } from '../probes/types.js';
-import { ociLaunches, prepareOciNetwork } from './oci-prepare.js';
+import { ociLaunches, ociProbeTarget, prepareOciNetwork } from './oci-prepare.js';
 import type { PodNetwork } from './oci.js';
 import { bindPorts } from './ports.js';
 import { proberFor, type Prober } from './probe.js';
@@ -323,24 +323,10 @@ export class PodRunner {
     for (const p of this.probers.values()) p.sync();
   }
 
-  /**
-   * Where a container's probes go. Process pods share the host network: loopback. A container pod with its own
-   * network is reached at its address and its containers' own ports, and exec probes run inside the container.
-   */
+  /** Where a container's probes go: process pods share the host network (loopback); container pods: oci-prepare.ts. */
   private probeTarget(plan: Plan, l: Launch, runner: ContainerRunner): ProbeTarget {
     const base = { containerName: l.name, env: l.env, workingDir: l.workingDir, user: l.user };
-    if (!l.oci) return { ...base, host: '127.0.0.1', ports: this.ports };
-    const driver = plan.driver;
-    return {
-      ...base,
-      host: this.podIP ?? '127.0.0.1',
-      ports: this.ports.map((p) => (p.containerPort ? { ...p, port: p.containerPort } : p)),
-      exec: async (command, onOutput) => {
-        const target = runner.execTarget();
-        if (!target || !driver.exec) throw new Error(`container "${l.name}" is not running`);
-        return driver.exec(target, { command, tty: false, stdin: false, onOutput: (_s, b) => onOutput(b) });
-      },
-    };
+    return l.oci ? ociProbeTarget(base, { driver: plan.driver, runner, podIP: this.podIP, ports: this.ports }) : { ...base, host: '127.0.0.1', ports: this.ports };
   }
 
   /** Persists the restart counts beside the ports (DATA/pods/<uid>/state.json), one write at a time, the latest last. */
