@@ -8,10 +8,12 @@
  * Rows: `process` (sleep), `wasi` (the test module from a file on the node: cached by definition),
  * `wasi-url` (the module from a URL with its digest: fetched once by the warm-up, cached afterwards). For
  * WASI the table also gives Running → the module's first output (node starting, compiling, instantiating:
- * what the cache cannot save). Rows are a table below (`kinds`): the container driver adds its own, and a
- * plain `podman run` anchor, there.
+ * what the cache cannot save). `container` (busybox `sleep` through the container driver, over a private Podman
+ * API service: test/helpers/podman.ts; root, podman, runc, busybox-static) comes with a `podman run -d` row of the
+ * same image as its anchor, timed in the same run after the trials.
  *
- * Run: `npm run bench:podstart`. Env: PODSTART_TRIALS (40), PODSTART_WARMUP (3), PODSTART_ONLY=wasi,process.
+ * Run: `npm run bench:podstart`. Env: PODSTART_TRIALS (40), PODSTART_WARMUP (3), PODSTART_ONLY=wasi,process
+ * (the container rows only when asked for: PODSTART_ONLY=container or PODSTART_CONTAINERS=1).
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -22,6 +24,7 @@ import { connectApi } from '../cli/client.js';
 import { startAgent, type Agent } from '../edge-agent/index.js';
 import { startMaster } from '../master/index.js';
 import type { Pod } from '../protocol/index.js';
+import { startPodman, type Podman } from '../test/helpers/podman.js';
 import { helloWasm, sha256Of } from '../test/helpers/wasi.js';
 
 const TRIALS = Number(process.env.PODSTART_TRIALS ?? 40);
@@ -51,14 +54,18 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hello.wasm#sha256=${sha256Of(wasm)}`;
   const wasiPod = (image: string) => (name: string) =>
     `{apiVersion: v1, kind: Pod, metadata: {name: ${name}}, spec: {runtimeClassName: wasi, terminationGracePeriodSeconds: 1, containers: [{name: m, image: '${image}', args: [ticks]}]}}`;
+  const withContainers = ONLY?.includes('container') || process.env.PODSTART_CONTAINERS === '1';
+  const pm: Podman | undefined = withContainers ? await startPodman() : undefined;
   const kinds: Kind[] = ([
+    ...(pm ? [{ label: 'container', manifest: (name: string) => `{apiVersion: v1, kind: Pod, metadata: {name: ${name}}, spec: {terminationGracePeriodSeconds: 0, containers: [{name: m, image: '${pm.images.busybox}', command: [sleep, '1000']}]}}` }] : []),
     { label: 'process', manifest: (name: string) => `{apiVersion: v1, kind: Pod, metadata: {name: ${name}}, spec: {terminationGracePeriodSeconds: 1, containers: [{name: m, command: [sleep, '1000']}]}}` },
     { label: 'wasi', manifest: wasiPod(`file://${wasm}`), firstOutput: true },
     { label: 'wasi-url', manifest: wasiPod(url), firstOutput: true },
   ] as Kind[]).filter((k) => !ONLY || ONLY.includes(k.label));
 
   const master = await startMaster({ dataDir: path.join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, mdns: false });
-  const agent = await startAgent({ master: master.url, token: master.joinToken, name: 'bench', dataDir: path.join(dir, 'agent'), address: '127.0.0.1', logger: quiet, mdns: false, proxy: false });
+  const engine = pm ? { containerEndpoint: pm.endpoint, podNetwork: 'bridge' as const, podServices: false } : { containerEndpoint: false as const };
+  const agent = await startAgent({ master: master.url, token: master.joinToken, name: 'bench', dataDir: path.join(dir, 'agent'), address: '127.0.0.1', logger: quiet, mdns: false, proxy: false, ...engine });
   const api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 30_000 });
   const rows: string[][] = [];
   const summary: Record<string, unknown> = {};
@@ -82,10 +89,16 @@ async function main(): Promise<void> {
       rows.push([k.label, String(starts.length), ms(pct(starts, 50)), ms(pct(starts, 99)), ms(Math.max(...starts)), ms(pct(desired, 50)), ms(pct(atAgent, 50)), outputs.length ? `${ms(pct(outputs, 50))} / ${ms(pct(outputs, 99))}` : '—']);
       summary[k.label] = { n: starts.length, p50: pct(starts, 50), p99: pct(starts, 99), ...(outputs.length ? { firstOutputP50: pct(outputs, 50), firstOutputP99: pct(outputs, 99) } : {}) };
     }
+    if (pm) {
+      const anchor = await podmanRuns(pm, TRIALS);
+      rows.push(['podman run -d (anchor)', String(anchor.length), ms(pct(anchor, 50)), ms(pct(anchor, 99)), ms(Math.max(...anchor)), '—', '—', '—']);
+      summary.podmanRun = { n: anchor.length, p50: pct(anchor, 50), p99: pct(anchor, 99) };
+    }
   } finally {
     await api.close();
     await agent.stop();
     await master.stop();
+    await pm?.stop();
     server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -97,6 +110,18 @@ async function main(): Promise<void> {
 }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+/** `podman run -d` of the busybox image until it returns (the container runs), `n` times after one warm-up; ms each. */
+async function podmanRuns(pm: Podman, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i <= n; i++) {
+    const t0 = performance.now();
+    const id = (await pm.cli('run', '-d', pm.images.busybox, 'sleep', '1000')).trim();
+    if (i > 0) out.push(performance.now() - t0);
+    await pm.cli('rm', '-f', '-t', '0', id);
+  }
+  return out;
+}
 
 /** Polls until `fn` holds (set-up only; the trials are timed by events). */
 async function waitUntil(fn: () => boolean, timeoutMs = 30_000): Promise<void> {
