@@ -29,6 +29,8 @@ export interface ObjectMeta {
   labels?: StringMap;
   annotations?: StringMap;
   ownerReferences?: OwnerReference[];
+  /** Keys that must be removed before the object goes: a delete only sets deletionTimestamp while any is left. */
+  finalizers?: string[];
 }
 
 /** Any object: apiVersion, kind, metadata and the kind's own fields. */
@@ -180,6 +182,8 @@ export interface Volume {
   hostPath?: { path: string; type?: string };
   configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean };
   secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean };
+  /** A claim in the pod's namespace; the agent mounts the directory of the volume bound to it. */
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
 export interface PodSpec {
@@ -196,6 +200,8 @@ export interface PodSpec {
   volumes?: Volume[];
   terminationGracePeriodSeconds?: number;
   hostname?: string;
+  /** With hostname: the pod's DNS name is `<hostname>.<subdomain>.<namespace>.svc.cluster.local` (a headless service named subdomain). */
+  subdomain?: string;
 }
 
 export interface ContainerState {

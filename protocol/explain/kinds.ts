@@ -6,6 +6,7 @@
 import { labelSelector, objectMeta, typeMeta } from './meta.js';
 import { podSpecFields, podStatus, podTemplate } from './podspec.js';
 import { leaf, node, type FieldDoc, type KindDoc } from './types.js';
+import { storageKindDocs } from './kinds-storage.js';
 
 const conditions = leaf('[]Condition', 'Represents the latest available observations of the object\'s current state: type, status, reason, message, lastTransitionTime.');
 const replicas = (what: string) => leaf('integer', `Number of desired pods. Defaults to 1. ${what}`);
@@ -228,7 +229,8 @@ export const kindDocs: Record<string, KindDoc> = {
     },
   },
   ControllerRevision: {
-    description: 'ControllerRevision is an immutable snapshot of a workload\'s pod template: the rollout history of DaemonSets.',
+    description: 'ControllerRevision is an immutable snapshot of a workload\'s pod template: the rollout history of DaemonSets and StatefulSets.',
     fields: { ...typeMeta, metadata: objectMeta, data: leaf('Object', 'The pod template at this revision ({spec: {template}}).', true), revision: leaf('integer', 'Revision indicates the revision of the state represented by Data.', true) },
   },
+  ...storageKindDocs,
 };
