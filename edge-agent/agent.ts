@@ -123,7 +123,7 @@ export class Agent extends EventEmitter {
       () => (this.generation >= 0 ? this.generation : undefined),
       (m) => this.session.publish(topics.nodePods(this.name), encode(m), 1),
     );
-    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'));
+    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs, volumeDir: this.cfg.volumeDir }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'));
     this.session = new Session({
       url: this.cfg.master,
       clientId: `skiff-agent-${this.name}`,

@@ -116,5 +116,6 @@ export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: Ba
     ],
     runtimes,
     conditions: nodeConditions(new Date(), balancer),
+    volumeDir: cfg.volumeDir,
   };
 }

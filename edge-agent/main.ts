@@ -1,7 +1,7 @@
 /**
  * The `skiff-agent` command:
  *   skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN] [--name NAME] [--data-dir DIR]
- *                    [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
+ *                    [--volume-dir DIR] [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
  *   skiff-agent stop [--data-dir DIR] [--pods] [--timeout 30s]
  * Without --master the master is found on the LAN by mDNS (`_skiff-master._tcp`). SIGTERM/SIGINT stop the
  * agent and leave its pods running (the next start adopts them); `stop --pods` empties the node.
@@ -32,6 +32,7 @@ join options:
   --token TOKEN          the join token on the command line (visible in ps to every user: prefer --token-file)
   --name NAME            node name (default: the hostname, lowercased and DNS-safe)
   --data-dir DIR         where the credential, desired-set cache, pid files and logs live (default ~/.skiff/agent)
+  --volume-dir DIR       where local-path PersistentVolumes of this node live (default DATA/volumes)
   --labels k=v,...       node labels
   --address IP           the node's InternalIP (default: the first non-internal IPv4 address)
   --lease-interval DUR   heartbeat period, e.g. 2s or 500ms (default 2s)
@@ -52,9 +53,9 @@ export class UsageError extends Error {}
 /** A parsed command line. */
 export type Command = { cmd: 'help' } | { cmd: 'join'; options: AgentOptions } | { cmd: 'stop'; dataDir: string; pods: boolean; timeoutMs: number };
 
-const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout'] as const;
+const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--volume-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout'] as const;
 type Valued = (typeof valued)[number];
-const flagsOf = { join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout'], stop: ['--data-dir', '--pods', '--timeout'] };
+const flagsOf = { join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--volume-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout'], stop: ['--data-dir', '--pods', '--timeout'] };
 
 /** Reads `--flag value`, `--flag=value` and boolean flags; throws UsageError naming the flag. */
 function readFlags(rest: string[], allowed: string[]): { v: Partial<Record<Valued, string>>; set: Set<string> } {
@@ -107,6 +108,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (env.SKIFF_JOIN_TOKEN) options.token = env.SKIFF_JOIN_TOKEN;
   if (v['--name'] !== undefined) options.name = v['--name'];
   if (v['--data-dir'] !== undefined) options.dataDir = v['--data-dir'];
+  if (v['--volume-dir'] !== undefined) options.volumeDir = v['--volume-dir'];
   if (v['--address'] !== undefined) options.address = v['--address'];
   if (v['--labels'] !== undefined) {
     options.labels = {};

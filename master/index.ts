@@ -79,7 +79,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
     const { broker, inbox, publish, joins, certs } = await startBroker(config, credentials, tls, ctx, down);
     const { api, rpc, metrics } = startApi(ctx, credentials, broker, publish, down);
     lead(log);
-    const { controllers, tracker, desired } = startControllers(ctx, config, engine, { publish, metrics }, down);
+    const { controllers, tracker, desired } = startControllers(ctx, config, engine, { publish, metrics, rpc }, down);
     startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, certs, publish }, down);
     const http = await serveHttp(config, { telemetry, broker, informers: ctx.informers, metrics, engine }, tls, log, down);
     const loopback = plainMqttHost({ mqttHost: config.mqttHost, insecureListen: false }).replace(/^::1$/, '[::1]');

@@ -22,6 +22,9 @@ import { startJobController } from './controllers/job/sync.js';
 import { startNamespaceController } from './controllers/namespace.js';
 import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
+import { startQuotaController } from './controllers/quota.js';
+import { startStatefulSetController } from './controllers/statefulset/sync.js';
+import { startVolumeController } from './controllers/volumes/binder.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
 import { Credentials } from './credentials.js';
 import { announceMaster } from './discovery/announce.js';
@@ -42,6 +45,10 @@ import { DiskGuard } from './disk.js';
 import { createRouter, Inbox } from './router.js';
 import { startScheduler } from './scheduler/driver.js';
 import { ServiceAdmission } from './services/allocate.js';
+import { LimitRangeAdmission } from './admission/limitrange.js';
+import { QuotaAdmission } from './admission/quota.js';
+import { StorageAdmission } from './admission/storage.js';
+import { ensureLocalPathClass } from './controllers/volumes/local-path.js';
 import { openMasterStore, storeLocation } from './store/open.js';
 import type { Store } from './store/types.js';
 import { brokerObservers } from './telemetry/broker.js';
@@ -91,14 +98,20 @@ export async function loadCredentials(store: Store, config: MasterConfig, tls: M
 }
 
 /**
- * Objects (with admission and the limits of `options`), the default namespace, the informers' cache and
- * the event recorder (events kept --event-ttl, counted into `telemetry`).
+ * Objects (with admission — Service allocation; then, as kube-apiserver orders its plugins, storage defaults,
+ * LimitRanger, ResourceQuota — and the limits of `options`), the default namespace and the `local-path`
+ * StorageClass (as K3s ships it), the informers' cache and the event recorder (events kept --event-ttl,
+ * counted into `telemetry`).
  */
 export async function openCache(store: Store, options: ObjectsOptions, log: Logger, down: Teardown, config: MasterConfig, telemetry: Telemetry): Promise<ControllerContext> {
   const objects = new Objects(store, options);
   objects.addAdmission(new ServiceAdmission(objects));
+  objects.addPlugin(new StorageAdmission(objects));
+  objects.addPlugin(new LimitRangeAdmission(objects));
+  objects.addPlugin(new QuotaAdmission(objects));
   if (!(await objects.get('Namespace', undefined, 'default')))
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
+  await ensureLocalPathClass(objects);
   const informers = new Informers(store, withFields(log, { component: 'informer' }));
   await informers.start();
   down.add('informers', () => informers.stop());
@@ -183,10 +196,12 @@ export function startControllers(
   ctx: ControllerContext,
   config: MasterConfig,
   engine: Engine,
-  deps: { publish: Publish; metrics: MetricsStore },
+  deps: { publish: Publish; metrics: MetricsStore; rpc: AgentRpc },
   down: Teardown,
 ): { controllers: Controller[]; tracker: NodeStatusTracker; desired: DesiredPublisher } {
-  const { publish, metrics } = deps;
+  const { publish, metrics, rpc } = deps;
+  // Reclaiming a volume: its node deletes the directory (the agent's volumeDelete, edge-agent/rpc/volume.ts).
+  const deleteDirectory = async (node: string, v: { name: string; path: string }) => void (await rpc.call(node, 'volumeDelete', { name: v.name, path: v.path }).done);
   const tracker = new NodeStatusTracker({ ...ctx, log: withFields(ctx.log, { component: 'nodes' }) }, config.nodeMonitorGraceMs);
   const desired = new DesiredPublisher({ ...ctx, log: withFields(ctx.log, { component: 'desired' }) }, publish);
   const controllers: Controller[] = [];
@@ -204,7 +219,10 @@ export function startControllers(
     startEndpointsController(ctx, publish),
     startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
     startDaemonSetController(ctx),
+    startStatefulSetController(ctx),
     startHistoryController(ctx),
+    startVolumeController(ctx, deleteDirectory),
+    startQuotaController(ctx),
     startCronJobController(ctx),
     startHpaController(ctx, { metrics, syncPeriodMs: config.hpaSyncPeriodMs }),
     startNamespaceController(ctx),

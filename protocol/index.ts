@@ -33,3 +33,6 @@ export type { FieldDoc, KindDoc } from './explain/types.js';
 export * from './event.js';
 export * from './display.js';
 export { lanNames, serviceInstanceName, announcedOnLan } from './mdns.js';
+export type { StatefulSet, ClaimTemplate } from './resources/statefulset.js';
+export { accessModes, defaultClassAnnotation, localPathProvisioner, type AccessMode, type PersistentVolume, type PersistentVolumeClaim, type PersistentVolumeClaimSpec, type StorageClass } from './resources/storage.js';
+export { computeQuotaNames, isCountResource, isQuotaResource, storageClassQuota, type LimitRange, type LimitRangeItem, type ResourceQuota } from './resources/quota.js';

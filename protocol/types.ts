@@ -262,7 +262,7 @@ export interface ReplicaSetSpec {
 export interface ReplicaSet extends KObject {
   kind: 'ReplicaSet';
   spec: ReplicaSetSpec;
-  status?: { replicas: number; readyReplicas?: number; availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration?: number };
+  status?: { replicas: number; readyReplicas?: number; availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration?: number; conditions?: Condition[] };
 }
 
 export interface DeploymentStrategy {
@@ -362,6 +362,8 @@ export interface Node extends KObject {
       nodeVersion?: string;
       /** Skiff addition: the board's model (`Raspberry Pi 4 Model B Rev 1.4`), when the agent could read it. */
       boardModel?: string;
+      /** Skiff addition: the directory the agent keeps local-path volumes in (its --volume-dir). */
+      volumeDir?: string;
     };
     images?: { names: string[]; sizeBytes?: number }[];
   };

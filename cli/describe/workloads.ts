@@ -1,4 +1,4 @@
-/** `skiff describe deployment|replicaset`: replicas, strategy, pod template, conditions. */
+/** `skiff describe deployment|replicaset|statefulset`: replicas, strategy, pod template, claims, conditions. */
 import { formatSelector, type Container, type KObject } from '../../protocol/index.js';
 import { DescribeWriter, formatTime } from './writer.js';
 
@@ -37,6 +37,34 @@ export function describeReplicaSet(w: DescribeWriter, o: KObject): void {
   w.field(0, 'Replicas', `${s.replicas ?? 0} current / ${o.spec?.replicas ?? 1} desired`);
   w.field(0, 'Pods Status', `${s.readyReplicas ?? 0} Ready / ${s.availableReplicas ?? 0} Available`);
   podTemplate(w, o);
+  conditionsOf(w, o);
+}
+
+/** A StatefulSet: replicas, update strategy and partition, pod template, volume claims (kubectl's layout). */
+export function describeStatefulSet(w: DescribeWriter, o: KObject): void {
+  const s = o.status ?? {};
+  header(w, o);
+  w.field(0, 'Replicas', `${o.spec?.replicas ?? 1} desired | ${s.replicas ?? 0} total`);
+  w.field(0, 'Update Strategy', o.spec?.updateStrategy?.type ?? 'RollingUpdate');
+  if (o.spec?.updateStrategy?.rollingUpdate) w.field(1, 'Partition', o.spec.updateStrategy.rollingUpdate.partition ?? 0);
+  w.field(0, 'Pod Management Policy', o.spec?.podManagementPolicy ?? 'OrderedReady');
+  w.field(0, 'Pods Status', `${s.readyReplicas ?? 0} Ready / ${s.updatedReplicas ?? 0} Updated / ${s.currentReplicas ?? 0} Current`);
+  w.field(0, 'Current Revision', s.currentRevision).field(0, 'Update Revision', s.updateRevision);
+  podTemplate(w, o);
+  const claims: { metadata: { name: string; labels?: Record<string, string> }; spec: { storageClassName?: string; resources?: { requests?: { storage?: string } }; accessModes?: string[] } }[] = o.spec?.volumeClaimTemplates ?? [];
+  if (claims.length === 0) w.field(0, 'Volume Claims', '<none>');
+  else w.section(0, 'Volume Claims');
+  for (const c of claims) {
+    w.field(1, 'Name', c.metadata.name).field(1, 'StorageClass', c.spec.storageClassName ?? '');
+    w.map(1, 'Labels', c.metadata.labels);
+    w.field(1, 'Capacity', String(c.spec.resources?.requests?.storage ?? '')).field(1, 'Access Modes', (c.spec.accessModes ?? []).join(', '));
+  }
+  conditionsOf(w, o);
+}
+
+function conditionsOf(w: DescribeWriter, o: KObject): void {
+  const conditions: { type: string; status: string; reason?: string; message?: string }[] = o.status?.conditions ?? [];
+  if (conditions.length) w.table(0, 'Conditions', ['Type', 'Status', 'Reason', 'Message'], conditions.map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '']));
 }
 
 function podTemplate(w: DescribeWriter, o: KObject): void {

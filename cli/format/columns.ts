@@ -6,6 +6,7 @@ import { balancerEngineOf, formatSelector, own, readyStatus, type KObject } from
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
 import { eventPrinters } from './event-columns.js';
+import { storagePrinters } from './storage-columns.js';
 import { workloadPrinters } from './workload-columns.js';
 
 /** Columns of one kind: the normal set, and the extra columns `-o wide` appends. */
@@ -33,6 +34,7 @@ const workloadWide = {
 const printers: Record<string, Printer> = {
   ...workloadPrinters,
   ...eventPrinters,
+  ...storagePrinters,
   Pod: {
     headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
     row: (o, now) => [o.metadata.name, podReady(o), podStatus(o), podRestarts(o, now), created(o, now)],

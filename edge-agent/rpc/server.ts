@@ -11,6 +11,12 @@ import { serveLogs, type Follower, type LogsContext } from './logs.js';
 import { serveExec } from './exec.js';
 import { servePortForward } from './portforward.js';
 import { serveCopy } from './cp.js';
+import { deleteVolume } from './volume.js';
+
+/** What the RPC methods reach: the pods and their logs, and where local-path volumes live. */
+export interface RpcContext extends LogsContext {
+  volumeDir: string;
+}
 
 type Reply = (r: Omit<RpcResponse, 'id'>) => void;
 type Method = (server: RpcServer, id: string, params: Record<string, unknown>, reply: Reply) => void;
@@ -25,6 +31,12 @@ const methods: Partial<Record<RpcRequest['method'], Method>> = {
   cp: (s, id, params, reply) => s.followers.set(id, serveCopy(s.ctx.pods, params, reply)),
   // A piece for an open two-way stream; none is answered (a piece for a stream that ended is dropped).
   input: (s, _id, params) => void s.followers.get(String(params.ref))?.input?.(params),
+  volumeDelete: (s, _id, params, reply) => {
+    deleteVolume(s.ctx.volumeDir, params).then(
+      (result) => reply({ ok: true, result }),
+      (err) => reply({ ok: false, error: toWireError(err) }),
+    );
+  },
   cancel: (s, _id, params, reply) => {
     const ref = params.ref;
     if (typeof ref !== 'string') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'params.ref: required');
@@ -41,7 +53,7 @@ export class RpcServer {
   readonly followers = new Map<string, Follower>();
 
   constructor(
-    readonly ctx: LogsContext,
+    readonly ctx: RpcContext,
     private readonly publish: (id: string, payload: Buffer) => void,
     private readonly log: Logger,
   ) {}

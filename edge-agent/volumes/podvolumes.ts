@@ -3,12 +3,15 @@
  * emptyDir; kept across container restarts and agent restarts):
  *   emptyDir   an empty directory (medium: Memory is not honoured: it is disk-backed);
  *   hostPath   the host path itself, checked against its type;
+ *   persistentVolumeClaim   the directory of the volume bound to the claim (the desired set's `volumes`),
+ *              created if missing; it is not deleted with the pod (the master asks for that: rpc/volume.ts);
  *   configMap, secret   projected files, rewritten atomically when a new desired set brings new content
  *              (env vars, by contrast, keep their values until the container restarts, as in Kubernetes).
  * `setup` throws for a missing non-optional source; the pod then waits with CreateContainerConfigError.
  */
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
+import { SkiffError } from '../../protocol/errors.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
 import type { Container, Pod, Volume } from '../../protocol/types.js';
 import { writeProjected } from './atomic.js';
@@ -16,7 +19,7 @@ import { prepareHostPath } from './hostpath.js';
 import { createLinks, mountEnv, mountLinks, removeLinks, type MountLink } from './mounts.js';
 import { fingerprint, projectedFiles } from './sources.js';
 
-type Sources = Pick<DesiredMessage, 'configMaps' | 'secrets'>;
+type Sources = Pick<DesiredMessage, 'configMaps' | 'secrets' | 'volumes'>;
 
 /** The volumes of one pod. */
 export class PodVolumes {
@@ -67,8 +70,16 @@ export class PodVolumes {
 
   private async prepare(v: Volume, desired: Sources): Promise<void> {
     if (v.hostPath) this.hostPaths.set(v.name, await prepareHostPath(v.name, v.hostPath.path, v.hostPath.type ?? ''));
+    else if (v.persistentVolumeClaim) this.hostPaths.set(v.name, await this.claimed(v.name, v.persistentVolumeClaim.claimName, desired));
     else if (v.configMap || v.secret) await this.project(v, desired);
     else await fsp.mkdir(path.join(this.root, v.name), { recursive: true, mode: 0o755 }); // emptyDir
+  }
+
+  /** The directory of the volume bound to a claim; throws (the pod waits) while the claim is not bound. */
+  private async claimed(volume: string, claim: string, desired: Sources): Promise<string> {
+    const cv = desired.volumes?.[`${this.pod.metadata.namespace ?? 'default'}/${claim}`];
+    if (!cv) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `volume "${volume}": persistentvolumeclaim "${claim}" is not bound to a volume on this node yet`);
+    return prepareHostPath(volume, cv.path, cv.type);
   }
 
   private async project(v: Volume, desired: Sources): Promise<void> {

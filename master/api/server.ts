@@ -112,7 +112,12 @@ export class ApiServer {
     }
   }
 
-  /** A manifest published on `skiff/v1/apply`: apply it and report on `skiff/v1/events`. */
+  /**
+   * A manifest published on `skiff/v1/apply`: applied atomically (every document of the payload is stored, or
+   * none, so a board never sees half an application), the outcome on `skiff/v1/events` as JSON — the payload is
+   * YAML or JSON text, so the client is a text client. A refusal (no right to apply, not UTF-8, unparsable) is
+   * an event too.
+   */
   async onApply(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
     const source = `${identity.name} (${clientId})`;
     try {
@@ -120,16 +125,16 @@ export class ApiServer {
       const tooLarge = payloadTooLarge('skiff/v1/apply', payload.length, maxRequestBytes);
       if (tooLarge) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', tooLarge);
       const text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
-      const results = await applyDocuments(this.ctx.objects, identity, parseManifests(text, 'skiff/v1/apply'));
+      const results = await applyDocuments(this.ctx.objects, identity, parseManifests(text, 'skiff/v1/apply'), 'default', { atomic: true });
       logApplied(this.ctx.log, who(identity, clientId), results);
       const failed = results.filter((r) => r.action === 'failed');
       const summary = results.map((r) => `${qualifiedKindSafe(r.kind)}/${r.name} ${r.action === 'failed' ? `failed: ${r.error?.message}` : r.action}`).join('; ');
-      this.ctx.events.emit({ type: failed.length ? 'Warning' : 'Normal', reason: failed.length ? 'ApplyFailed' : 'Applied', message: summary, results, source });
+      this.ctx.events.emit({ type: failed.length ? 'Warning' : 'Normal', reason: failed.length ? 'ApplyFailed' : 'Applied', message: summary, results, source }, undefined, 'json');
     } catch (err) {
       const cause = err instanceof TypeError ? new SkiffError('SKIFF_ERR_PARSE', 'skiff/v1/apply: payload is not UTF-8 text') : err;
       const error = toWireError(cause);
       logError(this.ctx.log, 'apply', who(identity, clientId), cause);
-      this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source });
+      this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source }, undefined, 'json');
     }
   }
 

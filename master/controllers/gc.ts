@@ -11,7 +11,7 @@ import { WorkQueue } from './queue.js';
 import type { Controller, ControllerContext } from './types.js';
 
 /** Kinds that can be dependents (have ownerReferences). */
-const dependentKinds = ['Pod', 'ReplicaSet', 'Job', 'ControllerRevision'];
+const dependentKinds = ['Pod', 'ReplicaSet', 'Job', 'ControllerRevision', 'PersistentVolumeClaim'];
 
 /** Starts the garbage collector. */
 export function startGarbageCollector(ctx: ControllerContext): Controller {

@@ -4,7 +4,8 @@
  * set changes. The generation is the store revision at publish time, so it rises across master
  * restarts and an agent can ignore anything older than what it has.
  */
-import { encode, topics, type DesiredMessage, type KObject, type Node, type Pod, type Service } from '../../protocol/index.js';
+import { encode, topics, type ClaimVolume, type DesiredMessage, type KObject, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type Service } from '../../protocol/index.js';
+import { claimsOf } from '../controllers/volumes/match.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 
@@ -56,11 +57,17 @@ export class DesiredPublisher {
       for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
     });
     informers.on('Node', (n, old) => this.mark((n ?? old)!.metadata.name));
-    for (const kind of ['ConfigMap', 'Secret', 'Service'])
+    for (const kind of ['ConfigMap', 'Secret', 'Service', 'PersistentVolumeClaim'])
       informers.on(kind, (o, old) => {
         const ns = (o ?? old)!.metadata.namespace;
         for (const p of informers.list<Pod>('Pod', ns)) if (p.spec.nodeName) this.mark(p.spec.nodeName);
       });
+    // A volume bound or gone changes the sets of the nodes whose pods use its claim.
+    informers.on('PersistentVolume', (v, old) => {
+      const ref = ((v ?? old) as PersistentVolume).spec.claimRef;
+      if (!ref) return;
+      for (const p of informers.list<Pod>('Pod', ref.namespace)) if (p.spec.nodeName && claimsOf(p).includes(ref.name)) this.mark(p.spec.nodeName);
+    });
   }
 
   stop(): void {
@@ -116,7 +123,25 @@ export class DesiredPublisher {
       for (const s of informers.list<Service>('Service', ns))
         if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
           services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
-    return { pods: pods.map(forAgent), configMaps, secrets, services, ...(keepLogs.length ? { keepLogs } : {}) };
+    const volumes = this.volumesOf(pods);
+    return { pods: pods.map(forAgent), configMaps, secrets, services, ...(Object.keys(volumes).length ? { volumes } : {}), ...(keepLogs.length ? { keepLogs } : {}) };
+  }
+
+  /** The directories of the volumes bound to the pods' claims (a claim not bound yet is left out: its pod waits). */
+  private volumesOf(pods: Pod[]): Record<string, ClaimVolume> {
+    const { informers } = this.ctx;
+    const out: Record<string, ClaimVolume> = {};
+    for (const p of pods)
+      for (const name of claimsOf(p)) {
+        const ns = p.metadata.namespace!;
+        const claim = informers.get<PersistentVolumeClaim>('PersistentVolumeClaim', ns, name);
+        if (!claim?.spec.volumeName || claim.status?.phase !== 'Bound') continue;
+        const pv = informers.get<PersistentVolume>('PersistentVolume', undefined, claim.spec.volumeName);
+        const path = pv?.spec.hostPath?.path ?? pv?.spec.local?.path;
+        if (!pv || !path || pv.spec.claimRef?.uid !== claim.metadata.uid) continue;
+        out[`${ns}/${name}`] = { volume: pv.metadata.name, path, type: pv.spec.local || pv.spec.hostPath?.type === 'Directory' ? 'Directory' : 'DirectoryOrCreate' };
+      }
+    return out;
   }
 
   private async publishNode(node: string, bound: Pod[]): Promise<void> {

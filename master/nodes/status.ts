@@ -122,6 +122,7 @@ export class NodeStatusTracker {
         runtimes: m.runtimes ?? ['process'],
         nodeVersion: m.facts?.nodeVersion,
         ...(typeof m.facts?.boardModel === 'string' ? { boardModel: m.facts.boardModel.slice(0, 128) } : {}),
+        ...(m.volumeDir ? { volumeDir: m.volumeDir } : {}),
       },
       conditions: [...(m.conditions ?? []).filter((c) => c.type !== agentReady.type), agentReady].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
     });

@@ -1,5 +1,5 @@
 /** Converts Kubernetes-shaped Pods and Nodes into the engine's integer records (core-wasm/types.ts). */
-import { bytes, cpuMilli, isReady, type LabelSelector, type Node, type Pod, type Taint } from '../../protocol/index.js';
+import { bytes, cpuMilli, isReady, type LabelSelector, type Node, type NodeSelectorRequirement, type Pod, type Taint } from '../../protocol/index.js';
 import type { EngineNode, EnginePod } from '../../core-wasm/types.js';
 
 /** A selector no pod matches (labels.Nothing()): `In` over no values never holds. */
@@ -34,8 +34,33 @@ export function podRuntime(p: Pod): string {
   return p.spec.runtimeClassName ?? (p.spec.containers.some((c) => c.image) ? 'container' : 'process');
 }
 
-/** The engine's view of a pod: summed requests, selectors, affinity, tolerations, host ports, spread. */
-export function enginePod(p: Pod): EnginePod {
+/** The most terms a combined required node affinity keeps (a pod with many volumes on one node needs one). */
+const maxTerms = 64;
+
+/**
+ * ANDs required node-affinity term lists (each a list of ORed terms, a term's expressions ANDed):
+ * (A1 ∨ A2) ∧ (B1) = (A1 ∧ B1) ∨ (A2 ∧ B1). `base` undefined constrains nothing. Used to add the node
+ * affinity of a pod's volumes to its own (a local volume's pod runs on the volume's node).
+ */
+export function andTerms(base: NodeSelectorRequirement[][] | undefined, more: readonly NodeSelectorRequirement[][][]): NodeSelectorRequirement[][] | undefined {
+  let out = base;
+  for (const alternatives of more) {
+    if (!out) {
+      out = alternatives.map((t) => [...t]);
+      continue;
+    }
+    const next: NodeSelectorRequirement[][] = [];
+    for (const a of out) for (const b of alternatives) if (next.length < maxTerms) next.push([...a, ...b]);
+    out = next;
+  }
+  return out;
+}
+
+/**
+ * The engine's view of a pod: summed requests, selectors, affinity, tolerations, host ports, spread.
+ * `volumeTerms`: the node affinity of its volumes (scheduler/volumes.ts), ANDed with its own.
+ */
+export function enginePod(p: Pod, volumeTerms: readonly NodeSelectorRequirement[][][] = []): EnginePod {
   let cpu = 0;
   let mem = 0;
   let eph = 0;
@@ -55,7 +80,7 @@ export function enginePod(p: Pod): EnginePod {
     labels: { ...(p.metadata.labels ?? {}) },
     requests: { cpuMilli: cpu, memoryBytes: mem, ephemeralBytes: eph },
     nodeSelector: p.spec.nodeSelector,
-    requiredNodeTerms: na?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((t) => t.matchExpressions ?? []),
+    requiredNodeTerms: andTerms(na?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((t) => t.matchExpressions ?? []), volumeTerms),
     preferredNodeTerms: na?.preferredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ weight: t.weight, requirements: t.preference.matchExpressions ?? [] })),
     tolerations: p.spec.tolerations?.map((t) => ({ key: t.key, operator: t.operator, value: t.value, effect: t.effect })),
     hostPorts: p.spec.containers.flatMap((c) => (c.ports ?? []).filter((x) => x.hostPort).map((x) => ({ port: x.hostPort!, protocol: x.protocol! }))),

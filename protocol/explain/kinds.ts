@@ -190,8 +190,8 @@ export const kindDocs: Record<string, KindDoc> = {
       ...typeMeta,
       metadata: objectMeta,
       subsets: node('[]EndpointSubset', 'The set of all endpoints: the union of all subsets.', {
-        addresses: node('[]EndpointAddress', 'IP addresses which offer the related ports that are marked as ready.', { ip: leaf('string', 'The IP of this endpoint.', true), nodeName: leaf('string', 'The node hosting this endpoint.'), targetRef: leaf('ObjectReference', 'Reference to the pod providing the endpoint.') }),
-        notReadyAddresses: node('[]EndpointAddress', 'IP addresses which offer the related ports but are not currently marked as ready.', { ip: leaf('string', 'The IP of this endpoint.', true), nodeName: leaf('string', 'The node hosting this endpoint.'), targetRef: leaf('ObjectReference', 'Reference to the pod providing the endpoint.') }),
+        addresses: node('[]EndpointAddress', 'IP addresses which offer the related ports that are marked as ready.', { ip: leaf('string', 'The IP of this endpoint.', true), hostname: leaf('string', 'The Hostname of this endpoint (a pod whose subdomain is the service).'), nodeName: leaf('string', 'The node hosting this endpoint.'), targetRef: leaf('ObjectReference', 'Reference to the pod providing the endpoint.') }),
+        notReadyAddresses: node('[]EndpointAddress', 'IP addresses which offer the related ports but are not currently marked as ready.', { ip: leaf('string', 'The IP of this endpoint.', true), hostname: leaf('string', 'The Hostname of this endpoint.'), nodeName: leaf('string', 'The node hosting this endpoint.'), targetRef: leaf('ObjectReference', 'Reference to the pod providing the endpoint.') }),
         ports: node('[]EndpointPort', 'Port numbers available on the related IP addresses.', { name: leaf('string', 'The name of this port (the service port\'s).'), port: leaf('integer', 'The port number of the endpoint.', true), protocol: leaf('string', 'TCP (default) or UDP.') }),
       }),
     },

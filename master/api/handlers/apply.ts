@@ -1,34 +1,60 @@
-/** `apply`: YAML/JSON text or objects; every document is applied on its own and gets its own result. */
+/**
+ * `apply`: YAML/JSON text or objects. Each document is applied on its own and gets its own result (as kubectl
+ * apply), or — `atomic` — all of them in one store transaction, so either every document is stored or none
+ * (master/apply.ts applyAtomic).
+ */
 import { Checker, SkiffError, findKind, kindOf, parseManifests, subjectOf, toWireError, unknownFields, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
 import type { Identity } from '../../broker/acl.js';
-import type { ApplyOptions, Objects } from '../../objects.js';
+import { applyAtomic, type ApplyOptions } from '../../apply.js';
+import type { Objects } from '../../objects.js';
 import { authorizeWrite } from '../access.js';
 import { badRequest } from '../params.js';
 import type { ApiCall, ApiContext } from '../types.js';
 
-/** Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl apply). */
-export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyOptions = {}, echo = false): Promise<ApplyResult[]> {
+/** How documents are applied: ApplyOptions, and all-or-none. */
+export interface ApplyDocumentsOptions extends ApplyOptions {
+  /** Store every document or none (one transaction). */
+  atomic?: boolean;
+}
+
+/** Fields no kind describes are kept but are likely typos: said, as kubectl's warn mode does. */
+function warnings(kind: string, doc: unknown): { warnings?: string[] } {
+  const unknown = unknownFields(kind, doc).map((f) => `unknown field "${f}"`);
+  return unknown.length ? { warnings: unknown } : {};
+}
+
+/** Throws unless `identity` may apply a document of `kind` (its access; Events are never applied). */
+function mayApply(identity: Identity, kind: string, name: string): void {
+  authorizeWrite(identity, 'apply', kind);
+  // Events live in the master's memory (master/events/), written by the master and its agents only.
+  if (findKind(kind)?.kind === 'Event') throw new SkiffError('SKIFF_ERR_VALIDATION', `Event/${name}: kind: events are recorded by the master and the agents; they cannot be applied`);
+}
+
+/** Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl apply) unless `atomic`. */
+export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyDocumentsOptions = {}, echo = false): Promise<ApplyResult[]> {
+  const { atomic, ...applyOpts } = opts;
+  const keep = (r: ApplyResult): ApplyResult => (applyOpts.dryRun || echo || !r.object ? r : (({ object: _o, ...rest }) => rest)(r));
+  if (atomic) {
+    const results = await applyAtomic(objects, docs, namespace, applyOpts, (kind, name) => mayApply(identity, kind, name));
+    return results.map(keep);
+  }
   const results: ApplyResult[] = [];
   // Namespaces first, so a file that creates a namespace and objects in it works in one go.
   const ordered = [...docs].sort((a, b) => Number((b as any)?.kind === 'Namespace') - Number((a as any)?.kind === 'Namespace'));
   for (const doc of ordered) {
     const [kind, name] = subjectOf(doc).split('/');
     try {
-      authorizeWrite(identity, 'apply', kind);
-      // Events live in the master's memory (master/events/), written by the master and its agents only.
-      if (findKind(kind ?? '')?.kind === 'Event') throw new SkiffError('SKIFF_ERR_VALIDATION', `Event/${name}: kind: events are recorded by the master and the agents; they cannot be applied`);
-      const { object, action } = await objects.apply(doc, namespace, opts);
-      // Fields no kind describes are kept out of nothing but are likely typos: said, as kubectl's warn mode does.
-      const unknown = unknownFields(object.kind, doc).map((f) => `unknown field "${f}"`);
-      results.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, ...(opts.dryRun || echo ? { object } : {}), ...(unknown.length ? { warnings: unknown } : {}) });
+      mayApply(identity, kind!, name!);
+      const { object, action } = await objects.apply(doc, namespace, applyOpts);
+      results.push(keep({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, object, ...warnings(object.kind, doc) }));
     } catch (err) {
-      results.push({ kind, name, namespace: (doc as any)?.metadata?.namespace, action: 'failed', error: toWireError(err) });
+      results.push({ kind: kind!, name: name!, namespace: (doc as any)?.metadata?.namespace, action: 'failed', error: toWireError(err) });
     }
   }
   return results;
 }
 
-/** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`, `dryRun`, `create`, `echo` (results carry the objects). */
+/** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`, `dryRun`, `create`, `atomic`, `echo` (results carry the objects). */
 export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ results: ApplyResult[] }> {
   const c = new Checker('request apply');
   if (req.manifest === undefined && req.objects === undefined) c.fail('manifest', 'is required (or objects)');
@@ -37,11 +63,12 @@ export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
   c.string(req.namespace, 'namespace');
   c.bool(req.dryRun, 'dryRun');
   c.bool(req.create, 'create');
+  c.bool(req.atomic, 'atomic');
   c.bool(req.echo, 'echo');
   badRequest(c);
   const docs = typeof req.manifest === 'string' ? parseManifests(req.manifest) : (req.objects as unknown[]);
   if (docs.length === 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'request apply: nothing to apply');
-  const opts = { dryRun: req.dryRun === true, create: req.create === true };
+  const opts = { dryRun: req.dryRun === true, create: req.create === true, atomic: req.atomic === true };
   return { results: await applyDocuments(ctx.objects, call.identity, docs, (req.namespace as string) || 'default', opts, req.echo === true) };
 }
 

@@ -1,6 +1,6 @@
 /**
  * `rollout` for the workloads whose history lives in ControllerRevisions (master/controllers/history.ts):
- * DaemonSets now, StatefulSets when they are served — each kind adds its status viewer below. Status
+ * DaemonSets and StatefulSets, each with its status viewer below. Status
  * follows kubectl's status viewers word for word; history and undo read the revisions; restart stamps
  * the template as kubectl does. Pause and resume exist for Deployments only, as in Kubernetes.
  */
@@ -9,6 +9,7 @@ import { sameTemplate } from '../../controllers/deployment/hash.js';
 import { changeCauseAnnotation } from '../../controllers/deployment/state.js';
 import type { RolloutStatus } from '../../controllers/deployment/progress.js';
 import { revisionsOf } from '../../controllers/history.js';
+import { statefulSetRolloutStatus } from '../../controllers/statefulset/status.js';
 import { notFound, qualifiedPlural } from '../../objects.js';
 import type { ApiContext } from '../types.js';
 
@@ -29,6 +30,7 @@ const statusViewers: Record<string, (o: any) => RolloutStatus> = {
     if (available < desired) return { message: `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...`, done: false };
     return { message: `daemon set "${name}" successfully rolled out`, done: true };
   },
+  StatefulSet: statefulSetRolloutStatus,
 };
 
 /** The rollout actions of a ControllerRevision kind. */
