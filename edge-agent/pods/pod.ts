@@ -63,6 +63,8 @@ export class PodRunner {
   private prepared = false;
   private preparing = false;
   private blocked?: { reason: string; message: string };
+  /** A desired set that arrived while prepare ran: a blocked prepare tries again with it (it may bring the missing piece). */
+  private newer?: DesiredMessage;
   /** status.startTime: when an agent first took the pod on (kept in state.json across agent restarts). */
   private startTime = new Date().toISOString();
   private readonly clock = new ConditionClock();
@@ -89,7 +91,12 @@ export class PodRunner {
   async run(desired: DesiredMessage): Promise<void> {
     if (this.prepared || this.preparing) return;
     this.preparing = true;
+    this.newer = undefined;
     const plan = await this.prepare(desired).finally(() => (this.preparing = false));
+    // A set that came meanwhile (a claim bound, a ConfigMap made) may unblock what this one could not.
+    const newer = this.newer;
+    this.newer = undefined;
+    if (!plan && this.blocked && newer && !this.stopped) return this.run(newer);
     if (plan && !this.stopped) {
       this.starting = this.start(plan);
       await this.starting;
@@ -103,7 +110,8 @@ export class PodRunner {
    * running, its configMap/secret volume files follow the new content (its env does not, as in Kubernetes).
    */
   update(desired: DesiredMessage): void {
-    if (!this.prepared && this.blocked) void this.run(desired);
+    if (this.preparing) this.newer = desired;
+    else if (!this.prepared && this.blocked) void this.run(desired);
     else if (this.prepared && !this.stopped) void this.volumes?.refresh(desired);
   }
 
