@@ -55,8 +55,8 @@ export class StorageAdmission implements AdmissionPlugin {
       return withFinalizer(pvc, pvcProtection);
     }
     // What the server filled in stays when the manifest leaves it out.
-    pvc.spec.storageClassName ??= cur.spec.storageClassName;
-    pvc.spec.volumeName ??= cur.spec.volumeName;
+    if (pvc.spec.storageClassName === undefined && cur.spec.storageClassName !== undefined) pvc.spec.storageClassName = cur.spec.storageClassName;
+    if (pvc.spec.volumeName === undefined && cur.spec.volumeName !== undefined) pvc.spec.volumeName = cur.spec.volumeName;
     const strip = (s: PersistentVolumeClaim['spec']) => ({ ...s, resources: { ...s.resources, requests: { ...s.resources?.requests, storage: 0 } } });
     if (!isDeepStrictEqual(strip(pvc.spec), strip(cur.spec))) throw invalid(pvc, 'spec', 'is immutable after creation except resources.requests.storage');
     const before = amount('requests.storage', cur.spec.resources.requests.storage) ?? 0;
