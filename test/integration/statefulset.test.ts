@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PersistentVolume, PersistentVolumeClaim, Pod, StatefulSet } from '../../protocol/index.js';
 import { eventually, isRunningReady, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { cliFor, type CliRun } from '../cli/cluster-cli.js';
 
 const headless = `
 apiVersion: v1
@@ -50,11 +51,13 @@ const active = (p: Pod) => !p.metadata.deletionTimestamp;
 
 describe('StatefulSet with local-path volumes', () => {
   let c: TestCluster;
+  let cli: (args: string[]) => Promise<CliRun>;
   const violations: string[] = [];
   /** Set while scaling down: then a pod may only go when no higher ordinal is left. */
   let scalingDown = false;
   beforeAll(async () => {
     c = await startCluster(['sts-a', 'sts-b']);
+    cli = cliFor(c.master);
     // OrderedReady, checked on every change the master sees: a pod is created only when every lower ordinal
     // is Running and Ready; in a scale-down a pod goes only when no higher ordinal is left.
     c.master.informers.on('Pod', (p, old) => {
@@ -114,6 +117,20 @@ describe('StatefulSet with local-path volumes', () => {
     }, 'endpoints with hostnames');
     expect(ep.sort()).toEqual(['web-0', 'web-1', 'web-2']);
     expect(violations).toEqual([]);
+    // kubectl's columns.
+    const get = await cli(['get', 'sts,pvc,pv,sc']);
+    expect(get.code).toBe(0);
+    const lines = get.stdout.split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+READY\s+AGE$/);
+    expect(lines[1]).toMatch(/^statefulset\.apps\/web\s+3\/3\s+\S+$/);
+    expect(lines.find((l) => l.startsWith('NAME') && l.includes('VOLUME'))).toMatch(/^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+AGE$/);
+    expect(lines.find((l) => l.startsWith('persistentvolumeclaim/data-web-0'))).toMatch(/^persistentvolumeclaim\/data-web-0\s+Bound\s+pvc-[0-9a-f-]+\s+1Gi\s+RWO\s+local-path\s+\S+$/);
+    expect(lines.find((l) => l.startsWith('NAME') && l.includes('RECLAIM POLICY'))).toMatch(/^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+REASON\s+AGE$/);
+    expect(lines.filter((l) => /^persistentvolume\/pvc-\S+\s+1Gi\s+RWO\s+Delete\s+Bound\s+default\/data-web-\d\s+local-path\s+\S+$/.test(l))).toHaveLength(3);
+    expect(lines.find((l) => l.startsWith('storageclass'))).toMatch(/^storageclass\.storage\.k8s\.io\/local-path \(default\)\s+rancher\.io\/local-path\s+Delete\s+WaitForFirstConsumer\s+false\s+\S+$/);
+    const described = await cli(['describe', 'pvc', 'data-web-0']);
+    expect(described.stdout).toMatch(/Used By:\s+web-0/);
+    expect(described.stdout).toMatch(/Finalizers:\s+\[kubernetes\.io\/pvc-protection\]/);
   }, 60_000);
 
   it('a deleted web-1 comes back as web-1 on the same node, with its file intact', async () => {
@@ -153,10 +170,16 @@ describe('StatefulSet with local-path volumes', () => {
     }, 'every pod at v2', 30_000);
     expect(done.s.status).toMatchObject({ updatedReplicas: 3, currentReplicas: 3 });
     expect((await deletes()).slice(-3)).toEqual(['web-2', 'web-1', 'web-0'].map((n) => `delete Pod ${n} in StatefulSet web successful`));
-    const history = await c.api.request<{ revisions: { revision: number }[] }>('rollout', { action: 'history', kind: 'StatefulSet', name: 'web', namespace: 'default' });
-    expect(history.revisions.map((r) => r.revision)).toEqual([1, 2]);
+    const history = await cli(['rollout', 'history', 'statefulset/web']);
+    expect(history.stdout).toMatch(/^statefulset\.apps\/web\s*\nREVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/);
     // Each pod still has its own file (the claims followed the pods through the update).
     for (const p of await pods()) expect(await logs(p.metadata.name)).toContain(`found ${p.metadata.name}-`);
+    // Undo, through kubectl's verbs: back to v1, rolled out from the highest ordinal down, followed by rollout status.
+    expect((await cli(['rollout', 'undo', 'statefulset/web'])).stdout).toBe('statefulset.apps/web rolled back\n');
+    const status = await cli(['rollout', 'status', 'statefulset/web', '--timeout', '60s']);
+    expect(status.code).toBe(0);
+    expect(status.stdout.trim().split('\n').at(-1)).toBe('partitioned roll out complete: 3 new pods have been updated...');
+    await eventually(async () => (await pods()).every((p) => p.spec.containers[0]!.env?.[0]?.value === 'v1'), 'every pod back at v1', 30_000);
   }, 90_000);
 
   it('scales down highest ordinal first and keeps the claims; deleting a claim deletes its directory', async () => {
