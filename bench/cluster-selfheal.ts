@@ -57,7 +57,7 @@ export interface MasterProcOptions {
 
 /** Starts `skiff master`; resolves once its config.json exists (written after the listeners are up on first start). */
 export function startMasterProc(o: MasterProcOptions, logFile: string): ChildProcess {
-  const args = [skiffBin, 'master', '--data-dir', o.dataDir, '--mqtt-port', String(o.mqttPort), '--mqtts-port', String(o.mqttsPort ?? 0), '--http-port=-1', '--bind', o.bind ?? '127.0.0.1', '--engine', o.engine ?? 'wasm'];
+  const args = [skiffBin, 'master', '--data-dir', o.dataDir, '--mqtt-port', String(o.mqttPort), '--mqtts-port', String(o.mqttsPort ?? 0), '--http-port=-1', '--bind', o.bind ?? '127.0.0.1', '--engine', o.engine ?? 'wasm', '--pod-security-default', 'privileged'];
   if (o.grace) args.push('--node-monitor-grace', o.grace);
   if (o.eviction) args.push('--pod-eviction-timeout', o.eviction);
   if (o.joinRate) args.push('--join-rate', String(o.joinRate));

@@ -49,6 +49,21 @@ function processIO(graceMs = 1000, waitForStop = false) {
     env: process.env,
     signal: abort.signal,
     isTTY: process.stdout.isTTY === true,
+    // Made on first use: only `exec -i/-t` touches the process's stdin and the terminal's modes.
+    get terminal() {
+      return {
+        input: process.stdin,
+        isTTY: process.stdin.isTTY === true,
+        setRawMode: (on) => process.stdin.isTTY && process.stdin.setRawMode(on),
+        write: (data, done) => void process.stdout.write(data, () => done()),
+        writeErr: (data) => void process.stderr.write(data),
+        size: () => (process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
+        onResize: (fn) => {
+          process.stdout.on('resize', fn);
+          return () => process.stdout.off('resize', fn);
+        },
+      };
+    },
   };
 }
 

@@ -16,10 +16,12 @@ import { exec } from './commands/exec.js';
 import { get } from './commands/get.js';
 import { logs } from './commands/logs.js';
 import { cordon, drain, uncordon } from './commands/node.js';
+import { nodes } from './commands/nodes-upgrade.js';
 import { token } from './commands/token.js';
 import { top } from './commands/top.js';
 import { rollout } from './commands/rollout.js';
 import { scale } from './commands/scale.js';
+import { secrets } from './commands/secrets.js';
 import { version } from './commands/version.js';
 import { config } from './commands/config.js';
 import { diff } from './commands/diff.js';
@@ -44,8 +46,8 @@ import type { Api, CliIO, CommandContext } from './types.js';
 /** Every verb this module serves. `master` and `up` are dispatched by bin/skiff.js before main. */
 export const commands = {
   apply, create, get, describe, edit, diff, delete: del, label, annotate, set, logs, exec, cp, 'port-forward': portForward, run, expose, wait,
-  scale, autoscale, rollout, cordon, uncordon, drain, taint, top, explain, 'api-resources': apiResources, 'cluster-info': clusterInfo, auth,
-  token, backup, config, dashboard, completion: completionCommand((): string[] => [...verbNames(), ...Object.keys(elsewhere)].sort()), version,
+  scale, autoscale, rollout, cordon, uncordon, drain, taint, nodes, top, explain, 'api-resources': apiResources, 'cluster-info': clusterInfo, auth,
+  token, secrets, backup, config, dashboard, completion: completionCommand((): string[] => [...verbNames(), ...Object.keys(elsewhere)].sort()), version,
 } satisfies Record<string, Command>;
 
 /** The verbs' names (a function: the completion verb lists them, and is one of them). */

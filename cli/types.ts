@@ -17,6 +17,26 @@ export interface CliIO {
   now?(): number;
   /** True when stdout is a terminal: progress gets a live line (cli/progress.ts); false or absent: plain lines only. */
   isTTY?: boolean;
+  /** The terminal, for an interactive command (`exec -it`); absent where there is none to hand over (tests that need none). */
+  terminal?: CliTerminal;
+}
+
+/** Standard input and output as bytes, and the terminal's mode and size: what `exec -i/-t` hands to the remote command. */
+export interface CliTerminal {
+  /** Standard input as it comes (paused until read). */
+  input: NodeJS.ReadableStream;
+  /** Standard input is a terminal (raw mode and a size exist). */
+  isTTY: boolean;
+  /** Raw mode: every key, Ctrl-C and Ctrl-D included, goes to the remote terminal as a byte. */
+  setRawMode(on: boolean): void;
+  /** Writes to standard output; `done` once it was taken (flow control). */
+  write(data: Uint8Array, done: () => void): void;
+  /** Writes to standard error. */
+  writeErr(data: Uint8Array): void;
+  /** The terminal's size, when standard output is one. */
+  size(): { rows: number; cols: number } | undefined;
+  /** Calls `fn` on every change of the terminal's size (SIGWINCH); returns the unsubscribe. */
+  onResize(fn: () => void): () => void;
 }
 
 /** The request/response API as commands see it. */

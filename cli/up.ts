@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { SkiffError, configChain, mergeContextInto, type ApplyResult, type KObject } from '../protocol/index.js';
+import { SkiffError, configChain, mergeContextInto, type ApplyResult, type KObject, type Node, type Pod } from '../protocol/index.js';
 import { intFlag, parseVerbArgs, str } from './args.js';
 import { connectApi } from './client.js';
 import { readConfig, type ClientConfig } from './config.js';
@@ -67,7 +67,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const masterDir = join(dir, 'master');
     // The master writes config.json once it listens: a stale one from an earlier run must not count.
     rmSync(join(masterDir, 'config.json'), { force: true });
-    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtts-port', String(mqttsPort), '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], join(dir, 'master.log'));
+    // A quickstart on one's own machine: its process pods run as you (docs/security.md, "Pod Security").
+    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtts-port', String(mqttsPort), '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--pod-security-default', 'privileged'], join(dir, 'master.log'));
     const [, config] = await until(io, master, deadlines.files, 'the master to write its tokens', () => {
       const files = [join(masterDir, 'join.token'), join(masterDir, 'config.json')];
       return files.every(existsSync) ? [readFileSync(files[0], 'utf8').trim(), readConfig(files[1], true)] : undefined;
@@ -94,7 +95,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const agent = start(children, 'agent', join(root, 'bin', 'skiff-agent.js'), ['join', '--master', server, '--token-file', join(masterDir, 'join.token'), '--name', node, '--data-dir', agentDir, '--address', '127.0.0.1'], join(dir, 'agent.log'));
     say(`waiting for node ${node} to be Ready…`);
     await until(io, [master, agent], deadlines.node, `node ${node} to be Ready`, async () => {
-      const nodes = await api!.request<{ items?: KObject[] }>('list', { kind: 'Node' });
+      const nodes = await api!.request<{ items?: Node[] }>('list', { kind: 'Node' });
       return (nodes?.items ?? []).some((n) => n.metadata.name === node && nodeStatus(n).startsWith('Ready')) || undefined;
     });
 
@@ -108,7 +109,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
     say('waiting for the hello pods to be Running…');
     const pods = await until(io, [master, agent], deadlines.pods, 'the hello pods to be Running', async () => {
-      const list = await api!.request<{ items?: KObject[] }>('list', { kind: 'Pod', namespace: 'default', labelSelector: 'app=hello' });
+      const list = await api!.request<{ items?: Pod[] }>('list', { kind: 'Pod', namespace: 'default', labelSelector: 'app=hello' });
       const items = list?.items ?? [];
       return items.length >= 2 && items.every((p) => podStatus(p) === 'Running') ? items : undefined;
     });

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import * as reference from './reference/index.js';
 import { useBuffer } from './reference/memory.js';
+import { embeddedWasm } from './embedded.js';
 import { wasm, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 /** The functions both kernels export (the wasm module's exports; call rates noted in assembly/index.ts). */
@@ -37,7 +38,7 @@ let compiled: Promise<WasmModule> | undefined;
 
 /** The compiled engine module, compiled once per process. */
 export function wasmModule(): Promise<WasmModule> {
-  compiled ??= readFile(new URL('./build/engine.wasm', import.meta.url)).then(
+  compiled ??= (embeddedWasm ? Promise.resolve(embeddedWasm) : readFile(new URL('./build/engine.wasm', import.meta.url))).then(
     (bytes) => wasm.compile(bytes),
     (err: Error) => {
       compiled = undefined;

@@ -8,14 +8,16 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { layout, resolveDataDir, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
-import { runtimeNames } from './drivers/registry.js';
-import { allocatableOf, onlineStatus, readFacts } from './facts.js';
+import { agentCgroupName, detectCgroups } from './cgroups/detect.js';
+import { DriverSet } from './drivers/registry.js';
+import { allocatableOf, onlineStatus, readFacts, type LimitsSupport } from './facts.js';
 import { CertRenewer } from './certs.js';
 import { deleteCredential, join, loadCredential, readTokenFile, saveCredential } from './join.js';
 import { claimDataDir, releaseDataDir } from './lock.js';
@@ -24,7 +26,9 @@ import { consoleLogger, scoped, type Logger } from './log.js';
 import { MetricsSampler } from './metrics.js';
 import type { RestartEvent } from './pods/container.js';
 import { PodManager } from './pods/manager.js';
+import type { PodContext } from './pods/pod.js';
 import type { BalancerEngine } from './proxy/balancer.js';
+import { secretBase } from './volumes/tmpfs.js';
 import { ServiceProxy } from './proxy/proxy.js';
 import { ServiceCache } from './services-cache.js';
 import { ServiceAnnouncer } from './discovery/announcer.js';
@@ -35,6 +39,9 @@ import { LogKeeper } from './logs/keeper.js';
 import { podLogDir } from './pods/pod.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
+import { UpgradeReceiver } from './upgrade/receiver.js';
+import { TelemetryPacer } from './telemetry.js';
+import { readUpgradeState, upgradeCondition, upgradePaths } from './upgrade/state.js';
 
 /** What `stop` takes. */
 export interface StopOptions {
@@ -46,20 +53,42 @@ export interface StopOptions {
   stopPods?: boolean;
 }
 
-/**
- * A running agent. Events: `connected`, `disconnected`, `joined` (node name), `authRefused` (message),
- * `desired` (generation applied), `podStatus` (PodReport, on each change), `podGone` (uid),
- * `restart` ({uid, container, restartCount, latencyMs, delayMs}), `certRenewed` ({serial, validTo}).
- */
-export class Agent extends EventEmitter {
+/** The events an Agent emits, with their arguments (`agent.on('desired', (generation) => ...)` is typed). */
+export interface AgentEvents {
+  connected: [];
+  disconnected: [];
+  /** The node name it joined as. */
+  joined: [node: string];
+  /** Why the broker refused its credentials. */
+  authRefused: [message: string];
+  /** The desired generation it applied. */
+  desired: [generation: number];
+  /** A pod's status, on each change. */
+  podStatus: [report: PodReport];
+  podGone: [uid: string];
+  restart: [event: RestartEvent & { uid: string }];
+  /** The node certificate was renewed. */
+  certRenewed: [cert: { serial: string; validTo: string }];
+  /** A fleet upgrade staged a new bundle: the process should stop and restart into it (upgrade/receiver.ts). */
+  restartRequested: [];
+}
+
+/** A running agent; its events are AgentEvents. */
+export class Agent extends EventEmitter<AgentEvents> {
   readonly name: string;
   readonly dataDir: string;
   /** The desired generation applied (from the cache or the master); -1 when none. */
   generation = -1;
+  /** True once a desired set from the master (not the cache) has been applied. */
+  fromMaster = false;
+  /** The bundle this agent runs from, if any (upgrades replace it). */
+  private readonly bundle?: string;
   private readonly cfg: AgentConfig;
   private readonly paths: Layout;
   private readonly log: Logger;
   private readonly pods: PodManager;
+  /** What every pod shares; `secretBase` and `cgroups` are filled at start (volumes/tmpfs.ts, cgroups/detect.ts). */
+  private readonly podContext: PodContext;
   private readonly reporter: PodReporter;
   private readonly rpc: RpcServer;
   private readonly session: Session;
@@ -67,6 +96,8 @@ export class Agent extends EventEmitter {
   private readonly renewer: CertRenewer;
   /** Dates and bounds the running containers' logs. */
   private readonly logKeeper: LogKeeper;
+  /** When to lease and which metrics to send (telemetry.ts). */
+  private readonly pacer: TelemetryPacer;
   /** The service proxy (kube-proxy's role); undefined with `proxy: false`. */
   readonly proxy?: ServiceProxy;
   /** The retained service messages on disk, for the proxy after an offline reboot. */
@@ -75,6 +106,10 @@ export class Agent extends EventEmitter {
   discoveredAs?: string;
   /** The balancer engine the proxy runs, once loaded (start); undefined without a proxy. */
   balancer?: BalancerEngine;
+  /** Whether pod limits are enforced here, decided at start (the ResourceLimits node condition). */
+  limits?: LimitsSupport;
+  /** The runtimes this node has (process, wasi, container), made at start. */
+  readonly drivers = new DriverSet();
   /** Announces this node's share of the Services on the LAN (mDNS); undefined with `mdns: false` or a loopback address. */
   readonly announcer?: ServiceAnnouncer;
   private timers: NodeJS.Timeout[] = [];
@@ -97,19 +132,21 @@ export class Agent extends EventEmitter {
     this.paths = layout(this.cfg.dataDir);
     this.log = this.cfg.logger;
     const alloc = allocatableOf(readFacts());
-    this.pods = new PodManager(
-      {
+    this.podContext = {
         nodeName: this.name,
         hostIP: this.cfg.address,
         allocatable: { cpuMilli: cpuMilli(alloc.cpu) ?? 0, memoryBytes: bytes(alloc.memory) ?? 0 },
         crashLoop: this.cfg.crashLoop,
+        drivers: this.drivers,
         podsDir: this.paths.pods,
         logsDir: this.paths.logs,
         onChange: (uid) => this.podChanged(uid),
         onRestart: (uid, e) => this.podRestarted(uid, e),
         log: scoped(this.log, 'pods'),
         onEvent: (e) => this.reporter.event(e),
-      },
+    };
+    this.pods = new PodManager(
+      this.podContext,
       (uid) => {
         this.reporter.stopped(uid);
         this.emit('podGone', uid);
@@ -123,7 +160,14 @@ export class Agent extends EventEmitter {
       () => (this.generation >= 0 ? this.generation : undefined),
       (m) => this.session.publish(topics.nodePods(this.name), encode(m), 1),
     );
-    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs, volumeDir: this.cfg.volumeDir }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'));
+    this.bundle = options.bundle;
+    const upgrade = new UpgradeReceiver(this.bundle, () => this.emit('restartRequested'), scoped(this.log, 'upgrade'));
+    this.rpc = new RpcServer(
+      { pods: this.pods, logsDir: this.paths.logs, drivers: this.drivers, volumeDir: this.cfg.volumeDir },
+      (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1),
+      scoped(this.log, 'rpc'),
+      upgrade,
+    );
     this.session = new Session({
       url: this.cfg.master,
       clientId: `skiff-agent-${this.name}`,
@@ -146,10 +190,11 @@ export class Agent extends EventEmitter {
       log: scoped(this.log, 'certs'),
     });
     this.logKeeper = new LogKeeper(
-      () => this.pods.all().flatMap((r) => r.containers.filter((c) => c.state.running).map((c) => ({ dir: path.join(podLogDir(this.paths.logs, r.pod), c.name), attempt: c.restartCount }))),
-      { maxBytes: this.cfg.containerLogMaxBytes, sampleMs: this.cfg.logSampleMs },
+      () => this.pods.all().flatMap((r) => r.allContainers().filter((c) => c.state.running).map((c) => ({ dir: path.join(podLogDir(this.paths.logs, r.pod), c.name), attempt: c.restartCount }))),
+      { maxBytes: this.cfg.containerLogMaxBytes, maxFiles: this.cfg.containerLogMaxFiles, sampleMs: this.cfg.logSampleMs },
       scoped(this.log, 'logs'),
     );
+    this.pacer = new TelemetryPacer(this.cfg.leaseIntervalMs, os.cpus().length || 1);
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
     this.serviceCache = new ServiceCache(this.paths.services, scoped(this.log, 'services'));
     if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));
@@ -171,14 +216,29 @@ export class Agent extends EventEmitter {
     return r && { namespace: r.namespace, name: r.name, uid, status: r.status() };
   }
 
+  /**
+   * The data dir and its parts. DATA and DATA/pods are 0711: pods that run as another user (runAsUser) pass through
+   * to their own volumes, nobody lists them; every file the agent keeps there is 0600 (the credential, the cache of
+   * desired pods with their Secrets, pid files with resolved command lines) and the logs dir is 0700. Secret volumes
+   * go to tmpfs when the OS has one.
+   */
+  private async makeDirs(): Promise<void> {
+    for (const [dir, mode] of [[this.cfg.dataDir, 0o711], [this.paths.pods, 0o711], [this.paths.logs, 0o700]] as const) {
+      await fs.promises.mkdir(dir, { recursive: true, mode });
+      await fs.promises.chmod(dir, mode);
+    }
+    const base = secretBase(this.cfg.dataDir);
+    if ('why' in base) this.log.warn(`secret volumes stay on disk under ${this.paths.pods} (0700 directories, 0600 files): ${base.why}`);
+    else this.podContext.secretBase = base.dir;
+  }
+
   /** Starts: see the file comment for the order. Rejects when the join fails; nothing keeps running then. */
   async start(): Promise<void> {
-    // 0700: the cache holds Secrets and the pid files hold resolved command lines.
-    await fs.promises.mkdir(this.cfg.dataDir, { recursive: true, mode: 0o700 });
-    await fs.promises.mkdir(this.paths.pods, { recursive: true, mode: 0o700 });
-    await fs.promises.mkdir(this.paths.logs, { recursive: true });
+    await this.makeDirs();
     claimDataDir(this.cfg.dataDir);
     this.claimed = true;
+    this.setUpLimits();
+    await this.drivers.load({ dataDir: this.cfg.dataDir, log: scoped(this.log, 'drivers'), ...(this.cfg.wasiNode ? { wasiNode: [...this.cfg.wasiNode] } : {}) });
     const cached = await this.loadCache();
     // Services as last known: a board rebooted offline proxies them again; a reconnect corrects them.
     if (this.proxy) for (const [ns, name, payload] of await this.serviceCache.load()) void this.proxy.handle(ns, name, payload);
@@ -208,6 +268,22 @@ export class Agent extends EventEmitter {
     this.metrics.sample(); // the first sample is the baseline for cpu rates
     this.logKeeper.start();
     if (cached) await this.startFromCache(cached);
+  }
+
+  /**
+   * Detects cgroups once: pods get per-container limits in `skiff/agent-<data dir hash>/<uid>/<container>`,
+   * or run unlimited and the node says why (ResourceLimits=False with the fix).
+   */
+  private setUpLimits(): void {
+    if (this.cfg.cgroups === false) {
+      this.limits = { ok: false, reason: 'Disabled', message: 'resource limits are turned off for this agent: pods run unlimited' };
+    } else {
+      const found = detectCgroups({ podsCpuMilli: this.podContext.allocatable.cpuMilli, ...this.cfg.cgroups, name: agentCgroupName(this.cfg.dataDir), ...(this.cfg.podPidsLimit !== undefined ? { podPidsLimit: this.cfg.podPidsLimit } : {}) });
+      this.limits = found.ok ? { ok: true, reason: `Cgroup${found.cgroups.version.toUpperCase()}`, message: found.message } : { ok: false, reason: found.reason, message: found.message };
+      if (found.ok) this.podContext.cgroups = found.cgroups;
+    }
+    if (this.limits.ok) this.log.info(`resource limits: ${this.limits.message}`);
+    else this.log.warn(`resource limits: ${this.limits.message}`);
   }
 
   /** Reads the cached desired set. */
@@ -294,8 +370,14 @@ export class Agent extends EventEmitter {
     this.session.on('authRefused', (message: string) => void this.onAuthRefused(message));
   }
 
+  /** Publishes the node status again (retained): after a change the master must see, such as an upgrade's commit. */
+  refreshStatus(): void {
+    const upgraded = this.bundle ? upgradeCondition(readUpgradeState(upgradePaths(this.bundle))) : undefined;
+    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, this.drivers.names, this.balancer, this.limits, upgraded ? [upgraded] : [])), 1, true);
+  }
+
   private async onConnect(): Promise<void> {
-    this.session.publish(topics.nodeStatus(this.name), encode(onlineStatus(this.cfg, runtimeNames, this.balancer)), 1, true);
+    this.refreshStatus();
     // Separately, so a refused rpc subscription (SUBACK 128) does not cost the desired set.
     this.proxy?.beginResync();
     this.announcer?.beginResync();
@@ -306,8 +388,9 @@ export class Agent extends EventEmitter {
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
     if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
+    this.pacer.reconnected();
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
-    this.lease();
+    this.lease(true);
     this.renewer.connected();
     this.subscribed = this.session.connected;
     if (this.subscribed) this.emit('connected');
@@ -376,13 +459,19 @@ export class Agent extends EventEmitter {
       this.log.info(`desired: ignored generation ${desired.generation}, older than the applied ${this.generation}`);
       return;
     }
-    await saveDesired(this.paths.desired, desired);
+    // Pods first, the cache write after: a pod's start does not wait for an fsync. The queue still keeps
+    // generation n's write ahead of n+1's, and a crash before it lands only leaves the previous cache (the
+    // master's set wins over it within cacheWaitMs at the next start anyway).
     this.generation = desired.generation;
+    this.fromMaster = true;
+    this.pacer.changed();
     this.pods.apply(desired);
     this.emit('desired', desired.generation);
+    await saveDesired(this.paths.desired, desired);
   }
 
   private podChanged(uid: string): void {
+    this.pacer.changed();
     this.reporter.changed(uid);
     const r = this.reportOf(uid);
     if (r) this.emit('podStatus', r);
@@ -405,14 +494,18 @@ export class Agent extends EventEmitter {
     this.emit('restart', { uid, ...e });
   }
 
-  private lease(): void {
-    const m: LeaseMessage = { ts: Date.now(), ...(this.generation >= 0 ? { generation: this.generation } : {}) };
+  /** A lease, unless another message proved liveness within the lease period (telemetry.ts). */
+  private lease(force = false): void {
+    this.pacer.published(this.session.lastPublishAt);
+    if (!force && !this.pacer.leaseDue()) return;
+    const m: LeaseMessage = this.generation >= 0 ? { generation: this.generation } : {};
     this.session.publish(topics.nodeLease(this.name), encode(m), 0);
   }
 
   private sampleMetrics(): void {
     try {
-      this.session.publish(topics.nodeMetrics(this.name), encode({ ...this.metrics.sample(), ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), 0);
+      const m = this.pacer.metrics(this.metrics.sample());
+      if (m) this.session.publish(topics.nodeMetrics(this.name), encode({ ...m, ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), 0);
     } catch (err) {
       this.log.warn(`metrics: ${(err as Error).message}`);
     }
@@ -441,6 +534,9 @@ export class Agent extends EventEmitter {
     await this.proxy?.close();
     await this.serviceCache.flush();
     await this.pods.shutdown(stopPods);
+    // Every pod stopped: nothing of this agent is left in memory-backed storage (its base only when empty).
+    if (stopPods && this.podContext.secretBase) await fs.promises.rmdir(this.podContext.secretBase).catch(() => undefined);
+    if (stopPods) this.podContext.cgroups?.dispose();
     // A clean DISCONNECT either way, so the broker drops the Will.
     await this.session.stop(stopPods ? { topic: topics.nodeStatus(this.name), payload: encode({ node: this.name, online: false, ts: Date.now() } satisfies NodeStatusMessage) } : undefined);
     if (this.claimed) releaseDataDir(this.cfg.dataDir);

@@ -10,7 +10,7 @@ import { decodeObject, encode } from '../protocol/codec.js';
 import { SkiffError } from '../protocol/errors.js';
 import type { CertRequest, CertResponse } from '../protocol/messages.js';
 import { topics } from '../protocol/topics.js';
-import { nodeKeyAndCsr } from '../protocol/x509.js';
+import { nodeKeyAndCsr } from '../protocol/csr.js';
 import type { Logger } from './log.js';
 import { checkNodeCert, saveNodeTls, type NodeTls, type TlsFiles } from './tls.js';
 

@@ -10,6 +10,7 @@ import { isTopicLevel } from '../protocol/topics.js';
 import type { StringMap } from '../protocol/types.js';
 import { consoleLogger, type Logger } from './log.js';
 import type { ProxyOptions } from './proxy/options.js';
+import type { DetectOptions } from './cgroups/detect.js';
 
 /** What `startAgent` takes. Only `master` is required (and `token` on the first join); without it `startAgent` finds the master by mDNS. */
 export interface AgentOptions {
@@ -50,12 +51,25 @@ export interface AgentOptions {
   reconnect?: { initialMs?: number; maxMs?: number };
   /** CrashLoopBackOff: the first restart is immediate, then initialMs doubling to maxMs; reset after resetAfterMs of running. */
   crashLoop?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  /** The bundle file this agent runs from (launch.ts sets it); without one the agent refuses upgrades. */
+  bundle?: string;
   /** The service proxy's options (edge-agent/proxy/options.ts); false runs no proxy. */
   proxy?: ProxyOptions | false;
   /** A container's log is rotated past this size (edge-agent/logs/keeper.ts); default 10 MiB, the kubelet's containerLogMaxSize. */
   containerLogMaxBytes?: number;
+  /** Log files kept per container attempt, the current one included (≥ 2); default 5, the kubelet's containerLogMaxFiles. */
+  containerLogMaxFiles?: number;
   /** How often running containers' log sizes are sampled to date their lines; default 1000 (1 s). */
   logSampleMs?: number;
+  /** pids.max of every pod's cgroup (kubelet's --pod-max-pids); default 4096, 0 = unlimited. */
+  podPidsLimit?: number;
+  /**
+   * Resource limits through cgroups (default: detected at start). false runs every pod unlimited (the node's
+   * ResourceLimits condition says so); an object points detection elsewhere (tests: a fake mountinfo).
+   */
+  cgroups?: false | DetectOptions;
+  /** The node command WASI modules run under; default the agent's own node. An agent run under an emulator names one that starts node. */
+  wasiNode?: string[];
   logger?: Logger;
 }
 
@@ -82,7 +96,12 @@ export interface AgentConfig {
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
   readonly crashLoop: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
   readonly containerLogMaxBytes: number;
+  readonly containerLogMaxFiles: number;
   readonly logSampleMs: number;
+  /** undefined: unlimited. */
+  readonly podPidsLimit?: number;
+  readonly cgroups: false | DetectOptions;
+  readonly wasiNode?: readonly string[];
   readonly logger: Logger;
 }
 
@@ -122,6 +141,26 @@ function nonNegative(v: number | undefined, field: string, dflt: number): number
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(field, 'must be a number ≥ 0', v);
   return v;
+}
+
+/** An integer ≥ `min`, default `dflt`. */
+function atLeast(v: number | undefined, field: string, min: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < min) fail(field, `must be an integer ≥ ${min}`, v);
+  return v;
+}
+
+/** The pod pids limit: default 4096 (a fork bomb stops there, not at the board's whole pid space), 0 for none. */
+function pidsLimit(v: number | undefined): { podPidsLimit?: number } {
+  if (v === undefined) return { podPidsLimit: 4096 };
+  if (!Number.isInteger(v) || v < 0) fail('podPidsLimit', 'must be an integer ≥ 0 (0: unlimited)', v);
+  return v === 0 ? {} : { podPidsLimit: v };
+}
+
+/** A command line given as a list: at least its program, all strings. */
+function checkCommand(v: unknown, field: string): string[] {
+  if (!Array.isArray(v) || v.length === 0 || v.some((a) => typeof a !== 'string' || a === '')) fail(field, 'must be a non-empty list of strings (a program and its arguments)', v);
+  return [...(v as string[])];
 }
 
 /** Applies defaults and checks every option; throws SKIFF_ERR_VALIDATION naming the option. */
@@ -166,7 +205,11 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
       resetAfterMs: positive(crash.resetAfterMs, 'crashLoop.resetAfterMs', 600_000),
     }),
     containerLogMaxBytes: positive(o.containerLogMaxBytes, 'containerLogMaxBytes', 10 << 20),
+    containerLogMaxFiles: atLeast(o.containerLogMaxFiles, 'containerLogMaxFiles', 2, 5),
     logSampleMs: positive(o.logSampleMs, 'logSampleMs', 1000),
+    ...pidsLimit(o.podPidsLimit),
+    cgroups: o.cgroups === false ? false : (o.cgroups ?? {}),
+    ...(o.wasiNode !== undefined ? { wasiNode: Object.freeze(checkCommand(o.wasiNode, 'wasiNode')) } : {}),
     logger: o.logger ?? consoleLogger(),
   };
   return Object.freeze(cfg);

@@ -5,9 +5,20 @@
 import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage } from '../protocol/messages.js';
 import { defaultPodSpec } from '../protocol/resources/podspec.js';
-import { writeFileAtomic, readIfExists } from './fsutil.js';
+import { writeIfChanged, readIfExists } from './fsutil.js';
 
 const isMap = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What is wrong with one container's shape (`.field: rule`), or undefined; names must be unique DNS labels across the pod. */
+function containerProblem(c: unknown, names: Set<string>): string | undefined {
+  if (!isMap(c) || typeof c.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(c.name) || c.name.length > 63) return '.name: must be a DNS label';
+  if (names.has(c.name)) return `.name: ${c.name} is not unique in the pod`;
+  names.add(c.name);
+  for (const k of ['command', 'args'] as const)
+    if (c[k] !== undefined && (!Array.isArray(c[k]) || c[k].some((a: unknown) => typeof a !== 'string'))) return `.${k}: must be a list of strings`;
+  for (const k of ['env', 'envFrom', 'ports', 'volumeMounts'] as const) if (c[k] !== undefined && (!Array.isArray(c[k]) || c[k].some((e: unknown) => !isMap(e)))) return `.${k}: must be a list of maps`;
+  return undefined;
+}
 
 /** Checks a decoded payload is a DesiredMessage the agent can act on and fills its pods' defaults; returns the first problem, or the message. */
 export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } | { ok: false; error: string } {
@@ -25,12 +36,13 @@ export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } 
     uids.add(p.metadata.uid);
     if (p.metadata.namespace !== undefined && typeof p.metadata.namespace !== 'string') return bad(`${f}.metadata.namespace: must be a string`);
     if (!Array.isArray(p.spec.containers) || p.spec.containers.length === 0) return bad(`${f}.spec.containers: must be a non-empty list`);
-    for (const [j, c] of (p.spec.containers as unknown[]).entries()) {
-      if (!isMap(c) || typeof c.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(c.name)) return bad(`${f}.spec.containers[${j}].name: must be a DNS label`);
-      for (const k of ['command', 'args'] as const)
-        if (c[k] !== undefined && (!Array.isArray(c[k]) || c[k].some((a: unknown) => typeof a !== 'string'))) return bad(`${f}.spec.containers[${j}].${k}: must be a list of strings`);
-      for (const k of ['env', 'envFrom', 'ports'] as const) if (c[k] !== undefined && (!Array.isArray(c[k]) || c[k].some((e: unknown) => !isMap(e)))) return bad(`${f}.spec.containers[${j}].${k}: must be a list of maps`);
-    }
+    if (p.spec.initContainers !== undefined && !Array.isArray(p.spec.initContainers)) return bad(`${f}.spec.initContainers: must be a list`);
+    const names = new Set<string>();
+    for (const list of ['initContainers', 'containers'] as const)
+      for (const [j, c] of ((p.spec[list] ?? []) as unknown[]).entries()) {
+        const problem = containerProblem(c, names);
+        if (problem) return bad(`${f}.spec.${list}[${j}]${problem}`);
+      }
     const g = p.spec.terminationGracePeriodSeconds;
     if (g !== undefined && (typeof g !== 'number' || !(g >= 0))) return bad(`${f}.spec.terminationGracePeriodSeconds: must be a number ≥ 0`);
     if (p.spec.restartPolicy !== undefined && !['Always', 'OnFailure', 'Never'].includes(p.spec.restartPolicy)) return bad(`${f}.spec.restartPolicy: must be Always, OnFailure or Never`);
@@ -50,9 +62,9 @@ export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } 
   return { ok: true, desired: v as DesiredMessage };
 }
 
-/** Writes the cache atomically (tmp + fsync + rename). */
+/** Writes the cache atomically (tmp + fsync + rename), unless it holds this very set already (a retained replay). */
 export async function saveDesired(file: string, d: DesiredMessage): Promise<void> {
-  await writeFileAtomic(file, encode(d), 0o600);
+  await writeIfChanged(file, encode(d), 0o600);
 }
 
 /** Loads the cache; undefined when there is none, throws with the reason when it is unreadable. */

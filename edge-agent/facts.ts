@@ -6,10 +6,11 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { NodeFacts, NodeStatusMessage } from '../protocol/messages.js';
 import type { Condition, NodeResources } from '../protocol/types.js';
 import { formatCpu } from '../protocol/quantity.js';
-import { wasmBalancerCondition } from '../protocol/conditions.js';
+import { resourceLimitsCondition, wasmBalancerCondition } from '../protocol/conditions.js';
 import type { AgentConfig } from './config.js';
 import type { BalancerEngine } from './proxy/balancer.js';
 import { AGENT_VERSION } from './version.js';
@@ -46,7 +47,19 @@ export function boardModel(): string | undefined {
   return undefined;
 }
 
-/** The board's facts. */
+/**
+ * `v2` when /sys/fs/cgroup is the unified hierarchy (it has cgroup.controllers: Raspberry Pi OS Bookworm, current
+ * Debian), `v1` for v1 or hybrid hierarchies (a `memory` controller mounted, or an empty v2 tree under `unified`),
+ * `none` without cgroups.
+ */
+export function cgroupVersion(root = '/'): string {
+  const cg = path.join(root, 'sys/fs/cgroup');
+  if (fs.existsSync(path.join(cg, 'cgroup.controllers'))) return 'v2';
+  if (fs.existsSync(path.join(cg, 'memory')) || fs.existsSync(path.join(cg, 'unified'))) return 'v1';
+  return 'none';
+}
+
+/** The board's facts (read at every status: they are few small files, and a status is sent on connect only). */
 export function readFacts(): NodeFacts {
   return {
     hostname: os.hostname(),
@@ -59,6 +72,7 @@ export function readFacts(): NodeFacts {
     agentVersion: AGENT_VERSION,
     nodeVersion: process.version,
     boardModel: boardModel(),
+    cgroupVersion: cgroupVersion(),
   };
 }
 
@@ -81,21 +95,32 @@ export function balancerCondition(engine: BalancerEngine, t: string): Condition 
     : { type: wasmBalancerCondition, status: 'False', reason: 'ReferenceBalancers', message: `${engine.reason ?? 'not wasm'}; the proxy runs the TypeScript reference balancers (same picks, slower)`, lastHeartbeatTime: t };
 }
 
-/** Agent-side node conditions. MemoryPressure is True below 5% available memory; WasmBalancer when there is a proxy. */
-export function nodeConditions(now = new Date(), balancer?: BalancerEngine): Condition[] {
+/** What the agent knows of its resource limits: enforced (through which cgroups), or why not and the fix. */
+export interface LimitsSupport {
+  ok: boolean;
+  reason: string;
+  message: string;
+}
+
+/** ResourceLimits: True when pod limits are enforced through cgroups; False, with the reason and the fix, when pods run unlimited. */
+export function limitsCondition(l: LimitsSupport, t: string): Condition {
+  return { type: resourceLimitsCondition, status: l.ok ? 'True' : 'False', reason: l.reason, message: l.message, lastHeartbeatTime: t };
+}
+
+/** Agent-side node conditions. MemoryPressure is True below 5% available memory; ResourceLimits; WasmBalancer when there is a proxy. */
+export function nodeConditions(now = new Date(), balancer?: BalancerEngine, limits?: LimitsSupport): Condition[] {
   const t = now.toISOString();
   const avail = os.freemem() / os.totalmem();
   return [
     { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status', lastHeartbeatTime: t },
     { type: 'MemoryPressure', status: avail < 0.05 ? 'True' : 'False', reason: avail < 0.05 ? 'AgentHasMemoryPressure' : 'AgentHasSufficientMemory', lastHeartbeatTime: t },
-    // The process driver does not enforce cpu/memory limits yet (cgroups come with the container driver).
-    { type: 'ResourceLimits', status: 'False', reason: 'NotEnforced', message: 'process pods run without cgroup limits', lastHeartbeatTime: t },
+    ...(limits ? [limitsCondition(limits, t)] : []),
     ...(balancer ? [balancerCondition(balancer, t)] : []),
   ];
 }
 
-/** The retained `nodes/{node}/status` message of an online agent. */
-export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: BalancerEngine): NodeStatusMessage {
+/** The retained `nodes/{node}/status` message of an online agent; `extra`: further agent conditions (AgentUpgrade). */
+export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: BalancerEngine, limits?: LimitsSupport, extra: Condition[] = []): NodeStatusMessage {
   const facts = readFacts();
   return {
     node: cfg.name,
@@ -115,7 +140,7 @@ export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: Ba
       { type: 'Hostname', address: facts.hostname },
     ],
     runtimes,
-    conditions: nodeConditions(new Date(), balancer),
+    conditions: [...nodeConditions(new Date(), balancer, limits), ...extra],
     volumeDir: cfg.volumeDir,
   };
 }

@@ -17,6 +17,23 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, m
   await syncDir(path.dirname(file));
 }
 
+/**
+ * writeFileAtomic, unless the file already holds exactly `data` (and has `mode`): an SD card wears by writes, and
+ * most "changes" (a retained message replayed on reconnect, a pod adopted with the state it had) change nothing.
+ * Resolves true when it wrote.
+ */
+export async function writeIfChanged(file: string, data: Uint8Array | string, mode = 0o644): Promise<boolean> {
+  const want = typeof data === 'string' ? Buffer.from(data) : data;
+  try {
+    const [have, st] = await Promise.all([fsp.readFile(file), fsp.stat(file)]);
+    if (Buffer.compare(have, want) === 0 && (st.mode & 0o777) === mode) return false;
+  } catch {
+    // absent or unreadable: write it
+  }
+  await writeFileAtomic(file, want, mode);
+  return true;
+}
+
 /** fsyncs a directory so a rename in it survives a power cut; best effort (not every fs allows it). */
 async function syncDir(dir: string): Promise<void> {
   try {

@@ -13,7 +13,7 @@ import { SkiffError } from '../protocol/errors.js';
 import { agentProof, connectKey, ephemeralKey, masterProof, newJoinSession, newNonce, openGrant, proofMatches, transcriptOf, type EphemeralKey } from '../protocol/join.js';
 import { parseJoinToken } from '../protocol/join-token.js';
 import { tlsFailure } from '../protocol/tls.js';
-import { nodeKeyAndCsr } from '../protocol/x509.js';
+import { nodeKeyAndCsr } from '../protocol/csr.js';
 import type { JoinChallenge, JoinGrant, JoinHello, JoinResult } from '../protocol/messages.js';
 import { topics } from '../protocol/topics.js';
 import type { AgentConfig } from './config.js';
@@ -129,6 +129,7 @@ export async function join(cfg: AgentConfig, token: string, discovered = false):
     keepalive: cfg.keepaliveSeconds,
     reconnectPeriod: 1000,
     connectTimeout: Math.min(10_000, cfg.joinTimeoutMs),
+    writeCache: false, // see session.ts: the number cache would stay in memory after the join
   });
   let ex: Exchange | undefined;
   let retry: NodeJS.Timeout | undefined;

@@ -3,17 +3,23 @@
  *   skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN] [--name NAME] [--data-dir DIR]
  *                    [--volume-dir DIR] [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
  *   skiff-agent stop [--data-dir DIR] [--pods] [--timeout 30s]
+ *   skiff-agent flash|install|uninstall ...   (install/cli.ts)
  * Without --master the master is found on the LAN by mDNS (`_skiff-master._tcp`). SIGTERM/SIGINT stop the
  * agent and leave its pods running (the next start adopts them); `stop --pods` empties the node.
  * Exit codes: 0 after a graceful stop, 1 on bad arguments or a failed join.
  */
 import { SkiffError } from '../protocol/errors.js';
 import { parseDuration } from '../protocol/duration.js';
+import { bytes } from '../protocol/quantity.js';
 import { resolveDataDir, type AgentOptions } from './config.js';
 import { startAgent, type Agent } from './agent.js';
 import { consoleLogger } from './log.js';
 import { stopNode } from './stop.js';
 import { AGENT_VERSION } from './version.js';
+import type { LaunchHost } from './launch.js';
+import { restartProcess } from './upgrade/restart.js';
+import { waitUntilRejoined } from './upgrade/commit.js';
+import { flash, install, uninstall, type InstallIO } from './install/cli.js';
 
 /** The help text. */
 export const usage = `skiff-agent ${AGENT_VERSION}: runs Skiff pods on this board
@@ -21,6 +27,9 @@ export const usage = `skiff-agent ${AGENT_VERSION}: runs Skiff pods on this boar
 Usage:
   skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN] [options]
   skiff-agent stop [--data-dir DIR] [--pods] [--timeout DUR]
+  skiff-agent flash --rootfs DIR --master URL --token-file FILE [--hostname H] [--labels k=v,...] [--bundle FILE]
+  skiff-agent install --master URL --token-file FILE [--name N] [--labels k=v,...] [--bundle FILE] [--root DIR]
+  skiff-agent uninstall [--purge] [--root DIR]
 
 join options:
   --master URL           the master's MQTT-over-TLS address, e.g. mqtts://192.168.1.10:8883 (the join token
@@ -36,11 +45,24 @@ join options:
   --labels k=v,...       node labels
   --address IP           the node's InternalIP (default: the first non-internal IPv4 address)
   --lease-interval DUR   heartbeat period, e.g. 2s or 500ms (default 2s)
+  --pod-max-pids N       the most processes and threads one pod may have (its cgroup's pids.max; default 4096,
+                         0 = unlimited)
+  --container-log-max-size Q   rotate a container's log past this size, e.g. 10Mi (default 10Mi, as the kubelet)
+  --container-log-max-files N  log files kept per container, the current one included (default 5, at least 2)
+  --wasi-node PATH       the node that runs WASI modules (default: the agent's own node; an agent run under an
+                         emulator or a wrapper names an executable that starts node)
 
 stop options (stops the agent running on DIR; its pods keep running unless --pods):
   --data-dir DIR         the agent's data dir (default ~/.skiff/agent)
   --pods                 also stop every pod process, each with its grace period: the node is empty afterwards
   --timeout DUR          how long the agent may take to stop before it is killed (default 30s)
+
+flash writes the agent (this bundle, or --bundle), the join token (0600), a systemd unit and its
+multi-user.target.wants link into a mounted board root filesystem (and /etc/hostname with --hostname): the
+board joins on first boot. A second run changes nothing. install does the same on this machine and starts
+the unit (systemctl enable --now); --root writes under DIR instead and runs no systemctl. The join token may
+also be given as --token T or SKIFF_JOIN_TOKEN. uninstall stops the agent and its pods and removes the unit
+and the bundle; --purge also removes the token and the data dir.
 
 SIGTERM or SIGINT stop a running agent and leave its pods running: the next start adopts them.
 
@@ -53,9 +75,12 @@ export class UsageError extends Error {}
 /** A parsed command line. */
 export type Command = { cmd: 'help' } | { cmd: 'join'; options: AgentOptions } | { cmd: 'stop'; dataDir: string; pods: boolean; timeoutMs: number };
 
-const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--volume-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout'] as const;
+const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--volume-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout', '--pod-max-pids', '--wasi-node', '--container-log-max-size', '--container-log-max-files'] as const;
 type Valued = (typeof valued)[number];
-const flagsOf = { join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--volume-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout'], stop: ['--data-dir', '--pods', '--timeout'] };
+const flagsOf = {
+  join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--volume-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--pod-max-pids', '--wasi-node', '--container-log-max-size', '--container-log-max-files'],
+  stop: ['--data-dir', '--pods', '--timeout'],
+};
 
 /** Reads `--flag value`, `--flag=value` and boolean flags; throws UsageError naming the flag. */
 function readFlags(rest: string[], allowed: string[]): { v: Partial<Record<Valued, string>>; set: Set<string> } {
@@ -95,7 +120,7 @@ function duration(flag: string, value: string | undefined, example: string): num
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): Command {
   if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) return { cmd: 'help' };
   const [cmd, ...rest] = argv;
-  if (cmd !== 'join' && cmd !== 'stop') throw new UsageError(`unknown command "${cmd}" (expected: join or stop)`);
+  if (cmd !== 'join' && cmd !== 'stop') throw new UsageError(`unknown command "${cmd}" (expected: join, stop, flash, install or uninstall)`);
   const { v, set } = readFlags(rest, flagsOf[cmd]);
   if (cmd === 'stop') return { cmd, dataDir: resolveDataDir(v['--data-dir']), pods: set.has('--pods'), timeoutMs: duration('--timeout', v['--timeout'], '30s or 1m') ?? 30_000 };
   if (v['--master'] !== undefined && !/^mqtts?:\/\/[^/\s:]+(:\d+)?\/?$/.test(v['--master'])) throw new UsageError(`--master must look like mqtt://HOST:PORT, got "${v['--master']}"`);
@@ -122,14 +147,31 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (lease !== undefined) options.leaseIntervalMs = lease;
   const discovery = duration('--discovery-timeout', v['--discovery-timeout'], '10s or 500ms');
   if (discovery !== undefined) options.discoveryTimeoutMs = discovery;
+  if (v['--pod-max-pids'] !== undefined) {
+    if (!/^\d+$/.test(v['--pod-max-pids'])) throw new UsageError(`--pod-max-pids must be an integer ≥ 0, got "${v['--pod-max-pids']}"`);
+    options.podPidsLimit = Number(v['--pod-max-pids']);
+  }
+  if (v['--wasi-node'] !== undefined) options.wasiNode = [v['--wasi-node']];
+  const logSize = v['--container-log-max-size'];
+  if (logSize !== undefined) {
+    const b = bytes(logSize);
+    if (!b || b < 1024) throw new UsageError(`--container-log-max-size must be a size of at least 1Ki, e.g. 10Mi, got "${logSize}"`);
+    options.containerLogMaxBytes = b;
+  }
+  const logFiles = v['--container-log-max-files'];
+  if (logFiles !== undefined) {
+    if (!/^\d+$/.test(logFiles) || Number(logFiles) < 2) throw new UsageError(`--container-log-max-files must be an integer ≥ 2, got "${logFiles}"`);
+    options.containerLogMaxFiles = Number(logFiles);
+  }
   return { cmd, options };
 }
 
 /** The flag behind each option, so an option error names the flag the user typed. */
-const flagOf: Record<string, string> = { master: '--master', token: '--token', tokenFile: '--token-file', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval' };
+const flagOf: Record<string, string> = { master: '--master', token: '--token', tokenFile: '--token-file', name: '--name', dataDir: '--data-dir', labels: '--labels', address: '--address', leaseIntervalMs: '--lease-interval', podPidsLimit: '--pod-max-pids', wasiNode: '--wasi-node', containerLogMaxBytes: '--container-log-max-size', containerLogMaxFiles: '--container-log-max-files' };
 
-/** Runs the command; resolves with the exit code once the agent has stopped. */
-export async function main(argv: string[]): Promise<number> {
+/** Runs the command; resolves with the exit code once the agent has stopped. `host`: see launch.ts. */
+export async function main(argv: string[], host: LaunchHost = { api: 1 }): Promise<number> {
+  if (argv[0] === 'flash' || argv[0] === 'install' || argv[0] === 'uninstall') return installCommand(argv[0], argv.slice(1), host);
   let parsed: Command;
   try {
     parsed = parseArgs(argv, process.env);
@@ -145,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (parsed.cmd === 'stop') return stop(parsed);
   if (argv.includes('--token') || argv.some((a) => a.startsWith('--token='))) process.stderr.write('skiff-agent: warning: --token is visible to every user in ps for as long as the agent runs; prefer --token-file FILE or SKIFF_JOIN_TOKEN\n');
-  return run(parsed.options);
+  return run(parsed.options, argv, host);
 }
 
 /**
@@ -154,8 +196,8 @@ export async function main(argv: string[]): Promise<number> {
  * signal during it stops the agent as soon as it is up, and they stay: a second signal (Ctrl-C in a terminal
  * reaches the whole process group, and a parent may forward SIGTERM too) never cuts the stop short.
  */
-async function run(options: AgentOptions): Promise<number> {
-  let signalled: NodeJS.Signals | undefined;
+async function run(options: AgentOptions, argv: string[], host: LaunchHost): Promise<number> {
+  let signalled: NodeJS.Signals | 'upgrade' | undefined;
   let stopNow = () => {};
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled) return void process.stderr.write(`skiff-agent: ${sig}: already stopping\n`);
@@ -167,7 +209,7 @@ async function run(options: AgentOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   let agent: Agent;
   try {
-    agent = await startAgent(options);
+    agent = await startAgent({ ...options, ...(host.bundle ? { bundle: host.bundle } : {}) });
   } catch (err) {
     // Option checks name the option (flags map one-to-one); join failures carry the master's message.
     const field = err instanceof SkiffError && err.code === 'SKIFF_ERR_VALIDATION' ? (err.details?.[0]?.field ?? '').split('.')[0] : '';
@@ -175,12 +217,21 @@ async function run(options: AgentOptions): Promise<number> {
     process.stderr.write(`skiff-agent: ${msg}\n`);
     return 1;
   }
+  // An upgrade received (upgrade/receiver.ts): stop as on SIGTERM, then restart into the bundle (restart.ts).
+  agent.once('restartRequested', () => {
+    if (signalled) return;
+    signalled = 'upgrade';
+    process.stderr.write('skiff-agent: restarting for an upgrade; pods keep running (the next start adopts them)\n');
+    stopNow();
+  });
+  if (host.trial) void waitUntilRejoined(agent, host.trial);
   await new Promise<void>((resolve) => {
     stopNow = resolve;
     if (signalled) resolve();
   });
   try {
     await agent.stop({ stopPods: false });
+    if (signalled === 'upgrade' && host.bundle) return await restartProcess(host.bundle, argv, (l) => process.stderr.write(`skiff-agent: ${l}\n`));
     return 0;
   } catch (err) {
     process.stderr.write(`skiff-agent: stop: ${(err as Error).message}\n`);
@@ -199,5 +250,19 @@ async function stop(c: Extract<Command, { cmd: 'stop' }>): Promise<number> {
   } catch (err) {
     process.stderr.write(`skiff-agent stop: ${(err as Error).message}\n`);
     return 1;
+  }
+}
+
+/** flash, install, uninstall: see install/cli.ts. */
+async function installCommand(cmd: 'flash' | 'install' | 'uninstall', rest: string[], host: LaunchHost): Promise<number> {
+  const io: InstallIO = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
+  try {
+    if (cmd === 'uninstall') return await uninstall(rest, io);
+    return await (cmd === 'flash' ? flash : install)(rest, process.env, host.bundle, io);
+  } catch (err) {
+    process.stderr.write(`skiff-agent ${cmd}: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    delete process.env.SKIFF_JOIN_TOKEN;
   }
 }

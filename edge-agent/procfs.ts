@@ -111,3 +111,28 @@ export function readHostMemoryUsed(): number | undefined {
     return undefined;
   }
 }
+
+/** The pids of the trees rooted at `roots` (and their process groups). */
+export function treeOf(stats: ProcStat[], roots: number[]): ProcStat[] {
+  const children = new Map<number, ProcStat[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
+  const out = new Map<number, ProcStat>();
+  const stack = roots.map((r) => byPid.get(r)).filter((s): s is ProcStat => s !== undefined);
+  for (const s of stats) if (roots.includes(s.pgrp)) stack.push(s);
+  while (stack.length) {
+    const s = stack.pop() as ProcStat;
+    if (out.has(s.pid)) continue;
+    out.set(s.pid, s);
+    stack.push(...(children.get(s.pid) ?? []));
+  }
+  return [...out.values()];
+}
+
+/** The cpu time (ns) and resident memory (bytes) of the process tree rooted at `pid` and of its process group. */
+export function treeUsage(pid: number): { cpuNanos: number; memoryBytes: number } | undefined {
+  const tree = treeOf(readAllStats(), [pid]);
+  if (!tree.length) return undefined;
+  const ticks = tree.reduce((a, s) => a + s.cpuTicks, 0);
+  return { cpuNanos: (ticks * 1e9) / CLOCK_TICKS_PER_S, memoryBytes: tree.reduce((a, s) => a + s.rssPages * PAGE_BYTES, 0) };
+}

@@ -1,7 +1,10 @@
 /**
- * Pod status reports on `nodes/{node}/pods`: changes within the debounce window (≈ 50 ms) go out as one
- * PodsMessage, with the pod events observed meanwhile. While offline nothing is queued except `gone` uids
- * and the (bounded, folded) events: on reconnect the agent sends a full report carrying them.
+ * Pod status reports on `nodes/{node}/pods`, throttled: a change after a quiet spell goes out at once (on the
+ * next tick, so the changes of one tick travel together) — a pod's Running is not held back —, and changes
+ * within the window (≈ 50 ms) after a report go out as one PodsMessage at its end, with the pod events
+ * observed meanwhile, so a burst (a scale-up of 20 pods) costs one message per window. While offline nothing
+ * is queued except `gone` uids and the (bounded, folded) events: on reconnect the agent sends a full report
+ * carrying them.
  */
 import type { OfflineReport, PodReport, PodsMessage } from '../protocol/messages.js';
 import { PodEventBuffer, type PodEvent } from './pods/events.js';
@@ -13,6 +16,8 @@ export class PodReporter {
   private readonly events = new PodEventBuffer();
   private timer?: NodeJS.Timeout;
   private closed = false;
+  /** When the last report went out (ms since epoch). */
+  private lastSent = 0;
 
   constructor(
     private readonly debounceMs: number,
@@ -60,7 +65,8 @@ export class PodReporter {
 
   private schedule(): void {
     if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => this.flush(), this.debounceMs);
+    const wait = Math.max(0, this.lastSent + this.debounceMs - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
   }
 
   private flush(): void {
@@ -72,6 +78,7 @@ export class PodReporter {
 
   private send(m: PodsMessage): boolean {
     if (this.closed) return false;
+    this.lastSent = Date.now();
     const gone = [...this.gone];
     const events = this.events.peek();
     const generation = this.generation();

@@ -4,8 +4,8 @@
  * It mirrors the broker's retained set: an empty message deletes, and after a reconnect the services no
  * retained message confirmed are dropped, like the proxy's own resync.
  */
-import { decode, encode } from '../protocol/index.js';
-import { readIfExists, writeFileAtomic } from './fsutil.js';
+import { decode, encode } from '../protocol/codec.js';
+import { readIfExists, writeIfChanged } from './fsutil.js';
 import type { Logger } from './log.js';
 
 /** Writes are gathered this long (a reconnect replays every service at once). */
@@ -40,6 +40,8 @@ export class ServiceCache {
   set(namespace: string, name: string, payload: Buffer): void {
     const key = `${namespace}/${name}`;
     this.confirmed?.add(key);
+    const had = this.entries.get(key);
+    if (payload.length === 0 ? !had : had?.equals(payload)) return; // a replay (reconnect) or a repeat: nothing to save
     if (payload.length === 0) this.entries.delete(key);
     else this.entries.set(key, Buffer.from(payload));
     this.scheduleSave();
@@ -79,6 +81,6 @@ export class ServiceCache {
 
   private save(): void {
     const snapshot = encode(Object.fromEntries(this.entries));
-    this.saving = this.saving.then(() => writeFileAtomic(this.file, snapshot, 0o600)).catch((err) => this.log.warn(`service cache not saved: ${(err as Error).message}`));
+    this.saving = this.saving.then(async () => void (await writeIfChanged(this.file, snapshot, 0o600))).catch((err) => this.log.warn(`service cache not saved: ${(err as Error).message}`));
   }
 }

@@ -37,11 +37,19 @@ export function backoffDelay(attempt: number, initialMs: number, maxMs: number, 
   return Math.round(ceiling * random());
 }
 
-/**
- * Events: `connect` (client) on every (re)connect, `offline` when a connection ends, `authRefused`
- * (message) when the broker refuses the credentials, `message` (topic, payload).
- */
-export class Session extends EventEmitter {
+/** The events of a Session, with their arguments. */
+export interface SessionEvents {
+  /** On every (re)connect. */
+  connect: [client: MqttClient];
+  /** When a connection ends. */
+  offline: [];
+  /** When the broker refuses the credentials. */
+  authRefused: [message: string];
+  message: [topic: string, payload: Buffer];
+}
+
+/** An MQTT session that reconnects with back-off; its events are SessionEvents. */
+export class Session extends EventEmitter<SessionEvents> {
   private client?: MqttClient;
   private timer?: NodeJS.Timeout;
   private attempt = 0;
@@ -50,6 +58,8 @@ export class Session extends EventEmitter {
   private tls?: NodeTls;
   /** The last TLS failure logged, so a master that keeps failing the same way is not logged at every retry. */
   private lastTlsFailure = '';
+  /** When the last message was handed to the connection (ms since epoch): any message proves liveness (telemetry.ts). */
+  lastPublishAt = 0;
 
   constructor(private readonly o: SessionOptions) {
     super();
@@ -106,6 +116,8 @@ export class Session extends EventEmitter {
       clean: true,
       reconnectPeriod: 0, // this class reconnects, with jitter
       connectTimeout: 10_000,
+      // mqtt-packet's number cache is 65,536 two-byte Buffers: 6 MB of heap, a third of the agent's (docs/edge.md).
+      writeCache: false,
       will: { topic: this.o.will.topic, payload: this.o.will.payload, qos: 1, retain: true },
     };
     const client = connect(this.o.url, opts);
@@ -160,6 +172,7 @@ export class Session extends EventEmitter {
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain = false): boolean {
     const c = this.client;
     if (!c?.connected) return false;
+    this.lastPublishAt = Date.now();
     c.publish(topic, payload, { qos, retain }, (err) => {
       if (err) this.o.log.debug(`publish ${topic}: ${err.message}`);
     });

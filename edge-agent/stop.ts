@@ -6,7 +6,8 @@
  * again, as after a reboot (`skiff drain` first moves them to other nodes).
  */
 import { layout } from './config.js';
-import { drivers } from './drivers/registry.js';
+import { agentCgroupName, detectCgroups } from './cgroups/detect.js';
+import { DriverSet } from './drivers/registry.js';
 import { runningAgent } from './lock.js';
 import type { Logger } from './log.js';
 import { isSameProcess } from './procfs.js';
@@ -56,7 +57,14 @@ export async function stopNode(dataDir: string, o: { pods: boolean; timeoutMs: n
   let pods = 0;
   if (o.pods) {
     const podsDir = layout(dataDir).pods;
-    for (const d of Object.values(drivers)) pods += await d.reap(podsDir, new Set(), o.log);
+    const drivers = await new DriverSet().load({ dataDir, log: o.log });
+    for (const d of drivers.all()) pods += await d.reap(podsDir, new Set(), o.log);
+    // The pods' cgroups go too (what is still in them is killed first).
+    const found = detectCgroups({ name: agentCgroupName(dataDir) });
+    if (found.ok) {
+      for (const uid of found.cgroups.podUids()) await found.cgroups.removePod(uid);
+      found.cgroups.dispose();
+    }
   }
   return { ...(agent ? { agentPid: agent.pid } : {}), killed, pods };
 }

@@ -9,7 +9,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { SkiffError, kindOf, normalizeObject, subjectOf, checkObjectSize, toWireError, unknownFields, type ApplyResult, type KObject, type WireError } from '../protocol/index.js';
 import { AdmissionBatch } from './admission/batch.js';
-import { modified, notFound, qualifiedPlural, type Admission, type Objects } from './objects.js';
+import { modified, notesOf, notFound, qualifiedPlural, type Admission, type Objects } from './objects.js';
 import type { StoreEntry, TxnOp } from './store/types.js';
 
 /** How `apply` stores: for real or as a dry run, and whether an existing object is an error. */
@@ -27,10 +27,12 @@ export interface ApplyOptions {
   whole?: boolean;
 }
 
-/** The outcome of one applied object. */
+/** The outcome of one applied object: the object, what happened, and what the validating admissions noted. */
 export interface Applied {
   object: KObject;
   action: ApplyResult['action'];
+  warnings?: string[];
+  auditNotes?: string[];
 }
 
 /** One object's write, prepared and admitted but not yet made. */
@@ -101,20 +103,31 @@ async function prepare(objects: Objects, obj: KObject, opts: ApplyOptions, batch
   if (!existing) {
     const admitted = admission ? await admission.admit(obj, undefined, batch.pending) : obj;
     const o = await objects.prepareCreate(admitted, batch);
-    return { object: o, action: 'created', op: { op: 'create', key: objects.key(info, o.metadata.namespace, o.metadata.name), value: o } };
+    // The validating admissions (Pod Security) see the object after every mutating one, as Kubernetes orders them.
+    const notes = notesOf(await objects.validate(o, undefined));
+    return { object: o, action: 'created', op: { op: 'create', key: objects.key(info, o.metadata.namespace, o.metadata.name), value: o }, ...notes };
   }
   const next = await merged(objects, obj, existing, opts, batch, admission);
   if (!next) return { object: existing, action: 'unchanged' };
   next.metadata.generation = generationAfter(existing, next);
   delete next.metadata.resourceVersion;
   checkObjectSize(next);
-  return { object: next, action: 'configured', op: { op: 'update', key, value: next, expectedModRevision: Number(existing.metadata.resourceVersion) }, was: existing.metadata.resourceVersion };
+  const notes = notesOf(await objects.validate(next, existing));
+  const op: TxnOp = { op: 'update', key, value: next, expectedModRevision: Number(existing.metadata.resourceVersion) };
+  return { object: next, action: 'configured', op, was: existing.metadata.resourceVersion, ...notes };
 }
 
-/** What a dry run answers: the object as it would be stored. */
-function dryRunAnswer(p: Prepared): Applied {
-  if (p.action !== 'configured') return p;
-  return { object: { ...p.object, metadata: { ...p.object.metadata, resourceVersion: p.was } }, action: p.action };
+/** What a prepared object answers without a write: unchanged, or (a dry run) as it would be stored. */
+function unwritten(p: Prepared): Applied {
+  const { op: _op, was, ...applied } = p;
+  if (was === undefined) return applied;
+  return { ...applied, object: { ...p.object, metadata: { ...p.object.metadata, resourceVersion: was } } };
+}
+
+/** A prepared object as stored: the store's entry gives its resourceVersion. */
+function storedAnswer(objects: Objects, p: Prepared, e: StoreEntry): Applied {
+  const { op: _op, was: _was, ...applied } = p;
+  return { ...applied, object: objects.withVersion(e) };
 }
 
 /** Runs `fn` inside the serial steps of `kinds`' admissions (allocations never collide). */
@@ -139,11 +152,10 @@ export async function applyOne(objects: Objects, raw: unknown, defaultNamespace:
     for (let attempt = 1; ; attempt++) {
       const batch = new AdmissionBatch(objects.store, opts.dryRun);
       const p = await prepare(objects, obj, opts, batch);
-      if (opts.dryRun) return dryRunAnswer(p);
-      if (!p.op) return p;
+      if (opts.dryRun || !p.op) return unwritten(p);
       try {
         const [entry] = await objects.commit([p.op], batch);
-        return { object: objects.withVersion(entry!), action: p.action };
+        return storedAnswer(objects, p, entry!);
       } catch (err) {
         if (!raced(err) || attempt >= retries) throw err;
         // The precondition held when read; a write since then breaks it.
@@ -157,18 +169,27 @@ export async function applyOne(objects: Objects, raw: unknown, defaultNamespace:
 /** One document of an atomic apply: its object, or why it was refused. */
 type Doc = { raw: unknown; obj?: KObject; error?: WireError };
 
+/** An apply's result with what the audit log alone is told (Pod Security `audit` mode). */
+export type AtomicResult = ApplyResult & Pick<Applied, 'auditNotes'>;
+
 /**
  * Applies every document of a file as one transaction: all are stored, or — when any is refused (invalid,
  * forbidden, over quota, in the way) — none is, and each refused document says why while the others say
- * they were not applied. `authorize` checks the caller may write each kind.
+ * they were not applied. `authorize` checks the caller may write each document.
  */
-export async function applyAtomic(objects: Objects, raws: unknown[], defaultNamespace: string, opts: ApplyOptions, authorize: (kind: string, name: string) => void): Promise<ApplyResult[]> {
+export async function applyAtomic(
+  objects: Objects,
+  raws: unknown[],
+  defaultNamespace: string,
+  opts: ApplyOptions,
+  authorize: (kind: string, name: string, raw: unknown) => void,
+): Promise<AtomicResult[]> {
   // Namespaces first, so a file that creates a namespace and objects in it works in one go.
   const ordered = [...raws].sort((a, b) => Number((b as any)?.kind === 'Namespace') - Number((a as any)?.kind === 'Namespace'));
   const docs: Doc[] = ordered.map((raw) => {
     try {
       const [kind, name] = subjectOf(raw).split('/');
-      authorize(kind!, name!);
+      authorize(kind!, name!, raw);
       return { raw, obj: normalizeObject(raw, defaultNamespace, objects.maxReplicas) };
     } catch (err) {
       return { raw, error: toWireError(err) };
@@ -188,7 +209,7 @@ export async function applyAtomic(objects: Objects, raws: unknown[], defaultName
         }
       }
       if (docs.some((d) => d.error)) return refusedAll(docs);
-      if (opts.dryRun) return docs.map((d) => result(d, dryRunAnswer(prepared.get(d)!)));
+      if (opts.dryRun) return docs.map((d) => result(d, unwritten(prepared.get(d)!)));
       const writing = docs.filter((d) => prepared.get(d)!.op);
       try {
         const entries = writing.length ? await objects.commit(writing.map((d) => prepared.get(d)!.op!), batch) : [];
@@ -196,7 +217,7 @@ export async function applyAtomic(objects: Objects, raws: unknown[], defaultName
         return docs.map((d) => {
           const p = prepared.get(d)!;
           const e = stored.get(d);
-          return result(d, e ? { object: objects.withVersion(e), action: p.action } : p);
+          return result(d, e ? storedAnswer(objects, p, e) : unwritten(p));
         });
       } catch (err) {
         if (!raced(err) || attempt >= retries) {
@@ -215,10 +236,10 @@ function identify(d: Doc): Pick<ApplyResult, 'kind' | 'namespace' | 'name'> {
   return { kind: kind!, name: name!, namespace: (d.raw as any)?.metadata?.namespace };
 }
 
-/** A document's result, with apply's unknown-field warnings. */
-function result(d: Doc, a: Applied): ApplyResult {
-  const unknown = unknownFields(a.object.kind, d.raw).map((f) => `unknown field "${f}"`);
-  return { ...identify(d), action: a.action, object: a.object, ...(unknown.length ? { warnings: unknown } : {}) };
+/** A document's result, with apply's unknown-field warnings and the validating admissions' notes. */
+function result(d: Doc, a: Applied): AtomicResult {
+  const warnings = [...unknownFields(a.object.kind, d.raw).map((f) => `unknown field "${f}"`), ...(a.warnings ?? [])];
+  return { ...identify(d), action: a.action, object: a.object, ...(warnings.length ? { warnings } : {}), ...(a.auditNotes ? { auditNotes: a.auditNotes } : {}) };
 }
 
 /** Every document failed: the refused ones with their error, the others as not applied because of them. */

@@ -90,6 +90,12 @@ export interface MasterConfig {
   maxEvents: number;
   /** Serve the dashboard at `/` of the HTTP port (`--no-dashboard` turns it off; /metrics and /healthz stay). */
   dashboard: boolean;
+  /** The Pod Security enforce level of namespaces without the label (`--pod-security-default`). baseline. */
+  podSecurityDefault: 'privileged' | 'baseline' | 'restricted';
+  /** DATA/audit.log is rotated before it grows past this many bytes (`--audit-log-maxsize` MB). 10 MiB. */
+  auditLogMaxBytes: number;
+  /** Rotated audit logs kept (`--audit-log-maxbackup`). 5. */
+  auditLogBackups: number;
 }
 
 /** The address the plain MQTT port listens on: loopback, unless `insecureListen` puts it on `mqttHost`. */
@@ -135,6 +141,9 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   eventTtlMs: 3_600_000,
   maxEvents: 10_000,
   dashboard: true,
+  podSecurityDefault: 'baseline',
+  auditLogMaxBytes: 10 * 1024 * 1024,
+  auditLogBackups: 5,
 });
 
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
@@ -177,6 +186,9 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.string(cfg.backupDir, 'backupDir');
   c.int(cfg.backupKeep, 'backupKeep', 1, 100_000, true);
   c.string(cfg.schedulerConfig, 'schedulerConfig');
+  c.oneOf(cfg.podSecurityDefault, 'podSecurityDefault', ['privileged', 'baseline', 'restricted'], true);
+  c.int(cfg.auditLogMaxBytes, 'auditLogMaxBytes', 4096, 2 ** 40, true);
+  c.int(cfg.auditLogBackups, 'auditLogBackups', 0, 1000, true);
   for (const k of ['joinRatePerSource', 'joinRate'] as const)
     if (c.object(cfg[k], k, true)) {
       c.int(cfg[k].burst, `${k}.burst`, 1, 1_000_000, true);

@@ -25,6 +25,8 @@ export type Access = 'view' | 'edit' | 'admin';
 export interface TokenInfo {
   name: string;
   access: Access;
+  /** The one namespace the token's reads and writes are confined to; absent: cluster-wide. */
+  namespace?: string;
   createdAt: string;
 }
 
@@ -63,6 +65,10 @@ export function loadOrCreateSecret(path: string): string {
   const s = newSecret();
   writeSecret(path, s);
   return s;
+}
+
+function scopeOf(t: TokenInfo): { access: Access; namespace?: string } {
+  return t.namespace ? { access: t.access, namespace: t.namespace } : { access: t.access };
 }
 
 /** A node credential as listed (never with its secret). */
@@ -121,26 +127,34 @@ export class Credentials {
     for (const e of tokens.entries) this.tokens.set(e.value.name, e.value);
   }
 
-  /** The access of a user token, when `password` is its secret. */
-  verifyToken(name: string, password: string): Access | undefined {
+  /** The access (and namespace) of a user token, when `password` is its secret. */
+  verifyToken(name: string, password: string): { access: Access; namespace?: string } | undefined {
     const t = this.tokens.get(name);
-    return t && safeEqual(t.digest, digest(password)) ? t.access : undefined;
+    return t && safeEqual(t.digest, digest(password)) ? scopeOf(t) : undefined;
+  }
+
+  /** The access and namespace of a user token by name (`skiff auth can-i --as NAME`), never its secret. */
+  tokenScope(name: string): { access: Access; namespace?: string } | undefined {
+    const t = this.tokens.get(name);
+    return t && scopeOf(t);
   }
 
   /** Creates a user token and returns its secret (shown once, stored only as a digest). */
-  async createToken(name: string, access: Access): Promise<string> {
+  async createToken(name: string, access: Access, namespace?: string): Promise<string> {
     if (name === 'admin' || this.tokens.has(name)) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `tokens "${name}" already exists`);
     if (this.nodeDigests.has(name)) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `"${name}" is the name of a node; MQTT user names must be unique`);
     const secret = newSecret();
-    const t = { name, access, createdAt: new Date().toISOString(), digest: digest(secret) };
+    const t = { name, access, ...(namespace ? { namespace } : {}), createdAt: new Date().toISOString(), digest: digest(secret) };
     await this.store.create(tokenPrefix + name, t);
     this.tokens.set(name, t);
     return secret;
   }
 
-  /** Lists user tokens (names, access, creation time). */
+  /** Lists user tokens (names, access, namespace, creation time). */
   listTokens(): TokenInfo[] {
-    return [...this.tokens.values()].map(({ name, access, createdAt }) => ({ name, access, createdAt })).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.tokens.values()]
+      .map(({ name, access, namespace, createdAt }) => ({ name, access, ...(namespace ? { namespace } : {}), createdAt }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Revokes a user token; SKIFF_ERR_NOT_FOUND when there is none of that name. */

@@ -2,7 +2,8 @@
  * Cluster events. An event about an object becomes a core/v1 Event in the EventStore (events/store.ts:
  * in memory, correlated, bounded, expiring after --event-ttl), served by the API like an object
  * (`skiff get events`, the Events of `skiff describe`, the dashboard); every event, apply outcomes
- * included, is also published on `skiff/v1/events` (QoS 0) for MQTT watchers.
+ * included, is also published on `skiff/v1/events` (QoS 0) for MQTT watchers, and again on `skiff/v1/events/{ns}` when
+ * it belongs to one namespace (what a namespaced token may read).
  *
  * A new event about an object is also a log line (Warning → warn, Normal → info), as Kubernetes' event
  * broadcaster logs what it records: joins, Ready/NotReady, evictions, FailedScheduling with the
@@ -11,7 +12,7 @@
  * (on a board, journald's disk) either. Apply outcomes (no involved object) are logged by the API,
  * which knows who asked.
  */
-import { encode, topics, type Codec, type Event, type EventMessage, type EventSource, type Logger, type ObjectReference } from '../protocol/index.js';
+import { encode, isTopicLevel, topics, type Codec, type Event, type EventMessage, type EventSource, type Logger, type ObjectReference } from '../protocol/index.js';
 import type { EventInput } from './events/correlate.js';
 import { EventStore, type Recorded } from './events/store.js';
 
@@ -107,10 +108,23 @@ export class EventRecorder {
   }
 
   private publish(ev: EventMessage, codec: Codec = 'msgpack'): void {
+    const ns = namespaceOfEvent(ev);
+    if (ns && !ev.namespace) ev.namespace = ns;
     try {
-      this.sink?.(topics.events, encode(ev, codec));
+      const payload = encode(ev, codec);
+      this.sink?.(topics.events, payload);
+      // Namespaced tokens read only their namespace's copy (broker/acl.ts).
+      if (ns && isTopicLevel(ns)) this.sink?.(topics.namespaceEvents(ns), payload);
     } catch {
       // the broker is closing; events are best effort
     }
   }
+}
+
+/** The one namespace an event belongs to: its object's, or the one every apply result shares; else none. */
+function namespaceOfEvent(ev: EventMessage): string | undefined {
+  if (ev.namespace) return ev.namespace;
+  if (ev.involvedObject) return ev.involvedObject.namespace;
+  const spaces = new Set((ev.results ?? []).map((r) => r.namespace));
+  return spaces.size === 1 ? [...spaces][0] : undefined;
 }

@@ -3,11 +3,14 @@
  * kind (client-go's SharedInformer at edge scale). Controllers read from here and write through
  * Objects; handlers only queue keys.
  */
-import { applyDefaults, kinds, type KObject, type Logger, type SkiffError } from '../protocol/index.js';
+import { applyDefaults, kinds, type KObject, type Logger, type SkiffError, type KindMap, type KindName } from '../protocol/index.js';
 import type { Store, StoreEntry, Watch, WatchEvent } from './store/types.js';
 
-/** A change handler: `old` undefined on add, `obj` undefined on delete. */
-export type ChangeHandler = (obj: KObject | undefined, old: KObject | undefined) => void;
+/**
+ * A change handler: `obj` is the object now (undefined on delete), `old` the object before (undefined
+ * on add), and `latest` whichever of the two exists (the object now, or as it was when deleted).
+ */
+export type ChangeHandler<T extends KObject = KObject> = (obj: T | undefined, old: T | undefined, latest: T) => void;
 
 const pluralToKind = new Map<string, string>();
 
@@ -35,6 +38,11 @@ function ownerKeys(o: KObject): string[] {
 /** `namespace/name` or `name`. */
 export function cacheKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
+}
+
+/** The cache key of an object (what controllers queue). */
+export function keyOf(o: KObject): string {
+  return cacheKey(o.metadata.namespace, o.metadata.name);
 }
 
 /** The shared cache of all objects. */
@@ -130,11 +138,13 @@ export class Informers {
   }
 
   /** Registers a handler for a kind; it is called for every object already cached (as adds). */
+  on<K extends KindName>(kind: K, handler: ChangeHandler<KindMap[K]>): void;
+  on(kind: string, handler: ChangeHandler): void;
   on(kind: string, handler: ChangeHandler): void {
     const list = this.handlers.get(kind) ?? [];
     list.push(handler);
     this.handlers.set(kind, list);
-    for (const o of this.bucket(kind).values()) handler(o, undefined);
+    for (const o of this.bucket(kind).values()) handler(o, undefined, o);
   }
 
   /** True when an object with this uid exists (owner checks of the garbage collector). */
@@ -143,34 +153,42 @@ export class Informers {
   }
 
   /** Removes a handler registered with `on`. */
+  off<K extends KindName>(kind: K, handler: ChangeHandler<KindMap[K]>): void;
+  off(kind: string, handler: ChangeHandler): void;
   off(kind: string, handler: ChangeHandler): void {
     this.handlers.set(kind, (this.handlers.get(kind) ?? []).filter((h) => h !== handler));
   }
 
   /** A cached object (do not mutate it). */
-  get<T extends KObject = KObject>(kind: string, namespace: string | undefined, name: string): T | undefined {
-    return this.bucket(kind).get(cacheKey(namespace, name)) as T | undefined;
+  get<K extends KindName>(kind: K, namespace: string | undefined, name: string): KindMap[K] | undefined;
+  get(kind: string, namespace: string | undefined, name: string): KObject | undefined;
+  get(kind: string, namespace: string | undefined, name: string): KObject | undefined {
+    return this.bucket(kind).get(cacheKey(namespace, name));
   }
 
   /**
    * Cached objects of a kind with an ownerReference to `ownerUid` (do not mutate them): a controller's
    * pods, a deleted owner's dependents, in time proportional to their number, not to the cache's.
    */
-  dependents<T extends KObject = KObject>(kind: string, ownerUid: string): T[] {
-    return this.indexed<T>(kind, ownerUid);
+  dependents<K extends KindName>(kind: K, ownerUid: string): KindMap[K][];
+  dependents(kind: string, ownerUid: string): KObject[];
+  dependents(kind: string, ownerUid: string): KObject[] {
+    return this.indexed(kind, ownerUid);
   }
 
   /** Cached objects of a kind without a controlling owner (candidates for adoption), optionally in one namespace. */
-  orphans<T extends KObject = KObject>(kind: string, namespace?: string): T[] {
-    const all = this.indexed<T>(kind, noController);
+  orphans<K extends KindName>(kind: K, namespace?: string): KindMap[K][];
+  orphans(kind: string, namespace?: string): KObject[];
+  orphans(kind: string, namespace?: string): KObject[] {
+    const all = this.indexed(kind, noController);
     return namespace ? all.filter((o) => o.metadata.namespace === namespace) : all;
   }
 
-  private indexed<T extends KObject>(kind: string, bucketKey: string): T[] {
+  private indexed(kind: string, bucketKey: string): KObject[] {
     const keys = this.owners.get(kind)?.get(bucketKey);
     if (!keys) return [];
     const b = this.bucket(kind);
-    return [...keys].map((k) => b.get(k) as T);
+    return [...keys].flatMap((k) => b.get(k) ?? []);
   }
 
   /** Moves an object's entries in the owner index from `old` to `obj` (either may be absent). */
@@ -193,11 +211,18 @@ export class Informers {
   }
 
   /** Cached objects of a kind, optionally in one namespace (do not mutate them). */
-  list<T extends KObject = KObject>(kind: string, namespace?: string): T[] {
-    const all = [...this.bucket(kind).values()] as T[];
+  list<K extends KindName>(kind: K, namespace?: string): KindMap[K][];
+  list(kind: string, namespace?: string): KObject[];
+  list(kind: string, namespace?: string): KObject[] {
+    const all = [...this.bucket(kind).values()];
     return namespace ? all.filter((o) => o.metadata.namespace === namespace) : all;
   }
 
+  /**
+   * The objects of one kind, keyed by `namespace/name`. The cache is filled from the store by key
+   * prefix (kindOfKey), so a bucket holds only objects of its kind: that is what makes the typed
+   * `get` and `list` above true.
+   */
   private bucket(kind: string): Map<string, KObject> {
     let b = this.cache.get(kind);
     if (!b) this.cache.set(kind, (b = new Map()));
@@ -226,9 +251,11 @@ export class Informers {
       this.index(kind, k, undefined, old);
       if (gone?.metadata.uid) this.uids.delete(gone.metadata.uid);
     }
+    const latest = obj ?? old;
     for (const h of this.handlers.get(kind) ?? []) {
+      if (!latest) break;
       try {
-        h(obj, old);
+        h(obj, old, latest);
       } catch (err) {
         this.log.error('handler failed', { kind, err });
       }

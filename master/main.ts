@@ -54,6 +54,11 @@ Flags:
   --backup-keep N             keep the newest N scheduled backups (default 7)
   --join-rate N               joins accepted per minute from one address, in bursts of up to N (default 30;
                               the whole cluster accepts 10 × N)
+  --pod-security-default LEVEL  Pod Security enforce level of namespaces without the
+                              pod-security.kubernetes.io/enforce label: privileged, baseline or restricted
+                              (default baseline; docs/security.md)
+  --audit-log-maxsize MB      rotate DATA/audit.log at this size (default 10)
+  --audit-log-maxbackup N     rotated audit logs kept (default 5)
   -h, --help                  this help
 `;
 
@@ -129,6 +134,9 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'backup-dir': { type: 'string' },
         'backup-keep': { type: 'string' },
         'join-rate': { type: 'string' },
+        'pod-security-default': { type: 'string' },
+        'audit-log-maxsize': { type: 'string' },
+        'audit-log-maxbackup': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -171,6 +179,9 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     backupDir: v['backup-dir'],
     backupKeep: count('backup-keep', v['backup-keep']),
     ...joinRate(v['join-rate']),
+    podSecurityDefault: oneOf('pod-security-default', v['pod-security-default'], ['privileged', 'baseline', 'restricted'] as const),
+    auditLogMaxBytes: v['audit-log-maxsize'] === undefined ? undefined : count('audit-log-maxsize', v['audit-log-maxsize'])! * 1024 * 1024,
+    auditLogBackups: v['audit-log-maxbackup'] === undefined ? undefined : whole('audit-log-maxbackup', v['audit-log-maxbackup']),
   };
 }
 
@@ -180,6 +191,11 @@ function tlsSans(v: string[] | undefined): string[] | undefined {
   const sans = v.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   for (const s of sans) if (!isSan(s)) fail(`--tls-san: must be DNS names or IP addresses, got "${s}"`);
   return sans;
+}
+
+function whole(flag: string, v: string): number {
+  if (!/^\d+$/.test(v)) fail(`--${flag}: must be a whole number ≥ 0, got "${v}"`);
+  return Number(v);
 }
 
 function count(flag: string, v: string | undefined): number | undefined {

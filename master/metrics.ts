@@ -95,7 +95,21 @@ export class MetricsStore {
   /** Takes a node's metrics message: its node sample and the samples of pods bound to it; the rest is dropped. */
   onNodeMetrics(node: string, m: MetricsMessage, now = Date.now()): void {
     this.expire(now);
+    // A delta (edge-agent/telemetry.ts) changes what it lists; what it leaves out is unchanged, and fresh again.
+    const prev = m?.delta === true ? this.byNode.get(node) : undefined;
     const entry: NodeSamples = { pods: new Map(), at: now };
+    if (prev) {
+      // The node's last sample holds (and goes on the chart again) until one that moved arrives.
+      if (prev.node) {
+        entry.node = { ...prev.node, at: now };
+        if (!m.node) this.history.record(node, now, prev.node.cpuMilli, prev.node.memoryBytes);
+      }
+      // Only pods still bound to the node: a pod deleted since is not carried on.
+      for (const [k, p] of prev.pods) {
+        const bound = this.lookup(k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1));
+        if (bound?.spec.nodeName === node && bound.metadata.uid === p.uid) entry.pods.set(k, { ...p, at: now });
+      }
+    }
     if (m?.node && Number.isFinite(m.node.cpuMilli) && Number.isFinite(m.node.memoryBytes)) {
       const balancer = m.balancer === 'wasm' || m.balancer === 'reference' ? m.balancer : undefined;
       entry.node = { cpuMilli: m.node.cpuMilli, memoryBytes: m.node.memoryBytes, at: now, cpuSeconds: finite(m.node.cpuSeconds), balancer };
@@ -106,6 +120,7 @@ export class MetricsStore {
       if (typeof p?.namespace !== 'string' || typeof p.name !== 'string' || !Number.isFinite(p.cpuMilli)) continue;
       const bound = this.lookup(p.namespace, p.name);
       if (!bound || bound.spec.nodeName !== node || bound.metadata.uid !== p.uid) continue;
+      if (entry.pods.size >= maxPodsPerNode && !entry.pods.has(`${p.namespace}/${p.name}`)) continue;
       entry.pods.set(`${p.namespace}/${p.name}`, { uid: p.uid, cpuMilli: p.cpuMilli, memoryBytes: Number(p.memoryBytes) || 0, at: now, cpuSeconds: finite(p.cpuSeconds), containers: containersOf(p.containers) });
     }
     this.byNode.set(node, entry);

@@ -6,14 +6,15 @@
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, objectKey, kindPrefix, type KindInfo, type KObject } from '../protocol/index.js';
+import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, objectKey, kindPrefix, type KindInfo, type KindMap, type KindName, type KObject, type Namespace, type Pod } from '../protocol/index.js';
 import { AdmissionBatch } from './admission/batch.js';
 import type { AdmissionPlugin } from './admission/types.js';
 import { applyOne, type Applied, type ApplyOptions } from './apply.js';
+import { isoNow, realClock, type Clock } from './clock.js';
 import type { Store, StoreEntry, TxnOp } from './store/types.js';
 import { isDiskFull } from './disk.js';
 
-export type { ApplyOptions } from './apply.js';
+export type { Applied, ApplyOptions } from './apply.js';
 
 /** How many times a read-modify-write is retried on a resourceVersion conflict. */
 const conflictRetries = 20;
@@ -33,6 +34,8 @@ export interface ObjectsOptions {
   maxReplicas?: number;
   /** Refuses creates and applies on a nearly full disk; without it, nothing is refused for space. */
   disk?: SpaceGuard;
+  /** Stamps creationTimestamp and deletionTimestamp; the real clock by default (tests pass a fake one). */
+  clock?: Clock;
 }
 
 /** Stamps the store revision into the object's resourceVersion. */
@@ -62,6 +65,20 @@ export function qualifiedPlural(info: KindInfo): string {
   return info.plural + (info.apiVersion.includes('/') ? '.' + info.apiVersion.split('/')[0] : '');
 }
 
+/** What a validating admission step says of an object it lets through: warnings for the client, notes for the audit log. */
+export interface AdmissionNotes {
+  warnings?: string[];
+  audit?: string[];
+}
+
+/**
+ * A validating admission step (Pod Security): sees every object created or applied, after defaults and the
+ * mutating admissions, and refuses it by throwing (a SkiffError naming the rule) or lets it through with notes.
+ */
+export interface Validator {
+  validate(next: KObject, current: KObject | undefined): Promise<AdmissionNotes | undefined>;
+}
+
 /** Typed object access over the store. */
 export class Objects {
   private readonly admissions = new Map<string, Admission>();
@@ -69,6 +86,9 @@ export class Objects {
   /** The most pods one object may ask for (see ObjectsOptions). */
   readonly maxReplicas: number;
   private readonly disk?: SpaceGuard;
+  private readonly validators: Validator[] = [];
+  /** What creationTimestamp and deletionTimestamp read. */
+  readonly clock: Clock;
 
   constructor(
     readonly store: Store,
@@ -76,6 +96,7 @@ export class Objects {
   ) {
     this.maxReplicas = options.maxReplicas ?? defaultMaxReplicas;
     this.disk = options.disk;
+    this.clock = options.clock ?? realClock;
   }
 
   /**
@@ -108,35 +129,58 @@ export class Objects {
     this.admissions.set(a.kind, a);
   }
 
+  /** Adds a validating admission step, run on every create and apply after the others. */
+  addValidator(v: Validator): void {
+    this.validators.push(v);
+  }
+
+  /** Runs the validators; throws the first refusal, else gathers their notes. */
+  async validate(next: KObject, current: KObject | undefined): Promise<AdmissionNotes> {
+    const notes: Required<AdmissionNotes> = { warnings: [], audit: [] };
+    for (const v of this.validators) {
+      const n = await v.validate(next, current);
+      notes.warnings.push(...(n?.warnings ?? []));
+      notes.audit.push(...(n?.audit ?? []));
+    }
+    return notes;
+  }
+
   /** The store key of an object. */
   key(kind: string | KindInfo, namespace: string | undefined, name: string): string {
     return objectKey(typeof kind === 'string' ? kindOf(kind) : kind, namespace, name);
   }
 
   /** One object, or undefined. */
-  async get<T extends KObject = KObject>(kind: string, namespace: string | undefined, name: string): Promise<T | undefined> {
-    const e = await this.store.get<T>(this.key(kind, namespace, name));
+  get<K extends KindName>(kind: K, namespace: string | undefined, name: string): Promise<KindMap[K] | undefined>;
+  get(kind: string, namespace: string | undefined, name: string): Promise<KObject | undefined>;
+  async get(kind: string, namespace: string | undefined, name: string): Promise<KObject | undefined> {
+    const e = await this.store.get<KObject>(this.key(kind, namespace, name));
     return e ? withVersion(e) : undefined;
   }
 
   /** One object, or SKIFF_ERR_NOT_FOUND with the kubectl wording. */
-  async mustGet<T extends KObject = KObject>(kind: string, namespace: string | undefined, name: string): Promise<T> {
-    const o = await this.get<T>(kind, namespace, name);
+  mustGet<K extends KindName>(kind: K, namespace: string | undefined, name: string): Promise<KindMap[K]>;
+  mustGet(kind: string, namespace: string | undefined, name: string): Promise<KObject>;
+  async mustGet(kind: string, namespace: string | undefined, name: string): Promise<KObject> {
+    const o = await this.get(kind, namespace, name);
     if (!o) throw notFound(kindOf(kind), namespace, name);
     return o;
   }
 
   /** Every object of a kind (in one namespace, or all). */
-  async list<T extends KObject = KObject>(kind: string, namespace?: string): Promise<{ items: T[]; revision: number }> {
+  list<K extends KindName>(kind: K, namespace?: string): Promise<{ items: KindMap[K][]; revision: number }>;
+  list(kind: string, namespace?: string): Promise<{ items: KObject[]; revision: number }>;
+  async list(kind: string, namespace?: string): Promise<{ items: KObject[]; revision: number }> {
     const info = kindOf(kind);
-    const { entries, revision } = await this.store.list<T>(kindPrefix(info, namespace));
+    const { entries, revision } = await this.store.list<KObject>(kindPrefix(info, namespace));
     return { items: entries.map(withVersion), revision };
   }
 
   /**
    * Creates an object, filling server metadata (`generateName` gets a random suffix), admitted as every
-   * create is (LimitRange defaults, quota: a quota refusal is SKIFF_ERR_FORBIDDEN). A quota charged by
-   * someone else meanwhile means admitting again.
+   * create is (LimitRange defaults, quota: a quota refusal is SKIFF_ERR_FORBIDDEN), then validated
+   * (controllers creating pods meet Pod Security as users do). A quota charged by someone else meanwhile
+   * means admitting again.
    */
   async create<T extends KObject>(obj: T): Promise<T> {
     const info = kindOf(obj.kind);
@@ -144,7 +188,9 @@ export class Objects {
     this.disk?.admitGrowth(`${info.kind}/${obj.metadata.name || obj.metadata.generateName || '?'}`);
     for (let attempt = 1; ; attempt++) {
       const batch = new AdmissionBatch(this.store);
+      // Kubernetes generates the name before admission, so a refusal names a pod: prepareCreate draws it.
       const o = await this.prepareCreate(obj, batch);
+      await this.validate(o, undefined);
       try {
         const [e] = await this.commit([{ op: 'create', key: this.key(info, o.metadata.namespace, o.metadata.name), value: o }], batch);
         return withVersion(e as StoreEntry<T>);
@@ -164,10 +210,12 @@ export class Objects {
    * or undefined to leave it unchanged. Bumps generation when the spec changes. Returns the result
    * (or the unchanged object); undefined when the object does not exist.
    */
-  async mutate<T extends KObject>(kind: string, namespace: string | undefined, name: string, fn: (o: T) => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
+  mutate<K extends KindName>(kind: K, namespace: string | undefined, name: string, fn: Mutation<KindMap[K]>): Promise<KindMap[K] | undefined>;
+  mutate(kind: string, namespace: string | undefined, name: string, fn: Mutation<KObject>): Promise<KObject | undefined>;
+  async mutate(kind: string, namespace: string | undefined, name: string, fn: Mutation<KObject>): Promise<KObject | undefined> {
     const key = this.key(kind, namespace, name);
     for (let i = 0; i < conflictRetries; i++) {
-      const e = await this.store.get<T>(key);
+      const e = await this.store.get<KObject>(key);
       if (!e) return undefined;
       const before = applyDefaults(e.value);
       const next = await fn(structuredClone(before));
@@ -245,7 +293,7 @@ export class Objects {
     const info = kindOf(obj.kind);
     const o = applyDefaults(structuredClone(obj));
     if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
-    Object.assign(o.metadata, { uid: randomUUID(), creationTimestamp: new Date().toISOString(), generation: 1 });
+    Object.assign(o.metadata, { uid: randomUUID(), creationTimestamp: isoNow(this.clock), generation: 1 });
     delete o.metadata.resourceVersion;
     delete o.metadata.deletionTimestamp;
     if (info.namespaced) await this.requireNamespace(o.metadata.namespace ?? 'default', batch);
@@ -273,15 +321,17 @@ export class Objects {
    * agent's report that the pod is gone finishes the deletion (see finishPodDeletion). Returns the
    * object as deleted or as marked.
    */
+  delete<K extends KindName>(kind: K, namespace: string | undefined, name: string, opts?: { force?: boolean }): Promise<KindMap[K]>;
+  delete(kind: string, namespace: string | undefined, name: string, opts?: { force?: boolean }): Promise<KObject>;
   async delete(kind: string, namespace: string | undefined, name: string, opts: { force?: boolean } = {}): Promise<KObject> {
     const info = kindOf(kind);
     if (info.kind === 'Namespace') return this.deleteNamespace(name);
     const finalized = await this.markFinalized(info, namespace, name);
     if (finalized) return finalized;
     if (info.kind === 'Pod' && !opts.force) {
-      const marked = await this.mutate<KObject>('Pod', namespace, name, (p) => {
+      const marked = await this.mutate('Pod', namespace, name, (p) => {
         if (!p.spec?.nodeName || p.metadata.deletionTimestamp || podFinished(p)) return undefined;
-        p.metadata.deletionTimestamp = new Date().toISOString();
+        p.metadata.deletionTimestamp = isoNow(this.clock);
         return p;
       });
       if (!marked) throw notFound(info, namespace, name);
@@ -303,9 +353,9 @@ export class Objects {
   private async markFinalized(info: KindInfo, namespace: string | undefined, name: string): Promise<KObject | undefined> {
     const cur = await this.get(info.kind, namespace, name);
     if (!cur?.metadata.finalizers?.length) return undefined;
-    const marked = await this.mutate<KObject>(info.kind, namespace, name, (o) => {
+    const marked = await this.mutate(info.kind, namespace, name, (o) => {
       if (o.metadata.deletionTimestamp || !o.metadata.finalizers?.length) return undefined;
-      o.metadata.deletionTimestamp = new Date().toISOString();
+      o.metadata.deletionTimestamp = isoNow(this.clock);
       return o;
     });
     if (!marked) throw notFound(info, namespace, name);
@@ -317,7 +367,7 @@ export class Objects {
    * the object goes (Kubernetes' finalizer rule). Nothing happens to another object of that name.
    */
   async removeFinalizer(kind: string, namespace: string | undefined, name: string, uid: string, finalizer: string): Promise<void> {
-    const after = await this.mutate<KObject>(kind, namespace, name, (o) => {
+    const after = await this.mutate(kind, namespace, name, (o) => {
       if (o.metadata.uid !== uid || !o.metadata.finalizers?.includes(finalizer)) return undefined;
       o.metadata.finalizers = o.metadata.finalizers.filter((f) => f !== finalizer);
       if (o.metadata.finalizers.length === 0) delete o.metadata.finalizers;
@@ -348,11 +398,11 @@ export class Objects {
    * Namespaces go as in Kubernetes: `default` may not be deleted; another turns Terminating
    * (deletionTimestamp, status.phase) and the namespace controller removes it once it is empty.
    */
-  private async deleteNamespace(name: string): Promise<KObject> {
+  private async deleteNamespace(name: string): Promise<Namespace> {
     if (name === 'default') throw new SkiffError('SKIFF_ERR_FORBIDDEN', 'namespaces "default" is forbidden: this namespace may not be deleted');
-    const marked = await this.mutate<KObject>('Namespace', undefined, name, (n) => {
+    const marked = await this.mutate('Namespace', undefined, name, (n) => {
       if (n.metadata.deletionTimestamp) return undefined;
-      n.metadata.deletionTimestamp = new Date().toISOString();
+      n.metadata.deletionTimestamp = isoNow(this.clock);
       n.status = { ...(n.status ?? {}), phase: 'Terminating' };
       return n;
     });
@@ -379,8 +429,16 @@ export class Objects {
   }
 }
 
+/** The non-empty parts of admission notes, as an Applied carries them. */
+export function notesOf(n: AdmissionNotes): Pick<Applied, 'warnings' | 'auditNotes'> {
+  return { ...(n.warnings?.length ? { warnings: n.warnings } : {}), ...(n.audit?.length ? { auditNotes: n.audit } : {}) };
+}
+
+/** A read-modify-write step: the new object, or undefined to leave it unchanged. */
+export type Mutation<T extends KObject> = (o: T) => T | undefined | Promise<T | undefined>;
+
 /** A pod that ran to the end (Succeeded or Failed): its agent already dropped it. */
-function podFinished(p: KObject): boolean {
+function podFinished(p: Pod): boolean {
   return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 }
 

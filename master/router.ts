@@ -47,8 +47,8 @@ const decoded = <T extends object>(m: Inbound) => decodeObject<T>(m.payload).val
 
 /** Every topic clients publish that the master handles. The others (its own publishes) are ignored. */
 const routes = new Map<TopicType, Route>([
-  route('apiReq', (_t, m, to) => void to.api.onRequest(m.clientId, m.identity, m.payload)),
-  route('apply', (_t, m, to) => void to.api.onApply(m.clientId, m.identity, m.payload)),
+  route('apiReq', (_t, m, to) => void to.api.onRequest(m.clientId, m.identity, m.payload, m.address)),
+  route('apply', (_t, m, to) => void to.api.onApply(m.clientId, m.identity, m.payload, m.address)),
   route('joinReq', (t, m, to, serial) => serial(`join/${t.session}`, () => to.joins.onMessage({ session: t.session, ...m }))),
   route('nodeStatus', (t, m, to, serial) =>
     serial(`node/${t.node}`, async () => {
@@ -59,10 +59,19 @@ const routes = new Map<TopicType, Route>([
     }),
   ),
   route('nodeLease', (t, m, to, serial) => serial(`node/${t.node}`, () => to.tracker.onLease(t.node, decoded<LeaseMessage>(m)))),
-  route('nodePods', (t, m, to, serial) => serial(`node/${t.node}`, () => to.pods(t.node, decoded<PodsMessage>(m)))),
+  // Every message of a node proves it alive, as a lease does: agents lease only when they have nothing else to send (edge-agent/telemetry.ts).
+  route('nodePods', (t, m, to, serial) =>
+    serial(`node/${t.node}`, async () => {
+      await to.pods(t.node, decoded<PodsMessage>(m));
+      await to.tracker.onLease(t.node, {});
+    }),
+  ),
   route('nodeCsr', (t, m, to, serial) => serial(`csr/${t.node}`, () => to.certs.onRequest(t.node, m.payload))),
   route('nodeRpcRes', (t, m, to) => guarded(to.log, 'bad rpc answer', t.node, () => to.rpc.onResponse(t.node, decoded<RpcResponse>(m)))),
-  route('nodeMetrics', (t, m, to) => guarded(to.log, 'bad metrics', t.node, () => to.metrics.onNodeMetrics(t.node, decoded<MetricsMessage>(m)))),
+  route('nodeMetrics', (t, m, to, serial) => {
+    guarded(to.log, 'bad metrics', t.node, () => to.metrics.onNodeMetrics(t.node, decoded<MetricsMessage>(m)));
+    serial(`node/${t.node}`, () => to.tracker.onLease(t.node, {}));
+  }),
   route('metric', (t, m, to) => {
     to.metrics.onExternal(t.name, m.payload); // it logs what it refuses, once a minute at most
   }),

@@ -7,7 +7,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../core-wasm/index.js';
 import type { Engine } from '../core-wasm/types.js';
-import { skiffVersion, withFields, type Logger, type Pod } from '../protocol/index.js';
+import { skiffVersion, withFields, type Logger } from '../protocol/index.js';
+import { PodSecurityAdmission } from './admission/validator.js';
+import { Audit } from './api/audit.js';
+import { AuditFile } from './api/audit-file.js';
 import { ApiServer } from './api/server.js';
 import { Broker } from './broker/index.js';
 import { plainMqttHost, type MasterConfig } from './config.js';
@@ -44,11 +47,10 @@ import { createPrivateFile, securePrivateDir } from './datadir.js';
 import { DiskGuard } from './disk.js';
 import { createRouter, Inbox } from './router.js';
 import { startScheduler } from './scheduler/driver.js';
-import { ServiceAdmission } from './services/allocate.js';
-import { LimitRangeAdmission } from './admission/limitrange.js';
-import { QuotaAdmission } from './admission/quota.js';
-import { StorageAdmission } from './admission/storage.js';
+import { addAdmission } from './admission/plugins.js';
 import { ensureLocalPathClass } from './controllers/volumes/local-path.js';
+import { SecretKeys } from './secrets/keys.js';
+import { SealedStore } from './secrets/sealed-store.js';
 import { openMasterStore, storeLocation } from './store/open.js';
 import type { Store } from './store/types.js';
 import { brokerObservers } from './telemetry/broker.js';
@@ -58,6 +60,7 @@ import { withTelemetry } from './telemetry/scope.js';
 import { instrumentStore } from './telemetry/store.js';
 import type { Teardown } from './teardown.js';
 import { MasterTls } from './tls/server.js';
+import { BundleStore } from './upgrade/store.js';
 
 /** Publishes from the master: QoS 1, retained or not. */
 export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Promise<void>;
@@ -67,9 +70,11 @@ export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Prom
  * the data dir) with its scheduled backups. A SQLite store file is created 0600 before SQLite opens
  * it, so its -wal and -shm follow, and its disk is watched: room to start, creates refused near full,
  * a reserve to give up so deletes go through (disk.ts). etcd keeps its own space quota. Its writes
- * are timed into `telemetry`.
+ * are timed into `telemetry`. Secrets are sealed beneath it with the keys of DATA/encryption-config.json (created on
+ * first start); plain Secrets of an older store, and Secrets sealed with a key that is no longer the first, are
+ * sealed again now.
  */
-export async function openStore(config: MasterConfig, log: Logger, down: Teardown, telemetry: Telemetry): Promise<{ store: Store; disk?: DiskGuard }> {
+export async function openStore(config: MasterConfig, log: Logger, down: Teardown, telemetry: Telemetry): Promise<{ store: SealedStore; disk?: DiskGuard }> {
   securePrivateDir(config.dataDir);
   const loc = storeLocation(config);
   let disk: DiskGuard | undefined;
@@ -78,9 +83,26 @@ export async function openStore(config: MasterConfig, log: Logger, down: Teardow
     createPrivateFile(loc.path);
   }
   const storeLog = withFields(log, { component: 'store' });
-  const store = await openMasterStore(config, storeLog, (err, event) => storeLog.error('a watch callback threw', { key: event.key, err }));
-  down.add('store', () => store.close());
-  return { store: instrumentStore(store, telemetry, store.kind), disk };
+  const inner = await openMasterStore(config, storeLog, (err, event) => storeLog.error('a watch callback threw', { key: event.key, err }));
+  down.add('store', () => inner.close());
+  const { keys, created } = SecretKeys.openOrCreate(config.dataDir);
+  if (created) storeLog.info('created the encryption config for Secrets at rest', { file: keys.path });
+  const store = new SealedStore(instrumentStore(inner, telemetry, inner.kind), keys);
+  const { resealed } = await store.reseal();
+  if (resealed) storeLog.info('sealed Secrets with the current key', { secrets: resealed, key: keys.current.name });
+  return { store, disk };
+}
+
+/** The audit log: DATA/audit.log, one JSON line per write, rotated by size (api/audit.ts). */
+export function openAudit(config: MasterConfig, log: Logger, down: Teardown): Audit {
+  const apiLog = withFields(log, { component: 'api' });
+  const file = new AuditFile(join(config.dataDir, 'audit.log'), {
+    maxBytes: config.auditLogMaxBytes,
+    backups: config.auditLogBackups,
+    onError: (err) => apiLog.error('cannot write the audit log', { err }),
+  });
+  down.add('audit log', () => file.close());
+  return new Audit(apiLog, file);
 }
 
 /** The cluster CA and the server certificate (made on first start, renewed while running; docs/security.md). */
@@ -99,21 +121,35 @@ export async function loadCredentials(store: Store, config: MasterConfig, tls: M
 
 /**
  * Objects (with admission — Service allocation; then, as kube-apiserver orders its plugins, storage defaults,
- * LimitRanger, ResourceQuota — and the limits of `options`), the default namespace and the `local-path`
- * StorageClass (as K3s ships it), the informers' cache and the event recorder (events kept --event-ttl,
- * counted into `telemetry`).
+ * LimitRanger, ResourceQuota; then the validating Pod Security — and the limits of `options`), the default
+ * namespace and the `local-path` StorageClass (as K3s ships it), the informers' cache and the event recorder
+ * (events kept --event-ttl, counted into `telemetry`).
  */
-export async function openCache(store: Store, options: ObjectsOptions, log: Logger, down: Teardown, config: MasterConfig, telemetry: Telemetry): Promise<ControllerContext> {
+export async function openCache(
+  store: Store,
+  options: ObjectsOptions & Pick<MasterConfig, 'podSecurityDefault'>,
+  log: Logger,
+  down: Teardown,
+  config: MasterConfig,
+  telemetry: Telemetry,
+): Promise<ControllerContext> {
   const objects = new Objects(store, options);
-  objects.addAdmission(new ServiceAdmission(objects));
-  objects.addPlugin(new StorageAdmission(objects));
-  objects.addPlugin(new LimitRangeAdmission(objects));
-  objects.addPlugin(new QuotaAdmission(objects));
+  addAdmission(objects);
+  const informers = new Informers(store, withFields(log, { component: 'informer' }));
+  let started = false;
+  // Pod Security reads the namespace from the cache once it runs (as Kubernetes' admission reads its namespace
+  // lister: a controller creating thousands of pods costs no store read each), else — and for a namespace just
+  // created and not yet cached — from the store.
+  const reads = {
+    namespace: async (name: string) => (started ? informers.get('Namespace', undefined, name) : undefined) ?? objects.get('Namespace', undefined, name),
+    pods: async (ns: string) => (await objects.list('Pod', ns)).items,
+  };
+  objects.addValidator(new PodSecurityAdmission(reads, options.podSecurityDefault));
   if (!(await objects.get('Namespace', undefined, 'default')))
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
   await ensureLocalPathClass(objects);
-  const informers = new Informers(store, withFields(log, { component: 'informer' }));
   await informers.start();
+  started = true;
   down.add('informers', () => informers.stop());
   const events = new EventRecorder(withFields(log, { component: 'events' }), {
     ttlMs: config.eventTtlMs,
@@ -173,11 +209,17 @@ export async function startBroker(
 }
 
 /** The request/response API and the master → agent calls it makes. */
-export function startApi(ctx: ControllerContext, credentials: Credentials, broker: Broker, publish: Publish, down: Teardown): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
+export function startApi(
+  ctx: ControllerContext,
+  parts: { credentials: Credentials; broker: Broker; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
+  down: Teardown,
+): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
+  const { credentials, broker, publish, audit, sealed, dataDir } = parts;
   const rpc = new AgentRpc((t, p) => publish(t, p));
   // A node's samples are kept only for the pods the cache has bound to it.
-  const metrics = new MetricsStore((ns, name) => ctx.informers.get<Pod>('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
-  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker) };
+  const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
+  const bundles = dataDir ? new BundleStore(dataDir) : undefined;
+  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), audit, sealed, rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker), bundles };
   const api = new ApiServer(deps, (t, p) => publish(t, p));
   down.add('api', () => api.close());
   return { api, rpc, metrics };

@@ -43,20 +43,37 @@ export function isObject(v: unknown): v is Record<string, any> {
 
 /** Errors kept per object; beyond them only a count (a map of a million bad keys must not become a million messages). */
 const maxErrors = 50;
+/** What a value is, without showing it: `a number`, `a string of 12 characters`, `a list`, `a map`, `nothing`. */
+function kindOfValue(v: unknown): string {
+  if (v === undefined || v === null) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return `a string of ${v.length} characters`;
+  return typeof v === 'object' ? 'a map' : `a ${typeof v}`;
+}
 
 /** Collects field errors for one object. */
 export class Checker {
   readonly errors: FieldError[] = [];
   /** Broken rules beyond maxErrors, counted only. */
   private more = 0;
+  private hidden = false;
 
   constructor(readonly subject: string) {}
 
-  /** Records a broken rule at `field`; `got` is shown when given. */
+  /**
+   * From now on a broken rule says what kind of value it got, never the value: for Secrets, whose values must not
+   * reach a log, an event or an error message, even a wrong one (`stringData[pin]: must be a string, got a number`).
+   */
+  hideValues(): this {
+    this.hidden = true;
+    return this;
+  }
+
+  /** Records a broken rule at `field`; `got` is shown when given (only its kind once values are hidden). */
   fail(field: string, rule: string, got?: unknown): false {
     sink?.add(field);
     if (this.errors.length >= maxErrors) this.more++;
-    else this.errors.push({ field, rule: arguments.length > 2 ? `${rule}, got ${show(got)}` : rule });
+    else this.errors.push({ field, rule: arguments.length > 2 ? `${rule}, got ${this.hidden ? kindOfValue(got) : show(got)}` : rule });
     return false;
   }
 

@@ -33,8 +33,17 @@ export function decode<T = unknown>(payload: Uint8Array): { value: T; codec: Cod
     const value = codec === 'json' ? JSON.parse(Buffer.from(payload).toString('utf8')) : packr.unpack(payload);
     return { value: value as T, codec };
   } catch (err) {
-    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `payload is not valid ${codec}: ${(err as Error).message}`);
+    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `payload is not valid ${codec}${where(err)}`);
   }
+}
+
+/**
+ * Where a parser stopped, without the text around it: V8's JSON errors quote the payload (`Unexpected token 'x',
+ * "{"password": "hun"... is not valid JSON`), and a payload may hold a Secret that must not reach a log.
+ */
+function where(err: unknown): string {
+  const m = /position (\d+)/.exec((err as Error)?.message ?? '');
+  return m ? ` (at byte ${m[1]})` : '';
 }
 
 /** Decodes a payload that must be an object (a map); throws SKIFF_ERR_BAD_REQUEST otherwise. */

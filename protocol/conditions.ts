@@ -38,3 +38,6 @@ export function balancerEngineOf(node: HasConditions | undefined): 'wasm' | 'ref
   const c = conditionOf(node, wasmBalancerCondition);
   return c?.status === 'True' ? 'wasm' : c?.status === 'False' ? 'reference' : undefined;
 }
+
+/** The agent's node condition for pod resource limits: True = enforced through cgroups, False = pods run unlimited (its message says why and the fix). */
+export const resourceLimitsCondition = 'ResourceLimits';

@@ -3,8 +3,8 @@
  * derives rather than reads (STATUS, READY, RESTARTS: printPod in kubectl). One rule for the CLI and the
  * dashboard, so both say the same thing about a pod.
  */
-import { isReady } from './conditions.js';
-import type { ContainerStatus, KObject } from './types.js';
+import { conditionOf, isReady } from './conditions.js';
+import type { Container, ContainerStatus, Pod } from './types.js';
 
 /**
  * Formats a duration in ms like kubectl's AGE column: `45s`, `3m12s`, `15m`, `5h10m`, `12h`, `3d4h`,
@@ -41,15 +41,42 @@ export function age(timestamp: string | number | undefined, now: number): string
 }
 
 /**
- * STATUS as kubectl shows it: the pod's reason, else its phase, overridden by the last container
- * (in reverse order) with a waiting or terminated reason (CrashLoopBackOff, Completed, Error) or an
- * exit code; `Terminating` once deletion started.
+ * While initializing, the init containers' part of STATUS (kubectl's printPod): the first init container
+ * not done decides — `Init:<reason>` for a failure (`Init:Error`, `Init:OOMKilled`, `Init:ExitCode:3`) or a
+ * waiting reason (`Init:CrashLoopBackOff`), else `Init:<done>/<total>`. A completed init container, and a
+ * sidecar that has started, count as done. Undefined when initialization is over.
  */
-export function podStatus(pod: KObject): string {
+function initStatus(pod: Pod): string | undefined {
+  const st = pod.status ?? {};
+  const specs: Container[] = pod.spec?.initContainers ?? [];
+  const statuses: ContainerStatus[] = st.initContainerStatuses ?? [];
+  if (!specs.length || conditionOf(pod, 'Initialized')?.status === 'True') return undefined;
+  for (const [i, spec] of specs.entries()) {
+    const s = statuses.find((x) => x.name === spec.name);
+    const t = s?.state?.terminated;
+    if (t?.exitCode === 0) continue;
+    if (spec.restartPolicy === 'Always' && s?.started) continue;
+    if (t) return t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
+    const waiting = s?.state?.waiting?.reason;
+    if (waiting && waiting !== 'PodInitializing') return `Init:${waiting}`;
+    return `Init:${i}/${specs.length}`;
+  }
+  return undefined;
+}
+
+/**
+ * STATUS as kubectl shows it: the pod's reason, else its phase; while initializing, the init containers'
+ * state (initStatus); after that, overridden by the last container (in reverse order) with a waiting or
+ * terminated reason (CrashLoopBackOff, Completed, Error, PodInitializing) or an exit code; `Terminating`
+ * once deletion started.
+ */
+export function podStatus(pod: Pod): string {
   const st = pod.status ?? {};
   let reason: string = st.reason || st.phase || 'Pending';
   let hasRunning = false;
-  const statuses: ContainerStatus[] = st.containerStatuses ?? [];
+  const init = initStatus(pod);
+  if (init) reason = init;
+  const statuses: ContainerStatus[] = init ? [] : (st.containerStatuses ?? []);
   for (let i = statuses.length - 1; i >= 0; i--) {
     const s = statuses[i].state ?? {};
     if (s.waiting?.reason) reason = s.waiting.reason;
@@ -63,17 +90,18 @@ export function podStatus(pod: KObject): string {
   return reason;
 }
 
-/** READY: running-and-ready containers / containers in the spec. */
-export function podReady(pod: KObject): string {
-  const statuses: ContainerStatus[] = pod.status?.containerStatuses ?? [];
+/** READY: running-and-ready containers / containers, sidecars counted with the app containers (kubectl 1.29). */
+export function podReady(pod: Pod): string {
+  const sidecars = new Set(((pod.spec?.initContainers ?? []) as Container[]).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+  const statuses: ContainerStatus[] = [...((pod.status?.initContainerStatuses ?? []) as ContainerStatus[]).filter((s) => sidecars.has(s.name)), ...(pod.status?.containerStatuses ?? [])];
   const ready = statuses.filter((s) => s.ready && s.state?.running).length;
-  const total = pod.spec?.containers?.length ?? statuses.length;
+  const total = (pod.spec?.containers?.length ?? (pod.status?.containerStatuses ?? []).length) + sidecars.size;
   return `${ready}/${total}`;
 }
 
-/** RESTARTS: the sum of restart counts, with how long ago the last one was (`3 (2m ago)`) when known. */
-export function podRestarts(pod: KObject, now: number): string {
-  const statuses: ContainerStatus[] = pod.status?.containerStatuses ?? [];
+/** RESTARTS: the sum of restart counts (init containers too), with how long ago the last one was (`3 (2m ago)`) when known. */
+export function podRestarts(pod: Pod, now: number): string {
+  const statuses: ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
   let last: number | undefined;
   for (const s of statuses) {

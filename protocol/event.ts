@@ -64,6 +64,8 @@ export const agentEventReasons = {
   Unhealthy: 'Warning',
   /** Probe output that was not a clear result (kubelet's ProbeWarning). */
   ProbeWarning: 'Warning',
+  /** Skiff's own: the pod has resources.limits its node cannot enforce (the node's ResourceLimits condition says why); it runs unlimited. */
+  LimitsNotEnforced: 'Warning',
 } as const satisfies Record<string, Event['type']>;
 
 /** A reason an agent may report. */

@@ -7,6 +7,7 @@
  * `field label not supported: spec.foo`. A missing field compares as the empty string, as there.
  */
 import { SkiffError } from './errors.js';
+import { isKind } from './kinds.js';
 import type { KObject } from './types.js';
 
 /** One term: `field=value` (`op` '=') or `field!=value`. */
@@ -21,8 +22,8 @@ type Field = { kinds?: readonly string[]; read(o: KObject): unknown };
 const fields: ReadonlyMap<string, Field> = new Map<string, Field>([
   ['metadata.name', { read: (o: KObject) => o.metadata?.name }],
   ['metadata.namespace', { read: (o: KObject) => o.metadata?.namespace }],
-  ['spec.nodeName', { kinds: ['Pod'], read: (o: KObject) => o.spec?.nodeName }],
-  ['status.phase', { kinds: ['Pod'], read: (o: KObject) => o.status?.phase }],
+  ['spec.nodeName', { kinds: ['Pod'], read: (o: KObject) => (isKind(o, 'Pod') ? o.spec?.nodeName : undefined) }],
+  ['status.phase', { kinds: ['Pod'], read: (o: KObject) => (isKind(o, 'Pod') ? o.status?.phase : undefined) }],
   ...(['kind', 'namespace', 'name', 'uid', 'apiVersion', 'fieldPath'] as const).map(
     (f): [string, Field] => [`involvedObject.${f}`, { kinds: ['Event'], read: (o: KObject) => (o.involvedObject as Record<string, unknown> | undefined)?.[f] }],
   ),

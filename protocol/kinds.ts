@@ -24,7 +24,7 @@ import {
   defaultStorageClass,
 } from './resources/storage.js';
 import { checkLimitRange, checkResourceQuota } from './resources/quota.js';
-import type { KObject } from './types.js';
+import type { KindMap, KindName, KObject } from './types.js';
 
 /** What Skiff knows about one kind. */
 export interface KindInfo {
@@ -107,10 +107,7 @@ export const kinds = {
   },
   /** Recorded by the master and its agents, kept in the master's memory for --event-ttl (docs/observability.md); never applied. */
   Event: { kind: 'Event', apiVersion: 'v1', plural: 'events', singular: 'event', short: ['ev'], namespaced: true, check: refuseEvent, defaults: none },
-} satisfies Record<string, KindInfo>;
-
-/** A kind name Skiff serves. */
-export type KindName = keyof typeof kinds;
+} satisfies { [K in KindName]: KindInfo };
 
 const byName = new Map<string, KindInfo>();
 for (const k of Object.values(kinds) as KindInfo[]) for (const n of [k.kind.toLowerCase(), k.plural, k.singular, ...k.short]) byName.set(n, k);
@@ -164,5 +161,19 @@ export function applyDefaults<T extends KObject>(o: T): T {
   } catch {
     // A stored object that no longer has its kind's shape (written before a rule existed) is served as stored.
   }
+  return o;
+}
+
+/**
+ * True when an object is of `kind`, narrowing it to that kind's type. An object that came through the
+ * master (or through normalizeObject) has its kind's shape, which is what makes the narrowing true.
+ */
+export function isKind<K extends KindName>(o: KObject, kind: K): o is KindMap[K] {
+  return o.kind === kind;
+}
+
+/** The object as its kind's type; SKIFF_ERR_BAD_REQUEST when it is of another kind. */
+export function asKind<K extends KindName>(o: KObject, kind: K): KindMap[K] {
+  if (!isKind(o, kind)) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${describeRef(o)}: expected a ${kind}`);
   return o;
 }

@@ -64,6 +64,8 @@ export function subjectOf(o: unknown): string {
 export function normalizeObject(raw: unknown, defaultNamespace = 'default', maxReplicas = replicasCeiling): KObject {
   const subject = subjectOf(raw);
   const c = new Checker(subject);
+  // A Secret's values never appear in a message, even where they break a rule.
+  if (isObject(raw) && typeof raw.kind === 'string' && findKind(raw.kind)?.kind === 'Secret') c.hideValues();
   if (!isObject(raw)) {
     c.fail('document', 'must be a map with apiVersion, kind and metadata', raw);
     c.throwIfAny();

@@ -2,6 +2,7 @@
  * Payloads on the topic tree (see topics.ts). Master, agent and CLI agree on these shapes and on nothing
  * else. All are msgpack on the wire unless a plain MQTT client sent JSON.
  */
+import type { UpgradeProgress } from './upgrade.js';
 import type { WireError } from './errors.js';
 import type { Condition, KObject, NodeAddress, NodeResources, Pod, PodStatus, StringMap, Taint } from './types.js';
 
@@ -20,6 +21,8 @@ export interface NodeFacts {
   nodeVersion: string;
   /** The board's model (`Raspberry Pi 4 Model B Rev 1.4`, from the device tree; DMI product name on PCs), when known. */
   boardModel?: string;
+  /** `v2` (unified), `v1` (v1 or hybrid hierarchies) or `none`. */
+  cgroupVersion?: string;
 }
 
 /** `nodes/{node}/status`, retained. The Will is `{node, online: false}`. */
@@ -42,9 +45,13 @@ export interface NodeStatusMessage {
   volumeDir?: string;
 }
 
-/** `nodes/{node}/lease`: a heartbeat, every 2 s by default. */
+/**
+ * `nodes/{node}/lease`: a heartbeat, sent only when the node published nothing else for the lease period (2 s,
+ * 4 s when quiet: edge-agent/telemetry.ts); every message of a node counts as a heartbeat at the master.
+ */
 export interface LeaseMessage {
-  ts: number;
+  /** ms since epoch at the agent (older agents; newer ones leave it out: the master reads the arrival time). */
+  ts?: number;
   /** The desired generation the agent has applied. */
   generation?: number;
 }
@@ -135,7 +142,13 @@ export interface MetricsMessage {
   ts: number;
   /** Which balancer implementation the agent's service proxy runs (absent without a proxy); the node condition WasmBalancer says why when it is not wasm. */
   balancer?: 'wasm' | 'reference';
-  node: { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
+  /**
+   * Only what moved since the last message: the pods listed (and the node sample, when present) replace the
+   * master's; the others keep theirs, and are fresh again. Without `delta` the message is the node's whole word.
+   */
+  delta?: true;
+  /** Absent in a delta whose node sample did not move. */
+  node?: { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
   pods: { namespace: string; name: string; uid: string; cpuMilli: number; memoryBytes: number; cpuSeconds?: number; containers?: ContainerSample[] }[];
 }
 
@@ -207,8 +220,8 @@ export type JoinResult =
 /** `nodes/{node}/rpc/{id}/req`: master → agent. */
 export interface RpcRequest {
   id: string;
-  /** `input` carries a StreamPiece (`params: {ref, ...piece}`) into the open stream `ref` (port-forward, cp). */
-  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input' | 'volumeDelete';
+  /** `input` carries a StreamPiece (`params: {ref, ...piece}`) into the open stream `ref` (port-forward, cp, an interactive exec). */
+  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input' | 'upgrade' | 'volumeDelete';
   params: Record<string, unknown>;
 }
 
@@ -224,16 +237,23 @@ export interface RpcResponse {
   stream?: 'stdout' | 'stderr';
   /** Last message of a stream. */
   done?: boolean;
-  /** Pieces of a two-way stream (port-forward, cp): see StreamPiece. */
+  /** Pieces of a two-way stream (port-forward, cp, interactive exec): see StreamPiece. */
   data?: Uint8Array;
   ack?: number;
   fin?: boolean;
   entry?: CopyEntry;
+  resize?: TerminalSize;
+}
+
+/** A terminal's size in characters. */
+export interface TerminalSize {
+  rows: number;
+  cols: number;
 }
 
 /**
  * One message of a two-way byte stream between the CLI and an agent, relayed by the master (port-forward,
- * cp). Flow control is by credit (protocol/flow.ts): a sender keeps at most a window of unacknowledged
+ * cp, an interactive exec). Flow control is by credit (protocol/flow.ts): a sender keeps at most a window of unacknowledged
  * bytes in flight and the receiver acknowledges what it has written out, so every hop holds a bounded amount.
  */
 export interface StreamPiece {
@@ -245,6 +265,10 @@ export interface StreamPiece {
   fin?: boolean;
   /** cp: the file or directory the following data belongs to. */
   entry?: CopyEntry;
+  /** Interactive exec, client → agent: the terminal's new size (the command gets SIGWINCH). */
+  resize?: TerminalSize;
+  /** Interactive exec without a terminal, agent → client: which output `data` is (stdout when absent). */
+  stream?: 'stdout' | 'stderr';
 }
 
 /** cp: one file or directory of a copy, relative to the copy's root; a file's data follows it. */
@@ -260,7 +284,7 @@ export interface CopyEntry {
 /** The API verbs of `api/{clientId}/req`. */
 export type ApiVerb =
   | 'apply' | 'get' | 'list' | 'delete' | 'scale' | 'logs' | 'watch' | 'cancel' | 'describe' | 'cordon' | 'uncordon' | 'drain' | 'rollout' | 'token' | 'jointoken' | 'top' | 'exec' | 'version' | 'backup'
-  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami';
+  | 'patch' | 'portforward' | 'cp' | 'input' | 'can-i' | 'whoami' | 'secrets' | 'upgrade';
 
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one;
@@ -272,24 +296,34 @@ export type ApiVerb =
  * - patch: `{kind, name, namespace?, patch: object (JSON merge patch, RFC 7386), dryRun?}` → the object; a `metadata.resourceVersion` in the patch is a precondition
  * - portforward: `{name, namespace?, port: number | string}` → a stream of StreamPieces both ways (send yours with `input`)
  * - cp: `{name, namespace?, container?, path, direction: 'from' | 'to'}` → a stream of StreamPieces (entries and data) both ways
- * - input: `{ref, ...StreamPiece}`: a piece into the portforward or cp stream `ref` of this client; no answer
- * - can-i: `{action (a kubectl verb: get, list, create, ...), kind, namespace?, subresource?}` → `{allowed, reason}`
+ * - input: `{ref, ...StreamPiece}`: a piece into the portforward, cp or interactive exec stream `ref` of this client; no answer
  * - delete: `{kind, name, namespace?, cascade?: 'background' | 'orphan'}`
  * - scale: `{kind, name, namespace?, replicas}`
  * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?, sinceSeconds?, sinceTime?, timestamps?}` → text, or chunks when follow
  * - watch: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → a stream of `{event: {type, object}}`
  * - exec: `{name, namespace?, container?, command: string[], timeoutSeconds?}` → chunks `{chunk, stream: 'stdout' | 'stderr'}`,
- *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it)
+ *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it).
+ *   With `stdin: true` and/or `tty: true` (`rows?`, `cols?`: the terminal's size) it is interactive, a two-way stream
+ *   as portforward's: first `{ack: 0}` (the command runs: send input from now on), then StreamPieces both ways under
+ *   credit — the agent's `data` (with `stream: 'stderr'` for stderr when there is no terminal), the client's `data`
+ *   (stdin; a terminal's Ctrl-C and Ctrl-D are bytes like any other), `resize` and `fin` (stdin closed) through
+ *   `input` —, then `{result: {exitCode}}` and `done`. No deadline unless `timeoutSeconds` is given
  * - cancel: `{ref}` ends the stream of request `ref`
  * - top: `{kind: 'Node' | 'Pod', namespace?, allNamespaces?, history?}` → `{items}`; with `history` (nodes) each item
  *   carries the last hour of samples `{t, cpuMilli, memoryBytes}` (the dashboard's charts)
  * - whoami: `{}` → `{name, role, access, verbs}`: who the caller is and which verbs it may use (the dashboard hides
  *   what it may not do)
+ * - upgrade (admin): `{bundle, nodes? | selector? | all?, maxUnavailable?, timeoutSeconds?, trialSeconds?}` → `{progress}` parts,
+ *   then `{result: {version, sha256, nodes}}`, then `done` (protocol/upgrade.ts, docs/edge.md)
  * - describe: `{kind, name, namespace?}` → `{object, events}`
  * - rollout: `{action: 'status' | 'history' | 'undo' | 'restart' | 'pause' | 'resume', kind: 'Deployment', name, namespace?, toRevision?, revision?}`
  *   (status → `{message, done, failed?}`; history → `{revisions}`; the others → `{message}`)
  * - jointoken (admin): `{action: 'create', name?, ttlSeconds?, uses?}` → `{name, token, expiresAt?}`; `{action: 'list'}` →
  *   `{items}`; `{action: 'revoke', name}` (docs/security.md "Join tokens")
+ * - can-i: `{action (a kubectl verb — get, list, watch, create, update, patch, delete — or an API verb), kind, namespace?,
+ *   subresource?, as? (a token's name: admin only)}` → `{allowed, reason}`, from the same rule table every request meets
+ * - token (cluster admin): `{action: 'create' | 'list' | 'revoke' | 'rotate-join', name?, access?, namespace?, nodes?}`
+ * - secrets (cluster admin): `{action: 'rotate-key'}` → `{key, secrets}`: a new encryption key, every Secret re-sealed, the old key dropped
  * - backup (admin): `{}` → chunks `{chunk}` (base64 of a backup file's bytes, in order), then
  *   `{result: {revision, keys, bytes}}`, then `done` (the file format: docs/state.md)
  */
@@ -308,14 +342,17 @@ export interface ApiResponse {
   /** A streamed piece: a watch event or log text. */
   event?: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KObject };
   chunk?: string;
+  /** A fleet upgrade's progress (verb `upgrade`, protocol/upgrade.ts). */
+  progress?: UpgradeProgress;
   /** Which output of an `exec` the chunk is (absent for logs). */
   stream?: 'stdout' | 'stderr';
   done?: boolean;
-  /** Pieces of a two-way stream (portforward, cp): see StreamPiece. */
+  /** Pieces of a two-way stream (portforward, cp, interactive exec): see StreamPiece. */
   data?: Uint8Array;
   ack?: number;
   fin?: boolean;
   entry?: CopyEntry;
+  resize?: TerminalSize;
 }
 
 /** The outcome of one object in an apply. */
@@ -328,7 +365,10 @@ export interface ApplyResult {
   error?: WireError;
   /** With `dryRun` or `echo`: the object as stored (or as it would be). */
   object?: KObject;
-  /** Things worth saying that did not stop the apply: `unknown field "spec.replicsa"` (protocol/explain). */
+  /**
+   * Things worth saying that did not stop the apply: `unknown field "spec.replicsa"` (protocol/explain), Pod Security
+   * `warn` mode findings; printed as kubectl prints `Warning: ...`.
+   */
   warnings?: string[];
 }
 
@@ -343,6 +383,8 @@ export interface EventMessage {
   error?: WireError;
   /** Where the event came from: the MQTT client id for an apply, or the controller. */
   source?: string;
+  /** The namespace it belongs to, when it belongs to one: it is also published on `events/{namespace}`. */
+  namespace?: string;
   ts: number;
 }
 

@@ -40,6 +40,8 @@ export const topics = {
   apply: `${ROOT}/apply`,
   /** master → watchers, QoS 0: cluster events (apply outcomes among them). */
   events: `${ROOT}/events`,
+  /** master → watchers, QoS 0: the events of one namespace (also on `events`); what namespaced tokens may read. */
+  namespaceEvents: (namespace: string) => `${ROOT}/events/${namespace}`,
   /** client → master: one number (UTF-8 text or JSON `{value}`), an external metric for autoscaling. */
   metric: (name: string) => `${ROOT}/metrics/${name}`,
 } as const;
@@ -66,6 +68,7 @@ export type ParsedTopic =
   | { type: 'apiReq' | 'apiRes'; clientId: string }
   | { type: 'apply' }
   | { type: 'events' }
+  | { type: 'namespaceEvents'; namespace: string }
   | { type: 'metric'; name: string };
 
 /** The last level of a node topic → its type (a Map: a topic level is the client's string, never a property name). */
@@ -101,6 +104,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
     case 'apply':
       return p.length === 1 ? { type: 'apply' } : undefined;
     case 'events':
+      if (p.length === 2) return { type: 'namespaceEvents', namespace: p[1] };
       return p.length === 1 ? { type: 'events' } : undefined;
     case 'metrics':
       return p.length >= 2 ? { type: 'metric', name: p.slice(1).join('/') } : undefined;

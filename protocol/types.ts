@@ -1,7 +1,18 @@
 /**
  * Kubernetes-shaped object types for the kinds Skiff serves. Field names and meanings follow the
- * Kubernetes API (core/v1, apps/v1); Skiff-only additions are marked.
+ * Kubernetes API (core/v1, apps/v1); Skiff-only additions are marked. `KindMap` ties each kind name to
+ * its type, so code that names a kind (`informers.list('Pod')`) gets that type back.
  */
+import type { ControllerRevision } from './resources/controllerrevision.js';
+import type { CronJob } from './resources/cronjob.js';
+import type { Event } from './event.js';
+import type { DaemonSet } from './resources/daemonset.js';
+import type { Endpoints } from './resources/endpoints.js';
+import type { HorizontalPodAutoscaler } from './resources/hpa.js';
+import type { Job } from './resources/job.js';
+import type { LimitRange, ResourceQuota } from './resources/quota.js';
+import type { StatefulSet } from './resources/statefulset.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from './resources/storage.js';
 
 /** Key/value string map (labels, annotations, nodeSelector, ConfigMap data). */
 export type StringMap = Record<string, string>;
@@ -33,13 +44,17 @@ export interface ObjectMeta {
   finalizers?: string[];
 }
 
-/** Any object: apiVersion, kind, metadata and the kind's own fields. */
+/**
+ * Any object: apiVersion, kind, metadata and the kind's own fields. `spec` and `status` are each kind's
+ * to type (Pod, Deployment, ... below and in resources/); code that holds an object of unknown kind
+ * narrows it by `kind` (see AnyObject) or checks what it reads.
+ */
 export interface KObject {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  spec?: any;
-  status?: any;
+  spec?: unknown;
+  status?: unknown;
   [field: string]: unknown;
 }
 
@@ -117,8 +132,31 @@ export interface VolumeMount {
   subPath?: string;
 }
 
+/** Linux capabilities to add or drop (core/v1 Capabilities). */
+export interface Capabilities {
+  add?: string[];
+  drop?: string[];
+}
+
+/** How a container or pod is confined: the core/v1 SecurityContext fields Pod Security checks. */
+export interface SecurityContext {
+  privileged?: boolean;
+  /** Process pods: the agent runs the process as this user (it must be root to switch). */
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: Capabilities;
+  seccompProfile?: { type: 'RuntimeDefault' | 'Localhost' | 'Unconfined'; localhostProfile?: string };
+  readOnlyRootFilesystem?: boolean;
+}
+
+/** The pod-level security context: the fields that apply to every container unless it overrides them. */
+export type PodSecurityContext = Pick<SecurityContext, 'runAsUser' | 'runAsGroup' | 'runAsNonRoot' | 'seccompProfile'> & { fsGroup?: number };
+
 export interface Container {
   name: string;
+  securityContext?: SecurityContext;
   image?: string;
   command?: string[];
   args?: string[];
@@ -131,6 +169,12 @@ export interface Container {
   readinessProbe?: Probe;
   startupProbe?: Probe;
   volumeMounts?: VolumeMount[];
+  /**
+   * Only on an init container, only `Always`: a sidecar (Kubernetes 1.29 native sidecars). It starts in its
+   * place among the init containers, the next one starts once it has started, it keeps running beside the
+   * app containers, restarts on its own, and is stopped after them.
+   */
+  restartPolicy?: 'Always';
 }
 
 export interface Toleration {
@@ -202,6 +246,13 @@ export interface PodSpec {
   hostname?: string;
   /** With hostname: the pod's DNS name is `<hostname>.<subdomain>.<namespace>.svc.cluster.local` (a headless service named subdomain). */
   subdomain?: string;
+  securityContext?: PodSecurityContext;
+  /** Secrets holding registry credentials for the container runtime (sent to the pod's node with its other Secrets). */
+  imagePullSecrets?: { name: string }[];
+  /** Host namespaces (Pod Security baseline forbids them). A process pod shares the host network whatever this says. */
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
 }
 
 export interface ContainerState {
@@ -232,6 +283,10 @@ export interface PodStatus {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   conditions?: Condition[];
   containerStatuses?: ContainerStatus[];
+  /** The init containers' statuses, sidecars included, in spec order. */
+  initContainerStatuses?: ContainerStatus[];
+  /** Kubernetes' QoS class (protocol/qos.ts). */
+  qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
   hostIP?: string;
   podIP?: string;
   startTime?: string;
@@ -312,6 +367,8 @@ export interface Service extends KObject {
     sessionAffinity?: 'None' | 'ClientIP';
     clusterIP?: string;
   };
+  /** A LoadBalancer service's ingress points, once something provides them. */
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
 
 export interface ConfigMap extends KObject {
@@ -357,6 +414,8 @@ export interface Node extends KObject {
       kernelVersion?: string;
       osImage?: string;
       kubeletVersion?: string;
+      /** kubectl's CONTAINER-RUNTIME column; here the drivers the agent has, `process,container,wasi`. */
+      containerRuntimeVersion?: string;
       /** Skiff addition: which drivers the agent has (process, container, wasi). */
       runtimes?: string[];
       nodeVersion?: string;
@@ -364,6 +423,11 @@ export interface Node extends KObject {
       boardModel?: string;
       /** Skiff addition: the directory the agent keeps local-path volumes in (its --volume-dir). */
       volumeDir?: string;
+      /** Skiff additions: the agent's version without the `v`, cgroup version (v2, v1, none), cpus, RAM. */
+      agentVersion?: string;
+      cgroupVersion?: string;
+      cpus?: number;
+      memoryBytes?: number;
     };
     images?: { names: string[]; sizeBytes?: number }[];
   };
@@ -374,3 +438,34 @@ export interface Namespace extends KObject {
   spec?: { finalizers?: string[] };
   status?: { phase: 'Active' | 'Terminating' };
 }
+
+/** Every kind Skiff serves, by name, with its type (protocol/kinds.ts has one registry entry per key). */
+export interface KindMap {
+  Namespace: Namespace;
+  Node: Node;
+  Pod: Pod;
+  ReplicaSet: ReplicaSet;
+  Deployment: Deployment;
+  StatefulSet: StatefulSet;
+  DaemonSet: DaemonSet;
+  Job: Job;
+  CronJob: CronJob;
+  HorizontalPodAutoscaler: HorizontalPodAutoscaler;
+  Service: Service;
+  Endpoints: Endpoints;
+  ConfigMap: ConfigMap;
+  Secret: Secret;
+  PersistentVolumeClaim: PersistentVolumeClaim;
+  PersistentVolume: PersistentVolume;
+  StorageClass: StorageClass;
+  ResourceQuota: ResourceQuota;
+  LimitRange: LimitRange;
+  ControllerRevision: ControllerRevision;
+  Event: Event;
+}
+
+/** A kind name Skiff serves. */
+export type KindName = keyof KindMap;
+
+/** An object of any kind Skiff serves; `kind` tells which. */
+export type AnyObject = KindMap[KindName];

@@ -17,8 +17,7 @@ export { x509 };
 /** ECDSA over P-256 with SHA-256: the one algorithm of the cluster's keys and signatures. */
 export const ecdsaP256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-/** O of a node certificate, as Kubernetes' `system:nodes` group. */
-export const NODE_ORG = 'skiff:nodes';
+export { NODE_ORG, nodeKeyAndCsr } from './csr.js';
 
 /** A fresh ECDSA P-256 key pair (extractable: its private half is written as PEM for node:tls). */
 export function newKeyPair(): Promise<CryptoKeyPair> {
@@ -29,11 +28,4 @@ export function newKeyPair(): Promise<CryptoKeyPair> {
 export async function privateKeyPem(keys: CryptoKeyPair): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
-}
-
-/** A node's new key and its certificate signing request (PKCS#10, CN = node name, signed by the key). */
-export async function nodeKeyAndCsr(node: string): Promise<{ keyPem: string; csrPem: string }> {
-  const keys = await newKeyPair();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: [{ CN: [node] }, { O: [NODE_ORG] }], keys, signingAlgorithm: ecdsaP256 });
-  return { keyPem: await privateKeyPem(keys), csrPem: csr.toString('pem') };
 }

@@ -101,6 +101,7 @@ Flags:
           ctx.io.stderr(`error: ${r.error?.message ?? `${r.kind}/${r.name}: failed`}\n`);
           continue;
         }
+        // Warnings first, as kubectl prints them (unknown fields, Pod Security `warn` mode).
         for (const w of r.warnings ?? []) ctx.io.stderr(`Warning: ${w}\n`);
         applied.push(r);
         if (spec && r.object) new ObjectPrinter((t) => ctx.io.stdout(t), spec, r.kind).printAll([r.object], false, ctx.now());

@@ -1,7 +1,8 @@
 /**
- * `skiff auth can-i VERB TYPE[/NAME] [--subresource S] [-n NS] [-q]`, as kubectl: asks the master whether
- * this identity may do that (the same rule that guards each request, master/api/access.ts); prints yes
- * or no, exit 0 for yes, 1 for no. `skiff auth whoami` prints the identity the client connects as.
+ * `skiff auth can-i VERB TYPE[/NAME] [--subresource S] [-n NS | -A] [--as TOKEN-NAME] [-q]`, as kubectl: asks the
+ * master whether this identity (or, for a cluster-wide admin, the token `--as` names) may do that — the same rule
+ * table that guards each request (master/api/access.ts); prints yes or no, exit 0 for yes, 1 for no (the API
+ * verb answers the reason too). `skiff auth whoami` prints the identity the client connects as.
  */
 import { SkiffError, findKind } from '../../protocol/index.js';
 import { namespaceOption, str, type Command } from '../args.js';
@@ -11,20 +12,33 @@ import { renderTable } from '../format/table.js';
 export const auth: Command = {
   summary: 'check what you may do: auth can-i VERB TYPE, auth whoami',
   usage: `Usage:
-  skiff auth can-i VERB TYPE[/NAME] [--subresource S] [-n NS] [-q]
+  skiff auth can-i VERB TYPE[/NAME] [--subresource S] [-n NS | -A] [--as TOKEN-NAME] [-q]
   skiff auth whoami
+
+VERB is a kubectl verb (get, list, watch, create, update, patch, delete, *) or a Skiff verb
+(logs, exec, portforward, cp, scale, rollout, cordon, drain, top, token, jointoken, backup, secrets).
 
 Examples:
   skiff auth can-i create deployments
   skiff auth can-i get pods --subresource=log
+  skiff auth can-i get secrets               yes for view access too: names, keys and sizes, never values
+  skiff auth can-i delete nodes --as grafana (cluster admin) what the token "grafana" may do
   skiff auth can-i '*' '*'
 
 Flags:
   --subresource S          log, exec, portforward or scale
   -q, --quiet              no output: the exit status says (0 yes, 1 no)
-  -n, --namespace NS       the namespace (default: the context's, else "default")
+  -n, --namespace NS       the namespace (default: the token's own, else the context's, else "default")
+  -A, --all-namespaces     ask about every namespace at once
+  --as NAME                ask about the token NAME (cluster-wide admin access only)
 `,
-  options: { ...namespaceOption, subresource: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+  options: {
+    ...namespaceOption,
+    'all-namespaces': { type: 'boolean', short: 'A' },
+    subresource: { type: 'string' },
+    as: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  },
   async run(ctx, values, positionals) {
     const [sub, verb, resource] = positionals;
     if (sub === 'whoami') {
@@ -43,14 +57,18 @@ Flags:
       ctx.io.stderr(`Warning: the server doesn't have a resource type '${type}'\n`);
       type = '*';
     }
+    const namespace = str(values, 'namespace');
+    if (namespace && values['all-namespaces']) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'skiff auth can-i: use either --namespace or --all-namespaces, not both');
     const api = await ctx.api();
     const r = await api.request<{ allowed: boolean; reason: string }>('can-i', {
       action: verb,
       kind: type,
       ...(subresource ? { subresource } : {}),
-      ...(str(values, 'namespace') ? { namespace: str(values, 'namespace') } : {}),
+      ...(namespace ? { namespace } : {}),
+      ...(values['all-namespaces'] ? { allNamespaces: true } : {}),
+      ...(str(values, 'as') ? { as: str(values, 'as') } : {}),
     });
-    if (!values.quiet) ctx.io.stdout(r.allowed ? 'yes\n' : `no\n`);
+    if (!values.quiet) ctx.io.stdout(r.allowed ? 'yes\n' : 'no\n');
     return r.allowed ? 0 : 1;
   },
 };

@@ -4,7 +4,7 @@
  * an error); `--dry-run=client -o yaml` prints it for a manifest. Process workloads (no image) take their
  * command after `--`: `skiff create deployment web -- node server.js`.
  */
-import { SkiffError, type ApplyResult, type Container, type KObject } from '../../protocol/index.js';
+import { SkiffError, type ApplyResult, type Container, type CronJob, type KObject } from '../../protocol/index.js';
 import { intFlag, namespaceOption, str, strs, type Command, type Values } from '../args.js';
 import { resourceType } from '../format/output.js';
 import { readManifests } from '../manifests.js';
@@ -67,7 +67,7 @@ const builders: Record<string, Builder> = {
     if (!from) return { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: ns(values) }, spec: { template: { spec: { containers: [containerFrom(name, values, command)], restartPolicy: 'Never' } } } };
     const m = /^(?:cronjob|cronjobs|cj|cronjob\.batch)\/(.+)$/.exec(from);
     if (!m) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `--from: must be cronjob/NAME, got "${from}"`);
-    const cj = await (await ctx.api()).request<KObject>('get', { kind: 'CronJob', name: m[1], namespace: ns(values) });
+    const cj = await (await ctx.api()).request<CronJob>('get', { kind: 'CronJob', name: m[1], namespace: ns(values) });
     const t = cj.spec.jobTemplate ?? {};
     return {
       apiVersion: 'batch/v1',

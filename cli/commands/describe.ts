@@ -1,8 +1,9 @@
 /** `skiff describe KIND NAME...`: kubectl-like detail of objects with their events. */
-import { SkiffError, type KObject } from '../../protocol/index.js';
+import { SkiffError, type AnyObject, type KObject, type Pod } from '../../protocol/index.js';
 import { namespaceOption, type Command } from '../args.js';
 import { describeNode } from '../describe/node.js';
 import { describePod } from '../describe/pod.js';
+import { describeSecret } from '../describe/secret.js';
 import { describeService } from '../describe/service.js';
 import { describeClaim, describeVolume } from '../describe/storage.js';
 import { describeDeployment, describeReplicaSet, describeStatefulSet } from '../describe/workloads.js';
@@ -13,10 +14,11 @@ import type { Api } from '../types.js';
 
 /** What the master answers to describe. */
 interface DescribeResult {
-  object: KObject;
+  object: AnyObject;
   events?: AnyEvent[];
-  /** Optional extras some kinds carry: a service's endpoints. */
+  /** Optional extras some kinds carry: a service's endpoints, a node's pods. */
   endpoints?: unknown[];
+  pods?: Pod[];
 }
 
 /** The describe verb. */
@@ -81,7 +83,11 @@ async function render(api: Api, res: DescribeResult, now: number): Promise<strin
       describeService(w, o, res.endpoints?.map(endpointText));
       break;
     case 'Node':
-      describeNode(w, o, await podsOn(api, o.metadata.name), now);
+      describeNode(w, o, res.pods ?? (await podsOn(api, o.metadata.name)), now);
+      break;
+    case 'Secret':
+      // Sizes, never values (kubectl prints `password:  12 bytes`), whatever access this token has.
+      describeSecret(w, o);
       break;
     default:
       generic(w, o);
@@ -90,9 +96,9 @@ async function render(api: Api, res: DescribeResult, now: number): Promise<strin
 }
 
 /** The pods bound to a node; undefined when the master would not list them (the section is left out). */
-async function podsOn(api: Api, node: string): Promise<KObject[] | undefined> {
+async function podsOn(api: Api, node: string): Promise<Pod[] | undefined> {
   try {
-    const list = await api.request<{ items?: KObject[] }>('list', { kind: 'Pod', allNamespaces: true });
+    const list = await api.request<{ items?: Pod[] }>('list', { kind: 'Pod', allNamespaces: true });
     return (list?.items ?? []).filter((p) => p.spec?.nodeName === node);
   } catch {
     return undefined;
@@ -127,6 +133,6 @@ function generic(w: DescribeWriter, o: KObject): void {
 
 /** The pods of a claim's namespace whose volumes name it (kubectl's "Used By"). */
 async function podsUsing(api: Api, claim: KObject): Promise<string[]> {
-  const { items } = await api.request<{ items: KObject[] }>('list', { kind: 'Pod', namespace: claim.metadata.namespace });
-  return items.filter((p) => (p.spec?.volumes ?? []).some((v: { persistentVolumeClaim?: { claimName: string } }) => v.persistentVolumeClaim?.claimName === claim.metadata.name)).map((p) => p.metadata.name);
+  const { items } = await api.request<{ items: Pod[] }>('list', { kind: 'Pod', namespace: claim.metadata.namespace });
+  return items.filter((p) => (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim.metadata.name)).map((p) => p.metadata.name);
 }

@@ -1,36 +1,48 @@
-/** `skiff exec POD [-c CONTAINER] [--timeout DUR] -- CMD [ARGS...]`: non-interactive, like `kubectl exec` without -i/-t. */
+/**
+ * `skiff exec POD [-c CONTAINER] [-i] [-t] [--timeout DUR] -- CMD [ARGS...]`, as `kubectl exec`: without -i/-t
+ * the command's output and exit code; with them an interactive session (exec-interactive.ts).
+ */
 import { SkiffError, durationFlag } from '../../protocol/index.js';
 import { namespaceOption, str, type Command } from '../args.js';
 import { defaultNamespace } from '../target.js';
+import { execInteractive } from './exec-interactive.js';
 
 /** What the exec stream ends with: the command's exit code (and the signal that ended it, if one did). */
-interface ExecResult {
+export interface ExecResult {
   exitCode?: number;
   signal?: string;
 }
 
 /** The exec verb. */
 export const exec: Command = {
-  summary: 'run a command in a container (no stdin, no TTY)',
+  summary: 'run a command in a container (-it: an interactive terminal)',
   usage: `Usage:
-  skiff exec POD [-c CONTAINER] [--timeout DUR] [-n NS] -- COMMAND [ARGS...]
+  skiff exec POD [-c CONTAINER] [-i] [-t] [--timeout DUR] [-n NS] -- COMMAND [ARGS...]
 
-Runs COMMAND beside the container's process, with the container's environment and working directory.
-Non-interactive: the command gets no stdin and no terminal (there is no -i / -t). Its stdout and stderr
-are printed as they come, and skiff exits with the command's exit code.
+Runs COMMAND in the container, with the container's environment and working directory (and, for a
+process pod, inside its cgroup). Without -i/-t the command gets no stdin and no terminal; its stdout and
+stderr are printed as they come. With -i your stdin goes to the command; with -t it runs on a terminal
+of your terminal's size, your keys reach it as typed (Ctrl-C, Ctrl-D included) and a resize follows.
+skiff exits with the command's exit code.
 
 Examples:
   skiff exec web-7d9c-x2x1 -- ls -l
   skiff exec web-7d9c-x2x1 -c server -- sh -c 'echo $PORT'
+  skiff exec -it web-7d9c-x2x1 -- sh
+  echo 'select 1;' | skiff exec -i db-0 -- sqlite3 /data/app.db
 
 Flags:
   -c, --container NAME     the container (default: the pod's first container)
-  --timeout DUR            kill the command after this long (default 5m)
+  -i, --stdin              pass stdin to the command
+  -t, --tty                run the command on a terminal (needs stdin to be one)
+  --timeout DUR            kill the command after this long (default 5m; none with -i/-t)
   -n, --namespace NS       the namespace (default "default")
 `,
   options: {
     ...namespaceOption,
     container: { type: 'string', short: 'c' },
+    stdin: { type: 'boolean', short: 'i' },
+    tty: { type: 'boolean', short: 't' },
     timeout: { type: 'string' },
   },
   async run(ctx, values, positionals) {
@@ -48,6 +60,7 @@ Flags:
       ...(container ? { container } : {}),
       ...(timeoutMs !== undefined ? { timeoutSeconds: Math.ceil(timeoutMs / 1000) } : {}),
     };
+    if (values.stdin === true || values.tty === true) return execInteractive(ctx, params, { stdin: values.stdin === true, tty: values.tty === true });
     const api = await ctx.api();
     let result: ExecResult | undefined;
     await api.stream(
@@ -62,12 +75,17 @@ Flags:
       },
       ctx.io.signal,
     );
-    // Ctrl-C: the stream was cancelled (and the command killed); 130 is the shell's code for an interrupt.
-    if (!result && ctx.io.signal?.aborted) return 130;
-    if (!result) throw new SkiffError('SKIFF_ERR_INTERNAL', `skiff exec: the stream of pod "${params.name}" ended without an exit code`);
-    const code = typeof result.exitCode === 'number' ? result.exitCode : 1;
-    // kubectl's wording and behaviour: the message on stderr, and the command's code as skiff's own.
-    if (code !== 0) ctx.io.stderr(`command terminated with exit code ${code}\n`);
-    return code;
+    return exitCodeOf(ctx, params.name, result);
   },
 };
+
+/** skiff's exit code from the command's, in kubectl's words when it failed. */
+export function exitCodeOf(ctx: Parameters<Command['run']>[0], pod: string, result: ExecResult | undefined): number {
+  // Ctrl-C: the stream was cancelled (and the command killed); 130 is the shell's code for an interrupt.
+  if (!result && ctx.io.signal?.aborted) return 130;
+  if (!result) throw new SkiffError('SKIFF_ERR_INTERNAL', `skiff exec: the stream of pod "${pod}" ended without an exit code`);
+  const code = typeof result.exitCode === 'number' ? result.exitCode : 1;
+  // kubectl's wording and behaviour: the message on stderr, and the command's code as skiff's own.
+  if (code !== 0) ctx.io.stderr(`command terminated with exit code ${code}\n`);
+  return code;
+}

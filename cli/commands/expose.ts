@@ -3,7 +3,8 @@
  * as kubectl expose: a Service selecting the pods of a deployment, replica set, daemon set, pod or
  * service (its selector, or a pod's labels); without --port, the container ports the template declares.
  */
-import { SkiffError, type KObject } from '../../protocol/index.js';
+import { SkiffError, type AnyObject, type KObject } from '../../protocol/index.js';
+import { podSpecOf, workloadSelector } from '../pods.js';
 import { namespaceOption, str, type Command } from '../args.js';
 import { sendObject } from '../send-object.js';
 import { namespaceParam, parseTarget } from '../target.js';
@@ -11,20 +12,19 @@ import { namespaceParam, parseTarget } from '../target.js';
 const types = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
 /** The pod labels a Service must select to reach the object's pods. */
-function selectorFor(o: KObject): Record<string, string> {
+function selectorFor(o: AnyObject): Record<string, string> {
   if (o.kind === 'Pod') return { ...(o.metadata.labels ?? {}) };
   if (o.kind === 'Service') return { ...(o.spec?.selector ?? {}) };
-  const sel = o.spec?.selector;
+  const sel = workloadSelector(o);
   if (sel?.matchExpressions?.length) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `couldn't convert expressions - "${JSON.stringify(sel.matchExpressions)}" to map-based selector format`);
   return { ...(sel?.matchLabels ?? {}) };
 }
 
 /** The ports the object declares (pod spec or template), for an expose without --port. */
-function declaredPorts(o: KObject): { port: number; name?: string; protocol?: string }[] {
-  if (o.kind === 'Service') return (o.spec?.ports ?? []).map((p: { port: number; name?: string; protocol?: string }) => ({ port: p.port, name: p.name, protocol: p.protocol }));
-  const spec = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
-  const ports: { containerPort: number; name?: string; protocol?: string }[] = (spec?.containers ?? []).flatMap((c: { ports?: [] }) => c.ports ?? []);
-  return ports.filter((p) => p.containerPort > 0).map((p) => ({ port: p.containerPort, name: p.name, protocol: p.protocol }));
+function declaredPorts(o: AnyObject): { port: number; name?: string; protocol?: string }[] {
+  if (o.kind === 'Service') return (o.spec?.ports ?? []).map((p) => ({ port: p.port, name: p.name, protocol: p.protocol }));
+  const ports = (podSpecOf(o)?.containers ?? []).flatMap((c) => c.ports ?? []);
+  return ports.filter((p) => (p.containerPort ?? 0) > 0).map((p) => ({ port: p.containerPort!, name: p.name, protocol: p.protocol }));
 }
 
 /** The expose verb. */
@@ -68,7 +68,7 @@ Flags:
     if (!(types as readonly string[]).includes(type)) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `--type: must be ClusterIP, NodePort or LoadBalancer, got "${type}"`);
     const protocol = str(values, 'protocol') ?? 'TCP';
     const scope = namespaceParam(kind, values);
-    const o = await (await ctx.api()).request<KObject>('get', { kind: kind.kind, name: names[0], ...scope });
+    const o = await (await ctx.api()).request<AnyObject>('get', { kind: kind.kind, name: names[0], ...scope });
     const sel = str(values, 'selector');
     const selector = sel ? Object.fromEntries(sel.split(',').map((kv) => kv.split('=') as [string, string])) : selectorFor(o);
     if (Object.keys(selector).length === 0) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `couldn't retrieve selectors via --selector flag or introspection: ${kind.singular} ${names[0]} has none`);

@@ -3,7 +3,7 @@
  * kubectl drain does, waits until they are gone from the node (`pod/x evicted`), with progress
  * (cli/progress.ts) and `--timeout`.
  */
-import { SkiffError, parseDuration, type KObject } from '../../protocol/index.js';
+import { SkiffError, parseDuration, type Pod } from '../../protocol/index.js';
 import { str, type Command, type Values } from '../args.js';
 import { Progress } from '../progress.js';
 import type { Api, CommandContext } from '../types.js';
@@ -50,7 +50,7 @@ function timeoutOf(values: Values): number {
 async function goneFrom(api: Api, key: string, node: string): Promise<boolean> {
   const [namespace, name] = key.split('/');
   try {
-    const p = await api.request<KObject>('get', { kind: 'Pod', namespace, name });
+    const p = await api.request<Pod>('get', { kind: 'Pod', namespace, name });
     return p.spec?.nodeName !== node;
   } catch (err) {
     if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') return true;

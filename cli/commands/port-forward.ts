@@ -7,7 +7,7 @@
  * (protocol/flow.ts). Ctrl-C stops.
  */
 import net from 'node:net';
-import { Acker, Credit, SkiffError, chunks, isReady, type ApiResponse, type KObject, type Pod } from '../../protocol/index.js';
+import { Acker, Credit, SkiffError, chunks, isReady, type ApiResponse, type Pod, type Service } from '../../protocol/index.js';
 import { namespaceOption, str, strs, type Command } from '../args.js';
 import { podsOf } from '../pods.js';
 import { defaultNamespace } from '../target.js';
@@ -97,9 +97,9 @@ async function resolveTarget(api: Api, target: string, namespace: string, mappin
   const pod = pods.find((p) => isReady(p)) ?? pods[0];
   if (!pod) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `unable to forward port because pod is not running${slash < 0 || /^(pods?|po)$/.test(type) ? '' : ` (no running pod for ${target})`}`);
   if (!/^(services?|svc)$/.test(type)) return { pod, remote: mappings.map((m) => m.remote) };
-  const svc = await api.request<KObject>('get', { kind: 'Service', name, namespace });
+  const svc = await api.request<Service>('get', { kind: 'Service', name, namespace });
   const remote = mappings.map((m) => {
-    const sp = (svc.spec?.ports ?? []).find((p: { port: number; name?: string }) => p.port === m.remote || p.name === m.remote);
+    const sp = (svc.spec?.ports ?? []).find((p) => p.port === m.remote || p.name === m.remote);
     if (!sp) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `Service ${name} does not have a service port ${m.shown}`);
     return sp.targetPort ?? sp.port;
   });

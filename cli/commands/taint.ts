@@ -4,7 +4,7 @@
  * effect, or by key with every effect. Sent as a merge patch of spec.taints with the resourceVersion read
  * as precondition.
  */
-import { SkiffError, type KObject, type Taint } from '../../protocol/index.js';
+import { SkiffError, asKind, type KObject, type Node, type Taint } from '../../protocol/index.js';
 import type { Command } from '../args.js';
 import { resourceName } from '../format/output.js';
 import { patchWithRetry, targetObjects } from '../objects.js';
@@ -45,7 +45,7 @@ function badSpec(a: string): SkiffError {
 }
 
 /** The new taints of a node and what happened (tainted, untainted, modified), or undefined when nothing changes. */
-export function applyTaints(node: KObject, c: TaintChanges, overwrite: boolean): { taints: Taint[]; action: string } | undefined {
+export function applyTaints(node: Node, c: TaintChanges, overwrite: boolean): { taints: Taint[]; action: string } | undefined {
   const cur: Taint[] = node.spec?.taints ?? [];
   let taints = [...cur];
   let modified = false;
@@ -97,7 +97,7 @@ Flags:
     for (const node of objects) {
       let action = '';
       const compute = (cur: KObject) => {
-        const r = applyTaints(cur, changes, values.overwrite === true);
+        const r = applyTaints(asKind(cur, 'Node'), changes, values.overwrite === true);
         action = r?.action ?? '';
         return r && { spec: { taints: r.taints.length ? r.taints : null } };
       };

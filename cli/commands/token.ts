@@ -1,10 +1,10 @@
 /**
- * `skiff token create NAME [--access view|edit|admin] | list [--nodes] | revoke NAME | rotate-join`: user tokens
- * for people and programs, the node credentials issued at join, and the join token; with `--join`, join tokens
+ * `skiff token create NAME [--access view|edit|admin] [--namespace NS] | list [--nodes] | revoke NAME | rotate-join`: user
+ * tokens for people and programs, the node credentials issued at join, and the join token; with `--join`, join tokens
  * with an expiry and a use count (join-token.ts).
  */
 import { SkiffError } from '../../protocol/index.js';
-import type { Command } from '../args.js';
+import { namespaceOption, str, type Command } from '../args.js';
 import type { CommandContext } from '../types.js';
 import { age } from '../format/age.js';
 import { renderTable } from '../format/table.js';
@@ -17,7 +17,9 @@ const actions = ['create', 'list', 'revoke', 'rotate-join'];
 export const token: Command = {
   summary: 'create, list or revoke user tokens; list node credentials; rotate the join token',
   usage: `Usage:
-  skiff token create NAME [--access view|edit|admin]   prints the new token once
+  skiff token create NAME [--access view|edit|admin] [-n NS]
+                                                       prints the new token once; with -n its reads and
+                                                       writes are confined to namespace NS
   skiff token list                                     user tokens
   skiff token list --nodes                             node credentials issued at join, with their Node's state
   skiff token revoke NAME                              ends the token's sessions at once
@@ -27,14 +29,17 @@ export const token: Command = {
   skiff token list --join                              join tokens: TTL left, uses, state (valid, expired, used up)
   skiff token revoke --join NAME                       a join token joins nothing more
 
-Access: view reads (get, describe, logs, watch); edit also changes workloads (apply, delete, scale,
-rollout, drain) and publishes autoscaling metrics; admin may do everything, tokens and nodes included.
+Access: view reads (get, describe, logs, watch) but never a Secret's values; edit also changes
+workloads (apply, delete, scale, rollout, exec, drain), reads Secrets and publishes autoscaling
+metrics; admin may do everything, tokens and nodes included. A token created with --namespace works
+only in that namespace: it reads cluster-scoped kinds (nodes, namespaces) and writes none, and is
+refused -A. Check what a token may do with: skiff auth can-i VERB KIND [--as NAME].
 Use a token with: skiff --user NAME --token TOKEN ..., or any MQTT client (user NAME, password TOKEN).
 Every node credential has a Node: skiff delete node NAME revokes it. Rotating the join token leaves
 joined nodes as they are and stops the old token from joining new ones. Join tokens carry the cluster
 CA's hash (skiff1:sha256:<hash>::<secret>): agents pin it and refuse a master it does not match.
 `,
-  options: { access: { type: 'string' }, nodes: { type: 'boolean' }, join: { type: 'boolean' }, ttl: { type: 'string' }, uses: { type: 'string' } },
+  options: { access: { type: 'string' }, nodes: { type: 'boolean' }, join: { type: 'boolean' }, ttl: { type: 'string' }, uses: { type: 'string' }, ...namespaceOption },
   async run(ctx, values, positionals) {
     const [action, name, ...rest] = positionals;
     if (!actions.includes(action ?? '')) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token: expected create, list, revoke or rotate-join, got ${action ? `"${action}"` : 'nothing'}`);
@@ -45,6 +50,8 @@ CA's hash (skiff1:sha256:<hash>::<secret>): agents pin it and refuse a master it
     const extra = named ? rest[0] : name;
     if (extra !== undefined) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token ${action}: unexpected argument "${extra}"`);
     if (values.nodes && action !== 'list') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token ${action}: --nodes goes with list`);
+    const namespace = str(values, 'namespace');
+    if (namespace !== undefined && action !== 'create') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `skiff token ${action}: --namespace goes with create`);
     const access = values.access;
     if (access !== undefined && (typeof access !== 'string' || !accesses.includes(access)))
       throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `--access: must be one of ${accesses.join(', ')}, got "${String(access)}"`);
@@ -61,8 +68,8 @@ CA's hash (skiff1:sha256:<hash>::<secret>): agents pin it and refuse a master it
       ctx.io.stdout(`${res.token}\n`);
       return 0;
     }
-    const res = await api.request<{ token: string; access: string }>('token', { action: 'create', name, access: access ?? 'view' });
-    ctx.io.stderr(`token "${name}" created with ${res.access} access; it is shown only now:\n`);
+    const res = await api.request<{ token: string; access: string }>('token', { action: 'create', name, access: access ?? 'view', ...(namespace ? { namespace } : {}) });
+    ctx.io.stderr(`token "${name}" created with ${res.access} access${namespace ? ` in namespace "${namespace}"` : ''}; it is shown only now:\n`);
     ctx.io.stdout(`${res.token}\n`);
     return 0;
   },
@@ -83,13 +90,13 @@ function joinTokens(ctx: CommandContext, values: Parameters<Command['run']>[1], 
 }
 
 async function listTokens(ctx: CommandContext): Promise<number> {
-  const { items } = await (await ctx.api()).request<{ items: { name: string; access: string; createdAt: string }[] }>('token', { action: 'list' });
+  const { items } = await (await ctx.api()).request<{ items: { name: string; access: string; namespace?: string; createdAt: string }[] }>('token', { action: 'list' });
   if (items.length === 0) {
     ctx.io.stderr('No tokens found.\n');
     return 0;
   }
   const now = ctx.io.now?.() ?? Date.now();
-  ctx.io.stdout(renderTable(['NAME', 'ACCESS', 'AGE'], items.map((t) => [t.name, t.access, age(t.createdAt, now)])));
+  ctx.io.stdout(renderTable(['NAME', 'ACCESS', 'NAMESPACE', 'AGE'], items.map((t) => [t.name, t.access, t.namespace ?? '*', age(t.createdAt, now)])));
   return 0;
 }
 

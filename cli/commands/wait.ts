@@ -4,7 +4,7 @@
  * until its condition holds (`pod/web condition met`), it is gone (`pod/web deleted`), or the timeout
  * passes (`timed out waiting for the condition on pods/web`, exit 1).
  */
-import { SkiffError, parseDuration, type KindInfo, type KObject } from '../../protocol/index.js';
+import { SkiffError, isObject, parseDuration, type KindInfo, type KObject } from '../../protocol/index.js';
 import { namespaceOption, str, type Command, type Values } from '../args.js';
 import { evalPath, text } from '../format/jsonpath-eval.js';
 import { relaxedPath } from '../format/jsonpath.js';
@@ -42,8 +42,9 @@ export function meets(goal: Goal, o: KObject | undefined): boolean {
   if (goal.kind === 'delete') return o === undefined;
   if (!o) return false;
   if (goal.kind === 'condition') {
-    const conds: { type: string; status: string }[] = o.status?.conditions ?? [];
-    return conds.some((c) => c.type.toLowerCase() === goal.type.toLowerCase() && c.status.toLowerCase() === goal.status.toLowerCase());
+    // Any kind may be waited on: its status is read as data, not trusted to have conditions.
+    const conds: unknown[] = isObject(o.status) && Array.isArray(o.status.conditions) ? o.status.conditions : [];
+    return conds.some((c) => isObject(c) && String(c.type).toLowerCase() === goal.type.toLowerCase() && String(c.status).toLowerCase() === goal.status.toLowerCase());
   }
   const vals = evalPath(goal.path, o, o);
   return goal.value === undefined ? vals.length > 0 : vals.length > 0 && vals.every((v) => text(v) === goal.value);

@@ -1,12 +1,12 @@
 /** `skiff describe pod`: the kubectl layout (Name … Containers, Conditions, Volumes, Events). */
-import type { Container, ContainerState, ContainerStatus, KObject } from '../../protocol/index.js';
+import { qosClass, type Container, type ContainerState, type ContainerStatus, type Pod, type PodPortStatus } from '../../protocol/index.js';
 import { podStatus } from '../format/pod-status.js';
 import { DescribeWriter, formatTime } from './writer.js';
 
 /** Writes the pod's fields; the caller appends Events. */
-export function describePod(w: DescribeWriter, pod: KObject): void {
+export function describePod(w: DescribeWriter, pod: Pod): void {
   const st = pod.status ?? {};
-  const spec = pod.spec ?? {};
+  const spec = pod.spec;
   w.field(0, 'Name', pod.metadata.name).field(0, 'Namespace', pod.metadata.namespace);
   if (spec.runtimeClassName) w.field(0, 'Runtime Class Name', spec.runtimeClassName);
   w.field(0, 'Node', spec.nodeName ? `${spec.nodeName}${st.hostIP ? '/' + st.hostIP : ''}` : '<none>');
@@ -19,20 +19,28 @@ export function describePod(w: DescribeWriter, pod: KObject): void {
   w.field(0, 'IP', st.podIP);
   const owner = (pod.metadata.ownerReferences ?? []).find((o) => o.controller);
   if (owner) w.field(0, 'Controlled By', `${owner.kind}/${owner.name}`);
+  const initStatuses: ContainerStatus[] = st.initContainerStatuses ?? [];
+  const inits = (spec.initContainers ?? []) as Container[];
+  if (inits.length) {
+    w.section(0, 'Init Containers');
+    for (const c of inits) describeContainer(w, c, initStatuses.find((s) => s.name === c.name), st.ports);
+  }
   w.section(0, 'Containers');
-  const statuses: ContainerStatus[] = st.containerStatuses ?? [];
-  for (const c of (spec.containers ?? []) as Container[]) describeContainer(w, c, statuses.find((s) => s.name === c.name), st.ports);
-  const conditions: { type: string; status: string }[] = st.conditions ?? [];
-  w.table(0, 'Conditions', ['Type', 'Status'], conditions.map((c) => [c.type, c.status]));
-  const volumes: { name: string }[] = spec.volumes ?? [];
+  const statuses = st.containerStatuses ?? [];
+  for (const c of spec.containers ?? []) describeContainer(w, c, statuses.find((s) => s.name === c.name), st.ports);
+  w.table(0, 'Conditions', ['Type', 'Status'], (st.conditions ?? []).map((c) => [c.type, c.status]));
+  const volumes = spec.volumes ?? [];
   if (volumes.length) w.list(0, 'Volumes', volumes.map((v) => v.name));
+  // The agent reports it; a pod no agent has reported yet gets it computed the same way (protocol/qos.ts).
+  w.field(0, 'QoS Class', st.qosClass ?? qosClass({ containers: spec.containers ?? [], initContainers: inits }));
   w.map(0, 'Node-Selectors', spec.nodeSelector);
-  w.list(0, 'Tolerations', (spec.tolerations ?? []).map((t: { key?: string; operator?: string; value?: string; effect?: string }) => `${t.key ?? ''}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? ':' + t.effect : ''}`));
+  w.list(0, 'Tolerations', (spec.tolerations ?? []).map((t) => `${t.key ?? ''}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? ':' + t.effect : ''}`));
 }
 
-function describeContainer(w: DescribeWriter, c: Container, s: ContainerStatus | undefined, bound?: { containerName: string; name?: string; port: number; protocol: string }[]): void {
+function describeContainer(w: DescribeWriter, c: Container, s: ContainerStatus | undefined, bound?: PodPortStatus[]): void {
   w.section(1, c.name);
   if (c.image) w.field(2, 'Image', c.image);
+  if (c.restartPolicy) w.field(2, 'Restart Policy', c.restartPolicy);
   // One argument a line, as kubectl; a multi-line argument (an inline script) keeps its lines, indented.
   const argLines = (a: string[]) => a.flatMap((x) => x.replace(/\n$/, '').split('\n')).join('\n      ');
   if (c.command?.length) w.section(2, 'Command').text(3, argLines(c.command));

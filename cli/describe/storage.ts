@@ -1,10 +1,10 @@
 /** `skiff describe pvc|pv`: kubectl's layout of claims and volumes, with the pods using a claim. */
-import type { KObject } from '../../protocol/index.js';
+import type { PersistentVolume, PersistentVolumeClaim } from '../../protocol/index.js';
 import { accessModesText } from '../format/storage-columns.js';
 import { DescribeWriter, formatTime } from './writer.js';
 
 /** A PersistentVolumeClaim: class, status, volume, finalizers, capacity, access modes, the pods that use it. */
-export function describeClaim(w: DescribeWriter, o: KObject, usedBy: string[]): void {
+export function describeClaim(w: DescribeWriter, o: PersistentVolumeClaim, usedBy: string[]): void {
   w.field(0, 'Name', o.metadata.name).field(0, 'Namespace', o.metadata.namespace);
   w.field(0, 'StorageClass', o.spec?.storageClassName ?? '');
   w.field(0, 'Status', o.metadata.deletionTimestamp ? `Terminating (lasts since ${formatTime(o.metadata.deletionTimestamp)})` : (o.status?.phase ?? 'Pending'));
@@ -18,8 +18,8 @@ export function describeClaim(w: DescribeWriter, o: KObject, usedBy: string[]): 
 }
 
 /** A PersistentVolume: class, status, claim, reclaim policy, node affinity, source. */
-export function describeVolume(w: DescribeWriter, o: KObject): void {
-  const s = o.spec ?? {};
+export function describeVolume(w: DescribeWriter, o: PersistentVolume): void {
+  const s = o.spec;
   w.field(0, 'Name', o.metadata.name);
   w.map(0, 'Labels', o.metadata.labels).map(0, 'Annotations', o.metadata.annotations);
   w.field(0, 'Finalizers', `[${(o.metadata.finalizers ?? []).join(' ')}]`);
@@ -30,7 +30,7 @@ export function describeVolume(w: DescribeWriter, o: KObject): void {
   w.field(0, 'Access Modes', accessModesText(s.accessModes));
   w.field(0, 'VolumeMode', s.volumeMode ?? 'Filesystem');
   w.field(0, 'Capacity', s.capacity?.storage ?? '');
-  const terms: { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[] = s.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  const terms = s.nodeAffinity?.required?.nodeSelectorTerms ?? [];
   if (terms.length) {
     w.section(0, 'Node Affinity').section(1, 'Required Terms');
     for (const t of terms) w.text(2, `Term 0:        ${(t.matchExpressions ?? []).map((e) => `${e.key} ${e.operator.toLowerCase()} [${(e.values ?? []).join(', ')}]`).join(', ')}`);

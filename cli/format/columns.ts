@@ -2,20 +2,13 @@
  * The table columns of `skiff get`, per kind, as kubectl prints them. One printer per kind in a
  * registry; kinds without one get NAME AGE.
  */
-import { balancerEngineOf, formatSelector, own, readyStatus, type KObject } from '../../protocol/index.js';
+import { balancerEngineOf, formatSelector, own, readyStatus, type Deployment, type Endpoints, type KObject, type Node, type ReplicaSet, type Service } from '../../protocol/index.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
 import { eventPrinters } from './event-columns.js';
 import { storagePrinters } from './storage-columns.js';
+import type { Printer, Printers } from './types.js';
 import { workloadPrinters } from './workload-columns.js';
-
-/** Columns of one kind: the normal set, and the extra columns `-o wide` appends. */
-interface Printer {
-  headers: string[];
-  row(o: KObject, now: number): string[];
-  wideHeaders?: string[];
-  wideRow?(o: KObject, now: number): string[];
-}
 
 const none = '<none>';
 const num = (n: unknown) => String(typeof n === 'number' ? n : 0);
@@ -25,13 +18,13 @@ const created = (o: KObject, now: number) => age(o.metadata.creationTimestamp, n
 /** CONTAINERS IMAGES SELECTOR of a workload's pod template (deployments, replica sets). */
 const workloadWide = {
   wideHeaders: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
-  wideRow: (o: KObject) => {
-    const cs: { name: string; image?: string }[] = o.spec?.template?.spec?.containers ?? [];
+  wideRow: (o: Deployment | ReplicaSet) => {
+    const cs = o.spec?.template?.spec?.containers ?? [];
     return [orNone(cs.map((c) => c.name).join(',')), orNone(cs.map((c) => c.image ?? '').filter(Boolean).join(',')), orNone(formatSelector(o.spec?.selector))];
   },
 };
 
-const printers: Record<string, Printer> = {
+const printers: Printers = {
   ...workloadPrinters,
   ...eventPrinters,
   ...storagePrinters,
@@ -64,11 +57,13 @@ const printers: Record<string, Printer> = {
   Node: {
     headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
     row: (o, now) => [o.metadata.name, nodeStatus(o), nodeRoles(o), created(o, now), orNone(o.status?.nodeInfo?.kubeletVersion)],
-    wideHeaders: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'ARCH', 'BALANCER'],
+    // kubectl's wide columns (EXTERNAL-IP aside: boards have none), then Skiff's.
+    wideHeaders: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME', 'ARCH', 'BALANCER'],
     wideRow: (o) => {
-      const info = o.status?.nodeInfo ?? {};
+      const info: Partial<NonNullable<NonNullable<Node['status']>['nodeInfo']>> = o.status?.nodeInfo ?? {};
       const ip = (o.status?.addresses ?? []).find((a: { type: string }) => a.type === 'InternalIP')?.address;
-      return [orNone(ip), orNone(info.osImage), orNone(info.kernelVersion), orNone(info.architecture), orNone(balancerEngineOf(o))];
+      const runtime = info.containerRuntimeVersion ?? (info.runtimes ?? []).join(',');
+      return [orNone(ip), orNone(info.osImage), orNone(info.kernelVersion), orNone(runtime), orNone(info.architecture), orNone(balancerEngineOf(o))];
     },
   },
   ConfigMap: {
@@ -77,7 +72,8 @@ const printers: Record<string, Printer> = {
   },
   Secret: {
     headers: ['NAME', 'TYPE', 'DATA', 'AGE'],
-    row: (o, now) => [o.metadata.name, String(o.type ?? 'Opaque'), String(keys(o.data)), created(o, now)],
+    // A view token gets `dataBytes` in place of `data` (the keys without their values): count those.
+    row: (o, now) => [o.metadata.name, String(o.type ?? 'Opaque'), String(keys(o.data ?? o.dataBytes)), created(o, now)],
   },
   Namespace: {
     headers: ['NAME', 'STATUS', 'AGE'],
@@ -92,36 +88,35 @@ function keys(m: unknown): number {
 }
 
 /** PORT(S): `80/TCP`, `80:30080/TCP` with a node port, comma-separated. */
-function servicePorts(o: KObject): string {
-  const ports: { port: number; nodePort?: number; protocol?: string }[] = o.spec?.ports ?? [];
+function servicePorts(o: Service): string {
+  const ports = o.spec?.ports ?? [];
   return orNone(ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(','));
 }
 
 /** ENDPOINTS as kubectl prints them: ready `ip:port` pairs, the first three, then `+ N more...`. */
-function endpointList(o: KObject): string {
+function endpointList(o: Endpoints): string {
   const all: string[] = [];
-  const subsets = (o.subsets ?? []) as { addresses?: { ip: string }[]; ports?: { port: number }[] }[];
-  for (const s of subsets) for (const a of s.addresses ?? []) for (const p of s.ports ?? []) all.push(`${a.ip}:${p.port}`);
+  for (const s of o.subsets ?? []) for (const a of s.addresses ?? []) for (const p of s.ports ?? []) all.push(`${a.ip}:${p.port}`);
   if (all.length === 0) return none;
   return all.length > 3 ? `${all.slice(0, 3).join(',')} + ${all.length - 3} more...` : all.join(',');
 }
 
 /** EXTERNAL-IP: the load balancer's ingress, `<pending>` until it has one, `<none>` for other types. */
-function externalIP(o: KObject): string {
+function externalIP(o: Service): string {
   if (o.spec?.type !== 'LoadBalancer') return none;
-  const ingress: { ip?: string; hostname?: string }[] = o.status?.loadBalancer?.ingress ?? [];
+  const ingress = o.status?.loadBalancer?.ingress ?? [];
   return ingress.length ? ingress.map((i) => i.ip ?? i.hostname).join(',') : '<pending>';
 }
 
 /** STATUS of a node: its Ready condition (Ready, NotReady, Unknown), `,SchedulingDisabled` when cordoned. */
-export function nodeStatus(o: KObject): string {
+export function nodeStatus(o: Node): string {
   const ready = readyStatus(o);
   const s = ready === 'True' ? 'Ready' : ready === 'False' ? 'NotReady' : 'Unknown';
   return o.spec?.unschedulable ? `${s},SchedulingDisabled` : s;
 }
 
 /** ROLES from `node-role.kubernetes.io/<role>` labels and `kubernetes.io/role`, as kubectl finds them. */
-function nodeRoles(o: KObject): string {
+function nodeRoles(o: Node): string {
   const roles = new Set<string>();
   for (const [k, v] of Object.entries(o.metadata.labels ?? {})) {
     if (k.startsWith('node-role.kubernetes.io/') && k.length > 24) roles.add(k.slice(24));
@@ -137,9 +132,13 @@ export interface TableOptions {
   withNamespace?: boolean;
 }
 
-/** The headers and row function for a kind (its canonical Kind name). */
+/**
+ * The headers and row function for a kind (its canonical Kind name); `row` takes objects of that kind.
+ * The registry is typed per kind, and this is where a kind name meets it: the one place that trusts
+ * `kind` to describe the objects the caller passes.
+ */
 export function columnsFor(kind: string, opts: TableOptions = {}): { headers: string[]; row(o: KObject, now: number): string[] } {
-  const p = own(printers, kind) ?? generic;
+  const p = own(printers as Record<string, Printer | undefined>, kind) ?? generic;
   const headers = [...(opts.withNamespace ? ['NAMESPACE'] : []), ...p.headers, ...(opts.wide && p.wideHeaders ? p.wideHeaders : [])];
   return {
     headers,

@@ -1,14 +1,7 @@
 /** `skiff get` columns of PersistentVolumeClaims, PersistentVolumes, StorageClasses, ResourceQuotas and LimitRanges, as kubectl prints them. */
-import type { KObject } from '../../protocol/index.js';
+import type { KObject, PersistentVolume, PersistentVolumeClaim, ResourceQuota } from '../../protocol/index.js';
 import { age } from './age.js';
-
-/** Columns of one kind (the shape cli/format/columns.ts uses). */
-interface Printer {
-  headers: string[];
-  row(o: KObject, now: number): string[];
-  wideHeaders?: string[];
-  wideRow?(o: KObject): string[];
-}
+import type { Printers } from './types.js';
 
 const created = (o: KObject, now: number) => age(o.metadata.creationTimestamp, now);
 const modeNames: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
@@ -18,13 +11,13 @@ export function accessModesText(modes: unknown): string {
   return (Array.isArray(modes) ? modes : []).map((m) => (Object.hasOwn(modeNames, m) ? modeNames[m] : String(m))).join(',');
 }
 
-/** A claim's or volume's STATUS: its phase, Terminating while it is being deleted. */
-function phase(o: KObject): string {
+/** A claim's STATUS: its phase, Terminating while it is being deleted. */
+function phase(o: PersistentVolumeClaim): string {
   return o.metadata.deletionTimestamp ? 'Terminating' : String(o.status?.phase ?? 'Pending');
 }
 
 /** REQUEST or LIMIT of a quota: `requests.cpu: 500m/2, pods: 3/10`, sorted by resource. */
-function quotaColumn(o: KObject, limits: boolean): string {
+function quotaColumn(o: ResourceQuota, limits: boolean): string {
   const hard: Record<string, unknown> = o.status?.hard ?? o.spec?.hard ?? {};
   const used: Record<string, unknown> = o.status?.used ?? {};
   return Object.keys(hard)
@@ -35,7 +28,7 @@ function quotaColumn(o: KObject, limits: boolean): string {
 }
 
 /** Printers of the kinds this file covers. */
-export const storagePrinters: Record<string, Printer> = {
+export const storagePrinters: Printers = {
   PersistentVolumeClaim: {
     headers: ['NAME', 'STATUS', 'VOLUME', 'CAPACITY', 'ACCESS MODES', 'STORAGECLASS', 'AGE'],
     row: (o, now) => [

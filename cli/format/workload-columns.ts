@@ -1,28 +1,21 @@
 /** `skiff get` columns of DaemonSets, StatefulSets, Jobs, CronJobs and HorizontalPodAutoscalers, as kubectl prints them. */
-import { formatSelector, type KObject } from '../../protocol/index.js';
+import { formatSelector, type HorizontalPodAutoscaler, type Job, type KObject, type StatefulSet } from '../../protocol/index.js';
 import { age, humanDuration } from './age.js';
-
-/** Columns of one kind (the shape cli/format/columns.ts uses). */
-interface Printer {
-  headers: string[];
-  row(o: KObject, now: number): string[];
-  wideHeaders?: string[];
-  wideRow?(o: KObject): string[];
-}
+import type { Printers } from './types.js';
 
 const num = (n: unknown) => String(typeof n === 'number' ? n : 0);
 const created = (o: KObject, now: number) => age(o.metadata.creationTimestamp, now);
-const cond = (o: KObject, type: string) => (o.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === type && c.status === 'True');
+const cond = (o: Job, type: string) => (o.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 
 /** Job STATUS: Complete, Failed, Running (kubectl ≥ 1.28). */
-function jobStatus(o: KObject): string {
+function jobStatus(o: Job): string {
   if (cond(o, 'Complete')) return 'Complete';
   if (cond(o, 'Failed')) return 'Failed';
   return 'Running';
 }
 
 /** Job DURATION: start to completion, or to now while it runs. */
-function jobDuration(o: KObject, now: number): string {
+function jobDuration(o: Job, now: number): string {
   const start = Date.parse(o.status?.startTime ?? '');
   if (!Number.isFinite(start)) return '';
   const end = Date.parse(o.status?.completionTime ?? '');
@@ -30,38 +23,35 @@ function jobDuration(o: KObject, now: number): string {
 }
 
 /** HPA TARGETS: `cpu: 45%/50%` per metric, `<unknown>` before the first measurement. */
-function hpaTargets(o: KObject): string {
-  const metrics: any[] = o.spec?.metrics ?? [];
-  const current: any[] = o.status?.currentMetrics ?? [];
-  return metrics
+function hpaTargets(o: HorizontalPodAutoscaler): string {
+  const current = o.status?.currentMetrics ?? [];
+  return (o.spec?.metrics ?? [])
     .map((m, i) => {
       const c = current[i];
       if (m.type === 'External') {
         const t = m.external.target;
-        const cur = c?.external?.current?.value ?? c?.external?.current?.averageValue ?? '<unknown>';
-        return `${m.external.metric.name}: ${cur}/${t.value ?? t.averageValue}${t.type === 'AverageValue' ? ' (avg)' : ''}`;
+        const now = c?.type === 'External' ? (c.external.current.value ?? c.external.current.averageValue) : undefined;
+        return `${m.external.metric.name}: ${now ?? '<unknown>'}/${t.value ?? t.averageValue}${t.type === 'AverageValue' ? ' (avg)' : ''}`;
       }
       const t = m.resource.target;
-      if (t.type === 'Utilization') {
-        const cur = c?.resource?.current?.averageUtilization;
-        return `${m.resource.name}: ${cur === undefined ? '<unknown>' : `${cur}%`}/${t.averageUtilization}%`;
-      }
-      return `${m.resource.name}: ${c?.resource?.current?.averageValue ?? '<unknown>'}/${t.averageValue}`;
+      const now = c?.type === 'Resource' ? c.resource.current : undefined;
+      if (t.type === 'Utilization') return `${m.resource.name}: ${now?.averageUtilization === undefined ? '<unknown>' : `${now.averageUtilization}%`}/${t.averageUtilization}%`;
+      return `${m.resource.name}: ${now?.averageValue ?? '<unknown>'}/${t.averageValue}`;
     })
     .join(', ');
 }
 
 /** Printers of the kinds this file covers. */
-export const workloadPrinters: Record<string, Printer> = {
+export const workloadPrinters: Printers = {
   DaemonSet: {
     headers: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'],
     row: (o, now) => {
-      const s = o.status ?? {};
+      const s = o.status;
       const sel = Object.entries(o.spec?.template?.spec?.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-      return [o.metadata.name, num(s.desiredNumberScheduled), num(s.currentNumberScheduled), num(s.numberReady), num(s.updatedNumberScheduled), num(s.numberAvailable), sel || '<none>', created(o, now)];
+      return [o.metadata.name, num(s?.desiredNumberScheduled), num(s?.currentNumberScheduled), num(s?.numberReady), num(s?.updatedNumberScheduled), num(s?.numberAvailable), sel || '<none>', created(o, now)];
     },
     wideHeaders: ['CONTAINERS', 'SELECTOR'],
-    wideRow: (o) => [(o.spec?.template?.spec?.containers ?? []).map((c: { name: string }) => c.name).join(','), formatSelector(o.spec?.selector)],
+    wideRow: (o) => [(o.spec?.template?.spec?.containers ?? []).map((c) => c.name).join(','), formatSelector(o.spec?.selector)],
   },
   StatefulSet: {
     headers: ['NAME', 'READY', 'AGE'],

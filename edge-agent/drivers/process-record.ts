@@ -22,6 +22,8 @@ export interface ProcessRecord {
   startedAt?: string;
   /** How long a reap waits between SIGTERM and SIGKILL. */
   graceMs?: number;
+  /** The driver that started it (process, wasi); absent in records of older agents: process. */
+  driver?: string;
 }
 
 /** Kubernetes' default terminationGracePeriodSeconds, for records that carry none. */
@@ -35,7 +37,7 @@ export function recordFiles(stateDir: string, container: string): { record: stri
 /** Writes the record (tmp + rename: an agent killed mid-write leaves the old record or the new, never half). */
 export function writeRecord(file: string, r: ProcessRecord): void {
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(r));
+  fs.writeFileSync(tmp, JSON.stringify(r), { mode: 0o600 }); // argv may hold values from Secrets ($(VAR) expansion)
   fs.renameSync(tmp, file);
 }
 
@@ -58,6 +60,7 @@ export function readRecord(file: string): ProcessRecord | undefined {
     ...(count !== undefined ? { restartCount: count } : {}),
     ...(typeof r.startedAt === 'string' ? { startedAt: r.startedAt } : {}),
     ...(grace !== undefined ? { graceMs: grace } : {}),
+    ...(typeof r.driver === 'string' ? { driver: r.driver } : {}),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * Where a container's logs live: `DATA/logs/<namespace>_<pod>_<uid>/<container>/` (the kubelet's
  * /var/log/pods layout) holds, per attempt n (its restartCount), `n.log` — the process writes it itself,
- * so it keeps logging while the agent is down —, `n.1.log` (the part rotated out when `n.log` grew past
- * its bound), and `n.idx` / `n.1.idx`, the timeline that dates its lines (timeline.ts).
+ * so it keeps logging while the agent is down —, `n.1.log` … `n.K.log` (the parts rotated out when `n.log`
+ * grew past its bound, `n.1.log` the newest; K = --container-log-max-files − 1), and `n.idx`, `n.1.idx` …,
+ * the timelines that date their lines (timeline.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,14 +11,45 @@ import path from 'node:path';
 /** The files of one attempt. */
 export interface AttemptFiles {
   log: string;
+  /** The newest rotated part (`n.1.log`). */
   rotated: string;
   idx: string;
   rotatedIdx: string;
+  /** The k-th rotated part (k ≥ 1, 1 the newest) and its timeline. */
+  part(k: number): { log: string; idx: string };
 }
 
 /** The files of attempt `n` in a container's log directory. */
 export function attemptFiles(containerDir: string, n: number): AttemptFiles {
-  return { log: path.join(containerDir, `${n}.log`), rotated: path.join(containerDir, `${n}.1.log`), idx: path.join(containerDir, `${n}.idx`), rotatedIdx: path.join(containerDir, `${n}.1.idx`) };
+  const part = (k: number) => ({ log: path.join(containerDir, `${n}.${k}.log`), idx: path.join(containerDir, `${n}.${k}.idx`) });
+  return { log: path.join(containerDir, `${n}.log`), rotated: part(1).log, idx: path.join(containerDir, `${n}.idx`), rotatedIdx: part(1).idx, part };
+}
+
+/** The numbers of the rotated parts attempt `n` has on disk, newest (1) first. */
+export function rotatedParts(containerDir: string, n: number): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(containerDir);
+  } catch {
+    return [];
+  }
+  const re = new RegExp(`^${n}\\.(\\d+)\\.log$`);
+  return names.flatMap((f) => {
+    const m = re.exec(f);
+    return m ? [Number(m[1])] : [];
+  }).sort((a, b) => a - b);
+}
+
+/** Every file of attempt `n` (its log, rotated parts and timelines). */
+export function filesOfAttempt(containerDir: string, n: number): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(containerDir);
+  } catch {
+    return [];
+  }
+  const re = new RegExp(`^${n}\\.(?:\\d+\\.)?(?:log|idx)$`);
+  return names.filter((f) => re.test(f)).map((f) => path.join(containerDir, f));
 }
 
 /** The attempts with a log in a container's directory, in order (empty when there is none). */
@@ -30,7 +62,7 @@ export function attemptsIn(containerDir: string): number[] {
   }
   const ns = new Set<number>();
   for (const f of names) {
-    const m = /^(\d+)\.(?:1\.)?log$/.exec(f);
+    const m = /^(\d+)\.(?:\d+\.)?log$/.exec(f);
     if (m) ns.add(Number(m[1]));
   }
   return [...ns].sort((a, b) => a - b);

@@ -1,28 +1,37 @@
 /**
- * Keeps the running containers' logs dated and bounded. Every `sampleMs` it looks at each running
- * attempt's `n.log`: a size that grew is recorded in the timeline (timeline.ts); a size past `maxBytes`
- * rotates the file the way logrotate's copytruncate does — the process holds the file open with
- * O_APPEND, so the agent copies it to `n.1.log` (replacing the previous rotation) and truncates it, and
- * the process's next write lands at the new start. Bytes written between the copy and the truncate
- * would be lost; the copy catches up on them first, so the window is a few microseconds. Older attempts
- * than the previous one are removed (the kubelet keeps the current and the previous container's logs).
- * A container's logs thus take at most 2 × maxBytes per attempt, two attempts.
+ * Keeps the running containers' logs dated and bounded, as the kubelet's containerLogMaxSize (10 MiB) and
+ * containerLogMaxFiles (5) do. Every `sampleMs` it looks at each running attempt's `n.log`: a size that grew
+ * is recorded in the timeline (timeline.ts); a size past `maxBytes` rotates the file the way logrotate's
+ * copytruncate does — the process holds the file open with O_APPEND (a process pod writes it itself, not
+ * through the agent), so the older parts move down (`n.1.log` → `n.2.log` …, the oldest beyond
+ * `maxFiles − 1` dropped), the agent copies `n.log` to `n.1.log` and truncates it, and the process's next
+ * write lands at the new start. Bytes written between the copy and the truncate would be lost; the copy
+ * catches up on them first, so the window is a few microseconds. Older attempts than the previous one are
+ * removed (the kubelet keeps the current and the previous container's logs). A container's logs thus take
+ * about maxFiles × maxBytes per attempt, two attempts.
+ *
+ * While no agent runs, nothing rotates: a process keeps appending to `n.log` (as containerd keeps writing
+ * while the kubelet is down). The first pass after a start rotates such a log, copying only its last
+ * `maxBytes` into `n.1.log` behind a line that says how much was dropped, so catching up never needs more
+ * than the bound in new disk space.
  */
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
-import { attemptFiles, attemptsIn } from './files.js';
+import { attemptFiles, attemptsIn, filesOfAttempt } from './files.js';
 import { appendSample } from './timeline.js';
 
 /** The bounds and the sampling period. */
 export interface LogKeeperOptions {
   /** Rotate a log past this size; default 10 MiB (the kubelet's containerLogMaxSize). */
   maxBytes: number;
+  /** Files kept per attempt, the current one included (≥ 2); default 5 (the kubelet's containerLogMaxFiles). */
+  maxFiles: number;
   /** Sampling period; default 1000 ms. */
   sampleMs: number;
 }
 
 /** The log keeper's defaults. */
-export const logKeeperDefaults: LogKeeperOptions = Object.freeze({ maxBytes: 10 << 20, sampleMs: 1000 });
+export const logKeeperDefaults: LogKeeperOptions = Object.freeze({ maxBytes: 10 << 20, maxFiles: 5, sampleMs: 1000 });
 
 /** A running container's log directory and current attempt. */
 export interface RunningLog {
@@ -82,30 +91,48 @@ export class LogKeeper {
     if (size > this.opts.maxBytes) this.rotate(f, size);
   }
 
-  /** copytruncate: see the file comment. */
+  /** copytruncate after shifting the older parts down: see the file comment. */
   private rotate(f: ReturnType<typeof attemptFiles>, size: number): void {
-    fs.copyFileSync(f.log, f.rotated);
+    const keep = Math.max(1, this.opts.maxFiles - 1);
+    for (let k = keep; k >= 1; k--) {
+      const from = f.part(k);
+      if (k === keep) for (const p of [from.log, from.idx]) fs.rmSync(p, { force: true });
+      else for (const [a, b] of [[from.log, f.part(k + 1).log], [from.idx, f.part(k + 1).idx]]) if (fs.existsSync(a)) fs.renameSync(a, b);
+    }
+    // A log that grew far past the bound while no agent watched: only its last maxBytes are kept.
+    const skip = size > 2 * this.opts.maxBytes ? size - this.opts.maxBytes : 0;
     const fd = fs.openSync(f.log, 'r+');
     try {
-      const now = fs.fstatSync(fd).size;
-      if (now > size) {
-        const rest = Buffer.alloc(now - size);
-        fs.readSync(fd, rest, 0, rest.length, size);
-        fs.appendFileSync(f.rotated, rest);
+      const out = fs.openSync(f.rotated, 'w');
+      try {
+        if (skip) fs.writeSync(out, `skiff-agent: ${skip} bytes of this log were dropped: it grew past ${this.opts.maxBytes} bytes while no agent rotated it\n`);
+        copyRange(fd, out, skip);
+      } finally {
+        fs.closeSync(out);
       }
       fs.ftruncateSync(fd, 0);
     } finally {
       fs.closeSync(fd);
     }
-    fs.rmSync(f.rotatedIdx, { force: true });
     if (fs.existsSync(f.idx)) fs.renameSync(f.idx, f.rotatedIdx);
+    if (skip) fs.rmSync(f.rotatedIdx, { force: true }); // its sizes no longer match the rotated bytes
     this.sizes.set(f.log, 0);
   }
 
   /** Removes attempts older than the previous one. */
   private prune(r: RunningLog): void {
-    for (const n of attemptsIn(r.dir))
-      if (n < r.attempt - 1) for (const p of Object.values(attemptFiles(r.dir, n))) fs.rmSync(p, { force: true });
+    for (const n of attemptsIn(r.dir)) if (n < r.attempt - 1) for (const p of filesOfAttempt(r.dir, n)) fs.rmSync(p, { force: true });
     this.pruned.set(r.dir, r.attempt);
+  }
+}
+
+/** Copies `from` (an fd) from `start` to its end, whatever it grows to meanwhile, to `to` (an fd); 64 KiB at a time. */
+function copyRange(from: number, to: number, start: number): void {
+  const buf = Buffer.alloc(64 << 10);
+  for (let at = start; ; ) {
+    const n = fs.readSync(from, buf, 0, buf.length, at);
+    if (n === 0) return;
+    fs.writeSync(to, buf, 0, n);
+    at += n;
   }
 }

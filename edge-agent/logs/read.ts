@@ -1,10 +1,10 @@
 /**
- * Reading one attempt's log for `logs`: the rotated part and the current file as one text, its last
+ * Reading one attempt's log for `logs`: the rotated parts and the current file as one text, its last
  * `maxBytes` at most, each line dated by the timeline (timeline.ts) so that `sinceMs` and `timestamps`
  * work; then `tailLines`. `follow` goes on from the returned offset (follow.ts).
  */
 import fs from 'node:fs';
-import { attemptFiles } from './files.js';
+import { attemptFiles, rotatedParts } from './files.js';
 import { readTimeline, timeAt } from './timeline.js';
 
 /** What to read. */
@@ -31,9 +31,15 @@ interface Line {
 export function readAttempt(containerDir: string, attempt: number, o: ReadOptions): { text: string; offset: number } {
   const f = attemptFiles(containerDir, attempt);
   const current = readPart(f.log, f.idx, o.maxBytes);
-  const rest = o.maxBytes - current.bytes;
-  const rotated = rest > 0 ? readPart(f.rotated, f.rotatedIdx, rest) : undefined;
-  let lines = [...(rotated?.lines ?? []), ...current.lines];
+  let rest = o.maxBytes - current.bytes;
+  let lines = current.lines;
+  // The rotated parts, newest first, while the byte budget lasts.
+  for (const k of rotatedParts(containerDir, attempt)) {
+    if (rest <= 0) break;
+    const part = readPart(f.part(k).log, f.part(k).idx, rest);
+    lines = [...part.lines, ...lines];
+    rest -= part.bytes;
+  }
   if (o.sinceMs !== undefined) lines = lines.filter((l) => l.ms >= o.sinceMs!);
   if (o.tailLines !== undefined) lines = o.tailLines === 0 ? [] : lines.slice(-o.tailLines);
   return { text: lines.map((l) => formatLine(l.text, l.ms, o.timestamps === true, l.complete)).join(''), offset: current.size };

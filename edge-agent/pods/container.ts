@@ -5,7 +5,7 @@
  */
 import type { AgentEventReason } from '../../protocol/event.js';
 import type { ContainerState } from '../../protocol/types.js';
-import type { Adoption, ContainerHandle, Driver, ExitInfo, LaunchSpec } from '../drivers/types.js';
+import type { Adoption, ContainerHandle, ContainerStats, Driver, ExecTarget, ExitInfo, LaunchSpec } from '../drivers/types.js';
 import { CrashBackoff, type BackoffConfig } from './backoff.js';
 
 /** A restart that happened, for tests and logs: how long from the exit to the new process. */
@@ -33,6 +33,8 @@ export interface ContainerDeps {
   podRef: string;
   /** restartCount of the first attempt (carried over from the previous agent run); default 0. */
   firstRestartCount?: number;
+  /** The waiting reason before the first attempt: ContainerCreating, or PodInitializing while init containers run. */
+  waitingReason?: string;
 }
 
 /** Kubernetes' rule: Always restarts every exit, OnFailure only a non-zero one, Never none. */
@@ -58,6 +60,9 @@ export class ContainerRunner {
   private readonly backoff: CrashBackoff;
   /** Why the agent killed the running attempt (a failed probe), for its terminated state. */
   private killMessage?: string;
+  private settle!: (exit: ExitInfo | undefined) => void;
+  /** Resolves with the last exit once the container will never run again, or undefined when it was stopped or detached first. */
+  readonly done = new Promise<ExitInfo | undefined>((resolve) => (this.settle = resolve));
 
   constructor(
     readonly name: string,
@@ -65,6 +70,19 @@ export class ContainerRunner {
   ) {
     this.backoff = new CrashBackoff(deps.backoff);
     this.restartCount = deps.firstRestartCount ?? 0;
+    this.state = { waiting: { reason: deps.waitingReason ?? 'ContainerCreating' } };
+  }
+
+  /** Where an exec runs: the running attempt and its launch; undefined when none is running. */
+  execTarget(): ExecTarget | undefined {
+    if (!this.state.running || !this.handle) return undefined;
+    const launch = this.currentLaunch();
+    return { podUid: launch.podUid, containerName: launch.containerName, stateDir: launch.stateDir, ...(launch.cgroup ? { cgroup: launch.cgroup } : {}), handle: this.handle, launch };
+  }
+
+  /** The running attempt's usage (cgroup counters, else its process tree); undefined when none runs. */
+  stats(): ContainerStats | undefined {
+    return this.state.running ? this.handle?.stats() : undefined;
   }
 
   /** The pid of the running attempt, if one is running. */
@@ -131,6 +149,7 @@ export class ContainerRunner {
       this.state = terminated;
       this.finished = !this.halted;
       this.deps.onChange();
+      this.settle(this.halted ? undefined : exit);
       return;
     }
     this.lastState = terminated;
@@ -168,6 +187,7 @@ export class ContainerRunner {
   /** Stops it for good: SIGTERM, SIGKILL after graceMs; no more restarts. */
   async stop(graceMs: number): Promise<void> {
     this.halted = true;
+    this.settle(undefined);
     this.graceMs = graceMs;
     clearTimeout(this.timer);
     this.wake?.();
@@ -179,6 +199,7 @@ export class ContainerRunner {
   /** Stops managing it without touching the process (agent stop with stopPods: false); the next run adopts it. */
   detach(): void {
     this.halted = true;
+    this.settle(undefined);
     this.detached = true;
     clearTimeout(this.timer);
     this.wake?.();

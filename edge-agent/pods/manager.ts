@@ -9,8 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DesiredMessage, PodReport } from '../../protocol/messages.js';
-import { drivers } from '../drivers/registry.js';
 import { remove } from '../fsutil.js';
+import { sweepSecretDirs } from '../volumes/tmpfs.js';
 import type { Logger } from '../log.js';
 import { logsKeptBy, sweepLogs } from '../logs/retention.js';
 import { PodRunner, type PodContext } from './pod.js';
@@ -67,7 +67,7 @@ export class PodManager {
     this.log.info(`stopping pod ${r.namespace}/${r.name} (${uid})`);
     const done = r
       .stop()
-      .then(() => remove(path.join(this.ctx.podsDir, uid)))
+      .then(() => Promise.all([remove(path.join(this.ctx.podsDir, uid)), this.ctx.cgroups?.removePod(uid)]))
       .catch((err) => this.log.error(`stopping pod ${uid}: ${(err as Error).message}`))
       .then(() => {
         this.stopping.delete(uid);
@@ -88,7 +88,9 @@ export class PodManager {
    */
   private reapLeftovers(keep: Set<string>): void {
     this.settled = true;
-    const { podsDir } = this.ctx;
+    const { podsDir, secretBase } = this.ctx;
+    // Secret volumes in memory of pods no longer wanted (their runners never ran here to clean up).
+    if (secretBase) void sweepSecretDirs(secretBase, (uid) => keep.has(uid)).catch((err) => this.log.error(`sweeping secret volumes: ${(err as Error).message}`));
     let listed: string[] = [];
     try {
       listed = fs.readdirSync(podsDir);
@@ -96,13 +98,14 @@ export class PodManager {
       // no pods dir yet
     }
     const podDirs = listed.filter((uid) => !keep.has(uid));
-    if (!podDirs.length) return;
-    const done = Promise.all(Object.values(drivers).map((d) => d.reap(podsDir, keep, this.log)))
+    const cgroupUids = (this.ctx.cgroups?.podUids() ?? []).filter((uid) => !keep.has(uid));
+    if (!podDirs.length && !cgroupUids.length) return;
+    const done = Promise.all(this.ctx.drivers.all().map((d) => d.reap(podsDir, keep, this.log)))
       .then((counts) => {
         const n = counts.reduce((a, b) => a + b, 0);
         if (n) this.log.info(`stopped ${n} process(es) of pods no longer wanted on this node`);
       })
-      .then(() => Promise.all(podDirs.map((uid) => remove(path.join(podsDir, uid)))))
+      .then(() => Promise.all([...podDirs.map((uid) => remove(path.join(podsDir, uid))), ...cgroupUids.map((uid) => this.ctx.cgroups?.removePod(uid))]))
       .catch((err) => this.log.error(`reaping leftovers: ${(err as Error).message}`))
       .then(() => {
         for (const uid of podDirs) {
@@ -141,7 +144,7 @@ export class PodManager {
    * run to adopt (pods being deleted are still stopped, without waiting for them).
    */
   async shutdown(stopPods: boolean): Promise<void> {
-    if (stopPods) await Promise.all([...[...this.runners.values()].map((r) => r.stop()), ...this.stopping.values()]);
+    if (stopPods) await Promise.all([...[...this.runners.values()].map((r) => r.stop().then(() => this.ctx.cgroups?.removePod(r.uid))), ...this.stopping.values()]);
     else for (const r of this.runners.values()) r.detach();
     this.runners.clear();
   }

@@ -1,51 +1,64 @@
 /**
- * One pod on this node. Its lifecycle is wired in `run` and nowhere else: prepare → start → probe → report.
- *   prepare: pick the driver, bind ports, make volumes, resolve env and argv, lay out log files (a failure leaves the pod
- *            Pending with the reason, and is retried when a new desired set arrives);
- *   start:   one ContainerRunner per container (restarts and back-off live there);
- *   probe:   one Prober per container decides readiness and started, and kills on a failed liveness/startup probe;
- *   report:  every change calls `onChange`, and the agent batches the reports.
+ * One pod on this node. Its lifecycle is wired in `run` and nowhere else: prepare → start → probe → sequence → report.
+ *   prepare:  pick the driver, bind ports, make volumes, resolve env and argv, pull images (a failure leaves the
+ *             pod Pending with the reason, retried when a new desired set arrives, or after a back-off for a
+ *             failed pull);
+ *   start:    adopt what a previous agent run left of each container; one ContainerRunner per container;
+ *   probe:    one Prober per sidecar and app container decides readiness and started, and kills on a failed
+ *             liveness/startup probe;
+ *   sequence: init containers in order, each to completion (a sidecar only until it has started, then it keeps
+ *             running), then the app containers; sidecars stop once every app container finished for good
+ *             (sequence.ts);
+ *   report:   every change calls `onChange`, and the agent batches the reports.
+ * A pod is a sandbox for process pods too: its containers share its volumes and, as every process pod, the
+ * host's network (localhost) — docs/workloads.md.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentEventReason } from '../../protocol/event.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
 import { own } from '../../protocol/own.js';
+import { qosClass } from '../../protocol/qos.js';
 import type { Pod, PodPortStatus, PodStatus } from '../../protocol/types.js';
-import { driverFor, runtimeClassOf, runtimeNames } from '../drivers/registry.js';
-import type { Driver } from '../drivers/types.js';
-import { writeFileAtomic } from '../fsutil.js';
+import type { Cgroups } from '../cgroups/types.js';
+import { runtimeClassOf, type DriverSet } from '../drivers/registry.js';
+import { writeIfChanged } from '../fsutil.js';
 import type { Logger } from '../log.js';
+import { PodVolumes } from '../volumes/podvolumes.js';
+import { podSecretDir } from '../volumes/tmpfs.js';
+import { agentUser, runAsFor, volumeOwner } from './user.js';
 import type { BackoffConfig } from './backoff.js';
 import { ContainerRunner, type RestartEvent } from './container.js';
 import type { PodEvent } from './events.js';
-import { resolveArgv, resolveEnv } from './env.js';
+import { launchesOf, type Launch, type Plan } from './plan.js';
 import { bindPorts } from './ports.js';
-import { PodVolumes } from '../volumes/podvolumes.js';
 import { proberFor, type Prober } from './probe.js';
-import { ConditionClock, podConditions, podPhase, type ContainerView } from './status.js';
+import { PullRetry, pullImages } from './pull.js';
+import { runSequence } from './sequence.js';
+import { initialCounts, readState } from './state.js';
+import { ConditionClock, podConditions, podPhase } from './status.js';
+import { podView } from './view.js';
 
-/** What every pod shares: the node's identity and where files go. */
+/** What every pod shares: the node's identity, its drivers and cgroups, and where files go. */
 export interface PodContext {
   nodeName: string;
   hostIP: string;
   allocatable: { cpuMilli: number; memoryBytes: number };
   crashLoop: BackoffConfig;
+  drivers: DriverSet;
+  /** The node's cgroup tree; undefined when limits cannot be enforced here (the node condition says why). */
+  cgroups?: Cgroups;
   /** DATA/pods */
   podsDir: string;
   /** DATA/logs */
   logsDir: string;
+  /** The tmpfs base of secret volumes (volumes/tmpfs.ts); absent: they stay on disk. */
+  secretBase?: string;
   onChange(uid: string): void;
   onRestart(uid: string, e: RestartEvent): void;
   log: Logger;
   /** An event about the pod (kubelet's: Started, BackOff, Killing, Unhealthy, Failed), for the next report. */
   onEvent?(e: PodEvent): void;
-}
-
-/** The result of prepare: what start needs. */
-interface Plan {
-  driver: Driver;
-  launches: { name: string; argv: string[]; env: Record<string, string>; workingDir?: string }[];
 }
 
 /** The pod's log directory: `<namespace>_<name>_<uid>`, the kubelet's /var/log/pods layout. */
@@ -56,27 +69,32 @@ export function podLogDir(logsDir: string, pod: Pod): string {
 /** Runs one pod. */
 export class PodRunner {
   readonly uid: string;
+  /** The app containers' runners, in spec order. */
   containers: ContainerRunner[] = [];
-  private probers: Prober[] = [];
+  /** The init containers' runners (sidecars included), in spec order. */
+  initContainers: ContainerRunner[] = [];
+  readonly probers = new Map<string, Prober>();
   private ports: PodPortStatus[] = [];
   private volumes?: PodVolumes;
   private prepared = false;
   private preparing = false;
   private blocked?: { reason: string; message: string };
-  /** A desired set that arrived while prepare ran: a blocked prepare tries again with it (it may bring the missing piece). */
-  private newer?: DesiredMessage;
   /** status.startTime: when an agent first took the pod on (kept in state.json across agent restarts). */
   private startTime = new Date().toISOString();
   private readonly clock = new ConditionClock();
   /** Each container's restartCount at this run's first attempt when nothing can be adopted (see initialCounts). */
   private firstCounts?: Record<string, number>;
   private stateWrite: Promise<void> = Promise.resolve();
+  private readonly pullRetry: PullRetry;
+  /** The newest desired set: a prepare blocked by an older one tries again with it (it may bring the missing piece). */
+  private latest?: DesiredMessage;
 
   constructor(
     readonly pod: Pod,
     private readonly ctx: PodContext,
   ) {
     this.uid = pod.metadata.uid as string;
+    this.pullRetry = new PullRetry(ctx.crashLoop);
   }
 
   get namespace(): string {
@@ -87,20 +105,33 @@ export class PodRunner {
     return this.pod.metadata.name;
   }
 
-  /** The lifecycle: prepare → start → probe → report. */
+  /** Every container's runner, init containers first. */
+  allContainers(): ContainerRunner[] {
+    return [...this.initContainers, ...this.containers];
+  }
+
+  /** A container's runner by name (init or app). */
+  container(name: string): ContainerRunner | undefined {
+    return this.allContainers().find((c) => c.name === name);
+  }
+
+  /** The lifecycle: prepare → start → probe → sequence → report. */
   async run(desired: DesiredMessage): Promise<void> {
+    this.latest = desired;
     if (this.prepared || this.preparing) return;
     this.preparing = true;
-    this.newer = undefined;
     const plan = await this.prepare(desired).finally(() => (this.preparing = false));
     // A set that came meanwhile (a claim bound, a ConfigMap made) may unblock what this one could not.
-    const newer = this.newer;
-    this.newer = undefined;
-    if (!plan && this.blocked && newer && !this.stopped) return this.run(newer);
+    const newer = this.latest !== desired ? this.latest : undefined;
+    if (!plan && this.blocked && newer && !this.pullRetry.waiting && !this.stopped) return this.run(newer);
+    if (plan && newer) void this.volumes?.refresh(newer);
     if (plan && !this.stopped) {
       this.starting = this.start(plan);
       await this.starting;
-      if (!this.stopped) this.probe(plan);
+      if (!this.stopped && !this.detached) {
+        this.probe(plan);
+        this.sequence = runSequence(this, plan.launches, this.adopted, this.graceMs()).catch((err) => this.ctx.log.error(`pod ${this.namespace}/${this.name}: ${(err as Error).stack ?? err}`));
+      }
     }
     this.report();
   }
@@ -110,119 +141,170 @@ export class PodRunner {
    * running, its configMap/secret volume files follow the new content (its env does not, as in Kubernetes).
    */
   update(desired: DesiredMessage): void {
-    if (this.preparing) this.newer = desired;
-    else if (!this.prepared && this.blocked) void this.run(desired);
+    this.latest = desired;
+    // While a prepare runs, it picks the newest set up when it ends (run).
+    if (this.preparing) return;
+    if (!this.prepared && this.blocked && !this.pullRetry.waiting) void this.run(desired);
     else if (this.prepared && !this.stopped) void this.volumes?.refresh(desired);
   }
 
   private async prepare(desired: DesiredMessage): Promise<Plan | undefined> {
     const rc = runtimeClassOf(this.pod);
-    const driver = driverFor(rc);
-    if (!driver) return this.block('RuntimeNotAvailable', `runtime "${rc}" is not available on node ${this.ctx.nodeName} (it has: ${runtimeNames.join(', ')})`);
-    if (this.pod.spec.initContainers?.length) return this.block('InitContainersNotSupported', 'skiff-agent does not run initContainers yet');
+    const driver = this.ctx.drivers.get(rc);
+    if (!driver) return this.block('RuntimeNotAvailable', `runtime "${rc}" is not available on node ${this.ctx.nodeName} (it has: ${this.ctx.drivers.names.join(', ')})`);
+    const agent = agentUser();
+    const all = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers];
+    const users = all.map((c) => runAsFor(this.pod, c, agent));
+    const refused = users.find((u) => u.refusal);
+    if (refused) return this.block('CreateContainerConfigError', refused.refusal!);
     const stateFile = path.join(this.ctx.podsDir, this.uid, 'state.json');
+    let launches: Launch[];
     try {
-      await fs.promises.mkdir(path.dirname(stateFile), { recursive: true });
+      // 0711: a pod running as another user passes through to its volumes; it cannot list or read the agent's files.
+      await fs.promises.mkdir(path.dirname(stateFile), { recursive: true, mode: 0o711 });
+      await fs.promises.chmod(path.dirname(stateFile), 0o711);
       const previous = readState(stateFile);
       this.ports = await bindPorts(this.pod, previous.ports);
-      this.firstCounts ??= initialCounts(this.pod, previous.restarts);
+      this.firstCounts ??= initialCounts([...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers], previous.restarts);
       if (previous.startTime) this.startTime = previous.startTime;
       // The previous counts stay until a container starts (a pod that never starts does not count up).
-      await writeFileAtomic(stateFile, JSON.stringify({ ports: this.ports, restarts: previous.restarts, startTime: this.startTime }));
-      const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'));
+      // Queued, not awaited: the start does not wait for an fsync (the writes stay in order).
+      this.writeState(previous.restarts);
+      const secretDir = this.ctx.secretBase ? podSecretDir(this.ctx.secretBase, this.uid) : undefined;
+      const owner = volumeOwner(users.map((u) => u.user));
+      const volumes = new PodVolumes(this.pod, path.join(this.ctx.podsDir, this.uid, 'volumes'), { secretDir, owner });
       this.volumes = volumes; // before setup, so stop() removes the links of a half-done setup too
       await volumes.setup(desired);
-      const launches = this.pod.spec.containers.map((c) => {
-        const env = resolveEnv(c, { pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: this.ports, allocatable: this.ctx.allocatable, extra: volumes.envFor(c) });
-        return { name: c.name, argv: resolveArgv(c, env), env, workingDir: c.workingDir };
-      });
-      this.blocked = undefined;
-      this.prepared = true;
-      return { driver, launches };
+      launches = launchesOf({ pod: this.pod, desired, nodeName: this.ctx.nodeName, hostIP: this.ctx.hostIP, ports: this.ports, allocatable: this.ctx.allocatable, volumes, cgroups: this.ctx.cgroups, users: new Map(all.map((c, i) => [c.name, users[i].user])) });
     } catch (err) {
       return this.block('CreateContainerConfigError', (err as Error).message);
     }
+    if (!(await this.pull(driver, launches, desired))) return undefined;
+    this.warnUnlimited(launches);
+    this.blocked = undefined;
+    this.prepared = true;
+    return { driver, launches };
+  }
+
+  /** Pulls every image (a wasi module, an OCI image); a failed pull blocks the pod and is retried after a back-off. */
+  private async pull(driver: Plan['driver'], launches: Launch[], desired: DesiredMessage): Promise<boolean> {
+    const failed = await pullImages(driver, launches, { namespace: this.namespace, desired, log: this.ctx.log });
+    if (!failed) {
+      this.pullRetry.reset();
+      return true;
+    }
+    this.block(this.pullRetry.retried && failed.reason === 'ErrImagePull' ? 'ImagePullBackOff' : failed.reason, failed.message);
+    if (failed.reason === 'ErrImagePull') this.pullRetry.schedule(() => !this.stopped && this.latest && void this.run(this.latest));
+    return false;
+  }
+
+  /** Limits asked for on a node that cannot enforce them: said once per pod (the node condition says why). */
+  private warnUnlimited(launches: Launch[]): void {
+    if (this.ctx.cgroups || !launches.some((l) => l.limits.memoryBytes !== undefined || l.limits.cpuMilli !== undefined)) return;
+    const message = `resources.limits are not enforced on node ${this.ctx.nodeName} (see its ResourceLimits condition): the pod runs unlimited`;
+    this.ctx.log.warn(`pod ${this.namespace}/${this.name}: ${message}`);
+    this.event('LimitsNotEnforced', message);
   }
 
   private block(reason: string, message: string): undefined {
-    // kubelet records a configuration error as a Failed event; a runtime the node lacks is the scheduler's to explain.
-    if (reason === 'CreateContainerConfigError' && this.blocked?.message !== message) this.event('Failed', `Error: ${message}`);
+    // kubelet records a configuration error (and a failed pull) as a Failed event; a runtime the node lacks is the scheduler's to explain.
+    if (reason !== 'RuntimeNotAvailable' && this.blocked?.message !== message) this.event('Failed', `Error: ${message}`);
     this.blocked = { reason, message };
+    this.report();
     return undefined;
   }
 
+  /** What a previous agent run left of each container, by launch index. */
+  private adopted: Awaited<ReturnType<Plan['driver']['adopt']>>[] = [];
+
   /** One runner per container, each first adopting what a previous agent run left of it (docs/lifecycle.md). */
   private async start(plan: Plan): Promise<void> {
-    const logDir = podLogDir(this.ctx.logsDir, this.pod);
-    const podRef = `${this.namespace}/${this.name}`;
     const stateDir = path.join(this.ctx.podsDir, this.uid);
-    const graceMs = this.graceMs();
-    const adopted = await Promise.all(plan.launches.map((l) => plan.driver.adopt({ podUid: this.uid, containerName: l.name, stateDir })));
+    this.adopted = await Promise.all(plan.launches.map((l) => plan.driver.adopt({ podUid: this.uid, containerName: l.name, stateDir, cgroup: l.cgroup })));
     if (this.detached) {
-      for (const a of adopted) if (a.kind === 'running') a.handle.release();
+      for (const a of this.adopted) if (a.kind === 'running') a.handle.release();
       return;
     }
-    adopted.forEach((a, i) => {
+    const podRef = `${this.namespace}/${this.name}`;
+    this.adopted.forEach((a, i) => {
       const c = `pod ${podRef}: container ${plan.launches[i].name}`;
       if (a.kind === 'running') this.ctx.log.info(`${c}: adopted its running process ${a.handle.pid} (restartCount ${a.restartCount})`);
       else if (a.kind === 'exited') this.ctx.log.info(`${c}: ended with exit code ${a.exit.exitCode} while no agent ran`);
     });
-    this.containers = plan.launches.map(
-      (l, i) =>
-        new ContainerRunner(l.name, {
-          driver: plan.driver,
-          restartPolicy: this.pod.spec.restartPolicy!,
-          backoff: this.ctx.crashLoop,
-          podRef,
-          launch: (restartCount) => ({
-            podUid: this.uid, namespace: this.namespace, podName: this.name, containerName: l.name,
-            argv: l.argv, env: l.env, workingDir: l.workingDir,
-            logFile: path.join(logDir, l.name, `${restartCount}.log`),
-            stateDir, restartCount, graceMs,
-          }),
-          onChange: () => {
-            this.probers[i]?.sync();
-            this.report();
-          },
-          onRestart: (e) => {
-            this.saveCounts();
-            this.ctx.onRestart(this.uid, e);
-          },
-          onEvent: (reason, message) => this.event(reason, message, l.name),
-          firstRestartCount: own(this.firstCounts, l.name) ?? 0,
-        }),
-    );
-    this.containers.forEach((c, i) => c.start(adopted[i]));
-    this.saveCounts();
+    const hasInit = plan.launches.some((l) => l.role !== 'app');
+    const runners = plan.launches.map((l) => this.runnerFor(plan, l, stateDir, hasInit));
+    this.initContainers = runners.filter((_, i) => plan.launches[i].role !== 'app');
+    this.containers = runners.filter((_, i) => plan.launches[i].role === 'app');
     // A stop that came while adopting: the runners exist now, so stop() reaches the adopted processes.
   }
 
+  private runnerFor(plan: Plan, l: Launch, stateDir: string, hasInit: boolean): ContainerRunner {
+    const logDir = podLogDir(this.ctx.logsDir, this.pod);
+    const graceMs = this.graceMs();
+    const policy = this.pod.spec.restartPolicy!;
+    // Kubernetes: a sidecar always restarts; a regular init container is retried on failure unless the pod's policy is Never.
+    const restartPolicy = l.role === 'sidecar' ? 'Always' : l.role === 'init' ? (policy === 'Never' ? 'Never' : 'OnFailure') : policy;
+    return new ContainerRunner(l.name, {
+      driver: plan.driver,
+      restartPolicy,
+      backoff: this.ctx.crashLoop,
+      podRef: `${this.namespace}/${this.name}`,
+      waitingReason: hasInit ? 'PodInitializing' : 'ContainerCreating',
+      launch: (restartCount) => ({
+        podUid: this.uid, namespace: this.namespace, podName: this.name, containerName: l.name,
+        argv: l.argv, env: l.env, workingDir: l.workingDir, user: l.user,
+        logFile: path.join(logDir, l.name, `${restartCount}.log`),
+        stateDir, restartCount, graceMs,
+        image: l.container.image, imageRef: l.imageRef, limits: l.limits, cgroup: l.cgroup, mounts: l.mounts,
+      }),
+      onChange: () => {
+        this.probers.get(l.name)?.sync();
+        this.report();
+      },
+      onRestart: (e) => {
+        this.saveCounts();
+        this.ctx.onRestart(this.uid, e);
+      },
+      onEvent: (reason, message) => this.event(reason, message, l.name),
+      firstRestartCount: own(this.firstCounts, l.name) ?? 0,
+    });
+  }
+
   /** The pod's terminationGracePeriodSeconds in ms. */
-  private graceMs(): number {
+  graceMs(): number {
     return this.pod.spec.terminationGracePeriodSeconds! * 1000; // defaulted on admission (applyDefaults)
   }
 
+  /** Probers for sidecars and app containers (regular init containers have no probes). */
   private probe(plan: Plan): void {
     const graceMs = this.graceMs();
-    this.probers = this.pod.spec.containers.map((c, i) => {
-      const runner = this.containers[i];
-      const l = plan.launches[i];
+    for (const l of plan.launches) {
+      if (l.role === 'init') continue;
+      const runner = this.container(l.name) as ContainerRunner;
       // Probes reach the process over loopback: process pods share the host network.
-      const target = { containerName: c.name, host: '127.0.0.1', ports: this.ports, env: l.env, workingDir: l.workingDir };
-      return proberFor(c, { container: runner, target, kill: (m, e) => runner.kill(m, graceMs, e), onChange: () => this.report(), onEvent: (reason, message) => this.event(reason, message, c.name) });
-    });
-    for (const p of this.probers) p.sync();
+      const target = { containerName: l.name, host: '127.0.0.1', ports: this.ports, env: l.env, workingDir: l.workingDir, user: l.user };
+      const deps = { container: runner, target, kill: (m: string, e?: string) => runner.kill(m, graceMs, e), onChange: () => this.report(), onEvent: (reason: AgentEventReason, message: string) => this.event(reason, message, l.name) };
+      this.probers.set(l.name, proberFor(l.container, deps));
+    }
+    for (const p of this.probers.values()) p.sync();
   }
 
   /** Persists the restart counts beside the ports (DATA/pods/<uid>/state.json), one write at a time, the latest last. */
-  private saveCounts(): void {
+  saveCounts(): void {
+    this.writeState(Object.fromEntries(this.allContainers().map((c) => [c.name, c.restartCount])));
+  }
+
+  private writeState(restarts: Record<string, number>): void {
     const file = path.join(this.ctx.podsDir, this.uid, 'state.json');
     this.stateWrite = this.stateWrite
-      .then(() => writeFileAtomic(file, JSON.stringify({ ports: this.ports, restarts: Object.fromEntries(this.containers.map((c) => [c.name, c.restartCount])), startTime: this.startTime })))
+      // Written only when it changed (an SD card is spared a rewrite of the same bytes at every adoption).
+      .then(async () => void (await writeIfChanged(file, JSON.stringify({ ports: this.ports, restarts, startTime: this.startTime }), 0o600)))
       .catch(() => undefined); // the pod's dir is gone: the pod was deleted meanwhile
   }
 
-  private report(): void {
+  /** Something changed: report it (and let the sequence re-check what it waits for). */
+  report(): void {
+    for (const w of [...this.waiters]) w();
     this.ctx.onChange(this.uid);
   }
 
@@ -230,47 +312,53 @@ export class PodRunner {
     this.ctx.onEvent?.({ namespace: this.namespace, name: this.name, uid: this.uid, ...(container ? { container } : {}), reason, message });
   }
 
+  /** Checks run on every change (sequence.ts waits on them). */
+  readonly waiters = new Set<() => void>();
+
+  /** True once stop or detach began: the sequence starts nothing more. */
+  get halted(): boolean {
+    return this.stopped || this.detached;
+  }
+
   private stopped = false;
   private detached = false;
-  /** The start step while it adopts and starts (stop waits for it, so it reaches every process). */
+  /** The start step while it adopts and creates runners (stop waits for it, so it reaches every process). */
   private starting: Promise<void> = Promise.resolve();
+  private sequence: Promise<void> = Promise.resolve();
 
-  /** Stops every container (SIGTERM, SIGKILL after the pod's terminationGracePeriodSeconds). */
+  /** Stops every container: app containers first, then sidecars in reverse order (SIGTERM, SIGKILL after the grace period). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.pullRetry.reset();
     await this.starting;
-    for (const p of this.probers) p.stop();
+    this.report(); // wakes the sequence so it starts nothing more
+    for (const p of this.probers.values()) p.stop();
     await Promise.all(this.containers.map((c) => c.stop(this.graceMs())));
+    for (const c of [...this.initContainers].reverse()) await c.stop(this.graceMs());
+    await this.sequence;
+    await this.stateWrite; // before the manager removes the pod's dir
     await this.volumes?.cleanup();
   }
 
   /** Leaves the processes running and stops managing them: the next agent run adopts them. */
   detach(): void {
-    this.stopped = true;
     this.detached = true;
-    for (const p of this.probers) p.stop();
-    for (const c of this.containers) c.detach();
+    this.pullRetry.reset();
+    for (const p of this.probers.values()) p.stop();
+    for (const c of this.allContainers()) c.detach();
+    this.report();
   }
 
   /** The pod's status now. */
   status(): PodStatus {
-    const views: ContainerView[] = this.prepared
-      ? this.containers.map((c, i) => {
-          const ready = this.probers[i]?.ready() ?? false;
-          return {
-            finished: c.finished,
-            status: { name: c.name, ready, started: this.probers[i]?.started() ?? false, restartCount: c.restartCount, state: c.state, ...(c.lastState ? { lastState: c.lastState } : {}) },
-          };
-        })
-      : this.pod.spec.containers.map((c) => ({
-          finished: false,
-          status: { name: c.name, ready: false, started: false, restartCount: 0, state: { waiting: this.blocked ?? { reason: 'ContainerCreating' } } },
-        }));
-    const phase = podPhase(views, this.prepared);
+    const v = podView({ pod: this.pod, prepared: this.prepared && this.containers.length > 0, blocked: this.blocked, init: this.initContainers, app: this.containers, probers: this.probers });
+    const phase = podPhase(v);
     return {
       phase,
-      conditions: podConditions(this.clock, views, this.prepared, phase),
-      containerStatuses: views.map((v) => v.status),
+      conditions: podConditions(this.clock, v, phase),
+      ...(v.init.length ? { initContainerStatuses: v.init.map((c) => c.status) } : {}),
+      containerStatuses: v.app.map((c) => c.status),
+      qosClass: qosClass(this.pod.spec),
       hostIP: this.ctx.hostIP,
       podIP: this.ctx.hostIP,
       startTime: this.startTime,
@@ -278,31 +366,4 @@ export class PodRunner {
       ...(this.ports.length ? { ports: this.ports } : {}),
     };
   }
-}
-
-/** The pod's state from a previous run: its host ports, each container's last restartCount, its startTime. */
-function readState(stateFile: string): { ports: PodPortStatus[]; restarts: Record<string, number>; startTime?: string } {
-  try {
-    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ports?: PodPortStatus[]; restarts?: Record<string, number>; startTime?: unknown };
-    const restarts = s.restarts && typeof s.restarts === 'object' ? s.restarts : {};
-    const startTime = typeof s.startTime === 'string' && !Number.isNaN(Date.parse(s.startTime)) ? s.startTime : undefined;
-    return { ports: Array.isArray(s.ports) ? s.ports : [], restarts, ...(startTime ? { startTime } : {}) };
-  } catch {
-    return { ports: [], restarts: {} };
-  }
-}
-
-/**
- * restartCount survives an agent restart, as Kubernetes' does through the runtime's records. Normally the
- * driver's record of the last attempt gives it (adoption, pods/container.ts `start`); without one, a container
- * that ran under a previous agent run starts again as a restart, counted as after a node reboot (and its log
- * goes to a new `<restartCount>.log`).
- */
-function initialCounts(pod: Pod, previous: Record<string, number>): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const c of pod.spec.containers) {
-    const n = own(previous, c.name);
-    counts[c.name] = typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n + 1 : 0;
-  }
-  return counts;
 }

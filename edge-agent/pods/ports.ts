@@ -33,7 +33,8 @@ export function freePort(protocol: 'TCP' | 'UDP' = 'TCP'): Promise<number> {
  */
 export async function bindPorts(pod: Pod, previous: PodPortStatus[] = []): Promise<PodPortStatus[]> {
   const out: PodPortStatus[] = [];
-  for (const c of pod.spec.containers)
+  // App containers first, then init containers (a sidecar serving a port): the order of older agents' state.json.
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])])
     for (const p of c.ports ?? []) {
       const protocol = p.protocol!;
       let port = p.containerPort ?? 0;

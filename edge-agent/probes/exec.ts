@@ -15,7 +15,7 @@ export function execCheck(command: string[], target: ProbeTarget): ProbeCheck {
     new Promise<ProbeOutcome>((resolve) => {
       if (command.length === 0) return resolve({ ok: false, message: 'exec probe has an empty command' });
       let out = '';
-      const child = spawn(command[0], command.slice(1), { env: target.env, cwd: target.workingDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(command[0], command.slice(1), { env: target.env, cwd: target.workingDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(target.user ?? {}) });
       const keep = (b: Buffer) => {
         if (out.length < maxOutput) out += b.toString('utf8').slice(0, maxOutput - out.length);
       };

@@ -26,4 +26,6 @@ export interface ProbeTarget {
   /** The container's resolved environment: exec probes run with it, as kubelet runs them inside the container. */
   env: Record<string, string>;
   workingDir?: string;
+  /** The container's user (runAsUser): exec probes run as it. */
+  user?: { uid: number; gid: number };
 }

@@ -1,41 +1,44 @@
 /**
- * The `exec` RPC: runs a command beside a running container the way the container's own process runs — the
- * same resolved env (service and downward-API vars, HOSTNAME, PORT), the same workingDir, in its own process
- * group — and streams its output as `{chunk, stream: 'stdout' | 'stderr'}`, ending with
- * `{done: true, result: {exitCode}}`. Non-interactive, like `kubectl exec` without `-i`/`-t`: stdin is
- * /dev/null and there is no TTY. A deadline (`timeoutSeconds`, default 5 min) or a `cancel` kills the group.
+ * The `exec` RPC: runs a command in a running container through its driver (a process container: beside its
+ * process with the same resolved env, workingDir and cgroup, in its own process group). Without `stdin` and
+ * `tty` (`kubectl exec` without -i/-t) its output streams as `{chunk, stream: 'stdout' | 'stderr'}` text,
+ * ending with `{done: true, result: {exitCode}}`; a deadline (`timeoutSeconds`, default 5 min) or a `cancel`
+ * kills it. With `stdin` or `tty` it is a two-way stream of bytes (exec-interactive.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { Checker } from '../../protocol/check.js';
 import { SkiffError, toWireError } from '../../protocol/errors.js';
 import type { RpcResponse } from '../../protocol/messages.js';
-import { runtimeClassOf } from '../drivers/registry.js';
+import { runtimeClassOf, type DriverSet } from '../drivers/registry.js';
+import type { Driver, ExecSession, ExecTarget } from '../drivers/types.js';
 import type { PodManager } from '../pods/manager.js';
+import { serveInteractiveExec } from './exec-interactive.js';
 import type { Follower } from './logs.js';
-import { killGroup } from '../procfs.js';
 
-/** The deadline of a command without `timeoutSeconds`: 5 min. */
+/** The deadline of a non-interactive command without `timeoutSeconds`: 5 min. */
 export const DEFAULT_EXEC_TIMEOUT_S = 300;
 /** Output is held this long so a burst of small writes travels as one message; 20 ms. */
 const FLUSH_MS = 20;
 /** A message carries at most this much text; 64 KiB. */
 const CHUNK_CHARS = 64 << 10;
-/** After the command exits, how long its pipes may stay open (a child that left the group holds them); 1 s. */
-const DRAIN_MS = 1000;
 
-type Send = (r: Omit<RpcResponse, 'id'>) => void;
+/** How the RPC server answers. */
+export type Send = (r: Omit<RpcResponse, 'id'>) => void;
 type Stream = 'stdout' | 'stderr';
 
 /** Parameters of `exec`, checked. */
-interface ExecParams {
+export interface ExecParams {
   namespace: string;
   name: string;
   container?: string;
   command: string[];
-  timeoutSeconds: number;
+  /** Undefined for an interactive exec without a deadline (kubectl exec -it has none). */
+  timeoutSeconds?: number;
+  stdin: boolean;
+  tty: boolean;
+  rows?: number;
+  cols?: number;
 }
 
 function checkParams(p: Record<string, unknown>): ExecParams {
@@ -46,44 +49,50 @@ function checkParams(p: Record<string, unknown>): ExecParams {
   if (c.stringList(p.command, 'params.command') && (p.command as string[]).length === 0) c.fail('params.command', 'must name a command');
   if (p.command === undefined || p.command === null) c.fail('params.command', 'is required');
   c.int(p.timeoutSeconds, 'params.timeoutSeconds', 1);
+  c.bool(p.stdin, 'params.stdin');
+  c.bool(p.tty, 'params.tty');
+  c.int(p.rows, 'params.rows', 1, 10_000);
+  c.int(p.cols, 'params.cols', 1, 10_000);
   if (c.errors.length) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', c.errors.map((e) => `${e.field}: ${e.rule}`).join('; '), c.errors);
+  const interactive = p.stdin === true || p.tty === true;
   return {
     namespace: (p.namespace as string) || 'default',
     name: p.name as string,
     container: (p.container as string | undefined) || undefined,
     command: p.command as string[],
-    timeoutSeconds: (p.timeoutSeconds as number | undefined) ?? DEFAULT_EXEC_TIMEOUT_S,
+    timeoutSeconds: (p.timeoutSeconds as number | undefined) ?? (interactive ? undefined : DEFAULT_EXEC_TIMEOUT_S),
+    stdin: p.stdin === true,
+    tty: p.tty === true,
+    ...(typeof p.rows === 'number' ? { rows: p.rows } : {}),
+    ...(typeof p.cols === 'number' ? { cols: p.cols } : {}),
   };
 }
 
-/** What `exec` runs: argv with the container's env and workingDir. */
-interface ExecLaunch {
-  argv: string[];
-  env: Record<string, string>;
-  workingDir?: string;
-  /** `namespace/name`, container name: for messages. */
+/** Where the exec runs, found from the params; `podRef` and `container` for messages. */
+export interface Resolved {
+  target: ExecTarget;
+  driver: Driver & Required<Pick<Driver, 'exec'>>;
   podRef: string;
   container: string;
 }
 
-/** Finds the running container and its launch (env and workingDir as its process got them); throws what is wrong. */
-function resolveLaunch(pods: PodManager, p: ExecParams): ExecLaunch {
+/** Finds the running container, its driver and its launch; throws what is wrong. */
+export function resolveTarget(pods: PodManager, drivers: DriverSet, p: { namespace: string; name: string; container?: string }): Resolved {
   const runner = pods.find(p.namespace, p.name);
   if (!runner) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `pod "${p.name}" not found in namespace "${p.namespace}" on this node`);
   const podRef = `${p.namespace}/${p.name}`;
-  const names = runner.pod.spec.containers.map((c) => c.name);
-  const cname = p.container ?? names[0];
-  const idx = names.indexOf(cname);
-  if (idx < 0) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${cname}" is not valid for pod ${podRef} (it has: ${names.join(', ')})`);
-  // Only the process driver runs here; a container or wasi runtime needs its own exec (docker exec, none for WASI).
+  const names = [...(runner.pod.spec.initContainers ?? []), ...runner.pod.spec.containers].map((c) => c.name);
+  const cname = p.container ?? runner.pod.spec.containers[0].name;
+  if (!names.includes(cname)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${cname}" is not valid for pod ${podRef} (it has: ${names.join(', ')})`);
   const rc = runtimeClassOf(runner.pod);
-  if (rc !== 'process') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `exec is not supported for runtime "${rc}" (pod ${podRef}); only process pods`);
-  const c = runner.containers[idx];
+  const driver = drivers.get(rc);
+  if (driver && !driver.exec) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `exec is not supported for runtime "${rc}" (pod ${podRef}): ${rc === 'wasi' ? 'a WASI module has no shell or processes to run a command in' : 'its driver runs no commands'}`);
+  const target = runner.container(cname)?.execTarget();
   // Kubernetes answers exec into a container that is not running with "container not found" / not running.
-  if (!c || !c.state.running) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `container "${cname}" is not running (pod ${podRef})`);
-  const launch = c.currentLaunch();
-  if (launch.workingDir && !isDir(launch.workingDir)) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `workingDir "${launch.workingDir}" of container "${cname}" is not a directory`);
-  return { argv: p.command, env: launch.env, workingDir: launch.workingDir, podRef, container: cname };
+  if (!driver?.exec || !target) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `container "${cname}" is not running (pod ${podRef})`);
+  const wd = target.launch.workingDir;
+  if (wd && !isDir(wd)) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `workingDir "${wd}" of container "${cname}" is not a directory`);
+  return { target, driver: driver as Resolved['driver'], podRef, container: cname };
 }
 
 function isDir(p: string): boolean {
@@ -92,13 +101,6 @@ function isDir(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Kubernetes reports a signal death as 128 + the signal number. */
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  const n = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
-  return n !== undefined ? 128 + n : 1;
 }
 
 /**
@@ -131,61 +133,44 @@ class OutputBatcher {
   }
 }
 
-/** Reads a pipe as UTF-8 text (a character split across reads is kept whole) into the batcher. */
-function pipe(child: ChildProcess, stream: Stream, out: OutputBatcher): void {
-  const decoder = new StringDecoder('utf8');
-  const src = child[stream]!;
-  src.on('data', (b: Buffer) => out.add(stream, decoder.write(b)));
-  src.on('end', () => out.add(stream, decoder.end()));
-  src.on('error', () => undefined); // destroyed after DRAIN_MS: what was read has been sent
-}
-
 /**
- * Starts one exec and answers through `send`; returns the Follower a `cancel` stops. Bad params, an unknown
- * pod or container, or a container that is not running throw (answered as one error by the RPC server).
+ * Starts one exec and answers through `send`; returns the Follower a `cancel` stops (and, interactive, that
+ * takes the client's pieces). Bad params, an unknown pod or container, a container that is not running, or a
+ * driver that cannot exec throw (answered as one error by the RPC server).
  */
-export function serveExec(pods: PodManager, params: Record<string, unknown>, send: Send): Follower {
+export function serveExec(pods: PodManager, drivers: DriverSet, params: Record<string, unknown>, send: Send): Follower {
   const p = checkParams(params);
-  const l = resolveLaunch(pods, p);
-  const child = spawn(l.argv[0], l.argv.slice(1), { cwd: l.workingDir, env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = resolveTarget(pods, drivers, p);
+  if (p.stdin || p.tty) return serveInteractiveExec(r, p, send);
   const out = new OutputBatcher(send);
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  let session: ExecSession | undefined;
   let ended: 'timeout' | 'cancel' | undefined;
-  let finished = false;
-  const finish = (r: Omit<RpcResponse, 'id'>) => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(deadline);
-    out.flush();
-    send({ ...r, done: true });
-  };
   const deadline = setTimeout(() => {
     ended = 'timeout';
-    killGroup(child.pid, 'SIGKILL');
-  }, p.timeoutSeconds * 1000);
-  child.once('error', (err: NodeJS.ErrnoException) => {
-    if (child.pid !== undefined) return; // a running child's errors (a pipe) end in 'exit' anyway
-    const why = err.code === 'ENOENT' ? 'executable file not found in $PATH' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    finish({ ok: false, error: toWireError(new SkiffError('SKIFF_ERR_BAD_REQUEST', `cannot run ${JSON.stringify(l.argv[0])} in container "${l.container}" of pod ${l.podRef}: ${why}`)) });
-  });
-  if (child.pid === undefined) return { stop: () => undefined };
-  pipe(child, 'stdout', out);
-  pipe(child, 'stderr', out);
-  child.once('exit', (code, signal) => {
-    // Like a container's main process: when the command ends, whatever it left running in its group ends too.
-    killGroup(child.pid, 'SIGKILL');
-    const exitCode = exitCodeOf(code, signal);
-    const drain = setTimeout(() => (child.stdout?.destroy(), child.stderr?.destroy(), done()), DRAIN_MS);
-    const done = () => {
-      clearTimeout(drain);
-      if (ended === 'timeout') finish({ ok: false, error: toWireError(new SkiffError('SKIFF_ERR_TIMEOUT', `command ${JSON.stringify(l.argv.join(' '))} in container "${l.container}" of pod ${l.podRef} did not finish within ${p.timeoutSeconds}s; killed`)) });
-      else finish({ ok: true, result: { exitCode, ...(signal ? { signal } : {}) } });
-    };
-    child.once('close', done);
-  });
+    session?.kill();
+  }, (p.timeoutSeconds ?? DEFAULT_EXEC_TIMEOUT_S) * 1000);
+  const finish = (m: Omit<RpcResponse, 'id'>) => {
+    clearTimeout(deadline);
+    out.add('stdout', decoders.stdout.end());
+    out.add('stderr', decoders.stderr.end());
+    out.flush();
+    send({ ...m, done: true });
+  };
+  r.driver.exec(r.target, { command: p.command, tty: false, stdin: false, onOutput: (stream, data) => out.add(stream, decoders[stream].write(data)) }).then(
+    async (s) => {
+      session = s;
+      if (ended) s.kill();
+      const result = await s.exited;
+      if (ended === 'timeout') finish({ ok: false, error: toWireError(new SkiffError('SKIFF_ERR_TIMEOUT', `command ${JSON.stringify(p.command.join(' '))} in container "${r.container}" of pod ${r.podRef} did not finish within ${p.timeoutSeconds}s; killed`)) });
+      else finish({ ok: true, result });
+    },
+    (err: Error) => finish({ ok: false, error: toWireError(err instanceof SkiffError ? err : new SkiffError('SKIFF_ERR_BAD_REQUEST', `cannot run ${JSON.stringify(p.command[0])} in container "${r.container}" of pod ${r.podRef}: ${err.message}`)) }),
+  );
   return {
     stop: () => {
       ended ??= 'cancel';
-      killGroup(child.pid, 'SIGKILL');
+      session?.kill();
     },
   };
 }

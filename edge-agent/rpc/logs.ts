@@ -90,11 +90,10 @@ function sourceOf(ctx: LogsContext, p: LogsParams): Source {
   const ref = `${p.namespace}/${p.name}`;
   const runner = ctx.pods.find(p.namespace, p.name);
   if (runner && (p.uid === undefined || runner.uid === p.uid)) {
-    const names = runner.pod.spec.containers.map((c) => c.name);
-    const cname = p.container ?? names[0];
-    const idx = names.indexOf(cname);
-    if (idx < 0) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${cname}" is not valid for pod ${ref} (it has: ${names.join(', ')})`);
-    const c = runner.containers[idx];
+    const names = [...(runner.pod.spec.initContainers ?? []), ...runner.pod.spec.containers].map((c) => c.name);
+    const cname = p.container ?? runner.pod.spec.containers[0].name;
+    if (!names.includes(cname)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${cname}" is not valid for pod ${ref} (it has: ${names.join(', ')})`);
+    const c = runner.container(cname);
     if (!c) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `container "${cname}" in pod ${ref} is waiting to start: ${runner.status().reason ?? 'ContainerCreating'}`);
     const attempt = p.previous ? c.restartCount - 1 : c.restartCount;
     if (attempt < 0) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `previous terminated container "${cname}" in pod ${ref} not found`);

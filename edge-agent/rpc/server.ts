@@ -11,10 +11,13 @@ import { serveLogs, type Follower, type LogsContext } from './logs.js';
 import { serveExec } from './exec.js';
 import { servePortForward } from './portforward.js';
 import { serveCopy } from './cp.js';
+import type { DriverSet } from '../drivers/registry.js';
+import type { UpgradeReceiver } from '../upgrade/receiver.js';
 import { deleteVolume } from './volume.js';
 
-/** What the RPC methods reach: the pods and their logs, and where local-path volumes live. */
+/** What the methods read: the pods, their log files, the drivers (exec), and where local-path volumes live. */
 export interface RpcContext extends LogsContext {
+  drivers: DriverSet;
   volumeDir: string;
 }
 
@@ -26,13 +29,20 @@ const methods: Partial<Record<RpcRequest['method'], Method>> = {
     const f = serveLogs(s.ctx, params, reply);
     if (f) s.followers.set(id, f);
   },
-  exec: (s, id, params, reply) => s.followers.set(id, serveExec(s.ctx.pods, params, reply)),
+  exec: (s, id, params, reply) => s.followers.set(id, serveExec(s.ctx.pods, s.ctx.drivers, params, reply)),
   portForward: (s, id, params, reply) => s.followers.set(id, servePortForward(s.ctx.pods, params, reply)),
   cp: (s, id, params, reply) => s.followers.set(id, serveCopy(s.ctx.pods, params, reply)),
   // A piece for an open two-way stream; none is answered (a piece for a stream that ended is dropped).
   input: (s, _id, params) => void s.followers.get(String(params.ref))?.input?.(params),
   volumeDelete: (s, _id, params, reply) => {
     deleteVolume(s.ctx.volumeDir, params).then(
+      (result) => reply({ ok: true, result }),
+      (err) => reply({ ok: false, error: toWireError(err) }),
+    );
+  },
+  upgrade: (s, _id, params, reply) => {
+    if (!s.upgrade) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', 'this agent takes no upgrades');
+    s.upgrade.handle(params).then(
       (result) => reply({ ok: true, result }),
       (err) => reply({ ok: false, error: toWireError(err) }),
     );
@@ -56,6 +66,8 @@ export class RpcServer {
     readonly ctx: RpcContext,
     private readonly publish: (id: string, payload: Buffer) => void,
     private readonly log: Logger,
+    /** The fleet upgrade's receiving end (upgrade/receiver.ts). */
+    readonly upgrade?: UpgradeReceiver,
   ) {}
 
   /** Handles the request published on `rpc/<topicId>/req`. */

@@ -52,19 +52,36 @@ async function currentVersion(dir: string): Promise<string | undefined> {
   }
 }
 
+/** How a projected volume's directories are made: their mode, and the user that owns everything (a pod's runAsUser). */
+export interface ProjectedOptions {
+  /** The volume directory's mode (0755 for a ConfigMap; 0700 for a Secret). */
+  dirMode?: number;
+  owner?: { uid: number; gid: number };
+}
+
 /** Writes `files` as the new content of `dir` (created if missing), atomically; old names disappear. */
-export async function writeProjected(dir: string, files: ProjectedFile[]): Promise<void> {
+export async function writeProjected(dir: string, files: ProjectedFile[], opts: ProjectedOptions = {}): Promise<void> {
   for (const f of files) checkProjectedPath(f.path);
-  await fsp.mkdir(dir, { recursive: true });
+  const dirMode = opts.dirMode ?? 0o755;
+  const own = async (p: string) => {
+    if (opts.owner) await fsp.lchown(p, opts.owner.uid, opts.owner.gid);
+  };
+  await fsp.mkdir(dir, { recursive: true, mode: dirMode });
+  await fsp.chmod(dir, dirMode);
+  await own(dir);
   const old = await currentVersion(dir);
   const version = versionName();
   const vdir = path.join(dir, version);
-  await fsp.mkdir(vdir, { mode: 0o755 });
+  await fsp.mkdir(vdir, { mode: dirMode });
+  await fsp.chmod(vdir, dirMode);
+  await own(vdir);
   for (const f of files) {
     const file = path.join(vdir, f.path);
-    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.mkdir(path.dirname(file), { recursive: true, mode: dirMode });
+    await own(path.dirname(file));
     await fsp.writeFile(file, f.data, { mode: f.mode });
     await fsp.chmod(file, f.mode); // the umask may have narrowed the mode
+    await own(file);
   }
   await swapLink(path.join(dir, DATA), version);
   const top = new Set(files.map((f) => f.path.split('/')[0]));

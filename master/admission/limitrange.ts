@@ -5,7 +5,7 @@
  * maxLimitRequestRatio is checked — per container, per pod (the sums), per claim (requests.storage) — with
  * the API server's messages: `minimum cpu usage per Container is 100m, but request is 50m`.
  */
-import { isObject, parseQuantity, type Container, type KObject, type LimitRange, type LimitRangeItem, type Pod } from '../../protocol/index.js';
+import { isObject, parseQuantity, type Container, type KObject, type LimitRange, type LimitRangeItem, type PersistentVolumeClaim, type Pod } from '../../protocol/index.js';
 import type { Objects } from '../objects.js';
 import type { AdmissionBatch } from './batch.js';
 import { forbidden } from './quota.js';
@@ -99,7 +99,7 @@ export class LimitRangeAdmission implements AdmissionPlugin {
   async admit(obj: KObject, current: KObject | undefined, batch: AdmissionBatch): Promise<void> {
     if (current || (obj.kind !== 'Pod' && obj.kind !== 'PersistentVolumeClaim')) return;
     const ns = obj.metadata.namespace!;
-    const ranges = [...(await this.objects.list<LimitRange>('LimitRange', ns)).items, ...(batch.pendingOf('LimitRange', ns) as LimitRange[])];
+    const ranges = [...(await this.objects.list('LimitRange', ns)).items, ...(batch.pendingOf('LimitRange', ns) as LimitRange[])];
     const items = ranges.flatMap((lr) => (isObject(lr.spec) && Array.isArray(lr.spec.limits) ? lr.spec.limits : []));
     if (items.length === 0) return;
     const problems: string[] = [];
@@ -110,7 +110,7 @@ export class LimitRangeAdmission implements AdmissionPlugin {
       if (set.length) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [limitRangerAnnotation]: `LimitRanger plugin set: ${set.join('; ')}` };
       for (const item of items) problems.push(...podProblems(pod, item));
     } else {
-      const storage = amount('requests.storage', obj.spec?.resources?.requests?.storage);
+      const storage = amount('requests.storage', (obj as PersistentVolumeClaim).spec?.resources?.requests?.storage);
       for (const item of items.filter((i) => i.type === 'PersistentVolumeClaim'))
         problems.push(...constraints('PersistentVolumeClaim', 'storage', item, storage, storage, (v) => formatAmount('requests.storage', v)).filter((m) => !m.includes('limit')));
     }

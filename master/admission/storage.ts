@@ -48,7 +48,7 @@ export class StorageAdmission implements AdmissionPlugin {
   private async claim(pvc: PersistentVolumeClaim, cur: PersistentVolumeClaim | undefined, batch: AdmissionBatch): Promise<void> {
     if (!cur) {
       if (pvc.spec.storageClassName === undefined) {
-        const classes = [...(await this.objects.list<StorageClass>('StorageClass')).items, ...(batch.pendingOf('StorageClass') as StorageClass[])];
+        const classes = [...(await this.objects.list('StorageClass')).items, ...(batch.pendingOf('StorageClass') as StorageClass[])];
         const d = defaultClass(classes);
         if (d) pvc.spec.storageClassName = d.metadata.name;
       }
@@ -63,7 +63,7 @@ export class StorageAdmission implements AdmissionPlugin {
     const after = amount('requests.storage', pvc.spec.resources.requests.storage) ?? 0;
     if (after < before) throw invalid(pvc, 'spec.resources.requests.storage', `must not be less than the current request (${cur.spec.resources.requests.storage})`);
     if (after > before) {
-      const sc = pvc.spec.storageClassName ? await this.objects.get<StorageClass>('StorageClass', undefined, pvc.spec.storageClassName) : undefined;
+      const sc = pvc.spec.storageClassName ? await this.objects.get('StorageClass', undefined, pvc.spec.storageClassName) : undefined;
       if (!sc?.allowVolumeExpansion) throw invalid(pvc, 'spec.resources.requests.storage', 'can grow only when the claim\'s StorageClass has allowVolumeExpansion: true');
     }
   }

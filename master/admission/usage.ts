@@ -3,7 +3,7 @@
  * for cpu, bytes for memory and storage, a number for counts. One definition, read by quota admission (the
  * object about to be stored) and by the quota controller (every object in the namespace).
  */
-import { bytes, cpuMilli, findKind, isCountResource, parseQuantity, storageClassQuota, type KObject, type Pod } from '../../protocol/index.js';
+import { bytes, cpuMilli, findKind, isCountResource, isKind, parseQuantity, storageClassQuota, type KObject, type Pod } from '../../protocol/index.js';
 import type { PersistentVolumeClaim } from '../../protocol/index.js';
 
 /** Usage per quota resource name. */
@@ -78,8 +78,8 @@ export function usageOf(o: KObject): Usage {
   if (count) use.set(count, 1);
   if (Object.hasOwn(legacyCount, o.kind)) use.set(legacyCount[o.kind]!, 1);
   if (o.kind === 'Pod') podCompute(o as Pod, use);
-  if (o.kind === 'Service') {
-    const ports = (o.spec?.ports ?? []) as { nodePort?: number }[];
+  if (isKind(o, 'Service')) {
+    const ports = o.spec?.ports ?? [];
     if (o.spec?.type === 'NodePort' || o.spec?.type === 'LoadBalancer') use.set('services.nodeports', ports.length);
     if (o.spec?.type === 'LoadBalancer') use.set('services.loadbalancers', 1);
   }

@@ -7,8 +7,11 @@ import { Checker, SkiffError, decodeObject, encode, maxRequestBytes, parseManife
 import type { Identity } from '../broker/acl.js';
 import { sameIdentity } from '../broker/client-ids.js';
 import { codeLabel } from '../telemetry/registry.js';
-import { authorizeVerb, whoami } from './access.js';
-import { logApplied, logError, logRequest, who } from './audit.js';
+import { attributesOf, authorize, namespaceOf, seesSecretValues, whoami } from './access.js';
+import { forClients, who, type AuditedResult } from './audit.js';
+import { canI } from './handlers/can-i.js';
+import { secrets } from './handlers/secrets.js';
+import { redactSecrets } from './redact.js';
 import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
@@ -19,8 +22,8 @@ import { rollout } from './handlers/rollout.js';
 import { logs, watch } from './handlers/streams.js';
 import { exec } from './handlers/exec.js';
 import { patch } from './handlers/patch.js';
-import { canI } from './handlers/can-i.js';
 import { cp, input, portforward } from './handlers/channel.js';
+import { upgrade } from './handlers/upgrade.js';
 import { STREAMING, type ApiCall, type ApiContext, type Handler } from './types.js';
 
 /**
@@ -45,12 +48,14 @@ const handlers: ReadonlyMap<string, Handler> = new Map<ApiVerb, Handler>([
   ['jointoken', jointoken],
   ['top', top],
   ['backup', backup],
+  ['secrets', secrets],
+  ['can-i', canI],
+  ['upgrade', upgrade],
   ['version', async (ctx) => ({ version: 'v' + ctx.version })],
   ['patch', patch],
   ['portforward', portforward],
   ['cp', cp],
   ['input', input],
-  ['can-i', canI],
   ['whoami', async (_ctx, _req, call) => whoami(call.identity, [...handlers.keys(), 'cancel'])],
 ]);
 
@@ -71,12 +76,17 @@ export class ApiServer {
     private readonly publish: (topic: string, payload: Buffer) => Promise<void>,
   ) {}
 
-  /** A message on `api/{clientId}/req`. Malformed payloads get an error answer when they carry an id. */
-  async onRequest(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
+  /**
+   * A message on `api/{clientId}/req` from `address`. Malformed payloads get an error answer when they carry an id.
+   * Every request meets the rule table (access.ts) before its handler runs; what a view identity gets back has
+   * no Secret value in it (redact.ts), answers and streamed pieces alike.
+   */
+  async onRequest(clientId: string, identity: Identity, payload: Buffer, address?: string): Promise<void> {
     let codec: Codec = 'msgpack';
     let id = '';
     let req: ApiRequest | undefined;
     const began = performance.now();
+    const by = who(identity, clientId, address);
     try {
       // Measured before decoding: what is too big is never parsed (the answer has no id to carry).
       const tooLarge = payloadTooLarge('request', payload.length, maxRequestBytes);
@@ -84,6 +94,8 @@ export class ApiServer {
       const d = decodeObject<ApiRequest>(payload);
       codec = d.codec;
       req = d.value;
+      // The id first: a request broken in any other way still gets its error under its own id.
+      if (typeof req.id === 'string') id = req.id;
       const c = new Checker('request');
       c.string(req.id, 'id', true);
       c.string(req.verb, 'verb', true);
@@ -96,45 +108,53 @@ export class ApiServer {
       if (req.verb === 'cancel') return this.cancel(clientId, identity, String(req.ref ?? ''), id, codec);
       const handler = handlers.get(req.verb);
       if (!handler) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request: verb: unknown verb "${req.verb}"; verbs: ${[...handlers.keys(), 'cancel'].join(', ')}`);
-      authorizeVerb(identity, req.verb);
+      // A namespaced token works in its namespace unless it names another (which the rules then refuse).
+      const ns = namespaceOf(identity);
+      if (ns && (req.namespace === undefined || req.namespace === '')) req = { ...req, namespace: ns };
+      authorize(identity, attributesOf(req));
       const call = this.makeCall(clientId, identity, id, codec);
-      const result = await handler(this.ctx, req, call);
-      logRequest(this.ctx.log, who(identity, clientId), req, { result });
+      const answer = await handler(this.ctx, req, call);
+      this.ctx.audit.request(by, req, { result: answer });
       this.observe(req.verb, 'ok', began);
-      if (result === STREAMING) return;
+      if (answer === STREAMING) return;
+      const result = req.verb === 'apply' ? { results: forClients((answer as { results: AuditedResult[] }).results) } : answer;
       this.counters.ok++;
       await this.respond(clientId, identity, { id, ok: true, result }, codec);
     } catch (err) {
       this.counters.error++;
       this.observe(req && typeof req.verb === 'string' ? req.verb : 'malformed', codeLabel(toWireError(err)), began);
-      logRequest(this.ctx.log, who(identity, clientId), id && req ? req : { verb: 'malformed request' }, { error: err });
+      const asked = id && req ? req : { verb: 'malformed request' };
+      this.ctx.audit.request(by, asked, { error: err });
       await this.respond(clientId, identity, { id, ok: false, error: toWireError(err) }, codec).catch(() => undefined);
     }
   }
 
   /**
    * A manifest published on `skiff/v1/apply`: applied atomically (every document of the payload is stored, or
-   * none, so a board never sees half an application), the outcome on `skiff/v1/events` as JSON — the payload is
-   * YAML or JSON text, so the client is a text client. A refusal (no right to apply, not UTF-8, unparsable) is
-   * an event too.
+   * none, so a board never sees half an application), the outcome on `skiff/v1/events` (and the namespace's
+   * events) as JSON — the payload is YAML or JSON text, so the client is a text client. A refusal (no right to
+   * apply, not UTF-8, unparsable) is an event too.
    */
-  async onApply(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
+  async onApply(clientId: string, identity: Identity, payload: Buffer, address?: string): Promise<void> {
     const source = `${identity.name} (${clientId})`;
+    const by = who(identity, clientId, address);
+    const namespace = namespaceOf(identity);
     try {
-      authorizeVerb(identity, 'apply');
+      authorize(identity, { verb: 'apply' });
       const tooLarge = payloadTooLarge('skiff/v1/apply', payload.length, maxRequestBytes);
       if (tooLarge) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', tooLarge);
       const text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
-      const results = await applyDocuments(this.ctx.objects, identity, parseManifests(text, 'skiff/v1/apply'), 'default', { atomic: true });
-      logApplied(this.ctx.log, who(identity, clientId), results);
+      const audited = await applyDocuments(this.ctx.objects, identity, parseManifests(text, 'skiff/v1/apply'), namespace ?? 'default', { atomic: true });
+      this.ctx.audit.applied(by, audited, 'apply-topic');
+      const results = forClients(audited);
       const failed = results.filter((r) => r.action === 'failed');
       const summary = results.map((r) => `${qualifiedKindSafe(r.kind)}/${r.name} ${r.action === 'failed' ? `failed: ${r.error?.message}` : r.action}`).join('; ');
-      this.ctx.events.emit({ type: failed.length ? 'Warning' : 'Normal', reason: failed.length ? 'ApplyFailed' : 'Applied', message: summary, results, source }, undefined, 'json');
+      this.ctx.events.emit({ type: failed.length ? 'Warning' : 'Normal', reason: failed.length ? 'ApplyFailed' : 'Applied', message: summary, results, source, ...(namespace ? { namespace } : {}) }, undefined, 'json');
     } catch (err) {
       const cause = err instanceof TypeError ? new SkiffError('SKIFF_ERR_PARSE', 'skiff/v1/apply: payload is not UTF-8 text') : err;
       const error = toWireError(cause);
-      logError(this.ctx.log, 'apply', who(identity, clientId), cause);
-      this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source }, undefined, 'json');
+      this.ctx.audit.error('apply', by, {}, cause, 'apply-topic');
+      this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source, ...(namespace ? { namespace } : {}) }, undefined, 'json');
     }
   }
 
@@ -167,7 +187,7 @@ export class ApiServer {
       send: (part) => {
         if (ended) return;
         this.streams.set(key, stream);
-        void this.respond(clientId, identity, { id, ok: true, ...part }, codec).catch(() => undefined);
+        void this.respond(clientId, identity, { id, ok: true, ...part } as ApiResponse, codec).catch(() => undefined);
       },
       onEnd: (fn) => {
         this.streams.set(key, stream);
@@ -211,7 +231,9 @@ export class ApiServer {
   private async respond(clientId: string, identity: Identity, res: ApiResponse, codec: Codec): Promise<void> {
     const holder = this.ctx.holderOf ? this.ctx.holderOf(clientId) : identity;
     if (!sameIdentity(holder, identity)) return;
-    return this.publish(topics.apiRes(clientId), encode(res, codec));
+    // The one place every answer passes: what view access may not read is taken out here.
+    const visible = seesSecretValues(identity) ? res : redactSecrets(res);
+    return this.publish(topics.apiRes(clientId), encode(visible, codec));
   }
 }
 

@@ -8,6 +8,9 @@ import type { MetricsStore } from '../metrics.js';
 import type { AgentRpc } from '../nodes/rpc.js';
 import type { Objects } from '../objects.js';
 import type { Telemetry } from '../telemetry/registry.js';
+import type { SealedStore } from '../secrets/sealed-store.js';
+import type { BundleStore } from '../upgrade/store.js';
+import type { Audit } from './audit.js';
 
 /** Dependencies of the API handlers. */
 export interface ApiContext {
@@ -19,10 +22,16 @@ export interface ApiContext {
   /** Latest cpu/memory samples from the agents (top). */
   metrics: MetricsStore;
   version: string;
-  /** The master's logger: who asked for what (audit.ts). */
+  /** Agent bundles for fleet upgrades (upgrade verb); absent in tests that do not need them. */
+  bundles?: BundleStore;
+  /** The master's logger. */
   log: Logger;
   /** The master's Prometheus metrics (requests by verb and outcome, latency); absent in unit tests. */
   telemetry?: Telemetry;
+  /** Who asked for what: the log and the audit file (audit.ts). */
+  audit: Audit;
+  /** The store that seals Secrets at rest (`secrets rotate-key`); absent in tests that need none. */
+  sealed?: SealedStore;
   /** Disconnects the MQTT clients whose identity matches (revoked tokens, deleted nodes). */
   kick?: (match: (id: Identity) => boolean) => number;
   /** The identity connected with a client id now; answers are published only while it is the one that asked. */

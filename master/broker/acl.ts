@@ -11,8 +11,11 @@ export type Identity =
   | { role: 'node'; name: string }
   /** Holds a join token (proved by its connect key; `token` names which): may only run join exchanges for node `name`. */
   | { role: 'joiner'; name: string; token: string }
-  /** A person or program with a token from `skiff token create` (view, edit or admin access). */
-  | { role: 'user'; name: string; access: 'view' | 'edit' | 'admin' };
+  /**
+   * A person or program with a token from `skiff token create` (view, edit or admin access), maybe confined to one
+   * namespace (`--namespace`).
+   */
+  | { role: 'user'; name: string; access: 'view' | 'edit' | 'admin'; namespace?: string };
 
 /** May this identity publish `topic` (with the retain flag as given)? */
 export function mayPublish(id: Identity, clientId: string, topic: string, retain: boolean): boolean {
@@ -36,7 +39,9 @@ export function mayPublish(id: Identity, clientId: string, topic: string, retain
     case 'user':
       // A view token may publish on apply so that its refusal reaches skiff/v1/events (the API refuses it, with an
       // event); the broker refusing it instead would only close the connection, and no one would hear why.
-      if (id.access === 'view') return !retain && (topic === ownApi(clientId, 'req') || topic === `${ROOT}/apply`);
+      // A namespaced token may apply (each document is checked against its namespace) but not publish external
+      // metrics: their names are cluster-wide, read by autoscalers in every namespace.
+      if (id.access === 'view' || id.namespace) return !retain && (topic === `${ROOT}/apply` || topic === ownApi(clientId, 'req'));
       return mayPublish({ role: 'admin', name: 'admin' }, clientId, topic, retain);
   }
 }
@@ -89,10 +94,14 @@ export function maySubscribe(id: Identity, clientId: string, filter: string): bo
       // The administrator can read every object anyway, so it may watch the whole tree
       // (`mosquitto_sub -t 'skiff/v1/#'` for debugging).
       return within(filter, `${ROOT}/#`);
-    case 'user':
+    case 'user': {
+      if (filter === ownApi(clientId, 'res')) return true;
+      // A namespaced token sees its namespace's events and service endpoints, nothing of other namespaces.
+      if (id.namespace) return isTopicLevel(id.namespace) && [topics.namespaceEvents(id.namespace), `${ROOT}/services/${id.namespace}/#`].some((a) => within(filter, a));
       if (id.access === 'admin') return within(filter, `${ROOT}/#`);
-      // Others see their own answers, the event stream and service endpoints — not other clients' answers.
-      return filter === ownApi(clientId, 'res') || [`${ROOT}/events`, `${ROOT}/services/#`].some((a) => within(filter, a));
+      // Others see their own answers, the event streams and service endpoints — not other clients' answers.
+      return [`${ROOT}/events/#`, `${ROOT}/services/#`].some((a) => within(filter, a));
+    }
   }
 }
 

@@ -25,8 +25,8 @@ export function identify(credentials: Credentials, username: string | undefined,
   if (user === 'admin') return safeEqual(pw, credentials.adminToken) ? { role: 'admin', name: 'admin' } : undefined;
   if (!nodeName.test(user)) return undefined;
   if (credentials.verifyNode(user, pw)) return { role: 'node', name: user };
-  const access = credentials.verifyToken(user, pw);
-  if (access) return { role: 'user', name: user, access };
+  const scope = credentials.verifyToken(user, pw);
+  if (scope) return { role: 'user', name: user, ...scope };
   const token = credentials.joinTokens.nameOfConnectKey(pw);
   if (token !== undefined) return { role: 'joiner', name: user, token };
   return undefined;

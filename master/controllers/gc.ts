@@ -7,17 +7,18 @@
  * queue's time-slice gate: 100,000 pods of a deleted ReplicaSet go a slice at a time.
  */
 import { kinds, type KObject } from '../../protocol/index.js';
+import { realClock } from '../clock.js';
 import { WorkQueue } from './queue.js';
-import type { Controller, ControllerContext } from './types.js';
+import type { ControllerContext, SyncController } from './types.js';
 
 /** Kinds that can be dependents (have ownerReferences). */
 const dependentKinds = ['Pod', 'ReplicaSet', 'Job', 'ControllerRevision', 'PersistentVolumeClaim'];
 
 /** Starts the garbage collector. */
-export function startGarbageCollector(ctx: ControllerContext): Controller {
+export function startGarbageCollector(ctx: ControllerContext): SyncController {
   const { informers, objects } = ctx;
   // Keys are `kind|namespace|name` of dependents whose owner may be gone.
-  const queue = new WorkQueue('gc', sync, ctx.log);
+  const queue = new WorkQueue('gc', sync, ctx.log, ctx.clock ?? realClock);
 
   const ownerExists = (uid: string) => informers.hasUid(uid);
 
@@ -39,7 +40,7 @@ export function startGarbageCollector(ctx: ControllerContext): Controller {
 
   async function sync(key: string): Promise<void> {
     const [kind, ns, name, why] = key.split('|');
-    const o = informers.get<KObject>(kind, ns || undefined, name);
+    const o = informers.get(kind, ns || undefined, name);
     if (!o) return;
     if (why === 'ns') {
       if (informers.get('Namespace', undefined, ns)) return; // recreated meanwhile
@@ -52,5 +53,5 @@ export function startGarbageCollector(ctx: ControllerContext): Controller {
     });
   }
 
-  return { name: 'gc', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'gc', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

@@ -7,19 +7,28 @@
  * one the owner's status names (a StatefulSet's currentRevision: its pods below the partition are made from it). The
  * revision is named `<owner>-<template hash>`, the hash the owner's pods carry in `controller-revision-hash`.
  */
-import type { ControllerRevision, KObject, PodTemplateSpec } from '../../protocol/index.js';
-import { cacheKey } from '../informer.js';
+import type { ControllerRevision, KindMap, KindName, KObject } from '../../protocol/index.js';
+import { realClock } from '../clock.js';
+import { cacheKey, keyOf } from '../informer.js';
 import { templateHash } from './deployment/hash.js';
 import { changeCauseAnnotation } from './deployment/state.js';
 import { controllerOf, controllerRef, isTerminating } from './pods.js';
 import { WorkQueue } from './queue.js';
-import type { Controller, ControllerContext } from './types.js';
+import type { ControllerContext, SyncController } from './types.js';
 
 /** The kinds whose history lives in ControllerRevisions. */
-export const historyKinds: readonly string[] = ['DaemonSet', 'StatefulSet'];
+export const historyKinds = ['DaemonSet', 'StatefulSet'] as const satisfies readonly KindName[];
 
-/** A workload with a pod template and a history limit. */
-type Owner = KObject & { spec: { template: PodTemplateSpec; revisionHistoryLimit?: number } };
+/** A kind whose history lives in ControllerRevisions. */
+export type HistoryKind = (typeof historyKinds)[number];
+
+/** A workload of a history kind: a pod template and a history limit. */
+export type HistoryOwner = KindMap[HistoryKind];
+
+/** True when `kind` keeps its history in ControllerRevisions. */
+export function isHistoryKind(kind: string): kind is HistoryKind {
+  return (historyKinds as readonly string[]).includes(kind);
+}
 
 /** The ControllerRevisions an owner controls, oldest revision first. */
 export function revisionsOf(owner: KObject, all: ControllerRevision[]): ControllerRevision[] {
@@ -27,37 +36,36 @@ export function revisionsOf(owner: KObject, all: ControllerRevision[]): Controll
 }
 
 /** Starts the history controller. */
-export function startHistoryController(ctx: ControllerContext): Controller {
+export function startHistoryController(ctx: ControllerContext): SyncController {
   const { informers, objects } = ctx;
-  const queue = new WorkQueue('history', sync, ctx.log);
-  for (const kind of historyKinds)
-    informers.on(kind, (o, old) => {
-      const x = (o ?? old)!;
-      queue.add(`${kind}|${cacheKey(x.metadata.namespace, x.metadata.name)}`);
-    });
-  informers.on('ControllerRevision', (o, old) => {
-    const ref = controllerOf((o ?? old)!);
-    if (ref && historyKinds.includes(ref.kind)) queue.add(`${ref.kind}|${cacheKey((o ?? old)!.metadata.namespace, ref.name)}`);
+  const queue = new WorkQueue('history', sync, ctx.log, ctx.clock ?? realClock);
+  for (const kind of historyKinds) informers.on(kind, (_o, _old, x) => queue.add(`${kind}|${keyOf(x)}`));
+  informers.on('ControllerRevision', (_o, _old, r) => {
+    const ref = controllerOf(r);
+    if (ref && isHistoryKind(ref.kind)) queue.add(`${ref.kind}|${cacheKey(r.metadata.namespace, ref.name)}`);
   });
 
+  /** `sync('DaemonSet|ns/name')`: the owner's revisions brought in line with its template. */
   async function sync(key: string): Promise<void> {
-    const [kind, nsName] = key.split('|');
+    const [kind, nsName = ''] = key.split('|');
     const [ns, name] = nsName.split('/');
-    const owner = informers.get<Owner>(kind, ns, name);
+    if (!isHistoryKind(kind)) return;
+    const owner = informers.get(kind, ns, name);
     if (!owner || isTerminating(owner)) return;
-    const revs = revisionsOf(owner, informers.list<ControllerRevision>('ControllerRevision', ns));
+    const revs = revisionsOf(owner, informers.list('ControllerRevision', ns));
     const hash = templateHash(owner.spec.template);
     const top = revs.at(-1)?.revision ?? 0;
     const current = revs.find((r) => r.metadata.name === `${name}-${hash}`);
     const cause = owner.metadata.annotations?.[changeCauseAnnotation];
     if (!current) await objects.create(newRevision(owner, hash, top + 1, cause));
     else if (current.revision < top)
-      await objects.mutate<ControllerRevision>('ControllerRevision', ns, current.metadata.name, (r) => {
+      await objects.mutate('ControllerRevision', ns, current.metadata.name, (r) => {
         r.revision = top + 1;
         if (cause !== undefined) r.metadata.annotations = { ...(r.metadata.annotations ?? {}), [changeCauseAnnotation]: cause };
         return r;
       });
-    const inUse = new Set([owner.status?.currentRevision, owner.status?.updateRevision].filter(Boolean));
+    // A StatefulSet's pods below the partition are made from its current revision: kept while it names it.
+    const inUse = new Set(owner.kind === 'StatefulSet' ? [owner.status?.currentRevision, owner.status?.updateRevision].filter(Boolean) : []);
     const old = revs.filter((r) => r !== current && !inUse.has(r.metadata.name));
     const excess = old.length - (owner.spec.revisionHistoryLimit ?? 10);
     for (const r of old.slice(0, Math.max(0, excess)))
@@ -66,10 +74,10 @@ export function startHistoryController(ctx: ControllerContext): Controller {
       });
   }
 
-  return { name: 'history', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'history', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }
 
-function newRevision(owner: Owner, hash: string, revision: number, cause: string | undefined): ControllerRevision {
+function newRevision(owner: HistoryOwner, hash: string, revision: number, cause: string | undefined): ControllerRevision {
   return {
     apiVersion: 'apps/v1',
     kind: 'ControllerRevision',

@@ -6,9 +6,10 @@
  */
 import { kinds, type KindInfo } from '../../protocol/index.js';
 import { nextSlice } from './batch.js';
+import { realClock } from '../clock.js';
 import { WorkQueue } from './queue.js';
 import { isTerminating } from './pods.js';
-import type { Controller, ControllerContext } from './types.js';
+import type { ControllerContext, SyncController } from './types.js';
 
 /** Controllers go before what they manage; pods and the rest after. */
 const order = ['HorizontalPodAutoscaler', 'CronJob', 'Job', 'Deployment', 'DaemonSet', 'ReplicaSet'];
@@ -17,9 +18,9 @@ const order = ['HorizontalPodAutoscaler', 'CronJob', 'Job', 'Deployment', 'Daemo
 const recheckMs = 250;
 
 /** Starts the namespace controller. */
-export function startNamespaceController(ctx: ControllerContext): Controller {
+export function startNamespaceController(ctx: ControllerContext): SyncController {
   const { informers, objects } = ctx;
-  const queue = new WorkQueue('namespace', sync, ctx.log);
+  const queue = new WorkQueue('namespace', sync, ctx.log, ctx.clock ?? realClock);
   informers.on('Namespace', (n) => {
     if (n && isTerminating(n)) queue.add(n.metadata.name);
   });
@@ -42,7 +43,7 @@ export function startNamespaceController(ctx: ControllerContext): Controller {
     else queue.addAfter(name, recheckMs);
   }
 
-  return { name: 'namespace', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'namespace', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }
 
 function rank(kind: string): number {

@@ -9,12 +9,17 @@
  * - an evicted pod on an unreachable node is removed at once (its agent cannot confirm; when it comes
  *   back its desired set no longer has the pod and it stops it), so the ReplicaSet replaces it;
  * - a terminating pod on a node that is not Ready is removed after its grace period.
+ * `sync(node)` does all of this for one node and the pods bound to it (a node name with no Node object
+ * left: its pods are removed); every node is queued each tick, since taint times run out without any
+ * object changing.
  */
 import { tolerates } from '../../core-wasm/index.js';
 import { isReady, readyCondition, type Node, type Pod, type Taint } from '../../protocol/index.js';
+import { isoNow, realClock } from '../clock.js';
 import { NEVER_UPDATED } from '../nodes/status.js';
+import { WorkQueue } from './queue.js';
 import { isFinished } from './pods.js';
-import type { Controller, ControllerContext } from './types.js';
+import type { ControllerContext, SyncController } from './types.js';
 
 /** The taint of a node that stopped reporting. */
 export const unreachableTaint = 'node.skiff.io/unreachable';
@@ -25,12 +30,13 @@ const tickMs = 500;
 /**
  * When a pod must leave a node with these NoExecute taints: 0 = now, Infinity = never, else ms since
  * epoch. The default toleration for the unreachable taint applies when the pod has none of its own.
+ * A taint without timeAdded counts from `now`.
  */
-export function evictionTime(pod: Pod, taints: Taint[], defaultTolerationMs: number): number {
+export function evictionTime(pod: Pod, taints: Taint[], defaultTolerationMs: number, now: number): number {
   let at = Infinity;
   for (const taint of taints) {
     if (taint.effect !== 'NoExecute') continue;
-    const since = taint.timeAdded ? Date.parse(taint.timeAdded) : Date.now();
+    const since = taint.timeAdded ? Date.parse(taint.timeAdded) : now;
     const own = (pod.spec.tolerations ?? []).filter((t) => tolerates(t, taint));
     if (own.length === 0) {
       if (taint.key !== unreachableTaint) return 0;
@@ -45,71 +51,77 @@ export function evictionTime(pod: Pod, taints: Taint[], defaultTolerationMs: num
 }
 
 /** Starts the node lifecycle controller. */
-export function startNodeLifecycleController(ctx: ControllerContext, opts: { podEvictionTimeoutMs: number }): Controller {
+export function startNodeLifecycleController(ctx: ControllerContext, opts: { podEvictionTimeoutMs: number }): SyncController {
   const { informers, objects, events } = ctx;
-  let busy: Promise<void> | undefined;
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('node-lifecycle', sync, ctx.log, clock);
 
-  async function tick(): Promise<void> {
-    const now = Date.now();
-    for (const n of informers.list<Node>('Node')) {
-      const name = n.metadata.name;
-      const tainted = n.spec?.taints?.some((t) => t.key === unreachableTaint) ?? false;
-      // A node that joined and never reported was never reachable: nothing to evict, nothing to taint.
-      const neverReported = readyCondition(n)?.reason === NEVER_UPDATED;
-      if (!isReady(n) && !tainted && !neverReported) {
-        await objects.mutate<Node>('Node', undefined, name, (cur) => {
-          if (isReady(cur) || cur.spec?.taints?.some((t) => t.key === unreachableTaint)) return undefined;
-          cur.spec = { ...(cur.spec ?? {}), taints: [...(cur.spec?.taints ?? []), { key: unreachableTaint, effect: 'NoExecute', timeAdded: new Date().toISOString() }] };
-          return cur;
-        });
-        events.object('Node', undefined, name, 'Warning', 'NodeUnreachable', `Node ${name} is unreachable: tainted ${unreachableTaint}:NoExecute`);
-      } else if (isReady(n) && tainted) {
-        await objects.mutate<Node>('Node', undefined, name, (cur) => {
-          if (!isReady(cur)) return undefined;
-          const taints = (cur.spec?.taints ?? []).filter((t) => t.key !== unreachableTaint);
-          cur.spec = { ...(cur.spec ?? {}), taints };
-          if (taints.length === 0) delete cur.spec.taints;
-          return cur;
-        });
-        events.object('Node', undefined, name, 'Normal', 'NodeReachable', `Node ${name} is Ready again`);
-      }
-    }
-    const nodes = new Map(informers.list<Node>('Node').map((n) => [n.metadata.name, n]));
-    for (const p of informers.list<Pod>('Pod')) {
-      if (!p.spec.nodeName || isFinished(p)) continue;
-      const node = nodes.get(p.spec.nodeName);
-      if (!node) {
-        // The node object is gone (deleted): nothing will ever run or confirm this pod there.
-        await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
-        continue;
-      }
-      if (p.metadata.deletionTimestamp) {
-        const grace = (p.spec.terminationGracePeriodSeconds ?? 30) * 1000;
-        if (!isReady(node) && Date.parse(p.metadata.deletionTimestamp) + grace <= now)
-          await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
-        continue;
-      }
-      const at = evictionTime(p, node.spec?.taints ?? [], opts.podEvictionTimeoutMs);
-      if (at > now) continue;
-      events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'TaintManagerEviction', `Evicting pod ${p.metadata.namespace}/${p.metadata.name} from ${node.metadata.name}`);
-      if (isReady(node)) await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch(() => undefined);
-      else await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+  informers.on('Node', (_n, _old, node) => queue.add(node.metadata.name));
+  // Every node, and every node name pods are bound to (a deleted node's pods must go too).
+  const timer = clock.every(tickMs, () => {
+    for (const n of informers.list('Node')) queue.add(n.metadata.name);
+    for (const p of informers.list('Pod')) if (p.spec.nodeName && !isFinished(p)) queue.add(p.spec.nodeName);
+  });
+
+  async function sync(name: string): Promise<void> {
+    const node = informers.get('Node', undefined, name);
+    if (node) await syncTaint(node);
+    const now = clock.now();
+    for (const p of informers.list('Pod')) if (p.spec.nodeName === name && !isFinished(p)) await syncPod(p, node, now);
+  }
+
+  /** Taints a node that is not Ready with the unreachable taint; untaints it once Ready. */
+  async function syncTaint(n: Node): Promise<void> {
+    const name = n.metadata.name;
+    const tainted = n.spec?.taints?.some((t) => t.key === unreachableTaint) ?? false;
+    // A node that joined and never reported was never reachable: nothing to evict, nothing to taint.
+    const neverReported = readyCondition(n)?.reason === NEVER_UPDATED;
+    if (!isReady(n) && !tainted && !neverReported) {
+      await objects.mutate('Node', undefined, name, (cur) => {
+        if (isReady(cur) || cur.spec?.taints?.some((t) => t.key === unreachableTaint)) return undefined;
+        cur.spec = { ...(cur.spec ?? {}), taints: [...(cur.spec?.taints ?? []), { key: unreachableTaint, effect: 'NoExecute', timeAdded: isoNow(clock) }] };
+        return cur;
+      });
+      events.object('Node', undefined, name, 'Warning', 'NodeUnreachable', `Node ${name} is unreachable: tainted ${unreachableTaint}:NoExecute`);
+    } else if (isReady(n) && tainted) {
+      await objects.mutate('Node', undefined, name, (cur) => {
+        if (!isReady(cur)) return undefined;
+        const taints = (cur.spec?.taints ?? []).filter((t) => t.key !== unreachableTaint);
+        cur.spec = { ...(cur.spec ?? {}), taints };
+        if (taints.length === 0) delete cur.spec.taints;
+        return cur;
+      });
+      events.object('Node', undefined, name, 'Normal', 'NodeReachable', `Node ${name} is Ready again`);
     }
   }
 
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = tick()
-      .catch((err) => ctx.log.error('tick failed', { component: 'node-lifecycle', err }))
-      .finally(() => (busy = undefined));
-  }, tickMs);
-  timer.unref();
+  /** Removes or evicts one pod bound to `node` when its time has come. */
+  async function syncPod(p: Pod, node: Node | undefined, now: number): Promise<void> {
+    if (!node) {
+      // The node object is gone (deleted): nothing will ever run or confirm this pod there.
+      await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+      return;
+    }
+    if (p.metadata.deletionTimestamp) {
+      const grace = (p.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+      if (!isReady(node) && Date.parse(p.metadata.deletionTimestamp) + grace <= now)
+        await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+      return;
+    }
+    const at = evictionTime(p, node.spec?.taints ?? [], opts.podEvictionTimeoutMs, now);
+    if (at > now) return;
+    events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'TaintManagerEviction', `Evicting pod ${p.metadata.namespace}/${p.metadata.name} from ${node.metadata.name}`);
+    if (isReady(node)) await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch(() => undefined);
+    else await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+  }
 
   return {
     name: 'node-lifecycle',
-    idle: async () => {
-      await busy;
+    sync,
+    idle: () => queue.idle(),
+    stop() {
+      timer.cancel();
+      queue.stop();
     },
-    stop: () => clearInterval(timer),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { KObject, Pod } from '../../protocol/index.js';
 import { slowStartBatch } from './batch.js';
+import { createDependent } from './pods.js';
 import type { ControllerContext } from './types.js';
 
 /** At most this many pod creations or deletions per sync of one owner (Kubernetes' burstReplicas). */
@@ -27,11 +28,11 @@ export function ownerLives(ctx: ControllerContext, owner: KObject): () => boolea
 
 /** Creates up to min(n, burstReplicas) pods made by `make`; `note` is appended to each event (e.g. the node). */
 export async function createPods(ctx: ControllerContext, owner: KObject, n: number, make: (i: number) => Pod, note: (i: number) => string = () => ''): Promise<PodWrites> {
-  const { objects, events } = ctx;
+  const { events } = ctx;
   const { done, error } = await slowStartBatch(
     Math.min(n, burstReplicas),
     async (i) => {
-      const p = await objects.create(make(i));
+      const p = await createDependent(ctx, owner, make(i));
       events.object(owner.kind, owner.metadata.namespace, owner.metadata.name, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}${note(i)}`);
       return Number(p.metadata.resourceVersion);
     },

@@ -1,5 +1,6 @@
 /** Small facts about pods and owners that several controllers share. */
-import { isReady, own, readyCondition, type KObject, type OwnerReference, type Pod } from '../../protocol/index.js';
+import { SkiffError, isReady, own, readyCondition, type KObject, type OwnerReference, type Pod } from '../../protocol/index.js';
+import type { ControllerContext } from './types.js';
 
 /** The controlling owner reference, if any. */
 export function controllerOf(o: KObject): OwnerReference | undefined {
@@ -9,6 +10,20 @@ export function controllerOf(o: KObject): OwnerReference | undefined {
 /** An owner reference that makes `owner` the controller of a dependent. */
 export function controllerRef(owner: KObject): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+/**
+ * Creates a dependent of `owner` (a pod, a ReplicaSet, a Job). A refusal by admission (Pod Security, after a
+ * namespace's level was raised) is recorded as a FailedCreate Warning on the owner, as Kubernetes' controllers
+ * record it, and thrown: the sync is retried with back-off.
+ */
+export async function createDependent<T extends KObject>(ctx: Pick<ControllerContext, 'objects' | 'events'>, owner: KObject, obj: T): Promise<T> {
+  try {
+    return await ctx.objects.create(obj);
+  } catch (err) {
+    if (err instanceof SkiffError && err.code === 'SKIFF_ERR_FORBIDDEN') ctx.events.object(owner.kind, owner.metadata.namespace, owner.metadata.name, 'Warning', 'FailedCreate', `Error creating: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Being deleted (graceful deletion in progress). */
@@ -27,7 +42,7 @@ export function isActive(p: Pod): boolean {
 }
 
 /** Ready for at least minReadySeconds at `now` (Kubernetes' "available"). */
-export function isAvailable(p: Pod, minReadySeconds: number, now = Date.now()): boolean {
+export function isAvailable(p: Pod, minReadySeconds: number, now: number): boolean {
   const c = readyCondition(p);
   if (c?.status !== 'True') return false;
   if (minReadySeconds <= 0 || !c.lastTransitionTime) return true;

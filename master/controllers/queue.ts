@@ -9,6 +9,7 @@ import { nextSlice } from './batch.js';
 import type { Logger } from '../../protocol/index.js';
 import type { QueueMetrics } from '../telemetry/registry.js';
 import { queueMetricsFor } from '../telemetry/scope.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
 
 /** Back-off bounds for failed syncs. */
 const baseDelayMs = 5;
@@ -20,7 +21,7 @@ export class WorkQueue {
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<Timer>();
   private running = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -31,6 +32,8 @@ export class WorkQueue {
     readonly name: string,
     private readonly sync: (key: string) => Promise<void>,
     private readonly log: Logger,
+    /** Delays (addAfter, retry back-off) run on this clock. */
+    private readonly clock: Clock = realClock,
     private readonly concurrency = 4,
   ) {
     this.metrics = queueMetricsFor(name);
@@ -52,18 +55,17 @@ export class WorkQueue {
 
   /** Queues a key after a delay (used for time-based conditions such as minReadySeconds). */
   addAfter(key: string, delayMs: number): void {
-    const t = setTimeout(() => {
+    const t = this.clock.after(delayMs, () => {
       this.timers.delete(t);
       this.add(key);
-    }, delayMs);
-    t.unref();
+    });
     this.timers.add(t);
   }
 
   /** Stops the queue: no new work starts; pending timers are cleared. */
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     this.timers.clear();
   }
 

@@ -9,30 +9,28 @@
 import { isDeepStrictEqual } from 'node:util';
 import { kinds, type ResourceQuota } from '../../protocol/index.js';
 import { quotaKinds, quotaStatusOf } from '../admission/usage.js';
-import { cacheKey } from '../informer.js';
+import { realClock } from '../clock.js';
+import { cacheKey, keyOf } from '../informer.js';
 import { WorkQueue } from './queue.js';
-import type { Controller, ControllerContext } from './types.js';
+import type { ControllerContext, SyncController } from './types.js';
 
 /** Starts the quota controller. */
-export function startQuotaController(ctx: ControllerContext): Controller {
+export function startQuotaController(ctx: ControllerContext): SyncController {
   const { informers, objects } = ctx;
-  const queue = new WorkQueue('quota', sync, ctx.log);
-  const quotasOf = (ns: string | undefined) => (ns ? informers.list<ResourceQuota>('ResourceQuota', ns) : []);
+  const queue = new WorkQueue('quota', sync, ctx.log, ctx.clock ?? realClock);
+  const quotasOf = (ns: string | undefined) => (ns ? informers.list('ResourceQuota', ns) : []);
 
-  informers.on('ResourceQuota', (q, old) => {
-    const o = (q ?? old)!;
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
-  });
+  informers.on('ResourceQuota', (_q, _old, q) => queue.add(keyOf(q)));
   // Any namespaced object may count toward a quota (count/<resource>): its namespace's quotas look again.
   for (const k of Object.values(kinds))
     if (k.namespaced && k.kind !== 'ResourceQuota')
-      informers.on(k.kind, (o, old) => {
-        for (const q of quotasOf((o ?? old)!.metadata.namespace)) queue.add(cacheKey(q.metadata.namespace, q.metadata.name));
+      informers.on(k.kind, (_o, _old, o) => {
+        for (const q of quotasOf(o.metadata.namespace)) queue.add(cacheKey(q.metadata.namespace, q.metadata.name));
       });
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
-    const q = informers.get<ResourceQuota>('ResourceQuota', ns, name);
+    const q = informers.get('ResourceQuota', ns, name);
     if (!q || q.metadata.deletionTimestamp) return;
     // The cache holds every write up to the quota's revision (the cache applies the store's changes in order).
     await informers.waitForRevision(Number(q.metadata.resourceVersion));
@@ -44,5 +42,5 @@ export function startQuotaController(ctx: ControllerContext): Controller {
     });
   }
 
-  return { name: 'quota', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'quota', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

@@ -4,12 +4,17 @@
  * set changes. The generation is the store revision at publish time, so it rises across master
  * restarts and an agent can ignore anything older than what it has.
  */
-import { encode, topics, type ClaimVolume, type DesiredMessage, type KObject, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type Service } from '../../protocol/index.js';
+import { encode, topics, type ClaimVolume, type DesiredMessage, type KObject, type Pod } from '../../protocol/index.js';
+import { parseModuleImage } from '../../protocol/wasi-image.js';
 import { claimsOf } from '../controllers/volumes/match.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 
-/** Changes are gathered this long before publishing (a scale-up of 20 pods is one message). */
+/**
+ * Throttle window: a change after a quiet spell is published on the next tick (a single pod's start does not
+ * wait), changes within this long after a publish are gathered into the next one (a scale-up of 20 pods is a
+ * message or two).
+ */
 const debounceMs = 20;
 
 /** The parts of a pod an agent needs. */
@@ -18,11 +23,19 @@ function forAgent(p: Pod): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec: p.spec };
 }
 
-/** ConfigMap and Secret names a pod reads (env, envFrom, volumes). */
-function references(p: Pod): { configMaps: string[]; secrets: string[] } {
+/**
+ * The ConfigMaps and Secrets a pod reads, by name in its namespace — env valueFrom, envFrom, volumes (of every
+ * container, init containers too), imagePullSecrets and a WASI module's configmap:// image — and the
+ * PersistentVolumeClaims its volumes name (the node gets the directory of each claim's bound volume). This is the
+ * Node authorizer's graph: a node is sent these objects of the pods bound to it and nothing else (no other path
+ * gives a node any object: it has no API access, and its topics carry only its own desired set).
+ */
+export function references(p: Pod): { configMaps: string[]; secrets: string[]; claims: string[] } {
   const cms = new Set<string>();
   const secrets = new Set<string>();
-  for (const c of p.spec.containers) {
+  for (const c of [...(p.spec.initContainers ?? []), ...p.spec.containers]) {
+    const module = p.spec.runtimeClassName === 'wasi' && c.image ? parseModuleImage(c.image) : undefined;
+    if (module && 'kind' in module && module.kind === 'configmap') cms.add(module.name);
     for (const e of c.env ?? []) {
       if (e.valueFrom?.configMapKeyRef) cms.add(e.valueFrom.configMapKeyRef.name);
       if (e.valueFrom?.secretKeyRef) secrets.add(e.valueFrom.secretKeyRef.name);
@@ -36,7 +49,8 @@ function references(p: Pod): { configMaps: string[]; secrets: string[] } {
     if (v.configMap) cms.add(v.configMap.name);
     if (v.secret) secrets.add(v.secret.secretName);
   }
-  return { configMaps: [...cms], secrets: [...secrets] };
+  for (const s of p.spec.imagePullSecrets ?? []) if (s?.name) secrets.add(s.name);
+  return { configMaps: [...cms], secrets: [...secrets], claims: claimsOf(p) };
 }
 
 /** Publishes desired sets; `publish` is the broker's. */
@@ -44,6 +58,8 @@ export class DesiredPublisher {
   private readonly dirty = new Set<string>();
   private readonly last = new Map<string, string>();
   private timer?: NodeJS.Timeout;
+  /** When the last flush started (ms since epoch). */
+  private lastFlush = 0;
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -56,17 +72,17 @@ export class DesiredPublisher {
     informers.on('Pod', (p, old) => {
       for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
     });
-    informers.on('Node', (n, old) => this.mark((n ?? old)!.metadata.name));
+    informers.on('Node', (_n, _old, node) => this.mark(node.metadata.name));
     for (const kind of ['ConfigMap', 'Secret', 'Service', 'PersistentVolumeClaim'])
-      informers.on(kind, (o, old) => {
-        const ns = (o ?? old)!.metadata.namespace;
-        for (const p of informers.list<Pod>('Pod', ns)) if (p.spec.nodeName) this.mark(p.spec.nodeName);
+      informers.on(kind, (_o, _old, o) => {
+        const ns = o.metadata.namespace;
+        for (const p of informers.list('Pod', ns)) if (p.spec.nodeName) this.mark(p.spec.nodeName);
       });
     // A volume bound or gone changes the sets of the nodes whose pods use its claim.
-    informers.on('PersistentVolume', (v, old) => {
-      const ref = ((v ?? old) as PersistentVolume).spec.claimRef;
+    informers.on('PersistentVolume', (_v, _old, pv) => {
+      const ref = pv.spec.claimRef;
       if (!ref) return;
-      for (const p of informers.list<Pod>('Pod', ref.namespace)) if (p.spec.nodeName && claimsOf(p).includes(ref.name)) this.mark(p.spec.nodeName);
+      for (const p of informers.list('Pod', ref.namespace)) if (p.spec.nodeName && claimsOf(p).includes(ref.name)) this.mark(p.spec.nodeName);
     });
   }
 
@@ -77,17 +93,18 @@ export class DesiredPublisher {
   /** Marks a node's set for publishing soon. */
   mark(node: string): void {
     this.dirty.add(node);
-    if (!this.timer) this.timer = setTimeout(() => void this.flush(), debounceMs);
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), Math.max(0, this.lastFlush + debounceMs - Date.now()));
   }
 
   /** Publishes every dirty node's set now. */
   async flush(): Promise<void> {
     this.timer = undefined;
+    this.lastFlush = Date.now();
     const nodes = [...this.dirty];
     this.dirty.clear();
     // One pass over the pods for all dirty nodes (a master restart marks every node): O(pods), not O(nodes × pods).
     const byNode = new Map<string, Pod[]>();
-    for (const p of this.ctx.informers.list<Pod>('Pod')) {
+    for (const p of this.ctx.informers.list('Pod')) {
       if (!p.spec.nodeName) continue;
       const list = byNode.get(p.spec.nodeName);
       if (list) list.push(p);
@@ -99,7 +116,7 @@ export class DesiredPublisher {
   /** The desired set of a node as it stands in the cache; `bound` is the pods bound to it, if already at hand. */
   desiredOf(node: string, bound?: Pod[]): Omit<DesiredMessage, 'generation'> {
     const { informers } = this.ctx;
-    const all = bound ?? informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === node);
+    const all = bound ?? informers.list('Pod').filter((p) => p.spec.nodeName === node);
     const pods = all.filter((p) => !isTerminating(p) && !isFinished(p)).sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
     // Pods that ran to the end keep their logs on the node until the pod object is deleted (kubectl logs of a Completed Job's pod).
     const keepLogs = all.filter((p) => isFinished(p)).map((p) => p.metadata.uid!).sort();
@@ -120,7 +137,7 @@ export class DesiredPublisher {
     // {NAME}_SERVICE_HOST/PORT for the services of the pods' namespaces (Kubernetes: not for headless ones).
     const services: NonNullable<DesiredMessage['services']> = {};
     for (const ns of new Set(pods.map((p) => p.metadata.namespace!)))
-      for (const s of informers.list<Service>('Service', ns))
+      for (const s of informers.list('Service', ns))
         if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
           services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
     const volumes = this.volumesOf(pods);
@@ -132,11 +149,11 @@ export class DesiredPublisher {
     const { informers } = this.ctx;
     const out: Record<string, ClaimVolume> = {};
     for (const p of pods)
-      for (const name of claimsOf(p)) {
+      for (const name of references(p).claims) {
         const ns = p.metadata.namespace!;
-        const claim = informers.get<PersistentVolumeClaim>('PersistentVolumeClaim', ns, name);
+        const claim = informers.get('PersistentVolumeClaim', ns, name);
         if (!claim?.spec.volumeName || claim.status?.phase !== 'Bound') continue;
-        const pv = informers.get<PersistentVolume>('PersistentVolume', undefined, claim.spec.volumeName);
+        const pv = informers.get('PersistentVolume', undefined, claim.spec.volumeName);
         const path = pv?.spec.hostPath?.path ?? pv?.spec.local?.path;
         if (!pv || !path || pv.spec.claimRef?.uid !== claim.metadata.uid) continue;
         out[`${ns}/${name}`] = { volume: pv.metadata.name, path, type: pv.spec.local || pv.spec.hostPath?.type === 'Directory' ? 'Directory' : 'DirectoryOrCreate' };
@@ -146,7 +163,7 @@ export class DesiredPublisher {
 
   private async publishNode(node: string, bound: Pod[]): Promise<void> {
     const { informers } = this.ctx;
-    const n = informers.get<Node>('Node', undefined, node);
+    const n = informers.get('Node', undefined, node);
     if (!n) {
       // A deleted node: an empty set, so its agent stops everything if it is still running.
       if (this.last.delete(node)) await this.publish(topics.nodeDesired(node), encode({ generation: informers.revision, pods: [] } satisfies DesiredMessage), true);

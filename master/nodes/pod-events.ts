@@ -4,7 +4,7 @@
  * reason from the agent catalogue (protocol/event.ts); each event becomes a Pod Event with source
  * `skiff-agent` on that node. What breaks a rule is dropped, counted and logged once a message.
  */
-import { agentEventReasons, containerFieldPath, isAgentEventReason, type Pod, type PodEventReport } from '../../protocol/index.js';
+import { agentEventReasons, containerFieldPath, isAgentEventReason, type PodEventReport } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
 
 /** At most this many events are taken from one message (an agent folds repeats, so this is a storm). */
@@ -20,7 +20,7 @@ function refusal(ctx: ControllerContext, node: string, e: PodEventReport): strin
   if (typeof e.message !== 'string') return 'message must be a string';
   if (e.container !== undefined && typeof e.container !== 'string') return 'container must be a string';
   if (e.count !== undefined && (!Number.isInteger(e.count) || e.count < 1)) return 'count must be an integer ≥ 1';
-  const pod = ctx.informers.get<Pod>('Pod', e.namespace, e.name);
+  const pod = ctx.informers.get('Pod', e.namespace, e.name);
   // An agent speaks only for the pods bound to it (NodeRestriction), and only for this incarnation of the pod.
   if (!pod || pod.metadata.uid !== e.uid || pod.spec.nodeName !== node) return 'not a pod of this node';
   if (e.container !== undefined && !pod.spec.containers.some((c) => c.name === e.container)) return `container "${e.container.slice(0, 63)}" is not in the pod`;

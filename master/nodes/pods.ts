@@ -4,9 +4,10 @@
  * finish graceful deletions, and the events it observed become Pod events (pod-events.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { OfflineReport, Pod, PodReport, PodsMessage } from '../../protocol/index.js';
+import { SkiffError, type OfflineReport, type Pod, type PodReport, type PodsMessage } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { recordPodEvents } from './pod-events.js';
+import { checkPodStatus, maxReportsPerMessage } from './pod-report.js';
 
 /** Merges an agent's status into the stored pod, keeping the scheduler's PodScheduled condition. */
 function mergeStatus(cur: Pod, r: PodReport): Pod['status'] {
@@ -29,15 +30,24 @@ function recordOffline(ctx: ControllerContext, node: string, o: OfflineReport): 
 /** Applies one `pods` message from `node`. */
 export async function onPodsReport(ctx: ControllerContext, node: string, m: PodsMessage): Promise<void> {
   const { informers, objects } = ctx;
-  if (!Array.isArray(m.pods)) throw new Error('pods: must be a list');
+  if (!Array.isArray(m.pods)) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'pods: must be a list');
+  if (m.pods.length > maxReportsPerMessage) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `pods: must have at most ${maxReportsPerMessage} reports, got ${m.pods.length}`);
   if (m.offline && typeof m.offline === 'object') recordOffline(ctx, node, m.offline);
   if (m.events !== undefined) recordPodEvents(ctx, node, m.events);
   await Promise.all(
-    m.pods.map(async (r) => {
-      if (!r || typeof r.namespace !== 'string' || typeof r.name !== 'string' || typeof r.status !== 'object' || r.status === null) return;
-      const cached = informers.get<Pod>('Pod', r.namespace, r.name);
-      if (!cached || cached.metadata.uid !== r.uid || cached.spec.nodeName !== node) return;
-      await objects.mutate<Pod>('Pod', r.namespace, r.name, (cur) => {
+    m.pods.map(async (raw) => {
+      if (!raw || typeof raw.namespace !== 'string' || typeof raw.name !== 'string' || typeof raw.status !== 'object' || raw.status === null) return;
+      const cached = informers.get('Pod', raw.namespace, raw.name);
+      if (!cached || cached.metadata.uid !== raw.uid || cached.spec.nodeName !== node) return;
+      let r: PodReport;
+      try {
+        r = { ...raw, status: checkPodStatus(raw.name, raw.status) };
+      } catch (err) {
+        ctx.log.warn('pod status refused', { node, pod: `${raw.namespace}/${raw.name}`, err: (err as Error).message });
+        ctx.events.object('Pod', raw.namespace, raw.name, 'Warning', 'StatusRefused', (err as Error).message);
+        return;
+      }
+      await objects.mutate('Pod', r.namespace, r.name, (cur) => {
         if (cur.metadata.uid !== r.uid || cur.spec.nodeName !== node) return undefined;
         const status = mergeStatus(cur, r);
         if (isDeepStrictEqual(status, cur.status)) return undefined;
@@ -46,9 +56,10 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
       });
     }),
   );
-  if (Array.isArray(m.gone))
-    for (const uid of m.gone) {
-      const p = informers.list<Pod>('Pod').find((x) => x.metadata.uid === uid);
-      if (p && p.spec.nodeName === node && p.metadata.deletionTimestamp) await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, uid);
-    }
+  if (Array.isArray(m.gone)) {
+    // One pass over the node's terminating pods, however many uids a message names (a hostile list costs O(pods)).
+    const gone = new Set(m.gone.slice(0, maxReportsPerMessage).filter((u) => typeof u === 'string'));
+    for (const p of informers.list('Pod'))
+      if (gone.has(p.metadata.uid!) && p.spec.nodeName === node && p.metadata.deletionTimestamp) await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+  }
 }

@@ -22,12 +22,12 @@ function resources(c: Checker, v: unknown, field: string): void {
 }
 
 /** A string of at most `max` characters. */
-function bounded(c: Checker, v: unknown, field: string, max: number, required = false): void {
+export function bounded(c: Checker, v: unknown, field: string, max: number, required = false): void {
   if (c.string(v, field, required) && (v as string).length > max) c.fail(field, `must be at most ${max} characters`, (v as string).length);
 }
 
 /** A list of at most `max` maps, each checked by `each`. */
-function list(c: Checker, v: unknown, field: string, max: number, each: (item: Record<string, unknown>, at: string) => void): void {
+export function list(c: Checker, v: unknown, field: string, max: number, each: (item: Record<string, unknown>, at: string) => void): void {
   if (!c.array(v, field)) return;
   if (v.length > max) c.fail(field, `must have at most ${max} entries`, v.length);
   v.slice(0, max).forEach((item, i) => (c.object(item, `${field}[${i}]`, true) ? each(item as Record<string, unknown>, `${field}[${i}]`) : undefined));
@@ -46,7 +46,7 @@ export function checkNodeLabels(c: Checker, node: string, v: unknown, field: str
 
 function facts(c: Checker, f: unknown): void {
   if (!c.object(f, 'facts')) return;
-  for (const [k, max] of [['hostname', 253], ['arch', 32], ['os', 32], ['kernel', 256], ['osImage', 256], ['agentVersion', 64], ['nodeVersion', 64], ['boardModel', 128]] as const) bounded(c, f[k], `facts.${k}`, max);
+  for (const [k, max] of [['hostname', 253], ['arch', 32], ['os', 32], ['kernel', 256], ['osImage', 256], ['agentVersion', 64], ['nodeVersion', 64], ['boardModel', 128], ['cgroupVersion', 16]] as const) bounded(c, f[k], `facts.${k}`, max);
   c.int(f.cpus, 'facts.cpus', 0, 1_000_000);
   if (f.memoryBytes !== undefined && !(typeof f.memoryBytes === 'number' && Number.isFinite(f.memoryBytes) && f.memoryBytes >= 0 && f.memoryBytes <= MAX_QUANTITY))
     c.fail('facts.memoryBytes', 'must be a finite number of bytes ≥ 0', f.memoryBytes);

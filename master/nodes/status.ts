@@ -5,6 +5,7 @@
  * Eviction and taints on unreachable nodes are the node lifecycle controller's job.
  */
 import { readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { checkNodeStatus } from './restriction.js';
 
@@ -27,6 +28,8 @@ function wellKnownLabels(node: string, m: NodeStatusMessage): Record<string, str
     'kubernetes.io/os': labelValue(m.facts?.os ?? 'linux'),
     'kubernetes.io/hostname': node,
     'node.skiff.io/agent-version': labelValue(m.facts?.agentVersion),
+    // The board model: a fact the master turns into a label (skiff.io/ is not the node's to set, NodeRestriction).
+    ...(typeof m.facts?.boardModel === 'string' ? { 'skiff.io/model': labelValue(m.facts.boardModel) } : {}),
   };
 }
 
@@ -62,24 +65,27 @@ const agentReady: Condition = { type: 'Ready', status: 'True', reason: 'AgentRea
 export class NodeStatusTracker {
   /** node → ms of the last lease or status seen. */
   private readonly lastSeen = new Map<string, number>();
-  private readonly startedAt = Date.now();
-  private timer?: NodeJS.Timeout;
+  private readonly clock: Clock;
+  private readonly startedAt: number;
+  private timer?: Timer;
 
   constructor(
     private readonly ctx: ControllerContext,
     private readonly nodeMonitorGraceMs: number,
     /** An unchanged condition's lastHeartbeatTime is refreshed at most this often (status or lease). */
     private readonly heartbeatRefreshMs = HEARTBEAT_REFRESH_MS,
-  ) {}
+  ) {
+    this.clock = ctx.clock ?? realClock;
+    this.startedAt = this.clock.now();
+  }
 
   /** Starts the lease check (every second). */
   start(): void {
-    this.timer = setInterval(() => void this.checkLeases().catch((err) => this.ctx.log.error('lease check failed', { err })), 1000);
-    this.timer.unref();
+    this.timer = this.clock.every(1000, () => void this.checkLeases().catch((err) => this.ctx.log.error('lease check failed', { err })));
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
   }
 
   /** When the node was last heard from (ms since epoch), if ever since the master started. */
@@ -106,7 +112,7 @@ export class NodeStatusTracker {
       await this.markUnknown(node, 'NodeStatusUnknown', 'Agent went offline (MQTT Will or clean disconnect).');
       return;
     }
-    const now = Date.now();
+    const now = this.clock.now();
     this.lastSeen.set(node, now);
     const status = (cur: Node | undefined): Node['status'] => ({
       ...(cur?.status ?? {}),
@@ -118,17 +124,23 @@ export class NodeStatusTracker {
         operatingSystem: m.facts?.os ?? 'linux',
         kernelVersion: m.facts?.kernel,
         osImage: m.facts?.osImage,
-        kubeletVersion: `skiff-agent/${m.facts?.agentVersion ?? 'unknown'}`,
+        // kubectl's VERSION column shows the kubelet's `v1.29.3`; here the agent's `v0.2.0`.
+        kubeletVersion: m.facts?.agentVersion ? `v${m.facts.agentVersion}` : 'unknown',
+        agentVersion: m.facts?.agentVersion,
+        containerRuntimeVersion: (m.runtimes ?? ['process']).join(','),
         runtimes: m.runtimes ?? ['process'],
         nodeVersion: m.facts?.nodeVersion,
         ...(typeof m.facts?.boardModel === 'string' ? { boardModel: m.facts.boardModel.slice(0, 128) } : {}),
         ...(m.volumeDir ? { volumeDir: m.volumeDir } : {}),
+        ...(m.facts?.cgroupVersion ? { cgroupVersion: m.facts.cgroupVersion } : {}),
+        ...(m.facts?.cpus ? { cpus: m.facts.cpus } : {}),
+        ...(m.facts?.memoryBytes ? { memoryBytes: m.facts.memoryBytes } : {}),
       },
       conditions: [...(m.conditions ?? []).filter((c) => c.type !== agentReady.type), agentReady].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
     });
     const labels = { ...(m.labels ?? {}), ...wellKnownLabels(node, m) };
     let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
-    const updated = await objects.mutate<Node>('Node', undefined, node, (cur) => {
+    const updated = await objects.mutate('Node', undefined, node, (cur) => {
       was = readyStatus(cur);
       cur.metadata.labels = { ...(cur.metadata.labels ?? {}), ...labels };
       // Taints the agent declares (--taints) join the ones set through the API.
@@ -155,15 +167,15 @@ export class NodeStatusTracker {
    * than the refresh period (one write per node per `heartbeatRefreshMs`, as the kubelet's periodic status).
    */
   async onLease(node: string, _m: LeaseMessage): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     this.lastSeen.set(node, now);
-    const n = this.ctx.informers.get<Node>('Node', undefined, node);
+    const n = this.ctx.informers.get('Node', undefined, node);
     if (!n?.status?.capacity) return;
     const ready = readyCondition(n);
     const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.heartbeatRefreshMs;
     if (ready?.status !== 'True' || stale) {
       let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
-      await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+      await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
         was = readyStatus(cur);
         cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, agentReady, now, this.heartbeatRefreshMs) };
         return cur;
@@ -173,8 +185,8 @@ export class NodeStatusTracker {
   }
 
   /** Marks nodes whose lease is older than the grace period as Ready=Unknown. */
-  async checkLeases(now = Date.now()): Promise<void> {
-    for (const n of this.ctx.informers.list<Node>('Node')) {
+  async checkLeases(now = this.clock.now()): Promise<void> {
+    for (const n of this.ctx.informers.list('Node')) {
       if (readyStatus(n) !== 'True') continue;
       const seen = this.lastSeen.get(n.metadata.name) ?? this.startedAt;
       if (now - seen > this.nodeMonitorGraceMs) await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (no lease for ${Math.round((now - seen) / 1000)}s).`);
@@ -182,10 +194,10 @@ export class NodeStatusTracker {
   }
 
   private async markUnknown(node: string, reason: string, message: string): Promise<void> {
-    const before = readyStatus(this.ctx.informers.get<Node>('Node', undefined, node));
-    await this.ctx.objects.mutate<Node>('Node', undefined, node, (cur) => {
+    const before = readyStatus(this.ctx.informers.get('Node', undefined, node));
+    await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
       if (readyStatus(cur) === 'Unknown') return undefined;
-      cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'Unknown', reason, message }) };
+      cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, { type: 'Ready', status: 'Unknown', reason, message }, this.clock.now()) };
       return cur;
     });
     if (before === 'True') this.ctx.events.object('Node', undefined, node, 'Normal', 'NodeNotReady', `Node ${node} status is now: NodeNotReady (${message})`);

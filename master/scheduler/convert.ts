@@ -56,22 +56,44 @@ export function andTerms(base: NodeSelectorRequirement[][] | undefined, more: re
   return out;
 }
 
+type Amounts = [cpu: number, mem: number, eph: number];
+
+/** A container's requests, defaulted from its limits as Kubernetes does when only limits are given. */
+function requestsOf(c: Pod['spec']['containers'][number]): Amounts {
+  const r = c.resources?.requests ?? {};
+  const l = c.resources?.limits ?? {};
+  return [cpuMilli(r.cpu ?? l.cpu) ?? 0, bytes(r.memory ?? l.memory) ?? 0, bytes(r['ephemeral-storage'] ?? l['ephemeral-storage']) ?? 0];
+}
+
+const add = (a: Amounts, b: Amounts): Amounts => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
+const max = (a: Amounts, b: Amounts): Amounts => [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.max(a[2], b[2])];
+
 /**
- * The engine's view of a pod: summed requests, selectors, affinity, tolerations, host ports, spread.
+ * What a pod asks of a node (Kubernetes' PodRequests, with 1.29 sidecars): the app containers and the
+ * sidecars together, or — if more — the most any init container needs while it runs beside the sidecars
+ * started before it (init containers run one at a time, before the app containers).
+ */
+export function podRequests(p: Pod): Amounts {
+  let total: Amounts = p.spec.containers.map(requestsOf).reduce(add, [0, 0, 0]);
+  let sidecars: Amounts = [0, 0, 0];
+  let peak: Amounts = [0, 0, 0];
+  for (const c of p.spec.initContainers ?? []) {
+    const own = requestsOf(c);
+    if (c.restartPolicy === 'Always') {
+      total = add(total, own);
+      sidecars = add(sidecars, own);
+      peak = max(peak, sidecars);
+    } else peak = max(peak, add(own, sidecars));
+  }
+  return max(total, peak);
+}
+
+/**
+ * The engine's view of a pod: its requests, selectors, affinity, tolerations, host ports, spread.
  * `volumeTerms`: the node affinity of its volumes (scheduler/volumes.ts), ANDed with its own.
  */
 export function enginePod(p: Pod, volumeTerms: readonly NodeSelectorRequirement[][][] = []): EnginePod {
-  let cpu = 0;
-  let mem = 0;
-  let eph = 0;
-  for (const c of p.spec.containers) {
-    const r = c.resources?.requests ?? {};
-    // Kubernetes defaults requests to limits when only limits are given.
-    const l = c.resources?.limits ?? {};
-    cpu += cpuMilli(r.cpu ?? l.cpu) ?? 0;
-    mem += bytes(r.memory ?? l.memory) ?? 0;
-    eph += bytes(r['ephemeral-storage'] ?? l['ephemeral-storage']) ?? 0;
-  }
+  const [cpu, mem, eph] = podRequests(p);
   const na = p.spec.affinity?.nodeAffinity;
   const ns = p.metadata.namespace ?? 'default';
   return {
@@ -83,7 +105,7 @@ export function enginePod(p: Pod, volumeTerms: readonly NodeSelectorRequirement[
     requiredNodeTerms: andTerms(na?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((t) => t.matchExpressions ?? []), volumeTerms),
     preferredNodeTerms: na?.preferredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ weight: t.weight, requirements: t.preference.matchExpressions ?? [] })),
     tolerations: p.spec.tolerations?.map((t) => ({ key: t.key, operator: t.operator, value: t.value, effect: t.effect })),
-    hostPorts: p.spec.containers.flatMap((c) => (c.ports ?? []).filter((x) => x.hostPort).map((x) => ({ port: x.hostPort!, protocol: x.protocol! }))),
+    hostPorts: [...(p.spec.initContainers ?? []), ...p.spec.containers].flatMap((c) => (c.ports ?? []).filter((x) => x.hostPort).map((x) => ({ port: x.hostPort!, protocol: x.protocol! }))),
     // A term without labelSelector matches no pods (core/v1 PodAffinityTerm): it constrains nothing.
     antiAffinity: p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution
       ?.filter((t) => t.labelSelector)

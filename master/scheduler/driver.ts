@@ -5,7 +5,7 @@
  * (`0/3 nodes are available: ...`) and is retried when the cluster changes.
  */
 import type { Engine, Placement } from '../../core-wasm/types.js';
-import type { Node, PersistentVolumeClaim, Pod } from '../../protocol/index.js';
+import type { PersistentVolumeClaim, Pod } from '../../protocol/index.js';
 import type { ControllerContext, Controller } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 import { enginePod, engineNode } from './convert.js';
@@ -60,10 +60,10 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
   informers.on('Node', (n, old) => {
     if (n) {
       const isNew = !engine.nodeNames().includes(n.metadata.name);
-      engine.upsertNode(engineNode(n as Node));
+      engine.upsertNode(engineNode(n));
       // Pods bound to a node the engine did not know yet (master restart, node re-created) count now.
       if (isNew)
-        for (const p of informers.list<Pod>('Pod'))
+        for (const p of informers.list('Pod'))
           if (p.spec.nodeName === n.metadata.name && !isFinished(p) && !bound.has(podKey(p))) {
             engine.bindPod(n.metadata.name, enginePod(p));
             bound.set(podKey(p), n.metadata.name);
@@ -75,10 +75,8 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
     retryUnschedulable();
   });
 
-  informers.on('Pod', (obj, old) => {
-    const p = obj as Pod | undefined;
-    const o = old as Pod | undefined;
-    const key = podKey((p ?? o)!);
+  informers.on('Pod', (p, _old, latest) => {
+    const key = podKey(latest);
     const gone = !p || isFinished(p) || (isTerminating(p) && !p.spec.nodeName);
     if (gone) {
       pending.delete(key);
@@ -125,7 +123,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
     const pods = keys
       .map((k) => {
         const [ns, name] = k.split('/');
-        return informers.get<Pod>('Pod', ns, name);
+        return informers.get('Pod', ns, name);
       })
       .filter((p): p is Pod => !!p && !p.spec.nodeName && !isTerminating(p))
       // FIFO: older pods first, as the kube-scheduler's active queue orders by creation.
@@ -190,7 +188,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
   /** Writes the node on the pod's unbound WaitForFirstConsumer claims (kube-scheduler's PreBind); false when one already names another node. */
   async function selectNode(p: Pod, node: string, fit: VolumeFit): Promise<boolean> {
     for (const name of fit.select) {
-      const res = await objects.mutate<PersistentVolumeClaim>('PersistentVolumeClaim', p.metadata.namespace, name, (cur) => {
+      const res = await objects.mutate('PersistentVolumeClaim', p.metadata.namespace, name, (cur) => {
         if (cur.spec.volumeName || cur.metadata.annotations?.[selectedNodeAnnotation]) return undefined;
         cur.metadata.annotations = { ...(cur.metadata.annotations ?? {}), [selectedNodeAnnotation]: node };
         return cur;
@@ -214,7 +212,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
     }
     const now = new Date().toISOString();
     const res = await objects
-      .mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+      .mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (cur.metadata.uid !== p.metadata.uid || cur.spec.nodeName || cur.metadata.deletionTimestamp) return undefined;
         cur.spec.nodeName = pl.node!;
         cur.status = { ...(cur.status ?? {}), phase: cur.status?.phase ?? 'Pending' };
@@ -247,7 +245,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
     if (prev?.status === 'False' && prev.message === pl.message) return;
     events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'FailedScheduling', pl.message);
     await objects
-      .mutate<Pod>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+      .mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (cur.metadata.uid !== p.metadata.uid || cur.spec.nodeName) return undefined;
         cur.status = { ...(cur.status ?? {}), phase: 'Pending' };
         cur.status.conditions = [

@@ -30,9 +30,9 @@ export function volumeFit(pod: Pod, informers: Informers): VolumeFit {
   for (const name of claimsOf(pod)) {
     const p = claimPlacement(
       name,
-      informers.get<PersistentVolumeClaim>('PersistentVolumeClaim', ns, name),
-      (n) => informers.get<PersistentVolume>('PersistentVolume', undefined, n),
-      (n) => informers.get<StorageClass>('StorageClass', undefined, n),
+      informers.get('PersistentVolumeClaim', ns, name),
+      (n) => informers.get('PersistentVolume', undefined, n),
+      (n) => informers.get('StorageClass', undefined, n),
     );
     if (p.kind === 'blocked') return { ...fit, blocked: p.reason };
     if (p.kind === 'bound' && p.terms) {

@@ -124,7 +124,7 @@ export class ServiceAdmission {
 
   /** Fills clusterIP and nodePorts of `next`, against the stored services and those the same apply is about to store. */
   async admit(next: KObject, current: KObject | undefined, pending: readonly KObject[] = []): Promise<KObject> {
-    const { items } = await this.objects.list<Service>('Service');
-    return allocateService(next as Service, current as Service | undefined, [...items, ...(pending.filter((o) => o.kind === 'Service') as Service[])]);
+    const { items } = await this.objects.list('Service');
+    return allocateService(next as Service, current as Service | undefined, [...items, ...pending.filter((o): o is Service => o.kind === 'Service')]);
   }
 }

@@ -11,10 +11,13 @@
  * `skiff_metrics_series_dropped`.
  */
 import { Counter, Gauge } from 'prom-client';
-import { bytes, cpuMilli, isReady, type Node, type Pod } from '../../protocol/index.js';
+import { bytes, cpuMilli, isReady } from '../../protocol/index.js';
 import type { Informers } from '../informer.js';
 import type { MetricsStore } from '../metrics.js';
 import type { Telemetry } from './registry.js';
+
+/** The pod phases Kubernetes knows, the only values of the `phase` label. */
+const knownPhases: ReadonlySet<string> = new Set(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']);
 
 /** Series per family at most: a Pi-sized Prometheus stays comfortable. */
 export const maxSeries = { nodes: 1000, pods: 5000, containers: 10_000 } as const;
@@ -40,7 +43,7 @@ export function registerResourceMetrics(t: Telemetry, src: ResourceSources): voi
     collect() {
       // Registered first: prom-client calls collect in registration order, so this fills the families below before they are read.
       fill();
-      const nodes = src.informers.list<Node>('Node');
+      const nodes = src.informers.list('Node');
       const ready = nodes.filter(isReady).length;
       this.set({ ready: 'true' }, ready);
       this.set({ ready: 'false' }, nodes.length - ready);
@@ -63,7 +66,7 @@ export function registerResourceMetrics(t: Telemetry, src: ResourceSources): voi
     const counts = { nodes: 0, pods: 0, containers: 0 };
     const over = { nodes: 0, pods: 0, containers: 0 };
     const take = (family: keyof typeof counts) => (counts[family] < maxSeries[family] ? (counts[family]++, true) : (over[family]++, false));
-    for (const n of src.informers.list<Node>('Node')) {
+    for (const n of src.informers.list('Node')) {
       if (!take('nodes')) continue;
       const node = n.metadata.name;
       const cpu = cpuMilli(n.status?.allocatable?.cpu);
@@ -76,7 +79,7 @@ export function registerResourceMetrics(t: Telemetry, src: ResourceSources): voi
       if (s.cpuSeconds !== undefined) nodeCpu.inc({ node }, s.cpuSeconds);
       if (s.balancer) balancer.set({ node, engine: s.balancer }, 1);
     }
-    for (const p of src.informers.list<Pod>('Pod')) {
+    for (const p of src.informers.list('Pod')) {
       if (!take('pods')) continue;
       const namespace = p.metadata.namespace ?? 'default';
       const pod = p.metadata.name;
@@ -102,8 +105,9 @@ export function registerResourceMetrics(t: Telemetry, src: ResourceSources): voi
     registers: r,
     collect() {
       this.reset();
-      for (const ph of ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']) this.set({ phase: ph }, 0);
-      for (const p of src.informers.list<Pod>('Pod')) this.inc({ phase: p.status?.phase ?? 'Pending' });
+      for (const ph of knownPhases) this.set({ phase: ph }, 0);
+      // A phase Skiff does not know counts as Unknown: a label value is never an agent's string (docs/security.md).
+      for (const p of src.informers.list('Pod')) this.inc({ phase: knownPhases.has(p.status?.phase ?? 'Pending') ? (p.status?.phase ?? 'Pending') : 'Unknown' });
     },
   });
   new Gauge({

@@ -55,6 +55,30 @@ const envVar = node('[]EnvVar', 'List of environment variables to set in the con
 
 const refTo = (what: string) => node(`${what}EnvSource`, `The ${what} to select from.`, { name: leaf('string', `Name of the ${what}.`, true), optional: leaf('boolean', `Specify whether the ${what} must be defined.`) });
 
+/** SecurityContext (a container's) or PodSecurityContext (`pod`): the fields Pod Security checks. */
+function securityContextFields(pod: boolean): Record<string, FieldDoc> {
+  const common: Record<string, FieldDoc> = {
+    runAsUser: leaf('integer', 'The UID to run the entrypoint of the container process. Process pods: the agent (as root) runs the process as this user.'),
+    runAsGroup: leaf('integer', 'The GID to run the entrypoint of the container process (Skiff: defaults to runAsUser).'),
+    runAsNonRoot: leaf('boolean', 'The container must run as a non-root user; the agent refuses to start it as root.'),
+    seccompProfile: node('SeccompProfile', 'The seccomp options (checked by Pod Security; not applied to process pods).', {
+      type: leaf('string', 'RuntimeDefault, Localhost or Unconfined.', true),
+      localhostProfile: leaf('string', 'A profile on the node, with type Localhost.'),
+    }),
+  };
+  if (pod) return { ...common, fsGroup: leaf('integer', 'A supplemental group for all containers of the pod (accepted; not applied yet).') };
+  return {
+    ...common,
+    privileged: leaf('boolean', 'Run the container in privileged mode (only at the privileged Pod Security level).'),
+    allowPrivilegeEscalation: leaf('boolean', 'Whether a process can gain more privileges than its parent (restricted asks false).'),
+    readOnlyRootFilesystem: leaf('boolean', 'Whether the container has a read-only root filesystem (not applied to process pods).'),
+    capabilities: node('Capabilities', 'The capabilities to add or drop (checked by Pod Security; not applied to process pods).', {
+      add: leaf('[]string', 'Added capabilities.'),
+      drop: leaf('[]string', 'Removed capabilities (restricted asks ALL).'),
+    }),
+  };
+}
+
 /** One container (a process, an image, or a WASI module: spec.runtimeClassName). */
 export const container: Record<string, FieldDoc> = {
   name: leaf('string', 'Name of the container specified as a DNS_LABEL. Each container in a pod must have a unique name.', true),
@@ -84,6 +108,7 @@ export const container: Record<string, FieldDoc> = {
     subPath: leaf('string', "Path within the volume from which the container's volume should be mounted."),
     readOnly: leaf('boolean', 'Mounted read-only if true, read-write otherwise.'),
   }),
+  securityContext: node('SecurityContext', 'How the container is confined; Pod Security levels check it (docs/security.md).', securityContextFields(false)),
   livenessProbe: probe('Periodic probe of container liveness. Container will be restarted if the probe fails.'),
   readinessProbe: probe('Periodic probe of container service readiness. Container will be removed from service endpoints if the probe fails.'),
   startupProbe: probe('StartupProbe indicates that the Pod has successfully initialized; other probes wait for it.'),
@@ -114,6 +139,13 @@ export const podSpecFields: Record<string, FieldDoc> = {
   terminationGracePeriodSeconds: leaf('integer', 'Duration in seconds the pod needs to terminate gracefully (SIGTERM, then SIGKILL). Defaults to 30 seconds.'),
   hostname: leaf('string', "Specifies the hostname of the Pod (HOSTNAME in its environment). Defaults to the pod's name."),
   subdomain: leaf('string', 'With hostname: the pod\'s DNS name is "<hostname>.<subdomain>.<namespace>.svc.cluster.local", subdomain being a headless Service (a StatefulSet sets both).'),
+  securityContext: node('PodSecurityContext', 'Security attributes of every container unless one overrides them (docs/security.md).', securityContextFields(true)),
+  hostNetwork: leaf('boolean', 'Use the host\'s network namespace (only at the privileged Pod Security level; a process pod shares it by design).'),
+  hostPID: leaf('boolean', 'Use the host\'s pid namespace (only at the privileged Pod Security level).'),
+  hostIPC: leaf('boolean', 'Use the host\'s ipc namespace (only at the privileged Pod Security level).'),
+  imagePullSecrets: node('[]LocalObjectReference', 'Secrets with registry credentials for the container runtime; sent to the pod\'s node with its other Secrets.', {
+    name: leaf('string', 'Name of the Secret.', true),
+  }),
   serviceAccountName: leaf('string', 'Accepted for compatibility; exposed through the downward API only.'),
   tolerations: node('[]Toleration', "If specified, the pod's tolerations.", {
     key: leaf('string', 'Key is the taint key that the toleration applies to. Empty means match all taint keys.'),

@@ -20,6 +20,11 @@ export type MetricSpec =
   | { type: 'Resource'; resource: { name: 'cpu' | 'memory'; target: MetricTarget } }
   | { type: 'External'; external: { metric: { name: string }; target: MetricTarget } };
 
+/** A metric's current value in status.currentMetrics (autoscaling/v2 MetricStatus, the fields Skiff fills). */
+export type MetricStatus =
+  | { type: 'Resource'; resource: { name: 'cpu' | 'memory'; current: { averageUtilization?: number; averageValue?: string } } }
+  | { type: 'External'; external: { metric: { name: string }; current: { value?: string; averageValue?: string } } };
+
 /** One scaling direction's behaviour (only the stabilization window is honoured). */
 export interface ScalingRules {
   stabilizationWindowSeconds?: number;
@@ -29,7 +34,7 @@ export interface ScalingRules {
 export interface HorizontalPodAutoscaler extends KObject {
   kind: 'HorizontalPodAutoscaler';
   spec: {
-    scaleTargetRef: { apiVersion?: string; kind: string; name: string };
+    scaleTargetRef: { apiVersion?: string; kind: ScalableKind; name: string };
     minReplicas?: number;
     maxReplicas: number;
     metrics?: MetricSpec[];
@@ -40,13 +45,16 @@ export interface HorizontalPodAutoscaler extends KObject {
     lastScaleTime?: string;
     currentReplicas: number;
     desiredReplicas: number;
-    currentMetrics?: unknown[];
+    currentMetrics?: MetricStatus[];
     conditions?: Condition[];
   };
 }
 
 /** Kinds an HPA can scale (they have spec.replicas). */
 export const scalableKinds = ['Deployment', 'ReplicaSet'] as const;
+
+/** A kind an HPA can scale. */
+export type ScalableKind = (typeof scalableKinds)[number];
 
 /** An external metric's name becomes MQTT topic levels: letters, digits, ".", "_", "-", levels split by "/". */
 const metricName = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;

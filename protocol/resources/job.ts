@@ -26,6 +26,8 @@ export interface Job extends KObject {
     startTime?: string;
     completionTime?: string;
     conditions?: (Condition & { lastProbeTime?: string })[];
+    /** Finished pods not yet in succeeded / failed (the master counts each pod once: master/controllers/job/tracking.ts). */
+    uncountedTerminatedPods?: { succeeded?: string[]; failed?: string[] };
   };
 }
 

@@ -2,6 +2,7 @@
 import type { Checker } from '../check.js';
 import { isObject } from '../check.js';
 import type { PodSpec } from '../types.js';
+import { parseModuleImage } from '../wasi-image.js';
 
 /** The drivers a pod can ask for with spec.runtimeClassName. */
 export const runtimeClasses = ['process', 'container', 'wasi'] as const;
@@ -56,9 +57,37 @@ function checkEnv(c: Checker, env: unknown, f: string): void {
   });
 }
 
+const seccompTypes = ['RuntimeDefault', 'Localhost', 'Unconfined'] as const;
+
+/** A container's or a pod's securityContext (`pod` has no privileged, capabilities, allowPrivilegeEscalation). */
+function checkSecurityContext(c: Checker, sc: unknown, f: string, pod: boolean): void {
+  if (!c.object(sc, f)) return;
+  c.int(sc.runAsUser, `${f}.runAsUser`, 0, 2 ** 31 - 1);
+  c.int(sc.runAsGroup, `${f}.runAsGroup`, 0, 2 ** 31 - 1);
+  c.bool(sc.runAsNonRoot, `${f}.runAsNonRoot`);
+  if (sc.runAsNonRoot === true && sc.runAsUser === 0) c.fail(`${f}.runAsNonRoot`, 'may not be true with runAsUser 0');
+  if (c.object(sc.seccompProfile, `${f}.seccompProfile`)) {
+    c.oneOf(sc.seccompProfile.type, `${f}.seccompProfile.type`, seccompTypes, true);
+    c.string(sc.seccompProfile.localhostProfile, `${f}.seccompProfile.localhostProfile`, sc.seccompProfile.type === 'Localhost');
+  }
+  if (pod) {
+    c.int(sc.fsGroup, `${f}.fsGroup`, 0, 2 ** 31 - 1);
+    return;
+  }
+  c.bool(sc.privileged, `${f}.privileged`);
+  c.bool(sc.allowPrivilegeEscalation, `${f}.allowPrivilegeEscalation`);
+  c.bool(sc.readOnlyRootFilesystem, `${f}.readOnlyRootFilesystem`);
+  if (c.object(sc.capabilities, `${f}.capabilities`)) {
+    c.stringList(sc.capabilities.add, `${f}.capabilities.add`);
+    c.stringList(sc.capabilities.drop, `${f}.capabilities.drop`);
+  }
+  if (sc.privileged === true && sc.allowPrivilegeEscalation === false) c.fail(`${f}.allowPrivilegeEscalation`, 'may not be false with privileged true');
+}
+
 function checkContainer(c: Checker, ct: unknown, f: string, volumeNames: Set<string>): void {
   if (!c.object(ct, f, true)) return;
   c.dnsLabel(ct.name, `${f}.name`, true);
+  checkSecurityContext(c, ct.securityContext, `${f}.securityContext`, false);
   c.string(ct.image, `${f}.image`);
   c.stringList(ct.command, `${f}.command`);
   c.stringList(ct.args, `${f}.args`);
@@ -105,6 +134,35 @@ function checkContainer(c: Checker, ct: unknown, f: string, volumeNames: Set<str
     });
 }
 
+/**
+ * One container of the pod in its place: the container rules, a name unique across init and app containers,
+ * what its runtime needs (a process: command; container or wasi: image, a wasi one a module reference), and
+ * the init container rules: `restartPolicy` is only for init containers and only `Always` (a sidecar); a
+ * regular init container runs to completion, so it has no probes (Kubernetes' validation says the same).
+ */
+function checkPodContainer(c: Checker, spec: Record<string, any>, ct: unknown, f: string, volumeNames: Set<string>, names: Set<string>, init: boolean): void {
+  checkContainer(c, ct, f, volumeNames);
+  if (!isObject(ct)) return;
+  if (typeof ct.name === 'string') {
+    if (names.has(ct.name)) c.fail(`${f}.name`, 'must be unique within the pod (init and app containers together)', ct.name);
+    names.add(ct.name);
+  }
+  const runtime = spec.runtimeClassName ?? (typeof ct.image === 'string' ? 'container' : 'process');
+  if (runtime === 'process' && !Array.isArray(ct.command)) c.fail(`${f}.command`, 'is required for a process container');
+  if (runtime !== 'process' && typeof ct.image !== 'string') c.fail(`${f}.image`, `is required with runtimeClassName ${runtime}`);
+  if (runtime === 'wasi' && typeof ct.image === 'string') {
+    const m = parseModuleImage(ct.image);
+    if ('error' in m) c.fail(`${f}.image`, m.error, ct.image);
+  }
+  if (ct.restartPolicy !== undefined) {
+    if (!init) c.fail(`${f}.restartPolicy`, 'may only be set on an init container (a sidecar)', ct.restartPolicy);
+    else c.oneOf(ct.restartPolicy, `${f}.restartPolicy`, ['Always']);
+  }
+  if (init && ct.restartPolicy !== 'Always')
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'])
+      if (ct[probe] !== undefined) c.fail(`${f}.${probe}`, 'may not be set on an init container without restartPolicy: Always (it runs to completion)');
+}
+
 /** Checks one node selector term (pod node affinity, a PersistentVolume's node affinity). */
 export function checkNodeSelectorTerm(c: Checker, t: unknown, f: string): void {
   if (!c.object(t, f, true) || !c.array(t.matchExpressions, `${f}.matchExpressions`)) return;
@@ -146,21 +204,17 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string, claimTemplate
       if (c.object(v.secret, `${p}.secret`)) c.dnsSubdomain(v.secret.secretName, `${p}.secret.secretName`, true);
       if (c.object(v.hostPath, `${p}.hostPath`)) c.string(v.hostPath.path, `${p}.hostPath.path`, true);
     });
+  const names = new Set<string>();
+  if (c.array(spec.initContainers, `${f}.initContainers`))
+    spec.initContainers.forEach((ct: unknown, i: number) => checkPodContainer(c, spec, ct, `${f}.initContainers[${i}]`, volumeNames, names, true));
   if (c.array(spec.containers, `${f}.containers`, true)) {
     if (spec.containers.length === 0) c.fail(`${f}.containers`, 'must have at least one container');
-    const names = new Set<string>();
-    spec.containers.forEach((ct: unknown, i: number) => {
-      checkContainer(c, ct, `${f}.containers[${i}]`, volumeNames);
-      if (isObject(ct) && typeof ct.name === 'string') {
-        if (names.has(ct.name)) c.fail(`${f}.containers[${i}].name`, 'must be unique within the pod', ct.name);
-        names.add(ct.name);
-      }
-      if (!isObject(ct)) return;
-      const runtime = spec.runtimeClassName ?? (typeof ct.image === 'string' ? 'container' : 'process');
-      if (runtime === 'process' && !Array.isArray(ct.command)) c.fail(`${f}.containers[${i}].command`, 'is required for a process container');
-      if (runtime !== 'process' && typeof ct.image !== 'string') c.fail(`${f}.containers[${i}].image`, `is required with runtimeClassName ${runtime}`);
-    });
+    spec.containers.forEach((ct: unknown, i: number) => checkPodContainer(c, spec, ct, `${f}.containers[${i}]`, volumeNames, names, false));
   }
+  checkSecurityContext(c, spec.securityContext, `${f}.securityContext`, true);
+  for (const ns of ['hostNetwork', 'hostPID', 'hostIPC']) c.bool(spec[ns], `${f}.${ns}`);
+  if (c.array(spec.imagePullSecrets, `${f}.imagePullSecrets`))
+    spec.imagePullSecrets.forEach((s: unknown, i: number) => c.object(s, `${f}.imagePullSecrets[${i}]`, true) && c.dnsSubdomain(s.name, `${f}.imagePullSecrets[${i}].name`, true));
   c.oneOf(spec.restartPolicy, `${f}.restartPolicy`, restartPolicies);
   c.dnsSubdomain(spec.nodeName, `${f}.nodeName`);
   c.labels(spec.nodeSelector, `${f}.nodeSelector`);
@@ -211,5 +265,5 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string, claimTemplate
 export function defaultPodSpec(spec: PodSpec, restartPolicy: PodSpec['restartPolicy'] = 'Always'): void {
   spec.restartPolicy ??= restartPolicy;
   spec.terminationGracePeriodSeconds ??= 30;
-  for (const ct of spec.containers) for (const p of ct.ports ?? []) p.protocol ??= 'TCP';
+  for (const ct of [...(spec.initContainers ?? []), ...spec.containers]) for (const p of ct.ports ?? []) p.protocol ??= 'TCP';
 }

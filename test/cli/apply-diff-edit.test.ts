@@ -33,7 +33,7 @@ describe('apply, diff and edit', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine });
+    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, podSecurityDefault: 'privileged' });
     cli = cliFor(master);
   });
   afterAll(async () => master?.stop());

@@ -6,14 +6,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KObject, Pod } from '../../protocol/index.js';
+import type { KindName, KObject } from '../../protocol/index.js';
 import { eventually, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { cliFor, type CliRun } from './cluster-cli.js';
 
 describe('label, annotate, taint, create, run, expose, set', () => {
   let c: TestCluster;
   let cli: (args: string[]) => Promise<CliRun>;
-  const get = <T extends KObject = KObject>(kind: string, name: string, ns: string | undefined = 'default') => c.master.objects.get<T>(kind, ns, name);
+  const get = <K extends KindName>(kind: K, name: string, ns: string | undefined = 'default') => c.master.objects.get(kind, ns, name);
 
   beforeAll(async () => {
     c = await startCluster(['pi-1']);
@@ -93,10 +93,10 @@ describe('label, annotate, taint, create, run, expose, set', () => {
 
   it('run: a process pod from the words after --; its output in logs', async () => {
     expect((await cli(['run', 'hello', '--restart=Never', '--', 'sh', '-c', 'echo hello from $HOSTNAME'])).stdout).toBe('pod/hello created\n');
-    const pod = (await get<Pod>('Pod', 'hello'))!;
+    const pod = (await get('Pod', 'hello'))!;
     expect(pod.metadata.labels).toEqual({ run: 'hello' });
     expect(pod.spec.containers[0]).toMatchObject({ name: 'hello', command: ['sh', '-c', 'echo hello from $HOSTNAME'] });
-    await eventually(async () => (await get<Pod>('Pod', 'hello'))?.status?.phase === 'Succeeded', 'hello Succeeded');
+    await eventually(async () => (await get('Pod', 'hello'))?.status?.phase === 'Succeeded', 'hello Succeeded');
     expect((await cli(['logs', 'hello'])).stdout).toBe('hello from hello\n');
     expect(await cli(['run', 'nothing'])).toMatchObject({ code: 1, stderr: expect.stringContaining('give --image=IMAGE, or a command after "--"') });
   });

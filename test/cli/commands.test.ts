@@ -295,7 +295,7 @@ describe('delete, scale, logs, describe, version', () => {
     const r = await runCli(['describe', 'node', 'pi-1'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Capacity:\n  cpu:     4\n  memory:  8Gi\n  pods:    110\n');
-    expect(r.stdout).toContain('  Runtimes:          process, wasi\n');
+    expect(r.stdout).toContain('  Runtimes:                   process, wasi\n');
     expect(r.stdout).toContain('Non-terminated Pods:  (1 in total)\n');
     expect(r.stdout).toMatch(/  default    web-1 +0 +0 +Running/);
     expect(r.stdout).not.toContain('other');

@@ -64,7 +64,7 @@ describe('get tables', () => {
   it('pods -o wide -A: NAMESPACE first, IP and NODE last', () => {
     const pods = [podWith('web-1', { namespace: 'shop', node: 'pi-1', ip: '192.168.1.20', age: 60 }), podWith('pending-1', { namespace: 'default', phase: 'Pending', ready: false, waiting: 'ContainerCreating' })];
     pods[1].spec.nodeName = undefined;
-    delete pods[1].status.podIP;
+    delete pods[1].status?.podIP;
     expect(table('Pod', pods, { wide: true, withNamespace: true })).toBe(
       'NAMESPACE   NAME        READY   STATUS              RESTARTS   AGE   IP             NODE\n' +
         'shop        web-1       1/1     Running             0          60s   192.168.1.20   pi-1\n' +
@@ -151,7 +151,7 @@ describe('get tables', () => {
       status: {
         conditions: [{ type: 'Ready', status: ready }, { type: 'WasmBalancer', status: 'True' }],
         addresses: [{ type: 'InternalIP', address: '192.168.1.20' }],
-        nodeInfo: { architecture: 'arm64', operatingSystem: 'linux', kernelVersion: '6.6.31+rpt-rpi-v8', osImage: 'Debian GNU/Linux 12 (bookworm)', kubeletVersion: 'v0.1.0' },
+        nodeInfo: { architecture: 'arm64', operatingSystem: 'linux', kernelVersion: '6.6.31+rpt-rpi-v8', osImage: 'Debian GNU/Linux 12 (bookworm)', kubeletVersion: 'v0.1.0', containerRuntimeVersion: 'process,wasi' },
       },
     });
     const nodes = [node('pi-1', 'True', { labels: { 'node-role.kubernetes.io/edge': '' } }), node('pi-2', 'False', {}, true), node('pi-3', 'Unknown')];
@@ -162,8 +162,8 @@ describe('get tables', () => {
         'pi-3   Unknown                       <none>   20d   v0.1.0\n',
     );
     expect(table('Node', [nodes[0]], { wide: true })).toBe(
-      'NAME   STATUS   ROLES   AGE   VERSION   INTERNAL-IP    OS-IMAGE                         KERNEL-VERSION      ARCH    BALANCER\n' +
-        'pi-1   Ready    edge    20d   v0.1.0    192.168.1.20   Debian GNU/Linux 12 (bookworm)   6.6.31+rpt-rpi-v8   arm64   wasm\n',
+      'NAME   STATUS   ROLES   AGE   VERSION   INTERNAL-IP    OS-IMAGE                         KERNEL-VERSION      CONTAINER-RUNTIME   ARCH    BALANCER\n' +
+        'pi-1   Ready    edge    20d   v0.1.0    192.168.1.20   Debian GNU/Linux 12 (bookworm)   6.6.31+rpt-rpi-v8   process,wasi        arm64   wasm\n',
     );
   });
 

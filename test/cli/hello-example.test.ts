@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { normalizeObject, parseManifests, type KObject } from '../../protocol/index.js';
+import { asKind, normalizeObject, parseManifests } from '../../protocol/index.js';
 
 const text = readFileSync(new URL('../../examples/hello.yaml', import.meta.url), 'utf8');
 
@@ -12,15 +12,15 @@ describe('examples/hello.yaml (the skiff up app)', () => {
 
   it('is a valid Deployment (2 process replicas, port 0) and a Service selecting its pods', () => {
     expect(objects.map((o) => o.kind)).toEqual(['Deployment', 'Service']);
-    const [deploy, svc] = objects as [KObject, KObject];
+    const [deploy, svc] = [asKind(objects[0], 'Deployment'), asKind(objects[1], 'Service')];
     expect(deploy.spec.replicas).toBe(2);
     expect(deploy.spec.template.spec.runtimeClassName).toBe('process');
-    expect(deploy.spec.template.spec.containers[0].ports[0]).toMatchObject({ name: 'http', containerPort: 0 });
-    expect(deploy.spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+    expect(deploy.spec.template.spec.containers[0].ports?.[0]).toMatchObject({ name: 'http', containerPort: 0 });
+    expect(deploy.spec.template.metadata?.labels).toMatchObject(svc.spec.selector ?? {});
   });
 
   it('its inline server answers HTTP on $PORT', async () => {
-    const [deploy] = objects as [KObject];
+    const deploy = asKind(objects[0], 'Deployment');
     const [cmd, ...args] = deploy.spec.template.spec.containers[0].command as string[];
     expect(cmd).toBe('node');
     const port = await freePort();

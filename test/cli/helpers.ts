@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { decode, encode, parseTopic, topics, type ApiRequest, type ApiResponse, type KObject } from '../../protocol/index.js';
+import { decode, encode, parseTopic, topics, type ApiRequest, type ApiResponse, type Pod } from '../../protocol/index.js';
 import { main } from '../../cli/main.js';
 import type { CliIO } from '../../cli/types.js';
 
@@ -104,7 +104,7 @@ export function ago(seconds: number): string {
 }
 
 /** Builders of realistic objects. */
-export function podWith(name: string, o: { phase?: string; ready?: boolean; restarts?: number; waiting?: string; terminated?: { exitCode: number; reason?: string }; age?: number; node?: string; ip?: string; namespace?: string; lastRestartAgo?: number } = {}): KObject {
+export function podWith(name: string, o: { phase?: NonNullable<Pod['status']>['phase']; ready?: boolean; restarts?: number; waiting?: string; terminated?: { exitCode: number; reason?: string }; age?: number; node?: string; ip?: string; namespace?: string; lastRestartAgo?: number } = {}): Pod {
   const state = o.waiting ? { waiting: { reason: o.waiting } } : o.terminated ? { terminated: o.terminated } : { running: { startedAt: ago(o.age ?? 60) } };
   return {
     apiVersion: 'v1',

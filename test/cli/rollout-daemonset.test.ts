@@ -4,7 +4,7 @@
  * refused as kubectl refuses it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControllerRevision, DaemonSet, Pod } from '../../protocol/index.js';
+import type { Pod } from '../../protocol/index.js';
 import { eventually, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { cliFor, type CliRun } from './cluster-cli.js';
 
@@ -23,7 +23,7 @@ spec:
 describe('skiff rollout for daemon sets', () => {
   let c: TestCluster;
   let cli: (args: string[]) => Promise<CliRun>;
-  const version = async () => (await c.master.objects.get<DaemonSet>('DaemonSet', 'default', 'probe'))!.spec.template.spec.containers[0].env![0].value;
+  const version = async () => (await c.master.objects.get('DaemonSet', 'default', 'probe'))!.spec.template.spec.containers[0].env![0].value;
   const podVersions = async () => (await c.pods('app=probe')).filter((p: Pod) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp).map((p) => p.spec.containers[0].env![0].value);
 
   beforeAll(async () => {
@@ -52,7 +52,7 @@ describe('skiff rollout for daemon sets', () => {
     expect((await cli(['rollout', 'status', 'ds/probe', '--timeout', '30s'])).code).toBe(0);
     await eventually(async () => (await podVersions()).join() === 'v1,v1', 'pods back on v1');
     await eventually(async () => {
-      const revs = c.master.informers.list<ControllerRevision>('ControllerRevision', 'default');
+      const revs = c.master.informers.list('ControllerRevision', 'default');
       return revs.map((r) => r.revision).sort().join() === '2,3';
     }, 'revision 1 moved to 3');
     expect(await cli(['rollout', 'undo', 'ds/probe', '--to-revision', '9'])).toMatchObject({ code: 1, stderr: 'error: unable to find specified revision 9 in history\n' });

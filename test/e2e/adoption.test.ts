@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMaster, type Master } from '../../master/index.js';
-import type { Node, Pod } from '../../protocol/index.js';
+import type { Pod } from '../../protocol/index.js';
 import { alive, kill9, processesWith, spawnNode, stopAgentProc, waitFor } from '../../bench/cluster-selfheal.js';
 import { testEngine } from '../helpers/cluster.js';
 import { agentBin, requireBuild } from '../helpers/procs.js';
@@ -50,8 +50,8 @@ describe('e2e: an agent process restarted adopts its pods', () => {
   let agent: ChildProcess | undefined;
   const dataDir = () => join(dir, 'board');
   const boot = () => (agent = spawnNode([agentBin, 'join', '--master', master.url, '--token', master.joinToken, '--name', 'board', '--data-dir', dataDir(), '--address', '127.0.0.1', '--lease-interval', '500ms'], join(dir, 'board.log')));
-  const pods = () => master.informers.list<Pod>('Pod', 'default').filter((p) => p.metadata.labels?.app === 'keep');
-  const readyOf = () => master.informers.get<Node>('Node', undefined, 'board')?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  const pods = () => master.informers.list('Pod', 'default').filter((p) => p.metadata.labels?.app === 'keep');
+  const readyOf = () => master.informers.get('Node', undefined, 'board')?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
   /** How many times an agent logged adopting a running process. */
   const adoptions = () => (readFileSync(join(dir, 'board.log'), 'utf8').match(/adopted its running process/g) ?? []).length;
   const runningReady = (p: Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -61,7 +61,7 @@ describe('e2e: an agent process restarted adopts its pods', () => {
   beforeAll(async () => {
     requireBuild();
     dir = await tempDir('skiff-adopt-');
-    master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, mdns: false });
+    master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, mdns: false, podSecurityDefault: 'privileged' });
     boot();
     await master.objects.create(deployment as never);
   }, 30_000);

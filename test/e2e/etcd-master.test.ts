@@ -26,7 +26,7 @@ describe.skipIf(!haveEtcd)('e2e: a master on etcd killed with SIGKILL mid-burst'
     const cfg = join(dir, 'master', 'config.json');
     await rm(cfg, { force: true });
     const proc = startProcess(
-      [skiffBin, 'master', '--data-dir', join(dir, 'master'), '--store', etcd.storeUrl('/burst'), '--mqtt-port', String(port), '--mqtts-port', '0', '--http-port=-1', '--bind', '127.0.0.1', '--no-mdns', '--engine', testEngine],
+      [skiffBin, 'master', '--data-dir', join(dir, 'master'), '--store', etcd.storeUrl('/burst'), '--mqtt-port', String(port), '--mqtts-port', '0', '--http-port=-1', '--bind', '127.0.0.1', '--no-mdns', '--engine', testEngine, '--pod-security-default', 'privileged'],
       join(dir, 'master.log'),
     );
     await eventually(() => existsSync(cfg), 'the master to write its client config', 20_000);

@@ -75,7 +75,7 @@ describe('e2e: LAN discovery and the service proxy (network namespaces, avahi)',
     avahi = await startAvahi(h.client.ns, dir);
     // Before any master exists: joining without --master must give up with a clear message.
     lonely = spawnSync(lan.exec(h.client.ns)[0], [...lan.exec(h.client.ns).slice(1), process.execPath, agentBin, 'join', '--token', 'x', '--name', 'lonely', '--data-dir', join(dir, 'lonely'), '--address', h.client.address, '--discovery-timeout', '1s'], { encoding: 'utf8', timeout: 20_000 });
-    procs.push(spawnNode([skiffBin, 'master', '--data-dir', join(dir, 'master'), '--mqtt-port', '1883', '--http-port=-1', '--bind', '0.0.0.0', '--engine', testEngine], join(dir, 'master.log'), lan.exec(h.master.ns)));
+    procs.push(spawnNode([skiffBin, 'master', '--data-dir', join(dir, 'master'), '--mqtt-port', '1883', '--http-port=-1', '--bind', '0.0.0.0', '--engine', testEngine, '--pod-security-default', 'privileged'], join(dir, 'master.log'), lan.exec(h.master.ns)));
     const { token, joinToken } = await waitFor(() => adminOf(join(dir, 'master')), 'the master config', 20_000, 100);
     relay = await relayInto(h.master.ns, 1883, dir);
     api = await waitFor(() => apiTo(`mqtt://127.0.0.1:${relay!.port}`, token, 3000), 'the master API through the relay', 10_000, 100);

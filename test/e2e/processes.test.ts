@@ -30,7 +30,7 @@ describe('e2e: real master, agents and CLI processes', () => {
     requireBuild();
     dir = await tempDir('skiff-e2e-');
     const port = await freePort();
-    master = startProcess([skiffBin, 'master', '--data-dir', join(dir, 'master'), '--mqtt-port', String(port), '--mqtts-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--engine', testEngine], join(dir, 'master.log'));
+    master = startProcess([skiffBin, 'master', '--data-dir', join(dir, 'master'), '--mqtt-port', String(port), '--mqtts-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--engine', testEngine, '--pod-security-default', 'privileged'], join(dir, 'master.log'));
     const cfg = join(dir, 'master', 'config.json');
     await eventually(() => existsSync(cfg), 'master config.json');
     env = { SKIFF_CONFIG: cfg };

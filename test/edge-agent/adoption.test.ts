@@ -52,6 +52,8 @@ describe('edge agent: adopting the pods of a previous run', () => {
     const first = await start();
     await master.desire('pi-adopt', { generation: 1, pods: [pod] });
     await until(() => status(first, uid)?.containerStatuses?.[0].ready && status(first, uid)?.containerStatuses?.[0].restartCount === 1, 'ready after one restart');
+    // The probe can pass before the new process wrote its pid (it checks a file of the test's).
+    await until(() => starts(pids).length === 2, 'the second start written');
     const pid = starts(pids)[1];
     const startedAt = status(first, uid)?.containerStatuses?.[0].state.running?.startedAt;
     const podStart = status(first, uid)?.startTime;

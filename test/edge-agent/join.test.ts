@@ -31,7 +31,7 @@ describe('edge agent: join and a first pod', () => {
     const main = master.auths.find((a) => a.clientId === 'skiff-agent-pi-1');
     expect(main).toMatchObject({ username: 'pi-1', password: cred, ok: true });
     const status = master.statuses.at(-1) as any;
-    expect(status).toMatchObject({ node: 'pi-1', online: true, runtimes: ['process'], });
+    expect(status).toMatchObject({ node: 'pi-1', online: true, runtimes: ['process', 'wasi'] });
     expect(status.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
     expect(status.capacity.memory).toMatch(/^\d+Ki$/);
     expect(status.capacity.pods).toBe('110');

@@ -20,7 +20,7 @@ describe('LogKeeper', () => {
     const dir = dirOf();
     const f = attemptFiles(dir, 0);
     const fd = fs.openSync(f.log, 'a'); // the writer: O_APPEND, as the process driver opens it
-    const keeper = new LogKeeper(() => [{ dir, attempt: 0 }], { maxBytes: 1000, sampleMs: 1000 }, quiet);
+    const keeper = new LogKeeper(() => [{ dir, attempt: 0 }], { maxBytes: 1000, maxFiles: 2, sampleMs: 1000 }, quiet);
     let n = 0;
     const write = (count: number) => {
       for (let i = 0; i < count; i++) fs.writeSync(fd, `line ${String(n++).padStart(4, '0')}\n`);
@@ -47,7 +47,7 @@ describe('LogKeeper', () => {
   it('dates lines by the first sample that saw them: --since and --timestamps', () => {
     const dir = dirOf();
     const f = attemptFiles(dir, 3);
-    const keeper = new LogKeeper(() => [{ dir, attempt: 3 }], { maxBytes: 1 << 20, sampleMs: 1000 }, quiet);
+    const keeper = new LogKeeper(() => [{ dir, attempt: 3 }], { maxBytes: 1 << 20, maxFiles: 5, sampleMs: 1000 }, quiet);
     fs.appendFileSync(f.log, 'old\n');
     keeper.tick(Date.parse('2026-01-10T12:00:00Z'));
     fs.appendFileSync(f.log, 'new 1\nnew 2\n');
@@ -60,7 +60,7 @@ describe('LogKeeper', () => {
     const dir = dirOf();
     for (const n of [0, 1, 2, 3]) fs.writeFileSync(attemptFiles(dir, n).log, `attempt ${n}\n`);
     fs.writeFileSync(attemptFiles(dir, 0).rotated, 'rotated 0\n');
-    new LogKeeper(() => [{ dir, attempt: 3 }], { maxBytes: 1 << 20, sampleMs: 1000 }, quiet).tick();
+    new LogKeeper(() => [{ dir, attempt: 3 }], { maxBytes: 1 << 20, maxFiles: 5, sampleMs: 1000 }, quiet).tick();
     expect(fs.readdirSync(dir).filter((x) => x.endsWith('.log')).sort()).toEqual(['2.log', '3.log']);
   });
 });

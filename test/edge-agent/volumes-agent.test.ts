@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../edge-agent/index.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
 import type { KObject, Pod } from '../../protocol/types.js';
+import { podSecretDir, secretBase } from '../../edge-agent/volumes/tmpfs.js';
 import { FakeMaster, JOIN_TOKEN, memoryLogger, podWith, readText, sh, tempDir, until } from './helpers.js';
 
 const configMap = (data: Record<string, string>): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data });
@@ -65,7 +66,16 @@ describe('edge agent: volumes', () => {
     const vols = path.join(dir, 'pods', pod.metadata.uid!, 'volumes');
     await until(() => readText(path.join(vols, 'scratch', 'note')) === 's3cr3t\nagain', 'the note after a restart');
     await until(() => statusOf(pod)?.containerStatuses?.[0]?.restartCount === 1, 'restartCount 1 reported');
-    expect(fs.statSync(path.join(vols, 'creds', 'password')).mode & 0o777).toBe(0o600);
+    // The Secret is on tmpfs (/dev/shm), not on the board's disk: 0700 directory, 0600 file.
+    const base = secretBase(dir);
+    if (!('dir' in base)) throw new Error(`no tmpfs here: ${base.why}`);
+    const creds = path.join(podSecretDir(base.dir, pod.metadata.uid!), 'creds');
+    expect(fs.statSync(path.join(creds, 'password')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(creds).mode & 0o777).toBe(0o700);
+    expect(fs.existsSync(path.join(vols, 'creds'))).toBe(false);
+    // Deleting the pod takes its Secret out of memory too.
+    await desire({ pods: [] });
+    await until(() => !fs.existsSync(creds), 'the tmpfs volume removed with the pod');
   });
 
   it('a missing ConfigMap holds the pod in CreateContainerConfigError until it arrives; an optional one does not', async () => {

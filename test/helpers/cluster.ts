@@ -37,7 +37,9 @@ export async function startCluster(
   agentOptions: Partial<Pick<AgentOptions, 'metricsIntervalMs' | 'crashLoop'>> = {},
 ): Promise<TestCluster> {
   const dir = await tempDir('skiff-cluster-');
-  const master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, ...masterOptions });
+  // Privileged by default: most tests run process pods (and some hostPath volumes) as the agent's user, which the
+  // baseline default refuses; the Pod Security tests (test/security/pod-security.test.ts) set their levels.
+  const master = await startMaster({ dataDir: join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, podSecurityDefault: 'privileged', ...masterOptions });
   const api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 10_000 });
   const agents: Agent[] = [];
   const list = async <T extends KObject>(kind: string, labelSelector?: string) =>

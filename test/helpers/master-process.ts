@@ -40,7 +40,7 @@ export interface MasterProcess {
 /** Starts `skiff master` on free ports with `args` added; resolves once its API answers. */
 export async function startMasterProcess(dataDir: string, args: string[] = [], logFile = `${dataDir}.log`): Promise<MasterProcess> {
   requireBuild();
-  const base = ['master', '--data-dir', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--no-mdns', '--engine', testEngine];
+  const base = ['master', '--data-dir', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--no-mdns', '--engine', testEngine, '--pod-security-default', 'privileged'];
   const child = startProcess([skiffBin, ...base, ...args], logFile);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');

@@ -45,7 +45,7 @@ describe('master MQTT surface', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: 0, mqttHost: '127.0.0.1', httpHost: '127.0.0.1', quiet: true, engine: testEngine });
+    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: 0, mqttHost: '127.0.0.1', httpHost: '127.0.0.1', quiet: true, engine: testEngine, podSecurityDefault: 'privileged' });
     api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 5000 });
     watcher = await connect(master, 'admin', master.adminToken);
     await watcher.subscribeAsync(topics.events);

@@ -1,7 +1,8 @@
 /**
- * HorizontalPodAutoscaler over a real in-process cluster: real CPU burners measured by the agent scale
- * a Deployment up to maxReplicas, and it scales back down only after the scale-down stabilization
- * window; an external metric published on MQTT (a queue depth) drives another Deployment.
+ * HorizontalPodAutoscaler over a real in-process cluster: a real CPU burner measured by the agent scales
+ * a Deployment up to maxReplicas; an external metric published on MQTT (a queue depth) drives another
+ * Deployment. The formula, tolerance, clamps and stabilization windows are checked on the fake clock
+ * in test/controllers/hpa.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
@@ -70,29 +71,25 @@ describe('HorizontalPodAutoscaler', () => {
   }, 60_000);
   afterAll(async () => c?.stop());
 
-  it('scales up under CPU load and down only after the stabilization window', async () => {
+  it('scales up under CPU load the agent measures', async () => {
     const stopFile = join(c.dir, 'stop-burning');
     // Burns a core until the stop file appears, then idles.
     const burner = `[node, -e, "const fs = require('fs'); for (;;) { if (fs.existsSync(process.argv[1])) break; } setInterval(() => {}, 1000)", "${stopFile}"]`;
     const changes = watchReplicas(c, 'burn');
     await c.apply(deployment('burn', burner, '100m'));
-    await c.apply(hpa('burn', 1, 2, 3, '  - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}'));
-    await eventually(async () => (await replicas(c, 'burn')) === 2, 'burn scaled to maxReplicas 2', 20_000);
-    const status = await eventually(async () => {
-      const h = await c.api.request<HorizontalPodAutoscaler>('get', { kind: 'HorizontalPodAutoscaler', name: 'burn', namespace: 'default' });
-      return h.status?.lastScaleTime && h;
-    }, 'hpa status written');
-    expect((status.status!.currentMetrics![0] as any).resource.current.averageUtilization).toBeGreaterThan(100);
-    expect(status.status!.conditions?.find((x) => x.type === 'ScalingActive')?.status).toBe('True');
-
-    const stoppedAt = Date.now();
-    await writeFile(stopFile, '');
-    await eventually(async () => (await replicas(c, 'burn')) === 1, 'burn scaled back to 1', 20_000);
-    const down = changes.find((x) => x.at >= stoppedAt && x.replicas === 1)!;
-    // Recommendations of 2 kept coming until the idle samples arrived, so 1 may win only 3 s after that.
-    expect(down.at - stoppedAt).toBeGreaterThanOrEqual(3000);
-    expect(Math.max(...changes.map((x) => x.replicas))).toBe(2);
-    expect(changes.map((x) => x.replicas)).toEqual([1, 2, 1]);
+    await c.apply(hpa('burn', 1, 2, 300, '  - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}'));
+    try {
+      await eventually(async () => (await replicas(c, 'burn')) === 2, 'burn scaled to maxReplicas 2', 20_000);
+      const status = await eventually(async () => {
+        const h = await c.api.request<HorizontalPodAutoscaler>('get', { kind: 'HorizontalPodAutoscaler', name: 'burn', namespace: 'default' });
+        return h.status?.lastScaleTime && h;
+      }, 'hpa status written');
+      expect((status.status!.currentMetrics![0] as any).resource.current.averageUtilization).toBeGreaterThan(100);
+      expect(status.status!.conditions?.find((x) => x.type === 'ScalingActive')?.status).toBe('True');
+      expect(changes.map((x) => x.replicas)).toEqual([1, 2]);
+    } finally {
+      await writeFile(stopFile, '');
+    }
   }, 60_000);
 
   it('scales on an external metric published over MQTT (a queue depth)', async () => {

@@ -4,9 +4,9 @@
  * the healthy node. When the agent comes back, the taint goes and nothing runs twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Node, Pod } from '../../protocol/index.js';
+import type { Node } from '../../protocol/index.js';
 import { eventually, isRunningReady, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { evictionTime, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
+import { unreachableTaint } from '../../master/controllers/nodelifecycle.js';
 
 const deployment = `
 apiVersion: apps/v1
@@ -21,23 +21,6 @@ spec:
       terminationGracePeriodSeconds: 1
       containers: [{name: k, command: [node, -e, "setInterval(() => {}, 1000)"]}]
 `;
-
-describe('eviction time', () => {
-  const pod = (tolerations?: Pod['spec']['tolerations']) => ({ spec: { containers: [], tolerations } }) as unknown as Pod;
-  const added = new Date(1_000_000).toISOString();
-  const taint = { key: unreachableTaint, effect: 'NoExecute' as const, timeAdded: added };
-  it.each([
-    ['default toleration', undefined, 1_000_000 + 30_000],
-    ['own tolerationSeconds', [{ key: unreachableTaint, operator: 'Exists' as const, effect: 'NoExecute' as const, tolerationSeconds: 5 }], 1_000_000 + 5_000],
-    ['tolerates forever', [{ operator: 'Exists' as const }], Infinity],
-  ])('%s', (_what, tolerations, at) => expect(evictionTime(pod(tolerations), [taint], 30_000)).toBe(at));
-  it('an untolerated NoExecute taint evicts at once', () => {
-    expect(evictionTime(pod(), [{ key: 'gpu', effect: 'NoExecute', timeAdded: added }], 30_000)).toBe(0);
-  });
-  it('NoSchedule does not evict', () => {
-    expect(evictionTime(pod(), [{ key: 'gpu', effect: 'NoSchedule', timeAdded: added }], 30_000)).toBe(Infinity);
-  });
-});
 
 describe('a dead node', () => {
   let c: TestCluster;

@@ -1,7 +1,8 @@
 /**
  * Deployment rollouts on a real in-process cluster (master + two agents over TCP, real process pods):
  * a rolling update with maxUnavailable 0 watched pod by pod, `rollout status`/`history`/`undo`
- * through the CLI, and a rollout stalled by a failing readiness probe.
+ * through the CLI, and a rollout stalled by a failing readiness probe. The rollout arithmetic and the
+ * deadline's clearing are checked in memory in test/controllers/deployment.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiResponse, Deployment, Pod, ReplicaSet } from '../../protocol/index.js';
@@ -156,9 +157,5 @@ describe('Deployment rollouts', () => {
     expect(pods.filter((p) => versionOf(p) === 'v1' && isReady(p))).toHaveLength(2);
     const v2 = pods.filter((p) => versionOf(p) === 'v2');
     expect(v2.map((p) => [p.status?.phase, isReady(p)])).toEqual([['Running', false]]);
-
-    // Undo recovers: back to v1, the deadline condition clears once the rollout completes.
-    expect((await cli(c, 'rollout', 'undo', 'deployment/stall')).code).toBe(0);
-    expect((await cli(c, 'rollout', 'status', 'deployment/stall', '--timeout', '30s')).code).toBe(0);
   }, 90_000);
 });

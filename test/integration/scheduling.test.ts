@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Node, Pod } from '../../protocol/index.js';
+import type { Pod } from '../../protocol/index.js';
 import { freePort } from '../helpers/procs.js';
 import { eventually, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { tempDir } from '../helpers/wait.js';
@@ -92,7 +92,7 @@ describe('scheduling through the master', () => {
   });
 
   it('tolerations: a tainted node takes only the pods that tolerate its taint; an empty key needs Exists', async () => {
-    await c.master.objects.mutate<Node>('Node', undefined, 'node-b', (n) => {
+    await c.master.objects.mutate('Node', undefined, 'node-b', (n) => {
       n.spec = { ...(n.spec ?? {}), taints: [{ key: 'dedicated', value: 'edge', effect: 'NoSchedule' }] };
       return n;
     });

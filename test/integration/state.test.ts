@@ -12,6 +12,7 @@ import { connectApi } from '../../cli/client.js';
 import { main as cli } from '../../cli/main.js';
 import type { Api } from '../../cli/types.js';
 import { startMaster, type Master } from '../../master/index.js';
+import type { SealedStore } from '../../master/secrets/sealed-store.js';
 import { main as tools } from '../../master/state-tools.js';
 import { readBackup } from '../../master/store/backup.js';
 import type { KObject } from '../../protocol/index.js';
@@ -54,7 +55,8 @@ describe.skipIf(!haveEtcd)('a master on etcd: online backup, restore elsewhere, 
   });
 
   it('keeps its objects in etcd under the root, and a second master on the same root serves them', async () => {
-    expect(master.store.constructor.name).toBe('EtcdStore');
+    // Beneath the wrapper that seals Secrets (master/secrets/sealed-store.ts).
+    expect((master.store as SealedStore).inner.constructor.name).toBe('EtcdStore');
     const second = await startMaster({ ...base, dataDir: join(dir, 'm2'), store: etcd.storeUrl('/prod') });
     const api2 = await connectApi({ server: second.url, user: 'admin', token: second.adminToken, timeoutMs: 10_000 });
     try {

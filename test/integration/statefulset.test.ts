@@ -61,7 +61,7 @@ describe('StatefulSet with local-path volumes', () => {
     // OrderedReady, checked on every change the master sees: a pod is created only when every lower ordinal
     // is Running and Ready; in a scale-down a pod goes only when no higher ordinal is left.
     c.master.informers.on('Pod', (p, old) => {
-      const pods = c.master.informers.list<Pod>('Pod', 'default').filter((x) => x.metadata.labels?.app === 'web');
+      const pods = c.master.informers.list('Pod', 'default').filter((x) => x.metadata.labels?.app === 'web');
       if (p && !old && p.metadata.labels?.app === 'web') {
         const lower = pods.filter((x) => ordinal(x) < ordinal(p as Pod));
         if (lower.length !== ordinal(p as Pod) || !lower.every((x) => isRunningReady(x) && active(x))) violations.push(`${p.metadata.name} created before its predecessors were Running and Ready`);

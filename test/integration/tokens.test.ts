@@ -43,7 +43,7 @@ describe('user tokens', () => {
     expect(err.join('')).toContain('created with view access');
     out.length = 0;
     expect(await cli('token', 'list')).toBe(0);
-    expect(out.join('')).toMatch(/^NAME\s+ACCESS\s+AGE\ngrafana\s+view\s+\d+s\n$/);
+    expect(out.join('')).toMatch(/^NAME\s+ACCESS\s+NAMESPACE\s+AGE\ngrafana\s+view\s+\*\s+\d+s\n$/);
     expect(out.join('')).not.toContain(secret);
     expect(await cli('token', 'create', 'x', '--access', 'root')).toBe(1);
     expect(err.join('')).toContain('--access: must be one of view, edit, admin, got "root"');

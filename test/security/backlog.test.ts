@@ -15,8 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { podFromTemplate } from '../../master/controllers/replicaset.js';
-import type { KObject, Pod, ReplicaSet } from '../../protocol/index.js';
-import { eventually } from '../helpers/wait.js';
+import type { Deployment, KObject, Pod, ReplicaSet } from '../../protocol/index.js';
 import { podCount, startMasterProcess, timed, type MasterProcess } from '../helpers/master-process.js';
 import { seedStore } from './seed.js';
 
@@ -87,7 +86,7 @@ describe('a backlog of 100,000 pods', () => {
       `Deployment/ok: spec.replicas: must be at most 1000 (the master's --max-replicas), got 1000000000`,
     );
     // Nothing changed: the refused objects do not exist, the accepted one kept its replicas.
-    const deployments = await master.api.request<{ items: KObject[] }>('list', { kind: 'Deployment' });
+    const deployments = await master.api.request<{ items: Deployment[] }>('list', { kind: 'Deployment' });
     expect(deployments.items.map((d) => [d.metadata.name, d.spec.replicas])).toEqual([['ok', 1000]]);
     expect((await master.api.request<{ items: KObject[] }>('list', { kind: 'Job' })).items).toEqual([]);
   });

@@ -13,6 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
+import { Audit } from '../../master/api/audit.js';
 import { ApiServer } from '../../master/api/server.js';
 import type { ApiContext } from '../../master/api/types.js';
 import type { Identity } from '../../master/broker/acl.js';
@@ -100,7 +101,7 @@ describe('answers go only to the identity that asked', () => {
   ] as const)('%s: %i answer(s) published', async (_what, published, holder) => {
     const out: string[] = [];
     const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-    const ctx = { holderOf: () => holder, version: '0', log: quiet } as unknown as ApiContext;
+    const ctx = { holderOf: () => holder, version: '0', log: quiet, audit: new Audit(quiet) } as unknown as ApiContext;
     const server = new ApiServer(ctx, async (topic) => void out.push(topic));
     await server.onRequest('cli-1', viewer, encode({ id: 'a', verb: 'version' }));
     expect(out).toEqual(published ? [topics.apiRes('cli-1')] : []);

@@ -36,7 +36,7 @@ describe('node certificates (issue 13)', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, mqttsPort: 0, mqttHost: '127.0.0.1', httpPort: -1, quiet: true, engine: testEngine, mdns: false, nodeCertLifetimeMs: 6000 });
+    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, mqttsPort: 0, mqttHost: '127.0.0.1', httpPort: -1, quiet: true, engine: testEngine, mdns: false, podSecurityDefault: 'privileged', nodeCertLifetimeMs: 6000 });
     api = await connectApi({ server: master.tlsUrl, user: 'admin', token: master.adminToken, ca: master.caPem, timeoutMs: 10_000 });
   });
   afterAll(async () => {

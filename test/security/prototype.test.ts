@@ -32,7 +32,7 @@ describe('client-chosen names never reach Object.prototype', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine });
+    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine, podSecurityDefault: 'privileged' });
     api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 5000 });
     // A plain JSON client, so each name arrives exactly as written.
     raw = await new Promise<MqttClient>((resolve, reject) => {

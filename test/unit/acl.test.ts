@@ -108,3 +108,39 @@ describe('client ids are data, never topic levels', () => {
     [admin, '$SYS/broker/new/clients', false],
   ] as const)('%o receives a message on %s: %s', (id, topic, allowed) => expect(mayReceive(id, 'cli-1', topic)).toBe(allowed));
 });
+
+describe('namespaced tokens on the topics', () => {
+  const shopEdit: Identity = { role: 'user', name: 'shop-ci', access: 'edit', namespace: 'shop' };
+  const shopView: Identity = { role: 'user', name: 'shop-ro', access: 'view', namespace: 'shop' };
+  const view: Identity = { role: 'user', name: 'grafana', access: 'view' };
+
+  it.each([
+    [shopEdit, 'skiff/v1/apply', true], // each document is then checked against its namespace
+    [shopEdit, 'skiff/v1/api/cli-1/req', true],
+    [shopEdit, 'skiff/v1/metrics/queue-depth', false], // external metric names are cluster-wide
+    [shopView, 'skiff/v1/apply', true], // as every view token: the API refuses it, with an event on events/shop
+    [shopView, 'skiff/v1/metrics/queue-depth', false],
+    [shopView, 'skiff/v1/api/cli-1/req', true],
+  ] as const)('%o publishes %s: %s', (id, topic, allowed) => {
+    expect(mayPublish(id, 'cli-1', topic, false)).toBe(allowed);
+  });
+
+  it.each([
+    [shopEdit, 'skiff/v1/events/shop', true],
+    [shopEdit, 'skiff/v1/events', false],
+    [shopEdit, 'skiff/v1/events/+', false],
+    [shopEdit, 'skiff/v1/events/default', false],
+    [shopEdit, 'skiff/v1/services/shop/#', true],
+    [shopEdit, 'skiff/v1/services/shop/web', true],
+    [shopEdit, 'skiff/v1/services/#', false],
+    [shopEdit, 'skiff/v1/services/default/web', false],
+    [shopEdit, 'skiff/v1/api/cli-1/res', true],
+    [shopView, 'skiff/v1/#', false],
+    [view, 'skiff/v1/events', true],
+    [view, 'skiff/v1/events/+', true],
+    [view, 'skiff/v1/events/shop', true],
+    [view, 'skiff/v1/events/#', true],
+  ] as const)('%o subscribes %s: %s', (id, filter, allowed) => {
+    expect(maySubscribe(id, 'cli-1', filter)).toBe(allowed);
+  });
+});

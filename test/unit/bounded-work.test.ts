@@ -72,7 +72,7 @@ describe('the informers owner index', () => {
     await settle();
     expect(names(informers.dependents('Pod', 'u1'))).toEqual(['a', 'b']);
     expect(names(informers.orphans('Pod', 'default'))).toEqual(['c']);
-    await objects.mutate<Pod>('Pod', 'default', 'c', (p) => ({ ...p, metadata: { ...p.metadata, ownerReferences: pod('x', 'u2').metadata.ownerReferences } }));
+    await objects.mutate('Pod', 'default', 'c', (p) => ({ ...p, metadata: { ...p.metadata, ownerReferences: pod('x', 'u2').metadata.ownerReferences } }));
     await objects.delete('Pod', 'default', 'a', { force: true });
     await settle();
     expect(names(informers.dependents('Pod', 'u1'))).toEqual(['b']);

@@ -11,7 +11,7 @@ import { checkDesired } from '../../edge-agent/desired.js';
 import { startMaster, type Master } from '../../master/index.js';
 import { DesiredPublisher } from '../../master/nodes/desired.js';
 import { openSqliteStore } from '../../master/store/sqlite.js';
-import { applyDefaults, kindOf, objectKey, silentLogger, type Deployment, type KObject, type Pod, type Service } from '../../protocol/index.js';
+import { applyDefaults, kindOf, objectKey, silentLogger, type KObject, type Pod } from '../../protocol/index.js';
 import { testEngine } from '../helpers/cluster.js';
 import { tempDir } from '../helpers/wait.js';
 
@@ -38,7 +38,7 @@ describe('defaults on every stored object', () => {
     await store.create('/registry/namespaces/default', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', uid: 'ns' }, status: { phase: 'Active' } });
     for (const o of Object.values(bare)) await store.create(objectKey(kindOf(o.kind), 'default', o.metadata.name), o);
     await store.close();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, mqttHost: '127.0.0.1', httpPort: -1, mdns: false, engine: testEngine, logger: silentLogger });
+    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, mqttHost: '127.0.0.1', httpPort: -1, mdns: false, engine: testEngine, logger: silentLogger, podSecurityDefault: 'privileged' });
   });
 
   afterAll(async () => {
@@ -47,21 +47,21 @@ describe('defaults on every stored object', () => {
   });
 
   it('the cache serves them defaulted (controllers, scheduler, desired sets read it)', () => {
-    const pod = master.informers.get<Pod>('Pod', 'default', 'old')!;
+    const pod = master.informers.get('Pod', 'default', 'old')!;
     expect(pod.spec).toMatchObject(podDefaults);
     expect(pod.spec.containers[0].ports![0].protocol).toBe('TCP');
-    const d = master.informers.get<Deployment>('Deployment', 'default', 'old-web')!;
+    const d = master.informers.get('Deployment', 'default', 'old-web')!;
     expect(d.spec).toMatchObject({ replicas: 1, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } } });
     expect(d.spec.template.spec).toMatchObject(podDefaults);
   });
 
   it('the API layer reads them defaulted (get, list, inside a mutation)', async () => {
-    const svc = (await master.objects.get<Service>('Service', 'default', 'old-svc'))!;
+    const svc = (await master.objects.get('Service', 'default', 'old-svc'))!;
     expect(svc.spec).toMatchObject({ type: 'ClusterIP', sessionAffinity: 'None', ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }] });
-    const { items } = await master.objects.list<Pod>('Pod', 'default');
+    const { items } = await master.objects.list('Pod', 'default');
     expect(items.find((p) => p.metadata.name === 'old')!.spec).toMatchObject(podDefaults);
     let seen: Pod | undefined;
-    await master.objects.mutate<Pod>('Pod', 'default', 'old', (cur) => void (seen = structuredClone(cur)));
+    await master.objects.mutate('Pod', 'default', 'old', (cur) => void (seen = structuredClone(cur)));
     expect(seen!.spec).toMatchObject(podDefaults);
   });
 

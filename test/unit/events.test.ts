@@ -137,7 +137,8 @@ describe('the event recorder', () => {
     r.attach((topic) => published.push(topic));
     for (let i = 0; i < 3; i++) r.object('Pod', 'default', 'web-1', 'Warning', 'FailedScheduling', '0/1 nodes are available: 1 Insufficient cpu.');
     expect(log.lines).toEqual(['warn 0/1 nodes are available: 1 Insufficient cpu.']);
-    expect(published).toEqual(['skiff/v1/events', 'skiff/v1/events', 'skiff/v1/events']);
+    // Each occurrence on the cluster topic and on its namespace's (for namespaced watchers).
+    expect(published).toEqual(Array.from({ length: 3 }, () => ['skiff/v1/events', 'skiff/v1/events/default']).flat());
     expect(r.of('Pod', 'default', 'web-1')).toMatchObject([{ reason: 'FailedScheduling', count: 3, source: { component: 'skiff-master' } }]);
   });
 

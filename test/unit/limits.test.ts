@@ -16,6 +16,7 @@ import {
 } from '../../protocol/index.js';
 import { expandedSize } from '../../protocol/yaml-size.js';
 import { decode, silentLogger } from '../../protocol/index.js';
+import { Audit } from '../../master/api/audit.js';
 import { ApiServer } from '../../master/api/server.js';
 import { errorOf } from '../helpers/validation.js';
 
@@ -152,7 +153,7 @@ describe("the API's own payload check (behind a broker that lets a big payload t
   it('refuses an apply or a request over 3 MiB before decoding it, with the sizes', async () => {
     const events: { reason: string; message: string }[] = [];
     const answers: Buffer[] = [];
-    const ctx = { events: { emit: (e: { reason: string; message: string }) => events.push(e) }, log: silentLogger, objects: { apply: () => expect.fail('decoded and applied') } };
+    const ctx = { events: { emit: (e: { reason: string; message: string }) => events.push(e) }, log: silentLogger, audit: new Audit(silentLogger), objects: { apply: () => expect.fail('decoded and applied') } };
     const api = new ApiServer(ctx as never, async (_topic, payload) => void answers.push(payload));
     const big = Buffer.alloc(4 * MiB, 0x20);
     await api.onApply('c', { role: 'admin', name: 'admin' }, big);

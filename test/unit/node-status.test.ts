@@ -10,7 +10,7 @@ import { EventRecorder } from '../../master/events.js';
 import { NodeStatusTracker, setCondition } from '../../master/nodes/status.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { onlineStatus } from '../../edge-agent/facts.js';
-import { silentLogger, type Condition, type Node } from '../../protocol/index.js';
+import { silentLogger, type Condition } from '../../protocol/index.js';
 import { testEngine, quietLogger } from '../helpers/cluster.js';
 import { tempDir } from '../helpers/wait.js';
 
@@ -54,7 +54,7 @@ describe('NodeStatusTracker against a real store', () => {
 
   const ctx = () => ({ objects: master.objects, informers: master.informers, events: new EventRecorder(silentLogger), log: silentLogger });
   const statusOf = (name: string) => onlineStatus(resolveOptions({ master: 'mqtt://127.0.0.1:1', name, dataDir: join(dir, name), address: '127.0.0.1', logger: quietLogger }), ['process']);
-  const revisionOf = async (name: string) => (await master.objects.get<Node>('Node', undefined, name))?.metadata.resourceVersion;
+  const revisionOf = async (name: string) => (await master.objects.get('Node', undefined, name))?.metadata.resourceVersion;
 
   it('an unchanged status (a reconnect) writes nothing; a changed one does', async () => {
     const tracker = new NodeStatusTracker(ctx(), 10_000);
@@ -71,13 +71,13 @@ describe('NodeStatusTracker against a real store', () => {
   it('a lease refreshes a stale heartbeat (one write), then writes nothing until the period passes again', async () => {
     const tracker = new NodeStatusTracker(ctx(), 10_000, 300);
     await tracker.onStatus('quiet-2', statusOf('quiet-2'));
-    const n0 = (await master.objects.get<Node>('Node', undefined, 'quiet-2'))!;
+    const n0 = (await master.objects.get('Node', undefined, 'quiet-2'))!;
     const beat0 = n0.status!.conditions!.find((c) => c.type === 'Ready')!.lastHeartbeatTime!;
     await tracker.onLease('quiet-2', { ts: Date.now() });
     expect(await revisionOf('quiet-2')).toBe(n0.metadata.resourceVersion);
     await new Promise((r) => setTimeout(r, 350)); // the refresh period itself is what is tested
     await tracker.onLease('quiet-2', { ts: Date.now() });
-    const n1 = (await master.objects.get<Node>('Node', undefined, 'quiet-2'))!;
+    const n1 = (await master.objects.get('Node', undefined, 'quiet-2'))!;
     const r1 = n1.status!.conditions!.find((c) => c.type === 'Ready')!;
     expect(Date.parse(r1.lastHeartbeatTime!)).toBeGreaterThan(Date.parse(beat0));
     expect(r1.lastTransitionTime).toBe(n0.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime);

@@ -49,15 +49,16 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 describe('router', () => {
   it.each([
-    [topics.apiReq('c1'), { id: '1', verb: 'get' }, admin, ['api.onRequest("c1", {"role":"admin","name":"admin"}, buf)']],
-    [topics.apply, Buffer.from('kind: X'), admin, ['api.onApply("c1", {"role":"admin","name":"admin"}, buf)']],
+    [topics.apiReq('c1'), { id: '1', verb: 'get' }, admin, ['api.onRequest("c1", {"role":"admin","name":"admin"}, buf, "127.0.0.1")']],
+    [topics.apply, Buffer.from('kind: X'), admin, ['api.onApply("c1", {"role":"admin","name":"admin"}, buf, "127.0.0.1")']],
     [topics.joinReq('AbCdEfGhIjKlMnOpQrStUv'), { step: 'hello' }, { role: 'joiner', name: 'pi-1' }, ['joins.onMessage("AbCdEfGhIjKlMnOpQrStUv", "c1", "127.0.0.1")']],
     [topics.nodeStatus('pi-1'), { node: 'pi-1', online: true }, node, ['tracker.onStatus("pi-1", {"node":"pi-1","online":true})']],
     [topics.nodeStatus('pi-1'), { node: 'pi-1', online: false }, node, ['rpc.nodeGone("pi-1")', 'tracker.onStatus("pi-1", {"node":"pi-1","online":false})']],
     [topics.nodeLease('pi-1'), { ts: 1 }, node, ['tracker.onLease("pi-1", {"ts":1})']],
-    [topics.nodePods('pi-1'), { pods: [] }, node, ['pods("pi-1", {"pods":[]})']],
+    // Every message of a node is a heartbeat too (edge-agent/telemetry.ts sends leases only when it has nothing else to say).
+    [topics.nodePods('pi-1'), { pods: [] }, node, ['pods("pi-1", {"pods":[]})', 'tracker.onLease("pi-1", {})']],
     [topics.nodeRpcRes('pi-1', 'abc'), { id: 'abc', ok: true }, node, ['rpc.onResponse("pi-1", {"id":"abc","ok":true})']],
-    [topics.nodeMetrics('pi-1'), { ts: 1, pods: [] }, node, ['metrics.onNodeMetrics("pi-1", {"ts":1,"pods":[]})']],
+    [topics.nodeMetrics('pi-1'), { ts: 1, pods: [] }, node, ['metrics.onNodeMetrics("pi-1", {"ts":1,"pods":[]})', 'tracker.onLease("pi-1", {})']],
     [topics.metric('greenhouse-temp'), Buffer.from('21.5'), admin, ['metrics.onExternal("greenhouse-temp")']],
   ] as const)('%s goes to its handler', async (topic, payload, identity, want) => {
     const f = fakes();

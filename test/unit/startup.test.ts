@@ -71,7 +71,7 @@ describe('startMaster', () => {
     await close(await listen(mqttPort));
     // Every step before the failed one was undone, last first; nothing after it started.
     const stopped = log.lines.filter((l) => l.startsWith('debug stopped ')).map((l) => l.slice('debug stopped '.length));
-    expect(stopped).toEqual(['routing', 'controllers', 'api', 'broker', 'informers', 'tls', 'store']);
+    expect(stopped).toEqual(['routing', 'controllers', 'api', 'broker', 'audit log', 'informers', 'tls', 'store']);
     expect(log.lines).not.toContain('info started');
   });
 
@@ -80,13 +80,15 @@ describe('startMaster', () => {
     dirs.push(dir);
     const log = memoryLogger();
     const master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, mqttHost: '127.0.0.1', httpPort: 0, httpHost: '127.0.0.1', mdns: false, engine: testEngine, logger: log });
-    expect(log.lines.filter((l) => l !== 'info issued the server certificate').slice(0, 2)).toEqual(['info leading', 'info started']);
+    const lines = log.lines.filter((l) => l !== 'info issued the server certificate' && l !== 'info created the encryption config for Secrets at rest');
+    expect(lines.slice(0, 2)).toEqual(['info leading', 'info started']);
+    expect(log.lines).toContain('info created the encryption config for Secrets at rest');
     const [a, b] = [master.stop(), master.stop()];
     expect(a).toBe(b);
     await a;
     await master.stop();
     const tail = log.lines.slice(log.lines.indexOf('info stopping'));
-    expect(tail).toEqual(['info stopping', ...['http', 'routing', 'controllers', 'api', 'broker', 'informers', 'tls', 'store'].map((s) => `debug stopped ${s}`), 'info stopped']);
+    expect(tail).toEqual(['info stopping', ...['http', 'routing', 'controllers', 'api', 'broker', 'audit log', 'informers', 'tls', 'store'].map((s) => `debug stopped ${s}`), 'info stopped']);
     await close(await listen(master.mqttPort));
   });
 

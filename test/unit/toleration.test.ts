@@ -66,7 +66,7 @@ describe('scheduler and node lifecycle agree on every valid row', () => {
   it('node lifecycle evicts at once exactly the pods that do not tolerate a NoExecute taint', () => {
     const pod = (t: EngineToleration) => ({ spec: { containers: [], tolerations: [t] } }) as unknown as Pod;
     for (const [what, t, taint, want] of valid.filter(([, , taint]) => taint.effect === 'NoExecute')) {
-      const at = evictionTime(pod(t), [{ ...taint, timeAdded: new Date(1_000_000).toISOString() } as Taint], 30_000);
+      const at = evictionTime(pod(t), [{ ...taint, timeAdded: new Date(1_000_000).toISOString() } as Taint], 30_000, 1_000_000);
       const seconds = (t as { tolerationSeconds?: number }).tolerationSeconds;
       expect(at, what).toBe(!want ? 0 : seconds === undefined ? Infinity : 1_000_000 + seconds * 1000);
     }
@@ -83,7 +83,7 @@ describe('tolerationSeconds (node lifecycle)', () => {
     ['0: at once', pod({ key: 'edge', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 0 }), added],
     ['the shortest of the matching ones', pod({ key: 'edge', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }, { operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }), added + 5_000],
     ['a non-matching one does not count', pod({ key: 'edge', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }, { key: 'gpu', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }), added + 60_000],
-  ])('%s', (_what, p, at) => expect(evictionTime(p, [taint], 30_000)).toBe(at));
+  ])('%s', (_what, p, at) => expect(evictionTime(p, [taint], 30_000, added)).toBe(at));
 });
 
 describe('validation of tolerations (core/v1 validateTolerations)', () => {

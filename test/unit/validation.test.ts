@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../helpers/validation.js';
-import { SkiffError, normalizeObject, parseManifests } from '../../protocol/index.js';
+import { SkiffError, asKind, normalizeObject, parseManifests } from '../../protocol/index.js';
 
 /** Tiny builders. */
 const deployment = (spec: Record<string, unknown>, name = 'web') => ({
@@ -67,7 +67,7 @@ describe('validation names the object, field and rule', () => {
 
 describe('defaults as in Kubernetes', () => {
   it('fills a Deployment', () => {
-    const d = normalizeObject(deployment({ replicas: undefined }));
+    const d = asKind(normalizeObject(deployment({ replicas: undefined })), 'Deployment');
     expect(d.metadata.namespace).toBe('default');
     expect(d.spec.replicas).toBe(1);
     expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../helpers/validation.js';
-import { findKind, normalizeObject } from '../../protocol/index.js';
+import { asKind, findKind, normalizeObject } from '../../protocol/index.js';
 
 /** Tiny builders. */
 const podTemplate = (spec: Record<string, unknown> = {}, labels: Record<string, string> = { app: 'x' }) => ({
@@ -67,20 +67,20 @@ describe('DaemonSet, Job, CronJob and HPA validation names the field and rule', 
 
 describe('defaults follow Kubernetes', () => {
   it('Job: completions and parallelism 1, backoffLimit 6', () => {
-    expect(normalizeObject(job()).spec).toMatchObject({ completions: 1, parallelism: 1, backoffLimit: 6 });
+    expect(asKind(normalizeObject(job()), 'Job').spec).toMatchObject({ completions: 1, parallelism: 1, backoffLimit: 6 });
     // parallelism without completions is a work queue: completions stays unset.
-    expect(normalizeObject(job({ parallelism: 3 })).spec.completions).toBeUndefined();
+    expect(asKind(normalizeObject(job({ parallelism: 3 })), 'Job').spec.completions).toBeUndefined();
   });
   it('DaemonSet: RollingUpdate with maxUnavailable 1', () => {
-    expect(normalizeObject(daemonSet()).spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+    expect(asKind(normalizeObject(daemonSet()), 'DaemonSet').spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
   });
   it('CronJob: Allow, history 3/1, a 6-field seconds form and @hourly are accepted', () => {
-    expect(normalizeObject(cronJob()).spec).toMatchObject({ concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
+    expect(asKind(normalizeObject(cronJob()), 'CronJob').spec).toMatchObject({ concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
     expect(() => normalizeObject(cronJob({ schedule: '*/2 * * * * *', timeZone: 'Europe/Berlin' }))).not.toThrow();
     expect(() => normalizeObject(cronJob({ schedule: '@hourly' }))).not.toThrow();
   });
   it('HPA: cpu 80 %, scale-down window 300 s, annotations kept', () => {
-    const o = normalizeObject({ ...hpa(), metadata: { name: 'web', annotations: { owner: 'ops' } } });
+    const o = asKind(normalizeObject({ ...hpa(), metadata: { name: 'web', annotations: { owner: 'ops' } } }), 'HorizontalPodAutoscaler');
     expect(o.spec.metrics).toEqual([cpu({ type: 'Utilization', averageUtilization: 80 })]);
     expect(o.spec.behavior).toEqual({ scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 300 } });
     expect(o.metadata.annotations).toEqual({ owner: 'ops' });

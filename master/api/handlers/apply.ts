@@ -3,11 +3,12 @@
  * apply), or — `atomic` — all of them in one store transaction, so either every document is stored or none
  * (master/apply.ts applyAtomic).
  */
-import { Checker, SkiffError, findKind, kindOf, parseManifests, subjectOf, toWireError, unknownFields, type ApiRequest, type ApplyResult } from '../../../protocol/index.js';
+import { Checker, SkiffError, findKind, isObject, kindOf, parseManifests, subjectOf, toWireError, unknownFields, type ApiRequest } from '../../../protocol/index.js';
 import type { Identity } from '../../broker/acl.js';
 import { applyAtomic, type ApplyOptions } from '../../apply.js';
 import type { Objects } from '../../objects.js';
-import { authorizeWrite } from '../access.js';
+import { authorize } from '../access.js';
+import type { AuditedResult } from '../audit.js';
 import { badRequest } from '../params.js';
 import type { ApiCall, ApiContext } from '../types.js';
 
@@ -17,36 +18,54 @@ export interface ApplyDocumentsOptions extends ApplyOptions {
   atomic?: boolean;
 }
 
-/** Fields no kind describes are kept but are likely typos: said, as kubectl's warn mode does. */
-function warnings(kind: string, doc: unknown): { warnings?: string[] } {
-  const unknown = unknownFields(kind, doc).map((f) => `unknown field "${f}"`);
-  return unknown.length ? { warnings: unknown } : {};
+/** The namespace a raw document will land in (its own, else the default); validation refuses a malformed one later. */
+function namespaceOfDoc(doc: unknown, fallback: string): string {
+  const ns = isObject(doc) && isObject(doc.metadata) ? doc.metadata.namespace : undefined;
+  return typeof ns === 'string' && ns !== '' ? ns : fallback;
 }
 
-/** Throws unless `identity` may apply a document of `kind` (its access; Events are never applied). */
-function mayApply(identity: Identity, kind: string, name: string): void {
-  authorizeWrite(identity, 'apply', kind);
+/**
+ * Throws unless `identity` may apply `doc` (the rule table with the document's own kind and namespace, before
+ * anything is read or written); Events are never applied.
+ */
+function mayApply(identity: Identity, doc: unknown, kind: string, name: string, namespace: string): void {
+  authorize(identity, { verb: 'apply', kind, namespace: namespaceOfDoc(doc, namespace) });
   // Events live in the master's memory (master/events/), written by the master and its agents only.
   if (findKind(kind)?.kind === 'Event') throw new SkiffError('SKIFF_ERR_VALIDATION', `Event/${name}: kind: events are recorded by the master and the agents; they cannot be applied`);
 }
 
-/** Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl apply) unless `atomic`. */
-export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyDocumentsOptions = {}, echo = false): Promise<ApplyResult[]> {
+/**
+ * Applies documents in order as `identity`; one bad (or forbidden) document does not stop the others (as kubectl
+ * apply) unless `atomic`.
+ */
+export async function applyDocuments(objects: Objects, identity: Identity, docs: unknown[], namespace = 'default', opts: ApplyDocumentsOptions = {}, echo = false): Promise<AuditedResult[]> {
   const { atomic, ...applyOpts } = opts;
-  const keep = (r: ApplyResult): ApplyResult => (applyOpts.dryRun || echo || !r.object ? r : (({ object: _o, ...rest }) => rest)(r));
+  const keep = (r: AuditedResult): AuditedResult => (applyOpts.dryRun || echo || !r.object ? r : (({ object: _o, ...rest }) => rest)(r));
   if (atomic) {
-    const results = await applyAtomic(objects, docs, namespace, applyOpts, (kind, name) => mayApply(identity, kind, name));
+    const results = await applyAtomic(objects, docs, namespace, applyOpts, (kind, name, doc) => mayApply(identity, doc, kind, name, namespace));
     return results.map(keep);
   }
-  const results: ApplyResult[] = [];
+  const results: AuditedResult[] = [];
   // Namespaces first, so a file that creates a namespace and objects in it works in one go.
   const ordered = [...docs].sort((a, b) => Number((b as any)?.kind === 'Namespace') - Number((a as any)?.kind === 'Namespace'));
   for (const doc of ordered) {
     const [kind, name] = subjectOf(doc).split('/');
     try {
-      mayApply(identity, kind!, name!);
-      const { object, action } = await objects.apply(doc, namespace, applyOpts);
-      results.push(keep({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, action, object, ...warnings(object.kind, doc) }));
+      mayApply(identity, doc, kind!, name!, namespace);
+      const { object, action, warnings: admission, auditNotes } = await objects.apply(doc, namespace, applyOpts);
+      // Fields no kind describes are kept but are likely typos: said, as kubectl's warn mode does.
+      const warnings = [...unknownFields(object.kind, doc).map((f) => `unknown field "${f}"`), ...(admission ?? [])];
+      results.push(
+        keep({
+          kind: object.kind,
+          namespace: object.metadata.namespace,
+          name: object.metadata.name,
+          action,
+          object,
+          ...(warnings.length ? { warnings } : {}),
+          ...(auditNotes ? { auditNotes } : {}),
+        }),
+      );
     } catch (err) {
       results.push({ kind: kind!, name: name!, namespace: (doc as any)?.metadata?.namespace, action: 'failed', error: toWireError(err) });
     }
@@ -55,7 +74,7 @@ export async function applyDocuments(objects: Objects, identity: Identity, docs:
 }
 
 /** The `apply` verb: `{manifest: string}` or `{objects: [...]}`, optional default `namespace`, `dryRun`, `create`, `atomic`, `echo` (results carry the objects). */
-export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ results: ApplyResult[] }> {
+export async function apply(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ results: AuditedResult[] }> {
   const c = new Checker('request apply');
   if (req.manifest === undefined && req.objects === undefined) c.fail('manifest', 'is required (or objects)');
   c.string(req.manifest, 'manifest');

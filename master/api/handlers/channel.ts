@@ -3,12 +3,13 @@
  * every party only ever connects out to the broker):
  *   portforward `{name, namespace?, port}`: a TCP connection to the pod's port on its node;
  *   cp `{name, namespace?, container?, path, direction: 'from' | 'to'}`: files out of or into the pod;
- *   input `{ref, data?, ack?, fin?, entry?}`: a piece from the client into its stream `ref`.
+ *   exec with `stdin` or `tty` (exec.ts): a command with a terminal and/or stdin in a pod's container;
+ *   input `{ref, data?, ack?, fin?, entry?, resize?}`: a piece from the client into its stream `ref`.
  * The agent's side answers with pieces the master passes on as they come. Flow control is end to end
  * (protocol/flow.ts: the sender keeps one window in flight, the receiver acknowledges what it wrote out),
  * so the master only forwards and holds nothing; it bounds how many streams are open per client and in all.
  */
-import { Checker, SkiffError, chunkBytes, readyStatus, type ApiRequest, type Node, type Pod, type RpcRequest, type RpcResponse, type StreamPiece } from '../../../protocol/index.js';
+import { Checker, SkiffError, chunkBytes, readyStatus, type ApiRequest, type Pod, type RpcRequest, type RpcResponse, type StreamPiece } from '../../../protocol/index.js';
 import { badRequest, target } from '../params.js';
 import { STREAMING, type ApiCall, type ApiContext } from '../types.js';
 
@@ -60,6 +61,10 @@ export async function input(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
   c.int(req.ack, 'ack', 0);
   c.bool(req.fin, 'fin');
   c.object(req.entry, 'entry');
+  if (c.object(req.resize, 'resize')) {
+    c.int(req.resize.rows, 'resize.rows', 1, 10_000, true);
+    c.int(req.resize.cols, 'resize.cols', 1, 10_000, true);
+  }
   badRequest(c);
   const s = streamsOf(ctx).get(`${call.clientId}\u0000${req.ref}`);
   if (s) ctx.rpc.input(s.rpcId, pieceOf(req));
@@ -68,16 +73,19 @@ export async function input(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
 
 /** The pod, if it runs on a Ready node; else what stands in the way, in kubectl's words where it has some. */
 async function runningPod(ctx: ApiContext, namespace: string, name: string, what: string): Promise<Pod> {
-  const pod = await ctx.objects.mustGet<Pod>('Pod', namespace, name);
+  const pod = await ctx.objects.mustGet('Pod', namespace, name);
   const phase = pod.status?.phase ?? 'Pending';
   if (phase !== 'Running' || !pod.spec.nodeName) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `unable to ${what} because pod is not running. Current status=${phase}`);
-  const ready = readyStatus(ctx.informers.get<Node>('Node', undefined, pod.spec.nodeName));
+  const ready = readyStatus(ctx.informers.get('Node', undefined, pod.spec.nodeName));
   if (ready !== 'True') throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `node ${pod.spec.nodeName} of pod "${name}" is not Ready (${ready ?? 'unknown'}): cannot ${what}`);
   return pod;
 }
 
-/** Opens the agent's side and passes pieces on until either end finishes; the client's cancel or disconnect ends it. */
-function relay(ctx: ApiContext, req: ApiRequest, call: ApiCall, pod: Pod, method: RpcRequest['method'], extra: Record<string, unknown>): typeof STREAMING {
+/**
+ * Opens the agent's side and passes pieces on until either end finishes; the client's cancel or disconnect
+ * ends it. An exec's last answer (its exit code) goes to the client as `{result}` before the end.
+ */
+export function relay(ctx: ApiContext, req: ApiRequest, call: ApiCall, pod: Pod, method: RpcRequest['method'], extra: Record<string, unknown>): typeof STREAMING {
   const streams = streamsOf(ctx);
   const mine = [...streams.values()].filter((s) => s.clientId === call.clientId).length;
   if (mine >= maxStreamsPerClient || streams.size >= maxStreams)
@@ -92,7 +100,11 @@ function relay(ctx: ApiContext, req: ApiRequest, call: ApiCall, pod: Pod, method
     if (!over) ctx.rpc.cancel(id);
   });
   done.then(
-    () => ((over = true), call.end()),
+    (result) => {
+      over = true;
+      if (method === 'exec' && result !== undefined) call.send({ result });
+      call.end();
+    },
     (err) => ((over = true), call.end(err)),
   );
   return STREAMING;
@@ -105,5 +117,7 @@ function pieceOf(m: StreamPiece | RpcResponse | ApiRequest): StreamPiece {
   if (m.ack !== undefined) p.ack = m.ack as number;
   if (m.fin !== undefined) p.fin = m.fin as boolean;
   if (m.entry !== undefined) p.entry = m.entry as StreamPiece['entry'];
+  if (m.resize !== undefined) p.resize = m.resize as StreamPiece['resize'];
+  if (m.stream !== undefined) p.stream = m.stream as StreamPiece['stream'];
   return p;
 }

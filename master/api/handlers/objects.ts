@@ -1,8 +1,8 @@
 /** The object verbs: get, list, delete, scale, describe, cordon/uncordon. */
-import { Checker, SkiffError, type ApiRequest, type KObject, type Node, type Pod } from '../../../protocol/index.js';
+import { Checker, SkiffError, type ApiRequest, type KObject, type Pod } from '../../../protocol/index.js';
 import { notFound } from '../../objects.js';
 import { badRequest, selection, target } from '../params.js';
-import { authorizeWrite } from '../access.js';
+import { namespaceOf } from '../access.js';
 import type { ApiCall, ApiContext } from '../types.js';
 import { getEvent, listEvents } from './events.js';
 
@@ -29,7 +29,6 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
 export async function del(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<KObject> {
   const { kind, name, namespace } = target(req, true);
-  authorizeWrite(call.identity, 'delete', kind.kind);
   const c = new Checker('request delete');
   c.oneOf(req.cascade, 'cascade', ['background', 'foreground', 'orphan']);
   c.bool(req.force, 'force');
@@ -58,9 +57,10 @@ export async function scale(ctx: ApiContext, req: ApiRequest): Promise<KObject> 
   const c = new Checker('request scale');
   c.int(req.replicas, 'replicas', 0, Infinity, true);
   badRequest(c);
-  if (!['Deployment', 'ReplicaSet', 'StatefulSet'].includes(kind.kind))
-    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${kind.plural} cannot be scaled: only deployments, replicasets and statefulsets have replicas`);
-  const res = await ctx.objects.mutate(kind.kind, namespace, name, (o) => {
+  const scalable = ['Deployment', 'ReplicaSet', 'StatefulSet'] as const;
+  const which = scalable.find((k) => k === kind.kind);
+  if (!which) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${kind.plural} cannot be scaled: only deployments, replicasets and statefulsets have replicas`);
+  const res = await ctx.objects.mutate(which, namespace, name, (o) => {
     o.spec.replicas = req.replicas as number;
     // The same rule as apply (--max-replicas), so scale is no way around it.
     ctx.objects.checkPodCounts(o);
@@ -71,11 +71,13 @@ export async function scale(ctx: ApiContext, req: ApiRequest): Promise<KObject> 
 }
 
 /** `describe {kind, name, namespace?}` → `{object, events, pods?}` (pods for nodes and workloads). */
-export async function describe(ctx: ApiContext, req: ApiRequest): Promise<{ object: KObject; events: unknown[]; pods?: Pod[] }> {
+export async function describe(ctx: ApiContext, req: ApiRequest, call: ApiCall): Promise<{ object: KObject; events: unknown[]; pods?: Pod[] }> {
   const { kind, name, namespace } = target(req, true);
   const object = kind.kind === 'Event' ? getEvent(ctx, namespace!, name) : await ctx.objects.mustGet(kind.kind, namespace, name);
   const events = ctx.events.of(kind.kind, namespace, name);
-  if (kind.kind === 'Node') return { object, events, pods: ctx.informers.list<Pod>('Pod').filter((p) => p.spec.nodeName === name) };
+  // A namespaced token sees the node, and of its pods only those of its own namespace.
+  const own = namespaceOf(call.identity);
+  if (kind.kind === 'Node') return { object, events, pods: ctx.informers.list('Pod', own).filter((p) => p.spec.nodeName === name) };
   return { object, events };
 }
 
@@ -83,7 +85,7 @@ export async function describe(ctx: ApiContext, req: ApiRequest): Promise<{ obje
 export function cordon(unschedulable: boolean) {
   return async (ctx: ApiContext, req: ApiRequest): Promise<KObject> => {
     const { name } = target({ ...req, kind: 'Node' }, true);
-    const res = await ctx.objects.mutate<Node>('Node', undefined, name, (n) => {
+    const res = await ctx.objects.mutate('Node', undefined, name, (n) => {
       n.spec = { ...(n.spec ?? {}), unschedulable };
       if (!unschedulable) delete n.spec.unschedulable;
       return n;
@@ -102,7 +104,7 @@ export async function drain(ctx: ApiContext, req: ApiRequest): Promise<{ evicted
   await cordon(true)(ctx, req);
   const evicted: string[] = [];
   const skipped: string[] = [];
-  for (const p of ctx.informers.list<Pod>('Pod')) {
+  for (const p of ctx.informers.list('Pod')) {
     if (p.spec.nodeName !== req.name || p.metadata.deletionTimestamp) continue;
     const key = `${p.metadata.namespace}/${p.metadata.name}`;
     if (p.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'DaemonSet') || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') {

@@ -10,7 +10,7 @@ import { rolloutStatus, type RolloutStatus } from '../../controllers/deployment/
 import { changeCauseAnnotation } from '../../controllers/deployment/state.js';
 import { notFound } from '../../objects.js';
 import { badRequest, target } from '../params.js';
-import { historyKinds } from '../../controllers/history.js';
+import { historyKinds, isHistoryKind } from '../../controllers/history.js';
 import { revisionedRollout } from './rollout-revisions.js';
 import type { ApiContext } from '../types.js';
 
@@ -29,11 +29,11 @@ export async function rollout(ctx: ApiContext, req: ApiRequest): Promise<unknown
   c.int(req.toRevision, 'toRevision', 0);
   c.int(req.revision, 'revision', 1);
   badRequest(c);
-  if (historyKinds.includes(kind.kind)) return revisionedRollout(ctx, kind.kind, namespace, name, req as unknown as Parameters<typeof revisionedRollout>[4]);
+  if (isHistoryKind(kind.kind)) return revisionedRollout(ctx, kind.kind, namespace, name, req as unknown as Parameters<typeof revisionedRollout>[4]);
   if (kind.kind !== 'Deployment')
     throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request rollout: kind: ${kind.plural} have no rollouts; only ${['deployments', ...historyKinds.map((k) => kindOf(k).plural)].join(', ')} do`);
-  const d = await ctx.objects.mustGet<Deployment>('Deployment', namespace, name);
-  const rss = () => ctx.informers.list<ReplicaSet>('ReplicaSet', namespace);
+  const d = await ctx.objects.mustGet('Deployment', namespace, name);
+  const rss = () => ctx.informers.list('ReplicaSet', namespace);
   switch (req.action as Action) {
     case 'status':
       return rolloutStatus(d) satisfies RolloutStatus;
@@ -88,7 +88,7 @@ async function undo(ctx: ApiContext, d: Deployment, rss: ReplicaSet[], toRevisio
 
 /** Changes the Deployment it read (not one re-created under the same name meanwhile). */
 async function change(ctx: ApiContext, d: Deployment, fn: (cur: Deployment) => void): Promise<Deployment> {
-  const res = await ctx.objects.mutate<Deployment>('Deployment', d.metadata.namespace, d.metadata.name, (cur) => {
+  const res = await ctx.objects.mutate('Deployment', d.metadata.namespace, d.metadata.name, (cur) => {
     if (cur.metadata.uid !== d.metadata.uid) return undefined;
     fn(cur);
     return cur;

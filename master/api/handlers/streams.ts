@@ -1,5 +1,5 @@
 /** The streaming verbs: `watch` (object changes) and `logs` (with `follow`). */
-import { Checker, SkiffError, type ApiRequest, type KObject, type Pod } from '../../../protocol/index.js';
+import { Checker, SkiffError, type ApiRequest, type KObject } from '../../../protocol/index.js';
 import type { ChangeHandler } from '../../informer.js';
 import { badRequest, selection, target } from '../params.js';
 import { STREAMING, type ApiCall, type ApiContext } from '../types.js';
@@ -12,8 +12,7 @@ export async function watch(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pr
   const all = req.allNamespaces === true || !kind.namespaced;
   if (kind.kind === 'Event') return watchEvents(ctx, all ? undefined : namespace, selected, call);
   const wanted = (o: KObject) => (all || o.metadata.namespace === namespace) && selected(o);
-  const handler: ChangeHandler = (obj, old) => {
-    const o = obj ?? old!;
+  const handler: ChangeHandler = (obj, old, o) => {
     if (!wanted(o)) return;
     call.send({ event: { type: !obj ? 'DELETED' : old ? 'MODIFIED' : 'ADDED', object: o } });
   };
@@ -37,11 +36,11 @@ export async function logs(ctx: ApiContext, req: ApiRequest, call: ApiCall): Pro
   c.int(req.sinceSeconds, 'sinceSeconds', 0);
   if (c.string(req.sinceTime, 'sinceTime') && Number.isNaN(Date.parse(req.sinceTime))) c.fail('sinceTime', 'must be an RFC 3339 time', req.sinceTime);
   badRequest(c);
-  const pod = await ctx.objects.mustGet<Pod>('Pod', namespace, name);
+  const pod = await ctx.objects.mustGet('Pod', namespace, name);
   const node = pod.spec.nodeName;
   if (!node) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `pod "${name}" is not scheduled yet: no logs`);
-  if (req.container && !pod.spec.containers.some((x) => x.name === req.container))
-    throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${req.container}" is not in pod "${name}" (containers: ${pod.spec.containers.map((x) => x.name).join(', ')})`);
+  const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((x) => x.name);
+  if (req.container && !names.includes(req.container as string)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `container "${req.container}" is not in pod "${name}" (containers: ${names.join(', ')})`);
   const params = {
     namespace,
     name,

@@ -1,6 +1,7 @@
 /**
- * `token {action: 'create' | 'list' | 'revoke' | 'rotate-join', name?, access?, nodes?}`: user tokens, node
- * credentials and the join token (admin access only).
+ * `token {action: 'create' | 'list' | 'revoke' | 'rotate-join', name?, access?, namespace?, nodes?}`: user tokens, node
+ * credentials and the join token (cluster-wide admin access only). A token created with a namespace is confined to
+ * it (access.ts), as a RoleBinding confines a ClusterRole.
  */
 import { Checker, SkiffError, readyStatus, type ApiRequest, type Node } from '../../../protocol/index.js';
 import { BOOTSTRAP } from '../../join-tokens.js';
@@ -13,6 +14,8 @@ export async function token(ctx: ApiContext, req: ApiRequest): Promise<unknown> 
   c.oneOf(req.action, 'action', ['create', 'list', 'revoke', 'rotate-join'], true);
   if (req.action === 'create' || req.action === 'revoke') c.dnsLabel(req.name, 'name', true);
   c.oneOf(req.access, 'access', ['view', 'edit', 'admin']);
+  c.dnsLabel(req.namespace, 'namespace');
+  if (req.namespace !== undefined && req.action !== 'create') c.fail('namespace', 'goes with create only');
   c.bool(req.nodes, 'nodes');
   if (req.name === 'admin') c.fail('name', 'is reserved for the administrator');
   badRequest(c);
@@ -20,8 +23,9 @@ export async function token(ctx: ApiContext, req: ApiRequest): Promise<unknown> 
   switch (req.action) {
     case 'create': {
       const access = (req.access as 'view' | 'edit' | 'admin' | undefined) ?? 'view';
-      const secret = await ctx.credentials.createToken(name, access);
-      return { name, access, token: secret };
+      const namespace = req.namespace as string | undefined;
+      const secret = await ctx.credentials.createToken(name, access, namespace);
+      return { name, access, ...(namespace ? { namespace } : {}), token: secret };
     }
     case 'revoke':
       if (!ctx.credentials.listTokens().some((t) => t.name === name) && ctx.credentials.joinTokens.secretOf(name) !== undefined)
@@ -39,7 +43,7 @@ export async function token(ctx: ApiContext, req: ApiRequest): Promise<unknown> 
     default:
       if (req.nodes === true)
         return {
-          items: ctx.credentials.listNodes().map((n) => ({ ...n, status: nodeState(ctx.informers.get<Node>('Node', undefined, n.node)) })),
+          items: ctx.credentials.listNodes().map((n) => ({ ...n, status: nodeState(ctx.informers.get('Node', undefined, n.node)) })),
         };
       return { items: ctx.credentials.listTokens() };
   }

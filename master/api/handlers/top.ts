@@ -3,7 +3,7 @@
  * agents sent (Kubernetes' metrics-server role), with node usage as a share of allocatable; `history`
  * adds each node's last hour (the dashboard's charts).
  */
-import { Checker, bytes, cpuMilli, kindOf, type ApiRequest, type Node, type Pod } from '../../../protocol/index.js';
+import { Checker, bytes, cpuMilli, kindOf, type ApiRequest } from '../../../protocol/index.js';
 import { badRequest } from '../params.js';
 import type { ApiContext } from '../types.js';
 
@@ -31,7 +31,7 @@ export async function top(ctx: ApiContext, req: ApiRequest): Promise<{ items: To
   badRequest(c);
   const items: TopRow[] = [];
   if (kind === 'Node') {
-    for (const n of ctx.informers.list<Node>('Node')) {
+    for (const n of ctx.informers.list('Node')) {
       const s = ctx.metrics.node(n.metadata.name);
       if (!s) continue;
       const cpu = cpuMilli(n.status?.allocatable?.cpu) ?? 0;
@@ -47,7 +47,7 @@ export async function top(ctx: ApiContext, req: ApiRequest): Promise<{ items: To
     }
   } else {
     const ns = req.allNamespaces ? undefined : ((req.namespace as string) || 'default');
-    for (const p of ctx.informers.list<Pod>('Pod', ns)) {
+    for (const p of ctx.informers.list('Pod', ns)) {
       const s = ctx.metrics.pod(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
       if (s) items.push({ name: p.metadata.name, namespace: p.metadata.namespace, cpuMilli: s.cpuMilli, memoryBytes: s.memoryBytes });
     }

@@ -6,12 +6,13 @@
  * lastScheduleTime, lastSuccessfulTime.
  */
 import type { CronJob, Job, ObjectReference } from './types.js';
-import { cacheKey } from '../../informer.js';
+import { realClock } from '../../clock.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
-import { controllerOf, controllerRef, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import { controllerOf, controllerRef, createDependent, isTerminating } from '../pods.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { finishedCondition } from '../job/rules.js';
-import { hasSeconds, mostRecentMissed, shapeOf, startTicker, stopTicker, type Ticker } from './schedule.js';
+import { hasSeconds, mostRecentMissed, shapeOf, startTicker, type Ticker } from './schedule.js';
 
 /** The annotation Kubernetes (≥ 1.28) puts on a Job with the time it was scheduled for. */
 export const scheduledTimestampAnnotation = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -43,33 +44,33 @@ const ref = (j: Job): ObjectReference => ({ apiVersion: 'batch/v1', kind: 'Job',
 const finishedAt = (j: Job) => Date.parse(j.status?.completionTime ?? finishedCondition(j)?.lastTransitionTime ?? j.metadata.creationTimestamp ?? '') || 0;
 
 /** Starts the CronJob controller. */
-export function startCronJobController(ctx: ControllerContext): Controller {
+export function startCronJobController(ctx: ControllerContext): SyncController {
   const { informers, objects, events } = ctx;
+  const clock = ctx.clock ?? realClock;
   const tickers = new Map<string, Ticker>();
   /** Scheduled times that fired and wait for their sync, per CronJob key. */
   const due = new Map<string, Date[]>();
-  const queue = new WorkQueue('cronjob', sync, ctx.log);
+  const queue = new WorkQueue('cronjob', sync, ctx.log, clock);
   let stopped = false;
 
-  informers.on('CronJob', (cj, old) => queue.add(cacheKey((cj ?? old)!.metadata.namespace, (cj ?? old)!.metadata.name)));
-  informers.on('Job', (j, old) => {
-    const o = (j ?? old)!;
+  informers.on('CronJob', (_cj, _old, cj) => queue.add(keyOf(cj)));
+  informers.on('Job', (_j, _old, o) => {
     const r = controllerOf(o);
     if (r?.kind === 'CronJob') queue.add(cacheKey(o.metadata.namespace, r.name));
   });
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const cj = informers.get<CronJob>('CronJob', ns, name);
+    const cj = informers.get('CronJob', ns, name);
     if (!cj || isTerminating(cj) || stopped) {
       due.delete(key);
       const t = tickers.get(key);
       tickers.delete(key);
-      if (t) await stopTicker(t);
+      if (t) await t.stop();
       return;
     }
-    const { ticker, fresh } = await ensureTicker(key, cj);
-    const jobs = informers.dependents<Job>('Job', cj.metadata.uid!).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
+    const fresh = await ensureTicker(key, cj);
+    const jobs = informers.dependents('Job', cj.metadata.uid!).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
     let active = jobs.filter((j) => !finishedCondition(j) && !isTerminating(j));
     const runs = due.get(key) ?? [];
     due.delete(key);
@@ -77,7 +78,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
     if (fresh && runs.length === 0 && last > 0) {
       // A new task (master start, schedule change, resume): catch up a run missed meanwhile. A run that
       // Forbid skipped is not started late (Kubernetes would, when no startingDeadlineSeconds is set).
-      const missed = mostRecentMissed(cj, ticker!, last, Date.now());
+      const missed = mostRecentMissed(cj, fresh, last, clock.now());
       if (missed) runs.push(missed);
     }
     let scheduled: Date | undefined;
@@ -94,26 +95,27 @@ export function startCronJobController(ctx: ControllerContext): Controller {
     await writeStatus(cj, active, jobs, scheduled);
   }
 
-  async function ensureTicker(key: string, cj: CronJob): Promise<{ ticker?: Ticker; fresh: boolean }> {
+  /** Keeps one ticker per CronJob (none while suspended); returns it when it was started just now. */
+  async function ensureTicker(key: string, cj: CronJob): Promise<Ticker | undefined> {
     let t = tickers.get(key);
     if (t && (t.shape !== shapeOf(cj) || cj.spec.suspend)) {
       tickers.delete(key);
-      await stopTicker(t);
+      await t.stop();
       t = undefined;
     }
-    if (t || cj.spec.suspend) return { ticker: t, fresh: false };
-    t = startTicker(cj, key, (at) => {
+    if (t || cj.spec.suspend) return undefined;
+    t = startTicker(cj, key, clock, (at) => {
       due.set(key, [...(due.get(key) ?? []), at]);
       queue.add(key);
     });
     tickers.set(key, t);
-    return { ticker: t, fresh: true };
+    return t;
   }
 
   /** Starts the Job for `at` under the concurrency policy; returns the new active list, or undefined when skipped. */
   async function startRun(cj: CronJob, at: Date, active: Job[]): Promise<Job[] | undefined> {
     const { namespace: ns, name } = cj.metadata;
-    const lateMs = Date.now() - at.getTime();
+    const lateMs = clock.now() - at.getTime();
     if (cj.spec.startingDeadlineSeconds !== undefined && lateMs > cj.spec.startingDeadlineSeconds * 1000) {
       events.object('CronJob', ns, name, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${at.toISOString()} (${Math.round(lateMs / 1000)}s late, startingDeadlineSeconds ${cj.spec.startingDeadlineSeconds})`);
       return undefined;
@@ -132,7 +134,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
       active = [];
     }
     try {
-      const j = await objects.create(jobFor(cj, at));
+      const j = await createDependent(ctx, cj, jobFor(cj, at));
       events.object('CronJob', ns, name, 'Normal', 'SuccessfulCreate', `Created job ${j.metadata.name}`);
       await informers.waitForRevision(Number(j.metadata.resourceVersion));
       return [...active, j];
@@ -154,7 +156,7 @@ export function startCronJobController(ctx: ControllerContext): Controller {
 
   async function writeStatus(cj: CronJob, active: Job[], jobs: Job[], scheduled: Date | undefined): Promise<void> {
     const succeeded = jobs.filter((j) => finishedCondition(j)?.type === 'Complete').map(finishedAt);
-    await objects.mutate<CronJob>('CronJob', cj.metadata.namespace, cj.metadata.name, (cur) => {
+    await objects.mutate('CronJob', cj.metadata.namespace, cj.metadata.name, (cur) => {
       if (cur.metadata.uid !== cj.metadata.uid) return undefined;
       const s = { ...(cur.status ?? {}) };
       if (active.length) s.active = active.map(ref);
@@ -169,11 +171,12 @@ export function startCronJobController(ctx: ControllerContext): Controller {
 
   return {
     name: 'cronjob',
+    sync,
     idle: () => queue.idle(),
     stop() {
       stopped = true;
       queue.stop();
-      for (const t of tickers.values()) void stopTicker(t);
+      for (const t of tickers.values()) void t.stop();
       tickers.clear();
     },
   };

@@ -6,12 +6,13 @@
  * delete pods (OnDelete). Status: desired/current/misscheduled/ready/available/updated counts.
  */
 import { readyStatus, type DaemonSet, type Node, type Pod } from '../../../protocol/index.js';
-import { cacheKey } from '../../informer.js';
+import { realClock } from '../../clock.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import { templateHash } from '../deployment/hash.js';
 import { WorkQueue } from '../queue.js';
 import { createPods, deletePods } from '../podcontrol.js';
 import { controllerOf, controllerRef, isActive, isAvailable, isFinished, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { pinnedTo, shouldRun, targetNode, withDaemonTolerations } from './eligibility.js';
 
 /** The label carrying the template hash of a daemon pod (Kubernetes: controller-revision-hash). */
@@ -52,30 +53,27 @@ function nodeShape(n: Node | undefined): string {
 }
 
 /** Starts the DaemonSet controller. */
-export function startDaemonSetController(ctx: ControllerContext): Controller {
+export function startDaemonSetController(ctx: ControllerContext): SyncController {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('daemonset', sync, ctx.log);
-  const all = () => informers.list<DaemonSet>('DaemonSet').forEach((ds) => queue.add(cacheKey(ds.metadata.namespace, ds.metadata.name)));
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('daemonset', sync, ctx.log, clock);
+  const all = () => informers.list('DaemonSet').forEach((ds) => queue.add(cacheKey(ds.metadata.namespace, ds.metadata.name)));
 
-  informers.on('DaemonSet', (ds, old) => {
-    const o = ds ?? old!;
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
-  });
-  informers.on('Pod', (p, old) => {
-    const pod = p ?? old!;
+  informers.on('DaemonSet', (_ds, _old, ds) => queue.add(keyOf(ds)));
+  informers.on('Pod', (_p, _old, pod) => {
     const ref = controllerOf(pod);
     if (ref?.kind === 'DaemonSet') queue.add(cacheKey(pod.metadata.namespace, ref.name));
   });
   informers.on('Node', (n, old) => {
-    if (nodeShape(n as Node | undefined) !== nodeShape(old as Node | undefined)) all();
+    if (nodeShape(n) !== nodeShape(old)) all();
   });
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const ds = informers.get<DaemonSet>('DaemonSet', ns, name);
+    const ds = informers.get('DaemonSet', ns, name);
     if (!ds || isTerminating(ds)) return;
     const hash = templateHash(ds.spec.template);
-    const nodes = informers.list<Node>('Node');
+    const nodes = informers.list('Node');
     const byNode = new Map<string, Pod[]>();
     for (const p of ownedPods(ds)) {
       const n = targetNode(p) ?? '';
@@ -108,7 +106,7 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
 
   /** The pods a DaemonSet controls (the owner index: proportional to them, not to every pod). */
   function ownedPods(ds: DaemonSet): Pod[] {
-    return informers.dependents<Pod>('Pod', ds.metadata.uid!).filter((p) => controllerOf(p)?.uid === ds.metadata.uid);
+    return informers.dependents('Pod', ds.metadata.uid!).filter((p) => controllerOf(p)?.uid === ds.metadata.uid);
   }
 
   /**
@@ -118,15 +116,16 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
    */
   function rollingVictims(ds: DaemonSet, eligible: Set<string>, byNode: Map<string, Pod[]>, hash: string, already: Set<Pod>): Pod[] {
     const minReady = ds.spec.minReadySeconds ?? 0;
+    const now = clock.now();
     const maxUnavailable = scaledValue(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable, eligible.size);
     let unavailable = 0;
     const oldAvailable: Pod[] = [];
     const victims: Pod[] = [];
     for (const node of eligible) {
       const pod = (byNode.get(node) ?? []).find((p) => isActive(p) && !already.has(p));
-      if (!pod || !isAvailable(pod, minReady)) unavailable++;
+      if (!pod || !isAvailable(pod, minReady, now)) unavailable++;
       if (!pod || pod.metadata.labels?.[revisionHashLabel] === hash) continue;
-      if (isAvailable(pod, minReady)) oldAvailable.push(pod);
+      if (isAvailable(pod, minReady, now)) oldAvailable.push(pod);
       else victims.push(pod);
     }
     const budget = Math.max(0, maxUnavailable - unavailable);
@@ -135,27 +134,28 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
 
   async function writeStatus(ds: DaemonSet, eligible: Set<string>, hash: string): Promise<void> {
     const minReady = ds.spec.minReadySeconds ?? 0;
+    const now = clock.now();
     const pods = ownedPods(ds).filter(isActive);
     const onEligible = pods.filter((p) => eligible.has(targetNode(p) ?? ''));
     const scheduled = new Set(onEligible.filter((p) => p.spec.nodeName).map((p) => p.spec.nodeName!));
-    const available = onEligible.filter((p) => isAvailable(p, minReady)).length;
+    const available = onEligible.filter((p) => isAvailable(p, minReady, now)).length;
     const status: NonNullable<DaemonSet['status']> = {
       desiredNumberScheduled: eligible.size,
       currentNumberScheduled: scheduled.size,
       numberMisscheduled: new Set(pods.filter((p) => p.spec.nodeName && !eligible.has(p.spec.nodeName)).map((p) => p.spec.nodeName)).size,
-      numberReady: onEligible.filter((p) => isAvailable(p, 0)).length,
+      numberReady: onEligible.filter((p) => isAvailable(p, 0, now)).length,
       numberAvailable: available,
       numberUnavailable: Math.max(0, eligible.size - available),
       updatedNumberScheduled: onEligible.filter((p) => p.spec.nodeName && p.metadata.labels?.[revisionHashLabel] === hash).length,
       observedGeneration: ds.metadata.generation,
     };
     if (minReady > 0 && status.numberReady > available) queue.addAfter(cacheKey(ds.metadata.namespace, ds.metadata.name), 1000);
-    await objects.mutate<DaemonSet>('DaemonSet', ds.metadata.namespace, ds.metadata.name, (cur) => {
+    await objects.mutate('DaemonSet', ds.metadata.namespace, ds.metadata.name, (cur) => {
       if (cur.metadata.uid !== ds.metadata.uid) return undefined;
       cur.status = { ...(cur.status ?? {}), ...status };
       return cur;
     });
   }
 
-  return { name: 'daemonset', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'daemonset', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

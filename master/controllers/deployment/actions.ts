@@ -6,7 +6,7 @@
  * (the role of Kubernetes' expectations).
  */
 import type { Deployment, ReplicaSet } from '../../../protocol/index.js';
-import { controllerRef } from '../pods.js';
+import { controllerRef, createDependent } from '../pods.js';
 import type { ControllerContext } from '../types.js';
 import { templateHash, templateHashLabel } from './hash.js';
 import { setCondition } from './conditions.js';
@@ -30,7 +30,7 @@ export async function scaleReplicaSet(ctx: ControllerContext, s: RolloutState, r
   const from = specReplicas(rs);
   const desired = String(specReplicas(d));
   const max = String(specReplicas(d) + fenceposts(d).maxSurge);
-  const res = await ctx.objects.mutate<ReplicaSet>('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
+  const res = await ctx.objects.mutate('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
     if (cur.metadata.uid !== rs.metadata.uid) return undefined;
     const a = cur.metadata.annotations ?? {};
     if (specReplicas(cur) === replicas && a[desiredReplicasAnnotation] === desired && a[maxReplicasAnnotation] === max) return undefined;
@@ -78,7 +78,7 @@ export async function syncNewReplicaSet(ctx: ControllerContext, s: RolloutState,
   if (s.newRS) {
     const rs = s.newRS;
     const cause = d.metadata.annotations?.[changeCauseAnnotation];
-    const updated = await ctx.objects.mutate<ReplicaSet>('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
+    const updated = await ctx.objects.mutate('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
       if (cur.metadata.uid !== rs.metadata.uid) return undefined;
       const a = { ...(cur.metadata.annotations ?? {}) };
       const old = revisionOf(cur);
@@ -98,7 +98,7 @@ export async function syncNewReplicaSet(ctx: ControllerContext, s: RolloutState,
     return;
   }
   if (!create) return;
-  const created = await ctx.objects.create(newReplicaSetFor(d, revision, 0));
+  const created = await createDependent(ctx, d, newReplicaSetFor(d, revision, 0));
   await ctx.informers.waitForRevision(Number(created.metadata.resourceVersion));
   s.newRS = created;
   await setCondition(ctx, s, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${created.metadata.name}"` });

@@ -38,10 +38,10 @@ export function withCondition(conditions: Condition[], c: Omit<Condition, 'lastU
 
 /** Writes one condition to the Deployment's status now, and keeps the state's copy current. */
 export async function setCondition(ctx: ControllerContext, s: RolloutState, c: Omit<Condition, 'lastUpdateTime' | 'lastTransitionTime'>): Promise<void> {
-  const res = await ctx.objects.mutate<Deployment>('Deployment', s.d.metadata.namespace, s.d.metadata.name, (cur) => {
+  const res = await ctx.objects.mutate('Deployment', s.d.metadata.namespace, s.d.metadata.name, (cur) => {
     if (cur.metadata.uid !== s.d.metadata.uid) return undefined;
     const before = cur.status?.conditions ?? [];
-    const after = withCondition(before, c);
+    const after = withCondition(before, c, new Date(s.now).toISOString());
     if (after === before) return undefined;
     cur.status = { ...(cur.status ?? {}), conditions: after };
     return cur;

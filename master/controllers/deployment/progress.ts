@@ -21,7 +21,7 @@ export function calculateStatus(s: RolloutState): Status {
   const minReady = d.spec.minReadySeconds ?? 0;
   const all = allReplicaSets(s);
   const pods = all.flatMap((rs) => podsOf(s, rs));
-  const available = pods.filter((p) => isAvailable(p, minReady)).length;
+  const available = pods.filter((p) => isAvailable(p, minReady, s.now)).length;
   const want = specReplicas(d);
   let conditions = d.status?.conditions ?? [];
   conditions = available >= want - fenceposts(d).maxUnavailable
@@ -81,10 +81,10 @@ function progressing(s: RolloutState, st: Status, now: number): Condition[] {
 
 /** Writes the status if it changed; `checkProgress` also maintains Progressing and the deadline. */
 export async function syncStatus(ctx: ControllerContext, s: RolloutState, requeue: Requeue, checkProgress: boolean): Promise<void> {
-  const now = Date.now();
+  const now = s.now;
   const st = calculateStatus(s);
   if (checkProgress) st.conditions = progressing(s, st, now);
-  const res = await ctx.objects.mutate<Deployment>('Deployment', s.d.metadata.namespace, s.d.metadata.name, (cur) => {
+  const res = await ctx.objects.mutate('Deployment', s.d.metadata.namespace, s.d.metadata.name, (cur) => {
     if (cur.metadata.uid !== s.d.metadata.uid) return undefined;
     cur.status = st;
     return cur;

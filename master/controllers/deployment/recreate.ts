@@ -8,7 +8,6 @@ import { cleanupHistory, scaleReplicaSet, syncNewReplicaSet } from './actions.js
 import { calculateStatus, isComplete, syncStatus, type Requeue } from './progress.js';
 import { activeReplicaSets, specReplicas, type RolloutState } from './state.js';
 import { controllerOf } from '../pods.js';
-import type { Pod } from '../../../protocol/index.js';
 
 /** One step of a Recreate rollout. */
 export async function rolloutRecreate(ctx: ControllerContext, s: RolloutState, requeue: Requeue): Promise<void> {
@@ -27,6 +26,6 @@ export async function rolloutRecreate(ctx: ControllerContext, s: RolloutState, r
 function oldPodsRunning(ctx: ControllerContext, s: RolloutState): boolean {
   const old = new Set(s.oldRSs.map((rs) => rs.metadata.uid));
   return ctx.informers
-    .list<Pod>('Pod', s.d.metadata.namespace)
+    .list('Pod', s.d.metadata.namespace)
     .some((p) => old.has(controllerOf(p)?.uid ?? '') && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
 }

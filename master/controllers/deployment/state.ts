@@ -23,6 +23,8 @@ export interface RolloutState {
   oldRSs: ReplicaSet[];
   /** Active (not terminating, not finished) pods by controlling ReplicaSet uid. */
   pods: Map<string, Pod[]>;
+  /** When the sync began (ms since epoch, from the controller's clock): availability and deadlines are judged at this time. */
+  now: number;
 }
 
 /** Revision number of a ReplicaSet (0 when unset). */
@@ -67,7 +69,7 @@ export function podsOf(s: RolloutState, rs: ReplicaSet | undefined): Pod[] {
  */
 export function availableOf(s: RolloutState, rs: ReplicaSet | undefined): number {
   if (!rs) return 0;
-  const n = podsOf(s, rs).filter((p) => isAvailable(p, s.d.spec.minReadySeconds ?? 0)).length;
+  const n = podsOf(s, rs).filter((p) => isAvailable(p, s.d.spec.minReadySeconds ?? 0, s.now)).length;
   return Math.min(n, specReplicas(rs));
 }
 

@@ -7,11 +7,12 @@
  * and writes status and conditions (progress.ts). Rollback is a template change made by the API
  * (rollback.ts); revisions are synced when the new ReplicaSet is found (actions.ts).
  */
-import { matchesSelector, own, type Deployment, type Pod, type ReplicaSet } from '../../../protocol/index.js';
-import { cacheKey } from '../../informer.js';
+import { matchesSelector, own, type Deployment } from '../../../protocol/index.js';
+import { realClock } from '../../clock.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
 import { controllerOf, controllerRef, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { syncPausedCondition } from './conditions.js';
 import { sameTemplate } from './hash.js';
 import { syncStatus, type Requeue } from './progress.js';
@@ -24,31 +25,28 @@ import { groupPods, type RolloutState } from './state.js';
 const strategies = { RollingUpdate: rolloutRolling, Recreate: rolloutRecreate };
 
 /** Starts the Deployment controller. */
-export function startDeploymentController(ctx: ControllerContext): Controller {
+export function startDeploymentController(ctx: ControllerContext): SyncController {
   const { informers } = ctx;
-  const queue = new WorkQueue('deployment', sync, ctx.log);
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('deployment', sync, ctx.log, clock);
 
-  informers.on('Deployment', (d, old) => {
-    const o = d ?? old!;
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
-  });
-  informers.on('ReplicaSet', (rs, old) => {
-    const ref = controllerOf(rs ?? old!);
-    if (ref?.kind === 'Deployment') queue.add(cacheKey((rs ?? old!).metadata.namespace, ref.name));
+  informers.on('Deployment', (_d, _old, d) => queue.add(keyOf(d)));
+  informers.on('ReplicaSet', (_rs, _old, rs) => {
+    const ref = controllerOf(rs);
+    if (ref?.kind === 'Deployment') queue.add(cacheKey(rs.metadata.namespace, ref.name));
   });
   // Pod readiness drives a rolling update directly (the ReplicaSet's status would come a step later).
-  informers.on('Pod', (p, old) => {
-    const pod = p ?? old!;
+  informers.on('Pod', (_p, _old, pod) => {
     const rsRef = controllerOf(pod);
     if (rsRef?.kind !== 'ReplicaSet') return;
-    const rs = informers.get<ReplicaSet>('ReplicaSet', pod.metadata.namespace, rsRef.name);
+    const rs = informers.get('ReplicaSet', pod.metadata.namespace, rsRef.name);
     const ref = rs && controllerOf(rs);
     if (ref?.kind === 'Deployment') queue.add(cacheKey(pod.metadata.namespace, ref.name));
   });
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const d = informers.get<Deployment>('Deployment', ns, name);
+    const d = informers.get('Deployment', ns, name);
     if (!d) return;
     const requeue: Requeue = (ms) => queue.addAfter(key, ms);
     if (!isTerminating(d) && (await adoptOrphans(d))) return; // adoptOrphans queued the next sync
@@ -66,9 +64,9 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
    */
   async function adoptOrphans(d: Deployment): Promise<boolean> {
     let adopted = false;
-    for (const rs of informers.orphans<ReplicaSet>('ReplicaSet', d.metadata.namespace)) {
+    for (const rs of informers.orphans('ReplicaSet', d.metadata.namespace)) {
       if (isTerminating(rs) || !matchesSelector(d.spec.selector, rs.metadata.labels)) continue;
-      const res = await ctx.objects.mutate<ReplicaSet>('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
+      const res = await ctx.objects.mutate('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
         if (controllerOf(cur)) return undefined;
         cur.metadata.ownerReferences = [...(cur.metadata.ownerReferences ?? []), controllerRef(d)];
         return cur;
@@ -82,12 +80,12 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
 
   /** The Deployment, its ReplicaSets split into new and old, and their active pods. */
   function gather(d: Deployment): RolloutState {
-    const owned = informers.dependents<ReplicaSet>('ReplicaSet', d.metadata.uid!).filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
+    const owned = informers.dependents('ReplicaSet', d.metadata.uid!).filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
     // Oldest first, so the oldest of several equal templates is the new one (FindNewReplicaSet).
     owned.sort((a, b) => Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? ''));
     const newRS = owned.find((rs) => sameTemplate(rs.spec.template, d.spec.template));
-    return { d, newRS, oldRSs: owned.filter((rs) => rs !== newRS), pods: groupPods(owned.flatMap((rs) => informers.dependents<Pod>('Pod', rs.metadata.uid!)), owned) };
+    return { d, newRS, oldRSs: owned.filter((rs) => rs !== newRS), pods: groupPods(owned.flatMap((rs) => informers.dependents('Pod', rs.metadata.uid!)), owned), now: clock.now() };
   }
 
-  return { name: 'deployment', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'deployment', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

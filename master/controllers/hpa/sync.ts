@@ -4,12 +4,13 @@
  * proposes a replica count per metric (replicas.ts), takes the largest, stabilizes it over the
  * behaviour windows, clamps it to min/max and writes the target's spec.replicas.
  */
-import { cpuMilli, bytes, isReady, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type KObject, type MetricSpec, type Pod } from '../../../protocol/index.js';
-import { cacheKey } from '../../informer.js';
+import { isReady, cpuMilli, bytes, matchesSelector, parseQuantity, type Condition, type HorizontalPodAutoscaler, type MetricSpec, type Pod, type MetricStatus } from '../../../protocol/index.js';
+import { realClock } from '../../clock.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import type { MetricsStore } from '../../metrics.js';
 import { WorkQueue } from '../queue.js';
 import { isActive, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { externalReplicas, resourceReplicas, stabilize, type Proposal, type Recommendation } from './replicas.js';
 
 /** Options of the HPA controller. */
@@ -19,7 +20,10 @@ export interface HpaControllerOptions {
   syncPeriodMs: number;
 }
 
-type Measured = { metric: MetricSpec; proposal: Proposal } | { metric: MetricSpec; error: string };
+/** A metric with the replica count it proposes, or why it proposes none. */
+type Proposed = { metric: MetricSpec; proposal: Proposal };
+type Measured = Proposed | { metric: MetricSpec; error: string };
+const isProposed = (m: Measured): m is Proposed => 'proposal' in m;
 
 /** A pod's summed request of a resource (requests default to limits, as Kubernetes does). */
 function podRequest(p: Pod, resource: 'cpu' | 'memory'): number | undefined {
@@ -33,33 +37,33 @@ function podRequest(p: Pod, resource: 'cpu' | 'memory'): number | undefined {
 }
 
 /** Starts the HPA controller. */
-export function startHpaController(ctx: ControllerContext, opts: HpaControllerOptions): Controller {
+export function startHpaController(ctx: ControllerContext, opts: HpaControllerOptions): SyncController {
   const { informers, objects, events } = ctx;
+  const clock = ctx.clock ?? realClock;
   const history = new Map<string, Recommendation[]>();
-  const queue = new WorkQueue('hpa', sync, ctx.log);
-  const all = () => informers.list<HorizontalPodAutoscaler>('HorizontalPodAutoscaler').forEach((h) => queue.add(cacheKey(h.metadata.namespace, h.metadata.name)));
-  informers.on('HorizontalPodAutoscaler', (h, old) => {
-    const o = (h ?? old)!;
-    if (!h) history.delete(cacheKey(o.metadata.namespace, o.metadata.name));
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
+  const queue = new WorkQueue('hpa', sync, ctx.log, clock);
+  const all = () => informers.list('HorizontalPodAutoscaler').forEach((h) => queue.add(cacheKey(h.metadata.namespace, h.metadata.name)));
+  informers.on('HorizontalPodAutoscaler', (h, _old, o) => {
+    if (!h) history.delete(keyOf(o));
+    queue.add(keyOf(o));
   });
-  const timer = setInterval(all, opts.syncPeriodMs);
-  timer.unref();
+  const timer = clock.every(opts.syncPeriodMs, all);
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const hpa = informers.get<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', ns, name);
+    const hpa = informers.get('HorizontalPodAutoscaler', ns, name);
     if (!hpa || isTerminating(hpa)) return;
+    const now = clock.now();
+    const cond = condition(new Date(now).toISOString());
     const ref = hpa.spec.scaleTargetRef;
-    const target = informers.get<KObject>(ref.kind, ns, ref.name);
+    const target = informers.get(ref.kind, ns, ref.name);
     if (!target) return writeStatus(hpa, 0, 0, [], [cond('AbleToScale', 'False', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${ref.kind.toLowerCase()}s "${ref.name}" not found`)]);
-    const current: number = target.spec?.replicas ?? 1;
+    const current = target.spec.replicas ?? 1;
     if (current === 0)
       return writeStatus(hpa, 0, 0, [], [cond('AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale'), cond('ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero')]);
-    const pods = informers.list<Pod>('Pod', ns).filter((p) => isActive(p) && matchesSelector(target.spec?.selector, p.metadata.labels));
-    const measured = (hpa.spec.metrics ?? []).map((m) => measure(m, current, pods));
-    const ok = measured.filter((m): m is { metric: MetricSpec; proposal: Proposal } => 'proposal' in m);
-    const now = Date.now();
+    const pods = informers.list('Pod', ns).filter((p) => isActive(p) && matchesSelector(target.spec.selector, p.metadata.labels));
+    const measured = (hpa.spec.metrics ?? []).map((m) => measure(m, current, pods, now));
+    const ok = measured.filter(isProposed);
     const conditions: Condition[] = [cond('AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale')];
     if (ok.length === 0) {
       const why = measured.map((m) => ('error' in m ? m.error : '')).join('; ');
@@ -79,7 +83,7 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
     else conditions.push(cond('ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range'));
     let scaled = false;
     if (desired !== current) {
-      await objects.mutate<KObject>(ref.kind, ns, ref.name, (o) => {
+      await objects.mutate(ref.kind, ns, ref.name, (o) => {
         if (o.metadata.uid !== target.metadata.uid) return undefined;
         o.spec.replicas = desired;
         return o;
@@ -88,10 +92,10 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
       const top = ok.reduce((a, b) => (b.proposal.replicas > a.proposal.replicas ? b : a));
       events.object('HorizontalPodAutoscaler', ns, name, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${describeMetric(top.metric)} ${desired > current ? 'above' : 'below'} target`);
     }
-    await writeStatus(hpa, current, desired, measured, conditions, scaled);
+    await writeStatus(hpa, current, desired, measured, conditions, scaled ? now : undefined);
   }
 
-  function measure(m: MetricSpec, current: number, pods: Pod[]): Measured {
+  function measure(m: MetricSpec, current: number, pods: Pod[], now: number): Measured {
     if (m.type === 'External') {
       const s = opts.metrics.externalValue(m.external.metric.name);
       if (!s) return { metric: m, error: `no value yet on external metric "${m.external.metric.name}"` };
@@ -102,7 +106,7 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
     const resource = m.resource.name;
     const usage = pods.map((p) => {
       const request = podRequest(p, resource);
-      const s = opts.metrics.pod(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
+      const s = opts.metrics.pod(p.metadata.namespace!, p.metadata.name, p.metadata.uid, now);
       return { request, usage: s ? (resource === 'cpu' ? s.cpuMilli : s.memoryBytes) : undefined, ready: isReady(p) };
     });
     const t = m.resource.target;
@@ -112,8 +116,9 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
     return p ? { metric: m, proposal: p } : { metric: m, error: `no ${resource} metrics returned for the target's pods yet` };
   }
 
-  async function writeStatus(hpa: HorizontalPodAutoscaler, current: number, desired: number, measured: Measured[], conditions: Condition[], scaled = false): Promise<void> {
-    await objects.mutate<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', hpa.metadata.namespace, hpa.metadata.name, (cur) => {
+  /** Writes status; `scaledAt` (ms) when this sync changed the target's replicas. */
+  async function writeStatus(hpa: HorizontalPodAutoscaler, current: number, desired: number, measured: Measured[], conditions: Condition[], scaledAt?: number): Promise<void> {
+    await objects.mutate('HorizontalPodAutoscaler', hpa.metadata.namespace, hpa.metadata.name, (cur) => {
       if (cur.metadata.uid !== hpa.metadata.uid) return undefined;
       const prev = cur.status?.conditions ?? [];
       cur.status = {
@@ -121,13 +126,13 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
         observedGeneration: cur.metadata.generation,
         currentReplicas: current,
         desiredReplicas: desired,
-        currentMetrics: measured.filter((m) => 'proposal' in m).map((m) => currentMetric(m as { metric: MetricSpec; proposal: Proposal })),
+        currentMetrics: measured.filter(isProposed).map(currentMetric),
         // Keep lastTransitionTime while a condition's status stays the same.
         conditions: conditions.map((c) => {
           const p = prev.find((x) => x.type === c.type);
           return p && p.status === c.status ? { ...c, lastTransitionTime: p.lastTransitionTime } : c;
         }),
-        ...(scaled ? { lastScaleTime: new Date().toISOString() } : {}),
+        ...(scaledAt !== undefined ? { lastScaleTime: new Date(scaledAt).toISOString() } : {}),
       };
       return cur;
     });
@@ -136,15 +141,17 @@ export function startHpaController(ctx: ControllerContext, opts: HpaControllerOp
   return {
     name: 'hpa',
     idle: () => queue.idle(),
+    sync,
     stop() {
-      clearInterval(timer);
+      timer.cancel();
       queue.stop();
     },
   };
 }
 
-function cond(type: string, status: Condition['status'], reason: string, message: string): Condition {
-  return { type, status, reason, message, lastTransitionTime: new Date().toISOString() };
+/** A condition maker stamping `at` as lastTransitionTime (kept by writeStatus while the status stays). */
+function condition(at: string): (type: string, status: Condition['status'], reason: string, message: string) => Condition {
+  return (type, status, reason, message) => ({ type, status, reason, message, lastTransitionTime: at });
 }
 
 function describeMetric(m: MetricSpec): string {
@@ -153,7 +160,7 @@ function describeMetric(m: MetricSpec): string {
 }
 
 /** status.currentMetrics entry, autoscaling/v2 shaped. */
-function currentMetric({ metric: m, proposal: p }: { metric: MetricSpec; proposal: Proposal }): unknown {
+function currentMetric({ metric: m, proposal: p }: Proposed): MetricStatus {
   if (m.type === 'External')
     return { type: 'External', external: { metric: { name: m.external.metric.name }, current: m.external.target.type === 'AverageValue' ? { averageValue: String(p.current) } : { value: String(p.current) } } };
   if (m.resource.target.type === 'Utilization') return { type: 'Resource', resource: { name: m.resource.name, current: { averageUtilization: p.current } } };

@@ -5,13 +5,15 @@
  * completionTime, conditions Complete/Failed) and deletes a finished Job after ttlSecondsAfterFinished
  * (Kubernetes' TTL-after-finished controller; the garbage collector then removes its pods).
  */
-import { isReady, type Condition, type Job, type Pod } from '../../../protocol/index.js';
-import { cacheKey } from '../../informer.js';
+import { isReady, type Job, type Pod } from '../../../protocol/index.js';
+import { realClock } from '../../clock.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
 import { createPods, deletePods, type PodWrites } from '../podcontrol.js';
 import { controllerOf, controllerRef, deletionOrder, isActive, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { backoffDelay, deadlineAt, failureOf, finishedCondition, isComplete, lastFailureTime, wantActive, type JobCounts } from './rules.js';
+import { countFinished } from './tracking.js';
 
 /** Options of the Job controller. */
 export interface JobControllerOptions {
@@ -49,36 +51,30 @@ export function podFromJob(job: Job): Pod {
 }
 
 /** Starts the Job controller. */
-export function startJobController(ctx: ControllerContext, opts: JobControllerOptions = { backoffBaseMs: 10_000 }): Controller {
+export function startJobController(ctx: ControllerContext, opts: JobControllerOptions = { backoffBaseMs: 10_000 }): SyncController {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('job', sync, ctx.log);
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('job', sync, ctx.log, clock);
 
-  informers.on('Job', (j, old) => {
-    const o = j ?? old!;
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
-  });
-  informers.on('Pod', (p, old) => {
-    const pod = p ?? old!;
+  informers.on('Job', (_j, _old, job) => queue.add(keyOf(job)));
+  informers.on('Pod', (_p, _old, pod) => {
     const ref = controllerOf(pod);
     if (ref?.kind === 'Job') queue.add(cacheKey(pod.metadata.namespace, ref.name));
   });
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/');
-    const job = informers.get<Job>('Job', ns, name);
+    const job = informers.get('Job', ns, name);
     if (!job || isTerminating(job)) return;
-    const now = Date.now();
+    const now = clock.now();
     if (finishedCondition(job)) return expireIfDue(job, now);
 
-    const pods = informers.dependents<Pod>('Pod', job.metadata.uid!).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+    const pods = informers.dependents('Pod', job.metadata.uid!).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
     const active = pods.filter(isActive);
     const failedPods = pods.filter((p) => p.status?.phase === 'Failed');
-    // Counts never go down: a user deleting finished pods must not buy the Job more attempts.
-    const counts: JobCounts = {
-      active: active.length,
-      succeeded: Math.max(job.status?.succeeded ?? 0, pods.filter((p) => p.status?.phase === 'Succeeded').length),
-      failed: Math.max(job.status?.failed ?? 0, failedPods.length),
-    };
+    // Every finished pod counted once, deleted or not: a user deleting failed pods buys the Job no attempts.
+    const { succeeded, failed, tracked } = await countFinished(ctx, job, pods);
+    const counts: JobCounts = { active: active.length, succeeded, failed };
     const started = job.status?.startTime ? job : { ...job, status: { ...job.status, startTime: new Date(now).toISOString() } };
 
     const failure = failureOf(started, counts, active, now);
@@ -100,7 +96,7 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
       if (deadline !== undefined) queue.addAfter(key, Math.max(0, deadline - now) + 10);
     }
     if (writes?.revision) await informers.waitForRevision(writes.revision);
-    await writeStatus(job, started.status!.startTime!, counts, pods, failure, complete, now);
+    await writeStatus(job, started.status!.startTime!, counts, pods, failure, complete, now, tracked);
     if (writes?.error) throw writes.error;
   }
 
@@ -112,24 +108,25 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
     return Math.max(0, last + backoffDelay(failed, opts.backoffBaseMs) - now);
   }
 
-  async function writeStatus(job: Job, startTime: string, counts: JobCounts, pods: Pod[], failure: { reason: string; message: string } | undefined, complete: boolean, now: number): Promise<void> {
+  async function writeStatus(job: Job, startTime: string, counts: JobCounts, pods: Pod[], failure: { reason: string; message: string } | undefined, complete: boolean, now: number, tracked: boolean): Promise<void> {
     const at = new Date(now).toISOString();
-    const conditions: Condition[] = [...(job.status?.conditions ?? [])];
-    if (failure) conditions.push({ type: 'Failed', status: 'True', reason: failure.reason, message: failure.message, lastProbeTime: at, lastTransitionTime: at } as Condition);
-    if (complete) conditions.push({ type: 'Complete', status: 'True', lastProbeTime: at, lastTransitionTime: at } as Condition);
+    const conditions: NonNullable<Job['status']>['conditions'] = [...(job.status?.conditions ?? [])];
+    if (failure) conditions.push({ type: 'Failed', status: 'True', reason: failure.reason, message: failure.message, lastProbeTime: at, lastTransitionTime: at });
+    if (complete) conditions.push({ type: 'Complete', status: 'True', lastProbeTime: at, lastTransitionTime: at });
     const status: NonNullable<Job['status']> = {
-      ...(job.status ?? {}),
       startTime,
       active: counts.active,
       ready: counts.active === 0 ? 0 : pods.filter((p) => isActive(p) && isReady(p)).length,
       succeeded: counts.succeeded,
       failed: counts.failed,
+      // The counts now hold every finished pod (countFinished listed and marked them).
+      ...(tracked ? { uncountedTerminatedPods: {} } : {}),
       ...(conditions.length ? { conditions } : {}),
       ...(complete ? { completionTime: at } : {}),
     };
-    await objects.mutate<Job>('Job', job.metadata.namespace, job.metadata.name, (cur) => {
+    await objects.mutate('Job', job.metadata.namespace, job.metadata.name, (cur) => {
       if (cur.metadata.uid !== job.metadata.uid || finishedCondition(cur)) return undefined;
-      cur.status = status;
+      cur.status = { ...(cur.status ?? {}), ...status };
       return cur;
     });
   }
@@ -147,5 +144,5 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
     });
   }
 
-  return { name: 'job', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'job', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

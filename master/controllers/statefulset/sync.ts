@@ -7,11 +7,12 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { SkiffError, matchesSelector, type ControllerRevision, type KObject, type OwnerReference, type PersistentVolumeClaim, type Pod, type PodTemplateSpec, type StatefulSet } from '../../../protocol/index.js';
-import { cacheKey } from '../../informer.js';
+import { realClock } from '../../clock.js';
+import { cacheKey, keyOf } from '../../informer.js';
 import { templateHash } from '../deployment/hash.js';
 import { WorkQueue } from '../queue.js';
 import { controllerOf, controllerRef, isActive, isTerminating } from '../pods.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { claimName, ordinalOf, podName, startOrdinal, statefulClaims, statefulPod } from './identity.js';
 import { planSet, type Step } from './plan.js';
 import { setStatus } from './status.js';
@@ -25,39 +26,36 @@ export function updateRevisionOf(set: StatefulSet): string {
 }
 
 /** Starts the StatefulSet controller. */
-export function startStatefulSetController(ctx: ControllerContext): Controller {
+export function startStatefulSetController(ctx: ControllerContext): SyncController {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('statefulset', sync, ctx.log);
-  const queueSets = (ns: string | undefined) => informers.list<StatefulSet>('StatefulSet', ns).forEach((s) => queue.add(cacheKey(s.metadata.namespace, s.metadata.name)));
+  const clock = ctx.clock ?? realClock;
+  const queue = new WorkQueue('statefulset', sync, ctx.log, clock);
+  const queueSets = (ns: string | undefined) => informers.list('StatefulSet', ns).forEach((s) => queue.add(cacheKey(s.metadata.namespace, s.metadata.name)));
 
-  informers.on('StatefulSet', (s, old) => {
-    const o = (s ?? old)!;
-    queue.add(cacheKey(o.metadata.namespace, o.metadata.name));
-  });
-  informers.on('Pod', (p, old) => {
-    const pod = (p ?? old)!;
+  informers.on('StatefulSet', (_s, _old, s) => queue.add(keyOf(s)));
+  informers.on('Pod', (p, _old, pod) => {
     const ref = controllerOf(pod);
     if (ref?.kind === 'StatefulSet') queue.add(cacheKey(pod.metadata.namespace, ref.name));
     else if (!ref && p) queueSets(pod.metadata.namespace);
   });
   // A claim deleted (or made) may unblock a pod that waits for it.
-  informers.on('PersistentVolumeClaim', (c, old) => queueSets((c ?? old)!.metadata.namespace));
-  informers.on('ControllerRevision', (r, old) => {
-    const ref = controllerOf((r ?? old)!);
-    if (ref?.kind === 'StatefulSet') queue.add(cacheKey((r ?? old)!.metadata.namespace, ref.name));
+  informers.on('PersistentVolumeClaim', (_c, _old, c) => queueSets(c.metadata.namespace));
+  informers.on('ControllerRevision', (_r, _old, r) => {
+    const ref = controllerOf(r);
+    if (ref?.kind === 'StatefulSet') queue.add(cacheKey(r.metadata.namespace, ref.name));
   });
 
-  const owned = (set: StatefulSet) => informers.dependents<Pod>('Pod', set.metadata.uid!).filter((p) => controllerOf(p)?.uid === set.metadata.uid);
+  const owned = (set: StatefulSet) => informers.dependents('Pod', set.metadata.uid!).filter((p) => controllerOf(p)?.uid === set.metadata.uid);
 
   async function sync(key: string): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
-    const set = informers.get<StatefulSet>('StatefulSet', ns, name);
+    const set = informers.get('StatefulSet', ns, name);
     if (!set || isTerminating(set)) return;
     const update = updateRevisionOf(set);
     const current = set.status?.currentRevision ?? update;
     await adoptOrphans(set);
-    const claims = new Map(informers.list<PersistentVolumeClaim>('PersistentVolumeClaim', ns).map((c) => [c.metadata.name, c]));
-    const plan = planSet({ set, pods: owned(set), claims, updateRevision: update, now: Date.now() });
+    const claims = new Map(informers.list('PersistentVolumeClaim', ns).map((c) => [c.metadata.name, c]));
+    const plan = planSet({ set, pods: owned(set), claims, updateRevision: update, now: clock.now() });
     let revision = 0;
     let refused: SkiffError | undefined;
     for (const step of plan.steps) {
@@ -116,7 +114,7 @@ export function startStatefulSetController(ctx: ControllerContext): Controller {
 
   /** The template of a revision of the set, from its ControllerRevision (undefined when it is gone). */
   function templateOf(set: StatefulSet, revision: string): PodTemplateSpec | undefined {
-    const r = informers.get<ControllerRevision>('ControllerRevision', set.metadata.namespace, revision);
+    const r = informers.get('ControllerRevision', set.metadata.namespace, revision);
     return r && controllerOf(r)?.uid === set.metadata.uid ? r.data.spec.template : undefined;
   }
 
@@ -125,7 +123,7 @@ export function startStatefulSetController(ctx: ControllerContext): Controller {
     const ord = ordinalOf(set, pod);
     if (ord === undefined) return;
     for (const t of set.spec.volumeClaimTemplates ?? [])
-      await objects.mutate<PersistentVolumeClaim>('PersistentVolumeClaim', set.metadata.namespace, claimName(t.metadata.name, set, ord), (c) => {
+      await objects.mutate('PersistentVolumeClaim', set.metadata.namespace, claimName(t.metadata.name, set, ord), (c) => {
         if (c.metadata.ownerReferences?.some((r) => r.uid === pod.metadata.uid)) return undefined;
         c.metadata.ownerReferences = [...(c.metadata.ownerReferences ?? []), { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid!, controller: false, blockOwnerDeletion: true }];
         return c;
@@ -144,7 +142,7 @@ export function startStatefulSetController(ctx: ControllerContext): Controller {
         const others = (c.metadata.ownerReferences ?? []).filter((r) => r.uid !== set.metadata.uid);
         const want: OwnerReference[] = byDelete ? [...others, { ...controllerRef(set), controller: false }] : others;
         if (isDeepStrictEqual(c.metadata.ownerReferences ?? [], want)) continue;
-        const res = await objects.mutate<PersistentVolumeClaim>('PersistentVolumeClaim', c.metadata.namespace, c.metadata.name, (cur) => {
+        const res = await objects.mutate('PersistentVolumeClaim', c.metadata.namespace, c.metadata.name, (cur) => {
           if (cur.metadata.uid !== c.metadata.uid) return undefined;
           cur.metadata.ownerReferences = want.length ? want : undefined;
           if (!want.length) delete cur.metadata.ownerReferences;
@@ -157,9 +155,9 @@ export function startStatefulSetController(ctx: ControllerContext): Controller {
 
   /** Orphaned pods named `<set>-<n>` that the selector matches become the set's (Kubernetes' ClaimPods). */
   async function adoptOrphans(set: StatefulSet): Promise<void> {
-    for (const p of informers.orphans<Pod>('Pod', set.metadata.namespace)) {
+    for (const p of informers.orphans('Pod', set.metadata.namespace)) {
       if (!isActive(p) || ordinalOf(set, p) === undefined || !matchesSelector(set.spec.selector, p.metadata.labels)) continue;
-      await objects.mutate<KObject>('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
+      await objects.mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (controllerOf(cur)) return undefined;
         cur.metadata.ownerReferences = [...(cur.metadata.ownerReferences ?? []), controllerRef(set)];
         return cur;
@@ -168,14 +166,14 @@ export function startStatefulSetController(ctx: ControllerContext): Controller {
   }
 
   async function writeStatus(set: StatefulSet, current: string, update: string): Promise<void> {
-    const status = setStatus(set, owned(set), current, update, Date.now());
+    const status = setStatus(set, owned(set), current, update, clock.now());
     if (isDeepStrictEqual(set.status, status)) return;
-    await objects.mutate<StatefulSet>('StatefulSet', set.metadata.namespace, set.metadata.name, (cur) => {
+    await objects.mutate('StatefulSet', set.metadata.namespace, set.metadata.name, (cur) => {
       if (cur.metadata.uid !== set.metadata.uid) return undefined;
       cur.status = { ...(cur.status ?? {}), ...status };
       return cur;
     });
   }
 
-  return { name: 'statefulset', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'statefulset', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

@@ -8,43 +8,42 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { localPathProvisioner, readyStatus, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type StorageClass } from '../../../protocol/index.js';
+import { realClock } from '../../clock.js';
 import { cacheKey } from '../../informer.js';
 import { WorkQueue } from '../queue.js';
-import type { Controller, ControllerContext } from '../types.js';
+import type { ControllerContext, SyncController } from '../types.js';
 import { provisionedVolume, volumeDirOf } from './local-path.js';
 import { claimInUse, claimsOf, matchVolume, reservedFor } from './match.js';
 import { bindCompletedAnnotation, claimRefTo, localPathFinalizer, pvcProtection, pvProtection, selectedNodeAnnotation } from './names.js';
 import { reclaimDirectory, type DirectoryDeleter } from './reclaim.js';
 
 /** Starts the volume controller; `deleter` asks a node to delete a volume's directory. */
-export function startVolumeController(ctx: ControllerContext, deleter: DirectoryDeleter): Controller {
+export function startVolumeController(ctx: ControllerContext, deleter: DirectoryDeleter): SyncController {
   const { informers, objects, events } = ctx;
-  const queue = new WorkQueue('volumes', sync, ctx.log);
+  const queue = new WorkQueue('volumes', sync, ctx.log, ctx.clock ?? realClock);
   /** The last event per object uid and reason, so a claim that keeps waiting says so once. */
   const said = new Map<string, string>();
   const claimKey = (ns: string | undefined, name: string) => `claim|${cacheKey(ns, name)}`;
   const allClaims = () => informers.list('PersistentVolumeClaim').forEach((c) => queue.add(claimKey(c.metadata.namespace, c.metadata.name)));
   const allVolumes = () => informers.list('PersistentVolume').forEach((v) => queue.add(`volume|${v.metadata.name}`));
 
-  informers.on('PersistentVolumeClaim', (c, old) => {
-    const o = (c ?? old)! as PersistentVolumeClaim;
+  informers.on('PersistentVolumeClaim', (c, _old, o) => {
     queue.add(claimKey(o.metadata.namespace, o.metadata.name));
     if (o.spec.volumeName) queue.add(`volume|${o.spec.volumeName}`);
     if (!c) said.delete(o.metadata.uid!);
   });
-  informers.on('PersistentVolume', (v, old) => {
-    const o = (v ?? old)! as PersistentVolume;
+  informers.on('PersistentVolume', (_v, _old, o) => {
     queue.add(`volume|${o.metadata.name}`);
     if (o.spec.claimRef) queue.add(claimKey(o.spec.claimRef.namespace, o.spec.claimRef.name));
   });
   informers.on('Pod', (p, old) => {
-    for (const pod of [p, old] as (Pod | undefined)[]) if (pod) for (const c of claimsOf(pod)) queue.add(claimKey(pod.metadata.namespace, c));
+    for (const pod of [p, old]) if (pod) for (const c of claimsOf(pod)) queue.add(claimKey(pod.metadata.namespace, c));
   });
   informers.on('StorageClass', () => allClaims());
   // A node that comes back, or starts telling its volume dir, may unblock provisioning and reclaiming.
   informers.on('Node', (n, old) => {
     const facts = (x: Node | undefined) => JSON.stringify([readyStatus(x), volumeDirOf(x)]);
-    if (facts(n as Node | undefined) === facts(old as Node | undefined)) return;
+    if (facts(n) === facts(old)) return;
     allClaims();
     allVolumes();
   });
@@ -64,23 +63,23 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
   }
 
   async function syncClaim(ns: string, name: string): Promise<void> {
-    const claim = informers.get<PersistentVolumeClaim>('PersistentVolumeClaim', ns, name);
+    const claim = informers.get('PersistentVolumeClaim', ns, name);
     if (!claim) return;
     if (claim.metadata.deletionTimestamp) {
-      if (claim.metadata.finalizers?.includes(pvcProtection) && !claimInUse(claim, informers.list<Pod>('Pod', ns)))
+      if (claim.metadata.finalizers?.includes(pvcProtection) && !claimInUse(claim, informers.list('Pod', ns)))
         await objects.removeFinalizer('PersistentVolumeClaim', ns, name, claim.metadata.uid!, pvcProtection);
       return;
     }
     if (claim.spec.volumeName) return syncBoundClaim(claim);
-    const sc = claim.spec.storageClassName ? informers.get<StorageClass>('StorageClass', undefined, claim.spec.storageClassName) : undefined;
+    const sc = claim.spec.storageClassName ? informers.get('StorageClass', undefined, claim.spec.storageClassName) : undefined;
     const node = sc?.volumeBindingMode === 'WaitForFirstConsumer' ? claim.metadata.annotations?.[selectedNodeAnnotation] : undefined;
     if (sc?.volumeBindingMode === 'WaitForFirstConsumer' && !node) {
       await claimStatus(claim, 'Pending');
       return say(claim, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
     }
-    const nodeObj = node ? informers.get<Node>('Node', undefined, node) : undefined;
+    const nodeObj = node ? informers.get('Node', undefined, node) : undefined;
     const labels = node ? (nodeObj?.metadata.labels ?? { 'kubernetes.io/hostname': node }) : undefined;
-    const pv = matchVolume(claim, informers.list<PersistentVolume>('PersistentVolume'), labels);
+    const pv = matchVolume(claim, informers.list('PersistentVolume'), labels);
     if (pv) return bind(pv, claim);
     await claimStatus(claim, 'Pending');
     if (sc?.provisioner === localPathProvisioner) return provision(claim, sc, node, nodeObj);
@@ -91,7 +90,7 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
 
   /** A claim naming its volume: bind the volume to it when it is free, keep the claim's status. */
   async function syncBoundClaim(claim: PersistentVolumeClaim): Promise<void> {
-    const pv = informers.get<PersistentVolume>('PersistentVolume', undefined, claim.spec.volumeName!);
+    const pv = informers.get('PersistentVolume', undefined, claim.spec.volumeName!);
     if (!pv) return claimStatus(claim, claim.status?.phase === 'Bound' || claim.status?.phase === 'Lost' ? 'Lost' : 'Pending');
     if (pv.spec.claimRef && !reservedFor(pv, claim)) {
       await claimStatus(claim, 'Pending');
@@ -104,7 +103,7 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
   async function bind(pv: PersistentVolume, claim: PersistentVolumeClaim): Promise<void> {
     const ref = claimRefTo(claim);
     if (!isDeepStrictEqual(pv.spec.claimRef, ref) || pv.status?.phase !== 'Bound') {
-      const done = await objects.mutate<PersistentVolume>('PersistentVolume', undefined, pv.metadata.name, (cur) => {
+      const done = await objects.mutate('PersistentVolume', undefined, pv.metadata.name, (cur) => {
         if (cur.spec.claimRef && !reservedFor(cur, claim)) return undefined;
         cur.spec.claimRef = ref;
         cur.status = { ...(cur.status ?? {}), phase: 'Bound' };
@@ -114,7 +113,7 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
     }
     const status = { phase: 'Bound' as const, accessModes: [...pv.spec.accessModes], capacity: { storage: String(pv.spec.capacity.storage) } };
     if (claim.spec.volumeName === pv.metadata.name && isDeepStrictEqual(claim.status, status) && claim.metadata.annotations?.[bindCompletedAnnotation]) return;
-    await objects.mutate<PersistentVolumeClaim>('PersistentVolumeClaim', claim.metadata.namespace, claim.metadata.name, (cur) => {
+    await objects.mutate('PersistentVolumeClaim', claim.metadata.namespace, claim.metadata.name, (cur) => {
       if (cur.metadata.uid !== claim.metadata.uid) return undefined;
       cur.spec.volumeName = pv.metadata.name;
       cur.metadata.annotations = { ...(cur.metadata.annotations ?? {}), [bindCompletedAnnotation]: 'yes' };
@@ -138,7 +137,7 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
 
   async function claimStatus(claim: PersistentVolumeClaim, phase: NonNullable<PersistentVolumeClaim['status']>['phase']): Promise<void> {
     if (claim.status?.phase === phase) return;
-    await objects.mutate<PersistentVolumeClaim>('PersistentVolumeClaim', claim.metadata.namespace, claim.metadata.name, (cur) => {
+    await objects.mutate('PersistentVolumeClaim', claim.metadata.namespace, claim.metadata.name, (cur) => {
       if (cur.metadata.uid !== claim.metadata.uid) return undefined;
       cur.status = phase === 'Bound' ? cur.status : { phase };
       return cur;
@@ -146,10 +145,10 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
   }
 
   async function syncVolume(name: string): Promise<void> {
-    const pv = informers.get<PersistentVolume>('PersistentVolume', undefined, name);
+    const pv = informers.get('PersistentVolume', undefined, name);
     if (!pv) return;
     const ref = pv.spec.claimRef;
-    const claim = ref ? informers.get<PersistentVolumeClaim>('PersistentVolumeClaim', ref.namespace, ref.name) : undefined;
+    const claim = ref ? informers.get('PersistentVolumeClaim', ref.namespace, ref.name) : undefined;
     const released = !!ref?.uid && (!claim || claim.metadata.uid !== ref.uid);
     const phase = released ? 'Released' : ref && claim?.spec.volumeName === name ? 'Bound' : 'Available';
     if (pv.metadata.deletionTimestamp) {
@@ -159,7 +158,7 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
       return;
     }
     if (pv.status?.phase !== phase && pv.status?.phase !== 'Failed')
-      await objects.mutate<PersistentVolume>('PersistentVolume', undefined, name, (cur) => {
+      await objects.mutate('PersistentVolume', undefined, name, (cur) => {
         if (cur.metadata.uid !== pv.metadata.uid) return undefined;
         cur.status = { phase };
         return cur;
@@ -176,7 +175,7 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
 
   /** Deletes a volume's directory (Delete) or keeps it (Retain), then drops its local-path finalizer; false: try again later. */
   async function reclaim(pv: PersistentVolume): Promise<boolean> {
-    const outcome = await reclaimDirectory(pv, (n) => informers.get<Node>('Node', undefined, n), deleter);
+    const outcome = await reclaimDirectory(pv, (n) => informers.get('Node', undefined, n), deleter);
     if (outcome.retryAfterMs !== undefined) {
       say(pv, 'Warning', 'VolumeFailedDelete', outcome.message);
       queue.addAfter(`volume|${pv.metadata.name}`, outcome.retryAfterMs);
@@ -187,5 +186,5 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
     return true;
   }
 
-  return { name: 'volumes', idle: () => queue.idle(), stop: () => queue.stop() };
+  return { name: 'volumes', sync, idle: () => queue.idle(), stop: () => queue.stop() };
 }

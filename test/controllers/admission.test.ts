@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KObject, PersistentVolumeClaim, Pod, ResourceQuota } from '../../protocol/index.js';
 import { applyAtomic } from '../../master/apply.js';
 import { formatAmount, usageOf } from '../../master/admission/usage.js';
-import { applied, openWorld, type World } from '../helpers/world.js';
+import { harness, type Harness } from './harness.js';
 
 const pod = (name: string, resources?: object, containers = 1): Pod =>
   ({
@@ -22,15 +22,15 @@ const limitRange = (...limits: object[]) => ({ apiVersion: 'v1', kind: 'LimitRan
 const claim = (name: string, storage = '1Gi', cls?: string) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage } }, ...(cls !== undefined ? { storageClassName: cls } : {}) } });
 
 describe('admission', () => {
-  let w: World;
+  let h: Harness;
   beforeEach(async () => {
-    w = await openWorld();
+    h = await harness({ admission: true });
   });
-  afterEach(async () => w.close());
-  const used = async (name: string) => (await w.objects.get<ResourceQuota>('ResourceQuota', 'default', name))!.status?.used;
+  afterEach(() => h.stop());
+  const used = async (name: string) => (await h.objects.get('ResourceQuota', 'default', name))!.status?.used;
   const refusal = async (raw: unknown) => {
     try {
-      await w.objects.apply(raw);
+      await h.objects.apply(raw);
     } catch (err) {
       return `${(err as { code: string }).code}: ${(err as Error).message}`;
     }
@@ -93,31 +93,31 @@ describe('admission', () => {
       { name: 'kinds the quota does not count pass', hard: { pods: '0' }, before: [], obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b' } }, want: 'admitted' },
     ];
     it.each(cases)('$name', async ({ hard, before, obj, want }) => {
-      for (const o of before) await w.objects.apply(o);
-      await w.objects.apply(quota('compute', hard));
+      for (const o of before) await h.objects.apply(o);
+      await h.objects.apply(quota('compute', hard));
       expect(await refusal(obj)).toBe(want);
     });
 
     it('a quota counts what was there before it; each admitted object is charged in the same write', async () => {
-      await w.objects.apply(pod('a', { requests: { cpu: '250m' } }));
-      await w.objects.apply(quota('compute', { 'requests.cpu': '1', pods: '10' }));
+      await h.objects.apply(pod('a', { requests: { cpu: '250m' } }));
+      await h.objects.apply(quota('compute', { 'requests.cpu': '1', pods: '10' }));
       expect(await used('compute')).toEqual({ 'requests.cpu': '250m', pods: '1' });
-      const p = await w.objects.create(pod('b', { requests: { cpu: '500m' } }));
-      const q = await w.objects.get<ResourceQuota>('ResourceQuota', 'default', 'compute');
+      const p = await h.objects.create(pod('b', { requests: { cpu: '500m' } }));
+      const q = await h.objects.get('ResourceQuota', 'default', 'compute');
       expect(q!.status!.used).toEqual({ 'requests.cpu': '750m', pods: '2' });
       // One transaction: the quota and the pod changed at one store revision.
       expect(q!.metadata.resourceVersion).toBe(p.metadata.resourceVersion);
       // A dry run checks and charges nothing.
-      await w.objects.apply(pod('c', { requests: { cpu: '100m' } }), 'default', { dryRun: true });
+      await h.objects.apply(pod('c', { requests: { cpu: '100m' } }), 'default', { dryRun: true });
       expect((await used('compute'))!['requests.cpu']).toBe('750m');
       // An update that grows usage is charged by the growth.
-      await w.objects.apply({ ...pod('d'), spec: { containers: [{ name: 'c', command: ['x'], resources: { requests: { cpu: '100m' } } }] } });
+      await h.objects.apply({ ...pod('d'), spec: { containers: [{ name: 'c', command: ['x'], resources: { requests: { cpu: '100m' } } }] } });
       expect((await used('compute'))!['requests.cpu']).toBe('850m');
     });
 
     it('two writers racing for the last unit: one wins, the other is refused after admitting again', async () => {
-      await w.objects.apply(quota('compute', { pods: '1' }));
-      const results = await Promise.allSettled([w.objects.create(pod('a')), w.objects.create(pod('b'))]);
+      await h.objects.apply(quota('compute', { pods: '1' }));
+      const results = await Promise.allSettled([h.objects.create(pod('a')), h.objects.create(pod('b'))]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       expect(lost.reason.message).toMatch(/^pods "[ab]" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=1, limited: pods=1$/);
@@ -125,13 +125,13 @@ describe('admission', () => {
     });
 
     it('an atomic apply of a file counts every document before it: over the quota together, nothing is stored', async () => {
-      await w.objects.apply(quota('compute', { pods: '2' }));
-      const results = await applyAtomic(w.objects, [pod('a'), pod('b'), pod('c')], 'default', {}, () => {});
+      await h.objects.apply(quota('compute', { pods: '2' }));
+      const results = await applyAtomic(h.objects, [pod('a'), pod('b'), pod('c')], 'default', {}, () => {});
       expect(results.map((r) => r.action)).toEqual(['failed', 'failed', 'failed']);
       expect(results[2]!.error!.message).toBe('pods "c" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2');
-      expect((await w.objects.list('Pod', 'default')).items).toEqual([]);
+      expect((await h.objects.list('Pod', 'default')).items).toEqual([]);
       expect((await used('compute'))!.pods).toBe('0');
-      const ok = await applyAtomic(w.objects, [pod('a'), pod('b')], 'default', {}, () => {});
+      const ok = await applyAtomic(h.objects, [pod('a'), pod('b')], 'default', {}, () => {});
       expect(ok.map((r) => r.action)).toEqual(['created', 'created']);
       expect((await used('compute'))!.pods).toBe('2');
     });
@@ -139,8 +139,8 @@ describe('admission', () => {
 
   describe('LimitRange', () => {
     it('fills a container\'s missing requests and limits, says so, and checks min, max and ratio', async () => {
-      await w.objects.apply(limitRange({ type: 'Container', defaultRequest: { cpu: '100m', memory: '64Mi' }, default: { cpu: '500m', memory: '128Mi' }, max: { cpu: '1' }, min: { memory: '32Mi' }, maxLimitRequestRatio: { cpu: '10' } }));
-      const p = await applied<Pod>(w, pod('a', { requests: { cpu: '200m' } }));
+      await h.objects.apply(limitRange({ type: 'Container', defaultRequest: { cpu: '100m', memory: '64Mi' }, default: { cpu: '500m', memory: '128Mi' }, max: { cpu: '1' }, min: { memory: '32Mi' }, maxLimitRequestRatio: { cpu: '10' } }));
+      const p = (await h.objects.apply(pod('a', { requests: { cpu: '200m' } }))).object as Pod;
       expect(p.spec.containers[0]!.resources).toEqual({ requests: { cpu: '200m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } });
       expect(p.metadata.annotations?.['kubernetes.io/limit-ranger']).toBe('LimitRanger plugin set: memory request for container c0; cpu, memory limit for container c0');
       expect(await refusal(pod('big', { limits: { cpu: '2' }, requests: { cpu: '1500m' } }))).toBe(
@@ -151,7 +151,7 @@ describe('admission', () => {
     });
 
     it('Pod items bound the sum of the containers; claim items the storage asked', async () => {
-      await w.objects.apply(limitRange({ type: 'Pod', max: { memory: '1Gi' } }, { type: 'PersistentVolumeClaim', min: { storage: '1Gi' }, max: { storage: '10Gi' } }));
+      await h.objects.apply(limitRange({ type: 'Pod', max: { memory: '1Gi' } }, { type: 'PersistentVolumeClaim', min: { storage: '1Gi' }, max: { storage: '10Gi' } }));
       // Without requests the limits stand for them (Kubernetes defaults requests to limits): both are over.
     expect(await refusal(pod('pair', { limits: { memory: '600Mi' } }, 2))).toBe(
       'SKIFF_ERR_FORBIDDEN: pods "pair" is forbidden: [maximum memory usage per Pod is 1Gi, but limit is 1200Mi, maximum memory usage per Pod is 1Gi, but request is 1200Mi]',
@@ -164,25 +164,25 @@ describe('admission', () => {
 
   describe('storage', () => {
     it('a new claim gets the default class and pvc-protection; its spec is then immutable but for a larger request where the class allows it', async () => {
-      const c = await applied<PersistentVolumeClaim>(w, claim('data'));
+      const c = (await h.objects.apply(claim('data'))).object as PersistentVolumeClaim;
       expect(c.spec.storageClassName).toBe('local-path');
       expect(c.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
       expect(await refusal(claim('none', '1Gi', ''))).toBe('admitted');
-      expect((await w.objects.get<PersistentVolumeClaim>('PersistentVolumeClaim', 'default', 'none'))!.spec.storageClassName).toBe('');
+      expect((await h.objects.get('PersistentVolumeClaim', 'default', 'none'))!.spec.storageClassName).toBe('');
       expect(await refusal({ ...claim('data'), spec: { ...claim('data').spec, accessModes: ['ReadWriteMany'] } })).toBe('SKIFF_ERR_VALIDATION: PersistentVolumeClaim/data: spec: is immutable after creation except resources.requests.storage');
       expect(await refusal(claim('data', '2Gi'))).toMatch(/can grow only when the claim's StorageClass has allowVolumeExpansion: true/);
       expect(await refusal(claim('data', '500Mi'))).toMatch(/must not be less than the current request \(1Gi\)/);
       // Re-applying the manifest keeps what the server filled in (the class, the finalizer).
-      expect((await w.objects.apply(claim('data'))).action).toBe('unchanged');
+      expect((await h.objects.apply(claim('data'))).action).toBe('unchanged');
     });
 
     it('a claim with a finalizer is only marked by a delete; the last finalizer removed deletes it', async () => {
-      const c = await applied<PersistentVolumeClaim>(w, claim('data'));
-      const marked = await w.objects.delete('PersistentVolumeClaim', 'default', 'data');
+      const c = (await h.objects.apply(claim('data'))).object as PersistentVolumeClaim;
+      const marked = await h.objects.delete('PersistentVolumeClaim', 'default', 'data');
       expect(marked.metadata.deletionTimestamp).toBeDefined();
-      expect(await w.objects.get('PersistentVolumeClaim', 'default', 'data')).toBeDefined();
-      await w.objects.removeFinalizer('PersistentVolumeClaim', 'default', 'data', c.metadata.uid!, 'kubernetes.io/pvc-protection');
-      expect(await w.objects.get('PersistentVolumeClaim', 'default', 'data')).toBeUndefined();
+      expect(await h.objects.get('PersistentVolumeClaim', 'default', 'data')).toBeDefined();
+      await h.objects.removeFinalizer('PersistentVolumeClaim', 'default', 'data', c.metadata.uid!, 'kubernetes.io/pvc-protection');
+      expect(await h.objects.get('PersistentVolumeClaim', 'default', 'data')).toBeUndefined();
     });
   });
 });

@@ -1,0 +1,175 @@
+/**
+ * Node lifecycle rules on the fake clock: leases keep a node Ready and their absence turns it Unknown
+ * after the grace period (master/nodes/status.ts); a node that is not Ready gets the unreachable
+ * NoExecute taint, removed when it is Ready again; pods leave a node with NoExecute taints when their
+ * toleration runs out (the default toleration, their own tolerationSeconds, or never); terminating pods
+ * on a dead node go after their grace period; pods of a deleted node go at once.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Taint, Toleration } from '../../protocol/index.js';
+import { evictionTime, startNodeLifecycleController, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
+import { NodeStatusTracker } from '../../master/nodes/status.js';
+import { harness, type Harness } from './harness.js';
+import { nodeWith, podWith } from './builders.js';
+
+const evictionTimeoutMs = 30_000;
+
+describe('eviction time (pure)', () => {
+  const added = 1_000_000;
+  const unreachable: Taint = { key: unreachableTaint, effect: 'NoExecute', timeAdded: new Date(added).toISOString() };
+  const pod = (tolerations?: Toleration[]) => podWith({ name: 'p', tolerations });
+  it.each<[string, Toleration[] | undefined, Taint[], number]>([
+    ['the default toleration of the unreachable taint', undefined, [unreachable], added + evictionTimeoutMs],
+    ['its own tolerationSeconds', [{ key: unreachableTaint, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }], [unreachable], added + 5_000],
+    ['the shortest of two matching tolerations', [{ operator: 'Exists', tolerationSeconds: 60 }, { key: unreachableTaint, operator: 'Exists', tolerationSeconds: 10 }], [unreachable], added + 10_000],
+    ['a negative tolerationSeconds means now', [{ operator: 'Exists', tolerationSeconds: -5 }], [unreachable], added],
+    ['tolerates forever (Exists, no seconds)', [{ operator: 'Exists' }], [unreachable], Infinity],
+    ['an untolerated NoExecute taint: at once', undefined, [{ key: 'gpu', effect: 'NoExecute', timeAdded: unreachable.timeAdded }], 0],
+    ['a toleration for another effect does not count', [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }], [{ key: 'gpu', effect: 'NoExecute' }], 0],
+    ['Equal with the right value', [{ key: 'gpu', operator: 'Equal', value: 'a', effect: 'NoExecute' }], [{ key: 'gpu', value: 'a', effect: 'NoExecute' }], Infinity],
+    ['Equal with the wrong value', [{ key: 'gpu', operator: 'Equal', value: 'a' }], [{ key: 'gpu', value: 'b', effect: 'NoExecute' }], 0],
+    ['NoSchedule never evicts', undefined, [{ key: 'gpu', effect: 'NoSchedule' }], Infinity],
+    ['no timeAdded: counted from now', undefined, [{ key: unreachableTaint, effect: 'NoExecute' }], 5_000_000 + evictionTimeoutMs],
+  ])('%s', (_what, tolerations, taints, at) => expect(evictionTime(pod(tolerations), taints, evictionTimeoutMs, 5_000_000)).toBe(at));
+});
+
+let h: Harness;
+beforeEach(async () => {
+  h = await harness();
+});
+afterEach(() => h.stop());
+
+const node = (name = 'n1') => h.get('Node', undefined, name)!;
+const ready = (name = 'n1') => node(name).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+const tainted = (name = 'n1') => node(name).spec.taints?.some((t) => t.key === unreachableTaint) ?? false;
+const pod = (name: string) => h.get('Pod', 'default', name);
+
+describe('node status: leases and the grace period', () => {
+  const graceMs = 40_000;
+  let tracker: NodeStatusTracker;
+  beforeEach(async () => {
+    tracker = new NodeStatusTracker(h.ctx, graceMs);
+    tracker.start();
+    await tracker.onStatus('n1', { node: 'n1', online: true, capacity: { cpu: '4', memory: '4Gi', pods: '110' } });
+    await h.settle();
+  });
+  afterEach(() => tracker.stop());
+
+  it('stays Ready while leases arrive, turns Unknown once none came for the grace period', async () => {
+    expect(ready()).toBe('True');
+    for (let i = 0; i < 30; i++) {
+      await h.advance(2_000);
+      await tracker.onLease('n1', { ts: h.clock.now() });
+    }
+    expect(ready()).toBe('True');
+    const last = h.clock.now();
+    await h.advance(graceMs);
+    expect(ready()).toBe('True');
+    await h.advance(1_000);
+    expect(ready()).toBe('Unknown');
+    expect(Date.parse(node().status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime!) - last).toBe(graceMs + 1_000);
+    expect(h.reasons('Node', undefined, 'n1')).toContain('NodeNotReady');
+    await tracker.onLease('n1', { ts: h.clock.now() });
+    await h.settle();
+    expect(ready()).toBe('True');
+  });
+
+  it('the agent Will (online: false) turns the node Unknown at once', async () => {
+    await tracker.onStatus('n1', { node: 'n1', online: false });
+    await h.settle();
+    expect(ready()).toBe('Unknown');
+  });
+});
+
+describe('node lifecycle: taints and eviction', () => {
+  beforeEach(async () => {
+    await h.run((ctx) => startNodeLifecycleController(ctx, { podEvictionTimeoutMs: evictionTimeoutMs }));
+  });
+  const setReady = (status: 'True' | 'Unknown', name = 'n1') => h.update('Node', undefined, name, (n) => (n.status!.conditions = [{ type: 'Ready', status }]));
+
+  it('taints a node that is not Ready (with the time), and untaints it once Ready again', async () => {
+    await h.create(nodeWith({ name: 'n1' }));
+    expect(tainted()).toBe(false);
+    await setReady('Unknown');
+    expect(node().spec.taints).toEqual([{ key: unreachableTaint, effect: 'NoExecute', timeAdded: new Date(h.clock.now()).toISOString() }]);
+    expect(h.reasons('Node', undefined, 'n1')).toEqual(['NodeUnreachable']);
+    await setReady('True');
+    expect(node().spec.taints).toBeUndefined();
+    expect(h.reasons('Node', undefined, 'n1')).toEqual(['NodeUnreachable', 'NodeReachable']);
+  });
+
+  it('keeps taints of its own on a node it untaints', async () => {
+    await h.create(nodeWith({ name: 'n1', taints: [{ key: 'gpu', effect: 'NoSchedule' }] }));
+    await setReady('Unknown');
+    await setReady('True');
+    expect(node().spec.taints).toEqual([{ key: 'gpu', effect: 'NoSchedule' }]);
+  });
+
+  it('evicts the pods of an unreachable node when each one\'s toleration runs out', async () => {
+    await h.create(nodeWith({ name: 'n1' }));
+    await h.create(podWith({ name: 'default', node: 'n1', ready: true }));
+    await h.create(podWith({ name: 'short', node: 'n1', ready: true, tolerations: [{ key: unreachableTaint, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }] }));
+    await h.create(podWith({ name: 'forever', node: 'n1', ready: true, tolerations: [{ operator: 'Exists' }] }));
+    await setReady('Unknown');
+    await h.advance(4_500);
+    expect([pod('default'), pod('short'), pod('forever')].every(Boolean)).toBe(true);
+    await h.advance(1_000);
+    // The node cannot confirm a stop: an evicted pod there is removed at once, so its controller replaces it.
+    expect(pod('short')).toBeUndefined();
+    await h.advance(evictionTimeoutMs - 6_000);
+    expect(pod('default')).toBeDefined();
+    await h.advance(1_000);
+    expect(pod('default')).toBeUndefined();
+    await h.advance(3_600_000);
+    expect(pod('forever')).toBeDefined();
+    expect(h.reasons('Pod', 'default', 'default')).toEqual(['TaintManagerEviction']);
+  });
+
+  it('a NoExecute taint on a Ready node evicts untolerating pods gracefully (their agent stops them)', async () => {
+    await h.create(nodeWith({ name: 'n1' }));
+    await h.create(podWith({ name: 'p', node: 'n1', ready: true }));
+    await h.create(podWith({ name: 'q', node: 'n1', ready: true, tolerations: [{ key: 'maintenance', operator: 'Exists' }] }));
+    await h.update('Node', undefined, 'n1', (n) => (n.spec.taints = [{ key: 'maintenance', effect: 'NoExecute' }]));
+    await h.advance(1_000);
+    expect(pod('p')?.metadata.deletionTimestamp).toBeDefined();
+    expect(pod('q')?.metadata.deletionTimestamp).toBeUndefined();
+  });
+
+  it('removes a terminating pod of a dead node after its grace period', async () => {
+    await h.create(nodeWith({ name: 'n1' }));
+    await h.create(podWith({ name: 'p', node: 'n1', ready: true, terminationGracePeriodSeconds: 10, tolerations: [{ operator: 'Exists' }] }));
+    await h.delete('Pod', 'default', 'p');
+    await setReady('Unknown');
+    await h.advance(9_000);
+    expect(pod('p')).toBeDefined();
+    await h.advance(1_500);
+    expect(pod('p')).toBeUndefined();
+  });
+
+  it('removes the pods of a deleted node at once', async () => {
+    await h.create(nodeWith({ name: 'n1' }));
+    await h.create(podWith({ name: 'p', node: 'n1', ready: true }));
+    await h.delete('Node', undefined, 'n1');
+    await h.advance(1_000);
+    expect(pod('p')).toBeUndefined();
+  });
+});
+
+describe('node failure end to end (leases → Unknown → taint → eviction)', () => {
+  it('evicts a dead node\'s pods grace + toleration after its last lease', async () => {
+    const tracker = new NodeStatusTracker(h.ctx, 40_000);
+    tracker.start();
+    await h.run((ctx) => startNodeLifecycleController(ctx, { podEvictionTimeoutMs: evictionTimeoutMs }));
+    await tracker.onStatus('n1', { node: 'n1', online: true, capacity: { cpu: '4', memory: '4Gi', pods: '110' } });
+    await h.settle();
+    await h.create(podWith({ name: 'p', node: 'n1', ready: true }));
+    const last = h.clock.now();
+    await h.advance(40_000 + 30_000);
+    expect(pod('p')).toBeDefined();
+    expect(tainted()).toBe(true);
+    await h.advance(2_000);
+    expect(pod('p')).toBeUndefined();
+    expect(h.clock.now() - last).toBeLessThanOrEqual(72_000);
+    tracker.stop();
+  });
+});
