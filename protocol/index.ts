@@ -37,3 +37,4 @@ export type { StatefulSet, ClaimTemplate } from './resources/statefulset.js';
 export { accessModes, defaultClassAnnotation, localPathProvisioner, type AccessMode, type PersistentVolume, type PersistentVolumeClaim, type PersistentVolumeClaimSpec, type StorageClass } from './resources/storage.js';
 export { computeQuotaNames, isCountResource, isQuotaResource, storageClassQuota, type LimitRange, type LimitRangeItem, type ResourceQuota } from './resources/quota.js';
 export * from './qos.js';
+export { podTotal } from './pod-resources.js';

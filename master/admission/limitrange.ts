@@ -1,11 +1,11 @@
 /**
- * LimitRange admission (kube-apiserver's LimitRanger plugin): a new pod's containers get the `default` limits
+ * LimitRange admission (kube-apiserver's LimitRanger plugin): a new pod's containers (init containers too) get the `default` limits
  * and `defaultRequest` requests of the Container items of its namespace's LimitRanges for what they leave out
  * (recorded in the `kubernetes.io/limit-ranger` annotation), then every item's min, max and
  * maxLimitRequestRatio is checked — per container, per pod (the sums), per claim (requests.storage) — with
  * the API server's messages: `minimum cpu usage per Container is 100m, but request is 50m`.
  */
-import { isObject, parseQuantity, type Container, type KObject, type LimitRange, type LimitRangeItem, type PersistentVolumeClaim, type Pod } from '../../protocol/index.js';
+import { isObject, parseQuantity, podTotal, type Container, type KObject, type LimitRange, type LimitRangeItem, type PersistentVolumeClaim, type Pod } from '../../protocol/index.js';
 import type { Objects } from '../objects.js';
 import type { AdmissionBatch } from './batch.js';
 import { forbidden } from './quota.js';
@@ -75,16 +75,21 @@ function containerUse(c: Container, r: 'cpu' | 'memory' | 'ephemeral-storage'): 
   return { request, limit };
 }
 
+/** Init (sidecars too) and app containers: LimitRanger defaults and bounds each of them. */
+function allContainers(pod: Pod): Container[] {
+  return [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+}
+
 /** Every broken constraint of a pod against one item. */
 function podProblems(pod: Pod, item: LimitRangeItem): string[] {
   const out: string[] = [];
   for (const r of boundResources(item) as ('cpu' | 'memory' | 'ephemeral-storage')[]) {
     const show = (v: number) => formatAmount(`requests.${r}`, v);
-    if (item.type === 'Container') for (const c of pod.spec.containers) out.push(...constraints('Container', r, item, containerUse(c, r).request, containerUse(c, r).limit, show));
+    if (item.type === 'Container') for (const c of allContainers(pod)) out.push(...constraints('Container', r, item, containerUse(c, r).request, containerUse(c, r).limit, show));
     if (item.type === 'Pod') {
-      const uses = pod.spec.containers.map((c) => containerUse(c, r));
-      const sum = (k: 'request' | 'limit') => (uses.every((u) => u[k] !== undefined) ? uses.reduce((n, u) => n + u[k]!, 0) : undefined);
-      out.push(...constraints('Pod', r, item, sum('request'), sum('limit'), show));
+      // The pod's total as the scheduler counts it (init containers and sidecars too); unknown while a container has none.
+      const total = (k: 'request' | 'limit') => (allContainers(pod).every((c) => containerUse(c, r)[k] !== undefined) ? podTotal(pod, (c) => containerUse(c, r)[k]!) : undefined);
+      out.push(...constraints('Pod', r, item, total('request'), total('limit'), show));
     }
   }
   return out;
@@ -106,7 +111,7 @@ export class LimitRangeAdmission implements AdmissionPlugin {
     if (obj.kind === 'Pod') {
       const pod = obj as Pod;
       const set: string[] = [];
-      for (const item of items.filter((i) => i.type === 'Container')) for (const c of pod.spec.containers) set.push(...fillContainer(c, itemDefaults(item)));
+      for (const item of items.filter((i) => i.type === 'Container')) for (const c of allContainers(pod)) set.push(...fillContainer(c, itemDefaults(item)));
       if (set.length) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [limitRangerAnnotation]: `LimitRanger plugin set: ${set.join('; ')}` };
       for (const item of items) problems.push(...podProblems(pod, item));
     } else {

@@ -32,14 +32,14 @@ function growth(obj: KObject, current: KObject | undefined): Usage {
   return out;
 }
 
-/** Kubernetes' "must specify" rule: the compute resources a quota tracks that some container of the pod leaves out. */
+/** Kubernetes' "must specify" rule: the compute resources a quota tracks that some container (init containers too) of the pod leaves out. */
 function unspecified(pod: Pod, hard: Record<string, unknown>): string | undefined {
   const missing: string[] = [];
   for (const r of ['requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory', 'requests.ephemeral-storage', 'limits.ephemeral-storage']) {
     const bare = r.startsWith('requests.') ? r.slice(9) : undefined;
     if (!Object.hasOwn(hard, r) && !(bare && Object.hasOwn(hard, bare))) continue;
     const res = r.split('.')[1] as 'cpu' | 'memory' | 'ephemeral-storage';
-    const lacking = pod.spec.containers.filter((c) => (r.startsWith('limits.') ? c.resources?.limits?.[res] : c.resources?.requests?.[res] ?? c.resources?.limits?.[res]) === undefined);
+    const lacking = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c) => (r.startsWith('limits.') ? c.resources?.limits?.[res] : c.resources?.requests?.[res] ?? c.resources?.limits?.[res]) === undefined);
     if (lacking.length) missing.push(`${r} for: ${lacking.map((c) => c.name).join(',')}`);
   }
   return missing.length ? missing.sort().join('; ') : undefined;

@@ -3,7 +3,7 @@
  * for cpu, bytes for memory and storage, a number for counts. One definition, read by quota admission (the
  * object about to be stored) and by the quota controller (every object in the namespace).
  */
-import { bytes, cpuMilli, findKind, isCountResource, isKind, parseQuantity, storageClassQuota, type KObject, type Pod } from '../../protocol/index.js';
+import { bytes, cpuMilli, findKind, isCountResource, isKind, podTotal, parseQuantity, storageClassQuota, type KObject, type Pod } from '../../protocol/index.js';
 import type { PersistentVolumeClaim } from '../../protocol/index.js';
 
 /** Usage per quota resource name. */
@@ -58,15 +58,12 @@ function podCompute(p: Pod, use: Usage): void {
   const add = (name: string, v: number | undefined) => {
     if (v) use.set(name, (use.get(name) ?? 0) + v);
   };
-  for (const c of p.spec.containers) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    for (const r of ['cpu', 'memory', 'ephemeral-storage'] as const) {
-      const request = amount(`requests.${r}`, req[r] ?? lim[r]);
-      add(`requests.${r}`, request);
-      add(r, request);
-      add(`limits.${r}`, amount(`limits.${r}`, lim[r]));
-    }
+  // Init containers and sidecars count as the scheduler counts them (Kubernetes' quota uses PodRequests/PodLimits).
+  for (const r of ['cpu', 'memory', 'ephemeral-storage'] as const) {
+    const request = podTotal(p, (c) => amount(`requests.${r}`, c.resources?.requests?.[r] ?? c.resources?.limits?.[r]) ?? 0);
+    add(`requests.${r}`, request);
+    add(r, request);
+    add(`limits.${r}`, podTotal(p, (c) => amount(`limits.${r}`, c.resources?.limits?.[r]) ?? 0));
   }
 }
 

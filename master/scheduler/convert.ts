@@ -1,5 +1,5 @@
 /** Converts Kubernetes-shaped Pods and Nodes into the engine's integer records (core-wasm/types.ts). */
-import { bytes, cpuMilli, isReady, type LabelSelector, type Node, type NodeSelectorRequirement, type Pod, type Taint } from '../../protocol/index.js';
+import { bytes, cpuMilli, isReady, podTotal, type LabelSelector, type Node, type NodeSelectorRequirement, type Pod, type Taint } from '../../protocol/index.js';
 import type { EngineNode, EnginePod } from '../../core-wasm/types.js';
 
 /** A selector no pod matches (labels.Nothing()): `In` over no values never holds. */
@@ -65,27 +65,9 @@ function requestsOf(c: Pod['spec']['containers'][number]): Amounts {
   return [cpuMilli(r.cpu ?? l.cpu) ?? 0, bytes(r.memory ?? l.memory) ?? 0, bytes(r['ephemeral-storage'] ?? l['ephemeral-storage']) ?? 0];
 }
 
-const add = (a: Amounts, b: Amounts): Amounts => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
-const max = (a: Amounts, b: Amounts): Amounts => [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.max(a[2], b[2])];
-
-/**
- * What a pod asks of a node (Kubernetes' PodRequests, with 1.29 sidecars): the app containers and the
- * sidecars together, or — if more — the most any init container needs while it runs beside the sidecars
- * started before it (init containers run one at a time, before the app containers).
- */
+/** What a pod asks of a node: its requests of each resource over init, sidecar and app containers (protocol/pod-resources.ts). */
 export function podRequests(p: Pod): Amounts {
-  let total: Amounts = p.spec.containers.map(requestsOf).reduce(add, [0, 0, 0]);
-  let sidecars: Amounts = [0, 0, 0];
-  let peak: Amounts = [0, 0, 0];
-  for (const c of p.spec.initContainers ?? []) {
-    const own = requestsOf(c);
-    if (c.restartPolicy === 'Always') {
-      total = add(total, own);
-      sidecars = add(sidecars, own);
-      peak = max(peak, sidecars);
-    } else peak = max(peak, add(own, sidecars));
-  }
-  return max(total, peak);
+  return [podTotal(p, (c) => requestsOf(c)[0]), podTotal(p, (c) => requestsOf(c)[1]), podTotal(p, (c) => requestsOf(c)[2])];
 }
 
 /**

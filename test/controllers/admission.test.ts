@@ -148,6 +148,12 @@ describe('admission', () => {
       );
       expect(await refusal(pod('small', { requests: { memory: '16Mi' } }))).toBe('SKIFF_ERR_FORBIDDEN: pods "small" is forbidden: minimum memory usage per Container is 32Mi, but request is 16Mi');
       expect(await refusal(pod('skewed', { requests: { cpu: '10m' }, limits: { cpu: '500m' } }))).toBe('SKIFF_ERR_FORBIDDEN: pods "skewed" is forbidden: cpu max limit to request ratio per Container is 10, but provided ratio is 50.000000');
+      // Init containers are containers too: defaulted and bounded alike.
+      const withInit = { ...pod('init'), spec: { initContainers: [{ name: 'setup', command: ['x'] }], containers: [{ name: 'c0', command: ['x'] }] } };
+      const q = (await h.objects.apply(withInit)).object as Pod;
+      expect(q.spec.initContainers![0]!.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } });
+      const bigInit = { ...pod('biginit'), spec: { initContainers: [{ name: 'setup', command: ['x'], resources: { limits: { cpu: '2' } } }], containers: [{ name: 'c0', command: ['x'] }] } };
+      expect(await refusal(bigInit)).toMatch(/^SKIFF_ERR_FORBIDDEN: pods "biginit" is forbidden: \[maximum cpu usage per Container is 1, but limit is 2/);
     });
 
     it('Pod items bound the sum of the containers; claim items the storage asked', async () => {
@@ -190,6 +196,22 @@ describe('admission', () => {
 describe('usage (the quota evaluators)', () => {
   const objects: [string, KObject, Record<string, number>][] = [
     ['a running pod', { ...pod('p', { requests: { cpu: '250m', memory: '64Mi' }, limits: { cpu: '1' } }), status: { phase: 'Running' } }, { pods: 1, 'count/pods': 1, cpu: 250, 'requests.cpu': 250, 'limits.cpu': 1000, memory: 67108864, 'requests.memory': 67108864 }],
+    // Init containers run before the app containers, sidecars beside them: max(app + sidecars, init + sidecars before it).
+    [
+      'a pod with an init container and a sidecar',
+      {
+        ...pod('p', { requests: { cpu: '100m' } }),
+        spec: {
+          initContainers: [
+            { name: 'sidecar', command: ['x'], restartPolicy: 'Always', resources: { requests: { cpu: '50m' } } },
+            { name: 'migrate', command: ['x'], resources: { requests: { cpu: '500m' }, limits: { memory: '1Gi' } } },
+          ],
+          containers: [{ name: 'c0', command: ['x'], resources: { requests: { cpu: '100m' } } }],
+        },
+        status: { phase: 'Running' },
+      },
+      { pods: 1, 'count/pods': 1, cpu: 550, 'requests.cpu': 550, memory: 1024 ** 3, 'requests.memory': 1024 ** 3, 'limits.memory': 1024 ** 3 },
+    ],
     ['a finished pod uses nothing', { ...pod('p', { requests: { cpu: '1' } }), status: { phase: 'Succeeded' } }, {}],
     ['a NodePort service', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'NodePort', ports: [{ port: 1 }, { port: 2 }] } }, { services: 1, 'count/services': 1, 'services.nodeports': 2 }],
     ['a deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: {} }, { 'count/deployments.apps': 1 }],
