@@ -56,10 +56,11 @@ export function startVolumeController(ctx: ControllerContext, deleter: Directory
   }
 
   async function sync(key: string): Promise<void> {
-    const [what, rest] = key.split('|') as [string, string];
+    const [what, rest = ''] = key.split('|');
     if (what === 'volume') return syncVolume(rest);
-    const [ns, name] = rest.split('/') as [string, string];
-    return syncClaim(ns, name);
+    if (what !== 'claim') return; // a key this controller never queues
+    const [ns, name = ''] = rest.split('/');
+    return syncClaim(ns!, name);
   }
 
   async function syncClaim(ns: string, name: string): Promise<void> {
