@@ -194,7 +194,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       { maxBytes: this.cfg.containerLogMaxBytes, maxFiles: this.cfg.containerLogMaxFiles, sampleMs: this.cfg.logSampleMs },
       scoped(this.log, 'logs'),
     );
-    this.pacer = new TelemetryPacer(this.cfg.leaseIntervalMs, os.cpus().length || 1);
+    this.pacer = new TelemetryPacer(this.cfg.leaseIntervalMs, os.cpus().length || 1, this.cfg.metricsIntervalMs);
     if (options.proxy !== false) this.proxy = new ServiceProxy(options.proxy ?? {}, scoped(this.log, 'proxy'));
     this.serviceCache = new ServiceCache(this.paths.services, scoped(this.log, 'services'));
     if (this.cfg.mdns) this.announcer = new ServiceAnnouncer(this.name, { host: nodeHostName(this.name), interfaceAddress: this.cfg.address }, scoped(this.log, 'mdns'));

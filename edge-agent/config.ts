@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { SkiffError } from '../protocol/errors.js';
+import { agentReconnectMaxMs } from '../protocol/messages.js';
 import { nodeLabelRefusal } from '../protocol/node-labels.js';
 import { isTopicLevel } from '../protocol/topics.js';
 import type { StringMap } from '../protocol/types.js';
@@ -198,7 +199,7 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
     joinTimeoutMs: positive(o.joinTimeoutMs, 'joinTimeoutMs', 30_000),
     reportDebounceMs: positive(o.reportDebounceMs, 'reportDebounceMs', 50),
     cacheWaitMs: nonNegative(o.cacheWaitMs, 'cacheWaitMs', 3000),
-    reconnect: Object.freeze({ initialMs: positive(reconnect.initialMs, 'reconnect.initialMs', 500), maxMs: positive(reconnect.maxMs, 'reconnect.maxMs', 5_000) }),
+    reconnect: Object.freeze({ initialMs: positive(reconnect.initialMs, 'reconnect.initialMs', 500), maxMs: positive(reconnect.maxMs, 'reconnect.maxMs', agentReconnectMaxMs) }),
     crashLoop: Object.freeze({
       initialMs: positive(crash.initialMs, 'crashLoop.initialMs', 10_000),
       maxMs: positive(crash.maxMs, 'crashLoop.maxMs', 300_000),

@@ -54,8 +54,9 @@ export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } 
       if (!isMap(cv) || typeof cv.volume !== 'string' || typeof cv.path !== 'string' || !cv.path.startsWith('/') || !['DirectoryOrCreate', 'Directory'].includes(cv.type))
         return bad(`volumes[${k}]: must be {volume, path (absolute), type DirectoryOrCreate|Directory}`);
   }
-  if (v.keepLogs !== undefined && (!Array.isArray(v.keepLogs) || v.keepLogs.some((u: unknown) => typeof u !== 'string' || /[/\\]|^\.\.?$/.test(u))))
-    return bad('keepLogs: must be a list of uids without slashes');
+  for (const k of ['keepLogs', 'terminating'] as const)
+    if (v[k] !== undefined && (!Array.isArray(v[k]) || v[k].some((u: unknown) => typeof u !== 'string' || /[/\\]|^\.\.?$/.test(u))))
+      return bad(`${k}: must be a list of uids without slashes`);
   // The Pod kind's defaults (restartPolicy, grace period, port protocol), once here: a set from an older
   // master, or this agent's cache written before a default existed, runs as if defaulted.
   for (const p of v.pods as DesiredMessage['pods']) defaultPodSpec(p.spec);

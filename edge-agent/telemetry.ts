@@ -22,10 +22,13 @@ export const IDLE_FACTOR = 2;
 export const FULL_EVERY_MS = 5 * 60_000;
 /** Cpu seconds used since the value the master holds that make a sample news (its counter would stall otherwise). */
 export const CPU_SECONDS_NEWS = 1;
-/** A moving node sample goes at most this often. */
+/** A moving node sample goes at most this often (at the default 10 s sampling; NODE_EVERY_SAMPLES samples otherwise). */
 export const NODE_EVERY_MS = 30_000;
 /** An empty delta at least this often: the master forgets samples older than 60 s. */
 export const KEEP_MS = 45_000;
+/** NODE_EVERY_MS and KEEP_MS in samples: an agent sampling faster than every 10 s (a test, a demo) is paced in step. */
+const NODE_EVERY_SAMPLES = 3;
+const KEEP_SAMPLES = 4.5;
 
 type Sample = { cpuMilli: number; memoryBytes: number; cpuSeconds?: number };
 /** A whole sample, as MetricsSampler takes it. */
@@ -57,7 +60,15 @@ export class TelemetryPacer {
     private readonly leaseIntervalMs: number,
     /** The node's cpu count: how much node cpu counts as a change. */
     private readonly cpus = 1,
-  ) {}
+    /** The sampling interval: the node sample and the keep-alive delta are paced in samples when it is short. */
+    metricsIntervalMs = 10_000,
+  ) {
+    this.nodeEveryMs = Math.min(NODE_EVERY_MS, NODE_EVERY_SAMPLES * metricsIntervalMs);
+    this.keepMs = Math.min(KEEP_MS, KEEP_SAMPLES * metricsIntervalMs);
+  }
+
+  private readonly nodeEveryMs: number;
+  private readonly keepMs: number;
 
   /** Something changed (connect, desired set, pod report): leases at the full rate for a while. */
   changed(now = Date.now()): void {
@@ -89,8 +100,8 @@ export class TelemetryPacer {
     const pods = full || !last ? m.pods : m.pods.filter((p) => !last.pods.has(p.uid) || moved(last.pods.get(p.uid)!, p, 10, 1 << 20));
     // The node's figures move with everything else on the board (news: a quarter of its cpus, or 64 MiB), and
     // only `top nodes` reads them: at most one node sample per NODE_EVERY_MS. Pods' figures (the HPA's) go at once.
-    const nodeMoved = full || !last || (now - this.lastNode >= NODE_EVERY_MS && moved(last.node, m.node, 250 * this.cpus, 64 << 20));
-    if (!full && !pods.length && !nodeMoved && now - this.lastMetrics < KEEP_MS) return undefined;
+    const nodeMoved = full || !last || (now - this.lastNode >= this.nodeEveryMs && moved(last.node, m.node, 250 * this.cpus, 64 << 20));
+    if (!full && !pods.length && !nodeMoved && now - this.lastMetrics < this.keepMs) return undefined;
     // What the master now holds: the new values of what is sent, the old ones of the rest.
     const kept = new Map(full || !last ? [] : [...last.pods].filter(([uid]) => m.pods.some((p) => p.uid === uid)));
     for (const p of pods) kept.set(p.uid, { cpuMilli: p.cpuMilli, memoryBytes: p.memoryBytes, ...(p.cpuSeconds !== undefined ? { cpuSeconds: p.cpuSeconds } : {}) });

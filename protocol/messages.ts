@@ -46,6 +46,13 @@ export interface NodeStatusMessage {
 }
 
 /**
+ * The longest an agent waits between two connection attempts by default (its back-off cap, full jitter:
+ * edge-agent/session.ts). A master that just started gives a node this much on top of its grace period
+ * before it counts the node's silence: every agent is somewhere in its back-off when the master comes up.
+ */
+export const agentReconnectMaxMs = 5_000;
+
+/**
  * `nodes/{node}/lease`: a heartbeat, sent only when the node published nothing else for the lease period (2 s,
  * 4 s when quiet: edge-agent/telemetry.ts); every message of a node counts as a heartbeat at the master.
  */
@@ -77,6 +84,13 @@ export interface DesiredMessage {
    * agent keeps their logs, and removes a pod's logs once its uid is in neither list.
    */
   keepLogs?: string[];
+  /**
+   * uids of this node's pods being deleted (deletionTimestamp set). An agent that does not run one — it never
+   * got the pod (bound and deleted between two sets) or a previous run reaped it — reports it gone at once,
+   * so the deletion finishes; one it runs is stopped (it left `pods`) and reported gone when it has. The
+   * kubelet sees a deletion through its watch the same way.
+   */
+  terminating?: string[];
 }
 
 /** A claim's volume on a node: the PersistentVolume's name and directory. */

@@ -1,6 +1,7 @@
 /**
  * Reconciles the desired pod set with what runs, by pod uid: new uids start, missing uids stop (and are
- * reported gone once their processes have ended), known uids keep running untouched (pods are immutable).
+ * reported gone once their processes have ended), known uids keep running untouched (pods are immutable);
+ * a uid the set lists as terminating that does not run here is reported gone at once.
  * The first desired set also settles what a previous agent run left behind: its pods that are still wanted
  * are adopted by their runners (pods/pod.ts), the others are reaped — stopped and their state removed.
  * Logs go by one rule (logs/retention.ts): a pod's log directory stays while the pod is wanted, running or
@@ -35,6 +36,8 @@ export class PodManager {
     const want = new Map(desired.pods.map((p) => [p.metadata.uid as string, p]));
     if (!this.settled) this.reapLeftovers(new Set(want.keys()));
     for (const uid of [...this.runners.keys()]) if (!want.has(uid)) this.remove(uid);
+    // Being deleted and not stopping here: it never ran here (or a previous run reaped it), nothing to wait for.
+    for (const uid of desired.terminating ?? []) if (!want.has(uid) && !this.stopping.has(uid)) this.onGone(uid);
     for (const [uid, pod] of want) {
       const r = this.runners.get(uid);
       if (r) r.update(desired);

@@ -120,6 +120,8 @@ export class DesiredPublisher {
     const pods = all.filter((p) => !isTerminating(p) && !isFinished(p)).sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
     // Pods that ran to the end keep their logs on the node until the pod object is deleted (kubectl logs of a Completed Job's pod).
     const keepLogs = all.filter((p) => isFinished(p)).map((p) => p.metadata.uid!).sort();
+    // Listed even when never sent to the node (bound and deleted within one debounce): only its agent can confirm.
+    const terminating = all.filter((p) => isTerminating(p)).map((p) => p.metadata.uid!).sort();
     const configMaps: Record<string, KObject> = {};
     const secrets: Record<string, KObject> = {};
     for (const p of pods) {
@@ -141,7 +143,15 @@ export class DesiredPublisher {
         if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
           services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
     const volumes = this.volumesOf(pods);
-    return { pods: pods.map(forAgent), configMaps, secrets, services, ...(Object.keys(volumes).length ? { volumes } : {}), ...(keepLogs.length ? { keepLogs } : {}) };
+    return {
+      pods: pods.map(forAgent),
+      configMaps,
+      secrets,
+      services,
+      ...(Object.keys(volumes).length ? { volumes } : {}),
+      ...(keepLogs.length ? { keepLogs } : {}),
+      ...(terminating.length ? { terminating } : {}),
+    };
   }
 
   /** The directories of the volumes bound to the pods' claims (a claim not bound yet is left out: its pod waits). */

@@ -4,7 +4,7 @@
  * (`online: false`) and missing leases (after `nodeMonitorGraceMs`) turn Ready to Unknown.
  * Eviction and taints on unreachable nodes are the node lifecycle controller's job.
  */
-import { readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
+import { agentReconnectMaxMs, readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
 import { realClock, type Clock, type Timer } from '../clock.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { checkNodeStatus } from './restriction.js';
@@ -184,12 +184,19 @@ export class NodeStatusTracker {
     }
   }
 
-  /** Marks nodes whose lease is older than the grace period as Ready=Unknown. */
+  /**
+   * Marks nodes whose lease is older than the grace period as Ready=Unknown. A node not heard from since this
+   * master started counts from the start (as Kubernetes' node lifecycle controller does) plus the agents'
+   * reconnect back-off cap: its agent may wait that long after the master is back before it tries again, and
+   * marking it Unknown meanwhile would evict healthy pods once the toleration ran out.
+   */
   async checkLeases(now = this.clock.now()): Promise<void> {
     for (const n of this.ctx.informers.list('Node')) {
       if (readyStatus(n) !== 'True') continue;
-      const seen = this.lastSeen.get(n.metadata.name) ?? this.startedAt;
-      if (now - seen > this.nodeMonitorGraceMs) await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (no lease for ${Math.round((now - seen) / 1000)}s).`);
+      const heard = this.lastSeen.get(n.metadata.name);
+      if (now - (heard ?? this.startedAt + agentReconnectMaxMs) <= this.nodeMonitorGraceMs) continue;
+      const silent = heard === undefined ? `no lease since the master started ${Math.round((now - this.startedAt) / 1000)}s ago` : `no lease for ${Math.round((now - heard) / 1000)}s`;
+      await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (${silent}).`);
     }
   }
 

@@ -108,8 +108,14 @@ describe('skiff logs across pods, and logs that outlive the process', () => {
       expect(m, l).not.toBeNull();
       expect(Math.abs(Date.parse(m![1]) - before)).toBeLessThan(5000);
     }
-    const all = (await cli(['logs', pods[0]])).stdout.trimEnd().split('\n').length;
+    // A line is dated by the first 1 s sample that saw it (edge-agent/logs/timeline.ts), so it may be dated up to
+    // 1 s late and --since 1s may keep everything written in the last 2 s: on a fast machine that is the whole log
+    // by now. Wait until the first line is dated more than 1 s back, so --since 1s has it to cut.
+    const firstAt = async () => Date.parse((await cli(['logs', pods[0], '--timestamps'])).stdout.split(' ')[0]);
+    await eventually(async () => Date.now() - (await firstAt()) > 1500, 'the first line dated over 1.5 s ago');
     const recent = await cli(['logs', pods[0], '--since', '1s', '--timestamps']);
+    // The whole log read after: every line --since kept, the cut first line, and whatever came meanwhile.
+    const all = (await cli(['logs', pods[0]])).stdout.trimEnd().split('\n').length;
     const times = recent.stdout.trimEnd().split('\n').map((l) => Date.parse(l.split(' ')[0]));
     expect(times.length).toBeGreaterThan(0);
     expect(times.length).toBeLessThan(all);

@@ -96,6 +96,23 @@ describe('edge agent: pod lifecycle', () => {
     expect(msg?.generation).toBe(2);
   });
 
+  it('a uid listed as terminating that never ran here is reported gone at once; a running one once it has stopped', async () => {
+    await start();
+    const pidFile = path.join(dataDir, 'pid-slow');
+    const slow = podWith('slow-to-stop', sh(`trap '' TERM; echo $$ > ${pidFile}; while true; do sleep 0.05; done`), { terminationGracePeriodSeconds: 5 });
+    await master.desire(node, { generation: 1, pods: [slow] });
+    const pid = Number(await until(() => readText(pidFile), 'slow-to-stop pid'));
+    // Bound and deleted between two sets (a CronJob's Replace, a GC of a just-made pod): this agent never got it.
+    const never = podWith('never-here', sh('exec sleep 1000'));
+    await master.desire(node, { generation: 2, pods: [], terminating: [slow.metadata.uid!, never.metadata.uid!] });
+    await until(() => master.gone.has(never.metadata.uid!), 'the pod that never ran here reported gone');
+    // Not the one still stopping: it ignores SIGTERM, so it goes only at SIGKILL after its 5 s grace.
+    expect(alive(pid)).toBe(true);
+    expect(master.gone.has(slow.metadata.uid!)).toBe(false);
+    await until(() => master.gone.has(slow.metadata.uid!), 'the running pod reported gone once stopped', 15_000);
+    expect(alive(pid)).toBe(false);
+  });
+
   it('batches status changes of several pods into few messages', async () => {
     await start();
     const before = master.podsMessages.length;

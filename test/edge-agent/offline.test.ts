@@ -33,7 +33,10 @@ describe('edge agent: offline autonomy', () => {
 
   it('caches the desired set atomically and restarts its pods from the cache with the master down', async () => {
     const { master, agent, dataDir, pidFile, pid, pod } = await runningPod('pi-off');
-    const cached = decode<any>(fs.readFileSync(path.join(dataDir, 'desired.msgpack'))).value;
+    // The cache is written after the pods started (queued, not awaited by the start).
+    const cacheFile = path.join(dataDir, 'desired.msgpack');
+    await until(() => fs.existsSync(cacheFile) && decode<any>(fs.readFileSync(cacheFile)).value.generation === 4, 'desired set cached');
+    const cached = decode<any>(fs.readFileSync(cacheFile)).value;
     expect(cached.generation).toBe(4);
     expect(cached.pods[0].metadata.uid).toBe(pod.metadata.uid);
     expect(fs.readdirSync(dataDir).filter((f) => f.includes('.tmp'))).toEqual([]);

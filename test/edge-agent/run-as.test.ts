@@ -65,6 +65,8 @@ describe.skipIf(process.getuid?.() !== 0)('a process pod with runAsUser, on a ro
       'id -u > $out/uid',
       'cat $SKIFF_VOLUME_CREDS/password > $out/pw',
       `cat ${path.join(dir, 'credential')} > $out/stolen 2>/dev/null || echo denied > $out/stolen`,
+      // The cache is written after the pod starts: wait until it exists (the data dir's x bit lets anyone stat a known name).
+      `i=0; while [ ! -e ${path.join(dir, 'desired.msgpack')} ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done`,
       `cat ${path.join(dir, 'desired.msgpack')} > $out/cache 2>/dev/null || echo denied > $out/cache`,
       `ls ${dir} > $out/listing 2>/dev/null || echo denied > $out/listing`,
       'echo done > $out/done; exec sleep 60',

@@ -76,4 +76,16 @@ describe('master metrics store: deltas', () => {
     s.onNodeMetrics('pi', { ts: 70_000, node: { cpuMilli: 1, memoryBytes: 1 }, pods: [] }, 70_000);
     expect(s.size().pods).toBe(0);
   });
+
+  it('paces the keep-alive delta and the node sample in samples when the agent samples faster than every 10 s', () => {
+    const p = new TelemetryPacer(2000, 1, 500); // every 500 ms: keep-alive after 4.5 samples, a node sample after 3
+    expect(p.metrics(sample(0))).toEqual(sample(0));
+    expect(p.metrics(sample(2000))).toBeUndefined();
+    expect(p.metrics(sample(2250))).toEqual({ ts: 2250, delta: true, pods: [] });
+    const busy = { ...sample(4000), node: { cpuMilli: 900, memoryBytes: 10 * MiB } };
+    expect(p.metrics(busy)?.node).toEqual(busy.node);
+    const slow = new TelemetryPacer(2000); // the default 10 s sampling keeps the fixed periods
+    slow.metrics(sample(0));
+    expect(slow.metrics(sample(KEEP_MS - 1))).toBeUndefined();
+  });
 });

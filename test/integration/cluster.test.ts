@@ -67,7 +67,8 @@ describe('walking skeleton: master + two agents in one process', () => {
 
     // Kill one replica's process: the agent restarts it and restartCount rises.
     const victim = pods[0];
-    const pid = Number(await readFile(join(c.dir, `${victim.metadata.name}.pid`), 'utf8'));
+    // Running is reported once the process started: its shell may not have written its pid yet.
+    const pid = Number(await eventually(() => readFile(join(c.dir, `${victim.metadata.name}.pid`), 'utf8').catch(() => ''), `${victim.metadata.name}.pid`));
     process.kill(pid, 'SIGKILL');
     const restarted = await eventually(async () => {
       const p = (await c.api.request<Pod>('get', { kind: 'Pod', name: victim.metadata.name })) as Pod;
@@ -120,5 +121,13 @@ spec:
     expect(cond.message).toBe('0/2 nodes are available: 2 Insufficient memory.');
     await c.api.request('delete', { kind: 'Pod', name: 'huge' });
     await eventually(async () => (await c.pods()).every((x) => x.metadata.name !== 'huge'), 'huge pod deleted');
+  });
+  it('a pod bound and deleted before its agent ever got it is removed, not left terminating on a Ready node', async () => {
+    // Bound and deleted within the desired set's debounce (as a CronJob's Replace or the GC can): node-a's agent never
+    // has it to stop, so only the set's `terminating` list lets it confirm the deletion.
+    const spec = { nodeName: 'node-a', containers: [{ name: 'main', command: ['sleep', '30'] }] };
+    await c.master.objects.create<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'blink', namespace: 'default' }, spec });
+    await c.master.objects.delete('Pod', 'default', 'blink');
+    await eventually(async () => !(await c.master.objects.get('Pod', 'default', 'blink')), 'the pod removed', 10_000);
   });
 });

@@ -104,5 +104,5 @@ describe('SQLite store', () => {
     // The store still takes writes after the crash.
     expect((await s.create('/after', 1)).modRevision).toBe(revision + 1);
     await s.close();
-  }, 20_000);
+  }, 90_000);
 });

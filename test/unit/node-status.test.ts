@@ -10,9 +10,9 @@ import { EventRecorder } from '../../master/events.js';
 import { NodeStatusTracker, setCondition } from '../../master/nodes/status.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { onlineStatus } from '../../edge-agent/facts.js';
-import { silentLogger, type Condition } from '../../protocol/index.js';
+import { agentReconnectMaxMs, readyCondition, silentLogger, type Condition } from '../../protocol/index.js';
 import { testEngine, quietLogger } from '../helpers/cluster.js';
-import { tempDir } from '../helpers/wait.js';
+import { eventually, tempDir } from '../helpers/wait.js';
 
 const ready: Condition = { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' };
 
@@ -83,5 +83,18 @@ describe('NodeStatusTracker against a real store', () => {
     expect(r1.lastTransitionTime).toBe(n0.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime);
     await tracker.onLease('quiet-2', { ts: Date.now() });
     expect(await revisionOf('quiet-2')).toBe(n1.metadata.resourceVersion);
+  });
+  it('a restarted master counts a Ready node it has not heard from yet from its start plus the agents\' reconnect cap', async () => {
+    await new NodeStatusTracker(ctx(), 1000).onStatus('restarted-1', statusOf('restarted-1')); // the previous master's run
+    await eventually(() => readyCondition(master.informers.get('Node', undefined, 'restarted-1'))?.status === 'True', 'the Ready node in the cache');
+    const before = Date.now();
+    const tracker = new NodeStatusTracker(ctx(), 1000); // the restarted master: its agent is still in its back-off
+    const after = Date.now();
+    const readyOf = async () => readyCondition(await master.objects.get('Node', undefined, 'restarted-1'));
+    // Past the grace, within grace + cap: Kubernetes would count the grace alone, but the agent may not have retried yet.
+    await tracker.checkLeases(before + agentReconnectMaxMs + 1000);
+    expect((await readyOf())?.status).toBe('True');
+    await tracker.checkLeases(after + agentReconnectMaxMs + 1001);
+    expect(await readyOf()).toMatchObject({ status: 'Unknown', message: expect.stringContaining('no lease since the master started') });
   });
 });
