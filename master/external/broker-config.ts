@@ -12,6 +12,7 @@
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { masterRole, MASTER_ROLE } from './roles.js';
@@ -45,9 +46,12 @@ export function dynsecFile(password: string): object {
 }
 
 /** mosquitto.conf for one listener. */
-export function mosquittoConf(o: { dir: string; port: number; bind: string; plugin: string }): string {
+export function mosquittoConf(o: { dir: string; port: number; bind: string; plugin: string; user: string }): string {
   return [
     '# Written by skiff broker-config mosquitto (docs/ha.md).',
+    // Started as root, mosquitto drops to the user "mosquitto", which cannot read these 0600 files: it keeps their
+    // owner instead. To run it as another user, chown the directory and change this line.
+    `user ${o.user}`,
     'per_listener_settings false',
     `listener ${o.port} ${o.bind}`,
     'allow_anonymous false',
@@ -96,7 +100,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   const password = randomBytes(32).toString('base64url');
   writePrivate(join(dir, 'master.password'), password + '\n');
   writePrivate(join(dir, 'dynamic-security.json'), JSON.stringify(dynsecFile(password), null, 2) + '\n');
-  writePrivate(join(dir, 'mosquitto.conf'), mosquittoConf({ dir, port, bind, plugin }));
+  writePrivate(join(dir, 'mosquitto.conf'), mosquittoConf({ dir, port, bind, plugin, user: userInfo().username }));
   const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind.includes(':') ? `[${bind}]` : bind;
   out(`wrote ${join(dir, 'mosquitto.conf')}, ${join(dir, 'dynamic-security.json')} and ${join(dir, 'master.password')}\n`);
   out(`start the broker:  mosquitto -c ${join(dir, 'mosquitto.conf')}\n`);

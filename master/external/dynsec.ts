@@ -89,7 +89,8 @@ export class DynsecAdmin {
     if (!err) return;
     if (!/already exists/i.test(err)) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `broker dynamic security: createClient ${username}: ${err}`);
     await this.must({ command: 'setClientPassword', username, password });
-    await this.must({ command: 'addClientRole', username, rolename }, /already/i);
+    // Mosquitto 2.0.11 answers a role the client already has with "Internal error" (later versions: "already exists").
+    await this.must({ command: 'addClientRole', username, rolename }, /already|internal error/i);
   }
 
   /** Deletes a client (the broker disconnects it) and its role; what is already gone is done. */

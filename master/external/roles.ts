@@ -12,6 +12,8 @@ export interface DynsecAcl {
   acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribePattern' | 'unsubscribePattern';
   topic: string;
   allow: boolean;
+  /** Higher first (mosquitto's rule); 0 when absent. */
+  priority?: number;
 }
 
 /** A dynamic-security role. */
@@ -59,7 +61,9 @@ export function userRole(id: Extract<Identity, { role: 'user' | 'admin' }>): Dyn
   const acls: DynsecAcl[] = [send(`${own}/+/req`), send(`${own}/+/gone`), ...read(`${own}/+/res`)];
   if (access !== 'view') acls.push(send(`${own}/apply`));
   if (ns) acls.push(...read(`${ROOT}/events/${ns}`), ...read(`${ROOT}/services/${ns}/#`));
-  else if (access === 'admin') acls.push(send(`${ROOT}/metrics/#`), ...read(`${ROOT}/#`));
+  // The embedded broker's api/{clientId}/ topics are not used here: refusing them is how a client learns it is on an
+  // external broker (cli/client.ts subscribes there first and falls back to users/ on SUBACK 128).
+  else if (access === 'admin') acls.push(send(`${ROOT}/metrics/#`), { acltype: 'subscribePattern', topic: `${ROOT}/api/#`, allow: false, priority: 1 }, ...read(`${ROOT}/#`));
   else {
     if (access === 'edit') acls.push(send(`${ROOT}/metrics/#`));
     acls.push(...read(`${ROOT}/events/#`), ...read(`${ROOT}/services/#`));
