@@ -53,8 +53,8 @@ export async function campaign(store: EtcdStore, o: ElectionOptions): Promise<Ca
   c.on('error', (err: Error) => {
     if (stopped) return;
     if (leading) {
+      // The fence stays: every write from now on fails, including those already on their way.
       leading = false;
-      store.setFence(undefined);
       o.onLost(err);
     } else o.log.warn('leader election: the campaign failed', { err });
   });
@@ -70,7 +70,6 @@ export async function campaign(store: EtcdStore, o: ElectionOptions): Promise<Ca
       await o.onLead();
     })().catch((err) => {
       leading = false;
-      store.setFence(undefined);
       o.onLost(err as Error);
     });
   });
@@ -80,7 +79,7 @@ export async function campaign(store: EtcdStore, o: ElectionOptions): Promise<Ca
     },
     async stop() {
       stopped = true;
-      store.setFence(undefined);
+      // Resigning deletes the key, so the fence (left in place) fails any write still coming: the next leader owns them.
       await c.resign().catch(() => undefined);
     },
   };

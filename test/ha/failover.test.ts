@@ -147,4 +147,29 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: three masters on etcd with Mos
     const b = (await listNodes(api)).find((n) => n.metadata.name === 'ha-b')!;
     expect(readyOf(b)).toBe('True');
   }, 20_000);
+
+  it('a paused leader is fenced: its lease runs out, another leads, and on waking it writes nothing and exits', async () => {
+    const probe = await haApi(broker.url, join(dir, 'm2'), 400);
+    const stale = (await leaseOf(probe))!.spec.holderIdentity!;
+    const other = [...masters.keys()].find((n) => n !== stale)!;
+    const m = masters.get(stale)!;
+    const exited = new Promise<number | null>((r) => m.child.once('exit', (c) => r(c)));
+    m.child.kill('SIGSTOP');
+    const next = await eventually(async () => {
+      const l = await leaseOf(probe);
+      return l?.spec.holderIdentity === other && l;
+    }, `${other} leading while ${stale} is paused`, 15_000, 100);
+    const revision = Number(next.metadata.resourceVersion);
+    m.child.kill('SIGCONT');
+    // It learns from etcd that its lease is gone, and stops (exit 1: a supervisor restarts it as a candidate).
+    expect(await exited).toBe(1);
+    masters.delete(stale);
+    expect(m.log()).toMatch(/lost the leadership/);
+    // Its Lease renewal after waking, if it tried one, was refused: the Lease is still the new leader's.
+    const l = (await leaseOf(probe))!;
+    expect(l.spec.holderIdentity).toBe(other);
+    expect(Number(l.metadata.resourceVersion)).toBeGreaterThanOrEqual(revision);
+    expect(processesWith(`${marker}-web`)).toHaveLength(4);
+    await probe.close();
+  }, 40_000);
 });
