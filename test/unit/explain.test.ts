@@ -104,6 +104,7 @@ const everyField: Record<string, object> = {
   Secret: { apiVersion: 'v1', kind: 'Secret', metadata: meta('s'), data: { k: 'dg==' }, stringData: { p: 'v' }, type: 'Opaque', immutable: false },
   Event: { apiVersion: 'v1', kind: 'Event', metadata: meta('e'), involvedObject: { kind: 'Pod', name: 'p' }, reason: 'Started', message: 'Started container c', type: 'Normal' },
   ControllerRevision: { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: meta('r'), data: { spec: {} }, revision: 1 },
+  Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: meta('l'), spec: { holderIdentity: 'm1', leaseDurationSeconds: 3, acquireTime: '2026-12-01T00:00:00.000Z', renewTime: '2026-12-01T00:00:01.000Z', leaseTransitions: 1 } },
 };
 
 /** True when a recorded path (`spec.containers[0].ports[1].name`, `metadata.labels[app]`) is described. */
