@@ -264,7 +264,8 @@ export async function main(argv: string[]): Promise<void> {
   const defaultData = dir === defaultDataDir;
   // With the default data dir, make the CLI find the master without flags: its context joins the user's client config.
   const userConfig = defaultData ? installContext(dir) : undefined;
-  const joinUrl = master.mqttsPort >= 0 ? `mqtts://<this-host>:${master.mqttsPort}` : `mqtt://<this-host>:${master.mqttPort}`;
+  // With an external broker, boards connect to the broker (docs/ha.md).
+  const joinUrl = master.config.broker ? parseBrokerUrl(master.config.broker).url : master.mqttsPort >= 0 ? `mqtts://<this-host>:${master.mqttsPort}` : `mqtt://<this-host>:${master.mqttPort}`;
   process.stdout.write(`
   admin token   ${join(dir, 'admin.token')}
   client config ${join(dir, 'config.json')}   (skiff --config ${join(dir, 'config.json')} get nodes)${userConfig ? `
