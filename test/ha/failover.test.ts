@@ -7,7 +7,7 @@
  * (Backup → wipe → restore is test/store/restore.test.ts and the backup tests; not repeated here.)
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -16,11 +16,10 @@ import type { Api } from '../../cli/types.js';
 import type { ConfigMap, Node } from '../../protocol/index.js';
 import { idleDeployment, listNodes, listPods, processesWith, readyOf, runningReady, startAgentProc, stopAgentProc } from '../../bench/cluster-selfheal.js';
 import { haveEtcd, startEtcdCluster, type EtcdCluster } from '../helpers/etcd.js';
-import { haApi, leaseOf, shareCluster, startHaMaster, startMosquitto, type HaMaster, type Mosquitto } from '../helpers/ha.js';
+import { haApi, haveMosquitto, leaseOf, shareCluster, startHaMaster, startMosquitto, type HaMaster, type Mosquitto } from '../helpers/ha.js';
 import { requireBuild } from '../helpers/procs.js';
 import { eventually, tempDir } from '../helpers/wait.js';
 
-const haveMosquitto = existsSync('/usr/sbin/mosquitto') || existsSync('/usr/bin/mosquitto');
 const GRACE = '4s';
 
 describe.skipIf(!haveEtcd || !haveMosquitto)('HA: three masters on etcd with Mosquitto', () => {

@@ -16,6 +16,10 @@ import { kill9, stopProc } from '../../bench/cluster-selfheal.js';
 import { freePort, skiffBin, startProcess } from './procs.js';
 import { eventually } from './wait.js';
 
+/** True when Mosquitto is installed; on CI (whose .ci/run installs it) a missing one is an error, not a skip. */
+export const haveMosquitto = existsSync('/usr/sbin/mosquitto');
+if (!haveMosquitto && process.env.CI) throw new Error('/usr/sbin/mosquitto is missing on CI: .ci/run must install mosquitto');
+
 /** The files every master of one cluster shares (docs/ha.md "Several masters"). */
 export const sharedFiles = ['admin.token', 'join.token', 'encryption-config.json', 'tls/ca.crt', 'tls/ca.key'];
 
