@@ -5,7 +5,7 @@
  * others before they start, as an operator does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { main as brokerConfig } from '../../master/external/broker-config.js';
@@ -38,17 +38,26 @@ export interface Mosquitto {
   url: string;
   log(): string;
   stop(): Promise<void>;
+  /** SIGKILL (its persistence file and dynamic-security file stay for a restart). */
+  kill9(): Promise<void>;
 }
 
-/** Writes a broker config into `dir` and starts mosquitto on it; resolves once it accepts connections. */
-export async function startMosquitto(dir: string): Promise<Mosquitto> {
-  const port = await freePort();
-  let printed = '';
-  const code = brokerConfig(['mosquitto', '--dir', dir, '--port', String(port), '--bind', '127.0.0.1'], (s) => (printed += s), (s) => (printed += s));
-  if (code !== 0) throw new Error(`skiff broker-config failed: ${printed}`);
-  const brokerUrl = printed.trim().split('\n').at(-1)!;
+/**
+ * Writes a broker config into `dir` (unless `configure` is false: a restart on the config already there) and
+ * starts mosquitto on it; resolves once it accepts connections.
+ */
+export async function startMosquitto(dir: string, port?: number, configure = true): Promise<Mosquitto> {
+  port ??= await freePort();
+  const urlFile = join(dir, 'broker-url');
+  if (configure) {
+    let printed = '';
+    const code = brokerConfig(['mosquitto', '--dir', dir, '--port', String(port), '--bind', '127.0.0.1'], (s) => (printed += s), (s) => (printed += s));
+    if (code !== 0) throw new Error(`skiff broker-config failed: ${printed}`);
+    writeFileSync(urlFile, printed.trim().split('\n').at(-1)!);
+  }
+  const brokerUrl = readFileSync(urlFile, 'utf8');
   const logFile = join(dir, 'mosquitto.log');
-  const out = createWriteStream(logFile);
+  const out = createWriteStream(logFile, { flags: configure ? 'w' : 'a' });
   const child: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf'), '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
@@ -62,6 +71,7 @@ export async function startMosquitto(dir: string): Promise<Mosquitto> {
     url: `mqtt://127.0.0.1:${port}`,
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     stop: () => stopProc(child),
+    kill9: () => kill9(child),
   };
 }
 
@@ -80,9 +90,10 @@ export async function startHaMaster(o: { name: string; dataDir: string; store: s
   const args = [skiffBin, 'master', '--name', o.name, '--data-dir', o.dataDir, '--store', o.store, '--broker', o.broker, '--mqtt-port=-1', '--mqtts-port', '0', '--http-port=-1', '--bind', '127.0.0.1', '--no-mdns', '--pod-security-default', 'privileged', ...(o.args ?? [])];
   const child = startProcess(args, logFile);
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  const before = (log().match(/\binfo started\b/g) ?? []).length;
   const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   await Promise.race([
-    eventually(() => /\bstarted\b/.test(log()), `master ${o.name} started`, 30_000, 50),
+    eventually(() => (log().match(/\binfo started\b/g) ?? []).length > before, `master ${o.name} started`, 30_000, 50),
     exited.then((c) => {
       throw new Error(`master ${o.name} exited with ${c}:\n${log()}`);
     }),
