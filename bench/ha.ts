@@ -94,11 +94,10 @@ async function main(): Promise<void> {
     await broker.kill9();
     const t0 = Date.now();
     broker = await startMosquitto(join(dir, 'broker'), broker.port, false);
-    await eventually(async () => {
-      const log = broker.log().slice(seen);
-      const connected = [...masters.keys(), ...agents.keys()].every((c) => log.includes(`as skiff-master-${c} `) || log.includes(`as skiff-agent-${c} `));
-      return connected && (await listNodes(api!).catch(() => [])).length === 2;
-    }, 'every client back', 60_000, 50);
+    await api.close().catch(() => undefined); // the CLI's client does not reconnect: a new one once the broker is back
+    await eventually(() => [...masters.keys(), ...agents.keys()].every((c) => broker.log().slice(seen).match(new RegExp(`as skiff-(master|agent)-${c} `))), 'every master and agent reconnected', 60_000, 50);
+    api = await eventually(() => haApi(broker.url, join(dir, 'm1'), 400).catch(() => undefined), 'an API client', 30_000, 50);
+    await eventually(async () => (await listNodes(api!).catch(() => [])).length === 2, 'the API answering', 30_000, 50);
     const storm = Date.now() - t0;
     step(`broker restart: ${storm} ms`);
     const pods = await listPods(api, 'app=bench');
