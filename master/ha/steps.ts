@@ -30,13 +30,14 @@ export async function connectExternalBroker(
   ctx: ControllerContext,
   down: Teardown,
 ): Promise<{ broker: ExternalBroker; inbox: Inbox; publish: Publish; joins: JoinService; certs: NodeCertService }> {
-  await revokeOrphanCredentials(credentials, ctx.informers, withFields(ctx.log, { component: 'nodes' }));
   const location = parseBrokerUrl(config.broker);
   const inbox = new Inbox(ctx.log);
   const log = withFields(ctx.log, { component: 'broker' });
   const broker = await ExternalBroker.connect({ location, name: config.name, credentials, log, onMessage: (m) => inbox.message(m), onClientGone: (c, id) => inbox.clientGone(c, id) });
   down.add('broker', () => broker.close());
   log.info('using an external broker', { broker: describeBroker(location) });
+  // After connecting, so the broker accounts of orphan credentials go with them.
+  await revokeOrphanCredentials(credentials, ctx.informers, withFields(ctx.log, { component: 'nodes' }));
   ctx.events.attach((topic, payload) => void broker.publish(topic, payload, { qos: 0 }).catch(() => undefined));
   const publish: Publish = (topic, payload, retain = false) => broker.publish(topic, payload, { qos: 1, retain });
   const own = `${location.host}:${location.port}`;
