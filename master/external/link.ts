@@ -3,10 +3,12 @@
  * account, standing where the embedded aedes stands — it publishes what the master publishes and hands what
  * clients publish to the same inbox, with the publisher's identity read from the topic (mapping.ts). Which master
  * gets what:
- * - every master: API requests and applies through a shared subscription (`$share/skiff-masters/...`: each
- *   request reaches one master), the clients' `gone` notices, agents' RPC answers and metrics (all masters);
- * - the leader only (setLeading): node status, leases, pod reports, certificate requests and joins — the work of
- *   the node lifecycle and the join service, which only the leader runs.
+ * - every master: agents' metrics (so a new leader's autoscalers have samples at once) and RPC answers;
+ * - the leader only (setLeading): API requests, applies and the clients' `gone` notices; node status, leases,
+ *   pod reports, certificate requests and joins. One master per client session: a stream (watch, logs -f) and
+ *   the exec input that follows it must reach the master that opened it, and an MQTT shared subscription
+ *   (`$share/...`) would hand each message to any master. The followers are hot standbys: their informers
+ *   follow the store, so the one elected next serves at once.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { ROOT, SkiffError, type Logger } from '../../protocol/index.js';
@@ -18,13 +20,19 @@ import { DynsecAdmin } from './dynsec.js';
 import { holderOf, mapInbound, mapOutbound, type Lookups } from './mapping.js';
 import { describeBroker, type BrokerLocation } from './url.js';
 
-const GROUP = '$share/skiff-masters';
-/** Every master, one of them per message. */
-const shared = [`${GROUP}/${ROOT}/users/+/+/req`, `${GROUP}/${ROOT}/users/+/apply`];
 /** Every master, each message. */
-const everyMaster = [`${ROOT}/users/+/+/gone`, `${ROOT}/nodes/+/rpc/+/res`, `${ROOT}/nodes/+/metrics`];
+const everyMaster = [`${ROOT}/nodes/+/rpc/+/res`, `${ROOT}/nodes/+/metrics`];
 /** The leader. */
-const leaderOnly = [`${ROOT}/nodes/+/status`, `${ROOT}/nodes/+/lease`, `${ROOT}/nodes/+/pods`, `${ROOT}/nodes/+/csr`, `${ROOT}/joins/+/+/req`];
+const leaderOnly = [
+  `${ROOT}/users/+/+/req`,
+  `${ROOT}/users/+/apply`,
+  `${ROOT}/users/+/+/gone`,
+  `${ROOT}/nodes/+/status`,
+  `${ROOT}/nodes/+/lease`,
+  `${ROOT}/nodes/+/pods`,
+  `${ROOT}/nodes/+/csr`,
+  `${ROOT}/joins/+/+/req`,
+];
 
 /** What the link needs. */
 export interface ExternalBrokerOptions {
@@ -100,7 +108,7 @@ export class ExternalBroker {
     });
     try {
       await accounts.start();
-      await client.subscribeAsync([...shared, ...everyMaster], { qos: 1 });
+      await client.subscribeAsync(everyMaster, { qos: 1 });
     } catch (err) {
       client.end(true);
       throw err;
