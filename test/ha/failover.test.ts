@@ -12,6 +12,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import type { ConfigMap, Node } from '../../protocol/index.js';
 import { idleDeployment, listNodes, listPods, processesWith, readyOf, runningReady, startAgentProc, stopAgentProc } from '../../bench/cluster-selfheal.js';
@@ -66,6 +67,8 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: three masters on etcd with Mos
     const lease = (await leaseOf(api))!;
     const leader = lease.spec.holderIdentity!;
     expect(masters.has(leader)).toBe(true);
+    // A view token made through this leader: its broker account is made now, the next leader learns it from the store.
+    const made = await api.request<{ token: string }>('token', { action: 'create', name: 'viewer', access: 'view' });
 
     // Four writers; each apply is retried until acknowledged (an unanswered one may or may not have landed).
     const acked = new Map<string, string>();
@@ -115,6 +118,13 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: three masters on etcd with Mos
     expect(after.map((p) => p.metadata.uid).sort()).toEqual(before.map((p) => p.metadata.uid).sort());
     expect(after.every(runningReady)).toBe(true);
     expect(processesWith(`${marker}-web`)).toHaveLength(4);
+    // The view token works through the new leader (which started before it was made), and only for reading.
+    const viewer = await connectApi({ server: broker.url, user: 'viewer', token: made.token, timeoutMs: 5000 });
+    expect((await viewer.request<{ items: ConfigMap[] }>('list', { kind: 'ConfigMap', namespace: 'default' })).items.length).toBeGreaterThanOrEqual(acked.size);
+    await expect(viewer.request('apply', { manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nope}\n' })).rejects.toThrow(/forbidden|not allowed|view/i);
+    await viewer.close();
+    await api.request('token', { action: 'revoke', name: 'viewer' });
+    await expect(connectApi({ server: broker.url, user: 'viewer', token: made.token, timeoutMs: 5000 })).rejects.toThrow(/refused the credentials/);
     const nodes: Node[] = await listNodes(api);
     for (const n of nodes) {
       const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
