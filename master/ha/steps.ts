@@ -72,6 +72,7 @@ export async function lead(
   if (!(store instanceof EtcdStore)) {
     log.info('leading', { identity: config.name, why: 'one master (SQLite store)' });
     start();
+    await o.external?.setLeading(true); // one master with an external broker: it takes the leader's topics at once
     return;
   }
   if (!o.external) {
