@@ -3,7 +3,6 @@
  * thing and registers its release on the Teardown at once, so a later failure or a stop undoes it.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../core-wasm/index.js';
 import type { Engine } from '../core-wasm/types.js';
@@ -74,7 +73,7 @@ export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Prom
  * first start); plain Secrets of an older store, and Secrets sealed with a key that is no longer the first, are
  * sealed again now.
  */
-export async function openStore(config: MasterConfig, log: Logger, down: Teardown, telemetry: Telemetry): Promise<{ store: SealedStore; disk?: DiskGuard }> {
+export async function openStore(config: MasterConfig, log: Logger, down: Teardown, telemetry: Telemetry): Promise<{ store: SealedStore; disk?: DiskGuard; inner: Store }> {
   securePrivateDir(config.dataDir);
   const loc = storeLocation(config);
   let disk: DiskGuard | undefined;
@@ -90,7 +89,7 @@ export async function openStore(config: MasterConfig, log: Logger, down: Teardow
   const store = new SealedStore(instrumentStore(inner, telemetry, inner.kind), keys);
   const { resealed } = await store.reseal();
   if (resealed) storeLog.info('sealed Secrets with the current key', { secrets: resealed, key: keys.current.name });
-  return { store, disk };
+  return { store, disk, inner };
 }
 
 /** The audit log: DATA/audit.log, one JSON line per write, rotated by size (api/audit.ts). */
@@ -211,7 +210,7 @@ export async function startBroker(
 /** The request/response API and the master → agent calls it makes. */
 export function startApi(
   ctx: ControllerContext,
-  parts: { credentials: Credentials; broker: Broker; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
+  parts: { credentials: Credentials; broker: Pick<Broker, 'kick' | 'holderOf'>; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
   down: Teardown,
 ): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
   const { credentials, broker, publish, audit, sealed, dataDir } = parts;
@@ -223,14 +222,6 @@ export function startApi(
   const api = new ApiServer(deps, (t, p) => publish(t, p));
   down.add('api', () => api.close());
   return { api, rpc, metrics };
-}
-
-/**
- * Takes the lead. One master today, so it leads from the start; with several (etcd), this is where
- * the election waits and where losing the lease stops the controllers.
- */
-export function lead(log: Logger): void {
-  log.info('leading', { identity: hostname() });
 }
 
 /** The parts that act on the cluster: controllers, the scheduler, node tracking and desired sets. */
@@ -279,7 +270,7 @@ export function startControllers(
 export function startRouting(
   ctx: ControllerContext,
   inbox: Inbox,
-  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: NodeStatusTracker; joins: JoinService; certs: NodeCertService; publish: Publish },
+  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: Pick<NodeStatusTracker, 'onStatus' | 'onLease'>; joins: JoinService; certs: NodeCertService; publish: Publish },
   down: Teardown,
 ): void {
   const { api, rpc, metrics, tracker, joins, certs } = parts;
@@ -307,7 +298,7 @@ export function startRouting(
  */
 export async function serveHttp(
   config: MasterConfig,
-  parts: { telemetry: Telemetry; broker: Broker; informers: Informers; metrics: MetricsStore; engine: Engine },
+  parts: { telemetry: Telemetry; broker: Pick<Broker, 'accept' | 'clientsByRole'>; informers: Informers; metrics: MetricsStore; engine: Engine },
   tls: MasterTls,
   log: Logger,
   down: Teardown,

@@ -14,6 +14,7 @@ export { Checker, isObject, recordCheckedFields } from './check.js';
 export { runtimeClasses } from './resources/podspec.js';
 export type { DaemonSet } from './resources/daemonset.js';
 export type { ControllerRevision } from './resources/controllerrevision.js';
+export type { Lease } from './resources/lease.js';
 export type { Job } from './resources/job.js';
 export type { Endpoints, EndpointAddress, EndpointPort, EndpointSubset } from './resources/endpoints.js';
 export { isTimeZone, type CronJob } from './resources/cronjob.js';

@@ -24,6 +24,7 @@ import {
   defaultStorageClass,
 } from './resources/storage.js';
 import { checkLimitRange, checkResourceQuota } from './resources/quota.js';
+import { checkLease } from './resources/lease.js';
 import type { KindMap, KindName, KObject } from './types.js';
 
 /** What Skiff knows about one kind. */
@@ -105,6 +106,8 @@ export const kinds = {
     kind: 'ControllerRevision', apiVersion: 'apps/v1', plural: 'controllerrevisions', singular: 'controllerrevision', short: [], namespaced: true,
     check: checkControllerRevision, defaults: none,
   },
+  /** The controller leadership (skiff-system/skiff-controller), written by the leading master (docs/ha.md). */
+  Lease: { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', plural: 'leases', singular: 'lease', short: [], namespaced: true, check: checkLease, defaults: none },
   /** Recorded by the master and its agents, kept in the master's memory for --event-ttl (docs/observability.md); never applied. */
   Event: { kind: 'Event', apiVersion: 'v1', plural: 'events', singular: 'event', short: ['ev'], namespaced: true, check: refuseEvent, defaults: none },
 } satisfies { [K in KindName]: KindInfo };
@@ -114,7 +117,7 @@ for (const k of Object.values(kinds) as KindInfo[]) for (const n of [k.kind.toLo
 
 /** Looks a kind up by any name kubectl accepts (Deployment, deployments, deploy, deployment.apps); undefined if unknown. */
 export function findKind(name: string): KindInfo | undefined {
-  const n = name.toLowerCase().replace(/\.(apps|v1|core|batch|autoscaling|storage\.k8s\.io|storage)(\/v[12])?$/, '');
+  const n = name.toLowerCase().replace(/\.(apps|v1|core|batch|autoscaling|storage\.k8s\.io|storage|coordination\.k8s\.io)(\/v[12])?$/, '');
   return byName.get(n);
 }
 

@@ -4,6 +4,7 @@
  * its type, so code that names a kind (`informers.list('Pod')`) gets that type back.
  */
 import type { ControllerRevision } from './resources/controllerrevision.js';
+import type { Lease } from './resources/lease.js';
 import type { CronJob } from './resources/cronjob.js';
 import type { Event } from './event.js';
 import type { DaemonSet } from './resources/daemonset.js';
@@ -461,6 +462,7 @@ export interface KindMap {
   ResourceQuota: ResourceQuota;
   LimitRange: LimitRange;
   ControllerRevision: ControllerRevision;
+  Lease: Lease;
   Event: Event;
 }
 

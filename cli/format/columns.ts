@@ -66,6 +66,11 @@ const printers: Printers = {
       return [orNone(ip), orNone(info.osImage), orNone(info.kernelVersion), orNone(runtime), orNone(info.architecture), orNone(balancerEngineOf(o))];
     },
   },
+  // kubectl: NAME HOLDER AGE.
+  Lease: {
+    headers: ['NAME', 'HOLDER', 'AGE'],
+    row: (o, now) => [o.metadata.name, orNone(o.spec?.holderIdentity), created(o, now)],
+  },
   ConfigMap: {
     headers: ['NAME', 'DATA', 'AGE'],
     row: (o, now) => [o.metadata.name, String(keys(o.data) + keys(o.binaryData)), created(o, now)],

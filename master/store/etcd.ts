@@ -266,17 +266,37 @@ export class EtcdStore implements SnapshotStore {
     return this.client;
   }
 
-  // One etcd Txn: the keys' compares plus the fence on the root record; on failure, read the keys and the record.
+  /**
+   * The leader's fence (master/ha/election.ts): while set, every write also compares the election key's
+   * create_revision, so a master that lost its lease (the key is gone, or another's) writes nothing more.
+   */
+  private fence?: { key: Buffer; createRevision: number };
+
+  /** Sets (or clears) the fence every write carries from now on. */
+  setFence(fence: { key: Buffer; createRevision: number } | undefined): void {
+    this.fence = fence;
+  }
+
+  // One etcd Txn: the keys' compares plus the fence on the root record (and the leader's fence); on failure, read
+  // the keys, the record and the election key.
   private async exec(what: string, compare: ICompare[], success: IRequestOp[], keys: Buffer[]): Promise<ITxnResponse> {
+    const fence = this.fence;
     const res = await this.call(() =>
       this.client.kv.txn({
-        compare: [...compare, { key: this.keys.meta, target: 'Mod', result: 'Equal', mod_revision: this.metaModRevision }],
+        compare: [
+          ...compare,
+          { key: this.keys.meta, target: 'Mod', result: 'Equal', mod_revision: this.metaModRevision },
+          ...(fence ? [{ key: fence.key, target: 'Create', result: 'Equal', create_revision: fence.createRevision } as ICompare] : []),
+        ],
         success,
-        failure: [...keys.map((k) => ({ request_range: { key: k } })), { request_range: { key: this.keys.meta } }],
+        failure: [...keys.map((k) => ({ request_range: { key: k } })), { request_range: { key: this.keys.meta } }, ...(fence ? [{ request_range: { key: fence.key } }] : [])],
       }),
     );
     this.lastSeen = Math.max(this.lastSeen, Number(res.header.revision));
     if (!res.succeeded) {
+      const held = fence && res.responses[keys.length + 1]?.response_range.kvs[0];
+      if (fence && (!held || Number(held.create_revision) !== fence.createRevision))
+        throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${what}: this master lost its leadership (its election key is gone); the write was fenced off`);
       const meta = res.responses[keys.length]?.response_range.kvs[0];
       if (!meta || Number(meta.mod_revision) !== this.metaModRevision) {
         throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${what}: the etcd root ${this.keys.root} was restored or wiped after this store opened; restart the master`);

@@ -233,4 +233,23 @@ export const kindDocs: Record<string, KindDoc> = {
     fields: { ...typeMeta, metadata: objectMeta, data: leaf('Object', 'The pod template at this revision ({spec: {template}}).', true), revision: leaf('integer', 'Revision indicates the revision of the state represented by Data.', true) },
   },
   ...storageKindDocs,
+  Lease: {
+    description: 'Lease defines a lease concept: in Skiff, skiff-system/skiff-controller shows which master leads (docs/ha.md); the leader writes it.',
+    fields: {
+      ...typeMeta,
+      metadata: objectMeta,
+      spec: {
+        type: 'LeaseSpec',
+        description: 'Specification of the Lease.',
+        required: true,
+        fields: {
+          holderIdentity: leaf('string', 'The identity of the holder of the current lease: the leading master\'s --name.'),
+          leaseDurationSeconds: leaf('integer', 'The duration that candidates for a lease need to wait to force acquire it (the etcd election lease).'),
+          acquireTime: leaf('string', 'When the current lease was acquired.'),
+          renewTime: leaf('string', 'When the current holder of a lease has last updated the lease.'),
+          leaseTransitions: leaf('integer', 'The number of transitions of a lease between holders.'),
+        },
+      },
+    },
+  },
 };

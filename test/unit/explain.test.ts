@@ -150,6 +150,7 @@ const everyField: Record<string, object> = {
     metadata: meta('limits'),
     spec: { limits: [{ type: 'Container', max: { cpu: '2' }, min: { cpu: '10m' }, default: { cpu: '500m' }, defaultRequest: { cpu: '100m' }, maxLimitRequestRatio: { cpu: '10' } }] },
   },
+  Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: meta('l'), spec: { holderIdentity: 'm1', leaseDurationSeconds: 3, acquireTime: '2026-12-01T00:00:00.000Z', renewTime: '2026-12-01T00:00:01.000Z', leaseTransitions: 1 } },
 };
 
 /** True when a recorded path (`spec.containers[0].ports[1].name`, `metadata.labels[app]`) is described. */
