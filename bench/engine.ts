@@ -105,7 +105,7 @@ const shapes: Record<'master' | 'shared', Workload> = {
     nodes: nodeObjects.map(engineNode),
     count: PODS,
     batch: (from, to) => idx.slice(from, to).map((i) => enginePod(objects[i])),
-    warm: () => warmOf(objects.map(enginePod)),
+    warm: () => warmOf(objects.map((p) => enginePod(p))),
   },
   shared: {
     nodes: benchNodes(NODES),

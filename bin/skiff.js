@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `skiff` executable: `master` runs the control plane, `up` the quickstart, `migrate`/`restore`
+// The `skiff` executable: `master` runs the control plane, `broker-config` writes an external broker's config, `up` the quickstart, `migrate`/`restore`
 // (and `backup` with a store flag) the offline state tools, everything else the
 // CLI (dist/cli/main.js, built by `npm run build`). Process streams and Ctrl-C are wired here only.
 const argv = process.argv.slice(2);
@@ -74,6 +74,9 @@ if (argv[0] === 'master') {
   // The offline state tools open a store themselves; `skiff backup FILE` alone asks the master.
   const { main } = await load('../dist/master/state-tools.js');
   process.exitCode = await main(argv, processIO());
+} else if (argv[0] === 'broker-config') {
+  const { main } = await load('../dist/master/external/broker-config.js');
+  process.exitCode = main(argv.slice(1), (s) => void process.stdout.write(s), (s) => void process.stderr.write(s));
 } else if (argv[0] === 'up') {
   const { main } = await load('../dist/cli/up.js');
   process.exitCode = await main(argv.slice(1), processIO(0, true));

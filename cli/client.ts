@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeObject, encode, maxRequestBytes, payloadTooLarge, SkiffError, topics, type ApiResponse } from '../protocol/index.js';
+import { decodeObject, encode, isTopicLevel, maxRequestBytes, payloadTooLarge, SkiffError, topics, type ApiResponse } from '../protocol/index.js';
+import { externalTopics } from '../protocol/external-topics.js';
 import { checkMasterIdentity, tlsFailure } from '../protocol/tls.js';
 import type { Api, Connection } from './types.js';
 
@@ -46,13 +47,30 @@ export async function connectApi(conn: Connection): Promise<Api> {
     const err = new SkiffError('SKIFF_ERR_UNAVAILABLE', `lost the connection to the master at ${conn.server}`);
     for (const p of [...pending.values()]) p.onLost(err);
   });
+  let external = false;
   try {
-    await client.subscribeAsync(topics.apiRes(clientId), { qos: 1 });
+    external = await subscribeAnswers(client, clientId, conn.user);
   } catch (err) {
     client.end(true);
     throw new SkiffError('SKIFF_ERR_FORBIDDEN', `the master at ${conn.server} refused user "${conn.user}" the API response topic: ${(err as Error).message}`);
   }
-  return new MqttApi(client, clientId, conn, pending);
+  return new MqttApi(client, clientId, conn, pending, external ? { req: externalTopics.userApiReq(conn.user, clientId), gone: externalTopics.userGone(conn.user, clientId) } : { req: topics.apiReq(clientId) });
+}
+
+/**
+ * Subscribes to this client's answers: `api/{clientId}/res` on the master's own broker; refused there (SUBACK 128),
+ * `users/{user}/{clientId}/res`, the form an external broker's per-account ACL allows (protocol/external-topics.ts,
+ * docs/ha.md). True when the external form is in use.
+ */
+async function subscribeAnswers(client: MqttClient, clientId: string, user: string): Promise<boolean> {
+  try {
+    await client.subscribeAsync(topics.apiRes(clientId), { qos: 1 });
+    return false;
+  } catch (err) {
+    if (!isTopicLevel(user)) throw err;
+    await client.subscribeAsync(externalTopics.userApiRes(user, clientId), { qos: 1 });
+    return true;
+  }
 }
 
 function waitConnected(client: MqttClient, conn: Connection): Promise<void> {
@@ -115,6 +133,8 @@ class MqttApi implements Api {
     private readonly clientId: string,
     private readonly conn: Connection,
     private readonly pending: Map<string, Pending>,
+    /** Where requests go, and (external broker) where the client says it leaves. */
+    private readonly to: { req: string; gone?: string },
   ) {}
 
   private nextId(): string {
@@ -126,7 +146,7 @@ class MqttApi implements Api {
     // The master reads no request over its limit (protocol/limits.ts): say so here, with the size.
     const tooLarge = payloadTooLarge(`${verb} request`, payload.length, maxRequestBytes);
     if (tooLarge) return Promise.reject(new SkiffError('SKIFF_ERR_BAD_REQUEST', tooLarge));
-    return this.client.publishAsync(topics.apiReq(this.clientId), payload, { qos: 1 });
+    return this.client.publishAsync(this.to.req, payload, { qos: 1 });
   }
 
   request<T>(verb: string, params: Record<string, unknown> = {}): Promise<T> {
@@ -187,6 +207,8 @@ class MqttApi implements Api {
     // Acks for messages still arriving (a watch being cancelled) may be written after the broker has
     // closed the socket on our DISCONNECT: that EPIPE is expected, not an error to crash on.
     this.client.on('error', () => {});
+    // An external broker tells the master nothing of a client leaving: say it, so its streams end there.
+    if (this.to.gone && this.client.connected) await this.client.publishAsync(this.to.gone, Buffer.alloc(0), { qos: 1 }).catch(() => undefined);
     await this.client.endAsync();
   }
 }

@@ -169,7 +169,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     this.bundle = options.bundle;
     const upgrade = new UpgradeReceiver(this.bundle, () => this.emit('restartRequested'), scoped(this.log, 'upgrade'));
-    this.rpc = new RpcServer({ pods: this.pods, logsDir: this.paths.logs, drivers: this.drivers }, (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1), scoped(this.log, 'rpc'), upgrade);
+    this.rpc = new RpcServer(
+      { pods: this.pods, logsDir: this.paths.logs, drivers: this.drivers, volumeDir: this.cfg.volumeDir },
+      (id, payload) => this.session.publish(topics.nodeRpcRes(this.name, id), payload, 1),
+      scoped(this.log, 'rpc'),
+      upgrade,
+    );
     this.session = new Session({
       url: this.cfg.master,
       clientId: `skiff-agent-${this.name}`,

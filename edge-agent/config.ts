@@ -31,6 +31,8 @@ export interface AgentOptions {
   name?: string;
   /** Default `~/.skiff/agent`. */
   dataDir?: string;
+  /** Where local-path volumes (PersistentVolumes the master provisions on this node) live; default DATA/volumes. */
+  volumeDir?: string;
   labels?: StringMap;
   /** The node's InternalIP; default the first non-internal IPv4, else 127.0.0.1. */
   address?: string;
@@ -98,6 +100,8 @@ export interface AgentConfig {
   readonly discovered: boolean;
   readonly name: string;
   readonly dataDir: string;
+  /** Absolute: where local-path volumes live (told to the master in the node status). */
+  readonly volumeDir: string;
   readonly labels: Readonly<StringMap>;
   readonly address: string;
   readonly leaseIntervalMs: number;
@@ -213,6 +217,7 @@ export function resolveOptions(o: AgentOptions): AgentConfig {
     discovered: o.discovered === true,
     name,
     dataDir: resolveDataDir(o.dataDir),
+    volumeDir: path.resolve(o.volumeDir ?? path.join(resolveDataDir(o.dataDir), 'volumes')),
     labels: Object.freeze(labels),
     address,
     leaseIntervalMs: positive(o.leaseIntervalMs, 'leaseIntervalMs', 2000),

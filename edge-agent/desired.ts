@@ -48,6 +48,12 @@ export function checkDesired(v: unknown): { ok: true; desired: DesiredMessage } 
     if (p.spec.restartPolicy !== undefined && !['Always', 'OnFailure', 'Never'].includes(p.spec.restartPolicy)) return bad(`${f}.spec.restartPolicy: must be Always, OnFailure or Never`);
   }
   for (const k of ['configMaps', 'secrets', 'services'] as const) if (v[k] !== undefined && !isMap(v[k])) return bad(`${k}: must be a map`);
+  if (v.volumes !== undefined) {
+    if (!isMap(v.volumes)) return bad('volumes: must be a map');
+    for (const [k, cv] of Object.entries(v.volumes))
+      if (!isMap(cv) || typeof cv.volume !== 'string' || typeof cv.path !== 'string' || !cv.path.startsWith('/') || !['DirectoryOrCreate', 'Directory'].includes(cv.type))
+        return bad(`volumes[${k}]: must be {volume, path (absolute), type DirectoryOrCreate|Directory}`);
+  }
   for (const k of ['keepLogs', 'terminating'] as const)
     if (v[k] !== undefined && (!Array.isArray(v[k]) || v[k].some((u: unknown) => typeof u !== 'string' || /[/\\]|^\.\.?$/.test(u))))
       return bad(`${k}: must be a list of uids without slashes`);

@@ -145,5 +145,6 @@ export function onlineStatus(cfg: AgentConfig, runtimes: string[], balancer?: Ba
     runtimes,
     ...(containerRuntime ? { containerRuntime } : {}),
     conditions: [...nodeConditions(new Date(), balancer, limits), ...extra],
+    volumeDir: cfg.volumeDir,
   };
 }

@@ -12,6 +12,7 @@ import { decodeObject, encode } from '../protocol/codec.js';
 import { SkiffError } from '../protocol/errors.js';
 import { agentProof, connectKey, ephemeralKey, masterProof, newJoinSession, newNonce, openGrant, proofMatches, transcriptOf, type EphemeralKey } from '../protocol/join.js';
 import { parseJoinToken } from '../protocol/join-token.js';
+import { externalTopics, joinTag, joinUser } from '../protocol/external-topics.js';
 import { tlsFailure } from '../protocol/tls.js';
 import { nodeKeyAndCsr } from '../protocol/csr.js';
 import type { JoinChallenge, JoinGrant, JoinHello, JoinResult } from '../protocol/messages.js';
@@ -114,15 +115,30 @@ async function trustFor(cfg: AgentConfig, caHash: string | undefined): Promise<s
  * (retrying meanwhile, and after a rate limit's retryAfterMs).
  */
 export async function join(cfg: AgentConfig, token: string, discovered = false): Promise<Joined> {
+  try {
+    return await joinVia(cfg, token, discovered, false);
+  } catch (err) {
+    // An external broker (Mosquitto, docs/ha.md) has no account named after the node: the joiners of a token log
+    // in with the token's own account and topics (protocol/external-topics.ts). Tried once the node name is refused.
+    if (!(err instanceof SkiffError && err.code === 'SKIFF_ERR_UNAUTHORIZED' && (err as { refusedLogin?: boolean }).refusedLogin)) throw err;
+    cfg.logger.info(`join: ${cfg.master} refused the login as "${cfg.name}"; trying the join token's own broker account (an external broker)`);
+    return joinVia(cfg, token, discovered, true);
+  }
+}
+
+async function joinVia(cfg: AgentConfig, token: string, discovered: boolean, external: boolean): Promise<Joined> {
   const node = cfg.name;
   const { secret, caHash } = parseJoinToken(token);
   const ca = await trustFor(cfg, caHash);
   const { keyPem, csrPem } = await nodeKeyAndCsr(node);
   const deadline = Date.now() + cfg.joinTimeoutMs;
+  const tag = joinTag(secret);
+  const reqTopic = (session: string) => (external ? externalTopics.joinReq(tag, session) : topics.joinReq(session));
+  const resTopic = (session: string) => (external ? externalTopics.joinRes(tag, session) : topics.joinRes(session));
   const client: MqttClient = connect(cfg.master, {
     ...(ca ? mqttTlsOptions({ ca }) : {}),
     clientId: `skiff-join-${randomBytes(8).toString('hex')}`,
-    username: node,
+    username: external ? joinUser(secret) : node,
     password: connectKey(secret),
     protocolVersion: 4,
     clean: true,
@@ -148,21 +164,21 @@ export async function join(cfg: AgentConfig, token: string, discovered = false):
         ex = new Exchange(secret, { node, dialled: dialledOf(cfg.master), discovered, facts: readFacts(), csr: csrPem, ...(Object.keys(cfg.labels).length ? { labels: { ...cfg.labels } } : {}) });
         const e = ex;
         client
-          .subscribeAsync(topics.joinRes(e.session), { qos: 1 })
-          .then(() => client.publishAsync(topics.joinReq(e.session), e.helloBytes(), { qos: 1 }))
+          .subscribeAsync(resTopic(e.session), { qos: 1 })
+          .then(() => client.publishAsync(reqTopic(e.session), e.helloBytes(), { qos: 1 }))
           .catch((err: Error) => cfg.logger.warn(`join: ${err.message}; retrying on reconnect`));
       };
       client.on('error', (err: Error & { code?: number | string }) => {
-        if (err.code === 4 || err.code === 5) return done(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the master at ${cfg.master} refused the join token for node "${node}" (${err.message})`));
+        if (err.code === 4 || err.code === 5) return done(Object.assign(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the master at ${cfg.master} refused the join token for node "${node}" (${err.message})`), { refusedLogin: !external }));
         const tls = tlsFailure(err, dialledOf(cfg.master), 'the cluster CA pinned in the join token');
         if (tls) done(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: ${tls}`));
       });
       // Every (re)connect starts a fresh exchange: a session does not outlive its connection.
       client.on('connect', begin);
       client.on('message', (topic, payload) => {
-        if (!ex || topic !== topics.joinRes(ex.session)) return;
+        if (!ex || topic !== resTopic(ex.session)) return;
         try {
-          const step = onAnswer(ex, payload, cfg, (proof) => void client.publishAsync(topics.joinReq(ex!.session), proof, { qos: 1 }).catch(() => undefined));
+          const step = onAnswer(ex, payload, cfg, (proof) => void client.publishAsync(reqTopic(ex!.session), proof, { qos: 1 }).catch(() => undefined));
           if (step.grant) done(undefined, step.grant);
           else if (step.retryAfterMs !== undefined) {
             if (Date.now() + step.retryAfterMs >= deadline) done(step.error);

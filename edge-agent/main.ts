@@ -1,7 +1,7 @@
 /**
  * The `skiff-agent` command:
  *   skiff-agent join [--master mqtts://HOST:8883] [--token-file FILE | --token JOIN_TOKEN] [--name NAME] [--data-dir DIR]
- *                    [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
+ *                    [--volume-dir DIR] [--labels k=v,...] [--address IP] [--lease-interval 2s] [--discovery-timeout 10s]
  *   skiff-agent stop [--data-dir DIR] [--pods] [--timeout 30s]
  *   skiff-agent image load FILE.tar [--container-endpoint URL] [--data-dir DIR]
  *   skiff-agent flash|install|uninstall ...   (install/cli.ts)
@@ -44,6 +44,7 @@ join options:
   --token TOKEN          the join token on the command line (visible in ps to every user: prefer --token-file)
   --name NAME            node name (default: the hostname, lowercased and DNS-safe)
   --data-dir DIR         where the credential, desired-set cache, pid files and logs live (default ~/.skiff/agent)
+  --volume-dir DIR       where local-path PersistentVolumes of this node live (default DATA/volumes)
   --labels k=v,...       node labels
   --address IP           the node's InternalIP (default: the first non-internal IPv4 address)
   --lease-interval DUR   heartbeat period, e.g. 2s or 500ms (default 2s)
@@ -87,10 +88,10 @@ export type Command =
   | { cmd: 'stop'; dataDir: string; pods: boolean; timeoutMs: number }
   | { cmd: 'image-load'; file: string; dataDir: string; endpoint?: string };
 
-const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout', '--pod-max-pids', '--wasi-node', '--container-log-max-size', '--container-log-max-files', '--container-endpoint', '--pod-network'] as const;
+const valued = ['--master', '--token', '--token-file', '--name', '--data-dir', '--volume-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--timeout', '--pod-max-pids', '--wasi-node', '--container-log-max-size', '--container-log-max-files', '--container-endpoint', '--pod-network'] as const;
 type Valued = (typeof valued)[number];
 const flagsOf = {
-  join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--pod-max-pids', '--wasi-node', '--container-log-max-size', '--container-log-max-files', '--container-endpoint', '--pod-network'],
+  join: ['--master', '--token', '--token-file', '--name', '--data-dir', '--volume-dir', '--labels', '--address', '--lease-interval', '--discovery-timeout', '--pod-max-pids', '--wasi-node', '--container-log-max-size', '--container-log-max-files', '--container-endpoint', '--pod-network'],
   stop: ['--data-dir', '--pods', '--timeout'],
   image: ['--data-dir', '--container-endpoint'],
 };
@@ -147,6 +148,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (env.SKIFF_JOIN_TOKEN) options.token = env.SKIFF_JOIN_TOKEN;
   if (v['--name'] !== undefined) options.name = v['--name'];
   if (v['--data-dir'] !== undefined) options.dataDir = v['--data-dir'];
+  if (v['--volume-dir'] !== undefined) options.volumeDir = v['--volume-dir'];
   if (v['--address'] !== undefined) options.address = v['--address'];
   if (v['--labels'] !== undefined) {
     options.labels = {};

@@ -4,7 +4,7 @@
  * the eviction toleration 30 s (Kubernetes: 300 s), because an edge cluster is small, its boards
  * fail outright more often than they pause, and a greenhouse wants its pods back in seconds.
  */
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import cron from 'node-cron';
 import { Checker, SkiffError, defaultMaxReplicas, logLevels, replicasCeiling, type LogLevel } from '../protocol/index.js';
@@ -92,6 +92,15 @@ export interface MasterConfig {
   dashboard: boolean;
   /** The Pod Security enforce level of namespaces without the label (`--pod-security-default`). baseline. */
   podSecurityDefault: 'privileged' | 'baseline' | 'restricted';
+  /**
+   * `--broker URL`: an external MQTT broker (Mosquitto with dynamic security) instead of the embedded one; '' =
+   * embedded. Several masters need it (docs/ha.md). Parsed by master/external/url.ts.
+   */
+  broker: string;
+  /** `--name`: this master's name, the holder of the leader Lease when it leads. Default: the hostname. */
+  name: string;
+  /** `--leader-lease`: the etcd lease of the leader election, in seconds; a killed leader is replaced within about this. 3 s. */
+  leaderLeaseSeconds: number;
   /** DATA/audit.log is rotated before it grows past this many bytes (`--audit-log-maxsize` MB). 10 MiB. */
   auditLogMaxBytes: number;
   /** Rotated audit logs kept (`--audit-log-maxbackup`). 5. */
@@ -144,6 +153,9 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   podSecurityDefault: 'baseline',
   auditLogMaxBytes: 10 * 1024 * 1024,
   auditLogBackups: 5,
+  broker: '',
+  name: '',
+  leaderLeaseSeconds: 3,
 });
 
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
@@ -181,6 +193,12 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
       c.fail('store', err.message.replace(/^--store: /, ''));
     }
   } else if (Object.values(cfg.etcd).some((v) => v !== undefined)) c.fail('etcd', 'the --etcd-* flags need --store etcds://... or etcd://...', undefined);
+  c.string(cfg.broker, 'broker');
+  if (cfg.broker !== '' && !/^mqtts?:\/\//.test(cfg.broker)) c.fail('broker', 'must be an mqtt:// or mqtts:// URL', cfg.broker.replace(/:[^:@/]*@/, ':***@'));
+  c.string(cfg.name, 'name');
+  if (cfg.name === '') cfg.name = hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 63) || 'master';
+  if (!/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(cfg.name)) c.fail('name', 'must be a DNS name: lowercase letters, digits, "-" and ".", at most 63', cfg.name);
+  c.int(cfg.leaderLeaseSeconds, 'leaderLeaseSeconds', 2, 3600, true);
   c.string(cfg.backupSchedule, 'backupSchedule');
   if (cfg.backupSchedule !== '' && !cron.validate(cfg.backupSchedule)) c.fail('backupSchedule', 'must be a cron expression such as "0 3 * * *"', cfg.backupSchedule);
   c.string(cfg.backupDir, 'backupDir');

@@ -10,8 +10,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../protocol/index.js';
-import { JoinTokens } from './join-tokens.js';
-import type { Store } from './store/types.js';
+import { JoinTokens, joinTokenPrefix, type JoinTokenRecord } from './join-tokens.js';
+import type { Store, Watch } from './store/types.js';
 
 /** Store prefix of node credentials (outside /registry/: never listed by the API). */
 const nodePrefix = '/skiff/credentials/nodes/';
@@ -87,8 +87,25 @@ interface NodeRecord {
 /** Certificate serials kept per node: the current one and the one it replaced (in use until the agent reconnects). */
 const KEPT_SERIALS = 2;
 
+/**
+ * Told when a credential is issued or revoked, so an external broker's accounts follow (master/external/accounts.ts).
+ * Called after the store write, and awaited: a node's grant is sent only once its broker account exists.
+ */
+export interface CredentialSink {
+  nodeIssued(node: string, secret: string): Promise<void>;
+  nodeRevoked(node: string): Promise<void>;
+  tokenCreated(name: string, secret: string, scope: { access: Access; namespace?: string }): Promise<void>;
+  tokenRevoked(name: string): Promise<void>;
+}
+
+/** Prefix of everything Credentials keeps in the store. */
+const credentialsPrefix = '/skiff/credentials/';
+
 /** Admin, join and node credentials. */
 export class Credentials {
+  /** Where issued and revoked credentials are also told (an external broker); none with the embedded one. */
+  sink?: CredentialSink;
+  private following?: Watch;
   readonly adminToken: string;
   /** The bootstrap join token and those made with `skiff token create --join`. */
   readonly joinTokens: JoinTokens;
@@ -121,10 +138,56 @@ export class Credentials {
   /** Loads node credential digests and join tokens into memory. Called once at start. */
   async load(): Promise<void> {
     await this.joinTokens.load();
-    const { entries } = await this.store.list<NodeRecord>(nodePrefix);
+    const { entries, revision } = await this.store.list<NodeRecord>(nodePrefix);
     for (const e of entries) this.nodeDigests.set(e.key.slice(nodePrefix.length), { digest: e.value.digest, issuedAt: e.value.issuedAt, ...(e.value.certs ? { certs: e.value.certs } : {}) });
     const tokens = await this.store.list<TokenInfo & { digest: string }>(tokenPrefix);
     for (const e of tokens.entries) this.tokens.set(e.value.name, e.value);
+    this.loadedAt = Math.min(revision, tokens.revision);
+  }
+
+  private loadedAt = 0;
+
+  /**
+   * Follows the store from the load on: credentials issued, tokens made and revoked by other masters on the same
+   * store (several masters, docs/ha.md) reach this one's cache. A lost watch (compacted history) reloads.
+   */
+  follow(onError: (err: Error) => void): void {
+    const apply = (key: string, value: unknown) => {
+      if (key.startsWith(nodePrefix)) {
+        const node = key.slice(nodePrefix.length);
+        if (value) this.nodeDigests.set(node, value as NodeRecord);
+        else this.nodeDigests.delete(node);
+      } else if (key.startsWith(tokenPrefix)) {
+        const t = value as (TokenInfo & { digest: string }) | undefined;
+        if (t) this.tokens.set(t.name, t);
+        else this.tokens.delete(key.slice(tokenPrefix.length));
+      } else if (key.startsWith(joinTokenPrefix)) this.joinTokens.followed(key, value as JoinTokenRecord | undefined);
+    };
+    const start = (from: number) => {
+      this.following = this.store.watch(credentialsPrefix, from, (e) => apply(e.key, e.type === 'put' ? e.value : undefined), (err) => {
+        onError(err);
+        void this.reload().then(start, onError);
+      });
+    };
+    start(this.loadedAt);
+  }
+
+  /** Stops following the store. */
+  unfollow(): void {
+    this.following?.close();
+    this.following = undefined;
+  }
+
+  private async reload(): Promise<number> {
+    const { entries, revision } = await this.store.list(credentialsPrefix);
+    this.nodeDigests.clear();
+    this.tokens.clear();
+    for (const e of entries) {
+      if (e.key.startsWith(nodePrefix)) this.nodeDigests.set(e.key.slice(nodePrefix.length), e.value as NodeRecord);
+      else if (e.key.startsWith(tokenPrefix)) this.tokens.set((e.value as TokenInfo).name, e.value as TokenInfo & { digest: string });
+      else if (e.key.startsWith(joinTokenPrefix)) this.joinTokens.followed(e.key, e.value as JoinTokenRecord);
+    }
+    return revision;
   }
 
   /** The access (and namespace) of a user token, when `password` is its secret. */
@@ -147,6 +210,7 @@ export class Credentials {
     const t = { name, access, ...(namespace ? { namespace } : {}), createdAt: new Date().toISOString(), digest: digest(secret) };
     await this.store.create(tokenPrefix + name, t);
     this.tokens.set(name, t);
+    await this.sink?.tokenCreated(name, secret, scopeOf(t));
     return secret;
   }
 
@@ -161,6 +225,7 @@ export class Credentials {
   async revokeToken(name: string): Promise<void> {
     if (!this.tokens.delete(name)) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `tokens "${name}" not found`);
     await this.store.delete(tokenPrefix + name).catch(() => undefined);
+    await this.sink?.tokenRevoked(name);
   }
 
   /** True when `password` is the node's credential. */
@@ -190,6 +255,7 @@ export class Credentials {
     if (existing) await this.store.update(key, value);
     else await this.store.create(key, value);
     this.nodeDigests.set(node, value);
+    await this.sink?.nodeIssued(node, secret);
     return secret;
   }
 
@@ -224,5 +290,6 @@ export class Credentials {
     } catch (err) {
       if (!(err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND')) throw err;
     }
+    await this.sink?.nodeRevoked(node);
   }
 }

@@ -12,7 +12,7 @@
  * (on a board, journald's disk) either. Apply outcomes (no involved object) are logged by the API,
  * which knows who asked.
  */
-import { encode, isTopicLevel, topics, type Event, type EventMessage, type EventSource, type Logger, type ObjectReference } from '../protocol/index.js';
+import { encode, isTopicLevel, topics, type Codec, type Event, type EventMessage, type EventSource, type Logger, type ObjectReference } from '../protocol/index.js';
 import type { EventInput } from './events/correlate.js';
 import { EventStore, type Recorded } from './events/store.js';
 
@@ -54,11 +54,15 @@ export class EventRecorder {
     this.sink = sink;
   }
 
-  /** Records one event: kept (when it is about an object), logged when new, and published. */
-  emit(e: Omit<EventMessage, 'ts'> & { ts?: number }, source?: EventSource): void {
+  /**
+   * Records one event: kept (when it is about an object), logged when new, and published — in msgpack, or
+   * (`codec` json) as JSON for the outcome of an apply that came as text over MQTT, so a plain client
+   * (mosquitto_sub) that sent YAML can read the answer.
+   */
+  emit(e: Omit<EventMessage, 'ts'> & { ts?: number }, source?: EventSource, codec: Codec = 'msgpack'): void {
     const ev: EventMessage = { ...e, ts: e.ts ?? Date.now() };
     if (ev.involvedObject) this.keep({ involvedObject: ev.involvedObject, type: ev.type, reason: ev.reason, message: ev.message, source: source ?? { component: ev.source ?? 'skiff-master' } });
-    this.publish(ev);
+    this.publish(ev, codec);
   }
 
   /** A shorthand for an event about an object, reported by the master. */
@@ -103,11 +107,11 @@ export class EventRecorder {
     else this.log.info(message, fields);
   }
 
-  private publish(ev: EventMessage): void {
+  private publish(ev: EventMessage, codec: Codec = 'msgpack'): void {
     const ns = namespaceOfEvent(ev);
     if (ns && !ev.namespace) ev.namespace = ns;
     try {
-      const payload = encode(ev);
+      const payload = encode(ev, codec);
       this.sink?.(topics.events, payload);
       // Namespaced tokens read only their namespace's copy (broker/acl.ts).
       if (ns && isTopicLevel(ns)) this.sink?.(topics.namespaceEvents(ns), payload);

@@ -22,7 +22,7 @@ import type { Telemetry } from './telemetry/registry.js';
 export interface HttpParts {
   telemetry: Telemetry;
   /** MQTT over WebSocket at /mqtt into this broker. */
-  broker: Broker;
+  broker: Pick<Broker, 'accept'>;
   /** The dashboard's files; absent with --no-dashboard or when it was not built. */
   dashboard?: DashboardFiles;
 }

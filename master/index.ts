@@ -11,12 +11,17 @@ import type { Informers } from './informer.js';
 import { createLogger } from './log.js';
 import type { MetricsStore } from './metrics.js';
 import type { Objects } from './objects.js';
-import { announce, lead, loadCredentials, loadEngine, loadTls, openAudit, openCache, openStore, serveHttp, startApi, startBroker, startControllers, startRouting, writeClientConfig } from './steps.js';
+import { announce, loadCredentials, loadEngine, loadTls, openAudit, openCache, openStore, serveHttp, startApi, startBroker, startControllers, startRouting, writeClientConfig } from './steps.js';
 import type { Store } from './store/types.js';
 import { describeLocation } from './store/location.js';
 import { storeLocation } from './store/open.js';
 import { Teardown } from './teardown.js';
 import { Telemetry } from './telemetry/registry.js';
+import { announceBroker, connectExternalBroker, lead } from './ha/steps.js';
+import { EtcdStore } from './store/etcd.js';
+import type { Controller } from './controllers/types.js';
+import type { DesiredPublisher } from './nodes/desired.js';
+import type { NodeStatusTracker } from './nodes/status.js';
 
 /** A running master. */
 export interface Master {
@@ -52,6 +57,12 @@ export interface Master {
   idle(): Promise<void>;
   /** Stops everything, in the reverse order of start. Idempotent: later calls wait for the first. */
   stop(): Promise<void>;
+  /** Resolves once the master has stopped (by `stop`, or by itself after losing its leadership). */
+  readonly done: Promise<void>;
+  /** True once this master stopped because it lost its leadership (docs/ha.md). */
+  readonly lostLeadership: boolean;
+  /** True while this master leads (runs the controllers, the scheduler and the node lifecycle). */
+  readonly leading: boolean;
 }
 
 /** What `startMaster` takes: the config, and optionally a logger of the caller's (then format and level are the caller's). */
@@ -69,25 +80,48 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
   const log = loggerFor(config, logger);
   const down = new Teardown(log);
   let stopped: Promise<void> | undefined;
+  let lost = false;
+  let markDone!: () => void;
+  const done = new Promise<void>((r) => (markDone = r));
+  const stop = () => (stopped ??= stopAll(down, log).finally(markDone));
   try {
     const telemetry = new Telemetry();
-    const { store, disk } = await openStore(config, log, down, telemetry);
+    const { store, disk, inner } = await openStore(config, log, down, telemetry);
     const tls = await loadTls(config, log, down);
     const credentials = await loadCredentials(store, config, tls);
     const ctx = await openCache(store, { maxReplicas: config.maxReplicas, disk, podSecurityDefault: config.podSecurityDefault }, log, down, config, telemetry);
+    if (inner instanceof EtcdStore) {
+      // Other masters on this store issue and revoke credentials too.
+      credentials.follow((err) => log.warn('credentials: the store watch was cut; reloading', { err }));
+      down.add('credentials', () => credentials.unfollow());
+    }
     const audit = openAudit(config, log, down);
     const engine = await loadEngine(config);
-    const { broker, inbox, publish, joins, certs } = await startBroker(config, credentials, tls, ctx, down);
+    const external = config.broker ? await connectExternalBroker(config, credentials, tls, ctx, down) : undefined;
+    const { broker, inbox, publish, joins, certs } = external ?? (await startBroker(config, credentials, tls, ctx, down));
     const { api, rpc, metrics } = startApi(ctx, { credentials, broker, publish, audit, sealed: store, dataDir: config.dataDir }, down);
-    lead(log);
-    const { controllers, tracker, desired } = startControllers(ctx, config, engine, { publish, metrics }, down);
+    // What only the leader runs; empty until it leads.
+    const led: { controllers: Controller[]; tracker?: NodeStatusTracker; desired?: DesiredPublisher } = { controllers: [] };
+    const tracker = {
+      onStatus: (node: string, m: Parameters<NodeStatusTracker['onStatus']>[1]) => led.tracker?.onStatus(node, m) ?? Promise.resolve(),
+      onLease: (node: string, m: Parameters<NodeStatusTracker['onLease']>[1]) => led.tracker?.onLease(node, m) ?? Promise.resolve(),
+    };
+    // The volume controller asks nodes to delete reclaimed directories over the agent RPC.
+    const startLed = () => Object.assign(led, startControllers(ctx, config, engine, { publish, metrics, rpc }, down));
+    const onLost = () => {
+      lost = true;
+      void stop();
+    };
+    await lead({ config, store: inner, objects: ctx.objects, log, down, external: external?.broker }, startLed, onLost);
     startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, certs, publish }, down);
     const http = await serveHttp(config, { telemetry, broker, informers: ctx.informers, metrics, engine }, tls, log, down);
     const loopback = plainMqttHost({ mqttHost: config.mqttHost, insecureListen: false }).replace(/^::1$/, '[::1]');
     const url = broker.port >= 0 ? `mqtt://${loopback}:${broker.port}` : '';
     const tlsUrl = broker.tlsPort >= 0 ? `mqtts://${loopback}:${broker.tlsPort}` : '';
-    writeClientConfig(config, tlsUrl || url, credentials, tls, http?.port);
-    announce(config, broker, log, down);
+    // With an external broker, clients and agents connect to it (docs/ha.md).
+    writeClientConfig(config, external ? external.broker.location.url : tlsUrl || url, credentials, tls, http?.port);
+    if (external) announceBroker(config, external.broker.location, log, down);
+    else announce(config, broker, log, down);
     log.info('started', {
       version: skiffVersion(),
       mqtts: broker.tlsPort >= 0 ? `${config.mqttHost}:${broker.tlsPort}` : 'off',
@@ -120,14 +154,22 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
       telemetry,
       async idle() {
         for (let i = 0; i < 3; i++) {
-          await desired.flush();
-          await Promise.all(controllers.map((c) => c.idle()));
+          await led.desired?.flush();
+          await Promise.all(led.controllers.map((c) => c.idle()));
         }
       },
-      stop: () => (stopped ??= stopAll(down, log)),
+      stop,
+      done,
+      get lostLeadership() {
+        return lost;
+      },
+      get leading() {
+        return led.tracker !== undefined && !lost;
+      },
     };
   } catch (err) {
     await down.run();
+    markDone();
     throw err;
   }
 }

@@ -18,7 +18,8 @@ import type { Store } from './store/types.js';
 import { writeAtomic } from './tls/ca.js';
 
 /** Store prefix of join tokens (outside /registry/: never listed by the object API). */
-const prefix = '/skiff/credentials/join/';
+export const joinTokenPrefix = '/skiff/credentials/join/';
+const prefix = joinTokenPrefix;
 /** The name the bootstrap token is listed under. */
 export const BOOTSTRAP = 'bootstrap';
 /** Join tokens kept at most (each CONNECT of a joiner looks its key up among them). */
@@ -27,7 +28,7 @@ const MAX_TOKENS = 1000;
 const KEEP_DEAD_MS = 7 * 86_400_000;
 
 /** A join token as stored. */
-interface JoinTokenRecord {
+export interface JoinTokenRecord {
   name: string;
   secret: string;
   createdAt: string;
@@ -76,6 +77,8 @@ export class JoinTokens {
   private readonly tokens = new Map<string, JoinTokenRecord>();
   /** connect key → token name. */
   private readonly byKey = new Map<string, string>();
+  /** Called after the set of tokens changed (made, revoked, rotated, or changed by another master): an external broker's joiner accounts follow. */
+  onChange?: () => void;
 
   constructor(
     private readonly store: Store,
@@ -108,6 +111,7 @@ export class JoinTokens {
   /** A new bootstrap token (file and memory); the old one joins nothing more. Returns the new token. */
   rotateBootstrap(): string {
     this.setBootstrap(this.newSecret());
+    this.onChange?.();
     return this.bootstrapToken;
   }
 
@@ -164,6 +168,7 @@ export class JoinTokens {
     };
     await this.store.create(prefix + t.name, t);
     this.remember(t);
+    this.onChange?.();
     return { name: t.name, token: formatJoinToken(this.caHash, t.secret), ...(t.expiresAt ? { expiresAt: t.expiresAt } : {}) };
   }
 
@@ -180,6 +185,27 @@ export class JoinTokens {
     if (!t) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `join token "${name}" not found`);
     this.forget(t);
     await this.store.delete(prefix + name).catch(() => undefined);
+    this.onChange?.();
+  }
+
+  /**
+   * A change another master made under the join tokens' prefix (Credentials.follow): the cache follows the store.
+   * Creates, uses and revocations made here arrive too and change nothing.
+   */
+  followed(key: string, value: JoinTokenRecord | undefined): void {
+    const name = key.slice(prefix.length);
+    if (name === BOOTSTRAP) return; // the bootstrap token lives in DATA/join.token
+    if (value) this.remember(value);
+    else {
+      const t = this.tokens.get(name);
+      if (t) this.forget(t);
+    }
+    this.onChange?.();
+  }
+
+  /** The secrets of every join token that works now (the external broker's joiner accounts). */
+  workingSecrets(now = Date.now()): { name: string; secret: string }[] {
+    return [...this.tokens.values()].filter((t) => refusal(t, now) === undefined).map(({ name, secret }) => ({ name, secret }));
   }
 
   private setBootstrap(secret: string): void {

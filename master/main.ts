@@ -8,6 +8,7 @@ import { SkiffError, bytes, configChain, durationFlag, logLevels, mergeContextIn
 import { defaultDataDir, resolveConfig, type MasterConfig } from './config.js';
 import { etcdFlags, parseStoreUrl } from './store/location.js';
 import { isSan } from './tls/server.js';
+import { parseBrokerUrl } from './external/url.js';
 import { startMaster } from './index.js';
 
 const usage = `Usage: skiff master [flags]
@@ -49,6 +50,11 @@ Flags:
   --etcd-keyfile FILE         its private key
   --etcd-username NAME        etcd user (or etcd://NAME:PASSWORD@HOST...)
   --etcd-password PASSWORD    its password
+  --broker URL                an external MQTT broker instead of the embedded one (several masters need it):
+                                mqtt://USER@HOST:PORT?password-file=FILE, mqtts://...&ca-file=CA.pem;
+                                skiff broker-config mosquitto prints it (docs/ha.md)
+  --name NAME                 this master's name, the leader Lease's holder (default: the hostname)
+  --leader-lease DUR          the leader's etcd lease; a killed leader is replaced within about this (default 3s)
   --backup-schedule CRON      take a backup on this schedule, e.g. "0 3 * * *" (docs/state.md)
   --backup-dir DIR            where scheduled backups go (default DATA_DIR/backups)
   --backup-keep N             keep the newest N scheduled backups (default 7)
@@ -137,6 +143,9 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'pod-security-default': { type: 'string' },
         'audit-log-maxsize': { type: 'string' },
         'audit-log-maxbackup': { type: 'string' },
+        broker: { type: 'string' },
+        name: { type: 'string' },
+        'leader-lease': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -151,7 +160,12 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
   const logLevel = oneOf('log-level', v['log-level'], logLevels);
   // Checked here too, so a bad URL is reported against the flag before anything starts.
   if (v.store !== undefined) parseStoreUrl(v.store, etcdFlags(v) ?? {});
+  if (v.broker !== undefined) parseBrokerUrl(v.broker);
+  const lease = duration('leader-lease', v['leader-lease']);
   return {
+    broker: v.broker,
+    name: v.name,
+    leaderLeaseSeconds: lease === undefined ? undefined : Math.round(lease / 1000),
     dataDir: v['data-dir'],
     mqttPort: v['mqtt-port'] === '-1' ? -1 : port('mqtt-port', v['mqtt-port']),
     mqttsPort: v['mqtts-port'] === '-1' ? -1 : port('mqtts-port', v['mqtts-port']),
@@ -250,7 +264,8 @@ export async function main(argv: string[]): Promise<void> {
   const defaultData = dir === defaultDataDir;
   // With the default data dir, make the CLI find the master without flags: its context joins the user's client config.
   const userConfig = defaultData ? installContext(dir) : undefined;
-  const joinUrl = master.mqttsPort >= 0 ? `mqtts://<this-host>:${master.mqttsPort}` : `mqtt://<this-host>:${master.mqttPort}`;
+  // With an external broker, boards connect to the broker (docs/ha.md).
+  const joinUrl = master.config.broker ? parseBrokerUrl(master.config.broker).url : master.mqttsPort >= 0 ? `mqtts://<this-host>:${master.mqttsPort}` : `mqtt://<this-host>:${master.mqttPort}`;
   process.stdout.write(`
   admin token   ${join(dir, 'admin.token')}
   client config ${join(dir, 'config.json')}   (skiff --config ${join(dir, 'config.json')} get nodes)${userConfig ? `
@@ -270,6 +285,11 @@ export async function main(argv: string[]): Promise<void> {
     // A second signal waits for the first stop (stop is idempotent) instead of killing the master mid-way.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // A master that lost its leadership stops itself (docs/ha.md); exit 1 so a supervisor restarts it as a candidate.
+    void master.done.then(() => {
+      if (master.lostLeadership) process.exitCode = 1;
+      resolve();
+    });
   });
 }
 

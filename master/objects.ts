@@ -6,13 +6,15 @@
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, normalizeObject, objectKey, kindPrefix, type KindInfo, type KindMap, type KindName, type KObject, type ApplyResult, type Namespace, type Pod } from '../protocol/index.js';
+import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, objectKey, kindPrefix, type KindInfo, type KindMap, type KindName, type KObject, type Namespace, type Pod } from '../protocol/index.js';
+import { AdmissionBatch } from './admission/batch.js';
+import type { AdmissionPlugin } from './admission/types.js';
+import { applyOne, type Applied, type ApplyOptions } from './apply.js';
 import { isoNow, realClock, type Clock } from './clock.js';
-import type { Store, StoreEntry } from './store/types.js';
+import type { Store, StoreEntry, TxnOp } from './store/types.js';
 import { isDiskFull } from './disk.js';
 
-/** Fields of metadata that the server owns and apply never takes from the user. */
-const serverMeta = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp'] as const;
+export type { Applied, ApplyOptions } from './apply.js';
 
 /** How many times a read-modify-write is retried on a resourceVersion conflict. */
 const conflictRetries = 20;
@@ -49,47 +51,13 @@ export function randomSuffix(n = 5): string {
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }
 
-/** The part of an object apply compares: everything but status and server-owned metadata. */
-function userPart(o: KObject): unknown {
-  const { status: _s, metadata, ...rest } = o;
-  const m: Record<string, unknown> = { ...metadata };
-  for (const f of serverMeta) delete m[f];
-  return { ...rest, metadata: m };
-}
-
 /** A per-kind step of apply that fills server-allocated fields (Services: master/services/allocate.ts). */
 export interface Admission {
   readonly kind: string;
   /** Runs an admission and its write after every earlier one, so allocations never collide. */
   serial<T>(fn: () => Promise<T>): Promise<T>;
-  /** The object to write; throws SKIFF_ERR_VALIDATION naming the field. */
-  admit(next: KObject, current: KObject | undefined): Promise<KObject>;
-}
-
-/** How `apply` stores: for real or as a dry run, and whether an existing object is an error. */
-export interface ApplyOptions {
-  /** Validate, default and admit, but store nothing (kubectl --dry-run=server). */
-  dryRun?: boolean;
-  /** Fail with SKIFF_ERR_ALREADY_EXISTS when the object exists (kubectl create). */
-  create?: boolean;
-  /** A precondition: the object exists at this resourceVersion, else SKIFF_ERR_CONFLICT (patch, edit). */
-  resourceVersion?: string;
-  /**
-   * The object is a whole one (a patch applied to the stored object), not a user's manifest: Node labels
-   * are taken as given instead of merged over the agent's.
-   */
-  whole?: boolean;
-}
-
-/** Equal but for resourceVersion (which a read stamps in and a stored value lacks). */
-function sameContent(a: KObject, b: KObject): boolean {
-  const strip = (o: KObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '' } });
-  return isDeepStrictEqual(strip(a), strip(b));
-}
-
-/** The generation an update gives: one more when the spec changes (Kubernetes' rule). */
-function generationAfter(cur: KObject, next: KObject): number | undefined {
-  return isDeepStrictEqual(next.spec, cur.spec) ? cur.metadata.generation : (cur.metadata.generation ?? 1) + 1;
+  /** The object to write; throws SKIFF_ERR_VALIDATION naming the field. `pending`: objects the same apply is about to store. */
+  admit(next: KObject, current: KObject | undefined, pending: readonly KObject[]): Promise<KObject>;
 }
 
 /** `deployments.apps`: a kind's plural with its group, as Kubernetes names it in messages. */
@@ -111,17 +79,10 @@ export interface Validator {
   validate(next: KObject, current: KObject | undefined): Promise<AdmissionNotes | undefined>;
 }
 
-/** The outcome of one apply: the object, what happened, and what admission noted. */
-export interface Applied {
-  object: KObject;
-  action: ApplyResult['action'];
-  warnings?: string[];
-  auditNotes?: string[];
-}
-
 /** Typed object access over the store. */
 export class Objects {
   private readonly admissions = new Map<string, Admission>();
+  private readonly plugins: AdmissionPlugin[] = [];
   /** The most pods one object may ask for (see ObjectsOptions). */
   readonly maxReplicas: number;
   private readonly disk?: SpaceGuard;
@@ -174,7 +135,7 @@ export class Objects {
   }
 
   /** Runs the validators; throws the first refusal, else gathers their notes. */
-  private async validate(next: KObject, current: KObject | undefined): Promise<AdmissionNotes> {
+  async validate(next: KObject, current: KObject | undefined): Promise<AdmissionNotes> {
     const notes: Required<AdmissionNotes> = { warnings: [], audit: [] };
     for (const v of this.validators) {
       const n = await v.validate(next, current);
@@ -216,38 +177,30 @@ export class Objects {
   }
 
   /**
-   * Creates an object, filling server metadata. `generateName` gets a random suffix. The validating admissions
-   * run first (controllers creating pods meet Pod Security as users do).
+   * Creates an object, filling server metadata (`generateName` gets a random suffix), admitted as every
+   * create is (LimitRange defaults, quota: a quota refusal is SKIFF_ERR_FORBIDDEN), then validated
+   * (controllers creating pods meet Pod Security as users do). A quota charged by someone else meanwhile
+   * means admitting again.
    */
   async create<T extends KObject>(obj: T): Promise<T> {
-    // Kubernetes generates the name before admission, so a refusal names a pod: admission sees a drawn name;
-    // insert draws its own (again on a collision).
-    const named = !obj.metadata.name && obj.metadata.generateName ? { ...obj, metadata: { ...obj.metadata, name: obj.metadata.generateName + randomSuffix() } } : obj;
-    await this.validate(named, undefined);
-    return this.insert(obj);
-  }
-
-  /** Creates an object already admitted. */
-  private async insert<T extends KObject>(obj: T): Promise<T> {
     const info = kindOf(obj.kind);
-    const o = applyDefaults(structuredClone(obj));
-    const generated = !o.metadata.name && !!o.metadata.generateName;
-    o.metadata.uid = randomUUID();
-    o.metadata.creationTimestamp = isoNow(this.clock);
-    o.metadata.generation = 1;
-    delete o.metadata.resourceVersion;
-    delete o.metadata.deletionTimestamp;
-    if (info.namespaced) await this.requireNamespace(o.metadata.namespace ?? 'default');
-    this.disk?.admitGrowth(`${info.kind}/${o.metadata.name || o.metadata.generateName || '?'}`);
+    const generated = !obj.metadata.name && !!obj.metadata.generateName;
+    this.disk?.admitGrowth(`${info.kind}/${obj.metadata.name || obj.metadata.generateName || '?'}`);
     for (let attempt = 1; ; attempt++) {
-      // Five random characters collide now and then among thousands of pods: draw again.
-      if (generated) o.metadata.name = o.metadata.generateName + randomSuffix();
-      checkObjectSize(o);
+      const batch = new AdmissionBatch(this.store);
+      // Kubernetes generates the name before admission, so a refusal names a pod: prepareCreate draws it.
+      const o = await this.prepareCreate(obj, batch);
+      await this.validate(o, undefined);
       try {
-        return withVersion(await this.stored(() => this.store.create(this.key(info, o.metadata.namespace, o.metadata.name), o)));
+        const [e] = await this.commit([{ op: 'create', key: this.key(info, o.metadata.namespace, o.metadata.name), value: o }], batch);
+        return withVersion(e as StoreEntry<T>);
       } catch (err) {
-        if (!(err instanceof SkiffError && err.code === 'SKIFF_ERR_ALREADY_EXISTS')) throw err;
-        if (!generated || attempt >= generateNameTries) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${info.plural} "${o.metadata.name}" already exists`);
+        if (!(err instanceof SkiffError)) throw err;
+        const mine = !err.details?.[0] || err.details[0].field === 'ops[0]';
+        // Five random characters collide now and then among thousands of pods: draw again.
+        if (err.code === 'SKIFF_ERR_ALREADY_EXISTS' && mine) {
+          if (!generated || attempt >= generateNameTries) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${info.plural} "${o.metadata.name}" already exists`);
+        } else if (!(err.code === 'SKIFF_ERR_CONFLICT' && !mine && attempt < conflictRetries)) throw err;
       }
     }
   }
@@ -298,76 +251,69 @@ export class Objects {
 
   /**
    * Applies a user's object: validates and defaults it, creates it or replaces its user-owned part
-   * (spec, data, labels, annotations, ...) keeping status and server metadata. With `dryRun` the same
-   * happens up to the write, which is left out: the object returned is what would be stored. With
-   * `create` an existing object is an error (kubectl create).
+   * (spec, data, labels, annotations, ...) keeping status and server metadata, admitted (apply.ts). With
+   * `dryRun` the same happens up to the write, which is left out: the object returned is what would be
+   * stored. With `create` an existing object is an error (kubectl create).
    */
-  async apply(raw: unknown, defaultNamespace = 'default', opts: ApplyOptions = {}): Promise<Applied> {
-    const obj = normalizeObject(raw, defaultNamespace, this.maxReplicas);
-    // A dry run stores nothing, so a full disk does not stand in its way.
-    if (!opts.dryRun) this.disk?.admitGrowth(`${obj.kind}/${obj.metadata.name}`);
-    const admission = this.admissions.get(kindOf(obj.kind).kind);
-    return admission ? admission.serial(() => this.applyNormalized(obj, opts, admission)) : this.applyNormalized(obj, opts);
+  apply(raw: unknown, defaultNamespace = 'default', opts: ApplyOptions = {}): Promise<Applied> {
+    return applyOne(this, raw, defaultNamespace, opts);
   }
 
-  private async applyNormalized(obj: KObject, opts: ApplyOptions, admission?: Admission): Promise<Applied> {
+  /** The apply step of a kind (Services: allocation), if it has one. */
+  admissionOf(kind: string): Admission | undefined {
+    return this.admissions.get(kind);
+  }
+
+  /** Adds an admission plugin; plugins run in the order added (master/steps.ts wires them). */
+  addPlugin(p: AdmissionPlugin): void {
+    this.plugins.push(p);
+  }
+
+  /** Runs every admission plugin on an object about to be stored (`current`: the one it replaces). */
+  async admit(obj: KObject, current: KObject | undefined, batch: AdmissionBatch): Promise<void> {
+    for (const p of this.plugins) await p.admit(obj, current, batch);
+  }
+
+  /** Refuses growth on a nearly full disk (SKIFF_ERR_UNAVAILABLE naming the disk); nothing without a disk guard. */
+  admitGrowth(what: string): void {
+    this.disk?.admitGrowth(what);
+  }
+
+  /** A stored entry as an object: defaults filled, resourceVersion = its modRevision. */
+  withVersion<T extends KObject = KObject>(e: StoreEntry<unknown>): T {
+    return withVersion(e as StoreEntry<T>);
+  }
+
+  /**
+   * A new object ready to store: defaults, server metadata (uid, creationTimestamp, generation 1; a name
+   * from generateName), its namespace checked (one the batch creates counts), admitted, within the size
+   * limit, and added to the batch's pending objects.
+   */
+  async prepareCreate<T extends KObject>(obj: T, batch: AdmissionBatch): Promise<T> {
     const info = kindOf(obj.kind);
-    const existing = await this.get(info.kind, obj.metadata.namespace, obj.metadata.name);
-    if (existing && opts.create) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${qualifiedPlural(info)} "${obj.metadata.name}" already exists`);
-    if (opts.resourceVersion !== undefined && existing?.metadata.resourceVersion !== opts.resourceVersion) {
-      if (!existing) throw notFound(info, obj.metadata.namespace, obj.metadata.name);
-      throw modified(info, obj.metadata.name);
-    }
-    if (!existing) {
-      const admitted = admission ? await admission.admit(obj, undefined) : obj;
-      const notes = await this.validate(admitted, undefined);
-      return { object: opts.dryRun ? await this.dryRunCreate(admitted) : await this.insert(admitted), action: 'created', ...notesOf(notes) };
-    }
-    if (opts.dryRun) {
-      const next = await this.merged(obj, existing, opts, admission);
-      if (!next) return { object: existing, action: 'unchanged' };
-      checkObjectSize(next);
-      const notes = await this.validate(next, existing);
-      return { object: { ...next, metadata: { ...next.metadata, resourceVersion: existing.metadata.resourceVersion, generation: generationAfter(existing, next) } }, action: 'configured', ...notesOf(notes) };
-    }
-    let action: ApplyResult['action'] = 'unchanged';
-    let notes: AdmissionNotes = {};
-    const object = await this.mutate(info.kind, obj.metadata.namespace, obj.metadata.name, async (cur) => {
-      // The precondition held when read; a write since then (mutate re-reads) breaks it.
-      if (opts.resourceVersion !== undefined && !sameContent(cur, existing)) throw modified(info, obj.metadata.name);
-      const next = await this.merged(obj, cur, opts, admission);
-      if (next) {
-        notes = await this.validate(next, cur);
-        action = 'configured';
-      }
-      return next;
-    });
-    if (!object) return this.applyNormalized(obj, opts, admission); // deleted in between: create it
-    return { object, action, ...notesOf(notes) };
-  }
-
-  /** The user's object over the current one (status and server metadata kept); undefined when nothing the user owns changes. */
-  private async merged(obj: KObject, cur: KObject, opts: ApplyOptions, admission?: Admission): Promise<KObject | undefined> {
-    let next: KObject = { ...structuredClone(obj), status: cur.status };
-    if (next.status === undefined) delete next.status;
-    for (const f of serverMeta) (next.metadata as any)[f] = cur.metadata[f];
-    if (cur.metadata.ownerReferences && !obj.metadata.ownerReferences) next.metadata.ownerReferences = cur.metadata.ownerReferences;
-    if (obj.kind === 'Node' && !opts.whole) next.metadata.labels = { ...cur.metadata.labels, ...obj.metadata.labels };
-    if (admission) next = await admission.admit(next, cur);
-    return isDeepStrictEqual(userPart(next), userPart(cur)) ? undefined : next;
-  }
-
-  /** What `create` would store, without storing it (a dry run): the server metadata filled, no resourceVersion. */
-  private async dryRunCreate(obj: KObject): Promise<KObject> {
-    const info = kindOf(obj.kind);
-    if (info.namespaced) await this.requireNamespace(obj.metadata.namespace ?? 'default');
     const o = applyDefaults(structuredClone(obj));
     if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
-    Object.assign(o.metadata, { uid: randomUUID(), creationTimestamp: new Date().toISOString(), generation: 1 });
+    Object.assign(o.metadata, { uid: randomUUID(), creationTimestamp: isoNow(this.clock), generation: 1 });
     delete o.metadata.resourceVersion;
     delete o.metadata.deletionTimestamp;
+    if (info.namespaced) await this.requireNamespace(o.metadata.namespace ?? 'default', batch);
+    await this.admit(o, undefined, batch);
     checkObjectSize(o);
+    batch.pending.push(o);
     return o;
+  }
+
+  /**
+   * Writes `ops` and the batch's own (quota charges): one store op when that is all, else one transaction.
+   * Returns the entries of `ops`, in order. A full disk is handled as in every write (stored).
+   */
+  async commit(ops: TxnOp[], batch: AdmissionBatch): Promise<StoreEntry[]> {
+    const all = [...ops, ...(await batch.ops())];
+    if (all.length > 1) return (await this.stored(() => this.store.txn(all))).entries.slice(0, ops.length);
+    const op = all[0]!;
+    if (op.op === 'create') return [await this.stored(() => this.store.create(op.key, op.value))];
+    if (op.op === 'update') return [await this.stored(() => this.store.update(op.key, op.value, op.expectedModRevision))];
+    return [await this.stored(() => this.store.delete(op.key, op.expectedModRevision))];
   }
 
   /**
@@ -380,6 +326,8 @@ export class Objects {
   async delete(kind: string, namespace: string | undefined, name: string, opts: { force?: boolean } = {}): Promise<KObject> {
     const info = kindOf(kind);
     if (info.kind === 'Namespace') return this.deleteNamespace(name);
+    const finalized = await this.markFinalized(info, namespace, name);
+    if (finalized) return finalized;
     if (info.kind === 'Pod' && !opts.force) {
       const marked = await this.mutate('Pod', namespace, name, (p) => {
         if (!p.spec?.nodeName || p.metadata.deletionTimestamp || podFinished(p)) return undefined;
@@ -395,6 +343,42 @@ export class Objects {
     } catch (err) {
       if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') throw notFound(info, namespace, name);
       throw err;
+    }
+  }
+
+  /**
+   * An object with finalizers is only marked (deletionTimestamp, once) by a delete; the controllers that own
+   * the finalizers remove them and the last removal deletes it (removeFinalizer). Undefined: no finalizers.
+   */
+  private async markFinalized(info: KindInfo, namespace: string | undefined, name: string): Promise<KObject | undefined> {
+    const cur = await this.get(info.kind, namespace, name);
+    if (!cur?.metadata.finalizers?.length) return undefined;
+    const marked = await this.mutate(info.kind, namespace, name, (o) => {
+      if (o.metadata.deletionTimestamp || !o.metadata.finalizers?.length) return undefined;
+      o.metadata.deletionTimestamp = isoNow(this.clock);
+      return o;
+    });
+    if (!marked) throw notFound(info, namespace, name);
+    return marked.metadata.finalizers?.length ? marked : undefined;
+  }
+
+  /**
+   * Removes one finalizer of the object with `uid`; when it was the last and the object is being deleted,
+   * the object goes (Kubernetes' finalizer rule). Nothing happens to another object of that name.
+   */
+  async removeFinalizer(kind: string, namespace: string | undefined, name: string, uid: string, finalizer: string): Promise<void> {
+    const after = await this.mutate(kind, namespace, name, (o) => {
+      if (o.metadata.uid !== uid || !o.metadata.finalizers?.includes(finalizer)) return undefined;
+      o.metadata.finalizers = o.metadata.finalizers.filter((f) => f !== finalizer);
+      if (o.metadata.finalizers.length === 0) delete o.metadata.finalizers;
+      return o;
+    });
+    if (!after || after.metadata.uid !== uid || after.metadata.finalizers?.length || !after.metadata.deletionTimestamp) return;
+    const key = this.key(kind, namespace, name);
+    try {
+      await this.stored(() => this.store.delete(key, Number(after.metadata.resourceVersion)));
+    } catch (err) {
+      if (!(err instanceof SkiffError) || (err.code !== 'SKIFF_ERR_NOT_FOUND' && err.code !== 'SKIFF_ERR_CONFLICT')) throw err;
     }
   }
 
@@ -438,17 +422,18 @@ export class Objects {
     }
   }
 
-  private async requireNamespace(ns: string): Promise<void> {
-    const n = await this.get('Namespace', undefined, ns);
+  private async requireNamespace(ns: string, batch?: AdmissionBatch): Promise<void> {
+    const n = (await this.get('Namespace', undefined, ns)) ?? batch?.pendingOf('Namespace').find((o) => o.metadata.name === ns);
     if (!n) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `namespaces "${ns}" not found`);
     if (n.metadata.deletionTimestamp) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `namespace "${ns}" is being terminated`);
   }
 }
 
 /** The non-empty parts of admission notes, as an Applied carries them. */
-function notesOf(n: AdmissionNotes): Pick<Applied, 'warnings' | 'auditNotes'> {
+export function notesOf(n: AdmissionNotes): Pick<Applied, 'warnings' | 'auditNotes'> {
   return { ...(n.warnings?.length ? { warnings: n.warnings } : {}), ...(n.audit?.length ? { auditNotes: n.audit } : {}) };
 }
+
 /** A read-modify-write step: the new object, or undefined to leave it unchanged. */
 export type Mutation<T extends KObject> = (o: T) => T | undefined | Promise<T | undefined>;
 

@@ -3,7 +3,6 @@
  * thing and registers its release on the Teardown at once, so a later failure or a stop undoes it.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../core-wasm/index.js';
 import type { Engine } from '../core-wasm/types.js';
@@ -25,6 +24,9 @@ import { startJobController } from './controllers/job/sync.js';
 import { startNamespaceController } from './controllers/namespace.js';
 import { startNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
+import { startQuotaController } from './controllers/quota.js';
+import { startStatefulSetController } from './controllers/statefulset/sync.js';
+import { startVolumeController } from './controllers/volumes/binder.js';
 import type { Controller, ControllerContext } from './controllers/types.js';
 import { Credentials } from './credentials.js';
 import { announceMaster } from './discovery/announce.js';
@@ -44,7 +46,8 @@ import { createPrivateFile, securePrivateDir } from './datadir.js';
 import { DiskGuard } from './disk.js';
 import { createRouter, Inbox } from './router.js';
 import { startScheduler } from './scheduler/driver.js';
-import { ServiceAdmission } from './services/allocate.js';
+import { addAdmission } from './admission/plugins.js';
+import { ensureLocalPathClass } from './controllers/volumes/local-path.js';
 import { SecretKeys } from './secrets/keys.js';
 import { SealedStore } from './secrets/sealed-store.js';
 import { openMasterStore, storeLocation } from './store/open.js';
@@ -70,7 +73,7 @@ export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Prom
  * first start); plain Secrets of an older store, and Secrets sealed with a key that is no longer the first, are
  * sealed again now.
  */
-export async function openStore(config: MasterConfig, log: Logger, down: Teardown, telemetry: Telemetry): Promise<{ store: SealedStore; disk?: DiskGuard }> {
+export async function openStore(config: MasterConfig, log: Logger, down: Teardown, telemetry: Telemetry): Promise<{ store: SealedStore; disk?: DiskGuard; inner: Store }> {
   securePrivateDir(config.dataDir);
   const loc = storeLocation(config);
   let disk: DiskGuard | undefined;
@@ -86,7 +89,7 @@ export async function openStore(config: MasterConfig, log: Logger, down: Teardow
   const store = new SealedStore(instrumentStore(inner, telemetry, inner.kind), keys);
   const { resealed } = await store.reseal();
   if (resealed) storeLog.info('sealed Secrets with the current key', { secrets: resealed, key: keys.current.name });
-  return { store, disk };
+  return { store, disk, inner };
 }
 
 /** The audit log: DATA/audit.log, one JSON line per write, rotated by size (api/audit.ts). */
@@ -116,8 +119,10 @@ export async function loadCredentials(store: Store, config: MasterConfig, tls: M
 }
 
 /**
- * Objects (with admission: Service allocation, Pod Security; and the limits of `options`), the default namespace,
- * the informers' cache and the event recorder (events kept --event-ttl, counted into `telemetry`).
+ * Objects (with admission — Service allocation; then, as kube-apiserver orders its plugins, storage defaults,
+ * LimitRanger, ResourceQuota; then the validating Pod Security — and the limits of `options`), the default
+ * namespace and the `local-path` StorageClass (as K3s ships it), the informers' cache and the event recorder
+ * (events kept --event-ttl, counted into `telemetry`).
  */
 export async function openCache(
   store: Store,
@@ -128,7 +133,7 @@ export async function openCache(
   telemetry: Telemetry,
 ): Promise<ControllerContext> {
   const objects = new Objects(store, options);
-  objects.addAdmission(new ServiceAdmission(objects));
+  addAdmission(objects);
   const informers = new Informers(store, withFields(log, { component: 'informer' }));
   let started = false;
   // Pod Security reads the namespace from the cache once it runs (as Kubernetes' admission reads its namespace
@@ -141,6 +146,7 @@ export async function openCache(
   objects.addValidator(new PodSecurityAdmission(reads, options.podSecurityDefault));
   if (!(await objects.get('Namespace', undefined, 'default')))
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
+  await ensureLocalPathClass(objects);
   await informers.start();
   started = true;
   down.add('informers', () => informers.stop());
@@ -204,7 +210,7 @@ export async function startBroker(
 /** The request/response API and the master → agent calls it makes. */
 export function startApi(
   ctx: ControllerContext,
-  parts: { credentials: Credentials; broker: Broker; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
+  parts: { credentials: Credentials; broker: Pick<Broker, 'kick' | 'holderOf'>; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
   down: Teardown,
 ): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
   const { credentials, broker, publish, audit, sealed, dataDir } = parts;
@@ -218,23 +224,17 @@ export function startApi(
   return { api, rpc, metrics };
 }
 
-/**
- * Takes the lead. One master today, so it leads from the start; with several (etcd), this is where
- * the election waits and where losing the lease stops the controllers.
- */
-export function lead(log: Logger): void {
-  log.info('leading', { identity: hostname() });
-}
-
 /** The parts that act on the cluster: controllers, the scheduler, node tracking and desired sets. */
 export function startControllers(
   ctx: ControllerContext,
   config: MasterConfig,
   engine: Engine,
-  deps: { publish: Publish; metrics: MetricsStore },
+  deps: { publish: Publish; metrics: MetricsStore; rpc: AgentRpc },
   down: Teardown,
 ): { controllers: Controller[]; tracker: NodeStatusTracker; desired: DesiredPublisher } {
-  const { publish, metrics } = deps;
+  const { publish, metrics, rpc } = deps;
+  // Reclaiming a volume: its node deletes the directory (the agent's volumeDelete, edge-agent/rpc/volume.ts).
+  const deleteDirectory = async (node: string, v: { name: string; path: string }) => void (await rpc.call(node, 'volumeDelete', { name: v.name, path: v.path }).done);
   const tracker = new NodeStatusTracker({ ...ctx, log: withFields(ctx.log, { component: 'nodes' }) }, config.nodeMonitorGraceMs);
   const desired = new DesiredPublisher({ ...ctx, log: withFields(ctx.log, { component: 'desired' }) }, publish);
   const controllers: Controller[] = [];
@@ -252,7 +252,10 @@ export function startControllers(
     startEndpointsController(ctx, publish),
     startJobController(ctx, { backoffBaseMs: config.jobBackoffBaseMs }),
     startDaemonSetController(ctx),
+    startStatefulSetController(ctx),
     startHistoryController(ctx),
+    startVolumeController(ctx, deleteDirectory),
+    startQuotaController(ctx),
     startCronJobController(ctx),
     startHpaController(ctx, { metrics, syncPeriodMs: config.hpaSyncPeriodMs }),
     startNamespaceController(ctx),
@@ -267,7 +270,7 @@ export function startControllers(
 export function startRouting(
   ctx: ControllerContext,
   inbox: Inbox,
-  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: NodeStatusTracker; joins: JoinService; certs: NodeCertService; publish: Publish },
+  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: Pick<NodeStatusTracker, 'onStatus' | 'onLease'>; joins: JoinService; certs: NodeCertService; publish: Publish },
   down: Teardown,
 ): void {
   const { api, rpc, metrics, tracker, joins, certs } = parts;
@@ -295,7 +298,7 @@ export function startRouting(
  */
 export async function serveHttp(
   config: MasterConfig,
-  parts: { telemetry: Telemetry; broker: Broker; informers: Informers; metrics: MetricsStore; engine: Engine },
+  parts: { telemetry: Telemetry; broker: Pick<Broker, 'accept' | 'clientsByRole'>; informers: Informers; metrics: MetricsStore; engine: Engine },
   tls: MasterTls,
   log: Logger,
   down: Teardown,

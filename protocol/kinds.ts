@@ -14,6 +14,17 @@ import { checkCronJob, defaultCronJob } from './resources/cronjob.js';
 import { checkHpa, defaultHpa } from './resources/hpa.js';
 import { checkEndpoints, defaultEndpoints } from './resources/endpoints.js';
 import { checkControllerRevision } from './resources/controllerrevision.js';
+import { checkStatefulSet, defaultStatefulSet } from './resources/statefulset.js';
+import {
+  checkPersistentVolume,
+  checkPersistentVolumeClaim,
+  checkStorageClass,
+  defaultPersistentVolume,
+  defaultPersistentVolumeClaim,
+  defaultStorageClass,
+} from './resources/storage.js';
+import { checkLimitRange, checkResourceQuota } from './resources/quota.js';
+import { checkLease } from './resources/lease.js';
 import type { KindMap, KindName, KObject } from './types.js';
 
 /** What Skiff knows about one kind. */
@@ -56,6 +67,10 @@ export const kinds = {
     kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', singular: 'deployment', short: ['deploy'], namespaced: true,
     podCounts: ['spec.replicas'], check: checkDeployment, defaults: defaultDeployment,
   },
+  StatefulSet: {
+    kind: 'StatefulSet', apiVersion: 'apps/v1', plural: 'statefulsets', singular: 'statefulset', short: ['sts'], namespaced: true,
+    podCounts: ['spec.replicas'], check: checkStatefulSet, defaults: defaultStatefulSet,
+  },
   DaemonSet: { kind: 'DaemonSet', apiVersion: 'apps/v1', plural: 'daemonsets', singular: 'daemonset', short: ['ds'], namespaced: true, check: checkDaemonSet, defaults: defaultDaemonSet },
   Job: {
     kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', singular: 'job', short: [], namespaced: true,
@@ -73,10 +88,26 @@ export const kinds = {
   Endpoints: { kind: 'Endpoints', apiVersion: 'v1', plural: 'endpoints', singular: 'endpoints', short: ['ep'], namespaced: true, check: checkEndpoints, defaults: defaultEndpoints },
   ConfigMap: { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', singular: 'configmap', short: ['cm'], namespaced: true, check: checkConfigMap, defaults: defaultConfigMap },
   Secret: { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', singular: 'secret', short: [], namespaced: true, check: checkSecret, defaults: defaultSecret },
+  PersistentVolumeClaim: {
+    kind: 'PersistentVolumeClaim', apiVersion: 'v1', plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', short: ['pvc'], namespaced: true,
+    check: checkPersistentVolumeClaim, defaults: defaultPersistentVolumeClaim,
+  },
+  PersistentVolume: {
+    kind: 'PersistentVolume', apiVersion: 'v1', plural: 'persistentvolumes', singular: 'persistentvolume', short: ['pv'], namespaced: false,
+    check: checkPersistentVolume, defaults: defaultPersistentVolume,
+  },
+  StorageClass: {
+    kind: 'StorageClass', apiVersion: 'storage.k8s.io/v1', plural: 'storageclasses', singular: 'storageclass', short: ['sc'], namespaced: false,
+    check: checkStorageClass, defaults: defaultStorageClass,
+  },
+  ResourceQuota: { kind: 'ResourceQuota', apiVersion: 'v1', plural: 'resourcequotas', singular: 'resourcequota', short: ['quota'], namespaced: true, check: checkResourceQuota, defaults: none },
+  LimitRange: { kind: 'LimitRange', apiVersion: 'v1', plural: 'limitranges', singular: 'limitrange', short: ['limits'], namespaced: true, check: checkLimitRange, defaults: none },
   ControllerRevision: {
     kind: 'ControllerRevision', apiVersion: 'apps/v1', plural: 'controllerrevisions', singular: 'controllerrevision', short: [], namespaced: true,
     check: checkControllerRevision, defaults: none,
   },
+  /** The controller leadership (skiff-system/skiff-controller), written by the leading master (docs/ha.md). */
+  Lease: { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', plural: 'leases', singular: 'lease', short: [], namespaced: true, check: checkLease, defaults: none },
   /** Recorded by the master and its agents, kept in the master's memory for --event-ttl (docs/observability.md); never applied. */
   Event: { kind: 'Event', apiVersion: 'v1', plural: 'events', singular: 'event', short: ['ev'], namespaced: true, check: refuseEvent, defaults: none },
 } satisfies { [K in KindName]: KindInfo };
@@ -86,7 +117,7 @@ for (const k of Object.values(kinds) as KindInfo[]) for (const n of [k.kind.toLo
 
 /** Looks a kind up by any name kubectl accepts (Deployment, deployments, deploy, deployment.apps); undefined if unknown. */
 export function findKind(name: string): KindInfo | undefined {
-  const n = name.toLowerCase().replace(/\.(apps|v1|core|batch|autoscaling)(\/v[12])?$/, '');
+  const n = name.toLowerCase().replace(/\.(apps|v1|core|batch|autoscaling|storage\.k8s\.io|storage|coordination\.k8s\.io)(\/v[12])?$/, '');
   return byName.get(n);
 }
 

@@ -43,6 +43,8 @@ export interface NodeStatusMessage {
   containerRuntime?: string;
   /** Agent-side conditions (MemoryPressure, DiskPressure, CgroupLimits, ...). */
   conditions?: Condition[];
+  /** Where local-path volumes live on this node (absolute; the agent's --volume-dir). */
+  volumeDir?: string;
 }
 
 /**
@@ -72,6 +74,11 @@ export interface DesiredMessage {
   /** ConfigMaps and Secrets the pods reference, by `namespace/name`, so a pod can start offline. */
   configMaps?: Record<string, KObject>;
   secrets?: Record<string, KObject>;
+  /**
+   * The volumes bound to the claims the pods use, by `namespace/claim`: the directory on this node (created when
+   * `type` is DirectoryOrCreate). A claim not bound yet is absent: its pod waits (CreateContainerConfigError).
+   */
+  volumes?: Record<string, ClaimVolume>;
   /** Services in the pods' namespaces for `{NAME}_SERVICE_HOST/PORT` env vars. */
   services?: Record<string, { host: string; ports: { name?: string; port: number; protocol: string }[] }>;
   /**
@@ -86,6 +93,14 @@ export interface DesiredMessage {
    * kubelet sees a deletion through its watch the same way.
    */
   terminating?: string[];
+}
+
+/** A claim's volume on a node: the PersistentVolume's name and directory. */
+export interface ClaimVolume {
+  volume: string;
+  path: string;
+  /** DirectoryOrCreate (local-path, hostPath volumes) or Directory (a `local` volume must exist). */
+  type: 'DirectoryOrCreate' | 'Directory';
 }
 
 /** One pod's status as reported by its agent. */
@@ -222,7 +237,7 @@ export type JoinResult =
 export interface RpcRequest {
   id: string;
   /** `input` carries a StreamPiece (`params: {ref, ...piece}`) into the open stream `ref` (port-forward, cp, an interactive exec). */
-  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input' | 'upgrade';
+  method: 'logs' | 'exec' | 'describe' | 'cancel' | 'portForward' | 'cp' | 'input' | 'upgrade' | 'volumeDelete';
   params: Record<string, unknown>;
 }
 
@@ -290,7 +305,8 @@ export type ApiVerb =
 /** `api/{clientId}/req`. Params by verb:
  * - apply: `{manifest: string}` (YAML/JSON text) or `{objects: KObject[]}`; `namespace?` default for objects without one;
  *   `dryRun?: true` (validated, defaulted and admitted, nothing stored; the results carry `object`); `create?: true` (fail if it exists, kubectl create);
- *   `echo?: true` (the results carry the stored `object`)
+ *   `echo?: true` (the results carry the stored `object`); `atomic?: true` (every document is stored in one transaction, or none:
+ *   a refused document fails them all, the others with "not applied: the apply is atomic and ... was refused")
  * - get: `{kind, name, namespace?}` → the object
  * - list: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}` (Events sorted by lastTimestamp)
  * - patch: `{kind, name, namespace?, patch: object (JSON merge patch, RFC 7386), dryRun?}` → the object; a `metadata.resourceVersion` in the patch is a precondition
@@ -407,5 +423,7 @@ export interface ServiceMessage {
     ports: Record<string, number>;
     /** Balancer weight 0..65535 from the pod's `service.skiff.io/weight` annotation; default 1. */
     weight?: number;
+    /** The pod's hostname when its subdomain is this service: the cluster DNS answers `<hostname>.<service>.<namespace>.svc.cluster.local`. */
+    hostname?: string;
   }[];
 }

@@ -4,12 +4,16 @@
  * its type, so code that names a kind (`informers.list('Pod')`) gets that type back.
  */
 import type { ControllerRevision } from './resources/controllerrevision.js';
+import type { Lease } from './resources/lease.js';
 import type { CronJob } from './resources/cronjob.js';
 import type { Event } from './event.js';
 import type { DaemonSet } from './resources/daemonset.js';
 import type { Endpoints } from './resources/endpoints.js';
 import type { HorizontalPodAutoscaler } from './resources/hpa.js';
 import type { Job } from './resources/job.js';
+import type { LimitRange, ResourceQuota } from './resources/quota.js';
+import type { StatefulSet } from './resources/statefulset.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from './resources/storage.js';
 
 /** Key/value string map (labels, annotations, nodeSelector, ConfigMap data). */
 export type StringMap = Record<string, string>;
@@ -37,6 +41,8 @@ export interface ObjectMeta {
   labels?: StringMap;
   annotations?: StringMap;
   ownerReferences?: OwnerReference[];
+  /** Keys that must be removed before the object goes: a delete only sets deletionTimestamp while any is left. */
+  finalizers?: string[];
 }
 
 /**
@@ -223,6 +229,8 @@ export interface Volume {
   hostPath?: { path: string; type?: string };
   configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean };
   secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean };
+  /** A claim in the pod's namespace; the agent mounts the directory of the volume bound to it. */
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
 export interface PodSpec {
@@ -239,6 +247,8 @@ export interface PodSpec {
   volumes?: Volume[];
   terminationGracePeriodSeconds?: number;
   hostname?: string;
+  /** With hostname: the pod's DNS name is `<hostname>.<subdomain>.<namespace>.svc.cluster.local` (a headless service named subdomain). */
+  subdomain?: string;
   securityContext?: PodSecurityContext;
   /** Secrets holding registry credentials for the container runtime (sent to the pod's node with its other Secrets). */
   imagePullSecrets?: { name: string }[];
@@ -319,7 +329,7 @@ export interface ReplicaSetSpec {
 export interface ReplicaSet extends KObject {
   kind: 'ReplicaSet';
   spec: ReplicaSetSpec;
-  status?: { replicas: number; readyReplicas?: number; availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration?: number };
+  status?: { replicas: number; readyReplicas?: number; availableReplicas?: number; fullyLabeledReplicas?: number; observedGeneration?: number; conditions?: Condition[] };
 }
 
 export interface DeploymentStrategy {
@@ -423,6 +433,8 @@ export interface Node extends KObject {
       nodeVersion?: string;
       /** Skiff addition: the board's model (`Raspberry Pi 4 Model B Rev 1.4`), when the agent could read it. */
       boardModel?: string;
+      /** Skiff addition: the directory the agent keeps local-path volumes in (its --volume-dir). */
+      volumeDir?: string;
       /** Skiff additions: the agent's version without the `v`, cgroup version (v2, v1, none), cpus, RAM. */
       agentVersion?: string;
       cgroupVersion?: string;
@@ -446,6 +458,7 @@ export interface KindMap {
   Pod: Pod;
   ReplicaSet: ReplicaSet;
   Deployment: Deployment;
+  StatefulSet: StatefulSet;
   DaemonSet: DaemonSet;
   Job: Job;
   CronJob: CronJob;
@@ -454,7 +467,13 @@ export interface KindMap {
   Endpoints: Endpoints;
   ConfigMap: ConfigMap;
   Secret: Secret;
+  PersistentVolumeClaim: PersistentVolumeClaim;
+  PersistentVolume: PersistentVolume;
+  StorageClass: StorageClass;
+  ResourceQuota: ResourceQuota;
+  LimitRange: LimitRange;
   ControllerRevision: ControllerRevision;
+  Lease: Lease;
   Event: Event;
 }
 

@@ -1,6 +1,6 @@
 /**
- * `skiff apply -f FILE|DIR|- [-n NS] [-l SELECTOR] [--dry-run=client|server] [--prune (-l SEL | --all)] [-o FORMAT]`,
- * as kubectl apply: each object is marked with kubectl's last-applied-configuration annotation (what
+ * `skiff apply -f FILE|DIR|- [-n NS] [-l SELECTOR] [--atomic] [--dry-run=client|server] [--prune (-l SEL | --all)] [-o FORMAT]`,
+ * as kubectl apply (`--atomic`: each file in one store transaction, all or none): each object is marked with kubectl's last-applied-configuration annotation (what
  * `--prune` recognises as "applied before"); `-l` applies only the objects it selects; `--dry-run=server`
  * has the master validate, default and admit everything and store nothing; `--prune` then deletes the
  * objects of the applied kinds, in the applied namespaces, that the selector matches, were applied
@@ -36,11 +36,12 @@ export function dryRunSuffix(d: DryRun): string {
 export const apply: Command = {
   summary: 'create or update objects from manifests (YAML or JSON)',
   usage: `Usage:
-  skiff apply -f FILE|DIR|- [-f ...] [-n NS] [-l SELECTOR] [--dry-run=client|server] [--prune -l SELECTOR|--all] [-o FORMAT]
+  skiff apply -f FILE|DIR|- [-f ...] [-n NS] [-l SELECTOR] [--atomic] [--dry-run=client|server] [--prune -l SELECTOR|--all] [-o FORMAT]
 
 Examples:
   skiff apply -f examples/hello.yaml
   skiff apply -f manifests/ --dry-run=server
+  skiff apply -f app.yaml --atomic                   (every object of app.yaml is stored, or none)
   skiff apply -f manifests/ --prune -l app=shop      (deletes app=shop objects no longer in manifests/)
   cat app.json | skiff apply -f -
 
@@ -48,6 +49,8 @@ Flags:
   -f, --filename PATH      a file, a directory (its *.yaml, *.yml, *.json) or - for stdin; repeatable
   -n, --namespace NS       namespace for objects that name none (default: the context's, else "default")
   -l, --selector SELECTOR  only the objects with these labels (and, with --prune, what may be pruned)
+  --atomic                 each file as one transaction: every object of it is stored or none (the MQTT
+                           apply topic always works so)
   --dry-run MODE           client: print what would be sent; server: the master validates, defaults and
                            admits it all and stores nothing; none (default)
   --prune                  delete objects of the applied kinds that match -l, were applied before
@@ -60,6 +63,7 @@ Flags:
     filename: { type: 'string', short: 'f', multiple: true },
     selector: { type: 'string', short: 'l' },
     'dry-run': { type: 'string' },
+    atomic: { type: 'boolean' },
     prune: { type: 'boolean' },
     all: { type: 'boolean' },
     output: { type: 'string', short: 'o' },
@@ -84,7 +88,7 @@ Flags:
       if (docs.length === 0) continue;
       let results: ApplyResult[];
       try {
-        results = dryRun === 'client' ? await clientDryRun(api, docs, namespace) : applyResults(await api.request('apply', { objects: docs, ...(namespace ? { namespace } : {}), ...(dryRun === 'server' ? { dryRun: true } : {}), ...(spec ? { echo: true } : {}) }));
+        results = dryRun === 'client' ? await clientDryRun(api, docs, namespace) : applyResults(await api.request('apply', { objects: docs, ...(namespace ? { namespace } : {}), ...(dryRun === 'server' ? { dryRun: true } : {}), ...(values.atomic ? { atomic: true } : {}), ...(spec ? { echo: true } : {}) }));
       } catch (err) {
         if (!(err instanceof SkiffError)) throw err;
         ctx.io.stderr(`error: ${s.source}: ${err.message}\n`);

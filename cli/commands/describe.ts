@@ -5,7 +5,8 @@ import { describeNode } from '../describe/node.js';
 import { describePod } from '../describe/pod.js';
 import { describeSecret } from '../describe/secret.js';
 import { describeService } from '../describe/service.js';
-import { describeDeployment, describeReplicaSet } from '../describe/workloads.js';
+import { describeClaim, describeVolume } from '../describe/storage.js';
+import { describeDeployment, describeReplicaSet, describeStatefulSet } from '../describe/workloads.js';
 import { DescribeWriter, eventsTable, formatTime, type AnyEvent } from '../describe/writer.js';
 import { toYaml } from '../format/output.js';
 import { namespaceParam, parseTarget } from '../target.js';
@@ -69,6 +70,15 @@ async function render(api: Api, res: DescribeResult, now: number): Promise<strin
     case 'ReplicaSet':
       describeReplicaSet(w, o);
       break;
+    case 'StatefulSet':
+      describeStatefulSet(w, o);
+      break;
+    case 'PersistentVolumeClaim':
+      describeClaim(w, o, await podsUsing(api, o));
+      break;
+    case 'PersistentVolume':
+      describeVolume(w, o);
+      break;
     case 'Service':
       describeService(w, o, res.endpoints?.map(endpointText));
       break;
@@ -119,4 +129,10 @@ function generic(w: DescribeWriter, o: KObject): void {
       w.text(1, toYaml(v).trimEnd().split('\n').join('\n  '));
     }
   }
+}
+
+/** The pods of a claim's namespace whose volumes name it (kubectl's "Used By"). */
+async function podsUsing(api: Api, claim: KObject): Promise<string[]> {
+  const { items } = await api.request<{ items: Pod[] }>('list', { kind: 'Pod', namespace: claim.metadata.namespace });
+  return items.filter((p) => (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim.metadata.name)).map((p) => p.metadata.name);
 }

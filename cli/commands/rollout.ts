@@ -1,5 +1,5 @@
 /**
- * `skiff rollout status|history|undo|restart|pause|resume deployment/NAME` (and daemonset/NAME; pause and
+ * `skiff rollout status|history|undo|restart|pause|resume deployment/NAME` (and daemonset/NAME, statefulset/NAME; pause and
  * resume are for deployments only), as kubectl's rollout subcommands. `status` follows the object live (watch events, plus a 1 s poll in case an event
  * raced the watch's start) until the rollout is done (exit 0), its progress deadline passed
  * (exit 1) or --timeout ran out (exit 1).
@@ -12,7 +12,7 @@ import { namespaceParam, parseTarget } from '../target.js';
 import type { Api, CommandContext } from '../types.js';
 
 const actions = ['status', 'history', 'undo', 'restart', 'pause', 'resume'] as const;
-/** The kinds with rollouts (StatefulSets once the master serves them: the server side is ready). */
+/** The kinds with rollouts. */
 const rolloutKinds = ['Deployment', 'DaemonSet', 'StatefulSet'];
 type Action = (typeof actions)[number];
 
@@ -43,7 +43,7 @@ export const rollout: Command = {
   skiff rollout pause deployment/NAME                 stop rolling; template changes wait
   skiff rollout resume deployment/NAME                roll again
 
-TYPE is deployment or daemonset (a daemon set's history is kept in ControllerRevisions).
+TYPE is deployment, daemonset or statefulset (daemon and stateful sets keep their history in ControllerRevisions).
 
 Flags:
   -n, --namespace NS       the namespace (default "default")

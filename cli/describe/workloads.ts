@@ -1,8 +1,8 @@
-/** `skiff describe deployment|replicaset`: replicas, strategy, pod template, conditions. */
-import { formatSelector, type Deployment, type ReplicaSet } from '../../protocol/index.js';
+/** `skiff describe deployment|replicaset|statefulset`: replicas, strategy, pod template, claims, conditions. */
+import { formatSelector, type Deployment, type ReplicaSet, type StatefulSet } from '../../protocol/index.js';
 import { DescribeWriter, formatTime } from './writer.js';
 
-function header(w: DescribeWriter, o: Deployment | ReplicaSet): void {
+function header(w: DescribeWriter, o: Deployment | ReplicaSet | StatefulSet): void {
   w.field(0, 'Name', o.metadata.name).field(0, 'Namespace', o.metadata.namespace);
   w.field(0, 'CreationTimestamp', formatTime(o.metadata.creationTimestamp));
   w.map(0, 'Labels', o.metadata.labels).map(0, 'Annotations', o.metadata.annotations);
@@ -36,9 +36,37 @@ export function describeReplicaSet(w: DescribeWriter, o: ReplicaSet): void {
   w.field(0, 'Replicas', `${s?.replicas ?? 0} current / ${o.spec?.replicas ?? 1} desired`);
   w.field(0, 'Pods Status', `${s?.readyReplicas ?? 0} Ready / ${s?.availableReplicas ?? 0} Available`);
   podTemplate(w, o);
+  conditionsOf(w, o);
 }
 
-function podTemplate(w: DescribeWriter, o: Deployment | ReplicaSet): void {
+/** A StatefulSet: replicas, update strategy and partition, pod template, volume claims (kubectl's layout). */
+export function describeStatefulSet(w: DescribeWriter, o: StatefulSet): void {
+  const s = o.status;
+  header(w, o);
+  w.field(0, 'Replicas', `${o.spec?.replicas ?? 1} desired | ${s?.replicas ?? 0} total`);
+  w.field(0, 'Update Strategy', o.spec?.updateStrategy?.type ?? 'RollingUpdate');
+  if (o.spec?.updateStrategy?.rollingUpdate) w.field(1, 'Partition', o.spec.updateStrategy.rollingUpdate.partition ?? 0);
+  w.field(0, 'Pod Management Policy', o.spec?.podManagementPolicy ?? 'OrderedReady');
+  w.field(0, 'Pods Status', `${s?.readyReplicas ?? 0} Ready / ${s?.updatedReplicas ?? 0} Updated / ${s?.currentReplicas ?? 0} Current`);
+  w.field(0, 'Current Revision', s?.currentRevision).field(0, 'Update Revision', s?.updateRevision);
+  podTemplate(w, o);
+  const claims = o.spec?.volumeClaimTemplates ?? [];
+  if (claims.length === 0) w.field(0, 'Volume Claims', '<none>');
+  else w.section(0, 'Volume Claims');
+  for (const c of claims) {
+    w.field(1, 'Name', c.metadata.name).field(1, 'StorageClass', c.spec.storageClassName ?? '');
+    w.map(1, 'Labels', c.metadata.labels);
+    w.field(1, 'Capacity', String(c.spec.resources?.requests?.storage ?? '')).field(1, 'Access Modes', (c.spec.accessModes ?? []).join(', '));
+  }
+  conditionsOf(w, o);
+}
+
+function conditionsOf(w: DescribeWriter, o: ReplicaSet | StatefulSet): void {
+  const conditions = o.status?.conditions ?? [];
+  if (conditions.length) w.table(0, 'Conditions', ['Type', 'Status', 'Reason', 'Message'], conditions.map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '']));
+}
+
+function podTemplate(w: DescribeWriter, o: Deployment | ReplicaSet | StatefulSet): void {
   const t = o.spec?.template;
   w.section(0, 'Pod Template');
   w.map(1, 'Labels', t?.metadata?.labels);

@@ -6,6 +6,7 @@ import { balancerEngineOf, formatSelector, own, readyStatus, type Deployment, ty
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
 import { eventPrinters } from './event-columns.js';
+import { storagePrinters } from './storage-columns.js';
 import type { Printer, Printers } from './types.js';
 import { workloadPrinters } from './workload-columns.js';
 
@@ -26,6 +27,7 @@ const workloadWide = {
 const printers: Printers = {
   ...workloadPrinters,
   ...eventPrinters,
+  ...storagePrinters,
   Pod: {
     headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
     row: (o, now) => [o.metadata.name, podReady(o), podStatus(o), podRestarts(o, now), created(o, now)],
@@ -63,6 +65,11 @@ const printers: Printers = {
       const runtime = info.containerRuntimeVersion ?? (info.runtimes ?? []).join(',');
       return [orNone(ip), orNone(info.osImage), orNone(info.kernelVersion), orNone(runtime), orNone(info.architecture), orNone(balancerEngineOf(o))];
     },
+  },
+  // kubectl: NAME HOLDER AGE.
+  Lease: {
+    headers: ['NAME', 'HOLDER', 'AGE'],
+    row: (o, now) => [o.metadata.name, orNone(o.spec?.holderIdentity), created(o, now)],
   },
   ConfigMap: {
     headers: ['NAME', 'DATA', 'AGE'],

@@ -133,7 +133,8 @@ export class ObjectPrinter {
       headers: [...this.columns.headers, ...extraHeaders],
       row: (o, now) => {
         const cells = this.columns.row(o, now);
-        if (this.look.withKind) cells[nameAt] = resourceName(o);
+        // kind/name, keeping what a printer adds after the name (a StorageClass's " (default)").
+        if (this.look.withKind) cells[nameAt] = resourceName(o) + (cells[nameAt]!.startsWith(o.metadata.name) ? cells[nameAt]!.slice(o.metadata.name.length) : '');
         return [...cells, ...extra(o)];
       },
     };

@@ -1,5 +1,5 @@
-/** `skiff get` columns of DaemonSets, Jobs, CronJobs and HorizontalPodAutoscalers, as kubectl prints them. */
-import { formatSelector, type HorizontalPodAutoscaler, type Job, type KObject } from '../../protocol/index.js';
+/** `skiff get` columns of DaemonSets, StatefulSets, Jobs, CronJobs and HorizontalPodAutoscalers, as kubectl prints them. */
+import { formatSelector, type HorizontalPodAutoscaler, type Job, type KObject, type StatefulSet } from '../../protocol/index.js';
 import { age, humanDuration } from './age.js';
 import type { Printers } from './types.js';
 
@@ -52,6 +52,15 @@ export const workloadPrinters: Printers = {
     },
     wideHeaders: ['CONTAINERS', 'SELECTOR'],
     wideRow: (o) => [(o.spec?.template?.spec?.containers ?? []).map((c) => c.name).join(','), formatSelector(o.spec?.selector)],
+  },
+  StatefulSet: {
+    headers: ['NAME', 'READY', 'AGE'],
+    row: (o, now) => [o.metadata.name, `${num(o.status?.readyReplicas)}/${num(o.spec?.replicas ?? 1)}`, created(o, now)],
+    wideHeaders: ['CONTAINERS', 'IMAGES'],
+    wideRow: (o) => {
+      const cs: { name: string; image?: string }[] = o.spec?.template?.spec?.containers ?? [];
+      return [cs.map((c) => c.name).join(','), cs.map((c) => c.image ?? '').filter(Boolean).join(',') || '<none>'];
+    },
   },
   Job: {
     headers: ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE'],

@@ -100,6 +100,7 @@ export class PodRunner {
   private firstCounts?: Record<string, number>;
   private stateWrite: Promise<void> = Promise.resolve();
   private readonly pullRetry: PullRetry;
+  /** The newest desired set: a prepare blocked by an older one tries again with it (it may bring the missing piece). */
   private latest?: DesiredMessage;
 
   constructor(
@@ -139,6 +140,10 @@ export class PodRunner {
     if (this.prepared || this.preparing) return;
     this.preparing = true;
     const plan = await this.prepare(desired).finally(() => (this.preparing = false));
+    // A set that came meanwhile (a claim bound, a ConfigMap made) may unblock what this one could not.
+    const newer = this.latest !== desired ? this.latest : undefined;
+    if (!plan && this.blocked && newer && !this.pullRetry.waiting && !this.stopped) return this.run(newer);
+    if (plan && newer) void this.volumes?.refresh(newer);
     if (plan && !this.stopped) {
       this.starting = this.start(plan);
       await this.starting;
@@ -156,6 +161,8 @@ export class PodRunner {
    */
   update(desired: DesiredMessage): void {
     this.latest = desired;
+    // While a prepare runs, it picks the newest set up when it ends (run).
+    if (this.preparing) return;
     if (!this.prepared && this.blocked && !this.pullRetry.waiting) void this.run(desired);
     else if (this.prepared && !this.stopped) void this.volumes?.refresh(desired);
   }

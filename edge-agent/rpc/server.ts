@@ -13,10 +13,12 @@ import { servePortForward } from './portforward.js';
 import { serveCopy } from './cp.js';
 import type { DriverSet } from '../drivers/registry.js';
 import type { UpgradeReceiver } from '../upgrade/receiver.js';
+import { deleteVolume } from './volume.js';
 
-/** What the methods read: the pods, their log files, the drivers (exec). */
+/** What the methods read: the pods, their log files, the drivers (exec), and where local-path volumes live. */
 export interface RpcContext extends LogsContext {
   drivers: DriverSet;
+  volumeDir: string;
 }
 
 type Reply = (r: Omit<RpcResponse, 'id'>) => void;
@@ -32,6 +34,12 @@ const methods: Partial<Record<RpcRequest['method'], Method>> = {
   cp: (s, id, params, reply) => s.followers.set(id, serveCopy(s.ctx.pods, params, reply)),
   // A piece for an open two-way stream; none is answered (a piece for a stream that ended is dropped).
   input: (s, _id, params) => void s.followers.get(String(params.ref))?.input?.(params),
+  volumeDelete: (s, _id, params, reply) => {
+    deleteVolume(s.ctx.volumeDir, params).then(
+      (result) => reply({ ok: true, result }),
+      (err) => reply({ ok: false, error: toWireError(err) }),
+    );
+  },
   upgrade: (s, _id, params, reply) => {
     if (!s.upgrade) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', 'this agent takes no upgrades');
     s.upgrade.handle(params).then(

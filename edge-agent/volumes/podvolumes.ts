@@ -3,6 +3,8 @@
  * emptyDir; kept across container restarts and agent restarts):
  *   emptyDir   an empty directory (medium: Memory is not honoured: it is disk-backed);
  *   hostPath   the host path itself, checked against its type;
+ *   persistentVolumeClaim   the directory of the volume bound to the claim (the desired set's `volumes`),
+ *              created if missing; it is not deleted with the pod (the master asks for that: rpc/volume.ts);
  *   configMap, secret   projected files, rewritten atomically when a new desired set brings new content
  *              (env vars, by contrast, keep their values until the container restarts, as in Kubernetes).
  *              Secret volumes live on tmpfs when the node has one (tmpfs.ts): directory 0700, files 0600.
@@ -12,6 +14,7 @@
  */
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
+import { SkiffError } from '../../protocol/errors.js';
 import type { DesiredMessage } from '../../protocol/messages.js';
 import type { Container, Pod, Volume } from '../../protocol/types.js';
 import { writeProjected } from './atomic.js';
@@ -32,7 +35,7 @@ export interface VolumeOptions {
 /** Directories a pod's user passes through without reading them. */
 const passMode = 0o711;
 
-type Sources = Pick<DesiredMessage, 'configMaps' | 'secrets'>;
+type Sources = Pick<DesiredMessage, 'configMaps' | 'secrets' | 'volumes'>;
 
 /** The volumes of one pod. */
 export class PodVolumes {
@@ -96,12 +99,24 @@ export class PodVolumes {
 
   private async prepare(v: Volume, desired: Sources): Promise<void> {
     if (v.hostPath) this.hostPaths.set(v.name, await prepareHostPath(v.name, v.hostPath.path, v.hostPath.type ?? ''));
+    else if (v.persistentVolumeClaim) this.hostPaths.set(v.name, await this.claimed(v.name, v.persistentVolumeClaim.claimName, desired));
     else if (v.configMap || v.secret) await this.project(v, desired);
     else {
       const dir = path.join(this.root, v.name); // emptyDir
       await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
       if (this.opts.owner) await fsp.chown(dir, this.opts.owner.uid, this.opts.owner.gid);
     }
+  }
+
+  /** The directory of the volume bound to a claim; throws (the pod waits) while the claim is not bound. */
+  private async claimed(volume: string, claim: string, desired: Sources): Promise<string> {
+    const cv = desired.volumes?.[`${this.pod.metadata.namespace ?? 'default'}/${claim}`];
+    if (!cv) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `volume "${volume}": persistentvolumeclaim "${claim}" is not bound to a volume on this node yet`);
+    const existed = await fsp.stat(cv.path).then(() => true, () => false);
+    const dir = await prepareHostPath(volume, cv.path, cv.type);
+    // A volume this pod's first use creates belongs to the pod's user (as emptyDir does); data already there keeps its owner.
+    if (!existed && this.opts.owner) await fsp.chown(dir, this.opts.owner.uid, this.opts.owner.gid);
+    return dir;
   }
 
   private async project(v: Volume, desired: Sources): Promise<void> {

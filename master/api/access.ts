@@ -87,11 +87,14 @@ const verbs = new Map<string, VerbRule>([
 const readingRolloutActions: ReadonlySet<unknown> = new Set(['status', 'history']);
 
 /**
- * Kinds only cluster-wide admin access may create, change or delete. Nodes: Kubernetes' `edit` role has no write on
- * nodes, and here a Node stands for a credential — deleting one revokes it, creating one names a board that never
- * joined. (Cordon, uncordon and drain stay with edit: they only mark a node unschedulable and move its pods.)
+ * Kinds only cluster-wide admin access may create, change or delete (Kubernetes: only cluster-admin; its `edit` and
+ * `admin` roles, even bound in a namespace, have no write on them). Nodes: here a Node stands for a credential —
+ * deleting one revokes it, creating one names a board that never joined. (Cordon, uncordon and drain stay with
+ * edit: they only mark a node unschedulable and move its pods.) PersistentVolumes and StorageClasses: a volume names
+ * a directory on a board, which a claim then mounts into a pod — a host path by another name. ResourceQuotas and
+ * LimitRanges: the bounds set on a namespace are not for the namespace's own users to lift.
  */
-const adminOnlyKinds: ReadonlySet<string> = new Set(['Node']);
+const adminOnlyKinds: ReadonlySet<string> = new Set(['Node', 'PersistentVolume', 'StorageClass', 'ResourceQuota', 'LimitRange']);
 /** Verbs that write a Node but only mark it (spec.unschedulable) and move its pods: edit may. */
 const nodeMarking: ReadonlySet<string> = new Set(['cordon', 'uncordon', 'drain']);
 

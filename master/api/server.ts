@@ -129,7 +129,12 @@ export class ApiServer {
     }
   }
 
-  /** A manifest published on `skiff/v1/apply`: apply it and report on `skiff/v1/events` (and the namespace's events). */
+  /**
+   * A manifest published on `skiff/v1/apply`: applied atomically (every document of the payload is stored, or
+   * none, so a board never sees half an application), the outcome on `skiff/v1/events` (and the namespace's
+   * events) as JSON — the payload is YAML or JSON text, so the client is a text client. A refusal (no right to
+   * apply, not UTF-8, unparsable) is an event too.
+   */
   async onApply(clientId: string, identity: Identity, payload: Buffer, address?: string): Promise<void> {
     const source = `${identity.name} (${clientId})`;
     const by = who(identity, clientId, address);
@@ -139,17 +144,17 @@ export class ApiServer {
       const tooLarge = payloadTooLarge('skiff/v1/apply', payload.length, maxRequestBytes);
       if (tooLarge) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', tooLarge);
       const text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
-      const audited = await applyDocuments(this.ctx.objects, identity, parseManifests(text, 'skiff/v1/apply'), namespace ?? 'default');
+      const audited = await applyDocuments(this.ctx.objects, identity, parseManifests(text, 'skiff/v1/apply'), namespace ?? 'default', { atomic: true });
       this.ctx.audit.applied(by, audited, 'apply-topic');
       const results = forClients(audited);
       const failed = results.filter((r) => r.action === 'failed');
       const summary = results.map((r) => `${qualifiedKindSafe(r.kind)}/${r.name} ${r.action === 'failed' ? `failed: ${r.error?.message}` : r.action}`).join('; ');
-      this.ctx.events.emit({ type: failed.length ? 'Warning' : 'Normal', reason: failed.length ? 'ApplyFailed' : 'Applied', message: summary, results, source, ...(namespace ? { namespace } : {}) });
+      this.ctx.events.emit({ type: failed.length ? 'Warning' : 'Normal', reason: failed.length ? 'ApplyFailed' : 'Applied', message: summary, results, source, ...(namespace ? { namespace } : {}) }, undefined, 'json');
     } catch (err) {
       const cause = err instanceof TypeError ? new SkiffError('SKIFF_ERR_PARSE', 'skiff/v1/apply: payload is not UTF-8 text') : err;
       const error = toWireError(cause);
       this.ctx.audit.error('apply', by, {}, cause, 'apply-topic');
-      this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source, ...(namespace ? { namespace } : {}) });
+      this.ctx.events.emit({ type: 'Warning', reason: 'ApplyFailed', message: error.message, error, source, ...(namespace ? { namespace } : {}) }, undefined, 'json');
     }
   }
 

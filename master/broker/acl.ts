@@ -37,10 +37,11 @@ export function mayPublish(id: Identity, clientId: string, topic: string, retain
       if (topic.startsWith(`${ROOT}/metrics/`) && topic.length > ROOT.length + 9) return true;
       return !retain && (topic === `${ROOT}/apply` || topic === ownApi(clientId, 'req'));
     case 'user':
-      if (id.access === 'view') return !retain && topic === ownApi(clientId, 'req');
+      // A view token may publish on apply so that its refusal reaches skiff/v1/events (the API refuses it, with an
+      // event); the broker refusing it instead would only close the connection, and no one would hear why.
       // A namespaced token may apply (each document is checked against its namespace) but not publish external
       // metrics: their names are cluster-wide, read by autoscalers in every namespace.
-      if (id.namespace) return !retain && (topic === `${ROOT}/apply` || topic === ownApi(clientId, 'req'));
+      if (id.access === 'view' || id.namespace) return !retain && (topic === `${ROOT}/apply` || topic === ownApi(clientId, 'req'));
       return mayPublish({ role: 'admin', name: 'admin' }, clientId, topic, retain);
   }
 }

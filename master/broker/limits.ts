@@ -24,7 +24,7 @@ const PUBLISH_OVERHEAD_BYTES = 64 * KiB + 4;
  * limited to 1.5 MiB); node reports are bounded by the pods of one board.
  */
 export const PAYLOAD_LIMITS = Object.freeze({
-  /** `skiff/v1/apply` (edit and admin). */
+  /** `skiff/v1/apply` (edit and admin; a view identity gets apiRead, its apply is refused with an event). */
   apply: maxRequestBytes,
   /** `api/{clientId}/req` of an identity that may apply (its requests carry manifests). */
   apiWrite: maxRequestBytes,
@@ -48,7 +48,8 @@ export function maxPayload(id: Identity, topic: string): number {
   const t = parseTopic(topic);
   switch (t?.type) {
     case 'apply':
-      return PAYLOAD_LIMITS.apply;
+      // A view identity's apply is refused by the API (with an event): nothing it sends there needs room.
+      return id.role === 'user' && id.access === 'view' ? PAYLOAD_LIMITS.apiRead : PAYLOAD_LIMITS.apply;
     case 'apiReq':
       return id.role === 'admin' || (id.role === 'user' && id.access !== 'view') ? PAYLOAD_LIMITS.apiWrite : PAYLOAD_LIMITS.apiRead;
     case 'nodeStatus':

@@ -29,7 +29,7 @@ export interface MqttWebSocket {
 }
 
 /** Serves MQTT over WebSocket at `/mqtt` of `http`, into `broker`. Other upgrade requests are refused. */
-export function serveMqttOverWebSocket(http: Server, broker: Broker): MqttWebSocket {
+export function serveMqttOverWebSocket(http: Server, broker: Pick<Broker, 'accept'>): MqttWebSocket {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxMessageBytes,

@@ -12,7 +12,7 @@ import { WorkQueue } from './queue.js';
 import type { ControllerContext, SyncController } from './types.js';
 
 /** Kinds that can be dependents (have ownerReferences). */
-const dependentKinds = ['Pod', 'ReplicaSet', 'Job', 'ControllerRevision'];
+const dependentKinds = ['Pod', 'ReplicaSet', 'Job', 'ControllerRevision', 'PersistentVolumeClaim'];
 
 /** Starts the garbage collector. */
 export function startGarbageCollector(ctx: ControllerContext): SyncController {

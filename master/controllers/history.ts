@@ -1,9 +1,10 @@
 /**
- * Revision history of the workloads that keep it in ControllerRevisions — DaemonSets, and StatefulSets
- * when they are served (add the kind to `historyKinds`). Kubernetes' DaemonSet controller does this in
+ * Revision history of the workloads that keep it in ControllerRevisions — DaemonSets and StatefulSets
+ * (`historyKinds`). Kubernetes' DaemonSet controller does this in
  * its sync (constructHistory): the revision whose template matches the owner's is the current one; a new
  * template gets a new revision numbered one above the highest; a template that matches an older revision
- * (a rollback) moves that revision to the top; beyond `spec.revisionHistoryLimit` the oldest go. The
+ * (a rollback) moves that revision to the top; beyond `spec.revisionHistoryLimit` the oldest go — but never
+ * one the owner's status names (a StatefulSet's currentRevision: its pods below the partition are made from it). The
  * revision is named `<owner>-<template hash>`, the hash the owner's pods carry in `controller-revision-hash`.
  */
 import type { ControllerRevision, KindMap, KindName, KObject } from '../../protocol/index.js';
@@ -16,7 +17,7 @@ import { WorkQueue } from './queue.js';
 import type { ControllerContext, SyncController } from './types.js';
 
 /** The kinds whose history lives in ControllerRevisions. */
-export const historyKinds = ['DaemonSet'] as const satisfies readonly KindName[];
+export const historyKinds = ['DaemonSet', 'StatefulSet'] as const satisfies readonly KindName[];
 
 /** A kind whose history lives in ControllerRevisions. */
 export type HistoryKind = (typeof historyKinds)[number];
@@ -63,7 +64,9 @@ export function startHistoryController(ctx: ControllerContext): SyncController {
         if (cause !== undefined) r.metadata.annotations = { ...(r.metadata.annotations ?? {}), [changeCauseAnnotation]: cause };
         return r;
       });
-    const old = revs.filter((r) => r !== current);
+    // A StatefulSet's pods below the partition are made from its current revision: kept while it names it.
+    const inUse = new Set(owner.kind === 'StatefulSet' ? [owner.status?.currentRevision, owner.status?.updateRevision].filter(Boolean) : []);
+    const old = revs.filter((r) => r !== current && !inUse.has(r.metadata.name));
     const excess = old.length - (owner.spec.revisionHistoryLimit ?? 10);
     for (const r of old.slice(0, Math.max(0, excess)))
       await objects.delete('ControllerRevision', ns, r.metadata.name).catch((err) => {

@@ -5,8 +5,8 @@
  * above the master's --max-replicas (written before the limit, or the limit lowered since) is kept at
  * the limit, with a warning event.
  */
-import { isReady, matchesSelector, type Pod, type ReplicaSet } from '../../protocol/index.js';
-import { realClock } from '../clock.js';
+import { SkiffError, isReady, matchesSelector, type Condition, type Pod, type ReplicaSet } from '../../protocol/index.js';
+import { isoNow, realClock, type Clock } from '../clock.js';
 import { cacheKey, keyOf } from '../informer.js';
 import { WorkQueue } from './queue.js';
 import { createPods, deletePods, type PodWrites } from './podcontrol.js';
@@ -30,6 +30,22 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
     spec: structuredClone(t.spec),
     status: { phase: 'Pending' },
   };
+}
+
+/** After a create refused by admission, the ReplicaSet looks again this much later: 10 s. */
+const refusedRetryMs = 10_000;
+
+/**
+ * Kubernetes' ReplicaFailure condition: set (True, FailedCreate or FailedDelete, the error) when creating or
+ * deleting pods failed and it is not set yet; removed once a sync manages its pods without an error.
+ */
+export function replicaFailure(conditions: Condition[] | undefined, failure: unknown, creating: boolean, clock: Clock = realClock): Condition[] {
+  const others = (conditions ?? []).filter((c) => c.type !== 'ReplicaFailure');
+  const had = (conditions ?? []).find((c) => c.type === 'ReplicaFailure');
+  if (!failure) return others;
+  if (had) return conditions!;
+  const reason = creating ? 'FailedCreate' : 'FailedDelete';
+  return [...others, { type: 'ReplicaFailure', status: 'True', reason, message: (failure as Error).message ?? String(failure), lastTransitionTime: isoNow(clock) }];
 }
 
 /** Starts the ReplicaSet controller. */
@@ -67,9 +83,13 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     else if (active.length > want) writes = await deletePods(ctx, rs, [...active].sort(deletionOrder).slice(0, active.length - want));
     // Expectations: wait until the cache has seen our own writes, so the next sync does not act twice.
     if (writes?.revision) await informers.waitForRevision(writes.revision);
-    await updateStatus(rs);
+    await updateStatus(rs, writes?.error, active.length < want);
     // The pods written meanwhile queued this key again: the next burst follows after the other keys' turn.
-    if (writes?.error) throw writes.error;
+    if (!writes?.error) return;
+    if (active.length < want) events.object('ReplicaSet', rs.metadata.namespace, rs.metadata.name, 'Warning', 'FailedCreate', `Error creating: ${(writes.error as Error).message}`);
+    // Refused by admission (a quota, a LimitRange): no failure to log, only a later look — when the quota has room.
+    if (writes.error instanceof SkiffError && writes.error.code === 'SKIFF_ERR_FORBIDDEN') return queue.addAfter(key, refusedRetryMs);
+    throw writes.error;
   }
 
   /** spec.replicas, held at the master's --max-replicas (with a warning) should the stored object exceed it. */
@@ -121,7 +141,7 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     return rev;
   }
 
-  async function updateStatus(rs: ReplicaSet): Promise<void> {
+  async function updateStatus(rs: ReplicaSet, failure: unknown, creating: boolean): Promise<void> {
     const pods = owned(rs).filter(isActive);
     const minReady = rs.spec.minReadySeconds ?? 0;
     const status = {
@@ -135,7 +155,8 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     if (minReady > 0 && status.readyReplicas > status.availableReplicas) queue.addAfter(cacheKey(rs.metadata.namespace, rs.metadata.name), 1000);
     await objects.mutate('ReplicaSet', rs.metadata.namespace, rs.metadata.name, (cur) => {
       if (cur.metadata.uid !== rs.metadata.uid) return undefined;
-      cur.status = status;
+      const conditions = replicaFailure(cur.status?.conditions, failure, creating, clock);
+      cur.status = { ...status, ...(conditions.length ? { conditions } : {}) };
       return cur;
     });
   }

@@ -4,8 +4,9 @@
  * set changes. The generation is the store revision at publish time, so it rises across master
  * restarts and an agent can ignore anything older than what it has.
  */
-import { encode, topics, type DesiredMessage, type KObject, type Pod } from '../../protocol/index.js';
+import { encode, topics, type ClaimVolume, type DesiredMessage, type KObject, type Pod } from '../../protocol/index.js';
 import { parseModuleImage } from '../../protocol/wasi-image.js';
+import { claimsOf } from '../controllers/volumes/match.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 
@@ -24,11 +25,12 @@ function forAgent(p: Pod): Pod {
 
 /**
  * The ConfigMaps and Secrets a pod reads, by name in its namespace — env valueFrom, envFrom, volumes (of every
- * container, init containers too), imagePullSecrets and a WASI module's configmap:// image. This is the Node
- * authorizer's graph: a node is sent these objects of the pods bound to it and nothing else (no other path gives a
- * node any object: it has no API access, and its topics carry only its own desired set).
+ * container, init containers too), imagePullSecrets and a WASI module's configmap:// image — and the
+ * PersistentVolumeClaims its volumes name (the node gets the directory of each claim's bound volume). This is the
+ * Node authorizer's graph: a node is sent these objects of the pods bound to it and nothing else (no other path
+ * gives a node any object: it has no API access, and its topics carry only its own desired set).
  */
-export function references(p: Pod): { configMaps: string[]; secrets: string[] } {
+export function references(p: Pod): { configMaps: string[]; secrets: string[]; claims: string[] } {
   const cms = new Set<string>();
   const secrets = new Set<string>();
   for (const c of [...(p.spec.initContainers ?? []), ...p.spec.containers]) {
@@ -48,7 +50,7 @@ export function references(p: Pod): { configMaps: string[]; secrets: string[] } 
     if (v.secret) secrets.add(v.secret.secretName);
   }
   for (const s of p.spec.imagePullSecrets ?? []) if (s?.name) secrets.add(s.name);
-  return { configMaps: [...cms], secrets: [...secrets] };
+  return { configMaps: [...cms], secrets: [...secrets], claims: claimsOf(p) };
 }
 
 /** Publishes desired sets; `publish` is the broker's. */
@@ -71,11 +73,17 @@ export class DesiredPublisher {
       for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
     });
     informers.on('Node', (_n, _old, node) => this.mark(node.metadata.name));
-    for (const kind of ['ConfigMap', 'Secret', 'Service'])
+    for (const kind of ['ConfigMap', 'Secret', 'Service', 'PersistentVolumeClaim'])
       informers.on(kind, (_o, _old, o) => {
         const ns = o.metadata.namespace;
         for (const p of informers.list('Pod', ns)) if (p.spec.nodeName) this.mark(p.spec.nodeName);
       });
+    // A volume bound or gone changes the sets of the nodes whose pods use its claim.
+    informers.on('PersistentVolume', (_v, _old, pv) => {
+      const ref = pv.spec.claimRef;
+      if (!ref) return;
+      for (const p of informers.list('Pod', ref.namespace)) if (p.spec.nodeName && claimsOf(p).includes(ref.name)) this.mark(p.spec.nodeName);
+    });
   }
 
   stop(): void {
@@ -134,7 +142,33 @@ export class DesiredPublisher {
       for (const s of informers.list('Service', ns))
         if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
           services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
-    return { pods: pods.map(forAgent), configMaps, secrets, services, ...(keepLogs.length ? { keepLogs } : {}), ...(terminating.length ? { terminating } : {}) };
+    const volumes = this.volumesOf(pods);
+    return {
+      pods: pods.map(forAgent),
+      configMaps,
+      secrets,
+      services,
+      ...(Object.keys(volumes).length ? { volumes } : {}),
+      ...(keepLogs.length ? { keepLogs } : {}),
+      ...(terminating.length ? { terminating } : {}),
+    };
+  }
+
+  /** The directories of the volumes bound to the pods' claims (a claim not bound yet is left out: its pod waits). */
+  private volumesOf(pods: Pod[]): Record<string, ClaimVolume> {
+    const { informers } = this.ctx;
+    const out: Record<string, ClaimVolume> = {};
+    for (const p of pods)
+      for (const name of references(p).claims) {
+        const ns = p.metadata.namespace!;
+        const claim = informers.get('PersistentVolumeClaim', ns, name);
+        if (!claim?.spec.volumeName || claim.status?.phase !== 'Bound') continue;
+        const pv = informers.get('PersistentVolume', undefined, claim.spec.volumeName);
+        const path = pv?.spec.hostPath?.path ?? pv?.spec.local?.path;
+        if (!pv || !path || pv.spec.claimRef?.uid !== claim.metadata.uid) continue;
+        out[`${ns}/${name}`] = { volume: pv.metadata.name, path, type: pv.spec.local || pv.spec.hostPath?.type === 'Directory' ? 'Directory' : 'DirectoryOrCreate' };
+      }
+    return out;
   }
 
   private async publishNode(node: string, bound: Pod[]): Promise<void> {

@@ -77,6 +77,8 @@ export function checkNodeStatus(node: string, m: unknown): NodeStatusMessage {
     m.runtimes.slice(0, 8).forEach((r: string, i: number) => bounded(c, r, `runtimes[${i}]`, 32));
   }
   bounded(c, m.containerRuntime, 'containerRuntime', 128);
+  bounded(c, m.volumeDir, 'volumeDir', 1024);
+  if (typeof m.volumeDir === 'string' && (!m.volumeDir.startsWith('/') || m.volumeDir.includes('\0'))) c.fail('volumeDir', 'must be an absolute path', m.volumeDir);
   list(c, m.conditions, 'conditions', 16, (k, at) => {
     bounded(c, k.type, `${at}.type`, 63, true);
     c.oneOf(k.status, `${at}.status`, ['True', 'False', 'Unknown'], true);

@@ -132,6 +132,7 @@ export class NodeStatusTracker {
         nodeVersion: m.facts?.nodeVersion,
         ...(typeof m.facts?.boardModel === 'string' ? { boardModel: m.facts.boardModel.slice(0, 128) } : {}),
         ...(m.containerRuntime ? { containerRuntimeVersion: m.containerRuntime } : {}),
+        ...(m.volumeDir ? { volumeDir: m.volumeDir } : {}),
         ...(m.facts?.cgroupVersion ? { cgroupVersion: m.facts.cgroupVersion } : {}),
         ...(m.facts?.cpus ? { cpus: m.facts.cpus } : {}),
         ...(m.facts?.memoryBytes ? { memoryBytes: m.facts.memoryBytes } : {}),

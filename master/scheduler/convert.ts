@@ -1,5 +1,5 @@
 /** Converts Kubernetes-shaped Pods and Nodes into the engine's integer records (core-wasm/types.ts). */
-import { bytes, cpuMilli, isReady, type LabelSelector, type Node, type Pod, type Taint } from '../../protocol/index.js';
+import { bytes, cpuMilli, isReady, podTotal, type LabelSelector, type Node, type NodeSelectorRequirement, type Pod, type Taint } from '../../protocol/index.js';
 import type { EngineNode, EnginePod } from '../../core-wasm/types.js';
 
 /** A selector no pod matches (labels.Nothing()): `In` over no values never holds. */
@@ -34,6 +34,28 @@ export function podRuntime(p: Pod): string {
   return p.spec.runtimeClassName ?? (p.spec.containers.some((c) => c.image) ? 'container' : 'process');
 }
 
+/** The most terms a combined required node affinity keeps (a pod with many volumes on one node needs one). */
+const maxTerms = 64;
+
+/**
+ * ANDs required node-affinity term lists (each a list of ORed terms, a term's expressions ANDed):
+ * (A1 ∨ A2) ∧ (B1) = (A1 ∧ B1) ∨ (A2 ∧ B1). `base` undefined constrains nothing. Used to add the node
+ * affinity of a pod's volumes to its own (a local volume's pod runs on the volume's node).
+ */
+export function andTerms(base: NodeSelectorRequirement[][] | undefined, more: readonly NodeSelectorRequirement[][][]): NodeSelectorRequirement[][] | undefined {
+  let out = base;
+  for (const alternatives of more) {
+    if (!out) {
+      out = alternatives.map((t) => [...t]);
+      continue;
+    }
+    const next: NodeSelectorRequirement[][] = [];
+    for (const a of out) for (const b of alternatives) if (next.length < maxTerms) next.push([...a, ...b]);
+    out = next;
+  }
+  return out;
+}
+
 type Amounts = [cpu: number, mem: number, eph: number];
 
 /** A container's requests, defaulted from its limits as Kubernetes does when only limits are given. */
@@ -43,31 +65,16 @@ function requestsOf(c: Pod['spec']['containers'][number]): Amounts {
   return [cpuMilli(r.cpu ?? l.cpu) ?? 0, bytes(r.memory ?? l.memory) ?? 0, bytes(r['ephemeral-storage'] ?? l['ephemeral-storage']) ?? 0];
 }
 
-const add = (a: Amounts, b: Amounts): Amounts => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
-const max = (a: Amounts, b: Amounts): Amounts => [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.max(a[2], b[2])];
-
-/**
- * What a pod asks of a node (Kubernetes' PodRequests, with 1.29 sidecars): the app containers and the
- * sidecars together, or — if more — the most any init container needs while it runs beside the sidecars
- * started before it (init containers run one at a time, before the app containers).
- */
+/** What a pod asks of a node: its requests of each resource over init, sidecar and app containers (protocol/pod-resources.ts). */
 export function podRequests(p: Pod): Amounts {
-  let total: Amounts = p.spec.containers.map(requestsOf).reduce(add, [0, 0, 0]);
-  let sidecars: Amounts = [0, 0, 0];
-  let peak: Amounts = [0, 0, 0];
-  for (const c of p.spec.initContainers ?? []) {
-    const own = requestsOf(c);
-    if (c.restartPolicy === 'Always') {
-      total = add(total, own);
-      sidecars = add(sidecars, own);
-      peak = max(peak, sidecars);
-    } else peak = max(peak, add(own, sidecars));
-  }
-  return max(total, peak);
+  return [podTotal(p, (c) => requestsOf(c)[0]), podTotal(p, (c) => requestsOf(c)[1]), podTotal(p, (c) => requestsOf(c)[2])];
 }
 
-/** The engine's view of a pod: its requests, selectors, affinity, tolerations, host ports, spread. */
-export function enginePod(p: Pod): EnginePod {
+/**
+ * The engine's view of a pod: its requests, selectors, affinity, tolerations, host ports, spread.
+ * `volumeTerms`: the node affinity of its volumes (scheduler/volumes.ts), ANDed with its own.
+ */
+export function enginePod(p: Pod, volumeTerms: readonly NodeSelectorRequirement[][][] = []): EnginePod {
   const [cpu, mem, eph] = podRequests(p);
   const na = p.spec.affinity?.nodeAffinity;
   const ns = p.metadata.namespace ?? 'default';
@@ -77,7 +84,7 @@ export function enginePod(p: Pod): EnginePod {
     labels: { ...(p.metadata.labels ?? {}) },
     requests: { cpuMilli: cpu, memoryBytes: mem, ephemeralBytes: eph },
     nodeSelector: p.spec.nodeSelector,
-    requiredNodeTerms: na?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((t) => t.matchExpressions ?? []),
+    requiredNodeTerms: andTerms(na?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((t) => t.matchExpressions ?? []), volumeTerms),
     preferredNodeTerms: na?.preferredDuringSchedulingIgnoredDuringExecution?.map((t) => ({ weight: t.weight, requirements: t.preference.matchExpressions ?? [] })),
     tolerations: p.spec.tolerations?.map((t) => ({ key: t.key, operator: t.operator, value: t.value, effect: t.effect })),
     hostPorts: [...(p.spec.initContainers ?? []), ...p.spec.containers].flatMap((c) => (c.ports ?? []).filter((x) => x.hostPort).map((x) => ({ port: x.hostPort!, protocol: x.protocol! }))),

@@ -5,11 +5,13 @@
  * (`0/3 nodes are available: ...`) and is retried when the cluster changes.
  */
 import type { Engine, Placement } from '../../core-wasm/types.js';
-import type { Pod } from '../../protocol/index.js';
+import type { PersistentVolumeClaim, Pod } from '../../protocol/index.js';
 import type { ControllerContext, Controller } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 import { enginePod, engineNode } from './convert.js';
 import { nextSlice } from '../controllers/batch.js';
+import { selectedNodeAnnotation } from '../controllers/volumes/names.js';
+import { volumeFit, type VolumeFit } from './volumes.js';
 
 /** Unschedulable pods are retried at least this often even without cluster changes. */
 const retryMs = 5000;
@@ -104,6 +106,9 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
     }
   });
 
+  // A claim bound, a volume provisioned, a class added: pods waiting on their volumes may fit now.
+  for (const kind of ['PersistentVolumeClaim', 'PersistentVolume', 'StorageClass']) informers.on(kind, () => retryUnschedulable());
+
   const retryTimer = setInterval(retryUnschedulable, retryMs);
   retryTimer.unref();
 
@@ -124,25 +129,87 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
       // FIFO: older pods first, as the kube-scheduler's active queue orders by creation.
       .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
     if (pods.length === 0) return gauge();
+    const { ready, fits } = await withVolumes(pods);
+    if (ready.length === 0) return gauge();
     let placements: Placement[];
     const began = performance.now();
     try {
-      placements = engine.schedule(pods.map(enginePod));
+      placements = engine.schedule(ready.map((p) => enginePod(p, fits.get(p)!.terms)));
     } catch (err) {
-      ctx.log.error('engine failed', { component: 'scheduler', pods: pods.length, err });
-      for (const p of pods) unschedulable.add(podKey(p));
-      telemetry?.scheduleAttempts.inc({ result: 'error' }, pods.length);
+      ctx.log.error('engine failed', { component: 'scheduler', pods: ready.length, err });
+      for (const p of ready) unschedulable.add(podKey(p));
+      telemetry?.scheduleAttempts.inc({ result: 'error' }, ready.length);
       return gauge();
     } finally {
       telemetry?.scheduleBatch.observe((performance.now() - began) / 1000);
     }
-    await Promise.all(placements.map((pl, i) => nextSlice().then(() => (pl.node ? bind(pods[i], pl) : markUnschedulable(pods[i], pl)))));
+    await Promise.all(
+      placements.map((pl, i) =>
+        nextSlice().then(() => {
+          const p = ready[i]!;
+          const fit = fits.get(p)!;
+          if (pl.node) return bind(p, pl, fit);
+          // The engine only sees node affinity: say that it came from the volumes.
+          const where = [...new Set(fit.nodes)];
+          return markUnschedulable(p, where.length ? { ...pl, message: `${pl.message.replace(/\.$/, '')} (its volumes are on node ${where.join(', ')}).` } : pl);
+        }),
+      ),
+    );
     gauge();
   }
 
-  async function bind(p: Pod, pl: Placement): Promise<void> {
+  /**
+   * The pods of a batch whose volumes allow scheduling now, with what their volumes add. A pod whose claim is
+   * missing (or unbound without WaitForFirstConsumer) is marked unschedulable with the reason; of pods sharing
+   * an unbound claim only the first goes in this batch (its node becomes the claim's), the others wait for the next.
+   */
+  async function withVolumes(pods: Pod[]): Promise<{ ready: Pod[]; fits: Map<Pod, VolumeFit> }> {
+    const fits = new Map<Pod, VolumeFit>();
+    const ready: Pod[] = [];
+    const claimed = new Set<string>();
+    for (const p of pods) {
+      const fit = volumeFit(p, informers);
+      if (fit.blocked) {
+        await markUnschedulable(p, { pod: podKey(p), node: null, score: 0, reasons: {}, message: `0/${engine.nodeNames().length} nodes are available: ${fit.blocked}.` });
+        continue;
+      }
+      const keys = fit.select.map((c) => `${p.metadata.namespace}/${c}`);
+      if (keys.some((k) => claimed.has(k))) {
+        pending.add(podKey(p));
+        continue;
+      }
+      for (const k of keys) claimed.add(k);
+      fits.set(p, fit);
+      ready.push(p);
+    }
+    return { ready, fits };
+  }
+
+  /** Writes the node on the pod's unbound WaitForFirstConsumer claims (kube-scheduler's PreBind); false when one already names another node. */
+  async function selectNode(p: Pod, node: string, fit: VolumeFit): Promise<boolean> {
+    for (const name of fit.select) {
+      const res = await objects.mutate('PersistentVolumeClaim', p.metadata.namespace, name, (cur) => {
+        if (cur.spec.volumeName || cur.metadata.annotations?.[selectedNodeAnnotation]) return undefined;
+        cur.metadata.annotations = { ...(cur.metadata.annotations ?? {}), [selectedNodeAnnotation]: node };
+        return cur;
+      });
+      const chosen = res?.metadata.annotations?.[selectedNodeAnnotation];
+      if (!res || (!res.spec.volumeName && chosen !== node)) return false;
+    }
+    return true;
+  }
+
+  async function bind(p: Pod, pl: Placement, fit: VolumeFit): Promise<void> {
     const key = podKey(p);
     bound.set(key, pl.node!);
+    if (fit.select.length && !(await selectNode(p, pl.node!, fit).catch(() => false))) {
+      // Another pod's node was written on a shared claim meanwhile: place this one again, with that constraint.
+      engine.unbindPod(pl.node!, key);
+      bound.delete(key);
+      pending.add(key);
+      kick();
+      return;
+    }
     const now = new Date().toISOString();
     const res = await objects
       .mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {

@@ -10,7 +10,7 @@
  * provider that kube-apiserver lists last — and `sealPlainSecrets` seals it at start.
  */
 import { kindOf, kindPrefix, SkiffError } from '../../protocol/index.js';
-import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, Watch, WatchEvent } from '../store/types.js';
+import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from '../store/types.js';
 import type { SecretKeys } from './keys.js';
 import { isSealed, keyNameOf, open, seal } from './seal.js';
 
@@ -72,6 +72,13 @@ export class SealedStore implements SnapshotStore {
 
   async delete<T>(key: string, expected?: number): Promise<StoreEntry<T>> {
     return this.entry(await this.inner.delete<T>(key, expected));
+  }
+
+  /** A transaction whose Secret writes are sealed, as single writes are; the entries it returns are opened. */
+  async txn(ops: readonly TxnOp[]): Promise<TxnResult> {
+    const stored = ops.map((o) => (o.op === 'delete' ? o : { ...o, value: this.toStored(o.key, o.value) }));
+    const { revision, entries } = await this.inner.txn(stored);
+    return { revision, entries: entries.map((e) => this.entry(e)) };
   }
 
   watch<T>(prefix: string, from: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch {

@@ -126,9 +126,9 @@ export class ServiceAdmission {
     return run;
   }
 
-  /** Fills clusterIP and nodePorts of `next`. */
-  async admit(next: KObject, current: KObject | undefined): Promise<KObject> {
+  /** Fills clusterIP and nodePorts of `next`, against the stored services and those the same apply is about to store. */
+  async admit(next: KObject, current: KObject | undefined, pending: readonly KObject[] = []): Promise<KObject> {
     const { items } = await this.objects.list('Service');
-    return allocateService(next as Service, current as Service | undefined, items);
+    return allocateService(next as Service, current as Service | undefined, [...items, ...pending.filter((o): o is Service => o.kind === 'Service')]);
   }
 }

@@ -43,6 +43,15 @@ function weightOf(pod: Pod): number | undefined {
   return Number(w);
 }
 
+/**
+ * The hostname an endpoint carries (Kubernetes' endpoints controller): the pod's spec.hostname when its
+ * spec.subdomain names this service — a StatefulSet's pods with serviceName. The cluster DNS answers
+ * `<hostname>.<service>.<namespace>.svc.cluster.local` with that endpoint.
+ */
+export function hostnameFor(svc: Service, pod: Pod): string | undefined {
+  return pod.spec.hostname && pod.spec.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace ? pod.spec.hostname : undefined;
+}
+
 /** A service's message and Endpoints subsets, from the cached pods and nodes. */
 export function endpointsOf(svc: Service, pods: Pod[], nodeOf: (name: string) => Node | undefined): { message: ServiceMessage; subsets: EndpointSubset[] } {
   const message = baseMessage(svc);
@@ -62,14 +71,15 @@ export function endpointsOf(svc: Service, pods: Pod[], nodeOf: (name: string) =>
     if (Object.keys(ports).length === 0) continue;
     const ready = isReady(pod) && isReady(node) && pod.status?.phase === 'Running';
     const weight = weightOf(pod);
-    if (ready) message.endpoints.push({ address, node: pod.spec.nodeName!, pod: pod.metadata.name, ready: true, ports, ...(weight !== undefined ? { weight } : {}) });
+    const hostname = hostnameFor(svc, pod);
+    if (ready) message.endpoints.push({ address, node: pod.spec.nodeName!, pod: pod.metadata.name, ready: true, ports, ...(weight !== undefined ? { weight } : {}), ...(hostname ? { hostname } : {}) });
     // Endpoints: addresses with the same resolved ports share a subset, as Kubernetes' repacking does.
     // own(): a port may be named "constructor" (a valid DNS label), which a plain lookup finds on Object.prototype.
     const epPorts = svc.spec.ports.filter((sp) => own(ports, sp.name ?? '')).map((sp) => ({ ...(sp.name ? { name: sp.name } : {}), port: ports[sp.name ?? ''], protocol: sp.protocol }));
     const gk = JSON.stringify(epPorts);
     const subset = groups.get(gk) ?? { ports: epPorts };
     groups.set(gk, subset);
-    const entry: EndpointAddress = { ip: address, nodeName: pod.spec.nodeName, targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid } };
+    const entry: EndpointAddress = { ip: address, ...(hostname ? { hostname } : {}), nodeName: pod.spec.nodeName, targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid } };
     if (ready) (subset.addresses ??= []).push(entry);
     else (subset.notReadyAddresses ??= []).push(entry);
   }

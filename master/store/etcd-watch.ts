@@ -64,11 +64,14 @@ export class EtcdWatch implements Watch {
 
   private onData(res: IWatchResponse): void {
     if (this.closed) return;
+    // The events of one revision (a transaction's writes) come in one response: skip only what was
+    // delivered before this response (replayed after a reconnect), not this revision's other keys.
+    const before = this.cursor;
     for (const ev of res.events) {
       if (this.closed) return;
       const rev = Number(ev.kv.mod_revision);
-      if (rev <= this.cursor) continue; // replayed after a reconnect
-      this.cursor = rev;
+      if (rev <= before) continue;
+      this.cursor = Math.max(this.cursor, rev);
       this.deliver(ev);
     }
     // A response without events is a progress notice: nothing at or below its revision is pending.

@@ -20,7 +20,8 @@ import { EtcdWatch } from './etcd-watch.js';
 import { checkKey, checkPrefix, checkRevision, toJson } from './keys.js';
 import type { EtcdLocation } from './location.js';
 import { restoreEtcd } from './etcd-restore.js';
-import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, Watch, WatchEvent } from './types.js';
+import { checkTxn, txnOpError, type CheckedOp } from './txn.js';
+import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 import type { WatchErrorHandler } from './watch-hub.js';
 
 /** Settings of an etcd store; all optional. */
@@ -124,7 +125,7 @@ export class EtcdStore implements SnapshotStore {
     checkKey(key);
     const text = toJson(key, value);
     const k = this.keys.key(key);
-    const res = await this.txn(key, [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }], [{ request_put: { key: k, value: Buffer.from(text) } }]);
+    const res = await this.exec(key, [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }], [{ request_put: { key: k, value: Buffer.from(text) } }], [k]);
     if (!res.succeeded) {
       const cur = res.responses[0]!.response_range.kvs[0];
       throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `store: ${key}: already exists (modRevision ${cur ? Number(cur.mod_revision) + this.offset : '?'})`);
@@ -139,7 +140,7 @@ export class EtcdStore implements SnapshotStore {
     checkRevision(expectedModRevision, 'expectedModRevision');
     const text = toJson(key, value);
     const k = this.keys.key(key);
-    const res = await this.txn(key, this.existing(k, expectedModRevision), [{ request_put: { key: k, value: Buffer.from(text), prev_kv: true } }]);
+    const res = await this.exec(key, this.existing(k, expectedModRevision), [{ request_put: { key: k, value: Buffer.from(text), prev_kv: true } }], [k]);
     if (!res.succeeded) this.refused(key, res, expectedModRevision);
     const prev = res.responses[0]!.response_put.prev_kv;
     return { key, value: JSON.parse(text) as T, createRevision: Number(prev.create_revision) + this.offset, modRevision: Number(res.header.revision) + this.offset };
@@ -150,9 +151,35 @@ export class EtcdStore implements SnapshotStore {
     checkKey(key);
     checkRevision(expectedModRevision, 'expectedModRevision');
     const k = this.keys.key(key);
-    const res = await this.txn(key, this.existing(k, expectedModRevision), [{ request_delete_range: { key: k, prev_kv: true } }]);
+    const res = await this.exec(key, this.existing(k, expectedModRevision), [{ request_delete_range: { key: k, prev_kv: true } }], [k]);
     if (!res.succeeded) this.refused(key, res, expectedModRevision);
     return toEntry<T>(rawEntry(this.keys, res.responses[0]!.response_delete_range.prev_kvs[0]!, this.offset));
+  }
+
+  async txn(ops: readonly TxnOp[]): Promise<TxnResult> {
+    this.checkOpen();
+    const checked = checkTxn(ops);
+    const keys = checked.map((o) => this.keys.key(o.key));
+    const compare: ICompare[] = [];
+    const success: IRequestOp[] = checked.map((o, i) => {
+      const k = keys[i]!;
+      if (o.op === 'create') {
+        compare.push({ key: k, target: 'Create', result: 'Equal', create_revision: 0 });
+        return { request_put: { key: k, value: Buffer.from(o.text!) } };
+      }
+      compare.push(...this.existing(k, o.expected));
+      return o.op === 'update' ? { request_put: { key: k, value: Buffer.from(o.text!), prev_kv: true } } : { request_delete_range: { key: k, prev_kv: true } };
+    });
+    const res = await this.exec(`txn of ${checked.length} ops`, compare, success, keys);
+    if (!res.succeeded) throw this.txnRefused(checked, res);
+    const revision = Number(res.header.revision) + this.offset;
+    const entries = checked.map((o, i): StoreEntry => {
+      const r = res.responses[i]!;
+      if (o.op === 'delete') return toEntry(rawEntry(this.keys, r.response_delete_range.prev_kvs[0]!, this.offset));
+      const created = o.op === 'create' ? revision : Number(r.response_put.prev_kv.create_revision) + this.offset;
+      return { key: o.key, value: JSON.parse(o.text!), createRevision: created, modRevision: revision };
+    });
+    return { revision, entries };
   }
 
   watch<T = unknown>(prefix: string, fromRevision: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch {
@@ -239,21 +266,40 @@ export class EtcdStore implements SnapshotStore {
     return this.client;
   }
 
-  // One write: the key's compares plus the fence on the root record; on failure, read the key and the record.
-  private async txn(key: string, compare: ICompare[], success: IRequestOp[]): Promise<ITxnResponse> {
-    const k = this.keys.key(key);
+  /**
+   * The leader's fence (master/ha/election.ts): while set, every write also compares the election key's
+   * create_revision, so a master that lost its lease (the key is gone, or another's) writes nothing more.
+   */
+  private fence?: { key: Buffer; createRevision: number };
+
+  /** Sets (or clears) the fence every write carries from now on. */
+  setFence(fence: { key: Buffer; createRevision: number } | undefined): void {
+    this.fence = fence;
+  }
+
+  // One etcd Txn: the keys' compares plus the fence on the root record (and the leader's fence); on failure, read
+  // the keys, the record and the election key.
+  private async exec(what: string, compare: ICompare[], success: IRequestOp[], keys: Buffer[]): Promise<ITxnResponse> {
+    const fence = this.fence;
     const res = await this.call(() =>
       this.client.kv.txn({
-        compare: [...compare, { key: this.keys.meta, target: 'Mod', result: 'Equal', mod_revision: this.metaModRevision }],
+        compare: [
+          ...compare,
+          { key: this.keys.meta, target: 'Mod', result: 'Equal', mod_revision: this.metaModRevision },
+          ...(fence ? [{ key: fence.key, target: 'Create', result: 'Equal', create_revision: fence.createRevision } as ICompare] : []),
+        ],
         success,
-        failure: [{ request_range: { key: k } }, { request_range: { key: this.keys.meta } }],
+        failure: [...keys.map((k) => ({ request_range: { key: k } })), { request_range: { key: this.keys.meta } }, ...(fence ? [{ request_range: { key: fence.key } }] : [])],
       }),
     );
     this.lastSeen = Math.max(this.lastSeen, Number(res.header.revision));
     if (!res.succeeded) {
-      const meta = res.responses[1]?.response_range.kvs[0];
+      const held = fence && res.responses[keys.length + 1]?.response_range.kvs[0];
+      if (fence && (!held || Number(held.create_revision) !== fence.createRevision))
+        throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${what}: this master lost its leadership (its election key is gone); the write was fenced off`);
+      const meta = res.responses[keys.length]?.response_range.kvs[0];
       if (!meta || Number(meta.mod_revision) !== this.metaModRevision) {
-        throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${key}: the etcd root ${this.keys.root} was restored or wiped after this store opened; restart the master`);
+        throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${what}: the etcd root ${this.keys.root} was restored or wiped after this store opened; restart the master`);
       }
     }
     return res;
@@ -264,6 +310,20 @@ export class EtcdStore implements SnapshotStore {
     const compare: ICompare[] = [{ key: k, target: 'Create', result: 'Greater', create_revision: 0 }];
     if (expected !== undefined) compare.push({ key: k, target: 'Mod', result: 'Equal', mod_revision: expected - this.offset });
     return compare;
+  }
+
+  // The first op of a refused transaction that could not apply, judged on the keys as read in the same revision.
+  private txnRefused(ops: CheckedOp[], res: ITxnResponse): SkiffError {
+    for (let i = 0; i < ops.length; i++) {
+      const o = ops[i]!;
+      const cur = res.responses[i]!.response_range.kvs[0];
+      const mod = cur ? Number(cur.mod_revision) + this.offset : 0;
+      if (o.op === 'create') {
+        if (cur) return txnOpError(i, 'SKIFF_ERR_ALREADY_EXISTS', `${o.key}: already exists (modRevision ${mod})`);
+      } else if (!cur) return txnOpError(i, 'SKIFF_ERR_NOT_FOUND', `${o.key}: not found`);
+      else if (o.expected !== undefined && mod !== o.expected) return txnOpError(i, 'SKIFF_ERR_CONFLICT', `${o.key}: modRevision is ${mod}, expected ${o.expected}`);
+    }
+    return new SkiffError('SKIFF_ERR_CONFLICT', 'store: txn: refused, and no op explains why; try again');
   }
 
   private refused(key: string, res: ITxnResponse, expected: number | undefined): never {

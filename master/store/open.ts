@@ -11,7 +11,7 @@ import { scheduleBackups, type BackupSchedule } from './backup-schedule.js';
 import { openEtcdStore, type EtcdStoreOptions } from './etcd.js';
 import { describeLocation, parseStoreUrl, sqliteAt, type StoreLocation } from './location.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
-import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, Watch, WatchEvent } from './types.js';
+import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, Watch, WatchEvent } from './types.js';
 import type { WatchErrorHandler } from './watch-hub.js';
 
 /** Options of openStoreAt. */
@@ -67,6 +67,9 @@ class WithBackups implements SnapshotStore {
   }
   delete<T>(key: string, expected?: number) {
     return this.inner.delete<T>(key, expected);
+  }
+  txn(ops: readonly TxnOp[]) {
+    return this.inner.txn(ops);
   }
   watch<T>(prefix: string, from: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch {
     return this.inner.watch<T>(prefix, from, onEvent, onError);

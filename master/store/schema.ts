@@ -5,8 +5,8 @@
 import type Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
 
-/** Bumped when the tables change; a file from a newer Skiff is refused rather than misread. */
-export const schemaVersion = 1;
+/** Bumped when the tables change; a file from a newer Skiff is refused rather than misread (2: a transaction's changes share a revision). */
+export const schemaVersion = 2;
 
 const tables = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -23,12 +23,33 @@ CREATE TABLE IF NOT EXISTS kv (
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS changes (
-  revision   INTEGER PRIMARY KEY,
+  revision   INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
   key        TEXT NOT NULL,
   type       TEXT NOT NULL CHECK (type IN ('put', 'delete')),
   value      TEXT,
-  prev_value TEXT
-);
+  prev_value TEXT,
+  PRIMARY KEY (revision, seq)
+) WITHOUT ROWID;
+`;
+
+/**
+ * Version 1 → 2: the change log gets `seq`, the op's place in its transaction (the writes of one
+ * transaction share a revision, as in etcd). Old rows were one change per revision: seq 0.
+ */
+const fromVersion1 = `
+ALTER TABLE changes RENAME TO changes_v1;
+CREATE TABLE changes (
+  revision   INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  key        TEXT NOT NULL,
+  type       TEXT NOT NULL CHECK (type IN ('put', 'delete')),
+  value      TEXT,
+  prev_value TEXT,
+  PRIMARY KEY (revision, seq)
+) WITHOUT ROWID;
+INSERT INTO changes (revision, seq, key, type, value, prev_value) SELECT revision, 0, key, type, value, prev_value FROM changes_v1;
+DROP TABLE changes_v1;
 `;
 
 /**
@@ -53,6 +74,7 @@ export function prepareDatabase(db: Database.Database, isMemory: boolean): void 
     throw new SkiffError('SKIFF_ERR_INTERNAL', `store: ${db.name}: schema version ${version} is newer than this Skiff's ${schemaVersion}`);
   }
   db.transaction(() => {
+    if (version === 1) db.exec(fromVersion1);
     db.exec(tables);
     db.pragma(`user_version = ${schemaVersion}`);
   }).immediate();
@@ -62,6 +84,7 @@ export function prepareDatabase(db: Database.Database, isMemory: boolean): void 
 export function prepareStatements(db: Database.Database) {
   const cols = 'key, value, create_revision, mod_revision';
   const changeCols = 'revision, key, type, value, prev_value';
+  const order = 'ORDER BY revision, seq';
   return {
     get: db.prepare(`SELECT ${cols} FROM kv WHERE key = ?`),
     // Prefix queries are key ranges (see keys.ts prefixEnd), so they walk the primary-key index.
@@ -74,10 +97,10 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_revision = excluded.mod_revision`,
     ),
     remove: db.prepare('DELETE FROM kv WHERE key = ?'),
-    logChange: db.prepare(`INSERT INTO changes (${changeCols}) VALUES (?, ?, ?, ?, ?)`),
+    logChange: db.prepare(`INSERT INTO changes (revision, seq, key, type, value, prev_value) VALUES (?, ?, ?, ?, ?, ?)`),
     forget: db.prepare('DELETE FROM changes WHERE revision <= ?'),
-    historyRange: db.prepare(`SELECT ${changeCols} FROM changes WHERE revision > ? AND key >= ? AND key < ? ORDER BY revision`),
-    historyFrom: db.prepare(`SELECT ${changeCols} FROM changes WHERE revision > ? AND key >= ? ORDER BY revision`),
+    historyRange: db.prepare(`SELECT ${changeCols} FROM changes WHERE revision > ? AND key >= ? AND key < ? ${order}`),
+    historyFrom: db.prepare(`SELECT ${changeCols} FROM changes WHERE revision > ? AND key >= ? ${order}`),
   };
 }
 

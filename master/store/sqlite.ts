@@ -10,7 +10,8 @@ import { SkiffError } from '../../protocol/errors.js';
 import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.js';
 import { prepareDatabase, prepareStatements, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
-import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, Watch, WatchEvent } from './types.js';
+import { checkTxn, txnOpError } from './txn.js';
+import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 import { type Change, type WatchErrorHandler, WatchHub } from './watch-hub.js';
 
 /** Settings of a SQLite store; all optional. */
@@ -38,6 +39,13 @@ interface KvRow {
   value: string;
   create_revision: number;
   mod_revision: number;
+}
+
+/** One write of a transaction body: the key, its new text (null: delete), and the check against its current row. */
+interface RowWrite {
+  key: string;
+  text: string | null;
+  check: (cur: KvRow | undefined) => void;
 }
 
 interface ChangeRow {
@@ -115,7 +123,7 @@ export class SqliteStore implements SnapshotStore {
     checkKey(key);
     const text = toJson(key, value);
     const { revision } = this.write(key, text, (cur) => {
-      if (cur) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `store: ${key}: already exists (modRevision ${cur.mod_revision})`);
+      if (cur) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `store: ${key}: ${exists(cur)}`);
     });
     return { key, value: JSON.parse(text) as T, createRevision: revision, modRevision: revision };
   }
@@ -135,6 +143,29 @@ export class SqliteStore implements SnapshotStore {
     checkRevision(expectedModRevision, 'expectedModRevision');
     const { cur } = this.write(key, null, (cur) => checkExpected(key, cur, expectedModRevision));
     return toEntry<T>(cur!);
+  }
+
+  async txn(ops: readonly TxnOp[]): Promise<TxnResult> {
+    this.checkOpen();
+    const checked = checkTxn(ops);
+    const writes: RowWrite[] = checked.map((o, i) => ({
+      key: o.key,
+      text: o.text,
+      check: (cur) => {
+        if (o.op === 'create') {
+          if (cur) throw txnOpError(i, 'SKIFF_ERR_ALREADY_EXISTS', `${o.key}: ${exists(cur)}`);
+        } else if (!cur) throw txnOpError(i, 'SKIFF_ERR_NOT_FOUND', `${o.key}: not found`);
+        else if (o.expected !== undefined && cur.mod_revision !== o.expected)
+          throw txnOpError(i, 'SKIFF_ERR_CONFLICT', `${o.key}: modRevision is ${cur.mod_revision}, expected ${o.expected}`);
+      },
+    }));
+    const { curs, revision } = this.commit(writes);
+    const entries = checked.map((o, i): StoreEntry => {
+      const cur = curs[i];
+      if (o.text === null) return toEntry(cur!);
+      return { key: o.key, value: JSON.parse(o.text), createRevision: cur?.create_revision ?? revision, modRevision: revision };
+    });
+    return { revision, entries };
   }
 
   watch<T = unknown>(prefix: string, fromRevision: number | undefined, onEvent: (e: WatchEvent<T>) => void): Watch {
@@ -210,22 +241,34 @@ export class SqliteStore implements SnapshotStore {
   // One write: check against the current row, bump the revision, write the key, log the change,
   // compact old history — all in one IMMEDIATE transaction; watchers hear of it after the commit.
   private write(key: string, text: string | null, check: (cur: KvRow | undefined) => void): { cur: KvRow | undefined; revision: number } {
-    const result = this.writeTx.immediate(key, text, check);
-    this.hub.publish({ revision: result.revision, key, type: text === null ? 'delete' : 'put', value: text, prevValue: result.cur?.value ?? null });
+    const { curs, revision } = this.commit([{ key, text, check }]);
+    return { cur: curs[0], revision };
+  }
+
+  // Several writes under one new revision, in one IMMEDIATE transaction (a check that throws rolls it all back);
+  // watchers hear of each after the commit, in order.
+  private commit(writes: RowWrite[]): { curs: (KvRow | undefined)[]; revision: number } {
+    const result = this.writeTx.immediate(writes);
+    writes.forEach((w, i) =>
+      this.hub.publish({ revision: result.revision, key: w.key, type: w.text === null ? 'delete' : 'put', value: w.text, prevValue: result.curs[i]?.value ?? null }),
+    );
     return result;
   }
 
-  // The body of the write transaction (see write).
-  private writeRows(key: string, text: string | null, check: (cur: KvRow | undefined) => void): { cur: KvRow | undefined; revision: number } {
-    const cur = this.sql.get.get(key) as KvRow | undefined;
-    check(cur);
+  // The body of the write transaction (see commit): every check first, then the writes.
+  private writeRows(writes: RowWrite[]): { curs: (KvRow | undefined)[]; revision: number } {
+    const curs = writes.map((w) => this.sql.get.get(w.key) as KvRow | undefined);
+    writes.forEach((w, i) => w.check(curs[i]));
     const revision = this.meta('revision') + 1;
     this.sql.setMeta.run(revision, 'revision');
-    if (text === null) this.sql.remove.run(key);
-    else this.sql.put.run(key, text, cur?.create_revision ?? revision, revision);
-    this.sql.logChange.run(revision, key, text === null ? 'delete' : 'put', text, cur?.value ?? null);
+    writes.forEach((w, seq) => {
+      const cur = curs[seq];
+      if (w.text === null) this.sql.remove.run(w.key);
+      else this.sql.put.run(w.key, w.text, cur?.create_revision ?? revision, revision);
+      this.sql.logChange.run(revision, seq, w.key, w.text === null ? 'delete' : 'put', w.text, cur?.value ?? null);
+    });
     this.autoCompact(revision);
-    return { cur, revision };
+    return { curs, revision };
   }
 
   // Compacts in steps of a tenth of the retained history, so most writes skip the DELETE.
@@ -248,6 +291,10 @@ export class SqliteStore implements SnapshotStore {
   private checkOpen(): void {
     if (!this.db.open) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${this.db.name}: closed`);
   }
+}
+
+function exists(cur: KvRow): string {
+  return `already exists (modRevision ${cur.mod_revision})`;
 }
 
 function checkExpected(key: string, cur: KvRow | undefined, expected: number | undefined): void {

@@ -29,6 +29,18 @@ export interface WatchEvent<T = unknown> {
   created?: boolean;
 }
 
+/** One operation of a transaction (`Store.txn`): the single-key writes, with the same checks. */
+export type TxnOp =
+  | { op: 'create'; key: string; value: unknown }
+  | { op: 'update'; key: string; value: unknown; expectedModRevision?: number }
+  | { op: 'delete'; key: string; expectedModRevision?: number };
+
+/** What a transaction wrote: one entry per op, in op order (a delete's is the key's last entry), and the revision they share. */
+export interface TxnResult {
+  revision: number;
+  entries: StoreEntry[];
+}
+
 /** A running watch; `close` stops delivery. */
 export interface Watch {
   close(): void;
@@ -49,6 +61,14 @@ export interface Store {
   update<T = unknown>(key: string, value: T, expectedModRevision?: number): Promise<StoreEntry<T>>;
   /** Deletes a key and returns its last entry; SKIFF_ERR_NOT_FOUND / SKIFF_ERR_CONFLICT as update. */
   delete<T = unknown>(key: string, expectedModRevision?: number): Promise<StoreEntry<T>>;
+  /**
+   * Several writes as one: every op applies or none does (the first op that cannot apply throws its own
+   * error — ALREADY_EXISTS, NOT_FOUND, CONFLICT — with `details[0].field` = `ops[i]`). All writes share one
+   * new revision, as in one etcd Txn; watchers see them in op order. At most `maxTxnOps` ops on distinct
+   * keys and `maxTxnBytes` of values (etcd's request limits, kept by both stores alike): more is
+   * SKIFF_ERR_BAD_REQUEST.
+   */
+  txn(ops: readonly TxnOp[]): Promise<TxnResult>;
   /**
    * Delivers, in revision order, every change under `prefix` with revision > `fromRevision`
    * (history first, then live). `fromRevision` undefined: only changes from now on.

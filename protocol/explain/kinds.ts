@@ -6,6 +6,7 @@
 import { labelSelector, objectMeta, typeMeta } from './meta.js';
 import { podSpecFields, podStatus, podTemplate } from './podspec.js';
 import { leaf, node, type FieldDoc, type KindDoc } from './types.js';
+import { storageKindDocs } from './kinds-storage.js';
 
 const conditions = leaf('[]Condition', 'Represents the latest available observations of the object\'s current state: type, status, reason, message, lastTransitionTime.');
 const replicas = (what: string) => leaf('integer', `Number of desired pods. Defaults to 1. ${what}`);
@@ -189,8 +190,8 @@ export const kindDocs: Record<string, KindDoc> = {
       ...typeMeta,
       metadata: objectMeta,
       subsets: node('[]EndpointSubset', 'The set of all endpoints: the union of all subsets.', {
-        addresses: node('[]EndpointAddress', 'IP addresses which offer the related ports that are marked as ready.', { ip: leaf('string', 'The IP of this endpoint.', true), nodeName: leaf('string', 'The node hosting this endpoint.'), targetRef: leaf('ObjectReference', 'Reference to the pod providing the endpoint.') }),
-        notReadyAddresses: node('[]EndpointAddress', 'IP addresses which offer the related ports but are not currently marked as ready.', { ip: leaf('string', 'The IP of this endpoint.', true), nodeName: leaf('string', 'The node hosting this endpoint.'), targetRef: leaf('ObjectReference', 'Reference to the pod providing the endpoint.') }),
+        addresses: node('[]EndpointAddress', 'IP addresses which offer the related ports that are marked as ready.', { ip: leaf('string', 'The IP of this endpoint.', true), hostname: leaf('string', 'The Hostname of this endpoint (a pod whose subdomain is the service).'), nodeName: leaf('string', 'The node hosting this endpoint.'), targetRef: leaf('ObjectReference', 'Reference to the pod providing the endpoint.') }),
+        notReadyAddresses: node('[]EndpointAddress', 'IP addresses which offer the related ports but are not currently marked as ready.', { ip: leaf('string', 'The IP of this endpoint.', true), hostname: leaf('string', 'The Hostname of this endpoint.'), nodeName: leaf('string', 'The node hosting this endpoint.'), targetRef: leaf('ObjectReference', 'Reference to the pod providing the endpoint.') }),
         ports: node('[]EndpointPort', 'Port numbers available on the related IP addresses.', { name: leaf('string', 'The name of this port (the service port\'s).'), port: leaf('integer', 'The port number of the endpoint.', true), protocol: leaf('string', 'TCP (default) or UDP.') }),
       }),
     },
@@ -228,7 +229,27 @@ export const kindDocs: Record<string, KindDoc> = {
     },
   },
   ControllerRevision: {
-    description: 'ControllerRevision is an immutable snapshot of a workload\'s pod template: the rollout history of DaemonSets.',
+    description: 'ControllerRevision is an immutable snapshot of a workload\'s pod template: the rollout history of DaemonSets and StatefulSets.',
     fields: { ...typeMeta, metadata: objectMeta, data: leaf('Object', 'The pod template at this revision ({spec: {template}}).', true), revision: leaf('integer', 'Revision indicates the revision of the state represented by Data.', true) },
+  },
+  ...storageKindDocs,
+  Lease: {
+    description: 'Lease defines a lease concept: in Skiff, skiff-system/skiff-controller shows which master leads (docs/ha.md); the leader writes it.',
+    fields: {
+      ...typeMeta,
+      metadata: objectMeta,
+      spec: {
+        type: 'LeaseSpec',
+        description: 'Specification of the Lease.',
+        required: true,
+        fields: {
+          holderIdentity: leaf('string', 'The identity of the holder of the current lease: the leading master\'s --name.'),
+          leaseDurationSeconds: leaf('integer', 'The duration that candidates for a lease need to wait to force acquire it (the etcd election lease).'),
+          acquireTime: leaf('string', 'When the current lease was acquired.'),
+          renewTime: leaf('string', 'When the current holder of a lease has last updated the lease.'),
+          leaseTransitions: leaf('integer', 'The number of transitions of a lease between holders.'),
+        },
+      },
+    },
   },
 };

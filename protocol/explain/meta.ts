@@ -29,6 +29,7 @@ export const objectMeta: FieldDoc = node('ObjectMeta', "Standard object's metada
   creationTimestamp: leaf('string', 'When this object was created (RFC 3339). Read-only.'),
   deletionTimestamp: leaf('string', 'When this object will be deleted (graceful deletion in progress). Read-only.'),
   ownerReferences: ownerReference,
+  finalizers: leaf('[]string', 'Keys that must be removed (by the controller that owns each) before the object is deleted: a delete meanwhile only sets deletionTimestamp (kubernetes.io/pvc-protection, kubernetes.io/pv-protection).'),
 });
 
 const requirement = node('[]LabelSelectorRequirement', 'matchExpressions is a list of label selector requirements. The requirements are ANDed.', {

@@ -138,6 +138,8 @@ export const podSpecFields: Record<string, FieldDoc> = {
   nodeName: leaf('string', 'A request to schedule this pod onto a specific node.'),
   nodeSelector: leaf('map[string]string', "A selector which must be true for the pod to fit on a node: it must match a node's labels."),
   terminationGracePeriodSeconds: leaf('integer', 'Duration in seconds the pod needs to terminate gracefully (SIGTERM, then SIGKILL). Defaults to 30 seconds.'),
+  hostname: leaf('string', "Specifies the hostname of the Pod (HOSTNAME in its environment). Defaults to the pod's name."),
+  subdomain: leaf('string', 'With hostname: the pod\'s DNS name is "<hostname>.<subdomain>.<namespace>.svc.cluster.local", subdomain being a headless Service (a StatefulSet sets both).'),
   securityContext: node('PodSecurityContext', 'Security attributes of every container unless one overrides them (docs/security.md).', securityContextFields(true)),
   hostNetwork: leaf('boolean', "Use the node's network namespace (only at the privileged Pod Security level; a container pod then binds its containerPorts on the node; a process pod shares it by design)."),
   hostPID: leaf('boolean', "Use the node's pid namespace (only at the privileged Pod Security level)."),
@@ -185,6 +187,10 @@ export const podSpecFields: Record<string, FieldDoc> = {
       items: keyToPath,
       defaultMode: leaf('integer', 'Mode bits used to set permissions on created files by default.'),
       optional: leaf('boolean', 'Specify whether the ConfigMap or its keys must be defined.'),
+    }),
+    persistentVolumeClaim: node('PersistentVolumeClaimVolumeSource', "A PersistentVolumeClaim in the pod's namespace: the pod runs on the node of the volume bound to it, in that volume's directory.", {
+      claimName: leaf('string', 'ClaimName is the name of a PersistentVolumeClaim in the same namespace as the pod.', true),
+      readOnly: leaf('boolean', 'Accepted for compatibility; not enforced for process pods.'),
     }),
     secret: node('SecretVolumeSource', 'A secret that should populate this volume.', {
       secretName: leaf('string', 'Name of the secret in the pod\'s namespace to use.', true),

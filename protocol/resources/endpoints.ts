@@ -10,6 +10,8 @@ import type { KObject } from '../types.js';
 /** One address of a subset. */
 export interface EndpointAddress {
   ip: string;
+  /** The pod's hostname when its spec.subdomain is this service (a StatefulSet pod): its DNS name is `<hostname>.<service>.<namespace>.svc.cluster.local`. */
+  hostname?: string;
   nodeName?: string;
   targetRef?: { kind: 'Pod'; namespace: string; name: string; uid?: string };
 }
@@ -48,7 +50,9 @@ export function checkEndpoints(c: Checker, o: Record<string, any>): void {
     for (const list of ['addresses', 'notReadyAddresses'] as const)
       if (c.array(s[list], `${f}.${list}`))
         s[list].forEach((a: unknown, j: number) => {
-          if (c.object(a, `${f}.${list}[${j}]`, true) && c.string(a.ip, `${f}.${list}[${j}].ip`, true) && !isIP(a.ip)) c.fail(`${f}.${list}[${j}].ip`, 'must be an IP address', a.ip);
+          if (!c.object(a, `${f}.${list}[${j}]`, true)) return;
+          if (c.string(a.ip, `${f}.${list}[${j}].ip`, true) && !isIP(a.ip)) c.fail(`${f}.${list}[${j}].ip`, 'must be an IP address', a.ip);
+          c.dnsLabel(a.hostname, `${f}.${list}[${j}].hostname`);
         });
     if (c.array(s.ports, `${f}.ports`))
       s.ports.forEach((p: unknown, j: number) => {

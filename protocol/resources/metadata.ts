@@ -13,4 +13,6 @@ export function checkMetadata(c: Checker, meta: unknown, opts: { namespaced: boo
   else if (meta.namespace !== undefined && meta.namespace !== '') c.fail('metadata.namespace', 'must be empty: this kind is not namespaced', meta.namespace);
   c.labels(meta.labels, 'metadata.labels');
   c.stringMap(meta.annotations, 'metadata.annotations');
+  if (c.stringList(meta.finalizers, 'metadata.finalizers'))
+    meta.finalizers.forEach((k: string, i: number) => c.labelKey(k, `metadata.finalizers[${i}]`));
 }

@@ -166,7 +166,8 @@ function checkPodContainer(c: Checker, spec: Record<string, any>, ct: unknown, f
       if (ct[probe] !== undefined) c.fail(`${f}.${probe}`, 'may not be set on an init container without restartPolicy: Always (it runs to completion)');
 }
 
-function checkNodeSelectorTerm(c: Checker, t: unknown, f: string): void {
+/** Checks one node selector term (pod node affinity, a PersistentVolume's node affinity). */
+export function checkNodeSelectorTerm(c: Checker, t: unknown, f: string): void {
   if (!c.object(t, f, true) || !c.array(t.matchExpressions, `${f}.matchExpressions`)) return;
   t.matchExpressions.forEach((e: unknown, i: number) => {
     const p = `${f}.matchExpressions[${i}]`;
@@ -188,10 +189,13 @@ function runtimeOf(spec: Record<string, unknown>, ct: unknown): string {
   return isObject(ct) && typeof ct.image === 'string' ? 'container' : 'process';
 }
 
-/** Checks a pod spec at path `f` (e.g. `spec` or `spec.template.spec`). */
-export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
+/**
+ * Checks a pod spec at path `f` (e.g. `spec` or `spec.template.spec`). `claimTemplates` are volume names a
+ * StatefulSet's volumeClaimTemplates add to every pod, which containers may mount without a spec.volumes entry.
+ */
+export function checkPodSpec(c: Checker, spec: unknown, f: string, claimTemplates: readonly string[] = []): void {
   if (!c.object(spec, f, true)) return;
-  const volumeNames = new Set<string>();
+  const volumeNames = new Set<string>(claimTemplates);
   if (c.array(spec.volumes, `${f}.volumes`))
     spec.volumes.forEach((v: unknown, i: number) => {
       const p = `${f}.volumes[${i}]`;
@@ -200,8 +204,12 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
         if (volumeNames.has(v.name)) c.fail(`${p}.name`, 'must be unique', v.name);
         volumeNames.add(v.name);
       }
-      const sources = ['emptyDir', 'hostPath', 'configMap', 'secret'].filter((k) => v[k] !== undefined);
-      if (sources.length !== 1) c.fail(p, 'must have exactly one of emptyDir, hostPath, configMap, secret', sources);
+      const sources = ['emptyDir', 'hostPath', 'configMap', 'secret', 'persistentVolumeClaim'].filter((k) => v[k] !== undefined);
+      if (sources.length !== 1) c.fail(p, 'must have exactly one of emptyDir, hostPath, configMap, secret, persistentVolumeClaim', sources);
+      if (c.object(v.persistentVolumeClaim, `${p}.persistentVolumeClaim`)) {
+        c.dnsSubdomain(v.persistentVolumeClaim.claimName, `${p}.persistentVolumeClaim.claimName`, true);
+        c.bool(v.persistentVolumeClaim.readOnly, `${p}.persistentVolumeClaim.readOnly`);
+      }
       if (c.object(v.configMap, `${p}.configMap`)) c.dnsSubdomain(v.configMap.name, `${p}.configMap.name`, true);
       if (c.object(v.secret, `${p}.secret`)) c.dnsSubdomain(v.secret.secretName, `${p}.secret.secretName`, true);
       if (c.object(v.hostPath, `${p}.hostPath`)) c.string(v.hostPath.path, `${p}.hostPath.path`, true);
@@ -222,6 +230,8 @@ export function checkPodSpec(c: Checker, spec: unknown, f: string): void {
   c.labels(spec.nodeSelector, `${f}.nodeSelector`);
   c.oneOf(spec.runtimeClassName, `${f}.runtimeClassName`, runtimeClasses);
   c.int(spec.terminationGracePeriodSeconds, `${f}.terminationGracePeriodSeconds`, 0);
+  c.dnsLabel(spec.hostname, `${f}.hostname`);
+  c.dnsLabel(spec.subdomain, `${f}.subdomain`);
   if (c.array(spec.tolerations, `${f}.tolerations`))
     spec.tolerations.forEach((t: unknown, i: number) => {
       const p = `${f}.tolerations[${i}]`;

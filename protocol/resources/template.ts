@@ -13,7 +13,7 @@ import { checkPodSpec } from './podspec.js';
 export function checkPodTemplate(
   c: Checker,
   spec: Record<string, any>,
-  opts: { selectorRequired: boolean; policies: readonly NonNullable<PodSpec['restartPolicy']>[]; policyRequired?: boolean; why: string; prefix?: string },
+  opts: { selectorRequired: boolean; policies: readonly NonNullable<PodSpec['restartPolicy']>[]; policyRequired?: boolean; why: string; prefix?: string; claimTemplates?: readonly string[] },
 ): void {
   const f = opts.prefix ?? 'spec';
   const selOk = checkSelector(c, spec.selector, `${f}.selector`, opts.selectorRequired);
@@ -23,7 +23,7 @@ export function checkPodTemplate(
     c.labels(spec.template.metadata.labels, `${f}.template.metadata.labels`);
     c.stringMap(spec.template.metadata.annotations, `${f}.template.metadata.annotations`);
   }
-  checkPodSpec(c, spec.template.spec, `${f}.template.spec`);
+  checkPodSpec(c, spec.template.spec, `${f}.template.spec`, opts.claimTemplates);
   const policy = isObject(spec.template.spec) ? spec.template.spec.restartPolicy : undefined;
   if (policy === undefined ? opts.policyRequired : !opts.policies.includes(policy))
     c.fail(`${f}.template.spec.restartPolicy`, `must be ${opts.policies.join(' or ')} ${opts.why}`, policy);

@@ -92,6 +92,42 @@ describe('get tables', () => {
     expect(table('ReplicaSet', [rs])).toBe('NAME       DESIRED   CURRENT   READY   AGE\nweb-7d9c   3         3         1       90s\n');
   });
 
+  it('statefulsets, claims, volumes, classes, quotas and limit ranges, as kubectl prints them', () => {
+    const meta = (name: string, extra: object = {}) => ({ name, namespace: 'default', creationTimestamp: ago(600), ...extra });
+    const sts: KObject = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta('web'), spec: { replicas: 3, template: { spec: { containers: [{ name: 'main' }] } } }, status: { replicas: 3, readyReplicas: 2 } };
+    expect(table('StatefulSet', [sts], { wide: true })).toBe('NAME   READY   AGE   CONTAINERS   IMAGES\nweb    2/3     10m   main         <none>\n');
+    const pvc = (name: string, status: object | undefined, extra: object = {}): KObject => ({
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta(name, extra),
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'local-path', ...(status ? { volumeName: 'pvc-1' } : {}) }, ...(status ? { status } : {}),
+    });
+    expect(table('PersistentVolumeClaim', [pvc('data-web-0', { phase: 'Bound', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce', 'ReadOnlyMany'] }), pvc('data-web-1', { phase: 'Pending' }), pvc('old', undefined, { deletionTimestamp: ago(1) })])).toBe(
+      'NAME         STATUS        VOLUME   CAPACITY   ACCESS MODES   STORAGECLASS   AGE\n' +
+        'data-web-0   Bound         pvc-1    1Gi        RWO,ROX        local-path     10m\n' +
+        'data-web-1   Pending       pvc-1                              local-path     10m\n' +
+        'old          Terminating                                      local-path     10m\n',
+    );
+    const pv: KObject = {
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pvc-1', creationTimestamp: ago(600) },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOncePod'], persistentVolumeReclaimPolicy: 'Delete', storageClassName: 'local-path', claimRef: { namespace: 'default', name: 'data-web-0' } },
+      status: { phase: 'Bound' },
+    };
+    expect(table('PersistentVolume', [pv])).toBe(
+      'NAME    CAPACITY   ACCESS MODES   RECLAIM POLICY   STATUS   CLAIM                STORAGECLASS   REASON   AGE\n' +
+        'pvc-1   1Gi        RWOP           Delete           Bound    default/data-web-0   local-path              10m\n',
+    );
+    const sc: KObject = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local-path', creationTimestamp: ago(600), annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'rancher.io/local-path', reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer' };
+    expect(table('StorageClass', [sc])).toBe(
+      'NAME                   PROVISIONER             RECLAIMPOLICY   VOLUMEBINDINGMODE      ALLOWVOLUMEEXPANSION   AGE\n' +
+        'local-path (default)   rancher.io/local-path   Delete          WaitForFirstConsumer   false                  10m\n',
+    );
+    const quota: KObject = {
+      apiVersion: 'v1', kind: 'ResourceQuota', metadata: meta('compute'), spec: { hard: {} },
+      status: { hard: { 'requests.cpu': '2', pods: '10', 'limits.cpu': '4' }, used: { 'requests.cpu': '1500m', pods: '3', 'limits.cpu': '3' } },
+    };
+    expect(table('ResourceQuota', [quota])).toBe('NAME      AGE   REQUEST                             LIMIT\ncompute   10m   pods: 3/10, requests.cpu: 1500m/2   limits.cpu: 3/4\n');
+    expect(table('LimitRange', [{ apiVersion: 'v1', kind: 'LimitRange', metadata: meta('defaults', { creationTimestamp: '2026-01-02T03:04:05Z' }), spec: { limits: [] } }])).toBe('NAME       CREATED AT\ndefaults   2026-01-02T03:04:05Z\n');
+  });
+
   it('services', () => {
     const svc = (name: string, spec: object): KObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, creationTimestamp: ago(2 * 86400) }, spec });
     expect(

@@ -58,7 +58,9 @@ describe('wait, explain, api-resources, cluster-info, auth, completion, version'
     expect(r.stdout).toMatch(/\nconfigmaps\s+cm\s+v1\s+true\s+ConfigMap\n/);
     expect(r.stdout).toMatch(/\ndeployments\s+deploy\s+apps\/v1\s+true\s+Deployment\n/);
     expect(r.stdout.indexOf('pods')).toBeLessThan(r.stdout.indexOf('deployments'));
-    expect((await cli(['api-resources', '--namespaced=false', '-o', 'name'])).stdout).toBe('namespaces\nnodes\n');
+    expect(r.stdout).toMatch(/\nstatefulsets\s+sts\s+apps\/v1\s+true\s+StatefulSet\n/);
+    expect(r.stdout).toMatch(/\nstorageclasses\s+sc\s+storage\.k8s\.io\/v1\s+false\s+StorageClass\n/);
+    expect((await cli(['api-resources', '--namespaced=false', '-o', 'name'])).stdout).toBe('namespaces\nnodes\npersistentvolumes\nstorageclasses.storage.k8s.io\n');
   });
 
   it('cluster-info and version (-o json) name the master', async () => {

@@ -4,10 +4,14 @@
  * event recorder and a fake clock. Controllers run as in the master, with their queues; `settle()`
  * waits until every write has reached the cache and no controller has work left, and `advance(ms)`
  * moves the clock, settling after each timer it fires. No agents and no scheduler: a test plays
- * their part with `bind`, `setPhase` and `setReady`. Every rule test runs in milliseconds.
+ * their part with `bind`, `setPhase` and `setReady`. Every rule test runs in milliseconds. With `admission`,
+ * creates and applies meet the master's admission (Service allocation, storage defaults, LimitRanger,
+ * ResourceQuota) and the `local-path` StorageClass exists, as in the master.
  */
 import { normalizeObject, silentLogger, type KindMap, type KindName, type KObject, type Logger, type LogFields, type Pod } from '../../protocol/index.js';
+import { addAdmission } from '../../master/admission/plugins.js';
 import type { Controller, ControllerContext } from '../../master/controllers/types.js';
+import { ensureLocalPathClass } from '../../master/controllers/volumes/local-path.js';
 import { EventRecorder } from '../../master/events.js';
 import { Informers } from '../../master/informer.js';
 import { MetricsStore } from '../../master/metrics.js';
@@ -40,6 +44,12 @@ function describe(fields: LogFields | undefined): string {
   return `${JSON.stringify(rest)}${err ? ` ${(err as Error).stack ?? err}` : ''}`;
 }
 
+/** How a harness is opened. */
+export interface HarnessOptions {
+  /** The master's admission on every create and apply (quota, LimitRange, storage defaults, Service allocation). */
+  admission?: boolean;
+}
+
 /** A controller world in memory. */
 export class Harness {
   private readonly controllers: Controller[] = [];
@@ -55,13 +65,15 @@ export class Harness {
     readonly metrics: MetricsStore,
   ) {}
 
-  /** A fresh world with the `default` namespace, as the master creates it. */
-  static async open(): Promise<Harness> {
+  /** A fresh world with the `default` namespace (and, with `admission`, the local-path class), as the master creates it. */
+  static async open(opts: HarnessOptions = {}): Promise<Harness> {
     const log = new ProblemLog();
     const clock = new FakeClock();
     const store = await openSqliteStore(':memory:');
     const objects = new Objects(store, { clock });
+    if (opts.admission) addAdmission(objects);
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
+    if (opts.admission) await ensureLocalPathClass(objects);
     const informers = new Informers(store, log);
     await informers.start();
     // Events go to the recorder's memory (tests read them there); a Warning event is a result, not a problem.
@@ -152,6 +164,11 @@ export class Harness {
     return this.events.of(kind, namespace, name).flatMap((e) => Array<string>(e.count).fill(e.reason));
   }
 
+  /** The events recorded about an object as `Reason: message`, oldest first. */
+  messages(kind: KindName, namespace: string | undefined, name: string): string[] {
+    return this.events.of(kind, namespace, name).map((e) => `${e.reason}: ${e.message}`);
+  }
+
   /** Plays the scheduler: binds pods to a node. */
   async bind(pods: Pod[], node: string): Promise<void> {
     for (const p of pods) await this.objects.mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => ((cur.spec.nodeName = node), cur));
@@ -201,6 +218,6 @@ export class Harness {
 }
 
 /** A fresh harness; stop it after the test (`afterEach(() => h.stop())`). */
-export function harness(): Promise<Harness> {
-  return Harness.open();
+export function harness(opts: HarnessOptions = {}): Promise<Harness> {
+  return Harness.open(opts);
 }

@@ -15,7 +15,10 @@ import { startHpaController } from '../../master/controllers/hpa/sync.js';
 import { startJobController } from '../../master/controllers/job/sync.js';
 import { startNamespaceController } from '../../master/controllers/namespace.js';
 import { startNodeLifecycleController } from '../../master/controllers/nodelifecycle.js';
+import { startQuotaController } from '../../master/controllers/quota.js';
 import { startReplicaSetController } from '../../master/controllers/replicaset.js';
+import { startStatefulSetController } from '../../master/controllers/statefulset/sync.js';
+import { startVolumeController } from '../../master/controllers/volumes/binder.js';
 import { harness, type Harness } from './harness.js';
 import { cronJobWith, deploymentWith, dsWith, hpaWith, jobWith, nodeWith, podWith, serviceWith } from './builders.js';
 
@@ -39,8 +42,32 @@ const cases: [string, (ctx: ControllerContext) => SyncController, () => Promise<
   ['namespace', startNamespaceController, () => h.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }), ['default', 'team']],
   ['hpa', (ctx) => startHpaController(ctx, { metrics: h.metrics, syncPeriodMs: 15_000 }), () => h.create(hpaWith({ max: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }] })), ['default/web']],
   ['gc', startGarbageCollector, async () => {}, ['Pod|default|p']],
-  ['history', startHistoryController, () => h.create(dsWith()), ['DaemonSet|default/agent', 'Deployment|default/web']],
+  ['history', startHistoryController, () => h.create(dsWith()), ['DaemonSet|default/agent', 'Deployment|default/web', 'StatefulSet|default/db']],
+  ['statefulset', startStatefulSetController, () => h.create(stsWith()), ['default/db']],
+  ['quota', startQuotaController, () => h.create({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q', namespace: 'default' }, spec: { hard: { pods: '10', 'requests.cpu': '2' } } }), ['default/q']],
+  [
+    'volumes',
+    (ctx) => startVolumeController(ctx, async () => {}),
+    () => h.create({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/srv/pv1' } } }),
+    ['volume|pv1', 'claim|default/nothing'],
+  ],
 ];
+
+/** A StatefulSet of two with a claim template. */
+function stsWith() {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db', namespace: 'default' },
+    spec: {
+      replicas: 2,
+      serviceName: 'db',
+      selector: { matchLabels: { app: 'db' } },
+      template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', command: ['x'], volumeMounts: [{ name: 'data', mountPath: 'd' }] }] } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    },
+  };
+}
 
 describe('sync is idempotent', () => {
   it.each(cases)('%s', async (_name, start, world, keys) => {

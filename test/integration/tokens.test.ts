@@ -10,7 +10,7 @@ import { startMaster, type Master } from '../../master/index.js';
 import { connectApi } from '../../cli/client.js';
 import { main } from '../../cli/main.js';
 import type { Api } from '../../cli/types.js';
-import { topics } from '../../protocol/index.js';
+import { topics, type EventMessage } from '../../protocol/index.js';
 import { testEngine } from '../helpers/cluster.js';
 import { eventually, tempDir } from '../helpers/wait.js';
 
@@ -63,13 +63,14 @@ describe('user tokens', () => {
     expect(res.results[0].action).toBe('created');
     // Wrong secret for a known token name.
     await expect(as('viewer', editSecret)).rejects.toThrow();
-    // A viewer may not publish manifests on skiff/v1/apply: the broker drops the connection.
-    const raw = mqtt.connect(master.url, { protocolVersion: 4, username: 'viewer', password: viewSecret, reconnectPeriod: 0 });
-    await new Promise((r) => raw.once('connect', r));
-    const closed = new Promise<void>((r) => raw.once('close', () => r()));
-    raw.publish(topics.apply, cm('sneaky'));
-    await closed;
+    // A viewer's manifest published on skiff/v1/apply is refused by the API, with an event it can read (JSON).
+    const raw = await mqtt.connectAsync(master.url, { protocolVersion: 4, username: 'viewer', password: viewSecret, reconnectPeriod: 0 });
+    await raw.subscribeAsync(topics.events);
+    const event = new Promise<EventMessage>((r) => raw.on('message', (_t, p) => r(JSON.parse(p.toString()))));
+    await raw.publishAsync(topics.apply, cm('sneaky'), { qos: 1 });
+    expect(await event).toMatchObject({ type: 'Warning', reason: 'ApplyFailed', error: { code: 'SKIFF_ERR_FORBIDDEN', message: 'user "viewer" (view access) may not apply' } });
     await expect(admin.request('get', { kind: 'ConfigMap', name: 'sneaky' })).rejects.toMatchObject({ code: 'SKIFF_ERR_NOT_FOUND' });
+    await raw.endAsync();
     await viewer.close();
     await editor.close();
   });

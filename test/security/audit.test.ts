@@ -58,8 +58,11 @@ describe('the audit log (issue 13)', () => {
     const before = lines().length;
     const pub = mqtt.connect(master.url, { protocolVersion: 4, clientId: 'shop-bot-1', username: 'shop-bot', password: token, reconnectPeriod: 0 });
     await new Promise((r) => pub.once('connect', r));
+    // skiff/v1/apply is atomic: one refused document and the file is not applied at all; then the allowed one alone.
     await pub.publishAsync(topics.apply, cm('menu', 'shop') + '---\n' + cm('intruder', 'default'), { qos: 1 });
     await eventually(() => lines().length >= before + 2, 'two audit lines');
+    await pub.publishAsync(topics.apply, cm('menu', 'shop'), { qos: 1 });
+    await eventually(() => lines().length >= before + 3, 'three audit lines');
     pub.end(true);
     const shopBot = await connectApi({ server: master.url, user: 'shop-bot', token, timeoutMs: 5000 });
     await expect(shopBot.request('get', { kind: 'Secret', name: 'x', namespace: 'default' })).rejects.toMatchObject({ code: 'SKIFF_ERR_FORBIDDEN' });
@@ -67,8 +70,9 @@ describe('the audit log (issue 13)', () => {
     const got = lines().slice(before);
     const who = { user: 'shop-bot', role: 'user', access: 'edit', tokenNamespace: 'shop', address: '127.0.0.1' };
     expect(got).toEqual([
-      expect.objectContaining({ ...who, client: 'shop-bot-1', via: 'apply-topic', verb: 'apply', kind: 'ConfigMap', namespace: 'shop', name: 'menu', outcome: 'created' }),
+      expect.objectContaining({ ...who, client: 'shop-bot-1', via: 'apply-topic', verb: 'apply', kind: 'ConfigMap', namespace: 'shop', name: 'menu', outcome: 'failed', code: 'SKIFF_ERR_BAD_REQUEST' }),
       expect.objectContaining({ ...who, client: 'shop-bot-1', via: 'apply-topic', verb: 'apply', kind: 'ConfigMap', namespace: 'default', name: 'intruder', outcome: 'refused', code: 'SKIFF_ERR_FORBIDDEN' }),
+      expect.objectContaining({ ...who, client: 'shop-bot-1', via: 'apply-topic', verb: 'apply', kind: 'ConfigMap', namespace: 'shop', name: 'menu', outcome: 'created' }),
       expect.objectContaining({ ...who, via: 'api', verb: 'get', kind: 'Secret', namespace: 'default', name: 'x', outcome: 'refused', code: 'SKIFF_ERR_FORBIDDEN' }),
     ]);
   });

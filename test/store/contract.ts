@@ -9,7 +9,8 @@
  * store promises is that its own writes, with nothing else writing, take base+1, base+2, ...
  */
 import { describe, expect, it } from 'vitest';
-import type { Store, WatchEvent } from '../../master/store/types.js';
+import { maxTxnBytes, maxTxnOps } from '../../master/store/txn.js';
+import type { Store, TxnOp, WatchEvent } from '../../master/store/types.js';
 import { SkiffError } from '../../protocol/errors.js';
 import { eventually } from '../helpers/wait.js';
 import { codePointOrder, expectCode, watchInto } from './helpers.js';
@@ -295,6 +296,100 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         }));
     });
 
+    describe('txn', () => {
+      it('applies every op under one new revision, returns an entry per op, and watchers see them in op order', () =>
+        withStore(async (s, r) => {
+          await s.create('/t/old', 'a'); //  1
+          await s.create('/t/gone', 'b'); // 2
+          const w = watchInto(s, '/t/', undefined);
+          const res = await s.txn([
+            { op: 'create', key: '/t/new', value: { n: 1 } },
+            { op: 'update', key: '/t/old', value: 'a2', expectedModRevision: r(1) },
+            { op: 'delete', key: '/t/gone' },
+          ]);
+          expect(res).toEqual({
+            revision: r(3),
+            entries: [
+              { key: '/t/new', value: { n: 1 }, createRevision: r(3), modRevision: r(3) },
+              { key: '/t/old', value: 'a2', createRevision: r(1), modRevision: r(3) },
+              { key: '/t/gone', value: 'b', createRevision: r(2), modRevision: r(2) },
+            ],
+          });
+          expect(await s.revision()).toBe(r(3));
+          expect((await s.list('/t/')).entries.map((e) => [e.key, e.value])).toEqual([['/t/new', { n: 1 }], ['/t/old', 'a2']]);
+          expect(await w.until(3)).toEqual<WatchEvent[]>([
+            { type: 'put', key: '/t/new', value: { n: 1 }, revision: r(3), created: true },
+            { type: 'put', key: '/t/old', value: 'a2', prevValue: 'a', revision: r(3) },
+            { type: 'delete', key: '/t/gone', value: 'b', prevValue: 'b', revision: r(3) },
+          ]);
+          // The next write takes the next revision.
+          expect((await s.create('/t/after', 1)).modRevision).toBe(r(4));
+          w.watch.close();
+        }));
+
+      const refusals: { name: string; ops: (r: (n: number) => number) => TxnOp[]; code: SkiffError['code']; at: number }[] = [
+        { name: 'a create of an existing key', ops: () => [{ op: 'create', key: '/n1', value: 1 }, { op: 'create', key: '/exists', value: 2 }], code: 'SKIFF_ERR_ALREADY_EXISTS', at: 1 },
+        { name: 'an update of a missing key', ops: () => [{ op: 'update', key: '/missing', value: 1 }, { op: 'create', key: '/n1', value: 1 }], code: 'SKIFF_ERR_NOT_FOUND', at: 0 },
+        { name: 'an update with a stale modRevision', ops: (r) => [{ op: 'create', key: '/n1', value: 1 }, { op: 'update', key: '/exists', value: 2, expectedModRevision: r(0) }], code: 'SKIFF_ERR_CONFLICT', at: 1 },
+        { name: 'a delete of a missing key', ops: () => [{ op: 'delete', key: '/exists' }, { op: 'delete', key: '/missing' }], code: 'SKIFF_ERR_NOT_FOUND', at: 1 },
+        { name: 'a delete with a stale modRevision', ops: (r) => [{ op: 'delete', key: '/exists', expectedModRevision: r(5) }], code: 'SKIFF_ERR_CONFLICT', at: 0 },
+      ];
+      it.each(refusals)('$name: $code naming the op, and nothing is written, watched or counted', ({ ops, code, at }) =>
+        withStore(async (s, r) => {
+          await s.create('/exists', 'original');
+          const w = watchInto(s, '/', undefined);
+          await expect(s.txn(ops(r))).rejects.toMatchObject({ name: 'SkiffError', code, details: [expect.objectContaining({ field: `ops[${at}]` })] });
+          expect(await s.revision()).toBe(r(1));
+          expect((await s.list('')).entries).toEqual([{ key: '/exists', value: 'original', createRevision: r(1), modRevision: r(1) }]);
+          await s.create('/marker', 1);
+          expect((await w.until(1)).map((e) => e.key)).toEqual(['/marker']);
+          w.watch.close();
+        }));
+
+      const bad: [string, () => TxnOp[]][] = [
+        ['no ops', () => []],
+        [`more than ${maxTxnOps} ops`, () => Array.from({ length: maxTxnOps + 1 }, (_, i) => ({ op: 'create' as const, key: `/many/${i}`, value: i }))],
+        ['two ops on one key', () => [{ op: 'create', key: '/d', value: 1 }, { op: 'delete', key: '/d' }]],
+        ['a key that is not a path', () => [{ op: 'create', key: 'nope', value: 1 }]],
+        ['an unknown op', () => [{ op: 'put', key: '/x', value: 1 } as unknown as TxnOp]],
+        ['a value with no JSON form', () => [{ op: 'create', key: '/x', value: undefined }]],
+        ['a negative expected revision', () => [{ op: 'update', key: '/exists', value: 1, expectedModRevision: -1 }]],
+        [`values over ${maxTxnBytes} bytes`, () => [{ op: 'create', key: '/big1', value: 'x'.repeat(maxTxnBytes / 2) }, { op: 'create', key: '/big2', value: 'x'.repeat(maxTxnBytes / 2) }]],
+      ];
+      it.each(bad)('refuses %s with SKIFF_ERR_BAD_REQUEST before writing anything', (_, ops) =>
+        withStore(async (s, r) => {
+          await s.create('/exists', 'original');
+          await expectCode(s.txn(ops()), 'SKIFF_ERR_BAD_REQUEST');
+          expect(await s.revision()).toBe(r(1));
+          expect((await s.list('')).entries).toHaveLength(1);
+        }));
+
+      it(`holds ${maxTxnOps} ops, and a watch from before it replays them from history with their one revision`, () =>
+        withStore(async (s, r) => {
+          await s.txn(Array.from({ length: maxTxnOps }, (_, i) => ({ op: 'create' as const, key: `/h/${String(i).padStart(3, '0')}`, value: i })));
+          await s.create('/h/z', 'z');
+          const w = watchInto(s, '/h/', r(0));
+          const events = await w.until(maxTxnOps + 1);
+          expect(events.slice(0, maxTxnOps).every((e) => e.revision === r(1) && e.created)).toBe(true);
+          expect(events.slice(0, maxTxnOps).map((e) => e.value)).toEqual(Array.from({ length: maxTxnOps }, (_, i) => i));
+          expect(events[maxTxnOps]).toMatchObject({ key: '/h/z', revision: r(2) });
+          w.watch.close();
+        }));
+
+      it('N parallel transactions expecting one revision of a shared key: exactly one applies, wholly', () =>
+        withStore(async (s) => {
+          const { modRevision } = await s.create('/race', 0);
+          const results = await Promise.allSettled(
+            Array.from({ length: 10 }, (_, i) => s.txn([{ op: 'update', key: '/race', value: i, expectedModRevision: modRevision }, { op: 'create', key: `/won/${i}`, value: i }])),
+          );
+          const won = results.flatMap((x, i) => (x.status === 'fulfilled' ? [i] : []));
+          expect(won).toHaveLength(1);
+          for (const x of results) if (x.status === 'rejected') expect((x.reason as SkiffError).code).toBe('SKIFF_ERR_CONFLICT');
+          expect((await s.get('/race'))!.value).toBe(won[0]);
+          expect((await s.list('/won/')).entries.map((e) => e.key)).toEqual([`/won/${won[0]}`]);
+        }));
+    });
+
     describe('compaction', () => {
       it('a watch from before the compacted revision fails with CONFLICT "compacted"; from it, it replays the rest', () =>
         withStore(async (s, r) => {
@@ -337,6 +432,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, reope
         await expectCode(s.get('/k'), 'SKIFF_ERR_UNAVAILABLE');
         await expectCode(s.create('/k', 1), 'SKIFF_ERR_UNAVAILABLE');
         await expectCode(s.list('/'), 'SKIFF_ERR_UNAVAILABLE');
+        await expectCode(s.txn([{ op: 'create', key: '/k', value: 1 }]), 'SKIFF_ERR_UNAVAILABLE');
         expect(() => s.watch('/', undefined, () => {})).toThrowError(expect.objectContaining({ code: 'SKIFF_ERR_UNAVAILABLE' }));
         await s.close(); // closing twice is fine
       });

@@ -39,6 +39,19 @@ describe('the API rule table', () => {
     [edit, a('drain'), true],
     [edit, a('exec', undefined, 'default'), true],
     [edit, a('apply', 'Namespace'), true],
+    // StatefulSets and claims are workloads; volumes, classes, quotas and limit ranges are the cluster admin's
+    [edit, a('apply', 'StatefulSet', 'shop'), true],
+    [edit, a('scale', 'sts', 'shop'), true],
+    [edit, a('rollout', 'StatefulSet', 'shop', { action: 'undo' }), true],
+    [edit, a('delete', 'pvc', 'shop'), true],
+    [edit, a('apply', 'PersistentVolume'), false],
+    [edit, a('delete', 'pv'), false],
+    [edit, a('apply', 'StorageClass'), false],
+    [edit, a('apply', 'ResourceQuota', 'shop'), false],
+    [edit, a('patch', 'limits', 'shop'), false],
+    [view, a('get', 'PersistentVolume'), true],
+    [view, a('list', 'ResourceQuota', 'shop'), true],
+    [view, a('rollout', 'StatefulSet', 'shop', { action: 'status' }), true],
     [edit, a('token'), false],
     [edit, a('backup'), false],
     [edit, a('secrets'), false],
@@ -74,6 +87,17 @@ describe('the API rule table', () => {
     [shopAdmin, a('token'), false],
     [shopAdmin, a('backup'), false],
     [shopAdmin, a('delete', 'Deployment', 'shop'), true],
+    [shopAdmin, a('apply', 'ResourceQuota', 'shop'), false],
+    [shopAdmin, a('delete', 'LimitRange', 'shop'), false],
+    [shopAdmin, a('apply', 'PersistentVolume'), false],
+    [shopAdmin, a('apply', 'PersistentVolumeClaim', 'shop'), true],
+    [shopEdit, a('apply', 'StatefulSet', 'shop'), true],
+    [shopEdit, a('apply', 'PersistentVolumeClaim', 'default'), false],
+    [shopView, a('get', 'ResourceQuota', 'shop'), true],
+    [shopView, a('get', 'StorageClass'), true],
+    [userAdmin, a('apply', 'ResourceQuota', 'shop'), true],
+    [userAdmin, a('apply', 'PersistentVolume'), true],
+    [admin, a('apply', 'StorageClass'), true],
     // nodes and joiners have no API
     [node, a('get', 'Secret', 'default'), false],
     [joiner, a('version'), false],
@@ -87,6 +111,7 @@ describe('the API rule table', () => {
     expect(decide(shopView, a('list', 'Pod', 'shop', { allNamespaces: true })).reason).toBe('user "shop-ro" (view access in namespace "shop") may not list pods at the cluster scope (all namespaces)');
     expect(decide(shopEdit, a('apply', 'Namespace')).reason).toBe('user "shop-ci" (edit access in namespace "shop") may not apply namespaces: they are cluster-scoped, and this token is confined to namespace "shop"');
     expect(decide(edit, a('apply', 'Node')).reason).toBe('user "ci" (edit access) may not apply nodes: only admin access may create, change or delete them');
+    expect(decide(shopAdmin, a('apply', 'ResourceQuota', 'shop')).reason).toBe('user "shop-ops" (admin access in namespace "shop") may not apply resourcequotas: only admin access may create, change or delete them');
     expect(decide(shopAdmin, a('token')).reason).toBe('user "shop-ops" (admin access in namespace "shop") may not token: it acts on the whole cluster, and this token is confined to namespace "shop"');
     expect(decide(view, a('exec', undefined, 'default')).reason).toBe('user "grafana" (view access) may not exec');
     expect(decide(node, a('get')).reason).toBe('node pi-1 has no access to the API');

@@ -34,6 +34,8 @@ const podSpec = {
   containers: [container],
   restartPolicy: 'Always',
   nodeName: 'pi-1',
+  hostname: 'h',
+  subdomain: 'svc',
   nodeSelector: { zone: 'a' },
   runtimeClassName: 'process',
   terminationGracePeriodSeconds: 5,
@@ -50,12 +52,14 @@ const podSpec = {
     { name: 'v2', hostPath: { path: '/tmp' } },
     { name: 'v3', configMap: { name: 'cm' } },
     { name: 'v4', secret: { secretName: 's' } },
+    { name: 'v5', persistentVolumeClaim: { claimName: 'data', readOnly: false } },
   ],
 };
 
-const meta = (name: string) => ({ name, namespace: 'default', labels: { app: 'x' }, annotations: { a: 'b' } });
+const meta = (name: string) => ({ name, namespace: 'default', labels: { app: 'x' }, annotations: { a: 'b' }, finalizers: ['example.com/keep'] });
 const template = (restartPolicy = 'Always') => ({ metadata: { labels: { app: 'x' }, annotations: { a: 'b' } }, spec: { ...podSpec, restartPolicy } });
 const selector = { matchLabels: { app: 'x' }, matchExpressions: [{ key: 'app', operator: 'In', values: ['x'] }] };
+const claimSpec = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' }, limits: { storage: '2Gi' } }, storageClassName: 'local-path', volumeName: 'pv-1', volumeMode: 'Filesystem', selector };
 const jobSpec = { completions: 1, parallelism: 1, backoffLimit: 2, activeDeadlineSeconds: 60, ttlSecondsAfterFinished: 10, template: template('Never') };
 
 /** One manifest per kind that sets every field its validator checks. */
@@ -104,6 +108,49 @@ const everyField: Record<string, object> = {
   Secret: { apiVersion: 'v1', kind: 'Secret', metadata: meta('s'), data: { k: 'dg==' }, stringData: { p: 'v' }, type: 'Opaque', immutable: false },
   Event: { apiVersion: 'v1', kind: 'Event', metadata: meta('e'), involvedObject: { kind: 'Pod', name: 'p' }, reason: 'Started', message: 'Started container c', type: 'Normal' },
   ControllerRevision: { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: meta('r'), data: { spec: {} }, revision: 1 },
+  StatefulSet: {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta('web'),
+    spec: {
+      replicas: 3,
+      selector,
+      template: template(),
+      serviceName: 'web',
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1, maxUnavailable: 1 } },
+      revisionHistoryLimit: 5,
+      minReadySeconds: 1,
+      volumeClaimTemplates: [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', labels: { a: 'b' }, annotations: { a: 'b' } }, spec: claimSpec }],
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' },
+      ordinals: { start: 1 },
+    },
+  },
+  PersistentVolumeClaim: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta('data'), spec: claimSpec },
+  PersistentVolume: {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: 'pv-1', labels: { a: 'b' } },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName: 'local-path',
+      volumeMode: 'Filesystem',
+      hostPath: { path: '/srv/data', type: 'DirectoryOrCreate' },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['pi-1'] }] }] } },
+      claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'default', name: 'data', uid: 'u' },
+    },
+  },
+  StorageClass: { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast' }, provisioner: 'rancher.io/local-path', parameters: { a: 'b' }, reclaimPolicy: 'Retain', volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: false },
+  ResourceQuota: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: meta('compute'), spec: { hard: { pods: '10', 'requests.cpu': '2', 'count/deployments.apps': 3 } } },
+  LimitRange: {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: meta('limits'),
+    spec: { limits: [{ type: 'Container', max: { cpu: '2' }, min: { cpu: '10m' }, default: { cpu: '500m' }, defaultRequest: { cpu: '100m' }, maxLimitRequestRatio: { cpu: '10' } }] },
+  },
+  Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: meta('l'), spec: { holderIdentity: 'm1', leaseDurationSeconds: 3, acquireTime: '2026-12-01T00:00:00.000Z', renewTime: '2026-12-01T00:00:01.000Z', leaseTransitions: 1 } },
 };
 
 /** True when a recorded path (`spec.containers[0].ports[1].name`, `metadata.labels[app]`) is described. */

@@ -44,6 +44,22 @@ describe('SealedStore', () => {
     expect((await inner.get('/registry/configmaps/default/c'))!.value).toEqual({ kind: 'ConfigMap', data: { a: 'b' } });
   });
 
+  it('a transaction (an atomic apply) seals its Secret writes and returns them opened', async () => {
+    const cm = { kind: 'ConfigMap', data: { a: 'b' } };
+    const { entries } = await store.txn([
+      { op: 'create', key, value: secret('in-a-txn') },
+      { op: 'create', key: '/registry/configmaps/default/c', value: cm },
+    ]);
+    expect(entries.map((e) => e.value)).toEqual([secret('in-a-txn'), cm]);
+    const raw = (await inner.get<unknown>(key))!.value;
+    expect(isSealed(raw)).toBe(true);
+    expect(JSON.stringify(raw)).not.toContain(Buffer.from('in-a-txn').toString('base64'));
+    expect((await inner.get('/registry/configmaps/default/c'))!.value).toEqual(cm);
+    await store.txn([{ op: 'update', key, value: secret('changed'), expectedModRevision: entries[0]!.modRevision }]);
+    expect(isSealed((await inner.get<unknown>(key))!.value)).toBe(true);
+    expect((await store.get(key))!.value).toEqual(secret('changed'));
+  });
+
   it('watch events carry the plain object, the previous value too', async () => {
     const seen: WatchEvent[] = [];
     const w = store.watch('/registry/secrets/', await store.revision(), (e) => seen.push(e));

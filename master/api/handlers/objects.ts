@@ -35,7 +35,7 @@ export async function del(ctx: ApiContext, req: ApiRequest, call: ApiCall): Prom
   badRequest(c);
   const obj = await ctx.objects.mustGet(kind.kind, namespace, name);
   if (req.cascade === 'orphan')
-    for (const dk of ['ReplicaSet', 'Pod'])
+    for (const dk of ['ReplicaSet', 'Pod', 'PersistentVolumeClaim'])
       for (const d of ctx.informers.list(dk, namespace))
         if (d.metadata.ownerReferences?.some((r) => r.uid === obj.metadata.uid))
           await ctx.objects.mutate(dk, d.metadata.namespace, d.metadata.name, (cur) => {
@@ -51,15 +51,16 @@ export async function del(ctx: ApiContext, req: ApiRequest, call: ApiCall): Prom
   return deleted;
 }
 
-/** `scale {kind, name, namespace?, replicas}` for Deployments and ReplicaSets. */
+/** `scale {kind, name, namespace?, replicas}` for Deployments, ReplicaSets and StatefulSets. */
 export async function scale(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
   const { kind, name, namespace } = target(req, true);
   const c = new Checker('request scale');
   c.int(req.replicas, 'replicas', 0, Infinity, true);
   badRequest(c);
-  if (kind.kind !== 'Deployment' && kind.kind !== 'ReplicaSet')
-    throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${kind.plural} cannot be scaled: only deployments and replicasets have replicas`);
-  const res = await ctx.objects.mutate(kind.kind, namespace, name, (o) => {
+  const scalable = ['Deployment', 'ReplicaSet', 'StatefulSet'] as const;
+  const which = scalable.find((k) => k === kind.kind);
+  if (!which) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `${kind.plural} cannot be scaled: only deployments, replicasets and statefulsets have replicas`);
+  const res = await ctx.objects.mutate(which, namespace, name, (o) => {
     o.spec.replicas = req.replicas as number;
     // The same rule as apply (--max-replicas), so scale is no way around it.
     ctx.objects.checkPodCounts(o);

@@ -1,46 +1,47 @@
 /**
  * `rollout` for the workloads whose history lives in ControllerRevisions (master/controllers/history.ts):
- * DaemonSets now, StatefulSets when they are served — each kind adds its status viewer below. Status
+ * DaemonSets and StatefulSets, each with its status viewer below. Status
  * follows kubectl's status viewers word for word; history and undo read the revisions; restart stamps
  * the template as kubectl does. Pause and resume exist for Deployments only, as in Kubernetes.
  */
-import { SkiffError, kindOf, type ControllerRevision, type DaemonSet, type KindMap, type PodTemplateSpec } from '../../../protocol/index.js';
+import { SkiffError, kindOf, type ControllerRevision, type DaemonSet, type PodTemplateSpec } from '../../../protocol/index.js';
 import { sameTemplate } from '../../controllers/deployment/hash.js';
 import { changeCauseAnnotation } from '../../controllers/deployment/state.js';
 import type { RolloutStatus } from '../../controllers/deployment/progress.js';
 import { revisionsOf, type HistoryKind, type HistoryOwner } from '../../controllers/history.js';
+import { statefulSetRolloutStatus } from '../../controllers/statefulset/status.js';
 import { notFound, qualifiedPlural } from '../../objects.js';
 import type { ApiContext } from '../types.js';
 
 /** A workload with a pod template and its history in ControllerRevisions. */
 type Owner = HistoryOwner;
 
-/** kubectl's status viewer of each kind (rollout status). */
-const statusViewers: { [K in HistoryKind]?: (o: KindMap[K]) => RolloutStatus } = {
-  DaemonSet(ds: DaemonSet): RolloutStatus {
-    const name = ds.metadata.name;
-    if (ds.spec.updateStrategy?.type !== 'RollingUpdate') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'rollout status is only available for RollingUpdate strategy type');
-    const st = ds.status;
-    if ((ds.metadata.generation ?? 0) > (st?.observedGeneration ?? 0)) return { message: 'Waiting for daemon set spec update to be observed...', done: false };
-    const desired = st?.desiredNumberScheduled ?? 0;
-    const updated = st?.updatedNumberScheduled ?? 0;
-    const available = st?.numberAvailable ?? 0;
-    if (updated < desired) return { message: `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...`, done: false };
-    if (available < desired) return { message: `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...`, done: false };
-    return { message: `daemon set "${name}" successfully rolled out`, done: true };
-  },
-};
+/** kubectl's DaemonSet status viewer (rollout status). */
+function daemonSetRolloutStatus(ds: DaemonSet): RolloutStatus {
+  const name = ds.metadata.name;
+  if (ds.spec.updateStrategy?.type !== 'RollingUpdate') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'rollout status is only available for RollingUpdate strategy type');
+  const st = ds.status;
+  if ((ds.metadata.generation ?? 0) > (st?.observedGeneration ?? 0)) return { message: 'Waiting for daemon set spec update to be observed...', done: false };
+  const desired = st?.desiredNumberScheduled ?? 0;
+  const updated = st?.updatedNumberScheduled ?? 0;
+  const available = st?.numberAvailable ?? 0;
+  if (updated < desired) return { message: `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...`, done: false };
+  if (available < desired) return { message: `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...`, done: false };
+  return { message: `daemon set "${name}" successfully rolled out`, done: true };
+}
+
+/** kubectl's status viewer of the owner's kind. */
+function rolloutStatusOf(o: Owner): RolloutStatus {
+  return o.kind === 'DaemonSet' ? daemonSetRolloutStatus(o) : statefulSetRolloutStatus(o);
+}
 
 /** The rollout actions of a ControllerRevision kind. */
 export async function revisionedRollout(ctx: ApiContext, kind: HistoryKind, namespace: string | undefined, name: string, req: { action: string; toRevision?: number; revision?: number }): Promise<unknown> {
   const o = await ctx.objects.mustGet(kind, namespace, name);
   const revs = () => revisionsOf(o, ctx.informers.list('ControllerRevision', namespace));
   switch (req.action) {
-    case 'status': {
-      const viewer = statusViewers[kind];
-      if (!viewer) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `rollout status is not available for ${kindOf(kind).plural}`);
-      return viewer(o);
-    }
+    case 'status':
+      return rolloutStatusOf(o);
     case 'history':
       return historyOf(o, revs(), req.revision);
     case 'undo':

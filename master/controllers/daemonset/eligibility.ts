@@ -4,7 +4,7 @@
  * tolerated — with the tolerations Kubernetes adds to every daemon pod. Resources are left to the
  * scheduler, so a pod that does not fit stays Pending with the engine's explanation.
  */
-import type { DaemonSet, Node, NodeSelectorRequirement, Pod, Toleration } from '../../../protocol/index.js';
+import type { DaemonSet, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Toleration } from '../../../protocol/index.js';
 import { tolerates } from '../../../core-wasm/index.js';
 import { unreachableTaint } from '../nodelifecycle.js';
 
@@ -56,14 +56,18 @@ function requirementHolds(r: NodeSelectorRequirement, labels: Record<string, str
   }
 }
 
+/** Required node-selector terms against a node's labels: the terms are ORed, a term's expressions ANDed; an empty term matches nothing. */
+export function termsMatch(terms: readonly NodeSelectorTerm[], labels: Record<string, string>): boolean {
+  return terms.some((t) => (t.matchExpressions?.length ?? 0) > 0 && (t.matchExpressions ?? []).every((r) => requirementHolds(r, labels)));
+}
+
 /** True when a node should run the DaemonSet's pod. */
 export function shouldRun(ds: DaemonSet, node: Node): boolean {
   const spec = ds.spec.template.spec;
   const labels = node.metadata.labels ?? {};
   for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
   const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  // Terms are ORed, the expressions within one term ANDed; an empty term list matches nothing.
-  if (terms && !terms.some((t) => (t.matchExpressions ?? []).every((r) => requirementHolds(r, labels)) && (t.matchExpressions?.length ?? 0) > 0)) return false;
+  if (terms && !termsMatch(terms, labels)) return false;
   const tolerations = withDaemonTolerations(spec.tolerations);
   const taints = [...(node.spec?.taints ?? [])];
   if (node.spec?.unschedulable) taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' });
