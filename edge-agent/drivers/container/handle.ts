@@ -26,21 +26,24 @@ export function exitOf(state: { ExitCode?: number; OOMKilled?: boolean; Error?: 
   return { exitCode, reason, ...(state.Error ? { message: state.Error } : {}), finishedAt };
 }
 
-/** Resolves once the container is not running any more (the engine's wait, or polling when it fails). */
-async function waitGone(e: Engine, id: string, signal: AbortSignal): Promise<void> {
+/**
+ * Resolves once the container is not running any more (the engine's wait, or polling when it fails), with the
+ * exit code the wait answered (kept: a reap or a deletion may remove the container before it is inspected).
+ */
+async function waitGone(e: Engine, id: string, signal: AbortSignal): Promise<number | undefined> {
   try {
-    await e.docker.getContainer(id).wait({ abortSignal: signal });
-    return;
+    const r = (await e.docker.getContainer(id).wait({ abortSignal: signal })) as { StatusCode?: unknown } | undefined;
+    return typeof r?.StatusCode === 'number' ? r.StatusCode : undefined;
   } catch (err) {
     if (signal.aborted) throw err;
-    if (statusOf(err) === 404) return;
+    if (statusOf(err) === 404) return undefined;
   }
   // The engine's answer broke (a restarted Podman service): ask until it says the container ended.
   for (;;) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     if (signal.aborted) throw new Error('released');
     const i = await inspect(e, id).catch(() => 'error' as const);
-    if (i !== 'error' && !i?.State?.Running) return;
+    if (i !== 'error' && !i?.State?.Running) return i?.State?.ExitCode;
   }
 }
 
@@ -57,13 +60,15 @@ export function watchContainer(e: Engine, id: string, pid: number | undefined, s
   void usage.refresh();
   let stopMessage: string | undefined;
   const exited = (async (): Promise<ExitInfo> => {
+    let waited: number | undefined;
     try {
-      await waitGone(e, id, ac.signal);
+      waited = await waitGone(e, id, ac.signal);
     } catch {
       copier?.close();
       return new Promise<ExitInfo>(() => undefined); // released: the next agent run follows it
     }
-    const state = (await inspect(e, id).catch(() => undefined))?.State;
+    // Removed meanwhile (a reap, the pod deleted): the wait's exit code is what there is.
+    const state = (await inspect(e, id).catch(() => undefined))?.State ?? (waited !== undefined ? { ExitCode: waited } : undefined);
     // The poll saw it, or (a kill by SIGKILL it may have missed) the kernel logged it.
     const killed = (oom?.killed ?? false) || (o.watchOom && state?.ExitCode === 137 && oomKillLogged(id));
     oom?.stop();
