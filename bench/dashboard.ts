@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const dataDir = join(root, 'master');
-  const master: ChildProcess = spawnNode(['bin/skiff.js', 'master', '--data-dir', dataDir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--mqtts-port=-1', '--bind', '127.0.0.1', '--no-mdns', '--log-level', 'warn', '--join-rate', String(NODES * 2)], join(root, 'master.log'));
+  const master: ChildProcess = spawnNode(['bin/skiff.js', 'master', '--data-dir', dataDir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--mqtts-port=-1', '--bind', '127.0.0.1', '--no-mdns', '--log-level', 'warn', '--join-rate', String(NODES * 2), '--pod-security-default', 'privileged'], join(root, 'master.log'));
   const agents: SimAgent[] = [];
   const stops: (() => void)[] = [];
   let browser: Browser | undefined;

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     { label: 'wasi-url', manifest: wasiPod(url), firstOutput: true },
   ] as Kind[]).filter((k) => !ONLY || ONLY.includes(k.label));
 
-  const master = await startMaster({ dataDir: path.join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, mdns: false });
+  const master = await startMaster({ dataDir: path.join(dir, 'master'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, mdns: false, podSecurityDefault: 'privileged' }); // process pods run as the agent here, as in the tests
   const engine = pm ? { containerEndpoint: pm.endpoint, podNetwork: 'bridge' as const, podServices: false } : { containerEndpoint: false as const };
   const agent = await startAgent({ master: master.url, token: master.joinToken, name: 'bench', dataDir: path.join(dir, 'agent'), address: '127.0.0.1', logger: quiet, mdns: false, proxy: false, ...engine });
   const api = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 30_000 });
