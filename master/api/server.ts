@@ -62,8 +62,19 @@ const handlers: ReadonlyMap<string, Handler> = new Map<ApiVerb, Handler>([
 /** A stream in progress. */
 interface Stream {
   clientId: string;
+  /** Whose it is (role and name): the per-identity bound counts these. */
+  owner: string;
   cleanups: (() => void)[];
+  /** Ends it with an error to its client. */
+  end(error: unknown): void;
 }
+
+/**
+ * The most streams (watch, logs -f, exec, port-forward) one identity keeps open; past it the oldest is ended with
+ * an error. A client that vanishes without a word (on an external broker the master sees no disconnect) cannot
+ * leave streams behind without bound.
+ */
+export const maxStreamsPerIdentity = 256;
 
 /** The request/response API over the broker. */
 export class ApiServer {
@@ -179,28 +190,44 @@ export class ApiServer {
 
   private makeCall(clientId: string, identity: Identity, id: string, codec: Codec): ApiCall {
     const key = `${clientId}\u0000${id}`;
-    const stream: Stream = { clientId, cleanups: [] };
     let ended = false;
+    const end = (error?: unknown) => {
+      if (ended) return;
+      ended = true;
+      this.endStream(key);
+      const res: ApiResponse = error ? { id, ok: false, error: toWireError(error), done: true } : { id, ok: true, done: true };
+      void this.respond(clientId, identity, res, codec).catch(() => undefined);
+    };
+    const stream: Stream = { clientId, owner: `${identity.role}:${identity.name}`, cleanups: [], end };
     return {
       identity,
       clientId,
       send: (part) => {
         if (ended) return;
-        this.streams.set(key, stream);
+        this.track(key, stream);
         void this.respond(clientId, identity, { id, ok: true, ...part } as ApiResponse, codec).catch(() => undefined);
       },
       onEnd: (fn) => {
-        this.streams.set(key, stream);
+        if (ended) return void fn();
+        this.track(key, stream);
         stream.cleanups.push(fn);
       },
-      end: (error?: unknown) => {
-        if (ended) return;
-        ended = true;
-        this.endStream(key);
-        const res: ApiResponse = error ? { id, ok: false, error: toWireError(error), done: true } : { id, ok: true, done: true };
-        void this.respond(clientId, identity, res, codec).catch(() => undefined);
-      },
+      end,
     };
+  }
+
+  /** Records an open stream; past maxStreamsPerIdentity, the owner's oldest is ended (Map order is opening order). */
+  private track(key: string, stream: Stream): void {
+    if (this.streams.has(key)) return;
+    this.streams.set(key, stream);
+    let count = 0;
+    for (const s of this.streams.values()) if (s.owner === stream.owner) count++;
+    if (count <= maxStreamsPerIdentity) return;
+    for (const [k, s] of this.streams)
+      if (s.owner === stream.owner && k !== key) {
+        s.end(new SkiffError('SKIFF_ERR_UNAVAILABLE', `more than ${maxStreamsPerIdentity} open streams for ${stream.owner}: the oldest was closed`));
+        return;
+      }
   }
 
   private async cancel(clientId: string, identity: Identity, ref: string, id: string, codec: Codec): Promise<void> {
