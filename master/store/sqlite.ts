@@ -1,13 +1,14 @@
 /**
- * The embedded store: one SQLite file (better-sqlite3, WAL, synchronous=FULL). Every write is one
- * IMMEDIATE transaction that bumps the global revision, writes the key and appends to the change
- * log; watchers are told after the commit. Tables and settings: README.md and schema.ts.
+ * The embedded store: one SQLite file (better-sqlite3, WAL, synchronous=FULL). The writes asked for in one
+ * turn of the event loop share one IMMEDIATE transaction and fsync (group-commit.ts); each bumps the global
+ * revision, writes the key and appends to the change log; watchers are told after the commit. Tables and settings: README.md and schema.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
 import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.js';
+import { GroupCommitter } from './group-commit.js';
 import { prepareDatabase, prepareStatements, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
 import { checkTxn, txnOpError } from './txn.js';
@@ -48,6 +49,13 @@ interface RowWrite {
   check: (cur: KvRow | undefined) => void;
 }
 
+/** What one unit of a batch wrote: its writes, the rows before them, the revision they share. */
+interface Committed {
+  writes: RowWrite[];
+  curs: (KvRow | undefined)[];
+  revision: number;
+}
+
 interface ChangeRow {
   revision: number;
   key: string;
@@ -85,7 +93,7 @@ export class SqliteStore implements SnapshotStore {
 
   private readonly hub: WatchHub;
   private readonly sql: Statements;
-  private readonly writeTx: Database.Transaction<SqliteStore['writeRows']>;
+  private readonly writes: GroupCommitter;
   private readonly listTx: Database.Transaction<(prefix: string) => { rows: KvRow[]; revision: number }>;
 
   private constructor(
@@ -95,7 +103,14 @@ export class SqliteStore implements SnapshotStore {
   ) {
     this.hub = new WatchHub(onWatchError);
     this.sql = prepareStatements(db);
-    this.writeTx = db.transaction(this.writeRows.bind(this));
+    const batchTx = db.transaction((body: () => void) => body());
+    this.writes = new GroupCommitter(
+      (body) => batchTx.immediate(body),
+      (r) => {
+        const { writes, curs, revision } = r as Committed;
+        writes.forEach((w, i) => this.hub.publish({ revision, key: w.key, type: w.text === null ? 'delete' : 'put', value: w.text, prevValue: curs[i]?.value ?? null }));
+      },
+    );
     // One read transaction, so the revision matches the rows even if another connection writes.
     this.listTx = db.transaction((prefix: string) => {
       const end = prefixEnd(prefix);
@@ -122,7 +137,7 @@ export class SqliteStore implements SnapshotStore {
     this.checkOpen();
     checkKey(key);
     const text = toJson(key, value);
-    const { revision } = this.write(key, text, (cur) => {
+    const { revision } = await this.write(key, text, (cur) => {
       if (cur) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `store: ${key}: ${exists(cur)}`);
     });
     return { key, value: JSON.parse(text) as T, createRevision: revision, modRevision: revision };
@@ -133,7 +148,7 @@ export class SqliteStore implements SnapshotStore {
     checkKey(key);
     checkRevision(expectedModRevision, 'expectedModRevision');
     const text = toJson(key, value);
-    const { cur, revision } = this.write(key, text, (cur) => checkExpected(key, cur, expectedModRevision));
+    const { cur, revision } = await this.write(key, text, (cur) => checkExpected(key, cur, expectedModRevision));
     return { key, value: JSON.parse(text) as T, createRevision: cur!.create_revision, modRevision: revision };
   }
 
@@ -141,7 +156,7 @@ export class SqliteStore implements SnapshotStore {
     this.checkOpen();
     checkKey(key);
     checkRevision(expectedModRevision, 'expectedModRevision');
-    const { cur } = this.write(key, null, (cur) => checkExpected(key, cur, expectedModRevision));
+    const { cur } = await this.write(key, null, (cur) => checkExpected(key, cur, expectedModRevision));
     return toEntry<T>(cur!);
   }
 
@@ -159,7 +174,7 @@ export class SqliteStore implements SnapshotStore {
           throw txnOpError(i, 'SKIFF_ERR_CONFLICT', `${o.key}: modRevision is ${cur.mod_revision}, expected ${o.expected}`);
       },
     }));
-    const { curs, revision } = this.commit(writes);
+    const { curs, revision } = await this.commit(writes);
     const entries = checked.map((o, i): StoreEntry => {
       const cur = curs[i];
       if (o.text === null) return toEntry(cur!);
@@ -198,6 +213,7 @@ export class SqliteStore implements SnapshotStore {
   async compact(revision: number): Promise<void> {
     this.checkOpen();
     checkRevision(revision, 'revision');
+    this.writes.flush();
     this.db.transaction(() => {
       const current = this.meta('revision');
       if (revision > current) {
@@ -219,10 +235,13 @@ export class SqliteStore implements SnapshotStore {
 
   async restore(snapshot: Snapshot, options?: RestoreOptions): Promise<{ revision: number }> {
     this.checkOpen();
+    this.writes.flush();
     return loadSnapshot(this.db, this.sql, snapshot, options);
   }
 
   async close(): Promise<void> {
+    // Writes already asked for are committed (and acknowledged) before the file closes.
+    if (this.db.open) this.writes.flush();
     this.hub.closeAll();
     if (this.db.open) this.db.close();
   }
@@ -238,25 +257,26 @@ export class SqliteStore implements SnapshotStore {
     };
   }
 
+  /** Transactions and writes committed since the store opened: writes / batches is the group-commit factor. */
+  commitStats(): { batches: number; writes: number } {
+    return { ...this.writes.stats };
+  }
+
   // One write: check against the current row, bump the revision, write the key, log the change,
-  // compact old history — all in one IMMEDIATE transaction; watchers hear of it after the commit.
-  private write(key: string, text: string | null, check: (cur: KvRow | undefined) => void): { cur: KvRow | undefined; revision: number } {
-    const { curs, revision } = this.commit([{ key, text, check }]);
+  // compact old history — inside its batch's IMMEDIATE transaction; watchers hear of it after the commit.
+  private async write(key: string, text: string | null, check: (cur: KvRow | undefined) => void): Promise<{ cur: KvRow | undefined; revision: number }> {
+    const { curs, revision } = await this.commit([{ key, text, check }]);
     return { cur: curs[0], revision };
   }
 
-  // Several writes under one new revision, in one IMMEDIATE transaction (a check that throws rolls it all back);
-  // watchers hear of each after the commit, in order.
-  private commit(writes: RowWrite[]): { curs: (KvRow | undefined)[]; revision: number } {
-    const result = this.writeTx.immediate(writes);
-    writes.forEach((w, i) =>
-      this.hub.publish({ revision: result.revision, key: w.key, type: w.text === null ? 'delete' : 'put', value: w.text, prevValue: result.curs[i]?.value ?? null }),
-    );
-    return result;
+  // Several writes under one new revision (a check that throws refuses them all, before anything changed),
+  // group-committed with the other writes of this turn (group-commit.ts); watchers hear of each after the commit.
+  private commit(writes: RowWrite[]): Promise<Committed> {
+    return this.writes.submit(() => this.writeRows(writes));
   }
 
-  // The body of the write transaction (see commit): every check first, then the writes.
-  private writeRows(writes: RowWrite[]): { curs: (KvRow | undefined)[]; revision: number } {
+  // The body of one unit of the batch transaction (see commit): every check first, then the writes.
+  private writeRows(writes: RowWrite[]): Committed {
     const curs = writes.map((w) => this.sql.get.get(w.key) as KvRow | undefined);
     writes.forEach((w, i) => w.check(curs[i]));
     const revision = this.meta('revision') + 1;
@@ -268,7 +288,7 @@ export class SqliteStore implements SnapshotStore {
       this.sql.logChange.run(revision, seq, w.key, w.text === null ? 'delete' : 'put', w.text, cur?.value ?? null);
     });
     this.autoCompact(revision);
-    return { curs, revision };
+    return { writes, curs, revision };
   }
 
   // Compacts in steps of a tenth of the retained history, so most writes skip the DELETE.

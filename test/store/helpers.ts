@@ -60,34 +60,49 @@ export function codePointOrder(a: string, b: string): number {
   return x.length - y.length;
 }
 
+/** What a crash child acknowledged before it died. */
+export interface CrashResult {
+  /** How many writes were acknowledged. */
+  count: number;
+  /** The indices of the acknowledged writes. */
+  acked: number[];
+  /** The SQLite store's commit count at the last ack (0 on etcd). */
+  batches: number;
+  killedBy: NodeJS.Signals | null;
+}
+
 /**
- * Spawns crash-child.mjs on a store (`where`: a SQLite file or a store URL), SIGKILLs it after
- * `killAfter` acknowledged writes, and counts every ack it printed.
+ * Spawns crash-child.mjs on a store (`where`: a SQLite file or a store URL) with `lanes` writes in
+ * flight, SIGKILLs it after `killAfter` acknowledged writes, and records every ack it printed. With
+ * one lane the acks must come in order.
  */
-export function runAndKill(where: string, killAfter: number): Promise<{ count: number; killedBy: NodeJS.Signals | null }> {
+export function runAndKill(where: string, killAfter: number, lanes = 1): Promise<CrashResult> {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const child = spawn(process.execPath, ['--import', join(here, 'register-ts.mjs'), join(here, 'crash-child.mjs'), where], {
+  const child = spawn(process.execPath, ['--import', join(here, 'register-ts.mjs'), join(here, 'crash-child.mjs'), where, String(lanes)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let count = 0;
+  const acked: number[] = [];
+  let batches = 0;
   let outOfOrder: string | undefined;
   createInterface({ input: child.stdout }).on('line', (line) => {
     if (!line.startsWith('ack ')) return;
-    if (Number(line.slice(4)) !== count) outOfOrder ??= `expected "ack ${count}", got "${line}"`;
-    count++;
-    if (count === killAfter) child.kill('SIGKILL');
+    const [i, b] = line.slice(4).split(' ').map(Number);
+    if (lanes === 1 && i !== acked.length) outOfOrder ??= `expected "ack ${acked.length}", got "${line}"`;
+    acked.push(i!);
+    batches = b!;
+    if (acked.length === killAfter) child.kill('SIGKILL');
   });
   return new Promise((resolve, reject) => {
     const deadline = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`crash child: no ${killAfter} acks within 60 s (got ${count})`));
+      reject(new Error(`crash child: no ${killAfter} acks within 60 s (got ${acked.length})`));
     }, 60_000); // each ack is an fsync: a loaded machine's disk makes them slow
     child.on('error', reject);
     // 'close' fires after stdout is drained, so acks still in the pipe when the kill landed are counted.
     child.on('close', (_code, signal) => {
       clearTimeout(deadline);
       if (outOfOrder) reject(new Error(`crash child: acks out of order: ${outOfOrder}`));
-      else resolve({ count, killedBy: signal });
+      else resolve({ count: acked.length, acked, batches, killedBy: signal });
     });
   });
 }

@@ -105,4 +105,59 @@ describe('SQLite store', () => {
     expect((await s.create('/after', 1)).modRevision).toBe(revision + 1);
     await s.close();
   }, 90_000);
+
+  it('group-commits: writes asked for in one turn share one transaction, keep their order, and fail alone', async () => {
+    const s = await openSqliteStore(freshPath());
+    await s.create('/taken', 0);
+    const before = s.commitStats();
+    const w = watchInto(s, '/', await s.revision());
+    const results = await Promise.allSettled([
+      s.create('/a', 1),
+      s.create('/taken', 1), // refused: exists
+      s.update('/taken', 2, 1), // applies: modRevision 1 is current
+      s.update('/taken', 3, 1), // refused: the write before it in the batch moved modRevision
+      s.create('/b', 1),
+      s.create('/b', 2), // refused: the earlier create of the batch won
+      s.delete('/a'),
+    ]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.modRevision : (r.reason as { code: string }).code))).toEqual([
+      2,
+      'SKIFF_ERR_ALREADY_EXISTS',
+      3,
+      'SKIFF_ERR_CONFLICT',
+      4,
+      'SKIFF_ERR_ALREADY_EXISTS',
+      2, // delete returns the last entry
+    ]);
+    expect(s.commitStats()).toEqual({ batches: before.batches + 1, writes: before.writes + 4 });
+    expect((await w.until(4)).map((e) => `${e.type} ${e.key} ${e.revision}`)).toEqual(['put /a 2', 'put /taken 3', 'put /b 4', 'delete /a 5']);
+    expect(await s.get('/taken')).toMatchObject({ value: 2, modRevision: 3 });
+    w.watch.close();
+    await s.close();
+  });
+
+  it('commits the writes still queued when it closes', async () => {
+    const path = freshPath();
+    const s = await openSqliteStore(path);
+    const pending = [s.create('/x', 1), s.create('/y', 2)];
+    await s.close();
+    expect((await Promise.all(pending)).map((e) => e.modRevision)).toEqual([1, 2]);
+    const again = await openSqliteStore(path);
+    expect((await again.list('/')).entries.map((e) => e.key)).toEqual(['/x', '/y']);
+    await again.close();
+  });
+
+  it('keeps every acknowledged write of concurrent writers (group-committed) when killed with SIGKILL mid-burst', async () => {
+    const path = freshPath();
+    const crash = await runAndKill(path, 3_000, 64);
+    expect(crash.killedBy).toBe('SIGKILL');
+    expect(crash.count).toBeGreaterThanOrEqual(3_000);
+    // Many writes shared each fsync: far fewer commits than acknowledged writes.
+    expect(crash.batches).toBeLessThan(crash.count / 4);
+    const s = await openSqliteStore(path);
+    const { entries } = await s.list('/crash/');
+    const present = new Set(entries.map((e) => (e.value as { i: number }).i));
+    expect(crash.acked.filter((i) => !present.has(i))).toEqual([]);
+    await s.close();
+  }, 90_000);
 });
