@@ -41,6 +41,19 @@ function wellKnownLabels(node: string, m: NodeStatusMessage): Record<string, str
 export const HEARTBEAT_REFRESH_MS = 5 * 60_000;
 
 /**
+ * The refresh period of one node's unchanged heartbeat: between ¾ and all of `refreshMs`, picked from the node's
+ * name and its last heartbeat (deterministic, so a test can reason about it). Nodes that joined together then
+ * refresh at different moments, and drift further apart with every refresh, instead of writing in one burst
+ * every period (Kubernetes jitters its periodic work the same way: wait.Jitter).
+ */
+export function spreadRefresh(refreshMs: number, node: string, lastHeartbeatTime: string | undefined): number {
+  // FNV-1a over the name and the heartbeat time: a cheap, well-spread fraction in [0, 1).
+  let h = 0x811c9dc5;
+  for (const ch of `${node}@${lastHeartbeatTime ?? ''}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return Math.round(refreshMs * (0.75 + (0.25 * h) / 2 ** 32));
+}
+
+/**
  * Sets (or replaces) one condition, keeping lastTransitionTime when the status does not change. An unchanged
  * condition (status, reason, message) whose lastHeartbeatTime is younger than `refreshMs` is returned as it
  * was, so the caller's write becomes a no-op (objects.mutate skips deep-equal objects).
@@ -137,7 +150,10 @@ export class NodeStatusTracker {
         ...(m.facts?.cpus ? { cpus: m.facts.cpus } : {}),
         ...(m.facts?.memoryBytes ? { memoryBytes: m.facts.memoryBytes } : {}),
       },
-      conditions: [...(m.conditions ?? []).filter((c) => c.type !== agentReady.type), agentReady].reduce<Condition[]>((acc, c) => setCondition(acc, c, now, this.heartbeatRefreshMs), cur?.status?.conditions ?? []),
+      conditions: [...(m.conditions ?? []).filter((c) => c.type !== agentReady.type), agentReady].reduce<Condition[]>(
+        (acc, c) => setCondition(acc, c, now, this.refreshOf(node, acc.find((x) => x.type === c.type))),
+        cur?.status?.conditions ?? [],
+      ),
     });
     const labels = { ...(m.labels ?? {}), ...wellKnownLabels(node, m) };
     let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
@@ -173,16 +189,22 @@ export class NodeStatusTracker {
     const n = this.ctx.informers.get('Node', undefined, node);
     if (!n?.status?.capacity) return;
     const ready = readyCondition(n);
-    const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.heartbeatRefreshMs;
+    // Nothing is written for a lease of a Ready node until its (spread) refresh is due: the lease itself lives in memory.
+    const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.refreshOf(node, ready);
     if (ready?.status !== 'True' || stale) {
       let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
       await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
         was = readyStatus(cur);
-        cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, agentReady, now, this.heartbeatRefreshMs) };
+        cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, agentReady, now, this.refreshOf(node, readyCondition(cur))) };
         return cur;
       });
       if (was !== 'True') this.nodeReady(node);
     }
+  }
+
+  /** This node's refresh period for an unchanged condition, spread per node (spreadRefresh). */
+  private refreshOf(node: string, c: Condition | undefined): number {
+    return spreadRefresh(this.heartbeatRefreshMs, node, c?.lastHeartbeatTime);
   }
 
   /**

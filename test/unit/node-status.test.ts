@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMaster, type Master } from '../../master/index.js';
 import { EventRecorder } from '../../master/events.js';
-import { NodeStatusTracker, setCondition } from '../../master/nodes/status.js';
+import { NodeStatusTracker, setCondition, spreadRefresh } from '../../master/nodes/status.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { onlineStatus } from '../../edge-agent/facts.js';
 import { agentReconnectMaxMs, readyCondition, silentLogger, type Condition } from '../../protocol/index.js';
@@ -37,6 +37,29 @@ describe('setCondition', () => {
     expect(unknown[0]).toMatchObject({ status: 'Unknown', lastHeartbeatTime: '2026-01-01T00:00:01.000Z', lastTransitionTime: '2026-01-01T00:00:01.000Z' });
     const reason = setCondition(first, { ...ready, reason: 'Other' }, t0 + 2000, 60_000);
     expect(reason[0]).toMatchObject({ reason: 'Other', lastHeartbeatTime: '2026-01-01T00:00:02.000Z', lastTransitionTime: '2026-01-01T00:00:00.000Z' });
+  });
+});
+
+describe('spreadRefresh', () => {
+  const period = 5 * 60_000;
+  const joined = '2026-01-01T00:00:00.000Z';
+
+  it('gives nodes that joined together refresh moments spread over the last quarter of the period', () => {
+    const due = Array.from({ length: 1000 }, (_, i) => spreadRefresh(period, `board-${i}`, joined));
+    for (const d of due) expect(d >= 0.75 * period && d < period).toBe(true);
+    // 20 slices of the 75 s window: none holds more than twice its share (1,000 / 20 = 50).
+    const slices = new Array(20).fill(0);
+    for (const d of due) slices[Math.floor(((d - 0.75 * period) / (0.25 * period)) * 20)]++;
+    expect(Math.max(...slices)).toBeLessThanOrEqual(100);
+    expect(Math.min(...slices)).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['the same node and heartbeat', 'a', joined, 'a', joined, true],
+    ['another node', 'a', joined, 'b', joined, false],
+    ['the next heartbeat of the same node', 'a', joined, 'a', '2026-01-01T00:04:40.000Z', false],
+  ])('%s: same period = %s', (_, n1, b1, n2, b2, same) => {
+    expect(spreadRefresh(period, n1, b1) === spreadRefresh(period, n2, b2)).toBe(same);
   });
 });
 
