@@ -36,6 +36,8 @@ export interface ObjectsOptions {
   disk?: SpaceGuard;
   /** Stamps creationTimestamp and deletionTimestamp; the real clock by default (tests pass a fake one). */
   clock?: Clock;
+  /** Draws generateName suffixes; randomSuffix by default (tests pass one that collides on purpose). */
+  nameSuffix?: () => string;
 }
 
 /** Stamps the store revision into the object's resourceVersion. */
@@ -89,6 +91,7 @@ export class Objects {
   private readonly validators: Validator[] = [];
   /** What creationTimestamp and deletionTimestamp read. */
   readonly clock: Clock;
+  private readonly nameSuffix: () => string;
 
   constructor(
     readonly store: Store,
@@ -97,6 +100,7 @@ export class Objects {
     this.maxReplicas = options.maxReplicas ?? defaultMaxReplicas;
     this.disk = options.disk;
     this.clock = options.clock ?? realClock;
+    this.nameSuffix = options.nameSuffix ?? randomSuffix;
   }
 
   /**
@@ -292,7 +296,7 @@ export class Objects {
   async prepareCreate<T extends KObject>(obj: T, batch: AdmissionBatch): Promise<T> {
     const info = kindOf(obj.kind);
     const o = applyDefaults(structuredClone(obj));
-    if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + randomSuffix();
+    if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + this.nameSuffix();
     Object.assign(o.metadata, { uid: randomUUID(), creationTimestamp: isoNow(this.clock), generation: 1 });
     delete o.metadata.resourceVersion;
     delete o.metadata.deletionTimestamp;

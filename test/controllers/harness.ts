@@ -48,6 +48,8 @@ function describe(fields: LogFields | undefined): string {
 export interface HarnessOptions {
   /** The master's admission on every create and apply (quota, LimitRange, storage defaults, Service allocation). */
   admission?: boolean;
+  /** Draws generateName suffixes (Objects' nameSuffix): tests make names collide on purpose. */
+  nameSuffix?: () => string;
 }
 
 /** A controller world in memory. */
@@ -70,7 +72,7 @@ export class Harness {
     const log = new ProblemLog();
     const clock = new FakeClock();
     const store = await openSqliteStore(':memory:');
-    const objects = new Objects(store, { clock });
+    const objects = new Objects(store, { clock, ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}) });
     if (opts.admission) addAdmission(objects);
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
     if (opts.admission) await ensureLocalPathClass(objects);
