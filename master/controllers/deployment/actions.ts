@@ -12,6 +12,7 @@ import { templateHash, templateHashLabel } from './hash.js';
 import { setCondition } from './conditions.js';
 import {
   changeCauseAnnotation,
+  countsOf,
   desiredReplicasAnnotation,
   fenceposts,
   maxReplicasAnnotation,
@@ -149,7 +150,7 @@ export async function cleanupHistory(ctx: ControllerContext, s: RolloutState): P
   const alive = s.oldRSs.filter((rs) => !rs.metadata.deletionTimestamp).sort((a, b) => revisionOf(a) - revisionOf(b));
   const diff = alive.length - limit;
   for (const rs of alive.slice(0, Math.max(0, diff))) {
-    if (specReplicas(rs) !== 0 || (rs.status?.replicas ?? 0) !== 0 || (s.pods.get(rs.metadata.uid!)?.length ?? 0) !== 0) continue;
+    if (specReplicas(rs) !== 0 || (rs.status?.replicas ?? 0) !== 0 || countsOf(s, rs).active !== 0) continue;
     await ctx.objects.delete('ReplicaSet', rs.metadata.namespace, rs.metadata.name).catch((err) => {
       if (err?.code !== 'SKIFF_ERR_NOT_FOUND') throw err;
     });

@@ -4,11 +4,10 @@
  * the progress deadline, and the `rollout status` reading of a Deployment (kubectl's
  * DeploymentStatusViewer).
  */
-import { isReady, readyCondition, type Condition, type Deployment } from '../../../protocol/index.js';
-import { isAvailable } from '../pods.js';
+import type { Condition, Deployment } from '../../../protocol/index.js';
 import type { ControllerContext } from '../types.js';
 import { conditionOf, reasons, withCondition } from './conditions.js';
-import { allReplicaSets, fenceposts, podsOf, replicaCount, specReplicas, type RolloutState } from './state.js';
+import { allReplicaSets, countsOf, fenceposts, replicaCount, specReplicas, type RolloutState } from './state.js';
 
 /** Schedules another sync of this Deployment. */
 export type Requeue = (delayMs: number) => void;
@@ -18,10 +17,10 @@ type Status = NonNullable<Deployment['status']>;
 /** The status from the ReplicaSets' pods, with the Available condition (calculateStatus). */
 export function calculateStatus(s: RolloutState): Status {
   const { d } = s;
-  const minReady = d.spec.minReadySeconds ?? 0;
   const all = allReplicaSets(s);
-  const pods = all.flatMap((rs) => podsOf(s, rs));
-  const available = pods.filter((p) => isAvailable(p, minReady, s.now)).length;
+  const counts = all.map((rs) => countsOf(s, rs));
+  const sum = (k: 'active' | 'ready' | 'available') => counts.reduce((n, c) => n + c[k], 0);
+  const available = sum('available');
   const want = specReplicas(d);
   let conditions = d.status?.conditions ?? [];
   conditions = available >= want - fenceposts(d).maxUnavailable
@@ -29,9 +28,9 @@ export function calculateStatus(s: RolloutState): Status {
     : withCondition(conditions, { type: 'Available', status: 'False', reason: reasons.minUnavailable, message: 'Deployment does not have minimum availability.' });
   return {
     observedGeneration: d.metadata.generation,
-    replicas: pods.length,
-    updatedReplicas: podsOf(s, s.newRS).length,
-    readyReplicas: pods.filter(isReady).length,
+    replicas: sum('active'),
+    updatedReplicas: countsOf(s, s.newRS).active,
+    readyReplicas: sum('ready'),
     availableReplicas: available,
     unavailableReplicas: Math.max(0, replicaCount(all) - available),
     conditions,
@@ -104,13 +103,8 @@ function scheduleFollowUps(s: RolloutState, st: Status, requeue: Requeue, now: n
     const after = Date.parse(cond.lastUpdateTime ?? '') + (d.spec.progressDeadlineSeconds ?? 600) * 1000 - now;
     requeue(Math.max(0, after) + 1000);
   }
-  const minReady = d.spec.minReadySeconds ?? 0;
-  if (minReady <= 0) return;
-  for (const p of allReplicaSets(s).flatMap((rs) => podsOf(s, rs))) {
-    const ready = readyCondition(p);
-    if (ready?.status !== 'True' || isAvailable(p, minReady, now)) continue;
-    requeue(Math.max(0, Date.parse(ready.lastTransitionTime ?? '') + minReady * 1000 - now) + 50);
-  }
+  // Ready pods that turn available minReadySeconds later (none without minReadySeconds).
+  for (const rs of allReplicaSets(s)) for (const at of countsOf(s, rs).availableAt) requeue(Math.max(0, at - now) + 50);
 }
 
 /** What `rollout status` says of a Deployment: a line, whether the rollout is done, or an error. */

@@ -6,7 +6,7 @@
 import type { ControllerContext } from '../types.js';
 import { cleanupHistory, scaleReplicaSet, syncNewReplicaSet } from './actions.js';
 import { calculateStatus, isComplete, syncStatus, type Requeue } from './progress.js';
-import { activeReplicaSets, specReplicas, type RolloutState } from './state.js';
+import { activeReplicaSets, countsOf, specReplicas, type RolloutState } from './state.js';
 import { controllerOf } from '../pods.js';
 
 /** One step of a Recreate rollout. */
@@ -15,7 +15,7 @@ export async function rolloutRecreate(ctx: ControllerContext, s: RolloutState, r
   await syncNewReplicaSet(ctx, s, false);
   let scaledDown = false;
   for (const rs of activeReplicaSets(s.oldRSs)) scaledDown = (await scaleReplicaSet(ctx, s, rs, 0, 'down')) || scaledDown;
-  if (scaledDown || oldPodsRunning(ctx, s)) return syncStatus(ctx, s, requeue, true);
+  if (scaledDown || oldPodsRunning(s)) return syncStatus(ctx, s, requeue, true);
   if (!s.newRS) await syncNewReplicaSet(ctx, s, true);
   if (s.newRS && specReplicas(s.newRS) !== specReplicas(s.d)) await scaleReplicaSet(ctx, s, s.newRS, specReplicas(s.d), 'up');
   if (isComplete(s.d, calculateStatus(s))) await cleanupHistory(ctx, s);
@@ -23,9 +23,6 @@ export async function rolloutRecreate(ctx: ControllerContext, s: RolloutState, r
 }
 
 /** Any pod of an old ReplicaSet not yet finished, terminating ones included (oldPodsRunning). */
-function oldPodsRunning(ctx: ControllerContext, s: RolloutState): boolean {
-  const old = new Set(s.oldRSs.map((rs) => rs.metadata.uid));
-  return ctx.informers
-    .list('Pod', s.d.metadata.namespace)
-    .some((p) => old.has(controllerOf(p)?.uid ?? '') && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+function oldPodsRunning(s: RolloutState): boolean {
+  return s.oldRSs.some((rs) => countsOf(s, rs).unfinished > 0);
 }

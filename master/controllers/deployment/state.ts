@@ -2,8 +2,8 @@
  * What one Deployment sync looks at, and the pure arithmetic of a rollout: the surge and
  * unavailability fenceposts (Kubernetes' deployment/util ResolveFenceposts) and replica counts.
  */
-import { isReady, type Deployment, type Pod, type ReplicaSet } from '../../../protocol/index.js';
-import { controllerOf, isActive, isAvailable } from '../pods.js';
+import type { Deployment, ReplicaSet } from '../../../protocol/index.js';
+import type { PodCounts } from './tally.js';
 
 /** The annotation carrying a ReplicaSet's revision number (as Kubernetes). */
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';
@@ -21,8 +21,8 @@ export interface RolloutState {
   d: Deployment;
   newRS?: ReplicaSet;
   oldRSs: ReplicaSet[];
-  /** Active (not terminating, not finished) pods by controlling ReplicaSet uid. */
-  pods: Map<string, Pod[]>;
+  /** Pod counts by controlling ReplicaSet uid (tally.ts), availability judged at `now`. */
+  counts: Map<string, PodCounts>;
   /** When the sync began (ms since epoch, from the controller's clock): availability and deadlines are judged at this time. */
   now: number;
 }
@@ -57,9 +57,11 @@ export function byCreation(a: ReplicaSet, b: ReplicaSet): number {
   return Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name);
 }
 
-/** Active pods of a ReplicaSet. */
-export function podsOf(s: RolloutState, rs: ReplicaSet | undefined): Pod[] {
-  return rs ? (s.pods.get(rs.metadata.uid!) ?? []) : [];
+const none: PodCounts = { active: 0, ready: 0, available: 0, unfinished: 0, availableAt: [] };
+
+/** The pod counts of a ReplicaSet. */
+export function countsOf(s: RolloutState, rs: ReplicaSet | undefined): PodCounts {
+  return (rs && s.counts.get(rs.metadata.uid!)) || none;
 }
 
 /**
@@ -68,33 +70,17 @@ export function podsOf(s: RolloutState, rs: ReplicaSet | undefined): Pod[] {
  * counted, so a rolling update never scales down on availability it is about to lose.
  */
 export function availableOf(s: RolloutState, rs: ReplicaSet | undefined): number {
-  if (!rs) return 0;
-  const n = podsOf(s, rs).filter((p) => isAvailable(p, s.d.spec.minReadySeconds ?? 0, s.now)).length;
-  return Math.min(n, specReplicas(rs));
+  return rs ? Math.min(countsOf(s, rs).available, specReplicas(rs)) : 0;
 }
 
 /** Ready pods of a ReplicaSet, capped like availableOf. */
 export function readyOf(s: RolloutState, rs: ReplicaSet | undefined): number {
-  return rs ? Math.min(podsOf(s, rs).filter(isReady).length, specReplicas(rs)) : 0;
+  return rs ? Math.min(countsOf(s, rs).ready, specReplicas(rs)) : 0;
 }
 
 /** Every ReplicaSet of the state, the new one last. */
 export function allReplicaSets(s: RolloutState): ReplicaSet[] {
   return s.newRS ? [...s.oldRSs, s.newRS] : [...s.oldRSs];
-}
-
-/** Groups active pods by their controlling ReplicaSet's uid. */
-export function groupPods(pods: Pod[], rss: ReplicaSet[]): Map<string, Pod[]> {
-  const uids = new Set(rss.map((rs) => rs.metadata.uid));
-  const m = new Map<string, Pod[]>();
-  for (const p of pods) {
-    const uid = controllerOf(p)?.uid;
-    if (!uid || !uids.has(uid) || !isActive(p)) continue;
-    const list = m.get(uid);
-    if (list) list.push(p);
-    else m.set(uid, [p]);
-  }
-  return m;
 }
 
 /**

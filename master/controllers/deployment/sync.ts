@@ -19,7 +19,8 @@ import { syncStatus, type Requeue } from './progress.js';
 import { rolloutRecreate } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 import { isScalingEvent, syncScaleOnly } from './scale.js';
-import { groupPods, type RolloutState } from './state.js';
+import type { RolloutState } from './state.js';
+import { PodTally } from './tally.js';
 
 /** The rollout step of each strategy type. */
 const strategies = { RollingUpdate: rolloutRolling, Recreate: rolloutRecreate };
@@ -29,6 +30,7 @@ export function startDeploymentController(ctx: ControllerContext): SyncControlle
   const { informers } = ctx;
   const clock = ctx.clock ?? realClock;
   const queue = new WorkQueue('deployment', sync, ctx.log, clock);
+  const tally = new PodTally(informers);
 
   informers.on('Deployment', (_d, _old, d) => queue.add(keyOf(d)));
   informers.on('ReplicaSet', (_rs, _old, rs) => {
@@ -84,7 +86,9 @@ export function startDeploymentController(ctx: ControllerContext): SyncControlle
     // Oldest first, so the oldest of several equal templates is the new one (FindNewReplicaSet).
     owned.sort((a, b) => Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? ''));
     const newRS = owned.find((rs) => sameTemplate(rs.spec.template, d.spec.template));
-    return { d, newRS, oldRSs: owned.filter((rs) => rs !== newRS), pods: groupPods(owned.flatMap((rs) => informers.dependents('Pod', rs.metadata.uid!)), owned), now: clock.now() };
+    const now = clock.now();
+    const counts = new Map(owned.map((rs) => [rs.metadata.uid!, tally.of(rs.metadata.uid!, d.spec.minReadySeconds ?? 0, now)]));
+    return { d, newRS, oldRSs: owned.filter((rs) => rs !== newRS), counts, now };
   }
 
   return { name: 'deployment', sync, idle: () => queue.idle(), stop: () => queue.stop() };
