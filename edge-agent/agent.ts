@@ -10,11 +10,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { decodeObject, encode } from '../protocol/codec.js';
-import type { DesiredMessage, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
+import type { DesiredMessage, DesiredResync, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { layout, resolveDataDir, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
+import { applyDelta, isDelta } from './desired-delta.js';
 import { agentCgroupName, detectCgroups } from './cgroups/detect.js';
 import { DriverSet } from './drivers/registry.js';
 import type { ContainerDriver } from './drivers/container/driver.js';
@@ -81,6 +82,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly dataDir: string;
   /** The desired generation applied (from the cache or the master); -1 when none. */
   generation = -1;
+  /** The desired set applied (from the cache or the master): what a delta is merged into. */
+  private held: DesiredMessage | undefined;
   /** True once a desired set from the master (not the cache) has been applied. */
   fromMaster = false;
   /** The bundle this agent runs from, if any (upgrades replace it). */
@@ -350,6 +353,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       if (this.stopped || this.generation >= 0) return;
       this.log.info(`starting ${cached.pods.length} pod(s) of cached generation ${cached.generation}: no desired set from the master within ${this.cfg.cacheWaitMs} ms`);
       this.generation = cached.generation;
+      this.held = cached;
       this.pods.apply(cached);
       if (cached.pods.length) this.offline = { since: Date.now(), startedFromCache: cached.pods.length, restarts: new Map() };
     });
@@ -416,6 +420,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
     if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
+    // Every connect: the full set, then deltas on top of it (what changed while away was not queued for us).
+    this.resync();
     this.pacer.reconnected();
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
     this.lease(true);
@@ -469,17 +475,34 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.log.debug('desired: empty retained message: no desired set yet');
       return;
     }
-    let desired: DesiredMessage;
+    let value: unknown;
     try {
-      const checked = checkDesired(decodeObject(payload).value);
-      if (!checked.ok) throw new Error(checked.error);
-      desired = checked.desired;
+      value = decodeObject(payload).value;
     } catch (err) {
       this.log.warn(`desired: dropped a payload of ${payload.length} bytes: ${(err as Error).message}`);
       return;
     }
-    // One at a time, in arrival order: the cache write of generation n finishes before n+1 is looked at.
-    this.desiredQueue = this.desiredQueue.then(() => this.applyDesired(desired)).catch((err) => this.log.error(`desired: ${(err as Error).message}`));
+    // One at a time, in arrival order: the cache write of generation n finishes before n+1 is looked at, and a
+    // delta is merged into the set the one before it left.
+    this.desiredQueue = this.desiredQueue.then(() => this.takeDesired(value, payload.length)).catch((err) => this.log.error(`desired: ${(err as Error).message}`));
+  }
+
+  /** A full set is checked and applied; a delta is merged into the held set, or the full set is asked for. */
+  private async takeDesired(value: unknown, bytes: number): Promise<void> {
+    if (this.stopped) return;
+    const checked = isDelta(value) ? applyDelta(this.held, value) : checkDesired(value);
+    if (checked.ok) return this.applyDesired(checked.desired);
+    if ('resync' in checked && checked.resync) {
+      this.log.info(`desired: ${checked.reason}: asking for the full set`);
+      this.resync();
+      return;
+    }
+    this.log.warn(`desired: dropped a payload of ${bytes} bytes: ${'error' in checked ? checked.error : ''}`);
+  }
+
+  /** Asks the master for the full desired set (it then sends deltas on top of it). */
+  private resync(): void {
+    this.session.publish(topics.nodeResync(this.name), encode({ generation: this.generation } satisfies DesiredResync), 1);
   }
 
   private async applyDesired(desired: DesiredMessage): Promise<void> {
@@ -492,6 +515,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     // generation n's write ahead of n+1's, and a crash before it lands only leaves the previous cache (the
     // master's set wins over it within cacheWaitMs at the next start anyway).
     this.generation = desired.generation;
+    this.held = desired;
     this.fromMaster = true;
     this.pacer.changed();
     this.pods.apply(desired);

@@ -106,6 +106,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
       onStatus: (node: string, m: Parameters<NodeStatusTracker['onStatus']>[1]) => led.tracker?.onStatus(node, m) ?? Promise.resolve(),
       onLease: (node: string, m: Parameters<NodeStatusTracker['onLease']>[1]) => led.tracker?.onLease(node, m) ?? Promise.resolve(),
     };
+    const desired = { onResync: (node: string, m: Parameters<DesiredPublisher['onResync']>[1]) => led.desired?.onResync(node, m) ?? Promise.resolve() };
     // The volume controller asks nodes to delete reclaimed directories over the agent RPC.
     const startLed = () => Object.assign(led, startControllers(ctx, config, engine, { publish, metrics, rpc }, down));
     const onLost = () => {
@@ -113,7 +114,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
       void stop();
     };
     await lead({ config, store: inner, objects: ctx.objects, log, down, external: external?.broker }, startLed, onLost);
-    startRouting(ctx, inbox, { api, rpc, metrics, tracker, joins, certs, publish }, down);
+    startRouting(ctx, inbox, { api, rpc, metrics, tracker, desired, joins, certs, publish }, down);
     const http = await serveHttp(config, { telemetry, broker, informers: ctx.informers, metrics, engine }, tls, log, down);
     const loopback = plainMqttHost({ mqttHost: config.mqttHost, insecureListen: false }).replace(/^::1$/, '[::1]');
     const url = broker.port >= 0 ? `mqtt://${loopback}:${broker.port}` : '';

@@ -4,7 +4,7 @@
  * The broker has already authenticated the publisher and checked the topic against its ACL.
  * A node's messages are handled one after another, in arrival order (a status before the lease after it).
  */
-import { decodeObject, parseTopic, type LeaseMessage, type Logger, type MetricsMessage, type NodeStatusMessage, type ParsedTopic, type PodsMessage, type RpcResponse } from '../protocol/index.js';
+import { decodeObject, parseTopic, type DesiredResync, type LeaseMessage, type Logger, type MetricsMessage, type NodeStatusMessage, type ParsedTopic, type PodsMessage, type RpcResponse } from '../protocol/index.js';
 import type { ApiServer } from './api/server.js';
 import type { Identity } from './broker/acl.js';
 import type { Inbound } from './broker/index.js';
@@ -26,6 +26,8 @@ export interface RouteTargets {
   certs: Pick<NodeCertService, 'onRequest'>;
   /** A pod status report from `node` (nodes/pods.ts). */
   pods(node: string, m: PodsMessage): Promise<void>;
+  /** An agent asks for its full desired set (nodes/desired.ts). */
+  resync(node: string, m: DesiredResync): Promise<void>;
   log: Logger;
 }
 
@@ -58,6 +60,7 @@ const routes = new Map<TopicType, Route>([
       await to.tracker.onStatus(t.node, status);
     }),
   ),
+  route('nodeResync', (t, m, to, serial) => serial(`node/${t.node}`, () => to.resync(t.node, decoded<DesiredResync>(m)))),
   route('nodeLease', (t, m, to, serial) => serial(`node/${t.node}`, () => to.tracker.onLease(t.node, decoded<LeaseMessage>(m)))),
   // Every message of a node proves it alive, as a lease does: agents lease only when they have nothing else to send (edge-agent/telemetry.ts).
   route('nodePods', (t, m, to, serial) =>

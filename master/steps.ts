@@ -270,10 +270,10 @@ export function startControllers(
 export function startRouting(
   ctx: ControllerContext,
   inbox: Inbox,
-  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: Pick<NodeStatusTracker, 'onStatus' | 'onLease'>; joins: JoinService; certs: NodeCertService; publish: Publish },
+  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: Pick<NodeStatusTracker, 'onStatus' | 'onLease'>; desired: Pick<DesiredPublisher, 'onResync'>; joins: JoinService; certs: NodeCertService; publish: Publish },
   down: Teardown,
 ): void {
-  const { api, rpc, metrics, tracker, joins, certs } = parts;
+  const { api, rpc, metrics, tracker, desired, joins, certs } = parts;
   const nodesLog = withFields(ctx.log, { component: 'nodes' });
   const nodeCtx = { ...ctx, log: nodesLog };
   inbox.open(
@@ -285,6 +285,7 @@ export function startRouting(
       joins,
       certs,
       pods: (node, m) => onPodsReport(nodeCtx, node, m),
+      resync: (node, m) => desired.onResync(node, m),
       log: withFields(ctx.log, { component: 'router' }),
     }),
   );

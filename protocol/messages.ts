@@ -103,6 +103,33 @@ export interface ClaimVolume {
   type: 'DirectoryOrCreate' | 'Directory';
 }
 
+/**
+ * `nodes/{node}/desired` to an agent that asked for deltas (`resync`): what changed since generation `base`.
+ * The agent applies it only when it holds exactly `base`; otherwise it asks for the full set again.
+ */
+export interface DesiredDelta {
+  delta: true;
+  /** The generation this delta is on top of. */
+  base: number;
+  /** The generation the agent holds once it applied the delta (> base). */
+  generation: number;
+  /** Pods added or changed, whole (metadata and spec). */
+  pods?: Pod[];
+  /** uids of pods no longer wanted. */
+  removed?: string[];
+  /** Changed entries by `namespace/name`; null: the entry is gone. */
+  configMaps?: Record<string, KObject | null>;
+  secrets?: Record<string, KObject | null>;
+  services?: Record<string, NonNullable<DesiredMessage['services']>[string] | null>;
+  /** The whole keepLogs list, when it changed. */
+  keepLogs?: string[];
+}
+
+/** `nodes/{node}/resync`: the agent wants the full desired set; `generation` is the one it holds (-1: none). */
+export interface DesiredResync {
+  generation: number;
+}
+
 /** One pod's status as reported by its agent. */
 export interface PodReport {
   namespace: string;

@@ -12,8 +12,13 @@ export const topics = {
   nodeStatus: (node: string) => `${ROOT}/nodes/${node}/status`,
   /** agent → master, QoS 0: heartbeat. */
   nodeLease: (node: string) => `${ROOT}/nodes/${node}/lease`,
-  /** master → agent, QoS 1, retained: the whole desired pod set with a generation. */
+  /**
+   * master → agent, QoS 1: the whole desired pod set with a generation (retained for agents that never asked
+   * for deltas), or, to an agent that sent `resync`, a delta on top of the generation it holds.
+   */
   nodeDesired: (node: string) => `${ROOT}/nodes/${node}/desired`,
+  /** agent → master, QoS 1: "send me the full desired set" (on every connect, and when a delta does not follow). */
+  nodeResync: (node: string) => `${ROOT}/nodes/${node}/resync`,
   /** agent → master, QoS 1: batched pod status changes. */
   nodePods: (node: string) => `${ROOT}/nodes/${node}/pods`,
   /** agent → master, QoS 0: cpu/memory samples. */
@@ -61,7 +66,7 @@ export const masterSubscriptions = [
 
 /** A parsed Skiff topic. */
 export type ParsedTopic =
-  | { type: 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics' | 'nodeCsr' | 'nodeCert'; node: string }
+  | { type: 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodeResync' | 'nodePods' | 'nodeMetrics' | 'nodeCsr' | 'nodeCert'; node: string }
   | { type: 'nodeRpcReq' | 'nodeRpcRes'; node: string; id: string }
   | { type: 'joinReq' | 'joinRes'; session: string }
   | { type: 'service'; namespace: string; name: string }
@@ -72,12 +77,13 @@ export type ParsedTopic =
   | { type: 'metric'; name: string };
 
 /** The last level of a node topic → its type (a Map: a topic level is the client's string, never a property name). */
-const nodeLeaves = new Map<string, 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodePods' | 'nodeMetrics' | 'nodeCsr' | 'nodeCert'>([
+const nodeLeaves = new Map<string, 'nodeStatus' | 'nodeLease' | 'nodeDesired' | 'nodeResync' | 'nodePods' | 'nodeMetrics' | 'nodeCsr' | 'nodeCert'>([
   ['csr', 'nodeCsr'],
   ['cert', 'nodeCert'],
   ['status', 'nodeStatus'],
   ['lease', 'nodeLease'],
   ['desired', 'nodeDesired'],
+  ['resync', 'nodeResync'],
   ['pods', 'nodePods'],
   ['metrics', 'nodeMetrics'],
 ]);

@@ -27,7 +27,7 @@ export function mayPublish(id: Identity, clientId: string, topic: string, retain
       // Only the node's status is retained (it carries the Will); everything else is a live message.
       if (rest.length === 1 && rest[0] === 'status') return true;
       if (retain) return false;
-      if (rest.length === 1) return ['lease', 'pods', 'metrics', 'csr'].includes(rest[0]);
+      if (rest.length === 1) return ['lease', 'pods', 'metrics', 'csr', 'resync'].includes(rest[0]);
       return rest.length === 3 && rest[0] === 'rpc' && isTopicLevel(rest[1]) && rest[2] === 'res';
     }
     case 'joiner':

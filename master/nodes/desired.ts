@@ -4,11 +4,12 @@
  * set changes. The generation is the store revision at publish time, so it rises across master
  * restarts and an agent can ignore anything older than what it has.
  */
-import { encode, topics, type ClaimVolume, type DesiredMessage, type KObject, type Pod } from '../../protocol/index.js';
+import { encode, topics, type ClaimVolume, type DesiredMessage, type DesiredResync, type KObject, type Pod } from '../../protocol/index.js';
 import { parseModuleImage } from '../../protocol/wasi-image.js';
 import { claimsOf } from '../controllers/volumes/match.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
+import { deltaOf, sentSet, type SentSet } from './desired-delta.js';
 
 /**
  * Throttle window: a change after a quiet spell is published on the next tick (a single pod's start does not
@@ -60,6 +61,8 @@ export class DesiredPublisher {
   private timer?: NodeJS.Timeout;
   /** When the last flush started (ms since epoch). */
   private lastFlush = 0;
+  /** Nodes whose agent asked for deltas (resync), with what it was last sent; undefined: send the full set next. */
+  private readonly sent = new Map<string, SentSet | undefined>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -88,6 +91,19 @@ export class DesiredPublisher {
 
   stop(): void {
     clearTimeout(this.timer);
+  }
+
+  /**
+   * An agent asks for the full set (it connected, or a delta did not follow the generation it holds): from now
+   * on it gets deltas. The first time, the retained full set is cleared: a delta-reading agent asks on every
+   * connect, and a stale retained set would only be ignored or undone.
+   */
+  async onResync(node: string, m: DesiredResync): Promise<void> {
+    if (!Number.isSafeInteger(m?.generation)) throw new Error(`resync: generation: must be an integer, got ${JSON.stringify(m?.generation)}`);
+    const first = !this.sent.has(node);
+    this.sent.set(node, undefined);
+    if (first && this.last.delete(node)) await this.publish(topics.nodeDesired(node), Buffer.alloc(0), true);
+    this.mark(node);
   }
 
   /** Marks a node's set for publishing soon. */
@@ -176,14 +192,31 @@ export class DesiredPublisher {
     const n = informers.get('Node', undefined, node);
     if (!n) {
       // A deleted node: an empty set, so its agent stops everything if it is still running.
-      if (this.last.delete(node)) await this.publish(topics.nodeDesired(node), encode({ generation: informers.revision, pods: [] } satisfies DesiredMessage), true);
+      const known = [this.last.delete(node), this.sent.delete(node)].includes(true);
+      if (known) await this.publish(topics.nodeDesired(node), encode({ generation: informers.revision, pods: [] } satisfies DesiredMessage), true);
       return;
     }
     const body = this.desiredOf(node, bound);
+    if (this.sent.has(node)) return this.publishDelta(node, body, informers.revision);
     const fingerprint = JSON.stringify(body);
     if (this.last.get(node) === fingerprint) return;
     this.last.set(node, fingerprint);
     const msg: DesiredMessage = { generation: informers.revision, ...body };
     await this.publish(topics.nodeDesired(node), encode(msg), true);
+  }
+
+  // To an agent that reads deltas: what changed since the last message, or the full set (not retained) when it
+  // asked for one or the generation did not move (a delta needs generation > base).
+  private async publishDelta(node: string, body: Omit<DesiredMessage, 'generation'>, generation: number): Promise<void> {
+    const sent = this.sent.get(node);
+    if (sent && generation > sent.generation) {
+      const delta = deltaOf(sent, body, generation);
+      if (!delta) return;
+      this.sent.set(node, sentSet(generation, body));
+      return this.publish(topics.nodeDesired(node), encode(delta), false);
+    }
+    if (sent && !deltaOf(sent, body, generation)) return;
+    this.sent.set(node, sentSet(generation, body));
+    await this.publish(topics.nodeDesired(node), encode({ generation, ...body } satisfies DesiredMessage), false);
   }
 }

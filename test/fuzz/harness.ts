@@ -17,6 +17,7 @@ import { resolveConfig } from '../../master/config.js';
 import type { Credentials } from '../../master/credentials.js';
 import { MetricsStore } from '../../master/metrics.js';
 import { JoinService } from '../../master/nodes/join.js';
+import { DesiredPublisher } from '../../master/nodes/desired.js';
 import { onPodsReport } from '../../master/nodes/pods.js';
 import { AgentRpc } from '../../master/nodes/rpc.js';
 import { NodeStatusTracker } from '../../master/nodes/status.js';
@@ -95,6 +96,7 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
   const tracker = new NodeStatusTracker(ctx, 3_600_000);
   const joins = new JoinService(ctx, credentials, publish, { perSource: { burst: 1_000_000, perMinute: 1_000_000 }, overall: { burst: 1_000_000, perMinute: 1_000_000 }, isOwnAddress: () => true, tls });
   const certs = new NodeCertService(tls, credentials, publish, logs.log);
+  const desired = new DesiredPublisher(ctx, publish);
   const pending = new Set<Promise<unknown>>();
   const track = <A extends unknown[]>(fn: (...a: A) => unknown) => (...a: A) => {
     const p = Promise.resolve().then(() => fn(...a));
@@ -110,6 +112,7 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
     joins: { onMessage: track(joins.onMessage.bind(joins)), clientGone: (id: string) => joins.clientGone(id) },
     certs: { onRequest: track(certs.onRequest.bind(certs)) } as never,
     pods: track((node: string, m) => onPodsReport(ctx, node, m)),
+    resync: track((node: string, m) => desired.onResync(node, m)),
     log: logs.log,
   };
   const router = createRouter(targets);
@@ -141,6 +144,7 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
     },
     async stop() {
       tracker.stop();
+      desired.stop();
       await down.run();
       await rm(dir, { recursive: true, force: true });
     },

@@ -40,6 +40,7 @@ function fakes() {
       clientGone: rec('joins.clientGone'),
     },
     pods: rec('pods'),
+    resync: rec('resync'),
     log,
   } as unknown as RouteTargets;
   return { calls, log, targets, router: createRouter(targets) };
@@ -57,6 +58,7 @@ describe('router', () => {
     [topics.nodeLease('pi-1'), { ts: 1 }, node, ['tracker.onLease("pi-1", {"ts":1})']],
     // Every message of a node is a heartbeat too (edge-agent/telemetry.ts sends leases only when it has nothing else to say).
     [topics.nodePods('pi-1'), { pods: [] }, node, ['pods("pi-1", {"pods":[]})', 'tracker.onLease("pi-1", {})']],
+    [topics.nodeResync('pi-1'), { generation: 4 }, node, ['resync("pi-1", {"generation":4})']],
     [topics.nodeRpcRes('pi-1', 'abc'), { id: 'abc', ok: true }, node, ['rpc.onResponse("pi-1", {"id":"abc","ok":true})']],
     [topics.nodeMetrics('pi-1'), { ts: 1, pods: [] }, node, ['metrics.onNodeMetrics("pi-1", {"ts":1,"pods":[]})', 'tracker.onLease("pi-1", {})']],
     [topics.metric('greenhouse-temp'), Buffer.from('21.5'), admin, ['metrics.onExternal("greenhouse-temp")']],

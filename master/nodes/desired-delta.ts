@@ -1,0 +1,54 @@
+/**
+ * Desired sets as deltas: what a node's agent was last sent (each pod, ConfigMap, Secret and Service
+ * as its JSON text) and the delta from that to the set as it stands now. An agent that asked for
+ * deltas (`resync`) gets only what changed — a bind is one pod, not the node's hundred — with the
+ * generation it must hold for the delta to apply (protocol/messages.ts DesiredDelta).
+ */
+import type { DesiredDelta, DesiredMessage } from '../../protocol/index.js';
+
+/** A desired set as the agent holds it, entry by entry, as JSON text (to compare). */
+export interface SentSet {
+  generation: number;
+  pods: Map<string, string>;
+  configMaps: Map<string, string>;
+  secrets: Map<string, string>;
+  services: Map<string, string>;
+  keepLogs: string;
+}
+
+type Body = Omit<DesiredMessage, 'generation'>;
+type MapField = 'configMaps' | 'secrets' | 'services';
+const mapFields: MapField[] = ['configMaps', 'secrets', 'services'];
+
+/** The entries of a full set, as sent at `generation`. */
+export function sentSet(generation: number, body: Body): SentSet {
+  const texts = (o: Record<string, unknown> | undefined) => new Map(Object.entries(o ?? {}).map(([k, v]) => [k, JSON.stringify(v)]));
+  return {
+    generation,
+    pods: new Map(body.pods.map((p) => [p.metadata.uid!, JSON.stringify(p)])),
+    configMaps: texts(body.configMaps),
+    secrets: texts(body.secrets),
+    services: texts(body.services),
+    keepLogs: JSON.stringify(body.keepLogs ?? []),
+  };
+}
+
+/** The delta from `sent` to `body` at `generation`, or undefined when nothing changed. */
+export function deltaOf(sent: SentSet, body: Body, generation: number): DesiredDelta | undefined {
+  const next = sentSet(generation, body);
+  const d: DesiredDelta = { delta: true, base: sent.generation, generation };
+  let changed = false;
+  const pods = body.pods.filter((p) => sent.pods.get(p.metadata.uid!) !== next.pods.get(p.metadata.uid!));
+  const removed = [...sent.pods.keys()].filter((uid) => !next.pods.has(uid));
+  if (pods.length) (d.pods = pods), (changed = true);
+  if (removed.length) (d.removed = removed), (changed = true);
+  for (const f of mapFields) {
+    const entries: Record<string, unknown> = {};
+    let any = false;
+    for (const [k, text] of next[f]) if (sent[f].get(k) !== text) (entries[k] = (body[f] as Record<string, unknown>)[k]), (any = true);
+    for (const k of sent[f].keys()) if (!next[f].has(k)) (entries[k] = null), (any = true);
+    if (any) (d[f] = entries as never), (changed = true);
+  }
+  if (next.keepLogs !== sent.keepLogs) (d.keepLogs = body.keepLogs ?? []), (changed = true);
+  return changed ? d : undefined;
+}
