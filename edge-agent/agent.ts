@@ -84,6 +84,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   generation = -1;
   /** The desired set applied (from the cache or the master): what a delta is merged into. */
   private held: DesiredMessage | undefined;
+  /** This connection asked the master for deltas (it does so once its master said it sends them). */
+  private askedDeltas = false;
   /** True once a desired set from the master (not the cache) has been applied. */
   fromMaster = false;
   /** The bundle this agent runs from, if any (upgrades replace it). */
@@ -420,8 +422,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
     if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
-    // Every connect: the full set, then deltas on top of it (what changed while away was not queued for us).
-    this.resync();
+    // Every connect to a master that sends deltas: the full set, then deltas on top of it.
+    this.askedDeltas = false;
+    if (this.held?.deltas) this.resync();
     this.pacer.reconnected();
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
     this.lease(true);
@@ -491,7 +494,13 @@ export class Agent extends EventEmitter<AgentEvents> {
   private async takeDesired(value: unknown, bytes: number): Promise<void> {
     if (this.stopped) return;
     const checked = isDelta(value) ? applyDelta(this.held, value) : checkDesired(value);
-    if (checked.ok) return this.applyDesired(checked.desired);
+    if (checked.ok) {
+      await this.applyDesired(checked.desired);
+      // A master that sends deltas says so in its full sets: ask it once per connection (an older master's broker
+      // would refuse the resync topic).
+      if (checked.desired.deltas && !this.askedDeltas) this.resync();
+      return;
+    }
     if ('resync' in checked && checked.resync) {
       this.log.info(`desired: ${checked.reason}: asking for the full set`);
       this.resync();
@@ -502,6 +511,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Asks the master for the full desired set (it then sends deltas on top of it). */
   private resync(): void {
+    this.askedDeltas = true;
     this.session.publish(topics.nodeResync(this.name), encode({ generation: this.generation } satisfies DesiredResync), 1);
   }
 

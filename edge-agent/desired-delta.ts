@@ -34,7 +34,8 @@ export function applyDelta(held: DesiredMessage | undefined, v: unknown): DeltaO
   const removed = new Set(d.removed ?? []);
   const pods = new Map(held.pods.filter((p) => !removed.has(p.metadata.uid!)).map((p) => [p.metadata.uid!, p]));
   for (const p of d.pods ?? []) pods.set(p.metadata.uid!, p);
-  const merged: Record<string, unknown> = { generation: d.generation, pods: [...pods.values()] };
+  // A master that sends deltas sends them again after a reconnect: the merged set keeps saying so.
+  const merged: Record<string, unknown> = { generation: d.generation, pods: [...pods.values()], deltas: true };
   for (const k of ['configMaps', 'secrets', 'services'] as const) {
     // A Map while merging: the keys are the master's strings, never property lookups on a plain object.
     const entries = new Map(Object.entries(held[k] ?? {}));

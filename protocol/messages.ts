@@ -93,6 +93,8 @@ export interface DesiredMessage {
    * kubelet sees a deletion through its watch the same way.
    */
   terminating?: string[];
+  /** The master sends deltas to an agent that asks for them (`resync`); an agent never asks a master that does not say so. */
+  deltas?: boolean;
 }
 
 /** A claim's volume on a node: the PersistentVolume's name and directory. */

@@ -32,6 +32,8 @@ export const PAYLOAD_LIMITS = Object.freeze({
   apiRead: 64 * KiB,
   nodeStatus: 256 * KiB,
   nodeLease: 4 * KiB,
+  /** `{generation}`: a few bytes. */
+  nodeResync: 4 * KiB,
   nodePods: 1 * MiB,
   nodeMetrics: 1 * MiB,
   /** Exec and logs answers come in chunks of ≤ 64 KiB of text. */
@@ -56,6 +58,8 @@ export function maxPayload(id: Identity, topic: string): number {
       return PAYLOAD_LIMITS.nodeStatus;
     case 'nodeLease':
       return PAYLOAD_LIMITS.nodeLease;
+    case 'nodeResync':
+      return PAYLOAD_LIMITS.nodeResync;
     case 'nodePods':
       return PAYLOAD_LIMITS.nodePods;
     case 'nodeMetrics':

@@ -201,7 +201,7 @@ export class DesiredPublisher {
     const fingerprint = JSON.stringify(body);
     if (this.last.get(node) === fingerprint) return;
     this.last.set(node, fingerprint);
-    const msg: DesiredMessage = { generation: informers.revision, ...body };
+    const msg: DesiredMessage = { generation: informers.revision, ...body, deltas: true };
     await this.publish(topics.nodeDesired(node), encode(msg), true);
   }
 
@@ -217,6 +217,6 @@ export class DesiredPublisher {
     }
     if (sent && !deltaOf(sent, body, generation)) return;
     this.sent.set(node, sentSet(generation, body));
-    await this.publish(topics.nodeDesired(node), encode({ generation, ...body } satisfies DesiredMessage), false);
+    await this.publish(topics.nodeDesired(node), encode({ generation, ...body, deltas: true } satisfies DesiredMessage), false);
   }
 }

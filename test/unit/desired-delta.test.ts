@@ -39,7 +39,8 @@ describe('desired deltas: round trip', () => {
     const merged = applyDelta(held, JSON.parse(JSON.stringify(delta)));
     expect(merged.ok).toBe(true);
     const want = full(12, after).desired;
-    const sorted = (d: DesiredMessage) => ({ ...d, pods: [...d.pods].sort((x, y) => x.metadata.uid!.localeCompare(y.metadata.uid!)), keepLogs: d.keepLogs ?? [] });
+    expect((merged as { desired: DesiredMessage }).desired.deltas).toBe(true);
+    const sorted = ({ deltas: _, ...d }: DesiredMessage) => ({ ...d, pods: [...d.pods].sort((x, y) => x.metadata.uid!.localeCompare(y.metadata.uid!)), keepLogs: d.keepLogs ?? [] });
     expect(sorted((merged as { desired: DesiredMessage }).desired)).toEqual(sorted(want));
   });
 
