@@ -6,7 +6,8 @@
  * desired-topic bytes per pod, the time until all are Running, then the same for deleting them all,
  * then the bytes written over IDLE_S seconds of idle nodes (leases only).
  * Run: `npm run bench:writes` (builds first). Env: WRITES_NODES (20), WRITES_PODS (2000), WRITES_IDLE_S (20),
- * WRITES_ROOT (another checkout's root, built, to measure it with the same bench: its bin/skiff.js runs).
+ * WRITES_ROOT (another checkout's root, built, to measure it with the same bench: its bin/skiff.js runs),
+ * WRITES_DELTAS (1: the agents ask for desired deltas when the master offers them, as the agent does; 0: never).
  * Loopback only; stops by itself. The machine is shared: run it twice and compare like with like.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -18,7 +19,7 @@ import Database from 'better-sqlite3';
 import { connectApi } from '../cli/client.js';
 import type { Api } from '../cli/types.js';
 import { decodeObject, encode } from '../protocol/codec.js';
-import type { DesiredMessage, PodReport, PodsMessage } from '../protocol/messages.js';
+import type { DesiredDelta, DesiredMessage, PodReport, PodsMessage } from '../protocol/messages.js';
 import type { Pod } from '../protocol/types.js';
 import { topics } from '../protocol/topics.js';
 import { spawnNode, stopProc, waitFor } from './cluster-selfheal.js';
@@ -28,6 +29,8 @@ const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const NODES = env('WRITES_NODES', 20);
 const PODS = env('WRITES_PODS', 2000);
 const IDLE_S = env('WRITES_IDLE_S', 20);
+/** 0: the simulated agents never ask for deltas (as agents before them, or to measure a master without them). */
+const DELTAS = env('WRITES_DELTAS', 1) !== 0;
 const skiff = join(resolve(process.env.WRITES_ROOT ?? '.'), 'bin', 'skiff.js');
 const root = mkdtempSync(join(tmpdir(), 'skiff-bench-writes-'));
 
@@ -47,6 +50,7 @@ function writeBytes(pid: number): number {
 /** Sets `desired` bytes and reports pods as the agent does: ContainerCreating at once, Running and Ready 200 ms later. */
 function simulatePods(a: SimAgent, traffic: { desiredBytes: number; desiredMessages: number }): void {
   const known = new Map<string, Pod>();
+  let asked = false;
   const report = (pods: Pod[], running: boolean): PodReport[] => {
     const now = new Date().toISOString();
     return pods.map((p) => ({
@@ -64,10 +68,16 @@ function simulatePods(a: SimAgent, traffic: { desiredBytes: number; desiredMessa
     if (topic !== topics.nodeDesired(a.name) || payload.length === 0) return;
     traffic.desiredBytes += payload.length + topic.length;
     traffic.desiredMessages++;
-    const d = decodeObject<DesiredMessage>(payload).value;
-    if (!Array.isArray(d.pods)) return; // not a full set: this bench's agents only read full sets
-    const now = new Set(d.pods.map((p) => p.metadata.uid!));
-    const added = d.pods.filter((p) => !known.has(p.metadata.uid!));
+    const d = decodeObject<DesiredMessage & Partial<DesiredDelta>>(payload).value;
+    // As the agent: a master that sends deltas is asked for them (once); a delta adds, changes and removes pods.
+    if (d.deltas && !asked && DELTAS) {
+      asked = true;
+      a.session.publish(topics.nodeResync(a.name), encode({ generation: d.generation }), 1);
+    }
+    if (process.env.WRITES_DEBUG) console.log(a.name, d.delta ? `delta ${d.base}->${d.generation}` : `full ${d.generation}`, (d.pods ?? []).length, d.removed?.length ?? 0, payload.length, Object.keys(d).join());
+    const wanted = d.delta ? [...(d.pods ?? []), ...[...known.values()].filter((p) => !(d.removed ?? []).includes(p.metadata.uid!) && !(d.pods ?? []).some((x) => x.metadata.uid === p.metadata.uid))] : d.pods;
+    const now = new Set(wanted.map((p) => p.metadata.uid!));
+    const added = wanted.filter((p) => !known.has(p.metadata.uid!));
     const gone = [...known.keys()].filter((u) => !now.has(u));
     for (const u of gone) known.delete(u);
     for (const p of added) known.set(p.metadata.uid!, p);

@@ -63,6 +63,8 @@ export class DesiredPublisher {
   private lastFlush = 0;
   /** Nodes whose agent asked for deltas (resync), with what it was last sent; undefined: send the full set next. */
   private readonly sent = new Map<string, SentSet | undefined>();
+  /** The retained full set last published to a node that has not asked for deltas yet. */
+  private readonly retained = new Map<string, SentSet>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -101,7 +103,11 @@ export class DesiredPublisher {
   async onResync(node: string, m: DesiredResync): Promise<void> {
     if (!Number.isSafeInteger(m?.generation)) throw new Error(`resync: generation: must be an integer, got ${JSON.stringify(m?.generation)}`);
     const first = !this.sent.has(node);
-    this.sent.set(node, undefined);
+    // An agent that holds exactly what it was last sent (a reconnect, or the retained set it just read) gets the
+    // changes since, not the whole set again.
+    const held = this.sent.get(node) ?? this.retained.get(node);
+    this.sent.set(node, held?.generation === m.generation ? held : undefined);
+    this.retained.delete(node);
     if (first && this.last.delete(node)) await this.publish(topics.nodeDesired(node), Buffer.alloc(0), true);
     this.mark(node);
   }
@@ -192,7 +198,7 @@ export class DesiredPublisher {
     const n = informers.get('Node', undefined, node);
     if (!n) {
       // A deleted node: an empty set, so its agent stops everything if it is still running.
-      const known = [this.last.delete(node), this.sent.delete(node)].includes(true);
+      const known = [this.last.delete(node), this.sent.delete(node), this.retained.delete(node)].includes(true);
       if (known) await this.publish(topics.nodeDesired(node), encode({ generation: informers.revision, pods: [] } satisfies DesiredMessage), true);
       return;
     }
@@ -202,6 +208,7 @@ export class DesiredPublisher {
     if (this.last.get(node) === fingerprint) return;
     this.last.set(node, fingerprint);
     const msg: DesiredMessage = { generation: informers.revision, ...body, deltas: true };
+    this.retained.set(node, sentSet(msg.generation, body));
     await this.publish(topics.nodeDesired(node), encode(msg), true);
   }
 

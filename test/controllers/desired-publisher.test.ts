@@ -71,6 +71,25 @@ describe('desired sets: full, then deltas after resync', () => {
     expect(sent.map((m) => [m.retain, m.body?.delta ?? false, m.body?.pods?.map((p) => p.metadata.name).sort()])).toEqual([[false, false, ['a', 'c']]]);
   });
 
+  it('an agent that holds what it was last sent (the retained set, or the last delta) gets only the changes since', async () => {
+    await bindPod('a');
+    await publisher.flush();
+    const retained = sent.at(-1)!.body!.generation;
+    sent = [];
+    await publisher.onResync('pi-1', { generation: retained });
+    await publisher.flush();
+    expect(sent.map((m) => [m.retain, m.body])).toEqual([[true, undefined]]); // only the retained set cleared
+    sent = [];
+    await bindPod('b');
+    await publisher.flush();
+    expect(sent[0]!.body).toMatchObject({ delta: true, base: retained });
+    const last = sent[0]!.body!.generation;
+    sent = [];
+    await publisher.onResync('pi-1', { generation: last }); // a reconnect, nothing missed
+    await publisher.flush();
+    expect(sent).toEqual([]);
+  });
+
   it('refuses a resync without an integer generation', async () => {
     await expect(publisher.onResync('pi-1', { generation: 'x' } as never)).rejects.toThrow(/generation: must be an integer/);
   });
