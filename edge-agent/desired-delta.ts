@@ -45,8 +45,10 @@ export function applyDelta(held: DesiredMessage | undefined, v: unknown): DeltaO
     }
     merged[k] = Object.fromEntries(entries);
   }
-  const keepLogs = d.keepLogs ?? held.keepLogs;
-  if (keepLogs?.length) merged.keepLogs = keepLogs;
+  for (const k of ['keepLogs', 'terminating'] as const) {
+    const list = d[k] ?? held[k];
+    if (list?.length) merged[k] = list;
+  }
   const checked = checkDesired(merged);
   return checked.ok ? checked : bad(checked.error);
 }

@@ -125,6 +125,8 @@ export interface DesiredDelta {
   services?: Record<string, NonNullable<DesiredMessage['services']>[string] | null>;
   /** The whole keepLogs list, when it changed. */
   keepLogs?: string[];
+  /** The whole terminating list, when it changed. */
+  terminating?: string[];
 }
 
 /** `nodes/{node}/resync`: the agent wants the full desired set; `generation` is the one it holds (-1: none). */

@@ -13,7 +13,9 @@ export interface SentSet {
   configMaps: Map<string, string>;
   secrets: Map<string, string>;
   services: Map<string, string>;
+  /** The uid lists, as JSON text. */
   keepLogs: string;
+  terminating: string;
 }
 
 type Body = Omit<DesiredMessage, 'generation'>;
@@ -30,6 +32,7 @@ export function sentSet(generation: number, body: Body): SentSet {
     secrets: texts(body.secrets),
     services: texts(body.services),
     keepLogs: JSON.stringify(body.keepLogs ?? []),
+    terminating: JSON.stringify(body.terminating ?? []),
   };
 }
 
@@ -49,6 +52,6 @@ export function deltaOf(sent: SentSet, body: Body, generation: number): DesiredD
     for (const k of sent[f].keys()) if (!next[f].has(k)) (entries[k] = null), (any = true);
     if (any) (d[f] = entries as never), (changed = true);
   }
-  if (next.keepLogs !== sent.keepLogs) (d.keepLogs = body.keepLogs ?? []), (changed = true);
+  for (const f of ['keepLogs', 'terminating'] as const) if (next[f] !== sent[f]) (d[f] = body[f] ?? []), (changed = true);
   return changed ? d : undefined;
 }

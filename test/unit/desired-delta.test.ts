@@ -29,6 +29,8 @@ describe('desired deltas: round trip', () => {
     ['a ConfigMap changed and one gone', body({ configMaps: { 'default/x': cm('x', '1'), 'default/y': cm('y', '1') } }), body({ configMaps: { 'default/x': cm('x', '2') } }), ['configMaps']],
     ['a service added', body({}), body({ services: { 'default/web': { host: '10.0.0.1', ports: [{ port: 80, protocol: 'TCP' }] } } }), ['services']],
     ['a pod finished (its logs kept)', body({ pods: [pod('a')] }), body({ keepLogs: ['a'] }), ['removed', 'keepLogs']],
+    ['a pod being deleted', body({ pods: [pod('a'), pod('b')] }), body({ pods: [pod('a')], terminating: ['b'] }), ['removed', 'terminating']],
+    ['its deletion finished', body({ pods: [pod('a')], terminating: ['b'] }), body({ pods: [pod('a')] }), ['terminating']],
   ];
   it.each(rows)('%s', (_, before, after, fields) => {
     const held = full(10, before).desired;
@@ -40,7 +42,7 @@ describe('desired deltas: round trip', () => {
     expect(merged.ok).toBe(true);
     const want = full(12, after).desired;
     expect((merged as { desired: DesiredMessage }).desired.deltas).toBe(true);
-    const sorted = ({ deltas: _, ...d }: DesiredMessage) => ({ ...d, pods: [...d.pods].sort((x, y) => x.metadata.uid!.localeCompare(y.metadata.uid!)), keepLogs: d.keepLogs ?? [] });
+    const sorted = ({ deltas: _, ...d }: DesiredMessage) => ({ ...d, pods: [...d.pods].sort((x, y) => x.metadata.uid!.localeCompare(y.metadata.uid!)), keepLogs: d.keepLogs ?? [], terminating: d.terminating ?? [] });
     expect(sorted((merged as { desired: DesiredMessage }).desired)).toEqual(sorted(want));
   });
 
