@@ -86,6 +86,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private held: DesiredMessage | undefined;
   /** This connection asked the master for deltas (it does so once its master said it sends them). */
   private askedDeltas = false;
+  /** The cached set (not applied yet at the first connect) came from a master that sends deltas. */
+  private cachedDeltas = false;
   /** True once a desired set from the master (not the cache) has been applied. */
   fromMaster = false;
   /** The bundle this agent runs from, if any (upgrades replace it). */
@@ -253,6 +255,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.drivers.load({ dataDir: this.cfg.dataDir, log: scoped(this.log, 'drivers'), node: this.name, ...(this.cfg.containerEndpoint !== undefined ? { containerEndpoint: this.cfg.containerEndpoint } : {}), ...(this.cfg.wasiNode ? { wasiNode: [...this.cfg.wasiNode] } : {}) });
     await this.setUpPodNetwork();
     const cached = await this.loadCache();
+    this.cachedDeltas = cached?.deltas === true;
     // Services as last known: a board rebooted offline proxies them again; a reconnect corrects them.
     for (const [ns, name, payload] of await this.serviceCache.load()) {
       void this.proxy?.handle(ns, name, payload);
@@ -424,7 +427,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
     // Every connect to a master that sends deltas: the full set, then deltas on top of it.
     this.askedDeltas = false;
-    if (this.held?.deltas) this.resync();
+    // The cache counts too: its master no longer keeps a retained set, and the cache waits for the master's.
+    if (this.held?.deltas || this.cachedDeltas) this.resync();
     this.pacer.reconnected();
     if (this.reporter.full(this.offlineReport())) this.offline = undefined;
     this.lease(true);
