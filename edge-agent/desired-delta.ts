@@ -26,7 +26,7 @@ export function applyDelta(held: DesiredMessage | undefined, v: unknown): DeltaO
   if (v.pods !== undefined && (!Array.isArray(v.pods) || v.pods.some((p: unknown) => !isMap(p) || !isMap(p.metadata) || typeof p.metadata.uid !== 'string')))
     return bad('pods: must be a list of pods with metadata.uid');
   if (v.removed !== undefined && (!Array.isArray(v.removed) || v.removed.some((u: unknown) => typeof u !== 'string'))) return bad('removed: must be a list of uids');
-  for (const k of ['configMaps', 'secrets', 'services'] as const)
+  for (const k of ['configMaps', 'secrets', 'services', 'volumes'] as const)
     if (v[k] !== undefined && (!isMap(v[k]) || Object.values(v[k]).some((o) => o !== null && !isMap(o)))) return bad(`${k}: must be a map of objects or null`);
   const d = v as unknown as DesiredDelta;
   if (!held || held.generation !== d.base) return { ok: false, resync: true, reason: `delta on generation ${d.base}, holding ${held?.generation ?? 'none'}` };
@@ -36,7 +36,7 @@ export function applyDelta(held: DesiredMessage | undefined, v: unknown): DeltaO
   for (const p of d.pods ?? []) pods.set(p.metadata.uid!, p);
   // A master that sends deltas sends them again after a reconnect: the merged set keeps saying so.
   const merged: Record<string, unknown> = { generation: d.generation, pods: [...pods.values()], deltas: true };
-  for (const k of ['configMaps', 'secrets', 'services'] as const) {
+  for (const k of ['configMaps', 'secrets', 'services', 'volumes'] as const) {
     // A Map while merging: the keys are the master's strings, never property lookups on a plain object.
     const entries = new Map(Object.entries(held[k] ?? {}));
     for (const [name, o] of Object.entries(d[k] ?? {})) {

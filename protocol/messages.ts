@@ -123,6 +123,7 @@ export interface DesiredDelta {
   configMaps?: Record<string, KObject | null>;
   secrets?: Record<string, KObject | null>;
   services?: Record<string, NonNullable<DesiredMessage['services']>[string] | null>;
+  volumes?: Record<string, ClaimVolume | null>;
   /** The whole keepLogs list, when it changed. */
   keepLogs?: string[];
   /** The whole terminating list, when it changed. */

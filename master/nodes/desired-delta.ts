@@ -13,14 +13,15 @@ export interface SentSet {
   configMaps: Map<string, string>;
   secrets: Map<string, string>;
   services: Map<string, string>;
+  volumes: Map<string, string>;
   /** The uid lists, as JSON text. */
   keepLogs: string;
   terminating: string;
 }
 
 type Body = Omit<DesiredMessage, 'generation'>;
-type MapField = 'configMaps' | 'secrets' | 'services';
-const mapFields: MapField[] = ['configMaps', 'secrets', 'services'];
+type MapField = 'configMaps' | 'secrets' | 'services' | 'volumes';
+const mapFields: MapField[] = ['configMaps', 'secrets', 'services', 'volumes'];
 
 /** The entries of a full set, as sent at `generation`. */
 export function sentSet(generation: number, body: Body): SentSet {
@@ -31,6 +32,7 @@ export function sentSet(generation: number, body: Body): SentSet {
     configMaps: texts(body.configMaps),
     secrets: texts(body.secrets),
     services: texts(body.services),
+    volumes: texts(body.volumes),
     keepLogs: JSON.stringify(body.keepLogs ?? []),
     terminating: JSON.stringify(body.terminating ?? []),
   };

@@ -18,7 +18,7 @@ const pod = (uid: string, image = 'v1'): Pod => ({
 });
 const cm = (name: string, v: string): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { v } } as KObject);
 type Body = Omit<DesiredMessage, 'generation'>;
-const body = (o: Partial<Body>): Body => ({ pods: [], configMaps: {}, secrets: {}, services: {}, ...o });
+const body = (o: Partial<Body>): Body => ({ pods: [], configMaps: {}, secrets: {}, services: {}, volumes: {}, ...o });
 const full = (generation: number, b: Body) => checkDesired(structuredClone({ generation, ...b })) as { ok: true; desired: DesiredMessage };
 
 describe('desired deltas: round trip', () => {
@@ -29,6 +29,7 @@ describe('desired deltas: round trip', () => {
     ['a ConfigMap changed and one gone', body({ configMaps: { 'default/x': cm('x', '1'), 'default/y': cm('y', '1') } }), body({ configMaps: { 'default/x': cm('x', '2') } }), ['configMaps']],
     ['a service added', body({}), body({ services: { 'default/web': { host: '10.0.0.1', ports: [{ port: 80, protocol: 'TCP' }] } } }), ['services']],
     ['a pod finished (its logs kept)', body({ pods: [pod('a')] }), body({ keepLogs: ['a'] }), ['removed', 'keepLogs']],
+    ['a claim bound', body({ pods: [pod('a')] }), body({ pods: [pod('a')], volumes: { 'default/data': { volume: 'pv-1', path: '/var/lib/skiff/pv-1', type: 'DirectoryOrCreate' } } }), ['volumes']],
     ['a pod being deleted', body({ pods: [pod('a'), pod('b')] }), body({ pods: [pod('a')], terminating: ['b'] }), ['removed', 'terminating']],
     ['its deletion finished', body({ pods: [pod('a')], terminating: ['b'] }), body({ pods: [pod('a')] }), ['terminating']],
   ];
