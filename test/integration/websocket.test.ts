@@ -64,15 +64,28 @@ describe('MQTT over WebSocket at /mqtt', () => {
     wall.end(true);
   });
 
-  it('applies the topic ACL: a view token publishing an apply is disconnected', async () => {
+  it('applies the topic ACL: a view token\'s apply creates nothing; publishing a node\'s status disconnects it', async () => {
+    // A view token may publish on the apply topic (the API refuses it with an event, docs/security.md) …
+    const viewApply = await connectWs(master, 'wall', viewer);
+    await viewApply.subscribeAsync('skiff/v1/events');
+    const refused = new Promise<string>((resolve) =>
+      viewApply.on('message', (_t, payload) => {
+        const e = JSON.parse(payload.toString()) as { reason?: string; message?: string };
+        if (e.reason === 'ApplyFailed') resolve(e.message ?? '');
+      }),
+    );
+    viewApply.publish('skiff/v1/apply', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: sneaky}\n', { qos: 1 });
+    expect(await refused).toContain('may not apply');
+    // … but a topic outside its ACL ends the connection.
     const wall = await connectWs(master, 'wall', viewer);
     const closed = new Promise<void>((r) => wall.once('close', () => r()));
-    wall.publish('skiff/v1/apply', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: sneaky}\n', { qos: 1 });
+    wall.publish('skiff/v1/nodes/pi-1/status', 'forged', { qos: 1 });
     await closed;
     wall.end(true);
     const admin = await connectWs(master, 'admin', master.adminToken);
     expect((await request(admin, 'get', { kind: 'Namespace', name: 'sneaky' })).error?.code).toBe('SKIFF_ERR_NOT_FOUND');
     admin.end(true);
+    viewApply.end(true);
   });
 
   it('upgrades /mqtt only', async () => {
