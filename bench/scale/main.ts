@@ -1,0 +1,102 @@
+/**
+ * `npm run bench:scale -- --agents N --pods P [--trials T] [--tls] [--profile] [--poll MS] [--store URL]
+ * [--broker URL] [--grace 10s] [--lease MS] [--idle MS] [--keep] [--json]`: the simulated-agent scale bench
+ * (issue 16). Each trial starts a fresh `skiff master` process and N simulated agents in this process over real
+ * MQTT, applies a Deployment of P replicas and prints, one column per trial beside the goal: pods/s end to end,
+ * create → Running p50/p99, master CPU and RSS, bytes written per pod, MQTT bytes per node per minute, API `get`
+ * and `list pods` p50/p99, nodes ever NotReady, pods deleted, name collisions, and with --profile the master's
+ * top self-time functions. The last line is the whole result as JSON.
+ */
+import { parseArgs } from 'node:util';
+import { formatProfile } from './profile.js';
+import { runScale, type ScaleResult } from './run.js';
+import { p50p99, pct, table } from './stats.js';
+
+const { values: v } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '100' },
+    pods: { type: 'string', default: '1000' },
+    trials: { type: 'string', default: '1' },
+    tls: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    poll: { type: 'string', default: '0' },
+    store: { type: 'string' },
+    broker: { type: 'string' },
+    grace: { type: 'string' },
+    lease: { type: 'string', default: '2000' },
+    idle: { type: 'string', default: '10000' },
+    timeout: { type: 'string', default: '600000' },
+    keep: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+function int(name: string, s: string | undefined, min: number): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench:scale: --${name}: must be a whole number ≥ ${min}, got "${s}"\n`);
+    process.exit(1);
+  }
+  return n;
+}
+
+const agents = int('agents', v.agents, 1);
+const pods = int('pods', v.pods, 1);
+const trials = int('trials', v.trials, 1);
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+
+const rows: [string, (r: ScaleResult) => string, string][] = [
+  ['all Running', (r) => `${r.runningSeen}/${r.pods}${r.allRunning ? '' : ' (TIMEOUT)'}`, 'all'],
+  ['seconds to all Running', (r) => r.seconds.toFixed(1), ''],
+  ['pods/s end to end', (r) => r.podsPerSecond.toFixed(0), '≥ 1000'],
+  ['create→Running', (r) => p50p99(r.createToRunningMs, 'ms'), 'p99 < 5000 ms'],
+  ['master CPU (rollout)', (r) => `${(r.masterCpu * 100).toFixed(0)} %`, ''],
+  ['master CPU (idle)', (r) => `${(r.idleCpu * 100).toFixed(1)} %`, '< 5 % at 1000 agents'],
+  ['master peak RSS', (r) => mb(r.peakRssBytes), '< 500 MB'],
+  ['written per pod', (r) => kb(r.writeBytesPerPod), '< 10 KB'],
+  ['MQTT per node per min (idle)', (r) => kb(r.mqttBytesPerNodeMinuteIdle), ''],
+  ['MQTT per node per min (rollout)', (r) => kb(r.mqttBytesPerNodeMinuteRollout), ''],
+  ['API get', (r) => p50p99(r.apiGetMs, 'ms', 1), 'p99 < 20 ms'],
+  ['API list pods', (r) => p50p99(r.apiListMs, 'ms', 0), 'p99 < 150 ms (10k)'],
+  ['API errors', (r) => String(r.apiErrors), '0'],
+  ['nodes ever NotReady', (r) => String(r.nodesNotReady.length), '0'],
+  ['pods deleted meanwhile', (r) => String(r.podsDeleted), '0'],
+  ['duplicate names / collisions', (r) => `${r.duplicateNames} / ${r.nameCollisions}`, '0 / 0'],
+  ['watch dropped → re-listed', (r) => String(r.watchRelists), ''],
+  ['agents reconnected', (r) => String(r.agentsReconnected), '0'],
+  ['join of all agents', (r) => `${r.joinSeconds.toFixed(1)} s`, ''],
+];
+
+const results: ScaleResult[] = [];
+for (let t = 0; t < trials; t++) {
+  const r = await runScale({
+    agents,
+    pods,
+    tls: v.tls,
+    profile: v.profile,
+    pollMs: int('poll', v.poll, 0),
+    store: v.store,
+    broker: v.broker,
+    grace: v.grace,
+    leaseIntervalMs: int('lease', v.lease, 100),
+    idleMs: int('idle', v.idle, 0),
+    timeoutMs: int('timeout', v.timeout, 1000),
+    keep: v.keep,
+    log: (l) => process.stderr.write(`[trial ${t + 1}/${trials}] ${l}\n`),
+  });
+  results.push(r);
+  if (r.profile) process.stdout.write(`trial ${t + 1} ${formatProfile(r.profile)}\n`);
+}
+
+const header = ['', ...results.map((_, i) => `trial ${i + 1}`), 'goal (issue 16)'];
+process.stdout.write(`\n${agents} simulated agents, ${pods} replicas${v.tls ? ', TLS' : ''}${v.store ? `, store ${v.store}` : ''}${v.broker ? `, broker ${v.broker}` : ''}\n`);
+process.stdout.write(table(rows.map(([label, f, goal]) => [label, ...results.map(f), goal]), header) + '\n');
+if (trials > 1) {
+  const all = results.flatMap((r) => r.createToRunningMs);
+  const gets = results.flatMap((r) => r.apiGetMs);
+  const lists = results.flatMap((r) => r.apiListMs);
+  process.stdout.write(`over ${trials} trials: create→Running ${p50p99(all, 'ms')}; get ${p50p99(gets, 'ms', 1)}; list ${p50p99(lists, 'ms')}; pods/s median ${pct(results.map((r) => r.podsPerSecond), 50).toFixed(0)}\n`);
+}
+if (v.json) process.stdout.write(JSON.stringify(results.map((r) => ({ ...r, createToRunningMs: undefined, apiGetMs: undefined, apiListMs: undefined, p99: { createToRunningMs: pct(r.createToRunningMs, 99), getMs: pct(r.apiGetMs, 99), listMs: pct(r.apiListMs, 99) } }))) + '\n');
+process.exit(results.every((r) => r.allRunning) ? 0 : 1);

@@ -1,0 +1,192 @@
+/**
+ * What the harness watches while a rollout runs, each over its own API connection as a user would: the pods
+ * (create → Running per pod, from a watch — re-listed when the master drops a slow watcher, as a Kubernetes
+ * client re-lists on 410 — or from polled lists), the nodes (every node that is ever not Ready), and the API's
+ * latency (`get` and `list pods` timed from the client).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Api } from '../../cli/types.js';
+import { readyStatus, type ApiResponse, type Node, type Pod } from '../../protocol/index.js';
+
+/** Running with every container ready, not terminating. */
+export function runningReady(p: Pod): boolean {
+  return p.status?.phase === 'Running' && (p.status.containerStatuses?.length ?? 0) > 0 && p.status.containerStatuses!.every((c) => c.ready) && !p.metadata.deletionTimestamp;
+}
+
+/** A watch of one kind that re-lists and watches again when its stream ends (a dropped slow watcher). */
+class Rewatch<T extends Pod | Node> {
+  private stopped = false;
+  private readonly abort = new AbortController();
+  /** Times the master ended the watch (dropped it) and it was re-listed. */
+  relists = 0;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly api: Api,
+    private readonly params: Record<string, unknown>,
+    private readonly seen: (o: T, type: string) => void,
+  ) {
+    this.done = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.api.stream('watch', this.params, (res: ApiResponse) => {
+          const ev = (res as { event?: { type: string; object: T } }).event;
+          if (ev) this.seen(ev.object, ev.type);
+        }, this.abort.signal);
+      } catch {
+        // ended by the master (too slow, or an error): list again below
+      }
+      if (this.stopped) return;
+      this.relists++;
+      const { items } = await this.api.request<{ items: T[] }>('list', this.params).catch(() => ({ items: [] as T[] }));
+      for (const o of items) this.seen(o, 'LISTED');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await this.done.catch(() => undefined);
+  }
+}
+
+/** Per-pod create → Running, and pods deleted meanwhile (evictions, replacements). */
+export class PodTracker {
+  private readonly created = new Map<string, number>();
+  private readonly running = new Map<string, number>();
+  readonly names = new Map<string, string>();
+  deleted = 0;
+  private watch?: Rewatch<Pod>;
+  private poller?: NodeJS.Timeout;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly expected: number) {}
+
+  /** Follows pods with `selector` in `default` by watch (`poll` = 0) or by a list every `poll` ms. */
+  start(api: Api, selector: string, poll: number): void {
+    const params = { kind: 'Pod', namespace: 'default', labelSelector: selector };
+    if (poll <= 0) {
+      this.watch = new Rewatch<Pod>(api, params, (p, type) => this.see(p, type));
+      return;
+    }
+    const tick = async () => {
+      const { items } = await api.request<{ items: Pod[] }>('list', params).catch(() => ({ items: [] as Pod[] }));
+      for (const p of items) this.see(p, 'LISTED');
+      if (this.poller) this.poller = setTimeout(tick, poll);
+    };
+    this.poller = setTimeout(tick, 0);
+  }
+
+  private see(p: Pod, type: string): void {
+    const uid = p.metadata.uid!;
+    if (type === 'DELETED') {
+      this.deleted++;
+      return;
+    }
+    if (!this.created.has(uid)) this.created.set(uid, Date.parse(p.metadata.creationTimestamp!));
+    this.names.set(uid, p.metadata.name);
+    if (runningReady(p) && !this.running.has(uid)) {
+      this.running.set(uid, Date.now());
+      if (this.running.size >= this.expected) for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  /** Pods seen Running so far. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Times the watch was dropped by the master and re-listed. */
+  get relists(): number {
+    return this.watch?.relists ?? 0;
+  }
+
+  /** Resolves when `expected` pods were seen Running; false at the deadline. */
+  allRunning(timeoutMs: number): Promise<boolean> {
+    if (this.running.size >= this.expected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.waiters.push(() => (clearTimeout(t), resolve(true)));
+    });
+  }
+
+  /** create → Running, ms, per pod seen Running. */
+  latencies(): number[] {
+    return [...this.running].map(([uid, at]) => at - (this.created.get(uid) ?? at));
+  }
+
+  async stop(): Promise<void> {
+    const p = this.poller;
+    this.poller = undefined;
+    clearTimeout(p);
+    await this.watch?.stop();
+  }
+}
+
+/** Every node that was ever not Ready while watched. */
+export class NodeTracker {
+  readonly notReady = new Set<string>();
+  private watch?: Rewatch<Node>;
+
+  start(api: Api): void {
+    this.watch = new Rewatch<Node>(api, { kind: 'Node' }, (n, type) => {
+      if (type !== 'DELETED' && readyStatus(n) !== 'True') this.notReady.add(n.metadata.name);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.watch?.stop();
+  }
+}
+
+/** Times API requests: one `get` every `getEveryMs` and one `list pods` every `listEveryMs`, one at a time each. */
+export class ApiProbe {
+  readonly getMs: number[] = [];
+  readonly listMs: number[] = [];
+  errors = 0;
+  private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly api: Api,
+    private readonly getParams: Record<string, unknown>,
+  ) {}
+
+  start(getEveryMs: number, listEveryMs: number): void {
+    this.loops.push(this.loop(getEveryMs, () => this.api.request('get', this.getParams), this.getMs));
+    this.loops.push(this.loop(listEveryMs, () => this.api.request('list', { kind: 'Pod', namespace: 'default' }), this.listMs));
+  }
+
+  /** `n` more of each, back to back (enough samples for a p99 after the rollout). */
+  async burst(gets: number, lists: number): Promise<void> {
+    for (let i = 0; i < gets; i++) await this.time(() => this.api.request('get', this.getParams), this.getMs);
+    for (let i = 0; i < lists; i++) await this.time(() => this.api.request('list', { kind: 'Pod', namespace: 'default' }), this.listMs);
+  }
+
+  private async loop(everyMs: number, fn: () => Promise<unknown>, into: number[]): Promise<void> {
+    while (!this.stopped) {
+      const began = performance.now();
+      await this.time(fn, into);
+      const wait = everyMs - (performance.now() - began);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  private async time(fn: () => Promise<unknown>, into: number[]): Promise<void> {
+    const began = performance.now();
+    try {
+      await fn();
+      into.push(performance.now() - began);
+    } catch {
+      this.errors++;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * What the harness reads about the master process from /proc (Linux): CPU time (utime + stime of
+ * /proc/PID/stat, in clock ticks), resident memory (VmRSS of /proc/PID/status) and bytes it caused to be written
+ * to storage (write_bytes of /proc/PID/io: what reached the block layer, fsyncs and WAL included).
+ */
+import { readFileSync } from 'node:fs';
+
+/** Clock ticks per second (USER_HZ): 100 on every Linux the project runs on. */
+const ticksPerSecond = 100;
+
+/** One reading of a process. */
+export interface ProcSample {
+  /** ms since epoch when read. */
+  at: number;
+  /** CPU seconds used so far (user + system). */
+  cpuSeconds: number;
+  rssBytes: number;
+  /** Bytes written to storage so far; -1 when /proc/PID/io cannot be read. */
+  writeBytes: number;
+}
+
+/** Reads the process now; undefined once it is gone. */
+export function sampleProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSeconds = (Number(f[11]) + Number(f[12])) / ticksPerSecond;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    let writeBytes = -1;
+    try {
+      const io = /write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+      if (io) writeBytes = Number(io[1]);
+    } catch {
+      // not readable (another user's process without privileges)
+    }
+    return { at: Date.now(), cpuSeconds, rssBytes: rss ? Number(rss[1]) * 1024 : 0, writeBytes };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples a process every `everyMs` while running: its peak RSS and the CPU share between two samples. */
+export class ProcWatcher {
+  private readonly timer: NodeJS.Timeout;
+  peakRss = 0;
+  last?: ProcSample;
+
+  constructor(
+    readonly pid: number,
+    everyMs = 500,
+  ) {
+    this.last = sampleProc(pid);
+    this.timer = setInterval(() => {
+      const s = sampleProc(pid);
+      if (!s) return;
+      this.peakRss = Math.max(this.peakRss, s.rssBytes);
+      this.last = s;
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  /** A reading now (also counted in the peak). */
+  now(): ProcSample | undefined {
+    const s = sampleProc(this.pid);
+    if (s) this.peakRss = Math.max(this.peakRss, s.rssBytes);
+    return s;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** The share of one core used between two samples (1 = a whole core). */
+export function cpuShare(a: ProcSample, b: ProcSample): number {
+  const wall = (b.at - a.at) / 1000;
+  return wall > 0 ? (b.cpuSeconds - a.cpuSeconds) / wall : 0;
+}

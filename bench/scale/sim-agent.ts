@@ -1,0 +1,194 @@
+/**
+ * One simulated agent for the scale harness: a real protocol speaker without processes. It joins with the
+ * agent's own join code (join token exchange → node credential, over TLS the node certificate), connects with
+ * the agent's own Session (Will, back-off), publishes its retained online status and a lease every
+ * `leaseIntervalMs`, subscribes to its desired set, and answers every pod in it with a Running report (and every
+ * terminating pod with `gone`), as the real agent does once its processes are up.
+ */
+import { mkdirSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { decodeObject, encode } from '../../protocol/codec.js';
+import type { DesiredMessage, NodeStatusMessage, PodReport, PodsMessage } from '../../protocol/messages.js';
+import { topics } from '../../protocol/topics.js';
+import type { Pod, PodStatus } from '../../protocol/index.js';
+import { resolveOptions } from '../../edge-agent/config.js';
+import { checkDesired } from '../../edge-agent/desired.js';
+import { onlineStatus } from '../../edge-agent/facts.js';
+import { join } from '../../edge-agent/join.js';
+import type { Logger } from '../../edge-agent/log.js';
+import { Session } from '../../edge-agent/session.js';
+import type { NodeTls } from '../../edge-agent/tls.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The most reports in one `pods` message (the master refuses more: master/nodes/pod-report.ts). */
+const reportsPerMessage = 500;
+
+/** What the harness reads from each agent. */
+export interface SimAgentStats {
+  /** Bytes read and written on this agent's MQTT connections so far (all of them, reconnects included). */
+  bytes(): number;
+  /** Times the connection came up (1 = never dropped). */
+  connects: number;
+  /** Desired-set messages received and refused (bad shape). */
+  desiredMessages: number;
+  desiredRefused: number;
+  /** Pods this agent reports Running now. */
+  running: number;
+}
+
+/** A connected simulated agent. */
+export interface SimAgent extends SimAgentStats {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** Where and how an agent joins. */
+export interface SimAgentOptions {
+  url: string;
+  joinToken: string;
+  name: string;
+  dataDir: string;
+  leaseIntervalMs: number;
+}
+
+/** A pod's status as the agent reports it once its containers run and are ready. */
+export function runningStatus(p: Pod, now: string): PodStatus {
+  const ready = [
+    { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+    { type: 'Initialized', status: 'True', lastTransitionTime: now },
+    { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+    { type: 'Ready', status: 'True', lastTransitionTime: now },
+  ] as PodStatus['conditions'];
+  return {
+    phase: 'Running',
+    startTime: now,
+    hostIP: '127.0.0.1',
+    podIP: '127.0.0.1',
+    conditions: ready,
+    containerStatuses: p.spec.containers.map((c) => ({ name: c.name, ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } })),
+  } as PodStatus;
+}
+
+/** Joins and connects one simulated agent; resolves once it has sent its status and subscribed. */
+export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
+  mkdirSync(o.dataDir, { recursive: true });
+  const cfg = resolveOptions({ master: o.url, token: o.joinToken, name: o.name, dataDir: o.dataDir, address: '127.0.0.1', logger: quiet, leaseIntervalMs: o.leaseIntervalMs });
+  const joined = await join(cfg, o.joinToken);
+  const session = new Session({
+    url: o.url,
+    clientId: `skiff-agent-${o.name}`,
+    username: o.name,
+    keepaliveSeconds: cfg.keepaliveSeconds,
+    will: { topic: topics.nodeStatus(o.name), payload: encode({ node: o.name, online: false } satisfies NodeStatusMessage) },
+    reconnect: cfg.reconnect,
+    log: quiet,
+  });
+  if (joined.tls) session.setTls(joined.tls as NodeTls);
+  const pods = new PodBook();
+  let generation = 0;
+  let closedBytes = 0;
+  let current: MqttClient | undefined;
+  const streamBytes = (c?: MqttClient) => {
+    const s = c?.stream as { bytesRead?: number; bytesWritten?: number } | undefined;
+    return (s?.bytesRead ?? 0) + (s?.bytesWritten ?? 0);
+  };
+  const agent: SimAgent = {
+    name: o.name,
+    connects: 0,
+    desiredMessages: 0,
+    desiredRefused: 0,
+    get running() {
+      return pods.size;
+    },
+    bytes: () => closedBytes + streamBytes(current),
+    async stop() {
+      clearInterval(lease);
+      await session.stop();
+    },
+  };
+  const status = encode(onlineStatus(cfg, ['process']));
+  const report = (m: PodsMessage) => session.publish(topics.nodePods(o.name), encode(m), 1);
+  session.on('message', (topic, payload) => {
+    if (topic !== topics.nodeDesired(o.name)) return;
+    agent.desiredMessages++;
+    const checked = checkDesired(decodeObject(payload).value);
+    if (!checked.ok) return void agent.desiredRefused++;
+    if (checked.desired.generation < generation) return;
+    generation = checked.desired.generation;
+    for (const m of pods.apply(checked.desired, generation)) report(m);
+  });
+  const up = new Promise<void>((resolve) => {
+    session.on('connect', async (client) => {
+      if (current && current !== client) closedBytes += streamBytes(current);
+      current = client;
+      agent.connects++;
+      session.publish(topics.nodeStatus(o.name), status, 1, true);
+      await session.subscribe([topics.nodeDesired(o.name)]).catch(() => undefined);
+      // After a reconnect the master may have missed reports: send the whole set again, as the agent does.
+      if (agent.connects > 1) for (const m of pods.full(generation)) report(m);
+      resolve();
+    });
+  });
+  const lease = setInterval(() => session.publish(topics.nodeLease(o.name), encode({ ts: Date.now(), generation }), 0), cfg.leaseIntervalMs);
+  session.start(joined.credential);
+  await up;
+  return agent;
+}
+
+/** The pods an agent "runs": what it reported Running, by uid. */
+class PodBook {
+  private readonly running = new Map<string, PodReport>();
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  /** The reports a new desired set calls for: new pods Running, terminating or removed pods gone. */
+  apply(d: DesiredMessage, generation: number): PodsMessage[] {
+    const now = new Date().toISOString();
+    const fresh: PodReport[] = [];
+    const gone: string[] = [];
+    const wanted = new Set<string>();
+    for (const p of d.pods) {
+      const uid = p.metadata.uid!;
+      if (p.metadata.deletionTimestamp) continue; // stopped at once: reported gone below
+      wanted.add(uid);
+      if (this.running.has(uid)) continue;
+      const r: PodReport = { namespace: p.metadata.namespace ?? 'default', name: p.metadata.name, uid, status: runningStatus(p, now) };
+      this.running.set(uid, r);
+      fresh.push(r);
+    }
+    for (const uid of [...this.running.keys()]) if (!wanted.has(uid)) (this.running.delete(uid), gone.push(uid));
+    for (const p of d.pods) if (p.metadata.deletionTimestamp) gone.push(p.metadata.uid!);
+    return chunks(fresh, gone, generation, false);
+  }
+
+  /** Everything, as the full report after a reconnect. */
+  full(generation: number): PodsMessage[] {
+    return chunks([...this.running.values()], [], generation, true);
+  }
+}
+
+function chunks(reports: PodReport[], gone: string[], generation: number, full: boolean): PodsMessage[] {
+  const out: PodsMessage[] = [];
+  for (let i = 0; i < reports.length; i += reportsPerMessage) out.push({ pods: reports.slice(i, i + reportsPerMessage), generation });
+  if (gone.length) out.push({ pods: [], gone, generation });
+  if (full && out.length === 0) out.push({ pods: [], generation });
+  if (full) out[0].full = true;
+  return out;
+}
+
+/** Joins `count` agents, `concurrency` at a time; resolves when all are up. */
+export async function startSimFleet(o: { url: string; joinToken: string; count: number; dir: string; leaseIntervalMs: number; concurrency?: number; prefix?: string }): Promise<SimAgent[]> {
+  const names = Array.from({ length: o.count }, (_, i) => `${o.prefix ?? 'sim'}-${i}`);
+  const agents: SimAgent[] = [];
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name; name = queue.shift())
+      agents.push(await startSimAgent({ url: o.url, joinToken: o.joinToken, name, dataDir: joinPath(o.dir, name), leaseIntervalMs: o.leaseIntervalMs }));
+  };
+  await Promise.all(Array.from({ length: o.concurrency ?? 20 }, worker));
+  return agents;
+}
