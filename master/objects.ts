@@ -171,6 +171,11 @@ export class Objects {
     return o;
   }
 
+  /** The store's current revision (a consistent read from the cache waits for the cache to reach it). */
+  revision(): Promise<number> {
+    return this.store.revision();
+  }
+
   /** Every object of a kind (in one namespace, or all). */
   list<K extends KindName>(kind: K, namespace?: string): Promise<{ items: KindMap[K][]; revision: number }>;
   list(kind: string, namespace?: string): Promise<{ items: KObject[]; revision: number }>;

@@ -101,6 +101,8 @@ function serialiser(log: Logger): Serial {
 export interface Router {
   message(m: Inbound): void;
   clientGone(clientId: string, identity: Identity): void;
+  /** A node's lease was just read off its connection (before any queue): it is alive now. */
+  heard(node: string): void;
 }
 
 /** The router over `to`. */
@@ -112,6 +114,9 @@ export function createRouter(to: RouteTargets): Router {
       const handle = t && routes.get(t.type);
       if (!handle) return to.log.debug('no route for a message, ignored', { topic: m.topic, client: m.clientId });
       handle(t, m, to, serial);
+    },
+    heard(node) {
+      to.tracker.heard(node);
     },
     clientGone(clientId, identity) {
       to.api.clientGone(clientId);
@@ -143,6 +148,11 @@ export class Inbox implements Router {
 
   clientGone(clientId: string, identity: Identity): void {
     this.deliver((r) => r.clientGone(clientId, identity));
+  }
+
+  heard(node: string): void {
+    // Not kept while starting: the lease message itself follows through `message`.
+    this.router?.heard(node);
   }
 
   /** Starts routing, first what waited. */

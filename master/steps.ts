@@ -191,6 +191,7 @@ export async function startBroker(
     log: brokerLog,
     onMessage: (m) => inbox.message(m),
     onClientGone: (clientId, identity) => inbox.clientGone(clientId, identity),
+    onLease: (node) => inbox.heard(node),
     ...(ctx.telemetry ? brokerObservers(ctx.telemetry) : {}),
   });
   down.add('broker', () => broker.close());
@@ -219,7 +220,8 @@ export function startApi(
   const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
   const bundles = dataDir ? new BundleStore(dataDir) : undefined;
   const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), audit, sealed, rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker), bundles };
-  const api = new ApiServer(deps, (t, p) => publish(t, p));
+  // Answers go straight onto the asking client's connection (its own backlog, bounded per stream in api/server.ts).
+  const api = new ApiServer(deps, (t, p, clientId) => broker.publishTo(clientId, t, p));
   down.add('api', () => api.close());
   return { api, rpc, metrics };
 }

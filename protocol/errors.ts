@@ -16,6 +16,7 @@ export const ErrorCodes = {
   SKIFF_ERR_FORBIDDEN: 'the identity may not do that',
   SKIFF_ERR_UNAVAILABLE: 'the target (node, master) cannot be reached now',
   SKIFF_ERR_TIMEOUT: 'no answer in time',
+  SKIFF_ERR_GONE: 'a watch fell too far behind and was ended: list again, then watch (Kubernetes: 410 Gone)',
   SKIFF_ERR_JOIN_REJECTED: 'the node may not join',
   SKIFF_ERR_INTERNAL: 'something broke inside Skiff',
 } as const;

@@ -76,6 +76,46 @@ interface Stream {
  */
 export const maxStreamsPerIdentity = 256;
 
+/**
+ * The most a stream's client may fall behind before the stream is ended with SKIFF_ERR_GONE (it lists again and
+ * watches from there, as a Kubernetes client does on 410 Gone): pieces handed to the broker and not yet written to
+ * its socket. By count and bytes (memory: a 10,000-pod watch's first burst of ADDED events fits), and by age (a
+ * client that has not taken a piece for this long is not keeping up; the master's own pauses are far shorter).
+ * The bound is per stream: a slow watcher holds only its own backlog, never the broker's shared queue.
+ */
+export const streamBacklog: Readonly<{ pieces: number; bytes: number; ageMs: number }> = { pieces: 50_000, bytes: 64 * 1024 * 1024, ageMs: 15_000 };
+
+/** What one stream has handed the broker and not yet seen written. */
+class Backlog {
+  pieces = 0;
+  bytes = 0;
+  /** Send times of unwritten pieces, oldest first (the age check reads the head). */
+  private readonly sent: number[] = [];
+  private head = 0;
+
+  add(bytes: number, now: number): void {
+    this.pieces++;
+    this.bytes += bytes;
+    this.sent.push(now);
+  }
+
+  done(bytes: number): void {
+    this.pieces--;
+    this.bytes -= bytes;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.sent.length) this.sent.splice(0, this.head), (this.head = 0);
+  }
+
+  /** Why the client counts as too slow now, if it does. */
+  tooSlow(now: number, limit: typeof streamBacklog): string | undefined {
+    if (this.pieces >= limit.pieces) return `${this.pieces} pieces unsent (limit ${limit.pieces})`;
+    if (this.bytes > limit.bytes) return `${this.bytes} bytes unsent (limit ${limit.bytes})`;
+    const oldest = this.head < this.sent.length ? this.sent[this.head] : now;
+    if (now - oldest > limit.ageMs) return `its oldest unsent piece is ${Math.round((now - oldest) / 1000)} s old (limit ${limit.ageMs / 1000} s)`;
+    return undefined;
+  }
+}
+
 /** The request/response API over the broker. */
 export class ApiServer {
   private readonly streams = new Map<string, Stream>();
@@ -84,7 +124,10 @@ export class ApiServer {
 
   constructor(
     private readonly ctx: ApiContext,
-    private readonly publish: (topic: string, payload: Buffer) => Promise<void>,
+    /** Publishes an answer to `clientId` (the broker's publishTo: straight onto that client's connection). */
+    private readonly publish: (topic: string, payload: Buffer, clientId: string) => Promise<void>,
+    /** How far a stream's client may fall behind (tests lower it). */
+    private readonly backlogLimit: typeof streamBacklog = streamBacklog,
   ) {}
 
   /**
@@ -199,13 +242,24 @@ export class ApiServer {
       void this.respond(clientId, identity, res, codec).catch(() => undefined);
     };
     const stream: Stream = { clientId, owner: `${identity.role}:${identity.name}`, cleanups: [], end };
-    return {
+    const backlog = new Backlog();
+    const call: ApiCall = {
       identity,
       clientId,
       send: (part) => {
         if (ended) return;
         this.track(key, stream);
-        void this.respond(clientId, identity, { id, ok: true, ...part } as ApiResponse, codec).catch(() => undefined);
+        const now = Date.now();
+        const why = backlog.tooSlow(now, this.backlogLimit);
+        if (why) {
+          this.ctx.log.warn('ended a stream: the client is not keeping up', { client: clientId, user: identity.name, reason: why });
+          return end(new SkiffError('SKIFF_ERR_GONE', `stream ended: the client fell behind (${why}); list again and watch from there`));
+        }
+        const payload = this.encodeAnswer(identity, { id, ok: true, ...part } as ApiResponse, codec);
+        backlog.add(payload.length, now);
+        void this.send(clientId, identity, payload)
+          .catch(() => undefined)
+          .finally(() => backlog.done(payload.length));
       },
       onEnd: (fn) => {
         if (ended) return void fn();
@@ -214,6 +268,7 @@ export class ApiServer {
       },
       end,
     };
+    return call;
   }
 
   /** Records an open stream; past maxStreamsPerIdentity, the owner's oldest is ended (Map order is opening order). */
@@ -256,11 +311,18 @@ export class ApiServer {
    * asked: after it is gone another identity may connect with the same id, and must not read the answer.
    */
   private async respond(clientId: string, identity: Identity, res: ApiResponse, codec: Codec): Promise<void> {
+    return this.send(clientId, identity, this.encodeAnswer(identity, res, codec));
+  }
+
+  /** The one place every answer passes: what view access may not read is taken out here. */
+  private encodeAnswer(identity: Identity, res: ApiResponse, codec: Codec): Buffer {
+    return encode(seesSecretValues(identity) ? res : redactSecrets(res), codec);
+  }
+
+  private async send(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
     const holder = this.ctx.holderOf ? this.ctx.holderOf(clientId) : identity;
     if (!sameIdentity(holder, identity)) return;
-    // The one place every answer passes: what view access may not read is taken out here.
-    const visible = seesSecretValues(identity) ? res : redactSecrets(res);
-    return this.publish(topics.apiRes(clientId), encode(visible, codec));
+    return this.publish(topics.apiRes(clientId), payload, clientId);
   }
 }
 

@@ -26,7 +26,8 @@ import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
 import { maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
-import { ROOT } from '../../protocol/index.js';
+import { BrokerQueue } from './emitter.js';
+import { parseTopic, ROOT } from '../../protocol/index.js';
 
 /** A message a client published, with who sent it. */
 export interface Inbound {
@@ -49,6 +50,15 @@ export interface BrokerTls {
   ca: string;
 }
 
+/** A node's heartbeat topics (lease, status): served ahead of all other traffic (emitter.ts). */
+function isLiveness(topic: string): boolean {
+  const t = parseTopic(topic);
+  return t?.type === 'nodeLease' || t?.type === 'nodeStatus';
+}
+
+/** Messages aedes delivers at once (each waits for its slowest subscriber's socket); more wait in the queue. */
+const CONCURRENCY = 200;
+
 /** How long a TLS handshake may take before the connection is closed (it holds a pre-authentication slot). */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -63,6 +73,11 @@ export interface BrokerOptions {
   log: Logger;
   onMessage: (m: Inbound) => void;
   onClientGone?: (clientId: string, identity: Identity) => void;
+  /**
+   * A node's lease, told the moment the broker reads it (in authorizePublish, before any queue): liveness is
+   * recorded even while the master is behind on everything else (issue 16). The message itself follows.
+   */
+  onLease?: (node: string) => void;
   /** Told of every message the broker delivers to a client (one per subscriber): the sent-bytes metrics. */
   onDeliver?: (topic: string, bytes: number) => void;
   /** Told of every message a client publishes (after the ACL): the received-bytes metrics. */
@@ -73,7 +88,7 @@ export interface BrokerOptions {
  * An aedes client with the identity it authenticated as, why its CONNECT is refused before authentication, and
  * the TCP socket its pre-authentication slot is counted on (under TLS, not the socket aedes reads).
  */
-type SkiffClient = Client & { skiff?: Identity; skiffRefusal?: string; skiffRaw?: Socket };
+type SkiffClient = Client & { skiff?: Identity; skiffRefusal?: string; skiffRaw?: Socket; subscriptions?: Record<string, unknown> };
 
 /** What a TLS client's certificate says (the broker requests one from every client; only nodes need one). */
 function peerCert(socket: TLSSocket): PeerCert | undefined {
@@ -105,6 +120,8 @@ function connackError(returnCode: number, message: string): Error & { returnCode
 export class Broker {
   private constructor(
     readonly aedes: Aedes,
+    /** aedes' message queue (its depth and peak for telemetry and tests). */
+    readonly queue: BrokerQueue,
     /** The plain listener, if any. */
     readonly server: Server | undefined,
     /** The TLS listener, if any. */
@@ -156,9 +173,12 @@ export class Broker {
     const admission = new PreAuthAdmission();
     const retained = new RetainedBudget();
     const who = (c: SkiffClient | null) => ({ role: c?.skiff?.role, user: c?.skiff?.name, client: c?.id });
+    const mq = new BrokerQueue(CONCURRENCY, isLiveness);
     const aedes = await Aedes.createBroker({
       // An edge master has few clients; a larger inflight queue absorbs reconnect storms.
-      concurrency: 200,
+      concurrency: CONCURRENCY,
+      // No recursion on long queues, O(1) dequeue, leases and status first (emitter.ts).
+      mq: mq as any,
       // A connection that sends no CONNECT holds a pre-authentication slot for at most this long.
       connectTimeout: 10_000,
       preConnect(client: SkiffClient, packet, cb) {
@@ -203,6 +223,7 @@ export class Broker {
               });
             packet.retain = false;
           }
+          if (id.role === 'node' && opts.onLease && parseTopic(packet.topic)?.type === 'nodeLease') opts.onLease(id.name);
           return cb(null);
         }
         // Refusing a publish closes the client's connection in aedes; log once so the operator can see why.
@@ -269,7 +290,7 @@ export class Broker {
       await new Promise<void>((r) => aedes.close(() => r()));
       throw err;
     }
-    const broker = new Broker(aedes, server, tlsServer, holders, admission, (conn, raw, req) => {
+    const broker = new Broker(aedes, mq, server, tlsServer, holders, admission, (conn, raw, req) => {
       if (admit(raw)) serve(conn, raw, req);
       else conn.destroy();
     });
@@ -290,6 +311,19 @@ export class Broker {
         err ? reject(err) : resolve(),
       ),
     );
+  }
+
+  /**
+   * Publishes to one connected client only (API answers and watch events), straight onto its connection: never
+   * through the shared queue, so a slow client holds none of the broker's delivery slots and its backlog is its
+   * own (api/server.ts bounds it). Resolves once the packet is written to the socket (or the socket drained);
+   * falls back to `publish` when the client has not subscribed to exactly `topic`.
+   */
+  publishTo(clientId: string, topic: string, payload: Buffer, qos: 0 | 1 = 1): Promise<void> {
+    const c = this.holders.get(clientId);
+    if (!c || c.closed) return Promise.resolve();
+    if (!c.subscriptions || !Object.hasOwn(c.subscriptions, topic)) return this.publish(topic, payload, { qos });
+    return new Promise((resolve) => c.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false } as any, () => resolve()));
   }
 
   /** Disconnects every client whose identity matches (a revoked token, a deleted node). */

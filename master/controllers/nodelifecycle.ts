@@ -11,11 +11,18 @@
  * - a terminating pod on a node that is not Ready is removed after its grace period.
  * `sync(node)` does all of this for one node and the pods bound to it (a node name with no Node object
  * left: its pods are removed); every node is queued each tick, since taint times run out without any
- * object changing.
+ * object changing. Pods are found through an index by node name, so a sync costs the node's pods, not the
+ * cluster's.
+ *
+ * Disruption (Kubernetes' zone states): when most nodes are not Ready at once (`disrupted`), it is far likelier
+ * that the master or its network is at fault than that the boards all died together, so no node is tainted and no
+ * pod evicted until fewer are; taints added afterwards count their time from then (as Kubernetes, which stops
+ * evicting in full disruption and in partial disruption of a small cluster).
  */
 import { tolerates } from '../../core-wasm/index.js';
 import { isReady, readyCondition, type Node, type Pod, type Taint } from '../../protocol/index.js';
 import { isoNow, realClock } from '../clock.js';
+import { keyOf } from '../informer.js';
 import { NEVER_UPDATED } from '../nodes/status.js';
 import { WorkQueue } from './queue.js';
 import { isFinished } from './pods.js';
@@ -26,6 +33,16 @@ export const unreachableTaint = 'node.skiff.io/unreachable';
 
 /** How often the controller looks at nodes and pods (taint times are in seconds). */
 const tickMs = 500;
+
+/** Kubernetes' --unhealthy-zone-threshold: the share of not-Ready nodes above which a zone counts as disrupted. */
+export const unhealthyThreshold = 0.55;
+/** ... and at least this many not Ready (Kubernetes: 2; 3 here, so a two-board cluster losing one still evicts). */
+export const unhealthyMinimum = 3;
+
+/** True when `notReady` of `total` nodes are too many to blame on the nodes: taints and evictions wait. */
+export function disrupted(total: number, notReady: number): boolean {
+  return notReady >= unhealthyMinimum && notReady / total > unhealthyThreshold;
+}
 
 /**
  * When a pod must leave a node with these NoExecute taints: 0 = now, Infinity = never, else ms since
@@ -55,19 +72,38 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
   const { informers, objects, events } = ctx;
   const clock = ctx.clock ?? realClock;
   const queue = new WorkQueue('node-lifecycle', sync, ctx.log, clock);
+  const byNode = new PodsByNode();
+  let paused = false;
 
   informers.on('Node', (_n, _old, node) => queue.add(node.metadata.name));
+  informers.on('Pod', (pod, old) => byNode.update(pod, old));
   // Every node, and every node name pods are bound to (a deleted node's pods must go too).
   const timer = clock.every(tickMs, () => {
-    for (const n of informers.list('Node')) queue.add(n.metadata.name);
-    for (const p of informers.list('Pod')) if (p.spec.nodeName && !isFinished(p)) queue.add(p.spec.nodeName);
+    const nodes = informers.list('Node');
+    updateDisruption(nodes);
+    for (const n of nodes) queue.add(n.metadata.name);
+    for (const name of byNode.nodes()) queue.add(name);
   });
+
+  /** Enters or leaves the disrupted state (logged once each way). */
+  function updateDisruption(nodes: Node[]): void {
+    const notReady = nodes.filter((n) => !isReady(n) && readyCondition(n)?.reason !== NEVER_UPDATED).length;
+    const now = disrupted(nodes.length, notReady);
+    if (now === paused) return;
+    paused = now;
+    if (now) ctx.log.warn('most nodes are not Ready at once: not tainting or evicting until fewer are (disruption)', { notReady, nodes: nodes.length });
+    else ctx.log.info('the disruption is over: tainting and evicting again', { notReady, nodes: nodes.length });
+  }
 
   async function sync(name: string): Promise<void> {
     const node = informers.get('Node', undefined, name);
     if (node) await syncTaint(node);
     const now = clock.now();
-    for (const p of informers.list('Pod')) if (p.spec.nodeName === name && !isFinished(p)) await syncPod(p, node, now);
+    for (const key of byNode.of(name)) {
+      const [namespace, podName] = key.split('/');
+      const p = informers.get('Pod', namespace, podName);
+      if (p && p.spec.nodeName === name && !isFinished(p)) await syncPod(p, node, now);
+    }
   }
 
   /** Taints a node that is not Ready with the unreachable taint; untaints it once Ready. */
@@ -76,7 +112,7 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
     const tainted = n.spec?.taints?.some((t) => t.key === unreachableTaint) ?? false;
     // A node that joined and never reported was never reachable: nothing to evict, nothing to taint.
     const neverReported = readyCondition(n)?.reason === NEVER_UPDATED;
-    if (!isReady(n) && !tainted && !neverReported) {
+    if (!isReady(n) && !tainted && !neverReported && !paused) {
       await objects.mutate('Node', undefined, name, (cur) => {
         if (isReady(cur) || cur.spec?.taints?.some((t) => t.key === unreachableTaint)) return undefined;
         cur.spec = { ...(cur.spec ?? {}), taints: [...(cur.spec?.taints ?? []), { key: unreachableTaint, effect: 'NoExecute', timeAdded: isoNow(clock) }] };
@@ -109,7 +145,7 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
       return;
     }
     const at = evictionTime(p, node.spec?.taints ?? [], opts.podEvictionTimeoutMs, now);
-    if (at > now) return;
+    if (at > now || (paused && !isReady(node))) return;
     events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'TaintManagerEviction', `Evicting pod ${p.metadata.namespace}/${p.metadata.name} from ${node.metadata.name}`);
     if (isReady(node)) await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch(() => undefined);
     else await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
@@ -124,4 +160,35 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
       queue.stop();
     },
   };
+}
+
+/** Pods not finished, by the node they are bound to (cache keys `namespace/name`): a node's sync reads only its own. */
+class PodsByNode {
+  private readonly index = new Map<string, Set<string>>();
+
+  update(pod: Pod | undefined, old: Pod | undefined): void {
+    if (old?.spec.nodeName) this.drop(old.spec.nodeName, keyOf(old));
+    if (pod?.spec.nodeName && !isFinished(pod)) {
+      let set = this.index.get(pod.spec.nodeName);
+      if (!set) this.index.set(pod.spec.nodeName, (set = new Set()));
+      set.add(keyOf(pod));
+    }
+  }
+
+  private drop(node: string, key: string): void {
+    const set = this.index.get(node);
+    if (!set) return;
+    set.delete(key);
+    if (set.size === 0) this.index.delete(node);
+  }
+
+  /** Node names with pods bound. */
+  nodes(): IterableIterator<string> {
+    return this.index.keys();
+  }
+
+  /** The cache keys of the pods bound to `node` (a copy: syncs change the index). */
+  of(node: string): string[] {
+    return [...(this.index.get(node) ?? [])];
+  }
 }

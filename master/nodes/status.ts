@@ -74,6 +74,36 @@ export function setCondition(conditions: Condition[] | undefined, c: Condition, 
 /** The Ready condition of a node whose agent reports (status or lease). */
 const agentReady: Condition = { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'skiff-agent is posting ready status' };
 
+/** How often leases are checked, ms. */
+const checkEveryMs = 1000;
+
+/**
+ * Time the master itself could not listen: how late each lease check ran (a check due every second that runs
+ * 4 s late means the event loop was blocked ~4 s, and no lease could be read meanwhile). A node's grace is
+ * extended by the stalls since it was last heard, so a master that falls behind never blames its nodes (issue 16:
+ * 1,000 nodes marked NotReady at once while their leases waited in the master's own queue).
+ */
+export class StallLedger {
+  /** [when the stall ended, how long it was], oldest first, kept for `keepMs`. */
+  private readonly stalls: [number, number][] = [];
+
+  constructor(private readonly keepMs: number) {}
+
+  /** A check ran at `now` that was due at `due`. */
+  record(due: number, now: number): void {
+    const late = now - due;
+    if (late > 0) this.stalls.push([now, late]);
+    while (this.stalls.length && this.stalls[0][0] < now - this.keepMs) this.stalls.shift();
+  }
+
+  /** How long the master was stalled after `since`. */
+  since(since: number): number {
+    let ms = 0;
+    for (const [at, late] of this.stalls) if (at > since) ms += late;
+    return ms;
+  }
+}
+
 /** Tracks node status and leases. */
 export class NodeStatusTracker {
   /** node → ms of the last lease or status seen. */
@@ -81,6 +111,8 @@ export class NodeStatusTracker {
   private readonly clock: Clock;
   private readonly startedAt: number;
   private timer?: Timer;
+  private readonly stalls: StallLedger;
+  private nextCheck = 0;
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -90,11 +122,23 @@ export class NodeStatusTracker {
   ) {
     this.clock = ctx.clock ?? realClock;
     this.startedAt = this.clock.now();
+    this.stalls = new StallLedger(nodeMonitorGraceMs * 4);
   }
 
   /** Starts the lease check (every second). */
   start(): void {
-    this.timer = this.clock.every(1000, () => void this.checkLeases().catch((err) => this.ctx.log.error('lease check failed', { err })));
+    this.nextCheck = this.clock.now() + checkEveryMs;
+    this.timer = this.clock.every(checkEveryMs, () => {
+      const now = this.clock.now();
+      this.stalls.record(this.nextCheck, now);
+      this.nextCheck = now + checkEveryMs;
+      void this.checkLeases(now).catch((err) => this.ctx.log.error('lease check failed', { err }));
+    });
+  }
+
+  /** The node was heard from now (its lease read off the connection, before any queue: broker/index.ts onLease). */
+  heard(node: string): void {
+    this.lastSeen.set(node, this.clock.now());
   }
 
   stop(): void {
@@ -211,15 +255,20 @@ export class NodeStatusTracker {
    * Marks nodes whose lease is older than the grace period as Ready=Unknown. A node not heard from since this
    * master started counts from the start (as Kubernetes' node lifecycle controller does) plus the agents'
    * reconnect back-off cap: its agent may wait that long after the master is back before it tries again, and
-   * marking it Unknown meanwhile would evict healthy pods once the toleration ran out.
+   * marking it Unknown meanwhile would evict healthy pods once the toleration ran out. The grace is extended by the
+   * time the master itself was stalled since the node was last heard (StallLedger).
    */
   async checkLeases(now = this.clock.now()): Promise<void> {
     for (const n of this.ctx.informers.list('Node')) {
       if (readyStatus(n) !== 'True') continue;
       const heard = this.lastSeen.get(n.metadata.name);
-      if (now - (heard ?? this.startedAt + agentReconnectMaxMs) <= this.nodeMonitorGraceMs) continue;
+      const since = heard ?? this.startedAt + agentReconnectMaxMs;
+      if (now - since <= this.nodeMonitorGraceMs) continue;
+      const stalled = this.stalls.since(since);
+      if (now - since - stalled <= this.nodeMonitorGraceMs) continue;
       const silent = heard === undefined ? `no lease since the master started ${Math.round((now - this.startedAt) / 1000)}s ago` : `no lease for ${Math.round((now - heard) / 1000)}s`;
-      await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (${silent}).`);
+      const behind = stalled > 0 ? `, of which the master was stalled ${Math.round(stalled / 1000)}s` : '';
+      await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (${silent}${behind}).`);
     }
   }
 
