@@ -149,6 +149,8 @@ export class ApiProbe {
   errors = 0;
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
+  /** Wakes the loops' waits at stop. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly api: Api,
@@ -171,7 +173,7 @@ export class ApiProbe {
       const began = performance.now();
       await this.time(fn, into);
       const wait = everyMs - (performance.now() - began);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0 && !this.stopped) await sleep(wait, this.stopping.signal);
     }
   }
 
@@ -187,6 +189,15 @@ export class ApiProbe {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await Promise.all(this.loops);
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
 }
