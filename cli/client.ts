@@ -92,6 +92,14 @@ function waitConnected(client: MqttClient, conn: Connection): Promise<void> {
   });
 }
 
+/**
+ * True when the master ended a stream because this client fell behind (SKIFF_ERR_GONE, Kubernetes' 410 Gone):
+ * nothing is wrong with the request; list (or fetch) again and watch from there.
+ */
+export function streamDropped(err: unknown): boolean {
+  return err instanceof SkiffError && err.code === 'SKIFF_ERR_GONE';
+}
+
 /** The timeout error, worded for a person: which server, how long. */
 export function timeoutError(conn: Connection): SkiffError {
   return new SkiffError('SKIFF_ERR_TIMEOUT', `no answer from the master at ${conn.server} within ${formatSeconds(conn.timeoutMs)}`);

@@ -3,6 +3,7 @@
  * [--sort-by PATH] [--show-labels] [-L KEY] [--no-headers] [-w]`, as kubectl get.
  */
 import { SkiffError, findKind, kindOf, type ApiResponse, type KindInfo, type KObject } from '../../protocol/index.js';
+import { streamDropped } from '../client.js';
 import { namespaceOption, str, strs, type Command, type Values } from '../args.js';
 import { asList, toJson, toYaml, withTypeMeta } from '../format/output.js';
 import { executeJsonPath } from '../format/jsonpath-eval.js';
@@ -147,22 +148,31 @@ function noResources(kind: KindInfo, scope: Record<string, unknown>): string {
   return kind.namespaced && typeof scope.namespace === 'string' ? `No resources found in ${scope.namespace} namespace.\n` : 'No resources found\n';
 }
 
-/** Streams watch events as rows until the master ends the stream or Ctrl-C. */
+/**
+ * Streams watch events as rows until the master ends the stream or Ctrl-C. A watch the master dropped because this
+ * terminal fell behind (SKIFF_ERR_GONE) is opened again: its replay of current objects prints only what changed.
+ */
 async function watch(api: Api, ctx: CommandContext, params: Record<string, unknown>, names: string[], seen: KObject[], printer: ObjectPrinter): Promise<void> {
-  // A watch may start by replaying current objects as ADDED; skip the versions the list already showed.
+  // A watch may start by replaying current objects as ADDED; skip the versions already shown.
   const shown = new Map(seen.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o.metadata.resourceVersion]));
-  await api.stream(
-    'watch',
-    params,
-    (res: ApiResponse) => {
-      const o = res.event?.object;
-      if (!o?.metadata) return;
-      if (names.length > 0 && !names.includes(o.metadata.name)) return;
-      const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-      if (res.event!.type === 'ADDED' && o.metadata.resourceVersion !== undefined && shown.get(key) === o.metadata.resourceVersion) return;
-      shown.delete(key);
-      printer.printOne(o, ctx.now());
-    },
-    ctx.io.signal,
-  );
+  for (;;) {
+    try {
+      return await api.stream(
+        'watch',
+        params,
+        (res: ApiResponse) => {
+          const o = res.event?.object;
+          if (!o?.metadata) return;
+          if (names.length > 0 && !names.includes(o.metadata.name)) return;
+          const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+          if (res.event!.type === 'ADDED' && o.metadata.resourceVersion !== undefined && shown.get(key) === o.metadata.resourceVersion) return;
+          shown.set(key, o.metadata.resourceVersion);
+          printer.printOne(o, ctx.now());
+        },
+        ctx.io.signal,
+      );
+    } catch (err) {
+      if (!streamDropped(err) || ctx.io.signal?.aborted) throw err;
+    }
+  }
 }

@@ -5,6 +5,7 @@
  * (exit 1) or --timeout ran out (exit 1).
  */
 import { parseDuration, SkiffError, type KindInfo, type PodTemplateSpec } from '../../protocol/index.js';
+import { streamDropped } from '../client.js';
 import { intFlag, namespaceOption, str, type Command, type Values } from '../args.js';
 import { resourceType, toYaml } from '../format/output.js';
 import { Progress } from '../progress.js';
@@ -160,7 +161,7 @@ async function followStatus(ctx: CommandContext, api: Api, t: Target, timeoutMs:
   };
   const watching = api
     .stream('watch', { kind: t.kind, namespace: t.namespace }, (res) => res.event?.object.metadata.name === t.name && trigger(), stop.signal)
-    .catch((err) => settle(err as Error));
+    .catch((err) => streamDropped(err) || settle(err as Error)); // dropped (fell behind): the poll goes on
   const poll = setInterval(trigger, 1000);
   const timer = timeoutMs > 0 ? setTimeout(() => settle(new SkiffError('SKIFF_ERR_TIMEOUT', 'timed out waiting for the condition')), timeoutMs) : undefined;
   stop.signal.addEventListener('abort', () => settle(1), { once: true });

@@ -5,6 +5,7 @@
  * passes (`timed out waiting for the condition on pods/web`, exit 1).
  */
 import { SkiffError, isObject, parseDuration, type KindInfo, type KObject } from '../../protocol/index.js';
+import { streamDropped } from '../client.js';
 import { namespaceOption, str, type Command, type Values } from '../args.js';
 import { evalPath, text } from '../format/jsonpath-eval.js';
 import { relaxedPath } from '../format/jsonpath.js';
@@ -128,7 +129,7 @@ async function untilMet(ctx: CommandContext, api: Api, kind: KindInfo, scope: { 
       .then((ok) => (ok ? settle(last) : ctx.now() >= deadline ? settle(timedOut(kind, name)) : undefined), (err) => settle(err as Error))
       .finally(() => (checking = false));
   };
-  const watching = api.stream('watch', { kind: kind.kind, ...scope, fieldSelector: `metadata.name=${name}` }, (res) => res.event && check(), stop.signal).catch((err) => settle(err as Error));
+  const watching = api.stream('watch', { kind: kind.kind, ...scope, fieldSelector: `metadata.name=${name}` }, (res) => res.event && check(), stop.signal).catch((err) => streamDropped(err) || settle(err as Error)); // dropped: the poll goes on
   const poll = setInterval(check, 1000);
   const timer = setTimeout(() => settle(timedOut(kind, name)), Math.max(0, deadline - ctx.now()));
   stop.signal.addEventListener('abort', () => settle(new SkiffError('SKIFF_ERR_TIMEOUT', 'interrupted')), { once: true });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runScale } from '../../bench/scale/run.js';
 
 const agents = Number(process.env.SKIFF_SCALE_AGENTS ?? 200);
-const pods = Number(process.env.SKIFF_SCALE_PODS ?? 1000);
+const pods = Number(process.env.SKIFF_SCALE_PODS ?? 500);
 
 describe(`the scale harness: ${pods} pods on ${agents} simulated agents`, () => {
   it('runs every pod, with no node NotReady and no duplicate name', async () => {
