@@ -308,7 +308,7 @@ export async function serveHttp(
 ): Promise<HttpEndpoint | undefined> {
   if (config.httpPort < 0) return undefined;
   const { telemetry, broker } = parts;
-  registerResourceMetrics(telemetry, { informers: parts.informers, metrics: parts.metrics, clientsByRole: () => broker.clientsByRole(), engine: parts.engine.impl });
+  registerResourceMetrics(telemetry, { informers: parts.informers, metrics: parts.metrics, clientsByRole: () => broker.clientsByRole(), brokerQueue: () => ({ waiting: broker.queue.length, peak: broker.queue.peak }), engine: parts.engine.impl });
   let dashboard: DashboardFiles | undefined;
   if (config.dashboard) {
     const dir = findPublicDir();

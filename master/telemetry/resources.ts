@@ -28,6 +28,8 @@ export interface ResourceSources {
   metrics: MetricsStore;
   /** MQTT clients by role now. */
   clientsByRole(): Map<string, number>;
+  /** Messages waiting in the broker's queue now, and the most that ever waited (broker/emitter.ts). */
+  brokerQueue?(): { waiting: number; peak: number };
   /** The scheduling engine: wasm or reference. */
   engine: string;
 }
@@ -119,6 +121,18 @@ export function registerResourceMetrics(t: Telemetry, src: ResourceSources): voi
       this.reset();
       for (const role of ['admin', 'user', 'node', 'joiner']) this.set({ role }, 0);
       for (const [role, n] of src.clientsByRole()) this.set({ role }, n);
+    },
+  });
+  new Gauge({
+    name: 'skiff_broker_queue_messages',
+    help: 'Messages waiting in the broker for a delivery slot: now, and the most since start (peak).',
+    labelNames: ['at'],
+    registers: r,
+    collect() {
+      const q = src.brokerQueue?.();
+      if (!q) return;
+      this.set({ at: 'now' }, q.waiting);
+      this.set({ at: 'peak' }, q.peak);
     },
   });
   t.schedulerEngine.set({ engine: src.engine }, 1);

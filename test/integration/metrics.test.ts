@@ -49,6 +49,7 @@ const required: [string, ParsedFamily['type']][] = [
   ['skiff_store_write_duration_seconds', 'HISTOGRAM'],
   ['skiff_store_revision', 'GAUGE'],
   ['skiff_broker_clients', 'GAUGE'],
+  ['skiff_broker_queue_messages', 'GAUGE'],
   ['skiff_broker_messages_received_total', 'COUNTER'],
   ['skiff_broker_received_bytes_total', 'COUNTER'],
   ['skiff_broker_messages_sent_total', 'COUNTER'],
