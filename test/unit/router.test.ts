@@ -33,7 +33,7 @@ function fakes() {
   const targets = {
     api: { onRequest: rec('api.onRequest'), onApply: rec('api.onApply'), clientGone: rec('api.clientGone') },
     rpc: { onResponse: rec('rpc.onResponse'), nodeGone: rec('rpc.nodeGone') },
-    tracker: { onStatus: rec('tracker.onStatus'), onLease: rec('tracker.onLease') },
+    tracker: { onStatus: rec('tracker.onStatus'), onLease: rec('tracker.onLease'), heard: rec('tracker.heard') },
     metrics: { onNodeMetrics: rec('metrics.onNodeMetrics'), onExternal: (name: string, p: Buffer) => (rec('metrics.onExternal')(name), p.toString() !== 'NaN') },
     joins: {
       onMessage: (m: { session: string; clientId: string; address: string }) => rec('joins.onMessage')(m.session, m.clientId, m.address),
@@ -125,10 +125,24 @@ describe('router', () => {
   });
 });
 
+describe('heard (a lease read off the connection, before any queue)', () => {
+  it('tells the tracker at once; an inbox not yet routing drops it (the lease message follows)', () => {
+    const f = fakes();
+    f.router.heard('pi-1');
+    expect(f.calls).toEqual(['tracker.heard("pi-1")']);
+    const inbox = new Inbox(memoryLogger());
+    const seen: string[] = [];
+    inbox.heard('pi-2');
+    inbox.open({ message: () => {}, clientGone: () => {}, heard: (n) => void seen.push(n) });
+    inbox.heard('pi-3');
+    expect(seen).toEqual(['pi-3']);
+  });
+});
+
 describe('Inbox', () => {
   const recorder = () => {
     const seen: string[] = [];
-    const r: Router = { message: (m) => void seen.push(m.topic), clientGone: (id) => void seen.push(`gone ${id}`) };
+    const r: Router = { message: (m) => void seen.push(m.topic), clientGone: (id) => void seen.push(`gone ${id}`), heard: (n) => void seen.push(`heard ${n}`) };
     return { seen, r };
   };
 
