@@ -88,8 +88,10 @@ describe('a slow watcher', () => {
     await nodes.stop();
     expect(nodes.notReady.size).toBe(0);
     expect(probe.errors).toBe(0);
-    // A get waited at most a few hundred ms on a loaded 2-core machine (before: the whole broker stalled).
-    expect(Math.max(...probe.getMs)).toBeLessThan(3000);
+    // Every get answered, the slowest in seconds at worst on a loaded 2-core machine (before: none for 30 s, the
+    // whole broker stalled behind the watcher's socket).
+    expect(probe.getMs.length).toBeGreaterThan(10);
+    expect(Math.max(...probe.getMs)).toBeLessThan(10_000);
     const answers = (await watcher.resume()) as { ok: boolean; done?: boolean; error?: { code: string } }[];
     expect(answers.at(-1)).toMatchObject({ ok: false, done: true, error: { code: 'SKIFF_ERR_GONE' } });
     watcher.socket.destroy();
