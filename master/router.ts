@@ -18,7 +18,7 @@ import type { NodeStatusTracker } from './nodes/status.js';
 export interface RouteTargets {
   api: ApiServer;
   rpc: AgentRpc;
-  tracker: Pick<NodeStatusTracker, 'onStatus' | 'onLease'>;
+  tracker: Pick<NodeStatusTracker, 'onStatus' | 'onLease' | 'heard'>;
   metrics: MetricsStore;
   /** The join exchanges (nodes/join.ts). */
   joins: Pick<JoinService, 'onMessage' | 'clientGone'>;

@@ -211,7 +211,7 @@ export async function startBroker(
 /** The request/response API and the master → agent calls it makes. */
 export function startApi(
   ctx: ControllerContext,
-  parts: { credentials: Credentials; broker: Pick<Broker, 'kick' | 'holderOf'>; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
+  parts: { credentials: Credentials; broker: Pick<Broker, 'kick' | 'holderOf'> & Partial<Pick<Broker, 'publishTo'>>; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
   down: Teardown,
 ): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
   const { credentials, broker, publish, audit, sealed, dataDir } = parts;
@@ -220,8 +220,10 @@ export function startApi(
   const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
   const bundles = dataDir ? new BundleStore(dataDir) : undefined;
   const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), audit, sealed, rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker), bundles };
-  // Answers go straight onto the asking client's connection (its own backlog, bounded per stream in api/server.ts).
-  const api = new ApiServer(deps, (t, p, clientId) => broker.publishTo(clientId, t, p));
+  // The embedded broker puts answers straight onto the asking client's connection (its own backlog, bounded per
+  // stream in api/server.ts); an external broker (--broker) gets them as publishes.
+  const answer = broker.publishTo?.bind(broker);
+  const api = new ApiServer(deps, (t, p, clientId) => (answer ? answer(clientId, t, p) : publish(t, p)));
   down.add('api', () => api.close());
   return { api, rpc, metrics };
 }
@@ -272,7 +274,7 @@ export function startControllers(
 export function startRouting(
   ctx: ControllerContext,
   inbox: Inbox,
-  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: Pick<NodeStatusTracker, 'onStatus' | 'onLease'>; desired: Pick<DesiredPublisher, 'onResync'>; joins: JoinService; certs: NodeCertService; publish: Publish },
+  parts: { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore; tracker: Pick<NodeStatusTracker, 'onStatus' | 'onLease' | 'heard'>; desired: Pick<DesiredPublisher, 'onResync'>; joins: JoinService; certs: NodeCertService; publish: Publish },
   down: Teardown,
 ): void {
   const { api, rpc, metrics, tracker, desired, joins, certs } = parts;
@@ -301,14 +303,14 @@ export function startRouting(
  */
 export async function serveHttp(
   config: MasterConfig,
-  parts: { telemetry: Telemetry; broker: Pick<Broker, 'accept' | 'clientsByRole'>; informers: Informers; metrics: MetricsStore; engine: Engine },
+  parts: { telemetry: Telemetry; broker: Pick<Broker, 'accept' | 'clientsByRole'> & Partial<Pick<Broker, 'queue'>>; informers: Informers; metrics: MetricsStore; engine: Engine },
   tls: MasterTls,
   log: Logger,
   down: Teardown,
 ): Promise<HttpEndpoint | undefined> {
   if (config.httpPort < 0) return undefined;
   const { telemetry, broker } = parts;
-  registerResourceMetrics(telemetry, { informers: parts.informers, metrics: parts.metrics, clientsByRole: () => broker.clientsByRole(), brokerQueue: () => ({ waiting: broker.queue.length, peak: broker.queue.peak }), engine: parts.engine.impl });
+  registerResourceMetrics(telemetry, { informers: parts.informers, metrics: parts.metrics, clientsByRole: () => broker.clientsByRole(), brokerQueue: () => ({ waiting: broker.queue?.length ?? 0, peak: broker.queue?.peak ?? 0 }), engine: parts.engine.impl });
   let dashboard: DashboardFiles | undefined;
   if (config.dashboard) {
     const dir = findPublicDir();

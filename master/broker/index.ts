@@ -56,6 +56,15 @@ function isLiveness(topic: string): boolean {
   return t?.type === 'nodeLease' || t?.type === 'nodeStatus';
 }
 
+/**
+ * A node's messages that prove it alive, as the router counts them (router.ts: a lease, and the pod reports and
+ * metrics an agent sends instead of a lease when it has them, edge-agent/telemetry.ts).
+ */
+function provesAlive(topic: string): boolean {
+  const type = parseTopic(topic)?.type;
+  return type === 'nodeLease' || type === 'nodePods' || type === 'nodeMetrics';
+}
+
 /** Messages aedes delivers at once (each waits for its slowest subscriber's socket); more wait in the queue. */
 const CONCURRENCY = 200;
 
@@ -74,8 +83,9 @@ export interface BrokerOptions {
   onMessage: (m: Inbound) => void;
   onClientGone?: (clientId: string, identity: Identity) => void;
   /**
-   * A node's lease, told the moment the broker reads it (in authorizePublish, before any queue): liveness is
-   * recorded even while the master is behind on everything else (issue 16). The message itself follows.
+   * A node's lease (or another message that proves it alive: provesAlive), told the moment the broker reads it (in
+   * authorizePublish, before any queue): liveness is recorded even while the master is behind on everything else
+   * (issue 16). The message itself follows.
    */
   onLease?: (node: string) => void;
   /** Told of every message the broker delivers to a client (one per subscriber): the sent-bytes metrics. */
@@ -223,7 +233,7 @@ export class Broker {
               });
             packet.retain = false;
           }
-          if (id.role === 'node' && opts.onLease && parseTopic(packet.topic)?.type === 'nodeLease') opts.onLease(id.name);
+          if (id.role === 'node' && opts.onLease && provesAlive(packet.topic)) opts.onLease(id.name);
           return cb(null);
         }
         // Refusing a publish closes the client's connection in aedes; log once so the operator can see why.
