@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRecord } from '../../edge-agent/drivers/process-record.js';
 import { FakeMaster, JOIN_TOKEN, alive, podWith, readText, sh, tempDir, until } from './helpers.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -102,13 +103,17 @@ describe('skiff-agent CLI (e2e)', () => {
         await until(() => master.statuses.some((s) => s.node === name && s.online === true), `${name} online`, 20_000);
         expect(fs.readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8')).not.toContain(JOIN_TOKEN);
         const envFile = path.join(dataDir, 'pod.env');
-        await master.desire(name, { generation: 1, pods: [podWith('env-pod', sh(`env > ${envFile}.tmp; mv ${envFile}.tmp ${envFile}; exec sleep 1000`))] });
+        const pod = podWith('env-pod', sh(`env > ${envFile}.tmp; mv ${envFile}.tmp ${envFile}; exec sleep 1000`));
+        await master.desire(name, { generation: 1, pods: [pod] });
         const podEnv = await until(() => readText(envFile), 'the pod environment');
         expect(podEnv).toContain('HOSTNAME=env-pod');
         expect(podEnv).not.toContain(JOIN_TOKEN);
         expect(agent.err()).not.toContain('warning: --token');
         agent.child.kill('SIGTERM');
         expect(await agent.exit).toBe(0);
+        // A stopped agent leaves its pods running (docs/lifecycle.md): end this one's process group here.
+        const rec = readRecord(path.join(dataDir, 'pods', pod.metadata.uid!, 'main.pid'));
+        if (rec) process.kill(-rec.pid, 'SIGKILL');
       }
       const withFlag = run(['join', '--master', master.url, '--token', JOIN_TOKEN, '--name', 'flag-pi', '--data-dir', tempDir(), '--address', '127.0.0.1']);
       await until(() => withFlag.err().includes('warning: --token is visible to every user in ps'), 'the --token warning', 20_000);
