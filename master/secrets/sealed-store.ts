@@ -10,7 +10,8 @@
  * provider that kube-apiserver lists last — and `sealPlainSecrets` seals it at start.
  */
 import { kindOf, kindPrefix, SkiffError } from '../../protocol/index.js';
-import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from '../store/types.js';
+import type { SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from '../store/types.js';
+import { DelegatingStore } from '../store/delegating.js';
 import type { SecretKeys } from './keys.js';
 import { isSealed, keyNameOf, open, seal } from './seal.js';
 
@@ -21,14 +22,12 @@ export const secretsPrefix = kindPrefix(kindOf('Secret'));
 const maxPasses = 5;
 
 /** A SnapshotStore whose Secrets are sealed beneath it. */
-export class SealedStore implements SnapshotStore {
+export class SealedStore extends DelegatingStore {
   constructor(
-    readonly inner: SnapshotStore,
+    inner: SnapshotStore,
     readonly keys: SecretKeys,
-  ) {}
-
-  get kind() {
-    return this.inner.kind;
+  ) {
+    super(inner);
   }
 
   private sealed(key: string): boolean {
@@ -53,35 +52,35 @@ export class SealedStore implements SnapshotStore {
     return e && this.sealed(e.key) ? { ...e, value: this.fromStored(e.key, e.value) } : e;
   }
 
-  async get<T>(key: string): Promise<StoreEntry<T> | undefined> {
+  override async get<T>(key: string): Promise<StoreEntry<T> | undefined> {
     return this.entry(await this.inner.get<T>(key));
   }
 
-  async list<T>(prefix: string): Promise<{ entries: StoreEntry<T>[]; revision: number }> {
+  override async list<T>(prefix: string): Promise<{ entries: StoreEntry<T>[]; revision: number }> {
     const { entries, revision } = await this.inner.list<T>(prefix);
     return { entries: entries.map((e) => this.entry(e)), revision };
   }
 
-  async create<T>(key: string, value: T): Promise<StoreEntry<T>> {
+  override async create<T>(key: string, value: T): Promise<StoreEntry<T>> {
     return this.entry(await this.inner.create<T>(key, this.toStored(key, value)));
   }
 
-  async update<T>(key: string, value: T, expected?: number): Promise<StoreEntry<T>> {
+  override async update<T>(key: string, value: T, expected?: number): Promise<StoreEntry<T>> {
     return this.entry(await this.inner.update<T>(key, this.toStored(key, value), expected));
   }
 
-  async delete<T>(key: string, expected?: number): Promise<StoreEntry<T>> {
+  override async delete<T>(key: string, expected?: number): Promise<StoreEntry<T>> {
     return this.entry(await this.inner.delete<T>(key, expected));
   }
 
   /** A transaction whose Secret writes are sealed, as single writes are; the entries it returns are opened. */
-  async txn(ops: readonly TxnOp[]): Promise<TxnResult> {
+  override async txn(ops: readonly TxnOp[]): Promise<TxnResult> {
     const stored = ops.map((o) => (o.op === 'delete' ? o : { ...o, value: this.toStored(o.key, o.value) }));
     const { revision, entries } = await this.inner.txn(stored);
     return { revision, entries: entries.map((e) => this.entry(e)) };
   }
 
-  watch<T>(prefix: string, from: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch {
+  override watch<T>(prefix: string, from: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch {
     return this.inner.watch<T>(
       prefix,
       from,
@@ -94,25 +93,7 @@ export class SealedStore implements SnapshotStore {
     );
   }
 
-  revision() {
-    return this.inner.revision();
-  }
-  compact(revision: number) {
-    return this.inner.compact(revision);
-  }
-  /** The sealed text as stored: backups hold Secrets sealed. */
-  snapshot(): Promise<Snapshot> {
-    return this.inner.snapshot();
-  }
-  count() {
-    return this.inner.count();
-  }
-  restore(snapshot: Snapshot, options?: RestoreOptions) {
-    return this.inner.restore(snapshot, options);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
+  // revision, compact, count, close, and snapshot/restore pass through: backups hold Secrets sealed.
 
   /**
    * Seals what is not sealed with the current key: plain Secrets (a store from before sealing) and, after a key

@@ -11,7 +11,8 @@ import { scheduleBackups, type BackupSchedule } from './backup-schedule.js';
 import { openEtcdStore, type EtcdStoreOptions } from './etcd.js';
 import { describeLocation, parseStoreUrl, sqliteAt, type StoreLocation } from './location.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
-import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, Watch, WatchEvent } from './types.js';
+import { DelegatingStore } from './delegating.js';
+import type { SnapshotStore } from './types.js';
 import type { WatchErrorHandler } from './watch-hub.js';
 
 /** Options of openStoreAt. */
@@ -44,52 +45,15 @@ export async function openMasterStore(config: Readonly<MasterConfig>, log: Logge
 }
 
 /** A store whose close also stops its backup schedule. */
-class WithBackups implements SnapshotStore {
+class WithBackups extends DelegatingStore {
   constructor(
-    private readonly inner: SnapshotStore,
+    inner: SnapshotStore,
     readonly backups: BackupSchedule,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  get kind() {
-    return this.inner.kind;
-  }
-  get<T>(key: string): Promise<StoreEntry<T> | undefined> {
-    return this.inner.get<T>(key);
-  }
-  list<T>(prefix: string) {
-    return this.inner.list<T>(prefix);
-  }
-  create<T>(key: string, value: T) {
-    return this.inner.create<T>(key, value);
-  }
-  update<T>(key: string, value: T, expected?: number) {
-    return this.inner.update<T>(key, value, expected);
-  }
-  delete<T>(key: string, expected?: number) {
-    return this.inner.delete<T>(key, expected);
-  }
-  txn(ops: readonly TxnOp[]) {
-    return this.inner.txn(ops);
-  }
-  watch<T>(prefix: string, from: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch {
-    return this.inner.watch<T>(prefix, from, onEvent, onError);
-  }
-  revision() {
-    return this.inner.revision();
-  }
-  compact(revision: number) {
-    return this.inner.compact(revision);
-  }
-  snapshot(): Promise<Snapshot> {
-    return this.inner.snapshot();
-  }
-  count() {
-    return this.inner.count();
-  }
-  restore(snapshot: Snapshot, options?: RestoreOptions) {
-    return this.inner.restore(snapshot, options);
-  }
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.backups.stop();
     await this.inner.close();
   }
