@@ -4,29 +4,32 @@
  * clients publish to the same inbox, with the publisher's identity read from the topic (mapping.ts). Which master
  * gets what:
  * - every master: agents' metrics (so a new leader's autoscalers have samples at once) and RPC answers;
- * - the leader only (setLeading): API requests, applies and the clients' `gone` notices; node status, leases,
- *   pod reports, certificate requests and joins. One master per client session: a stream (watch, logs -f) and
- *   the exec input that follows it must reach the master that opened it, and an MQTT shared subscription
- *   (`$share/...`) would hand each message to any master. The followers are hot standbys: their informers
- *   follow the store, so the one elected next serves at once.
+ * - every master, each answering only the client sessions it owns (serveApi): API requests, applies and the
+ *   clients' `gone` notices. One master per client session — a stream (watch, logs -f) and the exec input that
+ *   follows it must reach the master that opened it, and an MQTT shared subscription (`$share/...`) would hand
+ *   each message to any master — so every master receives every request and the owner, by rendezvous hashing
+ *   over the live masters (ha/members.ts), answers; sessions that move have their streams ended (sessions.ts);
+ * - the leader only (setLeading): node status, leases, pod reports, certificate requests and joins.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { ROOT, SkiffError, type Logger } from '../../protocol/index.js';
+import { ROOT, SkiffError, topics, type Logger } from '../../protocol/index.js';
+import { rendezvousOwner, type Ownership } from '../ha/members.js';
 import type { Identity } from '../broker/acl.js';
 import type { Inbound } from '../broker/index.js';
 import type { Credentials } from '../credentials.js';
 import { ExternalAccounts } from './accounts.js';
 import { DynsecAdmin } from './dynsec.js';
 import { holderOf, mapInbound, mapOutbound, type Lookups } from './mapping.js';
+import { SessionStreams } from './sessions.js';
 import { describeBroker, type BrokerLocation } from './url.js';
 
 /** Every master, each message. */
 const everyMaster = [`${ROOT}/nodes/+/rpc/+/res`, `${ROOT}/nodes/+/metrics`];
+/** Every master; the owner of the session answers. */
+const apiTopics = [`${ROOT}/users/+/+/req`, `${ROOT}/users/+/apply`, `${ROOT}/users/+/+/gone`];
+const userTopicPrefix = `${ROOT}/users/`;
 /** The leader. */
 const leaderOnly = [
-  `${ROOT}/users/+/+/req`,
-  `${ROOT}/users/+/apply`,
-  `${ROOT}/users/+/+/gone`,
   `${ROOT}/nodes/+/status`,
   `${ROOT}/nodes/+/lease`,
   `${ROOT}/nodes/+/pods`,
@@ -52,12 +55,17 @@ export class ExternalBroker {
   readonly tlsPort = -1;
   private readonly joinTags = new Map<string, string>();
   private leading = false;
+  /** Which sessions this master answers; none until serveApi. */
+  private ownership?: Ownership;
+  /** Every session's possibly open streams, to end them when the session moves. */
+  readonly streams = new SessionStreams();
 
   private constructor(
     private readonly client: MqttClient,
     readonly accounts: ExternalAccounts,
     private readonly look: Lookups,
     readonly location: BrokerLocation,
+    private readonly o: ExternalBrokerOptions,
   ) {}
 
   /** Connects (within 15 s), attaches to dynamic security, makes the admin's and joiners' accounts, subscribes. */
@@ -95,17 +103,8 @@ export class ExternalBroker {
       },
       joinToken: (tag) => accounts.tokenOfTag(tag),
     };
-    const link = new ExternalBroker(client, accounts, look, b);
-    client.on('message', (topic, payload) => {
-      const m = mapInbound(topic, payload, look, link.joinTags);
-      if (!m) return;
-      try {
-        if ('inbound' in m) o.onMessage(m.inbound);
-        else o.onClientGone(m.gone.clientId, m.gone.identity);
-      } catch (err) {
-        o.log.error('message handler failed', { topic, err });
-      }
-    });
+    const link = new ExternalBroker(client, accounts, look, b, o);
+    client.on('message', (topic, payload) => link.received(topic, payload));
     try {
       await accounts.start();
       await client.subscribeAsync(everyMaster, { qos: 1 });
@@ -114,6 +113,54 @@ export class ExternalBroker {
       throw err;
     }
     return link;
+  }
+
+  /** One message from the broker: a client session's goes on only at its owner. */
+  private received(topic: string, payload: Buffer): void {
+    const m = mapInbound(topic, payload, this.look, this.joinTags);
+    if (!m) return;
+    try {
+      if ('gone' in m) {
+        this.streams.gone(m.gone.clientId);
+        if (this.ownership?.mine(m.gone.clientId)) this.o.onClientGone(m.gone.clientId, m.gone.identity);
+        return;
+      }
+      if (topic.startsWith(userTopicPrefix)) {
+        this.streams.request(m.inbound.clientId, payload);
+        if (!this.ownership?.mine(m.inbound.clientId)) return;
+      }
+      this.o.onMessage(m.inbound);
+    } catch (err) {
+      this.o.log.error('message handler failed', { topic, err });
+    }
+  }
+
+  /** Starts answering the API client sessions `ownership` gives this master (every master receives them all). */
+  async serveApi(ownership: Ownership): Promise<void> {
+    this.ownership = ownership;
+    await this.client.subscribeAsync(apiTopics, { qos: 1 });
+  }
+
+  /**
+   * The live masters changed from `before` to `after`: the streams of the sessions that moved end with
+   * SKIFF_ERR_GONE — sent by their old owner when that is this master (which also ends them here), or by the new
+   * owner when the old one left — so their clients open them again on the new owner.
+   */
+  membersChanged(before: ReadonlySet<string>, after: ReadonlySet<string>): void {
+    const self = this.o.name;
+    const was = (c: string) => rendezvousOwner(c, before);
+    const now = (c: string) => rendezvousOwner(c, after);
+    const moved = this.streams.take(
+      (c) => was(c) !== undefined && was(c) !== now(c),
+      (c) => was(c) === self || (now(c) === self && !after.has(was(c)!)),
+      (c) => `the master serving this stream (${was(c)}) ${after.has(was(c)!) ? 'handed the session to another master' : 'left'}; open it again (list again and watch from there)`,
+    );
+    for (const { clientId, answers } of moved) {
+      const identity = this.holderOf(clientId);
+      if (!identity) continue;
+      if (was(clientId) === self) this.o.onClientGone(clientId, identity);
+      for (const a of answers) void this.publish(topics.apiRes(clientId), a).catch(() => undefined);
+    }
   }
 
   /** Takes (or drops) the leader's subscriptions. Retained node statuses arrive again on taking them. */

@@ -39,6 +39,11 @@ function electionOf(store: EtcdStore, leaseSeconds: number): Election {
   return store.etcd.namespace(`${store.keys.root}.election/`).election('skiff-controller', leaseSeconds);
 }
 
+/** Where the candidates' keys are (etcd3's Election puts them under `election/{name}/`): one per live master, its name as value. */
+export function electionPrefix(store: EtcdStore): string {
+  return `${store.keys.root}.election/election/skiff-controller/`;
+}
+
 /** The name of the master leading the store now, if any. */
 export async function currentLeader(store: EtcdStore): Promise<string | undefined> {
   return (await electionOf(store, 5).leader().catch(() => undefined)) ?? undefined;

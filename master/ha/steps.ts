@@ -21,6 +21,7 @@ import type { Teardown } from '../teardown.js';
 import type { MasterTls } from '../tls/server.js';
 import { campaign, currentLeader } from './election.js';
 import { writeLease } from './lease-object.js';
+import { Members, soleOwner } from './members.js';
 
 /** The master connected to `--broker` (the parts startBroker makes for the embedded one). */
 export async function connectExternalBroker(
@@ -61,7 +62,8 @@ export interface Leading {
 /**
  * Takes the lead: with SQLite at once (one master, always the leader); with etcd through the election, after
  * which `start` runs (controllers, scheduler, node lifecycle) and the leader's Lease object is written and
- * renewed. With the embedded broker a second master of the same store is refused: its agents could not reach it.
+ * renewed. With the external broker every master serves the API (its share of the client sessions, members.ts).
+ * With the embedded broker a second master of the same store is refused: its agents could not reach it.
  */
 export async function lead(
   o: { config: MasterConfig; store: Store; objects: ControllerContext['objects']; log: Logger; down: Teardown; external?: ExternalBroker },
@@ -73,12 +75,20 @@ export async function lead(
     log.info('leading', { identity: config.name, why: 'one master (SQLite store)' });
     start();
     await o.external?.setLeading(true); // one master with an external broker: it takes the leader's topics at once
+    await o.external?.serveApi(soleOwner);
     return;
   }
   if (!o.external) {
     const other = await currentLeader(store);
     if (other !== undefined && other !== config.name)
       throw new Error(`master "${other}" already leads this etcd store; several masters need an external broker (--broker, docs/ha.md): with the embedded one, each master's agents reach only that master`);
+  }
+  if (o.external) {
+    // Every master serves the API: each the client sessions it owns among the live masters (docs/ha.md).
+    const external = o.external;
+    const members = await Members.follow(store, config.name, withFields(log, { component: 'masters' }), (before, after) => external.membersChanged(before, after));
+    down.add('members', () => members.close());
+    await external.serveApi(members);
   }
   let renew: NodeJS.Timeout | undefined;
   const electionLog = withFields(log, { component: 'election' });
