@@ -46,16 +46,20 @@ export function dialledOf(url: string): string {
   return `${u.hostname}:${port}`;
 }
 
-/** One exchange on one session: hello → challenge → proof → result. */
+/**
+ * One exchange on one session: hello → challenge → proof → result. The exchanges of one join (a retry after a
+ * reconnect or a rate limit) share the ephemeral key: a master that admitted an earlier exchange whose result was
+ * lost recognises the same joiner by it and admits it again (master/nodes/join.ts), sealed to the same key.
+ */
 class Exchange {
   readonly session = newJoinSession();
-  private readonly key: EphemeralKey = ephemeralKey();
   private readonly hello: Buffer;
   private transcript?: Buffer;
 
   constructor(
     private readonly token: string,
     h: Omit<JoinHello, 'step' | 'nonce' | 'key'>,
+    private readonly key: EphemeralKey,
   ) {
     this.hello = encode({ step: 'hello', ...h, nonce: newNonce(), key: this.key.publicKey } satisfies JoinHello);
   }
@@ -131,6 +135,7 @@ async function joinVia(cfg: AgentConfig, token: string, discovered: boolean, ext
   const { secret, caHash } = parseJoinToken(token);
   const ca = await trustFor(cfg, caHash);
   const { keyPem, csrPem } = await nodeKeyAndCsr(node);
+  const key = ephemeralKey();
   const deadline = Date.now() + cfg.joinTimeoutMs;
   const tag = joinTag(secret);
   const reqTopic = (session: string) => (external ? externalTopics.joinReq(tag, session) : topics.joinReq(session));
@@ -161,7 +166,7 @@ async function joinVia(cfg: AgentConfig, token: string, discovered: boolean, ext
         else resolve(g!);
       };
       const begin = () => {
-        ex = new Exchange(secret, { node, dialled: dialledOf(cfg.master), discovered, facts: readFacts(), csr: csrPem, ...(Object.keys(cfg.labels).length ? { labels: { ...cfg.labels } } : {}) });
+        ex = new Exchange(secret, { node, dialled: dialledOf(cfg.master), discovered, facts: readFacts(), csr: csrPem, ...(Object.keys(cfg.labels).length ? { labels: { ...cfg.labels } } : {}) }, key);
         const e = ex;
         client
           .subscribeAsync(resTopic(e.session), { qos: 1 })

@@ -16,6 +16,7 @@ import type { Credentials } from '../credentials.js';
 import { KeyedBuckets, TokenBucket, type Rate } from '../ratelimit.js';
 import { MAX_CSR_BYTES } from '../tls/certs.js';
 import type { MasterTls } from '../tls/server.js';
+import { RecentJoins } from './join-retry.js';
 import { checkNodeLabels } from './restriction.js';
 import { NEVER_UPDATED } from './status.js';
 
@@ -50,6 +51,8 @@ type Kept = Pick<JoinHello, 'node' | 'key' | 'labels' | 'csr'> & { facts: Pick<J
 
 interface Session {
   clientId: string;
+  /** A retry of a join admitted lately (join-retry.ts). */
+  retry: boolean;
   /** The join token the connection logged in with. */
   token: string;
   hello: Kept;
@@ -60,7 +63,9 @@ interface Session {
 /** Runs join exchanges. */
 export class JoinService {
   private readonly sessions = new Map<string, Session>();
-  private readonly inFlight = new Set<string>();
+  /** Admissions in progress, by node: a retry of the same node waits for the one before it. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly recent = new RecentJoins();
   private readonly perSource: KeyedBuckets;
   private readonly overall: TokenBucket;
 
@@ -98,14 +103,16 @@ export class JoinService {
     if (this.sessions.has(m.session)) return this.ctx.log.warn('join: ignored a second hello on a session', { from: m.address, client: m.clientId });
     const token = m.identity.role === 'joiner' ? m.identity.token : '';
     const secret = this.credentials.joinTokens.secretOf(token);
+    // A retry is admitted even if the first join used the token's last use (or it expired since); not if it was revoked.
+    const retry = this.recent.isRetry(hello?.node, token, hello?.key);
     try {
-      const stale = this.credentials.joinTokens.refusal(token);
+      const stale = retry ? undefined : this.credentials.joinTokens.refusal(token);
       if (stale || secret === undefined) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `${stale ?? 'the join token was revoked'}; ask the cluster's administrator for a new one (skiff token create --join)`);
       this.checkHello(m, hello);
       this.limit(m.address);
       if (hello.discovered && !this.opts.isOwnAddress(hello.dialled))
         throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `the agent found a master by mDNS at ${hello.dialled}, which is not an address of this master: something between them relays the join, refused`);
-      this.checkName(hello.node);
+      if (!retry) this.checkName(hello.node);
       this.sweep();
       if (this.sessions.size >= MAX_SESSIONS) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', 'too many joins in progress; retry shortly');
     } catch (err) {
@@ -114,7 +121,7 @@ export class JoinService {
     const nonce = newNonce();
     const transcript = transcriptOf(m.payload, nonce);
     const kept: Kept = { node: hello.node, key: hello.key, facts: { arch: hello.facts.arch, hostname: hello.facts.hostname }, ...(hello.labels ? { labels: hello.labels } : {}), ...(hello.csr ? { csr: hello.csr } : {}) };
-    this.sessions.set(m.session, { clientId: m.clientId, token, hello: kept, transcript, expiresAt: Date.now() + SESSION_TTL_MS });
+    this.sessions.set(m.session, { clientId: m.clientId, retry, token, hello: kept, transcript, expiresAt: Date.now() + SESSION_TTL_MS });
     await this.publish(topics.joinRes(m.session), encode({ step: 'challenge', nonce, proof: masterProof(secret!, transcript) }));
   }
 
@@ -130,7 +137,7 @@ export class JoinService {
       const secret = this.credentials.joinTokens.secretOf(s.token);
       if (secret === undefined) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `the join token "${s.token}" was revoked or rotated during the join`);
       if (!proofMatches(agentProof(secret, s.transcript), proof)) throw new SkiffError('SKIFF_ERR_UNAUTHORIZED', 'join: the proof does not match the join token');
-      const grant = await this.admit(s.hello, s.token);
+      const grant = await this.admit(s.hello, s.token, s.retry);
       res = { step: 'result', ok: true, node, ...sealGrant(grant, s.hello.key, s.transcript) };
       this.ctx.events.object('Node', undefined, node, 'Normal', 'Joined', `Node ${node} joined (${s.hello.facts.arch}, ${s.hello.facts.hostname}) from ${m.address}`);
     } catch (err) {
@@ -141,27 +148,45 @@ export class JoinService {
 
   /**
    * Signs the node certificate (a bad CSR refuses the join before anything is written), takes one use of the join
-   * token, creates the Node (unless an administrator created it first), then issues the credential.
+   * token, creates the Node (unless an administrator created it first), then issues the credential. Admissions of
+   * one node run one at a time: a retry that comes while the first is still being admitted waits for it.
    */
-  private async admit(hello: Kept, token: string): Promise<{ credential: string; cert?: string }> {
+  private async admit(hello: Kept, token: string, retry: boolean): Promise<{ credential: string; cert?: string }> {
     const node = hello.node;
-    if (this.inFlight.has(node)) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `a join of node "${node}" is in progress`);
-    this.inFlight.add(node);
+    for (let p = this.inFlight.get(node); p; p = this.inFlight.get(node)) await p.catch(() => undefined);
+    const admitting = this.admitOne(hello, token, retry || this.recent.isRetry(node, token, hello.key));
+    this.inFlight.set(node, admitting);
     try {
-      this.checkName(node);
-      const signed = hello.csr !== undefined ? await this.opts.tls.signNode(node, hello.csr) : undefined;
-      await this.credentials.joinTokens.use(token);
-      const created = !this.ctx.informers.get('Node', undefined, node);
-      if (created) await this.ctx.objects.create<Node>(joinedNode(hello));
-      try {
-        const credential = await this.credentials.issueNode(node, true, signed?.serial);
-        return { credential, ...(signed ? { cert: signed.certPem } : {}) };
-      } catch (err) {
-        if (created) await this.ctx.objects.delete('Node', undefined, node, { force: true }).catch(() => undefined);
-        throw err;
-      }
+      return await admitting;
     } finally {
-      this.inFlight.delete(node);
+      if (this.inFlight.get(node) === admitting) this.inFlight.delete(node);
+    }
+  }
+
+  /** One admission; a retry (join-retry.ts) takes no use of the token and gets a fresh credential for the node it joined. */
+  private async admitOne(hello: Kept, token: string, retry: boolean): Promise<{ credential: string; cert?: string }> {
+    const node = hello.node;
+    if (!retry) this.checkName(node);
+    const signed = hello.csr !== undefined ? await this.opts.tls.signNode(node, hello.csr) : undefined;
+    if (!retry) await this.credentials.joinTokens.use(token);
+    let created = false;
+    if (!this.ctx.informers.get('Node', undefined, node))
+      created = await this.ctx.objects.create<Node>(joinedNode(hello)).then(
+        () => true,
+        (err) => {
+          // The informer had not seen a Node created a moment ago: for a retry it is the one it made; for anyone else the name is taken.
+          if (!(err instanceof SkiffError && err.code === 'SKIFF_ERR_ALREADY_EXISTS')) throw err;
+          if (!retry) throw new SkiffError('SKIFF_ERR_JOIN_REJECTED', `node "${node}" has already joined; delete it first (skiff delete node ${node}) or join under another --name`);
+          return false;
+        },
+      );
+    try {
+      const credential = await this.credentials.issueNode(node, true, signed?.serial);
+      this.recent.admitted(node, token, hello.key);
+      return { credential, ...(signed ? { cert: signed.certPem } : {}) };
+    } catch (err) {
+      if (created) await this.ctx.objects.delete('Node', undefined, node, { force: true }).catch(() => undefined);
+      throw err;
     }
   }
 

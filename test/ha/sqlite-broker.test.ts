@@ -12,6 +12,7 @@ import { startMaster, type Master } from '../../master/index.js';
 import type { Node } from '../../protocol/index.js';
 import { haveMosquitto, startMosquitto, type Mosquitto } from '../helpers/ha.js';
 import { joinAs } from '../helpers/join.js';
+import { ephemeralKey, joinExchange } from '../helpers/join-exchange.js';
 import { tempDir } from '../helpers/wait.js';
 
 describe.skipIf(!haveMosquitto)('HA: one master on SQLite with --broker', () => {
@@ -42,5 +43,18 @@ describe.skipIf(!haveMosquitto)('HA: one master on SQLite with --broker', () => 
     await agent.subscribeAsync('skiff/v1/nodes/solo-a/desired', { qos: 1 });
     await expect(agent.subscribeAsync('skiff/v1/nodes/other/desired', { qos: 1 })).rejects.toThrow();
     await agent.endAsync();
+  });
+
+  it('a retried join through Mosquitto gets a fresh credential for its node; another joiner is refused', async () => {
+    const key = ephemeralKey();
+    const first = await joinExchange(broker.url, master.joinToken, 'solo-retry', key, true);
+    const again = await joinExchange(broker.url, master.joinToken, 'solo-retry', key, true);
+    expect(first.ok && again.ok).toBe(true);
+    const other = await joinExchange(broker.url, master.joinToken, 'solo-retry', ephemeralKey(), true);
+    expect(other).toMatchObject({ ok: false, code: 'SKIFF_ERR_JOIN_REJECTED' });
+    // The broker account has the fresh credential's password, not the unread one's.
+    const login = (password: string) => mqtt.connectAsync(broker.url, { username: 'solo-retry', password, protocolVersion: 4, clientId: 'skiff-agent-solo-retry', reconnectPeriod: 0 }).then((c) => (c.end(true), true), () => false);
+    expect(again.ok && (await login(again.credential))).toBe(true);
+    expect(first.ok && (await login(first.credential))).toBe(false);
   });
 });
