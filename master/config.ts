@@ -101,6 +101,10 @@ export interface MasterConfig {
   name: string;
   /** `--leader-lease`: the etcd lease of the leader election, in seconds; a killed leader is replaced within about this. 3 s. */
   leaderLeaseSeconds: number;
+  /** `--upload-certs`: seal the cluster's shared files into the store for 2 h and print the certificate key (docs/ha.md). */
+  uploadCerts: boolean;
+  /** `--certificate-key KEY`: on an empty data dir, fetch the shared files another master uploaded; '' = none. */
+  certificateKey: string;
   /** DATA/audit.log is rotated before it grows past this many bytes (`--audit-log-maxsize` MB). 10 MiB. */
   auditLogMaxBytes: number;
   /** Rotated audit logs kept (`--audit-log-maxbackup`). 5. */
@@ -156,6 +160,8 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   broker: '',
   name: '',
   leaderLeaseSeconds: 3,
+  uploadCerts: false,
+  certificateKey: '',
 });
 
 /** Merges options over defaults, checks them, and freezes the result. Throws SKIFF_ERR_VALIDATION. */
@@ -199,6 +205,9 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   if (cfg.name === '') cfg.name = hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 63) || 'master';
   if (!/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(cfg.name)) c.fail('name', 'must be a DNS name: lowercase letters, digits, "-" and ".", at most 63', cfg.name);
   c.int(cfg.leaderLeaseSeconds, 'leaderLeaseSeconds', 2, 3600, true);
+  c.string(cfg.certificateKey, 'certificateKey');
+  if (cfg.certificateKey !== '' && !/^[0-9a-f]{64}$/.test(cfg.certificateKey)) c.fail('certificateKey', 'must be 64 hexadecimal digits, as skiff master --upload-certs printed it');
+  if ((cfg.uploadCerts || cfg.certificateKey !== '') && !/^etcds?:\/\//.test(cfg.store ?? '')) c.fail(cfg.uploadCerts ? 'uploadCerts' : 'certificateKey', 'needs an etcd store (--store etcd://...): the files go through the store several masters share');
   c.string(cfg.backupSchedule, 'backupSchedule');
   if (cfg.backupSchedule !== '' && !cron.validate(cfg.backupSchedule)) c.fail('backupSchedule', 'must be a cron expression such as "0 3 * * *"', cfg.backupSchedule);
   c.string(cfg.backupDir, 'backupDir');

@@ -17,7 +17,7 @@ import { describeLocation } from './store/location.js';
 import { storeLocation } from './store/open.js';
 import { Teardown } from './teardown.js';
 import { Telemetry } from './telemetry/registry.js';
-import { announceBroker, connectExternalBroker, lead } from './ha/steps.js';
+import { announceBroker, connectExternalBroker, fetchClusterFiles, lead, uploadCerts } from './ha/steps.js';
 import { EtcdStore } from './store/etcd.js';
 import type { Controller } from './controllers/types.js';
 import type { DesiredPublisher } from './nodes/desired.js';
@@ -63,6 +63,8 @@ export interface Master {
   readonly lostLeadership: boolean;
   /** True while this master leads (runs the controllers, the scheduler and the node lifecycle). */
   readonly leading: boolean;
+  /** With --upload-certs: the certificate key other masters join with (--certificate-key), and when it expires. */
+  readonly certificateKey?: { key: string; expiresAt: string };
 }
 
 /** What `startMaster` takes: the config, and optionally a logger of the caller's (then format and level are the caller's). */
@@ -86,6 +88,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
   const stop = () => (stopped ??= stopAll(down, log).finally(markDone));
   try {
     const telemetry = new Telemetry();
+    await fetchClusterFiles(config, log);
     const { store, disk, inner } = await openStore(config, log, down, telemetry);
     const tls = await loadTls(config, log, down);
     const credentials = await loadCredentials(store, config, tls);
@@ -95,6 +98,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
       credentials.follow((err) => log.warn('credentials: the store watch was cut; reloading', { err }));
       down.add('credentials', () => credentials.unfollow());
     }
+    const certificateKey = await uploadCerts(config, inner, log, down);
     const audit = openAudit(config, log, down);
     const engine = await loadEngine(config);
     const external = config.broker ? await connectExternalBroker(config, credentials, tls, ctx, down) : undefined;
@@ -168,6 +172,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
       get leading() {
         return led.tracker !== undefined && !lost;
       },
+      ...(certificateKey ? { certificateKey } : {}),
     };
   } catch (err) {
     await down.run();

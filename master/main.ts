@@ -55,6 +55,10 @@ Flags:
                                 skiff broker-config mosquitto prints it (docs/ha.md)
   --name NAME                 this master's name, the leader Lease's holder (default: the hostname)
   --leader-lease DUR          the leader's etcd lease; a killed leader is replaced within about this (default 3s)
+  --upload-certs              seal the files every master shares (tokens, cluster CA, Secrets encryption config) into
+                              the etcd store for 2 h and print the certificate key other masters join with
+  --certificate-key KEY       on an empty data dir: fetch those files from the store with the key --upload-certs
+                              printed, then start as another master of the cluster (docs/ha.md)
   --backup-schedule CRON      take a backup on this schedule, e.g. "0 3 * * *" (docs/state.md)
   --backup-dir DIR            where scheduled backups go (default DATA_DIR/backups)
   --backup-keep N             keep the newest N scheduled backups (default 7)
@@ -146,6 +150,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         broker: { type: 'string' },
         name: { type: 'string' },
         'leader-lease': { type: 'string' },
+        'upload-certs': { type: 'boolean' },
+        'certificate-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -166,6 +172,8 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     broker: v.broker,
     name: v.name,
     leaderLeaseSeconds: lease === undefined ? undefined : Math.round(lease / 1000),
+    uploadCerts: v['upload-certs'] ? true : undefined,
+    certificateKey: v['certificate-key'],
     dataDir: v['data-dir'],
     mqttPort: v['mqtt-port'] === '-1' ? -1 : port('mqtt-port', v['mqtt-port']),
     mqttsPort: v['mqtts-port'] === '-1' ? -1 : port('mqtts-port', v['mqtts-port']),
@@ -273,7 +281,9 @@ export async function main(argv: string[]): Promise<void> {
   cluster CA    ${join(dir, 'tls', 'ca.crt')}   ${master.caHash}
   join a board  copy ${join(dir, 'join.token')} to the board (it pins this CA), then:
                 skiff-agent join --master ${joinUrl} --token-file /etc/skiff/join.token${master.httpPort !== undefined && master.config.dashboard ? `
-  dashboard     https://<this-host>:${master.httpPort}/   (skiff --config ${join(dir, 'config.json')} dashboard prints a link that logs in)` : ''}
+  dashboard     https://<this-host>:${master.httpPort}/   (skiff --config ${join(dir, 'config.json')} dashboard prints a link that logs in)` : ''}${master.certificateKey ? `
+  add a master  skiff master --name NAME --store ... --broker ... --certificate-key ${master.certificateKey.key}
+                (the key is shown only here; the uploaded files expire at ${master.certificateKey.expiresAt})` : ''}
 
 `);
   await new Promise<void>((resolve) => {

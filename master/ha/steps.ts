@@ -22,6 +22,9 @@ import type { MasterTls } from '../tls/server.js';
 import { campaign, currentLeader } from './election.js';
 import { writeLease } from './lease-object.js';
 import { Members, soleOwner } from './members.js';
+import { deleteExpiredUpload, downloadClusterFiles, uploadClusterFiles } from './cluster-files.js';
+import { securePrivateDir } from '../datadir.js';
+import { openStoreAt, storeLocation } from '../store/open.js';
 
 /** The master connected to `--broker` (the parts startBroker makes for the embedded one). */
 export async function connectExternalBroker(
@@ -127,4 +130,36 @@ export function announceBroker(config: MasterConfig, b: BrokerLocation, log: Log
   if (!own || /^(127\.|::1$|localhost$)/.test(b.host)) return mdnsLog.info('the external broker is not announced on the LAN (not on a LAN address of this host); agents join with --master', { broker: b.url });
   const mdns = announceMaster({ mqttPort: b.port, tls: b.tls, bind: config.mqttHost, version: skiffVersion(), name: `Skiff master ${config.name}`, host: `skiff-master-${config.name.replace(/\./g, '-')}.local` }, (m) => mdnsLog.warn(m));
   if (mdns) down.add('mdns', () => mdns.stop());
+}
+
+/**
+ * `--certificate-key`: before anything else reads the data dir, fetches the cluster's shared files another master
+ * uploaded (cluster-files.ts) into this master's empty data dir.
+ */
+export async function fetchClusterFiles(config: MasterConfig, log: Logger): Promise<void> {
+  if (!config.certificateKey) return;
+  securePrivateDir(config.dataDir);
+  const store = await openStoreAt(storeLocation(config), { etcd: { log: withFields(log, { component: 'store' }) } });
+  try {
+    const files = await downloadClusterFiles(store, config.dataDir, config.certificateKey);
+    log.info('joined the cluster with the certificate key: wrote its shared files', { files: files.join(','), dataDir: config.dataDir });
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Every master on etcd deletes an expired upload at start; with `--upload-certs` this one uploads the shared files
+ * and deletes them when they expire (if it still runs then). Returns the certificate key, to be printed once.
+ */
+export async function uploadCerts(config: MasterConfig, store: Store, log: Logger, down: Teardown): Promise<{ key: string; expiresAt: string } | undefined> {
+  if (!(store instanceof EtcdStore)) return undefined;
+  if (await deleteExpiredUpload(store)) log.info('deleted the expired upload of the cluster files');
+  if (!config.uploadCerts) return undefined;
+  const up = await uploadClusterFiles(store, config.dataDir);
+  log.info('uploaded the cluster files to the store, sealed with a certificate key printed on stdout', { expiresAt: up.expiresAt });
+  const timer = setTimeout(() => void deleteExpiredUpload(store).catch(() => undefined), Date.parse(up.expiresAt) - Date.now() + 1000);
+  timer.unref();
+  down.add('upload-certs', () => clearTimeout(timer));
+  return up;
 }

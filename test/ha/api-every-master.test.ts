@@ -4,18 +4,21 @@
  * master's own audit log names the clients whose writes it answered); several clients spread over more than one
  * master; a watch on a non-leader delivers; killing a non-leader moves its clients within seconds (its open watch
  * ends with SKIFF_ERR_GONE, sent by the new owner); killing the leader leaves the others' clients answered throughout.
+ * The second and third masters join with the certificate key the first printed (`--upload-certs`, docs/ha.md), not
+ * with copied files; a wrong key is refused before anything is written.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api } from '../../cli/types.js';
 import type { ApiResponse } from '../../protocol/index.js';
 import { haveEtcd, startEtcdCluster, type EtcdCluster } from '../helpers/etcd.js';
-import { haApi, haveMosquitto, leaseOf, shareCluster, startHaMaster, startMosquitto, type HaMaster, type Mosquitto } from '../helpers/ha.js';
-import { requireBuild } from '../helpers/procs.js';
+import { haApi, haveMosquitto, leaseOf, startHaMaster, startMosquitto, type HaMaster, type Mosquitto } from '../helpers/ha.js';
+import { requireBuild, skiff } from '../helpers/procs.js';
 import { eventually, tempDir } from '../helpers/wait.js';
 
+const statMode = (path: string) => statSync(path).mode & 0o777;
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {k: v}\n`;
 
 describe.skipIf(!haveEtcd || !haveMosquitto)('HA: every master serves the API', () => {
@@ -25,6 +28,7 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: every master serves the API', 
   const masters = new Map<string, HaMaster>();
   const clients: Api[] = [];
   let seq = 0;
+  let certificateKey = '';
 
   /** The master whose audit log has the apply of ConfigMap `name`, and the client that asked. */
   const answeredBy = (name: string) => {
@@ -52,10 +56,10 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: every master serves the API', 
     requireBuild();
     dir = await tempDir('skiff-ha-api-');
     [etcd, broker] = await Promise.all([startEtcdCluster(3), startMosquitto(join(dir, 'broker'))]);
-    const start = (name: string) => startHaMaster({ name, dataDir: join(dir, name), store: etcd.storeUrl('/api'), broker: broker.brokerUrl, args: ['--leader-lease', '2s'] }, join(dir, `${name}.log`));
-    masters.set('m1', await start('m1'));
-    for (const n of ['m2', 'm3']) shareCluster(join(dir, 'm1'), join(dir, n));
-    for (const m of await Promise.all([start('m2'), start('m3')])) masters.set(m.name, m);
+    const start = (name: string, more: string[]) => startHaMaster({ name, dataDir: join(dir, name), store: etcd.storeUrl('/api'), broker: broker.brokerUrl, args: ['--leader-lease', '2s', ...more] }, join(dir, `${name}.log`));
+    masters.set('m1', await start('m1', ['--upload-certs']));
+    certificateKey = /--certificate-key ([0-9a-f]{64})/.exec(masters.get('m1')!.log())![1];
+    for (const m of await Promise.all(['m2', 'm3'].map((n) => start(n, ['--certificate-key', certificateKey])))) masters.set(m.name, m);
     // Every master has seen all three candidates.
     await eventually(() => [...masters.values()].every((m) => /masters serving the API.*m1,m2,m3/.test(m.log())), 'three masters serving', 15_000, 100);
   }, 80_000);
@@ -67,6 +71,24 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: every master serves the API', 
     await etcd?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  it('masters joined with the certificate key share the cluster; a wrong key is refused and nothing is written', async () => {
+    for (const n of ['m2', 'm3']) {
+      for (const f of ['admin.token', 'join.token', 'encryption-config.json', 'tls/ca.crt', 'tls/ca.key']) {
+        expect(readFileSync(join(dir, n, f)), `${n}/${f}`).toEqual(readFileSync(join(dir, 'm1', f)));
+        expect(statMode(join(dir, n, f)), `${n}/${f} mode`).toBe(0o600);
+      }
+    }
+    const wrong = certificateKey.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    const bad = join(dir, 'bad');
+    const r = await skiff(['master', '--name', 'bad', '--data-dir', bad, '--store', etcd.storeUrl('/api'), '--broker', broker.brokerUrl, '--mqtt-port=-1', '--mqtts-port', '0', '--http-port=-1', '--no-mdns', '--certificate-key', wrong]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--certificate-key: the key does not open the uploaded cluster files/);
+    expect(existsSync(join(bad, 'tls')) ? readdirSync(join(bad, 'tls')) : []).toEqual([]);
+    for (const f of ['admin.token', 'join.token', 'encryption-config.json']) expect(existsSync(join(bad, f)), f).toBe(false);
+    const malformed = await skiff(['master', '--data-dir', bad, '--store', etcd.storeUrl('/api'), '--certificate-key', 'abc']);
+    expect(malformed.stderr).toMatch(/certificateKey: must be 64 hexadecimal digits/);
+  }, 40_000);
 
   it('each session sticks to one master, and several clients are answered by more than one master', async () => {
     const apis = await Promise.all(Array.from({ length: 9 }, () => newClient()));
