@@ -8,8 +8,7 @@
  *   every agent and master is connected and the API answers;
  * - etcd write volume per pod: a Deployment of N pods from apply to all Running, as etcd revisions (writes) and
  *   bytes the three etcd members wrote to disk (/proc/PID/io write_bytes), per pod.
- * The simulated-agent harness of issue 14 (bench/scale) is not on main yet: the etcd + Mosquitto vs SQLite + aedes
- * comparison at 1,000 agents is left to it (`npm run bench:scale -- --store ... --broker ...`).
+ * The etcd + Mosquitto vs SQLite + aedes comparison at 1,000 simulated agents is bench/ha-scale.ts.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
