@@ -76,7 +76,7 @@ if (argv[0] === 'master') {
   process.exitCode = await main(argv, processIO());
 } else if (argv[0] === 'broker-config') {
   const { main } = await load('../dist/master/external/broker-config.js');
-  process.exitCode = main(argv.slice(1), (s) => void process.stdout.write(s), (s) => void process.stderr.write(s));
+  process.exitCode = await main(argv.slice(1), (s) => void process.stdout.write(s), (s) => void process.stderr.write(s));
 } else if (argv[0] === 'up') {
   const { main } = await load('../dist/cli/up.js');
   process.exitCode = await main(argv.slice(1), processIO(0, true));

@@ -34,7 +34,7 @@ export interface Mosquitto {
   port: number;
   /** The `--broker` URL for the masters (the last line broker-config printed). */
   brokerUrl: string;
-  /** `mqtt://127.0.0.1:PORT`: where agents and clients connect. */
+  /** `mqtt://127.0.0.1:PORT` (`mqtts://` with TLS): where agents and clients connect. */
   url: string;
   log(): string;
   stop(): Promise<void>;
@@ -44,14 +44,16 @@ export interface Mosquitto {
 
 /**
  * Writes a broker config into `dir` (unless `configure` is false: a restart on the config already there) and
- * starts mosquitto on it; resolves once it accepts connections.
+ * starts mosquitto on it; resolves once it accepts connections. `tls`: the listener speaks TLS with a certificate
+ * signed by the cluster CA of that master data dir (`--tls --cluster-dir`).
  */
-export async function startMosquitto(dir: string, port?: number, configure = true): Promise<Mosquitto> {
+export async function startMosquitto(dir: string, port?: number, configure = true, tls?: { clusterDir: string }): Promise<Mosquitto> {
   port ??= await freePort();
   const urlFile = join(dir, 'broker-url');
   if (configure) {
     let printed = '';
-    const code = brokerConfig(['mosquitto', '--dir', dir, '--port', String(port), '--bind', '127.0.0.1'], (s) => (printed += s), (s) => (printed += s));
+    const extra = tls ? ['--tls', '--cluster-dir', tls.clusterDir] : [];
+    const code = await brokerConfig(['mosquitto', '--dir', dir, '--port', String(port), '--bind', '127.0.0.1', ...extra], (s) => (printed += s), (s) => (printed += s));
     if (code !== 0) throw new Error(`skiff broker-config failed: ${printed}`);
     writeFileSync(urlFile, printed.trim().split('\n').at(-1)!);
   }
@@ -68,7 +70,7 @@ export async function startMosquitto(dir: string, port?: number, configure = tru
   return {
     port,
     brokerUrl,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${brokerUrl.startsWith('mqtts:') ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     stop: () => stopProc(child),
     kill9: () => kill9(child),
