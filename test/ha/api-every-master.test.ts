@@ -156,7 +156,7 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: every master serves the API', 
     const owned: { api: Api; master: string }[] = [];
     const on = (m: string) => owned.filter((o) => o.master === m);
     while (owned.length < 30 && (on(survivor).length < 2 || on(leader).length < 2)) {
-      const api = await newClient(1000);
+      const api = await newClient(2500); // a slow answer on a loaded box is not a failure; the leader's clients time out and retry
       owned.push({ api, master: (await owner(api)).master });
     }
     const apis = owned.map((o) => o.api);
@@ -194,7 +194,7 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: every master serves the API', 
     const gap = (l: typeof owned) => Math.max(0, ...l.map((o) => maxGap.get(o.api) ?? 0));
     console.log(`leader ${leader} killed: ${onSurvivor.length} clients on ${survivor}: ${[...onSurvivor].reduce((n, o) => n + (failures.get(o.api) ?? 0), 0)} failed requests, longest gap ${gap(onSurvivor)} ms; ${onLeader.length} clients on the leader: ${onLeader.reduce((n, o) => n + (failures.get(o.api) ?? 0), 0)} failed requests, longest gap ${gap(onLeader)} ms`);
     for (const o of onSurvivor) expect(failures.get(o.api) ?? 0).toBe(0);
-    expect(gap(onSurvivor)).toBeLessThan(2000); // one request's time under load, never the fail-over
-    expect(gap(onLeader)).toBeLessThan(6000);
+    expect(gap(onSurvivor)).toBeLessThan(2500); // one request's time under load, never the fail-over
+    expect(gap(onLeader)).toBeLessThan(7000); // the candidate key's lease (2 s), then one timed-out request
   }, 60_000);
 });
