@@ -29,7 +29,7 @@ export async function joinExchange(url: string, token: string, node: string, key
     const result = new Promise<Outcome>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`join exchange for ${node}: no result within 10 s`)), 10_000);
       client.on('message', (_t, payload) => {
-        const m = decode<{ step: string; nonce?: string; proof?: string } & Partial<JoinResult>>(payload).value;
+        const m = decode<{ step: string; nonce?: string; proof?: string }>(payload).value;
         if (m.step === 'challenge') {
           transcript = transcriptOf(hello, String(m.nonce));
           if (!proofMatches(masterProof(secret, transcript), m.proof)) return reject(new Error('the master could not prove the token'));
@@ -37,7 +37,7 @@ export async function joinExchange(url: string, token: string, node: string, key
           return;
         }
         clearTimeout(timer);
-        const r = m as JoinResult;
+        const r = m as unknown as JoinResult;
         if (r.ok) resolve({ ok: true, credential: openGrant(r, key, transcript!).credential });
         else resolve({ ok: false, code: r.error.code, message: r.error.message });
       });
