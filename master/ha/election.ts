@@ -57,11 +57,11 @@ export async function campaign(store: EtcdStore, o: ElectionOptions): Promise<Ca
   let stopped = false;
   c.on('error', (err: Error) => {
     if (stopped) return;
-    if (leading) {
-      // The fence stays: every write from now on fails, including those already on their way.
-      leading = false;
-      o.onLost(err);
-    } else o.log.warn('leader election: the campaign failed', { err });
+    // The fence stays: every write from now on fails, including those already on their way. A follower whose
+    // campaign failed (its etcd lease lost) stops too: a fresh start campaigns again and rejoins the members
+    // that serve the API, where a live process without a candidate key would serve nothing.
+    leading = false;
+    o.onLost(err);
   });
   c.on('elected', () => {
     if (stopped) return;

@@ -108,7 +108,7 @@ export async function lead(
     },
     onLost: (err) => {
       if (renew) clearInterval(renew);
-      electionLog.error('lost the leadership; stopping (a supervisor restarts this master as a candidate)', { err });
+      electionLog.error('lost the leadership or the candidacy; stopping (a supervisor restarts this master as a candidate)', { err });
       onLost(err);
     },
   });
