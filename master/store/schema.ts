@@ -4,11 +4,22 @@
  */
 import type Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
+import { upgradeSchema } from './sqlite-upgrade.js';
 
-/** Bumped when the tables change; a file from a newer Skiff is refused rather than misread (2: a transaction's changes share a revision). */
-export const schemaVersion = 2;
+/**
+ * Bumped when the tables change; a file from a newer Skiff is refused rather than misread, an older one is
+ * upgraded in place (sqlite-upgrade.ts). 2: a transaction's changes share a revision. 3: each value is
+ * written once.
+ */
+export const schemaVersion = 3;
 
-const tables = `
+/**
+ * Version 3: a value is written once, in the change log. `kv` maps each key to the change holding its
+ * current value (`mod_revision`, `mod_seq`); a change names the change it replaced (`prev_revision`,
+ * `prev_seq`) instead of copying its value; `value` is NULL on a delete. `prev_value` is only set on
+ * changes carried over from versions 1 and 2, which copied the previous value.
+ */
+export const tables = `
 CREATE TABLE IF NOT EXISTS meta (
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL
@@ -17,47 +28,29 @@ INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compacted', 0
 
 CREATE TABLE IF NOT EXISTS kv (
   key             TEXT PRIMARY KEY,
-  value           TEXT NOT NULL,
   create_revision INTEGER NOT NULL,
-  mod_revision    INTEGER NOT NULL
+  mod_revision    INTEGER NOT NULL,
+  mod_seq         INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS changes (
-  revision   INTEGER NOT NULL,
-  seq        INTEGER NOT NULL,
-  key        TEXT NOT NULL,
-  type       TEXT NOT NULL CHECK (type IN ('put', 'delete')),
-  value      TEXT,
-  prev_value TEXT,
+  revision      INTEGER NOT NULL,
+  seq           INTEGER NOT NULL,
+  key           TEXT NOT NULL,
+  value         TEXT,
+  prev_revision INTEGER,
+  prev_seq      INTEGER,
+  prev_value    TEXT,
   PRIMARY KEY (revision, seq)
 ) WITHOUT ROWID;
-`;
-
-/**
- * Version 1 → 2: the change log gets `seq`, the op's place in its transaction (the writes of one
- * transaction share a revision, as in etcd). Old rows were one change per revision: seq 0.
- */
-const fromVersion1 = `
-ALTER TABLE changes RENAME TO changes_v1;
-CREATE TABLE changes (
-  revision   INTEGER NOT NULL,
-  seq        INTEGER NOT NULL,
-  key        TEXT NOT NULL,
-  type       TEXT NOT NULL CHECK (type IN ('put', 'delete')),
-  value      TEXT,
-  prev_value TEXT,
-  PRIMARY KEY (revision, seq)
-) WITHOUT ROWID;
-INSERT INTO changes (revision, seq, key, type, value, prev_value) SELECT revision, 0, key, type, value, prev_value FROM changes_v1;
-DROP TABLE changes_v1;
 `;
 
 /** Page size of a new file, in bytes. */
 const newFilePageSize = 1024;
 
 /**
- * Applies the durability settings and creates the tables. WAL + synchronous=FULL: every commit
- * fsyncs the WAL before it returns, so an acknowledged write survives kill -9 and, as far as the
+ * Applies the durability settings and creates (or upgrades) the tables. WAL + synchronous=FULL: every
+ * commit fsyncs the WAL before it returns, so an acknowledged write survives kill -9 and, as far as the
  * disk honours fsync, a power cut (https://www.sqlite.org/pragma.html#pragma_synchronous).
  */
 export function prepareDatabase(db: Database.Database, isMemory: boolean): void {
@@ -82,8 +75,9 @@ export function prepareDatabase(db: Database.Database, isMemory: boolean): void 
   if (version > schemaVersion) {
     throw new SkiffError('SKIFF_ERR_INTERNAL', `store: ${db.name}: schema version ${version} is newer than this Skiff's ${schemaVersion}`);
   }
+  // One transaction: a crash mid-upgrade leaves the old file as it was.
   db.transaction(() => {
-    if (version === 1) db.exec(fromVersion1);
+    if (version > 0 && version < schemaVersion) upgradeSchema(db, version);
     db.exec(tables);
     db.pragma(`user_version = ${schemaVersion}`);
   }).immediate();
@@ -91,25 +85,37 @@ export function prepareDatabase(db: Database.Database, isMemory: boolean): void 
 
 /** The prepared statements of the store, made once per connection. */
 export function prepareStatements(db: Database.Database) {
-  const cols = 'key, value, create_revision, mod_revision';
-  const changeCols = 'revision, key, type, value, prev_value';
-  const order = 'ORDER BY revision, seq';
+  // A key's value is the change its (mod_revision, mod_seq) names.
+  const cols = 'k.key, c.value, k.create_revision, k.mod_revision, k.mod_seq';
+  const kvJoin = 'kv k JOIN changes c ON c.revision = k.mod_revision AND c.seq = k.mod_seq';
+  // A change's previous value is the change its (prev_revision, prev_seq) names (or, carried over from
+  // versions 1 and 2, its own prev_value).
+  const changeCols = 'c.revision, c.key, c.value, COALESCE(c.prev_value, p.value) AS prev_value';
+  const changeJoin = 'changes c LEFT JOIN changes p ON p.revision = c.prev_revision AND p.seq = c.prev_seq';
+  const order = 'ORDER BY c.revision, c.seq';
   return {
-    get: db.prepare(`SELECT ${cols} FROM kv WHERE key = ?`),
+    get: db.prepare(`SELECT ${cols} FROM ${kvJoin} WHERE k.key = ?`),
     // Prefix queries are key ranges (see keys.ts prefixEnd), so they walk the primary-key index.
-    listRange: db.prepare(`SELECT ${cols} FROM kv WHERE key >= ? AND key < ? ORDER BY key`),
-    listFrom: db.prepare(`SELECT ${cols} FROM kv WHERE key >= ? ORDER BY key`),
+    listRange: db.prepare(`SELECT ${cols} FROM ${kvJoin} WHERE k.key >= ? AND k.key < ? ORDER BY k.key`),
+    listFrom: db.prepare(`SELECT ${cols} FROM ${kvJoin} WHERE k.key >= ? ORDER BY k.key`),
+    countKeys: db.prepare('SELECT count(*) FROM kv').pluck(),
     meta: db.prepare('SELECT value FROM meta WHERE name = ?').pluck(),
     setMeta: db.prepare('UPDATE meta SET value = ? WHERE name = ?'),
     put: db.prepare(
-      `INSERT INTO kv (${cols}) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_revision = excluded.mod_revision`,
+      `INSERT INTO kv (key, create_revision, mod_revision, mod_seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET mod_revision = excluded.mod_revision, mod_seq = excluded.mod_seq`,
     ),
     remove: db.prepare('DELETE FROM kv WHERE key = ?'),
-    logChange: db.prepare(`INSERT INTO changes (revision, seq, key, type, value, prev_value) VALUES (?, ?, ?, ?, ?, ?)`),
-    forget: db.prepare('DELETE FROM changes WHERE revision <= ?'),
-    historyRange: db.prepare(`SELECT ${changeCols} FROM changes WHERE revision > ? AND key >= ? AND key < ? ${order}`),
-    historyFrom: db.prepare(`SELECT ${changeCols} FROM changes WHERE revision > ? AND key >= ? ${order}`),
+    logChange: db.prepare('INSERT INTO changes (revision, seq, key, value, prev_revision, prev_seq) VALUES (?, ?, ?, ?, ?, ?)'),
+    // Compaction as etcd's: history ≤ r goes, except the changes still needed — a key's current value, and
+    // the previous value of a change that stays (the prevValue of its watch event). Row values: SQLite ≥ 3.15.
+    forget: db.prepare(
+      `DELETE FROM changes AS c WHERE c.revision <= :r
+         AND NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = c.key AND kv.mod_revision = c.revision AND kv.mod_seq = c.seq)
+         AND (c.revision, c.seq) NOT IN (SELECT prev_revision, prev_seq FROM changes WHERE revision > :r AND prev_revision <= :r)`,
+    ),
+    historyRange: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.revision > ? AND c.key >= ? AND c.key < ? ${order}`),
+    historyFrom: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.revision > ? AND c.key >= ? ${order}`),
   };
 }
 

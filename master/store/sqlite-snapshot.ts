@@ -3,7 +3,9 @@
  * read transaction, so its rows and its revision agree even while the master writes through
  * another connection (WAL readers see one commit point). A restore is one IMMEDIATE transaction:
  * rows with their original revisions, the revision counter set to the snapshot's (+ bump), and the
- * compaction mark set there too, so a watch from before the restore is told to list again.
+ * compaction mark set there too, so a watch from before the restore is told to list again. As any value,
+ * a restored one is written once, as the change its key points at (schema.ts); those changes sit at or
+ * below the compaction mark, so no watch replays them.
  */
 import type Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
@@ -27,8 +29,8 @@ export function readSnapshot(db: Database.Database, sql: Statements): Snapshot {
 }
 
 /** The number of keys. */
-export function countKeys(db: Database.Database): number {
-  return db.prepare('SELECT count(*) FROM kv').pluck().get() as number;
+export function countKeys(sql: Statements): number {
+  return sql.countKeys.get() as number;
 }
 
 /** Loads a snapshot in one transaction; refuses a store with keys unless `force`. */
@@ -36,13 +38,18 @@ export function loadSnapshot(db: Database.Database, sql: Statements, snapshot: S
   const target = snapshot.revision + (options.bumpRevision ?? 0);
   const total = snapshot.entries.length;
   db.transaction(() => {
-    const existing = countKeys(db);
+    const existing = countKeys(sql);
     if (existing > 0 && !options.force) {
       throw new SkiffError('SKIFF_ERR_CONFLICT', `store: ${db.name}: holds ${existing} keys; restore into an empty store, or pass --force to replace them`);
     }
     db.exec('DELETE FROM kv; DELETE FROM changes;');
+    // Keys from etcd may share a revision (one Txn): each takes the next seq of its revision.
+    const seqs = new Map<number, number>();
     snapshot.entries.forEach((e, i) => {
-      sql.put.run(e.key, e.text, e.createRevision, e.modRevision);
+      const seq = seqs.get(e.modRevision) ?? 0;
+      seqs.set(e.modRevision, seq + 1);
+      sql.logChange.run(e.modRevision, seq, e.key, e.text, null, null);
+      sql.put.run(e.key, e.createRevision, e.modRevision, seq);
       if ((i + 1) % 1000 === 0) options.onProgress?.(i + 1, total);
     });
     sql.setMeta.run(target, 'revision');

@@ -40,6 +40,8 @@ interface KvRow {
   value: string;
   create_revision: number;
   mod_revision: number;
+  /** With mod_revision, names the change that holds the value (schema.ts). */
+  mod_seq: number;
 }
 
 /** One write of a transaction body: the key, its new text (null: delete), and the check against its current row. */
@@ -59,7 +61,7 @@ interface Committed {
 interface ChangeRow {
   revision: number;
   key: string;
-  type: 'put' | 'delete';
+  /** NULL on a delete. */
   value: string | null;
   prev_value: string | null;
 }
@@ -230,7 +232,7 @@ export class SqliteStore implements SnapshotStore {
 
   async count(): Promise<number> {
     this.checkOpen();
-    return countKeys(this.db);
+    return countKeys(this.sql);
   }
 
   async restore(snapshot: Snapshot, options?: RestoreOptions): Promise<{ revision: number }> {
@@ -275,7 +277,8 @@ export class SqliteStore implements SnapshotStore {
     return this.writes.submit(() => this.writeRows(writes));
   }
 
-  // The body of one unit of the batch transaction (see commit): every check first, then the writes.
+  // The body of one unit of the batch transaction (see commit): every check first, then the writes. The value
+  // goes into the change log only, once: kv points at that change, and the change at the one it replaces.
   private writeRows(writes: RowWrite[]): Committed {
     const curs = writes.map((w) => this.sql.get.get(w.key) as KvRow | undefined);
     writes.forEach((w, i) => w.check(curs[i]));
@@ -283,9 +286,9 @@ export class SqliteStore implements SnapshotStore {
     this.sql.setMeta.run(revision, 'revision');
     writes.forEach((w, seq) => {
       const cur = curs[seq];
+      this.sql.logChange.run(revision, seq, w.key, w.text, cur?.mod_revision ?? null, cur?.mod_seq ?? null);
       if (w.text === null) this.sql.remove.run(w.key);
-      else this.sql.put.run(w.key, w.text, cur?.create_revision ?? revision, revision);
-      this.sql.logChange.run(revision, seq, w.key, w.text === null ? 'delete' : 'put', w.text, cur?.value ?? null);
+      else this.sql.put.run(w.key, cur?.create_revision ?? revision, revision, seq);
     });
     this.autoCompact(revision);
     return { writes, curs, revision };
@@ -300,7 +303,7 @@ export class SqliteStore implements SnapshotStore {
 
   private forgetThrough(revision: number): void {
     if (revision <= this.meta('compacted')) return;
-    this.sql.forget.run(revision);
+    this.sql.forget.run({ r: revision });
     this.sql.setMeta.run(revision, 'compacted');
   }
 
@@ -329,5 +332,5 @@ function toEntry<T>(row: KvRow): StoreEntry<T> {
 }
 
 function toChange(row: ChangeRow): Change {
-  return { revision: row.revision, key: row.key, type: row.type, value: row.value, prevValue: row.prev_value };
+  return { revision: row.revision, key: row.key, type: row.value === null ? 'delete' : 'put', value: row.value, prevValue: row.prev_value };
 }

@@ -1,7 +1,7 @@
 /** SQLite-only behaviour: durability settings, auto-compaction, schema guard, and surviving kill -9. */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../master/store/sqlite.js';
@@ -62,32 +62,6 @@ describe('SQLite store', () => {
     db.pragma('user_version = 99');
     db.close();
     await expect(openSqliteStore(path)).rejects.toMatchObject({ code: 'SKIFF_ERR_INTERNAL', message: expect.stringContaining('newer') });
-  });
-
-  it('opens a file of schema 1 (one change per revision): keys, revisions and history kept, transactions work', async () => {
-    const path = freshPath();
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.exec(`
-      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-      INSERT INTO meta (name, value) VALUES ('revision', 2), ('compacted', 0);
-      CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_revision INTEGER NOT NULL, mod_revision INTEGER NOT NULL) WITHOUT ROWID;
-      INSERT INTO kv VALUES ('/a', '2', 1, 2);
-      CREATE TABLE changes (revision INTEGER PRIMARY KEY, key TEXT NOT NULL, type TEXT NOT NULL CHECK (type IN ('put', 'delete')), value TEXT, prev_value TEXT);
-      INSERT INTO changes VALUES (1, '/a', 'put', '1', NULL), (2, '/a', 'put', '2', '1');
-    `);
-    db.pragma('user_version = 1');
-    db.close();
-    const s = await openSqliteStore(path);
-    expect(await s.get('/a')).toEqual({ key: '/a', value: 2, createRevision: 1, modRevision: 2 });
-    const w = watchInto(s, '/', 0);
-    await s.txn([{ op: 'create', key: '/b', value: 1 }, { op: 'update', key: '/a', value: 3, expectedModRevision: 2 }]);
-    expect((await w.until(4)).map((e) => [e.key, e.value, e.revision])).toEqual([['/a', 1, 1], ['/a', 2, 2], ['/b', 1, 3], ['/a', 3, 3]]);
-    w.watch.close();
-    await s.close();
-    const after = new Database(path, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(2);
-    after.close();
   });
 
   it('keeps every acknowledged write when the writing process is killed with SIGKILL mid-burst', async () => {

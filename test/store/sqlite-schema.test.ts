@@ -1,0 +1,216 @@
+/**
+ * The SQLite file layout (schema 3): each value written once, upgrades of real schema-1 and schema-2 files
+ * in place, and compaction that keeps every change a current key or a kept watch event needs.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStore } from '../../master/store/sqlite.js';
+import type { WatchEvent } from '../../master/store/types.js';
+import { watchInto } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'skiff-store-schema-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const freshPath = () => join(dir, `t${++n}`, 'store.db');
+
+/** Writes a file with raw SQL, as an older Skiff left it. */
+function writeFile(path: string, sql: string, version: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.exec(sql);
+  db.pragma(`user_version = ${version}`);
+  db.close();
+}
+
+function readRaw<T>(path: string, read: (db: Database.Database) => T): T {
+  const db = new Database(path, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const brief = (e: WatchEvent) => [e.revision, e.type, e.key, e.value, e.prevValue];
+
+// Schema 1 as Skiff wrote it: one change per revision, every value in kv too, the previous value copied.
+// History ≤ 2 was compacted: /old's value is only in kv.
+const schema1 = `
+  CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO meta (name, value) VALUES ('revision', 5), ('compacted', 2);
+  CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_revision INTEGER NOT NULL, mod_revision INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO kv VALUES ('/old', '"o"', 1, 2), ('/a', '{"v":2}', 3, 4);
+  CREATE TABLE changes (revision INTEGER PRIMARY KEY, key TEXT NOT NULL, type TEXT NOT NULL CHECK (type IN ('put', 'delete')), value TEXT, prev_value TEXT);
+  INSERT INTO changes VALUES (3, '/a', 'put', '{"v":1}', NULL), (4, '/a', 'put', '{"v":2}', '{"v":1}'), (5, '/gone', 'delete', NULL, '"g"');`;
+
+// Schema 2 as Skiff wrote it: a transaction's changes share a revision (seq), values copied as in schema 1.
+// History ≤ 3 was compacted (/old and /b only in kv; /b's revision 3 was a transaction with /x); revision 5
+// is a transaction of two ops; /a was deleted at 6.
+const schema2 = `
+  CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO meta (name, value) VALUES ('revision', 6), ('compacted', 3);
+  CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, create_revision INTEGER NOT NULL, mod_revision INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO kv VALUES ('/old', '"o"', 1, 1), ('/b', '"b3"', 2, 3), ('/x', '"x5"', 3, 5), ('/y', '"y4"', 4, 4);
+  CREATE TABLE changes (revision INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL CHECK (type IN ('put', 'delete')),
+    value TEXT, prev_value TEXT, PRIMARY KEY (revision, seq)) WITHOUT ROWID;
+  INSERT INTO changes VALUES (4, 0, '/y', 'put', '"y4"', NULL), (4, 1, '/a', 'put', '"a4"', NULL),
+    (5, 0, '/a', 'put', '"a5"', '"a4"'), (5, 1, '/x', 'put', '"x5"', '"x3"'), (6, 0, '/a', 'delete', NULL, '"a5"');`;
+
+describe('SQLite store schema 3', () => {
+  it('writes each value once: a change names the one it replaced instead of copying it, and kv holds no value', async () => {
+    const path = freshPath();
+    const s = await openSqliteStore(path);
+    await s.create('/k', 'x'.repeat(1000));
+    await s.update('/k', 'y'.repeat(1000));
+    await s.txn([{ op: 'update', key: '/k', value: 'z'.repeat(1000) }, { op: 'create', key: '/j', value: 'j'.repeat(1000) }]);
+    const w = watchInto(s, '/', 0);
+    expect((await w.until(4)).map((e) => [e.revision, e.key, String(e.value)[0], e.prevValue && String(e.prevValue)[0]])).toEqual([
+      [1, '/k', 'x', undefined],
+      [2, '/k', 'y', 'x'],
+      [3, '/k', 'z', 'y'],
+      [3, '/j', 'j', undefined],
+    ]);
+    w.watch.close();
+    await s.close();
+    readRaw(path, (db) => {
+      const stored = db.prepare('SELECT sum(coalesce(length(value), 0) + coalesce(length(prev_value), 0)) FROM changes').pluck().get() as number;
+      expect(stored).toBe(4 * 1002); // four JSON strings of 1,000 characters, each once
+      expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('kv')).toEqual(['key', 'create_revision', 'mod_revision', 'mod_seq']);
+      expect(db.prepare('SELECT mod_revision, mod_seq FROM kv WHERE key = ?').raw().get('/j')).toEqual([3, 1]);
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.pragma('page_size', { simple: true })).toBe(1024);
+    });
+  });
+
+  it('upgrades a schema-1 file in place: keys, revisions, history with prevValue; writes go on', async () => {
+    const path = freshPath();
+    writeFile(path, schema1, 1);
+    const s = await openSqliteStore(path);
+    expect(await s.get('/old')).toEqual({ key: '/old', value: 'o', createRevision: 1, modRevision: 2 });
+    expect((await s.list('/')).entries.map((e) => [e.key, e.value, e.modRevision])).toEqual([['/a', { v: 2 }, 4], ['/old', 'o', 2]]);
+    const w = watchInto(s, '/', 2);
+    await s.txn([{ op: 'update', key: '/a', value: { v: 3 }, expectedModRevision: 4 }, { op: 'delete', key: '/old', expectedModRevision: 2 }]);
+    expect((await w.until(5)).map(brief)).toEqual([
+      [3, 'put', '/a', { v: 1 }, undefined],
+      [4, 'put', '/a', { v: 2 }, { v: 1 }],
+      [5, 'delete', '/gone', 'g', 'g'],
+      [6, 'put', '/a', { v: 3 }, { v: 2 }],
+      [6, 'delete', '/old', 'o', 'o'],
+    ]);
+    w.watch.close();
+    await s.close();
+    expect(readRaw(path, (db) => db.pragma('user_version', { simple: true }))).toBe(3);
+  });
+
+  it('upgrades a schema-2 file in place: shared revisions, compacted keys and deletes read as before', async () => {
+    const path = freshPath();
+    writeFile(path, schema2, 2);
+    const s = await openSqliteStore(path);
+    expect((await s.list('/')).entries.map((e) => [e.key, e.value, e.createRevision, e.modRevision])).toEqual([
+      ['/b', 'b3', 2, 3],
+      ['/old', 'o', 1, 1],
+      ['/x', 'x5', 3, 5],
+      ['/y', 'y4', 4, 4],
+    ]);
+    expect(() => s.watch('/', 2, () => {})).toThrowError(/compacted/);
+    const w = watchInto(s, '/', 3);
+    // Overwrites of a key whose value only kv held (/b), of an upgraded change (/x), and a re-create (/a).
+    await s.update('/b', 'b7', 3);
+    await s.update('/x', 'x8', 5);
+    await s.create('/a', 'a9');
+    expect((await w.until(8)).map(brief)).toEqual([
+      [4, 'put', '/y', 'y4', undefined],
+      [4, 'put', '/a', 'a4', undefined],
+      [5, 'put', '/a', 'a5', 'a4'],
+      [5, 'put', '/x', 'x5', 'x3'],
+      [6, 'delete', '/a', 'a5', 'a5'],
+      [7, 'put', '/b', 'b7', 'b3'],
+      [8, 'put', '/x', 'x8', 'x5'],
+      [9, 'put', '/a', 'a9', undefined],
+    ]);
+    w.watch.close();
+    expect(await s.revision()).toBe(9);
+    await s.close();
+    readRaw(path, (db) => {
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()).toEqual(['changes', 'kv', 'meta']);
+    });
+  });
+
+  it('upgrades in one transaction: an upgrade that fails leaves the schema-2 file as it was', async () => {
+    const path = freshPath();
+    writeFile(path, `${schema2}\nCREATE TABLE kv_v2 (x);`, 2); // the upgrade's first rename then fails
+    await expect(openSqliteStore(path)).rejects.toThrow(/kv_v2/);
+    readRaw(path, (db) => {
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.prepare('SELECT count(*) FROM changes WHERE type IS NOT NULL').pluck().get()).toBe(5);
+      expect(db.prepare('SELECT value FROM kv WHERE key = ?').pluck().get('/b')).toBe('"b3"');
+    });
+  });
+
+  it('compacts as etcd does: keeps the changes current keys and kept events need, drops the rest', async () => {
+    const path = freshPath();
+    const s = await openSqliteStore(path, { retainRevisions: Infinity });
+    await s.create('/a', 'a1'); // 1: /a's current value from here on
+    await s.create('/b', 'b2'); // 2: the prevValue of /b's event at 7
+    await s.create('/c', 'c3'); // 3, 4: a key created and deleted, all before the mark
+    await s.delete('/c');
+    await s.create('/d', 'd5'); // 5, 6: only 6 is still needed
+    await s.update('/d', 'd6');
+    await s.txn([{ op: 'update', key: '/b', value: 'b7' }, { op: 'create', key: '/e', value: 'e7' }]); // 7
+    await s.compact(6);
+    const rows = () => readRaw(path, (db) => db.prepare('SELECT revision, seq, key FROM changes ORDER BY revision, seq').raw().all());
+    expect(rows()).toEqual([[1, 0, '/a'], [2, 0, '/b'], [6, 0, '/d'], [7, 0, '/b'], [7, 1, '/e']]);
+    expect((await s.list('/')).entries.map((e) => [e.key, e.value])).toEqual([['/a', 'a1'], ['/b', 'b7'], ['/d', 'd6'], ['/e', 'e7']]);
+    const w = watchInto(s, '/', 6);
+    expect((await w.until(2)).map(brief)).toEqual([
+      [7, 'put', '/b', 'b7', 'b2'],
+      [7, 'put', '/e', 'e7', undefined],
+    ]);
+    w.watch.close();
+    // Once the event at 7 is compacted too, /b's value at 2 is no longer needed by anything.
+    await s.delete('/a'); // 8
+    await s.compact(8);
+    expect(rows()).toEqual([[6, 0, '/d'], [7, 0, '/b'], [7, 1, '/e']]);
+    expect(await s.get('/a')).toBeUndefined();
+    expect(await snapshotPairs(s)).toEqual([['/b', 'b7'], ['/d', 'd6'], ['/e', 'e7']]);
+    await s.close();
+  });
+
+  it('auto-compaction keeps a rarely written key readable, with its prevValue when it is next written', async () => {
+    const s = await openSqliteStore(freshPath(), { retainRevisions: 10 });
+    await s.create('/still', 's1');
+    for (let i = 0; i < 50; i++) await s.create(`/churn/${i}`, i);
+    const from = await s.revision();
+    const w = watchInto(s, '/still', from);
+    await s.update('/still', 's2', 1);
+    expect((await w.until(1)).map(brief)).toEqual([[52, 'put', '/still', 's2', 's1']]);
+    w.watch.close();
+    expect((await s.list('/churn/')).entries).toHaveLength(50);
+    await s.close();
+  });
+
+  it('restores keys that share a revision (as from etcd); each gives its value as prevValue when overwritten', async () => {
+    const path = freshPath();
+    const s = await openSqliteStore(path);
+    await s.restore({ revision: 7, entries: [{ key: '/a', text: '1', createRevision: 7, modRevision: 7 }, { key: '/b', text: '2', createRevision: 3, modRevision: 7 }] });
+    expect(await s.get('/b')).toEqual({ key: '/b', value: 2, createRevision: 3, modRevision: 7 });
+    const w = watchInto(s, '/', 7);
+    await s.update('/a', 10, 7);
+    await s.delete('/b', 7);
+    expect((await w.until(2)).map(brief)).toEqual([
+      [8, 'put', '/a', 10, 1],
+      [9, 'delete', '/b', 2, 2],
+    ]);
+    w.watch.close();
+    await s.close();
+  });
+});
+
+async function snapshotPairs(s: SqliteStore): Promise<[string, unknown][]> {
+  return (await s.snapshot()).entries.map((e) => [e.key, JSON.parse(e.text)]);
+}
