@@ -110,7 +110,9 @@ async function count(api: Api, phase?: string): Promise<number> {
 function writesByKind(dataDir: string, fromRevision: number): { revision: number; byKind: Record<string, number> } {
   const db = new Database(join(dataDir, 'skiff.db'), { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT key FROM changes WHERE revision > ?').pluck().all(fromRevision) as string[];
+    // Schema 3 keys changes by id = revision × 2^16 + seq (master/store/schema.ts); older files (WRITES_ROOT) by revision.
+    const after = (db.pragma('user_version', { simple: true }) as number) >= 3 ? 'id >= (? + 1) * 65536' : 'revision > ?';
+    const rows = db.prepare(`SELECT key FROM changes WHERE ${after}`).pluck().all(fromRevision) as string[];
     const byKind: Record<string, number> = {};
     for (const k of rows) byKind[k.split('/')[2] ?? k] = (byKind[k.split('/')[2] ?? k] ?? 0) + 1;
     return { revision: db.prepare("SELECT value FROM meta WHERE name = 'revision'").pluck().get() as number, byKind };

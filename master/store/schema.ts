@@ -14,9 +14,21 @@ import { upgradeSchema } from './sqlite-upgrade.js';
 export const schemaVersion = 3;
 
 /**
+ * A change's id is its revision and its place in that revision's transaction (seq) in one integer,
+ * `revision × 2^16 + seq`: the rowid of the change log, so a change of ~1 KB fills its overflow page instead
+ * of leaving half of one empty (a WITHOUT ROWID row keeps at most ~1/4 of a page in the leaf; docs/scale.md).
+ */
+export const seqsPerRevision = 65_536;
+
+/** The id of the change at `seq` in revision `revision`. */
+export function changeId(revision: number, seq: number): number {
+  return revision * seqsPerRevision + seq;
+}
+
+/**
  * Version 3: a value is written once, in the change log. `kv` maps each key to the change holding its
- * current value (`mod_revision`, `mod_seq`); a change names the change it replaced (`prev_revision`,
- * `prev_seq`) instead of copying its value; `value` is NULL on a delete. `prev_value` is only set on
+ * current value (`change`, whose revision is the key's mod_revision); a change names the change it
+ * replaced (`prev`) instead of copying its value; `value` is NULL on a delete. `prev_value` is only set on
  * changes carried over from versions 1 and 2, which copied the previous value.
  */
 export const tables = `
@@ -29,20 +41,16 @@ INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compacted', 0
 CREATE TABLE IF NOT EXISTS kv (
   key             TEXT PRIMARY KEY,
   create_revision INTEGER NOT NULL,
-  mod_revision    INTEGER NOT NULL,
-  mod_seq         INTEGER NOT NULL
+  change          INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS changes (
-  revision      INTEGER NOT NULL,
-  seq           INTEGER NOT NULL,
-  key           TEXT NOT NULL,
-  value         TEXT,
-  prev_revision INTEGER,
-  prev_seq      INTEGER,
-  prev_value    TEXT,
-  PRIMARY KEY (revision, seq)
-) WITHOUT ROWID;
+  id         INTEGER PRIMARY KEY,
+  key        TEXT NOT NULL,
+  value      TEXT,
+  prev       INTEGER,
+  prev_value TEXT
+);
 `;
 
 /** Page size of a new file, in bytes. */
@@ -77,7 +85,7 @@ export function prepareDatabase(db: Database.Database, isMemory: boolean): void 
   }
   // One transaction: a crash mid-upgrade leaves the old file as it was.
   db.transaction(() => {
-    if (version > 0 && version < schemaVersion) upgradeSchema(db, version);
+    if (version > 0 && version < schemaVersion) upgradeSchema(db, version, tables);
     db.exec(tables);
     db.pragma(`user_version = ${schemaVersion}`);
   }).immediate();
@@ -85,14 +93,13 @@ export function prepareDatabase(db: Database.Database, isMemory: boolean): void 
 
 /** The prepared statements of the store, made once per connection. */
 export function prepareStatements(db: Database.Database) {
-  // A key's value is the change its (mod_revision, mod_seq) names.
-  const cols = 'k.key, c.value, k.create_revision, k.mod_revision, k.mod_seq';
-  const kvJoin = 'kv k JOIN changes c ON c.revision = k.mod_revision AND c.seq = k.mod_seq';
-  // A change's previous value is the change its (prev_revision, prev_seq) names (or, carried over from
-  // versions 1 and 2, its own prev_value).
-  const changeCols = 'c.revision, c.key, c.value, COALESCE(c.prev_value, p.value) AS prev_value';
-  const changeJoin = 'changes c LEFT JOIN changes p ON p.revision = c.prev_revision AND p.seq = c.prev_seq';
-  const order = 'ORDER BY c.revision, c.seq';
+  // A key's value is the change it names; its mod_revision is that change's revision.
+  const cols = 'k.key, c.value, k.create_revision, k.change >> 16 AS mod_revision, k.change';
+  const kvJoin = 'kv k JOIN changes c ON c.id = k.change';
+  // A change's previous value is the change its `prev` names (or, carried over from versions 1 and 2, its
+  // own prev_value). History after revision r is the ids from changeId(r + 1, 0) on.
+  const changeCols = 'c.id >> 16 AS revision, c.key, c.value, COALESCE(c.prev_value, p.value) AS prev_value';
+  const changeJoin = 'changes c LEFT JOIN changes p ON p.id = c.prev';
   return {
     get: db.prepare(`SELECT ${cols} FROM ${kvJoin} WHERE k.key = ?`),
     // Prefix queries are key ranges (see keys.ts prefixEnd), so they walk the primary-key index.
@@ -102,20 +109,20 @@ export function prepareStatements(db: Database.Database) {
     meta: db.prepare('SELECT value FROM meta WHERE name = ?').pluck(),
     setMeta: db.prepare('UPDATE meta SET value = ? WHERE name = ?'),
     put: db.prepare(
-      `INSERT INTO kv (key, create_revision, mod_revision, mod_seq) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET mod_revision = excluded.mod_revision, mod_seq = excluded.mod_seq`,
+      `INSERT INTO kv (key, create_revision, change) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET change = excluded.change`,
     ),
     remove: db.prepare('DELETE FROM kv WHERE key = ?'),
-    logChange: db.prepare('INSERT INTO changes (revision, seq, key, value, prev_revision, prev_seq) VALUES (?, ?, ?, ?, ?, ?)'),
-    // Compaction as etcd's: history ≤ r goes, except the changes still needed — a key's current value, and
-    // the previous value of a change that stays (the prevValue of its watch event). Row values: SQLite ≥ 3.15.
+    logChange: db.prepare('INSERT INTO changes (id, key, value, prev) VALUES (?, ?, ?, ?)'),
+    // Compaction as etcd's: history ≤ r (ids below :end = changeId(r + 1, 0)) goes, except the changes still
+    // needed — a key's current value, and the previous value of a change that stays (its watch event's prevValue).
     forget: db.prepare(
-      `DELETE FROM changes AS c WHERE c.revision <= :r
-         AND NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = c.key AND kv.mod_revision = c.revision AND kv.mod_seq = c.seq)
-         AND (c.revision, c.seq) NOT IN (SELECT prev_revision, prev_seq FROM changes WHERE revision > :r AND prev_revision <= :r)`,
+      `DELETE FROM changes AS c WHERE c.id < :end
+         AND NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = c.key AND kv.change = c.id)
+         AND c.id NOT IN (SELECT prev FROM changes WHERE id >= :end AND prev < :end)`,
     ),
-    historyRange: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.revision > ? AND c.key >= ? AND c.key < ? ${order}`),
-    historyFrom: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.revision > ? AND c.key >= ? ${order}`),
+    historyRange: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.id >= ? AND c.key >= ? AND c.key < ? ORDER BY c.id`),
+    historyFrom: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.id >= ? AND c.key >= ? ORDER BY c.id`),
   };
 }
 

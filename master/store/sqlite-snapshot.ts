@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
-import type { Statements } from './schema.js';
+import { changeId, seqsPerRevision, type Statements } from './schema.js';
 import type { RestoreOptions, Snapshot, SnapshotEntry } from './types.js';
 
 interface Row {
@@ -47,9 +47,12 @@ export function loadSnapshot(db: Database.Database, sql: Statements, snapshot: S
     const seqs = new Map<number, number>();
     snapshot.entries.forEach((e, i) => {
       const seq = seqs.get(e.modRevision) ?? 0;
+      if (seq >= seqsPerRevision) {
+        throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: restore: more than ${seqsPerRevision} keys share modRevision ${e.modRevision} (${e.key})`);
+      }
       seqs.set(e.modRevision, seq + 1);
-      sql.logChange.run(e.modRevision, seq, e.key, e.text, null, null);
-      sql.put.run(e.key, e.createRevision, e.modRevision, seq);
+      sql.logChange.run(changeId(e.modRevision, seq), e.key, e.text, null);
+      sql.put.run(e.key, e.createRevision, changeId(e.modRevision, seq));
       if ((i + 1) % 1000 === 0) options.onProgress?.(i + 1, total);
     });
     sql.setMeta.run(target, 'revision');

@@ -25,62 +25,48 @@ DROP TABLE changes_v1;
 `;
 
 /**
- * Version 2 → 3, first half: the old tables step aside and the change log is copied with its copied previous
- * values (`prev_value`, which version 3 keeps for exactly these rows). `type` goes: a delete is the row
- * whose value is NULL. `kv`'s columns are filled by the second half (fromVersion2Keys).
+ * Version 2 → 3, first half: the old tables step aside (the new ones are created next, from schema.ts), then
+ * the change log is copied under its ids (revision × 2^16 + seq) with its copied previous values
+ * (`prev_value`, which version 3 keeps for exactly these rows). `type` goes: a delete's value is NULL.
  */
-const fromVersion2 = `
-ALTER TABLE changes RENAME TO changes_v2;
-ALTER TABLE kv RENAME TO kv_v2;
-CREATE TABLE kv (
-  key             TEXT PRIMARY KEY,
-  create_revision INTEGER NOT NULL,
-  mod_revision    INTEGER NOT NULL,
-  mod_seq         INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE changes (
-  revision      INTEGER NOT NULL,
-  seq           INTEGER NOT NULL,
-  key           TEXT NOT NULL,
-  value         TEXT,
-  prev_revision INTEGER,
-  prev_seq      INTEGER,
-  prev_value    TEXT,
-  PRIMARY KEY (revision, seq)
-) WITHOUT ROWID;
-INSERT INTO changes (revision, seq, key, value, prev_value)
-  SELECT revision, seq, key, CASE type WHEN 'delete' THEN NULL ELSE value END, prev_value FROM changes_v2;
-INSERT INTO kv (key, create_revision, mod_revision, mod_seq)
-  SELECT k.key, k.create_revision, k.mod_revision, c.seq FROM kv_v2 k
-  JOIN changes c ON c.revision = k.mod_revision AND c.key = k.key AND c.value IS NOT NULL;
+const fromVersion2 = 'ALTER TABLE changes RENAME TO changes_v2; ALTER TABLE kv RENAME TO kv_v2;';
+const fromVersion2Copy = `
+INSERT INTO changes (id, key, value, prev_value)
+  SELECT revision * 65536 + seq, key, CASE type WHEN 'delete' THEN NULL ELSE value END, prev_value FROM changes_v2;
+INSERT INTO kv (key, create_revision, change)
+  SELECT k.key, k.create_revision, c.id FROM kv_v2 k
+  JOIN changes c ON c.id >= k.mod_revision * 65536 AND c.id < (k.mod_revision + 1) * 65536 AND c.key = k.key AND c.value IS NOT NULL;
 `;
 
 /**
  * Version 2 → 3, second half: a key whose last change was compacted away (or loaded by a restore) had its
- * value only in `kv`; it gets a change row at its mod_revision, as a restore writes them. Such revisions are
- * at or below the compaction mark (compaction and restore removed every change there), so these rows are
- * never replayed to a watch; the seq after any row of that revision keeps the key unique all the same.
+ * value only in `kv`; it gets a change at its mod_revision, as a restore writes them. Such revisions are at
+ * or below the compaction mark (compaction and restore removed every change there), so these changes are
+ * never replayed to a watch; the seq after any change of that revision keeps the id unique all the same.
  */
 function fromVersion2Keys(db: Database.Database): void {
   const missing = db
     .prepare('SELECT key, value, create_revision, mod_revision FROM kv_v2 o WHERE NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = o.key) ORDER BY mod_revision, key')
     .all() as { key: string; value: string; create_revision: number; mod_revision: number }[];
-  const nextSeq = db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM changes WHERE revision = ?').pluck();
-  const addChange = db.prepare('INSERT INTO changes (revision, seq, key, value) VALUES (?, ?, ?, ?)');
-  const addKey = db.prepare('INSERT INTO kv (key, create_revision, mod_revision, mod_seq) VALUES (?, ?, ?, ?)');
+  const nextId = db.prepare('SELECT coalesce(max(id) + 1, :r * 65536) FROM changes WHERE id >= :r * 65536 AND id < (:r + 1) * 65536').pluck();
+  const addChange = db.prepare('INSERT INTO changes (id, key, value) VALUES (?, ?, ?)');
+  const addKey = db.prepare('INSERT INTO kv (key, create_revision, change) VALUES (?, ?, ?)');
   for (const row of missing) {
-    const seq = nextSeq.get(row.mod_revision) as number;
-    addChange.run(row.mod_revision, seq, row.key, row.value);
-    addKey.run(row.key, row.create_revision, row.mod_revision, seq);
+    const id = nextId.get({ r: row.mod_revision }) as number;
+    addChange.run(id, row.key, row.value);
+    addKey.run(row.key, row.create_revision, id);
   }
   db.exec('DROP TABLE kv_v2; DROP TABLE changes_v2;');
 }
 
-/** Upgrades a file of schema `from` (1 or 2) to version 3; the caller holds the transaction and sets user_version. */
-export function upgradeSchema(db: Database.Database, from: number): void {
+/**
+ * Upgrades a file of schema `from` (1 or 2) to version 3; `tables` is the version-3 DDL (schema.ts). The
+ * caller holds the transaction and sets user_version.
+ */
+export function upgradeSchema(db: Database.Database, from: number, tables: string): void {
   if (from <= 1) db.exec(fromVersion1);
-  if (from <= 2) {
-    db.exec(fromVersion2);
-    fromVersion2Keys(db);
-  }
+  db.exec(fromVersion2);
+  db.exec(tables);
+  db.exec(fromVersion2Copy);
+  fromVersion2Keys(db);
 }

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
 import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.js';
 import { GroupCommitter } from './group-commit.js';
-import { prepareDatabase, prepareStatements, type Statements } from './schema.js';
+import { changeId, prepareDatabase, prepareStatements, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
 import { checkTxn, txnOpError } from './txn.js';
 import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
@@ -40,8 +40,8 @@ interface KvRow {
   value: string;
   create_revision: number;
   mod_revision: number;
-  /** With mod_revision, names the change that holds the value (schema.ts). */
-  mod_seq: number;
+  /** The id of the change that holds the value (schema.ts changeId). */
+  change: number;
 }
 
 /** One write of a transaction body: the key, its new text (null: delete), and the check against its current row. */
@@ -203,7 +203,8 @@ export class SqliteStore implements SnapshotStore {
       );
     }
     const end = prefixEnd(prefix);
-    const rows = (end === undefined ? this.sql.historyFrom.all(fromRevision, prefix) : this.sql.historyRange.all(fromRevision, prefix, end)) as ChangeRow[];
+    const first = changeId(Math.min(fromRevision, revision) + 1, 0); // nothing after the current revision: keep the id exact
+    const rows = (end === undefined ? this.sql.historyFrom.all(first, prefix) : this.sql.historyRange.all(first, prefix, end)) as ChangeRow[];
     return this.hub.add(prefix, Math.max(fromRevision, revision), rows.map(toChange), deliver);
   }
 
@@ -286,9 +287,10 @@ export class SqliteStore implements SnapshotStore {
     this.sql.setMeta.run(revision, 'revision');
     writes.forEach((w, seq) => {
       const cur = curs[seq];
-      this.sql.logChange.run(revision, seq, w.key, w.text, cur?.mod_revision ?? null, cur?.mod_seq ?? null);
+      const id = changeId(revision, seq);
+      this.sql.logChange.run(id, w.key, w.text, cur?.change ?? null);
       if (w.text === null) this.sql.remove.run(w.key);
-      else this.sql.put.run(w.key, cur?.create_revision ?? revision, revision, seq);
+      else this.sql.put.run(w.key, cur?.create_revision ?? revision, id);
     });
     this.autoCompact(revision);
     return { writes, curs, revision };
@@ -303,7 +305,7 @@ export class SqliteStore implements SnapshotStore {
 
   private forgetThrough(revision: number): void {
     if (revision <= this.meta('compacted')) return;
-    this.sql.forget.run({ r: revision });
+    this.sql.forget.run({ end: changeId(revision + 1, 0) });
     this.sql.setMeta.run(revision, 'compacted');
   }
 

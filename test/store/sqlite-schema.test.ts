@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { changeId } from '../../master/store/schema.js';
 import { openSqliteStore, type SqliteStore } from '../../master/store/sqlite.js';
 import type { WatchEvent } from '../../master/store/types.js';
 import { watchInto } from './helpers.js';
@@ -78,8 +79,10 @@ describe('SQLite store schema 3', () => {
     readRaw(path, (db) => {
       const stored = db.prepare('SELECT sum(coalesce(length(value), 0) + coalesce(length(prev_value), 0)) FROM changes').pluck().get() as number;
       expect(stored).toBe(4 * 1002); // four JSON strings of 1,000 characters, each once
-      expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('kv')).toEqual(['key', 'create_revision', 'mod_revision', 'mod_seq']);
-      expect(db.prepare('SELECT mod_revision, mod_seq FROM kv WHERE key = ?').raw().get('/j')).toEqual([3, 1]);
+      expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('kv')).toEqual(['key', 'create_revision', 'change']);
+      // /j's value is the change at revision 3, seq 1; /k's at 3, seq 0 names the one at 2 it replaced.
+      expect(db.prepare('SELECT change FROM kv WHERE key = ?').pluck().get('/j')).toBe(changeId(3, 1));
+      expect(db.prepare('SELECT prev FROM changes WHERE id = ?').pluck().get(changeId(3, 0))).toBe(changeId(2, 0));
       expect(db.pragma('user_version', { simple: true })).toBe(3);
       expect(db.pragma('page_size', { simple: true })).toBe(1024);
     });
@@ -163,7 +166,7 @@ describe('SQLite store schema 3', () => {
     await s.update('/d', 'd6');
     await s.txn([{ op: 'update', key: '/b', value: 'b7' }, { op: 'create', key: '/e', value: 'e7' }]); // 7
     await s.compact(6);
-    const rows = () => readRaw(path, (db) => db.prepare('SELECT revision, seq, key FROM changes ORDER BY revision, seq').raw().all());
+    const rows = () => readRaw(path, (db) => db.prepare('SELECT id >> 16, id & 65535, key FROM changes ORDER BY id').raw().all());
     expect(rows()).toEqual([[1, 0, '/a'], [2, 0, '/b'], [6, 0, '/d'], [7, 0, '/b'], [7, 1, '/e']]);
     expect((await s.list('/')).entries.map((e) => [e.key, e.value])).toEqual([['/a', 'a1'], ['/b', 'b7'], ['/d', 'd6'], ['/e', 'e7']]);
     const w = watchInto(s, '/', 6);
