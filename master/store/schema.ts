@@ -115,9 +115,12 @@ export function prepareStatements(db: Database.Database) {
     remove: db.prepare('DELETE FROM kv WHERE key = ?'),
     logChange: db.prepare('INSERT INTO changes (id, key, value, prev) VALUES (?, ?, ?, ?)'),
     // Compaction as etcd's: history ≤ r (ids below :end = changeId(r + 1, 0)) goes, except the changes still
-    // needed — a key's current value, and the previous value of a change that stays (its watch event's prevValue).
+    // needed — a key's current value, and the previous value of a change that stays (its watch event's
+    // prevValue). Only what the last mark (:from) kept can have become free, and only by a newer change of its
+    // key inside [from, end) (which names it as prev): so the step looks at those, not the whole log.
     forget: db.prepare(
-      `DELETE FROM changes AS c WHERE c.id < :end
+      `DELETE FROM changes AS c
+       WHERE (c.id >= :from AND c.id < :end OR c.id IN (SELECT prev FROM changes WHERE id >= :from AND id < :end AND prev < :from))
          AND NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = c.key AND kv.change = c.id)
          AND c.id NOT IN (SELECT prev FROM changes WHERE id >= :end AND prev < :end)`,
     ),

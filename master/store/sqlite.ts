@@ -305,7 +305,7 @@ export class SqliteStore implements SnapshotStore {
 
   private forgetThrough(revision: number): void {
     if (revision <= this.meta('compacted')) return;
-    this.sql.forget.run({ end: changeId(revision + 1, 0) });
+    this.sql.forget.run({ from: changeId(this.meta('compacted') + 1, 0), end: changeId(revision + 1, 0) });
     this.sql.setMeta.run(revision, 'compacted');
   }
 

@@ -166,6 +166,7 @@ describe('SQLite store schema 3', () => {
     await s.update('/d', 'd6');
     await s.txn([{ op: 'update', key: '/b', value: 'b7' }, { op: 'create', key: '/e', value: 'e7' }]); // 7
     await s.compact(6);
+    expect(unneededChanges(path)).toEqual([]);
     const rows = () => readRaw(path, (db) => db.prepare('SELECT id >> 16, id & 65535, key FROM changes ORDER BY id').raw().all());
     expect(rows()).toEqual([[1, 0, '/a'], [2, 0, '/b'], [6, 0, '/d'], [7, 0, '/b'], [7, 1, '/e']]);
     expect((await s.list('/')).entries.map((e) => [e.key, e.value])).toEqual([['/a', 'a1'], ['/b', 'b7'], ['/d', 'd6'], ['/e', 'e7']]);
@@ -178,22 +179,30 @@ describe('SQLite store schema 3', () => {
     // Once the event at 7 is compacted too, /b's value at 2 is no longer needed by anything.
     await s.delete('/a'); // 8
     await s.compact(8);
+    expect(unneededChanges(path)).toEqual([]);
     expect(rows()).toEqual([[6, 0, '/d'], [7, 0, '/b'], [7, 1, '/e']]);
     expect(await s.get('/a')).toBeUndefined();
     expect(await snapshotPairs(s)).toEqual([['/b', 'b7'], ['/d', 'd6'], ['/e', 'e7']]);
     await s.close();
   });
 
-  it('auto-compaction keeps a rarely written key readable, with its prevValue when it is next written', async () => {
-    const s = await openSqliteStore(freshPath(), { retainRevisions: 10 });
+  it('auto-compaction keeps a rarely written key readable, with its prevValue when it is next written, and nothing else', async () => {
+    const path = freshPath();
+    const s = await openSqliteStore(path, { retainRevisions: 10 });
     await s.create('/still', 's1');
     for (let i = 0; i < 50; i++) await s.create(`/churn/${i}`, i);
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 7 === round ? s.delete(`/churn/${i}`) : s.update(`/churn/${i}`, round))));
+      await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 7 === round ? s.create(`/churn/${i}`, round) : Promise.resolve())));
+      expect(unneededChanges(path)).toEqual([]);
+    }
     const from = await s.revision();
     const w = watchInto(s, '/still', from);
     await s.update('/still', 's2', 1);
-    expect((await w.until(1)).map(brief)).toEqual([[52, 'put', '/still', 's2', 's1']]);
+    expect((await w.until(1)).map(brief)).toEqual([[from + 1, 'put', '/still', 's2', 's1']]);
     w.watch.close();
-    expect((await s.list('/churn/')).entries).toHaveLength(50);
+    expect((await s.list('/churn/')).entries.map((e) => e.value)).toEqual(Array.from({ length: 50 }, () => 4));
+    expect(unneededChanges(path)).toEqual([]);
     await s.close();
   });
 
@@ -213,6 +222,23 @@ describe('SQLite store schema 3', () => {
     await s.close();
   });
 });
+
+/**
+ * Changes at or below the compaction mark that nothing needs: neither a key's current value nor the previous
+ * value of a change above the mark (etcd's rule). Compaction must leave none.
+ */
+function unneededChanges(path: string): number[] {
+  return readRaw(path, (db) => {
+    const end = changeId((db.prepare("SELECT value FROM meta WHERE name = 'compacted'").pluck().get() as number) + 1, 0);
+    return db
+      .prepare(
+        `SELECT id FROM changes c WHERE id < :end AND id NOT IN (SELECT change FROM kv)
+           AND id NOT IN (SELECT prev FROM changes WHERE id >= :end AND prev IS NOT NULL)`,
+      )
+      .pluck()
+      .all({ end }) as number[];
+  });
+}
 
 async function snapshotPairs(s: SqliteStore): Promise<[string, unknown][]> {
   return (await s.snapshot()).entries.map((e) => [e.key, JSON.parse(e.text)]);
