@@ -28,8 +28,10 @@ export function changeId(revision: number, seq: number): number {
 /**
  * Version 3: a value is written once, in the change log. `kv` maps each key to the change holding its
  * current value (`change`, whose revision is the key's mod_revision); a change names the change it
- * replaced (`prev`) instead of copying its value; `value` is NULL on a delete. `prev_value` is only set on
- * changes carried over from versions 1 and 2, which copied the previous value.
+ * replaced (`prev`) instead of copying its value; `value` is NULL on a delete, and deflated against a
+ * dictionary when that makes it smaller (sqlite-codec.ts; hence BLOB: no affinity turns a JSON number into
+ * an INTEGER). `prev_value` is only set on changes carried over from versions 1 and 2, which copied the
+ * previous value.
  */
 export const tables = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -47,7 +49,7 @@ CREATE TABLE IF NOT EXISTS kv (
 CREATE TABLE IF NOT EXISTS changes (
   id         INTEGER PRIMARY KEY,
   key        TEXT NOT NULL,
-  value      TEXT,
+  value      BLOB,
   prev       INTEGER,
   prev_value TEXT
 );

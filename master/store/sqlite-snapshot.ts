@@ -10,11 +10,13 @@
 import type Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
 import { changeId, seqsPerRevision, type Statements } from './schema.js';
+import { decodeValue, encodeValue } from './sqlite-codec.js';
 import type { RestoreOptions, Snapshot, SnapshotEntry } from './types.js';
 
 interface Row {
   key: string;
-  value: string;
+  /** As stored (sqlite-codec.ts). */
+  value: string | Buffer;
   create_revision: number;
   mod_revision: number;
 }
@@ -51,7 +53,7 @@ export function loadSnapshot(db: Database.Database, sql: Statements, snapshot: S
         throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: restore: more than ${seqsPerRevision} keys share modRevision ${e.modRevision} (${e.key})`);
       }
       seqs.set(e.modRevision, seq + 1);
-      sql.logChange.run(changeId(e.modRevision, seq), e.key, e.text, null);
+      sql.logChange.run(changeId(e.modRevision, seq), e.key, encodeValue(e.text), null);
       sql.put.run(e.key, e.createRevision, changeId(e.modRevision, seq));
       if ((i + 1) % 1000 === 0) options.onProgress?.(i + 1, total);
     });
@@ -63,5 +65,5 @@ export function loadSnapshot(db: Database.Database, sql: Statements, snapshot: S
 }
 
 function toEntry(r: Row): SnapshotEntry {
-  return { key: r.key, text: r.value, createRevision: r.create_revision, modRevision: r.mod_revision };
+  return { key: r.key, text: decodeValue(r.value)!, createRevision: r.create_revision, modRevision: r.mod_revision };
 }

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
 import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.js';
 import { GroupCommitter } from './group-commit.js';
+import { decodeValue, encodeValue } from './sqlite-codec.js';
 import { changeId, prepareDatabase, prepareStatements, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
 import { checkTxn, txnOpError } from './txn.js';
@@ -37,7 +38,8 @@ export const defaultRetainRevisions = 10_000;
 
 interface KvRow {
   key: string;
-  value: string;
+  /** As stored: sqlite-codec.ts decodes it. */
+  value: string | Buffer;
   create_revision: number;
   mod_revision: number;
   /** The id of the change that holds the value (schema.ts changeId). */
@@ -61,9 +63,9 @@ interface Committed {
 interface ChangeRow {
   revision: number;
   key: string;
-  /** NULL on a delete. */
-  value: string | null;
-  prev_value: string | null;
+  /** As stored (sqlite-codec.ts); NULL on a delete. */
+  value: string | Buffer | null;
+  prev_value: string | Buffer | null;
 }
 
 /** Opens (creating if needed) a SQLite store; `':memory:'` gives a throw-away one. */
@@ -110,7 +112,7 @@ export class SqliteStore implements SnapshotStore {
       (body) => batchTx.immediate(body),
       (r) => {
         const { writes, curs, revision } = r as Committed;
-        writes.forEach((w, i) => this.hub.publish({ revision, key: w.key, type: w.text === null ? 'delete' : 'put', value: w.text, prevValue: curs[i]?.value ?? null }));
+        writes.forEach((w, i) => this.hub.publish({ revision, key: w.key, type: w.text === null ? 'delete' : 'put', value: w.text, prevValue: decodeValue(curs[i]?.value ?? null) }));
       },
     );
     // One read transaction, so the revision matches the rows even if another connection writes.
@@ -288,7 +290,7 @@ export class SqliteStore implements SnapshotStore {
     writes.forEach((w, seq) => {
       const cur = curs[seq];
       const id = changeId(revision, seq);
-      this.sql.logChange.run(id, w.key, w.text, cur?.change ?? null);
+      this.sql.logChange.run(id, w.key, w.text === null ? null : encodeValue(w.text), cur?.change ?? null);
       if (w.text === null) this.sql.remove.run(w.key);
       else this.sql.put.run(w.key, cur?.create_revision ?? revision, id);
     });
@@ -330,9 +332,9 @@ function checkExpected(key: string, cur: KvRow | undefined, expected: number | u
 }
 
 function toEntry<T>(row: KvRow): StoreEntry<T> {
-  return { key: row.key, value: JSON.parse(row.value) as T, createRevision: row.create_revision, modRevision: row.mod_revision };
+  return { key: row.key, value: JSON.parse(decodeValue(row.value)!) as T, createRevision: row.create_revision, modRevision: row.mod_revision };
 }
 
 function toChange(row: ChangeRow): Change {
-  return { revision: row.revision, key: row.key, type: row.value === null ? 'delete' : 'put', value: row.value, prevValue: row.prev_value };
+  return { revision: row.revision, key: row.key, type: row.value === null ? 'delete' : 'put', value: decodeValue(row.value), prevValue: decodeValue(row.prev_value) };
 }

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { changeId } from '../../master/store/schema.js';
 import { openSqliteStore, type SqliteStore } from '../../master/store/sqlite.js';
+import { decodeValue, encodeValue } from '../../master/store/sqlite-codec.js';
 import type { WatchEvent } from '../../master/store/types.js';
 import { watchInto } from './helpers.js';
 
@@ -60,6 +61,34 @@ const schema2 = `
   INSERT INTO changes VALUES (4, 0, '/y', 'put', '"y4"', NULL), (4, 1, '/a', 'put', '"a4"', NULL),
     (5, 0, '/a', 'put', '"a5"', '"a4"'), (5, 1, '/x', 'put', '"x5"', '"x3"'), (6, 0, '/a', 'delete', NULL, '"a5"');`;
 
+describe('SQLite store value codec', () => {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-7d9f-x2k4q', namespace: 'shop', labels: { app: 'web' }, uid: '1898318d-329c-40ae-a7cc-d8a9076a4d63', creationTimestamp: '2026-12-01T23:31:30.802Z' },
+    spec: { containers: [{ name: 'web', image: 'registry.local/web:1.4', resources: { requests: { cpu: '250m', memory: '128Mi' } } }], nodeName: 'pi-3' },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-01T23:31:31.040Z' }], hostIP: '10.0.0.3' },
+  };
+
+  it.each([
+    ['a pod', JSON.stringify(pod)],
+    ['unicode', JSON.stringify({ note: 'ünïcödé ✓ 𝄞'.repeat(20) })],
+    ['a short value', '"short"'],
+    ['many distinct numbers', JSON.stringify(Array.from({ length: 200 }, (_, i) => ((i * 2654435761) % 4294967296).toString(36)))],
+  ])('gives back %s exactly', (_, text) => {
+    expect(decodeValue(encodeValue(text))).toBe(text);
+  });
+
+  it('keeps a pod in well under half its text, short values as text, and refuses an unknown encoding', () => {
+    const text = JSON.stringify(pod);
+    const stored = encodeValue(text);
+    expect(Buffer.isBuffer(stored)).toBe(true);
+    expect(stored.length).toBeLessThan(text.length * 0.45);
+    expect(encodeValue('"short"')).toBe('"short"');
+    expect(() => decodeValue(Buffer.from([9, 1, 2]))).toThrowError(/unknown encoding/);
+  });
+});
+
 describe('SQLite store schema 3', () => {
   it('writes each value once: a change names the one it replaced instead of copying it, and kv holds no value', async () => {
     const path = freshPath();
@@ -77,8 +106,9 @@ describe('SQLite store schema 3', () => {
     w.watch.close();
     await s.close();
     readRaw(path, (db) => {
-      const stored = db.prepare('SELECT sum(coalesce(length(value), 0) + coalesce(length(prev_value), 0)) FROM changes').pluck().get() as number;
-      expect(stored).toBe(4 * 1002); // four JSON strings of 1,000 characters, each once
+      // Each of the four values is in the file once, in its change.
+      const stored = (db.prepare('SELECT value, prev_value FROM changes').raw().all() as (string | Buffer | null)[][]).flat().map(decodeValue);
+      expect(stored.filter((v) => v !== null).sort()).toEqual(['j', 'x', 'y', 'z'].map((c) => JSON.stringify(c.repeat(1000))));
       expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('kv')).toEqual(['key', 'create_revision', 'change']);
       // /j's value is the change at revision 3, seq 1; /k's at 3, seq 0 names the one at 2 it replaced.
       expect(db.prepare('SELECT change FROM kv WHERE key = ?').pluck().get('/j')).toBe(changeId(3, 1));
