@@ -18,7 +18,11 @@ export const schemaVersion = 3;
  * `revision × 2^16 + seq`: the rowid of the change log, so a change of ~1 KB fills its overflow page instead
  * of leaving half of one empty (a WITHOUT ROWID row keeps at most ~1/4 of a page in the leaf; docs/scale.md).
  */
-export const seqsPerRevision = 65_536;
+export const seqBits = 16;
+/** How many changes one revision (one transaction) can hold: far more than a txn's 60 ops. */
+export const seqsPerRevision = 2 ** seqBits;
+/** The highest revision whose change ids are still exact in a JS number (~1.4 × 10^11). */
+export const maxRevision = Math.floor(Number.MAX_SAFE_INTEGER / seqsPerRevision) - 1;
 
 /** The id of the change at `seq` in revision `revision`. */
 export function changeId(revision: number, seq: number): number {
@@ -29,11 +33,11 @@ export function changeId(revision: number, seq: number): number {
  * Version 3: a value is written once, in the change log. `kv` maps each key to the change holding its
  * current value (`change`, whose revision is the key's mod_revision); a change names the change it
  * replaced (`prev`) instead of copying its value; `value` is NULL on a delete, and deflated against a
- * dictionary when that makes it smaller (sqlite-codec.ts; hence BLOB: no affinity turns a JSON number into
- * an INTEGER). `prev_value` is only set on changes carried over from versions 1 and 2, which copied the
+ * dictionary when that makes it smaller (sqlite-codec.ts; hence BLOB affinity, which keeps text and bytes
+ * as given). `prev_value` is only set on changes carried over from versions 1 and 2, which copied the
  * previous value.
  */
-export const tables = `
+const tables = `
 CREATE TABLE IF NOT EXISTS meta (
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL
@@ -96,11 +100,11 @@ export function prepareDatabase(db: Database.Database, isMemory: boolean): void 
 /** The prepared statements of the store, made once per connection. */
 export function prepareStatements(db: Database.Database) {
   // A key's value is the change it names; its mod_revision is that change's revision.
-  const cols = 'k.key, c.value, k.create_revision, k.change >> 16 AS mod_revision, k.change';
+  const cols = `k.key, c.value, k.create_revision, k.change >> ${seqBits} AS mod_revision, k.change`;
   const kvJoin = 'kv k JOIN changes c ON c.id = k.change';
   // A change's previous value is the change its `prev` names (or, carried over from versions 1 and 2, its
   // own prev_value). History after revision r is the ids from changeId(r + 1, 0) on.
-  const changeCols = 'c.id >> 16 AS revision, c.key, c.value, COALESCE(c.prev_value, p.value) AS prev_value';
+  const changeCols = `c.id >> ${seqBits} AS revision, c.key, c.value, COALESCE(c.prev_value, p.value) AS prev_value`;
   const changeJoin = 'changes c LEFT JOIN changes p ON p.id = c.prev';
   return {
     get: db.prepare(`SELECT ${cols} FROM ${kvJoin} WHERE k.key = ?`),

@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
-import { changeId, seqsPerRevision, type Statements } from './schema.js';
+import { changeId, maxRevision, seqsPerRevision, type Statements } from './schema.js';
 import { decodeValue, encodeValue } from './sqlite-codec.js';
 import type { RestoreOptions, Snapshot, SnapshotEntry } from './types.js';
 
@@ -38,6 +38,7 @@ export function countKeys(sql: Statements): number {
 /** Loads a snapshot in one transaction; refuses a store with keys unless `force`. */
 export function loadSnapshot(db: Database.Database, sql: Statements, snapshot: Snapshot, options: RestoreOptions = {}): { revision: number } {
   const target = snapshot.revision + (options.bumpRevision ?? 0);
+  if (target > maxRevision) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: restore: revision ${target} is above the SQLite store's ${maxRevision}`);
   const total = snapshot.entries.length;
   db.transaction(() => {
     const existing = countKeys(sql);

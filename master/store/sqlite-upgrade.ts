@@ -4,6 +4,7 @@
  * revisions are kept.
  */
 import type Database from 'better-sqlite3';
+import { changeId, seqsPerRevision } from './schema.js';
 
 /**
  * Version 1 → 2: the change log gets `seq`, the op's place in its transaction (the writes of one
@@ -30,12 +31,13 @@ DROP TABLE changes_v1;
  * (`prev_value`, which version 3 keeps for exactly these rows). `type` goes: a delete's value is NULL.
  */
 const fromVersion2 = 'ALTER TABLE changes RENAME TO changes_v2; ALTER TABLE kv RENAME TO kv_v2;';
-const fromVersion2Copy = `
+// Built when called: schema.ts (which imports this file) defines seqsPerRevision.
+const fromVersion2Copy = () => `
 INSERT INTO changes (id, key, value, prev_value)
-  SELECT revision * 65536 + seq, key, CASE type WHEN 'delete' THEN NULL ELSE value END, prev_value FROM changes_v2;
+  SELECT revision * ${seqsPerRevision} + seq, key, CASE type WHEN 'delete' THEN NULL ELSE value END, prev_value FROM changes_v2;
 INSERT INTO kv (key, create_revision, change)
   SELECT k.key, k.create_revision, c.id FROM kv_v2 k
-  JOIN changes c ON c.id >= k.mod_revision * 65536 AND c.id < (k.mod_revision + 1) * 65536 AND c.key = k.key AND c.value IS NOT NULL;
+  JOIN changes c ON c.id >= k.mod_revision * ${seqsPerRevision} AND c.id < (k.mod_revision + 1) * ${seqsPerRevision} AND c.key = k.key AND c.value IS NOT NULL;
 `;
 
 /**
@@ -48,11 +50,11 @@ function fromVersion2Keys(db: Database.Database): void {
   const missing = db
     .prepare('SELECT key, value, create_revision, mod_revision FROM kv_v2 o WHERE NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = o.key) ORDER BY mod_revision, key')
     .all() as { key: string; value: string; create_revision: number; mod_revision: number }[];
-  const nextId = db.prepare('SELECT coalesce(max(id) + 1, :r * 65536) FROM changes WHERE id >= :r * 65536 AND id < (:r + 1) * 65536').pluck();
+  const nextId = db.prepare('SELECT coalesce(max(id) + 1, :first) FROM changes WHERE id >= :first AND id < :end').pluck();
   const addChange = db.prepare('INSERT INTO changes (id, key, value) VALUES (?, ?, ?)');
   const addKey = db.prepare('INSERT INTO kv (key, create_revision, change) VALUES (?, ?, ?)');
   for (const row of missing) {
-    const id = nextId.get({ r: row.mod_revision }) as number;
+    const id = nextId.get({ first: changeId(row.mod_revision, 0), end: changeId(row.mod_revision + 1, 0) }) as number;
     addChange.run(id, row.key, row.value);
     addKey.run(row.key, row.create_revision, id);
   }
@@ -67,6 +69,6 @@ export function upgradeSchema(db: Database.Database, from: number, tables: strin
   if (from <= 1) db.exec(fromVersion1);
   db.exec(fromVersion2);
   db.exec(tables);
-  db.exec(fromVersion2Copy);
+  db.exec(fromVersion2Copy());
   fromVersion2Keys(db);
 }

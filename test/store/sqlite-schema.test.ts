@@ -249,6 +249,9 @@ describe('SQLite store schema 3', () => {
       [9, 'delete', '/b', 2, 2],
     ]);
     w.watch.close();
+    // A revision whose change ids would not be exact in a JS number is refused, naming the limit.
+    await expect(s.restore({ revision: 2 ** 40, entries: [] }, { force: true })).rejects.toMatchObject({ code: 'SKIFF_ERR_BAD_REQUEST', message: expect.stringContaining('above') });
+    expect(await s.get('/a')).toMatchObject({ value: 10 });
     await s.close();
   });
 });
