@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { kindOf, objectKey, type KObject } from '../../protocol/index.js';
-import { prepareDatabase, prepareStatements } from '../../master/store/schema.js';
+import { changeId, prepareDatabase, prepareStatements } from '../../master/store/schema.js';
+import { encodeValue } from '../../master/store/sqlite-codec.js';
 import { createPrivateFile, securePrivateDir } from '../../master/datadir.js';
 import { dirname } from 'node:path';
 
@@ -26,10 +27,13 @@ export function seedStore(path: string, objects: Iterable<KObject>): number {
         o.metadata.uid ??= randomUUID();
         o.metadata.creationTimestamp ??= new Date().toISOString();
         o.metadata.generation ??= 1;
-        sql.put.run(key, JSON.stringify(o), revision, revision);
+        // Schema 3: the value goes into its change, the key points at it (master/store/README.md).
+        const id = changeId(revision, 0);
+        sql.logChange.run(id, key, encodeValue(JSON.stringify(o)), null);
+        sql.put.run(key, revision, id);
       }
       sql.setMeta.run(revision, 'revision');
-      // No change history: a master starts by listing, and watches from the listed revision.
+      // No history to watch: a master starts by listing, and watches from the listed revision.
       sql.setMeta.run(revision, 'compacted');
     }).immediate();
     return revision;
