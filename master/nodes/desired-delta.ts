@@ -1,12 +1,30 @@
 /**
  * Desired sets as deltas: what a node's agent was last sent (each pod, ConfigMap, Secret and Service
- * as its JSON text) and the delta from that to the set as it stands now. An agent that asked for
+ * as a digest of its JSON text) and the delta from that to the set as it stands now. An agent that asked for
  * deltas (`resync`) gets only what changed — a bind is one pod, not the node's hundred — with the
  * generation it must hold for the delta to apply (protocol/messages.ts DesiredDelta).
+ *
+ * Digests, not the text itself: at 20,000 pods the texts were a second copy of every pod (issue 16, memory).
+ * SHA-1 over the JSON text is collision-free in practice for this purpose (a collision would only skip one
+ * pod's update until its next change or the agent's next resync). A digest is computed once per object:
+ * cache objects are immutable (a change is a new object), so it is remembered per object (a WeakMap).
  */
+import { createHash } from 'node:crypto';
 import type { DesiredDelta, DesiredMessage } from '../../protocol/index.js';
 
-/** A desired set as the agent holds it, entry by entry, as JSON text (to compare). */
+const digests = new WeakMap<object, string>();
+
+/** The digest of a value's JSON text (remembered per object). */
+export function digestOf(v: unknown): string {
+  const memo = typeof v === 'object' && v !== null;
+  const known = memo ? digests.get(v) : undefined;
+  if (known !== undefined) return known;
+  const d = createHash('sha1').update(JSON.stringify(v) ?? 'undefined').digest('base64');
+  if (memo) digests.set(v, d);
+  return d;
+}
+
+/** A desired set as the agent holds it, entry by entry, as digests of the JSON text (to compare). */
 export interface SentSet {
   generation: number;
   pods: Map<string, string>;
@@ -14,7 +32,7 @@ export interface SentSet {
   secrets: Map<string, string>;
   services: Map<string, string>;
   volumes: Map<string, string>;
-  /** The uid lists, as JSON text. */
+  /** The uid lists, as JSON text (short). */
   keepLogs: string;
   terminating: string;
 }
@@ -25,10 +43,10 @@ const mapFields: MapField[] = ['configMaps', 'secrets', 'services', 'volumes'];
 
 /** The entries of a full set, as sent at `generation`. */
 export function sentSet(generation: number, body: Body): SentSet {
-  const texts = (o: Record<string, unknown> | undefined) => new Map(Object.entries(o ?? {}).map(([k, v]) => [k, JSON.stringify(v)]));
+  const texts = (o: Record<string, unknown> | undefined) => new Map(Object.entries(o ?? {}).map(([k, v]) => [k, digestOf(v)]));
   return {
     generation,
-    pods: new Map(body.pods.map((p) => [p.metadata.uid!, JSON.stringify(p)])),
+    pods: new Map(body.pods.map((p) => [p.metadata.uid!, digestOf(p)])),
     configMaps: texts(body.configMaps),
     secrets: texts(body.secrets),
     services: texts(body.services),
@@ -56,4 +74,15 @@ export function deltaOf(sent: SentSet, body: Body, generation: number): DesiredD
   }
   for (const f of ['keepLogs', 'terminating'] as const) if (next[f] !== sent[f]) (d[f] = body[f] ?? []), (changed = true);
   return changed ? d : undefined;
+}
+
+/** One digest of a whole set's entries (generation aside): equal when the agent would hold the same set. */
+export function setDigest(s: SentSet): string {
+  const h = createHash('sha1');
+  for (const f of ['pods', ...mapFields] as const) {
+    h.update(`\u0000${f}`);
+    for (const [k, d] of s[f]) h.update(`\u0001${k}\u0002${d}`);
+  }
+  h.update(`\u0000${s.keepLogs}\u0000${s.terminating}`);
+  return h.digest('base64');
 }

@@ -9,7 +9,8 @@ import { parseModuleImage } from '../../protocol/wasi-image.js';
 import { claimsOf } from '../controllers/volumes/match.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
-import { deltaOf, sentSet, type SentSet } from './desired-delta.js';
+import { deltaOf, sentSet, setDigest, type SentSet } from './desired-delta.js';
+import { podsByNode } from './pods-by-node.js';
 
 /**
  * Throttle window: a change after a quiet spell is published on the next tick (a single pod's start does not
@@ -18,10 +19,18 @@ import { deltaOf, sentSet, type SentSet } from './desired-delta.js';
  */
 const debounceMs = 20;
 
-/** The parts of a pod an agent needs. */
+/** What forAgent made of each cached pod (cache objects are immutable: a change is a new object). */
+const agentViews = new WeakMap<Pod, Pod>();
+
+/** The parts of a pod an agent needs: one object per cached pod, so its digest (desired-delta.ts) is computed once. */
 function forAgent(p: Pod): Pod {
-  const { resourceVersion: _rv, generation: _g, ...metadata } = p.metadata;
-  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: p.spec };
+  let v = agentViews.get(p);
+  if (!v) {
+    const { resourceVersion: _rv, generation: _g, ...metadata } = p.metadata;
+    v = { apiVersion: 'v1', kind: 'Pod', metadata, spec: p.spec };
+    agentViews.set(p, v);
+  }
+  return v;
 }
 
 /**
@@ -57,6 +66,7 @@ export function references(p: Pod): { configMaps: string[]; secrets: string[]; c
 /** Publishes desired sets; `publish` is the broker's. */
 export class DesiredPublisher {
   private readonly dirty = new Set<string>();
+  /** Node → digest of the retained full set last published (setDigest). */
   private readonly last = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   /** When the last flush started (ms since epoch). */
@@ -74,6 +84,7 @@ export class DesiredPublisher {
   /** Wires cache handlers and publishes every node's set once (the broker's retained store is new). */
   start(): void {
     const { informers } = this.ctx;
+    podsByNode(informers); // wired before the handler below, so a flush always reads an index that saw the change
     informers.on('Pod', (p, old) => {
       for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
     });
@@ -124,21 +135,15 @@ export class DesiredPublisher {
     this.lastFlush = Date.now();
     const nodes = [...this.dirty];
     this.dirty.clear();
-    // One pass over the pods for all dirty nodes (a master restart marks every node): O(pods), not O(nodes × pods).
-    const byNode = new Map<string, Pod[]>();
-    for (const p of this.ctx.informers.list('Pod')) {
-      if (!p.spec.nodeName) continue;
-      const list = byNode.get(p.spec.nodeName);
-      if (list) list.push(p);
-      else byNode.set(p.spec.nodeName, [p]);
-    }
-    await Promise.all(nodes.map((n) => this.publishNode(n, byNode.get(n) ?? []).catch((err) => this.ctx.log.error('publishing a desired set failed', { node: n, err }))));
+    // Each dirty node's own pods from the index: a flush costs the pods of the nodes that changed, not all pods.
+    const byNode = podsByNode(this.ctx.informers);
+    await Promise.all(nodes.map((n) => this.publishNode(n, byNode.of(n)).catch((err) => this.ctx.log.error('publishing a desired set failed', { node: n, err }))));
   }
 
   /** The desired set of a node as it stands in the cache; `bound` is the pods bound to it, if already at hand. */
   desiredOf(node: string, bound?: Pod[]): Omit<DesiredMessage, 'generation'> {
     const { informers } = this.ctx;
-    const all = bound ?? informers.list('Pod').filter((p) => p.spec.nodeName === node);
+    const all = bound ?? podsByNode(informers).of(node);
     const pods = all.filter((p) => !isTerminating(p) && !isFinished(p)).sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
     // Pods that ran to the end keep their logs on the node until the pod object is deleted (kubectl logs of a Completed Job's pod).
     const keepLogs = all.filter((p) => isFinished(p)).map((p) => p.metadata.uid!).sort();
@@ -204,11 +209,12 @@ export class DesiredPublisher {
     }
     const body = this.desiredOf(node, bound);
     if (this.sent.has(node)) return this.publishDelta(node, body, informers.revision);
-    const fingerprint = JSON.stringify(body);
+    const set = sentSet(informers.revision, body);
+    const fingerprint = setDigest(set);
     if (this.last.get(node) === fingerprint) return;
     this.last.set(node, fingerprint);
     const msg: DesiredMessage = { generation: informers.revision, ...body, deltas: true };
-    this.retained.set(node, sentSet(msg.generation, body));
+    this.retained.set(node, set);
     await this.publish(topics.nodeDesired(node), encode(msg), true);
   }
 

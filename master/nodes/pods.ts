@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { SkiffError, type OfflineReport, type Pod, type PodReport, type PodsMessage } from '../../protocol/index.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { recordPodEvents } from './pod-events.js';
+import { podsByNode } from './pods-by-node.js';
 import { checkPodStatus, maxReportsPerMessage } from './pod-report.js';
 
 /** Merges an agent's status into the stored pod, keeping the scheduler's PodScheduled condition. */
@@ -57,9 +58,9 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
     }),
   );
   if (Array.isArray(m.gone)) {
-    // One pass over the node's terminating pods, however many uids a message names (a hostile list costs O(pods)).
+    // One pass over this node's pods (podsByNode), however many uids a message names: O(the node's pods), never the cluster's.
     const gone = new Set(m.gone.slice(0, maxReportsPerMessage).filter((u) => typeof u === 'string'));
-    for (const p of informers.list('Pod'))
+    for (const p of podsByNode(informers).of(node))
       if (gone.has(p.metadata.uid!) && p.spec.nodeName === node && p.metadata.deletionTimestamp) await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
   }
 }
