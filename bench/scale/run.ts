@@ -56,6 +56,10 @@ export interface ScaleResult {
   /** Share of one core (1 = 100 %) during the rollout and while idle. */
   masterCpu: number;
   idleCpu: number;
+  /** Share of one core while the fleet sits idle after the rollout, every pod Running (the same length as the first idle spell). */
+  idleCpuAfter: number;
+  /** The master's RSS at the end of that spell (what stays once the rollout's garbage is collected or not). */
+  rssAfterBytes: number;
   peakRssBytes: number;
   /** Bytes the master wrote to storage per pod created (during the rollout). */
   writeBytesPerPod: number;
@@ -138,6 +142,10 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     await probe.burst(o.apiSamples?.gets ?? 200, o.apiSamples?.lists ?? 30);
     await pods.stop();
     await nodes.stop();
+    say(`idle for ${(o.idleMs ?? 10_000) / 1000} s with every pod Running`);
+    const afterA = watcher.now()!;
+    await new Promise((r) => setTimeout(r, o.idleMs ?? 10_000));
+    const afterB = watcher.now()!;
     const names = [...pods.names.values()];
     const result: ScaleResult = {
       agents: o.agents,
@@ -149,6 +157,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       createToRunningMs: pods.latencies(),
       masterCpu: cpuShare(a, b),
       idleCpu: cpuShare(idleA, idleB),
+      idleCpuAfter: cpuShare(afterA, afterB),
+      rssAfterBytes: afterB.rssBytes,
       peakRssBytes: watcher.peakRss,
       writeBytesPerPod: writesPerPod(a, b, o.pods),
       mqttBytesPerNodeMinuteIdle: perNodeMinute(idleBytesB - idleBytesA, o.agents, idleB.at - idleA.at),

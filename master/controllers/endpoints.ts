@@ -12,6 +12,7 @@ import { cacheKey, keyOf } from '../informer.js';
 import { endpointsOf, hasSelector, messageFromEndpoints } from '../services/endpoints.js';
 import { WorkQueue } from './queue.js';
 import type { ControllerContext, SyncController } from './types.js';
+import { podsByNode } from '../nodes/pods-by-node.js';
 
 /** How the controller publishes: the broker's, QoS 1. */
 export type Publish = (topic: string, payload: Buffer, retain: boolean) => Promise<void>;
@@ -34,7 +35,7 @@ export function startEndpointsController(ctx: ControllerContext, publish: Publis
     const name = node.metadata.name;
     const nodeFacts = (x: Node) => JSON.stringify([readyStatus(x), x.status?.addresses]);
     if (n && old && nodeFacts(n) === nodeFacts(old)) return;
-    for (const p of informers.list('Pod')) if (p.spec.nodeName === name) for (const s of servicesSelecting(p)) queue.add(keyOf(s));
+    for (const p of podsByNode(informers).of(name)) if (p.spec.nodeName === name) for (const s of servicesSelecting(p)) queue.add(keyOf(s));
   });
   // A selector-less service follows the Endpoints its user applies.
   informers.on('Endpoints', (_e, _old, o) => {

@@ -4,13 +4,20 @@
  * (podcontrol.ts); keeps status (replicas, ready, available, observedGeneration). A ReplicaSet stored
  * above the master's --max-replicas (written before the limit, or the limit lowered since) is kept at
  * the limit, with a warning event.
+ *
+ * A sync costs O(1) in the ReplicaSet's pods when nothing is out of place (issue 16: one ReplicaSet of 20,000
+ * pods is synced on nearly every pod event of its rollout, and each sync looked at every pod four times): the
+ * counts come from the shared pod tally (deployment/tally.ts), and the owned pods are scanned for ones to release
+ * only when one may be there (`suspect`: the selector changed, or a pod it controls was seen not matching it).
+ * Scaling down still ranks the active pods (O(pods), as Kubernetes).
  */
-import { SkiffError, isReady, matchesSelector, type Condition, type Pod, type ReplicaSet } from '../../protocol/index.js';
+import { SkiffError, matchesSelector, type Condition, type Pod, type ReplicaSet } from '../../protocol/index.js';
 import { isoNow, realClock, type Clock } from '../clock.js';
 import { cacheKey, keyOf } from '../informer.js';
+import { podTally } from './deployment/tally.js';
 import { WorkQueue } from './queue.js';
 import { createPods, deletePods, type PodWrites } from './podcontrol.js';
-import { controllerOf, controllerRef, deletionOrder, isActive, isAvailable, isTerminating } from './pods.js';
+import { controllerOf, controllerRef, deletionOrder, isActive, isTerminating } from './pods.js';
 import type { ControllerContext, SyncController } from './types.js';
 
 /** The pod a ReplicaSet creates from its template. */
@@ -53,14 +60,24 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
   const { informers, objects, events } = ctx;
   const clock = ctx.clock ?? realClock;
   const queue = new WorkQueue('replicaset', sync, ctx.log, clock);
+  const tally = podTally(informers);
+  /** ReplicaSets (uids) that may control a pod their selector no longer matches: the next sync scans for it. */
+  const suspect = new Set<string>();
 
-  informers.on('ReplicaSet', (_rs, _old, rs) => queue.add(keyOf(rs)));
+  informers.on('ReplicaSet', (rs, old, latest) => {
+    if (!rs) suspect.delete(latest.metadata.uid!);
+    else if (!old || JSON.stringify(old.spec.selector) !== JSON.stringify(rs.spec.selector)) suspect.add(rs.metadata.uid!);
+    queue.add(keyOf(latest));
+  });
   informers.on('Pod', (p, old) => {
     for (const pod of [p, old]) {
       if (!pod) continue;
       const ref = controllerOf(pod);
-      if (ref?.kind === 'ReplicaSet') queue.add(cacheKey(pod.metadata.namespace, ref.name));
-      else if (!ref && pod === p)
+      if (ref?.kind === 'ReplicaSet') {
+        queue.add(cacheKey(pod.metadata.namespace, ref.name));
+        const rs = pod === p ? informers.get('ReplicaSet', pod.metadata.namespace, ref.name) : undefined;
+        if (rs?.metadata.uid === ref.uid && !matchesSelector(rs.spec.selector, pod.metadata.labels)) suspect.add(ref.uid);
+      } else if (!ref && pod === p)
         for (const rs of informers.list('ReplicaSet', pod.metadata.namespace))
           if (matchesSelector(rs.spec.selector, pod.metadata.labels)) queue.add(cacheKey(rs.metadata.namespace, rs.metadata.name));
     }
@@ -75,18 +92,23 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     const rs = informers.get('ReplicaSet', ns, name);
     if (!rs || isTerminating(rs)) return;
     const want = wanted(rs);
-    const claimed = Math.max(await adoptOrphans(rs, owned(rs), want), await releaseMismatched(rs, owned(rs)));
+    const uid = rs.metadata.uid!;
+    const count = () => tally.of(uid, rs.spec.minReadySeconds ?? 0, clock.now());
+    // Scans of the owned pods only when there may be something to claim or release (the module comment).
+    const scan = suspect.delete(uid);
+    const adopt = count().active < want ? await adoptOrphans(rs) : 0;
+    const claimed = Math.max(adopt, scan ? await releaseMismatched(rs, owned(rs)) : 0);
     if (claimed) await informers.waitForRevision(claimed);
-    const active = owned(rs).filter(isActive);
+    const active = count().active;
     let writes: PodWrites | undefined;
-    if (active.length < want) writes = await createPods(ctx, rs, want - active.length, () => podFromTemplate(rs));
-    else if (active.length > want) writes = await deletePods(ctx, rs, [...active].sort(deletionOrder).slice(0, active.length - want));
+    if (active < want) writes = await createPods(ctx, rs, want - active, () => podFromTemplate(rs));
+    else if (active > want) writes = await deletePods(ctx, rs, owned(rs).filter(isActive).sort(deletionOrder).slice(0, active - want));
     // Expectations: wait until the cache has seen our own writes, so the next sync does not act twice.
     if (writes?.revision) await informers.waitForRevision(writes.revision);
-    await updateStatus(rs, writes?.error, active.length < want);
+    await updateStatus(rs, writes?.error, active < want);
     // The pods written meanwhile queued this key again: the next burst follows after the other keys' turn.
     if (!writes?.error) return;
-    if (active.length < want) events.object('ReplicaSet', rs.metadata.namespace, rs.metadata.name, 'Warning', 'FailedCreate', `Error creating: ${(writes.error as Error).message}`);
+    if (active < want) events.object('ReplicaSet', rs.metadata.namespace, rs.metadata.name, 'Warning', 'FailedCreate', `Error creating: ${(writes.error as Error).message}`);
     // Refused by admission (a quota, a LimitRange): no failure to log, only a later look — when the quota has room.
     if (writes.error instanceof SkiffError && writes.error.code === 'SKIFF_ERR_FORBIDDEN') return queue.addAfter(key, refusedRetryMs);
     throw writes.error;
@@ -105,9 +127,8 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     return objects.maxReplicas;
   }
 
-  /** Takes active orphans the selector matches while short of replicas; returns the last write's revision (0: none). */
-  async function adoptOrphans(rs: ReplicaSet, owned: Pod[], want: number): Promise<number> {
-    if (owned.length >= want) return 0;
+  /** Takes active orphans the selector matches (the caller is short of replicas); returns the last write's revision (0: none). */
+  async function adoptOrphans(rs: ReplicaSet): Promise<number> {
     let rev = 0;
     for (const p of informers.orphans('Pod', rs.metadata.namespace)) {
       if (!isActive(p) || !matchesSelector(rs.spec.selector, p.metadata.labels)) continue;
@@ -142,13 +163,15 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
   }
 
   async function updateStatus(rs: ReplicaSet, failure: unknown, creating: boolean): Promise<void> {
-    const pods = owned(rs).filter(isActive);
     const minReady = rs.spec.minReadySeconds ?? 0;
+    const c = tally.of(rs.metadata.uid!, minReady, clock.now());
+    // Owned pods match the selector unless one was seen not to (then count them).
+    const fullyLabeled = suspect.has(rs.metadata.uid!) ? owned(rs).filter((p) => isActive(p) && matchesSelector(rs.spec.selector, p.metadata.labels)).length : c.active;
     const status = {
-      replicas: pods.length,
-      fullyLabeledReplicas: pods.filter((p) => matchesSelector(rs.spec.selector, p.metadata.labels)).length,
-      readyReplicas: pods.filter(isReady).length,
-      availableReplicas: pods.filter((p) => isAvailable(p, minReady, clock.now())).length,
+      replicas: c.active,
+      fullyLabeledReplicas: fullyLabeled,
+      readyReplicas: c.ready,
+      availableReplicas: c.available,
       observedGeneration: rs.metadata.generation,
     };
     // A pod becomes available minReadySeconds after Ready: look again then.

@@ -12,6 +12,7 @@ import { enginePod, engineNode } from './convert.js';
 import { nextSlice } from '../controllers/batch.js';
 import { selectedNodeAnnotation } from '../controllers/volumes/names.js';
 import { volumeFit, type VolumeFit } from './volumes.js';
+import { podsByNode } from '../nodes/pods-by-node.js';
 
 /** Unschedulable pods are retried at least this often even without cluster changes. */
 const retryMs = 5000;
@@ -28,6 +29,8 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
   const { informers, objects, events, telemetry } = ctx;
   /** podKey → node the engine has it bound to. */
   const bound = new Map<string, string>();
+  /** The nodes the engine knows (engine.nodeNames() copies its list: too dear on every bind of a rollout). */
+  const known = new Set<string>();
   const pending = new Set<string>();
   const unschedulable = new Set<string>();
   let scheduled: Promise<void> | undefined;
@@ -59,17 +62,19 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
 
   informers.on('Node', (n, old) => {
     if (n) {
-      const isNew = !engine.nodeNames().includes(n.metadata.name);
+      const isNew = !known.has(n.metadata.name);
       engine.upsertNode(engineNode(n));
+      known.add(n.metadata.name);
       // Pods bound to a node the engine did not know yet (master restart, node re-created) count now.
       if (isNew)
-        for (const p of informers.list('Pod'))
+        for (const p of podsByNode(informers).of(n.metadata.name))
           if (p.spec.nodeName === n.metadata.name && !isFinished(p) && !bound.has(podKey(p))) {
             engine.bindPod(n.metadata.name, enginePod(p));
             bound.set(podKey(p), n.metadata.name);
           }
     } else if (old) {
       engine.removeNode(old.metadata.name);
+      known.delete(old.metadata.name);
       for (const [k, node] of bound) if (node === old.metadata.name) bound.delete(k);
     }
     retryUnschedulable();
@@ -94,7 +99,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
       unschedulable.delete(key);
       if (bound.get(key) === p.spec.nodeName) return;
       if (bound.has(key)) engine.unbindPod(bound.get(key)!, key);
-      if (engine.nodeNames().includes(p.spec.nodeName)) {
+      if (known.has(p.spec.nodeName)) {
         engine.bindPod(p.spec.nodeName, enginePod(p));
         bound.set(key, p.spec.nodeName);
       }

@@ -7,7 +7,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Taint, Toleration } from '../../protocol/index.js';
-import { evictionTime, startNodeLifecycleController, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
+import { evictionTime, needsTick, startNodeLifecycleController, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
+import { Telemetry } from '../../master/telemetry/registry.js';
+import { withTelemetry } from '../../master/telemetry/scope.js';
 import { NodeStatusTracker } from '../../master/nodes/status.js';
 import { harness, type Harness } from './harness.js';
 import { nodeWith, podWith } from './builders.js';
@@ -31,6 +33,17 @@ describe('eviction time (pure)', () => {
     ['NoSchedule never evicts', undefined, [{ key: 'gpu', effect: 'NoSchedule' }], Infinity],
     ['no timeAdded: counted from now', undefined, [{ key: unreachableTaint, effect: 'NoExecute' }], 5_000_000 + evictionTimeoutMs],
   ])('%s', (_what, tolerations, taints, at) => expect(evictionTime(pod(tolerations), taints, evictionTimeoutMs, 5_000_000)).toBe(at));
+});
+
+describe('which nodes the tick looks at (pure)', () => {
+  it.each<[string, Parameters<typeof nodeWith>[0], boolean]>([
+    ['a Ready node without taints: nothing can come due', { name: 'n' }, false],
+    ['a Ready node with a NoSchedule taint only', { name: 'n', taints: [{ key: 'gpu', effect: 'NoSchedule' }] }, false],
+    ['a Ready node with a NoExecute taint (tolerationSeconds run out)', { name: 'n', taints: [{ key: 'gpu', effect: 'NoExecute' }] }, true],
+    ['a Ready node still carrying the unreachable taint (to be untainted)', { name: 'n', taints: [{ key: unreachableTaint, effect: 'NoExecute' }] }, true],
+    ['a node that is not Ready', { name: 'n', ready: false }, true],
+    ['a node whose Ready is Unknown', { name: 'n', ready: 'Unknown' }, true],
+  ])('%s', (_what, o, expected) => expect(needsTick(nodeWith(o))).toBe(expected));
 });
 
 let h: Harness;
@@ -144,6 +157,27 @@ describe('node lifecycle: taints and eviction', () => {
     expect(pod('p')).toBeDefined();
     await h.advance(1_500);
     expect(pod('p')).toBeUndefined();
+  });
+
+  it('each tick syncs only the nodes that need it: healthy nodes cost nothing while idle', async () => {
+    // The controller under test runs in a telemetry scope of its own, so its queue counts what each tick adds.
+    await h.stop();
+    h = await harness();
+    const t = new Telemetry();
+    await h.run((ctx) => withTelemetry(t, () => startNodeLifecycleController(ctx, { podEvictionTimeoutMs: evictionTimeoutMs })));
+    const adds = async () => (await t.queueAdds.get()).values.find((v) => v.labels.name === 'node-lifecycle')?.value ?? 0;
+    for (const name of ['a', 'b', 'c']) await h.create(nodeWith({ name }));
+    for (let i = 0; i < 20; i++) await h.create(podWith({ name: `p${i}`, node: ['a', 'b', 'c'][i % 3], ready: true, tolerations: [{ operator: 'Exists' }] }));
+    await h.advance(1_000);
+    let before = await adds();
+    await h.advance(5_000);
+    expect(await adds()).toBe(before);
+    await setReady('Unknown', 'b');
+    await h.advance(1_000);
+    before = await adds();
+    await h.advance(5_000); // ten ticks: node b each time, a and c never
+    expect(await adds()).toBe(before + 10);
+    expect(h.get('Node', undefined, 'b')!.spec.taints?.map((x) => x.key)).toEqual([unreachableTaint]);
   });
 
   it('removes the pods of a deleted node at once', async () => {

@@ -3,7 +3,7 @@
  * (Kubernetes' ActivePods ranking), adoption of matching orphans, release of pods whose labels no
  * longer match, status counts and minReadySeconds on the fake clock.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startReplicaSetController } from '../../master/controllers/replicaset.js';
 import { controllerOf } from '../../master/controllers/pods.js';
 import { harness, type Harness } from './harness.js';
@@ -118,6 +118,40 @@ describe('ReplicaSet: adoption and release', () => {
     const released = h.get('Pod', 'default', p.metadata.name)!;
     expect(controllerOf(released)).toBeUndefined();
     expect(h.pods({ app: 'web' }).filter((x) => controllerOf(x)?.name === 'web')).toHaveLength(2);
+  });
+});
+
+describe('ReplicaSet: a sync costs what is out of place, not the pods it owns', () => {
+  it('a sync with nothing to claim or release reads counts only; a pod seen off the selector brings back one scan', async () => {
+    const c = await h.run(startReplicaSetController);
+    await h.create(rsWith({ replicas: 50 }));
+    await h.setReady(h.pods());
+    const dependents = vi.spyOn(h.ctx.informers, 'dependents');
+    await c.sync('default/web');
+    expect(dependents).not.toHaveBeenCalled();
+    expect(rs().status).toMatchObject({ replicas: 50, fullyLabeledReplicas: 50, readyReplicas: 50, availableReplicas: 50 });
+    // A relabelled pod makes the ReplicaSet suspect: the next sync scans once, releases it and replaces it.
+    const [p] = h.pods();
+    await h.update('Pod', 'default', p.metadata.name, (o) => (o.metadata.labels = { app: 'debug' }));
+    expect(dependents).toHaveBeenCalled();
+    expect(controllerOf(h.get('Pod', 'default', p.metadata.name)!)).toBeUndefined();
+    expect(live().filter((x) => controllerOf(x)?.name === 'web')).toHaveLength(50);
+    dependents.mockClear();
+    await c.sync('default/web');
+    expect(dependents).not.toHaveBeenCalled();
+  });
+
+  it('a changed selector releases the pods it no longer matches', async () => {
+    await h.run(startReplicaSetController);
+    await h.create(rsWith({ replicas: 2 }));
+    for (const p of h.pods()) await h.update('Pod', 'default', p.metadata.name, (o) => (o.metadata.labels = { app: 'web', track: 'old' }));
+    await h.update('ReplicaSet', 'default', 'web', (o) => {
+      o.spec.selector = { matchLabels: { app: 'web', track: 'new' } };
+      o.spec.template.metadata = { labels: { app: 'web', track: 'new' } };
+    });
+    const mine = live().filter((x) => controllerOf(x)?.name === 'web');
+    expect(mine.map((x) => x.metadata.labels?.track)).toEqual(['new', 'new']);
+    expect(rs().status).toMatchObject({ replicas: 2, fullyLabeledReplicas: 2 });
   });
 });
 

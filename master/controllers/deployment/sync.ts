@@ -20,7 +20,7 @@ import { rolloutRecreate } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 import { isScalingEvent, syncScaleOnly } from './scale.js';
 import type { RolloutState } from './state.js';
-import { PodTally } from './tally.js';
+import { podTally } from './tally.js';
 
 /** The rollout step of each strategy type. */
 const strategies = { RollingUpdate: rolloutRolling, Recreate: rolloutRecreate };
@@ -30,7 +30,7 @@ export function startDeploymentController(ctx: ControllerContext): SyncControlle
   const { informers } = ctx;
   const clock = ctx.clock ?? realClock;
   const queue = new WorkQueue('deployment', sync, ctx.log, clock);
-  const tally = new PodTally(informers);
+  const tally = podTally(informers);
 
   informers.on('Deployment', (_d, _old, d) => queue.add(keyOf(d)));
   informers.on('ReplicaSet', (_rs, _old, rs) => {

@@ -85,3 +85,12 @@ export class PodTally {
     if (b.unfinished.size === 0 && b.active.size === 0) this.byOwner.delete(uid!);
   }
 }
+
+const shared = new WeakMap<Informers, PodTally>();
+
+/** The one tally of `informers`' pods, shared by the Deployment and ReplicaSet controllers (made on first use). */
+export function podTally(informers: Informers): PodTally {
+  let t = shared.get(informers);
+  if (!t) shared.set(informers, (t = new PodTally(informers)));
+  return t;
+}
