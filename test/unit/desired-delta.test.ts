@@ -5,7 +5,7 @@
  * a delta on another generation asks for the full set; bad deltas are refused naming the field.
  */
 import { describe, expect, it } from 'vitest';
-import { deltaOf, sentSet } from '../../master/nodes/desired-delta.js';
+import { deltaOf, digestOf, sentSet, setDigest } from '../../master/nodes/desired-delta.js';
 import { applyDelta } from '../../edge-agent/desired-delta.js';
 import { checkDesired } from '../../edge-agent/desired.js';
 import type { DesiredMessage, KObject, Pod } from '../../protocol/index.js';
@@ -78,5 +78,35 @@ describe('desired deltas: the agent side', () => {
     expect(out.ok).toBe(false);
     if (want.startsWith('resync')) expect(out).toMatchObject({ resync: true });
     else expect((out as { error: string }).error).toContain(want);
+  });
+});
+
+describe('what the master keeps of a sent set: digests, not texts', () => {
+  // Two sets, and whether an agent holding the first holds the second (same digest).
+  it.each<[string, Body, Body, boolean]>([
+    ['the same set, built again', body({ pods: [pod('a'), pod('b')] }), body({ pods: [pod('a'), pod('b')] }), true],
+    ['a pod changed', body({ pods: [pod('a')] }), body({ pods: [pod('a', 'v2')] }), false],
+    ['a pod more', body({ pods: [pod('a')] }), body({ pods: [pod('a'), pod('b')] }), false],
+    ['a ConfigMap changed', body({ configMaps: { 'default/x': cm('x', '1') } }), body({ configMaps: { 'default/x': cm('x', '2') } }), false],
+    ['the same entries under another field', body({ configMaps: { 'default/x': cm('x', '1') } }), body({ secrets: { 'default/x': cm('x', '1') } }), false],
+    ['a pod now terminating', body({ pods: [pod('a')] }), body({ pods: [pod('a')], terminating: ['b'] }), false],
+  ])('%s', (_what, a, b, same) => expect(setDigest(sentSet(1, a)) === setDigest(sentSet(2, b))).toBe(same));
+
+  it('keeps a short digest per pod, computed once per object', () => {
+    const p = pod('a');
+    const s = sentSet(1, body({ pods: [p] }));
+    expect(s.pods.get('a')!.length).toBeLessThan(40);
+    expect(digestOf(p)).toBe(s.pods.get('a'));
+    // The digest of an object is remembered: the same object is not serialised again (cache objects are immutable).
+    const stringify = JSON.stringify;
+    let calls = 0;
+    JSON.stringify = ((...args: Parameters<typeof stringify>) => (calls++, stringify(...args))) as typeof stringify;
+    try {
+      digestOf(p);
+      digestOf(structuredClone(p));
+    } finally {
+      JSON.stringify = stringify;
+    }
+    expect(calls).toBe(1);
   });
 });
