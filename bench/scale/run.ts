@@ -2,7 +2,9 @@
  * One trial of the scale harness: a fresh `skiff master` process, `agents` simulated agents joined over real
  * MQTT, a quiet minute's worth of idle figures, then a Deployment of `pods` replicas applied and followed until
  * every pod is Running — with the nodes watched for any NotReady, the pods for create → Running, the API timed
- * meanwhile, and the master's CPU, memory and disk writes read from /proc.
+ * meanwhile, and the master's CPU, memory and disk writes read from /proc — and a second idle spell as long as
+ * the first with every pod Running (the steady cost of a full cluster; the first spell also holds the tail of
+ * the join).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
