@@ -4,7 +4,7 @@
  * whose bases chain generation to generation; a new resync starts over from a full set.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DesiredPublisher } from '../../master/nodes/desired.js';
+import { DesiredPublisher, flushWindow } from '../../master/nodes/desired.js';
 import { decodeObject, topics, type DesiredDelta, type DesiredMessage } from '../../protocol/index.js';
 import { harness, type Harness } from './harness.js';
 import { nodeWith, podWith } from './builders.js';
@@ -93,4 +93,14 @@ describe('desired sets: full, then deltas after resync', () => {
   it('refuses a resync without an integer generation', async () => {
     await expect(publisher.onResync('pi-1', { generation: 'x' } as never)).rejects.toThrow(/generation: must be an integer/);
   });
+});
+
+describe('desired sets: the flush window widens with the cost of a flush', () => {
+  it.each<[number, number]>([
+    [0, 20],
+    [5, 20],
+    [30, 60],
+    [200, 400],
+    [5_000, 1_000],
+  ])('a flush that took %i ms: the next gathers changes for %i ms', (cost, window) => expect(flushWindow(cost)).toBe(window));
 });
