@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale -- --agents N --pods P [--trials T] [--tls] [--profile] [--poll MS] [--store URL]
+ * `npm run bench:scale -- --agents N --pods P [--trials T] [--tls] [--full-sets] [--profile] [--poll MS] [--store URL]
  * [--broker URL] [--grace 10s] [--lease MS] [--idle MS] [--keep] [--json]`: the simulated-agent scale bench
  * (issue 16). Each trial starts a fresh `skiff master` process and N simulated agents in this process over real
  * MQTT, applies a Deployment of P replicas and prints, one column per trial beside the goal: pods/s end to end,
@@ -18,6 +18,7 @@ const { values: v } = parseArgs({
     pods: { type: 'string', default: '1000' },
     trials: { type: 'string', default: '1' },
     tls: { type: 'boolean', default: false },
+    'full-sets': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     poll: { type: 'string', default: '0' },
     store: { type: 'string' },
@@ -76,6 +77,7 @@ for (let t = 0; t < trials; t++) {
     agents,
     pods,
     tls: v.tls,
+    fullSets: v['full-sets'],
     profile: v.profile,
     pollMs: int('poll', v.poll, 0),
     store: v.store,

@@ -33,6 +33,8 @@ export interface ScaleOptions {
   profile?: boolean;
   /** Follow pods with polled lists every N ms instead of a watch (0 = watch, the default). */
   pollMs?: number;
+  /** Agents older than desired deltas (retained full sets, never `resync`); default: deltas, as the agent today. */
+  fullSets?: boolean;
   /** How long the fleet sits idle before the rollout (idle CPU and MQTT figures), ms. */
   idleMs?: number;
   /** Deadline for all pods Running, ms. */
@@ -118,7 +120,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   try {
     say(`master pid ${master.proc.pid} at ${master.url}; joining ${o.agents} agents`);
     const joinStart = Date.now();
-    agents.push(...(await startSimFleet({ url: master.url, joinToken: master.joinToken, count: o.agents, dir: join(root, 'agents'), leaseIntervalMs: o.leaseIntervalMs ?? 2000 })));
+    agents.push(...(await startSimFleet({ url: master.url, joinToken: master.joinToken, count: o.agents, dir: join(root, 'agents'), leaseIntervalMs: o.leaseIntervalMs ?? 2000, fullSets: o.fullSets })));
     await waitAllReady(master.api, o.agents, 120_000);
     const joinSeconds = (Date.now() - joinStart) / 1000;
     nodes.start(nodeApi);

@@ -3,17 +3,20 @@
  * agent's own join code (join token exchange → node credential, over TLS the node certificate), connects with
  * the agent's own Session (Will, back-off), publishes its retained online status and a lease every
  * `leaseIntervalMs`, subscribes to its desired set, and answers every pod in it with a Running report (and every
- * terminating pod with `gone`), as the real agent does once its processes are up.
+ * terminating pod with `gone`), as the real agent does once its processes are up. Like the agent it asks for
+ * desired deltas (`resync` once a full set says `deltas`, and on every connect) and merges them with the agent's
+ * own applyDelta; with `fullSets` it behaves as an older agent that only takes the retained full sets.
  */
 import { mkdirSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { decodeObject, encode } from '../../protocol/codec.js';
-import type { DesiredMessage, NodeStatusMessage, PodReport, PodsMessage } from '../../protocol/messages.js';
+import type { DesiredMessage, DesiredResync, NodeStatusMessage, PodReport, PodsMessage } from '../../protocol/messages.js';
 import { topics } from '../../protocol/topics.js';
 import type { Pod, PodStatus } from '../../protocol/index.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { checkDesired } from '../../edge-agent/desired.js';
+import { applyDelta, isDelta } from '../../edge-agent/desired-delta.js';
 import { onlineStatus } from '../../edge-agent/facts.js';
 import { join } from '../../edge-agent/join.js';
 import type { Logger } from '../../edge-agent/log.js';
@@ -51,6 +54,8 @@ export interface SimAgentOptions {
   name: string;
   dataDir: string;
   leaseIntervalMs: number;
+  /** Behave as an agent older than desired deltas: never send `resync`, take the retained full sets. */
+  fullSets?: boolean;
 }
 
 /** A pod's status as the agent reports it once its containers run and are ready. */
@@ -88,6 +93,13 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
   if (joined.tls) session.setTls(joined.tls as NodeTls);
   const pods = new PodBook();
   let generation = 0;
+  /** The set held (what a delta applies to), and whether this connection asked for deltas yet (as the agent: edge-agent/agent.ts). */
+  let held: DesiredMessage | undefined;
+  let askedDeltas = false;
+  const resync = () => {
+    askedDeltas = true;
+    session.publish(topics.nodeResync(o.name), encode({ generation: held?.generation ?? 0 } satisfies DesiredResync), 1);
+  };
   let closedBytes = 0;
   let current: MqttClient | undefined;
   const streamBytes = (c?: MqttClient) => {
@@ -111,20 +123,28 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
   const status = encode(onlineStatus(cfg, ['process']));
   const report = (m: PodsMessage) => session.publish(topics.nodePods(o.name), encode(m), 1);
   session.on('message', (topic, payload) => {
-    if (topic !== topics.nodeDesired(o.name)) return;
+    if (topic !== topics.nodeDesired(o.name) || payload.length === 0) return; // empty: the retained set cleared at the first resync
     agent.desiredMessages++;
-    const checked = checkDesired(decodeObject(payload).value);
-    if (!checked.ok) return void agent.desiredRefused++;
+    const value = decodeObject(payload).value;
+    const checked = isDelta(value) ? applyDelta(held, value) : checkDesired(value);
+    if (!checked.ok) {
+      if ('resync' in checked && checked.resync) return resync();
+      return void agent.desiredRefused++;
+    }
     if (checked.desired.generation < generation) return;
     generation = checked.desired.generation;
+    held = checked.desired;
     for (const m of pods.apply(checked.desired, generation)) report(m);
+    if (!o.fullSets && checked.desired.deltas && !askedDeltas) resync();
   });
   const up = new Promise<void>((resolve) => {
     session.on('connect', async (client) => {
       if (current && current !== client) closedBytes += streamBytes(current);
       current = client;
       agent.connects++;
+      askedDeltas = false;
       session.publish(topics.nodeStatus(o.name), status, 1, true);
+      if (!o.fullSets && held?.deltas) resync(); // every connect, as the agent
       await session.subscribe([topics.nodeDesired(o.name)]).catch(() => undefined);
       // After a reconnect the master may have missed reports: send the whole set again, as the agent does.
       if (agent.connects > 1) for (const m of pods.full(generation)) report(m);
@@ -181,13 +201,13 @@ function chunks(reports: PodReport[], gone: string[], generation: number, full: 
 }
 
 /** Joins `count` agents, `concurrency` at a time; resolves when all are up. */
-export async function startSimFleet(o: { url: string; joinToken: string; count: number; dir: string; leaseIntervalMs: number; concurrency?: number; prefix?: string }): Promise<SimAgent[]> {
+export async function startSimFleet(o: { url: string; joinToken: string; count: number; dir: string; leaseIntervalMs: number; concurrency?: number; prefix?: string; fullSets?: boolean }): Promise<SimAgent[]> {
   const names = Array.from({ length: o.count }, (_, i) => `${o.prefix ?? 'sim'}-${i}`);
   const agents: SimAgent[] = [];
   const queue = [...names];
   const worker = async () => {
     for (let name = queue.shift(); name; name = queue.shift())
-      agents.push(await startSimAgent({ url: o.url, joinToken: o.joinToken, name, dataDir: joinPath(o.dir, name), leaseIntervalMs: o.leaseIntervalMs }));
+      agents.push(await startSimAgent({ url: o.url, joinToken: o.joinToken, name, dataDir: joinPath(o.dir, name), leaseIntervalMs: o.leaseIntervalMs, fullSets: o.fullSets }));
   };
   await Promise.all(Array.from({ length: o.concurrency ?? 20 }, worker));
   return agents;
