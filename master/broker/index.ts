@@ -27,7 +27,8 @@ import { certRefusal, identify, type PeerCert, type Transport } from './identify
 import { maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
 import { BrokerQueue } from './emitter.js';
-import { parseTopic, ROOT } from '../../protocol/index.js';
+import { ROOT } from '../../protocol/index.js';
+import { topicType } from './topic-type.js';
 
 /** A message a client published, with who sent it. */
 export interface Inbound {
@@ -52,8 +53,8 @@ export interface BrokerTls {
 
 /** A node's heartbeat topics (lease, status): served ahead of all other traffic (emitter.ts). */
 function isLiveness(topic: string): boolean {
-  const t = parseTopic(topic);
-  return t?.type === 'nodeLease' || t?.type === 'nodeStatus';
+  const t = topicType(topic);
+  return t === 'nodeLease' || t === 'nodeStatus';
 }
 
 /**
@@ -61,7 +62,7 @@ function isLiveness(topic: string): boolean {
  * metrics an agent sends instead of a lease when it has them, edge-agent/telemetry.ts).
  */
 function provesAlive(topic: string): boolean {
-  const type = parseTopic(topic)?.type;
+  const type = topicType(topic);
   return type === 'nodeLease' || type === 'nodePods' || type === 'nodeMetrics';
 }
 

@@ -4,13 +4,13 @@
  * `apiReq`, `apiRes`, `service`, `events`, ...), `sys` for `$SYS/`, `other` for the rest — so a label
  * never carries a node, client or object name.
  */
-import { parseTopic } from '../../protocol/index.js';
+import { topicType } from '../broker/topic-type.js';
 import type { Telemetry } from './registry.js';
 
 /** The bounded class of a topic. */
 export function topicClass(topic: string): string {
   if (topic.startsWith('$SYS')) return 'sys';
-  return parseTopic(topic)?.type ?? 'other';
+  return topicType(topic) ?? 'other';
 }
 
 /** A counter's children by topic class, made once each (a class is one of a bounded set). */
