@@ -78,6 +78,16 @@ export function needsTick(n: Node): boolean {
   return !isReady(n) || (n.spec?.taints?.some((t) => t.effect === 'NoExecute') ?? false);
 }
 
+/**
+ * The taints that evict from `n`: a Ready node's unreachable taint is on its way off (syncTaint), and counts for
+ * nothing — else a node back after a disruption, whose taint outlived its pods' toleration while evictions were
+ * held, lost every pod the moment it was reachable again (Kubernetes' taint manager cancels the evictions).
+ */
+export function evictingTaints(n: Node): Taint[] {
+  const taints = n.spec?.taints ?? [];
+  return isReady(n) ? taints.filter((t) => t.key !== unreachableTaint) : taints;
+}
+
 /** Starts the node lifecycle controller. */
 export function startNodeLifecycleController(ctx: ControllerContext, opts: { podEvictionTimeoutMs: number }): SyncController {
   const { informers, objects, events } = ctx;
@@ -156,7 +166,7 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
         await objects.finishPodDeletion(p.metadata.namespace!, p.metadata.name, p.metadata.uid);
       return;
     }
-    const at = evictionTime(p, node.spec?.taints ?? [], opts.podEvictionTimeoutMs, now);
+    const at = evictionTime(p, evictingTaints(node), opts.podEvictionTimeoutMs, now);
     if (at > now || (paused && !isReady(node))) return;
     events.object('Pod', p.metadata.namespace, p.metadata.name, 'Warning', 'TaintManagerEviction', `Evicting pod ${p.metadata.namespace}/${p.metadata.name} from ${node.metadata.name}`);
     if (isReady(node)) await objects.delete('Pod', p.metadata.namespace, p.metadata.name).catch(() => undefined);

@@ -6,7 +6,7 @@
  * on a dead node go after their grace period; pods of a deleted node go at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Taint, Toleration } from '../../protocol/index.js';
+import { silentLogger, type Taint, type Toleration } from '../../protocol/index.js';
 import { evictionTime, needsTick, startNodeLifecycleController, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
 import { Telemetry } from '../../master/telemetry/registry.js';
 import { withTelemetry } from '../../master/telemetry/scope.js';
@@ -178,6 +178,28 @@ describe('node lifecycle: taints and eviction', () => {
     await h.advance(5_000); // ten ticks: node b each time, a and c never
     expect(await adds()).toBe(before + 10);
     expect(h.get('Node', undefined, 'b')!.spec.taints?.map((x) => x.key)).toEqual([unreachableTaint]);
+  });
+
+  it('a node Ready again keeps its pods, though its unreachable taint ran past their toleration during a disruption', async () => {
+    // A controller of its own whose log takes the disruption's warning (expected here) quietly.
+    await h.stop();
+    h = await harness();
+    await h.run((ctx) => startNodeLifecycleController({ ...ctx, log: silentLogger }, { podEvictionTimeoutMs: evictionTimeoutMs }));
+    for (const name of ['a', 'b', 'c', 'd']) await h.create(nodeWith({ name }));
+    await h.create(podWith({ name: 'p', node: 'a', ready: true }));
+    await setReady('Unknown', 'a');
+    expect(tainted('a')).toBe(true);
+    await h.advance(10_000);
+    // Two more go: three of four not Ready is a disruption, so nothing is evicted while it lasts.
+    for (const name of ['b', 'c']) await setReady('Unknown', name);
+    await h.advance(evictionTimeoutMs);
+    expect(pod('p')?.metadata.deletionTimestamp).toBeUndefined();
+    // Node a is back (its taint is 40 s old, the pod tolerates 30 s): the taint comes off and the pod stays.
+    await setReady('True', 'a');
+    await h.advance(2_000);
+    expect(tainted('a')).toBe(false);
+    expect(pod('p')).toBeDefined();
+    expect(pod('p')?.metadata.deletionTimestamp).toBeUndefined();
   });
 
   it('removes the pods of a deleted node at once', async () => {
