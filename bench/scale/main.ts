@@ -8,7 +8,8 @@
  * top self-time functions. The last line is the whole result as JSON.
  */
 import { parseArgs } from 'node:util';
-import { formatProfile } from './profile.js';
+import { formatLoop } from './loop.js';
+import { formatLongTasks, formatProfile } from './profile.js';
 import { runScale, type ScaleResult } from './run.js';
 import { p50p99, pct, table } from './stats.js';
 
@@ -65,6 +66,7 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   ['MQTT per node per min (rollout)', (r) => kb(r.mqttBytesPerNodeMinuteRollout), ''],
   ['API get', (r) => p50p99(r.apiGetMs, 'ms', 1), 'p99 < 20 ms'],
   ['API list pods', (r) => p50p99(r.apiListMs, 'ms', 0), 'p99 < 150 ms (10k)'],
+  ['master loop delay (rollout)', (r) => formatLoop(r.loop), 'stalls < 20 ms'],
   ['API errors', (r) => String(r.apiErrors), '0'],
   ['nodes ever NotReady', (r) => String(r.nodesNotReady.length), '0'],
   ['pods deleted meanwhile', (r) => String(r.podsDeleted), '0'],
@@ -94,6 +96,7 @@ for (let t = 0; t < trials; t++) {
   });
   results.push(r);
   if (r.profile) process.stdout.write(`trial ${t + 1} ${formatProfile(r.profile)}\n`);
+  if (r.longTasks) process.stdout.write(`trial ${t + 1} ${formatLongTasks(r.longTasks)}\n`);
 }
 
 const header = ['', ...results.map((_, i) => `trial ${i + 1}`), 'goal (issue 16)'];

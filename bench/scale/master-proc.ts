@@ -2,11 +2,13 @@
  * The master under test: a real `skiff master` child process with its own data dir, a free plain port on
  * loopback (port 0; the URL it writes into DATA/config.json is where the simulated agents connect) and, with
  * `tls`, a free TLS port (config.json then names the mqtts:// URL). `--store` and `--broker` are passed through
- * (issue 17: etcd, Mosquitto). With `profileDir` it runs under `node --cpu-prof`.
+ * (issue 17: etcd, Mosquitto). With `profileDir` it runs under `node --cpu-prof`; with `loopFile` it reports its
+ * event-loop delay (loop-probe.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import { repoRoot, spawnNode, stopProc, waitFor } from '../cluster-selfheal.js';
@@ -26,6 +28,8 @@ export interface MasterUnderTest {
   maxReplicas: number;
   /** Write a CPU profile here when the master exits. */
   profileDir?: string;
+  /** Preload loop-probe.ts: the master appends its event-loop delay to this file once a second. */
+  loopFile?: string;
   /** More flags. */
   extra?: string[];
 }
@@ -46,7 +50,9 @@ export interface RunningMaster {
 export async function startMaster(o: MasterUnderTest): Promise<RunningMaster> {
   mkdirSync(o.dataDir, { recursive: true });
   const logFile = `${o.dataDir}.log`;
-  const node = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
+  const node = [...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []), ...(o.loopFile ? ['--import', pathToFileURL(join(repoRoot, 'dist', 'bench', 'scale', 'loop-probe.js')).href] : [])];
+  // The probe reads its file from the environment the child inherits (spawnNode passes process.env).
+  if (o.loopFile) process.env.SKIFF_BENCH_LOOP_FILE = o.loopFile;
   const args = [
     ...node,
     join(repoRoot, 'bin', 'skiff.js'),

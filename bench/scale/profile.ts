@@ -9,9 +9,11 @@ import { join, relative } from 'node:path';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -53,6 +55,92 @@ export function topSelfTime(file: string, root: string, top = 12): { totalMs: nu
   const hot = [...self.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, top);
   for (const h of hot) h.share = totalUs ? h.selfMs / (totalUs / 1000) : 0;
   return { totalMs: totalUs / 1000, hot };
+}
+
+/** Tasks that held the master's thread longer than a threshold, and the project functions they ran in. */
+export interface LongTasks {
+  thresholdMs: number;
+  count: number;
+  totalMs: number;
+  longestMs: number;
+  /** Project functions by time spent inside them (inclusive) during long tasks, and in how many tasks. */
+  hot: { name: string; where: string; ms: number; tasks: number }[];
+  /** Long tasks by entry: the outermost project function of most of a task's samples (a timer, an I/O callback). */
+  entries: { entry: string; tasks: number; ms: number; longestMs: number }[];
+}
+
+/**
+ * The long tasks of a .cpuprofile: runs of samples with no `(idle)` sample between them that last over
+ * `thresholdMs` (within `window`, the master's monotonic µs, when given) (what a request arriving meanwhile waits behind). For each, every function of the project on the
+ * sampled stacks (not node_modules, not node internals) is charged the sample's time once, so the list names both
+ * the dispatcher (the router's message handler) and the work under it (a list answer, a commit, a sync).
+ */
+export function longTasks(file: string, root: string, window?: { fromUs: number; toUs: number }, thresholdMs = 20, top = 15): LongTasks {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const own = (url: string) => url.includes('/dist/') && !url.includes('node_modules');
+  const hot = new Map<string, { name: string; where: string; ms: number; tasks: number; last: number }>();
+  const out: LongTasks = { thresholdMs, count: 0, totalMs: 0, longestMs: 0, hot: [], entries: [] };
+  const entries = new Map<string, { entry: string; tasks: number; ms: number; longestMs: number }>();
+  let task: { us: number; samples: [number, number][] } = { us: 0, samples: [] };
+  const close = () => {
+    if (task.us / 1000 > thresholdMs) {
+      out.count++;
+      out.totalMs += task.us / 1000;
+      out.longestMs = Math.max(out.longestMs, task.us / 1000);
+      const outer = new Map<string, number>();
+      for (const [id, us] of task.samples) {
+        const seen = new Set<string>();
+        let outermost = '(outside the project)';
+        for (let n = byId.get(id); n; n = byId.get(parent.get(n.id) ?? -1)) {
+          const { functionName, url, lineNumber } = n.callFrame;
+          if (!own(url)) continue;
+          const where = `${relative(root, url.replace(/^file:\/\//, ''))}:${lineNumber + 1}`;
+          const key = `${functionName}\u0000${where}`;
+          outermost = `${functionName || '(anonymous)'} ${where}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const h = hot.get(key) ?? { name: functionName || '(anonymous)', where, ms: 0, tasks: 0, last: -1 };
+          h.ms += us / 1000;
+          if (h.last !== out.count) (h.tasks++, (h.last = out.count));
+          hot.set(key, h);
+        }
+        outer.set(outermost, (outer.get(outermost) ?? 0) + us);
+      }
+      const entry = [...outer].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '?';
+      const e = entries.get(entry) ?? { entry, tasks: 0, ms: 0, longestMs: 0 };
+      e.tasks++;
+      e.ms += task.us / 1000;
+      e.longestMs = Math.max(e.longestMs, task.us / 1000);
+      entries.set(entry, e);
+    }
+    task = { us: 0, samples: [] };
+  };
+  let at = p.startTime;
+  p.samples.forEach((id, i) => {
+    const us = p.timeDeltas[i] ?? 0;
+    at += us;
+    if (window && (at < window.fromUs || at > window.toUs)) return close();
+    if (byId.get(id)?.callFrame.functionName === '(idle)') return close();
+    task.us += us;
+    task.samples.push([id, us]);
+  });
+  close();
+  out.entries = [...entries.values()].sort((a, b) => b.ms - a.ms).slice(0, top);
+  out.hot = [...hot.values()].sort((a, b) => b.ms - a.ms).slice(0, top).map(({ last: _l, ...h }) => h);
+  return out;
+}
+
+/** The long tasks as lines. */
+export function formatLongTasks(t: LongTasks): string {
+  const lines = [`long tasks (> ${t.thresholdMs} ms without an idle sample): ${t.count}, ${(t.totalMs / 1000).toFixed(1)} s in all, longest ${t.longestMs.toFixed(0)} ms; inside them:`];
+  lines.push('  by entry (the outermost project function of most of the task):');
+  for (const e of t.entries) lines.push(`  ${e.ms.toFixed(0).padStart(7)} ms  ${String(e.tasks).padStart(4)} tasks, longest ${e.longestMs.toFixed(0).padStart(5)} ms  ${e.entry}`);
+  lines.push('  every project function on their stacks (inclusive):');
+  for (const h of t.hot) lines.push(`  ${h.ms.toFixed(0).padStart(7)} ms  in ${String(h.tasks).padStart(4)} tasks  ${h.name}  ${h.where}`);
+  return lines.join('\n');
 }
 
 /** The summary as lines: share, ms, function, file. */

@@ -13,7 +13,8 @@ import { repoRoot } from '../cluster-selfheal.js';
 import { adminClient, logLines, startMaster } from './master-proc.js';
 import { ApiProbe, NodeTracker, PodTracker } from './observe.js';
 import { cpuShare, ProcWatcher, type ProcSample } from './procfs.js';
-import { newestProfile, topSelfTime, type HotFunction } from './profile.js';
+import { loopSummary, monoAt, type LoopSummary } from './loop.js';
+import { longTasks, newestProfile, topSelfTime, type HotFunction, type LongTasks } from './profile.js';
 import { startSimFleet, type SimAgent } from './sim-agent.js';
 import { readyStatus, type Node } from '../../protocol/index.js';
 
@@ -85,7 +86,11 @@ export interface ScaleResult {
   /** Agents whose connection dropped at least once. */
   agentsReconnected: number;
   joinSeconds: number;
+  /** The master's event-loop delay during the rollout (loop-probe.ts). */
+  loop?: LoopSummary;
   profile?: { totalMs: number; hot: HotFunction[] };
+  /** With a profile: the tasks that held the master's thread over 20 ms during the rollout, and what ran in them. */
+  longTasks?: LongTasks;
 }
 
 const deployment = (replicas: number) => `apiVersion: apps/v1
@@ -110,7 +115,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   const say = o.log ?? (() => {});
   const root = mkdtempSync(join(tmpdir(), 'skiff-scale-'));
   const profileDir = o.profile ? join(root, 'profile') : undefined;
-  const master = await startMaster({ dataDir: join(root, 'master'), tls: !!o.tls, grace: o.grace, store: o.store, broker: o.broker, maxReplicas: Math.max(10_000, o.pods), profileDir });
+  const loopFile = join(root, 'loop.jsonl');
+  const master = await startMaster({ dataDir: join(root, 'master'), tls: !!o.tls, grace: o.grace, store: o.store, broker: o.broker, maxReplicas: Math.max(10_000, o.pods), profileDir, loopFile });
   const watcher = new ProcWatcher(master.proc.pid!);
   const agents: SimAgent[] = [];
   const nodes = new NodeTracker();
@@ -177,13 +183,16 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       watchRelists: pods.relists,
       agentsReconnected: agents.filter((x) => x.connects > 1).length,
       joinSeconds,
+      loop: loopSummary(loopFile, t0, t1),
     };
+    const window = { fromUs: monoAt(loopFile, t0) ?? 0, toUs: monoAt(loopFile, t1) ?? Infinity };
     await Promise.all([watchApi.close(), nodeApi.close(), probeApi.close()].map((p) => p.catch(() => undefined)));
     await Promise.all(agents.splice(0).map((x) => x.stop()));
     watcher.stop();
     await master.stop();
     const prof = profileDir && newestProfile(profileDir);
     if (prof) result.profile = topSelfTime(prof, repoRoot);
+    if (prof) result.longTasks = longTasks(prof, repoRoot, window);
     return result;
   } finally {
     watcher.stop();

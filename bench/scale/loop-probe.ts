@@ -1,0 +1,41 @@
+/**
+ * Preloaded into the master under test (`node --import`, master-proc.ts) when SKIFF_BENCH_LOOP_FILE is set: once a
+ * second it appends one JSON line to that file with the event loop's delay over the last second — p50/p99/max from
+ * perf_hooks' monitorEventLoopDelay — and every stall over 20 ms (a 10 ms timer that fired that much late: a task
+ * that held the master's only thread). The harness reads the lines of the rollout's window (loop.ts). Nothing here
+ * changes the master; it only costs a 10 ms timer.
+ */
+import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+
+/** A stall is a 10 ms tick this much later than asked for, ms (issue 16's "long task": an API get waits behind it). */
+const stallMs = 20;
+const tickMs = 10;
+
+const file = process.env.SKIFF_BENCH_LOOP_FILE;
+if (file) {
+  const h = monitorEventLoopDelay({ resolution: tickMs });
+  h.enable();
+  let stalls: number[] = [];
+  let expected = performance.now() + tickMs;
+  const tick = () => {
+    const now = performance.now();
+    const late = now - expected;
+    if (late > stallMs) stalls.push(Math.round(late));
+    expected = now + tickMs;
+    setTimeout(tick, tickMs).unref();
+  };
+  setTimeout(tick, tickMs).unref();
+  const ns = (v: number) => Math.round(v / 1e4) / 100;
+  setInterval(() => {
+    // mono: the monotonic clock in µs, the clock of V8's .cpuprofile timestamps (profile.ts cuts the rollout's window with it).
+    const line = { at: Date.now(), mono: Number(process.hrtime.bigint() / 1000n), p50: ns(h.percentile(50)), p99: ns(h.percentile(99)), max: ns(h.max), stalls };
+    stalls = [];
+    h.reset();
+    try {
+      appendFileSync(file, JSON.stringify(line) + '\n');
+    } catch {
+      // the harness removed the directory at its end
+    }
+  }, 1000).unref();
+}
