@@ -88,6 +88,11 @@ export interface MasterConfig {
   eventTtlMs: number;
   /** At most this many events are kept in memory; the least recently seen go first. 10,000. */
   maxEvents: number;
+  /**
+   * Changes per kind the informers keep for watches that start from a resourceVersion (Kubernetes' watch cache);
+   * a watch from further back is refused as SKIFF_ERR_GONE and the client lists again. 4,096.
+   */
+  watchWindow: number;
   /** Serve the dashboard at `/` of the HTTP port (`--no-dashboard` turns it off; /metrics and /healthz stay). */
   dashboard: boolean;
   /** The Pod Security enforce level of namespaces without the label (`--pod-security-default`). baseline. */
@@ -153,6 +158,7 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   joinRate: Object.freeze({ burst: 300, perMinute: 300 }),
   eventTtlMs: 3_600_000,
   maxEvents: 10_000,
+  watchWindow: 4096,
   dashboard: true,
   podSecurityDefault: 'baseline',
   auditLogMaxBytes: 10 * 1024 * 1024,
@@ -223,6 +229,7 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
     }
   c.int(cfg.eventTtlMs, 'eventTtlMs', 1000, 30 * 86_400_000, true);
   c.int(cfg.maxEvents, 'maxEvents', 10, 1_000_000, true);
+  c.int(cfg.watchWindow, 'watchWindow', 1, 1_000_000, true);
   if (typeof cfg.dashboard !== 'boolean') c.fail('dashboard', 'must be true or false', cfg.dashboard);
   c.throwIfAny();
   if (cfg.schedulerConfig !== undefined) cfg.scheduler = loadSchedulerConfig(cfg.schedulerConfig);

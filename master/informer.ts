@@ -3,8 +3,9 @@
  * kind (client-go's SharedInformer at edge scale). Controllers read from here and write through
  * Objects; handlers only queue keys.
  */
-import { applyDefaults, kinds, type KObject, type Logger, type SkiffError, type KindMap, type KindName } from '../protocol/index.js';
+import { SkiffError, applyDefaults, kinds, type KObject, type Logger, type KindMap, type KindName } from '../protocol/index.js';
 import type { Store, StoreEntry, Watch, WatchEvent } from './store/types.js';
+import { ChangeWindow, type Change, type ChangeListener } from './watch-window.js';
 
 /**
  * A change handler: `obj` is the object now (undefined on delete), `old` the object before (undefined
@@ -55,12 +56,19 @@ export class Informers {
   private watch?: Watch;
   private revisionWaiters: { revision: number; resolve: () => void }[] = [];
   private stopped = false;
+  /** Recent changes per kind, and the watches that start from a revision (watch-window.ts). */
+  private readonly windows = new Map<string, ChangeWindow>();
+  private readonly listeners = new Map<string, Set<ChangeListener>>();
+  /** The revision of the last full list: what a new window holds changes after. */
+  private listedAt = 0;
   /** The store revision the cache reflects. */
   revision = 0;
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
+    /** Changes kept per kind for watches from a resourceVersion (MasterConfig.watchWindow). */
+    private readonly windowSize = 4096,
   ) {}
 
   /** Lists everything and starts watching; resolves when the cache is filled. */
@@ -75,7 +83,7 @@ export class Informers {
       this.index(kind, key, e.value, undefined);
       if (e.value.metadata.uid) this.uids.add(e.value.metadata.uid);
     }
-    this.revision = revision;
+    this.revision = this.listedAt = revision;
     this.watchFrom(revision);
   }
 
@@ -91,8 +99,12 @@ export class Informers {
       try {
         const { entries, revision } = await this.store.list<KObject>('/registry/');
         if (this.stopped) return;
-        this.replace(entries);
+        // The replacement's changes carry the list's revision; the windows then start from it (what happened
+        // while the watch was cut off is not known change by change: a watch from before it is GONE).
         this.revision = revision;
+        this.replace(entries);
+        this.listedAt = revision;
+        for (const w of this.windows.values()) w.reset(revision);
         this.watchFrom(revision);
         return this.releaseWaiters(revision);
       } catch (e) {
@@ -145,6 +157,28 @@ export class Informers {
     list.push(handler);
     this.handlers.set(kind, list);
     for (const o of this.bucket(kind).values()) handler(o, undefined, o);
+  }
+
+  /**
+   * Streams the changes of a kind after store revision `fromRevision` (≤ `revision`: the caller waits for the cache
+   * first), then every change as it happens; returns the function that stops it. Throws SKIFF_ERR_GONE when changes
+   * after `fromRevision` already left the window. Replay and subscription happen in one turn: none is lost or doubled.
+   */
+  watchKind(kind: string, fromRevision: number, listener: ChangeListener): () => void {
+    const past = this.window(kind).since(fromRevision);
+    if (!past)
+      throw new SkiffError('SKIFF_ERR_GONE', `resourceVersion ${fromRevision} is too old: the oldest ${kind} change this master still has is after ${this.window(kind).floor}; list again and watch from the list's resourceVersion`);
+    for (const c of past) listener(c);
+    let set = this.listeners.get(kind);
+    if (!set) this.listeners.set(kind, (set = new Set()));
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  private window(kind: string): ChangeWindow {
+    let w = this.windows.get(kind);
+    if (!w) this.windows.set(kind, (w = new ChangeWindow(this.windowSize, this.listedAt)));
+    return w;
   }
 
   /** True when an object with this uid exists (owner checks of the garbage collector). */
@@ -252,12 +286,29 @@ export class Informers {
       if (gone?.metadata.uid) this.uids.delete(gone.metadata.uid);
     }
     const latest = obj ?? old;
+    if (latest) this.record(kind, obj, old, latest);
     for (const h of this.handlers.get(kind) ?? []) {
       if (!latest) break;
       try {
         h(obj, old, latest);
       } catch (err) {
         this.log.error('handler failed', { kind, err });
+      }
+    }
+  }
+
+  // Into the kind's window and to its revision watches. A deleted object carries the deletion's revision as its
+  // resourceVersion (as Kubernetes' DELETED events do), so a client resuming from it does not see the delete again.
+  private record(kind: string, obj: KObject | undefined, old: KObject | undefined, latest: KObject): void {
+    const revision = this.revision;
+    const object = obj ?? { ...latest, metadata: { ...latest.metadata, resourceVersion: String(revision) } };
+    const change: Change = { type: !obj ? 'DELETED' : old ? 'MODIFIED' : 'ADDED', object, revision };
+    this.window(kind).add(change);
+    for (const l of this.listeners.get(kind) ?? []) {
+      try {
+        l(change);
+      } catch (err) {
+        this.log.error('watch listener failed', { kind, err });
       }
     }
   }

@@ -134,7 +134,7 @@ export async function openCache(
 ): Promise<ControllerContext> {
   const objects = new Objects(store, options);
   addAdmission(objects);
-  const informers = new Informers(store, withFields(log, { component: 'informer' }));
+  const informers = new Informers(store, withFields(log, { component: 'informer' }), config.watchWindow);
   let started = false;
   // Pod Security reads the namespace from the cache once it runs (as Kubernetes' admission reads its namespace
   // lister: a controller creating thousands of pods costs no store read each), else — and for a namespace just
