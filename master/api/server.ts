@@ -3,7 +3,7 @@
  * codec of the request, so plain JSON clients work), and manifests published on `skiff/v1/apply`
  * with the outcome on `skiff/v1/events`. Verbs are a registry map; one handler per verb.
  */
-import { Checker, SkiffError, decodeObject, encode, maxRequestBytes, parseManifests, payloadTooLarge, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
+import { Checker, SkiffError, decodeObject, maxRequestBytes, parseManifests, payloadTooLarge, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 import { sameIdentity } from '../broker/client-ids.js';
 import { codeLabel } from '../telemetry/registry.js';
@@ -12,6 +12,7 @@ import { forClients, who, type AuditedResult } from './audit.js';
 import { canI } from './handlers/can-i.js';
 import { secrets } from './handlers/secrets.js';
 import { redactSecrets } from './redact.js';
+import { encodeAnswer } from './encoding.js';
 import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
@@ -314,9 +315,12 @@ export class ApiServer {
     return this.send(clientId, identity, this.encodeAnswer(identity, res, codec));
   }
 
-  /** The one place every answer passes: what view access may not read is taken out here. */
+  /**
+   * The one place every answer passes: what view access may not read is taken out here. Cached objects' bytes are
+   * reused (encoding.ts); an answer redaction changed is a new object, encoded in full.
+   */
   private encodeAnswer(identity: Identity, res: ApiResponse, codec: Codec): Buffer {
-    return encode(seesSecretValues(identity) ? res : redactSecrets(res), codec);
+    return encodeAnswer((seesSecretValues(identity) ? res : redactSecrets(res)) as unknown as Record<string, unknown>, codec);
   }
 
   private async send(clientId: string, identity: Identity, payload: Buffer): Promise<void> {

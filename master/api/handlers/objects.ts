@@ -5,6 +5,7 @@ import { badRequest, selection, target } from '../params.js';
 import { namespaceOf } from '../access.js';
 import type { ApiCall, ApiContext } from '../types.js';
 import { getEvent, listEvents } from './events.js';
+import { sharedObjects } from '../encoding.js';
 
 /** `get {kind, name, namespace?}` → the object. */
 export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
@@ -22,8 +23,9 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
   const selected = selection(req, kind);
   const scope = req.allNamespaces ? undefined : namespace;
   if (kind.kind === 'Event') return listEvents(ctx, scope, selected);
-  const { items, revision } = await consistentList(ctx, kind.kind, scope);
-  return { apiVersion: 'v1', kind: 'List', items: items.filter(selected), metadata: { resourceVersion: String(revision) } };
+  const { items, revision, cached } = await consistentList(ctx, kind.kind, scope);
+  const answer = { apiVersion: 'v1' as const, kind: 'List' as const, items: items.filter(selected), metadata: { resourceVersion: String(revision) } };
+  return cached ? sharedObjects(answer) : answer;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
  * cache that does not catch up within a second, and Secrets (kept sealed, read through the sealing store), are
  * listed from the store as before. Cached objects are shared: nothing here or after changes them (redact.ts copies).
  */
-async function consistentList(ctx: ApiContext, kind: string, namespace: string | undefined): Promise<{ items: KObject[]; revision: number }> {
+async function consistentList(ctx: ApiContext, kind: string, namespace: string | undefined): Promise<{ items: KObject[]; revision: number; cached?: true }> {
   if (kind === 'Secret') return ctx.objects.list(kind, namespace);
   const revision = await ctx.objects.revision();
   await ctx.informers.waitForRevision(revision, 1000);
@@ -41,7 +43,7 @@ async function consistentList(ctx: ApiContext, kind: string, namespace: string |
   // In the store's order (by key: namespace, then name), as the store lists.
   const keyed = ctx.informers.list(kind, namespace).map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o] as const);
   keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return { items: keyed.map(([, o]) => o), revision: ctx.informers.revision };
+  return { items: keyed.map(([, o]) => o), revision: ctx.informers.revision, cached: true };
 }
 
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
