@@ -93,6 +93,7 @@ async function getOne(ctx: CommandContext, values: Values, spec: OutputSpec, kin
   const printer = new ObjectPrinter((s) => ctx.io.stdout(s), spec, kind.kind, look(kind, values));
   let failed = false;
   let objects: KObject[] = [];
+  let listedAt: string | undefined;
   if (names.length > 0) {
     for (const name of names) {
       try {
@@ -105,13 +106,15 @@ async function getOne(ctx: CommandContext, values: Values, spec: OutputSpec, kin
       }
     }
   } else {
-    objects = (await api.request<{ items?: KObject[] }>('list', params))?.items ?? [];
+    const list = await api.request<{ items?: KObject[]; metadata?: { resourceVersion?: string } }>('list', params);
+    objects = list?.items ?? [];
+    listedAt = list?.metadata?.resourceVersion;
     if (objects.length === 0 && (spec.kind === 'table' || spec.kind === 'name' || spec.kind === 'custom-columns') && !values.watch) ctx.io.stderr(noResources(kind, params));
   }
   const sortBy = str(values, 'sort-by');
   if (sortBy) objects = sortByPath(objects, sortBy);
   printer.printAll(objects, names.length !== 1, ctx.now());
-  if (values.watch) await watch(api, ctx, params, names, objects, printer);
+  if (values.watch) await watch(api, ctx, params, names, objects, kind.kind === 'Event' ? undefined : listedAt, printer);
   return failed ? 1 : 0;
 }
 
@@ -149,30 +152,32 @@ function noResources(kind: KindInfo, scope: Record<string, unknown>): string {
 }
 
 /**
- * Streams watch events as rows until the master ends the stream or Ctrl-C. A watch the master dropped because this
- * terminal fell behind (SKIFF_ERR_GONE) is opened again: its replay of current objects prints only what changed.
+ * Streams watch events as rows until the master ends the stream or Ctrl-C. After a list, the watch starts from the
+ * list's resourceVersion: every change after what was printed, exactly once. When the master ends it (this terminal
+ * fell behind, or the revision is older than the master keeps: SKIFF_ERR_GONE) it lists again, prints what changed
+ * meanwhile, and watches from that list (Kubernetes' reflector on 410). Named objects and events (whose list has no
+ * store revision) are watched as before: the master replays the current objects as ADDED, and the versions already
+ * shown are skipped.
  */
-async function watch(api: Api, ctx: CommandContext, params: Record<string, unknown>, names: string[], seen: KObject[], printer: ObjectPrinter): Promise<void> {
-  // A watch may start by replaying current objects as ADDED; skip the versions already shown.
+async function watch(api: Api, ctx: CommandContext, params: Record<string, unknown>, names: string[], seen: KObject[], listedAt: string | undefined, printer: ObjectPrinter): Promise<void> {
   const shown = new Map(seen.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o.metadata.resourceVersion]));
+  const print = (o: KObject, type: string) => {
+    if (names.length > 0 && !names.includes(o.metadata.name)) return;
+    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    if (type === 'ADDED' && o.metadata.resourceVersion !== undefined && shown.get(key) === o.metadata.resourceVersion) return;
+    shown.set(key, o.metadata.resourceVersion);
+    printer.printOne(o, ctx.now());
+  };
+  let from = names.length > 0 ? undefined : listedAt;
   for (;;) {
     try {
-      return await api.stream(
-        'watch',
-        params,
-        (res: ApiResponse) => {
-          const o = res.event?.object;
-          if (!o?.metadata) return;
-          if (names.length > 0 && !names.includes(o.metadata.name)) return;
-          const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-          if (res.event!.type === 'ADDED' && o.metadata.resourceVersion !== undefined && shown.get(key) === o.metadata.resourceVersion) return;
-          shown.set(key, o.metadata.resourceVersion);
-          printer.printOne(o, ctx.now());
-        },
-        ctx.io.signal,
-      );
+      return await api.stream('watch', from ? { ...params, resourceVersion: from } : params, (res: ApiResponse) => res.event?.object?.metadata && print(res.event.object, res.event.type), ctx.io.signal);
     } catch (err) {
       if (!streamDropped(err) || ctx.io.signal?.aborted) throw err;
     }
+    if (from === undefined) continue;
+    const list = await api.request<{ items?: KObject[]; metadata?: { resourceVersion?: string } }>('list', params);
+    for (const o of list?.items ?? []) print(o, 'ADDED');
+    from = list?.metadata?.resourceVersion;
   }
 }

@@ -124,6 +124,21 @@ describe('get', () => {
     expect(master.requests[1]).toMatchObject({ kind: 'Pod', namespace: 'default', labelSelector: 'app=web' });
   });
 
+  it('-w watches from the list\'s resourceVersion; when the master drops the watch it lists again and watches from the new list', async () => {
+    const p1 = podWith('web-1', { age: 45 });
+    let lists = 0;
+    let watches = 0;
+    master.handle((req) => {
+      if (req.verb === 'list') return { result: { kind: 'List', items: lists++ === 0 ? [p1] : [p1, podWith('web-3', { age: 3 })], metadata: { resourceVersion: lists === 1 ? '41' : '77' } } };
+      if (watches++ === 0) return [{ event: { type: 'ADDED', object: podWith('web-2', { age: 1 }) } }, { ok: false, done: true, error: { code: 'SKIFF_ERR_GONE', message: 'resourceVersion 41 is too old' } }];
+      return [{ event: { type: 'MODIFIED', object: podWith('web-3', { age: 4, phase: 'Failed', ready: false }) } }, { done: true }];
+    });
+    const r = await runCli(['get', 'pods', '-w'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').map((l) => l.split(/ +/)[0])).toEqual(['NAME', 'web-1', 'web-2', 'web-3', 'web-3', '']);
+    expect(master.requests.map((q) => `${q.verb} ${q.resourceVersion ?? '-'}`)).toEqual(['list -', 'watch 41', 'list -', 'watch 77']);
+  });
+
   it('-w ends on Ctrl-C (abort) and cancels the stream', async () => {
     const abort = new AbortController();
     master.handle((req) => (req.verb === 'list' ? { result: { kind: 'List', items: [] } } : req.verb === 'watch' ? [{ event: { type: 'ADDED', object: podWith('web-9') } }] : undefined));
