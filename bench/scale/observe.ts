@@ -30,9 +30,11 @@ class Rewatch<T extends Pod | Node> {
   }
 
   private async loop(): Promise<void> {
+    // After a re-list, the watch starts from the list's resourceVersion (nothing replayed, nothing lost).
+    let from: string | undefined;
     while (!this.stopped) {
       try {
-        await this.api.stream('watch', this.params, (res: ApiResponse) => {
+        await this.api.stream('watch', from ? { ...this.params, resourceVersion: from } : this.params, (res: ApiResponse) => {
           const ev = (res as { event?: { type: string; object: T } }).event;
           if (ev) this.seen(ev.object, ev.type);
         }, this.abort.signal);
@@ -41,8 +43,9 @@ class Rewatch<T extends Pod | Node> {
       }
       if (this.stopped) return;
       this.relists++;
-      const { items } = await this.api.request<{ items: T[] }>('list', this.params).catch(() => ({ items: [] as T[] }));
+      const { items, metadata } = await this.api.request<{ items: T[]; metadata?: { resourceVersion?: string } }>('list', this.params).catch(() => ({ items: [] as T[], metadata: undefined }));
       for (const o of items) this.seen(o, 'LISTED');
+      from = metadata?.resourceVersion;
     }
   }
 

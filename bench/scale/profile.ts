@@ -93,9 +93,11 @@ export function longTasks(file: string, root: string, window?: { fromUs: number;
       const outer = new Map<string, number>();
       for (const [id, us] of task.samples) {
         const seen = new Set<string>();
-        let outermost = '(outside the project)';
+        let outermost = '';
+        let outermostAny = byId.get(id)?.callFrame.functionName ?? '?';
         for (let n = byId.get(id); n; n = byId.get(parent.get(n.id) ?? -1)) {
           const { functionName, url, lineNumber } = n.callFrame;
+          if (url) outermostAny = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '')}:${lineNumber + 1} (outside the project)`;
           if (!own(url)) continue;
           const where = `${relative(root, url.replace(/^file:\/\//, ''))}:${lineNumber + 1}`;
           const key = `${functionName}\u0000${where}`;
@@ -107,6 +109,7 @@ export function longTasks(file: string, root: string, window?: { fromUs: number;
           if (h.last !== out.count) (h.tasks++, (h.last = out.count));
           hot.set(key, h);
         }
+        outermost ||= outermostAny;
         outer.set(outermost, (outer.get(outermost) ?? 0) + us);
       }
       const entry = [...outer].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '?';
