@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../cluster-selfheal.js';
 import { adminClient, logLines, startMaster } from './master-proc.js';
-import { ApiProbe, NodeTracker, PodTracker } from './observe.js';
+import { NodeTracker, PodTracker } from './observe.js';
+import { ProbeThread, type ProbeFigures } from './probe-worker.js';
 import { cpuShare, ProcWatcher, type ProcSample } from './procfs.js';
 import { loopSummary, monoAt, type LoopSummary } from './loop.js';
 import { longTasks, newestProfile, topSelfTime, type HotFunction, type LongTasks } from './profile.js';
@@ -121,8 +122,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   const agents: SimAgent[] = [];
   const nodes = new NodeTracker();
   const pods = new PodTracker(o.pods);
-  const [watchApi, nodeApi, probeApi] = await Promise.all([adminClient(master), adminClient(master), adminClient(master)]);
-  const probe = new ApiProbe(probeApi, { kind: 'Node', name: 'sim-0' });
+  const [watchApi, nodeApi] = await Promise.all([adminClient(master), adminClient(master)]);
+  let probe: ProbeThread | undefined;
   try {
     say(`master pid ${master.proc.pid} at ${master.url}; joining ${o.agents} agents`);
     const joinStart = Date.now();
@@ -137,7 +138,9 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     const idleB = watcher.now()!;
     const idleBytesB = sumBytes(agents);
     pods.start(watchApi, 'app=scale', o.pollMs ?? 0);
-    probe.start(250, 1000);
+    // In its own thread: the simulated agents' work on this one must not count as the master's latency.
+    probe = new ProbeThread({ master: { url: master.url, ca: master.ca, adminToken: master.adminToken }, getParams: { kind: 'Node', name: 'sim-0' }, getEveryMs: 250, listEveryMs: 1000, burst: o.apiSamples ?? { gets: 200, lists: 30 } });
+    await probe.started();
     say(`applying a Deployment of ${o.pods} replicas`);
     const a = watcher.now()!;
     const bytesA = sumBytes(agents);
@@ -148,8 +151,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     const b = watcher.now()!;
     const bytesB = sumBytes(agents);
     say(`${pods.runningCount}/${o.pods} Running after ${((t1 - t0) / 1000).toFixed(1)} s; timing the API`);
-    await probe.stop();
-    await probe.burst(o.apiSamples?.gets ?? 200, o.apiSamples?.lists ?? 30);
+    const api: ProbeFigures = await probe.stop();
+    probe = undefined;
     await pods.stop();
     await nodes.stop();
     say(`idle for ${(o.idleMs ?? 10_000) / 1000} s with every pod Running`);
@@ -173,9 +176,9 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       writeBytesPerPod: writesPerPod(a, b, o.pods),
       mqttBytesPerNodeMinuteIdle: perNodeMinute(idleBytesB - idleBytesA, o.agents, idleB.at - idleA.at),
       mqttBytesPerNodeMinuteRollout: perNodeMinute(bytesB - bytesA, o.agents, t1 - t0),
-      apiGetMs: probe.getMs,
-      apiListMs: probe.listMs,
-      apiErrors: probe.errors,
+      apiGetMs: api.getMs,
+      apiListMs: api.listMs,
+      apiErrors: api.errors,
       nodesNotReady: [...nodes.notReady],
       podsDeleted: pods.deleted,
       duplicateNames: names.length - new Set(names).size,
@@ -186,7 +189,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       loop: loopSummary(loopFile, t0, t1),
     };
     const window = { fromUs: monoAt(loopFile, t0) ?? 0, toUs: monoAt(loopFile, t1) ?? Infinity };
-    await Promise.all([watchApi.close(), nodeApi.close(), probeApi.close()].map((p) => p.catch(() => undefined)));
+    await Promise.all([watchApi.close(), nodeApi.close()].map((p) => p.catch(() => undefined)));
     await Promise.all(agents.splice(0).map((x) => x.stop()));
     watcher.stop();
     await master.stop();
@@ -196,7 +199,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     return result;
   } finally {
     watcher.stop();
-    await probe.stop();
+    await probe?.kill();
     await pods.stop();
     await nodes.stop();
     await Promise.all(agents.map((x) => x.stop().catch(() => undefined)));

@@ -27,7 +27,14 @@ export const maxBatch = 2_000;
  * (issue 16: a 2,000-write commit held the master ~35 ms idle, far more under load). Each such batch is still one
  * transaction and one fsync.
  */
-export const maxBatchPerTurn = 500;
+export const maxBatchPerTurn = 200;
+
+/**
+ * The most committed writes acknowledged (their promises resolved) in one turn: each resolution runs its writer's
+ * continuation (a controller's next step) as a microtask of the same turn, so acknowledging 500 at once was one long
+ * task. Watchers still hear of every write at COMMIT, in revision order; only the acknowledgements are spread.
+ */
+export const maxAcksPerTurn = 64;
 
 /**
  * Queues writes and commits them in batches. `runBatch` runs a function inside one IMMEDIATE
@@ -87,13 +94,23 @@ export class GroupCommitter {
       return;
     }
     this.stats.batches++;
-    batch.forEach((w, i) => {
-      const o = outcomes[i]!;
-      if (!o.ok) return w.reject(o.err);
+    outcomes.forEach((o) => {
+      if (!o.ok) return;
       this.stats.writes++;
       this.afterCommit(o.value);
-      w.resolve(o.value);
     });
+    this.acknowledge(batch, outcomes, 0);
+  }
+
+  // Settles a committed batch's promises, maxAcksPerTurn per turn of the event loop.
+  private acknowledge(batch: PendingWrite<unknown>[], outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[], from: number): void {
+    const to = Math.min(batch.length, from + maxAcksPerTurn);
+    for (let i = from; i < to; i++) {
+      const o = outcomes[i]!;
+      if (o.ok) batch[i].resolve(o.value);
+      else batch[i].reject(o.err);
+    }
+    if (to < batch.length) setImmediate(() => this.acknowledge(batch, outcomes, to));
   }
 }
 
