@@ -3,7 +3,9 @@
  * simulated agents, and a probe on that thread would time their work along with the master's answer. Started by
  * `ProbeThread`; `stop` ends the timed loops, takes the back-to-back samples and answers with every figure.
  */
+import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { repoRoot } from '../cluster-selfheal.js';
 import { adminClient } from './master-proc.js';
 import { ApiProbe } from './observe.js';
 
@@ -29,7 +31,8 @@ export class ProbeThread {
   private readonly ready: Promise<void>;
 
   constructor(setup: ProbeSetup) {
-    this.worker = new Worker(new URL(import.meta.url), { workerData: setup });
+    // The built file (as the master itself runs from dist/): under vitest this module is TypeScript, which a worker cannot load.
+    this.worker = new Worker(join(repoRoot, 'dist', 'bench', 'scale', 'probe-worker.js'), { workerData: setup });
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('message', (m: unknown) => (m === 'started' ? resolve() : reject(new Error(String(m)))));
       this.worker.once('error', reject);
