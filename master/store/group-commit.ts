@@ -22,21 +22,6 @@ export interface PendingWrite<R> {
 export const maxBatch = 2_000;
 
 /**
- * The most writes committed in one turn of the event loop when the commit was scheduled (not an explicit flush):
- * past it the rest waits for the next turn, so API requests and leases read meanwhile are not held behind a burst
- * (issue 16: a 2,000-write commit held the master ~35 ms idle, far more under load). Each such batch is still one
- * transaction and one fsync.
- */
-export const maxBatchPerTurn = 200;
-
-/**
- * The most committed writes acknowledged (their promises resolved) in one turn: each resolution runs its writer's
- * continuation (a controller's next step) as a microtask of the same turn, so acknowledging 500 at once was one long
- * task. Watchers still hear of every write at COMMIT, in revision order; only the acknowledgements are spread.
- */
-export const maxAcksPerTurn = 64;
-
-/**
  * Queues writes and commits them in batches. `runBatch` runs a function inside one IMMEDIATE
  * transaction; `afterCommit` is told of each applied write's result, in order, after COMMIT.
  */
@@ -57,15 +42,8 @@ export class GroupCommitter {
       this.pending.push({ apply, resolve, reject } as PendingWrite<unknown>);
       // setImmediate, not a microtask: every write asked for while this turn's I/O callbacks run
       // (a burst of MQTT messages, every controller worker woken by the last commit) joins.
-      this.scheduled ??= setImmediate(() => this.flushTurn());
+      this.scheduled ??= setImmediate(() => this.flush());
     });
-  }
-
-  /** One scheduled turn: at most maxBatchPerTurn writes, the rest in the next turn. */
-  private flushTurn(): void {
-    this.scheduled = undefined;
-    this.commit(this.pending.splice(0, maxBatchPerTurn));
-    if (this.pending.length > 0) this.scheduled = setImmediate(() => this.flushTurn());
   }
 
   /** Commits everything queued now (before compact, restore or close). */
@@ -94,23 +72,13 @@ export class GroupCommitter {
       return;
     }
     this.stats.batches++;
-    outcomes.forEach((o) => {
-      if (!o.ok) return;
+    batch.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if (!o.ok) return w.reject(o.err);
       this.stats.writes++;
       this.afterCommit(o.value);
+      w.resolve(o.value);
     });
-    this.acknowledge(batch, outcomes, 0);
-  }
-
-  // Settles a committed batch's promises, maxAcksPerTurn per turn of the event loop.
-  private acknowledge(batch: PendingWrite<unknown>[], outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[], from: number): void {
-    const to = Math.min(batch.length, from + maxAcksPerTurn);
-    for (let i = from; i < to; i++) {
-      const o = outcomes[i]!;
-      if (o.ok) batch[i].resolve(o.value);
-      else batch[i].reject(o.err);
-    }
-    if (to < batch.length) setImmediate(() => this.acknowledge(batch, outcomes, to));
   }
 }
 

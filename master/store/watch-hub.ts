@@ -26,12 +26,6 @@ interface Watcher {
   closed: boolean;
 }
 
-/**
- * Changes delivered per turn of the event loop; the rest wait for the next turn, so a committed burst (500 writes)
- * does not hold the master's only thread while every watcher's handlers run over all of it (issue 16: API latency).
- */
-export const maxDeliveriesPerTurn = 256;
-
 /** Called with whatever a watcher's callback threw. */
 export type WatchErrorHandler = (err: unknown, event: WatchEvent<unknown>) => void;
 
@@ -88,9 +82,8 @@ export class WatchHub {
   private flush(): void {
     this.scheduled = undefined;
     for (const w of [...this.watchers]) {
-      // Each watcher its own share: none waits behind another's backlog.
-      const batch = w.queue.length <= maxDeliveriesPerTurn ? w.queue : w.queue.slice(0, maxDeliveriesPerTurn);
-      w.queue = w.queue.length <= maxDeliveriesPerTurn ? [] : w.queue.slice(maxDeliveriesPerTurn);
+      const batch = w.queue;
+      w.queue = [];
       for (const change of batch) {
         if (w.closed) break;
         deliver(w, change, this.onError);
