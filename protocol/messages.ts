@@ -340,7 +340,7 @@ export type ApiVerb =
  *   `echo?: true` (the results carry the stored `object`); `atomic?: true` (every document is stored in one transaction, or none:
  *   a refused document fails them all, the others with "not applied: the apply is atomic and ... was refused")
  * - get: `{kind, name, namespace?}` → the object
- * - list: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}` (Events sorted by lastTimestamp)
+ * - list: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items, metadata: {resourceVersion}}` (Events sorted by lastTimestamp)
  * - patch: `{kind, name, namespace?, patch: object (JSON merge patch, RFC 7386), dryRun?}` → the object; a `metadata.resourceVersion` in the patch is a precondition
  * - portforward: `{name, namespace?, port: number | string}` → a stream of StreamPieces both ways (send yours with `input`)
  * - cp: `{name, namespace?, container?, path, direction: 'from' | 'to'}` → a stream of StreamPieces (entries and data) both ways
@@ -348,7 +348,7 @@ export type ApiVerb =
  * - delete: `{kind, name, namespace?, cascade?: 'background' | 'orphan'}`
  * - scale: `{kind, name, namespace?, replicas}`
  * - logs: `{name, namespace?, container?, previous?, follow?, tailLines?, sinceSeconds?, sinceTime?, timestamps?}` → text, or chunks when follow
- * - watch: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → a stream of `{event: {type, object}}`
+ * - watch: `{kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?, resourceVersion?}` → a stream of `{event: {type, object}}` (from a resourceVersion: only the changes after it; docs/protocol.md)
  * - exec: `{name, namespace?, container?, command: string[], timeoutSeconds?}` → chunks `{chunk, stream: 'stdout' | 'stderr'}`,
  *   then `{result: {exitCode, signal?}}`, then `done` (no stdin, no TTY; a deadline, 300 s by default, or a cancel kills it).
  *   With `stdin: true` and/or `tty: true` (`rows?`, `cols?`: the terminal's size) it is interactive, a two-way stream
