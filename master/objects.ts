@@ -394,12 +394,18 @@ export class Objects {
   /** Removes a pod object for good once its agent reported it stopped (or its node is gone). */
   async finishPodDeletion(namespace: string, name: string, uid?: string): Promise<void> {
     const key = this.key('Pod', namespace, name);
-    const e = await this.store.get<KObject>(key);
-    if (!e || (uid && e.value.metadata.uid !== uid)) return;
-    try {
-      await this.stored(() => this.store.delete(key, e.modRevision));
-    } catch (err) {
-      if (!(err instanceof SkiffError) || (err.code !== 'SKIFF_ERR_NOT_FOUND' && err.code !== 'SKIFF_ERR_CONFLICT')) throw err;
+    // The precondition is the uid (as the kubelet's final delete), not the version: a status write landing between
+    // the read and the delete is retried past, never a reason to leave the pod Terminating (its agent reports once).
+    for (let i = 0; i < conflictRetries; i++) {
+      const e = await this.store.get<KObject>(key);
+      if (!e || (uid && e.value.metadata.uid !== uid)) return;
+      try {
+        await this.stored(() => this.store.delete(key, e.modRevision));
+        return;
+      } catch (err) {
+        if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') return;
+        if (!(err instanceof SkiffError) || err.code !== 'SKIFF_ERR_CONFLICT') throw err;
+      }
     }
   }
 

@@ -98,4 +98,26 @@ describe('podsByNode over the cache', () => {
     expect(h.get('Pod', 'default', 'mine')).toBeUndefined();
     expect(h.get('Pod', 'default', 'other')?.metadata.deletionTimestamp).toBeDefined();
   });
+
+  it('a `gone` report finishes the deletion even when a status write lands between its read and its delete', async () => {
+    // The agent reports a pod gone once; a conflict that was swallowed left the pod Terminating for good.
+    await h.create(podWith({ name: 'racy', node: 'n1', terminationGracePeriodSeconds: 30 }));
+    await h.delete('Pod', 'default', 'racy');
+    await h.settle();
+    const uid = h.get('Pod', 'default', 'racy')!.metadata.uid!;
+    const store = h.store;
+    const del = store.delete.bind(store);
+    let raced = 0;
+    vi.spyOn(store, 'delete').mockImplementation(async (key: string, expected?: number) => {
+      if (raced++ === 0) {
+        const e = (await store.get<Pod>(key))!;
+        await store.update(key, { ...e.value, status: { ...e.value.status, phase: 'Running' } }, e.modRevision);
+      }
+      return del(key, expected);
+    });
+    await onPodsReport(h.ctx, 'n1', { pods: [], gone: [uid] });
+    await h.settle();
+    expect(raced).toBe(2);
+    expect(h.get('Pod', 'default', 'racy')).toBeUndefined();
+  });
 });
