@@ -383,22 +383,18 @@ export class Objects {
       return o;
     });
     if (!after || after.metadata.uid !== uid || after.metadata.finalizers?.length || !after.metadata.deletionTimestamp) return;
-    const key = this.key(kind, namespace, name);
-    try {
-      await this.stored(() => this.store.delete(key, Number(after.metadata.resourceVersion)));
-    } catch (err) {
-      if (!(err instanceof SkiffError) || (err.code !== 'SKIFF_ERR_NOT_FOUND' && err.code !== 'SKIFF_ERR_CONFLICT')) throw err;
-    }
+    await this.deleteWhile(this.key(kind, namespace, name), uid, (o) => !o.metadata.finalizers?.length && !!o.metadata.deletionTimestamp);
   }
 
-  /** Removes a pod object for good once its agent reported it stopped (or its node is gone). */
-  async finishPodDeletion(namespace: string, name: string, uid?: string): Promise<void> {
-    const key = this.key('Pod', namespace, name);
-    // The precondition is the uid (as the kubelet's final delete), not the version: a status write landing between
-    // the read and the delete is retried past, never a reason to leave the pod Terminating (its agent reports once).
+  /**
+   * Deletes the object at `key` while it is still the one with `uid` and `ok` holds, re-reading past a write that
+   * lands between the read and the delete (the precondition is the uid, as Kubernetes' final deletes, not the
+   * version): a swallowed conflict would leave the object half-deleted for good, since what asked for it asks once.
+   */
+  private async deleteWhile(key: string, uid: string | undefined, ok: (o: KObject) => boolean): Promise<void> {
     for (let i = 0; i < conflictRetries; i++) {
       const e = await this.store.get<KObject>(key);
-      if (!e || (uid && e.value.metadata.uid !== uid)) return;
+      if (!e || (uid && e.value.metadata.uid !== uid) || !ok(e.value)) return;
       try {
         await this.stored(() => this.store.delete(key, e.modRevision));
         return;
@@ -407,6 +403,11 @@ export class Objects {
         if (!(err instanceof SkiffError) || err.code !== 'SKIFF_ERR_CONFLICT') throw err;
       }
     }
+  }
+
+  /** Removes a pod object for good once its agent reported it stopped (or its node is gone). */
+  async finishPodDeletion(namespace: string, name: string, uid?: string): Promise<void> {
+    await this.deleteWhile(this.key('Pod', namespace, name), uid, () => true);
   }
 
   /**

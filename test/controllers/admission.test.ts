@@ -4,7 +4,7 @@
  * and retried, usage as the evaluators count it, storage defaults and protection, the atomic apply of a file
  * that would take a quota past its limit.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KObject, PersistentVolumeClaim, Pod, ResourceQuota } from '../../protocol/index.js';
 import { applyAtomic } from '../../master/apply.js';
 import { formatAmount, usageOf } from '../../master/admission/usage.js';
@@ -188,6 +188,24 @@ describe('admission', () => {
       expect(marked.metadata.deletionTimestamp).toBeDefined();
       expect(await h.objects.get('PersistentVolumeClaim', 'default', 'data')).toBeDefined();
       await h.objects.removeFinalizer('PersistentVolumeClaim', 'default', 'data', c.metadata.uid!, 'kubernetes.io/pvc-protection');
+      expect(await h.objects.get('PersistentVolumeClaim', 'default', 'data')).toBeUndefined();
+    });
+
+    it('the last finalizer removed deletes the claim even when a write lands between the removal and the delete', async () => {
+      const c = (await h.objects.apply(claim('data'))).object as PersistentVolumeClaim;
+      await h.objects.delete('PersistentVolumeClaim', 'default', 'data');
+      const store = h.store;
+      const del = store.delete.bind(store);
+      let raced = 0;
+      vi.spyOn(store, 'delete').mockImplementation(async (key: string, expected?: number) => {
+        if (raced++ === 0) {
+          const e = (await store.get<PersistentVolumeClaim>(key))!;
+          await store.update(key, { ...e.value, metadata: { ...e.value.metadata, labels: { touched: 'yes' } } }, e.modRevision);
+        }
+        return del(key, expected);
+      });
+      await h.objects.removeFinalizer('PersistentVolumeClaim', 'default', 'data', c.metadata.uid!, 'kubernetes.io/pvc-protection');
+      expect(raced).toBe(2);
       expect(await h.objects.get('PersistentVolumeClaim', 'default', 'data')).toBeUndefined();
     });
   });
