@@ -63,6 +63,8 @@ export class Informers {
   private listedAt = 0;
   /** The store revision the cache reflects. */
   revision = 0;
+  /** True once the first list filled the cache (Objects reads from it from then on: object-reads.ts). */
+  ready = false;
 
   constructor(
     private readonly store: Store,
@@ -84,6 +86,7 @@ export class Informers {
       if (e.value.metadata.uid) this.uids.add(e.value.metadata.uid);
     }
     this.revision = this.listedAt = revision;
+    this.ready = true;
     this.watchFrom(revision);
   }
 

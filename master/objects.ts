@@ -4,7 +4,7 @@
  * semantics (created / configured / unchanged), optimistic-concurrency retries, and graceful pod
  * deletion. Everything that writes objects goes through here.
  */
-import { randomUUID, randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, objectKey, kindPrefix, type KindInfo, type KindMap, type KindName, type KObject, type Namespace, type Pod } from '../protocol/index.js';
 import { AdmissionBatch } from './admission/batch.js';
@@ -13,8 +13,12 @@ import { applyOne, type Applied, type ApplyOptions } from './apply.js';
 import { isoNow, realClock, type Clock } from './clock.js';
 import type { Store, StoreEntry, TxnOp } from './store/types.js';
 import { isDiskFull } from './disk.js';
+import { CachedReads, fenceOf, type ObjectCache } from './object-reads.js';
+import { randomSuffix } from './name-suffix.js';
 
 export type { Applied, ApplyOptions } from './apply.js';
+export type { ObjectCache } from './object-reads.js';
+export { randomSuffix } from './name-suffix.js';
 
 /** How many times a read-modify-write is retried on a resourceVersion conflict. */
 const conflictRetries = 20;
@@ -38,19 +42,17 @@ export interface ObjectsOptions {
   clock?: Clock;
   /** Draws generateName suffixes; randomSuffix by default (tests pass one that collides on purpose). */
   nameSuffix?: () => string;
+  /**
+   * The informers' cache: mutate's current object and admission's Namespace, ResourceQuotas and LimitRanges are read
+   * from it when it has them, exactly as from the store (object-reads.ts); without it, every read goes to the store.
+   */
+  cache?: ObjectCache;
 }
 
 /** Stamps the store revision into the object's resourceVersion. */
 function withVersion<T extends KObject>(e: StoreEntry<T>): T {
   applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
   return e.value;
-}
-
-/** A random lowercase suffix as Kubernetes' generateName uses (5 characters). */
-export function randomSuffix(n = 5): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  const bytes = randomBytes(n);
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }
 
 /** A per-kind step of apply that fills server-allocated fields (Services: master/services/allocate.ts). */
@@ -92,6 +94,8 @@ export class Objects {
   /** What creationTimestamp and deletionTimestamp read. */
   readonly clock: Clock;
   private readonly nameSuffix: () => string;
+  /** The reads the informers' cache answers (object-reads.ts). */
+  readonly reads: CachedReads;
 
   constructor(
     readonly store: Store,
@@ -101,6 +105,7 @@ export class Objects {
     this.disk = options.disk;
     this.clock = options.clock ?? realClock;
     this.nameSuffix = options.nameSuffix ?? randomSuffix;
+    this.reads = new CachedReads(store, options.cache);
   }
 
   /**
@@ -196,7 +201,8 @@ export class Objects {
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
     this.disk?.admitGrowth(`${info.kind}/${obj.metadata.name || obj.metadata.generateName || '?'}`);
     for (let attempt = 1; ; attempt++) {
-      const batch = new AdmissionBatch(this.store);
+      // A retry after a lost quota race reads the quotas from the store: the cache may not have the winner's charge yet.
+      const batch = new AdmissionBatch(this.store, false, this.reads, attempt > 1);
       // Kubernetes generates the name before admission, so a refusal names a pod: prepareCreate draws it.
       const o = await this.prepareCreate(obj, batch);
       await this.validate(o, undefined);
@@ -209,7 +215,7 @@ export class Objects {
         // Five random characters collide now and then among thousands of pods: draw again.
         if (err.code === 'SKIFF_ERR_ALREADY_EXISTS' && mine) {
           if (!generated || attempt >= generateNameTries) throw new SkiffError('SKIFF_ERR_ALREADY_EXISTS', `${info.plural} "${o.metadata.name}" already exists`);
-        } else if (!(err.code === 'SKIFF_ERR_CONFLICT' && !mine && attempt < conflictRetries)) throw err;
+        } else if (!((err.code === 'SKIFF_ERR_CONFLICT' || err.code === 'SKIFF_ERR_NOT_FOUND') && !mine && attempt < conflictRetries)) throw err;
       }
     }
   }
@@ -217,23 +223,38 @@ export class Objects {
   /**
    * Read-modify-write with retries on conflict. `fn` gets a fresh copy and returns the new object,
    * or undefined to leave it unchanged. Bumps generation when the spec changes. Returns the result
-   * (or the unchanged object); undefined when the object does not exist.
+   * (or the unchanged object); undefined when the object does not exist. The first read comes from the
+   * informers' cache when it has the object (the write is a compare-and-swap on its modRevision, so a stale copy
+   * only costs a retry, read from the store); "unchanged" is only ever concluded on the stored object.
    */
   mutate<K extends KindName>(kind: K, namespace: string | undefined, name: string, fn: Mutation<KindMap[K]>): Promise<KindMap[K] | undefined>;
   mutate(kind: string, namespace: string | undefined, name: string, fn: Mutation<KObject>): Promise<KObject | undefined>;
   async mutate(kind: string, namespace: string | undefined, name: string, fn: Mutation<KObject>): Promise<KObject | undefined> {
-    const key = this.key(kind, namespace, name);
+    const info = kindOf(kind);
+    const key = this.key(info, namespace, name);
+    let cached = this.reads.cached(info.kind, namespace, name);
     for (let i = 0; i < conflictRetries; i++) {
-      const e = await this.store.get<KObject>(key);
+      const e = cached ? { value: cached, modRevision: Number(cached.metadata.resourceVersion) } : await this.store.get<KObject>(key);
+      const fromCache = cached !== undefined;
+      cached = undefined;
       if (!e) return undefined;
-      const before = applyDefaults(e.value);
+      // The cache's object is shared (and already defaulted): fn only ever sees a copy.
+      const before = fromCache ? e.value : applyDefaults(e.value);
       const next = await fn(structuredClone(before));
-      if (next === undefined || isDeepStrictEqual(next, before)) return withVersion(e);
+      // resourceVersion is the store's, not fn's: left out of the comparison (the cache's copy carries it, the store's not).
+      if (next !== undefined && before.metadata.resourceVersion === undefined) delete next.metadata.resourceVersion;
+      else if (next !== undefined) next.metadata.resourceVersion = before.metadata.resourceVersion;
+      if (next === undefined || isDeepStrictEqual(next, before)) {
+        if (fromCache) continue; // perhaps a stale copy's answer: ask again on the stored object
+        return withVersion(e as StoreEntry<KObject>);
+      }
       next.metadata.resourceVersion = undefined;
       if (!isDeepStrictEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
       checkObjectSize(next);
       try {
-        return withVersion(await this.stored(() => this.store.update(key, next, e.modRevision)));
+        const written = await this.stored(() => this.store.update(key, next, e.modRevision));
+        this.reads.wrote(key, written.modRevision);
+        return withVersion(written);
       } catch (err) {
         if (err instanceof SkiffError && err.code === 'SKIFF_ERR_CONFLICT') continue;
         if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') return undefined;
@@ -255,7 +276,9 @@ export class Objects {
     next.metadata.generation = isDeepStrictEqual(next.spec, e.value.spec) ? e.value.metadata.generation : (e.value.metadata.generation ?? 1) + 1;
     delete next.metadata.resourceVersion;
     checkObjectSize(next);
-    return withVersion(await this.stored(() => this.store.update(key, next, expected ?? e.modRevision)));
+    const written = await this.stored(() => this.store.update(key, next, expected ?? e.modRevision));
+    this.reads.wrote(key, written.modRevision);
+    return withVersion(written);
   }
 
   /**
@@ -318,11 +341,25 @@ export class Objects {
    */
   async commit(ops: TxnOp[], batch: AdmissionBatch): Promise<StoreEntry[]> {
     const all = [...ops, ...(await batch.ops())];
-    if (all.length > 1) return (await this.stored(() => this.store.txn(all))).entries.slice(0, ops.length);
+    if (all.length > 1) {
+      const { entries, revision } = await this.stored(() => this.store.txn(all));
+      for (const op of all) this.reads.wrote(op.key, revision);
+      return entries.slice(0, ops.length);
+    }
     const op = all[0]!;
-    if (op.op === 'create') return [await this.stored(() => this.store.create(op.key, op.value))];
-    if (op.op === 'update') return [await this.stored(() => this.store.update(op.key, op.value, op.expectedModRevision))];
-    return [await this.stored(() => this.store.delete(op.key, op.expectedModRevision))];
+    if (op.op === 'delete') {
+      const gone = await this.stored(() => this.store.delete(op.key, op.expectedModRevision));
+      await this.deleted(op.key);
+      return [gone];
+    }
+    const e = await this.stored(() => (op.op === 'create' ? this.store.create(op.key, op.value) : this.store.update(op.key, op.value, op.expectedModRevision)));
+    this.reads.wrote(op.key, e.modRevision);
+    return [e];
+  }
+
+  /** Moves the cache fence past a delete of `key` (a delete's entry is the key's last one, so the revision is asked for). */
+  private async deleted(key: string): Promise<void> {
+    if (fenceOf(key) !== undefined) this.reads.wrote(key, await this.store.revision());
   }
 
   /**
@@ -348,7 +385,9 @@ export class Objects {
       if (marked.spec?.nodeName && !podFinished(marked)) return marked;
     }
     try {
-      return withVersion(await this.stored(() => this.store.delete<KObject>(this.key(info, namespace, name))));
+      const gone = await this.stored(() => this.store.delete<KObject>(this.key(info, namespace, name)));
+      await this.deleted(gone.key);
+      return withVersion(gone);
     } catch (err) {
       if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') throw notFound(info, namespace, name);
       throw err;
@@ -397,7 +436,7 @@ export class Objects {
       if (!e || (uid && e.value.metadata.uid !== uid) || !ok(e.value)) return;
       try {
         await this.stored(() => this.store.delete(key, e.modRevision));
-        return;
+        return await this.deleted(key);
       } catch (err) {
         if (err instanceof SkiffError && err.code === 'SKIFF_ERR_NOT_FOUND') return;
         if (!(err instanceof SkiffError) || err.code !== 'SKIFF_ERR_CONFLICT') throw err;
@@ -433,13 +472,14 @@ export class Objects {
     if (!e || !e.value.metadata.deletionTimestamp) return;
     try {
       await this.stored(() => this.store.delete(key, e.modRevision));
+      await this.deleted(key);
     } catch (err) {
       if (!(err instanceof SkiffError) || (err.code !== 'SKIFF_ERR_NOT_FOUND' && err.code !== 'SKIFF_ERR_CONFLICT')) throw err;
     }
   }
 
   private async requireNamespace(ns: string, batch?: AdmissionBatch): Promise<void> {
-    const n = (await this.get('Namespace', undefined, ns)) ?? batch?.pendingOf('Namespace').find((o) => o.metadata.name === ns);
+    const n = (await this.reads.namespace(ns)) ?? batch?.pendingOf('Namespace').find((o) => o.metadata.name === ns);
     if (!n) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `namespaces "${ns}" not found`);
     if (n.metadata.deletionTimestamp) throw new SkiffError('SKIFF_ERR_FORBIDDEN', `namespace "${ns}" is being terminated`);
   }

@@ -132,9 +132,9 @@ export async function openCache(
   config: MasterConfig,
   telemetry: Telemetry,
 ): Promise<ControllerContext> {
-  const objects = new Objects(store, options);
-  addAdmission(objects);
   const informers = new Informers(store, withFields(log, { component: 'informer' }), config.watchWindow);
+  const objects = new Objects(store, { ...options, cache: informers });
+  addAdmission(objects);
   let started = false;
   // Pod Security reads the namespace from the cache once it runs (as Kubernetes' admission reads its namespace
   // lister: a controller creating thousands of pods costs no store read each), else — and for a namespace just

@@ -104,7 +104,7 @@ export class LimitRangeAdmission implements AdmissionPlugin {
   async admit(obj: KObject, current: KObject | undefined, batch: AdmissionBatch): Promise<void> {
     if (current || (obj.kind !== 'Pod' && obj.kind !== 'PersistentVolumeClaim')) return;
     const ns = obj.metadata.namespace!;
-    const ranges = [...(await this.objects.list('LimitRange', ns)).items, ...(batch.pendingOf('LimitRange', ns) as LimitRange[])];
+    const ranges = await batch.limitRangesOf(ns);
     const items = ranges.flatMap((lr) => (isObject(lr.spec) && Array.isArray(lr.spec.limits) ? lr.spec.limits : []));
     if (items.length === 0) return;
     const problems: string[] = [];

@@ -72,11 +72,12 @@ export class Harness {
     const log = new ProblemLog();
     const clock = new FakeClock();
     const store = await openSqliteStore(':memory:');
-    const objects = new Objects(store, { clock, ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}) });
+    // Objects reads from the cache as the master's do (steps.ts openCache).
+    const informers = new Informers(store, log);
+    const objects = new Objects(store, { clock, cache: informers, ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}) });
     if (opts.admission) addAdmission(objects);
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, status: { phase: 'Active' } });
     if (opts.admission) await ensureLocalPathClass(objects);
-    const informers = new Informers(store, log);
     await informers.start();
     // Events go to the recorder's memory (tests read them there); a Warning event is a result, not a problem.
     return new Harness(log, clock, store, objects, informers, new EventRecorder(silentLogger), new MetricsStore((ns, name) => informers.get('Pod', ns, name)));

@@ -1,0 +1,95 @@
+/**
+ * The reads of the object layer that the informers' cache can answer instead of the store (an sqlite get, an
+ * inflate and a JSON.parse each), kept exact the way kube-apiserver and its controllers keep them:
+ * - **the current object of a read-modify-write** (Objects.mutate) comes from the cache when it has it; the write
+ *   is a compare-and-swap on the cached modRevision, so a stale copy costs a conflict and a retry from the store,
+ *   never a lost update (client-go's "update from the lister with a resourceVersion precondition");
+ * - **what admission reads on every create** — the Namespace, its ResourceQuotas and LimitRanges — comes from the
+ *   cache once the cache has seen every write this master made to those kinds in that namespace (the fence below),
+ *   else from the store. A quota read from the cache is still charged by a compare-and-swap of its modRevision in
+ *   the create's own transaction (admission/batch.ts): two creates racing for the last unit cannot both win.
+ * The cache's objects are shared: whatever is handed out for changing is a copy.
+ */
+import { kindOf, kindPrefix, objectKey, type KObject } from '../protocol/index.js';
+import type { Store } from './store/types.js';
+
+/** What Objects reads from the informers' cache (Informers has this shape). */
+export interface ObjectCache {
+  /** True once the cache is filled (the first list is in). */
+  readonly ready: boolean;
+  /** The store revision the cache reflects. */
+  readonly revision: number;
+  get(kind: string, namespace: string | undefined, name: string): KObject | undefined;
+  list(kind: string, namespace?: string): KObject[];
+}
+
+/** An object as read for admission, with the revision a compare-and-swap expects. `cached`: shared with the cache, copy before changing it. */
+export interface ReadObject<T extends KObject = KObject> {
+  value: T;
+  modRevision: number;
+  cached: boolean;
+}
+
+/** The kinds admission reads on every create; their writes fence the cache (see CachedReads). */
+const fencedPlurals = new Map([
+  ['namespaces', 'Namespace'],
+  ['resourcequotas', 'ResourceQuota'],
+  ['limitranges', 'LimitRange'],
+]);
+
+/** The namespace a fenced kind's store key belongs to (`/registry/namespaces/{name}`, `/registry/{plural}/{ns}/{name}`); undefined for other keys. */
+export function fenceOf(key: string): string | undefined {
+  const parts = key.split('/');
+  return parts[1] === 'registry' && fencedPlurals.has(parts[2]!) ? parts[3] : undefined;
+}
+
+/** The cache-or-store reads of one Objects. */
+export class CachedReads {
+  /** namespace → the revision of the last write this master made to its Namespace, ResourceQuotas or LimitRanges. */
+  private readonly fences = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly cache: ObjectCache | undefined,
+  ) {}
+
+  /** The cached object (shared: never change it), or undefined when the cache is not filled or lacks it. */
+  cached(kind: string, namespace: string | undefined, name: string): KObject | undefined {
+    return this.cache?.ready ? this.cache.get(kind, namespace, name) : undefined;
+  }
+
+  /**
+   * The cache when it may answer admission's reads of `namespace`: filled, and past the last write this master made
+   * there to a fenced kind — a quota or namespace change acknowledged to a client is seen by every create after it.
+   */
+  private fresh(namespace: string): ObjectCache | undefined {
+    if (!this.cache?.ready) return undefined;
+    const fence = this.fences.get(namespace);
+    if (fence === undefined) return this.cache;
+    if (this.cache.revision < fence) return undefined;
+    this.fences.delete(namespace);
+    return this.cache;
+  }
+
+  /** The Namespace `name` (undefined when absent): from a fresh cache, else (or when the cache lacks it) from the store. */
+  async namespace(name: string): Promise<KObject | undefined> {
+    const hit = this.fresh(name)?.get('Namespace', undefined, name);
+    if (hit) return hit;
+    return (await this.store.get<KObject>(objectKey(kindOf('Namespace'), undefined, name)))?.value;
+  }
+
+  /** Every object of a fenced kind in `namespace`, from a fresh cache unless `fromStore`. */
+  async list<T extends KObject>(kind: 'ResourceQuota' | 'LimitRange', namespace: string, fromStore = false): Promise<ReadObject<T>[]> {
+    const cache = fromStore ? undefined : this.fresh(namespace);
+    if (cache) return cache.list(kind, namespace).map((o) => ({ value: o as T, modRevision: Number(o.metadata.resourceVersion), cached: true }));
+    const { entries } = await this.store.list<T>(kindPrefix(kindOf(kind), namespace));
+    return entries.map((e) => ({ value: e.value, modRevision: e.modRevision, cached: false }));
+  }
+
+  /** Tells the reads of a committed write of `key` at `revision` (or later): a fenced kind's write moves its namespace's fence. */
+  wrote(key: string, revision: number): void {
+    const ns = fenceOf(key);
+    if (ns === undefined || !this.cache) return;
+    this.fences.set(ns, Math.max(revision, this.fences.get(ns) ?? 0));
+  }
+}
