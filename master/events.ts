@@ -19,6 +19,9 @@ import { EventStore, type Recorded } from './events/store.js';
 /** Where events go: the broker's publish. */
 export type EventSink = (topic: string, payload: Buffer) => void;
 
+/** Whether a topic has a subscriber now (the broker's subscriptions); a publish nobody would receive is skipped, encoding included. */
+export type EventWanted = (topic: string) => boolean;
+
 /** Events kept per involved object. */
 const perObject = 100;
 /** Log lines for new events: a burst of this many, refilled at `logPerSecond`. */
@@ -38,6 +41,7 @@ export class EventRecorder {
   /** The kept Event objects. */
   readonly store: EventStore;
   private sink?: EventSink;
+  private wanted: EventWanted = () => true;
   private tokens = logBurst;
   private refilledAt = Date.now();
   private suppressed = 0;
@@ -49,9 +53,10 @@ export class EventRecorder {
     this.store = new EventStore({ ttlMs: opts.ttlMs ?? 3_600_000, maxEvents: opts.maxEvents ?? 10_000, maxPerObject: perObject });
   }
 
-  /** Connects the recorder to the broker once it runs. */
-  attach(sink: EventSink): void {
+  /** Connects the recorder to the broker once it runs; with `wanted`, only topics someone subscribes to are published. */
+  attach(sink: EventSink, wanted?: EventWanted): void {
     this.sink = sink;
+    if (wanted) this.wanted = wanted;
   }
 
   /**
@@ -108,13 +113,18 @@ export class EventRecorder {
   }
 
   private publish(ev: EventMessage, codec: Codec = 'msgpack'): void {
+    if (!this.sink) return;
     const ns = namespaceOfEvent(ev);
     if (ns && !ev.namespace) ev.namespace = ns;
+    // Namespaced tokens read only their namespace's copy (broker/acl.ts). Encoded once, for the topics someone reads.
+    const all = this.wanted(topics.events);
+    const nsTopic = ns && isTopicLevel(ns) ? topics.namespaceEvents(ns) : undefined;
+    const own = nsTopic !== undefined && this.wanted(nsTopic);
+    if (!all && !own) return;
     try {
       const payload = encode(ev, codec);
-      this.sink?.(topics.events, payload);
-      // Namespaced tokens read only their namespace's copy (broker/acl.ts).
-      if (ns && isTopicLevel(ns)) this.sink?.(topics.namespaceEvents(ns), payload);
+      if (all) this.sink(topics.events, payload);
+      if (own) this.sink(nsTopic, payload);
     } catch {
       // the broker is closing; events are best effort
     }

@@ -5,7 +5,6 @@
  * deletion. Everything that writes objects goes through here.
  */
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, objectKey, kindPrefix, type KindInfo, type KindMap, type KindName, type KObject, type Namespace, type Pod } from '../protocol/index.js';
 import { AdmissionBatch } from './admission/batch.js';
 import type { AdmissionPlugin } from './admission/types.js';
@@ -13,6 +12,7 @@ import { applyOne, type Applied, type ApplyOptions } from './apply.js';
 import { isoNow, realClock, type Clock } from './clock.js';
 import type { Store, StoreEntry, TxnOp } from './store/types.js';
 import { isDiskFull } from './disk.js';
+import { jsonCopy, jsonEqual } from './json-value.js';
 import { CachedReads, fenceOf, type ObjectCache } from './object-reads.js';
 import { randomSuffix } from './name-suffix.js';
 
@@ -240,16 +240,16 @@ export class Objects {
       if (!e) return undefined;
       // The cache's object is shared (and already defaulted): fn only ever sees a copy.
       const before = fromCache ? e.value : applyDefaults(e.value);
-      const next = await fn(structuredClone(before));
+      const next = await fn(jsonCopy(before));
       // resourceVersion is the store's, not fn's: left out of the comparison (the cache's copy carries it, the store's not).
       if (next !== undefined && before.metadata.resourceVersion === undefined) delete next.metadata.resourceVersion;
       else if (next !== undefined) next.metadata.resourceVersion = before.metadata.resourceVersion;
-      if (next === undefined || isDeepStrictEqual(next, before)) {
+      if (next === undefined || jsonEqual(next, before)) {
         if (fromCache) continue; // perhaps a stale copy's answer: ask again on the stored object
         return withVersion(e as StoreEntry<KObject>);
       }
       next.metadata.resourceVersion = undefined;
-      if (!isDeepStrictEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
+      if (!jsonEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
       checkObjectSize(next);
       try {
         const written = await this.stored(() => this.store.update(key, next, e.modRevision));
@@ -271,9 +271,9 @@ export class Objects {
     const key = this.key(info, obj.metadata.namespace, obj.metadata.name);
     const e = await this.store.get<T>(key);
     if (!e) throw notFound(info, obj.metadata.namespace, obj.metadata.name);
-    const next = applyDefaults(structuredClone(obj));
+    const next = applyDefaults(jsonCopy(obj));
     for (const f of ['uid', 'creationTimestamp'] as const) (next.metadata as any)[f] = e.value.metadata[f];
-    next.metadata.generation = isDeepStrictEqual(next.spec, e.value.spec) ? e.value.metadata.generation : (e.value.metadata.generation ?? 1) + 1;
+    next.metadata.generation = jsonEqual(next.spec, e.value.spec) ? e.value.metadata.generation : (e.value.metadata.generation ?? 1) + 1;
     delete next.metadata.resourceVersion;
     checkObjectSize(next);
     const written = await this.stored(() => this.store.update(key, next, expected ?? e.modRevision));
@@ -323,7 +323,7 @@ export class Objects {
    */
   async prepareCreate<T extends KObject>(obj: T, batch: AdmissionBatch): Promise<T> {
     const info = kindOf(obj.kind);
-    const o = applyDefaults(structuredClone(obj));
+    const o = applyDefaults(jsonCopy(obj));
     if (!o.metadata.name && o.metadata.generateName) o.metadata.name = o.metadata.generateName + this.nameSuffix();
     Object.assign(o.metadata, { uid: randomUUID(), creationTimestamp: isoNow(this.clock), generation: 1 });
     delete o.metadata.resourceVersion;

@@ -70,10 +70,45 @@ export function checkPodCounts(c: Checker, fields: readonly string[] | undefined
  * Throws SKIFF_ERR_VALIDATION.
  */
 export function checkObjectSize(o: { kind?: string; metadata?: { name?: string } }): void {
+  // Nearly every object is far below the limit: a bound of its size, walked without building the text, settles it.
+  if (jsonBytesAtMost(o, 0) <= maxObjectBytes) return;
   const n = Buffer.byteLength(JSON.stringify(o), 'utf8');
   if (n <= maxObjectBytes) return;
   const rule = `must be at most ${showBytes(maxObjectBytes)} encoded`;
   throw new SkiffError('SKIFF_ERR_VALIDATION', `${o.kind ?? 'object'}/${o.metadata?.name ?? '?'}: the object is ${showBytes(n)} encoded; it ${rule}`, [{ field: 'object', rule }]);
+}
+
+/** Deeper than this, or a value with toJSON (a Date, a Buffer): no bound, checkObjectSize measures the text itself. */
+const boundDepth = 64;
+
+/**
+ * An upper bound of the bytes of `v`'s JSON text, in UTF-8: a string's UTF-16 unit takes at most 6 bytes (`\u001f`,
+ * or a lone surrogate), a number at most 25 characters (`-1.2345678901234567e-308`), `false` and `null` 5 and 4, plus
+ * quotes, colons, commas and brackets; a left-out array element is `null`. Infinity when it cannot tell.
+ */
+export function jsonBytesAtMost(v: unknown, depth: number): number {
+  switch (typeof v) {
+    case 'string':
+      return v.length * 6 + 2;
+    case 'number':
+      return 25;
+    case 'boolean':
+      return 5;
+    case 'object':
+      break;
+    default:
+      return 4; // undefined, a function, a symbol: left out of an object, `null` in an array
+  }
+  if (v === null) return 4;
+  if (depth > boundDepth || typeof (v as { toJSON?: unknown }).toJSON === 'function') return Infinity;
+  let n = 2;
+  if (Array.isArray(v)) {
+    for (const x of v) n += jsonBytesAtMost(x, depth + 1) + 1;
+    return n;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) n += k.length * 6 + 4 + jsonBytesAtMost(o[k], depth + 1);
+  return n;
 }
 
 /** The decoded size of a ConfigMap's or Secret's data maps, as Kubernetes counts it (base64 values decoded). */

@@ -31,13 +31,14 @@ const sep = '\u0000';
 
 /** The involved object's key: `Kind\0namespace\0name` (the uid is left out: describe finds events by name). */
 export function objectKey(ref: Pick<ObjectReference, 'kind' | 'namespace' | 'name'>): string {
-  return [ref.kind, ref.namespace ?? '', ref.name].join(sep);
+  // Concatenation, not [..].join: this runs for every event a rollout records.
+  return ref.kind + sep + (ref.namespace ?? '') + sep + ref.name;
 }
 
 /** Everything but the message: events with equal aggregate keys are "similar". */
 export function aggregateKey(e: EventInput): string {
   const r = e.involvedObject;
-  return [e.source.component, e.source.host ?? '', r.kind, r.namespace ?? '', r.name, r.uid ?? '', r.fieldPath ?? '', e.type, e.reason].join(sep);
+  return e.source.component + sep + (e.source.host ?? '') + sep + objectKey(r) + sep + (r.uid ?? '') + sep + (r.fieldPath ?? '') + sep + e.type + sep + e.reason;
 }
 
 /** Everything: events with equal keys are the same event seen again. */

@@ -42,6 +42,9 @@ export class EventStore {
   /** uids are this store's random prefix and a sequence: unique, without a random draw per event. */
   private readonly uidPrefix = randomBytes(8).toString('hex');
   private expiredAt = 0;
+  /** The last timestamp written, and the millisecond it is of: events of one millisecond share one toISOString. */
+  private isoMs = NaN;
+  private iso = '';
 
   constructor(private readonly opts: EventStoreOptions) {
     this.aggregator = new Aggregator(opts.maxEvents);
@@ -62,19 +65,20 @@ export class EventStore {
     this.expire(nowMs);
     const { input, key } = this.aggregator.apply(raw, nowMs);
     const n = Math.max(1, Math.floor(input.count ?? 1));
-    const now = new Date(nowMs).toISOString();
+    const now = this.isoOf(nowMs);
+    const ok = objectKey(input.involvedObject);
     const kept = this.byKey.get(key);
     if (kept) {
       const event: Event = { ...kept, message: input.message, count: kept.count + n, lastTimestamp: now, metadata: { ...kept.metadata, resourceVersion: String(++this.version) } };
-      this.touch(key, event);
+      this.touch(key, event, ok);
       this.notify('MODIFIED', event);
       return { event, created: false };
     }
-    const event = this.make(input, n, now);
-    this.touch(key, event);
+    const event = this.make(input, n, now, nowMs);
+    this.touch(key, event, ok);
     this.byName.set(nameKey(event), key);
     this.notify('ADDED', event);
-    this.bound(objectKey(input.involvedObject));
+    this.bound(ok);
     return { event, created: true };
   }
 
@@ -116,7 +120,16 @@ export class EventStore {
     }
   }
 
-  private make(input: EventInput, count: number, now: string): Event {
+  /** `nowMs` as an ISO timestamp (a rollout records many events in one millisecond). */
+  private isoOf(nowMs: number): string {
+    if (nowMs !== this.isoMs) {
+      this.isoMs = nowMs;
+      this.iso = new Date(nowMs).toISOString();
+    }
+    return this.iso;
+  }
+
+  private make(input: EventInput, count: number, now: string, nowMs: number): Event {
     const r = input.involvedObject;
     this.version++;
     return {
@@ -124,7 +137,7 @@ export class EventStore {
       kind: 'Event',
       metadata: {
         // Kubernetes names events `<object>.<unix nanoseconds in hex>`; here µs, the version keeps two in one ms apart.
-        name: `${r.name}.${(Date.parse(now) * 1000 + (this.version % 1000)).toString(16)}`,
+        name: `${r.name}.${(Math.trunc(nowMs) * 1000 + (this.version % 1000)).toString(16)}`,
         namespace: r.namespace ?? 'default',
         uid: `${this.uidPrefix}-${this.version.toString(16)}`,
         resourceVersion: String(this.version),
@@ -144,14 +157,13 @@ export class EventStore {
   }
 
   /** Stores the event as the most recently seen, overall and for its object. */
-  private touch(key: string, e: Event): void {
+  private touch(key: string, e: Event, ok: string): void {
     this.byKey.delete(key);
     this.byKey.set(key, e);
-    const ok = objectKey(e.involvedObject);
-    const set = this.byObject.get(ok) ?? new Set<string>();
+    let set = this.byObject.get(ok);
+    if (!set) this.byObject.set(ok, (set = new Set<string>()));
     set.delete(key);
     set.add(key);
-    this.byObject.set(ok, set);
   }
 
   /** Enforces the per-object and overall bounds after an insert. */
