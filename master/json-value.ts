@@ -7,7 +7,7 @@
  * toJSON returns, and key order does not matter.
  */
 
-/** What JSON.stringify would turn `v` into, as a fresh value (undefined: it would leave `v` out). */
+/** A fresh value with `v`'s JSON text: what JSON.stringify would keep of it (numbers as they are); undefined when it would leave `v` out. */
 export function jsonCopy<T>(v: T): T {
   return copy(v, 0) as T;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { EventRecorder } from '../../master/events.js';
 import { combinedPrefix, type EventInput } from '../../master/events/correlate.js';
 import { EventStore } from '../../master/events/store.js';
-import { matchesFields, parseFieldSelector, type Event, type Logger } from '../../protocol/index.js';
+import { decode, matchesFields, parseFieldSelector, type Event, type Logger } from '../../protocol/index.js';
 
 const t0 = Date.parse('2026-12-01T10:00:00Z');
 
@@ -140,6 +140,37 @@ describe('the event recorder', () => {
     // Each occurrence on the cluster topic and on its namespace's (for namespaced watchers).
     expect(published).toEqual(Array.from({ length: 3 }, () => ['skiff/v1/events', 'skiff/v1/events/default']).flat());
     expect(r.of('Pod', 'default', 'web-1')).toMatchObject([{ reason: 'FailedScheduling', count: 3, source: { component: 'skiff-master' } }]);
+  });
+
+  it.each([
+    // subscribed topics, what is published
+    { subscribed: ['skiff/v1/events', 'skiff/v1/events/default'], published: ['skiff/v1/events', 'skiff/v1/events/default'] },
+    { subscribed: ['skiff/v1/events/default'], published: ['skiff/v1/events/default'] },
+    { subscribed: ['skiff/v1/events'], published: ['skiff/v1/events'] },
+    { subscribed: [], published: [] },
+  ])('publishes only to topics someone subscribes to ($subscribed), one encoding for both, and keeps every event', ({ subscribed, published }) => {
+    const sent: [string, Buffer][] = [];
+    const r = new EventRecorder(memoryLog());
+    r.attach((topic, payload) => sent.push([topic, payload]), (topic) => subscribed.includes(topic));
+    r.object('Pod', 'default', 'web-1', 'Normal', 'Scheduled', 'Successfully assigned default/web-1 to n1');
+    r.report({ involvedObject: { kind: 'Pod', namespace: 'default', name: 'web-1' }, type: 'Warning', reason: 'BackOff', message: 'back-off', source: { component: 'skiff-agent', host: 'n1' } });
+    expect(sent.map(([t]) => t)).toEqual([...published, ...published]);
+    if (sent.length === 4) expect(sent[0]![1]).toBe(sent[1]![1]);
+    for (const [, payload] of sent.slice(0, published.length)) expect(decode(payload).value).toMatchObject({ type: 'Normal', reason: 'Scheduled', namespace: 'default', involvedObject: { kind: 'Pod', name: 'web-1' } });
+    expect(r.of('Pod', 'default', 'web-1').map((e) => e.reason)).toEqual(['Scheduled', 'BackOff']);
+  });
+
+  it('correlates as before: one ReplicaSet\'s creates fold after the tenth distinct message, each pod\'s event stays its own', () => {
+    const r = new EventRecorder(memoryLog());
+    for (let i = 0; i < 50; i++) {
+      r.object('ReplicaSet', 'default', 'web-5d8f9', 'Normal', 'SuccessfulCreate', `Created pod: web-5d8f9-${i}`);
+      r.object('Pod', 'default', `web-5d8f9-${i}`, 'Normal', 'Scheduled', `Successfully assigned default/web-5d8f9-${i} to n1`);
+    }
+    const rs = r.of('ReplicaSet', 'default', 'web-5d8f9');
+    expect(rs).toHaveLength(10);
+    expect(rs.at(-1)).toMatchObject({ count: 41, message: `${combinedPrefix}Created pod: web-5d8f9-49` });
+    expect(r.store.size).toBe(60);
+    expect(r.of('Pod', 'default', 'web-5d8f9-7')).toMatchObject([{ count: 1, message: 'Successfully assigned default/web-5d8f9-7 to n1' }]);
   });
 
   it('an event storm keeps every event but sums up the log lines beyond the budget', () => {
