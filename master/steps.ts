@@ -196,7 +196,7 @@ export async function startBroker(
   });
   down.add('broker', () => broker.close());
   tls.onRenew((c) => broker.setServerCert(c.key, c.cert));
-  ctx.events.attach((topic, payload) => void broker.publish(topic, payload, { qos: 0 }).catch(() => undefined));
+  ctx.events.attach((topic, payload) => void broker.publish(topic, payload, { qos: 0 }).catch(() => undefined), (topic) => broker.queue.hasListener(topic));
   const publish: Publish = (topic, payload, retain = false) => broker.publish(topic, payload, { qos: 1, retain });
   const joins = new JoinService({ ...ctx, log: withFields(ctx.log, { component: 'nodes' }) }, credentials, (t, p) => publish(t, p), {
     perSource: config.joinRatePerSource,

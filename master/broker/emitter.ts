@@ -88,6 +88,11 @@ export class BrokerQueue {
     return this;
   }
 
+  /** True when a listener (a client's subscription, wildcards included) matches `topic`: a message to it reaches someone. */
+  hasListener(topic: string): boolean {
+    return this.matcher.match(topic).length > 0;
+  }
+
   removeListener(topic: string, notify: Listener, done?: () => void): this {
     // As mqemitter: later, so a listener removing itself while a message is being delivered does not skip others.
     setImmediate(() => {

@@ -4,6 +4,7 @@
  * kubectl's order, field selectors, and the recorder's log budget. All in memory, table by table.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { BrokerQueue } from '../../master/broker/emitter.js';
 import { EventRecorder } from '../../master/events.js';
 import { combinedPrefix, type EventInput } from '../../master/events/correlate.js';
 import { EventStore } from '../../master/events/store.js';
@@ -158,6 +159,24 @@ describe('the event recorder', () => {
     if (sent.length === 4) expect(sent[0]![1]).toBe(sent[1]![1]);
     for (const [, payload] of sent.slice(0, published.length)) expect(decode(payload).value).toMatchObject({ type: 'Normal', reason: 'Scheduled', namespace: 'default', involvedObject: { kind: 'Pod', name: 'web-1' } });
     expect(r.of('Pod', 'default', 'web-1').map((e) => e.reason)).toEqual(['Scheduled', 'BackOff']);
+  });
+
+  it('the broker tells which topics someone subscribes to: wildcards count, an unsubscribe ends it', async () => {
+    const q = new BrokerQueue(10);
+    const sent: string[] = [];
+    const r = new EventRecorder(memoryLog());
+    r.attach((topic) => sent.push(topic), (topic) => q.hasListener(topic));
+    const listener = () => {};
+    q.on('skiff/v1/events/+', listener);
+    r.object('Pod', 'shop', 'web-1', 'Normal', 'Scheduled', 'assigned');
+    q.on('skiff/#', listener);
+    r.object('Pod', 'shop', 'web-2', 'Normal', 'Scheduled', 'assigned');
+    q.removeListener('skiff/v1/events/+', listener);
+    q.removeListener('skiff/#', listener);
+    await new Promise((res) => setImmediate(res));
+    r.object('Pod', 'shop', 'web-3', 'Normal', 'Scheduled', 'assigned');
+    expect(sent).toEqual(['skiff/v1/events/shop', 'skiff/v1/events', 'skiff/v1/events/shop']);
+    expect(r.store.size).toBe(3);
   });
 
   it('correlates as before: one ReplicaSet\'s creates fold after the tenth distinct message, each pod\'s event stays its own', () => {
