@@ -8,6 +8,7 @@
  * Together they bound what one object can produce however fast a board misbehaves.
  */
 import type { EventSource, ObjectReference } from '../../protocol/index.js';
+import { LruMap } from './lru.js';
 
 /** What the recorder is told: the event before correlation. */
 export interface EventInput {
@@ -54,7 +55,7 @@ interface Similar {
 
 /** The aggregator's memory: bounded like the events themselves (least recently used first out). */
 export class Aggregator {
-  private readonly seen = new Map<string, Similar>();
+  private readonly seen = new LruMap<string, Similar>();
 
   constructor(private readonly maxKeys: number) {}
 
@@ -64,9 +65,8 @@ export class Aggregator {
     const key = agg + sep + e.message; // eventKey(e), without building the aggregate key twice
     let s = this.seen.get(agg);
     if (!s || nowMs - s.sinceMs > aggregateIntervalMs) s = { messages: new Set(), sinceMs: nowMs };
-    this.seen.delete(agg);
     this.seen.set(agg, s);
-    if (this.seen.size > this.maxKeys) this.seen.delete(this.seen.keys().next().value as string);
+    if (this.seen.size > this.maxKeys) this.seen.delete(this.seen.oldestKey()!);
     if (s.messages.has(e.message) || s.messages.size < maxSimilar - 1) {
       s.messages.add(e.message);
       return { input: e, key };

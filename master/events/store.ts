@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Event } from '../../protocol/index.js';
 import { Aggregator, objectKey, type EventInput } from './correlate.js';
+import { LruMap } from './lru.js';
 
 /** Bounds and lifetime. */
 export interface EventStoreOptions {
@@ -29,9 +30,9 @@ export interface Recorded {
   created: boolean;
 }
 
-/** Events in memory, keyed by their correlation key; Map order = least recently seen first. */
+/** Events in memory, keyed by their correlation key, least recently seen first. */
 export class EventStore {
-  private readonly byKey = new Map<string, Event>();
+  private readonly byKey = new LruMap<string, Event>();
   /** involved object → correlation keys of its events, least recently seen first. */
   private readonly byObject = new Map<string, Set<string>>();
   /** `namespace/name` → correlation key. */
@@ -114,10 +115,7 @@ export class EventStore {
     if (nowMs - this.expiredAt < 1000 && nowMs >= this.expiredAt) return;
     this.expiredAt = nowMs;
     const cutoff = nowMs - this.opts.ttlMs;
-    for (const [key, e] of this.byKey) {
-      if (Date.parse(e.lastTimestamp) >= cutoff) break;
-      this.drop(key);
-    }
+    for (let e = this.byKey.oldestValue(); e && Date.parse(e.lastTimestamp) < cutoff; e = this.byKey.oldestValue()) this.drop(this.byKey.oldestKey()!);
   }
 
   /** `nowMs` as an ISO timestamp (a rollout records many events in one millisecond). */
@@ -158,7 +156,6 @@ export class EventStore {
 
   /** Stores the event as the most recently seen, overall and for its object. */
   private touch(key: string, e: Event, ok: string): void {
-    this.byKey.delete(key);
     this.byKey.set(key, e);
     let set = this.byObject.get(ok);
     if (!set) this.byObject.set(ok, (set = new Set<string>()));
@@ -170,7 +167,7 @@ export class EventStore {
   private bound(ok: string): void {
     const set = this.byObject.get(ok);
     while (set && set.size > this.opts.maxPerObject) this.drop(set.values().next().value as string);
-    while (this.byKey.size > this.opts.maxEvents) this.drop(this.byKey.keys().next().value as string);
+    while (this.byKey.size > this.opts.maxEvents) this.drop(this.byKey.oldestKey()!);
   }
 
   private drop(key: string): void {
@@ -183,7 +180,8 @@ export class EventStore {
     set?.delete(key);
     if (set?.size === 0) this.byObject.delete(ok);
     this.version++;
-    this.notify('DELETED', { ...e, metadata: { ...e.metadata, resourceVersion: String(this.version) } });
+    // The copy a watcher is told of is only made when someone watches (a rollout drops one event per event it records).
+    if (this.watchers.size > 0) this.notify('DELETED', { ...e, metadata: { ...e.metadata, resourceVersion: String(this.version) } });
   }
 
   private notify(type: 'ADDED' | 'MODIFIED' | 'DELETED', e: Event): void {

@@ -8,6 +8,7 @@ import { BrokerQueue } from '../../master/broker/emitter.js';
 import { EventRecorder } from '../../master/events.js';
 import { combinedPrefix, type EventInput } from '../../master/events/correlate.js';
 import { EventStore } from '../../master/events/store.js';
+import { LruMap } from '../../master/events/lru.js';
 import { decode, matchesFields, parseFieldSelector, type Event, type Logger } from '../../protocol/index.js';
 
 const t0 = Date.parse('2026-12-01T10:00:00Z');
@@ -97,6 +98,25 @@ describe('the event correlator', () => {
     expect(s.list(undefined, t0 + 3000).map((e) => e.reason)).toEqual(['B', 'A']);
     expect(s.get('default', first.event.metadata.name, t0 + 3000)?.count).toBe(2);
     expect(s.list('other', t0 + 3000)).toEqual([]);
+  });
+});
+
+describe('the least-recently-used map under the event store', () => {
+  it.each([
+    // operations, keys oldest first, oldest
+    { ops: [['set', 'a'], ['set', 'b'], ['set', 'c']], order: ['a', 'b', 'c'] },
+    { ops: [['set', 'a'], ['set', 'b'], ['set', 'a']], order: ['b', 'a'] },
+    { ops: [['set', 'a'], ['set', 'b'], ['set', 'c'], ['delete', 'b']], order: ['a', 'c'] },
+    { ops: [['set', 'a'], ['set', 'b'], ['delete', 'a'], ['set', 'a']], order: ['b', 'a'] },
+    { ops: [['set', 'a'], ['delete', 'a'], ['delete', 'a']], order: [] },
+    { ops: [['set', 'a'], ['set', 'b'], ['set', 'c'], ['set', 'c'], ['set', 'b'], ['delete', 'c']], order: ['a', 'b'] },
+  ] as { ops: ['set' | 'delete', string][]; order: string[] }[])('%j', ({ ops, order }) => {
+    const m = new LruMap<string, string>();
+    ops.forEach(([op, k], i) => (op === 'set' ? m.set(k, `${k}${i}`) : m.delete(k)));
+    expect([...m.values()].map((v) => v[0])).toEqual(order);
+    expect(m.size).toBe(order.length);
+    expect(m.oldestKey()).toBe(order[0]);
+    if (order.length) expect(m.get(order.at(-1)!)?.[0]).toBe(order.at(-1));
   });
 });
 
