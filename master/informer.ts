@@ -28,12 +28,27 @@ function kindOfKey(key: string): string | undefined {
 /** The owner-index bucket of objects without a controlling owner (no uid is empty). */
 const noController = '';
 
+const noKeys: readonly string[] = [];
+
 /** The owner-index buckets an object belongs to: each owner's uid, or noController. */
-function ownerKeys(o: KObject): string[] {
+function ownerKeys(o: KObject | undefined): readonly string[] {
+  if (!o) return noKeys;
   const refs = o.metadata.ownerReferences ?? [];
-  const keys = refs.map((r) => r.uid).filter((uid) => typeof uid === 'string' && uid !== '');
-  if (!refs.some((r) => r.controller)) keys.push(noController);
+  const keys: string[] = [];
+  let controlled = false;
+  for (const r of refs) {
+    if (typeof r.uid === 'string' && r.uid !== '') keys.push(r.uid);
+    controlled ||= !!r.controller;
+  }
+  if (!controlled) keys.push(noController);
   return keys;
+}
+
+/** True when two key lists are the same, in order (an update that kept its owners, the common case). */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** `namespace/name` or `name`. */
@@ -230,20 +245,21 @@ export class Informers {
 
   /** Moves an object's entries in the owner index from `old` to `obj` (either may be absent). */
   private index(kind: string, key: string, obj: KObject | undefined, old: KObject | undefined): void {
+    const now = ownerKeys(obj);
+    const before = ownerKeys(old);
+    if (sameKeys(now, before)) return; // nothing moves (most changes are status updates)
     let byOwner = this.owners.get(kind);
     if (!byOwner) this.owners.set(kind, (byOwner = new Map()));
-    for (const o of [old, obj]) {
-      if (!o) continue;
-      for (const uid of ownerKeys(o)) {
-        let set = byOwner.get(uid);
-        if (o === obj) {
-          if (!set) byOwner.set(uid, (set = new Set()));
-          set.add(key);
-        } else if (set) {
-          set.delete(key);
-          if (set.size === 0) byOwner.delete(uid);
-        }
-      }
+    for (const uid of before) {
+      if (now.includes(uid)) continue;
+      const set = byOwner.get(uid);
+      set?.delete(key);
+      if (set?.size === 0) byOwner.delete(uid);
+    }
+    for (const uid of now) {
+      let set = byOwner.get(uid);
+      if (!set) byOwner.set(uid, (set = new Set()));
+      set.add(key);
     }
   }
 

@@ -78,6 +78,13 @@ describe('the informers owner index', () => {
     expect(names(informers.dependents('Pod', 'u1'))).toEqual(['b']);
     expect(names(informers.dependents('Pod', 'u2'))).toEqual(['c']);
     expect(informers.orphans('Pod')).toEqual([]);
+    // A status change keeps the owners; the same owner no longer controlling makes the pod an orphan too.
+    await objects.mutate('Pod', 'default', 'b', (p) => ({ ...p, status: { phase: 'Running' } }));
+    await objects.mutate('Pod', 'default', 'c', (p) => ({ ...p, metadata: { ...p.metadata, ownerReferences: [{ ...p.metadata.ownerReferences![0]!, controller: false }] } }));
+    await settle();
+    expect(names(informers.dependents('Pod', 'u1'))).toEqual(['b']);
+    expect(names(informers.dependents('Pod', 'u2'))).toEqual(['c']);
+    expect(names(informers.orphans('Pod'))).toEqual(['c']);
     informers.stop();
     await store.close();
   });
