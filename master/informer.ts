@@ -15,13 +15,18 @@ export type ChangeHandler<T extends KObject = KObject> = (obj: T | undefined, ol
 
 const pluralToKind = new Map<string, string>();
 
-/** Kind of a store key `/registry/{plural}/...`. */
+const registry = '/registry/';
+
+/** Kind of a store key `/registry/{plural}/...` (called for every change the cache sees: no split, no allocation but the plural). */
 function kindOfKey(key: string): string | undefined {
-  const plural = key.split('/')[2];
-  if (pluralToKind.size !== Object.keys(kinds).length) {
-    pluralToKind.clear();
-    for (const k of Object.values(kinds)) pluralToKind.set(k.plural, k.kind);
-  }
+  if (!key.startsWith(registry)) return undefined;
+  const end = key.indexOf('/', registry.length);
+  const plural = key.slice(registry.length, end < 0 ? undefined : end);
+  const kind = pluralToKind.get(plural);
+  if (kind !== undefined || pluralToKind.size === Object.keys(kinds).length) return kind;
+  // A kind registered since the table was made: make it again.
+  pluralToKind.clear();
+  for (const k of Object.values(kinds)) pluralToKind.set(k.plural, k.kind);
   return pluralToKind.get(plural);
 }
 
