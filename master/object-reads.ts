@@ -71,6 +71,13 @@ export class CachedReads {
     return this.cache;
   }
 
+  /** True when the cache has seen every write the store committed so far (then its copy of any object is the stored one). */
+  async upToDate(): Promise<boolean> {
+    if (!this.cache?.ready) return false;
+    const seen = this.cache.revision;
+    return seen >= (await this.store.revision());
+  }
+
   /** The Namespace `name` (undefined when absent): from a fresh cache, else (or when the cache lacks it) from the store. */
   async namespace(name: string): Promise<KObject | undefined> {
     const hit = this.fresh(name)?.get('Namespace', undefined, name);

@@ -245,8 +245,10 @@ export class Objects {
       if (next !== undefined && before.metadata.resourceVersion === undefined) delete next.metadata.resourceVersion;
       else if (next !== undefined) next.metadata.resourceVersion = before.metadata.resourceVersion;
       if (next === undefined || jsonEqual(next, before)) {
-        if (fromCache) continue; // perhaps a stale copy's answer: ask again on the stored object
-        return withVersion(e as StoreEntry<KObject>);
+        if (!fromCache) return withVersion(e as StoreEntry<KObject>);
+        // Perhaps a stale copy's answer: it stands when the cache has seen every write, else ask the stored object.
+        if (await this.reads.upToDate()) return next ?? jsonCopy(before);
+        continue;
       }
       next.metadata.resourceVersion = undefined;
       if (!jsonEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;

@@ -76,6 +76,7 @@ describe('mutate reading the cache', () => {
   it.each([
     // name, what happens behind the cache, the mutation, calls of fn, store reads, labels after
     { name: 'an up-to-date copy: fn once, no store read', behind: undefined, fn: setLabel('a', '1'), calls: 1, reads: 0, labels: { a: '1' } },
+    { name: 'a cache that has seen every write saying "nothing to do": fn once, no store read, no write', behind: undefined, fn: setLabel('a', '0'), calls: 1, reads: 0, labels: { a: '0' } },
     {
       name: 'a stale copy: the write conflicts, fn runs again on the stored object, both changes kept',
       behind: (p: Pod) => void (p.metadata.labels = { ...p.metadata.labels, b: '2' }),
@@ -119,7 +120,10 @@ describe('mutate reading the cache', () => {
     expect(stored.value.metadata.labels).toEqual(labels);
     expect(res!.metadata.resourceVersion).toBe(String(stored.modRevision));
     // No change at all leaves the stored object alone.
-    if (seen.length === 2 && jsonOf(labels) === jsonOf(seen[1]!.metadata.labels)) expect(stored.modRevision).toBe(before);
+    if (jsonOf(labels) === jsonOf(seen.at(-1)!.metadata.labels)) expect(stored.modRevision).toBe(before);
+    // What is returned is the caller's: never the cache's object.
+    expect(res).not.toBe(w.cache.get('Pod', 'default', 'web'));
+    res!.metadata.labels!.mine = 'x';
   });
 
   it('fn changing its copy deeply never changes the (frozen) cached object', async () => {
