@@ -71,11 +71,17 @@ export class CachedReads {
     return this.cache;
   }
 
-  /** True when the cache has seen every write the store committed so far (then its copy of any object is the stored one). */
-  async upToDate(): Promise<boolean> {
-    if (!this.cache?.ready) return false;
-    const seen = this.cache.revision;
-    return seen >= (await this.store.revision());
+  /** The store revision the cache reflects now (0 before it is filled). */
+  get revision(): number {
+    return this.cache?.ready ? this.cache.revision : 0;
+  }
+
+  /**
+   * True when a copy read from the cache at `readAt` (its revision then) is still the stored object: the store has
+   * committed nothing since.
+   */
+  async unchangedSince(readAt: number): Promise<boolean> {
+    return readAt > 0 && readAt >= (await this.store.revision());
   }
 
   /** The Namespace `name` (undefined when absent): from a fresh cache, else (or when the cache lacks it) from the store. */

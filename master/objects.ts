@@ -233,6 +233,7 @@ export class Objects {
     const info = kindOf(kind);
     const key = this.key(info, namespace, name);
     let cached = this.reads.cached(info.kind, namespace, name);
+    const readAt = this.reads.revision;
     for (let i = 0; i < conflictRetries; i++) {
       const e = cached ? { value: cached, modRevision: Number(cached.metadata.resourceVersion) } : await this.store.get<KObject>(key);
       const fromCache = cached !== undefined;
@@ -247,7 +248,7 @@ export class Objects {
       if (next === undefined || jsonEqual(next, before)) {
         if (!fromCache) return withVersion(e as StoreEntry<KObject>);
         // Perhaps a stale copy's answer: it stands when the cache has seen every write, else ask the stored object.
-        if (await this.reads.upToDate()) return next ?? jsonCopy(before);
+        if (await this.reads.unchangedSince(readAt)) return next ?? jsonCopy(before);
         continue;
       }
       next.metadata.resourceVersion = undefined;

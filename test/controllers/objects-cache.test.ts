@@ -126,6 +126,23 @@ describe('mutate reading the cache', () => {
     res!.metadata.labels!.mine = 'x';
   });
 
+  it('a write landing while an async fn runs: its "nothing to do" is asked again, even once the cache caught up', async () => {
+    w = await world();
+    await w.objects.create(pod('web', { a: '0' }));
+    await w.cache.fill(w.store);
+    let calls = 0;
+    const res = await w.objects.mutate('Pod', 'default', 'web', async (p) => {
+      if (calls++ === 0) {
+        await writeBehind(w.store, 'web', (q) => void (q.metadata.labels = { a: '2' }));
+        await w.cache.fill(w.store);
+      }
+      return setLabel('a', '0')(p);
+    });
+    expect(calls).toBe(2);
+    expect(res!.metadata.labels).toEqual({ a: '0' });
+    expect((await w.store.get<Pod>('/registry/pods/default/web'))!.value.metadata.labels).toEqual({ a: '0' });
+  });
+
   it('fn changing its copy deeply never changes the (frozen) cached object', async () => {
     w = await world();
     await w.objects.create(pod('web', { a: '0' }));
