@@ -37,16 +37,29 @@ const fencedPlurals = new Map([
   ['limitranges', 'LimitRange'],
 ]);
 
-/** The namespace a fenced kind's store key belongs to (`/registry/namespaces/{name}`, `/registry/{plural}/{ns}/{name}`); undefined for other keys. */
-export function fenceOf(key: string): string | undefined {
+/** A fenced kind's store key as kind, namespace and name (`/registry/namespaces/{name}`, `/registry/{plural}/{ns}/{name}`); undefined for other keys. */
+function fencedRef(key: string): { kind: string; namespace: string | undefined; name: string; fence: string } | undefined {
   const parts = key.split('/');
-  return parts[1] === 'registry' && fencedPlurals.has(parts[2]!) ? parts[3] : undefined;
+  const kind = parts[1] === 'registry' ? fencedPlurals.get(parts[2]!) : undefined;
+  if (!kind || parts[3] === undefined) return undefined;
+  return kind === 'Namespace' ? { kind, namespace: undefined, name: parts[3], fence: parts[3] } : { kind, namespace: parts[3], name: parts[4] ?? '', fence: parts[3] };
+}
+
+/** The namespace a fenced kind's store key belongs to; undefined for other keys. */
+export function fenceOf(key: string): string | undefined {
+  return fencedRef(key)?.fence;
+}
+
+/** A write this master made to a fenced kind, not yet known to be in the cache. */
+interface Fence {
+  revision: number;
+  deleted: boolean;
 }
 
 /** The cache-or-store reads of one Objects. */
 export class CachedReads {
-  /** namespace → the revision of the last write this master made to its Namespace, ResourceQuotas or LimitRanges. */
-  private readonly fences = new Map<string, number>();
+  /** namespace → key → the last write this master made to that Namespace, ResourceQuota or LimitRange, until the cache has it. */
+  private readonly fences = new Map<string, Map<string, Fence>>();
 
   constructor(
     private readonly store: Store,
@@ -63,25 +76,27 @@ export class CachedReads {
    * there to a fenced kind — a quota or namespace change acknowledged to a client is seen by every create after it.
    */
   private fresh(namespace: string): ObjectCache | undefined {
-    if (!this.cache?.ready) return undefined;
-    const fence = this.fences.get(namespace);
-    if (fence === undefined) return this.cache;
-    if (this.cache.revision < fence) return undefined;
+    const cache = this.cache;
+    if (!cache?.ready) return undefined;
+    const fences = this.fences.get(namespace);
+    if (fences === undefined) return cache;
+    for (const [key, f] of fences) if (this.seen(cache, key, f)) fences.delete(key);
+    if (fences.size > 0) return undefined;
     this.fences.delete(namespace);
-    return this.cache;
-  }
-
-  /** The store revision the cache reflects now (0 before it is filled). */
-  get revision(): number {
-    return this.cache?.ready ? this.cache.revision : 0;
+    return cache;
   }
 
   /**
-   * True when a copy read from the cache at `readAt` (its revision then) is still the stored object: the store has
-   * committed nothing since.
+   * Whether the cache has a fenced write. Judged by the key itself, not by the cache's revision alone: the changes of
+   * one transaction share a revision and may reach the cache over several turns. The cache past the write's revision
+   * has all of it; at it, a put is in when the key's copy is at least that new, a delete when the key is gone.
    */
-  async unchangedSince(readAt: number): Promise<boolean> {
-    return readAt > 0 && readAt >= (await this.store.revision());
+  private seen(cache: ObjectCache, key: string, f: Fence): boolean {
+    if (cache.revision > f.revision) return true;
+    const ref = fencedRef(key)!;
+    const copy = cache.get(ref.kind, ref.namespace, ref.name);
+    if (f.deleted) return cache.revision >= f.revision && copy === undefined;
+    return copy !== undefined && Number(copy.metadata.resourceVersion) >= f.revision;
   }
 
   /** The Namespace `name` (undefined when absent): from a fresh cache, else (or when the cache lacks it) from the store. */
@@ -99,10 +114,13 @@ export class CachedReads {
     return entries.map((e) => ({ value: e.value, modRevision: e.modRevision, cached: false }));
   }
 
-  /** Tells the reads of a committed write of `key` at `revision` (or later): a fenced kind's write moves its namespace's fence. */
-  wrote(key: string, revision: number): void {
-    const ns = fenceOf(key);
-    if (ns === undefined || !this.cache) return;
-    this.fences.set(ns, Math.max(revision, this.fences.get(ns) ?? 0));
+  /** Tells the reads of a committed write of `key` at `revision` (a delete: at or before it): a fenced kind's write fences its namespace until the cache has it. */
+  wrote(key: string, revision: number, deleted = false): void {
+    const ns = this.cache ? fenceOf(key) : undefined;
+    if (ns === undefined) return;
+    let fences = this.fences.get(ns);
+    if (!fences) this.fences.set(ns, (fences = new Map()));
+    const prev = fences.get(key);
+    if (!prev || prev.revision <= revision) fences.set(key, { revision, deleted });
   }
 }

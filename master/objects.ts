@@ -233,7 +233,6 @@ export class Objects {
     const info = kindOf(kind);
     const key = this.key(info, namespace, name);
     let cached = this.reads.cached(info.kind, namespace, name);
-    const readAt = this.reads.revision;
     for (let i = 0; i < conflictRetries; i++) {
       const e = cached ? { value: cached, modRevision: Number(cached.metadata.resourceVersion) } : await this.store.get<KObject>(key);
       const fromCache = cached !== undefined;
@@ -246,10 +245,8 @@ export class Objects {
       if (next !== undefined && before.metadata.resourceVersion === undefined) delete next.metadata.resourceVersion;
       else if (next !== undefined) next.metadata.resourceVersion = before.metadata.resourceVersion;
       if (next === undefined || jsonEqual(next, before)) {
-        if (!fromCache) return withVersion(e as StoreEntry<KObject>);
-        // Perhaps a stale copy's answer: it stands when the cache has seen every write, else ask the stored object.
-        if (await this.reads.unchangedSince(readAt)) return next ?? jsonCopy(before);
-        continue;
+        if (fromCache) continue; // perhaps a stale copy's answer: ask again on the stored object
+        return withVersion(e as StoreEntry<KObject>);
       }
       next.metadata.resourceVersion = undefined;
       if (!jsonEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
@@ -346,7 +343,7 @@ export class Objects {
     const all = [...ops, ...(await batch.ops())];
     if (all.length > 1) {
       const { entries, revision } = await this.stored(() => this.store.txn(all));
-      for (const op of all) this.reads.wrote(op.key, revision);
+      for (const op of all) this.reads.wrote(op.key, revision, op.op === 'delete');
       return entries.slice(0, ops.length);
     }
     const op = all[0]!;
@@ -362,7 +359,7 @@ export class Objects {
 
   /** Moves the cache fence past a delete of `key` (a delete's entry is the key's last one, so the revision is asked for). */
   private async deleted(key: string): Promise<void> {
-    if (fenceOf(key) !== undefined) this.reads.wrote(key, await this.store.revision());
+    if (fenceOf(key) !== undefined) this.reads.wrote(key, await this.store.revision(), true);
   }
 
   /**

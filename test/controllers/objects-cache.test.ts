@@ -30,6 +30,10 @@ class FakeCache implements ObjectCache {
   get(kind: string, namespace: string | undefined, name: string): KObject | undefined {
     return this.objects.get(`${kind}/${namespace ?? ''}/${name}`);
   }
+  /** Leaves one object out, as a cache that has not had its change yet. */
+  drop(kind: string, namespace: string | undefined, name: string): void {
+    this.objects.delete(`${kind}/${namespace ?? ''}/${name}`);
+  }
   list(kind: string, namespace?: string): KObject[] {
     return [...this.objects.values()].filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
   }
@@ -76,7 +80,7 @@ describe('mutate reading the cache', () => {
   it.each([
     // name, what happens behind the cache, the mutation, calls of fn, store reads, labels after
     { name: 'an up-to-date copy: fn once, no store read', behind: undefined, fn: setLabel('a', '1'), calls: 1, reads: 0, labels: { a: '1' } },
-    { name: 'a cache that has seen every write saying "nothing to do": fn once, no store read, no write', behind: undefined, fn: setLabel('a', '0'), calls: 1, reads: 0, labels: { a: '0' } },
+    { name: 'a cached copy saying "nothing to do" is confirmed on the stored object', behind: undefined, fn: setLabel('a', '0'), calls: 2, reads: 1, labels: { a: '0' } },
     {
       name: 'a stale copy: the write conflicts, fn runs again on the stored object, both changes kept',
       behind: (p: Pod) => void (p.metadata.labels = { ...p.metadata.labels, b: '2' }),
@@ -174,6 +178,49 @@ describe('mutate reading the cache', () => {
 function jsonOf(v: unknown): string {
   return JSON.stringify(v);
 }
+
+describe('the admission fence: a write of this master is read from the cache only once the cache has that very write', () => {
+  let w: Awaited<ReturnType<typeof world>>;
+  afterEach(() => w.store.close());
+  const lr = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr', namespace: 'default' }, spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '100m' } }] } };
+
+  it.each([
+    // The LimitRange was written at revision R. The cache: at which revision, and with or without the LimitRange.
+    { name: 'cache at R without it (the rest of R still on its way): from the store', cacheAt: 0, has: false, from: 'store' },
+    { name: 'cache at R with it: from the cache', cacheAt: 0, has: true, from: 'cache' },
+    { name: 'cache past R without it (deleted since by another writer): from the cache', cacheAt: 1, has: false, from: 'cache' },
+    { name: 'cache before R: from the store', cacheAt: -1, has: false, from: 'store' },
+  ])('a put — $name', async ({ cacheAt, has, from }) => {
+    w = await world();
+    await w.cache.fill(w.store);
+    const written = await w.objects.create(lr);
+    await w.cache.fill(w.store);
+    const r = Number(written.metadata.resourceVersion);
+    w.cache.revision = r + cacheAt;
+    if (!has) w.cache.drop('LimitRange', 'default', 'lr');
+    const list = vi.spyOn(w.store, 'list');
+    const read = await w.objects.reads.list('LimitRange', 'default');
+    expect(list).toHaveBeenCalledTimes(from === 'store' ? 1 : 0);
+    expect(read.map((o) => o.cached)).toEqual(from === 'cache' ? (has ? [true] : []) : [false]);
+  });
+
+  it.each([
+    { name: 'cache at R still with it: from the store', cacheAt: 0, has: true, from: 'store' },
+    { name: 'cache at R without it: from the cache', cacheAt: 0, has: false, from: 'cache' },
+    { name: 'cache before R without it: from the store', cacheAt: -1, has: false, from: 'store' },
+  ])('a delete — $name', async ({ cacheAt, has, from }) => {
+    w = await world();
+    await w.objects.create(lr);
+    await w.cache.fill(w.store);
+    await w.objects.delete('LimitRange', 'default', 'lr');
+    const r = await w.store.revision();
+    w.cache.revision = r + cacheAt;
+    if (!has) w.cache.drop('LimitRange', 'default', 'lr');
+    const list = vi.spyOn(w.store, 'list');
+    expect(await w.objects.reads.list('LimitRange', 'default')).toEqual([]);
+    expect(list).toHaveBeenCalledTimes(from === 'store' ? 1 : 0);
+  });
+});
 
 describe('quota admission reading the cache', () => {
   let w: Awaited<ReturnType<typeof world>>;
