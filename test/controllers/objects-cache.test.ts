@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addAdmission } from '../../master/admission/plugins.js';
 import { Objects, type ObjectCache } from '../../master/objects.js';
 import { openSqliteStore, type SqliteStore } from '../../master/store/sqlite.js';
-import { applyDefaults, type KObject, type Pod } from '../../protocol/index.js';
+import { applyDefaults, type KObject, type Pod, type ResourceQuota } from '../../protocol/index.js';
 import { harness, type Harness } from './harness.js';
 
 /** A cache the test fills and leaves stale at will: copies of the store's objects as the informer holds them, deep-frozen. */
@@ -193,7 +193,7 @@ describe('the admission fence: a write of this master is read from the cache onl
   ])('a put — $name', async ({ cacheAt, has, from }) => {
     w = await world();
     await w.cache.fill(w.store);
-    const written = await w.objects.create(lr);
+    const written = await w.objects.create(lr as KObject);
     await w.cache.fill(w.store);
     const r = Number(written.metadata.resourceVersion);
     w.cache.revision = r + cacheAt;
@@ -230,7 +230,7 @@ describe('quota admission reading the cache', () => {
     w = await world();
     await w.objects.apply({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { pods: '1' } } });
     await w.cache.fill(w.store);
-    expect(w.cache.get('ResourceQuota', 'default', 'q')!.status!.used).toEqual({ pods: '0' });
+    expect((w.cache.get('ResourceQuota', 'default', 'q') as ResourceQuota).status!.used).toEqual({ pods: '0' });
     // Another master charged the last unit: the store has it, the cache not yet.
     const e = (await w.store.get<KObject & { status: { used: Record<string, string> } }>('/registry/resourcequotas/default/q'))!;
     e.value.status.used = { pods: '1' };
@@ -245,7 +245,7 @@ describe('quota admission reading the cache', () => {
     await w.objects.apply({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { pods: '3' } } });
     await w.cache.fill(w.store);
     await w.objects.create(pod('a'));
-    expect(w.cache.get('ResourceQuota', 'default', 'q')!.status!.used).toEqual({ pods: '0' });
+    expect((w.cache.get('ResourceQuota', 'default', 'q') as ResourceQuota).status!.used).toEqual({ pods: '0' });
     expect((await w.objects.get('ResourceQuota', 'default', 'q'))!.status!.used).toEqual({ pods: '1' });
   });
 });
