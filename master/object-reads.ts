@@ -66,9 +66,10 @@ export class CachedReads {
     private readonly cache: ObjectCache | undefined,
   ) {}
 
-  /** The cached object (shared: never change it), or undefined when the cache is not filled or lacks it. */
+  /** The cached object (shared: never change it), or undefined when the cache is not filled or lacks it (or its revision). */
   cached(kind: string, namespace: string | undefined, name: string): KObject | undefined {
-    return this.cache?.ready ? this.cache.get(kind, namespace, name) : undefined;
+    const o = this.cache?.ready ? this.cache.get(kind, namespace, name) : undefined;
+    return o && Number.isSafeInteger(Number(o.metadata.resourceVersion)) ? o : undefined;
   }
 
   /**
