@@ -13,6 +13,7 @@ import { decodeObject, encode } from '../protocol/codec.js';
 import type { DesiredMessage, DesiredResync, LeaseMessage, NodeStatusMessage, OfflineReport, PodReport } from '../protocol/messages.js';
 import { bytes, cpuMilli } from '../protocol/quantity.js';
 import { parseTopic, topics } from '../protocol/topics.js';
+import { leaseIntervalMaxMs, parseLeaseConfig } from '../protocol/lease.js';
 import { layout, resolveDataDir, resolveOptions, type AgentConfig, type AgentOptions, type Layout } from './config.js';
 import { checkDesired, loadDesired, saveDesired } from './desired.js';
 import { applyDelta, isDelta } from './desired-delta.js';
@@ -126,6 +127,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Announces this node's share of the Services on the LAN (mDNS); undefined with `mdns: false` or a loopback address. */
   readonly announcer?: ServiceAnnouncer;
   private timers: NodeJS.Timeout[] = [];
+  /** The next look at whether a lease is due (leaseLoop). */
+  private leaseTimer?: NodeJS.Timeout;
   private desiredQueue: Promise<void> = Promise.resolve();
   private fellBack = false;
   /** The join token given as a value (--token, SKIFF_JOIN_TOKEN); dropped once the credential is stored. */
@@ -282,7 +285,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.balancer = await this.proxy?.engine;
     this.wireSession();
     this.session.start(credential);
-    this.timers.push(setInterval(() => this.lease(), this.cfg.leaseIntervalMs));
+    this.leaseTimer = setTimeout(() => this.leaseLoop(), this.cfg.leaseIntervalMs);
     this.timers.push(setInterval(() => this.sampleMetrics(), this.cfg.metricsIntervalMs));
     this.metrics.sample(); // the first sample is the baseline for cpu rates
     this.logKeeper.start();
@@ -421,7 +424,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.serviceCache.beginResync();
     const serviceTopics = this.proxy || this.announcer || this.podNetwork?.names ? [topics.service('+', '+')] : [];
     await Promise.all(
-      [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+'), topics.nodeCert(this.name), ...serviceTopics].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
+      [topics.nodeDesired(this.name), topics.nodeRpcReq(this.name, '+'), topics.nodeCert(this.name), topics.leaseConfig, ...serviceTopics].map((topic) => this.session.subscribe([topic]).catch((err: Error) => this.log.warn(`subscribe ${topic}: ${err.message}`))),
     );
     // Retained service messages arrive right after the subscription; services none confirmed were deleted meanwhile.
     if (this.proxy || this.announcer) this.timers.push(setTimeout(() => void Promise.all([this.proxy?.endResync(), this.announcer?.endResync(), this.serviceCache.endResync()]), 2000).unref());
@@ -468,6 +471,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (t?.type === 'nodeDesired' && t.node === this.name) this.onDesired(payload);
     else if (t?.type === 'nodeRpcReq' && t.node === this.name) this.rpc.handle(t.id, payload);
     else if (t?.type === 'nodeCert' && t.node === this.name) void this.renewer.onAnswer(payload);
+    else if (t?.type === 'leaseConfig') this.onLeaseConfig(payload);
     else if (t?.type === 'service' && (this.proxy || this.announcer || this.podNetwork?.names)) {
       this.podNetwork?.names?.handle(t.namespace, t.name, payload);
       void this.proxy?.handle(t.namespace, t.name, payload);
@@ -565,8 +569,33 @@ export class Agent extends EventEmitter<AgentEvents> {
   private lease(force = false): void {
     this.pacer.published(this.session.lastPublishAt);
     if (!force && !this.pacer.leaseDue()) return;
-    const m: LeaseMessage = this.generation >= 0 ? { generation: this.generation } : {};
+    // intervalMs: the master scales this node's grace with the interval it follows (protocol/lease.ts).
+    const m: LeaseMessage = { ...(this.generation >= 0 ? { generation: this.generation } : {}), intervalMs: this.pacer.intervalMs() };
     this.session.publish(topics.nodeLease(this.name), encode(m), 0);
+  }
+
+  /** Leases when due, then waits until the next one may be (a jittered period, telemetry.ts). */
+  private leaseLoop(): void {
+    clearTimeout(this.leaseTimer);
+    if (this.stopped) return;
+    this.lease();
+    this.pacer.published(this.session.lastPublishAt); // the lease just sent, if it went
+    // Still due after trying: not connected (nothing went out); look again after the agent's own interval.
+    const wait = this.pacer.leaseInMs();
+    this.leaseTimer = setTimeout(() => this.leaseLoop(), wait > 0 ? Math.min(Math.max(50, wait), leaseIntervalMaxMs) : this.cfg.leaseIntervalMs);
+  }
+
+  /** The master's lease interval (`cluster/lease`): followed when valid, else ignored with a line naming the field. */
+  private onLeaseConfig(payload: Buffer): void {
+    const c = parseLeaseConfig(payload);
+    if ('error' in c) {
+      this.log.warn(`ignored the master's lease interval: ${c.error}; leasing every ${this.pacer.intervalMs()} ms`);
+      return;
+    }
+    const before = this.pacer.intervalMs();
+    this.pacer.follow(c.intervalMs);
+    if (this.pacer.intervalMs() !== before) this.log.info(`leasing every ${this.pacer.intervalMs()} ms (the master assigned ${c.intervalMs} ms; --lease-interval ${this.cfg.leaseIntervalMs} ms)`);
+    this.leaseLoop(); // a shorter interval takes effect now
   }
 
   private sampleMetrics(): void {
@@ -592,6 +621,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private async shutdown(stopPods: boolean): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.leaseTimer);
     this.renewer.stop();
     this.logKeeper.stop();
     this.rpc.close();

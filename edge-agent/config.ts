@@ -36,7 +36,7 @@ export interface AgentOptions {
   labels?: StringMap;
   /** The node's InternalIP; default the first non-internal IPv4, else 127.0.0.1. */
   address?: string;
-  /** Lease heartbeat period; default 2000 (2 s). */
+  /** The shortest lease heartbeat period; default 2000 (2 s). A longer interval the master assigns (cluster/lease) is followed. */
   leaseIntervalMs?: number;
   /** Metrics sample period; default 10000 (10 s). */
   metricsIntervalMs?: number;

@@ -47,7 +47,8 @@ join options:
   --volume-dir DIR       where local-path PersistentVolumes of this node live (default DATA/volumes)
   --labels k=v,...       node labels
   --address IP           the node's InternalIP (default: the first non-internal IPv4 address)
-  --lease-interval DUR   heartbeat period, e.g. 2s or 500ms (default 2s)
+  --lease-interval DUR   the shortest heartbeat period, e.g. 2s or 500ms (default 2s); a master with a lease
+                         budget may assign a longer one to a large fleet (up to 10s), which the agent follows
   --container-endpoint URL  the container engine's Docker API, e.g. unix:///run/podman/podman.sock (default:
                          $DOCKER_HOST, /var/run/docker.sock, /run/podman/podman.sock; "none" turns containers off)
   --pod-network MODE     auto (default), bridge or host: how container pods get their network (docs/networking.md)

@@ -5,7 +5,10 @@
  *   at the master (master/router.ts), so a lease goes out only after `period` without any other message. The
  *   period is `leaseIntervalMs` (2 s) while things change (a connect, a desired set, a pod status report in the
  *   last ACTIVE_MS) and IDLE_FACTOR × that (4 s) when the node is quiet: the master's node-monitor grace (10 s)
- *   still sees two leases, and one lost lease leaves an 8 s gap.
+ *   still sees two leases, and one lost lease leaves an 8 s gap. A master with a lease budget assigns a longer
+ *   interval to a large fleet (`cluster/lease`, protocol/lease.ts): both periods are then at least that one, and
+ *   the master's grace for the node grows with it. Each period is drawn a little short (LEASE_JITTER), so agents
+ *   that connected together drift apart instead of leasing in bursts.
  * - **Metrics** are sampled every `metricsIntervalMs` (10 s) and sent as deltas: the first message after a
  *   connect, and one every FULL_EVERY_MS, carry every pod; the others only the pods (and the node) whose cpu or
  *   memory moved beyond a threshold (the node's at most every NODE_EVERY_MS), and the master keeps the rest
@@ -18,6 +21,8 @@ import type { MetricsMessage } from '../protocol/messages.js';
 export const ACTIVE_MS = 30_000;
 /** A quiet node's lease period, as a multiple of the configured one. */
 export const IDLE_FACTOR = 2;
+/** A lease period is drawn from [1 - LEASE_JITTER, 1] × the period: never later, so the master's grace holds. */
+export const LEASE_JITTER = 0.15;
 /** A full metrics message at least this often (and after every connect). */
 export const FULL_EVERY_MS = 5 * 60_000;
 /** Cpu seconds used since the value the master holds that make a sample news (its counter would stall otherwise). */
@@ -51,6 +56,10 @@ export function moved(a: Sample, b: Sample, cpuFloor: number, memFloor: number):
 export class TelemetryPacer {
   private lastSent = 0;
   private lastChange = 0;
+  /** The interval the master assigned, ms (0: none). */
+  private assignedMs = 0;
+  /** This period's jitter factor (LEASE_JITTER), drawn after each message. */
+  private jitter = 1;
   private lastFull = 0;
   private lastMetrics = 0;
   private lastNode = 0;
@@ -62,6 +71,8 @@ export class TelemetryPacer {
     private readonly cpus = 1,
     /** The sampling interval: the node sample and the keep-alive delta are paced in samples when it is short. */
     metricsIntervalMs = 10_000,
+    /** [0, 1): the jitter's draw (tests give a fixed one). */
+    private readonly random: () => number = Math.random,
   ) {
     this.nodeEveryMs = Math.min(NODE_EVERY_MS, NODE_EVERY_SAMPLES * metricsIntervalMs);
     this.keepMs = Math.min(KEEP_MS, KEEP_SAMPLES * metricsIntervalMs);
@@ -77,7 +88,30 @@ export class TelemetryPacer {
 
   /** A message went out: it proves liveness as a lease would. */
   published(now = Date.now()): void {
+    if (now === this.lastSent) return;
     this.lastSent = now;
+    this.jitter = 1 - LEASE_JITTER * this.random();
+  }
+
+  /** Follows the interval the master assigned (undefined: none, or an old master). */
+  follow(assignedMs: number | undefined): void {
+    this.assignedMs = assignedMs ?? 0;
+  }
+
+  /** The lease interval this agent follows, ms: its own, or the master's when longer (said in every lease). */
+  intervalMs(): number {
+    return Math.max(this.leaseIntervalMs, this.assignedMs);
+  }
+
+  /** ms until a lease is due (≤ 0: now), the time to look again. */
+  leaseInMs(now = Date.now()): number {
+    return this.lastSent + this.period(now) - now;
+  }
+
+  /** This lease period: the active or the quiet one, never shorter than the assigned interval, jittered. */
+  private period(now: number): number {
+    const own = now - this.lastChange < ACTIVE_MS ? this.leaseIntervalMs : this.leaseIntervalMs * IDLE_FACTOR;
+    return Math.max(own, this.assignedMs) * this.jitter;
   }
 
   /** The connection is new: the next metrics message is a full one (the master may have restarted). */
@@ -86,11 +120,10 @@ export class TelemetryPacer {
     this.changed(now);
   }
 
-  /** True when a lease is due now (called every leaseIntervalMs). */
+  /** True when a lease is due now. */
   leaseDue(now = Date.now()): boolean {
-    const period = now - this.lastChange < ACTIVE_MS ? this.leaseIntervalMs : this.leaseIntervalMs * IDLE_FACTOR;
-    // 5 % slack: the timer that asks fires every leaseIntervalMs, a little late or early.
-    return now - this.lastSent >= period * 0.95;
+    // 5 % slack: the timer that asks may fire a little early or late.
+    return now - this.lastSent >= this.period(now) * 0.95;
   }
 
   /** The message to send for this sample, or undefined when nothing moved and the master's copy is fresh. */

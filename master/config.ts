@@ -7,7 +7,7 @@
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import cron from 'node-cron';
-import { Checker, SkiffError, defaultMaxReplicas, logLevels, replicasCeiling, type LogLevel } from '../protocol/index.js';
+import { Checker, SkiffError, defaultMaxReplicas, leaseIntervalMaxMs, leaseIntervalMinMs, logLevels, replicasCeiling, type LogLevel } from '../protocol/index.js';
 import type { LogFormat } from './log.js';
 import { parseStoreUrl, type EtcdFlags } from './store/location.js';
 import { defaultSchedulerSettings, loadSchedulerConfig, type SchedulerSettings } from './scheduler/config.js';
@@ -41,6 +41,12 @@ export interface MasterConfig {
   httpHost: string;
   /** A node without a lease for this long turns Ready=Unknown. 10 s. */
   nodeMonitorGraceMs: number;
+  /** Leases per second the whole fleet may send: the interval assigned to agents grows with the fleet (docs/scale.md "Idle cost of leases"). 100; 0 = assign none. */
+  maxLeasesPerSecond: number;
+  /** The shortest lease interval assigned, ms. 2 s (the agents' default). */
+  leaseIntervalMinMs: number;
+  /** The longest lease interval assigned, ms. 10 s (the kubelet's node lease renew interval). */
+  leaseIntervalMaxMs: number;
   /** Pods on an unreachable node are evicted after this long (their default toleration). 30 s. */
   podEvictionTimeoutMs: number;
   /** First retry delay of a Job after a pod failure, doubled per failure up to 6 min. 10 s, as Kubernetes. */
@@ -137,6 +143,9 @@ export const defaults: Readonly<MasterConfig> = Object.freeze({
   httpPort: 8080,
   httpHost: '0.0.0.0',
   nodeMonitorGraceMs: 10_000,
+  maxLeasesPerSecond: 100,
+  leaseIntervalMinMs: 2_000,
+  leaseIntervalMaxMs: 10_000,
   podEvictionTimeoutMs: 30_000,
   jobBackoffBaseMs: 10_000,
   hpaSyncPeriodMs: 15_000,
@@ -186,6 +195,10 @@ export function resolveConfig(opts: Partial<MasterConfig>): Readonly<MasterConfi
   c.int(cfg.httpPort, 'httpPort', -1, 65535, true);
   if (cfg.httpPort > 0 && cfg.httpPort === cfg.mqttPort) c.fail('httpPort', 'must differ from mqttPort', cfg.httpPort);
   c.int(cfg.nodeMonitorGraceMs, 'nodeMonitorGraceMs', 100, 3_600_000, true);
+  c.int(cfg.maxLeasesPerSecond, 'maxLeasesPerSecond', 0, 1_000_000, true);
+  c.int(cfg.leaseIntervalMinMs, 'leaseIntervalMinMs', leaseIntervalMinMs, leaseIntervalMaxMs, true);
+  c.int(cfg.leaseIntervalMaxMs, 'leaseIntervalMaxMs', leaseIntervalMinMs, leaseIntervalMaxMs, true);
+  if (cfg.leaseIntervalMaxMs < cfg.leaseIntervalMinMs) c.fail('leaseIntervalMaxMs', `must be ≥ leaseIntervalMinMs (${cfg.leaseIntervalMinMs})`, cfg.leaseIntervalMaxMs);
   c.int(cfg.podEvictionTimeoutMs, 'podEvictionTimeoutMs', 0, 86_400_000, true);
   c.int(cfg.jobBackoffBaseMs, 'jobBackoffBaseMs', 0, 3_600_000, true);
   c.int(cfg.hpaSyncPeriodMs, 'hpaSyncPeriodMs', 100, 3_600_000, true);

@@ -109,7 +109,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
     const tracker = {
       onStatus: (node: string, m: Parameters<NodeStatusTracker['onStatus']>[1]) => led.tracker?.onStatus(node, m) ?? Promise.resolve(),
       onLease: (node: string, m: Parameters<NodeStatusTracker['onLease']>[1]) => led.tracker?.onLease(node, m) ?? Promise.resolve(),
-      heard: (node: string) => led.tracker?.heard(node),
+      heard: (node: string, m?: Parameters<NodeStatusTracker['heard']>[1]) => led.tracker?.heard(node, m) ?? false,
     };
     const desired = { onResync: (node: string, m: Parameters<DesiredPublisher['onResync']>[1]) => led.desired?.onResync(node, m) ?? Promise.resolve() };
     // The volume controller asks nodes to delete reclaimed directories over the agent RPC.

@@ -28,7 +28,12 @@ Flags:
   --tls-san NAME[,NAME...]    more DNS names or IP addresses for the server certificate (repeatable);
                               it always names the hostname, localhost, 127.0.0.1 and the addresses listened on
   --node-cert-lifetime DUR    lifetime of node certificates; agents renew at 2/3 of it (default 8760h = 1 year)
-  --node-monitor-grace DUR    a node without heartbeat for DUR turns NotReady (default 10s)
+  --node-monitor-grace DUR    a node without heartbeat for DUR turns NotReady (default 10s); a node whose agent
+                              follows an assigned lease interval gets at least 5 × that interval
+  --max-leases-per-second N   the lease budget of the whole fleet: agents are told to lease every nodes/N seconds
+                              (default 100; 0 = tell them nothing, each keeps its --lease-interval)
+  --lease-interval-min DUR    the shortest lease interval assigned (default 2s)
+  --lease-interval-max DUR    the longest lease interval assigned (default 10s, the kubelet's lease renew interval)
   --pod-eviction-timeout DUR  pods on an unreachable node move after DUR (default 30s)
   --max-replicas N            the most pods one object may ask for: replicas, a Job's parallelism and completions,
                               an autoscaler's maxReplicas (default 10000)
@@ -123,6 +128,9 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
         'http-port': { type: 'string' },
         bind: { type: 'string' },
         'node-monitor-grace': { type: 'string' },
+        'max-leases-per-second': { type: 'string' },
+        'lease-interval-min': { type: 'string' },
+        'lease-interval-max': { type: 'string' },
         'pod-eviction-timeout': { type: 'string' },
         engine: { type: 'string' },
         'log-format': { type: 'string' },
@@ -184,6 +192,9 @@ export function parseMasterArgs(argv: string[]): Partial<MasterConfig> | 'help' 
     mqttHost: v.bind,
     httpHost: v.bind,
     nodeMonitorGraceMs: duration('node-monitor-grace', v['node-monitor-grace']),
+    maxLeasesPerSecond: v['max-leases-per-second'] === '0' ? 0 : count('max-leases-per-second', v['max-leases-per-second']),
+    leaseIntervalMinMs: duration('lease-interval-min', v['lease-interval-min']),
+    leaseIntervalMaxMs: duration('lease-interval-max', v['lease-interval-max']),
     podEvictionTimeoutMs: duration('pod-eviction-timeout', v['pod-eviction-timeout']),
     engine: v.engine as MasterConfig['engine'] | undefined,
     logFormat,

@@ -101,8 +101,11 @@ function serialiser(log: Logger): Serial {
 export interface Router {
   message(m: Inbound): void;
   clientGone(clientId: string, identity: Identity): void;
-  /** A node's lease was just read off its connection (before any queue): it is alive now. */
-  heard(node: string): void;
+  /**
+   * A node's lease (with its message) or another message proving it alive (without) was just read off its
+   * connection, before any queue: it is alive now. True when a lease needs nothing more (NodeStatusTracker.heard).
+   */
+  heard(node: string, lease?: LeaseMessage): boolean;
 }
 
 /** The router over `to`. */
@@ -115,8 +118,8 @@ export function createRouter(to: RouteTargets): Router {
       if (!handle) return to.log.debug('no route for a message, ignored', { topic: m.topic, client: m.clientId });
       handle(t, m, to, serial);
     },
-    heard(node) {
-      to.tracker.heard(node);
+    heard(node, lease) {
+      return to.tracker.heard(node, lease);
     },
     clientGone(clientId, identity) {
       to.api.clientGone(clientId);
@@ -150,9 +153,9 @@ export class Inbox implements Router {
     this.deliver((r) => r.clientGone(clientId, identity));
   }
 
-  heard(node: string): void {
+  heard(node: string, lease?: LeaseMessage): boolean {
     // Not kept while starting: the lease message itself follows through `message`.
-    this.router?.heard(node);
+    return this.router?.heard(node, lease) ?? false;
   }
 
   /** Starts routing, first what waited. */

@@ -40,6 +40,7 @@ import { NodeCertService } from './nodes/certs.js';
 import { JoinService, ownAddress, revokeOrphanCredentials } from './nodes/join.js';
 import { onPodsReport } from './nodes/pods.js';
 import { AgentRpc } from './nodes/rpc.js';
+import { LeaseAnnouncer } from './nodes/lease-announcer.js';
 import { NodeStatusTracker } from './nodes/status.js';
 import { Objects, type ObjectsOptions } from './objects.js';
 import { createPrivateFile, securePrivateDir } from './datadir.js';
@@ -191,7 +192,7 @@ export async function startBroker(
     log: brokerLog,
     onMessage: (m) => inbox.message(m),
     onClientGone: (clientId, identity) => inbox.clientGone(clientId, identity),
-    onLease: (node) => inbox.heard(node),
+    onLease: (node, lease) => inbox.heard(node, lease),
     ...(ctx.telemetry ? brokerObservers(ctx.telemetry) : {}),
   });
   down.add('broker', () => broker.close());
@@ -239,12 +240,15 @@ export function startControllers(
   const { publish, metrics, rpc } = deps;
   // Reclaiming a volume: its node deletes the directory (the agent's volumeDelete, edge-agent/rpc/volume.ts).
   const deleteDirectory = async (node: string, v: { name: string; path: string }) => void (await rpc.call(node, 'volumeDelete', { name: v.name, path: v.path }).done);
-  const tracker = new NodeStatusTracker({ ...ctx, log: withFields(ctx.log, { component: 'nodes' }) }, config.nodeMonitorGraceMs);
+  const nodesLog = withFields(ctx.log, { component: 'nodes' });
+  const leases = new LeaseAnnouncer({ ...ctx, log: nodesLog }, { perSecond: config.maxLeasesPerSecond, minMs: config.leaseIntervalMinMs, maxMs: config.leaseIntervalMaxMs }, publish);
+  const tracker = new NodeStatusTracker({ ...ctx, log: nodesLog }, config.nodeMonitorGraceMs, undefined, { assignedMs: () => leases.assignedMs(), maxMs: config.leaseIntervalMaxMs });
   const desired = new DesiredPublisher({ ...ctx, log: withFields(ctx.log, { component: 'desired' }) }, publish);
   const controllers: Controller[] = [];
   down.add('controllers', () => {
     for (const c of controllers) c.stop();
     tracker.stop();
+    leases.stop();
     desired.stop();
   });
   // Within the master's telemetry scope: each controller's work queue reports its depth and sync latency.
@@ -266,6 +270,7 @@ export function startControllers(
     startScheduler(ctx, engine),
   ));
   desired.start();
+  leases.start();
   tracker.start();
   return { controllers, tracker, desired };
 }

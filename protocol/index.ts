@@ -5,6 +5,7 @@ export * from './codec.js';
 export * from './quantity.js';
 export * from './types.js';
 export * from './messages.js';
+export * from './lease.js';
 export * from './selector.js';
 export * from './kinds.js';
 export * from './manifest.js';

@@ -63,6 +63,12 @@ export interface LeaseMessage {
   ts?: number;
   /** The desired generation the agent has applied. */
   generation?: number;
+  /**
+   * The lease interval the agent follows now, ms: max(its --lease-interval, what the master assigned on
+   * `cluster/lease`). Agents that read the assignment say it in every lease; the master scales the node's grace
+   * with it (master/nodes/lease-interval.ts). Absent from older agents: their grace stays --node-monitor-grace.
+   */
+  intervalMs?: number;
 }
 
 /** `nodes/{node}/desired`, retained: the full desired pod set of a node (level-triggered). */

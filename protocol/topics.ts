@@ -43,6 +43,11 @@ export const topics = {
   apiRes: (clientId: string) => `${ROOT}/api/${clientId}/res`,
   /** client → master: a manifest as UTF-8 YAML or JSON (several documents allowed). */
   apply: `${ROOT}/apply`,
+  /**
+   * master → agents, QoS 1, retained: `{intervalMs}`, the lease interval the master assigns to every agent
+   * (protocol/lease.ts). Agents that predate it never subscribe.
+   */
+  leaseConfig: `${ROOT}/cluster/lease`,
   /** master → watchers, QoS 0: cluster events (apply outcomes among them). */
   events: `${ROOT}/events`,
   /** master → watchers, QoS 0: the events of one namespace (also on `events`); what namespaced tokens may read. */
@@ -72,6 +77,7 @@ export type ParsedTopic =
   | { type: 'service'; namespace: string; name: string }
   | { type: 'apiReq' | 'apiRes'; clientId: string }
   | { type: 'apply' }
+  | { type: 'leaseConfig' }
   | { type: 'events' }
   | { type: 'namespaceEvents'; namespace: string }
   | { type: 'metric'; name: string };
@@ -109,6 +115,8 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
       return undefined;
     case 'apply':
       return p.length === 1 ? { type: 'apply' } : undefined;
+    case 'cluster':
+      return p.length === 2 && p[1] === 'lease' ? { type: 'leaseConfig' } : undefined;
     case 'events':
       if (p.length === 2) return { type: 'namespaceEvents', namespace: p[1] };
       return p.length === 1 ? { type: 'events' } : undefined;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:scale -- --agents N --pods P [--trials T] [--tls] [--full-sets] [--profile] [--poll MS] [--store URL]
  * [--broker URL] [--grace 10s] [--lease MS] [--idle MS] [--keep] [--json]`: the simulated-agent scale bench
- * (issue 16). Each trial starts a fresh `skiff master` process and N simulated agents in this process over real
+ * (issue 16). `--lease MS`: every agent leases every MS whatever the master assigns (as agents older than the lease
+ * budget); by default they follow the master's `cluster/lease`, from 2 s. Each trial starts a fresh `skiff master` process and N simulated agents in this process over real
  * MQTT, applies a Deployment of P replicas and prints, one column per trial beside the goal: pods/s end to end,
  * create → Running p50/p99, master CPU and RSS, bytes written per pod, MQTT bytes per node per minute, API `get`
  * and `list pods` p50/p99, nodes ever NotReady, pods deleted, name collisions, and with --profile the master's
@@ -25,7 +26,7 @@ const { values: v } = parseArgs({
     store: { type: 'string' },
     broker: { type: 'string' },
     grace: { type: 'string' },
-    lease: { type: 'string', default: '2000' },
+    lease: { type: 'string' },
     idle: { type: 'string', default: '10000' },
     timeout: { type: 'string', default: '600000' },
     keep: { type: 'boolean', default: false },
@@ -88,7 +89,7 @@ for (let t = 0; t < trials; t++) {
     store: v.store,
     broker: v.broker,
     grace: v.grace,
-    leaseIntervalMs: int('lease', v.lease, 100),
+    leaseIntervalMs: v.lease === undefined ? undefined : int('lease', v.lease, 100),
     idleMs: int('idle', v.idle, 0),
     timeoutMs: int('timeout', v.timeout, 1000),
     keep: v.keep,

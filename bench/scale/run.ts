@@ -25,7 +25,7 @@ export interface ScaleOptions {
   pods: number;
   /** Agents over mqtts:// (the master's TLS listener) instead of the plain loopback listener. */
   tls?: boolean;
-  /** Agents' lease interval, ms (the agent's default: 2 s). */
+  /** Agents' lease interval, ms: fixed, whatever the master assigns (`--lease MS`); default: 2 s, or the master's longer one. */
   leaseIntervalMs?: number;
   /** `--node-monitor-grace` of the master. */
   grace?: string;
@@ -127,7 +127,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   try {
     say(`master pid ${master.proc.pid} at ${master.url}; joining ${o.agents} agents`);
     const joinStart = Date.now();
-    agents.push(...(await startSimFleet({ url: master.url, joinToken: master.joinToken, count: o.agents, dir: join(root, 'agents'), leaseIntervalMs: o.leaseIntervalMs ?? 2000, fullSets: o.fullSets })));
+    agents.push(...(await startSimFleet({ url: master.url, joinToken: master.joinToken, count: o.agents, dir: join(root, 'agents'), leaseIntervalMs: o.leaseIntervalMs ?? 2000, fixedLease: o.leaseIntervalMs !== undefined, fullSets: o.fullSets })));
     await waitAllReady(master.api, o.agents, 120_000);
     const joinSeconds = (Date.now() - joinStart) / 1000;
     nodes.start(nodeApi);

@@ -13,6 +13,8 @@ import type { MqttClient } from 'mqtt';
 import { decodeObject, encode } from '../../protocol/codec.js';
 import type { DesiredMessage, DesiredResync, NodeStatusMessage, PodReport, PodsMessage } from '../../protocol/messages.js';
 import { topics } from '../../protocol/topics.js';
+import { parseLeaseConfig } from '../../protocol/lease.js';
+import { LEASE_JITTER } from '../../edge-agent/telemetry.js';
 import type { Pod, PodStatus } from '../../protocol/index.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { checkDesired } from '../../edge-agent/desired.js';
@@ -54,6 +56,11 @@ export interface SimAgentOptions {
   name: string;
   dataDir: string;
   leaseIntervalMs: number;
+  /**
+   * Lease every `leaseIntervalMs` whatever the master assigns, and never say which interval (an agent older than
+   * the lease budget; the bench's `--lease MS`). Otherwise it follows `cluster/lease` as the agent does.
+   */
+  fixedLease?: boolean;
   /** Behave as an agent older than desired deltas: never send `resync`, take the retained full sets. */
   fullSets?: boolean;
 }
@@ -116,13 +123,14 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
     },
     bytes: () => closedBytes + streamBytes(current),
     async stop() {
-      clearInterval(lease);
+      lease.stop();
       await session.stop();
     },
   };
   const status = encode(onlineStatus(cfg, ['process']));
   const report = (m: PodsMessage) => session.publish(topics.nodePods(o.name), encode(m), 1);
   session.on('message', (topic, payload) => {
+    if (topic === topics.leaseConfig) return lease.onConfig(payload);
     if (topic !== topics.nodeDesired(o.name) || payload.length === 0) return; // empty: the retained set cleared at the first resync
     agent.desiredMessages++;
     const value = decodeObject(payload).value;
@@ -146,15 +154,58 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
       session.publish(topics.nodeStatus(o.name), status, 1, true);
       if (!o.fullSets && held?.deltas) resync(); // every connect, as the agent
       await session.subscribe([topics.nodeDesired(o.name)]).catch(() => undefined);
+      if (!o.fixedLease) await session.subscribe([topics.leaseConfig]).catch(() => undefined);
       // After a reconnect the master may have missed reports: send the whole set again, as the agent does.
       if (agent.connects > 1) for (const m of pods.full(generation)) report(m);
       resolve();
     });
   });
-  const lease = setInterval(() => session.publish(topics.nodeLease(o.name), encode({ ts: Date.now(), generation }), 0), cfg.leaseIntervalMs);
+  const lease = new SimLease(cfg.leaseIntervalMs, !o.fixedLease, (m) => session.publish(topics.nodeLease(o.name), encode({ ts: Date.now(), generation, ...m }), 0));
   session.start(joined.credential);
   await up;
   return agent;
+}
+
+/**
+ * A simulated agent's leases, as the agent's (edge-agent/telemetry.ts): every max(own, assigned) ms, each period
+ * drawn up to LEASE_JITTER short so agents that joined together drift apart; `follow` off = an older agent.
+ */
+class SimLease {
+  private assignedMs = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ownMs: number,
+    private readonly follow: boolean,
+    private readonly send: (m: { intervalMs?: number }) => void,
+  ) {
+    this.schedule();
+  }
+
+  /** The interval followed now. */
+  get intervalMs(): number {
+    return Math.max(this.ownMs, this.assignedMs);
+  }
+
+  /** A `cluster/lease` message: followed when valid (the agent logs what it refuses; the bench only counts on it). */
+  onConfig(payload: Buffer): void {
+    const c = parseLeaseConfig(payload);
+    if ('error' in c) return;
+    this.assignedMs = c.intervalMs;
+    this.schedule();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.send(this.follow ? { intervalMs: this.intervalMs } : {});
+      this.schedule();
+    }, this.intervalMs * (1 - LEASE_JITTER * Math.random()));
+  }
 }
 
 /** The pods an agent "runs": what it reported Running, by uid. */
@@ -201,13 +252,13 @@ function chunks(reports: PodReport[], gone: string[], generation: number, full: 
 }
 
 /** Joins `count` agents, `concurrency` at a time; resolves when all are up. */
-export async function startSimFleet(o: { url: string; joinToken: string; count: number; dir: string; leaseIntervalMs: number; concurrency?: number; prefix?: string; fullSets?: boolean }): Promise<SimAgent[]> {
+export async function startSimFleet(o: { url: string; joinToken: string; count: number; dir: string; leaseIntervalMs: number; fixedLease?: boolean; concurrency?: number; prefix?: string; fullSets?: boolean }): Promise<SimAgent[]> {
   const names = Array.from({ length: o.count }, (_, i) => `${o.prefix ?? 'sim'}-${i}`);
   const agents: SimAgent[] = [];
   const queue = [...names];
   const worker = async () => {
     for (let name = queue.shift(); name; name = queue.shift())
-      agents.push(await startSimAgent({ url: o.url, joinToken: o.joinToken, name, dataDir: joinPath(o.dir, name), leaseIntervalMs: o.leaseIntervalMs, fullSets: o.fullSets }));
+      agents.push(await startSimAgent({ url: o.url, joinToken: o.joinToken, name, dataDir: joinPath(o.dir, name), leaseIntervalMs: o.leaseIntervalMs, fixedLease: o.fixedLease, fullSets: o.fullSets }));
   };
   await Promise.all(Array.from({ length: o.concurrency ?? 20 }, worker));
   return agents;

@@ -86,7 +86,8 @@ function within(filter: string, allowed: string): boolean {
 export function maySubscribe(id: Identity, clientId: string, filter: string): boolean {
   switch (id.role) {
     case 'node':
-      return [`${ROOT}/nodes/${id.name}/desired`, `${ROOT}/nodes/${id.name}/cert`, `${ROOT}/nodes/${id.name}/rpc/+/req`, `${ROOT}/services/#`].some((a) => within(filter, a));
+      // topics.leaseConfig: the lease interval the master assigns to every agent (protocol/lease.ts).
+      return [`${ROOT}/nodes/${id.name}/desired`, `${ROOT}/nodes/${id.name}/cert`, `${ROOT}/nodes/${id.name}/rpc/+/req`, `${ROOT}/services/#`, topics.leaseConfig].some((a) => within(filter, a));
     case 'joiner':
       // One exact session: the filter `join/+/res` would read every joiner's answers.
       return joinSessionOf(filter, 'res') !== undefined;

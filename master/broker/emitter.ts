@@ -71,11 +71,31 @@ export class BrokerQueue {
   /** The most messages that waited at once (telemetry and tests). */
   peak = 0;
 
+  /** Filters that may match a liveness topic (`mayWatchLiveness`) → how many listeners hold each. */
+  private readonly livenessFilters = new Map<string, number>();
+
   constructor(
     /** Messages delivered at once (aedes' `concurrency`); each waits for its slowest subscriber's socket. */
     readonly concurrency: number,
     private readonly isLiveness: (topic: string) => boolean = () => false,
+    /** True when a subscription filter may match some liveness topic (counted: `livenessWatched`). */
+    private readonly mayWatchLiveness: (filter: string) => boolean = () => true,
   ) {}
+
+  /**
+   * True when some subscription may match a liveness topic (an administrator watching `skiff/v1/#`): then leases
+   * must go through the queue to reach it. Otherwise the broker may handle them without it (fast-lease.ts).
+   */
+  get livenessWatched(): boolean {
+    return this.livenessFilters.size > 0;
+  }
+
+  private countFilter(topic: string, by: number): void {
+    if (!this.mayWatchLiveness(topic)) return;
+    const n = (this.livenessFilters.get(topic) ?? 0) + by;
+    if (n > 0) this.livenessFilters.set(topic, n);
+    else this.livenessFilters.delete(topic);
+  }
 
   /** Messages waiting for a slot. */
   get length(): number {
@@ -84,6 +104,7 @@ export class BrokerQueue {
 
   on(topic: string, notify: Listener, done?: () => void): this {
     this.matcher.add(topic, notify);
+    this.countFilter(topic, 1);
     if (done) setImmediate(done);
     return this;
   }
@@ -97,6 +118,7 @@ export class BrokerQueue {
     // As mqemitter: later, so a listener removing itself while a message is being delivered does not skip others.
     setImmediate(() => {
       this.matcher.remove(topic, notify);
+      this.countFilter(topic, -1);
       done?.();
     });
     return this;
@@ -104,6 +126,7 @@ export class BrokerQueue {
 
   removeAllListeners(topic: string, done?: () => void): this {
     this.matcher.remove(topic);
+    this.livenessFilters.delete(topic);
     if (done) setImmediate(done);
     return this;
   }

@@ -17,14 +17,15 @@ import { createServer, type Server, type AddressInfo, type Socket } from 'node:n
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
-import type { Logger } from '../../protocol/index.js';
+import type { LeaseMessage, Logger } from '../../protocol/index.js';
 import type { Credentials } from '../credentials.js';
 import { mayPublish, mayReceive, maySubscribe, type Identity } from './acl.js';
 import { PreAuthAdmission } from './admission.js';
 import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './client-ids.js';
 import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
-import { maxPacket, maxPayload } from './limits.js';
+import { fastLeases, mayMatchLease } from './fast-lease.js';
+import { PAYLOAD_LIMITS, maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
 import { BrokerQueue } from './emitter.js';
 import { ROOT } from '../../protocol/index.js';
@@ -84,11 +85,12 @@ export interface BrokerOptions {
   onMessage: (m: Inbound) => void;
   onClientGone?: (clientId: string, identity: Identity) => void;
   /**
-   * A node's lease (or another message that proves it alive: provesAlive), told the moment the broker reads it (in
-   * authorizePublish, before any queue): liveness is recorded even while the master is behind on everything else
-   * (issue 16). The message itself follows.
+   * A node's lease (or another message that proves it alive: provesAlive), told the moment the broker reads it
+   * (before any queue): liveness is recorded even while the master is behind on everything else (issue 16). A lease
+   * comes with its message, picked off the connection (fast-lease.ts): true means it needs nothing more and goes no
+   * further; false (or any other message) follows through `onMessage`.
    */
-  onLease?: (node: string) => void;
+  onLease?: (node: string, lease?: LeaseMessage) => boolean;
   /** Told of every message the broker delivers to a client (one per subscriber): the sent-bytes metrics. */
   onDeliver?: (topic: string, bytes: number) => void;
   /** Told of every message a client publishes (after the ACL): the received-bytes metrics. */
@@ -184,7 +186,7 @@ export class Broker {
     const admission = new PreAuthAdmission();
     const retained = new RetainedBudget();
     const who = (c: SkiffClient | null) => ({ role: c?.skiff?.role, user: c?.skiff?.name, client: c?.id });
-    const mq = new BrokerQueue(CONCURRENCY, isLiveness);
+    const mq = new BrokerQueue(CONCURRENCY, isLiveness, mayMatchLease);
     const aedes = await Aedes.createBroker({
       // An edge master has few clients; a larger inflight queue absorbs reconnect storms.
       concurrency: CONCURRENCY,
@@ -278,6 +280,7 @@ export class Broker {
       const client: SkiffClient = aedes.handle(conn, req as any);
       client.skiffRaw = raw;
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: raw.remoteAddress }), reason: why }));
+      if (opts.onLease) fastLeases(client, { maxBytes: PAYLOAD_LIMITS.nodeLease, watched: () => mq.livenessWatched, onLease: opts.onLease, onReceive: opts.onReceive });
     };
     const admit = (socket: Socket) => {
       if (admission.admit(socket)) return true;

@@ -48,7 +48,7 @@ export function nodeRole(node: string): DynsecRole {
     rolename: `skiff-node-${node}`,
     acls: [
       ...['status', 'lease', 'pods', 'metrics', 'csr', 'rpc/+/res'].map((leaf) => send(`${base}/${leaf}`)),
-      ...[`${base}/desired`, `${base}/cert`, `${base}/rpc/+/req`, `${ROOT}/services/#`].flatMap(read),
+      ...[`${base}/desired`, `${base}/cert`, `${base}/rpc/+/req`, `${ROOT}/services/#`, `${ROOT}/cluster/lease`].flatMap(read),
     ],
   };
 }

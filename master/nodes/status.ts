@@ -4,10 +4,16 @@
  * (`online: false`) and missing leases (after `nodeMonitorGraceMs`) turn Ready to Unknown.
  * Eviction and taints on unreachable nodes are the node lifecycle controller's job.
  */
-import { agentReconnectMaxMs, readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
+import { agentReconnectMaxMs, leaseIntervalRefusal, readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
 import { realClock, type Clock, type Timer } from '../clock.js';
 import type { ControllerContext } from '../controllers/types.js';
+import type { ChangeHandler } from '../informer.js';
+import { LeaseDeadlines } from './lease-deadlines.js';
+import { graceIntervals, nodeGraceMs } from './lease-interval.js';
+import { StallLedger } from './lease-stalls.js';
 import { checkNodeStatus } from './restriction.js';
+
+export { StallLedger } from './lease-stalls.js';
 
 /**
  * The Ready reason of a Node that joined and has not posted its status yet (Kubernetes' word for it). Such a
@@ -77,52 +83,50 @@ const agentReady: Condition = { type: 'Ready', status: 'True', reason: 'AgentRea
 /** How often leases are checked, ms. */
 const checkEveryMs = 1000;
 
-/**
- * Time the master itself could not listen: how late each lease check ran (a check due every second that runs
- * 4 s late means the event loop was blocked ~4 s, and no lease could be read meanwhile). A node's grace is
- * extended by the stalls since it was last heard, so a master that falls behind never blames its nodes (issue 16:
- * 1,000 nodes marked NotReady at once while their leases waited in the master's own queue).
- */
-export class StallLedger {
-  /** [when the stall ended, how long it was], oldest first, kept for `keepMs`. */
-  private readonly stalls: [number, number][] = [];
-
-  constructor(private readonly keepMs: number) {}
-
-  /** A check ran at `now` that was due at `due`. */
-  record(due: number, now: number): void {
-    const late = now - due;
-    if (late > 0) this.stalls.push([now, late]);
-    while (this.stalls.length && this.stalls[0][0] < now - this.keepMs) this.stalls.shift();
-  }
-
-  /** How long the master was stalled after `since`. */
-  since(since: number): number {
-    let ms = 0;
-    for (const [at, late] of this.stalls) if (at > since) ms += late;
-    return ms;
-  }
+/** The lease interval the master assigns now and its ceiling (lease-announcer.ts); without one, grace is fixed. */
+export interface AssignedLeases {
+  assignedMs(): number;
+  /** The longest interval ever assigned (leaseIntervalMaxMs): the most grace a node's own claim can buy. */
+  readonly maxMs: number;
 }
 
 /** Tracks node status and leases. */
 export class NodeStatusTracker {
   /** node → ms of the last lease or status seen. */
   private readonly lastSeen = new Map<string, number>();
+  /** node → the lease interval its agent says it follows (LeaseMessage.intervalMs); absent for older agents. */
+  private readonly follows = new Map<string, number>();
+  /** When each watched node's silence is next looked at (lease-deadlines.ts). */
+  private readonly deadlines = new LeaseDeadlines();
+  /** True once every cached node was armed (the first check); later nodes are armed by the cache's events. */
+  private scanned = false;
   private readonly clock: Clock;
   private readonly startedAt: number;
   private timer?: Timer;
   private readonly stalls: StallLedger;
   private nextCheck = 0;
+  /** A Node made Ready by any path is watched; a deleted one is forgotten. */
+  private readonly onNode = (obj: Node | undefined, _old: Node | undefined, latest: Node) => {
+    const name = latest.metadata.name;
+    if (!obj) {
+      this.lastSeen.delete(name);
+      this.follows.delete(name);
+      this.deadlines.disarm(name);
+    } else if (this.scanned && readyStatus(obj) === 'True' && !this.deadlines.has(name)) this.arm(name);
+  };
 
   constructor(
     private readonly ctx: ControllerContext,
     private readonly nodeMonitorGraceMs: number,
     /** An unchanged condition's lastHeartbeatTime is refreshed at most this often (status or lease). */
     private readonly heartbeatRefreshMs = HEARTBEAT_REFRESH_MS,
+    /** The assigned lease interval: a node whose agent follows it gets a grace scaled to it (lease-interval.ts). */
+    private readonly leases?: AssignedLeases,
   ) {
     this.clock = ctx.clock ?? realClock;
     this.startedAt = this.clock.now();
-    this.stalls = new StallLedger(nodeMonitorGraceMs * 4);
+    this.stalls = new StallLedger(Math.max(nodeMonitorGraceMs, graceIntervals * (leases?.maxMs ?? 0)) * 4);
+    ctx.informers.on('Node', this.onNode as ChangeHandler);
   }
 
   /** Starts the lease check (every second). */
@@ -136,13 +140,52 @@ export class NodeStatusTracker {
     });
   }
 
-  /** The node was heard from now (its lease read off the connection, before any queue: broker/index.ts onLease). */
-  heard(node: string): void {
-    this.lastSeen.set(node, this.clock.now());
+  /**
+   * The node was heard from now, read off its connection before any queue (broker/index.ts onLease): a lease (with
+   * its message) or another message that proves it alive (without). True when that was the whole of a lease's work
+   * — the node is Ready and its heartbeat fresh, nothing to write — so the broker need not route it further; false
+   * sends it on to `onLease` (through the router, in order with the node's status).
+   */
+  heard(node: string, lease?: LeaseMessage): boolean {
+    const now = this.clock.now();
+    this.seen(node, now);
+    if (!lease) return false;
+    this.follow(node, lease);
+    const n = this.ctx.informers.get('Node', undefined, node);
+    return !n?.status?.capacity || !this.needsWrite(node, n, now);
   }
 
   stop(): void {
     this.timer?.cancel();
+    this.ctx.informers.off('Node', this.onNode as ChangeHandler);
+  }
+
+  /** The grace of `node` now, ms: scaled with the lease interval its agent follows (lease-interval.ts nodeGraceMs). */
+  graceOf(node: string): number {
+    if (!this.leases) return this.nodeMonitorGraceMs;
+    return nodeGraceMs(this.follows.get(node), this.leases.assignedMs(), this.nodeMonitorGraceMs, this.leases.maxMs);
+  }
+
+  /** Records that `node` was heard at `now`, and watches its silence from then if nothing does yet. */
+  private seen(node: string, now: number): void {
+    this.lastSeen.set(node, now);
+    if (this.scanned && !this.deadlines.has(node)) this.deadlines.arm(node, now + this.graceOf(node));
+  }
+
+  /** Remembers the interval a lease says its agent follows (a value out of bounds is not believed). */
+  private follow(node: string, m: LeaseMessage): void {
+    if (m.intervalMs === undefined) return;
+    if (leaseIntervalRefusal(m.intervalMs, 'intervalMs') === undefined) this.follows.set(node, m.intervalMs);
+  }
+
+  /** Watches `node`'s silence from when it was last heard (or from the start plus the reconnect cap). */
+  private arm(node: string): void {
+    this.deadlines.arm(node, this.since(node) + this.graceOf(node));
+  }
+
+  /** From when `node`'s silence counts. */
+  private since(node: string): number {
+    return this.lastSeen.get(node) ?? this.startedAt + agentReconnectMaxMs;
   }
 
   /** When the node was last heard from (ms since epoch), if ever since the master started. */
@@ -166,11 +209,12 @@ export class NodeStatusTracker {
     }
     if (m.online === false) {
       this.lastSeen.delete(node);
+      this.follows.delete(node); // the agent that comes back may be another (older) one
       await this.markUnknown(node, 'NodeStatusUnknown', 'Agent went offline (MQTT Will or clean disconnect).');
       return;
     }
     const now = this.clock.now();
-    this.lastSeen.set(node, now);
+    this.seen(node, now);
     const status = (cur: Node | undefined): Node['status'] => ({
       ...(cur?.status ?? {}),
       capacity: m.capacity ?? cur?.status?.capacity,
@@ -227,23 +271,28 @@ export class NodeStatusTracker {
    * A lease (heartbeat). Cheap: memory only, unless the node was not Ready or its Ready heartbeat is older
    * than the refresh period (one write per node per `heartbeatRefreshMs`, as the kubelet's periodic status).
    */
-  async onLease(node: string, _m: LeaseMessage): Promise<void> {
+  async onLease(node: string, m: LeaseMessage): Promise<void> {
     const now = this.clock.now();
-    this.lastSeen.set(node, now);
+    this.seen(node, now);
+    this.follow(node, m);
     const n = this.ctx.informers.get('Node', undefined, node);
-    if (!n?.status?.capacity) return;
+    if (!n?.status?.capacity || !this.needsWrite(node, n, now)) return;
+    let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
+    await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
+      was = readyStatus(cur);
+      cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, agentReady, now, this.refreshOf(node, readyCondition(cur))) };
+      return cur;
+    });
+    if (was !== 'True') this.nodeReady(node);
+  }
+
+  /**
+   * True when a lease of `n` must be written: it is not Ready, or its Ready heartbeat is older than its (spread)
+   * refresh period. Otherwise the lease lives in memory only.
+   */
+  private needsWrite(node: string, n: Node, now: number): boolean {
     const ready = readyCondition(n);
-    // Nothing is written for a lease of a Ready node until its (spread) refresh is due: the lease itself lives in memory.
-    const stale = !ready?.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.refreshOf(node, ready);
-    if (ready?.status !== 'True' || stale) {
-      let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
-      await this.ctx.objects.mutate('Node', undefined, node, (cur) => {
-        was = readyStatus(cur);
-        cur.status = { ...(cur.status ?? {}), conditions: setCondition(cur.status?.conditions, agentReady, now, this.refreshOf(node, readyCondition(cur))) };
-        return cur;
-      });
-      if (was !== 'True') this.nodeReady(node);
-    }
+    return ready?.status !== 'True' || !ready.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.refreshOf(node, ready);
   }
 
   /** This node's refresh period for an unchanged condition, spread per node (spreadRefresh). */
@@ -256,19 +305,29 @@ export class NodeStatusTracker {
    * master started counts from the start (as Kubernetes' node lifecycle controller does) plus the agents'
    * reconnect back-off cap: its agent may wait that long after the master is back before it tries again, and
    * marking it Unknown meanwhile would evict healthy pods once the toleration ran out. The grace is extended by the
-   * time the master itself was stalled since the node was last heard (StallLedger).
+   * time the master itself was stalled since the node was last heard (StallLedger). Only nodes whose deadline came
+   * are looked at (lease-deadlines.ts): a node heard since is armed again from when it was heard.
    */
   async checkLeases(now = this.clock.now()): Promise<void> {
-    for (const n of this.ctx.informers.list('Node')) {
-      if (readyStatus(n) !== 'True') continue;
-      const heard = this.lastSeen.get(n.metadata.name);
-      const since = heard ?? this.startedAt + agentReconnectMaxMs;
-      if (now - since <= this.nodeMonitorGraceMs) continue;
+    if (!this.scanned) {
+      this.scanned = true;
+      for (const n of this.ctx.informers.list('Node')) if (readyStatus(n) === 'True') this.arm(n.metadata.name);
+    }
+    for (const name of this.deadlines.due(now)) {
+      // Not Ready (or gone): nothing to watch until it is Ready again (onNode, seen).
+      if (readyStatus(this.ctx.informers.get('Node', undefined, name)) !== 'True') continue;
+      const heard = this.lastSeen.get(name);
+      const since = this.since(name);
+      const grace = this.graceOf(name);
       const stalled = this.stalls.since(since);
-      if (now - since - stalled <= this.nodeMonitorGraceMs) continue;
+      if (now - since - stalled <= grace) {
+        this.deadlines.arm(name, Math.max(now + 1, since + grace + stalled + 1));
+        continue;
+      }
       const silent = heard === undefined ? `no lease since the master started ${Math.round((now - this.startedAt) / 1000)}s ago` : `no lease for ${Math.round((now - heard) / 1000)}s`;
       const behind = stalled > 0 ? `, of which the master was stalled ${Math.round(stalled / 1000)}s` : '';
-      await this.markUnknown(n.metadata.name, 'NodeStatusUnknown', `Agent stopped posting node status (${silent}${behind}).`);
+      const scaled = grace > this.nodeMonitorGraceMs ? `, grace ${Math.round(grace / 1000)}s for its lease interval` : '';
+      await this.markUnknown(name, 'NodeStatusUnknown', `Agent stopped posting node status (${silent}${behind}${scaled}).`);
     }
   }
 

@@ -6,7 +6,7 @@
  * on a dead node go after their grace period; pods of a deleted node go at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger, type Taint, type Toleration } from '../../protocol/index.js';
+import { agentReconnectMaxMs, silentLogger, type Taint, type Toleration } from '../../protocol/index.js';
 import { evictionTime, needsTick, startNodeLifecycleController, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
 import { Telemetry } from '../../master/telemetry/registry.js';
 import { withTelemetry } from '../../master/telemetry/scope.js';
@@ -91,6 +91,67 @@ describe('node status: leases and the grace period', () => {
     await tracker.onStatus('n1', { node: 'n1', online: false });
     await h.settle();
     expect(ready()).toBe('Unknown');
+  });
+});
+
+describe('node status: a grace scaled to the lease interval each agent follows', () => {
+  const monitorMs = 10_000;
+  let assigned = 10_000;
+  let tracker: NodeStatusTracker;
+  const capacity = { cpu: '4', memory: '4Gi', pods: '110' };
+  beforeEach(async () => {
+    assigned = 10_000;
+    tracker = new NodeStatusTracker(h.ctx, monitorMs, undefined, { assignedMs: () => assigned, maxMs: 10_000 });
+    tracker.start();
+    for (const n of ['new', 'old']) await tracker.onStatus(n, { node: n, online: true, capacity });
+    await h.settle();
+  });
+  afterEach(() => tracker.stop());
+
+  it('a node that says it follows 10 s turns Unknown after 5 × 10 s of silence; an old agent saying nothing after --node-monitor-grace', async () => {
+    expect(tracker.heard('new', { intervalMs: 10_000 })).toBe(true); // Ready and fresh: nothing more to do
+    expect(tracker.heard('old', {})).toBe(true);
+    expect([tracker.graceOf('new'), tracker.graceOf('old')]).toEqual([50_000, monitorMs]);
+    await h.advance(monitorMs + 1_000);
+    expect([ready('new'), ready('old')]).toEqual(['True', 'Unknown']);
+    await h.advance(50_000 - monitorMs - 2_000);
+    expect(ready('new')).toBe('True');
+    await h.advance(2_000);
+    expect(ready('new')).toBe('Unknown');
+    expect(node('new').status!.conditions!.find((c) => c.type === 'Ready')!.message).toMatch(/no lease for 5\ds, grace 50s for its lease interval/);
+  });
+
+  it('leases within the scaled grace keep the node Ready; the lease check re-arms it from its last lease', async () => {
+    for (let i = 0; i < 10; i++) {
+      await h.advance(9_000);
+      tracker.heard('new', { intervalMs: 10_000 });
+      tracker.heard('old', {}); // an old agent leasing every 2 s would do; every 9 s is within 10 s too
+    }
+    expect([ready('new'), ready('old')]).toEqual(['True', 'True']);
+  });
+
+  it('a lease of a node that is not Ready is not finished at the connection: it goes on to be written', async () => {
+    await tracker.onStatus('new', { node: 'new', online: false });
+    await h.settle();
+    expect(ready('new')).toBe('Unknown');
+    expect(tracker.heard('new', { intervalMs: 10_000 })).toBe(false);
+    await tracker.onLease('new', { intervalMs: 10_000 });
+    await h.settle();
+    expect(ready('new')).toBe('True');
+  });
+
+  it('a claimed interval out of bounds is not believed, and a smaller assignment later still honours the node\'s own', async () => {
+    tracker.heard('new', { intervalMs: 10 ** 9 });
+    expect(tracker.graceOf('new')).toBe(monitorMs); // refused: treated as an agent that says nothing
+    tracker.heard('new', { intervalMs: 10_000 });
+    assigned = 2_000;
+    expect(tracker.graceOf('new')).toBe(50_000); // still on 10 s until it says otherwise
+  });
+
+  it('a node made Ready by another path (the API) is watched too', async () => {
+    await h.create(nodeWith({ name: 'api-made' }));
+    await h.advance(agentReconnectMaxMs + monitorMs + 2_000);
+    expect(ready('api-made')).toBe('Unknown');
   });
 });
 

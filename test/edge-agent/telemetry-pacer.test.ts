@@ -1,6 +1,6 @@
 /** The agent's telemetry pacing (edge-agent/telemetry.ts) and the master's side of metric deltas (master/metrics.ts), in memory. */
 import { describe, expect, it } from 'vitest';
-import { ACTIVE_MS, FULL_EVERY_MS, KEEP_MS, TelemetryPacer, moved, type FullSample } from '../../edge-agent/telemetry.js';
+import { ACTIVE_MS, FULL_EVERY_MS, KEEP_MS, LEASE_JITTER, TelemetryPacer, moved, type FullSample } from '../../edge-agent/telemetry.js';
 import { MetricsStore } from '../../master/metrics.js';
 import type { Pod } from '../../protocol/index.js';
 
@@ -38,6 +38,29 @@ describe('telemetry pacing', () => {
     p.changed(quiet + 4000);
     p.published(quiet + 4000);
     expect(p.leaseDue(quiet + 6000)).toBe(true);
+  });
+
+  it('follows a longer assigned interval in both periods, never a shorter one; each period is drawn up to LEASE_JITTER short', () => {
+    let draw = 0;
+    const p = new TelemetryPacer(2000, 1, 10_000, () => draw);
+    p.reconnected(0);
+    p.follow(10_000);
+    expect(p.intervalMs()).toBe(10_000);
+    p.published(1000);
+    expect(p.leaseInMs(1000)).toBe(10_000); // active: max(2 s, 10 s), no jitter drawn (0)
+    expect(p.leaseDue(1000 + 9_000)).toBe(false);
+    expect(p.leaseDue(1000 + 9_600)).toBe(true);
+    draw = 1; // the next period is drawn the most early
+    p.published(20_000);
+    expect(p.leaseInMs(20_000)).toBe(10_000 * (1 - LEASE_JITTER));
+    const quiet = ACTIVE_MS + 50_000;
+    p.published(quiet);
+    expect(p.leaseInMs(quiet)).toBe(10_000 * (1 - LEASE_JITTER)); // quiet: max(4 s, 10 s)
+    p.follow(500); // shorter than its own: its own holds
+    expect(p.intervalMs()).toBe(2000);
+    expect(p.leaseInMs(quiet)).toBe(4000 * (1 - LEASE_JITTER));
+    p.follow(undefined);
+    expect(p.intervalMs()).toBe(2000);
   });
 
   it('sends a full message first, then only what moved, an empty delta to stay fresh, and full again after a reconnect', () => {

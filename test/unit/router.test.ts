@@ -126,15 +126,16 @@ describe('router', () => {
 });
 
 describe('heard (a lease read off the connection, before any queue)', () => {
-  it('tells the tracker at once; an inbox not yet routing drops it (the lease message follows)', () => {
+  it('tells the tracker at once, with the lease when there is one; an inbox not yet routing drops it and says it is not handled (the lease message follows)', () => {
     const f = fakes();
     f.router.heard('pi-1');
-    expect(f.calls).toEqual(['tracker.heard("pi-1")']);
+    f.router.heard('pi-1', { intervalMs: 10_000 });
+    expect(f.calls).toEqual(['tracker.heard("pi-1", )', 'tracker.heard("pi-1", {"intervalMs":10000})']);
     const inbox = new Inbox(memoryLogger());
     const seen: string[] = [];
-    inbox.heard('pi-2');
-    inbox.open({ message: () => {}, clientGone: () => {}, heard: (n) => void seen.push(n) });
-    inbox.heard('pi-3');
+    expect(inbox.heard('pi-2')).toBe(false);
+    inbox.open({ message: () => {}, clientGone: () => {}, heard: (n) => (seen.push(n), true) });
+    expect(inbox.heard('pi-3')).toBe(true);
     expect(seen).toEqual(['pi-3']);
   });
 });
@@ -142,7 +143,7 @@ describe('heard (a lease read off the connection, before any queue)', () => {
 describe('Inbox', () => {
   const recorder = () => {
     const seen: string[] = [];
-    const r: Router = { message: (m) => void seen.push(m.topic), clientGone: (id) => void seen.push(`gone ${id}`), heard: (n) => void seen.push(`heard ${n}`) };
+    const r: Router = { message: (m) => void seen.push(m.topic), clientGone: (id) => void seen.push(`gone ${id}`), heard: (n) => (seen.push(`heard ${n}`), false) };
     return { seen, r };
   };
 

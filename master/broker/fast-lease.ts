@@ -1,0 +1,92 @@
+/**
+ * A node's lease, handled where it is parsed (issue 16, idle CPU: 1,000 agents leasing cost the master a fifth of a
+ * core). A lease is a QoS 0, unretained publish on the node's own `nodes/{node}/lease` with a tiny payload; nothing
+ * but the master reads it, and the master only needs "this node is alive now". Through aedes it paid the ACL, the
+ * payload limit, the broker queue, the 'publish' event and the router, and was heard twice (authorizePublish, then
+ * the router). Here it is picked off the client's packet stream before aedes handles it, checked (the node's own
+ * topic, QoS 0, not retained, within the lease payload limit, a map), and told to `onLease` once. Anything else —
+ * and a lease while a subscription may match lease topics (an administrator's `skiff/v1/#`), or one that needs a
+ * write (onLease says false: the node is not Ready, its heartbeat is due) — goes on to aedes as before.
+ */
+import type { Client } from 'aedes';
+import { ROOT, decodeObject, topics, type LeaseMessage } from '../../protocol/index.js';
+import type { Identity } from './acl.js';
+
+/** The parts of an aedes client this reaches into (not in its typings): its parser and keep-alive timer. */
+type InnerClient = Client & {
+  skiff?: Identity;
+  _parser: NodeJS.EventEmitter;
+  _keepaliveInterval?: number;
+  _keepaliveTimer?: { refresh(): void } | null;
+};
+
+/** What a parsed MQTT publish looks like (mqtt-packet). */
+interface PublishPacket {
+  cmd: string;
+  topic?: string;
+  qos?: number;
+  retain?: boolean;
+  payload?: Buffer | string;
+}
+
+/** What the fast path needs from the broker. */
+export interface FastLeaseOptions {
+  /** The largest lease payload accepted (limits.ts), bytes. */
+  maxBytes: number;
+  /** True while some subscription may match a lease topic: then every lease goes through aedes. */
+  watched(): boolean;
+  /** The lease of `node`; true when it needs nothing more. */
+  onLease(node: string, lease: LeaseMessage): boolean;
+  /** The received-bytes metrics (as aedes' path counts them). */
+  onReceive?: (topic: string, bytes: number) => void;
+}
+
+/**
+ * Puts the fast path in front of one client's packet handling. Leases the fast path takes are finished here: aedes
+ * never sees them, so the client's keep-alive is refreshed here as aedes would ([MQTT-3.1.2-24]: any control packet
+ * counts), and no batch accounting changes (aedes counts a packet only when its handler starts).
+ */
+export function fastLeases(client: Client, o: FastLeaseOptions): void {
+  const c = client as InnerClient;
+  const parser = c._parser;
+  const handlers = parser?.listeners('packet') as ((this: unknown, p: unknown) => void)[] | undefined;
+  if (!parser || !handlers?.length) throw new Error('aedes changed: a client has no parser with a packet handler to put the lease path in front of');
+  let topic: string | undefined; // the node's own lease topic, once it authenticated as a node
+  parser.removeAllListeners('packet');
+  parser.on('packet', function (this: unknown, packet: PublishPacket) {
+    if (!take(packet)) for (const h of handlers) h.call(this, packet);
+  });
+
+  function take(p: PublishPacket): boolean {
+    if (p.cmd !== 'publish' || p.qos !== 0 || p.retain || !c.connected || c.skiff?.role !== 'node') return false;
+    topic ??= topics.nodeLease(c.skiff.name);
+    if (p.topic !== topic || o.watched()) return false;
+    const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
+    if (!payload || payload.length > o.maxBytes) return false; // aedes' path refuses it, with its log line
+    let lease: LeaseMessage;
+    try {
+      lease = decodeObject<LeaseMessage>(payload).value;
+    } catch {
+      return false; // the router logs what it cannot decode
+    }
+    if (!o.onLease(c.skiff.name, lease)) return false;
+    o.onReceive?.(topic, payload.length);
+    if ((c._keepaliveInterval ?? -1) > 0) c._keepaliveTimer?.refresh();
+    return true;
+  }
+}
+
+/** The levels of a lease topic: ROOT, `nodes`, any node, `lease`. */
+const leaseLevels: (string | undefined)[] = [...ROOT.split('/'), 'nodes', undefined, 'lease'];
+
+/** True when the subscription `filter` may match some node's lease topic ([MQTT-4.7]: `+` one level, `#` the rest). */
+export function mayMatchLease(filter: string): boolean {
+  const f = filter.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= leaseLevels.length) return false;
+    if (f[i] === '+' || leaseLevels[i] === undefined) continue;
+    if (f[i] !== leaseLevels[i]) return false;
+  }
+  return f.length === leaseLevels.length;
+}
