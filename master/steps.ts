@@ -41,6 +41,7 @@ import { JoinService, ownAddress, revokeOrphanCredentials } from './nodes/join.j
 import { onPodsReport } from './nodes/pods.js';
 import { AgentRpc } from './nodes/rpc.js';
 import { LeaseAnnouncer } from './nodes/lease-announcer.js';
+import { leaseBudgetOf } from './nodes/lease-interval.js';
 import { NodeStatusTracker } from './nodes/status.js';
 import { Objects, type ObjectsOptions } from './objects.js';
 import { createPrivateFile, securePrivateDir } from './datadir.js';
@@ -241,8 +242,9 @@ export function startControllers(
   // Reclaiming a volume: its node deletes the directory (the agent's volumeDelete, edge-agent/rpc/volume.ts).
   const deleteDirectory = async (node: string, v: { name: string; path: string }) => void (await rpc.call(node, 'volumeDelete', { name: v.name, path: v.path }).done);
   const nodesLog = withFields(ctx.log, { component: 'nodes' });
-  const leases = new LeaseAnnouncer({ ...ctx, log: nodesLog }, { perSecond: config.maxLeasesPerSecond, minMs: config.leaseIntervalMinMs, maxMs: config.leaseIntervalMaxMs }, publish);
-  const tracker = new NodeStatusTracker({ ...ctx, log: nodesLog }, config.nodeMonitorGraceMs, undefined, { assignedMs: () => leases.assignedMs(), maxMs: config.leaseIntervalMaxMs });
+  const budget = leaseBudgetOf(config);
+  const leases = new LeaseAnnouncer({ ...ctx, log: nodesLog }, budget, publish);
+  const tracker = new NodeStatusTracker({ ...ctx, log: nodesLog }, config.nodeMonitorGraceMs, undefined, { assignedMs: () => leases.assignedMs(), maxMs: budget.maxMs });
   const desired = new DesiredPublisher({ ...ctx, log: withFields(ctx.log, { component: 'desired' }) }, publish);
   const controllers: Controller[] = [];
   down.add('controllers', () => {

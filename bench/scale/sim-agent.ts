@@ -155,6 +155,7 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
       if (!o.fullSets && held?.deltas) resync(); // every connect, as the agent
       await session.subscribe([topics.nodeDesired(o.name)]).catch(() => undefined);
       if (!o.fixedLease) await session.subscribe([topics.leaseConfig]).catch(() => undefined);
+      if (!o.fixedLease) lease.now();
       // After a reconnect the master may have missed reports: send the whole set again, as the agent does.
       if (agent.connects > 1) for (const m of pods.full(generation)) report(m);
       resolve();
@@ -173,6 +174,8 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
 class SimLease {
   private assignedMs = 0;
   private timer?: NodeJS.Timeout;
+  private lastSent = Date.now();
+  private jitter = 1;
 
   constructor(
     private readonly ownMs: number,
@@ -195,16 +198,23 @@ class SimLease {
     this.schedule();
   }
 
+  /** A lease now (every connect, as the agent: the master learns the interval it follows at once). */
+  now(): void {
+    this.send(this.follow ? { intervalMs: this.intervalMs } : {});
+    this.lastSent = Date.now();
+    this.jitter = 1 - LEASE_JITTER * Math.random();
+    this.schedule();
+  }
+
   stop(): void {
     clearTimeout(this.timer);
   }
 
+  /** The next lease one (jittered) period after the last one. */
   private schedule(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.send(this.follow ? { intervalMs: this.intervalMs } : {});
-      this.schedule();
-    }, this.intervalMs * (1 - LEASE_JITTER * Math.random()));
+    const wait = this.lastSent + this.intervalMs * this.jitter - Date.now();
+    this.timer = setTimeout(() => this.now(), Math.max(0, wait));
   }
 }
 

@@ -20,6 +20,15 @@ export interface LeaseBudget {
 /** Defaults: 100 leases/s, between 2 s and 10 s. */
 export const defaultLeaseBudget: Readonly<LeaseBudget> = Object.freeze({ perSecond: 100, minMs: 2_000, maxMs: 10_000 });
 
+/**
+ * The budget of a master's settings. The longest interval assigned is also capped at --node-monitor-grace: a node
+ * whose agent has not said which interval it follows yet (its first lease after a new leader took over, say) is
+ * judged by that grace, and must not be able to stay silent longer than it by following the assignment.
+ */
+export function leaseBudgetOf(c: { maxLeasesPerSecond: number; leaseIntervalMinMs: number; leaseIntervalMaxMs: number; nodeMonitorGraceMs: number }): LeaseBudget {
+  return { perSecond: c.maxLeasesPerSecond, minMs: c.leaseIntervalMinMs, maxMs: Math.min(c.leaseIntervalMaxMs, c.nodeMonitorGraceMs) };
+}
+
 /** A node's grace is at least this many of its lease intervals (Kubernetes: 40 s grace over a 10 s renew, 4; 5 here so 2 s ↔ 10 s). */
 export const graceIntervals = 5;
 

@@ -1,6 +1,6 @@
 /** The lease budget rule, table by table: the interval a fleet is assigned, the grace each node gets, the deadlines. */
 import { describe, expect, it } from 'vitest';
-import { defaultLeaseBudget, leaseIntervalFor, nodeGraceMs } from '../../master/nodes/lease-interval.js';
+import { defaultLeaseBudget, leaseBudgetOf, leaseIntervalFor, nodeGraceMs } from '../../master/nodes/lease-interval.js';
 import { LeaseDeadlines } from '../../master/nodes/lease-deadlines.js';
 import { mayMatchLease } from '../../master/broker/fast-lease.js';
 import { checkLeaseConfig, encode, parseLeaseConfig } from '../../protocol/index.js';
@@ -25,6 +25,16 @@ describe('leaseIntervalFor: the fleet stays under the budget, within the bounds'
   ])('%i nodes, %o → %i ms (%s)', (nodes, budget, want) => {
     expect(leaseIntervalFor(nodes, budget)).toBe(want);
     if (budget.perSecond > 0 && want < budget.maxMs) expect(nodes / (want / 1000)).toBeLessThanOrEqual(budget.perSecond);
+  });
+});
+
+describe('leaseBudgetOf: never an interval longer than --node-monitor-grace', () => {
+  it.each([
+    [10_000, 10_000, 10_000, 'the defaults'],
+    [10_000, 40_000, 10_000, 'a longer grace: the maximum holds'],
+    [10_000, 5_000, 5_000, 'a shorter grace caps the interval: an agent that has not said its interval is judged by it'],
+  ])('max %i, grace %i → %i (%s)', (leaseIntervalMaxMs, nodeMonitorGraceMs, want) => {
+    expect(leaseBudgetOf({ maxLeasesPerSecond: 100, leaseIntervalMinMs: 2_000, leaseIntervalMaxMs, nodeMonitorGraceMs }).maxMs).toBe(want);
   });
 });
 
