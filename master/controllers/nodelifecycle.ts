@@ -78,6 +78,11 @@ export function needsTick(n: Node): boolean {
   return !isReady(n) || (n.spec?.taints?.some((t) => t.effect === 'NoExecute') ?? false);
 }
 
+/** Counts as not Ready for the disruption rule: a node that joined and never reported does not (NEVER_UPDATED). */
+export function countsNotReady(n: Node): boolean {
+  return !isReady(n) && readyCondition(n)?.reason !== NEVER_UPDATED;
+}
+
 /**
  * The taints that evict from `n`: a Ready node's unreachable taint is on its way off (syncTaint), and counts for
  * nothing — else a node back after a disruption, whose taint outlived its pods' toleration while evictions were
@@ -96,25 +101,44 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pod
   const byNode = podsByNode(informers);
   let paused = false;
 
-  informers.on('Node', (_n, _old, node) => queue.add(node.metadata.name));
+  // Kept up to date from the cache's events, so a tick costs the nodes that need it, not a pass over every node
+  // (issue 16, idle CPU): how many nodes there are and how many count as not Ready (the disruption rule), and
+  // which nodes need a tick (needsTick).
+  const tally = { nodes: 0, notReady: 0 };
+  const watched = new Set<string>();
+  const count = (n: Node | undefined, by: 1 | -1) => {
+    if (!n) return;
+    tally.nodes += by;
+    if (countsNotReady(n)) tally.notReady += by;
+  };
+  const follow = (n: Node | undefined, old: Node | undefined, latest: Node) => {
+    count(old, -1);
+    count(n, 1);
+    if (n && needsTick(n)) watched.add(latest.metadata.name);
+    else watched.delete(latest.metadata.name);
+  };
+  for (const n of informers.list('Node')) follow(n, undefined, n);
+  informers.on('Node', (n, old, node) => {
+    follow(n as Node | undefined, old as Node | undefined, node as Node);
+    queue.add(node.metadata.name);
+  });
   // A pod bound (or changed) on a node that is being watched is looked at on the next tick; on any other node
   // nothing can be due (needsTick).
   const timer = clock.every(tickMs, () => {
-    const nodes = informers.list('Node');
-    updateDisruption(nodes);
-    for (const n of nodes) if (needsTick(n)) queue.add(n.metadata.name);
+    updateDisruption();
+    for (const name of watched) queue.add(name);
     // Node names pods are bound to without a Node object (deleted): their pods must go too.
     for (const name of byNode.nodes()) if (!informers.get('Node', undefined, name)) queue.add(name);
   });
 
   /** Enters or leaves the disrupted state (logged once each way). */
-  function updateDisruption(nodes: Node[]): void {
-    const notReady = nodes.filter((n) => !isReady(n) && readyCondition(n)?.reason !== NEVER_UPDATED).length;
-    const now = disrupted(nodes.length, notReady);
+  function updateDisruption(): void {
+    const { nodes, notReady } = tally;
+    const now = disrupted(nodes, notReady);
     if (now === paused) return;
     paused = now;
-    if (now) ctx.log.warn('most nodes are not Ready at once: not tainting or evicting until fewer are (disruption)', { notReady, nodes: nodes.length });
-    else ctx.log.info('the disruption is over: tainting and evicting again', { notReady, nodes: nodes.length });
+    if (now) ctx.log.warn('most nodes are not Ready at once: not tainting or evicting until fewer are (disruption)', { notReady, nodes });
+    else ctx.log.info('the disruption is over: tainting and evicting again', { notReady, nodes });
   }
 
   async function sync(name: string): Promise<void> {

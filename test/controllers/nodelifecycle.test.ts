@@ -263,6 +263,20 @@ describe('node lifecycle: taints and eviction', () => {
     expect(pod('p')?.metadata.deletionTimestamp).toBeUndefined();
   });
 
+  it('follows the cache for the disruption count: deleting not-Ready nodes ends a disruption (the count is kept, not rescanned)', async () => {
+    await h.stop();
+    h = await harness();
+    await h.run((ctx) => startNodeLifecycleController({ ...ctx, log: silentLogger }, { podEvictionTimeoutMs: evictionTimeoutMs }));
+    for (const name of ['a', 'b', 'c', 'd']) await h.create(nodeWith({ name }));
+    await h.create(podWith({ name: 'p', node: 'd', ready: true }));
+    for (const name of ['b', 'c', 'd']) await setReady('Unknown', name); // three of four: a disruption
+    await h.advance(evictionTimeoutMs + 2_000);
+    expect(pod('p')).toBeDefined(); // held while it lasts
+    for (const name of ['b', 'c']) await h.delete('Node', undefined, name); // one of two left not Ready: over
+    await h.advance(1_000);
+    expect(pod('p')).toBeUndefined();
+  });
+
   it('removes the pods of a deleted node at once', async () => {
     await h.create(nodeWith({ name: 'n1' }));
     await h.create(podWith({ name: 'p', node: 'n1', ready: true }));
