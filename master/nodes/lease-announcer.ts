@@ -65,11 +65,13 @@ export class LeaseAnnouncer {
     this.nodes = this.ctx.informers.list('Node').length; // counted again: the running count is only the trigger
     const intervalMs = leaseIntervalFor(this.nodes, this.budget);
     if (intervalMs === this.announced) return;
+    const first = this.announced === undefined;
     this.announced = intervalMs;
     // Grace follows at once (lease-interval.ts nodeGraceMs takes the assigned interval as a floor): an agent may
     // adopt a longer interval before its next lease says so.
     this.current = intervalMs;
-    this.ctx.log.info('lease interval assigned', { intervalMs, nodes: this.nodes, budgetPerSecond: this.budget.perSecond });
+    // A change is what an operator wants to see; the first, at start, is the fleet's as it was (not logged).
+    if (!first) this.ctx.log.info('lease interval assigned', { intervalMs, nodes: this.nodes, budgetPerSecond: this.budget.perSecond });
     this.publish(topics.leaseConfig, encode({ intervalMs }), true).catch((err) => this.ctx.log.warn('could not announce the lease interval', { err }));
   }
 }

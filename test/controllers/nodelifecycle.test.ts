@@ -6,11 +6,12 @@
  * on a dead node go after their grace period; pods of a deleted node go at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentReconnectMaxMs, silentLogger, type Taint, type Toleration } from '../../protocol/index.js';
+import { agentReconnectMaxMs, decode, silentLogger, topics, type Taint, type Toleration } from '../../protocol/index.js';
 import { evictionTime, needsTick, startNodeLifecycleController, unreachableTaint } from '../../master/controllers/nodelifecycle.js';
 import { Telemetry } from '../../master/telemetry/registry.js';
 import { withTelemetry } from '../../master/telemetry/scope.js';
 import { NodeStatusTracker } from '../../master/nodes/status.js';
+import { LeaseAnnouncer, settleMs } from '../../master/nodes/lease-announcer.js';
 import { harness, type Harness } from './harness.js';
 import { nodeWith, podWith } from './builders.js';
 
@@ -152,6 +153,39 @@ describe('node status: a grace scaled to the lease interval each agent follows',
     await h.create(nodeWith({ name: 'api-made' }));
     await h.advance(agentReconnectMaxMs + monitorMs + 2_000);
     expect(ready('api-made')).toBe('Unknown');
+  });
+});
+
+describe('LeaseAnnouncer: the fleet\'s lease interval, retained on cluster/lease', () => {
+  const sent: { topic: string; intervalMs: number; retain: boolean }[] = [];
+  const publish = async (topic: string, payload: Buffer, retain: boolean) => void sent.push({ topic, retain, ...(decode(payload).value as { intervalMs: number }) });
+  beforeEach(() => void (sent.length = 0));
+
+  it('announces at start, once for a burst of joins (after it settles), and again when deletions shrink the fleet', async () => {
+    const a = new LeaseAnnouncer(h.ctx, { perSecond: 2, minMs: 1_000, maxMs: 5_000 }, publish);
+    a.start();
+    expect(sent).toEqual([{ topic: topics.leaseConfig, intervalMs: 1_000, retain: true }]);
+    for (let i = 0; i < 6; i++) await h.create(nodeWith({ name: `n${i}` }));
+    expect(sent).toHaveLength(1); // not per join
+    await h.advance(settleMs);
+    expect(sent.slice(1)).toEqual([{ topic: topics.leaseConfig, intervalMs: 3_000, retain: true }]); // 6 nodes at 2/s
+    expect(a.assignedMs()).toBe(3_000);
+    await h.update('Node', undefined, 'n0', (n) => void (n.metadata.labels = { changed: 'yes' }));
+    await h.advance(settleMs);
+    expect(sent).toHaveLength(2); // a change is not a join
+    for (let i = 0; i < 4; i++) await h.delete('Node', undefined, `n${i}`);
+    await h.advance(settleMs);
+    expect(sent.at(-1)).toMatchObject({ intervalMs: 1_000 });
+    a.stop();
+  });
+
+  it('with no budget announces nothing: every agent keeps its own interval', async () => {
+    const a = new LeaseAnnouncer(h.ctx, { perSecond: 0, minMs: 2_000, maxMs: 10_000 }, publish);
+    a.start();
+    await h.create(nodeWith({ name: 'n' }));
+    await h.advance(settleMs);
+    expect(sent).toEqual([]);
+    a.stop();
   });
 });
 
