@@ -41,7 +41,7 @@ describe('leaseBudgetOf: never an interval longer than --node-monitor-grace', ()
 describe('nodeGraceMs: grace scales with the interval a node follows', () => {
   const monitor = 10_000;
   const max = 10_000;
-  it.each([
+  it.each<[number | undefined, number, number, string]>([
     // follows (undefined: an old agent), assigned, grace, why
     [undefined, 10_000, 10_000, 'an old agent keeps --node-monitor-grace, whatever is assigned'],
     [2_000, 2_000, 10_000, 'a small fleet: 5 × 2 s = the monitor grace'],
@@ -51,7 +51,7 @@ describe('nodeGraceMs: grace scales with the interval a node follows', () => {
     [10_000, 2_000, 50_000, 'told 2 s after 10 s, still on 10 s: its own counts until it says otherwise'],
     [300_000, 10_000, 50_000, 'a claim beyond the maximum buys no more than the maximum'],
     [500, 2_000, 10_000, 'a faster agent: never less than the monitor grace'],
-  ])('follows %s, assigned %i → %i ms (%s)', (follows, assigned, want) => {
+  ])('follows %s, assigned %i → %i ms (%s)', (follows, assigned, want, _why) => {
     expect(nodeGraceMs(follows, assigned, monitor, max)).toBe(want);
   });
   it('a longer --node-monitor-grace wins over the scaled one', () => {

@@ -1,0 +1,129 @@
+/**
+ * The lease path at the broker (master/broker/fast-lease.ts), over real MQTT connections to the embedded broker: a
+ * Ready node's lease is handled once, off the connection (the router never sees it); one that needs more, a
+ * watched one, a QoS 1 or a garbled one goes through aedes as before; and a node that only leases is not
+ * dropped for silence (the keep-alive is refreshed where aedes would have).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { generate } from 'mqtt-packet';
+import { Broker, type Inbound } from '../../master/broker/index.js';
+import type { Credentials } from '../../master/credentials.js';
+import { encode, silentLogger, topics, type LeaseMessage } from '../../protocol/index.js';
+import { eventually } from '../helpers/wait.js';
+
+/** Nodes n1, n2 and the admin (token "admin-token"). */
+const credentials = {
+  adminToken: 'admin-token',
+  verifyNode: (name: string, pw: string) => pw === `cred-${name}`,
+  verifyToken: () => undefined,
+  joinTokens: { nameOfConnectKey: () => undefined },
+} as unknown as Credentials;
+
+describe('broker: the fast lease path', () => {
+  let broker: Broker;
+  let routed: Inbound[];
+  let heard: { node: string; lease?: LeaseMessage }[];
+  /** What onLease answers: true = handled. */
+  let handled: boolean;
+  const clients: MqttClient[] = [];
+  const sockets: net.Socket[] = [];
+  const connect = async (username: string, password: string, keepalive = 60) => {
+    const c = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username, password, clientId: `skiff-agent-${username}`, protocolVersion: 4, keepalive, reconnectPeriod: 0 });
+    clients.push(c);
+    return c;
+  };
+  beforeEach(async () => {
+    routed = [];
+    heard = [];
+    handled = true;
+    broker = await Broker.start({
+      port: 0,
+      host: '127.0.0.1',
+      credentials,
+      log: silentLogger,
+      onMessage: (m) => void routed.push(m),
+      onLease: (node, lease) => (heard.push({ node, ...(lease ? { lease } : {}) }), !!lease && handled),
+    });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+    for (const s of sockets.splice(0)) s.destroy();
+    await broker.close();
+  });
+
+  it('a Ready node\'s lease is heard once, with its message, and never routed', async () => {
+    const n1 = await connect('n1', 'cred-n1');
+    for (let i = 0; i < 3; i++) n1.publish(topics.nodeLease('n1'), encode({ generation: i, intervalMs: 10_000 }), { qos: 0 });
+    await n1.publishAsync(topics.nodePods('n1'), encode({ pods: [] }), { qos: 1 }); // a fence: everything before it was read
+    await eventually(() => routed.length === 1, 'the pods message routed');
+    expect(routed.map((m) => m.topic)).toEqual([topics.nodePods('n1')]);
+    expect(heard).toEqual([
+      { node: 'n1', lease: { generation: 0, intervalMs: 10_000 } },
+      { node: 'n1', lease: { generation: 1, intervalMs: 10_000 } },
+      { node: 'n1', lease: { generation: 2, intervalMs: 10_000 } },
+      { node: 'n1' }, // the pods message proves it alive too (authorizePublish), without a lease
+    ]);
+  });
+
+  it('a lease that needs more (onLease says false), a QoS 1 lease and a garbled one go on through aedes to the router', async () => {
+    const n1 = await connect('n1', 'cred-n1');
+    handled = false;
+    n1.publish(topics.nodeLease('n1'), encode({ generation: 1 }), { qos: 0 });
+    await eventually(() => routed.length === 1, 'the lease routed');
+    handled = true;
+    await n1.publishAsync(topics.nodeLease('n1'), encode({ generation: 2 }), { qos: 1 });
+    n1.publish(topics.nodeLease('n1'), Buffer.from([0xc1, 0x00]), { qos: 0 });
+    await eventually(() => routed.length === 3, 'the QoS 1 and the garbled lease routed');
+    expect(routed.every((m) => m.topic === topics.nodeLease('n1') && m.identity.name === 'n1')).toBe(true);
+  });
+
+  it('a node\'s lease on another node\'s topic is refused as before (the connection closes)', async () => {
+    const n1 = await connect('n1', 'cred-n1');
+    const closed = new Promise((r) => n1.once('close', r));
+    n1.publish(topics.nodeLease('n2'), encode({}), { qos: 0 });
+    await closed;
+    expect(heard.filter((h) => h.lease)).toEqual([]);
+    expect(routed).toEqual([]);
+  });
+
+  it('while an administrator watches lease topics, leases reach the watcher (through the queue); after it leaves they are picked off again', async () => {
+    const admin = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: 'admin', password: 'admin-token', clientId: 'watcher', protocolVersion: 4, reconnectPeriod: 0 });
+    clients.push(admin);
+    const seen: string[] = [];
+    admin.on('message', (t) => seen.push(t));
+    await admin.subscribeAsync('skiff/v1/nodes/+/lease', { qos: 0 });
+    const n1 = await connect('n1', 'cred-n1');
+    n1.publish(topics.nodeLease('n1'), encode({ generation: 1 }), { qos: 0 });
+    await eventually(() => seen.length === 1 && routed.length === 1, 'the lease delivered to the watcher and routed');
+    await admin.unsubscribeAsync('skiff/v1/nodes/+/lease');
+    await eventually(() => !broker.queue.livenessWatched, 'no watcher counted');
+    n1.publish(topics.nodeLease('n1'), encode({ generation: 2 }), { qos: 0 });
+    await eventually(() => heard.some((h) => h.lease?.generation === 2), 'the second lease heard');
+    expect(seen).toHaveLength(1);
+    expect(routed).toHaveLength(1);
+  });
+
+  it('a node that only leases keeps its connection past the keep-alive (1 s: aedes closes at 1.5 s of silence)', async () => {
+    // A raw socket: mqtt.js would add PINGREQs of its own, and the leases must be all the broker hears.
+    const socket = net.connect(broker.port, '127.0.0.1');
+    sockets.push(socket);
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    const connack = new Promise<void>((r) => socket.once('data', () => r()));
+    socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'skiff-agent-n1', username: 'n1', password: Buffer.from('cred-n1'), keepalive: 1, clean: true }));
+    await connack;
+    const lease = generate({ cmd: 'publish', topic: topics.nodeLease('n1'), payload: encode({ generation: 1 }), qos: 0, retain: false, dup: false } as never);
+    const started = Date.now();
+    while (Date.now() - started < 3_500 && !closed) {
+      socket.write(lease);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(closed).toBe(false);
+    expect(heard.filter((h) => h.lease).length).toBeGreaterThan(8);
+    expect(routed).toEqual([]);
+    // Silent now: the keep-alive still closes it.
+    await eventually(() => closed, 'closed for silence', 5_000);
+  });
+});
