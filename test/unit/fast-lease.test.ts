@@ -81,7 +81,7 @@ describe('broker: the fast lease path', () => {
 
   it('a node\'s lease on another node\'s topic is refused as before (the connection closes)', async () => {
     const n1 = await connect('n1', 'cred-n1');
-    const closed = new Promise((r) => n1.once('close', r));
+    const closed = new Promise<void>((r) => n1.once('close', () => r()));
     n1.publish(topics.nodeLease('n2'), encode({}), { qos: 0 });
     await closed;
     expect(heard.filter((h) => h.lease)).toEqual([]);
