@@ -244,7 +244,7 @@ export function startControllers(
   const nodesLog = withFields(ctx.log, { component: 'nodes' });
   const budget = leaseBudgetOf(config);
   const leases = new LeaseAnnouncer({ ...ctx, log: nodesLog }, budget, publish);
-  const tracker = new NodeStatusTracker({ ...ctx, log: nodesLog }, config.nodeMonitorGraceMs, undefined, { assignedMs: () => leases.assignedMs(), maxMs: budget.maxMs });
+  const tracker = new NodeStatusTracker({ ...ctx, log: nodesLog }, config.nodeMonitorGraceMs, undefined, { assignedMs: () => leases.graceIntervalMs(), maxMs: budget.maxMs });
   const desired = new DesiredPublisher({ ...ctx, log: withFields(ctx.log, { component: 'desired' }) }, publish);
   const controllers: Controller[] = [];
   down.add('controllers', () => {

@@ -21,6 +21,9 @@ export class LeaseAnnouncer {
   private nodes = 0;
   private announced?: number;
   private current: number;
+  /** The interval before the last change, and when it changed (graceIntervalMs). */
+  private previous = 0;
+  private changedAt = 0;
   private timer?: Timer;
   private readonly onNode = (obj: unknown, old: unknown) => {
     if (!obj === !old) return; // a change, not a join or a deletion
@@ -52,6 +55,15 @@ export class LeaseAnnouncer {
     return this.current;
   }
 
+  /**
+   * The interval nodes' grace is scaled by (status.ts): the one assigned now, or for twice the longer one after the
+   * assignment shrank, the longer one — an agent leases on its old interval until the announcement reaches it.
+   */
+  graceIntervalMs(): number {
+    const now = (this.ctx.clock ?? realClock).now();
+    return this.previous > this.current && now - this.changedAt < 2 * this.previous ? this.previous : this.current;
+  }
+
   private schedule(): void {
     if (this.timer || leaseIntervalFor(this.nodes, this.budget) === this.announced) return;
     this.timer = (this.ctx.clock ?? realClock).after(settleMs, () => {
@@ -67,6 +79,8 @@ export class LeaseAnnouncer {
     if (intervalMs === this.announced) return;
     const first = this.announced === undefined;
     this.announced = intervalMs;
+    this.previous = this.current;
+    this.changedAt = (this.ctx.clock ?? realClock).now();
     // Grace follows at once (lease-interval.ts nodeGraceMs takes the assigned interval as a floor): an agent may
     // adopt a longer interval before its next lease says so.
     this.current = intervalMs;

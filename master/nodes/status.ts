@@ -83,10 +83,11 @@ const agentReady: Condition = { type: 'Ready', status: 'True', reason: 'AgentRea
 /** How often leases are checked, ms. */
 const checkEveryMs = 1000;
 
-/** The lease interval the master assigns now and its ceiling (lease-announcer.ts); without one, grace is fixed. */
+/** The lease interval the master assigns and its ceiling (lease-announcer.ts); without one, grace is fixed. */
 export interface AssignedLeases {
+  /** The interval a following node's grace is scaled by now (LeaseAnnouncer.graceIntervalMs). */
   assignedMs(): number;
-  /** The longest interval ever assigned (leaseIntervalMaxMs): the most grace a node's own claim can buy. */
+  /** The longest interval ever assigned: how far back the master's own stalls are kept. */
   readonly maxMs: number;
 }
 
@@ -94,7 +95,7 @@ export interface AssignedLeases {
 export class NodeStatusTracker {
   /** node → ms of the last lease or status seen. */
   private readonly lastSeen = new Map<string, number>();
-  /** node → the lease interval its agent says it follows (LeaseMessage.intervalMs); absent for older agents. */
+  /** node → the lease interval its agent says it follows (LeaseMessage.intervalMs): it follows the assignment; absent for older agents. */
   private readonly follows = new Map<string, number>();
   /** When each watched node's silence is next looked at (lease-deadlines.ts). */
   private readonly deadlines = new LeaseDeadlines();
@@ -163,7 +164,7 @@ export class NodeStatusTracker {
   /** The grace of `node` now, ms: scaled with the lease interval its agent follows (lease-interval.ts nodeGraceMs). */
   graceOf(node: string): number {
     if (!this.leases) return this.nodeMonitorGraceMs;
-    return nodeGraceMs(this.follows.get(node), this.leases.assignedMs(), this.nodeMonitorGraceMs, this.leases.maxMs);
+    return nodeGraceMs(this.follows.get(node), this.leases.assignedMs(), this.nodeMonitorGraceMs);
   }
 
   /** Records that `node` was heard at `now`, and watches its silence from then if nothing does yet. */

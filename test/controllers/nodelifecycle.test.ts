@@ -141,12 +141,13 @@ describe('node status: a grace scaled to the lease interval each agent follows',
     expect(ready('new')).toBe('True');
   });
 
-  it('a claimed interval out of bounds is not believed, and a smaller assignment later still honours the node\'s own', async () => {
+  it('a claimed interval out of bounds is not believed; what counts is the interval assigned now', async () => {
     tracker.heard('new', { intervalMs: 10 ** 9 });
     expect(tracker.graceOf('new')).toBe(monitorMs); // refused: treated as an agent that says nothing
-    tracker.heard('new', { intervalMs: 10_000 });
+    tracker.heard('new', { intervalMs: 30_000 }); // its own longer --lease-interval: it follows, but buys nothing more
+    expect(tracker.graceOf('new')).toBe(50_000);
     assigned = 2_000;
-    expect(tracker.graceOf('new')).toBe(50_000); // still on 10 s until it says otherwise
+    expect(tracker.graceOf('new')).toBe(monitorMs);
   });
 
   it('a node made Ready by another path (the API) is watched too', async () => {
@@ -176,6 +177,10 @@ describe('LeaseAnnouncer: the fleet\'s lease interval, retained on cluster/lease
     for (let i = 0; i < 4; i++) await h.delete('Node', undefined, `n${i}`);
     await h.advance(settleMs);
     expect(sent.at(-1)).toMatchObject({ intervalMs: 1_000 });
+    // Shrunk: agents lease on 3 s until the announcement reaches them; grace keeps the 3 s for twice that.
+    expect([a.assignedMs(), a.graceIntervalMs()]).toEqual([1_000, 3_000]);
+    await h.advance(6_000);
+    expect(a.graceIntervalMs()).toBe(1_000);
     a.stop();
   });
 

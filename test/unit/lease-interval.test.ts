@@ -14,6 +14,8 @@ describe('leaseIntervalFor: the fleet stays under the budget, within the bounds'
     [40, b, 2_000, '40 boards: 20 leases/s, far under budget: 2 s and 10 s detection'],
     [200, b, 2_000, '200 boards: exactly the budget at 2 s'],
     [201, b, 3_000, 'one more: rounded up to a whole second'],
+    [3, { perSecond: 100, minMs: 300, maxMs: 1_500 }, 300, 'a test\'s budget (1.5 s grace): the minimum, not rounded'],
+    [400, { perSecond: 100, minMs: 300, maxMs: 1_500 }, 1_500, 'and its maximum, the grace itself'],
     [500, b, 5_000, '500 boards: 5 s'],
     [1_000, b, 10_000, '1,000 boards: 10 s, the kubelet renew interval: 100 leases/s'],
     [5_000, b, 10_000, '5,000 boards: the maximum; the budget is exceeded (500/s) rather than detection slowed'],
@@ -28,34 +30,36 @@ describe('leaseIntervalFor: the fleet stays under the budget, within the bounds'
   });
 });
 
-describe('leaseBudgetOf: never an interval longer than --node-monitor-grace', () => {
+describe('leaseBudgetOf: the settings\' bounds, so a small fleet keeps --node-monitor-grace', () => {
   it.each([
-    [10_000, 10_000, 10_000, 'the defaults'],
-    [10_000, 40_000, 10_000, 'a longer grace: the maximum holds'],
-    [10_000, 5_000, 5_000, 'a shorter grace caps the interval: an agent that has not said its interval is judged by it'],
-  ])('max %i, grace %i → %i (%s)', (leaseIntervalMaxMs, nodeMonitorGraceMs, want) => {
-    expect(leaseBudgetOf({ maxLeasesPerSecond: 100, leaseIntervalMinMs: 2_000, leaseIntervalMaxMs, nodeMonitorGraceMs }).maxMs).toBe(want);
+    // max, grace, min → [minMs, maxMs], why
+    [10_000, 10_000, 2_000, [2_000, 10_000], 'the defaults: 2 s (× 5 = the 10 s grace) to 10 s'],
+    [10_000, 40_000, 2_000, [2_000, 10_000], 'a longer grace: the bounds hold'],
+    [10_000, 5_000, 2_000, [1_000, 5_000], 'a shorter grace: the minimum keeps 5 × it = the grace, the maximum is the grace'],
+    [10_000, 1_500, 2_000, [300, 1_500], 'a test\'s 1.5 s grace'],
+    [10_000, 100, 2_000, [100, 100], 'never below what an agent accepts (100 ms)'],
+  ] as const)('max %i, grace %i, min %i → %j (%s)', (leaseIntervalMaxMs, nodeMonitorGraceMs, leaseIntervalMinMs, want) => {
+    const b = leaseBudgetOf({ maxLeasesPerSecond: 100, leaseIntervalMinMs, leaseIntervalMaxMs, nodeMonitorGraceMs });
+    expect([b.minMs, b.maxMs]).toEqual(want);
   });
 });
 
-describe('nodeGraceMs: grace scales with the interval a node follows', () => {
+describe('nodeGraceMs: grace scales with the interval assigned, for agents that follow it', () => {
   const monitor = 10_000;
-  const max = 10_000;
   it.each<[number | undefined, number, number, string]>([
     // follows (undefined: an old agent), assigned, grace, why
     [undefined, 10_000, 10_000, 'an old agent keeps --node-monitor-grace, whatever is assigned'],
     [2_000, 2_000, 10_000, 'a small fleet: 5 × 2 s = the monitor grace'],
     [10_000, 10_000, 50_000, '1,000 boards: 5 × 10 s (Kubernetes: 40 s over a 10 s renew)'],
     [5_000, 5_000, 25_000, '5 s: 25 s'],
-    [2_000, 10_000, 50_000, 'told 10 s a moment ago, not said so yet: the assigned interval counts'],
-    [10_000, 2_000, 50_000, 'told 2 s after 10 s, still on 10 s: its own counts until it says otherwise'],
-    [300_000, 10_000, 50_000, 'a claim beyond the maximum buys no more than the maximum'],
+    [2_000, 10_000, 50_000, 'told 10 s a moment ago, not said so yet: the assigned interval counts at once'],
+    [30_000, 2_000, 10_000, 'its own longer --lease-interval buys no more grace (as before)'],
     [500, 2_000, 10_000, 'a faster agent: never less than the monitor grace'],
   ])('follows %s, assigned %i → %i ms (%s)', (follows, assigned, want, _why) => {
-    expect(nodeGraceMs(follows, assigned, monitor, max)).toBe(want);
+    expect(nodeGraceMs(follows, assigned, monitor)).toBe(want);
   });
   it('a longer --node-monitor-grace wins over the scaled one', () => {
-    expect(nodeGraceMs(10_000, 10_000, 60_000, 10_000)).toBe(60_000);
+    expect(nodeGraceMs(10_000, 10_000, 60_000)).toBe(60_000);
   });
 });
 
