@@ -4,16 +4,15 @@
  * (`online: false`) and missing leases (after `nodeMonitorGraceMs`) turn Ready to Unknown.
  * Eviction and taints on unreachable nodes are the node lifecycle controller's job.
  */
-import { agentReconnectMaxMs, leaseIntervalRefusal, readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
+import { readyCondition, readyStatus, type Condition, type Node, type NodeStatusMessage, type LeaseMessage } from '../../protocol/index.js';
 import { realClock, type Clock, type Timer } from '../clock.js';
 import type { ControllerContext } from '../controllers/types.js';
 import type { ChangeHandler } from '../informer.js';
-import { LeaseDeadlines } from './lease-deadlines.js';
-import { graceIntervals, nodeGraceMs } from './lease-interval.js';
-import { StallLedger } from './lease-stalls.js';
+import { LeaseWatch, type AssignedLeases } from './lease-watch.js';
 import { checkNodeStatus } from './restriction.js';
 
 export { StallLedger } from './lease-stalls.js';
+export type { AssignedLeases } from './lease-watch.js';
 
 /**
  * The Ready reason of a Node that joined and has not posted its status yet (Kubernetes' word for it). Such a
@@ -83,37 +82,18 @@ const agentReady: Condition = { type: 'Ready', status: 'True', reason: 'AgentRea
 /** How often leases are checked, ms. */
 const checkEveryMs = 1000;
 
-/** The lease interval the master assigns and its ceiling (lease-announcer.ts); without one, grace is fixed. */
-export interface AssignedLeases {
-  /** The interval a following node's grace is scaled by now (LeaseAnnouncer.graceIntervalMs). */
-  assignedMs(): number;
-  /** The longest interval ever assigned: how far back the master's own stalls are kept. */
-  readonly maxMs: number;
-}
-
 /** Tracks node status and leases. */
 export class NodeStatusTracker {
-  /** node → ms of the last lease or status seen. */
-  private readonly lastSeen = new Map<string, number>();
-  /** node → the lease interval its agent says it follows (LeaseMessage.intervalMs): it follows the assignment; absent for older agents. */
-  private readonly follows = new Map<string, number>();
-  /** When each watched node's silence is next looked at (lease-deadlines.ts). */
-  private readonly deadlines = new LeaseDeadlines();
-  /** True once every cached node was armed (the first check); later nodes are armed by the cache's events. */
-  private scanned = false;
+  /** Each node's silence: last heard, grace, deadlines (lease-watch.ts). */
+  private readonly watch: LeaseWatch;
   private readonly clock: Clock;
   private readonly startedAt: number;
   private timer?: Timer;
-  private readonly stalls: StallLedger;
   private nextCheck = 0;
   /** A Node made Ready by any path is watched; a deleted one is forgotten. */
   private readonly onNode = (obj: Node | undefined, _old: Node | undefined, latest: Node) => {
-    const name = latest.metadata.name;
-    if (!obj) {
-      this.lastSeen.delete(name);
-      this.follows.delete(name);
-      this.deadlines.disarm(name);
-    } else if (this.scanned && readyStatus(obj) === 'True' && !this.deadlines.has(name)) this.arm(name);
+    if (!obj) this.watch.removed(latest.metadata.name);
+    else if (readyStatus(obj) === 'True') this.watch.watch(latest.metadata.name);
   };
 
   constructor(
@@ -122,11 +102,11 @@ export class NodeStatusTracker {
     /** An unchanged condition's lastHeartbeatTime is refreshed at most this often (status or lease). */
     private readonly heartbeatRefreshMs = HEARTBEAT_REFRESH_MS,
     /** The assigned lease interval: a node whose agent follows it gets a grace scaled to it (lease-interval.ts). */
-    private readonly leases?: AssignedLeases,
+    leases?: AssignedLeases,
   ) {
     this.clock = ctx.clock ?? realClock;
     this.startedAt = this.clock.now();
-    this.stalls = new StallLedger(Math.max(nodeMonitorGraceMs, graceIntervals * (leases?.maxMs ?? 0)) * 4);
+    this.watch = new LeaseWatch(this.startedAt, nodeMonitorGraceMs, leases);
     ctx.informers.on('Node', this.onNode as ChangeHandler);
   }
 
@@ -135,7 +115,7 @@ export class NodeStatusTracker {
     this.nextCheck = this.clock.now() + checkEveryMs;
     this.timer = this.clock.every(checkEveryMs, () => {
       const now = this.clock.now();
-      this.stalls.record(this.nextCheck, now);
+      this.watch.stalls.record(this.nextCheck, now);
       this.nextCheck = now + checkEveryMs;
       void this.checkLeases(now).catch((err) => this.ctx.log.error('lease check failed', { err }));
     });
@@ -149,9 +129,9 @@ export class NodeStatusTracker {
    */
   heard(node: string, lease?: LeaseMessage): boolean {
     const now = this.clock.now();
-    this.seen(node, now);
+    this.watch.seen(node, now);
     if (!lease) return false;
-    this.follow(node, lease);
+    this.watch.follow(node, lease);
     const n = this.ctx.informers.get('Node', undefined, node);
     return !n?.status?.capacity || !this.needsWrite(node, n, now);
   }
@@ -161,37 +141,14 @@ export class NodeStatusTracker {
     this.ctx.informers.off('Node', this.onNode as ChangeHandler);
   }
 
-  /** The grace of `node` now, ms: scaled with the lease interval its agent follows (lease-interval.ts nodeGraceMs). */
+  /** The grace of `node` now, ms: scaled with the lease interval assigned when its agent follows it (lease-watch.ts). */
   graceOf(node: string): number {
-    if (!this.leases) return this.nodeMonitorGraceMs;
-    return nodeGraceMs(this.follows.get(node), this.leases.assignedMs(), this.nodeMonitorGraceMs);
-  }
-
-  /** Records that `node` was heard at `now`, and watches its silence from then if nothing does yet. */
-  private seen(node: string, now: number): void {
-    this.lastSeen.set(node, now);
-    if (this.scanned && !this.deadlines.has(node)) this.deadlines.arm(node, now + this.graceOf(node));
-  }
-
-  /** Remembers the interval a lease says its agent follows (a value out of bounds is not believed). */
-  private follow(node: string, m: LeaseMessage): void {
-    if (m.intervalMs === undefined) return;
-    if (leaseIntervalRefusal(m.intervalMs, 'intervalMs') === undefined) this.follows.set(node, m.intervalMs);
-  }
-
-  /** Watches `node`'s silence from when it was last heard (or from the start plus the reconnect cap). */
-  private arm(node: string): void {
-    this.deadlines.arm(node, this.since(node) + this.graceOf(node));
-  }
-
-  /** From when `node`'s silence counts. */
-  private since(node: string): number {
-    return this.lastSeen.get(node) ?? this.startedAt + agentReconnectMaxMs;
+    return this.watch.graceOf(node);
   }
 
   /** When the node was last heard from (ms since epoch), if ever since the master started. */
   lastHeard(node: string): number | undefined {
-    return this.lastSeen.get(node);
+    return this.watch.lastHeard(node);
   }
 
   /**
@@ -209,13 +166,12 @@ export class NodeStatusTracker {
       return;
     }
     if (m.online === false) {
-      this.lastSeen.delete(node);
-      this.follows.delete(node); // the agent that comes back may be another (older) one
+      this.watch.offline(node);
       await this.markUnknown(node, 'NodeStatusUnknown', 'Agent went offline (MQTT Will or clean disconnect).');
       return;
     }
     const now = this.clock.now();
-    this.seen(node, now);
+    this.watch.seen(node, now);
     const status = (cur: Node | undefined): Node['status'] => ({
       ...(cur?.status ?? {}),
       capacity: m.capacity ?? cur?.status?.capacity,
@@ -274,8 +230,8 @@ export class NodeStatusTracker {
    */
   async onLease(node: string, m: LeaseMessage): Promise<void> {
     const now = this.clock.now();
-    this.seen(node, now);
-    this.follow(node, m);
+    this.watch.seen(node, now);
+    this.watch.follow(node, m);
     const n = this.ctx.informers.get('Node', undefined, node);
     if (!n?.status?.capacity || !this.needsWrite(node, n, now)) return;
     let was = undefined as Condition['status'] | undefined; // set by the mutation (its last try)
@@ -310,25 +266,17 @@ export class NodeStatusTracker {
    * are looked at (lease-deadlines.ts): a node heard since is armed again from when it was heard.
    */
   async checkLeases(now = this.clock.now()): Promise<void> {
-    if (!this.scanned) {
-      this.scanned = true;
-      for (const n of this.ctx.informers.list('Node')) if (readyStatus(n) === 'True') this.arm(n.metadata.name);
-    }
-    for (const name of this.deadlines.due(now)) {
-      // Not Ready (or gone): nothing to watch until it is Ready again (onNode, seen).
-      if (readyStatus(this.ctx.informers.get('Node', undefined, name)) !== 'True') continue;
-      const heard = this.lastSeen.get(name);
-      const since = this.since(name);
-      const grace = this.graceOf(name);
-      const stalled = this.stalls.since(since);
-      if (now - since - stalled <= grace) {
-        this.deadlines.arm(name, Math.max(now + 1, since + grace + stalled + 1));
-        continue;
-      }
-      const silent = heard === undefined ? `no lease since the master started ${Math.round((now - this.startedAt) / 1000)}s ago` : `no lease for ${Math.round((now - heard) / 1000)}s`;
-      const behind = stalled > 0 ? `, of which the master was stalled ${Math.round(stalled / 1000)}s` : '';
-      const scaled = grace > this.nodeMonitorGraceMs ? `, grace ${Math.round(grace / 1000)}s for its lease interval` : '';
-      await this.markUnknown(name, 'NodeStatusUnknown', `Agent stopped posting node status (${silent}${behind}${scaled}).`);
+    const ready = (n: Node | undefined) => readyStatus(n) === 'True';
+    const expired = this.watch.expired(
+      now,
+      (name) => ready(this.ctx.informers.get('Node', undefined, name)),
+      () => this.ctx.informers.list('Node').filter(ready).map((n) => n.metadata.name),
+    );
+    for (const { node, heard, silentMs, stalledMs, graceMs } of expired) {
+      const silent = heard === undefined ? `no lease since the master started ${Math.round((now - this.startedAt) / 1000)}s ago` : `no lease for ${Math.round(silentMs / 1000)}s`;
+      const behind = stalledMs > 0 ? `, of which the master was stalled ${Math.round(stalledMs / 1000)}s` : '';
+      const scaled = graceMs > this.nodeMonitorGraceMs ? `, grace ${Math.round(graceMs / 1000)}s for its lease interval` : '';
+      await this.markUnknown(node, 'NodeStatusUnknown', `Agent stopped posting node status (${silent}${behind}${scaled}).`);
     }
   }
 

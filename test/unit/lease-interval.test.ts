@@ -31,14 +31,14 @@ describe('leaseIntervalFor: the fleet stays under the budget, within the bounds'
 });
 
 describe('leaseBudgetOf: the settings\' bounds, so a small fleet keeps --node-monitor-grace', () => {
-  it.each([
+  it.each<[number, number, number, [number, number], string]>([
     // max, grace, min → [minMs, maxMs], why
     [10_000, 10_000, 2_000, [2_000, 10_000], 'the defaults: 2 s (× 5 = the 10 s grace) to 10 s'],
     [10_000, 40_000, 2_000, [2_000, 10_000], 'a longer grace: the bounds hold'],
     [10_000, 5_000, 2_000, [1_000, 5_000], 'a shorter grace: the minimum keeps 5 × it = the grace, the maximum is the grace'],
     [10_000, 1_500, 2_000, [300, 1_500], 'a test\'s 1.5 s grace'],
     [10_000, 100, 2_000, [100, 100], 'never below what an agent accepts (100 ms)'],
-  ] as const)('max %i, grace %i, min %i → %j (%s)', (leaseIntervalMaxMs, nodeMonitorGraceMs, leaseIntervalMinMs, want) => {
+  ])('max %i, grace %i, min %i → %j (%s)', (leaseIntervalMaxMs, nodeMonitorGraceMs, leaseIntervalMinMs, want, _why) => {
     const b = leaseBudgetOf({ maxLeasesPerSecond: 100, leaseIntervalMinMs, leaseIntervalMaxMs, nodeMonitorGraceMs });
     expect([b.minMs, b.maxMs]).toEqual(want);
   });
