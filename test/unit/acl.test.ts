@@ -22,6 +22,8 @@ describe('publish ACL', () => {
     [node, 'skiff/v1/nodes/pi-2/resync', false, false],
     [node, 'skiff/v1/apply', false, false],
     [node, 'skiff/v1/services/default/web', false, false],
+    [node, 'skiff/v1/cluster/lease', false, false], // the master's alone to say
+    [node, 'skiff/v1/cluster/lease', true, false],
     [joiner, `skiff/v1/join/${session}/req`, false, true],
     [joiner, `skiff/v1/join/${session}/req`, true, false],
     [joiner, 'skiff/v1/join/pi-9/req', false, false], // too short to be a session: guessable
@@ -48,6 +50,8 @@ describe('subscribe ACL', () => {
     [node, 'skiff/v1/nodes/pi-1/rpc/+/req', true],
     [node, 'skiff/v1/services/#', true],
     [node, 'skiff/v1/services/default/web', true],
+    [node, 'skiff/v1/cluster/lease', true], // the lease interval the master assigns (protocol/lease.ts)
+    [node, 'skiff/v1/cluster/#', false],
     [node, 'skiff/v1/nodes/pi-2/desired', false],
     [node, 'skiff/v1/nodes/+/desired', false],
     [node, 'skiff/v1/#', false],
