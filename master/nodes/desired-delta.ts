@@ -56,9 +56,8 @@ export function sentSet(generation: number, body: Body): SentSet {
   };
 }
 
-/** The delta from `sent` to `body` at `generation`, or undefined when nothing changed. */
-export function deltaOf(sent: SentSet, body: Body, generation: number): DesiredDelta | undefined {
-  const next = sentSet(generation, body);
+/** The delta from `sent` to `body` at `generation`, or undefined when nothing changed; `next` is sentSet(generation, body), if at hand. */
+export function deltaOf(sent: SentSet, body: Body, generation: number, next = sentSet(generation, body)): DesiredDelta | undefined {
   const d: DesiredDelta = { delta: true, base: sent.generation, generation };
   let changed = false;
   const pods = body.pods.filter((p) => sent.pods.get(p.metadata.uid!) !== next.pods.get(p.metadata.uid!));
@@ -76,12 +75,15 @@ export function deltaOf(sent: SentSet, body: Body, generation: number): DesiredD
   return changed ? d : undefined;
 }
 
-/** One digest of a whole set's entries (generation aside): equal when the agent would hold the same set. */
+/**
+ * One digest of a whole set's entries (generation aside): equal when the agent would hold the same set, whatever
+ * order the entries were gathered in (a set's pods come in no particular order).
+ */
 export function setDigest(s: SentSet): string {
   const h = createHash('sha1');
   for (const f of ['pods', ...mapFields] as const) {
     h.update(`\u0000${f}`);
-    for (const [k, d] of s[f]) h.update(`\u0001${k}\u0002${d}`);
+    for (const k of [...s[f].keys()].sort()) h.update(`\u0001${k}\u0002${s[f].get(k)}`);
   }
   h.update(`\u0000${s.keepLogs}\u0000${s.terminating}`);
   return h.digest('base64');

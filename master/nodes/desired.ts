@@ -5,11 +5,12 @@
  * restarts and an agent can ignore anything older than what it has.
  */
 import { encode, topics, type ClaimVolume, type DesiredMessage, type DesiredResync, type KObject, type Pod } from '../../protocol/index.js';
-import { parseModuleImage } from '../../protocol/wasi-image.js';
 import { claimsOf } from '../controllers/volumes/match.js';
+import { sliceMs } from '../controllers/batch.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 import { deltaOf, sentSet, setDigest, type SentSet } from './desired-delta.js';
+import { carryView, forAgent, references } from './desired-view.js';
 import { podsByNode } from './pods-by-node.js';
 
 /**
@@ -26,50 +27,6 @@ export function flushWindow(lastFlushCostMs: number): number {
 const minWindowMs = 20;
 const maxWindowMs = 1000;
 
-/** What forAgent made of each cached pod (cache objects are immutable: a change is a new object). */
-const agentViews = new WeakMap<Pod, Pod>();
-
-/** The parts of a pod an agent needs: one object per cached pod, so its digest (desired-delta.ts) is computed once. */
-function forAgent(p: Pod): Pod {
-  let v = agentViews.get(p);
-  if (!v) {
-    const { resourceVersion: _rv, generation: _g, ...metadata } = p.metadata;
-    v = { apiVersion: 'v1', kind: 'Pod', metadata, spec: p.spec };
-    agentViews.set(p, v);
-  }
-  return v;
-}
-
-/**
- * The ConfigMaps and Secrets a pod reads, by name in its namespace — env valueFrom, envFrom, volumes (of every
- * container, init containers too), imagePullSecrets and a WASI module's configmap:// image — and the
- * PersistentVolumeClaims its volumes name (the node gets the directory of each claim's bound volume). This is the
- * Node authorizer's graph: a node is sent these objects of the pods bound to it and nothing else (no other path
- * gives a node any object: it has no API access, and its topics carry only its own desired set).
- */
-export function references(p: Pod): { configMaps: string[]; secrets: string[]; claims: string[] } {
-  const cms = new Set<string>();
-  const secrets = new Set<string>();
-  for (const c of [...(p.spec.initContainers ?? []), ...p.spec.containers]) {
-    const module = p.spec.runtimeClassName === 'wasi' && c.image ? parseModuleImage(c.image) : undefined;
-    if (module && 'kind' in module && module.kind === 'configmap') cms.add(module.name);
-    for (const e of c.env ?? []) {
-      if (e.valueFrom?.configMapKeyRef) cms.add(e.valueFrom.configMapKeyRef.name);
-      if (e.valueFrom?.secretKeyRef) secrets.add(e.valueFrom.secretKeyRef.name);
-    }
-    for (const e of c.envFrom ?? []) {
-      if (e.configMapRef) cms.add(e.configMapRef.name);
-      if (e.secretRef) secrets.add(e.secretRef.name);
-    }
-  }
-  for (const v of p.spec.volumes ?? []) {
-    if (v.configMap) cms.add(v.configMap.name);
-    if (v.secret) secrets.add(v.secret.secretName);
-  }
-  for (const s of p.spec.imagePullSecrets ?? []) if (s?.name) secrets.add(s.name);
-  return { configMaps: [...cms], secrets: [...secrets], claims: claimsOf(p) };
-}
-
 /** Publishes desired sets; `publish` is the broker's. */
 export class DesiredPublisher {
   private readonly dirty = new Set<string>();
@@ -85,9 +42,15 @@ export class DesiredPublisher {
   /** The retained full set last published to a node that has not asked for deltas yet. */
   private readonly retained = new Map<string, SentSet>();
 
+  /** The flushes asked for, one after another (a flush that yields is not overtaken by the next). */
+  private flushes: Promise<void> = Promise.resolve();
+  private stopped = false;
+
   constructor(
     private readonly ctx: ControllerContext,
     private readonly publish: (topic: string, payload: Buffer, retain: boolean) => Promise<void>,
+    /** How long a flush may hold the event loop before it lets I/O in (ms; tests lower it). */
+    private readonly flushSliceMs = sliceMs,
   ) {}
 
   /** Wires cache handlers and publishes every node's set once (the broker's retained store is new). */
@@ -95,6 +58,8 @@ export class DesiredPublisher {
     const { informers } = this.ctx;
     podsByNode(informers); // wired before the handler below, so a flush always reads an index that saw the change
     informers.on('Pod', (p, old) => {
+      // A status-only write (the agent's reports, most writes of a rollout) leaves its node's set as it was.
+      if (p && old && carryView(p, old)) return;
       for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
     });
     informers.on('Node', (_n, _old, node) => this.mark(node.metadata.name));
@@ -112,6 +77,7 @@ export class DesiredPublisher {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
   }
 
@@ -138,17 +104,40 @@ export class DesiredPublisher {
     if (!this.timer) this.timer = setTimeout(() => void this.flush(), Math.max(0, this.lastFlush + flushWindow(this.lastCost) - Date.now()));
   }
 
-  /** Publishes every dirty node's set now. */
-  async flush(): Promise<void> {
+  /**
+   * Publishes every dirty node's set now (after a flush still running), nodes marked meanwhile included. A flush
+   * that has held the loop for `flushSliceMs` lets I/O in (setImmediate) and goes on with the next node: a rollout
+   * dirties every node at once, and building a thousand sets in one go stalled the loop for 100 ms and more
+   * (issue 16). Each node's set is built and its message handed to the broker in one go, so a node's messages
+   * keep their order and each delta's base is the generation sent before it.
+   */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
     this.timer = undefined;
+    const run = this.flushes.then(() => this.flushDirty());
+    this.flushes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushDirty(): Promise<void> {
     this.lastFlush = Date.now();
-    const nodes = [...this.dirty];
-    this.dirty.clear();
     // Each dirty node's own pods from the index: a flush costs the pods of the nodes that changed, not all pods.
     const byNode = podsByNode(this.ctx.informers);
-    const began = performance.now();
-    const published = nodes.map((n) => this.publishNode(n, byNode.of(n)).catch((err) => this.ctx.log.error('publishing a desired set failed', { node: n, err })));
-    this.lastCost = performance.now() - began; // each set is built and encoded before its first await
+    const published: Promise<void>[] = [];
+    let cost = 0;
+    let began = performance.now();
+    for (const n of [...this.dirty]) {
+      if (this.stopped) break;
+      if (performance.now() - began >= this.flushSliceMs) {
+        cost += performance.now() - began;
+        await new Promise((resolve) => setImmediate(resolve));
+        began = performance.now();
+      }
+      // Marked again while this flush yielded: published now, with what the cache holds now.
+      if (!this.dirty.delete(n)) continue;
+      published.push(this.publishNode(n, byNode.of(n)).catch((err) => this.ctx.log.error('publishing a desired set failed', { node: n, err })));
+    }
+    this.lastCost = cost + performance.now() - began; // each set is built and encoded before its first await
     await Promise.all(published);
   }
 
@@ -156,7 +145,7 @@ export class DesiredPublisher {
   desiredOf(node: string, bound?: Pod[]): Omit<DesiredMessage, 'generation'> {
     const { informers } = this.ctx;
     const all = bound ?? podsByNode(informers).of(node);
-    const pods = all.filter((p) => !isTerminating(p) && !isFinished(p)).sort((a, b) => a.metadata.uid!.localeCompare(b.metadata.uid!));
+    const pods = all.filter((p) => !isTerminating(p) && !isFinished(p)).map(forAgent); // in no particular order: the agent keys them by uid
     // Pods that ran to the end keep their logs on the node until the pod object is deleted (kubectl logs of a Completed Job's pod).
     const keepLogs = all.filter((p) => isFinished(p)).map((p) => p.metadata.uid!).sort();
     // Listed even when never sent to the node (bound and deleted within one debounce): only its agent can confirm.
@@ -183,7 +172,7 @@ export class DesiredPublisher {
           services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
     const volumes = this.volumesOf(pods);
     return {
-      pods: pods.map(forAgent),
+      pods,
       configMaps,
       secrets,
       services,
@@ -234,14 +223,15 @@ export class DesiredPublisher {
   // asked for one or the generation did not move (a delta needs generation > base).
   private async publishDelta(node: string, body: Omit<DesiredMessage, 'generation'>, generation: number): Promise<void> {
     const sent = this.sent.get(node);
+    const next = sentSet(generation, body);
     if (sent && generation > sent.generation) {
-      const delta = deltaOf(sent, body, generation);
+      const delta = deltaOf(sent, body, generation, next);
       if (!delta) return;
-      this.sent.set(node, sentSet(generation, body));
+      this.sent.set(node, next);
       return this.publish(topics.nodeDesired(node), encode(delta), false);
     }
-    if (sent && !deltaOf(sent, body, generation)) return;
-    this.sent.set(node, sentSet(generation, body));
+    if (sent && !deltaOf(sent, body, generation, next)) return;
+    this.sent.set(node, next);
     await this.publish(topics.nodeDesired(node), encode({ generation, ...body, deltas: true } satisfies DesiredMessage), false);
   }
 }
