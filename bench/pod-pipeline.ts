@@ -3,11 +3,12 @@
  * binds pods to, and the agents' status reports. A real store (`:memory:`), cache and DesiredPublisher (the
  * controller harness), no broker: `publish` only counts bytes. Each round binds one new pod to every node (as a
  * scheduler batch of a rollout does), flushes, then every node reports its new pod Running (one message per node,
- * as the agents do), and flushes again. Every node asked for deltas first (`resync`), as today's agents do.
+ * as the agents do), and flushes again; then a watcher's events of every pod are encoded. Every node asked for deltas first (`resync`), as today's agents do.
  *
  * Prints, per step, p50 / p99 / max of one call and the time per pod. Run:
  * `npm run bench:pod-pipeline -- [nodes 500] [rounds 20]`.
  */
+import { encodeAnswer, sharedObjects } from '../master/api/encoding.js';
 import { onPodsReport } from '../master/nodes/pods.js';
 import { DesiredPublisher } from '../master/nodes/desired.js';
 import type { Pod, PodStatus } from '../protocol/index.js';
@@ -98,6 +99,15 @@ async function main(): Promise<void> {
   stats('desired flushes, bind rounds', flushes.bind, nodes * rounds);
   stats('desired flushes, status rounds', flushes.status, nodes * rounds);
   stats('status reports of a round (stored)', reports, nodes * rounds);
+  // A watcher's events: every cached pod once, as MODIFIED, in slices of 500 (each a new object: its bytes are built).
+  const pods = h.list('Pod').map((p) => ({ ...p, metadata: { ...p.metadata } }));
+  const events: number[] = [];
+  for (let at = 0; at < pods.length; at += 500) {
+    const t = performance.now();
+    for (const o of pods.slice(at, at + 500)) encodeAnswer({ id: 'watch-1', ok: true, event: sharedObjects({ type: 'MODIFIED', object: o }) }, 'msgpack');
+    events.push(performance.now() - t);
+  }
+  stats('watch events, 500 at a time', events, pods.length);
   publisher.stop();
   await h.stop();
 }

@@ -36,3 +36,25 @@ describe('encodeAnswer', () => {
     expect(encodeAnswer(res, 'msgpack').equals(encode(res, 'msgpack'))).toBe(true);
   });
 });
+
+describe('encodeAnswer: watch events from a kept envelope', () => {
+  // Each row: the events of one stream in order; every answer must be the full encoding, whatever was kept before.
+  const ev = (id: string, type: string, i: number) => ({ id, ok: true, event: sharedObjects({ type: type as 'ADDED', object: pod(i) }) });
+  for (const codec of ['msgpack', 'json'] as Codec[])
+    it.each<[string, { id: string; ok: boolean; event: { type: string; object: KObject } }[]]>([
+      ['one stream, one type, new objects', [ev('w1', 'ADDED', 1), ev('w1', 'ADDED', 2), ev('w1', 'ADDED', 300)]],
+      ['types change between events', [ev('w1', 'ADDED', 1), ev('w1', 'MODIFIED', 1), ev('w1', 'DELETED', 1), ev('w1', 'ADDED', 2)]],
+      ['two streams (ids of different lengths) interleaved', [ev('w1', 'ADDED', 1), ev('a-much-longer-request-id-0123456789', 'ADDED', 2), ev('w1', 'ADDED', 3)]],
+    ])(`${codec}: %s`, (_what, answers) => {
+      for (const res of answers) {
+        const want = encode({ id: res.id, ok: res.ok, event: { type: res.event.type, object: res.event.object } }, codec);
+        expect(encodeAnswer(res, codec).equals(want)).toBe(true);
+      }
+    });
+
+  it('an event answer with more fields than the plain envelope is still encoded whole', () => {
+    const res = { id: 'w', ok: true, event: sharedObjects({ type: 'ADDED' as const, object: pod(1) }), done: false };
+    expect(encodeAnswer(res, 'msgpack').equals(encode({ id: 'w', ok: true, event: { type: 'ADDED', object: pod(1) }, done: false }, 'msgpack'))).toBe(true);
+    expect(encodeAnswer({ ...res, done: undefined }, 'json').toString()).toBe(JSON.stringify({ id: 'w', ok: true, event: { type: 'ADDED', object: pod(1) } }));
+  });
+});
