@@ -7,12 +7,22 @@
  * Digests, not the text itself: at 20,000 pods the texts were a second copy of every pod (issue 16, memory).
  * SHA-1 over the JSON text is collision-free in practice for this purpose (a collision would only skip one
  * pod's update until its next change or the agent's next resync). A digest is computed once per object:
- * cache objects are immutable (a change is a new object), so it is remembered per object (a WeakMap).
+ * cache objects are immutable (a change is a new object), so it is remembered per object (a WeakMap). A pod's
+ * digest is not a hash at all but the number of its agent view (desired-view.ts), which is new exactly when the pod
+ * changes in a way the agent can see.
  */
 import { createHash } from 'node:crypto';
 import type { DesiredDelta, DesiredMessage } from '../../protocol/index.js';
 
 const digests = new WeakMap<object, string>();
+
+/**
+ * Gives an object whose version is known a digest without hashing its text: `token` must change whenever the text
+ * does (desired-view.ts: one token per pod version the agent can tell apart).
+ */
+export function rememberDigest(o: object, token: string): void {
+  digests.set(o, token);
+}
 
 /** The digest of a value's JSON text (remembered per object). */
 export function digestOf(v: unknown): string {

@@ -15,6 +15,7 @@ import type { Pod } from '../../protocol/index.js';
 import { parseModuleImage } from '../../protocol/wasi-image.js';
 import { claimsOf } from '../controllers/volumes/match.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
+import { rememberDigest } from './desired-delta.js';
 
 /** The ConfigMaps, Secrets and PersistentVolumeClaims a pod references, by name in its namespace. */
 export interface References {
@@ -28,13 +29,22 @@ const views = new WeakMap<Pod, Pod>();
 /** references() of each view's spec (a view's spec is its pod's: immutable too). */
 const refs = new WeakMap<Pod['spec'], References>();
 
-/** The parts of a pod an agent needs: one object per agent-visible version, so its digest is computed once. */
+/** Views made so far: each new one's digest is a new number, never its text's hash (see rememberDigest). */
+let made = 0;
+
+/**
+ * The parts of a pod an agent needs: one object per agent-visible version. Its digest (desired-delta.ts) is the
+ * view's own number: a new view is a version the agent has not seen, so no text needs hashing (a SHA-1 of every
+ * bound pod's JSON was a fifth of the flush). A view made again for the same text (a relisted cache) only sends the
+ * pod once more.
+ */
 export function forAgent(p: Pod): Pod {
   let v = views.get(p);
   if (!v) {
     const { resourceVersion: _rv, generation: _g, ...metadata } = p.metadata;
     v = { apiVersion: 'v1', kind: 'Pod', metadata, spec: p.spec };
     views.set(p, v);
+    rememberDigest(v, `view-${++made}`);
   }
   return v;
 }

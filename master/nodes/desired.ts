@@ -4,7 +4,7 @@
  * set changes. The generation is the store revision at publish time, so it rises across master
  * restarts and an agent can ignore anything older than what it has.
  */
-import { encode, topics, type ClaimVolume, type DesiredMessage, type DesiredResync, type KObject, type Pod } from '../../protocol/index.js';
+import { encode, topics, type ClaimVolume, type DesiredMessage, type DesiredResync, type KObject, type Pod, type Service } from '../../protocol/index.js';
 import { claimsOf } from '../controllers/volumes/match.js';
 import { sliceMs } from '../controllers/batch.js';
 import type { ControllerContext } from '../controllers/types.js';
@@ -26,6 +26,19 @@ export function flushWindow(lastFlushCostMs: number): number {
 }
 const minWindowMs = 20;
 const maxWindowMs = 1000;
+
+type ServiceEntry = NonNullable<DesiredMessage['services']>[string];
+const serviceEntries = new WeakMap<Service, ServiceEntry>();
+
+/** A Service as a node's set holds it, one object per cached Service (so its digest is computed once, not per flush). */
+function serviceEntry(s: Service): ServiceEntry {
+  let e = serviceEntries.get(s);
+  if (!e) {
+    e = { host: s.spec.clusterIP!, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
+    serviceEntries.set(s, e);
+  }
+  return e;
+}
 
 /** Publishes desired sets; `publish` is the broker's. */
 export class DesiredPublisher {
@@ -169,7 +182,7 @@ export class DesiredPublisher {
     for (const ns of new Set(pods.map((p) => p.metadata.namespace!)))
       for (const s of informers.list('Service', ns))
         if (s.spec.clusterIP && s.spec.clusterIP !== 'None')
-          services[`${ns}/${s.metadata.name}`] = { host: s.spec.clusterIP, ports: s.spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol! })) };
+          services[`${ns}/${s.metadata.name}`] = serviceEntry(s);
     const volumes = this.volumesOf(pods);
     return {
       pods,
