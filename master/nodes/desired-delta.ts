@@ -66,23 +66,63 @@ export function sentSet(generation: number, body: Body): SentSet {
   };
 }
 
-/** The delta from `sent` to `body` at `generation`, or undefined when nothing changed; `next` is sentSet(generation, body), if at hand. */
-export function deltaOf(sent: SentSet, body: Body, generation: number, next = sentSet(generation, body)): DesiredDelta | undefined {
+/** The delta from `sent` to `body` at `generation`, or undefined when nothing changed. */
+export function deltaOf(sent: SentSet, body: Body, generation: number): DesiredDelta | undefined {
+  return diff(sent, body, generation, false);
+}
+
+/**
+ * As deltaOf, and `sent` becomes the set at `generation` when something changed (left as it was otherwise: the agent
+ * still holds that generation). In place: a flush compares a node's set with what it was sent without building the
+ * whole set's maps again (a rollout flushes each node once per pod bound to it).
+ */
+export function advance(sent: SentSet, body: Body, generation: number): DesiredDelta | undefined {
+  return diff(sent, body, generation, true);
+}
+
+function diff(sent: SentSet, body: Body, generation: number, apply: boolean): DesiredDelta | undefined {
   const d: DesiredDelta = { delta: true, base: sent.generation, generation };
-  let changed = false;
-  const pods = body.pods.filter((p) => sent.pods.get(p.metadata.uid!) !== next.pods.get(p.metadata.uid!));
-  const removed = [...sent.pods.keys()].filter((uid) => !next.pods.has(uid));
-  if (pods.length) (d.pods = pods), (changed = true);
-  if (removed.length) (d.removed = removed), (changed = true);
-  for (const f of mapFields) {
-    const entries: Record<string, unknown> = {};
-    let any = false;
-    for (const [k, text] of next[f]) if (sent[f].get(k) !== text) (entries[k] = (body[f] as Record<string, unknown>)[k]), (any = true);
-    for (const k of sent[f].keys()) if (!next[f].has(k)) (entries[k] = null), (any = true);
-    if (any) (d[f] = entries as never), (changed = true);
+  const pods: Body['pods'] = [];
+  const digests = new Map<string, string>();
+  let known = 0;
+  for (const p of body.pods) {
+    const uid = p.metadata.uid!;
+    const digest = digestOf(p);
+    const was = sent.pods.get(uid);
+    if (was !== undefined) known++;
+    if (was !== digest) pods.push(p), digests.set(uid, digest);
   }
-  for (const f of ['keepLogs', 'terminating'] as const) if (next[f] !== sent[f]) (d[f] = body[f] ?? []), (changed = true);
-  return changed ? d : undefined;
+  // Every uid sent is still there when all of them were met above; otherwise the ones missing were removed.
+  const now = known < sent.pods.size ? new Set(body.pods.map((p) => p.metadata.uid!)) : undefined;
+  const removed = now ? [...sent.pods.keys()].filter((uid) => !now.has(uid)) : [];
+  if (pods.length) d.pods = pods;
+  if (removed.length) d.removed = removed;
+  const changes = new Map<MapField, Map<string, string | undefined>>();
+  for (const f of mapFields) {
+    const cur = (body[f] ?? {}) as Record<string, unknown>;
+    const entries: Record<string, unknown> = {};
+    const changed = new Map<string, string | undefined>();
+    let present = 0;
+    for (const [k, v] of Object.entries(cur)) {
+      const digest = digestOf(v);
+      const was = sent[f].get(k);
+      if (was !== undefined) present++;
+      if (was !== digest) (entries[k] = v), changed.set(k, digest);
+    }
+    if (present < sent[f].size) for (const k of sent[f].keys()) if (!Object.hasOwn(cur, k)) (entries[k] = null), changed.set(k, undefined);
+    if (changed.size) (d[f] = entries as never), changes.set(f, changed);
+  }
+  const lists = { keepLogs: JSON.stringify(body.keepLogs ?? []), terminating: JSON.stringify(body.terminating ?? []) };
+  for (const f of ['keepLogs', 'terminating'] as const) if (lists[f] !== sent[f]) d[f] = body[f] ?? [];
+  if (!pods.length && !removed.length && !changes.size && lists.keepLogs === sent.keepLogs && lists.terminating === sent.terminating) return undefined;
+  if (apply) {
+    sent.generation = generation;
+    for (const [uid, digest] of digests) sent.pods.set(uid, digest);
+    for (const uid of removed) sent.pods.delete(uid);
+    for (const [f, changed] of changes) for (const [k, digest] of changed) digest === undefined ? sent[f].delete(k) : sent[f].set(k, digest);
+    Object.assign(sent, lists);
+  }
+  return d;
 }
 
 /**

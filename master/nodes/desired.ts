@@ -9,7 +9,7 @@ import { claimsOf } from '../controllers/volumes/match.js';
 import { sliceMs } from '../controllers/batch.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
-import { deltaOf, sentSet, setDigest, type SentSet } from './desired-delta.js';
+import { advance, deltaOf, sentSet, setDigest, type SentSet } from './desired-delta.js';
 import { carryView, forAgent, references } from './desired-view.js';
 import { podsByNode } from './pods-by-node.js';
 
@@ -236,15 +236,12 @@ export class DesiredPublisher {
   // asked for one or the generation did not move (a delta needs generation > base).
   private async publishDelta(node: string, body: Omit<DesiredMessage, 'generation'>, generation: number): Promise<void> {
     const sent = this.sent.get(node);
-    const next = sentSet(generation, body);
     if (sent && generation > sent.generation) {
-      const delta = deltaOf(sent, body, generation, next);
-      if (!delta) return;
-      this.sent.set(node, next);
-      return this.publish(topics.nodeDesired(node), encode(delta), false);
+      const delta = advance(sent, body, generation);
+      return delta && this.publish(topics.nodeDesired(node), encode(delta), false);
     }
-    if (sent && !deltaOf(sent, body, generation, next)) return;
-    this.sent.set(node, next);
+    if (sent && !deltaOf(sent, body, generation)) return;
+    this.sent.set(node, sentSet(generation, body));
     await this.publish(topics.nodeDesired(node), encode({ generation, ...body, deltas: true } satisfies DesiredMessage), false);
   }
 }

@@ -5,7 +5,7 @@
  * a delta on another generation asks for the full set; bad deltas are refused naming the field.
  */
 import { describe, expect, it } from 'vitest';
-import { deltaOf, digestOf, sentSet, setDigest } from '../../master/nodes/desired-delta.js';
+import { advance, deltaOf, digestOf, sentSet, setDigest } from '../../master/nodes/desired-delta.js';
 import { applyDelta } from '../../edge-agent/desired-delta.js';
 import { checkDesired } from '../../edge-agent/desired.js';
 import type { DesiredMessage, KObject, Pod } from '../../protocol/index.js';
@@ -45,6 +45,25 @@ describe('desired deltas: round trip', () => {
     expect((merged as { desired: DesiredMessage }).desired.deltas).toBe(true);
     const sorted = ({ deltas: _, ...d }: DesiredMessage) => ({ ...d, pods: [...d.pods].sort((x, y) => x.metadata.uid!.localeCompare(y.metadata.uid!)), keepLogs: d.keepLogs ?? [], terminating: d.terminating ?? [] });
     expect(sorted((merged as { desired: DesiredMessage }).desired)).toEqual(sorted(want));
+    // In place (what a flush does): the same delta, and what was sent becomes exactly the new set's entries.
+    const sent = sentSet(10, before);
+    expect(advance(sent, after, 12)).toEqual(delta);
+    expect(sent).toEqual(sentSet(12, after));
+  });
+
+  it('advance with nothing changed leaves what was sent (and its generation) as it was', () => {
+    const b = body({ pods: [pod('a')], configMaps: { 'default/x': cm('x', '1') }, keepLogs: ['z'] });
+    const sent = sentSet(3, b);
+    expect(advance(sent, structuredClone(b), 4)).toBeUndefined();
+    expect(sent).toEqual(sentSet(3, b));
+  });
+
+  it('advance twice chains: the second delta is based on the first one\'s generation', () => {
+    const sent = sentSet(1, body({ pods: [pod('a')] }));
+    advance(sent, body({ pods: [pod('a'), pod('b')] }), 2);
+    const second = advance(sent, body({ pods: [pod('b', 'v2')] }), 5)!;
+    expect(second).toMatchObject({ base: 2, generation: 5, removed: ['a'] });
+    expect(second.pods!.map((p) => p.spec.containers[0]!.image)).toEqual(['app:v2']);
   });
 
   it('nothing changed: no delta', () => {
