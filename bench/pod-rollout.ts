@@ -23,10 +23,19 @@ import { runningStatus } from './scale/sim-agent.js';
 const nodes = Number(process.argv[2] ?? 1000);
 const replicas = Number(process.argv[3] ?? 10000);
 const trials = Number(process.argv[4] ?? 1);
+const engineCalls: [number, number][] = [];
 
 async function trial(): Promise<{ cpuUsPerPod: number; wallS: number; longestMs: number; turnsOver10: number; commits: string }> {
   const h = await harness();
   const engine = await createEngine({ impl: 'wasm' });
+  // The engine's calls: how long each held the loop, and for how many pods (the scheduler's batches).
+  const schedule = engine.schedule.bind(engine);
+  engine.schedule = (pods) => {
+    const t = performance.now();
+    const out = schedule(pods);
+    engineCalls.push([pods.length, performance.now() - t]);
+    return out;
+  };
   const names = Array.from({ length: nodes }, (_, i) => `node-${i}`);
   // The agents: each reports the pods a desired message brings, Running, in one message per desired message.
   const reported = new Set<string>();
@@ -92,8 +101,10 @@ async function trial(): Promise<{ cpuUsPerPod: number; wallS: number; longestMs:
 
 console.log(`${nodes} nodes, ${replicas} replicas, in memory (no broker)`);
 for (let i = 0; i < trials; i++) {
+  engineCalls.length = 0;
   const r = await trial();
+  const slowest = engineCalls.reduce((a, b) => (b[1] > a[1] ? b : a), [0, 0]);
   console.log(
-    `trial ${i + 1}: CPU per pod ${(r.cpuUsPerPod / 1000).toFixed(3)} ms, all Running after ${r.wallS.toFixed(1)} s (${(replicas / r.wallS).toFixed(0)} pods/s), longest turn ${r.longestMs.toFixed(0)} ms, ${r.turnsOver10} turns > 10 ms; ${r.commits}`,
+    `trial ${i + 1}: CPU per pod ${(r.cpuUsPerPod / 1000).toFixed(3)} ms, all Running after ${r.wallS.toFixed(1)} s (${(replicas / r.wallS).toFixed(0)} pods/s), longest turn ${r.longestMs.toFixed(0)} ms, ${r.turnsOver10} turns > 10 ms; ${r.commits}; ${engineCalls.length} scheduling batches, the longest ${slowest[1].toFixed(1)} ms for ${slowest[0]} pods`,
   );
 }
