@@ -57,6 +57,8 @@ export class DesiredPublisher {
 
   /** The flushes asked for, one after another (a flush that yields is not overtaken by the next). */
   private flushes: Promise<void> = Promise.resolve();
+  /** The flush asked for that has not started yet (asking again joins it). */
+  private waiting?: Promise<void>;
   private stopped = false;
 
   constructor(
@@ -118,7 +120,8 @@ export class DesiredPublisher {
   }
 
   /**
-   * Publishes every dirty node's set now (after a flush still running), nodes marked meanwhile included. A flush
+   * Publishes every dirty node's set now (after a flush still running; callers meanwhile share the one that waits),
+   * nodes marked meanwhile included. A flush
    * that has held the loop for `flushSliceMs` lets I/O in (setImmediate) and goes on with the next node: a rollout
    * dirties every node at once, and building a thousand sets in one go stalled the loop for 100 ms and more
    * (issue 16). Each node's set is built and its message handed to the broker in one go, so a node's messages
@@ -127,7 +130,13 @@ export class DesiredPublisher {
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const run = this.flushes.then(() => this.flushDirty());
+    // One waits at most behind the running one: it will publish whatever is dirty when it starts.
+    if (this.waiting) return this.waiting;
+    const run = this.flushes.then(() => {
+      this.waiting = undefined;
+      return this.flushDirty();
+    });
+    this.waiting = run;
     this.flushes = run.catch(() => undefined);
     return run;
   }

@@ -5,7 +5,7 @@
  * node still publishes every dirty node, each node's deltas chained base to generation, and an agent applying them
  * (edge-agent/desired-delta.ts) holds exactly the master's set.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyDelta } from '../../edge-agent/desired-delta.js';
 import { DesiredPublisher } from '../../master/nodes/desired.js';
 import { decodeObject, type DesiredDelta, type DesiredMessage, type Pod } from '../../protocol/index.js';
@@ -147,6 +147,20 @@ describe('desired sets: a flush that yields', () => {
       expect(podNames(agents.get(n))).toEqual(['n0', last].includes(n) ? [`first-${n}`, `second-${n}`] : [`first-${n}`]);
       expect(podNames(agents.get(n))).toEqual(publisher.desiredOf(n).pods.map((p) => p.metadata.name).sort());
     }
+  });
+
+  it('flushes asked while one runs share one flush after it, which publishes what they marked', async () => {
+    const runs = vi.spyOn(publisher as unknown as { flushDirty: () => Promise<void> }, 'flushDirty');
+    await Promise.all(nodes.map((n) => h.objects.create(podWith({ name: `a-${n}`, node: n }))));
+    await h.informers.waitForRevision(await h.objects.revision());
+    const first = publisher.flush();
+    await new Promise((r) => setImmediate(r)); // the first is running (it yields after every node)
+    await h.objects.create(podWith({ name: 'late', node: 'n0' }));
+    await h.informers.waitForRevision(await h.objects.revision());
+    const asked = [publisher.flush(), publisher.flush(), publisher.flush()];
+    await Promise.all([first, ...asked]);
+    expect(runs).toHaveBeenCalledTimes(2);
+    expect(podNames(held().get('n0'))).toEqual(['a-n0', 'late']);
   });
 
   it('two flushes asked at once run one after the other (the second sees what the first did not)', async () => {
