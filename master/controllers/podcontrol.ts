@@ -4,7 +4,7 @@
  * the time-slice gate (batch.ts), with a SuccessfulCreate / SuccessfulDelete event on the owner.
  */
 import type { KObject, Pod } from '../../protocol/index.js';
-import { nextSlice, slowStartBatch } from './batch.js';
+import { slowStartBatch } from './batch.js';
 import { createDependent } from './pods.js';
 import type { ControllerContext } from './types.js';
 
@@ -33,9 +33,6 @@ export async function createPods(ctx: ControllerContext, owner: KObject, n: numb
     Math.min(n, burstReplicas),
     async (i) => {
       const p = await createDependent(ctx, owner, make(i));
-      // Past the gate again: one group commit resolves hundreds of creates at once, and their events recorded in
-      // that one turn held the loop for 50–120 ms (issue 16).
-      await nextSlice();
       events.object(owner.kind, owner.metadata.namespace, owner.metadata.name, 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}${note(i)}`);
       return Number(p.metadata.resourceVersion);
     },
@@ -54,7 +51,6 @@ export async function deletePods(ctx: ControllerContext, owner: KObject, pods: P
       if (err?.code === 'SKIFF_ERR_NOT_FOUND') return undefined;
       throw err;
     });
-    await nextSlice();
     events.object(owner.kind, owner.metadata.namespace, owner.metadata.name, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}${why}`);
     return d ? Number(d.metadata.resourceVersion) : 0;
   });

@@ -5,7 +5,6 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { SkiffError, type OfflineReport, type Pod, type PodReport, type PodsMessage } from '../../protocol/index.js';
-import { nextSlice } from '../controllers/batch.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { recordPodEvents } from './pod-events.js';
 import { podsByNode } from './pods-by-node.js';
@@ -49,9 +48,6 @@ export async function onPodsReport(ctx: ControllerContext, node: string, m: Pods
         ctx.events.object('Pod', raw.namespace, raw.name, 'Warning', 'StatusRefused', (err as Error).message);
         return;
       }
-      // Behind the time-slice gate, as every controller write: the reports of a thousand agents arrive together
-      // (one socket read holds many), and stored one after another in one turn they held the loop for 100 ms and more.
-      await nextSlice();
       await objects.mutate('Pod', r.namespace, r.name, (cur) => {
         if (cur.metadata.uid !== r.uid || cur.spec.nodeName !== node) return undefined;
         const status = mergeStatus(cur, r);

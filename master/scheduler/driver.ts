@@ -235,8 +235,6 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
       telemetry?.scheduleAttempts.inc({ result: 'error' });
       return;
     }
-    // Past the gate again: one group commit resolves a whole batch of binds at once (see podcontrol.ts).
-    await nextSlice();
     telemetry?.scheduleAttempts.inc({ result: 'scheduled' });
     const created = Date.parse(p.metadata.creationTimestamp ?? '');
     if (!Number.isNaN(created)) telemetry?.podSchedulingDuration.observe(Math.max(0, Date.now() - created) / 1000);
