@@ -132,16 +132,23 @@ export class DesiredPublisher {
     this.timer = undefined;
     // One waits at most behind the running one: it will publish whatever is dirty when it starts.
     if (this.waiting) return this.waiting;
-    const run = this.flushes.then(() => {
+    const built = this.flushes.then(() => {
       this.waiting = undefined;
       return this.flushDirty();
     });
+    // The next flush waits for this one's sets to be built and handed to the broker, not for the broker to be done
+    // with them (a slow subscriber must not hold every node's next set back).
+    this.flushes = built.then(
+      () => undefined,
+      () => undefined,
+    );
+    const run = built.then(async (published) => void (await Promise.all(published)));
     this.waiting = run;
-    this.flushes = run.catch(() => undefined);
     return run;
   }
 
-  private async flushDirty(): Promise<void> {
+  /** Builds and hands over every dirty node's set; resolves to the broker's promises of them. */
+  private async flushDirty(): Promise<Promise<void>[]> {
     this.lastFlush = Date.now();
     // Each dirty node's own pods from the index: a flush costs the pods of the nodes that changed, not all pods.
     const byNode = podsByNode(this.ctx.informers);
@@ -160,7 +167,7 @@ export class DesiredPublisher {
       published.push(this.publishNode(n, byNode.of(n)).catch((err) => this.ctx.log.error('publishing a desired set failed', { node: n, err })));
     }
     this.lastCost = cost + performance.now() - began; // each set is built and encoded before its first await
-    await Promise.all(published);
+    return published;
   }
 
   /** The desired set of a node as it stands in the cache; `bound` is the pods bound to it, if already at hand. */

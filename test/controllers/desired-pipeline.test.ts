@@ -163,6 +163,25 @@ describe('desired sets: a flush that yields', () => {
     expect(podNames(held().get('n0'))).toEqual(['a-n0', 'late']);
   });
 
+  it('a publish the broker has not finished does not hold the next flush back', async () => {
+    let stuck = true;
+    onPublish = () => undefined;
+    const slow = publisher as unknown as { publish: (t: string, p: Buffer, r: boolean) => Promise<void> };
+    const original = slow.publish;
+    // n1's message never completes (a slow subscriber); the others do.
+    Object.assign(publisher, { publish: (t: string, p: Buffer, r: boolean) => (stuck && t.includes('/n1/') ? new Promise<void>(() => undefined) : original(t, p, r)) });
+    await h.objects.create(podWith({ name: 'one', node: 'n1' }));
+    await h.informers.waitForRevision(await h.objects.revision());
+    void publisher.flush();
+    await h.objects.create(podWith({ name: 'two', node: 'n2' }));
+    await h.informers.waitForRevision(await h.objects.revision());
+    const second = publisher.flush();
+    const outcome = await Promise.race([second.then(() => 'flushed'), new Promise((r) => setTimeout(() => r('held back'), 2000))]);
+    stuck = false;
+    expect(outcome).toBe('flushed');
+    expect(podNames(held().get('n2'))).toEqual(['two']);
+  });
+
   it('two flushes asked at once run one after the other (the second sees what the first did not)', async () => {
     await h.objects.create(podWith({ name: 'x', node: 'n3' }));
     await h.informers.waitForRevision(await h.objects.revision());
