@@ -73,6 +73,7 @@ export class DesiredPublisher {
     const { informers } = this.ctx;
     podsByNode(informers); // wired before the handler below, so a flush always reads an index that saw the change
     informers.on('Pod', (p, old) => {
+      if (!p?.spec?.nodeName && !old?.spec?.nodeName) return; // bound to no node: in no set
       // A status-only write (the agent's reports, most writes of a rollout) leaves its node's set as it was.
       if (p && old && carryView(p, old)) return;
       for (const x of [p, old]) if (x?.spec?.nodeName) this.mark(x.spec.nodeName);
