@@ -1,13 +1,19 @@
 /**
- * Group commit for the SQLite store: writes asked for during one turn of the event loop are
- * applied in one IMMEDIATE transaction, so they share one fsync of the WAL and the pages they
- * touch (kv and change-log leaves, the meta row) are written once per batch, not once per write.
+ * Group commit for the SQLite store, made durable off the event loop. Writes asked for during a turn of
+ * the event loop are applied in one IMMEDIATE transaction (so they share the pages they touch and one
+ * fsync); a transaction takes writes until ~10 ms of applying them has passed (`applyBudgetMs`), and what
+ * is left waits for the next turn, so one commit never holds the loop for long. COMMIT writes the WAL
+ * (synchronous=NORMAL: no fsync); then `sync` — an fsync of the WAL on libuv's threadpool — makes the
+ * batch durable. At most one sync runs at a time: batches committed while one runs wait for the next, so
+ * a batch's writers are answered (and `afterDurable` told, which feeds the watchers) only after a sync
+ * that STARTED after its COMMIT completed. Durable batches are answered one per turn.
+ *
  * Each write is still checked against the rows as the earlier writes of its batch left them (so
- * optimistic concurrency and "one of two creates wins" hold), takes the next revision in the order
- * it was asked for, and its promise settles only after COMMIT returned: an acknowledged write is
- * as durable as before. A write whose check fails is refused alone; an SQL error (disk full, I/O)
- * rolls the whole batch back and refuses every write in it. `apply` must throw a SkiffError only
- * before it changes anything.
+ * optimistic concurrency and "one of two creates wins" hold) and takes the next revision in the order
+ * it was asked for. A write whose check fails is refused alone (after the sync too: its refusal may rest
+ * on a write not yet durable); an SQL error rolls the transaction back and refuses every write in it. A
+ * failed sync is fatal, as PostgreSQL's fsync panic: every write not yet durable is refused, and so is
+ * every later one. `apply` must throw a SkiffError only before it changes anything.
  */
 import { SkiffError } from '../../protocol/errors.js';
 
@@ -18,39 +24,83 @@ export interface PendingWrite<R> {
   reject: (err: unknown) => void;
 }
 
-/** The most writes in one transaction: bounds how long one commit holds the event loop. */
+/** The most writes in one transaction, whatever the time. */
 export const maxBatch = 2_000;
+/** Time spent applying writes in one transaction (one turn), in ms: bounds how long one commit holds the loop. */
+export const applyBudgetMs = 10;
 
-/**
- * Queues writes and commits them in batches. `runBatch` runs a function inside one IMMEDIATE
- * transaction; `afterCommit` is told of each applied write's result, in order, after COMMIT.
- */
+/** How the committer reaches the database; the store supplies it. */
+export interface GroupCommitHooks {
+  /** Runs `body` inside one IMMEDIATE transaction; returns the revision the store is at after COMMIT. */
+  runBatch: (body: () => void) => number;
+  /** Makes everything committed so far durable (an fsync of the WAL); rejects on an I/O error. */
+  sync: () => Promise<void>;
+  /** A durable batch: its applied writes' results in order, and the revision it left the store at. Called before its writers are answered. */
+  afterDurable: (results: unknown[], revision: number) => void;
+  /** Told once everything up to `revision` is on disk (before its batches are published). */
+  onSynced: (revision: number) => void;
+  /** A sync failed: the store is unusable. */
+  onFatal: (err: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+
+/** A committed transaction waiting to be durable, then answered; `writes` empty for a barrier. */
+interface Batch {
+  writes: PendingWrite<unknown>[];
+  outcomes: Outcome[];
+  revision: number;
+  /** A barrier's callback (durable()): no error once answered in its turn. */
+  done?: (err?: unknown) => void;
+}
+
+/** Queues writes, commits them in time-bounded batches, and answers them once an fsync covers them. */
 export class GroupCommitter {
   private pending: PendingWrite<unknown>[] = [];
   private scheduled: NodeJS.Immediate | undefined;
-  /** Batches and writes committed so far (metrics, tests). */
-  readonly stats = { batches: 0, writes: 0 };
+  /** Committed since the running sync started: the next sync covers them. */
+  private unsynced: Batch[] = [];
+  private syncing: Promise<void> | undefined;
+  /** Durable, waiting for their turn to be answered. */
+  private durableQueue: Batch[] = [];
+  private answering: NodeJS.Immediate | undefined;
+  private failure: SkiffError | undefined;
+  private lastRevision = 0;
+  /** Batches and writes committed so far, and the fsyncs that made them durable (metrics, tests). */
+  readonly stats = { batches: 0, writes: 0, syncs: 0 };
 
-  constructor(
-    private readonly runBatch: (body: () => void) => void,
-    private readonly afterCommit: (result: unknown) => void,
-  ) {}
+  constructor(private readonly hooks: GroupCommitHooks) {}
 
-  /** Queues a write; the promise settles after the commit of its batch. */
+  /** Queues a write; the promise settles once a sync after the commit of its batch completed. */
   submit<R>(apply: () => R): Promise<R> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ apply, resolve, reject } as PendingWrite<unknown>);
       // setImmediate, not a microtask: every write asked for while this turn's I/O callbacks run
       // (a burst of MQTT messages, every controller worker woken by the last commit) joins.
-      this.scheduled ??= setImmediate(() => this.flush());
+      this.scheduled ??= setImmediate(() => this.turn());
     });
   }
 
-  /** Commits everything queued now (before compact, restore or close). */
+  /** Commits everything queued now, whatever the time (before compact, restore or close); answers come after a sync. */
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    while (this.pending.length > 0) this.commit(this.pending.splice(0, maxBatch));
+    while (this.pending.length > 0 && !this.failure) this.commit(Infinity);
+  }
+
+  /** Resolves once a sync that started after this call completed: whatever was committed before it is on disk and answered. */
+  durable(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.unsynced.push({ writes: [], outcomes: [], revision: this.lastRevision, done: (err) => (err ? reject(err) : resolve()) });
+      this.startSync();
+    });
+  }
+
+  /** The error that made the store unusable, if a sync failed. */
+  failed(): SkiffError | undefined {
+    return this.failure;
   }
 
   /** Refuses every queued write with `err` (the store is closing). */
@@ -60,31 +110,114 @@ export class GroupCommitter {
     for (const w of this.pending.splice(0)) w.reject(err);
   }
 
-  private commit(batch: PendingWrite<unknown>[]): void {
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+  // One turn: one time-bounded transaction; the rest of the queue waits for the next turn.
+  private turn(): void {
+    this.scheduled = undefined;
+    if (this.failure) return;
+    this.commit(applyBudgetMs);
+    if (this.pending.length > 0) this.scheduled ??= setImmediate(() => this.turn());
+  }
+
+  private commit(budgetMs: number): void {
+    const queue = this.pending;
+    const outcomes: Outcome[] = [];
+    let revision: number;
     try {
-      this.runBatch(() => {
+      revision = this.hooks.runBatch(() => {
         outcomes.length = 0; // a retried body (SQLITE_BUSY) starts again
-        for (const w of batch) outcomes.push(attempt(w));
+        const start = performance.now();
+        for (let i = 0; i < queue.length && i < maxBatch; i++) {
+          outcomes.push(attempt(queue[i]!));
+          if (performance.now() - start >= budgetMs) break;
+        }
       });
     } catch (err) {
-      for (const w of batch) w.reject(err);
+      // An SQL error rolled back everything this transaction applied: refuse those writes (the one that failed among them).
+      for (const w of queue.splice(0, Math.max(1, outcomes.length + 1))) w.reject(err);
       return;
     }
+    const writes = queue.splice(0, outcomes.length);
     this.stats.batches++;
-    batch.forEach((w, i) => {
-      const o = outcomes[i]!;
+    this.lastRevision = revision;
+    this.unsynced.push({ writes, outcomes, revision });
+    this.startSync();
+  }
+
+  // At most one sync in flight; the batches it covers are exactly those committed before it started.
+  private startSync(): void {
+    if (this.syncing || this.unsynced.length === 0 || this.failure) return;
+    const covered = this.unsynced;
+    this.unsynced = [];
+    this.syncing = this.hooks.sync().then(
+      () => {
+        this.syncing = undefined;
+        this.stats.syncs++;
+        this.hooks.onSynced(covered[covered.length - 1]!.revision);
+        this.durableQueue.push(...covered);
+        this.scheduleAnswer();
+        this.startSync();
+      },
+      (err: unknown) => {
+        this.syncing = undefined;
+        this.fail(covered, err);
+      },
+    );
+  }
+
+  // One durable batch per turn: its watchers fed, its writers answered (their continuations run after this callback).
+  private scheduleAnswer(): void {
+    this.answering ??= setImmediate(() => {
+      this.answering = undefined;
+      const batch = this.durableQueue.shift();
+      if (batch) this.answer(batch);
+      if (this.durableQueue.length > 0) this.scheduleAnswer();
+    });
+  }
+
+  private answer(batch: Batch): void {
+    const results: unknown[] = [];
+    for (const o of batch.outcomes) if (o.ok) results.push(o.value);
+    this.hooks.afterDurable(results, batch.revision);
+    batch.writes.forEach((w, i) => {
+      const o = batch.outcomes[i]!;
       if (!o.ok) return w.reject(o.err);
       this.stats.writes++;
-      this.afterCommit(o.value);
       w.resolve(o.value);
     });
+    batch.done?.();
+  }
+
+  // A failed fsync: what it covered, and everything committed or asked for since, is refused; nothing is acknowledged again.
+  private fail(covered: Batch[], cause: unknown): void {
+    this.failure = new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: fsync of the write-ahead log failed (${(cause as Error)?.message ?? cause}); the store stops: restart the master`);
+    const err = this.failure;
+    for (const b of [...covered, ...this.unsynced.splice(0)]) {
+      for (const w of b.writes) w.reject(err);
+      b.done?.(err);
+    }
+    this.failAll(err);
+    this.hooks.onFatal(cause);
+  }
+
+  /** The revision after the last COMMIT (durable or not). */
+  committedRevision(): number {
+    return this.lastRevision;
+  }
+
+  /** Sets the committed revision (at open, after a restore). */
+  setCommittedRevision(revision: number): void {
+    this.lastRevision = revision;
+  }
+
+  /** True while nothing is committed but not yet answered, and nothing is queued. */
+  idle(): boolean {
+    return this.pending.length === 0 && this.unsynced.length === 0 && !this.syncing && this.durableQueue.length === 0;
   }
 }
 
 // A refused write (a SkiffError from its check, thrown before it changed anything) does not
 // spoil its batch; any other error (SQLite's own) is rethrown and rolls the transaction back.
-function attempt(w: PendingWrite<unknown>): { ok: true; value: unknown } | { ok: false; err: unknown } {
+function attempt(w: PendingWrite<unknown>): Outcome {
   try {
     return { ok: true, value: w.apply() };
   } catch (err) {

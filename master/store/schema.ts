@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
+import { walLimitBytes } from './checkpointer.js';
 import { upgradeSchema } from './sqlite-upgrade.js';
 
 /**
@@ -63,9 +64,10 @@ CREATE TABLE IF NOT EXISTS changes (
 const newFilePageSize = 1024;
 
 /**
- * Applies the durability settings and creates (or upgrades) the tables. WAL + synchronous=FULL: every
- * commit fsyncs the WAL before it returns, so an acknowledged write survives kill -9 and, as far as the
- * disk honours fsync, a power cut (https://www.sqlite.org/pragma.html#pragma_synchronous).
+ * Applies the durability settings and creates (or upgrades) the tables. WAL + synchronous=NORMAL: COMMIT
+ * writes the WAL without an fsync, and the store fsyncs it off the event loop before it acknowledges a write
+ * (durability.ts); checkpoints run in a worker (checkpointer.ts), never on this connection. The argument for
+ * why that is as durable as synchronous=FULL: README.md "Durability".
  */
 export function prepareDatabase(db: Database.Database, isMemory: boolean): void {
   // page_size only takes on a file that has no pages yet (an existing file keeps its own): a small page keeps
@@ -75,14 +77,13 @@ export function prepareDatabase(db: Database.Database, isMemory: boolean): void 
   if (!isMemory && mode !== 'wal') {
     throw new SkiffError('SKIFF_ERR_INTERNAL', `store: ${db.name}: cannot use WAL journal mode (got ${String(mode)}); is it on a network filesystem?`);
   }
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   // Another connection (a backup, the sqlite3 shell) may hold the lock briefly: wait, don't fail.
   db.pragma('busy_timeout = 5000'); // 5 s
-  // Checkpoint every 8 MiB of WAL rather than every 1,000 pages: a page rewritten by many commits (a key's
-  // page, the meta row) reaches the main file once per checkpoint.
-  db.pragma(`wal_autocheckpoint = ${Math.floor((8 * 1024 * 1024) / (db.pragma('page_size', { simple: true }) as number))}`);
-  // After a checkpoint, shrink a WAL that grew during a burst back to 16 MiB.
-  db.pragma('journal_size_limit = 16777216');
+  // No checkpoint on this connection (the master's thread): the checkpoint worker copies the WAL into the file
+  // once it passes walLimitBytes, and a WAL that grew is cut back to that size when it starts over.
+  db.pragma('wal_autocheckpoint = 0');
+  db.pragma(`journal_size_limit = ${walLimitBytes}`);
   db.pragma('foreign_keys = OFF');
 
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -103,7 +104,8 @@ export function prepareStatements(db: Database.Database) {
   const cols = `k.key, c.value, k.create_revision, k.change >> ${seqBits} AS mod_revision, k.change`;
   const kvJoin = 'kv k JOIN changes c ON c.id = k.change';
   // A change's previous value is the change its `prev` names (or, carried over from versions 1 and 2, its
-  // own prev_value). History after revision r is the ids from changeId(r + 1, 0) on.
+  // own prev_value). History in (r, s] is the ids in [changeId(r + 1, 0), changeId(s + 1, 0)): s is the last revision
+  // watchers were told of, later ones are not yet durable.
   const changeCols = `c.id >> ${seqBits} AS revision, c.key, c.value, COALESCE(c.prev_value, p.value) AS prev_value`;
   const changeJoin = 'changes c LEFT JOIN changes p ON p.id = c.prev';
   return {
@@ -130,8 +132,8 @@ export function prepareStatements(db: Database.Database) {
          AND NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = c.key AND kv.change = c.id)
          AND c.id NOT IN (SELECT prev FROM changes WHERE id >= :end AND prev < :end)`,
     ),
-    historyRange: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.id >= ? AND c.key >= ? AND c.key < ? ORDER BY c.id`),
-    historyFrom: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.id >= ? AND c.key >= ? ORDER BY c.id`),
+    historyRange: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.id >= ? AND c.id < ? AND c.key >= ? AND c.key < ? ORDER BY c.id`),
+    historyFrom: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.id >= ? AND c.id < ? AND c.key >= ? ORDER BY c.id`),
   };
 }
 

@@ -8,6 +8,7 @@
  * text itself. The dictionaries are part of the file format: one is never changed, a new one gets a new tag.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { reusableRaw } from './zlib-reuse.js';
 import { SkiffError } from '../../protocol/errors.js';
 
 /**
@@ -50,14 +51,17 @@ const deflated1 = 1;
 /** Shorter values are kept as text: deflate's fixed cost is not worth it. */
 const minDeflateBytes = 64;
 
+/** One deflate and one inflate stream primed with dictionary 1, reset after each value (zlib-reuse.ts). */
+const deflate1 = reusableRaw('deflate', dictionary1, deflateRawSync);
+const inflate1 = reusableRaw('inflate', dictionary1, inflateRawSync);
+
 /** How a value is stored: its text, or the tagged deflated bytes when smaller. Called once per write. */
 export function encodeValue(text: string): string | Buffer {
   if (text.length < minDeflateBytes) return text;
-  const packed = deflateRawSync(text, { dictionary: dictionary1 });
-  if (packed.length + 1 >= Buffer.byteLength(text)) return text;
-  const out = Buffer.allocUnsafe(packed.length + 1);
+  const input = Buffer.from(text);
+  const out = deflate1(input, 1);
+  if (out.length >= input.length) return text;
   out[0] = deflated1;
-  packed.copy(out, 1);
   return out;
 }
 
@@ -65,5 +69,5 @@ export function encodeValue(text: string): string | Buffer {
 export function decodeValue(stored: string | Buffer | null): string | null {
   if (stored === null || typeof stored === 'string') return stored;
   if (stored[0] !== deflated1) throw new SkiffError('SKIFF_ERR_INTERNAL', `store: a stored value has an unknown encoding (tag ${stored[0]}); written by a newer Skiff?`);
-  return inflateRawSync(stored.subarray(1), { dictionary: dictionary1 }).toString('utf8');
+  return inflate1(stored.subarray(1), 0).toString('utf8');
 }

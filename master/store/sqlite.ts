@@ -1,20 +1,27 @@
 /**
- * The embedded store: one SQLite file (better-sqlite3, WAL, synchronous=FULL). The writes asked for in one
- * turn of the event loop share one IMMEDIATE transaction and fsync (group-commit.ts); each bumps the global
- * revision, writes the key and appends to the change log; watchers are told after the commit. Tables and settings: README.md and schema.ts.
+ * The embedded store: one SQLite file (better-sqlite3, WAL, synchronous=NORMAL). The writes asked for in one
+ * turn of the event loop share one IMMEDIATE transaction (group-commit.ts); each bumps the global revision,
+ * writes the key and appends to the change log. A write is acknowledged, and watchers told of it, only after
+ * an fsync of the WAL that started after its COMMIT (durability.ts, off the event loop); a read that saw a
+ * write not yet on disk waits for that fsync too, so nothing outside the store ever sees a write that a
+ * power cut could take back. Tables and settings: README.md and schema.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SkiffError } from '../../protocol/errors.js';
 import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.js';
+import type { CheckpointStats } from './checkpointer.js';
+import { type FsyncFn, SyncedRevision, WalDurability } from './durability.js';
 import { GroupCommitter } from './group-commit.js';
-import { decodeValue, encodeValue } from './sqlite-codec.js';
+import { encodeValue } from './sqlite-codec.js';
+import { type ChangeRow, checkExpected, exists, type KvRow, once, textOf, toChange, toEntry } from './sqlite-rows.js';
 import { changeId, prepareDatabase, prepareStatements, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
 import { checkTxn, txnOpError } from './txn.js';
 import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
-import { type Change, type WatchErrorHandler, WatchHub } from './watch-hub.js';
+import { ValueCache } from './value-cache.js';
+import { type WatchErrorHandler, WatchHub } from './watch-hub.js';
 
 /** Settings of a SQLite store; all optional. */
 export interface SqliteStoreOptions {
@@ -22,29 +29,29 @@ export interface SqliteStoreOptions {
   retainRevisions?: number;
   /** Receives whatever a watch callback throws. Default: a process warning (the master passes its logger). */
   onWatchError?: WatchErrorHandler;
+  /** The fsync that makes a batch durable (a seam for tests: slow, failing). Default: fs.fsync of the WAL on the threadpool. */
+  fsync?: FsyncFn;
+  /**
+   * An fsync failed: the store refuses everything from then on (PostgreSQL's fsync panic; the kernel may have
+   * dropped the dirty pages, so retrying could acknowledge a write that is not on disk). Default: throw it
+   * from a fresh stack, so the master exits and a restart recovers from what is on disk.
+   */
+  onFatal?: (err: unknown) => void;
 }
 
 /** What the connection actually runs with, for start-up logs and tests. */
 export interface SqliteStoreSettings {
   path: string;
   journalMode: string;
-  /** 2 = FULL (https://www.sqlite.org/pragma.html#pragma_synchronous). */
+  /** 1 = NORMAL (https://www.sqlite.org/pragma.html#pragma_synchronous): the store fsyncs the WAL itself. */
   synchronous: number;
+  /** 0: this connection never checkpoints (the checkpoint worker does). */
+  walAutocheckpoint: number;
   retainRevisions: number;
 }
 
 /** Default change history kept for watches (revisions). */
 export const defaultRetainRevisions = 10_000;
-
-interface KvRow {
-  key: string;
-  /** As stored: sqlite-codec.ts decodes it. */
-  value: string | Buffer;
-  create_revision: number;
-  mod_revision: number;
-  /** The id of the change that holds the value (schema.ts changeId). */
-  change: number;
-}
 
 /** One write of a transaction body: the key, its new text (null: delete), and the check against its current row. */
 interface RowWrite {
@@ -58,14 +65,6 @@ interface Committed {
   writes: RowWrite[];
   curs: (KvRow | undefined)[];
   revision: number;
-}
-
-interface ChangeRow {
-  revision: number;
-  key: string;
-  /** As stored (sqlite-codec.ts); NULL on a delete. */
-  value: string | Buffer | null;
-  prev_value: string | Buffer | null;
 }
 
 /** Opens (creating if needed) a SQLite store; `':memory:'` gives a throw-away one. */
@@ -86,35 +85,64 @@ export class SqliteStore implements SnapshotStore {
     const isMemory = path === ':memory:';
     if (!isMemory) mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
+    let wal: WalDurability;
     try {
       prepareDatabase(db, isMemory);
+      wal = await WalDurability.open(path, isMemory, options.fsync, (err) => process.emitWarning(`store: ${path}: the checkpoint worker failed: ${(err as Error)?.stack ?? err}`));
     } catch (err) {
       db.close();
       throw err;
     }
-    return new SqliteStore(db, retain, options.onWatchError ?? ((err) => process.emitWarning(`store: a watch callback threw: ${(err as Error)?.stack ?? err}`)));
+    const onWatchError = options.onWatchError ?? ((err) => process.emitWarning(`store: a watch callback threw: ${(err as Error)?.stack ?? err}`));
+    const onFatal =
+      options.onFatal ??
+      ((err) =>
+        setImmediate(() => {
+          throw err;
+        }));
+    return new SqliteStore(db, wal, retain, onWatchError, onFatal);
   }
 
   private readonly hub: WatchHub;
   private readonly sql: Statements;
   private readonly writes: GroupCommitter;
   private readonly listTx: Database.Transaction<(prefix: string) => { rows: KvRow[]; revision: number }>;
+  private readonly cache = new ValueCache();
+  /** The texts the running transaction wrote, by change id: cached once it committed. */
+  private staged: [number, string][] = [];
+  /** On disk: reads at or below it need not wait. */
+  private readonly synced: SyncedRevision;
+  /** The last revision watchers were told of (its batch is durable); a watch starts from here. */
+  private published: number;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly db: Database.Database,
+    private readonly wal: WalDurability,
     private readonly retainRevisions: number,
     onWatchError: WatchErrorHandler,
+    onFatal: (err: unknown) => void,
   ) {
     this.hub = new WatchHub(onWatchError);
     this.sql = prepareStatements(db);
+    const start = this.meta('revision');
+    this.synced = new SyncedRevision(start);
+    this.published = start;
     const batchTx = db.transaction((body: () => void) => body());
-    this.writes = new GroupCommitter(
-      (body) => batchTx.immediate(body),
-      (r) => {
-        const { writes, curs, revision } = r as Committed;
-        writes.forEach((w, i) => this.hub.publish({ revision, key: w.key, type: w.text === null ? 'delete' : 'put', value: w.text, prevValue: decodeValue(curs[i]?.value ?? null) }));
+    this.writes = new GroupCommitter({
+      runBatch: (body) => this.runBatch(batchTx, body),
+      sync: () => this.wal.sync(),
+      onSynced: (revision) => this.synced.advance(revision),
+      afterDurable: (results, revision) => {
+        for (const r of results) this.publish(r as Committed);
+        this.published = revision;
       },
-    );
+      onFatal: (err) => {
+        this.synced.fail(this.writes.failed());
+        onFatal(err);
+      },
+    });
+    this.writes.setCommittedRevision(start);
     // One read transaction, so the revision matches the rows even if another connection writes.
     this.listTx = db.transaction((prefix: string) => {
       const end = prefixEnd(prefix);
@@ -127,14 +155,16 @@ export class SqliteStore implements SnapshotStore {
     this.checkOpen();
     checkKey(key);
     const row = this.sql.get.get(key) as KvRow | undefined;
-    return row && toEntry<T>(row);
+    await this.onDisk();
+    return row && toEntry<T>(row, this.cache);
   }
 
   async list<T = unknown>(prefix: string): Promise<{ entries: StoreEntry<T>[]; revision: number }> {
     this.checkOpen();
     checkPrefix(prefix);
     const { rows, revision } = this.listTx.deferred(prefix);
-    return { entries: rows.map((r) => toEntry<T>(r)), revision };
+    await this.synced.until(revision);
+    return { entries: rows.map((r) => toEntry<T>(r, this.cache)), revision };
   }
 
   async create<T = unknown>(key: string, value: T): Promise<StoreEntry<T>> {
@@ -161,7 +191,7 @@ export class SqliteStore implements SnapshotStore {
     checkKey(key);
     checkRevision(expectedModRevision, 'expectedModRevision');
     const { cur } = await this.write(key, null, (cur) => checkExpected(key, cur, expectedModRevision));
-    return toEntry<T>(cur!);
+    return toEntry<T>(cur!, this.cache);
   }
 
   async txn(ops: readonly TxnOp[]): Promise<TxnResult> {
@@ -181,7 +211,7 @@ export class SqliteStore implements SnapshotStore {
     const { curs, revision } = await this.commit(writes);
     const entries = checked.map((o, i): StoreEntry => {
       const cur = curs[i];
-      if (o.text === null) return toEntry(cur!);
+      if (o.text === null) return toEntry(cur!, this.cache);
       return { key: o.key, value: JSON.parse(o.text), createRevision: cur?.create_revision ?? revision, modRevision: revision };
     });
     return { revision, entries };
@@ -193,9 +223,9 @@ export class SqliteStore implements SnapshotStore {
     checkRevision(fromRevision, 'fromRevision');
     if (typeof onEvent !== 'function') throw new SkiffError('SKIFF_ERR_BAD_REQUEST', 'store: watch: onEvent must be a function');
     const deliver = onEvent as (e: WatchEvent<unknown>) => void;
-    // Synchronous from here to hub.add: no commit can slip in between the history read and the
-    // point from which the watcher takes live changes.
-    const revision = this.meta('revision');
+    // Synchronous from here to hub.add: no batch can be published between the history read and the point
+    // from which the watcher takes live changes. History stops at what watchers were told of (durable).
+    const revision = this.published;
     if (fromRevision === undefined) return this.hub.add(prefix, revision, [], deliver);
     const compacted = this.meta('compacted');
     if (fromRevision < compacted) {
@@ -206,13 +236,16 @@ export class SqliteStore implements SnapshotStore {
     }
     const end = prefixEnd(prefix);
     const first = changeId(Math.min(fromRevision, revision) + 1, 0); // nothing after the current revision: keep the id exact
-    const rows = (end === undefined ? this.sql.historyFrom.all(first, prefix) : this.sql.historyRange.all(first, prefix, end)) as ChangeRow[];
+    const last = changeId(revision + 1, 0);
+    const rows = (end === undefined ? this.sql.historyFrom.all(first, last, prefix) : this.sql.historyRange.all(first, last, prefix, end)) as ChangeRow[];
     return this.hub.add(prefix, Math.max(fromRevision, revision), rows.map(toChange), deliver);
   }
 
   async revision(): Promise<number> {
     this.checkOpen();
-    return this.meta('revision');
+    const revision = this.writes.committedRevision();
+    await this.synced.until(revision);
+    return revision;
   }
 
   async compact(revision: number): Promise<void> {
@@ -226,11 +259,14 @@ export class SqliteStore implements SnapshotStore {
       }
       this.forgetThrough(revision);
     }).immediate();
+    await this.writes.durable();
   }
 
   async snapshot(): Promise<Snapshot> {
     this.checkOpen();
-    return readSnapshot(this.db, this.sql);
+    const snapshot = readSnapshot(this.db, this.sql);
+    await this.synced.until(snapshot.revision);
+    return snapshot;
   }
 
   async count(): Promise<number> {
@@ -240,15 +276,23 @@ export class SqliteStore implements SnapshotStore {
 
   async restore(snapshot: Snapshot, options?: RestoreOptions): Promise<{ revision: number }> {
     this.checkOpen();
+    // Everything asked for before the restore is committed and answered first.
     this.writes.flush();
-    return loadSnapshot(this.db, this.sql, snapshot, options);
+    await this.writes.durable();
+    this.writes.flush();
+    const loaded = loadSnapshot(this.db, this.sql, snapshot, options);
+    this.cache.clear(); // change ids start over
+    this.writes.setCommittedRevision(loaded.revision);
+    await this.writes.durable();
+    this.synced.advance(loaded.revision);
+    this.published = loaded.revision;
+    return loaded;
   }
 
-  async close(): Promise<void> {
-    // Writes already asked for are committed (and acknowledged) before the file closes.
-    if (this.db.open) this.writes.flush();
-    this.hub.closeAll();
-    if (this.db.open) this.db.close();
+  /** Commits and acknowledges the writes already asked for, runs a last checkpoint, and closes the file. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
   }
 
   /** The settings the connection runs with. */
@@ -258,13 +302,62 @@ export class SqliteStore implements SnapshotStore {
       path: this.db.name,
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
       synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      walAutocheckpoint: Number(this.db.pragma('wal_autocheckpoint', { simple: true })),
       retainRevisions: this.retainRevisions,
     };
   }
 
-  /** Transactions and writes committed since the store opened: writes / batches is the group-commit factor. */
-  commitStats(): { batches: number; writes: number } {
+  /** Transactions, writes and fsyncs since the store opened: writes / batches is the group-commit factor. */
+  commitStats(): { batches: number; writes: number; syncs: number } {
     return { ...this.writes.stats };
+  }
+
+  /** What the checkpoint worker has done. */
+  checkpointStats(): CheckpointStats {
+    return this.wal.checkpointStats();
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.db.open && !this.writes.failed()) {
+      this.writes.flush();
+      await this.writes.durable().catch(() => {}); // a failed fsync already refused what it covered
+    }
+    this.hub.closeAll();
+    try {
+      await this.wal.close();
+    } finally {
+      if (this.db.open) this.db.close();
+    }
+  }
+
+  // One transaction of the group committer; the texts it wrote are cached only once it committed (a rolled-back
+  // transaction's change ids are used again by the next one).
+  private runBatch(tx: Database.Transaction<(body: () => void) => void>, body: () => void): number {
+    this.staged = [];
+    try {
+      tx.immediate(body);
+    } catch (err) {
+      this.staged = [];
+      throw err;
+    }
+    for (const [id, text] of this.staged) this.cache.set(id, text);
+    this.staged = [];
+    return this.meta('revision');
+  }
+
+  // Tells the watchers of one durable unit's changes; a previous value is decoded only if a watcher reads it.
+  private publish({ writes, curs, revision }: Committed): void {
+    writes.forEach((w, i) => {
+      const cur = curs[i];
+      const prevValue = cur === undefined ? null : once(() => textOf(cur, this.cache));
+      this.hub.publish({ revision, key: w.key, type: w.text === null ? 'delete' : 'put', value: w.text, prevValue });
+    });
+  }
+
+  // A read saw every commit so far: it answers once they are on disk.
+  private onDisk(): Promise<void> | undefined {
+    const revision = this.writes.committedRevision();
+    return revision > this.synced.revision ? this.synced.until(revision) : undefined;
   }
 
   // One write: check against the current row, bump the revision, write the key, log the change,
@@ -291,6 +384,7 @@ export class SqliteStore implements SnapshotStore {
       const cur = curs[seq];
       const id = changeId(revision, seq);
       this.sql.logChange.run(id, w.key, w.text === null ? null : encodeValue(w.text), cur?.change ?? null);
+      if (w.text !== null) this.staged.push([id, w.text]);
       if (w.text === null) this.sql.remove.run(w.key);
       else this.sql.put.run(w.key, cur?.create_revision ?? revision, id);
     });
@@ -316,25 +410,8 @@ export class SqliteStore implements SnapshotStore {
   }
 
   private checkOpen(): void {
-    if (!this.db.open) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${this.db.name}: closed`);
+    if (!this.db.open || this.closing) throw new SkiffError('SKIFF_ERR_UNAVAILABLE', `store: ${this.db.name}: closed`);
+    const failure = this.writes.failed();
+    if (failure) throw failure;
   }
-}
-
-function exists(cur: KvRow): string {
-  return `already exists (modRevision ${cur.mod_revision})`;
-}
-
-function checkExpected(key: string, cur: KvRow | undefined, expected: number | undefined): void {
-  if (!cur) throw new SkiffError('SKIFF_ERR_NOT_FOUND', `store: ${key}: not found`);
-  if (expected !== undefined && cur.mod_revision !== expected) {
-    throw new SkiffError('SKIFF_ERR_CONFLICT', `store: ${key}: modRevision is ${cur.mod_revision}, expected ${expected}`);
-  }
-}
-
-function toEntry<T>(row: KvRow): StoreEntry<T> {
-  return { key: row.key, value: JSON.parse(decodeValue(row.value)!) as T, createRevision: row.create_revision, modRevision: row.mod_revision };
-}
-
-function toChange(row: ChangeRow): Change {
-  return { revision: row.revision, key: row.key, type: row.value === null ? 'delete' : 'put', value: decodeValue(row.value), prevValue: decodeValue(row.prev_value) };
 }

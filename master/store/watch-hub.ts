@@ -1,8 +1,10 @@
 /**
- * Fans committed changes out to watchers. Each watcher has its own FIFO queue (history first,
- * then live changes), drained from a `setImmediate` after the write committed: never inside the
- * writer's stack, always in revision order, and a watcher that throws neither stops the store nor
- * the other watchers (its error goes to `onError`).
+ * Fans durable changes out to watchers. Each watcher has its own FIFO queue (history first,
+ * then live changes), drained from a `setImmediate` after the write was made durable: never inside the
+ * writer's stack, always in revision order, each change once, and a watcher that throws neither stops
+ * the store nor the other watchers (its error goes to `onError`). One turn delivers for at most
+ * `sliceMs`; what is left goes on in the next turn (setImmediate), so a burst of changes delivered to
+ * every watcher does not hold the event loop for long.
  */
 import type { Watch, WatchEvent } from './types.js';
 
@@ -13,15 +15,20 @@ export interface Change {
   type: 'put' | 'delete';
   /** The new value (put); null on delete. */
   value: string | null;
-  /** The value before the change; null on the put that created the key. */
-  prevValue: string | null;
+  /** The value before the change; null on the put that created the key. Computed when first read (most watchers never read it). */
+  prevValue: string | null | (() => string);
 }
+
+/** How long one turn delivers events for, in ms. */
+export const sliceMs = 10;
 
 interface Watcher {
   prefix: string;
   /** Live changes at or below this revision were already read as history (or predate the watch). */
   afterRevision: number;
   queue: Change[];
+  /** The next change of `queue` to deliver. */
+  head: number;
   onEvent: (e: WatchEvent<unknown>) => void;
   closed: boolean;
 }
@@ -33,12 +40,14 @@ export type WatchErrorHandler = (err: unknown, event: WatchEvent<unknown>) => vo
 export class WatchHub {
   private readonly watchers = new Set<Watcher>();
   private scheduled: NodeJS.Immediate | undefined;
+  /** The watcher the last turn stopped in. */
+  private resumeAt: Watcher | undefined;
 
   constructor(private readonly onError: WatchErrorHandler) {}
 
   /** Adds a watcher that first receives `history` (already filtered, in order), then live changes after `afterRevision`. */
   add(prefix: string, afterRevision: number, history: Change[], onEvent: (e: WatchEvent<unknown>) => void): Watch {
-    const w: Watcher = { prefix, afterRevision, queue: history, onEvent, closed: false };
+    const w: Watcher = { prefix, afterRevision, queue: history, head: 0, onEvent, closed: false };
     this.watchers.add(w);
     if (history.length > 0) this.schedule();
     return {
@@ -50,7 +59,7 @@ export class WatchHub {
     };
   }
 
-  /** Queues a committed change for every watcher whose prefix matches. Called right after the commit. */
+  /** Queues a change for every watcher whose prefix matches. Called once its batch is durable, in revision order. */
   publish(change: Change): void {
     let queued = false;
     for (const w of this.watchers) {
@@ -77,19 +86,26 @@ export class WatchHub {
     this.scheduled ??= setImmediate(() => this.flush());
   }
 
-  // Delivers what is queued now; changes written by callbacks meanwhile wait for the next turn,
-  // so a watcher that writes on every event cannot starve I/O.
+  // Delivers queued changes for up to sliceMs, watcher after watcher, each in its order; the next turn resumes
+  // where this one stopped (the watcher it stopped in first, so none waits behind a busy one for good).
   private flush(): void {
     this.scheduled = undefined;
-    for (const w of [...this.watchers]) {
-      const batch = w.queue;
-      w.queue = [];
-      for (const change of batch) {
-        if (w.closed) break;
-        deliver(w, change, this.onError);
+    const start = performance.now();
+    const all = [...this.watchers];
+    const first = Math.max(0, all.indexOf(this.resumeAt!));
+    for (let n = 0; n < all.length; n++) {
+      const w = all[(first + n) % all.length]!;
+      while (w.head < w.queue.length && !w.closed) {
+        deliver(w, w.queue[w.head++]!, this.onError);
+        if (performance.now() - start >= sliceMs) {
+          this.resumeAt = w;
+          return this.schedule();
+        }
       }
+      w.queue = [];
+      w.head = 0;
     }
-    for (const w of this.watchers) if (w.queue.length > 0) return this.schedule();
+    this.resumeAt = undefined;
   }
 }
 
@@ -106,11 +122,37 @@ function deliver(w: Watcher, change: Change, onError: WatchErrorHandler): void {
   }
 }
 
-// Parsed per delivery, so one watcher mutating its event cannot change what another sees.
+// Parsed per delivery, so one watcher mutating its event cannot change what another sees. A put's previous
+// value is parsed (and decoded) only if the watcher reads `prevValue`.
 function toEvent(c: Change): WatchEvent<unknown> {
-  const prevValue = c.prevValue === null ? undefined : JSON.parse(c.prevValue);
-  if (c.type === 'delete') return { type: 'delete', key: c.key, value: prevValue, prevValue, revision: c.revision };
+  if (c.type === 'delete') {
+    const gone = JSON.parse(textOf(c.prevValue)!);
+    return { type: 'delete', key: c.key, value: gone, prevValue: JSON.parse(textOf(c.prevValue)!), revision: c.revision };
+  }
   const value = JSON.parse(c.value!);
   if (c.prevValue === null) return { type: 'put', key: c.key, value, revision: c.revision, created: true };
-  return { type: 'put', key: c.key, value, prevValue, revision: c.revision };
+  const event: WatchEvent<unknown> = { type: 'put', key: c.key, value, revision: c.revision };
+  return lazyPrev(event, c.prevValue);
+}
+
+function textOf(prev: Change['prevValue']): string | null {
+  return typeof prev === 'function' ? prev() : prev;
+}
+
+// An own, enumerable property (a spread or a deep-equal sees it) that parses on first read; assigning replaces it.
+function lazyPrev(event: WatchEvent<unknown>, prev: string | (() => string)): WatchEvent<unknown> {
+  let parsed: unknown;
+  let done = false;
+  return Object.defineProperty(event, 'prevValue', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!done) {
+        parsed = JSON.parse(textOf(prev)!);
+        done = true;
+      }
+      return parsed;
+    },
+    set: (v: unknown) => Object.defineProperty(event, 'prevValue', { value: v, writable: true, enumerable: true, configurable: true }),
+  });
 }
