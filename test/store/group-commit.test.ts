@@ -1,0 +1,84 @@
+/**
+ * The group committer on its own, with a fake transaction and fsync: a transaction applies writes for about
+ * applyBudgetMs, the rest go in later turns with I/O and timers running between them, in the order asked for;
+ * nothing is answered before the fsync that covers it, and durable batches are answered one per turn.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyBudgetMs, GroupCommitter } from '../../master/store/group-commit.js';
+
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+function committer() {
+  const log: string[] = [];
+  let revision = 0;
+  let txWrites: number[] = [];
+  const txns: number[][] = [];
+  const syncs: (() => void)[] = [];
+  const gc = new GroupCommitter({
+    runBatch: (body) => {
+      txWrites = [];
+      body();
+      txns.push(txWrites);
+      log.push(`commit ${txWrites.length}`);
+      return revision;
+    },
+    sync: () => new Promise<void>((resolve) => syncs.push(resolve)),
+    onSynced: (r) => log.push(`synced ${r}`),
+    afterDurable: (results, r) => log.push(`durable ${results.length} @${r}`),
+    onFatal: () => log.push('fatal'),
+  });
+  const write = (i: number, ms: number) =>
+    gc.submit(() => {
+      busy(ms);
+      txWrites.push(i);
+      return ++revision;
+    });
+  return { gc, log, txns, syncs, write };
+}
+
+describe('group commit', () => {
+  it('bounds a transaction by time, lets other work run between them, keeps the order, answers after the covering fsync', async () => {
+    const c = committer();
+    const answered: number[] = [];
+    // 60 writes of 1 ms each: ~6 transactions of ~applyBudgetMs.
+    const all = Array.from({ length: 60 }, (_, i) => c.write(i, 1).then((r) => answered.push(r)));
+    let between = 0;
+    const ticker = setInterval(() => between++, 0);
+    // Release fsyncs as they come until everything is answered.
+    while (answered.length < 60) {
+      await new Promise((r) => setImmediate(r));
+      c.syncs.shift()?.();
+    }
+    clearInterval(ticker);
+    await Promise.all(all);
+    expect(c.txns.flat()).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(c.txns.length).toBeGreaterThanOrEqual(60 / (applyBudgetMs + 2));
+    for (const t of c.txns) expect(t.length).toBeLessThanOrEqual(applyBudgetMs + 2);
+    expect(between).toBeGreaterThan(0); // timers ran while the backlog was worked off
+    expect(answered).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  it('runs one fsync at a time; a batch committed during one waits for the next', async () => {
+    const c = committer();
+    const first = c.write(1, 0);
+    await new Promise((r) => setImmediate(r));
+    expect(c.syncs).toHaveLength(1);
+    let secondDone = false;
+    const second = c.write(2, 0).then(() => (secondDone = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(c.log).toEqual(['commit 1', 'commit 1']);
+    expect(c.syncs).toHaveLength(1);
+    c.syncs.shift()!();
+    await first;
+    expect(secondDone).toBe(false);
+    expect(c.log).toEqual(['commit 1', 'commit 1', 'synced 1', 'durable 1 @1']);
+    await new Promise((r) => setImmediate(r));
+    expect(c.syncs).toHaveLength(1); // the second fsync started after the second commit
+    c.syncs.shift()!();
+    await second;
+    expect(c.log.slice(4)).toEqual(['synced 2', 'durable 1 @2']);
+  });
+});
