@@ -16,7 +16,7 @@ import { SkiffError } from '../../protocol/errors.js';
  * ReplicaSet, Service, Endpoints, Lease, Event, ...), in the order the master writes them. Deflate reaches
  * back at most 32 KiB and codes nearer matches in fewer bits, so the commonest kind (Pod) comes last.
  */
-const dictionary1 = Buffer.from(
+export const dictionary1 = Buffer.from(
   [
     '{"apiVersion":"v1","kind":"Event","metadata":{"name":"","namespace":"default","uid":"","creationTimestamp":"","generation":1},',
     '"involvedObject":{"kind":"","name":"","namespace":"","uid":""},"reason":"","message":"","type":"Normal","count":1,"firstTimestamp":"","lastTimestamp":"","source":{"component":""}}',

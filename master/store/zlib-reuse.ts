@@ -3,7 +3,9 @@
  * builds a zlib stream per call (a JS object, a 16 KiB output buffer, deflateInit2 and the dictionary set,
  * then close): ~30 µs for a 1 KB value, most of it setup. Here one stream is reset after each value (zlib's
  * deflateReset/inflateReset keep the allocations; Node sets the dictionary again on reset), which measured
- * ~3× faster (bench/store-codec.ts) and gives the same bytes. It drives the stream's handle as Node's own
+ * ~3× faster (bench/store-codec.ts). The bytes are a valid raw deflate stream that any inflate with the dictionary
+ * reads (the previous release's decoder included), but not always the one-shot's bytes: zlib's match search
+ * reads past the input in its window, which a reused stream has filled before (a byte more or less). It drives the stream's handle as Node's own
  * processChunkSync does (`_handle.writeSync`, `_writeState`): not public API, so it checks that they exist
  * and falls back to the public *Sync function if not, for an error (that function throws it properly), and
  * for an output larger than its buffer.
