@@ -14,7 +14,7 @@ import { SkiffError } from '../../protocol/errors.js';
 import type { Logger } from '../../protocol/log.js';
 import type { Watch, WatchEvent } from './types.js';
 import type { RootKeys } from './etcd-client.js';
-import type { WatchErrorHandler } from './watch-hub.js';
+import { lazyPrevValue, type WatchErrorHandler } from './watch-hub.js';
 
 /** What a watch needs from its store. */
 export interface EtcdWatchContext {
@@ -116,10 +116,15 @@ function toEvent(ctx: EtcdWatchContext, ev: IEvent): WatchEvent<unknown> {
   const key = ctx.keys.unkey(ev.kv.key);
   const revision = Number(ev.kv.mod_revision) + ctx.offset;
   // etcd sends prev_kv unless that version was compacted away meanwhile; then there is none to give.
-  const prevValue = ev.prev_kv ? JSON.parse(ev.prev_kv.value.toString('utf8')) : undefined;
-  if (ev.type === 'Delete') return { type: 'delete', key, value: prevValue, prevValue, revision };
+  const prev = ev.prev_kv;
+  if (ev.type === 'Delete') {
+    const gone = prev ? JSON.parse(prev.value.toString('utf8')) : undefined;
+    return { type: 'delete', key, value: gone, prevValue: gone, revision };
+  }
   const value = JSON.parse(ev.kv.value.toString('utf8'));
   // version 1 is the first put since the key was (re)created.
   if (ev.kv.version === '1') return { type: 'put', key, value, revision, created: true };
-  return prevValue === undefined ? { type: 'put', key, value, revision } : { type: 'put', key, value, prevValue, revision };
+  const event: WatchEvent<unknown> = { type: 'put', key, value, revision };
+  // Parsed only if the watcher reads it (the informer never does).
+  return prev ? lazyPrevValue(event, () => prev.value.toString('utf8')) : event;
 }

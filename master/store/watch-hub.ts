@@ -132,15 +132,18 @@ function toEvent(c: Change): WatchEvent<unknown> {
   const value = JSON.parse(c.value!);
   if (c.prevValue === null) return { type: 'put', key: c.key, value, revision: c.revision, created: true };
   const event: WatchEvent<unknown> = { type: 'put', key: c.key, value, revision: c.revision };
-  return lazyPrev(event, c.prevValue);
+  return lazyPrevValue(event, c.prevValue);
 }
 
 function textOf(prev: Change['prevValue']): string | null {
   return typeof prev === 'function' ? prev() : prev;
 }
 
-// An own, enumerable property (a spread or a deep-equal sees it) that parses on first read; assigning replaces it.
-function lazyPrev(event: WatchEvent<unknown>, prev: string | (() => string)): WatchEvent<unknown> {
+/**
+ * Gives `event` a `prevValue` parsed from `prev` when first read: an own, enumerable property (a spread or a
+ * deep-equal sees it); assigning it replaces it. Both stores' watches use it.
+ */
+export function lazyPrevValue(event: WatchEvent<unknown>, prev: string | (() => string)): WatchEvent<unknown> {
   let parsed: unknown;
   let done = false;
   return Object.defineProperty(event, 'prevValue', {
