@@ -79,7 +79,8 @@ export interface Checkpointer {
 /** Starts the worker on the database file `path` (already in WAL mode); resolves once its connection is open. */
 export async function startCheckpointer(path: string, onError: (err: unknown) => void): Promise<Checkpointer> {
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(workerSource, { eval: true, workerData: { sqlite, path, limit: walLimitBytes, pollMs } });
+  // No inherited flags: a --cpu-prof or a preloaded probe of the master's is not for this thread.
+  const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: { sqlite, path, limit: walLimitBytes, pollMs } });
   let stats: CheckpointStats = { checkpoints: 0, complete: 0, walBytes: 0 };
   let closed: (() => void) | undefined;
   worker.on('message', (m: { type: string; stats?: CheckpointStats }) => {
