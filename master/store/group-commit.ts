@@ -6,7 +6,8 @@
  * (synchronous=NORMAL: no fsync); then `sync` — an fsync of the WAL on libuv's threadpool — makes the
  * batch durable. At most one sync runs at a time: batches committed while one runs wait for the next, so
  * a batch's writers are answered (and `afterDurable` told, which feeds the watchers) only after a sync
- * that STARTED after its COMMIT completed. Durable batches are answered one per turn.
+ * that STARTED after its COMMIT completed. Answering is time-bounded too (`answerBudgetMs` per turn, the
+ * writers' continuations included), in order.
  *
  * Each write is still checked against the rows as the earlier writes of its batch left them (so
  * optimistic concurrency and "one of two creates wins" hold) and takes the next revision in the order
@@ -28,6 +29,8 @@ export interface PendingWrite<R> {
 export const maxBatch = 2_000;
 /** Time spent applying writes in one transaction (one turn), in ms: bounds how long one commit holds the loop. */
 export const applyBudgetMs = 10;
+/** Time spent answering durable writes (their continuations included) in one turn, in ms. */
+export const answerBudgetMs = 10;
 
 /** How the committer reaches the database; the store supplies it. */
 export interface GroupCommitHooks {
@@ -63,7 +66,7 @@ export class GroupCommitter {
   private syncing: Promise<void> | undefined;
   /** Durable, waiting for their turn to be answered. */
   private durableQueue: Batch[] = [];
-  private answering: NodeJS.Immediate | undefined;
+  private answering = false;
   private failure: SkiffError | undefined;
   private lastRevision = 0;
   /** Batches and writes committed so far, and the fsyncs that made them durable (metrics, tests). */
@@ -164,27 +167,38 @@ export class GroupCommitter {
     );
   }
 
-  // One durable batch per turn: its watchers fed, its writers answered (their continuations run after this callback).
+  // Durable batches are answered in order, for about answerBudgetMs per turn counting the writers' continuations
+  // (each writer's promise is settled, then this waits a microtask, so what it woke runs before the clock is read).
   private scheduleAnswer(): void {
-    this.answering ??= setImmediate(() => {
-      this.answering = undefined;
-      const batch = this.durableQueue.shift();
-      if (batch) this.answer(batch);
-      if (this.durableQueue.length > 0) this.scheduleAnswer();
+    if (this.answering) return;
+    this.answering = true;
+    void this.answerAll().finally(() => {
+      this.answering = false;
+      if (this.durableQueue.length > 0) this.scheduleAnswer(); // only after a throw from afterDurable
     });
   }
 
-  private answer(batch: Batch): void {
-    const results: unknown[] = [];
-    for (const o of batch.outcomes) if (o.ok) results.push(o.value);
-    this.hooks.afterDurable(results, batch.revision);
-    batch.writes.forEach((w, i) => {
-      const o = batch.outcomes[i]!;
-      if (!o.ok) return w.reject(o.err);
-      this.stats.writes++;
-      w.resolve(o.value);
-    });
-    batch.done?.();
+  private async answerAll(): Promise<void> {
+    await nextTurn();
+    let start = performance.now();
+    for (let batch = this.durableQueue.shift(); batch; batch = this.durableQueue.shift()) {
+      const results: unknown[] = [];
+      for (const o of batch.outcomes) if (o.ok) results.push(o.value);
+      this.hooks.afterDurable(results, batch.revision);
+      for (let i = 0; i < batch.writes.length; i++) {
+        const o = batch.outcomes[i]!;
+        if (o.ok) {
+          this.stats.writes++;
+          batch.writes[i]!.resolve(o.value);
+        } else batch.writes[i]!.reject(o.err);
+        await undefined;
+        if (performance.now() - start >= answerBudgetMs) {
+          await nextTurn();
+          start = performance.now();
+        }
+      }
+      batch.done?.();
+    }
   }
 
   // A failed fsync: what it covered, and everything committed or asked for since, is refused; nothing is acknowledged again.
@@ -213,6 +227,10 @@ export class GroupCommitter {
   idle(): boolean {
     return this.pending.length === 0 && this.unsynced.length === 0 && !this.syncing && this.durableQueue.length === 0;
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 // A refused write (a SkiffError from its check, thrown before it changed anything) does not

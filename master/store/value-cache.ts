@@ -11,6 +11,9 @@ export const valueCacheChars = 8 * 1024 * 1024;
 /** Change id → JSON text, first in first out. */
 export class ValueCache {
   private readonly texts = new Map<number, string>();
+  /** Ids in the order they came, from `head` on (a Map iterated from its start walks over its deleted entries). */
+  private order: number[] = [];
+  private head = 0;
   private chars = 0;
 
   constructor(private readonly limit = valueCacheChars) {}
@@ -24,17 +27,24 @@ export class ValueCache {
   set(id: number, text: string): void {
     if (text.length > this.limit / 8 || this.texts.has(id)) return; // a huge value would push out everything else
     this.texts.set(id, text);
+    this.order.push(id);
     this.chars += text.length;
-    for (const [old, t] of this.texts) {
-      if (this.chars <= this.limit) break;
+    while (this.chars > this.limit) {
+      const old = this.order[this.head++]!;
+      this.chars -= this.texts.get(old)!.length;
       this.texts.delete(old);
-      this.chars -= t.length;
+    }
+    if (this.head > 4096 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
   }
 
   /** Forgets everything (a restore reuses change ids). */
   clear(): void {
     this.texts.clear();
+    this.order = [];
+    this.head = 0;
     this.chars = 0;
   }
 }

@@ -61,6 +61,30 @@ describe('group commit', () => {
     expect(answered).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
   });
 
+  it("answers a durable batch in time-bounded turns, its writers' continuations included, in order", async () => {
+    const c = committer();
+    const order: number[] = [];
+    let turn = 0;
+    const turnsSeen = new Set<number>();
+    // 100 instant writes (one transaction), each writer's continuation busy for 0.5 ms: ~50 ms of answering.
+    const all = Array.from({ length: 100 }, (_, i) =>
+      c.write(i, 0).then(() => {
+        busy(0.5);
+        order.push(i);
+        turnsSeen.add(turn);
+      }),
+    );
+    while (order.length < 100) {
+      await new Promise((r) => setImmediate(r));
+      turn++;
+      c.syncs.shift()?.();
+    }
+    await Promise.all(all);
+    expect(c.txns).toHaveLength(1);
+    expect(order).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(turnsSeen.size).toBeGreaterThanOrEqual(3);
+  });
+
   it('runs one fsync at a time; a batch committed during one waits for the next', async () => {
     const c = committer();
     const first = c.write(1, 0);
