@@ -14,11 +14,12 @@ import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.
 import type { CheckpointStats } from './checkpointer.js';
 import { type FsyncFn, SyncedRevision, WalDurability } from './durability.js';
 import { GroupCommitter } from './group-commit.js';
-import { encodeValue } from './sqlite-codec.js';
-import { type ChangeRow, checkExpected, exists, type KvRow, once, textOf, toChange, toEntry } from './sqlite-rows.js';
+import { decodeValue } from './sqlite-codec.js';
+import { type ChangeRow, checkExpected, exists, type KvRow, once, toChange, toEntry } from './sqlite-rows.js';
+import { type Committed, forgetThrough, type RowWrite, txnWrites, writeRows } from './sqlite-write.js';
 import { changeId, prepareDatabase, prepareStatements, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
-import { checkTxn, txnOpError } from './txn.js';
+import { checkTxn } from './txn.js';
 import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
 import { ValueCache } from './value-cache.js';
 import { type WatchErrorHandler, WatchHub } from './watch-hub.js';
@@ -52,20 +53,6 @@ export interface SqliteStoreSettings {
 
 /** Default change history kept for watches (revisions). */
 export const defaultRetainRevisions = 10_000;
-
-/** One write of a transaction body: the key, its new text (null: delete), and the check against its current row. */
-interface RowWrite {
-  key: string;
-  text: string | null;
-  check: (cur: KvRow | undefined) => void;
-}
-
-/** What one unit of a batch wrote: its writes, the rows before them, the revision they share. */
-interface Committed {
-  writes: RowWrite[];
-  curs: (KvRow | undefined)[];
-  revision: number;
-}
 
 /** Opens (creating if needed) a SQLite store; `':memory:'` gives a throw-away one. */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -109,7 +96,7 @@ export class SqliteStore implements SnapshotStore {
   private readonly listTx: Database.Transaction<(prefix: string) => { rows: KvRow[]; revision: number }>;
   private readonly cache = new ValueCache();
   /** The texts the running transaction wrote, by change id: cached once it committed. */
-  private staged: [number, string][] = [];
+  private readonly staged: [number, string][] = [];
   /** On disk: reads at or below it need not wait. */
   private readonly synced: SyncedRevision;
   /** The last revision watchers were told of (its batch is durable); a watch starts from here. */
@@ -197,17 +184,7 @@ export class SqliteStore implements SnapshotStore {
   async txn(ops: readonly TxnOp[]): Promise<TxnResult> {
     this.checkOpen();
     const checked = checkTxn(ops);
-    const writes: RowWrite[] = checked.map((o, i) => ({
-      key: o.key,
-      text: o.text,
-      check: (cur) => {
-        if (o.op === 'create') {
-          if (cur) throw txnOpError(i, 'SKIFF_ERR_ALREADY_EXISTS', `${o.key}: ${exists(cur)}`);
-        } else if (!cur) throw txnOpError(i, 'SKIFF_ERR_NOT_FOUND', `${o.key}: not found`);
-        else if (o.expected !== undefined && cur.mod_revision !== o.expected)
-          throw txnOpError(i, 'SKIFF_ERR_CONFLICT', `${o.key}: modRevision is ${cur.mod_revision}, expected ${o.expected}`);
-      },
-    }));
+    const writes = txnWrites(checked);
     const { curs, revision } = await this.commit(writes);
     const entries = checked.map((o, i): StoreEntry => {
       const cur = curs[i];
@@ -257,7 +234,7 @@ export class SqliteStore implements SnapshotStore {
       if (revision > current) {
         throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: compact: revision ${revision} is in the future (current ${current})`);
       }
-      this.forgetThrough(revision);
+      forgetThrough(this.sql, revision);
     }).immediate();
     await this.writes.durable();
   }
@@ -333,15 +310,15 @@ export class SqliteStore implements SnapshotStore {
   // One transaction of the group committer; the texts it wrote are cached only once it committed (a rolled-back
   // transaction's change ids are used again by the next one).
   private runBatch(tx: Database.Transaction<(body: () => void) => void>, body: () => void): number {
-    this.staged = [];
+    this.staged.length = 0;
     try {
       tx.immediate(body);
     } catch (err) {
-      this.staged = [];
+      this.staged.length = 0;
       throw err;
     }
     for (const [id, text] of this.staged) this.cache.set(id, text);
-    this.staged = [];
+    this.staged.length = 0;
     return this.meta('revision');
   }
 
@@ -349,7 +326,8 @@ export class SqliteStore implements SnapshotStore {
   private publish({ writes, curs, revision }: Committed): void {
     writes.forEach((w, i) => {
       const cur = curs[i];
-      const prevValue = cur === undefined ? null : once(() => textOf(cur, this.cache));
+      // The cached text now, or the stored bytes inflated when a watcher asks (the cache may be cleared by then).
+      const prevValue = cur === undefined ? null : (this.cache.get(cur.change) ?? once(() => decodeValue(cur.value)!));
       this.hub.publish({ revision, key: w.key, type: w.text === null ? 'delete' : 'put', value: w.text, prevValue });
     });
   }
@@ -370,39 +348,7 @@ export class SqliteStore implements SnapshotStore {
   // Several writes under one new revision (a check that throws refuses them all, before anything changed),
   // group-committed with the other writes of this turn (group-commit.ts); watchers hear of each after the commit.
   private commit(writes: RowWrite[]): Promise<Committed> {
-    return this.writes.submit(() => this.writeRows(writes));
-  }
-
-  // The body of one unit of the batch transaction (see commit): every check first, then the writes. The value
-  // goes into the change log only, once: kv points at that change, and the change at the one it replaces.
-  private writeRows(writes: RowWrite[]): Committed {
-    const curs = writes.map((w) => this.sql.get.get(w.key) as KvRow | undefined);
-    writes.forEach((w, i) => w.check(curs[i]));
-    const revision = this.meta('revision') + 1;
-    this.sql.setMeta.run(revision, 'revision');
-    writes.forEach((w, seq) => {
-      const cur = curs[seq];
-      const id = changeId(revision, seq);
-      this.sql.logChange.run(id, w.key, w.text === null ? null : encodeValue(w.text), cur?.change ?? null);
-      if (w.text !== null) this.staged.push([id, w.text]);
-      if (w.text === null) this.sql.remove.run(w.key);
-      else this.sql.put.run(w.key, cur?.create_revision ?? revision, id);
-    });
-    this.autoCompact(revision);
-    return { writes, curs, revision };
-  }
-
-  // Compacts in steps of a tenth of the retained history, so most writes skip the DELETE.
-  private autoCompact(revision: number): void {
-    if (this.retainRevisions === Infinity) return;
-    const step = Math.max(1, Math.floor(this.retainRevisions / 10));
-    if (revision - this.meta('compacted') >= this.retainRevisions + step) this.forgetThrough(revision - this.retainRevisions);
-  }
-
-  private forgetThrough(revision: number): void {
-    if (revision <= this.meta('compacted')) return;
-    this.sql.forget.run({ from: changeId(this.meta('compacted') + 1, 0), end: changeId(revision + 1, 0) });
-    this.sql.setMeta.run(revision, 'compacted');
+    return this.writes.submit(() => writeRows(this.sql, writes, this.retainRevisions, this.staged));
   }
 
   private meta(name: 'revision' | 'compacted'): number {
