@@ -5,8 +5,8 @@
  * is left waits for the next turn, so one commit never holds the loop for long. COMMIT writes the WAL
  * (synchronous=NORMAL: no fsync); then `sync` — an fsync of the WAL on libuv's threadpool — makes the
  * batch durable. At most one sync runs at a time: batches committed while one runs wait for the next, so
- * a batch's writers are answered (and `afterDurable` told, which feeds the watchers) only after a sync
- * that STARTED after its COMMIT completed. Answering is time-bounded too (`answerBudgetMs` per turn, the
+ * `afterDurable` is told of a batch (which feeds the watchers), and its writers are answered, only after a
+ * sync that STARTED after its COMMIT completed. Answering is time-bounded too (`answerBudgetMs` per turn, the
  * writers' continuations included), in order.
  *
  * Each write is still checked against the rows as the earlier writes of its batch left them (so
@@ -38,7 +38,7 @@ export interface GroupCommitHooks {
   runBatch: (body: () => void) => number;
   /** Makes everything committed so far durable (an fsync of the WAL); rejects on an I/O error. */
   sync: () => Promise<void>;
-  /** A durable batch: its applied writes' results in order, and the revision it left the store at. Called before its writers are answered. */
+  /** A durable batch: its applied writes' results in order, and the revision it left the store at. Called, batch after batch, as soon as the sync covering them completed (before their writers are answered). */
   afterDurable: (results: unknown[], revision: number) => void;
   /** Told once everything up to `revision` is on disk (before its batches are published). */
   onSynced: (revision: number) => void;
@@ -156,6 +156,8 @@ export class GroupCommitter {
         this.syncing = undefined;
         this.stats.syncs++;
         this.hooks.onSynced(covered[covered.length - 1]!.revision);
+        // Watchers hear of them now (delivery is sliced by the hub); the writers are answered in turns below.
+        for (const b of covered) this.hooks.afterDurable(b.outcomes.filter((o) => o.ok).map((o) => (o as { value: unknown }).value), b.revision);
         this.durableQueue.push(...covered);
         this.scheduleAnswer();
         this.startSync();
@@ -172,19 +174,13 @@ export class GroupCommitter {
   private scheduleAnswer(): void {
     if (this.answering) return;
     this.answering = true;
-    void this.answerAll().finally(() => {
-      this.answering = false;
-      if (this.durableQueue.length > 0) this.scheduleAnswer(); // only after a throw from afterDurable
-    });
+    void this.answerAll().finally(() => (this.answering = false));
   }
 
   private async answerAll(): Promise<void> {
     await nextTurn();
     let start = performance.now();
     for (let batch = this.durableQueue.shift(); batch; batch = this.durableQueue.shift()) {
-      const results: unknown[] = [];
-      for (const o of batch.outcomes) if (o.ok) results.push(o.value);
-      this.hooks.afterDurable(results, batch.revision);
       for (let i = 0; i < batch.writes.length; i++) {
         const o = batch.outcomes[i]!;
         if (o.ok) {
