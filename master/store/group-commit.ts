@@ -29,8 +29,13 @@ export interface PendingWrite<R> {
 export const maxBatch = 2_000;
 /** Time spent applying writes in one transaction (one turn), in ms: bounds how long one commit holds the loop. */
 export const applyBudgetMs = 10;
+/**
+ * Time one turn spends committing, in ms: a backlog is worked off in a few transactions per turn rather than
+ * one, so a write asked for behind it (an API delete behind a controller's burst) waits fewer turns.
+ */
+export const turnBudgetMs = Number(process.env.SKIFF_STORE_TURN_MS ?? 25);
 /** Time spent answering durable writes (their continuations included) in one turn, in ms. */
-export const answerBudgetMs = 10;
+export const answerBudgetMs = Number(process.env.SKIFF_STORE_ANSWER_MS ?? 10);
 
 /** How the committer reaches the database; the store supplies it. */
 export interface GroupCommitHooks {
@@ -117,7 +122,9 @@ export class GroupCommitter {
   private turn(): void {
     this.scheduled = undefined;
     if (this.failure) return;
-    this.commit(applyBudgetMs);
+    const start = performance.now();
+    do this.commit(applyBudgetMs);
+    while (this.pending.length > 0 && !this.failure && performance.now() - start < turnBudgetMs - applyBudgetMs);
     if (this.pending.length > 0) this.scheduled ??= setImmediate(() => this.turn());
   }
 

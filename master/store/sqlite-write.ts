@@ -26,9 +26,10 @@ export interface Committed {
 
 /**
  * Applies one unit (a write or a txn) under one new revision. The value goes into the change log only, once:
- * kv points at that change, and the change at the one it replaces. `staged` receives each change id and text.
+ * kv points at that change, and the change at the one it replaces. `staged` receives each change's id, text
+ * (null: a delete) and key.
  */
-export function writeRows(sql: Statements, writes: RowWrite[], retainRevisions: number, staged: [number, string][]): Committed {
+export function writeRows(sql: Statements, writes: RowWrite[], retainRevisions: number, staged: [number, string | null, string][]): Committed {
   const curs = writes.map((w) => sql.get.get(w.key) as KvRow | undefined);
   writes.forEach((w, i) => w.check(curs[i]));
   const revision = (sql.meta.get('revision') as number) + 1;
@@ -38,10 +39,8 @@ export function writeRows(sql: Statements, writes: RowWrite[], retainRevisions: 
     const id = changeId(revision, seq);
     sql.logChange.run(id, w.key, w.text === null ? null : encodeValue(w.text), cur?.change ?? null);
     if (w.text === null) sql.remove.run(w.key);
-    else {
-      sql.put.run(w.key, cur?.create_revision ?? revision, id);
-      staged.push([id, w.text]);
-    }
+    else sql.put.run(w.key, cur?.create_revision ?? revision, id);
+    staged.push([id, w.text, w.key]);
   });
   autoCompact(sql, revision, retainRevisions);
   return { writes, curs, revision };

@@ -17,7 +17,7 @@ import { GroupCommitter } from './group-commit.js';
 import { decodeValue } from './sqlite-codec.js';
 import { type ChangeRow, checkExpected, exists, type KvRow, once, toChange, toEntry } from './sqlite-rows.js';
 import { type Committed, forgetThrough, type RowWrite, txnWrites, writeRows } from './sqlite-write.js';
-import { changeId, prepareDatabase, prepareStatements, type Statements } from './schema.js';
+import { changeId, prepareDatabase, prepareStatements, seqsPerRevision, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
 import { checkTxn } from './txn.js';
 import type { RestoreOptions, Snapshot, SnapshotStore, StoreEntry, TxnOp, TxnResult, Watch, WatchEvent } from './types.js';
@@ -95,8 +95,10 @@ export class SqliteStore implements SnapshotStore {
   private readonly writes: GroupCommitter;
   private readonly listTx: Database.Transaction<(prefix: string) => { rows: KvRow[]; revision: number }>;
   private readonly cache = new ValueCache();
-  /** The texts the running transaction wrote, by change id: cached once it committed. */
-  private readonly staged: [number, string][] = [];
+  /** What the running transaction wrote, by change id (text null: a delete of `key`): cached once it committed. */
+  private readonly staged: [number, string | null, string][] = [];
+  /** Keys deleted by commits not yet on disk, with the delete's revision: a `get` of one waits for its fsync. */
+  private readonly unsyncedDeletes = new Map<string, number>();
   /** On disk: reads at or below it need not wait. */
   private readonly synced: SyncedRevision;
   /** The last revision watchers were told of (its batch is durable); a watch starts from here. */
@@ -119,7 +121,10 @@ export class SqliteStore implements SnapshotStore {
     this.writes = new GroupCommitter({
       runBatch: (body) => this.runBatch(batchTx, body),
       sync: () => this.wal.sync(),
-      onSynced: (revision) => this.synced.advance(revision),
+      onSynced: (revision) => {
+        this.synced.advance(revision);
+        for (const [key, r] of this.unsyncedDeletes) if (r <= revision) this.unsyncedDeletes.delete(key);
+      },
       afterDurable: (results, revision) => {
         for (const r of results) this.publish(r as Committed);
         this.published = revision;
@@ -142,7 +147,9 @@ export class SqliteStore implements SnapshotStore {
     this.checkOpen();
     checkKey(key);
     const row = this.sql.get.get(key) as KvRow | undefined;
-    await this.onDisk();
+    // What it read (the row, or the key's absence after a delete) may not be on disk yet: then it answers after the fsync.
+    const revision = row ? row.mod_revision : this.unsyncedDeletes.get(key);
+    if (revision !== undefined && revision > this.synced.revision) await this.synced.until(revision);
     return row && toEntry<T>(row, this.cache);
   }
 
@@ -218,11 +225,10 @@ export class SqliteStore implements SnapshotStore {
     return this.hub.add(prefix, Math.max(fromRevision, revision), rows.map(toChange), deliver);
   }
 
+  /** The last revision on disk: every acknowledged write is at or below it (later commits are not yet durable). */
   async revision(): Promise<number> {
     this.checkOpen();
-    const revision = this.writes.committedRevision();
-    await this.synced.until(revision);
-    return revision;
+    return this.synced.revision;
   }
 
   async compact(revision: number): Promise<void> {
@@ -259,6 +265,7 @@ export class SqliteStore implements SnapshotStore {
     this.writes.flush();
     const loaded = loadSnapshot(this.db, this.sql, snapshot, options);
     this.cache.clear(); // change ids start over
+    this.unsyncedDeletes.clear();
     this.writes.setCommittedRevision(loaded.revision);
     await this.writes.durable();
     this.synced.advance(loaded.revision);
@@ -317,7 +324,10 @@ export class SqliteStore implements SnapshotStore {
       this.staged.length = 0;
       throw err;
     }
-    for (const [id, text] of this.staged) this.cache.set(id, text);
+    for (const [id, text, key] of this.staged) {
+      if (text !== null) this.cache.set(id, text);
+      else this.unsyncedDeletes.set(key, Math.floor(id / seqsPerRevision));
+    }
     this.staged.length = 0;
     return this.meta('revision');
   }
@@ -332,11 +342,6 @@ export class SqliteStore implements SnapshotStore {
     });
   }
 
-  // A read saw every commit so far: it answers once they are on disk.
-  private onDisk(): Promise<void> | undefined {
-    const revision = this.writes.committedRevision();
-    return revision > this.synced.revision ? this.synced.until(revision) : undefined;
-  }
 
   // One write: check against the current row, bump the revision, write the key, log the change,
   // compact old history — inside its batch's IMMEDIATE transaction; watchers hear of it after the commit.

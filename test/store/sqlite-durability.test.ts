@@ -55,6 +55,7 @@ describe('SQLite store durability', () => {
     expect(a.settled).toBe(false);
     expect(read.settled).toBe(false);
     expect(w.events).toEqual([]);
+    expect(await s.revision()).toBe(0); // the last revision on disk
     // A write committed while that fsync runs waits for the next one: at most one in flight.
     const b = track(s.create('/b', 2));
     await turns(20);
@@ -81,11 +82,22 @@ describe('SQLite store durability', () => {
     expect((await late.until(3)).map((e) => e.key)).toEqual(['/a', '/b', '/c']);
     await turns(10);
     expect(late.events).toHaveLength(3);
+    // A delete not yet on disk: a get of the key waits for it too (the key's absence is not durable yet).
+    const gone = track(s.delete('/a'));
+    await eventually(() => seam.calls.length === 4, 'a fourth fsync');
+    const absent = track(s.get('/a'));
+    const other = track(s.get('/b')); // durable: answers at once
+    await eventually(() => other.settled, 'a read of durable data answers');
+    await turns(20);
+    expect(absent.settled).toBe(false);
+    seam.calls[3]!.release();
+    await eventually(() => gone.settled && absent.settled, 'the delete and the read answer');
+    expect(absent.value).toBeUndefined();
     w.watch.close();
     late.watch.close();
     const closing = s.close();
-    await eventually(() => seam.calls.length === 4, 'close syncs once more');
-    seam.calls[3]!.release();
+    await eventually(() => seam.calls.length === 5, 'close syncs once more');
+    seam.calls[4]!.release();
     await closing;
   });
 
