@@ -33,9 +33,9 @@ export const applyBudgetMs = 10;
  * Time one turn spends committing, in ms: a backlog is worked off in a few transactions per turn rather than
  * one, so a write asked for behind it (an API delete behind a controller's burst) waits fewer turns.
  */
-export const turnBudgetMs = Number(process.env.SKIFF_STORE_TURN_MS ?? 25);
+export const turnBudgetMs = 20;
 /** Time spent answering durable writes (their continuations included) in one turn, in ms. */
-export const answerBudgetMs = Number(process.env.SKIFF_STORE_ANSWER_MS ?? 10);
+export const answerBudgetMs = 10;
 
 /** How the committer reaches the database; the store supplies it. */
 export interface GroupCommitHooks {
