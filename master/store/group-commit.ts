@@ -131,19 +131,21 @@ export class GroupCommitter {
   private commit(budgetMs: number): void {
     const queue = this.pending;
     const outcomes: Outcome[] = [];
+    let attempted = 0;
     let revision: number;
     try {
       revision = this.hooks.runBatch(() => {
         outcomes.length = 0; // a retried body (SQLITE_BUSY) starts again
         const start = performance.now();
-        for (let i = 0; i < queue.length && i < maxBatch; i++) {
-          outcomes.push(attempt(queue[i]!));
+        for (attempted = 0; attempted < queue.length && attempted < maxBatch; ) {
+          attempted++;
+          outcomes.push(attempt(queue[attempted - 1]!));
           if (performance.now() - start >= budgetMs) break;
         }
       });
     } catch (err) {
-      // An SQL error rolled back everything this transaction applied: refuse those writes (the one that failed among them).
-      for (const w of queue.splice(0, Math.max(1, outcomes.length + 1))) w.reject(err);
+      // An SQL error (in a write, or at COMMIT) rolled back everything this transaction applied: refuse those writes.
+      for (const w of queue.splice(0, Math.max(1, attempted))) w.reject(err);
       return;
     }
     const writes = queue.splice(0, outcomes.length);

@@ -85,6 +85,51 @@ describe('group commit', () => {
     expect(turnsSeen.size).toBeGreaterThanOrEqual(3);
   });
 
+  it('an SQL error refuses exactly the writes its transaction applied; the queue goes on', async () => {
+    let failNext = true;
+    let revision = 0;
+    let appliedInFailed = 0;
+    const syncs: (() => void)[] = [];
+    const gc = new GroupCommitter({
+      runBatch: (body) => {
+        const before = revision;
+        body();
+        if (failNext) {
+          failNext = false;
+          appliedInFailed = revision - before;
+          revision = before; // rolled back
+          throw new Error('SQLITE_FULL: database or disk is full');
+        }
+        return revision;
+      },
+      sync: () => new Promise<void>((resolve) => syncs.push(resolve)),
+      onSynced: () => {},
+      afterDurable: () => {},
+      onFatal: () => {},
+    });
+    // 30 writes of 1 ms: the first transaction takes ~applyBudgetMs of them, fails at COMMIT; the rest commit.
+    const results = Array.from({ length: 30 }, () =>
+      gc.submit(() => {
+        busy(1);
+        return ++revision;
+      }).then(
+        () => 'ok',
+        (err: Error) => err.message,
+      ),
+    );
+    const settled: string[] = [];
+    void Promise.all(results).then((r) => settled.push(...r));
+    while (settled.length === 0) {
+      await new Promise((r) => setImmediate(r));
+      syncs.shift()?.();
+    }
+    const failed = settled.filter((r) => r.startsWith('SQLITE_FULL')).length;
+    expect(failed).toBeGreaterThan(0);
+    expect(failed).toBe(appliedInFailed);
+    expect(settled.slice(0, failed).every((r) => r.startsWith('SQLITE_FULL'))).toBe(true);
+    expect(settled.slice(failed).every((r) => r === 'ok')).toBe(true);
+  });
+
   it('runs one fsync at a time; a batch committed during one waits for the next', async () => {
     const c = committer();
     const first = c.write(1, 0);
