@@ -1,5 +1,5 @@
 /**
- * The two stores side by side on this machine's disk: the embedded SQLite (WAL, synchronous=FULL)
+ * The two stores side by side on this machine's disk: the embedded SQLite (WAL, each batch fsynced before its ack)
  * and etcd 3.4 (one member, Debian's etcd-server, started here on loopback). Latency of create,
  * update (with the expected modRevision), get and a 2,000-key list, parallel create throughput,
  * and the write volume per object write (bytes the writing process sent to the disk, from
