@@ -34,6 +34,8 @@ export const applyBudgetMs = 10;
  * one, so a write asked for behind it (an API delete behind a controller's burst) waits fewer turns.
  */
 export const turnBudgetMs = 20;
+/** Fewer writes than this, queued while an fsync runs, wait for it to complete before they are committed. */
+export const gatherWrites = 256;
 /** Time spent answering durable writes (their continuations included) in one turn, in ms. */
 export const answerBudgetMs = 10;
 
@@ -122,6 +124,9 @@ export class GroupCommitter {
   private turn(): void {
     this.scheduled = undefined;
     if (this.failure) return;
+    // A few writes wait for the running fsync (their ack would wait for it anyway) and go in one transaction when
+    // it completes: fewer, larger transactions rewrite the pages they share (meta, b-tree leaves) fewer times.
+    if (this.syncing && this.pending.length < gatherWrites) return;
     const start = performance.now();
     do this.commit(applyBudgetMs);
     while (this.pending.length > 0 && !this.failure && performance.now() - start < turnBudgetMs - applyBudgetMs);
@@ -164,6 +169,7 @@ export class GroupCommitter {
       () => {
         this.syncing = undefined;
         this.stats.syncs++;
+        if (this.pending.length > 0) this.scheduled ??= setImmediate(() => this.turn());
         this.hooks.onSynced(covered[covered.length - 1]!.revision);
         // Watchers hear of them now (delivery is sliced by the hub); the writers are answered in turns below.
         for (const b of covered) this.hooks.afterDurable(b.outcomes.filter((o) => o.ok).map((o) => (o as { value: unknown }).value), b.revision);

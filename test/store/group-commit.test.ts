@@ -4,7 +4,7 @@
  * nothing is answered before the fsync that covers it, and durable batches are answered one per turn.
  */
 import { describe, expect, it } from 'vitest';
-import { applyBudgetMs, GroupCommitter } from '../../master/store/group-commit.js';
+import { applyBudgetMs, gatherWrites, GroupCommitter } from '../../master/store/group-commit.js';
 
 function busy(ms: number): void {
   const end = performance.now() + ms;
@@ -130,7 +130,7 @@ describe('group commit', () => {
     expect(settled.slice(failed).every((r) => r === 'ok')).toBe(true);
   });
 
-  it('runs one fsync at a time; a batch committed during one waits for the next', async () => {
+  it('runs one fsync at a time; a few writes asked for during one wait for it and go in the next transaction', async () => {
     const c = committer();
     const first = c.write(1, 0);
     await new Promise((r) => setImmediate(r));
@@ -138,16 +138,31 @@ describe('group commit', () => {
     let secondDone = false;
     const second = c.write(2, 0).then(() => (secondDone = true));
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-    expect(c.log).toEqual(['commit 1', 'commit 1']);
+    expect(c.log).toEqual(['commit 1']); // gathered behind the running fsync
     expect(c.syncs).toHaveLength(1);
     c.syncs.shift()!();
     await first;
     expect(secondDone).toBe(false);
-    expect(c.log).toEqual(['commit 1', 'commit 1', 'synced 1', 'durable 1 @1']);
+    expect(c.log).toEqual(['commit 1', 'synced 1', 'durable 1 @1', 'commit 1']);
     await new Promise((r) => setImmediate(r));
     expect(c.syncs).toHaveLength(1); // the second fsync started after the second commit
     c.syncs.shift()!();
     await second;
     expect(c.log.slice(4)).toEqual(['synced 2', 'durable 1 @2']);
+  });
+
+  it('a backlog is committed while an fsync runs (it does not wait for each fsync)', async () => {
+    const c = committer();
+    void c.write(0, 0);
+    await new Promise((r) => setImmediate(r));
+    expect(c.syncs).toHaveLength(1);
+    const many = Array.from({ length: gatherWrites }, (_, i) => c.write(i + 1, 0));
+    await new Promise((r) => setImmediate(r));
+    expect(c.txns.flat()).toHaveLength(gatherWrites + 1); // committed behind the held fsync
+    while (c.syncs.length > 0) {
+      c.syncs.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(many);
   });
 });
