@@ -34,7 +34,7 @@ export const applyBudgetMs = 10;
  * one, so a write asked for behind it (an API delete behind a controller's burst) waits fewer turns.
  */
 export const turnBudgetMs = 20;
-/** Fewer writes than this, queued while an fsync runs, wait for it to complete before they are committed. */
+/** Fewer writes than this, queued while an fsync runs or its writers are answered, wait for that before they are committed. */
 export const gatherWrites = 256;
 /** Time spent answering durable writes (their continuations included) in one turn, in ms. */
 export const answerBudgetMs = 10;
@@ -124,9 +124,10 @@ export class GroupCommitter {
   private turn(): void {
     this.scheduled = undefined;
     if (this.failure) return;
-    // A few writes wait for the running fsync (their ack would wait for it anyway) and go in one transaction when
-    // it completes: fewer, larger transactions rewrite the pages they share (meta, b-tree leaves) fewer times.
-    if (this.syncing && this.pending.length < gatherWrites) return;
+    // A few writes wait for the running fsync and the answers after it (their ack would wait for that fsync anyway;
+    // the writers being answered add their next writes) and go in one transaction then: fewer, larger transactions
+    // rewrite the pages they share (meta, b-tree leaves) fewer times. A backlog is committed meanwhile.
+    if ((this.syncing || this.answering) && this.pending.length < gatherWrites) return;
     const start = performance.now();
     do this.commit(applyBudgetMs);
     while (this.pending.length > 0 && !this.failure && performance.now() - start < turnBudgetMs - applyBudgetMs);
@@ -189,7 +190,10 @@ export class GroupCommitter {
   private scheduleAnswer(): void {
     if (this.answering) return;
     this.answering = true;
-    void this.answerAll().finally(() => (this.answering = false));
+    void this.answerAll().finally(() => {
+      this.answering = false;
+      if (this.pending.length > 0) this.scheduled ??= setImmediate(() => this.turn());
+    });
   }
 
   private async answerAll(): Promise<void> {
