@@ -34,8 +34,10 @@ export const applyBudgetMs = 10;
  * one, so a write asked for behind it (an API delete behind a controller's burst) waits fewer turns.
  */
 export const turnBudgetMs = 20;
-/** Fewer writes than this, queued while an fsync runs or its writers are answered, wait for that before they are committed. */
+/** Fewer writes than this, queued while an fsync runs or its writers are answered, wait for that before they are committed... */
 export const gatherWrites = 256;
+/** ...for at most this long, in ms. */
+export const gatherMs = 10;
 /** Time spent answering durable writes (their continuations included) in one turn, in ms. */
 export const answerBudgetMs = 10;
 
@@ -76,6 +78,8 @@ export class GroupCommitter {
   private answering = false;
   private failure: SkiffError | undefined;
   private lastRevision = 0;
+  /** When the oldest queued write was asked for (performance.now()). */
+  private pendingSince = 0;
   /** Batches and writes committed so far, and the fsyncs that made them durable (metrics, tests). */
   readonly stats = { batches: 0, writes: 0, syncs: 0 };
 
@@ -85,6 +89,7 @@ export class GroupCommitter {
   submit<R>(apply: () => R): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<R>((resolve, reject) => {
+      if (this.pending.length === 0) this.pendingSince = performance.now();
       this.pending.push({ apply, resolve, reject } as PendingWrite<unknown>);
       // setImmediate, not a microtask: every write asked for while this turn's I/O callbacks run
       // (a burst of MQTT messages, every controller worker woken by the last commit) joins.
@@ -127,7 +132,11 @@ export class GroupCommitter {
     // A few writes wait for the running fsync and the answers after it (their ack would wait for that fsync anyway;
     // the writers being answered add their next writes) and go in one transaction then: fewer, larger transactions
     // rewrite the pages they share (meta, b-tree leaves) fewer times. A backlog is committed meanwhile.
-    if ((this.syncing || this.answering) && this.pending.length < gatherWrites) return;
+    // Not for long, though: behind a long answer phase (a burst's continuations) a write goes in after gatherMs.
+    if ((this.syncing || this.answering) && this.pending.length < gatherWrites && performance.now() - this.pendingSince < gatherMs) {
+      this.scheduled = setImmediate(() => this.turn()); // look again next turn
+      return;
+    }
     const start = performance.now();
     do this.commit(applyBudgetMs);
     while (this.pending.length > 0 && !this.failure && performance.now() - start < turnBudgetMs - applyBudgetMs);
