@@ -80,6 +80,11 @@ export class GroupCommitter {
   private lastRevision = 0;
   /** When the oldest queued write was asked for (performance.now()). */
   private pendingSince = 0;
+  /** Writes asked for, and writes taken out of the queue (committed or refused), since the start. */
+  private asked = 0;
+  private taken = 0;
+  /** committed() callers: resolved once `taken` reaches their count. */
+  private takenWaiters: { count: number; resolve: () => void }[] = [];
   /** Batches and writes committed so far, and the fsyncs that made them durable (metrics, tests). */
   readonly stats = { batches: 0, writes: 0, syncs: 0 };
 
@@ -90,6 +95,7 @@ export class GroupCommitter {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<R>((resolve, reject) => {
       if (this.pending.length === 0) this.pendingSince = performance.now();
+      this.asked++;
       this.pending.push({ apply, resolve, reject } as PendingWrite<unknown>);
       // setImmediate, not a microtask: every write asked for while this turn's I/O callbacks run
       // (a burst of MQTT messages, every controller worker woken by the last commit) joins.
@@ -122,7 +128,29 @@ export class GroupCommitter {
   failAll(err: unknown): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    for (const w of this.pending.splice(0)) w.reject(err);
+    const refused = this.pending.splice(0);
+    this.took(refused.length);
+    for (const w of refused) w.reject(err);
+  }
+
+  /** Resolves once every write asked for before this call is committed (or refused); they are not held back to gather. */
+  committed(): Promise<void> {
+    if (this.taken >= this.asked) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.takenWaiters.push({ count: this.asked, resolve });
+      this.scheduled ??= setImmediate(() => this.turn());
+    });
+  }
+
+  private took(n: number): void {
+    this.taken += n;
+    if (this.takenWaiters.length === 0) return;
+    const still = [];
+    for (const w of this.takenWaiters) {
+      if (w.count <= this.taken) w.resolve();
+      else still.push(w);
+    }
+    this.takenWaiters = still;
   }
 
   // One turn: one time-bounded transaction; the rest of the queue waits for the next turn.
@@ -133,7 +161,8 @@ export class GroupCommitter {
     // the writers being answered add their next writes) and go in one transaction then: fewer, larger transactions
     // rewrite the pages they share (meta, b-tree leaves) fewer times. A backlog is committed meanwhile.
     // Not for long, though: behind a long answer phase (a burst's continuations) a write goes in after gatherMs.
-    if ((this.syncing || this.answering) && this.pending.length < gatherWrites && performance.now() - this.pendingSince < gatherMs) {
+    const waitedFor = this.takenWaiters.length > 0; // someone reads the revision: no gathering
+    if ((this.syncing || this.answering) && !waitedFor && this.pending.length < gatherWrites && performance.now() - this.pendingSince < gatherMs) {
       this.scheduled = setImmediate(() => this.turn()); // look again next turn
       return;
     }
@@ -160,10 +189,13 @@ export class GroupCommitter {
       });
     } catch (err) {
       // An SQL error (in a write, or at COMMIT) rolled back everything this transaction applied: refuse those writes.
-      for (const w of queue.splice(0, Math.max(1, attempted))) w.reject(err);
+      const refused = queue.splice(0, Math.max(1, attempted));
+      this.took(refused.length);
+      for (const w of refused) w.reject(err);
       return;
     }
     const writes = queue.splice(0, outcomes.length);
+    this.took(writes.length);
     this.stats.batches++;
     this.lastRevision = revision;
     this.unsynced.push({ writes, outcomes, revision });
@@ -206,7 +238,6 @@ export class GroupCommitter {
   }
 
   private async answerAll(): Promise<void> {
-    await nextTurn();
     let start = performance.now();
     for (let batch = this.durableQueue.shift(); batch; batch = this.durableQueue.shift()) {
       for (let i = 0; i < batch.writes.length; i++) {

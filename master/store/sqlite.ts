@@ -225,10 +225,13 @@ export class SqliteStore implements SnapshotStore {
     return this.hub.add(prefix, Math.max(fromRevision, revision), rows.map(toChange), deliver);
   }
 
-  /** The last revision on disk: every acknowledged write is at or below it (later commits are not yet durable). */
+  /** The revision once every write asked for so far is committed and on disk (a refused one moves nothing). */
   async revision(): Promise<number> {
     this.checkOpen();
-    return this.synced.revision;
+    await this.writes.committed();
+    const revision = this.writes.committedRevision();
+    await this.synced.until(revision);
+    return revision;
   }
 
   async compact(revision: number): Promise<void> {

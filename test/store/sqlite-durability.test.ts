@@ -55,7 +55,9 @@ describe('SQLite store durability', () => {
     expect(a.settled).toBe(false);
     expect(read.settled).toBe(false);
     expect(w.events).toEqual([]);
-    expect(await s.revision()).toBe(0); // the last revision on disk
+    const rev = track(s.revision()); // the revision once what was asked for is on disk
+    await turns(10);
+    expect(rev.settled).toBe(false);
     // A write committed while that fsync runs waits for the next one: at most one in flight.
     const b = track(s.create('/b', 2));
     await turns(20);
@@ -63,6 +65,8 @@ describe('SQLite store durability', () => {
     seam.calls[0]!.release();
     await eventually(() => a.settled && read.settled, 'the first write is answered');
     expect(a.value).toMatchObject({ modRevision: 1 });
+    await eventually(() => rev.settled, 'revision() answers');
+    expect(rev.value).toBe(1);
     expect(read.value).toMatchObject({ value: 1 });
     expect((await w.until(1)).map((e) => e.key)).toEqual(['/a']);
     await eventually(() => seam.calls.length === 2, 'a second fsync covers the second write');
