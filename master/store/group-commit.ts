@@ -153,7 +153,7 @@ export class GroupCommitter {
     this.takenWaiters = still;
   }
 
-  // One turn: one time-bounded transaction; the rest of the queue waits for the next turn.
+  // One turn: transactions of ≤ applyBudgetMs each for up to turnBudgetMs; the rest of the queue waits for the next turn.
   private turn(): void {
     this.scheduled = undefined;
     if (this.failure) return;
