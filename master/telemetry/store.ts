@@ -1,6 +1,6 @@
 /**
  * Store metrics: every write (create, update, delete) is timed until the store acknowledged it — on
- * SQLite (synchronous=FULL) that is the commit including the WAL fsync, the figure that tells an
+ * SQLite that is the commit and the fsync of the WAL after it (run off the loop, master/store/durability.ts), the figure that tells an
  * operator how the SD card is doing; on etcd the quorum round trip. The write methods of the store
  * instance are wrapped in place, so the object stays the one the backup verb reads whole.
  */
