@@ -128,6 +128,9 @@ spec:
   runtimeClassName: wasi
   containers: [{name: m, image: 'file:///nonexistent/m.wasm'}]
 `);
+    // Once its agent holds the pod (it reports the container's state), the refusal is the agent's reason for WASI;
+    // asked sooner, the bound pod may not have reached the agent yet and the answer would be "not found on this node".
+    await eventually(async () => (await c.pods()).find((p) => p.metadata.name === 'module')?.status?.containerStatuses?.length, 'the agent reported the pod');
     const t = new FakeTerminal(true);
     const r = await cli(['-it', 'module', '--', 'sh'], t);
     expect(r.code).toBe(1);
