@@ -5,23 +5,9 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeValue, dictionary1, encodeValue } from '../master/store/sqlite-codec.js';
+import { benchPod } from './store-pod.js';
 
-const pod = (i: number) =>
-  JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: `web-7d9f8c-${i}`,
-      generateName: 'web-7d9f8c-',
-      namespace: 'default',
-      labels: { app: 'web', 'pod-template-hash': '7d9f8c' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f8c', uid: '1b2c3d4e-aaaa-bbbb-cccc-1234567890ab', controller: true, blockOwnerDeletion: true }],
-      uid: `9f8e7d6c-aaaa-bbbb-cccc-${String(i).padStart(12, '0')}`,
-      creationTimestamp: '2026-12-02T02:10:00Z',
-    },
-    spec: { containers: [{ name: 'main', image: 'nginx:1.25', resources: { requests: { cpu: '100m', memory: '64Mi' } } }], nodeName: `node-${i % 1000}`, restartPolicy: 'Always' },
-    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-02T02:10:01Z' }], hostIP: '10.0.0.42', podIP: `10.1.${i % 250}.7`, startTime: '2026-12-02T02:10:00Z' },
-  });
+const pod = (i: number) => JSON.stringify(benchPod(i, 'Running', `node-${i % 1000}`));
 
 const N = 20_000;
 const texts = Array.from({ length: 1000 }, (_, i) => pod(i));

@@ -14,28 +14,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Store } from '../master/store/types.js';
+import { benchPod } from './store-pod.js';
 
 const PODS = Number(process.env.PODS ?? 5000);
 const from = process.env.STORE_FROM ? resolve(process.env.STORE_FROM) : resolve(import.meta.dirname, '..');
 const { openSqliteStore } = (await import(pathToFileURL(join(from, 'master', 'store', 'sqlite.js')).href)) as {
   openSqliteStore: (path: string) => Promise<Store & { close(): Promise<void> }>;
 };
-
-const pod = (i: number, phase: string, node?: string) => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: {
-    name: `web-7d9f8c-${i}`,
-    generateName: 'web-7d9f8c-',
-    namespace: 'default',
-    labels: { app: 'web', 'pod-template-hash': '7d9f8c' },
-    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f8c', uid: '1b2c3d4e-aaaa-bbbb-cccc-1234567890ab', controller: true, blockOwnerDeletion: true }],
-    uid: `9f8e7d6c-aaaa-bbbb-cccc-${String(i).padStart(12, '0')}`,
-    creationTimestamp: '2026-12-02T02:10:00Z',
-  },
-  spec: { containers: [{ name: 'main', image: 'nginx:1.25', resources: { requests: { cpu: '100m', memory: '64Mi' } } }], restartPolicy: 'Always', ...(node ? { nodeName: node } : {}) },
-  status: { phase, conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False', lastTransitionTime: '2026-12-02T02:10:01Z' }], hostIP: '10.0.0.42', startTime: '2026-12-02T02:10:00Z' },
-});
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-store-cpu-'));
 const store = await openSqliteStore(join(dir, 'skiff.db'));
@@ -46,10 +31,10 @@ const watch = store.watch<{ metadata: { name: string } }>('/registry/', undefine
 const key = (i: number) => `/registry/pods/default/web-7d9f8c-${i}`;
 
 async function lifecycle(i: number): Promise<void> {
-  await store.create(key(i), pod(i, 'Pending'));
+  await store.create(key(i), benchPod(i, 'Pending'));
   for (const [phase, node] of [['Pending', `node-${i % 1000}`], ['ContainerCreating', `node-${i % 1000}`], ['Running', `node-${i % 1000}`]] as const) {
     const cur = await store.get(key(i));
-    await store.update(key(i), pod(i, phase, node), cur!.modRevision);
+    await store.update(key(i), benchPod(i, phase, node), cur!.modRevision);
   }
 }
 
