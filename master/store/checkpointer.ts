@@ -5,7 +5,9 @@
  * (TRUNCATE) when the store closes. The writing connection runs with `wal_autocheckpoint = 0`, so the
  * master's thread never copies pages nor fsyncs the database file. After a checkpoint that caught up,
  * the writer's next transaction starts the WAL over from its beginning, and `journal_size_limit` cuts the
- * file back to `walLimitBytes`: the WAL stays about that size however long a burst lasts.
+ * file back to `walLimitBytes`: the WAL stays about that size however long a burst lasts. Should the writer outrun
+ * the worker (a slow disk, a starved thread), the store holds its writes once the WAL reaches `walHardLimitBytes`
+ * until the worker has caught up (`catchUp`): the WAL never grows past about twice the limit.
  *
  * The worker's code is a string (evaluated as CommonJS), so it runs the same from the TypeScript sources
  * (tests) and from dist/; it loads better-sqlite3 from the path this module resolves.
@@ -15,6 +17,12 @@ import { Worker } from 'node:worker_threads';
 
 /** The WAL size past which the worker checkpoints, and the size the WAL is cut back to (journal_size_limit). */
 export const walLimitBytes = 8 * 1024 * 1024;
+/**
+ * The WAL size at which the store holds its writers back until the worker has caught up (backpressure): the worker
+ * checkpoints in parallel with the writer, and a writer faster than the disk's copy (a long burst on a slow card, or
+ * a worker starved of CPU) would otherwise grow the WAL without bound — every frame of it read back by every reader.
+ */
+export const walHardLimitBytes = 2 * walLimitBytes;
 /** How often the worker looks at the WAL's size, in ms. */
 const pollMs = 50;
 
@@ -26,6 +34,8 @@ export interface CheckpointStats {
   complete: number;
   /** The WAL's size at the last look, in bytes. */
   walBytes: number;
+  /** Times the writer waited for the worker to catch up (the WAL had reached walHardLimitBytes). */
+  holds: number;
 }
 
 const workerSource = `
@@ -55,6 +65,7 @@ function checkpoint(mode) {
   stats.walBytes = walSize();
   checkedAt = caughtUp ? stats.walBytes : -1; // not caught up: look again next time even if the size stays
   parentPort.postMessage({ type: 'stats', stats });
+  return caughtUp;
 }
 const timer = setInterval(() => {
   const size = walSize();
@@ -62,6 +73,12 @@ const timer = setInterval(() => {
   if (size > limit && size !== checkedAt) checkpoint('PASSIVE');
 }, pollMs);
 parentPort.on('message', (m) => {
+  // The writer is held (its WAL reached the hard limit): catch up now, with nothing added meanwhile.
+  if (m && m.type === 'catchUp') {
+    let ok = false;
+    try { ok = checkpoint('PASSIVE'); } finally { parentPort.postMessage({ type: 'caughtUp', seq: m.seq, ok }); }
+    return;
+  }
   if (m !== 'close') return;
   clearInterval(timer);
   try { checkpoint('TRUNCATE'); } finally { db.close(); parentPort.postMessage({ type: 'closed', stats }); }
@@ -72,6 +89,11 @@ parentPort.postMessage({ type: 'ready' });
 /** A running checkpoint worker. */
 export interface Checkpointer {
   stats(): CheckpointStats;
+  /**
+   * Checkpoints now (the caller holds its writes meanwhile); resolves true once every frame is copied (the writer's
+   * next transaction restarts the WAL), false if not (a reader held old frames) or after `timeoutMs`.
+   */
+  catchUp(timeoutMs: number): Promise<boolean>;
   /** Runs the final checkpoint (TRUNCATE) and stops the worker. */
   close(): Promise<void>;
 }
@@ -81,11 +103,15 @@ export async function startCheckpointer(path: string, onError: (err: unknown) =>
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
   // No inherited flags: a --cpu-prof or a preloaded probe of the master's is not for this thread.
   const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: { sqlite, path, limit: walLimitBytes, pollMs } });
-  let stats: CheckpointStats = { checkpoints: 0, complete: 0, walBytes: 0 };
+  let stats: Omit<CheckpointStats, 'holds'> = { checkpoints: 0, complete: 0, walBytes: 0 };
+  let holds = 0;
   let closed: (() => void) | undefined;
-  worker.on('message', (m: { type: string; stats?: CheckpointStats }) => {
+  let seq = 0;
+  const catching = new Map<number, (ok: boolean) => void>();
+  worker.on('message', (m: { type: string; stats?: CheckpointStats; seq?: number; ok?: boolean }) => {
     if (m.stats) stats = { ...m.stats };
     if (m.type === 'closed') closed?.();
+    if (m.type === 'caughtUp') catching.get(m.seq!)?.(m.ok === true);
   });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.on('error', onError);
@@ -95,7 +121,21 @@ export async function startCheckpointer(path: string, onError: (err: unknown) =>
   });
   worker.unref(); // a store left open does not keep the process alive for its checkpoints
   return {
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, holds }),
+    catchUp: (timeoutMs) => {
+      holds++;
+      const id = ++seq;
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => done(false), timeoutMs);
+        const done = (ok: boolean) => {
+          clearTimeout(timer);
+          catching.delete(id);
+          resolve(ok);
+        };
+        catching.set(id, done);
+        worker.postMessage({ type: 'catchUp', seq: id });
+      });
+    },
     close: async () => {
       const done = new Promise<void>((resolve) => (closed = resolve));
       worker.ref(); // the last checkpoint runs even if nothing else keeps the process up

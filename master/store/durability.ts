@@ -5,17 +5,27 @@
  * whichever descriptor asks); a checkpoint worker copies the WAL into the database file (checkpointer.ts).
  * `SyncedRevision` lets reads wait until what they saw is on disk. The argument: README.md "Durability".
  */
-import { closeSync, fsync, openSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, openSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { type CheckpointStats, type Checkpointer, startCheckpointer } from './checkpointer.js';
+import { type CheckpointStats, type Checkpointer, startCheckpointer, walHardLimitBytes } from './checkpointer.js';
 
 /** fsync of a descriptor; tests pass a slow or failing one. */
 export type FsyncFn = (fd: number) => Promise<void>;
 
 const fsyncAsync: FsyncFn = promisify(fsync);
 
+/** How long writers are held for one catch-up at most, in ms: past it they go on (and are held again later). */
+const holdMaxMs = 2_000;
+/** After a catch-up that could not copy every frame (a reader held them), writers are not held again for this long, in ms. */
+const holdPauseMs = 5_000;
+
 /** The WAL's descriptor, its fsync, and the checkpoint worker of one file store (none for `:memory:`). */
 export class WalDurability {
+  /** The last catch-up copied every frame: the next commit restarts the WAL (its file is still long until then). */
+  private restarting = false;
+  /** No holds before this time (performance.now()): the last catch-up failed. */
+  private noHoldUntil = 0;
+
   private constructor(
     private readonly fd: number | undefined,
     private readonly fsyncFn: FsyncFn,
@@ -39,9 +49,26 @@ export class WalDurability {
     return this.fd === undefined ? this.fsyncFn(-1) : this.fsyncFn(this.fd);
   }
 
+  /**
+   * Backpressure, asked before each commit turn: a promise to wait for when the WAL has reached walHardLimitBytes —
+   * the worker catches up meanwhile, with no frames added — else undefined (commit now). An fstat per turn.
+   */
+  pressure(): Promise<void> | undefined {
+    if (this.fd === undefined || !this.checkpointer) return undefined;
+    if (this.restarting) {
+      this.restarting = false; // this turn's commit restarts the WAL and cuts its file back
+      return undefined;
+    }
+    if (performance.now() < this.noHoldUntil || fstatSync(this.fd).size < walHardLimitBytes) return undefined;
+    return this.checkpointer.catchUp(holdMaxMs).then((ok) => {
+      if (ok) this.restarting = true;
+      else this.noHoldUntil = performance.now() + holdPauseMs;
+    });
+  }
+
   /** What the checkpoint worker did (a memory store has none). */
   checkpointStats(): CheckpointStats {
-    return this.checkpointer?.stats() ?? { checkpoints: 0, complete: 0, walBytes: 0 };
+    return this.checkpointer?.stats() ?? { checkpoints: 0, complete: 0, walBytes: 0, holds: 0 };
   }
 
   /** The final checkpoint, then the descriptor is closed. */

@@ -53,6 +53,8 @@ export interface GroupCommitHooks {
   onSynced: (revision: number) => void;
   /** A sync failed: the store is unusable. */
   onFatal: (err: unknown) => void;
+  /** Asked before a turn commits: a promise means "hold every write until it settles" (backpressure: the WAL is too long). */
+  pressure?: () => Promise<void> | undefined;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
@@ -78,6 +80,8 @@ export class GroupCommitter {
   private answering = false;
   private failure: SkiffError | undefined;
   private lastRevision = 0;
+  /** Writes are held until the store's backpressure promise settles. */
+  private holding = false;
   /** When the oldest queued write was asked for (performance.now()). */
   private pendingSince = 0;
   /** Writes asked for, and writes taken out of the queue (committed or refused), since the start. */
@@ -86,7 +90,7 @@ export class GroupCommitter {
   /** committed() callers: resolved once `taken` reaches their count. */
   private takenWaiters: { count: number; resolve: () => void }[] = [];
   /** Batches and writes committed so far, and the fsyncs that made them durable (metrics, tests). */
-  readonly stats = { batches: 0, writes: 0, syncs: 0 };
+  readonly stats = { batches: 0, writes: 0, syncs: 0, holds: 0 };
 
   constructor(private readonly hooks: GroupCommitHooks) {}
 
@@ -164,6 +168,18 @@ export class GroupCommitter {
     const waitedFor = this.takenWaiters.length > 0; // someone reads the revision: no gathering
     if ((this.syncing || this.answering) && !waitedFor && this.pending.length < gatherWrites && performance.now() - this.pendingSince < gatherMs) {
       this.scheduled = setImmediate(() => this.turn()); // look again next turn
+      return;
+    }
+    if (this.holding) return; // the hold's end schedules the next turn
+    const hold = this.hooks.pressure?.();
+    if (hold) {
+      this.holding = true;
+      this.stats.holds++;
+      const resume = () => {
+        this.holding = false;
+        if (this.pending.length > 0) this.scheduled ??= setImmediate(() => this.turn());
+      };
+      hold.then(resume, resume);
       return;
     }
     const start = performance.now();

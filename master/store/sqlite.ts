@@ -121,6 +121,7 @@ export class SqliteStore implements SnapshotStore {
     this.writes = new GroupCommitter({
       runBatch: (body) => this.runBatch(batchTx, body),
       sync: () => this.wal.sync(),
+      pressure: () => this.wal.pressure(),
       onSynced: (revision) => {
         this.synced.advance(revision);
         for (const [key, r] of this.unsyncedDeletes) if (r <= revision) this.unsyncedDeletes.delete(key);

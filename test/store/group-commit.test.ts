@@ -12,7 +12,7 @@ function busy(ms: number): void {
   while (performance.now() < end);
 }
 
-function committer() {
+function committer(pressure?: () => Promise<void> | undefined) {
   const log: string[] = [];
   let revision = 0;
   let txWrites: number[] = [];
@@ -32,6 +32,7 @@ function committer() {
     onSynced: (r) => log.push(`synced ${r}`),
     afterDurable: (results, r) => log.push(`durable ${results.length} @${r}`),
     onFatal: () => log.push('fatal'),
+    pressure,
   });
   const write = (i: number, ms: number) =>
     gc.submit(() => {
@@ -166,4 +167,32 @@ describe('group commit', () => {
     }
     await Promise.all(many);
   });
+
+  it('holds every write while the store asks for it (a WAL at its hard limit), and commits them once the hold ends', async () => {
+    let release!: () => void;
+    let asked = 0;
+    let holdNext = true;
+    const c = committer(() => {
+      asked++;
+      if (!holdNext) return undefined;
+      holdNext = false;
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    const answered: number[] = [];
+    const all = Array.from({ length: 10 }, (_, i) => c.write(i, 0).then((r) => answered.push(r)));
+    await eventually(() => asked === 1, 'the committer asks before its turn');
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(c.txns).toEqual([]); // nothing committed while held
+    expect(asked).toBe(1); // nor asked again: the hold's end wakes it
+    expect(c.gc.stats.holds).toBe(1);
+    release();
+    while (answered.length < 10) {
+      await new Promise((r) => setImmediate(r));
+      c.syncs.shift()?.();
+    }
+    await Promise.all(all);
+    expect(c.txns.flat()).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(answered).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+  });
 });
+

@@ -143,7 +143,7 @@ describe('SQLite store durability', () => {
     }
     clearInterval(sample);
     const stats = s.checkpointStats();
-    console.log(`${writes} writes of ~2 KB: WAL at most ${(largest / 2 ** 20).toFixed(1)} MiB (limit ${walLimitBytes / 2 ** 20}); worker checkpoints ${stats.checkpoints}, complete ${stats.complete}`);
+    console.log(`${writes} writes of ~2 KB: WAL at most ${(largest / 2 ** 20).toFixed(1)} MiB (limit ${walLimitBytes / 2 ** 20}); worker checkpoints ${stats.checkpoints}, complete ${stats.complete}, writers held ${stats.holds}`);
     expect(stats.complete).toBeGreaterThan(0);
     expect(largest).toBeLessThan(3 * walLimitBytes);
     expect(statSync(path).size).toBeGreaterThan(walLimitBytes); // the pages reached the database file
