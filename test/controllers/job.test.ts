@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backoffDelay, wantActive } from '../../master/controllers/job/rules.js';
 import { startJobController } from '../../master/controllers/job/sync.js';
-import { countedAnnotation } from '../../master/controllers/job/tracking.js';
+import { countedAnnotation, countFinished } from '../../master/controllers/job/tracking.js';
 import { harness, type Harness } from './harness.js';
 import { jobWith, podWith } from './builders.js';
 
@@ -163,6 +163,30 @@ describe('Job: failures', () => {
       await w.run((ctx) => startJobController(ctx, { backoffBaseMs: base }));
       expect(w.get('Job', 'default', 'batch')!.status).toMatchObject({ succeeded: 2, uncountedTerminatedPods: {} });
       expect(w.pods({ job: 'batch' }).filter((p) => p.metadata.annotations?.[countedAnnotation]).map((p) => p.metadata.name).sort()).toEqual(['a', 'b']);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('counts nothing from a Job the cache has not caught up with: a pod already in the totals is not listed again', async () => {
+    // The stored Job counted `x` (and `x` is marked); a sync that started before the cache saw that still holds
+    // the Job and the pod as they were. Listing `x` as uncounted onto the stored totals would count it twice.
+    const w = await harness();
+    try {
+      const j = await w.create({ ...jobWith({ completions: 4, parallelism: 2 }), status: { startTime: new Date(w.clock.now()).toISOString(), succeeded: 0, uncountedTerminatedPods: {} } });
+      const x = await w.create(podWith({ name: 'x', labels: { job: 'batch' }, owner: j, node: 'n1', phase: 'Succeeded' }));
+      const staleJob = w.get('Job', 'default', 'batch')!;
+      await w.update('Pod', 'default', 'x', (o) => (o.metadata.annotations = { ...o.metadata.annotations, [countedAnnotation]: 'true' }));
+      await w.update('Job', 'default', 'batch', (o) => (o.status = { ...o.status, succeeded: 1, uncountedTerminatedPods: {} }));
+      const stored = w.get('Job', 'default', 'batch')!;
+      const counted = await countFinished(w.ctx, staleJob, [x]);
+      expect(counted.staleUntil).toBe(Number(stored.metadata.resourceVersion));
+      await w.settle();
+      expect(w.get('Job', 'default', 'batch')!.status).toMatchObject({ succeeded: 1, uncountedTerminatedPods: {} });
+      // Once the cache holds the stored Job and pod, the same count is right and writes nothing.
+      const fresh = await countFinished(w.ctx, w.get('Job', 'default', 'batch')!, [w.get('Pod', 'default', 'x')!]);
+      expect(fresh).toMatchObject({ succeeded: 1, failed: 0, tracked: true });
+      expect(fresh.staleUntil).toBeUndefined();
     } finally {
       await w.stop();
     }

@@ -13,7 +13,7 @@ import { createPods, deletePods, type PodWrites } from '../podcontrol.js';
 import { controllerOf, controllerRef, deletionOrder, isActive, isTerminating } from '../pods.js';
 import type { ControllerContext, SyncController } from '../types.js';
 import { backoffDelay, deadlineAt, failureOf, finishedCondition, isComplete, lastFailureTime, wantActive, type JobCounts } from './rules.js';
-import { countFinished } from './tracking.js';
+import { baseOf, countFinished, sameBase, type CountBase } from './tracking.js';
 
 /** Options of the Job controller. */
 export interface JobControllerOptions {
@@ -73,7 +73,12 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
     const active = pods.filter(isActive);
     const failedPods = pods.filter((p) => p.status?.phase === 'Failed');
     // Every finished pod counted once, deleted or not: a user deleting failed pods buys the Job no attempts.
-    const { succeeded, failed, tracked } = await countFinished(ctx, job, pods);
+    const { succeeded, failed, base, staleUntil } = await countFinished(ctx, job, pods);
+    if (staleUntil !== undefined) {
+      // Counted from a Job the cache had not caught up with: count again once it has (nothing was written).
+      await informers.waitForRevision(staleUntil);
+      return queue.add(key);
+    }
     const counts: JobCounts = { active: active.length, succeeded, failed };
     const started = job.status?.startTime ? job : { ...job, status: { ...job.status, startTime: new Date(now).toISOString() } };
 
@@ -96,7 +101,11 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
       if (deadline !== undefined) queue.addAfter(key, Math.max(0, deadline - now) + 10);
     }
     if (writes?.revision) await informers.waitForRevision(writes.revision);
-    await writeStatus(job, started.status!.startTime!, counts, pods, failure, complete, now, tracked);
+    const stale = await writeStatus(job, started.status!.startTime!, counts, pods, failure, complete, now, base);
+    if (stale !== undefined) {
+      await informers.waitForRevision(stale);
+      queue.add(key);
+    }
     if (writes?.error) throw writes.error;
   }
 
@@ -108,7 +117,11 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
     return Math.max(0, last + backoffDelay(failed, opts.backoffBaseMs) - now);
   }
 
-  async function writeStatus(job: Job, startTime: string, counts: JobCounts, pods: Pod[], failure: { reason: string; message: string } | undefined, complete: boolean, now: number, tracked: boolean): Promise<void> {
+  /**
+   * Stores the status; with `base` (a tracked Job) only onto a stored Job still holding that base, else it writes
+   * nothing and returns the stored resourceVersion to wait for (the totals rest on the base).
+   */
+  async function writeStatus(job: Job, startTime: string, counts: JobCounts, pods: Pod[], failure: { reason: string; message: string } | undefined, complete: boolean, now: number, base: CountBase | undefined): Promise<number | undefined> {
     const at = new Date(now).toISOString();
     const conditions: NonNullable<Job['status']>['conditions'] = [...(job.status?.conditions ?? [])];
     if (failure) conditions.push({ type: 'Failed', status: 'True', reason: failure.reason, message: failure.message, lastProbeTime: at, lastTransitionTime: at });
@@ -120,15 +133,19 @@ export function startJobController(ctx: ControllerContext, opts: JobControllerOp
       succeeded: counts.succeeded,
       failed: counts.failed,
       // The counts now hold every finished pod (countFinished listed and marked them).
-      ...(tracked ? { uncountedTerminatedPods: {} } : {}),
+      ...(base ? { uncountedTerminatedPods: {} } : {}),
       ...(conditions.length ? { conditions } : {}),
       ...(complete ? { completionTime: at } : {}),
     };
-    await objects.mutate('Job', job.metadata.namespace, job.metadata.name, (cur) => {
+    let stale = false;
+    const res = await objects.mutate('Job', job.metadata.namespace, job.metadata.name, (cur) => {
+      stale = false; // a retry on the stored object decides
       if (cur.metadata.uid !== job.metadata.uid || finishedCondition(cur)) return undefined;
+      if (base && !sameBase(baseOf(cur), base)) return void (stale = true);
       cur.status = { ...(cur.status ?? {}), ...status };
       return cur;
     });
+    return stale && res ? Number(res.metadata.resourceVersion) : undefined;
   }
 
   /** ttlSecondsAfterFinished: delete the Job (its pods follow by cascade) once the time has passed. */
