@@ -181,6 +181,14 @@ export class Objects {
     return this.store.revision();
   }
 
+  /**
+   * Without waiting, when the store can tell: a revision no read or acknowledged write has gone past (Store
+   * `revealedRevision`); a consistent read from the cache may wait for the cache to reach this instead of `revision()`.
+   */
+  revealedRevision(): number | undefined {
+    return this.store.revealedRevision?.();
+  }
+
   /** Every object of a kind (in one namespace, or all). */
   list<K extends KindName>(kind: K, namespace?: string): Promise<{ items: KindMap[K][]; revision: number }>;
   list(kind: string, namespace?: string): Promise<{ items: KObject[]; revision: number }>;

@@ -37,6 +37,9 @@ export class DelegatingStore implements SnapshotStore {
   revision(): Promise<number> {
     return this.inner.revision();
   }
+  revealedRevision(): number | undefined {
+    return this.inner.revealedRevision?.();
+  }
   compact(revision: number): Promise<void> {
     return this.inner.compact(revision);
   }

@@ -226,6 +226,11 @@ export class SqliteStore implements SnapshotStore {
     return this.hub.add(prefix, Math.max(fromRevision, revision), rows.map(toChange), deliver);
   }
 
+  /** The revision on disk: reads and write answers wait for it to reach theirs, so none has revealed more (Store). */
+  revealedRevision(): number {
+    return this.synced.revision;
+  }
+
   /** The revision once every write asked for so far is committed and on disk (a refused one moves nothing). */
   async revision(): Promise<number> {
     this.checkOpen();

@@ -80,6 +80,12 @@ export interface Store {
   watch<T = unknown>(prefix: string, fromRevision: number | undefined, onEvent: (e: WatchEvent<T>) => void, onError?: (err: SkiffError) => void): Watch;
   /** The current global revision. */
   revision(): Promise<number>;
+  /**
+   * Without waiting: a revision no read or acknowledged write of this store has gone past yet — every value a reader
+   * was given, every write a writer was told of, is at or below it. SQLite: the revision on disk (reads and answers
+   * wait for the fsync). Absent when only `revision()` can tell (etcd: other masters write too).
+   */
+  revealedRevision?(): number | undefined;
   /** Forgets change history at or below `revision` (values stay). */
   compact(revision: number): Promise<void>;
   /** Closes the store; an acknowledged write is on disk before its promise resolved. */

@@ -6,6 +6,7 @@ import { namespaceOf } from '../access.js';
 import type { ApiCall, ApiContext } from '../types.js';
 import { getEvent, listEvents } from './events.js';
 import { sharedObjects } from '../encoding.js';
+import { listIndex } from '../list-index.js';
 
 /** `get {kind, name, namespace?}` → the object. */
 export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
@@ -30,20 +31,20 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
 
 /**
  * A list as fresh as the store, served from the informers' cache (Kubernetes' consistent reads from the watch cache,
- * 1.31): the store's current revision is read (one cheap query), the cache is waited for until it has seen that
- * revision, and the cache answers — no decoding of every object from the store per list (10,000 pods: issue 16). A
- * cache that does not catch up within a second, and Secrets (kept sealed, read through the sealing store), are
- * listed from the store as before. Cached objects are shared: nothing here or after changes them (redact.ts copies).
+ * 1.31): the cache is waited for until it has seen every revision a read or an acknowledged write may have revealed
+ * before this request, and the cache answers — no decoding of every object from the store per list (10,000 pods: issue
+ * 16). That revision is read without waiting when the store can tell it (SQLite: the revision on disk, as reads and
+ * answers wait for the fsync); otherwise (etcd) it is the store's current revision. A cache that does not catch up
+ * within a second, and Secrets (kept sealed, read through the sealing store), are listed from the store as before.
+ * Cached objects are shared: nothing here or after changes them (redact.ts copies). The order is the store's (by key:
+ * namespace, then name), kept by list-index.ts rather than sorted per request.
  */
 async function consistentList(ctx: ApiContext, kind: string, namespace: string | undefined): Promise<{ items: KObject[]; revision: number; cached?: true }> {
   if (kind === 'Secret') return ctx.objects.list(kind, namespace);
-  const revision = await ctx.objects.revision();
-  await ctx.informers.waitForRevision(revision, 1000);
+  const revision = ctx.objects.revealedRevision() ?? (await ctx.objects.revision());
+  if (ctx.informers.revision < revision) await ctx.informers.waitForRevision(revision, 1000);
   if (ctx.informers.revision < revision) return ctx.objects.list(kind, namespace);
-  // In the store's order (by key: namespace, then name), as the store lists.
-  const keyed = ctx.informers.list(kind, namespace).map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o] as const);
-  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return { items: keyed.map(([, o]) => o), revision: ctx.informers.revision, cached: true };
+  return { items: listIndex(ctx.informers, kind).list(namespace), revision: ctx.informers.revision, cached: true };
 }
 
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
