@@ -3,6 +3,12 @@
  * table keyed by the parsed topic's type (as aedes' `handlers/index.js` and `api/server.ts` for verbs).
  * The broker has already authenticated the publisher and checked the topic against its ACL.
  * A node's messages are handled one after another, in arrival order (a status before the lease after it).
+ *
+ * API requests, leases, node status and RPC answers are handled as they are read; the bulk of a rollout — pod reports,
+ * resyncs, metrics, join and certificate exchanges — is queued and handled in time-bounded turns (broker/sliced-queue.ts),
+ * so a poll phase that reads a thousand agents' reports stays short and an API request read in it is answered at once.
+ * Liveness does not wait for that queue: the broker records it at read time (BrokerOptions.onLease). A message of a node
+ * that still has queued work waits behind it, so each node's order holds.
  */
 import { decodeObject, parseTopic, type DesiredResync, type LeaseMessage, type Logger, type MetricsMessage, type NodeStatusMessage, type ParsedTopic, type PodsMessage, type RpcResponse } from '../protocol/index.js';
 import type { ApiServer } from './api/server.js';
@@ -13,6 +19,7 @@ import type { NodeCertService } from './nodes/certs.js';
 import type { JoinService } from './nodes/join.js';
 import type { AgentRpc } from './nodes/rpc.js';
 import type { NodeStatusTracker } from './nodes/status.js';
+import { SlicedQueue } from './broker/sliced-queue.js';
 
 /** The parts messages are handed to. */
 export interface RouteTargets {
@@ -80,6 +87,15 @@ const routes = new Map<TopicType, Route>([
   }),
 ]);
 
+/** Topics handled as they are read (API, liveness, answers to the master's calls); every other one is queued. */
+const atOnce: ReadonlySet<TopicType> = new Set<TopicType>(['apiReq', 'apply', 'nodeLease', 'nodeStatus', 'nodeRpcRes']);
+
+/** What a message must keep its order among: its node's messages, its join exchange's; none for the others. */
+function orderKey(t: ParsedTopic): string | undefined {
+  if (t.type === 'joinReq') return `join/${t.session}`;
+  return 'node' in t && typeof t.node === 'string' ? `node/${t.node}` : undefined;
+}
+
 function guarded(log: Logger, what: string, node: string, fn: () => void): void {
   try {
     fn();
@@ -88,10 +104,22 @@ function guarded(log: Logger, what: string, node: string, fn: () => void): void 
   }
 }
 
+/**
+ * Runs each key's functions one after another. A function whose key has nothing running starts at once, in the caller's
+ * turn: the bulk queue's time budget then measures its work, not a microtask after the turn.
+ */
 function serialiser(log: Logger): Serial {
   const chains = new Map<string, Promise<void>>();
+  const start = (fn: () => Promise<void>): Promise<void> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
   return (key, fn) => {
-    const next = (chains.get(key) ?? Promise.resolve()).then(fn).catch((err) => log.warn('message handling failed', { key, err }));
+    const before = chains.get(key);
+    const next = (before ? before.then(fn) : start(fn)).catch((err) => log.warn('message handling failed', { key, err }));
     chains.set(key, next);
     void next.finally(() => chains.get(key) === next && chains.delete(key));
   };
@@ -106,26 +134,35 @@ export interface Router {
    * connection, before any queue: it is alive now. True when a lease needs nothing more (NodeStatusTracker.heard).
    */
   heard(node: string, lease?: LeaseMessage): boolean;
+  /** Drops what is queued and not handled yet (shutdown). */
+  close?(): void;
 }
 
-/** The router over `to`. */
-export function createRouter(to: RouteTargets): Router {
+/** The router over `to`; `bulk` holds what is not handled at read time. */
+export function createRouter(to: RouteTargets, bulk: SlicedQueue = new SlicedQueue(to.log)): Router {
   const serial = serialiser(to.log);
   return {
     message(m) {
       const t = parseTopic(m.topic);
       const handle = t && routes.get(t.type);
       if (!handle) return to.log.debug('no route for a message, ignored', { topic: m.topic, client: m.clientId });
-      handle(t, m, to, serial);
+      const run = () => handle(t, m, to, serial);
+      if (atOnce.has(t.type)) bulk.runInOrder(orderKey(t), run);
+      else bulk.push(orderKey(t), run);
     },
     heard(node, lease) {
       return to.tracker.heard(node, lease);
     },
     clientGone(clientId, identity) {
+      // The API's streams end now (a client reconnecting with the same id must not lose its new ones later); a join
+      // exchange ends after its queued messages.
       to.api.clientGone(clientId);
-      to.joins.clientGone(clientId);
+      bulk.push(undefined, () => to.joins.clientGone(clientId));
       if (identity.role === 'node') to.log.info('node disconnected', { node: identity.name, client: clientId });
       else to.log.debug('client disconnected', { client: clientId, user: identity.name, role: identity.role });
+    },
+    close() {
+      bulk.clear();
     },
   };
 }
@@ -169,6 +206,7 @@ export class Inbox implements Router {
   /** Stops routing (shutdown): later messages are dropped. */
   close(): void {
     this.closed = true;
+    this.router?.close?.();
     this.router = undefined;
     this.waiting = [];
   }
