@@ -160,9 +160,10 @@ export class ApiProbe {
     private readonly getParams: Record<string, unknown>,
   ) {}
 
+  /** Starts the timed loops; an interval of 0 starts none of that kind. */
   start(getEveryMs: number, listEveryMs: number): void {
-    this.loops.push(this.loop(getEveryMs, () => this.api.request('get', this.getParams), this.getMs));
-    this.loops.push(this.loop(listEveryMs, () => this.api.request('list', { kind: 'Pod', namespace: 'default' }), this.listMs));
+    if (getEveryMs > 0) this.loops.push(this.loop(getEveryMs, () => this.api.request('get', this.getParams), this.getMs));
+    if (listEveryMs > 0) this.loops.push(this.loop(listEveryMs, () => this.api.request('list', { kind: 'Pod', namespace: 'default' }), this.listMs));
   }
 
   /** `n` more of each, back to back (enough samples for a p99 after the rollout). */

@@ -1,7 +1,8 @@
 /**
- * The API probe in a worker thread with its own MQTT connection: the bench process's main thread runs a thousand
- * simulated agents, and a probe on that thread would time their work along with the master's answer. Started by
- * `ProbeThread`; `stop` ends the timed loops, takes the back-to-back samples and answers with every figure.
+ * The API probe in worker threads, each with its own MQTT connection — one timing gets, one timing lists: the bench
+ * process's main thread runs a thousand simulated agents, and a probe on that thread would time their work along with
+ * the master's answer. Started by `ProbeThread`; `stop` ends the timed loops, takes the back-to-back samples and
+ * answers with every figure.
  */
 import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -25,53 +26,76 @@ export interface ProbeFigures {
   errors: number;
 }
 
-/** The probe, run in a worker thread. */
+/** Which requests a probe thread times. */
+type Part = 'get' | 'list';
+
+/**
+ * The probe: gets and lists each in a thread of its own, with its own connection. A `list` of 10,000 pods is ~10 MB
+ * that its client takes ~100 ms to decode; a get sharing that thread (or that connection, behind those bytes) was timed
+ * waiting for the decode of the list beside it — the probe's own work, not the master's answer.
+ */
 export class ProbeThread {
-  private readonly worker: Worker;
-  private readonly ready: Promise<void>;
+  private readonly workers: Record<Part, Worker>;
+  private readonly ready: Promise<unknown>;
 
   constructor(setup: ProbeSetup) {
     // The built file (as the master itself runs from dist/): under vitest this module is TypeScript, which a worker cannot load.
-    this.worker = new Worker(join(repoRoot, 'dist', 'bench', 'scale', 'probe-worker.js'), { workerData: setup });
-    this.ready = new Promise((resolve, reject) => {
-      this.worker.once('message', (m: unknown) => (m === 'started' ? resolve() : reject(new Error(String(m)))));
-      this.worker.once('error', reject);
-    });
+    const file = join(repoRoot, 'dist', 'bench', 'scale', 'probe-worker.js');
+    this.workers = { get: new Worker(file, { workerData: { ...setup, part: 'get' } }), list: new Worker(file, { workerData: { ...setup, part: 'list' } }) };
+    this.ready = Promise.all(Object.values(this.workers).map((w) => this.reply(w, 'started')));
   }
 
   /** Resolves once the probe's loops run. */
-  started(): Promise<void> {
+  started(): Promise<unknown> {
     return this.ready;
   }
 
-  /** Stops the loops, takes the back-to-back samples, and returns everything timed. */
+  /** Stops the loops, takes the back-to-back samples (the gets', then the lists'), and returns everything timed. */
   async stop(): Promise<ProbeFigures> {
-    const figures = new Promise<ProbeFigures>((resolve, reject) => {
-      this.worker.once('message', (m: ProbeFigures) => resolve(m));
-      this.worker.once('error', reject);
-    });
-    this.worker.postMessage('stop');
-    const f = await figures;
-    await this.worker.terminate();
-    return f;
+    await Promise.all(Object.values(this.workers).map((w) => this.ask(w, 'stop')));
+    const gets = (await this.ask(this.workers.get, 'burst')) as ProbeFigures;
+    const lists = (await this.ask(this.workers.list, 'burst')) as ProbeFigures;
+    await this.kill();
+    return { getMs: gets.getMs, listMs: lists.listMs, errors: gets.errors + lists.errors };
   }
 
-  /** Ends the worker without figures (a failed trial). */
+  /** Ends the workers without figures (a failed trial). */
   async kill(): Promise<void> {
-    await this.worker.terminate();
+    await Promise.all(Object.values(this.workers).map((w) => w.terminate()));
+  }
+
+  private ask(w: Worker, what: 'stop' | 'burst'): Promise<unknown> {
+    const answer = this.reply(w);
+    w.postMessage(what);
+    return answer;
+  }
+
+  private reply(w: Worker, expected?: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      w.once('error', onError);
+      w.once('message', (m: unknown) => {
+        w.off('error', onError);
+        if (expected === undefined || m === expected) resolve(m);
+        else reject(new Error(String(m)));
+      });
+    });
   }
 }
 
 if (parentPort && workerData) {
   const port = parentPort;
-  const s = workerData as ProbeSetup;
+  const s = workerData as ProbeSetup & { part: Part };
   try {
     const api = await adminClient(s.master);
     const probe = new ApiProbe(api, s.getParams);
-    probe.start(s.getEveryMs, s.listEveryMs);
-    port.once('message', async () => {
-      await probe.stop();
-      await probe.burst(s.burst.gets, s.burst.lists);
+    probe.start(s.part === 'get' ? s.getEveryMs : 0, s.part === 'list' ? s.listEveryMs : 0);
+    port.on('message', async (m: 'stop' | 'burst') => {
+      if (m === 'stop') {
+        await probe.stop();
+        return port.postMessage('stopped');
+      }
+      await probe.burst(s.part === 'get' ? s.burst.gets : 0, s.part === 'list' ? s.burst.lists : 0);
       await api.close().catch(() => undefined);
       port.postMessage({ getMs: probe.getMs, listMs: probe.listMs, errors: probe.errors } satisfies ProbeFigures);
     });
