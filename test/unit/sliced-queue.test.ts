@@ -91,7 +91,7 @@ describe('router: API and liveness at read time, bulk in turns', () => {
   function setup() {
     const calls: string[] = [];
     let busyUntil = 0;
-    // A pod report costs 1 ms of the thread (busy-waits on the real clock): 2,000 of them are 2 s of work.
+    // A pod report costs 1 ms of the thread (busy-waits on the real clock): 1,000 of them are 1 s of work.
     const spin = () => {
       busyUntil = performance.now() + 1;
       while (performance.now() < busyUntil);
@@ -110,23 +110,25 @@ describe('router: API and liveness at read time, bulk in turns', () => {
     return { calls, bulk, router: createRouter(targets, bulk) };
   }
 
-  it('answers an API request read behind 2,000 queued pod reports at once, and handles the reports in turns of a few ms', async () => {
+  it('answers an API request read behind 1,000 queued pod reports at once, and handles the reports in turns of a few ms', async () => {
     const { calls, bulk, router } = setup();
-    for (let i = 0; i < 2000; i++) router.message(msg(topics.nodePods(`n${i % 1000}`), { pods: [] }, node(`n${i % 1000}`)));
+    for (let i = 0; i < 1000; i++) router.message(msg(topics.nodePods(`n${i % 500}`), { pods: [] }, node(`n${i % 500}`)));
     router.message(msg(topics.apiReq('cli'), { id: '1', verb: 'get' }, { role: 'admin', name: 'cli' }));
     await Promise.resolve();
     expect(calls).toEqual(['api cli']);
-    // The reports follow, none lost, a few per turn (each turn ≤ 4 ms plus one report).
-    const longest = { ms: 0 };
+    // The reports follow, none lost, a few per turn: a turn stops once it has held the loop for 4 ms, and a report
+    // takes at least 1 ms (more on a loaded machine, so never more reports a turn).
+    let most = 0;
+    const reports = () => calls.filter((c) => c.startsWith('pods')).length;
     while (bulk.length > 0) {
-      const began = performance.now();
+      const before = reports();
       await settle();
-      longest.ms = Math.max(longest.ms, performance.now() - began);
+      most = Math.max(most, reports() - before);
     }
     await settle();
-    expect(calls.filter((c) => c.startsWith('pods'))).toHaveLength(2000);
-    expect(bulk.turns).toBeGreaterThan(100);
-    expect(longest.ms).toBeLessThan(100); // a turn holds the loop for ~5 ms; the bound leaves room for a loaded machine
+    expect(reports()).toBe(1000);
+    expect(bulk.turns).toBeGreaterThanOrEqual(200);
+    expect(most).toBeLessThanOrEqual(5);
   });
 
   it("a node's status waits behind its queued report; another node's status is handled at once", async () => {
