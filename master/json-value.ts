@@ -24,7 +24,10 @@ function copy(v: unknown, depth: number): unknown {
     return a;
   }
   const o: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) {
+  // for…in over own keys, not Object.keys: the same keys in the same order without an array per object (these walks
+  // were ~3 % of a rollout's garbage, docs/scale.md "Memory and GC").
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
     const x = copy((v as Record<string, unknown>)[k], depth + 1);
     if (x !== undefined) o[k] = x;
   }
@@ -45,11 +48,11 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
   let n = 0;
-  for (const k of Object.keys(ra)) {
-    if (ra[k] === undefined) continue;
+  for (const k in ra) {
+    if (!Object.hasOwn(ra, k) || ra[k] === undefined) continue;
     n++;
     if (!Object.hasOwn(rb, k) || !jsonEqual(ra[k], rb[k])) return false;
   }
-  for (const k of Object.keys(rb)) if (rb[k] !== undefined) n--;
+  for (const k in rb) if (Object.hasOwn(rb, k) && rb[k] !== undefined) n--;
   return n === 0;
 }

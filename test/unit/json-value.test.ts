@@ -16,6 +16,9 @@ const values: [string, unknown][] = [
   ['escapes and non-ASCII', { s: 'quote " backslash \\ newline \n control \u0001 é 中 😀 lone \ud800' }],
   ['numbers', { n: [0, -0, 1.5, -1.2345678901234567e-308, 1e21, Number.MAX_SAFE_INTEGER, NaN, Infinity] }],
   ['nested arrays', [[[]], [{}], [null, true, false]]],
+  // The walks read own keys with for…in: inherited enumerable keys are not the value's, integer-like keys come first.
+  ['inherited enumerable keys', { own: Object.assign(Object.create({ inherited: 'x'.repeat(100) }), { a: 1 }) }],
+  ['integer-like keys and a null prototype', { m: Object.assign(Object.create(null), { b: 1, 10: 'ten', 2: 'two', a: [1] }) }],
 ];
 
 describe('jsonCopy', () => {
@@ -51,11 +54,12 @@ describe('jsonEqual', () => {
     ['nested difference', { a: { b: { c: [1, 2, 3] } } }, { a: { b: { c: [1, 2, 4] } } }, false],
     ['Dates by their JSON', { d: new Date(at) }, { d: new Date(at) }, true],
     ['different Dates', { d: new Date(at) }, { d: new Date(0) }, false],
+    ['an inherited key is not the value\'s', Object.create({ a: 1 }), {}, true],
   ])('%s', (_, a, b, want) => {
     expect(jsonEqual(a, b)).toBe(want);
     expect(jsonEqual(b, a)).toBe(want);
-    // On values without undefined and Dates, the same answer as util.isDeepStrictEqual gave.
-    if (!JSON.stringify([a, b]).includes('Z"') && !_.includes('undefined')) expect(isDeepStrictEqual(a, b)).toBe(want);
+    // On values without undefined, Dates and prototypes, the same answer as util.isDeepStrictEqual gave.
+    if (!JSON.stringify([a, b]).includes('Z"') && !_.includes('undefined') && !_.includes('inherited')) expect(isDeepStrictEqual(a, b)).toBe(want);
   });
 });
 
