@@ -26,11 +26,39 @@ export function bounded(c: Checker, v: unknown, field: string, max: number, requ
   if (c.string(v, field, required) && (v as string).length > max) c.fail(field, `must be at most ${max} characters`, (v as string).length);
 }
 
-/** A list of at most `max` maps, each checked by `each`. */
+/**
+ * Field paths of reports, made once: `conditions[3]`, `conditions[3].reason`. Every status report is checked field
+ * by field, and building these strings per report (they only matter in an error) was ~2.5 % of a rollout's garbage
+ * (docs/scale.md "Memory and GC"). Only this module's literal field names and list indexes below each list's max
+ * come here — never a key a node chose — so the memo is small and fixed.
+ */
+const itemPaths = new Map<string, string[]>();
+const keyPaths = new Map<string, Map<string, string>>();
+
+/** `field[i]`, made once. */
+function itemPath(field: string, i: number): string {
+  let a = itemPaths.get(field);
+  if (!a) itemPaths.set(field, (a = []));
+  return (a[i] ??= `${field}[${i}]`);
+}
+
+/** `at.key` for a literal `key`, made once. */
+export function keyPath(at: string, key: string): string {
+  let m = keyPaths.get(at);
+  if (!m) keyPaths.set(at, (m = new Map()));
+  let p = m.get(key);
+  if (p === undefined) m.set(key, (p = `${at}.${key}`));
+  return p;
+}
+
+/** A list of at most `max` maps, each checked by `each` (`at` is the item's path: pass it to keyPath). */
 export function list(c: Checker, v: unknown, field: string, max: number, each: (item: Record<string, unknown>, at: string) => void): void {
   if (!c.array(v, field)) return;
   if (v.length > max) c.fail(field, `must have at most ${max} entries`, v.length);
-  v.slice(0, max).forEach((item, i) => (c.object(item, `${field}[${i}]`, true) ? each(item as Record<string, unknown>, `${field}[${i}]`) : undefined));
+  for (let i = 0; i < v.length && i < max; i++) {
+    const at = itemPath(field, i);
+    if (c.object(v[i], at, true)) each(v[i] as Record<string, unknown>, at);
+  }
 }
 
 /** Checks labels syntax, count and the NodeRestriction rule. */
