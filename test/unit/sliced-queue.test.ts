@@ -113,9 +113,9 @@ describe('router: API and liveness at read time, bulk in turns', () => {
   it('answers an API request read behind 1,000 queued pod reports at once, and handles the reports in turns of a few ms', async () => {
     const { calls, bulk, router } = setup();
     for (let i = 0; i < 1000; i++) router.message(msg(topics.nodePods(`n${i % 500}`), { pods: [] }, node(`n${i % 500}`)));
-    router.message(msg(topics.apiReq('cli'), { id: '1', verb: 'get' }, { role: 'admin', name: 'admin' }));
+    router.message(msg(topics.apiReq('admin'), { id: '1', verb: 'get' }, { role: 'admin', name: 'admin' }));
     await Promise.resolve();
-    expect(calls).toEqual(['api cli']);
+    expect(calls).toEqual(['api admin']);
     // The reports follow, none lost, a few per turn: a turn stops once it has held the loop for 4 ms, and a report
     // takes at least 1 ms (more on a loaded machine, so never more reports a turn).
     let most = 0;
