@@ -6,6 +6,8 @@
 import { SkiffError, applyDefaults, kinds, type KObject, type Logger, type KindMap, type KindName } from '../protocol/index.js';
 import type { Store, StoreEntry, Watch, WatchEvent } from './store/types.js';
 import { ChangeWindow, type Change, type ChangeListener } from './watch-window.js';
+import { KindBucket } from './informer-bucket.js';
+import { RevisionWaiters } from './informer-waiters.js';
 
 /**
  * A change handler: `obj` is the object now (undefined on delete), `old` the object before (undefined
@@ -68,13 +70,13 @@ export function keyOf(o: KObject): string {
 
 /** The shared cache of all objects. */
 export class Informers {
-  private readonly cache = new Map<string, Map<string, KObject>>();
+  private readonly cache = new Map<string, KindBucket>();
   private readonly handlers = new Map<string, ChangeHandler[]>();
   private readonly uids = new Set<string>();
   /** kind → owner uid (or `noController`) → cache keys: the owner index (client-go's indexers). */
   private readonly owners = new Map<string, Map<string, Set<string>>>();
   private watch?: Watch;
-  private revisionWaiters: { revision: number; resolve: () => void }[] = [];
+  private readonly waiters = new RevisionWaiters();
   private stopped = false;
   /** Recent changes per kind, and the watches that start from a revision (watch-window.ts). */
   private readonly windows = new Map<string, ChangeWindow>();
@@ -149,21 +151,16 @@ export class Informers {
       const old = this.bucket(kind).get(k);
       if (old?.metadata.resourceVersion !== e.value.metadata.resourceVersion) this.apply(kind, k, e.value, old);
     }
-    for (const [kind, b] of this.cache) for (const [k, old] of [...b]) if (!seen.has(`${kind}\u0000${k}`)) this.apply(kind, k, undefined, old);
+    for (const [kind, b] of this.cache) for (const [k, old] of [...b.entries()]) if (!seen.has(`${kind}\u0000${k}`)) this.apply(kind, k, undefined, old);
   }
 
-  /** Resolves once the cache reflects store revision `revision` (a controller's own write). */
+  /**
+   * Resolves once the cache reflects store revision `revision` (a controller's own write), or after `timeoutMs`
+   * (never hang a controller on a lost event: the next sync corrects) — callers that must know check `revision`.
+   */
   waitForRevision(revision: number, timeoutMs = 5000): Promise<void> {
     if (this.revision >= revision) return Promise.resolve();
-    return new Promise((resolve) => {
-      const w = { revision, resolve };
-      this.revisionWaiters.push(w);
-      // Never hang a controller on a lost event: give up after the timeout (the next sync corrects).
-      setTimeout(() => {
-        this.revisionWaiters = this.revisionWaiters.filter((x) => x !== w);
-        resolve();
-      }, timeoutMs).unref();
-    });
+    return this.waiters.wait(revision, timeoutMs);
   }
 
   /** Stops watching. */
@@ -268,12 +265,25 @@ export class Informers {
     }
   }
 
-  /** Cached objects of a kind, optionally in one namespace (do not mutate them). */
+  /**
+   * Cached objects of a kind, optionally in one namespace, in no particular order (do not mutate them; the array is
+   * new). One namespace costs its own objects, not the kind's (informer-bucket.ts).
+   */
   list<K extends KindName>(kind: K, namespace?: string): KindMap[K][];
   list(kind: string, namespace?: string): KObject[];
   list(kind: string, namespace?: string): KObject[] {
-    const all = [...this.bucket(kind).values()];
-    return namespace ? all.filter((o) => o.metadata.namespace === namespace) : all;
+    return this.bucket(kind).list(namespace || undefined);
+  }
+
+  /**
+   * Cached objects of a kind, optionally in one namespace, in the order the store lists them (by key: namespace,
+   * then name) — what a list answer needs without sorting the kind on every list: the order is kept between lists
+   * and only what was added since is merged in (informer-bucket.ts). Do not mutate the objects; the array is new.
+   */
+  ordered<K extends KindName>(kind: K, namespace?: string): KindMap[K][];
+  ordered(kind: string, namespace?: string): KObject[];
+  ordered(kind: string, namespace?: string): KObject[] {
+    return this.bucket(kind).ordered(namespace || undefined);
   }
 
   /**
@@ -281,9 +291,9 @@ export class Informers {
    * prefix (kindOfKey), so a bucket holds only objects of its kind: that is what makes the typed
    * `get` and `list` above true.
    */
-  private bucket(kind: string): Map<string, KObject> {
+  private bucket(kind: string): KindBucket {
     let b = this.cache.get(kind);
-    if (!b) this.cache.set(kind, (b = new Map()));
+    if (!b) this.cache.set(kind, (b = new KindBucket()));
     return b;
   }
 
@@ -338,9 +348,6 @@ export class Informers {
   }
 
   private releaseWaiters(revision: number): void {
-    if (this.revisionWaiters.length === 0) return;
-    const ready = this.revisionWaiters.filter((w) => w.revision <= revision);
-    this.revisionWaiters = this.revisionWaiters.filter((w) => w.revision > revision);
-    for (const w of ready) w.resolve();
+    this.waiters.release(revision);
   }
 }
