@@ -37,6 +37,33 @@ describe('watch hub', () => {
     expect(turnsSeen.size).toBeGreaterThanOrEqual(Math.floor(80 / sliceMs / 2));
   });
 
+  it('ends a turn once its callbacks took sliceMs: no delivery starts after that in the same turn', async () => {
+    const hub = new WatchHub((err) => {
+      throw err;
+    });
+    // Per turn: when its first and its last delivery started (the hub checks the time after each delivery).
+    const turns = new Map<number, { first: number; last: number; n: number }>();
+    let turn = 0;
+    let delivered = 0;
+    // Callbacks of uneven cost (0.1–1.5 ms), as the informers' handlers are.
+    hub.add('/', 0, [], (e) => {
+      const now = performance.now();
+      const t = turns.get(turn) ?? { first: now, last: now, n: 0 };
+      t.last = now;
+      t.n++;
+      turns.set(turn, t);
+      busy(e.revision % 10 === 0 ? 1.5 : 0.1);
+      delivered++;
+    });
+    for (let r = 1; r <= 600; r++) hub.publish({ revision: r, key: `/k${r}`, type: 'put', value: '1', prevValue: null });
+    while (delivered < 600) {
+      turn++;
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(turns.size).toBeGreaterThan(1);
+    for (const [n, t] of turns) expect(t.last - t.first, `turn ${n} (${t.n} deliveries)`).toBeLessThan(sliceMs);
+  });
+
   it("parses a put's previous value only when the watcher reads it, and a spread copies it", async () => {
     let computed = 0;
     const hub = new WatchHub(() => {});
