@@ -8,6 +8,7 @@ import type { Store, StoreEntry, Watch, WatchEvent } from './store/types.js';
 import { ChangeWindow, type Change, type ChangeListener } from './watch-window.js';
 import { KindBucket } from './informer-bucket.js';
 import { RevisionWaiters } from './informer-waiters.js';
+import { noController, OwnerIndex } from './informer-owners.js';
 
 /**
  * A change handler: `obj` is the object now (undefined on delete), `old` the object before (undefined
@@ -32,32 +33,6 @@ function kindOfKey(key: string): string | undefined {
   return pluralToKind.get(plural);
 }
 
-/** The owner-index bucket of objects without a controlling owner (no uid is empty). */
-const noController = '';
-
-const noKeys: readonly string[] = [];
-
-/** The owner-index buckets an object belongs to: each owner's uid, or noController. */
-function ownerKeys(o: KObject | undefined): readonly string[] {
-  if (!o) return noKeys;
-  const refs = o.metadata.ownerReferences ?? [];
-  const keys: string[] = [];
-  let controlled = false;
-  for (const r of refs) {
-    if (typeof r.uid === 'string' && r.uid !== '') keys.push(r.uid);
-    controlled ||= !!r.controller;
-  }
-  if (!controlled) keys.push(noController);
-  return keys;
-}
-
-/** True when two key lists are the same, in order (an update that kept its owners, the common case). */
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** `namespace/name` or `name`. */
 export function cacheKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
@@ -73,8 +48,8 @@ export class Informers {
   private readonly cache = new Map<string, KindBucket>();
   private readonly handlers = new Map<string, ChangeHandler[]>();
   private readonly uids = new Set<string>();
-  /** kind → owner uid (or `noController`) → cache keys: the owner index (client-go's indexers). */
-  private readonly owners = new Map<string, Map<string, Set<string>>>();
+  /** kind → owner uid (or `noController`) → cache keys (informer-owners.ts). */
+  private readonly owners = new OwnerIndex();
   private watch?: Watch;
   private readonly waiters = new RevisionWaiters();
   private stopped = false;
@@ -104,7 +79,7 @@ export class Informers {
       applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
       const key = cacheKey(e.value.metadata.namespace, e.value.metadata.name);
       this.bucket(kind).set(key, e.value);
-      this.index(kind, key, e.value, undefined);
+      this.owners.move(kind, key, e.value, undefined);
       if (e.value.metadata.uid) this.uids.add(e.value.metadata.uid);
     }
     this.revision = this.listedAt = revision;
@@ -239,30 +214,10 @@ export class Informers {
   }
 
   private indexed(kind: string, bucketKey: string): KObject[] {
-    const keys = this.owners.get(kind)?.get(bucketKey);
+    const keys = this.owners.keys(kind, bucketKey);
     if (!keys) return [];
     const b = this.bucket(kind);
     return [...keys].flatMap((k) => b.get(k) ?? []);
-  }
-
-  /** Moves an object's entries in the owner index from `old` to `obj` (either may be absent). */
-  private index(kind: string, key: string, obj: KObject | undefined, old: KObject | undefined): void {
-    const now = ownerKeys(obj);
-    const before = ownerKeys(old);
-    if (sameKeys(now, before)) return; // nothing moves (most changes are status updates)
-    let byOwner = this.owners.get(kind);
-    if (!byOwner) this.owners.set(kind, (byOwner = new Map()));
-    for (const uid of before) {
-      if (now.includes(uid)) continue;
-      const set = byOwner.get(uid);
-      set?.delete(key);
-      if (set?.size === 0) byOwner.delete(uid);
-    }
-    for (const uid of now) {
-      let set = byOwner.get(uid);
-      if (!set) byOwner.set(uid, (set = new Set()));
-      set.add(key);
-    }
   }
 
   /**
@@ -312,11 +267,11 @@ export class Informers {
     const b = this.bucket(kind);
     if (obj) {
       b.set(k, obj);
-      this.index(kind, k, obj, old);
+      this.owners.move(kind, k, obj, old);
       if (obj.metadata.uid) this.uids.add(obj.metadata.uid);
     } else {
       b.delete(k);
-      this.index(kind, k, undefined, old);
+      this.owners.move(kind, k, undefined, old);
       if (gone?.metadata.uid) this.uids.delete(gone.metadata.uid);
     }
     const latest = obj ?? old;
