@@ -25,7 +25,8 @@ export interface Change {
  * event-loop iteration, and the hub's turn is one of several tasks of an iteration (the store's commit turn, agent
  * messages, controllers): a turn of 10 ms plus what the iteration's other tasks take made 30–50 ms iterations in a
  * 10,000-pod rollout (issue 16: API get p99 < 20 ms). One event costs ~30 µs to the informers, so a turn of 4 ms
- * still delivers ~130 events, and the hub keeps up as long as it gets ~4 ms in every ~25 ms iteration.
+ * still delivers ~130 events and the informers keep up; with 2 ms they fell behind (pods/s halved: docs/scale.md,
+ * "Watch delivery in short turns").
  */
 export const sliceMs = 4;
 
