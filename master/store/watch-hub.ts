@@ -17,6 +17,8 @@ export interface Change {
   value: string | null;
   /** The value before the change; null on the put that created the key. Computed when first read (most watchers never read it). */
   prevValue: string | null | (() => string);
+  /** When the hub queued it (performance.now(), set by `publish`; a watch's history has none): how far behind delivery is. */
+  queuedAt?: number;
 }
 
 /**
@@ -29,6 +31,16 @@ export interface Change {
  * "Watch delivery in short turns").
  */
 export const sliceMs = 4;
+
+/**
+ * A turn's length while delivery is behind: when the change a turn starts with has waited longer than `behindMs`, the
+ * turn delivers for `behindSliceMs` (the length turns had before), so a flood the informers cannot keep up with in
+ * 4 ms turns (a restart into a 50,000-pod backlog) does not leave consistent lists waiting for them (up to 1 s each,
+ * api/handlers/objects.ts) for longer than it did.
+ */
+export const behindMs = 100;
+/** See `behindMs`. */
+export const behindSliceMs = 10;
 
 interface Watcher {
   prefix: string;
@@ -69,6 +81,7 @@ export class WatchHub {
 
   /** Queues a change for every watcher whose prefix matches. Called once its batch is durable, in revision order. */
   publish(change: Change): void {
+    change.queuedAt = performance.now();
     let queued = false;
     for (const w of this.watchers) {
       if (change.revision > w.afterRevision && change.key.startsWith(w.prefix)) {
@@ -101,11 +114,12 @@ export class WatchHub {
     const start = performance.now();
     const all = [...this.watchers];
     const first = Math.max(0, all.indexOf(this.resumeAt!));
+    const budget = all.some((w) => this.behind(w, start)) ? behindSliceMs : sliceMs;
     for (let n = 0; n < all.length; n++) {
       const w = all[(first + n) % all.length]!;
       while (w.head < w.queue.length && !w.closed) {
         deliver(w, w.queue[w.head++]!, this.onError);
-        if (performance.now() - start >= sliceMs) {
+        if (performance.now() - start >= budget) {
           this.resumeAt = w;
           return this.schedule();
         }
@@ -114,6 +128,12 @@ export class WatchHub {
       w.head = 0;
     }
     this.resumeAt = undefined;
+  }
+
+  // True when the next change `w` gets has waited longer than behindMs.
+  private behind(w: Watcher, now: number): boolean {
+    const next = w.queue[w.head];
+    return next?.queuedAt !== undefined && now - next.queuedAt > behindMs;
   }
 }
 

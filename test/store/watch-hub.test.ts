@@ -3,7 +3,7 @@
  * every watcher, in order and exactly once; a put's previous value is parsed only if read.
  */
 import { describe, expect, it } from 'vitest';
-import { type Change, sliceMs, WatchHub } from '../../master/store/watch-hub.js';
+import { behindMs, behindSliceMs, type Change, sliceMs, WatchHub } from '../../master/store/watch-hub.js';
 import type { WatchEvent } from '../../master/store/types.js';
 
 function busy(ms: number): void {
@@ -34,34 +34,73 @@ describe('watch hub', () => {
     }
     const expected = Array.from({ length: 200 }, (_, i) => i + 1);
     expect(seen).toEqual([expected, expected]);
-    expect(turnsSeen.size).toBeGreaterThanOrEqual(Math.floor(80 / sliceMs / 2));
+    expect(turnsSeen.size).toBeGreaterThanOrEqual(Math.floor(80 / behindSliceMs / 2)); // slices of up to behindSliceMs once it is behind
   });
 
-  it('ends a turn once its callbacks took sliceMs: no delivery starts after that in the same turn', async () => {
+  it('ends a turn once its callbacks took its budget: no delivery starts after that in the same turn', async () => {
     const hub = new WatchHub((err) => {
       throw err;
     });
-    // Per turn: when its first and its last delivery started (the hub checks the time after each delivery).
-    const turns = new Map<number, { first: number; last: number; n: number }>();
+    // Per turn: when its first delivery started, and when the delivery before its last one ended. The hub reads the
+    // clock after each delivery and goes on only while under budget, so that end is within budget of the first start
+    // (measured at the ends, not at the next start: a process descheduled between the check and the next callback
+    // must not look like an overrun).
+    const turns = new Map<number, { first: number; end: number; beforeLast: number; n: number }>();
     let turn = 0;
     let delivered = 0;
     // Callbacks of uneven cost (0.1–1.5 ms), as the informers' handlers are.
     hub.add('/', 0, [], (e) => {
       const now = performance.now();
-      const t = turns.get(turn) ?? { first: now, last: now, n: 0 };
-      t.last = now;
+      const t = turns.get(turn) ?? { first: now, end: now, beforeLast: now, n: 0 };
+      t.beforeLast = t.end;
       t.n++;
       turns.set(turn, t);
       busy(e.revision % 10 === 0 ? 1.5 : 0.1);
+      t.end = performance.now();
       delivered++;
     });
-    for (let r = 1; r <= 600; r++) hub.publish({ revision: r, key: `/k${r}`, type: 'put', value: '1', prevValue: null });
-    while (delivered < 600) {
+    // ~50 ms of callbacks in all: turns of sliceMs (of behindSliceMs if the test is descheduled past behindMs; the
+    // choice between them is the next test's).
+    for (let r = 1; r <= 200; r++) hub.publish({ revision: r, key: `/k${r}`, type: 'put', value: '1', prevValue: null });
+    while (delivered < 200) {
       turn++;
       await new Promise((r) => setImmediate(r));
     }
     expect(turns.size).toBeGreaterThan(1);
-    for (const [n, t] of turns) expect(t.last - t.first, `turn ${n} (${t.n} deliveries)`).toBeLessThan(sliceMs);
+    for (const [n, t] of turns) expect(t.beforeLast - t.first, `turn ${n} (${t.n} deliveries)`).toBeLessThan(behindSliceMs);
+  });
+
+  it.each([
+    { name: 'changes queued just now: turns of sliceMs', waitedMs: 0, budget: sliceMs },
+    { name: 'changes that waited longer than behindMs: turns of behindSliceMs', waitedMs: behindMs + 20, budget: behindSliceMs },
+  ])('$name', async ({ waitedMs, budget }) => {
+    const hub = new WatchHub((err) => {
+      throw err;
+    });
+    // Per turn: when its first delivery started, when the one before its last ended, and when its last ended.
+    const turns = new Map<number, { first: number; beforeLast: number; end: number }>();
+    let turn = 0;
+    let delivered = 0;
+    hub.add('/', 0, [], () => {
+      const now = performance.now();
+      const before = turns.get(turn);
+      const t = { first: before?.first ?? now, beforeLast: before?.end ?? now, end: now };
+      turns.set(turn, t);
+      busy(0.25);
+      t.end = performance.now();
+      delivered++;
+    });
+    for (let r = 1; r <= 200; r++) hub.publish({ revision: r, key: `/k${r}`, type: 'put', value: '1', prevValue: null });
+    busy(waitedMs); // the loop held elsewhere before the hub's first turn
+    await new Promise((r) => setImmediate(r));
+    // The first turn (50 ms of work queued): it stopped once its budget was spent, and not before.
+    const first = turns.get(0)!;
+    expect(first.beforeLast - first.first).toBeLessThan(budget);
+    expect(first.end - first.first).toBeGreaterThanOrEqual(budget - 0.5);
+    while (delivered < 200) {
+      turn++;
+      await new Promise((r) => setImmediate(r));
+    }
   });
 
   it("parses a put's previous value only when the watcher reads it, and a spread copies it", async () => {
