@@ -231,17 +231,6 @@ export class Informers {
   }
 
   /**
-   * Cached objects of a kind, optionally in one namespace, in the order the store lists them (by key: namespace,
-   * then name) — what a list answer needs without sorting the kind on every list: the order is kept between lists
-   * and only what was added since is merged in (informer-bucket.ts). Do not mutate the objects; the array is new.
-   */
-  ordered<K extends KindName>(kind: K, namespace?: string): KindMap[K][];
-  ordered(kind: string, namespace?: string): KObject[];
-  ordered(kind: string, namespace?: string): KObject[] {
-    return this.bucket(kind).ordered(namespace || undefined);
-  }
-
-  /**
    * The objects of one kind, keyed by `namespace/name`. The cache is filled from the store by key
    * prefix (kindOfKey), so a bucket holds only objects of its kind: that is what makes the typed
    * `get` and `list` above true.

@@ -1,7 +1,7 @@
 /**
- * The informers' lists over a real (in-memory SQLite) store: `list(kind, namespace)` holds exactly that namespace's
- * objects, `ordered` is the store's own list order, both follow creates, updates and deletes as the cache applies them,
- * and `waitForRevision` resolves only once the cache holds the write it waits for.
+ * The informers' lists over a real (in-memory SQLite) store: `list(kind, namespace)` holds exactly what the store
+ * lists under that namespace, through creates, updates and deletes as the cache applies them, and `waitForRevision`
+ * resolves only once the cache holds the write it waits for.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Informers } from '../../master/informer.js';
@@ -10,7 +10,7 @@ import { silentLogger, type KObject } from '../../protocol/index.js';
 
 const cm = (namespace: string, name: string, v = '1'): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { v } }) as KObject;
 const key = (ns: string, name: string) => `/registry/configmaps/${ns}/${name}`;
-const names = (os: KObject[]) => os.map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+const names = (os: KObject[]) => os.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
 
 let store: SqliteStore | undefined;
 let informers: Informers | undefined;
@@ -24,13 +24,13 @@ async function storeOrder(prefix: string): Promise<string[]> {
 }
 
 describe('informer lists', () => {
-  it('lists one namespace and keeps the store order through creates, updates and deletes', async () => {
+  it('lists one namespace as the store does through creates, updates and deletes', async () => {
     store = await openSqliteStore(':memory:');
     for (const [ns, n] of [['b', 'x'], ['a', 'z'], ['a-b', 'y'], ['a', 'm']]) await store.create(key(ns!, n!), cm(ns!, n!));
     informers = new Informers(store, silentLogger);
     await informers.start();
-    expect(names(informers.ordered('ConfigMap'))).toEqual(await storeOrder('/registry/configmaps/'));
-    expect(names(informers.ordered('ConfigMap', 'a'))).toEqual(['a/m', 'a/z']);
+    expect(names(informers.list('ConfigMap'))).toEqual(await storeOrder('/registry/configmaps/'));
+    expect(names(informers.list('ConfigMap', 'a'))).toEqual(['a/m', 'a/z']);
 
     await store.create(key('a', 'c'), cm('a', 'c'));
     await store.update(key('a', 'z'), cm('a', 'z', '2'));
@@ -38,10 +38,10 @@ describe('informer lists', () => {
     const revision = (await store.create(key('c', 'q'), cm('c', 'q'))).modRevision;
     await informers.waitForRevision(revision);
     expect(informers.revision).toBeGreaterThanOrEqual(revision);
-    expect(names(informers.ordered('ConfigMap'))).toEqual(await storeOrder('/registry/configmaps/'));
-    expect(names(informers.ordered('ConfigMap', 'a'))).toEqual(await storeOrder('/registry/configmaps/a/'));
-    expect(informers.ordered('ConfigMap', 'a').find((o) => o.metadata.name === 'z')!.data).toEqual({ v: '2' });
-    expect(names(informers.list('ConfigMap', 'a')).sort()).toEqual(['a/c', 'a/m', 'a/z']);
+    expect(names(informers.list('ConfigMap'))).toEqual(await storeOrder('/registry/configmaps/'));
+    expect(names(informers.list('ConfigMap', 'a'))).toEqual(await storeOrder('/registry/configmaps/a/'));
+    expect(informers.list('ConfigMap', 'a').find((o) => o.metadata.name === 'z')!.data).toEqual({ v: '2' });
+    expect(names(informers.list('ConfigMap', 'a'))).toEqual(['a/c', 'a/m', 'a/z']);
     expect(informers.list('ConfigMap', 'b')).toEqual([]);
     expect(informers.list('ConfigMap').length).toBe(5);
   });
