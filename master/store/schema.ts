@@ -132,6 +132,17 @@ export function prepareStatements(db: Database.Database) {
          AND NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = c.key AND kv.change = c.id)
          AND c.id NOT IN (SELECT prev FROM changes WHERE id >= :end AND prev < :end)`,
     ),
+    // The same step without reading the kept history (`forget`'s NOT IN reads every change after :end: ~10 ms at
+    // 10,000 revisions): every change but a key's current one is named as prev by exactly one change, the next one of
+    // its key, and a delete (NULL value) by none. So below :end a change is free once the change naming it is below
+    // :end too, and a delete at once. Changes carried over from versions 1 and 2 name none (they copied the value),
+    // so a step that reaches them (ids up to `legacyThrough`) uses `forget`.
+    forgetStep: db.prepare(
+      `DELETE FROM changes WHERE id IN (
+         SELECT prev FROM changes WHERE id >= :from AND id < :end AND prev IS NOT NULL
+         UNION ALL SELECT id FROM changes WHERE id >= :from AND id < :end AND value IS NULL)`,
+    ),
+    legacyThrough: db.prepare('SELECT max(id) FROM changes WHERE prev_value IS NOT NULL').pluck(),
     historyRange: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.id >= ? AND c.id < ? AND c.key >= ? AND c.key < ? ORDER BY c.id`),
     historyFrom: db.prepare(`SELECT ${changeCols} FROM ${changeJoin} WHERE c.id >= ? AND c.id < ? AND c.key >= ? ORDER BY c.id`),
   };

@@ -1,20 +1,28 @@
 /**
  * The body of one write of the SQLite store, run inside its batch's IMMEDIATE transaction (group-commit.ts):
  * read the keys' rows, run every check first (one that throws refuses the write before anything changed), bump
- * the revision, log each value once in the change log (deflated: sqlite-codec.ts), point `kv` at it, and compact
- * old history in steps. The texts written are staged for the value cache, which takes them once the
- * transaction committed.
+ * the revision, log each value once in the change log and point `kv` at it; and when to compact old history. A value
+ * is encoded (deflated: sqlite-codec.ts) when its write is built, in the writer's task, not in the transaction:
+ * the committer's task — which an API request waits behind — holds only the SQL. The texts written are staged
+ * for the value cache, which takes them once the transaction committed.
  */
 import { changeId, type Statements } from './schema.js';
 import { encodeValue } from './sqlite-codec.js';
 import { exists, type KvRow } from './sqlite-rows.js';
 import { type CheckedOp, txnOpError } from './txn.js';
 
-/** One write of a transaction body: the key, its new text (null: delete), and the check against its current row. */
+/** One write of a transaction body: the key, its new text (null: delete), the text as stored, and the check against its current row. */
 export interface RowWrite {
   key: string;
   text: string | null;
+  /** `text` as the change log keeps it (encodeValue); null for a delete. */
+  stored: string | Buffer | null;
   check: (cur: KvRow | undefined) => void;
+}
+
+/** A write of `text` (null: a delete) to `key`, its value encoded now, before it is queued. */
+export function rowWrite(key: string, text: string | null, check: (cur: KvRow | undefined) => void): RowWrite {
+  return { key, text, stored: text === null ? null : encodeValue(text), check };
 }
 
 /** What one unit of a batch wrote: its writes, the rows before them, the revision they share. */
@@ -29,7 +37,7 @@ export interface Committed {
  * kv points at that change, and the change at the one it replaces. `staged` receives each change's id, text
  * (null: a delete) and key.
  */
-export function writeRows(sql: Statements, writes: RowWrite[], retainRevisions: number, staged: [number, string | null, string][]): Committed {
+export function writeRows(sql: Statements, writes: RowWrite[], staged: [number, string | null, string][]): Committed {
   const curs = writes.map((w) => sql.get.get(w.key) as KvRow | undefined);
   writes.forEach((w, i) => w.check(curs[i]));
   const revision = (sql.meta.get('revision') as number) + 1;
@@ -37,41 +45,51 @@ export function writeRows(sql: Statements, writes: RowWrite[], retainRevisions: 
   writes.forEach((w, seq) => {
     const cur = curs[seq];
     const id = changeId(revision, seq);
-    sql.logChange.run(id, w.key, w.text === null ? null : encodeValue(w.text), cur?.change ?? null);
+    sql.logChange.run(id, w.key, w.stored, cur?.change ?? null);
     if (w.text === null) sql.remove.run(w.key);
     else sql.put.run(w.key, cur?.create_revision ?? revision, id);
     staged.push([id, w.text, w.key]);
   });
-  autoCompact(sql, revision, retainRevisions);
   return { writes, curs, revision };
 }
 
-// Compacts in steps of a tenth of the retained history, so most writes skip the DELETE.
-function autoCompact(sql: Statements, revision: number, retainRevisions: number): void {
-  if (retainRevisions === Infinity) return;
+/**
+ * The revision auto-compaction forgets through once history has grown a tenth past `retainRevisions` (it compacts in
+ * steps, so most batches skip the DELETE), else undefined. The store runs it in a transaction of its own.
+ */
+export function compactionDue(sql: Statements, retainRevisions: number): number | undefined {
+  if (retainRevisions === Infinity) return undefined;
   const step = Math.max(1, Math.floor(retainRevisions / 10));
-  if (revision - (sql.meta.get('compacted') as number) >= retainRevisions + step) forgetThrough(sql, revision - retainRevisions);
+  const revision = sql.meta.get('revision') as number;
+  return revision - (sql.meta.get('compacted') as number) >= retainRevisions + step ? revision - retainRevisions : undefined;
 }
 
-/** Forgets change history at or below `revision` (README.md "Compaction"), inside the caller's transaction. */
-export function forgetThrough(sql: Statements, revision: number): void {
+/**
+ * Forgets change history at or below `revision` (README.md "Compaction"), inside the caller's transaction.
+ * `legacyThrough`: the highest id of a change carried over from schema 1 or 2 (`legacyChanges`), 0 if none.
+ */
+export function forgetThrough(sql: Statements, revision: number, legacyThrough: number): void {
   const compacted = sql.meta.get('compacted') as number;
   if (revision <= compacted) return;
-  sql.forget.run({ from: changeId(compacted + 1, 0), end: changeId(revision + 1, 0) });
+  const range = { from: changeId(compacted + 1, 0), end: changeId(revision + 1, 0) };
+  (range.from <= legacyThrough ? sql.forget : sql.forgetStep).run(range);
   sql.setMeta.run(revision, 'compacted');
+}
+
+/** The highest id of a change carried over from schema 1 or 2 (it names no previous change), 0 if none: a scan, at open. */
+export function legacyChanges(sql: Statements): number {
+  return (sql.legacyThrough.get() as number | null) ?? 0;
 }
 
 /** The writes of a checked txn: each op's check names the op (`ops[i]`) in its error. */
 export function txnWrites(checked: CheckedOp[]): RowWrite[] {
-  return checked.map((o, i) => ({
-    key: o.key,
-    text: o.text,
-    check: (cur) => {
+  return checked.map((o, i) =>
+    rowWrite(o.key, o.text, (cur) => {
       if (o.op === 'create') {
         if (cur) throw txnOpError(i, 'SKIFF_ERR_ALREADY_EXISTS', `${o.key}: ${exists(cur)}`);
       } else if (!cur) throw txnOpError(i, 'SKIFF_ERR_NOT_FOUND', `${o.key}: not found`);
       else if (o.expected !== undefined && cur.mod_revision !== o.expected)
         throw txnOpError(i, 'SKIFF_ERR_CONFLICT', `${o.key}: modRevision is ${cur.mod_revision}, expected ${o.expected}`);
-    },
-  }));
+    }),
+  );
 }

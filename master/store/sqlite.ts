@@ -16,7 +16,7 @@ import { type FsyncFn, SyncedRevision, WalDurability } from './durability.js';
 import { GroupCommitter } from './group-commit.js';
 import { decodeValue } from './sqlite-codec.js';
 import { type ChangeRow, checkExpected, exists, type KvRow, once, toChange, toEntry } from './sqlite-rows.js';
-import { type Committed, forgetThrough, type RowWrite, txnWrites, writeRows } from './sqlite-write.js';
+import { type Committed, compactionDue, forgetThrough, legacyChanges, type RowWrite, rowWrite, txnWrites, writeRows } from './sqlite-write.js';
 import { changeId, prepareDatabase, prepareStatements, seqsPerRevision, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
 import { checkTxn } from './txn.js';
@@ -104,6 +104,10 @@ export class SqliteStore implements SnapshotStore {
   /** The last revision watchers were told of (its batch is durable); a watch starts from here. */
   private published: number;
   private closing: Promise<void> | undefined;
+  /** An auto-compaction is scheduled. */
+  private compacting: NodeJS.Immediate | undefined;
+  /** The last change carried over from schema 1 or 2, 0 if none: compaction up to it takes the slower exact query. */
+  private legacyThrough: number;
 
   private constructor(
     private readonly db: Database.Database,
@@ -114,6 +118,7 @@ export class SqliteStore implements SnapshotStore {
   ) {
     this.hub = new WatchHub(onWatchError);
     this.sql = prepareStatements(db);
+    this.legacyThrough = legacyChanges(this.sql);
     const start = this.meta('revision');
     this.synced = new SyncedRevision(start);
     this.published = start;
@@ -249,7 +254,7 @@ export class SqliteStore implements SnapshotStore {
       if (revision > current) {
         throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `store: compact: revision ${revision} is in the future (current ${current})`);
       }
-      forgetThrough(this.sql, revision);
+      forgetThrough(this.sql, revision, this.legacyThrough);
     }).immediate();
     await this.writes.durable();
   }
@@ -274,6 +279,7 @@ export class SqliteStore implements SnapshotStore {
     this.writes.flush();
     const loaded = loadSnapshot(this.db, this.sql, snapshot, options);
     this.cache.clear(); // change ids start over
+    this.legacyThrough = 0; // every change is the restore's
     this.unsyncedDeletes.clear();
     this.writes.setCommittedRevision(loaded.revision);
     await this.writes.durable();
@@ -338,7 +344,25 @@ export class SqliteStore implements SnapshotStore {
       else this.unsyncedDeletes.set(key, Math.floor(id / seqsPerRevision));
     }
     this.staged.length = 0;
+    if (!this.compacting && compactionDue(this.sql, this.retainRevisions) !== undefined) this.compacting = setImmediate(() => this.autoCompact());
     return this.meta('revision');
+  }
+
+  // Auto-compaction, a transaction in a task of its own: its DELETE reads the retained history (a few ms at 10,000
+  // revisions), which inside a batch would lengthen the commit turn an API request waits behind. Nothing waits for it;
+  // the next fsync covers it (lost in a crash, it only leaves more history).
+  private autoCompact(): void {
+    this.compacting = undefined;
+    if (!this.db.open || this.closing || this.writes.failed()) return;
+    try {
+      this.db.transaction(() => {
+        const through = compactionDue(this.sql, this.retainRevisions);
+        if (through !== undefined) forgetThrough(this.sql, through, this.legacyThrough);
+      }).immediate();
+    } catch (err) {
+      // An SQLite error (a full disk): the history stays; the next batch tries again.
+      process.emitWarning(`store: ${this.db.name}: auto-compaction failed: ${(err as Error)?.message ?? err}`);
+    }
   }
 
   // Tells the watchers of one durable unit's changes; a previous value is decoded only if a watcher reads it.
@@ -355,14 +379,14 @@ export class SqliteStore implements SnapshotStore {
   // One write: check against the current row, bump the revision, write the key, log the change,
   // compact old history — inside its batch's IMMEDIATE transaction; watchers hear of it after the commit.
   private async write(key: string, text: string | null, check: (cur: KvRow | undefined) => void): Promise<{ cur: KvRow | undefined; revision: number }> {
-    const { curs, revision } = await this.commit([{ key, text, check }]);
+    const { curs, revision } = await this.commit([rowWrite(key, text, check)]);
     return { cur: curs[0], revision };
   }
 
   // Several writes under one new revision (a check that throws refuses them all, before anything changed),
   // group-committed with the other writes of this turn (group-commit.ts); watchers hear of each after the commit.
   private commit(writes: RowWrite[]): Promise<Committed> {
-    return this.writes.submit(() => writeRows(this.sql, writes, this.retainRevisions, this.staged));
+    return this.writes.submit(() => writeRows(this.sql, writes, this.staged));
   }
 
   private meta(name: 'revision' | 'compacted'): number {

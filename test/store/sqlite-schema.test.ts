@@ -2,14 +2,15 @@
  * The SQLite file layout (schema 3): each value written once, upgrades of real schema-1 and schema-2 files
  * in place, and compaction that keeps every change a current key or a kept watch event needs.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { changeId } from '../../master/store/schema.js';
+import { changeId, prepareStatements } from '../../master/store/schema.js';
 import { openSqliteStore, type SqliteStore } from '../../master/store/sqlite.js';
 import { decodeValue, encodeValue } from '../../master/store/sqlite-codec.js';
+import { forgetThrough, legacyChanges } from '../../master/store/sqlite-write.js';
 import type { WatchEvent } from '../../master/store/types.js';
 import { watchInto } from './helpers.js';
 
@@ -25,6 +26,13 @@ function writeFile(path: string, sql: string, version: number): void {
   db.exec(sql);
   db.pragma(`user_version = ${version}`);
   db.close();
+}
+
+/** A copy of a closed store file, beside it. */
+function copyFile(path: string): string {
+  const copy = `${path}.copy`;
+  copyFileSync(path, copy);
+  return copy;
 }
 
 function readRaw<T>(path: string, read: (db: Database.Database) => T): T {
@@ -233,6 +241,66 @@ describe('SQLite store schema 3', () => {
     w.watch.close();
     expect((await s.list('/churn/')).entries.map((e) => e.value)).toEqual(Array.from({ length: 50 }, () => 4));
     expect(unneededChanges(path)).toEqual([]);
+    await s.close();
+  });
+
+  it("compacts a step without reading the kept history, dropping exactly what the full query drops (random history, every step)", async () => {
+    const path = freshPath();
+    const s = await openSqliteStore(path, { retainRevisions: Infinity });
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const live = new Set<string>();
+    for (let i = 0; i < 600; i++) {
+      const key = `/k/${rnd(40)}`;
+      const other = `/k/${rnd(40)}`;
+      if (rnd(9) === 0 && other !== key) {
+        const op = (k: string) => (live.has(k) ? { op: 'update' as const, key: k, value: i } : { op: 'create' as const, key: k, value: i });
+        await s.txn([op(key), op(other)]);
+        live.add(key).add(other);
+      } else if (!live.has(key)) await s.create(key, i).then(() => live.add(key));
+      else if (rnd(4) === 0) await s.delete(key).then(() => live.delete(key));
+      else await s.update(key, i);
+    }
+    await s.close();
+    const full = new Database(path);
+    const step = new Database(copyFile(path));
+    const [a, b] = [prepareStatements(full), prepareStatements(step)];
+    expect(legacyChanges(a)).toBe(0);
+    const ids = (db: Database.Database) => db.prepare('SELECT id FROM changes ORDER BY id').pluck().all();
+    for (let r = 17; r <= 600; r += 23) {
+      full.transaction(() => forgetThrough(a, r, Infinity))(); // every step takes the full query
+      step.transaction(() => forgetThrough(b, r, 0))();
+      expect(ids(step)).toEqual(ids(full));
+    }
+    expect(ids(full).length).toBeLessThan(100);
+    full.close();
+    step.close();
+    expect(unneededChanges(path)).toEqual([]);
+  });
+
+  it('compacts a file carried over from schema 2 with the full query up to its last carried-over change', async () => {
+    const path = freshPath();
+    writeFile(path, schema2, 2);
+    const s = await openSqliteStore(path, { retainRevisions: Infinity });
+    await s.update('/x', 'x7', 5); // names the carried-over change at 5
+    await s.create('/z', 'z8');
+    await s.compact(8);
+    // The carried-over changes at 4 and 5 of /a (replaced by carried-over changes that name nothing) are gone too.
+    expect(unneededChanges(path)).toEqual([]);
+    expect(readRaw(path, (db) => db.prepare('SELECT id >> 16, id & 65535, key FROM changes ORDER BY id').raw().all())).toEqual([
+      [1, 0, '/old'],
+      [3, 0, '/b'],
+      [4, 0, '/y'],
+      [7, 0, '/x'],
+      [8, 0, '/z'],
+    ]);
+    expect((await s.list('/')).entries.map((e) => [e.key, e.value])).toEqual([
+      ['/b', 'b3'],
+      ['/old', 'o'],
+      ['/x', 'x7'],
+      ['/y', 'y4'],
+      ['/z', 'z8'],
+    ]);
     await s.close();
   });
 
