@@ -1,10 +1,11 @@
 /**
  * The group committer on its own, with a fake transaction and fsync: a transaction applies writes for about
- * applyBudgetMs, the rest go in later turns with I/O and timers running between them, in the order asked for;
- * nothing is answered before the fsync that covers it, and durable batches are answered one per turn.
+ * applyBudgetMs, one per turn, the rest go in later turns with I/O and timers running between them, in the order asked
+ * for; nothing is answered before the fsync that covers it, and durable batches are answered in time-bounded turns of
+ * their own.
  */
 import { describe, expect, it } from 'vitest';
-import { applyBudgetMs, gatherMs, gatherWrites, GroupCommitter } from '../../master/store/group-commit.js';
+import { applyBudgetMs, gatherMs, gatherWrites, GroupCommitter, turnBudgetMs } from '../../master/store/group-commit.js';
 import { eventually } from '../helpers/wait.js';
 
 function busy(ms: number): void {
@@ -87,6 +88,50 @@ describe('group commit', () => {
     expect(c.txns).toHaveLength(1);
     expect(order).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(turnsSeen.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('commits one transaction per turn of the loop: a backlog goes in later turns, with I/O and timers between them', async () => {
+    const c = committer();
+    let phase = 0; // counts check phases: an immediate queued during one runs in the next
+    let ticker: NodeJS.Immediate;
+    const tick = () => {
+      phase++;
+      ticker = setImmediate(tick);
+    };
+    ticker = setImmediate(tick);
+    const phases: number[] = [];
+    const answered: number[] = [];
+    const all = Array.from({ length: 40 }, (_, i) =>
+      c.gc
+        .submit(() => {
+          if (phases.length === c.txns.length) phases.push(phase); // the first write of a transaction
+          busy(1);
+          return i;
+        })
+        .then((r) => answered.push(r)),
+    );
+    while (answered.length < 40) {
+      await new Promise((r) => setImmediate(r));
+      c.syncs.shift()?.();
+    }
+    clearImmediate(ticker!);
+    await Promise.all(all);
+    expect(phases.length).toBeGreaterThanOrEqual(40 / (turnBudgetMs + 2));
+    expect(new Set(phases).size).toBe(phases.length); // never two transactions in one turn
+  });
+
+  it("answers in a task of its own: not in the fsync's callback, which publishes the batch", async () => {
+    const c = committer();
+    let answered = 0;
+    const all = Array.from({ length: 5 }, (_, i) => c.write(i, 0).then(() => answered++));
+    await eventually(() => c.syncs.length === 1, 'the fsync starts');
+    c.syncs.shift()!();
+    for (let i = 0; i < 10; i++) await Promise.resolve(); // the fsync's callback and every microtask after it
+    expect(c.log).toContain('durable 5 @5'); // published...
+    expect(answered).toBe(0); // ...but nobody answered in that task
+    await new Promise((r) => setImmediate(r));
+    await Promise.all(all);
+    expect(answered).toBe(5);
   });
 
   it('an SQL error refuses exactly the writes its transaction applied; the queue goes on', async () => {
