@@ -1,13 +1,13 @@
 /**
  * Group commit for the SQLite store, made durable off the event loop. Writes asked for during a turn of
  * the event loop are applied in one IMMEDIATE transaction (so they share the pages they touch and one
- * fsync); a transaction takes writes until ~10 ms of applying them has passed (`applyBudgetMs`), and what
- * is left waits for the next turn, so one commit never holds the loop for long. COMMIT writes the WAL
+ * fsync); a transaction takes writes until ~4 ms of applying them has passed (`applyBudgetMs`), one per turn,
+ * and what is left waits for the next turn, so one commit never holds the loop for long. COMMIT writes the WAL
  * (synchronous=NORMAL: no fsync); then `sync` — an fsync of the WAL on libuv's threadpool — makes the
  * batch durable. At most one sync runs at a time: batches committed while one runs wait for the next, so
  * `afterDurable` is told of a batch (which feeds the watchers), and its writers are answered, only after a
  * sync that STARTED after its COMMIT completed. Answering is time-bounded too (`answerBudgetMs` per turn, the
- * writers' continuations included), in order.
+ * writers' continuations included), in order, in turns of its own.
  *
  * Each write is still checked against the rows as the earlier writes of its batch left them (so
  * optimistic concurrency and "one of two creates wins" hold) and takes the next revision in the order
