@@ -127,6 +127,11 @@ export class GroupCommitter {
     });
   }
 
+  /** True while writes are held for the store's backpressure (the WAL at its hard limit, the checkpointer catching up). */
+  held(): boolean {
+    return this.holding;
+  }
+
   /** The error that made the store unusable, if a sync failed. */
   failed(): SkiffError | undefined {
     return this.failure;
@@ -233,10 +238,12 @@ export class GroupCommitter {
         this.stats.syncs++;
         if (this.pending.length > 0) this.scheduled ??= setImmediate(() => this.turn());
         this.hooks.onSynced(covered[covered.length - 1]!.revision);
-        // Watchers hear of them now (delivery is sliced by the hub); the writers are answered in turns below.
-        for (const b of covered) this.hooks.afterDurable(b.outcomes.filter((o) => o.ok).map((o) => (o as { value: unknown }).value), b.revision);
+        // The writers are answered in turns of their own, the first one asked for before the watchers hear of the
+        // batches (now: delivery is sliced by the hub), so it comes ahead of the hub's next delivery, as a writer
+        // answered in this callback did: a writer is answered before the informers' caches show its write.
         this.durableQueue.push(...covered);
         this.scheduleAnswer();
+        for (const b of covered) this.hooks.afterDurable(b.outcomes.filter((o) => o.ok).map((o) => (o as { value: unknown }).value), b.revision);
         this.startSync();
       },
       (err: unknown) => {

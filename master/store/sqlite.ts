@@ -350,10 +350,11 @@ export class SqliteStore implements SnapshotStore {
 
   // Auto-compaction, a transaction in a task of its own: its DELETE reads the retained history (a few ms at 10,000
   // revisions), which inside a batch would lengthen the commit turn an API request waits behind. Nothing waits for it;
-  // the next fsync covers it (lost in a crash, it only leaves more history).
+  // the next fsync covers it (lost in a crash, it only leaves more history). Not while writes are held for the WAL's
+  // length (the first batch after the hold asks again).
   private autoCompact(): void {
     this.compacting = undefined;
-    if (!this.db.open || this.closing || this.writes.failed()) return;
+    if (!this.db.open || this.closing || this.writes.failed() || this.writes.held()) return;
     try {
       this.db.transaction(() => {
         const through = compactionDue(this.sql, this.retainRevisions);
