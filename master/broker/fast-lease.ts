@@ -21,11 +21,12 @@ type InnerClient = Client & {
 };
 
 /** What a parsed MQTT publish looks like (mqtt-packet). */
-interface PublishPacket {
+export interface PublishPacket {
   cmd: string;
   topic?: string;
   qos?: number;
   retain?: boolean;
+  messageId?: number;
   payload?: Buffer | string;
 }
 
@@ -48,14 +49,8 @@ export interface FastLeaseOptions {
  */
 export function fastLeases(client: Client, o: FastLeaseOptions): void {
   const c = client as InnerClient;
-  const parser = c._parser;
-  const handlers = parser?.listeners('packet') as ((this: unknown, p: unknown) => void)[] | undefined;
-  if (!parser || !handlers?.length) throw new Error('aedes changed: a client has no parser with a packet handler to put the lease path in front of');
   let topic: string | undefined; // the node's own lease topic, once it authenticated as a node
-  parser.removeAllListeners('packet');
-  parser.on('packet', function (this: unknown, packet: PublishPacket) {
-    if (!take(packet)) for (const h of handlers) h.call(this, packet);
-  });
+  takePackets(client, take);
 
   function take(p: PublishPacket): boolean {
     if (p.cmd !== 'publish' || p.qos !== 0 || p.retain || !c.connected || c.skiff?.role !== 'node') return false;
@@ -71,9 +66,29 @@ export function fastLeases(client: Client, o: FastLeaseOptions): void {
     }
     if (!o.onLease(c.skiff.name, lease)) return false;
     o.onReceive?.(topic, payload.length);
-    if ((c._keepaliveInterval ?? -1) > 0) c._keepaliveTimer?.refresh();
+    refreshKeepalive(client);
     return true;
   }
+}
+
+/**
+ * Puts `take` in front of one aedes client's packet handling: a packet it takes (returns true for) is finished
+ * there and never reaches aedes; any other goes on as before. Shared by the lease and API fast paths (fast-api.ts).
+ */
+export function takePackets(client: Client, take: (p: PublishPacket) => boolean): void {
+  const parser = (client as InnerClient)._parser;
+  const handlers = parser?.listeners('packet') as ((this: unknown, p: unknown) => void)[] | undefined;
+  if (!parser || !handlers?.length) throw new Error('aedes changed: a client has no parser with a packet handler to put a fast path in front of');
+  parser.removeAllListeners('packet');
+  parser.on('packet', function (this: unknown, packet: PublishPacket) {
+    if (!take(packet)) for (const h of handlers) h.call(this, packet);
+  });
+}
+
+/** A packet the fast path took counts for the keep-alive as aedes would count it ([MQTT-3.1.2-24]: any control packet). */
+export function refreshKeepalive(client: Client): void {
+  const c = client as InnerClient;
+  if ((c._keepaliveInterval ?? -1) > 0) c._keepaliveTimer?.refresh();
 }
 
 /** The levels of a lease topic: ROOT, `nodes`, any node, `lease`. */
@@ -81,12 +96,17 @@ const leaseLevels: (string | undefined)[] = [...ROOT.split('/'), 'nodes', undefi
 
 /** True when the subscription `filter` may match some node's lease topic ([MQTT-4.7]: `+` one level, `#` the rest). */
 export function mayMatchLease(filter: string): boolean {
+  return mayMatchLevels(filter, leaseLevels);
+}
+
+/** True when `filter` may match some topic of `levels` (undefined: any one level). */
+export function mayMatchLevels(filter: string, levels: (string | undefined)[]): boolean {
   const f = filter.split('/');
   for (let i = 0; i < f.length; i++) {
     if (f[i] === '#') return true;
-    if (i >= leaseLevels.length) return false;
-    if (f[i] === '+' || leaseLevels[i] === undefined) continue;
-    if (f[i] !== leaseLevels[i]) return false;
+    if (i >= levels.length) return false;
+    if (f[i] === '+' || levels[i] === undefined) continue;
+    if (f[i] !== levels[i]) return false;
   }
-  return f.length === leaseLevels.length;
+  return f.length === levels.length;
 }

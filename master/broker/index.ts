@@ -25,6 +25,7 @@ import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './
 import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
 import { fastLeases, mayMatchLease } from './fast-lease.js';
+import { fastApi, mayMatchApiRequest } from './fast-api.js';
 import { PAYLOAD_LIMITS, maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
 import { BrokerQueue } from './emitter.js';
@@ -186,7 +187,9 @@ export class Broker {
     const admission = new PreAuthAdmission();
     const retained = new RetainedBudget();
     const who = (c: SkiffClient | null) => ({ role: c?.skiff?.role, user: c?.skiff?.name, client: c?.id });
-    const mq = new BrokerQueue(CONCURRENCY, isLiveness, mayMatchLease);
+    // Counted: the subscriptions that may see a topic a fast path takes (a lease, an API request); while one exists,
+    // those go through aedes so the subscriber gets them.
+    const mq = new BrokerQueue(CONCURRENCY, isLiveness, (filter) => mayMatchLease(filter) || mayMatchApiRequest(filter));
     const aedes = await Aedes.createBroker({
       // An edge master has few clients; a larger inflight queue absorbs reconnect storms.
       concurrency: CONCURRENCY,
@@ -281,6 +284,19 @@ export class Broker {
       client.skiffRaw = raw;
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: raw.remoteAddress }), reason: why }));
       if (opts.onLease) fastLeases(client, { maxBytes: PAYLOAD_LIMITS.nodeLease, watched: () => mq.livenessWatched, onLease: opts.onLease, onReceive: opts.onReceive });
+      fastApi(client, {
+        watched: () => mq.livenessWatched,
+        mayPublish: (id, clientId, topic) => mayPublish(id, clientId, topic, false),
+        maxBytes: maxPayload,
+        onRequest: (m) => {
+          try {
+            opts.onMessage(m);
+          } catch (err) {
+            log.error('message handler failed', { topic: m.topic, err });
+          }
+        },
+        onReceive: opts.onReceive,
+      });
     };
     const admit = (socket: Socket) => {
       if (admission.admit(socket)) return true;

@@ -1,0 +1,102 @@
+/**
+ * The API request path at the broker (master/broker/fast-api.ts), over real MQTT connections to the embedded broker:
+ * a client's request on its own request topic is acknowledged and handed to the master in the task that read it —
+ * never through the broker queue; while an administrator watches request topics it goes through aedes (the watcher
+ * gets it); a request on another client's topic, or over the identity's payload limit, is refused by aedes as before.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { Broker, type Inbound } from '../../master/broker/index.js';
+import { mayMatchApiRequest } from '../../master/broker/fast-api.js';
+import { PAYLOAD_LIMITS } from '../../master/broker/limits.js';
+import type { Credentials } from '../../master/credentials.js';
+import { encode, silentLogger, topics } from '../../protocol/index.js';
+import { eventually } from '../helpers/wait.js';
+
+/** The admin (token "admin-token"). */
+const credentials = {
+  adminToken: 'admin-token',
+  verifyNode: () => false,
+  verifyToken: () => undefined,
+  joinTokens: { nameOfConnectKey: () => undefined },
+} as unknown as Credentials;
+
+describe('broker: the API request fast path', () => {
+  let broker: Broker;
+  let routed: Inbound[];
+  /** Topics that went through the broker queue (aedes' path). */
+  let queued: string[];
+  const clients: MqttClient[] = [];
+  const connect = async (clientId: string) => {
+    const c = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: 'admin', password: 'admin-token', clientId, protocolVersion: 4, reconnectPeriod: 0 });
+    clients.push(c);
+    return c;
+  };
+  beforeEach(async () => {
+    routed = [];
+    queued = [];
+    broker = await Broker.start({ port: 0, host: '127.0.0.1', credentials, log: silentLogger, onMessage: (m) => void routed.push(m) });
+    const emit = broker.queue.emit.bind(broker.queue);
+    broker.queue.emit = ((p: { topic: string }, cb?: () => void) => (queued.push(p.topic), emit(p as never, cb))) as typeof broker.queue.emit;
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+    await broker.close();
+  });
+
+  it('a request (QoS 1 and 0) is acknowledged and handed over once, with its client and identity, never through the queue', async () => {
+    const cli = await connect('cli-1');
+    await cli.publishAsync(topics.apiReq('cli-1'), encode({ id: '1', verb: 'get' }), { qos: 1 }); // resolves on the PUBACK
+    cli.publish(topics.apiReq('cli-1'), encode({ id: '2', verb: 'get' }), { qos: 0 });
+    await eventually(() => routed.length === 2, 'both requests handed over');
+    expect(routed.map((m) => [m.topic, m.clientId, m.identity.role, m.address])).toEqual([
+      [topics.apiReq('cli-1'), 'cli-1', 'admin', '127.0.0.1'],
+      [topics.apiReq('cli-1'), 'cli-1', 'admin', '127.0.0.1'],
+    ]);
+    expect(queued.filter((t) => t === topics.apiReq('cli-1'))).toEqual([]);
+  });
+
+  it('while an administrator watches request topics, a request goes through aedes: the watcher gets it and the master once', async () => {
+    const watcher = await connect('watcher');
+    const seen: string[] = [];
+    watcher.on('message', (t) => seen.push(t));
+    await watcher.subscribeAsync('skiff/v1/#', { qos: 0 });
+    const cli = await connect('cli-1');
+    await cli.publishAsync(topics.apiReq('cli-1'), encode({ id: '1', verb: 'get' }), { qos: 1 });
+    await eventually(() => seen.includes(topics.apiReq('cli-1')) && routed.length === 1, 'the watcher and the master got it');
+    expect(queued).toContain(topics.apiReq('cli-1'));
+    await watcher.unsubscribeAsync('skiff/v1/#');
+    await eventually(() => !broker.queue.livenessWatched, 'no watcher counted');
+    queued = [];
+    await cli.publishAsync(topics.apiReq('cli-1'), encode({ id: '2', verb: 'get' }), { qos: 1 });
+    await eventually(() => routed.length === 2, 'the second request handed over');
+    expect(queued).toEqual([]);
+  });
+
+  it("a request on another client's topic, or over the payload limit, is refused as before (the connection closes)", async () => {
+    const cli = await connect('cli-1');
+    const closed = new Promise<void>((r) => cli.once('close', () => r()));
+    cli.publish(topics.apiReq('cli-2'), encode({ id: '1', verb: 'get' }), { qos: 1 });
+    await closed;
+    const big = await connect('cli-3');
+    const bigClosed = new Promise<void>((r) => big.once('close', () => r()));
+    big.publish(topics.apiReq('cli-3'), Buffer.alloc(PAYLOAD_LIMITS.apiWrite + 1), { qos: 1 });
+    await bigClosed;
+    expect(routed).toEqual([]);
+  });
+
+  it.each([
+    ['skiff/v1/#', true],
+    ['skiff/v1/api/+/req', true],
+    ['skiff/v1/api/cli-1/req', true],
+    ['skiff/v1/api/+/#', true],
+    ['#', true],
+    ['skiff/v1/api/cli-1/res', false],
+    ['skiff/v1/api/+/res', false],
+    ['skiff/v1/nodes/+/lease', false],
+    ['skiff/v1/api/cli-1/req/more', false],
+    ['skiff/v1/api', false],
+  ])('a subscription to %s may see request topics: %s', (filter, may) => {
+    expect(mayMatchApiRequest(filter)).toBe(may);
+  });
+});
