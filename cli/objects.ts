@@ -23,7 +23,10 @@ export async function targetObjects(api: Api, verb: string, resources: string[],
 /**
  * Sends `change(current)` as a merge patch with the current resourceVersion as precondition; on a
  * conflict reads the object again and recomputes (at most 5 times). `change` returns undefined for
- * "nothing to do" and may throw to refuse (e.g. --overwrite is false).
+ * "nothing to do" and may throw to refuse (e.g. --overwrite is false). A conflict caused by a status
+ * write alone (the object's generation did not move: its controller reporting a rollout's progress) is
+ * not one of the 5 — kubectl sends these patches with no precondition at all — but is retried after a
+ * short wait, 50 times at most: while a Deployment's pods come up its status changes every few ms.
  */
 export async function patchWithRetry(
   api: Api,
@@ -32,6 +35,7 @@ export async function patchWithRetry(
   opts: { dryRun?: boolean; resourceVersion?: string } = {},
 ): Promise<KObject | undefined> {
   let cur = o;
+  let statusOnly = 0;
   for (let attempt = 0; ; attempt++) {
     const patch = change(cur);
     if (!patch) return undefined;
@@ -40,8 +44,12 @@ export async function patchWithRetry(
     try {
       return await api.request<KObject>('patch', { kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), patch: body, ...(opts.dryRun ? { dryRun: true } : {}) });
     } catch (err) {
-      if (!(err instanceof SkiffError) || err.code !== 'SKIFF_ERR_CONFLICT' || opts.resourceVersion || attempt >= 4) throw err;
-      cur = await api.request<KObject>('get', { kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
+      if (!(err instanceof SkiffError) || err.code !== 'SKIFF_ERR_CONFLICT' || opts.resourceVersion) throw err;
+      const next = await api.request<KObject>('get', { kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
+      const specMoved = next.metadata.generation === undefined || next.metadata.generation !== cur.metadata.generation;
+      if (specMoved ? attempt - statusOnly >= 4 : ++statusOnly > 50) throw err;
+      if (!specMoved) await new Promise((r) => setTimeout(r, 20));
+      cur = next;
     }
   }
 }
