@@ -44,7 +44,7 @@ import { podLogDir } from './pods/pod.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
 import { UpgradeReceiver } from './upgrade/receiver.js';
-import { TelemetryPacer } from './telemetry.js';
+import { LEASE_QOS, TelemetryPacer } from './telemetry.js';
 import { readUpgradeState, upgradeCondition, upgradePaths } from './upgrade/state.js';
 
 /** What `stop` takes. */
@@ -571,7 +571,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (!force && !this.pacer.leaseDue()) return;
     // intervalMs: the master scales this node's grace with the interval it follows (protocol/lease.ts).
     const m: LeaseMessage = { ...(this.generation >= 0 ? { generation: this.generation } : {}), intervalMs: this.pacer.intervalMs() };
-    this.session.publish(topics.nodeLease(this.name), encode(m), 0);
+    this.session.publish(topics.nodeLease(this.name), encode(m), LEASE_QOS);
   }
 
   /** Leases when due, then waits until the next one may be (a jittered period, telemetry.ts). */

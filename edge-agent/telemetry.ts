@@ -23,6 +23,14 @@ export const ACTIVE_MS = 30_000;
 export const IDLE_FACTOR = 2;
 /** A lease period is drawn from [1 - LEASE_JITTER, 1] × the period: never later, so the master's grace holds. */
 export const LEASE_JITTER = 0.15;
+/**
+ * Leases go at QoS 1. The master's PUBACK then tells the agent the master is alive, and mqtt.js defers its keep-alive
+ * PINGREQ on every acknowledgement, so while leases flow no ping goes out: a ping and its PINGRESP had cost the master
+ * a read and a write as dear as the lease itself, every keep-alive (10 s) on every node (docs/scale.md, session 22).
+ * A dead master is still found within 1.5 keep-alives (no acknowledgement, then the ping goes unanswered). An older
+ * master takes a QoS 1 lease through its broker, as any other message of the node.
+ */
+export const LEASE_QOS = 1 as const;
 /** A full metrics message at least this often (and after every connect). */
 export const FULL_EVERY_MS = 5 * 60_000;
 /** Cpu seconds used since the value the master holds that make a sample news (its counter would stall otherwise). */

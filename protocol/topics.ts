@@ -10,7 +10,7 @@ export const ROOT = 'skiff/v1';
 export const topics = {
   /** agent → master, QoS 1, retained; the Will publishes `{online: false}`. */
   nodeStatus: (node: string) => `${ROOT}/nodes/${node}/status`,
-  /** agent → master, QoS 0: heartbeat. */
+  /** agent → master, QoS 1 (QoS 0 from older agents): heartbeat; its PUBACK stands in for the agent's keep-alive ping. */
   nodeLease: (node: string) => `${ROOT}/nodes/${node}/lease`,
   /**
    * master → agent, QoS 1: the whole desired pod set with a generation (retained for agents that never asked

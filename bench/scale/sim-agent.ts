@@ -14,7 +14,7 @@ import { decodeObject, encode } from '../../protocol/codec.js';
 import type { DesiredMessage, DesiredResync, NodeStatusMessage, PodReport, PodsMessage } from '../../protocol/messages.js';
 import { topics } from '../../protocol/topics.js';
 import { parseLeaseConfig } from '../../protocol/lease.js';
-import { LEASE_JITTER } from '../../edge-agent/telemetry.js';
+import { LEASE_JITTER, LEASE_QOS } from '../../edge-agent/telemetry.js';
 import type { Pod, PodStatus } from '../../protocol/index.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { checkDesired } from '../../edge-agent/desired.js';
@@ -161,7 +161,7 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
       resolve();
     });
   });
-  const lease = new SimLease(cfg.leaseIntervalMs, !o.fixedLease, (m) => session.publish(topics.nodeLease(o.name), encode({ ts: Date.now(), generation, ...m }), 0));
+  const lease = new SimLease(cfg.leaseIntervalMs, !o.fixedLease, (m) => session.publish(topics.nodeLease(o.name), encode({ generation, ...m }), LEASE_QOS));
   session.start(joined.credential);
   await up;
   return agent;

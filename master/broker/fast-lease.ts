@@ -1,20 +1,25 @@
 /**
  * A node's lease, handled where it is parsed (issue 16, idle CPU: 1,000 agents leasing cost the master a fifth of a
- * core). A lease is a QoS 0, unretained publish on the node's own `nodes/{node}/lease` with a tiny payload; nothing
+ * core). A lease is an unretained publish on the node's own `nodes/{node}/lease` with a tiny payload — QoS 1 from
+ * agents since session 22 (its PUBACK is the agent's proof the master is alive, so mqtt.js sends no PINGREQ while
+ * leases flow: edge-agent/telemetry.ts LEASE_QOS), QoS 0 from older ones; nothing
  * but the master reads it, and the master only needs "this node is alive now". Through aedes it paid the ACL, the
  * payload limit, the broker queue, the 'publish' event and the router, and was heard twice (authorizePublish, then
  * the router). Here it is picked off the client's packet stream before aedes handles it, checked (the node's own
- * topic, QoS 0, not retained, within the lease payload limit, a map), and told to `onLease` once. Anything else —
+ * topic, QoS 0 or 1, not retained, within the lease payload limit, a map), told to `onLease` once, and a QoS 1 lease
+ * acknowledged here (written at once: aedes would have added a turn for it). Anything else —
  * and a lease while a subscription may match lease topics (an administrator's `skiff/v1/#`), or one that needs a
  * write (onLease says false: the node is not Ready, its heartbeat is due) — goes on to aedes as before.
  */
 import type { Client } from 'aedes';
+import mqttPacket from 'mqtt-packet';
 import { ROOT, decodeObject, topics, type LeaseMessage } from '../../protocol/index.js';
 import type { Identity } from './acl.js';
 
 /** The parts of an aedes client this reaches into (not in its typings): its parser and keep-alive timer. */
 type InnerClient = Client & {
   skiff?: Identity;
+  conn: NodeJS.WritableStream;
   _parser: NodeJS.EventEmitter;
   _keepaliveInterval?: number;
   _keepaliveTimer?: { refresh(): void } | null;
@@ -53,7 +58,7 @@ export function fastLeases(client: Client, o: FastLeaseOptions): void {
   takePackets(client, take);
 
   function take(p: PublishPacket): boolean {
-    if (p.cmd !== 'publish' || p.qos !== 0 || p.retain || !c.connected || c.skiff?.role !== 'node') return false;
+    if (p.cmd !== 'publish' || (p.qos !== 0 && p.qos !== 1) || p.retain || !c.connected || c.skiff?.role !== 'node') return false;
     topic ??= topics.nodeLease(c.skiff.name);
     if (p.topic !== topic || o.watched()) return false;
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
@@ -65,6 +70,9 @@ export function fastLeases(client: Client, o: FastLeaseOptions): void {
       return false; // the router logs what it cannot decode
     }
     if (!o.onLease(c.skiff.name, lease)) return false;
+    // One small write, in this task (writeToStream would cork it to the next tick): the PUBACK is all the agent
+    // waits for ([MQTT-4.3.2-2]).
+    if (p.qos === 1) c.conn.write(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId! }));
     o.onReceive?.(topic, payload.length);
     refreshKeepalive(client);
     return true;

@@ -63,6 +63,9 @@ export class FakeMaster extends EventEmitter {
   readonly gone = new Set<string>();
   readonly statuses: Record<string, unknown>[] = [];
   readonly leases: Record<string, unknown>[] = [];
+  /** The QoS of every lease, in order, and the PINGREQs the agents sent. */
+  readonly leaseQos: number[] = [];
+  pings = 0;
   readonly metrics: Record<string, unknown>[] = [];
   readonly rpc = new Map<string, RpcResponse[]>();
   /** Join exchanges by session: the hello and the transcript. */
@@ -89,8 +92,10 @@ export class FakeMaster extends EventEmitter {
         done(err as never, false);
       },
     });
+    this.broker.on('ping', () => void this.pings++);
     this.broker.on('publish', (packet, client) => {
       if (!client) return;
+      if (parseTopic(packet.topic)?.type === 'nodeLease') this.leaseQos.push(packet.qos);
       this.observe(packet.topic, packet.payload as Buffer);
     });
     this.server = net.createServer(this.broker.handle);

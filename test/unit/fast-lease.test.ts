@@ -1,8 +1,9 @@
 /**
  * The lease path at the broker (master/broker/fast-lease.ts), over real MQTT connections to the embedded broker: a
- * Ready node's lease is handled once, off the connection (the router never sees it); one that needs more, a
- * watched one, a QoS 1 or a garbled one goes through aedes as before; and a node that only leases is not
- * dropped for silence (the keep-alive is refreshed where aedes would have).
+ * Ready node's lease is handled once, off the connection (the router never sees it), a QoS 1 one acknowledged there;
+ * one that needs more, a watched one, a QoS 2 or a garbled one goes through aedes as before; a node that only leases
+ * is not dropped for silence (the keep-alive is refreshed where aedes would have); and a client whose leases are
+ * acknowledged sends no keep-alive pings (mqtt.js defers them on every acknowledgement: edge-agent LEASE_QOS).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
@@ -67,16 +68,47 @@ describe('broker: the fast lease path', () => {
     ]);
   });
 
-  it('a lease that needs more (onLease says false), a QoS 1 lease and a garbled one go on through aedes to the router', async () => {
+  it('a QoS 1 lease is acknowledged where it is taken (the PUBACK arrives), heard once and never routed', async () => {
+    const n1 = await connect('n1', 'cred-n1');
+    const pubacks: number[] = [];
+    n1.on('packetreceive', (p) => void (p.cmd === 'puback' && pubacks.push(p.messageId!)));
+    await n1.publishAsync(topics.nodeLease('n1'), encode({ generation: 7, intervalMs: 10_000 }), { qos: 1 }); // resolves on its PUBACK
+    expect(pubacks).toHaveLength(1);
+    await n1.publishAsync(topics.nodePods('n1'), encode({ pods: [] }), { qos: 1 }); // a fence
+    await eventually(() => routed.length === 1, 'the pods message routed');
+    expect(routed.map((m) => m.topic)).toEqual([topics.nodePods('n1')]);
+    expect(heard[0]).toEqual({ node: 'n1', lease: { generation: 7, intervalMs: 10_000 } });
+  });
+
+  it('a lease that needs more (onLease says false, QoS 0 or 1), a QoS 2 lease and a garbled one go on through aedes to the router', async () => {
     const n1 = await connect('n1', 'cred-n1');
     handled = false;
     n1.publish(topics.nodeLease('n1'), encode({ generation: 1 }), { qos: 0 });
     await eventually(() => routed.length === 1, 'the lease routed');
+    await n1.publishAsync(topics.nodeLease('n1'), encode({ generation: 2 }), { qos: 1 }); // acknowledged by aedes
+    await eventually(() => routed.length === 2, 'the QoS 1 lease that needs more routed');
     handled = true;
-    await n1.publishAsync(topics.nodeLease('n1'), encode({ generation: 2 }), { qos: 1 });
+    await n1.publishAsync(topics.nodeLease('n1'), encode({ generation: 3 }), { qos: 2 });
     n1.publish(topics.nodeLease('n1'), Buffer.from([0xc1, 0x00]), { qos: 0 });
-    await eventually(() => routed.length === 3, 'the QoS 1 and the garbled lease routed');
+    await eventually(() => routed.length === 4, 'the QoS 2 and the garbled lease routed');
     expect(routed.every((m) => m.topic === topics.nodeLease('n1') && m.identity.name === 'n1')).toBe(true);
+  });
+
+  it('a client whose leases go at QoS 1 sends no keep-alive pings; at QoS 0 it pings every keep-alive (mqtt.js)', async () => {
+    const pings = async (qos: 0 | 1) => {
+      const c = await connect(`n${qos + 1}`, `cred-n${qos + 1}`, 1); // keep-alive 1 s: mqtt.js pings 1 s after its last acknowledgement
+      let n = 0;
+      c.on('packetsend', (p) => void (p.cmd === 'pingreq' && n++));
+      const until = Date.now() + 2_600;
+      while (Date.now() < until) {
+        c.publish(topics.nodeLease(`n${qos + 1}`), encode({ intervalMs: 300 }), { qos });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      return n;
+    };
+    const [acked, unacked] = await Promise.all([pings(1), pings(0)]);
+    expect(acked).toBe(0);
+    expect(unacked).toBeGreaterThanOrEqual(1);
   });
 
   it('a node\'s lease on another node\'s topic is refused as before (the connection closes)', async () => {
