@@ -90,9 +90,14 @@ export class NodeStatusTracker {
   private readonly startedAt: number;
   private timer?: Timer;
   private nextCheck = 0;
+  /**
+   * node → when its Ready heartbeat `beat` is next due for a write (needsWrite): every lease asks, and the answer
+   * only changes with the heartbeat written, so the date is parsed and the spread computed once per heartbeat.
+   */
+  private readonly due = new Map<string, { beat: string; at: number }>();
   /** A Node made Ready by any path is watched; a deleted one is forgotten. */
   private readonly onNode = (obj: Node | undefined, _old: Node | undefined, latest: Node) => {
-    if (!obj) this.watch.removed(latest.metadata.name);
+    if (!obj) (this.watch.removed(latest.metadata.name), this.due.delete(latest.metadata.name));
     else if (readyStatus(obj) === 'True') this.watch.watch(latest.metadata.name);
   };
 
@@ -249,7 +254,11 @@ export class NodeStatusTracker {
    */
   private needsWrite(node: string, n: Node, now: number): boolean {
     const ready = readyCondition(n);
-    return ready?.status !== 'True' || !ready.lastHeartbeatTime || now - Date.parse(ready.lastHeartbeatTime) >= this.refreshOf(node, ready);
+    const beat = ready?.lastHeartbeatTime;
+    if (ready?.status !== 'True' || !beat) return true;
+    let due = this.due.get(node);
+    if (due?.beat !== beat) this.due.set(node, (due = { beat, at: Date.parse(beat) + this.refreshOf(node, ready) }));
+    return now >= due.at;
   }
 
   /** This node's refresh period for an unchanged condition, spread per node (spreadRefresh). */

@@ -13,25 +13,37 @@ export function topicClass(topic: string): string {
   return topicType(topic) ?? 'other';
 }
 
-/** A counter's children by topic class, made once each (a class is one of a bounded set). */
-type Children = Map<string, { messages: { inc(n?: number): void }; bytes: { inc(n?: number): void } }>;
+/** The tallies of one topic class since the counters were last read. */
+type Tally = { messages: number; bytes: number };
 
 /**
- * The broker's hooks that feed `t`. Called for every message (1,000 nodes lease every 2 s): the counter children
- * are looked up by class in a map instead of prom-client hashing a label object per call.
+ * The broker's hooks that feed `t`. Called for every message (1,000 nodes: a lease every 10 s each, and every
+ * delivery), so a call only adds to plain numbers by topic class; they are folded into the prom-client counters when
+ * those are read (a scrape). A child counter's inc hashed and validated its label object on every call, twice per
+ * message (issue 16, idle CPU).
  */
 export function brokerObservers(t: Telemetry): { onReceive(topic: string, bytes: number): void; onDeliver(topic: string, bytes: number): void } {
-  const received: Children = new Map();
-  const sent: Children = new Map();
-  const count = (children: Children, messages: typeof t.brokerSent, bytes: typeof t.brokerSentBytes, topic: string, n: number) => {
+  const received = new Map<string, Tally>();
+  const sent = new Map<string, Tally>();
+  const count = (tallies: Map<string, Tally>, topic: string, n: number) => {
     const cls = topicClass(topic);
-    let c = children.get(cls);
-    if (!c) children.set(cls, (c = { messages: messages.labels({ topic_class: cls }), bytes: bytes.labels({ topic_class: cls }) }));
-    c.messages.inc();
-    c.bytes.inc(n);
+    const c = tallies.get(cls);
+    if (c) (c.messages++, (c.bytes += n));
+    else tallies.set(cls, { messages: 1, bytes: n });
   };
+  const fold = (tallies: Map<string, Tally>, messages: typeof t.brokerSent, bytes: typeof t.brokerSentBytes) => {
+    for (const [cls, c] of tallies) {
+      if (c.messages) messages.inc({ topic_class: cls }, c.messages);
+      if (c.bytes) bytes.inc({ topic_class: cls }, c.bytes);
+      c.messages = c.bytes = 0; // the class is kept (a bounded set): no map churn between scrapes
+    }
+  };
+  t.onBrokerCollect(() => {
+    fold(received, t.brokerReceived, t.brokerReceivedBytes);
+    fold(sent, t.brokerSent, t.brokerSentBytes);
+  });
   return {
-    onReceive: (topic, n) => count(received, t.brokerReceived, t.brokerReceivedBytes, topic, n),
-    onDeliver: (topic, n) => count(sent, t.brokerSent, t.brokerSentBytes, topic, n),
+    onReceive: (topic, n) => count(received, topic, n),
+    onDeliver: (topic, n) => count(sent, topic, n),
   };
 }

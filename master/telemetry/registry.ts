@@ -14,6 +14,9 @@ const fastBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 /** Seconds buckets for waits that can take long (a pod waiting for a node): 10 ms … 10 min. */
 const slowBuckets = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600];
 
+/** How often the event-loop lag histogram (nodejs_eventloop_lag_*) samples, ms. */
+export const eventLoopSampleMs = 100;
+
 /** A controller's work queue, as client-go's workqueue metrics see it. */
 export interface QueueMetrics {
   /** A key entered the queue (not already queued). */
@@ -60,18 +63,31 @@ export class Telemetry {
     registers: [this.registry],
   });
 
-  readonly brokerReceived = new Counter({ name: 'skiff_broker_messages_received_total', help: 'MQTT messages clients published to the broker, by topic class.', labelNames: ['topic_class'], registers: [this.registry] });
-  readonly brokerReceivedBytes = new Counter({ name: 'skiff_broker_received_bytes_total', help: 'Payload bytes clients published to the broker, by topic class.', labelNames: ['topic_class'], registers: [this.registry] });
-  readonly brokerSent = new Counter({ name: 'skiff_broker_messages_sent_total', help: 'MQTT messages the broker delivered to clients (one per subscriber), by topic class.', labelNames: ['topic_class'], registers: [this.registry] });
-  readonly brokerSentBytes = new Counter({ name: 'skiff_broker_sent_bytes_total', help: 'Payload bytes the broker delivered to clients, by topic class.', labelNames: ['topic_class'], registers: [this.registry] });
+  readonly brokerReceived = new Counter({ name: 'skiff_broker_messages_received_total', help: 'MQTT messages clients published to the broker, by topic class.', labelNames: ['topic_class'], registers: [this.registry], collect: () => this.collectBroker() });
+  readonly brokerReceivedBytes = new Counter({ name: 'skiff_broker_received_bytes_total', help: 'Payload bytes clients published to the broker, by topic class.', labelNames: ['topic_class'], registers: [this.registry], collect: () => this.collectBroker() });
+  readonly brokerSent = new Counter({ name: 'skiff_broker_messages_sent_total', help: 'MQTT messages the broker delivered to clients (one per subscriber), by topic class.', labelNames: ['topic_class'], registers: [this.registry], collect: () => this.collectBroker() });
+  readonly brokerSentBytes = new Counter({ name: 'skiff_broker_sent_bytes_total', help: 'Payload bytes the broker delivered to clients, by topic class.', labelNames: ['topic_class'], registers: [this.registry], collect: () => this.collectBroker() });
 
   readonly events = new Counter({ name: 'skiff_events_total', help: 'Event occurrences recorded (repeats included), by type and reason.', labelNames: ['type', 'reason'], registers: [this.registry] });
 
   private readonly queueStarts = new Map<string, Map<string, number>>();
+  /** Folds tallies kept outside prom-client into the broker counters (brokerObservers), before they are read. */
+  private readonly brokerCollectors: (() => void)[] = [];
 
   constructor() {
-    // process_* and nodejs_* (cpu, resident memory, heap, event loop lag, open handles) of the master process.
-    collectDefaultMetrics({ register: this.registry });
+    // process_* and nodejs_* (cpu, resident memory, heap, event loop lag, open handles) of the master process. The
+    // event-loop lag is sampled every 100 ms, not prom-client's 10 ms: its native timer woke the idle master 100 times
+    // a second (~0.3 % of a core on the 2-core bench box, issue 16), and a stall still shows in the histogram.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: eventLoopSampleMs });
+  }
+
+  /** Runs `fold` whenever a broker counter is read (scrape, or a metric's get), before its values are taken. */
+  onBrokerCollect(fold: () => void): void {
+    this.brokerCollectors.push(fold);
+  }
+
+  private collectBroker(): void {
+    for (const fold of this.brokerCollectors) fold();
   }
 
   /** The metrics of one controller's queue. */

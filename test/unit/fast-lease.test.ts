@@ -10,6 +10,7 @@ import net from 'node:net';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { generate } from 'mqtt-packet';
 import { Broker, type Inbound } from '../../master/broker/index.js';
+import { pubackPacket } from '../../master/broker/fast-lease.js';
 import type { Credentials } from '../../master/credentials.js';
 import { encode, silentLogger, topics, type LeaseMessage } from '../../protocol/index.js';
 import { eventually } from '../helpers/wait.js';
@@ -109,6 +110,21 @@ describe('broker: the fast lease path', () => {
     const [acked, unacked] = await Promise.all([pings(1), pings(0)]);
     expect(acked).toBe(0);
     expect(unacked).toBeGreaterThanOrEqual(1);
+  });
+
+  it('repeated lease bytes are heard as the same lease each time; a changed or garbled one in between is read anew', async () => {
+    const n1 = await connect('n1', 'cred-n1');
+    const a = encode({ generation: 1, intervalMs: 10_000 });
+    const b = encode({ generation: 2, intervalMs: 10_000 });
+    for (const payload of [a, a, b, Buffer.from([0xc1]), b, a]) n1.publish(topics.nodeLease('n1'), payload, { qos: 1 });
+    await n1.publishAsync(topics.nodePods('n1'), encode({ pods: [] }), { qos: 1 }); // a fence
+    await eventually(() => routed.length === 2, 'the garbled lease and the pods message routed');
+    expect(heard.filter((h) => h.lease).map((h) => h.lease!.generation)).toEqual([1, 1, 2, 2, 1]);
+    expect(routed.map((m) => m.payload.length)).toEqual([1, encode({ pods: [] }).length]);
+  });
+
+  it.each([1, 255, 256, 4660, 65535])('the PUBACK of message id %i is the bytes mqtt-packet generates', (id) => {
+    expect(pubackPacket(id)).toEqual(generate({ cmd: 'puback', messageId: id }));
   });
 
   it('a node\'s lease on another node\'s topic is refused as before (the connection closes)', async () => {

@@ -63,6 +63,36 @@ describe('spreadRefresh', () => {
   });
 });
 
+describe('NodeStatusTracker.heard: a lease needs a write only when the node is not Ready or its heartbeat is due (in memory)', () => {
+  const refreshMs = 60_000;
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const beat0 = new Date(t0).toISOString();
+  const due0 = t0 + spreadRefresh(refreshMs, 'pi', beat0);
+  const node = (status: string, beat?: string) =>
+    ({ metadata: { name: 'pi' }, status: { capacity: { cpu: '1' }, conditions: [{ ...ready, status, ...(beat ? { lastHeartbeatTime: beat } : {}) }] } }) as never;
+  const tracker = (nodes: unknown[], now: () => number) => {
+    let i = 0; // each call of heard reads the Node once: the list is the Node as it is at each call
+    const informers = { on() {}, off() {}, get: () => nodes[Math.min(i++, nodes.length - 1)], list: () => [] };
+    const clock = { now, after: () => ({ cancel() {} }), every: () => ({ cancel() {} }) };
+    return new NodeStatusTracker({ informers, clock, log: silentLogger } as never, 10_000, refreshMs);
+  };
+
+  it.each([
+    // [case, the Node at each lease, the times of the leases, heard's answers (true = nothing to write)]
+    ['Ready, heartbeat fresh', [node('True', beat0)], [t0 + 1000, due0 - 1], [true, true]],
+    ['Ready, heartbeat due at its spread moment', [node('True', beat0)], [due0 - 1, due0, due0 + 5000], [true, false, false]],
+    ['not Ready', [node('Unknown', beat0)], [t0 + 1000], [false]],
+    ['no heartbeat yet', [node('True')], [t0 + 1000], [false]],
+    ['a heartbeat written meanwhile: due again from the new one', [node('True', beat0), node('True', new Date(due0).toISOString())], [due0, due0 + 1000], [false, true]],
+    ['an unparsable heartbeat is never due (as before the memo)', [node('True', 'yesterday')], [t0, t0 + 10 * refreshMs], [true, true]],
+  ])('%s', (_, nodes, times, want) => {
+    let now = 0;
+    const t = tracker(nodes, () => now);
+    const got = times.map((at) => ((now = at), t.heard('pi', { intervalMs: 10_000 })));
+    expect(got).toEqual(want);
+  });
+});
+
 describe('NodeStatusTracker against a real store', () => {
   let master: Master;
   let dir: string;

@@ -15,7 +15,8 @@ import { columnsFor } from '../../cli/format/columns.js';
 import { Progress } from '../../cli/progress.js';
 import type { CliIO } from '../../cli/types.js';
 import { contentSecurityPolicy, DashboardFiles } from '../../master/dashboard/server.js';
-import { topicClass } from '../../master/telemetry/broker.js';
+import { brokerObservers, topicClass } from '../../master/telemetry/broker.js';
+import { Telemetry } from '../../master/telemetry/registry.js';
 import { NodeHistory, slotMs } from '../../master/telemetry/history.js';
 import { lanNames, type KObject } from '../../protocol/index.js';
 
@@ -144,6 +145,26 @@ describe('metrics helpers', () => {
     ['elsewhere/pi-1', 'other'],
   ])('topic class of %s is %s', (topic, cls) => {
     expect(topicClass(topic)).toBe(cls);
+  });
+
+  it('the broker counts by topic class in plain tallies, folded into the counters whenever they are read', async () => {
+    const t = new Telemetry();
+    const o = brokerObservers(t);
+    for (let i = 0; i < 3; i++) o.onReceive('skiff/v1/nodes/pi-1/lease', 20);
+    o.onDeliver('skiff/v1/nodes/pi-1/desired', 500);
+    let text = await t.scrape();
+    expect(text).toContain('skiff_broker_messages_received_total{topic_class="nodeLease"} 3');
+    expect(text).toContain('skiff_broker_received_bytes_total{topic_class="nodeLease"} 60');
+    expect(text).toContain('skiff_broker_messages_sent_total{topic_class="nodeDesired"} 1');
+    expect(text).toContain('skiff_broker_sent_bytes_total{topic_class="nodeDesired"} 500');
+    o.onReceive('skiff/v1/nodes/pi-2/lease', 22);
+    o.onReceive('elsewhere/x', 5);
+    // A metric read alone (not a whole scrape) sees the tallies too; counts add up across reads, never twice.
+    const values = (await t.brokerReceived.get()).values.map((v) => [v.labels.topic_class, v.value]);
+    expect(values).toEqual(expect.arrayContaining([['nodeLease', 4], ['other', 1]]));
+    text = await t.scrape();
+    expect(text).toContain('skiff_broker_received_bytes_total{topic_class="nodeLease"} 82');
+    expect(text).toContain('skiff_broker_messages_sent_total{topic_class="nodeDesired"} 1');
   });
 
   it('keeps one hour of 15 s slots per node, the latest sample of a slot winning', () => {
