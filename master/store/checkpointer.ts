@@ -23,8 +23,14 @@ export const walLimitBytes = 8 * 1024 * 1024;
  * a worker starved of CPU) would otherwise grow the WAL without bound — every frame of it read back by every reader.
  */
 export const walHardLimitBytes = 2 * walLimitBytes;
-/** How often the worker looks at the WAL's size, in ms. */
+/** How often the worker looks at the WAL's size while it grows, in ms. */
 const pollMs = 50;
+/**
+ * How often at most while it does not: each look that finds the size unchanged doubles the wait up to this (an idle
+ * master's worker woke 20 times a second for nothing, ~0.4 % of a core on the 2-core bench box: issue 16). A burst
+ * after a quiet spell is seen within this long; past walHardLimitBytes the writer asks at once anyway (catchUp).
+ */
+const idlePollMs = 400;
 
 /** What the checkpointer has done (tests, metrics). */
 export interface CheckpointStats {
@@ -42,7 +48,7 @@ const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { statSync } = require('node:fs');
 const Database = require(workerData.sqlite);
-const { path, limit, pollMs } = workerData;
+const { path, limit, pollMs, idlePollMs } = workerData;
 const db = new Database(path);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = FULL');
@@ -67,11 +73,16 @@ function checkpoint(mode) {
   parentPort.postMessage({ type: 'stats', stats });
   return caughtUp;
 }
-const timer = setInterval(() => {
+let timer, wait = pollMs, lastSize = -1;
+function look() {
   const size = walSize();
   stats.walBytes = size;
   if (size > limit && size !== checkedAt) checkpoint('PASSIVE');
-}, pollMs);
+  wait = size === lastSize ? Math.min(2 * wait, idlePollMs) : pollMs;
+  lastSize = size;
+  timer = setTimeout(look, wait);
+}
+timer = setTimeout(look, pollMs);
 parentPort.on('message', (m) => {
   // The writer is held (its WAL reached the hard limit): catch up now, with nothing added meanwhile.
   if (m && m.type === 'catchUp') {
@@ -80,7 +91,7 @@ parentPort.on('message', (m) => {
     return;
   }
   if (m !== 'close') return;
-  clearInterval(timer);
+  clearTimeout(timer);
   try { checkpoint('TRUNCATE'); } finally { db.close(); parentPort.postMessage({ type: 'closed', stats }); }
 });
 parentPort.postMessage({ type: 'ready' });
@@ -102,7 +113,7 @@ export interface Checkpointer {
 export async function startCheckpointer(path: string, onError: (err: unknown) => void): Promise<Checkpointer> {
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
   // No inherited flags: a --cpu-prof or a preloaded probe of the master's is not for this thread.
-  const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: { sqlite, path, limit: walLimitBytes, pollMs } });
+  const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: { sqlite, path, limit: walLimitBytes, pollMs, idlePollMs } });
   let stats: Omit<CheckpointStats, 'holds'> = { checkpoints: 0, complete: 0, walBytes: 0 };
   let holds = 0;
   let closed: (() => void) | undefined;
