@@ -122,6 +122,20 @@ describe('MetricsStore', () => {
     expect(m.size()).toEqual({ nodes: 1, pods: 0, external: 0 });
     expect(m.node('n1', 2000 + sampleTtlMs + 1)).toBeUndefined();
   });
+  it.each([
+    // [case, when n1 reported, when the walk before ran (n3's message), when n2's message comes, n1 still held]
+    ['a walk a second or more after the last one forgets a silent node', 0, 1000, 1000 + sampleTtlMs, false],
+    ['within a second of the last walk nothing is walked: the silent node is held, though stale', 0, sampleTtlMs - 100, sampleTtlMs + 500, true],
+    ['a clock that went back walks at once', 0, 10 * sampleTtlMs, sampleTtlMs + 1, false],
+  ])('silent nodes are forgotten at most once a second: %s', (_, n1At, walkAt, n2At, held) => {
+    const m = store();
+    m.onNodeMetrics('n1', msg(), n1At);
+    m.onNodeMetrics('n3', msg(), walkAt);
+    m.onNodeMetrics('n2', msg(), n2At);
+    expect(m.size().nodes).toBe(held ? 3 : 2);
+    expect(m.node('n1', n2At)).toBeUndefined(); // stale either way: readers check the TTL themselves
+  });
+
   it('external metrics: numbers only, short payloads only, a bounded number of names', () => {
     const m = store();
     expect(m.onExternal('a', Buffer.from('42'))).toBe(true);
