@@ -25,7 +25,7 @@ import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './
 import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
 import { fastLeases, mayMatchLease } from './fast-lease.js';
-import { fastApi, mayMatchApiRequest } from './fast-api.js';
+import { fastApi, mayMatchApiRequest, writeNow } from './fast-api.js';
 import { PAYLOAD_LIMITS, maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
 import { BrokerQueue } from './emitter.js';
@@ -357,7 +357,7 @@ export class Broker {
     const c = this.holders.get(clientId);
     if (!c || c.closed) return Promise.resolve();
     if (!c.subscriptions || !Object.hasOwn(c.subscriptions, topic)) return this.publish(topic, payload, { qos });
-    return new Promise((resolve) => c.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false } as any, () => resolve()));
+    return writeNow(c, topic, payload, qos) || new Promise((resolve) => c.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false } as any, () => resolve()));
   }
 
   /** Disconnects every client whose identity matches (a revoked token, a deleted node). */

@@ -85,6 +85,28 @@ describe('broker: the API request fast path', () => {
     expect(routed).toEqual([]);
   });
 
+  it("an answer is written to its client in the caller's task (not an immediate later), in order, at the subscription's QoS, acknowledged", async () => {
+    const cli = await connect('cli-1');
+    const got: { n: number; qos: number }[] = [];
+    cli.on('message', (_t, payload, packet) => got.push({ n: Number(payload.toString()), qos: packet.qos }));
+    await cli.subscribeAsync(topics.apiRes('cli-1'), { qos: 1 });
+    const order: string[] = [];
+    setImmediate(() => order.push('the next immediate'));
+    const written = Promise.all([1, 2, 3].map((n) => broker.publishTo('cli-1', topics.apiRes('cli-1'), Buffer.from(String(n))))).then(() => order.push('written'));
+    await written;
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['written', 'the next immediate']);
+    await eventually(() => got.length === 3, 'three answers');
+    expect(got).toEqual([1, 2, 3].map((n) => ({ n, qos: 1 })));
+    // A QoS 0 subscription gets QoS 0; the connection took the PUBACKs of the QoS 1 ones and is still up.
+    await cli.unsubscribeAsync(topics.apiRes('cli-1'));
+    await cli.subscribeAsync(topics.apiRes('cli-1'), { qos: 0 });
+    await broker.publishTo('cli-1', topics.apiRes('cli-1'), Buffer.from('4'));
+    await eventually(() => got.length === 4, 'the fourth answer');
+    expect(got[3]).toEqual({ n: 4, qos: 0 });
+    expect(cli.connected).toBe(true);
+  });
+
   it.each([
     ['skiff/v1/#', true],
     ['skiff/v1/api/+/req', true],
