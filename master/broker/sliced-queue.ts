@@ -13,8 +13,9 @@
  */
 import type { Logger } from '../../protocol/index.js';
 import { Fifo } from './emitter.js';
+import { loopBudget } from '../loop-budget.js';
 
-/** How long one turn handles queued work, in ms. */
+/** How long one turn handles queued work at most, in ms (less when the iteration's shared budget is mostly spent: ../loop-budget.ts). */
 export const inboundSliceMs = 4;
 
 /** Items waiting past which a turn ignores its time budget. */
@@ -42,6 +43,8 @@ export class SlicedQueue {
     private readonly sliceMs = inboundSliceMs,
     private readonly maxWaiting = inboundMaxWaiting,
     private readonly now: () => number = () => performance.now(),
+    /** A turn's length given its cap: by default what the iteration's shared budget leaves (tests pass their own). */
+    private readonly turnMs: (capMs: number) => number = (capMs) => loopBudget.turn('inbound', capMs),
   ) {}
 
   /** Items waiting. */
@@ -80,6 +83,7 @@ export class SlicedQueue {
     this.scheduled = undefined;
     this.turns++;
     const began = this.now();
+    const sliceMs = this.turnMs(this.sliceMs);
     for (let item = this.items.shift(); item; item = this.items.shift()) {
       if (item.key !== undefined) {
         const left = this.waitingByKey.get(item.key)! - 1;
@@ -88,7 +92,7 @@ export class SlicedQueue {
       }
       this.ran++;
       this.safely(item.run);
-      if (this.items.length <= this.maxWaiting && this.now() - began >= this.sliceMs) break;
+      if (this.items.length <= this.maxWaiting && this.now() - began >= sliceMs) break;
     }
     if (this.items.length > 0) this.scheduled = setImmediate(() => this.turn());
   }

@@ -3,19 +3,26 @@
  * SQLite store writes synchronously (one fsync each), so a loop of writes never lets I/O in unless it
  * yields. `nextSlice` is the gate every unit of controller work passes: it resolves at once while the
  * current slice is young, and after a `setImmediate` (I/O first) once the slice has held the loop
- * for `sliceMs`. `slowStartBatch` is Kubernetes' slow start for pod creation and deletion.
+ * for `sliceMs` — or once the iteration's shared budget (../loop-budget.ts) is spent, the other turns of this check
+ * phase and the writers' continuations counted: controller work woken by the store's answers goes on in a turn of
+ * its own then, not in the answer turn's microtasks. `slowStartBatch` is Kubernetes' slow start for pod creation and
+ * deletion.
  */
+import { loopBudget } from '../loop-budget.js';
 
-/** How long controller work may hold the event loop before I/O gets a turn: 10 ms. */
+/** How long controller work may hold the event loop before I/O gets a turn: 10 ms at most (less as the iteration's budget allows). */
 export const sliceMs = 10;
 
 let sliceStart = performance.now();
+/** The current slice's length: what the shared budget gave the controllers' turn. */
+let sliceLen = sliceMs;
 let gate: Promise<void> = Promise.resolve();
 
 function pass(): Promise<void> | undefined {
-  if (performance.now() - sliceStart < sliceMs) return undefined;
+  if (performance.now() - sliceStart < sliceLen && !loopBudget.spent()) return undefined;
   return new Promise<void>((resolve) =>
     setImmediate(() => {
+      sliceLen = loopBudget.turn('controllers', sliceMs);
       sliceStart = performance.now();
       resolve();
     }),

@@ -7,6 +7,7 @@
 import { encode, topics, type ClaimVolume, type DesiredMessage, type DesiredResync, type KObject, type Pod, type Service } from '../../protocol/index.js';
 import { claimsOf } from '../controllers/volumes/match.js';
 import { sliceMs } from '../controllers/batch.js';
+import { loopBudget } from '../loop-budget.js';
 import type { ControllerContext } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 import { advance, deltaOf, sentSet, setDigest, type SentSet } from './desired-delta.js';
@@ -122,8 +123,8 @@ export class DesiredPublisher {
 
   /**
    * Publishes every dirty node's set now (after a flush still running; callers meanwhile share the one that waits),
-   * nodes marked meanwhile included. A flush
-   * that has held the loop for `flushSliceMs` lets I/O in (setImmediate) and goes on with the next node: a rollout
+   * nodes marked meanwhile included. A flush runs in turns of the check phase (setImmediate), each at most
+   * `flushSliceMs` and what the iteration's shared budget leaves (../loop-budget.ts), and goes on with the next node: a rollout
    * dirties every node at once, and building a thousand sets in one go stalled the loop for 100 ms and more
    * (issue 16). Each node's set is built and its message handed to the broker in one go, so a node's messages
    * keep their order and each delta's base is the generation sent before it.
@@ -156,12 +157,16 @@ export class DesiredPublisher {
     const published: Promise<void>[] = [];
     let cost = 0;
     let began = performance.now();
+    // Built in the check phase's turns, within the iteration's shared budget (../loop-budget.ts): the first slice too
+    // (the flush's timer fires in the timers phase, where a slice would add to an iteration the budget cannot see).
+    let allowed = 0;
     for (const n of [...this.dirty]) {
       if (this.stopped) break;
-      if (performance.now() - began >= this.flushSliceMs) {
+      if (performance.now() - began >= allowed) {
         cost += performance.now() - began;
         await new Promise((resolve) => setImmediate(resolve));
         began = performance.now();
+        allowed = loopBudget.turn('desired', this.flushSliceMs);
       }
       // Marked again while this flush yielded: published now, with what the cache holds now.
       if (!this.dirty.delete(n)) continue;

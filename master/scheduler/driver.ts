@@ -10,6 +10,7 @@ import type { ControllerContext, Controller } from '../controllers/types.js';
 import { isFinished, isTerminating } from '../controllers/pods.js';
 import { enginePod, engineNode } from './convert.js';
 import { nextSlice } from '../controllers/batch.js';
+import { loopBudget } from '../loop-budget.js';
 import { selectedNodeAnnotation } from '../controllers/volumes/names.js';
 import { volumeFit, type VolumeFit } from './volumes.js';
 import { podsByNode } from '../nodes/pods-by-node.js';
@@ -118,6 +119,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
   retryTimer.unref();
 
   async function runBatch(): Promise<void> {
+    loopBudget.enter(); // the engine call is one task: the turns after it in this check phase count it
     const keys: string[] = [];
     // The set keeps insertion order, so the oldest pending pods go first.
     for (const k of pending) {

@@ -17,6 +17,7 @@
  * every later one. `apply` must throw a SkiffError only before it changes anything.
  */
 import { SkiffError } from '../../protocol/errors.js';
+import { loopBudget } from '../loop-budget.js';
 
 /** One write waiting for its batch. `apply` runs inside the transaction; it throws to refuse the write. */
 export interface PendingWrite<R> {
@@ -166,7 +167,7 @@ export class GroupCommitter {
     this.takenWaiters = still;
   }
 
-  // One turn: transactions of ≤ applyBudgetMs each for up to turnBudgetMs; the rest of the queue waits for the next turn.
+  // One turn: one transaction of ≤ turnBudgetMs (less when the iteration's budget is mostly spent); the rest of the queue waits for the next turn.
   private turn(): void {
     this.scheduled = undefined;
     if (this.failure) return;
@@ -191,9 +192,9 @@ export class GroupCommitter {
       hold.then(resume, resume);
       return;
     }
-    const start = performance.now();
-    do this.commit(applyBudgetMs);
-    while (this.pending.length > 0 && !this.failure && performance.now() - start + applyBudgetMs <= turnBudgetMs);
+    // One transaction, as long as the iteration's shared budget allows (../loop-budget.ts): the other turns of this
+    // check phase (the answers, the hub, agent messages) and their continuations count too.
+    this.commit(loopBudget.turn('store-commit', turnBudgetMs));
     if (this.pending.length > 0) this.scheduled ??= setImmediate(() => this.turn());
   }
 
@@ -253,8 +254,9 @@ export class GroupCommitter {
     );
   }
 
-  // Durable batches are answered in order, for about answerBudgetMs per turn counting the writers' continuations
-  // (each writer's promise is settled, then this waits a microtask, so what it woke runs before the clock is read).
+  // Durable batches are answered in order, for about answerBudgetMs per turn (less when the iteration's shared budget
+  // is mostly spent: ../loop-budget.ts) counting the writers' continuations (each writer's promise is settled, then
+  // this waits a microtask, so what it woke runs before the clock is read).
   // The first slice runs in a task of its own too, not in the fsync's callback (which publishes the batches).
   private scheduleAnswer(): void {
     if (this.answering) return;
@@ -267,6 +269,7 @@ export class GroupCommitter {
 
   private async answerAll(): Promise<void> {
     let start = performance.now();
+    let allowed = loopBudget.turn('store-answer', answerBudgetMs);
     for (let batch = this.durableQueue.shift(); batch; batch = this.durableQueue.shift()) {
       for (let i = 0; i < batch.writes.length; i++) {
         const o = batch.outcomes[i]!;
@@ -275,9 +278,10 @@ export class GroupCommitter {
           batch.writes[i]!.resolve(o.value);
         } else batch.writes[i]!.reject(o.err);
         await undefined;
-        if (performance.now() - start >= answerBudgetMs) {
+        if (performance.now() - start >= allowed) {
           await nextTurn();
           start = performance.now();
+          allowed = loopBudget.turn('store-answer', answerBudgetMs);
         }
       }
       batch.done?.();

@@ -14,6 +14,7 @@ import { checkKey, checkPrefix, checkRevision, prefixEnd, toJson } from './keys.
 import type { CheckpointStats } from './checkpointer.js';
 import { type FsyncFn, SyncedRevision, WalDurability } from './durability.js';
 import { GroupCommitter } from './group-commit.js';
+import { loopBudget } from '../loop-budget.js';
 import { decodeValue } from './sqlite-codec.js';
 import { type ChangeRow, checkExpected, exists, type KvRow, once, toChange, toEntry } from './sqlite-rows.js';
 import { type Committed, compactionDue, forgetThrough, legacyChanges, type RowWrite, rowWrite, txnWrites, writeRows } from './sqlite-write.js';
@@ -53,6 +54,8 @@ export interface SqliteStoreSettings {
 
 /** Default change history kept for watches (revisions). */
 export const defaultRetainRevisions = 10_000;
+/** Iterations an auto-compaction waits at most for one whose budget is not spent. */
+const compactionMaxWaits = 8;
 
 /** Opens (creating if needed) a SQLite store; `':memory:'` gives a throw-away one. */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -106,6 +109,8 @@ export class SqliteStore implements SnapshotStore {
   private closing: Promise<void> | undefined;
   /** An auto-compaction is scheduled. */
   private compacting: NodeJS.Immediate | undefined;
+  /** Iterations the scheduled auto-compaction has waited for the loop's budget. */
+  private compactionWaits = 0;
   /** The last change carried over from schema 1 or 2, 0 if none: compaction up to it takes the slower exact query. */
   private legacyThrough: number;
 
@@ -355,6 +360,14 @@ export class SqliteStore implements SnapshotStore {
   private autoCompact(): void {
     this.compacting = undefined;
     if (!this.db.open || this.closing || this.writes.failed() || this.writes.held()) return;
+    // Nothing waits for it: while this iteration's shared budget (../loop-budget.ts) is spent it waits for a quieter
+    // one, a few iterations at most.
+    if (loopBudget.spent() && this.compactionWaits++ < compactionMaxWaits) {
+      this.compacting = setImmediate(() => this.autoCompact());
+      return;
+    }
+    this.compactionWaits = 0;
+    loopBudget.enter();
     try {
       this.db.transaction(() => {
         const through = compactionDue(this.sql, this.retainRevisions);

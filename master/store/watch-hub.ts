@@ -7,6 +7,7 @@
  * every watcher does not hold the event loop for long.
  */
 import type { Watch, WatchEvent } from './types.js';
+import { loopBudget } from '../loop-budget.js';
 
 /** One committed change as the store keeps it: values still as JSON text. */
 export interface Change {
@@ -114,7 +115,9 @@ export class WatchHub {
     const start = performance.now();
     const all = [...this.watchers];
     const first = Math.max(0, all.indexOf(this.resumeAt!));
-    const budget = all.some((w) => this.behind(w, start)) ? behindSliceMs : sliceMs;
+    // Within the iteration's shared budget (../loop-budget.ts); behind, it still takes a whole normal slice.
+    const behind = all.some((w) => this.behind(w, start));
+    const budget = loopBudget.turn('watch-hub', behind ? behindSliceMs : sliceMs, behind ? sliceMs : undefined);
     for (let n = 0; n < all.length; n++) {
       const w = all[(first + n) % all.length]!;
       while (w.head < w.queue.length && !w.closed) {

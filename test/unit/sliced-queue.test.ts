@@ -28,7 +28,7 @@ describe('SlicedQueue', () => {
   for (const c of cases)
     it(c.name, async () => {
       const clock = costClock();
-      const q = new SlicedQueue(silentLogger, c.sliceMs, c.maxWaiting, clock.now);
+      const q = new SlicedQueue(silentLogger, c.sliceMs, c.maxWaiting, clock.now, (capMs) => capMs);
       const ran: number[] = [];
       for (let i = 0; i < c.items; i++) q.push(undefined, () => (ran.push(i), clock.tick()));
       const perTurn: number[] = [];
