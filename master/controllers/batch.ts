@@ -3,10 +3,9 @@
  * SQLite store writes synchronously (one fsync each), so a loop of writes never lets I/O in unless it
  * yields. `nextSlice` is the gate every unit of controller work passes: it resolves at once while the
  * current slice is young, and after a `setImmediate` (I/O first) once the slice has held the loop
- * for `sliceMs` — or once the iteration's shared budget (../loop-budget.ts) is spent, the other turns of this check
- * phase and the writers' continuations counted: controller work woken by the store's answers goes on in a turn of
- * its own then, not in the answer turn's microtasks. `slowStartBatch` is Kubernetes' slow start for pod creation and
- * deletion.
+ * for `sliceMs` — less when the iteration's shared budget (../loop-budget.ts) is mostly spent, the other turns of
+ * this check phase and the writers' continuations counted: the slice is what the budget gives the gate's turn.
+ * `slowStartBatch` is Kubernetes' slow start for pod creation and deletion.
  */
 import { loopBudget } from '../loop-budget.js';
 
@@ -19,7 +18,7 @@ let sliceLen = sliceMs;
 let gate: Promise<void> = Promise.resolve();
 
 function pass(): Promise<void> | undefined {
-  if (performance.now() - sliceStart < sliceLen && !loopBudget.spent()) return undefined;
+  if (performance.now() - sliceStart < sliceLen) return undefined;
   return new Promise<void>((resolve) =>
     setImmediate(() => {
       sliceLen = loopBudget.turn('controllers', sliceMs);

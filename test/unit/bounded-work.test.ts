@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { nextSlice, sliceMs, slowStartBatch } from '../../master/controllers/batch.js';
+import { iterationBudgetMs, loopBudget } from '../../master/loop-budget.js';
 import { Informers } from '../../master/informer.js';
 import { MetricsStore, maxPodsPerNode, sampleTtlMs } from '../../master/metrics.js';
 import { RetainedBudget } from '../../master/broker/retained.js';
@@ -47,6 +48,30 @@ describe('nextSlice', () => {
     }
     expect(turns).toBeGreaterThan(10);
     expect(timerRan).toBe(true);
+  });
+
+  it("gives the controllers' turn only what this check phase's shared budget leaves", async () => {
+    const busy = (ms: number) => {
+      const t0 = performance.now();
+      while (performance.now() - t0 < ms);
+    };
+    busy(sliceMs + 1); // the current slice is old: the next unit waits for the gate's immediate
+    // Queued ahead of the gate's immediate, in the same check phase: another worker's turn holds the loop for most of the budget.
+    setImmediate(() => {
+      loopBudget.turn('another worker', 100);
+      busy(iterationBudgetMs - 1);
+    });
+    await nextSlice(); // now in the gate's immediate, ~1 ms left of the phase's budget
+    let nextPhase = false;
+    setImmediate(() => (nextPhase = true));
+    let units = 0;
+    while (!nextPhase) {
+      busy(0.25); // one unit of controller work
+      units++;
+      await nextSlice();
+    }
+    // About 1 ms of units (a 10 ms slice would take ~40) before the gate let the loop go on.
+    expect(units).toBeLessThanOrEqual(8);
   });
 });
 
