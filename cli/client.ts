@@ -5,12 +5,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeObject, encode, isTopicLevel, maxRequestBytes, payloadTooLarge, SkiffError, topics, type ApiResponse } from '../protocol/index.js';
+import { decodeObject, decodeRecords, encode, isTopicLevel, maxRequestBytes, payloadTooLarge, SkiffError, topics, type ApiResponse } from '../protocol/index.js';
 import { externalTopics } from '../protocol/external-topics.js';
 import { checkMasterIdentity, tlsFailure } from '../protocol/tls.js';
 import type { Api, Connection } from './types.js';
 
 type Pending = { onMessage(res: ApiResponse): void; onLost(err: SkiffError): void };
+
+/**
+ * Verbs whose answers the client asks for in msgpack records (protocol/records.ts): a list of 10,000 pods is half the
+ * bytes and decodes in ~40–55 ms instead of ~90. A master older than the encoding ignores the field and answers plain,
+ * which reads the same.
+ */
+const recordsVerbs: ReadonlySet<string> = new Set(['list']);
+
+/** An answer's result: decoded from records when the answer came that way. */
+export function resultOf(res: ApiResponse): unknown {
+  return res.encoding === 'records' ? decodeRecords(res.result, res.structures) : res.result;
+}
 
 /** Connects to the master and returns the API; rejects with a one-line SkiffError when it cannot. */
 export async function connectApi(conn: Connection): Promise<Api> {
@@ -167,10 +179,20 @@ class MqttApi implements Api {
       };
       const timer = setTimeout(() => finish(() => reject(timeoutError(this.conn))), this.conn.timeoutMs);
       this.pending.set(id, {
-        onMessage: (res) => finish(() => (res.ok ? resolve(res.result as T) : reject(SkiffError.fromWire(res.error!)))),
+        onMessage: (res) =>
+          finish(() => {
+            if (!res.ok) return reject(SkiffError.fromWire(res.error!));
+            let result: unknown;
+            try {
+              result = resultOf(res);
+            } catch (err) {
+              return reject(err);
+            }
+            resolve(result as T);
+          }),
         onLost: (err) => finish(() => reject(err)),
       });
-      this.send(id, verb, params).catch((err: Error) =>
+      this.send(id, verb, recordsVerbs.has(verb) ? { encoding: 'records', ...params } : params).catch((err: Error) =>
         finish(() => reject(err instanceof SkiffError ? err : new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))),
       );
     });

@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './topics.js';
 export * from './codec.js';
+export * from './records.js';
 export * from './quantity.js';
 export * from './types.js';
 export * from './messages.js';

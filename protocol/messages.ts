@@ -392,6 +392,9 @@ export interface ApiResponse {
   id: string;
   ok: boolean;
   result?: unknown;
+  /** `records`: `result` is bytes in msgpackr records, read with `structures` (protocol/records.ts); asked for by the request's `encoding`. */
+  encoding?: 'records';
+  structures?: unknown;
   error?: WireError;
   /** A streamed piece: a watch event or log text. */
   event?: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KObject };

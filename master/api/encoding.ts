@@ -8,9 +8,15 @@
  * this path; any other answer is encoded as before.
  */
 import { randomBytes } from 'node:crypto';
-import { encode, type Codec, type KObject } from '../../protocol/index.js';
+import { encode, RecordsEncoder, type AnswerEncoding, type Codec, type KObject } from '../../protocol/index.js';
 
-const memo: Record<Codec, WeakMap<object, Buffer>> = { msgpack: new WeakMap(), json: new WeakMap() };
+/** How bytes are made: a request's codec, or msgpack records (protocol/records.ts) for a result asked that way. */
+type Format = Codec | 'records';
+
+/** The master's one records table: every records answer carries it, and cached bytes refer to it. */
+const records = new RecordsEncoder();
+
+const memo: Record<Format, WeakMap<object, Buffer>> = { msgpack: new WeakMap(), json: new WeakMap(), records: new WeakMap() };
 /** Lists (`{items}`) and watch events (`{object}`) whose objects are the informer cache's own, never mutated. */
 const marked = new WeakSet<object>();
 
@@ -20,13 +26,17 @@ export function sharedObjects<T extends { items: KObject[] } | { object: KObject
   return container;
 }
 
-/** The bytes of one cached object in `codec`, built on first use. */
-function bytesOf(o: KObject, codec: Codec): Buffer {
-  let b = memo[codec].get(o);
+/** `value` in `format` (a copy: msgpackr's output is a view into its shared buffer, which must not be pinned). */
+function encodeIn(value: unknown, format: Format): Buffer {
+  return format === 'records' ? records.encode(value) : Buffer.from(encode(value, format));
+}
+
+/** The bytes of one cached object in `format`, built on first use. */
+function bytesOf(o: KObject, format: Format): Buffer {
+  let b = memo[format].get(o);
   if (!b) {
-    // A copy: msgpackr's output is a view into its shared buffer, which must not be pinned per object.
-    b = Buffer.from(encode(o, codec));
-    memo[codec].set(o, b);
+    b = encodeIn(o, format);
+    memo[format].set(o, b);
   }
   return b;
 }
@@ -37,9 +47,11 @@ const markerBytes = Buffer.from(marker);
 
 /**
  * Encodes an API answer. When its `result` is a marked list, or its `event` a marked watch event, the cached
- * objects' bytes are spliced into the envelope's; otherwise it is `encode(res, codec)`.
+ * objects' bytes are spliced into the envelope's; otherwise it is `encode(res, codec)`. With `encoding: 'records'`
+ * (a msgpack request that asked for it) an answer with a `result` is a records answer (protocol/records.ts).
  */
-export function encodeAnswer(res: Record<string, unknown>, codec: Codec): Buffer {
+export function encodeAnswer(res: Record<string, unknown>, codec: Codec, encoding: AnswerEncoding = 'msgpack'): Buffer {
+  if (encoding === 'records' && codec === 'msgpack' && res.ok === true && 'result' in res) return recordsAnswer(res);
   const result = res.result as { items?: KObject[] } | undefined;
   if (result && marked.has(result)) return spliced(res, 'result', { ...result, items: marker as never }, arrayOf(result.items!, codec), codec);
   const event = res.event as { object?: KObject } | undefined;
@@ -79,23 +91,51 @@ function sameKeys(o: Record<string, unknown>, keys: string[]): boolean {
   return own.length === keys.length && own.every((k, i) => k === keys[i]);
 }
 
+/**
+ * A records answer: `{...res, encoding: 'records', structures, result: <bin>}` in plain msgpack, the bin being the
+ * result in records — a marked list's objects spliced in from their cached records bytes. The table is taken after
+ * the result is encoded (encoding may have grown it).
+ */
+function recordsAnswer(res: Record<string, unknown>): Buffer {
+  const result = res.result as { items?: KObject[] } | undefined;
+  const listed = result && typeof result === 'object' && marked.has(result);
+  const pieces = (listed && spliceAround(records.encode({ ...result, items: marker }), 'records', arrayOf(result.items!, 'records'))) || [records.encode(result)];
+  const size = pieces.reduce((n, b) => n + b.length, 0);
+  const envelope = encode({ ...res, encoding: 'records', structures: records.structuresTable(), result: marker });
+  const around = spliceAround(envelope, 'msgpack', [binHeader(size), ...pieces]);
+  return around ? Buffer.concat(around) : encode({ ...res, encoding: 'records', structures: records.structuresTable(), result: Buffer.concat(pieces) });
+}
+
+/** A msgpack bin header for `n` bytes: bin 8, bin 16, bin 32. */
+function binHeader(n: number): Buffer {
+  return n < 0x100 ? Buffer.from([0xc4, n]) : n < 0x10000 ? Buffer.from([0xc5, n >> 8, n & 0xff]) : Buffer.from([0xc6, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+}
+
 /** The pieces of an array of cached objects: its header, then each object's bytes (with commas in JSON). */
-function arrayOf(items: KObject[], codec: Codec): Buffer[] {
-  if (codec === 'json') return [Buffer.from('['), ...items.flatMap((o, i) => (i ? [comma, bytesOf(o, codec)] : [bytesOf(o, codec)])), Buffer.from(']')];
+function arrayOf(items: KObject[], format: Format): Buffer[] {
+  if (format === 'json') return [Buffer.from('['), ...items.flatMap((o, i) => (i ? [comma, bytesOf(o, format)] : [bytesOf(o, format)])), Buffer.from(']')];
   const n = items.length;
   // msgpack array headers: fixarray, array 16, array 32.
   const head = n < 16 ? Buffer.from([0x90 | n]) : n < 0x10000 ? Buffer.from([0xdc, n >> 8, n & 0xff]) : Buffer.from([0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-  return [head, ...items.map((o) => bytesOf(o, codec))];
+  return [head, ...items.map((o) => bytesOf(o, format))];
 }
 const comma = Buffer.from(',');
 
-function spliced(res: Record<string, unknown>, field: string, holder: object, pieces: Buffer[], codec: Codec): Buffer {
-  const envelope = encode({ ...res, [field]: holder }, codec);
+/**
+ * `envelope`'s bytes cut where the marker string was encoded, with `pieces` in its place; undefined when the marker
+ * is not found as expected (never expected: callers then encode whole, correct either way).
+ */
+function spliceAround(envelope: Buffer, format: Format, pieces: Buffer[]): Buffer[] | undefined {
   const at = envelope.indexOf(markerBytes);
   // The marker as encoded: msgpack's fixstr header byte before it (it is < 32 bytes), JSON's quotes around it.
   const start = at - 1;
-  const end = at + markerBytes.length + (codec === 'json' ? 1 : 0);
-  const expected = codec === 'json' ? 0x22 : 0xa0 | markerBytes.length;
-  if (at < 1 || envelope[start] !== expected) return encode(res, codec); // never expected; correct either way
-  return Buffer.concat([envelope.subarray(0, start), ...pieces, envelope.subarray(end)]);
+  const end = at + markerBytes.length + (format === 'json' ? 1 : 0);
+  const expected = format === 'json' ? 0x22 : 0xa0 | markerBytes.length;
+  if (at < 1 || envelope[start] !== expected) return undefined;
+  return [envelope.subarray(0, start), ...pieces, envelope.subarray(end)];
+}
+
+function spliced(res: Record<string, unknown>, field: string, holder: object, pieces: Buffer[], codec: Codec): Buffer {
+  const around = spliceAround(encode({ ...res, [field]: holder }, codec), codec, pieces);
+  return around ? Buffer.concat(around) : encode(res, codec);
 }

@@ -3,7 +3,7 @@
  * codec of the request, so plain JSON clients work), and manifests published on `skiff/v1/apply`
  * with the outcome on `skiff/v1/events`. Verbs are a registry map; one handler per verb.
  */
-import { Checker, SkiffError, decodeObject, maxRequestBytes, parseManifests, payloadTooLarge, toWireError, topics, type ApiRequest, type ApiResponse, type ApiVerb, type Codec } from '../../protocol/index.js';
+import { answerEncodings, Checker, SkiffError, decodeObject, maxRequestBytes, parseManifests, payloadTooLarge, toWireError, topics, type ApiRequest, type ApiResponse, type AnswerEncoding, type ApiVerb, type Codec } from '../../protocol/index.js';
 import type { Identity } from '../broker/acl.js';
 import { sameIdentity } from '../broker/client-ids.js';
 import { codeLabel } from '../telemetry/registry.js';
@@ -138,6 +138,7 @@ export class ApiServer {
    */
   async onRequest(clientId: string, identity: Identity, payload: Buffer, address?: string): Promise<void> {
     let codec: Codec = 'msgpack';
+    let encoding: AnswerEncoding = 'msgpack';
     let id = '';
     let req: ApiRequest | undefined;
     const began = performance.now();
@@ -154,12 +155,15 @@ export class ApiServer {
       const c = new Checker('request');
       c.string(req.id, 'id', true);
       c.string(req.verb, 'verb', true);
+      if (c.oneOf(req.encoding, 'encoding', answerEncodings) && req.encoding === 'records' && codec === 'json')
+        c.fail('encoding', 'records is binary msgpack: ask in msgpack (a JSON request is answered in JSON)', req.encoding);
       try {
         c.throwIfAny();
       } catch (err) {
         throw new SkiffError('SKIFF_ERR_BAD_REQUEST', (err as Error).message);
       }
       id = req.id;
+      if (req.encoding === 'records') encoding = 'records';
       if (req.verb === 'cancel') return this.cancel(clientId, identity, String(req.ref ?? ''), id, codec);
       const handler = handlers.get(req.verb);
       if (!handler) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request: verb: unknown verb "${req.verb}"; verbs: ${[...handlers.keys(), 'cancel'].join(', ')}`);
@@ -174,7 +178,7 @@ export class ApiServer {
       if (answer === STREAMING) return;
       const result = req.verb === 'apply' ? { results: forClients((answer as { results: AuditedResult[] }).results) } : answer;
       this.counters.ok++;
-      await this.respond(clientId, identity, { id, ok: true, result }, codec);
+      await this.respond(clientId, identity, { id, ok: true, result }, codec, encoding);
     } catch (err) {
       this.counters.error++;
       this.observe(req && typeof req.verb === 'string' ? req.verb : 'malformed', codeLabel(toWireError(err)), began);
@@ -311,16 +315,16 @@ export class ApiServer {
    * Publishes an answer on `api/{clientId}/res` — only while `clientId` is still connected as the identity that
    * asked: after it is gone another identity may connect with the same id, and must not read the answer.
    */
-  private async respond(clientId: string, identity: Identity, res: ApiResponse, codec: Codec): Promise<void> {
-    return this.send(clientId, identity, this.encodeAnswer(identity, res, codec));
+  private async respond(clientId: string, identity: Identity, res: ApiResponse, codec: Codec, encoding?: AnswerEncoding): Promise<void> {
+    return this.send(clientId, identity, this.encodeAnswer(identity, res, codec, encoding));
   }
 
   /**
    * The one place every answer passes: what view access may not read is taken out here. Cached objects' bytes are
    * reused (encoding.ts); an answer redaction changed is a new object, encoded in full.
    */
-  private encodeAnswer(identity: Identity, res: ApiResponse, codec: Codec): Buffer {
-    return encodeAnswer((seesSecretValues(identity) ? res : redactSecrets(res)) as unknown as Record<string, unknown>, codec);
+  private encodeAnswer(identity: Identity, res: ApiResponse, codec: Codec, encoding?: AnswerEncoding): Buffer {
+    return encodeAnswer((seesSecretValues(identity) ? res : redactSecrets(res)) as unknown as Record<string, unknown>, codec, encoding);
   }
 
   private async send(clientId: string, identity: Identity, payload: Buffer): Promise<void> {

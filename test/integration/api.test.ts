@@ -185,6 +185,31 @@ spec:
     c.end(true);
   });
 
+  it('lists in records for the skiff client, in plain msgpack or JSON for anyone else: the same list', async () => {
+    await api.request('apply', { manifest: Array.from({ length: 40 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rec-${i}, labels: {set: rec}}\ndata: {k: "${i}"}\n`).join('---\n') });
+    const params = { kind: 'ConfigMap', labelSelector: 'set=rec' };
+    const viaClient = await api.request<{ items: { metadata: { name: string } }[] }>('list', params);
+    const c = await connect(master, 'admin', master.adminToken, 'plain-client');
+    await c.subscribeAsync(topics.apiRes('plain-client'));
+    const ask = (payload: Buffer | string) => {
+      const answer = new Promise<Buffer>((r) => c.once('message', (_t, p) => r(p)));
+      c.publish(topics.apiReq('plain-client'), payload, { qos: 1 });
+      return answer;
+    };
+    const plain = decode<any>(await ask(encode({ id: 'p', verb: 'list', ...params }))).value;
+    const json = JSON.parse((await ask(JSON.stringify({ id: 'j', verb: 'list', ...params }))).toString());
+    const records = decode<any>(await ask(encode({ id: 'r', verb: 'list', ...params, encoding: 'records' }))).value;
+    const refused = JSON.parse((await ask(JSON.stringify({ id: 'x', verb: 'list', ...params, encoding: 'records' }))).toString());
+    c.end(true);
+    expect(plain.encoding).toBeUndefined();
+    expect(plain.result.items).toHaveLength(40);
+    expect(viaClient).toEqual(plain.result);
+    expect(json.result).toEqual(plain.result);
+    expect(records).toMatchObject({ id: 'r', ok: true, encoding: 'records' });
+    expect(Buffer.isBuffer(records.result)).toBe(true);
+    expect(refused).toMatchObject({ id: 'x', ok: false, error: { code: 'SKIFF_ERR_BAD_REQUEST', message: expect.stringMatching(/request: encoding: records is binary msgpack/) } });
+  });
+
   it('survives random bytes on every topic it listens to, and keeps its state', async () => {
     const before = await api.request<any>('get', { kind: 'ConfigMap', name: 'from-mqtt' });
     const c = await connect(master, 'admin', master.adminToken, 'fuzzer');

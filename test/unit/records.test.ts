@@ -1,0 +1,109 @@
+/**
+ * The records answer encoding (protocol/records.ts, master/api/encoding.ts): whatever the result, the client reads
+ * back exactly what a plain answer carries; the table stays within its bounds and bytes made before it grew stay
+ * readable; a malformed table or result is an error naming the field; an answer nobody asked records for is plain.
+ */
+import { describe, expect, it } from 'vitest';
+import { Packr } from 'msgpackr';
+import { encodeAnswer, sharedObjects } from '../../master/api/encoding.js';
+import { resultOf } from '../../cli/client.js';
+import { decode, decodeObject, decodeRecords, encode, RecordsEncoder, SkiffError, type ApiResponse, type KObject } from '../../protocol/index.js';
+
+const pod = (i: number, extra: Record<string, unknown> = {}): KObject =>
+  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `web-${i}`, namespace: 'default', resourceVersion: String(i), labels: { app: 'web', 'ünï': 'çødé' } }, spec: { containers: [{ name: 'c', command: ['sleep', String(i)] }] }, status: { phase: 'Running', startTime: 1.5, restarts: -3, big: 2 ** 40 }, ...extra }) as KObject;
+
+const list = (items: KObject[]) => ({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '99' } });
+
+/** What a client reads from an answer's bytes: the envelope, then the result (decoded from records when it is). */
+function read(bytes: Buffer): { envelope: ApiResponse; result: unknown } {
+  const envelope = decodeObject<ApiResponse>(bytes).value;
+  return { envelope, result: resultOf(envelope) };
+}
+
+const wide = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key-${i}`, `v${i}`]));
+
+describe('records answers read back as the plain answer', () => {
+  it.each<[string, () => unknown]>([
+    ['an empty list', () => sharedObjects(list([]))],
+    ['a marked list of 1', () => sharedObjects(list([pod(1)]))],
+    ['a marked list of 16 (array 16 header)', () => sharedObjects(list(Array.from({ length: 16 }, (_, i) => pod(i))))],
+    ['a marked list of 65,536 (array 32 header)', () => sharedObjects(list(Array.from({ length: 65_536 }, (_, i) => pod(i % 50))))],
+    ['an unmarked list (redacted: a copy)', () => list([pod(1), pod(2)])],
+    ['an object with more keys than a record takes, and odd keys', () => ({ data: wide, odd: { '': 1, '0': 2, 'a b': 3, 'x"y': 4, __proto__x: 5 } })],
+    ['an own __proto__ key (read as plain msgpackr reads it)', () => JSON.parse('{"labels":{"__proto__":"x","a":"b"}}')],
+    ['scalars and bytes', () => ({ s: 'x', n: 0, f: -1.25, b: false, z: null, bytes: Buffer.from([1, 2, 3]) })],
+    ['a string result', () => 'v1.2.3'],
+    ['a list of pods with an extra field and nested lists', () => sharedObjects(list([pod(1, { extra: [[1, [2]], { a: [] }] }), pod(2)]))],
+  ])('%s', (_what, make) => {
+    const result = make();
+    const plain = decode(encode({ id: 'r', ok: true, result })).value as ApiResponse;
+    for (let i = 0; i < 2; i++) {
+      // The second time from the kept bytes: the same again.
+      const { envelope, result: got } = read(encodeAnswer({ id: 'r', ok: true, result }, 'msgpack', 'records'));
+      expect(envelope.encoding).toBe('records');
+      expect(envelope.id).toBe('r');
+      expect(got).toEqual(plain.result);
+    }
+  });
+
+  it('is smaller than the plain answer for a list of pods', () => {
+    const items = Array.from({ length: 500 }, (_, i) => pod(i));
+    const records = encodeAnswer({ id: 'r', ok: true, result: sharedObjects(list(items)) }, 'msgpack', 'records');
+    expect(records.length).toBeLessThan(encode({ id: 'r', ok: true, result: list(items) }).length * 0.75);
+  });
+
+  it('reflects each object as it is at the list: a replaced object is read in its new version', () => {
+    const items = [pod(1), pod(2), pod(3)];
+    const first = read(encodeAnswer({ id: 'a', ok: true, result: sharedObjects(list(items)) }, 'msgpack', 'records')).result as { items: KObject[] };
+    // The informers replace an object on a change (never mutate it): the list after the change holds the new one.
+    const changed = [items[0]!, { ...pod(2), status: { phase: 'Failed' } } as KObject, items[2]!, pod(4)];
+    const second = read(encodeAnswer({ id: 'b', ok: true, result: sharedObjects(list(changed)) }, 'msgpack', 'records')).result as { items: KObject[] };
+    expect(first.items.map((p) => (p.status as { phase?: string } | undefined)?.phase)).toEqual(['Running', 'Running', 'Running']);
+    expect(second.items).toEqual(JSON.parse(JSON.stringify(changed)));
+  });
+
+  it.each<[string, Record<string, unknown>, 'msgpack' | 'json']>([
+    ['an error answer', { id: 'e', ok: false, error: { code: 'SKIFF_ERR_NOT_FOUND', message: 'pods "x" not found' } }, 'msgpack'],
+    ['a streamed piece (no result)', { id: 's', ok: true, chunk: 'log line' }, 'msgpack'],
+    ['the end of a stream', { id: 's', ok: true, done: true }, 'msgpack'],
+    ['a JSON request', { id: 'j', ok: true, result: { version: 'v1' } }, 'json'],
+  ])('%s is answered plain even when records were asked', (_what, res, codec) => {
+    expect(encodeAnswer(res, codec, 'records').equals(encode(res, codec))).toBe(true);
+  });
+});
+
+describe('the records table', () => {
+  it('stays within its bounds; new shapes past them are plain maps; earlier bytes read with a later table', () => {
+    const enc = new RecordsEncoder({ structures: 8, maxRecordKeys: 4, maxTableChars: 40 });
+    const shape = (n: number, tag: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${tag}${i}`, i]));
+    const early = enc.encode({ a: 1, b: { c: 2 } });
+    const earlyTable = enc.structuresTable().map((s) => [...s]);
+    const values = Array.from({ length: 30 }, (_, i) => ({ [`k${i}`]: shape((i % 4) + 1, `t${i}-`), wide: shape(6, 'w') }));
+    const bytes = values.map((v) => enc.encode(v));
+    const table = enc.structuresTable();
+    expect(table.length).toBeLessThanOrEqual(8);
+    expect(table.reduce((n, s) => n + s.join(' ').length + 1, 0)).toBeLessThan(40 + 4 * 12);
+    expect(table.every((s) => s.length <= 4)).toBe(true);
+    // Every byte string, early or late, reads back with the table as it is now (it only grows).
+    expect(table.slice(0, earlyTable.length)).toEqual(earlyTable);
+    expect(decodeRecords(early, table.map((s) => [...s]))).toEqual({ a: 1, b: { c: 2 } });
+    bytes.forEach((b, i) => expect(decodeRecords(b, table.map((s) => [...s]))).toEqual(values[i]));
+  });
+});
+
+describe('decodeRecords: a malformed answer is an error naming the field (SKIFF_ERR_PARSE)', () => {
+  const good = new RecordsEncoder().encode({ a: 1 });
+  const recordBytes = new Packr({ useRecords: true, structures: [], maxSharedStructures: 32, saveStructures: () => true } as never).pack({ a: 1 });
+  it.each<[string, unknown, unknown, RegExp]>([
+    ['result not bytes', 'text', [], /answer: result: must be bytes in the records encoding, got string/],
+    ['no table', good, undefined, /answer: structures: must be a list of key lists/],
+    ['a table entry not a list', good, [['a'], 'b'], /answer: structures: \[1\] must be a list of strings/],
+    ['a key not a string', good, [['a', 1]], /answer: structures: \[0\] must be a list of strings/],
+    ['a table too long', good, Array.from({ length: 9000 }, () => ['a']), /answer: structures: at most 8160 structures, got 9000/],
+    ['a record id the table lacks', recordBytes, [], /answer: result: not valid in the records encoding/],
+    ['truncated bytes', Buffer.from([0x82, 0xa1]), [], /answer: result: not valid in the records encoding/],
+  ])('%s', (_what, result, structures, message) => {
+    expect(() => decodeRecords(result, structures)).toThrow(SkiffError);
+    expect(() => decodeRecords(result, structures)).toThrow(message);
+  });
+});
