@@ -21,7 +21,7 @@ const recordsVerbs: ReadonlySet<string> = new Set(['list']);
 
 /** An answer's result: decoded from records when the answer came that way. */
 export function resultOf(res: ApiResponse): unknown {
-  return res.encoding === 'records' ? decodeRecords(res.result, res.structures) : res.result;
+  return res.encoding === 'records' ? decodeRecords(res.result, res.structures, res.strings) : res.result;
 }
 
 /** Connects to the master and returns the API; rejects with a one-line SkiffError when it cannot. */

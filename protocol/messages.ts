@@ -395,6 +395,7 @@ export interface ApiResponse {
   /** `records`: `result` is bytes in msgpackr records, read with `structures` (protocol/records.ts); asked for by the request's `encoding`. */
   encoding?: 'records';
   structures?: unknown;
+  strings?: unknown;
   error?: WireError;
   /** A streamed piece: a watch event or log text. */
   event?: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KObject };

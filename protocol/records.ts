@@ -8,13 +8,15 @@
  * The structures (lists of keys) are shared by every answer of one master — the master keeps each cached object's
  * bytes across lists, so they cannot hold structures of their own (defined inline, per object, they decode slower
  * than plain maps) — and each records answer carries the whole table it may use, so a client keeps no state:
- * `{id, ok: true, encoding: 'records', structures: [[key, ...], ...], result: <bin: the result in records>}`, the
- * envelope itself plain msgpack. A table only grows (ids are never reused), so bytes made earlier stay readable
+ * `{id, ok: true, encoding: 'records', structures: [[key, ...], ...], strings: [...], result: <bin: the result in
+ * records>}`, the envelope itself plain msgpack; `strings` are the master's table of repeated strings, which the
+ * result refers to (record-strings.ts). A table only grows (ids are never reused), so bytes made earlier stay readable
  * with any later table. A request that does not ask gets plain msgpack (or JSON) as before: any msgpack library,
  * mosquitto_pub, an older client.
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { SkiffError } from './errors.js';
+import { readingStrings, StringTable, stringLimits } from './record-strings.js';
 
 /** The answer encodings a request may ask for (`encoding`); `msgpack` is the default: plain maps. */
 export const answerEncodings = ['msgpack', 'records'] as const;
@@ -29,64 +31,125 @@ export type AnswerEncoding = (typeof answerEncodings)[number];
  */
 export const recordLimits: Readonly<{ structures: number; maxRecordKeys: number; maxTableChars: number }> = { structures: 1024, maxRecordKeys: 32, maxTableChars: 64 * 1024 };
 
-/** The master's side: one table for every answer, grown as new shapes are written. */
-export class RecordsEncoder {
-  private readonly structures: string[][] = [];
-  private chars = 0;
-  /** The table's shapes (keys joined), consulted only once the table is full. */
-  private readonly shapes = new Set<string>();
-  private table: string[][] = [];
-  private readonly packr: Packr;
+/** A node of the shapes trie: the keys so far are a shape of the table when `known`. */
+interface ShapeNode {
+  next: Map<string, ShapeNode>;
+  known?: true;
+}
 
-  constructor(private readonly limits = recordLimits) {
+/** msgpackr's shared structures: the keys lists, with what msgpackr keeps on the array. */
+type Structures = string[][] & { sharedLength?: number; transitions?: unknown };
+
+/**
+ * The master's side: one table for every answer. Shapes join the table before msgpackr writes them (a copy of the
+ * value is walked first, which also puts the strings table's references in): msgpackr never defines a structure
+ * itself — it would write such definitions inline, under ids that a later table gives to other shapes, and an
+ * answer mixing bytes of different times would then be read with the wrong keys.
+ */
+export class RecordsEncoder {
+  private readonly structures: Structures = [];
+  /** The table's shapes as a trie of their keys in order (a node is a shape when `known`). */
+  private readonly shapes: ShapeNode = { next: new Map() };
+  private chars = 0;
+  private table: string[][] = [];
+  /** Copies (made by `prepare`) whose shape is in the table: only these are written as records. */
+  private recordable = new WeakSet<object>();
+  private readonly packr: Packr;
+  private readonly strings: StringTable;
+
+  constructor(
+    private readonly limits = recordLimits,
+    strings = stringLimits,
+  ) {
+    this.strings = new StringTable(strings);
     this.packr = new Packr({
       mapsAsObjects: true,
       int64AsType: 'number',
       structures: this.structures,
       maxSharedStructures: limits.structures,
-      // Called by msgpackr when a pack added structures: count their keys (the budget above).
-      saveStructures: () => {
-        this.chars = 0;
-        for (const s of this.structures) {
-          this.chars += s.reduce((m, k) => m + String(k).length + 1, 0);
-          this.shapes.add(s.join('\u0000'));
-        }
-        return true;
-      },
-      useRecords: (o: object) => this.mayRecord(o),
+      useRecords: (o: object) => this.recordable.has(o),
     } as ConstructorParameters<typeof Packr>[0]);
   }
 
-  /** Encodes a value (a copy: msgpackr's output is a view into a buffer it reuses). */
-  encode(value: unknown): Buffer {
-    return Buffer.from(this.packr.pack(value));
+  /**
+   * Encodes a value (a copy: msgpackr's output is a view into a buffer it reuses). `refer: false` writes its strings
+   * as they are and counts none of them: for an envelope whose strings change on every answer (a resourceVersion, a
+   * placeholder to splice at), which must neither fill the table nor be written as references.
+   */
+  encode(value: unknown, refer = true): Buffer {
+    const prepared = this.prepare(value, refer);
+    const bytes = Buffer.from(this.packr.pack(prepared));
+    this.recordable = new WeakSet();
+    return bytes;
   }
 
-  /** The table every byte encoded so far may refer to (plain arrays, rebuilt only when it grew). */
+  /** The structures every byte encoded so far may refer to (plain arrays, rebuilt only when the table grew). */
   structuresTable(): string[][] {
     if (this.table.length !== this.structures.length) this.table = this.structures.map((s) => [...s]);
     return this.table;
   }
 
-  /** Whether msgpackr may write `o` as a record (see recordLimits); otherwise it is a plain map. */
-  private mayRecord(o: object): boolean {
-    let n = 0;
-    for (const _ in o) if (++n > this.limits.maxRecordKeys) return false;
-    if (this.chars < this.limits.maxTableChars && this.structures.length < this.limits.structures) return true;
-    return this.shapes.has(Object.keys(o).join('\u0000'));
+  /** The strings every byte encoded so far may refer to (the table itself: encode it before the next `encode`). */
+  stringsTable(): readonly string[] {
+    return this.strings.strings;
+  }
+
+  /** A copy of `value` for msgpackr: plain objects and arrays copied, objects of known shapes marked, strings referred. */
+  private prepare(value: unknown, refer: boolean): unknown {
+    if (typeof value === 'string') return refer ? this.strings.ref(value) : value;
+    if (Array.isArray(value)) return value.map((v) => this.prepare(v, refer));
+    if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
+    const keys = Object.keys(value);
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+      const v = this.prepare((value as Record<string, unknown>)[k], refer);
+      // An own `__proto__` key (JSON.parse makes them) stays a key, never the copy's prototype.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[k] = v;
+    }
+    if (this.inTable(keys)) this.recordable.add(out);
+    return out;
+  }
+
+  /** Whether objects with these keys are records: their shape is in the table, or joins it now (see recordLimits). */
+  private inTable(keys: string[]): boolean {
+    if (keys.length === 0 || keys.length > this.limits.maxRecordKeys) return false;
+    let node: ShapeNode | undefined = this.shapes;
+    for (let i = 0; node && i < keys.length; i++) node = node.next.get(keys[i]!);
+    if (node?.known) return true;
+    const chars = keys.reduce((n, k) => n + k.length + 1, 0);
+    if (this.structures.length >= this.limits.structures || this.chars + chars > this.limits.maxTableChars) return false;
+    // Nodes are made only for shapes that join: a shape refused leaves nothing behind.
+    node = this.shapes;
+    for (const k of keys) {
+      let next: ShapeNode | undefined = node.next.get(k);
+      if (!next) node.next.set(k, (next = { next: new Map() }));
+      node = next;
+    }
+    this.structures.push(keys);
+    this.structures.sharedLength = this.structures.length;
+    // msgpackr rebuilds its lookup of the shared structures on its next pack.
+    this.structures.transitions = undefined;
+    node.known = true;
+    this.chars += chars;
+    return true;
   }
 }
 
 /**
- * The client's side: decodes a records answer's `result` with the table it came with. Throws SKIFF_ERR_PARSE naming
- * the field when the table or the bytes are malformed.
+ * The client's side: decodes a records answer's `result` with the tables it came with (`strings` absent: none).
+ * Throws SKIFF_ERR_PARSE naming the field when a table or the bytes are malformed.
  */
-export function decodeRecords(result: unknown, structures: unknown): unknown {
+export function decodeRecords(result: unknown, structures: unknown, strings: unknown = []): unknown {
   if (!(result instanceof Uint8Array)) throw new SkiffError('SKIFF_ERR_PARSE', `answer: result: must be bytes in the records encoding, got ${typeof result}`);
   const table = checkTable(structures);
+  if (!Array.isArray(strings) || !strings.every((s) => typeof s === 'string')) throw new SkiffError('SKIFF_ERR_PARSE', 'answer: strings: must be a list of strings');
+  // Record ids past the first 32 take a second byte, which msgpackr reads when it finds the structure's `highByte`
+  // (what its own loading of shared structures sets; structures given at construction do not get it).
+  table.forEach((keys, i) => i >= 32 && Object.assign(keys, { highByte: (i - 32) >> 5 }));
   const unpackr = new Unpackr({ mapsAsObjects: true, int64AsType: 'number', useRecords: true, structures: table, maxSharedStructures: Math.max(recordLimits.structures, table.length) } as ConstructorParameters<typeof Unpackr>[0]);
   try {
-    return unpackr.unpack(result);
+    return readingStrings(strings as string[], () => unpackr.unpack(result));
   } catch (err) {
     throw new SkiffError('SKIFF_ERR_PARSE', `answer: result: not valid in the records encoding (${(err as Error).message})`);
   }

@@ -1,11 +1,12 @@
 /**
  * Encoding answers that carry cached objects (issue 16: a list of 10,000 pods was encoded whole on every list, ~100
- * ms of the master's only thread). Each cached object's msgpack (or JSON) bytes are kept beside it, built once per
+ * ms of the master's only thread). Each cached object's msgpack (JSON, records) bytes are kept beside it, built once per
  * version of the object — the informers replace an object on every change and never mutate one, so its identity is
  * its version — and a list answer is the envelope's bytes with the items' bytes spliced in: a copy, not an encode.
  * The bytes live in a WeakMap: they go when the object leaves the cache, and are built only for objects someone
  * lists or watches. Only answers marked `sharedObjects` by a handler (objects straight from the informer cache) take
- * this path; any other answer is encoded as before.
+ * this path; any other answer is encoded as before. A request that asked for records (protocol/records.ts) gets its
+ * result in them, the cached objects' records bytes spliced in the same way.
  */
 import { randomBytes } from 'node:crypto';
 import { encode, RecordsEncoder, type AnswerEncoding, type Codec, type KObject } from '../../protocol/index.js';
@@ -92,18 +93,19 @@ function sameKeys(o: Record<string, unknown>, keys: string[]): boolean {
 }
 
 /**
- * A records answer: `{...res, encoding: 'records', structures, result: <bin>}` in plain msgpack, the bin being the
- * result in records — a marked list's objects spliced in from their cached records bytes. The table is taken after
- * the result is encoded (encoding may have grown it).
+ * A records answer: `{...res, encoding: 'records', structures, strings, result: <bin>}` in plain msgpack, the bin
+ * being the result in records — a marked list's objects spliced in from their cached records bytes. The tables are
+ * taken after the result is encoded (encoding may have grown them).
  */
 function recordsAnswer(res: Record<string, unknown>): Buffer {
   const result = res.result as { items?: KObject[] } | undefined;
   const listed = result && typeof result === 'object' && marked.has(result);
-  const pieces = (listed && spliceAround(records.encode({ ...result, items: marker }), 'records', arrayOf(result.items!, 'records'))) || [records.encode(result)];
+  const pieces = (listed && spliceAround(records.encode({ ...result, items: marker }, false), 'records', arrayOf(result.items!, 'records'))) || [records.encode(result)];
   const size = pieces.reduce((n, b) => n + b.length, 0);
-  const envelope = encode({ ...res, encoding: 'records', structures: records.structuresTable(), result: marker });
+  const tables = { encoding: 'records', structures: records.structuresTable(), strings: records.stringsTable() };
+  const envelope = encode({ ...res, ...tables, result: marker });
   const around = spliceAround(envelope, 'msgpack', [binHeader(size), ...pieces]);
-  return around ? Buffer.concat(around) : encode({ ...res, encoding: 'records', structures: records.structuresTable(), result: Buffer.concat(pieces) });
+  return around ? Buffer.concat(around) : encode({ ...res, ...tables, result: Buffer.concat(pieces) });
 }
 
 /** A msgpack bin header for `n` bytes: bin 8, bin 16, bin 32. */

@@ -1,13 +1,15 @@
 /**
- * The records answer encoding (protocol/records.ts, master/api/encoding.ts): whatever the result, the client reads
- * back exactly what a plain answer carries; the table stays within its bounds and bytes made before it grew stay
- * readable; a malformed table or result is an error naming the field; an answer nobody asked records for is plain.
+ * The records answer encoding (protocol/records.ts, record-strings.ts, master/api/encoding.ts): whatever the result,
+ * the client reads back exactly what a plain answer carries; the tables stay within their bounds and bytes made
+ * before they grew stay readable; a malformed table or result is an error naming the field; an answer nobody asked
+ * records for is plain.
  */
 import { describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
 import { encodeAnswer, sharedObjects } from '../../master/api/encoding.js';
 import { resultOf } from '../../cli/client.js';
 import { decode, decodeObject, decodeRecords, encode, RecordsEncoder, SkiffError, type ApiResponse, type KObject } from '../../protocol/index.js';
+import { stringLimits } from '../../protocol/record-strings.js';
 
 const pod = (i: number, extra: Record<string, unknown> = {}): KObject =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `web-${i}`, namespace: 'default', resourceVersion: String(i), labels: { app: 'web', 'ünï': 'çødé' } }, spec: { containers: [{ name: 'c', command: ['sleep', String(i)] }] }, status: { phase: 'Running', startTime: 1.5, restarts: -3, big: 2 ** 40 }, ...extra }) as KObject;
@@ -43,6 +45,15 @@ describe('records answers read back as the plain answer', () => {
       expect(envelope.encoding).toBe('records');
       expect(envelope.id).toBe('r');
       expect(got).toEqual(plain.result);
+    }
+  });
+
+  it('a list answered again and again is still spliced from kept bytes: its envelope never enters the strings table', () => {
+    const items = [pod(1), pod(2)];
+    for (let i = 0; i < 30; i++) {
+      const { envelope, result: got } = read(encodeAnswer({ id: `r${i}`, ok: true, result: sharedObjects({ ...list(items), metadata: { resourceVersion: `rv-${i}` } }) }, 'msgpack', 'records'));
+      expect((got as { metadata: unknown }).metadata).toEqual({ resourceVersion: `rv-${i}` });
+      expect((envelope.strings as string[]).filter((s) => s.startsWith('skiff-splice-'))).toEqual([]);
     }
   });
 
@@ -86,8 +97,59 @@ describe('the records table', () => {
     expect(table.every((s) => s.length <= 4)).toBe(true);
     // Every byte string, early or late, reads back with the table as it is now (it only grows).
     expect(table.slice(0, earlyTable.length)).toEqual(earlyTable);
-    expect(decodeRecords(early, table.map((s) => [...s]))).toEqual({ a: 1, b: { c: 2 } });
-    bytes.forEach((b, i) => expect(decodeRecords(b, table.map((s) => [...s]))).toEqual(values[i]));
+    expect(decodeRecords(early, table.map((s) => [...s]), enc.stringsTable())).toEqual({ a: 1, b: { c: 2 } });
+    bytes.forEach((b, i) => expect(decodeRecords(b, table.map((s) => [...s]), enc.stringsTable())).toEqual(values[i]));
+  });
+});
+
+describe('bytes of different times in one answer', () => {
+  it('objects encoded before and after the table grew read back right when spliced together, in any order', () => {
+    const enc = new RecordsEncoder();
+    // Each value brings new shapes, nested at several depths (as a list of a new kind does after a list of pods).
+    // 300 values: well past 32 structures (whose ids take a second byte) and 1,024 (the table's bound: plain maps).
+    const values = Array.from({ length: 300 }, (_, i) => ({ kind: `K${i % 6}`, [`f${i}`]: { [`g${i % 4}`]: [{ [`h${i % 3}`]: i, same: 'x' }], [`n${i}`]: i }, [`meta${i % 150}`]: { name: `o${i}` } }));
+    const bytes = values.map((v) => enc.encode(v));
+    const order = [...values.keys()].reverse().concat([...values.keys()].filter((i) => i % 2 === 0));
+    const n = order.length;
+    expect(enc.structuresTable().length).toBeGreaterThan(300);
+    const array = Buffer.concat([Buffer.from([0xdc, n >> 8, n & 0xff]), ...order.map((i) => bytes[i]!)]);
+    expect(decodeRecords(array, enc.structuresTable().map((t) => [...t]), enc.stringsTable())).toEqual(order.map((i) => values[i]));
+  });
+});
+
+describe('the strings table', () => {
+  const limits = { strings: 5, maxLength: 8, maxChars: 20, repeats: 3, candidates: 4 };
+  it.each<[string, unknown[], (enc: RecordsEncoder) => void]>([
+    ['a string seen `repeats` times joins; shorter and longer ones as limited', ['True', 'True', 'True', 'True', 'a-string-too-long', 'x', 'x'], (enc) => expect(enc.stringsTable()).toEqual(['True'])],
+    ['at most `strings` strings, `maxChars` in all', Array.from({ length: 30 }, (_, i) => [`s${i % 10}`, `s${i % 10}`]).flat(), (enc) => {
+      expect(enc.stringsTable().length).toBeLessThanOrEqual(5);
+      expect(enc.stringsTable().join('').length).toBeLessThanOrEqual(20);
+    }],
+    ['counts are forgotten past `candidates` distinct strings (no unbounded growth)', Array.from({ length: 40 }, (_, i) => `u${i}`), (enc) => expect(enc.stringsTable()).toEqual([])],
+  ])('%s', (_what, values, check) => {
+    const enc = new RecordsEncoder(undefined, limits);
+    // One value per encode, as the master encodes one object at a time.
+    const bytes = values.map((v) => enc.encode({ v }));
+    check(enc);
+    const structures = enc.structuresTable().map((t) => [...t]);
+    bytes.forEach((b, i) => expect(decodeRecords(b, structures, enc.stringsTable())).toEqual({ v: values[i] }));
+  });
+
+  it('strings in the table are written as references: the bytes shrink, and decode to the same', () => {
+    const enc = new RecordsEncoder();
+    const without = new RecordsEncoder(undefined, { ...stringLimits, strings: 0 });
+    const items = Array.from({ length: 200 }, (_, i) => pod(i));
+    const again = enc.encode(items);
+    expect(enc.stringsTable()).toEqual(expect.arrayContaining(['Running', 'web', 'default', 'çødé', 'sleep']));
+    expect(without.stringsTable()).toEqual([]);
+    expect(again.length).toBeLessThan(without.encode(items).length * 0.9);
+    expect(decodeRecords(again, enc.structuresTable().map((t) => [...t]), enc.stringsTable())).toEqual(JSON.parse(JSON.stringify(items)));
+  });
+
+  it('a reference past the table it came with is an error, not undefined', () => {
+    const enc = new RecordsEncoder(undefined, { ...limits, repeats: 1 });
+    const b = enc.encode({ a: 'x', b: 'y' });
+    expect(() => decodeRecords(b, enc.structuresTable().map((t) => [...t]), ['x'])).toThrow(/answer: result: not valid in the records encoding \(string reference 1 is not in the table of 1\)/);
   });
 });
 
@@ -102,8 +164,10 @@ describe('decodeRecords: a malformed answer is an error naming the field (SKIFF_
     ['a table too long', good, Array.from({ length: 9000 }, () => ['a']), /answer: structures: at most 8160 structures, got 9000/],
     ['a record id the table lacks', recordBytes, [], /answer: result: not valid in the records encoding/],
     ['truncated bytes', Buffer.from([0x82, 0xa1]), [], /answer: result: not valid in the records encoding/],
+    ['strings not a list', good, [['a']], /answer: strings: must be a list of strings/],
   ])('%s', (_what, result, structures, message) => {
-    expect(() => decodeRecords(result, structures)).toThrow(SkiffError);
-    expect(() => decodeRecords(result, structures)).toThrow(message);
+    const strings = /strings:/.test(message.source) ? 'nope' : [];
+    expect(() => decodeRecords(result, structures, strings)).toThrow(SkiffError);
+    expect(() => decodeRecords(result, structures, strings)).toThrow(message);
   });
 });
