@@ -18,7 +18,7 @@ export const stringLimits: Readonly<{ strings: number; maxLength: number; maxCha
   maxLength: 64,
   maxChars: 64 * 1024,
   repeats: 8,
-  candidates: 50_000,
+  candidates: 10_000,
 };
 
 /** msgpackr's extension type of a reference (application types are 0–127; msgpackr's own use others). */
