@@ -4,7 +4,10 @@
  * version of the object — the informers replace an object on every change and never mutate one, so its identity is
  * its version — and a list answer is the envelope's bytes with the items' bytes spliced in: a copy, not an encode.
  * The bytes live in a WeakMap: they go when the object leaves the cache, and are built only for objects someone
- * lists or watches. Only answers marked `sharedObjects` by a handler (objects straight from the informer cache) take
+ * lists. A watch event's object is encoded once for every watcher that gets it, but kept only among the last
+ * `recentEvents` (a bounded map), not per object: a lone watcher of a 20,000-pod rollout would otherwise keep every
+ * pod's latest bytes, each a slice of Node's 8 KiB buffer pool, and a pod version dying pins the slab its
+ * neighbours live in (~76 MB of pool held by 21.5 MB of bytes at 20,000 pods; the master's RSS went over 500 MB). Only answers marked `sharedObjects` by a handler (objects straight from the informer cache) take
  * this path; any other answer is encoded as before. A request that asked for records (protocol/records.ts) gets its
  * result in them, the cached objects' records bytes spliced in the same way.
  */
@@ -20,6 +23,28 @@ const records = new RecordsEncoder();
 const memo: Record<Format, WeakMap<object, Buffer>> = { msgpack: new WeakMap(), json: new WeakMap(), records: new WeakMap() };
 /** Lists (`{items}`) and watch events (`{object}`) whose objects are the informer cache's own, never mutated. */
 const marked = new WeakSet<object>();
+
+/** Bytes of the objects of the latest watch events, by codec: first in, first out. */
+const recent: Record<Codec, Map<object, Buffer>> = { msgpack: new Map(), json: new Map() };
+/** Watch events whose object bytes are kept for the other watchers of the same event. */
+export const recentEvents = 512;
+
+/** The bytes of a watch event's object: a list's cached bytes if there are, else encoded and kept among the recent. */
+function eventBytesOf(o: KObject, codec: Codec): Buffer {
+  let b = memo[codec].get(o) ?? recent[codec].get(o);
+  if (!b) {
+    b = encodeIn(o, codec);
+    const kept = recent[codec];
+    if (kept.size >= recentEvents) kept.delete(kept.keys().next().value!);
+    kept.set(o, b);
+  }
+  return b;
+}
+
+/** How many watch events' object bytes are kept (tests: bounded, whatever the events). */
+export function eventBytesKept(codec: Codec): number {
+  return recent[codec].size;
+}
 
 /** Marks a list result or a watch event as carrying cached objects (see above); returns it. */
 export function sharedObjects<T extends { items: KObject[] } | { object: KObject }>(container: T): T {
@@ -72,7 +97,7 @@ const maxEnvelopes = 1024;
 function eventAnswer(res: Record<string, unknown>, event: { object?: KObject }, codec: Codec): Buffer {
   const e = event as Record<string, unknown>;
   const plain = typeof res.id === 'string' && res.ok === true && typeof e.type === 'string' && sameKeys(res, ['id', 'ok', 'event']) && sameKeys(e, ['type', 'object']);
-  if (!plain) return spliced(res, 'event', { ...event, object: marker as never }, [bytesOf(event.object!, codec)], codec);
+  if (!plain) return spliced(res, 'event', { ...event, object: marker as never }, [eventBytesOf(event.object!, codec)], codec);
   const key = `${codec}\u0000${e.type}\u0000${res.id}`;
   let around = envelopes.get(key);
   if (!around) {
@@ -83,7 +108,7 @@ function eventAnswer(res: Record<string, unknown>, event: { object?: KObject }, 
     if (envelopes.size >= maxEnvelopes) envelopes.clear();
     envelopes.set(key, around);
   }
-  return Buffer.concat([around[0], bytesOf(event.object!, codec), around[1]]);
+  return Buffer.concat([around[0], eventBytesOf(event.object!, codec), around[1]]);
 }
 
 /** The object's own keys are exactly `keys`, in that order (what decides its envelope's bytes). */

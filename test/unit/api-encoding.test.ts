@@ -3,7 +3,7 @@
  * gives, in msgpack (every array header size) and JSON; unmarked answers are encoded as before.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeAnswer, sharedObjects } from '../../master/api/encoding.js';
+import { encodeAnswer, eventBytesKept, recentEvents, sharedObjects } from '../../master/api/encoding.js';
 import { decode, encode, type Codec, type KObject } from '../../protocol/index.js';
 
 const pod = (i: number): KObject =>
@@ -30,6 +30,16 @@ describe('encodeAnswer', () => {
       expect(encodeAnswer(res, codec).equals(encode({ id: 'w', ok: true, event: { type: 'MODIFIED', object: pod(7) } }, codec))).toBe(true);
       expect(decode(encodeAnswer(res, codec)).value).toEqual({ id: 'w', ok: true, event: { type: 'MODIFIED', object: pod(7) } });
     });
+
+  it('watch events keep the bytes of the latest objects only, and each event is still the full encoding', () => {
+    // 20,000 pods watched by one client must not keep 20,000 byte strings (each pins a slab of Node's buffer pool).
+    for (let i = 0; i < recentEvents + 300; i++) {
+      const res = { id: 'w', ok: true, event: sharedObjects({ type: 'ADDED' as const, object: pod(10_000 + i) }) };
+      if (i % 97 === 0) expect(encodeAnswer(res, 'msgpack').equals(encode({ id: 'w', ok: true, event: { type: 'ADDED', object: pod(10_000 + i) } }))).toBe(true);
+      else encodeAnswer(res, 'msgpack');
+    }
+    expect(eventBytesKept('msgpack')).toBe(recentEvents);
+  });
 
   it('an unmarked answer is encoded whole (a copy redaction made, an object from the store)', () => {
     const res = { id: 'x', ok: true, result: list(3) };
