@@ -11,10 +11,10 @@ import { mkdirSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { decodeObject, encode } from '../../protocol/codec.js';
-import type { DesiredMessage, DesiredResync, NodeStatusMessage, PodReport, PodsMessage } from '../../protocol/messages.js';
+import type { DesiredMessage, DesiredResync, MetricsMessage, NodeStatusMessage, PodReport, PodsMessage } from '../../protocol/messages.js';
 import { topics } from '../../protocol/topics.js';
 import { parseLeaseConfig } from '../../protocol/lease.js';
-import { LEASE_JITTER, LEASE_QOS } from '../../edge-agent/telemetry.js';
+import { LEASE_JITTER, LEASE_QOS, TelemetryPacer } from '../../edge-agent/telemetry.js';
 import type { Pod, PodStatus } from '../../protocol/index.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { checkDesired } from '../../edge-agent/desired.js';
@@ -123,6 +123,7 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
     },
     bytes: () => closedBytes + streamBytes(current),
     async stop() {
+      clearInterval(metricsTimer);
       lease.stop();
       await session.stop();
     },
@@ -151,6 +152,7 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
       current = client;
       agent.connects++;
       askedDeltas = false;
+      pacer.reconnected(); // the next metrics message is a whole one, as the agent's
       session.publish(topics.nodeStatus(o.name), status, 1, true);
       if (!o.fullSets && held?.deltas) resync(); // every connect, as the agent
       await session.subscribe([topics.nodeDesired(o.name)]).catch(() => undefined);
@@ -162,6 +164,14 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
     });
   });
   const lease = new SimLease(cfg.leaseIntervalMs, !o.fixedLease, (m) => session.publish(topics.nodeLease(o.name), encode({ generation, ...m }), LEASE_QOS));
+  // Metrics as the agent sends them (edge-agent/agent.ts sampleMetrics): a sample every metricsIntervalMs from the
+  // start, paced by the agent's own TelemetryPacer — the first message after a connect whole, then deltas of the pods
+  // that are new or moved, an empty delta every KEEP_MS; each counts as a lease. A simulated pod never moves.
+  const pacer = new TelemetryPacer(cfg.leaseIntervalMs, 1, cfg.metricsIntervalMs);
+  const metricsTimer = setInterval(() => {
+    const m = pacer.metrics({ ts: Date.now(), node: simNodeSample, pods: pods.samples() });
+    if (m && session.publish(topics.nodeMetrics(o.name), encode(m), 0)) lease.published();
+  }, cfg.metricsIntervalMs);
   session.start(joined.credential);
   await up;
   return agent;
@@ -210,6 +220,13 @@ class SimLease {
     clearTimeout(this.timer);
   }
 
+  /** Another message went out: it proves liveness as a lease would (the agent's TelemetryPacer.published). */
+  published(): void {
+    this.lastSent = Date.now();
+    this.jitter = 1 - LEASE_JITTER * Math.random();
+    this.schedule();
+  }
+
   /** The next lease one (jittered) period after the last one. */
   private schedule(): void {
     clearTimeout(this.timer);
@@ -218,9 +235,25 @@ class SimLease {
   }
 }
 
+/** A board's sample as the agent's metrics take it: a quiet Raspberry Pi's cpu and memory. */
+const simNodeSample = { cpuMilli: 120, memoryBytes: 300 << 20, cpuSeconds: 1000 };
+/** One running pod's sample: one container using little, steadily (it never moves enough to be news again). */
+const simPodUsage = { cpuMilli: 2, memoryBytes: 12 << 20, cpuSeconds: 0.05 };
+
 /** The pods an agent "runs": what it reported Running, by uid. */
 class PodBook {
   private readonly running = new Map<string, PodReport>();
+
+  /** Each running pod's metrics sample, as edge-agent/metrics.ts makes them (per container too). */
+  samples(): MetricsMessage['pods'] {
+    return [...this.running.values()].map((r) => ({
+      namespace: r.namespace,
+      name: r.name,
+      uid: r.uid,
+      ...simPodUsage,
+      containers: (r.status.containerStatuses ?? []).map((c) => ({ name: c.name, cpuSeconds: simPodUsage.cpuSeconds, memoryBytes: simPodUsage.memoryBytes })),
+    }));
+  }
 
   get size(): number {
     return this.running.size;
