@@ -8,6 +8,11 @@
  * Anything else — a request while a subscription may match request topics (an administrator's `skiff/v1/#`: it must
  * see them), one the ACL or the limit refuses (aedes' path refuses it, with its log line) — goes on to aedes as before.
  *
+ * A node's metrics (`nodes/{node}/metrics`, every 10 s from every agent, and after a join or a rollout every node's at
+ * once) take the same path (session 22): through aedes each paid the broker queue and the 'publish' event before the
+ * router queued it for its turn anyway; here it is checked the same way, counted as proof the node is alive, and handed
+ * to the router, which queues it as before.
+ *
  * A PUBACK of a request taken here may go out before the PUBACK of a QoS 1 publish the same client sent just before it
  * through aedes (MQTT asks for acknowledgements in order; clients match them by packet id, as mqtt.js does).
  */
@@ -30,6 +35,8 @@ export interface FastApiOptions {
   onRequest(m: { topic: string; payload: Buffer; clientId: string; identity: Identity; address: string }): void;
   /** The received-bytes metrics (as aedes' path counts them). */
   onReceive?: (topic: string, bytes: number) => void;
+  /** A node's message that proves it alive was read (aedes' path tells it in authorizePublish). */
+  onAlive?: (node: string) => void;
 }
 
 type InnerClient = Client & { skiff?: Identity; skiffRaw?: Socket; conn: NodeJS.WritableStream & { remoteAddress?: string } };
@@ -37,15 +44,19 @@ type InnerClient = Client & { skiff?: Identity; skiffRaw?: Socket; conn: NodeJS.
 /** Puts the API fast path in front of one client's packet handling. */
 export function fastApi(client: Client, o: FastApiOptions): void {
   const c = client as InnerClient;
-  let topic: string | undefined; // this client's request topic
+  let request: string | undefined; // this client's request topic
+  let metrics: string | undefined; // a node's metrics topic
   takePackets(client, (p: PublishPacket) => {
     if (p.cmd !== 'publish' || p.retain || (p.qos !== 0 && p.qos !== 1) || !c.connected || !c.skiff) return false;
-    topic ??= topics.apiReq(c.id);
-    if (p.topic !== topic || o.watched()) return false;
+    request ??= topics.apiReq(c.id);
+    if (c.skiff.role === 'node') metrics ??= topics.nodeMetrics(c.skiff.name);
+    const topic = p.topic === request ? request : p.topic === metrics ? metrics : undefined;
+    if (!topic || o.watched()) return false;
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     if (!payload || !o.mayPublish(c.skiff, c.id, topic) || payload.length > o.maxBytes(c.skiff, topic)) return false;
     if (p.qos === 1) mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId! }, c.conn);
     refreshKeepalive(client);
+    if (topic === metrics) o.onAlive?.(c.skiff.name);
     o.onReceive?.(topic, payload.length);
     o.onRequest({ topic, payload, clientId: c.id, identity: c.skiff, address: (c.skiffRaw ?? c.conn).remoteAddress ?? '' });
     return true;
@@ -55,9 +66,17 @@ export function fastApi(client: Client, o: FastApiOptions): void {
 /** The levels of a request topic: ROOT, `api`, any client, `req`. */
 const requestLevels: (string | undefined)[] = [...ROOT.split('/'), 'api', undefined, 'req'];
 
+/** The levels of a node's metrics topic: ROOT, `nodes`, any node, `metrics`. */
+const metricsLevels: (string | undefined)[] = [...ROOT.split('/'), 'nodes', undefined, 'metrics'];
+
 /** True when the subscription `filter` may match some client's API request topic. */
 export function mayMatchApiRequest(filter: string): boolean {
   return mayMatchLevels(filter, requestLevels);
+}
+
+/** True when the subscription `filter` may match some node's metrics topic. */
+export function mayMatchNodeMetrics(filter: string): boolean {
+  return mayMatchLevels(filter, metricsLevels);
 }
 
 /** The parts of an aedes client the answer path reaches into (not in its typings). */

@@ -1,0 +1,114 @@
+/**
+ * A node's metrics at the broker (master/broker/fast-api.ts), over real MQTT connections to the embedded broker: taken
+ * where they are parsed — handed to the master once, the node told alive, never through the broker queue; while an
+ * administrator watches metrics topics they go through aedes (the watcher gets them); a node publishing on another
+ * node's metrics topic, or over the payload limit, is refused by aedes as before.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { Broker, type Inbound } from '../../master/broker/index.js';
+import { mayMatchNodeMetrics } from '../../master/broker/fast-api.js';
+import { PAYLOAD_LIMITS } from '../../master/broker/limits.js';
+import type { Credentials } from '../../master/credentials.js';
+import { encode, silentLogger, topics } from '../../protocol/index.js';
+import { eventually } from '../helpers/wait.js';
+
+/** Nodes n1, n2 (password "cred-<name>") and the admin (token "admin-token"). */
+const credentials = {
+  adminToken: 'admin-token',
+  verifyNode: (name: string, pw: string) => pw === `cred-${name}`,
+  verifyToken: () => undefined,
+  joinTokens: { nameOfConnectKey: () => undefined },
+} as unknown as Credentials;
+
+const sample = encode({ ts: 1, node: { cpuMilli: 120, memoryBytes: 1 << 28 }, pods: [] });
+
+describe('broker: node metrics on the fast path', () => {
+  let broker: Broker;
+  let routed: Inbound[];
+  let alive: string[];
+  /** Topics that went through the broker queue (aedes' path). */
+  let queued: string[];
+  const clients: MqttClient[] = [];
+  const connect = async (username: string, password: string, clientId = `skiff-agent-${username}`) => {
+    const c = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username, password, clientId, protocolVersion: 4, reconnectPeriod: 0 });
+    clients.push(c);
+    return c;
+  };
+  beforeEach(async () => {
+    routed = [];
+    alive = [];
+    queued = [];
+    broker = await Broker.start({
+      port: 0,
+      host: '127.0.0.1',
+      credentials,
+      log: silentLogger,
+      onMessage: (m) => void routed.push(m),
+      onLease: (node) => (alive.push(node), false),
+    });
+    const emit = broker.queue.emit.bind(broker.queue);
+    broker.queue.emit = ((p: { topic: string }, cb?: () => void) => (queued.push(p.topic), emit(p as never, cb))) as typeof broker.queue.emit;
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+    await broker.close();
+  });
+
+  it('a node’s metrics (QoS 0 and 1) are handed over once, with its identity, the node told alive, never through the queue', async () => {
+    const n1 = await connect('n1', 'cred-n1');
+    n1.publish(topics.nodeMetrics('n1'), sample, { qos: 0 });
+    await n1.publishAsync(topics.nodeMetrics('n1'), sample, { qos: 1 }); // resolves on the PUBACK
+    await eventually(() => routed.length === 2, 'both handed over');
+    expect(routed.map((m) => [m.topic, m.identity.role, m.identity.name, m.payload.equals(sample)])).toEqual([
+      [topics.nodeMetrics('n1'), 'node', 'n1', true],
+      [topics.nodeMetrics('n1'), 'node', 'n1', true],
+    ]);
+    expect(alive).toEqual(['n1', 'n1']);
+    expect(queued.filter((t) => t === topics.nodeMetrics('n1'))).toEqual([]);
+  });
+
+  it('while an administrator watches metrics topics, they go through aedes: the watcher gets them and the master once', async () => {
+    const admin = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: 'admin', password: 'admin-token', clientId: 'watcher', protocolVersion: 4, reconnectPeriod: 0 });
+    clients.push(admin);
+    const seen: string[] = [];
+    admin.on('message', (t) => seen.push(t));
+    await admin.subscribeAsync('skiff/v1/nodes/+/metrics', { qos: 0 });
+    const n1 = await connect('n1', 'cred-n1');
+    await n1.publishAsync(topics.nodeMetrics('n1'), sample, { qos: 1 });
+    await eventually(() => seen.includes(topics.nodeMetrics('n1')) && routed.length === 1, 'the watcher and the master got it');
+    expect(queued).toContain(topics.nodeMetrics('n1'));
+    expect(alive).toEqual(['n1']); // told once, by aedes' authorizePublish
+    await admin.unsubscribeAsync('skiff/v1/nodes/+/metrics');
+    await eventually(() => !broker.queue.livenessWatched, 'no watcher counted');
+    queued = [];
+    await n1.publishAsync(topics.nodeMetrics('n1'), sample, { qos: 1 });
+    await eventually(() => routed.length === 2, 'the second handed over');
+    expect(queued.filter((t) => t === topics.nodeMetrics('n1'))).toEqual([]);
+  });
+
+  it("metrics on another node's topic, over the payload limit, or retained are not taken: aedes refuses or routes them as before", async () => {
+    const n1 = await connect('n1', 'cred-n1');
+    const closed = new Promise<void>((r) => n1.once('close', () => r()));
+    n1.publish(topics.nodeMetrics('n2'), sample, { qos: 1 });
+    await closed;
+    const n2 = await connect('n2', 'cred-n2');
+    const bigClosed = new Promise<void>((r) => n2.once('close', () => r()));
+    n2.publish(topics.nodeMetrics('n2'), Buffer.alloc(PAYLOAD_LIMITS.nodeMetrics + 1), { qos: 1 });
+    await bigClosed;
+    expect(routed).toEqual([]);
+  });
+
+  it.each([
+    ['skiff/v1/#', true],
+    ['skiff/v1/nodes/+/metrics', true],
+    ['skiff/v1/nodes/n1/metrics', true],
+    ['skiff/v1/nodes/#', true],
+    ['#', true],
+    ['skiff/v1/nodes/+/lease', false],
+    ['skiff/v1/nodes/n1/metrics/more', false],
+    ['skiff/v1/metrics/+', false],
+  ])('a subscription to %s may see metrics topics: %s', (filter, may) => {
+    expect(mayMatchNodeMetrics(filter)).toBe(may);
+  });
+});
