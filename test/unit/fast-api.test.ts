@@ -9,17 +9,10 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { Broker, type Inbound } from '../../master/broker/index.js';
 import { mayMatchApiRequest } from '../../master/broker/fast-api.js';
 import { PAYLOAD_LIMITS } from '../../master/broker/limits.js';
-import type { Credentials } from '../../master/credentials.js';
 import { encode, silentLogger, topics } from '../../protocol/index.js';
 import { eventually } from '../helpers/wait.js';
+import { fastPathCredentials as credentials, tapQueue } from '../helpers/broker-taps.js';
 
-/** The admin (token "admin-token"). */
-const credentials = {
-  adminToken: 'admin-token',
-  verifyNode: () => false,
-  verifyToken: () => undefined,
-  joinTokens: { nameOfConnectKey: () => undefined },
-} as unknown as Credentials;
 
 describe('broker: the API request fast path', () => {
   let broker: Broker;
@@ -34,10 +27,8 @@ describe('broker: the API request fast path', () => {
   };
   beforeEach(async () => {
     routed = [];
-    queued = [];
     broker = await Broker.start({ port: 0, host: '127.0.0.1', credentials, log: silentLogger, onMessage: (m) => void routed.push(m) });
-    const emit = broker.queue.emit.bind(broker.queue);
-    broker.queue.emit = ((p: { topic: string }, cb?: () => void) => (queued.push(p.topic), emit(p as never, cb))) as typeof broker.queue.emit;
+    queued = tapQueue(broker);
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
@@ -67,7 +58,7 @@ describe('broker: the API request fast path', () => {
     expect(queued).toContain(topics.apiReq('cli-1'));
     await watcher.unsubscribeAsync('skiff/v1/#');
     await eventually(() => !broker.queue.livenessWatched, 'no watcher counted');
-    queued = [];
+    queued.length = 0;
     await cli.publishAsync(topics.apiReq('cli-1'), encode({ id: '2', verb: 'get' }), { qos: 1 });
     await eventually(() => routed.length === 2, 'the second request handed over');
     expect(queued).toEqual([]);

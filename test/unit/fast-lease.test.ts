@@ -11,17 +11,10 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { generate } from 'mqtt-packet';
 import { Broker, type Inbound } from '../../master/broker/index.js';
 import { pubackPacket } from '../../master/broker/fast-lease.js';
-import type { Credentials } from '../../master/credentials.js';
 import { encode, silentLogger, topics, type LeaseMessage } from '../../protocol/index.js';
 import { eventually } from '../helpers/wait.js';
+import { fastPathCredentials as credentials, watchAsAdmin } from '../helpers/broker-taps.js';
 
-/** Nodes n1, n2 and the admin (token "admin-token"). */
-const credentials = {
-  adminToken: 'admin-token',
-  verifyNode: (name: string, pw: string) => pw === `cred-${name}`,
-  verifyToken: () => undefined,
-  joinTokens: { nameOfConnectKey: () => undefined },
-} as unknown as Credentials;
 
 describe('broker: the fast lease path', () => {
   let broker: Broker;
@@ -137,11 +130,7 @@ describe('broker: the fast lease path', () => {
   });
 
   it('while an administrator watches lease topics, leases reach the watcher (through the queue); after it leaves they are picked off again', async () => {
-    const admin = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: 'admin', password: 'admin-token', clientId: 'watcher', protocolVersion: 4, reconnectPeriod: 0 });
-    clients.push(admin);
-    const seen: string[] = [];
-    admin.on('message', (t) => seen.push(t));
-    await admin.subscribeAsync('skiff/v1/nodes/+/lease', { qos: 0 });
+    const { admin, seen } = await watchAsAdmin(broker, 'skiff/v1/nodes/+/lease', clients);
     const n1 = await connect('n1', 'cred-n1');
     n1.publish(topics.nodeLease('n1'), encode({ generation: 1 }), { qos: 0 });
     await eventually(() => seen.length === 1 && routed.length === 1, 'the lease delivered to the watcher and routed');

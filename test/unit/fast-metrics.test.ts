@@ -9,17 +9,9 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { Broker, type Inbound } from '../../master/broker/index.js';
 import { mayMatchNodeMetrics } from '../../master/broker/fast-api.js';
 import { PAYLOAD_LIMITS } from '../../master/broker/limits.js';
-import type { Credentials } from '../../master/credentials.js';
 import { encode, silentLogger, topics } from '../../protocol/index.js';
 import { eventually } from '../helpers/wait.js';
-
-/** Nodes n1, n2 (password "cred-<name>") and the admin (token "admin-token"). */
-const credentials = {
-  adminToken: 'admin-token',
-  verifyNode: (name: string, pw: string) => pw === `cred-${name}`,
-  verifyToken: () => undefined,
-  joinTokens: { nameOfConnectKey: () => undefined },
-} as unknown as Credentials;
+import { fastPathCredentials as credentials, tapQueue, watchAsAdmin } from '../helpers/broker-taps.js';
 
 const sample = encode({ ts: 1, node: { cpuMilli: 120, memoryBytes: 1 << 28 }, pods: [] });
 
@@ -38,7 +30,6 @@ describe('broker: node metrics on the fast path', () => {
   beforeEach(async () => {
     routed = [];
     alive = [];
-    queued = [];
     broker = await Broker.start({
       port: 0,
       host: '127.0.0.1',
@@ -47,8 +38,7 @@ describe('broker: node metrics on the fast path', () => {
       onMessage: (m) => void routed.push(m),
       onLease: (node) => (alive.push(node), false),
     });
-    const emit = broker.queue.emit.bind(broker.queue);
-    broker.queue.emit = ((p: { topic: string }, cb?: () => void) => (queued.push(p.topic), emit(p as never, cb))) as typeof broker.queue.emit;
+    queued = tapQueue(broker);
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
@@ -69,11 +59,7 @@ describe('broker: node metrics on the fast path', () => {
   });
 
   it('while an administrator watches metrics topics, they go through aedes: the watcher gets them and the master once', async () => {
-    const admin = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: 'admin', password: 'admin-token', clientId: 'watcher', protocolVersion: 4, reconnectPeriod: 0 });
-    clients.push(admin);
-    const seen: string[] = [];
-    admin.on('message', (t) => seen.push(t));
-    await admin.subscribeAsync('skiff/v1/nodes/+/metrics', { qos: 0 });
+    const { admin, seen } = await watchAsAdmin(broker, 'skiff/v1/nodes/+/metrics', clients);
     const n1 = await connect('n1', 'cred-n1');
     await n1.publishAsync(topics.nodeMetrics('n1'), sample, { qos: 1 });
     await eventually(() => seen.includes(topics.nodeMetrics('n1')) && routed.length === 1, 'the watcher and the master got it');
@@ -81,7 +67,7 @@ describe('broker: node metrics on the fast path', () => {
     expect(alive).toEqual(['n1']); // told once, by aedes' authorizePublish
     await admin.unsubscribeAsync('skiff/v1/nodes/+/metrics');
     await eventually(() => !broker.queue.livenessWatched, 'no watcher counted');
-    queued = [];
+    queued.length = 0;
     await n1.publishAsync(topics.nodeMetrics('n1'), sample, { qos: 1 });
     await eventually(() => routed.length === 2, 'the second handed over');
     expect(queued.filter((t) => t === topics.nodeMetrics('n1'))).toEqual([]);
