@@ -3,9 +3,11 @@
  * second it appends one JSON line to that file with the event loop's delay over the last second — p50/p99/max from
  * perf_hooks' monitorEventLoopDelay — and every stall over 20 ms (a 10 ms timer that fired that much late: a task
  * that held the master's only thread). The harness reads the lines of the rollout's window (loop.ts). Nothing here
- * changes the master; it only costs a 10 ms timer.
+ * changes the master; it only costs a 10 ms timer and the histogram's own 10 ms timer — ~1 % of a core on the bench
+ * box, as much as a fifth of what an idle master may spend (issue 16: < 5 %). So while the file `${file}.paused`
+ * exists (the harness's idle windows: loop.ts pauseLoopProbe) both are off and only the 1 s line goes on, empty.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** A stall is a 10 ms tick this much later than asked for, ms (issue 16's "long task": an API get waits behind it). */
@@ -18,16 +20,22 @@ if (file) {
   h.enable();
   let stalls: number[] = [];
   let expected = performance.now() + tickMs;
+  let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     const now = performance.now();
     const late = now - expected;
     if (late > stallMs) stalls.push(Math.round(late));
     expected = now + tickMs;
-    setTimeout(tick, tickMs).unref();
+    timer = setTimeout(tick, tickMs).unref();
   };
-  setTimeout(tick, tickMs).unref();
+  timer = setTimeout(tick, tickMs).unref();
   const ns = (v: number) => Math.round(v / 1e4) / 100;
+  const paused = `${file}.paused`;
   setInterval(() => {
+    if (existsSync(paused) !== (timer === undefined)) {
+      if (timer) (clearTimeout(timer), (timer = undefined), h.disable());
+      else ((expected = performance.now() + tickMs), (timer = setTimeout(tick, tickMs).unref()), h.enable());
+    }
     // mono: the monotonic clock in µs, the clock of V8's .cpuprofile timestamps (profile.ts cuts the rollout's window with it).
     const line = { at: Date.now(), mono: Number(process.hrtime.bigint() / 1000n), p50: ns(h.percentile(50)), p99: ns(h.percentile(99)), max: ns(h.max), stalls };
     stalls = [];

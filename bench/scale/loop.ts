@@ -3,7 +3,7 @@
  * worst and the median second's p99, the longest stall, and every stall over 20 ms — how long an API request
  * could have waited behind whatever task held the master's one thread.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pct } from './stats.js';
 
 /** One second of the probe. */
@@ -62,4 +62,13 @@ export function loopSummary(file: string, from: number, to: number): LoopSummary
 export function formatLoop(s: LoopSummary | undefined): string {
   if (!s) return '—';
   return `p99 ${s.p99Median.toFixed(0)} ms (worst s ${s.p99Worst.toFixed(0)}), longest ${s.longestMs.toFixed(0)} ms, ${s.stalls} stalls > 20 ms (${(s.stalledMs / 1000).toFixed(1)} s)`;
+}
+
+/**
+ * Pauses (or resumes) the probe in the master (loop-probe.ts): its two 10 ms timers cost ~1 % of a core, which is the
+ * harness's, not the master's; the idle windows are measured without them. It takes effect within a second.
+ */
+export function pauseLoopProbe(file: string, paused: boolean): void {
+  if (paused) writeFileSync(`${file}.paused`, '');
+  else rmSync(`${file}.paused`, { force: true });
 }

@@ -1,6 +1,6 @@
 /**
  * What the harness reads about the master process from /proc (Linux): CPU time (utime + stime of
- * /proc/PID/stat, in clock ticks), resident memory (VmRSS of /proc/PID/status) and bytes it caused to be written
+ * /proc/PID/stat, in clock ticks; its main thread's alone from /proc/PID/task/PID/stat), resident memory (VmRSS of /proc/PID/status) and bytes it caused to be written
  * to storage (write_bytes of /proc/PID/io: what reached the block layer, fsyncs and WAL included).
  */
 import { readFileSync } from 'node:fs';
@@ -12,8 +12,10 @@ const ticksPerSecond = 100;
 export interface ProcSample {
   /** ms since epoch when read. */
   at: number;
-  /** CPU seconds used so far (user + system). */
+  /** CPU seconds used so far (user + system), all threads. */
   cpuSeconds: number;
+  /** The same, the main thread alone (the event loop; the rest is worker threads: SQLite, WAL checkpoints, GC helpers). */
+  mainCpuSeconds: number;
   rssBytes: number;
   /** Bytes written to storage so far; -1 when /proc/PID/io cannot be read. */
   writeBytes: number;
@@ -22,10 +24,13 @@ export interface ProcSample {
 /** Reads the process now; undefined once it is gone. */
 export function sampleProc(pid: number): ProcSample | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuSeconds = (Number(f[11]) + Number(f[12])) / ticksPerSecond;
+    const cpuSeconds = statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    let mainCpuSeconds = NaN;
+    try {
+      mainCpuSeconds = statCpu(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+    } catch {
+      // no per-thread files (not Linux proper)
+    }
     const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     let writeBytes = -1;
     try {
@@ -34,10 +39,16 @@ export function sampleProc(pid: number): ProcSample | undefined {
     } catch {
       // not readable (another user's process without privileges)
     }
-    return { at: Date.now(), cpuSeconds, rssBytes: rss ? Number(rss[1]) * 1024 : 0, writeBytes };
+    return { at: Date.now(), cpuSeconds, mainCpuSeconds, rssBytes: rss ? Number(rss[1]) * 1024 : 0, writeBytes };
   } catch {
     return undefined;
   }
+}
+
+/** utime + stime of a stat line, seconds. Fields after the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15. */
+function statCpu(stat: string): number {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / ticksPerSecond;
 }
 
 /** Samples a process every `everyMs` while running: its peak RSS and the CPU share between two samples. */
@@ -72,8 +83,9 @@ export class ProcWatcher {
   }
 }
 
-/** The share of one core used between two samples (1 = a whole core). */
-export function cpuShare(a: ProcSample, b: ProcSample): number {
+/** The share of one core used between two samples (1 = a whole core): all threads, or the main thread's alone. */
+export function cpuShare(a: ProcSample, b: ProcSample, which: 'all' | 'main' = 'all'): number {
   const wall = (b.at - a.at) / 1000;
-  return wall > 0 ? (b.cpuSeconds - a.cpuSeconds) / wall : 0;
+  const cpu = which === 'main' ? b.mainCpuSeconds - a.mainCpuSeconds : b.cpuSeconds - a.cpuSeconds;
+  return wall > 0 ? cpu / wall : 0;
 }

@@ -33,13 +33,19 @@ export function newestProfile(dir: string): string | undefined {
   return files.length ? join(dir, files[files.length - 1]) : undefined;
 }
 
-/** The `top` functions by self time in a .cpuprofile; paths shown relative to `root`. */
-export function topSelfTime(file: string, root: string, top = 12): { totalMs: number; hot: HotFunction[] } {
+/**
+ * The `top` functions by self time in a .cpuprofile; paths shown relative to `root`. With `window` (the master's
+ * monotonic µs, as loop.ts monoAt gives it) only the samples taken in it: the idle windows' profiles.
+ */
+export function topSelfTime(file: string, root: string, top = 12, window?: { fromUs: number; toUs: number }): { totalMs: number; hot: HotFunction[] } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<string, HotFunction>();
   let totalUs = 0;
+  let at = p.startTime;
   p.samples.forEach((id, i) => {
+    at += p.timeDeltas[i] ?? 0;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
     const us = p.timeDeltas[i] ?? 0;
     totalUs += us;
     const n = byId.get(id);

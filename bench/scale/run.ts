@@ -1,10 +1,23 @@
 /**
  * One trial of the scale harness: a fresh `skiff master` process, `agents` simulated agents joined over real
- * MQTT, a quiet minute's worth of idle figures, then a Deployment of `pods` replicas applied and followed until
- * every pod is Running — with the nodes watched for any NotReady, the pods for create → Running, the API timed
- * meanwhile, and the master's CPU, memory and disk writes read from /proc — and a second idle spell as long as
- * the first with every pod Running (the steady cost of a full cluster; the first spell also holds the tail of
- * the join).
+ * MQTT, a quiet window of idle figures, then a Deployment of `pods` replicas applied and followed until every pod
+ * is Running — with the nodes watched for any NotReady, the pods for create → Running, the API timed meanwhile, and
+ * the master's CPU, memory and disk writes read from /proc — and a second idle window as long as the first with
+ * every pod Running (the steady cost of a full cluster).
+ *
+ * An idle window is the steady state, as Kubernetes means an idle cluster: nothing joining, nothing rolling out, every
+ * agent on its regular cycle. It starts once the fleet has **settled**: every agent says its metrics since it connected
+ * carried its node and every pod it runs, and then the master says it holds them (its `top` verb, the metrics-server
+ * role) — after the join, a sample of every node: every agent's first whole metrics message taken (an agent sends it
+ * one sample interval, 10 s, after it connects; the joins and their certificates are over by then: every agent is
+ * connected and Ready); after the rollout, a sample of every pod: every agent's delta with its new pods taken. What
+ * lies between Ready (or all Running and the API timed) and settled is the join's (the rollout's) tail: its CPU seconds
+ * have rows of their own, not hidden. A window lasts one whole cycle of the agents' metrics by default (`idleWindowMs`:
+ * KEEP_MS in whole samples, 50 s), so it holds every agent's keep-alive delta once and its leases in between, whatever
+ * the agents' phases; a shorter one (`--idle 10000`) holds part of a cycle and reads high or low with where the deltas
+ * fall. The bench's own event-loop probe in the master (loop-probe.ts, ~1.3 % of a core) is paused during the windows.
+ * What the window cannot leave out: a major GC of the master's heap (0.5–1 s of CPU, mostly V8's helper threads, the
+ * rollout's garbage) lands in about one window in two — the main thread's share beside each figure shows it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +27,19 @@ import { adminClient, logLines, startMaster } from './master-proc.js';
 import { NodeTracker, PodTracker } from './observe.js';
 import { ProbeThread, type ProbeFigures } from './probe-worker.js';
 import { cpuShare, ProcWatcher, type ProcSample } from './procfs.js';
-import { loopSummary, monoAt, type LoopSummary } from './loop.js';
+import { loopSummary, monoAt, pauseLoopProbe, type LoopSummary } from './loop.js';
 import { longTasks, newestProfile, topSelfTime, type HotFunction, type LongTasks } from './profile.js';
 import { startSimFleet, type SimAgent } from './sim-agent.js';
 import { readyStatus, type Node } from '../../protocol/index.js';
+import { KEEP_MS } from '../../edge-agent/telemetry.js';
+
+/** The agents' metrics sample interval, ms (edge-agent/config.ts metricsIntervalMs: the simulated agent's too). */
+const metricsIntervalMs = 10_000;
+/**
+ * One whole cycle of an idle agent's metrics: the keep-alive delta goes at the first sample KEEP_MS after the last
+ * message, 50 s; the leases fill the rest. The default idle window.
+ */
+export const idleWindowMs = Math.ceil(KEEP_MS / metricsIntervalMs) * metricsIntervalMs;
 
 /** What a trial is asked to do. */
 export interface ScaleOptions {
@@ -37,8 +59,10 @@ export interface ScaleOptions {
   pollMs?: number;
   /** Agents older than desired deltas (retained full sets, never `resync`); default: deltas, as the agent today. */
   fullSets?: boolean;
-  /** How long the fleet sits idle before the rollout (idle CPU and MQTT figures), ms. */
+  /** How long each idle window lasts (idle CPU and MQTT figures), ms; default idleWindowMs (one cycle, 50 s). */
   idleMs?: number;
+  /** Deadline for the fleet to settle before each idle window (header comment), ms; default 120 s. */
+  settleTimeoutMs?: number;
   /** Deadline for all pods Running, ms. */
   timeoutMs?: number;
   /** API requests timed back to back after the rollout (gets, lists). */
@@ -59,16 +83,26 @@ export interface ScaleResult {
   seconds: number;
   podsPerSecond: number;
   createToRunningMs: number[];
-  /** Share of one core (1 = 100 %) during the rollout and while idle. */
+  /** Share of one core (1 = 100 %) during the rollout and while idle (after the join settled). */
   masterCpu: number;
   idleCpu: number;
-  /** Share of one core while the fleet sits idle after the rollout, every pod Running (the same length as the first idle spell). */
+  /** Share of one core while the fleet sits idle after the rollout settled, every pod Running (a window as long as the first). */
   idleCpuAfter: number;
+  /** The same two windows, the master's main thread alone (the rest: its worker threads). */
+  idleCpuMain: number;
+  idleCpuAfterMain: number;
+  /** The idle windows' length, ms. */
+  idleMs: number;
+  /** Ready → settled (every node's first metrics taken), and all Running (+ the API's timing) → settled (every pod's sample taken): seconds and the master's CPU seconds. */
+  joinTail: Tail;
+  rolloutTail: Tail;
   /** The master's RSS at the end of that spell (what stays once the rollout's garbage is collected or not). */
   rssAfterBytes: number;
   peakRssBytes: number;
   /** Bytes the master wrote to storage per pod created (during the rollout). */
   writeBytesPerPod: number;
+  /** MQTT packets per node per minute in the first idle window (at the agents: sent = what the master reads, received = what it writes), and PINGREQs among those sent. */
+  mqttPacketsPerNodeMinuteIdle: { sent: number; received: number; pings: number };
   /** MQTT bytes (both directions, at the agents' sockets) per node per minute: idle and during the rollout. */
   mqttBytesPerNodeMinuteIdle: number;
   mqttBytesPerNodeMinuteRollout: number;
@@ -90,6 +124,8 @@ export interface ScaleResult {
   /** The master's event-loop delay during the rollout (loop-probe.ts). */
   loop?: LoopSummary;
   profile?: { totalMs: number; hot: HotFunction[] };
+  /** With a profile: the same, of each idle window alone (after the join, with every pod Running). */
+  idleProfiles?: { totalMs: number; hot: HotFunction[] }[];
   /** With a profile: the tasks that held the master's thread over 20 ms during the rollout, and what ran in them. */
   longTasks?: LongTasks;
 }
@@ -109,7 +145,16 @@ spec:
         command: [sleep, infinity]
 `;
 
+/** The stretch between the end of a phase and the fleet settled. */
+export interface Tail {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+const tail = (a: ProcSample, b: ProcSample): Tail => ({ seconds: (b.at - a.at) / 1000, cpuSeconds: b.cpuSeconds - a.cpuSeconds });
+
 const sumBytes = (agents: SimAgent[]) => agents.reduce((n, a) => n + a.bytes(), 0);
+const sumPackets = (agents: SimAgent[]) => agents.reduce((n, a) => ({ sent: n.sent + a.packets.sent, received: n.received + a.packets.received, pings: n.pings + a.packets.pings }), { sent: 0, received: 0, pings: 0 });
 
 /** Runs one trial. */
 export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
@@ -129,14 +174,25 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     const joinStart = Date.now();
     agents.push(...(await startSimFleet({ url: master.url, joinToken: master.joinToken, count: o.agents, dir: join(root, 'agents'), leaseIntervalMs: o.leaseIntervalMs ?? 2000, fixedLease: o.leaseIntervalMs !== undefined, fullSets: o.fullSets })));
     await waitAllReady(master.api, o.agents, 120_000);
+    const ready = watcher.now()!;
     const joinSeconds = (Date.now() - joinStart) / 1000;
     nodes.start(nodeApi);
-    say(`${o.agents} nodes Ready after ${joinSeconds.toFixed(1)} s; idle for ${(o.idleMs ?? 10_000) / 1000} s`);
+    const idleMs = o.idleMs ?? idleWindowMs;
+    const settleMs = o.settleTimeoutMs ?? 120_000;
+    pauseLoopProbe(loopFile, true);
+    say(`${o.agents} nodes Ready after ${joinSeconds.toFixed(1)} s; waiting for every node's first metrics`);
+    await waitSettled(master.api, agents, 'Node', o.agents, settleMs);
     const idleA = watcher.now()!;
+    const joinTail = tail(ready, idleA);
     const idleBytesA = sumBytes(agents);
-    await new Promise((r) => setTimeout(r, o.idleMs ?? 10_000));
+    const idlePacketsA = sumPackets(agents);
+    say(`settled ${joinTail.seconds.toFixed(1)} s after Ready; idle for ${idleMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, idleMs));
     const idleB = watcher.now()!;
     const idleBytesB = sumBytes(agents);
+    const idlePacketsB = sumPackets(agents);
+    pauseLoopProbe(loopFile, false);
+    await new Promise((r) => setTimeout(r, 1500)); // the probe looks at its pause once a second
     pods.start(watchApi, 'app=scale', o.pollMs ?? 0);
     // In its own thread: the simulated agents' work on this one must not count as the master's latency.
     probe = new ProbeThread({ master: { url: master.url, ca: master.ca, adminToken: master.adminToken }, getParams: { kind: 'Node', name: 'sim-0' }, getEveryMs: 250, listEveryMs: 1000, burst: o.apiSamples ?? { gets: 200, lists: 30 } });
@@ -155,9 +211,14 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     probe = undefined;
     await pods.stop();
     await nodes.stop();
-    say(`idle for ${(o.idleMs ?? 10_000) / 1000} s with every pod Running`);
+    pauseLoopProbe(loopFile, true);
+    const running = watcher.now()!;
+    say(`waiting for every pod's metrics`);
+    await waitSettled(master.api, agents, 'Pod', o.pods, settleMs);
     const afterA = watcher.now()!;
-    await new Promise((r) => setTimeout(r, o.idleMs ?? 10_000));
+    const rolloutTail = tail(running, afterA);
+    say(`settled ${rolloutTail.seconds.toFixed(1)} s after the API's timing; idle for ${idleMs / 1000} s with every pod Running`);
+    await new Promise((r) => setTimeout(r, idleMs));
     const afterB = watcher.now()!;
     const names = [...pods.names.values()];
     const result: ScaleResult = {
@@ -171,10 +232,20 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       masterCpu: cpuShare(a, b),
       idleCpu: cpuShare(idleA, idleB),
       idleCpuAfter: cpuShare(afterA, afterB),
+      idleCpuMain: cpuShare(idleA, idleB, 'main'),
+      idleCpuAfterMain: cpuShare(afterA, afterB, 'main'),
+      idleMs,
+      joinTail,
+      rolloutTail,
       rssAfterBytes: afterB.rssBytes,
       peakRssBytes: watcher.peakRss,
       writeBytesPerPod: writesPerPod(a, b, o.pods),
       mqttBytesPerNodeMinuteIdle: perNodeMinute(idleBytesB - idleBytesA, o.agents, idleB.at - idleA.at),
+      mqttPacketsPerNodeMinuteIdle: {
+        sent: perNodeMinute(idlePacketsB.sent - idlePacketsA.sent, o.agents, idleB.at - idleA.at),
+        received: perNodeMinute(idlePacketsB.received - idlePacketsA.received, o.agents, idleB.at - idleA.at),
+        pings: perNodeMinute(idlePacketsB.pings - idlePacketsA.pings, o.agents, idleB.at - idleA.at),
+      },
       mqttBytesPerNodeMinuteRollout: perNodeMinute(bytesB - bytesA, o.agents, t1 - t0),
       apiGetMs: api.getMs,
       apiListMs: api.listMs,
@@ -189,6 +260,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       loop: loopSummary(loopFile, t0, t1),
     };
     const window = { fromUs: monoAt(loopFile, t0) ?? 0, toUs: monoAt(loopFile, t1) ?? Infinity };
+    const idleWindows = [[idleA, idleB], [afterA, afterB]].map(([x, y]) => ({ fromUs: monoAt(loopFile, x.at) ?? 0, toUs: monoAt(loopFile, y.at) ?? 0 }));
     await Promise.all([watchApi.close(), nodeApi.close()].map((p) => p.catch(() => undefined)));
     await Promise.all(agents.splice(0).map((x) => x.stop()));
     watcher.stop();
@@ -196,6 +268,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     const prof = profileDir && newestProfile(profileDir);
     if (prof) result.profile = topSelfTime(prof, repoRoot);
     if (prof) result.longTasks = longTasks(prof, repoRoot, window);
+    if (prof) result.idleProfiles = idleWindows.map((w) => topSelfTime(prof, repoRoot, 16, w));
     return result;
   } finally {
     watcher.stop();
@@ -215,6 +288,27 @@ function writesPerPod(a: ProcSample, b: ProcSample, pods: number): number {
 
 function perNodeMinute(bytes: number, nodes: number, ms: number): number {
   return ms > 0 ? bytes / nodes / (ms / 60_000) : 0;
+}
+
+/**
+ * Waits until the fleet has settled: every agent's metrics since its connect carried its node and every pod it runs
+ * (in-process, polled every 250 ms), and then the master holds a fresh sample of `n` objects of `kind` (its `top` verb,
+ * as `kubectl top`): every node's first whole metrics message taken, or every pod's first sample. The master is asked
+ * only once the agents have sent (a `top` of 10,000 pods is a list's work, and its garbage must not land in the window).
+ */
+async function waitSettled(api: import('../../cli/types.js').Api, agents: SimAgent[], kind: 'Node' | 'Pod', n: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const late = (what: string) => new Error(`the fleet did not settle in ${timeoutMs} ms: ${what}`);
+  while (!agents.every((a) => a.metricsCaughtUp())) {
+    if (Date.now() > deadline) throw late(`${agents.filter((a) => !a.metricsCaughtUp()).length} agents have not sent their metrics`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500)); // the master's bulk queue takes metrics in its turns
+    const { items } = await api.request<{ items: unknown[] }>('top', { kind, allNamespaces: true });
+    if (items.length >= n) return;
+    if (Date.now() > deadline) throw late(`the master holds metrics of ${items.length}/${n} ${kind}s`);
+  }
 }
 
 /** Waits until `n` nodes are Ready. */

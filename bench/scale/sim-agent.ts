@@ -36,11 +36,18 @@ export interface SimAgentStats {
   bytes(): number;
   /** Times the connection came up (1 = never dropped). */
   connects: number;
+  /** MQTT packets this agent sent and received so far, and the PINGREQs among those sent (what an idle master reads and writes). */
+  packets: { sent: number; received: number; pings: number };
   /** Desired-set messages received and refused (bad shape). */
   desiredMessages: number;
   desiredRefused: number;
   /** Pods this agent reports Running now. */
   running: number;
+  /**
+   * True once this connection's metrics carried the node and every pod running now: the first whole message went, and
+   * a delta since with every new pod (the master holds them once it took the message: run.ts checks with `top`).
+   */
+  metricsCaughtUp(): boolean;
 }
 
 /** A connected simulated agent. */
@@ -113,14 +120,17 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
     const s = c?.stream as { bytesRead?: number; bytesWritten?: number } | undefined;
     return (s?.bytesRead ?? 0) + (s?.bytesWritten ?? 0);
   };
+  const counted = new WeakSet<MqttClient>();
   const agent: SimAgent = {
     name: o.name,
     connects: 0,
+    packets: { sent: 0, received: 0, pings: 0 },
     desiredMessages: 0,
     desiredRefused: 0,
     get running() {
       return pods.size;
     },
+    metricsCaughtUp: () => reported !== undefined && pods.all((uid) => reported!.has(uid)),
     bytes: () => closedBytes + streamBytes(current),
     async stop() {
       clearInterval(metricsTimer);
@@ -150,9 +160,15 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
     session.on('connect', async (client) => {
       if (current && current !== client) closedBytes += streamBytes(current);
       current = client;
+      if (!counted.has(client)) {
+        counted.add(client);
+        client.on('packetsend', (p) => (agent.packets.sent++, p.cmd === 'pingreq' && agent.packets.pings++));
+        client.on('packetreceive', () => agent.packets.received++);
+      }
       agent.connects++;
       askedDeltas = false;
       pacer.reconnected(); // the next metrics message is a whole one, as the agent's
+      reported = undefined;
       session.publish(topics.nodeStatus(o.name), status, 1, true);
       if (!o.fullSets && held?.deltas) resync(); // every connect, as the agent
       await session.subscribe([topics.nodeDesired(o.name)]).catch(() => undefined);
@@ -166,11 +182,17 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
   const lease = new SimLease(cfg.leaseIntervalMs, !o.fixedLease, (m) => session.publish(topics.nodeLease(o.name), encode({ generation, ...m }), LEASE_QOS));
   // Metrics as the agent sends them (edge-agent/agent.ts sampleMetrics): a sample every metricsIntervalMs from the
   // start, paced by the agent's own TelemetryPacer — the first message after a connect whole, then deltas of the pods
-  // that are new or moved, an empty delta every KEEP_MS; each counts as a lease. A simulated pod never moves.
+  // that are new or moved, an empty delta every KEEP_MS; each counts as a lease. A simulated pod
+  // never moves.
   const pacer = new TelemetryPacer(cfg.leaseIntervalMs, 1, cfg.metricsIntervalMs);
+  /** The pods the metrics sent since this connect's whole message carried (undefined: none sent yet). */
+  let reported: Set<string> | undefined;
   const metricsTimer = setInterval(() => {
     const m = pacer.metrics({ ts: Date.now(), node: simNodeSample, pods: pods.samples() });
-    if (m && session.publish(topics.nodeMetrics(o.name), encode(m), 0)) lease.published();
+    if (!m || !session.publish(topics.nodeMetrics(o.name), encode(m), 0)) return;
+    lease.published();
+    if (!m.delta) reported = new Set();
+    for (const p of m.pods) reported?.add(p.uid);
   }, cfg.metricsIntervalMs);
   session.start(joined.credential);
   await up;
@@ -257,6 +279,12 @@ class PodBook {
 
   get size(): number {
     return this.running.size;
+  }
+
+  /** True when `fn` holds for every running pod's uid. */
+  all(fn: (uid: string) => boolean): boolean {
+    for (const uid of this.running.keys()) if (!fn(uid)) return false;
+    return true;
   }
 
   /** The reports a new desired set calls for: new pods Running, terminating or removed pods gone. */

@@ -1,0 +1,40 @@
+/** The scale bench's /proc readings (bench/scale/procfs.ts) and its event-loop probe's pause (bench/scale/loop.ts), on this process. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pauseLoopProbe } from '../../bench/scale/loop.js';
+import { cpuShare, sampleProc, type ProcSample } from '../../bench/scale/procfs.js';
+
+describe('procfs', () => {
+  it.runIf(process.platform === 'linux')('reads the main thread apart from the whole process', () => {
+    const s = sampleProc(process.pid)!;
+    expect(s.cpuSeconds).toBeGreaterThan(0);
+    expect(s.mainCpuSeconds).toBeGreaterThan(0);
+    expect(s.mainCpuSeconds).toBeLessThanOrEqual(s.cpuSeconds);
+  });
+
+  it('gives the share of a core of all threads or of the main thread alone', () => {
+    const a: ProcSample = { at: 0, cpuSeconds: 10, mainCpuSeconds: 8, rssBytes: 0, writeBytes: 0 };
+    const b: ProcSample = { at: 50_000, cpuSeconds: 13, mainCpuSeconds: 9, rssBytes: 0, writeBytes: 0 };
+    expect(cpuShare(a, b)).toBeCloseTo(0.06);
+    expect(cpuShare(a, b, 'main')).toBeCloseTo(0.02);
+    expect(cpuShare(a, a)).toBe(0);
+  });
+});
+
+describe('the loop probe pause', () => {
+  it('is a file beside the probe’s lines, there while paused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-loop-'));
+    try {
+      const file = join(dir, 'loop.jsonl');
+      pauseLoopProbe(file, true);
+      expect(existsSync(`${file}.paused`)).toBe(true);
+      pauseLoopProbe(file, false);
+      pauseLoopProbe(file, false); // resuming twice is harmless
+      expect(existsSync(`${file}.paused`)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
