@@ -31,6 +31,15 @@ export const LEASE_JITTER = 0.15;
  * master takes a QoS 1 lease through its broker, as any other message of the node.
  */
 export const LEASE_QOS = 1 as const;
+/**
+ * Metrics go at QoS 1 too, for the same reason. A metrics message stands in for a lease (`published`), so the next
+ * lease comes a whole period after it; at QoS 0 nothing acknowledged it, mqtt.js sent its PINGREQ one keep-alive after
+ * the last lease's PUBACK — before that next lease — and the master read the ping and wrote a PINGRESP through its
+ * broker: every metrics message (an empty delta every ~50 s on an idle board) cost the master two reads and a write
+ * instead of one read and one write (docs/scale.md, session 23). The master's fast path acknowledges it where it
+ * reads it; an older master acknowledges it through its broker.
+ */
+export const METRICS_QOS = 1 as const;
 /** A full metrics message at least this often (and after every connect). */
 export const FULL_EVERY_MS = 5 * 60_000;
 /** Cpu seconds used since the value the master holds that make a sample news (its counter would stall otherwise). */

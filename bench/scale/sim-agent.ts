@@ -14,7 +14,7 @@ import { decodeObject, encode } from '../../protocol/codec.js';
 import type { DesiredMessage, DesiredResync, MetricsMessage, NodeStatusMessage, PodReport, PodsMessage } from '../../protocol/messages.js';
 import { topics } from '../../protocol/topics.js';
 import { parseLeaseConfig } from '../../protocol/lease.js';
-import { LEASE_JITTER, LEASE_QOS, TelemetryPacer } from '../../edge-agent/telemetry.js';
+import { LEASE_JITTER, LEASE_QOS, METRICS_QOS, TelemetryPacer } from '../../edge-agent/telemetry.js';
 import type { Pod, PodStatus } from '../../protocol/index.js';
 import { resolveOptions } from '../../edge-agent/config.js';
 import { checkDesired } from '../../edge-agent/desired.js';
@@ -182,14 +182,14 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
   const lease = new SimLease(cfg.leaseIntervalMs, !o.fixedLease, (m) => session.publish(topics.nodeLease(o.name), encode({ generation, ...m }), LEASE_QOS));
   // Metrics as the agent sends them (edge-agent/agent.ts sampleMetrics): a sample every metricsIntervalMs from the
   // start, paced by the agent's own TelemetryPacer — the first message after a connect whole, then deltas of the pods
-  // that are new or moved, an empty delta every KEEP_MS; each counts as a lease. A simulated pod
+  // that are new or moved, an empty delta every KEEP_MS; each counts as a lease, at the agent's QoS. A simulated pod
   // never moves.
   const pacer = new TelemetryPacer(cfg.leaseIntervalMs, 1, cfg.metricsIntervalMs);
   /** The pods the metrics sent since this connect's whole message carried (undefined: none sent yet). */
   let reported: Set<string> | undefined;
   const metricsTimer = setInterval(() => {
     const m = pacer.metrics({ ts: Date.now(), node: simNodeSample, pods: pods.samples() });
-    if (!m || !session.publish(topics.nodeMetrics(o.name), encode(m), 0)) return;
+    if (!m || !session.publish(topics.nodeMetrics(o.name), encode(m), METRICS_QOS)) return;
     lease.published();
     if (!m.delta) reported = new Set();
     for (const p of m.pods) reported?.add(p.uid);
