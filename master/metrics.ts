@@ -100,19 +100,23 @@ export class MetricsStore {
   /** Takes a node's metrics message: its node sample and the samples of pods bound to it; the rest is dropped. */
   onNodeMetrics(node: string, m: MetricsMessage, now = Date.now()): void {
     this.expire(now);
-    // A delta (edge-agent/telemetry.ts) changes what it lists; what it leaves out is unchanged, and fresh again.
+    // A delta (edge-agent/telemetry.ts) changes what it lists; what it leaves out is unchanged, and fresh again. It is
+    // applied to the node's entry in place: an idle board's delta is empty, every ~50 s from every node (issue 16).
     const prev = m?.delta === true ? this.byNode.get(node) : undefined;
-    const entry: NodeSamples = { pods: new Map(), at: now };
+    const entry: NodeSamples = prev ?? { pods: new Map(), at: now };
+    entry.at = now;
     if (prev) {
       // The node's last sample holds (and goes on the chart again) until one that moved arrives.
       if (prev.node) {
-        entry.node = { ...prev.node, at: now };
+        prev.node.at = now;
         if (!m.node) this.history.record(node, now, prev.node.cpuMilli, prev.node.memoryBytes);
       }
-      // Only pods still bound to the node: a pod deleted since is not carried on.
+      // Only pods still bound to the node: a pod deleted since is not carried on (deleting while iterating a Map is safe).
       for (const [k, p] of prev.pods) {
-        const bound = this.lookup(k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1));
-        if (bound?.spec.nodeName === node && bound.metadata.uid === p.uid) entry.pods.set(k, { ...p, at: now });
+        const slash = k.indexOf('/');
+        const bound = this.lookup(k.slice(0, slash), k.slice(slash + 1));
+        if (bound?.spec.nodeName === node && bound.metadata.uid === p.uid) p.at = now;
+        else prev.pods.delete(k);
       }
     }
     if (m?.node && Number.isFinite(m.node.cpuMilli) && Number.isFinite(m.node.memoryBytes)) {
