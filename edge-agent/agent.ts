@@ -44,7 +44,7 @@ import { podLogDir } from './pods/pod.js';
 import { RpcServer } from './rpc/server.js';
 import { Session } from './session.js';
 import { UpgradeReceiver } from './upgrade/receiver.js';
-import { LEASE_QOS, TelemetryPacer } from './telemetry.js';
+import { LEASE_QOS, METRICS_QOS, TelemetryPacer } from './telemetry.js';
 import { readUpgradeState, upgradeCondition, upgradePaths } from './upgrade/state.js';
 
 /** What `stop` takes. */
@@ -601,7 +601,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private sampleMetrics(): void {
     try {
       const m = this.pacer.metrics(this.metrics.sample());
-      if (m) this.session.publish(topics.nodeMetrics(this.name), encode({ ...m, ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), 0);
+      if (m) this.session.publish(topics.nodeMetrics(this.name), encode({ ...m, ...(this.balancer ? { balancer: this.balancer.impl } : {}) }), METRICS_QOS);
     } catch (err) {
       this.log.warn(`metrics: ${(err as Error).message}`);
     }

@@ -63,8 +63,9 @@ export class FakeMaster extends EventEmitter {
   readonly gone = new Set<string>();
   readonly statuses: Record<string, unknown>[] = [];
   readonly leases: Record<string, unknown>[] = [];
-  /** The QoS of every lease, in order, and the PINGREQs the agents sent. */
+  /** The QoS of every lease and of every metrics message, in order, and the PINGREQs the agents sent. */
   readonly leaseQos: number[] = [];
+  readonly metricsQos: number[] = [];
   pings = 0;
   readonly metrics: Record<string, unknown>[] = [];
   readonly rpc = new Map<string, RpcResponse[]>();
@@ -95,7 +96,9 @@ export class FakeMaster extends EventEmitter {
     this.broker.on('ping', () => void this.pings++);
     this.broker.on('publish', (packet, client) => {
       if (!client) return;
-      if (parseTopic(packet.topic)?.type === 'nodeLease') this.leaseQos.push(packet.qos);
+      const type = parseTopic(packet.topic)?.type;
+      if (type === 'nodeLease') this.leaseQos.push(packet.qos);
+      else if (type === 'nodeMetrics') this.metricsQos.push(packet.qos);
       this.observe(packet.topic, packet.payload as Buffer);
     });
     this.server = net.createServer(this.broker.handle);

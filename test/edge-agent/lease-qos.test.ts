@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../edge-agent/index.js';
+import { METRICS_QOS } from '../../edge-agent/telemetry.js';
 import { FakeMaster, JOIN_TOKEN, memoryLogger, tempDir, until } from './helpers.js';
 
 describe('edge agent: leases at QoS 1 stand in for keep-alive pings', () => {
@@ -13,7 +14,7 @@ describe('edge agent: leases at QoS 1 stand in for keep-alive pings', () => {
   let agent: Agent;
   beforeEach(async () => {
     master = await new FakeMaster().start();
-    agent = await startAgent({ master: master.url, token: JOIN_TOKEN, name: 'pi-qos', dataDir: tempDir(), address: '127.0.0.1', logger: memoryLogger(), leaseIntervalMs: 200, keepaliveSeconds: 1, reconnect: { initialMs: 20, maxMs: 50 } });
+    agent = await startAgent({ master: master.url, token: JOIN_TOKEN, name: 'pi-qos', dataDir: tempDir(), address: '127.0.0.1', logger: memoryLogger(), leaseIntervalMs: 200, metricsIntervalMs: 300, keepaliveSeconds: 1, reconnect: { initialMs: 20, maxMs: 50 } });
     await until(() => agent.connected, 'connected');
   });
   afterEach(async () => {
@@ -30,5 +31,11 @@ describe('edge agent: leases at QoS 1 stand in for keep-alive pings', () => {
     expect(master.leaseQos.slice(from).every((q) => q === 1)).toBe(true);
     expect(master.pings - pings).toBe(0);
     expect(agent.connected).toBe(true);
+  });
+
+  it('sends its metrics at QoS 1 too (METRICS_QOS): a metrics message stands in for a lease, and its PUBACK defers the ping as a lease\'s does', async () => {
+    await until(() => master.metricsQos.length >= 2, 'two metrics messages', 10_000);
+    expect(master.metricsQos.every((q) => q === METRICS_QOS)).toBe(true);
+    expect(METRICS_QOS).toBe(1);
   });
 });
