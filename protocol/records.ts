@@ -31,10 +31,10 @@ export type AnswerEncoding = (typeof answerEncodings)[number];
  */
 export const recordLimits: Readonly<{ structures: number; maxRecordKeys: number; maxTableChars: number }> = { structures: 1024, maxRecordKeys: 32, maxTableChars: 64 * 1024 };
 
-/** A node of the shapes trie: the keys so far are a shape of the table when `known`. */
+/** A node of the shapes trie: the keys so far are the table's shape `id` when it has one. */
 interface ShapeNode {
   next: Map<string, ShapeNode>;
-  known?: true;
+  id?: number;
 }
 
 /** msgpackr's shared structures: the keys lists, with what msgpackr keeps on the array. */
@@ -56,6 +56,7 @@ export class RecordsEncoder {
   private recordable = new WeakSet<object>();
   private readonly packr: Packr;
   private readonly strings: StringTable;
+  private readonly writer = new RecordsWriter((keys) => this.inTable(keys), (s) => this.strings.ref(s));
 
   constructor(
     private readonly limits = recordLimits,
@@ -75,8 +76,19 @@ export class RecordsEncoder {
    * Encodes a value (a copy: msgpackr's output is a view into a buffer it reuses). `refer: false` writes its strings
    * as they are and counts none of them: for an envelope whose strings change on every answer (a resourceVersion, a
    * placeholder to splice at), which must neither fill the table nor be written as references.
+   *
+   * What objects from JSON or msgpack hold (plain objects, arrays, strings, numbers, booleans, null, undefined, bytes)
+   * is written here directly, the bytes msgpackr would write (`RecordsWriter`); anything else (a Date, a Map, a class
+   * instance, a bigint) through msgpackr, from a copy with the references put in.
    */
   encode(value: unknown, refer = true): Buffer {
+    const direct = this.writer.write(value, refer);
+    if (direct) return direct;
+    return this.packed(value, refer);
+  }
+
+  /** `value` through msgpackr (what the writer does not write). */
+  private packed(value: unknown, refer: boolean): Buffer {
     const prepared = this.prepare(value, refer);
     const bytes = Buffer.from(this.packr.pack(prepared));
     this.recordable = new WeakSet();
@@ -100,6 +112,8 @@ export class RecordsEncoder {
     if (Array.isArray(value)) return value.map((v) => this.prepare(v, refer));
     if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
     const keys = Object.keys(value);
+    // The shape first, then its values' shapes: the order the writer gives shapes their ids in.
+    const record = this.inTable(keys) !== undefined;
     const out: Record<string, unknown> = {};
     for (const k of keys) {
       const v = this.prepare((value as Record<string, unknown>)[k], refer);
@@ -107,18 +121,21 @@ export class RecordsEncoder {
       if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
       else out[k] = v;
     }
-    if (this.inTable(keys)) this.recordable.add(out);
+    if (record) this.recordable.add(out);
     return out;
   }
 
-  /** Whether objects with these keys are records: their shape is in the table, or joins it now (see recordLimits). */
-  private inTable(keys: string[]): boolean {
-    if (keys.length === 0 || keys.length > this.limits.maxRecordKeys) return false;
+  /**
+   * The table's id of the shape of objects with these keys, when they are records: their shape is in the table, or
+   * joins it now (see recordLimits); undefined when they are plain maps.
+   */
+  private inTable(keys: string[]): number | undefined {
+    if (keys.length === 0 || keys.length > this.limits.maxRecordKeys) return undefined;
     let node: ShapeNode | undefined = this.shapes;
     for (let i = 0; node && i < keys.length; i++) node = node.next.get(keys[i]!);
-    if (node?.known) return true;
+    if (node?.id !== undefined) return node.id;
     const chars = keys.reduce((n, k) => n + k.length + 1, 0);
-    if (this.structures.length >= this.limits.structures || this.chars + chars > this.limits.maxTableChars) return false;
+    if (this.structures.length >= this.limits.structures || this.chars + chars > this.limits.maxTableChars) return undefined;
     // Nodes are made only for shapes that join: a shape refused leaves nothing behind.
     node = this.shapes;
     for (const k of keys) {
@@ -130,9 +147,263 @@ export class RecordsEncoder {
     this.structures.sharedLength = this.structures.length;
     // msgpackr rebuilds its lookup of the shared structures on its next pack.
     this.structures.transitions = undefined;
-    node.known = true;
+    node.id = this.structures.length - 1;
     this.chars += chars;
-    return true;
+    return node.id;
+  }
+}
+
+/** Thrown by the writer at a value it does not write (the encoder then asks msgpackr). */
+const notDirect = new Error('not written directly');
+
+/**
+ * Writes a value in records as msgpackr would with the encoder's tables — the same bytes — without copying it first:
+ * a pod encoded for a list cost ~20 µs through a copy and msgpackr (the copy carries the strings table's references
+ * and marks the records), written here in about half that. Only what JSON and msgpack objects hold; `write` returns
+ * undefined at anything else, and the caller encodes that value through msgpackr.
+ */
+class RecordsWriter {
+  private buf = Buffer.allocUnsafeSlow(64 * 1024);
+  private pos = 0;
+
+  constructor(
+    /** The table's id of a shape (undefined: a plain map). */
+    private readonly shapeOf: (keys: string[]) => number | undefined,
+    /** A string, or the table's reference to it. */
+    private readonly ref: (s: string) => string | object,
+  ) {}
+
+  /** The bytes of `value` (a copy), or undefined when it holds what only msgpackr writes. */
+  write(value: unknown, refer: boolean): Buffer | undefined {
+    this.pos = 0;
+    try {
+      this.value(value, refer);
+    } catch (err) {
+      if (err === notDirect) return undefined;
+      throw err;
+    }
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  private value(v: unknown, refer: boolean): void {
+    switch (typeof v) {
+      case 'string':
+        if (refer) {
+          const r = this.ref(v);
+          if (typeof r !== 'string') return this.reference((r as { i: number }).i);
+        }
+        return this.string(v);
+      case 'number':
+        return this.number(v);
+      case 'boolean':
+        this.room(1);
+        this.buf[this.pos++] = v ? 0xc3 : 0xc2;
+        return;
+      case 'undefined':
+        // msgpackr's undefined: fixext 1 of type 0.
+        this.room(3);
+        this.buf[this.pos++] = 0xd4;
+        this.buf[this.pos++] = 0;
+        this.buf[this.pos++] = 0;
+        return;
+      case 'object': {
+        if (v === null) {
+          this.room(1);
+          this.buf[this.pos++] = 0xc0;
+          return;
+        }
+        if (Array.isArray(v)) {
+          this.header(v.length);
+          for (let i = 0; i < v.length; i++) this.value(v[i], refer);
+          return;
+        }
+        const proto = Object.getPrototypeOf(v);
+        if (proto === Object.prototype) return this.object(v as Record<string, unknown>, refer);
+        if (proto === Buffer.prototype || proto === Uint8Array.prototype) return this.bytes(v as Uint8Array);
+        throw notDirect;
+      }
+      default:
+        throw notDirect;
+    }
+  }
+
+  private object(o: Record<string, unknown>, refer: boolean): void {
+    const keys = Object.keys(o);
+    const id = this.shapeOf(keys);
+    if (id === undefined) {
+      // msgpackr writes every map's size in 16 bits (map 16, even for a few keys).
+      this.room(5);
+      if (keys.length <= 0xffff) {
+        this.buf[this.pos++] = 0xde;
+        this.buf[this.pos++] = keys.length >> 8;
+        this.buf[this.pos++] = keys.length & 0xff;
+      } else {
+        this.buf[this.pos++] = 0xdf;
+        this.buf.writeUInt32BE(keys.length, this.pos);
+        this.pos += 4;
+      }
+      for (const k of keys) {
+        this.string(k);
+        this.value(o[k], refer);
+      }
+      return;
+    }
+    // A record: its structure's id (msgpackr's: 0x40 + the index, two bytes past the first 32), then the values.
+    this.room(2);
+    const rid = 0x40 + id;
+    if (rid < 0x60) this.buf[this.pos++] = rid;
+    else {
+      this.buf[this.pos++] = ((rid - 0x60) & 0x1f) + 0x60;
+      this.buf[this.pos++] = (rid - 0x60) >> 5;
+    }
+    for (const k of keys) this.value(o[k], refer);
+  }
+
+  /** An array's header: fixarray (< 16), array 16, array 32. */
+  private header(n: number): void {
+    this.room(5);
+    const b = this.buf;
+    if (n < 16) b[this.pos++] = 0x90 | n;
+    else if (n < 0x10000) {
+      b[this.pos++] = 0xdc;
+      b[this.pos++] = n >> 8;
+      b[this.pos++] = n & 0xff;
+    } else {
+      b[this.pos++] = 0xdd;
+      b.writeUInt32BE(n, this.pos);
+      this.pos += 4;
+    }
+  }
+
+  /** A reference to the strings table's `i`: msgpackr's tag extension (fixext 1, type 0x53, 0) and the index. */
+  private reference(i: number): void {
+    this.room(3);
+    this.buf[this.pos++] = 0xd4;
+    this.buf[this.pos++] = 0x53;
+    this.buf[this.pos++] = 0;
+    this.number(i);
+  }
+
+  /** msgpackr's numbers: 32-bit integers as the smallest integer (below 0x40 in one byte: records use 0x40–0x7f), else a float64. */
+  private number(v: number): void {
+    this.room(9);
+    const b = this.buf;
+    if (v >>> 0 === v) {
+      if (v < 0x40) b[this.pos++] = v;
+      else if (v < 0x100) {
+        b[this.pos++] = 0xcc;
+        b[this.pos++] = v;
+      } else if (v < 0x10000) {
+        b[this.pos++] = 0xcd;
+        b[this.pos++] = v >> 8;
+        b[this.pos++] = v & 0xff;
+      } else {
+        b[this.pos++] = 0xce;
+        b.writeUInt32BE(v, this.pos);
+        this.pos += 4;
+      }
+    } else if (v >> 0 === v) {
+      if (v >= -0x20) b[this.pos++] = 0x100 + v;
+      else if (v >= -0x80) {
+        b[this.pos++] = 0xd0;
+        b[this.pos++] = v + 0x100;
+      } else if (v >= -0x8000) {
+        b[this.pos++] = 0xd1;
+        b.writeInt16BE(v, this.pos);
+        this.pos += 2;
+      } else {
+        b[this.pos++] = 0xd2;
+        b.writeInt32BE(v, this.pos);
+        this.pos += 4;
+      }
+    } else {
+      b[this.pos++] = 0xcb;
+      b.writeDoubleBE(v, this.pos);
+      this.pos += 8;
+    }
+  }
+
+  /** A string in UTF-8 (a lone surrogate as U+FFFD, as msgpackr writes it), with the smallest header for its bytes. */
+  private string(s: string): void {
+    const len = s.length;
+    this.room(len * 3 + 5);
+    const b = this.buf;
+    // The header's size is guessed from the characters (bytes ≥ characters) and moved up if the bytes need more.
+    const guess = len < 0x20 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
+    const start = this.pos;
+    let at = start + guess;
+    if (len < 0x40) {
+      for (let i = 0; i < len; i++) {
+        let c = s.charCodeAt(i);
+        if (c < 0x80) b[at++] = c;
+        else if (c < 0x800) {
+          b[at++] = (c >> 6) | 0xc0;
+          b[at++] = (c & 0x3f) | 0x80;
+        } else {
+          let c2: number;
+          if ((c & 0xfc00) === 0xd800 && ((c2 = s.charCodeAt(i + 1)) & 0xfc00) === 0xdc00) {
+            c = 0x10000 + ((c & 0x03ff) << 10) + (c2 & 0x03ff);
+            i++;
+            b[at++] = (c >> 18) | 0xf0;
+            b[at++] = ((c >> 12) & 0x3f) | 0x80;
+            b[at++] = ((c >> 6) & 0x3f) | 0x80;
+            b[at++] = (c & 0x3f) | 0x80;
+          } else if ((c & 0xf800) === 0xd800) {
+            b[at++] = 0xef;
+            b[at++] = 0xbf;
+            b[at++] = 0xbd;
+          } else {
+            b[at++] = (c >> 12) | 0xe0;
+            b[at++] = ((c >> 6) & 0x3f) | 0x80;
+            b[at++] = (c & 0x3f) | 0x80;
+          }
+        }
+      }
+    } else at += b.write(s, at, 'utf8');
+    const n = at - start - guess;
+    const size = n < 0x20 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+    if (size > guess) b.copyWithin(start + size, start + guess, at);
+    if (size === 1) b[start] = 0xa0 | n;
+    else if (size === 2) {
+      b[start] = 0xd9;
+      b[start + 1] = n;
+    } else if (size === 3) {
+      b[start] = 0xda;
+      b[start + 1] = n >> 8;
+      b[start + 2] = n & 0xff;
+    } else {
+      b[start] = 0xdb;
+      b.writeUInt32BE(n, start + 1);
+    }
+    this.pos = start + size + n;
+  }
+
+  /** Bytes: bin 8, 16, 32. */
+  private bytes(v: Uint8Array): void {
+    const n = v.length;
+    this.room(n + 5);
+    const b = this.buf;
+    if (n < 0x100) {
+      b[this.pos++] = 0xc4;
+      b[this.pos++] = n;
+    } else if (n < 0x10000) {
+      b[this.pos++] = 0xc5;
+      b[this.pos++] = n >> 8;
+      b[this.pos++] = n & 0xff;
+    } else {
+      b[this.pos++] = 0xc6;
+      b.writeUInt32BE(n, this.pos);
+      this.pos += 4;
+    }
+    b.set(v, this.pos);
+    this.pos += n;
   }
 }
 

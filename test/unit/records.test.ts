@@ -171,3 +171,42 @@ describe('decodeRecords: a malformed answer is an error naming the field (SKIFF_
     expect(() => decodeRecords(result, structures, strings)).toThrow(message);
   });
 });
+
+describe('the direct writer', () => {
+  /** Two encoders fed the same values: one writes directly, the other through msgpackr (its fallback). */
+  function lockstep(values: unknown[]): void {
+    const direct = new RecordsEncoder();
+    const packr = new RecordsEncoder();
+    const viaPackr = (v: unknown) => (packr as unknown as { packed(v: unknown, refer: boolean): Buffer }).packed(v, true);
+    for (const [i, v] of values.entries()) {
+      const got = direct.encode(v);
+      expect(got.toString('hex'), `value ${i}`).toBe(viaPackr(v).toString('hex'));
+      expect(decodeRecords(got, direct.structuresTable().map((t) => [...t]), direct.stringsTable())).toEqual(decode(encode(v)).value);
+    }
+    expect(direct.structuresTable()).toEqual(packr.structuresTable());
+    expect(direct.stringsTable()).toEqual(packr.stringsTable());
+  }
+
+  it('writes the bytes msgpackr writes: numbers, strings and headers at each size boundary', () => {
+    const numbers = [0, 1, 0x1f, 0x20, 0x3f, 0x40, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -1, -0x20, -0x21, -0x80, -0x81, -0x8000, -0x8001, -(2 ** 31), -(2 ** 31) - 1, 1.5, -0.25, -0, 1e300, Infinity, -Infinity];
+    const strings = ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(63), 'x'.repeat(64), 'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(65_535), 'x'.repeat(65_536)];
+    // Characters of 2, 3 and 4 bytes (a surrogate pair), lone surrogates, and byte lengths past the guessed header.
+    const wide = ['é'.repeat(16), 'é'.repeat(31), '€'.repeat(11), '€'.repeat(90), '😀'.repeat(8), '\ud800x', 'x\udc00', 'é'.repeat(40), '€'.repeat(22_000), 'é'.repeat(32_768)];
+    lockstep([{ numbers }, { strings }, { wide }, numbers, strings, wide]);
+  });
+
+  it('writes the bytes msgpackr writes: lists of pods, arrays and maps past 16, records past 32 shapes, plain maps', () => {
+    const items = Array.from({ length: 40 }, (_, i) => pod(i, { [`extra${i % 35}`]: { nested: [i, `n${i}`, null, true, false, undefined] } }));
+    const wide40 = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key-${i}`, `v${i % 3}`]));
+    const array = (n: number) => Array.from({ length: n }, (_, i) => i % 2 ? 'True' : i);
+    lockstep([...items, list(items), { wide40, a15: array(15), a16: array(16), a70k: array(70_000) }, { bytes: Buffer.from([1, 2, 3]), u8: new Uint8Array(300), big: Buffer.alloc(70_000, 7) }, JSON.parse('{"__proto__":{"x":1},"a":"b"}'), [[[]], {}]]);
+  });
+
+  it('leaves what it does not write (a Date, a Map, a bigint) to msgpackr: it reads back as the plain answer', () => {
+    const enc = new RecordsEncoder();
+    for (const v of [{ at: new Date(1.7e12), name: 'x' }, { m: new Map([['a', 1]]) }, { n: 2n ** 60n, s: 'True' }]) {
+      const plain = decode(encode(v)).value;
+      expect(decodeRecords(enc.encode(v), enc.structuresTable().map((t) => [...t]), enc.stringsTable())).toEqual(plain);
+    }
+  });
+});
