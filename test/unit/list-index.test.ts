@@ -83,6 +83,29 @@ describe('KindIndex', () => {
     run(ops);
   });
 
+  it('a list asked again while nothing changed is the same list; any change, a replacement too, makes a new one', () => {
+    const index = new KindIndex();
+    const a = obj('default', 'a');
+    const b = obj('other', 'b');
+    index.onChange(a, undefined, a);
+    index.onChange(b, undefined, b);
+    const first = index.list('default');
+    expect(index.list('default')).toBe(first);
+    // Another namespace, then the first again: each is right (the kept list is the last one's only).
+    expect(index.list('other')).toEqual([b]);
+    expect(index.list(undefined)).toEqual([a, b]);
+    expect(index.list('default')).toEqual([a]);
+    const kept = index.list('default');
+    const a2 = obj('default', 'a', 2);
+    index.onChange(a2, a, a2);
+    const after = index.list('default');
+    expect(after).not.toBe(kept);
+    expect(after[0]).toBe(a2);
+    expect(kept[0]).toBe(a); // a list already answered is never changed
+    index.onChange(undefined, a2, a2);
+    expect(index.list('default')).toEqual([]);
+  });
+
   it('listIndex registers once per kind and starts from what the cache holds', () => {
     const handlers: [string, (o: KObject | undefined, old: KObject | undefined, latest: KObject) => void][] = [];
     const held = [obj('default', 'b'), obj('default', 'a')];

@@ -25,7 +25,8 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
   const scope = req.allNamespaces ? undefined : namespace;
   if (kind.kind === 'Event') return listEvents(ctx, scope, selected);
   const { items, revision, cached } = await consistentList(ctx, kind.kind, scope);
-  const answer = { apiVersion: 'v1' as const, kind: 'List' as const, items: items.filter(selected), metadata: { resourceVersion: String(revision) } };
+  const all = !req.labelSelector && !req.fieldSelector;
+  const answer = { apiVersion: 'v1' as const, kind: 'List' as const, items: all ? items : items.filter(selected), metadata: { resourceVersion: String(revision) } };
   return cached ? sharedObjects(answer) : answer;
 }
 
