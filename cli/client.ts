@@ -19,6 +19,11 @@ type Pending = { onMessage(res: ApiResponse): void; onLost(err: SkiffError): voi
  */
 const recordsVerbs: ReadonlySet<string> = new Set(['list']);
 
+/** What a request is sent with besides its id and verb: records asked for the verbs above, unless `params` say otherwise. */
+export function requestParams(verb: string, params: Record<string, unknown>): Record<string, unknown> {
+  return recordsVerbs.has(verb) ? { encoding: 'records', ...params } : params;
+}
+
 /** An answer's result: decoded from records when the answer came that way. */
 export function resultOf(res: ApiResponse): unknown {
   return res.encoding === 'records' ? decodeRecords(res.result, res.structures, res.strings) : res.result;
@@ -192,7 +197,7 @@ class MqttApi implements Api {
           }),
         onLost: (err) => finish(() => reject(err)),
       });
-      this.send(id, verb, recordsVerbs.has(verb) ? { encoding: 'records', ...params } : params).catch((err: Error) =>
+      this.send(id, verb, requestParams(verb, params)).catch((err: Error) =>
         finish(() => reject(err instanceof SkiffError ? err : new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot send to the master: ${err.message}`))),
       );
     });

@@ -16,13 +16,17 @@ interface ProbeSetup {
   getParams: Record<string, unknown>;
   getEveryMs: number;
   listEveryMs: number;
-  burst: { gets: number; lists: number };
+  /** Back-to-back samples after the rollout; `plainLists`: lists asked in plain msgpack, timed apart (default none). */
+  burst: { gets: number; lists: number; plainLists?: number };
 }
 
 /** The figures the worker sends back. */
 export interface ProbeFigures {
   getMs: number[];
+  /** `list pods` as the CLI asks and decodes it (records). */
   listMs: number[];
+  /** The same list asked plain (msgpack maps), after the rollout only. */
+  plainListMs: number[];
   errors: number;
 }
 
@@ -56,7 +60,7 @@ export class ProbeThread {
     const gets = (await this.ask(this.workers.get, 'burst')) as ProbeFigures;
     const lists = (await this.ask(this.workers.list, 'burst')) as ProbeFigures;
     await this.kill();
-    return { getMs: gets.getMs, listMs: lists.listMs, errors: gets.errors + lists.errors };
+    return { getMs: gets.getMs, listMs: lists.listMs, plainListMs: lists.plainListMs, errors: gets.errors + lists.errors };
   }
 
   /** Ends the workers without figures (a failed trial). */
@@ -95,9 +99,9 @@ if (parentPort && workerData) {
         await probe.stop();
         return port.postMessage('stopped');
       }
-      await probe.burst(s.part === 'get' ? s.burst.gets : 0, s.part === 'list' ? s.burst.lists : 0);
+      await probe.burst(s.part === 'get' ? s.burst.gets : 0, s.part === 'list' ? s.burst.lists : 0, s.part === 'list' ? (s.burst.plainLists ?? 0) : 0);
       await api.close().catch(() => undefined);
-      port.postMessage({ getMs: probe.getMs, listMs: probe.listMs, errors: probe.errors } satisfies ProbeFigures);
+      port.postMessage({ getMs: probe.getMs, listMs: probe.listMs, plainListMs: probe.plainListMs, errors: probe.errors } satisfies ProbeFigures);
     });
     port.postMessage('started');
   } catch (err) {
