@@ -173,16 +173,23 @@ class RecordsWriter {
     private readonly ref: (s: string) => string | object,
   ) {}
 
-  /** The bytes of `value` (a copy), or undefined when it holds what only msgpackr writes. */
+  /**
+   * The bytes of `value` (a copy), or undefined when it holds what only msgpackr writes (the strings met before it
+   * was found have been counted for the strings table once already: they may join it a little sooner).
+   */
   write(value: unknown, refer: boolean): Buffer | undefined {
     this.pos = 0;
+    let out: Buffer | undefined;
     try {
       this.value(value, refer);
+      out = Buffer.from(this.buf.subarray(0, this.pos));
     } catch (err) {
-      if (err === notDirect) return undefined;
-      throw err;
+      if (err !== notDirect) throw err;
+    } finally {
+      // A whole result written at once (a list nobody cached) may have grown the buffer: not kept past 1 MiB.
+      if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafeSlow(64 * 1024);
     }
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    return out;
   }
 
   private room(n: number): void {

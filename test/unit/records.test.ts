@@ -195,11 +195,11 @@ describe('the direct writer', () => {
     lockstep([{ numbers }, { strings }, { wide }, numbers, strings, wide]);
   });
 
-  it('writes the bytes msgpackr writes: lists of pods, arrays and maps past 16, records past 32 shapes, plain maps', () => {
+  it('writes the bytes msgpackr writes: lists of pods, arrays and maps past 16, records past 32 shapes, plain maps, a value past its buffer', () => {
     const items = Array.from({ length: 40 }, (_, i) => pod(i, { [`extra${i % 35}`]: { nested: [i, `n${i}`, null, true, false, undefined] } }));
     const wide40 = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key-${i}`, `v${i % 3}`]));
     const array = (n: number) => Array.from({ length: n }, (_, i) => i % 2 ? 'True' : i);
-    lockstep([...items, list(items), { wide40, a15: array(15), a16: array(16), a70k: array(70_000) }, { bytes: Buffer.from([1, 2, 3]), u8: new Uint8Array(300), big: Buffer.alloc(70_000, 7) }, JSON.parse('{"__proto__":{"x":1},"a":"b"}'), [[[]], {}]]);
+    lockstep([...items, list(items), { wide40, a15: array(15), a16: array(16), a70k: array(70_000) }, { bytes: Buffer.from([1, 2, 3]), u8: new Uint8Array(300), big: Buffer.alloc(70_000, 7) }, JSON.parse('{"__proto__":{"x":1},"a":"b"}'), [[[]], {}], { huge: 'y'.repeat(400_000) }, pod(1)]);
   });
 
   it('leaves what it does not write (a Date, a Map, a bigint) to msgpackr: it reads back as the plain answer', () => {
