@@ -102,7 +102,32 @@ export interface BrokerOptions {
  * An aedes client with the identity it authenticated as, why its CONNECT is refused before authentication, and
  * the TCP socket its pre-authentication slot is counted on (under TLS, not the socket aedes reads).
  */
-type SkiffClient = Client & { skiff?: Identity; skiffRefusal?: string; skiffRaw?: Socket; subscriptions?: Record<string, unknown> };
+type SkiffClient = Client & {
+  skiff?: Identity;
+  skiffRefusal?: string;
+  skiffRaw?: Socket;
+  subscriptions?: Record<string, { func?: unknown } | undefined>;
+};
+
+/** What the broker knows to write a node's desired set straight onto its connection (Broker.publish). */
+interface DirectState {
+  /** Node name → the node's client that authenticated last. */
+  nodes: Map<string, SkiffClient>;
+  /** Client ids that connected with a persistent session (clean = false): aedes may keep subscriptions of theirs offline. */
+  persistent: Set<string>;
+  /** Desired-set topics → the master's publishes of them still in aedes' path (a direct write must not overtake them). */
+  viaAedes: Map<string, number>;
+}
+
+const desiredPrefix = `${ROOT}/nodes/`;
+const desiredSuffix = '/desired';
+
+/** The node of a desired-set topic (`skiff/v1/nodes/{node}/desired`), or undefined. */
+export function desiredNodeOf(topic: string): string | undefined {
+  if (!topic.startsWith(desiredPrefix) || !topic.endsWith(desiredSuffix)) return undefined;
+  const node = topic.slice(desiredPrefix.length, topic.length - desiredSuffix.length);
+  return node && !node.includes('/') ? node : undefined;
+}
 
 /** What a TLS client's certificate says (the broker requests one from every client; only nodes need one). */
 function peerCert(socket: TLSSocket): PeerCert | undefined {
@@ -145,6 +170,7 @@ export class Broker {
     readonly admission: PreAuthAdmission,
     /** Admission, then `serve`: the path of every connection. */
     private readonly admitAndServe: (conn: Duplex, raw: Socket, req?: IncomingMessage) => void,
+    private readonly direct: DirectState,
   ) {}
 
   /**
@@ -184,6 +210,7 @@ export class Broker {
   static async start(opts: BrokerOptions): Promise<Broker> {
     const { credentials, log } = opts;
     const holders = new Map<string, SkiffClient>();
+    const direct: DirectState = { nodes: new Map(), persistent: new Set(), viaAedes: new Map() };
     const admission = new PreAuthAdmission();
     const retained = new RetainedBudget();
     const who = (c: SkiffClient | null) => ({ role: c?.skiff?.role, user: c?.skiff?.name, client: c?.id });
@@ -215,6 +242,14 @@ export class Broker {
         client.skiff = id;
         holders.set(client.id, client);
         client.conn.once('close', () => holders.get(client.id) === client && holders.delete(client.id));
+        // aedes keeps a persistent session's subscriptions until the same id connects clean (then it drops them).
+        if (client.clean === false) direct.persistent.add(client.id);
+        else direct.persistent.delete(client.id);
+        if (id.role === 'node') {
+          const node = id.name;
+          direct.nodes.set(node, client);
+          client.conn.once('close', () => direct.nodes.get(node) === client && direct.nodes.delete(node));
+        }
         admission.release(client.skiffRaw ?? (client.conn as Socket));
         done(null, true);
       },
@@ -321,10 +356,19 @@ export class Broker {
       await new Promise<void>((r) => aedes.close(() => r()));
       throw err;
     }
-    const broker = new Broker(aedes, mq, server, tlsServer, holders, admission, (conn, raw, req) => {
-      if (admit(raw)) serve(conn, raw, req);
-      else conn.destroy();
-    });
+    const broker = new Broker(
+      aedes,
+      mq,
+      server,
+      tlsServer,
+      holders,
+      admission,
+      (conn, raw, req) => {
+        if (admit(raw)) serve(conn, raw, req);
+        else conn.destroy();
+      },
+      direct,
+    );
     if (opts.tls) broker.tlsOptions = { ca: opts.tls.ca };
     return broker;
   }
@@ -338,14 +382,51 @@ export class Broker {
   /**
    * Publishes from the master (no ACL). Resolves when the broker has taken the message. A retained payload is
    * kept in memory for as long as the topic lives, so it is given memory of its own (ownBytes).
+   *
+   * A node's desired set (not retained) whose only subscriber is that node's own clean session is written straight
+   * onto its connection, now, as API answers are (fast-api.ts writeNow) — see `writeDesired`.
    */
   publish(topic: string, payload: Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    const qos = opts.qos ?? 1;
+    const node = desiredNodeOf(topic);
+    if (node !== undefined && !opts.retain) {
+      const written = this.writeDesired(node, topic, payload, qos);
+      if (written) return written;
+    }
     if (opts.retain) payload = ownBytes(payload);
+    // A desired set through aedes is counted until aedes is done with it: a later one is not written past it.
+    const { viaAedes } = this.direct;
+    if (node !== undefined) viaAedes.set(topic, (viaAedes.get(topic) ?? 0) + 1);
     return new Promise((resolve, reject) =>
-      this.aedes.publish({ cmd: 'publish', topic, payload, qos: opts.qos ?? 1, retain: opts.retain ?? false, dup: false } as any, (err?: Error) =>
-        err ? reject(err) : resolve(),
-      ),
+      this.aedes.publish({ cmd: 'publish', topic, payload, qos, retain: opts.retain ?? false, dup: false } as any, (err?: Error) => {
+        if (node !== undefined) {
+          const left = (viaAedes.get(topic) ?? 1) - 1;
+          if (left > 0) viaAedes.set(topic, left);
+          else viaAedes.delete(topic);
+        }
+        return err ? reject(err) : resolve();
+      }),
     );
+  }
+
+  /**
+   * Writes a node's desired set onto the node's connection in the caller's task (session 23). Through aedes each of a
+   * rollout's ~10,000 sets paid the broker queue, qlobber's matching, aedes' offline-queue lookup, and a write one
+   * `setImmediate` later — outside the loop's budget (../loop-budget.ts), which the desired flush's turns keep — so
+   * the flush's sets now leave within its turn. Only when nothing else may get the message: the node's own clean session
+   * is the topic's one subscriber (an administrator's `skiff/v1/#` or a second subscription makes two), no persistent
+   * session exists (aedes would queue the message for it while it is offline), and none of the master's earlier
+   * publishes of the topic is still in aedes' path (order). Otherwise, or when the node is not connected: false.
+   */
+  private writeDesired(node: string, topic: string, payload: Buffer, qos: 0 | 1): Promise<void> | false {
+    const { nodes, persistent, viaAedes } = this.direct;
+    if (persistent.size > 0 || viaAedes.has(topic)) return false;
+    const c = nodes.get(node);
+    const sub = c?.subscriptions && Object.hasOwn(c.subscriptions, topic) ? c.subscriptions[topic] : undefined;
+    if (!c || c.closed || !sub) return false;
+    const listeners = this.queue.listenersOf(topic);
+    if (listeners.length !== 1 || listeners[0] !== sub.func) return false;
+    return writeNow(c, topic, payload, qos);
   }
 
   /**
