@@ -13,6 +13,12 @@
  * router queued it for its turn anyway; here it is checked the same way, counted as proof the node is alive, and handed
  * to the router, which queues it as before.
  *
+ * A node's pod status reports (`nodes/{node}/pods`, QoS 1: every pod of a rollout is reported at least once as it
+ * starts) take it too (session 23): through aedes each paid the offline-queue lookup, the broker queue and qlobber's
+ * matching, the 'publish' event and their allocations before the router queued it for its turn anyway. A report is
+ * taken only while none of the node's earlier packets is still in aedes' hands (its `_parsingBatch`: a status, a
+ * resync, a lease that needs a write), so the router gets a node's messages in the order the node sent them.
+ *
  * A PUBACK of a request taken here may go out before the PUBACK of a QoS 1 publish the same client sent just before it
  * through aedes (MQTT asks for acknowledgements in order; clients match them by packet id, as mqtt.js does).
  */
@@ -39,24 +45,28 @@ export interface FastApiOptions {
   onAlive?: (node: string) => void;
 }
 
-type InnerClient = Client & { skiff?: Identity; skiffRaw?: Socket; conn: NodeJS.WritableStream & { remoteAddress?: string } };
+type InnerClient = Client & { skiff?: Identity; skiffRaw?: Socket; conn: NodeJS.WritableStream & { remoteAddress?: string }; _parsingBatch?: number };
 
 /** Puts the API fast path in front of one client's packet handling. */
 export function fastApi(client: Client, o: FastApiOptions): void {
   const c = client as InnerClient;
   let request: string | undefined; // this client's request topic
   let metrics: string | undefined; // a node's metrics topic
+  let pods: string | undefined; // a node's pod reports topic
   takePackets(client, (p: PublishPacket) => {
     if (p.cmd !== 'publish' || p.retain || (p.qos !== 0 && p.qos !== 1) || !c.connected || !c.skiff) return false;
     request ??= topics.apiReq(c.id);
-    if (c.skiff.role === 'node') metrics ??= topics.nodeMetrics(c.skiff.name);
-    const topic = p.topic === request ? request : p.topic === metrics ? metrics : undefined;
-    if (!topic || o.watched()) return false;
+    if (c.skiff.role === 'node') {
+      metrics ??= topics.nodeMetrics(c.skiff.name);
+      pods ??= topics.nodePods(c.skiff.name);
+    }
+    const topic = p.topic === request ? request : p.topic === metrics ? metrics : p.topic === pods ? pods : undefined;
+    if (!topic || o.watched() || (topic === pods && (c._parsingBatch ?? 0) > 0)) return false;
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     if (!payload || !o.mayPublish(c.skiff, c.id, topic) || payload.length > o.maxBytes(c.skiff, topic)) return false;
     if (p.qos === 1) mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId! }, c.conn);
     refreshKeepalive(client);
-    if (topic === metrics) o.onAlive?.(c.skiff.name);
+    if (topic !== request) o.onAlive?.(c.skiff.name); // metrics and pod reports prove the node alive (router.ts)
     o.onReceive?.(topic, payload.length);
     o.onRequest({ topic, payload, clientId: c.id, identity: c.skiff, address: (c.skiffRaw ?? c.conn).remoteAddress ?? '' });
     return true;
@@ -74,9 +84,17 @@ export function mayMatchApiRequest(filter: string): boolean {
   return mayMatchLevels(filter, requestLevels);
 }
 
+/** The levels of a node's pod reports topic: ROOT, `nodes`, any node, `pods`. */
+const podsLevels: (string | undefined)[] = [...ROOT.split('/'), 'nodes', undefined, 'pods'];
+
 /** True when the subscription `filter` may match some node's metrics topic. */
 export function mayMatchNodeMetrics(filter: string): boolean {
   return mayMatchLevels(filter, metricsLevels);
+}
+
+/** True when the subscription `filter` may match some node's pod reports topic. */
+export function mayMatchNodePods(filter: string): boolean {
+  return mayMatchLevels(filter, podsLevels);
 }
 
 /** The parts of an aedes client the answer path reaches into (not in its typings). */

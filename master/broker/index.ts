@@ -25,7 +25,7 @@ import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './
 import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
 import { fastLeases, mayMatchLease } from './fast-lease.js';
-import { fastApi, mayMatchApiRequest, mayMatchNodeMetrics, writeNow } from './fast-api.js';
+import { fastApi, mayMatchApiRequest, mayMatchNodeMetrics, mayMatchNodePods, writeNow } from './fast-api.js';
 import { PAYLOAD_LIMITS, maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
 import { BrokerQueue } from './emitter.js';
@@ -214,9 +214,9 @@ export class Broker {
     const admission = new PreAuthAdmission();
     const retained = new RetainedBudget();
     const who = (c: SkiffClient | null) => ({ role: c?.skiff?.role, user: c?.skiff?.name, client: c?.id });
-    // Counted: the subscriptions that may see a topic a fast path takes (a lease, an API request, a node's metrics);
+    // Counted: the subscriptions that may see a topic a fast path takes (a lease, an API request, a node's metrics or pod reports);
     // while one exists, those go through aedes so the subscriber gets them.
-    const mq = new BrokerQueue(CONCURRENCY, isLiveness, (filter) => mayMatchLease(filter) || mayMatchApiRequest(filter) || mayMatchNodeMetrics(filter));
+    const mq = new BrokerQueue(CONCURRENCY, isLiveness, (filter) => mayMatchLease(filter) || mayMatchApiRequest(filter) || mayMatchNodeMetrics(filter) || mayMatchNodePods(filter));
     const aedes = await Aedes.createBroker({
       // An edge master has few clients; a larger inflight queue absorbs reconnect storms.
       concurrency: CONCURRENCY,
