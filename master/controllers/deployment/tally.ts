@@ -37,6 +37,7 @@ export class PodTally {
 
   constructor(informers: Informers) {
     informers.on('Pod', (p, old) => {
+      if (p && old && this.update(old, p)) return;
       if (old) this.remove(old);
       if (p) this.add(p);
     });
@@ -72,6 +73,28 @@ export class PodTally {
     b.active.add(key);
     const ready = readyCondition(p);
     if (ready?.status === 'True') b.ready.set(key, ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN);
+  }
+
+  /**
+   * A pod that changed but kept its owner and its place among the active and the unfinished (the scheduler's bind, the
+   * agent's reports: most events of a rollout): only its readiness is looked at, without taking it out of every set
+   * and putting it back. False when it moved otherwise (then it is removed and added).
+   */
+  private update(old: Pod, p: Pod): boolean {
+    const uid = controllerOf(p)?.uid;
+    if (uid === undefined || controllerOf(old)?.uid !== uid || p.metadata.name !== old.metadata.name || p.metadata.namespace !== old.metadata.namespace) return false;
+    const active = isActive(p);
+    if (isFinished(p) !== isFinished(old) || active !== isActive(old)) return false;
+    const b = this.byOwner.get(uid);
+    if (!b) return false;
+    if (!active) return true;
+    const ready = readyCondition(p);
+    const was = readyCondition(old);
+    if (ready === was || (ready?.status === was?.status && ready?.lastTransitionTime === was?.lastTransitionTime)) return true;
+    const key = cacheKey(p.metadata.namespace, p.metadata.name);
+    if (ready?.status === 'True') b.ready.set(key, ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN);
+    else b.ready.delete(key);
+    return true;
   }
 
   private remove(p: Pod): void {
