@@ -106,6 +106,34 @@ type AnswerClient = Client & {
 };
 
 /**
+ * The fixed header, topic name and message id of a PUBLISH (MQTT 3.1.1 §3.3: not dup, not retained) as mqtt-packet
+ * generates them; the payload of `payloadBytes` follows. Built in one buffer: mqtt-packet's generate writes a publish in
+ * five pieces through a stream writer (with a debug call each), for every answer, watch event and desired set.
+ * Throws on a topic or a packet longer than MQTT allows (mqtt-packet refuses them too).
+ */
+export function publishHeader(topic: string, qos: 0 | 1, messageId: number, payloadBytes: number): Buffer {
+  const topicBytes = Buffer.byteLength(topic);
+  if (topicBytes > 0xffff) throw new RangeError('topic too long');
+  const idBytes = qos > 0 ? 2 : 0;
+  let remaining = 2 + topicBytes + idBytes + payloadBytes;
+  if (remaining > 268_435_455) throw new RangeError('packet too large');
+  const lengthBytes = remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4;
+  const b = Buffer.allocUnsafe(1 + lengthBytes + 2 + topicBytes + idBytes);
+  let i = 0;
+  b[i++] = 0x30 | (qos << 1);
+  do {
+    const digit = remaining % 0x80;
+    remaining = Math.floor(remaining / 0x80);
+    b[i++] = remaining > 0 ? digit | 0x80 : digit;
+  } while (remaining > 0);
+  b.writeUInt16BE(topicBytes, i);
+  i += 2;
+  i += b.write(topic, i);
+  if (qos > 0) b.writeUInt16BE(messageId, i);
+  return b;
+}
+
+/**
  * Writes a publish to one clean-session client now, in the caller's task, as aedes' own delivery does it one
  * `setImmediate` later (lib/client.js deliverQoS: the packet cleared by `authorizeForward`, the QoS lowered to the
  * subscription's, the next message id of the client, mqtt-packet onto the connection). That immediate ran behind every
@@ -113,8 +141,12 @@ type AnswerClient = Client & {
  * answer computed in well under a millisecond left the master one whole check phase later (~10 ms, measured: half of
  * a `get`'s time). Resolves once written (or the socket drained). False when the client needs aedes' path (not a clean
  * session — its outgoing QoS 1 messages are kept for redelivery — or not subscribed to exactly `topic`).
+ *
+ * `flush`: the bytes go to the socket before this returns (a desired set, one per node per flush: the flush's turn then
+ * measures its writes against the loop's budget). Otherwise they are corked until the end of the tick, as mqtt-packet
+ * does, so a stream's events written in one task go out in one write.
  */
-export function writeNow(client: Client, topic: string, payload: Buffer, qos: 0 | 1): Promise<void> | false {
+export function writeNow(client: Client, topic: string, payload: Buffer, qos: 0 | 1, flush = false): Promise<void> | false {
   const c = client as AnswerClient;
   const sub = c.subscriptions && Object.hasOwn(c.subscriptions, topic) ? c.subscriptions[topic] : undefined;
   if (!c.clean || !sub || !c.connected) return false;
@@ -124,11 +156,19 @@ export function writeNow(client: Client, topic: string, payload: Buffer, qos: 0 
     packet.messageId = c._nextId;
     c._nextId = c._nextId >= 65535 ? 1 : c._nextId + 1;
   }
+  let header: Buffer;
   try {
-    if (mqttPacket.writeToStream(packet as mqttPacket.IPublishPacket, c.conn)) return Promise.resolve();
+    header = publishHeader(topic, packet.qos as 0 | 1, packet.messageId, payload.length);
   } catch {
-    return Promise.resolve(); // a packet mqtt-packet cannot write is dropped, as aedes' write drops it
+    return Promise.resolve(); // a packet MQTT cannot carry is dropped, as aedes' write drops it
   }
+  const conn = c.conn;
+  conn.cork();
+  let ok = conn.write(header);
+  if (payload.length > 0) ok = conn.write(payload);
+  if (flush) conn.uncork();
+  else process.nextTick(() => conn.uncork());
+  if (ok) return Promise.resolve();
   return new Promise((resolve) => {
     // Drained, or closed before it drained (aedes' waitForDrain answers its writers then too).
     const done = () => {

@@ -434,7 +434,7 @@ export class Broker {
     if (!c || c.closed || !sub) return false;
     const listeners = this.queue.listenersOf(topic);
     if (listeners.length !== 1 || listeners[0] !== sub.func) return false;
-    return writeNow(c, topic, payload, qos);
+    return writeNow(c, topic, payload, qos, true);
   }
 
   /**

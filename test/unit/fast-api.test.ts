@@ -7,7 +7,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { Broker, type Inbound } from '../../master/broker/index.js';
-import { mayMatchApiRequest } from '../../master/broker/fast-api.js';
+import mqttPacket from 'mqtt-packet';
+import { mayMatchApiRequest, publishHeader } from '../../master/broker/fast-api.js';
 import { PAYLOAD_LIMITS } from '../../master/broker/limits.js';
 import { encode, silentLogger, topics } from '../../protocol/index.js';
 import { eventually } from '../helpers/wait.js';
@@ -111,5 +112,31 @@ describe('broker: the API request fast path', () => {
     ['skiff/v1/api', false],
   ])('a subscription to %s may see request topics: %s', (filter, may) => {
     expect(mayMatchApiRequest(filter)).toBe(may);
+  });
+});
+
+describe('publishHeader', () => {
+  // Remaining lengths across every varint width (127/128, 16383/16384, 2097151/2097152), QoS 0 and 1, a UTF-8 topic.
+  it.each([
+    ['skiff/v1/api/c1/res', 0, 0, 0],
+    ['skiff/v1/api/c1/res', 1, 1, 1],
+    ['skiff/v1/nodes/n1/desired', 1, 65535, 100],
+    ['t', 0, 0, 124],
+    ['t', 0, 0, 125],
+    ['t', 1, 7, 16378],
+    ['t', 1, 7, 16379],
+    ['t', 0, 0, 2_097_148],
+    ['t', 0, 0, 2_097_149],
+    ['ü/ß/topic', 1, 300, 10],
+  ] as const)('%s QoS %s id %s + %s payload bytes: what mqtt-packet generates', (topic, qos, messageId, bytes) => {
+    const payload = Buffer.alloc(bytes, 7);
+    const ours = Buffer.concat([publishHeader(topic, qos, messageId, bytes), payload]);
+    const theirs = mqttPacket.generate({ cmd: 'publish', topic, payload, qos, messageId: qos ? messageId : undefined, retain: false, dup: false } as mqttPacket.IPublishPacket);
+    expect(ours.equals(theirs)).toBe(true);
+  });
+
+  it('refuses what MQTT cannot carry', () => {
+    expect(() => publishHeader('x'.repeat(65536), 0, 0, 0)).toThrow(RangeError);
+    expect(() => publishHeader('t', 0, 0, 268_435_455)).toThrow(RangeError);
   });
 });
