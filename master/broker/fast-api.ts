@@ -24,10 +24,9 @@
  */
 import type { Socket } from 'node:net';
 import type { Client } from 'aedes';
-import mqttPacket from 'mqtt-packet';
 import { ROOT, topics } from '../../protocol/index.js';
 import type { Identity } from './acl.js';
-import { mayMatchLevels, refreshKeepalive, takePackets, type PublishPacket } from './fast-lease.js';
+import { mayMatchLevels, pubackPacket, refreshKeepalive, takePackets, type PublishPacket } from './fast-lease.js';
 
 /** What the API fast path needs from the broker. */
 export interface FastApiOptions {
@@ -61,10 +60,14 @@ export function fastApi(client: Client, o: FastApiOptions): void {
       pods ??= topics.nodePods(c.skiff.name);
     }
     const topic = p.topic === request ? request : p.topic === metrics ? metrics : p.topic === pods ? pods : undefined;
-    if (!topic || o.watched() || (topic === pods && (c._parsingBatch ?? 0) > 0)) return false;
+    // A node's reports keep their order (metrics deltas apply to what the master holds): none is taken here while an
+    // earlier packet of the node is still in aedes' hands.
+    if (!topic || o.watched() || (topic !== request && (c._parsingBatch ?? 0) > 0)) return false;
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     if (!payload || !o.mayPublish(c.skiff, c.id, topic) || payload.length > o.maxBytes(c.skiff, topic)) return false;
-    if (p.qos === 1) mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId! }, c.conn);
+    // One small write in this task, as the lease's (writeToStream would cork it to the next tick, after an answer
+    // written at once).
+    if (p.qos === 1) c.conn.write(pubackPacket(p.messageId!));
     refreshKeepalive(client);
     if (topic !== request) o.onAlive?.(c.skiff.name); // metrics and pod reports prove the node alive (router.ts)
     o.onReceive?.(topic, payload.length);

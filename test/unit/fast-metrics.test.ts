@@ -58,6 +58,17 @@ describe('broker: node metrics on the fast path', () => {
     expect(queued.filter((t) => t === topics.nodeMetrics('n1'))).toEqual([]);
   });
 
+  it('metrics sent while an earlier message of the node is still in aedes\' hands follow it there, in order (deltas apply in order)', async () => {
+    const n1 = await connect('n1', 'cred-n1');
+    const resync = encode({ generation: 0 });
+    for (let i = 0; i < 5; i++) {
+      n1.publish(topics.nodeResync('n1'), resync, { qos: 1 });
+      n1.publish(topics.nodeMetrics('n1'), sample, { qos: 1 });
+    }
+    await eventually(() => routed.length === 10, 'all handed over');
+    expect(routed.map((m) => m.topic)).toEqual(Array(5).fill([topics.nodeResync('n1'), topics.nodeMetrics('n1')]).flat());
+  });
+
   it('while an administrator watches metrics topics, they go through aedes: the watcher gets them and the master once', async () => {
     const { admin, seen } = await watchAsAdmin(broker, 'skiff/v1/nodes/+/metrics', clients);
     const n1 = await connect('n1', 'cred-n1');
