@@ -27,6 +27,8 @@ const perObject = 100;
 /** Log lines for new events: a burst of this many, refilled at `logPerSecond`. */
 const logBurst = 100;
 const logPerSecond = 20;
+/** The storm's summary line ("suppressed") at most this often, ms: a long storm is not one summary per line logged. */
+const summaryEveryMs = 10_000;
 
 /** Bounds and lifetime of the kept events (MasterConfig eventTtlMs, maxEvents). */
 export interface EventRecorderOptions {
@@ -45,6 +47,7 @@ export class EventRecorder {
   private tokens = logBurst;
   private refilledAt = Date.now();
   private suppressed = 0;
+  private summarizedAt = 0;
 
   constructor(
     private readonly log: Logger,
@@ -103,7 +106,8 @@ export class EventRecorder {
       return;
     }
     this.tokens--;
-    if (this.suppressed > 0) {
+    if (this.suppressed > 0 && now - this.summarizedAt >= summaryEveryMs) {
+      this.summarizedAt = now;
       this.log.warn('event log lines suppressed (an event storm); the events are kept: skiff get events -A', { suppressed: this.suppressed });
       this.suppressed = 0;
     }

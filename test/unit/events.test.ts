@@ -223,6 +223,18 @@ describe('the event recorder', () => {
       vi.setSystemTime(t0 + 1000);
       r.object('Pod', 'default', 'late', 'Normal', 'Scheduled', 'x');
       expect(log.lines.slice(100)).toEqual(['warn event log lines suppressed (an event storm); the events are kept: skiff get events -A', 'info x']);
+      // A storm that goes on: 20 lines a second, and its summary once in 10 s, not before every line.
+      for (let ms = 1050; ms < 6000; ms += 50) {
+        vi.setSystemTime(t0 + ms);
+        for (let i = 0; i < 10; i++) r.object('Pod', 'default', `q-${ms}-${i}`, 'Normal', 'Scheduled', `assigned q-${ms}-${i}`);
+      }
+      const later = log.lines.slice(102);
+      expect(later.filter((l) => l.startsWith('warn event log lines suppressed'))).toEqual([]);
+      expect(later.length).toBeGreaterThanOrEqual(90);
+      expect(later.length).toBeLessThanOrEqual(120); // the 19 tokens left at 1 s, then 20 a second
+      vi.setSystemTime(t0 + 12_000);
+      r.object('Pod', 'default', 'later', 'Normal', 'Scheduled', 'y');
+      expect(log.lines.slice(-2)).toEqual(['warn event log lines suppressed (an event storm); the events are kept: skiff get events -A', 'info y']);
     } finally {
       vi.useRealTimers();
     }
