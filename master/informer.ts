@@ -7,6 +7,7 @@ import { SkiffError, applyDefaults, kinds, type KObject, type Logger, type KindM
 import type { Store, StoreEntry, Watch, WatchEvent } from './store/types.js';
 import { ChangeWindow, type Change, type ChangeListener } from './watch-window.js';
 import { KindBucket } from './informer-bucket.js';
+import { reuseEqual } from './json-value.js';
 import { RevisionWaiters } from './informer-waiters.js';
 import { noController, OwnerIndex } from './informer-owners.js';
 
@@ -246,8 +247,14 @@ export class Informers {
     const kind = kindOfKey(ev.key);
     if (!kind) return this.releaseWaiters(ev.revision);
     const k = cacheKey(ev.value.metadata.namespace, ev.value.metadata.name);
-    if (ev.type === 'put') applyDefaults(ev.value).metadata.resourceVersion = String(ev.revision);
-    this.apply(kind, k, ev.type === 'put' ? ev.value : undefined, this.bucket(kind).get(k), ev.value);
+    const old = this.bucket(kind).get(k);
+    if (ev.type === 'put') {
+      applyDefaults(ev.value).metadata.resourceVersion = String(ev.revision);
+      // What did not change since the cached version is the cached version's (json-value.ts reuseEqual): the parse's
+      // copies of it die young instead of being kept for as long as the new version is.
+      if (old) reuseEqual(ev.value, old);
+    }
+    this.apply(kind, k, ev.type === 'put' ? ev.value : undefined, old, ev.value);
     this.releaseWaiters(ev.revision);
   }
 

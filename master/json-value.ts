@@ -56,3 +56,55 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   for (const k in rb) if (Object.hasOwn(rb, k) && rb[k] !== undefined) n--;
   return n === 0;
 }
+
+/**
+ * Makes `next` reuse, in place, every part of `prev` that is the same JSON value with its keys in the same order:
+ * equal strings become `prev`'s, equal objects and arrays are replaced by `prev`'s own. Returns true when the whole of
+ * `next` is such a value (the caller may keep `prev` itself). For a new version of a cached object (informer.ts): most
+ * of a pod's version is its previous one (a status report changes the status), so the copies the JSON parse made of
+ * the rest die young instead of living as long as the cache keeps the version. Both must be JSON values no one changes
+ * from then on (the cache's objects are shared: nobody mutates them).
+ */
+export function reuseEqual(next: unknown, prev: unknown): boolean {
+  return typeof next === 'object' && next !== null && typeof prev === 'object' && prev !== null && reuse(next as Record<string, unknown>, prev as Record<string, unknown>, 0);
+}
+
+function reuse(next: Record<string, unknown>, prev: Record<string, unknown>, depth: number): boolean {
+  if (depth > maxDepth) return false;
+  if (Array.isArray(next)) {
+    if (!Array.isArray(prev)) return false;
+    let same = next.length === prev.length;
+    const n = Math.min(next.length, prev.length);
+    for (let i = 0; i < n; i++) if (!reuseAt(next, prev, i, depth)) same = false;
+    return same;
+  }
+  if (Array.isArray(prev)) return false;
+  let same = true;
+  let n = 0;
+  for (const k in next) {
+    if (!Object.hasOwn(next, k)) continue;
+    n++;
+    if (!Object.hasOwn(prev, k) || !reuseAt(next, prev, k, depth)) same = false;
+  }
+  if (!same) return false;
+  // The same keys (n of them, each also in prev) in the same order: a replaced object serializes as its copy did.
+  const order = Object.keys(prev);
+  if (order.length !== n) return false;
+  let i = 0;
+  for (const k in next) if (Object.hasOwn(next, k) && order[i++] !== k) return false;
+  return true;
+}
+
+// next[k] takes prev[k] when equal (a string, or an object or array equal all through); true when it did or the values are the same.
+function reuseAt(next: Record<string | number, unknown>, prev: Record<string | number, unknown>, k: string | number, depth: number): boolean {
+  const a = next[k];
+  const b = prev[k];
+  if (a === b) {
+    if (typeof a === 'string') next[k] = b;
+    return true;
+  }
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return false;
+  if (!reuse(a as Record<string, unknown>, b as Record<string, unknown>, depth + 1)) return false;
+  next[k] = b;
+  return true;
+}
