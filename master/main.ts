@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { SkiffError, bytes, configChain, durationFlag, logLevels, mergeContextInto, readConfigFile, resolveContext } from '../protocol/index.js';
 import { defaultDataDir, resolveConfig, type MasterConfig } from './config.js';
 import { etcdFlags, parseStoreUrl } from './store/location.js';
@@ -254,6 +255,22 @@ export function busyPort(err: NodeJS.ErrnoException & { port?: number }, opts: P
   return l ? `${l.name} port ${l.port} is in use (${l.flag} to choose another)` : `port ${err.port ?? '?'} is in use (${err.message})`;
 }
 
+/**
+ * How far V8 lets the old generation grow past what survived a full collection before it collects again, in percent.
+ * Left to itself V8 picks the factor from its heap limit, so from the machine's memory: 1.3–2× below a 2 GB limit (a
+ * board with less than 8 GB), up to 4× from 2 GB on (the 24 GB bench box). With up to 4× the master's heap at 20,000
+ * pods held ~335 MB for ~175 MB live and its RSS peaked at 535 MB; at 2× (the most V8 gives a smaller machine) 436 MB
+ * (docs/scale.md, "Peak RSS"). Pinned, the master needs the same memory on every machine; a `--heap-growing-percent`
+ * given to node on its command line is kept.
+ */
+export const heapGrowingPercent = 100;
+
+/** The V8 flag main() sets, or undefined when node was given one already (NODE_OPTIONS cannot carry it: node refuses it there). */
+export function heapGrowthFlag(execArgv: readonly string[]): string | undefined {
+  const given = execArgv.some((a) => /^--heap[-_]growing[-_]percent\b/.test(a));
+  return given ? undefined : `--heap-growing-percent=${heapGrowingPercent}`;
+}
+
 /** Entry of `skiff master`. Resolves when the master has stopped; exits 1 on bad flags. */
 export async function main(argv: string[]): Promise<void> {
   let opts: ReturnType<typeof parseMasterArgs>;
@@ -268,6 +285,8 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(usage);
     return;
   }
+  const growth = heapGrowthFlag(process.execArgv);
+  if (growth) setFlagsFromString(growth);
   let master;
   try {
     master = await startMaster(opts);
