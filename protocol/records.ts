@@ -15,6 +15,7 @@
  * mosquitto_pub, an older client.
  */
 import { Packr, Unpackr } from 'msgpackr';
+import { ownBytes } from './codec.js';
 import { SkiffError } from './errors.js';
 import { readingStrings, StringTable, stringLimits } from './record-strings.js';
 
@@ -90,7 +91,7 @@ export class RecordsEncoder {
   /** `value` through msgpackr (what the writer does not write). */
   private packed(value: unknown, refer: boolean): Buffer {
     const prepared = this.prepare(value, refer);
-    const bytes = Buffer.from(this.packr.pack(prepared));
+    const bytes = ownBytes(this.packr.pack(prepared));
     this.recordable = new WeakSet();
     return bytes;
   }
@@ -182,7 +183,7 @@ class RecordsWriter {
     let out: Buffer | undefined;
     try {
       this.value(value, refer);
-      out = Buffer.from(this.buf.subarray(0, this.pos));
+      out = ownBytes(this.buf.subarray(0, this.pos)); // kept with the object: not a slice of Node's pool (codec.ts)
     } catch (err) {
       if (err !== notDirect) throw err;
     } finally {

@@ -12,7 +12,7 @@
  * result in them, the cached objects' records bytes spliced in the same way.
  */
 import { randomBytes } from 'node:crypto';
-import { encode, RecordsEncoder, type AnswerEncoding, type Codec, type KObject } from '../../protocol/index.js';
+import { encode, ownBytes, RecordsEncoder, type AnswerEncoding, type Codec, type KObject } from '../../protocol/index.js';
 
 /** How bytes are made: a request's codec, or msgpack records (protocol/records.ts) for a result asked that way. */
 type Format = Codec | 'records';
@@ -52,9 +52,12 @@ export function sharedObjects<T extends { items: KObject[] } | { object: KObject
   return container;
 }
 
-/** `value` in `format` (a copy: msgpackr's output is a view into its shared buffer, which must not be pinned). */
+/**
+ * `value` in `format`, in memory of its own (ownBytes): these bytes are kept with the object, and msgpackr's output is
+ * a view into its shared buffer, a small Buffer.from copy a slice of Node's 8 KiB pool — either pinned whole.
+ */
 function encodeIn(value: unknown, format: Format): Buffer {
-  return format === 'records' ? records.encode(value) : Buffer.from(encode(value, format));
+  return ownBytes(format === 'records' ? records.encode(value) : encode(value, format));
 }
 
 /** The bytes of one cached object in `format`, built on first use. */

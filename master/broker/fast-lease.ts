@@ -12,7 +12,7 @@
  * write (onLease says false: the node is not Ready, its heartbeat is due) — goes on to aedes as before.
  */
 import type { Client } from 'aedes';
-import { ROOT, decodeObject, topics, type LeaseMessage } from '../../protocol/index.js';
+import { ROOT, decodeObject, ownBytes, topics, type LeaseMessage } from '../../protocol/index.js';
 import type { Identity } from './acl.js';
 
 /** The parts of an aedes client this reaches into (not in its typings): its parser and keep-alive timer. */
@@ -67,7 +67,7 @@ export function fastLeases(client: Client, o: FastLeaseOptions): void {
     if (!payload || payload.length > o.maxBytes) return false; // aedes' path refuses it, with its log line
     if (!last?.bytes.equals(payload)) {
       try {
-        last = { bytes: Buffer.from(payload), lease: Object.freeze(decodeObject<LeaseMessage>(payload).value) };
+        last = { bytes: ownBytes(payload), lease: Object.freeze(decodeObject<LeaseMessage>(payload).value) };
       } catch {
         last = undefined;
         return false; // the router logs what it cannot decode

@@ -29,7 +29,7 @@ import { fastApi, mayMatchApiRequest, mayMatchNodeMetrics, mayMatchNodePods, wri
 import { PAYLOAD_LIMITS, maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
 import { BrokerQueue } from './emitter.js';
-import { ROOT } from '../../protocol/index.js';
+import { ROOT, ownBytes } from '../../protocol/index.js';
 import { topicType } from './topic-type.js';
 
 /** A message a client published, with who sent it. */
@@ -473,19 +473,6 @@ export class Broker {
     await new Promise<void>((r) => this.aedes.close(() => r()));
     await Promise.all(listening);
   }
-}
-
-/**
- * `b`, or a copy of it in memory of its own when it is a view into a larger allocation. msgpackr's `pack` returns
- * views into one shared buffer that grows to the largest message packed (a 20,000-pod list answer: tens of MB): a
- * small desired set kept as a retained message pinned that whole buffer (issue 16, master memory; three such
- * buffers were 34 MB of a 118 MB heap at 5,000 pods).
- */
-export function ownBytes(b: Buffer): Buffer {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b;
-  const copy = Buffer.allocUnsafeSlow(b.byteLength);
-  b.copy(copy);
-  return copy;
 }
 
 function listen(server: Server | TlsServer, port: number, host: string): Promise<void> {

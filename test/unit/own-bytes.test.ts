@@ -1,11 +1,10 @@
 /**
- * Retained payloads own their memory (master/broker/index.ts ownBytes): a view into a larger buffer — what
+ * Retained payloads own their memory (protocol/codec.ts ownBytes): a view into a larger buffer — what
  * msgpackr's `pack` returns — is copied before the broker keeps it, so a small retained desired set does not pin
  * the encoder's whole shared buffer; a buffer that is already its own allocation is kept as it is.
  */
 import { describe, expect, it } from 'vitest';
-import { ownBytes } from '../../master/broker/index.js';
-import { encode } from '../../protocol/index.js';
+import { encode, ownBytes, RecordsEncoder } from '../../protocol/index.js';
 
 describe('ownBytes', () => {
   const big = Buffer.alloc(1 << 20, 7);
@@ -28,5 +27,15 @@ describe('ownBytes', () => {
     const kept = ownBytes(small);
     expect(kept.buffer.byteLength).toBe(small.byteLength);
     expect(kept.equals(small)).toBe(true);
+  });
+
+  it('a small copy kept for long is not a slice of Node\'s 8 KiB pool (one kept slice pins the whole block)', () => {
+    const pooled = Buffer.from(encode({ generation: 1 }));
+    expect(pooled.buffer.byteLength).toBe(Buffer.poolSize); // what Buffer.from gives a small copy
+    const kept = ownBytes(pooled);
+    expect(kept.buffer.byteLength).toBe(kept.byteLength);
+    // The records encoder's bytes (kept per object by the API's list memo) are their own memory too.
+    const rec = new RecordsEncoder().encode({ metadata: { name: 'p', namespace: 'default' }, spec: {} });
+    expect(rec.buffer.byteLength).toBe(rec.byteLength);
   });
 });
