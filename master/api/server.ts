@@ -12,7 +12,7 @@ import { forClients, who, type AuditedResult } from './audit.js';
 import { canI } from './handlers/can-i.js';
 import { secrets } from './handlers/secrets.js';
 import { redactSecrets } from './redact.js';
-import { encodeAnswer } from './encoding.js';
+import { encodeAnswer, prepareAnswer } from './encoding.js';
 import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
@@ -316,6 +316,8 @@ export class ApiServer {
    * asked: after it is gone another identity may connect with the same id, and must not read the answer.
    */
   private async respond(clientId: string, identity: Identity, res: ApiResponse, codec: Codec, encoding?: AnswerEncoding): Promise<void> {
+    const preparing = prepareAnswer(res as unknown as Record<string, unknown>, codec, encoding); // a list's new bytes, in budgeted turns
+    if (preparing) await preparing;
     return this.send(clientId, identity, this.encodeAnswer(identity, res, codec, encoding));
   }
 

@@ -3,13 +3,45 @@
  * gives, in msgpack (every array header size) and JSON; unmarked answers are encoded as before.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeAnswer, eventBytesKept, recentEvents, sharedObjects } from '../../master/api/encoding.js';
+import { encodeAnswer, eventBytesKept, hasCachedBytes, prepareAnswer, recentEvents, sharedObjects } from '../../master/api/encoding.js';
+import type { LoopBudget } from '../../master/loop-budget.js';
 import { decode, encode, type Codec, type KObject } from '../../protocol/index.js';
 
 const pod = (i: number): KObject =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `web-${i}`, namespace: 'default', resourceVersion: String(i), labels: { app: 'web', 'ünï': 'çødé' } }, spec: { containers: [{ name: 'c', command: ['sleep', String(i)] }] }, status: { phase: 'Running', startTime: 1.5 } }) as KObject;
 
 const list = (n: number) => ({ apiVersion: 'v1', kind: 'List', items: Array.from({ length: n }, (_, i) => pod(i)), metadata: { resourceVersion: '99' } });
+
+describe('prepareAnswer: a list\'s objects encoded in turns of the loop budget', () => {
+  const tiny = { turn: () => 0 } as unknown as LoopBudget; // every turn spent after one object
+
+  for (const encoding of ['msgpack', 'records'] as const)
+    it(`(${encoding}) lets the loop run between turns, leaves every object's bytes made, and the answer is what it was`, async () => {
+      const res = { id: 'r1', ok: true, result: sharedObjects(list(300)) };
+      const items = res.result.items;
+      let sawPartial = false;
+      const tick = () => {
+        if (!hasCachedBytes(items.at(-1)!, encoding)) {
+          sawPartial ||= hasCachedBytes(items[0]!, encoding);
+          setImmediate(tick);
+        }
+      };
+      const preparing = prepareAnswer(res, 'msgpack', encoding, tiny);
+      setImmediate(tick);
+      expect(preparing).toBeInstanceOf(Promise);
+      await preparing;
+      expect(sawPartial).toBe(true); // other work ran while part of the list was encoded
+      expect(items.every((o) => hasCachedBytes(o, encoding))).toBe(true);
+      expect(prepareAnswer(res, 'msgpack', encoding, tiny)).toBeUndefined(); // nothing left: answered in the same task
+      if (encoding === 'msgpack') expect(encodeAnswer(res, 'msgpack').equals(encode({ id: 'r1', ok: true, result: list(300) }))).toBe(true);
+      else expect(decode(encodeAnswer(res, 'msgpack', 'records')).value).toMatchObject({ id: 'r1', ok: true, encoding: 'records' });
+    });
+
+  it('does nothing for an answer that is not a marked list', () => {
+    expect(prepareAnswer({ id: 'r', ok: true, result: list(3) }, 'msgpack', 'msgpack', tiny)).toBeUndefined();
+    expect(prepareAnswer({ id: 'r', ok: false, error: { code: 'x' } }, 'json', 'msgpack', tiny)).toBeUndefined();
+  });
+});
 
 describe('encodeAnswer', () => {
   for (const codec of ['msgpack', 'json'] as Codec[])
