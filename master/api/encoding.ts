@@ -71,12 +71,17 @@ function bytesOf(o: KObject, format: Format): Buffer {
   return b;
 }
 
-/** The longest turn a list's encode of its objects takes before the loop's other work (a get, a lease) runs, ms. */
-export const listTurnMs = 5;
+/**
+ * A list's turns at encoding its objects, ms: at most `listTurnMs` before the loop's other work (a get, a lease) runs,
+ * and at least `listMinTurnMs` even when the iteration's budget is spent — each turn waits a whole loop iteration for
+ * the next, and 1 ms turns made a rollout's list of ~1,000 changed pods wait hundreds of ms.
+ */
+export const listTurnMs = 8;
+export const listMinTurnMs = 5;
 
 /**
  * Makes the cached bytes of a marked list's objects that have none yet, in turns of the loop budget (master/
- * loop-budget.ts), so that `encodeAnswer` then only splices. During a rollout a 10,000-pod list re-encoded the ~1,000
+ * loop-budget.ts: `listTurnMs`), so that `encodeAnswer` then only splices. During a rollout a 10,000-pod list re-encoded the ~1,000
  * pods that changed since the last list in one task of 30–50 ms, and a get that arrived meanwhile waited behind it: the
  * gets' p99 in the scale bench was those waits. The list stays what it was when it was taken: its objects are the
  * cache's versions, never mutated, and their bytes are keyed by version.
@@ -92,7 +97,7 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
   if (i === items.length) return undefined; // every object's bytes are there: encodeAnswer answers in this task
   return (async () => {
     while (i < items.length) {
-      const until = performance.now() + budget.turn('api-list', listTurnMs);
+      const until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs);
       for (; i < items.length; i++) {
         const o = items[i]!;
         if (kept.has(o)) continue;
