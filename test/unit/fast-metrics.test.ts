@@ -4,96 +4,67 @@
  * administrator watches metrics topics they go through aedes (the watcher gets them); a node publishing on another
  * node's metrics topic, or over the payload limit, is refused by aedes as before.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectAsync, type MqttClient } from 'mqtt';
-import { Broker, type Inbound } from '../../master/broker/index.js';
+import { describe, expect, it } from 'vitest';
 import { mayMatchNodeMetrics } from '../../master/broker/fast-api.js';
 import { PAYLOAD_LIMITS } from '../../master/broker/limits.js';
-import { encode, silentLogger, topics } from '../../protocol/index.js';
+import { encode, topics } from '../../protocol/index.js';
 import { eventually } from '../helpers/wait.js';
-import { fastPathCredentials as credentials, tapQueue, watchAsAdmin } from '../helpers/broker-taps.js';
+import { nodeReportsBroker, watchAsAdmin } from '../helpers/broker-taps.js';
 
 const sample = encode({ ts: 1, node: { cpuMilli: 120, memoryBytes: 1 << 28 }, pods: [] });
 
 describe('broker: node metrics on the fast path', () => {
-  let broker: Broker;
-  let routed: Inbound[];
-  let alive: string[];
-  /** Topics that went through the broker queue (aedes' path). */
-  let queued: string[];
-  const clients: MqttClient[] = [];
-  const connect = async (username: string, password: string, clientId = `skiff-agent-${username}`) => {
-    const c = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username, password, clientId, protocolVersion: 4, reconnectPeriod: 0 });
-    clients.push(c);
-    return c;
-  };
-  beforeEach(async () => {
-    routed = [];
-    alive = [];
-    broker = await Broker.start({
-      port: 0,
-      host: '127.0.0.1',
-      credentials,
-      log: silentLogger,
-      onMessage: (m) => void routed.push(m),
-      onLease: (node) => (alive.push(node), false),
-    });
-    queued = tapQueue(broker);
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
-    await broker.close();
-  });
+  const b = nodeReportsBroker();
 
-  it('a node’s metrics (QoS 0 and 1) are handed over once, with its identity, the node told alive, never through the queue', async () => {
-    const n1 = await connect('n1', 'cred-n1');
+  it('a node’s metrics (QoS 0 and 1) are handed over once, with its identity, the node told b.alive, never through the queue', async () => {
+    const n1 = await b.connect('n1', 'cred-n1');
     n1.publish(topics.nodeMetrics('n1'), sample, { qos: 0 });
     await n1.publishAsync(topics.nodeMetrics('n1'), sample, { qos: 1 }); // resolves on the PUBACK
-    await eventually(() => routed.length === 2, 'both handed over');
-    expect(routed.map((m) => [m.topic, m.identity.role, m.identity.name, m.payload.equals(sample)])).toEqual([
+    await eventually(() => b.routed.length === 2, 'both handed over');
+    expect(b.routed.map((m) => [m.topic, m.identity.role, m.identity.name, m.payload.equals(sample)])).toEqual([
       [topics.nodeMetrics('n1'), 'node', 'n1', true],
       [topics.nodeMetrics('n1'), 'node', 'n1', true],
     ]);
-    expect(alive).toEqual(['n1', 'n1']);
-    expect(queued.filter((t) => t === topics.nodeMetrics('n1'))).toEqual([]);
+    expect(b.alive).toEqual(['n1', 'n1']);
+    expect(b.queued.filter((t) => t === topics.nodeMetrics('n1'))).toEqual([]);
   });
 
   it('metrics sent while an earlier message of the node is still in aedes\' hands follow it there, in order (deltas apply in order)', async () => {
-    const n1 = await connect('n1', 'cred-n1');
+    const n1 = await b.connect('n1', 'cred-n1');
     const resync = encode({ generation: 0 });
     for (let i = 0; i < 5; i++) {
       n1.publish(topics.nodeResync('n1'), resync, { qos: 1 });
       n1.publish(topics.nodeMetrics('n1'), sample, { qos: 1 });
     }
-    await eventually(() => routed.length === 10, 'all handed over');
-    expect(routed.map((m) => m.topic)).toEqual(Array(5).fill([topics.nodeResync('n1'), topics.nodeMetrics('n1')]).flat());
+    await eventually(() => b.routed.length === 10, 'all handed over');
+    expect(b.routed.map((m) => m.topic)).toEqual(Array(5).fill([topics.nodeResync('n1'), topics.nodeMetrics('n1')]).flat());
   });
 
   it('while an administrator watches metrics topics, they go through aedes: the watcher gets them and the master once', async () => {
-    const { admin, seen } = await watchAsAdmin(broker, 'skiff/v1/nodes/+/metrics', clients);
-    const n1 = await connect('n1', 'cred-n1');
+    const { admin, seen } = await watchAsAdmin(b.broker, 'skiff/v1/nodes/+/metrics', b.clients);
+    const n1 = await b.connect('n1', 'cred-n1');
     await n1.publishAsync(topics.nodeMetrics('n1'), sample, { qos: 1 });
-    await eventually(() => seen.includes(topics.nodeMetrics('n1')) && routed.length === 1, 'the watcher and the master got it');
-    expect(queued).toContain(topics.nodeMetrics('n1'));
-    expect(alive).toEqual(['n1']); // told once, by aedes' authorizePublish
+    await eventually(() => seen.includes(topics.nodeMetrics('n1')) && b.routed.length === 1, 'the watcher and the master got it');
+    expect(b.queued).toContain(topics.nodeMetrics('n1'));
+    expect(b.alive).toEqual(['n1']); // told once, by aedes' authorizePublish
     await admin.unsubscribeAsync('skiff/v1/nodes/+/metrics');
-    await eventually(() => !broker.queue.livenessWatched, 'no watcher counted');
-    queued.length = 0;
+    await eventually(() => !b.broker.queue.livenessWatched, 'no watcher counted');
+    b.queued.length = 0;
     await n1.publishAsync(topics.nodeMetrics('n1'), sample, { qos: 1 });
-    await eventually(() => routed.length === 2, 'the second handed over');
-    expect(queued.filter((t) => t === topics.nodeMetrics('n1'))).toEqual([]);
+    await eventually(() => b.routed.length === 2, 'the second handed over');
+    expect(b.queued.filter((t) => t === topics.nodeMetrics('n1'))).toEqual([]);
   });
 
   it("metrics on another node's topic, over the payload limit, or retained are not taken: aedes refuses or routes them as before", async () => {
-    const n1 = await connect('n1', 'cred-n1');
+    const n1 = await b.connect('n1', 'cred-n1');
     const closed = new Promise<void>((r) => n1.once('close', () => r()));
     n1.publish(topics.nodeMetrics('n2'), sample, { qos: 1 });
     await closed;
-    const n2 = await connect('n2', 'cred-n2');
+    const n2 = await b.connect('n2', 'cred-n2');
     const bigClosed = new Promise<void>((r) => n2.once('close', () => r()));
     n2.publish(topics.nodeMetrics('n2'), Buffer.alloc(PAYLOAD_LIMITS.nodeMetrics + 1), { qos: 1 });
     await bigClosed;
-    expect(routed).toEqual([]);
+    expect(b.routed).toEqual([]);
   });
 
   it.each([
