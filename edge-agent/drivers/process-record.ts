@@ -71,14 +71,17 @@ export function isRunning(r: ProcessRecord, boot = bootId()): boolean {
 
 /**
  * The exit status the wrapper wrote, or `fallback` when there is none (the wrapper itself was killed, by
- * the agent's SIGKILL after the grace period or by a power cut).
+ * the agent's SIGKILL after the grace period or by a power cut). Its finish time is the file's mtime, but never before
+ * `startedAt`: file times come from the kernel's coarse clock, up to a tick behind Date.now(), so a process that ended
+ * within milliseconds of its start could otherwise read as finished before it started.
  */
-export function readExit(file: string, fallback: () => ExitInfo): ExitInfo {
+export function readExit(file: string, fallback: () => ExitInfo, startedAt?: Date): ExitInfo {
   let text: string;
   let finishedAt: Date;
   try {
     text = fs.readFileSync(file, 'utf8').trim();
     finishedAt = fs.statSync(file).mtime;
+    if (startedAt && finishedAt < startedAt) finishedAt = new Date(startedAt);
   } catch {
     return fallback();
   }

@@ -81,7 +81,7 @@ export function wrappedDriver(o: WrappedDriverOptions): Driver {
     const stat = readStat(pid);
     if (stat) writeRecord(files.record, { pid, startTime: stat.startTime, bootId: bootId(), argv: spec.argv, restartCount: spec.restartCount, startedAt: startedAt.toISOString(), graceMs: spec.graceMs, driver: o.name });
     const exited = new Promise<ReturnType<typeof wrapperExit>>((resolve) =>
-      child.once('exit', (code, signal) => resolve(classifyExit(readExit(files.exit, () => wrapperExit(code, signal)), spec.cgroup, oom))),
+      child.once('exit', (code, signal) => resolve(classifyExit(readExit(files.exit, () => wrapperExit(code, signal), startedAt), spec.cgroup, oom))),
     );
     return groupHandle(pid, startedAt, exited, () => child.removeAllListeners('exit'), spec.cgroup);
   }
@@ -93,10 +93,10 @@ export function wrappedDriver(o: WrappedDriverOptions): Driver {
     const restartCount = r.restartCount ?? 0;
     const startedAt = new Date(r.startedAt ?? Date.now());
     const oom = oomFile(ref.stateDir, ref.containerName);
-    if (!isRunning(r)) return { kind: 'exited', restartCount, startedAt, exit: classifyExit(readExit(files.exit, () => unknownExit(false)), ref.cgroup, oom) };
+    if (!isRunning(r)) return { kind: 'exited', restartCount, startedAt, exit: classifyExit(readExit(files.exit, () => unknownExit(false), startedAt), ref.cgroup, oom) };
     let killed = false;
     const watch = watchGone(r, ref.stateDir, path.basename(files.exit));
-    const exited = watch.gone.then(() => classifyExit(readExit(files.exit, () => unknownExit(killed)), ref.cgroup, oom));
+    const exited = watch.gone.then(() => classifyExit(readExit(files.exit, () => unknownExit(killed), startedAt), ref.cgroup, oom));
     const handle = groupHandle(r.pid, startedAt, exited, () => watch.cancel(), ref.cgroup, () => (killed = true));
     return { kind: 'running', restartCount, handle };
   }
