@@ -248,15 +248,7 @@ class RecordsWriter {
     if (id === undefined) {
       // msgpackr writes every map's size in 16 bits (map 16, even for a few keys).
       this.room(5);
-      if (keys.length <= 0xffff) {
-        this.buf[this.pos++] = 0xde;
-        this.buf[this.pos++] = keys.length >> 8;
-        this.buf[this.pos++] = keys.length & 0xff;
-      } else {
-        this.buf[this.pos++] = 0xdf;
-        this.buf.writeUInt32BE(keys.length, this.pos);
-        this.pos += 4;
-      }
+      this.sized(keys.length, 0xde, 0xdf);
       for (const k of keys) {
         this.string(k);
         this.value(o[k], refer);
@@ -277,14 +269,25 @@ class RecordsWriter {
   /** An array's header: fixarray (< 16), array 16, array 32. */
   private header(n: number): void {
     this.room(5);
+    if (n < 16) this.buf[this.pos++] = 0x90 | n;
+    else this.sized(n, 0xdc, 0xdd);
+  }
+
+  /**
+   * A type byte and a size or unsigned integer `n` after it, big-endian: `c8` and one byte below 0x100 (when a type
+   * has an 8-bit form), `c16` and two bytes below 0x10000, else `c32` and four. The caller made room for 5 bytes.
+   */
+  private sized(n: number, c16: number, c32: number, c8 = -1): void {
     const b = this.buf;
-    if (n < 16) b[this.pos++] = 0x90 | n;
-    else if (n < 0x10000) {
-      b[this.pos++] = 0xdc;
+    if (c8 >= 0 && n < 0x100) {
+      b[this.pos++] = c8;
+      b[this.pos++] = n;
+    } else if (n < 0x10000) {
+      b[this.pos++] = c16;
       b[this.pos++] = n >> 8;
       b[this.pos++] = n & 0xff;
     } else {
-      b[this.pos++] = 0xdd;
+      b[this.pos++] = c32;
       b.writeUInt32BE(n, this.pos);
       this.pos += 4;
     }
@@ -305,18 +308,7 @@ class RecordsWriter {
     const b = this.buf;
     if (v >>> 0 === v) {
       if (v < 0x40) b[this.pos++] = v;
-      else if (v < 0x100) {
-        b[this.pos++] = 0xcc;
-        b[this.pos++] = v;
-      } else if (v < 0x10000) {
-        b[this.pos++] = 0xcd;
-        b[this.pos++] = v >> 8;
-        b[this.pos++] = v & 0xff;
-      } else {
-        b[this.pos++] = 0xce;
-        b.writeUInt32BE(v, this.pos);
-        this.pos += 4;
-      }
+      else this.sized(v, 0xcd, 0xce, 0xcc);
     } else if (v >> 0 === v) {
       if (v >= -0x20) b[this.pos++] = 0x100 + v;
       else if (v >= -0x80) {
@@ -397,20 +389,8 @@ class RecordsWriter {
   private bytes(v: Uint8Array): void {
     const n = v.length;
     this.room(n + 5);
-    const b = this.buf;
-    if (n < 0x100) {
-      b[this.pos++] = 0xc4;
-      b[this.pos++] = n;
-    } else if (n < 0x10000) {
-      b[this.pos++] = 0xc5;
-      b[this.pos++] = n >> 8;
-      b[this.pos++] = n & 0xff;
-    } else {
-      b[this.pos++] = 0xc6;
-      b.writeUInt32BE(n, this.pos);
-      this.pos += 4;
-    }
-    b.set(v, this.pos);
+    this.sized(n, 0xc5, 0xc6, 0xc4);
+    this.buf.set(v, this.pos);
     this.pos += n;
   }
 }
