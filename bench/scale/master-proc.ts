@@ -53,7 +53,10 @@ export async function startMaster(o: MasterUnderTest): Promise<RunningMaster> {
   const node = [...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []), ...(o.loopFile ? ['--import', pathToFileURL(join(repoRoot, 'dist', 'bench', 'scale', 'loop-probe.js')).href] : [])];
   // The probe reads its file from the environment the child inherits (spawnNode passes process.env).
   if (o.loopFile) process.env.SKIFF_BENCH_LOOP_FILE = o.loopFile;
+  // SKIFF_BENCH_MASTER_NODE_FLAGS: node flags for the master only (space-separated), for A/B runs of V8 settings.
+  const flags = (process.env.SKIFF_BENCH_MASTER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
   const args = [
+    ...flags,
     ...node,
     join(repoRoot, 'bin', 'skiff.js'),
     'master',
