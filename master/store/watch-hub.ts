@@ -8,6 +8,7 @@
  */
 import type { Watch, WatchEvent } from './types.js';
 import { loopBudget } from '../loop-budget.js';
+import { deliveryHurried } from './urgency.js';
 
 /** One committed change as the store keeps it: values still as JSON text. */
 export interface Change {
@@ -115,9 +116,11 @@ export class WatchHub {
     const start = performance.now();
     const all = [...this.watchers];
     const first = Math.max(0, all.indexOf(this.resumeAt!));
-    // Within the iteration's shared budget (../loop-budget.ts); behind, it still takes a whole normal slice.
-    const behind = all.some((w) => this.behind(w, start));
-    const budget = loopBudget.turn('watch-hub', behind ? behindSliceMs : sliceMs, behind ? sliceMs : undefined);
+    // Within the iteration's shared budget (../loop-budget.ts); behind, it still takes a whole normal slice; while a
+    // request waits for delivery (urgency.ts), a whole behind slice.
+    const hurried = deliveryHurried();
+    const behind = hurried || all.some((w) => this.behind(w, start));
+    const budget = loopBudget.turn('watch-hub', behind ? behindSliceMs : sliceMs, hurried ? behindSliceMs : behind ? sliceMs : undefined);
     for (let n = 0; n < all.length; n++) {
       const w = all[(first + n) % all.length]!;
       while (w.head < w.queue.length && !w.closed) {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { behindMs, behindSliceMs, type Change, sliceMs, WatchHub } from '../../master/store/watch-hub.js';
 import { iterationBudgetMs } from '../../master/loop-budget.js';
+import { hurryDelivery } from '../../master/store/urgency.js';
 import type { WatchEvent } from '../../master/store/types.js';
 
 function busy(ms: number): void {
@@ -75,7 +76,10 @@ describe('watch hub', () => {
     { name: 'changes queued just now: turns of sliceMs', waitedMs: 0, budget: sliceMs },
     // Behind, a turn is longer, within what the iteration's shared budget allows a turn that starts a check phase.
     { name: 'changes that waited longer than behindMs: turns of behindSliceMs (within the loop budget)', waitedMs: behindMs + 20, budget: Math.min(behindSliceMs, iterationBudgetMs) },
-  ])('$name', async ({ waitedMs, budget }) => {
+    // A request waits for delivery (a consistent list): whole turns of behindSliceMs, past the loop budget.
+    { name: 'a request waiting for delivery: turns of behindSliceMs', waitedMs: 0, hurried: true, budget: behindSliceMs },
+  ])('$name', async ({ waitedMs, hurried, budget }) => {
+    const done = hurried ? hurryDelivery() : () => {};
     const hub = new WatchHub((err) => {
       throw err;
     });
@@ -103,6 +107,7 @@ describe('watch hub', () => {
       turn++;
       await new Promise((r) => setImmediate(r));
     }
+    done();
   });
 
   it("parses a put's previous value only when the watcher reads it, and a spread copies it", async () => {

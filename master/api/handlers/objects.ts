@@ -7,6 +7,7 @@ import type { ApiCall, ApiContext } from '../types.js';
 import { getEvent, listEvents } from './events.js';
 import { sharedObjects } from '../encoding.js';
 import { listIndex } from '../list-index.js';
+import { waitForCache } from '../cache-wait.js';
 
 /** `get {kind, name, namespace?}` → the object. */
 export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
@@ -43,7 +44,7 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
 async function consistentList(ctx: ApiContext, kind: string, namespace: string | undefined): Promise<{ items: KObject[]; revision: number; cached?: true }> {
   if (kind === 'Secret') return ctx.objects.list(kind, namespace);
   const revision = ctx.objects.revealedRevision() ?? (await ctx.objects.revision());
-  if (ctx.informers.revision < revision) await ctx.informers.waitForRevision(revision, 1000);
+  if (ctx.informers.revision < revision) await waitForCache(ctx, revision);
   if (ctx.informers.revision < revision) return ctx.objects.list(kind, namespace);
   return { items: listIndex(ctx.informers, kind).list(namespace), revision: ctx.informers.revision, cached: true };
 }

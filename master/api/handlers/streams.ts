@@ -5,6 +5,7 @@ import { badRequest, selection, target } from '../params.js';
 import { STREAMING, type ApiCall, type ApiContext } from '../types.js';
 import { watchEvents } from './events.js';
 import { sharedObjects } from '../encoding.js';
+import { waitForCache } from '../cache-wait.js';
 
 /**
  * `watch {kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?, resourceVersion?}`. Without a
@@ -51,7 +52,7 @@ export function resourceVersionOf(req: ApiRequest): number {
  * either is refused.
  */
 async function watchFrom(ctx: ApiContext, kind: string, from: number, wanted: (o: KObject) => boolean, call: ApiCall): Promise<typeof STREAMING> {
-  if (ctx.informers.revision < from) await ctx.informers.waitForRevision(from, 1000);
+  if (ctx.informers.revision < from) await waitForCache(ctx, from);
   if (ctx.informers.revision < from) {
     const now = await ctx.objects.revision();
     if (now < from) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request watch: resourceVersion: ${from} is newer than the store (at ${now})`);
