@@ -24,9 +24,27 @@ export function requestParams(verb: string, params: Record<string, unknown>): Re
   return recordsVerbs.has(verb) ? { encoding: 'records', ...params } : params;
 }
 
+/**
+ * What an answer said of its own making, when the master adds it (`timing`: SKIFF_API_TIMING=1 on the master, for the
+ * scale bench's list probe), with the client's side: when it arrived (wall clock, ms), the result's decode, its bytes.
+ * Keyed by the result `request` resolved with.
+ */
+export const answerTimings = new WeakMap<object, Record<string, number>>();
+
 /** An answer's result: decoded from records when the answer came that way. */
 export function resultOf(res: ApiResponse): unknown {
   return res.encoding === 'records' ? decodeRecords(res.result, res.structures, res.strings) : res.result;
+}
+
+/** `resultOf`, with the answer's `timing` (when it has one) kept in `answerTimings` for the result. */
+export function answerResult(res: ApiResponse): unknown {
+  const timing = (res as { timing?: Record<string, number> }).timing;
+  if (timing === undefined) return resultOf(res);
+  const arrivedAt = Date.now();
+  const decoding = performance.now();
+  const result = resultOf(res);
+  if (result !== null && typeof result === 'object') answerTimings.set(result, { ...timing, arrivedAt, decodeMs: performance.now() - decoding, resultBytes: res.result instanceof Uint8Array ? res.result.length : 0 });
+  return result;
 }
 
 /** Connects to the master and returns the API; rejects with a one-line SkiffError when it cannot. */
@@ -189,7 +207,7 @@ class MqttApi implements Api {
             if (!res.ok) return reject(SkiffError.fromWire(res.error!));
             let result: unknown;
             try {
-              result = resultOf(res);
+              result = answerResult(res);
             } catch (err) {
               return reject(err);
             }

@@ -4,7 +4,9 @@
  * client re-lists on 410 — or from polled lists), the nodes (every node that is ever not Ready), and the API's
  * latency (`get` and `list pods` timed from the client).
  */
+import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { answerTimings } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import { readyStatus, type ApiResponse, type Node, type Pod } from '../../protocol/index.js';
 
@@ -163,6 +165,11 @@ export class ApiProbe {
   readonly listMs: number[] = [];
   /** Plain-msgpack lists of the same pods (burst only). */
   readonly plainListMs: number[] = [];
+  /**
+   * Each timed list's parts, when the master says them (SKIFF_API_TIMING=1): the wait until the master read the
+   * request, its own parts (`listTimes`), the rest until the answer arrived, and the decode.
+   */
+  readonly listParts: ListParts[] = [];
   errors = 0;
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
@@ -177,13 +184,23 @@ export class ApiProbe {
   /** Starts the timed loops; an interval of 0 starts none of that kind. */
   start(getEveryMs: number, listEveryMs: number): void {
     if (getEveryMs > 0) this.loops.push(this.loop(getEveryMs, () => this.api.request('get', this.getParams), this.getMs));
-    if (listEveryMs > 0) this.loops.push(this.loop(listEveryMs, () => this.api.request('list', podList), this.listMs));
+    if (listEveryMs > 0) this.loops.push(this.loop(listEveryMs, () => this.list(podList), this.listMs));
+  }
+
+  /** A list, its parts noted when its answer says them. */
+  private async list(params: Record<string, unknown>): Promise<unknown> {
+    const sentAt = Date.now();
+    const began = performance.now();
+    const result = await this.api.request('list', params);
+    const t = result !== null && typeof result === 'object' ? answerTimings.get(result) : undefined;
+    if (t) this.listParts.push(listParts(sentAt, performance.now() - began, t));
+    return result;
   }
 
   /** `n` more of each, back to back (enough samples for a p99 after the rollout); the plain lists last. */
   async burst(gets: number, lists: number, plainLists = 0): Promise<void> {
     for (let i = 0; i < gets; i++) await this.time(() => this.api.request('get', this.getParams), this.getMs);
-    for (let i = 0; i < lists; i++) await this.time(() => this.api.request('list', podList), this.listMs);
+    for (let i = 0; i < lists; i++) await this.time(() => this.list(podList), this.listMs);
     for (let i = 0; i < plainLists; i++) await this.time(() => this.api.request('list', plainPodList), this.plainListMs);
   }
 
@@ -211,6 +228,43 @@ export class ApiProbe {
     this.stopping.abort();
     await Promise.all(this.loops);
   }
+}
+
+/** Where one list's time went, ms (wall clock across the probe's thread and the master: same machine). */
+export interface ListParts {
+  sentAt: number;
+  totalMs: number;
+  /** From the send to the master reading the request (its loop's turns, the socket). */
+  toMasterMs: number;
+  /** Waiting for the informers to reach the store's revision (the watch hub's delivery). */
+  waitMs: number;
+  /** The list's objects' bytes made in budgeted turns (master/api/encoding.ts prepareAnswer), and how many. */
+  prepareMs: number;
+  objectsEncoded: number;
+  /** From the end of `prepare` to the answer in the client: the splice, the write, the transfer. */
+  answerMs: number;
+  decodeMs: number;
+  resultBytes: number;
+}
+
+function listParts(sentAt: number, totalMs: number, t: Record<string, number>): ListParts {
+  const prepared = t.receivedAt + t.queuedMs + t.handlerMs + t.prepareMs;
+  return {
+    sentAt,
+    totalMs,
+    toMasterMs: t.receivedAt - sentAt,
+    waitMs: t.waitMs,
+    prepareMs: t.prepareMs,
+    objectsEncoded: t.objectsEncoded,
+    answerMs: t.arrivedAt - prepared,
+    decodeMs: t.decodeMs,
+    resultBytes: t.resultBytes,
+  };
+}
+
+/** Appends each list's parts to `file` as JSON lines (SKIFF_LIST_TRACE=FILE: the probe thread writes there). */
+export function writeListParts(file: string, parts: ListParts[]): void {
+  if (parts.length > 0) appendFileSync(file, parts.map((p) => JSON.stringify(p)).join('\n') + '\n');
 }
 
 /** Waits `ms`, or less when `signal` aborts. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { repoRoot } from '../cluster-selfheal.js';
 import { adminClient } from './master-proc.js';
-import { ApiProbe } from './observe.js';
+import { ApiProbe, writeListParts } from './observe.js';
 
 /** What the worker is started with. */
 interface ProbeSetup {
@@ -101,6 +101,8 @@ if (parentPort && workerData) {
       }
       await probe.burst(s.part === 'get' ? s.burst.gets : 0, s.part === 'list' ? s.burst.lists : 0, s.part === 'list' ? (s.burst.plainLists ?? 0) : 0);
       await api.close().catch(() => undefined);
+      // SKIFF_LIST_TRACE=FILE (with SKIFF_API_TIMING=1 for the master): each list's parts, one JSON line each.
+      if (process.env.SKIFF_LIST_TRACE) writeListParts(process.env.SKIFF_LIST_TRACE, probe.listParts);
       port.postMessage({ getMs: probe.getMs, listMs: probe.listMs, plainListMs: probe.plainListMs, errors: probe.errors } satisfies ProbeFigures);
     });
     port.postMessage('started');

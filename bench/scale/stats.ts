@@ -26,3 +26,24 @@ export function table(rows: [string, ...string[]][], header: string[]): string {
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
+
+/** The parts of a list's time (bench/scale/observe.ts ListParts), as numbers by name. */
+type Parts = Record<string, number>;
+
+const partNames = ['totalMs', 'toMasterMs', 'waitMs', 'prepareMs', 'answerMs', 'decodeMs', 'objectsEncoded', 'resultBytes'] as const;
+
+/**
+ * Where lists' time went (SKIFF_LIST_TRACE lines): per part, the median and max of the lists that made bytes (during
+ * a rollout: the pods changed since the last list) and of those that only spliced, then the slowest lists whole.
+ */
+export function listPartsTable(parts: Parts[], slowest = 5): string {
+  const groups: [string, Parts[]][] = [
+    ['made bytes', parts.filter((p) => p.objectsEncoded > 0)],
+    ['spliced only', parts.filter((p) => !(p.objectsEncoded > 0))],
+  ];
+  const cell = (xs: number[]) => (xs.length ? `${pct(xs, 50).toFixed(0)} / ${Math.max(...xs).toFixed(0)}` : '—');
+  const rows: [string, ...string[]][] = partNames.map((k) => [k, ...groups.map(([, g]) => cell(g.map((p) => p[k] ?? 0)))]);
+  const top = [...parts].sort((a, b) => b.totalMs - a.totalMs).slice(0, slowest);
+  const slow = top.map((p) => partNames.map((k) => `${k.replace(/Ms$/, '')} ${(p[k] ?? 0).toFixed(0)}`).join(', '));
+  return [table(rows, ['median / max', ...groups.map(([name, g]) => `${name} (n=${g.length})`)]), 'slowest:', ...slow].join('\n');
+}

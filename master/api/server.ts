@@ -12,13 +12,13 @@ import { forClients, who, type AuditedResult } from './audit.js';
 import { canI } from './handlers/can-i.js';
 import { secrets } from './handlers/secrets.js';
 import { redactSecrets } from './redact.js';
-import { encodeAnswer, prepareAnswer } from './encoding.js';
+import { encodeAnswer, objectsEncoded, prepareAnswer } from './encoding.js';
 import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
 import { apply, applyDocuments, qualifiedKind } from './handlers/apply.js';
 import { backup } from './handlers/backup.js';
-import { cordon, del, describe, drain, get, list, scale } from './handlers/objects.js';
+import { cordon, del, describe, drain, get, list, listWaits, scale } from './handlers/objects.js';
 import { rollout } from './handlers/rollout.js';
 import { logs, watch } from './handlers/streams.js';
 import { exec } from './handlers/exec.js';
@@ -172,13 +172,16 @@ export class ApiServer {
       if (ns && (req.namespace === undefined || req.namespace === '')) req = { ...req, namespace: ns };
       authorize(identity, attributesOf(req));
       const call = this.makeCall(clientId, identity, id, codec);
+      const handling = performance.now();
       const answer = await handler(this.ctx, req, call);
+      // SKIFF_API_TIMING=1 (the scale bench's list probe): a list's answer says where its time went on the master.
+      const timing = req.verb === 'list' && process.env.SKIFF_API_TIMING === '1' ? { receivedAt: Date.now() - (performance.now() - began), queuedMs: handling - began, handlerMs: performance.now() - handling, waitMs: listWaits.get(answer as object) ?? 0 } : undefined;
       this.ctx.audit.request(by, req, { result: answer });
       this.observe(req.verb, 'ok', began);
       if (answer === STREAMING) return;
       const result = req.verb === 'apply' ? { results: forClients((answer as { results: AuditedResult[] }).results) } : answer;
       this.counters.ok++;
-      await this.respond(clientId, identity, { id, ok: true, result }, codec, encoding);
+      await this.respond(clientId, identity, { id, ok: true, result }, codec, encoding, timing);
     } catch (err) {
       this.counters.error++;
       this.observe(req && typeof req.verb === 'string' ? req.verb : 'malformed', codeLabel(toWireError(err)), began);
@@ -315,9 +318,13 @@ export class ApiServer {
    * Publishes an answer on `api/{clientId}/res` — only while `clientId` is still connected as the identity that
    * asked: after it is gone another identity may connect with the same id, and must not read the answer.
    */
-  private async respond(clientId: string, identity: Identity, res: ApiResponse, codec: Codec, encoding?: AnswerEncoding): Promise<void> {
+  private async respond(clientId: string, identity: Identity, res: ApiResponse, codec: Codec, encoding?: AnswerEncoding, timing?: Record<string, number>): Promise<void> {
+    const preparingAt = performance.now();
+    const encodedBefore = objectsEncoded;
     const preparing = prepareAnswer(res as unknown as Record<string, unknown>, codec, encoding); // a list's new bytes, in budgeted turns
     if (preparing) await preparing;
+    // What the answer says of its own making (SKIFF_API_TIMING): the encode and write after it are the client's to time.
+    if (timing) res = { ...res, timing: { ...timing, prepareMs: performance.now() - preparingAt, objectsEncoded: objectsEncoded - encodedBefore } } as ApiResponse;
     return this.send(clientId, identity, this.encodeAnswer(identity, res, codec, encoding));
   }
 

@@ -16,6 +16,12 @@ export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
   return ctx.objects.mustGet(kind.kind, namespace, name);
 }
 
+/**
+ * How long each cached list waited for the informers to reach the store's revision, ms, by the list's result: read
+ * by the server for an answer's `timing` (SKIFF_API_TIMING, server.ts).
+ */
+export const listWaits = new WeakMap<object, number>();
+
 /** `list {kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}`. */
 export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersion: 'v1'; kind: 'List'; items: KObject[]; metadata: { resourceVersion: string } }> {
   const { kind, namespace } = target(req, false);
@@ -25,9 +31,11 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
   const selected = selection(req, kind);
   const scope = req.allNamespaces ? undefined : namespace;
   if (kind.kind === 'Event') return listEvents(ctx, scope, selected);
-  const { items, revision, cached } = await consistentList(ctx, kind.kind, scope);
+  const began = performance.now();
+  const { items, revision, cached, waitedMs } = await consistentList(ctx, kind.kind, scope);
   const all = !req.labelSelector && !req.fieldSelector;
   const answer = { apiVersion: 'v1' as const, kind: 'List' as const, items: all ? items : items.filter(selected), metadata: { resourceVersion: String(revision) } };
+  listWaits.set(answer, waitedMs ?? performance.now() - began);
   return cached ? sharedObjects(answer) : answer;
 }
 
@@ -41,12 +49,13 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
  * Cached objects are shared: nothing here or after changes them (redact.ts copies). The order is the store's (by key:
  * namespace, then name), kept by list-index.ts rather than sorted per request.
  */
-async function consistentList(ctx: ApiContext, kind: string, namespace: string | undefined): Promise<{ items: KObject[]; revision: number; cached?: true }> {
+async function consistentList(ctx: ApiContext, kind: string, namespace: string | undefined): Promise<{ items: KObject[]; revision: number; cached?: true; waitedMs?: number }> {
   if (kind === 'Secret') return ctx.objects.list(kind, namespace);
+  const began = performance.now();
   const revision = ctx.objects.revealedRevision() ?? (await ctx.objects.revision());
   if (ctx.informers.revision < revision) await waitForCache(ctx, revision);
   if (ctx.informers.revision < revision) return ctx.objects.list(kind, namespace);
-  return { items: listIndex(ctx.informers, kind).list(namespace), revision: ctx.informers.revision, cached: true };
+  return { items: listIndex(ctx.informers, kind).list(namespace), revision: ctx.informers.revision, cached: true, waitedMs: performance.now() - began };
 }
 
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
