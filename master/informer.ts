@@ -264,7 +264,8 @@ export class Informers {
     if (obj) {
       b.set(k, obj);
       this.owners.move(kind, k, obj, old);
-      if (obj.metadata.uid) this.uids.add(obj.metadata.uid);
+      const uid = obj.metadata.uid;
+      if (uid && uid !== old?.metadata.uid) this.uids.add(uid);
     } else {
       b.delete(k);
       this.owners.move(kind, k, undefined, old);

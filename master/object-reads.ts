@@ -37,8 +37,20 @@ const fencedPlurals = new Map([
   ['limitranges', 'LimitRange'],
 ]);
 
+/** The store key prefixes of the fenced kinds (`/registry/{plural}/`). */
+const fencedPrefixes = [...fencedPlurals.keys()].map((plural) => `/registry/${plural}/`);
+
+/** True when `key` is under a fenced kind's prefix. */
+function isFenced(key: string): boolean {
+  for (const p of fencedPrefixes) if (key.startsWith(p)) return true;
+  return false;
+}
+
 /** A fenced kind's store key as kind, namespace and name (`/registry/namespaces/{name}`, `/registry/{plural}/{ns}/{name}`); undefined for other keys. */
 function fencedRef(key: string): { kind: string; namespace: string | undefined; name: string; fence: string } | undefined {
+  // Every write asks (Objects tells the reads of each): the other kinds' keys — all but a few — are told apart
+  // without splitting them.
+  if (!isFenced(key)) return undefined;
   const parts = key.split('/');
   const kind = parts[1] === 'registry' ? fencedPlurals.get(parts[2]!) : undefined;
   if (!kind || parts[3] === undefined) return undefined;

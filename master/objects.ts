@@ -5,14 +5,14 @@
  * deletion. Everything that writes objects goes through here.
  */
 import { randomUUID } from 'node:crypto';
-import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, kindOf, objectKey, kindPrefix, type KindInfo, type KindMap, type KindName, type KObject, type Namespace, type Pod } from '../protocol/index.js';
+import { Checker, SkiffError, applyDefaults, checkObjectSize, checkPodCounts, defaultMaxReplicas, keyBytesAtMost, kindOf, objectKey, kindPrefix, scalarBytesAtMost, type KindInfo, type KindMap, type KindName, type KObject, type Namespace, type Pod } from '../protocol/index.js';
 import { AdmissionBatch } from './admission/batch.js';
 import type { AdmissionPlugin } from './admission/types.js';
 import { applyOne, type Applied, type ApplyOptions } from './apply.js';
 import { isoNow, realClock, type Clock } from './clock.js';
 import type { Store, StoreEntry, TxnOp } from './store/types.js';
 import { isDiskFull } from './disk.js';
-import { jsonCopy, jsonEqual } from './json-value.js';
+import { jsonCopy, jsonEqual, writeCheck } from './json-value.js';
 import { CachedReads, fenceOf, type ObjectCache } from './object-reads.js';
 import { randomSuffix } from './name-suffix.js';
 
@@ -25,6 +25,9 @@ const conflictRetries = 20;
 
 /** How many names a generateName create tries before giving up (Kubernetes' apiserver retries too). */
 const generateNameTries = 8;
+
+/** The most a generation bump adds to an object's JSON bytes (protocol/limits.ts's bound of a `generation` key and a number). */
+const generationBytes = keyBytesAtMost('generation') + scalarBytesAtMost(0);
 
 /** The free-space guard of the data dir (disk.ts): growth refused when low, a reserve to give up when full. */
 export interface SpaceGuard {
@@ -252,13 +255,19 @@ export class Objects {
       // resourceVersion is the store's, not fn's: left out of the comparison (the cache's copy carries it, the store's not).
       if (next !== undefined && before.metadata.resourceVersion === undefined) delete next.metadata.resourceVersion;
       else if (next !== undefined) next.metadata.resourceVersion = before.metadata.resourceVersion;
-      if (next === undefined || jsonEqual(next, before)) {
+      // Equal, the same spec, and the size bound: one walk (json-value.ts writeCheck).
+      const check = next === undefined ? undefined : writeCheck(next, before);
+      if (next === undefined || check!.same) {
         if (fromCache) continue; // perhaps a stale copy's answer: ask again on the stored object
         return withVersion(e as StoreEntry<KObject>);
       }
       next.metadata.resourceVersion = undefined;
-      if (!jsonEqual(next.spec, before.spec)) next.metadata.generation = (before.metadata.generation ?? 1) + 1;
-      checkObjectSize(next);
+      let bytesAtMost = check!.bytesAtMost;
+      if (!check!.sameSpec) {
+        next.metadata.generation = (before.metadata.generation ?? 1) + 1;
+        bytesAtMost += generationBytes; // the bound was walked before: the key may be new
+      }
+      checkObjectSize(next, bytesAtMost);
       try {
         const written = await this.stored(() => this.store.update(key, next, e.modRevision));
         this.reads.wrote(key, written.modRevision);

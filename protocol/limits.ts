@@ -67,11 +67,13 @@ export function checkPodCounts(c: Checker, fields: readonly string[] | undefined
 /**
  * Kubernetes' limit on a stored object (etcd's request size), measured on the object as written: the
  * master checks every write, so neither a user nor an agent's status report grows one past 1.5 MiB.
+ * `bytesAtMost`: an upper bound of the object's JSON bytes the caller already has (else one is walked here).
  * Throws SKIFF_ERR_VALIDATION.
  */
-export function checkObjectSize(o: { kind?: string; metadata?: { name?: string } }): void {
-  // Nearly every object is far below the limit: a bound of its size, walked without building the text, settles it.
-  if (jsonBytesAtMost(o, 0) <= maxObjectBytes) return;
+export function checkObjectSize(o: { kind?: string; metadata?: { name?: string } }, bytesAtMost?: number): void {
+  // Nearly every object is far below the limit: a bound of its size, walked without building the text, settles it
+  // (or the caller's bound, when it walked the object already: Objects.mutate, master/json-value.ts writeCheck).
+  if ((bytesAtMost ?? jsonBytesAtMost(o, 0)) <= maxObjectBytes) return;
   const n = Buffer.byteLength(JSON.stringify(o), 'utf8');
   if (n <= maxObjectBytes) return;
   const rule = `must be at most ${showBytes(maxObjectBytes)} encoded`;
@@ -87,6 +89,22 @@ const boundDepth = 64;
  * quotes, colons, commas and brackets; a left-out array element is `null`. Infinity when it cannot tell.
  */
 export function jsonBytesAtMost(v: unknown, depth: number): number {
+  if (typeof v !== 'object' || v === null) return scalarBytesAtMost(v);
+  if (depth > boundDepth || typeof (v as { toJSON?: unknown }).toJSON === 'function') return Infinity;
+  let n = containerBytes;
+  if (Array.isArray(v)) {
+    for (const x of v) n += jsonBytesAtMost(x, depth + 1) + elementBytes;
+    return n;
+  }
+  const o = v as Record<string, unknown>;
+  // for…in over own keys, not Object.keys: the keys JSON.stringify writes without an array per object — every stored
+  // write walks its whole object here, and those arrays were ~1.5 % of a rollout's garbage (docs/scale.md "Memory and GC").
+  for (const k in o) if (Object.hasOwn(o, k)) n += keyBytesAtMost(k) + jsonBytesAtMost(o[k], depth + 1);
+  return n;
+}
+
+/** jsonBytesAtMost's rule for what is not an object (null included); walks that bound objects themselves use it (json-value.ts). */
+export function scalarBytesAtMost(v: unknown): number {
   switch (typeof v) {
     case 'string':
       return v.length * 6 + 2;
@@ -94,24 +112,20 @@ export function jsonBytesAtMost(v: unknown, depth: number): number {
       return 25;
     case 'boolean':
       return 5;
-    case 'object':
-      break;
     default:
-      return 4; // undefined, a function, a symbol: left out of an object, `null` in an array
+      return 4; // null; undefined, a function, a symbol: left out of an object, `null` in an array
   }
-  if (v === null) return 4;
-  if (depth > boundDepth || typeof (v as { toJSON?: unknown }).toJSON === 'function') return Infinity;
-  let n = 2;
-  if (Array.isArray(v)) {
-    for (const x of v) n += jsonBytesAtMost(x, depth + 1) + 1;
-    return n;
-  }
-  const o = v as Record<string, unknown>;
-  // for…in over own keys, not Object.keys: the keys JSON.stringify writes without an array per object — every stored
-  // write walks its whole object here, and those arrays were ~1.5 % of a rollout's garbage (docs/scale.md "Memory and GC").
-  for (const k in o) if (Object.hasOwn(o, k)) n += k.length * 6 + 4 + jsonBytesAtMost(o[k], depth + 1);
-  return n;
 }
+
+/** jsonBytesAtMost's rule for one key of an object: the key, its quotes, the colon and a comma. */
+export function keyBytesAtMost(k: string): number {
+  return k.length * 6 + 4;
+}
+
+/** An object's or array's brackets. */
+export const containerBytes = 2;
+/** An array element's comma. */
+export const elementBytes = 1;
 
 /** The decoded size of a ConfigMap's or Secret's data maps, as Kubernetes counts it (base64 values decoded). */
 export function dataBytes(maps: { value: unknown; base64: boolean }[]): number {

@@ -70,6 +70,17 @@ describe('reuseEqual', () => {
     }
   });
 
+  it('inside an object whose keys come in another order, or that has a key more, still takes the equal members', () => {
+    const prev = { a: { x: [1] }, b: { y: 'z'.repeat(20) } };
+    for (const next of [JSON.parse('{"b":{"y":"' + 'z'.repeat(20) + '"},"a":{"x":[1]}}'), JSON.parse('{"a":{"x":[1]},"c":1,"b":{"y":"' + 'z'.repeat(20) + '"}}')]) {
+      const text = JSON.stringify(next);
+      expect(reuseEqual(next, prev)).toBe(false);
+      expect(next.a).toBe(prev.a);
+      expect(next.b).toBe(prev.b);
+      expect(JSON.stringify(next)).toBe(text);
+    }
+  });
+
   it('takes equal elements of arrays of different lengths, and equal strings', () => {
     const prev = { list: [{ n: 'a' }, { n: 'b' }], s: 'x'.repeat(40) };
     const next = JSON.parse(JSON.stringify({ list: [{ n: 'a' }, { n: 'b' }, { n: 'c' }], s: 'x'.repeat(40) }));

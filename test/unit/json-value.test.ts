@@ -4,7 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { jsonCopy, jsonEqual } from '../../master/json-value.js';
+import { jsonCopy, jsonEqual, writeCheck } from '../../master/json-value.js';
 import { randomSuffix } from '../../master/name-suffix.js';
 import { checkObjectSize, jsonBytesAtMost, maxObjectBytes } from '../../protocol/limits.js';
 
@@ -60,6 +60,80 @@ describe('jsonEqual', () => {
     expect(jsonEqual(b, a)).toBe(want);
     // On values without undefined, Dates and prototypes, the same answer as util.isDeepStrictEqual gave.
     if (!JSON.stringify([a, b]).includes('Z"') && !_.includes('undefined') && !_.includes('inherited')) expect(isDeepStrictEqual(a, b)).toBe(want);
+  });
+});
+
+const equalityTable: [string, unknown, unknown, boolean][] = [
+  ['same object', { a: 1, b: [1, { c: 'x' }] }, { a: 1, b: [1, { c: 'x' }] }, true],
+  ['key order does not matter', { a: 1, b: 2 }, { b: 2, a: 1 }, true],
+  ['an undefined property is absent', { a: 1, b: undefined }, { a: 1 }, true],
+  ['a missing key', { a: 1, b: 2 }, { a: 1 }, false],
+  ['an extra key', { a: 1 }, { a: 1, b: null }, false],
+  ['array order matters', [1, 2], [2, 1], false],
+  ['array length', [1], [1, 1], false],
+  ['array vs object', [], {}, false],
+  ['null vs object', null, {}, false],
+  ['string vs number', { a: '1' }, { a: 1 }, false],
+  ['nested difference', { a: { b: { c: [1, 2, 3] } } }, { a: { b: { c: [1, 2, 4] } } }, false],
+  ['Dates by their JSON', { d: new Date(at) }, { d: new Date(at) }, true],
+  ['different Dates', { d: new Date(at) }, { d: new Date(0) }, false],
+  ["an inherited key is not the value's", Object.create({ a: 1 }), {}, true],
+];
+
+describe('writeCheck: jsonEqual of the object and of its spec, and jsonBytesAtMost, in one walk', () => {
+  type Pod = { metadata: Record<string, unknown>; spec?: Record<string, any>; status?: Record<string, any>; [k: string]: unknown };
+  const pod = (): Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', resourceVersion: '7', labels: { a: '1' } },
+    spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }] }] },
+    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] },
+  });
+  const changes: [string, (p: Pod) => void][] = [
+    ['nothing', () => {}],
+    ['the status', (p) => (p.status!.phase = 'Running')],
+    ['the spec at its end (a bind)', (p) => (p.spec!.nodeName = 'n1')],
+    ['the spec at its start', (p) => (p.spec!.containers[0].name = 'd')],
+    ['the metadata, before the spec', (p) => ((p.metadata.labels as Record<string, string>).a = '2')],
+    ['the metadata and the spec', (p) => ((p.metadata.name = 'q'), (p.spec!.nodeName = 'n1'))],
+    ['a key removed', (p) => delete p.status],
+    ['a key added', (p) => (p.extra = 1)],
+    ['the spec removed', (p) => delete p.spec],
+    ['the spec undefined', (p) => (p.spec = undefined)],
+    ['the spec first', (p) => Object.assign(p, { metadata: (delete p.metadata, p.spec), spec: (delete p.spec, { containers: [] }) })],
+    ['an undefined property added', (p) => (p.metadata.x = undefined)],
+    ['keys in another order', (p) => Object.assign(p, { metadata: (delete p.metadata, { labels: { a: '1' }, resourceVersion: '7', name: 'p' }) })],
+    ['a Date', (p) => (p.status!.startTime = new Date(at))],
+    ['an array grown', (p) => p.status!.conditions.push({ type: 'Ready' })],
+    ['an array become an object', (p) => (p.status!.conditions = {})],
+    ['a string become a number', (p) => (p.spec!.containers[0].ports[0].containerPort = '80')],
+  ];
+  const expected = (a: Record<string, unknown>, b: Record<string, unknown>) => ({ same: jsonEqual(a, b), sameSpec: jsonEqual(a.spec, b.spec), bytesAtMost: jsonBytesAtMost(a, 0) });
+
+  it.each(changes)('a pod, %s: what the three walks say, either way round', (_, change) => {
+    const before = pod();
+    const next = jsonCopy(before);
+    change(next);
+    expect(writeCheck(next, before)).toEqual(expected(next, before));
+    expect(writeCheck(before, next)).toEqual(expected(before, next));
+  });
+
+  it.each(equalityTable)('%s, in the spec and beside it: what the three walks say', (_, a, b) => {
+    for (const [x, y] of [
+      [{ spec: a, m: b }, { spec: b, m: a }],
+      [{ m: a, spec: a }, { m: b, spec: a }],
+      [{ m: a }, { m: b, spec: b }],
+    ] as Record<string, unknown>[][]) {
+      expect(writeCheck(x!, y!)).toEqual(expected(x!, y!));
+      expect(writeCheck(y!, x!)).toEqual(expected(y!, x!));
+    }
+  });
+
+  it('the very same value beside itself, and a value that is no plain object', () => {
+    const p = pod();
+    expect(writeCheck(p, p)).toEqual({ same: true, sameSpec: true, bytesAtMost: jsonBytesAtMost(p, 0) });
+    expect(writeCheck([1], [1])).toEqual({ same: true, sameSpec: true, bytesAtMost: jsonBytesAtMost([1], 0) });
+    expect(writeCheck(new Date(at), new Date(0))).toEqual({ same: false, sameSpec: true, bytesAtMost: Infinity });
   });
 });
 
