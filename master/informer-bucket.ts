@@ -7,11 +7,18 @@
  */
 import type { KObject } from '../protocol/index.js';
 
+/** Where one cached object is: a new version replaces `obj` here, in both maps at once. */
+interface Slot {
+  obj: KObject;
+  /** The namespace map it is in ('' for a cluster-scoped object). */
+  readonly namespace: string;
+}
+
 /** One kind's cached objects: by key and by namespace. Callers must not mutate the objects. */
 export class KindBucket {
-  private readonly all = new Map<string, KObject>();
-  /** Namespace ('' for cluster-scoped objects) → its objects by cache key. */
-  private readonly byNamespace = new Map<string, Map<string, KObject>>();
+  private readonly all = new Map<string, Slot>();
+  /** Namespace ('' for cluster-scoped objects) → its objects' slots by cache key. */
+  private readonly byNamespace = new Map<string, Map<string, Slot>>();
 
   /** How many objects the kind has. */
   get size(): number {
@@ -20,43 +27,55 @@ export class KindBucket {
 
   /** The object under a cache key. */
   get(key: string): KObject | undefined {
-    return this.all.get(key);
+    return this.all.get(key)?.obj;
   }
 
-  /** Puts (adds or replaces) the object under `key`; `key` must be the object's cache key (informer.ts `cacheKey`). */
+  /**
+   * Puts (adds or replaces) the object under `key`; `key` must be the object's cache key (informer.ts `cacheKey`). A
+   * new version of a cached object — nearly every change — takes its slot: one lookup, no map written.
+   */
   set(key: string, obj: KObject): void {
-    this.all.set(key, obj);
-    const ns = obj.metadata.namespace ?? '';
-    let objects = this.byNamespace.get(ns);
-    if (!objects) this.byNamespace.set(ns, (objects = new Map()));
-    objects.set(key, obj);
+    const namespace = obj.metadata.namespace ?? '';
+    const slot = this.all.get(key);
+    if (slot?.namespace === namespace) {
+      slot.obj = obj;
+      return;
+    }
+    if (slot) this.delete(key);
+    const added: Slot = { obj, namespace };
+    this.all.set(key, added);
+    let objects = this.byNamespace.get(namespace);
+    if (!objects) this.byNamespace.set(namespace, (objects = new Map()));
+    objects.set(key, added);
   }
 
   /** Removes the object under `key`. */
   delete(key: string): void {
-    const obj = this.all.get(key);
-    if (!obj) return;
+    const slot = this.all.get(key);
+    if (!slot) return;
     this.all.delete(key);
-    const ns = obj.metadata.namespace ?? '';
-    const objects = this.byNamespace.get(ns);
+    const objects = this.byNamespace.get(slot.namespace);
     objects?.delete(key);
-    if (objects?.size === 0) this.byNamespace.delete(ns);
+    if (objects?.size === 0) this.byNamespace.delete(slot.namespace);
   }
 
   /** The entries (cache key, object), in no particular order. */
-  entries(): IterableIterator<[string, KObject]> {
-    return this.all.entries();
+  *entries(): IterableIterator<[string, KObject]> {
+    for (const [key, slot] of this.all) yield [key, slot.obj];
   }
 
   /** The objects, in no particular order. */
-  values(): IterableIterator<KObject> {
-    return this.all.values();
+  *values(): IterableIterator<KObject> {
+    for (const slot of this.all.values()) yield slot.obj;
   }
 
   /** The objects of one namespace (every namespace when undefined), in no particular order (a new array). */
   list(namespace?: string): KObject[] {
-    if (namespace === undefined) return [...this.all.values()];
-    const objects = this.byNamespace.get(namespace);
-    return objects ? [...objects.values()] : [];
+    const slots = namespace === undefined ? this.all : this.byNamespace.get(namespace);
+    if (!slots) return [];
+    const out = new Array<KObject>(slots.size);
+    let i = 0;
+    for (const slot of slots.values()) out[i++] = slot.obj;
+    return out;
   }
 }

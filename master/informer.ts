@@ -21,12 +21,21 @@ const pluralToKind = new Map<string, string>();
 
 const registry = '/registry/';
 
+/** The prefix (`/registry/{plural}/`) and kind of the last key kindOfKey found a kind for: changes come in runs of a kind. */
+let lastPrefix: string | undefined;
+let lastKind: string | undefined;
+
 /** Kind of a store key `/registry/{plural}/...` (called for every change the cache sees: no split, no allocation but the plural). */
 function kindOfKey(key: string): string | undefined {
+  if (lastPrefix !== undefined && key.startsWith(lastPrefix)) return lastKind;
   if (!key.startsWith(registry)) return undefined;
   const end = key.indexOf('/', registry.length);
   const plural = key.slice(registry.length, end < 0 ? undefined : end);
   const kind = pluralToKind.get(plural);
+  if (kind !== undefined && end >= 0) {
+    lastPrefix = key.slice(0, end + 1);
+    lastKind = kind;
+  }
   if (kind !== undefined || pluralToKind.size === Object.keys(kinds).length) return kind;
   // A kind registered since the table was made: make it again.
   pluralToKind.clear();

@@ -60,9 +60,16 @@ describe('informer bucket', () => {
         truth.set(key, o);
       }
       if (rand(50) === 0)
-        for (const n of ['a', 'b', 'a-b', 'c.d']) expect(names(b.list(n))).toEqual(names([...truth.values()].filter((o) => o.metadata.namespace === n)));
+        for (const n of ['a', 'b', 'a-b', 'c.d']) {
+          const listed = b.list(n);
+          expect(names(listed)).toEqual(names([...truth.values()].filter((o) => o.metadata.namespace === n)));
+          // Each the key's current object, not an older version of it.
+          for (const o of listed) expect(o).toBe(truth.get(cacheKey(o.metadata.namespace, o.metadata.name)));
+        }
     }
     for (const [k, o] of truth) expect(b.get(k)).toBe(o);
     expect(b.size).toBe(truth.size);
+    expect(new Map(b.entries())).toEqual(truth);
+    expect([...b.values()].every((o) => truth.get(cacheKey(o.metadata.namespace, o.metadata.name)) === o)).toBe(true);
   });
 });
