@@ -7,71 +7,89 @@
  */
 import type { KObject } from '../protocol/index.js';
 
+/** `namespace/name` or `name`: the key controllers queue (informer.ts re-exports it). */
+export function cacheKey(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
 /** Where one cached object is: a new version replaces `obj` here, in both maps at once. */
 interface Slot {
   obj: KObject;
   /** The namespace map it is in ('' for a cluster-scoped object). */
   readonly namespace: string;
+  readonly key: string;
 }
 
-/** One kind's cached objects: by key and by namespace. Callers must not mutate the objects. */
+/**
+ * One kind's cached objects: by namespace and name, and by cache key. Callers must not mutate the objects. A change
+ * finds its object by namespace and name — no key is built, and a name string just parsed is hashed as it is, where a
+ * `namespace/name` made for the lookup was joined, flattened and hashed first (~450 ns against ~170 a lookup in a map of
+ * 20,000 pods) — and a new version takes its slot: no map is written. The cache keys (what the owner index holds) are
+ * made once per object.
+ */
 export class KindBucket {
-  private readonly all = new Map<string, Slot>();
-  /** Namespace ('' for cluster-scoped objects) → its objects' slots by cache key. */
+  /** Namespace ('' for cluster-scoped objects) → name → slot. */
   private readonly byNamespace = new Map<string, Map<string, Slot>>();
+  /** Cache key → slot: written on adds and deletes only. */
+  private readonly byKey = new Map<string, Slot>();
 
   /** How many objects the kind has. */
   get size(): number {
-    return this.all.size;
+    return this.byKey.size;
   }
 
-  /** The object under a cache key. */
-  get(key: string): KObject | undefined {
-    return this.all.get(key)?.obj;
+  /** The object `name` in `namespace` (undefined or '' for a cluster-scoped one). */
+  get(namespace: string | undefined, name: string): KObject | undefined {
+    return this.byNamespace.get(namespace || '')?.get(name)?.obj;
   }
 
-  /**
-   * Puts (adds or replaces) the object under `key`; `key` must be the object's cache key (informer.ts `cacheKey`). A
-   * new version of a cached object — nearly every change — takes its slot: one lookup, no map written.
-   */
-  set(key: string, obj: KObject): void {
-    const namespace = obj.metadata.namespace ?? '';
-    const slot = this.all.get(key);
-    if (slot?.namespace === namespace) {
+  /** The object under a cache key (informer.ts `cacheKey`). */
+  getKey(key: string): KObject | undefined {
+    return this.byKey.get(key)?.obj;
+  }
+
+  /** Puts (adds or replaces) `obj` under its namespace and name; returns its cache key. */
+  set(obj: KObject): string {
+    const namespace = obj.metadata.namespace || '';
+    const name = obj.metadata.name;
+    let names = this.byNamespace.get(namespace);
+    const slot = names?.get(name);
+    if (slot) {
       slot.obj = obj;
-      return;
+      return slot.key;
     }
-    if (slot) this.delete(key);
-    const added: Slot = { obj, namespace };
-    this.all.set(key, added);
-    let objects = this.byNamespace.get(namespace);
-    if (!objects) this.byNamespace.set(namespace, (objects = new Map()));
-    objects.set(key, added);
+    if (!names) this.byNamespace.set(namespace, (names = new Map()));
+    const added: Slot = { obj, namespace, key: cacheKey(namespace, name) };
+    names.set(name, added);
+    this.byKey.set(added.key, added);
+    return added.key;
   }
 
-  /** Removes the object under `key`. */
-  delete(key: string): void {
-    const slot = this.all.get(key);
-    if (!slot) return;
-    this.all.delete(key);
-    const objects = this.byNamespace.get(slot.namespace);
-    objects?.delete(key);
-    if (objects?.size === 0) this.byNamespace.delete(slot.namespace);
+  /** Removes the object `name` in `namespace`; returns its cache key (undefined when there was none). */
+  delete(namespace: string | undefined, name: string): string | undefined {
+    const ns = namespace || '';
+    const names = this.byNamespace.get(ns);
+    const slot = names?.get(name);
+    if (!slot) return undefined;
+    names!.delete(name);
+    if (names!.size === 0) this.byNamespace.delete(ns);
+    this.byKey.delete(slot.key);
+    return slot.key;
   }
 
   /** The entries (cache key, object), in no particular order. */
   *entries(): IterableIterator<[string, KObject]> {
-    for (const [key, slot] of this.all) yield [key, slot.obj];
+    for (const [key, slot] of this.byKey) yield [key, slot.obj];
   }
 
   /** The objects, in no particular order. */
   *values(): IterableIterator<KObject> {
-    for (const slot of this.all.values()) yield slot.obj;
+    for (const slot of this.byKey.values()) yield slot.obj;
   }
 
   /** The objects of one namespace (every namespace when undefined), in no particular order (a new array). */
   list(namespace?: string): KObject[] {
-    const slots = namespace === undefined ? this.all : this.byNamespace.get(namespace);
+    const slots = namespace === undefined ? this.byKey : this.byNamespace.get(namespace);
     if (!slots) return [];
     const out = new Array<KObject>(slots.size);
     let i = 0;

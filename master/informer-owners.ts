@@ -33,7 +33,7 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** True when both objects have the same owner uids with the same controller flags, in order: they have the same ownerKeys. */
-function sameOwners(a: KObject, b: KObject): boolean {
+export function sameOwners(a: KObject, b: KObject): boolean {
   const x = a.metadata.ownerReferences ?? [];
   const y = b.metadata.ownerReferences ?? [];
   if (x === y) return true;

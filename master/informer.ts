@@ -6,10 +6,12 @@
 import { SkiffError, applyDefaults, kinds, type KObject, type Logger, type KindMap, type KindName } from '../protocol/index.js';
 import type { Store, StoreEntry, Watch, WatchEvent } from './store/types.js';
 import { ChangeWindow, type Change, type ChangeListener } from './watch-window.js';
-import { KindBucket } from './informer-bucket.js';
+import { cacheKey, KindBucket } from './informer-bucket.js';
 import { reuseEqual } from './json-value.js';
 import { RevisionWaiters } from './informer-waiters.js';
-import { noController, OwnerIndex } from './informer-owners.js';
+import { noController, OwnerIndex, sameOwners } from './informer-owners.js';
+
+export { cacheKey } from './informer-bucket.js';
 
 /**
  * A change handler: `obj` is the object now (undefined on delete), `old` the object before (undefined
@@ -41,11 +43,6 @@ function kindOfKey(key: string): string | undefined {
   pluralToKind.clear();
   for (const k of Object.values(kinds)) pluralToKind.set(k.plural, k.kind);
   return pluralToKind.get(plural);
-}
-
-/** `namespace/name` or `name`. */
-export function cacheKey(namespace: string | undefined, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
 }
 
 /** The cache key of an object (what controllers queue). */
@@ -87,9 +84,8 @@ export class Informers {
       const kind = kindOfKey(e.key);
       if (!kind) continue;
       applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
-      const key = cacheKey(e.value.metadata.namespace, e.value.metadata.name);
-      this.bucket(kind).set(key, e.value);
-      this.owners.move(kind, key, e.value, undefined);
+      this.bucket(kind).set(e.value);
+      this.owners.move(kind, cacheKey(e.value.metadata.namespace, e.value.metadata.name), e.value, undefined);
       if (e.value.metadata.uid) this.uids.add(e.value.metadata.uid);
     }
     this.revision = this.listedAt = revision;
@@ -131,12 +127,12 @@ export class Informers {
       const kind = kindOfKey(e.key);
       if (!kind) continue;
       applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
-      const k = cacheKey(e.value.metadata.namespace, e.value.metadata.name);
-      seen.add(`${kind}\u0000${k}`);
-      const old = this.bucket(kind).get(k);
-      if (old?.metadata.resourceVersion !== e.value.metadata.resourceVersion) this.apply(kind, k, e.value, old);
+      const { namespace, name } = e.value.metadata;
+      seen.add(`${kind}\u0000${cacheKey(namespace, name)}`);
+      const old = this.bucket(kind).get(namespace, name);
+      if (old?.metadata.resourceVersion !== e.value.metadata.resourceVersion) this.apply(kind, e.value, old);
     }
-    for (const [kind, b] of this.cache) for (const [k, old] of [...b.entries()]) if (!seen.has(`${kind}\u0000${k}`)) this.apply(kind, k, undefined, old);
+    for (const [kind, b] of this.cache) for (const [k, old] of [...b.entries()]) if (!seen.has(`${kind}\u0000${k}`)) this.apply(kind, undefined, old);
   }
 
   /**
@@ -202,7 +198,7 @@ export class Informers {
   get<K extends KindName>(kind: K, namespace: string | undefined, name: string): KindMap[K] | undefined;
   get(kind: string, namespace: string | undefined, name: string): KObject | undefined;
   get(kind: string, namespace: string | undefined, name: string): KObject | undefined {
-    return this.bucket(kind).get(cacheKey(namespace, name));
+    return this.bucket(kind).get(namespace, name);
   }
 
   /**
@@ -227,7 +223,7 @@ export class Informers {
     const keys = this.owners.keys(kind, bucketKey);
     if (!keys) return [];
     const b = this.bucket(kind);
-    return [...keys].flatMap((k) => b.get(k) ?? []);
+    return [...keys].flatMap((k) => b.getKey(k) ?? []);
   }
 
   /**
@@ -255,29 +251,31 @@ export class Informers {
     this.revision = ev.revision;
     const kind = kindOfKey(ev.key);
     if (!kind) return this.releaseWaiters(ev.revision);
-    const k = cacheKey(ev.value.metadata.namespace, ev.value.metadata.name);
-    const old = this.bucket(kind).get(k);
+    const old = this.bucket(kind).get(ev.value.metadata.namespace, ev.value.metadata.name);
     if (ev.type === 'put') {
       applyDefaults(ev.value).metadata.resourceVersion = String(ev.revision);
       // What did not change since the cached version is the cached version's (json-value.ts reuseEqual): the parse's
       // copies of it die young instead of being kept for as long as the new version is.
       if (old) reuseEqual(ev.value, old);
     }
-    this.apply(kind, k, ev.type === 'put' ? ev.value : undefined, old, ev.value);
+    this.apply(kind, ev.type === 'put' ? ev.value : undefined, old, ev.value);
     this.releaseWaiters(ev.revision);
   }
 
   // One change to the cache (obj undefined: deleted, `gone` the deleted value), then the kind's handlers.
-  private apply(kind: string, k: string, obj: KObject | undefined, old: KObject | undefined, gone = old): void {
+  private apply(kind: string, obj: KObject | undefined, old: KObject | undefined, gone = old): void {
     const b = this.bucket(kind);
+    // The owner index moves on an add, a delete, a new owner (a status update keeps them), by the bucket's cache key.
+    const moves = !obj || !old || !sameOwners(obj, old);
     if (obj) {
-      b.set(k, obj);
-      this.owners.move(kind, k, obj, old);
+      const key = b.set(obj);
+      if (moves) this.owners.move(kind, key, obj, old);
       const uid = obj.metadata.uid;
       if (uid && uid !== old?.metadata.uid) this.uids.add(uid);
     } else {
-      b.delete(k);
-      this.owners.move(kind, k, undefined, old);
+      const { namespace, name } = (gone ?? old)!.metadata;
+      const key = b.delete(namespace, name);
+      if (moves && key !== undefined) this.owners.move(kind, key, undefined, old);
       if (gone?.metadata.uid) this.uids.delete(gone.metadata.uid);
     }
     const latest = obj ?? old;

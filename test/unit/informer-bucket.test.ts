@@ -14,9 +14,8 @@ type Op = ['put', string | undefined, string, number?] | ['del', string | undefi
 
 function run(ops: Op[], b = new KindBucket()): KindBucket {
   for (const op of ops) {
-    const key = cacheKey(op[1], op[2]);
-    if (op[0] === 'put') b.set(key, obj(op[1], op[2], op[3]));
-    else b.delete(key);
+    if (op[0] === 'put') b.set(obj(op[1], op[2], op[3]));
+    else b.delete(op[1], op[2]);
   }
   return b;
 }
@@ -42,6 +41,17 @@ describe('informer bucket', () => {
     expect(b.size).toBe(b.list().length);
   });
 
+  it('finds a cluster-scoped object by its name alone, with no namespace or an empty one, and by its cache key', () => {
+    const b = run([['put', undefined, 'n1'], ['put', 'a', 'n1', 2]]);
+    expect(b.get(undefined, 'n1')?.data).toEqual({ v: '1' });
+    expect(b.get('', 'n1')?.data).toEqual({ v: '1' });
+    expect(b.getKey('n1')?.data).toEqual({ v: '1' });
+    expect(b.get('a', 'n1')?.data).toEqual({ v: '2' });
+    expect(b.getKey('a/n1')?.data).toEqual({ v: '2' });
+    b.delete(undefined, 'n1');
+    expect([b.get(undefined, 'n1'), b.getKey('n1'), b.size]).toEqual([undefined, undefined, 1]);
+  });
+
   it('hands out the current object of each key, and lists what a filtered scan of the kind would, through a random history', () => {
     const b = new KindBucket();
     const truth = new Map<string, KObject>();
@@ -52,11 +62,11 @@ describe('informer bucket', () => {
       const name = `p${rand(300)}`;
       const key = cacheKey(ns, name);
       if (rand(3) === 0) {
-        b.delete(key);
+        b.delete(ns, name);
         truth.delete(key);
       } else {
         const o = obj(ns, name, step);
-        b.set(key, o);
+        b.set(o);
         truth.set(key, o);
       }
       if (rand(50) === 0)
@@ -67,7 +77,10 @@ describe('informer bucket', () => {
           for (const o of listed) expect(o).toBe(truth.get(cacheKey(o.metadata.namespace, o.metadata.name)));
         }
     }
-    for (const [k, o] of truth) expect(b.get(k)).toBe(o);
+    for (const [k, o] of truth) {
+      expect(b.getKey(k)).toBe(o);
+      expect(b.get(o.metadata.namespace, o.metadata.name)).toBe(o);
+    }
     expect(b.size).toBe(truth.size);
     expect(new Map(b.entries())).toEqual(truth);
     expect([...b.values()].every((o) => truth.get(cacheKey(o.metadata.namespace, o.metadata.name)) === o)).toBe(true);
