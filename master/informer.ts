@@ -84,8 +84,7 @@ export class Informers {
       const kind = kindOfKey(e.key);
       if (!kind) continue;
       applyDefaults(e.value).metadata.resourceVersion = String(e.modRevision);
-      this.bucket(kind).set(e.value);
-      this.owners.move(kind, cacheKey(e.value.metadata.namespace, e.value.metadata.name), e.value, undefined);
+      this.owners.move(kind, this.bucket(kind).set(e.value), e.value, undefined);
       if (e.value.metadata.uid) this.uids.add(e.value.metadata.uid);
     }
     this.revision = this.listedAt = revision;
