@@ -48,6 +48,8 @@ export class EventRecorder {
   private refilledAt = Date.now();
   private suppressed = 0;
   private summarizedAt = 0;
+  /** Namespace → its events' topic (`skiff/v1/events/{ns}`), or null when the name is no topic level. */
+  private readonly nsTopics = new Map<string, string | null>();
 
   constructor(
     private readonly log: Logger,
@@ -73,9 +75,17 @@ export class EventRecorder {
     this.publish(ev, codec);
   }
 
-  /** A shorthand for an event about an object, reported by the master. */
+  /**
+   * A shorthand for an event about an object, reported by the master: what `emit` does with such an event, without
+   * the copies — a rollout records two per pod (SuccessfulCreate, Scheduled), and the message published only when
+   * someone reads its topic is only built then.
+   */
   object(kind: string, namespace: string | undefined, name: string, type: EventMessage['type'], reason: string, message: string): void {
-    this.emit({ type, reason, message, involvedObject: { kind, namespace, name }, source: 'skiff-master' });
+    const involvedObject = { kind, namespace, name };
+    this.keep({ involvedObject, type, reason, message, source: masterSource });
+    if (!this.sink) return;
+    const to = this.topicsOf(namespace);
+    if (to) this.send({ type, reason, message, involvedObject, source: 'skiff-master', ts: Date.now(), ...(namespace ? { namespace } : {}) }, to);
   }
 
   /** An event reported by an agent (or another component): `count` occurrences folded into one input. */
@@ -120,20 +130,45 @@ export class EventRecorder {
     if (!this.sink) return;
     const ns = namespaceOfEvent(ev);
     if (ns && !ev.namespace) ev.namespace = ns;
-    // Namespaced tokens read only their namespace's copy (broker/acl.ts). Encoded once, for the topics someone reads.
+    const to = this.topicsOf(ns);
+    if (to) this.send(ev, to, codec);
+  }
+
+  /**
+   * The topics an event of namespace `ns` goes to now: `skiff/v1/events` and the namespace's own copy, each only while
+   * someone reads it (namespaced tokens read only their namespace's copy: broker/acl.ts); undefined when no one does.
+   */
+  private topicsOf(ns: string | undefined): { all: boolean; own?: string } | undefined {
     const all = this.wanted(topics.events);
-    const nsTopic = ns && isTopicLevel(ns) ? topics.namespaceEvents(ns) : undefined;
-    const own = nsTopic !== undefined && this.wanted(nsTopic);
-    if (!all && !own) return;
+    let nsTopic: string | null | undefined;
+    if (ns) {
+      nsTopic = this.nsTopics.get(ns);
+      if (nsTopic === undefined) {
+        if (this.nsTopics.size >= maxNamespaceTopics) this.nsTopics.clear();
+        this.nsTopics.set(ns, (nsTopic = isTopicLevel(ns) ? topics.namespaceEvents(ns) : null));
+      }
+    }
+    const own = nsTopic && this.wanted(nsTopic) ? nsTopic : undefined;
+    return all || own ? { all, own } : undefined;
+  }
+
+  /** Encodes once, for the topics someone reads. */
+  private send(ev: EventMessage, to: { all: boolean; own?: string }, codec: Codec = 'msgpack'): void {
     try {
       const payload = encode(ev, codec);
-      if (all) this.sink(topics.events, payload);
-      if (own) this.sink(nsTopic, payload);
+      if (to.all) this.sink!(topics.events, payload);
+      if (to.own) this.sink!(to.own, payload);
     } catch {
       // the broker is closing; events are best effort
     }
   }
 }
+
+/** The source of the master's own events (never changed: the store copies what it keeps). */
+const masterSource: EventSource = Object.freeze({ component: 'skiff-master' });
+
+/** Namespaces whose events' topic is remembered (the memory starts over beyond: names are data). */
+const maxNamespaceTopics = 1000;
 
 /** The one namespace an event belongs to: its object's, or the one every apply result shares; else none. */
 function namespaceOfEvent(ev: EventMessage): string | undefined {

@@ -155,7 +155,7 @@ export async function openCache(
   const events = new EventRecorder(withFields(log, { component: 'events' }), {
     ttlMs: config.eventTtlMs,
     maxEvents: config.maxEvents,
-    onRecorded: (type, reason, count) => telemetry.events.inc({ type, reason }, count),
+    onRecorded: (type, reason, count) => telemetry.countEvent(type, reason, count),
   });
   return { objects, informers, events, log, telemetry };
 }

@@ -47,9 +47,13 @@ export function eventKey(e: EventInput): string {
   return aggregateKey(e) + sep + e.message;
 }
 
-/** The similar messages seen for one aggregate key within the interval. */
+/**
+ * The similar messages seen for one aggregate key within the interval: the one message itself until a second one
+ * differs (most keys only ever see one — a rollout's SuccessfulCreate and Scheduled name a new pod each — and a Set
+ * per key was most of what recording such an event allocated).
+ */
 interface Similar {
-  messages: Set<string>;
+  messages: string | Set<string>;
   sinceMs: number;
 }
 
@@ -64,11 +68,17 @@ export class Aggregator {
     const agg = aggregateKey(e);
     const key = agg + sep + e.message; // eventKey(e), without building the aggregate key twice
     let s = this.seen.get(agg);
-    if (!s || nowMs - s.sinceMs > aggregateIntervalMs) s = { messages: new Set(), sinceMs: nowMs };
+    if (!s || nowMs - s.sinceMs > aggregateIntervalMs) s = { messages: e.message, sinceMs: nowMs };
     this.seen.set(agg, s);
     if (this.seen.size > this.maxKeys) this.seen.delete(this.seen.oldestKey()!);
-    if (s.messages.has(e.message) || s.messages.size < maxSimilar - 1) {
-      s.messages.add(e.message);
+    const m = s.messages;
+    if (typeof m === 'string') {
+      // One message so far (maxSimilar - 1 > 1): this one is kept apart too.
+      if (m !== e.message) s.messages = new Set([m, e.message]);
+      return { input: e, key };
+    }
+    if (m.has(e.message) || m.size < maxSimilar - 1) {
+      m.add(e.message);
       return { input: e, key };
     }
     // The maxSimilar-th distinct message and every one after it: one combined event per aggregate key.

@@ -33,8 +33,11 @@ export interface Recorded {
 /** Events in memory, keyed by their correlation key, least recently seen first. */
 export class EventStore {
   private readonly byKey = new LruMap<string, Event>();
-  /** involved object → correlation keys of its events, least recently seen first. */
-  private readonly byObject = new Map<string, Set<string>>();
+  /**
+   * involved object → correlation keys of its events, least recently seen first: the one key itself while the object
+   * has one event (most objects: a rollout's pods have one Scheduled each), a Set from the second on.
+   */
+  private readonly byObject = new Map<string, string | Set<string>>();
   /** `namespace/name` → correlation key. */
   private readonly byName = new Map<string, string>();
   private readonly watchers = new Set<EventChange>();
@@ -101,7 +104,8 @@ export class EventStore {
   of(kind: string, namespace: string | undefined, name: string, nowMs = Date.now()): Event[] {
     this.expire(nowMs);
     const keys = this.byObject.get(objectKey({ kind, namespace, name }));
-    return keys ? [...keys].map((k) => this.byKey.get(k)!).sort(byLastSeen) : [];
+    if (keys === undefined) return [];
+    return (typeof keys === 'string' ? [keys] : [...keys]).map((k) => this.byKey.get(k)!).sort(byLastSeen);
   }
 
   /** Calls `fn` on every change until the returned function is called. */
@@ -157,16 +161,20 @@ export class EventStore {
   /** Stores the event as the most recently seen, overall and for its object. */
   private touch(key: string, e: Event, ok: string): void {
     this.byKey.set(key, e);
-    let set = this.byObject.get(ok);
-    if (!set) this.byObject.set(ok, (set = new Set<string>()));
-    set.delete(key);
-    set.add(key);
+    const keys = this.byObject.get(ok);
+    if (keys === undefined) this.byObject.set(ok, key);
+    else if (typeof keys === 'string') {
+      if (keys !== key) this.byObject.set(ok, new Set([keys, key]));
+    } else {
+      keys.delete(key);
+      keys.add(key);
+    }
   }
 
   /** Enforces the per-object and overall bounds after an insert. */
   private bound(ok: string): void {
-    const set = this.byObject.get(ok);
-    while (set && set.size > this.opts.maxPerObject) this.drop(set.values().next().value as string);
+    for (let keys = this.byObject.get(ok); keys !== undefined && sizeOf(keys) > this.opts.maxPerObject; keys = this.byObject.get(ok))
+      this.drop(typeof keys === 'string' ? keys : (keys.values().next().value as string));
     while (this.byKey.size > this.opts.maxEvents) this.drop(this.byKey.oldestKey()!);
   }
 
@@ -176,9 +184,12 @@ export class EventStore {
     this.byKey.delete(key);
     this.byName.delete(nameKey(e));
     const ok = objectKey(e.involvedObject);
-    const set = this.byObject.get(ok);
-    set?.delete(key);
-    if (set?.size === 0) this.byObject.delete(ok);
+    const keys = this.byObject.get(ok);
+    if (keys === key) this.byObject.delete(ok);
+    else if (typeof keys === 'object') {
+      keys.delete(key);
+      if (keys.size === 0) this.byObject.delete(ok);
+    }
     this.version++;
     // The copy a watcher is told of is only made when someone watches (a rollout drops one event per event it records).
     if (this.watchers.size > 0) this.notify('DELETED', { ...e, metadata: { ...e.metadata, resourceVersion: String(this.version) } });
@@ -193,6 +204,10 @@ export class EventStore {
       }
     }
   }
+}
+
+function sizeOf(keys: string | Set<string>): number {
+  return typeof keys === 'string' ? 1 : keys.size;
 }
 
 function nameKey(e: Event): string {

@@ -68,7 +68,9 @@ export class Telemetry {
   readonly brokerSent = new Counter({ name: 'skiff_broker_messages_sent_total', help: 'MQTT messages the broker delivered to clients (one per subscriber), by topic class.', labelNames: ['topic_class'], registers: [this.registry], collect: () => this.collectBroker() });
   readonly brokerSentBytes = new Counter({ name: 'skiff_broker_sent_bytes_total', help: 'Payload bytes the broker delivered to clients, by topic class.', labelNames: ['topic_class'], registers: [this.registry], collect: () => this.collectBroker() });
 
-  readonly events = new Counter({ name: 'skiff_events_total', help: 'Event occurrences recorded (repeats included), by type and reason.', labelNames: ['type', 'reason'], registers: [this.registry] });
+  readonly events = new Counter({ name: 'skiff_events_total', help: 'Event occurrences recorded (repeats included), by type and reason.', labelNames: ['type', 'reason'], registers: [this.registry], collect: () => this.foldEvents() });
+  /** Event occurrences not folded into `events` yet, by type, then reason (countEvent). */
+  private readonly eventTally = new Map<string, Map<string, number>>();
 
   private readonly queueStarts = new Map<string, Map<string, number>>();
   /** Folds tallies kept outside prom-client into the broker counters (brokerObservers), before they are read. */
@@ -88,6 +90,21 @@ export class Telemetry {
 
   private collectBroker(): void {
     for (const fold of this.brokerCollectors) fold();
+  }
+
+  /**
+   * Counts `n` occurrences of an event into `skiff_events_total`, folded in when the counter is read: a rollout records
+   * two events per pod, and prom-client hashed the labels into a key string for each (~1.5 µs of ~15).
+   */
+  countEvent(type: string, reason: string, n: number): void {
+    let byReason = this.eventTally.get(type);
+    if (!byReason) this.eventTally.set(type, (byReason = new Map()));
+    byReason.set(reason, (byReason.get(reason) ?? 0) + n);
+  }
+
+  private foldEvents(): void {
+    for (const [type, byReason] of this.eventTally) for (const [reason, n] of byReason) this.events.inc({ type, reason }, n);
+    this.eventTally.clear();
   }
 
   /** The metrics of one controller's queue. */

@@ -78,6 +78,27 @@ describe('the event correlator', () => {
     expect(s.list(undefined, t0 + 20).map((e) => `${e.involvedObject.name}/${e.reason}`)).toEqual(['a/R4', 'b0/R0', 'b1/R1', 'b2/R2', 'b3/R3']);
   });
 
+  it('keeps an object\'s one event and its later ones apart, in order, through drops and repeats', () => {
+    const s = store({ maxPerObject: 2 });
+    const reasons = () => s.of('Pod', 'default', 'a', t0 + 100).map((e) => `${e.reason} x${e.count}`);
+    s.record(input({ reason: 'R0' }, 'a'), t0);
+    expect(reasons()).toEqual(['R0 x1']);
+    s.record(input({ reason: 'R0' }, 'a'), t0 + 1); // a repeat of its only event
+    expect(reasons()).toEqual(['R0 x2']);
+    s.record(input({ reason: 'R1' }, 'a'), t0 + 2);
+    s.record(input({ reason: 'R0' }, 'a'), t0 + 3); // R0 is the most recent again: R1 goes first
+    s.record(input({ reason: 'R2' }, 'a'), t0 + 4);
+    expect(reasons()).toEqual(['R0 x3', 'R2 x1']);
+    // Dropped down to nothing (overall bound 1), then one event again.
+    const one = store({ maxEvents: 1 });
+    one.record(input({}, 'a'), t0);
+    one.record(input({}, 'b'), t0 + 1);
+    expect(one.of('Pod', 'default', 'a', t0 + 2)).toEqual([]);
+    one.record(input({}, 'a'), t0 + 2);
+    expect(one.of('Pod', 'default', 'a', t0 + 3).map((e) => e.count)).toEqual([1]);
+    expect(one.of('Pod', 'default', 'b', t0 + 3)).toEqual([]);
+  });
+
   it('tells watchers of additions, repeats and removals', () => {
     const s = store({ maxEvents: 1 });
     const seen: string[] = [];
@@ -179,6 +200,30 @@ describe('the event recorder', () => {
     if (sent.length === 4) expect(sent[0]![1]).toBe(sent[1]![1]);
     for (const [, payload] of sent.slice(0, published.length)) expect(decode(payload).value).toMatchObject({ type: 'Normal', reason: 'Scheduled', namespace: 'default', involvedObject: { kind: 'Pod', name: 'web-1' } });
     expect(r.of('Pod', 'default', 'web-1').map((e) => e.reason)).toEqual(['Scheduled', 'BackOff']);
+  });
+
+  it('an object\'s event is kept and published as emit would (same bytes), and counted once per occurrence', () => {
+    const counted: string[] = [];
+    const a = new EventRecorder(memoryLog(), { onRecorded: (type, reason, n) => counted.push(`${type} ${reason} ${n}`) });
+    const b = new EventRecorder(memoryLog());
+    const sent: [string, string, Buffer][] = [];
+    a.attach((topic, payload) => sent.push(['object', topic, payload]), () => true);
+    b.attach((topic, payload) => sent.push(['emit', topic, payload]), () => true);
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(t0);
+      for (const ns of ['shop', undefined]) {
+        a.object('Pod', ns, 'web-1', 'Normal', 'Scheduled', 'Successfully assigned shop/web-1 to n1');
+        b.emit({ type: 'Normal', reason: 'Scheduled', message: 'Successfully assigned shop/web-1 to n1', involvedObject: { kind: 'Pod', namespace: ns, name: 'web-1' }, source: 'skiff-master' });
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    const of = (who: string) => sent.filter(([w]) => w === who).map(([, t, p]) => [t, p.toString('hex')]);
+    expect(of('object')).toEqual(of('emit'));
+    expect(of('object').map(([t]) => t)).toEqual(['skiff/v1/events', 'skiff/v1/events/shop', 'skiff/v1/events']);
+    expect(a.store.list()).toEqual(b.store.list().map((e) => ({ ...e, metadata: { ...e.metadata, uid: expect.any(String) } })));
+    expect(counted).toEqual(['Normal Scheduled 1', 'Normal Scheduled 1']);
   });
 
   it('the broker tells which topics someone subscribes to: wildcards count, an unsubscribe ends it', async () => {
