@@ -14,6 +14,7 @@
 import { SkiffError, matchesSelector, type Condition, type Pod, type ReplicaSet } from '../../protocol/index.js';
 import { isoNow, realClock, type Clock } from '../clock.js';
 import { cacheKey, keyOf } from '../informer.js';
+import { jsonCopy } from '../json-value.js';
 import { podTally } from './deployment/tally.js';
 import { WorkQueue } from './queue.js';
 import { createPods, deletePods, type PodWrites } from './podcontrol.js';
@@ -34,7 +35,9 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
       ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
       ownerReferences: [controllerRef(rs)],
     },
-    spec: structuredClone(t.spec),
+    // A JSON copy (the template is a cached JSON value, the pod is stored as JSON): ~10× cheaper than structuredClone,
+    // once per pod of a rollout.
+    spec: jsonCopy(t.spec),
     status: { phase: 'Pending' },
   };
 }

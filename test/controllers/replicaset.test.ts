@@ -4,7 +4,7 @@
  * longer match, status counts and minReadySeconds on the fake clock.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startReplicaSetController } from '../../master/controllers/replicaset.js';
+import { podFromTemplate, startReplicaSetController } from '../../master/controllers/replicaset.js';
 import { controllerOf } from '../../master/controllers/pods.js';
 import { harness, type Harness } from './harness.js';
 import { podWith, rsWith } from './builders.js';
@@ -165,5 +165,20 @@ describe('ReplicaSet: status', () => {
     expect(rs().status?.availableReplicas).toBe(0);
     await h.advance(1_000);
     expect(rs().status).toMatchObject({ readyReplicas: 2, availableReplicas: 2 });
+  });
+});
+
+describe('ReplicaSet: the pod from its template', () => {
+  it("is the template's labels and spec, its own copy: writing the pod leaves the template as it was", () => {
+    const rs = { ...rsWith({ name: 'web-abc' }), metadata: { name: 'web-abc', namespace: 'default', uid: 'u1' } };
+    rs.spec.template.spec.containers[0]!.env = [{ name: 'A', value: '1' }];
+    const before = JSON.stringify(rs);
+    const p = podFromTemplate(rs);
+    expect(p).toMatchObject({ metadata: { generateName: 'web-abc-', namespace: 'default', labels: rs.spec.template.metadata!.labels, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-abc', uid: 'u1', controller: true }] }, status: { phase: 'Pending' } });
+    expect(p.spec).toEqual(rs.spec.template.spec);
+    p.spec.containers[0]!.env![0]!.value = '2';
+    p.spec.containers[0]!.image = 'other';
+    p.metadata.labels!.extra = 'x';
+    expect(JSON.stringify(rs)).toBe(before);
   });
 });
