@@ -42,6 +42,11 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
   };
 }
 
+/** True when two controller references name the same owner (kind, name and uid; a pod and its new version share a namespace). */
+function sameOwner(a: { kind: string; name: string; uid?: string } | undefined, b: { kind: string; name: string; uid?: string } | undefined): boolean {
+  return !!a && !!b && a.kind === b.kind && a.name === b.name && a.uid === b.uid;
+}
+
 /** After a create refused by admission, the ReplicaSet looks again this much later: 10 s. */
 const refusedRetryMs = 10_000;
 
@@ -73,12 +78,19 @@ export function startReplicaSetController(ctx: ControllerContext): SyncControlle
     queue.add(keyOf(latest));
   });
   informers.on('Pod', (p, old) => {
+    // Most pod events of a rollout are status writes: the same controller before and after, the labels untouched (the
+    // cache hands a new version the old one's unchanged subtrees, so the same labels object). Then the old version's
+    // owner was queued just now as the new one's, and its selector check would answer as it did for the old version —
+    // a selector changed since made the ReplicaSet suspect already (the handler above).
+    const oldRef = old && p ? controllerOf(old) : undefined;
     for (const pod of [p, old]) {
       if (!pod) continue;
-      const ref = controllerOf(pod);
+      const ref = pod === old && oldRef ? oldRef : controllerOf(pod);
+      if (pod === old && p && ref && sameOwner(ref, controllerOf(p))) continue;
       if (ref?.kind === 'ReplicaSet') {
         queue.add(cacheKey(pod.metadata.namespace, ref.name));
-        const rs = pod === p ? informers.get('ReplicaSet', pod.metadata.namespace, ref.name) : undefined;
+        const unchanged = pod === p && oldRef?.uid === ref.uid && old!.metadata.labels === p.metadata.labels;
+        const rs = pod === p && !unchanged ? informers.get('ReplicaSet', pod.metadata.namespace, ref.name) : undefined;
         if (rs?.metadata.uid === ref.uid && !matchesSelector(rs.spec.selector, pod.metadata.labels)) suspect.add(ref.uid);
       } else if (!ref && pod === p)
         for (const rs of informers.list('ReplicaSet', pod.metadata.namespace))

@@ -38,6 +38,14 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
   let stopped = false;
 
   const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
+  /** Now as an ISO timestamp: a batch binds hundreds of pods in one millisecond, and they share one toISOString. */
+  let isoMs = NaN;
+  let iso = '';
+  const isoNow = () => {
+    const ms = Date.now();
+    if (ms !== isoMs) (isoMs = ms), (iso = new Date(ms).toISOString());
+    return iso;
+  };
 
   /** kube-scheduler's pending_pods gauge: queued for the next batch, or waiting for the cluster to change. */
   function gauge(): void {
@@ -217,7 +225,7 @@ export function startScheduler(ctx: ControllerContext, engine: Engine): Controll
       kick();
       return;
     }
-    const now = new Date().toISOString();
+    const now = isoNow();
     const res = await objects
       .mutate('Pod', p.metadata.namespace, p.metadata.name, (cur) => {
         if (cur.metadata.uid !== p.metadata.uid || cur.spec.nodeName || cur.metadata.deletionTimestamp) return undefined;
