@@ -73,6 +73,7 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   ['MQTT per node per min (idle)', (r) => kb(r.mqttBytesPerNodeMinuteIdle), ''],
   ['MQTT packets per node per min (idle)', (r) => `${r.mqttPacketsPerNodeMinuteIdle.sent.toFixed(1)} in, ${r.mqttPacketsPerNodeMinuteIdle.received.toFixed(1)} out (master's view); ${r.mqttPacketsPerNodeMinuteIdle.pings.toFixed(1)} pings`, ''],
   ['MQTT per node per min (rollout)', (r) => kb(r.mqttBytesPerNodeMinuteRollout), ''],
+  ['MQTT packets per pod (rollout)', (r) => `${r.mqttPacketsPerPodRollout.sent.toFixed(2)} in, ${r.mqttPacketsPerPodRollout.received.toFixed(2)} out (${r.mqttPacketsPerPodRollout.desired.toFixed(2)} desired sets)`, ''],
   ['API get', (r) => p50p99(r.apiGetMs, 'ms', 1), 'p99 < 20 ms'],
   ['API list pods', (r) => p50p99(r.apiListMs, 'ms', 0), 'p99 < 150 ms (10k)'],
   ['master loop delay (rollout)', (r) => formatLoop(r.loop), 'stalls < 20 ms'],

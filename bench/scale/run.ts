@@ -106,6 +106,8 @@ export interface ScaleResult {
   /** MQTT bytes (both directions, at the agents' sockets) per node per minute: idle and during the rollout. */
   mqttBytesPerNodeMinuteIdle: number;
   mqttBytesPerNodeMinuteRollout: number;
+  /** MQTT packets per pod created during the rollout (at the agents: sent = what the master reads, received = what it writes), and desired-set messages among those received. */
+  mqttPacketsPerPodRollout: { sent: number; received: number; desired: number };
   apiGetMs: number[];
   apiListMs: number[];
   apiErrors: number;
@@ -154,6 +156,7 @@ export interface Tail {
 const tail = (a: ProcSample, b: ProcSample): Tail => ({ seconds: (b.at - a.at) / 1000, cpuSeconds: b.cpuSeconds - a.cpuSeconds });
 
 const sumBytes = (agents: SimAgent[]) => agents.reduce((n, a) => n + a.bytes(), 0);
+const sumDesired = (agents: SimAgent[]) => agents.reduce((n, a) => n + a.desiredMessages, 0);
 const sumPackets = (agents: SimAgent[]) => agents.reduce((n, a) => ({ sent: n.sent + a.packets.sent, received: n.received + a.packets.received, pings: n.pings + a.packets.pings }), { sent: 0, received: 0, pings: 0 });
 
 /** Runs one trial. */
@@ -200,12 +203,16 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     say(`applying a Deployment of ${o.pods} replicas`);
     const a = watcher.now()!;
     const bytesA = sumBytes(agents);
+    const packetsA = sumPackets(agents);
+    const desiredA = sumDesired(agents);
     const t0 = Date.now();
     await master.api.request('apply', { manifest: deployment(o.pods) });
     const allRunning = await pods.allRunning(o.timeoutMs ?? 600_000);
     const t1 = Date.now();
     const b = watcher.now()!;
     const bytesB = sumBytes(agents);
+    const packetsB = sumPackets(agents);
+    const desiredB = sumDesired(agents);
     say(`${pods.runningCount}/${o.pods} Running after ${((t1 - t0) / 1000).toFixed(1)} s; timing the API`);
     const api: ProbeFigures = await probe.stop();
     probe = undefined;
@@ -247,6 +254,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
         pings: perNodeMinute(idlePacketsB.pings - idlePacketsA.pings, o.agents, idleB.at - idleA.at),
       },
       mqttBytesPerNodeMinuteRollout: perNodeMinute(bytesB - bytesA, o.agents, t1 - t0),
+      mqttPacketsPerPodRollout: { sent: (packetsB.sent - packetsA.sent) / o.pods, received: (packetsB.received - packetsA.received) / o.pods, desired: (desiredB - desiredA) / o.pods },
       apiGetMs: api.getMs,
       apiListMs: api.listMs,
       apiErrors: api.errors,

@@ -2,7 +2,7 @@
  * One simulated agent for the scale harness: a real protocol speaker without processes. It joins with the
  * agent's own join code (join token exchange → node credential, over TLS the node certificate), connects with
  * the agent's own Session (Will, back-off), publishes its retained online status and a lease every
- * `leaseIntervalMs`, subscribes to its desired set, and answers every pod in it with a Running report (and every
+ * `leaseIntervalMs` in which it sent nothing else (as the agent: any message proves it alive), subscribes to its desired set, and answers every pod in it with a Running report (and every
  * terminating pod with `gone`), as the real agent does once its processes are up. Like the agent it asks for
  * desired deltas (`resync` once a full set says `deltas`, and on every connect) and merges them with the agent's
  * own applyDelta; with `fullSets` it behaves as an older agent that only takes the retained full sets.
@@ -112,7 +112,7 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
   let askedDeltas = false;
   const resync = () => {
     askedDeltas = true;
-    session.publish(topics.nodeResync(o.name), encode({ generation: held?.generation ?? 0 } satisfies DesiredResync), 1);
+    if (session.publish(topics.nodeResync(o.name), encode({ generation: held?.generation ?? 0 } satisfies DesiredResync), 1)) lease.published();
   };
   let closedBytes = 0;
   let current: MqttClient | undefined;
@@ -139,7 +139,9 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
     },
   };
   const status = encode(onlineStatus(cfg, ['process']));
-  const report = (m: PodsMessage) => session.publish(topics.nodePods(o.name), encode(m), 1);
+  // Every message proves the node alive as a lease does: the agent leases only when it sent nothing else for a period
+  // (edge-agent/agent.ts lease: any publish counts, session.lastPublishAt), so a node reporting pods leases less.
+  const report = (m: PodsMessage) => session.publish(topics.nodePods(o.name), encode(m), 1) && lease.published();
   session.on('message', (topic, payload) => {
     if (topic === topics.leaseConfig) return lease.onConfig(payload);
     if (topic !== topics.nodeDesired(o.name) || payload.length === 0) return; // empty: the retained set cleared at the first resync
@@ -169,7 +171,7 @@ export async function startSimAgent(o: SimAgentOptions): Promise<SimAgent> {
       askedDeltas = false;
       pacer.reconnected(); // the next metrics message is a whole one, as the agent's
       reported = undefined;
-      session.publish(topics.nodeStatus(o.name), status, 1, true);
+      if (session.publish(topics.nodeStatus(o.name), status, 1, true)) lease.published();
       if (!o.fullSets && held?.deltas) resync(); // every connect, as the agent
       await session.subscribe([topics.nodeDesired(o.name)]).catch(() => undefined);
       if (!o.fixedLease) await session.subscribe([topics.leaseConfig]).catch(() => undefined);
