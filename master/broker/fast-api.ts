@@ -19,6 +19,11 @@
  * taken only while none of the node's earlier packets is still in aedes' hands (its `_parsingBatch`: a status, a
  * resync, a lease that needs a write), so the router gets a node's messages in the order the node sent them.
  *
+ * A client's PUBACK of a QoS 1 publish `writeNow` wrote to it (a node's desired delta: one per pod of a rollout) is taken
+ * here too (session 24): aedes never stored that publish, so its handler only looked it up in the persistence in vain,
+ * through a promise and a re-read of the socket. Only ids `writeNow` handed out and recently enough that aedes cannot
+ * have handed them out again (`recentId`); every other PUBACK goes to aedes as before.
+ *
  * A PUBACK of a request taken here may go out before the PUBACK of a QoS 1 publish the same client sent just before it
  * through aedes (MQTT asks for acknowledgements in order; clients match them by packet id, as mqtt.js does).
  */
@@ -44,7 +49,31 @@ export interface FastApiOptions {
   onAlive?: (node: string) => void;
 }
 
-type InnerClient = Client & { skiff?: Identity; skiffRaw?: Socket; conn: NodeJS.WritableStream & { remoteAddress?: string }; _parsingBatch?: number };
+type InnerClient = Client & {
+  skiff?: Identity;
+  skiffRaw?: Socket;
+  conn: NodeJS.WritableStream & { remoteAddress?: string };
+  _parsingBatch?: number;
+  _nextId: number;
+  /** Packet ids of QoS 1 publishes `writeNow` wrote to this client and it has not acknowledged yet. */
+  skiffAcks?: Set<number>;
+};
+
+/**
+ * Unacknowledged direct writes remembered per client; past this many the memory starts over (their PUBACKs then go to
+ * aedes, which finds nothing to clear, as before): a client that never acknowledges cannot grow it.
+ */
+export const maxPendingAcks = 1024;
+
+/**
+ * True when packet id `id` was handed out at most half the id space ago (ids run 1…65,535 and wrap; `nextId` is the
+ * next one to hand out). aedes and `writeNow` share the client's counter, so an id `writeNow` used is aedes' again only
+ * 65,535 ids later: a PUBACK of an id this recent cannot be one of aedes' own deliveries.
+ */
+export function recentId(nextId: number, id: number): boolean {
+  const ago = (nextId - id + 65535) % 65535;
+  return ago >= 1 && ago <= 32768;
+}
 
 /** Puts the API fast path in front of one client's packet handling. */
 export function fastApi(client: Client, o: FastApiOptions): void {
@@ -61,6 +90,14 @@ export function fastApi(client: Client, o: FastApiOptions): void {
     return max;
   };
   takePackets(client, (p: PublishPacket) => {
+    // The PUBACK of a set written directly (a node's desired delta, one per pod of a rollout): aedes never stored
+    // that publish, so its handler would look for it in the persistence, find nothing, and take a promise and a
+    // re-read of the socket to say so. Any other PUBACK (aedes' own deliveries) goes to aedes.
+    if (p.cmd === 'puback') {
+      if (!c.connected || !c.skiffAcks?.delete(p.messageId!) || !recentId(c._nextId, p.messageId!)) return false;
+      refreshKeepalive(client);
+      return true;
+    }
     if (p.cmd !== 'publish' || p.retain || (p.qos !== 0 && p.qos !== 1) || !c.connected || !c.skiff) return false;
     request ??= topics.apiReq(c.id);
     if (c.skiff.role === 'node') {
@@ -114,6 +151,7 @@ type AnswerClient = Client & {
   subscriptions?: Record<string, { qos?: number } | undefined>;
   _nextId: number;
   broker: { authorizeForward(client: Client, packet: unknown): unknown };
+  skiffAcks?: Set<number>;
 };
 
 /**
@@ -166,6 +204,9 @@ export function writeNow(client: Client, topic: string, payload: Buffer, qos: 0 
   if (packet.qos > 0) {
     packet.messageId = c._nextId;
     c._nextId = c._nextId >= 65535 ? 1 : c._nextId + 1;
+    const acks = (c.skiffAcks ??= new Set());
+    if (acks.size >= maxPendingAcks) acks.clear();
+    acks.add(packet.messageId); // its PUBACK is taken by the fast path (fastApi)
   }
   let header: Buffer;
   try {

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { Broker, desiredNodeOf } from '../../master/broker/index.js';
 import { BrokerQueue } from '../../master/broker/emitter.js';
+import { recentId } from '../../master/broker/fast-api.js';
 import { silentLogger, topics } from '../../protocol/index.js';
 import { eventually } from '../helpers/wait.js';
 import { fastPathCredentials as credentials, tapQueue, watchAsAdmin } from '../helpers/broker-taps.js';
@@ -53,6 +54,39 @@ describe('broker: desired sets written to the node at once', () => {
     await broker.publish(topics.nodeDesired('n1'), Buffer.from('after'));
     await eventually(() => n1.got.at(-1) === 'after', 'the next set arrived');
     expect(n1.c.connected).toBe(true);
+  });
+
+  it("the node's PUBACKs of sets written at once are taken where they are read; those of aedes' own deliveries reach aedes", async () => {
+    const acked: (number | undefined)[] = [];
+    broker.aedes.on('ack', (packet: { messageId?: number } | undefined) => acked.push(packet?.messageId));
+    const n1 = await node('n1');
+    for (let i = 0; i < 20; i++) await broker.publish(topics.nodeDesired('n1'), Buffer.from(`set ${i}`));
+    await eventually(() => n1.got.length === 20, 'every set arrived');
+    // The node acknowledged each (mqtt.js answers a QoS 1 message at once): none of those reached aedes' handler.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acked).toEqual([]);
+    expect(n1.c.connected).toBe(true);
+    // A retained set goes through aedes, which delivers it with an id of its own: that PUBACK is aedes' to handle.
+    await broker.publish(topics.nodeDesired('n1'), Buffer.from('retained'), { retain: true });
+    await eventually(() => n1.got.at(-1) === 'retained' && acked.length === 1, "aedes handled its own delivery's PUBACK");
+    await broker.publish(topics.nodeDesired('n1'), Buffer.from('after'));
+    await eventually(() => n1.got.at(-1) === 'after', 'the next set arrived');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acked).toHaveLength(1);
+  });
+
+  it.each([
+    // next id to hand out, an acknowledged id, recent enough to be writeNow's
+    [100, 99, true],
+    [100, 1, true],
+    [1, 65535, true],
+    [5, 65530, true],
+    [40000, 40000 - 32768, true],
+    [40000, 40000 - 32769, false], // older than half the id space: aedes may have handed it out since
+    [100, 100, false], // the next id: handed out 65,535 ids ago
+    [100, 101, false],
+  ])('a PUBACK of id %s → %s is recent: %s', (next, id, recent) => {
+    expect(recentId(next, id)).toBe(recent);
   });
 
   it('while an administrator watches desired topics, sets go through aedes: both get them', async () => {
