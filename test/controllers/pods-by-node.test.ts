@@ -83,6 +83,27 @@ describe('podsByNode over the cache', () => {
     expect(publisher.desiredOf('n1').pods.map((p) => p.metadata.name).sort()).toEqual(['new', 'p0', 'p1']);
   });
 
+  it('a report repeating the stored status writes nothing; a changed one is stored', async () => {
+    await h.create(podWith({ name: 'web', node: 'n1' }));
+    await h.settle();
+    const p = h.get('Pod', 'default', 'web')!;
+    const report = (phase: string, startedAt: string) => ({
+      pods: [{ namespace: 'default', name: 'web', uid: p.metadata.uid!, status: { phase, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: startedAt }], containerStatuses: [{ name: 'main', ready: true, restartCount: 0, state: { running: { startedAt } } }] } }],
+    }) as Parameters<typeof onPodsReport>[2];
+    await onPodsReport(h.ctx, 'n1', report('Running', '2026-12-02T10:00:00.000Z'));
+    await h.settle();
+    const stored = h.get('Pod', 'default', 'web')!;
+    expect(stored.status?.phase).toBe('Running');
+    await onPodsReport(h.ctx, 'n1', report('Running', '2026-12-02T10:00:00.000Z'));
+    await h.settle();
+    expect(h.get('Pod', 'default', 'web')!.metadata.resourceVersion).toBe(stored.metadata.resourceVersion);
+    await onPodsReport(h.ctx, 'n1', report('Running', '2026-12-02T10:00:05.000Z'));
+    await h.settle();
+    const changed = h.get('Pod', 'default', 'web')!;
+    expect(changed.metadata.resourceVersion).not.toBe(stored.metadata.resourceVersion);
+    expect(changed.status?.containerStatuses?.[0]?.state?.running?.startedAt).toBe('2026-12-02T10:00:05.000Z');
+  });
+
   it('a `gone` report finishes the node\'s own terminating pods only, without listing every pod', async () => {
     await h.create(podWith({ name: 'mine', node: 'n1', terminationGracePeriodSeconds: 30 }));
     await h.create(podWith({ name: 'other', node: 'n2', terminationGracePeriodSeconds: 30 }));
