@@ -47,9 +47,9 @@ export const dictionary1 = Buffer.from(
 );
 
 /** The first byte of a value deflated against dictionary 1. */
-const deflated1 = 1;
+export const deflated1 = 1;
 /** Shorter values are kept as text: deflate's fixed cost is not worth it. */
-const minDeflateBytes = 64;
+export const minDeflateBytes = 64;
 
 /** One deflate and one inflate stream primed with dictionary 1, reset after each value (zlib-reuse.ts). */
 const deflate1 = reusableRaw('deflate', dictionary1, deflateRawSync);

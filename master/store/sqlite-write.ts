@@ -2,27 +2,31 @@
  * The body of one write of the SQLite store, run inside its batch's IMMEDIATE transaction (group-commit.ts):
  * read the keys' rows, run every check first (one that throws refuses the write before anything changed), bump
  * the revision, log each value once in the change log and point `kv` at it; and when to compact old history. A value
- * is encoded (deflated: sqlite-codec.ts) when its write is built, in the writer's task, not in the transaction:
- * the committer's task — which an API request waits behind — holds only the SQL. The texts written are staged
- * for the value cache, which takes them once the transaction committed.
+ * is encoded (deflated: sqlite-codec.ts) before its write is queued, in the deflate worker (deflate-worker.ts), not in
+ * the transaction: the committer's task — which an API request waits behind — holds only the SQL. The revision is
+ * counted in memory during a transaction (`Revision`; the store reads the meta row once before and writes it once
+ * after). The texts written are staged for the value cache, which takes them once the transaction committed.
  */
 import { changeId, type Statements } from './schema.js';
 import { encodeValue } from './sqlite-codec.js';
+import type { Encodable } from './deflate-worker.js';
 import { exists, type KvRow } from './sqlite-rows.js';
 import { type CheckedOp, txnOpError } from './txn.js';
 
 /** One write of a transaction body: the key, its new text (null: delete), the text as stored, and the check against its current row. */
-export interface RowWrite {
+export interface RowWrite extends Encodable {
   key: string;
-  text: string | null;
-  /** `text` as the change log keeps it (encodeValue); null for a delete. */
-  stored: string | Buffer | null;
   check: (cur: KvRow | undefined) => void;
 }
 
-/** A write of `text` (null: a delete) to `key`, its value encoded now, before it is queued. */
+/** A write of `text` (null: a delete) to `key`; its value is encoded (ValueEncoder) before it is queued. */
 export function rowWrite(key: string, text: string | null, check: (cur: KvRow | undefined) => void): RowWrite {
-  return { key, text, stored: text === null ? null : encodeValue(text), check };
+  return { key, text, stored: undefined, check };
+}
+
+/** The store's revision inside the running transaction: read from `meta` when it starts, written back once at its end. */
+export interface Revision {
+  revision: number;
 }
 
 /** What one unit of a batch wrote: its writes, the rows before them, the revision they share. */
@@ -33,19 +37,21 @@ export interface Committed {
 }
 
 /**
- * Applies one unit (a write or a txn) under one new revision. The value goes into the change log only, once:
- * kv points at that change, and the change at the one it replaces. `staged` receives each change's id, text
- * (null: a delete) and key.
+ * Applies one unit (a write or a txn) under one new revision (`at`, counted up). The value goes into the change log
+ * only, once: kv points at that change, and the change at the one it replaces. `staged` receives each change's id,
+ * text (null: a delete) and key.
  */
-export function writeRows(sql: Statements, writes: RowWrite[], staged: [number, string | null, string][]): Committed {
+export function writeRows(sql: Statements, writes: RowWrite[], staged: [number, string | null, string][], at: Revision): Committed {
   const curs = writes.map((w) => sql.get.get(w.key) as KvRow | undefined);
   writes.forEach((w, i) => w.check(curs[i]));
-  const revision = (sql.meta.get('revision') as number) + 1;
-  sql.setMeta.run(revision, 'revision');
+  const revision = at.revision + 1;
+  at.revision = revision;
   writes.forEach((w, seq) => {
     const cur = curs[seq];
     const id = changeId(revision, seq);
-    sql.logChange.run(id, w.key, w.stored, cur?.change ?? null);
+    // Encoded before it was queued; on the loop here only if it was not (never expected).
+    const stored = w.stored !== undefined ? w.stored : w.text === null ? null : encodeValue(w.text);
+    sql.logChange.run(id, w.key, stored, cur?.change ?? null);
     if (w.text === null) sql.remove.run(w.key);
     else sql.put.run(w.key, cur?.create_revision ?? revision, id);
     staged.push([id, w.text, w.key]);

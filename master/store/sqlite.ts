@@ -17,7 +17,8 @@ import { GroupCommitter } from './group-commit.js';
 import { loopBudget } from '../loop-budget.js';
 import { decodeValue } from './sqlite-codec.js';
 import { type ChangeRow, checkExpected, exists, type KvRow, once, toChange, toEntry } from './sqlite-rows.js';
-import { type Committed, compactionDue, forgetThrough, legacyChanges, type RowWrite, rowWrite, txnWrites, writeRows } from './sqlite-write.js';
+import { type Committed, compactionDue, forgetThrough, legacyChanges, type Revision, type RowWrite, rowWrite, txnWrites, writeRows } from './sqlite-write.js';
+import { ValueEncoder } from './deflate-worker.js';
 import { changeId, prepareDatabase, prepareStatements, seqsPerRevision, type Statements } from './schema.js';
 import { countKeys, loadSnapshot, readSnapshot } from './sqlite-snapshot.js';
 import { checkTxn } from './txn.js';
@@ -39,6 +40,11 @@ export interface SqliteStoreOptions {
    * from a fresh stack, so the master exits and a restart recovers from what is on disk.
    */
   onFatal?: (err: unknown) => void;
+  /**
+   * Where values are deflated: 'worker' (default) in the process's deflate worker thread, the writes queued for
+   * their commit once back (deflate-worker.ts); 'loop' on the master's thread as each write is asked for.
+   */
+  deflateIn?: 'worker' | 'loop';
 }
 
 /** What the connection actually runs with, for start-up logs and tests. */
@@ -90,7 +96,7 @@ export class SqliteStore implements SnapshotStore {
         setImmediate(() => {
           throw err;
         }));
-    return new SqliteStore(db, wal, retain, onWatchError, onFatal);
+    return new SqliteStore(db, wal, retain, onWatchError, onFatal, new ValueEncoder((options.deflateIn ?? 'worker') === 'worker'));
   }
 
   private readonly hub: WatchHub;
@@ -100,6 +106,8 @@ export class SqliteStore implements SnapshotStore {
   private readonly cache = new ValueCache();
   /** What the running transaction wrote, by change id (text null: a delete of `key`): cached once it committed. */
   private readonly staged: [number, string | null, string][] = [];
+  /** The revision inside the running transaction (writeRows counts it up; runBatch reads and writes the meta row once). */
+  private readonly at: Revision = { revision: 0 };
   /** Keys deleted by commits not yet on disk, with the delete's revision: a `get` of one waits for its fsync. */
   private readonly unsyncedDeletes = new Map<string, number>();
   /** On disk: reads at or below it need not wait. */
@@ -120,6 +128,7 @@ export class SqliteStore implements SnapshotStore {
     private readonly retainRevisions: number,
     onWatchError: WatchErrorHandler,
     onFatal: (err: unknown) => void,
+    private readonly encoder: ValueEncoder,
   ) {
     this.hub = new WatchHub(onWatchError);
     this.sql = prepareStatements(db);
@@ -244,6 +253,7 @@ export class SqliteStore implements SnapshotStore {
   /** The revision once every write asked for so far is committed and on disk (a refused one moves nothing). */
   async revision(): Promise<number> {
     this.checkOpen();
+    await this.encoder.idle(); // writes whose values are being deflated are asked for, not yet queued
     await this.writes.committed();
     const revision = this.writes.committedRevision();
     await this.synced.until(revision);
@@ -253,6 +263,7 @@ export class SqliteStore implements SnapshotStore {
   async compact(revision: number): Promise<void> {
     this.checkOpen();
     checkRevision(revision, 'revision');
+    await this.encoder.idle();
     this.writes.flush();
     this.db.transaction(() => {
       const current = this.meta('revision');
@@ -279,6 +290,7 @@ export class SqliteStore implements SnapshotStore {
   async restore(snapshot: Snapshot, options?: RestoreOptions): Promise<{ revision: number }> {
     this.checkOpen();
     // Everything asked for before the restore is committed and answered first.
+    await this.encoder.idle();
     this.writes.flush();
     await this.writes.durable();
     this.writes.flush();
@@ -323,6 +335,7 @@ export class SqliteStore implements SnapshotStore {
 
   private async shutDown(): Promise<void> {
     if (this.db.open && !this.writes.failed()) {
+      await this.encoder.idle(); // writes asked for before close are queued, then committed
       this.writes.flush();
       await this.writes.durable().catch(() => {}); // a failed fsync already refused what it covered
     }
@@ -339,7 +352,13 @@ export class SqliteStore implements SnapshotStore {
   private runBatch(tx: Database.Transaction<(body: () => void) => void>, body: () => void): number {
     this.staged.length = 0;
     try {
-      tx.immediate(body);
+      tx.immediate(() => {
+        // The revision row is read and written once per transaction, not per write (writeRows counts in `at`).
+        const start = this.meta('revision');
+        this.at.revision = start;
+        body();
+        if (this.at.revision !== start) this.sql.setMeta.run(this.at.revision, 'revision');
+      });
     } catch (err) {
       this.staged.length = 0;
       throw err;
@@ -350,7 +369,7 @@ export class SqliteStore implements SnapshotStore {
     }
     this.staged.length = 0;
     if (!this.compacting && compactionDue(this.sql, this.retainRevisions) !== undefined) this.compacting = setImmediate(() => this.autoCompact());
-    return this.meta('revision');
+    return this.at.revision;
   }
 
   // Auto-compaction, a transaction in a task of its own: its DELETE reads the retained history (a few ms at 10,000
@@ -399,8 +418,11 @@ export class SqliteStore implements SnapshotStore {
 
   // Several writes under one new revision (a check that throws refuses them all, before anything changed),
   // group-committed with the other writes of this turn (group-commit.ts); watchers hear of each after the commit.
+  // The values are deflated first (in the deflate worker: deflate-worker.ts); writes are queued in the order asked for.
   private commit(writes: RowWrite[]): Promise<Committed> {
-    return this.writes.submit(() => writeRows(this.sql, writes, this.staged));
+    const submit = () => this.writes.submit(() => writeRows(this.sql, writes, this.staged, this.at));
+    const encoded = this.encoder.encode(writes);
+    return encoded ? encoded.then(submit) : submit();
   }
 
   private meta(name: 'revision' | 'compacted'): number {
