@@ -110,6 +110,10 @@ export function prepareStatements(db: Database.Database) {
   const changeJoin = 'changes c LEFT JOIN changes p ON p.id = c.prev';
   return {
     get: db.prepare(`SELECT ${cols} FROM ${kvJoin} WHERE k.key = ?`),
+    // A write's read of its key: the kv row alone (~1.7 µs, the join with its value ~5 µs); the value is taken from the
+    // value cache, or read by id (`valueOf`) when not there.
+    getKv: db.prepare(`SELECT key, create_revision, change >> ${seqBits} AS mod_revision, change FROM kv WHERE key = ?`),
+    valueOf: db.prepare('SELECT value FROM changes WHERE id = ?').pluck(),
     // Prefix queries are key ranges (see keys.ts prefixEnd), so they walk the primary-key index.
     listRange: db.prepare(`SELECT ${cols} FROM ${kvJoin} WHERE k.key >= ? AND k.key < ? ORDER BY k.key`),
     listFrom: db.prepare(`SELECT ${cols} FROM ${kvJoin} WHERE k.key >= ? ORDER BY k.key`),

@@ -39,10 +39,16 @@ export interface Committed {
 /**
  * Applies one unit (a write or a txn) under one new revision (`at`, counted up). The value goes into the change log
  * only, once: kv points at that change, and the change at the one it replaces. `staged` receives each change's id,
- * text (null: a delete) and key.
+ * text (null: a delete) and key; `cached` gives the value cache's text of a change.
  */
-export function writeRows(sql: Statements, writes: RowWrite[], staged: [number, string | null, string][], at: Revision): Committed {
-  const curs = writes.map((w) => sql.get.get(w.key) as KvRow | undefined);
+export function writeRows(
+  sql: Statements,
+  writes: RowWrite[],
+  staged: [number, string | null, string][],
+  at: Revision,
+  cached: (change: number) => string | undefined,
+): Committed {
+  const curs = writes.map((w) => currentRow(sql, w.key, cached));
   writes.forEach((w, i) => w.check(curs[i]));
   const revision = at.revision + 1;
   at.revision = revision;
@@ -57,6 +63,18 @@ export function writeRows(sql: Statements, writes: RowWrite[], staged: [number, 
     staged.push([id, w.text, w.key]);
   });
   return { writes, curs, revision };
+}
+
+/**
+ * The key's row and its current value: the value's text when the value cache has it (a stored string is JSON text,
+ * sqlite-codec.ts), else as stored. Read inside the transaction, as the previous value of the change about to be
+ * written: the watch event's prevValue and a delete's entry are made from it later, when compaction may have taken the
+ * row (the cache may have dropped the text by then too).
+ */
+function currentRow(sql: Statements, key: string, cached: (change: number) => string | undefined): KvRow | undefined {
+  const row = sql.getKv.get(key) as KvRow | undefined;
+  if (row) row.value = cached(row.change) ?? (sql.valueOf.get(row.change) as string | Buffer);
+  return row;
 }
 
 /**

@@ -108,6 +108,8 @@ export class SqliteStore implements SnapshotStore {
   private readonly staged: [number, string | null, string][] = [];
   /** The revision inside the running transaction (writeRows counts it up; runBatch reads and writes the meta row once). */
   private readonly at: Revision = { revision: 0 };
+  /** The value cache's text of a change (writeRows' previous values). */
+  private readonly cached = (change: number): string | undefined => this.cache.get(change);
   /** Keys deleted by commits not yet on disk, with the delete's revision: a `get` of one waits for its fsync. */
   private readonly unsyncedDeletes = new Map<string, number>();
   /** On disk: reads at or below it need not wait. */
@@ -420,7 +422,7 @@ export class SqliteStore implements SnapshotStore {
   // group-committed with the other writes of this turn (group-commit.ts); watchers hear of each after the commit.
   // The values are deflated first (in the deflate worker: deflate-worker.ts); writes are queued in the order asked for.
   private commit(writes: RowWrite[]): Promise<Committed> {
-    const submit = () => this.writes.submit(() => writeRows(this.sql, writes, this.staged, this.at));
+    const submit = () => this.writes.submit(() => writeRows(this.sql, writes, this.staged, this.at, this.cached));
     const encoded = this.encoder.encode(writes);
     return encoded ? encoded.then(submit) : submit();
   }

@@ -134,4 +134,22 @@ describe('SQLite store', () => {
     expect(crash.acked.filter((i) => !present.has(i))).toEqual([]);
     await s.close();
   }, 90_000);
+
+  it('a write whose previous value is not in the value cache (reopened) reads it from disk: prevValue, a delete\'s entry', async () => {
+    const path = freshPath();
+    const big = (i: number) => ({ kind: 'Pod', metadata: { name: `p-${i}`, labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image: 'nginx' }] }, status: { phase: 'Running', podIP: `10.0.0.${i}` } });
+    const first = await openSqliteStore(path);
+    await first.create('/p/a', big(1));
+    await first.create('/p/b', big(2));
+    await first.close();
+    const s = await openSqliteStore(path);
+    const w = watchInto(s, '/p/', undefined);
+    await s.update('/p/a', big(3));
+    expect((await s.delete('/p/b')).value).toEqual(big(2));
+    const [put, del] = await w.until(2);
+    expect(put!.prevValue).toEqual(big(1));
+    expect(del!.value).toEqual(big(2));
+    w.watch.close();
+    await s.close();
+  });
 });
