@@ -131,6 +131,11 @@ class DeflateWorker {
     if (!this.sent) this.dispatch();
   }
 
+  /** Stops the worker as a crash would (tests): what it holds, and everything later, is deflated on the loop. */
+  async terminate(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
   // Writes the waiting values that fit into the shared memory and tells the worker how many.
   private dispatch(): void {
     const worker = this.failed ? undefined : (this.worker ??= this.start());
@@ -229,6 +234,11 @@ class DeflateWorker {
 }
 
 let shared: DeflateWorker | undefined;
+
+/** Stops the process's deflate worker as a crash would (tests): from then on values are deflated on the loop. */
+export async function terminateDeflateWorker(): Promise<void> {
+  await shared?.terminate();
+}
 
 /** The messages sent to the process's deflate worker and the values it deflated so far. */
 export function deflateWorkerStats(): { messages: number; values: number } {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deflateWorkerStats, ValueEncoder } from '../../master/store/deflate-worker.js';
+import { deflateWorkerStats, terminateDeflateWorker, ValueEncoder } from '../../master/store/deflate-worker.js';
 import { dictionary1, encodeValue } from '../../master/store/sqlite-codec.js';
 import { openSqliteStore } from '../../master/store/sqlite.js';
 
@@ -145,5 +145,27 @@ describe('deflate worker', () => {
     expect(Buffer.isBuffer(long.stored)).toBe(true);
     expect(del.stored).toBeNull();
     expect(off.idle()).toBeUndefined();
+  });
+
+  // Last: the process's worker stays stopped.
+  it('a worker that dies with values in it: they, and later ones, are deflated on the loop and committed in order', async () => {
+    const path = tempDb();
+    const store = await openSqliteStore(path);
+    await store.create('/warm', pod(0)); // the worker runs
+    const writes = Array.from({ length: 1000 }, (_, i) => store.create(`/d/${String(i).padStart(4, '0')}`, pod(i))); // ~15 ms of deflating
+    await new Promise((resolve) => setImmediate(resolve)); // they are in the worker: it dies mid-message
+    await terminateDeflateWorker();
+    const revisions = (await Promise.all(writes)).map((e) => e.modRevision);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    const sent = deflateWorkerStats().values;
+    const later = await store.create('/later', pod(41));
+    expect(deflateWorkerStats().values).toBe(sent); // not through the worker
+    expect(later.modRevision).toBe(revisions[revisions.length - 1]! + 1);
+    for (let i = 0; i < 1000; i += 37) expect((await store.get(`/d/${String(i).padStart(4, '0')}`))!.value).toEqual(pod(i));
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    const stored = db.prepare("SELECT value FROM changes WHERE key = '/later'").pluck().get() as Buffer;
+    db.close();
+    expect(inflateRawSync(stored.subarray(1), { dictionary: dictionary1 }).toString('utf8')).toBe(JSON.stringify(pod(41)));
   });
 });
