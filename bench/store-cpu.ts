@@ -66,6 +66,7 @@ loop.disable();
 const writes = PODS * 4;
 while (seen < writes) await new Promise((r) => setTimeout(r, 10));
 watch.close();
+const commits = (store as { commitStats?: () => { batches: number; syncs: number } }).commitStats?.();
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 const ms = (cpu.user + cpu.system) / 1000;
@@ -80,6 +81,7 @@ console.log(
   `${from}${process.env.STORE_FROM ? '' : ` (deflate in ${deflateIn})`}: ${writes} writes (${PODS} pods × 4, each update after a get) in ${result.wallS.toFixed(1)} s: ` +
     `main thread ${result.mainUsPerWrite.toFixed(0)} µs/write, process ${result.processUsPerWrite.toFixed(0)} µs/write (${(ms / PODS).toFixed(2)} ms/pod), ` +
     `loop delay p99 ${result.loopP99Ms.toFixed(0)} ms, max ${result.loopMaxMs.toFixed(0)} ms` +
+    (commits ? `, ${(writes / commits.batches).toFixed(0)} writes per transaction` : '') +
     (deflateStats && deflateIn === 'worker' ? `, ${deflateStats().values} values in ${deflateStats().messages} messages to the deflate worker` : ''),
 );
 console.log(JSON.stringify(result));
