@@ -147,6 +147,22 @@ describe('deflate worker', () => {
     expect(off.idle()).toBeUndefined();
   });
 
+  it('splits a turn whose values do not fit the shared memory at once over several messages, in order', async () => {
+    const store = await openSqliteStore(':memory:');
+    const before = deflateWorkerStats();
+    // 3,000 values of ~1 KB asked for in one turn: ~3 MB of UTF-8 for 1 MiB of shared memory, three messages or more.
+    const value = (i: number) => ({ ...pod(i), note: `${i} `.repeat(200).slice(0, 700) });
+    const writes = Array.from({ length: 3000 }, (_, i) => store.create(`/s/${String(i).padStart(4, '0')}`, value(i)));
+    const revisions = (await Promise.all(writes)).map((e) => e.modRevision);
+    const after = deflateWorkerStats();
+    expect(after.values - before.values).toBe(3000);
+    expect(after.messages - before.messages).toBeGreaterThanOrEqual(3);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    const { entries } = await store.list('/s/');
+    expect(entries.map((e) => e.value)).toEqual(Array.from({ length: 3000 }, (_, i) => value(i)));
+    await store.close();
+  });
+
   // Last: the process's worker stays stopped.
   it('a worker that dies with values in it: they, and later ones, are deflated on the loop and committed in order', async () => {
     const path = tempDb();
