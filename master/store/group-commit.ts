@@ -58,6 +58,11 @@ export interface GroupCommitHooks {
   onSynced: (revision: number) => void;
   /** A sync failed: the store is unusable. */
   onFatal: (err: unknown) => void;
+  /**
+   * True while writes already asked of the store are still being prepared (their values in the deflate worker): a few
+   * queued writes wait for them as for a running fsync, so they share a transaction.
+   */
+  preparing?: () => boolean;
   /** Asked before a turn commits: a promise means "hold every write until it settles" (backpressure: the WAL is too long). */
   pressure?: () => Promise<void> | undefined;
 }
@@ -176,7 +181,8 @@ export class GroupCommitter {
     // rewrite the pages they share (meta, b-tree leaves) fewer times. A backlog is committed meanwhile.
     // Not for long, though: behind a long answer phase (a burst's continuations) a write goes in after gatherMs.
     const waitedFor = this.takenWaiters.length > 0; // someone reads the revision: no gathering
-    if ((this.syncing || this.answering) && !waitedFor && this.pending.length < gatherWrites && performance.now() - this.pendingSince < gatherMs) {
+    const busy = this.syncing !== undefined || this.answering || this.hooks.preparing?.() === true;
+    if (busy && !waitedFor && this.pending.length < gatherWrites && performance.now() - this.pendingSince < gatherMs) {
       this.scheduled = setImmediate(() => this.turn()); // look again next turn
       return;
     }

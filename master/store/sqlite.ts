@@ -143,6 +143,7 @@ export class SqliteStore implements SnapshotStore {
       runBatch: (body) => this.runBatch(batchTx, body),
       sync: () => this.wal.sync(),
       pressure: () => this.wal.pressure(),
+      preparing: () => this.encoder.idle() !== undefined,
       onSynced: (revision) => {
         this.synced.advance(revision);
         for (const [key, r] of this.unsyncedDeletes) if (r <= revision) this.unsyncedDeletes.delete(key);

@@ -13,7 +13,7 @@ function busy(ms: number): void {
   while (performance.now() < end);
 }
 
-function committer(pressure?: () => Promise<void> | undefined) {
+function committer(pressure?: () => Promise<void> | undefined, preparing?: () => boolean) {
   const log: string[] = [];
   let revision = 0;
   let txWrites: number[] = [];
@@ -34,6 +34,7 @@ function committer(pressure?: () => Promise<void> | undefined) {
     afterDurable: (results, r) => log.push(`durable ${results.length} @${r}`),
     onFatal: () => log.push('fatal'),
     pressure,
+    preparing,
   });
   const write = (i: number, ms: number) =>
     gc.submit(() => {
@@ -196,6 +197,29 @@ describe('group commit', () => {
     c.syncs.shift()!();
     await second;
     expect(c.log.filter((l) => l.startsWith('synced'))).toEqual(['synced 1', 'synced 2']);
+  });
+
+  it('a few writes wait for the writes still being prepared (values in the deflate worker), gatherMs at most, and share their transaction', async () => {
+    let preparing = true;
+    const c = committer(undefined, () => preparing);
+    const first = c.write(1, 0);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(c.txns).toHaveLength(0); // waiting for the one being prepared
+    const second = c.write(2, 0); // its value is back
+    preparing = false;
+    await eventually(() => c.txns.length === 1, 'committed once nothing is being prepared');
+    expect(c.txns).toEqual([[1, 2]]);
+    c.syncs.shift()!();
+    await Promise.all([first, second]);
+    // Always preparing (a steady stream): a write still goes in after gatherMs.
+    preparing = true;
+    const asked = performance.now();
+    const third = c.write(3, 0);
+    await eventually(() => c.txns.length === 2, 'committed after gatherMs');
+    expect(c.times[1]! - asked).toBeGreaterThanOrEqual(gatherMs - 0.5);
+    c.syncs.shift()!();
+    await third;
   });
 
   it('a backlog is committed while an fsync runs (it does not wait for each fsync)', async () => {
