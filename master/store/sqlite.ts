@@ -41,8 +41,11 @@ export interface SqliteStoreOptions {
    */
   onFatal?: (err: unknown) => void;
   /**
-   * Where values are deflated: 'worker' (default) in the process's deflate worker thread, the writes queued for
-   * their commit once back (deflate-worker.ts); 'loop' on the master's thread as each write is asked for.
+   * Where values are deflated: 'loop' (default) on the master's thread as each write is asked for; 'worker' in the
+   * process's deflate worker thread, the writes queued for their commit once back (deflate-worker.ts). The worker
+   * takes ~10 µs a write off the master's thread but costs ~10–20 µs more in all: on the 2-core bench box, shared with
+   * the simulated agents, 'loop' read 1,312–1,656 pods/s against 1,151–1,527 (docs/scale.md, session 24), so it is
+   * the default; 'worker' is for a master with cores to spare.
    */
   deflateIn?: 'worker' | 'loop';
 }
@@ -96,7 +99,7 @@ export class SqliteStore implements SnapshotStore {
         setImmediate(() => {
           throw err;
         }));
-    return new SqliteStore(db, wal, retain, onWatchError, onFatal, new ValueEncoder((options.deflateIn ?? 'worker') === 'worker'));
+    return new SqliteStore(db, wal, retain, onWatchError, onFatal, new ValueEncoder(options.deflateIn === 'worker'));
   }
 
   private readonly hub: WatchHub;

@@ -40,7 +40,7 @@ const huge = { data: 'x'.repeat(400_000) };
 describe('deflate worker', () => {
   it('stores what the loop would: tagged raw deflate the previous release reads, short and incompressible values as text', async () => {
     const path = tempDb();
-    const store = await openSqliteStore(path);
+    const store = await openSqliteStore(path, { deflateIn: 'worker' });
     const before = deflateWorkerStats().values;
     const values: unknown[] = [];
     await Promise.all(
@@ -78,7 +78,7 @@ describe('deflate worker', () => {
   });
 
   it('commits writes in the order they were asked for, whether their values went to the worker or not', async () => {
-    const store = await openSqliteStore(':memory:');
+    const store = await openSqliteStore(':memory:', { deflateIn: 'worker' });
     await store.create('/gone', pod(0));
     const asked: string[] = [];
     const writes: Promise<{ modRevision: number }>[] = [];
@@ -102,7 +102,7 @@ describe('deflate worker', () => {
 
   it('revision(), compact() and close() count writes whose values are still being deflated', async () => {
     const path = tempDb();
-    const store = await openSqliteStore(path);
+    const store = await openSqliteStore(path, { deflateIn: 'worker' });
     const first = await store.create('/a', pod(1));
     void store.update('/a', pod(2));
     // Asked for before revision(): revision() is after it.
@@ -113,7 +113,7 @@ describe('deflate worker', () => {
     const last = store.update('/a', pod(4));
     await store.close();
     expect((await last).modRevision).toBe(first.modRevision + 3);
-    const again = await openSqliteStore(path);
+    const again = await openSqliteStore(path, { deflateIn: 'worker' });
     expect((await again.get('/a'))!.value).toEqual(pod(4));
     await again.close();
   });
@@ -148,7 +148,7 @@ describe('deflate worker', () => {
   });
 
   it('splits a turn whose values do not fit the shared memory at once over several messages, in order', async () => {
-    const store = await openSqliteStore(':memory:');
+    const store = await openSqliteStore(':memory:', { deflateIn: 'worker' });
     const before = deflateWorkerStats();
     // 3,000 values of ~1 KB asked for in one turn: ~3 MB of UTF-8 for 1 MiB of shared memory, three messages or more.
     const value = (i: number) => ({ ...pod(i), note: `${i} `.repeat(200).slice(0, 700) });
@@ -166,7 +166,7 @@ describe('deflate worker', () => {
   // Last: the process's worker stays stopped.
   it('a worker that dies with values in it: they, and later ones, are deflated on the loop and committed in order', async () => {
     const path = tempDb();
-    const store = await openSqliteStore(path);
+    const store = await openSqliteStore(path, { deflateIn: 'worker' });
     await store.create('/warm', pod(0)); // the worker runs
     const writes = Array.from({ length: 1000 }, (_, i) => store.create(`/d/${String(i).padStart(4, '0')}`, pod(i))); // ~15 ms of deflating
     await new Promise((resolve) => setImmediate(resolve)); // they are in the worker: it dies mid-message
