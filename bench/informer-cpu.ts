@@ -17,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import { replicaSetPod } from './rollout-pod.js';
 
 type Any = any; // the two builds' classes are the same shape, but not the same types
 
@@ -185,20 +186,10 @@ async function open(label: string, root: string): Promise<World> {
 
 /** A pod as the ReplicaSet controller asks for it. */
 function podOf(w: World): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: 'web-5d8f9-',
-      namespace: 'default',
-      labels: { app: 'web', 'pod-template-hash': '5d8f9' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: w.owner.name, uid: w.owner.uid, controller: true, blockOwnerDeletion: true }],
-    },
-    spec: {
-      containers: [{ name: 'main', image: 'registry.local/web:1.4.2', ports: [{ containerPort: 8080, protocol: 'TCP' }], env: [{ name: 'MODE', value: 'edge' }], resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } } }],
-      tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
-    },
-  };
+  return replicaSetPod(w.owner, {
+    containers: [{ name: 'main', image: 'registry.local/web:1.4.2', ports: [{ containerPort: 8080, protocol: 'TCP' }], env: [{ name: 'MODE', value: 'edge' }], resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } } }],
+    tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
+  });
 }
 
 /** The writes of one phase for the wave's pods (as the controllers, the scheduler and the agents' reports make them). */

@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import { replicaSetPod } from './rollout-pod.js';
 
 type Any = any; // the two builds' classes are the same shape, but not the same types
 
@@ -59,17 +60,7 @@ async function open(label: string, root: string, cached: boolean): Promise<World
 
 /** A pod as the ReplicaSet controller asks for it. */
 function podOf(w: World): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: 'web-5d8f9-',
-      namespace: 'default',
-      labels: { app: 'web', 'pod-template-hash': '5d8f9' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: w.owner.name, uid: w.owner.uid, controller: true, blockOwnerDeletion: true }],
-    },
-    spec: { containers: [{ name: 'main', image: 'registry.local/web:1.4.2', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
-  };
+  return replicaSetPod(w.owner, { containers: [{ name: 'main', image: 'registry.local/web:1.4.2', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] });
 }
 
 /** Runs one phase over the wave's pods; the CPU (µs) per pod, the cache caught up included. */
