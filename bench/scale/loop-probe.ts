@@ -19,12 +19,19 @@ if (file) {
   const h = monitorEventLoopDelay({ resolution: tickMs });
   h.enable();
   let stalls: number[] = [];
+  // Each stall's window on the monotonic clock, µs: from when the tick was due to when it ran (bench/stall-parts.ts
+  // cuts the master's .cpuprofile to these windows to say what held the thread).
+  let windows: [number, number][] = [];
   let expected = performance.now() + tickMs;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     const now = performance.now();
     const late = now - expected;
-    if (late > stallMs) stalls.push(Math.round(late));
+    if (late > stallMs) {
+      stalls.push(Math.round(late));
+      const mono = Number(process.hrtime.bigint() / 1000n);
+      windows.push([mono - Math.round(late * 1000) - tickMs * 1000, mono]);
+    }
     expected = now + tickMs;
     timer = setTimeout(tick, tickMs).unref();
   };
@@ -37,8 +44,9 @@ if (file) {
       else ((expected = performance.now() + tickMs), (timer = setTimeout(tick, tickMs).unref()), h.enable());
     }
     // mono: the monotonic clock in µs, the clock of V8's .cpuprofile timestamps (profile.ts cuts the rollout's window with it).
-    const line = { at: Date.now(), mono: Number(process.hrtime.bigint() / 1000n), p50: ns(h.percentile(50)), p99: ns(h.percentile(99)), max: ns(h.max), stalls };
+    const line = { at: Date.now(), mono: Number(process.hrtime.bigint() / 1000n), p50: ns(h.percentile(50)), p99: ns(h.percentile(99)), max: ns(h.max), stalls, windows };
     stalls = [];
+    windows = [];
     h.reset();
     try {
       appendFileSync(file, JSON.stringify(line) + '\n');
