@@ -61,6 +61,32 @@ export function readAllStats(): ProcStat[] {
   return out;
 }
 
+/**
+ * The processes of one process group by pid, with their parent and command name (the stat line's comm): empty when
+ * the group is gone or there is no /proc. A comm that changed under the same pid is an exec since the last look.
+ */
+export function groupMembers(pgid: number): Map<number, { ppid: number; comm: string }> {
+  const out = new Map<number, { ppid: number; comm: string }>();
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    let line: string;
+    try {
+      line = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
+    } catch {
+      continue; // ended while listed
+    }
+    const s = parseStat(line);
+    if (s?.pgrp === pgid) out.set(s.pid, { ppid: s.ppid, comm: line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')) });
+  }
+  return out;
+}
+
 /** This boot's id (/proc/sys/kernel/random/boot_id): a start time names a process only within one boot. */
 export function bootId(): string {
   try {
