@@ -241,6 +241,8 @@ export interface ListParts {
   /** The list's objects' bytes made in budgeted turns (master/api/encoding.ts prepareAnswer), and how many. */
   prepareMs: number;
   objectsEncoded: number;
+  /** Objects whose bytes the master made ahead of a list since the last timed list (master/api/list-warm.ts). */
+  objectsWarmed: number;
   /** From the end of `prepare` to the answer in the client: the splice, the write, the transfer. */
   answerMs: number;
   decodeMs: number;
@@ -256,6 +258,7 @@ function listParts(sentAt: number, totalMs: number, t: Record<string, number>): 
     waitMs: t.waitMs,
     prepareMs: t.prepareMs,
     objectsEncoded: t.objectsEncoded,
+    objectsWarmed: t.objectsWarmed ?? 0,
     answerMs: t.arrivedAt - prepared,
     decodeMs: t.decodeMs,
     resultBytes: t.resultBytes,

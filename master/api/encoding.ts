@@ -47,9 +47,16 @@ export function eventBytesKept(codec: Codec): number {
   return recent[codec].size;
 }
 
-/** Marks a list result or a watch event as carrying cached objects (see above); returns it. */
-export function sharedObjects<T extends { items: KObject[] } | { object: KObject }>(container: T): T {
+/** Who is told the format a marked list was answered in (list-warm.ts: its kind's changes are then warmed in it). */
+const listedTo = new WeakMap<object, (format: Format) => void>();
+
+/**
+ * Marks a list result or a watch event as carrying cached objects (see above); returns it. `listed`: told the format
+ * the list is answered in, before its bytes are made.
+ */
+export function sharedObjects<T extends { items: KObject[] } | { object: KObject }>(container: T, listed?: (format: Format) => void): T {
   marked.add(container);
+  if (listed) listedTo.set(container, listed);
   return container;
 }
 
@@ -78,7 +85,8 @@ function bytesOf(o: KObject, format: Format): Buffer {
 /**
  * A list's turns at encoding its objects, ms: at most `listTurnMs` before the loop's other work (a get, a lease) runs,
  * and at least `listMinTurnMs` even when the iteration's budget is spent — each turn waits a whole loop iteration for
- * the next, and 1 ms turns made a rollout's list of ~1,000 changed pods wait hundreds of ms.
+ * the next, and 1 ms turns made a rollout's list of ~1,000 changed pods wait hundreds of ms. The first turn is a whole
+ * `listTurnMs` (below).
  */
 export const listTurnMs = 8;
 export const listMinTurnMs = 5;
@@ -94,14 +102,19 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
   const result = res.result as { items?: KObject[] } | undefined;
   if (!result || typeof result !== 'object' || !marked.has(result) || !Array.isArray(result.items)) return undefined;
   const format: Format = encoding === 'records' && codec === 'msgpack' && res.ok === true ? 'records' : codec;
+  listedTo.get(result)?.(format);
   const items = result.items;
   const kept = memo[format];
   let i = 0;
   while (i < items.length && kept.has(items[i]!)) i++;
   if (i === items.length) return undefined; // every object's bytes are there: encodeAnswer answers in this task
   return (async () => {
+    // The first turn is a whole one: what is left for a list now is mostly the last moments' changes (the others were
+    // made ahead: list-warm.ts), and a second turn waits a whole loop iteration.
+    let min = listTurnMs;
     while (i < items.length) {
-      const until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs);
+      const until = performance.now() + budget.turn('api-list', listTurnMs, min);
+      min = listMinTurnMs;
       for (; i < items.length; i++) {
         const o = items[i]!;
         if (kept.has(o)) continue;
@@ -115,6 +128,21 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
     }
   })();
 }
+
+/**
+ * Makes a cached object's bytes in `format` ahead of a list (list-warm.ts), unless they are made; true when made now.
+ * Counted apart from the lists' own (`objectsWarmed`).
+ */
+export function warmBytes(o: KObject, format: Format): boolean {
+  const kept = memo[format];
+  if (kept.has(o)) return false;
+  objectsWarmed++;
+  kept.set(o, encodeIn(o, format));
+  return true;
+}
+
+/** Cached objects whose bytes were made ahead of a list so far (list-warm.ts). */
+export let objectsWarmed = 0;
 
 /** Whether a cached object's bytes in `format` are made (tests). */
 export function hasCachedBytes(o: KObject, format: Format): boolean {

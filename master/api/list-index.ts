@@ -11,6 +11,8 @@
  */
 import type { KObject } from '../../protocol/index.js';
 import type { ChangeHandler } from '../informer.js';
+import { warmBytes } from './encoding.js';
+import { ListWarmer } from './list-warm.js';
 
 /** What the index needs of the informers. */
 export interface ChangeSource {
@@ -51,11 +53,14 @@ export class KindIndex {
    * every key again). Dropped at the first change, so it never holds an object the cache has let go.
    */
   private last: { namespace: string | undefined; items: KObject[] } | undefined;
+  /** Makes the bytes of changed objects before the next list asks, while lists ask (list-warm.ts). */
+  readonly warmer = new ListWarmer((key) => this.objects.get(key), warmBytes);
 
   /** The informer change handler that keeps the index (obj undefined: deleted). */
   readonly onChange: ChangeHandler = (obj, _old, latest) => {
     this.last = undefined;
     const key = orderKey(latest);
+    this.warmer.changed(key);
     if (!obj) {
       if (this.objects.delete(key)) this.deleted++;
       return;

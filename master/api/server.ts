@@ -12,7 +12,7 @@ import { forClients, who, type AuditedResult } from './audit.js';
 import { canI } from './handlers/can-i.js';
 import { secrets } from './handlers/secrets.js';
 import { redactSecrets } from './redact.js';
-import { encodeAnswer, objectsEncoded, prepareAnswer } from './encoding.js';
+import { encodeAnswer, objectsEncoded, objectsWarmed, prepareAnswer } from './encoding.js';
 import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
@@ -116,6 +116,9 @@ class Backlog {
     return undefined;
   }
 }
+
+/** `objectsWarmed` at the last timed list (SKIFF_API_TIMING: each list's `timing` says how many were warmed since). */
+let warmedAtLastList = 0;
 
 /** The request/response API over the broker. */
 export class ApiServer {
@@ -324,7 +327,10 @@ export class ApiServer {
     const preparing = prepareAnswer(res as unknown as Record<string, unknown>, codec, encoding); // a list's new bytes, in budgeted turns
     if (preparing) await preparing;
     // What the answer says of its own making (SKIFF_API_TIMING): the encode and write after it are the client's to time.
-    if (timing) res = { ...res, timing: { ...timing, prepareMs: performance.now() - preparingAt, objectsEncoded: objectsEncoded - encodedBefore } } as ApiResponse;
+    if (timing) {
+      res = { ...res, timing: { ...timing, prepareMs: performance.now() - preparingAt, objectsEncoded: objectsEncoded - encodedBefore, objectsWarmed: objectsWarmed - warmedAtLastList } } as ApiResponse;
+      warmedAtLastList = objectsWarmed;
+    }
     return this.send(clientId, identity, this.encodeAnswer(identity, res, codec, encoding));
   }
 

@@ -36,7 +36,10 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
   const all = !req.labelSelector && !req.fieldSelector;
   const answer = { apiVersion: 'v1' as const, kind: 'List' as const, items: all ? items : items.filter(selected), metadata: { resourceVersion: String(revision) } };
   listWaits.set(answer, waitedMs ?? performance.now() - began);
-  return cached ? sharedObjects(answer) : answer;
+  if (!cached) return answer;
+  // A whole kind or namespace listed from the cache: its changes' bytes are made ahead of the next such list (list-warm.ts).
+  const warmer = all ? listIndex(ctx.informers, kind.kind).warmer : undefined;
+  return sharedObjects(answer, warmer && ((format) => warmer.listed(format, kind.namespaced ? scope : undefined)));
 }
 
 /**
