@@ -22,13 +22,14 @@ console.log(listPartsTable(parts));
 // With the master warming listed objects' bytes (master/api/list-warm.ts) a rollout's list may make none itself: the
 // same parts by whether pods changed since the last list (bytes made by the list or warmed ahead of it) or not.
 if (parts.some((p) => p.objectsWarmed !== undefined)) {
-  const names = ['totalMs', 'toMasterMs', 'waitMs', 'prepareMs', 'answerMs', 'decodeMs', 'objectsEncoded', 'objectsWarmed', 'resultBytes'];
+  const names = ['totalMs', 'toMasterMs', 'waitMs', 'prepareMs', 'answerMs', 'encodeMs', 'writeMs', 'decodeMs', 'objectsEncoded', 'objectsWarmed', 'resultBytes'];
   const changed = (p: Record<string, number>) => (p.objectsEncoded ?? 0) + (p.objectsWarmed ?? 0) > 0;
   const groups: [string, Record<string, number>[]][] = [
     ['changed since the last list', parts.filter(changed)],
     ['unchanged', parts.filter((p) => !changed(p))],
   ];
   const cell = (xs: number[]) => (xs.length ? `${pct(xs, 50).toFixed(0)} / ${Math.max(...xs).toFixed(0)}` : '—');
-  const rows = names.map((k) => [k, ...groups.map(([, g]) => cell(g.map((p) => p[k] ?? 0)))] as [string, ...string[]]);
+  // encodeMs / writeMs (part of answerMs: the splice, and the write until the socket took it all) only where known.
+  const rows = names.map((k) => [k, ...groups.map(([, g]) => cell(g.filter((p) => p[k] !== undefined).map((p) => p[k]!)))] as [string, ...string[]]);
   console.log('\n' + table(rows, ['median / max', ...groups.map(([name, g]) => `${name} (n=${g.length})`)]));
 }

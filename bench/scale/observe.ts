@@ -193,7 +193,12 @@ export class ApiProbe {
     const began = performance.now();
     const result = await this.api.request('list', params);
     const t = result !== null && typeof result === 'object' ? answerTimings.get(result) : undefined;
-    if (t) this.listParts.push(listParts(sentAt, performance.now() - began, t));
+    if (t) {
+      // The master says the previous timed list's encode and write with this one (master/api/server.ts).
+      const prev = this.listParts.at(-1);
+      if (prev && t.prevSeq !== undefined && prev.seq === t.prevSeq) Object.assign(prev, { encodeMs: t.prevEncodeMs, writeMs: t.prevWriteMs });
+      this.listParts.push(listParts(sentAt, performance.now() - began, t));
+    }
     return result;
   }
 
@@ -243,6 +248,10 @@ export interface ListParts {
   objectsEncoded: number;
   /** Objects whose bytes the master made ahead of a list since the last timed list (master/api/list-warm.ts). */
   objectsWarmed: number;
+  /** The master's timed-list number; the encode (splice) and the write until the socket took it, said with the next list. */
+  seq?: number;
+  encodeMs?: number;
+  writeMs?: number;
   /** From the end of `prepare` to the answer in the client: the splice, the write, the transfer. */
   answerMs: number;
   decodeMs: number;
@@ -259,6 +268,7 @@ function listParts(sentAt: number, totalMs: number, t: Record<string, number>): 
     prepareMs: t.prepareMs,
     objectsEncoded: t.objectsEncoded,
     objectsWarmed: t.objectsWarmed ?? 0,
+    seq: t.seq,
     answerMs: t.arrivedAt - prepared,
     decodeMs: t.decodeMs,
     resultBytes: t.resultBytes,

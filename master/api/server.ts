@@ -119,6 +119,12 @@ class Backlog {
 
 /** `objectsWarmed` at the last timed list (SKIFF_API_TIMING: each list's `timing` says how many were warmed since). */
 let warmedAtLastList = 0;
+/**
+ * The last timed list's encode (the splice) and write (until the socket took it all), which its own answer cannot
+ * carry: the next timed list's `timing` does (`prevSeq`, `prevEncodeMs`, `prevWriteMs`; bench/scale/observe.ts).
+ */
+let timedLists = 0;
+let lastTimed: { prevSeq: number; prevEncodeMs: number; prevWriteMs: number } | undefined;
 
 /** The request/response API over the broker. */
 export class ApiServer {
@@ -327,11 +333,15 @@ export class ApiServer {
     const preparing = prepareAnswer(res as unknown as Record<string, unknown>, codec, encoding); // a list's new bytes, in budgeted turns
     if (preparing) await preparing;
     // What the answer says of its own making (SKIFF_API_TIMING): the encode and write after it are the client's to time.
-    if (timing) {
-      res = { ...res, timing: { ...timing, prepareMs: performance.now() - preparingAt, objectsEncoded: objectsEncoded - encodedBefore, objectsWarmed: objectsWarmed - warmedAtLastList } } as ApiResponse;
-      warmedAtLastList = objectsWarmed;
-    }
-    return this.send(clientId, identity, this.encodeAnswer(identity, res, codec, encoding));
+    if (!timing) return this.send(clientId, identity, this.encodeAnswer(identity, res, codec, encoding));
+    const seq = ++timedLists;
+    res = { ...res, timing: { ...timing, prepareMs: performance.now() - preparingAt, objectsEncoded: objectsEncoded - encodedBefore, objectsWarmed: objectsWarmed - warmedAtLastList, seq, ...lastTimed } } as ApiResponse;
+    warmedAtLastList = objectsWarmed;
+    const encodingAt = performance.now();
+    const payload = this.encodeAnswer(identity, res, codec, encoding);
+    const writing = performance.now();
+    await this.send(clientId, identity, payload);
+    lastTimed = { prevSeq: seq, prevEncodeMs: writing - encodingAt, prevWriteMs: performance.now() - writing };
   }
 
   /**

@@ -76,6 +76,11 @@ describe('the scale probe', () => {
       }
       // The first list made the pods' records bytes; the second spliced them.
       expect(probe.listParts.map((p) => p.objectsEncoded)).toEqual([pods.length, 0]);
+      // A list's encode and write come with the next list's answer: the first list has them, the last not yet.
+      expect(probe.listParts.map((p) => [typeof p.encodeMs, typeof p.writeMs])).toEqual([
+        ['number', 'number'],
+        ['undefined', 'undefined'],
+      ]);
     } finally {
       delete process.env.SKIFF_API_TIMING;
     }
