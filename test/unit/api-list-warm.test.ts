@@ -161,3 +161,24 @@ describe('bounded', () => {
     expect(ref.deref()).toBeUndefined();
   });
 });
+
+describe('a list answered again from the same array (nothing of the kind changed)', () => {
+  for (const codec of ['msgpack', 'json'] as const)
+    it(`is the full encoding each time (${codec})`, () => {
+      const items = Array.from({ length: 300 }, (_, i) => pod('default', `s-${i}`, i));
+      const want = (id: string) => encode({ id, ok: true, result: { apiVersion: 'v1', kind: 'List', items: JSON.parse(JSON.stringify(items)), metadata: { resourceVersion: id } } }, codec);
+      for (const id of ['1', '2', '3', '4']) {
+        const res = { id, ok: true, result: sharedObjects({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: id } }) };
+        expect(encodeAnswer(res, codec).equals(want(id))).toBe(true);
+      }
+    });
+
+  it('reads back the same objects in records each time', () => {
+    const items = Array.from({ length: 300 }, (_, i) => pod('default', `r-${i}`, i));
+    for (const id of ['1', '2', '3']) {
+      const res = { id, ok: true, result: sharedObjects({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: id } }) };
+      const answer = decode(encodeAnswer(res, 'msgpack', 'records')).value as { result: Uint8Array; structures: unknown; strings: unknown };
+      expect(decodeRecords(answer.result, answer.structures, answer.strings)).toEqual(JSON.parse(JSON.stringify(res.result)));
+    }
+  });
+});
