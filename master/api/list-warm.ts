@@ -23,6 +23,8 @@ export const settleMs = 150;
 export const activeMs = 10_000;
 /** A warm turn's cap and floor, ms (master/loop-budget.ts). */
 export const warmTurnMs = 1;
+/** The most scopes (format and namespace) warmed at once: past it the one listed longest ago is dropped. */
+export const maxScopes = 16;
 
 /** The scheduling the warmer uses (tests drive `turn` themselves). */
 export interface WarmClock {
@@ -67,8 +69,10 @@ export class ListWarmer {
   listed(format: WarmFormat, namespace: string | undefined): void {
     const now = this.clock.now();
     const s = this.scopes.find((x) => x.format === format && x.namespace === namespace);
-    if (s) s.listedAt = now;
-    else this.scopes.push({ format, namespace, prefix: namespace === undefined ? '' : `${namespace}/`, listedAt: now });
+    if (s) return void (s.listedAt = now);
+    // Bounded: a client listing namespace after namespace cannot make each change cost a check per namespace.
+    if (this.scopes.length >= maxScopes) this.scopes.splice(this.scopes.indexOf(this.scopes.reduce((a, b) => (b.listedAt < a.listedAt ? b : a))), 1);
+    this.scopes.push({ format, namespace, prefix: namespace === undefined ? '' : `${namespace}/`, listedAt: now });
   }
 
   /** Whether any list asked recently (changes are noted). */

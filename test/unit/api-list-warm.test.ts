@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { decodeRecords, decode, encode, type KObject } from '../../protocol/index.js';
 import { encodeAnswer, hasCachedBytes, prepareAnswer, sharedObjects, warmBytes } from '../../master/api/encoding.js';
-import { activeMs, ListWarmer, settleMs, type WarmClock } from '../../master/api/list-warm.js';
+import { activeMs, ListWarmer, maxScopes, settleMs, type WarmClock } from '../../master/api/list-warm.js';
 import { KindIndex, orderKey } from '../../master/api/list-index.js';
 import type { LoopBudget } from '../../master/loop-budget.js';
 
@@ -82,6 +82,19 @@ describe('ListWarmer', () => {
     expect([hasCachedBytes(mine, 'msgpack'), hasCachedBytes(mine, 'records'), hasCachedBytes(mine, 'json')]).toEqual([true, true, false]);
     expect(hasCachedBytes(other, 'msgpack') || hasCachedBytes(other, 'records')).toBe(false);
     expect(hasCachedBytes(gone, 'msgpack')).toBe(false);
+  });
+
+  it(`keeps at most maxScopes listed scopes, dropping the one listed longest ago`, () => {
+    const { warmer, put, advance, turn } = setup();
+    for (let i = 0; i <= maxScopes; i++) {
+      warmer.listed('records', `ns-${i}`);
+      advance(1);
+    }
+    const first = put(pod('ns-0', 'a', 1)); // ns-0 was listed first: dropped
+    const last = put(pod(`ns-${maxScopes}`, 'a', 1));
+    advance(settleMs);
+    turn();
+    expect([hasCachedBytes(first, 'records'), hasCachedBytes(last, 'records')]).toEqual([false, true]);
   });
 
   it('gives up its turn when its time is spent, and says more is ready', () => {
