@@ -109,6 +109,8 @@ export interface ScaleResult {
   /** MQTT packets per pod created during the rollout (at the agents: sent = what the master reads, received = what it writes), and desired-set messages among those received. */
   mqttPacketsPerPodRollout: { sent: number; received: number; desired: number };
   apiGetMs: number[];
+  /** How many of `apiGetMs` (the last ones) were timed back to back after the rollout; the rest were timed during it. */
+  apiGetAfterCount: number;
   apiListMs: number[];
   apiErrors: number;
   /** Nodes ever not Ready from the fleet's start to the end of the rollout. */
@@ -198,7 +200,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     await new Promise((r) => setTimeout(r, 1500)); // the probe looks at its pause once a second
     pods.start(watchApi, 'app=scale', o.pollMs ?? 0);
     // In its own thread: the simulated agents' work on this one must not count as the master's latency.
-    probe = new ProbeThread({ master: { url: master.url, ca: master.ca, adminToken: master.adminToken }, getParams: { kind: 'Node', name: 'sim-0' }, getEveryMs: 250, listEveryMs: 1000, burst: o.apiSamples ?? { gets: 200, lists: 30 } });
+    const burst = o.apiSamples ?? { gets: 200, lists: 30 };
+    probe = new ProbeThread({ master: { url: master.url, ca: master.ca, adminToken: master.adminToken }, getParams: { kind: 'Node', name: 'sim-0' }, getEveryMs: 250, listEveryMs: 1000, burst });
     await probe.started();
     say(`applying a Deployment of ${o.pods} replicas`);
     const a = watcher.now()!;
@@ -256,6 +259,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       mqttBytesPerNodeMinuteRollout: perNodeMinute(bytesB - bytesA, o.agents, t1 - t0),
       mqttPacketsPerPodRollout: { sent: (packetsB.sent - packetsA.sent) / o.pods, received: (packetsB.received - packetsA.received) / o.pods, desired: (desiredB - desiredA) / o.pods },
       apiGetMs: api.getMs,
+      // The probe times the rollout's gets, then the burst's (a get that failed is not in either).
+      apiGetAfterCount: Math.min(burst.gets, api.getMs.length),
       apiListMs: api.listMs,
       apiErrors: api.errors,
       nodesNotReady: [...nodes.notReady],
