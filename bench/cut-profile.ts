@@ -8,17 +8,7 @@
  *   node dist/bench/cut-profile.js FILE.cpuprofile FROM_S TO_S  # the window's breakdown (TOP=, TOPI= for more rows)
  */
 import { readFileSync } from 'node:fs';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import type { CpuProfile as Profile, ProfileNode } from './scale/profile.js';
 
 const [file, fromArg, toArg] = process.argv.slice(2);
 if (!file) {
