@@ -1,6 +1,6 @@
 /**
  * `npm run bench:scale -- --agents N --pods P [--trials T] [--tls] [--full-sets] [--profile] [--poll MS] [--store URL]
- * [--broker URL] [--grace 10s] [--lease MS] [--idle MS] [--keep] [--json]`: the simulated-agent scale bench
+ * [--broker URL] [--grace 10s] [--lease MS] [--idle MS] [--get-every MS] [--keep] [--json]`: the simulated-agent scale bench
  * (issue 16). `--lease MS`: every agent leases every MS whatever the master assigns (as agents older than the lease
  * budget); by default they follow the master's `cluster/lease`, from 2 s. Each trial starts a fresh `skiff master` process and N simulated agents in this process over real
  * MQTT, applies a Deployment of P replicas and prints, one column per trial beside the goal: pods/s end to end,
@@ -8,7 +8,8 @@
  * and `list pods` p50/p99, nodes ever NotReady, pods deleted, name collisions, and with --profile the master's
  * top self-time functions. The last line is the whole result as JSON. `--idle MS`: each idle window's length (default
  * one whole cycle of the agents' metrics, 50 s); the windows start once the fleet has settled (run.ts), and the join's
- * and the rollout's tails before them have their own rows.
+ * and the rollout's tails before them have their own rows. `--get-every MS`: how often a `get` is timed during the
+ * rollout (default 50 ms).
  */
 import { parseArgs } from 'node:util';
 import { formatLoop } from './loop.js';
@@ -30,6 +31,7 @@ const { values: v } = parseArgs({
     grace: { type: 'string' },
     lease: { type: 'string' },
     idle: { type: 'string' },
+    'get-every': { type: 'string' },
     timeout: { type: 'string', default: '600000' },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -108,6 +110,7 @@ for (let t = 0; t < trials; t++) {
     grace: v.grace,
     leaseIntervalMs: v.lease === undefined ? undefined : int('lease', v.lease, 100),
     idleMs: v.idle === undefined ? undefined : int('idle', v.idle, 0),
+    getEveryMs: v['get-every'] === undefined ? undefined : int('get-every', v['get-every'], 1),
     timeoutMs: int('timeout', v.timeout, 1000),
     keep: v.keep,
     log: (l) => process.stderr.write(`[trial ${t + 1}/${trials}] ${l}\n`),
