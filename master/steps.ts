@@ -12,6 +12,7 @@ import { Audit } from './api/audit.js';
 import { AuditFile } from './api/audit-file.js';
 import { ApiServer } from './api/server.js';
 import { Broker } from './broker/index.js';
+import { wholePayload } from './broker/fast-api.js';
 import { plainMqttHost, type MasterConfig } from './config.js';
 import { startCronJobController } from './controllers/cronjob/sync.js';
 import { startDaemonSetController } from './controllers/daemonset/sync.js';
@@ -225,7 +226,7 @@ export function startApi(
   // The embedded broker puts answers straight onto the asking client's connection (its own backlog, bounded per
   // stream in api/server.ts); an external broker (--broker) gets them as publishes.
   const answer = broker.publishTo?.bind(broker);
-  const api = new ApiServer(deps, (t, p, clientId) => (answer ? answer(clientId, t, p) : publish(t, p)));
+  const api = new ApiServer(deps, (t, p, clientId) => (answer ? answer(clientId, t, p) : publish(t, wholePayload(p))));
   down.add('api', () => api.close());
   return { api, rpc, metrics };
 }

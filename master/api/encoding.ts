@@ -85,18 +85,26 @@ function bytesOf(o: KObject, format: Format): Buffer {
 /**
  * A list's turns at encoding its objects, ms: at most `listTurnMs` before the loop's other work (a get, a lease) runs,
  * and at least `listMinTurnMs` even when the iteration's budget is spent — each turn waits a whole loop iteration for
- * the next, and 1 ms turns made a rollout's list of ~1,000 changed pods wait hundreds of ms. The first turn is a whole
- * `listTurnMs` (below).
+ * the next, and 1 ms turns made a rollout's list of ~1,000 changed pods wait hundreds of ms.
  */
 export const listTurnMs = 8;
 export const listMinTurnMs = 5;
+/**
+ * From how many items a list's bytes are joined into one buffer in turns (`prepareAnswer`) rather than in the answer's
+ * own task: at 20,000 pods the answer's `Buffer.concat` of every object's bytes, with the arrays of pieces spread
+ * around it, was a ~12 ms task of its own, and the largest part of the stalls an API get waited behind in a rollout.
+ */
+export const joinInTurnsFrom = 1_000;
+/** How many items a turn takes between looks at the clock. */
+const itemsPerLook = 64;
 
 /**
- * Makes the cached bytes of a marked list's objects that have none yet, in turns of the loop budget (master/
- * loop-budget.ts: `listTurnMs`), so that `encodeAnswer` then only splices. During a rollout a 10,000-pod list re-encoded the ~1,000
- * pods that changed since the last list in one task of 30–50 ms, and a get that arrived meanwhile waited behind it: the
- * gets' p99 in the scale bench was those waits. The list stays what it was when it was taken: its objects are the
- * cache's versions, never mutated, and their bytes are keyed by version.
+ * Makes the cached bytes of a marked list's objects that have none yet, and for a long list joins them into one
+ * buffer (kept with the list's array, as `itemsOf` keeps a list answered twice), in turns of the loop budget (master/
+ * loop-budget.ts: `listTurnMs`), so that `encodeAnswer` then copies one piece. During a rollout a 10,000-pod list
+ * re-encoded the ~1,000 pods that changed since the last list in one task of 30–50 ms, and a get that arrived
+ * meanwhile waited behind it: the gets' p99 in the scale bench was those waits. The list stays what it was when it was
+ * taken: its objects are the cache's versions, never mutated, and their bytes are keyed by version.
  */
 export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encoding: AnswerEncoding = 'msgpack', budget: LoopBudget = loopBudget): Promise<void> | undefined {
   const result = res.result as { items?: KObject[] } | undefined;
@@ -104,29 +112,64 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
   const format: Format = encoding === 'records' && codec === 'msgpack' && res.ok === true ? 'records' : codec;
   listedTo.get(result)?.(format);
   const items = result.items;
+  if (listedTwice[format].get(items)) return undefined; // joined already: encodeAnswer answers in this task
   const kept = memo[format];
+  const join = items.length >= joinInTurnsFrom;
   let i = 0;
-  while (i < items.length && kept.has(items[i]!)) i++;
-  if (i === items.length) return undefined; // every object's bytes are there: encodeAnswer answers in this task
+  if (!join) {
+    while (i < items.length && kept.has(items[i]!)) i++;
+    if (i === items.length) return undefined; // every object's bytes are there: encodeAnswer answers in this task
+  }
   return (async () => {
-    // The first turn is a whole one: what is left for a list now is mostly the last moments' changes (the others were
-    // made ahead: list-warm.ts), and a second turn waits a whole loop iteration.
-    let min = listTurnMs;
+    // The bytes of every item in order (a join's pieces), made where missing.
+    const pieces: Buffer[] = join ? new Array<Buffer>(items.length) : [];
+    let size = 0;
     while (i < items.length) {
-      const until = performance.now() + budget.turn('api-list', listTurnMs, min);
-      min = listMinTurnMs;
-      for (; i < items.length; i++) {
+      const until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs);
+      for (let look = 0; i < items.length; i++) {
         const o = items[i]!;
-        if (kept.has(o)) continue;
-        bytesOf(o, format);
-        if (performance.now() >= until) {
-          i++;
-          break;
+        if (join) size += (pieces[i] = bytesOf(o, format)).length;
+        else if (!kept.has(o)) bytesOf(o, format);
+        if (++look === itemsPerLook) {
+          look = 0;
+          if (performance.now() >= until) {
+            i++;
+            break;
+          }
         }
       }
-      if (i < items.length) await new Promise<void>((r) => setImmediate(r));
+      if (i < items.length) await nextTurn();
     }
+    if (!join) return;
+    const n = items.length;
+    const json = format === 'json';
+    const head = json ? Buffer.from('[') : n < 0x10000 ? Buffer.from([0xdc, n >> 8, n & 0xff]) : Buffer.from([0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+    const whole = Buffer.allocUnsafeSlow(head.length + size + (json ? n : 0)); // JSON: n - 1 commas and the ]
+    let at = head.copy(whole, 0);
+    await nextTurn();
+    for (i = 0; i < n; ) {
+      const until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs);
+      for (let look = 0; i < n; i++) {
+        if (json && i > 0) whole[at++] = 0x2c;
+        at += pieces[i]!.copy(whole, at);
+        if (++look === itemsPerLook) {
+          look = 0;
+          if (performance.now() >= until) {
+            i++;
+            break;
+          }
+        }
+      }
+      if (i < n) await nextTurn();
+    }
+    if (json) whole[at++] = 0x5d;
+    listedTwice[format].set(items, whole);
   })();
+}
+
+/** Waits for the loop's next check phase (the other work of this iteration runs first). */
+function nextTurn(): Promise<void> {
+  return new Promise<void>((r) => setImmediate(r));
 }
 
 /**
@@ -159,12 +202,27 @@ const markerBytes = Buffer.from(marker);
  * (a msgpack request that asked for it) an answer with a `result` is a records answer (protocol/records.ts).
  */
 export function encodeAnswer(res: Record<string, unknown>, codec: Codec, encoding: AnswerEncoding = 'msgpack'): Buffer {
-  if (encoding === 'records' && codec === 'msgpack' && res.ok === true && 'result' in res) return recordsAnswer(res);
+  const pieces = answerPieces(res, codec, encoding);
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+/** The most pieces `answerPieces` hands out; more are copied into one (a write per piece costs more than the copy). */
+const maxPieces = 8;
+
+/**
+ * `encodeAnswer`'s bytes as the pieces to write one after the other: a long list's envelope around its items' joined
+ * buffer (`prepareAnswer`) is not copied into one more buffer of its size — at 20,000 pods that copy was a task of
+ * its own, and twice the list's size in new memory on every list (V8 counts it toward its next collection).
+ */
+export function answerPieces(res: Record<string, unknown>, codec: Codec, encoding: AnswerEncoding = 'msgpack'): Buffer[] {
+  let pieces: Buffer[];
   const result = res.result as { items?: KObject[] } | undefined;
-  if (result && marked.has(result)) return spliced(res, 'result', { ...result, items: marker as never }, itemsOf(result.items!, codec), codec);
   const event = res.event as { object?: KObject } | undefined;
-  if (event && marked.has(event)) return eventAnswer(res, event, codec);
-  return encode(res, codec);
+  if (encoding === 'records' && codec === 'msgpack' && res.ok === true && 'result' in res) pieces = recordsAnswer(res);
+  else if (result && marked.has(result)) pieces = spliced(res, 'result', { ...result, items: marker as never }, itemsOf(result.items!, codec), codec);
+  else if (event && marked.has(event)) pieces = [eventAnswer(res, event, codec)];
+  else pieces = [encode(res, codec)];
+  return pieces.length > maxPieces ? [Buffer.concat(pieces)] : pieces;
 }
 
 /**
@@ -179,11 +237,11 @@ const maxEnvelopes = 1024;
 function eventAnswer(res: Record<string, unknown>, event: { object?: KObject }, codec: Codec): Buffer {
   const e = event as Record<string, unknown>;
   const plain = typeof res.id === 'string' && res.ok === true && typeof e.type === 'string' && sameKeys(res, ['id', 'ok', 'event']) && sameKeys(e, ['type', 'object']);
-  if (!plain) return spliced(res, 'event', { ...event, object: marker as never }, [eventBytesOf(event.object!, codec)], codec);
+  if (!plain) return Buffer.concat(spliced(res, 'event', { ...event, object: marker as never }, [eventBytesOf(event.object!, codec)], codec));
   const key = `${codec}\u0000${e.type}\u0000${res.id}`;
   let around = envelopes.get(key);
   if (!around) {
-    const envelope = spliced(res, 'event', { ...event, object: marker as never }, [markerBytes], codec);
+    const envelope = Buffer.concat(spliced(res, 'event', { ...event, object: marker as never }, [markerBytes], codec));
     const at = envelope.indexOf(markerBytes);
     if (at < 0) return encode(res, codec); // never expected (spliced encoded it whole): correct either way
     around = [Buffer.from(envelope.subarray(0, at)), Buffer.from(envelope.subarray(at + markerBytes.length))];
@@ -204,15 +262,15 @@ function sameKeys(o: Record<string, unknown>, keys: string[]): boolean {
  * being the result in records — a marked list's objects spliced in from their cached records bytes. The tables are
  * taken after the result is encoded (encoding may have grown them).
  */
-function recordsAnswer(res: Record<string, unknown>): Buffer {
+function recordsAnswer(res: Record<string, unknown>): Buffer[] {
   const result = res.result as { items?: KObject[] } | undefined;
   const listed = result && typeof result === 'object' && marked.has(result);
   const pieces = (listed && spliceAround(records.encode({ ...result, items: marker }, false), 'records', itemsOf(result.items!, 'records'))) || [records.encode(result)];
-  const size = pieces.reduce((n, b) => n + b.length, 0);
+  let size = 0;
+  for (const b of pieces) size += b.length;
   const tables = { encoding: 'records', structures: records.structuresTable(), strings: records.stringsTable() };
   const envelope = encode({ ...res, ...tables, result: marker });
-  const around = spliceAround(envelope, 'msgpack', [binHeader(size), ...pieces]);
-  return around ? Buffer.concat(around) : encode({ ...res, ...tables, result: Buffer.concat(pieces) });
+  return spliceAround(envelope, 'msgpack', [binHeader(size), ...pieces]) ?? [encode({ ...res, ...tables, result: Buffer.concat(pieces) })];
 }
 
 /** A msgpack bin header for `n` bytes: bin 8, bin 16, bin 32. */
@@ -266,7 +324,6 @@ function spliceAround(envelope: Buffer, format: Format, pieces: Buffer[]): Buffe
   return [envelope.subarray(0, start), ...pieces, envelope.subarray(end)];
 }
 
-function spliced(res: Record<string, unknown>, field: string, holder: object, pieces: Buffer[], codec: Codec): Buffer {
-  const around = spliceAround(encode({ ...res, [field]: holder }, codec), codec, pieces);
-  return around ? Buffer.concat(around) : encode(res, codec);
+function spliced(res: Record<string, unknown>, field: string, holder: object, pieces: Buffer[], codec: Codec): Buffer[] {
+  return spliceAround(encode({ ...res, [field]: holder }, codec), codec, pieces) ?? [encode(res, codec)];
 }

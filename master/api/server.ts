@@ -12,7 +12,7 @@ import { forClients, who, type AuditedResult } from './audit.js';
 import { canI } from './handlers/can-i.js';
 import { secrets } from './handlers/secrets.js';
 import { redactSecrets } from './redact.js';
-import { encodeAnswer, objectsEncoded, objectsWarmed, prepareAnswer } from './encoding.js';
+import { answerPieces, encodeAnswer, objectsEncoded, objectsWarmed, prepareAnswer } from './encoding.js';
 import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
@@ -135,7 +135,7 @@ export class ApiServer {
   constructor(
     private readonly ctx: ApiContext,
     /** Publishes an answer to `clientId` (the broker's publishTo: straight onto that client's connection). */
-    private readonly publish: (topic: string, payload: Buffer, clientId: string) => Promise<void>,
+    private readonly publish: (topic: string, payload: Buffer | readonly Buffer[], clientId: string) => Promise<void>,
     /** How far a stream's client may fall behind (tests lower it). */
     private readonly backlogLimit: typeof streamBacklog = streamBacklog,
   ) {}
@@ -333,12 +333,12 @@ export class ApiServer {
     const preparing = prepareAnswer(res as unknown as Record<string, unknown>, codec, encoding); // a list's new bytes, in budgeted turns
     if (preparing) await preparing;
     // What the answer says of its own making (SKIFF_API_TIMING): the encode and write after it are the client's to time.
-    if (!timing) return this.send(clientId, identity, this.encodeAnswer(identity, res, codec, encoding));
+    if (!timing) return this.send(clientId, identity, this.answerPieces(identity, res, codec, encoding));
     const seq = ++timedLists;
     res = { ...res, timing: { ...timing, prepareMs: performance.now() - preparingAt, objectsEncoded: objectsEncoded - encodedBefore, objectsWarmed: objectsWarmed - warmedAtLastList, seq, ...lastTimed } } as ApiResponse;
     warmedAtLastList = objectsWarmed;
     const encodingAt = performance.now();
-    const payload = this.encodeAnswer(identity, res, codec, encoding);
+    const payload = this.answerPieces(identity, res, codec, encoding);
     const writing = performance.now();
     await this.send(clientId, identity, payload);
     lastTimed = { prevSeq: seq, prevEncodeMs: writing - encodingAt, prevWriteMs: performance.now() - writing };
@@ -349,10 +349,19 @@ export class ApiServer {
    * reused (encoding.ts); an answer redaction changed is a new object, encoded in full.
    */
   private encodeAnswer(identity: Identity, res: ApiResponse, codec: Codec, encoding?: AnswerEncoding): Buffer {
-    return encodeAnswer((seesSecretValues(identity) ? res : redactSecrets(res)) as unknown as Record<string, unknown>, codec, encoding);
+    return encodeAnswer(this.readable(identity, res), codec, encoding);
   }
 
-  private async send(clientId: string, identity: Identity, payload: Buffer): Promise<void> {
+  /** `encodeAnswer` in pieces to write one after the other (a long list's: not copied into one more buffer). */
+  private answerPieces(identity: Identity, res: ApiResponse, codec: Codec, encoding?: AnswerEncoding): Buffer[] {
+    return answerPieces(this.readable(identity, res), codec, encoding);
+  }
+
+  private readable(identity: Identity, res: ApiResponse): Record<string, unknown> {
+    return (seesSecretValues(identity) ? res : redactSecrets(res)) as unknown as Record<string, unknown>;
+  }
+
+  private async send(clientId: string, identity: Identity, payload: Buffer | readonly Buffer[]): Promise<void> {
     const holder = this.ctx.holderOf ? this.ctx.holderOf(clientId) : identity;
     if (!sameIdentity(holder, identity)) return;
     return this.publish(topics.apiRes(clientId), payload, clientId);

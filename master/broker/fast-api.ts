@@ -182,6 +182,11 @@ export function publishHeader(topic: string, qos: 0 | 1, messageId: number, payl
   return b;
 }
 
+/** A payload that may come in pieces (an API answer: api/encoding.ts `answerPieces`), as one buffer. */
+export function wholePayload(payload: Buffer | readonly Buffer[]): Buffer {
+  return Buffer.isBuffer(payload) ? payload : payload.length === 1 ? payload[0]! : Buffer.concat(payload);
+}
+
 /**
  * Writes a publish to one clean-session client now, in the caller's task, as aedes' own delivery does it one
  * `setImmediate` later (lib/client.js deliverQoS: the packet cleared by `authorizeForward`, the QoS lowered to the
@@ -195,11 +200,15 @@ export function publishHeader(topic: string, qos: 0 | 1, messageId: number, payl
  * measures its writes against the loop's budget). Otherwise they are corked until the end of the tick, as mqtt-packet
  * does, so a stream's events written in one task go out in one write.
  */
-export function writeNow(client: Client, topic: string, payload: Buffer, qos: 0 | 1, flush = false): Promise<void> | false {
+export function writeNow(client: Client, topic: string, payload: Buffer | readonly Buffer[], qos: 0 | 1, flush = false): Promise<void> | false {
   const c = client as AnswerClient;
   const sub = c.subscriptions && Object.hasOwn(c.subscriptions, topic) ? c.subscriptions[topic] : undefined;
   if (!c.clean || !sub || !c.connected) return false;
-  const packet = { cmd: 'publish' as const, topic, payload, qos: Math.min(qos, sub.qos ?? 0), retain: false, dup: false, messageId: 0 };
+  const pieces = Buffer.isBuffer(payload) ? [payload] : payload;
+  let size = 0;
+  for (const b of pieces) size += b.length;
+  // The ACL reads the topic, and the delivery count the payload's length (a payload in pieces: their byte count).
+  const packet = { cmd: 'publish' as const, topic, payload: pieces.length === 1 ? pieces[0]! : { length: size }, qos: Math.min(qos, sub.qos ?? 0), retain: false, dup: false, messageId: 0 };
   if (!c.broker.authorizeForward(c, packet)) return Promise.resolve(); // refused, as aedes drops it
   if (packet.qos > 0) {
     packet.messageId = c._nextId;
@@ -210,14 +219,14 @@ export function writeNow(client: Client, topic: string, payload: Buffer, qos: 0 
   }
   let header: Buffer;
   try {
-    header = publishHeader(topic, packet.qos as 0 | 1, packet.messageId, payload.length);
+    header = publishHeader(topic, packet.qos as 0 | 1, packet.messageId, size);
   } catch {
     return Promise.resolve(); // a packet MQTT cannot carry is dropped, as aedes' write drops it
   }
   const conn = c.conn;
   conn.cork();
   let ok = conn.write(header);
-  if (payload.length > 0) ok = conn.write(payload);
+  for (const b of pieces) if (b.length > 0) ok = conn.write(b);
   if (flush) conn.uncork();
   else process.nextTick(() => conn.uncork());
   if (ok) return Promise.resolve();

@@ -25,7 +25,7 @@ import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './
 import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
 import { fastLeases, mayMatchLease } from './fast-lease.js';
-import { fastApi, mayMatchApiRequest, mayMatchNodeMetrics, mayMatchNodePods, writeNow } from './fast-api.js';
+import { fastApi, mayMatchApiRequest, mayMatchNodeMetrics, mayMatchNodePods, wholePayload, writeNow } from './fast-api.js';
 import { PAYLOAD_LIMITS, maxPacket, maxPayload } from './limits.js';
 import { RetainedBudget } from './retained.js';
 import { BrokerQueue } from './emitter.js';
@@ -441,13 +441,14 @@ export class Broker {
    * Publishes to one connected client only (API answers and watch events), straight onto its connection: never
    * through the shared queue, so a slow client holds none of the broker's delivery slots and its backlog is its
    * own (api/server.ts bounds it). Resolves once the packet is written to the socket (or the socket drained);
-   * falls back to `publish` when the client has not subscribed to exactly `topic`.
+   * falls back to `publish` when the client has not subscribed to exactly `topic`. `payload` may come in pieces (a
+   * long list's answer: api/encoding.ts `answerPieces`), written one after the other.
    */
-  publishTo(clientId: string, topic: string, payload: Buffer, qos: 0 | 1 = 1): Promise<void> {
+  publishTo(clientId: string, topic: string, payload: Buffer | readonly Buffer[], qos: 0 | 1 = 1): Promise<void> {
     const c = this.holders.get(clientId);
     if (!c || c.closed) return Promise.resolve();
-    if (!c.subscriptions || !Object.hasOwn(c.subscriptions, topic)) return this.publish(topic, payload, { qos });
-    return writeNow(c, topic, payload, qos) || new Promise((resolve) => c.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false } as any, () => resolve()));
+    if (!c.subscriptions || !Object.hasOwn(c.subscriptions, topic)) return this.publish(topic, wholePayload(payload), { qos });
+    return writeNow(c, topic, payload, qos) || new Promise((resolve) => c.publish({ cmd: 'publish', topic, payload: wholePayload(payload), qos, retain: false, dup: false } as any, () => resolve()));
   }
 
   /** Disconnects every client whose identity matches (a revoked token, a deleted node). */

@@ -30,6 +30,7 @@ import { Telemetry } from '../../master/telemetry/registry.js';
 import type { ControllerContext } from '../../master/controllers/types.js';
 import { encode, parseTopic, type Logger } from '../../protocol/index.js';
 import { tempDir } from '../helpers/wait.js';
+import { wholePayload } from '../../master/broker/fast-api.js';
 
 /** A logger that keeps the last lines (bounded) and counts them by level. */
 export function keepingLogger(max = 2000) {
@@ -91,7 +92,7 @@ export async function startFuzzMaster(): Promise<FuzzMaster> {
   rpc = new AgentRpc(publish);
   ctx.events.attach((t, p) => void publish(t, p));
   const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name) as never, logs.log);
-  const api = new ApiServer({ ...ctx, audit: new Audit(logs.log), sealed: store, rpc, credentials, metrics, version: '0.0.0-fuzz' }, publish);
+  const api = new ApiServer({ ...ctx, audit: new Audit(logs.log), sealed: store, rpc, credentials, metrics, version: '0.0.0-fuzz' }, (t, p) => publish(t, wholePayload(p)));
   down.add('api', () => api.close());
   const tracker = new NodeStatusTracker(ctx, 3_600_000);
   const joins = new JoinService(ctx, credentials, publish, { perSource: { burst: 1_000_000, perMinute: 1_000_000 }, overall: { burst: 1_000_000, perMinute: 1_000_000 }, isOwnAddress: () => true, tls });

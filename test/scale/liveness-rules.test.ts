@@ -10,6 +10,7 @@ import { ApiServer } from '../../master/api/server.js';
 import type { ChangeHandler } from '../../master/informer.js';
 import { StallLedger } from '../../master/nodes/status.js';
 import { disrupted } from '../../master/controllers/nodelifecycle.js';
+import { wholePayload } from '../../master/broker/fast-api.js';
 
 const admin = { role: 'admin', name: 'admin' } as const;
 const cm = (i: number): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'default' } });
@@ -20,8 +21,8 @@ function apiWith(limit: { pieces: number; bytes: number; ageMs: number }, slow: 
   const answers = new Map<string, { id: string; ok: boolean; done?: boolean; error?: { code: string; message: string } }[]>();
   const informers = { on: (_k: string, h: ChangeHandler) => handlers.push(h), off: (_k: string, h: ChangeHandler) => handlers.splice(handlers.indexOf(h), 1) };
   const ctx = { log: silentLogger, audit: new Audit(silentLogger), informers };
-  const publish = (_topic: string, payload: Buffer, clientId: string) => {
-    answers.set(clientId, [...(answers.get(clientId) ?? []), decode<never>(payload).value]);
+  const publish = (_topic: string, payload: Buffer | readonly Buffer[], clientId: string) => {
+    answers.set(clientId, [...(answers.get(clientId) ?? []), decode<never>(wholePayload(payload)).value]);
     return slow(clientId) ? new Promise<void>(() => {}) : Promise.resolve();
   };
   const api = new ApiServer(ctx as never, publish, limit);

@@ -3,9 +3,9 @@
  * gives, in msgpack (every array header size) and JSON; unmarked answers are encoded as before.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeAnswer, eventBytesKept, hasCachedBytes, prepareAnswer, recentEvents, sharedObjects } from '../../master/api/encoding.js';
+import { encodeAnswer, eventBytesKept, hasCachedBytes, joinInTurnsFrom, prepareAnswer, recentEvents, sharedObjects } from '../../master/api/encoding.js';
 import type { LoopBudget } from '../../master/loop-budget.js';
-import { decode, encode, type Codec, type KObject } from '../../protocol/index.js';
+import { decode, decodeRecords, encode, type Codec, type KObject } from '../../protocol/index.js';
 
 const pod = (i: number): KObject =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `web-${i}`, namespace: 'default', resourceVersion: String(i), labels: { app: 'web', 'ünï': 'çødé' } }, spec: { containers: [{ name: 'c', command: ['sleep', String(i)] }] }, status: { phase: 'Running', startTime: 1.5 } }) as KObject;
@@ -35,6 +35,35 @@ describe('prepareAnswer: a list\'s objects encoded in turns of the loop budget',
       expect(prepareAnswer(res, 'msgpack', encoding, tiny)).toBeUndefined(); // nothing left: answered in the same task
       if (encoding === 'msgpack') expect(encodeAnswer(res, 'msgpack').equals(encode({ id: 'r1', ok: true, result: list(300) }))).toBe(true);
       else expect(decode(encodeAnswer(res, 'msgpack', 'records')).value).toMatchObject({ id: 'r1', ok: true, encoding: 'records' });
+    });
+
+  for (const [codec, encoding] of [['msgpack', 'msgpack'], ['json', 'msgpack'], ['msgpack', 'records']] as const)
+    it(`(${codec}, ${encoding}) joins a long list's bytes in turns too, and the answer is byte for byte the whole encoding`, async () => {
+      const n = joinInTurnsFrom + 517;
+      const res = { id: 'r2', ok: true, result: sharedObjects(list(n)) };
+      // Every object's bytes made first: what is left is the join, still not in one task.
+      for (let from = 0; from < n; from += joinInTurnsFrom - 1)
+        await prepareAnswer({ id: 'w', ok: true, result: sharedObjects({ items: res.result.items.slice(from, from + joinInTurnsFrom - 1) }) }, codec, encoding, tiny);
+      expect(res.result.items.every((o) => hasCachedBytes(o, encoding === 'records' ? 'records' : codec))).toBe(true);
+      let ticks = 0;
+      let preparing: Promise<void> | undefined;
+      const tick = () => {
+        ticks++;
+        if (preparing) setImmediate(tick);
+      };
+      setImmediate(tick);
+      preparing = prepareAnswer(res, codec, encoding, tiny);
+      expect(preparing).toBeInstanceOf(Promise);
+      await preparing;
+      preparing = undefined;
+      expect(ticks).toBeGreaterThan(2 * Math.floor(n / 64) - 2); // a turn per 64 items making, and again joining
+      expect(prepareAnswer(res, codec, encoding, tiny)).toBeUndefined(); // joined: answered in the same task
+      const plain = { id: 'r2', ok: true, result: list(n) };
+      if (encoding === 'msgpack') expect(encodeAnswer(res, codec).equals(encode(plain, codec))).toBe(true);
+      else {
+        const answer = decode(encodeAnswer(res, 'msgpack', 'records')).value as { result: Uint8Array; structures: unknown; strings: unknown };
+        expect(decodeRecords(answer.result, answer.structures, answer.strings)).toEqual(list(n));
+      }
     });
 
   it('does nothing for an answer that is not a marked list', () => {

@@ -9,6 +9,7 @@ import { ApiServer } from '../../master/api/server.js';
 import type { ChangeHandler } from '../../master/informer.js';
 import { resultOf } from '../../cli/client.js';
 import { decodeObject, encode, silentLogger, type ApiResponse, type KObject } from '../../protocol/index.js';
+import { wholePayload } from '../../master/broker/fast-api.js';
 
 const admin = { role: 'admin' as const, name: 'admin' as const };
 const pod = (name: string, phase: string): KObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid: `u-${name}` }, spec: { containers: [{ name: 'c' }] }, status: { phase } }) as KObject;
@@ -27,7 +28,7 @@ function server() {
   };
   const ctx = { log: silentLogger, audit: new Audit(silentLogger), version: '9.9.9', informers, objects: { revealedRevision: () => informers.revision } };
   const answers: Buffer[] = [];
-  const api = new ApiServer(ctx as never, async (_topic, payload) => void answers.push(payload));
+  const api = new ApiServer(ctx as never, async (_topic, payload) => void answers.push(wholePayload(payload)));
   const set = (o: KObject | undefined, name: string) => {
     const old = cache.get(name);
     if (o) cache.set(name, o);

@@ -99,6 +99,27 @@ describe('broker: the API request fast path', () => {
     expect(cli.connected).toBe(true);
   });
 
+  it('an answer in pieces (a long list) arrives as one message, its pieces in order; through aedes too', async () => {
+    const cli = await connect('cli-1');
+    const got: Buffer[] = [];
+    cli.on('message', (_t, payload) => got.push(payload));
+    await cli.subscribeAsync(topics.apiRes('cli-1'), { qos: 1 });
+    // Sizes either side of MQTT's remaining-length steps, and one piece of ~3 MB (more than a socket takes at once).
+    const pieces = [Buffer.from('head'), Buffer.alloc(0), Buffer.alloc(200, 1), Buffer.alloc(20_000, 2), Buffer.alloc(3_000_000, 3), Buffer.from('tail')];
+    await broker.publishTo('cli-1', topics.apiRes('cli-1'), pieces);
+    await eventually(() => got.length === 1, 'the answer');
+    expect(got[0]!.equals(Buffer.concat(pieces))).toBe(true);
+    // Not subscribed to exactly the topic (a wildcard): aedes' path, the pieces joined.
+    const other = await connect('cli-2');
+    const seen: Buffer[] = [];
+    other.on('message', (_t, payload) => seen.push(payload));
+    await other.subscribeAsync('skiff/v1/api/cli-2/#', { qos: 1 });
+    await broker.publishTo('cli-2', topics.apiRes('cli-2'), pieces.slice(0, 4));
+    await eventually(() => seen.length === 1, 'the answer through aedes');
+    expect(seen[0]!.equals(Buffer.concat(pieces.slice(0, 4)))).toBe(true);
+    expect(cli.connected && other.connected).toBe(true);
+  });
+
   it.each([
     ['skiff/v1/#', true],
     ['skiff/v1/api/+/req', true],

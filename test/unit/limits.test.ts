@@ -19,6 +19,7 @@ import { decode, silentLogger } from '../../protocol/index.js';
 import { Audit } from '../../master/api/audit.js';
 import { ApiServer } from '../../master/api/server.js';
 import { errorOf } from '../helpers/validation.js';
+import { wholePayload } from '../../master/broker/fast-api.js';
 
 const MiB = 1024 * 1024;
 const template = { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'c', command: ['x'] }] } };
@@ -154,7 +155,7 @@ describe("the API's own payload check (behind a broker that lets a big payload t
     const events: { reason: string; message: string }[] = [];
     const answers: Buffer[] = [];
     const ctx = { events: { emit: (e: { reason: string; message: string }) => events.push(e) }, log: silentLogger, audit: new Audit(silentLogger), objects: { apply: () => expect.fail('decoded and applied') } };
-    const api = new ApiServer(ctx as never, async (_topic, payload) => void answers.push(payload));
+    const api = new ApiServer(ctx as never, async (_topic, payload) => void answers.push(wholePayload(payload)));
     const big = Buffer.alloc(4 * MiB, 0x20);
     await api.onApply('c', { role: 'admin', name: 'admin' }, big);
     expect(events).toMatchObject([{ reason: 'ApplyFailed', message: 'skiff/v1/apply: 4 MiB is over the limit of 3 MiB' }]);

@@ -11,6 +11,7 @@ import { ApiServer } from '../../master/api/server.js';
 import type { ChangeHandler } from '../../master/informer.js';
 import type { Api } from '../../cli/types.js';
 import { decodeObject, encode, silentLogger, type ApiResponse, type KObject } from '../../protocol/index.js';
+import { wholePayload } from '../../master/broker/fast-api.js';
 
 const pods: KObject[] = Array.from({ length: 20 }, (_, i) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${String(i).padStart(2, '0')}`, namespace: 'default', uid: `u${i}` }, spec: { containers: [{ name: 'c' }] }, status: { phase: 'Running' } }) as KObject);
 
@@ -23,7 +24,7 @@ function api(cached = pods): { api: Api; encodings: (string | undefined)[] } {
   };
   const ctx = { log: silentLogger, audit: new Audit(silentLogger), version: '9.9.9', informers, objects: { revealedRevision: () => informers.revision, mustGet: async (_kind: string, _ns: string, name: string) => pods.find((p) => p.metadata.name === name) } };
   let answer: Buffer | undefined;
-  const server = new ApiServer(ctx as never, async (_topic, payload) => void (answer = payload));
+  const server = new ApiServer(ctx as never, async (_topic, payload) => void (answer = wholePayload(payload)));
   const encodings: (string | undefined)[] = [];
   const request = async (verb: string, params: Record<string, unknown> = {}) => {
     await server.onRequest('probe', { role: 'admin', name: 'admin' }, encode({ ...requestParams(verb, params), id: 'r', verb }));
