@@ -76,8 +76,11 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   ['MQTT packets per node per min (idle)', (r) => `${r.mqttPacketsPerNodeMinuteIdle.sent.toFixed(1)} in, ${r.mqttPacketsPerNodeMinuteIdle.received.toFixed(1)} out (master's view); ${r.mqttPacketsPerNodeMinuteIdle.pings.toFixed(1)} pings`, ''],
   ['MQTT per node per min (rollout)', (r) => kb(r.mqttBytesPerNodeMinuteRollout), ''],
   ['MQTT packets per pod (rollout)', (r) => `${r.mqttPacketsPerPodRollout.sent.toFixed(2)} in, ${r.mqttPacketsPerPodRollout.received.toFixed(2)} out (${r.mqttPacketsPerPodRollout.desired.toFixed(2)} desired sets)`, ''],
-  ['API get', (r) => p50p99(r.apiGetMs, 'ms', 1), 'p99 < 20 ms'],
-  // Which gets make the p99 (the ~3rd worst of ~260): those timed during the rollout (one every 250 ms) or the burst after it.
+  // The rollout's gets (one every --get-every ms while the pods start) and the burst's after it, apart: together the
+  // burst's fast ones diluted the rollout's (before session 26 the p99 of ~60 rollout and 200 burst gets was the
+  // rollout's ~3rd worst).
+  ['API get (rollout)', (r) => p50p99(rolloutGets(r), 'ms', 1), 'p99 < 20 ms'],
+  ['API get (after, back to back)', (r) => p50p99(r.apiGetMs.slice(rolloutGets(r).length), 'ms', 1), 'p99 < 20 ms'],
   ['API get worst 3: rollout | after', (r) => worstGets(r), ''],
   ['API list pods', (r) => p50p99(r.apiListMs, 'ms', 0), 'p99 < 150 ms (10k)'],
   ['master loop delay (rollout)', (r) => formatLoop(r.loop), 'stalls < 20 ms'],
@@ -89,6 +92,11 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   ['agents reconnected', (r) => String(r.agentsReconnected), '0'],
   ['join of all agents', (r) => `${r.joinSeconds.toFixed(1)} s`, ''],
 ];
+
+/** The gets timed during the rollout (the rest were timed back to back after it). */
+function rolloutGets(r: ScaleResult): number[] {
+  return r.apiGetMs.slice(0, r.apiGetMs.length - r.apiGetAfterCount);
+}
 
 function worstGets(r: ScaleResult): string {
   const cut = r.apiGetMs.length - r.apiGetAfterCount;
@@ -126,9 +134,9 @@ process.stdout.write(`\n${agents} simulated agents, ${pods} replicas${v.tls ? ',
 process.stdout.write(table(rows.map(([label, f, goal]) => [label, ...results.map(f), goal]), header) + '\n');
 if (trials > 1) {
   const all = results.flatMap((r) => r.createToRunningMs);
-  const gets = results.flatMap((r) => r.apiGetMs);
+  const gets = results.flatMap(rolloutGets);
   const lists = results.flatMap((r) => r.apiListMs);
-  process.stdout.write(`over ${trials} trials: create→Running ${p50p99(all, 'ms')}; get ${p50p99(gets, 'ms', 1)}; list ${p50p99(lists, 'ms')}; pods/s median ${pct(results.map((r) => r.podsPerSecond), 50).toFixed(0)}\n`);
+  process.stdout.write(`over ${trials} trials: create→Running ${p50p99(all, 'ms')}; get (rollout) ${p50p99(gets, 'ms', 1)}; list ${p50p99(lists, 'ms')}; pods/s median ${pct(results.map((r) => r.podsPerSecond), 50).toFixed(0)}\n`);
 }
-if (v.json) process.stdout.write(JSON.stringify(results.map((r) => ({ ...r, createToRunningMs: undefined, apiGetMs: undefined, apiListMs: undefined, p99: { createToRunningMs: pct(r.createToRunningMs, 99), getMs: pct(r.apiGetMs, 99), listMs: pct(r.apiListMs, 99) } }))) + '\n');
+if (v.json) process.stdout.write(JSON.stringify(results.map((r) => ({ ...r, createToRunningMs: undefined, apiGetMs: undefined, apiListMs: undefined, p99: { createToRunningMs: pct(r.createToRunningMs, 99), getMs: pct(r.apiGetMs, 99), rolloutGetMs: pct(rolloutGets(r), 99), listMs: pct(r.apiListMs, 99) } }))) + '\n');
 process.exit(results.every((r) => r.allRunning) ? 0 : 1);

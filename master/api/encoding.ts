@@ -128,9 +128,11 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
       const until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs);
       for (let look = 0; i < items.length; i++) {
         const o = items[i]!;
+        const made = objectsEncoded;
         if (join) size += (pieces[i] = bytesOf(o, format)).length;
         else if (!kept.has(o)) bytesOf(o, format);
-        if (++look === itemsPerLook) {
+        // The clock after every object encoded (tens of µs each), else every `itemsPerLook` (a lookup each).
+        if (objectsEncoded !== made || ++look === itemsPerLook) {
           look = 0;
           if (performance.now() >= until) {
             i++;
