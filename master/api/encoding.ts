@@ -121,26 +121,27 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
     if (i === items.length) return undefined; // every object's bytes are there: encodeAnswer answers in this task
   }
   return (async () => {
+    // One clock for both passes: the join goes on in the turn the making left room in.
+    let until = 0;
+    const turn = () => void (until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs));
+    const over = () => performance.now() >= until;
+    turn();
     // The bytes of every item in order (a join's pieces), made where missing.
     const pieces: Buffer[] = join ? new Array<Buffer>(items.length) : [];
     let size = 0;
-    while (i < items.length) {
-      const until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs);
-      for (let look = 0; i < items.length; i++) {
-        const o = items[i]!;
-        const made = objectsEncoded;
-        if (join) size += (pieces[i] = bytesOf(o, format)).length;
-        else if (!kept.has(o)) bytesOf(o, format);
-        // The clock after every object encoded (tens of µs each), else every `itemsPerLook` (a lookup each).
-        if (objectsEncoded !== made || ++look === itemsPerLook) {
-          look = 0;
-          if (performance.now() >= until) {
-            i++;
-            break;
-          }
+    for (let look = 0; i < items.length; i++) {
+      const o = items[i]!;
+      const made = objectsEncoded;
+      if (join) size += (pieces[i] = bytesOf(o, format)).length;
+      else if (!kept.has(o)) bytesOf(o, format);
+      // The clock after every object encoded (tens of µs each), else every `itemsPerLook` (a lookup each).
+      if ((objectsEncoded !== made || ++look === itemsPerLook) && i + 1 < items.length) {
+        look = 0;
+        if (over()) {
+          await nextTurn();
+          turn();
         }
       }
-      if (i < items.length) await nextTurn();
     }
     if (!join) return;
     const n = items.length;
@@ -148,21 +149,16 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
     const head = json ? Buffer.from('[') : n < 0x10000 ? Buffer.from([0xdc, n >> 8, n & 0xff]) : Buffer.from([0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
     const whole = Buffer.allocUnsafeSlow(head.length + size + (json ? n : 0)); // JSON: n - 1 commas and the ]
     let at = head.copy(whole, 0);
-    await nextTurn();
-    for (i = 0; i < n; ) {
-      const until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs);
-      for (let look = 0; i < n; i++) {
-        if (json && i > 0) whole[at++] = 0x2c;
-        at += pieces[i]!.copy(whole, at);
-        if (++look === itemsPerLook) {
-          look = 0;
-          if (performance.now() >= until) {
-            i++;
-            break;
-          }
+    for (let look = 0, j = 0; j < n; j++) {
+      if (json && j > 0) whole[at++] = 0x2c;
+      at += pieces[j]!.copy(whole, at);
+      if (++look === itemsPerLook && j + 1 < n) {
+        look = 0;
+        if (over()) {
+          await nextTurn();
+          turn();
         }
       }
-      if (i < n) await nextTurn();
     }
     if (json) whole[at++] = 0x5d;
     listedTwice[format].set(items, whole);
