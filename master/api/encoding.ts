@@ -146,7 +146,7 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
     if (!join) return;
     const n = items.length;
     const json = format === 'json';
-    const head = json ? Buffer.from('[') : n < 0x10000 ? Buffer.from([0xdc, n >> 8, n & 0xff]) : Buffer.from([0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+    const head = json ? Buffer.from('[') : arrayHeader(n);
     const whole = Buffer.allocUnsafeSlow(head.length + size + (json ? n : 0)); // JSON: n - 1 commas and the ]
     let at = head.copy(whole, 0);
     for (let look = 0, j = 0; j < n; j++) {
@@ -301,10 +301,12 @@ function itemsOf(items: KObject[], format: Format): Buffer[] {
 /** The pieces of an array of cached objects: its header, then each object's bytes (with commas in JSON). */
 function arrayOf(items: KObject[], format: Format): Buffer[] {
   if (format === 'json') return [Buffer.from('['), ...items.flatMap((o, i) => (i ? [comma, bytesOf(o, format)] : [bytesOf(o, format)])), Buffer.from(']')];
-  const n = items.length;
-  // msgpack array headers: fixarray, array 16, array 32.
-  const head = n < 16 ? Buffer.from([0x90 | n]) : n < 0x10000 ? Buffer.from([0xdc, n >> 8, n & 0xff]) : Buffer.from([0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-  return [head, ...items.map((o) => bytesOf(o, format))];
+  return [arrayHeader(items.length), ...items.map((o) => bytesOf(o, format))];
+}
+
+/** A msgpack array header for `n` items: fixarray, array 16, array 32. */
+function arrayHeader(n: number): Buffer {
+  return n < 16 ? Buffer.from([0x90 | n]) : n < 0x10000 ? Buffer.from([0xdc, n >> 8, n & 0xff]) : Buffer.from([0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
 }
 const comma = Buffer.from(',');
 
