@@ -120,7 +120,10 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
     while (i < items.length && kept.has(items[i]!)) i++;
     if (i === items.length) return undefined; // every object's bytes are there: encodeAnswer answers in this task
   }
-  return (async () => {
+  // Two clients listing the same unchanged kind at once share one join, not two of the list's size.
+  const joining = join ? preparing[format].get(items) : undefined;
+  if (joining) return joining;
+  const prepared = (async () => {
     // One clock for both passes: the join goes on in the turn the making left room in.
     let until = 0;
     const turn = () => void (until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs));
@@ -163,7 +166,13 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
     if (json) whole[at++] = 0x5d;
     listedTwice[format].set(items, whole);
   })();
+  if (!join) return prepared;
+  preparing[format].set(items, prepared);
+  return prepared.finally(() => preparing[format].delete(items));
 }
+
+/** Long lists whose join is under way, by format (`prepareAnswer`): kept with the list's array, gone when it ends. */
+const preparing: Record<Format, WeakMap<KObject[], Promise<void>>> = { msgpack: new WeakMap(), json: new WeakMap(), records: new WeakMap() };
 
 /** Waits for the loop's next check phase (the other work of this iteration runs first). */
 function nextTurn(): Promise<void> {

@@ -66,6 +66,20 @@ describe('prepareAnswer: a list\'s objects encoded in turns of the loop budget',
       }
     });
 
+  it('two answers of the same long list at once share one join', async () => {
+    const n = joinInTurnsFrom + 100;
+    const items = list(n).items;
+    for (let from = 0; from < n; from += joinInTurnsFrom - 1)
+      await prepareAnswer({ id: 'w', ok: true, result: sharedObjects({ items: items.slice(from, from + joinInTurnsFrom - 1) }) }, 'msgpack', 'msgpack', tiny);
+    const answers = ['a', 'b'].map((id) => ({ id, ok: true, result: sharedObjects({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '99' } }) }));
+    let turns = 0;
+    const counting = { turn: () => (turns++, 0) } as unknown as LoopBudget; // a turn per 64 items, and one to start
+    await Promise.all(answers.map((res) => prepareAnswer(res, 'msgpack', 'msgpack', counting)));
+    // One join: ~n/64 turns collecting the bytes and ~n/64 copying them; two apart would take twice that.
+    expect(turns).toBeLessThanOrEqual(2 * Math.ceil(n / 64) + 1);
+    for (const res of answers) expect(encodeAnswer(res, 'msgpack').equals(encode({ ...res, result: list(n) }))).toBe(true);
+  });
+
   it('does nothing for an answer that is not a marked list', () => {
     expect(prepareAnswer({ id: 'r', ok: true, result: list(3) }, 'msgpack', 'msgpack', tiny)).toBeUndefined();
     expect(prepareAnswer({ id: 'r', ok: false, error: { code: 'x' } }, 'json', 'msgpack', tiny)).toBeUndefined();
