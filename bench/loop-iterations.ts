@@ -13,22 +13,9 @@
  * idle time. GC samples belong to the phase they interrupt. A sample is also charged to its entry: the outermost
  * function of the project on its stack (else the root's name), as bench/stall-parts.ts does.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CpuProfile as Profile, ProfileNode } from './scale/profile.js';
+import { keptRun, type ProfileNode } from './scale/profile.js';
 
-const [dir, fromArg, toArg] = process.argv.slice(2);
-if (!dir) {
-  process.stderr.write('usage: node dist/bench/loop-iterations.js /tmp/skiff-scale-XXX [FROM_S TO_S]\n');
-  process.exit(2);
-}
-const profileDir = join(dir, 'profile');
-const profileFile = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort().pop();
-if (!profileFile) {
-  process.stderr.write(`loop-iterations: no .cpuprofile in ${profileDir} (run the bench with --profile --keep)\n`);
-  process.exit(2);
-}
-const p = JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')) as Profile;
+const { profile: p, fromUs: from, toUs: to } = keptRun('loop-iterations');
 
 /** Where a sample ran: the loop's phase and the entry it is charged to. */
 type Phase = 'check' | 'ticks' | 'poll' | 'timers' | 'gc' | 'idle' | 'program';
@@ -70,8 +57,6 @@ interface Iteration {
   entries: Map<string, number>;
 }
 
-const from = fromArg === undefined ? -Infinity : Number(fromArg) * 1e6;
-const to = toArg === undefined ? Infinity : Number(toArg) * 1e6;
 const iterations: Iteration[] = [];
 let current: Iteration | undefined;
 let last: Phase = 'idle'; // the last phase that was not GC or native code

@@ -11,22 +11,11 @@
  * microtasks; onStreamRead: a socket read) and the outermost function of the project under it (else the outermost
  * with a file), so the watch hub's turn, a commit turn and a desired flush are told apart. GC is its own entry.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CpuProfile as Profile, ProfileNode } from './scale/profile.js';
+import { keptRun, type ProfileNode } from './scale/profile.js';
 
-const [dir, fromArg, toArg] = process.argv.slice(2);
-if (!dir) {
-  process.stderr.write('usage: node dist/bench/stall-parts.js /tmp/skiff-scale-XXX [FROM_S TO_S]\n');
-  process.exit(2);
-}
-const profileDir = join(dir, 'profile');
-const profileFile = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort().pop();
-if (!profileFile) {
-  process.stderr.write(`stall-parts: no .cpuprofile in ${profileDir} (run the bench with --profile --keep)\n`);
-  process.exit(2);
-}
-const p = JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')) as Profile;
+const { dir, profile: p, fromUs: from, toUs: to } = keptRun('stall-parts');
 const windows: [number, number][] = [];
 for (const line of readFileSync(join(dir, 'loop.jsonl'), 'utf8').split('\n')) {
   if (!line) continue;
@@ -59,8 +48,6 @@ function entryOf(id: number): string {
   return e;
 }
 
-const from = fromArg === undefined ? -Infinity : Number(fromArg) * 1e6;
-const to = toArg === undefined ? Infinity : Number(toArg) * 1e6;
 const busy = new Map<string, number>();
 const inStalls = new Map<string, number>();
 let busyUs = 0;

@@ -34,6 +34,30 @@ export function newestProfile(dir: string): string | undefined {
 }
 
 /**
+ * For a tool that reads a run the bench kept (`--profile --keep`): its arguments `DIR [FROM_S TO_S]` (seconds of the
+ * profile, as cut-profile prints them) and the run's newest profile. Prints the usage, or why there is no profile, and
+ * exits 2 otherwise.
+ */
+export function keptRun(tool: string): { dir: string; profile: CpuProfile; fromUs: number; toUs: number } {
+  const [dir, fromArg, toArg] = process.argv.slice(2);
+  if (!dir) {
+    process.stderr.write(`usage: node dist/bench/${tool}.js /tmp/skiff-scale-XXX [FROM_S TO_S]\n`);
+    process.exit(2);
+  }
+  const file = newestProfile(join(dir, 'profile'));
+  if (!file) {
+    process.stderr.write(`${tool}: no .cpuprofile in ${join(dir, 'profile')} (run the bench with --profile --keep)\n`);
+    process.exit(2);
+  }
+  return {
+    dir,
+    profile: JSON.parse(readFileSync(file, 'utf8')) as CpuProfile,
+    fromUs: fromArg === undefined ? -Infinity : Number(fromArg) * 1e6,
+    toUs: toArg === undefined ? Infinity : Number(toArg) * 1e6,
+  };
+}
+
+/**
  * The `top` functions by self time in a .cpuprofile; paths shown relative to `root`. With `window` (the master's
  * monotonic µs, as loop.ts monoAt gives it) only the samples taken in it: the idle windows' profiles.
  */
