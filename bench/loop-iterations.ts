@@ -10,7 +10,8 @@
  * An iteration begins where a run of check-phase samples begins (a stack rooted in processImmediate: the setImmediate
  * turns, with the microtasks each wakes) and lasts to the next such run; everything between two runs is the rest of the
  * loop — the poll phase's socket reads (their 'readable' handlers run as ticks: processTicksAndRejections), the timers,
- * idle time. GC samples belong to the phase they interrupt. A sample is also charged to its entry: the outermost
+ * idle time (so an idle loop's iterations are long: read a busy window, the rollout's). GC samples belong to the phase
+ * they interrupt. A sample is also charged to its entry: the outermost
  * function of the project on its stack (else the root's name), as bench/stall-parts.ts does.
  */
 import { keptRun, type ProfileNode } from './scale/profile.js';

@@ -3,7 +3,7 @@
  * when it exits) and the harness adds up self time per function (the time of each sample goes to the function on
  * top of the stack), grouped by function name and file, so "34 % committing SQLite transactions" reads directly.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 export interface ProfileNode {
@@ -44,7 +44,7 @@ export function keptRun(tool: string): { dir: string; profile: CpuProfile; fromU
     process.stderr.write(`usage: node dist/bench/${tool}.js /tmp/skiff-scale-XXX [FROM_S TO_S]\n`);
     process.exit(2);
   }
-  const file = newestProfile(join(dir, 'profile'));
+  const file = existsSync(join(dir, 'profile')) ? newestProfile(join(dir, 'profile')) : undefined;
   if (!file) {
     process.stderr.write(`${tool}: no .cpuprofile in ${join(dir, 'profile')} (run the bench with --profile --keep)\n`);
     process.exit(2);
