@@ -49,12 +49,18 @@ export function keptRun(tool: string): { dir: string; profile: CpuProfile; fromU
     process.stderr.write(`${tool}: no .cpuprofile in ${join(dir, 'profile')} (run the bench with --profile --keep)\n`);
     process.exit(2);
   }
-  return {
-    dir,
-    profile: JSON.parse(readFileSync(file, 'utf8')) as CpuProfile,
-    fromUs: fromArg === undefined ? -Infinity : Number(fromArg) * 1e6,
-    toUs: toArg === undefined ? Infinity : Number(toArg) * 1e6,
+  const seconds = (arg: string | undefined, name: string, none: number): number => {
+    if (arg === undefined) return none;
+    const s = Number(arg);
+    if (arg.trim() === '' || !Number.isFinite(s) || s < 0) {
+      process.stderr.write(`${tool}: ${name} must be a number of seconds ≥ 0 (got ${JSON.stringify(arg)})\n`);
+      process.exit(2);
+    }
+    return s * 1e6;
   };
+  const fromUs = seconds(fromArg, 'FROM_S', -Infinity);
+  const toUs = seconds(toArg, 'TO_S', Infinity);
+  return { dir, profile: JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, fromUs, toUs };
 }
 
 /**

@@ -42,6 +42,14 @@ describe('bench/loop-iterations: a profile cut into loop iterations', () => {
     expect(out).not.toContain('iterations of 15 ms or more'); // none that long
   });
 
+  it('reads only the window given (seconds of the profile), and refuses a window that is not a number', () => {
+    profile(['check', 'check', 'gc', 'check', 'check', 'ticks', 'ticks', 'gc', 'check', 'check', 'check', 'timers', 'idle', 'idle', 'check', 'check']);
+    // From 8.5 ms: the first iteration is cut off; the second (6 ms) is whole; the third has no end.
+    const out = execFileSync(process.execPath, [join(root, 'dist', 'bench', 'loop-iterations.js'), dir, '0.0085', '1'], { encoding: 'utf8' });
+    expect(out).toContain('1 iterations in 6.0 ms: length p50 6.0');
+    expect(() => execFileSync(process.execPath, [join(root, 'dist', 'bench', 'loop-iterations.js'), dir, 'abc', '1'], { encoding: 'utf8', stdio: 'pipe' })).toThrow(/FROM_S must be a number of seconds/);
+  });
+
   it('says so when the window holds no whole iteration', () => {
     profile(['ticks', 'ticks', 'check']);
     expect(() => execFileSync(process.execPath, [join(root, 'dist', 'bench', 'loop-iterations.js'), dir], { encoding: 'utf8', stdio: 'pipe' })).toThrow(/no whole iteration/);
