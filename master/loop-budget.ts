@@ -15,6 +15,12 @@
  * of `iterationBudgetMs` (capped by its own turn length). What it does not do waits for its next turn (its own
  * setImmediate), so the loop goes back to poll after about the budget.
  *
+ * Requests first: at the start of every turn (and of every indivisible task that tells the budget it begins) the budget
+ * asks its `preempt` hooks — the broker's API lane (broker/api-lane.ts), which reads the API clients' connections that
+ * have bytes waiting — and a turn that begins just after one read something is cut to `minMs`; the workers also ask
+ * `interrupted()` between their units of work and end their turn when it says so. The request is then parsed and
+ * answered in the ticks right after that turn, not after the whole iteration.
+ *
  * No starvation: a worker reached after the budget is spent still gets `minMs` (it makes progress every iteration);
  * and a worker that was squeezed below `fairShareMs` in one phase is owed in the next: the workers that run before it
  * there leave `fairShareMs` of the budget for it, and it gets at least that, so being queued last does not mean getting
@@ -51,8 +57,10 @@ export class LoopBudget {
   private squeezed = new Set<string>();
   /** Workers that have had their turn in this phase (no longer owed room in it). */
   private served = new Set<string>();
-  /** Turns begun and turns cut to the minimum (telemetry, tests). */
-  readonly stats = { turns: 0, squeezed: 0, phases: 0 };
+  /** Called when a turn or an indivisible task begins; true when it read a request the loop should get to soon. */
+  private readonly preempts = new Set<() => boolean>();
+  /** Turns begun, turns cut to the minimum, and turns cut for a request read by a preempt hook (telemetry, tests). */
+  readonly stats = { turns: 0, squeezed: 0, phases: 0, preempted: 0 };
 
   constructor(
     private readonly budgetMs = iterationBudgetMs,
@@ -65,6 +73,7 @@ export class LoopBudget {
    * served are kept), at most `capMs`, at least `minMs`. Call it at the start of each immediate that does budgeted work.
    */
   turn(worker: string, capMs: number, minMs = minTurnMs): number {
+    const urgent = this.preempted();
     const now = this.clock.now();
     this.mark(now);
     this.stats.turns++;
@@ -74,7 +83,9 @@ export class LoopBudget {
     const left = this.budgetMs - (now - this.phaseStart!) - kept;
     // An owed worker gets its fair share even when those ahead of it took more than they left (five busy workers).
     const floor = this.owed.has(worker) ? Math.max(minMs, Math.min(capMs, this.fairMs)) : minMs;
-    const given = Math.max(floor, Math.min(capMs, left));
+    // A request was just read: this turn is its minimum, and the request is answered in the ticks after it.
+    const given = urgent ? Math.min(capMs, minMs) : Math.max(floor, Math.min(capMs, left));
+    if (urgent) this.stats.preempted++;
     if (given < Math.min(capMs, this.fairMs)) {
       this.squeezed.add(worker);
       this.stats.squeezed++;
@@ -94,7 +105,31 @@ export class LoopBudget {
 
   /** A turn that takes no allowance (one indivisible task) begins: the phase's clock counts it for the turns after it. */
   enter(): void {
+    this.preempted();
     this.mark(this.clock.now());
+  }
+
+  /**
+   * Asked by a turn between its units of work: true when a preempt hook just read a request — the turn should end now
+   * (its worker goes on from its next setImmediate), and the request is answered in the ticks right after it.
+   */
+  interrupted(): boolean {
+    if (this.preempts.size === 0 || !this.preempted()) return false;
+    this.stats.preempted++;
+    return true;
+  }
+
+  /** Adds a hook asked at the start of every turn (see the module comment); returns its removal. */
+  addPreempt(fn: () => boolean): () => void {
+    this.preempts.add(fn);
+    return () => void this.preempts.delete(fn);
+  }
+
+  // Asks every hook (each one, even after one said yes); true when one read something.
+  private preempted(): boolean {
+    let urgent = false;
+    for (const fn of this.preempts) if (fn()) urgent = true;
+    return urgent;
   }
 
   private mark(now: number): void {

@@ -127,7 +127,7 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
     // One clock for both passes: the join goes on in the turn the making left room in.
     let until = 0;
     const turn = () => void (until = performance.now() + budget.turn('api-list', listTurnMs, listMinTurnMs));
-    const over = () => performance.now() >= until;
+    const over = () => performance.now() >= until || budget.interrupted();
     turn();
     // The bytes of every item in order (a join's pieces), made where missing.
     const pieces: Buffer[] = join ? new Array<Buffer>(items.length) : [];

@@ -122,7 +122,7 @@ export class ListWarmer {
       this.pending.delete(key);
       const o = this.current(key);
       if (o) for (const s of this.scopes) if (key.startsWith(s.prefix) && this.make(o, s.format)) this.warmed++;
-      if (performance.now() >= until) return this.pending.size > 0 ? 0 : undefined;
+      if (performance.now() >= until || this.budget.interrupted()) return this.pending.size > 0 ? 0 : undefined;
     }
     return undefined;
   }

@@ -31,6 +31,8 @@ import { RetainedBudget } from './retained.js';
 import { BrokerQueue } from './emitter.js';
 import { ROOT, ownBytes } from '../../protocol/index.js';
 import { topicType } from './topic-type.js';
+import { ApiLane } from './api-lane.js';
+import { loopBudget } from '../loop-budget.js';
 
 /** A message a client published, with who sent it. */
 export interface Inbound {
@@ -173,6 +175,10 @@ export class Broker {
     /** Admission, then `serve`: the path of every connection. */
     private readonly admitAndServe: (conn: Duplex, raw: Socket, req?: IncomingMessage) => void,
     private readonly direct: DirectState,
+    /** The API clients' connections, read between the loop's turns (api-lane.ts). */
+    readonly lane: ApiLane,
+    /** Takes the lane out of the loop budget's hooks. */
+    private readonly unhookLane: () => void,
   ) {}
 
   /**
@@ -215,6 +221,10 @@ export class Broker {
     const direct: DirectState = { nodes: new Map(), persistent: new Set(), viaAedes: new Map() };
     const admission = new PreAuthAdmission();
     const retained = new RetainedBudget();
+    // Administrators' and users' connections are read between the loop's turns too (api-lane.ts): their requests do not
+    // wait for a rollout's whole iteration.
+    const lane = new ApiLane();
+    const isApiClient = (id: Identity | undefined) => id?.role === 'admin' || id?.role === 'user';
     const who = (c: SkiffClient | null) => ({ role: c?.skiff?.role, user: c?.skiff?.name, client: c?.id });
     // Counted: the subscriptions that may see a topic a fast path takes (a lease, an API request, a node's metrics or pod reports);
     // while one exists, those go through aedes so the subscriber gets them.
@@ -253,6 +263,7 @@ export class Broker {
           client.conn.once('close', () => direct.nodes.get(node) === client && direct.nodes.delete(node));
         }
         admission.release(client.skiffRaw ?? (client.conn as Socket));
+        if (isApiClient(id)) lane.add(client.conn);
         done(null, true);
       },
       authorizePublish(client: SkiffClient | null, packet, cb) {
@@ -306,6 +317,7 @@ export class Broker {
       if (!client?.skiff || packet.topic.startsWith('$SYS')) return;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload as string);
       opts.onReceive?.(packet.topic, payload.length);
+      if (isApiClient(client.skiff)) lane.asked(client.conn);
       try {
         opts.onMessage({ topic: packet.topic, payload, clientId: client.id, identity: client.skiff, address: (client.skiffRaw ?? (client.conn as Socket)).remoteAddress ?? '' });
       } catch (err) {
@@ -332,6 +344,7 @@ export class Broker {
         mayPublish: (id, clientId, topic) => mayPublish(id, clientId, topic, false),
         maxBytes: maxPayload,
         onRequest: (m) => {
+          lane.asked(client.conn);
           try {
             opts.onMessage(m);
           } catch (err) {
@@ -376,6 +389,8 @@ export class Broker {
         else conn.destroy();
       },
       direct,
+      lane,
+      loopBudget.addPreempt(() => lane.poll()),
     );
     if (opts.tls) broker.tlsOptions = { ca: opts.tls.ca };
     return broker;
@@ -470,6 +485,7 @@ export class Broker {
 
   /** Closes the listeners and every client. */
   async close(): Promise<void> {
+    this.unhookLane();
     const listening = [this.server, this.tlsServer].map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined));
     await new Promise<void>((r) => this.aedes.close(() => r()));
     await Promise.all(listening);

@@ -45,6 +45,8 @@ export class SlicedQueue {
     private readonly now: () => number = () => performance.now(),
     /** A turn's length given its cap: by default what the iteration's shared budget leaves (tests pass their own). */
     private readonly turnMs: (capMs: number) => number = (capMs) => loopBudget.turn('inbound', capMs),
+    /** True when the turn should end now (a request was read: loopBudget.interrupted; tests pass their own). */
+    private readonly interrupted: () => boolean = () => loopBudget.interrupted(),
   ) {}
 
   /** Items waiting. */
@@ -92,7 +94,7 @@ export class SlicedQueue {
       }
       this.ran++;
       this.safely(item.run);
-      if (this.items.length <= this.maxWaiting && this.now() - began >= sliceMs) break;
+      if (this.items.length <= this.maxWaiting && (this.now() - began >= sliceMs || this.interrupted())) break;
     }
     if (this.items.length > 0) this.scheduled = setImmediate(() => this.turn());
   }

@@ -18,7 +18,7 @@ let sliceLen = sliceMs;
 let gate: Promise<void> = Promise.resolve();
 
 function pass(): Promise<void> | undefined {
-  if (performance.now() - sliceStart < sliceLen) return undefined;
+  if (performance.now() - sliceStart < sliceLen && !loopBudget.interrupted()) return undefined;
   return new Promise<void>((resolve) =>
     setImmediate(() => {
       sliceLen = loopBudget.turn('controllers', sliceMs);

@@ -162,7 +162,7 @@ export class DesiredPublisher {
     let allowed = 0;
     for (const n of [...this.dirty]) {
       if (this.stopped) break;
-      if (performance.now() - began >= allowed) {
+      if (performance.now() - began >= allowed || loopBudget.interrupted()) {
         cost += performance.now() - began;
         await new Promise((resolve) => setImmediate(resolve));
         began = performance.now();

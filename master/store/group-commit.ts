@@ -216,7 +216,7 @@ export class GroupCommitter {
         for (attempted = 0; attempted < queue.length && attempted < maxBatch; ) {
           attempted++;
           outcomes.push(attempt(queue[attempted - 1]!));
-          if (performance.now() - start >= budgetMs) break;
+          if (performance.now() - start >= budgetMs || loopBudget.interrupted()) break;
         }
       });
     } catch (err) {
@@ -284,7 +284,7 @@ export class GroupCommitter {
           batch.writes[i]!.resolve(o.value);
         } else batch.writes[i]!.reject(o.err);
         await undefined;
-        if (performance.now() - start >= allowed) {
+        if (performance.now() - start >= allowed || loopBudget.interrupted()) {
           await nextTurn();
           start = performance.now();
           allowed = loopBudget.turn('store-answer', answerBudgetMs);

@@ -125,7 +125,7 @@ export class WatchHub {
       const w = all[(first + n) % all.length]!;
       while (w.head < w.queue.length && !w.closed) {
         deliver(w, w.queue[w.head++]!, this.onError);
-        if (performance.now() - start >= budget) {
+        if (performance.now() - start >= budget || loopBudget.interrupted()) {
           this.resumeAt = w;
           return this.schedule();
         }
