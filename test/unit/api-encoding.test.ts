@@ -13,7 +13,7 @@ const pod = (i: number): KObject =>
 const list = (n: number) => ({ apiVersion: 'v1', kind: 'List', items: Array.from({ length: n }, (_, i) => pod(i)), metadata: { resourceVersion: '99' } });
 
 describe('prepareAnswer: a list\'s objects encoded in turns of the loop budget', () => {
-  const tiny = { turn: () => 0 } as unknown as LoopBudget; // every turn spent after one object
+  const tiny = { turn: () => 0, interrupted: () => false } as unknown as LoopBudget; // every turn spent after one object
 
   for (const encoding of ['msgpack', 'records'] as const)
     it(`(${encoding}) lets the loop run between turns, leaves every object's bytes made, and the answer is what it was`, async () => {
@@ -73,7 +73,7 @@ describe('prepareAnswer: a list\'s objects encoded in turns of the loop budget',
       await prepareAnswer({ id: 'w', ok: true, result: sharedObjects({ items: items.slice(from, from + joinInTurnsFrom - 1) }) }, 'msgpack', 'msgpack', tiny);
     const answers = ['a', 'b'].map((id) => ({ id, ok: true, result: sharedObjects({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '99' } }) }));
     let turns = 0;
-    const counting = { turn: () => (turns++, 0) } as unknown as LoopBudget; // a turn per 64 items, and one to start
+    const counting = { turn: () => (turns++, 0), interrupted: () => false } as unknown as LoopBudget; // a turn per 64 items, and one to start
     await Promise.all(answers.map((res) => prepareAnswer(res, 'msgpack', 'msgpack', counting)));
     // One join: ~n/64 turns collecting the bytes and ~n/64 copying them; two apart would take twice that.
     expect(turns).toBeLessThanOrEqual(2 * Math.ceil(n / 64) + 1);

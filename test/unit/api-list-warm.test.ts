@@ -21,7 +21,7 @@ function setup() {
   const cache = new Map<string, KObject>();
   let now = 1000;
   const clock: WarmClock = { now: () => now, later: () => undefined };
-  const budget = { turn: () => 1000 } as unknown as LoopBudget;
+  const budget = { turn: () => 1000, interrupted: () => false } as unknown as LoopBudget;
   const warmer = new ListWarmer((key) => cache.get(key), warmBytes, clock, budget);
   const put = (o: KObject) => {
     cache.set(orderKey(o), o);
