@@ -11,9 +11,13 @@ import { createServer, connect, type Socket } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { PassThrough, type Duplex } from 'node:stream';
 import { ApiLane, activeMs, asksSomething, everyMs, readsPerPoll } from '../../master/broker/api-lane.js';
-import { LoopBudget, type LoopClock } from '../../master/loop-budget.js';
+import { LoopBudget, loopBudget, type LoopClock } from '../../master/loop-budget.js';
 import { SlicedQueue } from '../../master/broker/sliced-queue.js';
-import { silentLogger } from '../../protocol/index.js';
+import { encode, silentLogger, topics } from '../../protocol/index.js';
+import { connectAsync, type MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { Broker } from '../../master/broker/index.js';
+import { fastPathCredentials as credentials } from '../helpers/broker-taps.js';
 import { loadOrCreateCa } from '../../master/tls/ca.js';
 import { issueServerCert, sansOf } from '../../master/tls/certs.js';
 import { tempDir } from '../helpers/wait.js';
@@ -223,6 +227,45 @@ describe('API lane: an API client is read between the turns', () => {
     const fake = Object.assign(new PassThrough(), { _handle: { fd: 3, reading: true } });
     off.add(fake);
     expect(off.size).toBe(0);
+  });
+});
+
+describe('API lane in the broker: an administrator\'s request is answered inside a busy check phase', () => {
+  let broker: Broker;
+  const clients: MqttClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+    await broker?.close();
+  });
+
+  laneTest('the request reaches the master between two budgeted turns; a node is never in the lane', async () => {
+    const routed: string[] = [];
+    broker = await Broker.start({ port: 0, host: '127.0.0.1', credentials, log: silentLogger, onMessage: (m) => void routed.push(m.topic) });
+    const connect = async (username: string, password: string, clientId: string) => {
+      const c = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username, password, clientId, protocolVersion: 4, reconnectPeriod: 0 });
+      clients.push(c);
+      return c;
+    };
+    await connect('n1', 'cred-n1', 'n1');
+    const cli = await connect('admin', 'admin-token', 'cli-lane');
+    expect(broker.lane.size).toBe(1); // the administrator only
+    const seen = await new Promise<{ cut: number; afterFirst: string[]; preempted: number }>((resolve) =>
+      setImmediate(() => {
+        // The check phase: a worker's turn, spinning until the lane has read the request (the loop reads no socket
+        // meanwhile). The request's bytes go straight onto the client's socket (mqtt.js writes a publish a tick later).
+        cli.stream.write(mqttPacket.generate({ cmd: 'publish', topic: topics.apiReq('cli-lane'), payload: encode({ id: '1', verb: 'get' }), qos: 0, dup: false, retain: false }));
+        const before = loopBudget.stats.preempted;
+        const until = performance.now() + 2000;
+        while (performance.now() < until && !loopBudget.interrupted()) {
+          // spin: one unit of work after another
+        }
+        const cut = loopBudget.stats.preempted - before;
+        setImmediate(() => resolve({ cut, afterFirst: [...routed], preempted: loopBudget.stats.preempted }));
+      }),
+    );
+    expect(seen.cut).toBe(1); // the spinning turn was told to end
+    expect(seen.afterFirst).toEqual([topics.apiReq('cli-lane')]); // handed to the master before the next immediate
+    expect(broker.lane.stats.reads).toBeGreaterThan(0);
   });
 });
 
