@@ -338,10 +338,6 @@ export class Broker {
       const client: SkiffClient = aedes.handle(conn, req as any);
       client.skiffRaw = raw;
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: raw.remoteAddress }), reason: why }));
-      // The poll phase reads the nodes' connections one after the other (up to ~10 ms an iteration in a rollout): an
-      // API request that arrives meanwhile is read by the lane before the next bytes are parsed, and answered in the
-      // ticks after this connection's (api-lane.ts).
-      pollBeforeParse(client, lane);
       if (opts.onLease) fastLeases(client, { maxBytes: PAYLOAD_LIMITS.nodeLease, watched: () => mq.livenessWatched, onLease: opts.onLease, onReceive: opts.onReceive });
       fastApi(client, {
         watched: () => mq.livenessWatched,
@@ -494,17 +490,6 @@ export class Broker {
     await new Promise<void>((r) => this.aedes.close(() => r()));
     await Promise.all(listening);
   }
-}
-
-/** Polls the API lane (at most once a millisecond: ApiLane.poll) before aedes parses what was read from `client`. */
-function pollBeforeParse(client: Client, lane: ApiLane): void {
-  const parser = (client as unknown as { _parser?: { parse?: (buf: Buffer) => number } })._parser;
-  if (typeof parser?.parse !== 'function') return; // guardClient has already refused such an aedes
-  const parse = parser.parse.bind(parser);
-  parser.parse = (buf: Buffer) => {
-    lane.poll();
-    return parse(buf);
-  };
 }
 
 function listen(server: Server | TlsServer, port: number, host: string): Promise<void> {
