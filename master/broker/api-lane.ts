@@ -21,12 +21,13 @@
  *
  * Only what libuv would read: a connection Node stopped reading (backpressure: its handle's `reading` is false), a
  * destroyed one, and one whose stream is not a socket (a WebSocket's) are left alone; an end of stream or an error is
- * left to libuv too (an end reads again; after a reset the socket reads as ended), and the connection leaves the lane. Only connections that asked something in
- * the last `activeMs` are read (a watch's open stream that asks nothing costs nothing); a new one counts as asking.
+ * left to libuv too (an end reads again; after a reset the socket reads as ended), and the connection leaves the lane.
+ * Only connections that asked something in the last `activeMs` are read (a watch's open stream that asks nothing costs
+ * nothing); a new one counts as asking.
  * A read that finds nothing costs ~5 µs (the EAGAIN error object, made without a stack); a poll runs at most once per
  * `everyMs` and reads at most `readsPerPoll` connections (the next poll takes the next ones).
  *
- * It uses two internals of Node's streams — the handle's `fd` and `reading`, and TLSWrap's `receive` — checked for on
+ * It uses internals of Node's streams — the handle's `fd` and `reading`, and TLSWrap's `receive` — checked for on
  * every connection: where they are missing (another platform, another Node), the connection is not in the lane and is
  * read in the poll phase as before. Not on Windows (a socket there is not a file descriptor `fs.readSync` can read).
  */
@@ -110,9 +111,9 @@ export class ApiLane {
   }
 
   /**
-   * Reads every active connection that has bytes waiting, at most once per `everyMs`. True when what was read asks
-   * something (`asksSomething`: the stream will tell its reader in a tick, and the caller should let the loop get to it
-   * soon); acknowledgements alone (a watch's PUBACKs) are read too, but do not cut anyone's turn.
+   * Reads the next `readsPerPoll` active connections (those with bytes waiting give them), at most once per `everyMs`.
+   * True when what was read asks something (`asksSomething`: the stream will tell its reader in a tick, and the caller
+   * should let the loop get to it soon); acknowledgements alone (a watch's PUBACKs) are read too, but cut no turn.
    */
   poll(): boolean {
     if (this.entries.size === 0) return false;
