@@ -45,8 +45,9 @@ export const everyMs = 1;
  * The most connections one poll reads. A read that finds nothing costs ~5 µs idle and 10–15 µs in a rollout (the
  * EAGAIN error object and the garbage it leaves): every active connection at every poll (four in the bench, a watch
  * among them) was ~5 % of the master's thread in a 10,000-pod rollout's profile, one a poll made the gets wait for
- * their connection's turn (p50 5.0 against 2.7 ms). Two bound it at ~2 % whatever the number of clients; each poll
- * takes the next active connections in turn (with twenty clients each is read every ~10 ms).
+ * their connection's turn (p50 5.0 against 2.7 ms). Two bound it (by arithmetic, not profiled: ~2 %) whatever the
+ * number of clients; each poll takes the next active connections in turn (with twenty clients each is read every
+ * ~10 ms).
  */
 export const readsPerPoll = 2;
 /** The most one read takes (libuv reads 64 KiB at a time too). */
