@@ -4,7 +4,8 @@
  * broker queue, then the 'publish' event — and during a rollout each turn is a slice of commit, watch delivery and
  * agent reports: a `get` of 0.5 ms answered in 30–70 ms. Here a client's request on its own request topic
  * (`api/{clientId}/req`, QoS 0 or 1, not retained) is picked off its packet stream, checked as aedes' path checks it
- * (the ACL, the identity's payload limit), acknowledged, and handed to the master at once, in the task that read it.
+ * (the ACL, the identity's payload limit), handed to the master at once, in the task that read it, and acknowledged with
+ * its answer (`holdAck`: one write, which over TLS is one loop iteration less).
  * Anything else — a request while a subscription may match request topics (an administrator's `skiff/v1/#`: it must
  * see them), one the ACL or the limit refuses (aedes' path refuses it, with its log line) — goes on to aedes as before.
  *
@@ -57,6 +58,8 @@ type InnerClient = Client & {
   _nextId: number;
   /** Packet ids of QoS 1 publishes `writeNow` wrote to this client and it has not acknowledged yet. */
   skiffAcks?: Set<number>;
+  /** PUBACKs of this client's requests not written yet (`holdAck`). */
+  skiffHeldAcks?: number[];
 };
 
 /**
@@ -110,15 +113,43 @@ export function fastApi(client: Client, o: FastApiOptions): void {
     if (!topic || o.watched() || (topic !== request && (c._parsingBatch ?? 0) > 0)) return false;
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
     if (!payload || payload.length > limitOf(c.skiff, topic)) return false; // refused (-1) or too large
-    // One small write in this task, as the lease's (writeToStream would cork it to the next tick, after an answer
-    // written at once).
-    if (p.qos === 1) c.conn.write(pubackPacket(p.messageId!));
+    // A request's PUBACK goes out with its answer (`holdAck`); a node's report's is one small write in this task, as
+    // the lease's (writeToStream would cork it to the next tick, after an answer written at once).
+    if (p.qos === 1) {
+      if (topic === request) holdAck(c, p.messageId!);
+      else c.conn.write(pubackPacket(p.messageId!));
+    }
     refreshKeepalive(client);
     if (topic !== request) o.onAlive?.(c.skiff.name); // metrics and pod reports prove the node alive (router.ts)
     o.onReceive?.(topic, payload.length);
     o.onRequest({ topic, payload, clientId: c.id, identity: c.skiff, address: (c.skiffRaw ?? c.conn).remoteAddress ?? '' });
     return true;
   });
+}
+
+/**
+ * Keeps a request's PUBACK to go out in one write with its answer (`writeNow` writes held PUBACKs first), or at the
+ * next check phase when no answer was written by then (a list waiting for the informers, a watch, an answer through
+ * aedes). Over TLS two writes cost the answer a loop iteration: Node's TLS socket finishes a write that the kernel took
+ * at once only in a native immediate (src/crypto/crypto_tls.cc EncOut: "Simulate asynchronous finishing"), and writes
+ * nothing more on the connection until then, so an answer written right after its PUBACK waited for the next check
+ * phase — during a rollout p50 9 ms, p99 40 ms of a get's time (`SKIFF_API_TIMING`, docs/scale.md "Session 29").
+ * On a plain socket it saves a write. Clients match a PUBACK by its packet id, whenever it comes (mqtt.js does); MQTT's
+ * order of PUBACKs among themselves is kept.
+ */
+function holdAck(c: InnerClient, messageId: number): void {
+  const held = (c.skiffHeldAcks ??= []);
+  held.push(messageId);
+  if (held.length === 1) setImmediate(writeHeldAcks, c);
+}
+
+/** Writes the PUBACKs `holdAck` kept for this client, if it is still there (the caller corks when it writes more). */
+function writeHeldAcks(c: { skiffHeldAcks?: number[]; connected?: boolean; conn: NodeJS.WritableStream }): void {
+  const held = c.skiffHeldAcks;
+  if (!held || held.length === 0) return;
+  c.skiffHeldAcks = undefined;
+  if (!c.connected) return;
+  for (const id of held) c.conn.write(pubackPacket(id));
 }
 
 /** The levels of a request topic: ROOT, `api`, any client, `req`. */
@@ -152,6 +183,7 @@ type AnswerClient = Client & {
   _nextId: number;
   broker: { authorizeForward(client: Client, packet: unknown): unknown };
   skiffAcks?: Set<number>;
+  skiffHeldAcks?: number[];
 };
 
 /**
@@ -225,6 +257,7 @@ export function writeNow(client: Client, topic: string, payload: Buffer | readon
   }
   const conn = c.conn;
   conn.cork();
+  writeHeldAcks(c); // a request's PUBACK, in the same write as its answer (holdAck)
   let ok = conn.write(header);
   for (const b of pieces) if (b.length > 0) ok = conn.write(b);
   if (flush) conn.uncork();

@@ -269,6 +269,51 @@ describe('API lane in the broker: an administrator\'s request is answered inside
   });
 });
 
+describe('API lane over TLS: a request read inside a busy check phase is answered before the next one', () => {
+  let broker: Broker;
+  const clients: MqttClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+    await broker?.close();
+  });
+
+  // Node's TLS socket finishes a write the kernel took at once only in a native immediate, and writes nothing more
+  // until then: a PUBACK written before its answer held the answer to the next check phase (fast-api.ts holdAck).
+  laneTest('its PUBACK and its answer reach the client in the poll phase right after that turn', async () => {
+    const { key, cert, ca } = await tlsCert();
+    broker = await Broker.start({
+      port: -1,
+      host: '127.0.0.1',
+      tls: { port: 0, host: '127.0.0.1', key, cert, ca },
+      credentials,
+      log: silentLogger,
+      onMessage: (m) => void broker.publishTo(m.clientId, topics.apiRes(m.clientId), encode({ id: '1', ok: true, result: {} })),
+    });
+    const cli = await connectAsync(`mqtts://127.0.0.1:${broker.tlsPort}`, { username: 'admin', password: 'admin-token', clientId: 'cli-tls', protocolVersion: 4, reconnectPeriod: 0, ca });
+    clients.push(cli);
+    await cli.subscribeAsync(topics.apiRes('cli-tls'), { qos: 1 });
+    const arrived: string[] = [];
+    cli.on('packetreceive', (p) => {
+      if (p.cmd === 'puback' && p.messageId === 7) arrived.push('puback');
+      if (p.cmd === 'publish' && p.topic === topics.apiRes('cli-tls')) arrived.push('answer');
+    });
+    const seen = await new Promise<{ read: boolean; beforeNext: string[] }>((resolve) =>
+      setImmediate(() => {
+        // A worker's turn, spinning until the lane has read the request; the next immediate is the next check phase.
+        cli.stream.write(mqttPacket.generate({ cmd: 'publish', topic: topics.apiReq('cli-tls'), payload: encode({ id: '1', verb: 'get' }), qos: 1, messageId: 7, dup: false, retain: false }));
+        const until = performance.now() + 2000;
+        while (performance.now() < until && !loopBudget.interrupted()) {
+          // spin: one unit of work after another
+        }
+        const read = broker.lane.stats.reads > 0;
+        setImmediate(() => resolve({ read, beforeNext: [...arrived] }));
+      }),
+    );
+    expect(seen.read).toBe(true);
+    expect(seen.beforeNext.sort()).toEqual(['answer', 'puback']);
+  });
+});
+
 describe('loop budget: a request read by a preempt hook cuts the turn', () => {
   function budgetWith(read: () => boolean) {
     let t = 1000;

@@ -10,7 +10,7 @@ import { Broker, type Inbound } from '../../master/broker/index.js';
 import mqttPacket from 'mqtt-packet';
 import { mayMatchApiRequest, publishHeader } from '../../master/broker/fast-api.js';
 import { PAYLOAD_LIMITS } from '../../master/broker/limits.js';
-import { encode, silentLogger, topics } from '../../protocol/index.js';
+import { decode, encode, silentLogger, topics } from '../../protocol/index.js';
 import { eventually } from '../helpers/wait.js';
 import { fastPathCredentials as credentials, tapQueue } from '../helpers/broker-taps.js';
 
@@ -35,6 +35,11 @@ describe('broker: the API request fast path', () => {
     await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
     await broker.close();
   });
+  /** The broker again, with `onMessage` doing more than noting what came. */
+  const restartWith = async (onMessage: (m: Inbound) => void) => {
+    await broker.close();
+    return Broker.start({ port: 0, host: '127.0.0.1', credentials, log: silentLogger, onMessage: (m) => (routed.push(m), onMessage(m)) });
+  };
 
   it('a request (QoS 1 and 0) is acknowledged and handed over once, with its client and identity, never through the queue', async () => {
     const cli = await connect('cli-1');
@@ -96,6 +101,29 @@ describe('broker: the API request fast path', () => {
     await broker.publishTo('cli-1', topics.apiRes('cli-1'), Buffer.from('4'));
     await eventually(() => got.length === 4, 'the fourth answer');
     expect(got[3]).toEqual({ n: 4, qos: 0 });
+    expect(cli.connected).toBe(true);
+  });
+
+  it("a request's PUBACK goes out in the same write as its answer, ahead of it; unanswered, it goes out anyway, in order", async () => {
+    const answering = new Set(['1']);
+    broker = await restartWith((m) => {
+      const { id } = decode<{ id: string }>(m.payload).value;
+      if (answering.has(id)) void broker.publishTo(m.clientId, topics.apiRes(m.clientId), encode({ id, ok: true }));
+    });
+    const cli = await connect('cli-1');
+    await cli.subscribeAsync(topics.apiRes('cli-1'), { qos: 1 });
+    const chunks: Buffer[] = [];
+    cli.stream.on('data', (b: Buffer) => chunks.push(b));
+    const request = (id: string, messageId: number) => mqttPacket.generate({ cmd: 'publish', topic: topics.apiReq('cli-1'), payload: encode({ id, verb: 'get' }), qos: 1, messageId, dup: false, retain: false });
+    cli.stream.write(request('1', 101));
+    await eventually(() => chunks.length > 0, 'the first bytes');
+    // One chunk: the PUBACK of 101 (0x40 0x02 0x00 0x65), then the answer's PUBLISH (QoS 1).
+    expect([...chunks[0]!.subarray(0, 5)]).toEqual([0x40, 0x02, 0x00, 101, 0x32]);
+    // Three requests in one write, none answered: their PUBACKs come all the same, in order.
+    chunks.length = 0;
+    cli.stream.write(Buffer.concat([request('2', 102), request('3', 103), request('4', 104)]));
+    await eventually(() => Buffer.concat(chunks).length >= 12, 'three PUBACKs');
+    expect([...Buffer.concat(chunks)]).toEqual([102, 103, 104].flatMap((id) => [0x40, 0x02, 0x00, id]));
     expect(cli.connected).toBe(true);
   });
 
