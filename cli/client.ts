@@ -26,7 +26,7 @@ export function requestParams(verb: string, params: Record<string, unknown>): Re
 
 /**
  * What an answer said of its own making, when the master adds it (`timing`: SKIFF_API_TIMING=1 on the master, for the
- * scale bench's list probe), with the client's side: when it arrived (wall clock, ms), the result's decode, its bytes.
+ * scale bench's list probe), with the client's side: when it arrived (wall clock, ms, to a fraction: timeOrigin + now), the result's decode, its bytes.
  * Keyed by the result `request` resolved with.
  */
 export const answerTimings = new WeakMap<object, Record<string, number>>();
@@ -40,8 +40,8 @@ export function resultOf(res: ApiResponse): unknown {
 export function answerResult(res: ApiResponse): unknown {
   const timing = (res as { timing?: Record<string, number> }).timing;
   if (timing === undefined) return resultOf(res);
-  const arrivedAt = Date.now();
   const decoding = performance.now();
+  const arrivedAt = performance.timeOrigin + decoding;
   const result = resultOf(res);
   if (result !== null && typeof result === 'object') answerTimings.set(result, { ...timing, arrivedAt, decodeMs: performance.now() - decoding, resultBytes: res.result instanceof Uint8Array ? res.result.length : 0 });
   return result;

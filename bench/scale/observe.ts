@@ -170,6 +170,8 @@ export class ApiProbe {
    * request, its own parts (`listTimes`), the rest until the answer arrived, and the decode.
    */
   readonly listParts: ListParts[] = [];
+  /** Each timed get's parts the same way (SKIFF_API_TIMING=1): where a get's wait during a rollout is. */
+  readonly getParts: ListParts[] = [];
   errors = 0;
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
@@ -183,14 +185,23 @@ export class ApiProbe {
 
   /** Starts the timed loops; an interval of 0 starts none of that kind. */
   start(getEveryMs: number, listEveryMs: number): void {
-    if (getEveryMs > 0) this.loops.push(this.loop(getEveryMs, () => this.api.request('get', this.getParams), this.getMs));
+    if (getEveryMs > 0) this.loops.push(this.loop(getEveryMs, () => this.get(), this.getMs));
     if (listEveryMs > 0) this.loops.push(this.loop(listEveryMs, () => this.list(podList), this.listMs));
+  }
+
+  /** A get, its parts noted when its answer says them. */
+  private async get(): Promise<unknown> {
+    const began = performance.now();
+    const result = await this.api.request('get', this.getParams);
+    const t = result !== null && typeof result === 'object' ? answerTimings.get(result) : undefined;
+    if (t) this.getParts.push(listParts(performance.timeOrigin + began, performance.now() - began, t));
+    return result;
   }
 
   /** A list, its parts noted when its answer says them. */
   private async list(params: Record<string, unknown>): Promise<unknown> {
-    const sentAt = Date.now();
     const began = performance.now();
+    const sentAt = performance.timeOrigin + began;
     const result = await this.api.request('list', params);
     const t = result !== null && typeof result === 'object' ? answerTimings.get(result) : undefined;
     if (t) {
@@ -204,7 +215,7 @@ export class ApiProbe {
 
   /** `n` more of each, back to back (enough samples for a p99 after the rollout); the plain lists last. */
   async burst(gets: number, lists: number, plainLists = 0): Promise<void> {
-    for (let i = 0; i < gets; i++) await this.time(() => this.api.request('get', this.getParams), this.getMs);
+    for (let i = 0; i < gets; i++) await this.time(() => this.get(), this.getMs);
     for (let i = 0; i < lists; i++) await this.time(() => this.list(podList), this.listMs);
     for (let i = 0; i < plainLists; i++) await this.time(() => this.api.request('list', plainPodList), this.plainListMs);
   }

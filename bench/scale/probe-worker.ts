@@ -103,6 +103,8 @@ if (parentPort && workerData) {
       await api.close().catch(() => undefined);
       // SKIFF_LIST_TRACE=FILE (with SKIFF_API_TIMING=1 for the master): each list's parts, one JSON line each.
       if (process.env.SKIFF_LIST_TRACE) writeListParts(process.env.SKIFF_LIST_TRACE, probe.listParts);
+      // SKIFF_GET_TRACE=FILE (with SKIFF_API_TIMING=1): each get's parts the same way.
+      if (process.env.SKIFF_GET_TRACE) writeListParts(process.env.SKIFF_GET_TRACE, probe.getParts);
       port.postMessage({ getMs: probe.getMs, listMs: probe.listMs, plainListMs: probe.plainListMs, errors: probe.errors } satisfies ProbeFigures);
     });
     port.postMessage('started');

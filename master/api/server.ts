@@ -183,8 +183,9 @@ export class ApiServer {
       const call = this.makeCall(clientId, identity, id, codec);
       const handling = performance.now();
       const answer = await handler(this.ctx, req, call);
-      // SKIFF_API_TIMING=1 (the scale bench's list probe): a list's answer says where its time went on the master.
-      const timing = req.verb === 'list' && process.env.SKIFF_API_TIMING === '1' ? { receivedAt: Date.now() - (performance.now() - began), queuedMs: handling - began, handlerMs: performance.now() - handling, waitMs: listWaits.get(answer as object) ?? 0 } : undefined;
+      // SKIFF_API_TIMING=1 (the scale bench's probe): a list's or get's answer says where its time went on the master,
+      // `receivedAt` on the wall clock to a fraction of a ms (timeOrigin + now), as the probe's thread dates its send.
+      const timing = (req.verb === 'list' || req.verb === 'get') && process.env.SKIFF_API_TIMING === '1' ? { receivedAt: performance.timeOrigin + began, queuedMs: handling - began, handlerMs: performance.now() - handling, waitMs: listWaits.get(answer as object) ?? 0, list: req.verb === 'list' ? 1 : 0 } : undefined;
       this.ctx.audit.request(by, req, { result: answer });
       this.observe(req.verb, 'ok', began);
       if (answer === STREAMING) return;
@@ -334,6 +335,11 @@ export class ApiServer {
     if (preparing) await preparing;
     // What the answer says of its own making (SKIFF_API_TIMING): the encode and write after it are the client's to time.
     if (!timing) return this.send(clientId, identity, this.answerPieces(identity, res, codec, encoding));
+    // A get says its own parts only: `seq` and the previous answer's encode and write are the lists' (one probe thread).
+    if (timing.list !== 1) {
+      res = { ...res, timing: { ...timing, prepareMs: performance.now() - preparingAt } } as ApiResponse;
+      return this.send(clientId, identity, this.answerPieces(identity, res, codec, encoding));
+    }
     const seq = ++timedLists;
     res = { ...res, timing: { ...timing, prepareMs: performance.now() - preparingAt, objectsEncoded: objectsEncoded - encodedBefore, objectsWarmed: objectsWarmed - warmedAtLastList, seq, ...lastTimed } } as ApiResponse;
     warmedAtLastList = objectsWarmed;
