@@ -65,6 +65,8 @@ type LaneConn = Duplex & { _handle?: LaneHandle | null; encrypted?: boolean };
 
 interface Entry {
   conn: LaneConn;
+  /** False while the stream's reader would not read it (aedes: a batch of packets still in hand); then it is not read. */
+  ready?: () => boolean;
   /** When it last asked (performance.now()). */
   askedAt: number;
 }
@@ -92,10 +94,13 @@ export class ApiLane {
     private readonly enabled = process.platform !== 'win32',
   ) {}
 
-  /** An API client's connection (the stream aedes reads: the socket, or the TLS socket over it). */
-  add(conn: Duplex): void {
+  /**
+   * An API client's connection (the stream aedes reads: the socket, or the TLS socket over it); `ready` says whether its
+   * reader would read it now (a connection is read only then).
+   */
+  add(conn: Duplex, ready?: () => boolean): void {
     if (!this.enabled || this.entries.has(conn) || !laneable(conn as LaneConn)) return;
-    this.entries.set(conn, { conn: conn as LaneConn, askedAt: this.now() });
+    this.entries.set(conn, { conn: conn as LaneConn, askedAt: this.now(), ready });
     this.order = undefined;
     conn.once('close', () => this.drop(conn));
   }
@@ -104,6 +109,11 @@ export class ApiLane {
   asked(conn: Duplex): void {
     const e = this.entries.get(conn);
     if (e) e.askedAt = this.now();
+  }
+
+  /** True when `conn` is in the lane. */
+  has(conn: Duplex): boolean {
+    return this.entries.has(conn);
   }
 
   /** How many connections are in the lane. */
@@ -128,7 +138,7 @@ export class ApiLane {
     let k = 0;
     for (; k < order.length && reads < readsPerPoll; k++) {
       const e = order[(this.cursor + k) % order.length]!;
-      if (now - e.askedAt > activeMs) continue;
+      if (now - e.askedAt > activeMs || (e.ready && !e.ready())) continue;
       reads++;
       if (this.read(e.conn)) asks = true;
     }

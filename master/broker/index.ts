@@ -263,7 +263,7 @@ export class Broker {
           client.conn.once('close', () => direct.nodes.get(node) === client && direct.nodes.delete(node));
         }
         admission.release(client.skiffRaw ?? (client.conn as Socket));
-        if (isApiClient(id)) lane.add(client.conn);
+        if (isApiClient(id)) lane.add(client.conn, () => betweenBatches(client));
         done(null, true);
       },
       authorizePublish(client: SkiffClient | null, packet, cb) {
@@ -338,6 +338,7 @@ export class Broker {
       const client: SkiffClient = aedes.handle(conn, req as any);
       client.skiffRaw = raw;
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: raw.remoteAddress }), reason: why }));
+      pollBeforeParse(client, lane);
       if (opts.onLease) fastLeases(client, { maxBytes: PAYLOAD_LIMITS.nodeLease, watched: () => mq.livenessWatched, onLease: opts.onLease, onReceive: opts.onReceive });
       fastApi(client, {
         watched: () => mq.livenessWatched,
@@ -490,6 +491,37 @@ export class Broker {
     await new Promise<void>((r) => this.aedes.close(() => r()));
     await Promise.all(listening);
   }
+}
+
+/**
+ * True when aedes would read this client's stream now: no batch of its packets still in hand and not paused. aedes'
+ * `nextBatch` is both the stream's 'readable' listener and each packet's done callback, counting both down: bytes pushed
+ * while a batch is in hand make it read the next batch early (its packets then handled beside the last ones). libuv
+ * does it too when it reads meanwhile, once an iteration; the lane, reading far more often, must not (api-lane.ts).
+ */
+function betweenBatches(client: Client): boolean {
+  const c = client as unknown as { _parsingBatch?: number; _paused?: boolean };
+  return !c._paused && !((c._parsingBatch ?? 0) > 0);
+}
+
+/**
+ * Polls the API lane (at most once a millisecond: ApiLane.poll) before aedes parses what was read from a connection
+ * that is not in the lane itself (a node's, a joiner's): the poll phase reads the nodes' connections one after the
+ * other (over TLS each decrypted first), and a request that arrives meanwhile is read before the next node's bytes are
+ * parsed and answered in the ticks right after them (api-lane.ts). Never before a lane member's own parse: the lane
+ * would push into the stream aedes is reading at that moment, and its 'readable' would count as a packet done
+ * (`betweenBatches`) — polling before every parse (5991e13) made an administrator's flood of 3,000 publishes end in a
+ * closed connection (test/security/metrics.test.ts).
+ */
+function pollBeforeParse(client: Client, lane: ApiLane): void {
+  const parser = (client as unknown as { _parser?: { parse?: (buf: Buffer) => number } })._parser;
+  if (typeof parser?.parse !== 'function') return; // guardClient has already refused such an aedes
+  const parse = parser.parse.bind(parser);
+  const conn = (client as unknown as { conn: Duplex }).conn;
+  parser.parse = (buf: Buffer) => {
+    if (!lane.has(conn)) lane.poll();
+    return parse(buf);
+  };
 }
 
 function listen(server: Server | TlsServer, port: number, host: string): Promise<void> {

@@ -128,6 +128,20 @@ describe('API lane: an API client is read between the turns', () => {
     });
   }
 
+  laneTest("a connection whose reader would not read it now (aedes: a batch still in hand) is not read until it would", async () => {
+    const p = await plainPair();
+    closers.push(p.close);
+    const got = reader(p.server);
+    let ready = false;
+    const lane = new ApiLane();
+    lane.add(p.server, () => ready);
+    expect(await inOneTurn(p.client, got, lane, publish, 50)).toEqual({ read: false, asks: false, seen: [] });
+    expect(lane.stats.reads).toBe(0);
+    await waitFor(() => got.length === 1); // libuv reads it in the poll phase, as ever
+    ready = true;
+    expect(await inOneTurn(p.client, got, lane)).toEqual({ read: true, asks: true, seen: [hex(publish), hex(publish)] });
+  });
+
   laneTest('a socket Node stopped reading (its stream full) is not read: backpressure holds', async () => {
     const p = await plainPair();
     closers.push(p.close);
@@ -266,6 +280,27 @@ describe('API lane in the broker: an administrator\'s request is answered inside
     expect(seen.cut).toBe(1); // the spinning turn was told to end
     expect(seen.afterFirst).toEqual([topics.apiReq('cli-lane')]); // handed to the master before the next immediate
     expect(broker.lane.stats.reads).toBeGreaterThan(0);
+  });
+
+  laneTest("the lane is polled before a node's bytes are parsed (the poll phase), never before a lane member's own", async () => {
+    broker = await Broker.start({ port: 0, host: '127.0.0.1', credentials, log: silentLogger, onMessage: () => {} });
+    const connect = async (username: string, password: string, clientId: string) => {
+      const c = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username, password, clientId, protocolVersion: 4, reconnectPeriod: 0 });
+      clients.push(c);
+      return c;
+    };
+    const node = await connect('n1', 'cred-n1', 'n1');
+    const cli = await connect('admin', 'admin-token', 'cli-lane');
+    const parsed = (c: MqttClient, packet: mqttPacket.Packet) =>
+      new Promise<number>((resolve) => {
+        const before = broker.lane.stats.polls;
+        c.stream.write(mqttPacket.generate(packet));
+        c.once('packetreceive', () => resolve(broker.lane.stats.polls - before)); // the answer: parsed by then
+      });
+    await new Promise((r) => setTimeout(r, 5)); // past the lane's one poll a millisecond
+    expect(await parsed(node, { cmd: 'pingreq' })).toBe(1);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await parsed(cli, { cmd: 'pingreq' })).toBe(0);
   });
 });
 
