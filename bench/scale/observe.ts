@@ -172,6 +172,11 @@ export class ApiProbe {
   readonly listParts: ListParts[] = [];
   /** Each timed get's parts the same way (SKIFF_API_TIMING=1): where a get's wait during a rollout is. */
   readonly getParts: ListParts[] = [];
+  /**
+   * How late the get loop's timer fired, ms, each time it waited: the probe thread's own wait for a CPU (its loop does
+   * nothing else). A get timed while this thread was starved is the bench's figure, not the master's.
+   */
+  readonly getLateMs: number[] = [];
   errors = 0;
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
@@ -185,7 +190,7 @@ export class ApiProbe {
 
   /** Starts the timed loops; an interval of 0 starts none of that kind. */
   start(getEveryMs: number, listEveryMs: number): void {
-    if (getEveryMs > 0) this.loops.push(this.loop(getEveryMs, () => this.get(), this.getMs));
+    if (getEveryMs > 0) this.loops.push(this.loop(getEveryMs, () => this.get(), this.getMs, this.getLateMs));
     if (listEveryMs > 0) this.loops.push(this.loop(listEveryMs, () => this.list(podList), this.listMs));
   }
 
@@ -220,12 +225,15 @@ export class ApiProbe {
     for (let i = 0; i < plainLists; i++) await this.time(() => this.api.request('list', plainPodList), this.plainListMs);
   }
 
-  private async loop(everyMs: number, fn: () => Promise<unknown>, into: number[]): Promise<void> {
+  private async loop(everyMs: number, fn: () => Promise<unknown>, into: number[], late?: number[]): Promise<void> {
     while (!this.stopped) {
       const began = performance.now();
       await this.time(fn, into);
       const wait = everyMs - (performance.now() - began);
-      if (wait > 0 && !this.stopped) await sleep(wait, this.stopping.signal);
+      if (wait > 0 && !this.stopped) {
+        await sleep(wait, this.stopping.signal);
+        if (!this.stopped) late?.push(performance.now() - began - everyMs);
+      }
     }
   }
 

@@ -28,6 +28,8 @@ export interface ProbeFigures {
   /** The same list asked plain (msgpack maps), after the rollout only. */
   plainListMs: number[];
   errors: number;
+  /** The get loop's timer lateness in the rollout (ApiProbe.getLateMs). */
+  getLateMs: number[];
 }
 
 /** Which requests a probe thread times. */
@@ -60,7 +62,7 @@ export class ProbeThread {
     const gets = (await this.ask(this.workers.get, 'burst')) as ProbeFigures;
     const lists = (await this.ask(this.workers.list, 'burst')) as ProbeFigures;
     await this.kill();
-    return { getMs: gets.getMs, listMs: lists.listMs, plainListMs: lists.plainListMs, errors: gets.errors + lists.errors };
+    return { getMs: gets.getMs, listMs: lists.listMs, plainListMs: lists.plainListMs, errors: gets.errors + lists.errors, getLateMs: gets.getLateMs };
   }
 
   /** Ends the workers without figures (a failed trial). */
@@ -105,7 +107,7 @@ if (parentPort && workerData) {
       if (process.env.SKIFF_LIST_TRACE) writeListParts(process.env.SKIFF_LIST_TRACE, probe.listParts);
       // SKIFF_GET_TRACE=FILE (with SKIFF_API_TIMING=1): each get's parts the same way.
       if (process.env.SKIFF_GET_TRACE) writeListParts(process.env.SKIFF_GET_TRACE, probe.getParts);
-      port.postMessage({ getMs: probe.getMs, listMs: probe.listMs, plainListMs: probe.plainListMs, errors: probe.errors } satisfies ProbeFigures);
+      port.postMessage({ getMs: probe.getMs, listMs: probe.listMs, plainListMs: probe.plainListMs, errors: probe.errors, getLateMs: probe.getLateMs } satisfies ProbeFigures);
     });
     port.postMessage('started');
   } catch (err) {

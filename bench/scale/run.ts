@@ -114,6 +114,8 @@ export interface ScaleResult {
   /** MQTT packets per pod created during the rollout (at the agents: sent = what the master reads, received = what it writes), and desired-set messages among those received. */
   mqttPacketsPerPodRollout: { sent: number; received: number; desired: number };
   apiGetMs: number[];
+  /** The get probe thread's timer lateness during the rollout, ms (its own wait for a CPU). */
+  probeLateMs: number[];
   /** How many of `apiGetMs` (the last ones) were timed back to back after the rollout; the rest were timed during it. */
   apiGetAfterCount: number;
   apiListMs: number[];
@@ -264,6 +266,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       mqttBytesPerNodeMinuteRollout: perNodeMinute(bytesB - bytesA, o.agents, t1 - t0),
       mqttPacketsPerPodRollout: { sent: (packetsB.sent - packetsA.sent) / o.pods, received: (packetsB.received - packetsA.received) / o.pods, desired: (desiredB - desiredA) / o.pods },
       apiGetMs: api.getMs,
+      probeLateMs: api.getLateMs,
       // The probe times the rollout's gets, then the burst's (a get that failed is not in either).
       apiGetAfterCount: Math.min(burst.gets, api.getMs.length),
       apiListMs: api.listMs,
