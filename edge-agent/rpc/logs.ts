@@ -12,6 +12,7 @@ import type { PodManager } from '../pods/manager.js';
 import { podLogDir } from '../pods/pod.js';
 import { attemptFiles, attemptsIn, findPodLogDir } from '../logs/files.js';
 import { formatLine, readAttempt } from '../logs/read.js';
+import { readTimeline, timeAt } from '../logs/timeline.js';
 
 /** The most a single answer carries (the end of a bigger log); 1 MiB. */
 const MAX_BYTES = 1 << 20;
@@ -122,7 +123,7 @@ export function serveLogs(ctx: LogsContext, params: Record<string, unknown>, sen
     send({ ok: true, result: first.text });
     return undefined;
   }
-  return follow(attemptFiles(src.dir, src.attempt), first.offset, first.text, src.ended, p.timestamps, send);
+  return followAttempt(attemptFiles(src.dir, src.attempt), first.offset, first.text, src.ended, p.timestamps, send);
 }
 
 function sendChunks(text: string, send: Send): void {
@@ -147,19 +148,31 @@ function readRange(file: string, from: number, to?: number): Buffer {
 }
 
 /** Streams what is appended to the log; a rotation (the file shrank) is caught up from the rotated part. */
-function follow(f: ReturnType<typeof attemptFiles>, offset: number, initial: string, ended: Promise<unknown>, timestamps: boolean, send: Send): Follower {
+export function followAttempt(f: ReturnType<typeof attemptFiles>, offset: number, initial: string, ended: Promise<unknown>, timestamps: boolean, send: Send): Follower {
   if (initial) sendChunks(initial, send);
   let finished = false;
   let atLineStart = initial === '' || initial.endsWith('\n');
-  const emit = (b: Buffer) => {
+  // `b` is the file's bytes from `from`; `idx` the file's timeline.
+  const emit = (b: Buffer, from: number, idx: string) => {
     if (b.length === 0) return;
     let text = b.toString('utf8');
     if (timestamps) {
-      // Live lines are dated as they are read: within one poll of when they were written.
-      const stamp = formatLine('', Date.now(), true, false);
-      const parts = text.split('\n');
-      // A part starts a line when it follows a newline (or the text does); it is a line when it has text or a newline after it.
-      text = parts.map((part, k) => ((k > 0 || atLineStart) && (part !== '' || k < parts.length - 1) ? stamp + part : part)).join('\n');
+      // Each line dated by the timeline where it has it, as `logs` without -f dates it (a container's copy dates its
+      // lines by the engine, to the millisecond); else as it is read (a process pod's line the keeper has not sampled
+      // yet: within one poll of when it was written).
+      const samples = readTimeline(idx);
+      const now = Date.now();
+      const parts: string[] = [];
+      let lineStart = atLineStart;
+      for (let at = 0; at < b.length; ) {
+        const nl = b.indexOf(10, at);
+        const end = nl < 0 ? b.length : nl + 1;
+        const part = b.toString('utf8', at, end);
+        parts.push(lineStart ? formatLine('', timeAt(samples, from + end, now), true, false) + part : part);
+        lineStart = nl >= 0;
+        at = end;
+      }
+      text = parts.join('');
     }
     atLineStart = text.endsWith('\n');
     sendChunks(text, send);
@@ -167,12 +180,12 @@ function follow(f: ReturnType<typeof attemptFiles>, offset: number, initial: str
   const poll = () => {
     const size = fs.statSync(f.log, { throwIfNoEntry: false })?.size ?? 0;
     if (size < offset) {
-      emit(readRange(f.rotated, offset));
+      emit(readRange(f.rotated, offset), offset, f.rotatedIdx);
       offset = 0;
     }
     const b = readRange(f.log, offset);
+    emit(b, offset, f.idx);
     offset += b.length;
-    emit(b);
   };
   const timer = setInterval(poll, FOLLOW_POLL_MS);
   const finish = () => {

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { attemptFiles } from '../../edge-agent/logs/files.js';
 import { LogKeeper } from '../../edge-agent/logs/keeper.js';
 import { readAttempt, rfc3339Nano } from '../../edge-agent/logs/read.js';
-import { appendSample, maxTimelineBytes, readTimeline, timeAt } from '../../edge-agent/logs/timeline.js';
+import { appendSample, appendSamples, maxTimelineBytes, readTimeline, timeAt } from '../../edge-agent/logs/timeline.js';
+import { followAttempt } from '../../edge-agent/rpc/logs.js';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 const dirOf = () => fs.mkdtempSync(path.join(tmpdir(), 'skiff-logs-'));
@@ -90,5 +91,36 @@ describe('timeline', () => {
   it('formats times as Go\'s RFC3339Nano: trailing zeros of the fraction dropped', () => {
     expect(rfc3339Nano(Date.parse('2026-01-10T12:00:00.000Z'))).toBe('2026-01-10T12:00:00Z');
     expect(rfc3339Nano(Date.parse('2026-01-10T12:00:00.120Z'))).toBe('2026-01-10T12:00:00.12Z');
+  });
+});
+
+describe('logs -f --timestamps', () => {
+  it('dates each followed line by the timeline where it has it (a container copy\'s engine times), else as it is read', async () => {
+    const dir = dirOf();
+    const f = attemptFiles(dir, 0);
+    const t0 = Date.parse('2026-01-02T03:04:05.123Z');
+    fs.writeFileSync(f.log, 'a\n');
+    appendSample(f.idx, { size: 2, ms: t0 });
+    const chunks: string[] = [];
+    let done!: () => void;
+    const ended = new Promise<void>((r) => (done = r));
+    const finished = new Promise<void>((r) => {
+      followAttempt(f, 0, '', ended, true, (m) => {
+        if (m.chunk) chunks.push(m.chunk);
+        if (m.done) r();
+      });
+    });
+    // As the container copy writes: the lines, then their engine times (b a second after a, to the millisecond).
+    fs.appendFileSync(f.log, 'b\nc\n');
+    appendSamples(f.idx, [{ size: 4, ms: t0 + 1000 }]);
+    fs.appendFileSync(f.log, 'not sampled yet\n');
+    const before = Date.now();
+    done();
+    await finished;
+    const lines = chunks.join('').split('\n').filter(Boolean);
+    expect(lines.slice(0, 3)).toEqual([`${rfc3339Nano(t0)} a`, `${rfc3339Nano(t0 + 1000)} b`, expect.stringMatching(/ c$/)]);
+    // c and the last line have no sample: dated as read (the follower's last poll, after `before`).
+    for (const l of lines.slice(2)) expect(Date.parse(l.split(' ')[0]!)).toBeGreaterThanOrEqual(before);
+    expect(lines[3]).toMatch(/ not sampled yet$/);
   });
 });
