@@ -150,14 +150,24 @@ describe('desired sets: a flush that yields', () => {
   });
 
   it('flushes asked while one runs share one flush after it, which publishes what they marked', async () => {
-    const runs = vi.spyOn(publisher as unknown as { flushDirty: () => Promise<void> }, 'flushDirty');
+    // The first flush is held running until the others are asked (on a loaded box it could otherwise end first).
+    const inner = publisher as unknown as { flushDirty: () => Promise<unknown> };
+    const real = inner.flushDirty.bind(publisher);
+    let release!: () => void;
+    const held1 = new Promise<void>((r) => (release = r));
+    const runs = vi.spyOn(inner, 'flushDirty').mockImplementationOnce(async () => {
+      const r = await real();
+      await held1;
+      return r;
+    });
     await Promise.all(nodes.map((n) => h.objects.create(podWith({ name: `a-${n}`, node: n }))));
     await h.informers.waitForRevision(await h.objects.revision());
     const first = publisher.flush();
-    await new Promise((r) => setImmediate(r)); // the first is running (it yields after every node)
+    await new Promise((r) => setImmediate(r)); // the first is running
     await h.objects.create(podWith({ name: 'late', node: 'n0' }));
     await h.informers.waitForRevision(await h.objects.revision());
     const asked = [publisher.flush(), publisher.flush(), publisher.flush()];
+    release();
     await Promise.all([first, ...asked]);
     expect(runs).toHaveBeenCalledTimes(2);
     expect(podNames(held().get('n0'))).toEqual(['a-n0', 'late']);
