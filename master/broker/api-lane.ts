@@ -8,7 +8,8 @@
  * Slicing the iteration finer cost pods/s and did not reach 20 ms (docs/scale.md, sessions 26–27).
  *
  * Here the connections of the API's clients (administrators and users, never nodes or joiners) are also read between
- * the check phase's turns: the loop budget calls `poll` when a budgeted turn begins (../loop-budget.ts), and a
+ * the check phase's turns and between the nodes' reads in the poll phase: the loop budget calls `poll` when a budgeted
+ * turn begins (../loop-budget.ts), the broker before aedes parses a node's bytes (index.ts `pollBeforeParse`), and a
  * connection with bytes waiting in the kernel is read then, as libuv would read it in the next poll phase — the same
  * `read(2)` on its descriptor, handed to the stream the same way (a plain socket: `push`, as Node's onStreamRead does;
  * a TLS socket: its TLSWrap's `receive`, which decrypts and pushes the clear text, as Node does with bytes a socket had
@@ -19,13 +20,16 @@
  * (`loopBudget.interrupted()`), so the request waits for about one unit of work, not for the iteration.
  * Acknowledgements (a watch's PUBACKs) are read as early but cut nothing: cutting turns for them cost pods/s.
  *
- * Only what libuv would read: a connection Node stopped reading (backpressure: its handle's `reading` is false), a
+ * Only what libuv would read, when its reader would read it: a connection Node stopped reading (backpressure: its
+ * handle's `reading` is false), one whose reader has a batch in hand (`add`'s `ready`: aedes counts a 'readable' as a
+ * packet done, index.ts `betweenBatches`), a
  * destroyed one, and one whose stream is not a socket (a WebSocket's) are left alone; an end of stream or an error is
  * left to libuv too (an end reads again; after a reset the socket reads as ended), and the connection leaves the lane.
  * Only connections that asked something in the last `activeMs` are read (a watch's open stream that asks nothing costs
  * nothing); a new one counts as asking.
  * A read that finds nothing costs ~5 µs (the EAGAIN error object, made without a stack); a poll runs at most once per
- * `everyMs` and reads at most `readsPerPoll` connections (the next poll takes the next ones).
+ * `everyMs` and reads at most `readsPerPoll` connections (the next poll takes the next ones). Profiled in a 10,000-pod
+ * rollout with two active clients (docs/scale.md "Session 29"): `poll` 3.4 % of the busy thread, inclusive.
  *
  * It uses internals of Node's streams — the handle's `fd` and `reading`, and TLSWrap's `receive` — checked for on
  * every connection: where they are missing (another platform, another Node), the connection is not in the lane and is
@@ -45,8 +49,8 @@ export const everyMs = 1;
  * The most connections one poll reads. A read that finds nothing costs ~5 µs idle and 10–15 µs in a rollout (the
  * EAGAIN error object and the garbage it leaves): every active connection at every poll (four in the bench, a watch
  * among them) was ~5 % of the master's thread in a 10,000-pod rollout's profile, one a poll made the gets wait for
- * their connection's turn (p50 5.0 against 2.7 ms). Two bound it (by arithmetic, not profiled: ~2 %) whatever the
- * number of clients; each poll takes the next active connections in turn (with twenty clients each is read every
+ * their connection's turn (p50 5.0 against 2.7 ms). Two bound it whatever the number of clients (with two active
+ * clients, polled in the turns and the poll phase, 3.4 % of the thread: docs/scale.md "Session 29"); each poll takes the next active connections in turn (with twenty clients each is read every
  * ~10 ms).
  */
 export const readsPerPoll = 2;
