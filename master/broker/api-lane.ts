@@ -22,9 +22,9 @@
  *
  * Only what libuv would read, when its reader would read it: a connection Node stopped reading (backpressure: its
  * handle's `reading` is false), one whose reader has a batch in hand (`add`'s `ready`: aedes counts a 'readable' as a
- * packet done, index.ts `betweenBatches`), a
- * destroyed one, and one whose stream is not a socket (a WebSocket's) are left alone; an end of stream or an error is
- * left to libuv too (an end reads again; after a reset the socket reads as ended), and the connection leaves the lane.
+ * packet done, index.ts `betweenBatches`), a destroyed one, and one whose stream is not a socket (a WebSocket's) are
+ * left alone; an end of stream or an error is left to libuv too (an end reads again; after a reset the socket reads as
+ * ended), and the connection leaves the lane.
  * Only connections that asked something in the last `activeMs` are read (a watch's open stream that asks nothing costs
  * nothing); a new one counts as asking.
  * A read that finds nothing costs ~5 µs (the EAGAIN error object, made without a stack); a poll runs at most once per
@@ -50,8 +50,8 @@ export const everyMs = 1;
  * EAGAIN error object and the garbage it leaves): every active connection at every poll (four in the bench, a watch
  * among them) was ~5 % of the master's thread in a 10,000-pod rollout's profile, one a poll made the gets wait for
  * their connection's turn (p50 5.0 against 2.7 ms). Two bound it whatever the number of clients (with two active
- * clients, polled in the turns and the poll phase, 3.4 % of the thread: docs/scale.md "Session 29"); each poll takes the next active connections in turn (with twenty clients each is read every
- * ~10 ms).
+ * clients, polled in the turns and the poll phase, 3.4 % of the thread: docs/scale.md "Session 29"); each poll takes
+ * the next active connections in turn (with twenty clients each is read every ~10 ms).
  */
 export const readsPerPoll = 2;
 /** The most one read takes (libuv reads 64 KiB at a time too). */
@@ -69,7 +69,7 @@ type LaneConn = Duplex & { _handle?: LaneHandle | null; encrypted?: boolean };
 
 interface Entry {
   conn: LaneConn;
-  /** False while the stream's reader would not read it (aedes: a batch of packets still in hand); then it is not read. */
+  /** False while the stream's reader would not read it (aedes: a batch of packets in hand); it is not read then. */
   ready?: () => boolean;
   /** When it last asked (performance.now()). */
   askedAt: number;
@@ -99,8 +99,8 @@ export class ApiLane {
   ) {}
 
   /**
-   * An API client's connection (the stream aedes reads: the socket, or the TLS socket over it); `ready` says whether its
-   * reader would read it now (a connection is read only then).
+   * An API client's connection (the stream aedes reads: the socket, or the TLS socket over it); `ready` says whether
+   * its reader would read it now (a connection is read only then).
    */
   add(conn: Duplex, ready?: () => boolean): void {
     if (!this.enabled || this.entries.has(conn) || !laneable(conn as LaneConn)) return;

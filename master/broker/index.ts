@@ -508,10 +508,10 @@ function betweenBatches(client: Client): boolean {
  * Polls the API lane (at most once a millisecond: ApiLane.poll) before aedes parses what was read from a connection
  * that is not in the lane itself (a node's, a joiner's): the poll phase reads the nodes' connections one after the
  * other (over TLS each decrypted first), and a request that arrives meanwhile is read before the next node's bytes are
- * parsed and answered in the ticks right after them (api-lane.ts). Never before a lane member's own parse: the lane
- * would push into the stream aedes is reading at that moment, and its 'readable' would count as a packet done
- * (`betweenBatches`) — polling before every parse (5991e13) made an administrator's flood of 3,000 publishes end in a
- * closed connection (test/security/metrics.test.ts).
+ * parsed and answered in the ticks right after them (api-lane.ts). Never before a lane member's own parse, which would
+ * push into the stream aedes is reading at that moment: polling before every parse (5991e13) made an administrator's
+ * flood of 3,000 publishes end in a closed connection (test/security/metrics.test.ts), with or without
+ * `betweenBatches` (the path inside aedes that closes it was not traced).
  */
 function pollBeforeParse(client: Client, lane: ApiLane): void {
   const parser = (client as unknown as { _parser?: { parse?: (buf: Buffer) => number } })._parser;
