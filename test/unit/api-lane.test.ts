@@ -244,51 +244,58 @@ describe('API lane: an API client is read between the turns', () => {
   });
 });
 
+/**
+ * Inside one immediate (a worker's turn in the check phase), `write` puts a request's bytes straight onto a client's
+ * socket, then the turn spins until the loop budget says a hook read something (or 2 s). What the turn saw, and
+ * `after()` in the next immediate — the next check phase.
+ */
+function inBusyTurn<T>(write: () => void, after: () => T): Promise<{ cut: number; reads: number; after: T }> {
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      write();
+      const before = loopBudget.stats.preempted;
+      const until = performance.now() + 2000;
+      while (performance.now() < until && !loopBudget.interrupted()) {
+        // spin: one unit of work after another
+      }
+      const cut = loopBudget.stats.preempted - before;
+      setImmediate(() => resolve({ cut, reads: broker.lane.stats.reads, after: after() }));
+    }),
+  );
+}
+
+let broker: Broker;
+
 describe('API lane in the broker: an administrator\'s request is answered inside a busy check phase', () => {
-  let broker: Broker;
   const clients: MqttClient[] = [];
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
     await broker?.close();
   });
+  /** A client of the broker (plain, or TLS with `ca`). */
+  const connect = async (username: string, password: string, clientId: string, ca?: string) => {
+    const url = ca ? `mqtts://127.0.0.1:${broker.tlsPort}` : `mqtt://127.0.0.1:${broker.port}`;
+    const c = await connectAsync(url, { username, password, clientId, protocolVersion: 4, reconnectPeriod: 0, ...(ca ? { ca } : {}) });
+    clients.push(c);
+    return c;
+  };
 
   laneTest('the request reaches the master between two budgeted turns; a node is never in the lane', async () => {
     const routed: string[] = [];
     broker = await Broker.start({ port: 0, host: '127.0.0.1', credentials, log: silentLogger, onMessage: (m) => void routed.push(m.topic) });
-    const connect = async (username: string, password: string, clientId: string) => {
-      const c = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username, password, clientId, protocolVersion: 4, reconnectPeriod: 0 });
-      clients.push(c);
-      return c;
-    };
     await connect('n1', 'cred-n1', 'n1');
     const cli = await connect('admin', 'admin-token', 'cli-lane');
     expect(broker.lane.size).toBe(1); // the administrator only
-    const seen = await new Promise<{ cut: number; afterFirst: string[]; preempted: number }>((resolve) =>
-      setImmediate(() => {
-        // The check phase: a worker's turn, spinning until the lane has read the request (the loop reads no socket
-        // meanwhile). The request's bytes go straight onto the client's socket (mqtt.js writes a publish a tick later).
-        cli.stream.write(mqttPacket.generate({ cmd: 'publish', topic: topics.apiReq('cli-lane'), payload: encode({ id: '1', verb: 'get' }), qos: 0, dup: false, retain: false }));
-        const before = loopBudget.stats.preempted;
-        const until = performance.now() + 2000;
-        while (performance.now() < until && !loopBudget.interrupted()) {
-          // spin: one unit of work after another
-        }
-        const cut = loopBudget.stats.preempted - before;
-        setImmediate(() => resolve({ cut, afterFirst: [...routed], preempted: loopBudget.stats.preempted }));
-      }),
-    );
+    // mqtt.js would write a publish a tick later: the bytes go straight onto the client's socket.
+    const request = mqttPacket.generate({ cmd: 'publish', topic: topics.apiReq('cli-lane'), payload: encode({ id: '1', verb: 'get' }), qos: 0, dup: false, retain: false });
+    const seen = await inBusyTurn(() => cli.stream.write(request), () => [...routed]);
     expect(seen.cut).toBe(1); // the spinning turn was told to end
-    expect(seen.afterFirst).toEqual([topics.apiReq('cli-lane')]); // handed to the master before the next immediate
-    expect(broker.lane.stats.reads).toBeGreaterThan(0);
+    expect(seen.after).toEqual([topics.apiReq('cli-lane')]); // handed to the master before the next immediate
+    expect(seen.reads).toBeGreaterThan(0);
   });
 
   laneTest("the lane is polled before a node's bytes are parsed (the poll phase), never before a lane member's own", async () => {
     broker = await Broker.start({ port: 0, host: '127.0.0.1', credentials, log: silentLogger, onMessage: () => {} });
-    const connect = async (username: string, password: string, clientId: string) => {
-      const c = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username, password, clientId, protocolVersion: 4, reconnectPeriod: 0 });
-      clients.push(c);
-      return c;
-    };
     const node = await connect('n1', 'cred-n1', 'n1');
     const cli = await connect('admin', 'admin-token', 'cli-lane');
     const parsed = (c: MqttClient, packet: mqttPacket.Packet) =>
@@ -302,19 +309,10 @@ describe('API lane in the broker: an administrator\'s request is answered inside
     await new Promise((r) => setTimeout(r, 5));
     expect(await parsed(cli, { cmd: 'pingreq' })).toBe(0);
   });
-});
-
-describe('API lane over TLS: a request read inside a busy check phase is answered before the next one', () => {
-  let broker: Broker;
-  const clients: MqttClient[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
-    await broker?.close();
-  });
 
   // Node's TLS socket finishes a write the kernel took at once only in a native immediate, and writes nothing more
   // until then: a PUBACK written before its answer held the answer to the next check phase (fast-api.ts holdAck).
-  laneTest('its PUBACK and its answer reach the client in the poll phase right after that turn', async () => {
+  laneTest('over TLS, its PUBACK and its answer reach the client in the poll phase right after that turn', async () => {
     const { key, cert, ca } = await tlsCert();
     broker = await Broker.start({
       port: -1,
@@ -324,28 +322,17 @@ describe('API lane over TLS: a request read inside a busy check phase is answere
       log: silentLogger,
       onMessage: (m) => void broker.publishTo(m.clientId, topics.apiRes(m.clientId), encode({ id: '1', ok: true, result: {} })),
     });
-    const cli = await connectAsync(`mqtts://127.0.0.1:${broker.tlsPort}`, { username: 'admin', password: 'admin-token', clientId: 'cli-tls', protocolVersion: 4, reconnectPeriod: 0, ca });
-    clients.push(cli);
+    const cli = await connect('admin', 'admin-token', 'cli-tls', ca);
     await cli.subscribeAsync(topics.apiRes('cli-tls'), { qos: 1 });
     const arrived: string[] = [];
     cli.on('packetreceive', (p) => {
       if (p.cmd === 'puback' && p.messageId === 7) arrived.push('puback');
       if (p.cmd === 'publish' && p.topic === topics.apiRes('cli-tls')) arrived.push('answer');
     });
-    const seen = await new Promise<{ read: boolean; beforeNext: string[] }>((resolve) =>
-      setImmediate(() => {
-        // A worker's turn, spinning until the lane has read the request; the next immediate is the next check phase.
-        cli.stream.write(mqttPacket.generate({ cmd: 'publish', topic: topics.apiReq('cli-tls'), payload: encode({ id: '1', verb: 'get' }), qos: 1, messageId: 7, dup: false, retain: false }));
-        const until = performance.now() + 2000;
-        while (performance.now() < until && !loopBudget.interrupted()) {
-          // spin: one unit of work after another
-        }
-        const read = broker.lane.stats.reads > 0;
-        setImmediate(() => resolve({ read, beforeNext: [...arrived] }));
-      }),
-    );
-    expect(seen.read).toBe(true);
-    expect(seen.beforeNext.sort()).toEqual(['answer', 'puback']);
+    const request = mqttPacket.generate({ cmd: 'publish', topic: topics.apiReq('cli-tls'), payload: encode({ id: '1', verb: 'get' }), qos: 1, messageId: 7, dup: false, retain: false });
+    const seen = await inBusyTurn(() => cli.stream.write(request), () => [...arrived]);
+    expect(seen.reads).toBeGreaterThan(0);
+    expect(seen.after.sort()).toEqual(['answer', 'puback']);
   });
 });
 
