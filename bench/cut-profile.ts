@@ -6,6 +6,9 @@
  *
  *   node dist/bench/cut-profile.js FILE.cpuprofile              # busy % per second
  *   node dist/bench/cut-profile.js FILE.cpuprofile FROM_S TO_S  # the window's breakdown (TOP=, TOPI= for more rows)
+ *
+ * UNDER=NAME keeps only the samples with a function of that name on the stack (the percentages stay of the window's
+ * busy samples): what, say, `flush` of the watch hub spends its time in.
  */
 import { readFileSync } from 'node:fs';
 import type { CpuProfile as Profile, ProfileNode } from './scale/profile.js';
@@ -44,12 +47,18 @@ if (fromArg === undefined) {
   let busy = 0;
   const key = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  const under = process.env.UNDER;
+  const within = (id: number) => {
+    for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) if (byId.get(c)!.callFrame.functionName === under) return true;
+    return false;
+  };
   p.samples.forEach((id, i) => {
     if (times[i]! < from || times[i]! > to) return;
     total++;
     const n = byId.get(id)!;
     if (idle(n)) return;
     busy++;
+    if (under !== undefined && !within(id)) return;
     add(self, key(n));
     add(files, where(n.callFrame.url) || n.callFrame.functionName);
     const seen = new Set<string>();

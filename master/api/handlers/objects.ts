@@ -17,10 +17,19 @@ export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
 }
 
 /**
- * How long each cached list waited for the informers to reach the store's revision, ms, by the list's result: read
- * by the server for an answer's `timing` (SKIFF_API_TIMING, server.ts).
+ * How long each cached list waited for the informers to reach the store's revision, ms, and how many revisions behind
+ * the store they were when it began, by the list's result: read by the server for an answer's `timing`
+ * (SKIFF_API_TIMING, server.ts).
  */
-export const listWaits = new WeakMap<object, number>();
+export const listWaits = new WeakMap<object, ListWait>();
+
+/** See `listWaits`: with the catch-up's ms and the revisions it left (cache-wait.ts). */
+export interface ListWait {
+  waitMs: number;
+  behind: number;
+  catchUpMs?: number;
+  left?: number;
+}
 
 /** `list {kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}`. */
 export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersion: 'v1'; kind: 'List'; items: KObject[]; metadata: { resourceVersion: string } }> {
@@ -32,10 +41,10 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
   const scope = req.allNamespaces ? undefined : namespace;
   if (kind.kind === 'Event') return listEvents(ctx, scope, selected);
   const began = performance.now();
-  const { items, revision, cached, waitedMs } = await consistentList(ctx, kind.kind, scope);
+  const { items, revision, cached, wait } = await consistentList(ctx, kind.kind, scope);
   const all = !req.labelSelector && !req.fieldSelector;
   const answer = { apiVersion: 'v1' as const, kind: 'List' as const, items: all ? items : items.filter(selected), metadata: { resourceVersion: String(revision) } };
-  listWaits.set(answer, waitedMs ?? performance.now() - began);
+  listWaits.set(answer, wait ?? { waitMs: performance.now() - began, behind: 0 });
   if (!cached) return answer;
   // A whole kind or namespace listed from the cache: its changes' bytes are made ahead of the next such list (list-warm.ts).
   const warmer = all ? listIndex(ctx.informers, kind.kind).warmer : undefined;
@@ -52,13 +61,14 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
  * Cached objects are shared: nothing here or after changes them (redact.ts copies). The order is the store's (by key:
  * namespace, then name), kept by list-index.ts rather than sorted per request.
  */
-async function consistentList(ctx: ApiContext, kind: string, namespace: string | undefined): Promise<{ items: KObject[]; revision: number; cached?: true; waitedMs?: number }> {
+async function consistentList(ctx: ApiContext, kind: string, namespace: string | undefined): Promise<{ items: KObject[]; revision: number; cached?: true; wait?: ListWait }> {
   if (kind === 'Secret') return ctx.objects.list(kind, namespace);
   const began = performance.now();
   const revision = ctx.objects.revealedRevision() ?? (await ctx.objects.revision());
-  if (ctx.informers.revision < revision) await waitForCache(ctx, revision);
+  const behind = revision - ctx.informers.revision;
+  const caught = ctx.informers.revision < revision ? await waitForCache(ctx, revision) : undefined;
   if (ctx.informers.revision < revision) return ctx.objects.list(kind, namespace);
-  return { items: listIndex(ctx.informers, kind).list(namespace), revision: ctx.informers.revision, cached: true, waitedMs: performance.now() - began };
+  return { items: listIndex(ctx.informers, kind).list(namespace), revision: ctx.informers.revision, cached: true, wait: { waitMs: performance.now() - began, behind, ...caught } };
 }
 
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
