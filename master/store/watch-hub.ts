@@ -86,7 +86,8 @@ export class WatchHub {
 
   /**
    * Delivers `w`'s queued changes up to `revision` now, for at most `maxMs` (Watch.catchUp): one watcher out of the
-   * turns, in its own order, so what it is given and when it is given it stay each change once, in revision order. Not
+   * turns, in its own order, so what it is given and when it is given it stay each change once, in revision order. It
+   * stops early, as a turn does, when the loop budget's preempt hook read an API request (loopBudget.interrupted). Not
    * inside a delivery (a callback asking would deliver the rest of its own queue under itself): false then.
    */
   private catchUp(w: Watcher, revision: number, maxMs: number): boolean {
@@ -97,7 +98,8 @@ export class WatchHub {
       while (w.head < w.queue.length && w.queue[w.head]!.revision <= revision) {
         deliver(w, w.queue[w.head++]!, this.onError);
         if (w.closed) return false;
-        if (performance.now() - start >= maxMs) break;
+        // As a turn: an API request read by the lane meanwhile (loop-budget.ts) is answered first, the rest waited for.
+        if (performance.now() - start >= maxMs || loopBudget.interrupted()) break;
       }
     } finally {
       this.delivering = false;

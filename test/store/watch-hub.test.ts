@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { behindMs, behindSliceMs, type Change, sliceMs, WatchHub } from '../../master/store/watch-hub.js';
-import { iterationBudgetMs } from '../../master/loop-budget.js';
+import { iterationBudgetMs, loopBudget } from '../../master/loop-budget.js';
 import { hurryDelivery } from '../../master/store/urgency.js';
 import type { WatchEvent } from '../../master/store/types.js';
 
@@ -148,6 +148,25 @@ describe('watch hub', () => {
     expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     watch.close();
     expect(watch.catchUp!(20, 100)).toBe(false);
+  });
+
+  it('catchUp stops, as a turn does, once the loop budget says a request was read', () => {
+    const hub = new WatchHub((err) => {
+      throw err;
+    });
+    const seen: number[] = [];
+    const watch = hub.add('/', 0, [], (e) => void seen.push(e.revision));
+    for (let r = 1; r <= 10; r++) hub.publish({ revision: r, key: `/k${r}`, type: 'put', value: '1', prevValue: null });
+    let asks = 0;
+    const remove = loopBudget.addPreempt(() => ++asks === 3); // a request read at the third look
+    try {
+      expect(watch.catchUp!(10, 1000)).toBe(false);
+      expect(seen).toEqual([1, 2, 3]);
+    } finally {
+      remove();
+    }
+    expect(watch.catchUp!(10, 1000)).toBe(true);
+    expect(seen).toHaveLength(10);
   });
 
   it("parses a put's previous value only when the watcher reads it, and a spread copies it", async () => {
