@@ -15,7 +15,7 @@
  * TypeScript sources (tests) and from dist/.
  */
 import { Worker } from 'node:worker_threads';
-import { deflated1, dictionary1, encodeValue, minDeflateBytes } from './sqlite-codec.js';
+import { deflated1, deflateLevel, dictionary1, encodeValue, minDeflateBytes } from './sqlite-codec.js';
 
 /** A value to store: its JSON text (null: a delete) and, once encoded, the form the change log keeps. */
 export interface Encodable {
@@ -35,6 +35,7 @@ try {
 } catch {}
 const dictionary = Buffer.from(workerData.dictionary);
 const tag = workerData.tag;
+const level = workerData.level;
 const outBytes = 64 * 1024;
 const out = Buffer.allocUnsafe(outBytes);
 let stream;
@@ -42,18 +43,18 @@ let stream;
 // on an error, or for an output larger than the buffer.
 function deflate(input) {
   if (stream === undefined) {
-    stream = zlib.createDeflateRaw({ dictionary });
+    stream = zlib.createDeflateRaw({ dictionary, level });
     stream.on('error', () => {});
   }
   const handle = stream._handle, state = stream._writeState;
   if (!handle || typeof handle.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array)) {
-    return zlib.deflateRawSync(input, { dictionary });
+    return zlib.deflateRawSync(input, { dictionary, level });
   }
   handle.writeSync(zlib.constants.Z_FINISH, input, 0, input.length, out, 0, outBytes);
   if (stream.destroyed || state[0] === 0 || state[1] !== 0) {
     if (!stream.destroyed) stream.destroy();
     stream = undefined;
-    return zlib.deflateRawSync(input, { dictionary });
+    return zlib.deflateRawSync(input, { dictionary, level });
   }
   handle.reset();
   return out.subarray(0, outBytes - state[0]);
@@ -177,7 +178,7 @@ class DeflateWorker {
       worker = new Worker(workerSource, {
         eval: true,
         execArgv: [],
-        workerData: { dictionary: dictionary1, tag: deflated1, bytes: this.bytes.buffer, ends: this.ends.buffer, nice: workerNice },
+        workerData: { dictionary: dictionary1, tag: deflated1, level: deflateLevel, bytes: this.bytes.buffer, ends: this.ends.buffer, nice: workerNice },
       });
     } catch (err) {
       this.fail(err);

@@ -51,8 +51,17 @@ export const deflated1 = 1;
 /** Shorter values are kept as text: deflate's fixed cost is not worth it. */
 export const minDeflateBytes = 64;
 
+/**
+ * zlib's compression level for values: its default. A value is one short block deflated on the master's thread once
+ * per write (~10 % of its busy time in a rollout: docs/scale.md, session 30), but most of that is fixed (the stream's
+ * reset and the dictionary set again, ~13 µs even at level 0): on the bench's pods levels 1–3 took 4–10 % less time
+ * and stored 4–8 % more bytes (`node dist/bench/store-codec.js` prints the levels side by side), not worth the disk.
+ * Any level's bytes read the same: it is not part of the format.
+ */
+export const deflateLevel = 6;
+
 /** One deflate and one inflate stream primed with dictionary 1, reset after each value (zlib-reuse.ts). */
-const deflate1 = reusableRaw('deflate', dictionary1, deflateRawSync);
+const deflate1 = reusableRaw('deflate', dictionary1, deflateRawSync, deflateLevel);
 const inflate1 = reusableRaw('inflate', dictionary1, inflateRawSync);
 
 /** How a value is stored: its text, or the tagged deflated bytes when smaller. Called once per write. */

@@ -26,27 +26,29 @@ interface ZlibInternals {
 }
 
 /** The public one-shot function this stands in for. */
-type OneShot = (input: Buffer, options: { dictionary: Buffer }) => Buffer;
+type OneShot = (input: Buffer, options: { dictionary: Buffer; level?: number }) => Buffer;
 
 const outBytes = 64 * 1024;
 
 /**
  * A function that deflates (or inflates) `input` against `dictionary` in one go and returns the result after
- * `headroom` bytes left for the caller (a tag byte), as `oneShot` would.
+ * `headroom` bytes left for the caller (a tag byte), as `oneShot` would; `level`: zlib's compression level (deflate;
+ * zlib's default when undefined).
  */
-export function reusableRaw(kind: 'deflate' | 'inflate', dictionary: Buffer, oneShot: OneShot): (input: Buffer, headroom: number) => Buffer {
+export function reusableRaw(kind: 'deflate' | 'inflate', dictionary: Buffer, oneShot: OneShot, level?: number): (input: Buffer, headroom: number) => Buffer {
   const out = Buffer.allocUnsafe(outBytes);
   let stream: ZlibInternals | undefined;
   let unsupported = false;
+  const options = kind === 'deflate' && level !== undefined ? { dictionary, level } : { dictionary };
   const slow = (input: Buffer, headroom: number): Buffer => {
-    const r = oneShot(input, { dictionary });
+    const r = oneShot(input, options);
     const o = Buffer.allocUnsafe(r.length + headroom);
     r.copy(o, headroom);
     return o;
   };
   return (input, headroom) => {
     if (unsupported) return slow(input, headroom);
-    stream ??= open(kind, dictionary);
+    stream ??= open(kind, options);
     const handle = stream._handle;
     const state = stream._writeState;
     if (typeof handle?.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array)) {
@@ -70,8 +72,8 @@ export function reusableRaw(kind: 'deflate' | 'inflate', dictionary: Buffer, one
   };
 }
 
-function open(kind: 'deflate' | 'inflate', dictionary: Buffer): ZlibInternals {
-  const s = (kind === 'deflate' ? createDeflateRaw({ dictionary }) : createInflateRaw({ dictionary })) as unknown as ZlibInternals;
+function open(kind: 'deflate' | 'inflate', options: { dictionary: Buffer; level?: number }): ZlibInternals {
+  const s = (kind === 'deflate' ? createDeflateRaw(options) : createInflateRaw(options)) as unknown as ZlibInternals;
   s.on('error', () => {}); // a stream that failed is dropped; the one-shot retry reports the error
   return s;
 }
