@@ -3,9 +3,10 @@ import type { ApiContext } from './types.js';
 
 /**
  * How long a request may apply the informers' queued changes in its own task, ms (Informers.catchUp). In a 10,000-pod
- * rollout over TLS a consistent list found the cache 78 revisions behind at the median and 205 at most (~30 µs each
- * to apply: 2–6 ms), and waiting for the watch hub's turns to deliver them took 18 ms at the median and up to 48 — a
- * loop iteration or more each (docs/scale.md, session 30). Beyond this the request waits for the turns as before.
+ * rollout over TLS a consistent list found the cache 60–100 revisions behind at the median and up to ~240 (~70–90 µs
+ * each to apply there, the handlers and the API watch stream behind the informers included), and waiting for the watch
+ * hub's turns to deliver them took 18 ms at the median and up to 48 — a loop iteration or more (docs/scale.md, session
+ * 30). 8 ms covers the median backlog; beyond it the request waits for the turns as before.
  */
 export const catchUpMs = 8;
 

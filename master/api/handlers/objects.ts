@@ -53,8 +53,8 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
 
 /**
  * A list as fresh as the store, served from the informers' cache (Kubernetes' consistent reads from the watch cache,
- * 1.31): the cache is waited for until it has seen every revision a read or an acknowledged write may have revealed
- * before this request, and the cache answers — no decoding of every object from the store per list (10,000 pods: issue
+ * 1.31): the cache is brought up to every revision a read or an acknowledged write may have revealed before this
+ * request — its queued changes applied in this task first, then waited for (cache-wait.ts) — and the cache answers — no decoding of every object from the store per list (10,000 pods: issue
  * 16). That revision is read without waiting when the store can tell it (SQLite: the revision on disk, as reads and
  * answers wait for the fsync); otherwise (etcd) it is the store's current revision. A cache that does not catch up
  * within a second, and Secrets (kept sealed, read through the sealing store), are listed from the store as before.
