@@ -22,7 +22,7 @@ console.log(listPartsTable(parts));
 // With the master warming listed objects' bytes (master/api/list-warm.ts) a rollout's list may make none itself: the
 // same parts by whether pods changed since the last list (bytes made by the list or warmed ahead of it) or not.
 if (parts.some((p) => p.objectsWarmed !== undefined)) {
-  const names = ['totalMs', 'toMasterMs', 'waitMs', 'behind', 'catchUpMs', 'left', 'prepareMs', 'answerMs', 'encodeMs', 'writeMs', 'decodeMs', 'objectsEncoded', 'objectsWarmed', 'resultBytes'];
+  const names = ['totalMs', 'toMasterMs', 'waitMs', 'behind', 'prepareMs', 'answerMs', 'encodeMs', 'writeMs', 'decodeMs', 'objectsEncoded', 'objectsWarmed', 'resultBytes'];
   const changed = (p: Record<string, number>) => (p.objectsEncoded ?? 0) + (p.objectsWarmed ?? 0) > 0;
   const groups: [string, Record<string, number>[]][] = [
     ['changed since the last list', parts.filter(changed)],

@@ -143,15 +143,6 @@ export class Informers {
     return this.waiters.wait(revision, timeoutMs);
   }
 
-  /**
-   * Applies now, for at most about `maxMs`, the store's changes up to `revision` that its watch has queued for the
-   * cache but not yet delivered (Watch.catchUp: the SQLite store's hub; etcd's watch cannot) — handlers and revision
-   * watches run as in delivery. `revision` then tells how far it got.
-   */
-  catchUp(revision: number, maxMs: number): void {
-    if (this.revision < revision) this.watch?.catchUp?.(revision, maxMs);
-  }
-
   /** Stops watching. */
   stop(): void {
     this.stopped = true;

@@ -264,9 +264,6 @@ export interface ListParts {
   waitMs: number;
   /** How many store revisions the informers were behind when the list began waiting. */
   behind: number;
-  /** The master applying the informers' queued changes itself (master/api/cache-wait.ts), and the revisions it left. */
-  catchUpMs: number;
-  left: number;
   /** The list's objects' bytes made in budgeted turns (master/api/encoding.ts prepareAnswer), and how many. */
   prepareMs: number;
   objectsEncoded: number;
@@ -290,8 +287,6 @@ function listParts(sentAt: number, totalMs: number, t: Record<string, number>): 
     toMasterMs: t.receivedAt - sentAt,
     waitMs: t.waitMs,
     behind: t.behind ?? 0,
-    catchUpMs: t.catchUpMs ?? 0,
-    left: t.left ?? 0,
     prepareMs: t.prepareMs,
     objectsEncoded: t.objectsEncoded,
     objectsWarmed: t.objectsWarmed ?? 0,

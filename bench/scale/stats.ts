@@ -30,7 +30,7 @@ export function table(rows: [string, ...string[]][], header: string[]): string {
 /** The parts of a list's time (bench/scale/observe.ts ListParts), as numbers by name. */
 type Parts = Record<string, number>;
 
-const partNames = ['totalMs', 'toMasterMs', 'waitMs', 'behind', 'catchUpMs', 'left', 'prepareMs', 'answerMs', 'decodeMs', 'objectsEncoded', 'resultBytes'] as const;
+const partNames = ['totalMs', 'toMasterMs', 'waitMs', 'behind', 'prepareMs', 'answerMs', 'decodeMs', 'objectsEncoded', 'resultBytes'] as const;
 
 /**
  * Where lists' time went (SKIFF_LIST_TRACE lines): per part, the median and max of the lists that made bytes (during

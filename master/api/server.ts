@@ -185,7 +185,7 @@ export class ApiServer {
       const answer = await handler(this.ctx, req, call);
       // SKIFF_API_TIMING=1 (the scale bench's probe): a list's or get's answer says where its time went on the master,
       // `receivedAt` on the wall clock to a fraction of a ms (timeOrigin + now), as the probe's thread dates its send.
-      const timing = (req.verb === 'list' || req.verb === 'get') && process.env.SKIFF_API_TIMING === '1' ? { receivedAt: performance.timeOrigin + began, queuedMs: handling - began, handlerMs: performance.now() - handling, ...listWaits.get(answer as object), list: req.verb === 'list' ? 1 : 0 } : undefined;
+      const timing = (req.verb === 'list' || req.verb === 'get') && process.env.SKIFF_API_TIMING === '1' ? { receivedAt: performance.timeOrigin + began, queuedMs: handling - began, handlerMs: performance.now() - handling, waitMs: 0, ...listWaits.get(answer as object), list: req.verb === 'list' ? 1 : 0 } : undefined;
       this.ctx.audit.request(by, req, { result: answer });
       this.observe(req.verb, 'ok', began);
       if (answer === STREAMING) return;

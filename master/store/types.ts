@@ -44,13 +44,6 @@ export interface TxnResult {
 /** A running watch; `close` stops delivery. */
 export interface Watch {
   close(): void;
-  /**
-   * Delivers, now and in this call, the changes at or below `revision` that the watch has queued but not yet delivered,
-   * for at most about `maxMs`; true when none at or below `revision` is left queued. A caller that must see the store up
-   * to a revision (a consistent list from the informers' cache) uses it instead of waiting for the next turns of
-   * delivery. Absent where delivery is not the store's own (etcd: the changes come over the network).
-   */
-  catchUp?(revision: number, maxMs: number): boolean;
 }
 
 /** The key/value store behind the control plane. Values are JSON-serialisable. */

@@ -64,8 +64,6 @@ export class WatchHub {
   private scheduled: NodeJS.Immediate | undefined;
   /** The watcher the last turn stopped in. */
   private resumeAt: Watcher | undefined;
-  /** True while a turn or a catch-up runs watchers' callbacks. */
-  private delivering = false;
 
   constructor(private readonly onError: WatchErrorHandler) {}
 
@@ -80,35 +78,7 @@ export class WatchHub {
         w.queue = [];
         this.watchers.delete(w);
       },
-      catchUp: (revision, maxMs) => this.catchUp(w, revision, maxMs),
     };
-  }
-
-  /**
-   * Delivers `w`'s queued changes up to `revision` now, for at most `maxMs` (Watch.catchUp): one watcher out of the
-   * turns, in its own order, so what it is given and when it is given it stay each change once, in revision order. It
-   * stops early, as a turn does, when the loop budget's preempt hook read an API request (loopBudget.interrupted). Not
-   * inside a delivery (a callback asking would deliver the rest of its own queue under itself): false then.
-   */
-  private catchUp(w: Watcher, revision: number, maxMs: number): boolean {
-    if (this.delivering || w.closed) return false;
-    const start = performance.now();
-    this.delivering = true;
-    try {
-      while (w.head < w.queue.length && w.queue[w.head]!.revision <= revision) {
-        deliver(w, w.queue[w.head++]!, this.onError);
-        if (w.closed) return false;
-        // As a turn: an API request read by the lane meanwhile (loop-budget.ts) is answered first, the rest waited for.
-        if (performance.now() - start >= maxMs || loopBudget.interrupted()) break;
-      }
-    } finally {
-      this.delivering = false;
-    }
-    if (w.head === w.queue.length) {
-      w.queue = [];
-      w.head = 0;
-    }
-    return w.head === w.queue.length || w.queue[w.head]!.revision > revision;
   }
 
   /** Queues a change for every watcher whose prefix matches. Called once its batch is durable, in revision order. */
@@ -151,24 +121,19 @@ export class WatchHub {
     const hurried = deliveryHurried();
     const behind = hurried || all.some((w) => this.behind(w, start));
     const budget = loopBudget.turn('watch-hub', behind ? behindSliceMs : sliceMs, hurried ? behindSliceMs : behind ? sliceMs : undefined);
-    this.delivering = true;
-    try {
-      for (let n = 0; n < all.length; n++) {
-        const w = all[(first + n) % all.length]!;
-        while (w.head < w.queue.length && !w.closed) {
-          deliver(w, w.queue[w.head++]!, this.onError);
-          if (performance.now() - start >= budget || loopBudget.interrupted()) {
-            this.resumeAt = w;
-            return this.schedule();
-          }
+    for (let n = 0; n < all.length; n++) {
+      const w = all[(first + n) % all.length]!;
+      while (w.head < w.queue.length && !w.closed) {
+        deliver(w, w.queue[w.head++]!, this.onError);
+        if (performance.now() - start >= budget || loopBudget.interrupted()) {
+          this.resumeAt = w;
+          return this.schedule();
         }
-        w.queue = [];
-        w.head = 0;
       }
-      this.resumeAt = undefined;
-    } finally {
-      this.delivering = false;
+      w.queue = [];
+      w.head = 0;
     }
+    this.resumeAt = undefined;
   }
 
   // True when the next change `w` gets has waited longer than behindMs.

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { behindMs, behindSliceMs, type Change, sliceMs, WatchHub } from '../../master/store/watch-hub.js';
-import { iterationBudgetMs, loopBudget } from '../../master/loop-budget.js';
+import { iterationBudgetMs } from '../../master/loop-budget.js';
 import { hurryDelivery } from '../../master/store/urgency.js';
 import type { WatchEvent } from '../../master/store/types.js';
 
@@ -108,65 +108,6 @@ describe('watch hub', () => {
       await new Promise((r) => setImmediate(r));
     }
     done();
-  });
-
-  it('catchUp delivers one watcher its queued changes up to a revision now, each once, the rest in the turns', async () => {
-    const hub = new WatchHub((err) => {
-      throw err;
-    });
-    const seen: number[][] = [[], []];
-    const watches = [0, 1].map((k) => hub.add('/', 0, [], (e) => void seen[k]!.push(e.revision)));
-    for (let r = 1; r <= 10; r++) hub.publish({ revision: r, key: `/k${r}`, type: 'put', value: '1', prevValue: null });
-    expect(watches[0]!.catchUp!(6, 100)).toBe(true);
-    expect(seen).toEqual([[1, 2, 3, 4, 5, 6], []]); // now, in this task; the other watcher waits for its turn
-    expect(watches[0]!.catchUp!(6, 100)).toBe(true); // nothing left at or below 6: nothing delivered again
-    expect(seen[0]).toHaveLength(6);
-    await new Promise((r) => setImmediate(r));
-    const all = Array.from({ length: 10 }, (_, i) => i + 1);
-    expect(seen).toEqual([all, all]);
-    expect(watches[1]!.catchUp!(99, 100)).toBe(true); // an empty queue is caught up
-  });
-
-  it('catchUp stops after maxMs (false: changes at or below the revision are left), and does nothing inside a delivery', async () => {
-    const hub = new WatchHub((err) => {
-      throw err;
-    });
-    const seen: number[] = [];
-    let inner: boolean | undefined;
-    const watch = hub.add('/', 0, [], (e) => {
-      seen.push(e.revision);
-      busy(2);
-      if (e.revision === 8) inner = watch.catchUp!(10, 100); // asked by a callback in a delivery: no nested delivery
-    });
-    for (let r = 1; r <= 10; r++) hub.publish({ revision: r, key: `/k${r}`, type: 'put', value: '1', prevValue: null });
-    expect(watch.catchUp!(5, 3)).toBe(false); // 2 ms each: the second one passes 3 ms
-    expect(seen).toEqual([1, 2]);
-    expect(watch.catchUp!(5, 100)).toBe(true);
-    expect(seen).toEqual([1, 2, 3, 4, 5]);
-    while (seen.length < 10) await new Promise((r) => setImmediate(r));
-    expect(inner).toBe(false);
-    expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
-    watch.close();
-    expect(watch.catchUp!(20, 100)).toBe(false);
-  });
-
-  it('catchUp stops, as a turn does, once the loop budget says a request was read', () => {
-    const hub = new WatchHub((err) => {
-      throw err;
-    });
-    const seen: number[] = [];
-    const watch = hub.add('/', 0, [], (e) => void seen.push(e.revision));
-    for (let r = 1; r <= 10; r++) hub.publish({ revision: r, key: `/k${r}`, type: 'put', value: '1', prevValue: null });
-    let asks = 0;
-    const remove = loopBudget.addPreempt(() => ++asks === 3); // a request read at the third look
-    try {
-      expect(watch.catchUp!(10, 1000)).toBe(false);
-      expect(seen).toEqual([1, 2, 3]);
-    } finally {
-      remove();
-    }
-    expect(watch.catchUp!(10, 1000)).toBe(true);
-    expect(seen).toHaveLength(10);
   });
 
   it("parses a put's previous value only when the watcher reads it, and a spread copies it", async () => {

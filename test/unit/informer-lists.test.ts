@@ -46,25 +46,6 @@ describe('informer lists', () => {
     expect(informers.list('ConfigMap').length).toBe(5);
   });
 
-  it('catchUp applies the changes the store has made durable and queued for the cache, in the same task', async () => {
-    store = await openSqliteStore(':memory:');
-    informers = new Informers(store, silentLogger);
-    await informers.start();
-    const seen: string[] = [];
-    informers.on('ConfigMap', (_o, _old, latest) => void seen.push(latest.metadata.name));
-    const writes = await Promise.all(Array.from({ length: 30 }, (_, i) => store!.create(key('a', `p${i}`), cm('a', `p${i}`))));
-    const revision = Math.max(...writes.map((e) => e.modRevision));
-    // Acknowledged (durable), and revealed: the hub has them queued, not yet delivered.
-    expect(store.revealedRevision()).toBeGreaterThanOrEqual(revision);
-    expect(informers.revision).toBeLessThan(revision);
-    informers.catchUp(revision, 100);
-    expect(informers.revision).toBe(revision);
-    expect(informers.list('ConfigMap', 'a')).toHaveLength(30);
-    expect(seen).toHaveLength(30); // handlers ran as in delivery, each once
-    await new Promise((r) => setTimeout(r, 20));
-    expect(seen).toHaveLength(30); // and the hub's turns do not deliver them again
-  });
-
   it('waitForRevision resolves once the cache has the write, not before', async () => {
     store = await openSqliteStore(':memory:');
     informers = new Informers(store, silentLogger);

@@ -23,12 +23,10 @@ export async function get(ctx: ApiContext, req: ApiRequest): Promise<KObject> {
  */
 export const listWaits = new WeakMap<object, ListWait>();
 
-/** See `listWaits`: with the catch-up's ms and the revisions it left (cache-wait.ts). */
+/** See `listWaits`. */
 export interface ListWait {
   waitMs: number;
   behind: number;
-  catchUpMs?: number;
-  left?: number;
 }
 
 /** `list {kind, namespace?, allNamespaces?, labelSelector?, fieldSelector?}` → `{kind: 'List', items}`. */
@@ -53,8 +51,8 @@ export async function list(ctx: ApiContext, req: ApiRequest): Promise<{ apiVersi
 
 /**
  * A list as fresh as the store, served from the informers' cache (Kubernetes' consistent reads from the watch cache,
- * 1.31): the cache is brought up to every revision a read or an acknowledged write may have revealed before this
- * request — its queued changes applied in this task first, then waited for (cache-wait.ts) — and the cache answers — no decoding of every object from the store per list (10,000 pods: issue
+ * 1.31): the cache is waited for until it has seen every revision a read or an acknowledged write may have revealed
+ * before this request, and the cache answers — no decoding of every object from the store per list (10,000 pods: issue
  * 16). That revision is read without waiting when the store can tell it (SQLite: the revision on disk, as reads and
  * answers wait for the fsync); otherwise (etcd) it is the store's current revision. A cache that does not catch up
  * within a second, and Secrets (kept sealed, read through the sealing store), are listed from the store as before.
@@ -66,9 +64,9 @@ async function consistentList(ctx: ApiContext, kind: string, namespace: string |
   const began = performance.now();
   const revision = ctx.objects.revealedRevision() ?? (await ctx.objects.revision());
   const behind = revision - ctx.informers.revision;
-  const caught = ctx.informers.revision < revision ? await waitForCache(ctx, revision) : undefined;
+  if (ctx.informers.revision < revision) await waitForCache(ctx, revision);
   if (ctx.informers.revision < revision) return ctx.objects.list(kind, namespace);
-  return { items: listIndex(ctx.informers, kind).list(namespace), revision: ctx.informers.revision, cached: true, wait: { waitMs: performance.now() - began, behind, ...caught } };
+  return { items: listIndex(ctx.informers, kind).list(namespace), revision: ctx.informers.revision, cached: true, wait: { waitMs: performance.now() - began, behind } };
 }
 
 /** `delete {kind, name, namespace?, cascade?: 'background' | 'orphan' | 'foreground'}`. */
