@@ -64,6 +64,10 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   // CPU time per pod: what the master's one thread spends per pod, whatever share of a core a busy machine gave it
   // (1,000 pods/s needs < 1 ms).
   ['master CPU per pod (rollout)', (r) => `${((r.masterCpu * r.seconds * 1000) / r.pods).toFixed(2)} ms`, '< 1 ms'],
+  // What the hypervisor took from this machine meanwhile (all CPUs, in cores): a slow run with much of it was the box.
+  ['box CPU stolen (rollout)', (r) => (Number.isNaN(r.stolenCpu) ? '—' : `${(r.stolenCpu * 100).toFixed(0)} % of a core`), ''],
+  // A fixed piece of work timed in a thread of the harness (box-speed.ts): runs on a slower box read higher here.
+  ['box speed: µs per SHA-256 of 1 KiB', (r) => `${r.boxSpeed.idleUs.toFixed(2)} idle | ${r.boxSpeed.rolloutUs.toFixed(2)} rollout`, ''],
   // The join's and the rollout's tails: from Ready (all Running and the API timed) to the fleet settled, the window's start.
   ['join tail: Ready → settled', (r) => tailCell(r.joinTail), ''],
   ['rollout tail: → settled', (r) => tailCell(r.rolloutTail), ''],

@@ -1,7 +1,9 @@
 /**
  * What the harness reads about the master process from /proc (Linux): CPU time (utime + stime of
  * /proc/PID/stat, in clock ticks; its main thread's alone from /proc/PID/task/PID/stat), resident memory (VmRSS of /proc/PID/status) and bytes it caused to be written
- * to storage (write_bytes of /proc/PID/io: what reached the block layer, fsyncs and WAL included).
+ * to storage (write_bytes of /proc/PID/io: what reached the block layer, fsyncs and WAL included); and of the machine,
+ * the CPU time its hypervisor took from it (steal, the first line of /proc/stat): on a shared virtual machine the same
+ * build's runs differ by 40 % (docs/scale.md), and steal says how much of a slow run was the box's.
  */
 import { readFileSync } from 'node:fs';
 
@@ -19,6 +21,8 @@ export interface ProcSample {
   rssBytes: number;
   /** Bytes written to storage so far; -1 when /proc/PID/io cannot be read. */
   writeBytes: number;
+  /** CPU seconds the machine's hypervisor took from all its CPUs so far (steal); NaN when /proc/stat cannot be read. */
+  stealSeconds?: number;
 }
 
 /** Reads the process now; undefined once it is gone. */
@@ -39,10 +43,27 @@ export function sampleProc(pid: number): ProcSample | undefined {
     } catch {
       // not readable (another user's process without privileges)
     }
-    return { at: Date.now(), cpuSeconds, mainCpuSeconds, rssBytes: rss ? Number(rss[1]) * 1024 : 0, writeBytes };
+    return { at: Date.now(), cpuSeconds, mainCpuSeconds, rssBytes: rss ? Number(rss[1]) * 1024 : 0, writeBytes, stealSeconds: machineSteal() };
   } catch {
     return undefined;
   }
+}
+
+/** Steal of /proc/stat's `cpu` line (all CPUs: user nice system idle iowait irq softirq steal …), seconds; NaN if not there. */
+export function machineSteal(stat?: string): number {
+  try {
+    const line = (stat ?? readFileSync('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+    const f = line.trim().split(/\s+/);
+    return f[0] === 'cpu' && f.length > 8 ? Number(f[8]) / ticksPerSecond : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Share of one CPU the hypervisor took from the machine between two readings (NaN when either has no steal). */
+export function stealShare(a: ProcSample, b: ProcSample): number {
+  const wall = (b.at - a.at) / 1000;
+  return wall > 0 ? ((b.stealSeconds ?? NaN) - (a.stealSeconds ?? NaN)) / wall : NaN;
 }
 
 /** utime + stime of a stat line, seconds. Fields after the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15. */

@@ -26,7 +26,8 @@ import { repoRoot } from '../cluster-selfheal.js';
 import { adminClient, logLines, startMaster } from './master-proc.js';
 import { NodeTracker, PodTracker } from './observe.js';
 import { ProbeThread, type ProbeFigures } from './probe-worker.js';
-import { cpuShare, ProcWatcher, type ProcSample } from './procfs.js';
+import { cpuShare, ProcWatcher, stealShare, type ProcSample } from './procfs.js';
+import { BoxSpeed } from './box-speed.js';
 import { loopSummary, monoAt, pauseLoopProbe, type LoopSummary } from './loop.js';
 import { longTasks, newestProfile, topSelfTime, type HotFunction, type LongTasks } from './profile.js';
 import { startSimFleet, type SimAgent } from './sim-agent.js';
@@ -90,6 +91,10 @@ export interface ScaleResult {
   createToRunningMs: number[];
   /** Share of one core (1 = 100 %) during the rollout and while idle (after the join settled). */
   masterCpu: number;
+  /** Share of one CPU the machine's hypervisor took during the rollout (steal; NaN where /proc/stat has none). */
+  stolenCpu: number;
+  /** µs of CPU per SHA-256 digest of 1 KiB in the idle minute and in the rollout (box-speed.ts): how fast the box was. */
+  boxSpeed: { idleUs: number; rolloutUs: number };
   idleCpu: number;
   /** Share of one core while the fleet sits idle after the rollout settled, every pod Running (a window as long as the first). */
   idleCpuAfter: number;
@@ -176,6 +181,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   const loopFile = join(root, 'loop.jsonl');
   const master = await startMaster({ dataDir: join(root, 'master'), tls: !!o.tls, grace: o.grace, store: o.store, broker: o.broker, maxReplicas: Math.max(10_000, o.pods), profileDir, loopFile });
   const watcher = new ProcWatcher(master.proc.pid!);
+  const speed = new BoxSpeed();
   const agents: SimAgent[] = [];
   const nodes = new NodeTracker();
   const pods = new PodTracker(o.pods);
@@ -247,6 +253,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       podsPerSecond: pods.runningCount / ((t1 - t0) / 1000),
       createToRunningMs: pods.latencies(),
       masterCpu: cpuShare(a, b),
+      stolenCpu: stealShare(a, b),
+      boxSpeed: { idleUs: speed.between(idleA.at, idleB.at), rolloutUs: speed.between(a.at, b.at) },
       idleCpu: cpuShare(idleA, idleB),
       idleCpuAfter: cpuShare(afterA, afterB),
       idleCpuMain: cpuShare(idleA, idleB, 'main'),
@@ -293,6 +301,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     return result;
   } finally {
     watcher.stop();
+    await speed.stop();
     await probe?.kill();
     await pods.stop();
     await nodes.stop();

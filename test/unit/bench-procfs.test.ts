@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pauseLoopProbe } from '../../bench/scale/loop.js';
-import { cpuShare, sampleProc, type ProcSample } from '../../bench/scale/procfs.js';
+import { cpuShare, machineSteal, sampleProc, stealShare, type ProcSample } from '../../bench/scale/procfs.js';
 
 describe('procfs', () => {
   it.runIf(process.platform === 'linux')('reads the main thread apart from the whole process', () => {
@@ -20,6 +20,20 @@ describe('procfs', () => {
     expect(cpuShare(a, b)).toBeCloseTo(0.06);
     expect(cpuShare(a, b, 'main')).toBeCloseTo(0.02);
     expect(cpuShare(a, a)).toBe(0);
+  });
+
+  it("reads the machine's steal from /proc/stat's cpu line, and its share of a CPU between two readings", () => {
+    expect(machineSteal('cpu  1279052 110 236692 1857447 7186 0 14534 91008 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n')).toBeCloseTo(910.08);
+    expect(machineSteal('cpu  1 2 3 4\n')).toBeNaN(); // an old kernel without the column
+    expect(machineSteal('intr 1 2 3 4 5 6 7 8 9\n')).toBeNaN();
+    const a: ProcSample = { at: 0, cpuSeconds: 0, mainCpuSeconds: 0, rssBytes: 0, writeBytes: 0, stealSeconds: 100 };
+    const b: ProcSample = { ...a, at: 20_000, stealSeconds: 106 };
+    expect(stealShare(a, b)).toBeCloseTo(0.3);
+    expect(stealShare(a, { ...b, stealSeconds: undefined })).toBeNaN();
+  });
+
+  it.runIf(process.platform === 'linux')('samples the steal with the process', () => {
+    expect(sampleProc(process.pid)!.stealSeconds).toBeGreaterThanOrEqual(0);
   });
 });
 
