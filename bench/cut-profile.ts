@@ -11,7 +11,7 @@
  * busy samples): what, say, `flush` of the watch hub spends its time in.
  */
 import { readFileSync } from 'node:fs';
-import type { CpuProfile as Profile, ProfileNode } from './scale/profile.js';
+import { frameLabel, shortUrl as where, type CpuProfile as Profile, type ProfileNode } from './scale/profile.js';
 
 const [file, fromArg, toArg] = process.argv.slice(2);
 if (!file) {
@@ -25,7 +25,6 @@ for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 let t = 0;
 const times = p.timeDeltas.map((d) => (t += d));
 const idle = (n: ProfileNode) => n.callFrame.functionName === '(idle)';
-const where = (url: string) => url.replace(/.*\/(dist|node_modules)\//, '$1/');
 
 if (fromArg === undefined) {
   const seconds = new Map<number, [number, number]>();
@@ -45,7 +44,7 @@ if (fromArg === undefined) {
   const files = new Map<string, number>();
   let total = 0;
   let busy = 0;
-  const key = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const key = (n: ProfileNode) => frameLabel(n.callFrame);
   const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   const under = process.env.UNDER;
   const within = (id: number) => {

@@ -5,6 +5,7 @@
  *   node dist/bench/heap-top.js FILE.heapprofile   (TOP=, TOPI= for more rows; UNDER=NAME: only under that function)
  */
 import { readFileSync } from 'node:fs';
+import { frameLabel, shortUrl as where } from './scale/profile.js';
 
 interface HeapNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -17,9 +18,8 @@ if (!file) {
   process.stderr.write('usage: node dist/bench/heap-top.js FILE.heapprofile\n');
   process.exit(2);
 }
-const profile = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode; samples?: { size: number; nodeId: number }[] };
-const where = (url: string) => url.replace(/.*\/(dist|node_modules)\//, '$1/');
-const key = (n: HeapNode) => `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const profile = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
+const key = (n: HeapNode) => frameLabel(n.callFrame);
 const self = new Map<string, number>();
 const files = new Map<string, number>();
 const incl = new Map<string, number>();

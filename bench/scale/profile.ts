@@ -27,6 +27,16 @@ export interface HotFunction {
   share: number;
 }
 
+/** A script's URL from dist/ or node_modules/ on (a profile's frames carry absolute file URLs). */
+export function shortUrl(url: string): string {
+  return url.replace(/.*\/(dist|node_modules)\//, '$1/');
+}
+
+/** A profile frame as `name file:line` (CPU and heap profiles alike), the name `(anonymous)` when it has none. */
+export function frameLabel(f: { functionName: string; url: string; lineNumber: number }): string {
+  return `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+}
+
 /** The newest .cpuprofile in `dir`, if any. */
 export function newestProfile(dir: string): string | undefined {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
