@@ -11,11 +11,15 @@
  * and the rollout's tails before them have their own rows. `--get-every MS`: how often a `get` is timed during the
  * rollout (default 50 ms).
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatLoop } from './loop.js';
 import { formatLongTasks, formatProfile } from './profile.js';
 import { runScale, type ScaleResult } from './run.js';
 import { p50p99, pct, table } from './stats.js';
+
+/** The machine's CPUs (the busy row's whole). */
+const cores = availableParallelism();
 
 const { values: v } = parseArgs({
   options: {
@@ -65,6 +69,8 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   // (1,000 pods/s needs < 1 ms).
   ['master CPU per pod (rollout)', (r) => `${((r.masterCpu * r.seconds * 1000) / r.pods).toFixed(2)} ms`, '< 1 ms'],
   // What the hypervisor took from this machine meanwhile (all CPUs, in cores): a slow run with much of it was the box.
+  // How much of the machine ran at all, and the harness's share of it (its agents and probes share the box with the master).
+  ['box CPU busy (rollout)', (r) => (Number.isNaN(r.boxCpu.busy) ? '—' : `${(r.boxCpu.busy * 100).toFixed(0)} % of ${cores * 100} %; harness ${(r.boxCpu.harness * 100).toFixed(0)} %`), ''],
   ['box CPU stolen (rollout)', (r) => (Number.isNaN(r.stolenCpu) ? '—' : `${(r.stolenCpu * 100).toFixed(0)} % of a core`), ''],
   // A fixed piece of work timed in a thread of the harness (box-speed.ts): runs on a slower box read higher here.
   ['box speed: µs per SHA-256 of 1 KiB', (r) => `${r.boxSpeed.idleUs.toFixed(2)} idle | ${r.boxSpeed.rolloutUs.toFixed(2)} rollout`, ''],

@@ -3,7 +3,8 @@
  * /proc/PID/stat, in clock ticks; its main thread's alone from /proc/PID/task/PID/stat), resident memory (VmRSS of /proc/PID/status) and bytes it caused to be written
  * to storage (write_bytes of /proc/PID/io: what reached the block layer, fsyncs and WAL included); and of the machine,
  * the CPU time its hypervisor took from it (steal, the first line of /proc/stat): on a shared virtual machine the same
- * build's runs differ by 40 % (docs/scale.md), and steal says how much of a slow run was the box's.
+ * build's runs differ by 40 % (docs/scale.md), and steal says how much of a slow run was the box's; and how busy all its
+ * CPUs were, and the harness's own process (the simulated agents share the box with the master).
  */
 import { readFileSync } from 'node:fs';
 
@@ -23,6 +24,10 @@ export interface ProcSample {
   writeBytes: number;
   /** CPU seconds the machine's hypervisor took from all its CPUs so far (steal); NaN when /proc/stat cannot be read. */
   stealSeconds?: number;
+  /** CPU seconds all the machine's CPUs ran anything so far (user, nice, system, irq, softirq: every process); NaN when /proc/stat cannot be read. */
+  busySeconds?: number;
+  /** CPU seconds this (the harness's) process used so far, all its threads: the simulated agents, the probes. */
+  harnessCpuSeconds?: number;
 }
 
 /** Reads the process now; undefined once it is gone. */
@@ -43,27 +48,66 @@ export function sampleProc(pid: number): ProcSample | undefined {
     } catch {
       // not readable (another user's process without privileges)
     }
-    return { at: Date.now(), cpuSeconds, mainCpuSeconds, rssBytes: rss ? Number(rss[1]) * 1024 : 0, writeBytes, stealSeconds: machineSteal() };
+    const stat = machineStat();
+    const harness = process.cpuUsage();
+    return {
+      at: Date.now(),
+      cpuSeconds,
+      mainCpuSeconds,
+      rssBytes: rss ? Number(rss[1]) * 1024 : 0,
+      writeBytes,
+      stealSeconds: machineSteal(stat),
+      busySeconds: machineBusy(stat),
+      harnessCpuSeconds: (harness.user + harness.system) / 1e6,
+    };
   } catch {
     return undefined;
   }
 }
 
-/** Steal of /proc/stat's `cpu` line (all CPUs: user nice system idle iowait irq softirq steal …), seconds; NaN if not there. */
-export function machineSteal(stat?: string): number {
+/** /proc/stat's text ('' when it cannot be read). */
+function machineStat(): string {
   try {
-    const line = (stat ?? readFileSync('/proc/stat', 'utf8')).split('\n', 1)[0]!;
-    const f = line.trim().split(/\s+/);
-    return f[0] === 'cpu' && f.length > 8 ? Number(f[8]) / ticksPerSecond : NaN;
+    return readFileSync('/proc/stat', 'utf8');
   } catch {
-    return NaN;
+    return '';
   }
+}
+
+/** The fields of /proc/stat's `cpu` line (all CPUs: user nice system idle iowait irq softirq steal …) in ticks; [] if not there. */
+function cpuLine(stat: string): number[] {
+  const f = stat.split('\n', 1)[0]!.trim().split(/\s+/);
+  return f[0] === 'cpu' ? f.slice(1).map(Number) : [];
+}
+
+/** Steal of /proc/stat's `cpu` line, seconds; NaN if not there. */
+export function machineSteal(stat: string = machineStat()): number {
+  const f = cpuLine(stat);
+  return f.length > 7 ? f[7]! / ticksPerSecond : NaN;
+}
+
+/** What all CPUs ran (user + nice + system + irq + softirq of /proc/stat's `cpu` line), seconds; NaN if not there. */
+export function machineBusy(stat: string = machineStat()): number {
+  const f = cpuLine(stat);
+  return f.length > 6 ? (f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) / ticksPerSecond : NaN;
 }
 
 /** Share of one CPU the hypervisor took from the machine between two readings (NaN when either has no steal). */
 export function stealShare(a: ProcSample, b: ProcSample): number {
+  return shareOf(a, b, 'stealSeconds');
+}
+
+/**
+ * Share of one CPU between two readings of the machine's busy time (every process: `busy`) or the harness's own (the
+ * simulated agents and the probes, which share the box with the master: `harness`); NaN when either reading has none.
+ */
+export function boxShare(a: ProcSample, b: ProcSample, which: 'busy' | 'harness'): number {
+  return shareOf(a, b, which === 'busy' ? 'busySeconds' : 'harnessCpuSeconds');
+}
+
+function shareOf(a: ProcSample, b: ProcSample, field: 'stealSeconds' | 'busySeconds' | 'harnessCpuSeconds'): number {
   const wall = (b.at - a.at) / 1000;
-  return wall > 0 ? ((b.stealSeconds ?? NaN) - (a.stealSeconds ?? NaN)) / wall : NaN;
+  return wall > 0 ? ((b[field] ?? NaN) - (a[field] ?? NaN)) / wall : NaN;
 }
 
 /** utime + stime of a stat line, seconds. Fields after the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15. */

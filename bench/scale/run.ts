@@ -26,7 +26,7 @@ import { repoRoot } from '../cluster-selfheal.js';
 import { adminClient, logLines, startMaster } from './master-proc.js';
 import { NodeTracker, PodTracker } from './observe.js';
 import { ProbeThread, type ProbeFigures } from './probe-worker.js';
-import { cpuShare, ProcWatcher, stealShare, type ProcSample } from './procfs.js';
+import { boxShare, cpuShare, ProcWatcher, stealShare, type ProcSample } from './procfs.js';
 import { BoxSpeed } from './box-speed.js';
 import { loopSummary, monoAt, pauseLoopProbe, type LoopSummary } from './loop.js';
 import { longTasks, newestProfile, topSelfTime, type HotFunction, type LongTasks } from './profile.js';
@@ -93,6 +93,8 @@ export interface ScaleResult {
   masterCpu: number;
   /** Share of one CPU the machine's hypervisor took during the rollout (steal; NaN where /proc/stat has none). */
   stolenCpu: number;
+  /** Shares of one CPU during the rollout: every process on the machine (`busy`) and the harness's own (`harness`: the simulated agents, the probes); NaN without /proc. */
+  boxCpu: { busy: number; harness: number };
   /** µs of CPU per SHA-256 digest of 1 KiB in the idle minute and in the rollout (box-speed.ts): how fast the box was. */
   boxSpeed: { idleUs: number; rolloutUs: number };
   idleCpu: number;
@@ -254,6 +256,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       createToRunningMs: pods.latencies(),
       masterCpu: cpuShare(a, b),
       stolenCpu: stealShare(a, b),
+      boxCpu: { busy: boxShare(a, b, 'busy'), harness: boxShare(a, b, 'harness') },
       boxSpeed: { idleUs: speed.between(idleA.at, idleB.at), rolloutUs: speed.between(a.at, b.at) },
       idleCpu: cpuShare(idleA, idleB),
       idleCpuAfter: cpuShare(afterA, afterB),

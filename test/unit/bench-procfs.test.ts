@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pauseLoopProbe } from '../../bench/scale/loop.js';
-import { cpuShare, machineSteal, sampleProc, stealShare, type ProcSample } from '../../bench/scale/procfs.js';
+import { boxShare, cpuShare, machineBusy, machineSteal, sampleProc, stealShare, type ProcSample } from '../../bench/scale/procfs.js';
 
 describe('procfs', () => {
   it.runIf(process.platform === 'linux')('reads the main thread apart from the whole process', () => {
@@ -34,6 +34,24 @@ describe('procfs', () => {
 
   it.runIf(process.platform === 'linux')('samples the steal with the process', () => {
     expect(sampleProc(process.pid)!.stealSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it("reads the machine's busy time (user nice system irq softirq, not idle, iowait or steal) and the shares between two readings", () => {
+    expect(machineBusy('cpu  1000 10 200 5000 70 3 7 900 0 0\n')).toBeCloseTo(12.2);
+    expect(machineBusy('cpu  1 2 3 4\n')).toBeNaN();
+    expect(machineBusy('')).toBeNaN();
+    const a: ProcSample = { at: 0, cpuSeconds: 0, mainCpuSeconds: 0, rssBytes: 0, writeBytes: 0, busySeconds: 50, harnessCpuSeconds: 4 };
+    const b: ProcSample = { ...a, at: 10_000, busySeconds: 66, harnessCpuSeconds: 8.5 };
+    expect(boxShare(a, b, 'busy')).toBeCloseTo(1.6);
+    expect(boxShare(a, b, 'harness')).toBeCloseTo(0.45);
+    expect(boxShare(a, { ...b, busySeconds: undefined }, 'busy')).toBeNaN();
+    expect(boxShare(a, a, 'busy')).toBeNaN();
+  });
+
+  it.runIf(process.platform === 'linux')("samples the machine's busy time and this process's CPU with the process", () => {
+    const s = sampleProc(process.pid)!;
+    expect(s.busySeconds).toBeGreaterThan(0);
+    expect(s.harnessCpuSeconds).toBeGreaterThan(0);
   });
 });
 
