@@ -91,6 +91,8 @@ export interface ScaleResult {
   createToRunningMs: number[];
   /** Share of one core (1 = 100 %) during the rollout and while idle (after the join settled). */
   masterCpu: number;
+  /** The same, the master's main thread alone (the event loop): the rest is its other threads (deflate, SQLite's, GC helpers). */
+  masterCpuMain: number;
   /** Share of one CPU the machine's hypervisor took during the rollout (steal; NaN where /proc/stat has none). */
   stolenCpu: number;
   /** Shares of one CPU during the rollout: every process on the machine (`busy`) and the harness's own (`harness`: the simulated agents, the probes); NaN without /proc. */
@@ -255,6 +257,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       podsPerSecond: pods.runningCount / ((t1 - t0) / 1000),
       createToRunningMs: pods.latencies(),
       masterCpu: cpuShare(a, b),
+      masterCpuMain: cpuShare(a, b, 'main'),
       stolenCpu: stealShare(a, b),
       boxCpu: { busy: boxShare(a, b, 'busy'), harness: boxShare(a, b, 'harness') },
       boxSpeed: { idleUs: speed.between(idleA.at, idleB.at), rolloutUs: speed.between(a.at, b.at) },
