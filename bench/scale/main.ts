@@ -71,6 +71,8 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   // What the hypervisor took from this machine meanwhile (all CPUs, in cores): a slow run with much of it was the box.
   // How much of the machine ran at all, and the harness's share of it (its agents and probes share the box with the master).
   ['box CPU busy (rollout)', (r) => (Number.isNaN(r.boxCpu.busy) ? '—' : `${(r.boxCpu.busy * 100).toFixed(0)} % of ${cores * 100} %; harness ${(r.boxCpu.harness * 100).toFixed(0)} %`), ''],
+  // The main thread's rollout in three: running (above), waiting for a CPU the box's other threads held (here), idle (the rest).
+  ['master main thread waiting for a CPU', (r) => (Number.isNaN(r.masterRunWait) ? '—' : `${(r.masterRunWait * 100).toFixed(0)} % of the rollout`), ''],
   ['box CPU stolen (rollout)', (r) => (Number.isNaN(r.stolenCpu) ? '—' : `${(r.stolenCpu * 100).toFixed(0)} % of a core`), ''],
   // A fixed piece of work timed in a thread of the harness (box-speed.ts): runs on a slower box read higher here.
   ['box speed: µs per SHA-256 of 1 KiB', (r) => `${r.boxSpeed.idleUs.toFixed(2)} idle | ${r.boxSpeed.rolloutUs.toFixed(2)} rollout`, ''],

@@ -19,6 +19,11 @@ export interface ProcSample {
   cpuSeconds: number;
   /** The same, the main thread alone (the event loop; the rest is worker threads: SQLite, WAL checkpoints, GC helpers). */
   mainCpuSeconds: number;
+  /**
+   * Seconds the main thread has waited, runnable, for a CPU (the second field of its /proc schedstat): its time on a
+   * run queue, when the box's other threads held both CPUs; NaN where the kernel has no schedstat.
+   */
+  mainRunWaitSeconds?: number;
   rssBytes: number;
   /** Bytes written to storage so far; -1 when /proc/PID/io cannot be read. */
   writeBytes: number;
@@ -35,10 +40,12 @@ export function sampleProc(pid: number): ProcSample | undefined {
   try {
     const cpuSeconds = statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     let mainCpuSeconds = NaN;
+    let mainRunWaitSeconds = NaN;
     try {
       mainCpuSeconds = statCpu(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+      mainRunWaitSeconds = runQueueSeconds(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8'));
     } catch {
-      // no per-thread files (not Linux proper)
+      // no per-thread files (not Linux proper), or no schedstat (a kernel built without it)
     }
     const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     let writeBytes = -1;
@@ -54,6 +61,7 @@ export function sampleProc(pid: number): ProcSample | undefined {
       at: Date.now(),
       cpuSeconds,
       mainCpuSeconds,
+      mainRunWaitSeconds,
       rssBytes: rss ? Number(rss[1]) * 1024 : 0,
       writeBytes,
       stealSeconds: machineSteal(stat),
@@ -63,6 +71,12 @@ export function sampleProc(pid: number): ProcSample | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The run-queue wait of a schedstat line (ns on the CPU, ns waiting on a run queue, timeslices), seconds; NaN if malformed. */
+export function runQueueSeconds(schedstat: string): number {
+  const f = schedstat.trim().split(/\s+/);
+  return f.length >= 2 && /^\d+$/.test(f[1]!) ? Number(f[1]) / 1e9 : NaN;
 }
 
 /** /proc/stat's text ('' when it cannot be read). */
@@ -105,7 +119,12 @@ export function boxShare(a: ProcSample, b: ProcSample, which: 'busy' | 'harness'
   return shareOf(a, b, which === 'busy' ? 'busySeconds' : 'harnessCpuSeconds');
 }
 
-function shareOf(a: ProcSample, b: ProcSample, field: 'stealSeconds' | 'busySeconds' | 'harnessCpuSeconds'): number {
+/** Share of the wall time between two readings that the master's main thread waited, runnable, for a CPU (NaN without schedstat). */
+export function runWaitShare(a: ProcSample, b: ProcSample): number {
+  return shareOf(a, b, 'mainRunWaitSeconds');
+}
+
+function shareOf(a: ProcSample, b: ProcSample, field: 'stealSeconds' | 'busySeconds' | 'harnessCpuSeconds' | 'mainRunWaitSeconds'): number {
   const wall = (b.at - a.at) / 1000;
   return wall > 0 ? ((b[field] ?? NaN) - (a[field] ?? NaN)) / wall : NaN;
 }

@@ -26,7 +26,7 @@ import { repoRoot } from '../cluster-selfheal.js';
 import { adminClient, logLines, startMaster } from './master-proc.js';
 import { NodeTracker, PodTracker } from './observe.js';
 import { ProbeThread, type ProbeFigures } from './probe-worker.js';
-import { boxShare, cpuShare, ProcWatcher, stealShare, type ProcSample } from './procfs.js';
+import { boxShare, cpuShare, ProcWatcher, runWaitShare, stealShare, type ProcSample } from './procfs.js';
 import { BoxSpeed } from './box-speed.js';
 import { loopSummary, monoAt, pauseLoopProbe, type LoopSummary } from './loop.js';
 import { longTasks, newestProfile, topSelfTime, type HotFunction, type LongTasks } from './profile.js';
@@ -93,6 +93,8 @@ export interface ScaleResult {
   masterCpu: number;
   /** The same, the master's main thread alone (the event loop): the rest is its other threads (deflate, SQLite's, GC helpers). */
   masterCpuMain: number;
+  /** Share of the rollout the master's main thread waited, runnable, for a CPU (NaN without schedstat): time it neither ran nor idled. */
+  masterRunWait: number;
   /** Share of one CPU the machine's hypervisor took during the rollout (steal; NaN where /proc/stat has none). */
   stolenCpu: number;
   /** Shares of one CPU during the rollout: every process on the machine (`busy`) and the harness's own (`harness`: the simulated agents, the probes); NaN without /proc. */
@@ -258,6 +260,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       createToRunningMs: pods.latencies(),
       masterCpu: cpuShare(a, b),
       masterCpuMain: cpuShare(a, b, 'main'),
+      masterRunWait: runWaitShare(a, b),
       stolenCpu: stealShare(a, b),
       boxCpu: { busy: boxShare(a, b, 'busy'), harness: boxShare(a, b, 'harness') },
       boxSpeed: { idleUs: speed.between(idleA.at, idleB.at), rolloutUs: speed.between(a.at, b.at) },

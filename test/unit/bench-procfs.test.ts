@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pauseLoopProbe } from '../../bench/scale/loop.js';
-import { boxShare, cpuShare, machineBusy, machineSteal, sampleProc, stealShare, type ProcSample } from '../../bench/scale/procfs.js';
+import { boxShare, cpuShare, machineBusy, machineSteal, runQueueSeconds, runWaitShare, sampleProc, stealShare, type ProcSample } from '../../bench/scale/procfs.js';
 
 describe('procfs', () => {
   it.runIf(process.platform === 'linux')('reads the main thread apart from the whole process', () => {
@@ -48,10 +48,21 @@ describe('procfs', () => {
     expect(boxShare(a, a, 'busy')).toBeNaN();
   });
 
+  it("reads a thread's run-queue wait from its schedstat line, and its share of the wall time between two readings", () => {
+    expect(runQueueSeconds('451367252 146372453 1005\n')).toBeCloseTo(0.146372453);
+    expect(runQueueSeconds('451367252\n')).toBeNaN();
+    expect(runQueueSeconds('')).toBeNaN();
+    const a: ProcSample = { at: 0, cpuSeconds: 0, mainCpuSeconds: 0, rssBytes: 0, writeBytes: 0, mainRunWaitSeconds: 2 };
+    const b: ProcSample = { ...a, at: 10_000, mainRunWaitSeconds: 3.5 };
+    expect(runWaitShare(a, b)).toBeCloseTo(0.15);
+    expect(runWaitShare(a, { ...b, mainRunWaitSeconds: undefined })).toBeNaN();
+  });
+
   it.runIf(process.platform === 'linux')("samples the machine's busy time and this process's CPU with the process", () => {
     const s = sampleProc(process.pid)!;
     expect(s.busySeconds).toBeGreaterThan(0);
     expect(s.harnessCpuSeconds).toBeGreaterThan(0);
+    if (existsSync(`/proc/${process.pid}/schedstat`)) expect(s.mainRunWaitSeconds).toBeGreaterThanOrEqual(0); // a kernel with schedstat
   });
 });
 
