@@ -45,7 +45,8 @@ export interface SqliteStoreOptions {
    * process's deflate worker thread, the writes queued for their commit once back (deflate-worker.ts). The worker
    * takes ~10 µs a write off the master's thread but costs ~10–20 µs more in all: on the 2-core bench box, shared with
    * the simulated agents, 'loop' read 1,312–1,656 pods/s against 1,151–1,527 (docs/scale.md, session 24), so it is
-   * the default; 'worker' is for a master with cores to spare.
+   * the default; 'worker' is for a master with cores to spare. Measured again over TLS (session 31): 3–10 % more pods/s
+   * at like box speeds, but one like pair −10 % and a worse list max in three runs of eight — still not the default.
    */
   deflateIn?: 'worker' | 'loop';
 }
