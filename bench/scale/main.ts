@@ -65,14 +65,14 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   ['pods/s end to end', (r) => r.podsPerSecond.toFixed(0), '≥ 1000'],
   ['create→Running', (r) => p50p99(r.createToRunningMs, 'ms'), 'p99 < 5000 ms'],
   ['master CPU (rollout) (main thread)', (r) => `${(r.masterCpu * 100).toFixed(0)} % (${(r.masterCpuMain * 100).toFixed(0)} %)`, ''],
-  // CPU time per pod: what the master's one thread spends per pod, whatever share of a core a busy machine gave it
-  // (1,000 pods/s needs < 1 ms).
+  // CPU time per pod, the process's and (in parentheses) its main thread's, whatever share of a core a busy machine
+  // gave it (1,000 pods/s needs the main thread's < 1 ms).
   ['master CPU per pod (rollout) (main)', (r) => `${((r.masterCpu * r.seconds * 1000) / r.pods).toFixed(2)} ms (${((r.masterCpuMain * r.seconds * 1000) / r.pods).toFixed(2)} ms)`, '< 1 ms'],
-  // What the hypervisor took from this machine meanwhile (all CPUs, in cores): a slow run with much of it was the box.
   // How much of the machine ran at all, and the harness's share of it (its agents and probes share the box with the master).
   ['box CPU busy (rollout)', (r) => (Number.isNaN(r.boxCpu.busy) ? '—' : `${(r.boxCpu.busy * 100).toFixed(0)} % of ${cores * 100} %; harness ${(r.boxCpu.harness * 100).toFixed(0)} %`), ''],
   // The main thread's rollout in three: running (above), waiting for a CPU the box's other threads held (here), idle (the rest).
   ['master main thread waiting for a CPU', (r) => (Number.isNaN(r.masterRunWait) ? '—' : `${(r.masterRunWait * 100).toFixed(0)} % of the rollout`), ''],
+  // What the hypervisor took from this machine meanwhile (all CPUs, in cores): a slow run with much of it was the box.
   ['box CPU stolen (rollout)', (r) => (Number.isNaN(r.stolenCpu) ? '—' : `${(r.stolenCpu * 100).toFixed(0)} % of a core`), ''],
   // A fixed piece of work timed in a thread of the harness (box-speed.ts): runs on a slower box read higher here.
   ['box speed: µs per SHA-256 of 1 KiB', (r) => `${r.boxSpeed.idleUs.toFixed(2)} idle | ${r.boxSpeed.rolloutUs.toFixed(2)} rollout`, ''],
