@@ -58,7 +58,8 @@ describe.skipIf(!haveEtcd || !haveMosquitto)('HA: every master serves the API', 
     [etcd, broker] = await Promise.all([startEtcdCluster(3), startMosquitto(join(dir, 'broker'))]);
     const start = (name: string, more: string[]) => startHaMaster({ name, dataDir: join(dir, name), store: etcd.storeUrl('/api'), broker: broker.brokerUrl, args: ['--leader-lease', '2s', ...more] }, join(dir, `${name}.log`));
     masters.set('m1', await start('m1', ['--upload-certs']));
-    certificateKey = /--certificate-key ([0-9a-f]{64})/.exec(masters.get('m1')!.log())![1];
+    // `info started` is logged inside startMaster; the banner with the key is written just after it returns.
+    certificateKey = await eventually(() => /--certificate-key ([0-9a-f]{64})/.exec(masters.get('m1')!.log())?.[1], 'the certificate key in m1\'s banner', 10_000, 20);
     for (const m of await Promise.all(['m2', 'm3'].map((n) => start(n, ['--certificate-key', certificateKey])))) masters.set(m.name, m);
     // Every master has seen all three candidates.
     await eventually(() => [...masters.values()].every((m) => /masters serving the API.*m1,m2,m3/.test(m.log())), 'three masters serving', 15_000, 100);
