@@ -6,9 +6,12 @@
  * changes the master; it only costs a 10 ms timer and the histogram's own 10 ms timer — ~1 % of a core on the bench
  * box, as much as a fifth of what an idle master may spend (issue 16: < 5 %). So while the file `${file}.paused`
  * exists (the harness's idle windows: loop.ts pauseLoopProbe) both are off and only the 1 s line goes on, empty.
+ * Each line also says what the master's memory was made of at that second (`mem`: process.memoryUsage() and the young
+ * generation's committed size), so the harness can break its peak RSS down (loop.ts memAtPeak).
  */
 import { appendFileSync, existsSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 /** A stall is a 10 ms tick this much later than asked for, ms (issue 16's "long task": an API get waits behind it). */
 const stallMs = 20;
@@ -44,7 +47,10 @@ if (file) {
       else ((expected = performance.now() + tickMs), (timer = setTimeout(tick, tickMs).unref()), h.enable());
     }
     // mono: the monotonic clock in µs, the clock of V8's .cpuprofile timestamps (profile.ts cuts the rollout's window with it).
-    const line = { at: Date.now(), mono: Number(process.hrtime.bigint() / 1000n), p50: ns(h.percentile(50)), p99: ns(h.percentile(99)), max: ns(h.max), stalls, windows };
+    const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+    const mem = { rss, heapTotal, heapUsed, external, arrayBuffers, young };
+    const line = { at: Date.now(), mono: Number(process.hrtime.bigint() / 1000n), p50: ns(h.percentile(50)), p99: ns(h.percentile(99)), max: ns(h.max), stalls, windows, mem };
     stalls = [];
     windows = [];
     h.reset();

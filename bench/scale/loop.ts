@@ -14,6 +14,19 @@ interface LoopLine {
   p99: number;
   max: number;
   stalls: number[];
+  /** The master's memory at that second (loop-probe.ts; absent in lines of older probes). */
+  mem?: MemLine;
+}
+
+/** What the master's memory was made of at one second, bytes: process.memoryUsage() and the young generation's size. */
+export interface MemLine {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  /** V8's new space, committed (the young generation's semi-spaces): part of heapTotal. */
+  young: number;
 }
 
 /** The loop's delay over a window, ms. */
@@ -56,6 +69,25 @@ export function loopSummary(file: string, from: number, to: number): LoopSummary
     stalledMs: stalls.reduce((a, b) => a + b, 0),
     longestMs: Math.max(0, ...lines.map((l) => l.max)),
   };
+}
+
+/** The probe's second with the highest RSS (the master's peak as the probe saw it), or undefined without memory lines. */
+export function memAtPeak(file: string): MemLine | undefined {
+  let best: MemLine | undefined;
+  for (const l of readLines(file)) if (l.mem && (!best || l.mem.rss > best.rss)) best = l.mem;
+  return best;
+}
+
+/**
+ * A peak second's memory as one table cell, MB (of 1024 × 1024 bytes, as the bench's other RSS rows): the V8 heap (used, and the young generation in it), memory outside it
+ * that V8 knows of (Buffers' and typed arrays' bytes in it), and the rest of the RSS — code, thread stacks, OpenSSL's
+ * and SQLite's own allocations, the allocator's free lists — as what remains.
+ */
+export function formatMem(m: MemLine | undefined): string {
+  if (!m) return '—';
+  const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
+  const other = m.rss - m.heapTotal - m.external;
+  return `RSS ${mb(m.rss)} = heap ${mb(m.heapTotal)} (used ${mb(m.heapUsed)}, young ${mb(m.young)}) + external ${mb(m.external)} (buffers ${mb(m.arrayBuffers)}) + other ${mb(other)}`;
 }
 
 /** The summary as one table cell. */

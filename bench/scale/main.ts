@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { formatLoop } from './loop.js';
+import { formatLoop, formatMem } from './loop.js';
 import { formatLongTasks, formatProfile } from './profile.js';
 import { runScale, type ScaleResult } from './run.js';
 import { p50p99, pct, table } from './stats.js';
@@ -82,6 +82,8 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   ['master CPU (idle) (main thread)', (r) => `${(r.idleCpu * 100).toFixed(1)} % (${(r.idleCpuMain * 100).toFixed(1)} %), ${r.idleMs / 1000} s`, '< 5 % at 1000 agents'],
   ['master CPU (idle, pods Running)', (r) => `${(r.idleCpuAfter * 100).toFixed(1)} % (${(r.idleCpuAfterMain * 100).toFixed(1)} %)`, '< 5 % at 1000 agents'],
   ['master peak RSS', (r) => mb(r.peakRssBytes), '< 500 MB'],
+  // The probe's second with the highest RSS (once a second, so it may read a little under the row above), in parts, MB.
+  ['master memory at its peak second', (r) => formatMem(r.peakMem), ''],
   ['master RSS at the end', (r) => mb(r.rssAfterBytes), ''],
   ['written per pod', (r) => kb(r.writeBytesPerPod), '< 10 KB'],
   ['MQTT per node per min (idle)', (r) => kb(r.mqttBytesPerNodeMinuteIdle), ''],

@@ -28,7 +28,7 @@ import { NodeTracker, PodTracker } from './observe.js';
 import { ProbeThread, type ProbeFigures } from './probe-worker.js';
 import { boxShare, cpuShare, ProcWatcher, runWaitShare, stealShare, type ProcSample } from './procfs.js';
 import { BoxSpeed } from './box-speed.js';
-import { loopSummary, monoAt, pauseLoopProbe, type LoopSummary } from './loop.js';
+import { loopSummary, memAtPeak, monoAt, pauseLoopProbe, type LoopSummary, type MemLine } from './loop.js';
 import { longTasks, newestProfile, topSelfTime, type HotFunction, type LongTasks } from './profile.js';
 import { startSimFleet, type SimAgent } from './sim-agent.js';
 import { readyStatus, type Node } from '../../protocol/index.js';
@@ -115,6 +115,8 @@ export interface ScaleResult {
   /** The master's RSS at the end of that spell (what stays once the rollout's garbage is collected or not). */
   rssAfterBytes: number;
   peakRssBytes: number;
+  /** The master's memory in parts at the probe's second with the highest RSS (loop.ts memAtPeak). */
+  peakMem: MemLine | undefined;
   /** Bytes the master wrote to storage per pod created (during the rollout). */
   writeBytesPerPod: number;
   /** MQTT packets per node per minute in the first idle window (at the agents: sent = what the master reads, received = what it writes), and PINGREQs among those sent. */
@@ -273,6 +275,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       rolloutTail,
       rssAfterBytes: afterB.rssBytes,
       peakRssBytes: watcher.peakRss,
+      peakMem: memAtPeak(loopFile),
       writeBytesPerPod: writesPerPod(a, b, o.pods),
       mqttBytesPerNodeMinuteIdle: perNodeMinute(idleBytesB - idleBytesA, o.agents, idleB.at - idleA.at),
       mqttPacketsPerNodeMinuteIdle: {

@@ -1,9 +1,11 @@
 /** The scale bench's /proc readings (bench/scale/procfs.ts) and its event-loop probe's pause (bench/scale/loop.ts), on this process. */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pauseLoopProbe } from '../../bench/scale/loop.js';
+import { formatMem, memAtPeak, pauseLoopProbe, type MemLine } from '../../bench/scale/loop.js';
+import { requireBuild, root } from '../helpers/procs.js';
 import { boxShare, cpuShare, machineBusy, machineSteal, runQueueSeconds, runWaitShare, sampleProc, stealShare, type ProcSample } from '../../bench/scale/procfs.js';
 
 describe('procfs', () => {
@@ -76,6 +78,51 @@ describe('the loop probe pause', () => {
       pauseLoopProbe(file, false);
       pauseLoopProbe(file, false); // resuming twice is harmless
       expect(existsSync(`${file}.paused`)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the master's memory at its peak second", () => {
+  const mem = (rss: number, heapTotal = 0, heapUsed = 0, external = 0, arrayBuffers = 0, young = 0): MemLine => ({ rss, heapTotal, heapUsed, external, arrayBuffers, young });
+  const line = (at: number, m?: MemLine) => JSON.stringify({ at, mono: at * 1000, p50: 10, p99: 11, max: 12, stalls: [], windows: [], ...(m ? { mem: m } : {}) });
+
+  it('is the probe line with the highest RSS; lines without memory (older probes) are passed over', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-loop-'));
+    try {
+      const file = join(dir, 'loop.jsonl');
+      expect(memAtPeak(file)).toBeUndefined(); // no probe file
+      writeFileSync(file, [line(1), line(2)].join('\n') + '\n');
+      expect(memAtPeak(file)).toBeUndefined();
+      writeFileSync(file, [line(1, mem(300e6)), line(2), line(3, mem(480e6, 290e6)), line(4, mem(470e6))].join('\n') + '\n');
+      expect(memAtPeak(file)).toEqual(mem(480e6, 290e6));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is one cell in MB: the heap (used, young), external (buffers) and the rest of the RSS', () => {
+    expect(formatMem(undefined)).toBe('—');
+    const M = 1024 * 1024;
+    expect(formatMem(mem(483 * M, 300 * M, 200 * M, 26 * M, 20 * M, 16 * M))).toBe('RSS 483 = heap 300 (used 200, young 16) + external 26 (buffers 20) + other 157');
+  });
+
+  it('is what the probe writes each second in a real process', () => {
+    requireBuild();
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-loop-'));
+    try {
+      const file = join(dir, 'loop.jsonl');
+      const probe = join(root, 'dist', 'bench', 'scale', 'loop-probe.js');
+      execFileSync(process.execPath, ['--import', probe, '-e', 'globalThis.keep = Buffer.alloc(8e6, 1); setTimeout(() => {}, 2300)'], { env: { ...process.env, SKIFF_BENCH_LOOP_FILE: file } });
+      const m = memAtPeak(file)!;
+      expect(readFileSync(file, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(2);
+      expect(m.rss).toBeGreaterThan(m.heapUsed);
+      expect(m.heapUsed).toBeLessThanOrEqual(m.heapTotal);
+      expect(m.young).toBeGreaterThan(0);
+      expect(m.young).toBeLessThan(m.heapTotal);
+      expect(m.arrayBuffers).toBeGreaterThanOrEqual(8e6); // the 8 MB Buffer the process holds
+      expect(m.external).toBeGreaterThanOrEqual(m.arrayBuffers);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
