@@ -36,14 +36,20 @@ function finite(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
-/** The well-formed container samples of a pod's entry (names are checked against the pod spec by whoever exports them). */
-function containersOf(v: unknown): ContainerSample[] | undefined {
+/**
+ * The well-formed container samples of a pod's entry (names are checked against the pod spec by whoever exports them).
+ * A name the pod's spec has is kept as the spec's string: the message's is garbage once read.
+ */
+function containersOf(v: unknown, pod: Pod): ContainerSample[] | undefined {
   if (!Array.isArray(v)) return undefined;
   const out: ContainerSample[] = [];
   for (const c of v.slice(0, maxContainers)) {
     const cpu = finite(c?.cpuSeconds);
     const mem = finite(c?.memoryBytes);
-    if (typeof c?.name === 'string' && c.name.length <= 63 && cpu !== undefined && mem !== undefined) out.push({ name: c.name, cpuSeconds: cpu, memoryBytes: mem });
+    if (typeof c?.name === 'string' && c.name.length <= 63 && cpu !== undefined && mem !== undefined) {
+      const name = pod.spec.containers?.find((x) => x.name === c.name)?.name ?? c.name;
+      out.push({ name, cpuSeconds: cpu, memoryBytes: mem });
+    }
   }
   return out;
 }
@@ -72,9 +78,20 @@ export const maxMetricPayloadBytes = 256;
 /** Finds a pod in the cache (the master passes its informers). */
 export type PodLookup = (namespace: string, name: string) => Pod | undefined;
 
+/** A pod's sample as kept: with the pod's namespace and name, to check it is still bound to the node. */
+interface KeptPodSample extends PodSample {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * A node's latest samples. Its pods are keyed by uid, and every string kept (the key, namespace, name) is the cached
+ * pod's: nothing is built per sample, and nothing decoded from the message stays — a string msgpackr decoded can be a
+ * slice of a whole message's text, which it would keep alive (a 20,000-pod heap held ~4 MB of metrics messages so).
+ */
 interface NodeSamples {
   node?: NodeSample;
-  pods: Map<string, PodSample & { uid: string }>;
+  pods: Map<string, KeptPodSample>;
   at: number;
 }
 
@@ -112,11 +129,10 @@ export class MetricsStore {
         if (!m.node) this.history.record(node, now, prev.node.cpuMilli, prev.node.memoryBytes);
       }
       // Only pods still bound to the node: a pod deleted since is not carried on (deleting while iterating a Map is safe).
-      for (const [k, p] of prev.pods) {
-        const slash = k.indexOf('/');
-        const bound = this.lookup(k.slice(0, slash), k.slice(slash + 1));
-        if (bound?.spec.nodeName === node && bound.metadata.uid === p.uid) p.at = now;
-        else prev.pods.delete(k);
+      for (const [uid, p] of prev.pods) {
+        const bound = this.lookup(p.namespace, p.name);
+        if (bound?.spec.nodeName === node && bound.metadata.uid === uid) p.at = now;
+        else prev.pods.delete(uid);
       }
     }
     if (m?.node && Number.isFinite(m.node.cpuMilli) && Number.isFinite(m.node.memoryBytes)) {
@@ -128,9 +144,10 @@ export class MetricsStore {
     for (const p of pods) {
       if (typeof p?.namespace !== 'string' || typeof p.name !== 'string' || !Number.isFinite(p.cpuMilli)) continue;
       const bound = this.lookup(p.namespace, p.name);
-      if (!bound || bound.spec.nodeName !== node || bound.metadata.uid !== p.uid) continue;
-      if (entry.pods.size >= maxPodsPerNode && !entry.pods.has(`${p.namespace}/${p.name}`)) continue;
-      entry.pods.set(`${p.namespace}/${p.name}`, { uid: p.uid, cpuMilli: p.cpuMilli, memoryBytes: Number(p.memoryBytes) || 0, at: now, cpuSeconds: finite(p.cpuSeconds), containers: containersOf(p.containers) });
+      if (!bound?.metadata.uid || bound.spec.nodeName !== node || bound.metadata.uid !== p.uid) continue;
+      const { uid, namespace = p.namespace, name } = bound.metadata;
+      if (entry.pods.size >= maxPodsPerNode && !entry.pods.has(uid)) continue;
+      entry.pods.set(uid, { namespace, name, cpuMilli: p.cpuMilli, memoryBytes: Number(p.memoryBytes) || 0, at: now, cpuSeconds: finite(p.cpuSeconds), containers: containersOf(p.containers, bound) });
     }
     this.byNode.set(node, entry);
     this.emit('pods', node);
@@ -165,9 +182,10 @@ export class MetricsStore {
 
   /** The latest fresh sample of a pod (matching `uid` when given), from the node it is bound to. */
   pod(namespace: string, name: string, uid?: string, now = Date.now()): PodSample | undefined {
-    const node = this.lookup(namespace, name)?.spec.nodeName;
-    const s = node ? this.byNode.get(node)?.pods.get(`${namespace}/${name}`) : undefined;
-    if (!s || (uid && s.uid !== uid) || now - s.at > sampleTtlMs) return undefined;
+    const bound = this.lookup(namespace, name);
+    const node = bound?.spec.nodeName;
+    const s = node && bound.metadata.uid ? this.byNode.get(node)?.pods.get(bound.metadata.uid) : undefined;
+    if (!s || (uid && bound!.metadata.uid !== uid) || now - s.at > sampleTtlMs) return undefined;
     return s;
   }
 

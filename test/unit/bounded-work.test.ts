@@ -136,6 +136,22 @@ describe('MetricsStore', () => {
     expect(m.pod('default', 'mine', undefined, 1000)?.cpuMilli).toBe(3);
     expect(m.pod('default', 'theirs', undefined, 1000)).toBeUndefined();
   });
+  it("a pod deleted and made again under its name is not given the old pod's sample, and a delta lets that sample go", () => {
+    podOn('again', 'n1');
+    const m = store();
+    m.onNodeMetrics('n1', msg('again'), 1000);
+    expect(m.pod('default', 'again', undefined, 1000)?.cpuMilli).toBe(3);
+    podOn('again', 'n1', 'uid-again-2'); // the same name, a new pod, before its node reports it
+    expect(m.pod('default', 'again', undefined, 1000)).toBeUndefined();
+    expect(m.pod('default', 'again', 'uid-again-2', 1000)).toBeUndefined();
+    m.onNodeMetrics('n1', { ...msg(), pods: [], delta: true } as MetricsMessage, 2000);
+    expect(m.size().pods).toBe(0);
+    // Container samples are kept whether or not the spec names them (their exporters check the names).
+    const spec = { containers: [{ name: 'main', image: 'x' }] };
+    bound.set('default/c', { metadata: { name: 'c', namespace: 'default', uid: 'uid-c' }, spec: { nodeName: 'n1', ...spec } } as Pod);
+    m.onNodeMetrics('n1', { ts: 0, pods: [{ namespace: 'default', name: 'c', uid: 'uid-c', cpuMilli: 1, memoryBytes: 1, containers: [{ name: ['ma', 'in'].join(''), cpuSeconds: 1, memoryBytes: 2 }, { name: 'side', cpuSeconds: 1, memoryBytes: 2 }] }] } as MetricsMessage, 3000);
+    expect(m.pod('default', 'c', 'uid-c', 3000)?.containers).toEqual([{ name: 'main', cpuSeconds: 1, memoryBytes: 2 }, { name: 'side', cpuSeconds: 1, memoryBytes: 2 }]);
+  });
   it('each message replaces the node\'s samples, at most maxPodsPerNode are read, and silent nodes expire', () => {
     for (let i = 0; i < maxPodsPerNode + 10; i++) podOn(`p${i}`, 'n1');
     const m = store();
