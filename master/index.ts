@@ -19,6 +19,7 @@ import { Teardown } from './teardown.js';
 import { Telemetry } from './telemetry/registry.js';
 import { announceBroker, connectExternalBroker, fetchClusterFiles, lead, uploadCerts } from './ha/steps.js';
 import { EtcdStore } from './store/etcd.js';
+import { uncachedMqttNumbers } from '../protocol/mqtt-numbers.js';
 import type { Controller } from './controllers/types.js';
 import type { DesiredPublisher } from './nodes/desired.js';
 import type { NodeStatusTracker } from './nodes/status.js';
@@ -78,6 +79,7 @@ function loggerFor(config: MasterConfig, given?: Logger): Logger {
 /** Starts a master. A step that fails releases what the earlier ones acquired, and its error is thrown. */
 export async function startMaster(options: MasterOptions = {}): Promise<Master> {
   const { logger, ...rest } = options;
+  uncachedMqttNumbers(); // before the broker or the external link writes a packet (protocol/mqtt-numbers.ts)
   const config = resolveConfig(rest);
   const log = loggerFor(config, logger);
   const down = new Teardown(log);
