@@ -16,7 +16,6 @@ import { externalTopics, joinTag, joinUser } from '../protocol/external-topics.j
 import { tlsFailure } from '../protocol/tls.js';
 import { nodeKeyAndCsr } from '../protocol/csr.js';
 import type { JoinChallenge, JoinGrant, JoinHello, JoinResult } from '../protocol/messages.js';
-import { uncachedMqttNumbers } from '../protocol/mqtt-numbers.js';
 import { topics } from '../protocol/topics.js';
 import type { AgentConfig } from './config.js';
 import { readFacts } from './facts.js';
@@ -141,7 +140,6 @@ async function joinVia(cfg: AgentConfig, token: string, discovered: boolean, ext
   const tag = joinTag(secret);
   const reqTopic = (session: string) => (external ? externalTopics.joinReq(tag, session) : topics.joinReq(session));
   const resTopic = (session: string) => (external ? externalTopics.joinRes(tag, session) : topics.joinRes(session));
-  uncachedMqttNumbers(); // protocol/mqtt-numbers.ts
   const client: MqttClient = connect(cfg.master, {
     ...(ca ? mqttTlsOptions({ ca }) : {}),
     clientId: `skiff-join-${randomBytes(8).toString('hex')}`,

@@ -7,7 +7,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { uncachedMqttNumbers } from '../protocol/mqtt-numbers.js';
 import { tlsFailure } from '../protocol/tls.js';
 import type { Logger } from './log.js';
 import { mqttTlsOptions, type NodeTls } from './tls.js';
@@ -121,7 +120,6 @@ export class Session extends EventEmitter<SessionEvents> {
       writeCache: false,
       will: { topic: this.o.will.topic, payload: this.o.will.payload, qos: 1, retain: true },
     };
-    uncachedMqttNumbers(); // protocol/mqtt-numbers.ts: ~7 MB of an agent's heap otherwise
     const client = connect(this.o.url, opts);
     this.client = client;
     let up = false;

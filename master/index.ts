@@ -6,6 +6,7 @@
  */
 import type { Engine } from '../core-wasm/types.js';
 import { skiffVersion, type Logger } from '../protocol/index.js';
+import { uncachedMqttNumbers } from './broker/number-cache.js';
 import { plainMqttHost, resolveConfig, type MasterConfig } from './config.js';
 import type { Informers } from './informer.js';
 import { createLogger } from './log.js';
@@ -19,7 +20,6 @@ import { Teardown } from './teardown.js';
 import { Telemetry } from './telemetry/registry.js';
 import { announceBroker, connectExternalBroker, fetchClusterFiles, lead, uploadCerts } from './ha/steps.js';
 import { EtcdStore } from './store/etcd.js';
-import { uncachedMqttNumbers } from '../protocol/mqtt-numbers.js';
 import type { Controller } from './controllers/types.js';
 import type { DesiredPublisher } from './nodes/desired.js';
 import type { NodeStatusTracker } from './nodes/status.js';
@@ -79,7 +79,7 @@ function loggerFor(config: MasterConfig, given?: Logger): Logger {
 /** Starts a master. A step that fails releases what the earlier ones acquired, and its error is thrown. */
 export async function startMaster(options: MasterOptions = {}): Promise<Master> {
   const { logger, ...rest } = options;
-  uncachedMqttNumbers(); // before the broker or the external link writes a packet (protocol/mqtt-numbers.ts)
+  uncachedMqttNumbers(); // before the broker or the external link writes a packet (broker/number-cache.ts)
   const config = resolveConfig(rest);
   const log = loggerFor(config, logger);
   const down = new Teardown(log);

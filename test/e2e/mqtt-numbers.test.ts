@@ -1,8 +1,9 @@
 /**
- * mqtt-packet's 65,536-Buffer number cache is never made (protocol/mqtt-numbers.ts): not in a real `skiff master`
- * that answered an API client and an agent, not in a `skiff get`, not in a `skiff-agent join` that ran until Ready.
- * Each process is preloaded with test/fixtures/mqtt-number-cache.mjs, which writes the cache's size at exit; a plain
- * node process that writes one packet shows the probe sees a filled cache.
+ * mqtt-packet's 65,536-Buffer number cache is never made (master/broker/number-cache.ts in the master; mqtt.js's
+ * `writeCache: false` in the agent and the CLI): not in a real `skiff master` that answered an API client and an
+ * agent, not in a `skiff get`, not in a `skiff-agent join` that ran until Ready. Each process is preloaded with
+ * test/fixtures/mqtt-number-cache.mjs, which writes the cache's size at exit; a plain node process that writes one
+ * packet shows the probe sees a filled cache.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
