@@ -76,7 +76,10 @@ export async function startMaster(o: MasterUnderTest): Promise<RunningMaster> {
     ...(o.broker ? ['--broker', o.broker] : []),
     ...(o.extra ?? []),
   ];
-  const proc = spawnNode(args, logFile);
+  // SKIFF_BENCH_MASTER_PREFIX: a command the master runs under (space-separated, e.g. `heaptrack -o /tmp/ht`); the
+  // bench's CPU and RSS rows then read that wrapper's process, not the master's.
+  const prefix = (process.env.SKIFF_BENCH_MASTER_PREFIX ?? '').split(' ').filter((f) => f !== '');
+  const proc = spawnNode(args, logFile, prefix);
   const exited = new Promise<never>((_, reject) => proc.once('exit', (code, sig) => reject(new Error(`the master exited (${code ?? sig}) before it was up: see ${logFile}`))));
   exited.catch(() => undefined);
   const config = join(o.dataDir, 'config.json');
