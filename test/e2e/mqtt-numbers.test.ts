@@ -6,7 +6,7 @@
  * packet shows the probe sees a filled cache.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,9 +31,9 @@ describe("mqtt-packet's number cache", () => {
     requireBuild();
     dir = await tempDir('skiff-numcache-');
     const out = join(dir, 'out');
-    execFileSync('mkdir', [out]);
+    mkdirSync(out);
     const env = { NODE_OPTIONS: `--import ${probe}`, SKIFF_NUMCACHE_DIR: out };
-    const saved = { ...process.env };
+    const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env); // the children below inherit it
     let agent;
     try {
@@ -45,7 +45,8 @@ describe("mqtt-packet's number cache", () => {
       agent = startAgentProc({ master: master.url, token: master.joinToken, name: 'pi-1', dataDir: join(dir, 'pi-1'), address: '127.0.0.1' }, join(dir, 'pi-1.log'));
       await eventually(async () => ((await master!.api.request<{ items: Node[] }>('list', { kind: 'Node' })).items.find((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))), 'pi-1 Ready', 30_000, 100);
     } finally {
-      process.env = saved;
+      for (const [k, v] of Object.entries(before)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
       await stopProc(agent);
       await master?.stop();
       master = undefined;
