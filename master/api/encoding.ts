@@ -22,6 +22,40 @@ type Format = Codec | 'records';
 const records = new RecordsEncoder();
 
 const memo: Record<Format, WeakMap<object, Buffer>> = { msgpack: new WeakMap(), json: new WeakMap(), records: new WeakMap() };
+
+/**
+ * How long after the last list answered in a format the bytes kept for lists in it (each object version's, and the
+ * joined arrays of lists answered twice) are let go, ms. They are kept with the versions, and after a rollout nothing
+ * changes: a master nobody lists any more held them for good — ~23 MB at 20,000 pods (docs/scale.md, session 32).
+ * The next list makes them again.
+ */
+export const keptBytesQuietMs = 120_000;
+/** When a list was last answered in each format (0: none since its bytes were let go). */
+const lastListed: Record<Format, number> = { msgpack: 0, json: 0, records: 0 };
+let quietTimer: NodeJS.Timeout | undefined;
+
+/** Notes a list answered in `format`, and looks again when the quietest kept format's time is up. */
+function listedNow(format: Format): void {
+  lastListed[format] = Date.now();
+  quietTimer ??= setTimeout(letQuietGo, keptBytesQuietMs).unref();
+}
+
+function letQuietGo(): void {
+  quietTimer = undefined;
+  const now = Date.now();
+  let next = Infinity;
+  for (const format of ['msgpack', 'json', 'records'] as const) {
+    if (lastListed[format] === 0) continue;
+    const quiet = now - lastListed[format];
+    // A clock that went back counts as quiet: the bytes are only made again.
+    if (quiet >= keptBytesQuietMs || quiet < 0) {
+      memo[format] = new WeakMap();
+      listedTwice[format] = new WeakMap();
+      lastListed[format] = 0;
+    } else next = Math.min(next, keptBytesQuietMs - quiet);
+  }
+  if (next !== Infinity) quietTimer = setTimeout(letQuietGo, next).unref();
+}
 /** Lists (`{items}`) and watch events (`{object}`) whose objects are the informer cache's own, never mutated. */
 const marked = new WeakSet<object>();
 
@@ -295,6 +329,7 @@ const listedTwice: Record<Format, WeakMap<KObject[], Buffer | null>> = { msgpack
 
 /** The pieces of a marked list's array (`arrayOf`), in one buffer when the same array is answered again. */
 function itemsOf(items: KObject[], format: Format): Buffer[] {
+  listedNow(format);
   const seen = listedTwice[format];
   const whole = seen.get(items);
   if (whole) return [whole];
