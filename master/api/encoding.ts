@@ -145,6 +145,7 @@ export function prepareAnswer(res: Record<string, unknown>, codec: Codec, encodi
   if (!result || typeof result !== 'object' || !marked.has(result) || !Array.isArray(result.items)) return undefined;
   const format: Format = encoding === 'records' && codec === 'msgpack' && res.ok === true ? 'records' : codec;
   listedTo.get(result)?.(format);
+  listedNow(format); // a list being prepared keeps its format's bytes (not let go between its turns)
   const items = result.items;
   if (listedTwice[format].get(items)) return undefined; // joined already: encodeAnswer answers in this task
   const kept = memo[format];
