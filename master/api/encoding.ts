@@ -26,8 +26,8 @@ const memo: Record<Format, WeakMap<object, Buffer>> = { msgpack: new WeakMap(), 
 /**
  * How long after the last list answered in a format the bytes kept for lists in it (each object version's, and the
  * joined arrays of lists answered twice) are let go, ms. They are kept with the versions, and after a rollout nothing
- * changes: a master nobody lists any more held them for good — ~23 MB at 20,000 pods (docs/scale.md, session 32).
- * The next list makes them again.
+ * changes: a master nobody lists any more held them for good — ~30 MB of Buffers at 20,000 pods (docs/scale.md,
+ * session 32). The next list makes them again.
  */
 export const keptBytesQuietMs = 120_000;
 /** When a list was last answered in each format (0: none since its bytes were let go). */
@@ -56,6 +56,7 @@ function letQuietGo(): void {
   }
   if (next !== Infinity) quietTimer = setTimeout(letQuietGo, next).unref();
 }
+
 /** Lists (`{items}`) and watch events (`{object}`) whose objects are the informer cache's own, never mutated. */
 const marked = new WeakSet<object>();
 
