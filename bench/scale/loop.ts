@@ -79,9 +79,10 @@ export function memAtPeak(file: string): MemLine | undefined {
 }
 
 /**
- * A peak second's memory as one table cell, MB (of 1024 × 1024 bytes, as the bench's other RSS rows): the V8 heap (used, and the young generation in it), memory outside it
- * that V8 knows of (Buffers' and typed arrays' bytes in it), and the rest of the RSS — code, thread stacks, OpenSSL's
- * and SQLite's own allocations, the allocator's free lists — as what remains.
+ * A peak second's memory as one table cell, MB (of 1024 × 1024 bytes, as the bench's other RSS rows): the V8 heap
+ * (used, and the young generation in it), memory outside it that V8 knows of (Buffers' and typed arrays' bytes in it),
+ * and the rest of the RSS — code, thread stacks, OpenSSL's and SQLite's own allocations, Node's TLS buffers, the
+ * allocator's free lists — as what remains.
  */
 export function formatMem(m: MemLine | undefined): string {
   if (!m) return '—';
