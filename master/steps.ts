@@ -214,7 +214,7 @@ export async function startBroker(
 /** The request/response API and the master → agent calls it makes. */
 export function startApi(
   ctx: ControllerContext,
-  parts: { credentials: Credentials; broker: Pick<Broker, 'kick' | 'holderOf'> & Partial<Pick<Broker, 'publishTo'>>; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
+  parts: { credentials: Credentials; broker: Pick<Broker, 'kick' | 'holderOf'> & Partial<Pick<Broker, 'publishTo' | 'disconnect'>>; publish: Publish; audit: Audit; sealed: SealedStore; dataDir?: string },
   down: Teardown,
 ): { api: ApiServer; rpc: AgentRpc; metrics: MetricsStore } {
   const { credentials, broker, publish, audit, sealed, dataDir } = parts;
@@ -222,7 +222,7 @@ export function startApi(
   // A node's samples are kept only for the pods the cache has bound to it.
   const metrics = new MetricsStore((ns, name) => ctx.informers.get('Pod', ns, name), withFields(ctx.log, { component: 'metrics' }));
   const bundles = dataDir ? new BundleStore(dataDir) : undefined;
-  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), audit, sealed, rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), holderOf: broker.holderOf.bind(broker), bundles };
+  const deps = { ...ctx, log: withFields(ctx.log, { component: 'api' }), audit, sealed, rpc, credentials, metrics, version: skiffVersion(), kick: broker.kick.bind(broker), disconnect: broker.disconnect?.bind(broker), holderOf: broker.holderOf.bind(broker), bundles };
   // The embedded broker puts answers straight onto the asking client's connection (its own backlog, bounded per
   // stream in api/server.ts); an external broker (--broker) gets them as publishes.
   const answer = broker.publishTo?.bind(broker);

@@ -13,6 +13,7 @@ import { canI } from './handlers/can-i.js';
 import { secrets } from './handlers/secrets.js';
 import { redactSecrets } from './redact.js';
 import { answerPieces, encodeAnswer, objectsEncoded, objectsWarmed, prepareAnswer } from './encoding.js';
+import { RequestGate, requestLimits, type Slot } from './request-gate.js';
 import { jointoken } from './handlers/join-token.js';
 import { token } from './handlers/token.js';
 import { top } from './handlers/top.js';
@@ -131,6 +132,10 @@ export class ApiServer {
   private readonly streams = new Map<string, Stream>();
   /** Requests answered, by outcome (for /metrics). */
   readonly counters = { ok: 0, error: 0 };
+  /** Requests in flight and waiting, by identity (request-gate.ts). */
+  private readonly gate: RequestGate;
+  /** Looks for answers overdue in writing (their clients are disconnected). */
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly ctx: ApiContext,
@@ -138,14 +143,60 @@ export class ApiServer {
     private readonly publish: (topic: string, payload: Buffer | readonly Buffer[], clientId: string) => Promise<void>,
     /** How far a stream's client may fall behind (tests lower it). */
     private readonly backlogLimit: typeof streamBacklog = streamBacklog,
-  ) {}
+    /** How many requests an identity has at once (tests lower it). */
+    private readonly limits: typeof requestLimits = requestLimits,
+  ) {
+    this.gate = new RequestGate(limits);
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, limits.writeMs / 4));
+    this.sweeper.unref();
+  }
 
   /**
-   * A message on `api/{clientId}/req` from `address`. Malformed payloads get an error answer when they carry an id.
+   * A message on `api/{clientId}/req`: handled now when its identity has a free slot, after the identity's earlier
+   * requests when it has none (request-gate.ts); a client whose identity has too many waiting is disconnected.
+   */
+  onRequest(clientId: string, identity: Identity, payload: Buffer, address?: string): Promise<void> {
+    const owner = `${identity.role}:${identity.name}`;
+    const entered = this.gate.enter(owner, clientId, payload.length, (slot) => this.handle(clientId, identity, payload, address, slot));
+    if (entered) return entered;
+    const { waiting, waitingBytes } = this.limits;
+    const why = `more than ${waiting} requests or ${waitingBytes} bytes of them waiting for ${owner}, with ${this.limits.inFlight} being answered`;
+    if (this.ctx.disconnect?.(clientId)) {
+      this.ctx.log.warn('disconnected an API client: too many requests waiting', { client: clientId, user: identity.name, reason: why });
+      return Promise.resolve();
+    }
+    // An external broker bounds each client's queue itself: the request is refused, under its id when it has one.
+    let id = '';
+    let codec: Codec = 'msgpack';
+    try {
+      const d = decodeObject<ApiRequest>(payload);
+      codec = d.codec;
+      if (typeof d.value?.id === 'string') id = d.value.id;
+    } catch {
+      // answered without an id
+    }
+    this.counters.error++;
+    return this.respond(clientId, identity, { id, ok: false, error: toWireError(new SkiffError('SKIFF_ERR_UNAVAILABLE', `too many requests: ${why}; retry later`)) }, codec).catch(() => undefined);
+  }
+
+  /**
+   * Disconnects the clients whose answer has been in writing for longer than the limit (they stopped reading); a slot
+   * whose client cannot be disconnected is given back.
+   */
+  private sweep(): void {
+    for (const slot of this.gate.overdue(Date.now())) {
+      if (this.ctx.disconnect?.(slot.clientId))
+        this.ctx.log.warn('disconnected an API client: it did not take its answer', { client: slot.clientId, reason: `an answer unwritten for more than ${this.limits.writeMs / 1000} s` });
+      else this.gate.release(slot);
+    }
+  }
+
+  /**
+   * A request from `address`, in its slot. Malformed payloads get an error answer when they carry an id.
    * Every request meets the rule table (access.ts) before its handler runs; what a view identity gets back has
    * no Secret value in it (redact.ts), answers and streamed pieces alike.
    */
-  async onRequest(clientId: string, identity: Identity, payload: Buffer, address?: string): Promise<void> {
+  private async handle(clientId: string, identity: Identity, payload: Buffer, address: string | undefined, slot: Slot): Promise<void> {
     let codec: Codec = 'msgpack';
     let encoding: AnswerEncoding = 'msgpack';
     let id = '';
@@ -173,7 +224,10 @@ export class ApiServer {
       }
       id = req.id;
       if (req.encoding === 'records') encoding = 'records';
-      if (req.verb === 'cancel') return this.cancel(clientId, identity, String(req.ref ?? ''), id, codec);
+      if (req.verb === 'cancel') {
+        slot.writingSince = Date.now();
+        return await this.cancel(clientId, identity, String(req.ref ?? ''), id, codec);
+      }
       const handler = handlers.get(req.verb);
       if (!handler) throw new SkiffError('SKIFF_ERR_BAD_REQUEST', `request: verb: unknown verb "${req.verb}"; verbs: ${[...handlers.keys(), 'cancel'].join(', ')}`);
       // A namespaced token works in its namespace unless it names another (which the rules then refuse).
@@ -183,6 +237,7 @@ export class ApiServer {
       const call = this.makeCall(clientId, identity, id, codec);
       const handling = performance.now();
       const answer = await handler(this.ctx, req, call);
+      slot.writingSince = Date.now();
       // SKIFF_API_TIMING=1 (the scale bench's probe): a list's or get's answer says where its time went on the master,
       // `receivedAt` on the wall clock to a fraction of a ms (timeOrigin + now), as the probe's thread dates its send.
       const timing = (req.verb === 'list' || req.verb === 'get') && process.env.SKIFF_API_TIMING === '1' ? { receivedAt: performance.timeOrigin + began, queuedMs: handling - began, handlerMs: performance.now() - handling, waitMs: 0, ...listWaits.get(answer as object), list: req.verb === 'list' ? 1 : 0 } : undefined;
@@ -193,6 +248,7 @@ export class ApiServer {
       this.counters.ok++;
       await this.respond(clientId, identity, { id, ok: true, result }, codec, encoding, timing);
     } catch (err) {
+      slot.writingSince ??= Date.now();
       this.counters.error++;
       this.observe(req && typeof req.verb === 'string' ? req.verb : 'malformed', codeLabel(toWireError(err)), began);
       const asked = id && req ? req : { verb: 'malformed request' };
@@ -239,13 +295,15 @@ export class ApiServer {
     t.apiDuration.observe({ verb: v }, (performance.now() - began) / 1000);
   }
 
-  /** A client disconnected: end its streams. */
+  /** A client disconnected: end its streams, drop its waiting requests. */
   clientGone(clientId: string): void {
     for (const [key, s] of this.streams) if (s.clientId === clientId) this.endStream(key);
+    this.gate.clientGone(clientId);
   }
 
   /** Ends every stream (shutdown). */
   close(): void {
+    clearInterval(this.sweeper);
     for (const key of [...this.streams.keys()]) this.endStream(key);
   }
 

@@ -34,6 +34,8 @@ export interface ApiContext {
   sealed?: SealedStore;
   /** Disconnects the MQTT clients whose identity matches (revoked tokens, deleted nodes). */
   kick?: (match: (id: Identity) => boolean) => number;
+  /** Disconnects the client connected with this id (an API client that does not read its answers); false when none is, or the broker cannot. */
+  disconnect?: (clientId: string) => boolean;
   /** The identity connected with a client id now; answers are published only while it is the one that asked. */
   holderOf?: (clientId: string) => Identity | undefined;
 }

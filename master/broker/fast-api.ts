@@ -263,14 +263,33 @@ export function writeNow(client: Client, topic: string, payload: Buffer | readon
   if (flush) conn.uncork();
   else process.nextTick(() => conn.uncork());
   if (ok) return Promise.resolve();
-  return new Promise((resolve) => {
-    // Drained, or closed before it drained (aedes' waitForDrain answers its writers then too).
+  return drained(conn);
+}
+
+/** The writers waiting for each connection to drain (`drained`). */
+const drainWaiters = new WeakMap<NodeJS.WritableStream, (() => void)[]>();
+
+/**
+ * Resolves once `conn` drains, or closes before it drains (aedes' waitForDrain answers its writers then too). One
+ * pair of listeners per connection, however many writers wait: a listener each (as before) made a watcher's burst of
+ * events during a join 401 `drain` and 401 `close` listeners on one socket (Node's MaxListenersExceededWarning), and
+ * removing each from the others' array was quadratic in the burst.
+ */
+function drained(conn: NodeJS.WritableStream): Promise<void> {
+  const stream = conn as NodeJS.WritableStream & { destroyed?: boolean; closed?: boolean };
+  if (stream.destroyed || stream.closed) return Promise.resolve(); // neither event comes any more
+  let waiters = drainWaiters.get(conn);
+  if (!waiters) {
+    const list: (() => void)[] = (waiters = []);
+    drainWaiters.set(conn, list);
     const done = () => {
-      c.conn.off('drain', done);
-      c.conn.off('close', done);
-      resolve();
+      conn.off('drain', done);
+      conn.off('close', done);
+      drainWaiters.delete(conn);
+      for (const resolve of list) resolve();
     };
-    c.conn.once('drain', done);
-    c.conn.once('close', done);
-  });
+    conn.on('drain', done);
+    conn.on('close', done);
+  }
+  return new Promise((resolve) => waiters.push(resolve));
 }

@@ -467,6 +467,14 @@ export class Broker {
     return writeNow(c, topic, payload, qos) || new Promise((resolve) => c.publish({ cmd: 'publish', topic, payload: wholePayload(payload), qos, retain: false, dup: false } as any, () => resolve()));
   }
 
+  /** Disconnects the client connected with this id (an API client that does not read its answers: api/request-gate.ts). */
+  disconnect(clientId: string): boolean {
+    const c = this.holders.get(clientId);
+    if (!c || c.closed) return false;
+    c.close();
+    return true;
+  }
+
   /** Disconnects every client whose identity matches (a revoked token, a deleted node). */
   kick(match: (id: Identity) => boolean): number {
     let n = 0;

@@ -127,6 +127,39 @@ describe('broker: the API request fast path', () => {
     expect(cli.connected).toBe(true);
   });
 
+  it('answers waiting for a full socket share one pair of listeners, resolve when it drains, and when the client is disconnected', async () => {
+    const cli = await connect('cli-1');
+    let got = 0;
+    cli.on('message', () => got++);
+    await cli.subscribeAsync(topics.apiRes('cli-1'), { qos: 0 });
+    const stream = (cli as unknown as { stream: { pause(): void; resume(): void } }).stream;
+    const conn = (broker as unknown as { holders: Map<string, { conn: NodeJS.EventEmitter }> }).holders.get('cli-1')!.conn;
+    const answer = Buffer.alloc(64 * 1024, 0x61);
+    const burst = () => {
+      let done = 0;
+      const all = Array.from({ length: 500 }, () => broker.publishTo('cli-1', topics.apiRes('cli-1'), answer).then(() => done++));
+      return { all: Promise.all(all), done: () => done };
+    };
+    const listeners = () => conn.listenerCount('drain') + conn.listenerCount('close');
+    const before = listeners();
+    stream.pause();
+    const first = burst();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(first.done()).toBeLessThan(500); // the socket is full: the rest wait for it to drain
+    expect(listeners() - before).toBe(2); // one pair, not one per waiting answer
+    stream.resume();
+    await first.all;
+    await eventually(() => got === 500, 'every answer read');
+    stream.pause();
+    const second = burst();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(second.done()).toBeLessThan(500);
+    expect(broker.disconnect('cli-1')).toBe(true);
+    await second.all; // closed before it drained: every writer is answered
+    expect(broker.disconnect('cli-1')).toBe(false);
+    expect(broker.disconnect('nobody')).toBe(false);
+  });
+
   it('an answer in pieces (a long list) arrives as one message, its pieces in order; through aedes too', async () => {
     const cli = await connect('cli-1');
     const got: Buffer[] = [];
