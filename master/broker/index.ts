@@ -21,6 +21,7 @@ import type { LeaseMessage, Logger } from '../../protocol/index.js';
 import type { Credentials } from '../credentials.js';
 import { mayPublish, mayReceive, maySubscribe, type Identity } from './acl.js';
 import { PreAuthAdmission } from './admission.js';
+import { boundDeliveries, maxUnwrittenBytes } from './slow-subscriber.js';
 import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './client-ids.js';
 import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
@@ -236,6 +237,9 @@ export class Broker {
       mq: mq as any,
       // A connection that sends no CONNECT holds a pre-authentication slot for at most this long.
       connectTimeout: 10_000,
+      // A client whose socket has not drained for this long is disconnected; and with a timeout aedes keeps one
+      // 'drain' listener per client for all its waiting writes, not one each (slow-subscriber.ts).
+      drainTimeout: 60_000,
       preConnect(client: SkiffClient, packet, cb) {
         client.skiffRefusal = clientIdRefusal(packet.clientId ?? '', packet.clean !== false);
         cb(null, true); // refused in authenticate, where aedes can answer with a CONNACK code
@@ -337,6 +341,7 @@ export class Broker {
       raw.setNoDelay(true);
       const client: SkiffClient = aedes.handle(conn, req as any);
       client.skiffRaw = raw;
+      boundDeliveries(client, (unwritten) => log.warn('disconnected a client that does not read what it subscribed to', { ...who(client), unwritten, limit: maxUnwrittenBytes }));
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: raw.remoteAddress }), reason: why }));
       pollBeforeParse(client, lane);
       if (opts.onLease) fastLeases(client, { maxBytes: PAYLOAD_LIMITS.nodeLease, watched: () => mq.livenessWatched, onLease: opts.onLease, onReceive: opts.onReceive });

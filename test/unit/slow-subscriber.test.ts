@@ -1,0 +1,86 @@
+/**
+ * boundDeliveries (master/broker/slow-subscriber.ts) in memory, over a fake aedes client: a delivery is reported done
+ * at once, whatever the socket does; what was handed and not written is counted (a QoS 0 packet through deliverQoS
+ * once); past the bound the client is closed, told once, and nothing more is handed to it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Client } from 'aedes';
+import { boundDeliveries } from '../../master/broker/slow-subscriber.js';
+
+type Cb = () => void;
+type Pkt = { topic: string; payload: Buffer; qos?: number };
+
+/** A client as aedes builds it: deliverQoS hands QoS 0 packets to `this.deliver0`. Writes finish when the test says. */
+function fakeClient() {
+  const handed: string[] = [];
+  const writes: Cb[] = [];
+  const c = {
+    closed: false,
+    close() {
+      this.closed = true;
+    },
+    deliver0(p: Pkt, cb: Cb) {
+      handed.push(`0:${p.topic}`);
+      writes.push(cb);
+    },
+    deliverQoS(p: Pkt, cb: Cb) {
+      if (p.qos === 0) return c.deliver0(p, cb);
+      handed.push(`1:${p.topic}`);
+      writes.push(cb);
+    },
+  };
+  return { c, handed, writes };
+}
+
+const pkt = (topic: string, bytes: number, qos = 0): Pkt => ({ topic, payload: Buffer.alloc(bytes), qos });
+
+describe('boundDeliveries', () => {
+  it('reports each delivery done at once, before its write finishes', () => {
+    const { c, handed, writes } = fakeClient();
+    boundDeliveries(c as unknown as Client, () => undefined, 1000);
+    let done = 0;
+    c.deliver0(pkt('a', 10), () => done++);
+    c.deliverQoS(pkt('b', 10, 1), () => done++);
+    c.deliverQoS(pkt('c', 10, 0), () => done++);
+    expect(done).toBe(3);
+    expect(handed).toEqual(['0:a', '1:b', '0:c']);
+    expect(writes).toHaveLength(3);
+  });
+
+  const cases: { name: string; sizes: number[]; finishFirst: number; closedAt?: number }[] = [
+    { name: 'under the bound: all handed', sizes: [300, 300, 300], finishFirst: 0 },
+    { name: 'past the bound: closed at the packet that passes it', sizes: [300, 300, 300, 300], finishFirst: 0, closedAt: 3 },
+    { name: 'written bytes no longer count', sizes: [300, 300, 300, 300], finishFirst: 2 },
+    { name: 'one packet larger than the bound: closed', sizes: [2000], finishFirst: 0, closedAt: 0 },
+  ];
+  for (const t of cases)
+    it(t.name, () => {
+      const { c, handed, writes } = fakeClient();
+      const told: number[] = [];
+      boundDeliveries(c as unknown as Client, (unwritten) => told.push(unwritten), 1000 + 3); // topic 'x' adds a byte each
+      let done = 0;
+      t.sizes.forEach((size, i) => {
+        if (i === 3 && t.finishFirst) for (const w of writes.splice(0, t.finishFirst)) w();
+        c.deliverQoS(pkt('x', size, i % 2), () => done++);
+      });
+      expect(done).toBe(t.sizes.length); // the queue never waits
+      if (t.closedAt === undefined) {
+        expect(c.closed).toBe(false);
+        expect(handed).toHaveLength(t.sizes.length);
+        expect(told).toEqual([]);
+      } else {
+        expect(c.closed).toBe(true);
+        expect(handed).toHaveLength(t.closedAt);
+        expect(told).toHaveLength(1);
+      }
+    });
+
+  it('after the client is closed nothing more is handed to it, and it is told once', () => {
+    const { c, handed } = fakeClient();
+    const told: number[] = [];
+    boundDeliveries(c as unknown as Client, (u) => told.push(u), 100);
+    for (let i = 0; i < 5; i++) c.deliver0(pkt('t', 60), () => undefined);
+    expect(handed).toHaveLength(1);
+    expect(told).toEqual([61]);
+  });
+});
