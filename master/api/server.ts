@@ -83,9 +83,55 @@ export const maxStreamsPerIdentity = 256;
  * watches from there, as a Kubernetes client does on 410 Gone): pieces handed to the broker and not yet written to
  * its socket. By count and bytes (memory: a 10,000-pod watch's first burst of ADDED events fits), and by age (a
  * client that has not taken a piece for this long is not keeping up; the master's own pauses are far shorter).
- * The bound is per stream: a slow watcher holds only its own backlog, never the broker's shared queue.
+ * The bound is per stream — a slow watcher holds only its own backlog, never the broker's shared queue — and, at
+ * `identityBacklogFactor` times the stream's, for all of an identity's streams together (`StreamDebts`).
  */
 export const streamBacklog: Readonly<{ pieces: number; bytes: number; ageMs: number }> = { pieces: 50_000, bytes: 64 * 1024 * 1024, ageMs: 15_000 };
+
+/**
+ * All of an identity's streams together may owe `identityBacklogFactor` times one stream's bound: 256 watches of
+ * 20,000 pods on a socket nobody read were 3.5 GB, each stream within its own bound. Past it the identity's client
+ * that owes the most is disconnected (its streams' bytes sit in its connection's buffer: only closing it frees them),
+ * so one stuck connection of a token does not end the token's other streams.
+ */
+export const identityBacklogFactor = 4;
+
+/** What each client's streams have handed the broker and not yet seen written, and each identity's total. */
+class StreamDebts {
+  private readonly byClient = new Map<string, { owner: string; pieces: number; bytes: number }>();
+  private readonly byOwner = new Map<string, { pieces: number; bytes: number }>();
+
+  add(owner: string, clientId: string, bytes: number): void {
+    const c = this.byClient.get(clientId) ?? { owner, pieces: 0, bytes: 0 };
+    const o = this.byOwner.get(owner) ?? { pieces: 0, bytes: 0 };
+    this.byClient.set(clientId, c);
+    this.byOwner.set(owner, o);
+    c.pieces++, (c.bytes += bytes), o.pieces++, (o.bytes += bytes);
+  }
+
+  done(owner: string, clientId: string, bytes: number): void {
+    const c = this.byClient.get(clientId);
+    const o = this.byOwner.get(owner);
+    if (c && --c.pieces === 0) this.byClient.delete(clientId);
+    else if (c) c.bytes -= bytes;
+    if (o && --o.pieces === 0) this.byOwner.delete(owner);
+    else if (o) o.bytes -= bytes;
+  }
+
+  /** The identity's total when it is past `limit` times the factor, else undefined. */
+  over(owner: string, limit: { pieces: number; bytes: number }): { pieces: number; bytes: number } | undefined {
+    const o = this.byOwner.get(owner);
+    return o && (o.bytes > limit.bytes * identityBacklogFactor || o.pieces >= limit.pieces * identityBacklogFactor) ? o : undefined;
+  }
+
+  /** The identity's client that owes the most. */
+  biggest(owner: string): string | undefined {
+    let most: string | undefined;
+    let bytes = -1;
+    for (const [id, c] of this.byClient) if (c.owner === owner && c.bytes > bytes) (most = id), (bytes = c.bytes);
+    return most;
+  }
+}
 
 /** What one stream has handed the broker and not yet seen written. */
 class Backlog {
@@ -132,6 +178,8 @@ export class ApiServer {
   private readonly streams = new Map<string, Stream>();
   /** Requests answered, by outcome (for /metrics). */
   readonly counters = { ok: 0, error: 0 };
+  /** What each client's and identity's streams have handed the broker and not yet seen written. */
+  private readonly debts = new StreamDebts();
   /** Requests in flight and waiting, by identity (request-gate.ts). */
   private readonly gate: RequestGate;
   /** Looks for answers overdue in writing (their clients are disconnected). */
@@ -331,11 +379,18 @@ export class ApiServer {
           this.ctx.log.warn('ended a stream: the client is not keeping up', { client: clientId, user: identity.name, reason: why });
           return end(new SkiffError('SKIFF_ERR_GONE', `stream ended: the client fell behind (${why}); list again and watch from there`));
         }
+        const settled = this.debts.over(stream.owner, this.backlogLimit) && this.settleDebts(stream.owner, clientId);
+        if (settled === 'drop') return;
+        if (settled === 'end') return end(new SkiffError('SKIFF_ERR_GONE', `stream ended: the streams of ${stream.owner} fell behind; list again and watch from there`));
         const payload = this.encodeAnswer(identity, { id, ok: true, ...part } as ApiResponse, codec);
         backlog.add(payload.length, now);
+        this.debts.add(stream.owner, clientId, payload.length);
         void this.send(clientId, identity, payload)
           .catch(() => undefined)
-          .finally(() => backlog.done(payload.length));
+          .finally(() => {
+            backlog.done(payload.length);
+            this.debts.done(stream.owner, clientId, payload.length);
+          });
       },
       onEnd: (fn) => {
         if (ended) return void fn();
@@ -345,6 +400,23 @@ export class ApiServer {
       end,
     };
     return call;
+  }
+
+  /**
+   * An identity's streams owe more than they may, all together: its client that owes the most is disconnected
+   * (`drop` this piece when that is the sending client; its streams end as it goes). With no broker to disconnect it
+   * (an external broker, where pieces are rarely owed for long) the sending stream is ended instead (`end`).
+   */
+  private settleDebts(owner: string, clientId: string): 'drop' | 'end' | 'send' {
+    if (!this.ctx.disconnect) return 'end';
+    const biggest = this.debts.biggest(owner) ?? clientId;
+    const total = this.debts.over(owner, this.backlogLimit)!;
+    // False when it is already going (its bytes are let go as its connection closes): nothing more to do.
+    if (this.ctx.disconnect(biggest)) {
+      const reason = `the streams of ${owner} have ${total.pieces} pieces, ${total.bytes} bytes unsent (limit ${identityBacklogFactor} × ${this.backlogLimit.pieces} pieces, ${identityBacklogFactor} × ${this.backlogLimit.bytes} bytes)`;
+      this.ctx.log.warn('disconnected an API client: its streams are not keeping up', { client: biggest, user: owner, reason });
+    }
+    return biggest === clientId ? 'drop' : 'send';
   }
 
   /** Records an open stream; past maxStreamsPerIdentity, the owner's oldest is ended (Map order is opening order). */

@@ -8,8 +8,8 @@
  * (another reader got 131 of 600 in 30 s), and `skiff/v1/services/#` would have stopped every agent's endpoints the
  * same way, while the queue grew without bound (test/security/slow-subscriber.test.ts).
  *
- * Here each client's deliveries report done as soon as the message is handed to the client (its write follows one
- * immediate later, as before), so the queue never waits for a socket; what a client has been handed and its socket
+ * Here each client's deliveries report done once the message is written to the client's connection — into its
+ * buffer, without waiting for the socket to take it — so the queue never waits for a socket; what a client has been handed and its socket
  * has not taken yet is counted, and past `maxUnwrittenBytes` the client is disconnected — as Kubernetes ends a watch
  * whose client cannot keep up, and as Mosquitto drops what is queued past `max_queued_bytes`. The client reconnects and
  * subscribes again; retained messages (service endpoints) bring it up to date.
@@ -50,7 +50,9 @@ export function boundDeliveries(client: Client, onSlow: (unwritten: number) => v
       }
       unwritten += bytes;
       deliver(packet, () => (unwritten -= bytes)); // written (or drained, or the client closed)
-      cb();
+      // Done one immediate later: after aedes' own immediate has written the packet (for a clean session, at once),
+      // so that what the master writes to the client directly after it (fast-api.ts writeNow) cannot overtake it.
+      setImmediate(cb);
     };
   // aedes' deliverQoS hands a QoS 0 packet to `client.deliver0` — the wrapped one, which counts it: not counted twice.
   const deliverQoS = c.deliverQoS;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode, silentLogger, type KObject } from '../../protocol/index.js';
 import { Audit } from '../../master/api/audit.js';
-import { ApiServer } from '../../master/api/server.js';
+import { ApiServer, identityBacklogFactor } from '../../master/api/server.js';
 import type { ChangeHandler } from '../../master/informer.js';
 import { StallLedger } from '../../master/nodes/status.js';
 import { disrupted } from '../../master/controllers/nodelifecycle.js';
@@ -16,11 +16,11 @@ const admin = { role: 'admin', name: 'admin' } as const;
 const cm = (i: number): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'default' } });
 
 /** An API server over a fake informer; `slow` clients never get a piece written (their publish never settles). */
-function apiWith(limit: { pieces: number; bytes: number; ageMs: number }, slow: (clientId: string) => boolean) {
+function apiWith(limit: { pieces: number; bytes: number; ageMs: number }, slow: (clientId: string) => boolean, disconnect?: (clientId: string) => boolean) {
   const handlers: ChangeHandler[] = [];
   const answers = new Map<string, { id: string; ok: boolean; done?: boolean; error?: { code: string; message: string } }[]>();
   const informers = { on: (_k: string, h: ChangeHandler) => handlers.push(h), off: (_k: string, h: ChangeHandler) => handlers.splice(handlers.indexOf(h), 1) };
-  const ctx = { log: silentLogger, audit: new Audit(silentLogger), informers };
+  const ctx = { log: silentLogger, audit: new Audit(silentLogger), informers, ...(disconnect ? { disconnect } : {}) };
   const publish = (_topic: string, payload: Buffer | readonly Buffer[], clientId: string) => {
     answers.set(clientId, [...(answers.get(clientId) ?? []), decode<never>(wholePayload(payload)).value]);
     return slow(clientId) ? new Promise<void>(() => {}) : Promise.resolve();
@@ -64,6 +64,44 @@ describe('a stream whose client falls behind', () => {
     await byBytes.api.onRequest('c', admin, watchReq('w'));
     byBytes.fire(20);
     expect(byBytes.answers.get('c')!.at(-1)).toMatchObject({ ok: false, error: { code: 'SKIFF_ERR_GONE', message: expect.stringMatching(/bytes unsent/) } });
+  });
+});
+
+describe("an identity's streams together", () => {
+  const limit = { pieces: 10, bytes: 1 << 30, ageMs: 60_000 };
+  // Each stuck watch stops at its own bound (10 unsent); five of them owe 50, past the identity's 4 × 10.
+  const openStuck = async (api: ApiServer, n: number) => {
+    for (let i = 0; i < n; i++) await api.onRequest('stuck', admin, watchReq(`s${i}`));
+  };
+
+  it(`past ${identityBacklogFactor} times a stream's bound, the client that owes the most is disconnected; the others go on`, async () => {
+    const disconnected: string[] = [];
+    const f = apiWith(limit, (c) => c === 'stuck' && !disconnected.includes('stuck'), (c) => (disconnected.push(c), true));
+    await f.api.onRequest('fast', admin, watchReq('f'));
+    await openStuck(f.api, 5);
+    for (let i = 0; i < 12; i++) {
+      f.fire(1);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(disconnected[0]).toBe('stuck');
+    expect(f.answers.get('fast')!.filter((a) => a.ok)).toHaveLength(12); // not ended, nothing dropped
+    expect(f.answers.get('fast')!.some((a) => !a.ok)).toBe(false);
+  });
+
+  it('with no broker to disconnect it, the sending stream is ended with SKIFF_ERR_GONE', async () => {
+    const f = apiWith(limit, (c) => c === 'stuck');
+    await openStuck(f.api, 5);
+    for (let i = 0; i < 12; i++) f.fire(1);
+    const ended = f.answers.get('stuck')!.filter((a) => a.error?.code === 'SKIFF_ERR_GONE');
+    expect(ended.some((a) => /the streams of admin:admin fell behind/.test(a.error!.message))).toBe(true);
+  });
+
+  it('within the bound nobody is disconnected', async () => {
+    const disconnected: string[] = [];
+    const f = apiWith(limit, (c) => c === 'stuck', (c) => (disconnected.push(c), true));
+    await openStuck(f.api, 3);
+    for (let i = 0; i < 12; i++) f.fire(1);
+    expect(disconnected).toEqual([]);
   });
 });
 
