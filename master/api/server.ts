@@ -133,6 +133,9 @@ class StreamDebts {
   }
 }
 
+/** Whose a request or stream is, for the bounds per identity: its role and name (every connection of a token shares it). */
+const ownerOf = (identity: Identity): string => `${identity.role}:${identity.name}`;
+
 /** What one stream has handed the broker and not yet seen written. */
 class Backlog {
   pieces = 0;
@@ -204,7 +207,7 @@ export class ApiServer {
    * requests when it has none (request-gate.ts); a client whose identity has too many waiting is disconnected.
    */
   onRequest(clientId: string, identity: Identity, payload: Buffer, address?: string): Promise<void> {
-    const owner = `${identity.role}:${identity.name}`;
+    const owner = ownerOf(identity);
     const entered = this.gate.enter(owner, clientId, payload.length, (slot) => this.handle(clientId, identity, payload, address, slot));
     if (entered) return entered;
     const { waiting, waitingBytes } = this.limits;
@@ -365,7 +368,7 @@ export class ApiServer {
       const res: ApiResponse = error ? { id, ok: false, error: toWireError(error), done: true } : { id, ok: true, done: true };
       void this.respond(clientId, identity, res, codec).catch(() => undefined);
     };
-    const stream: Stream = { clientId, owner: `${identity.role}:${identity.name}`, cleanups: [], end };
+    const stream: Stream = { clientId, owner: ownerOf(identity), cleanups: [], end };
     const backlog = new Backlog();
     const call: ApiCall = {
       identity,
