@@ -6,17 +6,14 @@
  * as much and reads gets every answer.
  */
 import net from 'node:net';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import { requestLimits } from '../../master/api/request-gate.js';
-import { startMaster, type Master } from '../../master/index.js';
+import type { Master } from '../../master/index.js';
 import { topics } from '../../protocol/index.js';
-import { testEngine } from '../helpers/cluster.js';
-import { eventually, tempDir } from '../helpers/wait.js';
-import { connectPacket, packet } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
+import { connectPacket, packet, masterWithViewer, type ViewerSetup } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const configMaps = 10_000;
@@ -37,21 +34,17 @@ async function rawViewer(port: number, clientId: string, password: string): Prom
 describe('answers to a client that does not read them are bounded', () => {
   let master: Master;
   let admin: Api;
-  let dir: string;
+  let setup: ViewerSetup;
   let viewSecret: string;
 
   beforeAll(async () => {
-    dir = await tempDir();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine });
-    admin = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 30_000 });
-    viewSecret = (await admin.request<{ token: string }>('token', { action: 'create', name: 'viewer', access: 'view' })).token;
+    setup = await masterWithViewer(30_000);
+    ({ master, admin, viewSecret } = setup);
     const doc = (i: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  a: "${'x'.repeat(150)}"\n`;
     for (let at = 0; at < configMaps; at += 500) await admin.request('apply', { manifest: Array.from({ length: 500 }, (_, i) => doc(at + i)).join('---\n') });
   }, 120_000);
   afterAll(async () => {
-    await admin?.close();
-    await master?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   it('300 lists on a socket nobody reads: the master holds a bounded few answers and disconnects the client', async () => {

@@ -6,22 +6,18 @@
  * later connects with the asker's id.
  */
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
 import { Audit } from '../../master/api/audit.js';
 import { ApiServer } from '../../master/api/server.js';
 import type { ApiContext } from '../../master/api/types.js';
 import type { Identity } from '../../master/broker/acl.js';
-import { startMaster, type Master } from '../../master/index.js';
+import type { Master } from '../../master/index.js';
 import { decode, encode, topics } from '../../protocol/index.js';
-import { testEngine } from '../helpers/cluster.js';
-import { eventually, tempDir } from '../helpers/wait.js';
-import { contains, rawConnect } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
+import { contains, rawConnect, masterWithViewer, type ViewerSetup } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -39,19 +35,15 @@ function connect(m: Master, username: string, password: string, clientId: string
 describe('client ids are data (issue 9, item 1)', () => {
   let master: Master;
   let admin: Api;
-  let dir: string;
+  let setup: ViewerSetup;
   let viewSecret: string;
 
   beforeAll(async () => {
-    dir = await tempDir();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine });
-    admin = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 5000 });
-    viewSecret = (await admin.request<{ token: string }>('token', { action: 'create', name: 'viewer', access: 'view' })).token;
+    setup = await masterWithViewer();
+    ({ master, admin, viewSecret } = setup);
   });
   afterAll(async () => {
-    await admin?.close();
-    await master?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   it.each([

@@ -4,7 +4,40 @@
  * a sniffer or a rogue master in the middle.
  */
 import net from 'node:net';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
+import { connectApi } from '../../cli/client.js';
+import type { Api } from '../../cli/types.js';
+import { startMaster, type Master } from '../../master/index.js';
+import { testEngine } from '../helpers/cluster.js';
+import { tempDir } from '../helpers/wait.js';
+
+/** A master in this process (plain MQTT on loopback), its administrator's API and a view token: an attacker's start. */
+export interface ViewerSetup {
+  master: Master;
+  admin: Api;
+  /** The view token's secret (user `viewer`). */
+  viewSecret: string;
+  stop(): Promise<void>;
+}
+
+export async function masterWithViewer(timeoutMs = 5000): Promise<ViewerSetup> {
+  const dir = await tempDir();
+  const master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine });
+  const admin = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs });
+  const viewSecret = (await admin.request<{ token: string }>('token', { action: 'create', name: 'viewer', access: 'view' })).token;
+  return {
+    master,
+    admin,
+    viewSecret,
+    async stop() {
+      await admin.close();
+      await master.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Encodes one MQTT 3.1.1 packet (mqtt-packet's generator: it writes what it is given, bad client ids included). */
 export function packet(p: Record<string, unknown>): Buffer {

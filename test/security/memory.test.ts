@@ -6,18 +6,14 @@
  * identity may publish; unauthenticated connections are bounded per source.
  */
 import net from 'node:net';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
-import { startMaster, type Master } from '../../master/index.js';
+import type { Master } from '../../master/index.js';
 import { FrameGuard } from '../../master/broker/frame-guard.js';
 import { PAYLOAD_LIMITS, PRE_AUTH_PACKET_BYTES, maxPacket } from '../../master/broker/limits.js';
 import { topics } from '../../protocol/index.js';
-import { testEngine } from '../helpers/cluster.js';
-import { eventually, tempDir } from '../helpers/wait.js';
-import { connectPacket, rawConnect, remainingLength } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
+import { connectPacket, rawConnect, remainingLength, masterWithViewer, type ViewerSetup } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -58,19 +54,15 @@ const closesWithin = (s: net.Socket, ms: number) => new Promise<boolean>((r) => 
 describe('packet sizes are bounded before and after authentication (issue 9, item 8)', () => {
   let master: Master;
   let admin: Api;
-  let dir: string;
+  let setup: ViewerSetup;
   let viewSecret: string;
 
   beforeAll(async () => {
-    dir = await tempDir();
-    master = await startMaster({ dataDir: join(dir, 'm'), mqttPort: 0, httpPort: -1, mqttHost: '127.0.0.1', quiet: true, engine: testEngine });
-    admin = await connectApi({ server: master.url, user: 'admin', token: master.adminToken, timeoutMs: 5000 });
-    viewSecret = (await admin.request<{ token: string }>('token', { action: 'create', name: 'viewer', access: 'view' })).token;
+    setup = await masterWithViewer();
+    ({ master, admin, viewSecret } = setup);
   });
   afterAll(async () => {
-    await admin?.close();
-    await master?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   it('four CONNECTs announcing 268,435,455 bytes are closed at once and the RSS stays bounded', async () => {
