@@ -21,7 +21,7 @@ import type { LeaseMessage, Logger } from '../../protocol/index.js';
 import type { Credentials } from '../credentials.js';
 import { mayPublish, mayReceive, maySubscribe, type Identity } from './acl.js';
 import { PreAuthAdmission } from './admission.js';
-import { boundDeliveries, maxUnwrittenBytes } from './slow-subscriber.js';
+import { boundDeliveries, SubscriberDebts } from './slow-subscriber.js';
 import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './client-ids.js';
 import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
@@ -221,6 +221,7 @@ export class Broker {
     const holders = new Map<string, SkiffClient>();
     const direct: DirectState = { nodes: new Map(), persistent: new Set(), viaAedes: new Map() };
     const admission = new PreAuthAdmission();
+    const debts = new SubscriberDebts();
     const retained = new RetainedBudget();
     // Administrators' and users' connections are read between the loop's turns too (api-lane.ts): their requests do not
     // wait for a rollout's whole iteration.
@@ -341,7 +342,7 @@ export class Broker {
       raw.setNoDelay(true);
       const client: SkiffClient = aedes.handle(conn, req as any);
       client.skiffRaw = raw;
-      boundDeliveries(client, (unwritten) => log.warn('disconnected a client that does not read what it subscribed to', { ...who(client), unwritten, limit: maxUnwrittenBytes }));
+      boundDeliveries(client, debts, (slow, reason) => log.warn('disconnected a client that does not read what it subscribed to', { ...who(slow as SkiffClient), reason }));
       guardClient(client, (type) => maxPacket(client.skiff, type), (why) => log.warn('closed a connection: packet too large', { ...(client.skiff ? who(client) : { from: raw.remoteAddress }), reason: why }));
       pollBeforeParse(client, lane);
       if (opts.onLease) fastLeases(client, { maxBytes: PAYLOAD_LIMITS.nodeLease, watched: () => mq.livenessWatched, onLease: opts.onLease, onReceive: opts.onReceive });
