@@ -29,12 +29,23 @@ function frame(e: Entry): Buffer {
   return Buffer.concat([h, body]);
 }
 
+/** The same entry in two frames: its time, then its text (an engine may frame each write of its log writer). */
+function splitFrames(e: Entry): Buffer {
+  const f = (body: string) => {
+    const h = Buffer.alloc(8);
+    h[0] = 1;
+    h.writeUInt32BE(Buffer.byteLength(body), 4);
+    return Buffer.concat([h, Buffer.from(body)]);
+  };
+  return Buffer.concat([f(`${e.ts} `), f(e.text)]);
+}
+
 /** A fake engine whose one container logged `entries`; records the `since` of every logs call. */
-function fakeEngine(entries: Entry[], tty = false) {
+function fakeEngine(entries: Entry[], tty = false, framing: (e: Entry) => Buffer = frame) {
   const calls: { follow: boolean; since?: number }[] = [];
   const bytes = (since?: number) => {
     const kept = entries.filter((e) => since === undefined || Number(timestampNs(e.ts)! / 1_000_000_000n) > since);
-    return tty ? Buffer.from(kept.map((e) => `${e.ts} ${e.text}`).join('')) : Buffer.concat(kept.map(frame));
+    return tty ? Buffer.from(kept.map((e) => `${e.ts} ${e.text}`).join('')) : Buffer.concat(kept.map(framing));
   };
   const container = {
     inspect: async () => ({ Config: { Tty: tty } }),
@@ -106,6 +117,27 @@ describe('the container log copy', () => {
     const parts = [{ ts: '2026-12-01T10:00:00Z', text: 'hel' }, { ts: '2026-12-01T10:00:00.1Z', text: 'lo\n' }, { ts: '2026-12-01T10:00:00.2Z', text: 'prompt> ' }];
     await new LogCopier(fakeEngine(parts).engine, 'c1', split).finish();
     expect(fs.readFileSync(split, 'utf8')).toBe('hello\nprompt> ');
+  });
+
+  it('an entry in two frames (its time, then its text) is dated by its time and copied once across passes', async () => {
+    const log = entries(6);
+    const file = path.join(dir, 'main', '0.log');
+    const first = new LogCopier(fakeEngine(log.slice(0, 3), false, splitFrames).engine, 'c1', file);
+    await first.follow();
+    await expect.poll(() => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '')).toContain('line 2\n');
+    await first.finish(); // the final pass reads the same entries again
+    await new LogCopier(fakeEngine(log, false, splitFrames).engine, 'c1', file).finish(); // a restarted agent's pass
+    await new LogCopier(fakeEngine(log).engine, 'c1', file).finish(); // and one with whole frames
+    expect(fs.readFileSync(file, 'utf8')).toBe(log.map((e) => e.text).join(''));
+    expect(readTimeline(path.join(dir, 'main', '0.idx')).map((s) => s.ms)).toEqual(log.map((e) => Date.parse(e.ts)));
+  });
+
+  it('a last line without its newline is copied once across passes', async () => {
+    const file = path.join(dir, '0.log');
+    const log = [{ ts: '2026-12-01T10:00:00Z', text: 'a\n' }, { ts: '2026-12-01T10:00:01Z', text: 'prompt> ' }];
+    await new LogCopier(fakeEngine(log).engine, 'c1', file).finish();
+    await new LogCopier(fakeEngine(log).engine, 'c1', file).finish();
+    expect(fs.readFileSync(file, 'utf8')).toBe('a\nprompt> ');
   });
 
   it('a line that never ends is written in bounded pieces', async () => {

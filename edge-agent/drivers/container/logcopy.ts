@@ -48,6 +48,8 @@ export class LogCopier {
   /** Lines at `pos.ns` met so far in this pass (the first `pos.n` of them are in the file already). */
   private atPos = 0;
   private pending = '';
+  /** The time of the engine entry the frames now arriving belong to (a frame without one continues it). */
+  private entryNs?: bigint;
   /** Lines gathered for the next write, each with its engine time (ms) when it had one. */
   private out: { text: string; ms?: number }[] = [];
   private timer?: NodeJS.Timeout;
@@ -83,9 +85,10 @@ export class LogCopier {
     this.flush();
     this.atPos = 0;
     this.pending = '';
+    this.entryNs = undefined;
     const s = await this.open(false).catch(() => undefined);
     if (s) await new Promise<void>((resolve) => (s.once('end', resolve), s.once('close', resolve), s.once('error', () => resolve())));
-    if (this.pending) this.line(undefined, this.pending); // a last line without its newline
+    if (this.pending) this.line(this.entryNs, this.pending); // a last line without its newline, dated by its entry
     this.pending = '';
     this.close();
   }
@@ -132,11 +135,18 @@ export class LogCopier {
     return s;
   }
 
-  /** One engine entry, `TIMESTAMP content` (content may be part of a line). */
+  /**
+   * One engine entry, `TIMESTAMP content` (content may be part of a line), or the rest of one: a frame that does not
+   * start with a time continues the entry before it and is dated by it. Dating it by nothing left the line without a
+   * time (no timeline sample: `logs --timestamps` gave it the next line's time) and without moving the position, so
+   * the final pass copied it again (`--previous` showed the line twice; seen under a busy test suite).
+   */
   private frame(text: string): void {
     const sp = text.indexOf(' ');
-    const ns = sp > 0 ? timestampNs(text.slice(0, sp)) : undefined;
-    this.pending += ns === undefined ? text : text.slice(sp + 1);
+    const own = sp > 0 ? timestampNs(text.slice(0, sp)) : undefined;
+    if (own !== undefined) this.entryNs = own;
+    const ns = this.entryNs;
+    this.pending += own === undefined ? text : text.slice(sp + 1);
     let i;
     while ((i = this.pending.indexOf('\n')) >= 0) {
       this.line(ns, this.pending.slice(0, i + 1));
