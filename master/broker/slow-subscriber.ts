@@ -9,11 +9,11 @@
  * same way, while the queue grew without bound (test/security/slow-subscriber.test.ts).
  *
  * Here each client's deliveries report done once the message is written to the client's connection — into its
- * buffer, without waiting for the socket to take it — so the queue never waits for a socket; what a client has been handed and its socket
- * has not taken yet is counted, and past `maxUnwrittenBytes` the client is disconnected (and past
- * `maxUnwrittenPerIdentity` for all of an identity's clients together, the one owing the most) — as Kubernetes ends a watch
- * whose client cannot keep up, and as Mosquitto drops what is queued past `max_queued_bytes`. The client reconnects and
- * subscribes again; retained messages (service endpoints) bring it up to date.
+ * buffer, without waiting for the socket to take it — so the queue never waits for a socket. What a client has been
+ * handed and its socket has not taken yet is counted: past `maxUnwrittenBytes` the client is disconnected, and past
+ * `maxUnwrittenPerIdentity` for all of an identity's clients together the one owing the most is — as Kubernetes ends
+ * a watch whose client cannot keep up, and as Mosquitto drops what is queued past `max_queued_bytes`. The client
+ * reconnects and subscribes again; retained messages (service endpoints) bring it up to date.
  * Liveness never waited behind a subscriber (emitter.ts) and API answers and watch streams are written apart from the
  * queue with bounds of their own (api/request-gate.ts, api/server.ts `streamBacklog`).
  */
@@ -69,13 +69,21 @@ export class SubscriberDebts {
     if (o.debts.size === 0) this.byOwner.delete(d.owner);
   }
 
-  /** The identity's client that owes the most, when `bytes` more would put the identity past its bound. */
+  /**
+   * The identity's client that owes the most, when `bytes` more would put the identity past its bound. What clients
+   * already closed owe does not count (it is let go as their connections close): one disconnect per excess, not one
+   * for every packet until their writes are answered.
+   */
   over(owner: string, bytes: number): DeliveringClient | undefined {
     const o = this.byOwner.get(owner);
     if (!o || o.bytes + bytes <= this.perIdentity) return undefined;
+    let open = o.bytes + bytes;
     let most: Debt | undefined;
-    for (const d of o.debts) if (!d.client.closed && (!most || d.bytes > most.bytes)) most = d;
-    return most?.client;
+    for (const d of o.debts) {
+      if (d.client.closed) open -= d.bytes;
+      else if (!most || d.bytes > most.bytes) most = d;
+    }
+    return open > this.perIdentity ? most?.client : undefined;
   }
 
   /** Bytes owed by an identity's clients (tests). */

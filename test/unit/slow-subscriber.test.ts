@@ -107,9 +107,13 @@ describe('boundDeliveries', () => {
     expect(b.handed).toHaveLength(7);
     expect(other.c.closed).toBe(false);
     expect(told).toEqual(['a: the clients of user:viewer owe 1500 bytes unwritten (limit 1500)']);
-    // What a client wrote no longer counts: a's writes finish (its connection closed), b goes on.
+    // While a's writes are still unanswered (its connection closing), what it owes does not close b as well.
+    for (let i = 0; i < 5; i++) b.c.deliver0(pkt('t', 99), () => undefined);
+    expect(b.c.closed).toBe(false);
+    expect(told).toHaveLength(1);
+    // What a client wrote no longer counts: a's writes finish (its connection closed).
     for (const w of a.writes.splice(0)) w();
-    expect(debts.owed('user:viewer')).toBe(700);
+    expect(debts.owed('user:viewer')).toBe(1200);
   });
 
   it('the biggest debtor being the client the packet is for: it is closed and the packet not handed', () => {
