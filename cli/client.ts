@@ -155,7 +155,9 @@ function connectError(err: Error & { code?: string | number }, conn: Connection)
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new SkiffError('SKIFF_ERR_UNAVAILABLE', `cannot connect to ${at}: unknown host`);
-    // CONNACK return codes [MQTT-3.2.2-3]: 4 bad user name or password, 5 not authorized.
+    // CONNACK return codes [MQTT-3.2.2-3]: 3 server unavailable, 4 bad user name or password, 5 not authorized.
+    case 3:
+      return new SkiffError('SKIFF_ERR_UNAVAILABLE', `${at} refused the connection as unavailable (CONNACK 3): user "${conn.user}" may hold as many connections as it may (each watch, logs -f and dashboard tab holds one), or the master is busy; close some or try again`);
     case 4:
     case 5: {
       const hint = conn.token ? '' : ' (no token given: use --token, SKIFF_TOKEN or a config file)';

@@ -149,11 +149,15 @@ async function joinVia(cfg: AgentConfig, token: string, discovered: boolean, ext
     clean: true,
     keepalive: cfg.keepaliveSeconds,
     reconnectPeriod: 1000,
+    // CONNACK 3 (the master is not taking more connections of this join token now: a fleet joining at once) is
+    // tried again like a lost connection; a refused token (4, 5) ends the join below.
+    reconnectOnConnackError: true,
     connectTimeout: Math.min(10_000, cfg.joinTimeoutMs),
     writeCache: false, // see session.ts: the number cache would stay in memory after the join
   });
   let ex: Exchange | undefined;
   let retry: NodeJS.Timeout | undefined;
+  let busyLogged = false;
   try {
     const grant = await new Promise<JoinGrant>((resolve, reject) => {
       const timer = setTimeout(
@@ -174,6 +178,10 @@ async function joinVia(cfg: AgentConfig, token: string, discovered: boolean, ext
           .catch((err: Error) => cfg.logger.warn(`join: ${err.message}; retrying on reconnect`));
       };
       client.on('error', (err: Error & { code?: number | string }) => {
+        if (err.code === 3 && !busyLogged) {
+          busyLogged = true;
+          cfg.logger.warn(`join: the master at ${cfg.master} is not taking more connections now (${err.message}); retrying`);
+        }
         if (err.code === 4 || err.code === 5) return done(Object.assign(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: the master at ${cfg.master} refused the join token for node "${node}" (${err.message})`), { refusedLogin: !external }));
         const tls = tlsFailure(err, dialledOf(cfg.master), 'the cluster CA pinned in the join token');
         if (tls) done(new SkiffError('SKIFF_ERR_UNAUTHORIZED', `join: ${tls}`));

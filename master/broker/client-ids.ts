@@ -12,7 +12,7 @@ import type { Identity } from './acl.js';
 export const AGENT_CLIENT_PREFIX = 'skiff-agent-';
 
 /** CONNACK return codes [MQTT-3.2.2-3]. */
-export const CONNACK = Object.freeze({ IDENTIFIER_REJECTED: 2, BAD_CREDENTIALS: 4, NOT_AUTHORIZED: 5 });
+export const CONNACK = Object.freeze({ IDENTIFIER_REJECTED: 2, SERVER_UNAVAILABLE: 3, BAD_CREDENTIALS: 4, NOT_AUTHORIZED: 5 });
 
 /** Why a CONNECT's client id is refused (CONNACK 2), or undefined. `clean` is the CONNECT's clean-session flag. */
 export function clientIdRefusal(clientId: string, clean: boolean): string | undefined {

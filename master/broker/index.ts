@@ -22,7 +22,8 @@ import type { Credentials } from '../credentials.js';
 import { mayPublish, mayReceive, maySubscribe, type Identity } from './acl.js';
 import { PreAuthAdmission } from './admission.js';
 import { boundDeliveries, SubscriberDebts } from './slow-subscriber.js';
-import { CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './client-ids.js';
+import { AGENT_CLIENT_PREFIX, CONNACK, clientIdRefusal, reservedIdRefusal, takeoverRefusal } from './client-ids.js';
+import { ConnectionCaps, sameIdentity, type ConnectionLimits } from './connection-caps.js';
 import { guardClient } from './frame-guard.js';
 import { certRefusal, identify, type PeerCert, type Transport } from './identify.js';
 import { fastLeases, mayMatchLease } from './fast-lease.js';
@@ -99,6 +100,10 @@ export interface BrokerOptions {
   onDeliver?: (topic: string, bytes: number) => void;
   /** Told of every message a client publishes (after the ACL): the received-bytes metrics. */
   onReceive?: (topic: string, bytes: number) => void;
+  /** How many connections one identity may hold open (connection-caps.ts; defaults there). */
+  connectionLimits?: ConnectionLimits;
+  /** A client whose socket has not drained for this long is disconnected (aedes' drainTimeout); 60 s by default. */
+  drainTimeoutMs?: number;
 }
 
 /**
@@ -221,6 +226,7 @@ export class Broker {
     const holders = new Map<string, SkiffClient>();
     const direct: DirectState = { nodes: new Map(), persistent: new Set(), viaAedes: new Map() };
     const admission = new PreAuthAdmission();
+    const caps = new ConnectionCaps(opts.connectionLimits);
     const debts = new SubscriberDebts();
     const retained = new RetainedBudget();
     // Administrators' and users' connections are read between the loop's turns too (api-lane.ts): their requests do not
@@ -240,7 +246,7 @@ export class Broker {
       connectTimeout: 10_000,
       // A client whose socket has not drained for this long is disconnected; and with a timeout aedes keeps one
       // 'drain' listener per client for all its waiting writes, not one each (slow-subscriber.ts).
-      drainTimeout: 60_000,
+      drainTimeout: opts.drainTimeoutMs ?? 60_000,
       preConnect(client: SkiffClient, packet, cb) {
         client.skiffRefusal = clientIdRefusal(packet.clientId ?? '', packet.clean !== false);
         cb(null, true); // refused in authenticate, where aedes can answer with a CONNACK code
@@ -256,7 +262,14 @@ export class Broker {
         const holder = holders.get(client.id);
         const why = certRefusal(credentials, id, transportOf(client.conn)) ?? reservedIdRefusal(client.id, id) ?? takeoverRefusal(client.id, id, holder && !holder.closed ? holder.skiff : undefined);
         if (why) return refuse(CONNACK.NOT_AUTHORIZED, why);
+        const takesOver = holder !== undefined && !holder.closed && sameIdentity(holder.skiff, id);
+        const tooMany = caps.refusal(id, takesOver || (id.role === 'node' && client.id === AGENT_CLIENT_PREFIX + id.name));
+        if (tooMany) return refuse(CONNACK.SERVER_UNAVAILABLE, tooMany);
         client.skiff = id;
+        // Counted until the connection closes; one that closed while it was being authenticated counts for nothing.
+        const uncount = caps.add(id);
+        if ((client.conn as Duplex).destroyed) uncount();
+        else client.conn.once('close', uncount);
         holders.set(client.id, client);
         client.conn.once('close', () => holders.get(client.id) === client && holders.delete(client.id));
         // aedes keeps a persistent session's subscriptions until the same id connects clean (then it drops them).
@@ -332,7 +345,14 @@ export class Broker {
     aedes.on('clientDisconnect', (client: SkiffClient) => {
       if (client.skiff) opts.onClientGone?.(client.id, client.skiff);
     });
-    aedes.on('clientError', () => {}); // malformed packets close that client only
+    // Malformed packets close that client only (the frame guard logs the large ones). A socket that did not drain in
+    // time is closed by aedes: said here, else that disconnect would be silent.
+    const drainTimedOut = new WeakSet<SkiffClient>(); // aedes reports it once per write that was waiting: said once
+    aedes.on('clientError', (client: SkiffClient, err: Error) => {
+      if (err?.message !== 'drain timeout' || drainTimedOut.has(client)) return;
+      drainTimedOut.add(client);
+      log.warn('disconnected a client whose socket took nothing for the drain timeout', { ...who(client), timeoutMs: opts.drainTimeoutMs ?? 60_000 });
+    });
     aedes.on('connectionError', () => {});
     // `conn` is what aedes reads and writes (the socket, a TLS socket over it, or a WebSocket's stream over it);
     // `raw` the TCP socket underneath, on which admission counts; `req` a WebSocket's upgrade request.
