@@ -13,9 +13,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
+import { availableParallelism, homedir, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { SkiffError, configChain, mergeContextInto, type ApplyResult, type KObject, type Node, type Pod } from '../protocol/index.js';
+import { SkiffError, configChain, mergeContextInto, v8PoolFlag, type ApplyResult, type KObject, type Node, type Pod } from '../protocol/index.js';
 import { intFlag, parseVerbArgs, str } from './args.js';
 import { connectApi } from './client.js';
 import { readConfig, type ClientConfig } from './config.js';
@@ -67,8 +67,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const masterDir = join(dir, 'master');
     // The master writes config.json once it listens: a stale one from an earlier run must not count.
     rmSync(join(masterDir, 'config.json'), { force: true });
+    // V8's helper threads fitted to the CPUs (protocol/v8-pool.ts): the pool is made before any JavaScript runs.
+    const pool = v8PoolFlag(availableParallelism(), process.execArgv, process.env.NODE_OPTIONS);
     // A quickstart on one's own machine: its process pods run as you (docs/security.md, "Pod Security").
-    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtts-port', String(mqttsPort), '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--pod-security-default', 'privileged'], join(dir, 'master.log'));
+    const master = start(children, 'master', join(root, 'bin', 'skiff.js'), ['master', '--data-dir', masterDir, '--mqtts-port', String(mqttsPort), '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--pod-security-default', 'privileged'], join(dir, 'master.log'), pool ? [pool] : []);
     const [, config] = await until(io, master, deadlines.files, 'the master to write its tokens', () => {
       const files = [join(masterDir, 'join.token'), join(masterDir, 'config.json')];
       return files.every(existsSync) ? [readFileSync(files[0], 'utf8').trim(), readConfig(files[1], true)] : undefined;
@@ -158,11 +160,11 @@ async function stopAll(children: { name: string; child: ChildProcess }[], agentD
 }
 
 /** Spawns `node SCRIPT ARGS` with stdout and stderr appended to a log file. */
-function start(children: { name: string; child: ChildProcess }[], name: string, script: string, args: string[], log: string): ChildProcess {
+function start(children: { name: string; child: ChildProcess }[], name: string, script: string, args: string[], log: string, nodeFlags: string[] = []): ChildProcess {
   mkdirSync(dirname(log), { recursive: true });
   const fd = openSync(log, 'a');
   // detached: a process group of its own, so a terminal's Ctrl-C reaches `up` only, which stops it in order.
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', fd, fd], detached: true });
   children.push({ name, child });
   child.on('error', () => {}); // reported through `exited`
   Object.assign(child, { skiffName: name, skiffLog: log });

@@ -3,9 +3,10 @@
  * SIGINT/SIGTERM. `main(argv)` is called by bin/skiff.js with the arguments after `master`.
  */
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { SkiffError, bytes, configChain, durationFlag, logLevels, mergeContextInto, readConfigFile, resolveContext } from '../protocol/index.js';
+import { SkiffError, bytes, configChain, durationFlag, logLevels, mergeContextInto, nodeDefaultV8Pool, readConfigFile, resolveContext, v8PoolFlag } from '../protocol/index.js';
 import { defaultDataDir, resolveConfig, type MasterConfig } from './config.js';
 import { etcdFlags, parseStoreUrl } from './store/location.js';
 import { isSan } from './tls/server.js';
@@ -298,6 +299,10 @@ export async function main(argv: string[]): Promise<void> {
     setTimeout(() => process.exit(1), 200).unref();
     return;
   }
+  // The pool is made before any JavaScript runs: started without the flag, the master can only say what to give node.
+  const pool = v8PoolFlag(availableParallelism(), process.execArgv, process.env.NODE_OPTIONS);
+  if (pool)
+    master.log.info(`V8 runs ${nodeDefaultV8Pool} helper threads beside the master's on ${availableParallelism()} CPUs: start node with ${pool} (or NODE_OPTIONS=${pool}) for steadier API latency (docs/operations.md, "CPU")`);
   const dir = master.config.dataDir;
   const defaultData = dir === defaultDataDir;
   // With the default data dir, make the CLI find the master without flags: its context joins the user's client config.

@@ -11,6 +11,7 @@ export * from './selector.js';
 export * from './kinds.js';
 export * from './manifest.js';
 export * from './limits.js';
+export { hasV8PoolFlag, nodeDefaultV8Pool, v8PoolFlag, v8PoolSize } from './v8-pool.js';
 export * from './own.js';
 export { Checker, isObject, recordCheckedFields } from './check.js';
 export { runtimeClasses } from './resources/podspec.js';

@@ -99,7 +99,9 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
   // The probe thread's timer fired this late (its loop does nothing else): the bench process's share of the CPU, which a
   // get's figure includes — a slow get with a late timer beside it is the box's, not the master's.
   ['get probe thread late (rollout)', (r) => p50p99(r.probeLateMs, 'ms', 1), ''],
-  ['API list pods', (r) => p50p99(r.apiListMs, 'ms', 0), 'p99 < 150 ms (10k)'],
+  // Apart as the gets: the rollout's (one a second, of the pods made so far) and the burst's after it (every pod).
+  ['API list pods (rollout)', (r) => p50p99(rolloutLists(r), 'ms', 0), ''],
+  ['API list pods (all, after)', (r) => p50p99(r.apiListMs.slice(rolloutLists(r).length), 'ms', 0), 'p99 < 150 ms (10k)'],
   ['master loop delay (rollout)', (r) => formatLoop(r.loop), 'stalls < 20 ms'],
   ['API errors', (r) => String(r.apiErrors), '0'],
   ['nodes ever NotReady', (r) => String(r.nodesNotReady.length), '0'],
@@ -113,6 +115,11 @@ const rows: [string, (r: ScaleResult) => string, string][] = [
 /** The gets timed during the rollout (the rest were timed back to back after it). */
 function rolloutGets(r: ScaleResult): number[] {
   return r.apiGetMs.slice(0, r.apiGetMs.length - r.apiGetAfterCount);
+}
+
+/** The lists timed during the rollout (the rest were timed back to back after it). */
+function rolloutLists(r: ScaleResult): number[] {
+  return r.apiListMs.slice(0, r.apiListMs.length - r.apiListAfterCount);
 }
 
 function worstGets(r: ScaleResult): string {

@@ -8,9 +8,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { connectApi } from '../../cli/client.js';
 import type { Api } from '../../cli/types.js';
+import { v8PoolFlag } from '../../protocol/index.js';
 import { repoRoot, spawnNode, stopProc, waitFor } from '../cluster-selfheal.js';
 
 /** How to start the master. */
@@ -55,6 +57,9 @@ export async function startMaster(o: MasterUnderTest): Promise<RunningMaster> {
   if (o.loopFile) process.env.SKIFF_BENCH_LOOP_FILE = o.loopFile;
   // SKIFF_BENCH_MASTER_NODE_FLAGS: node flags for the master only (space-separated), for A/B runs of V8 settings.
   const flags = (process.env.SKIFF_BENCH_MASTER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  // As `skiff up` starts it: V8's helper threads fitted to the CPUs (protocol/v8-pool.ts), unless the flags above say.
+  const pool = v8PoolFlag(availableParallelism(), flags, process.env.NODE_OPTIONS);
+  if (pool) flags.push(pool);
   const args = [
     ...flags,
     ...node,

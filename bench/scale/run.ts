@@ -132,6 +132,8 @@ export interface ScaleResult {
   /** How many of `apiGetMs` (the last ones) were timed back to back after the rollout; the rest were timed during it. */
   apiGetAfterCount: number;
   apiListMs: number[];
+  /** How many of apiListMs (the last ones) were timed back to back after the rollout: lists of every pod. */
+  apiListAfterCount: number;
   apiErrors: number;
   /** Nodes ever not Ready from the fleet's start to the end of the rollout. */
   nodesNotReady: string[];
@@ -221,7 +223,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     await new Promise((r) => setTimeout(r, 1500)); // the probe looks at its pause once a second
     pods.start(watchApi, 'app=scale', o.pollMs ?? 0);
     // In its own thread: the simulated agents' work on this one must not count as the master's latency.
-    const burst = o.apiSamples ?? { gets: 200, lists: 30 };
+    const burst = o.apiSamples ?? { gets: 200, lists: 100 }; // 100 lists of every pod: a p99 (stats.ts minP99Samples)
     probe = new ProbeThread({ master: { url: master.url, ca: master.ca, adminToken: master.adminToken }, getParams: { kind: 'Node', name: 'sim-0' }, getEveryMs: o.getEveryMs ?? 50, listEveryMs: 1000, burst });
     await probe.started();
     say(`applying a Deployment of ${o.pods} replicas`);
@@ -290,6 +292,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       // The probe times the rollout's gets, then the burst's (a get that failed is not in either).
       apiGetAfterCount: Math.min(burst.gets, api.getMs.length),
       apiListMs: api.listMs,
+      apiListAfterCount: Math.min(burst.lists, api.listMs.length),
       apiErrors: api.errors,
       nodesNotReady: [...nodes.notReady],
       podsDeleted: pods.deleted,

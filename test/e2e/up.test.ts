@@ -9,8 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { alive, waitFor } from '../../bench/cluster-selfheal.js';
+import { v8PoolFlag } from '../../protocol/index.js';
 import { makeLonelyHost, requireNetns } from '../helpers/netns.js';
 import { requireBuild, skiffBin } from '../helpers/procs.js';
 import { tempDir } from '../helpers/wait.js';
@@ -135,6 +137,11 @@ describe('e2e: skiff up, then Ctrl-C', () => {
   it('one Ctrl-C stops the master, the agent and every pod, waits for them, and exits 0', async () => {
     const run = await startUp();
     const before = await withSlowPod();
+    // The master was started with V8's helper threads fitted to this machine's CPUs (protocol/v8-pool.ts).
+    const [masterPid] = pidsMentioning(join(dir, 'up', 'master')).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('master'));
+    const argv = readFileSync(`/proc/${masterPid}/cmdline`, 'utf8').split('\0');
+    const pool = v8PoolFlag(availableParallelism());
+    expect(argv.filter((a) => a.startsWith('--v8-pool-size'))).toEqual(pool ? [pool] : []);
     // A terminal's Ctrl-C: SIGINT to the whole foreground process group.
     process.kill(-up!.pid!, 'SIGINT');
     expect(await run.exit).toBe(0);
