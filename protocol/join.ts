@@ -13,7 +13,7 @@
  * everything the joiner said (its key and the address it dialled included).
  */
 import type { JoinGrant } from './messages.js';
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** A join session id: 128 to 384 random bits in base64url, chosen by the joiner; it names the topics of one exchange. */
 export const JOIN_SESSION = /^[A-Za-z0-9_-]{22,64}$/;
@@ -71,10 +71,20 @@ export interface EphemeralKey {
   privateKey: KeyObject;
 }
 
-/** A fresh X25519 key pair. */
+/** PKCS #8 (RFC 8410) of an X25519 private key, up to its 32 bytes. */
+const x25519Pkcs8Prefix = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/**
+ * A fresh X25519 key pair: 32 random bytes as the private key (X25519 clamps them itself, RFC 7748 §5), its public
+ * key the last 32 bytes of its SubjectPublicKeyInfo. Not `generateKeyPairSync` and a JWK export: Node 20 deadlocked
+ * in that export when a collection ran inside it and freed the finished generation job — the job's destructor waits
+ * for the key's lock, which the export holds (seen once in the scale harness, 200 agents joining in one process:
+ * main thread in `~KeyGenJob` ← GC ← `ExportJWKEdKey`). No job, no JWK, no lock held across an allocation.
+ */
 export function ephemeralKey(): EphemeralKey {
-  const { publicKey, privateKey } = generateKeyPairSync('x25519');
-  return { publicKey: publicKey.export({ format: 'jwk' }).x as string, privateKey };
+  const privateKey = createPrivateKey({ key: Buffer.concat([x25519Pkcs8Prefix, randomBytes(32)]), format: 'der', type: 'pkcs8' });
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  return { publicKey: spki.subarray(spki.length - 32).toString('base64url'), privateKey };
 }
 
 /** The credential as sealed by the master: its ephemeral public key, the GCM nonce, ciphertext ‖ tag (base64url). */
