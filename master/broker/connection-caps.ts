@@ -80,7 +80,7 @@ export class ConnectionCaps {
   }
 }
 
-/** Two identities are the same one (role and name; a joiner also by token; a user also by access and namespace). */
+/** Two identities are the same one: role and name (a user token's name is unique), and for a joiner also its join token. */
 export function sameIdentity(a: Identity | undefined, b: Identity): boolean {
   if (!a || a.role !== b.role || a.name !== b.name) return false;
   if (a.role === 'joiner' && b.role === 'joiner') return a.token === b.token;
