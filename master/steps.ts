@@ -55,7 +55,7 @@ import { SecretKeys } from './secrets/keys.js';
 import { SealedStore } from './secrets/sealed-store.js';
 import { openMasterStore, storeLocation } from './store/open.js';
 import type { Store } from './store/types.js';
-import { brokerObservers } from './telemetry/broker.js';
+import { brokerObservers, connectRefusedObserver } from './telemetry/broker.js';
 import type { Telemetry } from './telemetry/registry.js';
 import { registerResourceMetrics } from './telemetry/resources.js';
 import { withTelemetry } from './telemetry/scope.js';
@@ -195,7 +195,7 @@ export async function startBroker(
     onMessage: (m) => inbox.message(m),
     onClientGone: (clientId, identity) => inbox.clientGone(clientId, identity),
     onLease: (node, lease) => inbox.heard(node, lease),
-    ...(ctx.telemetry ? brokerObservers(ctx.telemetry) : {}),
+    ...(ctx.telemetry ? { ...brokerObservers(ctx.telemetry), ...connectRefusedObserver(ctx.telemetry) } : {}),
   });
   down.add('broker', () => broker.close());
   tls.onRenew((c) => broker.setServerCert(c.key, c.cert));

@@ -102,6 +102,8 @@ export interface BrokerOptions {
   onReceive?: (topic: string, bytes: number) => void;
   /** How many connections one identity may hold open (connection-caps.ts; defaults there). */
   connectionLimits?: ConnectionLimits;
+  /** Told of every CONNECT refused after it was read, with its CONNACK return code (2, 3, 4 or 5): the refused-connects metric. */
+  onConnectRefused?: (returnCode: number) => void;
   /** A client whose socket has not drained for this long is disconnected (aedes' drainTimeout); 60 s by default. */
   drainTimeoutMs?: number;
 }
@@ -254,11 +256,16 @@ export class Broker {
       authenticate(client: SkiffClient, username, password, done) {
         const refuse = (code: number, why: string) => {
           log.warn('refused a CONNECT', { client: String(client.id).slice(0, 140), user: String(username ?? '').slice(0, 80), reason: why, returnCode: code });
+          opts.onConnectRefused?.(code);
           done(connackError(code, why) as any, false);
         };
         if (client.skiffRefusal) return refuse(CONNACK.IDENTIFIER_REJECTED, client.skiffRefusal);
         const id = identify(credentials, username, password);
-        if (!id) return done(connackError(CONNACK.BAD_CREDENTIALS, 'bad username or password') as any, false);
+        if (!id) {
+          // Not logged (a password guesser would fill the log), counted: skiff_broker_connects_refused_total.
+          opts.onConnectRefused?.(CONNACK.BAD_CREDENTIALS);
+          return done(connackError(CONNACK.BAD_CREDENTIALS, 'bad username or password') as any, false);
+        }
         const holder = holders.get(client.id);
         const why = certRefusal(credentials, id, transportOf(client.conn)) ?? reservedIdRefusal(client.id, id) ?? takeoverRefusal(client.id, id, holder && !holder.closed ? holder.skiff : undefined);
         if (why) return refuse(CONNACK.NOT_AUTHORIZED, why);

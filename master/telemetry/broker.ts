@@ -47,3 +47,24 @@ export function brokerObservers(t: Telemetry): { onReceive(topic: string, bytes:
     onDeliver: (topic, n) => count(sent, topic, n),
   };
 }
+
+/** The reason label of a refused CONNECT's return code (a fixed table: a label never carries a client's words). */
+export function refusalReason(returnCode: number): string {
+  switch (returnCode) {
+    case 2:
+      return 'client_id_rejected';
+    case 3:
+      return 'too_many_connections';
+    case 4:
+      return 'bad_credentials';
+    case 5:
+      return 'not_authorized';
+    default:
+      return 'other';
+  }
+}
+
+/** The broker hook that counts refused CONNECTs into skiff_broker_connects_refused_total. */
+export function connectRefusedObserver(t: Telemetry): { onConnectRefused(returnCode: number): void } {
+  return { onConnectRefused: (code) => t.connectsRefused.inc({ reason: refusalReason(code) }) };
+}

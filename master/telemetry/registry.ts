@@ -68,6 +68,8 @@ export class Telemetry {
   readonly brokerSent = new Counter({ name: 'skiff_broker_messages_sent_total', help: 'MQTT messages the broker delivered to clients (one per subscriber), by topic class.', labelNames: ['topic_class'], registers: [this.registry], collect: () => this.collectBroker() });
   readonly brokerSentBytes = new Counter({ name: 'skiff_broker_sent_bytes_total', help: 'Payload bytes the broker delivered to clients, by topic class.', labelNames: ['topic_class'], registers: [this.registry], collect: () => this.collectBroker() });
 
+  readonly connectsRefused = new Counter({ name: 'skiff_broker_connects_refused_total', help: 'MQTT CONNECTs the broker refused, by reason: bad_credentials, not_authorized, client_id_rejected, too_many_connections (CONNACK 4, 5, 2, 3).', labelNames: ['reason'], registers: [this.registry] });
+
   readonly events = new Counter({ name: 'skiff_events_total', help: 'Event occurrences recorded (repeats included), by type and reason.', labelNames: ['type', 'reason'], registers: [this.registry], collect: () => this.foldEvents() });
   /** Event occurrences not folded into `events` yet, by type, then reason (countEvent). */
   private readonly eventTally = new Map<string, Map<string, number>>();

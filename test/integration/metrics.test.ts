@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../protocol/index.js';
 import { eventually, isRunningReady, startCluster, testEngine, type TestCluster } from '../helpers/cluster.js';
 import { httpsGet } from '../helpers/https.js';
+import { rawConnect } from '../security/helpers.js';
 
 const manifest = `
 apiVersion: v1
@@ -49,6 +50,7 @@ const required: [string, ParsedFamily['type']][] = [
   ['skiff_store_write_duration_seconds', 'HISTOGRAM'],
   ['skiff_store_revision', 'GAUGE'],
   ['skiff_broker_clients', 'GAUGE'],
+  ['skiff_broker_connects_refused_total', 'COUNTER'],
   ['skiff_broker_queue_messages', 'GAUGE'],
   ['skiff_broker_messages_received_total', 'COUNTER'],
   ['skiff_broker_received_bytes_total', 'COUNTER'],
@@ -137,6 +139,20 @@ describe('/metrics', () => {
     expect(value('skiff_broker_messages_received_total', { topic_class: 'nodeMetrics' })).toBeGreaterThan(0);
     expect(value('skiff_broker_messages_sent_total', { topic_class: 'apiRes' })).toBeGreaterThan(0);
     expect(value('skiff_events_total', { type: 'Normal', reason: 'Scheduled' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts refused CONNECTs by reason, never by client', async () => {
+    const port = c.master.mqttPort;
+    const refused = (reason: string) => Number(series('skiff_broker_connects_refused_total').find((m) => m.labels?.reason === reason)?.value ?? 0);
+    await scrape();
+    const before = ['bad_credentials', 'not_authorized', 'client_id_rejected'].map(refused);
+    expect(await rawConnect(port, { clientId: 'guesser-7', username: 'admin', password: 'not-the-token' })).toBe(4);
+    expect(await rawConnect(port, { clientId: 'guesser-7', username: 'admin', password: 'nor-this' })).toBe(4);
+    expect(await rawConnect(port, { clientId: 'skiff-agent-meter-a', username: 'admin', password: c.master.adminToken })).toBe(5);
+    expect(await rawConnect(port, { clientId: 'guesser/#', username: 'admin', password: c.master.adminToken })).toBe(2);
+    await scrape();
+    expect(['bad_credentials', 'not_authorized', 'client_id_rejected'].map(refused)).toEqual([before[0]! + 2, before[1]! + 1, before[2]! + 1]);
+    expect(text).not.toContain('guesser');
   });
 
   it('exposes names and labels only: no Secret, env or event message', () => {
