@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
-const { values } = parseArgs({ options: { outfile: { type: 'string' }, version: { type: 'string' }, 'no-minify': { type: 'boolean' }, quiet: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { outfile: { type: 'string' }, version: { type: 'string' }, 'no-minify': { type: 'boolean' }, quiet: { type: 'boolean' }, sizes: { type: 'boolean' } } });
 const outfile = values.outfile ?? `${root}dist/skiff-agent.mjs`;
 const version = values.version ?? process.env.SKIFF_AGENT_VERSION ?? JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version;
 if (!/^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/.test(version)) throw new Error(`--version: must be 1–64 of A–Z a–z 0–9 . _ + -, got "${version}"`);
@@ -103,4 +103,17 @@ if (!values.quiet) {
   const bytes = readFileSync(outfile);
   const packages = new Set(Object.keys(result.metafile.inputs).filter((i) => i.includes('node_modules/')).map((i) => i.split('node_modules/').pop().split('/').slice(0, i.split('node_modules/').pop().startsWith('@') ? 2 : 1).join('/')));
   console.log(`${outfile}: skiff-agent ${version}, ${(statSync(outfile).size / 1024).toFixed(0)} KiB (${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped), ${Object.keys(result.metafile.inputs).length} modules from ${packages.size} packages: ${[...packages].sort().join(' ')}`);
+}
+
+// --sizes: what the bundle's bytes are made of, by package (node_modules) or by the project's top directory.
+if (values.sizes) {
+  const owner = (input) => {
+    const tail = input.split('node_modules/')[1];
+    if (tail !== undefined) return tail.split('/').slice(0, tail.startsWith('@') ? 2 : 1).join('/');
+    return input.startsWith('stand-in:') ? 'stand-ins' : `${input.replace(/^(\.\.\/)+/, '').split('/')[0]}/ (project)`;
+  };
+  const by = new Map();
+  for (const out of Object.values(result.metafile.outputs))
+    for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) by.set(owner(input), (by.get(owner(input)) ?? 0) + bytesInOutput);
+  for (const [name, n] of [...by].sort((a, b) => b[1] - a[1])) console.log(`${(n / 1024).toFixed(1).padStart(8)} KiB  ${name}`);
 }
