@@ -99,21 +99,26 @@ for (const out of Object.values(result.metafile.outputs))
 if (leftovers.size) throw new Error(`the bundle imports packages it does not contain: ${[...leftovers].join(', ')}`);
 
 
+/** The package a bundled module comes from (`@scope/name` or `name`), undefined for the project's own files. */
+function packageOf(input) {
+  const tail = input.split('node_modules/').slice(1).pop();
+  return tail === undefined ? undefined : tail.split('/').slice(0, tail.startsWith('@') ? 2 : 1).join('/');
+}
+
 if (!values.quiet) {
   const bytes = readFileSync(outfile);
-  const packages = new Set(Object.keys(result.metafile.inputs).filter((i) => i.includes('node_modules/')).map((i) => i.split('node_modules/').pop().split('/').slice(0, i.split('node_modules/').pop().startsWith('@') ? 2 : 1).join('/')));
+  const packages = new Set(Object.keys(result.metafile.inputs).map(packageOf).filter((p) => p !== undefined));
   console.log(`${outfile}: skiff-agent ${version}, ${(statSync(outfile).size / 1024).toFixed(0)} KiB (${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped), ${Object.keys(result.metafile.inputs).length} modules from ${packages.size} packages: ${[...packages].sort().join(' ')}`);
 }
 
 // --sizes: what the bundle's bytes are made of, by package (node_modules) or by the project's top directory.
 if (values.sizes) {
-  const owner = (input) => {
-    const tail = input.split('node_modules/')[1];
-    if (tail !== undefined) return tail.split('/').slice(0, tail.startsWith('@') ? 2 : 1).join('/');
-    return input.startsWith('stand-in:') ? 'stand-ins' : `${input.replace(/^(\.\.\/)+/, '').split('/')[0]}/ (project)`;
-  };
+  const owner = (input) => packageOf(input) ?? (input.startsWith('stand-in:') ? 'stand-ins' : `${input.replace(/^(\.\.\/)+/, '').split('/')[0]}/ (project)`);
   const by = new Map();
   for (const out of Object.values(result.metafile.outputs))
-    for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) by.set(owner(input), (by.get(owner(input)) ?? 0) + bytesInOutput);
+    for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) {
+      const o = owner(input);
+      by.set(o, (by.get(o) ?? 0) + bytesInOutput);
+    }
   for (const [name, n] of [...by].sort((a, b) => b[1] - a[1])) console.log(`${(n / 1024).toFixed(1).padStart(8)} KiB  ${name}`);
 }

@@ -4,6 +4,7 @@
  * `apiReq`, `apiRes`, `service`, `events`, ...), `sys` for `$SYS/`, `other` for the rest — so a label
  * never carries a node, client or object name.
  */
+import { CONNACK } from '../broker/client-ids.js';
 import { topicType } from '../broker/topic-type.js';
 import type { Telemetry } from './registry.js';
 
@@ -51,13 +52,13 @@ export function brokerObservers(t: Telemetry): { onReceive(topic: string, bytes:
 /** The reason label of a refused CONNECT's return code (a fixed table: a label never carries a client's words). */
 export function refusalReason(returnCode: number): string {
   switch (returnCode) {
-    case 2:
+    case CONNACK.IDENTIFIER_REJECTED:
       return 'client_id_rejected';
-    case 3:
+    case CONNACK.SERVER_UNAVAILABLE:
       return 'too_many_connections';
-    case 4:
+    case CONNACK.BAD_CREDENTIALS:
       return 'bad_credentials';
-    case 5:
+    case CONNACK.NOT_AUTHORIZED:
       return 'not_authorized';
     default:
       return 'other';
